@@ -1,0 +1,62 @@
+/* The C benchmark API: benchmarks are written in C against this; gbench_adapter.cc runs
+ * them under Google Benchmark. Names follow `<case>/<impl>` so ratios are read from one run.
+ *
+ *   static void queue_push_pop(cnv_bench_state *st) {
+ *     while (cnv_bench_keep_running_batch(st, 1024)) { for (...) work(); }
+ *     cnv_bench_set_items_processed(st, cnv_bench_iterations(st));
+ *   }
+ *   CNV_BENCH(queue_push_pop, "queue_x/cnv", 1, 0);
+ *
+ * Multi-threaded cases: every thread runs the function; all threads pass a barrier on their
+ * first keep_running call and another when their loop ends, so thread 0 may set up shared
+ * state before its first call and tear it down after its loop. */
+#ifndef CNV_BENCH_H
+#define CNV_BENCH_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct cnv_bench_state cnv_bench_state;
+typedef void (*cnv_bench_fn)(cnv_bench_state *st);
+
+/* Registers a case; call before main (CNV_BENCH does it from a constructor).
+ * threads > 1 runs fn on that many threads at once; arg is read with cnv_bench_arg. */
+void cnv_bench_register(const char *name, cnv_bench_fn fn, int threads, int64_t arg);
+
+/* 1 while the timed loop should run one more iteration, 0 when done. */
+int cnv_bench_keep_running(cnv_bench_state *st);
+/* 1 while the loop should run n more iterations (counted as n), 0 when done. */
+int cnv_bench_keep_running_batch(cnv_bench_state *st, uint64_t n);
+/* Iterations this thread has run so far in this measurement. */
+uint64_t cnv_bench_iterations(const cnv_bench_state *st);
+/* Items this thread processed: reported as items/s (summed over threads). */
+void cnv_bench_set_items_processed(cnv_bench_state *st, int64_t items);
+void cnv_bench_set_counter(cnv_bench_state *st, const char *name, double value);
+int cnv_bench_thread_index(const cnv_bench_state *st);
+int cnv_bench_threads(const cnv_bench_state *st);
+int64_t cnv_bench_arg(const cnv_bench_state *st);
+void cnv_bench_pause_timing(cnv_bench_state *st);
+void cnv_bench_resume_timing(cnv_bench_state *st);
+/* Marks the case failed with a message; the caller must then return without looping. */
+void cnv_bench_skip_with_error(cnv_bench_state *st, const char *message);
+
+/* Keeps the compiler from discarding a computed value or the memory behind p. */
+static inline void cnv_bench_do_not_optimize(const void *p) { __asm__ __volatile__("" : : "g"(p) : "memory"); }
+static inline void cnv_bench_clobber(void) { __asm__ __volatile__("" : : : "memory"); }
+
+#define CNV_BENCH_CAT2_(a, b) a##b
+#define CNV_BENCH_CAT_(a, b) CNV_BENCH_CAT2_(a, b)
+/* Registers fn under name at load time. */
+#define CNV_BENCH(fn, name, threads, arg)                                          \
+  __attribute__((constructor)) static void CNV_BENCH_CAT_(cnv_bench_reg_, __LINE__)(void) { \
+    cnv_bench_register((name), (fn), (threads), (arg));                             \
+  }
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

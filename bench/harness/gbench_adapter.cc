@@ -1,0 +1,138 @@
+// Thin adapter: runs the C cases registered through cnv_bench.h under Google Benchmark and,
+// after the normal report, prints each `<case>` with our figure, every peer's and the ratio.
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "cnv_bench.h"
+
+struct cnv_bench_state {
+  benchmark::State *gb;
+  uint64_t iterations;
+  int64_t arg;
+};
+
+namespace {
+
+struct Case {
+  std::string name;
+  cnv_bench_fn fn;
+  int threads;
+  int64_t arg;
+};
+
+std::vector<Case> &registry() {
+  static std::vector<Case> cases;
+  return cases;
+}
+
+// Collects items/s per `<case>/<impl>` (the median when repetitions are asked for).
+class RatioReporter : public benchmark::ConsoleReporter {
+ public:
+  void ReportRuns(const std::vector<Run> &runs) override {
+    ConsoleReporter::ReportRuns(runs);
+    for (const Run &r : runs) {
+      if (r.error_occurred) continue;
+      bool aggregate = r.run_type == Run::RT_Aggregate;
+      if (aggregate && r.aggregate_name != "median") continue;
+      auto it = r.counters.find("items_per_second");
+      if (it == r.counters.end()) continue;
+      std::string name = r.run_name.function_name;
+      if (!aggregate && medians_.count(name)) continue;
+      (aggregate ? medians_ : singles_)[name] = it->second.value;
+    }
+  }
+  void Finalize() override {
+    ConsoleReporter::Finalize();
+    std::map<std::string, double> all = singles_;
+    for (auto &kv : medians_) all[kv.first] = kv.second;
+    std::map<std::string, std::map<std::string, double>> by_case;
+    for (auto &kv : all) {
+      size_t slash = kv.first.find('/');
+      if (slash == std::string::npos) continue;
+      by_case[kv.first.substr(0, slash)][kv.first.substr(slash + 1)] = kv.second;
+    }
+    std::printf("\n%-32s %-14s %14s %-14s %14s %8s\n", "case", "ours", "items/s", "peer",
+                "items/s", "ratio");
+    for (auto &c : by_case) {
+      for (auto &ours : c.second) {
+        if (ours.first.rfind("cnv", 0) != 0) continue;
+        for (auto &peer : c.second) {
+          if (peer.first.rfind("cnv", 0) == 0 || peer.second <= 0) continue;
+          std::printf("%-32s %-14s %14.4g %-14s %14.4g %7.2fx\n", c.first.c_str(),
+                      ours.first.c_str(), ours.second, peer.first.c_str(), peer.second,
+                      ours.second / peer.second);
+        }
+      }
+    }
+  }
+
+ private:
+  std::map<std::string, double> singles_, medians_;
+};
+
+}  // namespace
+
+extern "C" {
+
+void cnv_bench_register(const char *name, cnv_bench_fn fn, int threads, int64_t arg) {
+  registry().push_back(Case{name, fn, threads < 1 ? 1 : threads, arg});
+}
+
+int cnv_bench_keep_running(cnv_bench_state *st) {
+  if (!st->gb->KeepRunning()) return 0;
+  st->iterations++;
+  return 1;
+}
+
+int cnv_bench_keep_running_batch(cnv_bench_state *st, uint64_t n) {
+  if (!st->gb->KeepRunningBatch(static_cast<benchmark::IterationCount>(n))) return 0;
+  st->iterations += n;
+  return 1;
+}
+
+uint64_t cnv_bench_iterations(const cnv_bench_state *st) { return st->iterations; }
+void cnv_bench_set_items_processed(cnv_bench_state *st, int64_t items) {
+  st->gb->SetItemsProcessed(items);
+}
+void cnv_bench_set_counter(cnv_bench_state *st, const char *name, double value) {
+  st->gb->counters[name] = benchmark::Counter(value);
+}
+int cnv_bench_thread_index(const cnv_bench_state *st) { return st->gb->thread_index(); }
+int cnv_bench_threads(const cnv_bench_state *st) { return st->gb->threads(); }
+int64_t cnv_bench_arg(const cnv_bench_state *st) { return st->arg; }
+void cnv_bench_pause_timing(cnv_bench_state *st) { st->gb->PauseTiming(); }
+void cnv_bench_resume_timing(cnv_bench_state *st) { st->gb->ResumeTiming(); }
+void cnv_bench_skip_with_error(cnv_bench_state *st, const char *message) {
+  st->gb->SkipWithError(message);
+}
+
+}  // extern "C"
+
+int main(int argc, char **argv) {
+  for (const Case &c : registry()) {
+    auto *b = benchmark::RegisterBenchmark(c.name.c_str(), [c](benchmark::State &gb) {
+      cnv_bench_state st{&gb, 0, c.arg};
+      c.fn(&st);
+    });
+    b->UseRealTime();
+    if (c.threads > 1) b->Threads(c.threads);
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  RatioReporter reporter;
+  bool console = true;
+  for (int i = 1; i < argc; i++) {
+    std::string a = argv[i];
+    if (a.rfind("--benchmark_format=", 0) == 0 && a != "--benchmark_format=console") console = false;
+  }
+  if (console)
+    benchmark::RunSpecifiedBenchmarks(&reporter);
+  else
+    benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,42 @@
+# libcnv.so (cnv::cnv) and libcnv.a (cnv::cnv_static) from every module's objects,
+# with install rules, cnvConfig.cmake for find_package(cnv) and cnv.pc for pkg-config.
+get_property(cnv_objs GLOBAL PROPERTY CNV_MODULE_TARGETS)
+set(cnv_obj_exprs)
+foreach(t IN LISTS cnv_objs)
+  list(APPEND cnv_obj_exprs $<TARGET_OBJECTS:${t}>)
+endforeach()
+
+add_library(cnv SHARED ${cnv_obj_exprs})
+add_library(cnv_static STATIC ${cnv_obj_exprs})
+set_target_properties(cnv PROPERTIES VERSION ${PROJECT_VERSION} SOVERSION ${PROJECT_VERSION_MAJOR})
+set_target_properties(cnv_static PROPERTIES OUTPUT_NAME cnv)
+target_link_libraries(cnv PRIVATE cnv_deps)
+target_link_libraries(cnv_static INTERFACE "$<BUILD_INTERFACE:cnv_deps>"
+  "$<INSTALL_INTERFACE:${CNV_LINK_NAMES};Threads::Threads>")
+foreach(t cnv cnv_static)
+  target_include_directories(${t} INTERFACE
+    $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
+    $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
+endforeach()
+add_library(cnv::cnv ALIAS cnv)
+add_library(cnv::cnv_static ALIAS cnv_static)
+
+install(TARGETS cnv cnv_static EXPORT cnvTargets
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(DIRECTORY include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(EXPORT cnvTargets NAMESPACE cnv:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/cnv)
+
+include(CMakePackageConfigHelpers)
+configure_package_config_file(cmake/cnvConfig.cmake.in ${PROJECT_BINARY_DIR}/cnvConfig.cmake
+  INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/cnv)
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/cnvConfigVersion.cmake
+  COMPATIBILITY SameMajorVersion)
+install(FILES ${PROJECT_BINARY_DIR}/cnvConfig.cmake ${PROJECT_BINARY_DIR}/cnvConfigVersion.cmake
+  DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/cnv)
+
+list(TRANSFORM CNV_LINK_NAMES PREPEND "-l" OUTPUT_VARIABLE cnv_pc_libs)
+list(JOIN cnv_pc_libs " " CNV_PC_PRIVATE_LIBS)
+configure_file(cmake/cnv.pc.in ${PROJECT_BINARY_DIR}/cnv.pc @ONLY)
+install(FILES ${PROJECT_BINARY_DIR}/cnv.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

@@ -1,0 +1,10 @@
+/* libcnv umbrella header: includes every module's public header.
+ * Each module adds its one line here, in layer order (lowest first). */
+#ifndef CNV_H
+#define CNV_H
+
+#include "cnv/core.h"
+#include "cnv/status.h"
+#include "cnv/hotpath.h"
+
+#endif

@@ -1,0 +1,251 @@
+/* libcnv hot path: MPMC invocation queue, SPSC ring, context pool, arenas, effect flags.
+ *
+ * Synchronization table (who may call what at the same time):
+ *   cnv_queue_*_mpmc      any number of threads, any mix of push and pop.
+ *   cnv_spsc_push*        one producer thread;  cnv_spsc_pop* one consumer thread.
+ *   cnv_pool_acquire/release/get   any threads; each cnv_pool_cache belongs to one thread.
+ *   cnv_arena_*           one thread (no atomics).
+ *   cnv_shared_arena_alloc  any threads; cnv_shared_arena_reset only with no allocator running.
+ *   init/create/destroy/fini   one thread, with no other call on the object in flight.
+ * Records are copied in and out (inline, fixed size): the caller keeps ownership of its
+ * buffers. No call allocates except *_create. Nothing here aborts or prints. */
+#ifndef CNV_HOTPATH_H
+#define CNV_HOTPATH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core.h"
+#include "status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Largest capacity accepted by the queue, ring and pool (2^30). */
+#define CNV_HOTPATH_MAX_CAPACITY (UINT32_C(1) << 30)
+/* Largest record accepted by the queue and ring, in bytes; records are multiples of 8. */
+#define CNV_HOTPATH_MAX_RECORD 4096u
+
+/* ------------------------------------------------------------------------------------ */
+/* Bounded MPMC queue (sequence-numbered slots). Per-producer FIFO, linearizable.        */
+
+/* Opaque, caller-allocatable queue object (layout private to src/hotpath). */
+typedef struct cnv_queue {
+  CNV_ALIGNED(CNV_CACHELINE) unsigned char opaque[4 * CNV_CACHELINE];
+} cnv_queue;
+
+/* Counters shared by every user of one queue. */
+typedef struct cnv_queue_stats {
+  uint64_t pushed;        /* records accepted by push calls */
+  uint64_t popped;        /* records handed out by pop calls */
+  uint64_t rejected_full; /* records refused with CNV_EFULL (batch calls count each record) */
+} cnv_queue_stats;
+
+/* Bytes of slot memory a queue of `capacity` records of `record_size` bytes needs.
+ * Errors: CNV_ECAPACITY (0, not a power of two, > CNV_HOTPATH_MAX_CAPACITY),
+ * CNV_ERECORD_SIZE (0, not a multiple of 8, > CNV_HOTPATH_MAX_RECORD), CNV_EINVAL (NULL). */
+CNV_API cnv_status cnv_queue_memory_size(uint32_t capacity, uint32_t record_size, size_t *out_bytes);
+
+/* Initializes q over caller memory `slots` (CNV_CACHELINE-aligned, slots_bytes at least
+ * cnv_queue_memory_size). The caller owns both and frees them after cnv_queue_fini.
+ * Errors: those of cnv_queue_memory_size, CNV_EALIGN (slots misaligned), CNV_ERANGE
+ * (slots_bytes too small), CNV_EINVAL (NULL). */
+CNV_API cnv_status cnv_queue_init(cnv_queue *q, void *slots, size_t slots_bytes, uint32_t capacity,
+                                  uint32_t record_size);
+/* Ends a queue made by cnv_queue_init; records still inside are dropped with it. */
+CNV_API void cnv_queue_fini(cnv_queue *q);
+
+/* Allocates and initializes a queue; free it with cnv_queue_destroy.
+ * Errors: as cnv_queue_init, and CNV_ENOMEM. */
+CNV_API cnv_status cnv_queue_create(uint32_t capacity, uint32_t record_size, cnv_queue **out);
+/* Frees a queue made by cnv_queue_create (NULL is ignored). */
+CNV_API void cnv_queue_destroy(cnv_queue *q);
+
+/* Copies one record (record_size bytes) into the queue.
+ * CNV_OK, or CNV_EFULL: nothing was written and the record stays with the caller.
+ * A successful push happens-before the pop that returns the record (release/acquire). */
+CNV_API cnv_status cnv_queue_try_push_mpmc(cnv_queue *q, const void *record);
+/* Copies the oldest record out into `record`. CNV_OK, or CNV_EEMPTY (nothing written). */
+CNV_API cnv_status cnv_queue_try_pop_mpmc(cnv_queue *q, void *record);
+/* Pushes up to n contiguous records from `records`, all-or-prefix, in order, as one claim
+ * where possible; *pushed says how many went in. CNV_OK when all n went in, CNV_EFULL when
+ * fewer did (records[*pushed..n) stay with the caller). */
+CNV_API cnv_status cnv_queue_try_push_batch_mpmc(cnv_queue *q, const void *records, size_t n,
+                                                 size_t *pushed);
+/* Pops up to max records into `records` in FIFO order; *popped says how many.
+ * CNV_OK when at least one was popped, CNV_EEMPTY when none. */
+CNV_API cnv_status cnv_queue_try_pop_batch_mpmc(cnv_queue *q, void *records, size_t max,
+                                                size_t *popped);
+/* Snapshot of the shared counters (each read atomically; the three together are not one
+ * atomic snapshot while other threads run). */
+CNV_API void cnv_queue_stats_get(const cnv_queue *q, cnv_queue_stats *out);
+/* Capacity and record size given at init. */
+CNV_API uint32_t cnv_queue_capacity(const cnv_queue *q);
+CNV_API uint32_t cnv_queue_record_size(const cnv_queue *q);
+
+/* ------------------------------------------------------------------------------------ */
+/* SPSC ring with cached indices: one producer thread, one consumer thread.              */
+
+typedef struct cnv_spsc {
+  CNV_ALIGNED(CNV_CACHELINE) unsigned char opaque[3 * CNV_CACHELINE];
+} cnv_spsc;
+
+/* Same contracts and errors as the cnv_queue functions of the same name. */
+CNV_API cnv_status cnv_spsc_memory_size(uint32_t capacity, uint32_t record_size, size_t *out_bytes);
+CNV_API cnv_status cnv_spsc_init(cnv_spsc *r, void *slots, size_t slots_bytes, uint32_t capacity,
+                                 uint32_t record_size);
+CNV_API void cnv_spsc_fini(cnv_spsc *r);
+CNV_API cnv_status cnv_spsc_create(uint32_t capacity, uint32_t record_size, cnv_spsc **out);
+CNV_API void cnv_spsc_destroy(cnv_spsc *r);
+/* Producer only. CNV_OK or CNV_EFULL (record stays with the caller). */
+CNV_API cnv_status cnv_spsc_try_push(cnv_spsc *r, const void *record);
+/* Consumer only. CNV_OK or CNV_EEMPTY. */
+CNV_API cnv_status cnv_spsc_try_pop(cnv_spsc *r, void *record);
+/* Producer only: pushes a prefix of up to n records, one index publication for all.
+ * CNV_OK when all n went in, CNV_EFULL when fewer did; *pushed says how many. */
+CNV_API cnv_status cnv_spsc_try_push_batch(cnv_spsc *r, const void *records, size_t n, size_t *pushed);
+/* Consumer only: pops up to max records. CNV_OK with *popped >= 1, or CNV_EEMPTY. */
+CNV_API cnv_status cnv_spsc_try_pop_batch(cnv_spsc *r, void *records, size_t max, size_t *popped);
+
+/* ------------------------------------------------------------------------------------ */
+/* Context pool: fixed-capacity slab; handles are index + generation (ABA-safe).         */
+
+/* A handle: low 32 bits slot index + 1 (so 0 is never valid), high 32 bits generation. */
+typedef uint64_t cnv_handle;
+#define CNV_HANDLE_INVALID ((cnv_handle)0)
+
+typedef struct cnv_pool cnv_pool;
+
+/* Per-thread cache of free slots: owned by one thread, used with one pool. */
+#define CNV_POOL_CACHE_SLOTS 32
+typedef struct cnv_pool_cache {
+  uint32_t count;
+  uint32_t slots[CNV_POOL_CACHE_SLOTS];
+} cnv_pool_cache;
+
+/* Allocates a pool of `capacity` contexts of `context_size` bytes each (zeroed, aligned to
+ * CNV_CACHELINE). Errors: CNV_ECAPACITY, CNV_ERANGE (context_size 0 or > 1 MiB), CNV_ENOMEM. */
+CNV_API cnv_status cnv_pool_create(uint32_t capacity, uint32_t context_size, cnv_pool **out);
+/* Frees the pool and every context (NULL ignored); no call may be in flight. */
+CNV_API void cnv_pool_destroy(cnv_pool *p);
+/* Empties a cache (count = 0) before its first use. */
+CNV_API void cnv_pool_cache_init(cnv_pool_cache *c);
+/* Returns every slot held by the cache to the pool; call before the owning thread exits. */
+CNV_API void cnv_pool_cache_flush(cnv_pool *p, cnv_pool_cache *c);
+/* Takes a free context; cache may be NULL (then the shared free list alone is used).
+ * CNV_OK with *out set, or CNV_EPOOL_EXHAUSTED. The context keeps its previous bytes. */
+CNV_API cnv_status cnv_pool_acquire(cnv_pool *p, cnv_pool_cache *cache, cnv_handle *out);
+/* Gives a context back and retires its handle. CNV_OK, CNV_ESTALE_HANDLE (already released
+ * or reused), CNV_EBAD_HANDLE (index out of range or 0). Exactly one of several racing
+ * releases of one handle succeeds. */
+CNV_API cnv_status cnv_pool_release(cnv_pool *p, cnv_pool_cache *cache, cnv_handle h);
+/* Pointer to a live handle's context. CNV_OK, CNV_ESTALE_HANDLE, CNV_EBAD_HANDLE; on error
+ * *out is NULL. The pointer is valid until the handle is released. */
+CNV_API cnv_status cnv_pool_get(cnv_pool *p, cnv_handle h, void **out);
+/* Contexts currently handed out (not in the free list or any cache). */
+CNV_API uint32_t cnv_pool_in_use(const cnv_pool *p);
+CNV_API uint32_t cnv_pool_capacity(const cnv_pool *p);
+
+/* ------------------------------------------------------------------------------------ */
+/* Arenas.                                                                               */
+
+/* Per-thread bump arena over caller memory. Fields are public for the inline fast path;
+ * treat them as read-only. */
+typedef struct cnv_arena {
+  unsigned char *base;
+  size_t size;
+  size_t used;
+  uint64_t generation; /* bumped by every reset */
+} cnv_arena;
+
+/* Initializes an arena over `mem` (size bytes, owned by the caller). CNV_EINVAL on NULL. */
+CNV_API cnv_status cnv_arena_init(cnv_arena *a, void *mem, size_t size);
+/* Zeroes the used bytes (SIMD zeroing kernel), rewinds and bumps the generation: every
+ * pointer handed out before is stale. Under ASan the rewound bytes are poisoned. */
+CNV_API void cnv_arena_reset(cnv_arena *a);
+
+/* Out-of-line slow path of cnv_arena_alloc (bad alignment, exhaustion). Internal. */
+CNV_API cnv_status cnv_arena_alloc_slow(cnv_arena *a, size_t size, size_t align, void **out);
+
+/* Allocates size bytes aligned to align (a power of two). No atomics, no locks.
+ * CNV_OK, CNV_EALIGN, CNV_EARENA_EXHAUSTED (then *out is NULL and nothing is used). */
+static inline cnv_status cnv_arena_alloc(cnv_arena *a, size_t size, size_t align, void **out) {
+  uintptr_t cur = (uintptr_t)a->base + a->used;
+  uintptr_t p = (cur + (align - 1)) & ~(uintptr_t)(align - 1);
+  size_t next = (size_t)(p - (uintptr_t)a->base) + size;
+  if (__builtin_expect(align == 0 || (align & (align - 1)) != 0 || next > a->size ||
+                           next < a->used || p < cur, 0))
+    return cnv_arena_alloc_slow(a, size, align, out);
+  a->used = next;
+  *out = (void *)p;
+  return CNV_OK;
+}
+
+/* Arena shared by threads: each allocation is one atomic add. */
+typedef struct cnv_shared_arena {
+  CNV_ALIGNED(CNV_CACHELINE) unsigned char opaque[2 * CNV_CACHELINE];
+} cnv_shared_arena;
+
+/* Initializes over caller memory (owned by the caller). CNV_EINVAL on NULL. */
+CNV_API cnv_status cnv_shared_arena_init(cnv_shared_arena *a, void *mem, size_t size);
+/* Allocates size bytes aligned to align with one atomic add. Any thread.
+ * CNV_OK, CNV_EALIGN, CNV_EARENA_EXHAUSTED (*out NULL). */
+CNV_API cnv_status cnv_shared_arena_alloc(cnv_shared_arena *a, size_t size, size_t align, void **out);
+/* Zeroes, rewinds and bumps the generation; no allocation may run concurrently. */
+CNV_API void cnv_shared_arena_reset(cnv_shared_arena *a);
+CNV_API uint64_t cnv_shared_arena_generation(const cnv_shared_arena *a);
+/* Bytes handed out so far (alignment padding included). */
+CNV_API size_t cnv_shared_arena_used(const cnv_shared_arena *a);
+
+/* ------------------------------------------------------------------------------------ */
+/* Effect flags: a 16-bit set; join = union, meet = intersection, order = subset.        */
+
+typedef uint16_t cnv_effects;
+#define CNV_EFFECT_MAP(X)               \
+  X(READ_ONLY, read_only, 0)            \
+  X(MUTATE_STATE, mutate_state, 1)      \
+  X(MUTATE_CONFIG, mutate_config, 2)    \
+  X(NETWORK, network, 3)                \
+  X(STORAGE, storage, 4)                \
+  X(PRIVILEGED, privileged, 5)          \
+  X(IDEMPOTENT, idempotent, 6)          \
+  X(ASYNC_CAPABLE, async_capable, 7)    \
+  X(FILESYSTEM, filesystem, 8)          \
+  X(SPAWN_PROCESS, spawn_process, 9)    \
+  X(EXTERNAL_CALL, external_call, 10)   \
+  X(DESTRUCTIVE, destructive, 11)       \
+  X(CRYPTO, crypto, 12)                 \
+  X(USER_VISIBLE, user_visible, 13)     \
+  X(TIME_SENSITIVE, time_sensitive, 14) \
+  X(BILLABLE, billable, 15)
+
+enum cnv_effect {
+#define CNV_EFFECT_ENUM_(up, low, bit) CNV_EFFECT_##up = (1u << (bit)),
+  CNV_EFFECT_MAP(CNV_EFFECT_ENUM_)
+#undef CNV_EFFECT_ENUM_
+};
+#define CNV_EFFECTS_NONE ((cnv_effects)0)
+#define CNV_EFFECTS_ALL ((cnv_effects)0xFFFFu)
+
+/* Least upper bound: every effect of a or b. */
+static inline cnv_effects cnv_effects_join(cnv_effects a, cnv_effects b) { return (cnv_effects)(a | b); }
+/* Greatest lower bound: the effects in both. */
+static inline cnv_effects cnv_effects_meet(cnv_effects a, cnv_effects b) { return (cnv_effects)(a & b); }
+/* True when every effect of a is in b (a ≤ b). */
+static inline bool cnv_effects_subset(cnv_effects a, cnv_effects b) { return (a & (cnv_effects)~b) == 0; }
+
+/* Name of one flag ("network"), or NULL when `flag` is not exactly one known bit. */
+CNV_API const char *cnv_effect_name(cnv_effects flag);
+/* Parses one flag name (len bytes, not NUL-terminated needed). CNV_OK or CNV_EUNKNOWN_FLAG. */
+CNV_API cnv_status cnv_effect_parse(const char *name, size_t len, cnv_effects *out);
+/* Writes "a|b|c" ("none" for the empty set) NUL-terminated into buf; *needed is the length
+ * without the NUL. CNV_OK, or CNV_ERANGE when cap <= *needed (buf then holds nothing). */
+CNV_API cnv_status cnv_effects_format(cnv_effects e, char *buf, size_t cap, size_t *needed);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
