@@ -185,7 +185,8 @@ CNV_API void cnv_deleg_config_default(cnv_deleg_config *cfg);
 CNV_API cnv_status cnv_deleg_verifier_create(const cnv_deleg_config *cfg, cnv_deleg_verifier **out);
 
 /* Frees the verifier and everything it holds (NULL ignored). No call may be in flight; waits
- * for deferred frees. Call from a thread that is not inside an RCU read-side section. */
+ * for deferred frees (rcu_barrier). Call from a registered thread (cnv_thread_register)
+ * outside any RCU read-side section. */
 CNV_API void cnv_deleg_verifier_destroy(cnv_deleg_verifier *v);
 
 /* Adds a root issuer key to the trust store (idempotent). Errors: CNV_ENOMEM, CNV_EINVAL. */

@@ -116,6 +116,8 @@ static cnv_status verify_impl(cnv_deleg_verifier *v, const uint8_t *token, size_
                               cnv_deleg_caveats *effective, cnv_deleg_error *err) {
   if (!v || !token || !req) return CNV_EINVAL;
   cache_key k = {.buf = token, .len = len};
+  /* Longer than any token: never cached; the parser rejects it without hashing it all. */
+  if (len > CNV_DELEG_MAX_TOKEN_BYTES) return verify_cold(v, &k, 0, req, take, effective, err);
   unsigned long h = (unsigned long)XXH3_64bits_withSeed(token, len, v->seed);
   struct cds_lfht_iter it;
   urcu_memb_read_lock();
