@@ -17,8 +17,10 @@ static int counter_match(struct cds_lfht_node *node, const void *key) {
 }
 
 static cnv__deleg_counter *counter_new(const uint8_t hash[32], uint32_t max) {
-  cnv__deleg_counter *c = calloc(1, sizeof *c);
+  /* sizeof is a multiple of the cache line (aligned members), as aligned_alloc wants. */
+  cnv__deleg_counter *c = aligned_alloc(CNV_CACHELINE, sizeof *c);
   if (!c) return NULL;
+  memset(c, 0, sizeof *c);
   memcpy(c->hash, hash, CNV_DELEG_HASH_BYTES);
   c->max = max;
   cds_lfht_node_init(&c->node);

@@ -63,9 +63,10 @@ bool cnv__deleg_verify_body(const uint8_t *body, size_t len, const uint8_t sig[C
 
 /* One use counter per use-limited link, keyed by link hash; lives until the verifier dies. */
 typedef struct cnv__deleg_counter {
-  struct cds_lfht_node node;
+  /* Contended by every authorizing thread of the link: alone on its cache line. */
+  CNV_ALIGNED(CNV_CACHELINE) atomic_uint used; /* uses taken (and in-flight reservations) */
+  CNV_ALIGNED(CNV_CACHELINE) struct cds_lfht_node node;
   atomic_uint published; /* release-stored 1 after init: orders init before any reader */
-  atomic_uint used;      /* uses taken (and in-flight reservations) */
   uint32_t max;
   uint8_t hash[CNV_DELEG_HASH_BYTES];
 } cnv__deleg_counter;

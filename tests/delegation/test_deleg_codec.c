@@ -1,5 +1,6 @@
 /* Paths, patterns, matching rules and the canonical encoding (decode/encode round trip,
  * every non-canonical form rejected with its own code). */
+#include "cnv_test_util.h"
 #include "deleg_fixture.h"
 
 static void test_paths(void **state) {
@@ -77,6 +78,48 @@ static void test_narrowing_rules(void **state) {
   assert_int_equal(cnv__deleg_cap_check(&parent, &del), CNV_EDELEG_FORBIDDEN);
   assert_int_equal(cnv__deleg_cap_check(&parent, &cr), CNV_OK);
   assert_int_equal(cnv__deleg_cap_check(&parent, &fl), CNV_EDELEG_NOT_ALLOWED);
+}
+
+/* A random set of distinct patterns drawn from `pool`. */
+static void random_set(uint64_t *rng, const cnv_deleg_pattern *pool, size_t n_pool, cnv_deleg_pattern *set,
+                       uint8_t *n) {
+  *n = 0;
+  for (size_t i = 0; i < n_pool && *n < CNV_DELEG_MAX_PATTERNS; i++) {
+    if (cnv_test_rand(rng) % 3 == 0) set[(*n)++] = pool[i];
+  }
+}
+
+/* Soundness of attenuation on ids alone: whenever narrows() accepts a child, every
+ * capability the child admits (forbidden wins) is admitted by the parent. */
+static void test_narrowing_sound(void **state) {
+  (void)state;
+  static const char *pats[] = {"user.*", "fleet.*", "admin.*", "user", "fleet", "user.create", "user.delete",
+                               "user.read", "fleet.drain", "fleet.node.drain", "admin.create", "user.a.b"};
+  static const char *caps[] = {"user", "fleet", "admin", "user.create", "user.delete", "user.read", "user.x",
+                               "fleet.drain", "fleet.node.drain", "admin.create", "user.a.b", "other.x"};
+  enum { NP = sizeof pats / sizeof *pats, NC = sizeof caps / sizeof *caps };
+  cnv_deleg_pattern pool[NP];
+  cnv_deleg_cap cs[NC];
+  for (size_t i = 0; i < NP; i++) pool[i] = pat(pats[i]);
+  for (size_t i = 0; i < NC; i++) cs[i] = cap_of(caps[i]);
+  uint64_t rng = 42;
+  int accepted = 0;
+  for (int iter = 0; iter < 20000; iter++) {
+    cnv_deleg_caveats p, c;
+    cav_init(&p);
+    cav_init(&c);
+    c.depth = 1;
+    random_set(&rng, pool, NP, p.allow, &p.n_allow);
+    random_set(&rng, pool, NP, p.forbid, &p.n_forbid);
+    random_set(&rng, pool, NP, c.allow, &c.n_allow);
+    random_set(&rng, pool, NP, c.forbid, &c.n_forbid);
+    if (cnv__deleg_narrows(&p, &c) != CNV_OK) continue;
+    accepted++;
+    for (size_t k = 0; k < NC; k++) {
+      if (cnv__deleg_cap_check(&c, &cs[k]) == CNV_OK) assert_int_equal(cnv__deleg_cap_check(&p, &cs[k]), CNV_OK);
+    }
+  }
+  assert_true(accepted > 100);
 }
 
 static size_t std_token(uint8_t *buf) {
@@ -182,7 +225,8 @@ int main(void) {
   assert_true(sodium_init() >= 0);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_paths),        cmocka_unit_test(test_patterns),
-      cmocka_unit_test(test_narrowing_rules), cmocka_unit_test(test_round_trip),
+      cmocka_unit_test(test_narrowing_rules), cmocka_unit_test(test_narrowing_sound),
+      cmocka_unit_test(test_round_trip),
       cmocka_unit_test(test_non_canonical), cmocka_unit_test(test_mint_errors),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -65,6 +65,52 @@ static void test_use_count_race(void **state) {
   }
 }
 
+typedef struct sibling_arg {
+  race *r;
+  const uint8_t *tok;
+  size_t len;
+  long wins;
+} sibling_arg;
+
+static void *sibling_worker(void *arg) {
+  sibling_arg *a = arg;
+  cnv_thread_register();
+  cnv_deleg_request req = std_request(NULL);
+  while (!atomic_load_explicit(&a->r->go, memory_order_acquire)) {
+  }
+  while (cnv_deleg_authorize(a->r->f->v, a->tok, a->len, &req, NULL, NULL) == CNV_OK) a->wins++;
+  cnv_thread_unregister();
+  return NULL;
+}
+
+/* Two sibling leaves (100 uses each) under one parent link with 150: the parent's limit holds
+ * across both tokens, exactly. */
+static void test_shared_parent_race(void **state) {
+  fixture *f = *state;
+  uint64_t rounds = cnv_test_iters(10);
+  for (uint64_t round = 0; round < rounds; round++) {
+    static uint8_t tok[2][CNV_DELEG_MAX_TOKEN_BYTES];
+    fspec s[3];
+    std_specs(f, s, (uint8_t)(0xa0 + 2 * round));
+    s[1].cav.max_uses = 150;
+    s[2].cav.max_uses = 100;
+    race r = {.f = f};
+    sibling_arg args[THREADS];
+    pthread_t th[THREADS];
+    for (int t = 0; t < 2; t++) {
+      s[2].nonce = (uint8_t)(0xf0 + t);
+      size_t len = forge(s, 3, tok[t]);
+      for (int j = t; j < THREADS; j += 2) args[j] = (sibling_arg){.r = &r, .tok = tok[t], .len = len};
+    }
+    for (int i = 0; i < THREADS; i++) assert_int_equal(pthread_create(&th[i], NULL, sibling_worker, &args[i]), 0);
+    atomic_store_explicit(&r.go, 1, memory_order_release);
+    for (int i = 0; i < THREADS; i++) pthread_join(th[i], NULL);
+    long per_token[2] = {args[0].wins + args[2].wins, args[1].wins + args[3].wins};
+    assert_int_equal(per_token[0] + per_token[1], 150);
+    assert_true(per_token[0] <= 100 && per_token[1] <= 100);
+  }
+}
+
 static void *verify_worker(void *arg) {
   race *r = arg;
   cnv_thread_register();
@@ -131,6 +177,7 @@ int main(void) {
   cnv_thread_register();
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_use_count_race, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_shared_parent_race, setup, teardown),
       cmocka_unit_test_setup_teardown(test_revoke_race, setup, teardown),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
