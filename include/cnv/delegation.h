@@ -118,7 +118,7 @@ CNV_API cnv_status cnv_deleg_cap_from_path(const char *path, size_t len, cnv_del
  * Errors: CNV_EDELEG_BAD_PATH, CNV_EINVAL (NULL). Pure; thread-safe. */
 CNV_API cnv_status cnv_deleg_pattern_parse(const char *text, size_t len, cnv_deleg_pattern *out);
 
-/* True when pattern p matches capability c. Pure; no allocation. */
+/* True when pattern p matches capability c (both non-NULL). Pure; no allocation. */
 CNV_API bool cnv_deleg_pattern_matches(const cnv_deleg_pattern *p, const cnv_deleg_cap *c);
 
 /* ------------------------------------------------------------------------------------ */
