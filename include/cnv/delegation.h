@@ -110,8 +110,8 @@ typedef struct cnv_deleg_error {
 /* ------------------------------------------------------------------------------------ */
 /* Paths and patterns.                                                                  */
 
-/* Fills cap from a capability path (1-8 segments of [a-z0-9_-], at most 255 bytes).
- * Errors: CNV_EDELEG_BAD_PATH, CNV_EINVAL (NULL). Pure; thread-safe. */
+/* Fills cap from a capability path (1-8 segments of [a-z0-9_-], at most 255 bytes; not
+ * NUL-terminated needed). Errors: CNV_EDELEG_BAD_PATH, CNV_EINVAL (NULL). Pure; thread-safe. */
 CNV_API cnv_status cnv_deleg_cap_from_path(const char *path, size_t len, cnv_deleg_cap *out);
 
 /* Parses "noun.verb..." (EXACT) or "noun.*" (PREFIX) into a pattern.
@@ -137,7 +137,7 @@ CNV_API cnv_status cnv_deleg_token_encode(const cnv_deleg_token *tok, uint8_t *o
                                           size_t *out_len);
 
 /* BLAKE2b-256 hash of link `index` of an encoded token (what revocation and parent hashes
- * name). Errors: decode errors, CNV_ERANGE (index out of range), CNV_EINVAL. */
+ * name). Errors: decode errors, CNV_ERANGE (index out of range), CNV_EINVAL. Pure. */
 CNV_API cnv_status cnv_deleg_link_hash(const uint8_t *buf, size_t len, uint32_t index,
                                        uint8_t out[CNV_DELEG_HASH_BYTES]);
 
@@ -216,7 +216,8 @@ typedef struct cnv_deleg_request {
  * its time, revocation and request checks run. On success *effective (may be NULL) gets the
  * effective constraint: the leaf's sets, effects, uses and depth, the intersected window and
  * the bound swarm. On failure the status names the rule and *err (may be NULL) the link.
- * Errors: every CNV_ETOKEN_* and CNV_EDELEG_* rule code, CNV_EINVAL.
+ * Errors: every CNV_ETOKEN_* and CNV_EDELEG_* rule code, CNV_EDELEG_COUNTERS_FULL or
+ * CNV_ENOMEM (a new use counter could not be made), CNV_EINVAL (NULL v, token or req).
  * Lock-free; allocates only when a newly verified chain enters the cache or a new use
  * counter is created. The calling thread must be registered (cnv_thread_register). */
 CNV_API cnv_status cnv_deleg_verify(cnv_deleg_verifier *v, const uint8_t *token, size_t len,
