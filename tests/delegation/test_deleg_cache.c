@@ -142,6 +142,22 @@ static void test_use_counting(void **state) {
   assert_int_equal(cnv_deleg_authorize(f->v, f->tok, f->len, &req, NULL, &err), CNV_EDELEG_FORBIDDEN);
 }
 
+static void test_bad_arguments(void **state) {
+  fixture *f = *state;
+  cnv_deleg_request req = std_request(NULL);
+  assert_int_equal(cnv_deleg_verify(NULL, f->tok, f->len, &req, NULL, NULL), CNV_EINVAL);
+  assert_int_equal(cnv_deleg_verify(f->v, NULL, f->len, &req, NULL, NULL), CNV_EINVAL);
+  assert_int_equal(cnv_deleg_verify(f->v, f->tok, f->len, NULL, NULL, NULL), CNV_EINVAL);
+  assert_int_equal(cnv_deleg_authorize(f->v, f->tok, f->len, NULL, NULL, NULL), CNV_EINVAL);
+  assert_int_equal(cnv_deleg_revoke(f->v, NULL), CNV_EINVAL);
+  assert_int_equal(cnv_deleg_trust_add(NULL, f->r.pk), CNV_EINVAL);
+  assert_int_equal(cnv_deleg_trust_remove(f->v, NULL), CNV_EINVAL);
+  assert_int_equal(cnv_deleg_verifier_create(NULL, NULL), CNV_EINVAL);
+  assert_int_equal(cnv_deleg_cache_purge(NULL, 0), 0);
+  assert_int_equal(cnv_deleg_cache_size(NULL), 0);
+  cnv_deleg_verifier_destroy(NULL);
+}
+
 static void test_counters_full(void **state) {
   fixture *f = *state;
   cnv_deleg_config cfg;
@@ -171,6 +187,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_capacity, setup, teardown),
       cmocka_unit_test_setup_teardown(test_use_counting, setup, teardown),
       cmocka_unit_test_setup_teardown(test_counters_full, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   cnv_thread_unregister();

@@ -219,6 +219,16 @@ static void test_mint_errors(void **state) {
   /* only the audience (a) may attenuate */
   assert_int_equal(cnv_deleg_attenuate(out, n, r.sk, a.pk, &c, NULL, out2, sizeof out2, &n), CNV_EDELEG_WRONG_KEY);
   assert_int_equal(cnv_deleg_mint_root(NULL, a.pk, &c, NULL, out, sizeof out, &n), CNV_EINVAL);
+  /* attenuate: output too small (the size needed is still reported), then a fit */
+  assert_int_equal(cnv_deleg_mint_root(r.sk, a.pk, &c, NULL, out, sizeof out, &n), CNV_OK);
+  size_t m = 0;
+  c.depth = 0; /* the root minted just above has depth 1 */
+  assert_int_equal(cnv_deleg_attenuate(out, n, a.sk, r.pk, &c, NULL, out2, n, &m), CNV_ERANGE);
+  assert_int_equal(m, n + CNV_DELEG_LINK_FIXED_BYTES + CNV_DELEG_SIG_BYTES);
+  assert_int_equal(cnv_deleg_attenuate(out, n, a.sk, r.pk, &c, NULL, out2, m, &m), CNV_OK);
+  assert_int_equal(cnv_deleg_attenuate(out, n - 1, a.sk, r.pk, &c, NULL, out2, sizeof out2, &m),
+                   CNV_ETOKEN_TRUNCATED);
+  assert_int_equal(cnv_deleg_attenuate(NULL, n, a.sk, r.pk, &c, NULL, out2, sizeof out2, &m), CNV_EINVAL);
 }
 
 int main(void) {
