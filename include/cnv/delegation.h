@@ -1,0 +1,246 @@
+/* libcnv delegation: signed, attenuate-only token chains, revocation, verified-chain cache.
+ *
+ * A token is a chain of 1..CNV_DELEG_MAX_LINKS links. Link i is signed (Ed25519) by its
+ * issuer and names an audience; the audience of link i is the issuer of link i+1, the root
+ * issuer must be trusted by the verifier, and every link may only narrow its parent
+ * (attenuation). Byte layout, signing input and rules: docs/delegation.md.
+ *
+ * Synchronization table:
+ *   cnv_deleg_verify / cnv_deleg_authorize   any threads at once (registered with
+ *                       cnv_thread_register()); lock-free: one hash lookup when cached.
+ *   cnv_deleg_revoke / trust_add / trust_remove / cache_purge   any threads, concurrently
+ *                       with verification; a verification that starts after one of them
+ *                       returns sees its effect.
+ *   verifier_create / verifier_destroy   one thread, no other call on the verifier in flight.
+ *   token encode/decode, mint, attenuate, pattern and path helpers   pure; any threads.
+ * Times are seconds on the caller's clock, passed in. Nothing here aborts or prints. */
+#ifndef CNV_DELEGATION_H
+#define CNV_DELEGATION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core.h"
+#include "hotpath.h"
+#include "status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CNV_DELEG_VERSION 1
+#define CNV_DELEG_MAX_LINKS 8
+#define CNV_DELEG_MAX_PATTERNS 16
+#define CNV_DELEG_KEY_BYTES 32    /* Ed25519 public key */
+#define CNV_DELEG_SECRET_BYTES 64 /* libsodium Ed25519 secret key (seed || public key) */
+#define CNV_DELEG_SIG_BYTES 64
+#define CNV_DELEG_HASH_BYTES 32 /* BLAKE2b-256 link hash */
+#define CNV_DELEG_NONCE_BYTES 16
+/* Encoded sizes: header, fixed part of a link (signature excluded), one pattern. */
+#define CNV_DELEG_HEADER_BYTES 6
+#define CNV_DELEG_LINK_FIXED_BYTES 145
+#define CNV_DELEG_PATTERN_BYTES 17
+#define CNV_DELEG_LINK_MAX_BYTES \
+  (CNV_DELEG_LINK_FIXED_BYTES + 2 * CNV_DELEG_MAX_PATTERNS * CNV_DELEG_PATTERN_BYTES + CNV_DELEG_SIG_BYTES)
+/* Largest canonical token; a buffer this size always suffices. */
+#define CNV_DELEG_MAX_TOKEN_BYTES (CNV_DELEG_HEADER_BYTES + CNV_DELEG_MAX_LINKS * CNV_DELEG_LINK_MAX_BYTES)
+
+#define CNV_DELEG_UNLIMITED_USES UINT32_MAX /* max_uses value: no use counting */
+#define CNV_DELEG_ANY_SWARM UINT64_C(0)    /* swarm value: valid in every swarm */
+#define CNV_DELEG_NO_EXPIRY UINT64_MAX     /* expiry value: never expires */
+
+/* Pattern kinds. EXACT matches one path (id and first-segment id both equal); PREFIX
+ * (`noun.*`) matches every path of two or more segments whose first segment is noun. */
+enum cnv_deleg_pattern_kind { CNV_DELEG_EXACT = 1, CNV_DELEG_PREFIX = 2 };
+
+/* A capability pattern. EXACT: id = capability id of the path, noun = id of its first
+ * segment. PREFIX: id = noun = id of the noun. Ids are XXH3-64 of the bytes. */
+typedef struct cnv_deleg_pattern {
+  uint64_t id;
+  uint64_t noun;
+  uint8_t kind;
+} cnv_deleg_pattern;
+
+/* A capability as the check sees it (from cnv_deleg_cap_from_path). */
+typedef struct cnv_deleg_cap {
+  uint64_t id;       /* capability id of the whole path */
+  uint64_t noun;     /* id of the first segment */
+  uint8_t segments;  /* 1..8 */
+} cnv_deleg_cap;
+
+/* The constraints one link carries. Pattern sets need not be sorted when minting (mint
+ * sorts them); decoded ones are in canonical order. */
+typedef struct cnv_deleg_caveats {
+  uint64_t not_before; /* first valid second */
+  uint64_t expiry;     /* last valid second; CNV_DELEG_NO_EXPIRY for none */
+  uint64_t swarm;      /* audience swarm or CNV_DELEG_ANY_SWARM */
+  uint32_t max_uses;   /* uses through this link, or CNV_DELEG_UNLIMITED_USES */
+  cnv_effects effects; /* effect ceiling */
+  uint8_t depth;       /* further links allowed below this one */
+  uint8_t n_allow;
+  uint8_t n_forbid;
+  cnv_deleg_pattern allow[CNV_DELEG_MAX_PATTERNS];
+  cnv_deleg_pattern forbid[CNV_DELEG_MAX_PATTERNS];
+} cnv_deleg_caveats;
+
+typedef struct cnv_deleg_link {
+  uint8_t issuer[CNV_DELEG_KEY_BYTES];
+  uint8_t audience[CNV_DELEG_KEY_BYTES];
+  uint8_t parent[CNV_DELEG_HASH_BYTES]; /* all zero for the root link */
+  uint8_t nonce[CNV_DELEG_NONCE_BYTES];
+  cnv_deleg_caveats caveats;
+  uint8_t signature[CNV_DELEG_SIG_BYTES];
+} cnv_deleg_link;
+
+/* A decoded token (about 7 KiB: keep it off hot stacks in loops if that matters). */
+typedef struct cnv_deleg_token {
+  uint8_t version;
+  uint8_t n_links;
+  cnv_deleg_link links[CNV_DELEG_MAX_LINKS];
+} cnv_deleg_token;
+
+/* Where a failure was found: link is the failing link's index (-1 when not tied to one);
+ * offset is the byte offset of an encoding error (0 otherwise). */
+typedef struct cnv_deleg_error {
+  int32_t link;
+  uint32_t offset;
+} cnv_deleg_error;
+
+/* ------------------------------------------------------------------------------------ */
+/* Paths and patterns.                                                                  */
+
+/* Fills cap from a capability path (1-8 segments of [a-z0-9_-], at most 255 bytes; not
+ * NUL-terminated needed). Errors: CNV_EDELEG_BAD_PATH, CNV_EINVAL (NULL). Pure; thread-safe. */
+CNV_API cnv_status cnv_deleg_cap_from_path(const char *path, size_t len, cnv_deleg_cap *out);
+
+/* Parses "noun.verb..." (EXACT) or "noun.*" (PREFIX) into a pattern.
+ * Errors: CNV_EDELEG_BAD_PATH, CNV_EINVAL (NULL). Pure; thread-safe. */
+CNV_API cnv_status cnv_deleg_pattern_parse(const char *text, size_t len, cnv_deleg_pattern *out);
+
+/* True when pattern p matches capability c (both non-NULL). Pure; no allocation. */
+CNV_API bool cnv_deleg_pattern_matches(const cnv_deleg_pattern *p, const cnv_deleg_cap *c);
+
+/* ------------------------------------------------------------------------------------ */
+/* Encoding (one canonical form; anything else is rejected).                             */
+
+/* Decodes a canonical token into *out (no signature or rule checks). Bounded: reads only
+ * buf[0..len), allocates nothing. Errors: every CNV_ETOKEN_* (err->offset says where),
+ * CNV_EINVAL (NULL). err may be NULL. */
+CNV_API cnv_status cnv_deleg_token_decode(const uint8_t *buf, size_t len, cnv_deleg_token *out,
+                                          cnv_deleg_error *err);
+
+/* Encodes *tok canonically into out[0..cap); *out_len is the size. Errors: the encoding
+ * errors of cnv_deleg_token_decode when tok is not canonical (unsorted sets, bad window,
+ * counts), CNV_ERANGE (cap too small; *out_len still says how much is needed), CNV_EINVAL. */
+CNV_API cnv_status cnv_deleg_token_encode(const cnv_deleg_token *tok, uint8_t *out, size_t cap,
+                                          size_t *out_len);
+
+/* BLAKE2b-256 hash of link `index` of an encoded token (what revocation and parent hashes
+ * name). Errors: decode errors, CNV_ERANGE (index out of range), CNV_EINVAL. Pure. */
+CNV_API cnv_status cnv_deleg_link_hash(const uint8_t *buf, size_t len, uint32_t index,
+                                       uint8_t out[CNV_DELEG_HASH_BYTES]);
+
+/* ------------------------------------------------------------------------------------ */
+/* Minting.                                                                             */
+
+/* Mints a one-link token: issuer (secret key sk) delegates *cav to audience. nonce may be
+ * NULL (then 16 random bytes are drawn). Pattern sets are sorted into canonical order.
+ * Errors: CNV_ETOKEN_DUPLICATE, CNV_ETOKEN_PATTERN_COUNT, CNV_ETOKEN_BAD_PATTERN,
+ * CNV_ETOKEN_BAD_WINDOW, CNV_ERANGE (cap too small), CNV_EINVAL, CNV_ENOTSUP (libsodium
+ * failed to initialize). The caller owns every buffer. Thread-safe. */
+CNV_API cnv_status cnv_deleg_mint_root(const uint8_t sk[CNV_DELEG_SECRET_BYTES],
+                                       const uint8_t audience[CNV_DELEG_KEY_BYTES],
+                                       const cnv_deleg_caveats *cav, const uint8_t *nonce,
+                                       uint8_t *out, size_t cap, size_t *out_len);
+
+/* Appends a link to `token`: the holder (sk, must be the audience of the last link)
+ * delegates *cav to audience. The new link must narrow the last one: every widening is
+ * refused with the rule's code (CNV_EDELEG_WIDENED_*, CNV_EDELEG_DROPPED_FORBIDDEN,
+ * CNV_EDELEG_DEPTH). Also: decode errors of token, CNV_EDELEG_WRONG_KEY (sk is not the
+ * last audience), CNV_ETOKEN_LINK_COUNT (chain full), the errors of cnv_deleg_mint_root.
+ * Earlier signatures are not checked here (the verifier does). out must not overlap token. */
+CNV_API cnv_status cnv_deleg_attenuate(const uint8_t *token, size_t len,
+                                       const uint8_t sk[CNV_DELEG_SECRET_BYTES],
+                                       const uint8_t audience[CNV_DELEG_KEY_BYTES],
+                                       const cnv_deleg_caveats *cav, const uint8_t *nonce,
+                                       uint8_t *out, size_t cap, size_t *out_len);
+
+/* ------------------------------------------------------------------------------------ */
+/* Verifier: trust store, revocation set, use counters, verified-chain cache.            */
+
+typedef struct cnv_deleg_verifier cnv_deleg_verifier;
+
+typedef struct cnv_deleg_config {
+  uint64_t skew;           /* seconds of clock skew allowed at both window ends */
+  uint32_t cache_capacity; /* verified chains kept; 0 disables the cache */
+  uint32_t max_counters;   /* links with a use limit tracked at once */
+} cnv_deleg_config;
+
+/* Defaults: skew 30 s, cache 65536 chains, 65536 use counters. */
+CNV_API void cnv_deleg_config_default(cnv_deleg_config *cfg);
+
+/* Allocates a verifier (cfg NULL = defaults). Errors: CNV_ENOMEM, CNV_ENOTSUP (libsodium),
+ * CNV_EINVAL. Destroy with cnv_deleg_verifier_destroy. */
+CNV_API cnv_status cnv_deleg_verifier_create(const cnv_deleg_config *cfg, cnv_deleg_verifier **out);
+
+/* Frees the verifier and everything it holds (NULL ignored). No call may be in flight; waits
+ * for deferred frees (rcu_barrier). Call from a registered thread (cnv_thread_register)
+ * outside any RCU read-side section. */
+CNV_API void cnv_deleg_verifier_destroy(cnv_deleg_verifier *v);
+
+/* Adds a root issuer key to the trust store (idempotent). Errors: CNV_ENOMEM, CNV_EINVAL. */
+CNV_API cnv_status cnv_deleg_trust_add(cnv_deleg_verifier *v, const uint8_t pk[CNV_DELEG_KEY_BYTES]);
+
+/* Removes a root issuer key; tokens rooted at it fail from the next verification on, cached
+ * or not. Errors: CNV_ENOTFOUND, CNV_EINVAL. */
+CNV_API cnv_status cnv_deleg_trust_remove(cnv_deleg_verifier *v, const uint8_t pk[CNV_DELEG_KEY_BYTES]);
+
+/* Revokes a link by its hash (cnv_deleg_link_hash); every token containing that link, i.e.
+ * the link and all its descendants, fails with CNV_EDELEG_REVOKED from the next
+ * verification on, cached or not. Permanent and idempotent. Errors: CNV_ENOMEM, CNV_EINVAL. */
+CNV_API cnv_status cnv_deleg_revoke(cnv_deleg_verifier *v, const uint8_t hash[CNV_DELEG_HASH_BYTES]);
+
+/* What a verification is asked. */
+typedef struct cnv_deleg_request {
+  uint64_t now;              /* current time, seconds */
+  uint64_t swarm;            /* swarm the token is presented in */
+  const uint8_t *holder;     /* presenter's public key (32 bytes), or NULL: not checked */
+  const cnv_deleg_cap *cap;  /* capability invoked, or NULL: no capability check */
+  cnv_effects effects;       /* effects the invocation needs (must be within the ceiling) */
+} cnv_deleg_request;
+
+/* Verifies a token for one request: encoding, trust, principals, parent hashes, signatures,
+ * attenuation, revocation, time windows (with skew), swarm, holder, capability (forbidden
+ * wins) and effects. A chain that verified before is found by hash in the cache and only
+ * its time, revocation and request checks run. On success *effective (may be NULL) gets the
+ * effective constraint: the leaf's sets, effects, uses and depth, the intersected window and
+ * the bound swarm. On failure the status names the rule and *err (may be NULL) the link.
+ * Errors: every CNV_ETOKEN_* and CNV_EDELEG_* rule code, CNV_EDELEG_COUNTERS_FULL or
+ * CNV_ENOMEM (a new use counter could not be made), CNV_EINVAL (NULL v, token or req).
+ * Lock-free; allocates only when a newly verified chain enters the cache or a new use
+ * counter is created. The calling thread must be registered (cnv_thread_register). */
+CNV_API cnv_status cnv_deleg_verify(cnv_deleg_verifier *v, const uint8_t *token, size_t len,
+                                    const cnv_deleg_request *req, cnv_deleg_caveats *effective,
+                                    cnv_deleg_error *err);
+
+/* cnv_deleg_verify, then consumes one use of every link with a use limit, atomically per
+ * link: of N racing calls on links with K uses left, exactly K succeed. A failed call
+ * consumes nothing. Extra error: CNV_EDELEG_USES_EXHAUSTED (err->link names the link),
+ * CNV_EDELEG_COUNTERS_FULL. */
+CNV_API cnv_status cnv_deleg_authorize(cnv_deleg_verifier *v, const uint8_t *token, size_t len,
+                                       const cnv_deleg_request *req, cnv_deleg_caveats *effective,
+                                       cnv_deleg_error *err);
+
+/* Drops cached chains that expired before now (minus skew) or were revoked or lost their
+ * trusted root. Returns how many were dropped. Registered threads only. */
+CNV_API size_t cnv_deleg_cache_purge(cnv_deleg_verifier *v, uint64_t now);
+
+/* Number of chains in the cache (approximate while other threads insert). */
+CNV_API size_t cnv_deleg_cache_size(const cnv_deleg_verifier *v);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,106 @@
+/* Chain verification: the static pass (run once per distinct token, then cached) and the
+ * per-request checks (run on every call, cached or not). */
+#include <string.h>
+
+#include "delegation/deleg.h"
+
+static cnv_status fail_link(cnv_deleg_error *err, int32_t link, cnv_status st) {
+  if (err) *err = (cnv_deleg_error){.link = link, .offset = 0};
+  return st;
+}
+
+/* Rules of link i given links 0..i-1 passed: principal, parent hash, signature, narrowing. */
+static cnv_status link_rules(const cnv_deleg_token *tok, const cnv__deleg_span *span,
+                             const uint8_t *buf, uint32_t i, const cnv__deleg_chain *c) {
+  static const uint8_t zero[CNV_DELEG_HASH_BYTES];
+  const cnv_deleg_link *l = &tok->links[i];
+  const cnv_deleg_link *prev = i ? &tok->links[i - 1] : NULL;
+  if (prev && memcmp(l->issuer, prev->audience, CNV_DELEG_KEY_BYTES) != 0) return CNV_EDELEG_MISALIGNED;
+  if (memcmp(l->parent, prev ? c->hash[i - 1] : zero, CNV_DELEG_HASH_BYTES) != 0) {
+    return CNV_EDELEG_PARENT_HASH;
+  }
+  if (!cnv__deleg_verify_body(buf + span->off, span->body_len, l->signature, l->issuer)) {
+    return CNV_EDELEG_BAD_SIGNATURE;
+  }
+  return prev ? cnv__deleg_narrows(&prev->caveats, &l->caveats) : CNV_OK;
+}
+
+static void chain_fill(const cnv_deleg_token *tok, cnv__deleg_chain *c) {
+  c->n_links = tok->n_links;
+  for (uint8_t i = 0; i < tok->n_links; i++) {
+    c->not_before[i] = tok->links[i].caveats.not_before;
+    c->expiry[i] = tok->links[i].caveats.expiry;
+    c->swarm[i] = tok->links[i].caveats.swarm;
+    c->counter[i] = NULL;
+  }
+  memcpy(c->root, tok->links[0].issuer, CNV_DELEG_KEY_BYTES);
+  memcpy(c->holder, tok->links[tok->n_links - 1].audience, CNV_DELEG_KEY_BYTES);
+  c->leaf = tok->links[tok->n_links - 1].caveats;
+}
+
+static cnv_status chain_counters(cnv_deleg_verifier *v, const cnv_deleg_token *tok,
+                                 cnv__deleg_chain *c, cnv_deleg_error *err) {
+  cnv_status st = CNV_OK;
+  urcu_memb_read_lock();
+  for (uint8_t i = 0; i < tok->n_links && st == CNV_OK; i++) {
+    uint32_t max = tok->links[i].caveats.max_uses;
+    if (max == CNV_DELEG_UNLIMITED_USES) continue;
+    st = cnv__deleg_counter_get(v, c->hash[i], max, &c->counter[i]);
+    if (st != CNV_OK) fail_link(err, i, st);
+  }
+  urcu_memb_read_unlock();
+  return st;
+}
+
+cnv_status cnv__deleg_chain_build(cnv_deleg_verifier *v, const uint8_t *buf, size_t len,
+                                  cnv__deleg_chain *c, cnv_deleg_error *err) {
+  cnv_deleg_token tok;
+  cnv__deleg_span spans[CNV_DELEG_MAX_LINKS];
+  cnv_status st = cnv__deleg_parse(buf, len, &tok, spans, err);
+  if (st != CNV_OK) return st;
+  urcu_memb_read_lock();
+  bool trusted = cnv__deleg_key_present(v, v->trust, tok.links[0].issuer);
+  urcu_memb_read_unlock();
+  if (!trusted) return fail_link(err, 0, CNV_EDELEG_UNTRUSTED_ROOT);
+  for (uint32_t i = 0; i < tok.n_links; i++) {
+    st = link_rules(&tok, &spans[i], buf, i, c);
+    if (st != CNV_OK) return fail_link(err, (int32_t)i, st);
+    cnv__deleg_hash_link(buf + spans[i].off, spans[i].body_len + CNV_DELEG_SIG_BYTES, c->hash[i]);
+  }
+  chain_fill(&tok, c);
+  return chain_counters(v, &tok, c, err);
+}
+
+cnv_status cnv__deleg_chain_policy(cnv_deleg_verifier *v, const cnv__deleg_chain *c, cnv_deleg_error *err) {
+  if (!cnv__deleg_key_present(v, v->trust, c->root)) return fail_link(err, 0, CNV_EDELEG_UNTRUSTED_ROOT);
+  for (int32_t i = 0; i < c->n_links; i++) {
+    if (cnv__deleg_key_present(v, v->revoked, c->hash[i])) return fail_link(err, i, CNV_EDELEG_REVOKED);
+  }
+  return CNV_OK;
+}
+
+static uint64_t sat_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
+
+cnv_status cnv__deleg_chain_request(const cnv_deleg_verifier *v, const cnv__deleg_chain *c,
+                                    const cnv_deleg_request *req, cnv_deleg_error *err) {
+  uint64_t skew = v->cfg.skew;
+  for (int32_t i = 0; i < c->n_links; i++) {
+    if (sat_add(req->now, skew) < c->not_before[i]) return fail_link(err, i, CNV_EDELEG_NOT_YET_VALID);
+    if (req->now > sat_add(c->expiry[i], skew)) return fail_link(err, i, CNV_EDELEG_EXPIRED);
+  }
+  for (int32_t i = 0; i < c->n_links; i++) {
+    if (c->swarm[i] != CNV_DELEG_ANY_SWARM && c->swarm[i] != req->swarm) {
+      return fail_link(err, i, CNV_EDELEG_WRONG_SWARM);
+    }
+  }
+  int32_t leaf = c->n_links - 1;
+  if (req->holder && memcmp(req->holder, c->holder, CNV_DELEG_KEY_BYTES) != 0) {
+    return fail_link(err, leaf, CNV_EDELEG_WRONG_HOLDER);
+  }
+  if (req->cap) {
+    cnv_status st = cnv__deleg_cap_check(&c->leaf, req->cap);
+    if (st != CNV_OK) return fail_link(err, leaf, st);
+  }
+  if (!cnv_effects_subset(req->effects, c->leaf.effects)) return fail_link(err, leaf, CNV_EDELEG_EFFECTS_EXCEEDED);
+  return CNV_OK;
+}

@@ -1,0 +1,135 @@
+/* Delegation internals shared by the files of src/delegation. Never installed. */
+#ifndef CNV__DELEG_H
+#define CNV__DELEG_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <urcu/urcu-memb.h>
+#include <urcu/rculfhash.h>
+
+#include <cnv/delegation.h>
+
+/* Domain separation: an Ed25519 signature over a link is over DOMAIN || body, so it can
+ * never be replayed as a signature of another libcnv message (or another protocol's). */
+#define CNV__DELEG_SIGN_DOMAIN "libcnv/delegation/link/1"
+#define CNV__DELEG_SIGN_DOMAIN_BYTES 24
+/* BLAKE2b personalization of link hashes (exactly 16 bytes). */
+#define CNV__DELEG_HASH_PERSONAL "cnv-deleg-hash-1"
+#define CNV__DELEG_MAGIC "CNVT"
+
+/* ---- pattern.c: paths, patterns, caveat rules --------------------------------------- */
+
+/* Capability id of a validated path. The SPEC's id is XXH3-64 of the canonical path bytes;
+ * the protocol module's cnv_capability_id computes the same and replaces this at merge.
+ * Also returns the id of the first segment and the segment count.
+ * Errors: CNV_EDELEG_BAD_PATH. */
+cnv_status cnv__deleg_path_id(const char *path, size_t len, uint64_t *id, uint64_t *noun,
+                              uint8_t *segments);
+/* Total order on patterns: (kind, id); canonical sets are strictly ascending in it. */
+int cnv__deleg_pattern_cmp(const cnv_deleg_pattern *a, const cnv_deleg_pattern *b);
+/* Canonical-form check of one link's caveats (counts, order, kinds, window). */
+cnv_status cnv__deleg_caveats_check(const cnv_deleg_caveats *c);
+/* CNV_OK when child only narrows parent, else the first widening rule's code. */
+cnv_status cnv__deleg_narrows(const cnv_deleg_caveats *parent, const cnv_deleg_caveats *child);
+/* Capability check against one link's sets: forbidden wins over allowed. */
+cnv_status cnv__deleg_cap_check(const cnv_deleg_caveats *c, const cnv_deleg_cap *cap);
+
+/* ---- codec.c: bytes ------------------------------------------------------------------ */
+
+/* Where link i lies in the encoded token: body at off (body_len bytes, the signed part),
+ * the signature right after it. */
+typedef struct cnv__deleg_span {
+  uint32_t off;
+  uint32_t body_len;
+} cnv__deleg_span;
+
+cnv_status cnv__deleg_parse(const uint8_t *buf, size_t len, cnv_deleg_token *out,
+                            cnv__deleg_span spans[CNV_DELEG_MAX_LINKS], cnv_deleg_error *err);
+/* Encoded size of a link body (signature excluded). */
+size_t cnv__deleg_body_size(const cnv_deleg_caveats *c);
+/* Writes the body of l (cnv__deleg_body_size bytes) to out. */
+void cnv__deleg_body_encode(const cnv_deleg_link *l, uint8_t *out);
+/* BLAKE2b-256 (personalized) of an encoded link: body and signature. */
+void cnv__deleg_hash_link(const uint8_t *link, size_t len, uint8_t out[CNV_DELEG_HASH_BYTES]);
+/* Ed25519 over DOMAIN || body. verify returns true when the signature is valid. */
+void cnv__deleg_sign_body(const uint8_t *body, size_t len, const uint8_t sk[CNV_DELEG_SECRET_BYTES],
+                          uint8_t sig[CNV_DELEG_SIG_BYTES]);
+bool cnv__deleg_verify_body(const uint8_t *body, size_t len, const uint8_t sig[CNV_DELEG_SIG_BYTES],
+                            const uint8_t pk[CNV_DELEG_KEY_BYTES]);
+
+/* ---- verifier internals -------------------------------------------------------------- */
+
+/* One use counter per use-limited link, keyed by link hash; lives until the verifier dies. */
+typedef struct cnv__deleg_counter {
+  /* Contended by every authorizing thread of the link: alone on its cache line. */
+  CNV_ALIGNED(CNV_CACHELINE) atomic_uint used; /* uses taken (and in-flight reservations) */
+  CNV_ALIGNED(CNV_CACHELINE) struct cds_lfht_node node;
+  atomic_uint published; /* release-stored 1 after init: orders init before any reader */
+  uint32_t max;
+  uint8_t hash[CNV_DELEG_HASH_BYTES];
+} cnv__deleg_counter;
+
+/* What static verification learns about a chain: everything later checks need. */
+typedef struct cnv__deleg_chain {
+  uint8_t n_links;
+  uint64_t not_before[CNV_DELEG_MAX_LINKS];
+  uint64_t expiry[CNV_DELEG_MAX_LINKS];
+  uint64_t swarm[CNV_DELEG_MAX_LINKS];
+  uint8_t hash[CNV_DELEG_MAX_LINKS][CNV_DELEG_HASH_BYTES];
+  uint8_t root[CNV_DELEG_KEY_BYTES];
+  uint8_t holder[CNV_DELEG_KEY_BYTES];
+  cnv__deleg_counter *counter[CNV_DELEG_MAX_LINKS]; /* NULL: unlimited */
+  cnv_deleg_caveats leaf;
+} cnv__deleg_chain;
+
+/* Node of the trust store and of the revocation set. */
+typedef struct cnv__deleg_key_node {
+  struct cds_lfht_node node;
+  struct rcu_head rcu;
+  atomic_uint published; /* release-stored 1 after init */
+  uint8_t key[CNV_DELEG_HASH_BYTES];
+} cnv__deleg_key_node;
+
+/* A verified chain in the cache, keyed by the token's bytes (hash: seeded XXH3-64). */
+typedef struct cnv__deleg_entry {
+  struct cds_lfht_node node;
+  struct rcu_head rcu;
+  atomic_uint published;    /* release-stored 1 after init */
+  _Atomic uint64_t epoch;   /* policy epoch at which trust and revocation were last checked */
+  uint32_t len;
+  cnv__deleg_chain chain;
+  uint8_t bytes[];
+} cnv__deleg_entry;
+
+struct cnv_deleg_verifier {
+  /* Bumped (release) by every revocation and trust removal after the change is visible. */
+  CNV_ALIGNED(CNV_CACHELINE) _Atomic uint64_t epoch;
+  CNV_ALIGNED(CNV_CACHELINE) atomic_size_t cache_count;
+  atomic_size_t counter_count;
+  CNV_ALIGNED(CNV_CACHELINE) struct cds_lfht *cache;
+  struct cds_lfht *revoked;
+  struct cds_lfht *trust;
+  struct cds_lfht *counters;
+  cnv_deleg_config cfg;
+  uint64_t seed; /* random per verifier: cache hashing resists chosen collisions */
+};
+
+/* verifier.c: key sets (trust, revocation). Lookups need the RCU read lock. */
+bool cnv__deleg_key_present(const cnv_deleg_verifier *v, struct cds_lfht *t, const uint8_t key[32]);
+/* chain.c: static verification (encoding, trust, principals, hashes, signatures, attenuation). */
+cnv_status cnv__deleg_chain_build(cnv_deleg_verifier *v, const uint8_t *buf, size_t len,
+                                  cnv__deleg_chain *c, cnv_deleg_error *err);
+/* chain.c: trust and revocation still hold (RCU read lock held). */
+cnv_status cnv__deleg_chain_policy(cnv_deleg_verifier *v, const cnv__deleg_chain *c, cnv_deleg_error *err);
+/* chain.c: time windows, swarm, holder, capability, effects for one request. */
+cnv_status cnv__deleg_chain_request(const cnv_deleg_verifier *v, const cnv__deleg_chain *c,
+                                    const cnv_deleg_request *req, cnv_deleg_error *err);
+/* counters.c: finds or creates the counter of a use-limited link (RCU read lock held). */
+cnv_status cnv__deleg_counter_get(cnv_deleg_verifier *v, const uint8_t hash[32], uint32_t max,
+                                  cnv__deleg_counter **out);
+/* counters.c: takes one use of every limited link of c, all or none. */
+cnv_status cnv__deleg_counters_take(const cnv__deleg_chain *c, cnv_deleg_error *err);
+
+#endif
