@@ -6,5 +6,7 @@
 #include "cnv/core.h"
 #include "cnv/status.h"
 #include "cnv/hotpath.h"
+#include "cnv/phases.h"
+#include "cnv/telemetry.h"
 
 #endif
