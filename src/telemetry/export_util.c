@@ -31,6 +31,12 @@ void cnv__out_dbl(struct cnv__out *o, double v) {
   cnv__out_mem(o, b, (size_t)n);
 }
 
+void cnv__out_dbl_short(struct cnv__out *o, double v) {
+  char b[40];
+  int n = snprintf(b, sizeof b, "%.15g", v);
+  cnv__out_mem(o, b, (size_t)n);
+}
+
 void cnv__out_prom_escaped(struct cnv__out *o, const char *s, int quote) {
   size_t run = 0;
   for (const char *p = s;; p++) {

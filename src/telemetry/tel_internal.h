@@ -111,6 +111,8 @@ void cnv__out_mem(struct cnv__out *o, const char *s, size_t n);
 void cnv__out_u64(struct cnv__out *o, uint64_t v);
 void cnv__out_i64(struct cnv__out *o, int64_t v);
 void cnv__out_dbl(struct cnv__out *o, double v);
+/* 15 significant digits: bucket bounds read as written (1.5e-08, not 1.5000000000000002e-08). */
+void cnv__out_dbl_short(struct cnv__out *o, double v);
 /* Escapes for Prometheus label values ('\\', '"', '\n') or HELP ('\\', '\n'). */
 void cnv__out_prom_escaped(struct cnv__out *o, const char *s, int quote);
 void cnv__out_json_string(struct cnv__out *o, const char *s);
