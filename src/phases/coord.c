@@ -61,13 +61,15 @@ CNV_API cnv_status cnv_coord_create(const cnv_coord_config *cfg, cnv_coord **out
 CNV_API void cnv_coord_destroy(cnv_coord *c) {
   if (!c) return;
   struct cds_lfht_iter it;
-  struct cnv__coord_node *n;
+  struct cds_lfht_node *node;
   /* No other reader is in flight (documented), so nodes can go right away; the section is
    * what the table's traversal API asks for. */
   urcu_memb_read_lock();
-  cds_lfht_for_each_entry(c->ht, &it, n, node) {
-    cds_lfht_del(c->ht, &n->node);
-    free(n);
+  /* Plain iteration: cds_lfht_for_each_entry computes container_of(NULL) at the end. */
+  for (cds_lfht_first(c->ht, &it); (node = cds_lfht_iter_get_node(&it)) != NULL;) {
+    cds_lfht_next(c->ht, &it);
+    cds_lfht_del(c->ht, node);
+    free(caa_container_of(node, struct cnv__coord_node, node));
   }
   urcu_memb_read_unlock();
   cds_lfht_destroy(c->ht, NULL);
@@ -180,11 +182,13 @@ CNV_API cnv_status cnv_coord_tick_all(cnv_coord *c, uint64_t now_ns, uint64_t *m
   if (moved) *moved = 0;
   if (!c) return CNV_EINVAL;
   struct cds_lfht_iter it;
-  struct cnv__coord_node *n;
+  struct cds_lfht_node *node;
   uint64_t count = 0;
   urcu_memb_read_lock();
-  cds_lfht_for_each_entry(c->ht, &it, n, node) {
+  for (cds_lfht_first(c->ht, &it); (node = cds_lfht_iter_get_node(&it)) != NULL;
+       cds_lfht_next(c->ht, &it)) {
     int to;
+    struct cnv__coord_node *n = caa_container_of(node, struct cnv__coord_node, node);
     if (cnv_swarm_tick(&n->sw, now_ns, &to) == CNV_OK && to >= 0) count++;
   }
   urcu_memb_read_unlock();

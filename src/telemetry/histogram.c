@@ -50,9 +50,10 @@ void cnv__hist_quantiles(cnv__bucket_fn bucket, const void *src, uint64_t total,
 
 CNV_API cnv_status cnv_histogram_create(cnv_histogram **out) {
   if (!out) return CNV_EINVAL;
-  *out = aligned_alloc(CNV_CACHELINE, sizeof **out);
+  size_t bytes = (sizeof **out + CNV_CACHELINE - 1) / CNV_CACHELINE * CNV_CACHELINE;
+  *out = aligned_alloc(CNV_CACHELINE, bytes);
   if (!*out) return CNV_ENOMEM;
-  memset(*out, 0, sizeof **out);
+  memset(*out, 0, bytes);
   return CNV_OK;
 }
 
