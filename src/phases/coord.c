@@ -8,6 +8,27 @@
 
 #include "phases/phases_internal.h"
 
+/* ThreadSanitizer cannot see liburcu's orderings (its publish is uninstrumented inline asm
+ * and grace periods use membarrier), so under TSan we state them: a node's initialization
+ * happens-before lookups that find it, and every read-side section happens-before the free
+ * that follows the grace period. No code is generated otherwise. */
+#if defined(__SANITIZE_THREAD__)
+#define CNV__TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define CNV__TSAN 1
+#endif
+#endif
+#ifdef CNV__TSAN
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+#define CNV__HB_RELEASE(p) __tsan_release((void *)(p))
+#define CNV__HB_ACQUIRE(p) __tsan_acquire((void *)(p))
+#else
+#define CNV__HB_RELEASE(p) ((void)(p))
+#define CNV__HB_ACQUIRE(p) ((void)(p))
+#endif
+
 struct cnv__coord_node {
   cnv_swarm sw; /* first: keeps the swarm cache-line aligned */
   struct cds_lfht_node node;
@@ -16,6 +37,7 @@ struct cnv__coord_node {
 
 struct cnv_coord {
   struct cds_lfht *ht;
+  char grace; /* TSan sync address for read-side sections vs. frees */
   cnv_breaker_config breaker;
   cnv_observer *observer;
 };
@@ -31,6 +53,11 @@ static unsigned long cnv__hash_id(uint64_t id) {
 static int cnv__match_id(struct cds_lfht_node *node, const void *key) {
   const struct cnv__coord_node *n = caa_container_of(node, struct cnv__coord_node, node);
   return n->id == *(const uint64_t *)key;
+}
+
+static void cnv__read_unlock(cnv_coord *c) {
+  CNV__HB_RELEASE(&c->grace);
+  urcu_memb_read_unlock();
 }
 
 CNV_API cnv_status cnv_coord_create(const cnv_coord_config *cfg, cnv_coord **out) {
@@ -87,6 +114,7 @@ CNV_API cnv_status cnv_coord_add(cnv_coord *c, uint64_t swarm_id, uint64_t now_n
   }
   n->id = swarm_id;
   cds_lfht_node_init(&n->node);
+  CNV__HB_RELEASE(n);
   urcu_memb_read_lock();
   /* add_unique publishes the node with a full barrier: readers see an initialized swarm. */
   struct cds_lfht_node *got = cds_lfht_add_unique(c->ht, cnv__hash_id(swarm_id), cnv__match_id,
@@ -104,7 +132,9 @@ static struct cnv__coord_node *cnv__coord_find(cnv_coord *c, uint64_t swarm_id) 
   struct cds_lfht_iter it;
   cds_lfht_lookup(c->ht, cnv__hash_id(swarm_id), cnv__match_id, &swarm_id, &it);
   struct cds_lfht_node *node = cds_lfht_iter_get_node(&it);
-  return node ? caa_container_of(node, struct cnv__coord_node, node) : NULL;
+  if (!node) return NULL;
+  CNV__HB_ACQUIRE(caa_container_of(node, struct cnv__coord_node, node));
+  return caa_container_of(node, struct cnv__coord_node, node);
 }
 
 CNV_API cnv_status cnv_coord_remove(cnv_coord *c, uint64_t swarm_id) {
@@ -112,10 +142,11 @@ CNV_API cnv_status cnv_coord_remove(cnv_coord *c, uint64_t swarm_id) {
   urcu_memb_read_lock();
   struct cnv__coord_node *n = cnv__coord_find(c, swarm_id);
   int gone = n ? cds_lfht_del(c->ht, &n->node) : -1;
-  urcu_memb_read_unlock();
+  cnv__read_unlock(c);
   if (gone != 0) return CNV_ECOORD_NO_SWARM;
   /* Wait until every reader that could hold n has left its section. */
   urcu_memb_synchronize_rcu();
+  CNV__HB_ACQUIRE(&c->grace);
   free(n);
   return CNV_OK;
 }
@@ -135,7 +166,7 @@ CNV_API cnv_status cnv_coord_phase(cnv_coord *c, uint64_t swarm_id, cnv_phase *o
   urcu_memb_read_lock();
   struct cnv__coord_node *n = cnv__coord_find(c, swarm_id);
   if (n) *out = cnv_swarm_phase(&n->sw);
-  urcu_memb_read_unlock();
+  cnv__read_unlock(c);
   return n ? CNV_OK : CNV_ECOORD_NO_SWARM;
 }
 
@@ -145,7 +176,7 @@ CNV_API cnv_status cnv_coord_transition(cnv_coord *c, uint64_t swarm_id, int fro
   urcu_memb_read_lock();
   struct cnv__coord_node *n = cnv__coord_find(c, swarm_id);
   cnv_status st = n ? cnv_swarm_transition(&n->sw, from, to, now_ns) : CNV_ECOORD_NO_SWARM;
-  urcu_memb_read_unlock();
+  cnv__read_unlock(c);
   return st;
 }
 
@@ -155,7 +186,7 @@ CNV_API cnv_status cnv_coord_raise_algedonic(cnv_coord *c, uint64_t swarm_id, ui
   urcu_memb_read_lock();
   struct cnv__coord_node *n = cnv__coord_find(c, swarm_id);
   cnv_status st = n ? cnv_swarm_raise_algedonic(&n->sw, reason, now_ns) : CNV_ECOORD_NO_SWARM;
-  urcu_memb_read_unlock();
+  cnv__read_unlock(c);
   return st;
 }
 
@@ -164,7 +195,7 @@ CNV_API cnv_status cnv_coord_record_invocation(cnv_coord *c, uint64_t swarm_id, 
   urcu_memb_read_lock();
   struct cnv__coord_node *n = cnv__coord_find(c, swarm_id);
   if (n) cnv_swarm_record_invocation(&n->sw, ok);
-  urcu_memb_read_unlock();
+  cnv__read_unlock(c);
   return n ? CNV_OK : CNV_ECOORD_NO_SWARM;
 }
 
@@ -174,7 +205,7 @@ CNV_API cnv_status cnv_coord_snapshot(cnv_coord *c, uint64_t swarm_id, uint64_t 
   urcu_memb_read_lock();
   struct cnv__coord_node *n = cnv__coord_find(c, swarm_id);
   cnv_status st = n ? cnv_swarm_snapshot(&n->sw, now_ns, out) : CNV_ECOORD_NO_SWARM;
-  urcu_memb_read_unlock();
+  cnv__read_unlock(c);
   return st;
 }
 
@@ -191,7 +222,7 @@ CNV_API cnv_status cnv_coord_tick_all(cnv_coord *c, uint64_t now_ns, uint64_t *m
     struct cnv__coord_node *n = caa_container_of(node, struct cnv__coord_node, node);
     if (cnv_swarm_tick(&n->sw, now_ns, &to) == CNV_OK && to >= 0) count++;
   }
-  urcu_memb_read_unlock();
+  cnv__read_unlock(c);
   if (moved) *moved = count;
   return CNV_OK;
 }
