@@ -1,5 +1,6 @@
 /* Coordinator: swarms in a liburcu lock-free hash table (memb flavour). Readers and movers
  * take an RCU read-side section, never a lock; removal waits a grace period before free. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,6 +43,11 @@ struct cnv_coord {
   cnv_observer *observer;
 };
 
+/* container_of through void *: the node sits inside a cache-line-aligned allocation. */
+static struct cnv__coord_node *cnv__node_of(struct cds_lfht_node *node) {
+  return (struct cnv__coord_node *)(void *)((char *)node - offsetof(struct cnv__coord_node, node));
+}
+
 static unsigned long cnv__hash_id(uint64_t id) {
   id ^= id >> 33;
   id *= UINT64_C(0xff51afd7ed558ccd);
@@ -51,7 +57,7 @@ static unsigned long cnv__hash_id(uint64_t id) {
 }
 
 static int cnv__match_id(struct cds_lfht_node *node, const void *key) {
-  const struct cnv__coord_node *n = caa_container_of(node, struct cnv__coord_node, node);
+  const struct cnv__coord_node *n = cnv__node_of(node);
   return n->id == *(const uint64_t *)key;
 }
 
@@ -96,7 +102,7 @@ CNV_API void cnv_coord_destroy(cnv_coord *c) {
   for (cds_lfht_first(c->ht, &it); (node = cds_lfht_iter_get_node(&it)) != NULL;) {
     cds_lfht_next(c->ht, &it);
     cds_lfht_del(c->ht, node);
-    free(caa_container_of(node, struct cnv__coord_node, node));
+    free(cnv__node_of(node));
   }
   urcu_memb_read_unlock();
   cds_lfht_destroy(c->ht, NULL);
@@ -133,8 +139,9 @@ static struct cnv__coord_node *cnv__coord_find(cnv_coord *c, uint64_t swarm_id) 
   cds_lfht_lookup(c->ht, cnv__hash_id(swarm_id), cnv__match_id, &swarm_id, &it);
   struct cds_lfht_node *node = cds_lfht_iter_get_node(&it);
   if (!node) return NULL;
-  CNV__HB_ACQUIRE(caa_container_of(node, struct cnv__coord_node, node));
-  return caa_container_of(node, struct cnv__coord_node, node);
+  struct cnv__coord_node *n = cnv__node_of(node);
+  CNV__HB_ACQUIRE(n);
+  return n;
 }
 
 CNV_API cnv_status cnv_coord_remove(cnv_coord *c, uint64_t swarm_id) {
@@ -219,7 +226,7 @@ CNV_API cnv_status cnv_coord_tick_all(cnv_coord *c, uint64_t now_ns, uint64_t *m
   for (cds_lfht_first(c->ht, &it); (node = cds_lfht_iter_get_node(&it)) != NULL;
        cds_lfht_next(c->ht, &it)) {
     int to;
-    struct cnv__coord_node *n = caa_container_of(node, struct cnv__coord_node, node);
+    struct cnv__coord_node *n = cnv__node_of(node);
     if (cnv_swarm_tick(&n->sw, now_ns, &to) == CNV_OK && to >= 0) count++;
   }
   cnv__read_unlock(c);
