@@ -83,9 +83,9 @@ typedef struct cnv_breaker {
 /* Initializes b with a copy of cfg. Errors: CNV_EINVAL (NULL), CNV_EBREAKER_CONFIG. */
 CNV_API cnv_status cnv_breaker_init(cnv_breaker *b, const cnv_breaker_config *cfg);
 
-/* Records one outcome (ok != 0: success). Lock-free, two relaxed/release adds at most;
- * any threads. A failure recorded before an evaluation that reads it is counted there. */
-CNV_API void cnv_breaker_record(cnv_breaker *b, int ok);
+/* Records one outcome (ok != 0: success). Lock-free, two release adds at most; any
+ * threads. Errors: CNV_EINVAL (NULL). */
+CNV_API cnv_status cnv_breaker_record(cnv_breaker *b, int ok);
 
 /* Evaluates the window at now_ns for a swarm in `phase` and writes the move the breaker
  * wants to *target (== phase when none): Operational->Degraded when the ratio is above
@@ -150,7 +150,8 @@ typedef struct cnv_swarm_report {
 CNV_API cnv_status cnv_swarm_init(cnv_swarm *sw, uint64_t swarm_id, uint64_t now_ns,
                                   const cnv_breaker_config *breaker, cnv_observer *observer);
 
-/* Current phase (acquire load: what the winning transition wrote before is visible). */
+/* Current phase (acquire load: what the winning transition wrote before is visible).
+ * sw must be an initialized swarm (the only call here without an error channel). */
 CNV_API cnv_phase cnv_swarm_phase(const cnv_swarm *sw);
 
 /* Moves from `from` to `to` with one compare-and-swap on the packed (phase, entry time)
@@ -167,12 +168,13 @@ CNV_API cnv_status cnv_swarm_transition(cnv_swarm *sw, int from, int to, uint64_
 CNV_API cnv_status cnv_swarm_raise_algedonic(cnv_swarm *sw, uint32_t reason, uint64_t now_ns);
 
 /* Records one invocation outcome: invocations, failures, errors of the current phase, and
- * the breaker's window. Lock-free; any threads. */
-CNV_API void cnv_swarm_record_invocation(cnv_swarm *sw, int ok);
+ * the breaker's window. Lock-free; any threads. Errors: CNV_EINVAL (NULL). */
+CNV_API cnv_status cnv_swarm_record_invocation(cnv_swarm *sw, int ok);
 
 /* Active agent count: join adds one; leave removes one or fails with
- * CNV_EPHASE_AGENTS_UNDERFLOW when the count is already 0. Lock-free. */
-CNV_API void cnv_swarm_agent_join(cnv_swarm *sw);
+ * CNV_EPHASE_AGENTS_UNDERFLOW when the count is already 0. Lock-free; any threads.
+ * Errors: CNV_EINVAL (NULL). */
+CNV_API cnv_status cnv_swarm_agent_join(cnv_swarm *sw);
 CNV_API cnv_status cnv_swarm_agent_leave(cnv_swarm *sw);
 
 /* Evaluates the breaker and applies the move it wants with cnv_swarm_transition.

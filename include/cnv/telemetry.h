@@ -46,11 +46,12 @@ typedef struct cnv_histogram cnv_histogram;
 CNV_API cnv_status cnv_histogram_create(cnv_histogram **out);
 /* Frees it; NULL is ignored. */
 CNV_API void cnv_histogram_destroy(cnv_histogram *h);
-/* Records value with weight n (n copies). Owner thread only; no allocation, no RMW. */
-CNV_API void cnv_histogram_record_n(cnv_histogram *h, uint64_t value, uint64_t n);
+/* Records value with weight n (n copies). Owner thread only; no allocation, no RMW.
+ * Errors: CNV_EINVAL (NULL). */
+CNV_API cnv_status cnv_histogram_record_n(cnv_histogram *h, uint64_t value, uint64_t n);
 /* Adds every bucket, count and sum of src into dst (dst's owner thread). */
 CNV_API cnv_status cnv_histogram_merge(cnv_histogram *dst, const cnv_histogram *src);
-/* Values recorded (with weights). */
+/* Values recorded (with weights); 0 for NULL. */
 CNV_API uint64_t cnv_histogram_count(const cnv_histogram *h);
 /* Estimate of the q-quantile: the midpoint of the bucket holding the value of rank
  * ceil(q * count) (1-based; rank 1 for q = 0). Errors: CNV_EINVAL, CNV_ETEL_QUANTILE,
@@ -69,10 +70,11 @@ typedef struct cnv_reservoir cnv_reservoir;
  * stream: same sample). Errors: CNV_EINVAL, CNV_ETEL_RESERVOIR_SIZE, CNV_ENOMEM. */
 CNV_API cnv_status cnv_reservoir_create(uint32_t capacity, uint64_t seed, cnv_reservoir **out);
 CNV_API void cnv_reservoir_destroy(cnv_reservoir *r);
-/* Offers one item; O(1) amortised, most items cost a compare. Owner thread only. */
-CNV_API void cnv_reservoir_offer(cnv_reservoir *r, uint64_t item);
+/* Offers one item; O(1) amortised, most items cost a compare. Owner thread only.
+ * Errors: CNV_EINVAL (NULL). */
+CNV_API cnv_status cnv_reservoir_offer(cnv_reservoir *r, uint64_t item);
 /* The current sample (min(seen, capacity) items, owned by r, valid until the next offer)
- * and the number of items offered so far. */
+ * and the number of items offered so far; NULL for a NULL r. */
 CNV_API const uint64_t *cnv_reservoir_items(const cnv_reservoir *r, size_t *count, uint64_t *seen);
 
 /* ------------------------------------------------------------------------------------ */
@@ -129,15 +131,17 @@ CNV_API cnv_status cnv_tel_register_histogram(cnv_telemetry *t, const char *name
                                               cnv_metric_id *id);
 
 /* Gives the calling thread a shard (a detached one is reused, its counts kept); seals the
- * registry. Errors: CNV_EINVAL, CNV_ETEL_NO_SHARD, CNV_ENOMEM. */
+ * registry. A shard holds 8 bytes per counter and about 59 KiB per histogram.
+ * Errors: CNV_EINVAL, CNV_ETEL_NO_SHARD, CNV_ENOMEM. */
 CNV_API cnv_status cnv_tel_attach(cnv_telemetry *t, cnv_tel_shard **out);
 /* Returns a shard for reuse; its counts stay in every total. NULL is ignored. */
 CNV_API void cnv_tel_detach(cnv_tel_shard *s);
 
 /* Adds n to a counter in this thread's shard: a relaxed load and store, no RMW, no lock.
- * Errors: CNV_ETEL_BAD_ID. */
+ * Errors: CNV_EINVAL (NULL shard), CNV_ETEL_BAD_ID. */
 CNV_API cnv_status cnv_tel_counter_add(cnv_tel_shard *s, cnv_metric_id id, uint64_t n);
-/* Records a value (sampled as registered). Errors: CNV_ETEL_BAD_ID. */
+/* Records a value (sampled as registered): owner-only relaxed load/store of a bucket, the
+ * count and the sum. Errors: CNV_EINVAL (NULL shard), CNV_ETEL_BAD_ID. */
 CNV_API cnv_status cnv_tel_hist_record(cnv_tel_shard *s, cnv_metric_id id, uint64_t value);
 /* Sets / adds to a gauge (one shared relaxed atomic). Errors: CNV_EINVAL, CNV_ETEL_BAD_ID. */
 CNV_API cnv_status cnv_tel_gauge_set(cnv_telemetry *t, cnv_metric_id id, int64_t value);

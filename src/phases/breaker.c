@@ -27,12 +27,14 @@ CNV_API cnv_status cnv_breaker_init(cnv_breaker *b, const cnv_breaker_config *cf
   return CNV_OK;
 }
 
-CNV_API void cnv_breaker_record(cnv_breaker *b, int ok) {
+CNV_API cnv_status cnv_breaker_record(cnv_breaker *b, int ok) {
+  if (!b) return CNV_EINVAL;
   struct cnv__breaker *br = cnv__br(b);
   /* Release on both: an evaluator that acquires `fails` then `total` sees every total add
    * that came before a fail add it saw, so its window never has more fails than outcomes. */
   atomic_fetch_add_explicit(&br->total, 1, memory_order_release);
   if (!ok) atomic_fetch_add_explicit(&br->fails, 1, memory_order_release);
+  return CNV_OK;
 }
 
 /* The counters as they were when the window began: the newest snapshot taken at least

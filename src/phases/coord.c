@@ -201,9 +201,9 @@ CNV_API cnv_status cnv_coord_record_invocation(cnv_coord *c, uint64_t swarm_id, 
   if (!c) return CNV_EINVAL;
   urcu_memb_read_lock();
   struct cnv__coord_node *n = cnv__coord_find(c, swarm_id);
-  if (n) cnv_swarm_record_invocation(&n->sw, ok);
+  cnv_status st = n ? cnv_swarm_record_invocation(&n->sw, ok) : CNV_ECOORD_NO_SWARM;
   cnv__read_unlock(c);
-  return n ? CNV_OK : CNV_ECOORD_NO_SWARM;
+  return st;
 }
 
 CNV_API cnv_status cnv_coord_snapshot(cnv_coord *c, uint64_t swarm_id, uint64_t now_ns,

@@ -96,7 +96,8 @@ CNV_API cnv_status cnv_swarm_raise_algedonic(cnv_swarm *sw, uint32_t reason, uin
   }
 }
 
-CNV_API void cnv_swarm_record_invocation(cnv_swarm *sw, int ok) {
+CNV_API cnv_status cnv_swarm_record_invocation(cnv_swarm *sw, int ok) {
+  if (!sw) return CNV_EINVAL;
   struct cnv__swarm *s = cnv__sw(sw);
   if (!ok) {
     /* Relaxed: the phase read only attributes the error; a racing move may attribute it
@@ -104,15 +105,18 @@ CNV_API void cnv_swarm_record_invocation(cnv_swarm *sw, int ok) {
     int p = cnv__phase_of(cnv__load_relaxed(&s->state));
     cnv__fetch_add_relaxed(&s->errors[p], 1);
   }
-  cnv_breaker_record((cnv_breaker *)(void *)&s->breaker, ok);
+  return cnv_breaker_record((cnv_breaker *)(void *)&s->breaker, ok);
 }
 
-CNV_API void cnv_swarm_agent_join(cnv_swarm *sw) {
+CNV_API cnv_status cnv_swarm_agent_join(cnv_swarm *sw) {
+  if (!sw) return CNV_EINVAL;
   /* Relaxed: a count; no data is published with it. */
   cnv__fetch_add_relaxed(&cnv__sw(sw)->agents, 1);
+  return CNV_OK;
 }
 
 CNV_API cnv_status cnv_swarm_agent_leave(cnv_swarm *sw) {
+  if (!sw) return CNV_EINVAL;
   struct cnv__swarm *s = cnv__sw(sw);
   int64_t cur = cnv__load_relaxed(&s->agents);
   do {

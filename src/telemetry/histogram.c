@@ -59,8 +59,10 @@ CNV_API cnv_status cnv_histogram_create(cnv_histogram **out) {
 
 CNV_API void cnv_histogram_destroy(cnv_histogram *h) { free(h); }
 
-CNV_API void cnv_histogram_record_n(cnv_histogram *h, uint64_t value, uint64_t n) {
+CNV_API cnv_status cnv_histogram_record_n(cnv_histogram *h, uint64_t value, uint64_t n) {
+  if (!h) return CNV_EINVAL;
   cnv__hist_add(&h->d, value, n);
+  return CNV_OK;
 }
 
 CNV_API cnv_status cnv_histogram_merge(cnv_histogram *dst, const cnv_histogram *src) {
@@ -77,7 +79,7 @@ CNV_API cnv_status cnv_histogram_merge(cnv_histogram *dst, const cnv_histogram *
 
 CNV_API uint64_t cnv_histogram_count(const cnv_histogram *h) {
   /* Relaxed: a statistic. */
-  return cnv__load_relaxed(&h->d.count);
+  return h ? cnv__load_relaxed(&h->d.count) : 0;
 }
 
 static uint64_t cnv__one_bucket(const void *src, uint32_t i) {

@@ -112,6 +112,7 @@ CNV_API void cnv_tel_detach(cnv_tel_shard *s) {
 }
 
 CNV_API cnv_status cnv_tel_counter_add(cnv_tel_shard *s, cnv_metric_id id, uint64_t n) {
+  if (CNV__UNLIKELY(!s)) return CNV_EINVAL;
   uint32_t i = id - CNV__ID(CNV__KIND_COUNTER, 0);
   if (CNV__UNLIKELY(i >= s->ncounters)) return CNV_ETEL_BAD_ID;
   cnv__cell_add(&s->counters[i], n);
@@ -119,6 +120,7 @@ CNV_API cnv_status cnv_tel_counter_add(cnv_tel_shard *s, cnv_metric_id id, uint6
 }
 
 CNV_API cnv_status cnv_tel_hist_record(cnv_tel_shard *s, cnv_metric_id id, uint64_t value) {
+  if (CNV__UNLIKELY(!s)) return CNV_EINVAL;
   uint32_t i = id - CNV__ID(CNV__KIND_HIST, 0);
   if (CNV__UNLIKELY(i >= s->nhists)) return CNV_ETEL_BAD_ID;
   const struct cnv__metric *m = &s->hist_meta[i];

@@ -60,7 +60,8 @@ CNV_API void cnv_reservoir_destroy(cnv_reservoir *r) {
   free(r);
 }
 
-CNV_API void cnv_reservoir_offer(cnv_reservoir *r, uint64_t item) {
+CNV_API cnv_status cnv_reservoir_offer(cnv_reservoir *r, uint64_t item) {
+  if (!r) return CNV_EINVAL;
   uint64_t i = r->seen++;
   if (i < r->cap) {
     r->items[i] = item;
@@ -68,6 +69,7 @@ CNV_API void cnv_reservoir_offer(cnv_reservoir *r, uint64_t item) {
     r->items[cnv__splitmix(&r->rng) % r->cap] = item;
     cnv__reservoir_skip(r);
   }
+  return CNV_OK;
 }
 
 CNV_API const uint64_t *cnv_reservoir_items(const cnv_reservoir *r, size_t *count, uint64_t *seen) {

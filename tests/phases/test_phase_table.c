@@ -130,6 +130,12 @@ static void test_time_errors_report(void **state) {
   assert_int_equal(cnv_swarm_agent_leave(&sw), CNV_OK);
   assert_int_equal(cnv_swarm_agent_leave(&sw), CNV_OK);
   assert_int_equal(cnv_swarm_agent_leave(&sw), CNV_EPHASE_AGENTS_UNDERFLOW);
+  assert_int_equal(cnv_swarm_agent_leave(NULL), CNV_EINVAL);
+  assert_int_equal(cnv_swarm_agent_join(NULL), CNV_EINVAL);
+  assert_int_equal(cnv_swarm_record_invocation(NULL, 1), CNV_EINVAL);
+  assert_int_equal(cnv_swarm_raise_algedonic(NULL, 1, 1), CNV_EINVAL);
+  assert_int_equal(cnv_swarm_snapshot(NULL, 1, &r), CNV_EINVAL);
+  assert_int_equal(cnv_swarm_init(&sw, 1, UINT64_C(1) << 61, NULL, NULL), CNV_EPHASE_CLOCK);
 }
 
 static void test_snapshot_counts_current_phase(void **state) {

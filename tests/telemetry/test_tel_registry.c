@@ -59,6 +59,8 @@ static void test_values_and_sampling(void **state) {
   assert_int_equal(cnv_tel_attach(t, &s), CNV_OK);
   for (int i = 0; i < 1000; i++) assert_int_equal(cnv_tel_counter_add(s, c, 2), CNV_OK);
   assert_int_equal(cnv_tel_counter_add(s, g, 1), CNV_ETEL_BAD_ID);
+  assert_int_equal(cnv_tel_counter_add(NULL, c, 1), CNV_EINVAL);
+  assert_int_equal(cnv_tel_hist_record(NULL, h, 1), CNV_EINVAL);
   assert_int_equal(cnv_tel_hist_record(s, c, 1), CNV_ETEL_BAD_ID);
   uint64_t v;
   assert_int_equal(cnv_tel_counter_value(t, c, &v), CNV_OK);
