@@ -302,7 +302,7 @@ CNV_API cnv_status cnv_observer_create(const cnv_observer_config *cfg, cnv_obser
 CNV_API void cnv_observer_destroy(cnv_observer *o);
 
 /* Copies one event into the channel (multi-producer, lock-free). CNV_OK, CNV_EINVAL,
- * CNV_EOBS_FULL (counted as dropped). Release: the drain that reads it sees the event. */
+ * CNV_EPHASE_UNKNOWN (from or to out of range), CNV_EOBS_FULL (counted as dropped). Release: the drain that reads it sees the event. */
 CNV_API cnv_status cnv_observer_publish(cnv_observer *o, const cnv_phase_event *ev);
 
 /* Folds up to max events (0: all present) into the matrix and per-(swarm, phase) Welford

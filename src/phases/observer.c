@@ -58,6 +58,8 @@ CNV_API void cnv_observer_destroy(cnv_observer *o) {
 
 CNV_API cnv_status cnv_observer_publish(cnv_observer *o, const cnv_phase_event *ev) {
   if (!o || !ev) return CNV_EINVAL;
+  if (ev->from < 0 || ev->from >= CNV_PHASE_COUNT || ev->to < 0 || ev->to >= CNV_PHASE_COUNT)
+    return CNV_EPHASE_UNKNOWN;
   /* Relaxed: the position is only a hint; the slot's seq (acquire) decides. */
   uint64_t pos = cnv__load_relaxed(&o->tail);
   for (;;) {
@@ -119,11 +121,10 @@ static void cnv__welford_add(struct cnv__welford *w, uint64_t x) {
 }
 
 static void cnv__obs_fold(struct cnv_observer *o, const cnv_phase_event *ev) {
-  /* Relaxed: matrix cells are counters read as snapshots by any thread. */
-  if (ev->from >= 0 && ev->from < CNV_PHASE_COUNT && ev->to >= 0 && ev->to < CNV_PHASE_COUNT)
-    cnv__fetch_add_relaxed(&o->matrix[ev->from][ev->to], 1);
-  struct cnv__obs_swarm *e = NULL;
-  if (ev->from >= 0 && ev->from < CNV_PHASE_COUNT) e = cnv__obs_track(o, ev->swarm_id);
+  /* Relaxed: matrix cells are counters read as snapshots by any thread. Phases were
+   * range-checked by the publisher. */
+  cnv__fetch_add_relaxed(&o->matrix[ev->from][ev->to], 1);
+  struct cnv__obs_swarm *e = cnv__obs_track(o, ev->swarm_id);
   if (!e) cnv__fetch_add_relaxed(&o->untracked, 1);
   cnv__obs_judge(o, ev, e ? &e->w[ev->from] : NULL);
   if (e) cnv__welford_add(&e->w[ev->from], ev->duration_ns);

@@ -16,7 +16,9 @@
 #define KEPT 9000
 
 static cnv_coord *coord;
+static cnv_observer *obs;
 static _Atomic int writers_left;
+static _Atomic uint64_t drained_live;
 
 static uint64_t id_of(uint64_t i) { return i * 7919u + 1u; }
 
@@ -63,10 +65,43 @@ static void *reader(void *arg) {
   return NULL;
 }
 
+/* Drains the observer while the writers publish (one consumer, many producers). */
+static void *drainer(void *arg) {
+  (void)arg;
+  while (atomic_load(&writers_left) > 0) {
+    size_t n;
+    assert_int_equal(cnv_observer_drain(obs, 256, &n), CNV_OK);
+    atomic_fetch_add(&drained_live, n);
+  }
+  return NULL;
+}
+
+static void check_matrix(uint64_t bn, uint64_t od, uint64_t oe) {
+  size_t n;
+  assert_int_equal(cnv_observer_drain(obs, 0, &n), CNV_OK);
+  atomic_fetch_add(&drained_live, n);
+  uint64_t m[CNV_PHASE_COUNT][CNV_PHASE_COUNT];
+  assert_int_equal(cnv_observer_matrix(obs, m), CNV_OK);
+  assert_int_equal(m[CNV_PHASE_BOOTSTRAP][CNV_PHASE_NEGOTIATION], bn);
+  assert_int_equal(m[CNV_PHASE_NEGOTIATION][CNV_PHASE_ACTIVATION], bn);
+  assert_int_equal(m[CNV_PHASE_ACTIVATION][CNV_PHASE_OPERATIONAL], bn);
+  assert_int_equal(m[CNV_PHASE_OPERATIONAL][CNV_PHASE_DEGRADED], od);
+  assert_int_equal(m[CNV_PHASE_OPERATIONAL][CNV_PHASE_EMERGENCY], oe);
+  cnv_observer_stats st;
+  assert_int_equal(cnv_observer_stats_get(obs, &st), CNV_OK);
+  assert_int_equal(st.dropped, 0);
+  assert_int_equal(st.untracked, 0);
+  assert_int_equal(st.drained, 3 * bn + od + oe);
+  assert_int_equal(atomic_load(&drained_live), st.drained);
+}
+
 static void test_many_swarms(void **state) {
   (void)state;
   cnv_thread_register();
-  cnv_coord_config cfg = {.expected_swarms = SWARMS, .breaker = cnv_breaker_config_default()};
+  cnv_observer_config oc = {.capacity = 1u << 15, .max_swarms = 16384};
+  assert_int_equal(cnv_observer_create(&oc, &obs), CNV_OK);
+  cnv_coord_config cfg = {.expected_swarms = SWARMS, .breaker = cnv_breaker_config_default(),
+                          .observer = obs};
   assert_int_equal(cnv_coord_create(&cfg, &coord), CNV_OK);
   for (uint64_t i = 0; i < SWARMS; i++) assert_int_equal(cnv_coord_add(coord, id_of(i), 1), CNV_OK);
   assert_int_equal(cnv_coord_add(coord, id_of(5), 1), CNV_ECOORD_DUPLICATE);
@@ -75,13 +110,16 @@ static void test_many_swarms(void **state) {
   assert_int_equal(cnv_coord_phase(coord, 2, &p), CNV_ECOORD_NO_SWARM);
   atomic_store(&writers_left, 3);
   struct range halves[2] = {{0, KEPT / 2}, {KEPT / 2, KEPT}};
-  pthread_t w[2], rm, rd[2];
+  pthread_t w[2], rm, rd[2], dr;
+  assert_int_equal(pthread_create(&dr, NULL, drainer, NULL), 0);
   for (int i = 0; i < 2; i++) assert_int_equal(pthread_create(&w[i], NULL, writer, &halves[i]), 0);
   assert_int_equal(pthread_create(&rm, NULL, remover, NULL), 0);
   for (int i = 0; i < 2; i++) assert_int_equal(pthread_create(&rd[i], NULL, reader, (void *)(uintptr_t)(i + 1)), 0);
   for (int i = 0; i < 2; i++) pthread_join(w[i], NULL);
   pthread_join(rm, NULL);
   for (int i = 0; i < 2; i++) pthread_join(rd[i], NULL);
+  pthread_join(dr, NULL);
+  check_matrix(KEPT, 0, 0);
   assert_int_equal(cnv_coord_count(coord), KEPT);
   for (uint64_t i = 0; i < KEPT; i += 97) {
     assert_int_equal(cnv_coord_phase(coord, id_of(i), &p), CNV_OK);
@@ -110,7 +148,12 @@ static void test_bulk_tick_and_algedonic(void **state) {
   assert_int_equal(cnv_coord_phase(coord, id_of(20), &p), CNV_OK);
   assert_int_equal(p, CNV_PHASE_EMERGENCY);
   assert_int_equal(cnv_coord_raise_algedonic(coord, 2, 1, 3000000), CNV_ECOORD_NO_SWARM);
+  check_matrix(KEPT, 10, 1);
+  cnv_duration_stats d;
+  assert_int_equal(cnv_observer_duration_stats(obs, id_of(3), CNV_PHASE_OPERATIONAL, &d), CNV_OK);
+  assert_int_equal(d.count, 1);
   cnv_coord_destroy(coord);
+  cnv_observer_destroy(obs);
   cnv_thread_unregister();
 }
 

@@ -210,6 +210,11 @@ static void test_full_channel_and_untracked(void **state) {
   for (int i = 0; i < 4; i++) publish(o, (uint64_t)i, 3, 4, 10, 10);
   cnv_phase_event ev = {9, 1, 0, 1, 3, 4};
   assert_int_equal(cnv_observer_publish(o, &ev), CNV_EOBS_FULL);
+  cnv_phase_event bad_ev = {9, 1, 0, 1, 3, 8};
+  assert_int_equal(cnv_observer_publish(o, &bad_ev), CNV_EPHASE_UNKNOWN);
+  bad_ev.to = 4;
+  bad_ev.from = -1;
+  assert_int_equal(cnv_observer_publish(o, &bad_ev), CNV_EPHASE_UNKNOWN);
   size_t n;
   assert_int_equal(cnv_observer_drain(o, 3, &n), CNV_OK);
   assert_int_equal(n, 3);
