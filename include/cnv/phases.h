@@ -206,10 +206,11 @@ typedef struct cnv_coord_config {
 /* Creates a coordinator. cfg may be NULL (defaults). Errors: CNV_EINVAL,
  * CNV_EBREAKER_CONFIG, CNV_ENOMEM. */
 CNV_API cnv_status cnv_coord_create(const cnv_coord_config *cfg, cnv_coord **out);
-/* Frees every swarm and the table; no other call may be in flight. NULL is ignored. */
+/* Frees every swarm and the table; call from a registered thread with no other call in
+ * flight. NULL is ignored. */
 CNV_API void cnv_coord_destroy(cnv_coord *c);
 
-/* Adds a swarm in Bootstrap (allocates). Errors: CNV_EINVAL, CNV_ENOMEM, CNV_EPHASE_CLOCK,
+/* Adds a swarm in Bootstrap (allocates); registered threads, any number at once. Errors: CNV_EINVAL, CNV_ENOMEM, CNV_EPHASE_CLOCK,
  * CNV_ECOORD_DUPLICATE. */
 CNV_API cnv_status cnv_coord_add(cnv_coord *c, uint64_t swarm_id, uint64_t now_ns);
 /* Removes a swarm and frees it after a grace period (waits for readers). Call from a
