@@ -57,8 +57,9 @@ static int cnv__move(struct cnv__swarm *s, int from, int to, uint64_t now_ns, in
   uint64_t old = cnv__load_acquire(&s->state);
   uint64_t want = cnv__phase_pack(to, now_ns);
   while (cnv__phase_of(old) == from) {
-    /* acq_rel: release publishes our accounting order to readers of the new phase;
-     * acquire on failure reloads the word another winner wrote. */
+    /* acq_rel: the CAS is the move's linearization point; release hands what this thread
+     * wrote before it to readers that acquire the new word, acquire (also on failure)
+     * gives us the previous winner's. The accounting after it is relaxed counters. */
     if (cnv__cas_weak(&s->state, &old, want, memory_order_acq_rel, memory_order_acquire)) {
       cnv__after_move(s, old, to, now_ns);
       return 1;
