@@ -69,6 +69,7 @@ typedef struct cnv_reservoir cnv_reservoir;
 /* Allocates a reservoir of `capacity` items with a PRNG seeded by `seed` (same seed and
  * stream: same sample). Errors: CNV_EINVAL, CNV_ETEL_RESERVOIR_SIZE, CNV_ENOMEM. */
 CNV_API cnv_status cnv_reservoir_create(uint32_t capacity, uint64_t seed, cnv_reservoir **out);
+/* Frees a reservoir and its items; NULL is ignored. */
 CNV_API void cnv_reservoir_destroy(cnv_reservoir *r);
 /* Offers one item; O(1) amortised, most items cost a compare. Owner thread only.
  * Errors: CNV_EINVAL (NULL). */

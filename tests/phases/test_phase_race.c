@@ -125,7 +125,48 @@ static void test_conflicting_moves(void **state) {
   cnv_observer_destroy(o);
 }
 
+static _Atomic uint64_t trips;
+
+/* Records failures and ticks the breaker; only one thread may evaluate at a time. */
+static void *ticker(void *arg) {
+  (void)arg;
+  for (uint64_t i = 0; i < cnv_test_iters(20000); i++) {
+    assert_int_equal(cnv_swarm_record_invocation(&sw, 0), CNV_OK);
+    int moved;
+    cnv_status st = cnv_swarm_tick(&sw, atomic_fetch_add(&clk, 1) + 1, &moved);
+    assert_true(st == CNV_OK || st == CNV_EBREAKER_BUSY);
+    if (moved >= 0) {
+      assert_int_equal(moved, CNV_PHASE_DEGRADED);
+      atomic_fetch_add(&trips, 1);
+    }
+  }
+  return NULL;
+}
+
+/* Concurrent ticks under a failure storm trip the breaker exactly once; nothing recovers. */
+static void test_concurrent_ticks_trip_once(void **state) {
+  (void)state;
+  cnv_breaker_config bc = {.upper = 0.5, .lower = 0.1, .window_ns = 1000, .buckets = 10,
+                           .min_samples = 5, .cooldown_ns = 100};
+  assert_int_equal(cnv_swarm_init(&sw, 78, 0, &bc, NULL), CNV_OK);
+  assert_int_equal(cnv_swarm_transition(&sw, CNV_PHASE_BOOTSTRAP, CNV_PHASE_NEGOTIATION, 0), CNV_OK);
+  assert_int_equal(cnv_swarm_transition(&sw, CNV_PHASE_NEGOTIATION, CNV_PHASE_ACTIVATION, 0), CNV_OK);
+  assert_int_equal(cnv_swarm_transition(&sw, CNV_PHASE_ACTIVATION, CNV_PHASE_OPERATIONAL, 0), CNV_OK);
+  atomic_store(&clk, 0);
+  pthread_t th[4];
+  for (int i = 0; i < 4; i++) assert_int_equal(pthread_create(&th[i], NULL, ticker, NULL), 0);
+  for (int i = 0; i < 4; i++) pthread_join(th[i], NULL);
+  assert_int_equal(atomic_load(&trips), 1);
+  cnv_swarm_report r;
+  assert_int_equal(cnv_swarm_snapshot(&sw, atomic_load(&clk) + 1, &r), CNV_OK);
+  assert_int_equal(r.phase, CNV_PHASE_DEGRADED);
+  assert_int_equal(r.transitions, 4);
+  assert_int_equal(r.failures, 4 * cnv_test_iters(20000));
+  assert_int_equal(r.failures, r.invocations);
+}
+
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_conflicting_moves)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_conflicting_moves),
+                                     cmocka_unit_test(test_concurrent_ticks_trip_once)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
