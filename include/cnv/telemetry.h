@@ -119,7 +119,7 @@ CNV_API void cnv_tel_destroy(cnv_telemetry *t);
  * help text; several label sets may share it. Counter names end in "_total", others must
  * not. Errors: CNV_EINVAL, CNV_ETEL_NAME, CNV_ETEL_HELP, CNV_ETEL_COUNTER_SUFFIX,
  * CNV_ETEL_LABEL, CNV_ETEL_TYPE_CONFLICT, CNV_EEXIST (same name and labels),
- * CNV_ETEL_TOO_MANY, CNV_ETEL_SEALED, CNV_ETEL_SAMPLE_RATE (histograms). */
+ * CNV_ETEL_TOO_MANY, CNV_ETEL_SEALED, CNV_ETEL_SAMPLE_RATE and CNV_ETEL_SCALE (histograms). */
 CNV_API cnv_status cnv_tel_register_counter(cnv_telemetry *t, const char *name, const char *help,
                                             const cnv_tel_label *labels, size_t nlabels,
                                             cnv_metric_id *id);

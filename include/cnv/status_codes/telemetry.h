@@ -15,5 +15,6 @@
   X(ETEL_WRITE, -409, "the caller's write callback reported an error")                    \
   X(ETEL_QUANTILE, -410, "quantile must be within [0, 1]")                                \
   X(ETEL_RESERVOIR_SIZE, -411, "reservoir capacity must be 1 .. 2^24")                    \
-  X(ETEL_HELP, -412, "help text must be non-empty, at most 255 bytes")
+  X(ETEL_HELP, -412, "help text must be non-empty, at most 255 bytes")                   \
+  X(ETEL_SCALE, -413, "histogram scale must be finite and greater than 0")
 #endif
