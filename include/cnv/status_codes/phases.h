@@ -16,8 +16,7 @@
   X(ECOORD_DUPLICATE, -310, "a swarm with this id is already in the coordinator")         \
   X(EOBS_CAPACITY, -311, "observer capacity must be a power of two within limits")        \
   X(EOBS_FULL, -312, "observer channel full: event refused and counted as dropped")       \
-  X(EOBS_SWARM_TABLE_FULL, -313, "observer swarm table full: duration stats not tracked") \
-  X(EOBS_RULE, -314, "invalid alert rule (kind, phase, threshold or window)")             \
-  X(EOBS_RULES_FULL, -315, "observer rule table full")                                    \
-  X(EOBS_CONSUMER_BUSY, -316, "another thread is already draining this observer")
+  X(EOBS_RULE, -313, "invalid alert rule (kind, phase, threshold or window)")             \
+  X(EOBS_RULES_FULL, -314, "observer rule table full")                                    \
+  X(EOBS_CONSUMER_BUSY, -315, "another thread is already draining this observer")
 #endif
