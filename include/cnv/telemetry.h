@@ -11,9 +11,9 @@
  *   cnv_tel_attach/detach     any threads.
  *   cnv_tel_counter_add, cnv_tel_hist_record   the thread that attached the shard only.
  *   cnv_tel_gauge_*           any threads.
- *   cnv_tel_*_value, cnv_tel_hist_summary, cnv_tel_export_*   any threads, concurrently
- *                             with recording (relaxed snapshots: each cell exact, the whole
- *                             not one instant).
+ *   cnv_tel_*_value, cnv_tel_hist_summary_get, cnv_tel_export_*   any threads once
+ *                             registration is over, concurrently with recording (relaxed
+ *                             snapshots: each cell exact, the whole not one instant).
  *   cnv_histogram_*, cnv_reservoir_*   one thread per object (merge reads src from another
  *                             thread safely while src's owner records).
  *   create/destroy            one thread, with no other call on the object in flight.
