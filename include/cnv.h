@@ -7,5 +7,7 @@
 #include "cnv/status.h"
 #include "cnv/hotpath.h"
 #include "cnv/delegation.h"
+#include "cnv/phases.h"
+#include "cnv/telemetry.h"
 
 #endif
