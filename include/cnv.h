@@ -5,6 +5,7 @@
 
 #include "cnv/core.h"
 #include "cnv/status.h"
+#include "cnv/simd.h"
 #include "cnv/hotpath.h"
 
 #endif
