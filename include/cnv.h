@@ -7,5 +7,6 @@
 #include "cnv/status.h"
 #include "cnv/simd.h"
 #include "cnv/hotpath.h"
+#include "cnv/variety.h"
 
 #endif
