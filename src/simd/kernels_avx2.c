@@ -40,13 +40,8 @@ void cnv_simd_hash64_avx2(const uint64_t *ids, size_t n, uint64_t seed, uint64_t
   for (; i < n; i++) out[i] = cnv__simd_hash(ids[i], seed);
 }
 
-/* Membership bits of ids[0..16) in s: broadcast-compare scan for small sets. */
+/* Membership bits of ids[0..16) in s (at most CNV__SIMD_SCAN_MAX ids): broadcast compares. */
 static uint64_t member16(const uint64_t *ids, const cnv_simd_idset *s) {
-  uint64_t bits = 0;
-  if (s->count > CNV__SIMD_SCAN_MAX) {
-    for (unsigned j = 0; j < 16; j++) bits |= (uint64_t)cnv__simd_idset_has(s, ids[j]) << j;
-    return bits;
-  }
   __m256i x0 = load4(ids), x1 = load4(ids + 4), x2 = load4(ids + 8), x3 = load4(ids + 12);
   __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
   for (size_t k = 0; k < s->count; k++) {
@@ -61,16 +56,17 @@ static uint64_t member16(const uint64_t *ids, const cnv_simd_idset *s) {
 
 void cnv_simd_capcheck_avx2(const uint64_t *ids, size_t n, const cnv_simd_idset *allow,
                             const cnv_simd_idset *deny, uint64_t *mask) {
+  uint64_t only[CNV__SIMD_SCAN_MAX];
+  cnv_simd_idset eff = {only, 0};
+  int scan = allow->count <= CNV__SIMD_SCAN_MAX;
+  if (scan) eff.count = cnv__simd_allowed_only(allow, deny, only);
   for (size_t w = 0; w < cnv__simd_mask_words(n); w++) {
     const uint64_t *x = ids + 64 * w;
     size_t end = n - 64 * w < 64 ? n - 64 * w : 64, j = 0;
     uint64_t word = 0;
-    for (; j + 16 <= end; j += 16) {
-      uint64_t in = member16(x + j, allow);
-      if (in && deny->count) in &= ~member16(x + j, deny);
-      word |= in << j;
-    }
-    for (; j < end; j++) word |= cnv__simd_cap_bit(allow, deny, x[j]) << j;
+    for (; j + 16 <= end; j += 16)
+      word |= (scan ? member16(x + j, &eff) : cnv__simd_cap_bits(allow, deny, x + j, 16)) << j;
+    if (j < end) word |= cnv__simd_cap_bits(allow, deny, x + j, end - j) << j;
     mask[w] = word;
   }
 }

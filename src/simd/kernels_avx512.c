@@ -34,13 +34,8 @@ void cnv_simd_hash64_avx512(const uint64_t *ids, size_t n, uint64_t seed, uint64
   for (; i < n; i++) out[i] = cnv__simd_hash(ids[i], seed);
 }
 
-/* Membership bits of ids[0..32) in s: broadcast-compare scan for small sets. */
+/* Membership bits of ids[0..32) in s (at most CNV__SIMD_SCAN_MAX ids): broadcast compares. */
 static uint64_t member32(const uint64_t *ids, const cnv_simd_idset *s) {
-  uint64_t bits = 0;
-  if (s->count > CNV__SIMD_SCAN_MAX) {
-    for (unsigned j = 0; j < 32; j++) bits |= (uint64_t)cnv__simd_idset_has(s, ids[j]) << j;
-    return bits;
-  }
   __m512i x0 = load8(ids), x1 = load8(ids + 8), x2 = load8(ids + 16), x3 = load8(ids + 24);
   __mmask8 a0 = 0, a1 = 0, a2 = 0, a3 = 0;
   for (size_t k = 0; k < s->count; k++) {
@@ -55,16 +50,17 @@ static uint64_t member32(const uint64_t *ids, const cnv_simd_idset *s) {
 
 void cnv_simd_capcheck_avx512(const uint64_t *ids, size_t n, const cnv_simd_idset *allow,
                               const cnv_simd_idset *deny, uint64_t *mask) {
+  uint64_t only[CNV__SIMD_SCAN_MAX];
+  cnv_simd_idset eff = {only, 0};
+  int scan = allow->count <= CNV__SIMD_SCAN_MAX;
+  if (scan) eff.count = cnv__simd_allowed_only(allow, deny, only);
   for (size_t w = 0; w < cnv__simd_mask_words(n); w++) {
     const uint64_t *x = ids + 64 * w;
     size_t end = n - 64 * w < 64 ? n - 64 * w : 64, j = 0;
     uint64_t word = 0;
-    for (; j + 32 <= end; j += 32) {
-      uint64_t in = member32(x + j, allow);
-      if (in && deny->count) in &= ~member32(x + j, deny);
-      word |= in << j;
-    }
-    for (; j < end; j++) word |= cnv__simd_cap_bit(allow, deny, x[j]) << j;
+    for (; j + 32 <= end; j += 32)
+      word |= (scan ? member32(x + j, &eff) : cnv__simd_cap_bits(allow, deny, x + j, 32)) << j;
+    if (j < end) word |= cnv__simd_cap_bits(allow, deny, x + j, end - j) << j;
     mask[w] = word;
   }
 }

@@ -40,13 +40,8 @@ static inline uint64_t bits2(uint64x2_t m) {
   return (vgetq_lane_u64(m, 0) & 1u) | (vgetq_lane_u64(m, 1) & 2u);
 }
 
-/* Membership bits of ids[0..8) in s. */
+/* Membership bits of ids[0..8) in s (at most CNV__SIMD_SCAN_MAX ids): broadcast compares. */
 static uint64_t member8(const uint64_t *ids, const cnv_simd_idset *s) {
-  uint64_t bits = 0;
-  if (s->count > CNV__SIMD_SCAN_MAX) {
-    for (unsigned j = 0; j < 8; j++) bits |= (uint64_t)cnv__simd_idset_has(s, ids[j]) << j;
-    return bits;
-  }
   uint64x2_t x0 = vld1q_u64(ids), x1 = vld1q_u64(ids + 2), x2 = vld1q_u64(ids + 4),
              x3 = vld1q_u64(ids + 6);
   uint64x2_t a0 = vdupq_n_u64(0), a1 = a0, a2 = a0, a3 = a0;
@@ -62,16 +57,17 @@ static uint64_t member8(const uint64_t *ids, const cnv_simd_idset *s) {
 
 void cnv_simd_capcheck_neon(const uint64_t *ids, size_t n, const cnv_simd_idset *allow,
                             const cnv_simd_idset *deny, uint64_t *mask) {
+  uint64_t only[CNV__SIMD_SCAN_MAX];
+  cnv_simd_idset eff = {only, 0};
+  int scan = allow->count <= CNV__SIMD_SCAN_MAX;
+  if (scan) eff.count = cnv__simd_allowed_only(allow, deny, only);
   for (size_t w = 0; w < cnv__simd_mask_words(n); w++) {
     const uint64_t *x = ids + 64 * w;
     size_t end = n - 64 * w < 64 ? n - 64 * w : 64, j = 0;
     uint64_t word = 0;
-    for (; j + 8 <= end; j += 8) {
-      uint64_t in = member8(x + j, allow);
-      if (in && deny->count) in &= ~member8(x + j, deny);
-      word |= in << j;
-    }
-    for (; j < end; j++) word |= cnv__simd_cap_bit(allow, deny, x[j]) << j;
+    for (; j + 8 <= end; j += 8)
+      word |= (scan ? member8(x + j, &eff) : cnv__simd_cap_bits(allow, deny, x + j, 8)) << j;
+    if (j < end) word |= cnv__simd_cap_bits(allow, deny, x + j, end - j) << j;
     mask[w] = word;
   }
 }

@@ -8,13 +8,8 @@
 static inline __m128i load2(const uint64_t *p) { return _mm_loadu_si128((const void *)p); }
 static inline unsigned bits2(__m128i m) { return (unsigned)_mm_movemask_pd(_mm_castsi128_pd(m)); }
 
-/* Membership bits of ids[0..8) in s. */
+/* Membership bits of ids[0..8) in s (at most CNV__SIMD_SCAN_MAX ids): broadcast compares. */
 static uint64_t member8(const uint64_t *ids, const cnv_simd_idset *s) {
-  uint64_t bits = 0;
-  if (s->count > CNV__SIMD_SCAN_MAX) {
-    for (unsigned j = 0; j < 8; j++) bits |= (uint64_t)cnv__simd_idset_has(s, ids[j]) << j;
-    return bits;
-  }
   __m128i x0 = load2(ids), x1 = load2(ids + 2), x2 = load2(ids + 4), x3 = load2(ids + 6);
   __m128i a0 = _mm_setzero_si128(), a1 = a0, a2 = a0, a3 = a0;
   for (size_t k = 0; k < s->count; k++) {
@@ -29,16 +24,17 @@ static uint64_t member8(const uint64_t *ids, const cnv_simd_idset *s) {
 
 void cnv_simd_capcheck_sse42(const uint64_t *ids, size_t n, const cnv_simd_idset *allow,
                              const cnv_simd_idset *deny, uint64_t *mask) {
+  uint64_t only[CNV__SIMD_SCAN_MAX];
+  cnv_simd_idset eff = {only, 0};
+  int scan = allow->count <= CNV__SIMD_SCAN_MAX;
+  if (scan) eff.count = cnv__simd_allowed_only(allow, deny, only);
   for (size_t w = 0; w < cnv__simd_mask_words(n); w++) {
     const uint64_t *x = ids + 64 * w;
     size_t end = n - 64 * w < 64 ? n - 64 * w : 64, j = 0;
     uint64_t word = 0;
-    for (; j + 8 <= end; j += 8) {
-      uint64_t in = member8(x + j, allow);
-      if (in && deny->count) in &= ~member8(x + j, deny);
-      word |= in << j;
-    }
-    for (; j < end; j++) word |= cnv__simd_cap_bit(allow, deny, x[j]) << j;
+    for (; j + 8 <= end; j += 8)
+      word |= (scan ? member8(x + j, &eff) : cnv__simd_cap_bits(allow, deny, x + j, 8)) << j;
+    if (j < end) word |= cnv__simd_cap_bits(allow, deny, x + j, end - j) << j;
     mask[w] = word;
   }
 }

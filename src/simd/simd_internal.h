@@ -10,8 +10,8 @@
 
 /* rrmxmx (Pelle Evensen, 2018) multiplier. */
 #define CNV__SIMD_RRMXMX_MUL 0x9FB21C651E98DF25ull
-/* Sets of at most this many ids are scanned with broadcast compares; larger sets use a
- * branchless binary search per id. */
+/* Allow sets of at most this many ids are scanned (allow minus deny, broadcast compares);
+ * larger ones use a branchless binary search per id. */
 #define CNV__SIMD_SCAN_MAX 32u
 /* Seed of the variety hash table (any constant; it only spreads keys over slots). */
 #define CNV__SIMD_VARIETY_SEED 0x243F6A8885A308D3ull
@@ -50,6 +50,24 @@ static inline unsigned cnv__simd_idset_has(const cnv_simd_idset *s, uint64_t x) 
 static inline uint64_t cnv__simd_cap_bit(const cnv_simd_idset *allow, const cnv_simd_idset *deny,
                                          uint64_t id) {
   return (uint64_t)(cnv__simd_idset_has(allow, id) & (cnv__simd_idset_has(deny, id) ^ 1u));
+}
+
+/* Scalar capability bits of ids[0..count) (count <= 64). */
+static inline uint64_t cnv__simd_cap_bits(const cnv_simd_idset *allow, const cnv_simd_idset *deny,
+                                          const uint64_t *ids, size_t count) {
+  uint64_t bits = 0;
+  for (size_t j = 0; j < count; j++) bits |= cnv__simd_cap_bit(allow, deny, ids[j]) << j;
+  return bits;
+}
+
+/* allow minus deny into out (room for allow->count ids): one set to scan instead of two,
+ * since deny only matters for allowed ids. Returns the count. */
+static inline size_t cnv__simd_allowed_only(const cnv_simd_idset *allow,
+                                            const cnv_simd_idset *deny, uint64_t *out) {
+  size_t n = 0;
+  for (size_t i = 0; i < allow->count; i++)
+    if (!cnv__simd_idset_has(deny, allow->ids[i])) out[n++] = allow->ids[i];
+  return n;
 }
 
 /* HLL rank of a hash for precision p: clz((h << p) | 2^(p-1)) + 1, in 1 .. 65-p. */
