@@ -184,6 +184,15 @@ void simd_cmp_zero(const cnv_simd_kernels *ref, const cnv_simd_kernels *k, simd_
       zero_case(k->zero, buf, off, zl[li], r);
     }
   }
+  size_t big = ((size_t)16 << 20) + 3; /* the size where the vector paths hand over to memset */
+  unsigned char *p = malloc(big + 16);
+  if (p == NULL) return;
+  memset(p, 0xA5, big + 16);
+  k->zero(p + 5, big);
+  int ok = p[4] == 0xA5 && p[big + 5] == 0xA5;
+  for (size_t i = 5; i < big + 5; i++) ok &= p[i] == 0;
+  check(r, ok, "zero 16 MiB + 3");
+  free(p);
 }
 
 static int cmp_u64(const void *a, const void *b) {
