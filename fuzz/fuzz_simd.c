@@ -61,9 +61,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   memcpy(ids, data + 2, n * 8);
   for (size_t i = 0; i < n; i++) ids[i] = (ids[i] & 1) ? ids[i] & 0xFF : ids[i];
   cnv_simd_idset allow = {allow_ids, make_set(ids, na < n ? na : n, allow_ids)};
-  cnv_simd_idset deny = {deny_ids, make_set(ids + n / 2, nd < n - n / 2 ? nd : n - n / 2, deny_ids)};
+  cnv_simd_idset deny = {deny_ids,
+                         make_set(ids + n / 2, nd < n - n / 2 ? nd : n - n / 2, deny_ids)};
   if (cnv_simd_kernels_get(CNV_SIMD_SCALAR, &ref) != CNV_OK) abort();
   for (unsigned p = 1; p < CNV_SIMD_PATH_COUNT; p++)
-    if (cnv_simd_kernels_get((cnv_simd_path)p, &k) == CNV_OK) compare(ref, k, ids, n, &allow, &deny);
+    if (cnv_simd_kernels_get((cnv_simd_path)p, &k) == CNV_OK)
+      compare(ref, k, ids, n, &allow, &deny);
   return 0;
 }

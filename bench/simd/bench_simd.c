@@ -48,8 +48,7 @@ __attribute__((constructor)) static void bench_simd_data(void) {
     uint64_t x = rand64(&rng), pick = x % 10;
     ids[i] = pick < 4 ? allow_ids[(x >> 8) % 32] : pick < 6 ? deny_ids[(x >> 8) % 8] : x;
   }
-  for (unsigned i = 0; i < 4096; i++)
-    effects[i] = (uint16_t)(rand64(&rng) & rand64(&rng) & 0x3FFF);
+  for (unsigned i = 0; i < 4096; i++) effects[i] = (uint16_t)(rand64(&rng) & rand64(&rng) & 0x3FFF);
   for (unsigned i = 0; i < (1u << 14); i++) regs[i] = (uint8_t)(rand64(&rng) % 20);
 }
 
@@ -102,9 +101,12 @@ static int bsearch_has(const uint64_t *a, size_t n, uint64_t x) {
   size_t lo = 0, hi = n;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
-    if (a[mid] < x) lo = mid + 1;
-    else if (a[mid] > x) hi = mid;
-    else return 1;
+    if (a[mid] < x)
+      lo = mid + 1;
+    else if (a[mid] > x)
+      hi = mid;
+    else
+      return 1;
   }
   return 0;
 }

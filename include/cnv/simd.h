@@ -56,8 +56,7 @@ typedef struct cnv_simd_hll_sums {
 /* Scale of the fixed-point sum of c*log2(c) returned by cnv_simd_variety_count. */
 #define CNV_SIMD_CLOGC_SHIFT 40
 /* Hash-table slots used for a batch of n: the power of two >= 2n, at least 16. */
-#define CNV_SIMD_VARIETY_SLOTS(n)                                                        \
-  ((n) <= 8u ? 16u : (2u << (32 - __builtin_clz((unsigned)(n) - 1u))))
+#define CNV_SIMD_VARIETY_SLOTS(n) ((n) <= 8u ? 16u : (2u << (32 - __builtin_clz((unsigned)(n)-1u))))
 /* Scratch bytes cnv_simd_variety_count needs for a batch of n (n <= CNV_SIMD_VARIETY_MAX). */
 #define CNV_SIMD_VARIETY_SCRATCH_BYTES(n) \
   (12u * CNV_SIMD_VARIETY_SLOTS(n) + ((2u * (unsigned)(n) + 7u) & ~7u))
@@ -119,8 +118,7 @@ CNV_API cnv_status cnv_simd_hash64(const uint64_t *ids, size_t n, uint64_t seed,
 CNV_API cnv_status cnv_simd_idset_init(cnv_simd_idset *set, const uint64_t *ids, size_t count);
 /* Bit i = ids[i] is in allow and not in deny (deny wins). CNV_ESIMD_NULL, CNV_ESIMD_MASK_SMALL. */
 CNV_API cnv_status cnv_simd_capcheck(const uint64_t *ids, size_t n, const cnv_simd_idset *allow,
-                                     const cnv_simd_idset *deny, uint64_t *mask,
-                                     size_t mask_words);
+                                     const cnv_simd_idset *deny, uint64_t *mask, size_t mask_words);
 
 /* *out = OR of e[0..n) (0 for n == 0). CNV_ESIMD_NULL. */
 CNV_API cnv_status cnv_simd_effects_join(const uint16_t *e, size_t n, uint16_t *out);

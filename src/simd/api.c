@@ -1,8 +1,8 @@
 /* The public kernel entry points: validate arguments, then call the active path's kernel. */
 #include "simd/simd_internal.h"
 
-#define CHECK(cond, code) \
-  do {                    \
+#define CHECK(cond, code)       \
+  do {                          \
     if (!(cond)) return (code); \
   } while (0)
 

@@ -23,9 +23,15 @@ static const cnv_simd_kernels *const path_tables[CNV_SIMD_PATH_COUNT] = {
 #if defined(__x86_64__)
     &cnv__simd_table_sse42,  &cnv__simd_table_avx2, &cnv__simd_table_avx512, NULL,
 #elif defined(__aarch64__)
-    NULL, NULL, NULL, &cnv__simd_table_neon,
+    NULL,
+    NULL,
+    NULL,
+    &cnv__simd_table_neon,
 #else
-    NULL, NULL, NULL, NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
 #endif
 };
 

@@ -26,7 +26,9 @@ static inline __m256i hash4(__m256i v, __m256i seed) {
 }
 
 static inline __m256i load4(const uint64_t *p) { return _mm256_loadu_si256((const void *)p); }
-static inline unsigned bits4(__m256i m) { return (unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(m)); }
+static inline unsigned bits4(__m256i m) {
+  return (unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(m));
+}
 
 void cnv_simd_hash64_avx2(const uint64_t *ids, size_t n, uint64_t seed, uint64_t *out) {
   const __m256i sd = _mm256_set1_epi64x((long long)(seed ^ CNV__SIMD_HASH_KEY));
@@ -92,8 +94,8 @@ uint16_t cnv_simd_effects_join_avx2(const uint16_t *e, size_t n) {
 static inline uint64_t subset32(const uint16_t *e, __m256i notc) {
   const __m256i z = _mm256_setzero_si256();
   __m256i c0 = _mm256_cmpeq_epi16(_mm256_and_si256(_mm256_loadu_si256((const void *)e), notc), z);
-  __m256i c1 = _mm256_cmpeq_epi16(
-      _mm256_and_si256(_mm256_loadu_si256((const void *)(e + 16)), notc), z);
+  __m256i c1 =
+      _mm256_cmpeq_epi16(_mm256_and_si256(_mm256_loadu_si256((const void *)(e + 16)), notc), z);
   __m256i packed = _mm256_permute4x64_epi64(_mm256_packs_epi16(c0, c1), 0xD8);
   return (uint32_t)_mm256_movemask_epi8(packed);
 }
@@ -144,7 +146,8 @@ static inline unsigned hll_need4(const uint8_t *regs, __m256i h, __m128i sh_idx,
   const __m256i three = _mm256_set1_epi64x(3);
   __m256i idx = _mm256_srl_epi64(h, sh_idx);
   __m256i w = _mm256_or_si256(_mm256_sll_epi64(h, sh_p), low);
-  __m128i g = _mm256_i64gather_epi32((const int *)(const void *)regs, _mm256_andnot_si256(three, idx), 1);
+  __m128i g =
+      _mm256_i64gather_epi32((const int *)(const void *)regs, _mm256_andnot_si256(three, idx), 1);
   __m256i byte_sh = _mm256_slli_epi64(_mm256_and_si256(idx, three), 3);
   __m256i reg = _mm256_and_si256(_mm256_srlv_epi64(_mm256_cvtepu32_epi64(g), byte_sh),
                                  _mm256_set1_epi64x(0xFF));
@@ -184,7 +187,8 @@ static inline uint64_t hsum4(__m256i v) {
 
 void cnv_simd_hll_sums_avx2(const uint8_t *regs, unsigned p, cnv_simd_hll_sums *out) {
   unsigned q = 64u - p;
-  const __m256i two32 = _mm256_set1_epi64x(1ll << 32), twoq = _mm256_set1_epi64x((long long)(1ull << q));
+  const __m256i two32 = _mm256_set1_epi64x(1ll << 32),
+                twoq = _mm256_set1_epi64x((long long)(1ull << q));
   const __m128i z = _mm_setzero_si128(), sat = _mm_set1_epi8((char)(q + 1));
   __m256i hi = _mm256_setzero_si256(), lo = hi;
   uint64_t zeros = 0, saturated = 0;

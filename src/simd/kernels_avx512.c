@@ -69,7 +69,8 @@ uint16_t cnv_simd_effects_join_avx512(const uint16_t *e, size_t n) {
   __m512i a = _mm512_setzero_si512();
   size_t i = 0;
   for (; i + 32 <= n; i += 32) a = _mm512_or_si512(a, _mm512_loadu_si512((const void *)(e + i)));
-  if (i < n) a = _mm512_or_si512(a, _mm512_maskz_loadu_epi16((__mmask32)((1ull << (n - i)) - 1), e + i));
+  if (i < n)
+    a = _mm512_or_si512(a, _mm512_maskz_loadu_epi16((__mmask32)((1ull << (n - i)) - 1), e + i));
   __m256i h = _mm256_or_si256(_mm512_castsi512_si256(a), _mm512_extracti64x4_epi64(a, 1));
   __m128i q = _mm_or_si128(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
   uint64_t x = (uint64_t)_mm_cvtsi128_si64(q) | (uint64_t)_mm_extract_epi64(q, 1);
@@ -78,8 +79,7 @@ uint16_t cnv_simd_effects_join_avx512(const uint16_t *e, size_t n) {
   return (uint16_t)x;
 }
 
-void cnv_simd_effects_subset_avx512(const uint16_t *e, size_t n, uint16_t ceiling,
-                                    uint64_t *mask) {
+void cnv_simd_effects_subset_avx512(const uint16_t *e, size_t n, uint16_t ceiling, uint64_t *mask) {
   const __m512i notc = _mm512_set1_epi16((short)(uint16_t)~ceiling);
   for (size_t w = 0; w < cnv__simd_mask_words(n); w++) {
     const uint16_t *x = e + 64 * w;
@@ -92,8 +92,8 @@ void cnv_simd_effects_subset_avx512(const uint16_t *e, size_t n, uint16_t ceilin
   }
 }
 
-void cnv_simd_variety_count_avx512(const uint64_t *ids, size_t n, void *scratch,
-                                   uint32_t *distinct, uint64_t *clogc) {
+void cnv_simd_variety_count_avx512(const uint64_t *ids, size_t n, void *scratch, uint32_t *distinct,
+                                   uint64_t *clogc) {
   cnv__simd_variety_core(ids, n, scratch, distinct, clogc, cnv_simd_hash64_avx512);
 }
 

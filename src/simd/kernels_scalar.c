@@ -23,8 +23,7 @@ uint16_t cnv_simd_effects_join_scalar(const uint16_t *e, size_t n) {
   return acc;
 }
 
-void cnv_simd_effects_subset_scalar(const uint16_t *e, size_t n, uint16_t ceiling,
-                                    uint64_t *mask) {
+void cnv_simd_effects_subset_scalar(const uint16_t *e, size_t n, uint16_t ceiling, uint64_t *mask) {
   for (size_t w = 0; w < cnv__simd_mask_words(n); w++) {
     uint64_t word = 0;
     size_t end = n - 64 * w < 64 ? n - 64 * w : 64;
@@ -39,8 +38,8 @@ void cnv_simd_zero_scalar(void *p, size_t n) {
   if (n) memset(p, 0, n);
 }
 
-void cnv_simd_variety_count_scalar(const uint64_t *ids, size_t n, void *scratch,
-                                   uint32_t *distinct, uint64_t *clogc) {
+void cnv_simd_variety_count_scalar(const uint64_t *ids, size_t n, void *scratch, uint32_t *distinct,
+                                   uint64_t *clogc) {
   cnv__simd_variety_core(ids, n, scratch, distinct, clogc, cnv_simd_hash64_scalar);
 }
 

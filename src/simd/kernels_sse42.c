@@ -63,8 +63,7 @@ static inline uint64_t subset16(const uint16_t *e, __m128i notc) {
   return (uint32_t)_mm_movemask_epi8(_mm_packs_epi16(c0, c1));
 }
 
-void cnv_simd_effects_subset_sse42(const uint16_t *e, size_t n, uint16_t ceiling,
-                                   uint64_t *mask) {
+void cnv_simd_effects_subset_sse42(const uint16_t *e, size_t n, uint16_t ceiling, uint64_t *mask) {
   const __m128i notc = _mm_set1_epi16((short)(uint16_t)~ceiling);
   for (size_t w = 0; w < cnv__simd_mask_words(n); w++) {
     const uint16_t *x = e + 64 * w;

@@ -62,8 +62,8 @@ static inline uint64_t cnv__simd_cap_bits(const cnv_simd_idset *allow, const cnv
 
 /* allow minus deny into out (room for allow->count ids): one set to scan instead of two,
  * since deny only matters for allowed ids. Returns the count. */
-static inline size_t cnv__simd_allowed_only(const cnv_simd_idset *allow,
-                                            const cnv_simd_idset *deny, uint64_t *out) {
+static inline size_t cnv__simd_allowed_only(const cnv_simd_idset *allow, const cnv_simd_idset *deny,
+                                            uint64_t *out) {
   size_t n = 0;
   for (size_t i = 0; i < allow->count; i++)
     if (!cnv__simd_idset_has(deny, allow->ids[i])) out[n++] = allow->ids[i];
@@ -106,19 +106,19 @@ const cnv_simd_kernels *cnv__simd_active(void);
  * its table points at the scalar (or a lower path's) kernel for the rest. */
 #define CNV__SIMD_DECL_HASH(path) \
   void cnv_simd_hash64_##path(const uint64_t *ids, size_t n, uint64_t seed, uint64_t *out);
-#define CNV__SIMD_DECL_CAP(path)                                                              \
-  void cnv_simd_capcheck_##path(const uint64_t *ids, size_t n, const cnv_simd_idset *allow,   \
+#define CNV__SIMD_DECL_CAP(path)                                                            \
+  void cnv_simd_capcheck_##path(const uint64_t *ids, size_t n, const cnv_simd_idset *allow, \
                                 const cnv_simd_idset *deny, uint64_t *mask);
-#define CNV__SIMD_DECL_EFFECTS(path)                                                          \
-  uint16_t cnv_simd_effects_join_##path(const uint16_t *e, size_t n);                         \
-  void cnv_simd_effects_subset_##path(const uint16_t *e, size_t n, uint16_t ceiling,          \
+#define CNV__SIMD_DECL_EFFECTS(path)                                                 \
+  uint16_t cnv_simd_effects_join_##path(const uint16_t *e, size_t n);                \
+  void cnv_simd_effects_subset_##path(const uint16_t *e, size_t n, uint16_t ceiling, \
                                       uint64_t *mask);
 #define CNV__SIMD_DECL_ZERO(path) void cnv_simd_zero_##path(void *p, size_t n);
-#define CNV__SIMD_DECL_VARIETY(path)                                                          \
-  void cnv_simd_variety_count_##path(const uint64_t *ids, size_t n, void *scratch,            \
+#define CNV__SIMD_DECL_VARIETY(path)                                               \
+  void cnv_simd_variety_count_##path(const uint64_t *ids, size_t n, void *scratch, \
                                      uint32_t *distinct, uint64_t *clogc);
-#define CNV__SIMD_DECL_HLL_UPDATE(path)                                                       \
-  void cnv_simd_hll_update_##path(uint8_t *regs, unsigned p, const uint64_t *ids, size_t n,   \
+#define CNV__SIMD_DECL_HLL_UPDATE(path)                                                     \
+  void cnv_simd_hll_update_##path(uint8_t *regs, unsigned p, const uint64_t *ids, size_t n, \
                                   uint64_t seed);
 #define CNV__SIMD_DECL_HLL_SUMS(path) \
   void cnv_simd_hll_sums_##path(const uint8_t *regs, unsigned p, cnv_simd_hll_sums *out);

@@ -32,7 +32,8 @@ cnv_status cnv_hll_merge(cnv_hll *dst, const cnv_hll *src) {
   if (dst == NULL || src == NULL) return CNV_EVARIETY_NULL;
   if (dst->p != src->p || dst->seed != src->seed) return CNV_EVARIETY_HLL_MISMATCH;
   size_t m = (size_t)1 << dst->p;
-  for (size_t i = 0; i < m; i++) dst->regs[i] = src->regs[i] > dst->regs[i] ? src->regs[i] : dst->regs[i];
+  for (size_t i = 0; i < m; i++)
+    dst->regs[i] = src->regs[i] > dst->regs[i] ? src->regs[i] : dst->regs[i];
   return CNV_OK;
 }
 

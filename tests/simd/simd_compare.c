@@ -40,8 +40,8 @@ static void fill_shape(uint64_t *p, size_t n, int shape, uint64_t *rng) {
   }
 }
 
-static void hash_case(const cnv_simd_kernels *ref, const cnv_simd_kernels *k, size_t n,
-                      size_t off, uint64_t seed, simd_cmp_report *r) {
+static void hash_case(const cnv_simd_kernels *ref, const cnv_simd_kernels *k, size_t n, size_t off,
+                      uint64_t seed, simd_cmp_report *r) {
   out_a[off + n] = out_b[off + n] = SENTINEL;
   ref->hash64(ids_buf + off, n, seed, out_a + off);
   k->hash64(ids_buf + off, n, seed, out_b + off);
@@ -105,15 +105,18 @@ static void fill_cap_ids(uint64_t *p, size_t n, const uint64_t *a, size_t an, co
                          size_t dn, int shape, uint64_t *rng) {
   for (size_t i = 0; i < n; i++) {
     uint64_t x = cnv_test_rand(rng), pick = x % 10;
-    if (shape == 1) p[i] = an ? a[0] : 42;
-    else if (pick < 4 && an) p[i] = a[(x >> 8) % an];
-    else if (pick < 6 && dn) p[i] = d[(x >> 8) % dn];
-    else p[i] = x;
+    if (shape == 1)
+      p[i] = an ? a[0] : 42;
+    else if (pick < 4 && an)
+      p[i] = a[(x >> 8) % an];
+    else if (pick < 6 && dn)
+      p[i] = d[(x >> 8) % dn];
+    else
+      p[i] = x;
   }
 }
 
-void simd_cmp_capcheck(const cnv_simd_kernels *ref, const cnv_simd_kernels *k,
-                       simd_cmp_report *r) {
+void simd_cmp_capcheck(const cnv_simd_kernels *ref, const cnv_simd_kernels *k, simd_cmp_report *r) {
   static const size_t sizes[] = {0, 1, 3, 32, 33, 200};
   static uint64_t a[200], d[200];
   uint64_t rng = 2;
@@ -127,15 +130,16 @@ void simd_cmp_capcheck(const cnv_simd_kernels *ref, const cnv_simd_kernels *k,
       cnv_simd_idset allow = {a, sizes[ai]}, deny = {d, sizes[di]};
       for (size_t li = 0; li < NLEN; li++) {
         size_t off = li % 4;
-        fill_cap_ids(ids_buf + off, lengths[li], a, sizes[ai], d, sizes[di], (int)(li % 5 == 0), &rng);
+        fill_cap_ids(ids_buf + off, lengths[li], a, sizes[ai], d, sizes[di], (int)(li % 5 == 0),
+                     &rng);
         capcheck_case(ref, k, &allow, &deny, lengths[li], off, r);
       }
     }
   }
 }
 
-static void effects_case(const cnv_simd_kernels *ref, const cnv_simd_kernels *k,
-                         const uint16_t *e, size_t n, uint16_t ceiling, simd_cmp_report *r) {
+static void effects_case(const cnv_simd_kernels *ref, const cnv_simd_kernels *k, const uint16_t *e,
+                         size_t n, uint16_t ceiling, simd_cmp_report *r) {
   size_t words = (n + 63) / 64;
   check(r, ref->effects_join(e, n) == k->effects_join(e, n), "effects_join equal");
   out_a[words] = out_b[words] = SENTINEL;
@@ -145,8 +149,7 @@ static void effects_case(const cnv_simd_kernels *ref, const cnv_simd_kernels *k,
   check(r, out_b[words] == SENTINEL, "effects_subset writes past mask");
 }
 
-void simd_cmp_effects(const cnv_simd_kernels *ref, const cnv_simd_kernels *k,
-                      simd_cmp_report *r) {
+void simd_cmp_effects(const cnv_simd_kernels *ref, const cnv_simd_kernels *k, simd_cmp_report *r) {
   static _Alignas(64) uint16_t e[MAXN + 16];
   uint64_t rng = 3;
   for (size_t li = 0; li < NLEN; li++) {
@@ -170,14 +173,14 @@ static void zero_case(void (*zero)(void *, size_t), unsigned char *buf, size_t o
   memset(buf, 0xA5, 8192 + 128);
   zero(buf + off, n);
   int ok = 1;
-  for (size_t i = 0; i < 8192 + 128; i++)
-    ok &= buf[i] == ((i >= off && i < off + n) ? 0 : 0xA5);
+  for (size_t i = 0; i < 8192 + 128; i++) ok &= buf[i] == ((i >= off && i < off + n) ? 0 : 0xA5);
   check(r, ok, "zero exact range");
 }
 
 void simd_cmp_zero(const cnv_simd_kernels *ref, const cnv_simd_kernels *k, simd_cmp_report *r) {
   static _Alignas(64) unsigned char buf[8192 + 128];
-  static const size_t zl[] = {0, 1, 7, 31, 32, 33, 63, 64, 65, 95, 96, 97, 100, 4095, 4096, 4097, 8000};
+  static const size_t zl[] = {0,  1,  7,  31,  32,   33,   63,   64,  65,
+                              95, 96, 97, 100, 4095, 4096, 4097, 8000};
   for (size_t li = 0; li < sizeof zl / sizeof zl[0]; li++) {
     for (size_t off = 0; off < 66; off += (off < 34 ? 1 : 31)) {
       zero_case(ref->zero, buf, off, zl[li], r);
@@ -217,8 +220,7 @@ static void variety_reference(const uint64_t *ids, size_t n, uint32_t *distinct,
   }
 }
 
-void simd_cmp_variety(const cnv_simd_kernels *ref, const cnv_simd_kernels *k,
-                      simd_cmp_report *r) {
+void simd_cmp_variety(const cnv_simd_kernels *ref, const cnv_simd_kernels *k, simd_cmp_report *r) {
   static const size_t vl[] = {1, 2, 7, 8, 9, 15, 16, 17, 63, 64, 65, 100, 256, 1000, 4096};
   uint64_t rng = 4;
   for (size_t li = 0; li < sizeof vl / sizeof vl[0]; li++) {
@@ -237,11 +239,12 @@ void simd_cmp_variety(const cnv_simd_kernels *ref, const cnv_simd_kernels *k,
   }
 }
 
-static void hll_case(const cnv_simd_kernels *ref, const cnv_simd_kernels *k, unsigned p,
-                     size_t n, int prefill, simd_cmp_report *r, uint64_t *rng) {
+static void hll_case(const cnv_simd_kernels *ref, const cnv_simd_kernels *k, unsigned p, size_t n,
+                     int prefill, simd_cmp_report *r, uint64_t *rng) {
   static _Alignas(64) uint8_t ra[(1u << 16) + 8], rb[(1u << 16) + 8];
   size_t m = (size_t)1 << p, off = n % 3;
-  for (size_t i = 0; i < m; i++) ra[off + i] = prefill ? (uint8_t)(cnv_test_rand(rng) % (66 - p)) : 0;
+  for (size_t i = 0; i < m; i++)
+    ra[off + i] = prefill ? (uint8_t)(cnv_test_rand(rng) % (66 - p)) : 0;
   memcpy(rb + off, ra + off, m);
   fill_random(ids_buf, n, rng);
   uint64_t seed = cnv_test_rand(rng);

@@ -126,7 +126,8 @@ static void test_dispatched_match_scalar(void **state) {
   assert_int_equal(cnv_simd_kernels_get(CNV_SIMD_SCALAR, &ref), CNV_OK);
   for (int i = 0; i < 40; i++) allow_ids[i] = (uint64_t)i * 3 + 1;
   for (int i = 0; i < 3; i++) deny_ids[i] = (uint64_t)i * 9 + 1;
-  for (int i = 0; i < N; i++) ids[i] = cnv_test_rand(&rng) % 150, e[i] = (uint16_t)cnv_test_rand(&rng);
+  for (int i = 0; i < N; i++)
+    ids[i] = cnv_test_rand(&rng) % 150, e[i] = (uint16_t)cnv_test_rand(&rng);
   cnv_simd_idset allow = {allow_ids, 40}, deny = {deny_ids, 3};
   assert_int_equal(cnv_simd_hash64(ids, N, 77, ha), CNV_OK);
   ref->hash64(ids, N, 77, hb);
@@ -154,8 +155,10 @@ static void test_dispatched_match_scalar(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_env_choice), cmocka_unit_test(test_choose),
-      cmocka_unit_test(test_names),      cmocka_unit_test(test_errors),
+      cmocka_unit_test(test_env_choice),
+      cmocka_unit_test(test_choose),
+      cmocka_unit_test(test_names),
+      cmocka_unit_test(test_errors),
       cmocka_unit_test(test_dispatched_match_scalar),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

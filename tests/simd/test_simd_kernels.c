@@ -24,7 +24,9 @@ static void each_path(cmp_fn fn) {
     assert_int_equal(k->path, p);
     simd_cmp_report r = {0, 0, NULL};
     fn(ref, k, &r);
-    if (r.failed) fail_msg("path %s: %u checks failed, first: %s", cnv_simd_path_name(k->path), r.failed, r.first_failure);
+    if (r.failed)
+      fail_msg("path %s: %u checks failed, first: %s", cnv_simd_path_name(k->path), r.failed,
+               r.first_failure);
     assert_true(r.passed > 0);
   }
 }
@@ -35,19 +37,40 @@ static void known_answers(const cnv_simd_kernels *ref, const cnv_simd_kernels *k
   simd_cmp_known_answers(k, r);
 }
 
-static void test_hash(void **state) { (void)state; each_path(simd_cmp_hash); }
-static void test_capcheck(void **state) { (void)state; each_path(simd_cmp_capcheck); }
-static void test_effects(void **state) { (void)state; each_path(simd_cmp_effects); }
-static void test_zero(void **state) { (void)state; each_path(simd_cmp_zero); }
-static void test_variety(void **state) { (void)state; each_path(simd_cmp_variety); }
-static void test_hll(void **state) { (void)state; each_path(simd_cmp_hll); }
-static void test_known_answers(void **state) { (void)state; each_path(known_answers); }
+static void test_hash(void **state) {
+  (void)state;
+  each_path(simd_cmp_hash);
+}
+static void test_capcheck(void **state) {
+  (void)state;
+  each_path(simd_cmp_capcheck);
+}
+static void test_effects(void **state) {
+  (void)state;
+  each_path(simd_cmp_effects);
+}
+static void test_zero(void **state) {
+  (void)state;
+  each_path(simd_cmp_zero);
+}
+static void test_variety(void **state) {
+  (void)state;
+  each_path(simd_cmp_variety);
+}
+static void test_hll(void **state) {
+  (void)state;
+  each_path(simd_cmp_hll);
+}
+static void test_known_answers(void **state) {
+  (void)state;
+  each_path(known_answers);
+}
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_hash),    cmocka_unit_test(test_capcheck),
-      cmocka_unit_test(test_effects), cmocka_unit_test(test_zero),
-      cmocka_unit_test(test_variety), cmocka_unit_test(test_hll),
+      cmocka_unit_test(test_hash),          cmocka_unit_test(test_capcheck),
+      cmocka_unit_test(test_effects),       cmocka_unit_test(test_zero),
+      cmocka_unit_test(test_variety),       cmocka_unit_test(test_hll),
       cmocka_unit_test(test_known_answers),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -39,7 +39,8 @@ static void check_batch(const uint64_t *ids, size_t n) {
   cnv_variety v;
   uint32_t d;
   double h;
-  assert_int_equal(cnv_variety_exact(ids, n, n > CNV_VARIETY_STACK_MAX ? &scratch : NULL, &v), CNV_OK);
+  assert_int_equal(cnv_variety_exact(ids, n, n > CNV_VARIETY_STACK_MAX ? &scratch : NULL, &v),
+                   CNV_OK);
   reference(ids, n, &d, &h);
   assert_int_equal(v.observations, n);
   assert_int_equal(v.distinct, d);

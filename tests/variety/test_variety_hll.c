@@ -38,7 +38,11 @@ static double trial_error(unsigned p, uint64_t card, uint64_t *rng) {
 /* chi-square 99.9% quantile / dof, square-rooted, for the trial counts used below: the RMS of
  * T trials stays under sigma * this factor unless the estimator's error exceeds sigma. */
 static double rms_slack(unsigned trials) {
-  return trials >= 200 ? 1.16 : trials >= 100 ? 1.22 : trials >= 50 ? 1.32 : trials >= 12 ? 1.66 : 2.15;
+  return trials >= 200   ? 1.16
+         : trials >= 100 ? 1.22
+         : trials >= 50  ? 1.32
+         : trials >= 12  ? 1.66
+                         : 2.15;
 }
 
 static void measure(unsigned p, uint64_t card, unsigned trials) {
@@ -50,8 +54,8 @@ static void measure(unsigned p, uint64_t card, unsigned trials) {
     sq += e * e;
   }
   double rms = sqrt(sq / trials), bias = sum / trials;
-  print_message("hll p=%u n=%-10llu trials=%-4u rms=%.5f bias=%+.5f bound=%.5f (%.2f of bound)\n", p,
-                (unsigned long long)card, trials, rms, bias, sigma, rms / sigma);
+  print_message("hll p=%u n=%-10llu trials=%-4u rms=%.5f bias=%+.5f bound=%.5f (%.2f of bound)\n",
+                p, (unsigned long long)card, trials, rms, bias, sigma, rms / sigma);
   assert_true(rms <= sigma * rms_slack(trials));
   assert_true(fabs(bias) <= 3.3 * sigma / sqrt(trials) + 0.002);
 }
@@ -129,8 +133,8 @@ static void test_errors(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_errors),          cmocka_unit_test(test_small_and_empty),
-      cmocka_unit_test(test_merge_is_union),  cmocka_unit_test(test_error_p12),
+      cmocka_unit_test(test_errors),         cmocka_unit_test(test_small_and_empty),
+      cmocka_unit_test(test_merge_is_union), cmocka_unit_test(test_error_p12),
       cmocka_unit_test(test_error_p14),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
