@@ -8,7 +8,7 @@
 
 #include "cnv_bench.h"
 
-#define NBATCH 64u
+#define NBATCH 1024u
 #define BATCH 100u
 #define STATES 50u
 #define HLL_IDS 65536u

@@ -59,9 +59,9 @@ typedef struct cnv_simd_hll_sums {
 #define CNV_SIMD_VARIETY_SLOTS(n) ((n) <= 8u ? 16u : (2u << (32 - __builtin_clz((unsigned)(n)-1u))))
 /* Scratch bytes cnv_simd_variety_count needs for a batch of n (n <= CNV_SIMD_VARIETY_MAX). */
 #define CNV_SIMD_VARIETY_SCRATCH_BYTES(n) \
-  (12u * CNV_SIMD_VARIETY_SLOTS(n) + ((2u * (unsigned)(n) + 7u) & ~7u))
+  (10u * CNV_SIMD_VARIETY_SLOTS(n) + ((2u * (unsigned)(n) + 7u) & ~7u))
 /* Scratch bytes enough for any batch up to CNV_SIMD_VARIETY_MAX. */
-#define CNV_SIMD_VARIETY_SCRATCH_MAX (12u * 8192u + 2u * 4096u)
+#define CNV_SIMD_VARIETY_SCRATCH_MAX (10u * 8192u + 2u * 4096u)
 
 /* HLL precision range the kernels accept (m = 2^p registers). */
 #define CNV_SIMD_HLL_P_MIN 4u

@@ -31,10 +31,10 @@ extern "C" {
 
 /* Largest exact batch. */
 #define CNV_VARIETY_BATCH_MAX CNV_SIMD_VARIETY_MAX
-/* Largest exact batch that needs no scratch (uses about 6.6 KB of stack). */
+/* Largest exact batch that needs no scratch (uses about 5.5 KB of stack). */
 #define CNV_VARIETY_STACK_MAX 256u
 
-/* Caller-owned working memory for exact batches up to CNV_VARIETY_BATCH_MAX (104 KB). Its
+/* Caller-owned working memory for exact batches up to CNV_VARIETY_BATCH_MAX (88 KB). Its
  * contents do not matter between calls; one scratch per thread at a time. */
 typedef struct cnv_variety_scratch {
   uint64_t words[CNV_SIMD_VARIETY_SCRATCH_MAX / 8];

@@ -21,27 +21,22 @@ void cnv__simd_clogc_fill(void) {
 
 struct cnv__variety_table {
   uint64_t *keys;
-  uint32_t *counts;
+  uint16_t *counts; /* <= CNV_SIMD_VARIETY_MAX fits */
   uint16_t *firsts; /* slot of each distinct id, in first-seen order */
   uint32_t mask;
   uint32_t distinct;
 };
 
+/* Branch-free apart from the probe loop, which almost never iterates at load <= 1/2: whether
+ * the id is new is data, not a branch (a 50/50 branch here would cost more than the rest). */
 static void variety_insert(struct cnv__variety_table *t, uint64_t id, uint64_t h) {
   uint32_t slot = (uint32_t)(h >> 32) & t->mask;
-  for (;;) {
-    if (t->counts[slot] == 0) {
-      t->keys[slot] = id;
-      t->counts[slot] = 1;
-      t->firsts[t->distinct++] = (uint16_t)slot;
-      return;
-    }
-    if (t->keys[slot] == id) {
-      t->counts[slot]++;
-      return;
-    }
-    slot = (slot + 1) & t->mask;
-  }
+  while ((t->counts[slot] != 0) & (t->keys[slot] != id)) slot = (slot + 1) & t->mask;
+  uint32_t fresh = t->counts[slot] == 0;
+  t->keys[slot] = id;
+  t->firsts[t->distinct] = (uint16_t)slot; /* kept only when fresh; in bounds: distinct < n */
+  t->distinct += fresh;
+  t->counts[slot] = (uint16_t)(t->counts[slot] + 1);
 }
 
 void cnv__simd_variety_core(const uint64_t *ids, size_t n, void *scratch, uint32_t *distinct,
@@ -50,7 +45,7 @@ void cnv__simd_variety_core(const uint64_t *ids, size_t n, void *scratch, uint32
   struct cnv__variety_table t;
   uint64_t h[CNV__SIMD_VARIETY_CHUNK];
   t.keys = scratch;
-  t.counts = (uint32_t *)(t.keys + slots);
+  t.counts = (uint16_t *)(t.keys + slots);
   t.firsts = (uint16_t *)(t.counts + slots);
   t.mask = slots - 1;
   t.distinct = 0;
