@@ -31,7 +31,8 @@ struct cnv__variety_table {
  * the id is new is data, not a branch (a 50/50 branch here would cost more than the rest). */
 static void variety_insert(struct cnv__variety_table *t, uint64_t id, uint64_t h) {
   uint32_t slot = (uint32_t)(h >> 32) & t->mask;
-  while ((t->counts[slot] != 0) & (t->keys[slot] != id)) slot = (slot + 1) & t->mask;
+  /* One branch: "occupied by another id" as a mask product, which compilers keep branch-free. */
+  while ((-(uint64_t)(t->keys[slot] != id) & t->counts[slot]) != 0) slot = (slot + 1) & t->mask;
   uint32_t fresh = t->counts[slot] == 0;
   t->keys[slot] = id;
   t->firsts[t->distinct] = (uint16_t)slot; /* kept only when fresh; in bounds: distinct < n */
