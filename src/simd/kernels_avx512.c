@@ -48,18 +48,100 @@ static uint64_t member32(const uint64_t *ids, const cnv_simd_idset *s) {
   return (uint64_t)a0 | (uint64_t)a1 << 8 | (uint64_t)a2 << 16 | (uint64_t)a3 << 24;
 }
 
+/* A scan set of 1..32 ids whose low 16 bits are all distinct, for the fingerprint scan. */
+typedef struct fp_set {
+  __m512i ids[4]; /* the ids, zero-padded to 32 */
+  uint16_t fp[CNV__SIMD_SCAN_MAX];
+  size_t count;
+} fp_set;
+
+/* 0 when s is empty or two of its ids share their low 16 bits (use member32 then). */
+static int fp_prepare(fp_set *f, const cnv_simd_idset *s) {
+  uint64_t padded[CNV__SIMD_SCAN_MAX] = {0};
+  if (s->count == 0) return 0;
+  for (size_t i = 0; i < s->count; i++) padded[i] = s->ids[i], f->fp[i] = (uint16_t)s->ids[i];
+  __mmask32 valid = (__mmask32)(s->count == 32 ? 0xFFFFFFFFu : (1u << s->count) - 1);
+  __m512i all = _mm512_maskz_loadu_epi16(valid, f->fp);
+  for (size_t i = 0; i < s->count; i++) {
+    uint32_t same = _mm512_mask_cmpeq_epi16_mask(valid, all, _mm512_set1_epi16((short)f->fp[i]));
+    if (same & (same - 1)) return 0;
+  }
+  for (unsigned k = 0; k < 4; k++) f->ids[k] = load8(padded + 8 * k);
+  f->count = s->count;
+  return 1;
+}
+
+/* Exact check of 8 ids against the set entries their lanes point at (16-bit indexes). */
+static inline uint64_t fp_verify8(const fp_set *f, __m128i idx16, __m512i x) {
+  __m512i idx = _mm512_cvtepu16_epi64(idx16);
+  __m512i c = _mm512_permutex2var_epi64(f->ids[0], idx, f->ids[1]);
+  if (f->count > 16) {
+    __m512i hi = _mm512_permutex2var_epi64(f->ids[2], idx, f->ids[3]);
+    c = _mm512_mask_blend_epi64(_mm512_test_epi64_mask(idx, _mm512_set1_epi64(16)), c, hi);
+  }
+  return _mm512_cmpeq_epi64_mask(c, x);
+}
+
+/* Lanes of z equal to fingerprint fp take entry index k. */
+static inline __m512i fp_step(__m512i acc, __m512i z, uint16_t fp, size_t k) {
+  __mmask32 m = _mm512_cmpeq_epi16_mask(z, _mm512_set1_epi16((short)fp));
+  return _mm512_mask_mov_epi16(acc, m, _mm512_set1_epi16((short)k));
+}
+
+/* Membership bits of ids[0..32): compare 32 low-16-bit fingerprints per instruction, record
+ * which set entry each lane matched (entry 0 when none), then compare the full ids with that
+ * entry. Distinct set fingerprints make the recorded entry the only possible match. */
+static uint64_t fp_member32(const uint64_t *ids, const fp_set *f) {
+  __m512i x0 = load8(ids), x1 = load8(ids + 8), x2 = load8(ids + 16), x3 = load8(ids + 24);
+  __m256i lo = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm512_cvtepi64_epi16(x0)),
+                                       _mm512_cvtepi64_epi16(x1), 1);
+  __m256i hi = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm512_cvtepi64_epi16(x2)),
+                                       _mm512_cvtepi64_epi16(x3), 1);
+  __m512i z = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+  /* Four accumulators break the dependency chain; a lane matches at most one entry, so OR
+   * merges them. */
+  __m512i i0 = _mm512_setzero_si512(), i1 = i0, i2 = i0, i3 = i0;
+  size_t k = 1;
+  for (; k + 4 <= f->count; k += 4) {
+    i0 = fp_step(i0, z, f->fp[k], k);
+    i1 = fp_step(i1, z, f->fp[k + 1], k + 1);
+    i2 = fp_step(i2, z, f->fp[k + 2], k + 2);
+    i3 = fp_step(i3, z, f->fp[k + 3], k + 3);
+  }
+  for (; k < f->count; k++) i0 = fp_step(i0, z, f->fp[k], k);
+  __m512i idx = _mm512_or_si512(_mm512_or_si512(i0, i1), _mm512_or_si512(i2, i3));
+  return fp_verify8(f, _mm512_extracti32x4_epi32(idx, 0), x0) |
+         fp_verify8(f, _mm512_extracti32x4_epi32(idx, 1), x1) << 8 |
+         fp_verify8(f, _mm512_extracti32x4_epi32(idx, 2), x2) << 16 |
+         fp_verify8(f, _mm512_extracti32x4_epi32(idx, 3), x3) << 24;
+}
+
+/* Bits of ids[0..32): fingerprint scan, plain scan, or binary search, as prepared. */
+static inline uint64_t cap32(const uint64_t *x, const cnv_simd_idset *allow,
+                             const cnv_simd_idset *deny, const cnv_simd_idset *eff,
+                             const fp_set *f) {
+  if (f) return fp_member32(x, f);
+  if (eff) return member32(x, eff);
+  return cnv__simd_cap_bits(allow, deny, x, 32);
+}
+
 void cnv_simd_capcheck_avx512(const uint64_t *ids, size_t n, const cnv_simd_idset *allow,
                               const cnv_simd_idset *deny, uint64_t *mask) {
   uint64_t only[CNV__SIMD_SCAN_MAX];
   cnv_simd_idset eff = {only, 0};
-  int scan = allow->count <= CNV__SIMD_SCAN_MAX;
-  if (scan) eff.count = cnv__simd_allowed_only(allow, deny, only);
+  fp_set fps;
+  const cnv_simd_idset *pe = NULL;
+  const fp_set *pf = NULL;
+  if (allow->count <= CNV__SIMD_SCAN_MAX) {
+    eff.count = cnv__simd_allowed_only(allow, deny, only);
+    pe = &eff;
+    if (n >= 32 && fp_prepare(&fps, &eff)) pf = &fps;
+  }
   for (size_t w = 0; w < cnv__simd_mask_words(n); w++) {
     const uint64_t *x = ids + 64 * w;
     size_t end = n - 64 * w < 64 ? n - 64 * w : 64, j = 0;
     uint64_t word = 0;
-    for (; j + 32 <= end; j += 32)
-      word |= (scan ? member32(x + j, &eff) : cnv__simd_cap_bits(allow, deny, x + j, 32)) << j;
+    for (; j + 32 <= end; j += 32) word |= cap32(x + j, allow, deny, pe, pf) << j;
     if (j < end) word |= cnv__simd_cap_bits(allow, deny, x + j, end - j) << j;
     mask[w] = word;
   }

@@ -116,7 +116,28 @@ static void fill_cap_ids(uint64_t *p, size_t n, const uint64_t *a, size_t an, co
   }
 }
 
+/* Ids that share their low 16 bits with set entries (or with each other) but differ above:
+ * a fingerprint-based path must still answer exactly. */
+static void capcheck_fingerprints(const cnv_simd_kernels *ref, const cnv_simd_kernels *k,
+                                  simd_cmp_report *r) {
+  static uint64_t same[20], spread[24];
+  uint64_t rng = 6;
+  for (unsigned i = 0; i < 20; i++) same[i] = ((uint64_t)(i + 1) << 16) | 7u;
+  for (unsigned i = 0; i < 24; i++) spread[i] = ((uint64_t)(i + 1) << 40) | (i * 37u + 1);
+  cnv_simd_idset none = {NULL, 0}, a = {same, 20}, b = {spread, 24};
+  for (size_t li = 0; li < NLEN; li++) {
+    for (size_t i = 0; i < lengths[li]; i++) {
+      uint64_t x = cnv_test_rand(&rng), base = (x & 1) ? same[x % 20] : spread[x % 24];
+      ids_buf[i] = (x & 2) ? base : base ^ ((uint64_t)1 << (17 + x % 40));
+    }
+    capcheck_case(ref, k, &a, &none, lengths[li], 0, r);
+    capcheck_case(ref, k, &b, &none, lengths[li], 0, r);
+    capcheck_case(ref, k, &b, &a, lengths[li], 0, r);
+  }
+}
+
 void simd_cmp_capcheck(const cnv_simd_kernels *ref, const cnv_simd_kernels *k, simd_cmp_report *r) {
+  capcheck_fingerprints(ref, k, r);
   static const size_t sizes[] = {0, 1, 3, 32, 33, 200};
   static uint64_t a[200], d[200];
   uint64_t rng = 2;
