@@ -139,37 +139,21 @@ void cnv_simd_variety_count_avx2(const uint64_t *ids, size_t n, void *scratch, u
   cnv__simd_variety_core(ids, n, scratch, distinct, clogc, cnv_simd_hash64_avx2);
 }
 
-/* Lanes whose rank beats their register: rank > reg <=> clz(w) >= reg <=> w >> (64-reg) == 0.
- * Registers are read with a 32-bit gather at idx & ~3 (in bounds: m is a multiple of 4). */
-static inline unsigned hll_need4(const uint8_t *regs, __m256i h, __m128i sh_idx, __m128i sh_p,
-                                 __m256i low) {
-  const __m256i three = _mm256_set1_epi64x(3);
-  __m256i idx = _mm256_srl_epi64(h, sh_idx);
-  __m256i w = _mm256_or_si256(_mm256_sll_epi64(h, sh_p), low);
-  __m128i g =
-      _mm256_i64gather_epi32((const int *)(const void *)regs, _mm256_andnot_si256(three, idx), 1);
-  __m256i byte_sh = _mm256_slli_epi64(_mm256_and_si256(idx, three), 3);
-  __m256i reg = _mm256_and_si256(_mm256_srlv_epi64(_mm256_cvtepu32_epi64(g), byte_sh),
-                                 _mm256_set1_epi64x(0xFF));
-  __m256i shifted = _mm256_srlv_epi64(w, _mm256_sub_epi64(_mm256_set1_epi64x(64), reg));
-  return bits4(_mm256_cmpeq_epi64(shifted, _mm256_setzero_si256()));
-}
-
+/* Hashes 64 ids at a time in vectors, then updates registers in scalar code with a branch
+ * that a long stream almost never takes. A gather-based "rank beats register" test in 4
+ * lanes (as in the AVX-512 kernel) measured slower here: 1.33x vs 1.5x scalar. */
 void cnv_simd_hll_update_avx2(uint8_t *regs, unsigned p, const uint64_t *ids, size_t n,
                               uint64_t seed) {
-  const __m256i sd = _mm256_set1_epi64x((long long)(seed ^ CNV__SIMD_HASH_KEY));
-  const __m256i low = _mm256_set1_epi64x((long long)(1ull << (p - 1)));
-  const __m128i sh_idx = _mm_cvtsi32_si128((int)(64 - p)), sh_p = _mm_cvtsi32_si128((int)p);
-  uint64_t hs[4];
-  size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    __m256i h = hash4(load4(ids + i), sd);
-    unsigned need = hll_need4(regs, h, sh_idx, sh_p, low);
-    if (need == 0) continue;
-    _mm256_storeu_si256((void *)hs, h);
-    for (; need; need &= need - 1) cnv__simd_hll_apply(regs, p, hs[__builtin_ctz(need)]);
+  uint64_t hs[64];
+  for (size_t base = 0; base < n; base += 64) {
+    size_t len = n - base < 64 ? n - base : 64;
+    cnv_simd_hash64_avx2(ids + base, len, seed, hs);
+    for (size_t i = 0; i < len; i++) {
+      size_t idx = (size_t)(hs[i] >> (64u - p));
+      uint8_t r = cnv__simd_hll_rank(hs[i], p);
+      if (r > regs[idx]) regs[idx] = r;
+    }
   }
-  for (; i < n; i++) cnv__simd_hll_apply(regs, p, cnv__simd_hash(ids[i], seed));
 }
 
 /* Adds 2^32 >> r to hi (r == 0 adds 2^32, removed later via the zero count) and, for r > 32,

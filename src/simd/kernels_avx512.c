@@ -179,7 +179,8 @@ void cnv_simd_variety_count_avx512(const uint64_t *ids, size_t n, void *scratch,
   cnv__simd_variety_core(ids, n, scratch, distinct, clogc, cnv_simd_hash64_avx512);
 }
 
-/* Lanes whose rank beats their register (see the AVX2 kernel for the derivation). */
+/* Lanes whose rank beats their register: rank > reg <=> clz(w) >= reg <=> w >> (64-reg) == 0.
+ * Registers are read with a 32-bit gather at idx & ~3 (in bounds: m is a multiple of 4). */
 static inline __mmask8 hll_need8(const uint8_t *regs, __m512i h, unsigned p) {
   const __m512i three = _mm512_set1_epi64(3);
   __m512i idx = _mm512_srl_epi64(h, _mm_cvtsi32_si128((int)(64 - p)));
