@@ -5,9 +5,11 @@
 
 #include "cnv/core.h"
 #include "cnv/status.h"
+#include "cnv/simd.h"
 #include "cnv/hotpath.h"
 #include "cnv/delegation.h"
 #include "cnv/phases.h"
 #include "cnv/telemetry.h"
+#include "cnv/variety.h"
 
 #endif

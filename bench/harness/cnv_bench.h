@@ -5,7 +5,7 @@
  *     while (cnv_bench_keep_running_batch(st, 1024)) { for (...) work(); }
  *     cnv_bench_set_items_processed(st, cnv_bench_iterations(st));
  *   }
- *   CNV_BENCH(queue_push_pop, "queue_x/cnv", 1, 0);
+ *   CNV_BENCH(queue_push_pop, "queue_x/cnv", 1, 0)   (no trailing semicolon: -Wpedantic)
  *
  * Multi-threaded cases: every thread runs the function; all threads pass a barrier on their
  * first keep_running call and another when their loop ends, so thread 0 may set up shared
