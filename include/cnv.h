@@ -6,5 +6,6 @@
 #include "cnv/core.h"
 #include "cnv/status.h"
 #include "cnv/hotpath.h"
+#include "cnv/protocol.h"
 
 #endif
