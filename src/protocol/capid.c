@@ -1,6 +1,7 @@
 /* Capability ids: XXH3 of the validated path bytes (SPEC §0), plain and versioned. */
 #include <cnv/protocol.h>
 #include <string.h>
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include "path.h"

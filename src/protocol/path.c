@@ -19,44 +19,56 @@ static inline uint64_t load8(const unsigned char *p) {
   return w;
 }
 
-/* High bit of each byte of x (all bytes < 0x80) that is >= c; c in 1..0x80. */
-static inline uint64_t ge(uint64_t x, unsigned c) { return (x + (0x80u - c) * ONES) & HIGH; }
-
-/* High bit of each byte of x equal to c (exact: no carry between bytes). */
-static inline uint64_t eq(uint64_t x, unsigned c) {
-  uint64_t t = x ^ (c * ONES);
-  return ~(((t & ~HIGH) + ~HIGH) | t) & HIGH;
-}
-
 typedef struct path_scan {
-  uint64_t bad;   /* high bit per byte outside [a-z0-9_.-] */
+  uint64_t bad;   /* bit 7 of a byte set: outside [a-z0-9_.-] (other bits are noise) */
   uint64_t empty; /* high bit per dot that follows a dot or the start */
   uint64_t prev;  /* 0x80 when the previous byte was a dot (or at the start) */
   uint64_t dots;  /* dots seen */
 } path_scan;
 
+/* Bit 7 of each byte of x (all bytes < 0x80) is set where that byte is >= c; bits 0-6 are
+ * noise that the callers mask off at the end. */
+#define GE(x, c) ((x) + (0x80u - (unsigned)(c)) * ONES)
+
 static inline void scan_word(path_scan *s, uint64_t w) {
   uint64_t x = w & ~HIGH;
-  uint64_t lower = ge(x, 'a') & ~ge(x, 'z' + 1);
-  uint64_t digit_dash_dot = ge(x, '-') & ~ge(x, '9' + 1) & ~eq(x, '/');
-  uint64_t ok = lower | digit_dash_dot | eq(x, '_');
-  uint64_t dot = eq(x, '.');
-  s->bad |= (~ok & HIGH) | (w & HIGH);
+  uint64_t g2e = GE(x, '.'), g30 = GE(x, '0');
+  uint64_t seg = (GE(x, '-') & ~g2e) | (g30 & ~GE(x, '9' + 1)) | (GE(x, '_') & ~GE(x, '_' + 1)) |
+                 (GE(x, 'a') & ~GE(x, 'z' + 1));
+  uint64_t dot = g2e & ~GE(x, '.' + 1) & HIGH;
+  s->bad |= ~(seg | dot) | w;
   s->empty |= dot & ((dot << 8) | s->prev);
   s->prev = dot >> 56;
   s->dots += (((dot >> 7) * ONES) >> 56);
+}
+
+/* The last 1-7 bytes p[0..n) as one word, padded with 'a' (valid, not a dot). Reads only
+ * inside the path: whole-word reads end at p + n. */
+static inline uint64_t load_tail(const unsigned char *p, size_t n, size_t total) {
+  uint64_t w;
+  if (total >= 8) {
+    w = load8(p + n - 8) >> (8 * (8 - n));
+  } else if (n >= 4) {
+    uint32_t lo, hi;
+    memcpy(&lo, p, 4);
+    memcpy(&hi, p + n - 4, 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    lo = __builtin_bswap32(lo);
+    hi = __builtin_bswap32(hi);
+#endif
+    w = (uint64_t)lo | ((uint64_t)hi << (8 * (n - 4)));
+  } else {
+    w = (uint64_t)p[0] | ((uint64_t)p[n >> 1] << (8 * (n >> 1))) | ((uint64_t)p[n - 1] << (8 * (n - 1)));
+  }
+  return w | (UINT64_C(0x6161616161616161) << (8 * n));
 }
 
 static bool path_fast_ok(const unsigned char *p, size_t len) {
   path_scan s = {0, 0, 0x80, 0};
   size_t i = 0;
   for (; i + 8 <= len; i += 8) scan_word(&s, load8(p + i));
-  if (i < len) {
-    unsigned char tail[8] = {'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a'};
-    memcpy(tail, p + i, len - i);
-    scan_word(&s, load8(tail));
-  }
-  return (s.bad | s.empty) == 0 && p[len - 1] != '.' && s.dots < CNV_PATH_MAX_SEGMENTS;
+  if (i < len) scan_word(&s, load_tail(p + i, len - i, len));
+  return ((s.bad & HIGH) | s.empty) == 0 && p[len - 1] != '.' && s.dots < CNV_PATH_MAX_SEGMENTS;
 }
 
 static bool segment_byte(unsigned char c) {
