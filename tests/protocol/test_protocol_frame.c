@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <xxhash.h>
 
 #include <cnv/protocol.h>
 
@@ -143,6 +144,21 @@ static void test_incremental_every_split(void **state) {
   free(bytewise);
 }
 
+/* The byte layout of docs/wire-format.md, example included. */
+static void test_header_layout(void **state) {
+  (void)state;
+  cnv_frame_config cfg = {100, CNV_COMPRESS_NONE, 1};
+  uint8_t out[64];
+  size_t w = 0;
+  static const uint8_t want[20] = {0xCB, 0x14, 0x01, 0x00, 0x04, 0x00, 0x00, 0x00, 0x05, 0x00,
+                                   0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 'p',  'i',  'n',  'g'};
+  assert_int_equal(cnv_frame_encode(&cfg, CNV_MSG_INVOCATION, 5, "ping", 4, out, sizeof out, &w), CNV_OK);
+  assert_int_equal(w, 28);
+  assert_memory_equal(out, want, sizeof want);
+  uint64_t sum = XXH3_64bits(want, sizeof want);
+  for (int i = 0; i < 8; i++) assert_int_equal(out[20 + i], (uint8_t)(sum >> (8 * i)));
+}
+
 static uint8_t good_frame[64];
 static size_t good_len;
 
@@ -270,6 +286,7 @@ static void test_bombs_and_corruption(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_header_layout),
       cmocka_unit_test(test_round_trip_all_configs),
       cmocka_unit_test(test_compression_shrinks),
       cmocka_unit_test(test_incremental_every_split),
