@@ -5,15 +5,29 @@
 
 #include "path.h"
 
-/* Byte classes for bare words. */
-enum { C_WORD = 0, C_SPACE = 1, C_QUOTE = 2, C_CTRL = 3 };
+/* Byte classes (bit sets). Generated from the grammar's character rules: SP/HTAB blank,
+ * '"' and '\'' quote, %x00-08 %x0A-1F %x7F control, [A-Za-z0-9] alnum, '-' '_' name-rest,
+ * '=' equals; every other byte (the rest of ASCII, %x80-FF) is a plain word byte (0). */
+enum { C_SPACE = 1, C_QUOTE = 2, C_CTRL = 4, C_ALNUM = 8, C_NAME_REST = 16, C_EQ = 32 };
 
 static const unsigned char byte_class[256] = {
-    /* 0x00-0x1f: control bytes, except HTAB which separates */
-    3, 3, 3, 3, 3, 3, 3, 3, 3, 1, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
-    /* 0x20 SP, 0x22 '"', 0x27 '\'' */
-    1, 0, 2, 0, 0, 0, 0, 2,
-    [0x7f] = 3};
+     4,  4,  4,  4,  4,  4,  4,  4,  4,  1,  4,  4,  4,  4,  4,  4,
+     4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,
+     1,  0,  2,  0,  0,  0,  0,  2,  0,  0,  0,  0,  0, 16,  0,  0,
+     8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  0,  0,  0, 32,  0,  0,
+     0,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,
+     8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  0,  0,  0,  0, 16,
+     0,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,
+     8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  0,  0,  0,  0,  4,
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+};
 
 typedef struct parser {
   const char *s;
@@ -35,15 +49,11 @@ static cnv_status fail(const parser *p, cnv_status st, size_t offset) {
 
 /* bare-word from i: sets *stop to the first byte after it. */
 static cnv_status scan_bare(const parser *p, size_t i, size_t *stop) {
-  while (i < p->end) {
-    unsigned c = byte_class[(unsigned char)p->s[i]];
-    if (c == C_SPACE) break;
-    if (c == C_QUOTE) return fail(p, CNV_EPARSE_QUOTE_IN_WORD, i);
-    if (c == C_CTRL) return fail(p, CNV_EPARSE_BAD_BYTE, i);
-    i++;
-  }
+  while (i < p->end && !(byte_class[(unsigned char)p->s[i]] & (C_SPACE | C_QUOTE | C_CTRL))) i++;
   *stop = i;
-  return CNV_OK;
+  if (i == p->end || byte_class[(unsigned char)p->s[i]] == C_SPACE) return CNV_OK;
+  return fail(p, byte_class[(unsigned char)p->s[i]] == C_QUOTE ? CNV_EPARSE_QUOTE_IN_WORD
+                                                               : CNV_EPARSE_BAD_BYTE, i);
 }
 
 /* quoted from i (p->s[i] is the quote): value excludes the quotes. */
@@ -99,22 +109,15 @@ static bool schema_says_bool(const cnv_parse_schema *schema, const char *name, s
   return false;
 }
 
-static bool name_byte(unsigned char c, bool first) {
-  bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-  return alnum || (!first && (c == '-' || c == '_'));
-}
-
-/* flag-name from i; *stop at the first byte after it ('=', space or end). */
+/* flag-name from i; *stop at the first byte after it ('=', blank or end). */
 static cnv_status scan_flag_name(const parser *p, size_t i, size_t *stop) {
   size_t j = i;
-  while (j < p->end && p->s[j] != '=' && byte_class[(unsigned char)p->s[j]] != C_SPACE) {
-    unsigned char c = (unsigned char)p->s[j];
-    if (byte_class[c] == C_CTRL) return fail(p, CNV_EPARSE_BAD_BYTE, j);
-    if (!name_byte(c, j == i)) return fail(p, CNV_EPARSE_FLAG_NAME_CHAR, j);
-    j++;
-  }
+  while (j < p->end && (byte_class[(unsigned char)p->s[j]] & (C_ALNUM | C_NAME_REST))) j++;
   *stop = j;
-  return CNV_OK;
+  if (j > i && !(byte_class[(unsigned char)p->s[i]] & C_ALNUM)) return fail(p, CNV_EPARSE_FLAG_NAME_CHAR, i);
+  if (j == p->end || (byte_class[(unsigned char)p->s[j]] & (C_SPACE | C_EQ))) return CNV_OK;
+  return fail(p, byte_class[(unsigned char)p->s[j]] == C_CTRL ? CNV_EPARSE_BAD_BYTE
+                                                              : CNV_EPARSE_FLAG_NAME_CHAR, j);
 }
 
 /* After `--name` with no '=': boolean unless a value token follows (SPEC §0). */
@@ -149,7 +152,7 @@ static cnv_status parse_long(parser *p, size_t i, size_t *stop) {
   return long_flag_tail(p, a, name_end, stop);
 }
 
-static bool is_alpha(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+static bool is_alpha(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
 
 static bool ends_token(const parser *p, size_t i) {
   return i == p->end || byte_class[(unsigned char)p->s[i]] == C_SPACE;
@@ -186,15 +189,22 @@ static cnv_status parse_arg(parser *p, size_t i, size_t *stop) {
   return scan_value(p, i, a, stop);
 }
 
+/* path from i: the word-at-a-time span finds its end and validity in one pass; only a bad
+ * path is re-scanned (as the whole token) to name its first offending byte. */
 static cnv_status parse_path(parser *p, size_t i, size_t *stop) {
-  size_t j = i, off = 0;
+  size_t avail = p->end - i, off = 0;
+  bool valid = false;
+  size_t span = cnv__path_span(p->s + i, avail < 256 ? avail : 256, &valid);
+  if (valid && (span == avail || byte_class[(unsigned char)p->s[i + span]] == C_SPACE)) {
+    p->inv->path.ptr = p->s + i;
+    p->inv->path.len = span;
+    *stop = i + span;
+    return CNV_OK;
+  }
+  size_t j = i;
   while (j < p->end && byte_class[(unsigned char)p->s[j]] != C_SPACE) j++;
   cnv_status st = cnv__path_check(p->s + i, j - i, &off);
-  if (st != CNV_OK) return fail(p, st, i + off);
-  p->inv->path.ptr = p->s + i;
-  p->inv->path.len = j - i;
-  *stop = j;
-  return CNV_OK;
+  return fail(p, st == CNV_OK ? CNV_EPARSE_PATH_CHAR : st, i + off);
 }
 
 static size_t strip_newline(const char *s, size_t len) {

@@ -20,30 +20,36 @@ static inline uint64_t load8(const unsigned char *p) {
 }
 
 typedef struct path_scan {
-  uint64_t bad;   /* bit 7 of a byte set: outside [a-z0-9_.-] (other bits are noise) */
   uint64_t empty; /* high bit per dot that follows a dot or the start */
   uint64_t prev;  /* 0x80 when the previous byte was a dot (or at the start) */
   uint64_t dots;  /* dots seen */
 } path_scan;
 
 /* Bit 7 of each byte of x (all bytes < 0x80) is set where that byte is >= c; bits 0-6 are
- * noise that the callers mask off at the end. */
+ * noise that the callers mask off. */
 #define GE(x, c) ((x) + (0x80u - (unsigned)(c)) * ONES)
 
-static inline void scan_word(path_scan *s, uint64_t w) {
+/* Classifies one word (byte 0 first). Returns the number of leading path bytes (8 when all
+ * are in [a-z0-9_.-]); dots and empty segments are recorded only for those bytes. */
+static inline unsigned scan_word(path_scan *s, uint64_t w) {
   uint64_t x = w & ~HIGH;
-  uint64_t g2e = GE(x, '.'), g30 = GE(x, '0');
-  uint64_t seg = (GE(x, '-') & ~g2e) | (g30 & ~GE(x, '9' + 1)) | (GE(x, '_') & ~GE(x, '_' + 1)) |
-                 (GE(x, 'a') & ~GE(x, 'z' + 1));
-  uint64_t dot = g2e & ~GE(x, '.' + 1) & HIGH;
-  s->bad |= ~(seg | dot) | w;
+  uint64_t seg = (GE(x, '-') & ~GE(x, '.')) | (GE(x, '0') & ~GE(x, '9' + 1)) |
+                 (GE(x, '_') & ~GE(x, '_' + 1)) | (GE(x, 'a') & ~GE(x, 'z' + 1));
+  uint64_t dot = GE(x, '.') & ~GE(x, '.' + 1) & HIGH;
+  uint64_t bad = (~(seg | dot) | w) & HIGH;
+  unsigned keep = 8;
+  if (bad) {
+    keep = (unsigned)__builtin_ctzll(bad) >> 3;
+    dot &= keep ? ~UINT64_C(0) >> (64 - 8 * keep) : 0;
+  }
   s->empty |= dot & ((dot << 8) | s->prev);
   s->prev = dot >> 56;
   s->dots += (((dot >> 7) * ONES) >> 56);
+  return keep;
 }
 
 /* The last 1-7 bytes p[0..n) as one word, padded with 'a' (valid, not a dot). Reads only
- * inside the path: whole-word reads end at p + n. */
+ * inside p[0..n) and, when total >= 8, the bytes just before it. */
 static inline uint64_t load_tail(const unsigned char *p, size_t n, size_t total) {
   uint64_t w;
   if (total >= 8) {
@@ -63,12 +69,21 @@ static inline uint64_t load_tail(const unsigned char *p, size_t n, size_t total)
   return w | (UINT64_C(0x6161616161616161) << (8 * n));
 }
 
-static bool path_fast_ok(const unsigned char *p, size_t len) {
-  path_scan s = {0, 0, 0x80, 0};
+size_t cnv__path_span(const char *path, size_t len, bool *valid) {
+  const unsigned char *p = (const unsigned char *)path;
+  path_scan s = {0, 0x80, 0};
   size_t i = 0;
-  for (; i + 8 <= len; i += 8) scan_word(&s, load8(p + i));
-  if (i < len) scan_word(&s, load_tail(p + i, len - i, len));
-  return ((s.bad & HIGH) | s.empty) == 0 && p[len - 1] != '.' && s.dots < CNV_PATH_MAX_SEGMENTS;
+  unsigned keep = 8;
+  for (; i + 8 <= len && keep == 8; i += 8) keep = scan_word(&s, load8(p + i));
+  if (keep == 8 && i < len) {
+    keep = scan_word(&s, load_tail(p + i, len - i, len));
+    i += keep < len - i ? keep : len - i;
+  } else if (keep < 8) {
+    i = i - 8 + keep;
+  }
+  *valid = i >= 1 && i <= CNV_PATH_MAX_LEN && s.empty == 0 && p[i - 1] != '.' &&
+           s.dots < CNV_PATH_MAX_SEGMENTS;
+  return i;
 }
 
 static bool segment_byte(unsigned char c) {
@@ -99,10 +114,11 @@ static cnv_status path_slow(const unsigned char *p, size_t len, size_t *off) {
 cnv_status cnv__path_check(const char *path, size_t len, size_t *err_offset) {
   const unsigned char *p = (const unsigned char *)path;
   size_t off = 0;
+  bool valid = false;
   cnv_status st;
   if (len == 0) {
     st = CNV_EPARSE_EMPTY_PATH;
-  } else if (len <= CNV_PATH_MAX_LEN && path_fast_ok(p, len)) {
+  } else if (cnv__path_span(path, len, &valid) == len && valid) {
     return CNV_OK;
   } else {
     st = path_slow(p, len, &off);
