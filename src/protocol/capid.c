@@ -11,9 +11,16 @@ cnv_status cnv_capability_path_check(const char *path, size_t len, size_t *err_o
   return cnv__path_check(path, len, err_offset);
 }
 
+/* The common case (a valid path) in one word-at-a-time pass; the exact check names the error. */
+static inline cnv_status path_ok(const char *path, size_t len) {
+  bool valid = false;
+  if (len && cnv__path_span(path, len, &valid) == len && valid) return CNV_OK;
+  return cnv__path_check(path, len, NULL);
+}
+
 cnv_status cnv_capability_id(const char *path, size_t len, uint64_t *out) {
   if (!out || (!path && len)) return CNV_EINVAL;
-  cnv_status st = cnv__path_check(path, len, NULL);
+  cnv_status st = path_ok(path, len);
   if (st != CNV_OK) return st;
   *out = XXH3_64bits(path, len);
   return CNV_OK;
@@ -21,7 +28,7 @@ cnv_status cnv_capability_id(const char *path, size_t len, uint64_t *out) {
 
 cnv_status cnv_capability_id128(const char *path, size_t len, cnv_id128 *out) {
   if (!out || (!path && len)) return CNV_EINVAL;
-  cnv_status st = cnv__path_check(path, len, NULL);
+  cnv_status st = path_ok(path, len);
   if (st != CNV_OK) return st;
   XXH128_hash_t h = XXH3_128bits(path, len);
   out->low64 = h.low64;
