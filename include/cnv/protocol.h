@@ -184,7 +184,8 @@ typedef struct cnv_negotiated {
 } cnv_negotiated;
 
 /* Checks one side's capabilities. Errors: CNV_EINVAL (NULL), CNV_EPROTO_VERSION_LIST,
- * CNV_EPROTO_COMPRESSION_LIST, CNV_EPROTO_LIMIT. Thread-safe. */
+ * CNV_EPROTO_COMPRESSION_LIST, CNV_EPROTO_LIMIT, CNV_EPROTO_MALFORMED (checksum not 0 or 1).
+ * Thread-safe. */
 CNV_API cnv_status cnv_capabilities_check(const cnv_capabilities *caps);
 
 /* Negotiates: the highest version both speak (same major; see docs/protocol.md), features =
