@@ -69,7 +69,7 @@ typedef struct cnv_parse_schema {
 
 /* One parsed line. The caller sets args/capacity (cnv_invocation_init); the parser fills the
  * rest. On error, error_offset is the byte offset of the offending byte (or of the start of
- * the argument that did not fit); the other fields are unspecified. */
+ * the argument that did not fit), path is empty, and the other fields are unspecified. */
 typedef struct cnv_invocation {
   cnv_slice path;            /* capability path, validated (SPEC §0) */
   cnv_arg *args;             /* caller array, filled in line order */
@@ -128,6 +128,13 @@ CNV_API cnv_status cnv_capability_id_versioned(const char *text, size_t len, uin
 
 /* 128-bit form of cnv_capability_id_versioned (XXH3-128 of the same bytes). */
 CNV_API cnv_status cnv_capability_id128_versioned(const char *text, size_t len, cnv_id128 *out);
+
+/* Capability id of a successfully parsed invocation's path: XXH3-64 only, because
+ * cnv_parse_invocation already validated the path (the runtime's line -> parse -> id step
+ * pays for validation once). Same value as cnv_capability_id on the path. The caller must not
+ * have changed inv->path since the parse. Errors: CNV_EINVAL (NULL, or an empty path: not a
+ * successful parse). Thread-safe. */
+CNV_API cnv_status cnv_invocation_id(const cnv_invocation *inv, uint64_t *out);
 
 /* ==================================================================================== */
 /* Versions, features, capabilities, negotiation (SPEC §3)                               */

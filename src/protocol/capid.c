@@ -26,6 +26,12 @@ cnv_status cnv_capability_id(const char *path, size_t len, uint64_t *out) {
   return CNV_OK;
 }
 
+cnv_status cnv_invocation_id(const cnv_invocation *inv, uint64_t *out) {
+  if (!inv || !out || !inv->path.ptr || inv->path.len == 0) return CNV_EINVAL;
+  *out = XXH3_64bits(inv->path.ptr, inv->path.len);
+  return CNV_OK;
+}
+
 cnv_status cnv_capability_id128(const char *path, size_t len, cnv_id128 *out) {
   if (!out || (!path && len)) return CNV_EINVAL;
   cnv_status st = path_ok(path, len);

@@ -254,5 +254,6 @@ cnv_status cnv_parse_invocation(const char *line, size_t len, const cnv_parse_li
               schema, inv};
   cnv_status st = parse_line(&p);
   if (!inv->has_terminator) inv->terminator_index = inv->count;
+  if (st != CNV_OK) inv->path.len = 0;
   return st;
 }

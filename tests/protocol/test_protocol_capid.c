@@ -138,12 +138,30 @@ static void test_versioned(void **state) {
   assert_true(plain != v1 && v1 != v2);
 }
 
+static void test_invocation_id_matches(void **state) {
+  (void)state;
+  static const char line[] = "fleet.node.drain --force n-7";
+  cnv_arg args[4];
+  cnv_invocation inv;
+  uint64_t a = 0, b = 1;
+  assert_int_equal(cnv_invocation_init(&inv, args, 4), CNV_OK);
+  assert_int_equal(cnv_invocation_id(&inv, &a), CNV_EINVAL);
+  assert_int_equal(cnv_parse_invocation(line, sizeof line - 1, NULL, NULL, &inv), CNV_OK);
+  assert_int_equal(cnv_invocation_id(&inv, &a), CNV_OK);
+  assert_int_equal(cnv_capability_id("fleet.node.drain", 16, &b), CNV_OK);
+  assert_int_equal(a, b);
+  assert_int_equal(cnv_invocation_id(NULL, &a), CNV_EINVAL);
+  assert_int_equal(cnv_parse_invocation("user.create a -xy", 17, NULL, NULL, &inv), CNV_EPARSE_SHORT_FLAG);
+  assert_int_equal(cnv_invocation_id(&inv, &a), CNV_EINVAL);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_published_vectors),
       cmocka_unit_test(test_path_check_matches_reference),
       cmocka_unit_test(test_path_edges),
       cmocka_unit_test(test_versioned),
+      cmocka_unit_test(test_invocation_id_matches),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
