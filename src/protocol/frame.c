@@ -68,9 +68,11 @@ static __attribute__((noinline)) uint16_t try_compress(const cnv_frame_config *c
   return (uint16_t)(cfg->compression << 1);
 }
 
-cnv_status cnv_frame_encode(const cnv_frame_config *cfg, uint8_t type, uint64_t correlation_id,
-                            const void *payload, size_t payload_len, void *out, size_t cap,
-                            size_t *written) {
+/* Every case: compression, trailer, any size, and all argument errors. */
+static __attribute__((noinline)) cnv_status encode_general(const cnv_frame_config *cfg, uint8_t type,
+                                                           uint64_t correlation_id,
+                                                           const void *payload, size_t payload_len,
+                                                           void *out, size_t cap, size_t *written) {
   if (!cnv__frame_config_ok(cfg) || !out || !written || (!payload && payload_len))
     return CNV_EINVAL;
   if ((unsigned)(type - CNV_MSG_CAPABILITIES) > CNV_MSG_SHUTDOWN - CNV_MSG_CAPABILITIES)
@@ -93,6 +95,25 @@ cnv_status cnv_frame_encode(const cnv_frame_config *cfg, uint8_t type, uint64_t 
   if (trailer) total += put_trailer(o, total);
   *written = total;
   return CNV_OK;
+}
+
+/* The common small plain frame runs as a leaf function (no calls, no saved registers); its
+ * condition implies every check encode_general makes. Everything else goes there. */
+cnv_status cnv_frame_encode(const cnv_frame_config *cfg, uint8_t type, uint64_t correlation_id,
+                            const void *payload, size_t payload_len, void *out, size_t cap,
+                            size_t *written) {
+  if (cfg && out && written && payload && cfg->compression == CNV_COMPRESS_NONE && !cfg->checksum &&
+      payload_len >= 16 && payload_len <= 128 && payload_len <= cfg->max_payload &&
+      cfg->max_payload <= CNV_FRAME_MAX_PAYLOAD && cap >= CNV_FRAME_HEADER_SIZE + payload_len &&
+      (unsigned)(type - CNV_MSG_CAPABILITIES) <= CNV_MSG_SHUTDOWN - CNV_MSG_CAPABILITIES) {
+    uint8_t *o = out;
+    copy_payload(o + CNV_FRAME_HEADER_SIZE, payload, payload_len);
+    cnv__put64(o, header_word0(type, 0, (uint32_t)payload_len));
+    cnv__put64(o + 8, correlation_id);
+    *written = CNV_FRAME_HEADER_SIZE + payload_len;
+    return CNV_OK;
+  }
+  return encode_general(cfg, type, correlation_id, payload, payload_len, out, cap, written);
 }
 
 /* Checks the header fields that lie within the first `have` bytes (garbage is rejected as
@@ -127,8 +148,19 @@ static inline bool header_fast_ok(const cnv_frame_config *cfg, uint64_t w0) {
   return ok && (flags & CNV_FRAME_FLAG_CHECKSUM) >= cfg->checksum;
 }
 
-cnv_status cnv_frame_decode(const cnv_frame_config *cfg, const void *buf, size_t len,
-                            cnv_frame *out, size_t *consumed) {
+static void fill_frame(cnv_frame *out, const uint8_t *h, uint64_t w0) {
+  out->payload = h + CNV_FRAME_HEADER_SIZE;
+  out->payload_len = (uint32_t)(w0 >> 32);
+  out->flags = (uint16_t)(w0 >> 16);
+  out->type = (uint8_t)((w0 >> 8) & 0x0Fu);
+  out->reserved = 0;
+  out->correlation_id = cnv__le64(h + 8);
+}
+
+/* Every case: partial input, errors, trailers, and all argument errors. */
+static __attribute__((noinline)) cnv_status decode_general(const cnv_frame_config *cfg,
+                                                           const void *buf, size_t len,
+                                                           cnv_frame *out, size_t *consumed) {
   if (!cnv__frame_config_ok(cfg) || !out || !consumed || (!buf && len)) return CNV_EINVAL;
   const uint8_t *h = buf;
   *consumed = 0;
@@ -148,12 +180,24 @@ cnv_status cnv_frame_decode(const cnv_frame_config *cfg, const void *buf, size_t
     return CNV_EFRAME_TRUNCATED;
   }
   if (total != body && !checksum_ok(h, body)) return CNV_EFRAME_CHECKSUM;
-  out->payload = h + CNV_FRAME_HEADER_SIZE;
-  out->payload_len = plen;
-  out->flags = flags;
-  out->type = (uint8_t)((w0 >> 8) & 0x0Fu);
-  out->reserved = 0;
-  out->correlation_id = cnv__le64(h + 8);
+  fill_frame(out, h, w0);
   *consumed = total;
   return CNV_OK;
+}
+
+/* A whole, well-formed frame without trailer decodes in a leaf function; anything else
+ * (partial input, errors, trailers, bad arguments) goes to decode_general. */
+cnv_status cnv_frame_decode(const cnv_frame_config *cfg, const void *buf, size_t len,
+                            cnv_frame *out, size_t *consumed) {
+  if (cfg && out && consumed && buf && len >= CNV_FRAME_HEADER_SIZE && cnv__frame_config_ok(cfg)) {
+    const uint8_t *h = buf;
+    uint64_t w0 = cnv__le64(h);
+    size_t total = CNV_FRAME_HEADER_SIZE + (size_t)(w0 >> 32);
+    if (header_fast_ok(cfg, w0) && !(w0 & ((uint64_t)CNV_FRAME_FLAG_CHECKSUM << 16)) && len >= total) {
+      fill_frame(out, h, w0);
+      *consumed = total;
+      return CNV_OK;
+    }
+  }
+  return decode_general(cfg, buf, len, out, consumed);
 }
