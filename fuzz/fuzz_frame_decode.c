@@ -24,7 +24,8 @@ static void check_reencode(const cnv_frame_config *cfg, const cnv_frame *f, cons
     size_t w = 0, used = 0, len = 0;
     cnv_frame g;
     const uint8_t *q;
-    if (cnv_frame_encode(&c, f->type, f->correlation_id, p, n, wire, sizeof wire, &w) != CNV_OK) abort();
+    if (cnv_frame_encode(&c, f->type, f->correlation_id, p, n, wire, sizeof wire, &w) != CNV_OK)
+      abort();
     if (cnv_frame_decode(&c, wire, w, &g, &used) != CNV_OK || used != w) abort();
     if (cnv_frame_open(&c, &g, plain2, sizeof plain2, &q, &len) != CNV_OK) abort();
     if (len != n || g.type != f->type || g.correlation_id != f->correlation_id) abort();
@@ -42,7 +43,8 @@ static void check_frame(const cnv_frame_config *cfg, const cnv_frame *f, const u
     cnv_frame_config c = *cfg;
     c.checksum = (f->flags & CNV_FRAME_FLAG_CHECKSUM) ? 1 : 0;
     size_t w = 0;
-    if (cnv_frame_encode(&c, f->type, f->correlation_id, p, n, wire, sizeof wire, &w) != CNV_OK) abort();
+    if (cnv_frame_encode(&c, f->type, f->correlation_id, p, n, wire, sizeof wire, &w) != CNV_OK)
+      abort();
     if (w != frame_len || memcmp(wire, start, w) != 0) abort();
   }
   cnv_frame_config c = *cfg;

@@ -19,7 +19,8 @@ static bool decode_exact(const uint8_t *p, size_t n, cnv_capabilities *c) {
   return true;
 }
 
-static void check_result(const cnv_capabilities *a, const cnv_capabilities *b, const cnv_negotiated *r) {
+static void check_result(const cnv_capabilities *a, const cnv_capabilities *b,
+                         const cnv_negotiated *r) {
   if (cnv_negotiated_check(a, r) != CNV_OK || cnv_negotiated_check(b, r) != CNV_OK) abort();
   cnv_negotiated back, mirror;
   uint8_t buf[CNV_NEGOTIATED_ENCODED];
@@ -27,9 +28,9 @@ static void check_result(const cnv_capabilities *a, const cnv_capabilities *b, c
   if (cnv_negotiated_encode(r, buf, sizeof buf, &w) != CNV_OK) abort();
   if (cnv_negotiated_decode(buf, w, &back) != CNV_OK || memcmp(&back, r, sizeof back) != 0) abort();
   if (cnv_negotiate(b, a, &mirror) != CNV_OK) abort();
-  if (memcmp(&mirror.version, &r->version, sizeof r->version) != 0 || mirror.features != r->features ||
-      mirror.max_message_size != r->max_message_size || mirror.checksum != r->checksum ||
-      mirror.max_concurrent_calls != r->max_concurrent_calls)
+  if (memcmp(&mirror.version, &r->version, sizeof r->version) != 0 ||
+      mirror.features != r->features || mirror.max_message_size != r->max_message_size ||
+      mirror.checksum != r->checksum || mirror.max_concurrent_calls != r->max_concurrent_calls)
     abort();
 }
 
@@ -42,7 +43,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (cnv_negotiated_decode(data + 1, size - 1, &direct) == CNV_OK) {
     uint8_t buf[CNV_NEGOTIATED_ENCODED];
     size_t w = 0;
-    if (cnv_negotiated_encode(&direct, buf, sizeof buf, &w) != CNV_OK || memcmp(buf, data + 1, w) != 0) abort();
+    if (cnv_negotiated_encode(&direct, buf, sizeof buf, &w) != CNV_OK ||
+        memcmp(buf, data + 1, w) != 0)
+      abort();
   }
   cnv_capabilities a, b;
   bool ok_a = decode_exact(pa, first, &a), ok_b = decode_exact(pb, nb, &b);

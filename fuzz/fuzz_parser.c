@@ -83,7 +83,8 @@ static void check_same(const cnv_invocation *x, const cnv_invocation *y) {
 
 static void check_ok(const char *line, size_t size, const cnv_parse_schema *schema,
                      const cnv_invocation *inv) {
-  if (!inside(inv->path, line, size) || cnv_capability_path_check(inv->path.ptr, inv->path.len, NULL) != CNV_OK)
+  if (!inside(inv->path, line, size) ||
+      cnv_capability_path_check(inv->path.ptr, inv->path.len, NULL) != CNV_OK)
     abort();
   for (uint32_t i = 0; i < inv->count; i++)
     if (!inside(inv->args[i].name, line, size) || !inside(inv->args[i].value, line, size)) abort();

@@ -6,9 +6,9 @@
 
 #include "cnv_bench.h"
 
-static const char *const paths[] = {"user.create", "user.delete", "fleet.node.drain",
-                                    "agent.spawn", "swarm.phase.advance", "telemetry.export",
-                                    "delegation.token.mint", "storage.blob.put-many"};
+static const char *const paths[] = {
+    "user.create",         "user.delete",      "fleet.node.drain",      "agent.spawn",
+    "swarm.phase.advance", "telemetry.export", "delegation.token.mint", "storage.blob.put-many"};
 #define NPATHS (sizeof paths / sizeof paths[0])
 
 static void capability_id_cnv(cnv_bench_state *st) {

@@ -18,7 +18,8 @@ static void roundtrip_cnv(cnv_bench_state *st) {
   while (cnv_bench_keep_running_batch(st, 256)) {
     for (int i = 0; i < 256; i++) {
       cnv_bench_clobber();
-      if (cnv_frame_encode(&cfg, CNV_MSG_INVOCATION, (uint64_t)i, payload, n, wire, sizeof wire, &w) != CNV_OK ||
+      if (cnv_frame_encode(&cfg, CNV_MSG_INVOCATION, (uint64_t)i, payload, n, wire, sizeof wire,
+                           &w) != CNV_OK ||
           cnv_frame_decode(&cfg, wire, w, &f, &used) != CNV_OK) {
         cnv_bench_skip_with_error(st, "frame round trip failed");
         return;

@@ -43,13 +43,17 @@ typedef struct parsed_opts {
   int n_positional;
 } parsed_opts;
 
-static const struct option long_opts[] = {
-    {"name", required_argument, NULL, 'n'},   {"role", required_argument, NULL, 'r'},
-    {"node", required_argument, NULL, 'N'},   {"timeout", required_argument, NULL, 't'},
-    {"reason", required_argument, NULL, 'R'}, {"region", required_argument, NULL, 'g'},
-    {"owner", required_argument, NULL, 'o'},  {"priority", required_argument, NULL, 'p'},
-    {"force", no_argument, NULL, 'f'},        {"dry-run", no_argument, NULL, 'd'},
-    {NULL, 0, NULL, 0}};
+static const struct option long_opts[] = {{"name", required_argument, NULL, 'n'},
+                                          {"role", required_argument, NULL, 'r'},
+                                          {"node", required_argument, NULL, 'N'},
+                                          {"timeout", required_argument, NULL, 't'},
+                                          {"reason", required_argument, NULL, 'R'},
+                                          {"region", required_argument, NULL, 'g'},
+                                          {"owner", required_argument, NULL, 'o'},
+                                          {"priority", required_argument, NULL, 'p'},
+                                          {"force", no_argument, NULL, 'f'},
+                                          {"dry-run", no_argument, NULL, 'd'},
+                                          {NULL, 0, NULL, 0}};
 
 /* Splits on blanks into argv, copying each word into buf; quotes group words, no escapes. */
 static int split_argv(const char *line, char *buf, char **argv, int max) {
@@ -76,19 +80,44 @@ static int split_argv(const char *line, char *buf, char **argv, int max) {
 
 static void set_opt(parsed_opts *o, int c) {
   switch (c) {
-  case 'n': o->name = optarg; break;
-  case 'r': o->role = optarg; break;
-  case 'N': o->node = optarg; break;
-  case 't': o->timeout = optarg; break;
-  case 'R': o->reason = optarg; break;
-  case 'g': o->region = optarg; break;
-  case 'o': o->owner = optarg; break;
-  case 'p': o->priority = optarg; break;
-  case 'f': o->force = 1; break;
-  case 'd': o->dry_run = 1; break;
-  case 'v': o->verbose = 1; break;
-  case 'q': o->quiet = 1; break;
-  default: break;
+    case 'n':
+      o->name = optarg;
+      break;
+    case 'r':
+      o->role = optarg;
+      break;
+    case 'N':
+      o->node = optarg;
+      break;
+    case 't':
+      o->timeout = optarg;
+      break;
+    case 'R':
+      o->reason = optarg;
+      break;
+    case 'g':
+      o->region = optarg;
+      break;
+    case 'o':
+      o->owner = optarg;
+      break;
+    case 'p':
+      o->priority = optarg;
+      break;
+    case 'f':
+      o->force = 1;
+      break;
+    case 'd':
+      o->dry_run = 1;
+      break;
+    case 'v':
+      o->verbose = 1;
+      break;
+    case 'q':
+      o->quiet = 1;
+      break;
+    default:
+      break;
   }
 }
 

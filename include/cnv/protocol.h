@@ -93,7 +93,8 @@ CNV_API cnv_status cnv_invocation_init(cnv_invocation *inv, cnv_arg *args, uint3
  * CNV_EPARSE_FLAG_NO_NAME, CNV_EPARSE_FLAG_NAME_CHAR, CNV_EPARSE_SHORT_FLAG,
  * CNV_EPARSE_TOO_MANY_ARGS, CNV_EPARSE_BAD_BYTE, CNV_EPARSE_QUOTE_IN_WORD,
  * CNV_EPARSE_AFTER_QUOTE. */
-CNV_API cnv_status cnv_parse_invocation(const char *line, size_t len, const cnv_parse_limits *limits,
+CNV_API cnv_status cnv_parse_invocation(const char *line, size_t len,
+                                        const cnv_parse_limits *limits,
                                         const cnv_parse_schema *schema, cnv_invocation *inv);
 
 /* ==================================================================================== */
@@ -171,13 +172,13 @@ typedef enum cnv_compression {
 /* What one side offers. A listed version M.m.p means "speaks M.x.y for every x.y <= m.p". */
 typedef struct cnv_capabilities {
   cnv_proto_version versions[CNV_PROTO_MAX_VERSIONS];
-  uint8_t n_versions;                           /* 1..CNV_PROTO_MAX_VERSIONS */
+  uint8_t n_versions;                              /* 1..CNV_PROTO_MAX_VERSIONS */
   uint8_t compression[CNV_PROTO_MAX_COMPRESSIONS]; /* cnv_compression, preference order */
-  uint8_t n_compression;                        /* 1..CNV_PROTO_MAX_COMPRESSIONS, no repeats */
-  uint8_t checksum;                             /* 1: this side wants the XXH3-64 trailer */
-  uint32_t features;                            /* CNV_FEAT_* bits; unknown bits ignored */
-  uint32_t max_message_size;                    /* 1..CNV_FRAME_MAX_PAYLOAD bytes */
-  uint32_t max_concurrent_calls;                /* >= 1 */
+  uint8_t n_compression;                           /* 1..CNV_PROTO_MAX_COMPRESSIONS, no repeats */
+  uint8_t checksum;                                /* 1: this side wants the XXH3-64 trailer */
+  uint32_t features;                               /* CNV_FEAT_* bits; unknown bits ignored */
+  uint32_t max_message_size;                       /* 1..CNV_FRAME_MAX_PAYLOAD bytes */
+  uint32_t max_concurrent_calls;                   /* >= 1 */
 } cnv_capabilities;
 
 /* What both sides use after negotiation. */
@@ -206,14 +207,16 @@ CNV_API cnv_status cnv_negotiate(const cnv_capabilities *local, const cnv_capabi
 /* Checks a negotiation result a peer sent against what local offered: the version, features,
  * limits and compression must all be ones local offered. Errors: CNV_EINVAL,
  * CNV_EPROTO_REJECTED. Thread-safe. */
-CNV_API cnv_status cnv_negotiated_check(const cnv_capabilities *local, const cnv_negotiated *result);
+CNV_API cnv_status cnv_negotiated_check(const cnv_capabilities *local,
+                                        const cnv_negotiated *result);
 
 /* Payload codecs for the capabilities / negotiation request (cnv_capabilities) and the
  * negotiation response (cnv_negotiated) messages; layouts in docs/wire-format.md.
  * encode: writes at most CNV_CAPS_MAX_ENCODED / CNV_NEGOTIATED_ENCODED bytes to out, sets
  * *written. Errors: CNV_EINVAL, CNV_EFRAME_BUFFER (cap too small), the _check errors.
  * decode: exact-length parse. Errors: CNV_EINVAL, CNV_EPROTO_MALFORMED, the _check errors. */
-#define CNV_CAPS_MAX_ENCODED (1u + 6u * CNV_PROTO_MAX_VERSIONS + 12u + 1u + 1u + CNV_PROTO_MAX_COMPRESSIONS)
+#define CNV_CAPS_MAX_ENCODED \
+  (1u + 6u * CNV_PROTO_MAX_VERSIONS + 12u + 1u + 1u + CNV_PROTO_MAX_COMPRESSIONS)
 #define CNV_NEGOTIATED_ENCODED 20u
 CNV_API cnv_status cnv_capabilities_encode(const cnv_capabilities *caps, void *out, size_t cap,
                                            size_t *written);
@@ -241,7 +244,7 @@ typedef enum cnv_msg_type {
 #define CNV_FRAME_MAGIC 0xCBu
 #define CNV_FRAME_WIRE_VERSION 1u
 /* Header flag bits. */
-#define CNV_FRAME_FLAG_CHECKSUM 0x0001u   /* an XXH3-64 trailer follows the payload */
+#define CNV_FRAME_FLAG_CHECKSUM 0x0001u      /* an XXH3-64 trailer follows the payload */
 #define CNV_FRAME_FLAG_COMPRESS_MASK 0x0006u /* (flags >> 1) & 3 is a cnv_compression */
 /* Bytes before the compressed data of a compressed payload (u32 LE decompressed size). */
 #define CNV_FRAME_RAW_SIZE_PREFIX 4u
@@ -302,9 +305,9 @@ CNV_API cnv_status cnv_frame_open(const cnv_frame_config *cfg, const cnv_frame *
  * caller's buffer. One thread per decoder. */
 typedef struct cnv_frame_decoder {
   cnv_frame_config cfg;
-  uint8_t *buf;    /* caller's reassembly buffer */
-  size_t cap;      /* its size: >= 16 + max_payload + 8 */
-  size_t have;     /* bytes held of the current partial frame */
+  uint8_t *buf;     /* caller's reassembly buffer */
+  size_t cap;       /* its size: >= 16 + max_payload + 8 */
+  size_t have;      /* bytes held of the current partial frame */
   cnv_status error; /* sticky error once the stream is broken */
 } cnv_frame_decoder;
 

@@ -49,7 +49,8 @@ static cnv_status zstd_open(const uint8_t *src, size_t n, uint8_t *dst, uint32_t
 
 cnv_status cnv_frame_open(const cnv_frame_config *cfg, const cnv_frame *frame, void *scratch,
                           size_t cap, const uint8_t **data, size_t *len) {
-  if (!cnv__frame_config_ok(cfg) || !frame || !data || !len || (!frame->payload && frame->payload_len))
+  if (!cnv__frame_config_ok(cfg) || !frame || !data || !len ||
+      (!frame->payload && frame->payload_len))
     return CNV_EINVAL;
   unsigned comp = (frame->flags & CNV_FRAME_FLAG_COMPRESS_MASK) >> 1;
   if (comp == CNV_COMPRESS_NONE) {

@@ -61,16 +61,15 @@ static inline uint64_t header_word0(uint8_t type, uint16_t flags, uint32_t len) 
 /* Writes a compressed payload when that saves bytes, else leaves *wire_len untouched.
  * Kept out of line so the plain path stays short. */
 static __attribute__((noinline)) uint16_t try_compress(const cnv_frame_config *cfg,
-                                                       const uint8_t *src, size_t len,
-                                                       uint8_t *dst, size_t room,
-                                                       size_t *wire_len) {
+                                                       const uint8_t *src, size_t len, uint8_t *dst,
+                                                       size_t room, size_t *wire_len) {
   if (cnv__compress(cfg->compression, src, len, dst, room, wire_len) != CNV_OK) return 0;
   return (uint16_t)(cfg->compression << 1);
 }
 
 /* Every case: compression, trailer, any size, and all argument errors. */
-static __attribute__((noinline)) cnv_status encode_general(const cnv_frame_config *cfg, uint8_t type,
-                                                           uint64_t correlation_id,
+static __attribute__((noinline)) cnv_status encode_general(const cnv_frame_config *cfg,
+                                                           uint8_t type, uint64_t correlation_id,
                                                            const void *payload, size_t payload_len,
                                                            void *out, size_t cap, size_t *written) {
   if (!cnv__frame_config_ok(cfg) || !out || !written || (!payload && payload_len))
@@ -84,7 +83,8 @@ static __attribute__((noinline)) cnv_status encode_general(const cnv_frame_confi
   size_t room = cap - CNV_FRAME_HEADER_SIZE - trailer, wire = payload_len;
   uint16_t flags = cfg->checksum ? CNV_FRAME_FLAG_CHECKSUM : 0;
   if (cfg->compression != CNV_COMPRESS_NONE)
-    flags = (uint16_t)(flags | try_compress(cfg, payload, payload_len, o + CNV_FRAME_HEADER_SIZE, room, &wire));
+    flags = (uint16_t)(flags | try_compress(cfg, payload, payload_len, o + CNV_FRAME_HEADER_SIZE,
+                                            room, &wire));
   if ((flags & CNV_FRAME_FLAG_COMPRESS_MASK) == 0) {
     if (room < payload_len) return CNV_EFRAME_BUFFER;
     copy_payload(o + CNV_FRAME_HEADER_SIZE, payload, payload_len);
@@ -193,7 +193,8 @@ cnv_status cnv_frame_decode(const cnv_frame_config *cfg, const void *buf, size_t
     const uint8_t *h = buf;
     uint64_t w0 = cnv__le64(h);
     size_t total = CNV_FRAME_HEADER_SIZE + (size_t)(w0 >> 32);
-    if (header_fast_ok(cfg, w0) && !(w0 & ((uint64_t)CNV_FRAME_FLAG_CHECKSUM << 16)) && len >= total) {
+    if (header_fast_ok(cfg, w0) && !(w0 & ((uint64_t)CNV_FRAME_FLAG_CHECKSUM << 16)) &&
+        len >= total) {
       fill_frame(out, h, w0);
       *consumed = total;
       return CNV_OK;

@@ -90,8 +90,7 @@ cnv_status cnv_negotiated_check(const cnv_capabilities *local, const cnv_negotia
   if (!local || !result || cnv_capabilities_check(local) != CNV_OK) return CNV_EINVAL;
   bool ok = version_spoken(local, result->version) &&
             (result->features & ~(local->features & CNV_FEAT_ALL)) == 0 &&
-            result->max_message_size >= 1 &&
-            result->max_message_size <= local->max_message_size &&
+            result->max_message_size >= 1 && result->max_message_size <= local->max_message_size &&
             result->max_concurrent_calls >= 1 &&
             result->max_concurrent_calls <= local->max_concurrent_calls &&
             compression_listed(local, result->compression) && result->checksum <= 1 &&

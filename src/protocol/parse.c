@@ -10,6 +10,7 @@
  * '=' equals; every other byte (the rest of ASCII, %x80-FF) is a plain word byte (0). */
 enum { C_SPACE = 1, C_QUOTE = 2, C_CTRL = 4, C_ALNUM = 8, C_NAME_REST = 16, C_EQ = 32 };
 
+/* clang-format off */
 static const unsigned char byte_class[256] = {
      4,  4,  4,  4,  4,  4,  4,  4,  4,  1,  4,  4,  4,  4,  4,  4,
      4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,
@@ -28,6 +29,7 @@ static const unsigned char byte_class[256] = {
      0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
      0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
 };
+/* clang-format on */
 
 typedef struct parser {
   const char *s;
@@ -37,8 +39,10 @@ typedef struct parser {
   cnv_invocation *inv;
 } parser;
 
+static inline unsigned cls(const parser *p, size_t i) { return byte_class[(unsigned char)p->s[i]]; }
+
 static size_t skip_space(const parser *p, size_t i) {
-  while (i < p->end && byte_class[(unsigned char)p->s[i]] == C_SPACE) i++;
+  while (i < p->end && cls(p, i) == C_SPACE) i++;
   return i;
 }
 
@@ -49,11 +53,10 @@ static cnv_status fail(const parser *p, cnv_status st, size_t offset) {
 
 /* bare-word from i: sets *stop to the first byte after it. */
 static cnv_status scan_bare(const parser *p, size_t i, size_t *stop) {
-  while (i < p->end && !(byte_class[(unsigned char)p->s[i]] & (C_SPACE | C_QUOTE | C_CTRL))) i++;
+  while (i < p->end && !(cls(p, i) & (C_SPACE | C_QUOTE | C_CTRL))) i++;
   *stop = i;
-  if (i == p->end || byte_class[(unsigned char)p->s[i]] == C_SPACE) return CNV_OK;
-  return fail(p, byte_class[(unsigned char)p->s[i]] == C_QUOTE ? CNV_EPARSE_QUOTE_IN_WORD
-                                                               : CNV_EPARSE_BAD_BYTE, i);
+  if (i == p->end || cls(p, i) == C_SPACE) return CNV_OK;
+  return fail(p, cls(p, i) == C_QUOTE ? CNV_EPARSE_QUOTE_IN_WORD : CNV_EPARSE_BAD_BYTE, i);
 }
 
 /* quoted from i (p->s[i] is the quote): value excludes the quotes. */
@@ -61,12 +64,11 @@ static cnv_status scan_quoted(const parser *p, size_t i, cnv_slice *value, size_
   char q = p->s[i];
   size_t j = i + 1;
   while (j < p->end && p->s[j] != q) {
-    if (byte_class[(unsigned char)p->s[j]] == C_CTRL) return fail(p, CNV_EPARSE_BAD_BYTE, j);
+    if (cls(p, j) == C_CTRL) return fail(p, CNV_EPARSE_BAD_BYTE, j);
     j++;
   }
   if (j == p->end) return fail(p, CNV_EPARSE_UNTERMINATED_QUOTE, i);
-  if (j + 1 < p->end && byte_class[(unsigned char)p->s[j + 1]] != C_SPACE)
-    return fail(p, CNV_EPARSE_AFTER_QUOTE, j + 1);
+  if (j + 1 < p->end && cls(p, j + 1) != C_SPACE) return fail(p, CNV_EPARSE_AFTER_QUOTE, j + 1);
   value->ptr = p->s + i + 1;
   value->len = j - i - 1;
   *stop = j + 1;
@@ -75,7 +77,7 @@ static cnv_status scan_quoted(const parser *p, size_t i, cnv_slice *value, size_
 
 /* value (bare-word or quoted) from i; an empty bare value is allowed after '='. */
 static cnv_status scan_value(const parser *p, size_t i, cnv_arg *a, size_t *stop) {
-  if (i < p->end && byte_class[(unsigned char)p->s[i]] == C_QUOTE) {
+  if (i < p->end && cls(p, i) == C_QUOTE) {
     a->quoted = 1;
     return scan_quoted(p, i, &a->value, stop);
   }
@@ -112,12 +114,11 @@ static bool schema_says_bool(const cnv_parse_schema *schema, const char *name, s
 /* flag-name from i; *stop at the first byte after it ('=', blank or end). */
 static cnv_status scan_flag_name(const parser *p, size_t i, size_t *stop) {
   size_t j = i;
-  while (j < p->end && (byte_class[(unsigned char)p->s[j]] & (C_ALNUM | C_NAME_REST))) j++;
+  while (j < p->end && (cls(p, j) & (C_ALNUM | C_NAME_REST))) j++;
   *stop = j;
-  if (j > i && !(byte_class[(unsigned char)p->s[i]] & C_ALNUM)) return fail(p, CNV_EPARSE_FLAG_NAME_CHAR, i);
-  if (j == p->end || (byte_class[(unsigned char)p->s[j]] & (C_SPACE | C_EQ))) return CNV_OK;
-  return fail(p, byte_class[(unsigned char)p->s[j]] == C_CTRL ? CNV_EPARSE_BAD_BYTE
-                                                              : CNV_EPARSE_FLAG_NAME_CHAR, j);
+  if (j > i && !(cls(p, i) & C_ALNUM)) return fail(p, CNV_EPARSE_FLAG_NAME_CHAR, i);
+  if (j == p->end || (cls(p, j) & (C_SPACE | C_EQ))) return CNV_OK;
+  return fail(p, cls(p, j) == C_CTRL ? CNV_EPARSE_BAD_BYTE : CNV_EPARSE_FLAG_NAME_CHAR, j);
 }
 
 /* After `--name` with no '=': boolean unless a value token follows (SPEC §0). */
@@ -135,7 +136,7 @@ static cnv_status long_flag_tail(const parser *p, cnv_arg *a, size_t after, size
 /* long-flag or the terminator, from i (p->s[i..i+2) == "--"). */
 static cnv_status parse_long(parser *p, size_t i, size_t *stop) {
   size_t name_end;
-  if (i + 2 == p->end || byte_class[(unsigned char)p->s[i + 2]] == C_SPACE) {
+  if (i + 2 == p->end || cls(p, i + 2) == C_SPACE) {
     p->inv->has_terminator = 1;
     p->inv->terminator_index = p->inv->count;
     *stop = i + 2;
@@ -154,9 +155,7 @@ static cnv_status parse_long(parser *p, size_t i, size_t *stop) {
 
 static bool is_alpha(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
 
-static bool ends_token(const parser *p, size_t i) {
-  return i == p->end || byte_class[(unsigned char)p->s[i]] == C_SPACE;
-}
+static bool ends_token(const parser *p, size_t i) { return i == p->end || cls(p, i) == C_SPACE; }
 
 /* short-flag (`-x`) or a positional that starts with '-' followed by a digit or '.'. */
 static cnv_status parse_dash(parser *p, size_t i, size_t *stop) {
@@ -168,7 +167,8 @@ static cnv_status parse_dash(parser *p, size_t i, size_t *stop) {
     return scan_value(p, i, a, stop);
   }
   if (!is_alpha(c)) {
-    return fail(p, byte_class[c] == C_CTRL ? CNV_EPARSE_BAD_BYTE : CNV_EPARSE_FLAG_NAME_CHAR, i + 1);
+    return fail(p, byte_class[c] == C_CTRL ? CNV_EPARSE_BAD_BYTE : CNV_EPARSE_FLAG_NAME_CHAR,
+                i + 1);
   }
   if (!ends_token(p, i + 2)) return fail(p, CNV_EPARSE_SHORT_FLAG, i + 2);
   cnv_arg *a = new_arg(p, i, CNV_ARG_SHORT);
@@ -195,14 +195,14 @@ static cnv_status parse_path(parser *p, size_t i, size_t *stop) {
   size_t avail = p->end - i, off = 0;
   bool valid = false;
   size_t span = cnv__path_span(p->s + i, avail < 256 ? avail : 256, &valid);
-  if (valid && (span == avail || byte_class[(unsigned char)p->s[i + span]] == C_SPACE)) {
+  if (valid && (span == avail || cls(p, i + span) == C_SPACE)) {
     p->inv->path.ptr = p->s + i;
     p->inv->path.len = span;
     *stop = i + span;
     return CNV_OK;
   }
   size_t j = i;
-  while (j < p->end && byte_class[(unsigned char)p->s[j]] != C_SPACE) j++;
+  while (j < p->end && cls(p, j) != C_SPACE) j++;
   cnv_status st = cnv__path_check(p->s + i, j - i, &off);
   return fail(p, st == CNV_OK ? CNV_EPARSE_PATH_CHAR : st, i + off);
 }

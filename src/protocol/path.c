@@ -64,7 +64,8 @@ static inline uint64_t load_tail(const unsigned char *p, size_t n, size_t total)
 #endif
     w = (uint64_t)lo | ((uint64_t)hi << (8 * (n - 4)));
   } else {
-    w = (uint64_t)p[0] | ((uint64_t)p[n >> 1] << (8 * (n >> 1))) | ((uint64_t)p[n - 1] << (8 * (n - 1)));
+    w = (uint64_t)p[0] | ((uint64_t)p[n >> 1] << (8 * (n >> 1))) |
+        ((uint64_t)p[n - 1] << (8 * (n - 1)));
   }
   return w | (UINT64_C(0x6161616161616161) << (8 * n));
 }

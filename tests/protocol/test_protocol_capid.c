@@ -115,13 +115,20 @@ static void test_versioned(void **state) {
     const char *text;
     cnv_status st;
   } cases[] = {
-      {"user.create@1.2.3", CNV_OK},       {"user.create@0.0.0", CNV_OK},
-      {"a@65535.65535.65535", CNV_OK},     {"user.create", CNV_EPARSE_VERSION},
-      {"user.create@", CNV_EPARSE_VERSION}, {"user.create@1.2", CNV_EPARSE_VERSION},
-      {"user.create@1.2.3.4", CNV_EPARSE_VERSION}, {"user.create@01.2.3", CNV_EPARSE_VERSION},
-      {"user.create@1.2.65536", CNV_EPARSE_VERSION}, {"user.create@1.2.x", CNV_EPARSE_VERSION},
-      {"user.create@1..3", CNV_EPARSE_VERSION}, {"user.create@+1.2.3", CNV_EPARSE_VERSION},
-      {"User.create@1.2.3", CNV_EPARSE_PATH_CHAR}, {"@1.2.3", CNV_EPARSE_EMPTY_PATH},
+      {"user.create@1.2.3", CNV_OK},
+      {"user.create@0.0.0", CNV_OK},
+      {"a@65535.65535.65535", CNV_OK},
+      {"user.create", CNV_EPARSE_VERSION},
+      {"user.create@", CNV_EPARSE_VERSION},
+      {"user.create@1.2", CNV_EPARSE_VERSION},
+      {"user.create@1.2.3.4", CNV_EPARSE_VERSION},
+      {"user.create@01.2.3", CNV_EPARSE_VERSION},
+      {"user.create@1.2.65536", CNV_EPARSE_VERSION},
+      {"user.create@1.2.x", CNV_EPARSE_VERSION},
+      {"user.create@1..3", CNV_EPARSE_VERSION},
+      {"user.create@+1.2.3", CNV_EPARSE_VERSION},
+      {"User.create@1.2.3", CNV_EPARSE_PATH_CHAR},
+      {"@1.2.3", CNV_EPARSE_EMPTY_PATH},
       {"user.@1.2.3", CNV_EPARSE_PATH_SEGMENT},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -151,7 +158,8 @@ static void test_invocation_id_matches(void **state) {
   assert_int_equal(cnv_capability_id("fleet.node.drain", 16, &b), CNV_OK);
   assert_int_equal(a, b);
   assert_int_equal(cnv_invocation_id(NULL, &a), CNV_EINVAL);
-  assert_int_equal(cnv_parse_invocation("user.create a -xy", 17, NULL, NULL, &inv), CNV_EPARSE_SHORT_FLAG);
+  assert_int_equal(cnv_parse_invocation("user.create a -xy", 17, NULL, NULL, &inv),
+                   CNV_EPARSE_SHORT_FLAG);
   assert_int_equal(cnv_invocation_id(&inv, &a), CNV_EINVAL);
 }
 

@@ -19,7 +19,8 @@
 
 static void fill(uint8_t *p, size_t n, uint64_t seed, bool compressible) {
   for (size_t i = 0; i < n; i++)
-    p[i] = compressible ? (uint8_t)("swarm agent invocation "[i % 23]) : (uint8_t)cnv_test_rand(&seed);
+    p[i] =
+        compressible ? (uint8_t)("swarm agent invocation "[i % 23]) : (uint8_t)cnv_test_rand(&seed);
 }
 
 static void round_trip(const cnv_frame_config *cfg, uint8_t type, const uint8_t *payload, size_t n,
@@ -29,7 +30,9 @@ static void round_trip(const cnv_frame_config *cfg, uint8_t type, const uint8_t 
   cnv_frame f;
   const uint8_t *data;
   assert_int_equal(cnv_frame_encoded_bound(cfg, n, &bound), CNV_OK);
-  assert_int_equal(cnv_frame_encode(cfg, type, 0x1122334455667788ull + n, payload, n, wire, bound, &written), CNV_OK);
+  assert_int_equal(
+      cnv_frame_encode(cfg, type, 0x1122334455667788ull + n, payload, n, wire, bound, &written),
+      CNV_OK);
   assert_true(written <= bound);
   assert_int_equal(cnv_frame_decode(cfg, wire, written, &f, &used), CNV_OK);
   assert_int_equal(used, written);
@@ -79,7 +82,8 @@ static void test_compression_shrinks(void **state) {
 }
 
 /* A stream of frames of assorted sizes, types and compressions, all under one config. */
-static size_t make_stream(const cnv_frame_config *cfg, uint8_t *out, size_t cap, size_t *ends, int n) {
+static size_t make_stream(const cnv_frame_config *cfg, uint8_t *out, size_t cap, size_t *ends,
+                          int n) {
   uint8_t payload[700];
   size_t at = 0;
   for (int i = 0; i < n; i++) {
@@ -87,7 +91,9 @@ static size_t make_stream(const cnv_frame_config *cfg, uint8_t *out, size_t cap,
     fill(payload, len, (uint64_t)i, i % 2);
     cnv_frame_config c = *cfg;
     c.compression = (uint8_t)(i % 3);
-    assert_int_equal(cnv_frame_encode(&c, (uint8_t)(1 + i % 8), (uint64_t)i, payload, len, out + at, cap - at, &w), CNV_OK);
+    assert_int_equal(cnv_frame_encode(&c, (uint8_t)(1 + i % 8), (uint64_t)i, payload, len, out + at,
+                                      cap - at, &w),
+                     CNV_OK);
     at += w;
     ends[i] = at;
   }
@@ -152,7 +158,8 @@ static void test_header_layout(void **state) {
   size_t w = 0;
   static const uint8_t want[20] = {0xCB, 0x14, 0x01, 0x00, 0x04, 0x00, 0x00, 0x00, 0x05, 0x00,
                                    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 'p',  'i',  'n',  'g'};
-  assert_int_equal(cnv_frame_encode(&cfg, CNV_MSG_INVOCATION, 5, "ping", 4, out, sizeof out, &w), CNV_OK);
+  assert_int_equal(cnv_frame_encode(&cfg, CNV_MSG_INVOCATION, 5, "ping", 4, out, sizeof out, &w),
+                   CNV_OK);
   assert_int_equal(w, 28);
   assert_memory_equal(out, want, sizeof want);
   uint64_t sum = XXH3_64bits(want, sizeof want);
@@ -163,10 +170,13 @@ static uint8_t good_frame[64];
 static size_t good_len;
 
 static void make_good(const cnv_frame_config *cfg) {
-  assert_int_equal(cnv_frame_encode(cfg, CNV_MSG_HEARTBEAT, 5, "ping-pong", 9, good_frame, sizeof good_frame, &good_len), CNV_OK);
+  assert_int_equal(cnv_frame_encode(cfg, CNV_MSG_HEARTBEAT, 5, "ping-pong", 9, good_frame,
+                                    sizeof good_frame, &good_len),
+                   CNV_OK);
 }
 
-static cnv_status decode_mutated(const cnv_frame_config *cfg, size_t at, uint8_t value, size_t len) {
+static cnv_status decode_mutated(const cnv_frame_config *cfg, size_t at, uint8_t value,
+                                 size_t len) {
   uint8_t copy[64];
   memcpy(copy, good_frame, good_len);
   copy[at] = value;
@@ -257,43 +267,50 @@ static void test_bombs_and_corruption(void **state) {
   cnv_frame f;
   const uint8_t *data;
   /* a 1 MiB zstd frame of zeros is tiny on the wire; a peer with a 1000-byte bound refuses it */
-  assert_int_equal(cnv_frame_encode(&big, CNV_MSG_RESPONSE, 1, zeros, sizeof zeros, wire, sizeof wire, &w), CNV_OK);
+  assert_int_equal(
+      cnv_frame_encode(&big, CNV_MSG_RESPONSE, 1, zeros, sizeof zeros, wire, sizeof wire, &w),
+      CNV_OK);
   assert_true(w < 1000);
   assert_int_equal(cnv_frame_decode(&small, wire, w, &f, &used), CNV_OK);
-  assert_int_equal(cnv_frame_open(&small, &f, scratch, sizeof scratch, &data, &len), CNV_EFRAME_BOMB);
+  assert_int_equal(cnv_frame_open(&small, &f, scratch, sizeof scratch, &data, &len),
+                   CNV_EFRAME_BOMB);
   /* the same with the size prefix lying low: zstd's own header still says 1 MiB */
   wire[16] = 100, wire[17] = 0, wire[18] = 0, wire[19] = 0;
   assert_int_equal(cnv_frame_decode(&small, wire, w, &f, &used), CNV_OK);
-  assert_int_equal(cnv_frame_open(&small, &f, scratch, sizeof scratch, &data, &len), CNV_EFRAME_BOMB);
+  assert_int_equal(cnv_frame_open(&small, &f, scratch, sizeof scratch, &data, &len),
+                   CNV_EFRAME_BOMB);
   /* LZ4 with a lying prefix: the output bound stops it */
   cnv_frame_config lz = {1 << 20, CNV_COMPRESS_LZ4, 0};
-  assert_int_equal(cnv_frame_encode(&lz, CNV_MSG_RESPONSE, 1, zeros, 60000, wire, sizeof wire, &w), CNV_OK);
-  assert_int_equal(cnv_frame_open(&small, &(cnv_frame){wire + 16, (uint32_t)(w - 16), 2, 5, 0, 1}, scratch, sizeof scratch, &data, &len), CNV_EFRAME_BOMB);
+  assert_int_equal(cnv_frame_encode(&lz, CNV_MSG_RESPONSE, 1, zeros, 60000, wire, sizeof wire, &w),
+                   CNV_OK);
+  assert_int_equal(cnv_frame_open(&small, &(cnv_frame){wire + 16, (uint32_t)(w - 16), 2, 5, 0, 1},
+                                  scratch, sizeof scratch, &data, &len),
+                   CNV_EFRAME_BOMB);
   wire[16] = 100, wire[17] = 0;
   assert_int_equal(cnv_frame_decode(&small, wire, w, &f, &used), CNV_OK);
-  assert_int_equal(cnv_frame_open(&small, &f, scratch, sizeof scratch, &data, &len), CNV_EFRAME_DECOMPRESS);
+  assert_int_equal(cnv_frame_open(&small, &f, scratch, sizeof scratch, &data, &len),
+                   CNV_EFRAME_DECOMPRESS);
   /* garbage compressed data, short payloads, small scratch */
   compressed_frame(wire, &w, CNV_COMPRESS_LZ4, 50, (const uint8_t *)"\xff\xff\xff", 3);
   assert_int_equal(cnv_frame_decode(&small, wire, w, &f, &used), CNV_OK);
-  assert_int_equal(cnv_frame_open(&small, &f, scratch, sizeof scratch, &data, &len), CNV_EFRAME_DECOMPRESS);
+  assert_int_equal(cnv_frame_open(&small, &f, scratch, sizeof scratch, &data, &len),
+                   CNV_EFRAME_DECOMPRESS);
   assert_int_equal(cnv_frame_open(&small, &f, scratch, 10, &data, &len), CNV_EFRAME_BUFFER);
   compressed_frame(wire, &w, CNV_COMPRESS_ZSTD, 50, (const uint8_t *)"abcdefgh", 8);
   assert_int_equal(cnv_frame_decode(&small, wire, w, &f, &used), CNV_OK);
-  assert_int_equal(cnv_frame_open(&small, &f, scratch, sizeof scratch, &data, &len), CNV_EFRAME_DECOMPRESS);
+  assert_int_equal(cnv_frame_open(&small, &f, scratch, sizeof scratch, &data, &len),
+                   CNV_EFRAME_DECOMPRESS);
   f.payload_len = 3;
-  assert_int_equal(cnv_frame_open(&small, &f, scratch, sizeof scratch, &data, &len), CNV_EFRAME_DECOMPRESS);
+  assert_int_equal(cnv_frame_open(&small, &f, scratch, sizeof scratch, &data, &len),
+                   CNV_EFRAME_DECOMPRESS);
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_header_layout),
-      cmocka_unit_test(test_round_trip_all_configs),
-      cmocka_unit_test(test_compression_shrinks),
-      cmocka_unit_test(test_incremental_every_split),
-      cmocka_unit_test(test_decode_errors),
-      cmocka_unit_test(test_decoder_errors_are_sticky),
-      cmocka_unit_test(test_encode_errors),
-      cmocka_unit_test(test_bombs_and_corruption),
+      cmocka_unit_test(test_header_layout),       cmocka_unit_test(test_round_trip_all_configs),
+      cmocka_unit_test(test_compression_shrinks), cmocka_unit_test(test_incremental_every_split),
+      cmocka_unit_test(test_decode_errors),       cmocka_unit_test(test_decoder_errors_are_sticky),
+      cmocka_unit_test(test_encode_errors),       cmocka_unit_test(test_bombs_and_corruption),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -120,8 +120,9 @@ static void test_caps_codec_round_trip(void **state) {
     memset(c.versions, 0, sizeof c.versions);
     c.n_versions = (uint8_t)(1 + cnv_test_rand(&rng) % CNV_PROTO_MAX_VERSIONS);
     for (unsigned i = 0; i < c.n_versions; i++)
-      c.versions[i] = (cnv_proto_version){(uint16_t)cnv_test_rand(&rng), (uint16_t)cnv_test_rand(&rng),
-                                          (uint16_t)cnv_test_rand(&rng)};
+      c.versions[i] =
+          (cnv_proto_version){(uint16_t)cnv_test_rand(&rng), (uint16_t)cnv_test_rand(&rng),
+                              (uint16_t)cnv_test_rand(&rng)};
     c.n_compression = (uint8_t)(1 + cnv_test_rand(&rng) % 3);
     for (unsigned i = c.n_compression; i < CNV_PROTO_MAX_COMPRESSIONS; i++) c.compression[i] = 0;
     c.features = (uint32_t)cnv_test_rand(&rng);

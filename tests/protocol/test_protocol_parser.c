@@ -21,7 +21,8 @@
 static void render(const cnv_invocation *inv, char *out, size_t cap) {
   int n = snprintf(out, cap, "%.*s", (int)inv->path.len, inv->path.ptr);
   for (uint32_t i = 0; i <= inv->count; i++) {
-    if (inv->has_terminator && inv->terminator_index == i) n += snprintf(out + n, cap - (size_t)n, "|--");
+    if (inv->has_terminator && inv->terminator_index == i)
+      n += snprintf(out + n, cap - (size_t)n, "|--");
     if (i == inv->count) break;
     const cnv_arg *a = &inv->args[i];
     static const char kinds[] = "PLBS";
@@ -161,14 +162,17 @@ static void test_bounds(void **state) {
   assert_int_equal(cnv_parse_invocation(line, strlen(line), NULL, NULL, &inv), CNV_OK);
   assert_int_equal(inv.count, 4);
   cnv_parse_limits lim = {0, 3};
-  assert_int_equal(cnv_parse_invocation(line, strlen(line), &lim, NULL, &inv), CNV_EPARSE_TOO_MANY_ARGS);
+  assert_int_equal(cnv_parse_invocation(line, strlen(line), &lim, NULL, &inv),
+                   CNV_EPARSE_TOO_MANY_ARGS);
   assert_int_equal(inv.error_offset, 8);
   const char *five = "u a b --c=1 -d e";
-  assert_int_equal(cnv_parse_invocation(five, strlen(five), NULL, NULL, &inv), CNV_EPARSE_TOO_MANY_ARGS);
+  assert_int_equal(cnv_parse_invocation(five, strlen(five), NULL, NULL, &inv),
+                   CNV_EPARSE_TOO_MANY_ARGS);
   assert_int_equal(inv.error_offset, 15);
   lim.max_args = 0;
   lim.max_input = 8;
-  assert_int_equal(cnv_parse_invocation(line, strlen(line), &lim, NULL, &inv), CNV_EPARSE_INPUT_LONG);
+  assert_int_equal(cnv_parse_invocation(line, strlen(line), &lim, NULL, &inv),
+                   CNV_EPARSE_INPUT_LONG);
   assert_int_equal(inv.error_offset, 8);
   lim.max_input = 9;
   assert_int_equal(cnv_parse_invocation(line, strlen(line), &lim, NULL, &inv), CNV_OK);
@@ -213,35 +217,35 @@ static void gen_arg(uint64_t *rng, char *line, size_t *n, expect *e) {
   size_t wl;
   memset(e, 0, sizeof *e);
   switch (cnv_test_rand(rng) % 4) {
-  case 0: /* positional, bare; a word never starts with '-' */
-    wl = rand_word(rng, w, name_chars);
-    e->kind = CNV_ARG_POSITIONAL;
-    e->value_off = *n, e->value_len = wl;
-    put(line, n, w, wl);
-    break;
-  case 1: /* quoted positional */
-    wl = rand_word(rng, w, word_chars);
-    e->kind = CNV_ARG_POSITIONAL, e->quoted = 1;
-    put(line, n, "'", 1);
-    e->value_off = *n, e->value_len = wl;
-    put(line, n, w, wl);
-    put(line, n, "'", 1);
-    break;
-  case 2: /* --name=value */
-    put(line, n, "--", 2);
-    wl = rand_word(rng, w, name_chars);
-    e->kind = CNV_ARG_LONG_VALUE, e->name_off = *n, e->name_len = wl;
-    put(line, n, w, wl);
-    put(line, n, "=", 1);
-    wl = rand_word(rng, w, word_chars);
-    e->value_off = *n, e->value_len = wl;
-    put(line, n, w, wl);
-    break;
-  default: /* -x */
-    put(line, n, "-", 1);
-    e->kind = CNV_ARG_SHORT, e->name_off = *n, e->name_len = 1;
-    line[(*n)++] = (char)('a' + cnv_test_rand(rng) % 26);
-    break;
+    case 0: /* positional, bare; a word never starts with '-' */
+      wl = rand_word(rng, w, name_chars);
+      e->kind = CNV_ARG_POSITIONAL;
+      e->value_off = *n, e->value_len = wl;
+      put(line, n, w, wl);
+      break;
+    case 1: /* quoted positional */
+      wl = rand_word(rng, w, word_chars);
+      e->kind = CNV_ARG_POSITIONAL, e->quoted = 1;
+      put(line, n, "'", 1);
+      e->value_off = *n, e->value_len = wl;
+      put(line, n, w, wl);
+      put(line, n, "'", 1);
+      break;
+    case 2: /* --name=value */
+      put(line, n, "--", 2);
+      wl = rand_word(rng, w, name_chars);
+      e->kind = CNV_ARG_LONG_VALUE, e->name_off = *n, e->name_len = wl;
+      put(line, n, w, wl);
+      put(line, n, "=", 1);
+      wl = rand_word(rng, w, word_chars);
+      e->value_off = *n, e->value_len = wl;
+      put(line, n, w, wl);
+      break;
+    default: /* -x */
+      put(line, n, "-", 1);
+      e->kind = CNV_ARG_SHORT, e->name_off = *n, e->name_len = 1;
+      line[(*n)++] = (char)('a' + cnv_test_rand(rng) % 26);
+      break;
   }
 }
 
