@@ -7,37 +7,27 @@
 
 /* Byte classes (bit sets). Generated from the grammar's character rules: SP/HTAB blank,
  * '"' and '\'' quote, %x00-08 %x0A-1F %x7F control, [A-Za-z0-9] alnum, '-' '_' name-rest,
- * '=' equals, [a-z0-9_-] path segment byte, '.' dot; every other byte (the rest of ASCII,
- * %x80-FF) is a plain word byte (0). */
-enum {
-  C_SPACE = 1,
-  C_QUOTE = 2,
-  C_CTRL = 4,
-  C_ALNUM = 8,
-  C_NAME_REST = 16,
-  C_EQ = 32,
-  C_SEGMENT = 64,
-  C_DOT = 128
-};
+ * '=' equals; every other byte (the rest of ASCII, %x80-FF) is a plain word byte (0). */
+enum { C_SPACE = 1, C_QUOTE = 2, C_CTRL = 4, C_ALNUM = 8, C_NAME_REST = 16, C_EQ = 32 };
 
 /* clang-format off */
 static const unsigned char byte_class[256] = {
-      4,   4,   4,   4,   4,   4,   4,   4,   4,   1,   4,   4,   4,   4,   4,   4,
-      4,   4,   4,   4,   4,   4,   4,   4,   4,   4,   4,   4,   4,   4,   4,   4,
-      1,   0,   2,   0,   0,   0,   0,   2,   0,   0,   0,   0,   0,  80, 128,   0,
-     72,  72,  72,  72,  72,  72,  72,  72,  72,  72,   0,   0,   0,  32,   0,   0,
-      0,   8,   8,   8,   8,   8,   8,   8,   8,   8,   8,   8,   8,   8,   8,   8,
-      8,   8,   8,   8,   8,   8,   8,   8,   8,   8,   8,   0,   0,   0,   0,  80,
-      0,  72,  72,  72,  72,  72,  72,  72,  72,  72,  72,  72,  72,  72,  72,  72,
-     72,  72,  72,  72,  72,  72,  72,  72,  72,  72,  72,   0,   0,   0,   0,   4,
-      0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
-      0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
-      0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
-      0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
-      0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
-      0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
-      0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
-      0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
+     4,  4,  4,  4,  4,  4,  4,  4,  4,  1,  4,  4,  4,  4,  4,  4,
+     4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,
+     1,  0,  2,  0,  0,  0,  0,  2,  0,  0,  0,  0,  0, 16,  0,  0,
+     8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  0,  0,  0, 32,  0,  0,
+     0,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,
+     8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  0,  0,  0,  0, 16,
+     0,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,
+     8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  0,  0,  0,  0,  4,
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
 };
 /* clang-format on */
 
@@ -199,29 +189,12 @@ static cnv_status parse_arg(parser *p, size_t i, size_t *stop) {
   return scan_value(p, i, a, stop);
 }
 
-/* Scans a path from i up to a non-path byte: *valid when it is 1-255 bytes of 1-8 non-empty
- * segments. Paths are short, so a byte loop over the class table is the cheapest here. */
-static size_t path_span(const parser *p, size_t i, bool *valid) {
-  size_t j = i, seg = i, lim = p->end - i > 256 ? i + 256 : p->end;
-  unsigned dots = 0;
-  bool empty = false;
-  for (; j < lim; j++) {
-    unsigned c = cls(p, j);
-    if (c & C_SEGMENT) continue;
-    if (!(c & C_DOT)) break;
-    empty |= j == seg;
-    dots++;
-    seg = j + 1;
-  }
-  *valid = !empty && seg < j && j - i <= CNV_PATH_MAX_LEN && dots < CNV_PATH_MAX_SEGMENTS;
-  return j;
-}
-
 /* path from i; only a bad path is re-scanned (as the whole token) by the exact check, to
  * name its first offending byte. */
 static cnv_status parse_path(parser *p, size_t i, size_t *stop) {
   bool valid = false;
-  size_t j = path_span(p, i, &valid), off = 0;
+  size_t avail = p->end - i, off = 0;
+  size_t j = i + cnv__path_span(p->s + i, avail > 256 ? 256 : avail, &valid);
   if (valid && (j == p->end || cls(p, j) == C_SPACE)) {
     p->inv->path.ptr = p->s + i;
     p->inv->path.len = j - i;
