@@ -277,9 +277,11 @@ CNV_API cnv_frame_config cnv_frame_config_from(const cnv_negotiated *neg);
 CNV_API cnv_status cnv_frame_encoded_bound(const cnv_frame_config *cfg, size_t payload_len,
                                            size_t *out);
 
-/* Encodes one frame into out (cap bytes), compressing the payload when cfg says so.
+/* Encodes one frame into out (cap bytes; must not overlap payload), compressing the payload
+ * when cfg says so and that makes it smaller.
+ * A payload that does not shrink (or that the codec refuses) is sent plain.
  * Errors: CNV_EINVAL (NULL, bad cfg), CNV_EFRAME_TYPE, CNV_EFRAME_OVERSIZE, CNV_EFRAME_BUFFER
- * (cap too small: use cnv_frame_encoded_bound), CNV_EFRAME_COMPRESS. Thread-safe. */
+ * (cap too small: use cnv_frame_encoded_bound). Thread-safe. */
 CNV_API cnv_status cnv_frame_encode(const cnv_frame_config *cfg, uint8_t type,
                                     uint64_t correlation_id, const void *payload,
                                     size_t payload_len, void *out, size_t cap, size_t *written);
