@@ -7,6 +7,7 @@
 #include "cnv/status.h"
 #include "cnv/simd.h"
 #include "cnv/hotpath.h"
+#include "cnv/protocol.h"
 #include "cnv/delegation.h"
 #include "cnv/phases.h"
 #include "cnv/telemetry.h"

@@ -1,0 +1,338 @@
+/* libcnv protocol: invocation parser, capability ids, version/feature negotiation, frames.
+ *
+ * Synchronization table (who may call what at the same time):
+ *   cnv_parse_invocation, cnv_capability_*, cnv_negotiate, cnv_capabilities_*,
+ *   cnv_negotiated_*, cnv_frame_encode, cnv_frame_decode, cnv_frame_open
+ *                              any threads: pure functions of their arguments (each call owns
+ *                              its output objects; share none of them between concurrent calls).
+ *   cnv_frame_decoder_*        one thread per decoder object (it holds a stream's state).
+ * Ownership: the caller owns every buffer. Parser slices and decoded frames point into the
+ * caller's input (zero-copy) and are valid while that input is. Nothing here allocates except
+ * Zstd compression/decompression inside libzstd. Nothing aborts or prints.
+ * Grammar: docs/grammar.md. Wire format: docs/wire-format.md. Decisions: docs/protocol.md. */
+#ifndef CNV_PROTOCOL_H
+#define CNV_PROTOCOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core.h"
+#include "status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ==================================================================================== */
+/* Invocation parser (SPEC §0; ABNF in docs/grammar.md)                                  */
+
+/* A view of caller bytes: never NUL-terminated, never owned. */
+typedef struct cnv_slice {
+  const char *ptr;
+  size_t len;
+} cnv_slice;
+
+/* What one argument token was. */
+typedef enum cnv_arg_kind {
+  CNV_ARG_POSITIONAL = 0, /* bare word or quoted string; value only */
+  CNV_ARG_LONG_VALUE = 1, /* --name=value or --name value; name and value */
+  CNV_ARG_LONG_BOOL = 2,  /* --name with no value (schema or position says boolean); name only */
+  CNV_ARG_SHORT = 3       /* -x; name is the one letter */
+} cnv_arg_kind;
+
+typedef struct cnv_arg {
+  cnv_slice name;  /* flag name without dashes; empty for positionals */
+  cnv_slice value; /* value bytes, quotes excluded; empty for booleans and short flags */
+  uint32_t offset; /* byte offset of the token's first byte in the line */
+  uint8_t kind;    /* a cnv_arg_kind */
+  uint8_t quoted;  /* 1 when value came from a quoted string ('..' or "..") */
+  uint16_t reserved;
+} cnv_arg;
+
+/* Bounds of one parse. Zero fields take the defaults below. */
+typedef struct cnv_parse_limits {
+  size_t max_input;  /* longest accepted line in bytes (default CNV_PARSE_DEFAULT_MAX_INPUT) */
+  uint32_t max_args; /* most arguments (default: the array capacity); never above capacity */
+} cnv_parse_limits;
+
+#define CNV_PARSE_DEFAULT_MAX_INPUT 4096u
+/* Hard ceiling on max_input: offsets are 32-bit. */
+#define CNV_PARSE_MAX_INPUT UINT32_MAX
+
+/* Optional per-capability schema: long flags listed here are boolean, so `--flag word`
+ * parses as the boolean --flag followed by the positional `word`. Names without dashes. */
+typedef struct cnv_parse_schema {
+  const cnv_slice *bool_flags;
+  size_t n_bool_flags;
+} cnv_parse_schema;
+
+/* One parsed line. The caller sets args/capacity (cnv_invocation_init); the parser fills the
+ * rest. On error, error_offset is the byte offset of the offending byte (or of the start of
+ * the argument that did not fit), path is empty, and the other fields are unspecified. */
+typedef struct cnv_invocation {
+  cnv_slice path;            /* capability path, validated (SPEC §0) */
+  cnv_arg *args;             /* caller array, filled in line order */
+  uint32_t capacity;         /* entries in args */
+  uint32_t count;            /* entries filled */
+  uint32_t terminator_index; /* args[terminator_index..] came after `--`; == count when none */
+  uint8_t has_terminator;    /* 1 when the line held the `--` terminator */
+  size_t error_offset;       /* where parsing failed; 0 on success */
+} cnv_invocation;
+
+/* Points inv at the caller's args array of `capacity` entries. Returns CNV_EINVAL on NULL
+ * inv, or NULL args with a non-zero capacity. Not thread-safe on one inv. */
+CNV_API cnv_status cnv_invocation_init(cnv_invocation *inv, cnv_arg *args, uint32_t capacity);
+
+/* Parses one invocation line (a trailing "\n" or "\r\n" is accepted and not part of any
+ * slice). Zero-copy and allocation-free: every slice points into `line`. limits and schema
+ * may be NULL (defaults; no boolean flags). Thread-safe for distinct inv objects.
+ * Errors (inv->error_offset says where): CNV_EINVAL (NULL line with len > 0, NULL inv),
+ * CNV_EPARSE_INPUT_LONG, CNV_EPARSE_EMPTY_PATH, CNV_EPARSE_PATH_SEGMENT, CNV_EPARSE_PATH_CHAR,
+ * CNV_EPARSE_PATH_DEPTH, CNV_EPARSE_PATH_LONG, CNV_EPARSE_UNTERMINATED_QUOTE,
+ * CNV_EPARSE_FLAG_NO_NAME, CNV_EPARSE_FLAG_NAME_CHAR, CNV_EPARSE_SHORT_FLAG,
+ * CNV_EPARSE_TOO_MANY_ARGS, CNV_EPARSE_BAD_BYTE, CNV_EPARSE_QUOTE_IN_WORD,
+ * CNV_EPARSE_AFTER_QUOTE. */
+CNV_API cnv_status cnv_parse_invocation(const char *line, size_t len,
+                                        const cnv_parse_limits *limits,
+                                        const cnv_parse_schema *schema, cnv_invocation *inv);
+
+/* ==================================================================================== */
+/* Capability paths and ids (SPEC §0; test vectors in tests/vectors/capability_ids.txt)  */
+
+#define CNV_PATH_MAX_LEN 255u
+#define CNV_PATH_MAX_SEGMENTS 8u
+
+typedef struct cnv_id128 {
+  uint64_t low64;  /* XXH128_hash_t.low64 */
+  uint64_t high64; /* XXH128_hash_t.high64 */
+} cnv_id128;
+
+/* Checks a capability path: 1-8 non-empty segments of [a-z0-9_-] joined by '.', at most 255
+ * bytes. err_offset (may be NULL) receives the offending byte's offset on error.
+ * Errors: CNV_EINVAL (NULL path with len > 0), CNV_EPARSE_EMPTY_PATH, CNV_EPARSE_PATH_SEGMENT,
+ * CNV_EPARSE_PATH_CHAR, CNV_EPARSE_PATH_DEPTH, CNV_EPARSE_PATH_LONG. Thread-safe. */
+CNV_API cnv_status cnv_capability_path_check(const char *path, size_t len, size_t *err_offset);
+
+/* Capability id: XXH3-64 (seed 0) of the path bytes after validation. Errors: those of
+ * cnv_capability_path_check, CNV_EINVAL (NULL out). Thread-safe, allocation-free. */
+CNV_API cnv_status cnv_capability_id(const char *path, size_t len, uint64_t *out);
+
+/* 128-bit capability id: XXH3-128 (seed 0) of the path bytes. Errors as cnv_capability_id. */
+CNV_API cnv_status cnv_capability_id128(const char *path, size_t len, cnv_id128 *out);
+
+/* Versioned id of "path@MAJOR.MINOR.PATCH" (decimal, 0..65535, no leading zeros, so each
+ * version has one spelling): XXH3-64 of exactly those bytes, '@' and dots included.
+ * Errors: those of cnv_capability_path_check for the part before '@', CNV_EPARSE_VERSION
+ * (missing '@', bad or non-canonical number), CNV_EINVAL (NULL out). */
+CNV_API cnv_status cnv_capability_id_versioned(const char *text, size_t len, uint64_t *out);
+
+/* 128-bit form of cnv_capability_id_versioned (XXH3-128 of the same bytes). */
+CNV_API cnv_status cnv_capability_id128_versioned(const char *text, size_t len, cnv_id128 *out);
+
+/* Capability id of a successfully parsed invocation's path: XXH3-64 only, because
+ * cnv_parse_invocation already validated the path (the runtime's line -> parse -> id step
+ * pays for validation once). Same value as cnv_capability_id on the path. The caller must not
+ * have changed inv->path since the parse. Errors: CNV_EINVAL (NULL, or an empty path: not a
+ * successful parse). Thread-safe. */
+CNV_API cnv_status cnv_invocation_id(const cnv_invocation *inv, uint64_t *out);
+
+/* ==================================================================================== */
+/* Versions, features, capabilities, negotiation (SPEC §3)                               */
+
+typedef struct cnv_proto_version {
+  uint16_t major, minor, patch;
+} cnv_proto_version;
+
+/* The eleven feature bits. */
+#define CNV_FEAT_STREAMING (UINT32_C(1) << 0)
+#define CNV_FEAT_TRACING (UINT32_C(1) << 1)
+#define CNV_FEAT_CERTIFICATES (UINT32_C(1) << 2)
+#define CNV_FEAT_DELEGATION (UINT32_C(1) << 3)
+#define CNV_FEAT_POLICY (UINT32_C(1) << 4)
+#define CNV_FEAT_COMPOSITION (UINT32_C(1) << 5)
+#define CNV_FEAT_SIMD (UINT32_C(1) << 6)
+#define CNV_FEAT_PHASES (UINT32_C(1) << 7)
+#define CNV_FEAT_ASYNC_RUNTIME (UINT32_C(1) << 8)
+#define CNV_FEAT_VERIFICATION (UINT32_C(1) << 9)
+#define CNV_FEAT_TELEMETRY (UINT32_C(1) << 10)
+#define CNV_FEAT_ALL (UINT32_C(0x7FF))
+
+typedef enum cnv_compression {
+  CNV_COMPRESS_NONE = 0,
+  CNV_COMPRESS_LZ4 = 1,
+  CNV_COMPRESS_ZSTD = 2
+} cnv_compression;
+
+#define CNV_PROTO_MAX_VERSIONS 8u
+#define CNV_PROTO_MAX_COMPRESSIONS 3u
+/* Largest frame payload any side may announce (1 GiB). */
+#define CNV_FRAME_MAX_PAYLOAD (UINT32_C(1) << 30)
+
+/* What one side offers. A listed version M.m.p means "speaks M.x.y for every x.y <= m.p". */
+typedef struct cnv_capabilities {
+  cnv_proto_version versions[CNV_PROTO_MAX_VERSIONS];
+  uint8_t n_versions;                              /* 1..CNV_PROTO_MAX_VERSIONS */
+  uint8_t compression[CNV_PROTO_MAX_COMPRESSIONS]; /* cnv_compression, preference order */
+  uint8_t n_compression;                           /* 1..CNV_PROTO_MAX_COMPRESSIONS, no repeats */
+  uint8_t checksum;                                /* 1: this side wants the XXH3-64 trailer */
+  uint32_t features;                               /* CNV_FEAT_* bits; unknown bits ignored */
+  uint32_t max_message_size;                       /* 1..CNV_FRAME_MAX_PAYLOAD bytes */
+  uint32_t max_concurrent_calls;                   /* >= 1 */
+} cnv_capabilities;
+
+/* What both sides use after negotiation. */
+typedef struct cnv_negotiated {
+  cnv_proto_version version;
+  uint8_t compression; /* cnv_compression */
+  uint8_t checksum;    /* 1: every frame carries the trailer */
+  uint32_t features;
+  uint32_t max_message_size;
+  uint32_t max_concurrent_calls;
+} cnv_negotiated;
+
+/* Checks one side's capabilities. Errors: CNV_EINVAL (NULL), CNV_EPROTO_VERSION_LIST,
+ * CNV_EPROTO_COMPRESSION_LIST, CNV_EPROTO_LIMIT, CNV_EPROTO_MALFORMED (checksum not 0 or 1).
+ * Thread-safe. */
+CNV_API cnv_status cnv_capabilities_check(const cnv_capabilities *caps);
+
+/* Negotiates: the highest version both speak (same major; see docs/protocol.md), features =
+ * intersection (known bits only), limits = the smaller of each, compression = the first of
+ * local's preferences that peer also lists, checksum when either side asks for it.
+ * Errors: those of cnv_capabilities_check (either side), CNV_EPROTO_NO_COMMON_VERSION,
+ * CNV_EPROTO_NO_COMMON_COMPRESSION. Thread-safe, allocation-free. */
+CNV_API cnv_status cnv_negotiate(const cnv_capabilities *local, const cnv_capabilities *peer,
+                                 cnv_negotiated *out);
+
+/* Checks a negotiation result a peer sent against what local offered: the version, features,
+ * limits and compression must all be ones local offered. Errors: CNV_EINVAL,
+ * CNV_EPROTO_REJECTED. Thread-safe. */
+CNV_API cnv_status cnv_negotiated_check(const cnv_capabilities *local,
+                                        const cnv_negotiated *result);
+
+/* Payload codecs for the capabilities / negotiation request (cnv_capabilities) and the
+ * negotiation response (cnv_negotiated) messages; layouts in docs/wire-format.md.
+ * encode: writes at most CNV_CAPS_MAX_ENCODED / CNV_NEGOTIATED_ENCODED bytes to out, sets
+ * *written. Errors: CNV_EINVAL, CNV_EFRAME_BUFFER (cap too small), the _check errors.
+ * decode: exact-length parse. Errors: CNV_EINVAL, CNV_EPROTO_MALFORMED, the _check errors. */
+#define CNV_CAPS_MAX_ENCODED \
+  (1u + 6u * CNV_PROTO_MAX_VERSIONS + 12u + 1u + 1u + CNV_PROTO_MAX_COMPRESSIONS)
+#define CNV_NEGOTIATED_ENCODED 20u
+CNV_API cnv_status cnv_capabilities_encode(const cnv_capabilities *caps, void *out, size_t cap,
+                                           size_t *written);
+CNV_API cnv_status cnv_capabilities_decode(const void *in, size_t len, cnv_capabilities *out);
+CNV_API cnv_status cnv_negotiated_encode(const cnv_negotiated *neg, void *out, size_t cap,
+                                         size_t *written);
+CNV_API cnv_status cnv_negotiated_decode(const void *in, size_t len, cnv_negotiated *out);
+
+/* ==================================================================================== */
+/* Frames (docs/wire-format.md): 16-byte LE header, payload, optional XXH3-64 trailer    */
+
+typedef enum cnv_msg_type {
+  CNV_MSG_CAPABILITIES = 1,
+  CNV_MSG_NEGOTIATION_REQUEST = 2,
+  CNV_MSG_NEGOTIATION_RESPONSE = 3,
+  CNV_MSG_INVOCATION = 4,
+  CNV_MSG_RESPONSE = 5,
+  CNV_MSG_HEARTBEAT = 6,
+  CNV_MSG_ERROR = 7,
+  CNV_MSG_SHUTDOWN = 8
+} cnv_msg_type;
+
+#define CNV_FRAME_HEADER_SIZE 16u
+#define CNV_FRAME_TRAILER_SIZE 8u
+#define CNV_FRAME_MAGIC 0xCBu
+#define CNV_FRAME_WIRE_VERSION 1u
+/* Header flag bits. */
+#define CNV_FRAME_FLAG_CHECKSUM 0x0001u      /* an XXH3-64 trailer follows the payload */
+#define CNV_FRAME_FLAG_COMPRESS_MASK 0x0006u /* (flags >> 1) & 3 is a cnv_compression */
+/* Bytes before the compressed data of a compressed payload (u32 LE decompressed size). */
+#define CNV_FRAME_RAW_SIZE_PREFIX 4u
+
+/* How to encode and what to accept; fill from a cnv_negotiated (cnv_frame_config_from). */
+typedef struct cnv_frame_config {
+  uint32_t max_payload; /* largest payload (on the wire, and decompressed) */
+  uint8_t compression;  /* cnv_compression used by encode */
+  uint8_t checksum;     /* encode adds the trailer; decode rejects frames without it */
+} cnv_frame_config;
+
+/* A decoded frame. payload points into the decoded bytes (zero-copy); for a compressed frame
+ * it is the compressed form: use cnv_frame_open to get the plain bytes. */
+typedef struct cnv_frame {
+  const uint8_t *payload;
+  uint32_t payload_len;
+  uint16_t flags;
+  uint8_t type; /* cnv_msg_type */
+  uint8_t reserved;
+  uint64_t correlation_id;
+} cnv_frame;
+
+/* Defaults before negotiation: 64 KiB payloads, no compression, no checksum. */
+CNV_API cnv_frame_config cnv_frame_config_default(void);
+/* Frame configuration for a negotiation result. */
+CNV_API cnv_frame_config cnv_frame_config_from(const cnv_negotiated *neg);
+
+/* Worst-case encoded size of a frame with `payload_len` payload bytes under cfg.
+ * Errors: CNV_EINVAL, CNV_EFRAME_OVERSIZE (payload_len > cfg->max_payload). */
+CNV_API cnv_status cnv_frame_encoded_bound(const cnv_frame_config *cfg, size_t payload_len,
+                                           size_t *out);
+
+/* Encodes one frame into out (cap bytes; must not overlap payload), compressing the payload
+ * when cfg says so and that makes it smaller.
+ * A payload that does not shrink (or that the codec refuses) is sent plain.
+ * Errors: CNV_EINVAL (NULL, bad cfg), CNV_EFRAME_TYPE, CNV_EFRAME_OVERSIZE, CNV_EFRAME_BUFFER
+ * (cap too small: use cnv_frame_encoded_bound). Thread-safe. */
+CNV_API cnv_status cnv_frame_encode(const cnv_frame_config *cfg, uint8_t type,
+                                    uint64_t correlation_id, const void *payload,
+                                    size_t payload_len, void *out, size_t cap, size_t *written);
+
+/* Decodes the frame at the start of buf without copying. *consumed = the frame's size.
+ * Errors: CNV_EINVAL, CNV_EFRAME_TRUNCATED (buf holds less than one whole frame; *consumed =
+ * bytes needed so far, when known from the header), CNV_EFRAME_MAGIC, CNV_EFRAME_VERSION,
+ * CNV_EFRAME_TYPE, CNV_EFRAME_FLAGS, CNV_EFRAME_OVERSIZE, CNV_EFRAME_NO_CHECKSUM,
+ * CNV_EFRAME_CHECKSUM. Thread-safe. */
+CNV_API cnv_status cnv_frame_decode(const cnv_frame_config *cfg, const void *buf, size_t len,
+                                    cnv_frame *out, size_t *consumed);
+
+/* The plain payload of a decoded frame: for an uncompressed frame *data = frame->payload
+ * (no copy); for a compressed one the payload is decompressed into scratch (cap bytes) after
+ * checking its declared size against cfg->max_payload and cap. Errors: CNV_EINVAL,
+ * CNV_EFRAME_BOMB (declared size over the bound), CNV_EFRAME_BUFFER (scratch too small),
+ * CNV_EFRAME_DECOMPRESS (corrupt data or size mismatch). Thread-safe. */
+CNV_API cnv_status cnv_frame_open(const cnv_frame_config *cfg, const cnv_frame *frame,
+                                  void *scratch, size_t cap, const uint8_t **data, size_t *len);
+
+/* Incremental decoder: feed bytes in any split; a frame comes out once complete. Frames
+ * wholly inside the fed chunk point into it (zero-copy); split frames are reassembled in the
+ * caller's buffer. One thread per decoder. */
+typedef struct cnv_frame_decoder {
+  cnv_frame_config cfg;
+  uint8_t *buf;     /* caller's reassembly buffer */
+  size_t cap;       /* its size: >= 16 + max_payload + 8 */
+  size_t have;      /* bytes held of the current partial frame */
+  cnv_status error; /* sticky error once the stream is broken */
+} cnv_frame_decoder;
+
+/* Bytes a decoder's reassembly buffer needs for cfg. CNV_EINVAL on NULL. */
+CNV_API cnv_status cnv_frame_decoder_buffer_size(const cnv_frame_config *cfg, size_t *out);
+
+/* Initializes dec over the caller's buffer. Errors: CNV_EINVAL, CNV_ERANGE (cap too small). */
+CNV_API cnv_status cnv_frame_decoder_init(cnv_frame_decoder *dec, const cnv_frame_config *cfg,
+                                          void *buf, size_t cap);
+
+/* Feeds up to len bytes; stops after the first complete frame. *consumed = bytes of data used
+ * (call again with the rest). CNV_OK: *frame is valid until the next feed or the caller's data
+ * changes. CNV_EAGAIN: all data used, no frame complete yet. Any frame error (as
+ * cnv_frame_decode, except TRUNCATED) is sticky: later feeds return it until
+ * cnv_frame_decoder_reset. CNV_EINVAL on NULL. */
+CNV_API cnv_status cnv_frame_decoder_feed(cnv_frame_decoder *dec, const void *data, size_t len,
+                                          size_t *consumed, cnv_frame *frame);
+
+/* Drops any partial frame and any sticky error. */
+CNV_API void cnv_frame_decoder_reset(cnv_frame_decoder *dec);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
