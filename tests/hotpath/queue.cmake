@@ -1,0 +1,3 @@
+# Tests of the MPMC queue and the SPSC ring (src/hotpath/queue.c, spsc.c).
+cnv_test(NAME test_queue SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_queue.c)
+cnv_test(NAME test_spsc SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_spsc.c)
