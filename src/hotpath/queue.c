@@ -31,6 +31,8 @@ cnv_status cnv_queue_memory_size(uint32_t capacity, uint32_t record_size, size_t
   if (!out_bytes) return CNV_EINVAL;
   cnv_status st = cnv__ring_check(capacity, record_size);
   if (st != CNV_OK) return st;
+  /* One slot cannot tell "published for p" (seq p + 1) from "free for p + 1" (also p + 1). */
+  if (capacity < 2) return CNV_ECAPACITY;
   uint64_t stride = 8u + (uint64_t)record_size;
   if (stride > SIZE_MAX / capacity) return CNV_EOVERFLOW;
   *out_bytes = (size_t)stride * capacity;

@@ -25,6 +25,7 @@ static void test_memory_size_checks(void **state) {
   (void)state;
   size_t bytes = 0;
   assert_int_equal(cnv_queue_memory_size(0, REC, &bytes), CNV_ECAPACITY);
+  assert_int_equal(cnv_queue_memory_size(1, REC, &bytes), CNV_ECAPACITY); /* needs 2 slots */
   assert_int_equal(cnv_queue_memory_size(3, REC, &bytes), CNV_ECAPACITY);
   assert_int_equal(cnv_queue_memory_size(CNV_HOTPATH_MAX_CAPACITY * 2u, REC, &bytes), CNV_ECAPACITY);
   assert_int_equal(cnv_queue_memory_size(8, 0, &bytes), CNV_ERECORD_SIZE);
@@ -33,7 +34,7 @@ static void test_memory_size_checks(void **state) {
   assert_int_equal(cnv_queue_memory_size(8, REC, NULL), CNV_EINVAL);
   assert_int_equal(cnv_queue_memory_size(8, REC, &bytes), CNV_OK);
   assert_int_equal(bytes, 8 * (8 + REC));
-  assert_int_equal(cnv_queue_memory_size(1, CNV_HOTPATH_MAX_RECORD, &bytes), CNV_OK);
+  assert_int_equal(cnv_queue_memory_size(2, CNV_HOTPATH_MAX_RECORD, &bytes), CNV_OK);
 }
 
 static void test_init_checks(void **state) {

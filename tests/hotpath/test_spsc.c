@@ -27,6 +27,8 @@ static void test_size_and_init_checks(void **state) {
   assert_int_equal(cnv_spsc_memory_size(8, REC, NULL), CNV_EINVAL);
   assert_int_equal(cnv_spsc_memory_size(8, REC, &bytes), CNV_OK);
   assert_int_equal(bytes, 8 * REC);
+  assert_int_equal(cnv_spsc_memory_size(1, REC, &bytes), CNV_OK); /* one slot is enough here */
+  assert_int_equal(cnv_spsc_memory_size(8, REC, &bytes), CNV_OK);
   unsigned char *mem = aligned_alloc(CNV_CACHELINE, 2 * CNV_CACHELINE);
   assert_non_null(mem);
   assert_int_equal(cnv_spsc_init(NULL, mem, bytes, 8, REC), CNV_EINVAL);
