@@ -10,6 +10,7 @@
  * empty) spin with a pause and yield every 64 rounds. */
 #define _LGPL_SOURCE
 #include <ck_ring.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -256,17 +257,36 @@ static void consume(cnv_bench_state *st, enum impl impl) {
   cnv_bench_set_items_processed(st, (int64_t)cnv_bench_iterations(st));
 }
 
+/* Pins thread t to CPU t % ncpu (producer and consumer of a pair on different cores, as
+ * ck's own regressions do), so every run measures cross-core transfer instead of whatever
+ * the scheduler picked. The old mask is restored after the run: thread 0 is the main thread. */
+static int pin(int t, cpu_set_t *old) {
+  cpu_set_t set;
+  if (pthread_getaffinity_np(pthread_self(), sizeof *old, old) != 0) return 0;
+  int ncpu = CPU_COUNT(old), k = t % (ncpu > 0 ? ncpu : 1);
+  CPU_ZERO(&set);
+  for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+    if (CPU_ISSET(cpu, old) && k-- == 0) {
+      CPU_SET(cpu, &set);
+      break;
+    }
+  return pthread_setaffinity_np(pthread_self(), sizeof set, &set) == 0;
+}
+
 static void run(cnv_bench_state *st, enum impl impl) {
   int t = cnv_bench_thread_index(st), producers = cnv_bench_threads(st) / 2;
+  cpu_set_t old;
+  int pinned = pin(t, &old);
   if (t == 0 && !setup(impl, producers)) {
     cnv_bench_skip_with_error(st, "setup failed");
-    return;
+  } else {
+    if (t < producers)
+      produce(st, impl, t);
+    else
+      consume(st, impl);
+    if (t == 0) teardown();
   }
-  if (t < producers)
-    produce(st, impl, t);
-  else
-    consume(st, impl);
-  if (t == 0) teardown();
+  if (pinned) pthread_setaffinity_np(pthread_self(), sizeof old, &old);
 }
 
 static void mpmc_cnv(cnv_bench_state *st) { run(st, CNV_MPMC); }
