@@ -12,6 +12,7 @@
 #include <ck_ring.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <urcu/wfcqueue.h>
@@ -35,6 +36,7 @@ typedef struct urcu_node {
   struct cds_wfcq_node node;
   rec r;
 } urcu_node;
+_Static_assert(offsetof(urcu_node, node) == 0, "a queue node pointer is its urcu_node pointer");
 
 enum impl { CNV_MPMC, CNV_MPMC_BATCH, CNV_SPSC, CNV_SPSC_BATCH, CK_MPMC, CK_SPSC, URCU };
 
@@ -213,7 +215,7 @@ static uint64_t consume_urcu(cnv_bench_state *st, rec *r, unsigned *spins) {
       /* WOULDBLOCK: an enqueue is half done; NULL: empty. Both mean "try again". */
       while ((node = __cds_wfcq_dequeue_nonblocking(&g.uh, &g.ut)) == NULL || node == CDS_WFCQ_WOULDBLOCK)
         backoff(spins);
-      memcpy(r, &caa_container_of(node, urcu_node, node)->r, sizeof *r);
+      memcpy(r, &((urcu_node *)(void *)node)->r, sizeof *r); /* node is the first member */
       sum += r->w[0];
     }
     /* release: our copy-outs are done before the producer reuses these nodes. */
