@@ -10,3 +10,9 @@ find_program(CNV_SPIN_EXE spin REQUIRED)
 add_test(NAME test_queue_model COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/run_spin.sh ${CNV_SPIN_EXE}
   ${CMAKE_C_COMPILER} ${CMAKE_CURRENT_LIST_DIR}/queue.pml ${CMAKE_CURRENT_BINARY_DIR}/queue_model)
 set_tests_properties(test_queue_model PROPERTIES LABELS model TIMEOUT 300)
+# The demo used by scripts/run checks its own count and checksum and exits 1 on a mismatch.
+if(TARGET cnv_demo_queue)
+  add_test(NAME demo_queue COMMAND ${CNV_TEST_LAUNCHER} $<TARGET_FILE:cnv_demo_queue> 200000)
+  set_tests_properties(demo_queue PROPERTIES LABELS stress TIMEOUT 120
+    ENVIRONMENT "TSAN_OPTIONS=halt_on_error=1 suppressions=${CNV_TSAN_SUPPRESSIONS}")
+endif()
