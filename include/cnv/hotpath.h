@@ -43,9 +43,11 @@ typedef struct cnv_queue_stats {
   uint64_t rejected_full; /* records refused with CNV_EFULL (batch calls count each record) */
 } cnv_queue_stats;
 
-/* Bytes of slot memory a queue of `capacity` records of `record_size` bytes needs.
- * Errors: CNV_ECAPACITY (0, not a power of two, > CNV_HOTPATH_MAX_CAPACITY),
- * CNV_ERECORD_SIZE (0, not a multiple of 8, > CNV_HOTPATH_MAX_RECORD), CNV_EINVAL (NULL). */
+/* Bytes of slot memory a queue of `capacity` records of `record_size` bytes needs
+ * (capacity * (8 + record_size): each slot holds a sequence number and the record).
+ * Errors: CNV_ECAPACITY (0, 1, not a power of two, > CNV_HOTPATH_MAX_CAPACITY: a
+ * sequence-numbered queue needs two slots at least), CNV_ERECORD_SIZE (0, not a multiple
+ * of 8, > CNV_HOTPATH_MAX_RECORD), CNV_EINVAL (NULL), CNV_EOVERFLOW (size_t too small). */
 CNV_API cnv_status cnv_queue_memory_size(uint32_t capacity, uint32_t record_size, size_t *out_bytes);
 
 /* Initializes q over caller memory `slots` (CNV_CACHELINE-aligned, slots_bytes at least
@@ -64,24 +66,30 @@ CNV_API cnv_status cnv_queue_create(uint32_t capacity, uint32_t record_size, cnv
 CNV_API void cnv_queue_destroy(cnv_queue *q);
 
 /* Copies one record (record_size bytes) into the queue.
- * CNV_OK, or CNV_EFULL: nothing was written and the record stays with the caller.
- * A successful push happens-before the pop that returns the record (release/acquire). */
+ * CNV_OK, or CNV_EFULL: nothing was written and the record stays with the caller;
+ * CNV_EINVAL when q or record is NULL. A successful push happens-before the pop that
+ * returns the record (release/acquire). A slot another thread has claimed but not yet
+ * finished copying is waited for (a few instructions), never reported as full/empty. */
 CNV_API cnv_status cnv_queue_try_push_mpmc(cnv_queue *q, const void *record);
-/* Copies the oldest record out into `record`. CNV_OK, or CNV_EEMPTY (nothing written). */
+/* Copies the oldest record out into `record`. CNV_OK, CNV_EEMPTY (nothing written), or
+ * CNV_EINVAL (NULL argument). */
 CNV_API cnv_status cnv_queue_try_pop_mpmc(cnv_queue *q, void *record);
 /* Pushes up to n contiguous records from `records`, all-or-prefix, in order, as one claim
- * where possible; *pushed says how many went in. CNV_OK when all n went in, CNV_EFULL when
- * fewer did (records[*pushed..n) stay with the caller). */
+ * where possible; *pushed says how many went in. CNV_OK when all n went in (n == 0
+ * included), CNV_EFULL when fewer did (records[*pushed..n) stay with the caller),
+ * CNV_EINVAL (q or pushed NULL, or records NULL with n > 0). */
 CNV_API cnv_status cnv_queue_try_push_batch_mpmc(cnv_queue *q, const void *records, size_t n,
                                                  size_t *pushed);
-/* Pops up to max records into `records` in FIFO order; *popped says how many.
- * CNV_OK when at least one was popped, CNV_EEMPTY when none. */
+/* Pops up to max records into `records` in FIFO order, as one claim; *popped says how
+ * many. CNV_OK when at least one was popped, CNV_EEMPTY when none, CNV_EINVAL (NULL
+ * argument or max == 0). Bytes past records[*popped] are not written. */
 CNV_API cnv_status cnv_queue_try_pop_batch_mpmc(cnv_queue *q, void *records, size_t max,
                                                 size_t *popped);
 /* Snapshot of the shared counters (each read atomically; the three together are not one
- * atomic snapshot while other threads run). */
+ * atomic snapshot while other threads run). pushed/popped count claimed positions, so a
+ * record still being copied in (out) is already counted. NULL arguments: no effect. */
 CNV_API void cnv_queue_stats_get(const cnv_queue *q, cnv_queue_stats *out);
-/* Capacity and record size given at init. */
+/* Capacity and record size given at init (0 when q is NULL). */
 CNV_API uint32_t cnv_queue_capacity(const cnv_queue *q);
 CNV_API uint32_t cnv_queue_record_size(const cnv_queue *q);
 
@@ -92,7 +100,8 @@ typedef struct cnv_spsc {
   CNV_ALIGNED(CNV_CACHELINE) unsigned char opaque[3 * CNV_CACHELINE];
 } cnv_spsc;
 
-/* Same contracts and errors as the cnv_queue functions of the same name. */
+/* Same contracts and errors as the cnv_queue functions of the same name, except: capacity
+ * 1 is accepted and the slot memory is capacity * record_size (no per-slot header). */
 CNV_API cnv_status cnv_spsc_memory_size(uint32_t capacity, uint32_t record_size, size_t *out_bytes);
 CNV_API cnv_status cnv_spsc_init(cnv_spsc *r, void *slots, size_t slots_bytes, uint32_t capacity,
                                  uint32_t record_size);

@@ -1,0 +1,271 @@
+/* Bounded MPMC invocation queue: sequence-numbered slots (Vyukov), records inline.
+ *
+ * Positions are 64-bit and never wrap in practice. A push claims position p by one CAS on
+ * `tail` after seeing slot p free (seq == p); it copies the record in and publishes it with
+ * seq = p + 1. A pop claims p by one CAS on `head` after seeing seq == p + 1; it copies the
+ * record out and frees the slot for the next lap with seq = p + capacity. Batch calls check a
+ * run of slots and claim the whole run with one CAS.
+ *
+ * Linearization points: a push at its successful tail CAS, a pop at its successful head
+ * CAS, CNV_EFULL at the head load of push_sees_full, CNV_EEMPTY at the tail load of
+ * pop_sees_empty. A slot that is claimed but not yet published (or not yet freed) is never
+ * reported as empty (full): the caller waits for that in-flight copy instead, as folly's
+ * MPMCQueue readIfNotEmpty does. docs/hotpath-queues.md has the argument. */
+#include <stdlib.h>
+
+#include "queue_internal.h"
+
+static inline unsigned char *slot_at(const struct cnv__queue *s, uint64_t pos) {
+  return s->slots + (size_t)(pos & s->mask) * s->stride;
+}
+
+static inline _Atomic uint64_t *slot_seq(unsigned char *slot) { return (_Atomic uint64_t *)(void *)slot; }
+
+static inline uint64_t seq_at(const struct cnv__queue *s, uint64_t pos) {
+  /* acquire: pairs with the release that set this seq, so the record bytes written (push)
+   * or read out (pop) before it are done before we touch the slot. */
+  return cnv__load_acquire(slot_seq(slot_at(s, pos)));
+}
+
+cnv_status cnv_queue_memory_size(uint32_t capacity, uint32_t record_size, size_t *out_bytes) {
+  if (!out_bytes) return CNV_EINVAL;
+  cnv_status st = cnv__ring_check(capacity, record_size);
+  if (st != CNV_OK) return st;
+  /* One slot cannot tell "published for p" (seq p + 1) from "free for p + 1" (also p + 1). */
+  if (capacity < 2) return CNV_ECAPACITY;
+  uint64_t stride = 8u + (uint64_t)record_size;
+  if (stride > SIZE_MAX / capacity) return CNV_EOVERFLOW;
+  *out_bytes = (size_t)stride * capacity;
+  return CNV_OK;
+}
+
+cnv_status cnv_queue_init(cnv_queue *q, void *slots, size_t slots_bytes, uint32_t capacity,
+                          uint32_t record_size) {
+  if (!q || !slots) return CNV_EINVAL;
+  size_t need;
+  cnv_status st = cnv_queue_memory_size(capacity, record_size, &need);
+  if (st != CNV_OK) return st;
+  if ((uintptr_t)slots % CNV_CACHELINE != 0) return CNV_EALIGN;
+  if (slots_bytes < need) return CNV_ERANGE;
+  struct cnv__queue *s = cnv__queue_of(q);
+  memset(q, 0, sizeof *q);
+  s->slots = slots;
+  s->mask = capacity - 1u;
+  s->capacity = capacity;
+  s->record_size = record_size;
+  s->stride = 8u + record_size;
+  for (uint64_t i = 0; i < capacity; i++) atomic_init(slot_seq(slot_at(s, i)), i);
+  atomic_init(&s->tail, 0);
+  atomic_init(&s->head, 0);
+  atomic_init(&s->rejected_full, 0);
+  return CNV_OK;
+}
+
+void cnv_queue_fini(cnv_queue *q) {
+  if (q) memset(q, 0, sizeof *q);
+}
+
+cnv_status cnv_queue_create(uint32_t capacity, uint32_t record_size, cnv_queue **out) {
+  if (!out) return CNV_EINVAL;
+  *out = NULL;
+  size_t bytes;
+  cnv_status st = cnv_queue_memory_size(capacity, record_size, &bytes);
+  if (st != CNV_OK) return st;
+  if (bytes > SIZE_MAX - sizeof(cnv_queue) - CNV_CACHELINE) return CNV_EOVERFLOW;
+  /* aligned_alloc wants a multiple of the alignment; cnv_queue is one already. */
+  size_t total = (sizeof(cnv_queue) + bytes + CNV_CACHELINE - 1) & ~(size_t)(CNV_CACHELINE - 1);
+  unsigned char *mem = aligned_alloc(CNV_CACHELINE, total);
+  if (!mem) return CNV_ENOMEM;
+  cnv_queue *q = (cnv_queue *)(void *)mem;
+  st = cnv_queue_init(q, mem + sizeof(cnv_queue), bytes, capacity, record_size);
+  if (st != CNV_OK) {
+    free(mem);
+    return st;
+  }
+  *out = q;
+  return CNV_OK;
+}
+
+void cnv_queue_destroy(cnv_queue *q) {
+  if (!q) return;
+  cnv_queue_fini(q);
+  free(q);
+}
+
+/* The slot for *pos still holds the record of position *pos - capacity. Returns 1 when the
+ * queue is full (capacity records claimed by pushes and not by pops); otherwise refreshes
+ * *pos (another producer moved on) or leaves it (a pop of that slot is still copying out)
+ * and returns 0 so the caller retries. */
+static int push_sees_full(struct cnv__queue *s, uint64_t *pos) {
+  /* acquire: pairs with the release CAS of the push that wrote this tail value, so every
+   * pop that completed before that push is visible to the head load below. */
+  uint64_t t = cnv__load_acquire(&s->tail);
+  if (t != *pos) {
+    *pos = t;
+    return 0;
+  }
+  /* relaxed: coherence returns every head CAS ordered before this call (see docs). */
+  uint64_t h = cnv__load_relaxed(&s->head);
+  return t - h >= s->capacity;
+}
+
+/* Symmetric to push_sees_full: the slot for *pos is not published yet. Returns 1 when the
+ * queue is empty (tail == head); 0 when *pos was stale or a push of it is still copying in. */
+static int pop_sees_empty(struct cnv__queue *s, uint64_t *pos) {
+  /* acquire: pairs with the release CAS of the pop that wrote this head value, so the tail
+   * CAS of every push it consumed is visible to the tail load below. */
+  uint64_t h = cnv__load_acquire(&s->head);
+  if (h != *pos) {
+    *pos = h;
+    return 0;
+  }
+  /* relaxed: coherence, as above; tail never falls below head. */
+  return cnv__load_relaxed(&s->tail) == h;
+}
+
+/* Claims up to `want` (>= 1) consecutive free slots with one CAS on tail. Returns how many
+ * (their first position in *first), or 0 when the queue is full. */
+static size_t claim_push(struct cnv__queue *s, size_t want, uint64_t *first) {
+  if (want > s->capacity) want = s->capacity;
+  /* relaxed: only a starting guess; the CAS below validates it. */
+  uint64_t pos = cnv__load_relaxed(&s->tail);
+  unsigned spins = 0;
+  for (;;) {
+    int64_t dif = (int64_t)(seq_at(s, pos) - pos);
+    if (dif == 0) {
+      size_t k = 1;
+      while (k < want && seq_at(s, pos + k) == pos + k) k++;
+      /* release on success: orders our reads of those slots' seq (and the pops they saw)
+       * before any thread that acquires this tail value; failure just reloads pos. */
+      if (cnv__cas_weak(&s->tail, &pos, pos + k, memory_order_release, memory_order_relaxed)) {
+        *first = pos;
+        return k;
+      }
+    } else if (dif > 0) {
+      pos = cnv__load_relaxed(&s->tail); /* relaxed: another producer took pos; re-guess */
+    } else if (push_sees_full(s, &pos)) {
+      return 0;
+    } else {
+      cnv__backoff(&spins);
+    }
+  }
+}
+
+/* Claims up to `want` (>= 1) consecutive published slots with one CAS on head. Returns how
+ * many (first position in *first), or 0 when the queue is empty. */
+static size_t claim_pop(struct cnv__queue *s, size_t want, uint64_t *first) {
+  if (want > s->capacity) want = s->capacity;
+  uint64_t pos = cnv__load_relaxed(&s->head); /* relaxed: a guess the CAS validates */
+  unsigned spins = 0;
+  for (;;) {
+    int64_t dif = (int64_t)(seq_at(s, pos) - (pos + 1));
+    if (dif == 0) {
+      size_t k = 1;
+      while (k < want && seq_at(s, pos + k) == pos + k + 1) k++;
+      /* release on success: see claim_push; the record bytes themselves are ordered by the
+       * slot's seq acquire above, not by this CAS. */
+      if (cnv__cas_weak(&s->head, &pos, pos + k, memory_order_release, memory_order_relaxed)) {
+        *first = pos;
+        return k;
+      }
+    } else if (dif > 0) {
+      pos = cnv__load_relaxed(&s->head); /* relaxed: another consumer took pos; re-guess */
+    } else if (pop_sees_empty(s, &pos)) {
+      return 0;
+    } else {
+      cnv__backoff(&spins);
+    }
+  }
+}
+
+static void publish_run(struct cnv__queue *s, uint64_t first, const unsigned char *src, size_t k) {
+  for (size_t i = 0; i < k; i++) {
+    unsigned char *slot = slot_at(s, first + i);
+    cnv__record_copy(slot + 8, src + i * s->record_size, s->record_size);
+    /* release: the record bytes above are visible to the pop that acquires seq == p + 1. */
+    cnv__store_release(slot_seq(slot), first + i + 1);
+  }
+}
+
+static void drain_run(struct cnv__queue *s, uint64_t first, unsigned char *dst, size_t k) {
+  for (size_t i = 0; i < k; i++) {
+    unsigned char *slot = slot_at(s, first + i);
+    cnv__record_copy(dst + i * s->record_size, slot + 8, s->record_size);
+    /* release: our copy-out completes before the next lap's push acquires the free slot. */
+    cnv__store_release(slot_seq(slot), first + i + s->capacity);
+  }
+}
+
+static void count_rejected(struct cnv__queue *s, uint64_t n) {
+  /* relaxed: a statistic with no ordering duty; only failed pushes pay for it. */
+  cnv__fetch_add_relaxed(&s->rejected_full, n);
+}
+
+cnv_status cnv_queue_try_push_mpmc(cnv_queue *q, const void *record) {
+  if (CNV__UNLIKELY(!q || !record)) return CNV_EINVAL;
+  struct cnv__queue *s = cnv__queue_of(q);
+  uint64_t pos;
+  if (CNV__UNLIKELY(claim_push(s, 1, &pos) == 0)) {
+    count_rejected(s, 1);
+    return CNV_EFULL;
+  }
+  publish_run(s, pos, record, 1);
+  return CNV_OK;
+}
+
+cnv_status cnv_queue_try_pop_mpmc(cnv_queue *q, void *record) {
+  if (CNV__UNLIKELY(!q || !record)) return CNV_EINVAL;
+  struct cnv__queue *s = cnv__queue_of(q);
+  uint64_t pos;
+  if (claim_pop(s, 1, &pos) == 0) return CNV_EEMPTY;
+  drain_run(s, pos, record, 1);
+  return CNV_OK;
+}
+
+cnv_status cnv_queue_try_push_batch_mpmc(cnv_queue *q, const void *records, size_t n,
+                                         size_t *pushed) {
+  if (CNV__UNLIKELY(!q || !pushed || (!records && n))) return CNV_EINVAL;
+  struct cnv__queue *s = cnv__queue_of(q);
+  const unsigned char *src = records;
+  size_t done = 0;
+  while (done < n) {
+    uint64_t first;
+    size_t k = claim_push(s, n - done, &first);
+    if (k == 0) break;
+    publish_run(s, first, src + done * s->record_size, k);
+    done += k;
+  }
+  *pushed = done;
+  if (CNV__UNLIKELY(done < n)) {
+    count_rejected(s, n - done);
+    return CNV_EFULL;
+  }
+  return CNV_OK;
+}
+
+cnv_status cnv_queue_try_pop_batch_mpmc(cnv_queue *q, void *records, size_t max, size_t *popped) {
+  if (CNV__UNLIKELY(!q || !records || !popped || max == 0)) return CNV_EINVAL;
+  struct cnv__queue *s = cnv__queue_of(q);
+  uint64_t first;
+  size_t k = claim_pop(s, max, &first);
+  *popped = k;
+  if (k == 0) return CNV_EEMPTY;
+  drain_run(s, first, records, k);
+  return CNV_OK;
+}
+
+void cnv_queue_stats_get(const cnv_queue *q, cnv_queue_stats *out) {
+  if (!q || !out) return;
+  const struct cnv__queue *s = cnv__queue_of_const(q);
+  /* relaxed: a snapshot of monotonic counters; positions count claims, so a record being
+   * copied in (out) is already counted as pushed (popped). */
+  out->pushed = cnv__load_relaxed(&s->tail);
+  out->popped = cnv__load_relaxed(&s->head);
+  out->rejected_full = cnv__load_relaxed(&s->rejected_full);
+}
+
+uint32_t cnv_queue_capacity(const cnv_queue *q) { return q ? cnv__queue_of_const(q)->capacity : 0; }
+
+uint32_t cnv_queue_record_size(const cnv_queue *q) {
+  return q ? cnv__queue_of_const(q)->record_size : 0;
+}
