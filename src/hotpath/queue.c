@@ -151,6 +151,18 @@ static size_t claim_push(struct cnv__queue *s, size_t want, uint64_t *first) {
   }
 }
 
+/* Before reading tail to prove "empty" (which pulls the producers' tail line away from
+ * them), watch the slot itself for a few pauses: a push about to publish it writes that
+ * line anyway. A short bounded wait, not a block: afterwards the exact check decides. */
+#define CNV__POP_SLOT_WATCH 32
+static int slot_turns_ready(struct cnv__queue *s, uint64_t pos) {
+  for (unsigned i = 0; i < CNV__POP_SLOT_WATCH; i++) {
+    cnv__cpu_relax();
+    if (seq_at(s, pos) == pos + 1) return 1;
+  }
+  return 0;
+}
+
 /* Claims up to `want` (>= 1) consecutive published slots with one CAS on head. Returns how
  * many (first position in *first), or 0 when the queue is empty. */
 static size_t claim_pop(struct cnv__queue *s, size_t want, uint64_t *first) {
@@ -170,6 +182,8 @@ static size_t claim_pop(struct cnv__queue *s, size_t want, uint64_t *first) {
       }
     } else if (dif > 0) {
       pos = cnv__load_relaxed(&s->head); /* relaxed: another consumer took pos; re-guess */
+    } else if (slot_turns_ready(s, pos)) {
+      continue;
     } else if (pop_sees_empty(s, &pos)) {
       return 0;
     } else {
