@@ -160,27 +160,51 @@ typedef struct cnv_arena {
   uint64_t generation; /* bumped by every reset */
 } cnv_arena;
 
-/* Initializes an arena over `mem` (size bytes, owned by the caller). CNV_EINVAL on NULL. */
+/* CNV_ARENA_POISONING is 1 when this translation unit is built with AddressSanitizer:
+ * bytes of an arena not handed out since the last reset are then poisoned, and
+ * cnv_arena_alloc always takes the out-of-line path, which unpoisons what it hands out. */
+#if defined(__SANITIZE_ADDRESS__)
+#define CNV_ARENA_POISONING 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CNV_ARENA_POISONING 1
+#endif
+#endif
+#ifndef CNV_ARENA_POISONING
+#define CNV_ARENA_POISONING 0
+#endif
+
+/* Initializes an arena over `mem` (size bytes, owned by the caller). CNV_EINVAL on NULL.
+ * Under ASan the whole region is poisoned until handed out. One thread. */
 CNV_API cnv_status cnv_arena_init(cnv_arena *a, void *mem, size_t size);
 /* Zeroes the used bytes (SIMD zeroing kernel), rewinds and bumps the generation: every
- * pointer handed out before is stale. Under ASan the rewound bytes are poisoned. */
+ * pointer handed out before is stale. Under ASan the rewound bytes are poisoned. One thread. */
 CNV_API void cnv_arena_reset(cnv_arena *a);
+/* Ends the arena: under ASan unpoisons the whole region so the caller may reuse or free
+ * its memory; otherwise does nothing. NULL is ignored. The caller still owns `mem`. */
+CNV_API void cnv_arena_fini(cnv_arena *a);
 
-/* Out-of-line slow path of cnv_arena_alloc (bad alignment, exhaustion). Internal. */
+/* Out-of-line path of cnv_arena_alloc (bad alignment, exhaustion, every call under ASan):
+ * same contract as cnv_arena_alloc. Call cnv_arena_alloc instead. */
 CNV_API cnv_status cnv_arena_alloc_slow(cnv_arena *a, size_t size, size_t align, void **out);
 
-/* Allocates size bytes aligned to align (a power of two). No atomics, no locks.
+/* Allocates size bytes aligned to align (a power of two). No atomics, no locks. One thread.
  * CNV_OK, CNV_EALIGN, CNV_EARENA_EXHAUSTED (then *out is NULL and nothing is used). */
 static inline cnv_status cnv_arena_alloc(cnv_arena *a, size_t size, size_t align, void **out) {
+#if CNV_ARENA_POISONING
+  return cnv_arena_alloc_slow(a, size, align, out);
+#else
   uintptr_t cur = (uintptr_t)a->base + a->used;
   uintptr_t p = (cur + (align - 1)) & ~(uintptr_t)(align - 1);
-  size_t next = (size_t)(p - (uintptr_t)a->base) + size;
+  size_t off = (size_t)(p - (uintptr_t)a->base);
+  size_t next = off + size;
   if (__builtin_expect(align == 0 || (align & (align - 1)) != 0 || next > a->size ||
-                           next < a->used || p < cur, 0))
+                           next < off || p < cur, 0))
     return cnv_arena_alloc_slow(a, size, align, out);
   a->used = next;
   *out = (void *)p;
   return CNV_OK;
+#endif
 }
 
 /* Arena shared by threads: each allocation is one atomic add. */
