@@ -194,7 +194,18 @@ static inline cnv_status cnv_arena_alloc(cnv_arena *a, size_t size, size_t align
 #if CNV_ARENA_POISONING
   return cnv_arena_alloc_slow(a, size, align, out);
 #else
-  uintptr_t cur = (uintptr_t)a->base + a->used;
+  size_t used = a->used;
+  uintptr_t cur = (uintptr_t)a->base + used;
+  /* Common case: the cursor is already aligned (and align is a power of two), so only
+   * used -> used + size depends on the previous allocation: one add between them. */
+  if (__builtin_expect((((cur | align) & (align - 1)) == 0) & (align != 0), 1)) {
+    size_t end = used + size;
+    if (__builtin_expect(end > a->size || end < used, 0))
+      return cnv_arena_alloc_slow(a, size, align, out);
+    a->used = end;
+    *out = (void *)cur;
+    return CNV_OK;
+  }
   uintptr_t p = (cur + (align - 1)) & ~(uintptr_t)(align - 1);
   size_t off = (size_t)(p - (uintptr_t)a->base);
   size_t next = off + size;
