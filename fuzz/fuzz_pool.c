@@ -204,8 +204,10 @@ static void fill_block(model *m, unsigned char *p, size_t size, script *s) {
 }
 
 static void check_blocks(const model *m) {
-  for (unsigned i = 0; i < m->n_blocks; i++)
-    for (size_t j = 0; j < m->blocks[i].size; j++) require(m->blocks[i].p[j] == m->blocks[i].pattern);
+  for (unsigned i = 0; i < m->n_blocks; i++) {
+    const block *b = &m->blocks[i];
+    for (size_t j = 0; j < b->size; j++) require(b->p[j] == b->pattern);
+  }
 }
 
 static void op_arena_alloc(model *m, script *s) {

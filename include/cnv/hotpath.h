@@ -135,16 +135,21 @@ CNV_API void cnv_pool_cache_init(cnv_pool_cache *c);
 /* Returns every slot held by the cache to the pool; call before the owning thread exits. */
 CNV_API void cnv_pool_cache_flush(cnv_pool *p, cnv_pool_cache *c);
 /* Takes a free context; cache may be NULL (then the shared free list alone is used).
- * CNV_OK with *out set, or CNV_EPOOL_EXHAUSTED. The context keeps its previous bytes. */
+ * CNV_OK with *out set, or CNV_EPOOL_EXHAUSTED (*out = CNV_HANDLE_INVALID; slots parked in
+ * other threads' caches are not seen), CNV_EINVAL (NULL, or a cache never initialized).
+ * The context keeps its previous bytes. */
 CNV_API cnv_status cnv_pool_acquire(cnv_pool *p, cnv_pool_cache *cache, cnv_handle *out);
-/* Gives a context back and retires its handle. CNV_OK, CNV_ESTALE_HANDLE (already released
- * or reused), CNV_EBAD_HANDLE (index out of range or 0). Exactly one of several racing
- * releases of one handle succeeds. */
+/* Gives a context back (into `cache` when not NULL) and retires its handle. CNV_OK,
+ * CNV_ESTALE_HANDLE (already released or reused), CNV_EBAD_HANDLE (index out of range or 0,
+ * or a generation never issued), CNV_EINVAL. Exactly one of several racing releases of one
+ * handle succeeds. The context's bytes written before a successful release happen-before
+ * the next acquirer of that slot. */
 CNV_API cnv_status cnv_pool_release(cnv_pool *p, cnv_pool_cache *cache, cnv_handle h);
-/* Pointer to a live handle's context. CNV_OK, CNV_ESTALE_HANDLE, CNV_EBAD_HANDLE; on error
- * *out is NULL. The pointer is valid until the handle is released. */
+/* Pointer to a live handle's context. CNV_OK, CNV_ESTALE_HANDLE, CNV_EBAD_HANDLE,
+ * CNV_EINVAL; on error *out is NULL. The pointer is valid until the handle is released. */
 CNV_API cnv_status cnv_pool_get(cnv_pool *p, cnv_handle h, void **out);
-/* Contexts currently handed out (not in the free list or any cache). */
+/* Contexts currently handed out (not in the free list or any cache). Exact when no call
+ * is in flight; O(capacity) (it scans the slots, so acquire/release keep no counter). */
 CNV_API uint32_t cnv_pool_in_use(const cnv_pool *p);
 CNV_API uint32_t cnv_pool_capacity(const cnv_pool *p);
 

@@ -73,7 +73,9 @@ static cnv_status decode(const cnv_pool *p, cnv_handle h, uint32_t *idx, uint32_
   return CNV_OK;
 }
 
-static int cache_ok(const cnv_pool_cache *c) { return c == NULL || c->count <= CNV_POOL_CACHE_SLOTS; }
+static int cache_ok(const cnv_pool_cache *c) {
+  return c == NULL || c->count <= CNV_POOL_CACHE_SLOTS;
+}
 
 /* ---- public API ---------------------------------------------------------------------- */
 
