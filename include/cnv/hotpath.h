@@ -136,8 +136,8 @@ CNV_API void cnv_pool_cache_init(cnv_pool_cache *c);
 CNV_API void cnv_pool_cache_flush(cnv_pool *p, cnv_pool_cache *c);
 /* Takes a free context; cache may be NULL (then the shared free list alone is used).
  * CNV_OK with *out set, or CNV_EPOOL_EXHAUSTED (*out = CNV_HANDLE_INVALID; slots parked in
- * other threads' caches are not seen), CNV_EINVAL (NULL, or a cache never initialized).
- * The context keeps its previous bytes. */
+ * other threads' caches are not seen), CNV_EINVAL (NULL, or a cache never initialized or
+ * holding another pool's slots). The context keeps its previous bytes. */
 CNV_API cnv_status cnv_pool_acquire(cnv_pool *p, cnv_pool_cache *cache, cnv_handle *out);
 /* Gives a context back (into `cache` when not NULL) and retires its handle. CNV_OK,
  * CNV_ESTALE_HANDLE (already released or reused), CNV_EBAD_HANDLE (index out of range or 0,

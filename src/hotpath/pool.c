@@ -90,7 +90,10 @@ cnv_status cnv_pool_acquire(cnv_pool *p, cnv_pool_cache *cache, cnv_handle *out)
       cache->count = n;
     }
     if (cache->count == 0) goto exhausted;
-    idx = cache->slots[--cache->count];
+    idx = cache->slots[cache->count - 1];
+    /* A cache never initialized, or filled by another pool, must not index out of range. */
+    if (idx >= p->capacity) return CNV_EINVAL;
+    cache->count--;
   } else if (pop_batch(p, &idx, 1) == 0) {
     goto exhausted;
   }

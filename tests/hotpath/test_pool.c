@@ -144,6 +144,10 @@ static void test_null_arguments(void **state) {
   assert_int_equal(cnv_pool_acquire(p, &bad, &h), CNV_EINVAL);
   assert_int_equal(cnv_pool_release(NULL, NULL, 1), CNV_EINVAL);
   assert_int_equal(cnv_pool_release(p, &bad, 1), CNV_EINVAL);
+  bad.count = 1;
+  bad.slots[0] = 8; /* out of this pool's range */
+  assert_int_equal(cnv_pool_acquire(p, &bad, &h), CNV_EINVAL);
+  assert_int_equal(bad.count, 1);
   assert_int_equal(cnv_pool_get(p, 1, NULL), CNV_EINVAL);
   assert_int_equal(cnv_pool_get(NULL, 1, &v), CNV_EINVAL);
   assert_null(v);
