@@ -144,16 +144,21 @@ CNV_API void cnv_pool_cache_init(cnv_pool_cache *c);
 /* Returns every slot held by the cache to the pool; call before the owning thread exits. */
 CNV_API void cnv_pool_cache_flush(cnv_pool *p, cnv_pool_cache *c);
 /* Takes a free context; cache may be NULL (then the shared free list alone is used).
- * CNV_OK with *out set, or CNV_EPOOL_EXHAUSTED. The context keeps its previous bytes. */
+ * CNV_OK with *out set, or CNV_EPOOL_EXHAUSTED (*out = CNV_HANDLE_INVALID; slots parked in
+ * other threads' caches are not seen), CNV_EINVAL (NULL, or a cache never initialized or
+ * holding another pool's slots). The context keeps its previous bytes. */
 CNV_API cnv_status cnv_pool_acquire(cnv_pool *p, cnv_pool_cache *cache, cnv_handle *out);
-/* Gives a context back and retires its handle. CNV_OK, CNV_ESTALE_HANDLE (already released
- * or reused), CNV_EBAD_HANDLE (index out of range or 0). Exactly one of several racing
- * releases of one handle succeeds. */
+/* Gives a context back (into `cache` when not NULL) and retires its handle. CNV_OK,
+ * CNV_ESTALE_HANDLE (already released or reused), CNV_EBAD_HANDLE (index out of range or 0,
+ * or a generation never issued), CNV_EINVAL. Exactly one of several racing releases of one
+ * handle succeeds. The context's bytes written before a successful release happen-before
+ * the next acquirer of that slot. */
 CNV_API cnv_status cnv_pool_release(cnv_pool *p, cnv_pool_cache *cache, cnv_handle h);
-/* Pointer to a live handle's context. CNV_OK, CNV_ESTALE_HANDLE, CNV_EBAD_HANDLE; on error
- * *out is NULL. The pointer is valid until the handle is released. */
+/* Pointer to a live handle's context. CNV_OK, CNV_ESTALE_HANDLE, CNV_EBAD_HANDLE,
+ * CNV_EINVAL; on error *out is NULL. The pointer is valid until the handle is released. */
 CNV_API cnv_status cnv_pool_get(cnv_pool *p, cnv_handle h, void **out);
-/* Contexts currently handed out (not in the free list or any cache). */
+/* Contexts currently handed out (not in the free list or any cache). Exact when no call
+ * is in flight; O(capacity) (it scans the slots, so acquire/release keep no counter). */
 CNV_API uint32_t cnv_pool_in_use(const cnv_pool *p);
 CNV_API uint32_t cnv_pool_capacity(const cnv_pool *p);
 
@@ -169,27 +174,62 @@ typedef struct cnv_arena {
   uint64_t generation; /* bumped by every reset */
 } cnv_arena;
 
-/* Initializes an arena over `mem` (size bytes, owned by the caller). CNV_EINVAL on NULL. */
+/* CNV_ARENA_POISONING is 1 when this translation unit is built with AddressSanitizer:
+ * bytes of an arena not handed out since the last reset are then poisoned, and
+ * cnv_arena_alloc always takes the out-of-line path, which unpoisons what it hands out. */
+#if defined(__SANITIZE_ADDRESS__)
+#define CNV_ARENA_POISONING 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CNV_ARENA_POISONING 1
+#endif
+#endif
+#ifndef CNV_ARENA_POISONING
+#define CNV_ARENA_POISONING 0
+#endif
+
+/* Initializes an arena over `mem` (size bytes, owned by the caller). CNV_EINVAL on NULL.
+ * Under ASan the whole region is poisoned until handed out. One thread. */
 CNV_API cnv_status cnv_arena_init(cnv_arena *a, void *mem, size_t size);
 /* Zeroes the used bytes (SIMD zeroing kernel), rewinds and bumps the generation: every
- * pointer handed out before is stale. Under ASan the rewound bytes are poisoned. */
+ * pointer handed out before is stale. Under ASan the rewound bytes are poisoned. One thread. */
 CNV_API void cnv_arena_reset(cnv_arena *a);
+/* Ends the arena: under ASan unpoisons the whole region so the caller may reuse or free
+ * its memory; otherwise does nothing. NULL is ignored. The caller still owns `mem`. */
+CNV_API void cnv_arena_fini(cnv_arena *a);
 
-/* Out-of-line slow path of cnv_arena_alloc (bad alignment, exhaustion). Internal. */
+/* Out-of-line path of cnv_arena_alloc (bad alignment, exhaustion, every call under ASan):
+ * same contract as cnv_arena_alloc. Call cnv_arena_alloc instead. */
 CNV_API cnv_status cnv_arena_alloc_slow(cnv_arena *a, size_t size, size_t align, void **out);
 
-/* Allocates size bytes aligned to align (a power of two). No atomics, no locks.
+/* Allocates size bytes aligned to align (a power of two). No atomics, no locks. One thread.
  * CNV_OK, CNV_EALIGN, CNV_EARENA_EXHAUSTED (then *out is NULL and nothing is used). */
 static inline cnv_status cnv_arena_alloc(cnv_arena *a, size_t size, size_t align, void **out) {
-  uintptr_t cur = (uintptr_t)a->base + a->used;
+#if CNV_ARENA_POISONING
+  return cnv_arena_alloc_slow(a, size, align, out);
+#else
+  size_t used = a->used;
+  uintptr_t cur = (uintptr_t)a->base + used;
+  /* Common case: the cursor is already aligned (and align is a power of two), so only
+   * used -> used + size depends on the previous allocation: one add between them. */
+  if (__builtin_expect((((cur | align) & (align - 1)) == 0) & (align != 0), 1)) {
+    size_t end = used + size;
+    if (__builtin_expect(end > a->size || end < used, 0))
+      return cnv_arena_alloc_slow(a, size, align, out);
+    a->used = end;
+    *out = (void *)cur;
+    return CNV_OK;
+  }
   uintptr_t p = (cur + (align - 1)) & ~(uintptr_t)(align - 1);
-  size_t next = (size_t)(p - (uintptr_t)a->base) + size;
+  size_t off = (size_t)(p - (uintptr_t)a->base);
+  size_t next = off + size;
   if (__builtin_expect(align == 0 || (align & (align - 1)) != 0 || next > a->size ||
-                           next < a->used || p < cur, 0))
+                           next < off || p < cur, 0))
     return cnv_arena_alloc_slow(a, size, align, out);
   a->used = next;
   *out = (void *)p;
   return CNV_OK;
+#endif
 }
 
 /* Arena shared by threads: each allocation is one atomic add. */

@@ -1,0 +1,117 @@
+/* Context pool, arenas and effect flags against glibc malloc/free.
+ *   pool_acquire_release/{cnv,malloc}: one acquire+release pair (per-thread cache) vs one
+ *     malloc+free of the same size; items = pairs.
+ *   arena_alloc64/{cnv,shared,malloc}: ARENA_N allocations of 64 bytes then one reset (or
+ *     ARENA_N frees); items = allocations, reset/free cost included.
+ *   effects_join/cnv: joins of effect sets; items = joins. */
+#include <stdlib.h>
+
+#include <cnv/hotpath.h>
+
+#include "cnv_bench.h"
+
+#define CTX_SIZE 256u
+#define ARENA_N 4096u
+#define BLOCK 64u
+
+static void pool_cnv(cnv_bench_state *st) {
+  cnv_pool *p;
+  if (cnv_pool_create(1024, CTX_SIZE, &p) != CNV_OK) {
+    cnv_bench_skip_with_error(st, "cnv_pool_create failed");
+    return;
+  }
+  cnv_pool_cache cache;
+  cnv_pool_cache_init(&cache);
+  while (cnv_bench_keep_running_batch(st, 256)) {
+    for (int i = 0; i < 256; i++) {
+      cnv_handle h;
+      if (cnv_pool_acquire(p, &cache, &h) != CNV_OK) abort();
+      cnv_bench_do_not_optimize(&h);
+      if (cnv_pool_release(p, &cache, h) != CNV_OK) abort();
+    }
+  }
+  cnv_pool_cache_flush(p, &cache);
+  cnv_pool_destroy(p);
+  cnv_bench_set_items_processed(st, (int64_t)cnv_bench_iterations(st));
+}
+CNV_BENCH(pool_cnv, "pool_acquire_release/cnv", 1, 0)
+
+static void pool_malloc(cnv_bench_state *st) {
+  while (cnv_bench_keep_running_batch(st, 256)) {
+    for (int i = 0; i < 256; i++) {
+      void *m = malloc(CTX_SIZE);
+      cnv_bench_do_not_optimize(m);
+      free(m);
+    }
+  }
+  cnv_bench_set_items_processed(st, (int64_t)cnv_bench_iterations(st));
+}
+CNV_BENCH(pool_malloc, "pool_acquire_release/malloc", 1, 0)
+
+static void arena_cnv(cnv_bench_state *st) {
+  void *mem = aligned_alloc(CNV_CACHELINE, (size_t)ARENA_N * BLOCK);
+  cnv_arena a;
+  if (!mem || cnv_arena_init(&a, mem, (size_t)ARENA_N * BLOCK) != CNV_OK) {
+    free(mem);
+    cnv_bench_skip_with_error(st, "arena set-up failed");
+    return;
+  }
+  while (cnv_bench_keep_running_batch(st, ARENA_N)) {
+    for (unsigned i = 0; i < ARENA_N; i++) {
+      void *m;
+      if (cnv_arena_alloc(&a, BLOCK, 8, &m) != CNV_OK) abort();
+      cnv_bench_do_not_optimize(m);
+    }
+    cnv_arena_reset(&a);
+  }
+  cnv_arena_fini(&a);
+  free(mem);
+  cnv_bench_set_items_processed(st, (int64_t)cnv_bench_iterations(st));
+}
+CNV_BENCH(arena_cnv, "arena_alloc64/cnv", 1, 0)
+
+static void arena_shared(cnv_bench_state *st) {
+  void *mem = aligned_alloc(CNV_CACHELINE, (size_t)ARENA_N * BLOCK);
+  cnv_shared_arena a;
+  if (!mem || cnv_shared_arena_init(&a, mem, (size_t)ARENA_N * BLOCK) != CNV_OK) {
+    free(mem);
+    cnv_bench_skip_with_error(st, "shared arena set-up failed");
+    return;
+  }
+  while (cnv_bench_keep_running_batch(st, ARENA_N)) {
+    for (unsigned i = 0; i < ARENA_N; i++) {
+      void *m;
+      if (cnv_shared_arena_alloc(&a, BLOCK, 1, &m) != CNV_OK) abort();
+      cnv_bench_do_not_optimize(m);
+    }
+    cnv_shared_arena_reset(&a);
+  }
+  free(mem);
+  cnv_bench_set_items_processed(st, (int64_t)cnv_bench_iterations(st));
+}
+CNV_BENCH(arena_shared, "arena_alloc64/shared", 1, 0)
+
+static void arena_malloc(cnv_bench_state *st) {
+  static void *ptrs[ARENA_N];
+  while (cnv_bench_keep_running_batch(st, ARENA_N)) {
+    for (unsigned i = 0; i < ARENA_N; i++) {
+      ptrs[i] = malloc(BLOCK);
+      cnv_bench_do_not_optimize(ptrs[i]);
+    }
+    for (unsigned i = 0; i < ARENA_N; i++) free(ptrs[i]);
+  }
+  cnv_bench_set_items_processed(st, (int64_t)cnv_bench_iterations(st));
+}
+CNV_BENCH(arena_malloc, "arena_alloc64/malloc", 1, 0)
+
+static void effects_join(cnv_bench_state *st) {
+  cnv_effects set[256];
+  for (unsigned i = 0; i < 256; i++) set[i] = (cnv_effects)(i * 0x9E37u);
+  cnv_effects acc = 0;
+  while (cnv_bench_keep_running_batch(st, 256)) {
+    for (unsigned i = 0; i < 256; i++) acc = cnv_effects_join((cnv_effects)(acc << 1), set[i]);
+    cnv_bench_do_not_optimize(&acc);
+  }
+  cnv_bench_set_items_processed(st, (int64_t)cnv_bench_iterations(st));
+}
+CNV_BENCH(effects_join, "effects_join/cnv", 1, 0)
