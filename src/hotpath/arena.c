@@ -1,7 +1,7 @@
 /* Per-thread bump arena: init, reset and the out-of-line allocation path. The fast path
  * is inline in cnv/hotpath.h. Under ASan every byte not handed out since the last reset
  * is poisoned, so a stale pointer used after a reset is reported. */
-#include <string.h>
+#include <cnv/simd.h>
 
 #include "core/atomic.h"
 #include "hotpath/arena_poison.h"
@@ -36,7 +36,7 @@ void cnv_arena_reset(cnv_arena *a) {
   if (!a) return;
   /* Padding between allocations is still poisoned: open the whole used span to zero it. */
   cnv__unpoison(a->base, a->used);
-  memset(a->base, 0, a->used);
+  cnv_simd_zero(a->base, a->used);
   cnv__poison(a->base, a->used);
   a->used = 0;
   a->generation++;

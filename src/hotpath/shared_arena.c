@@ -2,9 +2,9 @@
  * A reservation is size + align - 1 bytes, so the aligned block always fits inside it
  * whatever offset the add returns; no CAS loop, no retry. */
 #include <assert.h>
-#include <string.h>
 
 #include <cnv/hotpath.h>
+#include <cnv/simd.h>
 
 #include "core/atomic.h"
 
@@ -66,7 +66,7 @@ void cnv_shared_arena_reset(cnv_shared_arena *a) {
   /* relaxed throughout: reset runs with no allocation in flight; the caller's own
    * synchronization (join, barrier) orders it against the allocations around it. */
   size_t used = cnv__load_relaxed(&s->used);
-  memset(s->base, 0, used < s->size ? used : s->size);
+  cnv_simd_zero(s->base, used < s->size ? used : s->size);
   cnv__store_relaxed(&s->used, 0);
   cnv__store_relaxed(&s->generation, cnv__load_relaxed(&s->generation) + 1u);
 }
