@@ -117,46 +117,17 @@ cnv_status cnv_deleg_verifier_create(const cnv_deleg_config *cfg, cnv_deleg_veri
   return CNV_OK;
 }
 
-/* Frees the table's nodes one at a time, each after its own grace period: the fallback when
- * table_free cannot allocate its list. */
-static void table_free_slowly(struct cds_lfht *t, size_t node_off, size_t count) {
-  struct cds_lfht_iter it;
-  for (size_t i = 0; i < count; i++) {
-    urcu_memb_read_lock();
-    cds_lfht_first(t, &it);
-    struct cds_lfht_node *n = cds_lfht_iter_get_node(&it);
-    int deleted = n ? cds_lfht_del(t, n) == 0 : 0;
-    urcu_memb_read_unlock();
-    if (!n) return;
-    urcu_memb_synchronize_rcu();
-    if (deleted) free((char *)n - node_off);
-  }
-}
-
-/* Unlinks every node of t (no reader or writer may run), then frees them after a grace
- * period: an auto-resizing table's resize worker may still walk unlinked nodes until then.
- * node_off: offset of the cds_lfht_node inside the allocation. */
+/* Unlinks and frees every node of t (no reader may run); node_off: offset of the
+ * cds_lfht_node inside the allocation. */
 static void table_free(struct cds_lfht *t, size_t node_off) {
   if (!t) return;
   struct cds_lfht_iter it;
-  size_t count = 0, n_gone = 0;
   urcu_memb_read_lock();
-  for (cds_lfht_first(t, &it); cds_lfht_iter_get_node(&it) != NULL; cds_lfht_next(t, &it)) count++;
-  urcu_memb_read_unlock();
-  char **gone = count ? malloc(count * sizeof *gone) : NULL;
-  if (count && !gone) {
-    table_free_slowly(t, node_off, count);
-  } else {
-    urcu_memb_read_lock();
-    for (cds_lfht_first(t, &it); cds_lfht_iter_get_node(&it) != NULL; cds_lfht_next(t, &it)) {
-      struct cds_lfht_node *n = cds_lfht_iter_get_node(&it);
-      if (n_gone < count && cds_lfht_del(t, n) == 0) gone[n_gone++] = (char *)n - node_off;
-    }
-    urcu_memb_read_unlock();
-    urcu_memb_synchronize_rcu();
-    for (size_t i = 0; i < n_gone; i++) free(gone[i]);
-    free(gone);
+  for (cds_lfht_first(t, &it); cds_lfht_iter_get_node(&it) != NULL; cds_lfht_next(t, &it)) {
+    struct cds_lfht_node *n = cds_lfht_iter_get_node(&it);
+    if (cds_lfht_del(t, n) == 0) free((char *)n - node_off);
   }
+  urcu_memb_read_unlock();
   cds_lfht_destroy(t, NULL);
 }
 

@@ -173,39 +173,12 @@ static int teardown(void **state) {
   return 0;
 }
 
-/* Destroy right after a burst of inserts, while the auto-resizing tables may still be
- * resizing: every node is unlinked, then freed only after a grace period (ASan/TSan catch a
- * free the resize worker could still read). The revocations must also all be effective. */
-static void test_destroy_after_burst(void **state) {
-  fixture *f = *state;
-  cnv_deleg_config cfg;
-  cnv_deleg_config_default(&cfg);
-  cnv_deleg_verifier *v;
-  assert_int_equal(cnv_deleg_verifier_create(&cfg, &v), CNV_OK);
-  assert_int_equal(cnv_deleg_trust_add(v, f->r.pk), CNV_OK);
-  uint64_t seed = 42, n = cnv_test_iters(100000);
-  uint8_t h[CNV_DELEG_HASH_BYTES];
-  for (uint64_t i = 0; i < n; i++) {
-    for (size_t j = 0; j < sizeof h; j += 8) {
-      uint64_t x = cnv_test_rand(&seed);
-      memcpy(h + j, &x, 8);
-    }
-    assert_int_equal(cnv_deleg_revoke(v, h), CNV_OK);
-  }
-  assert_int_equal(cnv_deleg_link_hash(f->tok, f->len, 2, h), CNV_OK);
-  assert_int_equal(cnv_deleg_revoke(v, h), CNV_OK);
-  cnv_deleg_request req = std_request(f, NULL);
-  expect_verify(v, f->tok, f->len, &req, CNV_EDELEG_REVOKED, 2);
-  cnv_deleg_verifier_destroy(v);
-}
-
 int main(void) {
   cnv_thread_register();
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_use_count_race, setup, teardown),
       cmocka_unit_test_setup_teardown(test_shared_parent_race, setup, teardown),
       cmocka_unit_test_setup_teardown(test_revoke_race, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_destroy_after_burst, setup, teardown),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   cnv_thread_unregister();
