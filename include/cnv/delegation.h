@@ -216,23 +216,22 @@ typedef struct cnv_deleg_request {
  * its time, revocation and request checks run. On success *effective (may be NULL) gets the
  * effective constraint: the leaf's sets, effects, uses and depth, the intersected window and
  * the bound swarm. On failure the status names the rule and *err (may be NULL) the link.
- * Errors: every CNV_ETOKEN_* and CNV_EDELEG_* rule code, CNV_EINVAL (NULL v, token, req or
+ * Errors: every CNV_ETOKEN_* and CNV_EDELEG_* rule code, CNV_EDELEG_COUNTERS_FULL or
+ * CNV_ENOMEM (a new use counter could not be made), CNV_EINVAL (NULL v, token, req or
  * req->holder). The holder is mandatory because every prefix of a valid chain is itself a
  * valid chain (of its own audience): without it a presenter could drop its own links and act
  * with its parent's authority. The token proves no possession of the holder's key: the
  * caller must authenticate the presenter (e.g. a signed request) before naming it here.
- * Lock-free; allocates only when a newly verified chain enters the cache (never a use
- * counter). The calling thread must be registered (cnv_thread_register). */
+ * Lock-free; allocates only when a newly verified chain enters the cache or a new use
+ * counter is created. The calling thread must be registered (cnv_thread_register). */
 CNV_API cnv_status cnv_deleg_verify(cnv_deleg_verifier *v, const uint8_t *token, size_t len,
                                     const cnv_deleg_request *req, cnv_deleg_caveats *effective,
                                     cnv_deleg_error *err);
 
 /* cnv_deleg_verify, then consumes one use of every link with a use limit, atomically per
  * link: of N racing calls on links with K uses left, exactly K succeed. A failed call
- * consumes nothing and creates no counter: counters (one per use-limited link, kept until
- * the verifier is destroyed, at most config max_counters) are made only once every other
- * check has passed. Extra errors: CNV_EDELEG_USES_EXHAUSTED (err->link names the link),
- * CNV_EDELEG_COUNTERS_FULL or CNV_ENOMEM (a new counter could not be made). */
+ * consumes nothing. Extra error: CNV_EDELEG_USES_EXHAUSTED (err->link names the link),
+ * CNV_EDELEG_COUNTERS_FULL. */
 CNV_API cnv_status cnv_deleg_authorize(cnv_deleg_verifier *v, const uint8_t *token, size_t len,
                                        const cnv_deleg_request *req, cnv_deleg_caveats *effective,
                                        cnv_deleg_error *err);

@@ -67,32 +67,17 @@ static bool take_one(cnv__deleg_counter *c) {
   return true;
 }
 
-static void give_back(cnv__deleg_counter *const *taken, int32_t from, int32_t n) {
-  for (int32_t j = from; j < n; j++) {
-    /* acq_rel on the rare rollback: gives back a reservation taken above. */
-    if (taken[j]) cnv__fetch_sub_acq_rel(&taken[j]->used, 1u);
-  }
-}
-
-cnv_status cnv__deleg_counters_take(cnv_deleg_verifier *v, const cnv__deleg_chain *c,
-                                    cnv_deleg_error *err) {
-  cnv__deleg_counter *taken[CNV_DELEG_MAX_LINKS] = {0};
-  cnv_status st = CNV_OK;
-  urcu_memb_read_lock();
+cnv_status cnv__deleg_counters_take(const cnv__deleg_chain *c, cnv_deleg_error *err) {
   /* Leaf first: its limit is the smallest, so racing users of one token fail there and
    * never hold a transient reservation on a shared ancestor. */
-  for (int32_t i = c->n_links - 1; i >= 0 && st == CNV_OK; i--) {
-    if (c->max_uses[i] == CNV_DELEG_UNLIMITED_USES) continue;
-    cnv__deleg_counter *ctr;
-    st = cnv__deleg_counter_get(v, c->hash[i], c->max_uses[i], &ctr);
-    if (st == CNV_OK && !take_one(ctr)) st = CNV_EDELEG_USES_EXHAUSTED;
-    if (st == CNV_OK) {
-      taken[i] = ctr;
-    } else {
-      give_back(taken, i + 1, c->n_links);
-      if (err) *err = (cnv_deleg_error){.link = i, .offset = 0};
+  for (int32_t i = c->n_links - 1; i >= 0; i--) {
+    if (!c->counter[i] || take_one(c->counter[i])) continue;
+    for (int32_t j = i + 1; j < c->n_links; j++) {
+      /* acq_rel on the rare rollback: gives back a reservation taken above. */
+      if (c->counter[j]) cnv__fetch_sub_acq_rel(&c->counter[j]->used, 1u);
     }
+    if (err) *err = (cnv_deleg_error){.link = i, .offset = 0};
+    return CNV_EDELEG_USES_EXHAUSTED;
   }
-  urcu_memb_read_unlock();
-  return st;
+  return CNV_OK;
 }
