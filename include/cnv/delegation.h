@@ -205,7 +205,7 @@ CNV_API cnv_status cnv_deleg_revoke(cnv_deleg_verifier *v, const uint8_t hash[CN
 typedef struct cnv_deleg_request {
   uint64_t now;              /* current time, seconds */
   uint64_t swarm;            /* swarm the token is presented in */
-  const uint8_t *holder;     /* presenter's public key (32 bytes), mandatory (see below) */
+  const uint8_t *holder;     /* presenter's public key (32 bytes), or NULL: not checked */
   const cnv_deleg_cap *cap;  /* capability invoked, or NULL: no capability check */
   cnv_effects effects;       /* effects the invocation needs (must be within the ceiling) */
 } cnv_deleg_request;
@@ -217,11 +217,7 @@ typedef struct cnv_deleg_request {
  * effective constraint: the leaf's sets, effects, uses and depth, the intersected window and
  * the bound swarm. On failure the status names the rule and *err (may be NULL) the link.
  * Errors: every CNV_ETOKEN_* and CNV_EDELEG_* rule code, CNV_EDELEG_COUNTERS_FULL or
- * CNV_ENOMEM (a new use counter could not be made), CNV_EINVAL (NULL v, token, req or
- * req->holder). The holder is mandatory because every prefix of a valid chain is itself a
- * valid chain (of its own audience): without it a presenter could drop its own links and act
- * with its parent's authority. The token proves no possession of the holder's key: the
- * caller must authenticate the presenter (e.g. a signed request) before naming it here.
+ * CNV_ENOMEM (a new use counter could not be made), CNV_EINVAL (NULL v, token or req).
  * Lock-free; allocates only when a newly verified chain enters the cache or a new use
  * counter is created. The calling thread must be registered (cnv_thread_register). */
 CNV_API cnv_status cnv_deleg_verify(cnv_deleg_verifier *v, const uint8_t *token, size_t len,

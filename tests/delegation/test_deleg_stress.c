@@ -23,7 +23,7 @@ typedef struct race {
 static void *use_worker(void *arg) {
   race *r = arg;
   cnv_thread_register();
-  cnv_deleg_request req = std_request(r->f, NULL);
+  cnv_deleg_request req = std_request(NULL);
   while (!atomic_load_explicit(&r->go, memory_order_acquire)) {
   }
   long wins = 0;
@@ -75,7 +75,7 @@ typedef struct sibling_arg {
 static void *sibling_worker(void *arg) {
   sibling_arg *a = arg;
   cnv_thread_register();
-  cnv_deleg_request req = std_request(a->r->f, NULL);
+  cnv_deleg_request req = std_request(NULL);
   while (!atomic_load_explicit(&a->r->go, memory_order_acquire)) {
   }
   while (cnv_deleg_authorize(a->r->f->v, a->tok, a->len, &req, NULL, NULL) == CNV_OK) a->wins++;
@@ -114,7 +114,7 @@ static void test_shared_parent_race(void **state) {
 static void *verify_worker(void *arg) {
   race *r = arg;
   cnv_thread_register();
-  cnv_deleg_request req = std_request(r->f, NULL);
+  cnv_deleg_request req = std_request(NULL);
   while (!atomic_load_explicit(&r->go, memory_order_acquire)) {
   }
   while (!atomic_load_explicit(&r->stop, memory_order_acquire)) {
