@@ -84,9 +84,9 @@ static cnv_status cached_check(cnv_deleg_verifier *v, cnv__deleg_entry *e,
   return cnv__deleg_chain_request(v, &e->chain, req, err);
 }
 
-static cnv_status finish(const cnv__deleg_chain *c, cnv_status st, bool take,
+static cnv_status finish(cnv_deleg_verifier *v, const cnv__deleg_chain *c, cnv_status st, bool take,
                          cnv_deleg_caveats *effective, cnv_deleg_error *err) {
-  if (st == CNV_OK && take) st = cnv__deleg_counters_take(c, err);
+  if (st == CNV_OK && take) st = cnv__deleg_counters_take(v, c, err);
   if (st == CNV_OK && effective) *effective = c->leaf;
   if (st == CNV_OK && err) *err = (cnv_deleg_error){.link = -1, .offset = 0};
   return st;
@@ -108,7 +108,7 @@ static cnv_status verify_cold(cnv_deleg_verifier *v, const cache_key *k, unsigne
   if (policy == CNV_OK && st != CNV_EDELEG_EXPIRED && v->cfg.cache_capacity) {
     cache_insert(v, k, h, &c, epoch);
   }
-  return finish(&c, st, take, effective, err);
+  return finish(v, &c, st, take, effective, err);
 }
 
 static cnv_status verify_impl(cnv_deleg_verifier *v, const uint8_t *token, size_t len,
@@ -133,7 +133,7 @@ static cnv_status verify_impl(cnv_deleg_verifier *v, const uint8_t *token, size_
     cnv__deleg_entry *e = entry_of(n);
     cnv_status st = cached_check(v, e, req, err);
     if (st == CNV_EDELEG_EXPIRED) cache_drop(v, e); /* time only moves on: never valid again */
-    st = finish(&e->chain, st, take, effective, err);
+    st = finish(v, &e->chain, st, take, effective, err);
     urcu_memb_read_unlock();
     return st;
   }
