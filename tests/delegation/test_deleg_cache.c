@@ -140,10 +140,20 @@ static void test_use_counting(void **state) {
   assert_int_equal(cnv_deleg_authorize(f->v, t2, n2, &req, NULL, &err), CNV_OK);
   assert_int_equal(cnv_deleg_authorize(f->v, t2, n2, &req, NULL, &err), CNV_EDELEG_USES_EXHAUSTED);
   assert_int_equal(err.link, 1); /* the shared parent ran out (3 + 2 = 5) */
-  /* a failed request consumes nothing */
+  /* a failed request consumes nothing: a fresh leaf with 2 uses still gives exactly 2 */
+  s[2].nonce = 0x78;
+  s[2].cav.max_uses = 2;
+  s[1].nonce = 0x79;
+  size_t n3 = forge(s, 3, t1);
   cnv_deleg_cap cap = cap_of("user.delete");
   req.cap = &cap;
-  assert_int_equal(cnv_deleg_authorize(f->v, f->tok, f->len, &req, NULL, &err), CNV_EDELEG_FORBIDDEN);
+  for (int i = 0; i < 4; i++) {
+    assert_int_equal(cnv_deleg_authorize(f->v, t1, n3, &req, NULL, &err), CNV_EDELEG_FORBIDDEN);
+  }
+  req.cap = NULL;
+  for (int i = 0; i < 2; i++) assert_int_equal(cnv_deleg_authorize(f->v, t1, n3, &req, NULL, &err), CNV_OK);
+  assert_int_equal(cnv_deleg_authorize(f->v, t1, n3, &req, NULL, &err), CNV_EDELEG_USES_EXHAUSTED);
+  assert_int_equal(err.link, 2);
 }
 
 static void test_bad_arguments(void **state) {
