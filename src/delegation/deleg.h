@@ -67,6 +67,7 @@ typedef struct cnv__deleg_counter {
   CNV_ALIGNED(CNV_CACHELINE) atomic_uint used; /* uses taken (and in-flight reservations) */
   CNV_ALIGNED(CNV_CACHELINE) struct cds_lfht_node node;
   atomic_uint published; /* release-stored 1 after init: orders init before any reader */
+  struct rcu_head rcu;   /* deferred free at verifier destruction */
   uint32_t max;
   uint8_t hash[CNV_DELEG_HASH_BYTES];
 } cnv__deleg_counter;
