@@ -95,6 +95,17 @@ static cnv_status finish(cnv_deleg_verifier *v, const cnv__deleg_chain *c, cnv_s
 static cnv_status verify_cold(cnv_deleg_verifier *v, const cache_key *k, unsigned long h,
                               const cnv_deleg_request *req, bool take,
                               cnv_deleg_caveats *effective, cnv_deleg_error *err) {
+  /* One private copy (F4): parse, signatures, hashes and the cache entry all read the same
+   * bytes, so a caller's buffer changing meanwhile cannot mix signed and unsigned bytes.
+   * Longer inputs are never valid and are rejected by the parser on the caller's bytes. */
+  uint8_t copy[CNV_DELEG_MAX_TOKEN_BYTES];
+  cache_key own = *k;
+  if (k->len <= sizeof copy) {
+    memcpy(copy, k->buf, k->len);
+    own.buf = copy;
+    h = (unsigned long)XXH3_64bits_withSeed(copy, k->len, v->seed); /* of the bytes cached */
+  }
+  k = &own;
   cnv__deleg_chain c;
   cnv_status st = cnv__deleg_chain_build(v, k->buf, k->len, &c, err);
   if (st != CNV_OK) return st;
