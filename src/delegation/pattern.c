@@ -1,49 +1,22 @@
 /* Capability paths and patterns; the caveat rules (canonical form, narrowing, matching). */
 #include <string.h>
 
-#include <xxhash.h>
+#include <cnv/protocol.h>
 
 #include "delegation/deleg.h"
 
-#define PATH_MAX_BYTES 255
-#define PATH_MAX_SEGMENTS 8
-
-static bool seg_char(unsigned char ch) {
-  return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-';
-}
-
-/* Validates the path; *noun_len is the first segment's length, *segments the count. */
-static cnv_status path_scan(const char *path, size_t len, size_t *noun_len, uint8_t *segments) {
-  if (len == 0 || len > PATH_MAX_BYTES) return CNV_EDELEG_BAD_PATH;
-  size_t seg_len = 0;
-  unsigned segs = 1;
-  *noun_len = 0;
-  for (size_t i = 0; i < len; i++) {
-    unsigned char ch = (unsigned char)path[i];
-    if (ch == '.') {
-      if (seg_len == 0 || ++segs > PATH_MAX_SEGMENTS) return CNV_EDELEG_BAD_PATH;
-      if (*noun_len == 0) *noun_len = i;
-      seg_len = 0;
-    } else if (seg_char(ch)) {
-      seg_len++;
-    } else {
-      return CNV_EDELEG_BAD_PATH;
-    }
-  }
-  if (seg_len == 0) return CNV_EDELEG_BAD_PATH;
-  if (*noun_len == 0) *noun_len = len;
-  *segments = (uint8_t)segs;
-  return CNV_OK;
-}
-
+/* Ids come from the protocol module (SPEC 0: XXH3-64 of the validated path), so a pattern's
+ * id is the capability id every other module computes; any invalid path is BAD_PATH here. */
 cnv_status cnv__deleg_path_id(const char *path, size_t len, uint64_t *id, uint64_t *noun,
                               uint8_t *segments) {
-  size_t noun_len;
-  cnv_status st = path_scan(path, len, &noun_len, segments);
-  if (st != CNV_OK) return st;
-  *id = XXH3_64bits(path, len);
-  *noun = XXH3_64bits(path, noun_len);
-  return CNV_OK;
+  if (cnv_capability_id(path, len, id) != CNV_OK) return CNV_EDELEG_BAD_PATH;
+  const char *dot = memchr(path, '.', len);
+  size_t noun_len = dot ? (size_t)(dot - path) : len;
+  unsigned segs = 1;
+  for (const char *p = dot; p; p = memchr(p + 1, '.', len - (size_t)(p + 1 - path))) segs++;
+  *segments = (uint8_t)segs;
+  /* the first segment of a valid path is itself a valid one-segment path */
+  return cnv_capability_id(path, noun_len, noun) == CNV_OK ? CNV_OK : CNV_EDELEG_BAD_PATH;
 }
 
 cnv_status cnv_deleg_cap_from_path(const char *path, size_t len, cnv_deleg_cap *out) {
