@@ -4,7 +4,19 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include <cnv/simd.h>
+
 #include "path.h"
+
+#if defined(__x86_64__)
+/* Chosen once at load time (the simd module's dispatch, so CNV_SIMD pins it too); read-only
+ * afterwards, so the per-call test is a predictable branch on a plain global. */
+static bool use_avx512;
+
+__attribute__((constructor)) static void capid_dispatch(void) {
+  use_avx512 = cnv_simd_active_path() == CNV_SIMD_AVX512;
+}
+#endif
 
 cnv_status cnv_capability_path_check(const char *path, size_t len, size_t *err_offset) {
   if (!path && len) return CNV_EINVAL;
@@ -20,6 +32,9 @@ static inline cnv_status path_ok(const char *path, size_t len) {
 
 cnv_status cnv_capability_id(const char *path, size_t len, uint64_t *out) {
   if (!out || (!path && len)) return CNV_EINVAL;
+#if defined(__x86_64__)
+  if (use_avx512) return cnv__capability_id_avx512(path, len, out);
+#endif
   cnv_status st = path_ok(path, len);
   if (st != CNV_OK) return st;
   *out = XXH3_64bits(path, len);
