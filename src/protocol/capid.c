@@ -30,15 +30,23 @@ static inline cnv_status path_ok(const char *path, size_t len) {
   return cnv__path_check(path, len, NULL);
 }
 
-cnv_status cnv_capability_id(const char *path, size_t len, uint64_t *out) {
+/* Out of line, so that cnv_capability_id itself needs no stack frame. */
+__attribute__((noinline)) static cnv_status capability_id_portable(const char *path, size_t len,
+                                                                    uint64_t *out) {
   if (!out || (!path && len)) return CNV_EINVAL;
-#if defined(__x86_64__)
-  if (use_avx512) return cnv__capability_id_avx512(path, len, out);
-#endif
   cnv_status st = path_ok(path, len);
   if (st != CNV_OK) return st;
   *out = XXH3_64bits(path, len);
   return CNV_OK;
+}
+
+cnv_status cnv_capability_id(const char *path, size_t len, uint64_t *out) {
+#if defined(__x86_64__)
+  /* One branch and a tail call; null arguments go on to the portable path, which reports
+   * them. */
+  if (use_avx512 && path && out) return cnv__capability_id_avx512(path, len, out);
+#endif
+  return capability_id_portable(path, len, out);
 }
 
 cnv_status cnv_invocation_id(const cnv_invocation *inv, uint64_t *out) {

@@ -26,12 +26,12 @@ bool cnv__path_valid_avx512(const char *path, size_t len) {
   uint32_t m = _bzhi_u32(~0u, (unsigned)len);
   __m256i v = _mm256_maskz_loadu_epi8(m, path);
   __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), _mm256_set1_epi8(0x0f));
-  uint32_t ok = _mm256_mask_test_epi8_mask(m, _mm256_shuffle_epi8(lo_tbl, v),
-                                           _mm256_shuffle_epi8(hi_tbl, hi));
+  uint32_t not_ok = _mm256_mask_testn_epi8_mask(m, _mm256_shuffle_epi8(lo_tbl, v),
+                                                 _mm256_shuffle_epi8(hi_tbl, hi));
   uint32_t dot = _mm256_cmpeq_epi8_mask(v, _mm256_set1_epi8('.'));
-  /* A dot first, last (m ^ m >> 1 is the last byte) or right after another dot. */
-  uint32_t bad_dot = dot & ((dot >> 1) | 1u | (m ^ (m >> 1)));
-  return ((ok ^ m) | bad_dot) == 0 && __builtin_popcount(dot) < CNV_PATH_MAX_SEGMENTS;
+  /* A dot first, last or right after another dot. */
+  uint32_t bad_dot = dot & ((dot >> 1) | 1u | (1u << (len - 1)));
+  return (not_ok | bad_dot) == 0 && (unsigned)__builtin_popcount(dot) < CNV_PATH_MAX_SEGMENTS;
 }
 
 /* Anything the one-step check did not accept: the exact checker decides (and names the
