@@ -4,7 +4,19 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include <cnv/simd.h>
+
 #include "path.h"
+
+#if defined(__x86_64__)
+/* Chosen once at load time (the simd module's dispatch, so CNV_SIMD pins it too); read-only
+ * afterwards, so the per-call test is a predictable branch on a plain global. */
+static bool use_avx512;
+
+__attribute__((constructor)) static void capid_dispatch(void) {
+  use_avx512 = cnv_simd_active_path() == CNV_SIMD_AVX512;
+}
+#endif
 
 cnv_status cnv_capability_path_check(const char *path, size_t len, size_t *err_offset) {
   if (!path && len) return CNV_EINVAL;
@@ -18,12 +30,23 @@ static inline cnv_status path_ok(const char *path, size_t len) {
   return cnv__path_check(path, len, NULL);
 }
 
-cnv_status cnv_capability_id(const char *path, size_t len, uint64_t *out) {
+/* Out of line, so that cnv_capability_id itself needs no stack frame. */
+__attribute__((noinline)) static cnv_status capability_id_portable(const char *path, size_t len,
+                                                                    uint64_t *out) {
   if (!out || (!path && len)) return CNV_EINVAL;
   cnv_status st = path_ok(path, len);
   if (st != CNV_OK) return st;
   *out = XXH3_64bits(path, len);
   return CNV_OK;
+}
+
+cnv_status cnv_capability_id(const char *path, size_t len, uint64_t *out) {
+#if defined(__x86_64__)
+  /* One branch and a tail call; null arguments go on to the portable path, which reports
+   * them. */
+  if (use_avx512 && path && out) return cnv__capability_id_avx512(path, len, out);
+#endif
+  return capability_id_portable(path, len, out);
 }
 
 cnv_status cnv_invocation_id(const cnv_invocation *inv, uint64_t *out) {

@@ -87,6 +87,11 @@ size_t cnv__path_span(const char *path, size_t len, bool *valid) {
   return i;
 }
 
+bool cnv__path_valid_short(const char *path, size_t len) {
+  bool valid = false;
+  return len >= 1 && len <= CNV__PATH_SHORT_MAX && cnv__path_span(path, len, &valid) == len && valid;
+}
+
 static bool segment_byte(unsigned char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
 }

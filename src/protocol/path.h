@@ -15,4 +15,21 @@ cnv_status cnv__path_check(const char *path, size_t len, size_t *err_offset);
  * that run is a valid path (1-255 bytes, 1-8 non-empty segments). Eight bytes per step. */
 size_t cnv__path_span(const char *path, size_t len, bool *valid);
 
+/* Longest path the SIMD accept paths classify in one step. */
+#define CNV__PATH_SHORT_MAX 32u
+
+/* Scalar twin of the SIMD accept paths: true when path[0..len) is a valid path of
+ * 1..CNV__PATH_SHORT_MAX bytes.
+ * False says only "not accepted here" (longer, or invalid); callers then run the exact check. */
+bool cnv__path_valid_short(const char *path, size_t len);
+
+#if defined(__x86_64__)
+#include <stdint.h>
+/* AVX-512 (F+BW+VL, BMI2) version of cnv__path_valid_short, bit for bit. Reads only
+ * path[0..len) (masked load). Call only when the CPU has those extensions. */
+bool cnv__path_valid_avx512(const char *path, size_t len);
+/* cnv_capability_id's body on the AVX-512 accept path (arguments already checked). */
+cnv_status cnv__capability_id_avx512(const char *path, size_t len, uint64_t *out);
+#endif
+
 #endif
