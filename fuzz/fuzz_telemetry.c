@@ -57,14 +57,15 @@ static void check_export(cnv_telemetry *t, const char *name, const char *lname, 
   size_t len;
   if (cnv_tel_export_prometheus_buf(t, buf, sizeof buf, &len) != CNV_OK || strlen(buf) != len) abort();
   check_lines(buf, name);
-  char key[80]; /* the one label opens the label set: "{name=\"" (help text may hold name=") */
+  /* The first sample line (not "# HELP"/"# TYPE", whose text may hold anything) is
+   * name[_suffix]{lname="escaped value"...}: a metric name cannot contain '{', so its first
+   * '{' opens the label set and the one label comes first. */
+  const char *line = buf;
+  while (line[0] == '#') line = strchr(line, '\n') + 1;
+  const char *open = strchr(line, '{');
   size_t kl = strlen(lname);
-  key[0] = '{';
-  memcpy(key + 1, lname, kl);
-  memcpy(key + 1 + kl, "=\"", 3);
-  const char *at = strstr(buf, key);
-  if (!at) abort();
-  unescape(at + kl + 3, got);
+  if (!open || strncmp(open + 1, lname, kl) != 0 || strncmp(open + 1 + kl, "=\"", 2) != 0) abort();
+  unescape(open + kl + 3, got);
   if (strcmp(got, lvalue) != 0) abort();
   if (cnv_tel_export_json_buf(t, buf, sizeof buf, &len) != CNV_OK) abort();
 }
