@@ -121,14 +121,16 @@ int main(int argc, char **argv) {
     b->UseRealTime();
     if (c.threads > 1) b->Threads(c.threads);
   }
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  RatioReporter reporter;
+  // Read the output format before Initialize, which removes the flags it consumes: the
+  // ratio table is console text and must not be mixed into JSON or CSV on stdout.
   bool console = true;
   for (int i = 1; i < argc; i++) {
     std::string a = argv[i];
     if (a.rfind("--benchmark_format=", 0) == 0 && a != "--benchmark_format=console") console = false;
   }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  RatioReporter reporter;
   if (console)
     benchmark::RunSpecifiedBenchmarks(&reporter);
   else
