@@ -275,7 +275,20 @@ static int pin(int t, cpu_set_t *old) {
   return pthread_setaffinity_np(pthread_self(), sizeof set, &set) == 0;
 }
 
+/* More threads than CPUs: spinning peers starve each other and the figure means nothing.
+ * Every thread skips (and still enters its empty loop, so all meet at the start barrier). */
+static int oversubscribed(cnv_bench_state *st) {
+  cpu_set_t mine;
+  if (sched_getaffinity(0, sizeof mine, &mine) != 0) return 0;
+  if (cnv_bench_threads(st) <= CPU_COUNT(&mine) || cnv_bench_threads(st) <= 4) return 0;
+  cnv_bench_skip_with_error(st, "more threads than CPUs: run on a machine with as many cores");
+  while (cnv_bench_keep_running(st)) {
+  }
+  return 1;
+}
+
 static void run(cnv_bench_state *st, enum impl impl) {
+  if (oversubscribed(st)) return;
   int t = cnv_bench_thread_index(st), producers = cnv_bench_threads(st) / 2;
   cpu_set_t old;
   int pinned = pin(t, &old);
