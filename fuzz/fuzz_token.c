@@ -48,6 +48,9 @@ static void check_raw(const uint8_t *data, size_t size, const cnv_deleg_request 
   static uint8_t out[CNV_DELEG_MAX_TOKEN_BYTES];
   cnv_deleg_error derr = {0}, e1, e2;
   cnv_status dst = cnv_deleg_token_decode(data, size, &tok, &derr);
+  cnv_deleg_request r = *req;
+  if (dst == CNV_OK) r.holder = tok.links[tok.n_links - 1].audience; /* the presenter is the holder */
+  req = &r;
   if (dst == CNV_OK) {
     size_t n = 0;
     if (cnv_deleg_token_encode(&tok, out, sizeof out, &n) != CNV_OK) abort();
@@ -92,8 +95,10 @@ static void check_rules(const uint8_t *data, size_t size, const cnv_deleg_reques
   static uint8_t buf[CNV_DELEG_MAX_TOKEN_BYTES];
   if (cnv_deleg_token_decode(data, size, &tok, NULL) != CNV_OK) return;
   size_t n = resign(&tok, buf);
+  cnv_deleg_request r = *req;
+  r.holder = F.pk[tok.n_links];
   cnv_deleg_error err;
-  cnv_status st = cnv_deleg_verify(F.v, buf, n, req, NULL, &err);
+  cnv_status st = cnv_deleg_verify(F.v, buf, n, &r, NULL, &err);
   if (st == CNV_EDELEG_BAD_SIGNATURE || st == CNV_EDELEG_MISALIGNED || st == CNV_EDELEG_PARENT_HASH ||
       st == CNV_EDELEG_UNTRUSTED_ROOT || (st <= CNV_ETOKEN_TRUNCATED && st >= CNV_ETOKEN_BAD_WINDOW)) {
     abort();
@@ -111,7 +116,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   init();
   cnv_deleg_cap cap;
   if (cnv_deleg_cap_from_path("user.create", 11, &cap) != CNV_OK) abort();
-  cnv_deleg_request req = {.now = 5000, .swarm = 7, .holder = NULL, .cap = &cap, .effects = 1};
+  cnv_deleg_request req = {.now = 5000, .swarm = 7, .holder = F.pk[1], .cap = &cap, .effects = 1};
   check_raw(data, size, &req);
   check_rules(data, size, &req);
   return 0;

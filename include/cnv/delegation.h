@@ -205,7 +205,10 @@ CNV_API cnv_status cnv_deleg_revoke(cnv_deleg_verifier *v, const uint8_t hash[CN
 typedef struct cnv_deleg_request {
   uint64_t now;              /* current time, seconds */
   uint64_t swarm;            /* swarm the token is presented in */
-  const uint8_t *holder;     /* presenter's public key (32 bytes), or NULL: not checked */
+  /* Presenter's public key (32 bytes); mandatory. The token carries no proof of possession:
+   * the caller must have authenticated the presenter's key (e.g. a signed request or an
+   * authenticated channel). Without it any prefix of a chain would verify. */
+  const uint8_t *holder;
   const cnv_deleg_cap *cap;  /* capability invoked, or NULL: no capability check */
   cnv_effects effects;       /* effects the invocation needs (must be within the ceiling) */
 } cnv_deleg_request;
@@ -216,7 +219,8 @@ typedef struct cnv_deleg_request {
  * its time, revocation and request checks run. On success *effective (may be NULL) gets the
  * effective constraint: the leaf's sets, effects, uses and depth, the intersected window and
  * the bound swarm. On failure the status names the rule and *err (may be NULL) the link.
- * Errors: every CNV_ETOKEN_* and CNV_EDELEG_* rule code, CNV_EDELEG_COUNTERS_FULL or
+ * Errors: every CNV_ETOKEN_* and CNV_EDELEG_* rule code, CNV_EDELEG_NO_HOLDER (req->holder
+ * NULL; err->link -1), CNV_EDELEG_COUNTERS_FULL or
  * CNV_ENOMEM (a new use counter could not be made), CNV_EINVAL (NULL v, token or req).
  * Lock-free; allocates only when a newly verified chain enters the cache or a new use
  * counter is created. The calling thread must be registered (cnv_thread_register). */

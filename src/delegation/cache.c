@@ -115,6 +115,12 @@ static cnv_status verify_impl(cnv_deleg_verifier *v, const uint8_t *token, size_
                               const cnv_deleg_request *req, bool take,
                               cnv_deleg_caveats *effective, cnv_deleg_error *err) {
   if (!v || !token || !req) return CNV_EINVAL;
+  /* Without the presenter's key any prefix of a chain verifies: its holder could cut links
+   * off the end and gain the parent's authority. */
+  if (!req->holder) {
+    if (err) *err = (cnv_deleg_error){.link = -1, .offset = 0};
+    return CNV_EDELEG_NO_HOLDER;
+  }
   cache_key k = {.buf = token, .len = len};
   /* Longer than any token: never cached; the parser rejects it without hashing it all. */
   if (len > CNV_DELEG_MAX_TOKEN_BYTES) return verify_cold(v, &k, 0, req, take, effective, err);

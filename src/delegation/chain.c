@@ -94,7 +94,7 @@ cnv_status cnv__deleg_chain_request(const cnv_deleg_verifier *v, const cnv__dele
     }
   }
   int32_t leaf = c->n_links - 1;
-  if (req->holder && memcmp(req->holder, c->holder, CNV_DELEG_KEY_BYTES) != 0) {
+  if (memcmp(req->holder, c->holder, CNV_DELEG_KEY_BYTES) != 0) {
     return fail_link(err, leaf, CNV_EDELEG_WRONG_HOLDER);
   }
   if (req->cap) {

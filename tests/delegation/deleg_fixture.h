@@ -121,9 +121,11 @@ static inline void fixture_setup(fixture *f, uint32_t cache_capacity) {
 
 static inline void fixture_teardown(fixture *f) { cnv_deleg_verifier_destroy(f->v); }
 
-/* The request the standard chain satisfies. */
+/* The request the standard chain satisfies: presented by its holder C (seed 4). */
 static inline cnv_deleg_request std_request(const cnv_deleg_cap *cap) {
-  return (cnv_deleg_request){.now = 5000, .swarm = 7, .holder = NULL, .cap = cap, .effects = CNV_EFFECT_READ_ONLY};
+  static tkey c;
+  if (!c.pk[0] && !c.pk[1]) tkey_make(&c, 4);
+  return (cnv_deleg_request){.now = 5000, .swarm = 7, .holder = c.pk, .cap = cap, .effects = CNV_EFFECT_READ_ONLY};
 }
 
 /* One link for the forger. */

@@ -36,6 +36,30 @@ static void test_valid_chain(void **state) {
   expect_verify(f->v, f->tok1, f->len1, &req, CNV_OK, -1);
 }
 
+/* The holder of C's token cuts links off its end: every prefix still has valid signatures,
+ * parent hashes and principals; only the holder check tells B's token from C's cut one. */
+static void test_prefix_cut(void **state) {
+  fixture *f = *state;
+  uint8_t buf[CNV_DELEG_MAX_TOKEN_BYTES];
+  cnv_deleg_cap cap = cap_of("user.update"); /* the leaf allows only user.create/read */
+  cnv_deleg_request req = std_request(&cap);
+  req.holder = f->c.pk;
+  req.effects = CNV_EFFECT_MUTATE_STATE; /* the leaf's ceiling is READ_ONLY */
+  memcpy(buf, f->tok, f->len2);
+  buf[5] = 2;
+  expect_verify(f->v, buf, f->len2, &req, CNV_EDELEG_WRONG_HOLDER, 1);
+  req.holder = NULL;
+  expect_verify(f->v, buf, f->len2, &req, CNV_EDELEG_NO_HOLDER, -1);
+  assert_int_equal(cnv_deleg_authorize(f->v, buf, f->len2, &req, NULL, NULL), CNV_EDELEG_NO_HOLDER);
+  memcpy(buf, f->tok, f->len1);
+  buf[5] = 1;
+  cap = cap_of("fleet.node.drain");
+  req.effects = CNV_EFFECT_NETWORK;
+  expect_verify(f->v, buf, f->len1, &req, CNV_EDELEG_NO_HOLDER, -1);
+  req.holder = f->c.pk;
+  expect_verify(f->v, buf, f->len1, &req, CNV_EDELEG_WRONG_HOLDER, 0);
+}
+
 static void test_forge_matches_mint(void **state) {
   fixture *f = *state;
   fspec s[3];
@@ -58,6 +82,7 @@ static void test_capability_and_effects(void **state) {
   /* forbidden wins over an allowing prefix: link 1 allows user.* but forbids user.delete */
   cap = cap_of("user.delete");
   req.effects = CNV_EFFECT_READ_ONLY;
+  req.holder = f->b.pk; /* tok2 is B's token */
   expect_verify(f->v, f->tok2, f->len2, &req, CNV_EDELEG_FORBIDDEN, 1);
   cap = cap_of("user.anything");
   expect_verify(f->v, f->tok2, f->len2, &req, CNV_OK, -1);
@@ -80,7 +105,7 @@ static void test_caveat_stripping(void **state) {
   memcpy(buf, f->tok, f->len2);
   buf[5] = 2;
   expect_verify(f->v, buf, f->len2, &req, CNV_EDELEG_WRONG_HOLDER, 1);
-  req.holder = NULL;
+  req.holder = f->c.pk;
   /* drop a forbidden pattern from link 1 and an allowed one from link 2 */
   cnv_deleg_token tok;
   size_t n;
@@ -253,6 +278,7 @@ static void test_saturating_skew(void **state) {
   s[0].cav.expiry = UINT64_MAX - 5;
   size_t n = forge(s, 1, buf);
   cnv_deleg_request req = std_request(NULL);
+  req.holder = f->a.pk; /* a root-only token: A holds it */
   req.now = UINT64_MAX; /* UINT64_MAX > (MAX-5)+30 would be false if it wrapped */
   expect_verify(f->v, buf, n, &req, CNV_OK, -1);
   req.now = UINT64_MAX - 1;
@@ -277,7 +303,9 @@ static void test_depth(void **state) {
   s[1].cav.depth = 0;
   s[2].cav.depth = 0;
   size_t n = forge(s, 2, buf), m;
+  req.holder = f->b.pk;
   expect_verify(f->v, buf, n, &req, CNV_OK, -1);
+  req.holder = f->c.pk;
   assert_int_equal(cnv_deleg_attenuate(buf, n, f->b.sk, f->c.pk, &s[2].cav, NULL, out, sizeof out, &m),
                    CNV_EDELEG_DEPTH);
   n = forge(s, 3, buf);
@@ -336,7 +364,9 @@ static void test_revocation(void **state) {
   assert_int_equal(cnv_deleg_revoke(f->v, h), CNV_OK); /* unrelated to f's chain */
   expect_verify(f->v, f->tok, f->len, &req, CNV_OK, -1);
   expect_verify(f->v, g.tok, g.len, &req, CNV_EDELEG_REVOKED, 1);
+  req.holder = f->a.pk;
   expect_verify(f->v, g.tok1, g.len1, &req, CNV_OK, -1);
+  req.holder = f->c.pk;
   assert_int_equal(cnv_deleg_link_hash(f->tok, f->len, 0, h), CNV_OK);
   assert_int_equal(cnv_deleg_revoke(f->v, h), CNV_OK);
   assert_int_equal(cnv_deleg_revoke(f->v, h), CNV_OK);
@@ -443,6 +473,7 @@ int main(void) {
   cnv_thread_register();
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_valid_chain, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_prefix_cut, setup, teardown),
       cmocka_unit_test_setup_teardown(test_forge_matches_mint, setup, teardown),
       cmocka_unit_test_setup_teardown(test_capability_and_effects, setup, teardown),
       cmocka_unit_test_setup_teardown(test_caveat_stripping, setup, teardown),

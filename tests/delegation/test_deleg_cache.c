@@ -62,7 +62,9 @@ static void test_revocation_invalidates(void **state) {
   expect_verify(f->v, f->tok, f->len, &req, CNV_EDELEG_REVOKED, 1);
   expect_verify(f->v, f->tok, f->len, &req, CNV_EDELEG_REVOKED, 1);
   expect_verify(f->v, g.tok, g.len, &req, CNV_OK, -1); /* unrelated: still valid */
+  req.holder = f->a.pk;
   expect_verify(f->v, f->tok1, f->len1, &req, CNV_OK, -1); /* the parent of the revoked link */
+  req.holder = f->c.pk;
   assert_int_equal(cnv_deleg_cache_size(f->v), 3);
   assert_int_equal(cnv_deleg_cache_purge(f->v, 5000), 1);
   assert_int_equal(cnv_deleg_cache_size(f->v), 2);
@@ -108,7 +110,9 @@ static void test_capacity(void **state) {
   cnv_deleg_request req = std_request(NULL);
   for (int round = 0; round < 2; round++) {
     expect_verify(v, f->tok, f->len, &req, CNV_OK, -1);
+    req.holder = f->b.pk;
     expect_verify(v, f->tok2, f->len2, &req, CNV_OK, -1);
+    req.holder = f->c.pk;
     assert_int_equal(cnv_deleg_cache_size(v), 1);
   }
   cnv_deleg_verifier_destroy(v);

@@ -16,7 +16,7 @@ typedef struct vec {
   uint8_t tok[CNV_DELEG_MAX_TOKEN_BYTES];
   size_t len;
   uint64_t now, swarm;
-  uint8_t holder_seed; /* 0: no holder check */
+  uint8_t holder_seed; /* key seed of the presenter (mandatory) */
   const char *cap;     /* "-": no capability check */
   cnv_effects effects;
 } vec;
@@ -27,11 +27,11 @@ typedef struct vec {
 static void build(const fixture *f, int i, vec *v) {
   fspec s[3];
   std_specs(f, s, 0x10);
-  *v = (vec){.now = 5000, .swarm = 7, .cap = "user.create", .effects = CNV_EFFECT_READ_ONLY};
+  *v = (vec){.now = 5000, .swarm = 7, .holder_seed = 4, .cap = "user.create", .effects = CNV_EFFECT_READ_ONLY};
   v->len = forge(s, 3, v->tok);
   switch (i) {
-    case 0: v->name = "valid_3link"; v->holder_seed = 4; break;
-    case 1: v->name = "valid_root_only"; v->len = forge(s, 1, v->tok); v->cap = "fleet.node.drain"; break;
+    case 0: v->name = "valid_3link"; break;
+    case 1: v->name = "valid_root_only"; v->len = forge(s, 1, v->tok); v->cap = "fleet.node.drain"; v->holder_seed = 2; break;
     case 2: v->name = "forbidden_wins"; v->cap = "user.delete"; break;
     case 3: v->name = "wrong_swarm"; v->swarm = 8; break;
     case 4: v->name = "expired_leaf"; v->now = 98031; break;
@@ -72,7 +72,7 @@ static cnv_status run_vec(const vec *v, cnv_deleg_error *err) {
   cnv_deleg_cap cap;
   bool has_cap = strcmp(v->cap, "-") != 0;
   if (has_cap) cap = cap_of(v->cap);
-  cnv_deleg_request req = {.now = v->now, .swarm = v->swarm, .holder = v->holder_seed ? holder.pk : NULL,
+  cnv_deleg_request req = {.now = v->now, .swarm = v->swarm, .holder = holder.pk,
                            .cap = has_cap ? &cap : NULL, .effects = v->effects};
   cnv_status st = cnv_deleg_verify(ver, v->tok, v->len, &req, NULL, err);
   cnv_deleg_verifier_destroy(ver);
@@ -85,7 +85,7 @@ static void write_file(const fixture *f) {
   fprintf(out, "# libcnv delegation vectors, token format version %d (docs/delegation.md).\n"
                "# Keys: Ed25519 from a 32-byte seed of one repeated byte (libsodium\n"
                "# crypto_sign_seed_keypair): 01 trusted root, 02 A, 03 B, 04 C, 05 stranger.\n"
-               "# Verifier: trusts 01, skew 30 s. holder 00 = not checked, cap - = not checked.\n"
+               "# Verifier: trusts 01, skew 30 s. holder = seed of the presenter, cap - = not checked.\n"
                "# Capability ids: XXH3-64 of the path bytes (capid lines).\n"
                "# name status link now swarm holder cap effects token_hex\n", CNV_DELEG_VERSION);
   static const char *paths[] = {"user", "user.create", "fleet.node.drain"};

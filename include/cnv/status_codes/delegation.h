@@ -37,5 +37,6 @@
   X(EDELEG_USES_EXHAUSTED, -529, "link has no uses left")                                 \
   X(EDELEG_BAD_PATH, -530, "capability path or pattern is not valid")                     \
   X(EDELEG_COUNTERS_FULL, -531, "use-counter table is full")                              \
-  X(EDELEG_WRONG_KEY, -532, "signing key does not match the link issuer")
+  X(EDELEG_WRONG_KEY, -532, "signing key does not match the link issuer")             \
+  X(EDELEG_NO_HOLDER, -533, "request names no holder: the presenter's key is mandatory")
 #endif
