@@ -263,7 +263,7 @@ CNV_API cnv_status cnv_runtime_timeline(const cnv_runtime *rt, cnv_phase_span *o
 
 /* Writes the runtime's metrics as Prometheus text (cnv_tel_export_prometheus of its
  * registry: cnv_rt_invocations_total{outcome=...}, cnv_rt_denied_total{reason=...},
- * cnv_rt_latency_seconds histogram, cnv_rt_phase, cnv_rt_variety_bits, ...) plus gauges
+ * cnv_rt_latency_seconds histogram, cnv_rt_phase, cnv_rt_variety_milli, ...) plus gauges
  * refreshed at the call. Errors: CNV_EINVAL, CNV_ETEL_WRITE (fn returned non-zero). */
 CNV_API cnv_status cnv_runtime_metrics_prometheus(cnv_runtime *rt, cnv_tel_write_fn fn, void *ctx);
 

@@ -38,11 +38,11 @@ cnv_status cnv__rt_metrics_register(cnv_runtime *rt) {
   } g[] = {
       {"cnv_rt_phase", "Swarm phase (0 bootstrap .. 7 shutdown).", &rt->m_phase},
       {"cnv_rt_queue_depth", "Accepted invocations not yet executed.", &rt->m_queue},
-      {"cnv_rt_variety_millibits", "Variety of the capability stream, millibits.",
+      {"cnv_rt_variety_milli", "Variety of the capability stream, bits times 1000.",
        &rt->m_variety_bits},
-      {"cnv_rt_variety_deficit_millibits", "Requisite-variety deficit, millibits.",
+      {"cnv_rt_variety_deficit_milli", "Requisite-variety deficit, bits times 1000.",
        &rt->m_deficit},
-      {"cnv_rt_entropy_millibits", "Entropy of the capability stream, millibits.",
+      {"cnv_rt_entropy_milli", "Entropy of the capability stream, bits times 1000.",
        &rt->m_entropy},
       {"cnv_rt_agents", "Agents added.", &rt->m_agents}};
   for (size_t i = 0; st == CNV_OK && i < sizeof g / sizeof g[0]; i++) {
