@@ -281,10 +281,11 @@ typedef struct cnv_scenario_progress {
 typedef void (*cnv_scenario_progress_fn)(void *ctx, const cnv_scenario_progress *p);
 
 typedef struct cnv_scenario_config {
-  uint32_t agents;          /* 0: 32 (at least 8, so every kind of bad token is present) */
+  uint32_t agents;          /* 0: 32; at least 10, so every kind of bad token is present */
   uint32_t workers;         /* 0: 2 */
   uint32_t duration_ms;     /* run time when count is 0; 0: 3000 */
-  uint64_t count;           /* invocations to submit; 0: run for duration_ms instead */
+  uint64_t count;           /* invocations to submit (0, or at least 1000); 0: run for
+                               duration_ms instead */
   uint64_t seed;            /* PRNG seed for the invocation mix; 0 is a valid seed */
   uint32_t queue_capacity;  /* 0: 4096 */
   cnv_scenario_progress_fn progress; /* may be NULL */
@@ -335,7 +336,8 @@ CNV_API cnv_status cnv_scenario_run(const cnv_scenario_config *cfg, cnv_scenario
 
 /* Writes the report as one JSON object (keys: seed, agents, workers, elapsed_ns, throughput,
  * latency_ns{p50,p99,p999}, counts{submitted,accepted,executed,failed,full,denied_total},
- * denied{<reason name>: n, ...}, timeline[{phase, enter_ns, duration_ns}], final_phase,
+ * denied{<reason name>: n, ...}, timeline[{phase (name), enter_ns, duration_ns}],
+ * timeline_dropped, final_phase (name),
  * variety{distinct,bits,entropy,regulator_bits,deficit_bits}, algedonic_signals) and a
  * trailing newline. Errors: CNV_EINVAL, CNV_ETEL_WRITE (fn returned non-zero). */
 CNV_API cnv_status cnv_scenario_report_json(const cnv_scenario_report *r, cnv_tel_write_fn fn,
