@@ -12,5 +12,6 @@
 #include "cnv/phases.h"
 #include "cnv/telemetry.h"
 #include "cnv/variety.h"
+#include "cnv/runtime.h"
 
 #endif

@@ -1,0 +1,157 @@
+/* Several submitters and workers on a small queue; stop runs while submitters still submit.
+ * Every CNV_OK a submitter got is executed exactly once, every EFULL and ESTATE counted:
+ * nothing accepted is lost across stop. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <sodium.h>
+
+#include <cnv/runtime.h>
+
+#include "cnv_test_util.h"
+
+#define SUBMITTERS 4
+#define SWARM 3u
+
+static atomic_ulong ran;
+static atomic_int done;
+
+static int handler(void *ctx, const cnv_runtime_call *c) {
+  (void)ctx;
+  atomic_fetch_add_explicit(&ran, 1, memory_order_relaxed);
+  return c->line_len == 0;
+}
+
+typedef struct sub_arg {
+  cnv_runtime *rt;
+  uint32_t agent;
+  uint64_t lines;
+  uint64_t ok, full, refused, denied;
+  atomic_int *go;
+} sub_arg;
+
+static void *submitter(void *p) {
+  sub_arg *a = p;
+  cnv_thread_register();
+  while (!atomic_load(a->go)) sched_yield();
+  static const char *const lines[] = {"user.read --id=1", "user.write x", "bad..path", "ghost.x"};
+  for (uint64_t i = 0; i < a->lines; i++) {
+    const char *l = lines[i % 4];
+    cnv_status st = cnv_runtime_submit(a->rt, a->agent, l, strlen(l));
+    if (st == CNV_OK) a->ok++;
+    else if (st == CNV_EFULL) a->full++;
+    else if (st == CNV_ESTATE) a->refused++;
+    else if (cnv_runtime_denial_of(st) >= 0) a->denied++;
+    else fail_msg("unexpected %s", cnv_status_name(st));
+  }
+  atomic_fetch_add(&done, 1);
+  cnv_thread_unregister();
+  return NULL;
+}
+
+static uint32_t add_agent(cnv_runtime *rt, const uint8_t *root_sk, uint8_t b) {
+  uint8_t seed[32], pk[32], sk[64], tok[CNV_DELEG_MAX_TOKEN_BYTES];
+  memset(seed, b, sizeof seed);
+  crypto_sign_seed_keypair(pk, sk, seed);
+  cnv_deleg_caveats c;
+  memset(&c, 0, sizeof c);
+  c.expiry = CNV_DELEG_NO_EXPIRY;
+  c.swarm = SWARM;
+  c.max_uses = CNV_DELEG_UNLIMITED_USES;
+  c.effects = CNV_EFFECT_READ_ONLY;
+  c.n_allow = 1;
+  assert_int_equal(cnv_deleg_pattern_parse("user.*", 6, &c.allow[0]), CNV_OK);
+  size_t len;
+  assert_int_equal(cnv_deleg_mint_root(root_sk, pk, &c, NULL, tok, sizeof tok, &len), CNV_OK);
+  uint32_t h;
+  assert_int_equal(cnv_runtime_agent_add(rt, pk, tok, len, &h), CNV_OK);
+  return h;
+}
+
+static void run(int stop_early) {
+  uint8_t seed[32], rpk[32], rsk[64];
+  memset(seed, 9, sizeof seed);
+  assert_true(sodium_init() >= 0);
+  crypto_sign_seed_keypair(rpk, rsk, seed);
+  cnv_runtime_config cfg;
+  cnv_runtime_config_default(&cfg);
+  cfg.workers = 3;
+  cfg.queue_capacity = 64;
+  cfg.swarm_id = SWARM;
+  cnv_runtime *rt;
+  assert_int_equal(cnv_runtime_create(&cfg, &rt), CNV_OK);
+  assert_int_equal(cnv_runtime_register(rt, "user.read", 9, CNV_EFFECT_READ_ONLY, handler, NULL), CNV_OK);
+  assert_int_equal(cnv_runtime_register(rt, "user.write", 10, CNV_EFFECT_MUTATE_STATE, handler, NULL), CNV_OK);
+  assert_int_equal(cnv_runtime_trust_add(rt, rpk), CNV_OK);
+  atomic_store(&ran, 0);
+  atomic_store(&done, 0);
+  atomic_int go = 0;
+  sub_arg a[SUBMITTERS];
+  pthread_t t[SUBMITTERS];
+  for (int i = 0; i < SUBMITTERS; i++) {
+    a[i] = (sub_arg){.rt = rt, .agent = add_agent(rt, rsk, (uint8_t)(20 + i)),
+                     .lines = cnv_test_iters(20000), .go = &go};
+    assert_int_equal(pthread_create(&t[i], NULL, submitter, &a[i]), 0);
+  }
+  assert_int_equal(cnv_runtime_start(rt), CNV_OK);
+  atomic_store(&go, 1);
+  if (stop_early) {
+    while (atomic_load_explicit(&ran, memory_order_relaxed) < 100 && atomic_load(&done) < SUBMITTERS) {
+      sched_yield();
+    }
+    assert_int_equal(cnv_runtime_stop(rt), CNV_OK);
+  }
+  for (int i = 0; i < SUBMITTERS; i++) pthread_join(t[i], NULL);
+  assert_int_equal(cnv_runtime_stop(rt), CNV_OK);
+  uint64_t ok = 0, full = 0, refused = 0, denied = 0;
+  for (int i = 0; i < SUBMITTERS; i++) {
+    ok += a[i].ok;
+    full += a[i].full;
+    refused += a[i].refused;
+    denied += a[i].denied;
+  }
+  cnv_runtime_stats s;
+  assert_int_equal(cnv_runtime_stats_get(rt, &s), CNV_OK);
+  assert_int_equal(s.accepted, ok);
+  assert_int_equal(s.executed, ok);
+  assert_int_equal(atomic_load(&ran), ok);
+  assert_int_equal(s.full, full);
+  assert_int_equal(s.refused, refused);
+  assert_int_equal(s.denied_total, denied);
+  assert_int_equal(s.submitted, ok + full + refused + denied);
+  assert_int_equal(s.submitted, SUBMITTERS * cnv_test_iters(20000));
+  assert_int_equal(s.in_queue, 0);
+  assert_true(ok > 0);
+  if (!stop_early) {
+    assert_int_equal(refused, 0);
+    /* a quarter of the lines are "user.write" (effects), a quarter malformed, a quarter unknown */
+    assert_int_equal(s.denied[CNV_RT_DENY_EFFECTS] + s.denied[CNV_RT_DENY_MALFORMED] +
+                         s.denied[CNV_RT_DENY_UNKNOWN_CAPABILITY],
+                     s.submitted - ok - full);
+  }
+  cnv_runtime_destroy(rt);
+}
+
+static void test_submitters_workers(void **state) {
+  (void)state;
+  run(0);
+}
+
+static void test_stop_while_submitting(void **state) {
+  (void)state;
+  run(1);
+}
+
+int main(void) {
+  cnv_thread_register();
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_submitters_workers),
+                                     cmocka_unit_test(test_stop_while_submitting)};
+  int rc = cmocka_run_group_tests(tests, NULL, NULL);
+  cnv_thread_unregister();
+  return rc;
+}
