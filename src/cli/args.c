@@ -92,11 +92,11 @@ static int find_flag(cli_cmd *cmd, const char *name) {
   return found;
 }
 
-bool cli_flag_bool(cli_cmd *cmd, const char *name) {
+bool cli_flag_bool(cli_cmd *cmd, const char *name, bool *bad) {
   int i = find_flag(cmd, name);
   if (i >= 0 && cmd->args[i].kind != CNV_ARG_LONG_BOOL) {
     cli_fail("--%s takes no value", name);
-    return true;
+    *bad = true;
   }
   return i >= 0;
 }

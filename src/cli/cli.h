@@ -49,7 +49,8 @@ int cli_cmd_parse(cli_cmd *cmd, const char *path, int argc, char **argv, int fir
                   const char *const *bools);
 
 /* Flag lookups (long flags by name, without dashes). Each marks the flag used. */
-bool cli_flag_bool(cli_cmd *cmd, const char *name);
+/* True when --name is given; a value (--name=x) is a usage error: prints it and sets *bad. */
+bool cli_flag_bool(cli_cmd *cmd, const char *name, bool *bad);
 /* Copies the value of --name into buf (NUL-terminated); false when absent. A value that does
  * not fit is a usage error: prints it and sets *bad. */
 bool cli_flag_str(cli_cmd *cmd, const char *name, char *buf, size_t cap, bool *bad);

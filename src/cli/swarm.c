@@ -62,7 +62,7 @@ static int swarm_run(cli_cmd *cmd) {
   cnv_scenario_config_default(&cfg);
   char path[4096];
   bool bad = false;
-  bool json = cli_flag_bool(cmd, "json"), quiet = cli_flag_bool(cmd, "quiet");
+  bool json = cli_flag_bool(cmd, "json", &bad), quiet = cli_flag_bool(cmd, "quiet", &bad);
   bool have_metrics = cli_flag_str(cmd, "metrics", path, sizeof path, &bad);
   if (!scenario_flags(cmd, &cfg) || bad || cli_cmd_unknown(cmd)) return CLI_EXIT_USAGE;
   if (!json && !quiet && isatty(STDOUT_FILENO)) {

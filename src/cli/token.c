@@ -103,7 +103,11 @@ static int revoke(cli_cmd *cmd) {
   }
   uint8_t hash[CNV_DELEG_HASH_BYTES];
   char hex[2 * CNV_DELEG_HASH_BYTES + 2];
-  cnv_deleg_link_hash(in, len, (uint32_t)link, hash);
+  cnv_status st = cnv_deleg_link_hash(in, len, (uint32_t)link, hash);
+  if (st != CNV_OK) {
+    cli_error("link hash", st);
+    return CLI_EXIT_FAIL;
+  }
   cli_hex(hash, sizeof hash, hex);
   FILE *f = fopen(list, "a");
   if (!f || fprintf(f, "%s\n", hex) < 0 || fclose(f) != 0) {
