@@ -1,0 +1,122 @@
+/* Figures of a runtime: telemetry metrics, stats snapshot, Prometheus export. */
+#include <math.h>
+#include <string.h>
+
+#include "core/atomic.h"
+#include "runtime/rt_internal.h"
+
+static const char *const outcome_names[CNV__RT_C_DENIED0] = {
+    "submitted", "accepted", "full", "refused", "executed", "failed"};
+
+static cnv_status register_counters(cnv_runtime *rt) {
+  for (int i = 0; i < CNV__RT_C_DENIED0; i++) {
+    cnv_tel_label l = {"outcome", outcome_names[i]};
+    cnv_status st = cnv_tel_register_counter(rt->tel, "cnv_rt_invocations_total",
+                                             "Invocations by outcome.", &l, 1, &rt->m_outcome[i]);
+    if (st != CNV_OK) return st;
+  }
+  for (int i = 0; i < CNV_RT_DENY_COUNT; i++) {
+    cnv_tel_label l = {"reason", cnv_runtime_denial_name(i)};
+    cnv_status st = cnv_tel_register_counter(rt->tel, "cnv_rt_denied_total",
+                                             "Denied invocations by reason.", &l, 1,
+                                             &rt->m_denied[i]);
+    if (st != CNV_OK) return st;
+  }
+  return CNV_OK;
+}
+
+cnv_status cnv__rt_metrics_register(cnv_runtime *rt) {
+  cnv_status st = register_counters(rt);
+  if (st != CNV_OK) return st;
+  cnv_tel_hist_opts ho = {.scale = 1e-9, .sample_every = 1};
+  st = cnv_tel_register_histogram(rt->tel, "cnv_rt_latency_seconds",
+                                  "Time from acceptance to handler completion.", NULL, 0, &ho,
+                                  &rt->m_latency);
+  struct {
+    const char *name, *help;
+    cnv_metric_id *id;
+  } g[] = {
+      {"cnv_rt_phase", "Swarm phase (0 bootstrap .. 7 shutdown).", &rt->m_phase},
+      {"cnv_rt_queue_depth", "Accepted invocations not yet executed.", &rt->m_queue},
+      {"cnv_rt_variety_millibits", "Variety of the capability stream, millibits.",
+       &rt->m_variety_bits},
+      {"cnv_rt_variety_deficit_millibits", "Requisite-variety deficit, millibits.",
+       &rt->m_deficit},
+      {"cnv_rt_entropy_millibits", "Entropy of the capability stream, millibits.",
+       &rt->m_entropy},
+      {"cnv_rt_agents", "Agents added.", &rt->m_agents}};
+  for (size_t i = 0; st == CNV_OK && i < sizeof g / sizeof g[0]; i++) {
+    st = cnv_tel_register_gauge(rt->tel, g[i].name, g[i].help, NULL, 0, g[i].id);
+  }
+  return st;
+}
+
+void cnv__rt_flush_metrics(cnv_runtime *rt, cnv_tel_shard *shard) {
+  if (!shard) return;
+  for (int i = 0; i < CNV__RT_C_COUNT; i++) {
+    uint64_t now = cnv__rt_counter(rt, i);
+    if (now <= rt->flushed[i]) continue;
+    cnv_metric_id id = i < CNV__RT_C_DENIED0 ? rt->m_outcome[i] : rt->m_denied[i - CNV__RT_C_DENIED0];
+    cnv_tel_counter_add(shard, id, now - rt->flushed[i]);
+    rt->flushed[i] = now;
+  }
+}
+
+static int64_t millibits(double b) { return (int64_t)llround(b * 1000.0); }
+
+void cnv__rt_gauges_refresh(cnv_runtime *rt) {
+  cnv_runtime_stats s;
+  cnv_runtime_variety v;
+  cnv_runtime_stats_get(rt, &s);
+  cnv_tel_gauge_set(rt->tel, rt->m_phase, s.phase);
+  cnv_tel_gauge_set(rt->tel, rt->m_queue, (int64_t)s.in_queue);
+  cnv_tel_gauge_set(rt->tel, rt->m_agents, s.agents);
+  if (cnv_runtime_variety_get(rt, &v) == CNV_OK) {
+    cnv_tel_gauge_set(rt->tel, rt->m_variety_bits, millibits(v.bits));
+    cnv_tel_gauge_set(rt->tel, rt->m_deficit, millibits(v.deficit_bits));
+    cnv_tel_gauge_set(rt->tel, rt->m_entropy, millibits(v.entropy));
+  }
+}
+
+static uint64_t sec_to_ns(double s) { return s > 0 ? (uint64_t)llround(s * 1e9) : 0; }
+
+cnv_status cnv_runtime_stats_get(const cnv_runtime *rt, cnv_runtime_stats *out) {
+  if (!rt || !out) return CNV_EINVAL;
+  memset(out, 0, sizeof *out);
+  out->submitted = cnv__rt_counter(rt, CNV__RT_C_SUBMITTED);
+  out->accepted = cnv__rt_counter(rt, CNV__RT_C_ACCEPTED);
+  out->full = cnv__rt_counter(rt, CNV__RT_C_FULL);
+  out->refused = cnv__rt_counter(rt, CNV__RT_C_REFUSED);
+  out->executed = cnv__rt_counter(rt, CNV__RT_C_EXECUTED);
+  out->failed = cnv__rt_counter(rt, CNV__RT_C_FAILED);
+  for (int i = 0; i < CNV_RT_DENY_COUNT; i++) {
+    out->denied[i] = cnv__rt_counter(rt, CNV__RT_C_DENIED0 + i);
+    out->denied_total += out->denied[i];
+  }
+  out->in_queue = out->accepted > out->executed ? out->accepted - out->executed : 0;
+  cnv_tel_hist_summary hs;
+  if (cnv_tel_hist_summary_get(rt->tel, rt->m_latency, &hs) == CNV_OK) {
+    out->latency_count = hs.count;
+    out->latency_p50_ns = sec_to_ns(hs.p50);
+    out->latency_p99_ns = sec_to_ns(hs.p99);
+    out->latency_p999_ns = sec_to_ns(hs.p999);
+  }
+  out->phase = (int32_t)cnv_swarm_phase(&rt->swarm);
+  uint32_t agents = cnv__load_relaxed(&((cnv_runtime *)rt)->n_agents); /* relaxed: a count */
+  out->agents = agents < rt->cfg.max_agents ? agents : rt->cfg.max_agents;
+  out->handlers = rt->n_handlers;
+  out->workers = rt->cfg.workers;
+  cnv_swarm_report rep;
+  if (cnv_swarm_snapshot(&rt->swarm, cnv__rt_phase_now(rt), &rep) == CNV_OK) {
+    out->algedonic_signals = rep.algedonic_signals;
+  }
+  uint64_t bits = cnv__load_relaxed(&((cnv_runtime *)rt)->breaker_ratio_bits); /* display */
+  memcpy(&out->breaker_ratio, &bits, sizeof bits);
+  return CNV_OK;
+}
+
+cnv_status cnv_runtime_metrics_prometheus(cnv_runtime *rt, cnv_tel_write_fn fn, void *ctx) {
+  if (!rt || !fn) return CNV_EINVAL;
+  cnv__rt_gauges_refresh(rt);
+  return cnv_tel_export_prometheus(rt->tel, fn, ctx);
+}

@@ -1,0 +1,154 @@
+/* Internals of the runtime module: the runtime object's layout and the helpers its files
+ * share. Never installed. */
+#ifndef CNV__RT_INTERNAL_H
+#define CNV__RT_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include <cnv/runtime.h>
+#include <cnv/telemetry.h>
+
+/* Counter slots of one stripe. */
+enum {
+  CNV__RT_C_SUBMITTED = 0,
+  CNV__RT_C_ACCEPTED,
+  CNV__RT_C_FULL,
+  CNV__RT_C_REFUSED,
+  CNV__RT_C_EXECUTED,
+  CNV__RT_C_FAILED,
+  CNV__RT_C_DENIED0, /* CNV_RT_DENY_COUNT slots from here */
+  CNV__RT_C_COUNT = CNV__RT_C_DENIED0 + CNV_RT_DENY_COUNT
+};
+
+#define CNV__RT_STRIPES 32u
+#define CNV__RT_VARIETY_SLOTS 4096u
+#define CNV__RT_MAX_WORKERS 256u
+#define CNV__RT_MAX_LINE 4000u
+/* Bytes of a record before the copied line. */
+#define CNV__RT_RECORD_HEADER 32u
+
+/* Counters striped by thread: each thread adds to its own cache lines (relaxed RMW); readers
+ * sum the stripes. `inflight` counts submits between their entry and exit (stop waits). */
+typedef struct cnv__rt_stripe {
+  CNV_ALIGNED(CNV_CACHELINE) _Atomic uint64_t c[CNV__RT_C_COUNT];
+  _Atomic int64_t inflight;
+} cnv__rt_stripe;
+
+/* Header of one queue record; the copied line follows it (record_size - header bytes of
+ * room). Records are built and read with memcpy, so the slot bytes need no alignment. */
+typedef struct cnv__rt_rec_head {
+  uint64_t seq;
+  uint64_t accept_ns; /* monotonic time of acceptance */
+  uint32_t handler;   /* index into handlers */
+  uint32_t agent;
+  uint16_t line_len;
+  uint16_t path_off;
+  uint16_t path_len;
+  uint16_t reserved;
+} cnv__rt_rec_head;
+
+/* Room for the largest record. */
+typedef struct cnv__rt_rec_buf {
+  uint64_t words[(CNV__RT_RECORD_HEADER + CNV__RT_MAX_LINE) / 8 + 1];
+} cnv__rt_rec_buf;
+
+typedef struct cnv__rt_handler {
+  uint64_t id;
+  cnv_deleg_cap cap;
+  cnv_runtime_handler_fn fn;
+  void *ctx;
+  cnv_effects effects;
+} cnv__rt_handler;
+
+typedef struct cnv__rt_agent {
+  uint8_t pk[CNV_DELEG_KEY_BYTES];
+  uint8_t *token;
+  size_t token_len;
+  _Atomic uint32_t ready; /* 1 once pk and token are written (release by agent_add) */
+} cnv__rt_agent;
+
+/* One slot of the capability-stream table; id 0 marks an empty slot (a capability id of 0
+ * is counted as 1). */
+typedef struct cnv__rt_variety_slot {
+  _Atomic uint64_t id;
+  _Atomic uint64_t count;
+} cnv__rt_variety_slot;
+
+enum { CNV__RT_CREATED = 0, CNV__RT_RUNNING = 1, CNV__RT_STOPPING = 2, CNV__RT_STOPPED = 3 };
+
+typedef struct cnv__rt_worker {
+  struct cnv_runtime *rt;
+  pthread_t thread;
+  uint32_t index;
+  int started;
+} cnv__rt_worker;
+
+struct cnv_runtime {
+  cnv_runtime_config cfg;
+  uint32_t record_size;
+  uint64_t t0_ns; /* monotonic time at create; phase times are relative to it (+1) */
+  _Atomic int state;
+  _Atomic int drain; /* set by stop after submits are gone: workers exit once empty */
+  _Atomic uint64_t seq;
+  cnv_queue *queue;
+  cnv_deleg_verifier *verifier;
+  cnv_swarm swarm;
+  cnv_telemetry *tel;
+  /* handlers: array plus open-addressed index by id (0 = empty, else index + 1) */
+  cnv__rt_handler *handlers;
+  uint32_t n_handlers;
+  uint32_t *handler_index;
+  uint32_t handler_mask;
+  cnv__rt_agent *agents;
+  _Atomic uint32_t n_agents; /* reserved slots */
+  cnv__rt_stripe stripes[CNV__RT_STRIPES];
+  cnv__rt_variety_slot *variety;
+  _Atomic uint64_t variety_overflow;
+  /* phase timeline, guarded by phase_lock (transitions are rare; never on the hot path) */
+  pthread_mutex_t phase_lock;
+  cnv_phase_span timeline[CNV_RT_TIMELINE_MAX];
+  size_t n_timeline;
+  uint64_t timeline_dropped;
+  /* threads */
+  cnv__rt_worker *workers;
+  pthread_t monitor;
+  int monitor_started;
+  _Atomic int monitor_stop;
+  _Atomic uint64_t breaker_ratio_bits; /* double bits of the last tick's ratio */
+  /* telemetry ids */
+  cnv_metric_id m_outcome[CNV__RT_C_DENIED0];
+  cnv_metric_id m_denied[CNV_RT_DENY_COUNT];
+  cnv_metric_id m_latency, m_phase, m_queue, m_variety_bits, m_deficit, m_entropy, m_agents;
+  uint64_t flushed[CNV__RT_C_COUNT]; /* counter totals already added to telemetry */
+  cnv_tel_shard *monitor_shard;      /* used by the monitor thread, then by stop */
+};
+
+/* Monotonic clock, ns. */
+uint64_t cnv__rt_now_ns(void);
+/* Phase-machine time: monotonic ns since create, plus one (never 0). */
+uint64_t cnv__rt_phase_now(const cnv_runtime *rt);
+/* The calling thread's stripe. */
+cnv__rt_stripe *cnv__rt_stripe_of(cnv_runtime *rt);
+/* Sum of one counter over the stripes (relaxed). */
+uint64_t cnv__rt_counter(const cnv_runtime *rt, int which);
+/* Transition under the timeline lock, appending to the timeline on success. */
+cnv_status cnv__rt_move(cnv_runtime *rt, int from, int to);
+/* Raise the algedonic signal under the timeline lock. */
+cnv_status cnv__rt_algedonic(cnv_runtime *rt, uint32_t reason);
+/* One breaker tick under the timeline lock (monitor thread). */
+cnv_status cnv__rt_tick(cnv_runtime *rt);
+/* Starts the worker and monitor threads; joins them (stop). */
+cnv_status cnv__rt_threads_start(cnv_runtime *rt);
+void cnv__rt_threads_join(cnv_runtime *rt);
+/* Adds counter deltas since the last flush to telemetry counters (monitor or stop only). */
+void cnv__rt_flush_metrics(cnv_runtime *rt, cnv_tel_shard *shard);
+/* Counts one parsed capability id in the variety table (lock-free). */
+void cnv__rt_variety_observe(cnv_runtime *rt, uint64_t id);
+/* Registers every telemetry metric (create). */
+cnv_status cnv__rt_metrics_register(cnv_runtime *rt);
+/* Refreshes the gauges (phase, queue depth, variety) from the current state. */
+void cnv__rt_gauges_refresh(cnv_runtime *rt);
+
+#endif

@@ -1,0 +1,250 @@
+/* The built-in scenario behind `cnv swarm run`: a swarm of agents with tokens of every kind,
+ * a seeded invocation mix, a failure burst that trips the breaker, an operator's algedonic
+ * signal, and a clean shutdown. */
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "runtime/rt_internal.h"
+#include "runtime/scenario_internal.h"
+
+#define SC_MIN_AGENTS CNV__SC_KINDS
+#define SC_MIN_COUNT 1000u
+#define SC_LINE_MAX 512u
+#define MS 1000000u
+
+static const struct {
+  const char *path;
+  cnv_effects effects;
+} sc_caps[] = {
+    {"user.read", CNV_EFFECT_READ_ONLY},
+    {"user.create", CNV_EFFECT_MUTATE_STATE},
+    {"user.update", CNV_EFFECT_MUTATE_STATE | CNV_EFFECT_IDEMPOTENT},
+    {"user.delete", CNV_EFFECT_MUTATE_STATE},
+    {"fleet.node.status", CNV_EFFECT_READ_ONLY},
+    {"fleet.node.drain", CNV_EFFECT_MUTATE_STATE},
+    {"data.query", CNV_EFFECT_READ_ONLY},
+    {"data.export", CNV_EFFECT_READ_ONLY | CNV_EFFECT_STORAGE},
+    {"net.ping", CNV_EFFECT_READ_ONLY},
+    {"net.fetch", CNV_EFFECT_NETWORK},
+    {"log.append", CNV_EFFECT_MUTATE_STATE},
+    {"log.read", CNV_EFFECT_READ_ONLY}};
+#define SC_NCAPS (sizeof sc_caps / sizeof sc_caps[0])
+
+static const char *const sc_malformed[] = {"user..read", "User.Read --id=1", "",
+                                           "user.read \"open", "user.read --=3"};
+
+typedef struct sc_run {
+  cnv_scenario_config cfg;
+  cnv_runtime *rt;
+  uint64_t prng;
+  uint64_t t_start;
+  uint64_t next_progress;
+} sc_run;
+
+void cnv_scenario_config_default(cnv_scenario_config *cfg) {
+  if (!cfg) return;
+  memset(cfg, 0, sizeof *cfg);
+  cfg->agents = 32;
+  cfg->workers = 2;
+  cfg->duration_ms = 3000;
+  cfg->queue_capacity = 4096;
+  cfg->progress_interval_ms = 100;
+}
+
+/* Fails the invocations of the burst: they carry the flag --fail. */
+static int sc_handler(void *ctx, const cnv_runtime_call *c) {
+  (void)ctx;
+  static const char flag[] = " --fail";
+  size_t n = sizeof flag - 1;
+  return c->line_len >= n && memcmp(c->line + c->line_len - n, flag, n) == 0;
+}
+
+static void progress_maybe(sc_run *r) {
+  if (!r->cfg.progress) return;
+  uint64_t now = cnv__rt_now_ns();
+  if (now < r->next_progress) return;
+  r->next_progress = now + (uint64_t)r->cfg.progress_interval_ms * MS;
+  cnv_runtime_stats s;
+  cnv_runtime_stats_get(r->rt, &s);
+  cnv_scenario_progress p = {.elapsed_ns = now - r->t_start, .submitted = s.submitted,
+                             .accepted = s.accepted, .executed = s.executed,
+                             .denied = s.denied_total, .full = s.full, .failed = s.failed,
+                             .phase = s.phase};
+  p.throughput = p.elapsed_ns ? (double)s.executed * 1e9 / (double)p.elapsed_ns : 0;
+  r->cfg.progress(r->cfg.progress_ctx, &p);
+}
+
+/* One generated line into buf; *agent gets the submitter. */
+static size_t make_line(sc_run *r, int fail, char *buf, uint32_t *agent) {
+  uint64_t x = cnv__sc_next(&r->prng);
+  uint32_t pick = (uint32_t)(x % 1000u), v = (uint32_t)(x >> 16) & 0xFFFFFFu;
+  *agent = (uint32_t)((x >> 40) % r->cfg.agents);
+  int n;
+  if (pick < 10) {
+    n = snprintf(buf, SC_LINE_MAX, "%s", sc_malformed[v % 5]);
+  } else if (pick < 25) {
+    n = snprintf(buf, SC_LINE_MAX, "ghost.cap%u --id=%u", v % 8u, v);
+  } else if (pick < 27) {
+    n = snprintf(buf, SC_LINE_MAX, "log.append --note=%0300u", v);
+  } else {
+    if (pick < 37) *agent = r->cfg.agents + v % 7u;
+    n = snprintf(buf, SC_LINE_MAX, "%s --id=%u%s", sc_caps[v % SC_NCAPS].path, v,
+                 fail ? " --fail" : "");
+  }
+  return n > 0 ? (size_t)n : 0;
+}
+
+/* Submits one line, retrying while the queue is full (backpressure). */
+static cnv_status submit_one(sc_run *r, int fail) {
+  char line[SC_LINE_MAX];
+  uint32_t agent;
+  size_t len = make_line(r, fail, line, &agent);
+  cnv_status st;
+  while ((st = cnv_runtime_submit(r->rt, agent, line, len)) == CNV_EFULL) {
+    progress_maybe(r);
+    sched_yield();
+  }
+  return st == CNV_OK || cnv_runtime_denial_of(st) >= 0 ? CNV_OK : st;
+}
+
+/* Submits `lines` lines (count mode) or for `ns` nanoseconds (duration mode). */
+static cnv_status stage(sc_run *r, uint64_t lines, uint64_t ns, int fail) {
+  uint64_t end = cnv__rt_now_ns() + ns;
+  for (uint64_t i = 0; r->cfg.count ? i < lines : 1; i++) {
+    if ((i & 63u) == 0) {
+      progress_maybe(r);
+      if (!r->cfg.count && cnv__rt_now_ns() >= end) break;
+    }
+    cnv_status st = submit_one(r, fail);
+    if (st != CNV_OK) return st;
+  }
+  return CNV_OK;
+}
+
+static int queue_empty(const cnv_runtime *rt) {
+  cnv_runtime_stats s;
+  cnv_runtime_stats_get(rt, &s);
+  return s.in_queue == 0;
+}
+
+/* Waits (bounded) until the phase is `phase`, or, for phase < 0, the queue is empty. */
+static void wait_for(sc_run *r, int phase, uint64_t timeout_ns) {
+  uint64_t end = cnv__rt_now_ns() + timeout_ns;
+  struct timespec ms = {0, 1000000};
+  while (cnv__rt_now_ns() < end) {
+    if (phase >= 0 ? (int)cnv_runtime_phase(r->rt) == phase : queue_empty(r->rt)) return;
+    progress_maybe(r);
+    nanosleep(&ms, NULL);
+  }
+}
+
+static cnv_status sc_config(const cnv_scenario_config *in, cnv_scenario_config *c) {
+  cnv_scenario_config d;
+  cnv_scenario_config_default(&d);
+  *c = in ? *in : d;
+  if (!c->agents) c->agents = d.agents;
+  if (!c->workers) c->workers = d.workers;
+  if (!c->duration_ms) c->duration_ms = d.duration_ms;
+  if (!c->queue_capacity) c->queue_capacity = d.queue_capacity;
+  if (!c->progress_interval_ms) c->progress_interval_ms = d.progress_interval_ms;
+  if (c->agents < SC_MIN_AGENTS || (c->count && c->count < SC_MIN_COUNT)) return CNV_ERT_CONFIG;
+  return CNV_OK;
+}
+
+static cnv_status sc_runtime(sc_run *r) {
+  cnv_runtime_config rc;
+  cnv_runtime_config_default(&rc);
+  rc.workers = r->cfg.workers;
+  rc.queue_capacity = r->cfg.queue_capacity;
+  rc.max_agents = r->cfg.agents;
+  rc.breaker = (cnv_breaker_config){.upper = 0.5, .lower = 0.1, .window_ns = 100u * MS,
+                                    .buckets = 10, .min_samples = 20, .cooldown_ns = 100u * MS};
+  rc.variety_threshold_bits = 2.0;
+  cnv_status st = cnv_runtime_create(&rc, &r->rt);
+  for (size_t i = 0; st == CNV_OK && i < SC_NCAPS; i++) {
+    st = cnv_runtime_register(r->rt, sc_caps[i].path, strlen(sc_caps[i].path), sc_caps[i].effects,
+                              sc_handler, NULL);
+  }
+  if (st != CNV_OK) return st;
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return cnv__sc_agents_add(r->rt, r->cfg.seed, r->cfg.agents, rc.swarm_id, (uint64_t)ts.tv_sec);
+}
+
+/* Normal traffic, the failure burst, recovery, the operator's pain signal, recovery. */
+static cnv_status sc_stages(sc_run *r) {
+  uint64_t n = r->cfg.count, d = (uint64_t)r->cfg.duration_ms * MS;
+  uint64_t n1 = n * 4 / 10, nb = n / 10, ne = n / 100, n3 = n - n1 - nb - ne;
+  cnv_status st = stage(r, n1, d * 4 / 10, 0);
+  if (st != CNV_OK) return st;
+  wait_for(r, -1, 2000u * MS);
+  struct timespec window = {0, 100 * 1000000};
+  nanosleep(&window, NULL); /* the breaker window then holds the burst alone */
+  if ((st = stage(r, nb, d / 10, 1)) != CNV_OK) return st;
+  wait_for(r, CNV_PHASE_DEGRADED, 2000u * MS);
+  if ((st = stage(r, n3, d * 45 / 100, 0)) != CNV_OK) return st;
+  wait_for(r, CNV_PHASE_OPERATIONAL, 3000u * MS);
+  if ((st = cnv_runtime_raise_algedonic(r->rt, CNV_ALGEDONIC_OPERATOR)) != CNV_OK) return st;
+  if ((st = stage(r, ne, d / 20, 0)) != CNV_OK) return st;
+  st = cnv_runtime_transition(r->rt, CNV_PHASE_EMERGENCY, CNV_PHASE_RECOVERY);
+  if (st != CNV_OK) return st;
+  wait_for(r, CNV_PHASE_OPERATIONAL, 3000u * MS);
+  return CNV_OK;
+}
+
+static void sc_report(sc_run *r, cnv_scenario_report *out) {
+  cnv_runtime_stats s;
+  cnv_runtime_variety v;
+  cnv_runtime_stats_get(r->rt, &s);
+  memset(out, 0, sizeof *out);
+  out->seed = r->cfg.seed;
+  out->agents = r->cfg.agents;
+  out->workers = r->cfg.workers;
+  out->elapsed_ns = cnv__rt_now_ns() - r->t_start;
+  out->throughput = out->elapsed_ns ? (double)s.executed * 1e9 / (double)out->elapsed_ns : 0;
+  out->latency_p50_ns = s.latency_p50_ns;
+  out->latency_p99_ns = s.latency_p99_ns;
+  out->latency_p999_ns = s.latency_p999_ns;
+  out->submitted = s.submitted;
+  out->accepted = s.accepted;
+  out->executed = s.executed;
+  out->failed = s.failed;
+  out->full = s.full;
+  out->denied_total = s.denied_total;
+  memcpy(out->denied, s.denied, sizeof out->denied);
+  cnv_runtime_timeline(r->rt, out->timeline, CNV_SCENARIO_TIMELINE_MAX, &out->n_timeline,
+                       &out->timeline_dropped);
+  out->final_phase = s.phase;
+  if (cnv_runtime_variety_get(r->rt, &v) == CNV_OK) {
+    out->distinct_capabilities = v.distinct;
+    out->variety_bits = v.bits;
+    out->entropy_bits = v.entropy;
+    out->regulator_bits = v.regulator_bits;
+    out->deficit_bits = v.deficit_bits;
+  }
+  out->algedonic_signals = s.algedonic_signals;
+}
+
+cnv_status cnv_scenario_run(const cnv_scenario_config *cfg, cnv_scenario_report *out) {
+  if (!out) return CNV_EINVAL;
+  sc_run r;
+  memset(&r, 0, sizeof r);
+  cnv_status st = sc_config(cfg, &r.cfg);
+  if (st != CNV_OK) return st;
+  r.prng = r.cfg.seed;
+  st = sc_runtime(&r);
+  if (st == CNV_OK) {
+    r.t_start = cnv__rt_now_ns();
+    st = cnv_runtime_start(r.rt);
+  }
+  if (st == CNV_OK) st = sc_stages(&r);
+  if (st == CNV_OK) st = cnv_runtime_stop(r.rt);
+  if (st == CNV_OK) {
+    sc_report(&r, out);
+    if (r.cfg.metrics) st = cnv_runtime_metrics_prometheus(r.rt, r.cfg.metrics, r.cfg.metrics_ctx);
+  }
+  cnv_runtime_destroy(r.rt);
+  return st;
+}
