@@ -220,18 +220,18 @@ typedef struct cnv_deleg_request {
  * effective constraint: the leaf's sets, effects, uses and depth, the intersected window and
  * the bound swarm. On failure the status names the rule and *err (may be NULL) the link.
  * Errors: every CNV_ETOKEN_* and CNV_EDELEG_* rule code, CNV_EDELEG_NO_HOLDER (req->holder
- * NULL; err->link -1), CNV_EDELEG_COUNTERS_FULL or
- * CNV_ENOMEM (a new use counter could not be made), CNV_EINVAL (NULL v, token or req).
- * Lock-free; allocates only when a newly verified chain enters the cache or a new use
- * counter is created. The calling thread must be registered (cnv_thread_register). */
+ * NULL; err->link -1), CNV_EINVAL (NULL v, token or req).
+ * Lock-free; allocates only when a newly verified chain enters the cache (a full cache is
+ * not an error: the chain is just verified cold each time). Creates no use counter. The calling thread must be registered (cnv_thread_register). */
 CNV_API cnv_status cnv_deleg_verify(cnv_deleg_verifier *v, const uint8_t *token, size_t len,
                                     const cnv_deleg_request *req, cnv_deleg_caveats *effective,
                                     cnv_deleg_error *err);
 
 /* cnv_deleg_verify, then consumes one use of every link with a use limit, atomically per
  * link: of N racing calls on links with K uses left, exactly K succeed. A failed call
- * consumes nothing. Extra error: CNV_EDELEG_USES_EXHAUSTED (err->link names the link),
- * CNV_EDELEG_COUNTERS_FULL. */
+ * consumes nothing. Use counters are created here, only once every other check passed.
+ * Extra errors: CNV_EDELEG_USES_EXHAUSTED (err->link names the link),
+ * CNV_EDELEG_COUNTERS_FULL, CNV_ENOMEM (a new counter could not be made). */
 CNV_API cnv_status cnv_deleg_authorize(cnv_deleg_verifier *v, const uint8_t *token, size_t len,
                                        const cnv_deleg_request *req, cnv_deleg_caveats *effective,
                                        cnv_deleg_error *err);

@@ -84,9 +84,9 @@ static cnv_status cached_check(cnv_deleg_verifier *v, cnv__deleg_entry *e,
   return cnv__deleg_chain_request(v, &e->chain, req, err);
 }
 
-static cnv_status finish(const cnv__deleg_chain *c, cnv_status st, bool take,
+static cnv_status finish(cnv_deleg_verifier *v, const cnv__deleg_chain *c, cnv_status st, bool take,
                          cnv_deleg_caveats *effective, cnv_deleg_error *err) {
-  if (st == CNV_OK && take) st = cnv__deleg_counters_take(c, err);
+  if (st == CNV_OK && take) st = cnv__deleg_counters_take(v, c, err);
   if (st == CNV_OK && effective) *effective = c->leaf;
   if (st == CNV_OK && err) *err = (cnv_deleg_error){.link = -1, .offset = 0};
   return st;
@@ -95,6 +95,17 @@ static cnv_status finish(const cnv__deleg_chain *c, cnv_status st, bool take,
 static cnv_status verify_cold(cnv_deleg_verifier *v, const cache_key *k, unsigned long h,
                               const cnv_deleg_request *req, bool take,
                               cnv_deleg_caveats *effective, cnv_deleg_error *err) {
+  /* One private copy (F4): parse, signatures, hashes and the cache entry all read the same
+   * bytes, so a caller's buffer changing meanwhile cannot mix signed and unsigned bytes.
+   * Longer inputs are never valid and are rejected by the parser on the caller's bytes. */
+  uint8_t copy[CNV_DELEG_MAX_TOKEN_BYTES];
+  cache_key own = *k;
+  if (k->len <= sizeof copy) {
+    memcpy(copy, k->buf, k->len);
+    own.buf = copy;
+    h = (unsigned long)XXH3_64bits_withSeed(copy, k->len, v->seed); /* of the bytes cached */
+  }
+  k = &own;
   cnv__deleg_chain c;
   cnv_status st = cnv__deleg_chain_build(v, k->buf, k->len, &c, err);
   if (st != CNV_OK) return st;
@@ -108,7 +119,7 @@ static cnv_status verify_cold(cnv_deleg_verifier *v, const cache_key *k, unsigne
   if (policy == CNV_OK && st != CNV_EDELEG_EXPIRED && v->cfg.cache_capacity) {
     cache_insert(v, k, h, &c, epoch);
   }
-  return finish(&c, st, take, effective, err);
+  return finish(v, &c, st, take, effective, err);
 }
 
 static cnv_status verify_impl(cnv_deleg_verifier *v, const uint8_t *token, size_t len,
@@ -133,7 +144,7 @@ static cnv_status verify_impl(cnv_deleg_verifier *v, const uint8_t *token, size_
     cnv__deleg_entry *e = entry_of(n);
     cnv_status st = cached_check(v, e, req, err);
     if (st == CNV_EDELEG_EXPIRED) cache_drop(v, e); /* time only moves on: never valid again */
-    st = finish(&e->chain, st, take, effective, err);
+    st = finish(v, &e->chain, st, take, effective, err);
     urcu_memb_read_unlock();
     return st;
   }

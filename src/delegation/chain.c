@@ -31,25 +31,11 @@ static void chain_fill(const cnv_deleg_token *tok, cnv__deleg_chain *c) {
     c->not_before[i] = tok->links[i].caveats.not_before;
     c->expiry[i] = tok->links[i].caveats.expiry;
     c->swarm[i] = tok->links[i].caveats.swarm;
-    c->counter[i] = NULL;
+    c->max_uses[i] = tok->links[i].caveats.max_uses;
   }
   memcpy(c->root, tok->links[0].issuer, CNV_DELEG_KEY_BYTES);
   memcpy(c->holder, tok->links[tok->n_links - 1].audience, CNV_DELEG_KEY_BYTES);
   c->leaf = tok->links[tok->n_links - 1].caveats;
-}
-
-static cnv_status chain_counters(cnv_deleg_verifier *v, const cnv_deleg_token *tok,
-                                 cnv__deleg_chain *c, cnv_deleg_error *err) {
-  cnv_status st = CNV_OK;
-  urcu_memb_read_lock();
-  for (uint8_t i = 0; i < tok->n_links && st == CNV_OK; i++) {
-    uint32_t max = tok->links[i].caveats.max_uses;
-    if (max == CNV_DELEG_UNLIMITED_USES) continue;
-    st = cnv__deleg_counter_get(v, c->hash[i], max, &c->counter[i]);
-    if (st != CNV_OK) fail_link(err, i, st);
-  }
-  urcu_memb_read_unlock();
-  return st;
 }
 
 cnv_status cnv__deleg_chain_build(cnv_deleg_verifier *v, const uint8_t *buf, size_t len,
@@ -68,7 +54,7 @@ cnv_status cnv__deleg_chain_build(cnv_deleg_verifier *v, const uint8_t *buf, siz
     cnv__deleg_hash_link(buf + spans[i].off, spans[i].body_len + CNV_DELEG_SIG_BYTES, c->hash[i]);
   }
   chain_fill(&tok, c);
-  return chain_counters(v, &tok, c, err);
+  return CNV_OK;
 }
 
 cnv_status cnv__deleg_chain_policy(cnv_deleg_verifier *v, const cnv__deleg_chain *c, cnv_deleg_error *err) {

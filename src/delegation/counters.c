@@ -67,14 +67,31 @@ static bool take_one(cnv__deleg_counter *c) {
   return true;
 }
 
-cnv_status cnv__deleg_counters_take(const cnv__deleg_chain *c, cnv_deleg_error *err) {
+static cnv_status counters_find(cnv_deleg_verifier *v, const cnv__deleg_chain *c,
+                                cnv__deleg_counter *ctr[CNV_DELEG_MAX_LINKS], cnv_deleg_error *err) {
+  cnv_status st = CNV_OK;
+  urcu_memb_read_lock();
+  for (int32_t i = 0; i < c->n_links && st == CNV_OK; i++) {
+    ctr[i] = NULL;
+    if (c->max_uses[i] == CNV_DELEG_UNLIMITED_USES) continue;
+    st = cnv__deleg_counter_get(v, c->hash[i], c->max_uses[i], &ctr[i]);
+    if (st != CNV_OK && err) *err = (cnv_deleg_error){.link = i, .offset = 0};
+  }
+  urcu_memb_read_unlock();
+  return st;
+}
+
+cnv_status cnv__deleg_counters_take(cnv_deleg_verifier *v, const cnv__deleg_chain *c, cnv_deleg_error *err) {
+  cnv__deleg_counter *ctr[CNV_DELEG_MAX_LINKS];
+  cnv_status st = counters_find(v, c, ctr, err);
+  if (st != CNV_OK) return st;
   /* Leaf first: its limit is the smallest, so racing users of one token fail there and
    * never hold a transient reservation on a shared ancestor. */
   for (int32_t i = c->n_links - 1; i >= 0; i--) {
-    if (!c->counter[i] || take_one(c->counter[i])) continue;
+    if (!ctr[i] || take_one(ctr[i])) continue;
     for (int32_t j = i + 1; j < c->n_links; j++) {
       /* acq_rel on the rare rollback: gives back a reservation taken above. */
-      if (c->counter[j]) cnv__fetch_sub_acq_rel(&c->counter[j]->used, 1u);
+      if (ctr[j]) cnv__fetch_sub_acq_rel(&ctr[j]->used, 1u);
     }
     if (err) *err = (cnv_deleg_error){.link = i, .offset = 0};
     return CNV_EDELEG_USES_EXHAUSTED;

@@ -67,6 +67,7 @@ typedef struct cnv__deleg_counter {
   CNV_ALIGNED(CNV_CACHELINE) atomic_uint used; /* uses taken (and in-flight reservations) */
   CNV_ALIGNED(CNV_CACHELINE) struct cds_lfht_node node;
   atomic_uint published; /* release-stored 1 after init: orders init before any reader */
+  struct rcu_head rcu;   /* deferred free at verifier destruction */
   uint32_t max;
   uint8_t hash[CNV_DELEG_HASH_BYTES];
 } cnv__deleg_counter;
@@ -80,7 +81,7 @@ typedef struct cnv__deleg_chain {
   uint8_t hash[CNV_DELEG_MAX_LINKS][CNV_DELEG_HASH_BYTES];
   uint8_t root[CNV_DELEG_KEY_BYTES];
   uint8_t holder[CNV_DELEG_KEY_BYTES];
-  cnv__deleg_counter *counter[CNV_DELEG_MAX_LINKS]; /* NULL: unlimited */
+  uint32_t max_uses[CNV_DELEG_MAX_LINKS]; /* CNV_DELEG_UNLIMITED_USES: no counter */
   cnv_deleg_caveats leaf;
 } cnv__deleg_chain;
 
@@ -129,7 +130,9 @@ cnv_status cnv__deleg_chain_request(const cnv_deleg_verifier *v, const cnv__dele
 /* counters.c: finds or creates the counter of a use-limited link (RCU read lock held). */
 cnv_status cnv__deleg_counter_get(cnv_deleg_verifier *v, const uint8_t hash[32], uint32_t max,
                                   cnv__deleg_counter **out);
-/* counters.c: takes one use of every limited link of c, all or none. */
-cnv_status cnv__deleg_counters_take(const cnv__deleg_chain *c, cnv_deleg_error *err);
+/* counters.c: takes one use of every limited link of c, all or none. Counters are created
+ * here, when every other check passed, never by verification alone (a failing request must
+ * not fill the counter table). */
+cnv_status cnv__deleg_counters_take(cnv_deleg_verifier *v, const cnv__deleg_chain *c, cnv_deleg_error *err);
 
 #endif

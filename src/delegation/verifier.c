@@ -117,27 +117,44 @@ cnv_status cnv_deleg_verifier_create(const cnv_deleg_config *cfg, cnv_deleg_veri
   return CNV_OK;
 }
 
-/* Unlinks and frees every node of t (no reader may run); node_off: offset of the
- * cds_lfht_node inside the allocation. */
-static void table_free(struct cds_lfht *t, size_t node_off) {
+static void entry_free_rcu(struct rcu_head *head) {
+  free((char *)head - offsetof(cnv__deleg_entry, rcu));
+}
+
+static void counter_free_rcu(struct rcu_head *head) {
+  free((char *)head - offsetof(cnv__deleg_counter, rcu));
+}
+
+/* Unlinks every node of t (no caller-side reader may run) and frees each after a grace
+ * period: liburcu's lazy resize worker (AUTO_RESIZE) may still walk unlinked nodes.
+ * node_off / rcu_off: offsets of the cds_lfht_node and rcu_head inside the allocation. */
+static void table_clear(struct cds_lfht *t, size_t node_off, size_t rcu_off,
+                        void (*free_fn)(struct rcu_head *)) {
   if (!t) return;
   struct cds_lfht_iter it;
   urcu_memb_read_lock();
   for (cds_lfht_first(t, &it); cds_lfht_iter_get_node(&it) != NULL; cds_lfht_next(t, &it)) {
     struct cds_lfht_node *n = cds_lfht_iter_get_node(&it);
-    if (cds_lfht_del(t, n) == 0) free((char *)n - node_off);
+    if (cds_lfht_del(t, n) != 0) continue;
+    char *base = (char *)n - node_off;
+    urcu_memb_call_rcu((struct rcu_head *)(void *)(base + rcu_off), free_fn);
   }
   urcu_memb_read_unlock();
-  cds_lfht_destroy(t, NULL);
 }
 
 void cnv_deleg_verifier_destroy(cnv_deleg_verifier *v) {
   if (!v) return;
   /* Deferred frees (trust removal, cache eviction) must run before their tables go. */
   urcu_memb_barrier();
-  table_free(v->cache, offsetof(cnv__deleg_entry, node));
-  table_free(v->revoked, offsetof(cnv__deleg_key_node, node));
-  table_free(v->trust, offsetof(cnv__deleg_key_node, node));
-  table_free(v->counters, offsetof(cnv__deleg_counter, node));
+  table_clear(v->cache, offsetof(cnv__deleg_entry, node), offsetof(cnv__deleg_entry, rcu), entry_free_rcu);
+  table_clear(v->revoked, offsetof(cnv__deleg_key_node, node), offsetof(cnv__deleg_key_node, rcu), key_free_rcu);
+  table_clear(v->trust, offsetof(cnv__deleg_key_node, node), offsetof(cnv__deleg_key_node, rcu), key_free_rcu);
+  table_clear(v->counters, offsetof(cnv__deleg_counter, node), offsetof(cnv__deleg_counter, rcu), counter_free_rcu);
+  /* Outside any read-side section: waits for the grace period and runs the frees above. */
+  urcu_memb_barrier();
+  struct cds_lfht *tables[] = {v->cache, v->revoked, v->trust, v->counters};
+  for (size_t i = 0; i < 4; i++) {
+    if (tables[i]) cds_lfht_destroy(tables[i], NULL);
+  }
   free(v);
 }

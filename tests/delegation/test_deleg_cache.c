@@ -140,10 +140,20 @@ static void test_use_counting(void **state) {
   assert_int_equal(cnv_deleg_authorize(f->v, t2, n2, &req, NULL, &err), CNV_OK);
   assert_int_equal(cnv_deleg_authorize(f->v, t2, n2, &req, NULL, &err), CNV_EDELEG_USES_EXHAUSTED);
   assert_int_equal(err.link, 1); /* the shared parent ran out (3 + 2 = 5) */
-  /* a failed request consumes nothing */
+  /* a failed request consumes nothing: a fresh leaf with 2 uses still gives exactly 2 */
+  s[2].nonce = 0x78;
+  s[2].cav.max_uses = 2;
+  s[1].nonce = 0x79;
+  size_t n3 = forge(s, 3, t1);
   cnv_deleg_cap cap = cap_of("user.delete");
   req.cap = &cap;
-  assert_int_equal(cnv_deleg_authorize(f->v, f->tok, f->len, &req, NULL, &err), CNV_EDELEG_FORBIDDEN);
+  for (int i = 0; i < 4; i++) {
+    assert_int_equal(cnv_deleg_authorize(f->v, t1, n3, &req, NULL, &err), CNV_EDELEG_FORBIDDEN);
+  }
+  req.cap = NULL;
+  for (int i = 0; i < 2; i++) assert_int_equal(cnv_deleg_authorize(f->v, t1, n3, &req, NULL, &err), CNV_OK);
+  assert_int_equal(cnv_deleg_authorize(f->v, t1, n3, &req, NULL, &err), CNV_EDELEG_USES_EXHAUSTED);
+  assert_int_equal(err.link, 2);
 }
 
 static void test_bad_arguments(void **state) {
@@ -177,7 +187,47 @@ static void test_counters_full(void **state) {
   s[2].cav.max_uses = 3;
   size_t n = forge(s, 3, t);
   cnv_deleg_request req = std_request(NULL);
-  expect_verify(v, t, n, &req, CNV_EDELEG_COUNTERS_FULL, 2);
+  expect_verify(v, t, n, &req, CNV_OK, -1); /* verify creates no counter */
+  cnv_deleg_error err;
+  assert_int_equal(cnv_deleg_authorize(v, t, n, &req, NULL, &err), CNV_EDELEG_COUNTERS_FULL);
+  assert_int_equal(err.link, 2);
+  cnv_deleg_verifier_destroy(v);
+}
+
+/* A delegatable holder (C) mints use-limited children for a stranger and sends them through
+ * failing verifications: none of them may take a counter slot from a later, valid token. */
+static void test_failed_verify_keeps_no_counter(void **state) {
+  fixture *f = *state;
+  cnv_deleg_config cfg;
+  cnv_deleg_config_default(&cfg);
+  cfg.max_counters = 8;
+  cnv_deleg_verifier *v;
+  assert_int_equal(cnv_deleg_verifier_create(&cfg, &v), CNV_OK);
+  assert_int_equal(cnv_deleg_trust_add(v, f->r.pk), CNV_OK);
+  cnv_deleg_cap bad = cap_of("nothing.here");
+  cnv_deleg_request req = std_request(&bad);
+  req.holder = f->u.pk;
+  for (uint8_t i = 0; i < 16; i++) {
+    cnv_deleg_caveats c;
+    std_caveats(2, &c);
+    c.depth = 0;
+    c.max_uses = 1;
+    uint8_t nonce[CNV_DELEG_NONCE_BYTES], out[CNV_DELEG_MAX_TOKEN_BYTES];
+    nonce_of(nonce, (uint8_t)(0x60 + i));
+    size_t n;
+    assert_int_equal(cnv_deleg_attenuate(f->tok, f->len, f->c.sk, f->u.pk, &c, nonce, out, sizeof out, &n), CNV_OK);
+    assert_int_equal(cnv_deleg_verify(v, out, n, &req, NULL, NULL), CNV_EDELEG_NOT_ALLOWED);
+    assert_int_equal(cnv_deleg_authorize(v, out, n, &req, NULL, NULL), CNV_EDELEG_NOT_ALLOWED);
+  }
+  cnv_deleg_caveats c;
+  std_caveats(0, &c);
+  c.max_uses = 10;
+  uint8_t t[CNV_DELEG_MAX_TOKEN_BYTES];
+  size_t n;
+  assert_int_equal(cnv_deleg_mint_root(f->r.sk, f->a.pk, &c, NULL, t, sizeof t, &n), CNV_OK);
+  cnv_deleg_request ok = std_request(NULL);
+  ok.holder = f->a.pk;
+  assert_int_equal(cnv_deleg_authorize(v, t, n, &ok, NULL, NULL), CNV_OK);
   cnv_deleg_verifier_destroy(v);
 }
 
@@ -191,6 +241,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_capacity, setup, teardown),
       cmocka_unit_test_setup_teardown(test_use_counting, setup, teardown),
       cmocka_unit_test_setup_teardown(test_counters_full, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_failed_verify_keeps_no_counter, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
