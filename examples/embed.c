@@ -1,7 +1,9 @@
 /* Embedding libcnv: a program built against an INSTALLED libcnv (find_package(cnv) through
  * examples/embed/CMakeLists.txt, or pkg-config). It parses an invocation line, computes its
- * capability id, checks a delegation pattern, and pushes/pops records through an MPMC queue.
- * Prints "embed ok <version>" and exits 0 when every step gave the expected answer. */
+ * capability id, checks a delegation pattern, pushes/pops records through an MPMC queue, and
+ * runs a runtime with one handler: an agent with a minted token submits invocations that the
+ * workers execute. Fixed demo keys (an example, never reuse them). Prints "embed ok <version>" and exits 0 when every step gave the expected answer. */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -68,9 +70,94 @@ static int queue_step(uint64_t id) {
   return rc;
 }
 
+/* Demo keys: the root's libsodium secret key (seed || public key) and the agent's public key. */
+static const char root_sk_hex[] =
+    "29432a1c14ed32ba2c681560b0d5d548d6021b64d80344015ed93d7dc8d13fa9"
+    "0ab83f36ec1563bafb60b6a0bcad503e29088ef95a1c880cfccc3b931d072967";
+static const char agent_pk_hex[] = "f616aba899326e04e8e4b7f40d70c660737b5aa270111e88faa36cb5e1243bcc";
+
+static void unhex(const char *hex, uint8_t *out, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    unsigned v = 0;
+    sscanf(hex + 2 * i, "%2x", &v);
+    out[i] = (uint8_t)v;
+  }
+}
+
+static atomic_uint handled;
+
+static int echo(void *ctx, const cnv_runtime_call *call) {
+  (void)ctx;
+  (void)call;
+  atomic_fetch_add_explicit(&handled, 1, memory_order_relaxed); /* a count, read after stop */
+  return 0;
+}
+
+/* Mints the agent's token: demo.* with the read_only effect, any swarm. */
+static cnv_status mint_token(const uint8_t *sk, const uint8_t *agent, uint8_t *tok, size_t *len) {
+  cnv_deleg_caveats cav;
+  memset(&cav, 0, sizeof cav);
+  cav.expiry = CNV_DELEG_NO_EXPIRY;
+  cav.max_uses = CNV_DELEG_UNLIMITED_USES;
+  cav.effects = CNV_EFFECT_READ_ONLY;
+  cav.n_allow = 1;
+  cnv_status st = cnv_deleg_pattern_parse("demo.*", 6, &cav.allow[0]);
+  return st != CNV_OK ? st : cnv_deleg_mint_root(sk, agent, &cav, NULL, tok, CNV_DELEG_MAX_TOKEN_BYTES, len);
+}
+
+/* Submits 100 accepted invocations (retrying on backpressure) and one unknown capability. */
+static cnv_status submit_all(cnv_runtime *rt, uint32_t agent) {
+  char line[64];
+  for (int i = 0; i < 100; i++) {
+    int n = snprintf(line, sizeof line, "demo.echo --n %d", i);
+    cnv_status st;
+    while ((st = cnv_runtime_submit(rt, agent, line, (size_t)n)) == CNV_EFULL) {}
+    if (st != CNV_OK) return st;
+  }
+  cnv_status st = cnv_runtime_submit(rt, agent, "demo.missing", 12);
+  return st == cnv_runtime_denial_status(CNV_RT_DENY_UNKNOWN_CAPABILITY) ? CNV_OK : CNV_EINVAL;
+}
+
+static cnv_status runtime_run(cnv_runtime *rt, cnv_runtime_stats *stats) {
+  static uint8_t tok[CNV_DELEG_MAX_TOKEN_BYTES];
+  uint8_t sk[CNV_DELEG_SECRET_BYTES], agent_pk[CNV_DELEG_KEY_BYTES];
+  size_t len = 0;
+  uint32_t agent = 0;
+  unhex(root_sk_hex, sk, sizeof sk);
+  unhex(agent_pk_hex, agent_pk, sizeof agent_pk);
+  cnv_status st = cnv_runtime_register(rt, "demo.echo", 9, CNV_EFFECT_READ_ONLY, echo, NULL);
+  if (st == CNV_OK) st = cnv_runtime_trust_add(rt, sk + 32);
+  if (st == CNV_OK) st = mint_token(sk, agent_pk, tok, &len);
+  if (st == CNV_OK) st = cnv_runtime_agent_add(rt, agent_pk, tok, len, &agent);
+  if (st == CNV_OK) st = cnv_runtime_start(rt);
+  if (st == CNV_OK) st = submit_all(rt, agent);
+  cnv_status stop = cnv_runtime_stop(rt);
+  if (st == CNV_OK) st = stop;
+  if (st == CNV_OK) st = cnv_runtime_stats_get(rt, stats);
+  return st;
+}
+
+static int runtime_step(void) {
+  cnv_runtime *rt = NULL;
+  cnv_runtime_stats stats;
+  cnv_thread_register();
+  cnv_status st = cnv_runtime_create(NULL, &rt);
+  if (st == CNV_OK) st = runtime_run(rt, &stats);
+  cnv_runtime_destroy(rt);
+  cnv_thread_unregister();
+  if (st != CNV_OK) return fail("runtime", st);
+  unsigned n = atomic_load_explicit(&handled, memory_order_relaxed);
+  if (stats.executed != 100 || stats.accepted != 100 || stats.denied_total != 1 || n != 100)
+    return fail("runtime counts", CNV_EINVAL);
+  printf("runtime: 100 invocations executed by %u workers, 1 denied (unknown capability)\n",
+         stats.workers);
+  return 0;
+}
+
 int main(void) {
   uint64_t id = 0;
-  if (parse_step(&id) != 0 || pattern_step() != 0 || queue_step(id) != 0) return 1;
+  if (parse_step(&id) != 0 || pattern_step() != 0 || queue_step(id) != 0 || runtime_step() != 0)
+    return 1;
   printf("embed ok %s\n", cnv_version());
   return 0;
 }
