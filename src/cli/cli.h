@@ -21,7 +21,6 @@ typedef struct cli_cmd {
   char line[CLI_LINE_MAX];
   cnv_arg args[CLI_MAX_ARGS];
   cnv_invocation inv;
-  const char *argv0; /* the tool's own path (argv[0]) */
   bool used[CLI_MAX_ARGS]; /* flags looked up by the command (the rest are unknown) */
 } cli_cmd;
 

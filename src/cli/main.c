@@ -54,7 +54,6 @@ static int run_verb(const cli_noun *n, const cli_verb *v, int argc, char **argv,
   static cli_cmd cmd;
   char path[64];
   snprintf(path, sizeof path, "%s.%s", n->name, v->name);
-  cmd.argv0 = argv[0];
   int rc = cli_cmd_parse(&cmd, path, argc, argv, first, v->bools);
   return rc != CLI_EXIT_OK ? rc : v->run(&cmd);
 }
