@@ -128,13 +128,53 @@ static int report(const char *file) {
   return CLI_EXIT_OK;
 }
 
+/* Child arguments: the binary, JSON output to `out`, and our flags passed on as gbench's. */
+typedef struct child_args {
+  char *argv[8];
+  int argc;
+  char store[4][600]; /* argv[2..5]: three passed flags and --benchmark_out */
+} child_args;
+
+/* Appends `<gbench><value of --ours>` when --ours is given. */
+static void pass_flag(cli_cmd *cmd, child_args *a, const char *ours, const char *gbench, bool *bad) {
+  char value[512];
+  if (!cli_flag_str(cmd, ours, value, sizeof value, bad)) return;
+  char *slot = a->store[a->argc - 2];
+  snprintf(slot, sizeof a->store[0], "%s%s", gbench, value);
+  a->argv[a->argc++] = slot;
+}
+
+/* Runs the binary into the temporary JSON file and prints the table. */
+static int run_and_report(child_args *a, const char *bin) {
+  char tmp[] = "/tmp/cnv-bench-XXXXXX";
+  int fd = mkstemp(tmp);
+  if (fd < 0) {
+    cli_fail("temporary file: %s", strerror(errno));
+    return CLI_EXIT_FAIL;
+  }
+  close(fd);
+  char *slot = a->store[a->argc - 2];
+  snprintf(slot, sizeof a->store[0], "--benchmark_out=%s", tmp);
+  a->argv[a->argc++] = slot;
+  a->argv[a->argc] = NULL;
+  int status = run_child(a->argv);
+  int rc = status == 0 ? report(tmp) : CLI_EXIT_FAIL;
+  if (status != 0) cli_fail("%s failed (exit status %d)", bin, status);
+  unlink(tmp);
+  return rc;
+}
+
 static int bench_run(cli_cmd *cmd) {
-  char bin[PATH_MAX], out_arg[64], filter[512], filter_arg[600], min_time[64], min_arg[100], reps[32], reps_arg[64];
+  static child_args a;
+  char bin[PATH_MAX];
   bool bad = false;
+  a.argv[0] = bin;
+  a.argv[1] = "--benchmark_out_format=json";
+  a.argc = 2;
   bool have_bin = cli_flag_str(cmd, "bench-binary", bin, sizeof bin, &bad);
-  bool have_filter = cli_flag_str(cmd, "filter", filter, sizeof filter, &bad);
-  bool have_min = cli_flag_str(cmd, "min-time", min_time, sizeof min_time, &bad);
-  bool have_reps = cli_flag_str(cmd, "repetitions", reps, sizeof reps, &bad);
+  pass_flag(cmd, &a, "filter", "--benchmark_filter=", &bad);
+  pass_flag(cmd, &a, "min-time", "--benchmark_min_time=", &bad);
+  pass_flag(cmd, &a, "repetitions", "--benchmark_repetitions=", &bad);
   if (bad || cli_cmd_unknown(cmd)) return CLI_EXIT_USAGE;
   if (!have_bin && !default_binary(bin, sizeof bin)) {
     cli_fail("cannot locate cnv_bench; pass --bench-binary PATH");
@@ -144,31 +184,7 @@ static int bench_run(cli_cmd *cmd) {
     cli_fail("%s: %s (build it, or pass --bench-binary PATH)", bin, strerror(errno));
     return CLI_EXIT_FAIL;
   }
-  char tmp[] = "/tmp/cnv-bench-XXXXXX";
-  int fd = mkstemp(tmp);
-  if (fd < 0) {
-    cli_fail("temporary file: %s", strerror(errno));
-    return CLI_EXIT_FAIL;
-  }
-  close(fd);
-  char *argv[8];
-  int argc = 0;
-  argv[argc++] = bin;
-  argv[argc++] = "--benchmark_out_format=json";
-  snprintf(out_arg, sizeof out_arg, "--benchmark_out=%s", tmp);
-  argv[argc++] = out_arg;
-  snprintf(filter_arg, sizeof filter_arg, "--benchmark_filter=%s", filter);
-  snprintf(min_arg, sizeof min_arg, "--benchmark_min_time=%s", min_time);
-  snprintf(reps_arg, sizeof reps_arg, "--benchmark_repetitions=%s", reps);
-  if (have_filter) argv[argc++] = filter_arg;
-  if (have_min) argv[argc++] = min_arg;
-  if (have_reps) argv[argc++] = reps_arg;
-  argv[argc] = NULL;
-  int status = run_child(argv);
-  int rc = status == 0 ? report(tmp) : CLI_EXIT_FAIL;
-  if (status != 0) cli_fail("%s failed (exit status %d)", bin, status);
-  unlink(tmp);
-  return rc;
+  return run_and_report(&a, bin);
 }
 
 static const char *const no_bools[] = {NULL};
