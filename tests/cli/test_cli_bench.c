@@ -3,7 +3,9 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -36,10 +38,46 @@ static void failures(void **state) {
   assert_non_null(strstr(r.err, "no benchmark matched"));
 }
 
+/* A fake cnv_bench: a shell script that writes `json` to its --benchmark_out file. */
+static void fake_bench(const char *json) {
+  FILE *f = fopen("fake_bench", "w");
+  assert_non_null(f);
+  fprintf(f, "#!/bin/sh\nfor a; do case $a in --benchmark_out=*) printf '%%s' '%s' > \"${a#*=}\";; "
+             "esac; done\n", json);
+  fclose(f);
+  assert_int_equal(chmod("fake_bench", 0755), 0);
+}
+
+static void json_reader(void **state) {
+  (void)state;
+  fake_bench("{\"context\":{\"x\":[1,2,{\"y\":null}]},\"benchmarks\":["
+             "{\"name\":\"q/cnv/real_time\",\"run_type\":\"iteration\",\"items_per_second\":3e6},"
+             "{\"name\":\"q/cnv/real_time_median\",\"run_name\":\"q/cnv/real_time\","
+             "\"run_type\":\"aggregate\",\"aggregate_name\":\"median\",\"items_per_second\":4e6},"
+             "{\"name\":\"q/peer/real_time\",\"run_type\":\"iteration\",\"items_per_second\":2e6}]}");
+  RUN("bench", "--bench-binary", "./fake_bench");
+  assert_int_equal(r.status, 0);
+  assert_non_null(strstr(r.out, "4e+06 peer"));
+  assert_non_null(strstr(r.out, "2.00x"));
+  static const char *const bad[] = {
+      "{\"benchmarks\":[{\"name\":\"q/cnv\",\"items_per_second\":1}",
+      "{\"benchmarks\":[{\"name\":\"q/cnv\" \"items_per_second\":1}]}",
+      "{\"benchmarks\":[]} trailing",
+      "{\"benchmarks\":[{\"name\":\"q/cnv\",\"items_per_second\":tru}]}",
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    fake_bench(bad[i]);
+    RUN("bench", "--bench-binary", "./fake_bench");
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "not valid JSON"));
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(short_filter),
       cmocka_unit_test(failures),
+      cmocka_unit_test(json_reader),
   };
   cli_tmpdir();
   int failed = cmocka_run_group_tests(tests, NULL, NULL);
