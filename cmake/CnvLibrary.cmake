@@ -38,5 +38,9 @@ install(FILES ${PROJECT_BINARY_DIR}/cnvConfig.cmake ${PROJECT_BINARY_DIR}/cnvCon
 
 list(TRANSFORM CNV_LINK_NAMES PREPEND "-l" OUTPUT_VARIABLE cnv_pc_libs)
 list(JOIN cnv_pc_libs " " CNV_PC_PRIVATE_LIBS)
+# Relocatable: the prefix is found from the .pc file's own folder, so `cmake --install build
+# --prefix DIR` works whatever CMAKE_INSTALL_PREFIX was at configure time.
+file(RELATIVE_PATH CNV_PC_PREFIX_FROM_PCDIR /${CMAKE_INSTALL_LIBDIR}/pkgconfig /)
+string(REGEX REPLACE "/$" "" CNV_PC_PREFIX_FROM_PCDIR "${CNV_PC_PREFIX_FROM_PCDIR}")
 configure_file(cmake/cnv.pc.in ${PROJECT_BINARY_DIR}/cnv.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/cnv.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

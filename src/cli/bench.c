@@ -1,0 +1,202 @@
+/* `cnv bench`: runs build/bench/cnv_bench with JSON output (--benchmark_out) into a temporary
+ * file, reads it (json.c) and prints each `<case>` with our figure, each peer's and the ratio. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "json.h"
+
+#define MAX_RESULTS 512
+
+typedef struct result {
+  char bcase[128], impl[64];
+  double ips;
+  bool median;
+} result;
+
+typedef struct results {
+  result r[MAX_RESULTS];
+  size_t n;
+} results;
+
+/* Keeps one figure per case/impl: the median aggregate when present, else the first run. */
+static bool collect(void *ctx, const bench_entry *e) {
+  results *rs = ctx;
+  bool aggregate = strcmp(e->run_type, "aggregate") == 0;
+  if (e->error || !e->has_items || (aggregate && strcmp(e->aggregate, "median") != 0)) return true;
+  char *slash = strchr(e->name, '/');
+  if (!slash) return true;
+  size_t clen = (size_t)(slash - e->name), ilen = strcspn(slash + 1, "/");
+  if (clen >= sizeof rs->r[0].bcase || ilen >= sizeof rs->r[0].impl) return true;
+  result *slot = NULL;
+  for (size_t i = 0; i < rs->n && !slot; i++) {
+    result *r = &rs->r[i];
+    if (strlen(r->bcase) == clen && strncmp(r->bcase, e->name, clen) == 0 &&
+        strlen(r->impl) == ilen && strncmp(r->impl, slash + 1, ilen) == 0)
+      slot = r;
+  }
+  if (!slot) {
+    if (rs->n == MAX_RESULTS) return true;
+    slot = &rs->r[rs->n++];
+    memcpy(slot->bcase, e->name, clen);
+    slot->bcase[clen] = '\0';
+    memcpy(slot->impl, slash + 1, ilen);
+    slot->impl[ilen] = '\0';
+    slot->median = false;
+    slot->ips = e->items_per_second;
+  }
+  if (aggregate || !slot->median) slot->ips = e->items_per_second;
+  slot->median = slot->median || aggregate;
+  return true;
+}
+
+static void print_table(const results *rs) {
+  printf("%-32s %-14s %14s %-14s %14s %8s\n", "case", "ours", "items/s", "peer", "items/s", "ratio");
+  for (size_t i = 0; i < rs->n; i++) {
+    const result *o = &rs->r[i];
+    if (strncmp(o->impl, "cnv", 3) != 0) continue;
+    bool peers = false;
+    for (size_t j = 0; j < rs->n; j++) {
+      const result *p = &rs->r[j];
+      if (strcmp(p->bcase, o->bcase) != 0 || strncmp(p->impl, "cnv", 3) == 0 || p->ips <= 0) continue;
+      printf("%-32s %-14s %14.4g %-14s %14.4g %7.2fx\n", o->bcase, o->impl, o->ips, p->impl, p->ips,
+             o->ips / p->ips);
+      peers = true;
+    }
+    if (!peers) printf("%-32s %-14s %14.4g %-14s %14s %8s\n", o->bcase, o->impl, o->ips, "-", "-", "-");
+  }
+}
+
+/* Default benchmark binary: ../../bench/cnv_bench next to this executable. */
+static bool default_binary(char *out, size_t cap) {
+  char self[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) return false;
+  self[n] = '\0';
+  char *slash = strrchr(self, '/');
+  if (!slash) return false;
+  *slash = '\0';
+  return (size_t)snprintf(out, cap, "%s/../../bench/cnv_bench", self) < cap;
+}
+
+/* Runs the binary with its console report (stdout) discarded; returns its exit status or -1. */
+static int run_child(char *const argv[]) {
+  pid_t pid = fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    int null = open("/dev/null", O_WRONLY);
+    if (null < 0 || dup2(null, STDOUT_FILENO) < 0) _exit(127);
+    execv(argv[0], argv);
+    fprintf(stderr, "cnv: %s: %s\n", argv[0], strerror(errno));
+    _exit(127);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return -1;
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int report(const char *file) {
+  static results rs;
+  char *text = NULL;
+  size_t len = 0, off = 0;
+  if (!cli_read_file(file, &text, &len)) return CLI_EXIT_FAIL;
+  rs.n = 0;
+  if (len == 0) {
+    free(text);
+    cli_fail("no benchmark matched (cnv_bench wrote no results)");
+    return CLI_EXIT_FAIL;
+  }
+  bool ok = json_bench_entries(text, len, collect, &rs, &off);
+  free(text);
+  if (!ok) {
+    cli_fail("benchmark output is not valid JSON (byte %zu)", off);
+    return CLI_EXIT_FAIL;
+  }
+  if (rs.n == 0) {
+    cli_fail("no benchmark matched");
+    return CLI_EXIT_FAIL;
+  }
+  print_table(&rs);
+  return CLI_EXIT_OK;
+}
+
+/* Child arguments: the binary, JSON output to `out`, and our flags passed on as gbench's. */
+typedef struct child_args {
+  char *argv[8];
+  int argc;
+  char store[4][600]; /* argv[2..5]: three passed flags and --benchmark_out */
+} child_args;
+
+/* Appends `<gbench><value of --ours>` when --ours is given. */
+static void pass_flag(cli_cmd *cmd, child_args *a, const char *ours, const char *gbench, bool *bad) {
+  char value[512];
+  if (!cli_flag_str(cmd, ours, value, sizeof value, bad)) return;
+  char *slot = a->store[a->argc - 2];
+  snprintf(slot, sizeof a->store[0], "%s%s", gbench, value);
+  a->argv[a->argc++] = slot;
+}
+
+/* Runs the binary into the temporary JSON file and prints the table. */
+static int run_and_report(child_args *a, const char *bin) {
+  char tmp[] = "/tmp/cnv-bench-XXXXXX";
+  int fd = mkstemp(tmp);
+  if (fd < 0) {
+    cli_fail("temporary file: %s", strerror(errno));
+    return CLI_EXIT_FAIL;
+  }
+  close(fd);
+  char *slot = a->store[a->argc - 2];
+  snprintf(slot, sizeof a->store[0], "--benchmark_out=%s", tmp);
+  a->argv[a->argc++] = slot;
+  a->argv[a->argc] = NULL;
+  int status = run_child(a->argv);
+  int rc = status == 0 ? report(tmp) : CLI_EXIT_FAIL;
+  if (status != 0) cli_fail("%s failed (exit status %d)", bin, status);
+  unlink(tmp);
+  return rc;
+}
+
+static int bench_run(cli_cmd *cmd) {
+  static child_args a;
+  char bin[PATH_MAX];
+  bool bad = false;
+  a.argv[0] = bin;
+  a.argv[1] = "--benchmark_out_format=json";
+  a.argc = 2;
+  bool have_bin = cli_flag_str(cmd, "bench-binary", bin, sizeof bin, &bad);
+  pass_flag(cmd, &a, "filter", "--benchmark_filter=", &bad);
+  pass_flag(cmd, &a, "min-time", "--benchmark_min_time=", &bad);
+  pass_flag(cmd, &a, "repetitions", "--benchmark_repetitions=", &bad);
+  if (bad || cli_cmd_unknown(cmd)) return CLI_EXIT_USAGE;
+  if (!have_bin && !default_binary(bin, sizeof bin)) {
+    cli_fail("cannot locate cnv_bench; pass --bench-binary PATH");
+    return CLI_EXIT_FAIL;
+  }
+  if (access(bin, X_OK) != 0) {
+    cli_fail("%s: %s (build it, or pass --bench-binary PATH)", bin, strerror(errno));
+    return CLI_EXIT_FAIL;
+  }
+  return run_and_report(&a, bin);
+}
+
+static const char *const no_bools[] = {NULL};
+
+static const cli_verb verbs[] = {
+    {"run", "run the benchmark suite and print ours vs each peer with the ratio",
+     "[--filter REGEX] [--min-time SECONDS] [--repetitions N] [--bench-binary PATH]\n"
+     "  Runs cnv_bench (default: bench/cnv_bench of the build tree this cnv belongs to) with\n"
+     "  JSON output and prints, per case, our items/s, each peer's and the ratio (medians when\n"
+     "  --repetitions is above 1). `cnv bench` alone means `cnv bench run`.",
+     no_bools, bench_run},
+};
+
+const cli_noun cli_noun_bench = {"bench", "the benchmark suite with ratios against peers", verbs,
+                                 sizeof verbs / sizeof verbs[0], "run"};

@@ -1,0 +1,80 @@
+/* cnv: the libcnv command-line tool. `cnv <noun> [<verb>] [flags]`; --help at every level. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cnv/core.h"
+
+static const cli_noun *const nouns[] = {
+#ifdef CNV_CLI_HAVE_RUNTIME
+    &cli_noun_swarm,
+#endif
+    &cli_noun_token, &cli_noun_bench};
+#define N_NOUNS (sizeof nouns / sizeof nouns[0])
+
+static bool is_help(const char *a) { return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0; }
+
+static int top_help(FILE *out) {
+  fprintf(out, "usage: cnv <noun> <verb> [flags]\n\nlibcnv %s command-line tool.\n\nnouns:\n",
+          cnv_version());
+  for (size_t i = 0; i < N_NOUNS; i++) fprintf(out, "  %-8s %s\n", nouns[i]->name, nouns[i]->summary);
+  fprintf(out, "\n`cnv <noun> --help` lists a noun's verbs; `cnv <noun> <verb> --help` its flags.\n"
+               "Exit status: 0 success, 1 failure, 2 usage error.\n");
+  return out == stdout ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+}
+
+static int noun_help(const cli_noun *n, FILE *out) {
+  fprintf(out, "usage: cnv %s <verb> [flags]\n\n%s\n\nverbs:\n", n->name, n->summary);
+  for (size_t i = 0; i < n->n_verbs; i++) fprintf(out, "  %-10s %s\n", n->verbs[i].name, n->verbs[i].summary);
+  return out == stdout ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+}
+
+static const cli_noun *find_noun(const char *name) {
+  for (size_t i = 0; i < N_NOUNS; i++) {
+    if (strcmp(nouns[i]->name, name) == 0) return nouns[i];
+  }
+  return NULL;
+}
+
+static const cli_verb *find_verb(const cli_noun *n, const char *name) {
+  for (size_t i = 0; i < n->n_verbs; i++) {
+    if (strcmp(n->verbs[i].name, name) == 0) return &n->verbs[i];
+  }
+  return NULL;
+}
+
+static int run_verb(const cli_noun *n, const cli_verb *v, int argc, char **argv, int first) {
+  for (int i = first; i < argc; i++) {
+    if (strcmp(argv[i], "--") == 0) break;
+    if (is_help(argv[i])) {
+      printf("usage: cnv %s %s %s\n", n->name, v->name, v->usage);
+      return CLI_EXIT_OK;
+    }
+  }
+  static cli_cmd cmd;
+  char path[64];
+  snprintf(path, sizeof path, "%s.%s", n->name, v->name);
+  int rc = cli_cmd_parse(&cmd, path, argc, argv, first, v->bools);
+  return rc != CLI_EXIT_OK ? rc : v->run(&cmd);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) return top_help(stderr);
+  if (is_help(argv[1])) return top_help(stdout);
+  const cli_noun *n = find_noun(argv[1]);
+  if (!n) {
+    fprintf(stderr, "cnv: unknown command: %s (see cnv --help)\n", argv[1]);
+    return CLI_EXIT_USAGE;
+  }
+  if (argc >= 3 && argv[2][0] != '-') {
+    const cli_verb *v = find_verb(n, argv[2]);
+    if (!v) {
+      fprintf(stderr, "cnv: unknown command: %s %s (see cnv %s --help)\n", n->name, argv[2], n->name);
+      return CLI_EXIT_USAGE;
+    }
+    return run_verb(n, v, argc, argv, 3);
+  }
+  if (argc >= 3 && is_help(argv[2])) return noun_help(n, stdout);
+  if (n->default_verb) return run_verb(n, find_verb(n, n->default_verb), argc, argv, 2);
+  return noun_help(n, stderr);
+}

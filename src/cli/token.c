@@ -1,0 +1,146 @@
+/* `cnv token keygen|mint|attenuate|inspect|verify|revoke`: operator commands over files.
+ * Every file is hex text on one line: NAME.pub (32-byte Ed25519 public key), NAME.key
+ * (64-byte secret key, mode 0600), tokens, and revocation files (one link hash a line). */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cnv/status.h"
+#include "token.h"
+
+#define PATH_CAP 4096
+
+static int keygen(cli_cmd *cmd) {
+  char out[PATH_CAP], pub[PATH_CAP + 8], key[PATH_CAP + 8];
+  if (!tok_required(cmd, "out", out, sizeof out)) return CLI_EXIT_USAGE;
+  if (cli_cmd_unknown(cmd)) return CLI_EXIT_USAGE;
+  uint8_t pk[CNV_DELEG_KEY_BYTES], sk[CNV_DELEG_SECRET_BYTES];
+  if (sodium_init() < 0 || crypto_sign_keypair(pk, sk) != 0) {
+    cli_fail("libsodium failed to initialize");
+    return CLI_EXIT_FAIL;
+  }
+  snprintf(pub, sizeof pub, "%s.pub", out);
+  snprintf(key, sizeof key, "%s.key", out);
+  bool ok = tok_write_hex(key, sk, sizeof sk, 0600) && tok_write_hex(pub, pk, sizeof pk, 0644);
+  sodium_memzero(sk, sizeof sk);
+  if (ok) printf("wrote %s (public) and %s (secret, mode 0600)\n", pub, key);
+  return ok ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+}
+
+/* The --key and --audience paths (both required). */
+static bool signer_paths(cli_cmd *cmd, char *key, char *audience) {
+  return tok_required(cmd, "key", key, PATH_CAP) && tok_required(cmd, "audience", audience, PATH_CAP);
+}
+
+/* Reads the secret key and audience files named by signer_paths. */
+static bool read_signer(const char *key, const char *audience, uint8_t *sk, uint8_t *aud) {
+  return tok_read_hex(key, "secret key", sk, CNV_DELEG_SECRET_BYTES) &&
+         tok_read_hex(audience, "public key", aud, CNV_DELEG_KEY_BYTES);
+}
+
+/* Signs with mint (in == NULL) or attenuate and writes the token to `out`. */
+static int sign_and_write(const uint8_t *in, size_t in_len, const char *key, const char *audience,
+                          const cnv_deleg_caveats *cav, const char *out) {
+  static uint8_t buf[CNV_DELEG_MAX_TOKEN_BYTES];
+  uint8_t sk[CNV_DELEG_SECRET_BYTES], aud[CNV_DELEG_KEY_BYTES];
+  size_t len = 0;
+  if (!read_signer(key, audience, sk, aud)) return CLI_EXIT_FAIL;
+  cnv_status st = in ? cnv_deleg_attenuate(in, in_len, sk, aud, cav, NULL, buf, sizeof buf, &len)
+                     : cnv_deleg_mint_root(sk, aud, cav, NULL, buf, sizeof buf, &len);
+  sodium_memzero(sk, sizeof sk);
+  if (st != CNV_OK) {
+    cli_error(in ? "attenuate" : "mint", st);
+    return CLI_EXIT_FAIL;
+  }
+  return tok_write_hex(out, buf, len, 0644) ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+}
+
+static int mint(cli_cmd *cmd) {
+  char out[PATH_CAP], key[PATH_CAP], audience[PATH_CAP];
+  cnv_deleg_caveats cav;
+  memset(&cav, 0, sizeof cav);
+  cav.expiry = CNV_DELEG_NO_EXPIRY;
+  cav.max_uses = CNV_DELEG_UNLIMITED_USES;
+  cav.depth = 4;
+  if (!tok_required(cmd, "out", out, sizeof out) || !signer_paths(cmd, key, audience) ||
+      !tok_caveat_flags(cmd, &cav) || cli_cmd_unknown(cmd))
+    return CLI_EXIT_USAGE;
+  return sign_and_write(NULL, 0, key, audience, &cav, out);
+}
+
+static int attenuate(cli_cmd *cmd) {
+  static uint8_t in[CNV_DELEG_MAX_TOKEN_BYTES];
+  static cnv_deleg_token tok;
+  char out[PATH_CAP], path[PATH_CAP], key[PATH_CAP], audience[PATH_CAP];
+  size_t in_len = 0;
+  if (!tok_required(cmd, "token", path, sizeof path) || !tok_required(cmd, "out", out, sizeof out) ||
+      !signer_paths(cmd, key, audience))
+    return CLI_EXIT_USAGE;
+  if (!tok_read_token(path, in, &in_len, &tok)) return CLI_EXIT_FAIL;
+  cnv_deleg_caveats cav = tok.links[tok.n_links - 1].caveats;
+  cav.depth = cav.depth > 0 ? (uint8_t)(cav.depth - 1) : 0;
+  if (!tok_caveat_flags(cmd, &cav) || cli_cmd_unknown(cmd)) return CLI_EXIT_USAGE;
+  return sign_and_write(in, in_len, key, audience, &cav, out);
+}
+
+static int revoke(cli_cmd *cmd) {
+  static uint8_t in[CNV_DELEG_MAX_TOKEN_BYTES];
+  static cnv_deleg_token tok;
+  char path[PATH_CAP], list[PATH_CAP];
+  size_t len = 0;
+  uint64_t link = UINT64_MAX;
+  bool bad = false;
+  if (!tok_required(cmd, "token", path, sizeof path) || !tok_required(cmd, "revoked", list, sizeof list))
+    return CLI_EXIT_USAGE;
+  cli_flag_u64(cmd, "link", CNV_DELEG_MAX_LINKS - 1, &link, &bad);
+  if (bad || cli_cmd_unknown(cmd)) return CLI_EXIT_USAGE;
+  if (!tok_read_token(path, in, &len, &tok)) return CLI_EXIT_FAIL;
+  if (link == UINT64_MAX) link = tok.n_links - 1u;
+  if (link >= tok.n_links) {
+    cli_fail("--link %llu: the token has %u links", (unsigned long long)link, tok.n_links);
+    return CLI_EXIT_USAGE;
+  }
+  uint8_t hash[CNV_DELEG_HASH_BYTES];
+  char hex[2 * CNV_DELEG_HASH_BYTES + 2];
+  cnv_status st = cnv_deleg_link_hash(in, len, (uint32_t)link, hash);
+  if (st != CNV_OK) {
+    cli_error("link hash", st);
+    return CLI_EXIT_FAIL;
+  }
+  cli_hex(hash, sizeof hash, hex);
+  FILE *f = fopen(list, "a");
+  if (!f || fprintf(f, "%s\n", hex) < 0 || fclose(f) != 0) {
+    cli_fail("%s: cannot append the revocation", list);
+    return CLI_EXIT_FAIL;
+  }
+  printf("revoked link %llu: %s\n", (unsigned long long)link, hex);
+  return CLI_EXIT_OK;
+}
+
+static const char *const no_bools[] = {NULL};
+
+static const cli_verb verbs[] = {
+    {"keygen", "write an Ed25519 key pair (NAME.pub, NAME.key with mode 0600)",
+     "--out NAME", no_bools, keygen},
+    {"mint", "mint a root token for an audience",
+     "--key ISSUER.key --audience AUDIENCE.pub --out TOKEN [--allow PATTERN]... [--forbid PATTERN]...\n"
+     "    [--effects a|b] [--not-before S] [--expiry S | --ttl S] [--uses N] [--depth N] [--swarm N]\n"
+     "  Defaults: no patterns, no effects, no expiry, unlimited uses, depth 4, any swarm.",
+     no_bools, mint},
+    {"attenuate", "append a narrowing link (a widening is refused)",
+     "--token IN --key HOLDER.key --audience AUDIENCE.pub --out TOKEN [caveat flags as mint]\n"
+     "  Caveats start from the last link's (depth one less); --allow replaces the allowed set,\n"
+     "  --forbid adds to the forbidden set.",
+     no_bools, attenuate},
+    {"inspect", "print a token's chain", "--token FILE", no_bools, cli_token_inspect},
+    {"verify", "verify a token for a holder, capability, effects and time",
+     "--token FILE --trust ROOT.pub [--trust ...] --holder HOLDER.pub [--cap PATH] [--effects a|b]\n"
+     "    [--now S] [--swarm N] [--revoked FILE]",
+     no_bools, cli_token_verify},
+    {"revoke", "record a link hash in a revocation file",
+     "--token FILE --revoked FILE [--link INDEX]   (default: the last link)", no_bools, revoke},
+};
+
+const cli_noun cli_noun_token = {"token", "delegation tokens: keys, minting, attenuation, verification",
+                                 verbs, sizeof verbs / sizeof verbs[0], NULL};

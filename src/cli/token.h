@@ -1,0 +1,30 @@
+/* Shared pieces of the `cnv token` verbs: key/token files and caveat flags. */
+#ifndef CNV_CLI_TOKEN_H
+#define CNV_CLI_TOKEN_H
+
+#include "cli.h"
+#include "cnv/delegation.h"
+
+/* Reads a hex file of exactly n bytes (a public key, a secret key or a hash). Prints the
+ * error ("<path>: not a <what> file") and returns false on failure. */
+bool tok_read_hex(const char *path, const char *what, uint8_t *out, size_t n);
+/* Reads a token file (hex text) into buf; checks it decodes (into *tok when non-NULL). */
+bool tok_read_token(const char *path, uint8_t *buf, size_t *len, cnv_deleg_token *tok);
+/* Writes bytes as one hex line to path with the given mode. */
+bool tok_write_hex(const char *path, const uint8_t *data, size_t n, unsigned mode);
+/* The value of a required string flag (prints "--name is required" when missing). */
+bool tok_required(cli_cmd *cmd, const char *name, char *buf, size_t cap);
+/* Applies the caveat flags (--allow, --forbid, --effects, --not-before, --expiry, --ttl,
+ * --uses, --depth, --swarm) over *cav. allow replaces the set when given; forbid adds.
+ * Returns false (after printing) on a bad value. */
+bool tok_caveat_flags(cli_cmd *cmd, cnv_deleg_caveats *cav);
+/* Parses "a|b" or "a,b" effect names ("none" = empty). */
+bool tok_parse_effects(const char *text, cnv_effects *out);
+/* Seconds since the epoch. */
+uint64_t tok_now(void);
+
+/* The inspect and verify verbs (token_check.c). */
+int cli_token_inspect(cli_cmd *cmd);
+int cli_token_verify(cli_cmd *cmd);
+
+#endif

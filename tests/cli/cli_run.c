@@ -1,0 +1,53 @@
+/* Child-process runner for the cnv tool's tests. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli_run.h"
+
+static char dir[64];
+
+const char *cli_tmpdir(void) {
+  strcpy(dir, "/tmp/cnv-cli-test-XXXXXX");
+  if (!mkdtemp(dir) || chdir(dir) != 0) abort();
+  return dir;
+}
+
+void cli_tmpdir_remove(void) {
+  char cmd[128];
+  if (chdir("/") != 0) abort();
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  if (system(cmd) != 0) abort();
+}
+
+static void slurp(const char *path, char *buf, size_t cap) {
+  FILE *f = fopen(path, "rb");
+  size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
+  buf[n] = '\0';
+  if (f) fclose(f);
+}
+
+void cli_run(cli_result *r, const char *const *args) {
+  const char *argv[64] = {CNV_CLI_PATH};
+  size_t n = 1;
+  for (; args[n - 1] && n < 63; n++) argv[n] = args[n - 1];
+  argv[n] = NULL;
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid < 0) abort();
+  if (pid == 0) {
+    int o = open(".out", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int e = open(".err", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0) _exit(126);
+    execv(argv[0], (char *const *)argv);
+    _exit(127);
+  }
+  int status = 0;
+  if (waitpid(pid, &status, 0) != pid) abort();
+  r->status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  slurp(".out", r->out, sizeof r->out);
+  slurp(".err", r->err, sizeof r->err);
+}

@@ -1,0 +1,20 @@
+/* Runs the cnv tool as a child process for the tool's tests. */
+#ifndef CNV_TESTS_CLI_RUN_H
+#define CNV_TESTS_CLI_RUN_H
+
+#include <stddef.h>
+
+typedef struct cli_result {
+  int status;     /* exit status, or -1 when the child did not exit normally */
+  char out[16384]; /* stdout (truncated to fit, NUL-terminated) */
+  char err[4096];  /* stderr */
+} cli_result;
+
+/* Makes a fresh temporary directory, chdirs into it; returns its path (static storage). */
+const char *cli_tmpdir(void);
+/* Runs `cnv args...` (argv-style, NULL-terminated) in the current directory; fills *r. */
+void cli_run(cli_result *r, const char *const *args);
+/* Removes the temporary directory made by cli_tmpdir. */
+void cli_tmpdir_remove(void);
+
+#endif
