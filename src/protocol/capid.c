@@ -55,14 +55,18 @@ cnv_status cnv_invocation_id(const cnv_invocation *inv, uint64_t *out) {
   return CNV_OK;
 }
 
-cnv_status cnv_capability_id128(const char *path, size_t len, cnv_id128 *out) {
-  if (!out || (!path && len)) return CNV_EINVAL;
-  cnv_status st = path_ok(path, len);
-  if (st != CNV_OK) return st;
-  XXH128_hash_t h = XXH3_128bits(path, len);
+/* XXH3-128 of bytes already validated, split into the public struct. */
+static cnv_status id128_of(const char *bytes, size_t len, cnv_id128 *out) {
+  XXH128_hash_t h = XXH3_128bits(bytes, len);
   out->low64 = h.low64;
   out->high64 = h.high64;
   return CNV_OK;
+}
+
+cnv_status cnv_capability_id128(const char *path, size_t len, cnv_id128 *out) {
+  if (!out || (!path && len)) return CNV_EINVAL;
+  cnv_status st = path_ok(path, len);
+  return st != CNV_OK ? st : id128_of(path, len, out);
 }
 
 /* One canonical decimal 0..65535 from s[*i..len), ending at `stop` (or the end when stop is
@@ -107,9 +111,5 @@ cnv_status cnv_capability_id_versioned(const char *text, size_t len, uint64_t *o
 cnv_status cnv_capability_id128_versioned(const char *text, size_t len, cnv_id128 *out) {
   if (!out || (!text && len)) return CNV_EINVAL;
   cnv_status st = versioned_check(text, len);
-  if (st != CNV_OK) return st;
-  XXH128_hash_t h = XXH3_128bits(text, len);
-  out->low64 = h.low64;
-  out->high64 = h.high64;
-  return CNV_OK;
+  return st != CNV_OK ? st : id128_of(text, len, out);
 }
