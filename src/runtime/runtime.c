@@ -112,6 +112,7 @@ cnv_status cnv_runtime_create(const cnv_runtime_config *cfg, cnv_runtime **out) 
 
 void cnv_runtime_destroy(cnv_runtime *rt) {
   if (!rt) return;
+  /* acquire: pairs with stop's release of STOPPED, so its final counters and joins are seen */
   if (cnv__load_acquire(&rt->state) == CNV__RT_RUNNING) cnv_runtime_stop(rt);
   if (rt->agents) {
     for (uint32_t i = 0; i < rt->cfg.max_agents; i++) free(rt->agents[i].token);
@@ -131,6 +132,7 @@ void cnv_runtime_destroy(cnv_runtime *rt) {
 cnv_status cnv_runtime_register(cnv_runtime *rt, const char *path, size_t path_len,
                                 cnv_effects effects, cnv_runtime_handler_fn fn, void *ctx) {
   if (!rt || !path || !fn) return CNV_EINVAL;
+  /* relaxed: register runs on the one thread that also calls start (header contract) */
   if (cnv__load_relaxed(&rt->state) != CNV__RT_CREATED) return CNV_ESTATE;
   uint64_t id;
   cnv_status st = cnv_capability_id(path, path_len, &id);
@@ -166,6 +168,7 @@ cnv_status cnv_runtime_agent_add(cnv_runtime *rt, const uint8_t pk[CNV_DELEG_KEY
   if (!rt || !pk || !token || !agent || token_len == 0 || token_len > CNV_DELEG_MAX_TOKEN_BYTES) {
     return CNV_EINVAL;
   }
+  /* acquire: pairs with start's seq_cst store, so a RUNNING runtime's tables are seen built */
   if (cnv__load_acquire(&rt->state) >= CNV__RT_STOPPING) return CNV_ESTATE;
   uint32_t n = cnv__load_relaxed(&rt->n_agents);
   do {

@@ -142,6 +142,7 @@ static cnv_status bootstrap(cnv_runtime *rt) {
 
 cnv_status cnv_runtime_start(cnv_runtime *rt) {
   if (!rt) return CNV_EINVAL;
+  /* relaxed: start, stop and destroy run on one thread (header contract) */
   if (cnv__load_relaxed(&rt->state) != CNV__RT_CREATED) return CNV_ESTATE;
   cnv_status st = bootstrap(rt);
   if (st == CNV_OK) st = cnv__rt_threads_start(rt);
@@ -178,6 +179,7 @@ static void enter_shutdown(cnv_runtime *rt) {
 
 cnv_status cnv_runtime_stop(cnv_runtime *rt) {
   if (!rt) return CNV_EINVAL;
+  /* acquire: a failed start's release of STOPPED (threads joined) is seen before returning */
   int s = cnv__load_acquire(&rt->state);
   if (s == CNV__RT_CREATED) return CNV_ESTATE;
   if (s != CNV__RT_RUNNING) return CNV_OK;
