@@ -43,6 +43,14 @@ void cnv_bench_resume_timing(cnv_bench_state *st);
 /* Marks the case failed with a message; the caller must then return without looping. */
 void cnv_bench_skip_with_error(cnv_bench_state *st, const char *message);
 
+/* splitmix64: small, seeded, reproducible bench data (same generator as the tests use). */
+static inline uint64_t cnv_bench_rand(uint64_t *state) {
+  uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
 /* Keeps the compiler from discarding a computed value or the memory behind p. */
 static inline void cnv_bench_do_not_optimize(const void *p) { __asm__ __volatile__("" : : "g"(p) : "memory"); }
 static inline void cnv_bench_clobber(void) { __asm__ __volatile__("" : : : "memory"); }

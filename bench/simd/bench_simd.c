@@ -18,14 +18,6 @@ static _Alignas(64) unsigned char zero_buf[4096];
 static _Alignas(64) uint8_t regs[1u << 14];
 static void *(*volatile memset_fn)(void *, int, size_t) = memset;
 
-/* splitmix64: reproducible bench data. */
-static uint64_t rand64(uint64_t *state) {
-  uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
 static const cnv_simd_kernels *scalar(void) {
   const cnv_simd_kernels *k = NULL;
   cnv_simd_kernels_get(CNV_SIMD_SCALAR, &k);
@@ -40,16 +32,16 @@ static int cmp_u64(const void *a, const void *b) {
 /* 32 allowed and 8 denied ids (one overlapping); the batch: 40% allowed, 20% denied ids. */
 __attribute__((constructor)) static void bench_simd_data(void) {
   uint64_t rng = 42;
-  for (unsigned i = 0; i < 32; i++) allow_ids[i] = rand64(&rng);
-  for (unsigned i = 0; i < 8; i++) deny_ids[i] = i == 0 ? allow_ids[5] : rand64(&rng);
+  for (unsigned i = 0; i < 32; i++) allow_ids[i] = cnv_bench_rand(&rng);
+  for (unsigned i = 0; i < 8; i++) deny_ids[i] = i == 0 ? allow_ids[5] : cnv_bench_rand(&rng);
   qsort(allow_ids, 32, sizeof(uint64_t), cmp_u64);
   qsort(deny_ids, 8, sizeof(uint64_t), cmp_u64);
   for (unsigned i = 0; i < BATCH; i++) {
-    uint64_t x = rand64(&rng), pick = x % 10;
+    uint64_t x = cnv_bench_rand(&rng), pick = x % 10;
     ids[i] = pick < 4 ? allow_ids[(x >> 8) % 32] : pick < 6 ? deny_ids[(x >> 8) % 8] : x;
   }
-  for (unsigned i = 0; i < 4096; i++) effects[i] = (uint16_t)(rand64(&rng) & rand64(&rng) & 0x3FFF);
-  for (unsigned i = 0; i < (1u << 14); i++) regs[i] = (uint8_t)(rand64(&rng) % 20);
+  for (unsigned i = 0; i < 4096; i++) effects[i] = (uint16_t)(cnv_bench_rand(&rng) & cnv_bench_rand(&rng) & 0x3FFF);
+  for (unsigned i = 0; i < (1u << 14); i++) regs[i] = (uint8_t)(cnv_bench_rand(&rng) % 20);
 }
 
 static void hash_cnv(cnv_bench_state *st) {

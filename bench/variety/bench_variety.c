@@ -17,24 +17,17 @@ static uint64_t batches[NBATCH][BATCH];
 static uint64_t stream[HLL_IDS];
 static cnv_hll hll;
 
-static uint64_t rand64(uint64_t *state) {
-  uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
 /* 64 batches of 100 observations over 50 random 64-bit states; a 64 K id stream; a sketch
  * already holding 2^20 ids, as in a long-running stream. */
 __attribute__((constructor)) static void bench_variety_data(void) {
   uint64_t rng = 7, states[STATES];
-  for (unsigned s = 0; s < STATES; s++) states[s] = rand64(&rng);
+  for (unsigned s = 0; s < STATES; s++) states[s] = cnv_bench_rand(&rng);
   for (unsigned b = 0; b < NBATCH; b++)
-    for (unsigned i = 0; i < BATCH; i++) batches[b][i] = states[rand64(&rng) % STATES];
-  for (unsigned i = 0; i < HLL_IDS; i++) stream[i] = rand64(&rng);
+    for (unsigned i = 0; i < BATCH; i++) batches[b][i] = states[cnv_bench_rand(&rng) % STATES];
+  for (unsigned i = 0; i < HLL_IDS; i++) stream[i] = cnv_bench_rand(&rng);
   cnv_hll_init(&hll, 14, 1);
   for (unsigned k = 0; k < 16; k++) {
-    for (unsigned i = 0; i < HLL_IDS; i++) stream[i] = rand64(&rng);
+    for (unsigned i = 0; i < HLL_IDS; i++) stream[i] = cnv_bench_rand(&rng);
     cnv_hll_add(&hll, stream, HLL_IDS);
   }
 }
