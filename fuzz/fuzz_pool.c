@@ -155,14 +155,20 @@ static cnv_handle pick_handle(model *m, script *s) {
   return ((cnv_handle)hi << 32) | lo;
 }
 
+/* Selector 0/1: cnv_pool_release into cache 0/1, 2: into the shared list, 3/4: the owner's
+ * release into cache 0/1 (same expected results: it differs only under racing releases). */
 static void op_release(model *m, script *s) {
-  int k = next(s) % 3;
+  int k = next(s) % 5, owned = k >= 3;
+  if (owned) k -= 3;
   cnv_pool_cache *c = k < 2 ? &m->cache[k] : NULL;
   cnv_handle h = pick_handle(m, s);
   cnv_status want = expect(m, h);
   unsigned char *v = want == CNV_OK ? slot_ptr(m, h) : NULL;
   for (uint32_t b = 0; v && b < m->ctx; b++) require(v[b] == m->stamp[(uint32_t)h - 1]);
-  require(cnv_pool_release(m->pool, c, h) == want);
+  if (owned)
+    require(cnv_pool_release_owned(m->pool, c, h) == want);
+  else
+    require(cnv_pool_release(m->pool, c, h) == want);
   if (want != CNV_OK) return;
   uint32_t idx = (uint32_t)h - 1;
   m->gen[idx]++;

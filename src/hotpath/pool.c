@@ -1,6 +1,7 @@
 /* Context pool: a fixed slab of cache-line-aligned contexts with index + generation
  * handles, a lock-free Treiber free list with a tagged head, and per-thread caches.
  * Layout and state encoding: pool_internal.h. */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,33 +80,72 @@ static int cache_ok(const cnv_pool_cache *c) {
 
 /* ---- public API ---------------------------------------------------------------------- */
 
-cnv_status cnv_pool_acquire(cnv_pool *p, cnv_pool_cache *cache, cnv_handle *out) {
-  if (!p || !out || !cache_ok(cache)) return CNV_EINVAL;
-  uint32_t idx;
-  if (cache) {
-    if (cache->count == 0) {
-      uint32_t got[CNV__POOL_BATCH];
-      uint32_t n = pop_batch(p, got, CNV__POOL_BATCH);
-      for (uint32_t i = 0; i < n; i++) cache->slots[i] = got[n - 1 - i];
-      cache->count = n;
-    }
-    if (cache->count == 0) goto exhausted;
-    idx = cache->slots[cache->count - 1];
-    /* A cache never initialized, or filled by another pool, must not index out of range. */
-    if (idx >= p->capacity) return CNV_EINVAL;
-    cache->count--;
-  } else if (pop_batch(p, &idx, 1) == 0) {
-    goto exhausted;
-  }
+/* Hands out free slot idx as *out; false when the slot is live instead, which only a
+ * caller's racing double cnv_pool_release_owned (or a scribbled cache) can cause: such a
+ * duplicate entry is dropped rather than handing a live context out a second time. */
+static bool claim(cnv_pool *p, uint32_t idx, cnv_handle *out) {
   /* relaxed: only the owner of a free slot writes its generation, so it reads its own
    * last value; whoever gets the handle is synchronized with us by how it got it. */
-  uint32_t g = cnv__load_relaxed(&p->meta[idx].gen) + 1u;
-  cnv__store_relaxed(&p->meta[idx].gen, g);
-  *out = cnv__pool_handle(idx, g);
-  return CNV_OK;
-exhausted:
-  *out = CNV_HANDLE_INVALID;
+  uint32_t g = cnv__load_relaxed(&p->meta[idx].gen);
+  if (CNV__UNLIKELY(g & 1u)) return false;
+  cnv__store_relaxed(&p->meta[idx].gen, g + 1u);
+  *out = cnv__pool_handle(idx, g + 1u);
+  return true;
+}
+
+/* Moves up to a batch of slots from the shared list into an empty cache, hottest last. */
+static void refill(cnv_pool *p, cnv_pool_cache *cache) {
+  uint32_t got[CNV__POOL_BATCH];
+  uint32_t n = pop_batch(p, got, CNV__POOL_BATCH);
+  for (uint32_t i = 0; i < n; i++) cache->slots[i] = got[n - 1 - i];
+  cache->count = n;
+}
+
+/* Takes from the cache, refilling it from the shared list once when it runs dry. */
+static cnv_status acquire_cached(cnv_pool *p, cnv_pool_cache *cache, cnv_handle *out) {
+  for (bool refilled = false;; refilled = true) {
+    while (cache->count > 0) {
+      uint32_t idx = cache->slots[cache->count - 1];
+      /* A cache never initialized, or filled by another pool, must not index out of range. */
+      if (CNV__UNLIKELY(idx >= p->capacity)) return CNV_EINVAL;
+      cache->count--;
+      if (CNV__LIKELY(claim(p, idx, out))) return CNV_OK;
+    }
+    /* One refill per call: a list left cyclic by a caller's race cannot make us spin. */
+    if (refilled) return CNV_EPOOL_EXHAUSTED;
+    refill(p, cache);
+  }
+}
+
+/* Takes from the shared list alone; at most `capacity` duplicate entries are dropped. */
+static cnv_status acquire_shared(cnv_pool *p, cnv_handle *out) {
+  uint32_t idx;
+  for (uint32_t tries = 0; tries < p->capacity && pop_batch(p, &idx, 1) == 1; tries++)
+    if (CNV__LIKELY(claim(p, idx, out))) return CNV_OK;
   return CNV_EPOOL_EXHAUSTED;
+}
+
+cnv_status cnv_pool_acquire(cnv_pool *p, cnv_pool_cache *cache, cnv_handle *out) {
+  if (!p || !out || !cache_ok(cache)) return CNV_EINVAL;
+  cnv_status st = cache ? acquire_cached(p, cache, out) : acquire_shared(p, out);
+  if (st == CNV_EPOOL_EXHAUSTED) *out = CNV_HANDLE_INVALID;
+  return st;
+}
+
+/* Puts a retired slot into the cache (or the shared list when cache is NULL). */
+static void park(cnv_pool *p, cnv_pool_cache *cache, uint32_t idx) {
+  if (!cache) {
+    push_chain(p, idx, idx);
+    return;
+  }
+  if (CNV__UNLIKELY(cache->count == CNV_POOL_CACHE_SLOTS)) {
+    /* Give back the coldest half, keep the recently released (cache-hot) half. */
+    push_slots(p, cache->slots, CNV__POOL_BATCH);
+    memmove(cache->slots, cache->slots + CNV__POOL_BATCH,
+            (CNV_POOL_CACHE_SLOTS - CNV__POOL_BATCH) * sizeof cache->slots[0]);
+    cache->count = CNV_POOL_CACHE_SLOTS - CNV__POOL_BATCH;
+  }
+  cache->slots[cache->count++] = idx;
 }
 
 cnv_status cnv_pool_release(cnv_pool *p, cnv_pool_cache *cache, cnv_handle h) {
@@ -119,18 +159,24 @@ cnv_status cnv_pool_release(cnv_pool *p, cnv_pool_cache *cache, cnv_handle h) {
    * gets it through our cache (same thread) or the list (acquire pop). */
   if (!cnv__cas_strong(&p->meta[idx].gen, &cur, g + 1u, memory_order_release, memory_order_relaxed))
     return mismatch(g, cur);
-  if (!cache) {
-    push_chain(p, idx, idx);
-    return CNV_OK;
-  }
-  if (cache->count == CNV_POOL_CACHE_SLOTS) {
-    /* Give back the coldest half, keep the recently released (cache-hot) half. */
-    push_slots(p, cache->slots, CNV__POOL_BATCH);
-    memmove(cache->slots, cache->slots + CNV__POOL_BATCH,
-            (CNV_POOL_CACHE_SLOTS - CNV__POOL_BATCH) * sizeof cache->slots[0]);
-    cache->count = CNV_POOL_CACHE_SLOTS - CNV__POOL_BATCH;
-  }
-  cache->slots[cache->count++] = idx;
+  park(p, cache, idx);
+  return CNV_OK;
+}
+
+cnv_status cnv_pool_release_owned(cnv_pool *p, cnv_pool_cache *cache, cnv_handle h) {
+  if (!p || !cache || !cache_ok(cache)) return CNV_EINVAL;
+  uint32_t idx, g;
+  cnv_status st = decode(p, h, &idx, &g);
+  if (st != CNV_OK) return st;
+  /* relaxed: the caller is the handle's only holder (contract), so no other thread writes
+   * this word now; a handle already retired shows a newer generation here. */
+  uint32_t cur = cnv__load_relaxed(&p->meta[idx].gen);
+  if (CNV__UNLIKELY(cur != g)) return mismatch(g, cur);
+  /* relaxed: the slot's next owner is this thread (via the cache) or a thread that pops
+   * it from the list, and the list's push (release) / pop (acquire) CAS pair orders our
+   * context writes and this store before that owner's use. */
+  cnv__store_relaxed(&p->meta[idx].gen, g + 1u);
+  park(p, cache, idx);
   return CNV_OK;
 }
 

@@ -119,8 +119,12 @@ static void test_forged_handles(void **state) {
       ((gen + 1) << 32) | (uint32_t)h, /* even generation: never issued */
       ((gen + 2) << 32) | (uint32_t)h, /* a generation the slot has not reached */
   };
+  cnv_pool_cache c;
+  cnv_pool_cache_init(&c);
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     assert_int_equal(cnv_pool_release(p, NULL, bad[i]), CNV_EBAD_HANDLE);
+    assert_int_equal(cnv_pool_release_owned(p, &c, bad[i]), CNV_EBAD_HANDLE);
+    assert_int_equal(c.count, 0);
     assert_int_equal(cnv_pool_get(p, bad[i], &v), CNV_EBAD_HANDLE);
     assert_null(v);
   }
@@ -187,8 +191,8 @@ static void test_cache_flush_returns_slots(void **state) {
   cnv_pool_destroy(p);
 }
 
-/* Two caches on one pool: a slot released into one cache is not handed out by the other
- * until flushed, and live handles are always distinct slots. */
+/* Two caches on one pool, released through either call: a slot released into one cache is
+ * not handed out by the other until flushed, and live handles are always distinct slots. */
 static void test_two_caches_never_share_a_live_slot(void **state) {
   (void)state;
   enum { CAP = 64, ROUNDS = 4000 };
@@ -210,7 +214,10 @@ static void test_two_caches_never_share_a_live_slot(void **state) {
       live[n++] = h;
     } else if (n > 0) {
       int k = (int)(cnv_test_rand(&rng) % (uint64_t)n);
-      assert_int_equal(cnv_pool_release(p, cache, live[k]), CNV_OK);
+      if (cnv_test_rand(&rng) & 1)
+        assert_int_equal(cnv_pool_release_owned(p, cache, live[k]), CNV_OK);
+      else
+        assert_int_equal(cnv_pool_release(p, cache, live[k]), CNV_OK);
       live[k] = live[--n];
     }
     assert_int_equal(cnv_pool_in_use(p), (uint32_t)n);
@@ -219,6 +226,75 @@ static void test_two_caches_never_share_a_live_slot(void **state) {
   cnv_pool_cache_flush(p, &c[0]);
   cnv_pool_cache_flush(p, &c[1]);
   assert_int_equal(cnv_pool_in_use(p), 0);
+  cnv_pool_destroy(p);
+}
+
+/* The owner's release refuses everything cnv_pool_release refuses, needs a cache, and
+ * retires the handle for both calls. */
+static void test_release_owned_contract(void **state) {
+  (void)state;
+  cnv_pool *p = make(8, 64);
+  cnv_pool_cache c, bad;
+  cnv_pool_cache_init(&c);
+  bad.count = CNV_POOL_CACHE_SLOTS + 1;
+  cnv_handle h, again;
+  void *v = &v;
+  assert_int_equal(cnv_pool_acquire(p, &c, &h), CNV_OK);
+  assert_int_equal(cnv_pool_release_owned(p, NULL, h), CNV_EINVAL);
+  assert_int_equal(cnv_pool_release_owned(NULL, &c, h), CNV_EINVAL);
+  assert_int_equal(cnv_pool_release_owned(p, &bad, h), CNV_EINVAL);
+  assert_int_equal(cnv_pool_in_use(p), 1); /* refused calls left it live */
+  uint32_t before = c.count;
+  assert_int_equal(cnv_pool_release_owned(p, &c, h), CNV_OK);
+  assert_int_equal(c.count, before + 1);
+  assert_int_equal(c.slots[c.count - 1], (uint32_t)h - 1u);
+  assert_int_equal(cnv_pool_release_owned(p, &c, h), CNV_ESTALE_HANDLE);
+  assert_int_equal(cnv_pool_release(p, &c, h), CNV_ESTALE_HANDLE);
+  assert_int_equal(cnv_pool_get(p, h, &v), CNV_ESTALE_HANDLE);
+  assert_int_equal(c.count, before + 1);
+  /* The cache hands the hot slot straight back under a new generation. */
+  assert_int_equal(cnv_pool_acquire(p, &c, &again), CNV_OK);
+  assert_int_equal((uint32_t)again, (uint32_t)h);
+  assert_int_not_equal(again, h);
+  assert_int_equal(cnv_pool_release_owned(p, &c, h), CNV_ESTALE_HANDLE);
+  assert_int_equal(cnv_pool_release(p, &c, again), CNV_OK);
+  assert_int_equal(cnv_pool_release_owned(p, &c, again), CNV_ESTALE_HANDLE);
+  cnv_pool_cache_flush(p, &c);
+  assert_int_equal(cnv_pool_in_use(p), 0);
+  cnv_pool_destroy(p);
+}
+
+/* A cache entry for a slot that is live (what a caller's racing double release, or a
+ * scribbled cache, leaves behind) is dropped, never handed out a second time; and a slot
+ * pushed twice into the shared list (a cycle) makes acquire report exhaustion, not spin. */
+static void test_duplicate_entries_are_dropped(void **state) {
+  (void)state;
+  cnv_pool *p = make(8, 64);
+  cnv_pool_cache c, twin;
+  cnv_pool_cache_init(&c);
+  cnv_pool_cache_init(&twin);
+  cnv_handle h, other;
+  assert_int_equal(cnv_pool_acquire(p, &c, &h), CNV_OK);
+  c.slots[c.count++] = (uint32_t)h - 1u; /* the live slot, parked a second time */
+  assert_int_equal(cnv_pool_acquire(p, &c, &other), CNV_OK);
+  assert_int_not_equal((uint32_t)other, (uint32_t)h);
+  assert_int_equal(cnv_pool_in_use(p), 2);
+  void *v;
+  assert_int_equal(cnv_pool_get(p, h, &v), CNV_OK);
+  assert_int_equal(cnv_pool_release(p, &c, other), CNV_OK);
+  cnv_pool_cache_flush(p, &c);
+
+  /* Free the slot into one cache, copy the entry into a second, flush both. */
+  assert_int_equal(cnv_pool_release_owned(p, &c, h), CNV_OK);
+  twin.slots[twin.count++] = (uint32_t)h - 1u;
+  cnv_pool_cache_flush(p, &c);
+  cnv_pool_cache_flush(p, &twin);
+  assert_int_equal(cnv_pool_acquire(p, NULL, &h), CNV_OK);
+  assert_int_equal(cnv_pool_acquire(p, NULL, &other), CNV_EPOOL_EXHAUSTED);
+  assert_int_equal(other, CNV_HANDLE_INVALID);
+  assert_int_equal(cnv_pool_acquire(p, &c, &other), CNV_EPOOL_EXHAUSTED);
+  assert_int_equal(cnv_pool_in_use(p), 1);
+  assert_int_equal(cnv_pool_get(p, h, &v), CNV_OK);
   cnv_pool_destroy(p);
 }
 
@@ -232,6 +308,8 @@ int main(void) {
       cmocka_unit_test(test_null_arguments),
       cmocka_unit_test(test_cache_flush_returns_slots),
       cmocka_unit_test(test_two_caches_never_share_a_live_slot),
+      cmocka_unit_test(test_release_owned_contract),
+      cmocka_unit_test(test_duplicate_entries_are_dropped),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,9 @@
 /* Context pool under threads: a handle is never handed out twice while live (checked by a
  * per-slot live flag and by stamping each context with owner + sequence), with and without
- * per-thread caches; racing releases of one handle: exactly one wins; nothing is lost. */
+ * per-thread caches and with the owner's fast release; handles handed from thread to thread
+ * and released there with cnv_pool_release_owned (the context bytes must arrive intact and
+ * TSan must see the hand-over ordered); racing releases of one handle: exactly one wins;
+ * nothing is lost. */
 #include <pthread.h>
 #include <sched.h>
 #include <setjmp.h>
@@ -70,13 +73,18 @@ static int take(shared *sh, cnv_pool_cache *c, uint64_t owner, uint64_t seq, cnv
   return 1;
 }
 
-static void give(shared *sh, cnv_pool_cache *c, uint64_t owner, uint64_t seq, cnv_handle h) {
+/* Releases h, through cnv_pool_release_owned when `owned` (needs a cache). */
+static void give(shared *sh, cnv_pool_cache *c, int owned, uint64_t owner, uint64_t seq,
+                 cnv_handle h) {
   void *v;
   check(sh, cnv_pool_get(sh->pool, h, &v) == CNV_OK);
   const stamp *s = v;
   check(sh, s->owner == owner && s->seq == seq); /* nobody overwrote our context */
   check(sh, atomic_exchange(&sh->live[(uint32_t)h - 1], 0) == 1);
-  check(sh, cnv_pool_release(sh->pool, c, h) == CNV_OK);
+  if (owned)
+    check(sh, cnv_pool_release_owned(sh->pool, c, h) == CNV_OK);
+  else
+    check(sh, cnv_pool_release(sh->pool, c, h) == CNV_OK);
   check(sh, cnv_pool_release(sh->pool, c, h) == CNV_ESTALE_HANDLE);
 }
 
@@ -99,14 +107,14 @@ static void *churn(void *arg) {
       if (take(sh, c, owner, i, &held[n])) seqs[n++] = i;
     } else {
       int k = (int)((r >> 8) % (uint64_t)n);
-      give(sh, c, owner, seqs[k], held[k]);
+      give(sh, c, use_cache && (r & 4), owner, seqs[k], held[k]);
       held[k] = held[--n];
       seqs[k] = seqs[n];
     }
   }
   while (n > 0) {
     n--;
-    give(sh, &cache, owner, seqs[n], held[n]);
+    give(sh, &cache, n & 1, owner, seqs[n], held[n]);
   }
   cnv_pool_cache_flush(sh->pool, &cache);
   return NULL;
@@ -247,12 +255,114 @@ static void test_racing_releases_exactly_one_wins(void **state) {
   free(r);
 }
 
+/* ---- hand-over: acquired on one thread, released on another ---------------------------- */
+
+/* PAIRS producers acquire through their caches, fill the whole context with a pattern and
+ * pass the handle through an MPMC queue; PAIRS consumers check the pattern, scribble over
+ * it and give the slot back with cnv_pool_release_owned into their own caches, whose
+ * overflow feeds the producers' refills. A release that did not order the consumer's
+ * writes before the next acquirer's would show as a torn pattern here and a race in TSan. */
+enum { PAIRS = 2, CTX = 256, HANDOFF_CAP = 64 };
+
+typedef struct handoff {
+  cnv_pool *pool;
+  cnv_queue *q;
+  uint64_t per_producer;
+  _Atomic uint64_t consumed;
+  _Atomic uint64_t errors;
+  _Atomic uint64_t ready;
+} handoff;
+
+typedef struct handoff_worker {
+  handoff *ho;
+  uint64_t id;
+} handoff_worker;
+
+static void fill(unsigned char *ctx, uint64_t tag) {
+  for (int i = 0; i < CTX; i++) ctx[i] = (unsigned char)(tag + (uint64_t)i);
+}
+
+static int filled_with(const unsigned char *ctx, uint64_t tag) {
+  for (int i = 0; i < CTX; i++)
+    if (ctx[i] != (unsigned char)(tag + (uint64_t)i)) return 0;
+  return 1;
+}
+
+static void *handoff_producer(void *arg) {
+  handoff *ho = ((handoff_worker *)arg)->ho;
+  uint64_t id = ((handoff_worker *)arg)->id;
+  cnv_pool_cache cache;
+  cnv_pool_cache_init(&cache);
+  atomic_fetch_add(&ho->ready, 1);
+  wait_for(&ho->ready, 2 * PAIRS);
+  for (uint64_t i = 0; i < ho->per_producer; i++) {
+    cnv_handle h;
+    while (cnv_pool_acquire(ho->pool, &cache, &h) == CNV_EPOOL_EXHAUSTED) sched_yield();
+    void *v;
+    if (cnv_pool_get(ho->pool, h, &v) != CNV_OK) atomic_fetch_add(&ho->errors, 1);
+    else fill(v, h ^ id);
+    uint64_t rec[2] = {h, id};
+    while (cnv_queue_try_push_mpmc(ho->q, rec) == CNV_EFULL) sched_yield();
+  }
+  cnv_pool_cache_flush(ho->pool, &cache);
+  return NULL;
+}
+
+static void *handoff_consumer(void *arg) {
+  handoff *ho = ((handoff_worker *)arg)->ho;
+  cnv_pool_cache cache;
+  cnv_pool_cache_init(&cache);
+  atomic_fetch_add(&ho->ready, 1);
+  wait_for(&ho->ready, 2 * PAIRS);
+  const uint64_t total = ho->per_producer * PAIRS;
+  while (atomic_load(&ho->consumed) < total) {
+    uint64_t rec[2];
+    if (cnv_queue_try_pop_mpmc(ho->q, rec) != CNV_OK) {
+      sched_yield();
+      continue;
+    }
+    void *v;
+    int ok = cnv_pool_get(ho->pool, rec[0], &v) == CNV_OK && filled_with(v, rec[0] ^ rec[1]);
+    if (ok) fill(v, ~rec[0]);
+    ok = ok && cnv_pool_release_owned(ho->pool, &cache, rec[0]) == CNV_OK &&
+         cnv_pool_release_owned(ho->pool, &cache, rec[0]) == CNV_ESTALE_HANDLE;
+    if (!ok) atomic_fetch_add(&ho->errors, 1);
+    atomic_fetch_add(&ho->consumed, 1);
+  }
+  cnv_pool_cache_flush(ho->pool, &cache);
+  return NULL;
+}
+
+static void test_handoff_release_owned(void **state) {
+  (void)state;
+  handoff ho = {.per_producer = cnv_test_iters(200000)};
+  assert_int_equal(cnv_pool_create(CAP, CTX, &ho.pool), CNV_OK);
+  assert_int_equal(cnv_queue_create(HANDOFF_CAP, 16, &ho.q), CNV_OK);
+  pthread_t t[2 * PAIRS];
+  handoff_worker w[2 * PAIRS];
+  for (int i = 0; i < 2 * PAIRS; i++) {
+    w[i] = (handoff_worker){&ho, (uint64_t)i};
+    assert_int_equal(
+        pthread_create(&t[i], NULL, i < PAIRS ? handoff_producer : handoff_consumer, &w[i]), 0);
+  }
+  for (int i = 0; i < 2 * PAIRS; i++) pthread_join(t[i], NULL);
+  assert_int_equal(atomic_load(&ho.errors), 0);
+  assert_int_equal(atomic_load(&ho.consumed), ho.per_producer * PAIRS);
+  assert_int_equal(cnv_pool_in_use(ho.pool), 0);
+  cnv_handle h;
+  for (int i = 0; i < CAP; i++) assert_int_equal(cnv_pool_acquire(ho.pool, NULL, &h), CNV_OK);
+  assert_int_equal(cnv_pool_acquire(ho.pool, NULL, &h), CNV_EPOOL_EXHAUSTED);
+  cnv_queue_destroy(ho.q);
+  cnv_pool_destroy(ho.pool);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_churn_no_cache),
       cmocka_unit_test(test_churn_cache),
       cmocka_unit_test(test_churn_mixed),
       cmocka_unit_test(test_racing_releases_exactly_one_wins),
+      cmocka_unit_test(test_handoff_release_owned),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
