@@ -1,9 +1,12 @@
 /* Context pool, arenas and effect flags against glibc malloc/free.
- *   pool_acquire_release/{cnv,malloc}: one acquire+release pair (per-thread cache) vs one
- *     malloc+free of the same size; items = pairs.
+ *   pool_acquire_release/{cnv,malloc}: one acquire + owner's release pair through a per-thread
+ *     cache (cnv_pool_release_owned) vs one malloc+free of the same size; items = pairs.
+ *   pool_acquire_release/cnv_arbitrated: the same pair with cnv_pool_release, which pays one
+ *     atomic read-modify-write so that racing releases of one handle are arbitrated.
  *   arena_alloc64/{cnv,shared,malloc}: ARENA_N allocations of 64 bytes then one reset (or
  *     ARENA_N frees); items = allocations, reset/free cost included.
  *   effects_join/cnv: joins of effect sets; items = joins. */
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include <cnv/hotpath.h>
@@ -14,7 +17,8 @@
 #define ARENA_N 4096u
 #define BLOCK 64u
 
-static void pool_cnv(cnv_bench_state *st) {
+/* `owned` picks the release call; a predictable branch, not an indirect call per pair. */
+static void pool_pairs(cnv_bench_state *st, bool owned) {
   cnv_pool *p;
   if (cnv_pool_create(1024, CTX_SIZE, &p) != CNV_OK) {
     cnv_bench_skip_with_error(st, "cnv_pool_create failed");
@@ -27,14 +31,20 @@ static void pool_cnv(cnv_bench_state *st) {
       cnv_handle h;
       if (cnv_pool_acquire(p, &cache, &h) != CNV_OK) abort();
       cnv_bench_do_not_optimize(&h);
-      if (cnv_pool_release(p, &cache, h) != CNV_OK) abort();
+      cnv_status st2 = owned ? cnv_pool_release_owned(p, &cache, h) : cnv_pool_release(p, &cache, h);
+      if (st2 != CNV_OK) abort();
     }
   }
   cnv_pool_cache_flush(p, &cache);
   cnv_pool_destroy(p);
   cnv_bench_set_items_processed(st, (int64_t)cnv_bench_iterations(st));
 }
+
+static void pool_cnv(cnv_bench_state *st) { pool_pairs(st, true); }
 CNV_BENCH(pool_cnv, "pool_acquire_release/cnv", 1, 0)
+
+static void pool_arbitrated(cnv_bench_state *st) { pool_pairs(st, false); }
+CNV_BENCH(pool_arbitrated, "pool_acquire_release/cnv_arbitrated", 1, 0)
 
 static void pool_malloc(cnv_bench_state *st) {
   while (cnv_bench_keep_running_batch(st, 256)) {
