@@ -3,10 +3,11 @@
  *     cache (cnv_pool_release_owned) vs one malloc+free of the same size; items = pairs.
  *   pool_acquire_release/cnv_arbitrated: the same pair with cnv_pool_release, which pays one
  *     atomic read-modify-write so that racing releases of one handle are arbitrated.
+ *   pool_acquire_get_release/{cnv,malloc}: acquire + cnv_pool_get + owner's release, so ours
+ *     also ends with a usable pointer as malloc does; the malloc side is the same pair.
  *   arena_alloc64/{cnv,shared,malloc}: ARENA_N allocations of 64 bytes then one reset (or
  *     ARENA_N frees); items = allocations, reset/free cost included.
  *   effects_join/cnv: joins of effect sets; items = joins. */
-#include <stdbool.h>
 #include <stdlib.h>
 
 #include <cnv/hotpath.h>
@@ -17,8 +18,12 @@
 #define ARENA_N 4096u
 #define BLOCK 64u
 
-/* `owned` picks the release call; a predictable branch, not an indirect call per pair. */
-static void pool_pairs(cnv_bench_state *st, bool owned) {
+enum pair_kind { OWNED, ARBITRATED, OWNED_WITH_GET };
+
+/* `kind` picks the calls. */
+/* Always inlined so that each case is compiled for its constant kind. */
+static inline __attribute__((always_inline)) void pool_pairs(cnv_bench_state *st,
+                                                             enum pair_kind kind) {
   cnv_pool *p;
   if (cnv_pool_create(1024, CTX_SIZE, &p) != CNV_OK) {
     cnv_bench_skip_with_error(st, "cnv_pool_create failed");
@@ -31,8 +36,14 @@ static void pool_pairs(cnv_bench_state *st, bool owned) {
       cnv_handle h;
       if (cnv_pool_acquire(p, &cache, &h) != CNV_OK) abort();
       cnv_bench_do_not_optimize(&h);
-      cnv_status st2 = owned ? cnv_pool_release_owned(p, &cache, h) : cnv_pool_release(p, &cache, h);
-      if (st2 != CNV_OK) abort();
+      if (kind == OWNED_WITH_GET) {
+        void *ctx;
+        if (cnv_pool_get(p, h, &ctx) != CNV_OK) abort();
+        cnv_bench_do_not_optimize(ctx);
+      }
+      cnv_status rs = kind == ARBITRATED ? cnv_pool_release(p, &cache, h)
+                                         : cnv_pool_release_owned(p, &cache, h);
+      if (rs != CNV_OK) abort();
     }
   }
   cnv_pool_cache_flush(p, &cache);
@@ -40,11 +51,14 @@ static void pool_pairs(cnv_bench_state *st, bool owned) {
   cnv_bench_set_items_processed(st, (int64_t)cnv_bench_iterations(st));
 }
 
-static void pool_cnv(cnv_bench_state *st) { pool_pairs(st, true); }
+static void pool_cnv(cnv_bench_state *st) { pool_pairs(st, OWNED); }
 CNV_BENCH(pool_cnv, "pool_acquire_release/cnv", 1, 0)
 
-static void pool_arbitrated(cnv_bench_state *st) { pool_pairs(st, false); }
+static void pool_arbitrated(cnv_bench_state *st) { pool_pairs(st, ARBITRATED); }
 CNV_BENCH(pool_arbitrated, "pool_acquire_release/cnv_arbitrated", 1, 0)
+
+static void pool_with_get(cnv_bench_state *st) { pool_pairs(st, OWNED_WITH_GET); }
+CNV_BENCH(pool_with_get, "pool_acquire_get_release/cnv", 1, 0)
 
 static void pool_malloc(cnv_bench_state *st) {
   while (cnv_bench_keep_running_batch(st, 256)) {
@@ -57,6 +71,7 @@ static void pool_malloc(cnv_bench_state *st) {
   cnv_bench_set_items_processed(st, (int64_t)cnv_bench_iterations(st));
 }
 CNV_BENCH(pool_malloc, "pool_acquire_release/malloc", 1, 0)
+CNV_BENCH(pool_malloc, "pool_acquire_get_release/malloc", 1, 0)
 
 static void arena_cnv(cnv_bench_state *st) {
   void *mem = aligned_alloc(CNV_CACHELINE, (size_t)ARENA_N * BLOCK);

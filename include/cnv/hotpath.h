@@ -155,11 +155,12 @@ CNV_API cnv_status cnv_pool_acquire(cnv_pool *p, cnv_pool_cache *cache, cnv_hand
  * handle succeeds. The context's bytes written before a successful release happen-before
  * the next acquirer of that slot. */
 CNV_API cnv_status cnv_pool_release(cnv_pool *p, cnv_pool_cache *cache, cnv_handle h);
-/* The owner's fast release: same results and ordering as cnv_pool_release, without its
+/* The holder's fast release: same results and ordering as cnv_pool_release, without its
  * atomic read-modify-write, into `cache` (required: NULL is CNV_EINVAL). The caller must be
  * the handle's only holder: a release of the same handle racing this call (from any thread,
- * by either release call) is not arbitrated and may leave the slot in two caches. Stale,
- * forged and repeated handles are still refused. Any thread, with its own cache. */
+ * by either call) is not arbitrated and voids that slot's guarantees for the pool's life
+ * (it may be handed out twice; see docs/hotpath-memory.md). Stale, forged and repeated
+ * (ordered) releases are still refused. Any thread, with its own cache. */
 CNV_API cnv_status cnv_pool_release_owned(cnv_pool *p, cnv_pool_cache *cache, cnv_handle h);
 /* Pointer to a live handle's context. CNV_OK, CNV_ESTALE_HANDLE, CNV_EBAD_HANDLE,
  * CNV_EINVAL; on error *out is NULL. The pointer is valid until the handle is released. */

@@ -81,11 +81,13 @@ static int cache_ok(const cnv_pool_cache *c) {
 /* ---- public API ---------------------------------------------------------------------- */
 
 /* Hands out free slot idx as *out; false when the slot is live instead, which only a
- * caller's racing double cnv_pool_release_owned (or a scribbled cache) can cause: such a
- * duplicate entry is dropped rather than handing a live context out a second time. */
+ * caller's racing double cnv_pool_release_owned (or a scribbled cache) can cause: that
+ * duplicate entry is dropped rather than handing a live context out a second time. A best
+ * effort only: after such a race the slot's guarantees are gone (hotpath-memory.md). */
 static bool claim(cnv_pool *p, uint32_t idx, cnv_handle *out) {
-  /* relaxed: only the owner of a free slot writes its generation, so it reads its own
-   * last value; whoever gets the handle is synchronized with us by how it got it. */
+  /* relaxed: while callers keep the release contracts, only the holder of a free slot's
+   * entry (this thread) writes its generation, so this reads our own last value; whoever
+   * gets the handle is synchronized with us by however it received it. */
   uint32_t g = cnv__load_relaxed(&p->meta[idx].gen);
   if (CNV__UNLIKELY(g & 1u)) return false;
   cnv__store_relaxed(&p->meta[idx].gen, g + 1u);

@@ -3,7 +3,9 @@
  * Slot i's state is its generation word gen[i]: odd = live (handed out under handle
  * (gen << 32) | (i + 1)), even = free (in the shared free list or in one thread's cache).
  * Acquire moves even g -> g + 1 (plain store: the acquirer owns the free slot alone);
- * release moves odd g -> g + 1 with one CAS, so exactly one of racing releases wins.
+ * cnv_pool_release moves odd g -> g + 1 with one CAS, so exactly one of racing releases
+ * wins; cnv_pool_release_owned does it with a plain load-compare-store (its caller is the
+ * handle's only holder: nobody else writes a live slot's word).
  * Free slots not in a cache form a Treiber stack: `head` packs the top slot (index + 1,
  * 0 = empty) with an ABA tag bumped by every successful CAS on it. */
 #ifndef CNV__POOL_INTERNAL_H
