@@ -9,13 +9,6 @@
 #include "path.h"
 
 #if defined(__x86_64__)
-/* Chosen once at load time (the simd module's dispatch, so CNV_SIMD pins it too); read-only
- * afterwards, so the per-call test is a predictable branch on a plain global. */
-static bool use_avx512;
-
-__attribute__((constructor)) static void capid_dispatch(void) {
-  use_avx512 = cnv_simd_active_path() == CNV_SIMD_AVX512;
-}
 #endif
 
 cnv_status cnv_capability_path_check(const char *path, size_t len, size_t *err_offset) {
@@ -40,13 +33,24 @@ __attribute__((noinline)) static cnv_status capability_id_portable(const char *p
   return CNV_OK;
 }
 
-cnv_status cnv_capability_id(const char *path, size_t len, uint64_t *out) {
+typedef cnv_status (*capid_fn)(const char *path, size_t len, uint64_t *out);
+
+/* Chosen once at load time (the simd module's dispatch, so CNV_SIMD pins it too); read-only
+ * afterwards, so each call is one predictable indirect jump. */
+static capid_fn capid_impl = capability_id_portable;
+
+__attribute__((constructor)) static void capid_dispatch(void) {
 #if defined(__x86_64__)
-  /* One branch and a tail call; null arguments go on to the portable path, which reports
-   * them. */
-  if (use_avx512 && path && out) return cnv__capability_id_avx512(path, len, out);
+  __builtin_cpu_init();
+  if (cnv_simd_active_path() == CNV_SIMD_AVX512 && __builtin_cpu_supports("avx512vbmi")) {
+    cnv__capid_avx512_init();
+    capid_impl = cnv__capability_id_avx512;
+  }
 #endif
-  return capability_id_portable(path, len, out);
+}
+
+cnv_status cnv_capability_id(const char *path, size_t len, uint64_t *out) {
+  return capid_impl(path, len, out);
 }
 
 cnv_status cnv_invocation_id(const cnv_invocation *inv, uint64_t *out) {

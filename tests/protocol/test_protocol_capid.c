@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include <cnv/protocol.h>
+#include <xxhash.h>
 
 #include "cnv_test_util.h"
 
@@ -87,6 +88,27 @@ static void test_path_check_matches_reference(void **state) {
     uint64_t id;
     assert_int_equal(cnv_capability_path_check(p, len, NULL), reference_check(p, len));
     assert_int_equal(cnv_capability_id(p, len, &id), reference_check(p, len));
+  }
+}
+
+/* Ids equal libxxhash's XXH3_64bits bit for bit at every length (the accept paths hash
+ * short paths with their own copy of XXH3's short-input formulas). */
+static void test_ids_match_xxh3(void **state) {
+  (void)state;
+  static const char seg[] = "abcdefghijklmnopqrstuvwxyz0123456789_-";
+  uint64_t rng = 7;
+  char p[CNV_PATH_MAX_LEN];
+  for (size_t len = 1; len <= CNV_PATH_MAX_LEN; len++) {
+    for (int rep = 0; rep < 64; rep++) {
+      for (size_t i = 0; i < len; i++) p[i] = seg[cnv_test_rand(&rng) % (sizeof seg - 1)];
+      /* odd reps: dots at a random start, then every 2 + len / 8 bytes */
+      for (size_t i = 2 + cnv_test_rand(&rng) % 8; rep % 2 && i + 1 < len; i += 2 + len / 8)
+        p[i] = '.';
+      if (reference_check(p, len) != CNV_OK) continue;
+      uint64_t id = 0;
+      assert_int_equal(cnv_capability_id(p, len, &id), CNV_OK);
+      assert_int_equal(id, XXH3_64bits(p, len));
+    }
   }
 }
 
@@ -167,6 +189,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_published_vectors),
       cmocka_unit_test(test_path_check_matches_reference),
+      cmocka_unit_test(test_ids_match_xxh3),
       cmocka_unit_test(test_path_edges),
       cmocka_unit_test(test_versioned),
       cmocka_unit_test(test_invocation_id_matches),
