@@ -41,8 +41,7 @@ static capid_fn capid_impl = capability_id_portable;
 
 __attribute__((constructor)) static void capid_dispatch(void) {
 #if defined(__x86_64__)
-  __builtin_cpu_init();
-  if (cnv_simd_active_path() == CNV_SIMD_AVX512 && __builtin_cpu_supports("avx512vbmi")) {
+  if (cnv_simd_active_path() == CNV_SIMD_AVX512) {
     cnv__capid_avx512_init();
     capid_impl = cnv__capability_id_avx512;
   }

@@ -1,9 +1,11 @@
-/* AVX-512 accept path for capability ids (F+BW+VL+VBMI, BMI1/2; called only after dispatch
- * chose it; x86-64 only, see CMakeLists.txt). One masked 32-byte load classifies a whole path
- * of up to CNV__PATH_SHORT_MAX bytes (no byte outside path[0..len) is read: masked-off lanes
- * do not fault). Its result is defined by the scalar twin cnv__path_valid_short (path.c);
- * anything it does not accept goes to the exact checker, which names the error. */
-#include <immintrin.h>
+/* AVX-512 accept path for capability ids (F+BW+VL and BMI2; called only after dispatch chose
+ * the avx512 path; x86-64 only, see CMakeLists.txt). Masked 32-byte loads classify a whole
+ * path of up to CNV__PATH_SHORT_MAX bytes (no byte outside path[0..len) is read: masked-off
+ * lanes do not fault). Its result is defined by the scalar twin cnv__path_valid_short
+ * (path.c); anything it does not accept goes to the exact checker, which names the error.
+ * An id is bound by the integer units (the hash needs them; measured: four more integer
+ * instructions cost a quarter cycle each, four more vector ones nothing), so the whole check
+ * runs in vector and mask registers and ends in one branch. */
 #include <stdint.h>
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -12,19 +14,18 @@
 
 #include "path.h"
 
-/* 128-entry class table for vpermi2b (two 64-byte halves): entry x is x itself when x is a
- * path byte ([a-z0-9_.-]) and x ^ 1 otherwise. A lane is a path byte exactly when the table
- * gives back its own value: bytes >= 0x80 index entry (byte & 0x7f), which never has bit 7. */
-static const unsigned char class_tbl[128] __attribute__((aligned(64))) = {
-    0x01, 0x00, 0x03, 0x02, 0x05, 0x04, 0x07, 0x06, 0x09, 0x08, 0x0b, 0x0a, 0x0d, 0x0c, 0x0f, 0x0e,
-    0x11, 0x10, 0x13, 0x12, 0x15, 0x14, 0x17, 0x16, 0x19, 0x18, 0x1b, 0x1a, 0x1d, 0x1c, 0x1f, 0x1e,
-    0x21, 0x20, 0x23, 0x22, 0x25, 0x24, 0x27, 0x26, 0x29, 0x28, 0x2b, 0x2a, 0x2d, 0x2d, 0x2e, 0x2e,
-    0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x3b, 0x3a, 0x3d, 0x3c, 0x3f, 0x3e,
-    0x41, 0x40, 0x43, 0x42, 0x45, 0x44, 0x47, 0x46, 0x49, 0x48, 0x4b, 0x4a, 0x4d, 0x4c, 0x4f, 0x4e,
-    0x51, 0x50, 0x53, 0x52, 0x55, 0x54, 0x57, 0x56, 0x59, 0x58, 0x5b, 0x5a, 0x5d, 0x5c, 0x5f, 0x5f,
-    0x61, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x6f,
-    0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7a, 0x7a, 0x7d, 0x7c, 0x7f, 0x7e,
-};
+/* Nibble tables (both 128-bit lanes alike): a byte is a path byte ([a-z0-9_.-]) when
+ * lo[low nibble] & hi[high nibble] != 0. One bit per high nibble that holds path bytes:
+ * 0x2_ bit 0 ('-' '.'), 0x3_ bit 1 ('0'-'9'), 0x5_ bit 2 ('_'), 0x6_ bit 3 ('a'-'o'),
+ * 0x7_ bit 4 ('p'-'z'). vpshufb gives 0 for bytes >= 0x80, so they match nothing. */
+#define LO_ROW \
+  0x12, 0x1a, 0x1a, 0x1a, 0x1a, 0x1a, 0x1a, 0x1a, 0x1a, 0x1a, 0x18, 0x08, 0x08, 0x09, 0x09, 0x0c
+#define HI_ROW 0, 0, 0x01, 0x02, 0, 0x04, 0x08, 0x10, 0, 0, 0, 0, 0, 0, 0, 0
+static const unsigned char lo_nibble[32] __attribute__((aligned(32))) = {LO_ROW, LO_ROW};
+static const unsigned char hi_nibble[32] __attribute__((aligned(32))) = {HI_ROW, HI_ROW};
+#undef LO_ROW
+#undef HI_ROW
+static const uint32_t low4 = 0x0f0f0f0f;
 
 /* Lanes whose byte has none of the bits 0xd1: among path bytes only '.', plus zero bytes
  * (and some non-path bytes, which fail the class check anyway). */
@@ -59,20 +60,24 @@ static inline bool wrong(const char *path, size_t len, uint32_t *dots) {
           "vmovdqu8 (%[p]), %%ymm16%{%%k1%}%{z%}\n\t"
           "vmovdqa64 %[fill], %%ymm18\n\t"
           "vmovdqu8 -1(%[p]), %%ymm18%{%%k2%}\n\t"      /* lane i: byte i-1 */
-          "vmovdqa64 %[lo], %%zmm17\n\t"
-          "vpermt2b %[hi], %%zmm16, %%zmm17\n\t"        /* class_tbl[byte & 0x7f] */
-          "vpcmpneqb %%ymm17, %%ymm16, %%k2%{%%k1%}\n\t"   /* non-path bytes */
+          "vpsrlw $4, %%ymm16, %%ymm17\n\t"
+          "vpandd %[low4]%{1to8%}, %%ymm17, %%ymm17\n\t"  /* high nibbles */
+          "vmovdqa64 %[hi], %%ymm19\n\t"
+          "vpshufb %%ymm17, %%ymm19, %%ymm17\n\t"
+          "vmovdqa64 %[lo], %%ymm19\n\t"
+          "vpshufb %%ymm16, %%ymm19, %%ymm19\n\t"
+          "vptestnmb %%ymm17, %%ymm19, %%k2%{%%k1%}\n\t"   /* non-path bytes */
           "vptestnmb %[nd], %%ymm16, %%k3\n\t"          /* dots and the zero lanes */
           "vptestnmb %[nd], %%ymm18, %%k4%{%%k3%}\n\t"  /* ... right after a dot */
           "kord %%k4, %%k2, %%k2\n\t"
           "kmovd %%k3, %[dots]\n\t"
           "kortestd %%k2, %%k2"
           : [m] "=&r"(m), [dots] "=r"(*dots), "=@ccnz"(bad)
-          : [p] "r"(path), [len] "r"(len), [lo] "m"(*(const unsigned char(*)[64])class_tbl),
-            [hi] "m"(*(const unsigned char(*)[64])(class_tbl + 64)), [nd] "m"(not_dot_bits),
-            [fill] "m"(before_fill), [ones] "m"(all_ones),
+          : [p] "r"(path), [len] "r"(len), [lo] "m"(lo_nibble), [hi] "m"(hi_nibble),
+            [low4] "m"(low4), [nd] "m"(not_dot_bits), [fill] "m"(before_fill),
+            [ones] "m"(all_ones),
             "m"(*(const char(*)[CNV__PATH_SHORT_MAX])path)
-          : "k1", "k2", "k3", "k4", "xmm16", "xmm17", "xmm18");
+          : "k1", "k2", "k3", "k4", "xmm16", "xmm17", "xmm18", "xmm19");
   return bad;
 }
 

@@ -26,10 +26,10 @@ bool cnv__path_valid_short(const char *path, size_t len);
 #if defined(__x86_64__)
 #include <stdint.h>
 /* AVX-512 (F+BW+VL, BMI2) version of cnv__path_valid_short, bit for bit. Reads only
- * path[0..len) (masked load). Call only when the CPU has those extensions. */
+ * path[0..len) (masked loads). Call only when the CPU has those extensions. */
 bool cnv__path_valid_avx512(const char *path, size_t len);
-/* cnv_capability_id on a CPU with AVX-512 F+BW+VL+VBMI (and BMI1/2); call
- * cnv__capid_avx512_init once first. */
+/* cnv_capability_id on a CPU with AVX-512 F+BW+VL and BMI2; call cnv__capid_avx512_init
+ * once first. */
 cnv_status cnv__capability_id_avx512(const char *path, size_t len, uint64_t *out);
 void cnv__capid_avx512_init(void);
 #endif
