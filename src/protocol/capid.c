@@ -41,9 +41,12 @@ static capid_fn capid_impl = capability_id_portable;
 
 __attribute__((constructor)) static void capid_dispatch(void) {
 #if defined(__x86_64__)
-  if (cnv_simd_active_path() == CNV_SIMD_AVX512) {
+  cnv_simd_path simd = cnv_simd_active_path();
+  if (simd == CNV_SIMD_AVX512) {
     cnv__capid_avx512_init();
     capid_impl = cnv__capability_id_avx512;
+  } else if (simd == CNV_SIMD_AVX2) {
+    capid_impl = cnv__capability_id_avx2;
   }
 #endif
 }

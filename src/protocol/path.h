@@ -32,6 +32,12 @@ bool cnv__path_valid_avx512(const char *path, size_t len);
  * once first. */
 cnv_status cnv__capability_id_avx512(const char *path, size_t len, uint64_t *out);
 void cnv__capid_avx512_init(void);
+/* AVX2 (+BMI2, POPCNT) version of cnv__path_valid_short for 8..CNV__PATH_SHORT_MAX bytes
+ * (false below 8: those go to the exact check), bit for bit otherwise. Reads only
+ * path[0..len) (overlapping windows). Call only when the CPU has those extensions. */
+bool cnv__path_valid_avx2(const char *path, size_t len);
+/* cnv_capability_id on a CPU with AVX2, BMI2 and POPCNT. */
+cnv_status cnv__capability_id_avx2(const char *path, size_t len, uint64_t *out);
 #endif
 
 #endif
