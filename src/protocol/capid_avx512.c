@@ -139,8 +139,7 @@ static inline uint64_t xxh3_17to32(const xxh_u8 *p, size_t len) {
   return avalanche(acc);
 }
 
-__attribute__((aligned(64))) cnv_status cnv__capability_id_avx512(const char *path, size_t len,
-                                                                  uint64_t *out) {
+cnv_status cnv__capability_id_avx512(const char *path, size_t len, uint64_t *out) {
   uint32_t dots;
   if (__builtin_expect(!path, 0)) return capid_exact(path, len, out);
   if (__builtin_expect(!out, 0)) return capid_exact(path, len, out);
