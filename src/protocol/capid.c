@@ -8,25 +8,43 @@
 
 #include "path.h"
 
-#if defined(__x86_64__)
-/* Chosen once at load time (the simd module's dispatch, so CNV_SIMD pins it too); read-only
- * afterwards, so the per-call test is a predictable branch on a plain global. */
-static bool use_avx512;
-
-__attribute__((constructor)) static void capid_dispatch(void) {
-  use_avx512 = cnv_simd_active_path() == CNV_SIMD_AVX512;
-}
-#endif
-
 cnv_status cnv_capability_path_check(const char *path, size_t len, size_t *err_offset) {
   if (!path && len) return CNV_EINVAL;
   return cnv__path_check(path, len, err_offset);
 }
 
-/* The common case (a valid path) in one word-at-a-time pass; the exact check names the error. */
+/* 1: segment byte [a-z0-9_-], 2: '.', 0: anything else. */
+static const unsigned char path_class[256] = {
+    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1,
+    ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,
+    ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+    ['y'] = 1, ['z'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+    ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['_'] = 1, ['-'] = 1, ['.'] = 2,
+};
+
+/* True when path[0..len) is a valid path: one table lookup per byte (ids are short, and a
+ * byte loop with predicted branches beats the word-at-a-time scan on them: 9.1 ns instead of
+ * 11.9 per id on the bench keys). */
+static bool path_valid(const unsigned char *p, size_t len) {
+  size_t seg = 0; /* bytes in the current segment */
+  unsigned dots = 0;
+  if (len - 1 >= CNV_PATH_MAX_LEN) return false;
+  for (size_t i = 0; i < len; i++) {
+    unsigned c = path_class[p[i]];
+    if (c == 1) {
+      seg++;
+    } else if (c == 0 || seg == 0 || ++dots == CNV_PATH_MAX_SEGMENTS) {
+      return false;
+    } else {
+      seg = 0;
+    }
+  }
+  return seg != 0;
+}
+
+/* The common case (a valid path) in one pass; the exact check names the error. */
 static inline cnv_status path_ok(const char *path, size_t len) {
-  bool valid = false;
-  if (len && cnv__path_span(path, len, &valid) == len && valid) return CNV_OK;
+  if (path_valid((const unsigned char *)path, len)) return CNV_OK;
   return cnv__path_check(path, len, NULL);
 }
 
@@ -40,13 +58,26 @@ __attribute__((noinline)) static cnv_status capability_id_portable(const char *p
   return CNV_OK;
 }
 
-cnv_status cnv_capability_id(const char *path, size_t len, uint64_t *out) {
+typedef cnv_status (*capid_fn)(const char *path, size_t len, uint64_t *out);
+
+/* Chosen once at load time (the simd module's dispatch, so CNV_SIMD pins it too); read-only
+ * afterwards, so each call is one predictable indirect jump. */
+static capid_fn capid_impl = capability_id_portable;
+
+__attribute__((constructor)) static void capid_dispatch(void) {
 #if defined(__x86_64__)
-  /* One branch and a tail call; null arguments go on to the portable path, which reports
-   * them. */
-  if (use_avx512 && path && out) return cnv__capability_id_avx512(path, len, out);
+  cnv_simd_path simd = cnv_simd_active_path();
+  if (simd == CNV_SIMD_AVX512) {
+    cnv__capid_avx512_init();
+    capid_impl = cnv__capability_id_avx512;
+  } else if (simd == CNV_SIMD_AVX2) {
+    capid_impl = cnv__capability_id_avx2;
+  }
 #endif
-  return capability_id_portable(path, len, out);
+}
+
+cnv_status cnv_capability_id(const char *path, size_t len, uint64_t *out) {
+  return capid_impl(path, len, out);
 }
 
 cnv_status cnv_invocation_id(const cnv_invocation *inv, uint64_t *out) {

@@ -7,65 +7,100 @@
 
 /* Byte classes (bit sets). Generated from the grammar's character rules: SP/HTAB blank,
  * '"' and '\'' quote, %x00-08 %x0A-1F %x7F control, [A-Za-z0-9] alnum, '-' '_' name-rest,
- * '=' equals; every other byte (the rest of ASCII, %x80-FF) is a plain word byte (0). */
-enum { C_SPACE = 1, C_QUOTE = 2, C_CTRL = 4, C_ALNUM = 8, C_NAME_REST = 16, C_EQ = 32 };
+ * '=' equals, [a-z0-9_-] path segment byte; every other byte (the rest of ASCII, %x80-FF) is
+ * a plain word byte (0). */
+enum {
+  C_SPACE = 1,
+  C_QUOTE = 2,
+  C_CTRL = 4,
+  C_ALNUM = 8,
+  C_NAME_REST = 16,
+  C_EQ = 32,
+  C_SEGMENT = 64
+};
 
 /* clang-format off */
 static const unsigned char byte_class[256] = {
-     4,  4,  4,  4,  4,  4,  4,  4,  4,  1,  4,  4,  4,  4,  4,  4,
-     4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,
-     1,  0,  2,  0,  0,  0,  0,  2,  0,  0,  0,  0,  0, 16,  0,  0,
-     8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  0,  0,  0, 32,  0,  0,
-     0,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,
-     8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  0,  0,  0,  0, 16,
-     0,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,
-     8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  0,  0,  0,  0,  4,
-     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
-     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
-     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
-     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
-     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
-     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
-     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
-     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+     4,   4,   4,   4,   4,   4,   4,   4,   4,   1,   4,   4,   4,   4,   4,   4,
+     4,   4,   4,   4,   4,   4,   4,   4,   4,   4,   4,   4,   4,   4,   4,   4,
+     1,   0,   2,   0,   0,   0,   0,   2,   0,   0,   0,   0,   0,  80,   0,   0,
+    72,  72,  72,  72,  72,  72,  72,  72,  72,  72,   0,   0,   0,  32,   0,   0,
+     0,   8,   8,   8,   8,   8,   8,   8,   8,   8,   8,   8,   8,   8,   8,   8,
+     8,   8,   8,   8,   8,   8,   8,   8,   8,   8,   8,   0,   0,   0,   0,  80,
+     0,  72,  72,  72,  72,  72,  72,  72,  72,  72,  72,  72,  72,  72,  72,  72,
+    72,  72,  72,  72,  72,  72,  72,  72,  72,  72,  72,   0,   0,   0,   0,   4,
+     0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
+     0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
+     0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
+     0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
+     0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
+     0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
+     0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
+     0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
 };
 /* clang-format on */
 
+/* One parse. The next argument slot, the terminator and the error offset live here while
+ * parsing (written to the cnv_invocation once, at the end), so they stay in registers: the
+ * stores into the caller's cnv_arg array cannot alias them. */
 typedef struct parser {
   const char *s;
   size_t end;
-  size_t max_args;
   const cnv_parse_schema *schema;
-  cnv_invocation *inv;
+  cnv_arg *next;       /* the next free argument slot */
+  cnv_arg *limit;      /* one past the last slot the limits allow */
+  cnv_arg *term_at;    /* next when the terminator was seen */
+  uint8_t term;        /* 1 once the `--` terminator was seen */
+  size_t err;          /* error offset */
+  cnv_slice path;
 } parser;
 
 static inline unsigned cls(const parser *p, size_t i) { return byte_class[(unsigned char)p->s[i]]; }
 
-static size_t skip_space(const parser *p, size_t i) {
+/* Class test of byte i: its class has a bit of `mask` (want 1) or none (want 0). */
+#define HAS(s, i, mask, want) (!!(byte_class[(unsigned char)(s)[i]] & (mask)) == (want))
+
+/* First index in [i, end) whose byte's class has a bit of `mask` (want 1) or has none
+ * (want 0); end when there is none. Four bytes per bounds check: tokens are short, and the
+ * bounds check is most of the cost of a one-byte-per-step loop. */
+static inline size_t find(const char *s, size_t i, size_t end, unsigned mask, int want) {
+  for (; i + 4 <= end; i += 4) {
+    if (HAS(s, i, mask, want)) return i;
+    if (HAS(s, i + 1, mask, want)) return i + 1;
+    if (HAS(s, i + 2, mask, want)) return i + 2;
+    if (HAS(s, i + 3, mask, want)) return i + 3;
+  }
+  for (; i < end; i++)
+    if (HAS(s, i, mask, want)) return i;
+  return end;
+}
+
+/* Blanks between tokens: usually one, so a plain loop. */
+static inline size_t skip_space(const parser *p, size_t i) {
   while (i < p->end && cls(p, i) == C_SPACE) i++;
   return i;
 }
 
-static cnv_status fail(const parser *p, cnv_status st, size_t offset) {
-  p->inv->error_offset = offset;
+static inline cnv_status fail(parser *p, cnv_status st, size_t offset) {
+  p->err = offset;
   return st;
 }
 
 /* bare-word from i: sets *stop to the first byte after it. */
-static cnv_status scan_bare(const parser *p, size_t i, size_t *stop) {
-  while (i < p->end && !(cls(p, i) & (C_SPACE | C_QUOTE | C_CTRL))) i++;
+static inline cnv_status scan_bare(parser *p, size_t i, size_t *stop) {
+  i = find(p->s, i, p->end, C_SPACE | C_QUOTE | C_CTRL, 1);
   *stop = i;
   if (i == p->end || cls(p, i) == C_SPACE) return CNV_OK;
   return fail(p, cls(p, i) == C_QUOTE ? CNV_EPARSE_QUOTE_IN_WORD : CNV_EPARSE_BAD_BYTE, i);
 }
 
 /* quoted from i (p->s[i] is the quote): value excludes the quotes. */
-static cnv_status scan_quoted(const parser *p, size_t i, cnv_slice *value, size_t *stop) {
+static cnv_status scan_quoted(parser *p, size_t i, cnv_slice *value, size_t *stop) {
   char q = p->s[i];
-  size_t j = i + 1;
+  size_t j = find(p->s, i + 1, p->end, C_QUOTE | C_CTRL, 1);
   while (j < p->end && p->s[j] != q) {
     if (cls(p, j) == C_CTRL) return fail(p, CNV_EPARSE_BAD_BYTE, j);
-    j++;
+    j = find(p->s, j + 1, p->end, C_QUOTE | C_CTRL, 1); /* the other quote character */
   }
   if (j == p->end) return fail(p, CNV_EPARSE_UNTERMINATED_QUOTE, i);
   if (j + 1 < p->end && cls(p, j + 1) != C_SPACE) return fail(p, CNV_EPARSE_AFTER_QUOTE, j + 1);
@@ -76,7 +111,7 @@ static cnv_status scan_quoted(const parser *p, size_t i, cnv_slice *value, size_
 }
 
 /* value (bare-word or quoted) from i; an empty bare value is allowed after '='. */
-static cnv_status scan_value(const parser *p, size_t i, cnv_arg *a, size_t *stop) {
+static inline cnv_status scan_value(parser *p, size_t i, cnv_arg *a, size_t *stop) {
   if (i < p->end && cls(p, i) == C_QUOTE) {
     a->quoted = 1;
     return scan_quoted(p, i, &a->value, stop);
@@ -87,14 +122,11 @@ static cnv_status scan_value(const parser *p, size_t i, cnv_arg *a, size_t *stop
   return st;
 }
 
-static cnv_arg *new_arg(const parser *p, size_t offset, cnv_arg_kind kind) {
-  cnv_invocation *inv = p->inv;
-  if (inv->count >= p->max_args) return NULL;
-  cnv_arg *a = &inv->args[inv->count++];
-  a->name.ptr = p->s + offset;
-  a->name.len = 0;
-  a->value.ptr = p->s + offset;
-  a->value.len = 0;
+/* The next argument slot, with offset, kind and flags set (the caller sets name and value),
+ * or NULL when the limit is reached. */
+static inline cnv_arg *new_arg(parser *p, size_t offset, cnv_arg_kind kind) {
+  if (p->next == p->limit) return NULL;
+  cnv_arg *a = p->next++;
   a->offset = (uint32_t)offset;
   a->kind = (uint8_t)kind;
   a->quoted = 0;
@@ -102,31 +134,53 @@ static cnv_arg *new_arg(const parser *p, size_t offset, cnv_arg_kind kind) {
   return a;
 }
 
+/* Empty slice at the start of a token (names of positionals, values of booleans). */
+static inline cnv_slice at(const parser *p, size_t offset) {
+  cnv_slice sl = {p->s + offset, 0};
+  return sl;
+}
+
+/* Byte compare without a call (names are short), so the caller keeps its registers. */
+static inline bool same_bytes(const char *a, const char *b, size_t n) {
+  while (n && *a == *b) {
+    a++;
+    b++;
+    n--;
+  }
+  return n == 0;
+}
+
 static bool schema_says_bool(const cnv_parse_schema *schema, const char *name, size_t len) {
   if (!schema) return false;
   for (size_t k = 0; k < schema->n_bool_flags; k++) {
     const cnv_slice *f = &schema->bool_flags[k];
-    if (f->len == len && memcmp(f->ptr, name, len) == 0) return true;
+    if (f->len == len && same_bytes(f->ptr, name, len)) return true;
   }
   return false;
 }
 
-/* flag-name from i; *stop at the first byte after it ('=', blank or end). */
-static cnv_status scan_flag_name(const parser *p, size_t i, size_t *stop) {
-  size_t j = i;
-  while (j < p->end && (cls(p, j) & (C_ALNUM | C_NAME_REST))) j++;
+/* flag-name from i (i < end, not a blank); *stop at the first byte after it ('=', blank or
+ * end). The first byte decides most errors before any scan. */
+static inline cnv_status scan_flag_name(parser *p, size_t i, size_t *stop) {
+  unsigned c = cls(p, i);
+  if (!(c & C_ALNUM)) {
+    if (c & C_EQ) return fail(p, CNV_EPARSE_FLAG_NO_NAME, i - 2); /* `--=` */
+    return fail(p, c == C_CTRL ? CNV_EPARSE_BAD_BYTE : CNV_EPARSE_FLAG_NAME_CHAR, i);
+  }
+  size_t j = find(p->s, i + 1, p->end, C_ALNUM | C_NAME_REST, 0);
   *stop = j;
-  if (j > i && !(cls(p, i) & C_ALNUM)) return fail(p, CNV_EPARSE_FLAG_NAME_CHAR, i);
   if (j == p->end || (cls(p, j) & (C_SPACE | C_EQ))) return CNV_OK;
   return fail(p, cls(p, j) == C_CTRL ? CNV_EPARSE_BAD_BYTE : CNV_EPARSE_FLAG_NAME_CHAR, j);
 }
 
-/* After `--name` with no '=': boolean unless a value token follows (SPEC §0). */
-static cnv_status long_flag_tail(const parser *p, cnv_arg *a, size_t after, size_t *stop) {
+/* After `--name` (token at i) with no '=': boolean unless a value token follows (SPEC §0). */
+static inline cnv_status long_flag_tail(parser *p, cnv_arg *a, size_t i, size_t after,
+                                        size_t *stop) {
   size_t k = skip_space(p, after);
   bool next_is_flag = k + 1 < p->end && p->s[k] == '-' && p->s[k + 1] == '-';
   if (k == p->end || next_is_flag || schema_says_bool(p->schema, a->name.ptr, a->name.len)) {
     a->kind = CNV_ARG_LONG_BOOL;
+    a->value = at(p, i);
     *stop = after;
     return CNV_OK;
   }
@@ -134,38 +188,43 @@ static cnv_status long_flag_tail(const parser *p, cnv_arg *a, size_t after, size
 }
 
 /* long-flag or the terminator, from i (p->s[i..i+2) == "--"). */
-static cnv_status parse_long(parser *p, size_t i, size_t *stop) {
+static inline cnv_status parse_long(parser *p, size_t i, size_t *stop) {
   size_t name_end;
   if (i + 2 == p->end || cls(p, i + 2) == C_SPACE) {
-    p->inv->has_terminator = 1;
-    p->inv->terminator_index = p->inv->count;
+    p->term = 1;
+    p->term_at = p->next;
     *stop = i + 2;
     return CNV_OK;
   }
   cnv_status st = scan_flag_name(p, i + 2, &name_end);
   if (st != CNV_OK) return st;
-  if (name_end == i + 2) return fail(p, CNV_EPARSE_FLAG_NO_NAME, i);
   cnv_arg *a = new_arg(p, i, CNV_ARG_LONG_VALUE);
   if (!a) return fail(p, CNV_EPARSE_TOO_MANY_ARGS, i);
   a->name.ptr = p->s + i + 2;
   a->name.len = name_end - i - 2;
   if (name_end < p->end && p->s[name_end] == '=') return scan_value(p, name_end + 1, a, stop);
-  return long_flag_tail(p, a, name_end, stop);
+  return long_flag_tail(p, a, i, name_end, stop);
 }
 
-static bool is_alpha(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
+static inline bool is_alpha(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
 
-static bool ends_token(const parser *p, size_t i) { return i == p->end || cls(p, i) == C_SPACE; }
+static inline bool ends_token(const parser *p, size_t i) {
+  return i == p->end || cls(p, i) == C_SPACE;
+}
+
+/* A positional from i (bare word, quoted string, or a number like -5). */
+static inline cnv_status positional(parser *p, size_t i, size_t *stop) {
+  cnv_arg *a = new_arg(p, i, CNV_ARG_POSITIONAL);
+  if (!a) return fail(p, CNV_EPARSE_TOO_MANY_ARGS, i);
+  a->name = at(p, i);
+  return scan_value(p, i, a, stop);
+}
 
 /* short-flag (`-x`) or a positional that starts with '-' followed by a digit or '.'. */
-static cnv_status parse_dash(parser *p, size_t i, size_t *stop) {
+static inline cnv_status parse_dash(parser *p, size_t i, size_t *stop) {
   if (ends_token(p, i + 1)) return fail(p, CNV_EPARSE_FLAG_NO_NAME, i);
   unsigned char c = (unsigned char)p->s[i + 1];
-  if ((c >= '0' && c <= '9') || c == '.') {
-    cnv_arg *a = new_arg(p, i, CNV_ARG_POSITIONAL);
-    if (!a) return fail(p, CNV_EPARSE_TOO_MANY_ARGS, i);
-    return scan_value(p, i, a, stop);
-  }
+  if ((c >= '0' && c <= '9') || c == '.') return positional(p, i, stop);
   if (!is_alpha(c)) {
     return fail(p, byte_class[c] == C_CTRL ? CNV_EPARSE_BAD_BYTE : CNV_EPARSE_FLAG_NAME_CHAR,
                 i + 1);
@@ -175,34 +234,39 @@ static cnv_status parse_dash(parser *p, size_t i, size_t *stop) {
   if (!a) return fail(p, CNV_EPARSE_TOO_MANY_ARGS, i);
   a->name.ptr = p->s + i + 1;
   a->name.len = 1;
+  a->value = at(p, i);
   *stop = i + 2;
   return CNV_OK;
 }
 
-static cnv_status parse_arg(parser *p, size_t i, size_t *stop) {
-  if (!p->inv->has_terminator && p->s[i] == '-') {
+static inline cnv_status parse_arg(parser *p, size_t i, size_t *stop) {
+  if (!p->term && p->s[i] == '-') {
     if (i + 1 < p->end && p->s[i + 1] == '-') return parse_long(p, i, stop);
     return parse_dash(p, i, stop);
   }
-  cnv_arg *a = new_arg(p, i, CNV_ARG_POSITIONAL);
-  if (!a) return fail(p, CNV_EPARSE_TOO_MANY_ARGS, i);
-  return scan_value(p, i, a, stop);
+  return positional(p, i, stop);
 }
 
-/* path from i; only a bad path is re-scanned (as the whole token) by the exact check, to
- * name its first offending byte. */
+/* path from i: segments of [a-z0-9_-] joined by single dots, one byte class lookup per byte
+ * (paths are short). Only a bad path is re-scanned (as the whole token) by the exact check,
+ * to name its first offending byte. */
 static cnv_status parse_path(parser *p, size_t i, size_t *stop) {
-  bool valid = false;
-  size_t avail = p->end - i, off = 0;
-  size_t j = i + cnv__path_span(p->s + i, avail > 256 ? 256 : avail, &valid);
-  if (valid && (j == p->end || cls(p, j) == C_SPACE)) {
-    p->inv->path.ptr = p->s + i;
-    p->inv->path.len = j - i;
+  const char *s = p->s;
+  size_t end = p->end, j = i, seg = i, off = 0;
+  unsigned dots = 0;
+  for (;;) {
+    j = find(s, j, end, C_SEGMENT, 0);
+    if (j == seg || j == end || s[j] != '.' || ++dots == CNV_PATH_MAX_SEGMENTS) break;
+    seg = ++j;
+  }
+  if (j > seg && j - i <= CNV_PATH_MAX_LEN && (j == end || cls(p, j) == C_SPACE)) {
+    p->path.ptr = s + i;
+    p->path.len = j - i;
     *stop = j;
     return CNV_OK;
   }
-  while (j < p->end && cls(p, j) != C_SPACE) j++;
-  cnv_status st = cnv__path_check(p->s + i, j - i, &off);
+  while (j < end && cls(p, j) != C_SPACE) j++;
+  cnv_status st = cnv__path_check(s + i, j - i, &off);
   return fail(p, st == CNV_OK ? CNV_EPARSE_PATH_CHAR : st, i + off);
 }
 
@@ -240,19 +304,26 @@ cnv_status cnv_parse_invocation(const char *line, size_t len, const cnv_parse_li
   size_t max_input = limits && limits->max_input ? limits->max_input : CNV_PARSE_DEFAULT_MAX_INPUT;
   uint32_t max_args = limits && limits->max_args ? limits->max_args : inv->capacity;
   if (max_input > CNV_PARSE_MAX_INPUT) max_input = CNV_PARSE_MAX_INPUT;
-  inv->path.ptr = line;
-  inv->path.len = 0;
-  inv->count = 0;
-  inv->has_terminator = 0;
-  inv->error_offset = 0;
   if (len > max_input) {
+    inv->path.ptr = line;
+    inv->path.len = 0;
+    inv->count = 0;
+    inv->has_terminator = 0;
     inv->error_offset = max_input;
     return CNV_EPARSE_INPUT_LONG;
   }
-  parser p = {line, strip_newline(line, len), max_args < inv->capacity ? max_args : inv->capacity,
-              schema, inv};
+  /* args is NULL only with capacity 0: then no slot is ever taken (next == limit), and a
+   * stand-in base, never written, keeps the pointer arithmetic defined. */
+  static const cnv_arg no_args[1];
+  cnv_arg *args = inv->args ? inv->args : (cnv_arg *)(uintptr_t)no_args;
+  uint32_t slots = max_args < inv->capacity ? max_args : inv->capacity;
+  parser p = {line, strip_newline(line, len), schema, args, args + slots, args, 0, 0, {line, 0}};
   cnv_status st = parse_line(&p);
-  if (!inv->has_terminator) inv->terminator_index = inv->count;
-  if (st != CNV_OK) inv->path.len = 0;
+  inv->path.ptr = p.path.ptr;
+  inv->path.len = st == CNV_OK ? p.path.len : 0;
+  inv->count = (uint32_t)(p.next - args);
+  inv->terminator_index = (uint32_t)((p.term ? p.term_at : p.next) - args);
+  inv->has_terminator = p.term;
+  inv->error_offset = p.err;
   return st;
 }

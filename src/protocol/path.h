@@ -16,7 +16,7 @@ cnv_status cnv__path_check(const char *path, size_t len, size_t *err_offset);
 size_t cnv__path_span(const char *path, size_t len, bool *valid);
 
 /* Longest path the SIMD accept paths classify in one step. */
-#define CNV__PATH_SHORT_MAX 32u
+#define CNV__PATH_SHORT_MAX 31u
 
 /* Scalar twin of the SIMD accept paths: true when path[0..len) is a valid path of
  * 1..CNV__PATH_SHORT_MAX bytes.
@@ -26,10 +26,18 @@ bool cnv__path_valid_short(const char *path, size_t len);
 #if defined(__x86_64__)
 #include <stdint.h>
 /* AVX-512 (F+BW+VL, BMI2) version of cnv__path_valid_short, bit for bit. Reads only
- * path[0..len) (masked load). Call only when the CPU has those extensions. */
+ * path[0..len) (masked loads). Call only when the CPU has those extensions. */
 bool cnv__path_valid_avx512(const char *path, size_t len);
-/* cnv_capability_id's body on the AVX-512 accept path (arguments already checked). */
+/* cnv_capability_id on a CPU with AVX-512 F+BW+VL and BMI2; call cnv__capid_avx512_init
+ * once first. */
 cnv_status cnv__capability_id_avx512(const char *path, size_t len, uint64_t *out);
+void cnv__capid_avx512_init(void);
+/* AVX2 (+BMI2, POPCNT) version of cnv__path_valid_short for 8..CNV__PATH_SHORT_MAX bytes
+ * (false below 8: those go to the exact check), bit for bit otherwise. Reads only
+ * path[0..len) (overlapping windows). Call only when the CPU has those extensions. */
+bool cnv__path_valid_avx2(const char *path, size_t len);
+/* cnv_capability_id on a CPU with AVX2, BMI2 and POPCNT. */
+cnv_status cnv__capability_id_avx2(const char *path, size_t len, uint64_t *out);
 #endif
 
 #endif

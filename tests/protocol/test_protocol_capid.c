@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include <cnv/protocol.h>
+#include <xxhash.h>
 
 #include "cnv_test_util.h"
 
@@ -85,8 +86,32 @@ static void test_path_check_matches_reference(void **state) {
       if (mostly_valid && r % 7 == 0) p[i] = '.';
     }
     uint64_t id;
+    cnv_id128 id128;
     assert_int_equal(cnv_capability_path_check(p, len, NULL), reference_check(p, len));
     assert_int_equal(cnv_capability_id(p, len, &id), reference_check(p, len));
+    /* the 128-bit id always takes the portable check, whatever path dispatch chose */
+    assert_int_equal(cnv_capability_id128(p, len, &id128), reference_check(p, len));
+  }
+}
+
+/* Ids equal libxxhash's XXH3_64bits bit for bit at every length (the accept paths hash
+ * short paths with their own copy of XXH3's short-input formulas). */
+static void test_ids_match_xxh3(void **state) {
+  (void)state;
+  static const char seg[] = "abcdefghijklmnopqrstuvwxyz0123456789_-";
+  uint64_t rng = 7;
+  char p[CNV_PATH_MAX_LEN];
+  for (size_t len = 1; len <= CNV_PATH_MAX_LEN; len++) {
+    for (int rep = 0; rep < 64; rep++) {
+      for (size_t i = 0; i < len; i++) p[i] = seg[cnv_test_rand(&rng) % (sizeof seg - 1)];
+      /* odd reps: dots at a random start, then every 2 + len / 8 bytes */
+      for (size_t i = 2 + cnv_test_rand(&rng) % 8; rep % 2 && i + 1 < len; i += 2 + len / 8)
+        p[i] = '.';
+      if (reference_check(p, len) != CNV_OK) continue;
+      uint64_t id = 0;
+      assert_int_equal(cnv_capability_id(p, len, &id), CNV_OK);
+      assert_int_equal(id, XXH3_64bits(p, len));
+    }
   }
 }
 
@@ -167,6 +192,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_published_vectors),
       cmocka_unit_test(test_path_check_matches_reference),
+      cmocka_unit_test(test_ids_match_xxh3),
       cmocka_unit_test(test_path_edges),
       cmocka_unit_test(test_versioned),
       cmocka_unit_test(test_invocation_id_matches),

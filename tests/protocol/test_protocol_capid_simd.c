@@ -1,6 +1,7 @@
-/* The AVX-512 accept path for capability ids agrees bit for bit with its scalar twin
- * (cnv__path_valid_short) on random and edge inputs, at every alignment, and reads nothing
- * past the end of the path (inputs end right before a PROT_NONE page). */
+/* The AVX-512 and AVX2 accept paths for capability ids agree bit for bit with their scalar
+ * twin (cnv__path_valid_short) on random and edge inputs, at every alignment, and read nothing
+ * past the end of the path (inputs end right before a PROT_NONE page); ids do not depend on
+ * the path taken. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -49,6 +50,18 @@ static void check_one(const guarded *g, const unsigned char *src, size_t len) {
       char *p = (char *)g->base + 64 + a;
       memcpy(p, src, len);
       assert_int_equal(cnv__path_valid_avx512(p, len), want);
+    }
+  }
+  if (cnv_simd_runnable() & (1u << CNV_SIMD_AVX2)) {
+    /* The AVX2 path leaves paths under 8 bytes to the exact check. */
+    assert_int_equal(cnv__path_valid_avx2(end, len), want && len >= 8);
+    uint64_t id2 = 0;
+    assert_int_equal(cnv__capability_id_avx2(end, len, &id2), st);
+    if (st == CNV_OK) assert_int_equal(id2, id);
+    for (size_t a = 1; a < 4; a++) {
+      char *p = (char *)g->base + 64 + a;
+      memcpy(p, src, len);
+      assert_int_equal(cnv__path_valid_avx2(p, len), want && len >= 8);
     }
   }
 #endif
