@@ -142,7 +142,9 @@ CNV_API cnv_status cnv_pool_create(uint32_t capacity, uint32_t context_size, cnv
 CNV_API void cnv_pool_destroy(cnv_pool *p);
 /* Empties a cache (count = 0) before its first use. */
 CNV_API void cnv_pool_cache_init(cnv_pool_cache *c);
-/* Returns every slot held by the cache to the pool; call before the owning thread exits. */
+/* Returns every slot held by the cache to the pool; call before the owning thread exits.
+ * Entries out of this pool's range (a cache scribbled or filled by another pool) are
+ * dropped, never written through. */
 CNV_API void cnv_pool_cache_flush(cnv_pool *p, cnv_pool_cache *c);
 /* Takes a free context; cache may be NULL (then the shared free list alone is used).
  * CNV_OK with *out set, or CNV_EPOOL_EXHAUSTED (*out = CNV_HANDLE_INVALID; slots parked in

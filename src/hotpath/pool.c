@@ -47,12 +47,20 @@ static uint32_t pop_batch(cnv_pool *p, uint32_t *out, uint32_t max) {
   }
 }
 
-/* Links s[0..n) into a chain and pushes it. n >= 1. */
+/* Links slots s[0..n) into a chain and pushes it. Indices out of range (a cache scribbled
+ * or filled by another pool) are skipped, never written through. */
 static void push_slots(cnv_pool *p, const uint32_t *s, uint32_t n) {
-  for (uint32_t i = 0; i + 1 < n; i++)
-    /* relaxed: published by the release CAS in push_chain. */
-    cnv__store_relaxed(&p->meta[s[i]].next, s[i + 1] + 1u);
-  push_chain(p, s[0], s[n - 1]);
+  uint32_t first = UINT32_MAX, last = UINT32_MAX;
+  for (uint32_t i = 0; i < n; i++) {
+    if (CNV__UNLIKELY(s[i] >= p->capacity)) continue;
+    if (last == UINT32_MAX)
+      first = s[i];
+    else
+      /* relaxed: published by the release CAS in push_chain. */
+      cnv__store_relaxed(&p->meta[last].next, s[i] + 1u);
+    last = s[i];
+  }
+  if (last != UINT32_MAX) push_chain(p, first, last);
 }
 
 /* ---- handles ------------------------------------------------------------------------- */
