@@ -49,8 +49,8 @@ static inline cnv_status path_ok(const char *path, size_t len) {
 }
 
 /* Out of line, so that cnv_capability_id itself needs no stack frame. */
-__attribute__((noinline)) static cnv_status capability_id_portable(const char *path, size_t len,
-                                                                    uint64_t *out) {
+__attribute__((noinline)) cnv_status cnv__capability_id_portable(const char *path, size_t len,
+                                                                 uint64_t *out) {
   if (!out || (!path && len)) return CNV_EINVAL;
   cnv_status st = path_ok(path, len);
   if (st != CNV_OK) return st;
@@ -62,7 +62,7 @@ typedef cnv_status (*capid_fn)(const char *path, size_t len, uint64_t *out);
 
 /* Chosen once at load time (the simd module's dispatch, so CNV_SIMD pins it too); read-only
  * afterwards, so each call is one predictable indirect jump. */
-static capid_fn capid_impl = capability_id_portable;
+static capid_fn capid_impl = cnv__capability_id_portable;
 
 __attribute__((constructor)) static void capid_dispatch(void) {
 #if defined(__x86_64__)

@@ -61,18 +61,13 @@ bool cnv__path_valid_avx2(const char *path, size_t len) {
   return (bad | bad_dot) == 0 && (unsigned)__builtin_popcount(dot) < CNV_PATH_MAX_SEGMENTS;
 }
 
-/* Anything the accept path did not take: the exact checker decides (and names the error). */
-__attribute__((noinline, cold)) static cnv_status capid_exact(const char *path, size_t len,
-                                                              uint64_t *out) {
-  if (!out || (!path && len)) return CNV_EINVAL;
-  cnv_status st = cnv__path_check(path, len, NULL);
-  if (st != CNV_OK) return st;
-  *out = XXH3_64bits(path, len);
-  return CNV_OK;
+/* Everything the accept path does not take (the portable path also names the errors). */
+static inline cnv_status slow(const char *path, size_t len, uint64_t *out) {
+  return cnv__capability_id_portable(path, len, out);
 }
 
 cnv_status cnv__capability_id_avx2(const char *path, size_t len, uint64_t *out) {
-  if (!path || !out || !cnv__path_valid_avx2(path, len)) return capid_exact(path, len, out);
+  if (!path || !out || !cnv__path_valid_avx2(path, len)) return slow(path, len, out);
   /* Accepted means 8..31 bytes: lets the compiler drop XXH3's long paths. */
   if (len > CNV__PATH_SHORT_MAX) __builtin_unreachable();
   uint64_t h = XXH3_64bits(path, len);

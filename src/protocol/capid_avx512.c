@@ -90,17 +90,6 @@ bool cnv__path_valid_avx512(const char *path, size_t len) {
   return len - 1 < CNV__PATH_SHORT_MAX && !wrong(path, len, &dots) && DOTS_OK(dots, len);
 }
 
-/* Anything the one-step check did not accept: the exact checker decides (and names the
- * error). Out of line so that the accept path below needs no stack frame. */
-__attribute__((noinline, cold)) static cnv_status capid_exact(const char *path, size_t len,
-                                                              uint64_t *out) {
-  if (!out || (!path && len)) return CNV_EINVAL;
-  cnv_status st = cnv__path_check(path, len, NULL);
-  if (st != CNV_OK) return st;
-  *out = XXH3_64bits(path, len);
-  return CNV_OK;
-}
-
 /* XXH3-64 (seed 0) of 9..16 and 17..32 bytes: xxhash.h's XXH3_len_9to16_64b and
  * XXH3_len_17to128_64b (+ XXH3_avalanche) for those lengths, written out so that their
  * 64-bit constants are read from memory (one operand of the xor or multiply) instead of
@@ -139,17 +128,22 @@ static inline uint64_t xxh3_17to32(const xxh_u8 *p, size_t len) {
   return avalanche(acc);
 }
 
+/* Everything the accept path does not take (the portable path also names the errors). */
+static inline cnv_status slow(const char *path, size_t len, uint64_t *out) {
+  return cnv__capability_id_portable(path, len, out);
+}
+
 cnv_status cnv__capability_id_avx512(const char *path, size_t len, uint64_t *out) {
   uint32_t dots;
-  if (__builtin_expect(!path, 0)) return capid_exact(path, len, out);
-  if (__builtin_expect(!out, 0)) return capid_exact(path, len, out);
-  if (__builtin_expect(len > CNV__PATH_SHORT_MAX, 0)) return capid_exact(path, len, out);
-  if (wrong(path, len, &dots)) return capid_exact(path, len, out);
+  if (__builtin_expect(!path, 0)) return slow(path, len, out);
+  if (__builtin_expect(!out, 0)) return slow(path, len, out);
+  if (__builtin_expect(len > CNV__PATH_SHORT_MAX, 0)) return slow(path, len, out);
+  if (wrong(path, len, &dots)) return slow(path, len, out);
   /* Accepted so far means 1..31 bytes (an empty path is wrong). */
   const xxh_u8 *p = (const xxh_u8 *)path;
   uint64_t h;
   if (__builtin_expect(len > 16, 0)) {
-    if (!DOTS_OK(dots, len)) return capid_exact(path, len, out);
+    if (!DOTS_OK(dots, len)) return slow(path, len, out);
     h = xxh3_17to32(p, len);
   } else if (__builtin_expect(len > 8, 1)) {
     h = xxh3_9to16(p, len);

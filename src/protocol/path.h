@@ -28,6 +28,9 @@ bool cnv__path_valid_short(const char *path, size_t len);
 /* AVX-512 (F+BW+VL, BMI2) version of cnv__path_valid_short, bit for bit. Reads only
  * path[0..len) (masked loads). Call only when the CPU has those extensions. */
 bool cnv__path_valid_avx512(const char *path, size_t len);
+/* cnv_capability_id on any CPU (portable check, then XXH3-64); the SIMD paths hand it every
+ * input their one-step check does not accept, so it also names the errors. */
+cnv_status cnv__capability_id_portable(const char *path, size_t len, uint64_t *out);
 /* cnv_capability_id on a CPU with AVX-512 F+BW+VL and BMI2; call cnv__capid_avx512_init
  * once first. */
 cnv_status cnv__capability_id_avx512(const char *path, size_t len, uint64_t *out);

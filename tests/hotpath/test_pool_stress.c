@@ -309,14 +309,19 @@ static int zeroed(const void *ctx) {
   return 1;
 }
 
+/* A side's start: its pair's mailbox row, an empty cache, and the common start gate. */
+static _Atomic uint64_t *handoff_start(const handoff_worker *w, cnv_pool_cache *cache) {
+  cnv_pool_cache_init(cache);
+  atomic_fetch_add(&w->ho->ready, 1);
+  wait_for(&w->ho->ready, 2 * PAIRS);
+  return w->ho->mailbox + w->pair * w->ho->per_producer;
+}
+
 static void *handoff_producer(void *arg) {
   handoff *ho = ((handoff_worker *)arg)->ho;
   uint64_t pair = ((handoff_worker *)arg)->pair;
-  _Atomic uint64_t *row = ho->mailbox + pair * ho->per_producer;
   cnv_pool_cache cache;
-  cnv_pool_cache_init(&cache);
-  atomic_fetch_add(&ho->ready, 1);
-  wait_for(&ho->ready, 2 * PAIRS);
+  _Atomic uint64_t *row = handoff_start(arg, &cache);
   for (uint64_t i = 0; i < ho->per_producer; i++) {
     cnv_handle h;
     while (cnv_pool_acquire(ho->pool, &cache, &h) == CNV_EPOOL_EXHAUSTED) sched_yield();
@@ -335,11 +340,8 @@ static void *handoff_producer(void *arg) {
 static void *handoff_consumer(void *arg) {
   handoff *ho = ((handoff_worker *)arg)->ho;
   uint64_t pair = ((handoff_worker *)arg)->pair;
-  _Atomic uint64_t *row = ho->mailbox + pair * ho->per_producer;
   cnv_pool_cache cache;
-  cnv_pool_cache_init(&cache);
-  atomic_fetch_add(&ho->ready, 1);
-  wait_for(&ho->ready, 2 * PAIRS);
+  _Atomic uint64_t *row = handoff_start(arg, &cache);
   for (uint64_t i = 0; i < ho->per_producer; i++) {
     cnv_handle h;
     for (unsigned spins = 1; (h = atomic_load_explicit(&row[i], memory_order_acquire)) == 0; spins++)
