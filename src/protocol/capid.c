@@ -6,6 +6,7 @@
 
 #include <cnv/simd.h>
 
+#include "core/atomic.h"
 #include "path.h"
 
 cnv_status cnv_capability_path_check(const char *path, size_t len, size_t *err_offset) {
@@ -62,22 +63,25 @@ typedef cnv_status (*capid_fn)(const char *path, size_t len, uint64_t *out);
 
 /* Chosen once at load time (the simd module's dispatch, so CNV_SIMD pins it too); read-only
  * afterwards, so each call is one predictable indirect jump. */
-static capid_fn capid_impl = cnv__capability_id_portable;
+static _Atomic(capid_fn) capid_impl = cnv__capability_id_portable;
 
 __attribute__((constructor)) static void capid_dispatch(void) {
 #if defined(__x86_64__)
   cnv_simd_path simd = cnv_simd_active_path();
   if (simd == CNV_SIMD_AVX512) {
     cnv__capid_avx512_init();
-    capid_impl = cnv__capability_id_avx512;
+    /* relaxed: every path is correct from load time on (the AVX-512 constants are
+     * statically initialized), so a thread that still sees the old pointer is fine. */
+    cnv__store_relaxed(&capid_impl, cnv__capability_id_avx512);
   } else if (simd == CNV_SIMD_AVX2) {
-    capid_impl = cnv__capability_id_avx2;
+    cnv__store_relaxed(&capid_impl, cnv__capability_id_avx2);
   }
 #endif
 }
 
 cnv_status cnv_capability_id(const char *path, size_t len, uint64_t *out) {
-  return capid_impl(path, len, out);
+  /* relaxed: any value read is a correct implementation (see capid_dispatch). */
+  return cnv__load_relaxed(&capid_impl)(path, len, out);
 }
 
 cnv_status cnv_invocation_id(const cnv_invocation *inv, uint64_t *out) {

@@ -76,6 +76,9 @@ static inline bool wrong(const char *path, size_t len, uint32_t *dots) {
           : [p] "r"(path), [len] "r"(len), [lo] "m"(lo_nibble), [hi] "m"(hi_nibble),
             [low4] "m"(low4), [nd] "m"(not_dot_bits), [fill] "m"(before_fill),
             [ones] "m"(all_ones),
+            /* Tells the compiler the asm reads the path (it reads only path[0..len), by
+             * masked loads); no read is generated from this operand. GCC may warn
+             * (-Warray-bounds) if this is ever inlined with a shorter known object. */
             "m"(*(const char(*)[CNV__PATH_SHORT_MAX])path)
           : "k1", "k2", "k3", "k4", "xmm16", "xmm17", "xmm18", "xmm19");
   return bad;
@@ -94,10 +97,18 @@ bool cnv__path_valid_avx512(const char *path, size_t len) {
  * XXH3_len_17to128_64b (+ XXH3_avalanche) for those lengths, written out so that their
  * 64-bit constants are read from memory (one operand of the xor or multiply) instead of
  * being built in a register first: the integer units are what an id is limited by. The
- * constants are taken from XXH3_kSecret at load time (cnv__capid_avx512_init), so the
- * compiler cannot turn them back into immediates. Tests compare with libxxhash. */
+ * table starts with the right values (so a call before the dispatcher's constructor, e.g.
+ * from another library's constructor or a thread it started, is still correct) and
+ * cnv__capid_avx512_init stores them again from XXH3_kSecret, so that the compiler cannot
+ * prove the table constant and fold it back into immediates. Tests compare with libxxhash,
+ * with and without the init (CNV_SIMD=avx2 copies of the id tests). */
 enum { K_S0, K_S1, K_S2, K_S3, K_FLIP1, K_FLIP2, K_PRIME1, K_AVALANCHE, K_COUNT };
-static uint64_t keys[K_COUNT];
+static uint64_t keys[K_COUNT] = {
+    [K_S0] = 0xbe4ba423396cfeb8ULL,       [K_S1] = 0x1cad21f72c81017cULL,
+    [K_S2] = 0xdb979083e96dd4deULL,       [K_S3] = 0x1f67b3b7a4a44072ULL,
+    [K_FLIP1] = 0x6782737bea4239b9ULL,    [K_FLIP2] = 0xaf56bc3b0996523aULL,
+    [K_PRIME1] = 0x9E3779B185EBCA87ULL,   [K_AVALANCHE] = 0x165667919E3779F9ULL,
+};
 
 void cnv__capid_avx512_init(void) {
   const xxh_u8 *s = XXH3_kSecret;

@@ -124,6 +124,9 @@ static inline cnv_status scan_value(parser *p, size_t i, cnv_arg *a, size_t *sto
 
 /* The next argument slot, with offset, kind and flags set (the caller sets name and value),
  * or NULL when the limit is reached. */
+/* Takes the next argument slot. Its name and value are left to the caller, which sets both
+ * on success; after an error they may still hold an earlier parse's slices (the header
+ * leaves every field unspecified on error, and clearing them here cost measurable time). */
 static inline cnv_arg *new_arg(parser *p, size_t offset, cnv_arg_kind kind) {
   if (p->next == p->limit) return NULL;
   cnv_arg *a = p->next++;

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cnv/status.h>
 
@@ -23,16 +24,17 @@ size_t cnv__path_span(const char *path, size_t len, bool *valid);
  * False says only "not accepted here" (longer, or invalid); callers then run the exact check. */
 bool cnv__path_valid_short(const char *path, size_t len);
 
-#if defined(__x86_64__)
-#include <stdint.h>
-/* AVX-512 (F+BW+VL, BMI2) version of cnv__path_valid_short, bit for bit. Reads only
- * path[0..len) (masked loads). Call only when the CPU has those extensions. */
-bool cnv__path_valid_avx512(const char *path, size_t len);
 /* cnv_capability_id on any CPU (portable check, then XXH3-64); the SIMD paths hand it every
  * input their one-step check does not accept, so it also names the errors. */
 cnv_status cnv__capability_id_portable(const char *path, size_t len, uint64_t *out);
-/* cnv_capability_id on a CPU with AVX-512 F+BW+VL and BMI2; call cnv__capid_avx512_init
- * once first. */
+
+#if defined(__x86_64__)
+/* AVX-512 (F+BW+VL, BMI2) version of cnv__path_valid_short, bit for bit. Reads only
+ * path[0..len) (masked loads). Call only when the CPU has those extensions. */
+bool cnv__path_valid_avx512(const char *path, size_t len);
+/* cnv_capability_id on a CPU with AVX-512 F+BW+VL and BMI2. Correct from load time on;
+ * cnv__capid_avx512_init (run by the dispatcher) only keeps its constants out of reach of
+ * constant folding. */
 cnv_status cnv__capability_id_avx512(const char *path, size_t len, uint64_t *out);
 void cnv__capid_avx512_init(void);
 /* AVX2 (+BMI2, POPCNT) version of cnv__path_valid_short for 8..CNV__PATH_SHORT_MAX bytes

@@ -43,9 +43,16 @@ static void check_one(const guarded *g, const unsigned char *src, size_t len) {
   uint64_t id = 0;
   cnv_status st = cnv_capability_id(end, len, &id);
   if (want) assert_int_equal(st, CNV_OK);
+  /* The portable id, whatever path dispatch picked: same status, same id. */
+  uint64_t idp = 0;
+  assert_int_equal(cnv__capability_id_portable(end, len, &idp), st);
+  if (st == CNV_OK) assert_int_equal(idp, id);
 #if defined(__x86_64__)
   if (cnv_simd_runnable() & (1u << CNV_SIMD_AVX512)) {
     assert_int_equal(cnv__path_valid_avx512(end, len), want);
+    uint64_t id5 = 0;
+    assert_int_equal(cnv__capability_id_avx512(end, len, &id5), st);
+    if (st == CNV_OK) assert_int_equal(id5, id);
     for (size_t a = 1; a < 4; a++) {
       char *p = (char *)g->base + 64 + a;
       memcpy(p, src, len);
