@@ -1,4 +1,4 @@
-/* `cnv swarm run`: runs the runtime's built-in scenario (cnv_scenario_run) and prints the
+/* `cnv swarm run`: runs the built-in scenario (cnv_scenario_run, src/scenario) and prints the
  * report; a live progress line when stdout is a terminal. */
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +9,7 @@
 #include "cnv/status.h"
 
 #include "cli.h"
+#include "scenario.h"
 
 static int write_file(void *ctx, const char *data, size_t len) {
   return fwrite(data, 1, len, (FILE *)ctx) == len ? 0 : -1;

@@ -3,6 +3,8 @@
 
 #include <cnv.h>
 
+#include "scenario.h"
+
 static int out(void *ctx, const char *data, size_t len) {
   (void)ctx;
   return fwrite(data, 1, len, stdout) == len ? 0 : 1;

@@ -10,6 +10,8 @@
 
 #include <cnv/runtime.h>
 
+#include "scenario.h"
+
 typedef struct buf {
   char text[16384];
   size_t len;

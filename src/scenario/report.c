@@ -3,7 +3,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include <cnv/phases.h>
 #include <cnv/runtime.h>
+
+#include "scenario.h"
 
 typedef struct out {
   cnv_tel_write_fn fn;

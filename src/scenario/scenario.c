@@ -6,8 +6,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "runtime/rt_internal.h"
-#include "runtime/scenario_internal.h"
+#include "sc_internal.h"
+#include "scenario.h"
 
 #define SC_MIN_AGENTS CNV__SC_KINDS
 #define SC_MIN_COUNT 1000u
@@ -43,6 +43,12 @@ typedef struct sc_run {
   uint64_t next_progress;
 } sc_run;
 
+uint64_t cnv__sc_now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 void cnv_scenario_config_default(cnv_scenario_config *cfg) {
   if (!cfg) return;
   memset(cfg, 0, sizeof *cfg);
@@ -63,7 +69,7 @@ static int sc_handler(void *ctx, const cnv_runtime_call *c) {
 
 static void progress_maybe(sc_run *r) {
   if (!r->cfg.progress) return;
-  uint64_t now = cnv__rt_now_ns();
+  uint64_t now = cnv__sc_now_ns();
   if (now < r->next_progress) return;
   r->next_progress = now + (uint64_t)r->cfg.progress_interval_ms * MS;
   cnv_runtime_stats s;
@@ -123,11 +129,11 @@ static cnv_status submit_one(sc_run *r, int fail) {
 
 /* Submits `lines` lines (ns == 0) or for `ns` nanoseconds. */
 static cnv_status stage(sc_run *r, uint64_t lines, uint64_t ns, int fail) {
-  uint64_t end = cnv__rt_now_ns() + ns;
+  uint64_t end = cnv__sc_now_ns() + ns;
   for (uint64_t i = 0; ns == 0 ? i < lines : 1; i++) {
     if ((i & 63u) == 0) {
       progress_maybe(r);
-      if (ns && cnv__rt_now_ns() >= end) break;
+      if (ns && cnv__sc_now_ns() >= end) break;
     }
     cnv_status st = submit_one(r, fail);
     if (st != CNV_OK) return st;
@@ -143,9 +149,9 @@ static int queue_empty(const cnv_runtime *rt) {
 
 /* Waits (bounded) until the phase is `phase`, or, for phase < 0, the queue is empty. */
 static void wait_for(sc_run *r, int phase, uint64_t timeout_ns) {
-  uint64_t end = cnv__rt_now_ns() + timeout_ns;
+  uint64_t end = cnv__sc_now_ns() + timeout_ns;
   struct timespec ms = {0, 1000000};
-  while (cnv__rt_now_ns() < end) {
+  while (cnv__sc_now_ns() < end) {
     if (phase >= 0 ? (int)cnv_runtime_phase(r->rt) == phase : queue_empty(r->rt)) return;
     progress_maybe(r);
     nanosleep(&ms, NULL);
@@ -214,7 +220,7 @@ static void sc_report(sc_run *r, cnv_scenario_report *out) {
   out->seed = r->cfg.seed;
   out->agents = r->cfg.agents;
   out->workers = r->cfg.workers;
-  out->elapsed_ns = cnv__rt_now_ns() - r->t_start;
+  out->elapsed_ns = cnv__sc_now_ns() - r->t_start;
   out->throughput = out->elapsed_ns ? (double)s.executed * 1e9 / (double)out->elapsed_ns : 0;
   out->latency_p50_ns = s.latency_p50_ns;
   out->latency_p99_ns = s.latency_p99_ns;
@@ -248,7 +254,7 @@ cnv_status cnv_scenario_run(const cnv_scenario_config *cfg, cnv_scenario_report 
   r.prng = r.cfg.seed;
   st = sc_runtime(&r);
   if (st == CNV_OK) {
-    r.t_start = cnv__rt_now_ns();
+    r.t_start = cnv__sc_now_ns();
     st = cnv_runtime_start(r.rt);
   }
   if (st == CNV_OK) st = sc_stages(&r);

@@ -1,0 +1,59 @@
+/* Internals shared by the scenario's files. */
+#ifndef CNV__SC_INTERNAL_H
+#define CNV__SC_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cnv/delegation.h>
+#include <cnv/runtime.h>
+
+#include "scenario.h"
+
+/* Kinds of agent token in the scenario; agent i gets kind i % CNV__SC_KINDS. */
+enum {
+  CNV__SC_VALID = 0,
+  CNV__SC_EXPIRED = 3,
+  CNV__SC_REVOKED = 4,
+  CNV__SC_WIDENED = 5,
+  CNV__SC_FORGED = 6,
+  CNV__SC_USES = 7,
+  CNV__SC_UNTRUSTED = 8,
+  CNV__SC_KINDS = 10
+};
+
+/* An Ed25519 key pair (libsodium layout). */
+typedef struct cnv__sc_key {
+  uint8_t pk[CNV_DELEG_KEY_BYTES];
+  uint8_t sk[CNV_DELEG_SECRET_BYTES];
+} cnv__sc_key;
+
+/* Uses granted to the use-limited agents. */
+#define CNV__SC_USES_GRANTED 3u
+
+/* Monotonic clock, ns. */
+uint64_t cnv__sc_now_ns(void);
+
+/* splitmix64 step: the scenario's PRNG and key-seed generator. */
+uint64_t cnv__sc_next(uint64_t *state);
+
+/* Token kind of agent i. */
+int cnv__sc_kind(uint32_t i);
+
+/* Creates the root key from the seed, trusts it, and adds `agents` agents whose tokens are
+ * of kind cnv__sc_kind(i), revoking the REVOKED ones. now_s: the token clock's time. */
+cnv_status cnv__sc_agents_add(cnv_runtime *rt, uint64_t seed, uint32_t agents, uint64_t swarm,
+                              uint64_t now_s);
+
+/* The caveats of a valid agent token at time now (seconds) in swarm. */
+cnv_status cnv__sc_caveats_valid(cnv_deleg_caveats *c, uint64_t swarm, uint64_t now);
+
+/* A two-link chain root -> mid -> agent whose second link widens the first (root grants
+ * user.* only, mid passes on user.* and data.*), every signature valid, into out
+ * (CNV_DELEG_MAX_TOKEN_BYTES); *len gets its size. Errors: those of the delegation codec and
+ * minting. */
+cnv_status cnv__sc_widened_token(const cnv__sc_key *root, const cnv__sc_key *mid,
+                                 const uint8_t agent[CNV_DELEG_KEY_BYTES], uint64_t swarm,
+                                 uint64_t now, uint8_t *out, size_t *len);
+
+#endif
