@@ -1,15 +1,23 @@
-/* libcnv telemetry: per-thread sharded counters, gauges, log-linear histograms with
- * sampling, a reservoir sampler, and Prometheus text / JSON export.
+/* libcnv telemetry: per-thread sharded counters, striped counters, gauges, log-linear
+ * histograms with sampling, a reservoir sampler, and Prometheus text / JSON export.
  *
  * Life cycle: create a registry, register every metric (ids are fixed from then on),
  * then threads attach a shard each and record through it. The first attach seals the
  * registry: later registrations fail with CNV_ETEL_SEALED. No string is touched after
- * registration: the hot path takes a shard and a numeric id.
+ * registration: the hot path takes a shard (or, for striped counters, the registry) and a
+ * numeric id.
+ *
+ * Two kinds of counter: a sharded counter (cnv_tel_register_counter) is added to through the
+ * calling thread's attached shard (no RMW: the cheapest add, but every recording thread must
+ * attach); a striped counter (cnv_tel_register_striped_counter) is added to by any thread
+ * with no attach (one relaxed atomic fetch-add on one of 32 cache-line stripes, picked once
+ * per thread). Both export as Prometheus counters.
  *
  * Synchronization table (who may call what at the same time):
- *   cnv_tel_register_*        one thread, before any attach.
+ *   cnv_tel_register_*        one thread, before any attach and before any striped add.
  *   cnv_tel_attach/detach     any threads.
  *   cnv_tel_counter_add, cnv_tel_hist_record   the thread that attached the shard only.
+ *   cnv_tel_striped_add       any threads, attached or not.
  *   cnv_tel_gauge_*           any threads.
  *   cnv_tel_*_value, cnv_tel_hist_summary_get, cnv_tel_export_*   any threads once
  *                             registration is over, concurrently with recording (relaxed
@@ -102,6 +110,8 @@ typedef struct cnv_tel_config {
   uint32_t max_counters;   /* 0: 256 each; at most 65536 */
   uint32_t max_gauges;
   uint32_t max_histograms; /* 0: 32; at most 1024 */
+  uint32_t max_striped;    /* striped counters; 0: 32; at most 4096. The registry holds
+                              32 stripes of max_striped * 8 bytes (rounded up to 64). */
 } cnv_tel_config;
 
 typedef struct cnv_tel_hist_opts {
@@ -123,6 +133,13 @@ CNV_API void cnv_tel_destroy(cnv_telemetry *t);
 CNV_API cnv_status cnv_tel_register_counter(cnv_telemetry *t, const char *name, const char *help,
                                             const cnv_tel_label *labels, size_t nlabels,
                                             cnv_metric_id *id);
+/* A striped counter: same rules and errors as a counter (name ends in "_total"; its family
+ * holds striped counters only, else CNV_ETEL_TYPE_CONFLICT); CNV_ETEL_TOO_MANY beyond
+ * cfg.max_striped. Added to with cnv_tel_striped_add, read with cnv_tel_counter_value,
+ * exported as a counter. */
+CNV_API cnv_status cnv_tel_register_striped_counter(cnv_telemetry *t, const char *name,
+                                                    const char *help, const cnv_tel_label *labels,
+                                                    size_t nlabels, cnv_metric_id *id);
 CNV_API cnv_status cnv_tel_register_gauge(cnv_telemetry *t, const char *name, const char *help,
                                           const cnv_tel_label *labels, size_t nlabels,
                                           cnv_metric_id *id);
@@ -141,6 +158,14 @@ CNV_API void cnv_tel_detach(cnv_tel_shard *s);
 /* Adds n to a counter in this thread's shard: a relaxed load and store, no RMW, no lock.
  * Errors: CNV_EINVAL (NULL shard), CNV_ETEL_BAD_ID. */
 CNV_API cnv_status cnv_tel_counter_add(cnv_tel_shard *s, cnv_metric_id id, uint64_t n);
+/* Adds n to a striped counter from any thread, attached or not. Wait-free: one relaxed
+ * atomic fetch-add on the calling thread's stripe (the stripe is picked at the thread's first
+ * striped add, by a relaxed fetch-add on a global stripe number), no lock, no allocation.
+ * The add is relaxed: it orders nothing else. A caller that needs "what I did before the add
+ * is visible to whoever reads the sum" puts a release fence before the add and the reader an
+ * acquire fence after cnv_tel_counter_value (every write to a stripe is an RMW, so the fences
+ * pair). Errors: CNV_EINVAL (NULL t), CNV_ETEL_BAD_ID (not a striped counter of t). */
+CNV_API cnv_status cnv_tel_striped_add(cnv_telemetry *t, cnv_metric_id id, uint64_t n);
 /* Records a value (sampled as registered): owner-only relaxed load/store of a bucket, the
  * count and the sum. Errors: CNV_EINVAL (NULL shard), CNV_ETEL_BAD_ID. */
 CNV_API cnv_status cnv_tel_hist_record(cnv_tel_shard *s, cnv_metric_id id, uint64_t value);
@@ -148,7 +173,8 @@ CNV_API cnv_status cnv_tel_hist_record(cnv_tel_shard *s, cnv_metric_id id, uint6
 CNV_API cnv_status cnv_tel_gauge_set(cnv_telemetry *t, cnv_metric_id id, int64_t value);
 CNV_API cnv_status cnv_tel_gauge_add(cnv_telemetry *t, cnv_metric_id id, int64_t delta);
 
-/* Reads (sums over shards). Errors: CNV_EINVAL, CNV_ETEL_BAD_ID. */
+/* Reads (sums over shards; for a striped counter, over its stripes, with relaxed loads).
+ * Wait-free. Errors: CNV_EINVAL, CNV_ETEL_BAD_ID. */
 CNV_API cnv_status cnv_tel_counter_value(const cnv_telemetry *t, cnv_metric_id id, uint64_t *out);
 CNV_API cnv_status cnv_tel_gauge_value(const cnv_telemetry *t, cnv_metric_id id, int64_t *out);
 

@@ -33,15 +33,16 @@ static void cnv__json_hist(struct cnv__out *o, const cnv_telemetry *t, uint32_t 
   cnv__json_field(o, ",\"p999\":", s.p999);
 }
 
-static void cnv__json_kind(struct cnv__out *o, const cnv_telemetry *t, uint32_t kind) {
-  const struct cnv__metric *list = kind == CNV__KIND_COUNTER ? t->counters
-                                   : kind == CNV__KIND_GAUGE ? t->gauges : t->hists;
-  uint32_t n = kind == CNV__KIND_COUNTER ? t->ncounters
-               : kind == CNV__KIND_GAUGE ? t->ngauges : t->nhists;
+/* Every metric of one kind, each preceded by a comma unless it is the array's first (*first
+ * says so, and is cleared once something is written). */
+static void cnv__json_kind(struct cnv__out *o, const cnv_telemetry *t, uint32_t kind, int *first) {
+  uint32_t n, max;
+  const struct cnv__metric *list = cnv__tel_list(t, kind, &n, &max);
   for (uint32_t i = 0; i < n; i++) {
-    if (i) cnv__out_mem(o, ",", 1);
+    if (!*first) cnv__out_mem(o, ",", 1);
+    *first = 0;
     cnv__json_meta(o, &list[i]);
-    if (kind == CNV__KIND_COUNTER) {
+    if (kind == CNV__KIND_COUNTER || kind == CNV__KIND_STRIPED) {
       uint64_t v = 0;
       (void)cnv_tel_counter_value(t, CNV__ID(kind, i), &v);
       cnv__out_str(o, ",\"value\":");
@@ -61,12 +62,16 @@ static void cnv__json_kind(struct cnv__out *o, const cnv_telemetry *t, uint32_t 
 CNV_API cnv_status cnv_tel_export_json(const cnv_telemetry *t, cnv_tel_write_fn fn, void *ctx) {
   if (!t || !fn) return CNV_EINVAL;
   struct cnv__out o = {fn, ctx, 0};
+  int first = 1;
   cnv__out_str(&o, "{\"counters\":[");
-  cnv__json_kind(&o, t, CNV__KIND_COUNTER);
+  cnv__json_kind(&o, t, CNV__KIND_COUNTER, &first);
+  cnv__json_kind(&o, t, CNV__KIND_STRIPED, &first);
   cnv__out_str(&o, "],\"gauges\":[");
-  cnv__json_kind(&o, t, CNV__KIND_GAUGE);
+  first = 1;
+  cnv__json_kind(&o, t, CNV__KIND_GAUGE, &first);
   cnv__out_str(&o, "],\"histograms\":[");
-  cnv__json_kind(&o, t, CNV__KIND_HIST);
+  first = 1;
+  cnv__json_kind(&o, t, CNV__KIND_HIST, &first);
   cnv__out_str(&o, "]}\n");
   return o.failed ? CNV_ETEL_WRITE : CNV_OK;
 }

@@ -82,9 +82,10 @@ static void cnv__prom_series(struct cnv__out *o, const cnv_telemetry *t, uint32_
     cnv__prom_hist(o, t, i);
     return;
   }
-  const struct cnv__metric *m = kind == CNV__KIND_COUNTER ? &t->counters[i] : &t->gauges[i];
+  uint32_t n, max;
+  const struct cnv__metric *m = &cnv__tel_list(t, kind, &n, &max)[i];
   cnv__prom_line(o, m, "", NULL);
-  if (kind == CNV__KIND_COUNTER) {
+  if (kind == CNV__KIND_COUNTER || kind == CNV__KIND_STRIPED) {
     uint64_t v = 0;
     (void)cnv_tel_counter_value(t, CNV__ID(kind, i), &v);
     cnv__out_u64(o, v);
@@ -98,11 +99,9 @@ static void cnv__prom_series(struct cnv__out *o, const cnv_telemetry *t, uint32_
 
 /* Every family of one kind: header once at its first series, then all its series. */
 static void cnv__prom_kind(struct cnv__out *o, const cnv_telemetry *t, uint32_t kind) {
-  static const char *const types[] = {"", "counter", "gauge", "histogram"};
-  const struct cnv__metric *list = kind == CNV__KIND_COUNTER ? t->counters
-                                   : kind == CNV__KIND_GAUGE ? t->gauges : t->hists;
-  uint32_t n = kind == CNV__KIND_COUNTER ? t->ncounters
-               : kind == CNV__KIND_GAUGE ? t->ngauges : t->nhists;
+  static const char *const types[] = {"", "counter", "gauge", "histogram", "counter"};
+  uint32_t n, max;
+  const struct cnv__metric *list = cnv__tel_list(t, kind, &n, &max);
   for (uint32_t i = 0; i < n; i++) {
     int seen = 0;
     for (uint32_t j = 0; j < i && !seen; j++) seen = strcmp(list[j].name, list[i].name) == 0;
@@ -117,6 +116,7 @@ CNV_API cnv_status cnv_tel_export_prometheus(const cnv_telemetry *t, cnv_tel_wri
   if (!t || !fn) return CNV_EINVAL;
   struct cnv__out o = {fn, ctx, 0};
   cnv__prom_kind(&o, t, CNV__KIND_COUNTER);
+  cnv__prom_kind(&o, t, CNV__KIND_STRIPED);
   cnv__prom_kind(&o, t, CNV__KIND_GAUGE);
   cnv__prom_kind(&o, t, CNV__KIND_HIST);
   return o.failed ? CNV_ETEL_WRITE : CNV_OK;

@@ -39,7 +39,8 @@ static cnv_status cnv__check_meta(uint32_t kind, const char *name, const char *h
   if (!cnv__name_ok(name, CNV_TEL_MAX_NAME, 1)) return CNV_ETEL_NAME;
   size_t hl = strnlen(help, CNV_TEL_MAX_HELP + 1);
   if (hl == 0 || hl > CNV_TEL_MAX_HELP) return CNV_ETEL_HELP;
-  if ((kind == CNV__KIND_COUNTER) != cnv__ends_with(name, "_total")) return CNV_ETEL_COUNTER_SUFFIX;
+  int counter = kind == CNV__KIND_COUNTER || kind == CNV__KIND_STRIPED;
+  if (counter != cnv__ends_with(name, "_total")) return CNV_ETEL_COUNTER_SUFFIX;
   return cnv__check_labels(labels, nlabels);
 }
 
@@ -53,14 +54,36 @@ static int cnv__same_labels(const struct cnv__metric *m, const cnv_tel_label *l,
   return 1;
 }
 
+struct cnv__metric *cnv__tel_list(const struct cnv_telemetry *t, uint32_t kind, uint32_t *n,
+                                  uint32_t *max) {
+  switch (kind) {
+    case CNV__KIND_COUNTER:
+      *n = t->ncounters;
+      *max = t->cfg.max_counters;
+      return t->counters;
+    case CNV__KIND_GAUGE:
+      *n = t->ngauges;
+      *max = t->cfg.max_gauges;
+      return t->gauges;
+    case CNV__KIND_STRIPED:
+      *n = t->nstriped;
+      *max = t->cfg.max_striped;
+      return t->striped;
+    default:
+      *n = t->nhists;
+      *max = t->cfg.max_histograms;
+      return t->hists;
+  }
+}
+
 /* CNV_OK when name is new or a compatible family; conflicts and duplicates otherwise. */
 static cnv_status cnv__check_family(const struct cnv_telemetry *t, uint32_t kind, const char *name,
                                     const char *help, const cnv_tel_label *l, size_t n) {
-  const struct cnv__metric *lists[3] = {t->counters, t->gauges, t->hists};
-  uint32_t counts[3] = {t->ncounters, t->ngauges, t->nhists};
-  for (uint32_t k = 0; k < 3; k++) {
-    for (uint32_t i = 0; i < counts[k]; i++) {
-      const struct cnv__metric *m = &lists[k][i];
+  for (uint32_t k = CNV__KIND_COUNTER; k <= CNV__KIND_STRIPED; k++) {
+    uint32_t count, max;
+    const struct cnv__metric *list = cnv__tel_list(t, k, &count, &max);
+    for (uint32_t i = 0; i < count; i++) {
+      const struct cnv__metric *m = &list[i];
       if (strcmp(m->name, name) != 0) continue;
       if (m->kind != kind || strcmp(m->help, help) != 0) return CNV_ETEL_TYPE_CONFLICT;
       if (cnv__same_labels(m, l, n)) return CNV_EEXIST;
@@ -78,14 +101,13 @@ static cnv_status cnv__register(cnv_telemetry *t, uint32_t kind, const char *nam
   cnv_status st = cnv__check_meta(kind, name, help, labels, nlabels);
   if (st == CNV_OK) st = cnv__check_family(t, kind, name, help, labels, nlabels);
   if (st != CNV_OK) return st;
-  struct cnv__metric *list = kind == CNV__KIND_COUNTER ? t->counters
-                             : kind == CNV__KIND_GAUGE ? t->gauges : t->hists;
+  uint32_t n, max;
+  struct cnv__metric *list = cnv__tel_list(t, kind, &n, &max);
   uint32_t *count = kind == CNV__KIND_COUNTER ? &t->ncounters
-                    : kind == CNV__KIND_GAUGE ? &t->ngauges : &t->nhists;
-  uint32_t max = kind == CNV__KIND_COUNTER ? t->cfg.max_counters
-                 : kind == CNV__KIND_GAUGE ? t->cfg.max_gauges : t->cfg.max_histograms;
-  if (*count >= max) return CNV_ETEL_TOO_MANY;
-  struct cnv__metric *m = &list[*count];
+                    : kind == CNV__KIND_GAUGE ? &t->ngauges
+                    : kind == CNV__KIND_STRIPED ? &t->nstriped : &t->nhists;
+  if (n >= max) return CNV_ETEL_TOO_MANY;
+  struct cnv__metric *m = &list[n];
   memset(m, 0, sizeof *m);
   m->kind = kind;
   strcpy(m->name, name);
@@ -106,6 +128,13 @@ CNV_API cnv_status cnv_tel_register_counter(cnv_telemetry *t, const char *name, 
                                             cnv_metric_id *id) {
   struct cnv__metric *m;
   return cnv__register(t, CNV__KIND_COUNTER, name, help, labels, nlabels, &m, id);
+}
+
+CNV_API cnv_status cnv_tel_register_striped_counter(cnv_telemetry *t, const char *name,
+                                                    const char *help, const cnv_tel_label *labels,
+                                                    size_t nlabels, cnv_metric_id *id) {
+  struct cnv__metric *m;
+  return cnv__register(t, CNV__KIND_STRIPED, name, help, labels, nlabels, &m, id);
 }
 
 CNV_API cnv_status cnv_tel_register_gauge(cnv_telemetry *t, const char *name, const char *help,

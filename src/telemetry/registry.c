@@ -23,8 +23,9 @@ CNV_API cnv_status cnv_tel_create(const cnv_tel_config *cfg, cnv_telemetry **out
   c.max_counters = cnv__or_default(c.max_counters, 256);
   c.max_gauges = cnv__or_default(c.max_gauges, 256);
   c.max_histograms = cnv__or_default(c.max_histograms, 32);
+  c.max_striped = cnv__or_default(c.max_striped, 32);
   if (c.max_threads > 1024 || c.max_counters > 65536 || c.max_gauges > 65536 ||
-      c.max_histograms > 1024)
+      c.max_histograms > 1024 || c.max_striped > 4096)
     return CNV_ERANGE;
   struct cnv_telemetry *t = calloc(1, sizeof *t);
   if (!t) return CNV_ENOMEM;
@@ -34,7 +35,12 @@ CNV_API cnv_status cnv_tel_create(const cnv_tel_config *cfg, cnv_telemetry **out
   t->hists = calloc(c.max_histograms, sizeof *t->hists);
   t->gauge_cells = cnv__alloc_lines((size_t)c.max_gauges * sizeof *t->gauge_cells);
   t->shards = calloc(c.max_threads, sizeof *t->shards);
-  if (!t->counters || !t->gauges || !t->hists || !t->gauge_cells || !t->shards) {
+  t->striped = calloc(c.max_striped, sizeof *t->striped);
+  t->stripe_words = (c.max_striped * 8u + CNV_CACHELINE - 1) / CNV_CACHELINE * CNV_CACHELINE / 8u;
+  t->stripe_cells =
+      cnv__alloc_lines((size_t)CNV__TEL_STRIPES * t->stripe_words * sizeof *t->stripe_cells);
+  if (!t->counters || !t->gauges || !t->hists || !t->gauge_cells || !t->shards || !t->striped ||
+      !t->stripe_cells) {
     cnv_tel_destroy(t);
     return CNV_ENOMEM;
   }
@@ -58,6 +64,8 @@ CNV_API void cnv_tel_destroy(cnv_telemetry *t) {
   free(t->gauges);
   free(t->hists);
   free(t->gauge_cells);
+  free(t->striped);
+  free(t->stripe_cells);
   free(t);
 }
 
@@ -144,6 +152,7 @@ const struct cnv__metric *cnv__tel_meta(const struct cnv_telemetry *t, cnv_metri
   if (!t) return NULL;
   if (kind == CNV__KIND_COUNTER) return i < t->ncounters ? &t->counters[i] : NULL;
   if (kind == CNV__KIND_GAUGE) return i < t->ngauges ? &t->gauges[i] : NULL;
+  if (kind == CNV__KIND_STRIPED) return i < t->nstriped ? &t->striped[i] : NULL;
   return i < t->nhists ? &t->hists[i] : NULL;
 }
 
@@ -173,6 +182,10 @@ CNV_API cnv_status cnv_tel_gauge_value(const cnv_telemetry *t, cnv_metric_id id,
 
 CNV_API cnv_status cnv_tel_counter_value(const cnv_telemetry *t, cnv_metric_id id, uint64_t *out) {
   if (!t || !out) return CNV_EINVAL;
+  if (cnv__tel_meta(t, id, CNV__KIND_STRIPED)) {
+    *out = cnv__tel_striped_sum(t, id - CNV__ID(CNV__KIND_STRIPED, 0));
+    return CNV_OK;
+  }
   if (!cnv__tel_meta(t, id, CNV__KIND_COUNTER)) return CNV_ETEL_BAD_ID;
   uint32_t i = id - CNV__ID(CNV__KIND_COUNTER, 0);
   uint64_t sum = 0;

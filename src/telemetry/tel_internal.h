@@ -50,8 +50,11 @@ void cnv__hist_quantiles(cnv__bucket_fn bucket, const void *src, uint64_t total,
                          size_t nq, uint64_t *out);
 uint64_t cnv__hist_midpoint(uint32_t bucket);
 
-/* Metric kinds live in the id's top byte. */
-enum { CNV__KIND_COUNTER = 1, CNV__KIND_GAUGE = 2, CNV__KIND_HIST = 3 };
+/* Metric kinds live in the id's top byte. A striped counter is exported as a counter. */
+enum { CNV__KIND_COUNTER = 1, CNV__KIND_GAUGE = 2, CNV__KIND_HIST = 3, CNV__KIND_STRIPED = 4 };
+
+/* Stripes of the striped counters: a thread adds to stripe (its index % CNV__TEL_STRIPES). */
+#define CNV__TEL_STRIPES 32u
 #define CNV__ID(kind, idx) ((cnv_metric_id)(((uint32_t)(kind) << 24) | (uint32_t)(idx)))
 
 struct cnv__metric {
@@ -82,9 +85,13 @@ struct cnv_tel_shard {
 
 struct cnv_telemetry {
   cnv_tel_config cfg;
-  struct cnv__metric *counters, *gauges, *hists;
-  uint32_t ncounters, ngauges, nhists;
+  struct cnv__metric *counters, *gauges, *hists, *striped;
+  uint32_t ncounters, ngauges, nhists, nstriped;
   struct cnv__gauge *gauge_cells;
+  /* Striped counter cells: CNV__TEL_STRIPES stripes of stripe_words cells each (a whole
+   * number of cache lines), cell j of stripe k at stripe_cells[k * stripe_words + j]. */
+  _Atomic uint64_t *stripe_cells;
+  uint32_t stripe_words;
   _Atomic uint32_t sealed;
   _Atomic(struct cnv_tel_shard *) *shards; /* cfg.max_threads slots, published once each */
   _Atomic uint32_t attach_busy;            /* serializes shard allocation (cold path) */
@@ -93,6 +100,12 @@ struct cnv_telemetry {
 /* The metric record of an id of `kind`, or NULL. */
 const struct cnv__metric *cnv__tel_meta(const struct cnv_telemetry *t, cnv_metric_id id,
                                         uint32_t kind);
+/* The metric list of a kind, its length and its limit. */
+struct cnv__metric *cnv__tel_list(const struct cnv_telemetry *t, uint32_t kind, uint32_t *n,
+                                  uint32_t *max);
+/* Sum of striped counter j over its stripes (relaxed loads). */
+uint64_t cnv__tel_striped_sum(const struct cnv_telemetry *t, uint32_t j);
+
 /* Bucket source over every shard of histogram index h (for cnv__hist_quantiles). */
 struct cnv__tel_hsrc {
   const struct cnv_telemetry *t;
