@@ -7,10 +7,13 @@
  * - Streaming: a HyperLogLog sketch with fixed memory (2^p registers, p = 12..14, inside the
  *   struct), mergeable, estimated with Ertl's improved raw estimator (standard error
  *   1.04/sqrt(2^p) over the whole range; see docs/variety.md for measured errors).
+ * - Tally: a concurrent count of each id of an unbounded stream in fixed memory (any number
+ *   of threads observe at once, wait-free), read into exact variety and entropy.
  * - Requisite variety: regulator vs disturbance variety -> deficit in bits, and whether it
  *   crosses a threshold (the runtime raises the algedonic signal from that).
  *
- * Synchronization: every function is reentrant. A cnv_hll is not internally synchronized:
+ * Synchronization: every function is reentrant. A cnv_variety_tally takes observes and reads
+ * from any threads at once. A cnv_hll is not internally synchronized:
  * concurrent add/merge/reset on the same sketch need the caller's exclusion; concurrent
  * estimates (reads) are fine, and so is merging one src into several dsts.
  * Memory never grows with the number of observations. */
@@ -85,6 +88,38 @@ CNV_API cnv_status cnv_hll_merge(cnv_hll *dst, const cnv_hll *src);
 CNV_API cnv_status cnv_hll_estimate(const cnv_hll *h, double *out);
 /* Empties the sketch, keeping p and seed. Errors: CNV_EVARIETY_NULL. */
 CNV_API cnv_status cnv_hll_reset(cnv_hll *h);
+
+/* ---- Tally of a stream ---------------------------------------------------------------- */
+
+/* A fixed table of (id, count) that any number of threads fill at once. Opaque. */
+typedef struct cnv_variety_tally cnv_variety_tally;
+
+typedef struct cnv_variety_tally_stats {
+  uint64_t observations; /* every observe so far (overflow included) */
+  uint64_t overflow;     /* observes of ids that found no slot (left out of the figures below) */
+  uint32_t distinct;     /* distinct ids held: exact while overflow is 0, else a lower bound */
+  double bits;           /* log2(distinct); 0 for distinct <= 1 */
+  double entropy;        /* Shannon entropy of the held ids' counts, bits, 0 .. bits */
+} cnv_variety_tally_stats;
+
+/* Allocates an empty tally for up to `capacity` distinct ids (1 .. 2^24): 2 * capacity
+ * slots rounded up to a power of two, 16 bytes each, so the table is at most half full while
+ * the stream has no more than `capacity` distinct ids. The caller owns *out; free it with
+ * cnv_variety_tally_destroy. Errors: CNV_EINVAL (NULL out), CNV_ERANGE (capacity),
+ * CNV_ENOMEM. */
+CNV_API cnv_status cnv_variety_tally_create(uint32_t capacity, cnv_variety_tally **out);
+/* Frees a tally; NULL is ignored. No other call on it may be in flight. */
+CNV_API void cnv_variety_tally_destroy(cnv_variety_tally *t);
+/* Counts one observation of id (any value, 0 included). Any threads at once. Wait-free:
+ * at most 64 slots probed (a load and at most one CAS each), then one relaxed fetch-add; no
+ * allocation, no lock. An id whose 64 probed slots all hold other ids is counted in
+ * overflow. Errors: CNV_EINVAL (NULL t). */
+CNV_API cnv_status cnv_variety_tally_observe(cnv_variety_tally *t, uint64_t id);
+/* Reads the figures: distinct, bits and entropy of the counts held. Any threads, concurrent
+ * with observes (a relaxed snapshot: each count exact, the whole not one instant; exact once
+ * observes stop). Wait-free: one pass over the slots. Errors: CNV_EINVAL (NULL). */
+CNV_API cnv_status cnv_variety_tally_read(const cnv_variety_tally *t,
+                                          cnv_variety_tally_stats *out);
 
 /* ---- Requisite variety ------------------------------------------------------------------ */
 
