@@ -232,10 +232,10 @@ CNV_API cnv_status cnv_runtime_stats_get(const cnv_runtime *rt, cnv_runtime_stat
  * regulator (the registered handlers). */
 typedef struct cnv_runtime_variety {
   uint64_t observations;
-  uint32_t distinct;        /* distinct capability ids seen (exact up to 4096, then lower bound) */
+  uint32_t distinct;        /* distinct capability ids seen (the variety module's tally:
+                               exact for 4096 distinct ids, a lower bound beyond) */
   double bits;              /* log2(distinct) */
   double entropy;           /* Shannon entropy of the capability distribution, bits */
-  double hll_estimate;      /* HyperLogLog estimate of distinct ids (cross-check) */
   double regulator_bits;    /* log2(registered handlers) */
   double deficit_bits;      /* max(0, bits - regulator_bits) */
   int exceeded;             /* deficit above the configured threshold */

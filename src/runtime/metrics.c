@@ -1,25 +1,28 @@
-/* Figures of a runtime: telemetry metrics, stats snapshot, Prometheus export. */
+/* Figures of a runtime: its telemetry metrics, the stats snapshot, Prometheus export. */
 #include <math.h>
 #include <string.h>
 
+#include "clock.h"
 #include "core/atomic.h"
-#include "runtime/rt_internal.h"
+#include "rt_internal.h"
 
 static const char *const outcome_names[CNV__RT_C_DENIED0] = {
     "submitted", "accepted", "full", "refused", "executed", "failed"};
 
+/* Striped counters: submitters and workers add to them without attaching a shard. */
 static cnv_status register_counters(cnv_runtime *rt) {
   for (int i = 0; i < CNV__RT_C_DENIED0; i++) {
     cnv_tel_label l = {"outcome", outcome_names[i]};
-    cnv_status st = cnv_tel_register_counter(rt->tel, "cnv_rt_invocations_total",
-                                             "Invocations by outcome.", &l, 1, &rt->m_outcome[i]);
+    cnv_status st = cnv_tel_register_striped_counter(rt->tel, "cnv_rt_invocations_total",
+                                                     "Invocations by outcome.", &l, 1,
+                                                     &rt->m_count[i]);
     if (st != CNV_OK) return st;
   }
   for (int i = 0; i < CNV_RT_DENY_COUNT; i++) {
     cnv_tel_label l = {"reason", cnv_runtime_denial_name(i)};
-    cnv_status st = cnv_tel_register_counter(rt->tel, "cnv_rt_denied_total",
-                                             "Denied invocations by reason.", &l, 1,
-                                             &rt->m_denied[i]);
+    cnv_status st = cnv_tel_register_striped_counter(rt->tel, "cnv_rt_denied_total",
+                                                     "Denied invocations by reason.", &l, 1,
+                                                     &rt->m_count[CNV__RT_C_DENIED0 + i]);
     if (st != CNV_OK) return st;
   }
   return CNV_OK;
@@ -49,17 +52,6 @@ cnv_status cnv__rt_metrics_register(cnv_runtime *rt) {
     st = cnv_tel_register_gauge(rt->tel, g[i].name, g[i].help, NULL, 0, g[i].id);
   }
   return st;
-}
-
-void cnv__rt_flush_metrics(cnv_runtime *rt, cnv_tel_shard *shard) {
-  if (!shard) return;
-  for (int i = 0; i < CNV__RT_C_COUNT; i++) {
-    uint64_t now = cnv__rt_counter(rt, i);
-    if (now <= rt->flushed[i]) continue;
-    cnv_metric_id id = i < CNV__RT_C_DENIED0 ? rt->m_outcome[i] : rt->m_denied[i - CNV__RT_C_DENIED0];
-    cnv_tel_counter_add(shard, id, now - rt->flushed[i]);
-    rt->flushed[i] = now;
-  }
 }
 
 static int64_t millibits(double b) { return (int64_t)llround(b * 1000.0); }

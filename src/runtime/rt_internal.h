@@ -9,8 +9,11 @@
 
 #include <cnv/runtime.h>
 #include <cnv/telemetry.h>
+#include <cnv/variety.h>
 
-/* Counter slots of one stripe. */
+/* The runtime's counters (telemetry striped counters, ids in cnv_runtime.m_count). Every
+ * submit past its argument checks adds 1 to SUBMITTED on entry and 1 to exactly one outcome
+ * (ACCEPTED, FULL, REFUSED or a denial) on exit; stop relies on that (cnv_runtime_stop). */
 enum {
   CNV__RT_C_SUBMITTED = 0,
   CNV__RT_C_ACCEPTED,
@@ -22,19 +25,12 @@ enum {
   CNV__RT_C_COUNT = CNV__RT_C_DENIED0 + CNV_RT_DENY_COUNT
 };
 
-#define CNV__RT_STRIPES 32u
-#define CNV__RT_VARIETY_SLOTS 4096u
+/* Distinct capability ids the variety tally holds exactly. */
+#define CNV__RT_VARIETY_CAPACITY 4096u
 #define CNV__RT_MAX_WORKERS 256u
 #define CNV__RT_MAX_LINE 4000u
 /* Bytes of a record before the copied line. */
 #define CNV__RT_RECORD_HEADER 32u
-
-/* Counters striped by thread: each thread adds to its own cache lines (relaxed RMW); readers
- * sum the stripes. `inflight` counts submits between their entry and exit (stop waits). */
-typedef struct cnv__rt_stripe {
-  CNV_ALIGNED(CNV_CACHELINE) _Atomic uint64_t c[CNV__RT_C_COUNT];
-  _Atomic int64_t inflight;
-} cnv__rt_stripe;
 
 /* Header of one queue record; the copied line follows it (record_size - header bytes of
  * room). Records are built and read with memcpy, so the slot bytes need no alignment. */
@@ -69,13 +65,6 @@ typedef struct cnv__rt_agent {
   _Atomic uint32_t ready; /* 1 once pk and token are written (release by agent_add) */
 } cnv__rt_agent;
 
-/* One slot of the capability-stream table; id 0 marks an empty slot (a capability id of 0
- * is counted as 1). */
-typedef struct cnv__rt_variety_slot {
-  _Atomic uint64_t id;
-  _Atomic uint64_t count;
-} cnv__rt_variety_slot;
-
 enum { CNV__RT_CREATED = 0, CNV__RT_RUNNING = 1, CNV__RT_STOPPING = 2, CNV__RT_STOPPED = 3 };
 
 typedef struct cnv__rt_worker {
@@ -103,9 +92,7 @@ struct cnv_runtime {
   uint32_t handler_mask;
   cnv__rt_agent *agents;
   _Atomic uint32_t n_agents; /* reserved slots */
-  cnv__rt_stripe stripes[CNV__RT_STRIPES];
-  cnv__rt_variety_slot *variety;
-  _Atomic uint64_t variety_overflow;
+  cnv_variety_tally *capabilities; /* every parsed capability id (the stream's variety) */
   /* phase timeline, guarded by phase_lock (transitions are rare; never on the hot path) */
   pthread_mutex_t phase_lock;
   cnv_phase_span timeline[CNV_RT_TIMELINE_MAX];
@@ -118,21 +105,25 @@ struct cnv_runtime {
   _Atomic int monitor_stop;
   _Atomic uint64_t breaker_ratio_bits; /* double bits of the last tick's ratio */
   /* telemetry ids */
-  cnv_metric_id m_outcome[CNV__RT_C_DENIED0];
-  cnv_metric_id m_denied[CNV_RT_DENY_COUNT];
+  cnv_metric_id m_count[CNV__RT_C_COUNT]; /* striped counters, by CNV__RT_C_* */
   cnv_metric_id m_latency, m_phase, m_queue, m_variety_bits, m_deficit, m_entropy, m_agents;
-  uint64_t flushed[CNV__RT_C_COUNT]; /* counter totals already added to telemetry */
-  cnv_tel_shard *monitor_shard;      /* used by the monitor thread, then by stop */
 };
 
-/* Monotonic clock, ns. */
-uint64_t cnv__rt_now_ns(void);
-/* Phase-machine time: monotonic ns since create, plus one (never 0). */
-uint64_t cnv__rt_phase_now(const cnv_runtime *rt);
-/* The calling thread's stripe. */
-cnv__rt_stripe *cnv__rt_stripe_of(cnv_runtime *rt);
-/* Sum of one counter over the stripes (relaxed). */
-uint64_t cnv__rt_counter(const cnv_runtime *rt, int which);
+/* Adds n to counter `which` (CNV__RT_C_*). Wait-free (cnv_tel_striped_add); relaxed: it
+ * orders nothing by itself. */
+static inline void cnv__rt_count(cnv_runtime *rt, int which, uint64_t n) {
+  /* The id was registered at create, so the add cannot fail: nothing to report. */
+  (void)cnv_tel_striped_add(rt->tel, rt->m_count[which], n);
+}
+
+/* Total of counter `which` (relaxed sums of the stripes). */
+static inline uint64_t cnv__rt_counter(const cnv_runtime *rt, int which) {
+  uint64_t v = 0;
+  /* The id was registered at create, so the read cannot fail: v is the total. */
+  (void)cnv_tel_counter_value(rt->tel, rt->m_count[which], &v);
+  return v;
+}
+
 /* Transition under the timeline lock, appending to the timeline on success. */
 cnv_status cnv__rt_move(cnv_runtime *rt, int from, int to);
 /* Raise the algedonic signal under the timeline lock. */
@@ -142,10 +133,6 @@ cnv_status cnv__rt_tick(cnv_runtime *rt);
 /* Starts the worker and monitor threads; joins them (stop). */
 cnv_status cnv__rt_threads_start(cnv_runtime *rt);
 void cnv__rt_threads_join(cnv_runtime *rt);
-/* Adds counter deltas since the last flush to telemetry counters (monitor or stop only). */
-void cnv__rt_flush_metrics(cnv_runtime *rt, cnv_tel_shard *shard);
-/* Counts one parsed capability id in the variety table (lock-free). */
-void cnv__rt_variety_observe(cnv_runtime *rt, uint64_t id);
 /* Registers every telemetry metric (create). */
 cnv_status cnv__rt_metrics_register(cnv_runtime *rt);
 /* Refreshes the gauges (phase, queue depth, variety) from the current state. */

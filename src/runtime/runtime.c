@@ -1,12 +1,12 @@
 /* The runtime object: configuration, creation, handlers, agents, trust and revocation. */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cnv/protocol.h>
 
+#include "clock.h"
 #include "core/atomic.h"
-#include "runtime/rt_internal.h"
+#include "rt_internal.h"
 
 void cnv_runtime_config_default(cnv_runtime_config *cfg) {
   if (!cfg) return;
@@ -21,14 +21,6 @@ void cnv_runtime_config_default(cnv_runtime_config *cfg) {
   cfg->breaker = cnv_breaker_config_default();
   cfg->tick_interval_ms = 10;
 }
-
-uint64_t cnv__rt_now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-uint64_t cnv__rt_phase_now(const cnv_runtime *rt) { return cnv__rt_now_ns() - rt->t0_ns + 1; }
 
 /* Fills zero fields of *c with the defaults; rejects out-of-range values. */
 static cnv_status config_fill(cnv_runtime_config *c) {
@@ -59,12 +51,9 @@ static cnv_status alloc_tables(cnv_runtime *rt) {
   rt->handlers = calloc(rt->cfg.max_handlers, sizeof *rt->handlers);
   rt->handler_index = calloc(slots, sizeof *rt->handler_index);
   rt->agents = calloc(rt->cfg.max_agents, sizeof *rt->agents);
-  rt->variety = calloc(CNV__RT_VARIETY_SLOTS, sizeof *rt->variety);
   rt->workers = calloc(rt->cfg.workers, sizeof *rt->workers);
-  if (!rt->handlers || !rt->handler_index || !rt->agents || !rt->variety || !rt->workers) {
-    return CNV_ENOMEM;
-  }
-  return CNV_OK;
+  if (!rt->handlers || !rt->handler_index || !rt->agents || !rt->workers) return CNV_ENOMEM;
+  return cnv_variety_tally_create(CNV__RT_VARIETY_CAPACITY, &rt->capabilities);
 }
 
 static cnv_status create_parts(cnv_runtime *rt) {
@@ -80,8 +69,9 @@ static cnv_status create_parts(cnv_runtime *rt) {
   if (st != CNV_OK) return st;
   rt->timeline[0] = (cnv_phase_span){.phase = CNV_PHASE_BOOTSTRAP};
   rt->n_timeline = 1;
-  cnv_tel_config tc = {.max_threads = rt->cfg.workers + 2u, .max_counters = 64,
-                       .max_gauges = 16, .max_histograms = 2};
+  /* Shards only for the workers' latency histogram; every counter is striped. */
+  cnv_tel_config tc = {.max_threads = rt->cfg.workers, .max_counters = 1, .max_gauges = 16,
+                       .max_histograms = 1, .max_striped = CNV__RT_C_COUNT};
   st = cnv_tel_create(&tc, &rt->tel);
   if (st != CNV_OK) return st;
   return cnv__rt_metrics_register(rt);
@@ -124,7 +114,7 @@ void cnv_runtime_destroy(cnv_runtime *rt) {
   free(rt->handlers);
   free(rt->handler_index);
   free(rt->agents);
-  free(rt->variety);
+  cnv_variety_tally_destroy(rt->capabilities);
   free(rt->workers);
   free(rt);
 }

@@ -4,8 +4,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "core/atomic.h"
-#include "runtime/rt_internal.h"
+#include "rt_internal.h"
 
 static void sleep_ns(uint64_t ns) {
   struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000u), .tv_nsec = (long)(ns % 1000000000u)};
@@ -25,7 +26,7 @@ static void backoff(unsigned *idle) {
 }
 
 static void run_one(cnv_runtime *rt, const cnv__rt_worker *w, cnv_tel_shard *shard,
-                    cnv__rt_stripe *s, const cnv__rt_rec_buf *buf) {
+                    const cnv__rt_rec_buf *buf) {
   cnv__rt_rec_head head;
   memcpy(&head, buf->words, sizeof head);
   const cnv__rt_handler *h = &rt->handlers[head.handler];
@@ -36,11 +37,13 @@ static void run_one(cnv_runtime *rt, const cnv__rt_worker *w, cnv_tel_shard *sha
                            .seq = head.seq, .effects = h->effects};
   int rc = h->fn(h->ctx, &call);
   uint64_t done = cnv__rt_now_ns();
-  cnv_tel_hist_record(shard, rt->m_latency, done > head.accept_ns ? done - head.accept_ns : 0);
+  uint64_t latency = done > head.accept_ns ? done - head.accept_ns : 0;
+  /* a worker without a shard (attach failed) records no latency: nothing else to do */
+  (void)cnv_tel_hist_record(shard, rt->m_latency, latency);
   cnv_swarm_record_invocation(&rt->swarm, rc == 0);
-  /* relaxed: statistics; stop joins the workers before its final read */
-  if (rc != 0) cnv__fetch_add_relaxed(&s->c[CNV__RT_C_FAILED], 1u);
-  cnv__fetch_add_relaxed(&s->c[CNV__RT_C_EXECUTED], 1u);
+  /* stop joins the workers before its final read, so these relaxed adds are all seen */
+  if (rc != 0) cnv__rt_count(rt, CNV__RT_C_FAILED, 1u);
+  cnv__rt_count(rt, CNV__RT_C_EXECUTED, 1u);
 }
 
 static void *worker_main(void *arg) {
@@ -49,12 +52,11 @@ static void *worker_main(void *arg) {
   cnv_thread_register();
   cnv_tel_shard *shard = NULL;
   cnv_tel_attach(rt->tel, &shard); /* on failure shard stays NULL: latency goes unrecorded */
-  cnv__rt_stripe *s = cnv__rt_stripe_of(rt);
   cnv__rt_rec_buf buf;
   unsigned idle = 0;
   for (;;) {
     if (cnv_queue_try_pop_mpmc(rt->queue, buf.words) == CNV_OK) {
-      run_one(rt, w, shard, s, &buf);
+      run_one(rt, w, shard, &buf);
       idle = 0;
       continue;
     }
@@ -62,7 +64,7 @@ static void *worker_main(void *arg) {
      * push is visible and an empty queue now stays empty */
     if (cnv__load_acquire(&rt->drain)) {
       if (cnv_queue_try_pop_mpmc(rt->queue, buf.words) != CNV_OK) break;
-      run_one(rt, w, shard, s, &buf);
+      run_one(rt, w, shard, &buf);
       continue;
     }
     backoff(&idle);
@@ -98,14 +100,12 @@ static void *monitor_main(void *arg) {
     last_exec = exec;
     last_fail = fail;
     variety_check(rt);
-    cnv__rt_flush_metrics(rt, rt->monitor_shard);
   }
   cnv_thread_unregister();
   return NULL;
 }
 
 cnv_status cnv__rt_threads_start(cnv_runtime *rt) {
-  if (cnv_tel_attach(rt->tel, &rt->monitor_shard) != CNV_OK) return CNV_ERT_THREAD;
   for (uint32_t i = 0; i < rt->cfg.workers; i++) {
     rt->workers[i] = (cnv__rt_worker){.rt = rt, .index = i};
     if (pthread_create(&rt->workers[i].thread, NULL, worker_main, &rt->workers[i]) != 0) {
@@ -156,14 +156,30 @@ cnv_status cnv_runtime_start(cnv_runtime *rt) {
   return CNV_OK;
 }
 
+/* Submits that have ended: the sum of the outcome counters (relaxed reads). */
+static uint64_t submits_ended(const cnv_runtime *rt) {
+  uint64_t n = cnv__rt_counter(rt, CNV__RT_C_ACCEPTED) + cnv__rt_counter(rt, CNV__RT_C_FULL) +
+               cnv__rt_counter(rt, CNV__RT_C_REFUSED);
+  for (int i = 0; i < CNV_RT_DENY_COUNT; i++) n += cnv__rt_counter(rt, CNV__RT_C_DENIED0 + i);
+  return n;
+}
+
+/* Waits until every submit that saw RUNNING has ended. Called after STOPPING is stored.
+ * Each submit adds to SUBMITTED on entry and to one outcome on exit (cnv_runtime_submit):
+ * - the seq_cst fence below pairs with submit's: a submit whose state load did not see
+ *   STOPPING has its SUBMITTED add counted in `entered`;
+ * - the acquire fence pairs with submit's release fence before its outcome add: every submit
+ *   counted in `ended` has its SUBMITTED add counted in `entered` too (ended is read first),
+ *   and its queue push is visible here.
+ * So ended == entered means every submit counted in `entered`, among them every one that saw
+ * RUNNING, has ended and pushed. */
 static void wait_submits(cnv_runtime *rt) {
+  atomic_thread_fence(memory_order_seq_cst);
   for (;;) {
-    int64_t n = 0;
-    for (uint32_t i = 0; i < CNV__RT_STRIPES; i++) {
-      /* seq_cst: the other half of submit's handshake (see cnv_runtime_submit) */
-      n += atomic_load_explicit(&rt->stripes[i].inflight, memory_order_seq_cst);
-    }
-    if (n == 0) return;
+    uint64_t ended = submits_ended(rt);
+    atomic_thread_fence(memory_order_acquire);
+    uint64_t entered = cnv__rt_counter(rt, CNV__RT_C_SUBMITTED);
+    if (ended == entered) return;
     sched_yield();
   }
 }
@@ -188,7 +204,6 @@ cnv_status cnv_runtime_stop(cnv_runtime *rt) {
   enter_shutdown(rt);
   wait_submits(rt);
   cnv__rt_threads_join(rt);
-  cnv__rt_flush_metrics(rt, rt->monitor_shard);
   cnv__rt_gauges_refresh(rt);
   cnv__store_release(&rt->state, CNV__RT_STOPPED); /* release: final counters visible */
   return CNV_OK;

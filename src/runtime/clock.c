@@ -1,0 +1,20 @@
+/* The runtime's clocks (declared in clock.h). */
+#include <time.h>
+
+#include "clock.h"
+#include "rt_internal.h"
+
+uint64_t cnv__rt_now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t cnv__rt_phase_now(const cnv_runtime *rt) { return cnv__rt_now_ns() - rt->t0_ns + 1; }
+
+uint64_t cnv__rt_token_now(const cnv_runtime *rt) {
+  if (rt->cfg.clock) return rt->cfg.clock(rt->cfg.clock_ctx);
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (uint64_t)ts.tv_sec;
+}
