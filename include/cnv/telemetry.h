@@ -10,8 +10,8 @@
  * Two kinds of counter: a sharded counter (cnv_tel_register_counter) is added to through the
  * calling thread's attached shard (no RMW: the cheapest add, but every recording thread must
  * attach); a striped counter (cnv_tel_register_striped_counter) is added to by any thread
- * with no attach (one relaxed atomic fetch-add on one of 32 cache-line stripes, picked once
- * per thread). Both export as Prometheus counters.
+ * with no attach (one atomic fetch-add on one of 32 cache-line stripes, picked once per
+ * thread). Both export as Prometheus counters.
  *
  * Synchronization table (who may call what at the same time):
  *   cnv_tel_register_*        one thread, before any attach and before any striped add.
@@ -158,13 +158,13 @@ CNV_API void cnv_tel_detach(cnv_tel_shard *s);
 /* Adds n to a counter in this thread's shard: a relaxed load and store, no RMW, no lock.
  * Errors: CNV_EINVAL (NULL shard), CNV_ETEL_BAD_ID. */
 CNV_API cnv_status cnv_tel_counter_add(cnv_tel_shard *s, cnv_metric_id id, uint64_t n);
-/* Adds n to a striped counter from any thread, attached or not. Wait-free: one relaxed
- * atomic fetch-add on the calling thread's stripe (the stripe is picked at the thread's first
+/* Adds n to a striped counter from any thread, attached or not. Wait-free: one atomic
+ * fetch-add on the calling thread's stripe (the stripe is picked at the thread's first
  * striped add, by a relaxed fetch-add on a global stripe number), no lock, no allocation.
- * The add is relaxed: it orders nothing else. A caller that needs "what I did before the add
- * is visible to whoever reads the sum" puts a release fence before the add and the reader an
- * acquire fence after cnv_tel_counter_value (every write to a stripe is an RMW, so the fences
- * pair). Errors: CNV_EINVAL (NULL t), CNV_ETEL_BAD_ID (not a striped counter of t). */
+ * Ordering: the add is a seq_cst RMW and cnv_tel_counter_value reads each stripe with a
+ * seq_cst load, so a count may serve as an entry/exit tally: what a thread did before an add
+ * is visible to a thread whose read includes that add (on x86 this costs nothing over a
+ * relaxed add). Errors: CNV_EINVAL (NULL t), CNV_ETEL_BAD_ID (not a striped counter of t). */
 CNV_API cnv_status cnv_tel_striped_add(cnv_telemetry *t, cnv_metric_id id, uint64_t n);
 /* Records a value (sampled as registered): owner-only relaxed load/store of a bucket, the
  * count and the sum. Errors: CNV_EINVAL (NULL shard), CNV_ETEL_BAD_ID. */
@@ -173,7 +173,7 @@ CNV_API cnv_status cnv_tel_hist_record(cnv_tel_shard *s, cnv_metric_id id, uint6
 CNV_API cnv_status cnv_tel_gauge_set(cnv_telemetry *t, cnv_metric_id id, int64_t value);
 CNV_API cnv_status cnv_tel_gauge_add(cnv_telemetry *t, cnv_metric_id id, int64_t delta);
 
-/* Reads (sums over shards; for a striped counter, over its stripes, with relaxed loads).
+/* Reads (sums over shards; for a striped counter, over its stripes, with seq_cst loads).
  * Wait-free. Errors: CNV_EINVAL, CNV_ETEL_BAD_ID. */
 CNV_API cnv_status cnv_tel_counter_value(const cnv_telemetry *t, cnv_metric_id id, uint64_t *out);
 CNV_API cnv_status cnv_tel_gauge_value(const cnv_telemetry *t, cnv_metric_id id, int64_t *out);

@@ -109,14 +109,13 @@ struct cnv_runtime {
   cnv_metric_id m_latency, m_phase, m_queue, m_variety_bits, m_deficit, m_entropy, m_agents;
 };
 
-/* Adds n to counter `which` (CNV__RT_C_*). Wait-free (cnv_tel_striped_add); relaxed: it
- * orders nothing by itself. */
+/* Adds n to counter `which` (CNV__RT_C_*). Wait-free; a seq_cst RMW (cnv_tel_striped_add). */
 static inline void cnv__rt_count(cnv_runtime *rt, int which, uint64_t n) {
   /* The id was registered at create, so the add cannot fail: nothing to report. */
   (void)cnv_tel_striped_add(rt->tel, rt->m_count[which], n);
 }
 
-/* Total of counter `which` (relaxed sums of the stripes). */
+/* Total of counter `which` (seq_cst loads of the stripes, summed). */
 static inline uint64_t cnv__rt_counter(const cnv_runtime *rt, int which) {
   uint64_t v = 0;
   /* The id was registered at create, so the read cannot fail: v is the total. */

@@ -92,22 +92,19 @@ static cnv_status pipeline(cnv_runtime *rt, uint32_t agent, const char *line, si
 
 cnv_status cnv_runtime_submit(cnv_runtime *rt, uint32_t agent, const char *line, size_t len) {
   if (!rt || (!line && len)) return CNV_EINVAL;
+  /* Entry, a seq_cst RMW (cnv_tel_striped_add), then a seq_cst state load: with stop's seq_cst
+   * STOPPING store and seq_cst counter reads, either this load sees STOPPING or stop's reads
+   * see this entry (cnv_runtime_stop). */
   cnv__rt_count(rt, CNV__RT_C_SUBMITTED, 1u);
-  /* seq_cst fence, paired with the one stop issues after storing STOPPING: either this
-   * submit's state load below sees STOPPING, or stop's counter reads after its fence see the
-   * SUBMITTED add above (store buffering through two seq_cst fences). */
-  atomic_thread_fence(memory_order_seq_cst);
   int outcome = CNV__RT_C_REFUSED;
   cnv_status st = CNV_ESTATE;
-  /* acquire: pairs with start's seq_cst store of RUNNING; the handler table and the
-   * threads are ready */
-  if (cnv__load_acquire(&rt->state) == CNV__RT_RUNNING) {
+  /* seq_cst (see above; also acquire, pairing with start's seq_cst store of RUNNING, so the
+   * handler table and the threads are ready) */
+  if (atomic_load_explicit(&rt->state, memory_order_seq_cst) == CNV__RT_RUNNING) {
     st = pipeline(rt, agent, line, len, &outcome);
   }
-  /* release fence: the queue push above happens-before stop's acquire fence once stop's
-   * outcome sum includes the add below (every write to a stripe is an RMW, so the fences
-   * pair through it) */
-  atomic_thread_fence(memory_order_release);
+  /* Exit: the outcome's seq_cst RMW releases the queue push above to stop, whose read of the
+   * outcome counters acquires it. */
   cnv__rt_count(rt, outcome, 1u);
   return st;
 }

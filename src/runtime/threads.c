@@ -164,20 +164,19 @@ static uint64_t submits_ended(const cnv_runtime *rt) {
   return n;
 }
 
-/* Waits until every submit that saw RUNNING has ended. Called after STOPPING is stored.
- * Each submit adds to SUBMITTED on entry and to one outcome on exit (cnv_runtime_submit):
- * - the seq_cst fence below pairs with submit's: a submit whose state load did not see
- *   STOPPING has its SUBMITTED add counted in `entered`;
- * - the acquire fence pairs with submit's release fence before its outcome add: every submit
- *   counted in `ended` has its SUBMITTED add counted in `entered` too (ended is read first),
- *   and its queue push is visible here.
+/* Waits until every submit that saw RUNNING has ended. Called after STOPPING is stored
+ * (seq_cst). Each submit adds to SUBMITTED on entry and to one outcome on exit
+ * (cnv_runtime_submit); the adds are seq_cst RMWs and the reads seq_cst loads
+ * (cnv_tel_striped_add), so:
+ * - a submit whose state load did not see STOPPING precedes the STOPPING store in the single
+ *   total order, and so does its entry: `entered` counts it;
+ * - every submit counted in `ended` (read first) released its push and its entry through the
+ *   outcome add that the read acquired: `entered` counts it too, and its push is visible.
  * So ended == entered means every submit counted in `entered`, among them every one that saw
- * RUNNING, has ended and pushed. */
+ * RUNNING, has pushed and left. */
 static void wait_submits(cnv_runtime *rt) {
-  atomic_thread_fence(memory_order_seq_cst);
   for (;;) {
     uint64_t ended = submits_ended(rt);
-    atomic_thread_fence(memory_order_acquire);
     uint64_t entered = cnv__rt_counter(rt, CNV__RT_C_SUBMITTED);
     if (ended == entered) return;
     sched_yield();
