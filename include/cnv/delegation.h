@@ -6,8 +6,9 @@
  * (attenuation). Byte layout, signing input and rules: docs/delegation.md.
  *
  * Synchronization table:
- *   cnv_deleg_verify / cnv_deleg_authorize   any threads at once (registered with
- *                       cnv_thread_register()); lock-free: one hash lookup when cached.
+ *   cnv_deleg_verify / cnv_deleg_authorize   any threads at once (no registration: a thread
+ *                       joins the RCU reader registry on first use and leaves it at exit);
+ *                       lock-free: one hash lookup when cached.
  *   cnv_deleg_revoke / trust_add / trust_remove / cache_purge   any threads, concurrently
  *                       with verification; a verification that starts after one of them
  *                       returns sees its effect.
@@ -185,8 +186,8 @@ CNV_API void cnv_deleg_config_default(cnv_deleg_config *cfg);
 CNV_API cnv_status cnv_deleg_verifier_create(const cnv_deleg_config *cfg, cnv_deleg_verifier **out);
 
 /* Frees the verifier and everything it holds (NULL ignored). No call may be in flight; waits
- * for deferred frees (rcu_barrier). Call from a registered thread (cnv_thread_register)
- * outside any RCU read-side section. */
+ * for deferred frees (rcu_barrier). Call outside any RCU
+ * read-side section (not from a deferred-free callback). */
 CNV_API void cnv_deleg_verifier_destroy(cnv_deleg_verifier *v);
 
 /* Adds a root issuer key to the trust store (idempotent). Errors: CNV_ENOMEM, CNV_EINVAL. */
@@ -222,7 +223,7 @@ typedef struct cnv_deleg_request {
  * Errors: every CNV_ETOKEN_* and CNV_EDELEG_* rule code, CNV_EDELEG_NO_HOLDER (req->holder
  * NULL; err->link -1), CNV_EINVAL (NULL v, token or req).
  * Lock-free; allocates only when a newly verified chain enters the cache (a full cache is
- * not an error: the chain is just verified cold each time). Creates no use counter. The calling thread must be registered (cnv_thread_register). */
+ * not an error: the chain is just verified cold each time). Creates no use counter. */
 CNV_API cnv_status cnv_deleg_verify(cnv_deleg_verifier *v, const uint8_t *token, size_t len,
                                     const cnv_deleg_request *req, cnv_deleg_caveats *effective,
                                     cnv_deleg_error *err);

@@ -9,8 +9,8 @@
  *                              any threads; concurrent callers get CNV_EBREAKER_BUSY.
  *   cnv_breaker_record         any threads.
  *   cnv_coord_* (except create/destroy/remove)
- *                              any thread registered with cnv_thread_register(); no lock.
- *   cnv_coord_remove           registered threads, outside any RCU read-side section.
+ *                              any threads (no registration needed); no lock.
+ *   cnv_coord_remove           any thread outside an RCU read-side section (waits a grace period).
  *   cnv_observer_publish       any threads (multi-producer).
  *   cnv_observer_drain, _add_rule, _duration_stats, _export_csv
  *                              one consumer thread at a time (a second drain gets
@@ -206,8 +206,7 @@ typedef struct cnv_coord_config {
 /* Creates a coordinator. cfg may be NULL (defaults). Errors: CNV_EINVAL,
  * CNV_EBREAKER_CONFIG, CNV_ENOMEM. */
 CNV_API cnv_status cnv_coord_create(const cnv_coord_config *cfg, cnv_coord **out);
-/* Frees every swarm and the table; call from a registered thread with no other call in
- * flight. NULL is ignored. */
+/* Frees every swarm and the table; call with no other call in flight. NULL is ignored. */
 CNV_API void cnv_coord_destroy(cnv_coord *c);
 
 /* Adds a swarm in Bootstrap (allocates); registered threads, any number at once. Errors: CNV_EINVAL, CNV_ENOMEM, CNV_EPHASE_CLOCK,

@@ -40,9 +40,7 @@ static int run_scenario(cnv_scenario_config *cfg, bool json, FILE *metrics) {
   static cnv_scenario_report report;
   cfg->metrics = metrics ? write_file : NULL;
   cfg->metrics_ctx = metrics;
-  cnv_thread_register();
   cnv_status st = cnv_scenario_run(cfg, &report);
-  cnv_thread_unregister();
   if (cfg->progress) printf("\r%*s\r", 100, "");
   if (st != CNV_OK) {
     cli_error("swarm run", st);

@@ -154,12 +154,10 @@ static int verify_with(cli_cmd *cmd, cnv_deleg_verifier *v) {
 
 int cli_token_verify(cli_cmd *cmd) {
   cnv_deleg_verifier *v = NULL;
-  cnv_thread_register();
   cnv_status st = cnv_deleg_verifier_create(NULL, &v);
   int rc = CLI_EXIT_FAIL;
   if (st != CNV_OK) cli_error("verifier", st);
   else rc = verify_with(cmd, v);
   cnv_deleg_verifier_destroy(v);
-  cnv_thread_unregister();
   return rc;
 }

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <urcu/urcu-memb.h>
+#include <urcu/urcu-bp.h>
 #include <urcu/rculfhash.h>
 
 #include <cnv/delegation.h>
