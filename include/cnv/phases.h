@@ -209,11 +209,11 @@ CNV_API cnv_status cnv_coord_create(const cnv_coord_config *cfg, cnv_coord **out
 /* Frees every swarm and the table; call with no other call in flight. NULL is ignored. */
 CNV_API void cnv_coord_destroy(cnv_coord *c);
 
-/* Adds a swarm in Bootstrap (allocates); registered threads, any number at once. Errors: CNV_EINVAL, CNV_ENOMEM, CNV_EPHASE_CLOCK,
+/* Adds a swarm in Bootstrap (allocates); any threads at once. Errors: CNV_EINVAL, CNV_ENOMEM, CNV_EPHASE_CLOCK,
  * CNV_ECOORD_DUPLICATE. */
 CNV_API cnv_status cnv_coord_add(cnv_coord *c, uint64_t swarm_id, uint64_t now_ns);
 /* Removes a swarm and frees it after a grace period (waits for readers). Call from a
- * registered thread outside any read-side section. Errors: CNV_EINVAL, CNV_ECOORD_NO_SWARM. */
+ * thread outside any read-side section. Errors: CNV_EINVAL, CNV_ECOORD_NO_SWARM. */
 CNV_API cnv_status cnv_coord_remove(cnv_coord *c, uint64_t swarm_id);
 /* Number of swarms (approximate while adds and removes run). */
 CNV_API uint64_t cnv_coord_count(const cnv_coord *c);
