@@ -33,7 +33,7 @@ extern "C" {
 #endif
 
 /* ------------------------------------------------------------------------------------ */
-/* Phases and their legal moves (SPEC §2).                                              */
+/* Phases and their legal moves (docs/phases.md).                                       */
 
 typedef enum cnv_phase {
   CNV_PHASE_BOOTSTRAP = 0,
