@@ -1,21 +1,29 @@
 /* libcnv phases: the swarm phase machine, circuit breaker, algedonic signal, coordinator
  * for many swarms, and the transition observer.
  *
- * Synchronization table (who may call what at the same time):
- *   cnv_swarm_transition, cnv_swarm_raise_algedonic, cnv_swarm_record_invocation,
- *   cnv_swarm_agent_join/leave, cnv_swarm_phase, cnv_swarm_snapshot
- *                              any threads, any mix (each transition is one CAS).
+ * Synchronization table (who may call what at the same time, and each call's progress;
+ * the terms are defined in docs/architecture.md):
+ *   cnv_swarm_transition, cnv_swarm_raise_algedonic, cnv_swarm_agent_leave
+ *                              any threads, any mix; lock-free (a CAS retried only while
+ *                              another thread changed the word and the move still applies).
+ *   cnv_swarm_record_invocation, cnv_swarm_agent_join, cnv_swarm_phase, cnv_swarm_snapshot
+ *                              any threads; wait-free.
  *   cnv_swarm_tick / cnv_breaker_evaluate
- *                              any threads; concurrent callers get CNV_EBREAKER_BUSY.
- *   cnv_breaker_record         any threads.
+ *                              any threads; wait-free: concurrent callers get
+ *                              CNV_EBREAKER_BUSY instead of waiting.
+ *   cnv_breaker_record         any threads; wait-free.
  *   cnv_coord_* (except create/destroy/remove)
- *                              any threads (no registration needed); no lock.
- *   cnv_coord_remove           any thread outside an RCU read-side section (waits a grace period).
- *   cnv_observer_publish       any threads (multi-producer).
+ *                              any threads (no registration needed); lock-free, no lock
+ *                              (a thread's first call joins liburcu's reader registry under
+ *                              liburcu's registry lock, once); cnv_coord_add allocates.
+ *   cnv_coord_remove           any thread outside an RCU read-side section; blocking: waits
+ *                              a grace period for the readers in flight.
+ *   cnv_observer_publish       any threads (multi-producer); lock-free (a full channel
+ *                              refuses the event).
  *   cnv_observer_drain, _add_rule, _duration_stats, _export_csv
  *                              one consumer thread at a time (a second drain gets
- *                              CNV_EOBS_CONSUMER_BUSY).
- *   cnv_observer_matrix, cnv_observer_stats   any threads (relaxed snapshots).
+ *                              CNV_EOBS_CONSUMER_BUSY); drain never waits for a producer.
+ *   cnv_observer_matrix, cnv_observer_stats   any threads (relaxed snapshots); wait-free.
  *   init/create/destroy/fini   one thread, with no other call on the object in flight.
  * Time is always passed in by the caller (now_ns, nanoseconds of any monotonic clock below
  * 2^61), so tests drive it. Nothing here aborts or prints. */
