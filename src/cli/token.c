@@ -33,10 +33,13 @@ static bool signer_paths(cli_cmd *cmd, char *key, char *audience) {
   return tok_required(cmd, "key", key, PATH_CAP) && tok_required(cmd, "audience", audience, PATH_CAP);
 }
 
-/* Reads the secret key and audience files named by signer_paths. */
+/* Reads the secret key and audience files named by signer_paths (sk is wiped on failure). */
 static bool read_signer(const char *key, const char *audience, uint8_t *sk, uint8_t *aud) {
-  return tok_read_hex(key, "secret key", sk, CNV_DELEG_SECRET_BYTES) &&
-         tok_read_hex(audience, "public key", aud, CNV_DELEG_KEY_BYTES);
+  if (tok_read_hex(key, "secret key", sk, CNV_DELEG_SECRET_BYTES) &&
+      tok_read_hex(audience, "public key", aud, CNV_DELEG_KEY_BYTES))
+    return true;
+  sodium_memzero(sk, CNV_DELEG_SECRET_BYTES);
+  return false;
 }
 
 /* Signs with mint (in == NULL) or attenuate and writes the token to `out`. */
@@ -93,7 +96,7 @@ static int revoke(cli_cmd *cmd) {
   bool bad = false;
   if (!tok_required(cmd, "token", path, sizeof path) || !tok_required(cmd, "revoked", list, sizeof list))
     return CLI_EXIT_USAGE;
-  cli_flag_u64(cmd, "link", CNV_DELEG_MAX_LINKS - 1, &link, &bad);
+  cli_flag_u64(cmd, "link", 0, CNV_DELEG_MAX_LINKS - 1, &link, &bad);
   if (bad || cli_cmd_unknown(cmd)) return CLI_EXIT_USAGE;
   if (!tok_read_token(path, in, &len, &tok)) return CLI_EXIT_FAIL;
   if (link == UINT64_MAX) link = tok.n_links - 1u;
