@@ -80,16 +80,16 @@ static int dispatch(int argc, char **argv) {
 }
 
 /* Output that did not reach stdout (a full disk, a closed pipe) is a failure: exit 1 with
- * the reason rather than 0 with the output lost. */
+ * the reason rather than 0 with the output lost (a command that failed already said why). */
 int main(int argc, char **argv) {
   int rc = dispatch(argc, argv);
   errno = 0;
   bool lost = fflush(stdout) != 0 || ferror(stdout);
   int err = errno;
   if (fclose(stdout) != 0 && !lost) lost = true, err = errno;
-  if (lost) {
+  if (lost && rc == CLI_EXIT_OK) {
     fprintf(stderr, "cnv: cannot write to standard output: %s\n", err ? strerror(err) : "write error");
-    return rc == CLI_EXIT_OK ? CLI_EXIT_FAIL : rc;
+    return CLI_EXIT_FAIL;
   }
   return rc;
 }
