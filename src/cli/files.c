@@ -73,6 +73,7 @@ bool cli_tmp_write(cli_tmp *t, const void *data, size_t len) {
   while (len > 0) {
     ssize_t n = write(t->fd, p, len);
     if (n < 0 && errno == EINTR) continue;
+    if (n == 0) errno = EIO;
     if (n <= 0) return false;
     p += n;
     len -= (size_t)n;

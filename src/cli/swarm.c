@@ -4,6 +4,7 @@
  * leaving no file under the requested name. */
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -42,8 +43,12 @@ static int write_stdout(void *ctx, const char *data, size_t len) {
   return fwrite(data, 1, len, stdout) == len ? 0 : -1;
 }
 
+static int metrics_errno; /* the reason the metrics file's write failed */
+
 static int write_tmp(void *ctx, const char *data, size_t len) {
-  return cli_tmp_write(ctx, data, len) ? 0 : -1;
+  if (cli_tmp_write(ctx, data, len)) return 0;
+  metrics_errno = errno;
+  return -1;
 }
 
 static void progress(void *ctx, const cnv_scenario_progress *p) {
@@ -56,6 +61,9 @@ static void progress(void *ctx, const cnv_scenario_progress *p) {
                    (unsigned long long)p->submitted, (unsigned long long)p->executed,
                    (unsigned long long)p->denied, (unsigned long long)p->full);
   sig.len[next] = n < 0 ? 0 : (size_t)n < sizeof sig.line[next] ? (size_t)n : sizeof sig.line[next] - 1;
+  /* A compiler barrier, not an atomic: the handler that sees `ready` must see the whole line,
+   * so the stores above may not sink below the store to `ready`. */
+  atomic_signal_fence(memory_order_release);
   sig.ready = next;
   if (!sig.tty) return;
   printf("\r%6.1fs  %-12s  executed %10llu  denied %9llu  full %8llu  %10.0f/s ",
@@ -91,18 +99,19 @@ static int run_scenario(cnv_scenario_config *cfg, bool json, cli_tmp *metrics) {
   cnv_status st = cnv_scenario_run(cfg, &report);
   cnv_thread_unregister();
   if (sig.tty) printf("\r%*s\r", 100, "");
-  if (st == CNV_ETEL_WRITE && metrics) {
-    cli_fail("--metrics: cannot write the temporary file %s: %s", metrics->path, strerror(errno));
+  if (st == CNV_ETEL_WRITE && metrics && metrics_errno) {
+    cli_fail("--metrics: cannot write the temporary file %s: %s", metrics->path, strerror(metrics_errno));
     return CLI_EXIT_FAIL;
   }
   if (st != CNV_OK) {
     cli_error("swarm run", st);
     return CLI_EXIT_FAIL;
   }
+  errno = 0;
   st = json ? cnv_scenario_report_json(&report, write_stdout, NULL)
             : cnv_scenario_report_text(&report, write_stdout, NULL);
   if (st != CNV_OK || fflush(stdout) != 0) {
-    cli_fail("cannot write the report to standard output: %s", strerror(errno));
+    cli_fail("cannot write the report to standard output: %s", errno ? strerror(errno) : "write error");
     return CLI_EXIT_FAIL;
   }
   return CLI_EXIT_OK;
