@@ -117,7 +117,27 @@ static int run_scenario(cnv_scenario_config *cfg, bool json, cli_tmp *metrics) {
   return CLI_EXIT_OK;
 }
 
+/* Installs the SIGINT handler, then creates the metrics file's temporary file with SIGINT
+ * blocked, so that the handler knows every temporary file it must remove. */
+static bool start(const char *path, cli_tmp *metrics, const sigset_t *block) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_sigint;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+  if (!path) return true;
+  sigprocmask(SIG_BLOCK, block, NULL);
+  bool opened = cli_tmp_open(metrics, path);
+  if (opened) {
+    memcpy(sig.tmp, metrics->path, sizeof sig.tmp);
+    sig.have_tmp = 1;
+  }
+  sigprocmask(SIG_UNBLOCK, block, NULL);
+  return opened;
+}
+
 static int swarm_run(cli_cmd *cmd) {
+  static cli_tmp metrics;
   cnv_scenario_config cfg;
   cnv_scenario_config_default(&cfg);
   char path[4096];
@@ -128,21 +148,11 @@ static int swarm_run(cli_cmd *cmd) {
   sig.tty = !json && !quiet && isatty(STDOUT_FILENO);
   cfg.progress = progress;
   cfg.progress_interval_ms = 150;
-  static cli_tmp metrics;
-  if (have_metrics && !cli_tmp_open(&metrics, path)) return CLI_EXIT_FAIL;
-  if (have_metrics) {
-    memcpy(sig.tmp, metrics.path, sizeof sig.tmp);
-    sig.have_tmp = 1;
-  }
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_sigint;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, NULL);
-  int rc = run_scenario(&cfg, json, have_metrics ? &metrics : NULL);
   sigset_t block;
   sigemptyset(&block);
   sigaddset(&block, SIGINT);
+  if (!start(have_metrics ? path : NULL, &metrics, &block)) return CLI_EXIT_FAIL;
+  int rc = run_scenario(&cfg, json, have_metrics ? &metrics : NULL);
   sigprocmask(SIG_BLOCK, &block, NULL); /* past this point the run is complete: keep it */
   sig.have_tmp = 0;
   if (have_metrics && rc != CLI_EXIT_OK) cli_tmp_discard(&metrics);

@@ -15,17 +15,18 @@
 
 #define PATH_CAP 4096
 
-/* Writes both halves to temporary files first, then places them: with `force` by rename over
- * any old pair, else by link, which refuses an existing file; when the second link fails the
- * first is removed again, so a half pair is never left behind. */
+/* Writes both halves to temporary files first, so that no failure to create, write or sync
+ * either leaves a new half behind, then places them: by link, which refuses an existing name
+ * (the first is removed again when the second fails), or with `force` by rename over the old
+ * pair (regular files, checked by replaceable), the secret key first. */
 static bool write_pair(const char *key, const char *pub, const char *sk_text, const char *pk_text,
                        size_t sk_len, size_t pk_len, bool force) {
   cli_tmp tk, tp;
   if (!cli_tmp_open(&tk, key)) return false;
   if (!cli_tmp_open(&tp, pub)) return cli_tmp_discard(&tk), false;
-  bool ok = cli_tmp_write(&tk, sk_text, sk_len) && cli_tmp_write(&tp, pk_text, pk_len);
-  if (!ok) {
-    cli_fail("%s: %s", key, strerror(errno));
+  bool key_ok = cli_tmp_write(&tk, sk_text, sk_len);
+  if (!key_ok || !cli_tmp_write(&tp, pk_text, pk_len)) {
+    cli_fail("%s: %s", key_ok ? pub : key, strerror(errno));
     cli_tmp_discard(&tk);
     cli_tmp_discard(&tp);
     return false;
