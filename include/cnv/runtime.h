@@ -22,16 +22,15 @@
  *   cnv_runtime_register, cnv_runtime_trust_add       one thread, before start.
  *   cnv_runtime_agent_add, cnv_runtime_revoke         any threads, any time before stop
  *                              (an agent is usable by submits that start after add returns).
- *   cnv_runtime_submit        any threads at once, between start and stop; the calling thread
- *                              must be registered (cnv_thread_register) because the token
- *                              check reads RCU-protected tables.
+ *   cnv_runtime_submit        any threads at once, between start and stop (no registration:
+ *                              the token check's RCU flavour registers threads itself).
  *   cnv_runtime_stats, cnv_runtime_phase, cnv_runtime_variety, cnv_runtime_metrics_prometheus,
  *   cnv_runtime_timeline       any threads, any time after create (relaxed snapshots: each
  *                              counter exact, the set not one instant; exact after stop).
  *   cnv_runtime_raise_algedonic  any threads after start.
  *   start, stop, destroy       one thread, with no submit in flight for stop/destroy.
- * Handlers run on worker threads (registered with liburcu, outside any read-side section
- * between invocations); a handler may call cnv_runtime_submit but must not call stop/destroy.
+ * Handlers run on worker threads (outside any read-side section between invocations); a
+ * handler may call cnv_runtime_submit but must not call stop/destroy.
  * The library never prints and never aborts. */
 #ifndef CNV_RUNTIME_H
 #define CNV_RUNTIME_H
@@ -140,7 +139,7 @@ typedef struct cnv_runtime cnv_runtime;
 CNV_API cnv_status cnv_runtime_create(const cnv_runtime_config *cfg, cnv_runtime **out);
 
 /* Stops the runtime if it is running (as cnv_runtime_stop) and frees it. NULL is ignored.
- * Call from a thread registered with cnv_thread_register, outside any read-side section. */
+ * Not from a handler. */
 CNV_API void cnv_runtime_destroy(cnv_runtime *rt);
 
 /* Registers the handler of one capability path (copied). `effects` are the effects every
@@ -168,7 +167,7 @@ CNV_API cnv_status cnv_runtime_agent_add(cnv_runtime *rt, const uint8_t pk[CNV_D
                                          uint32_t *agent);
 
 /* Moves the swarm Bootstrap -> Negotiation -> Activation -> Operational (the timeline records
- * each), registers and starts the workers and the monitor thread. Errors: CNV_EINVAL,
+ * each), starts the workers and the monitor thread. Errors: CNV_EINVAL,
  * CNV_ESTATE (started before), CNV_ERT_THREAD (nothing left running), the phase errors. */
 CNV_API cnv_status cnv_runtime_start(cnv_runtime *rt);
 
@@ -178,8 +177,7 @@ CNV_API cnv_status cnv_runtime_start(cnv_runtime *rt);
  * code (denied, counted by reason; no handler runs), CNV_EFULL (backpressure: the queue is
  * full; counted; nothing accepted, try again later), CNV_ESTATE (not started, or stopped),
  * CNV_EINVAL (NULL rt, NULL line with len > 0). Lock-free: no allocation once the token's
- * chain is cached (the first check of a token verifies signatures and caches it). The
- * calling thread must be registered (cnv_thread_register). */
+ * chain is cached (the first check of a token verifies signatures and caches it). */
 CNV_API cnv_status cnv_runtime_submit(cnv_runtime *rt, uint32_t agent, const char *line,
                                       size_t len);
 

@@ -79,8 +79,7 @@ typedef struct cnv_scenario_report {
  * failures that drives Operational -> Degraded -> Recovery -> Operational, waits for the
  * recovery, then stops (Shutdown) and fills *out. Calls cfg->progress ~10 times a second
  * and cfg->metrics once at the end. With count set, every counter but `full` and the
- * latencies is the same for a given seed and count. The calling thread must be registered
- * (cnv_thread_register). cfg may be NULL (defaults).
+ * latencies is the same for a given seed and count. cfg may be NULL (defaults).
  * Errors: CNV_EINVAL, CNV_ERT_CONFIG, the errors of the runtime calls, CNV_ETEL_WRITE. */
 cnv_status cnv_scenario_run(const cnv_scenario_config *cfg, cnv_scenario_report *out);
 
