@@ -1,7 +1,7 @@
 /* Striped counters: shared by every thread without attaching. Each thread adds to one of
  * CNV__TEL_STRIPES cache-line-separated stripes (an atomic fetch-add, so threads that share a
  * stripe lose nothing); a read sums the stripes. */
-#include "telemetry/tel_internal.h"
+#include "tel_internal.h"
 
 /* Stripe numbers handed out to threads in order of their first add. */
 static _Atomic uint32_t cnv__next_stripe;
