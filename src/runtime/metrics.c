@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "core/atomic.h"
-#include "runtime/rt_internal.h"
+#include "rt_internal.h"
 
 static const char *const outcome_names[CNV__RT_C_DENIED0] = {
     "submitted", "accepted", "full", "refused", "executed", "failed"};

@@ -3,7 +3,7 @@
  * hot path only reads the phase (cnv_swarm_phase: one acquire load). */
 #include <string.h>
 
-#include "runtime/rt_internal.h"
+#include "rt_internal.h"
 
 /* Appends the phase just entered; caller holds phase_lock. */
 static void timeline_append(cnv_runtime *rt, int phase, uint64_t at) {

@@ -6,7 +6,7 @@
 #include <cnv/protocol.h>
 
 #include "core/atomic.h"
-#include "runtime/rt_internal.h"
+#include "rt_internal.h"
 
 void cnv_runtime_config_default(cnv_runtime_config *cfg) {
   if (!cfg) return;

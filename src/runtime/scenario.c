@@ -6,8 +6,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "runtime/rt_internal.h"
-#include "runtime/scenario_internal.h"
+#include "rt_internal.h"
+#include "scenario_internal.h"
 
 #define SC_MIN_AGENTS CNV__SC_KINDS
 #define SC_MIN_COUNT 1000u

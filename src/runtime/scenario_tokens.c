@@ -7,8 +7,8 @@
 
 #include <sodium.h>
 
-#include "delegation/deleg.h"
-#include "runtime/scenario_internal.h"
+#include "../delegation/deleg.h"
+#include "scenario_internal.h"
 
 typedef struct sc_key {
   uint8_t pk[CNV_DELEG_KEY_BYTES];

@@ -1,6 +1,6 @@
 /* Striped counters: each thread adds to its own stripe; readers sum. */
 #include "core/atomic.h"
-#include "runtime/rt_internal.h"
+#include "rt_internal.h"
 
 static _Atomic uint32_t next_stripe;
 static _Thread_local uint32_t my_stripe = UINT32_MAX;

@@ -6,7 +6,7 @@
 #include <cnv/protocol.h>
 
 #include "core/atomic.h"
-#include "runtime/rt_internal.h"
+#include "rt_internal.h"
 
 /* Arguments one line may carry; more is a malformed line. */
 #define SUBMIT_MAX_ARGS 32u

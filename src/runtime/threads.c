@@ -5,7 +5,7 @@
 #include <time.h>
 
 #include "core/atomic.h"
-#include "runtime/rt_internal.h"
+#include "rt_internal.h"
 
 static void sleep_ns(uint64_t ns) {
   struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000u), .tv_nsec = (long)(ns % 1000000000u)};

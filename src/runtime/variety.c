@@ -6,7 +6,7 @@
 #include <cnv/variety.h>
 
 #include "core/atomic.h"
-#include "runtime/rt_internal.h"
+#include "rt_internal.h"
 
 /* Probes before an id counts as overflow (the table is sized for capability sets). */
 #define VARIETY_PROBES 64u
