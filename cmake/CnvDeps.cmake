@@ -8,6 +8,8 @@ find_package(PkgConfig REQUIRED)
 
 # cnv_external(<name> [PKG <pkg-config modules...>] [TARGET <imported target>] [NAMES <-l names>])
 # PKG: found with pkg-config (the -l names come from it); TARGET and NAMES: anything else.
+# Declared so that a library comes before those it needs (the system ones last): that is the
+# order of the static link line.
 function(cnv_external name)
   cmake_parse_arguments(E "" "TARGET" "PKG;NAMES" ${ARGN})
   add_library(cnv_ext_${name} INTERFACE)
@@ -23,6 +25,7 @@ function(cnv_external name)
     target_link_libraries(cnv_ext_${name} INTERFACE ${names})
   endif()
   set_target_properties(cnv_ext_${name} PROPERTIES CNV_LINK_NAMES "${names}")
+  set_property(GLOBAL APPEND PROPERTY CNV_EXTERNALS ${name})
 endfunction()
 
 # liburcu, bulletproof flavour (urcu-bp): a thread registers itself on its first read-side

@@ -5,7 +5,8 @@
 #     core's); never the umbrella <cnv.h>;
 #   - no path into another folder ("delegation/deleg.h", "../x.h"): private headers only by
 #     plain name, from the module's own folder;
-#   - every DEPENDS edge is used by some include, so the edges are the real dependencies.
+#   - every DEPENDS edge is used by some include, so the edges are the real dependencies;
+#   - docs/architecture.md's diagram has each module's DEPENDS and LIBS as CMake has them.
 # Run with -DROOT=<source dir> -DGRAPH=<build dir>/cnv_module_graph.cmake.
 cmake_minimum_required(VERSION 3.25)
 include(${GRAPH})
@@ -68,6 +69,44 @@ foreach(m IN LISTS cnv_modules)
     endif()
   endforeach()
 endforeach()
+# docs/architecture.md draws the graph: each module's row "<layer> <m> -> <DEPENDS> [<LIBS>]"
+# must say what CMake says (order aside).
+file(STRINGS ${ROOT}/docs/architecture.md rows REGEX "^ +[0-9]+ +[a-z_]+ +->")
+set(drawn "")
+foreach(row IN LISTS rows)
+  if(NOT row MATCHES "^ +[0-9]+ +([a-z_]+) +->([a-z_ ]*)(\\[([a-z0-9_ ]*)\\])? *$")
+    string(APPEND errors "docs/architecture.md: cannot read the row '${row}'\n")
+    continue()
+  endif()
+  set(m ${CMAKE_MATCH_1})
+  set(libs "${CMAKE_MATCH_4}")
+  string(STRIP "${CMAKE_MATCH_2}" deps)
+  if(NOT m IN_LIST cnv_modules)
+    continue()
+  endif()
+  list(APPEND drawn ${m})
+  foreach(kind depends libs)
+    if(kind STREQUAL "depends")
+      set(doc_list "${deps}")
+    else()
+      set(doc_list "${libs}")
+    endif()
+    string(STRIP "${doc_list}" doc_list)
+    string(REGEX REPLACE " +" ";" doc_list "${doc_list}")
+    set(cmake_list ${cnv_${kind}_${m}})
+    list(SORT doc_list)
+    list(SORT cmake_list)
+    if(NOT "${doc_list}" STREQUAL "${cmake_list}")
+      string(APPEND errors "docs/architecture.md: ${m}'s ${kind} drawn as '${doc_list}', CMake has '${cmake_list}'\n")
+    endif()
+  endforeach()
+endforeach()
+foreach(m IN LISTS cnv_modules)
+  if(NOT m STREQUAL "core" AND NOT m IN_LIST drawn)
+    string(APPEND errors "docs/architecture.md: no row for module ${m}\n")
+  endif()
+endforeach()
+
 foreach(k IN LISTS known_violations)
   if(NOT k IN_LIST seen_known)
     string(APPEND errors "known violation gone, remove it from check_layers.cmake: ${k}\n")
