@@ -1,7 +1,7 @@
 /* One swarm's phase machine: every move is one CAS on the packed (phase, entry time) word. */
 #include <string.h>
 
-#include "phases/phases_internal.h"
+#include "phases_internal.h"
 
 static struct cnv__swarm *cnv__sw(cnv_swarm *sw) { return (struct cnv__swarm *)(void *)sw; }
 static const struct cnv__swarm *cnv__csw(const cnv_swarm *sw) {

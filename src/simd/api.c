@@ -1,5 +1,5 @@
 /* The public kernel entry points: validate arguments, then call the active path's kernel. */
-#include "simd/simd_internal.h"
+#include "simd_internal.h"
 
 #define CHECK(cond, code)       \
   do {                          \

@@ -13,7 +13,7 @@
 #endif
 
 #include "core/atomic.h"
-#include "simd/simd_internal.h"
+#include "simd_internal.h"
 
 static const char *const path_names[CNV_SIMD_PATH_COUNT] = {"scalar", "sse42", "avx2", "avx512",
                                                             "neon"};

@@ -2,7 +2,7 @@
 #include <immintrin.h>
 #include <string.h>
 
-#include "simd/simd_internal.h"
+#include "simd_internal.h"
 
 /* 64-bit low multiply by the rrmxmx constant from three 32x32->64 multiplies. */
 static inline __m256i mul_rrmxmx(__m256i x) {

@@ -3,7 +3,7 @@
  * sums reuse the AVX2 kernels, which measured as fast or faster here. */
 #include <immintrin.h>
 
-#include "simd/simd_internal.h"
+#include "simd_internal.h"
 
 static inline __m512i hash8(__m512i v, __m512i seed) {
   const __m512i c = _mm512_set1_epi64((long long)CNV__SIMD_RRMXMX_MUL);

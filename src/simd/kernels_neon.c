@@ -3,7 +3,7 @@
  * (no gather). Zeroing stays memset (glibc's aarch64 memset uses DC ZVA). */
 #include <arm_neon.h>
 
-#include "simd/simd_internal.h"
+#include "simd_internal.h"
 
 static inline uint64x2_t mul_rrmxmx(uint64x2_t x) {
   const uint32x2_t cl = vdup_n_u32((uint32_t)CNV__SIMD_RRMXMX_MUL);

@@ -1,7 +1,7 @@
 /* Scalar twins: the definitions every vector path must match bit for bit. */
 #include <string.h>
 
-#include "simd/simd_internal.h"
+#include "simd_internal.h"
 
 void cnv_simd_hash64_scalar(const uint64_t *ids, size_t n, uint64_t seed, uint64_t *out) {
   for (size_t i = 0; i < n; i++) out[i] = cnv__simd_hash(ids[i], seed);

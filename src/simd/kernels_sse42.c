@@ -3,7 +3,7 @@
  * this path: two 64-bit lanes with emulated multiplies lose to the scalar imul. */
 #include <immintrin.h>
 
-#include "simd/simd_internal.h"
+#include "simd_internal.h"
 
 static inline __m128i load2(const uint64_t *p) { return _mm_loadu_si128((const void *)p); }
 static inline unsigned bits2(__m128i m) { return (unsigned)_mm_movemask_pd(_mm_castsi128_pd(m)); }

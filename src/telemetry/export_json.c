@@ -1,5 +1,5 @@
 /* JSON export: {"counters":[...],"gauges":[...],"histograms":[...]}. */
-#include "telemetry/tel_internal.h"
+#include "tel_internal.h"
 
 static void cnv__json_meta(struct cnv__out *o, const struct cnv__metric *m) {
   cnv__out_str(o, "{\"name\":");

@@ -1,7 +1,7 @@
 /* Prometheus text exposition (format 0.0.4), lint-clean for `promtool check metrics`. */
 #include <string.h>
 
-#include "telemetry/tel_internal.h"
+#include "tel_internal.h"
 
 /* Histogram bucket bounds: le = 4^k - 1 recorded units, k = 0 .. 31, then +Inf. Each bound
  * sits just below a bucket edge (4^k starts a bucket), so cumulative counts are exact. */

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "telemetry/tel_internal.h"
+#include "tel_internal.h"
 
 CNV_API uint32_t cnv_histogram_bucket_of(uint64_t value) { return cnv__hist_index(value); }
 

@@ -2,7 +2,7 @@
  * Cold path, one thread, before any shard is attached. */
 #include <string.h>
 
-#include "telemetry/tel_internal.h"
+#include "tel_internal.h"
 
 static int cnv__name_ok(const char *s, size_t max, int colon) {
   size_t n = strnlen(s, max + 1);

@@ -3,7 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "telemetry/tel_internal.h"
+#include "tel_internal.h"
 
 #define CNV__RESERVOIR_MAX (UINT32_C(1) << 24)
 
