@@ -18,16 +18,21 @@
  * threads -> stop (moves to Shutdown, refuses new work, drains the queue: every accepted
  * invocation is executed before stop returns) -> stats/export -> destroy.
  *
- * Synchronization table (who may call what at the same time):
+ * Synchronization table (who may call what at the same time, and each call's progress;
+ * the terms are defined in docs/architecture.md):
  *   cnv_runtime_register, cnv_runtime_trust_add       one thread, before start.
  *   cnv_runtime_agent_add, cnv_runtime_revoke         any threads, any time before stop
- *                              (an agent is usable by submits that start after add returns).
+ *                              (an agent is usable by submits that start after add returns);
+ *                              lock-free apart from their allocation.
  *   cnv_runtime_submit        any threads at once, between start and stop (no registration:
- *                              the token check's RCU flavour registers threads itself).
+ *                              the token check's RCU flavour registers a thread on its first
+ *                              call, under liburcu's registry lock, once). Progress: waits for
+ *                              a preempted peer (the queue push), otherwise lock-free.
  *   cnv_runtime_stats, cnv_runtime_phase, cnv_runtime_variety, cnv_runtime_metrics_prometheus,
  *   cnv_runtime_timeline       any threads, any time after create (relaxed snapshots: each
- *                              counter exact, the set not one instant; exact after stop).
- *   cnv_runtime_raise_algedonic  any threads after start.
+ *                              counter exact, the set not one instant; exact after stop);
+ *                              wait-free apart from the export's write callback.
+ *   cnv_runtime_raise_algedonic  any threads after start; lock-free.
  *   start, stop, destroy       one thread, with no submit in flight for stop/destroy.
  * Handlers run on worker threads (outside any read-side section between invocations); a
  * handler may call cnv_runtime_submit but must not call stop/destroy.
@@ -176,8 +181,9 @@ CNV_API cnv_status cnv_runtime_start(cnv_runtime *rt);
  * Returns CNV_OK (accepted: a worker will run the handler exactly once), a CNV_ERT_DENY_*
  * code (denied, counted by reason; no handler runs), CNV_EFULL (backpressure: the queue is
  * full; counted; nothing accepted, try again later), CNV_ESTATE (not started, or stopped),
- * CNV_EINVAL (NULL rt, NULL line with len > 0). Lock-free: no allocation once the token's
- * chain is cached (the first check of a token verifies signatures and caches it). */
+ * CNV_EINVAL (NULL rt, NULL line with len > 0). Progress: waits for a preempted peer (the
+ * queue push), otherwise lock-free; no allocation once the token's chain is cached (the
+ * first check of a token verifies signatures and caches it). */
 CNV_API cnv_status cnv_runtime_submit(cnv_runtime *rt, uint32_t agent, const char *line,
                                       size_t len);
 

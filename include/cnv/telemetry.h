@@ -13,15 +13,19 @@
  * with no attach (one atomic fetch-add on one of 32 cache-line stripes, picked once per
  * thread). Both export as Prometheus counters.
  *
- * Synchronization table (who may call what at the same time):
+ * Synchronization table (who may call what at the same time, and each call's progress;
+ * the terms are defined in docs/architecture.md):
  *   cnv_tel_register_*        one thread, before any attach and before any striped add.
- *   cnv_tel_attach/detach     any threads.
- *   cnv_tel_counter_add, cnv_tel_hist_record   the thread that attached the shard only.
- *   cnv_tel_striped_add       any threads, attached or not.
- *   cnv_tel_gauge_*           any threads.
+ *   cnv_tel_attach/detach     any threads; wait-free (attach scans at most max_threads
+ *                             shards, one CAS each, and allocates a shard on first use).
+ *   cnv_tel_counter_add, cnv_tel_hist_record   the thread that attached the shard only;
+ *                             wait-free (no read-modify-write).
+ *   cnv_tel_striped_add       any threads, attached or not; wait-free (one fetch-add).
+ *   cnv_tel_gauge_*           any threads; wait-free.
  *   cnv_tel_*_value, cnv_tel_hist_summary_get, cnv_tel_export_*   any threads once
  *                             registration is over, concurrently with recording (relaxed
- *                             snapshots: each cell exact, the whole not one instant).
+ *                             snapshots: each cell exact, the whole not one instant);
+ *                             wait-free apart from the caller's write callback.
  *   cnv_histogram_*, cnv_reservoir_*   one thread per object (merge reads src from another
  *                             thread safely while src's owner records).
  *   create/destroy            one thread, with no other call on the object in flight.

@@ -13,7 +13,7 @@
  *   crosses a threshold (the runtime raises the algedonic signal from that).
  *
  * Synchronization: every function is reentrant. A cnv_variety_tally takes observes and reads
- * from any threads at once. A cnv_hll is not internally synchronized:
+ * from any threads at once, both wait-free. A cnv_hll is not internally synchronized:
  * concurrent add/merge/reset on the same sketch need the caller's exclusion; concurrent
  * estimates (reads) are fine, and so is merging one src into several dsts.
  * Memory never grows with the number of observations. */
