@@ -154,7 +154,7 @@ typedef struct cnv_swarm_report {
 
 /* Initializes a swarm in Bootstrap, entered at now_ns. breaker may be NULL (defaults);
  * observer may be NULL (no events) and must outlive the swarm. Errors: CNV_EINVAL,
- * CNV_EPHASE_CLOCK, CNV_EBREAKER_CONFIG. */
+ * CNV_ERANGE, CNV_EBREAKER_CONFIG. */
 CNV_API cnv_status cnv_swarm_init(cnv_swarm *sw, uint64_t swarm_id, uint64_t now_ns,
                                   const cnv_breaker_config *breaker, cnv_observer *observer);
 
@@ -167,12 +167,12 @@ CNV_API cnv_phase cnv_swarm_phase(const cnv_swarm *sw);
  * (an observer that is full counts the event as dropped; the move still stands).
  * Errors: CNV_EINVAL, CNV_EPHASE_UNKNOWN, CNV_EPHASE_FINAL, CNV_EPHASE_ILLEGAL,
  * CNV_EPHASE_STALE (the swarm is not in `from`, or left it while we tried),
- * CNV_EPHASE_CLOCK. Illegal and stale attempts are counted. acq_rel on success. */
+ * CNV_ERANGE. Illegal and stale attempts are counted. acq_rel on success. */
 CNV_API cnv_status cnv_swarm_transition(cnv_swarm *sw, int from, int to, uint64_t now_ns);
 
 /* Algedonic (pain) signal: moves the swarm straight to Emergency from whatever phase it is
  * in, if that phase allows it, and records `reason`. Errors: CNV_EINVAL, CNV_EPHASE_FINAL
- * (Shutdown), CNV_EPHASE_ALREADY_EMERGENCY (counted, no move), CNV_EPHASE_CLOCK. */
+ * (Shutdown), CNV_EPHASE_ALREADY_EMERGENCY (counted, no move), CNV_ERANGE. */
 CNV_API cnv_status cnv_swarm_raise_algedonic(cnv_swarm *sw, uint32_t reason, uint64_t now_ns);
 
 /* Records one invocation outcome: invocations, failures, errors of the current phase, and
@@ -217,7 +217,7 @@ CNV_API cnv_status cnv_coord_create(const cnv_coord_config *cfg, cnv_coord **out
 /* Frees every swarm and the table; call with no other call in flight. NULL is ignored. */
 CNV_API void cnv_coord_destroy(cnv_coord *c);
 
-/* Adds a swarm in Bootstrap (allocates); any threads at once. Errors: CNV_EINVAL, CNV_ENOMEM, CNV_EPHASE_CLOCK,
+/* Adds a swarm in Bootstrap (allocates); any threads at once. Errors: CNV_EINVAL, CNV_ENOMEM, CNV_ERANGE,
  * CNV_ECOORD_DUPLICATE. */
 CNV_API cnv_status cnv_coord_add(cnv_coord *c, uint64_t swarm_id, uint64_t now_ns);
 /* Removes a swarm and frees it after a grace period (waits for readers). Call from a

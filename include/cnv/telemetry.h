@@ -66,7 +66,7 @@ CNV_API cnv_status cnv_histogram_merge(cnv_histogram *dst, const cnv_histogram *
 /* Values recorded (with weights); 0 for NULL. */
 CNV_API uint64_t cnv_histogram_count(const cnv_histogram *h);
 /* Estimate of the q-quantile: the midpoint of the bucket holding the value of rank
- * ceil(q * count) (1-based; rank 1 for q = 0). Errors: CNV_EINVAL, CNV_ETEL_QUANTILE,
+ * ceil(q * count) (1-based; rank 1 for q = 0). Errors: CNV_EINVAL, CNV_ERANGE,
  * CNV_EEMPTY (nothing recorded). */
 CNV_API cnv_status cnv_histogram_quantile(const cnv_histogram *h, double q, uint64_t *out);
 /* Bucket index of a value, and the [lo, hi] value range of a bucket (for tests/exporters). */
@@ -79,7 +79,7 @@ CNV_API void cnv_histogram_bucket_range(uint32_t bucket, uint64_t *lo, uint64_t 
 typedef struct cnv_reservoir cnv_reservoir;
 
 /* Allocates a reservoir of `capacity` items with a PRNG seeded by `seed` (same seed and
- * stream: same sample). Errors: CNV_EINVAL, CNV_ETEL_RESERVOIR_SIZE, CNV_ENOMEM. */
+ * stream: same sample). Errors: CNV_EINVAL, CNV_ERANGE, CNV_ENOMEM. */
 CNV_API cnv_status cnv_reservoir_create(uint32_t capacity, uint64_t seed, cnv_reservoir **out);
 /* Frees a reservoir and its items; NULL is ignored. */
 CNV_API void cnv_reservoir_destroy(cnv_reservoir *r);
@@ -133,7 +133,7 @@ CNV_API void cnv_tel_destroy(cnv_telemetry *t);
  * help text; several label sets may share it. Counter names end in "_total", others must
  * not. Errors: CNV_EINVAL, CNV_ETEL_NAME, CNV_ETEL_HELP, CNV_ETEL_COUNTER_SUFFIX,
  * CNV_ETEL_LABEL, CNV_ETEL_TYPE_CONFLICT, CNV_EEXIST (same name and labels),
- * CNV_ETEL_TOO_MANY, CNV_ETEL_SEALED, CNV_ETEL_SAMPLE_RATE and CNV_ETEL_SCALE (histograms). */
+ * CNV_ETEL_TOO_MANY, CNV_ETEL_SEALED, CNV_ERANGE and CNV_ERANGE (histograms). */
 CNV_API cnv_status cnv_tel_register_counter(cnv_telemetry *t, const char *name, const char *help,
                                             const cnv_tel_label *labels, size_t nlabels,
                                             cnv_metric_id *id);

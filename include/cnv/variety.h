@@ -53,7 +53,7 @@ typedef struct cnv_variety {
 
 /* Computes the exact variety of ids[0..n). n == 0 gives all zeros. scratch may be NULL when
  * n <= CNV_VARIETY_STACK_MAX. Deterministic: the same ids give the same bits on every SIMD
- * path. Errors: CNV_EVARIETY_NULL (out, or ids with n > 0), CNV_EVARIETY_BATCH_TOO_LARGE,
+ * path. Errors: CNV_EINVAL (out, or ids with n > 0), CNV_ERANGE,
  * CNV_EVARIETY_NEED_SCRATCH. Thread-safe with distinct scratches. */
 CNV_API cnv_status cnv_variety_exact(const uint64_t *ids, size_t n, cnv_variety_scratch *scratch,
                                      cnv_variety *out);
@@ -77,16 +77,16 @@ typedef struct cnv_hll {
 } cnv_hll;
 
 /* Empties the sketch with precision p (CNV_HLL_P_MIN..CNV_HLL_P_MAX) and hash seed.
- * Errors: CNV_EVARIETY_NULL, CNV_EVARIETY_PRECISION. */
+ * Errors: CNV_EINVAL, CNV_ERANGE. */
 CNV_API cnv_status cnv_hll_init(cnv_hll *h, unsigned p, uint64_t seed);
-/* Adds n ids (duplicates count once). Errors: CNV_EVARIETY_NULL. */
+/* Adds n ids (duplicates count once). Errors: CNV_EINVAL. */
 CNV_API cnv_status cnv_hll_add(cnv_hll *h, const uint64_t *ids, size_t n);
-/* dst := dst union src. Errors: CNV_EVARIETY_NULL, CNV_EVARIETY_HLL_MISMATCH (p or seed
+/* dst := dst union src. Errors: CNV_EINVAL, CNV_EVARIETY_HLL_MISMATCH (p or seed
  * differ; dst unchanged). dst == src is allowed (no change). */
 CNV_API cnv_status cnv_hll_merge(cnv_hll *dst, const cnv_hll *src);
-/* Estimated number of distinct ids added. Errors: CNV_EVARIETY_NULL. */
+/* Estimated number of distinct ids added. Errors: CNV_EINVAL. */
 CNV_API cnv_status cnv_hll_estimate(const cnv_hll *h, double *out);
-/* Empties the sketch, keeping p and seed. Errors: CNV_EVARIETY_NULL. */
+/* Empties the sketch, keeping p and seed. Errors: CNV_EINVAL. */
 CNV_API cnv_status cnv_hll_reset(cnv_hll *h);
 
 /* ---- Tally of a stream ---------------------------------------------------------------- */
@@ -133,8 +133,8 @@ typedef struct cnv_requisite {
 } cnv_requisite;
 
 /* Compares regulator and disturbance variety (bits, e.g. from cnv_variety.bits or
- * cnv_variety_bits(estimate)) against a deficit threshold (bits). Errors: CNV_EVARIETY_NULL,
- * CNV_EVARIETY_BAD_VALUE (any input negative, NaN or infinite). Pure. */
+ * cnv_variety_bits(estimate)) against a deficit threshold (bits). Errors: CNV_EINVAL,
+ * CNV_ERANGE (any input negative, NaN or infinite). Pure. */
 CNV_API cnv_status cnv_variety_requisite(double regulator_bits, double disturbance_bits,
                                          double threshold_bits, cnv_requisite *out);
 

@@ -11,7 +11,7 @@ static const struct cnv__swarm *cnv__csw(const cnv_swarm *sw) {
 CNV_API cnv_status cnv_swarm_init(cnv_swarm *sw, uint64_t swarm_id, uint64_t now_ns,
                                   const cnv_breaker_config *breaker, cnv_observer *observer) {
   if (!sw) return CNV_EINVAL;
-  if (now_ns >= CNV__TIME_LIMIT) return CNV_EPHASE_CLOCK;
+  if (now_ns >= CNV__TIME_LIMIT) return CNV_ERANGE;
   cnv_breaker_config def = cnv_breaker_config_default();
   struct cnv__swarm *s = cnv__sw(sw);
   memset(s, 0, sizeof *s);
@@ -72,7 +72,7 @@ static int cnv__move(struct cnv__swarm *s, int from, int to, uint64_t now_ns, in
 CNV_API cnv_status cnv_swarm_transition(cnv_swarm *sw, int from, int to, uint64_t now_ns) {
   if (!sw) return CNV_EINVAL;
   struct cnv__swarm *s = cnv__sw(sw);
-  if (now_ns >= CNV__TIME_LIMIT) return cnv__reject(s, CNV_EPHASE_CLOCK);
+  if (now_ns >= CNV__TIME_LIMIT) return cnv__reject(s, CNV_ERANGE);
   cnv_status legal = cnv_phase_check_move(from, to);
   if (legal != CNV_OK) return cnv__reject(s, legal);
   int seen;
@@ -83,7 +83,7 @@ CNV_API cnv_status cnv_swarm_transition(cnv_swarm *sw, int from, int to, uint64_
 CNV_API cnv_status cnv_swarm_raise_algedonic(cnv_swarm *sw, uint32_t reason, uint64_t now_ns) {
   if (!sw) return CNV_EINVAL;
   struct cnv__swarm *s = cnv__sw(sw);
-  if (now_ns >= CNV__TIME_LIMIT) return CNV_EPHASE_CLOCK;
+  if (now_ns >= CNV__TIME_LIMIT) return CNV_ERANGE;
   /* Relaxed: statistics about the signal, not ordered with the move. */
   cnv__fetch_add_relaxed(&s->algedonic, 1);
   cnv__store_relaxed(&s->last_reason, reason);

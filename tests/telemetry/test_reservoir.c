@@ -47,7 +47,7 @@ static void test_uniform_inclusion(void **state) {
 static void test_short_stream_and_errors(void **state) {
   (void)state;
   cnv_reservoir *r;
-  assert_int_equal(cnv_reservoir_create(0, 1, &r), CNV_ETEL_RESERVOIR_SIZE);
+  assert_int_equal(cnv_reservoir_create(0, 1, &r), CNV_ERANGE);
   assert_int_equal(cnv_reservoir_create(8, 1, &r), CNV_OK);
   for (uint64_t i = 0; i < 5; i++) cnv_reservoir_offer(r, i * 10);
   size_t n;
