@@ -213,11 +213,14 @@ CNV_API void cnv_arena_fini(cnv_arena *a);
 CNV_API cnv_status cnv_arena_alloc_slow(cnv_arena *a, size_t size, size_t align, void **out);
 
 /* Allocates size bytes aligned to align (a power of two). No atomics, no locks. One thread.
- * CNV_OK, CNV_EALIGN, CNV_EARENA_EXHAUSTED (then *out is NULL and nothing is used). */
+ * CNV_OK, CNV_EINVAL (a or out NULL), CNV_EALIGN, CNV_EARENA_EXHAUSTED (then *out is NULL
+ * when out is not, and nothing is used). The same in every build. */
 static inline cnv_status cnv_arena_alloc(cnv_arena *a, size_t size, size_t align, void **out) {
 #if CNV_ARENA_POISONING
   return cnv_arena_alloc_slow(a, size, align, out);
 #else
+  if (__builtin_expect(a == NULL || out == NULL, 0))
+    return cnv_arena_alloc_slow(a, size, align, out); /* CNV_EINVAL, as documented */
   size_t used = a->used;
   uintptr_t cur = (uintptr_t)a->base + used;
   /* Common case: the cursor is already aligned (and align is a power of two), so only
