@@ -13,6 +13,7 @@
 #ifndef CNV_SIMD_H
 #define CNV_SIMD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -63,6 +64,11 @@ typedef struct cnv_simd_hll_sums {
 /* Scratch bytes enough for any batch up to CNV_SIMD_VARIETY_MAX. */
 #define CNV_SIMD_VARIETY_SCRATCH_MAX (10u * 8192u + 2u * 4096u)
 
+/* Capability path limits the path accept kernel checks (the same as protocol's
+ * CNV_PATH_MAX_LEN and CNV_PATH_MAX_SEGMENTS, docs/protocol.md). */
+#define CNV_SIMD_PATH_MAX_LEN 255u
+#define CNV_SIMD_PATH_MAX_SEGMENTS 8u
+
 /* HLL precision range the kernels accept (m = 2^p registers). */
 #define CNV_SIMD_HLL_P_MIN 4u
 #define CNV_SIMD_HLL_P_MAX 16u
@@ -82,6 +88,7 @@ typedef struct cnv_simd_kernels {
                         uint64_t *clogc);
   void (*hll_update)(uint8_t *regs, unsigned p, const uint64_t *ids, size_t n, uint64_t seed);
   void (*hll_sums)(const uint8_t *regs, unsigned p, cnv_simd_hll_sums *out);
+  bool (*path_accept)(const char *path, size_t len);
 } cnv_simd_kernels;
 
 /* ---- Dispatch ------------------------------------------------------------------------ */
@@ -148,6 +155,13 @@ CNV_API cnv_status cnv_simd_hll_update(uint8_t *regs, unsigned p, const uint64_t
 /* Integer sums over 2^p registers (see cnv_simd_hll_sums). CNV_ESIMD_NULL,
  * CNV_ESIMD_HLL_PRECISION. */
 CNV_API cnv_status cnv_simd_hll_sums_get(const uint8_t *regs, unsigned p, cnv_simd_hll_sums *out);
+
+/* True when path[0..len) is a capability path: 1..CNV_SIMD_PATH_MAX_SEGMENTS non-empty
+ * segments of [a-z0-9_-] joined by single dots, 1..CNV_SIMD_PATH_MAX_LEN bytes in all.
+ * False for anything else (NULL path included); it names no error: protocol's exact scan
+ * does that (cnv_capability_path_check). Reads only path[0..len) (the AVX-512 path uses
+ * masked loads). Pure; thread-safe. */
+CNV_API bool cnv_simd_path_accept(const char *path, size_t len);
 
 #ifdef __cplusplus
 }

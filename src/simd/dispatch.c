@@ -95,6 +95,11 @@ static const cnv_simd_kernels *active_table(void) {
 
 const cnv_simd_kernels *cnv__simd_active(void) { return active_table(); }
 
+/* Here rather than in api.c so that the table load inlines: ids call it once per path. */
+bool cnv_simd_path_accept(const char *path, size_t len) {
+  return path != NULL && active_table()->path_accept(path, len);
+}
+
 const char *cnv_simd_path_name(cnv_simd_path path) {
   return (unsigned)path < CNV_SIMD_PATH_COUNT ? path_names[path] : "invalid";
 }

@@ -201,4 +201,5 @@ const cnv_simd_kernels cnv__simd_table_avx2 = {
     cnv_simd_variety_count_avx2,
     cnv_simd_hll_update_avx2,
     cnv_simd_hll_sums_avx2,
+    cnv_simd_path_accept_scalar,
 };

@@ -209,6 +209,34 @@ void cnv_simd_hll_update_avx512(uint8_t *regs, unsigned p, const uint64_t *ids, 
   for (; i < n; i++) cnv__simd_hll_apply(regs, p, cnv__simd_hash(ids[i], seed));
 }
 
+/* Nibble tables (both 128-bit lanes alike): a byte is a path byte ([a-z0-9_.-]) when
+ * lo[low nibble] & hi[high nibble] != 0. One bit per high nibble that holds path bytes:
+ * 0x2_ bit 0 ('-' '.'), 0x3_ bit 1 ('0'-'9'), 0x5_ bit 2 ('_'), 0x6_ bit 3 ('a'-'o'),
+ * 0x7_ bit 4 ('p'-'z'). vpshufb gives 0 for bytes >= 0x80, so they match nothing. */
+#define LO_ROW \
+  0x12, 0x1a, 0x1a, 0x1a, 0x1a, 0x1a, 0x1a, 0x1a, 0x1a, 0x1a, 0x18, 0x08, 0x08, 0x09, 0x09, 0x0c
+#define HI_ROW 0, 0, 0x01, 0x02, 0, 0x04, 0x08, 0x10, 0, 0, 0, 0, 0, 0, 0, 0
+
+/* A path of up to 32 bytes in one masked load (masked-off lanes neither fault nor read);
+ * longer ones take the scalar loop. Byte classes come from the nibble tables, dots from one
+ * compare; the dot rules are then a few mask operations. */
+bool cnv_simd_path_accept_avx512(const char *path, size_t len) {
+  if (len - 1 >= 32) return cnv_simd_path_accept_scalar(path, len);
+  const __m256i lo_t = _mm256_setr_epi8(LO_ROW, LO_ROW);
+  const __m256i hi_t = _mm256_setr_epi8(HI_ROW, HI_ROW);
+  __mmask32 in = (__mmask32)_bzhi_u32(UINT32_MAX, (unsigned)len);
+  __m256i v = _mm256_maskz_loadu_epi8(in, path);
+  __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), _mm256_set1_epi8(0x0f));
+  __m256i cls_lo = _mm256_shuffle_epi8(lo_t, v), cls_hi = _mm256_shuffle_epi8(hi_t, hi);
+  uint32_t bad = _mm256_mask_testn_epi8_mask(in, cls_lo, cls_hi);
+  uint32_t dots = _mm256_mask_cmpeq_epi8_mask(in, v, _mm256_set1_epi8('.'));
+  /* A dot first, last or right after another dot; at most 7 dots (8 segments). */
+  uint32_t bad_dot = dots & ((dots >> 1) | 1u | (1u << (len - 1)));
+  return (bad | bad_dot) == 0 && (unsigned)_mm_popcnt_u32(dots) < CNV_SIMD_PATH_MAX_SEGMENTS;
+}
+#undef LO_ROW
+#undef HI_ROW
+
 const cnv_simd_kernels cnv__simd_table_avx512 = {
     CNV_SIMD_AVX512,
     cnv_simd_hash64_avx512,
@@ -219,4 +247,5 @@ const cnv_simd_kernels cnv__simd_table_avx512 = {
     cnv_simd_variety_count_avx512,
     cnv_simd_hll_update_avx512,
     cnv_simd_hll_sums_avx2,
+    cnv_simd_path_accept_avx512,
 };

@@ -170,4 +170,5 @@ const cnv_simd_kernels cnv__simd_table_neon = {
     cnv_simd_variety_count_neon,
     cnv_simd_hll_update_neon,
     cnv_simd_hll_sums_neon,
+    cnv_simd_path_accept_scalar,
 };

@@ -85,4 +85,5 @@ const cnv_simd_kernels cnv__simd_table_sse42 = {
     cnv_simd_variety_count_scalar,
     cnv_simd_hll_update_scalar,
     cnv_simd_hll_sums_scalar,
+    cnv_simd_path_accept_scalar,
 };
