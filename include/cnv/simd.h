@@ -9,7 +9,7 @@
  * Synchronization: every function here is thread-safe and lock-free after the first call
  * (the first call runs the one-time selection under pthread_once). Kernels write only the
  * caller's output buffers; concurrent calls on disjoint outputs are fine.
- * This module is a leaf: it depends on core only (effect sets are plain uint16_t here). */
+ * This module is a leaf: it depends on core only (effect sets are core's cnv_effects). */
 #ifndef CNV_SIMD_H
 #define CNV_SIMD_H
 
@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "core.h"
+#include "effects.h"
 #include "status.h"
 
 #ifdef __cplusplus
@@ -81,8 +82,8 @@ typedef struct cnv_simd_kernels {
   void (*hash64)(const uint64_t *ids, size_t n, uint64_t seed, uint64_t *out);
   void (*capcheck)(const uint64_t *ids, size_t n, const cnv_simd_idset *allow,
                    const cnv_simd_idset *deny, uint64_t *mask);
-  uint16_t (*effects_join)(const uint16_t *e, size_t n);
-  void (*effects_subset)(const uint16_t *e, size_t n, uint16_t ceiling, uint64_t *mask);
+  cnv_effects (*effects_join)(const cnv_effects *e, size_t n);
+  void (*effects_subset)(const cnv_effects *e, size_t n, cnv_effects ceiling, uint64_t *mask);
   void (*zero)(void *p, size_t n);
   void (*variety_count)(const uint64_t *ids, size_t n, void *scratch, uint32_t *distinct,
                         uint64_t *clogc);
@@ -128,9 +129,9 @@ CNV_API cnv_status cnv_simd_capcheck(const uint64_t *ids, size_t n, const cnv_si
                                      const cnv_simd_idset *deny, uint64_t *mask, size_t mask_words);
 
 /* *out = OR of e[0..n) (0 for n == 0). CNV_ESIMD_NULL. */
-CNV_API cnv_status cnv_simd_effects_join(const uint16_t *e, size_t n, uint16_t *out);
+CNV_API cnv_status cnv_simd_effects_join(const cnv_effects *e, size_t n, cnv_effects *out);
 /* Bit i = (e[i] & ~ceiling) == 0. CNV_ESIMD_NULL, CNV_ESIMD_MASK_SMALL. */
-CNV_API cnv_status cnv_simd_effects_subset(const uint16_t *e, size_t n, uint16_t ceiling,
+CNV_API cnv_status cnv_simd_effects_subset(const cnv_effects *e, size_t n, cnv_effects ceiling,
                                            uint64_t *mask, size_t mask_words);
 
 /* Sets n bytes at p to zero (the arena reset kernel). p may be NULL only when n == 0.

@@ -73,7 +73,7 @@ void cnv_simd_capcheck_avx2(const uint64_t *ids, size_t n, const cnv_simd_idset 
   }
 }
 
-uint16_t cnv_simd_effects_join_avx2(const uint16_t *e, size_t n) {
+cnv_effects cnv_simd_effects_join_avx2(const cnv_effects *e, size_t n) {
   __m256i a0 = _mm256_setzero_si256(), a1 = a0;
   size_t i = 0;
   for (; i + 32 <= n; i += 32) {
@@ -85,13 +85,13 @@ uint16_t cnv_simd_effects_join_avx2(const uint16_t *e, size_t n) {
   uint64_t x = (uint64_t)_mm_cvtsi128_si64(h) | (uint64_t)_mm_extract_epi64(h, 1);
   x |= x >> 32;
   x |= x >> 16;
-  uint16_t acc = (uint16_t)x;
-  for (; i < n; i++) acc = (uint16_t)(acc | e[i]);
+  cnv_effects acc = (cnv_effects)x;
+  for (; i < n; i++) acc = (cnv_effects)(acc | e[i]);
   return acc;
 }
 
 /* Subset bits of 32 effect sets: 1 where (e & notc) == 0. */
-static inline uint64_t subset32(const uint16_t *e, __m256i notc) {
+static inline uint64_t subset32(const cnv_effects *e, __m256i notc) {
   const __m256i z = _mm256_setzero_si256();
   __m256i c0 = _mm256_cmpeq_epi16(_mm256_and_si256(_mm256_loadu_si256((const void *)e), notc), z);
   __m256i c1 =
@@ -100,14 +100,14 @@ static inline uint64_t subset32(const uint16_t *e, __m256i notc) {
   return (uint32_t)_mm256_movemask_epi8(packed);
 }
 
-void cnv_simd_effects_subset_avx2(const uint16_t *e, size_t n, uint16_t ceiling, uint64_t *mask) {
-  const __m256i notc = _mm256_set1_epi16((short)(uint16_t)~ceiling);
+void cnv_simd_effects_subset_avx2(const cnv_effects *e, size_t n, cnv_effects ceiling, uint64_t *mask) {
+  const __m256i notc = _mm256_set1_epi16((short)(cnv_effects)~ceiling);
   for (size_t w = 0; w < cnv__simd_mask_words(n); w++) {
-    const uint16_t *x = e + 64 * w;
+    const cnv_effects *x = e + 64 * w;
     size_t end = n - 64 * w < 64 ? n - 64 * w : 64, j = 0;
     uint64_t word = 0;
     for (; j + 32 <= end; j += 32) word |= subset32(x + j, notc) << j;
-    for (; j < end; j++) word |= (uint64_t)((x[j] & (uint16_t)~ceiling) == 0) << j;
+    for (; j < end; j++) word |= (uint64_t)((x[j] & (cnv_effects)~ceiling) == 0) << j;
     mask[w] = word;
   }
 }

@@ -147,7 +147,7 @@ void cnv_simd_capcheck_avx512(const uint64_t *ids, size_t n, const cnv_simd_idse
   }
 }
 
-uint16_t cnv_simd_effects_join_avx512(const uint16_t *e, size_t n) {
+cnv_effects cnv_simd_effects_join_avx512(const cnv_effects *e, size_t n) {
   __m512i a = _mm512_setzero_si512();
   size_t i = 0;
   for (; i + 32 <= n; i += 32) a = _mm512_or_si512(a, _mm512_loadu_si512((const void *)(e + i)));
@@ -158,13 +158,13 @@ uint16_t cnv_simd_effects_join_avx512(const uint16_t *e, size_t n) {
   uint64_t x = (uint64_t)_mm_cvtsi128_si64(q) | (uint64_t)_mm_extract_epi64(q, 1);
   x |= x >> 32;
   x |= x >> 16;
-  return (uint16_t)x;
+  return (cnv_effects)x;
 }
 
-void cnv_simd_effects_subset_avx512(const uint16_t *e, size_t n, uint16_t ceiling, uint64_t *mask) {
-  const __m512i notc = _mm512_set1_epi16((short)(uint16_t)~ceiling);
+void cnv_simd_effects_subset_avx512(const cnv_effects *e, size_t n, cnv_effects ceiling, uint64_t *mask) {
+  const __m512i notc = _mm512_set1_epi16((short)(cnv_effects)~ceiling);
   for (size_t w = 0; w < cnv__simd_mask_words(n); w++) {
-    const uint16_t *x = e + 64 * w;
+    const cnv_effects *x = e + 64 * w;
     size_t end = n - 64 * w < 64 ? n - 64 * w : 64;
     __mmask32 k0 = (__mmask32)(end >= 32 ? 0xFFFFFFFFu : (1u << end) - 1);
     __mmask32 k1 = (__mmask32)(end <= 32 ? 0u : end == 64 ? 0xFFFFFFFFu : (1u << (end - 32)) - 1);

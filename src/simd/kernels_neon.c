@@ -72,7 +72,7 @@ void cnv_simd_capcheck_neon(const uint64_t *ids, size_t n, const cnv_simd_idset 
   }
 }
 
-uint16_t cnv_simd_effects_join_neon(const uint16_t *e, size_t n) {
+cnv_effects cnv_simd_effects_join_neon(const cnv_effects *e, size_t n) {
   uint16x8_t a0 = vdupq_n_u16(0), a1 = a0;
   size_t i = 0;
   for (; i + 16 <= n; i += 16) {
@@ -83,26 +83,26 @@ uint16_t cnv_simd_effects_join_neon(const uint16_t *e, size_t n) {
   uint64_t x = vgetq_lane_u64(a, 0) | vgetq_lane_u64(a, 1);
   x |= x >> 32;
   x |= x >> 16;
-  uint16_t acc = (uint16_t)x;
-  for (; i < n; i++) acc = (uint16_t)(acc | e[i]);
+  cnv_effects acc = (cnv_effects)x;
+  for (; i < n; i++) acc = (cnv_effects)(acc | e[i]);
   return acc;
 }
 
 /* Subset bits of 8 effect sets: 1 where (e & notc) == 0. */
-static inline uint64_t subset8(const uint16_t *e, uint16x8_t notc) {
+static inline uint64_t subset8(const cnv_effects *e, uint16x8_t notc) {
   static const uint16_t weights[8] = {1, 2, 4, 8, 16, 32, 64, 128};
   uint16x8_t ok = vceqq_u16(vandq_u16(vld1q_u16(e), notc), vdupq_n_u16(0));
   return vaddvq_u16(vandq_u16(ok, vld1q_u16(weights)));
 }
 
-void cnv_simd_effects_subset_neon(const uint16_t *e, size_t n, uint16_t ceiling, uint64_t *mask) {
-  const uint16x8_t notc = vdupq_n_u16((uint16_t)~ceiling);
+void cnv_simd_effects_subset_neon(const cnv_effects *e, size_t n, cnv_effects ceiling, uint64_t *mask) {
+  const uint16x8_t notc = vdupq_n_u16((cnv_effects)~ceiling);
   for (size_t w = 0; w < cnv__simd_mask_words(n); w++) {
-    const uint16_t *x = e + 64 * w;
+    const cnv_effects *x = e + 64 * w;
     size_t end = n - 64 * w < 64 ? n - 64 * w : 64, j = 0;
     uint64_t word = 0;
     for (; j + 8 <= end; j += 8) word |= subset8(x + j, notc) << j;
-    for (; j < end; j++) word |= (uint64_t)((x[j] & (uint16_t)~ceiling) == 0) << j;
+    for (; j < end; j++) word |= (uint64_t)((x[j] & (cnv_effects)~ceiling) == 0) << j;
     mask[w] = word;
   }
 }

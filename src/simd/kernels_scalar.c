@@ -17,18 +17,18 @@ void cnv_simd_capcheck_scalar(const uint64_t *ids, size_t n, const cnv_simd_idse
   }
 }
 
-uint16_t cnv_simd_effects_join_scalar(const uint16_t *e, size_t n) {
-  uint16_t acc = 0;
-  for (size_t i = 0; i < n; i++) acc = (uint16_t)(acc | e[i]);
+cnv_effects cnv_simd_effects_join_scalar(const cnv_effects *e, size_t n) {
+  cnv_effects acc = 0;
+  for (size_t i = 0; i < n; i++) acc = (cnv_effects)(acc | e[i]);
   return acc;
 }
 
-void cnv_simd_effects_subset_scalar(const uint16_t *e, size_t n, uint16_t ceiling, uint64_t *mask) {
+void cnv_simd_effects_subset_scalar(const cnv_effects *e, size_t n, cnv_effects ceiling, uint64_t *mask) {
   for (size_t w = 0; w < cnv__simd_mask_words(n); w++) {
     uint64_t word = 0;
     size_t end = n - 64 * w < 64 ? n - 64 * w : 64;
     for (size_t j = 0; j < end; j++)
-      word |= (uint64_t)((e[64 * w + j] & (uint16_t)~ceiling) == 0) << j;
+      word |= (uint64_t)((e[64 * w + j] & (cnv_effects)~ceiling) == 0) << j;
     mask[w] = word;
   }
 }

@@ -39,7 +39,7 @@ void cnv_simd_capcheck_sse42(const uint64_t *ids, size_t n, const cnv_simd_idset
   }
 }
 
-uint16_t cnv_simd_effects_join_sse42(const uint16_t *e, size_t n) {
+cnv_effects cnv_simd_effects_join_sse42(const cnv_effects *e, size_t n) {
   __m128i a0 = _mm_setzero_si128(), a1 = a0;
   size_t i = 0;
   for (; i + 16 <= n; i += 16) {
@@ -50,27 +50,27 @@ uint16_t cnv_simd_effects_join_sse42(const uint16_t *e, size_t n) {
   uint64_t x = (uint64_t)_mm_cvtsi128_si64(a) | (uint64_t)_mm_extract_epi64(a, 1);
   x |= x >> 32;
   x |= x >> 16;
-  uint16_t acc = (uint16_t)x;
-  for (; i < n; i++) acc = (uint16_t)(acc | e[i]);
+  cnv_effects acc = (cnv_effects)x;
+  for (; i < n; i++) acc = (cnv_effects)(acc | e[i]);
   return acc;
 }
 
 /* Subset bits of 16 effect sets: 1 where (e & notc) == 0. */
-static inline uint64_t subset16(const uint16_t *e, __m128i notc) {
+static inline uint64_t subset16(const cnv_effects *e, __m128i notc) {
   const __m128i z = _mm_setzero_si128();
   __m128i c0 = _mm_cmpeq_epi16(_mm_and_si128(_mm_loadu_si128((const void *)e), notc), z);
   __m128i c1 = _mm_cmpeq_epi16(_mm_and_si128(_mm_loadu_si128((const void *)(e + 8)), notc), z);
   return (uint32_t)_mm_movemask_epi8(_mm_packs_epi16(c0, c1));
 }
 
-void cnv_simd_effects_subset_sse42(const uint16_t *e, size_t n, uint16_t ceiling, uint64_t *mask) {
-  const __m128i notc = _mm_set1_epi16((short)(uint16_t)~ceiling);
+void cnv_simd_effects_subset_sse42(const cnv_effects *e, size_t n, cnv_effects ceiling, uint64_t *mask) {
+  const __m128i notc = _mm_set1_epi16((short)(cnv_effects)~ceiling);
   for (size_t w = 0; w < cnv__simd_mask_words(n); w++) {
-    const uint16_t *x = e + 64 * w;
+    const cnv_effects *x = e + 64 * w;
     size_t end = n - 64 * w < 64 ? n - 64 * w : 64, j = 0;
     uint64_t word = 0;
     for (; j + 16 <= end; j += 16) word |= subset16(x + j, notc) << j;
-    for (; j < end; j++) word |= (uint64_t)((x[j] & (uint16_t)~ceiling) == 0) << j;
+    for (; j < end; j++) word |= (uint64_t)((x[j] & (cnv_effects)~ceiling) == 0) << j;
     mask[w] = word;
   }
 }

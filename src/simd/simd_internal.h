@@ -109,9 +109,9 @@ const cnv_simd_kernels *cnv__simd_active(void);
 #define CNV__SIMD_DECL_CAP(path)                                                            \
   void cnv_simd_capcheck_##path(const uint64_t *ids, size_t n, const cnv_simd_idset *allow, \
                                 const cnv_simd_idset *deny, uint64_t *mask);
-#define CNV__SIMD_DECL_EFFECTS(path)                                                 \
-  uint16_t cnv_simd_effects_join_##path(const uint16_t *e, size_t n);                \
-  void cnv_simd_effects_subset_##path(const uint16_t *e, size_t n, uint16_t ceiling, \
+#define CNV__SIMD_DECL_EFFECTS(path)                                                       \
+  cnv_effects cnv_simd_effects_join_##path(const cnv_effects *e, size_t n);                \
+  void cnv_simd_effects_subset_##path(const cnv_effects *e, size_t n, cnv_effects ceiling, \
                                       uint64_t *mask);
 #define CNV__SIMD_DECL_ZERO(path) void cnv_simd_zero_##path(void *p, size_t n);
 #define CNV__SIMD_DECL_VARIETY(path)                                               \

@@ -161,8 +161,9 @@ void simd_cmp_capcheck(const cnv_simd_kernels *ref, const cnv_simd_kernels *k, s
   }
 }
 
-static void effects_case(const cnv_simd_kernels *ref, const cnv_simd_kernels *k, const uint16_t *e,
-                         size_t n, uint16_t ceiling, simd_cmp_report *r) {
+static void effects_case(const cnv_simd_kernels *ref, const cnv_simd_kernels *k,
+                         const cnv_effects *e, size_t n, cnv_effects ceiling,
+                         simd_cmp_report *r) {
   size_t words = (n + 63) / 64;
   check(r, ref->effects_join(e, n) == k->effects_join(e, n), "effects_join equal");
   out_a[words] = out_b[words] = SENTINEL;
@@ -173,17 +174,17 @@ static void effects_case(const cnv_simd_kernels *ref, const cnv_simd_kernels *k,
 }
 
 void simd_cmp_effects(const cnv_simd_kernels *ref, const cnv_simd_kernels *k, simd_cmp_report *r) {
-  static _Alignas(64) uint16_t e[MAXN + 16];
+  static _Alignas(64) cnv_effects e[MAXN + 16];
   uint64_t rng = 3;
   for (size_t li = 0; li < NLEN; li++) {
     for (size_t off = 0; off < 4; off++) {
       for (int shape = 0; shape < 3; shape++) {
-        uint16_t bias = (uint16_t)cnv_test_rand(&rng), one = (uint16_t)cnv_test_rand(&rng);
+        cnv_effects bias = (cnv_effects)cnv_test_rand(&rng), one = (cnv_effects)cnv_test_rand(&rng);
         for (size_t i = 0; i < lengths[li]; i++) {
-          uint16_t x = (uint16_t)(cnv_test_rand(&rng) & cnv_test_rand(&rng) & bias);
-          e[off + i] = shape == 0 ? x : shape == 1 ? one : (uint16_t)(1u << (i % 16));
+          cnv_effects x = (cnv_effects)(cnv_test_rand(&rng) & cnv_test_rand(&rng) & bias);
+          e[off + i] = shape == 0 ? x : shape == 1 ? one : (cnv_effects)(1u << (i % 16));
         }
-        uint16_t ceil = shape == 2 ? 0xFFFF : (uint16_t)(cnv_test_rand(&rng) | bias);
+        cnv_effects ceil = shape == 2 ? 0xFFFF : (cnv_effects)(cnv_test_rand(&rng) | bias);
         effects_case(ref, k, e + off, lengths[li], ceil, r);
         effects_case(ref, k, e + off, lengths[li], 0, r);
       }
