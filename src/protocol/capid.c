@@ -28,7 +28,7 @@ static __attribute__((noinline)) cnv_status capability_id_slow(const char *path,
 cnv_status cnv_capability_id(const char *path, size_t len, uint64_t *out) {
   /* The accept kernel directly (it takes a NULL path as invalid), so a valid path costs one
    * dispatched kernel call and the hash. */
-  if (__builtin_expect(out == NULL || !cnv_simd_path_accept(path, len), 0))
+  if (__builtin_expect(!cnv_simd_path_accept(path, len) || out == NULL, 0))
     return capability_id_slow(path, len, out);
   *out = XXH3_64bits(path, len);
   return CNV_OK;

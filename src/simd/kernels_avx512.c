@@ -230,9 +230,11 @@ bool cnv_simd_path_accept_avx512(const char *path, size_t len) {
   __m256i cls_lo = _mm256_shuffle_epi8(lo_t, v), cls_hi = _mm256_shuffle_epi8(hi_t, hi);
   uint32_t bad = _mm256_mask_testn_epi8_mask(in, cls_lo, cls_hi);
   uint32_t dots = _mm256_mask_cmpeq_epi8_mask(in, v, _mm256_set1_epi8('.'));
-  /* A dot first, last or right after another dot; at most 7 dots (8 segments). */
+  /* A dot first, last or right after another dot; at most 7 dots (8 segments), which only a
+   * path of 16 bytes or more can exceed once no two dots touch. */
   uint32_t bad_dot = dots & ((dots >> 1) | 1u | (1u << (len - 1)));
-  return (bad | bad_dot) == 0 && (unsigned)_mm_popcnt_u32(dots) < CNV_SIMD_PATH_MAX_SEGMENTS;
+  if ((bad | bad_dot) != 0) return false;
+  return len < 16 || (unsigned)_mm_popcnt_u32(dots) < CNV_SIMD_PATH_MAX_SEGMENTS;
 }
 #undef LO_ROW
 #undef HI_ROW
