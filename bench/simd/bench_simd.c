@@ -40,7 +40,8 @@ __attribute__((constructor)) static void bench_simd_data(void) {
     uint64_t x = cnv_bench_rand(&rng), pick = x % 10;
     ids[i] = pick < 4 ? allow_ids[(x >> 8) % 32] : pick < 6 ? deny_ids[(x >> 8) % 8] : x;
   }
-  for (unsigned i = 0; i < 4096; i++) effects[i] = (cnv_effects)(cnv_bench_rand(&rng) & cnv_bench_rand(&rng) & 0x3FFF);
+  for (unsigned i = 0; i < 4096; i++)
+    effects[i] = (cnv_effects)(cnv_bench_rand(&rng) & cnv_bench_rand(&rng) & 0x3FFF);
   for (unsigned i = 0; i < (1u << 14); i++) regs[i] = (uint8_t)(cnv_bench_rand(&rng) % 20);
 }
 

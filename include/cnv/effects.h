@@ -43,11 +43,17 @@ enum cnv_effect {
 #define CNV_EFFECTS_ALL ((cnv_effects)0xFFFFu)
 
 /* Least upper bound: every effect of a or b. */
-static inline cnv_effects cnv_effects_join(cnv_effects a, cnv_effects b) { return (cnv_effects)(a | b); }
+static inline cnv_effects cnv_effects_join(cnv_effects a, cnv_effects b) {
+  return (cnv_effects)(a | b);
+}
 /* Greatest lower bound: the effects in both. */
-static inline cnv_effects cnv_effects_meet(cnv_effects a, cnv_effects b) { return (cnv_effects)(a & b); }
+static inline cnv_effects cnv_effects_meet(cnv_effects a, cnv_effects b) {
+  return (cnv_effects)(a & b);
+}
 /* True when every effect of a is in b (a ≤ b). */
-static inline bool cnv_effects_subset(cnv_effects a, cnv_effects b) { return (a & (cnv_effects)~b) == 0; }
+static inline bool cnv_effects_subset(cnv_effects a, cnv_effects b) {
+  return (a & (cnv_effects)~b) == 0;
+}
 
 /* Name of one flag ("network"), or NULL when `flag` is not exactly one known bit. */
 CNV_API const char *cnv_effect_name(cnv_effects flag);
