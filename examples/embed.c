@@ -140,11 +140,9 @@ static cnv_status runtime_run(cnv_runtime *rt, cnv_runtime_stats *stats) {
 static int runtime_step(void) {
   cnv_runtime *rt = NULL;
   cnv_runtime_stats stats;
-  cnv_thread_register();
   cnv_status st = cnv_runtime_create(NULL, &rt);
   if (st == CNV_OK) st = runtime_run(rt, &stats);
   cnv_runtime_destroy(rt);
-  cnv_thread_unregister();
   if (st != CNV_OK) return fail("runtime", st);
   unsigned n = atomic_load_explicit(&handled, memory_order_relaxed);
   if (stats.executed != 100 || stats.accepted != 100 || stats.denied_total != 1 || n != 100)

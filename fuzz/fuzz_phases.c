@@ -9,7 +9,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* SPEC §2, written independently of src/phases. */
+/* The legal moves of docs/phases.md, written independently of src/phases. */
 static const uint8_t legal[8] = {0x42, 0x44, 0x48, 0xD0, 0xE0, 0xC8, 0xA0, 0x00};
 
 struct model {

@@ -47,7 +47,6 @@ static void init(void) {
     return;
   }
   if (sodium_init() < 0) abort();
-  cnv_thread_register();
   for (int i = 0; i <= CNV_DELEG_MAX_LINKS; i++) {
     uint8_t seed[crypto_sign_SEEDBYTES];
     memset(seed, i + 1, sizeof seed);

@@ -105,11 +105,9 @@ CNV_BENCH(verify_sodium, "token_verify_3link/sodium", 1, 0)
 
 static void run_verify(cnv_bench_state *st, cnv_deleg_verifier *v, uint64_t batch) {
   if (!setup()) { cnv_bench_skip_with_error(st, "setup failed"); return; }
-  cnv_thread_register();
   cnv_deleg_request req = {.now = 5000, .swarm = 7, .holder = B.k[3].pk, .cap = &B.cap,
                            .effects = CNV_EFFECT_READ_ONLY};
   if (cnv_deleg_verify(v, B.tok3, B.len3, &req, NULL, NULL) != CNV_OK) {
-    cnv_thread_unregister();
     cnv_bench_skip_with_error(st, "token does not verify");
     return;
   }
@@ -120,7 +118,6 @@ static void run_verify(cnv_bench_state *st, cnv_deleg_verifier *v, uint64_t batc
     }
   }
   cnv_bench_set_items_processed(st, (int64_t)cnv_bench_iterations(st));
-  cnv_thread_unregister();
 }
 
 static void verify_cold(cnv_bench_state *st) { run_verify(st, B.cold, 1); }

@@ -57,12 +57,10 @@ static cnv_runtime *runtime_make(uint32_t *agent) {
 }
 
 static void pipeline_cnv(cnv_bench_state *st) {
-  cnv_thread_register();
   uint32_t agent;
   cnv_runtime *rt = runtime_make(&agent);
   if (!rt) {
     cnv_bench_skip_with_error(st, "runtime set-up failed");
-    cnv_thread_unregister();
     return;
   }
   uint64_t n = 0;
@@ -73,7 +71,6 @@ static void pipeline_cnv(cnv_bench_state *st) {
   cnv_runtime_stop(rt); /* drains: every submitted invocation ran */
   cnv_bench_set_items_processed(st, (int64_t)n);
   cnv_runtime_destroy(rt);
-  cnv_thread_unregister();
 }
 CNV_BENCH(pipeline_cnv, "pipeline_2workers/cnv", 1, 0)
 

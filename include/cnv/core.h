@@ -32,14 +32,6 @@ extern "C" {
 /* Library version as "MAJOR.MINOR.PATCH"; a static string, never NULL. Thread-safe. */
 CNV_API const char *cnv_version(void);
 
-/* Registers the calling thread with the library's RCU flavour (liburcu's membarrier flavour).
- * Call once per thread before it uses a read-mostly table (coordinator, revocation set, token
- * cache); pair with cnv_thread_unregister() before the thread exits. Not reentrant per thread. */
-CNV_API void cnv_thread_register(void);
-
-/* Unregisters a thread registered with cnv_thread_register(). */
-CNV_API void cnv_thread_unregister(void);
-
 #ifdef __cplusplus
 }
 #endif

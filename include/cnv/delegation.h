@@ -6,8 +6,10 @@
  * (attenuation). Byte layout, signing input and rules: docs/delegation.md.
  *
  * Synchronization table:
- *   cnv_deleg_verify / cnv_deleg_authorize   any threads at once (registered with
- *                       cnv_thread_register()); lock-free: one hash lookup when cached.
+ *   cnv_deleg_verify / cnv_deleg_authorize   any threads at once (no registration: a thread
+ *                       joins liburcu's reader registry on its first call, which takes
+ *                       liburcu's registry lock once, and leaves it when the thread exits);
+ *                       lock-free after that: one hash lookup when cached.
  *   cnv_deleg_revoke / trust_add / trust_remove / cache_purge   any threads, concurrently
  *                       with verification; a verification that starts after one of them
  *                       returns sees its effect.
@@ -186,20 +188,22 @@ CNV_API void cnv_deleg_config_default(cnv_deleg_config *cfg);
 CNV_API cnv_status cnv_deleg_verifier_create(const cnv_deleg_config *cfg, cnv_deleg_verifier **out);
 
 /* Frees the verifier and everything it holds (NULL ignored). No call may be in flight; waits
- * for deferred frees (rcu_barrier). Call from a registered thread (cnv_thread_register)
- * outside any RCU read-side section. */
+ * for deferred frees (rcu_barrier). Call outside any RCU
+ * read-side section (not from a deferred-free callback). */
 CNV_API void cnv_deleg_verifier_destroy(cnv_deleg_verifier *v);
 
-/* Adds a root issuer key to the trust store (idempotent). Errors: CNV_ENOMEM, CNV_EINVAL. */
+/* Adds a root issuer key to the trust store (idempotent). Any thread; lock-free apart from
+ * the allocation of the new entry. Errors: CNV_ENOMEM, CNV_EINVAL. */
 CNV_API cnv_status cnv_deleg_trust_add(cnv_deleg_verifier *v, const uint8_t pk[CNV_DELEG_KEY_BYTES]);
 
 /* Removes a root issuer key; tokens rooted at it fail from the next verification on, cached
- * or not. Errors: CNV_ENOTFOUND, CNV_EINVAL. */
+ * or not. Any thread; lock-free (the entry is freed after a grace period). Errors: CNV_ENOTFOUND, CNV_EINVAL. */
 CNV_API cnv_status cnv_deleg_trust_remove(cnv_deleg_verifier *v, const uint8_t pk[CNV_DELEG_KEY_BYTES]);
 
 /* Revokes a link by its hash (cnv_deleg_link_hash); every token containing that link, i.e.
  * the link and all its descendants, fails with CNV_EDELEG_REVOKED from the next
- * verification on, cached or not. Permanent and idempotent. Errors: CNV_ENOMEM, CNV_EINVAL. */
+ * verification on, cached or not. Permanent and idempotent. Any thread; lock-free apart
+ * from the allocation of the new entry. Errors: CNV_ENOMEM, CNV_EINVAL. */
 CNV_API cnv_status cnv_deleg_revoke(cnv_deleg_verifier *v, const uint8_t hash[CNV_DELEG_HASH_BYTES]);
 
 /* What a verification is asked. */
@@ -222,15 +226,15 @@ typedef struct cnv_deleg_request {
  * the bound swarm. On failure the status names the rule and *err (may be NULL) the link.
  * Errors: every CNV_ETOKEN_* and CNV_EDELEG_* rule code, CNV_EDELEG_NO_HOLDER (req->holder
  * NULL; err->link -1), CNV_EINVAL (NULL v, token or req).
- * Lock-free; allocates only when a newly verified chain enters the cache (a full cache is
- * not an error: the chain is just verified cold each time). Creates no use counter. The calling thread must be registered (cnv_thread_register). */
+ * Progress: lock-free (see the table above for a thread's first call); allocates only when a newly verified chain enters the cache (a full cache is
+ * not an error: the chain is just verified cold each time). Creates no use counter. */
 CNV_API cnv_status cnv_deleg_verify(cnv_deleg_verifier *v, const uint8_t *token, size_t len,
                                     const cnv_deleg_request *req, cnv_deleg_caveats *effective,
                                     cnv_deleg_error *err);
 
 /* cnv_deleg_verify, then consumes one use of every link with a use limit, atomically per
  * link: of N racing calls on links with K uses left, exactly K succeed. A failed call
- * consumes nothing. Use counters are created here, only once every other check passed.
+ * consumes nothing. Progress: lock-free, as verify. Use counters are created here, only once every other check passed.
  * Extra errors: CNV_EDELEG_USES_EXHAUSTED (err->link names the link),
  * CNV_EDELEG_COUNTERS_FULL, CNV_ENOMEM (a new counter could not be made). */
 CNV_API cnv_status cnv_deleg_authorize(cnv_deleg_verifier *v, const uint8_t *token, size_t len,
@@ -238,10 +242,10 @@ CNV_API cnv_status cnv_deleg_authorize(cnv_deleg_verifier *v, const uint8_t *tok
                                        cnv_deleg_error *err);
 
 /* Drops cached chains that expired before now (minus skew) or were revoked or lost their
- * trusted root. Returns how many were dropped. Registered threads only. */
+ * trusted root. Returns how many were dropped. Any thread; lock-free. */
 CNV_API size_t cnv_deleg_cache_purge(cnv_deleg_verifier *v, uint64_t now);
 
-/* Number of chains in the cache (approximate while other threads insert). */
+/* Number of chains in the cache (approximate while other threads insert); wait-free. */
 CNV_API size_t cnv_deleg_cache_size(const cnv_deleg_verifier *v);
 
 #ifdef __cplusplus

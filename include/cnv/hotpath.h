@@ -9,7 +9,9 @@
  *   cnv_shared_arena_alloc  any threads; cnv_shared_arena_reset only with no allocator running.
  *   init/create/destroy/fini   one thread, with no other call on the object in flight.
  * Records are copied in and out (inline, fixed size): the caller keeps ownership of its
- * buffers. No call allocates except *_create. Nothing here aborts or prints. */
+ * buffers. No call allocates except *_create. Nothing here aborts or prints.
+ * Progress (terms in docs/architecture.md): every concurrent call states its own, as
+ * wait-free, lock-free, or "waits for a preempted peer". */
 #ifndef CNV_HOTPATH_H
 #define CNV_HOTPATH_H
 
@@ -66,27 +68,29 @@ CNV_API cnv_status cnv_queue_create(uint32_t capacity, uint32_t record_size, cnv
 /* Frees a queue made by cnv_queue_create (NULL is ignored). */
 CNV_API void cnv_queue_destroy(cnv_queue *q);
 
-/* Copies one record (record_size bytes) into the queue.
+/* Copies one record (record_size bytes) into the queue. Progress: waits for a preempted
+ * peer (a slot claimed but not yet published by another thread), otherwise lock-free.
  * CNV_OK, or CNV_EFULL: nothing was written and the record stays with the caller;
  * CNV_EINVAL when q or record is NULL. A successful push happens-before the pop that
  * returns the record (release/acquire). A slot another thread has claimed but not yet
  * finished copying is waited for (a few instructions), never reported as full/empty. */
 CNV_API cnv_status cnv_queue_try_push_mpmc(cnv_queue *q, const void *record);
-/* Copies the oldest record out into `record`. CNV_OK, CNV_EEMPTY (nothing written), or
+/* Copies the oldest record out into `record`. Progress: waits for a preempted peer,
+ * otherwise lock-free (as push). CNV_OK, CNV_EEMPTY (nothing written), or
  * CNV_EINVAL (NULL argument). */
 CNV_API cnv_status cnv_queue_try_pop_mpmc(cnv_queue *q, void *record);
 /* Pushes up to n contiguous records from `records`, all-or-prefix, in order, as one claim
- * where possible; *pushed says how many went in. CNV_OK when all n went in (n == 0
+ * where possible (progress as push); *pushed says how many went in. CNV_OK when all n went in (n == 0
  * included), CNV_EFULL when fewer did (records[*pushed..n) stay with the caller),
  * CNV_EINVAL (q or pushed NULL, or records NULL with n > 0). */
 CNV_API cnv_status cnv_queue_try_push_batch_mpmc(cnv_queue *q, const void *records, size_t n,
                                                  size_t *pushed);
-/* Pops up to max records into `records` in FIFO order, as one claim; *popped says how
- * many. CNV_OK when at least one was popped, CNV_EEMPTY when none, CNV_EINVAL (NULL
+/* Pops up to max records into `records` in FIFO order, as one claim (progress as pop);
+ * *popped says how many. CNV_OK when at least one was popped, CNV_EEMPTY when none, CNV_EINVAL (NULL
  * argument or max == 0). Bytes past records[*popped] are not written. */
 CNV_API cnv_status cnv_queue_try_pop_batch_mpmc(cnv_queue *q, void *records, size_t max,
                                                 size_t *popped);
-/* Snapshot of the shared counters (each read atomically; the three together are not one
+/* Snapshot of the shared counters; wait-free (each read atomically; the three together are not one
  * atomic snapshot while other threads run). pushed/popped count claimed positions, so a
  * record still being copied in (out) is already counted. NULL arguments: no effect. */
 CNV_API void cnv_queue_stats_get(const cnv_queue *q, cnv_queue_stats *out);
@@ -109,14 +113,14 @@ CNV_API cnv_status cnv_spsc_init(cnv_spsc *r, void *slots, size_t slots_bytes, u
 CNV_API void cnv_spsc_fini(cnv_spsc *r);
 CNV_API cnv_status cnv_spsc_create(uint32_t capacity, uint32_t record_size, cnv_spsc **out);
 CNV_API void cnv_spsc_destroy(cnv_spsc *r);
-/* Producer only. CNV_OK or CNV_EFULL (record stays with the caller). */
+/* Producer only; wait-free. CNV_OK or CNV_EFULL (record stays with the caller). */
 CNV_API cnv_status cnv_spsc_try_push(cnv_spsc *r, const void *record);
-/* Consumer only. CNV_OK or CNV_EEMPTY. */
+/* Consumer only; wait-free. CNV_OK or CNV_EEMPTY. */
 CNV_API cnv_status cnv_spsc_try_pop(cnv_spsc *r, void *record);
-/* Producer only: pushes a prefix of up to n records, one index publication for all.
+/* Producer only, wait-free: pushes a prefix of up to n records, one index publication.
  * CNV_OK when all n went in, CNV_EFULL when fewer did; *pushed says how many. */
 CNV_API cnv_status cnv_spsc_try_push_batch(cnv_spsc *r, const void *records, size_t n, size_t *pushed);
-/* Consumer only: pops up to max records. CNV_OK with *popped >= 1, or CNV_EEMPTY. */
+/* Consumer only, wait-free: pops up to max records. CNV_OK with *popped >= 1, or CNV_EEMPTY. */
 CNV_API cnv_status cnv_spsc_try_pop_batch(cnv_spsc *r, void *records, size_t max, size_t *popped);
 
 /* ------------------------------------------------------------------------------------ */
@@ -147,24 +151,27 @@ CNV_API void cnv_pool_cache_init(cnv_pool_cache *c);
  * dropped, never written through. */
 CNV_API void cnv_pool_cache_flush(cnv_pool *p, cnv_pool_cache *c);
 /* Takes a free context; cache may be NULL (then the shared free list alone is used).
+ * Progress: lock-free (wait-free when the cache has a slot).
  * CNV_OK with *out set, or CNV_EPOOL_EXHAUSTED (*out = CNV_HANDLE_INVALID; slots parked in
  * other threads' caches are not seen), CNV_EINVAL (NULL, or a cache never initialized or
  * holding another pool's slots). The context keeps its previous bytes. */
 CNV_API cnv_status cnv_pool_acquire(cnv_pool *p, cnv_pool_cache *cache, cnv_handle *out);
-/* Gives a context back (into `cache` when not NULL) and retires its handle. CNV_OK,
+/* Gives a context back (into `cache` when not NULL) and retires its handle, arbitrating
+ * racing releases. Progress: lock-free (wait-free when the cache has room). CNV_OK,
  * CNV_ESTALE_HANDLE (already released or reused), CNV_EBAD_HANDLE (index out of range or 0,
  * or a generation never issued), CNV_EINVAL. Exactly one of several racing releases of one
  * handle succeeds. The context's bytes written before a successful release happen-before
  * the next acquirer of that slot. */
 CNV_API cnv_status cnv_pool_release(cnv_pool *p, cnv_pool_cache *cache, cnv_handle h);
-/* The holder's fast release: same results and ordering as cnv_pool_release, without its
- * atomic read-modify-write, into `cache` (required: NULL is CNV_EINVAL). The caller must be
+/* Release by the handle's sole holder; does NOT arbitrate racing releases of one handle.
+ * Same results and ordering as cnv_pool_release, without its atomic read-modify-write, into `cache` (required: NULL is CNV_EINVAL). The caller must be
  * the handle's only holder: a release of the same handle racing this call (from any thread,
  * by either call) is not arbitrated and voids that slot's guarantees for the pool's life
  * (it may be handed out twice; see docs/hotpath-memory.md). Stale, forged and repeated
- * (ordered) releases are still refused. Any thread, with its own cache. */
+ * (ordered) releases are still refused. Any thread, with its own cache. Progress: as
+ * cnv_pool_release. */
 CNV_API cnv_status cnv_pool_release_owned(cnv_pool *p, cnv_pool_cache *cache, cnv_handle h);
-/* Pointer to a live handle's context. CNV_OK, CNV_ESTALE_HANDLE, CNV_EBAD_HANDLE,
+/* Pointer to a live handle's context; wait-free. CNV_OK, CNV_ESTALE_HANDLE, CNV_EBAD_HANDLE,
  * CNV_EINVAL; on error *out is NULL. The pointer is valid until the handle is released. */
 CNV_API cnv_status cnv_pool_get(cnv_pool *p, cnv_handle h, void **out);
 /* Contexts currently handed out (not in the free list or any cache). Exact when no call
@@ -252,7 +259,7 @@ typedef struct cnv_shared_arena {
 
 /* Initializes over caller memory (owned by the caller). CNV_EINVAL on NULL. */
 CNV_API cnv_status cnv_shared_arena_init(cnv_shared_arena *a, void *mem, size_t size);
-/* Allocates size bytes aligned to align with one atomic add. Any thread.
+/* Allocates size bytes aligned to align with one atomic add. Any thread; wait-free.
  * CNV_OK, CNV_EALIGN, CNV_EARENA_EXHAUSTED (*out NULL). */
 CNV_API cnv_status cnv_shared_arena_alloc(cnv_shared_arena *a, size_t size, size_t align, void **out);
 /* Zeroes, rewinds and bumps the generation; no allocation may run concurrently. */

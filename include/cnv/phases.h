@@ -1,21 +1,29 @@
 /* libcnv phases: the swarm phase machine, circuit breaker, algedonic signal, coordinator
  * for many swarms, and the transition observer.
  *
- * Synchronization table (who may call what at the same time):
- *   cnv_swarm_transition, cnv_swarm_raise_algedonic, cnv_swarm_record_invocation,
- *   cnv_swarm_agent_join/leave, cnv_swarm_phase, cnv_swarm_snapshot
- *                              any threads, any mix (each transition is one CAS).
+ * Synchronization table (who may call what at the same time, and each call's progress;
+ * the terms are defined in docs/architecture.md):
+ *   cnv_swarm_transition, cnv_swarm_raise_algedonic, cnv_swarm_agent_leave
+ *                              any threads, any mix; lock-free (a CAS retried only while
+ *                              another thread changed the word and the move still applies).
+ *   cnv_swarm_record_invocation, cnv_swarm_agent_join, cnv_swarm_phase, cnv_swarm_snapshot
+ *                              any threads; wait-free.
  *   cnv_swarm_tick / cnv_breaker_evaluate
- *                              any threads; concurrent callers get CNV_EBREAKER_BUSY.
- *   cnv_breaker_record         any threads.
+ *                              any threads; wait-free: concurrent callers get
+ *                              CNV_EBREAKER_BUSY instead of waiting.
+ *   cnv_breaker_record         any threads; wait-free.
  *   cnv_coord_* (except create/destroy/remove)
- *                              any thread registered with cnv_thread_register(); no lock.
- *   cnv_coord_remove           registered threads, outside any RCU read-side section.
- *   cnv_observer_publish       any threads (multi-producer).
+ *                              any threads (no registration needed); lock-free, no lock
+ *                              (a thread's first call joins liburcu's reader registry under
+ *                              liburcu's registry lock, once); cnv_coord_add allocates.
+ *   cnv_coord_remove           any thread outside an RCU read-side section; blocking: waits
+ *                              a grace period for the readers in flight.
+ *   cnv_observer_publish       any threads (multi-producer); lock-free (a full channel
+ *                              refuses the event).
  *   cnv_observer_drain, _add_rule, _duration_stats, _export_csv
  *                              one consumer thread at a time (a second drain gets
- *                              CNV_EOBS_CONSUMER_BUSY).
- *   cnv_observer_matrix, cnv_observer_stats   any threads (relaxed snapshots).
+ *                              CNV_EOBS_CONSUMER_BUSY); drain never waits for a producer.
+ *   cnv_observer_matrix, cnv_observer_stats   any threads (relaxed snapshots); wait-free.
  *   init/create/destroy/fini   one thread, with no other call on the object in flight.
  * Time is always passed in by the caller (now_ns, nanoseconds of any monotonic clock below
  * 2^61), so tests drive it. Nothing here aborts or prints. */
@@ -33,7 +41,7 @@ extern "C" {
 #endif
 
 /* ------------------------------------------------------------------------------------ */
-/* Phases and their legal moves (SPEC §2).                                              */
+/* Phases and their legal moves (docs/phases.md).                                       */
 
 typedef enum cnv_phase {
   CNV_PHASE_BOOTSTRAP = 0,
@@ -206,15 +214,14 @@ typedef struct cnv_coord_config {
 /* Creates a coordinator. cfg may be NULL (defaults). Errors: CNV_EINVAL,
  * CNV_EBREAKER_CONFIG, CNV_ENOMEM. */
 CNV_API cnv_status cnv_coord_create(const cnv_coord_config *cfg, cnv_coord **out);
-/* Frees every swarm and the table; call from a registered thread with no other call in
- * flight. NULL is ignored. */
+/* Frees every swarm and the table; call with no other call in flight. NULL is ignored. */
 CNV_API void cnv_coord_destroy(cnv_coord *c);
 
-/* Adds a swarm in Bootstrap (allocates); registered threads, any number at once. Errors: CNV_EINVAL, CNV_ENOMEM, CNV_EPHASE_CLOCK,
+/* Adds a swarm in Bootstrap (allocates); any threads at once. Errors: CNV_EINVAL, CNV_ENOMEM, CNV_EPHASE_CLOCK,
  * CNV_ECOORD_DUPLICATE. */
 CNV_API cnv_status cnv_coord_add(cnv_coord *c, uint64_t swarm_id, uint64_t now_ns);
 /* Removes a swarm and frees it after a grace period (waits for readers). Call from a
- * registered thread outside any read-side section. Errors: CNV_EINVAL, CNV_ECOORD_NO_SWARM. */
+ * thread outside any read-side section. Errors: CNV_EINVAL, CNV_ECOORD_NO_SWARM. */
 CNV_API cnv_status cnv_coord_remove(cnv_coord *c, uint64_t swarm_id);
 /* Number of swarms (approximate while adds and removes run). */
 CNV_API uint64_t cnv_coord_count(const cnv_coord *c);

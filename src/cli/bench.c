@@ -1,4 +1,4 @@
-/* `cnv bench`: runs build/bench/cnv_bench with JSON output (--benchmark_out) into a temporary
+/* `cnv bench`: runs cnv_bench (found as bench_run says) with JSON output (--benchmark_out) into a temporary
  * file, reads it (json.c) and prints each `<case>` with our figure, each peer's and the ratio. */
 #include <errno.h>
 #include <fcntl.h>
@@ -73,29 +73,70 @@ static void print_table(const results *rs) {
   }
 }
 
-/* Default benchmark binary: ../../bench/cnv_bench next to this executable. */
-static bool default_binary(char *out, size_t cap) {
-  char self[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0) return false;
-  self[n] = '\0';
-  char *slash = strrchr(self, '/');
-  if (!slash) return false;
-  *slash = '\0';
-  return (size_t)snprintf(out, cap, "%s/../../bench/cnv_bench", self) < cap;
+/* Whether `path` names an executable file; copies it into out. */
+static bool try_binary(const char *path, char *out, size_t cap) {
+  if (access(path, X_OK) != 0 || (size_t)snprintf(out, cap, "%s", path) >= cap) return false;
+  return true;
 }
 
-/* Runs the binary with its console report (stdout) discarded; returns its exit status or -1. */
+/* cnv_bench beside this executable (an installed copy), then in the build tree
+ * (build/src/cli/cnv -> build/bench/cnv_bench), then on PATH. */
+static bool find_binary(char *out, size_t cap) {
+  char self[PATH_MAX], cand[PATH_MAX + 32];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n > 0) {
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash) *slash = '\0';
+    snprintf(cand, sizeof cand, "%s/cnv_bench", self);
+    if (try_binary(cand, out, cap)) return true;
+    snprintf(cand, sizeof cand, "%s/../../bench/cnv_bench", self);
+    if (try_binary(cand, out, cap)) return true;
+  }
+  const char *path = getenv("PATH");
+  for (const char *p = path; p && *p;) {
+    size_t len = strcspn(p, ":");
+    if (len > 0 && len < PATH_MAX) {
+      snprintf(cand, sizeof cand, "%.*s/cnv_bench", (int)len, p);
+      if (try_binary(cand, out, cap)) return true;
+    }
+    p += len + (p[len] == ':');
+  }
+  return false;
+}
+
+/* Google Benchmark's warning about how the system's libbenchmark was built (Debian builds it
+ * without NDEBUG): it concerns the harness library, not the code measured, so it is dropped. */
+static bool harness_noise(const char *line) {
+  return strstr(line, "Library was built as DEBUG") != NULL;
+}
+
+/* Runs the binary; its console report (one line per case as it finishes) goes to our stderr
+ * when that is a terminal, else nowhere; its stderr is passed on without harness_noise.
+ * Returns its exit status, or -1. */
 static int run_child(char *const argv[]) {
+  int errpipe[2];
+  if (pipe(errpipe) != 0) return -1;
+  bool show = isatty(STDERR_FILENO);
+  fflush(NULL);
   pid_t pid = fork();
-  if (pid < 0) return -1;
+  if (pid < 0) return close(errpipe[0]), close(errpipe[1]), -1;
   if (pid == 0) {
-    int null = open("/dev/null", O_WRONLY);
-    if (null < 0 || dup2(null, STDOUT_FILENO) < 0) _exit(127);
+    int out = show ? dup(STDERR_FILENO) : open("/dev/null", O_WRONLY);
+    if (out < 0 || dup2(out, STDOUT_FILENO) < 0 || dup2(errpipe[1], STDERR_FILENO) < 0) _exit(127);
+    close(errpipe[0]);
     execv(argv[0], argv);
     fprintf(stderr, "cnv: %s: %s\n", argv[0], strerror(errno));
     _exit(127);
   }
+  close(errpipe[1]);
+  FILE *f = fdopen(errpipe[0], "r");
+  char line[1024];
+  while (f && fgets(line, sizeof line, f)) {
+    if (!harness_noise(line)) fputs(line, stderr);
+  }
+  if (f) fclose(f);
+  else close(errpipe[0]);
   int status = 0;
   while (waitpid(pid, &status, 0) < 0) {
     if (errno != EINTR) return -1;
@@ -110,12 +151,12 @@ static int report(const char *file) {
   if (!cli_read_file(file, &text, &len)) return CLI_EXIT_FAIL;
   rs.n = 0;
   if (len == 0) {
-    free(text);
+    cli_file_free(text, len);
     cli_fail("no benchmark matched (cnv_bench wrote no results)");
     return CLI_EXIT_FAIL;
   }
   bool ok = json_bench_entries(text, len, collect, &rs, &off);
-  free(text);
+  cli_file_free(text, len);
   if (!ok) {
     cli_fail("benchmark output is not valid JSON (byte %zu)", off);
     return CLI_EXIT_FAIL;
@@ -135,10 +176,23 @@ typedef struct child_args {
   char store[4][600]; /* argv[2..5]: three passed flags and --benchmark_out */
 } child_args;
 
+/* Whether `v` is a --min-time value: a decimal number of seconds, optionally ending in 's'. */
+static bool min_time_ok(const char *v) {
+  size_t digits = strspn(v, "0123456789");
+  if (v[digits] == '.') digits += 1 + strspn(v + digits + 1, "0123456789");
+  if (v[digits] == 's') digits++;
+  return digits > 0 && v[0] != '.' && v[digits] == '\0';
+}
+
 /* Appends `<gbench><value of --ours>` when --ours is given. */
 static void pass_flag(cli_cmd *cmd, child_args *a, const char *ours, const char *gbench, bool *bad) {
   char value[512];
   if (!cli_flag_str(cmd, ours, value, sizeof value, bad)) return;
+  if (strcmp(ours, "min-time") == 0 && !min_time_ok(value)) {
+    cli_fail("--min-time: not a number of seconds (like 0.5 or 0.5s): %s", value);
+    *bad = true;
+    return;
+  }
   char *slot = a->store[a->argc - 2];
   snprintf(slot, sizeof a->store[0], "%s%s", gbench, value);
   a->argv[a->argc++] = slot;
@@ -171,17 +225,23 @@ static int bench_run(cli_cmd *cmd) {
   a.argv[0] = bin;
   a.argv[1] = "--benchmark_out_format=json";
   a.argc = 2;
+  uint64_t reps = 0;
   bool have_bin = cli_flag_str(cmd, "bench-binary", bin, sizeof bin, &bad);
+  cli_flag_u64(cmd, "repetitions", 1, 1000, &reps, &bad);
   pass_flag(cmd, &a, "filter", "--benchmark_filter=", &bad);
   pass_flag(cmd, &a, "min-time", "--benchmark_min_time=", &bad);
   pass_flag(cmd, &a, "repetitions", "--benchmark_repetitions=", &bad);
   if (bad || cli_cmd_unknown(cmd)) return CLI_EXIT_USAGE;
-  if (!have_bin && !default_binary(bin, sizeof bin)) {
-    cli_fail("cannot locate cnv_bench; pass --bench-binary PATH");
+  const char *env = getenv("CNV_BENCH");
+  if (!have_bin && env && *env && (size_t)snprintf(bin, sizeof bin, "%s", env) < sizeof bin)
+    have_bin = true;
+  if (!have_bin && !find_binary(bin, sizeof bin)) {
+    cli_fail("cannot find cnv_bench (looked beside cnv, in the build tree and on PATH); build it\n"
+             "  (cmake --build build --target cnv_bench) and pass --bench-binary PATH or set CNV_BENCH");
     return CLI_EXIT_FAIL;
   }
   if (access(bin, X_OK) != 0) {
-    cli_fail("%s: %s (build it, or pass --bench-binary PATH)", bin, strerror(errno));
+    cli_fail("%s: %s (build cnv_bench, or pass --bench-binary PATH)", bin, strerror(errno));
     return CLI_EXIT_FAIL;
   }
   return run_and_report(&a, bin);
@@ -192,9 +252,10 @@ static const char *const no_bools[] = {NULL};
 static const cli_verb verbs[] = {
     {"run", "run the benchmark suite and print ours vs each peer with the ratio",
      "[--filter REGEX] [--min-time SECONDS] [--repetitions N] [--bench-binary PATH]\n"
-     "  Runs cnv_bench (default: bench/cnv_bench of the build tree this cnv belongs to) with\n"
-     "  JSON output and prints, per case, our items/s, each peer's and the ratio (medians when\n"
-     "  --repetitions is above 1). `cnv bench` alone means `cnv bench run`.",
+     "  Runs cnv_bench with JSON output and prints, per case, our items/s, each peer's and the\n"
+     "  ratio (medians when --repetitions, 1..1000, is above 1). cnv_bench is --bench-binary,\n"
+     "  else $CNV_BENCH, else cnv_bench beside cnv, in its build tree or on PATH. On a terminal\n"
+     "  each case is shown on stderr as it finishes. `cnv bench` alone means `cnv bench run`.",
      no_bools, bench_run},
 };
 

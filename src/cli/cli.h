@@ -1,6 +1,6 @@
 /* The cnv tool's internals: command table, parsed command line, shared helpers.
- * The tool joins argv into one invocation line ("noun.verb args...") and parses it with the
- * library's own parser (cnv_parse_invocation), so the tool speaks the grammar it serves. */
+ * The tool reads argv as argv: every element is one argument, never re-joined or re-parsed
+ * (the invocation grammar of docs/grammar.md is for invocation lines, not for the shell). */
 #ifndef CNV_CLI_H
 #define CNV_CLI_H
 
@@ -8,19 +8,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cnv/protocol.h"
-
-/* Exit codes: 0 success, 1 runtime failure, 2 usage error. */
-enum { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2 };
+/* Exit codes (docs/cli.md): 0 success; 1 failure (a file, a refused token, a failing run, a
+ * failed write); 2 usage error (what the command line says, judged without opening a file);
+ * 130 interrupted by SIGINT. */
+enum { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2, CLI_EXIT_INTERRUPTED = 130 };
 
 #define CLI_MAX_ARGS 64u
-#define CLI_LINE_MAX 8192u
 
-/* One parsed command line: the joined line and the parser's view of it. */
+/* One argument of the command line, pointing into argv. */
+typedef struct cli_arg {
+  const char *name;  /* flag name without dashes (NULL for a positional argument) */
+  size_t name_len;
+  const char *value; /* the value (NULL for a flag given without one) */
+  bool is_short;     /* -x: the tool has none, so it is always reported as unknown */
+} cli_arg;
+
+/* One parsed command line. */
 typedef struct cli_cmd {
-  char line[CLI_LINE_MAX];
-  cnv_arg args[CLI_MAX_ARGS];
-  cnv_invocation inv;
+  cli_arg args[CLI_MAX_ARGS];
+  uint32_t count;
   bool used[CLI_MAX_ARGS]; /* flags looked up by the command (the rest are unknown) */
 } cli_cmd;
 
@@ -41,25 +47,33 @@ typedef struct cli_noun {
   const char *default_verb; /* run when no verb is given (NULL: print the noun's help) */
 } cli_noun;
 
-/* Joins argv[first..argc) after `path` into cmd->line (quoting where needed) and parses it.
- * Bool flags named in `bools` (NULL-terminated list) never take a value. Prints the error
- * and returns CLI_EXIT_USAGE on failure, CLI_EXIT_OK on success. */
-int cli_cmd_parse(cli_cmd *cmd, const char *path, int argc, char **argv, int first,
-                  const char *const *bools);
+/* Splits argv[first..argc) into arguments: `--name=value`; `--name value` (the next element
+ * is the value unless it starts with '-' and is not "-" itself, or the flag is one of `bools`,
+ * a NULL-terminated list); `-x` (short, unknown); anything else and everything after `--` is
+ * positional. Prints the error and returns CLI_EXIT_USAGE on failure (too many arguments, an
+ * empty flag name), CLI_EXIT_OK on success. */
+int cli_cmd_parse(cli_cmd *cmd, int argc, char **argv, int first, const char *const *bools);
 
 /* Flag lookups (long flags by name, without dashes). Each marks the flag used. */
 /* True when --name is given; a value (--name=x) is a usage error: prints it and sets *bad. */
 bool cli_flag_bool(cli_cmd *cmd, const char *name, bool *bad);
-/* Copies the value of --name into buf (NUL-terminated); false when absent. A value that does
- * not fit is a usage error: prints it and sets *bad. */
+/* True when --name is given in any form (does not mark it used). */
+bool cli_flag_present(const cli_cmd *cmd, const char *name);
+/* Copies the value of --name into buf (NUL-terminated); false when absent. A missing value or
+ * one that does not fit is a usage error: prints it and sets *bad. */
 bool cli_flag_str(cli_cmd *cmd, const char *name, char *buf, size_t cap, bool *bad);
-/* Parses --name as an unsigned decimal into *out (unchanged when absent); prints and sets *bad
- * on a malformed value or one above max. Returns true when present. */
-bool cli_flag_u64(cli_cmd *cmd, const char *name, uint64_t max, uint64_t *out, bool *bad);
+/* Parses --name as an unsigned decimal in min..max into *out (unchanged when absent); prints
+ * "--name: ... min..max" and sets *bad on a malformed or out-of-range value. Returns true when
+ * present and valid. */
+bool cli_flag_u64(cli_cmd *cmd, const char *name, uint64_t min, uint64_t max, uint64_t *out,
+                  bool *bad);
 /* Calls fn for every value of the repeatable flag --name. Stops and returns false when fn
- * does. */
+ * does; a --name without a value is a usage error (prints it, returns false). */
 bool cli_flag_each(cli_cmd *cmd, const char *name, bool (*fn)(void *ctx, const char *v, size_t n),
                    void *ctx);
+/* Refuses flags given together that exclude each other (NULL-terminated list): prints
+ * "--a and --b exclude each other" and returns true when more than one is present. */
+bool cli_flags_exclusive(const cli_cmd *cmd, const char *const *names);
 /* After the lookups: prints the first unused or positional argument as a usage error. */
 bool cli_cmd_unknown(const cli_cmd *cmd);
 
@@ -68,14 +82,31 @@ void cli_error(const char *what, int status);
 /* Prints "cnv: <message>" to stderr (printf-style). */
 void cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Files: whole-file read (NUL-terminated, *len excludes the NUL) and atomic-ish write with a
- * mode. Print their own errors; return false on failure. Caller frees *out. */
+/* Files. cli_read_file: whole-file read (NUL-terminated for convenience; *len excludes the
+ * NUL, and readers must use *len: the text may hold NUL bytes). Free the buffer with
+ * cli_file_free, which wipes it first (key files hold secrets). cli_write_file: writes data
+ * to a temporary file in the same folder with the given mode and renames it over path (so
+ * path never holds a partial file). Both print their own errors with the system's reason and
+ * return false on failure. */
 bool cli_read_file(const char *path, char **out, size_t *len);
+void cli_file_free(char *buf, size_t len);
 bool cli_write_file(const char *path, const void *data, size_t len, unsigned mode);
-/* Hex helpers: encode n bytes into out (2n+1 chars); decode exactly n bytes from text,
- * ignoring surrounding whitespace. */
-void cli_hex(const uint8_t *in, size_t n, char *out);
-bool cli_unhex(const char *text, size_t len, uint8_t *out, size_t n);
+
+/* A temporary file beside `path` for writing it atomically. cli_tmp_open creates it (mode
+ * 0600); cli_tmp_write writes all of data (false with errno set on failure); cli_tmp_finish
+ * sets `mode`, syncs and closes it (removes it on failure); cli_tmp_place renames it over
+ * path, or with `exclusive` links it there (refusing an existing path) and removes the
+ * temporary name; cli_tmp_discard closes and removes it. Errors print the path and the
+ * system's reason. */
+typedef struct cli_tmp {
+  char path[4200];
+  int fd;
+} cli_tmp;
+bool cli_tmp_open(cli_tmp *t, const char *path);
+bool cli_tmp_write(cli_tmp *t, const void *data, size_t len);
+bool cli_tmp_finish(cli_tmp *t, const char *path, unsigned mode);
+bool cli_tmp_place(cli_tmp *t, const char *path, bool exclusive);
+void cli_tmp_discard(cli_tmp *t);
 
 /* Nouns (each file defines one). */
 extern const cli_noun cli_noun_token;

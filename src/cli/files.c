@@ -1,6 +1,8 @@
-/* Whole-file read/write and hex text for key, token and revocation files. */
+/* Whole-file reads (wiped before they are freed) and atomic writes through a temporary file
+ * in the target's folder. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,18 +14,32 @@
 #define CLI_FILE_MAX (1u << 20)
 
 bool cli_read_file(const char *path, char **out, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) != 0) {
     cli_fail("%s: %s", path, strerror(errno));
+    if (fd >= 0) close(fd);
+    return false;
+  }
+  if (S_ISDIR(st.st_mode)) {
+    close(fd);
+    cli_fail("%s: %s", path, strerror(EISDIR));
     return false;
   }
   char *buf = malloc(CLI_FILE_MAX + 1);
-  size_t n = buf ? fread(buf, 1, CLI_FILE_MAX + 1, f) : 0;
-  bool err = ferror(f) != 0;
-  fclose(f);
-  if (!buf || err || n > CLI_FILE_MAX) {
-    cli_fail("%s: %s", path, !buf ? "out of memory" : err ? "read error" : "file too large");
-    free(buf);
+  size_t n = 0;
+  int err = buf ? 0 : ENOMEM;
+  while (!err && n <= CLI_FILE_MAX) {
+    ssize_t got = read(fd, buf + n, CLI_FILE_MAX + 1 - n);
+    if (got == 0) break;
+    if (got < 0 && errno != EINTR) err = errno;
+    if (got > 0) n += (size_t)got;
+  }
+  close(fd);
+  if (err || n > CLI_FILE_MAX) {
+    if (err) cli_fail("%s: %s", path, strerror(err));
+    else cli_fail("%s: file too large (at most %u bytes)", path, CLI_FILE_MAX);
+    cli_file_free(buf, n);
     return false;
   }
   buf[n] = '\0';
@@ -32,45 +48,73 @@ bool cli_read_file(const char *path, char **out, size_t *len) {
   return true;
 }
 
-bool cli_write_file(const char *path, const void *data, size_t len, unsigned mode) {
-  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, (mode_t)mode);
-  if (fd < 0) {
-    cli_fail("%s: %s", path, strerror(errno));
+void cli_file_free(char *buf, size_t len) {
+  if (!buf) return;
+  sodium_memzero(buf, len + 1 <= CLI_FILE_MAX + 1 ? len + 1 : CLI_FILE_MAX + 1);
+  free(buf);
+}
+
+bool cli_tmp_open(cli_tmp *t, const char *path) {
+  t->fd = -1;
+  if ((size_t)snprintf(t->path, sizeof t->path, "%s.tmp-XXXXXX", path) >= sizeof t->path) {
+    cli_fail("%s: %s", path, strerror(ENAMETOOLONG));
     return false;
   }
-  bool ok = fchmod(fd, (mode_t)mode) == 0 && write(fd, data, len) == (ssize_t)len;
-  int saved = errno;
-  if (close(fd) != 0) ok = false;
-  if (!ok) cli_fail("%s: %s", path, strerror(saved ? saved : errno));
+  t->fd = mkostemp(t->path, O_CLOEXEC);
+  if (t->fd < 0) {
+    cli_fail("%s: cannot create a temporary file beside it: %s", path, strerror(errno));
+    return false;
+  }
+  return true;
+}
+
+bool cli_tmp_write(cli_tmp *t, const void *data, size_t len) {
+  const char *p = data;
+  while (len > 0) {
+    ssize_t n = write(t->fd, p, len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n == 0) errno = EIO;
+    if (n <= 0) return false;
+    p += n;
+    len -= (size_t)n;
+  }
+  return true;
+}
+
+bool cli_tmp_finish(cli_tmp *t, const char *path, unsigned mode) {
+  bool ok = fchmod(t->fd, (mode_t)mode) == 0 && fsync(t->fd) == 0;
+  int err = ok ? 0 : errno;
+  if (close(t->fd) != 0 && ok) ok = false, err = errno;
+  t->fd = -1;
+  if (!ok) {
+    unlink(t->path);
+    cli_fail("%s: %s", path, strerror(err));
+  }
   return ok;
 }
 
-void cli_hex(const uint8_t *in, size_t n, char *out) {
-  static const char digits[] = "0123456789abcdef";
-  for (size_t i = 0; i < n; i++) {
-    out[2 * i] = digits[in[i] >> 4];
-    out[2 * i + 1] = digits[in[i] & 15];
-  }
-  out[2 * n] = '\0';
+bool cli_tmp_place(cli_tmp *t, const char *path, bool exclusive) {
+  bool ok = exclusive ? link(t->path, path) == 0 : rename(t->path, path) == 0;
+  int err = errno;
+  if (!ok || exclusive) unlink(t->path);
+  if (!ok && err == EEXIST) cli_fail("%s: exists; refusing to overwrite it", path);
+  else if (!ok) cli_fail("%s: %s", path, strerror(err));
+  return ok;
 }
 
-static int hexval(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
+void cli_tmp_discard(cli_tmp *t) {
+  if (t->fd >= 0) close(t->fd);
+  t->fd = -1;
+  unlink(t->path);
 }
 
-static bool blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
-bool cli_unhex(const char *text, size_t len, uint8_t *out, size_t n) {
-  while (len > 0 && blank(text[0])) text++, len--;
-  while (len > 0 && blank(text[len - 1])) len--;
-  if (len != 2 * n) return false;
-  for (size_t i = 0; i < n; i++) {
-    int hi = hexval(text[2 * i]), lo = hexval(text[2 * i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out[i] = (uint8_t)(hi << 4 | lo);
+bool cli_write_file(const char *path, const void *data, size_t len, unsigned mode) {
+  cli_tmp t;
+  if (!cli_tmp_open(&t, path)) return false;
+  if (!cli_tmp_write(&t, data, len)) {
+    cli_fail("%s: %s", path, strerror(errno));
+    cli_tmp_discard(&t);
+    return false;
   }
-  return true;
+  return cli_tmp_finish(&t, path, mode) && cli_tmp_place(&t, path, false);
 }

@@ -1,5 +1,7 @@
 /* Strict recursive-descent JSON reader (RFC 8259 grammar; depth-bounded), specialised to
- * Google Benchmark output. Strings keep escapes undecoded except \" \\ \/ (names need no more). */
+ * Google Benchmark output. Strings keep escapes undecoded except \" \\ \/ (names need no more).
+ * It works on (pointer, length): a NUL byte is never an end of text, and is malformed
+ * everywhere (a raw control byte in a string, no token outside one). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +26,16 @@ static bool eat(jr *r, char c) {
   return false;
 }
 
+/* Skips the four hex digits after \u. */
+static bool hex4(jr *r) {
+  if (r->end - r->p < 4) return false;
+  for (int i = 0; i < 4; i++, r->p++) {
+    char c = *r->p;
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) return false;
+  }
+  return true;
+}
+
 /* Reads a string into out (truncation is an error when out is non-NULL and too small). */
 static bool str(jr *r, char *out, size_t cap) {
   size_t n = 0;
@@ -34,7 +46,8 @@ static bool str(jr *r, char *out, size_t cap) {
     if (c == '\\') {
       if (r->p >= r->end) return fail(r);
       c = *r->p++;
-      if (!strchr("\"\\/bfnrtu", c)) return fail(r);
+      if (c == '\0' || !strchr("\"\\/bfnrtu", c)) return fail(r);
+      if (c == 'u' && !hex4(r)) return fail(r);
     }
     if (out && n + 1 >= cap) return fail(r);
     if (out) out[n++] = c;
@@ -45,12 +58,28 @@ static bool str(jr *r, char *out, size_t cap) {
   return true;
 }
 
+static bool digit(const jr *r) { return r->p < r->end && *r->p >= '0' && *r->p <= '9'; }
+
+/* Skips one or more digits; false when there is none. */
+static bool digits(jr *r) {
+  if (!digit(r)) return false;
+  while (digit(r)) r->p++;
+  return true;
+}
+
+/* -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? exactly, then strtod on a copy. */
 static bool number(jr *r, double *out) {
   ws(r);
   const char *s = r->p;
   if (r->p < r->end && *r->p == '-') r->p++;
-  if (r->p >= r->end || *r->p < '0' || *r->p > '9') return fail(r);
-  while (r->p < r->end && strchr("0123456789.eE+-", *r->p)) r->p++;
+  if (r->p < r->end && *r->p == '0') r->p++;
+  else if (!digits(r)) return fail(r);
+  if (r->p < r->end && *r->p == '.' && (r->p++, !digits(r))) return fail(r);
+  if (r->p < r->end && (*r->p == 'e' || *r->p == 'E')) {
+    r->p++;
+    if (r->p < r->end && (*r->p == '+' || *r->p == '-')) r->p++;
+    if (!digits(r)) return fail(r);
+  }
   char buf[64];
   size_t n = (size_t)(r->p - s);
   if (n >= sizeof buf) return fail(r);

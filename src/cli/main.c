@@ -1,4 +1,6 @@
 /* cnv: the libcnv command-line tool. `cnv <noun> [<verb>] [flags]`; --help at every level. */
+#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,7 +21,7 @@ static int top_help(FILE *out) {
           cnv_version());
   for (size_t i = 0; i < N_NOUNS; i++) fprintf(out, "  %-8s %s\n", nouns[i]->name, nouns[i]->summary);
   fprintf(out, "\n`cnv <noun> --help` lists a noun's verbs; `cnv <noun> <verb> --help` its flags.\n"
-               "Exit status: 0 success, 1 failure, 2 usage error.\n");
+               "Exit status: 0 success, 1 failure, 2 usage error, 130 interrupted (see docs/cli.md).\n");
   return out == stdout ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 }
 
@@ -52,13 +54,11 @@ static int run_verb(const cli_noun *n, const cli_verb *v, int argc, char **argv,
     }
   }
   static cli_cmd cmd;
-  char path[64];
-  snprintf(path, sizeof path, "%s.%s", n->name, v->name);
-  int rc = cli_cmd_parse(&cmd, path, argc, argv, first, v->bools);
+  int rc = cli_cmd_parse(&cmd, argc, argv, first, v->bools);
   return rc != CLI_EXIT_OK ? rc : v->run(&cmd);
 }
 
-int main(int argc, char **argv) {
+static int dispatch(int argc, char **argv) {
   if (argc < 2) return top_help(stderr);
   if (is_help(argv[1])) return top_help(stdout);
   const cli_noun *n = find_noun(argv[1]);
@@ -77,4 +77,19 @@ int main(int argc, char **argv) {
   if (argc >= 3 && is_help(argv[2])) return noun_help(n, stdout);
   if (n->default_verb) return run_verb(n, find_verb(n, n->default_verb), argc, argv, 2);
   return noun_help(n, stderr);
+}
+
+/* Output that did not reach stdout (a full disk, a closed pipe) is a failure: exit 1 with
+ * the reason rather than 0 with the output lost (a command that failed already said why). */
+int main(int argc, char **argv) {
+  int rc = dispatch(argc, argv);
+  errno = 0;
+  bool lost = fflush(stdout) != 0 || ferror(stdout);
+  int err = errno;
+  if (fclose(stdout) != 0 && !lost) lost = true, err = errno;
+  if (lost && rc == CLI_EXIT_OK) {
+    fprintf(stderr, "cnv: cannot write to standard output: %s\n", err ? strerror(err) : "write error");
+    return CLI_EXIT_FAIL;
+  }
+  return rc;
 }

@@ -1,29 +1,80 @@
 /* `cnv token keygen|mint|attenuate|inspect|verify|revoke`: operator commands over files.
  * Every file is hex text on one line: NAME.pub (32-byte Ed25519 public key), NAME.key
  * (64-byte secret key, mode 0600), tokens, and revocation files (one link hash a line). */
+#include <errno.h>
+#include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cnv/status.h"
 #include "token.h"
 
 #define PATH_CAP 4096
 
+/* Writes both halves to temporary files first, so that no failure to create, write or sync
+ * either leaves a new half behind, then places them: by link, which refuses an existing name
+ * (the first is removed again when the second fails), or with `force` by rename over the old
+ * pair (regular files, checked by replaceable), the secret key first. */
+static bool write_pair(const char *key, const char *pub, const char *sk_text, const char *pk_text,
+                       size_t sk_len, size_t pk_len, bool force) {
+  cli_tmp tk, tp;
+  if (!cli_tmp_open(&tk, key)) return false;
+  if (!cli_tmp_open(&tp, pub)) return cli_tmp_discard(&tk), false;
+  bool key_ok = cli_tmp_write(&tk, sk_text, sk_len);
+  if (!key_ok || !cli_tmp_write(&tp, pk_text, pk_len)) {
+    cli_fail("%s: %s", key_ok ? pub : key, strerror(errno));
+    cli_tmp_discard(&tk);
+    cli_tmp_discard(&tp);
+    return false;
+  }
+  if (!cli_tmp_finish(&tk, key, 0600)) return cli_tmp_discard(&tp), false;
+  if (!cli_tmp_finish(&tp, pub, 0644)) return unlink(tk.path), false;
+  if (!cli_tmp_place(&tk, key, !force)) return unlink(tp.path), false;
+  if (cli_tmp_place(&tp, pub, !force)) return true;
+  if (!force) unlink(key);
+  return false;
+}
+
+/* Whether keygen may write `path`: absent, or (with force) a regular file, so that neither
+ * rename of the pair can fail on the target and leave half a pair. */
+static bool replaceable(const char *path, bool force) {
+  struct stat st;
+  if (lstat(path, &st) != 0) return true;
+  if (!force) {
+    cli_fail("%s: exists; refusing to overwrite a key pair (a lost root key invalidates every "
+             "token minted with it); pass --force to replace it",
+             path);
+  } else if (!S_ISREG(st.st_mode)) {
+    cli_fail("%s: exists and is not a regular file; not replaced", path);
+  }
+  return force && S_ISREG(st.st_mode);
+}
+
 static int keygen(cli_cmd *cmd) {
   char out[PATH_CAP], pub[PATH_CAP + 8], key[PATH_CAP + 8];
+  bool bad = false;
   if (!tok_required(cmd, "out", out, sizeof out)) return CLI_EXIT_USAGE;
-  if (cli_cmd_unknown(cmd)) return CLI_EXIT_USAGE;
+  bool force = cli_flag_bool(cmd, "force", &bad);
+  if (bad || cli_cmd_unknown(cmd)) return CLI_EXIT_USAGE;
+  snprintf(pub, sizeof pub, "%s.pub", out);
+  snprintf(key, sizeof key, "%s.key", out);
+  if (!replaceable(key, force) || !replaceable(pub, force)) return CLI_EXIT_FAIL;
   uint8_t pk[CNV_DELEG_KEY_BYTES], sk[CNV_DELEG_SECRET_BYTES];
   if (sodium_init() < 0 || crypto_sign_keypair(pk, sk) != 0) {
     cli_fail("libsodium failed to initialize");
     return CLI_EXIT_FAIL;
   }
-  snprintf(pub, sizeof pub, "%s.pub", out);
-  snprintf(key, sizeof key, "%s.key", out);
-  bool ok = tok_write_hex(key, sk, sizeof sk, 0600) && tok_write_hex(pub, pk, sizeof pk, 0644);
+  char *sk_text = NULL, *pk_text = NULL;
+  size_t sk_len = 0, pk_len = 0;
+  bool ok = tok_hex_text(sk, sizeof sk, &sk_text, &sk_len) && tok_hex_text(pk, sizeof pk, &pk_text, &pk_len);
   sodium_memzero(sk, sizeof sk);
+  ok = ok && write_pair(key, pub, sk_text, pk_text, sk_len, pk_len, force);
+  cli_file_free(sk_text, sk_len);
+  cli_file_free(pk_text, pk_len);
   if (ok) printf("wrote %s (public) and %s (secret, mode 0600)\n", pub, key);
   return ok ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }
@@ -33,10 +84,13 @@ static bool signer_paths(cli_cmd *cmd, char *key, char *audience) {
   return tok_required(cmd, "key", key, PATH_CAP) && tok_required(cmd, "audience", audience, PATH_CAP);
 }
 
-/* Reads the secret key and audience files named by signer_paths. */
+/* Reads the secret key and audience files named by signer_paths (sk is wiped on failure). */
 static bool read_signer(const char *key, const char *audience, uint8_t *sk, uint8_t *aud) {
-  return tok_read_hex(key, "secret key", sk, CNV_DELEG_SECRET_BYTES) &&
-         tok_read_hex(audience, "public key", aud, CNV_DELEG_KEY_BYTES);
+  if (tok_read_hex(key, "secret key", sk, CNV_DELEG_SECRET_BYTES) &&
+      tok_read_hex(audience, "public key", aud, CNV_DELEG_KEY_BYTES))
+    return true;
+  sodium_memzero(sk, CNV_DELEG_SECRET_BYTES);
+  return false;
 }
 
 /* Signs with mint (in == NULL) or attenuate and writes the token to `out`. */
@@ -84,7 +138,7 @@ static int attenuate(cli_cmd *cmd) {
   return sign_and_write(in, in_len, key, audience, &cav, out);
 }
 
-static int revoke(cli_cmd *cmd) {
+static int revoke_link(cli_cmd *cmd) {
   static uint8_t in[CNV_DELEG_MAX_TOKEN_BYTES];
   static cnv_deleg_token tok;
   char path[PATH_CAP], list[PATH_CAP];
@@ -93,7 +147,7 @@ static int revoke(cli_cmd *cmd) {
   bool bad = false;
   if (!tok_required(cmd, "token", path, sizeof path) || !tok_required(cmd, "revoked", list, sizeof list))
     return CLI_EXIT_USAGE;
-  cli_flag_u64(cmd, "link", CNV_DELEG_MAX_LINKS - 1, &link, &bad);
+  cli_flag_u64(cmd, "link", 0, CNV_DELEG_MAX_LINKS - 1, &link, &bad);
   if (bad || cli_cmd_unknown(cmd)) return CLI_EXIT_USAGE;
   if (!tok_read_token(path, in, &len, &tok)) return CLI_EXIT_FAIL;
   if (link == UINT64_MAX) link = tok.n_links - 1u;
@@ -109,20 +163,28 @@ static int revoke(cli_cmd *cmd) {
     return CLI_EXIT_FAIL;
   }
   cli_hex(hash, sizeof hash, hex);
-  FILE *f = fopen(list, "a");
-  if (!f || fprintf(f, "%s\n", hex) < 0 || fclose(f) != 0) {
-    cli_fail("%s: cannot append the revocation", list);
+  hex[2 * CNV_DELEG_HASH_BYTES] = '\n';
+  int fd = open(list, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  bool ok = fd >= 0 && write(fd, hex, sizeof hex - 1) == (ssize_t)(sizeof hex - 1);
+  int err = errno;
+  if (fd >= 0 && close(fd) != 0 && ok) ok = false, err = errno;
+  if (!ok) {
+    cli_fail("%s: cannot append the revocation: %s", list, strerror(err));
     return CLI_EXIT_FAIL;
   }
+  hex[2 * CNV_DELEG_HASH_BYTES] = '\0';
   printf("revoked link %llu: %s\n", (unsigned long long)link, hex);
   return CLI_EXIT_OK;
 }
 
 static const char *const no_bools[] = {NULL};
+static const char *const keygen_bools[] = {"force", NULL};
 
 static const cli_verb verbs[] = {
     {"keygen", "write an Ed25519 key pair (NAME.pub, NAME.key with mode 0600)",
-     "--out NAME", no_bools, keygen},
+     "--out NAME [--force]\n"
+     "  Refuses (exit 1) when NAME.key or NAME.pub exists, unless --force replaces the pair.",
+     keygen_bools, keygen},
     {"mint", "mint a root token for an audience",
      "--key ISSUER.key --audience AUDIENCE.pub --out TOKEN [--allow PATTERN]... [--forbid PATTERN]...\n"
      "    [--effects a|b] [--not-before S] [--expiry S | --ttl S] [--uses N] [--depth N] [--swarm N]\n"
@@ -139,7 +201,7 @@ static const cli_verb verbs[] = {
      "    [--now S] [--swarm N] [--revoked FILE]",
      no_bools, cli_token_verify},
     {"revoke", "record a link hash in a revocation file",
-     "--token FILE --revoked FILE [--link INDEX]   (default: the last link)", no_bools, revoke},
+     "--token FILE --revoked FILE [--link INDEX]   (default: the last link)", no_bools, revoke_link},
 };
 
 const cli_noun cli_noun_token = {"token", "delegation tokens: keys, minting, attenuation, verification",

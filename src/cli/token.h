@@ -4,13 +4,17 @@
 
 #include "cli.h"
 #include "cnv/delegation.h"
+#include "readers.h"
 
 /* Reads a hex file of exactly n bytes (a public key, a secret key or a hash). Prints the
  * error ("<path>: not a <what> file") and returns false on failure. */
 bool tok_read_hex(const char *path, const char *what, uint8_t *out, size_t n);
 /* Reads a token file (hex text) into buf; checks it decodes (into *tok when non-NULL). */
 bool tok_read_token(const char *path, uint8_t *buf, size_t *len, cnv_deleg_token *tok);
-/* Writes bytes as one hex line to path with the given mode. */
+/* Bytes as one hex line in a new buffer (*len bytes, LF-terminated); free it with
+ * cli_file_free (it may hold a secret). */
+bool tok_hex_text(const uint8_t *data, size_t n, char **text, size_t *len);
+/* Writes bytes as one hex line to path with the given mode (atomically; the text is wiped). */
 bool tok_write_hex(const char *path, const uint8_t *data, size_t n, unsigned mode);
 /* The value of a required string flag (prints "--name is required" when missing). */
 bool tok_required(cli_cmd *cmd, const char *name, char *buf, size_t cap);

@@ -69,11 +69,19 @@ typedef struct verify_ctx {
   bool failed;
 } verify_ctx;
 
+/* First pass over --trust: only the length (the files are read after the usage checks). */
+static bool trust_fits(void *ctx, const char *val, size_t n) {
+  (void)ctx;
+  (void)val;
+  if (n < PATH_CAP) return true;
+  cli_fail("--trust: value too long (at most %d bytes)", PATH_CAP - 1);
+  return false;
+}
+
 static bool add_trust(void *ctx, const char *val, size_t n) {
   verify_ctx *vc = ctx;
   char path[PATH_CAP];
   uint8_t pk[CNV_DELEG_KEY_BYTES];
-  if (n >= sizeof path) return !(vc->failed = true);
   memcpy(path, val, n);
   path[n] = '\0';
   if (!tok_read_hex(path, "public key", pk, sizeof pk)) return !(vc->failed = true);
@@ -82,37 +90,34 @@ static bool add_trust(void *ctx, const char *val, size_t n) {
   return !(vc->failed = st != CNV_OK);
 }
 
+static bool revoke_one(void *ctx, const uint8_t *hash) {
+  cnv_status st = cnv_deleg_revoke(ctx, hash);
+  if (st != CNV_OK) cli_error("revoked", st);
+  return st == CNV_OK;
+}
+
 /* Feeds every hash line of the revocation file to the verifier. */
 static bool load_revoked(cnv_deleg_verifier *v, const char *path) {
   char *text = NULL;
   size_t len = 0;
+  unsigned bad_line = 0;
   if (!cli_read_file(path, &text, &len)) return false;
-  bool ok = true;
-  unsigned lineno = 0;
-  for (char *line = text; ok && *line;) {
-    size_t n = strcspn(line, "\n");
-    uint8_t hash[CNV_DELEG_HASH_BYTES];
-    lineno++;
-    if (strspn(line, " \t\r") < n) {
-      ok = cli_unhex(line, n, hash, sizeof hash);
-      if (!ok) cli_fail("%s:%u: not a link hash (64 hex digits)", path, lineno);
-      else if (cnv_deleg_revoke(v, hash) != CNV_OK) ok = false;
-    }
-    line += n + (line[n] == '\n');
-  }
-  free(text);
+  bool ok = cli_revoked_each(text, len, CNV_DELEG_HASH_BYTES, revoke_one, v, &bad_line);
+  cli_file_free(text, len);
+  if (bad_line) cli_fail("%s:%u: not a link hash (64 hex digits)", path, bad_line);
   return ok;
 }
 
-/* Request flags: --holder (required), --cap, --effects, --now, --swarm. */
-static bool request_flags(cli_cmd *cmd, cnv_deleg_request *req, uint8_t *holder, cnv_deleg_cap *cap) {
-  char path[PATH_CAP], text[512];
+/* Request flags: --holder (required; its path into holder_path), --cap, --effects, --now,
+ * --swarm. */
+static bool request_flags(cli_cmd *cmd, cnv_deleg_request *req, char *holder_path,
+                          cnv_deleg_cap *cap) {
+  char text[512];
   bool bad = false;
   req->now = tok_now();
-  req->holder = holder;
-  if (!tok_required(cmd, "holder", path, sizeof path)) return false;
-  cli_flag_u64(cmd, "now", UINT64_MAX, &req->now, &bad);
-  cli_flag_u64(cmd, "swarm", UINT64_MAX, &req->swarm, &bad);
+  if (!tok_required(cmd, "holder", holder_path, PATH_CAP)) return false;
+  cli_flag_u64(cmd, "now", 0, UINT64_MAX, &req->now, &bad);
+  cli_flag_u64(cmd, "swarm", 0, UINT64_MAX, &req->swarm, &bad);
   if (cli_flag_str(cmd, "cap", text, sizeof text, &bad)) {
     if (cnv_deleg_cap_from_path(text, strlen(text), cap) != CNV_OK) {
       cli_fail("--cap: bad capability path: %s", text);
@@ -122,12 +127,12 @@ static bool request_flags(cli_cmd *cmd, cnv_deleg_request *req, uint8_t *holder,
   }
   if (cli_flag_str(cmd, "effects", text, sizeof text, &bad) && !tok_parse_effects(text, &req->effects))
     return false;
-  return !bad && tok_read_hex(path, "public key", holder, CNV_DELEG_KEY_BYTES);
+  return !bad;
 }
 
 static int verify_with(cli_cmd *cmd, cnv_deleg_verifier *v) {
   static uint8_t buf[CNV_DELEG_MAX_TOKEN_BYTES];
-  char path[PATH_CAP], revoked[PATH_CAP];
+  char path[PATH_CAP], revoked[PATH_CAP], holder_path[PATH_CAP];
   uint8_t holder[CNV_DELEG_KEY_BYTES];
   cnv_deleg_cap cap;
   cnv_deleg_request req;
@@ -137,10 +142,17 @@ static int verify_with(cli_cmd *cmd, cnv_deleg_verifier *v) {
   verify_ctx vc = {v, false};
   if (!tok_required(cmd, "token", path, sizeof path)) return CLI_EXIT_USAGE;
   bool have_revoked = cli_flag_str(cmd, "revoked", revoked, sizeof revoked, &bad);
-  if (!request_flags(cmd, &req, holder, &cap) || bad) return CLI_EXIT_USAGE;
+  if (!request_flags(cmd, &req, holder_path, &cap) || bad) return CLI_EXIT_USAGE;
+  if (!cli_flag_present(cmd, "trust")) {
+    cli_fail("--trust is required (see --help)");
+    return CLI_EXIT_USAGE;
+  }
+  if (!cli_flag_each(cmd, "trust", trust_fits, NULL) || cli_cmd_unknown(cmd)) return CLI_EXIT_USAGE;
+  req.holder = holder;
   cli_flag_each(cmd, "trust", add_trust, &vc);
-  if (cli_cmd_unknown(cmd)) return CLI_EXIT_USAGE;
-  if (vc.failed || !tok_read_token(path, buf, &len, NULL)) return CLI_EXIT_FAIL;
+  if (vc.failed || !tok_read_hex(holder_path, "public key", holder, sizeof holder) ||
+      !tok_read_token(path, buf, &len, NULL))
+    return CLI_EXIT_FAIL;
   if (have_revoked && !load_revoked(v, revoked)) return CLI_EXIT_FAIL;
   cnv_deleg_error err = {-1, 0};
   cnv_status st = cnv_deleg_verify(v, buf, len, &req, NULL, &err);
@@ -154,12 +166,10 @@ static int verify_with(cli_cmd *cmd, cnv_deleg_verifier *v) {
 
 int cli_token_verify(cli_cmd *cmd) {
   cnv_deleg_verifier *v = NULL;
-  cnv_thread_register();
   cnv_status st = cnv_deleg_verifier_create(NULL, &v);
   int rc = CLI_EXIT_FAIL;
   if (st != CNV_OK) cli_error("verifier", st);
   else rc = verify_with(cmd, v);
   cnv_deleg_verifier_destroy(v);
-  cnv_thread_unregister();
   return rc;
 }

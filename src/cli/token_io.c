@@ -14,22 +14,17 @@ bool tok_read_hex(const char *path, const char *what, uint8_t *out, size_t n) {
   size_t len = 0;
   if (!cli_read_file(path, &text, &len)) return false;
   bool ok = cli_unhex(text, len, out, n);
-  free(text);
-  if (!ok) cli_fail("%s: not a %s file (expected %zu hex bytes)", path, what, n);
+  cli_file_free(text, len);
+  if (!ok) cli_fail("%s: not a %s file (expected %zu bytes as hex text on one line)", path, what, n);
   return ok;
 }
 
 bool tok_read_token(const char *path, uint8_t *buf, size_t *len, cnv_deleg_token *tok) {
   char *text = NULL;
-  size_t tlen = 0;
+  size_t tlen = 0, n = 0;
   if (!cli_read_file(path, &text, &tlen)) return false;
-  size_t a = 0, b = tlen;
-  while (a < b && strchr(" \t\r\n", text[a])) a++;
-  while (b > a && strchr(" \t\r\n", text[b - 1])) b--;
-  size_t n = (b - a) / 2;
-  bool ok = (b - a) % 2 == 0 && n > 0 && n <= CNV_DELEG_MAX_TOKEN_BYTES &&
-            cli_unhex(text + a, b - a, buf, n);
-  free(text);
+  bool ok = cli_token_text(text, tlen, buf, CNV_DELEG_MAX_TOKEN_BYTES, &n);
+  cli_file_free(text, tlen);
   if (!ok) {
     cli_fail("%s: not a token file (expected hex text of at most %u bytes)", path,
              (unsigned)CNV_DELEG_MAX_TOKEN_BYTES);
@@ -46,16 +41,24 @@ bool tok_read_token(const char *path, uint8_t *buf, size_t *len, cnv_deleg_token
   return true;
 }
 
-bool tok_write_hex(const char *path, const uint8_t *data, size_t n, unsigned mode) {
-  char *text = malloc(2 * n + 2);
-  if (!text) {
+bool tok_hex_text(const uint8_t *data, size_t n, char **text, size_t *len) {
+  *text = malloc(2 * n + 2);
+  if (!*text) {
     cli_fail("out of memory");
     return false;
   }
-  cli_hex(data, n, text);
-  text[2 * n] = '\n';
-  bool ok = cli_write_file(path, text, 2 * n + 1, mode);
-  free(text);
+  cli_hex(data, n, *text);
+  (*text)[2 * n] = '\n';
+  *len = 2 * n + 1;
+  return true;
+}
+
+bool tok_write_hex(const char *path, const uint8_t *data, size_t n, unsigned mode) {
+  char *text = NULL;
+  size_t len = 0;
+  if (!tok_hex_text(data, n, &text, &len)) return false;
+  bool ok = cli_write_file(path, text, len, mode);
+  cli_file_free(text, len);
   return ok;
 }
 
@@ -87,18 +90,17 @@ bool tok_parse_effects(const char *text, cnv_effects *out) {
 typedef struct pattern_ctx {
   cnv_deleg_pattern *set;
   uint8_t *n;
-  bool failed;
 } pattern_ctx;
 
 static bool add_pattern(void *ctx, const char *v, size_t n) {
   pattern_ctx *pc = ctx;
   if (*pc->n >= CNV_DELEG_MAX_PATTERNS) {
     cli_fail("more than %d patterns", CNV_DELEG_MAX_PATTERNS);
-    return !(pc->failed = true);
+    return false;
   }
   if (cnv_deleg_pattern_parse(v, n, &pc->set[*pc->n]) != CNV_OK) {
     cli_fail("bad pattern \"%.*s\" (noun.verb or noun.*)", (int)n, v);
-    return !(pc->failed = true);
+    return false;
   }
   for (uint8_t i = 0; i < *pc->n; i++) {
     const cnv_deleg_pattern *a = &pc->set[i], *b = &pc->set[*pc->n];
@@ -108,35 +110,28 @@ static bool add_pattern(void *ctx, const char *v, size_t n) {
   return true;
 }
 
-static bool has_flag(cli_cmd *cmd, const char *name) {
-  for (uint32_t i = 0; i < cmd->inv.count; i++) {
-    const cnv_slice *s = &cmd->args[i].name;
-    if (s->len == strlen(name) && memcmp(s->ptr, name, s->len) == 0) return true;
-  }
-  return false;
-}
-
 static bool window_flags(cli_cmd *cmd, cnv_deleg_caveats *cav) {
-  bool bad = false;
+  static const char *const window[] = {"expiry", "ttl", NULL};
+  bool bad = cli_flags_exclusive(cmd, window);
   uint64_t ttl = 0;
-  cli_flag_u64(cmd, "not-before", UINT64_MAX, &cav->not_before, &bad);
-  cli_flag_u64(cmd, "expiry", UINT64_MAX, &cav->expiry, &bad);
-  if (cli_flag_u64(cmd, "ttl", UINT32_MAX, &ttl, &bad)) cav->expiry = tok_now() + ttl;
+  cli_flag_u64(cmd, "not-before", 0, UINT64_MAX, &cav->not_before, &bad);
+  cli_flag_u64(cmd, "expiry", 0, UINT64_MAX, &cav->expiry, &bad);
+  if (cli_flag_u64(cmd, "ttl", 0, UINT32_MAX, &ttl, &bad)) cav->expiry = tok_now() + ttl;
   uint64_t v = cav->max_uses;
-  if (cli_flag_u64(cmd, "uses", UINT32_MAX, &v, &bad)) cav->max_uses = (uint32_t)v;
+  if (cli_flag_u64(cmd, "uses", 0, UINT32_MAX, &v, &bad)) cav->max_uses = (uint32_t)v;
   v = cav->depth;
-  if (cli_flag_u64(cmd, "depth", 255, &v, &bad)) cav->depth = (uint8_t)v;
-  cli_flag_u64(cmd, "swarm", UINT64_MAX, &cav->swarm, &bad);
+  if (cli_flag_u64(cmd, "depth", 0, 255, &v, &bad)) cav->depth = (uint8_t)v;
+  cli_flag_u64(cmd, "swarm", 0, UINT64_MAX, &cav->swarm, &bad);
   return !bad;
 }
 
 bool tok_caveat_flags(cli_cmd *cmd, cnv_deleg_caveats *cav) {
-  if (has_flag(cmd, "allow")) cav->n_allow = 0;
-  pattern_ctx allow = {cav->allow, &cav->n_allow, false};
-  pattern_ctx forbid = {cav->forbid, &cav->n_forbid, false};
-  cli_flag_each(cmd, "allow", add_pattern, &allow);
-  cli_flag_each(cmd, "forbid", add_pattern, &forbid);
-  if (allow.failed || forbid.failed) return false;
+  if (cli_flag_present(cmd, "allow")) cav->n_allow = 0;
+  pattern_ctx allow = {cav->allow, &cav->n_allow};
+  pattern_ctx forbid = {cav->forbid, &cav->n_forbid};
+  if (!cli_flag_each(cmd, "allow", add_pattern, &allow) ||
+      !cli_flag_each(cmd, "forbid", add_pattern, &forbid))
+    return false;
   char eff[512];
   bool bad = false;
   if (cli_flag_str(cmd, "effects", eff, sizeof eff, &bad) && !tok_parse_effects(eff, &cav->effects))

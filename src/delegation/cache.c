@@ -35,7 +35,7 @@ static void entry_free_rcu(struct rcu_head *head) {
 /* Unlinks e (RCU read lock held); frees it after a grace period. */
 static bool cache_drop(cnv_deleg_verifier *v, cnv__deleg_entry *e) {
   if (cds_lfht_del(v->cache, &e->node) != 0) return false; /* another thread dropped it */
-  urcu_memb_call_rcu(&e->rcu, entry_free_rcu);
+  urcu_bp_call_rcu(&e->rcu, entry_free_rcu);
   cnv__fetch_sub_acq_rel(&v->cache_count, 1);
   return true;
 }
@@ -60,9 +60,9 @@ static void cache_insert(cnv_deleg_verifier *v, const cache_key *k, unsigned lon
   /* release: orders everything above before a reader's acquire in entry_match. */
   atomic_init(&e->published, 0u);
   cnv__store_release(&e->published, 1u);
-  urcu_memb_read_lock();
+  urcu_bp_read_lock();
   struct cds_lfht_node *got = cds_lfht_add_unique(v->cache, h, entry_match, k, &e->node);
-  urcu_memb_read_unlock();
+  urcu_bp_read_unlock();
   if (got != &e->node) { /* the same token was cached meanwhile; ours was never seen */
     free(e);
     cnv__fetch_sub_acq_rel(&v->cache_count, 1);
@@ -109,13 +109,13 @@ static cnv_status verify_cold(cnv_deleg_verifier *v, const cache_key *k, unsigne
   cnv__deleg_chain c;
   cnv_status st = cnv__deleg_chain_build(v, k->buf, k->len, &c, err);
   if (st != CNV_OK) return st;
-  urcu_memb_read_lock();
+  urcu_bp_read_lock();
   /* acquire: as in cached_check; the epoch read before the policy check is the one the
    * entry records, so a change racing with this check makes later lookups re-check. */
   uint64_t epoch = cnv__load_acquire(&v->epoch);
   cnv_status policy = cnv__deleg_chain_policy(v, &c, err);
   st = policy == CNV_OK ? cnv__deleg_chain_request(v, &c, req, err) : policy;
-  urcu_memb_read_unlock();
+  urcu_bp_read_unlock();
   if (policy == CNV_OK && st != CNV_EDELEG_EXPIRED && v->cfg.cache_capacity) {
     cache_insert(v, k, h, &c, epoch);
   }
@@ -137,7 +137,7 @@ static cnv_status verify_impl(cnv_deleg_verifier *v, const uint8_t *token, size_
   if (len > CNV_DELEG_MAX_TOKEN_BYTES) return verify_cold(v, &k, 0, req, take, effective, err);
   unsigned long h = (unsigned long)XXH3_64bits_withSeed(token, len, v->seed);
   struct cds_lfht_iter it;
-  urcu_memb_read_lock();
+  urcu_bp_read_lock();
   cds_lfht_lookup(v->cache, h, entry_match, &k, &it);
   struct cds_lfht_node *n = cds_lfht_iter_get_node(&it);
   if (n) {
@@ -145,10 +145,10 @@ static cnv_status verify_impl(cnv_deleg_verifier *v, const uint8_t *token, size_
     cnv_status st = cached_check(v, e, req, err);
     if (st == CNV_EDELEG_EXPIRED) cache_drop(v, e); /* time only moves on: never valid again */
     st = finish(v, &e->chain, st, take, effective, err);
-    urcu_memb_read_unlock();
+    urcu_bp_read_unlock();
     return st;
   }
-  urcu_memb_read_unlock();
+  urcu_bp_read_unlock();
   return verify_cold(v, &k, h, req, take, effective, err);
 }
 
@@ -176,12 +176,12 @@ size_t cnv_deleg_cache_purge(cnv_deleg_verifier *v, uint64_t now) {
   if (!v) return 0;
   size_t dropped = 0;
   struct cds_lfht_iter it;
-  urcu_memb_read_lock();
+  urcu_bp_read_lock();
   for (cds_lfht_first(v->cache, &it); cds_lfht_iter_get_node(&it) != NULL; cds_lfht_next(v->cache, &it)) {
     cnv__deleg_entry *e = entry_of(cds_lfht_iter_get_node(&it));
     if (cnv__load_acquire(&e->published) && entry_dead(v, e, now) && cache_drop(v, e)) dropped++;
   }
-  urcu_memb_read_unlock();
+  urcu_bp_read_unlock();
   return dropped;
 }
 

@@ -44,9 +44,9 @@ cnv_status cnv__deleg_chain_build(cnv_deleg_verifier *v, const uint8_t *buf, siz
   cnv__deleg_span spans[CNV_DELEG_MAX_LINKS];
   cnv_status st = cnv__deleg_parse(buf, len, &tok, spans, err);
   if (st != CNV_OK) return st;
-  urcu_memb_read_lock();
+  urcu_bp_read_lock();
   bool trusted = cnv__deleg_key_present(v, v->trust, tok.links[0].issuer);
-  urcu_memb_read_unlock();
+  urcu_bp_read_unlock();
   if (!trusted) return fail_link(err, 0, CNV_EDELEG_UNTRUSTED_ROOT);
   for (uint32_t i = 0; i < tok.n_links; i++) {
     st = link_rules(&tok, &spans[i], buf, i, c);

@@ -70,14 +70,14 @@ static bool take_one(cnv__deleg_counter *c) {
 static cnv_status counters_find(cnv_deleg_verifier *v, const cnv__deleg_chain *c,
                                 cnv__deleg_counter *ctr[CNV_DELEG_MAX_LINKS], cnv_deleg_error *err) {
   cnv_status st = CNV_OK;
-  urcu_memb_read_lock();
+  urcu_bp_read_lock();
   for (int32_t i = 0; i < c->n_links && st == CNV_OK; i++) {
     ctr[i] = NULL;
     if (c->max_uses[i] == CNV_DELEG_UNLIMITED_USES) continue;
     st = cnv__deleg_counter_get(v, c->hash[i], c->max_uses[i], &ctr[i]);
     if (st != CNV_OK && err) *err = (cnv_deleg_error){.link = i, .offset = 0};
   }
-  urcu_memb_read_unlock();
+  urcu_bp_read_unlock();
   return st;
 }
 

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <urcu/urcu-memb.h>
+#include <urcu/urcu-bp.h>
 #include <urcu/rculfhash.h>
 
 #include <cnv/delegation.h>
@@ -21,7 +21,7 @@
 
 /* ---- pattern.c: paths, patterns, caveat rules --------------------------------------- */
 
-/* Capability id of a validated path. The SPEC's id is XXH3-64 of the canonical path bytes;
+/* Capability id of a validated path. The contract's id is XXH3-64 of the canonical path bytes;
  * the protocol module's cnv_capability_id computes the same and replaces this at merge.
  * Also returns the id of the first segment and the segment count.
  * Errors: CNV_EDELEG_BAD_PATH. */

@@ -5,7 +5,7 @@
 
 #include "delegation/deleg.h"
 
-/* Ids come from the protocol module (SPEC 0: XXH3-64 of the validated path), so a pattern's
+/* Ids come from the protocol module (docs/contract.md: XXH3-64 of the validated path), so a pattern's
  * id is the capability id every other module computes; any invalid path is BAD_PATH here. */
 cnv_status cnv__deleg_path_id(const char *path, size_t len, uint64_t *id, uint64_t *noun,
                               uint8_t *segments) {

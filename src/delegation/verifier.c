@@ -44,9 +44,9 @@ static cnv_status key_insert(cnv_deleg_verifier *v, struct cds_lfht *t, const ui
   cds_lfht_node_init(&k->node);
   /* release: orders the key bytes before any reader's acquire in key_match. */
   cnv__store_release(&k->published, 1u);
-  urcu_memb_read_lock();
+  urcu_bp_read_lock();
   struct cds_lfht_node *got = cds_lfht_add_unique(t, key_hash(v, key), key_match, key, &k->node);
-  urcu_memb_read_unlock();
+  urcu_bp_read_unlock();
   if (got != &k->node) free(k); /* never published: nobody else can hold it */
   return CNV_OK;
 }
@@ -71,14 +71,14 @@ cnv_status cnv_deleg_trust_remove(cnv_deleg_verifier *v, const uint8_t pk[CNV_DE
   if (!v || !pk) return CNV_EINVAL;
   struct cds_lfht_iter it;
   cnv_status st = CNV_ENOTFOUND;
-  urcu_memb_read_lock();
+  urcu_bp_read_lock();
   cds_lfht_lookup(v->trust, key_hash(v, pk), key_match, pk, &it);
   struct cds_lfht_node *n = cds_lfht_iter_get_node(&it);
   if (n && cds_lfht_del(v->trust, n) == 0) {
-    urcu_memb_call_rcu(&key_node_of(n)->rcu, key_free_rcu);
+    urcu_bp_call_rcu(&key_node_of(n)->rcu, key_free_rcu);
     st = CNV_OK;
   }
-  urcu_memb_read_unlock();
+  urcu_bp_read_unlock();
   if (st == CNV_OK) bump_epoch(v);
   return st;
 }
@@ -92,7 +92,7 @@ cnv_status cnv_deleg_revoke(cnv_deleg_verifier *v, const uint8_t hash[CNV_DELEG_
 
 static struct cds_lfht *new_table(void) {
   return cds_lfht_new_flavor(64, 64, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING,
-                             &urcu_memb_flavor, NULL);
+                             &urcu_bp_flavor, NULL);
 }
 
 cnv_status cnv_deleg_verifier_create(const cnv_deleg_config *cfg, cnv_deleg_verifier **out) {
@@ -132,26 +132,26 @@ static void table_clear(struct cds_lfht *t, size_t node_off, size_t rcu_off,
                         void (*free_fn)(struct rcu_head *)) {
   if (!t) return;
   struct cds_lfht_iter it;
-  urcu_memb_read_lock();
+  urcu_bp_read_lock();
   for (cds_lfht_first(t, &it); cds_lfht_iter_get_node(&it) != NULL; cds_lfht_next(t, &it)) {
     struct cds_lfht_node *n = cds_lfht_iter_get_node(&it);
     if (cds_lfht_del(t, n) != 0) continue;
     char *base = (char *)n - node_off;
-    urcu_memb_call_rcu((struct rcu_head *)(void *)(base + rcu_off), free_fn);
+    urcu_bp_call_rcu((struct rcu_head *)(void *)(base + rcu_off), free_fn);
   }
-  urcu_memb_read_unlock();
+  urcu_bp_read_unlock();
 }
 
 void cnv_deleg_verifier_destroy(cnv_deleg_verifier *v) {
   if (!v) return;
   /* Deferred frees (trust removal, cache eviction) must run before their tables go. */
-  urcu_memb_barrier();
+  urcu_bp_barrier();
   table_clear(v->cache, offsetof(cnv__deleg_entry, node), offsetof(cnv__deleg_entry, rcu), entry_free_rcu);
   table_clear(v->revoked, offsetof(cnv__deleg_key_node, node), offsetof(cnv__deleg_key_node, rcu), key_free_rcu);
   table_clear(v->trust, offsetof(cnv__deleg_key_node, node), offsetof(cnv__deleg_key_node, rcu), key_free_rcu);
   table_clear(v->counters, offsetof(cnv__deleg_counter, node), offsetof(cnv__deleg_counter, rcu), counter_free_rcu);
   /* Outside any read-side section: waits for the grace period and runs the frees above. */
-  urcu_memb_barrier();
+  urcu_bp_barrier();
   struct cds_lfht *tables[] = {v->cache, v->revoked, v->trust, v->counters};
   for (size_t i = 0; i < 4; i++) {
     if (tables[i]) cds_lfht_destroy(tables[i], NULL);

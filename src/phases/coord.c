@@ -1,10 +1,10 @@
-/* Coordinator: swarms in a liburcu lock-free hash table (memb flavour). Readers and movers
+/* Coordinator: swarms in a liburcu lock-free hash table (bulletproof flavour: threads register themselves on first use). Readers and movers
  * take an RCU read-side section, never a lock; removal waits a grace period before free. */
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <urcu/urcu-memb.h>
+#include <urcu/urcu-bp.h>
 #include <urcu/rculfhash.h>
 
 #include "phases/phases_internal.h"
@@ -63,7 +63,7 @@ static int cnv__match_id(struct cds_lfht_node *node, const void *key) {
 
 static void cnv__read_unlock(cnv_coord *c) {
   CNV__HB_RELEASE(&c->grace);
-  urcu_memb_read_unlock();
+  urcu_bp_read_unlock();
 }
 
 CNV_API cnv_status cnv_coord_create(const cnv_coord_config *cfg, cnv_coord **out) {
@@ -80,7 +80,7 @@ CNV_API cnv_status cnv_coord_create(const cnv_coord_config *cfg, cnv_coord **out
   struct cnv_coord *c = calloc(1, sizeof *c);
   if (!c) return CNV_ENOMEM;
   /* No auto-resize: the table is sized up front, so no resize worker threads run. */
-  c->ht = cds_lfht_new_flavor(size, size, 0, CDS_LFHT_ACCOUNTING, &urcu_memb_flavor, NULL);
+  c->ht = cds_lfht_new_flavor(size, size, 0, CDS_LFHT_ACCOUNTING, &urcu_bp_flavor, NULL);
   if (!c->ht) {
     free(c);
     return CNV_ENOMEM;
@@ -97,14 +97,14 @@ CNV_API void cnv_coord_destroy(cnv_coord *c) {
   struct cds_lfht_node *node;
   /* No other reader is in flight (documented), so nodes can go right away; the section is
    * what the table's traversal API asks for. */
-  urcu_memb_read_lock();
+  urcu_bp_read_lock();
   /* Plain iteration: cds_lfht_for_each_entry computes container_of(NULL) at the end. */
   for (cds_lfht_first(c->ht, &it); (node = cds_lfht_iter_get_node(&it)) != NULL;) {
     cds_lfht_next(c->ht, &it);
     cds_lfht_del(c->ht, node);
     free(cnv__node_of(node));
   }
-  urcu_memb_read_unlock();
+  urcu_bp_read_unlock();
   cds_lfht_destroy(c->ht, NULL);
   free(c);
 }
@@ -121,11 +121,11 @@ CNV_API cnv_status cnv_coord_add(cnv_coord *c, uint64_t swarm_id, uint64_t now_n
   n->id = swarm_id;
   cds_lfht_node_init(&n->node);
   CNV__HB_RELEASE(n);
-  urcu_memb_read_lock();
+  urcu_bp_read_lock();
   /* add_unique publishes the node with a full barrier: readers see an initialized swarm. */
   struct cds_lfht_node *got = cds_lfht_add_unique(c->ht, cnv__hash_id(swarm_id), cnv__match_id,
                                                   &swarm_id, &n->node);
-  urcu_memb_read_unlock();
+  urcu_bp_read_unlock();
   if (got != &n->node) {
     free(n);
     return CNV_ECOORD_DUPLICATE;
@@ -146,13 +146,13 @@ static struct cnv__coord_node *cnv__coord_find(cnv_coord *c, uint64_t swarm_id) 
 
 CNV_API cnv_status cnv_coord_remove(cnv_coord *c, uint64_t swarm_id) {
   if (!c) return CNV_EINVAL;
-  urcu_memb_read_lock();
+  urcu_bp_read_lock();
   struct cnv__coord_node *n = cnv__coord_find(c, swarm_id);
   int gone = n ? cds_lfht_del(c->ht, &n->node) : -1;
   cnv__read_unlock(c);
   if (gone != 0) return CNV_ECOORD_NO_SWARM;
   /* Wait until every reader that could hold n has left its section. */
-  urcu_memb_synchronize_rcu();
+  urcu_bp_synchronize_rcu();
   CNV__HB_ACQUIRE(&c->grace);
   free(n);
   return CNV_OK;
@@ -162,15 +162,15 @@ CNV_API uint64_t cnv_coord_count(const cnv_coord *c) {
   if (!c) return 0;
   long before, after;
   unsigned long count;
-  urcu_memb_read_lock();
+  urcu_bp_read_lock();
   cds_lfht_count_nodes(c->ht, &before, &count, &after);
-  urcu_memb_read_unlock();
+  urcu_bp_read_unlock();
   return count;
 }
 
 CNV_API cnv_status cnv_coord_phase(cnv_coord *c, uint64_t swarm_id, cnv_phase *out) {
   if (!c || !out) return CNV_EINVAL;
-  urcu_memb_read_lock();
+  urcu_bp_read_lock();
   struct cnv__coord_node *n = cnv__coord_find(c, swarm_id);
   if (n) *out = cnv_swarm_phase(&n->sw);
   cnv__read_unlock(c);
@@ -180,7 +180,7 @@ CNV_API cnv_status cnv_coord_phase(cnv_coord *c, uint64_t swarm_id, cnv_phase *o
 CNV_API cnv_status cnv_coord_transition(cnv_coord *c, uint64_t swarm_id, int from, int to,
                                         uint64_t now_ns) {
   if (!c) return CNV_EINVAL;
-  urcu_memb_read_lock();
+  urcu_bp_read_lock();
   struct cnv__coord_node *n = cnv__coord_find(c, swarm_id);
   cnv_status st = n ? cnv_swarm_transition(&n->sw, from, to, now_ns) : CNV_ECOORD_NO_SWARM;
   cnv__read_unlock(c);
@@ -190,7 +190,7 @@ CNV_API cnv_status cnv_coord_transition(cnv_coord *c, uint64_t swarm_id, int fro
 CNV_API cnv_status cnv_coord_raise_algedonic(cnv_coord *c, uint64_t swarm_id, uint32_t reason,
                                              uint64_t now_ns) {
   if (!c) return CNV_EINVAL;
-  urcu_memb_read_lock();
+  urcu_bp_read_lock();
   struct cnv__coord_node *n = cnv__coord_find(c, swarm_id);
   cnv_status st = n ? cnv_swarm_raise_algedonic(&n->sw, reason, now_ns) : CNV_ECOORD_NO_SWARM;
   cnv__read_unlock(c);
@@ -199,7 +199,7 @@ CNV_API cnv_status cnv_coord_raise_algedonic(cnv_coord *c, uint64_t swarm_id, ui
 
 CNV_API cnv_status cnv_coord_record_invocation(cnv_coord *c, uint64_t swarm_id, int ok) {
   if (!c) return CNV_EINVAL;
-  urcu_memb_read_lock();
+  urcu_bp_read_lock();
   struct cnv__coord_node *n = cnv__coord_find(c, swarm_id);
   cnv_status st = n ? cnv_swarm_record_invocation(&n->sw, ok) : CNV_ECOORD_NO_SWARM;
   cnv__read_unlock(c);
@@ -209,7 +209,7 @@ CNV_API cnv_status cnv_coord_record_invocation(cnv_coord *c, uint64_t swarm_id, 
 CNV_API cnv_status cnv_coord_snapshot(cnv_coord *c, uint64_t swarm_id, uint64_t now_ns,
                                       cnv_swarm_report *out) {
   if (!c || !out) return CNV_EINVAL;
-  urcu_memb_read_lock();
+  urcu_bp_read_lock();
   struct cnv__coord_node *n = cnv__coord_find(c, swarm_id);
   cnv_status st = n ? cnv_swarm_snapshot(&n->sw, now_ns, out) : CNV_ECOORD_NO_SWARM;
   cnv__read_unlock(c);
@@ -222,7 +222,7 @@ CNV_API cnv_status cnv_coord_tick_all(cnv_coord *c, uint64_t now_ns, uint64_t *m
   struct cds_lfht_iter it;
   struct cds_lfht_node *node;
   uint64_t count = 0;
-  urcu_memb_read_lock();
+  urcu_bp_read_lock();
   for (cds_lfht_first(c->ht, &it); (node = cds_lfht_iter_get_node(&it)) != NULL;
        cds_lfht_next(c->ht, &it)) {
     int to;

@@ -1,4 +1,4 @@
-/* The eight phases and the legal moves of SPEC §2, as one bit table. */
+/* The eight phases and the legal moves of docs/phases.md, as one bit table. */
 #include "phases/phases_internal.h"
 
 #define B(p) (1u << (p))

@@ -46,7 +46,6 @@ static void run_one(cnv_runtime *rt, const cnv__rt_worker *w, cnv_tel_shard *sha
 static void *worker_main(void *arg) {
   cnv__rt_worker *w = arg;
   cnv_runtime *rt = w->rt;
-  cnv_thread_register();
   cnv_tel_shard *shard = NULL;
   cnv_tel_attach(rt->tel, &shard); /* on failure shard stays NULL: latency goes unrecorded */
   cnv__rt_stripe *s = cnv__rt_stripe_of(rt);
@@ -68,7 +67,6 @@ static void *worker_main(void *arg) {
     backoff(&idle);
   }
   cnv_tel_detach(shard);
-  cnv_thread_unregister();
   return NULL;
 }
 
@@ -83,7 +81,6 @@ static void variety_check(cnv_runtime *rt) {
 
 static void *monitor_main(void *arg) {
   cnv_runtime *rt = arg;
-  cnv_thread_register();
   uint64_t last_exec = 0, last_fail = 0;
   /* acquire: pairs with stop's release; nothing is published through it but the request */
   while (!cnv__load_acquire(&rt->monitor_stop)) {
@@ -100,7 +97,6 @@ static void *monitor_main(void *arg) {
     variety_check(rt);
     cnv__rt_flush_metrics(rt, rt->monitor_shard);
   }
-  cnv_thread_unregister();
   return NULL;
 }
 

@@ -30,7 +30,7 @@ static void slurp(const char *path, char *buf, size_t cap) {
   if (f) fclose(f);
 }
 
-void cli_run(cli_result *r, const char *const *args) {
+pid_t cli_start(const char *out_path, const char *const *args) {
   const char *argv[64] = {CNV_CLI_PATH};
   size_t n = 1;
   for (; args[n - 1] && n < 63; n++) argv[n] = args[n - 1];
@@ -39,15 +39,26 @@ void cli_run(cli_result *r, const char *const *args) {
   pid_t pid = fork();
   if (pid < 0) abort();
   if (pid == 0) {
-    int o = open(".out", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     int e = open(".err", O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0) _exit(126);
     execv(argv[0], (char *const *)argv);
     _exit(127);
   }
+  return pid;
+}
+
+void cli_wait(cli_result *r, pid_t pid, const char *out_path) {
   int status = 0;
   if (waitpid(pid, &status, 0) != pid) abort();
   r->status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  slurp(".out", r->out, sizeof r->out);
+  if (strcmp(out_path, "/dev/full") == 0) r->out[0] = '\0';
+  else slurp(out_path, r->out, sizeof r->out);
   slurp(".err", r->err, sizeof r->err);
 }
+
+void cli_run_to(cli_result *r, const char *out_path, const char *const *args) {
+  cli_wait(r, cli_start(out_path, args), out_path);
+}
+
+void cli_run(cli_result *r, const char *const *args) { cli_run_to(r, ".out", args); }

@@ -3,6 +3,7 @@
 #define CNV_TESTS_CLI_RUN_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 typedef struct cli_result {
   int status;     /* exit status, or -1 when the child did not exit normally */
@@ -14,6 +15,12 @@ typedef struct cli_result {
 const char *cli_tmpdir(void);
 /* Runs `cnv args...` (argv-style, NULL-terminated) in the current directory; fills *r. */
 void cli_run(cli_result *r, const char *const *args);
+/* As cli_run with stdout going to out_path (a file, or /dev/full). */
+void cli_run_to(cli_result *r, const char *out_path, const char *const *args);
+/* Starts `cnv args...` with stdout to out_path and returns its pid; cli_wait waits for it and
+ * fills *r (out stays empty for /dev/full). */
+pid_t cli_start(const char *out_path, const char *const *args);
+void cli_wait(cli_result *r, pid_t pid, const char *out_path);
 /* Removes the temporary directory made by cli_tmpdir. */
 void cli_tmpdir_remove(void);
 

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -40,11 +41,14 @@ static void failures(void **state) {
 #endif
 }
 
-/* A fake cnv_bench: a shell script that writes `json` to its --benchmark_out file. */
+/* A fake cnv_bench: a shell script that writes `json` to its --benchmark_out file and, as
+ * Debian's libbenchmark does, warns on stderr that the library was built as DEBUG. */
 static void fake_bench(const char *json) {
   FILE *f = fopen("fake_bench", "w");
   assert_non_null(f);
-  fprintf(f, "#!/bin/sh\nfor a; do case $a in --benchmark_out=*) printf '%%s' '%s' > \"${a#*=}\";; "
+  fprintf(f, "#!/bin/sh\necho '***WARNING*** Library was built as DEBUG. Timings may be affected.' >&2\n"
+             "echo 'other harness message' >&2\n"
+             "for a; do case $a in --benchmark_out=*) printf '%%s' '%s' > \"${a#*=}\";; "
              "esac; done\n", json);
   fclose(f);
   assert_int_equal(chmod("fake_bench", 0755), 0);
@@ -61,11 +65,21 @@ static void json_reader(void **state) {
   assert_int_equal(r.status, 0);
   assert_non_null(strstr(r.out, "4e+06 peer"));
   assert_non_null(strstr(r.out, "2.00x"));
+  assert_null(strstr(r.err, "built as DEBUG"));
+  assert_non_null(strstr(r.err, "other harness message"));
+  setenv("CNV_BENCH", "./fake_bench", 1);
+  RUN("bench");
+  unsetenv("CNV_BENCH");
+  assert_int_equal(r.status, 0);
+  assert_non_null(strstr(r.out, "2.00x"));
   static const char *const bad[] = {
       "{\"benchmarks\":[{\"name\":\"q/cnv\",\"items_per_second\":1}",
       "{\"benchmarks\":[{\"name\":\"q/cnv\" \"items_per_second\":1}]}",
       "{\"benchmarks\":[]} trailing",
       "{\"benchmarks\":[{\"name\":\"q/cnv\",\"items_per_second\":tru}]}",
+      "{\"benchmarks\":[{\"name\":\"q/cnv\",\"items_per_second\":012}]}",
+      "{\"benchmarks\":[{\"name\":\"q/cnv\",\"items_per_second\":1.}]}",
+      "{\"benchmarks\":[{\"name\":\"q\\u12\"}]}",
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     fake_bench(bad[i]);

@@ -35,8 +35,8 @@ static uint64_t json_u64(const char *from, const char *key) {
 
 static void json_report(void **state) {
   (void)state;
-  RUN("swarm", "run", "--count", "20000", "--seed", "3", "--agents", "16", "--workers", "2",
-      "--json", "--metrics", "run.prom");
+  RUN("swarm", "run", "--count=20000", "--seed", "3", "--agents", "16", "--workers=2",
+      "--json", "--metrics=my run.prom");
   assert_int_equal(r.status, 0);
   size_t n = strlen(r.out);
   assert_true(n > 2 && r.out[0] == '{' && r.out[n - 2] == '}' && r.out[n - 1] == '\n');
@@ -59,7 +59,7 @@ static void metrics_pass_promtool(void **state) {
   (void)state;
   /* promtool (required, installed by scripts/deps) exits 1 on a malformed exposition and 3
    * on lint findings: both fail. */
-  int rc = system("promtool check metrics < run.prom > promtool.log 2>&1");
+  int rc = system("promtool check metrics < 'my run.prom' > promtool.log 2>&1");
   assert_true(WIFEXITED(rc));
   assert_int_equal(WEXITSTATUS(rc), 0);
 }
@@ -75,7 +75,7 @@ static void text_report(void **state) {
   assert_non_null(strstr(r.err, "--workers"));
   RUN("swarm", "run", "--json=yes");
   assert_int_equal(r.status, 2);
-  RUN("swarm", "run", "--metrics", "/nonexistent/dir/m.prom", "--count", "10");
+  RUN("swarm", "run", "--metrics", "/nonexistent/dir/m.prom", "--count", "1000");
   assert_int_equal(r.status, 1);
   assert_non_null(strstr(r.err, "/nonexistent/dir/m.prom"));
 }

@@ -90,6 +90,49 @@ static void widening_refused(void **state) {
   assert_int_not_equal(stat("wide.tok", &st), 0);
 }
 
+/* Writes n bytes (NULs included) to path. */
+static void write_bytes(const char *path, const char *data, size_t n) {
+  FILE *f = fopen(path, "wb");
+  assert_non_null(f);
+  assert_int_equal(fwrite(data, 1, n, f), n);
+  fclose(f);
+}
+
+/* A NUL byte is malformed in every file: never trimmed as a blank, never an end of file. */
+static void nul_bytes(void) {
+  static char text[8192];
+  FILE *f = fopen("bob.tok", "rb");
+  assert_non_null(f);
+  size_t n = fread(text, 1, sizeof text - 2, f);
+  fclose(f);
+  text[n - 1] = '\0'; /* the newline becomes a NUL, and one more follows */
+  text[n] = '\0';
+  write_bytes("nul.tok", text, n + 1);
+  RUN("token", "inspect", "--token", "nul.tok");
+  assert_int_equal(r.status, 1);
+  assert_non_null(strstr(r.err, "nul.tok: not a token file"));
+  f = fopen("bob.pub", "rb");
+  assert_non_null(f);
+  n = fread(text, 1, sizeof text, f);
+  fclose(f);
+  text[n - 1] = '\0';
+  write_bytes("nul.pub", text, n);
+  RUN("token", "verify", "--token", "bob.tok", "--trust", "root.pub", "--holder", "nul.pub");
+  assert_int_equal(r.status, 1);
+  assert_non_null(strstr(r.err, "nul.pub: not a public key file"));
+  /* A NUL ahead of a revoked hash must not hide it: the file is refused (fail closed). */
+  f = fopen("revoked.txt", "rb");
+  assert_non_null(f);
+  n = fread(text + 1, 1, sizeof text - 1, f);
+  fclose(f);
+  text[0] = '\0';
+  write_bytes("nul-revoked.txt", text, n + 1);
+  RUN("token", "verify", "--token", "bob.tok", "--trust", "root.pub", "--holder", "bob.pub",
+      "--swarm", "7", "--revoked", "nul-revoked.txt");
+  assert_int_equal(r.status, 1);
+  assert_non_null(strstr(r.err, "nul-revoked.txt:1: not a link hash"));
+}
+
 static void bad_files(void **state) {
   (void)state;
   write_text("garbage.tok", "not hex at all\n");
@@ -111,6 +154,7 @@ static void bad_files(void **state) {
       "--revoked", "bad-revoked.txt");
   assert_int_equal(r.status, 1);
   assert_non_null(strstr(r.err, "bad-revoked.txt:1: not a link hash"));
+  nul_bytes();
   RUN("token", "mint", "--key", "root.key", "--audience", "bob.pub", "--allow", "Fs.*", "--out", "x.tok");
   assert_int_equal(r.status, 2);
   assert_non_null(strstr(r.err, "bad pattern"));

@@ -1,7 +1,6 @@
 /* Adversarial suite: every attack on a token chain is rejected with the right rule and link. */
 #include "deleg_fixture.h"
 
-#include <urcu/urcu-memb.h>
 
 static int setup(void **state) {
   fixture *f = calloc(1, sizeof *f);
@@ -470,7 +469,6 @@ static void test_malleability(void **state) {
 }
 
 int main(void) {
-  cnv_thread_register();
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_valid_chain, setup, teardown),
       cmocka_unit_test_setup_teardown(test_prefix_cut, setup, teardown),
@@ -491,6 +489,5 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_malleability, setup, teardown),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
-  cnv_thread_unregister();
   return rc;
 }

@@ -232,7 +232,6 @@ static void test_failed_verify_keeps_no_counter(void **state) {
 }
 
 int main(void) {
-  cnv_thread_register();
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_cached_equals_cold, setup, teardown),
       cmocka_unit_test_setup_teardown(test_revocation_invalidates, setup, teardown),
@@ -245,6 +244,5 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
-  cnv_thread_unregister();
   return rc;
 }

@@ -25,9 +25,7 @@ static void test_destroy_after_growth(void **state) {
 }
 
 int main(void) {
-  cnv_thread_register();
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_destroy_after_growth)};
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
-  cnv_thread_unregister();
   return rc;
 }

@@ -24,7 +24,6 @@ typedef struct race {
 
 static void *use_worker(void *arg) {
   race *r = arg;
-  cnv_thread_register();
   cnv_deleg_request req = std_request(NULL);
   while (!atomic_load_explicit(&r->go, memory_order_acquire)) {
   }
@@ -40,7 +39,6 @@ static void *use_worker(void *arg) {
     break;
   }
   atomic_fetch_add_explicit(&r->wins, wins, memory_order_relaxed);
-  cnv_thread_unregister();
   return NULL;
 }
 
@@ -77,12 +75,10 @@ typedef struct sibling_arg {
 
 static void *sibling_worker(void *arg) {
   sibling_arg *a = arg;
-  cnv_thread_register();
   cnv_deleg_request req = std_request(NULL);
   while (!atomic_load_explicit(&a->r->go, memory_order_acquire)) {
   }
   while (cnv_deleg_authorize(a->r->f->v, a->tok, a->len, &req, NULL, NULL) == CNV_OK) a->wins++;
-  cnv_thread_unregister();
   return NULL;
 }
 
@@ -116,7 +112,6 @@ static void test_shared_parent_race(void **state) {
 
 static void *verify_worker(void *arg) {
   race *r = arg;
-  cnv_thread_register();
   cnv_deleg_request req = std_request(NULL);
   while (!atomic_load_explicit(&r->go, memory_order_acquire)) {
   }
@@ -126,13 +121,11 @@ static void *verify_worker(void *arg) {
     if (after && st == CNV_OK) atomic_fetch_add_explicit(&r->late_ok, 1, memory_order_relaxed);
     if (st != CNV_OK && st != CNV_EDELEG_REVOKED) atomic_fetch_add_explicit(&r->bad, 1, memory_order_relaxed);
   }
-  cnv_thread_unregister();
   return NULL;
 }
 
 static void *revoke_worker(void *arg) {
   race *r = arg;
-  cnv_thread_register();
   uint8_t h[CNV_DELEG_HASH_BYTES];
   if (cnv_deleg_link_hash(r->tok, r->len, 1, h) != CNV_OK) atomic_fetch_add_explicit(&r->bad, 1, memory_order_relaxed);
   while (!atomic_load_explicit(&r->go, memory_order_acquire)) {
@@ -142,7 +135,6 @@ static void *revoke_worker(void *arg) {
   atomic_store_explicit(&r->revoked, 1, memory_order_release);
   for (int i = 0; i < 2000; i++) cnv_deleg_cache_purge(r->f->v, 5000);
   atomic_store_explicit(&r->stop, 1, memory_order_release);
-  cnv_thread_unregister();
   return NULL;
 }
 
@@ -179,13 +171,11 @@ static int teardown(void **state) {
 }
 
 int main(void) {
-  cnv_thread_register();
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_use_count_race, setup, teardown),
       cmocka_unit_test_setup_teardown(test_shared_parent_race, setup, teardown),
       cmocka_unit_test_setup_teardown(test_revoke_race, setup, teardown),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
-  cnv_thread_unregister();
   return rc;
 }

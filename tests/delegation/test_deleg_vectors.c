@@ -160,9 +160,7 @@ static void test_vectors(void **state) {
 
 int main(void) {
   assert_true(sodium_init() >= 0);
-  cnv_thread_register();
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_vectors)};
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
-  cnv_thread_unregister();
   return rc;
 }

@@ -28,29 +28,24 @@ struct range {
 
 static void *writer(void *arg) {
   const struct range *r = arg;
-  cnv_thread_register();
   const int path[] = {CNV_PHASE_BOOTSTRAP, CNV_PHASE_NEGOTIATION, CNV_PHASE_ACTIVATION,
                       CNV_PHASE_OPERATIONAL};
   for (int step = 0; step < 3; step++)
     for (uint64_t i = r->lo; i < r->hi; i++)
       assert_int_equal(cnv_coord_transition(coord, id_of(i), path[step], path[step + 1], i + 10), CNV_OK);
   atomic_fetch_sub(&writers_left, 1);
-  cnv_thread_unregister();
   return NULL;
 }
 
 static void *remover(void *arg) {
   (void)arg;
-  cnv_thread_register();
   for (uint64_t i = KEPT; i < SWARMS; i++) assert_int_equal(cnv_coord_remove(coord, id_of(i)), CNV_OK);
   atomic_fetch_sub(&writers_left, 1);
-  cnv_thread_unregister();
   return NULL;
 }
 
 static void *reader(void *arg) {
   uint64_t seed = (uint64_t)(uintptr_t)arg;
-  cnv_thread_register();
   uint64_t reads = 0;
   while (atomic_load(&writers_left) > 0 || reads < 1000) {
     uint64_t i = cnv_test_rand(&seed) % SWARMS;
@@ -61,7 +56,6 @@ static void *reader(void *arg) {
     if (st == CNV_OK) assert_true(p <= CNV_PHASE_OPERATIONAL);
     reads++;
   }
-  cnv_thread_unregister();
   return NULL;
 }
 
@@ -97,7 +91,6 @@ static void check_matrix(uint64_t bn, uint64_t od, uint64_t oe) {
 
 static void test_many_swarms(void **state) {
   (void)state;
-  cnv_thread_register();
   cnv_observer_config oc = {.capacity = 1u << 15, .max_swarms = 16384};
   assert_int_equal(cnv_observer_create(&oc, &obs), CNV_OK);
   cnv_coord_config cfg = {.expected_swarms = SWARMS, .breaker = cnv_breaker_config_default(),
@@ -127,12 +120,10 @@ static void test_many_swarms(void **state) {
   }
   assert_int_equal(cnv_coord_phase(coord, id_of(KEPT), &p), CNV_ECOORD_NO_SWARM);
   assert_int_equal(cnv_coord_remove(coord, id_of(KEPT)), CNV_ECOORD_NO_SWARM);
-  cnv_thread_unregister();
 }
 
 static void test_bulk_tick_and_algedonic(void **state) {
   (void)state;
-  cnv_thread_register();
   for (uint64_t i = 0; i < 10; i++)
     for (int k = 0; k < 30; k++) assert_int_equal(cnv_coord_record_invocation(coord, id_of(i), 0), CNV_OK);
   uint64_t moved;
@@ -154,7 +145,6 @@ static void test_bulk_tick_and_algedonic(void **state) {
   assert_int_equal(d.count, 1);
   cnv_coord_destroy(coord);
   cnv_observer_destroy(obs);
-  cnv_thread_unregister();
 }
 
 int main(void) {

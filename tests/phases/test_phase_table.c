@@ -12,7 +12,7 @@ enum { B = CNV_PHASE_BOOTSTRAP, N = CNV_PHASE_NEGOTIATION, A = CNV_PHASE_ACTIVAT
        O = CNV_PHASE_OPERATIONAL, D = CNV_PHASE_DEGRADED, R = CNV_PHASE_RECOVERY,
        E = CNV_PHASE_EMERGENCY, S = CNV_PHASE_SHUTDOWN };
 
-/* SPEC §2 written out by hand, row = from, column = to (B N A O D R E S). */
+/* docs/phases.md's legal moves written out by hand, row = from, column = to (B N A O D R E S). */
 static const int legal[8][8] = {
     /* B */ {0, 1, 0, 0, 0, 0, 1, 0},
     /* N */ {0, 0, 1, 0, 0, 0, 1, 0},

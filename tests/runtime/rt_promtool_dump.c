@@ -9,14 +9,12 @@ static int out(void *ctx, const char *data, size_t len) {
 }
 
 int main(void) {
-  cnv_thread_register();
   cnv_scenario_config c;
   cnv_scenario_config_default(&c);
   c.count = 2000;
   c.metrics = out;
   cnv_scenario_report r;
   cnv_status st = cnv_scenario_run(&c, &r);
-  cnv_thread_unregister();
   if (st != CNV_OK) fprintf(stderr, "scenario: %s\n", cnv_status_name(st));
   return st == CNV_OK ? 0 : 1;
 }

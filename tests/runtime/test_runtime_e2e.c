@@ -331,10 +331,8 @@ static void test_config_errors(void **state) {
 }
 
 int main(void) {
-  cnv_thread_register();
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_mix), cmocka_unit_test(test_denial_table),
                                      cmocka_unit_test(test_config_errors)};
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
-  cnv_thread_unregister();
   return rc;
 }

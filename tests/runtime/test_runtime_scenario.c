@@ -136,9 +136,7 @@ static void test_bad_config(void **state) {
 }
 
 int main(void) {
-  cnv_thread_register();
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_scenario), cmocka_unit_test(test_bad_config)};
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
-  cnv_thread_unregister();
   return rc;
 }

@@ -37,7 +37,6 @@ typedef struct sub_arg {
 
 static void *submitter(void *p) {
   sub_arg *a = p;
-  cnv_thread_register();
   while (!atomic_load(a->go)) sched_yield();
   static const char *const lines[] = {"user.read --id=1", "user.write x", "bad..path", "ghost.x"};
   for (uint64_t i = 0; i < a->lines; i++) {
@@ -50,7 +49,6 @@ static void *submitter(void *p) {
     else fail_msg("unexpected %s", cnv_status_name(st));
   }
   atomic_fetch_add(&done, 1);
-  cnv_thread_unregister();
   return NULL;
 }
 
@@ -148,10 +146,8 @@ static void test_stop_while_submitting(void **state) {
 }
 
 int main(void) {
-  cnv_thread_register();
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_submitters_workers),
                                      cmocka_unit_test(test_stop_while_submitting)};
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
-  cnv_thread_unregister();
   return rc;
 }

@@ -1,0 +1,45 @@
+/* fuzz_cli_json: the cnv tool's strict JSON reader (src/cli/json.c), which reads Google
+ * Benchmark's output in `cnv bench`.
+ * Properties (abort on violation):
+ *   - an accepted document holds no NUL byte (JSON has no place for a raw NUL, so the reader
+ *     never treats one as an end of text or escape);
+ *   - the reader never reads past the given length (ASan with a copy of exactly that size);
+ *   - an accepted document is still accepted with a blank appended, and refused with a
+ *     NUL appended. */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/json.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static bool count(void *ctx, const bench_entry *e) {
+  (void)e;
+  (*(size_t *)ctx)++;
+  return true;
+}
+
+static bool parse(const char *text, size_t len) {
+  size_t n = 0, off = 0;
+  bool ok = json_bench_entries(text, len, count, &n, &off);
+  if (off > len) abort();
+  return ok;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  char *text = malloc(size + 1);
+  if (!text) return 0;
+  memcpy(text, data, size);
+  bool ok = parse(text, size);
+  if (ok && memchr(text, 0, size)) abort();
+  if (ok) {
+    text[size] = ' ';
+    if (!parse(text, size + 1)) abort();
+    text[size] = '\0';
+    if (parse(text, size + 1)) abort();
+  }
+  free(text);
+  return 0;
+}

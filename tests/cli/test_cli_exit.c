@@ -1,0 +1,205 @@
+/* cnv tool, issue 12: keygen refuses to overwrite a key pair (unless --force) and never
+ * leaves half a pair; output lost on a full disk is exit 1 with the reason; SIGINT stops a
+ * swarm run with exit 130 and no file under the requested name; every exit code of
+ * docs/cli.md's table, each from the case the table names; errors name the flag and its real
+ * limits, and system failures carry the system's reason. */
+#include <dirent.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "cli_run.h"
+
+static cli_result r;
+
+#define RUN(...) cli_run(&r, (const char *const[]){__VA_ARGS__, NULL})
+#define RUN_TO(path, ...) cli_run_to(&r, path, (const char *const[]){__VA_ARGS__, NULL})
+#define EXPECT(code, text)                                  \
+  do {                                                      \
+    assert_int_equal(r.status, code);                       \
+    if (!strstr(r.err, text)) fail_msg("stderr: %s", r.err); \
+  } while (0)
+
+static void slurp(const char *path, char *buf, size_t cap) {
+  FILE *f = fopen(path, "rb");
+  assert_non_null(f);
+  size_t n = fread(buf, 1, cap - 1, f);
+  buf[n] = '\0';
+  fclose(f);
+}
+
+static bool exists(const char *path) {
+  struct stat st;
+  return lstat(path, &st) == 0;
+}
+
+/* No temporary file (NAME.tmp-XXXXXX) is left in the current folder. */
+static void no_temporaries(void) {
+  DIR *d = opendir(".");
+  assert_non_null(d);
+  for (struct dirent *e; (e = readdir(d)) != NULL;) {
+    if (strstr(e->d_name, ".tmp-")) fail_msg("temporary file left: %s", e->d_name);
+  }
+  closedir(d);
+}
+
+static void keygen_refuses_overwrite(void **state) {
+  (void)state;
+  char before[256], after[256];
+  RUN("token", "keygen", "--out", "root");
+  assert_int_equal(r.status, 0);
+  slurp("root.key", before, sizeof before);
+  RUN("token", "keygen", "--out", "root");
+  EXPECT(1, "root.key: exists; refusing to overwrite");
+  assert_non_null(strstr(r.err, "--force"));
+  slurp("root.key", after, sizeof after);
+  assert_string_equal(before, after);
+  RUN("token", "keygen", "--out", "root", "--force");
+  assert_int_equal(r.status, 0);
+  slurp("root.key", after, sizeof after);
+  assert_string_not_equal(before, after);
+  struct stat st;
+  assert_int_equal(stat("root.key", &st), 0);
+  assert_int_equal(st.st_mode & 0777, 0600);
+  /* Only the public half exists: refused, and no secret half is written beside it. */
+  FILE *f = fopen("half.pub", "w");
+  assert_non_null(f);
+  fclose(f);
+  RUN("token", "keygen", "--out", "half");
+  EXPECT(1, "half.pub: exists; refusing");
+  assert_false(exists("half.key"));
+  /* --force never replaces a folder (its rename would fail after the other half's). */
+  assert_int_equal(mkdir("dir.pub", 0755), 0);
+  RUN("token", "keygen", "--out", "dir", "--force");
+  EXPECT(1, "dir.pub: exists and is not a regular file");
+  assert_false(exists("dir.key"));
+  /* A folder that cannot be written: nothing at all is left. */
+  assert_int_equal(mkdir("ro", 0555), 0);
+  if (access("ro", W_OK) != 0) {
+    RUN("token", "keygen", "--out", "ro/k");
+    EXPECT(1, "Permission denied");
+    assert_false(exists("ro/k.key"));
+    assert_false(exists("ro/k.pub"));
+  }
+  RUN("token", "keygen", "--out", "root", "--force=yes");
+  EXPECT(2, "--force takes no value");
+  no_temporaries();
+}
+
+static void full_disk(void **state) {
+  (void)state;
+  RUN_TO("/dev/full", "--help");
+  EXPECT(1, "cannot write to standard output: No space left on device");
+  RUN_TO("/dev/full", "token", "mint", "--help");
+  EXPECT(1, "No space left on device");
+  RUN("token", "keygen", "--out", "full");
+  RUN("token", "mint", "--key", "full.key", "--audience", "full.pub", "--out", "full.tok");
+  assert_int_equal(r.status, 0);
+  RUN_TO("/dev/full", "token", "inspect", "--token", "full.tok");
+  EXPECT(1, "No space left on device");
+#ifdef CNV_CLI_TEST_SWARM
+  RUN_TO("/dev/full", "swarm", "run", "--count", "1000", "--agents", "10");
+  EXPECT(1, "No space left on device");
+  RUN_TO("/dev/full", "swarm", "run", "--count", "1000", "--agents", "10", "--json");
+  EXPECT(1, "No space left on device");
+#endif
+}
+
+#ifdef CNV_CLI_TEST_SWARM
+static void sigint_mid_run(void **state) {
+  (void)state;
+  pid_t pid = cli_start(".out", (const char *const[]){"swarm", "run", "--duration", "60", "--agents", "16",
+                                                     "--metrics", "m.prom", NULL});
+  struct timespec t = {1, 500 * 1000 * 1000};
+  nanosleep(&t, NULL); /* let the run start; the outcome is the same if it has not */
+  assert_int_equal(kill(pid, SIGINT), 0);
+  cli_wait(&r, pid, ".out");
+  EXPECT(130, "interrupted");
+  assert_false(exists("m.prom"));
+  no_temporaries();
+}
+#endif
+
+/* One case per row of the exit-code table in docs/cli.md. */
+static void exit_code_table(void **state) {
+  (void)state;
+  RUN("token", "--help");
+  assert_int_equal(r.status, 0);
+  /* 1: a file that cannot be read, with the system's reason */
+  RUN("token", "inspect", "--token", "missing.tok");
+  EXPECT(1, "missing.tok: No such file or directory");
+  assert_int_equal(mkdir("adir", 0755), 0);
+  RUN("token", "inspect", "--token", "adir");
+  EXPECT(1, "adir: Is a directory");
+  /* 1: a file's content, whichever flag names it (--holder like --trust) */
+  RUN("token", "keygen", "--out", "x");
+  RUN("token", "mint", "--key", "x.key", "--audience", "x.pub", "--out", "x.tok");
+  RUN("token", "verify", "--token", "x.tok", "--trust", "x.pub", "--holder", "x.key");
+  EXPECT(1, "x.key: not a public key file");
+  RUN("token", "verify", "--token", "x.tok", "--trust", "x.key", "--holder", "x.pub");
+  EXPECT(1, "x.key: not a public key file");
+  /* 1: a refused token */
+  RUN("token", "verify", "--token", "x.tok", "--trust", "x.pub", "--holder", "x.pub", "--now", "0",
+      "--swarm", "3");
+  assert_int_equal(r.status, 0);
+  RUN("token", "keygen", "--out", "y");
+  RUN("token", "verify", "--token", "x.tok", "--trust", "y.pub", "--holder", "x.pub");
+  EXPECT(1, "CNV_EDELEG_UNTRUSTED_ROOT");
+  /* 1: a failed write or append, with the system's reason */
+  RUN("token", "revoke", "--token", "x.tok", "--revoked", "adir");
+  EXPECT(1, "adir: cannot append the revocation: Is a directory");
+  RUN("token", "mint", "--key", "x.key", "--audience", "x.pub", "--out", "nodir/x.tok");
+  EXPECT(1, "No such file or directory");
+  /* 2: the command line: required flags, exclusive flags, limits */
+  RUN("token", "verify", "--token", "x.tok", "--holder", "x.pub");
+  EXPECT(2, "--trust is required");
+  RUN("token", "mint", "--key", "x.key", "--audience", "x.pub", "--out", "t", "--expiry", "9",
+      "--ttl", "9");
+  EXPECT(2, "--expiry and --ttl exclude each other");
+  RUN("token", "revoke", "--token", "x.tok", "--revoked", "r.txt", "--link", "99");
+  EXPECT(2, "--link: not a whole number in 0..");
+  RUN("bench", "--min-time", "abc", "--bench-binary", "/nonexistent");
+  EXPECT(2, "--min-time: not a number of seconds");
+  RUN("bench", "--repetitions", "0", "--bench-binary", "/nonexistent");
+  EXPECT(2, "--repetitions: not a whole number in 1..1000");
+#ifdef CNV_CLI_TEST_SWARM
+  RUN("swarm", "run", "--agents", "9");
+  EXPECT(2, "--agents: not a whole number in 10..1048576: 9");
+  RUN("swarm", "run", "--count", "999");
+  EXPECT(2, "--count: not a whole number in 1000..");
+  RUN("swarm", "run", "--workers", "0");
+  EXPECT(2, "--workers: not a whole number in 1..256");
+  RUN("swarm", "run", "--duration", "0");
+  EXPECT(2, "--duration: not a whole number in 1..86400");
+  RUN("swarm", "run", "--duration", "1", "--count", "1000");
+  EXPECT(2, "--duration and --count exclude each other");
+  RUN("swarm", "run", "--metrics", "nodir/m.prom", "--count", "1000");
+  EXPECT(1, "nodir/m.prom: cannot create a temporary file beside it: No such file or directory");
+#endif
+  no_temporaries();
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(keygen_refuses_overwrite),
+      cmocka_unit_test(full_disk),
+#ifdef CNV_CLI_TEST_SWARM
+      cmocka_unit_test(sigint_mid_run),
+#endif
+      cmocka_unit_test(exit_code_table),
+  };
+  cli_tmpdir();
+  int failed = cmocka_run_group_tests(tests, NULL, NULL);
+  if (chmod("ro", 0755) != 0) return 1;
+  cli_tmpdir_remove();
+  return failed;
+}
