@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "core.h"
+#include "effects.h"
 #include "hotpath.h"
 #include "status.h"
 

@@ -1,4 +1,4 @@
-/* libcnv hot path: MPMC invocation queue, SPSC ring, context pool, arenas, effect flags.
+/* libcnv hot path: MPMC invocation queue, SPSC ring, context pool, arenas.
  *
  * Synchronization table (who may call what at the same time):
  *   cnv_queue_*_mpmc      any number of threads, any mix of push and pop.
@@ -220,11 +220,14 @@ CNV_API void cnv_arena_fini(cnv_arena *a);
 CNV_API cnv_status cnv_arena_alloc_slow(cnv_arena *a, size_t size, size_t align, void **out);
 
 /* Allocates size bytes aligned to align (a power of two). No atomics, no locks. One thread.
- * CNV_OK, CNV_EALIGN, CNV_EARENA_EXHAUSTED (then *out is NULL and nothing is used). */
+ * CNV_OK, CNV_EINVAL (a or out NULL), CNV_EALIGN, CNV_EARENA_EXHAUSTED (then *out is NULL
+ * when out is not, and nothing is used). The same in every build. */
 static inline cnv_status cnv_arena_alloc(cnv_arena *a, size_t size, size_t align, void **out) {
 #if CNV_ARENA_POISONING
   return cnv_arena_alloc_slow(a, size, align, out);
 #else
+  if (__builtin_expect(a == NULL || out == NULL, 0))
+    return cnv_arena_alloc_slow(a, size, align, out); /* CNV_EINVAL, as documented */
   size_t used = a->used;
   uintptr_t cur = (uintptr_t)a->base + used;
   /* Common case: the cursor is already aligned (and align is a power of two), so only
@@ -264,51 +267,6 @@ CNV_API void cnv_shared_arena_reset(cnv_shared_arena *a);
 CNV_API uint64_t cnv_shared_arena_generation(const cnv_shared_arena *a);
 /* Bytes handed out so far (alignment padding included). */
 CNV_API size_t cnv_shared_arena_used(const cnv_shared_arena *a);
-
-/* ------------------------------------------------------------------------------------ */
-/* Effect flags: a 16-bit set; join = union, meet = intersection, order = subset.        */
-
-typedef uint16_t cnv_effects;
-#define CNV_EFFECT_MAP(X)               \
-  X(READ_ONLY, read_only, 0)            \
-  X(MUTATE_STATE, mutate_state, 1)      \
-  X(MUTATE_CONFIG, mutate_config, 2)    \
-  X(NETWORK, network, 3)                \
-  X(STORAGE, storage, 4)                \
-  X(PRIVILEGED, privileged, 5)          \
-  X(IDEMPOTENT, idempotent, 6)          \
-  X(ASYNC_CAPABLE, async_capable, 7)    \
-  X(FILESYSTEM, filesystem, 8)          \
-  X(SPAWN_PROCESS, spawn_process, 9)    \
-  X(EXTERNAL_CALL, external_call, 10)   \
-  X(DESTRUCTIVE, destructive, 11)       \
-  X(CRYPTO, crypto, 12)                 \
-  X(USER_VISIBLE, user_visible, 13)     \
-  X(TIME_SENSITIVE, time_sensitive, 14) \
-  X(BILLABLE, billable, 15)
-
-enum cnv_effect {
-#define CNV_EFFECT_ENUM_(up, low, bit) CNV_EFFECT_##up = (1u << (bit)),
-  CNV_EFFECT_MAP(CNV_EFFECT_ENUM_)
-#undef CNV_EFFECT_ENUM_
-};
-#define CNV_EFFECTS_NONE ((cnv_effects)0)
-#define CNV_EFFECTS_ALL ((cnv_effects)0xFFFFu)
-
-/* Least upper bound: every effect of a or b. */
-static inline cnv_effects cnv_effects_join(cnv_effects a, cnv_effects b) { return (cnv_effects)(a | b); }
-/* Greatest lower bound: the effects in both. */
-static inline cnv_effects cnv_effects_meet(cnv_effects a, cnv_effects b) { return (cnv_effects)(a & b); }
-/* True when every effect of a is in b (a ≤ b). */
-static inline bool cnv_effects_subset(cnv_effects a, cnv_effects b) { return (a & (cnv_effects)~b) == 0; }
-
-/* Name of one flag ("network"), or NULL when `flag` is not exactly one known bit. */
-CNV_API const char *cnv_effect_name(cnv_effects flag);
-/* Parses one flag name (len bytes, not NUL-terminated needed). CNV_OK or CNV_EUNKNOWN_FLAG. */
-CNV_API cnv_status cnv_effect_parse(const char *name, size_t len, cnv_effects *out);
-/* Writes "a|b|c" ("none" for the empty set) NUL-terminated into buf; *needed is the length
- * without the NUL. CNV_OK, or CNV_ERANGE when cap <= *needed (buf then holds nothing). */
-CNV_API cnv_status cnv_effects_format(cnv_effects e, char *buf, size_t cap, size_t *needed);
 
 #ifdef __cplusplus
 }

@@ -45,6 +45,7 @@
 
 #include "core.h"
 #include "delegation.h"
+#include "effects.h"
 #include "hotpath.h"
 #include "phases.h"
 #include "status.h"

@@ -9,14 +9,16 @@
  * Synchronization: every function here is thread-safe and lock-free after the first call
  * (the first call runs the one-time selection under pthread_once). Kernels write only the
  * caller's output buffers; concurrent calls on disjoint outputs are fine.
- * This module is a leaf: it depends on core only (effect sets are plain uint16_t here). */
+ * This module is a leaf: it depends on core only (effect sets are core's cnv_effects). */
 #ifndef CNV_SIMD_H
 #define CNV_SIMD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "core.h"
+#include "effects.h"
 #include "status.h"
 
 #ifdef __cplusplus
@@ -63,6 +65,11 @@ typedef struct cnv_simd_hll_sums {
 /* Scratch bytes enough for any batch up to CNV_SIMD_VARIETY_MAX. */
 #define CNV_SIMD_VARIETY_SCRATCH_MAX (10u * 8192u + 2u * 4096u)
 
+/* Capability path limits the path accept kernel checks (the same as protocol's
+ * CNV_PATH_MAX_LEN and CNV_PATH_MAX_SEGMENTS, docs/protocol.md). */
+#define CNV_SIMD_PATH_MAX_LEN 255u
+#define CNV_SIMD_PATH_MAX_SEGMENTS 8u
+
 /* HLL precision range the kernels accept (m = 2^p registers). */
 #define CNV_SIMD_HLL_P_MIN 4u
 #define CNV_SIMD_HLL_P_MAX 16u
@@ -75,13 +82,14 @@ typedef struct cnv_simd_kernels {
   void (*hash64)(const uint64_t *ids, size_t n, uint64_t seed, uint64_t *out);
   void (*capcheck)(const uint64_t *ids, size_t n, const cnv_simd_idset *allow,
                    const cnv_simd_idset *deny, uint64_t *mask);
-  uint16_t (*effects_join)(const uint16_t *e, size_t n);
-  void (*effects_subset)(const uint16_t *e, size_t n, uint16_t ceiling, uint64_t *mask);
+  cnv_effects (*effects_join)(const cnv_effects *e, size_t n);
+  void (*effects_subset)(const cnv_effects *e, size_t n, cnv_effects ceiling, uint64_t *mask);
   void (*zero)(void *p, size_t n);
   void (*variety_count)(const uint64_t *ids, size_t n, void *scratch, uint32_t *distinct,
                         uint64_t *clogc);
   void (*hll_update)(uint8_t *regs, unsigned p, const uint64_t *ids, size_t n, uint64_t seed);
   void (*hll_sums)(const uint8_t *regs, unsigned p, cnv_simd_hll_sums *out);
+  bool (*path_accept)(const char *path, size_t len);
 } cnv_simd_kernels;
 
 /* ---- Dispatch ------------------------------------------------------------------------ */
@@ -121,9 +129,9 @@ CNV_API cnv_status cnv_simd_capcheck(const uint64_t *ids, size_t n, const cnv_si
                                      const cnv_simd_idset *deny, uint64_t *mask, size_t mask_words);
 
 /* *out = OR of e[0..n) (0 for n == 0). CNV_ESIMD_NULL. */
-CNV_API cnv_status cnv_simd_effects_join(const uint16_t *e, size_t n, uint16_t *out);
+CNV_API cnv_status cnv_simd_effects_join(const cnv_effects *e, size_t n, cnv_effects *out);
 /* Bit i = (e[i] & ~ceiling) == 0. CNV_ESIMD_NULL, CNV_ESIMD_MASK_SMALL. */
-CNV_API cnv_status cnv_simd_effects_subset(const uint16_t *e, size_t n, uint16_t ceiling,
+CNV_API cnv_status cnv_simd_effects_subset(const cnv_effects *e, size_t n, cnv_effects ceiling,
                                            uint64_t *mask, size_t mask_words);
 
 /* Sets n bytes at p to zero (the arena reset kernel). p may be NULL only when n == 0.
@@ -148,6 +156,13 @@ CNV_API cnv_status cnv_simd_hll_update(uint8_t *regs, unsigned p, const uint64_t
 /* Integer sums over 2^p registers (see cnv_simd_hll_sums). CNV_ESIMD_NULL,
  * CNV_ESIMD_HLL_PRECISION. */
 CNV_API cnv_status cnv_simd_hll_sums_get(const uint8_t *regs, unsigned p, cnv_simd_hll_sums *out);
+
+/* True when path[0..len) is a capability path: 1..CNV_SIMD_PATH_MAX_SEGMENTS non-empty
+ * segments of [a-z0-9_-] joined by single dots, 1..CNV_SIMD_PATH_MAX_LEN bytes in all.
+ * False for anything else (NULL path included); it names no error: protocol's exact scan
+ * does that (cnv_capability_path_check). Reads only path[0..len) (the AVX-512 path uses
+ * masked loads). Pure; thread-safe. */
+CNV_API bool cnv_simd_path_accept(const char *path, size_t len);
 
 #ifdef __cplusplus
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "compress.h"
 #include "frame.h"
 #include "le.h"
 

@@ -32,13 +32,13 @@ cnv_status cnv_simd_capcheck(const uint64_t *ids, size_t n, const cnv_simd_idset
   return CNV_OK;
 }
 
-cnv_status cnv_simd_effects_join(const uint16_t *e, size_t n, uint16_t *out) {
+cnv_status cnv_simd_effects_join(const cnv_effects *e, size_t n, cnv_effects *out) {
   CHECK(out && (n == 0 || e), CNV_ESIMD_NULL);
   *out = cnv__simd_active()->effects_join(e, n);
   return CNV_OK;
 }
 
-cnv_status cnv_simd_effects_subset(const uint16_t *e, size_t n, uint16_t ceiling, uint64_t *mask,
+cnv_status cnv_simd_effects_subset(const cnv_effects *e, size_t n, cnv_effects ceiling, uint64_t *mask,
                                    size_t mask_words) {
   CHECK(n == 0 || (e && mask), CNV_ESIMD_NULL);
   CHECK(mask_words >= cnv__simd_mask_words(n), CNV_ESIMD_MASK_SMALL);

@@ -95,6 +95,20 @@ static const cnv_simd_kernels *active_table(void) {
 
 const cnv_simd_kernels *cnv__simd_active(void) { return active_table(); }
 
+/* The first call (no table yet) out of line, so that the common one below saves no
+ * registers: it is a load, two tests and a tail jump into the kernel. */
+static __attribute__((noinline, cold)) bool path_accept_first(const char *path, size_t len) {
+  return path != NULL && active_table()->path_accept(path, len);
+}
+
+/* Here rather than in api.c so that the table load inlines: every capability id calls it. */
+bool cnv_simd_path_accept(const char *path, size_t len) {
+  /* Acquire pairs with the release in init_once, as in active_table. */
+  const cnv_simd_kernels *k = cnv__load_acquire(&active);
+  if (CNV__UNLIKELY(k == NULL)) return path_accept_first(path, len);
+  return path != NULL && k->path_accept(path, len);
+}
+
 const char *cnv_simd_path_name(cnv_simd_path path) {
   return (unsigned)path < CNV_SIMD_PATH_COUNT ? path_names[path] : "invalid";
 }

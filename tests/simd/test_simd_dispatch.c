@@ -73,7 +73,7 @@ static void test_names(void **state) {
 static void test_errors(void **state) {
   (void)state;
   uint64_t ids[4] = {1, 2, 3, 4}, mask[1], sorted[3] = {1, 2, 2};
-  uint16_t e[2] = {1, 2}, j;
+  cnv_effects e[2] = {1, 2}, j;
   uint8_t regs[16] = {0};
   static _Alignas(8) unsigned char scratch[CNV_SIMD_VARIETY_SCRATCH_BYTES(4) + 8];
   uint32_t d;
@@ -119,7 +119,7 @@ static void test_dispatched_match_scalar(void **state) {
   (void)state;
   enum { N = 333 };
   static uint64_t ids[N], ha[N], hb[N], ma[6], mb[6], allow_ids[40], deny_ids[3];
-  static uint16_t e[N];
+  static cnv_effects e[N];
   static uint8_t ra[1 << 12], rb[1 << 12];
   const cnv_simd_kernels *ref;
   uint64_t rng = 9;
@@ -127,7 +127,7 @@ static void test_dispatched_match_scalar(void **state) {
   for (int i = 0; i < 40; i++) allow_ids[i] = (uint64_t)i * 3 + 1;
   for (int i = 0; i < 3; i++) deny_ids[i] = (uint64_t)i * 9 + 1;
   for (int i = 0; i < N; i++)
-    ids[i] = cnv_test_rand(&rng) % 150, e[i] = (uint16_t)cnv_test_rand(&rng);
+    ids[i] = cnv_test_rand(&rng) % 150, e[i] = (cnv_effects)cnv_test_rand(&rng);
   cnv_simd_idset allow = {allow_ids, 40}, deny = {deny_ids, 3};
   assert_int_equal(cnv_simd_hash64(ids, N, 77, ha), CNV_OK);
   ref->hash64(ids, N, 77, hb);
@@ -136,7 +136,7 @@ static void test_dispatched_match_scalar(void **state) {
   assert_int_equal(cnv_simd_capcheck(ids, N, &allow, &deny, ma, 6), CNV_OK);
   ref->capcheck(ids, N, &allow, &deny, mb);
   assert_memory_equal(ma, mb, sizeof ma);
-  uint16_t j;
+  cnv_effects j;
   assert_int_equal(cnv_simd_effects_join(e, N, &j), CNV_OK);
   assert_int_equal(j, ref->effects_join(e, N));
   assert_int_equal(cnv_simd_effects_subset(e, N, 0x0F0F, ma, 6), CNV_OK);
