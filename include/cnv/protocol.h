@@ -213,7 +213,7 @@ CNV_API cnv_status cnv_negotiated_check(const cnv_capabilities *local,
 /* Payload codecs for the capabilities / negotiation request (cnv_capabilities) and the
  * negotiation response (cnv_negotiated) messages; layouts in docs/wire-format.md.
  * encode: writes at most CNV_CAPS_MAX_ENCODED / CNV_NEGOTIATED_ENCODED bytes to out, sets
- * *written. Errors: CNV_EINVAL, CNV_EFRAME_BUFFER (cap too small), the _check errors.
+ * *written. Errors: CNV_EINVAL, CNV_ERANGE (cap too small), the _check errors.
  * decode: exact-length parse. Errors: CNV_EINVAL, CNV_EPROTO_MALFORMED, the _check errors. */
 #define CNV_CAPS_MAX_ENCODED \
   (1u + 6u * CNV_PROTO_MAX_VERSIONS + 12u + 1u + 1u + CNV_PROTO_MAX_COMPRESSIONS)
@@ -280,7 +280,7 @@ CNV_API cnv_status cnv_frame_encoded_bound(const cnv_frame_config *cfg, size_t p
 /* Encodes one frame into out (cap bytes; must not overlap payload), compressing the payload
  * when cfg says so and that makes it smaller.
  * A payload that does not shrink (or that the codec refuses) is sent plain.
- * Errors: CNV_EINVAL (NULL, bad cfg), CNV_EFRAME_TYPE, CNV_EFRAME_OVERSIZE, CNV_EFRAME_BUFFER
+ * Errors: CNV_EINVAL (NULL, bad cfg), CNV_EFRAME_TYPE, CNV_EFRAME_OVERSIZE, CNV_ERANGE
  * (cap too small: use cnv_frame_encoded_bound). Thread-safe. */
 CNV_API cnv_status cnv_frame_encode(const cnv_frame_config *cfg, uint8_t type,
                                     uint64_t correlation_id, const void *payload,
@@ -297,7 +297,7 @@ CNV_API cnv_status cnv_frame_decode(const cnv_frame_config *cfg, const void *buf
 /* The plain payload of a decoded frame: for an uncompressed frame *data = frame->payload
  * (no copy); for a compressed one the payload is decompressed into scratch (cap bytes) after
  * checking its declared size against cfg->max_payload and cap. Errors: CNV_EINVAL,
- * CNV_EFRAME_BOMB (declared size over the bound), CNV_EFRAME_BUFFER (scratch too small),
+ * CNV_EFRAME_BOMB (declared size over the bound), CNV_ERANGE (scratch too small),
  * CNV_EFRAME_DECOMPRESS (corrupt data or size mismatch). Thread-safe. */
 CNV_API cnv_status cnv_frame_open(const cnv_frame_config *cfg, const cnv_frame *frame,
                                   void *scratch, size_t cap, const uint8_t **data, size_t *len);

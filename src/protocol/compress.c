@@ -55,7 +55,7 @@ cnv_status cnv__decompress(unsigned compression, const uint8_t *src, size_t src_
   if (src_len < CNV_FRAME_RAW_SIZE_PREFIX) return CNV_EFRAME_DECOMPRESS;
   uint32_t raw = cnv__le32(src);
   if (raw > bound) return CNV_EFRAME_BOMB;
-  if (raw > dst_cap || (!dst && raw)) return CNV_EFRAME_BUFFER;
+  if (raw > dst_cap || (!dst && raw)) return CNV_ERANGE;
   const uint8_t *data = src + CNV_FRAME_RAW_SIZE_PREFIX;
   size_t n = src_len - CNV_FRAME_RAW_SIZE_PREFIX;
   cnv_status st = compression == CNV_COMPRESS_LZ4 ? lz4_open(data, n, dst, raw)

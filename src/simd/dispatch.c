@@ -68,7 +68,7 @@ cnv_simd_path cnv__simd_choose(const char *env, unsigned runnable, cnv_status *w
     return best;
   }
   if (!(runnable & (1u << want))) {
-    *why = CNV_ESIMD_UNSUPPORTED;
+    *why = CNV_ENOTSUP;
     return best;
   }
   return want;
@@ -114,7 +114,7 @@ const char *cnv_simd_path_name(cnv_simd_path path) {
 }
 
 cnv_status cnv_simd_path_parse(const char *name, cnv_simd_path *out) {
-  if (name == NULL || out == NULL) return CNV_ESIMD_NULL;
+  if (name == NULL || out == NULL) return CNV_EINVAL;
   for (unsigned i = 0; i < CNV_SIMD_PATH_COUNT; i++) {
     if (strcmp(name, path_names[i]) == 0) {
       *out = (cnv_simd_path)i;
@@ -137,10 +137,10 @@ cnv_status cnv_simd_dispatch_status(void) {
 }
 
 cnv_status cnv_simd_kernels_get(cnv_simd_path path, const cnv_simd_kernels **out) {
-  if (out == NULL) return CNV_ESIMD_NULL;
-  if ((unsigned)path >= CNV_SIMD_PATH_COUNT) return CNV_ESIMD_BAD_PATH;
+  if (out == NULL) return CNV_EINVAL;
+  if ((unsigned)path >= CNV_SIMD_PATH_COUNT) return CNV_ERANGE;
   (void)active_table();
-  if (!(runnable_mask & (1u << path))) return CNV_ESIMD_UNSUPPORTED;
+  if (!(runnable_mask & (1u << path))) return CNV_ENOTSUP;
   *out = path_tables[path];
   return CNV_OK;
 }

@@ -24,8 +24,8 @@ cnv_status cnv_hll_reset(cnv_hll *h) {
 
 cnv_status cnv_hll_add(cnv_hll *h, const uint64_t *ids, size_t n) {
   if (h == NULL || (n > 0 && ids == NULL)) return CNV_EINVAL;
-  cnv_status s = cnv_simd_hll_update(h->regs, h->p, ids, n, h->seed);
-  return s == CNV_OK ? CNV_OK : CNV_ERANGE;
+  /* The kernel's errors (a precision out of range) pass up unchanged. */
+  return cnv_simd_hll_update(h->regs, h->p, ids, n, h->seed);
 }
 
 cnv_status cnv_hll_merge(cnv_hll *dst, const cnv_hll *src) {
@@ -67,7 +67,7 @@ cnv_status cnv_hll_estimate(const cnv_hll *h, double *out) {
   if (h == NULL || out == NULL) return CNV_EINVAL;
   cnv_simd_hll_sums s;
   cnv_status st = cnv_simd_hll_sums_get(h->regs, h->p, &s);
-  if (st != CNV_OK) return CNV_ERANGE;
+  if (st != CNV_OK) return st;
   int q = 64 - (int)h->p;
   double m = ldexp(1.0, (int)h->p);
   if (s.zeros == (uint64_t)m) {
