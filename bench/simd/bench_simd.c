@@ -20,7 +20,7 @@ static void *(*volatile memset_fn)(void *, int, size_t) = memset;
 
 static const cnv_simd_kernels *scalar(void) {
   const cnv_simd_kernels *k = NULL;
-  cnv_simd_kernels_get(CNV_SIMD_SCALAR, &k);
+  CNV_BENCH_OK(cnv_simd_kernels_get(CNV_SIMD_SCALAR, &k));
   return k;
 }
 
@@ -47,7 +47,7 @@ __attribute__((constructor)) static void bench_simd_data(void) {
 
 static void hash_cnv(cnv_bench_state *st) {
   while (cnv_bench_keep_running_batch(st, BATCH)) {
-    cnv_simd_hash64(ids, BATCH, 7, out);
+    CNV_BENCH_OK(cnv_simd_hash64(ids, BATCH, 7, out));
     cnv_bench_clobber();
   }
   cnv_bench_set_items_processed(st, (int64_t)cnv_bench_iterations(st));
@@ -73,10 +73,10 @@ CNV_BENCH(hash_xxh3, "hash_batch/xxh3", 1, 0)
 
 static void capcheck_cnv(cnv_bench_state *st) {
   cnv_simd_idset allow, deny;
-  cnv_simd_idset_init(&allow, allow_ids, 32);
-  cnv_simd_idset_init(&deny, deny_ids, 8);
+  CNV_BENCH_OK(cnv_simd_idset_init(&allow, allow_ids, 32));
+  CNV_BENCH_OK(cnv_simd_idset_init(&deny, deny_ids, 8));
   while (cnv_bench_keep_running_batch(st, BATCH)) {
-    cnv_simd_capcheck(ids, BATCH, &allow, &deny, mask, BATCH / 64);
+    CNV_BENCH_OK(cnv_simd_capcheck(ids, BATCH, &allow, &deny, mask, BATCH / 64));
     cnv_bench_clobber();
   }
   cnv_bench_set_items_processed(st, (int64_t)cnv_bench_iterations(st));
@@ -120,7 +120,7 @@ CNV_BENCH(capcheck_bsearch, "capcheck_batch/bsearch", 1, 0)
 static void join_cnv(cnv_bench_state *st) {
   cnv_effects j = 0;
   while (cnv_bench_keep_running_batch(st, 4096)) {
-    cnv_simd_effects_join(effects, 4096, &j);
+    CNV_BENCH_OK(cnv_simd_effects_join(effects, 4096, &j));
     cnv_bench_do_not_optimize(&j);
   }
   cnv_bench_set_items_processed(st, (int64_t)cnv_bench_iterations(st));
@@ -136,7 +136,7 @@ static void join_scalar(cnv_bench_state *st) {
 static void subset_cnv(cnv_bench_state *st) {
   static uint64_t m[64];
   while (cnv_bench_keep_running_batch(st, 4096)) {
-    cnv_simd_effects_subset(effects, 4096, 0x0FFF, m, 64);
+    CNV_BENCH_OK(cnv_simd_effects_subset(effects, 4096, 0x0FFF, m, 64));
     cnv_bench_clobber();
   }
   cnv_bench_set_items_processed(st, (int64_t)cnv_bench_iterations(st));
@@ -184,7 +184,7 @@ CNV_BENCH(zero_memset, "zero_4k/memset", 1, 0)
 static void sums_cnv(cnv_bench_state *st) {
   cnv_simd_hll_sums s;
   while (cnv_bench_keep_running(st)) {
-    cnv_simd_hll_sums_get(regs, 14, &s);
+    CNV_BENCH_OK(cnv_simd_hll_sums_get(regs, 14, &s));
     cnv_bench_do_not_optimize(&s);
   }
   cnv_bench_set_items_processed(st, (int64_t)cnv_bench_iterations(st));

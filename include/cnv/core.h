@@ -14,6 +14,16 @@
 #define CNV_API
 #endif
 
+/* Marks a function whose result must not be ignored: every function returning cnv_status
+ * carries it, so a dropped status is a compiler warning. */
+#if defined(__cplusplus) && __cplusplus >= 201703L
+#define CNV_NODISCARD [[nodiscard]]
+#elif defined(__GNUC__)
+#define CNV_NODISCARD __attribute__((warn_unused_result))
+#else
+#define CNV_NODISCARD
+#endif
+
 /* Size of a destructive-interference unit; shared mutable fields are padded to it. */
 #define CNV_CACHELINE 64
 

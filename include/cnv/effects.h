@@ -58,10 +58,10 @@ static inline bool cnv_effects_subset(cnv_effects a, cnv_effects b) {
 /* Name of one flag ("network"), or NULL when `flag` is not exactly one known bit. */
 CNV_API const char *cnv_effect_name(cnv_effects flag);
 /* Parses one flag name (len bytes, not NUL-terminated needed). CNV_OK or CNV_EUNKNOWN_FLAG. */
-CNV_API cnv_status cnv_effect_parse(const char *name, size_t len, cnv_effects *out);
+CNV_API CNV_NODISCARD cnv_status cnv_effect_parse(const char *name, size_t len, cnv_effects *out);
 /* Writes "a|b|c" ("none" for the empty set) NUL-terminated into buf; *needed is the length
  * without the NUL. CNV_OK, or CNV_ERANGE when cap <= *needed (buf then holds nothing). */
-CNV_API cnv_status cnv_effects_format(cnv_effects e, char *buf, size_t cap, size_t *needed);
+CNV_API CNV_NODISCARD cnv_status cnv_effects_format(cnv_effects e, char *buf, size_t cap, size_t *needed);
 
 #ifdef __cplusplus
 }

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "phases_internal.h"
+#include "core/ignore.h"
 
 static struct cnv__swarm *cnv__sw(cnv_swarm *sw) { return (struct cnv__swarm *)(void *)sw; }
 static const struct cnv__swarm *cnv__csw(const cnv_swarm *sw) {
@@ -45,7 +46,8 @@ static void cnv__after_move(struct cnv__swarm *s, uint64_t old, int to, uint64_t
   cnv__fetch_add_relaxed(&s->transitions, 1);
   if (s->observer) {
     cnv_phase_event ev = {s->id, now_ns, entered, spent, from, to};
-    (void)cnv_observer_publish(s->observer, &ev); /* a full channel counts it as dropped */
+    /* The move stands either way: a full channel refuses the event and counts it dropped. */
+    cnv__ignore_status(cnv_observer_publish(s->observer, &ev));
   }
 }
 

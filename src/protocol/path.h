@@ -9,6 +9,6 @@
 /* Validates path[0..len) (path non-NULL when len > 0): CNV_OK, or the first error in byte
  * order with *err_offset set (err_offset may be NULL). The accept path is the simd module's
  * dispatched path kernel; the exact scan runs only once something is wrong. */
-cnv_status cnv__path_check(const char *path, size_t len, size_t *err_offset);
+CNV_NODISCARD cnv_status cnv__path_check(const char *path, size_t len, size_t *err_offset);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/ignore.h"
 #include "sc_internal.h"
 #include "scenario.h"
 
@@ -73,7 +74,7 @@ static void progress_maybe(sc_run *r) {
   if (now < r->next_progress) return;
   r->next_progress = now + (uint64_t)r->cfg.progress_interval_ms * MS;
   cnv_runtime_stats s;
-  cnv_runtime_stats_get(r->rt, &s);
+  cnv__ignore_status(cnv_runtime_stats_get(r->rt, &s)); /* fails on NULL only */
   cnv_scenario_progress p = {.elapsed_ns = now - r->t_start, .submitted = s.submitted,
                              .accepted = s.accepted, .executed = s.executed,
                              .denied = s.denied_total, .full = s.full, .failed = s.failed,
@@ -143,7 +144,7 @@ static cnv_status stage(sc_run *r, uint64_t lines, uint64_t ns, int fail) {
 
 static int queue_empty(const cnv_runtime *rt) {
   cnv_runtime_stats s;
-  cnv_runtime_stats_get(rt, &s);
+  cnv__ignore_status(cnv_runtime_stats_get(rt, &s)); /* fails on NULL only */
   return s.in_queue == 0;
 }
 
@@ -215,7 +216,7 @@ static cnv_status sc_stages(sc_run *r) {
 static void sc_report(sc_run *r, cnv_scenario_report *out) {
   cnv_runtime_stats s;
   cnv_runtime_variety v;
-  cnv_runtime_stats_get(r->rt, &s);
+  cnv__ignore_status(cnv_runtime_stats_get(r->rt, &s)); /* fails on NULL only */
   memset(out, 0, sizeof *out);
   out->seed = r->cfg.seed;
   out->agents = r->cfg.agents;
@@ -232,8 +233,9 @@ static void sc_report(sc_run *r, cnv_scenario_report *out) {
   out->full = s.full;
   out->denied_total = s.denied_total;
   memcpy(out->denied, s.denied, sizeof out->denied);
-  cnv_runtime_timeline(r->rt, out->timeline, CNV_SCENARIO_TIMELINE_MAX, &out->n_timeline,
-                       &out->timeline_dropped);
+  /* every pointer is valid and the capacity non-zero: the copy cannot fail */
+  cnv__ignore_status(cnv_runtime_timeline(r->rt, out->timeline, CNV_SCENARIO_TIMELINE_MAX,
+                                          &out->n_timeline, &out->timeline_dropped));
   out->final_phase = s.phase;
   if (cnv_runtime_variety_get(r->rt, &v) == CNV_OK) {
     out->distinct_capabilities = v.distinct;

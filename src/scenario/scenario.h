@@ -81,7 +81,7 @@ typedef struct cnv_scenario_report {
  * and cfg->metrics once at the end. With count set, every counter but `full` and the
  * latencies is the same for a given seed and count. cfg may be NULL (defaults).
  * Errors: CNV_EINVAL, CNV_ERT_CONFIG, the errors of the runtime calls, CNV_ETEL_WRITE. */
-cnv_status cnv_scenario_run(const cnv_scenario_config *cfg, cnv_scenario_report *out);
+CNV_NODISCARD cnv_status cnv_scenario_run(const cnv_scenario_config *cfg, cnv_scenario_report *out);
 
 /* Writes the report as one JSON object (keys: seed, agents, workers, elapsed_ns, throughput,
  * latency_ns{p50,p99,p999}, counts{submitted,accepted,executed,failed,full,denied_total},
@@ -89,12 +89,12 @@ cnv_status cnv_scenario_run(const cnv_scenario_config *cfg, cnv_scenario_report 
  * timeline_dropped, final_phase (name),
  * variety{distinct,bits,entropy,regulator_bits,deficit_bits}, algedonic_signals) and a
  * trailing newline. Errors: CNV_EINVAL, CNV_ETEL_WRITE (fn returned non-zero). */
-cnv_status cnv_scenario_report_json(const cnv_scenario_report *r, cnv_tel_write_fn fn,
+CNV_NODISCARD cnv_status cnv_scenario_report_json(const cnv_scenario_report *r, cnv_tel_write_fn fn,
                                             void *ctx);
 
 /* Writes the report as human-readable text lines (throughput, latencies, counts, denials by
  * reason, phase timeline, variety). Errors: CNV_EINVAL, CNV_ETEL_WRITE. */
-cnv_status cnv_scenario_report_text(const cnv_scenario_report *r, cnv_tel_write_fn fn,
+CNV_NODISCARD cnv_status cnv_scenario_report_text(const cnv_scenario_report *r, cnv_tel_write_fn fn,
                                             void *ctx);
 
 #ifdef __cplusplus

@@ -1,8 +1,8 @@
 # test_layering: every include in a module (its src/<m>/ files and include/cnv/<m>.h) matches
 # the module's DEPENDS as CMake has them (GRAPH, written by cnv_write_module_graph):
 #   - a public header <cnv/X.h> of module X only where X is the module itself or in DEPENDS
-#     (<cnv/core.h>, <cnv/status.h>, <cnv/version.h>, status_codes/ and "core/atomic.h" are
-#     core's); never the umbrella <cnv.h>;
+#     (<cnv/core.h>, <cnv/status.h>, <cnv/version.h>, status_codes/ and the internal
+#     "core/NAME.h" of src/core/internal/core/ are core's); never the umbrella <cnv.h>;
 #   - no path into another folder ("delegation/deleg.h", "../x.h"): private headers only by
 #     plain name, from the module's own folder;
 #   - every DEPENDS edge is used by some include, so the edges are the real dependencies;
@@ -36,8 +36,12 @@ foreach(m IN LISTS cnv_modules)
         set(target ${CMAKE_MATCH_1})
       elseif(public_header AND inc MATCHES "\"([a-z_]+)\\.h\"")
         set(target ${CMAKE_MATCH_1})
-      elseif(inc MATCHES "\"core/atomic\\.h\"")
-        set(target core)
+      elseif(inc MATCHES "\"core/([a-z_]+\\.h)\"")
+        if(EXISTS ${ROOT}/src/core/internal/core/${CMAKE_MATCH_1})
+          set(target core)
+        else()
+          string(APPEND errors "${rel} (module ${m}): ${inc} is not one of core's internal headers\n")
+        endif()
       elseif(inc MATCHES "\"([^\"]*/[^\"]*)\"")
         # A path into a subfolder of the module's own folder is fine; anything else
         # (another module's folder, "..") reaches outside it.
