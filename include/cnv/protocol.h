@@ -25,7 +25,7 @@ extern "C" {
 #endif
 
 /* ==================================================================================== */
-/* Invocation parser (SPEC §0; ABNF in docs/grammar.md)                                  */
+/* Invocation parser (ABNF and error rules in docs/grammar.md)                          */
 
 /* A view of caller bytes: never NUL-terminated, never owned. */
 typedef struct cnv_slice {
@@ -71,7 +71,7 @@ typedef struct cnv_parse_schema {
  * rest. On error, error_offset is the byte offset of the offending byte (or of the start of
  * the argument that did not fit), path is empty, and the other fields are unspecified. */
 typedef struct cnv_invocation {
-  cnv_slice path;            /* capability path, validated (SPEC §0) */
+  cnv_slice path;            /* capability path, validated (docs/grammar.md) */
   cnv_arg *args;             /* caller array, filled in line order */
   uint32_t capacity;         /* entries in args */
   uint32_t count;            /* entries filled */
@@ -98,7 +98,7 @@ CNV_API CNV_NODISCARD cnv_status cnv_parse_invocation(const char *line, size_t l
                                         const cnv_parse_schema *schema, cnv_invocation *inv);
 
 /* ==================================================================================== */
-/* Capability paths and ids (SPEC §0; test vectors in tests/vectors/capability_ids.txt)  */
+/* Capability paths and ids (docs/contract.md; vectors in tests/vectors/capability_ids.txt) */
 
 #define CNV_PATH_MAX_LEN 255u
 #define CNV_PATH_MAX_SEGMENTS 8u
@@ -138,7 +138,7 @@ CNV_API CNV_NODISCARD cnv_status cnv_capability_id128_versioned(const char *text
 CNV_API CNV_NODISCARD cnv_status cnv_invocation_id(const cnv_invocation *inv, uint64_t *out);
 
 /* ==================================================================================== */
-/* Versions, features, capabilities, negotiation (SPEC §3)                               */
+/* Versions, features, capabilities, negotiation (docs/wire-format.md)                  */
 
 typedef struct cnv_proto_version {
   uint16_t major, minor, patch;

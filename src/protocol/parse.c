@@ -180,7 +180,7 @@ static inline cnv_status scan_flag_name(parser *p, size_t i, size_t *stop) {
   return fail(p, cls(p, j) == C_CTRL ? CNV_EPARSE_BAD_BYTE : CNV_EPARSE_FLAG_NAME_CHAR, j);
 }
 
-/* After `--name` (token at i) with no '=': boolean unless a value token follows (SPEC §0). */
+/* After `--name` (token at i) with no '=': boolean unless a value token follows (docs/grammar.md). */
 static inline cnv_status long_flag_tail(parser *p, cnv_arg *a, size_t i, size_t after,
                                         size_t *stop) {
   size_t k = skip_space(p, after);
