@@ -61,5 +61,10 @@ list(JOIN cnv_pc_libs " " CNV_PC_PRIVATE_LIBS)
 # --prefix DIR` works whatever CMAKE_INSTALL_PREFIX was at configure time.
 file(RELATIVE_PATH CNV_PC_PREFIX_FROM_PCDIR /${CMAKE_INSTALL_LIBDIR}/pkgconfig /)
 string(REGEX REPLACE "/$" "" CNV_PC_PREFIX_FROM_PCDIR "${CNV_PC_PREFIX_FROM_PCDIR}")
+# cnv.pc links libcnv.so (Libs.private lists what libcnv links, for --static); a linker given
+# -lcnv picks libcnv.so whenever both are installed, so a static link has its own file,
+# cnv-static.pc, which names libcnv.a itself and everything it links.
 configure_file(cmake/cnv.pc.in ${PROJECT_BINARY_DIR}/cnv.pc @ONLY)
-install(FILES ${PROJECT_BINARY_DIR}/cnv.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+configure_file(cmake/cnv-static.pc.in ${PROJECT_BINARY_DIR}/cnv-static.pc @ONLY)
+install(FILES ${PROJECT_BINARY_DIR}/cnv.pc ${PROJECT_BINARY_DIR}/cnv-static.pc
+        DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
