@@ -203,17 +203,16 @@ static cnv_status sc_config(const cnv_scenario_config *in, cnv_scenario_config *
   return CNV_OK;
 }
 
-/* The agent setup's tick: honours the cancel and reports progress. */
+/* The agent setup's tick: reports progress and honours the cancel (after the report, so
+ * that a cancel from the setup callback stops before the next agent). */
 static int setup_tick(void *ctx, uint32_t ready) {
   sc_run *r = ctx;
-  if (cancel_requested(r)) return 1;
-  if (!r->cfg.setup) return 0;
-  uint64_t now = cnv__sc_now_ns();
-  if (ready == 0 || now >= r->next_progress) {
+  uint64_t now = r->cfg.setup ? cnv__sc_now_ns() : 0;
+  if (r->cfg.setup && (ready == 0 || now >= r->next_progress)) {
     r->next_progress = now + (uint64_t)r->cfg.progress_interval_ms * MS;
     r->cfg.setup(r->cfg.progress_ctx, ready, r->cfg.agents);
   }
-  return 0;
+  return cancel_requested(r);
 }
 
 static cnv_status sc_runtime(sc_run *r) {
