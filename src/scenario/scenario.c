@@ -249,6 +249,7 @@ static cnv_status sc_stages(sc_run *r) {
   cnv_status st = stage(r, n1, d * 4 / 10, 0);
   if (st != CNV_OK) return st;
   wait_for(r, -1, 2000u * MS);
+  if (cancel_requested(r)) return CNV_OK;
   struct timespec window = {0, 100 * 1000000};
   nanosleep(&window, NULL); /* the breaker window then holds the burst alone */
   if ((st = stage(r, nb, d / 10, 1)) != CNV_OK) return st;
@@ -277,12 +278,11 @@ static void sc_sort_outcomes(const sc_run *r, const cnv_runtime_stats *s,
   out->denied_expected = s->denied_total - out->denied_unexpected;
 }
 
-/* The report's header: how the run ended and its configuration. */
-static void sc_report_head(const sc_run *r, cnv_scenario_report *out) {
+/* The report's header: how the run ended (`cancelled_end` if cancelled) and its
+ * configuration. */
+static void sc_report_head(const sc_run *r, int32_t cancelled_end, cnv_scenario_report *out) {
   memset(out, 0, sizeof *out);
-  out->end = !r->cancelled ? CNV_SCENARIO_COMPLETE
-             : r->t_start  ? CNV_SCENARIO_CANCELLED_RUN
-                           : CNV_SCENARIO_CANCELLED_SETUP;
+  out->end = r->cancelled ? cancelled_end : CNV_SCENARIO_COMPLETE;
   out->agents_ready = r->agents_ready;
   out->seed = r->cfg.seed;
   out->agents = r->cfg.agents;
@@ -294,7 +294,7 @@ static void sc_report(sc_run *r, cnv_scenario_report *out) {
   cnv_runtime_stats s;
   cnv_runtime_variety v;
   cnv_runtime_stats_get(r->rt, &s);
-  sc_report_head(r, out);
+  sc_report_head(r, CNV_SCENARIO_CANCELLED_RUN, out);
   out->elapsed_ns = cnv__sc_now_ns() - r->t_start;
   out->throughput = out->elapsed_ns ? (double)s.executed * 1e9 / (double)out->elapsed_ns : 0;
   out->latency_p50_ns = s.latency_p50_ns;
@@ -330,7 +330,7 @@ cnv_status cnv_scenario_run(const cnv_scenario_config *cfg, cnv_scenario_report 
   r.prng = r.cfg.seed;
   st = sc_runtime(&r);
   if (st == CNV_OK && r.cancelled) {
-    sc_report_head(&r, out);
+    sc_report_head(&r, CNV_SCENARIO_CANCELLED_SETUP, out);
     cnv_runtime_destroy(r.rt);
     return CNV_OK;
   }
