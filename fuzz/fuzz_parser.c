@@ -93,7 +93,7 @@ static void check_ok(const char *line, size_t size, const cnv_parse_schema *sche
   size_t n = print_line(inv, again);
   cnv_arg args2[CAP];
   cnv_invocation inv2;
-  cnv_invocation_init(&inv2, args2, CAP);
+  if (cnv_invocation_init(&inv2, args2, CAP) != CNV_OK) abort(); /* CAP > 0: cannot fail */
   cnv_parse_limits lim = {3 * size + 8, 0};
   if (cnv_parse_invocation(again, n, &lim, schema, &inv2) != CNV_OK) abort();
   check_same(inv, &inv2);
@@ -107,7 +107,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const cnv_parse_schema *use = size && (data[0] & 1) ? &schema : NULL;
   cnv_arg args[CAP];
   cnv_invocation inv;
-  cnv_invocation_init(&inv, args, CAP);
+  if (cnv_invocation_init(&inv, args, CAP) != CNV_OK) abort(); /* CAP > 0: cannot fail */
   cnv_status st = cnv_parse_invocation(line, size, NULL, use, &inv);
   if (st == CNV_OK) {
     check_ok(line, size, use, &inv);

@@ -53,11 +53,14 @@ static void step(cnv_swarm *sw, cnv_observer *o, struct model *m, const uint8_t 
       if (st == CNV_OK) m->phase = CNV_PHASE_EMERGENCY, m->transitions++;
       break;
     case 2:
-      cnv_swarm_record_invocation(sw, b[1] & 1);
+      if (cnv_swarm_record_invocation(sw, b[1] & 1) != CNV_OK) abort();
       m->invocations++;
       if (!(b[1] & 1)) m->failures++, m->errors[m->phase]++;
       break;
-    case 3: cnv_swarm_agent_join(sw); m->agents++; break;
+    case 3:
+      if (cnv_swarm_agent_join(sw) != CNV_OK) abort();
+      m->agents++;
+      break;
     case 4:
       if (cnv_swarm_agent_leave(sw) != (m->agents ? CNV_OK : CNV_EPHASE_AGENTS_UNDERFLOW)) abort();
       if (m->agents) m->agents--;

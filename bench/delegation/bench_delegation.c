@@ -41,15 +41,15 @@ static void caveats(int i, cnv_deleg_caveats *c) {
   c->max_uses = CNV_DELEG_UNLIMITED_USES;
   c->effects = (cnv_effects)(CNV_EFFECT_READ_ONLY | (i < 2 ? CNV_EFFECT_MUTATE_STATE : 0));
   c->depth = (uint8_t)(5 - i);
-  cnv_deleg_pattern_parse("user.*", 6, &c->allow[c->n_allow++]);
-  if (i == 2) cnv_deleg_pattern_parse("user.create", 11, &c->allow[0]);
-  cnv_deleg_pattern_parse("user.delete", 11, &c->forbid[c->n_forbid++]);
+  CNV_BENCH_OK(cnv_deleg_pattern_parse("user.*", 6, &c->allow[c->n_allow++]));
+  if (i == 2) CNV_BENCH_OK(cnv_deleg_pattern_parse("user.create", 11, &c->allow[0]));
+  CNV_BENCH_OK(cnv_deleg_pattern_parse("user.delete", 11, &c->forbid[c->n_forbid++]));
 }
 
 static void setup_peer_inputs(void) {
   cnv_deleg_token tok;
   cnv__deleg_span spans[CNV_DELEG_MAX_LINKS];
-  cnv__deleg_parse(B.tok3, B.len3, &tok, spans, NULL);
+  CNV_BENCH_OK(cnv__deleg_parse(B.tok3, B.len3, &tok, spans, NULL));
   for (int i = 0; i < 3; i++) {
     memcpy(B.msg[i], CNV__DELEG_SIGN_DOMAIN, CNV__DELEG_SIGN_DOMAIN_BYTES);
     memcpy(B.msg[i] + CNV__DELEG_SIGN_DOMAIN_BYTES, B.tok3 + spans[i].off, spans[i].body_len);
@@ -87,7 +87,7 @@ static int setup(void) {
       cnv_deleg_trust_add(B.cold, B.k[0].pk) != CNV_OK || cnv_deleg_trust_add(B.cached, B.k[0].pk) != CNV_OK) {
     return 0;
   }
-  cnv_deleg_cap_from_path("user.create", 11, &B.cap);
+  CNV_BENCH_OK(cnv_deleg_cap_from_path("user.create", 11, &B.cap));
   B.ready = 1;
   return 1;
 }

@@ -14,6 +14,8 @@
 #define CNV_BENCH_H
 
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -42,6 +44,17 @@ void cnv_bench_pause_timing(cnv_bench_state *st);
 void cnv_bench_resume_timing(cnv_bench_state *st);
 /* Marks the case failed with a message; the caller must then return without looping. */
 void cnv_bench_skip_with_error(cnv_bench_state *st, const char *message);
+
+/* A library call a case makes (setup or measured) must succeed: a failure would time the
+ * error path instead, so it stops the run, naming the call and the status. */
+#define CNV_BENCH_OK(call)                                                          \
+  do {                                                                              \
+    int cnv_bench_st_ = (int)(call);                                                \
+    if (cnv_bench_st_ != 0) {                                                       \
+      fprintf(stderr, "cnv_bench: %s failed with status %d\n", #call, cnv_bench_st_); \
+      abort();                                                                      \
+    }                                                                               \
+  } while (0)
 
 /* splitmix64: small, seeded, reproducible bench data (same generator as the tests use). */
 static inline uint64_t cnv_bench_rand(uint64_t *state) {

@@ -10,6 +10,7 @@
  *   effects_join/cnv: joins of effect sets; items = joins. */
 #include <stdlib.h>
 
+#include <cnv/effects.h>
 #include <cnv/hotpath.h>
 
 #include "cnv_bench.h"

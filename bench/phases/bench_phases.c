@@ -10,10 +10,10 @@
 static cnv_swarm bench_sw;
 
 static void to_operational(cnv_swarm *sw) {
-  (void)cnv_swarm_init(sw, 1, 0, NULL, NULL);
-  (void)cnv_swarm_transition(sw, CNV_PHASE_BOOTSTRAP, CNV_PHASE_NEGOTIATION, 1);
-  (void)cnv_swarm_transition(sw, CNV_PHASE_NEGOTIATION, CNV_PHASE_ACTIVATION, 2);
-  (void)cnv_swarm_transition(sw, CNV_PHASE_ACTIVATION, CNV_PHASE_OPERATIONAL, 3);
+  CNV_BENCH_OK(cnv_swarm_init(sw, 1, 0, NULL, NULL));
+  CNV_BENCH_OK(cnv_swarm_transition(sw, CNV_PHASE_BOOTSTRAP, CNV_PHASE_NEGOTIATION, 1));
+  CNV_BENCH_OK(cnv_swarm_transition(sw, CNV_PHASE_NEGOTIATION, CNV_PHASE_ACTIVATION, 2));
+  CNV_BENCH_OK(cnv_swarm_transition(sw, CNV_PHASE_ACTIVATION, CNV_PHASE_OPERATIONAL, 3));
 }
 
 /* One loop step: Operational -> Degraded -> Recovery -> Operational (3 moves). */

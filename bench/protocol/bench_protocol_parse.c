@@ -20,7 +20,7 @@ static void run_cnv(cnv_bench_state *st, const char *line) {
   size_t len = strlen(line);
   cnv_arg args[32];
   cnv_invocation inv;
-  cnv_invocation_init(&inv, args, 32);
+  CNV_BENCH_OK(cnv_invocation_init(&inv, args, 32));
   while (cnv_bench_keep_running_batch(st, 256)) {
     for (int i = 0; i < 256; i++) {
       cnv_bench_clobber();

@@ -37,7 +37,7 @@ static cnv_runtime *runtime_make(uint32_t *agent) {
   c.effects = CNV_EFFECT_READ_ONLY;
   c.swarm = 1;
   c.n_allow = 1;
-  cnv_deleg_pattern_parse("user.*", 6, &c.allow[0]);
+  CNV_BENCH_OK(cnv_deleg_pattern_parse("user.*", 6, &c.allow[0]));
   size_t len;
   cnv_runtime *rt = NULL;
   cnv_runtime_config cfg;
@@ -68,7 +68,7 @@ static void pipeline_cnv(cnv_bench_state *st) {
     while (cnv_runtime_submit(rt, agent, LINE, sizeof LINE - 1) == CNV_EFULL) sched_yield();
     n++;
   }
-  cnv_runtime_stop(rt); /* drains: every submitted invocation ran */
+  CNV_BENCH_OK(cnv_runtime_stop(rt)); /* drains: every submitted invocation ran */
   cnv_bench_set_items_processed(st, (int64_t)n);
   cnv_runtime_destroy(rt);
 }

@@ -13,14 +13,14 @@
 
 static uint64_t ids[BATCH], out[BATCH], mask[BATCH / 64];
 static uint64_t allow_ids[32], deny_ids[8];
-static uint16_t effects[4096];
+static cnv_effects effects[4096];
 static _Alignas(64) unsigned char zero_buf[4096];
 static _Alignas(64) uint8_t regs[1u << 14];
 static void *(*volatile memset_fn)(void *, int, size_t) = memset;
 
 static const cnv_simd_kernels *scalar(void) {
   const cnv_simd_kernels *k = NULL;
-  cnv_simd_kernels_get(CNV_SIMD_SCALAR, &k);
+  CNV_BENCH_OK(cnv_simd_kernels_get(CNV_SIMD_SCALAR, &k));
   return k;
 }
 
@@ -40,13 +40,14 @@ __attribute__((constructor)) static void bench_simd_data(void) {
     uint64_t x = cnv_bench_rand(&rng), pick = x % 10;
     ids[i] = pick < 4 ? allow_ids[(x >> 8) % 32] : pick < 6 ? deny_ids[(x >> 8) % 8] : x;
   }
-  for (unsigned i = 0; i < 4096; i++) effects[i] = (uint16_t)(cnv_bench_rand(&rng) & cnv_bench_rand(&rng) & 0x3FFF);
+  for (unsigned i = 0; i < 4096; i++)
+    effects[i] = (cnv_effects)(cnv_bench_rand(&rng) & cnv_bench_rand(&rng) & 0x3FFF);
   for (unsigned i = 0; i < (1u << 14); i++) regs[i] = (uint8_t)(cnv_bench_rand(&rng) % 20);
 }
 
 static void hash_cnv(cnv_bench_state *st) {
   while (cnv_bench_keep_running_batch(st, BATCH)) {
-    cnv_simd_hash64(ids, BATCH, 7, out);
+    CNV_BENCH_OK(cnv_simd_hash64(ids, BATCH, 7, out));
     cnv_bench_clobber();
   }
   cnv_bench_set_items_processed(st, (int64_t)cnv_bench_iterations(st));
@@ -72,10 +73,10 @@ CNV_BENCH(hash_xxh3, "hash_batch/xxh3", 1, 0)
 
 static void capcheck_cnv(cnv_bench_state *st) {
   cnv_simd_idset allow, deny;
-  cnv_simd_idset_init(&allow, allow_ids, 32);
-  cnv_simd_idset_init(&deny, deny_ids, 8);
+  CNV_BENCH_OK(cnv_simd_idset_init(&allow, allow_ids, 32));
+  CNV_BENCH_OK(cnv_simd_idset_init(&deny, deny_ids, 8));
   while (cnv_bench_keep_running_batch(st, BATCH)) {
-    cnv_simd_capcheck(ids, BATCH, &allow, &deny, mask, BATCH / 64);
+    CNV_BENCH_OK(cnv_simd_capcheck(ids, BATCH, &allow, &deny, mask, BATCH / 64));
     cnv_bench_clobber();
   }
   cnv_bench_set_items_processed(st, (int64_t)cnv_bench_iterations(st));
@@ -117,9 +118,9 @@ CNV_BENCH(capcheck_scalar, "capcheck_batch/scalar", 1, 0)
 CNV_BENCH(capcheck_bsearch, "capcheck_batch/bsearch", 1, 0)
 
 static void join_cnv(cnv_bench_state *st) {
-  uint16_t j = 0;
+  cnv_effects j = 0;
   while (cnv_bench_keep_running_batch(st, 4096)) {
-    cnv_simd_effects_join(effects, 4096, &j);
+    CNV_BENCH_OK(cnv_simd_effects_join(effects, 4096, &j));
     cnv_bench_do_not_optimize(&j);
   }
   cnv_bench_set_items_processed(st, (int64_t)cnv_bench_iterations(st));
@@ -127,7 +128,7 @@ static void join_cnv(cnv_bench_state *st) {
 static void join_scalar(cnv_bench_state *st) {
   const cnv_simd_kernels *k = scalar();
   while (cnv_bench_keep_running_batch(st, 4096)) {
-    uint16_t j = k->effects_join(effects, 4096);
+    cnv_effects j = k->effects_join(effects, 4096);
     cnv_bench_do_not_optimize(&j);
   }
   cnv_bench_set_items_processed(st, (int64_t)cnv_bench_iterations(st));
@@ -135,7 +136,7 @@ static void join_scalar(cnv_bench_state *st) {
 static void subset_cnv(cnv_bench_state *st) {
   static uint64_t m[64];
   while (cnv_bench_keep_running_batch(st, 4096)) {
-    cnv_simd_effects_subset(effects, 4096, 0x0FFF, m, 64);
+    CNV_BENCH_OK(cnv_simd_effects_subset(effects, 4096, 0x0FFF, m, 64));
     cnv_bench_clobber();
   }
   cnv_bench_set_items_processed(st, (int64_t)cnv_bench_iterations(st));
@@ -183,7 +184,7 @@ CNV_BENCH(zero_memset, "zero_4k/memset", 1, 0)
 static void sums_cnv(cnv_bench_state *st) {
   cnv_simd_hll_sums s;
   while (cnv_bench_keep_running(st)) {
-    cnv_simd_hll_sums_get(regs, 14, &s);
+    CNV_BENCH_OK(cnv_simd_hll_sums_get(regs, 14, &s));
     cnv_bench_do_not_optimize(&s);
   }
   cnv_bench_set_items_processed(st, (int64_t)cnv_bench_iterations(st));

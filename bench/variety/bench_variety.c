@@ -25,10 +25,10 @@ __attribute__((constructor)) static void bench_variety_data(void) {
   for (unsigned b = 0; b < NBATCH; b++)
     for (unsigned i = 0; i < BATCH; i++) batches[b][i] = states[cnv_bench_rand(&rng) % STATES];
   for (unsigned i = 0; i < HLL_IDS; i++) stream[i] = cnv_bench_rand(&rng);
-  cnv_hll_init(&hll, 14, 1);
+  CNV_BENCH_OK(cnv_hll_init(&hll, 14, 1));
   for (unsigned k = 0; k < 16; k++) {
     for (unsigned i = 0; i < HLL_IDS; i++) stream[i] = cnv_bench_rand(&rng);
-    cnv_hll_add(&hll, stream, HLL_IDS);
+    CNV_BENCH_OK(cnv_hll_add(&hll, stream, HLL_IDS));
   }
 }
 
@@ -36,7 +36,7 @@ static void batch_cnv(cnv_bench_state *st) {
   cnv_variety v;
   unsigned b = 0;
   while (cnv_bench_keep_running(st)) {
-    cnv_variety_exact(batches[b++ % NBATCH], BATCH, NULL, &v);
+    CNV_BENCH_OK(cnv_variety_exact(batches[b++ % NBATCH], BATCH, NULL, &v));
     cnv_bench_do_not_optimize(&v);
   }
   cnv_bench_set_items_processed(st, (int64_t)cnv_bench_iterations(st));
@@ -47,7 +47,7 @@ static void batch_scalar(cnv_bench_state *st) {
   const cnv_simd_kernels *k = NULL;
   static uint64_t scratch[CNV_SIMD_VARIETY_SCRATCH_BYTES(BATCH) / 8];
   unsigned b = 0;
-  cnv_simd_kernels_get(CNV_SIMD_SCALAR, &k);
+  CNV_BENCH_OK(cnv_simd_kernels_get(CNV_SIMD_SCALAR, &k));
   while (cnv_bench_keep_running(st)) {
     uint32_t d;
     uint64_t c;
@@ -95,7 +95,7 @@ CNV_BENCH(batch_qsort, "variety_batch100/qsort", 1, 0)
 static void hll_cnv(cnv_bench_state *st) {
   unsigned off = 0;
   while (cnv_bench_keep_running_batch(st, 4096)) {
-    cnv_hll_add(&hll, stream + off, 4096);
+    CNV_BENCH_OK(cnv_hll_add(&hll, stream + off, 4096));
     off = (off + 4096) % HLL_IDS;
     cnv_bench_clobber();
   }
@@ -104,7 +104,7 @@ static void hll_cnv(cnv_bench_state *st) {
 static void hll_scalar(cnv_bench_state *st) {
   const cnv_simd_kernels *k = NULL;
   unsigned off = 0;
-  cnv_simd_kernels_get(CNV_SIMD_SCALAR, &k);
+  CNV_BENCH_OK(cnv_simd_kernels_get(CNV_SIMD_SCALAR, &k));
   while (cnv_bench_keep_running_batch(st, 4096)) {
     k->hll_update(hll.regs, hll.p, stream + off, 4096, hll.seed);
     off = (off + 4096) % HLL_IDS;
@@ -118,7 +118,7 @@ CNV_BENCH(hll_scalar, "hll_update/scalar", 1, 0)
 static void estimate_cnv(cnv_bench_state *st) {
   double e;
   while (cnv_bench_keep_running(st)) {
-    cnv_hll_estimate(&hll, &e);
+    CNV_BENCH_OK(cnv_hll_estimate(&hll, &e));
     cnv_bench_do_not_optimize(&e);
   }
   cnv_bench_set_items_processed(st, (int64_t)cnv_bench_iterations(st));

@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "core.h"
+#include "effects.h"
 #include "hotpath.h"
 #include "status.h"
 
@@ -114,11 +115,11 @@ typedef struct cnv_deleg_error {
 
 /* Fills cap from a capability path (1-8 segments of [a-z0-9_-], at most 255 bytes; not
  * NUL-terminated needed). Errors: CNV_EDELEG_BAD_PATH, CNV_EINVAL (NULL). Pure; thread-safe. */
-CNV_API cnv_status cnv_deleg_cap_from_path(const char *path, size_t len, cnv_deleg_cap *out);
+CNV_API CNV_NODISCARD cnv_status cnv_deleg_cap_from_path(const char *path, size_t len, cnv_deleg_cap *out);
 
 /* Parses "noun.verb..." (EXACT) or "noun.*" (PREFIX) into a pattern.
  * Errors: CNV_EDELEG_BAD_PATH, CNV_EINVAL (NULL). Pure; thread-safe. */
-CNV_API cnv_status cnv_deleg_pattern_parse(const char *text, size_t len, cnv_deleg_pattern *out);
+CNV_API CNV_NODISCARD cnv_status cnv_deleg_pattern_parse(const char *text, size_t len, cnv_deleg_pattern *out);
 
 /* True when pattern p matches capability c (both non-NULL). Pure; no allocation. */
 CNV_API bool cnv_deleg_pattern_matches(const cnv_deleg_pattern *p, const cnv_deleg_cap *c);
@@ -129,18 +130,18 @@ CNV_API bool cnv_deleg_pattern_matches(const cnv_deleg_pattern *p, const cnv_del
 /* Decodes a canonical token into *out (no signature or rule checks). Bounded: reads only
  * buf[0..len), allocates nothing. Errors: every CNV_ETOKEN_* (err->offset says where),
  * CNV_EINVAL (NULL). err may be NULL. */
-CNV_API cnv_status cnv_deleg_token_decode(const uint8_t *buf, size_t len, cnv_deleg_token *out,
+CNV_API CNV_NODISCARD cnv_status cnv_deleg_token_decode(const uint8_t *buf, size_t len, cnv_deleg_token *out,
                                           cnv_deleg_error *err);
 
 /* Encodes *tok canonically into out[0..cap); *out_len is the size. Errors: the encoding
  * errors of cnv_deleg_token_decode when tok is not canonical (unsorted sets, bad window,
  * counts), CNV_ERANGE (cap too small; *out_len still says how much is needed), CNV_EINVAL. */
-CNV_API cnv_status cnv_deleg_token_encode(const cnv_deleg_token *tok, uint8_t *out, size_t cap,
+CNV_API CNV_NODISCARD cnv_status cnv_deleg_token_encode(const cnv_deleg_token *tok, uint8_t *out, size_t cap,
                                           size_t *out_len);
 
 /* BLAKE2b-256 hash of link `index` of an encoded token (what revocation and parent hashes
  * name). Errors: decode errors, CNV_ERANGE (index out of range), CNV_EINVAL. Pure. */
-CNV_API cnv_status cnv_deleg_link_hash(const uint8_t *buf, size_t len, uint32_t index,
+CNV_API CNV_NODISCARD cnv_status cnv_deleg_link_hash(const uint8_t *buf, size_t len, uint32_t index,
                                        uint8_t out[CNV_DELEG_HASH_BYTES]);
 
 /* ------------------------------------------------------------------------------------ */
@@ -151,7 +152,7 @@ CNV_API cnv_status cnv_deleg_link_hash(const uint8_t *buf, size_t len, uint32_t 
  * Errors: CNV_ETOKEN_DUPLICATE, CNV_ETOKEN_PATTERN_COUNT, CNV_ETOKEN_BAD_PATTERN,
  * CNV_ETOKEN_BAD_WINDOW, CNV_ERANGE (cap too small), CNV_EINVAL, CNV_ENOTSUP (libsodium
  * failed to initialize). The caller owns every buffer. Thread-safe. */
-CNV_API cnv_status cnv_deleg_mint_root(const uint8_t sk[CNV_DELEG_SECRET_BYTES],
+CNV_API CNV_NODISCARD cnv_status cnv_deleg_mint_root(const uint8_t sk[CNV_DELEG_SECRET_BYTES],
                                        const uint8_t audience[CNV_DELEG_KEY_BYTES],
                                        const cnv_deleg_caveats *cav, const uint8_t *nonce,
                                        uint8_t *out, size_t cap, size_t *out_len);
@@ -162,7 +163,7 @@ CNV_API cnv_status cnv_deleg_mint_root(const uint8_t sk[CNV_DELEG_SECRET_BYTES],
  * CNV_EDELEG_DEPTH). Also: decode errors of token, CNV_EDELEG_WRONG_KEY (sk is not the
  * last audience), CNV_ETOKEN_LINK_COUNT (chain full), the errors of cnv_deleg_mint_root.
  * Earlier signatures are not checked here (the verifier does). out must not overlap token. */
-CNV_API cnv_status cnv_deleg_attenuate(const uint8_t *token, size_t len,
+CNV_API CNV_NODISCARD cnv_status cnv_deleg_attenuate(const uint8_t *token, size_t len,
                                        const uint8_t sk[CNV_DELEG_SECRET_BYTES],
                                        const uint8_t audience[CNV_DELEG_KEY_BYTES],
                                        const cnv_deleg_caveats *cav, const uint8_t *nonce,
@@ -184,7 +185,7 @@ CNV_API void cnv_deleg_config_default(cnv_deleg_config *cfg);
 
 /* Allocates a verifier (cfg NULL = defaults). Errors: CNV_ENOMEM, CNV_ENOTSUP (libsodium),
  * CNV_EINVAL. Destroy with cnv_deleg_verifier_destroy. */
-CNV_API cnv_status cnv_deleg_verifier_create(const cnv_deleg_config *cfg, cnv_deleg_verifier **out);
+CNV_API CNV_NODISCARD cnv_status cnv_deleg_verifier_create(const cnv_deleg_config *cfg, cnv_deleg_verifier **out);
 
 /* Frees the verifier and everything it holds (NULL ignored). No call may be in flight; waits
  * for deferred frees (rcu_barrier). Call outside any RCU
@@ -193,17 +194,17 @@ CNV_API void cnv_deleg_verifier_destroy(cnv_deleg_verifier *v);
 
 /* Adds a root issuer key to the trust store (idempotent). Any thread; lock-free apart from
  * the allocation of the new entry. Errors: CNV_ENOMEM, CNV_EINVAL. */
-CNV_API cnv_status cnv_deleg_trust_add(cnv_deleg_verifier *v, const uint8_t pk[CNV_DELEG_KEY_BYTES]);
+CNV_API CNV_NODISCARD cnv_status cnv_deleg_trust_add(cnv_deleg_verifier *v, const uint8_t pk[CNV_DELEG_KEY_BYTES]);
 
 /* Removes a root issuer key; tokens rooted at it fail from the next verification on, cached
  * or not. Any thread; lock-free (the entry is freed after a grace period). Errors: CNV_ENOTFOUND, CNV_EINVAL. */
-CNV_API cnv_status cnv_deleg_trust_remove(cnv_deleg_verifier *v, const uint8_t pk[CNV_DELEG_KEY_BYTES]);
+CNV_API CNV_NODISCARD cnv_status cnv_deleg_trust_remove(cnv_deleg_verifier *v, const uint8_t pk[CNV_DELEG_KEY_BYTES]);
 
 /* Revokes a link by its hash (cnv_deleg_link_hash); every token containing that link, i.e.
  * the link and all its descendants, fails with CNV_EDELEG_REVOKED from the next
  * verification on, cached or not. Permanent and idempotent. Any thread; lock-free apart
  * from the allocation of the new entry. Errors: CNV_ENOMEM, CNV_EINVAL. */
-CNV_API cnv_status cnv_deleg_revoke(cnv_deleg_verifier *v, const uint8_t hash[CNV_DELEG_HASH_BYTES]);
+CNV_API CNV_NODISCARD cnv_status cnv_deleg_revoke(cnv_deleg_verifier *v, const uint8_t hash[CNV_DELEG_HASH_BYTES]);
 
 /* What a verification is asked. */
 typedef struct cnv_deleg_request {
@@ -227,7 +228,7 @@ typedef struct cnv_deleg_request {
  * NULL; err->link -1), CNV_EINVAL (NULL v, token or req).
  * Progress: lock-free (see the table above for a thread's first call); allocates only when a newly verified chain enters the cache (a full cache is
  * not an error: the chain is just verified cold each time). Creates no use counter. */
-CNV_API cnv_status cnv_deleg_verify(cnv_deleg_verifier *v, const uint8_t *token, size_t len,
+CNV_API CNV_NODISCARD cnv_status cnv_deleg_verify(cnv_deleg_verifier *v, const uint8_t *token, size_t len,
                                     const cnv_deleg_request *req, cnv_deleg_caveats *effective,
                                     cnv_deleg_error *err);
 
@@ -236,7 +237,7 @@ CNV_API cnv_status cnv_deleg_verify(cnv_deleg_verifier *v, const uint8_t *token,
  * consumes nothing. Progress: lock-free, as verify. Use counters are created here, only once every other check passed.
  * Extra errors: CNV_EDELEG_USES_EXHAUSTED (err->link names the link),
  * CNV_EDELEG_COUNTERS_FULL, CNV_ENOMEM (a new counter could not be made). */
-CNV_API cnv_status cnv_deleg_authorize(cnv_deleg_verifier *v, const uint8_t *token, size_t len,
+CNV_API CNV_NODISCARD cnv_status cnv_deleg_authorize(cnv_deleg_verifier *v, const uint8_t *token, size_t len,
                                        const cnv_deleg_request *req, cnv_deleg_caveats *effective,
                                        cnv_deleg_error *err);
 

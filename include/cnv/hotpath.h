@@ -1,4 +1,4 @@
-/* libcnv hot path: MPMC invocation queue, SPSC ring, context pool, arenas, effect flags.
+/* libcnv hot path: MPMC invocation queue, SPSC ring, context pool, arenas.
  *
  * Synchronization table (who may call what at the same time):
  *   cnv_queue_*_mpmc      any number of threads, any mix of push and pop.
@@ -51,20 +51,20 @@ typedef struct cnv_queue_stats {
  * Errors: CNV_ECAPACITY (0, 1, not a power of two, > CNV_HOTPATH_MAX_CAPACITY: a
  * sequence-numbered queue needs two slots at least), CNV_ERECORD_SIZE (0, not a multiple
  * of 8, > CNV_HOTPATH_MAX_RECORD), CNV_EINVAL (NULL), CNV_EOVERFLOW (size_t too small). */
-CNV_API cnv_status cnv_queue_memory_size(uint32_t capacity, uint32_t record_size, size_t *out_bytes);
+CNV_API CNV_NODISCARD cnv_status cnv_queue_memory_size(uint32_t capacity, uint32_t record_size, size_t *out_bytes);
 
 /* Initializes q over caller memory `slots` (CNV_CACHELINE-aligned, slots_bytes at least
  * cnv_queue_memory_size). The caller owns both and frees them after cnv_queue_fini.
  * Errors: those of cnv_queue_memory_size, CNV_EALIGN (slots misaligned), CNV_ERANGE
  * (slots_bytes too small), CNV_EINVAL (NULL). */
-CNV_API cnv_status cnv_queue_init(cnv_queue *q, void *slots, size_t slots_bytes, uint32_t capacity,
+CNV_API CNV_NODISCARD cnv_status cnv_queue_init(cnv_queue *q, void *slots, size_t slots_bytes, uint32_t capacity,
                                   uint32_t record_size);
 /* Ends a queue made by cnv_queue_init; records still inside are dropped with it. */
 CNV_API void cnv_queue_fini(cnv_queue *q);
 
 /* Allocates and initializes a queue; free it with cnv_queue_destroy.
  * Errors: as cnv_queue_init, and CNV_ENOMEM. */
-CNV_API cnv_status cnv_queue_create(uint32_t capacity, uint32_t record_size, cnv_queue **out);
+CNV_API CNV_NODISCARD cnv_status cnv_queue_create(uint32_t capacity, uint32_t record_size, cnv_queue **out);
 /* Frees a queue made by cnv_queue_create (NULL is ignored). */
 CNV_API void cnv_queue_destroy(cnv_queue *q);
 
@@ -74,21 +74,21 @@ CNV_API void cnv_queue_destroy(cnv_queue *q);
  * CNV_EINVAL when q or record is NULL. A successful push happens-before the pop that
  * returns the record (release/acquire). A slot another thread has claimed but not yet
  * finished copying is waited for (a few instructions), never reported as full/empty. */
-CNV_API cnv_status cnv_queue_try_push_mpmc(cnv_queue *q, const void *record);
+CNV_API CNV_NODISCARD cnv_status cnv_queue_try_push_mpmc(cnv_queue *q, const void *record);
 /* Copies the oldest record out into `record`. Progress: waits for a preempted peer,
  * otherwise lock-free (as push). CNV_OK, CNV_EEMPTY (nothing written), or
  * CNV_EINVAL (NULL argument). */
-CNV_API cnv_status cnv_queue_try_pop_mpmc(cnv_queue *q, void *record);
+CNV_API CNV_NODISCARD cnv_status cnv_queue_try_pop_mpmc(cnv_queue *q, void *record);
 /* Pushes up to n contiguous records from `records`, all-or-prefix, in order, as one claim
  * where possible (progress as push); *pushed says how many went in. CNV_OK when all n went in (n == 0
  * included), CNV_EFULL when fewer did (records[*pushed..n) stay with the caller),
  * CNV_EINVAL (q or pushed NULL, or records NULL with n > 0). */
-CNV_API cnv_status cnv_queue_try_push_batch_mpmc(cnv_queue *q, const void *records, size_t n,
+CNV_API CNV_NODISCARD cnv_status cnv_queue_try_push_batch_mpmc(cnv_queue *q, const void *records, size_t n,
                                                  size_t *pushed);
 /* Pops up to max records into `records` in FIFO order, as one claim (progress as pop);
  * *popped says how many. CNV_OK when at least one was popped, CNV_EEMPTY when none, CNV_EINVAL (NULL
  * argument or max == 0). Bytes past records[*popped] are not written. */
-CNV_API cnv_status cnv_queue_try_pop_batch_mpmc(cnv_queue *q, void *records, size_t max,
+CNV_API CNV_NODISCARD cnv_status cnv_queue_try_pop_batch_mpmc(cnv_queue *q, void *records, size_t max,
                                                 size_t *popped);
 /* Snapshot of the shared counters; wait-free (each read atomically; the three together are not one
  * atomic snapshot while other threads run). pushed/popped count claimed positions, so a
@@ -107,21 +107,21 @@ typedef struct cnv_spsc {
 
 /* Same contracts and errors as the cnv_queue functions of the same name, except: capacity
  * 1 is accepted and the slot memory is capacity * record_size (no per-slot header). */
-CNV_API cnv_status cnv_spsc_memory_size(uint32_t capacity, uint32_t record_size, size_t *out_bytes);
-CNV_API cnv_status cnv_spsc_init(cnv_spsc *r, void *slots, size_t slots_bytes, uint32_t capacity,
+CNV_API CNV_NODISCARD cnv_status cnv_spsc_memory_size(uint32_t capacity, uint32_t record_size, size_t *out_bytes);
+CNV_API CNV_NODISCARD cnv_status cnv_spsc_init(cnv_spsc *r, void *slots, size_t slots_bytes, uint32_t capacity,
                                  uint32_t record_size);
 CNV_API void cnv_spsc_fini(cnv_spsc *r);
-CNV_API cnv_status cnv_spsc_create(uint32_t capacity, uint32_t record_size, cnv_spsc **out);
+CNV_API CNV_NODISCARD cnv_status cnv_spsc_create(uint32_t capacity, uint32_t record_size, cnv_spsc **out);
 CNV_API void cnv_spsc_destroy(cnv_spsc *r);
 /* Producer only; wait-free. CNV_OK or CNV_EFULL (record stays with the caller). */
-CNV_API cnv_status cnv_spsc_try_push(cnv_spsc *r, const void *record);
+CNV_API CNV_NODISCARD cnv_status cnv_spsc_try_push(cnv_spsc *r, const void *record);
 /* Consumer only; wait-free. CNV_OK or CNV_EEMPTY. */
-CNV_API cnv_status cnv_spsc_try_pop(cnv_spsc *r, void *record);
+CNV_API CNV_NODISCARD cnv_status cnv_spsc_try_pop(cnv_spsc *r, void *record);
 /* Producer only, wait-free: pushes a prefix of up to n records, one index publication.
  * CNV_OK when all n went in, CNV_EFULL when fewer did; *pushed says how many. */
-CNV_API cnv_status cnv_spsc_try_push_batch(cnv_spsc *r, const void *records, size_t n, size_t *pushed);
+CNV_API CNV_NODISCARD cnv_status cnv_spsc_try_push_batch(cnv_spsc *r, const void *records, size_t n, size_t *pushed);
 /* Consumer only, wait-free: pops up to max records. CNV_OK with *popped >= 1, or CNV_EEMPTY. */
-CNV_API cnv_status cnv_spsc_try_pop_batch(cnv_spsc *r, void *records, size_t max, size_t *popped);
+CNV_API CNV_NODISCARD cnv_status cnv_spsc_try_pop_batch(cnv_spsc *r, void *records, size_t max, size_t *popped);
 
 /* ------------------------------------------------------------------------------------ */
 /* Context pool: fixed-capacity slab; handles are index + generation (ABA-safe).         */
@@ -141,7 +141,7 @@ typedef struct cnv_pool_cache {
 
 /* Allocates a pool of `capacity` contexts of `context_size` bytes each (zeroed, aligned to
  * CNV_CACHELINE). Errors: CNV_ECAPACITY, CNV_ERANGE (context_size 0 or > 1 MiB), CNV_ENOMEM. */
-CNV_API cnv_status cnv_pool_create(uint32_t capacity, uint32_t context_size, cnv_pool **out);
+CNV_API CNV_NODISCARD cnv_status cnv_pool_create(uint32_t capacity, uint32_t context_size, cnv_pool **out);
 /* Frees the pool and every context (NULL ignored); no call may be in flight. */
 CNV_API void cnv_pool_destroy(cnv_pool *p);
 /* Empties a cache (count = 0) before its first use. */
@@ -155,14 +155,14 @@ CNV_API void cnv_pool_cache_flush(cnv_pool *p, cnv_pool_cache *c);
  * CNV_OK with *out set, or CNV_EPOOL_EXHAUSTED (*out = CNV_HANDLE_INVALID; slots parked in
  * other threads' caches are not seen), CNV_EINVAL (NULL, or a cache never initialized or
  * holding another pool's slots). The context keeps its previous bytes. */
-CNV_API cnv_status cnv_pool_acquire(cnv_pool *p, cnv_pool_cache *cache, cnv_handle *out);
+CNV_API CNV_NODISCARD cnv_status cnv_pool_acquire(cnv_pool *p, cnv_pool_cache *cache, cnv_handle *out);
 /* Gives a context back (into `cache` when not NULL) and retires its handle, arbitrating
  * racing releases. Progress: lock-free (wait-free when the cache has room). CNV_OK,
  * CNV_ESTALE_HANDLE (already released or reused), CNV_EBAD_HANDLE (index out of range or 0,
  * or a generation never issued), CNV_EINVAL. Exactly one of several racing releases of one
  * handle succeeds. The context's bytes written before a successful release happen-before
  * the next acquirer of that slot. */
-CNV_API cnv_status cnv_pool_release(cnv_pool *p, cnv_pool_cache *cache, cnv_handle h);
+CNV_API CNV_NODISCARD cnv_status cnv_pool_release(cnv_pool *p, cnv_pool_cache *cache, cnv_handle h);
 /* Release by the handle's sole holder; does NOT arbitrate racing releases of one handle.
  * Same results and ordering as cnv_pool_release, without its atomic read-modify-write, into `cache` (required: NULL is CNV_EINVAL). The caller must be
  * the handle's only holder: a release of the same handle racing this call (from any thread,
@@ -170,10 +170,10 @@ CNV_API cnv_status cnv_pool_release(cnv_pool *p, cnv_pool_cache *cache, cnv_hand
  * (it may be handed out twice; see docs/hotpath-memory.md). Stale, forged and repeated
  * (ordered) releases are still refused. Any thread, with its own cache. Progress: as
  * cnv_pool_release. */
-CNV_API cnv_status cnv_pool_release_owned(cnv_pool *p, cnv_pool_cache *cache, cnv_handle h);
+CNV_API CNV_NODISCARD cnv_status cnv_pool_release_owned(cnv_pool *p, cnv_pool_cache *cache, cnv_handle h);
 /* Pointer to a live handle's context; wait-free. CNV_OK, CNV_ESTALE_HANDLE, CNV_EBAD_HANDLE,
  * CNV_EINVAL; on error *out is NULL. The pointer is valid until the handle is released. */
-CNV_API cnv_status cnv_pool_get(cnv_pool *p, cnv_handle h, void **out);
+CNV_API CNV_NODISCARD cnv_status cnv_pool_get(cnv_pool *p, cnv_handle h, void **out);
 /* Contexts currently handed out (not in the free list or any cache). Exact when no call
  * is in flight; O(capacity) (it scans the slots, so acquire/release keep no counter). */
 CNV_API uint32_t cnv_pool_in_use(const cnv_pool *p);
@@ -207,7 +207,7 @@ typedef struct cnv_arena {
 
 /* Initializes an arena over `mem` (size bytes, owned by the caller). CNV_EINVAL on NULL.
  * Under ASan the whole region is poisoned until handed out. One thread. */
-CNV_API cnv_status cnv_arena_init(cnv_arena *a, void *mem, size_t size);
+CNV_API CNV_NODISCARD cnv_status cnv_arena_init(cnv_arena *a, void *mem, size_t size);
 /* Zeroes the used bytes (SIMD zeroing kernel), rewinds and bumps the generation: every
  * pointer handed out before is stale. Under ASan the rewound bytes are poisoned. One thread. */
 CNV_API void cnv_arena_reset(cnv_arena *a);
@@ -217,14 +217,17 @@ CNV_API void cnv_arena_fini(cnv_arena *a);
 
 /* Out-of-line path of cnv_arena_alloc (bad alignment, exhaustion, every call under ASan):
  * same contract as cnv_arena_alloc. Call cnv_arena_alloc instead. */
-CNV_API cnv_status cnv_arena_alloc_slow(cnv_arena *a, size_t size, size_t align, void **out);
+CNV_API CNV_NODISCARD cnv_status cnv_arena_alloc_slow(cnv_arena *a, size_t size, size_t align, void **out);
 
 /* Allocates size bytes aligned to align (a power of two). No atomics, no locks. One thread.
- * CNV_OK, CNV_EALIGN, CNV_EARENA_EXHAUSTED (then *out is NULL and nothing is used). */
-static inline cnv_status cnv_arena_alloc(cnv_arena *a, size_t size, size_t align, void **out) {
+ * CNV_OK, CNV_EINVAL (a or out NULL), CNV_EALIGN, CNV_EARENA_EXHAUSTED (then *out is NULL
+ * when out is not, and nothing is used). The same in every build. */
+static inline CNV_NODISCARD cnv_status cnv_arena_alloc(cnv_arena *a, size_t size, size_t align, void **out) {
 #if CNV_ARENA_POISONING
   return cnv_arena_alloc_slow(a, size, align, out);
 #else
+  if (__builtin_expect(a == NULL || out == NULL, 0))
+    return cnv_arena_alloc_slow(a, size, align, out); /* CNV_EINVAL, as documented */
   size_t used = a->used;
   uintptr_t cur = (uintptr_t)a->base + used;
   /* Common case: the cursor is already aligned (and align is a power of two), so only
@@ -255,60 +258,15 @@ typedef struct cnv_shared_arena {
 } cnv_shared_arena;
 
 /* Initializes over caller memory (owned by the caller). CNV_EINVAL on NULL. */
-CNV_API cnv_status cnv_shared_arena_init(cnv_shared_arena *a, void *mem, size_t size);
+CNV_API CNV_NODISCARD cnv_status cnv_shared_arena_init(cnv_shared_arena *a, void *mem, size_t size);
 /* Allocates size bytes aligned to align with one atomic add. Any thread; wait-free.
  * CNV_OK, CNV_EALIGN, CNV_EARENA_EXHAUSTED (*out NULL). */
-CNV_API cnv_status cnv_shared_arena_alloc(cnv_shared_arena *a, size_t size, size_t align, void **out);
+CNV_API CNV_NODISCARD cnv_status cnv_shared_arena_alloc(cnv_shared_arena *a, size_t size, size_t align, void **out);
 /* Zeroes, rewinds and bumps the generation; no allocation may run concurrently. */
 CNV_API void cnv_shared_arena_reset(cnv_shared_arena *a);
 CNV_API uint64_t cnv_shared_arena_generation(const cnv_shared_arena *a);
 /* Bytes handed out so far (alignment padding included). */
 CNV_API size_t cnv_shared_arena_used(const cnv_shared_arena *a);
-
-/* ------------------------------------------------------------------------------------ */
-/* Effect flags: a 16-bit set; join = union, meet = intersection, order = subset.        */
-
-typedef uint16_t cnv_effects;
-#define CNV_EFFECT_MAP(X)               \
-  X(READ_ONLY, read_only, 0)            \
-  X(MUTATE_STATE, mutate_state, 1)      \
-  X(MUTATE_CONFIG, mutate_config, 2)    \
-  X(NETWORK, network, 3)                \
-  X(STORAGE, storage, 4)                \
-  X(PRIVILEGED, privileged, 5)          \
-  X(IDEMPOTENT, idempotent, 6)          \
-  X(ASYNC_CAPABLE, async_capable, 7)    \
-  X(FILESYSTEM, filesystem, 8)          \
-  X(SPAWN_PROCESS, spawn_process, 9)    \
-  X(EXTERNAL_CALL, external_call, 10)   \
-  X(DESTRUCTIVE, destructive, 11)       \
-  X(CRYPTO, crypto, 12)                 \
-  X(USER_VISIBLE, user_visible, 13)     \
-  X(TIME_SENSITIVE, time_sensitive, 14) \
-  X(BILLABLE, billable, 15)
-
-enum cnv_effect {
-#define CNV_EFFECT_ENUM_(up, low, bit) CNV_EFFECT_##up = (1u << (bit)),
-  CNV_EFFECT_MAP(CNV_EFFECT_ENUM_)
-#undef CNV_EFFECT_ENUM_
-};
-#define CNV_EFFECTS_NONE ((cnv_effects)0)
-#define CNV_EFFECTS_ALL ((cnv_effects)0xFFFFu)
-
-/* Least upper bound: every effect of a or b. */
-static inline cnv_effects cnv_effects_join(cnv_effects a, cnv_effects b) { return (cnv_effects)(a | b); }
-/* Greatest lower bound: the effects in both. */
-static inline cnv_effects cnv_effects_meet(cnv_effects a, cnv_effects b) { return (cnv_effects)(a & b); }
-/* True when every effect of a is in b (a ≤ b). */
-static inline bool cnv_effects_subset(cnv_effects a, cnv_effects b) { return (a & (cnv_effects)~b) == 0; }
-
-/* Name of one flag ("network"), or NULL when `flag` is not exactly one known bit. */
-CNV_API const char *cnv_effect_name(cnv_effects flag);
-/* Parses one flag name (len bytes, not NUL-terminated needed). CNV_OK or CNV_EUNKNOWN_FLAG. */
-CNV_API cnv_status cnv_effect_parse(const char *name, size_t len, cnv_effects *out);
-/* Writes "a|b|c" ("none" for the empty set) NUL-terminated into buf; *needed is the length
- * without the NUL. CNV_OK, or CNV_ERANGE when cap <= *needed (buf then holds nothing). */
-CNV_API cnv_status cnv_effects_format(cnv_effects e, char *buf, size_t cap, size_t *needed);
 
 #ifdef __cplusplus
 }

@@ -64,7 +64,7 @@ CNV_API const char *cnv_phase_name(int phase);
 
 /* Whether from -> to is a legal move. CNV_OK, CNV_EPHASE_UNKNOWN (either value out of
  * range), CNV_EPHASE_FINAL (from is Shutdown), CNV_EPHASE_ILLEGAL. Pure; thread-safe. */
-CNV_API cnv_status cnv_phase_check_move(int from, int to);
+CNV_API CNV_NODISCARD cnv_status cnv_phase_check_move(int from, int to);
 
 /* ------------------------------------------------------------------------------------ */
 /* Circuit breaker with hysteresis.                                                     */
@@ -89,11 +89,11 @@ typedef struct cnv_breaker {
 } cnv_breaker;
 
 /* Initializes b with a copy of cfg. Errors: CNV_EINVAL (NULL), CNV_EBREAKER_CONFIG. */
-CNV_API cnv_status cnv_breaker_init(cnv_breaker *b, const cnv_breaker_config *cfg);
+CNV_API CNV_NODISCARD cnv_status cnv_breaker_init(cnv_breaker *b, const cnv_breaker_config *cfg);
 
 /* Records one outcome (ok != 0: success). Lock-free, two release adds at most; any
  * threads. Errors: CNV_EINVAL (NULL). */
-CNV_API cnv_status cnv_breaker_record(cnv_breaker *b, int ok);
+CNV_API CNV_NODISCARD cnv_status cnv_breaker_record(cnv_breaker *b, int ok);
 
 /* Evaluates the window at now_ns for a swarm in `phase` and writes the move the breaker
  * wants to *target (== phase when none): Operational->Degraded when the ratio is above
@@ -101,7 +101,7 @@ CNV_API cnv_status cnv_breaker_record(cnv_breaker *b, int ok);
  * under lower for cooldown_ns (any tick at or above lower restarts the cool-down).
  * *ratio (optional) gets the window's failure ratio. Errors: CNV_EINVAL, CNV_EPHASE_UNKNOWN,
  * CNV_EBREAKER_BUSY (another thread is evaluating; nothing changed). */
-CNV_API cnv_status cnv_breaker_evaluate(cnv_breaker *b, uint64_t now_ns, int phase, int *target,
+CNV_API CNV_NODISCARD cnv_status cnv_breaker_evaluate(cnv_breaker *b, uint64_t now_ns, int phase, int *target,
                                         double *ratio);
 
 /* ------------------------------------------------------------------------------------ */
@@ -154,8 +154,8 @@ typedef struct cnv_swarm_report {
 
 /* Initializes a swarm in Bootstrap, entered at now_ns. breaker may be NULL (defaults);
  * observer may be NULL (no events) and must outlive the swarm. Errors: CNV_EINVAL,
- * CNV_EPHASE_CLOCK, CNV_EBREAKER_CONFIG. */
-CNV_API cnv_status cnv_swarm_init(cnv_swarm *sw, uint64_t swarm_id, uint64_t now_ns,
+ * CNV_ERANGE, CNV_EBREAKER_CONFIG. */
+CNV_API CNV_NODISCARD cnv_status cnv_swarm_init(cnv_swarm *sw, uint64_t swarm_id, uint64_t now_ns,
                                   const cnv_breaker_config *breaker, cnv_observer *observer);
 
 /* Current phase (acquire load: what the winning transition wrote before is visible).
@@ -167,37 +167,37 @@ CNV_API cnv_phase cnv_swarm_phase(const cnv_swarm *sw);
  * (an observer that is full counts the event as dropped; the move still stands).
  * Errors: CNV_EINVAL, CNV_EPHASE_UNKNOWN, CNV_EPHASE_FINAL, CNV_EPHASE_ILLEGAL,
  * CNV_EPHASE_STALE (the swarm is not in `from`, or left it while we tried),
- * CNV_EPHASE_CLOCK. Illegal and stale attempts are counted. acq_rel on success. */
-CNV_API cnv_status cnv_swarm_transition(cnv_swarm *sw, int from, int to, uint64_t now_ns);
+ * CNV_ERANGE. Illegal and stale attempts are counted. acq_rel on success. */
+CNV_API CNV_NODISCARD cnv_status cnv_swarm_transition(cnv_swarm *sw, int from, int to, uint64_t now_ns);
 
 /* Algedonic (pain) signal: moves the swarm straight to Emergency from whatever phase it is
  * in, if that phase allows it, and records `reason`. Errors: CNV_EINVAL, CNV_EPHASE_FINAL
- * (Shutdown), CNV_EPHASE_ALREADY_EMERGENCY (counted, no move), CNV_EPHASE_CLOCK. */
-CNV_API cnv_status cnv_swarm_raise_algedonic(cnv_swarm *sw, uint32_t reason, uint64_t now_ns);
+ * (Shutdown), CNV_EPHASE_ALREADY_EMERGENCY (counted, no move), CNV_ERANGE. */
+CNV_API CNV_NODISCARD cnv_status cnv_swarm_raise_algedonic(cnv_swarm *sw, uint32_t reason, uint64_t now_ns);
 
 /* Records one invocation outcome: invocations, failures, errors of the current phase, and
  * the breaker's window. Lock-free; any threads. Errors: CNV_EINVAL (NULL). */
-CNV_API cnv_status cnv_swarm_record_invocation(cnv_swarm *sw, int ok);
+CNV_API CNV_NODISCARD cnv_status cnv_swarm_record_invocation(cnv_swarm *sw, int ok);
 
 /* Active agent count: join adds one; leave removes one or fails with
  * CNV_EPHASE_AGENTS_UNDERFLOW when the count is already 0. Lock-free; any threads.
  * Errors: CNV_EINVAL (NULL). */
-CNV_API cnv_status cnv_swarm_agent_join(cnv_swarm *sw);
-CNV_API cnv_status cnv_swarm_agent_leave(cnv_swarm *sw);
+CNV_API CNV_NODISCARD cnv_status cnv_swarm_agent_join(cnv_swarm *sw);
+CNV_API CNV_NODISCARD cnv_status cnv_swarm_agent_leave(cnv_swarm *sw);
 
 /* Evaluates the breaker and applies the move it wants with cnv_swarm_transition.
  * *moved_to (optional) gets the new phase, or -1 when nothing moved. A move lost to a
  * concurrent transition is not an error (nothing moved). Errors: those of
  * cnv_breaker_evaluate and cnv_swarm_transition other than STALE. */
-CNV_API cnv_status cnv_swarm_tick(cnv_swarm *sw, uint64_t now_ns, int *moved_to);
+CNV_API CNV_NODISCARD cnv_status cnv_swarm_tick(cnv_swarm *sw, uint64_t now_ns, int *moved_to);
 
 /* Fills *out with every counter (relaxed reads: each is exact, the set is not one instant).
  * Errors: CNV_EINVAL. */
-CNV_API cnv_status cnv_swarm_snapshot(const cnv_swarm *sw, uint64_t now_ns, cnv_swarm_report *out);
+CNV_API CNV_NODISCARD cnv_status cnv_swarm_snapshot(const cnv_swarm *sw, uint64_t now_ns, cnv_swarm_report *out);
 
 /* Moves from -> Shutdown and, on success, fills the final report. Errors: those of
  * cnv_swarm_transition (the report is not written then). */
-CNV_API cnv_status cnv_swarm_shutdown(cnv_swarm *sw, int from, uint64_t now_ns,
+CNV_API CNV_NODISCARD cnv_status cnv_swarm_shutdown(cnv_swarm *sw, int from, uint64_t now_ns,
                                       cnv_swarm_report *out);
 
 /* ------------------------------------------------------------------------------------ */
@@ -213,32 +213,32 @@ typedef struct cnv_coord_config {
 
 /* Creates a coordinator. cfg may be NULL (defaults). Errors: CNV_EINVAL,
  * CNV_EBREAKER_CONFIG, CNV_ENOMEM. */
-CNV_API cnv_status cnv_coord_create(const cnv_coord_config *cfg, cnv_coord **out);
+CNV_API CNV_NODISCARD cnv_status cnv_coord_create(const cnv_coord_config *cfg, cnv_coord **out);
 /* Frees every swarm and the table; call with no other call in flight. NULL is ignored. */
 CNV_API void cnv_coord_destroy(cnv_coord *c);
 
-/* Adds a swarm in Bootstrap (allocates); any threads at once. Errors: CNV_EINVAL, CNV_ENOMEM, CNV_EPHASE_CLOCK,
+/* Adds a swarm in Bootstrap (allocates); any threads at once. Errors: CNV_EINVAL, CNV_ENOMEM, CNV_ERANGE,
  * CNV_ECOORD_DUPLICATE. */
-CNV_API cnv_status cnv_coord_add(cnv_coord *c, uint64_t swarm_id, uint64_t now_ns);
+CNV_API CNV_NODISCARD cnv_status cnv_coord_add(cnv_coord *c, uint64_t swarm_id, uint64_t now_ns);
 /* Removes a swarm and frees it after a grace period (waits for readers). Call from a
  * thread outside any read-side section. Errors: CNV_EINVAL, CNV_ECOORD_NO_SWARM. */
-CNV_API cnv_status cnv_coord_remove(cnv_coord *c, uint64_t swarm_id);
+CNV_API CNV_NODISCARD cnv_status cnv_coord_remove(cnv_coord *c, uint64_t swarm_id);
 /* Number of swarms (approximate while adds and removes run). */
 CNV_API uint64_t cnv_coord_count(const cnv_coord *c);
 
 /* Lock-free reads and moves by swarm id (RCU read-side section inside). Each returns
  * CNV_ECOORD_NO_SWARM for an unknown id, else what the cnv_swarm_* call it wraps returns. */
-CNV_API cnv_status cnv_coord_phase(cnv_coord *c, uint64_t swarm_id, cnv_phase *out);
-CNV_API cnv_status cnv_coord_transition(cnv_coord *c, uint64_t swarm_id, int from, int to,
+CNV_API CNV_NODISCARD cnv_status cnv_coord_phase(cnv_coord *c, uint64_t swarm_id, cnv_phase *out);
+CNV_API CNV_NODISCARD cnv_status cnv_coord_transition(cnv_coord *c, uint64_t swarm_id, int from, int to,
                                         uint64_t now_ns);
-CNV_API cnv_status cnv_coord_raise_algedonic(cnv_coord *c, uint64_t swarm_id, uint32_t reason,
+CNV_API CNV_NODISCARD cnv_status cnv_coord_raise_algedonic(cnv_coord *c, uint64_t swarm_id, uint32_t reason,
                                              uint64_t now_ns);
-CNV_API cnv_status cnv_coord_record_invocation(cnv_coord *c, uint64_t swarm_id, int ok);
-CNV_API cnv_status cnv_coord_snapshot(cnv_coord *c, uint64_t swarm_id, uint64_t now_ns,
+CNV_API CNV_NODISCARD cnv_status cnv_coord_record_invocation(cnv_coord *c, uint64_t swarm_id, int ok);
+CNV_API CNV_NODISCARD cnv_status cnv_coord_snapshot(cnv_coord *c, uint64_t swarm_id, uint64_t now_ns,
                                       cnv_swarm_report *out);
 /* Ticks every swarm's breaker; *moved (optional) counts the swarms that changed phase.
  * Swarms whose breaker is busy elsewhere are skipped. Errors: CNV_EINVAL. */
-CNV_API cnv_status cnv_coord_tick_all(cnv_coord *c, uint64_t now_ns, uint64_t *moved);
+CNV_API CNV_NODISCARD cnv_status cnv_coord_tick_all(cnv_coord *c, uint64_t now_ns, uint64_t *moved);
 
 /* ------------------------------------------------------------------------------------ */
 /* Observer internals exposed to callers: alerts, rules, statistics, CSV.                */
@@ -305,40 +305,40 @@ typedef struct cnv_duration_stats {
 
 /* Creates an observer (allocates the channel and the stats table). cfg may be NULL.
  * Errors: CNV_EINVAL, CNV_EOBS_CAPACITY, CNV_ENOMEM. */
-CNV_API cnv_status cnv_observer_create(const cnv_observer_config *cfg, cnv_observer **out);
+CNV_API CNV_NODISCARD cnv_status cnv_observer_create(const cnv_observer_config *cfg, cnv_observer **out);
 /* Frees an observer; no other call may be in flight. NULL is ignored. */
 CNV_API void cnv_observer_destroy(cnv_observer *o);
 
 /* Copies one event into the channel (multi-producer, lock-free). CNV_OK, CNV_EINVAL,
  * CNV_EPHASE_UNKNOWN (from or to out of range), CNV_EOBS_FULL (counted as dropped). Release: the drain that reads it sees the event. */
-CNV_API cnv_status cnv_observer_publish(cnv_observer *o, const cnv_phase_event *ev);
+CNV_API CNV_NODISCARD cnv_status cnv_observer_publish(cnv_observer *o, const cnv_phase_event *ev);
 
 /* Folds up to max events (0: all present) into the matrix and per-(swarm, phase) Welford
  * statistics, judging each duration's z-score and the rules, and calls on_alert.
  * *drained (optional) counts them. Errors: CNV_EINVAL, CNV_EOBS_CONSUMER_BUSY. */
-CNV_API cnv_status cnv_observer_drain(cnv_observer *o, size_t max, size_t *drained);
+CNV_API CNV_NODISCARD cnv_status cnv_observer_drain(cnv_observer *o, size_t max, size_t *drained);
 
 /* Adds a rule; *rule_id (optional) identifies it in alerts. Consumer thread only.
  * Errors: CNV_EINVAL, CNV_EOBS_RULE, CNV_EOBS_RULES_FULL. */
-CNV_API cnv_status cnv_observer_add_rule(cnv_observer *o, const cnv_alert_rule *rule,
+CNV_API CNV_NODISCARD cnv_status cnv_observer_add_rule(cnv_observer *o, const cnv_alert_rule *rule,
                                          uint32_t *rule_id);
 
 /* Copies the transition matrix (counts of drained from->to moves). Any thread. */
-CNV_API cnv_status cnv_observer_matrix(const cnv_observer *o,
+CNV_API CNV_NODISCARD cnv_status cnv_observer_matrix(const cnv_observer *o,
                                        uint64_t out[CNV_PHASE_COUNT][CNV_PHASE_COUNT]);
 /* Copies the channel and alert counters. Any thread. */
-CNV_API cnv_status cnv_observer_stats_get(const cnv_observer *o, cnv_observer_stats *out);
+CNV_API CNV_NODISCARD cnv_status cnv_observer_stats_get(const cnv_observer *o, cnv_observer_stats *out);
 
 /* Duration statistics of one (swarm, phase) pair. Consumer thread only.
  * Errors: CNV_EINVAL, CNV_EPHASE_UNKNOWN, CNV_ENOTFOUND (no event for that swarm yet). */
-CNV_API cnv_status cnv_observer_duration_stats(const cnv_observer *o, uint64_t swarm_id,
+CNV_API CNV_NODISCARD cnv_status cnv_observer_duration_stats(const cnv_observer *o, uint64_t swarm_id,
                                                int phase, cnv_duration_stats *out);
 
 /* Writes the matrix as CSV ("from,bootstrap,...,shutdown" then one row per from-phase)
  * into buf. *len gets the bytes needed without the terminating NUL; the text is
  * NUL-terminated when it fits. Errors: CNV_EINVAL, CNV_ERANGE (cap too small: nothing
  * usable written, *len says how much is needed). Any thread. */
-CNV_API cnv_status cnv_observer_export_csv(const cnv_observer *o, char *buf, size_t cap,
+CNV_API CNV_NODISCARD cnv_status cnv_observer_export_csv(const cnv_observer *o, char *buf, size_t cap,
                                            size_t *len);
 
 #ifdef __cplusplus

@@ -25,7 +25,7 @@ extern "C" {
 #endif
 
 /* ==================================================================================== */
-/* Invocation parser (SPEC §0; ABNF in docs/grammar.md)                                  */
+/* Invocation parser (ABNF and error rules in docs/grammar.md)                          */
 
 /* A view of caller bytes: never NUL-terminated, never owned. */
 typedef struct cnv_slice {
@@ -71,7 +71,7 @@ typedef struct cnv_parse_schema {
  * rest. On error, error_offset is the byte offset of the offending byte (or of the start of
  * the argument that did not fit), path is empty, and the other fields are unspecified. */
 typedef struct cnv_invocation {
-  cnv_slice path;            /* capability path, validated (SPEC §0) */
+  cnv_slice path;            /* capability path, validated (docs/grammar.md) */
   cnv_arg *args;             /* caller array, filled in line order */
   uint32_t capacity;         /* entries in args */
   uint32_t count;            /* entries filled */
@@ -82,7 +82,7 @@ typedef struct cnv_invocation {
 
 /* Points inv at the caller's args array of `capacity` entries. Returns CNV_EINVAL on NULL
  * inv, or NULL args with a non-zero capacity. Not thread-safe on one inv. */
-CNV_API cnv_status cnv_invocation_init(cnv_invocation *inv, cnv_arg *args, uint32_t capacity);
+CNV_API CNV_NODISCARD cnv_status cnv_invocation_init(cnv_invocation *inv, cnv_arg *args, uint32_t capacity);
 
 /* Parses one invocation line (a trailing "\n" or "\r\n" is accepted and not part of any
  * slice). Zero-copy and allocation-free: every slice points into `line`. limits and schema
@@ -93,12 +93,12 @@ CNV_API cnv_status cnv_invocation_init(cnv_invocation *inv, cnv_arg *args, uint3
  * CNV_EPARSE_FLAG_NO_NAME, CNV_EPARSE_FLAG_NAME_CHAR, CNV_EPARSE_SHORT_FLAG,
  * CNV_EPARSE_TOO_MANY_ARGS, CNV_EPARSE_BAD_BYTE, CNV_EPARSE_QUOTE_IN_WORD,
  * CNV_EPARSE_AFTER_QUOTE. */
-CNV_API cnv_status cnv_parse_invocation(const char *line, size_t len,
+CNV_API CNV_NODISCARD cnv_status cnv_parse_invocation(const char *line, size_t len,
                                         const cnv_parse_limits *limits,
                                         const cnv_parse_schema *schema, cnv_invocation *inv);
 
 /* ==================================================================================== */
-/* Capability paths and ids (SPEC §0; test vectors in tests/vectors/capability_ids.txt)  */
+/* Capability paths and ids (docs/contract.md; vectors in tests/vectors/capability_ids.txt) */
 
 #define CNV_PATH_MAX_LEN 255u
 #define CNV_PATH_MAX_SEGMENTS 8u
@@ -112,33 +112,33 @@ typedef struct cnv_id128 {
  * bytes. err_offset (may be NULL) receives the offending byte's offset on error.
  * Errors: CNV_EINVAL (NULL path with len > 0), CNV_EPARSE_EMPTY_PATH, CNV_EPARSE_PATH_SEGMENT,
  * CNV_EPARSE_PATH_CHAR, CNV_EPARSE_PATH_DEPTH, CNV_EPARSE_PATH_LONG. Thread-safe. */
-CNV_API cnv_status cnv_capability_path_check(const char *path, size_t len, size_t *err_offset);
+CNV_API CNV_NODISCARD cnv_status cnv_capability_path_check(const char *path, size_t len, size_t *err_offset);
 
 /* Capability id: XXH3-64 (seed 0) of the path bytes after validation. Errors: those of
  * cnv_capability_path_check, CNV_EINVAL (NULL out). Thread-safe, allocation-free. */
-CNV_API cnv_status cnv_capability_id(const char *path, size_t len, uint64_t *out);
+CNV_API CNV_NODISCARD cnv_status cnv_capability_id(const char *path, size_t len, uint64_t *out);
 
 /* 128-bit capability id: XXH3-128 (seed 0) of the path bytes. Errors as cnv_capability_id. */
-CNV_API cnv_status cnv_capability_id128(const char *path, size_t len, cnv_id128 *out);
+CNV_API CNV_NODISCARD cnv_status cnv_capability_id128(const char *path, size_t len, cnv_id128 *out);
 
 /* Versioned id of "path@MAJOR.MINOR.PATCH" (decimal, 0..65535, no leading zeros, so each
  * version has one spelling): XXH3-64 of exactly those bytes, '@' and dots included.
  * Errors: those of cnv_capability_path_check for the part before '@', CNV_EPARSE_VERSION
  * (missing '@', bad or non-canonical number), CNV_EINVAL (NULL out). */
-CNV_API cnv_status cnv_capability_id_versioned(const char *text, size_t len, uint64_t *out);
+CNV_API CNV_NODISCARD cnv_status cnv_capability_id_versioned(const char *text, size_t len, uint64_t *out);
 
 /* 128-bit form of cnv_capability_id_versioned (XXH3-128 of the same bytes). */
-CNV_API cnv_status cnv_capability_id128_versioned(const char *text, size_t len, cnv_id128 *out);
+CNV_API CNV_NODISCARD cnv_status cnv_capability_id128_versioned(const char *text, size_t len, cnv_id128 *out);
 
 /* Capability id of a successfully parsed invocation's path: XXH3-64 only, because
  * cnv_parse_invocation already validated the path (the runtime's line -> parse -> id step
  * pays for validation once). Same value as cnv_capability_id on the path. The caller must not
  * have changed inv->path since the parse. Errors: CNV_EINVAL (NULL, or an empty path: not a
  * successful parse). Thread-safe. */
-CNV_API cnv_status cnv_invocation_id(const cnv_invocation *inv, uint64_t *out);
+CNV_API CNV_NODISCARD cnv_status cnv_invocation_id(const cnv_invocation *inv, uint64_t *out);
 
 /* ==================================================================================== */
-/* Versions, features, capabilities, negotiation (SPEC §3)                               */
+/* Versions, features, capabilities, negotiation (docs/wire-format.md)                  */
 
 typedef struct cnv_proto_version {
   uint16_t major, minor, patch;
@@ -194,36 +194,36 @@ typedef struct cnv_negotiated {
 /* Checks one side's capabilities. Errors: CNV_EINVAL (NULL), CNV_EPROTO_VERSION_LIST,
  * CNV_EPROTO_COMPRESSION_LIST, CNV_EPROTO_LIMIT, CNV_EPROTO_MALFORMED (checksum not 0 or 1).
  * Thread-safe. */
-CNV_API cnv_status cnv_capabilities_check(const cnv_capabilities *caps);
+CNV_API CNV_NODISCARD cnv_status cnv_capabilities_check(const cnv_capabilities *caps);
 
 /* Negotiates: the highest version both speak (same major; see docs/protocol.md), features =
  * intersection (known bits only), limits = the smaller of each, compression = the first of
  * local's preferences that peer also lists, checksum when either side asks for it.
  * Errors: those of cnv_capabilities_check (either side), CNV_EPROTO_NO_COMMON_VERSION,
  * CNV_EPROTO_NO_COMMON_COMPRESSION. Thread-safe, allocation-free. */
-CNV_API cnv_status cnv_negotiate(const cnv_capabilities *local, const cnv_capabilities *peer,
+CNV_API CNV_NODISCARD cnv_status cnv_negotiate(const cnv_capabilities *local, const cnv_capabilities *peer,
                                  cnv_negotiated *out);
 
 /* Checks a negotiation result a peer sent against what local offered: the version, features,
  * limits and compression must all be ones local offered. Errors: CNV_EINVAL,
  * CNV_EPROTO_REJECTED. Thread-safe. */
-CNV_API cnv_status cnv_negotiated_check(const cnv_capabilities *local,
+CNV_API CNV_NODISCARD cnv_status cnv_negotiated_check(const cnv_capabilities *local,
                                         const cnv_negotiated *result);
 
 /* Payload codecs for the capabilities / negotiation request (cnv_capabilities) and the
  * negotiation response (cnv_negotiated) messages; layouts in docs/wire-format.md.
  * encode: writes at most CNV_CAPS_MAX_ENCODED / CNV_NEGOTIATED_ENCODED bytes to out, sets
- * *written. Errors: CNV_EINVAL, CNV_EFRAME_BUFFER (cap too small), the _check errors.
+ * *written. Errors: CNV_EINVAL, CNV_ERANGE (cap too small), the _check errors.
  * decode: exact-length parse. Errors: CNV_EINVAL, CNV_EPROTO_MALFORMED, the _check errors. */
 #define CNV_CAPS_MAX_ENCODED \
   (1u + 6u * CNV_PROTO_MAX_VERSIONS + 12u + 1u + 1u + CNV_PROTO_MAX_COMPRESSIONS)
 #define CNV_NEGOTIATED_ENCODED 20u
-CNV_API cnv_status cnv_capabilities_encode(const cnv_capabilities *caps, void *out, size_t cap,
+CNV_API CNV_NODISCARD cnv_status cnv_capabilities_encode(const cnv_capabilities *caps, void *out, size_t cap,
                                            size_t *written);
-CNV_API cnv_status cnv_capabilities_decode(const void *in, size_t len, cnv_capabilities *out);
-CNV_API cnv_status cnv_negotiated_encode(const cnv_negotiated *neg, void *out, size_t cap,
+CNV_API CNV_NODISCARD cnv_status cnv_capabilities_decode(const void *in, size_t len, cnv_capabilities *out);
+CNV_API CNV_NODISCARD cnv_status cnv_negotiated_encode(const cnv_negotiated *neg, void *out, size_t cap,
                                          size_t *written);
-CNV_API cnv_status cnv_negotiated_decode(const void *in, size_t len, cnv_negotiated *out);
+CNV_API CNV_NODISCARD cnv_status cnv_negotiated_decode(const void *in, size_t len, cnv_negotiated *out);
 
 /* ==================================================================================== */
 /* Frames (docs/wire-format.md): 16-byte LE header, payload, optional XXH3-64 trailer    */
@@ -274,15 +274,15 @@ CNV_API cnv_frame_config cnv_frame_config_from(const cnv_negotiated *neg);
 
 /* Worst-case encoded size of a frame with `payload_len` payload bytes under cfg.
  * Errors: CNV_EINVAL, CNV_EFRAME_OVERSIZE (payload_len > cfg->max_payload). */
-CNV_API cnv_status cnv_frame_encoded_bound(const cnv_frame_config *cfg, size_t payload_len,
+CNV_API CNV_NODISCARD cnv_status cnv_frame_encoded_bound(const cnv_frame_config *cfg, size_t payload_len,
                                            size_t *out);
 
 /* Encodes one frame into out (cap bytes; must not overlap payload), compressing the payload
  * when cfg says so and that makes it smaller.
  * A payload that does not shrink (or that the codec refuses) is sent plain.
- * Errors: CNV_EINVAL (NULL, bad cfg), CNV_EFRAME_TYPE, CNV_EFRAME_OVERSIZE, CNV_EFRAME_BUFFER
+ * Errors: CNV_EINVAL (NULL, bad cfg), CNV_EFRAME_TYPE, CNV_EFRAME_OVERSIZE, CNV_ERANGE
  * (cap too small: use cnv_frame_encoded_bound). Thread-safe. */
-CNV_API cnv_status cnv_frame_encode(const cnv_frame_config *cfg, uint8_t type,
+CNV_API CNV_NODISCARD cnv_status cnv_frame_encode(const cnv_frame_config *cfg, uint8_t type,
                                     uint64_t correlation_id, const void *payload,
                                     size_t payload_len, void *out, size_t cap, size_t *written);
 
@@ -291,15 +291,15 @@ CNV_API cnv_status cnv_frame_encode(const cnv_frame_config *cfg, uint8_t type,
  * bytes needed so far, when known from the header), CNV_EFRAME_MAGIC, CNV_EFRAME_VERSION,
  * CNV_EFRAME_TYPE, CNV_EFRAME_FLAGS, CNV_EFRAME_OVERSIZE, CNV_EFRAME_NO_CHECKSUM,
  * CNV_EFRAME_CHECKSUM. Thread-safe. */
-CNV_API cnv_status cnv_frame_decode(const cnv_frame_config *cfg, const void *buf, size_t len,
+CNV_API CNV_NODISCARD cnv_status cnv_frame_decode(const cnv_frame_config *cfg, const void *buf, size_t len,
                                     cnv_frame *out, size_t *consumed);
 
 /* The plain payload of a decoded frame: for an uncompressed frame *data = frame->payload
  * (no copy); for a compressed one the payload is decompressed into scratch (cap bytes) after
  * checking its declared size against cfg->max_payload and cap. Errors: CNV_EINVAL,
- * CNV_EFRAME_BOMB (declared size over the bound), CNV_EFRAME_BUFFER (scratch too small),
+ * CNV_EFRAME_BOMB (declared size over the bound), CNV_ERANGE (scratch too small),
  * CNV_EFRAME_DECOMPRESS (corrupt data or size mismatch). Thread-safe. */
-CNV_API cnv_status cnv_frame_open(const cnv_frame_config *cfg, const cnv_frame *frame,
+CNV_API CNV_NODISCARD cnv_status cnv_frame_open(const cnv_frame_config *cfg, const cnv_frame *frame,
                                   void *scratch, size_t cap, const uint8_t **data, size_t *len);
 
 /* Incremental decoder: feed bytes in any split; a frame comes out once complete. Frames
@@ -314,10 +314,10 @@ typedef struct cnv_frame_decoder {
 } cnv_frame_decoder;
 
 /* Bytes a decoder's reassembly buffer needs for cfg. CNV_EINVAL on NULL. */
-CNV_API cnv_status cnv_frame_decoder_buffer_size(const cnv_frame_config *cfg, size_t *out);
+CNV_API CNV_NODISCARD cnv_status cnv_frame_decoder_buffer_size(const cnv_frame_config *cfg, size_t *out);
 
 /* Initializes dec over the caller's buffer. Errors: CNV_EINVAL, CNV_ERANGE (cap too small). */
-CNV_API cnv_status cnv_frame_decoder_init(cnv_frame_decoder *dec, const cnv_frame_config *cfg,
+CNV_API CNV_NODISCARD cnv_status cnv_frame_decoder_init(cnv_frame_decoder *dec, const cnv_frame_config *cfg,
                                           void *buf, size_t cap);
 
 /* Feeds up to len bytes; stops after the first complete frame. *consumed = bytes of data used
@@ -325,7 +325,7 @@ CNV_API cnv_status cnv_frame_decoder_init(cnv_frame_decoder *dec, const cnv_fram
  * changes. CNV_EAGAIN: all data used, no frame complete yet. Any frame error (as
  * cnv_frame_decode, except TRUNCATED) is sticky: later feeds return it until
  * cnv_frame_decoder_reset. CNV_EINVAL on NULL. */
-CNV_API cnv_status cnv_frame_decoder_feed(cnv_frame_decoder *dec, const void *data, size_t len,
+CNV_API CNV_NODISCARD cnv_status cnv_frame_decoder_feed(cnv_frame_decoder *dec, const void *data, size_t len,
                                           size_t *consumed, cnv_frame *frame);
 
 /* Drops any partial frame and any sticky error. */

@@ -18,16 +18,21 @@
  * threads -> stop (moves to Shutdown, refuses new work, drains the queue: every accepted
  * invocation is executed before stop returns) -> stats/export -> destroy.
  *
- * Synchronization table (who may call what at the same time):
+ * Synchronization table (who may call what at the same time, and each call's progress;
+ * the terms are defined in docs/architecture.md):
  *   cnv_runtime_register, cnv_runtime_trust_add       one thread, before start.
  *   cnv_runtime_agent_add, cnv_runtime_revoke         any threads, any time before stop
- *                              (an agent is usable by submits that start after add returns).
+ *                              (an agent is usable by submits that start after add returns);
+ *                              lock-free apart from their allocation.
  *   cnv_runtime_submit        any threads at once, between start and stop (no registration:
- *                              the token check's RCU flavour registers threads itself).
+ *                              the token check's RCU flavour registers a thread on its first
+ *                              call, under liburcu's registry lock, once). Progress: waits for
+ *                              a preempted peer (the queue push), otherwise lock-free.
  *   cnv_runtime_stats, cnv_runtime_phase, cnv_runtime_variety, cnv_runtime_metrics_prometheus,
  *   cnv_runtime_timeline       any threads, any time after create (relaxed snapshots: each
- *                              counter exact, the set not one instant; exact after stop).
- *   cnv_runtime_raise_algedonic  any threads after start.
+ *                              counter exact, the set not one instant; exact after stop);
+ *                              wait-free apart from the export's write callback.
+ *   cnv_runtime_raise_algedonic  any threads after start; lock-free.
  *   start, stop, destroy       one thread, with no submit in flight for stop/destroy.
  * Handlers run on worker threads (outside any read-side section between invocations); a
  * handler may call cnv_runtime_submit but must not call stop/destroy.
@@ -40,6 +45,7 @@
 
 #include "core.h"
 #include "delegation.h"
+#include "effects.h"
 #include "hotpath.h"
 #include "phases.h"
 #include "status.h"
@@ -79,12 +85,12 @@ typedef enum cnv_runtime_denial {
  * the JSON key; "unknown" out of range. Static string. Thread-safe. */
 CNV_API const char *cnv_runtime_denial_name(int reason);
 /* The status code cnv_runtime_submit returns for a reason; CNV_EINVAL out of range. */
-CNV_API cnv_status cnv_runtime_denial_status(int reason);
+CNV_API CNV_NODISCARD cnv_status cnv_runtime_denial_status(int reason);
 /* The reason of a denial status, or -1 when st is not a CNV_ERT_DENY_* code. */
 CNV_API int cnv_runtime_denial_of(cnv_status st);
 /* The denial status a delegation verify/authorize failure maps to (table above); st must be
  * an error. Pure. */
-CNV_API cnv_status cnv_runtime_map_deleg(cnv_status st);
+CNV_API CNV_NODISCARD cnv_status cnv_runtime_map_deleg(cnv_status st);
 
 /* ------------------------------------------------------------------------------------ */
 /* Configuration and handlers.                                                           */
@@ -136,7 +142,7 @@ typedef struct cnv_runtime cnv_runtime;
 /* Creates a runtime (allocates everything: queue, verifier, swarm, telemetry registry,
  * tables). cfg may be NULL (defaults). Errors: CNV_EINVAL, CNV_ERT_CONFIG, CNV_ECAPACITY,
  * CNV_ENOMEM, CNV_ENOTSUP (libsodium). The caller owns *out; free with cnv_runtime_destroy. */
-CNV_API cnv_status cnv_runtime_create(const cnv_runtime_config *cfg, cnv_runtime **out);
+CNV_API CNV_NODISCARD cnv_status cnv_runtime_create(const cnv_runtime_config *cfg, cnv_runtime **out);
 
 /* Stops the runtime if it is running (as cnv_runtime_stop) and frees it. NULL is ignored.
  * Not from a handler. */
@@ -146,54 +152,55 @@ CNV_API void cnv_runtime_destroy(cnv_runtime *rt);
  * invocation of it needs: the agent's token ceiling must cover them. Before start only.
  * Errors: CNV_EINVAL, the path errors of cnv_capability_id, CNV_EEXIST (path registered),
  * CNV_ERT_HANDLERS_FULL, CNV_ESTATE (already started). */
-CNV_API cnv_status cnv_runtime_register(cnv_runtime *rt, const char *path, size_t path_len,
+CNV_API CNV_NODISCARD cnv_status cnv_runtime_register(cnv_runtime *rt, const char *path, size_t path_len,
                                         cnv_effects effects, cnv_runtime_handler_fn fn,
                                         void *ctx);
 
 /* Trusts a root issuer key for agents' tokens (cnv_deleg_trust_add). Errors: CNV_EINVAL,
  * CNV_ENOMEM. */
-CNV_API cnv_status cnv_runtime_trust_add(cnv_runtime *rt, const uint8_t pk[CNV_DELEG_KEY_BYTES]);
+CNV_API CNV_NODISCARD cnv_status cnv_runtime_trust_add(cnv_runtime *rt, const uint8_t pk[CNV_DELEG_KEY_BYTES]);
 
 /* Revokes a token link by hash (cnv_deleg_revoke): later submits of tokens containing it
  * are denied with CNV_ERT_DENY_REVOKED. Errors: CNV_EINVAL, CNV_ENOMEM. */
-CNV_API cnv_status cnv_runtime_revoke(cnv_runtime *rt, const uint8_t hash[CNV_DELEG_HASH_BYTES]);
+CNV_API CNV_NODISCARD cnv_status cnv_runtime_revoke(cnv_runtime *rt, const uint8_t hash[CNV_DELEG_HASH_BYTES]);
 
 /* Adds an agent: its Ed25519 public key (the token's holder) and its token (both copied;
  * the token is not checked here: a bad one denies every submit by reason). *agent gets the
  * handle to pass to submit. Errors: CNV_EINVAL (NULL, len 0 or > CNV_DELEG_MAX_TOKEN_BYTES),
  * CNV_ERT_AGENTS_FULL, CNV_ENOMEM, CNV_ESTATE (stopped). */
-CNV_API cnv_status cnv_runtime_agent_add(cnv_runtime *rt, const uint8_t pk[CNV_DELEG_KEY_BYTES],
+CNV_API CNV_NODISCARD cnv_status cnv_runtime_agent_add(cnv_runtime *rt, const uint8_t pk[CNV_DELEG_KEY_BYTES],
                                          const uint8_t *token, size_t token_len,
                                          uint32_t *agent);
 
 /* Moves the swarm Bootstrap -> Negotiation -> Activation -> Operational (the timeline records
  * each), starts the workers and the monitor thread. Errors: CNV_EINVAL,
  * CNV_ESTATE (started before), CNV_ERT_THREAD (nothing left running), the phase errors. */
-CNV_API cnv_status cnv_runtime_start(cnv_runtime *rt);
+CNV_API CNV_NODISCARD cnv_status cnv_runtime_start(cnv_runtime *rt);
 
 /* Submits one invocation line for `agent` (the runtime copies it: the caller's buffer is
  * free again when this returns). Runs the pipeline's checks on the calling thread.
  * Returns CNV_OK (accepted: a worker will run the handler exactly once), a CNV_ERT_DENY_*
  * code (denied, counted by reason; no handler runs), CNV_EFULL (backpressure: the queue is
  * full; counted; nothing accepted, try again later), CNV_ESTATE (not started, or stopped),
- * CNV_EINVAL (NULL rt, NULL line with len > 0). Lock-free: no allocation once the token's
- * chain is cached (the first check of a token verifies signatures and caches it). */
-CNV_API cnv_status cnv_runtime_submit(cnv_runtime *rt, uint32_t agent, const char *line,
+ * CNV_EINVAL (NULL rt, NULL line with len > 0). Progress: waits for a preempted peer (the
+ * queue push), otherwise lock-free; no allocation once the token's chain is cached (the
+ * first check of a token verifies signatures and caches it). */
+CNV_API CNV_NODISCARD cnv_status cnv_runtime_submit(cnv_runtime *rt, uint32_t agent, const char *line,
                                       size_t len);
 
 /* Stops: moves the swarm to Shutdown (from whatever phase allows it; Emergency and the
  * others all may), so later submits get CNV_ESTATE; waits for submits in flight; lets the
  * workers drain the queue (every accepted invocation is executed) and joins every thread.
  * Idempotent. Errors: CNV_EINVAL, CNV_ESTATE (never started). */
-CNV_API cnv_status cnv_runtime_stop(cnv_runtime *rt);
+CNV_API CNV_NODISCARD cnv_status cnv_runtime_stop(cnv_runtime *rt);
 
 /* Raises the algedonic signal (straight to Emergency, which denies work) with a reason
  * (CNV_ALGEDONIC_*). Errors: those of cnv_swarm_raise_algedonic. */
-CNV_API cnv_status cnv_runtime_raise_algedonic(cnv_runtime *rt, uint32_t reason);
+CNV_API CNV_NODISCARD cnv_status cnv_runtime_raise_algedonic(cnv_runtime *rt, uint32_t reason);
 
 /* Moves the swarm from -> to (for operators: e.g. Emergency -> Recovery). Errors: those of
  * cnv_swarm_transition. */
-CNV_API cnv_status cnv_runtime_transition(cnv_runtime *rt, int from, int to);
+CNV_API CNV_NODISCARD cnv_status cnv_runtime_transition(cnv_runtime *rt, int from, int to);
 
 /* Current phase. */
 CNV_API cnv_phase cnv_runtime_phase(const cnv_runtime *rt);
@@ -224,7 +231,7 @@ typedef struct cnv_runtime_stats {
  * raced stop), accepted == executed, in_queue == 0. */
 
 /* Fills *out. Errors: CNV_EINVAL. */
-CNV_API cnv_status cnv_runtime_stats_get(const cnv_runtime *rt, cnv_runtime_stats *out);
+CNV_API CNV_NODISCARD cnv_status cnv_runtime_stats_get(const cnv_runtime *rt, cnv_runtime_stats *out);
 
 /* Variety of the capability stream (every line that parsed, denied or not) against the
  * regulator (the registered handlers). */
@@ -240,7 +247,7 @@ typedef struct cnv_runtime_variety {
 } cnv_runtime_variety;
 
 /* Fills *out. Errors: CNV_EINVAL, variety errors. */
-CNV_API cnv_status cnv_runtime_variety_get(cnv_runtime *rt, cnv_runtime_variety *out);
+CNV_API CNV_NODISCARD cnv_status cnv_runtime_variety_get(cnv_runtime *rt, cnv_runtime_variety *out);
 
 /* One phase visited: entered at enter_ns (monotonic, relative to create), stayed
  * duration_ns (up to now for the current phase). */
@@ -256,14 +263,14 @@ typedef struct cnv_phase_span {
 /* Copies up to cap spans, oldest first, into out; *n gets how many were written and
  * *dropped (optional) how many later moves did not fit CNV_RT_TIMELINE_MAX.
  * Errors: CNV_EINVAL. */
-CNV_API cnv_status cnv_runtime_timeline(const cnv_runtime *rt, cnv_phase_span *out, size_t cap,
+CNV_API CNV_NODISCARD cnv_status cnv_runtime_timeline(const cnv_runtime *rt, cnv_phase_span *out, size_t cap,
                                         size_t *n, uint64_t *dropped);
 
 /* Writes the runtime's metrics as Prometheus text (cnv_tel_export_prometheus of its
  * registry: cnv_rt_invocations_total{outcome=...}, cnv_rt_denied_total{reason=...},
  * cnv_rt_latency_seconds histogram, cnv_rt_phase, cnv_rt_variety_milli, ...) plus gauges
  * refreshed at the call. Errors: CNV_EINVAL, CNV_ETEL_WRITE (fn returned non-zero). */
-CNV_API cnv_status cnv_runtime_metrics_prometheus(cnv_runtime *rt, cnv_tel_write_fn fn, void *ctx);
+CNV_API CNV_NODISCARD cnv_status cnv_runtime_metrics_prometheus(cnv_runtime *rt, cnv_tel_write_fn fn, void *ctx);
 
 #ifdef __cplusplus
 }

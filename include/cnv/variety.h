@@ -13,7 +13,7 @@
  *   crosses a threshold (the runtime raises the algedonic signal from that).
  *
  * Synchronization: every function is reentrant. A cnv_variety_tally takes observes and reads
- * from any threads at once. A cnv_hll is not internally synchronized:
+ * from any threads at once, both wait-free. A cnv_hll is not internally synchronized:
  * concurrent add/merge/reset on the same sketch need the caller's exclusion; concurrent
  * estimates (reads) are fine, and so is merging one src into several dsts.
  * Memory never grows with the number of observations. */
@@ -53,9 +53,9 @@ typedef struct cnv_variety {
 
 /* Computes the exact variety of ids[0..n). n == 0 gives all zeros. scratch may be NULL when
  * n <= CNV_VARIETY_STACK_MAX. Deterministic: the same ids give the same bits on every SIMD
- * path. Errors: CNV_EVARIETY_NULL (out, or ids with n > 0), CNV_EVARIETY_BATCH_TOO_LARGE,
+ * path. Errors: CNV_EINVAL (out, or ids with n > 0), CNV_ERANGE,
  * CNV_EVARIETY_NEED_SCRATCH. Thread-safe with distinct scratches. */
-CNV_API cnv_status cnv_variety_exact(const uint64_t *ids, size_t n, cnv_variety_scratch *scratch,
+CNV_API CNV_NODISCARD cnv_status cnv_variety_exact(const uint64_t *ids, size_t n, cnv_variety_scratch *scratch,
                                      cnv_variety *out);
 
 /* log2(distinct) in bits; 0 for distinct <= 1. Pure. */
@@ -77,17 +77,17 @@ typedef struct cnv_hll {
 } cnv_hll;
 
 /* Empties the sketch with precision p (CNV_HLL_P_MIN..CNV_HLL_P_MAX) and hash seed.
- * Errors: CNV_EVARIETY_NULL, CNV_EVARIETY_PRECISION. */
-CNV_API cnv_status cnv_hll_init(cnv_hll *h, unsigned p, uint64_t seed);
-/* Adds n ids (duplicates count once). Errors: CNV_EVARIETY_NULL. */
-CNV_API cnv_status cnv_hll_add(cnv_hll *h, const uint64_t *ids, size_t n);
-/* dst := dst union src. Errors: CNV_EVARIETY_NULL, CNV_EVARIETY_HLL_MISMATCH (p or seed
+ * Errors: CNV_EINVAL, CNV_ERANGE. */
+CNV_API CNV_NODISCARD cnv_status cnv_hll_init(cnv_hll *h, unsigned p, uint64_t seed);
+/* Adds n ids (duplicates count once). Errors: CNV_EINVAL. */
+CNV_API CNV_NODISCARD cnv_status cnv_hll_add(cnv_hll *h, const uint64_t *ids, size_t n);
+/* dst := dst union src. Errors: CNV_EINVAL, CNV_EVARIETY_HLL_MISMATCH (p or seed
  * differ; dst unchanged). dst == src is allowed (no change). */
-CNV_API cnv_status cnv_hll_merge(cnv_hll *dst, const cnv_hll *src);
-/* Estimated number of distinct ids added. Errors: CNV_EVARIETY_NULL. */
-CNV_API cnv_status cnv_hll_estimate(const cnv_hll *h, double *out);
-/* Empties the sketch, keeping p and seed. Errors: CNV_EVARIETY_NULL. */
-CNV_API cnv_status cnv_hll_reset(cnv_hll *h);
+CNV_API CNV_NODISCARD cnv_status cnv_hll_merge(cnv_hll *dst, const cnv_hll *src);
+/* Estimated number of distinct ids added. Errors: CNV_EINVAL. */
+CNV_API CNV_NODISCARD cnv_status cnv_hll_estimate(const cnv_hll *h, double *out);
+/* Empties the sketch, keeping p and seed. Errors: CNV_EINVAL. */
+CNV_API CNV_NODISCARD cnv_status cnv_hll_reset(cnv_hll *h);
 
 /* ---- Tally of a stream ---------------------------------------------------------------- */
 
@@ -107,18 +107,18 @@ typedef struct cnv_variety_tally_stats {
  * the stream has no more than `capacity` distinct ids. The caller owns *out; free it with
  * cnv_variety_tally_destroy. Errors: CNV_EINVAL (NULL out), CNV_ERANGE (capacity),
  * CNV_ENOMEM. */
-CNV_API cnv_status cnv_variety_tally_create(uint32_t capacity, cnv_variety_tally **out);
+CNV_API CNV_NODISCARD cnv_status cnv_variety_tally_create(uint32_t capacity, cnv_variety_tally **out);
 /* Frees a tally; NULL is ignored. No other call on it may be in flight. */
 CNV_API void cnv_variety_tally_destroy(cnv_variety_tally *t);
 /* Counts one observation of id (any value, 0 included). Any threads at once. Wait-free:
  * at most 64 slots probed (a load and at most one CAS each), then one relaxed fetch-add; no
  * allocation, no lock. An id whose 64 probed slots all hold other ids is counted in
  * overflow. Errors: CNV_EINVAL (NULL t). */
-CNV_API cnv_status cnv_variety_tally_observe(cnv_variety_tally *t, uint64_t id);
+CNV_API CNV_NODISCARD cnv_status cnv_variety_tally_observe(cnv_variety_tally *t, uint64_t id);
 /* Reads the figures: distinct, bits and entropy of the counts held. Any threads, concurrent
  * with observes (a relaxed snapshot: each count exact, the whole not one instant; exact once
  * observes stop). Wait-free: one pass over the slots. Errors: CNV_EINVAL (NULL). */
-CNV_API cnv_status cnv_variety_tally_read(const cnv_variety_tally *t,
+CNV_API CNV_NODISCARD cnv_status cnv_variety_tally_read(const cnv_variety_tally *t,
                                           cnv_variety_tally_stats *out);
 
 /* ---- Requisite variety ------------------------------------------------------------------ */
@@ -133,9 +133,9 @@ typedef struct cnv_requisite {
 } cnv_requisite;
 
 /* Compares regulator and disturbance variety (bits, e.g. from cnv_variety.bits or
- * cnv_variety_bits(estimate)) against a deficit threshold (bits). Errors: CNV_EVARIETY_NULL,
- * CNV_EVARIETY_BAD_VALUE (any input negative, NaN or infinite). Pure. */
-CNV_API cnv_status cnv_variety_requisite(double regulator_bits, double disturbance_bits,
+ * cnv_variety_bits(estimate)) against a deficit threshold (bits). Errors: CNV_EINVAL,
+ * CNV_ERANGE (any input negative, NaN or infinite). Pure. */
+CNV_API CNV_NODISCARD cnv_status cnv_variety_requisite(double regulator_bits, double disturbance_bits,
                                          double threshold_bits, cnv_requisite *out);
 
 #ifdef __cplusplus

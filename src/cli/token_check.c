@@ -31,9 +31,9 @@ static void print_link(const uint8_t *buf, size_t len, const cnv_deleg_token *to
   char hex[2 * CNV_DELEG_HASH_BYTES + 1], eff[256];
   uint8_t hash[CNV_DELEG_HASH_BYTES];
   size_t need = 0;
-  cnv_deleg_link_hash(buf, len, i, hash);
-  cli_hex(hash, sizeof hash, hex);
-  printf("link %u\n    hash        %s\n", i, hex);
+  cnv_status st = cnv_deleg_link_hash(buf, len, i, hash);
+  if (st == CNV_OK) cli_hex(hash, sizeof hash, hex);
+  printf("link %u\n    hash        %s\n", i, st == CNV_OK ? hex : cnv_strerror(st));
   cli_hex(l->issuer, CNV_DELEG_KEY_BYTES, hex);
   printf("    issuer      %s\n", hex);
   cli_hex(l->audience, CNV_DELEG_KEY_BYTES, hex);
@@ -45,7 +45,9 @@ static void print_link(const uint8_t *buf, size_t len, const cnv_deleg_token *to
   if (c->max_uses == CNV_DELEG_UNLIMITED_USES) printf("    uses        unlimited\n");
   else printf("    uses        %u\n", c->max_uses);
   printf("    depth       %u\n", c->depth);
-  cnv_effects_format(c->effects, eff, sizeof eff, &need);
+  /* eff holds every flag name joined (at most 185 bytes); the hex form is the fallback. */
+  if (cnv_effects_format(c->effects, eff, sizeof eff, &need) != CNV_OK)
+    snprintf(eff, sizeof eff, "0x%04x", (unsigned)c->effects);
   printf("    effects     %s\n", eff);
   print_patterns("allow", c->allow, c->n_allow);
   print_patterns("forbid", c->forbid, c->n_forbid);

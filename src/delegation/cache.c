@@ -8,7 +8,7 @@
 #include <xxhash.h>
 
 #include "core/atomic.h"
-#include "delegation/deleg.h"
+#include "deleg.h"
 
 typedef struct cache_key {
   const uint8_t *buf;

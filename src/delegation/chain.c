@@ -2,7 +2,7 @@
  * per-request checks (run on every call, cached or not). */
 #include <string.h>
 
-#include "delegation/deleg.h"
+#include "deleg.h"
 
 static cnv_status fail_link(cnv_deleg_error *err, int32_t link, cnv_status st) {
   if (err) *err = (cnv_deleg_error){.link = link, .offset = 0};

@@ -9,7 +9,7 @@
 
 #include <sodium.h>
 
-#include "delegation/deleg.h"
+#include "deleg.h"
 
 static uint64_t rd_le(const uint8_t *p, unsigned n) {
   uint64_t v = 0;

@@ -7,7 +7,7 @@
 #include <xxhash.h>
 
 #include "core/atomic.h"
-#include "delegation/deleg.h"
+#include "deleg.h"
 
 static int counter_match(struct cds_lfht_node *node, const void *key) {
   cnv__deleg_counter *c = (cnv__deleg_counter *)(void *)((char *)node - offsetof(cnv__deleg_counter, node));

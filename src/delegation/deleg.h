@@ -25,16 +25,16 @@
  * the protocol module's cnv_capability_id computes the same and replaces this at merge.
  * Also returns the id of the first segment and the segment count.
  * Errors: CNV_EDELEG_BAD_PATH. */
-cnv_status cnv__deleg_path_id(const char *path, size_t len, uint64_t *id, uint64_t *noun,
+CNV_NODISCARD cnv_status cnv__deleg_path_id(const char *path, size_t len, uint64_t *id, uint64_t *noun,
                               uint8_t *segments);
 /* Total order on patterns: (kind, id); canonical sets are strictly ascending in it. */
 int cnv__deleg_pattern_cmp(const cnv_deleg_pattern *a, const cnv_deleg_pattern *b);
 /* Canonical-form check of one link's caveats (counts, order, kinds, window). */
-cnv_status cnv__deleg_caveats_check(const cnv_deleg_caveats *c);
+CNV_NODISCARD cnv_status cnv__deleg_caveats_check(const cnv_deleg_caveats *c);
 /* CNV_OK when child only narrows parent, else the first widening rule's code. */
-cnv_status cnv__deleg_narrows(const cnv_deleg_caveats *parent, const cnv_deleg_caveats *child);
+CNV_NODISCARD cnv_status cnv__deleg_narrows(const cnv_deleg_caveats *parent, const cnv_deleg_caveats *child);
 /* Capability check against one link's sets: forbidden wins over allowed. */
-cnv_status cnv__deleg_cap_check(const cnv_deleg_caveats *c, const cnv_deleg_cap *cap);
+CNV_NODISCARD cnv_status cnv__deleg_cap_check(const cnv_deleg_caveats *c, const cnv_deleg_cap *cap);
 
 /* ---- codec.c: bytes ------------------------------------------------------------------ */
 
@@ -45,7 +45,7 @@ typedef struct cnv__deleg_span {
   uint32_t body_len;
 } cnv__deleg_span;
 
-cnv_status cnv__deleg_parse(const uint8_t *buf, size_t len, cnv_deleg_token *out,
+CNV_NODISCARD cnv_status cnv__deleg_parse(const uint8_t *buf, size_t len, cnv_deleg_token *out,
                             cnv__deleg_span spans[CNV_DELEG_MAX_LINKS], cnv_deleg_error *err);
 /* Encoded size of a link body (signature excluded). */
 size_t cnv__deleg_body_size(const cnv_deleg_caveats *c);
@@ -120,19 +120,19 @@ struct cnv_deleg_verifier {
 /* verifier.c: key sets (trust, revocation). Lookups need the RCU read lock. */
 bool cnv__deleg_key_present(const cnv_deleg_verifier *v, struct cds_lfht *t, const uint8_t key[32]);
 /* chain.c: static verification (encoding, trust, principals, hashes, signatures, attenuation). */
-cnv_status cnv__deleg_chain_build(cnv_deleg_verifier *v, const uint8_t *buf, size_t len,
+CNV_NODISCARD cnv_status cnv__deleg_chain_build(cnv_deleg_verifier *v, const uint8_t *buf, size_t len,
                                   cnv__deleg_chain *c, cnv_deleg_error *err);
 /* chain.c: trust and revocation still hold (RCU read lock held). */
-cnv_status cnv__deleg_chain_policy(cnv_deleg_verifier *v, const cnv__deleg_chain *c, cnv_deleg_error *err);
+CNV_NODISCARD cnv_status cnv__deleg_chain_policy(cnv_deleg_verifier *v, const cnv__deleg_chain *c, cnv_deleg_error *err);
 /* chain.c: time windows, swarm, holder, capability, effects for one request. */
-cnv_status cnv__deleg_chain_request(const cnv_deleg_verifier *v, const cnv__deleg_chain *c,
+CNV_NODISCARD cnv_status cnv__deleg_chain_request(const cnv_deleg_verifier *v, const cnv__deleg_chain *c,
                                     const cnv_deleg_request *req, cnv_deleg_error *err);
 /* counters.c: finds or creates the counter of a use-limited link (RCU read lock held). */
-cnv_status cnv__deleg_counter_get(cnv_deleg_verifier *v, const uint8_t hash[32], uint32_t max,
+CNV_NODISCARD cnv_status cnv__deleg_counter_get(cnv_deleg_verifier *v, const uint8_t hash[32], uint32_t max,
                                   cnv__deleg_counter **out);
 /* counters.c: takes one use of every limited link of c, all or none. Counters are created
  * here, when every other check passed, never by verification alone (a failing request must
  * not fill the counter table). */
-cnv_status cnv__deleg_counters_take(cnv_deleg_verifier *v, const cnv__deleg_chain *c, cnv_deleg_error *err);
+CNV_NODISCARD cnv_status cnv__deleg_counters_take(cnv_deleg_verifier *v, const cnv__deleg_chain *c, cnv_deleg_error *err);
 
 #endif

@@ -4,7 +4,7 @@
 
 #include <sodium.h>
 
-#include "delegation/deleg.h"
+#include "deleg.h"
 
 static int pattern_qsort_cmp(const void *a, const void *b) {
   return cnv__deleg_pattern_cmp((const cnv_deleg_pattern *)a, (const cnv_deleg_pattern *)b);

@@ -3,7 +3,7 @@
 
 #include <cnv/protocol.h>
 
-#include "delegation/deleg.h"
+#include "deleg.h"
 
 /* Ids come from the protocol module (docs/contract.md: XXH3-64 of the validated path), so a pattern's
  * id is the capability id every other module computes; any invalid path is BAD_PATH here. */

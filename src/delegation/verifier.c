@@ -7,7 +7,7 @@
 #include <xxhash.h>
 
 #include "core/atomic.h"
-#include "delegation/deleg.h"
+#include "deleg.h"
 
 void cnv_deleg_config_default(cnv_deleg_config *cfg) {
   if (!cfg) return;

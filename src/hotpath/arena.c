@@ -4,7 +4,7 @@
 #include <cnv/simd.h>
 
 #include "core/atomic.h"
-#include "hotpath/arena_poison.h"
+#include "arena_poison.h"
 
 cnv_status cnv_arena_init(cnv_arena *a, void *mem, size_t size) {
   if (!a || !mem) return CNV_EINVAL;

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "core/atomic.h"
-#include "hotpath/pool_internal.h"
+#include "pool_internal.h"
 
 /* ---- shared free list ---------------------------------------------------------------- */
 

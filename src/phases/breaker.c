@@ -2,7 +2,7 @@
  * at a time keeps a ring of snapshots of them and reads the window as a difference. */
 #include <string.h>
 
-#include "phases/phases_internal.h"
+#include "phases_internal.h"
 
 static struct cnv__breaker *cnv__br(cnv_breaker *b) { return (struct cnv__breaker *)(void *)b; }
 

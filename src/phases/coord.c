@@ -7,7 +7,7 @@
 #include <urcu/urcu-bp.h>
 #include <urcu/rculfhash.h>
 
-#include "phases/phases_internal.h"
+#include "phases_internal.h"
 
 /* ThreadSanitizer cannot see liburcu's orderings (its publish is uninstrumented inline asm
  * and grace periods use membarrier), so under TSan we state them: a node's initialization

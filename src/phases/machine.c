@@ -1,5 +1,5 @@
 /* The eight phases and the legal moves of docs/phases.md, as one bit table. */
-#include "phases/phases_internal.h"
+#include "phases_internal.h"
 
 #define B(p) (1u << (p))
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "phases/observer_internal.h"
+#include "observer_internal.h"
 
 #define CNV__OBS_MAX_CAPACITY (UINT32_C(1) << 24)
 

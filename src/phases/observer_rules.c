@@ -2,7 +2,7 @@
  * anomaly). Runs on the consumer thread only, so rule state needs no atomics. */
 #include <math.h>
 
-#include "phases/observer_internal.h"
+#include "observer_internal.h"
 
 #define CNV__Z_WARNING 3.0
 #define CNV__Z_CRITICAL 5.0

@@ -1,7 +1,8 @@
 /* One swarm's phase machine: every move is one CAS on the packed (phase, entry time) word. */
 #include <string.h>
 
-#include "phases/phases_internal.h"
+#include "phases_internal.h"
+#include "core/ignore.h"
 
 static struct cnv__swarm *cnv__sw(cnv_swarm *sw) { return (struct cnv__swarm *)(void *)sw; }
 static const struct cnv__swarm *cnv__csw(const cnv_swarm *sw) {
@@ -11,7 +12,7 @@ static const struct cnv__swarm *cnv__csw(const cnv_swarm *sw) {
 CNV_API cnv_status cnv_swarm_init(cnv_swarm *sw, uint64_t swarm_id, uint64_t now_ns,
                                   const cnv_breaker_config *breaker, cnv_observer *observer) {
   if (!sw) return CNV_EINVAL;
-  if (now_ns >= CNV__TIME_LIMIT) return CNV_EPHASE_CLOCK;
+  if (now_ns >= CNV__TIME_LIMIT) return CNV_ERANGE;
   cnv_breaker_config def = cnv_breaker_config_default();
   struct cnv__swarm *s = cnv__sw(sw);
   memset(s, 0, sizeof *s);
@@ -45,7 +46,8 @@ static void cnv__after_move(struct cnv__swarm *s, uint64_t old, int to, uint64_t
   cnv__fetch_add_relaxed(&s->transitions, 1);
   if (s->observer) {
     cnv_phase_event ev = {s->id, now_ns, entered, spent, from, to};
-    (void)cnv_observer_publish(s->observer, &ev); /* a full channel counts it as dropped */
+    /* The move stands either way: a full channel refuses the event and counts it dropped. */
+    cnv__ignore_status(cnv_observer_publish(s->observer, &ev));
   }
 }
 
@@ -72,7 +74,7 @@ static int cnv__move(struct cnv__swarm *s, int from, int to, uint64_t now_ns, in
 CNV_API cnv_status cnv_swarm_transition(cnv_swarm *sw, int from, int to, uint64_t now_ns) {
   if (!sw) return CNV_EINVAL;
   struct cnv__swarm *s = cnv__sw(sw);
-  if (now_ns >= CNV__TIME_LIMIT) return cnv__reject(s, CNV_EPHASE_CLOCK);
+  if (now_ns >= CNV__TIME_LIMIT) return cnv__reject(s, CNV_ERANGE);
   cnv_status legal = cnv_phase_check_move(from, to);
   if (legal != CNV_OK) return cnv__reject(s, legal);
   int seen;
@@ -83,7 +85,7 @@ CNV_API cnv_status cnv_swarm_transition(cnv_swarm *sw, int from, int to, uint64_
 CNV_API cnv_status cnv_swarm_raise_algedonic(cnv_swarm *sw, uint32_t reason, uint64_t now_ns) {
   if (!sw) return CNV_EINVAL;
   struct cnv__swarm *s = cnv__sw(sw);
-  if (now_ns >= CNV__TIME_LIMIT) return CNV_EPHASE_CLOCK;
+  if (now_ns >= CNV__TIME_LIMIT) return CNV_ERANGE;
   /* Relaxed: statistics about the signal, not ordered with the move. */
   cnv__fetch_add_relaxed(&s->algedonic, 1);
   cnv__store_relaxed(&s->last_reason, reason);

@@ -1,4 +1,6 @@
-/* Capability ids: XXH3 of the validated path bytes (SPEC §0), plain and versioned. */
+/* Capability ids: XXH3 (libxxhash's public API) of the validated path bytes (docs/protocol.md),
+ * plain and versioned. Validation is path.c's (the
+ * simd module's dispatched path kernel); no per-CPU code here. */
 #include <cnv/protocol.h>
 #include <string.h>
 #define XXH_INLINE_ALL
@@ -6,7 +8,6 @@
 
 #include <cnv/simd.h>
 
-#include "core/atomic.h"
 #include "path.h"
 
 cnv_status cnv_capability_path_check(const char *path, size_t len, size_t *err_offset) {
@@ -14,10 +15,9 @@ cnv_status cnv_capability_path_check(const char *path, size_t len, size_t *err_o
   return cnv__path_check(path, len, err_offset);
 }
 
-
-/* Out of line, so that cnv_capability_id itself needs no stack frame. */
-__attribute__((noinline)) cnv_status cnv__capability_id_portable(const char *path, size_t len,
-                                                                 uint64_t *out) {
+/* Out of line: everything the accept kernel does not take (errors are named here). */
+static __attribute__((noinline)) cnv_status capability_id_slow(const char *path, size_t len,
+                                                               uint64_t *out) {
   if (!out || (!path && len)) return CNV_EINVAL;
   cnv_status st = cnv__path_check(path, len, NULL);
   if (st != CNV_OK) return st;
@@ -25,29 +25,13 @@ __attribute__((noinline)) cnv_status cnv__capability_id_portable(const char *pat
   return CNV_OK;
 }
 
-typedef cnv_status (*capid_fn)(const char *path, size_t len, uint64_t *out);
-
-/* Chosen once at load time (the simd module's dispatch, so CNV_SIMD pins it too); read-only
- * afterwards, so each call is one predictable indirect jump. */
-static _Atomic(capid_fn) capid_impl = cnv__capability_id_portable;
-
-__attribute__((constructor)) static void capid_dispatch(void) {
-#if defined(__x86_64__)
-  cnv_simd_path simd = cnv_simd_active_path();
-  if (simd == CNV_SIMD_AVX512) {
-    cnv__capid_avx512_init();
-    /* relaxed: every path is correct from load time on (the AVX-512 constants are
-     * statically initialized), so a thread that still sees the old pointer is fine. */
-    cnv__store_relaxed(&capid_impl, cnv__capability_id_avx512);
-  } else if (simd == CNV_SIMD_AVX2) {
-    cnv__store_relaxed(&capid_impl, cnv__capability_id_avx2);
-  }
-#endif
-}
-
 cnv_status cnv_capability_id(const char *path, size_t len, uint64_t *out) {
-  /* relaxed: any value read is a correct implementation (see capid_dispatch). */
-  return cnv__load_relaxed(&capid_impl)(path, len, out);
+  /* The accept kernel directly (it takes a NULL path as invalid), so a valid path costs one
+   * dispatched kernel call and the hash. */
+  if (__builtin_expect(!cnv_simd_path_accept(path, len) || out == NULL, 0))
+    return capability_id_slow(path, len, out);
+  *out = XXH3_64bits(path, len);
+  return CNV_OK;
 }
 
 cnv_status cnv_invocation_id(const cnv_invocation *inv, uint64_t *out) {

@@ -15,7 +15,7 @@ cnv_status cnv_capabilities_encode(const cnv_capabilities *caps, void *out, size
   cnv_status st = cnv_capabilities_check(caps);
   if (st != CNV_OK) return st;
   size_t need = caps_size(caps->n_versions, caps->n_compression);
-  if (cap < need) return CNV_EFRAME_BUFFER;
+  if (cap < need) return CNV_ERANGE;
   uint8_t *p = out;
   *p++ = caps->n_versions;
   for (unsigned i = 0; i < caps->n_versions; i++, p += 6) {
@@ -67,7 +67,7 @@ cnv_status cnv_capabilities_decode(const void *in, size_t len, cnv_capabilities 
 cnv_status cnv_negotiated_encode(const cnv_negotiated *neg, void *out, size_t cap,
                                  size_t *written) {
   if (!neg || !out || !written) return CNV_EINVAL;
-  if (cap < CNV_NEGOTIATED_ENCODED) return CNV_EFRAME_BUFFER;
+  if (cap < CNV_NEGOTIATED_ENCODED) return CNV_ERANGE;
   uint8_t *p = out;
   cnv__put16(p, neg->version.major);
   cnv__put16(p + 2, neg->version.minor);

@@ -1,10 +1,11 @@
 /* Payload compression (LZ4 block, Zstd frame) behind a u32 LE decompressed-size prefix, and
- * the bounded decompression that turns a compression bomb into an error. */
+ * the bounded decompression that turns a compression bomb into an error. Knows payload bytes
+ * only; the frame code (frame.c, frame_open.c) decides when to call it. */
 #include <lz4.h>
 #include <string.h>
 #include <zstd.h>
 
-#include "frame.h"
+#include "compress.h"
 #include "le.h"
 
 /* Zstd level for payloads: libzstd's default (3), a speed/ratio middle ground. */
@@ -47,28 +48,18 @@ static cnv_status zstd_open(const uint8_t *src, size_t n, uint8_t *dst, uint32_t
   return !ZSTD_isError(r) && r == raw ? CNV_OK : CNV_EFRAME_DECOMPRESS;
 }
 
-cnv_status cnv_frame_open(const cnv_frame_config *cfg, const cnv_frame *frame, void *scratch,
-                          size_t cap, const uint8_t **data, size_t *len) {
-  if (!cnv__frame_config_ok(cfg) || !frame || !data || !len ||
-      (!frame->payload && frame->payload_len))
-    return CNV_EINVAL;
-  unsigned comp = (frame->flags & CNV_FRAME_FLAG_COMPRESS_MASK) >> 1;
-  if (comp == CNV_COMPRESS_NONE) {
-    *data = frame->payload;
-    *len = frame->payload_len;
-    return CNV_OK;
-  }
-  if (comp > CNV_COMPRESS_ZSTD) return CNV_EFRAME_DECOMPRESS;
-  if (frame->payload_len < CNV_FRAME_RAW_SIZE_PREFIX) return CNV_EFRAME_DECOMPRESS;
-  uint32_t raw = cnv__le32(frame->payload);
-  if (raw > cfg->max_payload) return CNV_EFRAME_BOMB;
-  if (raw > cap || (!scratch && raw)) return CNV_EFRAME_BUFFER;
-  const uint8_t *src = frame->payload + CNV_FRAME_RAW_SIZE_PREFIX;
-  size_t n = frame->payload_len - CNV_FRAME_RAW_SIZE_PREFIX;
-  cnv_status st = comp == CNV_COMPRESS_LZ4 ? lz4_open(src, n, scratch, raw)
-                                           : zstd_open(src, n, scratch, raw, cfg->max_payload);
-  if (st != CNV_OK) return st;
-  *data = scratch;
-  *len = raw;
-  return CNV_OK;
+cnv_status cnv__decompress(unsigned compression, const uint8_t *src, size_t src_len,
+                           uint32_t bound, uint8_t *dst, size_t dst_cap, size_t *out_len) {
+  if (compression != CNV_COMPRESS_LZ4 && compression != CNV_COMPRESS_ZSTD)
+    return CNV_EFRAME_DECOMPRESS;
+  if (src_len < CNV_FRAME_RAW_SIZE_PREFIX) return CNV_EFRAME_DECOMPRESS;
+  uint32_t raw = cnv__le32(src);
+  if (raw > bound) return CNV_EFRAME_BOMB;
+  if (raw > dst_cap || (!dst && raw)) return CNV_ERANGE;
+  const uint8_t *data = src + CNV_FRAME_RAW_SIZE_PREFIX;
+  size_t n = src_len - CNV_FRAME_RAW_SIZE_PREFIX;
+  cnv_status st = compression == CNV_COMPRESS_LZ4 ? lz4_open(data, n, dst, raw)
+                                                  : zstd_open(data, n, dst, raw, bound);
+  if (st == CNV_OK) *out_len = raw;
+  return st;
 }

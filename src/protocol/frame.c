@@ -3,6 +3,7 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "compress.h"
 #include "frame.h"
 #include "le.h"
 
@@ -78,7 +79,7 @@ static __attribute__((noinline)) cnv_status encode_general(const cnv_frame_confi
     return CNV_EFRAME_TYPE;
   if (payload_len > cfg->max_payload) return CNV_EFRAME_OVERSIZE;
   size_t trailer = cfg->checksum ? CNV_FRAME_TRAILER_SIZE : 0;
-  if (cap < CNV_FRAME_HEADER_SIZE + trailer) return CNV_EFRAME_BUFFER;
+  if (cap < CNV_FRAME_HEADER_SIZE + trailer) return CNV_ERANGE;
   uint8_t *o = out;
   size_t room = cap - CNV_FRAME_HEADER_SIZE - trailer, wire = payload_len;
   uint16_t flags = cfg->checksum ? CNV_FRAME_FLAG_CHECKSUM : 0;
@@ -86,7 +87,7 @@ static __attribute__((noinline)) cnv_status encode_general(const cnv_frame_confi
     flags = (uint16_t)(flags | try_compress(cfg, payload, payload_len, o + CNV_FRAME_HEADER_SIZE,
                                             room, &wire));
   if ((flags & CNV_FRAME_FLAG_COMPRESS_MASK) == 0) {
-    if (room < payload_len) return CNV_EFRAME_BUFFER;
+    if (room < payload_len) return CNV_ERANGE;
     copy_payload(o + CNV_FRAME_HEADER_SIZE, payload, payload_len);
   }
   cnv__put64(o, header_word0(type, flags, (uint32_t)wire));

@@ -1,4 +1,4 @@
-/* Capabilities checks and negotiation (SPEC §3): highest shared version within one major,
+/* Capabilities checks and negotiation (docs/wire-format.md): highest shared version within one major,
  * intersected features, smaller limits, first shared compression by local preference. */
 #include <cnv/protocol.h>
 

@@ -99,7 +99,13 @@ static cnv_status scan_quoted(parser *p, size_t i, cnv_slice *value, size_t *sto
   char q = p->s[i];
   size_t j = find(p->s, i + 1, p->end, C_QUOTE | C_CTRL, 1);
   while (j < p->end && p->s[j] != q) {
-    if (cls(p, j) == C_CTRL) return fail(p, CNV_EPARSE_BAD_BYTE, j);
+    /* A control byte inside a quote that never closes: the quote's extent is unknown, so the
+     * unterminated quote wins (docs/grammar.md, error precedence). */
+    if (cls(p, j) == C_CTRL) {
+      if (memchr(p->s + j + 1, q, p->end - j - 1) == NULL)
+        return fail(p, CNV_EPARSE_UNTERMINATED_QUOTE, i);
+      return fail(p, CNV_EPARSE_BAD_BYTE, j);
+    }
     j = find(p->s, j + 1, p->end, C_QUOTE | C_CTRL, 1); /* the other quote character */
   }
   if (j == p->end) return fail(p, CNV_EPARSE_UNTERMINATED_QUOTE, i);
@@ -122,13 +128,11 @@ static inline cnv_status scan_value(parser *p, size_t i, cnv_arg *a, size_t *sto
   return st;
 }
 
-/* The next argument slot, with offset, kind and flags set (the caller sets name and value),
- * or NULL when the limit is reached. */
-/* Takes the next argument slot. Its name and value are left to the caller, which sets both
- * on success; after an error they may still hold an earlier parse's slices (the header
- * leaves every field unspecified on error, and clearing them here cost measurable time). */
+/* Takes the next argument slot (parse_arg checked that one is left) with offset, kind and
+ * flags set. Its name and value are left to the caller, which sets both on success; after an
+ * error they may still hold an earlier parse's slices (the header leaves every field
+ * unspecified on error, and clearing them here cost measurable time). */
 static inline cnv_arg *new_arg(parser *p, size_t offset, cnv_arg_kind kind) {
-  if (p->next == p->limit) return NULL;
   cnv_arg *a = p->next++;
   a->offset = (uint32_t)offset;
   a->kind = (uint8_t)kind;
@@ -176,7 +180,7 @@ static inline cnv_status scan_flag_name(parser *p, size_t i, size_t *stop) {
   return fail(p, cls(p, j) == C_CTRL ? CNV_EPARSE_BAD_BYTE : CNV_EPARSE_FLAG_NAME_CHAR, j);
 }
 
-/* After `--name` (token at i) with no '=': boolean unless a value token follows (SPEC §0). */
+/* After `--name` (token at i) with no '=': boolean unless a value token follows (docs/grammar.md). */
 static inline cnv_status long_flag_tail(parser *p, cnv_arg *a, size_t i, size_t after,
                                         size_t *stop) {
   size_t k = skip_space(p, after);
@@ -190,19 +194,12 @@ static inline cnv_status long_flag_tail(parser *p, cnv_arg *a, size_t i, size_t 
   return scan_value(p, k, a, stop);
 }
 
-/* long-flag or the terminator, from i (p->s[i..i+2) == "--"). */
+/* long-flag from i (p->s[i..i+2) == "--", not the terminator). */
 static inline cnv_status parse_long(parser *p, size_t i, size_t *stop) {
   size_t name_end;
-  if (i + 2 == p->end || cls(p, i + 2) == C_SPACE) {
-    p->term = 1;
-    p->term_at = p->next;
-    *stop = i + 2;
-    return CNV_OK;
-  }
   cnv_status st = scan_flag_name(p, i + 2, &name_end);
   if (st != CNV_OK) return st;
   cnv_arg *a = new_arg(p, i, CNV_ARG_LONG_VALUE);
-  if (!a) return fail(p, CNV_EPARSE_TOO_MANY_ARGS, i);
   a->name.ptr = p->s + i + 2;
   a->name.len = name_end - i - 2;
   if (name_end < p->end && p->s[name_end] == '=') return scan_value(p, name_end + 1, a, stop);
@@ -218,7 +215,6 @@ static inline bool ends_token(const parser *p, size_t i) {
 /* A positional from i (bare word, quoted string, or a number like -5). */
 static inline cnv_status positional(parser *p, size_t i, size_t *stop) {
   cnv_arg *a = new_arg(p, i, CNV_ARG_POSITIONAL);
-  if (!a) return fail(p, CNV_EPARSE_TOO_MANY_ARGS, i);
   a->name = at(p, i);
   return scan_value(p, i, a, stop);
 }
@@ -234,7 +230,6 @@ static inline cnv_status parse_dash(parser *p, size_t i, size_t *stop) {
   }
   if (!ends_token(p, i + 2)) return fail(p, CNV_EPARSE_SHORT_FLAG, i + 2);
   cnv_arg *a = new_arg(p, i, CNV_ARG_SHORT);
-  if (!a) return fail(p, CNV_EPARSE_TOO_MANY_ARGS, i);
   a->name.ptr = p->s + i + 1;
   a->name.len = 1;
   a->value = at(p, i);
@@ -242,11 +237,22 @@ static inline cnv_status parse_dash(parser *p, size_t i, size_t *stop) {
   return CNV_OK;
 }
 
+/* One token from i: the terminator or an argument. Every token but the terminator takes an
+ * argument slot, and the count is checked when the token starts: a token beyond the limit is
+ * CNV_EPARSE_TOO_MANY_ARGS at its first byte whatever it holds (docs/grammar.md, error
+ * precedence). */
 static inline cnv_status parse_arg(parser *p, size_t i, size_t *stop) {
-  if (!p->term && p->s[i] == '-') {
-    if (i + 1 < p->end && p->s[i + 1] == '-') return parse_long(p, i, stop);
-    return parse_dash(p, i, stop);
+  bool dash = !p->term && p->s[i] == '-';
+  bool two = dash && i + 1 < p->end && p->s[i + 1] == '-';
+  if (two && ends_token(p, i + 2)) {
+    p->term = 1;
+    p->term_at = p->next;
+    *stop = i + 2;
+    return CNV_OK;
   }
+  if (p->next == p->limit) return fail(p, CNV_EPARSE_TOO_MANY_ARGS, i);
+  if (two) return parse_long(p, i, stop);
+  if (dash) return parse_dash(p, i, stop);
   return positional(p, i, stop);
 }
 

@@ -4,6 +4,7 @@
 
 #include "clock.h"
 #include "core/atomic.h"
+#include "core/ignore.h"
 #include "rt_internal.h"
 
 static const char *const outcome_names[CNV__RT_C_DENIED0] = {
@@ -59,14 +60,15 @@ static int64_t millibits(double b) { return (int64_t)llround(b * 1000.0); }
 void cnv__rt_gauges_refresh(cnv_runtime *rt) {
   cnv_runtime_stats s;
   cnv_runtime_variety v;
-  cnv_runtime_stats_get(rt, &s);
-  cnv_tel_gauge_set(rt->tel, rt->m_phase, s.phase);
-  cnv_tel_gauge_set(rt->tel, rt->m_queue, (int64_t)s.in_queue);
-  cnv_tel_gauge_set(rt->tel, rt->m_agents, s.agents);
+  /* rt is valid and every gauge id was registered at create: none of these calls can fail */
+  cnv__ignore_status(cnv_runtime_stats_get(rt, &s));
+  cnv__ignore_status(cnv_tel_gauge_set(rt->tel, rt->m_phase, s.phase));
+  cnv__ignore_status(cnv_tel_gauge_set(rt->tel, rt->m_queue, (int64_t)s.in_queue));
+  cnv__ignore_status(cnv_tel_gauge_set(rt->tel, rt->m_agents, s.agents));
   if (cnv_runtime_variety_get(rt, &v) == CNV_OK) {
-    cnv_tel_gauge_set(rt->tel, rt->m_variety_bits, millibits(v.bits));
-    cnv_tel_gauge_set(rt->tel, rt->m_deficit, millibits(v.deficit_bits));
-    cnv_tel_gauge_set(rt->tel, rt->m_entropy, millibits(v.entropy));
+    cnv__ignore_status(cnv_tel_gauge_set(rt->tel, rt->m_variety_bits, millibits(v.bits)));
+    cnv__ignore_status(cnv_tel_gauge_set(rt->tel, rt->m_deficit, millibits(v.deficit_bits)));
+    cnv__ignore_status(cnv_tel_gauge_set(rt->tel, rt->m_entropy, millibits(v.entropy)));
   }
 }
 

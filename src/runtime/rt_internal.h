@@ -10,6 +10,7 @@
 #include <cnv/runtime.h>
 #include <cnv/telemetry.h>
 #include <cnv/variety.h>
+#include "core/ignore.h"
 
 /* The runtime's counters (telemetry striped counters, ids in cnv_runtime.m_count). Every
  * submit past its argument checks adds 1 to SUBMITTED on entry and 1 to exactly one outcome
@@ -112,28 +113,28 @@ struct cnv_runtime {
 /* Adds n to counter `which` (CNV__RT_C_*). Wait-free; a seq_cst RMW (cnv_tel_striped_add). */
 static inline void cnv__rt_count(cnv_runtime *rt, int which, uint64_t n) {
   /* The id was registered at create, so the add cannot fail: nothing to report. */
-  (void)cnv_tel_striped_add(rt->tel, rt->m_count[which], n);
+  cnv__ignore_status(cnv_tel_striped_add(rt->tel, rt->m_count[which], n));
 }
 
 /* Total of counter `which` (seq_cst loads of the stripes, summed). */
 static inline uint64_t cnv__rt_counter(const cnv_runtime *rt, int which) {
   uint64_t v = 0;
   /* The id was registered at create, so the read cannot fail: v is the total. */
-  (void)cnv_tel_counter_value(rt->tel, rt->m_count[which], &v);
+  cnv__ignore_status(cnv_tel_counter_value(rt->tel, rt->m_count[which], &v));
   return v;
 }
 
 /* Transition under the timeline lock, appending to the timeline on success. */
-cnv_status cnv__rt_move(cnv_runtime *rt, int from, int to);
+CNV_NODISCARD cnv_status cnv__rt_move(cnv_runtime *rt, int from, int to);
 /* Raise the algedonic signal under the timeline lock. */
-cnv_status cnv__rt_algedonic(cnv_runtime *rt, uint32_t reason);
+CNV_NODISCARD cnv_status cnv__rt_algedonic(cnv_runtime *rt, uint32_t reason);
 /* One breaker tick under the timeline lock (monitor thread). */
-cnv_status cnv__rt_tick(cnv_runtime *rt);
+CNV_NODISCARD cnv_status cnv__rt_tick(cnv_runtime *rt);
 /* Starts the worker and monitor threads; joins them (stop). */
-cnv_status cnv__rt_threads_start(cnv_runtime *rt);
+CNV_NODISCARD cnv_status cnv__rt_threads_start(cnv_runtime *rt);
 void cnv__rt_threads_join(cnv_runtime *rt);
 /* Registers every telemetry metric (create). */
-cnv_status cnv__rt_metrics_register(cnv_runtime *rt);
+CNV_NODISCARD cnv_status cnv__rt_metrics_register(cnv_runtime *rt);
 /* Refreshes the gauges (phase, queue depth, variety) from the current state. */
 void cnv__rt_gauges_refresh(cnv_runtime *rt);
 

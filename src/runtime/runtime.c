@@ -6,6 +6,7 @@
 
 #include "clock.h"
 #include "core/atomic.h"
+#include "core/ignore.h"
 #include "rt_internal.h"
 
 void cnv_runtime_config_default(cnv_runtime_config *cfg) {
@@ -103,7 +104,8 @@ cnv_status cnv_runtime_create(const cnv_runtime_config *cfg, cnv_runtime **out) 
 void cnv_runtime_destroy(cnv_runtime *rt) {
   if (!rt) return;
   /* acquire: pairs with stop's release of STOPPED, so its final counters and joins are seen */
-  if (cnv__load_acquire(&rt->state) == CNV__RT_RUNNING) cnv_runtime_stop(rt);
+  /* stop fails only when the runtime is not running, which was just checked */
+  if (cnv__load_acquire(&rt->state) == CNV__RT_RUNNING) cnv__ignore_status(cnv_runtime_stop(rt));
   if (rt->agents) {
     for (uint32_t i = 0; i < rt->cfg.max_agents; i++) free(rt->agents[i].token);
   }

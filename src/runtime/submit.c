@@ -7,6 +7,7 @@
 
 #include "clock.h"
 #include "core/atomic.h"
+#include "core/ignore.h"
 #include "rt_internal.h"
 
 /* Arguments one line may carry; more is a malformed line. */
@@ -73,14 +74,15 @@ static cnv_status pipeline(cnv_runtime *rt, uint32_t agent, const char *line, si
   if (len > rt->cfg.max_line) return deny(CNV_RT_DENY_TOO_LONG, outcome);
   cnv_arg args[SUBMIT_MAX_ARGS];
   cnv_invocation inv;
-  cnv_invocation_init(&inv, args, SUBMIT_MAX_ARGS);
+  /* args is a local array of SUBMIT_MAX_ARGS > 0 slots: the init cannot fail */
+  cnv__ignore_status(cnv_invocation_init(&inv, args, SUBMIT_MAX_ARGS));
   uint64_t id;
   if (cnv_parse_invocation(line, len, NULL, NULL, &inv) != CNV_OK ||
       cnv_invocation_id(&inv, &id) != CNV_OK) {
     return deny(CNV_RT_DENY_MALFORMED, outcome);
   }
   /* rt->capabilities is not NULL after create, so the observe cannot fail */
-  (void)cnv_variety_tally_observe(rt->capabilities, id);
+  cnv__ignore_status(cnv_variety_tally_observe(rt->capabilities, id));
   uint32_t index;
   const cnv__rt_handler *h = handler_find(rt, id, &index);
   if (!h) return deny(CNV_RT_DENY_UNKNOWN_CAPABILITY, outcome);

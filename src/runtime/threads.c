@@ -6,6 +6,7 @@
 
 #include "clock.h"
 #include "core/atomic.h"
+#include "core/ignore.h"
 #include "rt_internal.h"
 
 static void sleep_ns(uint64_t ns) {
@@ -39,8 +40,8 @@ static void run_one(cnv_runtime *rt, const cnv__rt_worker *w, cnv_tel_shard *sha
   uint64_t done = cnv__rt_now_ns();
   uint64_t latency = done > head.accept_ns ? done - head.accept_ns : 0;
   /* a worker without a shard (attach failed) records no latency: nothing else to do */
-  (void)cnv_tel_hist_record(shard, rt->m_latency, latency);
-  cnv_swarm_record_invocation(&rt->swarm, rc == 0);
+  cnv__ignore_status(cnv_tel_hist_record(shard, rt->m_latency, latency));
+  cnv__ignore_status(cnv_swarm_record_invocation(&rt->swarm, rc == 0)); /* fails on NULL only */
   /* stop joins the workers before its final read, so these relaxed adds are all seen */
   if (rc != 0) cnv__rt_count(rt, CNV__RT_C_FAILED, 1u);
   cnv__rt_count(rt, CNV__RT_C_EXECUTED, 1u);
@@ -50,7 +51,8 @@ static void *worker_main(void *arg) {
   cnv__rt_worker *w = arg;
   cnv_runtime *rt = w->rt;
   cnv_tel_shard *shard = NULL;
-  cnv_tel_attach(rt->tel, &shard); /* on failure shard stays NULL: latency goes unrecorded */
+  /* on failure shard stays NULL: the worker runs on, its latencies go unrecorded */
+  cnv__ignore_status(cnv_tel_attach(rt->tel, &shard));
   cnv__rt_rec_buf buf;
   unsigned idle = 0;
   for (;;) {
@@ -78,7 +80,8 @@ static void variety_check(cnv_runtime *rt) {
   cnv_runtime_variety v;
   if (cnv_runtime_variety_get(rt, &v) != CNV_OK || !v.exceeded) return;
   if (cnv_swarm_phase(&rt->swarm) == CNV_PHASE_EMERGENCY) return;
-  cnv__rt_algedonic(rt, CNV_ALGEDONIC_VARIETY_DEFICIT);
+  /* a swarm already in Emergency or shut down refuses the signal: nothing more to do */
+  cnv__ignore_status(cnv__rt_algedonic(rt, CNV_ALGEDONIC_VARIETY_DEFICIT));
 }
 
 static void *monitor_main(void *arg) {
@@ -87,7 +90,8 @@ static void *monitor_main(void *arg) {
   /* acquire: pairs with stop's release; nothing is published through it but the request */
   while (!cnv__load_acquire(&rt->monitor_stop)) {
     sleep_ns((uint64_t)rt->cfg.tick_interval_ms * 1000000u);
-    cnv__rt_tick(rt);
+    /* a busy breaker (another evaluation in flight) is re-evaluated at the next tick */
+    cnv__ignore_status(cnv__rt_tick(rt));
     uint64_t exec = cnv__rt_counter(rt, CNV__RT_C_EXECUTED);
     uint64_t fail = cnv__rt_counter(rt, CNV__RT_C_FAILED);
     double ratio = exec > last_exec ? (double)(fail - last_fail) / (double)(exec - last_exec) : 0;

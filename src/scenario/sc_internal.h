@@ -47,18 +47,19 @@ typedef int (*cnv__sc_tick_fn)(void *ctx, uint32_t ready);
 /* Creates the root key from the seed, trusts it, and adds `agents` agents whose tokens are
  * of kind cnv__sc_kind(i), revoking the REVOKED ones, while tick(ctx, i) returns 0.
  * now_s: the token clock's time. *ready gets the number of agents added. */
-cnv_status cnv__sc_agents_add(cnv_runtime *rt, uint64_t seed, uint32_t agents, uint64_t swarm,
-                              uint64_t now_s, cnv__sc_tick_fn tick, void *ctx,
-                              uint32_t *ready);
+CNV_NODISCARD cnv_status cnv__sc_agents_add(cnv_runtime *rt, uint64_t seed, uint32_t agents,
+                                            uint64_t swarm, uint64_t now_s,
+                                            cnv__sc_tick_fn tick, void *ctx,
+                                            uint32_t *ready);
 
 /* The caveats of a valid agent token at time now (seconds) in swarm. */
-cnv_status cnv__sc_caveats_valid(cnv_deleg_caveats *c, uint64_t swarm, uint64_t now);
+CNV_NODISCARD cnv_status cnv__sc_caveats_valid(cnv_deleg_caveats *c, uint64_t swarm, uint64_t now);
 
 /* A two-link chain root -> mid -> agent whose second link widens the first (root grants
  * user.* only, mid passes on user.* and data.*), every signature valid, into out
  * (CNV_DELEG_MAX_TOKEN_BYTES); *len gets its size. Errors: those of the delegation codec and
  * minting. */
-cnv_status cnv__sc_widened_token(const cnv__sc_key *root, const cnv__sc_key *mid,
+CNV_NODISCARD cnv_status cnv__sc_widened_token(const cnv__sc_key *root, const cnv__sc_key *mid,
                                  const uint8_t agent[CNV_DELEG_KEY_BYTES], uint64_t swarm,
                                  uint64_t now, uint8_t *out, size_t *len);
 

@@ -2,11 +2,12 @@
  * a seeded invocation mix, a failure burst that trips the breaker, an operator's algedonic
  * signal, and a clean shutdown. */
 #include <sched.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
+#include "core/atomic.h"
+#include "core/ignore.h"
 #include "sc_internal.h"
 #include "scenario.h"
 
@@ -79,7 +80,7 @@ static int sc_handler(void *ctx, const cnv_runtime_call *c) {
  * only delays the stop by one poll. */
 static int cancel_requested(sc_run *r) {
   if (!r->cancelled && r->cfg.cancel &&
-      atomic_load_explicit(r->cfg.cancel, memory_order_relaxed) != 0) {
+      cnv__load_relaxed(r->cfg.cancel) != 0) {
     r->cancelled = 1;
   }
   return r->cancelled;
@@ -91,7 +92,7 @@ static void progress_maybe(sc_run *r) {
   if (now < r->next_progress) return;
   r->next_progress = now + (uint64_t)r->cfg.progress_interval_ms * MS;
   cnv_runtime_stats s;
-  cnv_runtime_stats_get(r->rt, &s);
+  cnv__ignore_status(cnv_runtime_stats_get(r->rt, &s)); /* fails on NULL only */
   cnv_scenario_progress p = {.elapsed_ns = now - r->t_start, .submitted = s.submitted,
                              .accepted = s.accepted, .executed = s.executed,
                              .denied = s.denied_total, .full = s.full, .failed = s.failed,
@@ -174,7 +175,7 @@ static cnv_status stage(sc_run *r, uint64_t lines, uint64_t ns, int fail) {
 
 static int queue_empty(const cnv_runtime *rt) {
   cnv_runtime_stats s;
-  cnv_runtime_stats_get(rt, &s);
+  cnv__ignore_status(cnv_runtime_stats_get(rt, &s)); /* fails on NULL only */
   return s.in_queue == 0;
 }
 
@@ -293,7 +294,7 @@ static void sc_report_head(const sc_run *r, int32_t cancelled_end, cnv_scenario_
 static void sc_report(sc_run *r, cnv_scenario_report *out) {
   cnv_runtime_stats s;
   cnv_runtime_variety v;
-  cnv_runtime_stats_get(r->rt, &s);
+  cnv__ignore_status(cnv_runtime_stats_get(r->rt, &s)); /* fails on NULL only */
   sc_report_head(r, CNV_SCENARIO_CANCELLED_RUN, out);
   out->elapsed_ns = cnv__sc_now_ns() - r->t_start;
   out->throughput = out->elapsed_ns ? (double)s.executed * 1e9 / (double)out->elapsed_ns : 0;
@@ -308,8 +309,9 @@ static void sc_report(sc_run *r, cnv_scenario_report *out) {
   out->denied_total = s.denied_total;
   memcpy(out->denied, s.denied, sizeof out->denied);
   sc_sort_outcomes(r, &s, out);
-  cnv_runtime_timeline(r->rt, out->timeline, CNV_SCENARIO_TIMELINE_MAX, &out->n_timeline,
-                       &out->timeline_dropped);
+  /* every pointer is valid and the capacity non-zero: the copy cannot fail */
+  cnv__ignore_status(cnv_runtime_timeline(r->rt, out->timeline, CNV_SCENARIO_TIMELINE_MAX,
+                                          &out->n_timeline, &out->timeline_dropped));
   out->final_phase = s.phase;
   if (cnv_runtime_variety_get(r->rt, &v) == CNV_OK) {
     out->distinct_capabilities = v.distinct;

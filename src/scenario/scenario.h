@@ -116,7 +116,7 @@ typedef struct cnv_scenario_report {
  * When *cfg->cancel becomes non-zero the run stops early and returns CNV_OK with a partial
  * report (out->end says where it stopped) and without calling cfg->metrics.
  * Errors: CNV_EINVAL, CNV_ERT_CONFIG, the errors of the runtime calls, CNV_ETEL_WRITE. */
-cnv_status cnv_scenario_run(const cnv_scenario_config *cfg, cnv_scenario_report *out);
+CNV_NODISCARD cnv_status cnv_scenario_run(const cnv_scenario_config *cfg, cnv_scenario_report *out);
 
 /* Writes the report as one JSON object (keys: end ("complete", "cancelled_in_setup" or
  * "cancelled_in_run"), agents_ready, seed, agents, workers, elapsed_ns, throughput,
@@ -126,7 +126,7 @@ cnv_status cnv_scenario_run(const cnv_scenario_config *cfg, cnv_scenario_report 
  * timeline_dropped, final_phase (name),
  * variety{distinct,bits,entropy,regulator_bits,deficit_bits}, algedonic_signals) and a
  * trailing newline. Errors: CNV_EINVAL, CNV_ETEL_WRITE (fn returned non-zero). */
-cnv_status cnv_scenario_report_json(const cnv_scenario_report *r, cnv_tel_write_fn fn,
+CNV_NODISCARD cnv_status cnv_scenario_report_json(const cnv_scenario_report *r, cnv_tel_write_fn fn,
                                             void *ctx);
 
 /* Writes the report as human-readable text lines: whether it is partial, throughput,
@@ -134,7 +134,7 @@ cnv_status cnv_scenario_report_json(const cnv_scenario_report *r, cnv_tel_write_
  * and denials split into expected (caused by the scenario on purpose, with the cause of each
  * reason) and unexpected, the phase timeline, variety. After a cancel in setup only the
  * header and the agents set up. Errors: CNV_EINVAL, CNV_ERANGE, CNV_ETEL_WRITE. */
-cnv_status cnv_scenario_report_text(const cnv_scenario_report *r, cnv_tel_write_fn fn,
+CNV_NODISCARD cnv_status cnv_scenario_report_text(const cnv_scenario_report *r, cnv_tel_write_fn fn,
                                             void *ctx);
 
 #ifdef __cplusplus

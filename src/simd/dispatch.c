@@ -13,7 +13,7 @@
 #endif
 
 #include "core/atomic.h"
-#include "simd/simd_internal.h"
+#include "simd_internal.h"
 
 static const char *const path_names[CNV_SIMD_PATH_COUNT] = {"scalar", "sse42", "avx2", "avx512",
                                                             "neon"};
@@ -68,7 +68,7 @@ cnv_simd_path cnv__simd_choose(const char *env, unsigned runnable, cnv_status *w
     return best;
   }
   if (!(runnable & (1u << want))) {
-    *why = CNV_ESIMD_UNSUPPORTED;
+    *why = CNV_ENOTSUP;
     return best;
   }
   return want;
@@ -95,12 +95,26 @@ static const cnv_simd_kernels *active_table(void) {
 
 const cnv_simd_kernels *cnv__simd_active(void) { return active_table(); }
 
+/* The first call (no table yet) out of line, so that the common one below saves no
+ * registers: it is a load, two tests and a tail jump into the kernel. */
+static __attribute__((noinline, cold)) bool path_accept_first(const char *path, size_t len) {
+  return path != NULL && active_table()->path_accept(path, len);
+}
+
+/* Here rather than in api.c so that the table load inlines: every capability id calls it. */
+bool cnv_simd_path_accept(const char *path, size_t len) {
+  /* Acquire pairs with the release in init_once, as in active_table. */
+  const cnv_simd_kernels *k = cnv__load_acquire(&active);
+  if (CNV__UNLIKELY(k == NULL)) return path_accept_first(path, len);
+  return path != NULL && k->path_accept(path, len);
+}
+
 const char *cnv_simd_path_name(cnv_simd_path path) {
   return (unsigned)path < CNV_SIMD_PATH_COUNT ? path_names[path] : "invalid";
 }
 
 cnv_status cnv_simd_path_parse(const char *name, cnv_simd_path *out) {
-  if (name == NULL || out == NULL) return CNV_ESIMD_NULL;
+  if (name == NULL || out == NULL) return CNV_EINVAL;
   for (unsigned i = 0; i < CNV_SIMD_PATH_COUNT; i++) {
     if (strcmp(name, path_names[i]) == 0) {
       *out = (cnv_simd_path)i;
@@ -123,10 +137,10 @@ cnv_status cnv_simd_dispatch_status(void) {
 }
 
 cnv_status cnv_simd_kernels_get(cnv_simd_path path, const cnv_simd_kernels **out) {
-  if (out == NULL) return CNV_ESIMD_NULL;
-  if ((unsigned)path >= CNV_SIMD_PATH_COUNT) return CNV_ESIMD_BAD_PATH;
+  if (out == NULL) return CNV_EINVAL;
+  if ((unsigned)path >= CNV_SIMD_PATH_COUNT) return CNV_ERANGE;
   (void)active_table();
-  if (!(runnable_mask & (1u << path))) return CNV_ESIMD_UNSUPPORTED;
+  if (!(runnable_mask & (1u << path))) return CNV_ENOTSUP;
   *out = path_tables[path];
   return CNV_OK;
 }

@@ -2,7 +2,7 @@
 #include <immintrin.h>
 #include <string.h>
 
-#include "simd/simd_internal.h"
+#include "simd_internal.h"
 
 /* 64-bit low multiply by the rrmxmx constant from three 32x32->64 multiplies. */
 static inline __m256i mul_rrmxmx(__m256i x) {
@@ -25,92 +25,45 @@ static inline __m256i hash4(__m256i v, __m256i seed) {
   return _mm256_xor_si256(v, _mm256_srli_epi64(v, 28));
 }
 
-static inline __m256i load4(const uint64_t *p) { return _mm256_loadu_si256((const void *)p); }
-static inline unsigned bits4(__m256i m) {
+/* Primitives of the shared drivers (generic/drivers.h). */
+#define CNV__G_PATH avx2
+#define CNV__G_HASH
+typedef __m256i cnv__g_v64;
+typedef __m256i cnv__g_v16;
+#define CNV__G_L64 4
+#define CNV__G_L16 16
+#define CNV__G_SUBSET_STEP 32
+static inline __m256i g_load64(const uint64_t *p) { return _mm256_loadu_si256((const void *)p); }
+static inline __m256i g_load16(const cnv_effects *p) {
+  return _mm256_loadu_si256((const void *)p);
+}
+static inline void g_store64(uint64_t *p, __m256i v) { _mm256_storeu_si256((void *)p, v); }
+static inline __m256i g_zero64(void) { return _mm256_setzero_si256(); }
+static inline __m256i g_zero16(void) { return _mm256_setzero_si256(); }
+static inline __m256i g_or64(__m256i a, __m256i b) { return _mm256_or_si256(a, b); }
+static inline __m256i g_or16(__m256i a, __m256i b) { return _mm256_or_si256(a, b); }
+static inline __m256i g_splat64(uint64_t x) { return _mm256_set1_epi64x((long long)x); }
+static inline __m256i g_eq64(__m256i a, __m256i b) { return _mm256_cmpeq_epi64(a, b); }
+static inline uint64_t g_bits64(__m256i m) {
   return (unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(m));
 }
-
-void cnv_simd_hash64_avx2(const uint64_t *ids, size_t n, uint64_t seed, uint64_t *out) {
-  const __m256i sd = _mm256_set1_epi64x((long long)(seed ^ CNV__SIMD_HASH_KEY));
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    __m256i a = hash4(load4(ids + i), sd);
-    __m256i b = hash4(load4(ids + i + 4), sd);
-    _mm256_storeu_si256((void *)(out + i), a);
-    _mm256_storeu_si256((void *)(out + i + 4), b);
-  }
-  for (; i < n; i++) out[i] = cnv__simd_hash(ids[i], seed);
-}
-
-/* Membership bits of ids[0..16) in s (at most CNV__SIMD_SCAN_MAX ids): broadcast compares. */
-static uint64_t member16(const uint64_t *ids, const cnv_simd_idset *s) {
-  __m256i x0 = load4(ids), x1 = load4(ids + 4), x2 = load4(ids + 8), x3 = load4(ids + 12);
-  __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
-  for (size_t k = 0; k < s->count; k++) {
-    __m256i b = _mm256_set1_epi64x((long long)s->ids[k]);
-    a0 = _mm256_or_si256(a0, _mm256_cmpeq_epi64(x0, b));
-    a1 = _mm256_or_si256(a1, _mm256_cmpeq_epi64(x1, b));
-    a2 = _mm256_or_si256(a2, _mm256_cmpeq_epi64(x2, b));
-    a3 = _mm256_or_si256(a3, _mm256_cmpeq_epi64(x3, b));
-  }
-  return bits4(a0) | bits4(a1) << 4 | bits4(a2) << 8 | (uint64_t)bits4(a3) << 12;
-}
-
-void cnv_simd_capcheck_avx2(const uint64_t *ids, size_t n, const cnv_simd_idset *allow,
-                            const cnv_simd_idset *deny, uint64_t *mask) {
-  uint64_t only[CNV__SIMD_SCAN_MAX];
-  cnv_simd_idset eff = {only, 0};
-  int scan = allow->count <= CNV__SIMD_SCAN_MAX;
-  if (scan) eff.count = cnv__simd_allowed_only(allow, deny, only);
-  for (size_t w = 0; w < cnv__simd_mask_words(n); w++) {
-    const uint64_t *x = ids + 64 * w;
-    size_t end = n - 64 * w < 64 ? n - 64 * w : 64, j = 0;
-    uint64_t word = 0;
-    for (; j + 16 <= end; j += 16)
-      word |= (scan ? member16(x + j, &eff) : cnv__simd_cap_bits(allow, deny, x + j, 16)) << j;
-    if (j < end) word |= cnv__simd_cap_bits(allow, deny, x + j, end - j) << j;
-    mask[w] = word;
-  }
-}
-
-uint16_t cnv_simd_effects_join_avx2(const uint16_t *e, size_t n) {
-  __m256i a0 = _mm256_setzero_si256(), a1 = a0;
-  size_t i = 0;
-  for (; i + 32 <= n; i += 32) {
-    a0 = _mm256_or_si256(a0, _mm256_loadu_si256((const void *)(e + i)));
-    a1 = _mm256_or_si256(a1, _mm256_loadu_si256((const void *)(e + i + 16)));
-  }
-  __m256i a = _mm256_or_si256(a0, a1);
+static inline uint64_t g_fold16(__m256i a) {
   __m128i h = _mm_or_si128(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1));
-  uint64_t x = (uint64_t)_mm_cvtsi128_si64(h) | (uint64_t)_mm_extract_epi64(h, 1);
-  x |= x >> 32;
-  x |= x >> 16;
-  uint16_t acc = (uint16_t)x;
-  for (; i < n; i++) acc = (uint16_t)(acc | e[i]);
-  return acc;
+  return (uint64_t)_mm_cvtsi128_si64(h) | (uint64_t)_mm_extract_epi64(h, 1);
 }
+static inline __m256i g_splat16(cnv_effects x) { return _mm256_set1_epi16((short)x); }
+static inline __m256i g_hash(__m256i v, __m256i seed) { return hash4(v, seed); }
 
 /* Subset bits of 32 effect sets: 1 where (e & notc) == 0. */
-static inline uint64_t subset32(const uint16_t *e, __m256i notc) {
+static inline uint64_t g_subset(const cnv_effects *e, __m256i notc) {
   const __m256i z = _mm256_setzero_si256();
-  __m256i c0 = _mm256_cmpeq_epi16(_mm256_and_si256(_mm256_loadu_si256((const void *)e), notc), z);
-  __m256i c1 =
-      _mm256_cmpeq_epi16(_mm256_and_si256(_mm256_loadu_si256((const void *)(e + 16)), notc), z);
+  __m256i c0 = _mm256_cmpeq_epi16(_mm256_and_si256(g_load16(e), notc), z);
+  __m256i c1 = _mm256_cmpeq_epi16(_mm256_and_si256(g_load16(e + 16), notc), z);
   __m256i packed = _mm256_permute4x64_epi64(_mm256_packs_epi16(c0, c1), 0xD8);
   return (uint32_t)_mm256_movemask_epi8(packed);
 }
 
-void cnv_simd_effects_subset_avx2(const uint16_t *e, size_t n, uint16_t ceiling, uint64_t *mask) {
-  const __m256i notc = _mm256_set1_epi16((short)(uint16_t)~ceiling);
-  for (size_t w = 0; w < cnv__simd_mask_words(n); w++) {
-    const uint16_t *x = e + 64 * w;
-    size_t end = n - 64 * w < 64 ? n - 64 * w : 64, j = 0;
-    uint64_t word = 0;
-    for (; j + 32 <= end; j += 32) word |= subset32(x + j, notc) << j;
-    for (; j < end; j++) word |= (uint64_t)((x[j] & (uint16_t)~ceiling) == 0) << j;
-    mask[w] = word;
-  }
-}
+#include "generic/drivers.h"
 
 /* From this size on glibc's memset (non-temporal stores) wins; measured, docs/simd.md. */
 #define ZERO_MEMSET_MIN ((size_t)16 << 20)
@@ -201,4 +154,5 @@ const cnv_simd_kernels cnv__simd_table_avx2 = {
     cnv_simd_variety_count_avx2,
     cnv_simd_hll_update_avx2,
     cnv_simd_hll_sums_avx2,
+    cnv_simd_path_accept_scalar,
 };

@@ -3,7 +3,7 @@
  * sums reuse the AVX2 kernels, which measured as fast or faster here. */
 #include <immintrin.h>
 
-#include "simd/simd_internal.h"
+#include "simd_internal.h"
 
 static inline __m512i hash8(__m512i v, __m512i seed) {
   const __m512i c = _mm512_set1_epi64((long long)CNV__SIMD_RRMXMX_MUL);
@@ -147,7 +147,7 @@ void cnv_simd_capcheck_avx512(const uint64_t *ids, size_t n, const cnv_simd_idse
   }
 }
 
-uint16_t cnv_simd_effects_join_avx512(const uint16_t *e, size_t n) {
+cnv_effects cnv_simd_effects_join_avx512(const cnv_effects *e, size_t n) {
   __m512i a = _mm512_setzero_si512();
   size_t i = 0;
   for (; i + 32 <= n; i += 32) a = _mm512_or_si512(a, _mm512_loadu_si512((const void *)(e + i)));
@@ -158,13 +158,13 @@ uint16_t cnv_simd_effects_join_avx512(const uint16_t *e, size_t n) {
   uint64_t x = (uint64_t)_mm_cvtsi128_si64(q) | (uint64_t)_mm_extract_epi64(q, 1);
   x |= x >> 32;
   x |= x >> 16;
-  return (uint16_t)x;
+  return (cnv_effects)x;
 }
 
-void cnv_simd_effects_subset_avx512(const uint16_t *e, size_t n, uint16_t ceiling, uint64_t *mask) {
-  const __m512i notc = _mm512_set1_epi16((short)(uint16_t)~ceiling);
+void cnv_simd_effects_subset_avx512(const cnv_effects *e, size_t n, cnv_effects ceiling, uint64_t *mask) {
+  const __m512i notc = _mm512_set1_epi16((short)(cnv_effects)~ceiling);
   for (size_t w = 0; w < cnv__simd_mask_words(n); w++) {
-    const uint16_t *x = e + 64 * w;
+    const cnv_effects *x = e + 64 * w;
     size_t end = n - 64 * w < 64 ? n - 64 * w : 64;
     __mmask32 k0 = (__mmask32)(end >= 32 ? 0xFFFFFFFFu : (1u << end) - 1);
     __mmask32 k1 = (__mmask32)(end <= 32 ? 0u : end == 64 ? 0xFFFFFFFFu : (1u << (end - 32)) - 1);
@@ -209,6 +209,36 @@ void cnv_simd_hll_update_avx512(uint8_t *regs, unsigned p, const uint64_t *ids, 
   for (; i < n; i++) cnv__simd_hll_apply(regs, p, cnv__simd_hash(ids[i], seed));
 }
 
+/* Nibble tables (both 128-bit lanes alike): a byte is a path byte ([a-z0-9_.-]) when
+ * lo[low nibble] & hi[high nibble] != 0. One bit per high nibble that holds path bytes:
+ * 0x2_ bit 0 ('-' '.'), 0x3_ bit 1 ('0'-'9'), 0x5_ bit 2 ('_'), 0x6_ bit 3 ('a'-'o'),
+ * 0x7_ bit 4 ('p'-'z'). vpshufb gives 0 for bytes >= 0x80, so they match nothing. */
+#define LO_ROW \
+  0x12, 0x1a, 0x1a, 0x1a, 0x1a, 0x1a, 0x1a, 0x1a, 0x1a, 0x1a, 0x18, 0x08, 0x08, 0x09, 0x09, 0x0c
+#define HI_ROW 0, 0, 0x01, 0x02, 0, 0x04, 0x08, 0x10, 0, 0, 0, 0, 0, 0, 0, 0
+
+/* A path of up to 32 bytes in one masked load (masked-off lanes neither fault nor read);
+ * longer ones take the scalar loop. Byte classes come from the nibble tables, dots from one
+ * compare; the dot rules are then a few mask operations. */
+bool cnv_simd_path_accept_avx512(const char *path, size_t len) {
+  if (len - 1 >= 32) return cnv_simd_path_accept_scalar(path, len);
+  const __m256i lo_t = _mm256_setr_epi8(LO_ROW, LO_ROW);
+  const __m256i hi_t = _mm256_setr_epi8(HI_ROW, HI_ROW);
+  __mmask32 in = (__mmask32)_bzhi_u32(UINT32_MAX, (unsigned)len);
+  __m256i v = _mm256_maskz_loadu_epi8(in, path);
+  __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), _mm256_set1_epi8(0x0f));
+  __m256i cls_lo = _mm256_shuffle_epi8(lo_t, v), cls_hi = _mm256_shuffle_epi8(hi_t, hi);
+  uint32_t bad = _mm256_mask_testn_epi8_mask(in, cls_lo, cls_hi);
+  uint32_t dots = _mm256_mask_cmpeq_epi8_mask(in, v, _mm256_set1_epi8('.'));
+  /* A dot first, last or right after another dot; at most 7 dots (8 segments), which only a
+   * path of 16 bytes or more can exceed once no two dots touch. */
+  uint32_t bad_dot = dots & ((dots >> 1) | 1u | (1u << (len - 1)));
+  if ((bad | bad_dot) != 0) return false;
+  return len < 16 || (unsigned)_mm_popcnt_u32(dots) < CNV_SIMD_PATH_MAX_SEGMENTS;
+}
+#undef LO_ROW
+#undef HI_ROW
+
 const cnv_simd_kernels cnv__simd_table_avx512 = {
     CNV_SIMD_AVX512,
     cnv_simd_hash64_avx512,
@@ -219,4 +249,5 @@ const cnv_simd_kernels cnv__simd_table_avx512 = {
     cnv_simd_variety_count_avx512,
     cnv_simd_hll_update_avx512,
     cnv_simd_hll_sums_avx2,
+    cnv_simd_path_accept_avx512,
 };

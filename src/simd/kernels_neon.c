@@ -3,7 +3,7 @@
  * (no gather). Zeroing stays memset (glibc's aarch64 memset uses DC ZVA). */
 #include <arm_neon.h>
 
-#include "simd/simd_internal.h"
+#include "simd_internal.h"
 
 static inline uint64x2_t mul_rrmxmx(uint64x2_t x) {
   const uint32x2_t cl = vdup_n_u32((uint32_t)CNV__SIMD_RRMXMX_MUL);
@@ -24,88 +24,41 @@ static inline uint64x2_t hash2(uint64x2_t v, uint64x2_t seed) {
   return veorq_u64(v, vshrq_n_u64(v, 28));
 }
 
-void cnv_simd_hash64_neon(const uint64_t *ids, size_t n, uint64_t seed, uint64_t *out) {
-  const uint64x2_t sd = vdupq_n_u64(seed ^ CNV__SIMD_HASH_KEY);
-  size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    uint64x2_t a = hash2(vld1q_u64(ids + i), sd);
-    uint64x2_t b = hash2(vld1q_u64(ids + i + 2), sd);
-    vst1q_u64(out + i, a);
-    vst1q_u64(out + i + 2, b);
-  }
-  for (; i < n; i++) out[i] = cnv__simd_hash(ids[i], seed);
-}
-
-static inline uint64_t bits2(uint64x2_t m) {
+/* Primitives of the shared drivers (generic/drivers.h). */
+#define CNV__G_PATH neon
+#define CNV__G_HASH
+typedef uint64x2_t cnv__g_v64;
+typedef uint16x8_t cnv__g_v16;
+#define CNV__G_L64 2
+#define CNV__G_L16 8
+#define CNV__G_SUBSET_STEP 8
+static inline uint64x2_t g_load64(const uint64_t *p) { return vld1q_u64(p); }
+static inline uint16x8_t g_load16(const cnv_effects *p) { return vld1q_u16(p); }
+static inline void g_store64(uint64_t *p, uint64x2_t v) { vst1q_u64(p, v); }
+static inline uint64x2_t g_zero64(void) { return vdupq_n_u64(0); }
+static inline uint16x8_t g_zero16(void) { return vdupq_n_u16(0); }
+static inline uint64x2_t g_or64(uint64x2_t a, uint64x2_t b) { return vorrq_u64(a, b); }
+static inline uint16x8_t g_or16(uint16x8_t a, uint16x8_t b) { return vorrq_u16(a, b); }
+static inline uint64x2_t g_splat64(uint64_t x) { return vdupq_n_u64(x); }
+static inline uint64x2_t g_eq64(uint64x2_t a, uint64x2_t b) { return vceqq_u64(a, b); }
+static inline uint64_t g_bits64(uint64x2_t m) {
   return (vgetq_lane_u64(m, 0) & 1u) | (vgetq_lane_u64(m, 1) & 2u);
 }
-
-/* Membership bits of ids[0..8) in s (at most CNV__SIMD_SCAN_MAX ids): broadcast compares. */
-static uint64_t member8(const uint64_t *ids, const cnv_simd_idset *s) {
-  uint64x2_t x0 = vld1q_u64(ids), x1 = vld1q_u64(ids + 2), x2 = vld1q_u64(ids + 4),
-             x3 = vld1q_u64(ids + 6);
-  uint64x2_t a0 = vdupq_n_u64(0), a1 = a0, a2 = a0, a3 = a0;
-  for (size_t k = 0; k < s->count; k++) {
-    uint64x2_t b = vdupq_n_u64(s->ids[k]);
-    a0 = vorrq_u64(a0, vceqq_u64(x0, b));
-    a1 = vorrq_u64(a1, vceqq_u64(x1, b));
-    a2 = vorrq_u64(a2, vceqq_u64(x2, b));
-    a3 = vorrq_u64(a3, vceqq_u64(x3, b));
-  }
-  return bits2(a0) | bits2(a1) << 2 | bits2(a2) << 4 | bits2(a3) << 6;
+static inline uint64_t g_fold16(uint16x8_t v) {
+  uint64x2_t a = vreinterpretq_u64_u16(v);
+  return vgetq_lane_u64(a, 0) | vgetq_lane_u64(a, 1);
 }
-
-void cnv_simd_capcheck_neon(const uint64_t *ids, size_t n, const cnv_simd_idset *allow,
-                            const cnv_simd_idset *deny, uint64_t *mask) {
-  uint64_t only[CNV__SIMD_SCAN_MAX];
-  cnv_simd_idset eff = {only, 0};
-  int scan = allow->count <= CNV__SIMD_SCAN_MAX;
-  if (scan) eff.count = cnv__simd_allowed_only(allow, deny, only);
-  for (size_t w = 0; w < cnv__simd_mask_words(n); w++) {
-    const uint64_t *x = ids + 64 * w;
-    size_t end = n - 64 * w < 64 ? n - 64 * w : 64, j = 0;
-    uint64_t word = 0;
-    for (; j + 8 <= end; j += 8)
-      word |= (scan ? member8(x + j, &eff) : cnv__simd_cap_bits(allow, deny, x + j, 8)) << j;
-    if (j < end) word |= cnv__simd_cap_bits(allow, deny, x + j, end - j) << j;
-    mask[w] = word;
-  }
-}
-
-uint16_t cnv_simd_effects_join_neon(const uint16_t *e, size_t n) {
-  uint16x8_t a0 = vdupq_n_u16(0), a1 = a0;
-  size_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    a0 = vorrq_u16(a0, vld1q_u16(e + i));
-    a1 = vorrq_u16(a1, vld1q_u16(e + i + 8));
-  }
-  uint64x2_t a = vreinterpretq_u64_u16(vorrq_u16(a0, a1));
-  uint64_t x = vgetq_lane_u64(a, 0) | vgetq_lane_u64(a, 1);
-  x |= x >> 32;
-  x |= x >> 16;
-  uint16_t acc = (uint16_t)x;
-  for (; i < n; i++) acc = (uint16_t)(acc | e[i]);
-  return acc;
-}
+static inline uint16x8_t g_splat16(cnv_effects x) { return vdupq_n_u16(x); }
+static inline uint64x2_t g_hash(uint64x2_t v, uint64x2_t seed) { return hash2(v, seed); }
 
 /* Subset bits of 8 effect sets: 1 where (e & notc) == 0. */
-static inline uint64_t subset8(const uint16_t *e, uint16x8_t notc) {
+static inline uint64_t g_subset(const cnv_effects *e, uint16x8_t notc) {
   static const uint16_t weights[8] = {1, 2, 4, 8, 16, 32, 64, 128};
   uint16x8_t ok = vceqq_u16(vandq_u16(vld1q_u16(e), notc), vdupq_n_u16(0));
   return vaddvq_u16(vandq_u16(ok, vld1q_u16(weights)));
 }
 
-void cnv_simd_effects_subset_neon(const uint16_t *e, size_t n, uint16_t ceiling, uint64_t *mask) {
-  const uint16x8_t notc = vdupq_n_u16((uint16_t)~ceiling);
-  for (size_t w = 0; w < cnv__simd_mask_words(n); w++) {
-    const uint16_t *x = e + 64 * w;
-    size_t end = n - 64 * w < 64 ? n - 64 * w : 64, j = 0;
-    uint64_t word = 0;
-    for (; j + 8 <= end; j += 8) word |= subset8(x + j, notc) << j;
-    for (; j < end; j++) word |= (uint64_t)((x[j] & (uint16_t)~ceiling) == 0) << j;
-    mask[w] = word;
-  }
-}
+#include "generic/drivers.h"
 
 void cnv_simd_variety_count_neon(const uint64_t *ids, size_t n, void *scratch, uint32_t *distinct,
                                  uint64_t *clogc) {
@@ -170,4 +123,5 @@ const cnv_simd_kernels cnv__simd_table_neon = {
     cnv_simd_variety_count_neon,
     cnv_simd_hll_update_neon,
     cnv_simd_hll_sums_neon,
+    cnv_simd_path_accept_scalar,
 };

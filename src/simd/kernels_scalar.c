@@ -1,7 +1,7 @@
 /* Scalar twins: the definitions every vector path must match bit for bit. */
 #include <string.h>
 
-#include "simd/simd_internal.h"
+#include "simd_internal.h"
 
 void cnv_simd_hash64_scalar(const uint64_t *ids, size_t n, uint64_t seed, uint64_t *out) {
   for (size_t i = 0; i < n; i++) out[i] = cnv__simd_hash(ids[i], seed);
@@ -17,18 +17,18 @@ void cnv_simd_capcheck_scalar(const uint64_t *ids, size_t n, const cnv_simd_idse
   }
 }
 
-uint16_t cnv_simd_effects_join_scalar(const uint16_t *e, size_t n) {
-  uint16_t acc = 0;
-  for (size_t i = 0; i < n; i++) acc = (uint16_t)(acc | e[i]);
+cnv_effects cnv_simd_effects_join_scalar(const cnv_effects *e, size_t n) {
+  cnv_effects acc = 0;
+  for (size_t i = 0; i < n; i++) acc = (cnv_effects)(acc | e[i]);
   return acc;
 }
 
-void cnv_simd_effects_subset_scalar(const uint16_t *e, size_t n, uint16_t ceiling, uint64_t *mask) {
+void cnv_simd_effects_subset_scalar(const cnv_effects *e, size_t n, cnv_effects ceiling, uint64_t *mask) {
   for (size_t w = 0; w < cnv__simd_mask_words(n); w++) {
     uint64_t word = 0;
     size_t end = n - 64 * w < 64 ? n - 64 * w : 64;
     for (size_t j = 0; j < end; j++)
-      word |= (uint64_t)((e[64 * w + j] & (uint16_t)~ceiling) == 0) << j;
+      word |= (uint64_t)((e[64 * w + j] & (cnv_effects)~ceiling) == 0) << j;
     mask[w] = word;
   }
 }
@@ -61,6 +61,35 @@ void cnv_simd_hll_sums_scalar(const uint8_t *regs, unsigned p, cnv_simd_hll_sums
   *out = s;
 }
 
+/* 1: segment byte [a-z0-9_-], 2: '.', 0: anything else. */
+static const unsigned char path_class[256] = {
+    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1,
+    ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,
+    ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+    ['y'] = 1, ['z'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+    ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['_'] = 1, ['-'] = 1, ['.'] = 2,
+};
+
+/* One table lookup per byte; paths are short, and a byte loop with predicted branches beat
+ * an eight-bytes-per-step SWAR scan on them (docs/protocol.md). */
+bool cnv_simd_path_accept_scalar(const char *path, size_t len) {
+  const unsigned char *p = (const unsigned char *)path;
+  size_t seg = 0; /* bytes in the current segment */
+  unsigned dots = 0;
+  if (len - 1 >= CNV_SIMD_PATH_MAX_LEN) return false;
+  for (size_t i = 0; i < len; i++) {
+    unsigned c = path_class[p[i]];
+    if (c == 1) {
+      seg++;
+    } else if (c == 0 || seg == 0 || ++dots == CNV_SIMD_PATH_MAX_SEGMENTS) {
+      return false;
+    } else {
+      seg = 0;
+    }
+  }
+  return seg != 0;
+}
+
 const cnv_simd_kernels cnv__simd_table_scalar = {
     CNV_SIMD_SCALAR,
     cnv_simd_hash64_scalar,
@@ -71,4 +100,5 @@ const cnv_simd_kernels cnv__simd_table_scalar = {
     cnv_simd_variety_count_scalar,
     cnv_simd_hll_update_scalar,
     cnv_simd_hll_sums_scalar,
+    cnv_simd_path_accept_scalar,
 };

@@ -109,9 +109,9 @@ const cnv_simd_kernels *cnv__simd_active(void);
 #define CNV__SIMD_DECL_CAP(path)                                                            \
   void cnv_simd_capcheck_##path(const uint64_t *ids, size_t n, const cnv_simd_idset *allow, \
                                 const cnv_simd_idset *deny, uint64_t *mask);
-#define CNV__SIMD_DECL_EFFECTS(path)                                                 \
-  uint16_t cnv_simd_effects_join_##path(const uint16_t *e, size_t n);                \
-  void cnv_simd_effects_subset_##path(const uint16_t *e, size_t n, uint16_t ceiling, \
+#define CNV__SIMD_DECL_EFFECTS(path)                                                       \
+  cnv_effects cnv_simd_effects_join_##path(const cnv_effects *e, size_t n);                \
+  void cnv_simd_effects_subset_##path(const cnv_effects *e, size_t n, cnv_effects ceiling, \
                                       uint64_t *mask);
 #define CNV__SIMD_DECL_ZERO(path) void cnv_simd_zero_##path(void *p, size_t n);
 #define CNV__SIMD_DECL_VARIETY(path)                                               \
@@ -122,6 +122,7 @@ const cnv_simd_kernels *cnv__simd_active(void);
                                   uint64_t seed);
 #define CNV__SIMD_DECL_HLL_SUMS(path) \
   void cnv_simd_hll_sums_##path(const uint8_t *regs, unsigned p, cnv_simd_hll_sums *out);
+#define CNV__SIMD_DECL_PATH(path) bool cnv_simd_path_accept_##path(const char *p, size_t len);
 
 CNV__SIMD_DECL_HASH(scalar)
 CNV__SIMD_DECL_CAP(scalar)
@@ -130,6 +131,7 @@ CNV__SIMD_DECL_ZERO(scalar)
 CNV__SIMD_DECL_VARIETY(scalar)
 CNV__SIMD_DECL_HLL_UPDATE(scalar)
 CNV__SIMD_DECL_HLL_SUMS(scalar)
+CNV__SIMD_DECL_PATH(scalar)
 extern const cnv_simd_kernels cnv__simd_table_scalar;
 #if defined(__x86_64__)
 CNV__SIMD_DECL_CAP(sse42)
@@ -148,6 +150,7 @@ CNV__SIMD_DECL_CAP(avx512)
 CNV__SIMD_DECL_EFFECTS(avx512)
 CNV__SIMD_DECL_VARIETY(avx512)
 CNV__SIMD_DECL_HLL_UPDATE(avx512)
+CNV__SIMD_DECL_PATH(avx512)
 extern const cnv_simd_kernels cnv__simd_table_avx512;
 #endif
 #if defined(__aarch64__)

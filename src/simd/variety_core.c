@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "simd/simd_internal.h"
+#include "simd_internal.h"
 
 uint64_t cnv__simd_clogc[CNV_SIMD_VARIETY_MAX + 1];
 

@@ -1,7 +1,8 @@
 /* Prometheus text exposition (format 0.0.4), lint-clean for `promtool check metrics`. */
 #include <string.h>
 
-#include "telemetry/tel_internal.h"
+#include "tel_internal.h"
+#include "core/ignore.h"
 
 /* Histogram bucket bounds: le = 4^k - 1 recorded units, k = 0 .. 31, then +Inf. Each bound
  * sits just below a bucket edge (4^k starts a bucket), so cumulative counts are exact. */
@@ -87,11 +88,12 @@ static void cnv__prom_series(struct cnv__out *o, const cnv_telemetry *t, uint32_
   cnv__prom_line(o, m, "", NULL);
   if (kind == CNV__KIND_COUNTER || kind == CNV__KIND_STRIPED) {
     uint64_t v = 0;
-    (void)cnv_tel_counter_value(t, CNV__ID(kind, i), &v);
+    /* i < n of this kind: the id is valid, so the read cannot fail */
+    cnv__ignore_status(cnv_tel_counter_value(t, CNV__ID(kind, i), &v));
     cnv__out_u64(o, v);
   } else {
     int64_t v = 0;
-    (void)cnv_tel_gauge_value(t, CNV__ID(kind, i), &v);
+    cnv__ignore_status(cnv_tel_gauge_value(t, CNV__ID(kind, i), &v)); /* valid id, as above */
     cnv__out_i64(o, v);
   }
   cnv__out_mem(o, "\n", 1);

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "telemetry/tel_internal.h"
+#include "tel_internal.h"
 
 void cnv__out_mem(struct cnv__out *o, const char *s, size_t n) {
   if (o->failed || n == 0) return;

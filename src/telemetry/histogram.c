@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "telemetry/tel_internal.h"
+#include "tel_internal.h"
 
 CNV_API uint32_t cnv_histogram_bucket_of(uint64_t value) { return cnv__hist_index(value); }
 
@@ -89,7 +89,7 @@ static uint64_t cnv__one_bucket(const void *src, uint32_t i) {
 
 CNV_API cnv_status cnv_histogram_quantile(const cnv_histogram *h, double q, uint64_t *out) {
   if (!h || !out) return CNV_EINVAL;
-  if (!(q >= 0.0 && q <= 1.0)) return CNV_ETEL_QUANTILE;
+  if (!(q >= 0.0 && q <= 1.0)) return CNV_ERANGE;
   uint64_t total = 0;
   for (uint32_t i = 0; i < CNV_HIST_BUCKETS; i++) total += cnv__one_bucket(&h->d, i);
   if (!total) return CNV_EEMPTY;

@@ -2,7 +2,7 @@
  * Cold path, one thread, before any shard is attached. */
 #include <string.h>
 
-#include "telemetry/tel_internal.h"
+#include "tel_internal.h"
 
 static int cnv__name_ok(const char *s, size_t max, int colon) {
   size_t n = strnlen(s, max + 1);
@@ -150,8 +150,8 @@ CNV_API cnv_status cnv_tel_register_histogram(cnv_telemetry *t, const char *name
                                               cnv_metric_id *id) {
   double scale = opts && opts->scale != 0.0 ? opts->scale : 1.0;
   uint32_t every = opts && opts->sample_every ? opts->sample_every : 1;
-  if (every > (UINT32_C(1) << 20)) return CNV_ETEL_SAMPLE_RATE;
-  if (!(scale > 0.0) || scale > 1e300) return CNV_ETEL_SCALE;
+  if (every > (UINT32_C(1) << 20)) return CNV_ERANGE;
+  if (!(scale > 0.0) || scale > 1e300) return CNV_ERANGE;
   struct cnv__metric *m;
   cnv_status st = cnv__register(t, CNV__KIND_HIST, name, help, labels, nlabels, &m, id);
   if (st != CNV_OK) return st;

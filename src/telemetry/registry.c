@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "telemetry/tel_internal.h"
+#include "tel_internal.h"
 
 static uint32_t cnv__or_default(uint32_t v, uint32_t def) { return v ? v : def; }
 

@@ -3,7 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "telemetry/tel_internal.h"
+#include "tel_internal.h"
 
 #define CNV__RESERVOIR_MAX (UINT32_C(1) << 24)
 
@@ -37,7 +37,7 @@ static void cnv__reservoir_skip(struct cnv_reservoir *r) {
 CNV_API cnv_status cnv_reservoir_create(uint32_t capacity, uint64_t seed, cnv_reservoir **out) {
   if (!out) return CNV_EINVAL;
   *out = NULL;
-  if (capacity == 0 || capacity > CNV__RESERVOIR_MAX) return CNV_ETEL_RESERVOIR_SIZE;
+  if (capacity == 0 || capacity > CNV__RESERVOIR_MAX) return CNV_ERANGE;
   struct cnv_reservoir *r = calloc(1, sizeof *r);
   if (!r) return CNV_ENOMEM;
   r->items = calloc(capacity, sizeof *r->items);

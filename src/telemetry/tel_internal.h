@@ -130,7 +130,7 @@ void cnv__out_dbl_short(struct cnv__out *o, double v);
 void cnv__out_prom_escaped(struct cnv__out *o, const char *s, int quote);
 void cnv__out_json_string(struct cnv__out *o, const char *s);
 /* Runs an exporter into a caller buffer (see cnv_tel_export_*_buf). */
-cnv_status cnv__export_to_buf(cnv_status (*exporter)(const cnv_telemetry *, cnv_tel_write_fn, void *),
+CNV_NODISCARD cnv_status cnv__export_to_buf(cnv_status (*exporter)(const cnv_telemetry *, cnv_tel_write_fn, void *),
                               const cnv_telemetry *t, char *buf, size_t cap, size_t *len);
 /* Summary of histogram index h over every shard. */
 void cnv__tel_hist_summarize(const cnv_telemetry *t, uint32_t h, cnv_tel_hist_summary *out);

@@ -17,8 +17,8 @@ static double entropy_bits(uint32_t n, uint32_t distinct, uint64_t clogc, double
 cnv_status cnv_variety_exact(const uint64_t *ids, size_t n, cnv_variety_scratch *scratch,
                              cnv_variety *out) {
   uint64_t stack[CNV_SIMD_VARIETY_SCRATCH_BYTES(CNV_VARIETY_STACK_MAX) / 8];
-  if (out == NULL || (n > 0 && ids == NULL)) return CNV_EVARIETY_NULL;
-  if (n > CNV_VARIETY_BATCH_MAX) return CNV_EVARIETY_BATCH_TOO_LARGE;
+  if (out == NULL || (n > 0 && ids == NULL)) return CNV_EINVAL;
+  if (n > CNV_VARIETY_BATCH_MAX) return CNV_ERANGE;
   if (scratch == NULL && n > CNV_VARIETY_STACK_MAX) return CNV_EVARIETY_NEED_SCRATCH;
   void *work = scratch ? (void *)scratch->words : (void *)stack;
   size_t bytes = scratch ? sizeof scratch->words : sizeof stack;

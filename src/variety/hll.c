@@ -7,8 +7,8 @@
 #include <cnv/variety.h>
 
 cnv_status cnv_hll_init(cnv_hll *h, unsigned p, uint64_t seed) {
-  if (h == NULL) return CNV_EVARIETY_NULL;
-  if (p < CNV_HLL_P_MIN || p > CNV_HLL_P_MAX) return CNV_EVARIETY_PRECISION;
+  if (h == NULL) return CNV_EINVAL;
+  if (p < CNV_HLL_P_MIN || p > CNV_HLL_P_MAX) return CNV_ERANGE;
   h->p = p;
   h->reserved = 0;
   h->seed = seed;
@@ -17,19 +17,19 @@ cnv_status cnv_hll_init(cnv_hll *h, unsigned p, uint64_t seed) {
 }
 
 cnv_status cnv_hll_reset(cnv_hll *h) {
-  if (h == NULL) return CNV_EVARIETY_NULL;
+  if (h == NULL) return CNV_EINVAL;
   cnv_simd_zero(h->regs, sizeof h->regs);
   return CNV_OK;
 }
 
 cnv_status cnv_hll_add(cnv_hll *h, const uint64_t *ids, size_t n) {
-  if (h == NULL || (n > 0 && ids == NULL)) return CNV_EVARIETY_NULL;
-  cnv_status s = cnv_simd_hll_update(h->regs, h->p, ids, n, h->seed);
-  return s == CNV_OK ? CNV_OK : CNV_EVARIETY_PRECISION;
+  if (h == NULL || (n > 0 && ids == NULL)) return CNV_EINVAL;
+  /* The kernel's errors (a precision out of range) pass up unchanged. */
+  return cnv_simd_hll_update(h->regs, h->p, ids, n, h->seed);
 }
 
 cnv_status cnv_hll_merge(cnv_hll *dst, const cnv_hll *src) {
-  if (dst == NULL || src == NULL) return CNV_EVARIETY_NULL;
+  if (dst == NULL || src == NULL) return CNV_EINVAL;
   if (dst->p != src->p || dst->seed != src->seed) return CNV_EVARIETY_HLL_MISMATCH;
   size_t m = (size_t)1 << dst->p;
   for (size_t i = 0; i < m; i++)
@@ -64,10 +64,10 @@ static double ertl_tau(double x) {
 }
 
 cnv_status cnv_hll_estimate(const cnv_hll *h, double *out) {
-  if (h == NULL || out == NULL) return CNV_EVARIETY_NULL;
+  if (h == NULL || out == NULL) return CNV_EINVAL;
   cnv_simd_hll_sums s;
   cnv_status st = cnv_simd_hll_sums_get(h->regs, h->p, &s);
-  if (st != CNV_OK) return CNV_EVARIETY_PRECISION;
+  if (st != CNV_OK) return st;
   int q = 64 - (int)h->p;
   double m = ldexp(1.0, (int)h->p);
   if (s.zeros == (uint64_t)m) {

@@ -1,9 +1,11 @@
 /* Status codes: every code has a distinct name and a message, unknown codes get a generic
- * message, codes are unique and negative except CNV_OK. */
+ * message, codes are unique and negative except CNV_OK. The version string is the generated
+ * header's, as CMake's project() wrote it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -53,11 +55,21 @@ static void test_unknown_code_is_generic_never_null(void **state) {
   assert_int_equal(CNV_OK, 0);
 }
 
+static void test_version_matches_generated_header(void **state) {
+  (void)state;
+  char expect[32];
+  snprintf(expect, sizeof expect, "%d.%d.%d", CNV_VERSION_MAJOR, CNV_VERSION_MINOR, CNV_VERSION_PATCH);
+  assert_string_equal(cnv_version(), expect);
+  assert_string_equal(CNV_VERSION_STRING, expect);
+  assert_string_equal(cnv_version(), CNV_TEST_PROJECT_VERSION);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_every_code_has_message_and_name),
       cmocka_unit_test(test_codes_unique_and_negative),
       cmocka_unit_test(test_unknown_code_is_generic_never_null),
+      cmocka_unit_test(test_version_matches_generated_header),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,9 +6,11 @@ cnv_test(NAME test_queue_stress SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_queue_str
 cnv_test(NAME test_queue_linearizability SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_queue_linearizability.c
          LABELS stress TIMEOUT 120)
 # Exhaustive check of the slot/sequence protocol (queue.pml) with spin; label `model`.
-find_program(CNV_SPIN_EXE spin REQUIRED)
-add_test(NAME test_queue_model COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/run_spin.sh ${CNV_SPIN_EXE}
-  ${CMAKE_C_COMPILER} ${CMAKE_CURRENT_LIST_DIR}/queue.pml ${CMAKE_CURRENT_BINARY_DIR}/queue_model)
+cnv_tool_test(test_queue_model spin spin CNV_SPIN_EXE)
+if(CNV_SPIN_EXE)
+  add_test(NAME test_queue_model COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/run_spin.sh ${CNV_SPIN_EXE}
+    ${CMAKE_C_COMPILER} ${CMAKE_CURRENT_LIST_DIR}/queue.pml ${CMAKE_CURRENT_BINARY_DIR}/queue_model)
+endif()
 set_tests_properties(test_queue_model PROPERTIES LABELS model TIMEOUT 300)
 # The demo used by scripts/run checks its own count and checksum and exits 1 on a mismatch.
 if(TARGET cnv_demo_queue)

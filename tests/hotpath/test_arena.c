@@ -49,6 +49,25 @@ static void test_arena_init_rejects_null(void **state) {
 }
 
 /* Every power of two up to 4096, from an odd starting offset so each needs padding. */
+/* A NULL arena or output is CNV_EINVAL from the inline fast path too (release builds take
+ * it; ASan builds the out-of-line one), never a crash. */
+static void test_arena_alloc_rejects_null(void **state) {
+  (void)state;
+  cnv_arena a;
+  void *p = mem_;
+  assert_int_equal(cnv_arena_init(&a, mem_, MEM), CNV_OK);
+  assert_int_equal(cnv_arena_alloc(NULL, 8, 8, &p), CNV_EINVAL);
+  assert_null(p);
+  assert_int_equal(cnv_arena_alloc(&a, 8, 8, NULL), CNV_EINVAL);
+  assert_int_equal(cnv_arena_alloc(&a, 8, 3, NULL), CNV_EINVAL);
+  assert_int_equal(a.used, 0);
+  assert_int_equal(cnv_arena_alloc_slow(NULL, 8, 8, &p), CNV_EINVAL);
+  assert_int_equal(cnv_arena_alloc_slow(&a, 8, 8, NULL), CNV_EINVAL);
+  assert_int_equal(cnv_arena_alloc(&a, 8, 8, &p), CNV_OK);
+  assert_ptr_equal(p, a.base);
+  cnv_arena_fini(&a);
+}
+
 static void test_arena_alignment(void **state) {
   (void)state;
   cnv_arena a;
@@ -195,6 +214,7 @@ static void test_shared_arena_exhaustion(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup(test_arena_init_rejects_null, zero_mem),
+      cmocka_unit_test_setup(test_arena_alloc_rejects_null, zero_mem),
       cmocka_unit_test_setup(test_arena_alignment, zero_mem),
       cmocka_unit_test_setup(test_arena_bad_alignment, zero_mem),
       cmocka_unit_test_setup(test_arena_exhaustion, zero_mem),

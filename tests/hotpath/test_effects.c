@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include <cnv/hotpath.h>
+#include <cnv/effects.h>
 
 #include "cnv_test_util.h"
 

@@ -42,7 +42,7 @@ static struct run play(const struct segment *seg, int nseg) {
     for (int i = 0; i < seg[s].ticks; i++, tick++) {
       double ratio = (i & 1) ? seg[s].b : seg[s].a;
       int fails = (int)(ratio * 20.0 + 0.5);
-      for (int k = 0; k < 20; k++) cnv_swarm_record_invocation(&sw, k >= fails);
+      for (int k = 0; k < 20; k++) assert_int_equal(cnv_swarm_record_invocation(&sw, k >= fails), CNV_OK);
       now += TICK;
       int moved;
       assert_int_equal(cnv_swarm_tick(&sw, now, &moved), CNV_OK);
@@ -113,12 +113,12 @@ static void test_min_samples_and_config(void **state) {
   cnv_breaker b;
   cnv_breaker_config c = cfg();
   assert_int_equal(cnv_breaker_init(&b, &c), CNV_OK);
-  for (int i = 0; i < 9; i++) cnv_breaker_record(&b, 0);
+  for (int i = 0; i < 9; i++) assert_int_equal(cnv_breaker_record(&b, 0), CNV_OK);
   int target;
   double ratio;
   assert_int_equal(cnv_breaker_evaluate(&b, 100, CNV_PHASE_OPERATIONAL, &target, &ratio), CNV_OK);
   assert_int_equal(target, CNV_PHASE_OPERATIONAL);
-  cnv_breaker_record(&b, 0);
+  assert_int_equal(cnv_breaker_record(&b, 0), CNV_OK);
   assert_int_equal(cnv_breaker_evaluate(&b, 200, CNV_PHASE_OPERATIONAL, &target, &ratio), CNV_OK);
   assert_int_equal(target, CNV_PHASE_DEGRADED);
   assert_true(ratio == 1.0);

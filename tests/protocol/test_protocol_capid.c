@@ -50,7 +50,7 @@ static void test_published_vectors(void **state) {
   assert_true(checked >= 20);
 }
 
-/* Byte-by-byte reference for SPEC §0 paths. */
+/* Byte-by-byte reference for the path rule of docs/grammar.md. */
 static cnv_status reference_check(const char *p, size_t len) {
   if (len == 0) return CNV_EPARSE_EMPTY_PATH;
   size_t seg = 0;

@@ -132,7 +132,7 @@ static void test_caps_codec_round_trip(void **state) {
     assert_int_equal(cnv_capabilities_decode(buf, n, &d), CNV_OK);
     assert_memory_equal(&c, &d, sizeof c);
     assert_int_equal(cnv_capabilities_decode(buf, n - 1, &d), CNV_EPROTO_MALFORMED);
-    assert_int_equal(cnv_capabilities_encode(&c, buf, n - 1, &n), CNV_EFRAME_BUFFER);
+    assert_int_equal(cnv_capabilities_encode(&c, buf, n - 1, &n), CNV_ERANGE);
   }
 }
 
@@ -150,7 +150,7 @@ static void test_negotiated_codec_round_trip(void **state) {
   assert_int_equal(cnv_negotiated_decode(buf, len + 1, &m), CNV_EPROTO_MALFORMED);
   buf[18] = 3;
   assert_int_equal(cnv_negotiated_decode(buf, len, &m), CNV_EPROTO_MALFORMED);
-  assert_int_equal(cnv_negotiated_encode(&n, buf, len - 1, &len), CNV_EFRAME_BUFFER);
+  assert_int_equal(cnv_negotiated_encode(&n, buf, len - 1, &len), CNV_ERANGE);
 }
 
 int main(void) {

@@ -121,6 +121,10 @@ static const struct {
     {"u a\x01", CNV_EPARSE_BAD_BYTE, 3},
     {"u a\nb", CNV_EPARSE_BAD_BYTE, 3},
     {"u 'a\x7f'", CNV_EPARSE_BAD_BYTE, 4},
+    /* precedence: a quote that never closes wins over a control byte inside it */
+    {"u 'a\x01b", CNV_EPARSE_UNTERMINATED_QUOTE, 2},
+    {"u --m=\"a\tb\x7f", CNV_EPARSE_UNTERMINATED_QUOTE, 6},
+    {"u \"a\x01b' x", CNV_EPARSE_UNTERMINATED_QUOTE, 2},
     {"u ab'c'", CNV_EPARSE_QUOTE_IN_WORD, 4},
     {"u --m=a\"b", CNV_EPARSE_QUOTE_IN_WORD, 7},
     {"u 'a'b", CNV_EPARSE_AFTER_QUOTE, 5},
@@ -169,6 +173,20 @@ static void test_bounds(void **state) {
   assert_int_equal(cnv_parse_invocation(five, strlen(five), NULL, NULL, &inv),
                    CNV_EPARSE_TOO_MANY_ARGS);
   assert_int_equal(inv.error_offset, 15);
+  /* precedence: the count is checked when a token starts, so a token beyond the limit is
+   * TOO_MANY_ARGS at its first byte whatever errors it holds further on */
+  static const char *const over[] = {"u a b c --n@me", "u a b c -xy", "u a b c -",
+                                     "u a b c 'open\x01", "u a b c x\x01", "u a b c --=v"};
+  for (size_t k = 0; k < sizeof over / sizeof over[0]; k++) {
+    assert_int_equal(cnv_parse_invocation(over[k], strlen(over[k]), &lim, NULL, &inv),
+                     CNV_EPARSE_TOO_MANY_ARGS);
+    assert_int_equal(inv.error_offset, 8);
+    assert_int_equal(inv.count, 3);
+  }
+  /* the terminator takes no slot: it is accepted at the limit */
+  const char *term = "u a b c --";
+  assert_int_equal(cnv_parse_invocation(term, strlen(term), &lim, NULL, &inv), CNV_OK);
+  assert_int_equal(inv.has_terminator, 1);
   lim.max_args = 0;
   lim.max_input = 8;
   assert_int_equal(cnv_parse_invocation(line, strlen(line), &lim, NULL, &inv),

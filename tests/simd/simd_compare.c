@@ -4,6 +4,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "cnv_test_util.h"
 
@@ -159,8 +161,9 @@ void simd_cmp_capcheck(const cnv_simd_kernels *ref, const cnv_simd_kernels *k, s
   }
 }
 
-static void effects_case(const cnv_simd_kernels *ref, const cnv_simd_kernels *k, const uint16_t *e,
-                         size_t n, uint16_t ceiling, simd_cmp_report *r) {
+static void effects_case(const cnv_simd_kernels *ref, const cnv_simd_kernels *k,
+                         const cnv_effects *e, size_t n, cnv_effects ceiling,
+                         simd_cmp_report *r) {
   size_t words = (n + 63) / 64;
   check(r, ref->effects_join(e, n) == k->effects_join(e, n), "effects_join equal");
   out_a[words] = out_b[words] = SENTINEL;
@@ -171,17 +174,17 @@ static void effects_case(const cnv_simd_kernels *ref, const cnv_simd_kernels *k,
 }
 
 void simd_cmp_effects(const cnv_simd_kernels *ref, const cnv_simd_kernels *k, simd_cmp_report *r) {
-  static _Alignas(64) uint16_t e[MAXN + 16];
+  static _Alignas(64) cnv_effects e[MAXN + 16];
   uint64_t rng = 3;
   for (size_t li = 0; li < NLEN; li++) {
     for (size_t off = 0; off < 4; off++) {
       for (int shape = 0; shape < 3; shape++) {
-        uint16_t bias = (uint16_t)cnv_test_rand(&rng), one = (uint16_t)cnv_test_rand(&rng);
+        cnv_effects bias = (cnv_effects)cnv_test_rand(&rng), one = (cnv_effects)cnv_test_rand(&rng);
         for (size_t i = 0; i < lengths[li]; i++) {
-          uint16_t x = (uint16_t)(cnv_test_rand(&rng) & cnv_test_rand(&rng) & bias);
-          e[off + i] = shape == 0 ? x : shape == 1 ? one : (uint16_t)(1u << (i % 16));
+          cnv_effects x = (cnv_effects)(cnv_test_rand(&rng) & cnv_test_rand(&rng) & bias);
+          e[off + i] = shape == 0 ? x : shape == 1 ? one : (cnv_effects)(1u << (i % 16));
         }
-        uint16_t ceil = shape == 2 ? 0xFFFF : (uint16_t)(cnv_test_rand(&rng) | bias);
+        cnv_effects ceil = shape == 2 ? 0xFFFF : (cnv_effects)(cnv_test_rand(&rng) | bias);
         effects_case(ref, k, e + off, lengths[li], ceil, r);
         effects_case(ref, k, e + off, lengths[li], 0, r);
       }
@@ -311,6 +314,95 @@ void simd_cmp_known_answers(const cnv_simd_kernels *k, simd_cmp_report *r) {
   /* counts 3, 2, 1: 3*log2(3) + 2 = 6.754887502163468 bits, scaled by 2^40 */
   check(r, d == 3 && c == (uint64_t)llround((3.0 * log2(3.0) + 2.0) * 1099511627776.0),
         "variety known answer");
+  static const struct {
+    const char *path;
+    bool valid;
+  } paths[] = {{"user.create", true},        {"a", true},      {"a.b-c.d_e.f9", true},
+               {"a.b.c.d.e.f.g.h", true},    {"", false},      {".a", false},
+               {"a.", false},                {"a..b", false},  {"A", false},
+               {"a.b.c.d.e.f.g.h.i", false}, {"a/b", false},   {"user.create ", false}};
+  for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
+    check(r, k->path_accept(paths[i].path, strlen(paths[i].path)) == paths[i].valid,
+          "path_accept known answers");
+}
+
+/* One path_accept input, placed so that it ends right before a PROT_NONE page (a read past
+ * the end faults) and at offsets 1..3 from an aligned start. */
+static void path_case(const cnv_simd_kernels *ref, const cnv_simd_kernels *k,
+                      unsigned char *page, size_t page_size, const unsigned char *src, size_t len,
+                      simd_cmp_report *r) {
+  char *end = (char *)page + page_size - len;
+  memcpy(end, src, len);
+  bool want = ref->path_accept(end, len);
+  check(r, k->path_accept(end, len) == want, "path_accept at the end of a page");
+  for (size_t off = 1; off < 4; off++) {
+    memcpy(page + off, src, len);
+    check(r, k->path_accept((const char *)page + off, len) == want, "path_accept unaligned");
+  }
+}
+
+void simd_cmp_path(const cnv_simd_kernels *ref, const cnv_simd_kernels *k, simd_cmp_report *r) {
+  size_t page_size = (size_t)sysconf(_SC_PAGESIZE);
+  unsigned char *page = mmap(NULL, 2 * page_size, PROT_READ | PROT_WRITE,
+                             MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (page == MAP_FAILED || mprotect(page + page_size, page_size, PROT_NONE) != 0) {
+    check(r, 0, "path_accept guard page");
+    return;
+  }
+  static const char alphabet[] = "abyz09_-..\x80\xff/:`{@AZ \x01,^";
+  unsigned char p[300];
+  uint64_t rng = 11;
+  /* Random inputs, mostly valid paths, up to 300 bytes. */
+  for (unsigned it = 0; it < 20000; it++) {
+    size_t len = cnv_test_rand(&rng) % (it % 8 == 0 ? 301 : 40);
+    bool mostly_valid = cnv_test_rand(&rng) % 4 != 0;
+    for (size_t i = 0; i < len; i++) {
+      uint64_t x = cnv_test_rand(&rng);
+      p[i] = (unsigned char)(mostly_valid && x % 60 ? "abz09_-"[x % 7]
+                                                     : alphabet[x % (sizeof alphabet - 1)]);
+      if (mostly_valid && x % 5 == 0) p[i] = '.';
+    }
+    path_case(ref, k, page, page_size, p, len, r);
+  }
+  /* Every length up to 40 with every byte value at every position, and dot pairs; segment
+   * counts around the limit; lengths around 255. */
+  for (size_t len = 0; len <= 40; len++) {
+    for (size_t i = 0; i < len; i++) p[i] = (unsigned char)"abz09_-"[i % 7];
+    path_case(ref, k, page, page_size, p, len, r);
+    for (size_t pos = 0; pos < len; pos++) {
+      unsigned char keep = p[pos];
+      for (unsigned c = 0; c < 256; c++) {
+        p[pos] = (unsigned char)c;
+        path_case(ref, k, page, page_size, p, len, r);
+      }
+      p[pos] = '.';
+      if (pos + 1 < len) {
+        p[pos + 1] = '.';
+        path_case(ref, k, page, page_size, p, len, r);
+        p[pos + 1] = (unsigned char)"abz09_-"[(pos + 1) % 7];
+      }
+      p[pos] = keep;
+    }
+  }
+  for (size_t seg_len = 1; seg_len <= 4; seg_len++) {
+    for (size_t segs = 1; segs <= 10; segs++) {
+      size_t n = 0;
+      for (size_t s = 0; s < segs; s++) {
+        if (s) p[n++] = '.';
+        for (size_t j = 0; j < seg_len; j++) p[n++] = 'q';
+      }
+      path_case(ref, k, page, page_size, p, n, r);
+      check(r, k->path_accept((const char *)p, n) == (segs <= CNV_SIMD_PATH_MAX_SEGMENTS),
+            "path_accept segment limit");
+    }
+  }
+  memset(p, 'k', sizeof p);
+  for (size_t len = 250; len <= 260; len++) {
+    path_case(ref, k, page, page_size, p, len, r);
+    check(r, k->path_accept((const char *)p, len) == (len <= CNV_SIMD_PATH_MAX_LEN),
+          "path_accept length limit");
+  }
+  munmap(page, 2 * page_size);
 }
 
 void simd_cmp_all(const cnv_simd_kernels *ref, const cnv_simd_kernels *k, simd_cmp_report *r) {
@@ -320,5 +412,6 @@ void simd_cmp_all(const cnv_simd_kernels *ref, const cnv_simd_kernels *k, simd_c
   simd_cmp_zero(ref, k, r);
   simd_cmp_variety(ref, k, r);
   simd_cmp_hll(ref, k, r);
+  simd_cmp_path(ref, k, r);
   simd_cmp_known_answers(k, r);
 }

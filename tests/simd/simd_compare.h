@@ -18,6 +18,8 @@ void simd_cmp_effects(const cnv_simd_kernels *ref, const cnv_simd_kernels *k, si
 void simd_cmp_zero(const cnv_simd_kernels *ref, const cnv_simd_kernels *k, simd_cmp_report *r);
 void simd_cmp_variety(const cnv_simd_kernels *ref, const cnv_simd_kernels *k, simd_cmp_report *r);
 void simd_cmp_hll(const cnv_simd_kernels *ref, const cnv_simd_kernels *k, simd_cmp_report *r);
+/* path_accept: also reads nothing past the end of the path (inputs end at a PROT_NONE page). */
+void simd_cmp_path(const cnv_simd_kernels *ref, const cnv_simd_kernels *k, simd_cmp_report *r);
 /* Known-answer vectors of the hash (fixed forever) and of the scalar variety count against a
  * sort-and-count reference; `k` is checked, whatever its path. */
 void simd_cmp_known_answers(const cnv_simd_kernels *k, simd_cmp_report *r);

@@ -59,7 +59,7 @@ static void test_quantile_accuracy(void **state) {
     uint64_t seed = 42u + (uint64_t)dist;
     for (int i = 0; i < SAMPLES; i++) {
       x[i] = draw(dist, &seed);
-      cnv_histogram_record_n(h, x[i], 1);
+      assert_int_equal(cnv_histogram_record_n(h, x[i], 1), CNV_OK);
     }
     qsort(x, SAMPLES, sizeof *x, cmp_u64);
     assert_int_equal(cnv_histogram_count(h), SAMPLES);
@@ -83,12 +83,12 @@ static void test_merge_and_errors(void **state) {
   assert_int_equal(cnv_histogram_create(&all), CNV_OK);
   uint64_t v;
   assert_int_equal(cnv_histogram_quantile(a, 0.5, &v), CNV_EEMPTY);
-  assert_int_equal(cnv_histogram_quantile(a, 1.5, &v), CNV_ETEL_QUANTILE);
+  assert_int_equal(cnv_histogram_quantile(a, 1.5, &v), CNV_ERANGE);
   uint64_t seed = 7;
   for (int i = 0; i < 100000; i++) {
     uint64_t x = draw(2, &seed);
-    cnv_histogram_record_n(i % 3 ? a : b, x, 1);
-    cnv_histogram_record_n(all, x, 1);
+    assert_int_equal(cnv_histogram_record_n(i % 3 ? a : b, x, 1), CNV_OK);
+    assert_int_equal(cnv_histogram_record_n(all, x, 1), CNV_OK);
   }
   assert_int_equal(cnv_histogram_merge(a, b), CNV_OK);
   assert_int_equal(cnv_histogram_merge(a, a), CNV_EINVAL);
@@ -99,7 +99,7 @@ static void test_merge_and_errors(void **state) {
     assert_int_equal(cnv_histogram_quantile(all, q, &y), CNV_OK);
     assert_int_equal(x, y);
   }
-  cnv_histogram_record_n(b, 5, 10);
+  assert_int_equal(cnv_histogram_record_n(b, 5, 10), CNV_OK);
   cnv_histogram_destroy(a);
   cnv_histogram_destroy(b);
   cnv_histogram_destroy(all);

@@ -115,20 +115,20 @@ static void test_errors(void **state) {
   (void)state;
   uint64_t id = 1;
   double est;
-  assert_int_equal(cnv_hll_init(&sketch, 11, 0), CNV_EVARIETY_PRECISION);
-  assert_int_equal(cnv_hll_init(&sketch, 15, 0), CNV_EVARIETY_PRECISION);
-  assert_int_equal(cnv_hll_init(NULL, 14, 0), CNV_EVARIETY_NULL);
+  assert_int_equal(cnv_hll_init(&sketch, 11, 0), CNV_ERANGE);
+  assert_int_equal(cnv_hll_init(&sketch, 15, 0), CNV_ERANGE);
+  assert_int_equal(cnv_hll_init(NULL, 14, 0), CNV_EINVAL);
   assert_int_equal(cnv_hll_init(&sketch, 12, 5), CNV_OK);
   assert_int_equal(cnv_hll_init(&other, 14, 5), CNV_OK);
   assert_int_equal(cnv_hll_merge(&sketch, &other), CNV_EVARIETY_HLL_MISMATCH);
   assert_int_equal(cnv_hll_init(&other, 12, 6), CNV_OK);
   assert_int_equal(cnv_hll_merge(&sketch, &other), CNV_EVARIETY_HLL_MISMATCH);
-  assert_int_equal(cnv_hll_merge(NULL, &other), CNV_EVARIETY_NULL);
-  assert_int_equal(cnv_hll_add(&sketch, NULL, 1), CNV_EVARIETY_NULL);
+  assert_int_equal(cnv_hll_merge(NULL, &other), CNV_EINVAL);
+  assert_int_equal(cnv_hll_add(&sketch, NULL, 1), CNV_EINVAL);
   assert_int_equal(cnv_hll_add(&sketch, &id, 1), CNV_OK);
-  assert_int_equal(cnv_hll_estimate(&sketch, NULL), CNV_EVARIETY_NULL);
-  assert_int_equal(cnv_hll_estimate(NULL, &est), CNV_EVARIETY_NULL);
-  assert_int_equal(cnv_hll_reset(NULL), CNV_EVARIETY_NULL);
+  assert_int_equal(cnv_hll_estimate(&sketch, NULL), CNV_EINVAL);
+  assert_int_equal(cnv_hll_estimate(NULL, &est), CNV_EINVAL);
+  assert_int_equal(cnv_hll_reset(NULL), CNV_EINVAL);
 }
 
 int main(void) {

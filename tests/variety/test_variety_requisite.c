@@ -38,11 +38,11 @@ static void test_from_batches(void **state) {
 static void test_bad_values(void **state) {
   (void)state;
   cnv_requisite r;
-  assert_int_equal(cnv_variety_requisite(1.0, 2.0, 0.0, NULL), CNV_EVARIETY_NULL);
-  assert_int_equal(cnv_variety_requisite(-1.0, 2.0, 0.0, &r), CNV_EVARIETY_BAD_VALUE);
-  assert_int_equal(cnv_variety_requisite(1.0, NAN, 0.0, &r), CNV_EVARIETY_BAD_VALUE);
-  assert_int_equal(cnv_variety_requisite(1.0, 2.0, INFINITY, &r), CNV_EVARIETY_BAD_VALUE);
-  assert_int_equal(cnv_variety_requisite(1.0, 2.0, -0.5, &r), CNV_EVARIETY_BAD_VALUE);
+  assert_int_equal(cnv_variety_requisite(1.0, 2.0, 0.0, NULL), CNV_EINVAL);
+  assert_int_equal(cnv_variety_requisite(-1.0, 2.0, 0.0, &r), CNV_ERANGE);
+  assert_int_equal(cnv_variety_requisite(1.0, NAN, 0.0, &r), CNV_ERANGE);
+  assert_int_equal(cnv_variety_requisite(1.0, 2.0, INFINITY, &r), CNV_ERANGE);
+  assert_int_equal(cnv_variety_requisite(1.0, 2.0, -0.5, &r), CNV_ERANGE);
 }
 
 int main(void) {

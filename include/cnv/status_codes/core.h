@@ -1,4 +1,4 @@
-/* Status codes shared by every module: 0 and -1 .. -99. */
+/* Status codes shared by every module: 0 and -1 .. -99; and core's own (effect flags). */
 #ifndef CNV_STATUS_CODES_CORE_H
 #define CNV_STATUS_CODES_CORE_H
 #define CNV_STATUS_CORE(X)                                                                \
@@ -14,5 +14,7 @@
   X(ESTATE, -9, "operation not allowed in the object's current state")                    \
   X(EIO, -10, "input/output error")                                                       \
   X(ENOTFOUND, -11, "not found")                                                          \
-  X(EEXIST, -12, "already exists")
+  X(EEXIST, -12, "already exists")                                                        \
+  /* effect flags (core since they left the hot path; the value is kept) */               \
+  X(EUNKNOWN_FLAG, -107, "unknown effect flag name")
 #endif

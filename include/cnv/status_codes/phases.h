@@ -1,5 +1,6 @@
 /* Status codes of the phases module (phase machine, breaker, coordinator, observer): -300 .. -399.
  * Append new codes with the next free value in this range; never renumber. */
+/* Retired (the generic code replaces them; the values are never reused): EPHASE_CLOCK -305. */
 #ifndef CNV_STATUS_CODES_PHASES_H
 #define CNV_STATUS_CODES_PHASES_H
 #define CNV_STATUS_PHASES(X)                                                              \
@@ -8,7 +9,6 @@
   X(EPHASE_STALE, -302, "stale transition: the swarm is no longer in the expected phase") \
   X(EPHASE_FINAL, -303, "the swarm is shut down: Shutdown is final")                      \
   X(EPHASE_ALREADY_EMERGENCY, -304, "algedonic signal counted: swarm already in Emergency") \
-  X(EPHASE_CLOCK, -305, "timestamp out of range (must be below 2^61 ns)")                 \
   X(EPHASE_AGENTS_UNDERFLOW, -306, "agent left a swarm with no active agents")            \
   X(EBREAKER_CONFIG, -307, "breaker config: need 0 <= lower < upper <= 1, window, buckets") \
   X(EBREAKER_BUSY, -308, "breaker evaluation already running on another thread")          \

@@ -1,5 +1,6 @@
 /* Status codes of the protocol module (parser, capability ids, negotiation, frames): -200 .. -299.
  * Append new codes with the next free value in this range; never renumber. */
+/* Retired (the generic code replaces them; the values are never reused): EFRAME_BUFFER -241. */
 #ifndef CNV_STATUS_CODES_PROTOCOL_H
 #define CNV_STATUS_CODES_PROTOCOL_H
 #define CNV_STATUS_PROTOCOL(X)                                                             \
@@ -35,6 +36,5 @@
   X(EFRAME_NO_CHECKSUM, -237, "frame: checksum negotiated but the frame has no trailer")   \
   X(EFRAME_BOMB, -238, "frame: declared decompressed size over the bound")                 \
   X(EFRAME_DECOMPRESS, -239, "frame: compressed payload corrupt or size mismatch")         \
-  X(EFRAME_COMPRESS, -240, "frame: compression failed")                                    \
-  X(EFRAME_BUFFER, -241, "frame: output buffer too small")
+  X(EFRAME_COMPRESS, -240, "frame: compression failed")
 #endif

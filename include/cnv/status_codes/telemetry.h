@@ -1,5 +1,7 @@
 /* Status codes of the telemetry module (counters, gauges, histograms, export): -400 .. -499.
  * Append new codes with the next free value in this range; never renumber. */
+/* Retired (the generic code replaces them; the values are never reused): ETEL_SAMPLE_RATE
+ * -408, ETEL_QUANTILE -410, ETEL_RESERVOIR_SIZE -411, ETEL_SCALE -413. */
 #ifndef CNV_STATUS_CODES_TELEMETRY_H
 #define CNV_STATUS_CODES_TELEMETRY_H
 #define CNV_STATUS_TELEMETRY(X)                                                           \
@@ -11,10 +13,6 @@
   X(ETEL_TOO_MANY, -405, "registry full for this metric kind")                            \
   X(ETEL_BAD_ID, -406, "metric id out of range or of another kind")                       \
   X(ETEL_NO_SHARD, -407, "every thread shard is attached: raise max_threads")             \
-  X(ETEL_SAMPLE_RATE, -408, "sample rate must be 1 .. 2^20")                              \
   X(ETEL_WRITE, -409, "the caller's write callback reported an error")                    \
-  X(ETEL_QUANTILE, -410, "quantile must be within [0, 1]")                                \
-  X(ETEL_RESERVOIR_SIZE, -411, "reservoir capacity must be 1 .. 2^24")                    \
-  X(ETEL_HELP, -412, "help text must be non-empty, at most 255 bytes")                   \
-  X(ETEL_SCALE, -413, "histogram scale must be finite and greater than 0")
+  X(ETEL_HELP, -412, "help text must be non-empty, at most 255 bytes")
 #endif

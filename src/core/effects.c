@@ -1,7 +1,7 @@
-/* Effect flag names: parse and format. The set algebra is inline in the header. */
+/* Effect flag names: parse and format. The set algebra is inline in cnv/effects.h. */
 #include <string.h>
 
-#include <cnv/hotpath.h>
+#include <cnv/effects.h>
 
 static const char *const effect_names[16] = {
 #define CNV_EFFECT_NAME_(up, low, bit) [bit] = #low,

@@ -1,0 +1,2 @@
+/* Must not compile: delegation's private header through a src/-relative path. */
+#include "delegation/deleg.h"
