@@ -29,19 +29,21 @@ double cnv__sc_finite(double x) { return x == x && x < 1e300 && x > -1e300 ? x :
 static void json_counts(cnv__sc_out *o, const cnv_scenario_report *r) {
   cnv__sc_put(o, "\"latency_ns\":{\"p50\":%" PRIu64 ",\"p99\":%" PRIu64 ",\"p999\":%" PRIu64 "},",
       r->latency_p50_ns, r->latency_p99_ns, r->latency_p999_ns);
-  cnv__sc_put(o, "\"counts\":{\"submitted\":%" PRIu64 ",\"accepted\":%" PRIu64 ",\"executed\":%" PRIu64
-      ",\"failed\":%" PRIu64 ",\"full\":%" PRIu64 ",\"denied_total\":%" PRIu64 "},",
+  cnv__sc_put(o, "\"counts\":{\"submitted\":%" PRIu64 ",\"accepted\":%" PRIu64
+      ",\"executed\":%" PRIu64 ",\"failed\":%" PRIu64 ",\"full\":%" PRIu64
+      ",\"denied_total\":%" PRIu64 "},",
       r->submitted, r->accepted, r->executed, r->failed, r->full, r->denied_total);
   cnv__sc_put(o, "\"denied\":{");
   for (int i = 0; i < CNV_RT_DENY_COUNT; i++) {
     cnv__sc_put(o, "%s\"%s\":%" PRIu64, i ? "," : "", cnv_runtime_denial_name(i), r->denied[i]);
   }
-  cnv__sc_put(o, "},\"expected\":{\"failed\":%" PRIu64 ",\"denied\":%" PRIu64 "},", r->failed_expected,
-      r->denied_expected);
+  cnv__sc_put(o, "},\"expected\":{\"failed\":%" PRIu64 ",\"denied\":%" PRIu64 "},",
+              r->failed_expected, r->denied_expected);
   cnv__sc_put(o, "\"unexpected\":{\"failed\":%" PRIu64 ",\"denied\":%" PRIu64 ",\"denied_by\":{",
       r->failed_unexpected, r->denied_unexpected);
   for (int i = 0; i < CNV_RT_DENY_COUNT; i++) {
-    cnv__sc_put(o, "%s\"%s\":%" PRIu64, i ? "," : "", cnv_runtime_denial_name(i), r->denied_unexpected_by[i]);
+    cnv__sc_put(o, "%s\"%s\":%" PRIu64, i ? "," : "", cnv_runtime_denial_name(i),
+                r->denied_unexpected_by[i]);
   }
   cnv__sc_put(o, "}},");
 }
@@ -66,7 +68,8 @@ cnv_status cnv_scenario_report_json(const cnv_scenario_report *r, cnv_tel_write_
                                     void *ctx) {
   if (!r || !fn) return CNV_EINVAL;
   cnv__sc_out o = {fn, ctx, CNV_OK};
-  cnv__sc_put(&o, "{\"end\":\"%s\",\"agents_ready\":%" PRIu32 ",", end_name(r->end), r->agents_ready);
+  cnv__sc_put(&o, "{\"end\":\"%s\",\"agents_ready\":%" PRIu32 ",", end_name(r->end),
+              r->agents_ready);
   cnv__sc_put(&o, "\"seed\":%" PRIu64 ",\"agents\":%" PRIu32 ",\"workers\":%" PRIu32
       ",\"elapsed_ns\":%" PRIu64 ",\"throughput\":%.3f,",
       r->seed, r->agents, r->workers, r->elapsed_ns, cnv__sc_finite(r->throughput));

@@ -53,7 +53,8 @@ static void json_report(void **state) {
   assert_true(denied > 0 && accepted > 0);
   assert_true(r.out == strstr(r.out, "{\"end\":\"complete\","));
   /* the scenario causes every failure and denial on purpose: none is unexpected */
-  const char *expected = strstr(r.out, "\"expected\":{"), *unexpected = strstr(r.out, "\"unexpected\":{");
+  const char *expected = strstr(r.out, "\"expected\":{");
+  const char *unexpected = strstr(r.out, "\"unexpected\":{");
   assert_non_null(expected);
   assert_non_null(unexpected);
   uint64_t failed = json_u64(counts, "failed");
@@ -94,9 +95,9 @@ static const char *line_after(const char *key, char *buf, size_t cap) {
 static void assert_duration(const char *text) {
   char unit[8];
   double v = 0;
-  int used = 0;
-  if (sscanf(text, "%lf %7[^, ]%n", &v, unit, &used) != 2) fail_msg("not a duration: %s", text);
-  bool known = !strcmp(unit, "ns") || !strcmp(unit, "µs") || !strcmp(unit, "ms") || !strcmp(unit, "s");
+  if (sscanf(text, "%lf %7[^, ]", &v, unit) != 2) fail_msg("not a duration: %s", text);
+  bool known = !strcmp(unit, "ns") || !strcmp(unit, "µs") || !strcmp(unit, "ms") ||
+               !strcmp(unit, "s");
   if (!known || v < 0 || v >= 1000) fail_msg("not a readable duration: %s", text);
 }
 

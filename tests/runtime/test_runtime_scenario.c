@@ -248,7 +248,8 @@ static void test_text_units(void **state) {
   r.latency_p99_ns = 41300;
   r.latency_p999_ns = 3366911;
   r.n_timeline = 1;
-  r.timeline[0] = (cnv_phase_span){.phase = CNV_PHASE_OPERATIONAL, .enter_ns = 1500, .duration_ns = 120000000000u};
+  r.timeline[0] = (cnv_phase_span){.phase = CNV_PHASE_OPERATIONAL, .enter_ns = 1500,
+                                   .duration_ns = 120000000000u};
   assert_int_equal(cnv_scenario_report_text(&r, collect, &tx), CNV_OK);
   assert_non_null(strstr(tx.text, " workers, 1.00 s\n"));
   assert_non_null(strstr(tx.text, "latency: p50 753 ns, p99 41.3 µs, p99.9 3.37 ms\n"));
@@ -256,11 +257,10 @@ static void test_text_units(void **state) {
 }
 
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_scenario), cmocka_unit_test(test_bad_config),
-                                     cmocka_unit_test(test_setup_progress),
-                                     cmocka_unit_test(test_cancel_in_setup),
-                                     cmocka_unit_test(test_cancel_in_run),
-                                     cmocka_unit_test(test_text_units)};
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_scenario),       cmocka_unit_test(test_bad_config),
+      cmocka_unit_test(test_setup_progress), cmocka_unit_test(test_cancel_in_setup),
+      cmocka_unit_test(test_cancel_in_run),  cmocka_unit_test(test_text_units)};
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   return rc;
 }
