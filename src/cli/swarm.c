@@ -1,7 +1,9 @@
 /* `cnv swarm run`: runs the built-in scenario (cnv_scenario_run, src/scenario, outside
- * libcnv) and prints the report; a live progress line when stdout is a terminal. The metrics
- * file is written to a temporary name beside it and renamed once complete; SIGINT prints the
- * last counts and exits 130 leaving no file under the requested name. */
+ * libcnv) and prints the report; setup and run progress lines when stdout is a terminal. The
+ * metrics file is written to a temporary name beside it and renamed once complete. SIGINT
+ * during the run asks the scenario to stop (its cancel hook): the partial report is printed,
+ * no metrics file is written, and the exit status is 130; a second SIGINT, or one before or
+ * after the run, quits at once, also leaving no file under the requested name. */
 #include <errno.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -16,26 +18,39 @@
 #include "cli.h"
 #include "scenario.h"
 
+/* The handler may touch lock-free atomics and volatile sig_atomic_t only. */
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "the cancel flag must be lock-free for the handler");
+
+/* The scenario's cancel hook: set by the first SIGINT during the run. */
+static atomic_int cancel;
+
 /* What SIGINT's handler needs: async-signal-safe data only. */
 static struct {
-  char line[2][256]; /* the last two progress snapshots as text, one being written */
-  size_t len[2];
-  volatile sig_atomic_t ready; /* index of the complete snapshot, -1 before the first */
+  volatile sig_atomic_t running; /* cnv_scenario_run is under way */
   volatile sig_atomic_t have_tmp;
   volatile sig_atomic_t tty;
   char tmp[4200]; /* the metrics file's temporary name */
-} sig = {.ready = -1};
+} sig;
+
+/* A note to stderr from the handler: a failed write leaves nothing better to do. */
+static void note(const char *text, size_t len) {
+  ssize_t w = write(STDERR_FILENO, text, len);
+  (void)w;
+}
 
 static void on_sigint(int signo) {
   (void)signo;
-  static const char setup[] = "cnv: swarm run: interrupted while setting up the swarm\n";
-  static const char note[] = "cnv: swarm run: interrupted; no report, no metrics file written\n";
+  static const char stopping[] = "cnv: swarm run: interrupted; stopping the run (Ctrl-C again "
+                                 "quits at once)\n";
+  static const char quit[] = "cnv: swarm run: interrupted; no report, no metrics file written\n";
+  if (sig.tty) note("\n", 1);
+  /* Relaxed: the flag guards no other data; the exchange tells a second SIGINT apart. */
+  if (sig.running && atomic_exchange_explicit(&cancel, 1, memory_order_relaxed) == 0) {
+    note(stopping, sizeof stopping - 1);
+    return;
+  }
   if (sig.have_tmp) unlink(sig.tmp);
-  if (sig.tty && write(STDOUT_FILENO, "\n", 1) < 0) _exit(CLI_EXIT_INTERRUPTED);
-  int i = sig.ready;
-  if (i < 0 && write(STDERR_FILENO, setup, sizeof setup - 1) < 0) _exit(CLI_EXIT_INTERRUPTED);
-  if (i >= 0 && write(STDERR_FILENO, sig.line[i], sig.len[i]) < 0) _exit(CLI_EXIT_INTERRUPTED);
-  if (write(STDERR_FILENO, note, sizeof note - 1) < 0) _exit(CLI_EXIT_INTERRUPTED);
+  note(quit, sizeof quit - 1);
   _exit(CLI_EXIT_INTERRUPTED);
 }
 
@@ -54,22 +69,18 @@ static int write_tmp(void *ctx, const char *data, size_t len) {
 
 static void progress(void *ctx, const cnv_scenario_progress *p) {
   (void)ctx;
-  int next = sig.ready == 0 ? 1 : 0;
-  int n = snprintf(sig.line[next], sizeof sig.line[next],
-                   "cnv: swarm run: at %.1fs (%s): submitted %llu, executed %llu, denied %llu, "
-                   "full %llu\n",
-                   (double)p->elapsed_ns / 1e9, cnv_phase_name(p->phase),
-                   (unsigned long long)p->submitted, (unsigned long long)p->executed,
-                   (unsigned long long)p->denied, (unsigned long long)p->full);
-  sig.len[next] = n < 0 ? 0 : (size_t)n < sizeof sig.line[next] ? (size_t)n : sizeof sig.line[next] - 1;
-  /* A compiler barrier, not an atomic: the handler that sees `ready` must see the whole line,
-   * so the stores above may not sink below the store to `ready`. */
-  atomic_signal_fence(memory_order_release);
-  sig.ready = next;
   if (!sig.tty) return;
   printf("\r%6.1fs  %-12s  executed %10llu  denied %9llu  full %8llu  %10.0f/s ",
          (double)p->elapsed_ns / 1e9, cnv_phase_name(p->phase), (unsigned long long)p->executed,
          (unsigned long long)p->denied, (unsigned long long)p->full, p->throughput);
+  fflush(stdout);
+}
+
+static void setup_progress(void *ctx, uint32_t ready, uint32_t total) {
+  (void)ctx;
+  if (!sig.tty) return;
+  printf("\rsetting up agents: %u of %u (%u%%)", ready, total,
+         (unsigned)((uint64_t)ready * 100u / total));
   fflush(stdout);
 }
 
@@ -88,18 +99,19 @@ static bool scenario_flags(cli_cmd *cmd, cnv_scenario_config *cfg) {
   return !bad;
 }
 
+/* The report of an interrupted run is printed too, marked as partial; then exit 130. */
 static int run_scenario(cnv_scenario_config *cfg, bool json, cli_tmp *metrics) {
   static cnv_scenario_report report;
   cfg->metrics = metrics ? write_tmp : NULL;
   cfg->metrics_ctx = metrics;
-  if (sig.tty) {
-    printf("setting up %u agents...", cfg->agents);
-    fflush(stdout);
-  }
+  cfg->cancel = &cancel;
+  sig.running = 1;
   cnv_status st = cnv_scenario_run(cfg, &report);
+  sig.running = 0;
   if (sig.tty) printf("\r%*s\r", 100, "");
   if (st == CNV_ETEL_WRITE && metrics && metrics_errno) {
-    cli_fail("--metrics: cannot write the temporary file %s: %s", metrics->path, strerror(metrics_errno));
+    cli_fail("--metrics: cannot write the temporary file %s: %s", metrics->path,
+             strerror(metrics_errno));
     return CLI_EXIT_FAIL;
   }
   if (st != CNV_OK) {
@@ -110,10 +122,15 @@ static int run_scenario(cnv_scenario_config *cfg, bool json, cli_tmp *metrics) {
   st = json ? cnv_scenario_report_json(&report, write_stdout, NULL)
             : cnv_scenario_report_text(&report, write_stdout, NULL);
   if (st != CNV_OK || fflush(stdout) != 0) {
-    cli_fail("cannot write the report to standard output: %s", errno ? strerror(errno) : "write error");
+    cli_fail("cannot write the report to standard output: %s",
+             errno ? strerror(errno) : "write error");
     return CLI_EXIT_FAIL;
   }
-  return CLI_EXIT_OK;
+  if (report.end == CNV_SCENARIO_COMPLETE) return CLI_EXIT_OK;
+  cli_fail("swarm run: interrupted; %s, no metrics file written",
+           report.end == CNV_SCENARIO_CANCELLED_SETUP ? "stopped while setting up the agents"
+                                                      : "the report is partial");
+  return CLI_EXIT_INTERRUPTED;
 }
 
 /* Installs the SIGINT handler, then creates the metrics file's temporary file with SIGINT
@@ -122,6 +139,7 @@ static bool start(const char *path, cli_tmp *metrics, const sigset_t *block) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_sigint;
+  sa.sa_flags = SA_RESTART; /* the output's writes go on after the handler returns */
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, NULL);
   if (!path) return true;
@@ -146,13 +164,14 @@ static int swarm_run(cli_cmd *cmd) {
   if (!scenario_flags(cmd, &cfg) || bad || cli_cmd_unknown(cmd)) return CLI_EXIT_USAGE;
   sig.tty = !json && !quiet && isatty(STDOUT_FILENO);
   cfg.progress = progress;
+  cfg.setup = setup_progress;
   cfg.progress_interval_ms = 150;
   sigset_t block;
   sigemptyset(&block);
   sigaddset(&block, SIGINT);
   if (!start(have_metrics ? path : NULL, &metrics, &block)) return CLI_EXIT_FAIL;
   int rc = run_scenario(&cfg, json, have_metrics ? &metrics : NULL);
-  sigprocmask(SIG_BLOCK, &block, NULL); /* past this point the run is complete: keep it */
+  sigprocmask(SIG_BLOCK, &block, NULL); /* past this point the outcome is decided: keep it */
   sig.have_tmp = 0;
   if (have_metrics && rc != CLI_EXIT_OK) cli_tmp_discard(&metrics);
   else if (have_metrics && !(cli_tmp_finish(&metrics, path, 0644) && cli_tmp_place(&metrics, path, false)))
@@ -173,7 +192,8 @@ static const cli_verb verbs[] = {
      "  Prometheus text; --quiet hides the progress line (shown only on a terminal).\n"
      "  Limits: --agents 10..1048576 (default 32), --workers 1..256 (default 2), --duration\n"
      "  1..86400 (default 3), --duration-ms 1..86400000, --count at least 1000. Ctrl-C stops\n"
-     "  the run, prints the last counts to stderr, writes no metrics file and exits 130.",
+     "  the run and prints the partial report, writes no metrics file and exits 130; a second\n"
+     "  Ctrl-C quits at once.",
      run_bools, swarm_run},
 };
 

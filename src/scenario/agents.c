@@ -92,15 +92,18 @@ static cnv_status agent_add(cnv_runtime *rt, uint32_t i, const cnv__sc_key *root
 }
 
 cnv_status cnv__sc_agents_add(cnv_runtime *rt, uint64_t seed, uint32_t agents, uint64_t swarm,
-                              uint64_t now_s) {
+                              uint64_t now_s, cnv__sc_tick_fn tick, void *ctx,
+                              uint32_t *ready) {
+  *ready = 0;
   if (sodium_init() < 0) return CNV_ENOTSUP;
   uint64_t prng = seed ^ 0xA5A5A5A5DEADBEEFu;
   cnv__sc_key root, other;
   key_make(&root, &prng);
   key_make(&other, &prng);
   cnv_status st = cnv_runtime_trust_add(rt, root.pk);
-  for (uint32_t i = 0; st == CNV_OK && i < agents; i++) {
+  for (uint32_t i = 0; st == CNV_OK && i < agents && !tick(ctx, i); i++) {
     st = agent_add(rt, i, &root, &other, &prng, swarm, now_s);
+    if (st == CNV_OK) *ready = i + 1;
   }
   sodium_memzero(root.sk, sizeof root.sk);
   sodium_memzero(other.sk, sizeof other.sk);

@@ -40,10 +40,17 @@ uint64_t cnv__sc_next(uint64_t *state);
 /* Token kind of agent i. */
 int cnv__sc_kind(uint32_t i);
 
+/* Called before each agent is added with the number of agents added so far; non-zero stops
+ * the setup there. */
+typedef int (*cnv__sc_tick_fn)(void *ctx, uint32_t ready);
+
 /* Creates the root key from the seed, trusts it, and adds `agents` agents whose tokens are
- * of kind cnv__sc_kind(i), revoking the REVOKED ones. now_s: the token clock's time. */
-CNV_NODISCARD cnv_status cnv__sc_agents_add(cnv_runtime *rt, uint64_t seed, uint32_t agents, uint64_t swarm,
-                              uint64_t now_s);
+ * of kind cnv__sc_kind(i), revoking the REVOKED ones, while tick(ctx, i) returns 0.
+ * now_s: the token clock's time. *ready gets the number of agents added. */
+CNV_NODISCARD cnv_status cnv__sc_agents_add(cnv_runtime *rt, uint64_t seed, uint32_t agents,
+                                            uint64_t swarm, uint64_t now_s,
+                                            cnv__sc_tick_fn tick, void *ctx,
+                                            uint32_t *ready);
 
 /* The caveats of a valid agent token at time now (seconds) in swarm. */
 CNV_NODISCARD cnv_status cnv__sc_caveats_valid(cnv_deleg_caveats *c, uint64_t swarm, uint64_t now);
@@ -55,5 +62,22 @@ CNV_NODISCARD cnv_status cnv__sc_caveats_valid(cnv_deleg_caveats *c, uint64_t sw
 CNV_NODISCARD cnv_status cnv__sc_widened_token(const cnv__sc_key *root, const cnv__sc_key *mid,
                                  const uint8_t agent[CNV_DELEG_KEY_BYTES], uint64_t swarm,
                                  uint64_t now, uint8_t *out, size_t *len);
+
+/* The report writers' output: each put appends one formatted piece through fn until one
+ * fails; st keeps the first error (CNV_ERANGE: a piece over 511 bytes; CNV_ETEL_WRITE: fn
+ * returned non-zero). */
+typedef struct cnv__sc_out {
+  cnv_tel_write_fn fn;
+  void *ctx;
+  cnv_status st;
+} cnv__sc_out;
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+void cnv__sc_put(cnv__sc_out *o, const char *fmt, ...);
+
+/* x, or 0 when x is not finite (JSON numbers must be finite). */
+double cnv__sc_finite(double x);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/atomic.h"
 #include "core/ignore.h"
 #include "sc_internal.h"
 #include "scenario.h"
@@ -15,22 +16,25 @@
 #define SC_LINE_MAX 512u
 #define MS 1000000u
 
+/* refused: a valid agent token refuses it (user.delete is forbidden; data.export and
+ * net.fetch need effects beyond the token's ceiling: cnv__sc_caveats_valid). */
 static const struct {
   const char *path;
   cnv_effects effects;
+  int refused;
 } sc_caps[] = {
-    {"user.read", CNV_EFFECT_READ_ONLY},
-    {"user.create", CNV_EFFECT_MUTATE_STATE},
-    {"user.update", CNV_EFFECT_MUTATE_STATE | CNV_EFFECT_IDEMPOTENT},
-    {"user.delete", CNV_EFFECT_MUTATE_STATE},
-    {"fleet.node.status", CNV_EFFECT_READ_ONLY},
-    {"fleet.node.drain", CNV_EFFECT_MUTATE_STATE},
-    {"data.query", CNV_EFFECT_READ_ONLY},
-    {"data.export", CNV_EFFECT_READ_ONLY | CNV_EFFECT_STORAGE},
-    {"net.ping", CNV_EFFECT_READ_ONLY},
-    {"net.fetch", CNV_EFFECT_NETWORK},
-    {"log.append", CNV_EFFECT_MUTATE_STATE},
-    {"log.read", CNV_EFFECT_READ_ONLY}};
+    {"user.read", CNV_EFFECT_READ_ONLY, 0},
+    {"user.create", CNV_EFFECT_MUTATE_STATE, 0},
+    {"user.update", CNV_EFFECT_MUTATE_STATE | CNV_EFFECT_IDEMPOTENT, 0},
+    {"user.delete", CNV_EFFECT_MUTATE_STATE, 1},
+    {"fleet.node.status", CNV_EFFECT_READ_ONLY, 0},
+    {"fleet.node.drain", CNV_EFFECT_MUTATE_STATE, 0},
+    {"data.query", CNV_EFFECT_READ_ONLY, 0},
+    {"data.export", CNV_EFFECT_READ_ONLY | CNV_EFFECT_STORAGE, 1},
+    {"net.ping", CNV_EFFECT_READ_ONLY, 0},
+    {"net.fetch", CNV_EFFECT_NETWORK, 1},
+    {"log.append", CNV_EFFECT_MUTATE_STATE, 0},
+    {"log.read", CNV_EFFECT_READ_ONLY, 0}};
 #define SC_NCAPS (sizeof sc_caps / sizeof sc_caps[0])
 
 static const char *const sc_malformed[] = {"user..read", "User.Read --id=1", "",
@@ -42,6 +46,10 @@ typedef struct sc_run {
   uint64_t prng;
   uint64_t t_start;
   uint64_t next_progress;
+  int cancelled;                 /* *cfg.cancel was seen non-zero */
+  uint32_t agents_ready;
+  uint64_t burst_accepted;       /* accepted lines of the failure burst: each fails */
+  uint64_t unexpected[CNV_RT_DENY_COUNT]; /* denials of lines meant to pass */
 } sc_run;
 
 uint64_t cnv__sc_now_ns(void) {
@@ -66,6 +74,16 @@ static int sc_handler(void *ctx, const cnv_runtime_call *c) {
   static const char flag[] = " --fail";
   size_t n = sizeof flag - 1;
   return c->line_len >= n && memcmp(c->line + c->line_len - n, flag, n) == 0;
+}
+
+/* Latches a cancel request. Relaxed: the flag guards no other data, and a late sighting
+ * only delays the stop by one poll. */
+static int cancel_requested(sc_run *r) {
+  if (!r->cancelled && r->cfg.cancel &&
+      cnv__load_relaxed(r->cfg.cancel) != 0) {
+    r->cancelled = 1;
+  }
+  return r->cancelled;
 }
 
 static void progress_maybe(sc_run *r) {
@@ -95,12 +113,15 @@ static uint32_t pick_agent(const sc_run *r, uint64_t x) {
   return (uint32_t)((x / 10u) % r->cfg.agents);
 }
 
-/* One generated line into buf; *agent gets the submitter. */
-static size_t make_line(sc_run *r, int fail, char *buf, uint32_t *agent) {
+/* One generated line into buf; *agent gets the submitter, *meant_denied whether the line is
+ * built to be denied (malformed, unknown capability, too long, unknown agent, a capability a
+ * valid token refuses, or an agent whose token is bad). */
+static size_t make_line(sc_run *r, int fail, char *buf, uint32_t *agent, int *meant_denied) {
   uint64_t x = cnv__sc_next(&r->prng);
   uint32_t pick = (uint32_t)(x % 1000u), v = (uint32_t)(x >> 16) & 0xFFFFFFu;
   *agent = pick_agent(r, x >> 40);
   int n;
+  *meant_denied = 1;
   if (pick < 10) {
     n = snprintf(buf, SC_LINE_MAX, "%s", sc_malformed[v % 5]);
   } else if (pick < 25) {
@@ -109,23 +130,33 @@ static size_t make_line(sc_run *r, int fail, char *buf, uint32_t *agent) {
     n = snprintf(buf, SC_LINE_MAX, "log.append --note=%0300u", v);
   } else {
     if (pick < 37) *agent = r->cfg.agents + v % 7u;
+    *meant_denied = pick < 37 || sc_caps[v % SC_NCAPS].refused ||
+                    cnv__sc_kind(*agent) != CNV__SC_VALID;
     n = snprintf(buf, SC_LINE_MAX, "%s --id=%u%s", sc_caps[v % SC_NCAPS].path, v,
                  fail ? " --fail" : "");
   }
   return n > 0 ? (size_t)n : 0;
 }
 
-/* Submits one line, retrying while the queue is full (backpressure). */
+/* Submits one line, retrying while the queue is full (backpressure) unless cancelled, and
+ * sorts its outcome: an accepted burst line is a failure on purpose; a denial is expected
+ * when the line is meant to be denied or the phase refuses work (the operator's
+ * Emergency). */
 static cnv_status submit_one(sc_run *r, int fail) {
   char line[SC_LINE_MAX];
   uint32_t agent;
-  size_t len = make_line(r, fail, line, &agent);
+  int meant_denied;
+  size_t len = make_line(r, fail, line, &agent, &meant_denied);
   cnv_status st;
   while ((st = cnv_runtime_submit(r->rt, agent, line, len)) == CNV_EFULL) {
     progress_maybe(r);
+    if (cancel_requested(r)) return CNV_OK;
     sched_yield();
   }
-  return st == CNV_OK || cnv_runtime_denial_of(st) >= 0 ? CNV_OK : st;
+  int reason = cnv_runtime_denial_of(st);
+  if (st == CNV_OK) r->burst_accepted += (uint64_t)fail;
+  else if (reason >= 0 && !meant_denied && reason != CNV_RT_DENY_PHASE) r->unexpected[reason]++;
+  return st == CNV_OK || reason >= 0 ? CNV_OK : st;
 }
 
 /* Submits `lines` lines (ns == 0) or for `ns` nanoseconds. */
@@ -134,7 +165,7 @@ static cnv_status stage(sc_run *r, uint64_t lines, uint64_t ns, int fail) {
   for (uint64_t i = 0; ns == 0 ? i < lines : 1; i++) {
     if ((i & 63u) == 0) {
       progress_maybe(r);
-      if (ns && cnv__sc_now_ns() >= end) break;
+      if (cancel_requested(r) || (ns && cnv__sc_now_ns() >= end)) break;
     }
     cnv_status st = submit_one(r, fail);
     if (st != CNV_OK) return st;
@@ -148,11 +179,12 @@ static int queue_empty(const cnv_runtime *rt) {
   return s.in_queue == 0;
 }
 
-/* Waits (bounded) until the phase is `phase`, or, for phase < 0, the queue is empty. */
+/* Waits (bounded, and not once cancelled) until the phase is `phase`, or, for phase < 0,
+ * the queue is empty. */
 static void wait_for(sc_run *r, int phase, uint64_t timeout_ns) {
   uint64_t end = cnv__sc_now_ns() + timeout_ns;
   struct timespec ms = {0, 1000000};
-  while (cnv__sc_now_ns() < end) {
+  while (cnv__sc_now_ns() < end && !cancel_requested(r)) {
     if (phase >= 0 ? (int)cnv_runtime_phase(r->rt) == phase : queue_empty(r->rt)) return;
     progress_maybe(r);
     nanosleep(&ms, NULL);
@@ -172,6 +204,18 @@ static cnv_status sc_config(const cnv_scenario_config *in, cnv_scenario_config *
   return CNV_OK;
 }
 
+/* The agent setup's tick: reports progress and honours the cancel (after the report, so
+ * that a cancel from the setup callback stops before the next agent). */
+static int setup_tick(void *ctx, uint32_t ready) {
+  sc_run *r = ctx;
+  uint64_t now = r->cfg.setup ? cnv__sc_now_ns() : 0;
+  if (r->cfg.setup && (ready == 0 || now >= r->next_progress)) {
+    r->next_progress = now + (uint64_t)r->cfg.progress_interval_ms * MS;
+    r->cfg.setup(r->cfg.progress_ctx, ready, r->cfg.agents);
+  }
+  return cancel_requested(r);
+}
+
 static cnv_status sc_runtime(sc_run *r) {
   cnv_runtime_config rc;
   cnv_runtime_config_default(&rc);
@@ -189,22 +233,31 @@ static cnv_status sc_runtime(sc_run *r) {
   if (st != CNV_OK) return st;
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
-  return cnv__sc_agents_add(r->rt, r->cfg.seed, r->cfg.agents, rc.swarm_id, (uint64_t)ts.tv_sec);
+  st = cnv__sc_agents_add(r->rt, r->cfg.seed, r->cfg.agents, rc.swarm_id, (uint64_t)ts.tv_sec,
+                          setup_tick, r, &r->agents_ready);
+  if (st == CNV_OK && !r->cancelled && r->cfg.setup) {
+    r->cfg.setup(r->cfg.progress_ctx, r->agents_ready, r->cfg.agents);
+  }
+  r->next_progress = 0;
+  return st;
 }
 
-/* Normal traffic, the failure burst, recovery, the operator's pain signal, recovery. */
+/* Normal traffic, the failure burst, recovery, the operator's pain signal, recovery. Each
+ * step returns early once cancelled (stage and wait_for poll the cancel). */
 static cnv_status sc_stages(sc_run *r) {
   uint64_t n = r->cfg.count, d = n ? 0 : (uint64_t)r->cfg.duration_ms * MS;
   uint64_t n1 = n * 4 / 10, nb = n / 10, ne = n ? n / 100 : 1000, n3 = n ? n - n1 - nb - ne : 0;
   cnv_status st = stage(r, n1, d * 4 / 10, 0);
   if (st != CNV_OK) return st;
   wait_for(r, -1, 2000u * MS);
+  if (cancel_requested(r)) return CNV_OK;
   struct timespec window = {0, 100 * 1000000};
   nanosleep(&window, NULL); /* the breaker window then holds the burst alone */
   if ((st = stage(r, nb, d / 10, 1)) != CNV_OK) return st;
   wait_for(r, CNV_PHASE_DEGRADED, 2000u * MS);
   if ((st = stage(r, n3, d / 2, 0)) != CNV_OK) return st;
   wait_for(r, CNV_PHASE_OPERATIONAL, 3000u * MS);
+  if (cancel_requested(r)) return CNV_OK;
   if ((st = cnv_runtime_raise_algedonic(r->rt, CNV_ALGEDONIC_OPERATOR)) != CNV_OK) return st;
   if ((st = stage(r, ne, 0, 0)) != CNV_OK) return st;
   st = cnv_runtime_transition(r->rt, CNV_PHASE_EMERGENCY, CNV_PHASE_RECOVERY);
@@ -213,14 +266,36 @@ static cnv_status sc_stages(sc_run *r) {
   return CNV_OK;
 }
 
+/* Expected and unexpected failures and denials (scenario.h). */
+static void sc_sort_outcomes(const sc_run *r, const cnv_runtime_stats *s,
+                             cnv_scenario_report *out) {
+  out->failed_expected = s->failed < r->burst_accepted ? s->failed : r->burst_accepted;
+  out->failed_unexpected = s->failed - out->failed_expected;
+  for (int i = 0; i < CNV_RT_DENY_COUNT; i++) {
+    uint64_t u = r->unexpected[i] < s->denied[i] ? r->unexpected[i] : s->denied[i];
+    out->denied_unexpected_by[i] = u;
+    out->denied_unexpected += u;
+  }
+  out->denied_expected = s->denied_total - out->denied_unexpected;
+}
+
+/* The report's header: how the run ended (`cancelled_end` if cancelled) and its
+ * configuration. */
+static void sc_report_head(const sc_run *r, int32_t cancelled_end, cnv_scenario_report *out) {
+  memset(out, 0, sizeof *out);
+  out->end = r->cancelled ? cancelled_end : CNV_SCENARIO_COMPLETE;
+  out->agents_ready = r->agents_ready;
+  out->seed = r->cfg.seed;
+  out->agents = r->cfg.agents;
+  out->workers = r->cfg.workers;
+  out->final_phase = CNV_PHASE_BOOTSTRAP;
+}
+
 static void sc_report(sc_run *r, cnv_scenario_report *out) {
   cnv_runtime_stats s;
   cnv_runtime_variety v;
   cnv__ignore_status(cnv_runtime_stats_get(r->rt, &s)); /* fails on NULL only */
-  memset(out, 0, sizeof *out);
-  out->seed = r->cfg.seed;
-  out->agents = r->cfg.agents;
-  out->workers = r->cfg.workers;
+  sc_report_head(r, CNV_SCENARIO_CANCELLED_RUN, out);
   out->elapsed_ns = cnv__sc_now_ns() - r->t_start;
   out->throughput = out->elapsed_ns ? (double)s.executed * 1e9 / (double)out->elapsed_ns : 0;
   out->latency_p50_ns = s.latency_p50_ns;
@@ -233,6 +308,7 @@ static void sc_report(sc_run *r, cnv_scenario_report *out) {
   out->full = s.full;
   out->denied_total = s.denied_total;
   memcpy(out->denied, s.denied, sizeof out->denied);
+  sc_sort_outcomes(r, &s, out);
   /* every pointer is valid and the capacity non-zero: the copy cannot fail */
   cnv__ignore_status(cnv_runtime_timeline(r->rt, out->timeline, CNV_SCENARIO_TIMELINE_MAX,
                                           &out->n_timeline, &out->timeline_dropped));
@@ -255,6 +331,11 @@ cnv_status cnv_scenario_run(const cnv_scenario_config *cfg, cnv_scenario_report 
   if (st != CNV_OK) return st;
   r.prng = r.cfg.seed;
   st = sc_runtime(&r);
+  if (st == CNV_OK && r.cancelled) {
+    sc_report_head(&r, CNV_SCENARIO_CANCELLED_SETUP, out);
+    cnv_runtime_destroy(r.rt);
+    return CNV_OK;
+  }
   if (st == CNV_OK) {
     r.t_start = cnv__sc_now_ns();
     st = cnv_runtime_start(r.rt);
@@ -263,7 +344,9 @@ cnv_status cnv_scenario_run(const cnv_scenario_config *cfg, cnv_scenario_report 
   if (st == CNV_OK) st = cnv_runtime_stop(r.rt);
   if (st == CNV_OK) {
     sc_report(&r, out);
-    if (r.cfg.metrics) st = cnv_runtime_metrics_prometheus(r.rt, r.cfg.metrics, r.cfg.metrics_ctx);
+    if (r.cfg.metrics && !r.cancelled) {
+      st = cnv_runtime_metrics_prometheus(r.rt, r.cfg.metrics, r.cfg.metrics_ctx);
+    }
   }
   cnv_runtime_destroy(r.rt);
   return st;

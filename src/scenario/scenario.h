@@ -9,6 +9,7 @@
 #ifndef CNV_SCENARIO_H
 #define CNV_SCENARIO_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,11 @@ typedef struct cnv_scenario_progress {
 
 typedef void (*cnv_scenario_progress_fn)(void *ctx, const cnv_scenario_progress *p);
 
+/* Agent setup progress: `ready` of `total` agents have their tokens. Called from the
+ * scenario's thread once before the first agent, about every progress_interval_ms after,
+ * and once with ready == total (unless cancelled first). */
+typedef void (*cnv_scenario_setup_fn)(void *ctx, uint32_t ready, uint32_t total);
+
 typedef struct cnv_scenario_config {
   uint32_t agents;          /* 0: 32; at least 10, so every kind of bad token is present */
   uint32_t workers;         /* 0: 2 */
@@ -39,10 +45,16 @@ typedef struct cnv_scenario_config {
   uint64_t seed;            /* PRNG seed for the invocation mix; 0 is a valid seed */
   uint32_t queue_capacity;  /* 0: 4096 */
   cnv_scenario_progress_fn progress; /* may be NULL */
+  cnv_scenario_setup_fn setup;       /* may be NULL; gets progress_ctx too */
   void *progress_ctx;
   uint32_t progress_interval_ms;     /* 0: 100 */
-  cnv_tel_write_fn metrics;  /* may be NULL; else gets the run's Prometheus text at the end */
+  cnv_tel_write_fn metrics;  /* may be NULL; else gets a complete run's Prometheus text */
   void *metrics_ctx;
+  /* May be NULL. Non-zero asks the run to stop: it is read (relaxed: it guards no other
+   * data) between agents during setup, every 64 submissions, while waiting for a phase and
+   * while the queue is full, so a run stops within milliseconds. A signal handler may set
+   * it (a lock-free atomic_int is async-signal-safe), from any thread. */
+  const atomic_int *cancel;
 } cnv_scenario_config;
 
 /* Defaults as documented above. */
@@ -50,7 +62,18 @@ void cnv_scenario_config_default(cnv_scenario_config *cfg);
 
 #define CNV_SCENARIO_TIMELINE_MAX CNV_RT_TIMELINE_MAX
 
+/* How a run ended. */
+typedef enum cnv_scenario_end {
+  CNV_SCENARIO_COMPLETE = 0,
+  CNV_SCENARIO_CANCELLED_SETUP = 1, /* cancelled while agents were set up: nothing ran, every
+                                       count is 0 but agents_ready */
+  CNV_SCENARIO_CANCELLED_RUN = 2    /* cancelled while running: the runtime was stopped (the
+                                       queue drained), the counts are those up to then */
+} cnv_scenario_end;
+
 typedef struct cnv_scenario_report {
+  int32_t end;               /* cnv_scenario_end */
+  uint32_t agents_ready;     /* agents set up (== agents unless cancelled in setup) */
   uint64_t seed;
   uint32_t agents, workers;
   uint64_t elapsed_ns;       /* from start to the end of the drain */
@@ -59,6 +82,15 @@ typedef struct cnv_scenario_report {
   uint64_t submitted, accepted, executed, failed, full;
   uint64_t denied_total;
   uint64_t denied[CNV_RT_DENY_COUNT];
+  /* Which failures and denials the scenario causes on purpose ("expected"): the handler
+   * fails every accepted line of the failure burst; a line is meant to be denied when it is
+   * malformed, too long, names an unknown agent or capability or one a valid token refuses
+   * (user.delete, effects beyond the token), comes from an agent whose token is bad, or is
+   * refused for the phase (the operator's Emergency). Any other failure or denial is
+   * unexpected: the scenario did not mean to cause it. */
+  uint64_t failed_expected, failed_unexpected;
+  uint64_t denied_expected, denied_unexpected;
+  uint64_t denied_unexpected_by[CNV_RT_DENY_COUNT];
   size_t n_timeline;
   uint64_t timeline_dropped;
   cnv_phase_span timeline[CNV_SCENARIO_TIMELINE_MAX];
@@ -77,23 +109,31 @@ typedef struct cnv_scenario_report {
  * Bootstrap -> Negotiation -> Activation -> Operational, submits invocations drawn with a
  * seeded PRNG (malformed and unknown-capability lines included), injects a burst of handler
  * failures that drives Operational -> Degraded -> Recovery -> Operational, waits for the
- * recovery, then stops (Shutdown) and fills *out. Calls cfg->progress ~10 times a second
- * and cfg->metrics once at the end. With count set, every counter but `full` and the
- * latencies is the same for a given seed and count. cfg may be NULL (defaults).
+ * recovery, then stops (Shutdown) and fills *out. Calls cfg->setup while the agents are set
+ * up, cfg->progress ~10 times a second while running, and cfg->metrics once at the end of a
+ * complete run. With count set, every counter but `full` and the latencies is the same for a
+ * given seed and count. cfg may be NULL (defaults).
+ * When *cfg->cancel becomes non-zero the run stops early and returns CNV_OK with a partial
+ * report (out->end says where it stopped) and without calling cfg->metrics.
  * Errors: CNV_EINVAL, CNV_ERT_CONFIG, the errors of the runtime calls, CNV_ETEL_WRITE. */
 CNV_NODISCARD cnv_status cnv_scenario_run(const cnv_scenario_config *cfg, cnv_scenario_report *out);
 
-/* Writes the report as one JSON object (keys: seed, agents, workers, elapsed_ns, throughput,
+/* Writes the report as one JSON object (keys: end ("complete", "cancelled_in_setup" or
+ * "cancelled_in_run"), agents_ready, seed, agents, workers, elapsed_ns, throughput,
  * latency_ns{p50,p99,p999}, counts{submitted,accepted,executed,failed,full,denied_total},
- * denied{<reason name>: n, ...}, timeline[{phase (name), enter_ns, duration_ns}],
+ * denied{<reason name>: n, ...}, expected{failed,denied}, unexpected{failed,denied,
+ * denied_by{<reason name>: n, ...}}, timeline[{phase (name), enter_ns, duration_ns}],
  * timeline_dropped, final_phase (name),
  * variety{distinct,bits,entropy,regulator_bits,deficit_bits}, algedonic_signals) and a
  * trailing newline. Errors: CNV_EINVAL, CNV_ETEL_WRITE (fn returned non-zero). */
 CNV_NODISCARD cnv_status cnv_scenario_report_json(const cnv_scenario_report *r, cnv_tel_write_fn fn,
                                             void *ctx);
 
-/* Writes the report as human-readable text lines (throughput, latencies, counts, denials by
- * reason, phase timeline, variety). Errors: CNV_EINVAL, CNV_ETEL_WRITE. */
+/* Writes the report as human-readable text lines: whether it is partial, throughput,
+ * latencies and times in units chosen per value (ns, µs, ms, s; UTF-8), counts, failures
+ * and denials split into expected (caused by the scenario on purpose, with the cause of each
+ * reason) and unexpected, the phase timeline, variety. After a cancel in setup only the
+ * header and the agents set up. Errors: CNV_EINVAL, CNV_ERANGE, CNV_ETEL_WRITE. */
 CNV_NODISCARD cnv_status cnv_scenario_report_text(const cnv_scenario_report *r, cnv_tel_write_fn fn,
                                             void *ctx);
 

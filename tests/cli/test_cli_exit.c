@@ -1,6 +1,7 @@
 /* cnv tool, issue 12: keygen refuses to overwrite a key pair (unless --force) and never
  * leaves half a pair; output lost on a full disk is exit 1 with the reason; SIGINT stops a
- * swarm run with exit 130 and no file under the requested name; every exit code of
+ * swarm run (mid-run, mid-setup, twice) with exit 130, the partial report printed and no file
+ * under the requested name; every exit code of
  * docs/cli.md's table, each from the case the table names; errors name the flag and its real
  * limits, and system failures carry the system's reason. */
 #include <dirent.h>
@@ -115,14 +116,70 @@ static void full_disk(void **state) {
 }
 
 #ifdef CNV_CLI_TEST_SWARM
+/* Waits (up to 10 s) until process pid catches SIGINT, so that the signal sent next reaches
+ * the tool's handler instead of killing the process before it has installed one. */
+static void wait_catching_sigint(pid_t pid) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+  for (int i = 0; i < 1000; i++) {
+    unsigned long long caught = 0;
+    char line[256];
+    FILE *f = fopen(path, "r");
+    while (f && fgets(line, sizeof line, f)) {
+      if (sscanf(line, "SigCgt: %llx", &caught) == 1) break;
+    }
+    if (f) fclose(f);
+    if (caught & (1ull << (SIGINT - 1))) return;
+    struct timespec t = {0, 10 * 1000 * 1000};
+    nanosleep(&t, NULL);
+  }
+  fail_msg("the tool never caught SIGINT");
+}
+
+/* Starts `swarm run ARGS --metrics m.prom`, waits until it catches SIGINT and then `ms`
+ * more, sends SIGINT `times` times and waits for the exit. */
+static void interrupt_run(const char *const *args, long ms, int times) {
+  const char *argv[16] = {"swarm", "run"};
+  size_t n = 2;
+  for (; *args; args++) argv[n++] = *args;
+  argv[n++] = "--metrics";
+  argv[n++] = "m.prom";
+  argv[n] = NULL;
+  pid_t pid = cli_start(".out", argv);
+  wait_catching_sigint(pid);
+  struct timespec t = {ms / 1000, (ms % 1000) * 1000 * 1000};
+  nanosleep(&t, NULL);
+  for (int i = 0; i < times; i++) assert_int_equal(kill(pid, SIGINT), 0);
+  cli_wait(&r, pid, ".out");
+}
+
 static void sigint_mid_run(void **state) {
   (void)state;
-  pid_t pid = cli_start(".out", (const char *const[]){"swarm", "run", "--duration", "60", "--agents", "16",
-                                                     "--metrics", "m.prom", NULL});
-  struct timespec t = {1, 500 * 1000 * 1000};
-  nanosleep(&t, NULL); /* let the run start; the outcome is the same if it has not */
-  assert_int_equal(kill(pid, SIGINT), 0);
-  cli_wait(&r, pid, ".out");
+  /* 16 agents are set up in milliseconds: a second later the run is under way */
+  interrupt_run((const char *const[]){"--duration", "60", "--agents", "16", NULL}, 1000, 1);
+  EXPECT(130, "interrupted; the report is partial, no metrics file written");
+  if (!strstr(r.out, "(interrupted: partial report)")) fail_msg("stdout: %s", r.out);
+  assert_non_null(strstr(r.out, "latency: p50 "));
+  assert_non_null(strstr(r.out, "phase timeline"));
+  assert_false(exists("m.prom"));
+  no_temporaries();
+}
+
+static void sigint_mid_setup(void **state) {
+  (void)state;
+  /* 200000 agents take seconds to set up (each gets a signed token) */
+  interrupt_run((const char *const[]){"--agents", "200000", "--json", NULL}, 200, 1);
+  EXPECT(130, "interrupted; stopped while setting up the agents, no metrics file written");
+  if (!strstr(r.out, "{\"end\":\"cancelled_in_setup\",")) fail_msg("stdout: %s", r.out);
+  assert_non_null(strstr(r.out, "\"submitted\":0,"));
+  assert_false(exists("m.prom"));
+  no_temporaries();
+}
+
+static void sigint_twice(void **state) {
+  (void)state;
+  /* the second SIGINT quits at once, or the first has already ended the run: either way */
+  interrupt_run((const char *const[]){"--duration", "60", "--agents", "16", NULL}, 500, 2);
   EXPECT(130, "interrupted");
   assert_false(exists("m.prom"));
   no_temporaries();
@@ -194,6 +251,8 @@ int main(void) {
       cmocka_unit_test(full_disk),
 #ifdef CNV_CLI_TEST_SWARM
       cmocka_unit_test(sigint_mid_run),
+      cmocka_unit_test(sigint_mid_setup),
+      cmocka_unit_test(sigint_twice),
 #endif
       cmocka_unit_test(exit_code_table),
   };

@@ -1,5 +1,8 @@
-/* The built-in scenario: every denial reason occurs, the breaker and the operator drive the
- * phases, the counts are the same for one seed and count, and the JSON report parses. */
+/* The built-in scenario: every denial reason occurs, each one the scenario means to cause,
+ * the breaker and the operator drive the phases, the counts are the same for one seed and
+ * count, and the JSON report parses; the cancel hook stops setup and run with a partial
+ * report and no metrics; setup progress counts up to every agent; the text report's units. */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +112,13 @@ static void test_scenario(void **state) {
   }
   assert_true(saw_degraded && saw_emergency);
   assert_int_equal(a.distinct_capabilities, 20);
+  assert_int_equal(a.end, CNV_SCENARIO_COMPLETE);
+  assert_int_equal(a.agents_ready, a.agents);
+  assert_int_equal(a.failed_expected, a.failed);
+  assert_int_equal(a.failed_unexpected, 0);
+  assert_int_equal(a.denied_expected, a.denied_total);
+  assert_int_equal(a.denied_unexpected, 0);
+  for (int i = 0; i < CNV_RT_DENY_COUNT; i++) assert_int_equal(a.denied_unexpected_by[i], 0);
   assert_non_null(strstr(m1.text, "cnv_rt_latency_seconds_bucket"));
   assert_int_equal(cnv_scenario_report_json(&a, collect, &js), CNV_OK);
   const char *end = value(ws(js.text));
@@ -118,6 +128,8 @@ static void test_scenario(void **state) {
   assert_int_equal(field(js.text, "expired"), a.denied[CNV_RT_DENY_EXPIRED]);
   assert_int_equal(field(js.text, "executed"), a.executed);
   assert_non_null(strstr(js.text, "\"final_phase\":\"shutdown\""));
+  assert_non_null(strstr(js.text, "{\"end\":\"complete\","));
+  assert_int_equal(field(strstr(js.text, "\"expected\":"), "failed"), a.failed);
   buf tx;
   tx.len = 0;
   assert_int_equal(cnv_scenario_report_text(&a, collect, &tx), CNV_OK);
@@ -137,8 +149,118 @@ static void test_bad_config(void **state) {
   assert_int_equal(cnv_scenario_run(&c, NULL), CNV_EINVAL);
 }
 
+/* What the callbacks of the cancel and progress tests see and do. */
+typedef struct watch {
+  atomic_int cancel;
+  int cancel_at_setup;    /* set the cancel at the first setup call */
+  int cancel_at_progress; /* set it once the run has submitted something */
+  uint32_t setup_calls, first_ready, last_ready, total;
+  int setup_backwards;
+} watch;
+
+static void on_setup(void *ctx, uint32_t ready, uint32_t total) {
+  watch *w = ctx;
+  if (w->setup_calls++ == 0) w->first_ready = ready;
+  else if (ready < w->last_ready) w->setup_backwards = 1;
+  w->last_ready = ready;
+  w->total = total;
+  if (w->cancel_at_setup) atomic_store(&w->cancel, 1);
+}
+
+static void on_progress(void *ctx, const cnv_scenario_progress *p) {
+  watch *w = ctx;
+  if (w->cancel_at_progress && p->submitted > 0) atomic_store(&w->cancel, 1);
+}
+
+static void watched(watch *w, uint32_t agents, uint32_t duration_ms, cnv_scenario_report *r,
+                    buf *metrics) {
+  cnv_scenario_config c;
+  cnv_scenario_config_default(&c);
+  c.agents = agents;
+  c.duration_ms = duration_ms;
+  c.setup = on_setup;
+  c.progress = on_progress;
+  c.progress_ctx = w;
+  c.progress_interval_ms = 1;
+  c.cancel = &w->cancel;
+  c.metrics = collect;
+  c.metrics_ctx = metrics;
+  assert_int_equal(cnv_scenario_run(&c, r), CNV_OK);
+}
+
+static void test_setup_progress(void **state) {
+  (void)state;
+  static watch w;
+  static cnv_scenario_report r;
+  static buf m;
+  watched(&w, 100, 1, &r, &m);
+  assert_int_equal(r.end, CNV_SCENARIO_COMPLETE);
+  assert_true(w.setup_calls >= 2);
+  assert_int_equal(w.first_ready, 0);
+  assert_int_equal(w.last_ready, 100);
+  assert_int_equal(w.total, 100);
+  assert_false(w.setup_backwards);
+  assert_true(m.len > 0);
+}
+
+static void test_cancel_in_setup(void **state) {
+  (void)state;
+  static watch w = {.cancel_at_setup = 1};
+  static cnv_scenario_report r;
+  static buf m, tx;
+  watched(&w, 1000, 60000, &r, &m);
+  assert_int_equal(r.end, CNV_SCENARIO_CANCELLED_SETUP);
+  assert_int_equal(w.setup_calls, 1);
+  assert_int_equal(r.agents_ready, 0);
+  assert_int_equal(r.agents, 1000);
+  assert_int_equal(r.submitted, 0);
+  assert_int_equal(m.len, 0);
+  assert_int_equal(cnv_scenario_report_text(&r, collect, &tx), CNV_OK);
+  assert_non_null(strstr(tx.text, "interrupted while setting up: 0 of 1000 agents ready"));
+}
+
+static void test_cancel_in_run(void **state) {
+  (void)state;
+  /* 60 s unless the cancel stops it: a run that ignores the cancel fails on the time limit */
+  static watch w = {.cancel_at_progress = 1};
+  static cnv_scenario_report r;
+  static buf m, tx, js;
+  watched(&w, 32, 60000, &r, &m);
+  assert_int_equal(r.end, CNV_SCENARIO_CANCELLED_RUN);
+  assert_int_equal(r.agents_ready, 32);
+  assert_true(r.submitted > 0);
+  assert_int_equal(r.accepted, r.executed); /* the runtime was stopped: its queue drained */
+  assert_int_equal(r.final_phase, CNV_PHASE_SHUTDOWN);
+  assert_int_equal(m.len, 0);
+  assert_int_equal(cnv_scenario_report_text(&r, collect, &tx), CNV_OK);
+  assert_non_null(strstr(tx.text, "(interrupted: partial report)"));
+  assert_int_equal(cnv_scenario_report_json(&r, collect, &js), CNV_OK);
+  assert_non_null(strstr(js.text, "{\"end\":\"cancelled_in_run\","));
+}
+
+/* Durations are written with three significant digits in the unit that fits each value. */
+static void test_text_units(void **state) {
+  (void)state;
+  static cnv_scenario_report r;
+  static buf tx;
+  r.elapsed_ns = 999600000u; /* rounds up into seconds */
+  r.latency_p50_ns = 753;
+  r.latency_p99_ns = 41300;
+  r.latency_p999_ns = 3366911;
+  r.n_timeline = 1;
+  r.timeline[0] = (cnv_phase_span){.phase = CNV_PHASE_OPERATIONAL, .enter_ns = 1500,
+                                   .duration_ns = 120000000000u};
+  assert_int_equal(cnv_scenario_report_text(&r, collect, &tx), CNV_OK);
+  assert_non_null(strstr(tx.text, " workers, 1.00 s\n"));
+  assert_non_null(strstr(tx.text, "latency: p50 753 ns, p99 41.3 µs, p99.9 3.37 ms\n"));
+  assert_non_null(strstr(tx.text, "\n    1.50 µs  operational      120 s\n"));
+}
+
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_scenario), cmocka_unit_test(test_bad_config)};
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_scenario),       cmocka_unit_test(test_bad_config),
+      cmocka_unit_test(test_setup_progress), cmocka_unit_test(test_cancel_in_setup),
+      cmocka_unit_test(test_cancel_in_run),  cmocka_unit_test(test_text_units)};
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   return rc;
 }
