@@ -13,8 +13,8 @@
 #include "json.h"
 
 #define MAX_RESULTS 512
-/* The JSON of cnv_bench: about 1 KiB per run, so 1000 repetitions of every case run far past
- * the 1 MiB of cli_read_file. */
+/* The JSON of cnv_bench holds one entry per run of every case, so --repetitions (up to 1000)
+ * takes it far past the 1 MiB of cli_read_file. */
 #define BENCH_JSON_MAX ((size_t)256 << 20)
 
 typedef struct result {

@@ -55,7 +55,12 @@ typedef struct cli_noun {
  * empty flag name), CLI_EXIT_OK on success. */
 int cli_cmd_parse(cli_cmd *cmd, int argc, char **argv, int first, const char *const *bools);
 
-/* Flag lookups (long flags by name, without dashes). Each marks the flag used. */
+/* Flag lookups (long flags by name, without dashes). Each marks the flag used. The single-value
+ * lookups (bool, str, u64) treat a flag given more than once as a usage error ("--name given
+ * more than once"). Every value is checked: an empty value is a usage error, and so is one
+ * that does not name a file (ending in '/', "." or "..") for the flags that name files
+ * (--out, --token, --key, --audience, --trust, --holder, --revoked, --metrics,
+ * --bench-binary). Usage errors are printed and set *bad (or make the lookup return false). */
 /* True when --name is given; a value (--name=x) is a usage error: prints it and sets *bad. */
 bool cli_flag_bool(cli_cmd *cmd, const char *name, bool *bad);
 /* True when --name is given in any form (does not mark it used). */
@@ -69,7 +74,8 @@ bool cli_flag_str(cli_cmd *cmd, const char *name, char *buf, size_t cap, bool *b
 bool cli_flag_u64(cli_cmd *cmd, const char *name, uint64_t min, uint64_t max, uint64_t *out,
                   bool *bad);
 /* Calls fn for every value of the repeatable flag --name. Stops and returns false when fn
- * does; a --name without a value is a usage error (prints it, returns false). */
+ * does; a --name without a value, or with a value refused as above, is a usage error (prints
+ * it, returns false). */
 bool cli_flag_each(cli_cmd *cmd, const char *name, bool (*fn)(void *ctx, const char *v, size_t n),
                    void *ctx);
 /* Refuses flags given together that exclude each other (NULL-terminated list): prints

@@ -63,6 +63,7 @@ static bool place_forced(cli_tmp *tk, cli_tmp *tp, const char *key, const char *
              "the public key)", pub, key);
   return cli_signals_restore(&mask) && ok;
 }
+
 /* Whether keygen may write `path`: absent, or (with force) a regular file, so that neither
  * rename of the pair can fail on the target and leave half a pair. */
 static bool replaceable(const char *path, bool force) {
