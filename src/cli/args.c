@@ -78,20 +78,46 @@ bool cli_flag_present(const cli_cmd *cmd, const char *name) {
   return false;
 }
 
-/* Index of the last --name, or -1; marks every --name used. */
-static int find_flag(cli_cmd *cmd, const char *name) {
+/* Index of --name, or -1; marks every --name used. A flag given twice (these lookups are for
+ * flags that are not repeatable) is a usage error: prints it, sets *bad and returns -1. */
+static int find_flag(cli_cmd *cmd, const char *name, bool *bad) {
   int found = -1;
+  bool twice = false;
   for (uint32_t i = 0; i < cmd->count; i++) {
     if (name_is(&cmd->args[i], name)) {
       cmd->used[i] = true;
+      twice = twice || found >= 0;
       found = (int)i;
     }
   }
-  return found;
+  if (!twice) return found;
+  cli_fail("--%s given more than once", name);
+  *bad = true;
+  return -1;
+}
+
+/* Flags whose value names a file: it must name one (not end in '/', ".", ".."). */
+static const char *const path_flags[] = {"out",    "token",   "key",     "audience",     "trust",
+                                         "holder", "revoked", "metrics", "bench-binary", NULL};
+
+/* Whether v is acceptable for --name: never empty; for a path flag, a file name. Prints why
+ * not. */
+static bool value_ok(const char *name, const char *v) {
+  size_t n = strlen(v);
+  if (n == 0) {
+    cli_fail("--%s: empty value", name);
+    return false;
+  }
+  if (!in_list(name, strlen(name), path_flags)) return true;
+  const char *base = strrchr(v, '/');
+  base = base ? base + 1 : v;
+  if (*base && strcmp(base, ".") != 0 && strcmp(base, "..") != 0) return true;
+  cli_fail("--%s: not a file name (it names a folder): %s", name, v);
+  return false;
 }
 
 bool cli_flag_bool(cli_cmd *cmd, const char *name, bool *bad) {
-  int i = find_flag(cmd, name);
+  int i = find_flag(cmd, name, bad);
   if (i >= 0 && cmd->args[i].value) {
     cli_fail("--%s takes no value", name);
     *bad = true;
@@ -100,7 +126,7 @@ bool cli_flag_bool(cli_cmd *cmd, const char *name, bool *bad) {
 }
 
 bool cli_flag_str(cli_cmd *cmd, const char *name, char *buf, size_t cap, bool *bad) {
-  int i = find_flag(cmd, name);
+  int i = find_flag(cmd, name, bad);
   if (i < 0) return false;
   const cli_arg *a = &cmd->args[i];
   if (!a->value) {
@@ -111,6 +137,10 @@ bool cli_flag_str(cli_cmd *cmd, const char *name, char *buf, size_t cap, bool *b
   size_t n = strlen(a->value);
   if (n >= cap) {
     cli_fail("--%s: value too long (at most %zu bytes)", name, cap - 1);
+    *bad = true;
+    return false;
+  }
+  if (!value_ok(name, a->value)) {
     *bad = true;
     return false;
   }
@@ -145,6 +175,7 @@ bool cli_flag_each(cli_cmd *cmd, const char *name, bool (*fn)(void *ctx, const c
       cli_fail("--%s needs a value", name);
       return false;
     }
+    if (!value_ok(name, a->value)) return false;
     if (!fn(ctx, a->value, strlen(a->value))) return false;
   }
   return true;

@@ -13,6 +13,9 @@
 #include "json.h"
 
 #define MAX_RESULTS 512
+/* The JSON of cnv_bench holds one entry per run of every case, so --repetitions (up to 1000)
+ * takes it far past the 1 MiB of cli_read_file. */
+#define BENCH_JSON_MAX ((size_t)256 << 20)
 
 typedef struct result {
   char bcase[128], impl[64];
@@ -119,16 +122,23 @@ static int run_child(char *const argv[]) {
   if (pipe(errpipe) != 0) return -1;
   bool show = isatty(STDERR_FILENO);
   fflush(NULL);
+  /* The stop signals are held back until the child is registered (the handler passes them on
+   * to it); the child gets the default actions back before it takes them. */
+  sigset_t mask;
+  if (!cli_signals_block(&mask)) return close(errpipe[0]), close(errpipe[1]), -1;
   pid_t pid = fork();
-  if (pid < 0) return close(errpipe[0]), close(errpipe[1]), -1;
   if (pid == 0) {
     int out = show ? dup(STDERR_FILENO) : open("/dev/null", O_WRONLY);
+    if (!cli_signals_default() || !cli_signals_restore(&mask)) _exit(127);
     if (out < 0 || dup2(out, STDOUT_FILENO) < 0 || dup2(errpipe[1], STDERR_FILENO) < 0) _exit(127);
     close(errpipe[0]);
     execv(argv[0], argv);
     fprintf(stderr, "cnv: %s: %s\n", argv[0], strerror(errno));
     _exit(127);
   }
+  if (pid > 0) cli_cleanup_child(pid);
+  bool unblocked = cli_signals_restore(&mask);
+  if (pid < 0) return close(errpipe[0]), close(errpipe[1]), -1;
   close(errpipe[1]);
   FILE *f = fdopen(errpipe[0], "r");
   char line[1024];
@@ -139,16 +149,17 @@ static int run_child(char *const argv[]) {
   else close(errpipe[0]);
   int status = 0;
   while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return -1;
+    if (errno != EINTR) return cli_cleanup_child(0), -1;
   }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  cli_cleanup_child(0);
+  return unblocked && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 static int report(const char *file) {
   static results rs;
   char *text = NULL;
   size_t len = 0, off = 0;
-  if (!cli_read_file(file, &text, &len)) return CLI_EXIT_FAIL;
+  if (!cli_read_file_max(file, BENCH_JSON_MAX, &text, &len)) return CLI_EXIT_FAIL;
   rs.n = 0;
   if (len == 0) {
     cli_file_free(text, len);
@@ -176,12 +187,17 @@ typedef struct child_args {
   char store[4][600]; /* argv[2..5]: three passed flags and --benchmark_out */
 } child_args;
 
-/* Whether `v` is a --min-time value: a decimal number of seconds, optionally ending in 's'. */
+/* Whether `v` is a --min-time value: digits, optionally '.' and more digits, optionally 's'. */
 static bool min_time_ok(const char *v) {
-  size_t digits = strspn(v, "0123456789");
-  if (v[digits] == '.') digits += 1 + strspn(v + digits + 1, "0123456789");
-  if (v[digits] == 's') digits++;
-  return digits > 0 && v[0] != '.' && v[digits] == '\0';
+  size_t n = strspn(v, "0123456789");
+  if (n == 0) return false;
+  if (v[n] == '.') {
+    size_t frac = strspn(v + n + 1, "0123456789");
+    if (frac == 0) return false;
+    n += 1 + frac;
+  }
+  if (v[n] == 's') n++;
+  return v[n] == '\0';
 }
 
 /* Appends `<gbench><value of --ours>` when --ours is given. */
@@ -201,7 +217,8 @@ static void pass_flag(cli_cmd *cmd, child_args *a, const char *ours, const char 
 /* Runs the binary into the temporary JSON file and prints the table. */
 static int run_and_report(child_args *a, const char *bin) {
   char tmp[] = "/tmp/cnv-bench-XXXXXX";
-  int fd = mkstemp(tmp);
+  int reg = -1;
+  int fd = cli_tmp_create(tmp, &reg);
   if (fd < 0) {
     cli_fail("temporary file: %s", strerror(errno));
     return CLI_EXIT_FAIL;
@@ -214,6 +231,7 @@ static int run_and_report(child_args *a, const char *bin) {
   int status = run_child(a->argv);
   int rc = status == 0 ? report(tmp) : CLI_EXIT_FAIL;
   if (status != 0) cli_fail("%s failed (exit status %d)", bin, status);
+  cli_cleanup_forget(reg);
   unlink(tmp);
   return rc;
 }
@@ -230,7 +248,11 @@ static int bench_run(cli_cmd *cmd) {
   cli_flag_u64(cmd, "repetitions", 1, 1000, &reps, &bad);
   pass_flag(cmd, &a, "filter", "--benchmark_filter=", &bad);
   pass_flag(cmd, &a, "min-time", "--benchmark_min_time=", &bad);
-  pass_flag(cmd, &a, "repetitions", "--benchmark_repetitions=", &bad);
+  if (reps > 0) {
+    char *slot = a.store[a.argc - 2];
+    snprintf(slot, sizeof a.store[0], "--benchmark_repetitions=%llu", (unsigned long long)reps);
+    a.argv[a.argc++] = slot;
+  }
   if (bad || cli_cmd_unknown(cmd)) return CLI_EXIT_USAGE;
   const char *env = getenv("CNV_BENCH");
   if (!have_bin && env && *env && (size_t)snprintf(bin, sizeof bin, "%s", env) < sizeof bin)

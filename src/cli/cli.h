@@ -4,6 +4,7 @@
 #ifndef CNV_CLI_H
 #define CNV_CLI_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -54,7 +55,12 @@ typedef struct cli_noun {
  * empty flag name), CLI_EXIT_OK on success. */
 int cli_cmd_parse(cli_cmd *cmd, int argc, char **argv, int first, const char *const *bools);
 
-/* Flag lookups (long flags by name, without dashes). Each marks the flag used. */
+/* Flag lookups (long flags by name, without dashes). Each marks the flag used. The single-value
+ * lookups (bool, str, u64) treat a flag given more than once as a usage error ("--name given
+ * more than once"). Every value is checked: an empty value is a usage error, and so is one
+ * that does not name a file (ending in '/', "." or "..") for the flags that name files
+ * (--out, --token, --key, --audience, --trust, --holder, --revoked, --metrics,
+ * --bench-binary). Usage errors are printed and set *bad (or make the lookup return false). */
 /* True when --name is given; a value (--name=x) is a usage error: prints it and sets *bad. */
 bool cli_flag_bool(cli_cmd *cmd, const char *name, bool *bad);
 /* True when --name is given in any form (does not mark it used). */
@@ -68,7 +74,8 @@ bool cli_flag_str(cli_cmd *cmd, const char *name, char *buf, size_t cap, bool *b
 bool cli_flag_u64(cli_cmd *cmd, const char *name, uint64_t min, uint64_t max, uint64_t *out,
                   bool *bad);
 /* Calls fn for every value of the repeatable flag --name. Stops and returns false when fn
- * does; a --name without a value is a usage error (prints it, returns false). */
+ * does; a --name without a value, or with a value refused as above, is a usage error (prints
+ * it, returns false). */
 bool cli_flag_each(cli_cmd *cmd, const char *name, bool (*fn)(void *ctx, const char *v, size_t n),
                    void *ctx);
 /* Refuses flags given together that exclude each other (NULL-terminated list): prints
@@ -82,31 +89,66 @@ void cli_error(const char *what, int status);
 /* Prints "cnv: <message>" to stderr (printf-style). */
 void cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Files. cli_read_file: whole-file read (NUL-terminated for convenience; *len excludes the
- * NUL, and readers must use *len: the text may hold NUL bytes). Free the buffer with
- * cli_file_free, which wipes it first (key files hold secrets). cli_write_file: writes data
- * to a temporary file in the same folder with the given mode and renames it over path (so
- * path never holds a partial file). Both print their own errors with the system's reason and
- * return false on failure. */
+/* Files. cli_read_file: whole-file read of a regular file (anything else, a FIFO included, is
+ * refused without blocking on it) of at most 1 MiB, NUL-terminated for convenience; *len
+ * excludes the NUL, and readers must use *len: the text may hold NUL bytes.
+ * cli_read_file_max: the same with a cap of max bytes. cli_read_secret: the same for a secret
+ * key file, whose identity (st_dev, st_ino) is remembered so that no write of this command
+ * replaces it. Free the buffer with cli_file_free, which wipes it first (key files hold
+ * secrets). cli_write_file: writes data to a temporary file in the same folder with the given
+ * mode and renames it over path (so path never holds a partial file), after cli_may_replace.
+ * All print their own errors with the system's reason and return false on failure. */
 bool cli_read_file(const char *path, char **out, size_t *len);
+bool cli_read_file_max(const char *path, size_t max, char **out, size_t *len);
+bool cli_read_secret(const char *path, char **out, size_t *len);
 void cli_file_free(char *buf, size_t len);
 bool cli_write_file(const char *path, const void *data, size_t len, unsigned mode);
+/* Whether a write may replace path: absent, or a regular file that this command did not read
+ * as a secret key. Prints why not ("exists and is not a regular file", "holds the secret key
+ * read as --key") and returns false otherwise. */
+bool cli_may_replace(const char *path);
 
-/* A temporary file beside `path` for writing it atomically. cli_tmp_open creates it (mode
- * 0600); cli_tmp_write writes all of data (false with errno set on failure); cli_tmp_finish
- * sets `mode`, syncs and closes it (removes it on failure); cli_tmp_place renames it over
- * path, or with `exclusive` links it there (refusing an existing path) and removes the
- * temporary name; cli_tmp_discard closes and removes it. Errors print the path and the
- * system's reason. */
+#define CLI_TMP_PATH_CAP 4200
+
+/* A temporary file beside `path` for writing it atomically. cli_tmp_open checks
+ * cli_may_replace(path) and creates it (mode 0600, registered for removal by the signal
+ * handler); cli_tmp_write writes all of data (false with errno set on failure);
+ * cli_tmp_finish sets `mode`, syncs and closes it (removes it on failure); cli_tmp_place
+ * renames it over path (checking cli_may_replace again), or with `exclusive` links it there
+ * (refusing an existing path) and removes the temporary name; cli_tmp_discard closes and
+ * removes it. After place or discard the temporary name is no longer registered. Errors
+ * print the path and the system's reason. */
 typedef struct cli_tmp {
-  char path[4200];
+  char path[CLI_TMP_PATH_CAP];
   int fd;
+  int slot; /* registration with the signal handler (cli_tmp_create), -1 for none */
 } cli_tmp;
 bool cli_tmp_open(cli_tmp *t, const char *path);
 bool cli_tmp_write(cli_tmp *t, const void *data, size_t len);
 bool cli_tmp_finish(cli_tmp *t, const char *path, unsigned mode);
 bool cli_tmp_place(cli_tmp *t, const char *path, bool exclusive);
 void cli_tmp_discard(cli_tmp *t);
+
+/* Signals (cleanup.c). cli_signals_init, called by main before any command: SIGPIPE is
+ * ignored (a broken pipe is an EPIPE write error, exit 1) and SIGINT, SIGTERM and SIGHUP run a
+ * handler that removes every registered temporary file, passes the signal on to the child set
+ * by cli_cleanup_child, and then dies of the signal. A verb may install its own handler for
+ * one of them; it should then call cli_cleanup_now, which is async-signal-safe.
+ * cli_tmp_create: mkostemp(tmpl) (O_CLOEXEC) with the three signals blocked until the name is
+ * registered in *slot, so no signal can leave it behind; returns the fd, or -1 with errno set.
+ * cli_cleanup_forget unregisters a slot (before its name is renamed or removed; -1 is
+ * ignored). cli_signals_block blocks the three signals, saving the previous mask in *old, and
+ * cli_signals_restore sets that mask again (so a caller's own blocking is kept); both print
+ * and return false on failure. cli_signals_default restores the default actions of all four (in a child
+ * before exec). Main thread only, except cli_cleanup_now. */
+bool cli_signals_init(void);
+bool cli_signals_block(sigset_t *old);
+bool cli_signals_restore(const sigset_t *old);
+bool cli_signals_default(void);
+int cli_tmp_create(char *tmpl, int *slot);
+void cli_cleanup_forget(int slot);
+void cli_cleanup_child(int pid);
+void cli_cleanup_now(void);
 
 /* Nouns (each file defines one). */
 extern const cli_noun cli_noun_token;

@@ -1,8 +1,10 @@
 /* cnv: the libcnv command-line tool. `cnv <noun> [<verb>] [flags]`; --help at every level. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "cnv/core.h"
@@ -79,9 +81,34 @@ static int dispatch(int argc, char **argv) {
   return noun_help(n, stderr);
 }
 
+/* Opens /dev/null on each of fds 0, 1 and 2 that is closed, so that no file the tool opens
+ * becomes a standard stream (a token written to stdout, an error into a key file); reports
+ * whether stdout was closed. False when one cannot be opened. */
+static bool std_fds(bool *stdout_closed) {
+  *stdout_closed = false;
+  for (int fd = 0; fd <= 2; fd++) {
+    if (fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+    if (fd == STDOUT_FILENO) *stdout_closed = true;
+    int got = open("/dev/null", (fd == 0 ? O_RDONLY : O_WRONLY) | O_NOCTTY);
+    if (got != fd) { /* the lowest free fd is fd: 0..fd-1 are open */
+      if (got >= 0) close(got);
+      return false;
+    }
+  }
+  return true;
+}
+
 /* Output that did not reach stdout (a full disk, a closed pipe) is a failure: exit 1 with
- * the reason rather than 0 with the output lost (a command that failed already said why). */
+ * the reason rather than 0 with the output lost (a command that failed already said why).
+ * A closed stdout is refused before any work. */
 int main(int argc, char **argv) {
+  bool stdout_closed = false;
+  if (!std_fds(&stdout_closed)) return CLI_EXIT_FAIL;
+  if (stdout_closed) {
+    fprintf(stderr, "cnv: standard output is closed\n");
+    return CLI_EXIT_FAIL;
+  }
+  if (!cli_signals_init()) return CLI_EXIT_FAIL;
   int rc = dispatch(argc, argv);
   errno = 0;
   bool lost = fflush(stdout) != 0 || ferror(stdout);

@@ -27,9 +27,7 @@ static atomic_int cancel;
 /* What SIGINT's handler needs: async-signal-safe data only. */
 static struct {
   volatile sig_atomic_t running; /* cnv_scenario_run is under way */
-  volatile sig_atomic_t have_tmp;
   volatile sig_atomic_t tty;
-  char tmp[4200]; /* the metrics file's temporary name */
 } sig;
 
 /* A note to stderr from the handler: a failed write leaves nothing better to do. */
@@ -49,7 +47,7 @@ static void on_sigint(int signo) {
     note(stopping, sizeof stopping - 1);
     return;
   }
-  if (sig.have_tmp) unlink(sig.tmp);
+  cli_cleanup_now(); /* removes the metrics file's temporary name, async-signal-safe */
   note(quit, sizeof quit - 1);
   _exit(CLI_EXIT_INTERRUPTED);
 }
@@ -133,24 +131,19 @@ static int run_scenario(cnv_scenario_config *cfg, bool json, cli_tmp *metrics) {
   return CLI_EXIT_INTERRUPTED;
 }
 
-/* Installs the SIGINT handler, then creates the metrics file's temporary file with SIGINT
- * blocked, so that the handler knows every temporary file it must remove. */
-static bool start(const char *path, cli_tmp *metrics, const sigset_t *block) {
+/* Installs the SIGINT handler, then creates the metrics file's temporary file (registered
+ * for removal by the tool's signal cleanup, so no signal leaves it behind). */
+static bool start(const char *path, cli_tmp *metrics) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_sigint;
   sa.sa_flags = SA_RESTART; /* the output's writes go on after the handler returns */
   sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, NULL);
-  if (!path) return true;
-  sigprocmask(SIG_BLOCK, block, NULL);
-  bool opened = cli_tmp_open(metrics, path);
-  if (opened) {
-    memcpy(sig.tmp, metrics->path, sizeof sig.tmp);
-    sig.have_tmp = 1;
+  if (sigaction(SIGINT, &sa, NULL) != 0) {
+    cli_fail("swarm run: cannot handle Ctrl-C: %s", strerror(errno));
+    return false;
   }
-  sigprocmask(SIG_UNBLOCK, block, NULL);
-  return opened;
+  return !path || cli_tmp_open(metrics, path);
 }
 
 static int swarm_run(cli_cmd *cmd) {
@@ -166,13 +159,10 @@ static int swarm_run(cli_cmd *cmd) {
   cfg.progress = progress;
   cfg.setup = setup_progress;
   cfg.progress_interval_ms = 150;
-  sigset_t block;
-  sigemptyset(&block);
-  sigaddset(&block, SIGINT);
-  if (!start(have_metrics ? path : NULL, &metrics, &block)) return CLI_EXIT_FAIL;
+  if (!start(have_metrics ? path : NULL, &metrics)) return CLI_EXIT_FAIL;
   int rc = run_scenario(&cfg, json, have_metrics ? &metrics : NULL);
-  sigprocmask(SIG_BLOCK, &block, NULL); /* past this point the outcome is decided: keep it */
-  sig.have_tmp = 0;
+  sigset_t old; /* past this point the outcome is decided: no signal may change it */
+  if (!cli_signals_block(&old)) rc = CLI_EXIT_FAIL;
   if (have_metrics && rc != CLI_EXIT_OK) cli_tmp_discard(&metrics);
   else if (have_metrics && !(cli_tmp_finish(&metrics, path, 0644) && cli_tmp_place(&metrics, path, false)))
     rc = CLI_EXIT_FAIL;

@@ -15,28 +15,53 @@
 
 #define PATH_CAP 4096
 
-/* Writes both halves to temporary files first, so that no failure to create, write or sync
- * either leaves a new half behind, then places them: by link, which refuses an existing name
- * (the first is removed again when the second fails), or with `force` by rename over the old
- * pair (regular files, checked by replaceable), the secret key first. */
-static bool write_pair(const char *key, const char *pub, const char *sk_text, const char *pk_text,
-                       size_t sk_len, size_t pk_len, bool force) {
-  cli_tmp tk, tp;
-  if (!cli_tmp_open(&tk, key)) return false;
-  if (!cli_tmp_open(&tp, pub)) return cli_tmp_discard(&tk), false;
-  bool key_ok = cli_tmp_write(&tk, sk_text, sk_len);
-  if (!key_ok || !cli_tmp_write(&tp, pk_text, pk_len)) {
-    cli_fail("%s: %s", key_ok ? pub : key, strerror(errno));
-    cli_tmp_discard(&tk);
-    cli_tmp_discard(&tp);
-    return false;
+/* A temporary copy of the public key file being replaced (a regular file or absent), to put
+ * back if the new secret key cannot be placed. */
+typedef struct old_pub {
+  cli_tmp t;
+  bool present;
+} old_pub;
+
+static bool save_pub(old_pub *o, const char *pub) {
+  struct stat st;
+  o->present = lstat(pub, &st) == 0;
+  if (!o->present) return true;
+  char *text = NULL;
+  size_t len = 0;
+  if (!cli_read_file(pub, &text, &len)) return false;
+  bool ok = cli_tmp_open(&o->t, pub);
+  if (ok && !cli_tmp_write(&o->t, text, len)) {
+    cli_fail("%s: cannot save a copy: %s", pub, strerror(errno));
+    cli_tmp_discard(&o->t);
+    ok = false;
   }
-  if (!cli_tmp_finish(&tk, key, 0600)) return cli_tmp_discard(&tp), false;
-  if (!cli_tmp_finish(&tp, pub, 0644)) return unlink(tk.path), false;
-  if (!cli_tmp_place(&tk, key, !force)) return unlink(tp.path), false;
-  if (cli_tmp_place(&tp, pub, !force)) return true;
-  if (!force) unlink(key);
-  return false;
+  cli_file_free(text, len);
+  return ok && cli_tmp_finish(&o->t, pub, (unsigned)(st.st_mode & 07777));
+}
+
+/* --force: the public key is renamed over the old one first, then the secret key; when the
+ * secret key cannot be placed the old public key is put back (or the new one removed when
+ * there was none). The old secret key is replaced last, by one rename, so it is never lost
+ * unless the new pair is in place. The three stop signals are held back meanwhile, so an
+ * interruption cannot fall between the two renames. */
+static bool place_forced(cli_tmp *tk, cli_tmp *tp, const char *key, const char *pub) {
+  old_pub o;
+  if (!save_pub(&o, pub)) return cli_tmp_discard(tk), cli_tmp_discard(tp), false;
+  sigset_t mask;
+  if (!cli_signals_block(&mask)) {
+    if (o.present) cli_tmp_discard(&o.t);
+    return cli_tmp_discard(tk), cli_tmp_discard(tp), false;
+  }
+  bool pub_placed = cli_tmp_place(tp, pub, false);
+  bool ok = pub_placed && cli_tmp_place(tk, key, false);
+  bool restored = true;
+  if (!pub_placed) cli_tmp_discard(tk);
+  if (pub_placed && !ok) restored = o.present ? cli_tmp_place(&o.t, pub, false) : unlink(pub) == 0;
+  else if (o.present) cli_tmp_discard(&o.t);
+  if (!restored)
+    cli_fail("%s: could not put the old public key back; %s is unchanged (its last 32 bytes are "
+             "the public key)", pub, key);
+  return cli_signals_restore(&mask) && ok;
 }
 
 /* Whether keygen may write `path`: absent, or (with force) a regular file, so that neither
@@ -52,6 +77,30 @@ static bool replaceable(const char *path, bool force) {
     cli_fail("%s: exists and is not a regular file; not replaced", path);
   }
   return force && S_ISREG(st.st_mode);
+}
+
+/* Writes both halves to temporary files first, so that no failure to create, write or sync
+ * either leaves a new half behind, then places them: by link, which refuses an existing name
+ * (the first is removed again when the second fails), or with `force` by place_forced. */
+static bool write_pair(const char *key, const char *pub, const char *sk_text, const char *pk_text,
+                       size_t sk_len, size_t pk_len, bool force) {
+  cli_tmp tk, tp;
+  if (!cli_tmp_open(&tk, key)) return false;
+  if (!cli_tmp_open(&tp, pub)) return cli_tmp_discard(&tk), false;
+  bool key_ok = cli_tmp_write(&tk, sk_text, sk_len);
+  if (!key_ok || !cli_tmp_write(&tp, pk_text, pk_len)) {
+    cli_fail("%s: %s", key_ok ? pub : key, strerror(errno));
+    cli_tmp_discard(&tk);
+    cli_tmp_discard(&tp);
+    return false;
+  }
+  if (!cli_tmp_finish(&tk, key, 0600)) return cli_tmp_discard(&tp), false;
+  if (!cli_tmp_finish(&tp, pub, 0644)) return cli_tmp_discard(&tk), false;
+  if (force) return place_forced(&tk, &tp, key, pub);
+  if (!cli_tmp_place(&tk, key, true)) return cli_tmp_discard(&tp), false;
+  if (cli_tmp_place(&tp, pub, true)) return true;
+  unlink(key);
+  return false;
 }
 
 static int keygen(cli_cmd *cmd) {
@@ -86,7 +135,7 @@ static bool signer_paths(cli_cmd *cmd, char *key, char *audience) {
 
 /* Reads the secret key and audience files named by signer_paths (sk is wiped on failure). */
 static bool read_signer(const char *key, const char *audience, uint8_t *sk, uint8_t *aud) {
-  if (tok_read_hex(key, "secret key", sk, CNV_DELEG_SECRET_BYTES) &&
+  if (tok_read_secret(key, sk) &&
       tok_read_hex(audience, "public key", aud, CNV_DELEG_KEY_BYTES))
     return true;
   sodium_memzero(sk, CNV_DELEG_SECRET_BYTES);
@@ -128,14 +177,50 @@ static int attenuate(cli_cmd *cmd) {
   static cnv_deleg_token tok;
   char out[PATH_CAP], path[PATH_CAP], key[PATH_CAP], audience[PATH_CAP];
   size_t in_len = 0;
+  /* Every flag is judged before the token is read (exit 2 opens no file), on a scratch set of
+   * caveats; they are applied again over the last link's once it is known. */
+  cnv_deleg_caveats cav;
+  memset(&cav, 0, sizeof cav);
   if (!tok_required(cmd, "token", path, sizeof path) || !tok_required(cmd, "out", out, sizeof out) ||
-      !signer_paths(cmd, key, audience))
+      !signer_paths(cmd, key, audience) || !tok_caveat_flags(cmd, &cav) || cli_cmd_unknown(cmd))
     return CLI_EXIT_USAGE;
   if (!tok_read_token(path, in, &in_len, &tok)) return CLI_EXIT_FAIL;
-  cnv_deleg_caveats cav = tok.links[tok.n_links - 1].caveats;
+  cav = tok.links[tok.n_links - 1].caveats;
   cav.depth = cav.depth > 0 ? (uint8_t)(cav.depth - 1) : 0;
-  if (!tok_caveat_flags(cmd, &cav) || cli_cmd_unknown(cmd)) return CLI_EXIT_USAGE;
+  if (!tok_caveat_flags(cmd, &cav)) return CLI_EXIT_USAGE;
   return sign_and_write(in, in_len, key, audience, &cav, out);
+}
+
+/* Appends all of text to fd (short writes continued); false with errno set. */
+static bool append_all(int fd, const char *text, size_t len) {
+  while (len > 0) {
+    ssize_t n = write(fd, text, len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n == 0) errno = EIO;
+    if (n <= 0) return false;
+    text += n;
+    len -= (size_t)n;
+  }
+  return true;
+}
+
+/* Appends one line to the revocation file, after a newline when the file's last line has
+ * none (two hashes are never joined). The file must be a regular file (or absent). */
+static bool append_line(const char *list, const char *line, size_t len) {
+  int fd = open(list, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0644);
+  struct stat st;
+  char last = '\n';
+  int err = 0;
+  if (fd < 0 || fstat(fd, &st) != 0) err = errno;
+  else if (S_ISDIR(st.st_mode)) err = EISDIR;
+  else if (!S_ISREG(st.st_mode)) err = EINVAL;
+  else if (st.st_size > 0 && pread(fd, &last, 1, st.st_size - 1) != 1) err = errno ? errno : EIO;
+  if (!err && last != '\n' && !append_all(fd, "\n", 1)) err = errno;
+  if (!err && !append_all(fd, line, len)) err = errno;
+  if (fd >= 0 && close(fd) != 0 && !err) err = errno;
+  if (err == EINVAL) cli_fail("%s: not a regular file; the revocation is not appended", list);
+  else if (err) cli_fail("%s: cannot append the revocation: %s", list, strerror(err));
+  return err == 0;
 }
 
 static int revoke_link(cli_cmd *cmd) {
@@ -151,9 +236,9 @@ static int revoke_link(cli_cmd *cmd) {
   if (bad || cli_cmd_unknown(cmd)) return CLI_EXIT_USAGE;
   if (!tok_read_token(path, in, &len, &tok)) return CLI_EXIT_FAIL;
   if (link == UINT64_MAX) link = tok.n_links - 1u;
-  if (link >= tok.n_links) {
+  if (link >= tok.n_links) { /* the flag was in range: the token's content decides, so 1 */
     cli_fail("--link %llu: the token has %u links", (unsigned long long)link, tok.n_links);
-    return CLI_EXIT_USAGE;
+    return CLI_EXIT_FAIL;
   }
   uint8_t hash[CNV_DELEG_HASH_BYTES];
   char hex[2 * CNV_DELEG_HASH_BYTES + 2];
@@ -164,14 +249,7 @@ static int revoke_link(cli_cmd *cmd) {
   }
   cli_hex(hash, sizeof hash, hex);
   hex[2 * CNV_DELEG_HASH_BYTES] = '\n';
-  int fd = open(list, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-  bool ok = fd >= 0 && write(fd, hex, sizeof hex - 1) == (ssize_t)(sizeof hex - 1);
-  int err = errno;
-  if (fd >= 0 && close(fd) != 0 && ok) ok = false, err = errno;
-  if (!ok) {
-    cli_fail("%s: cannot append the revocation: %s", list, strerror(err));
-    return CLI_EXIT_FAIL;
-  }
+  if (!append_line(list, hex, sizeof hex - 1)) return CLI_EXIT_FAIL;
   hex[2 * CNV_DELEG_HASH_BYTES] = '\0';
   printf("revoked link %llu: %s\n", (unsigned long long)link, hex);
   return CLI_EXIT_OK;

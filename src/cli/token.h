@@ -9,6 +9,9 @@
 /* Reads a hex file of exactly n bytes (a public key, a secret key or a hash). Prints the
  * error ("<path>: not a <what> file") and returns false on failure. */
 bool tok_read_hex(const char *path, const char *what, uint8_t *out, size_t n);
+/* tok_read_hex for a secret key (CNV_DELEG_SECRET_BYTES) through cli_read_secret: no later
+ * write of this command replaces that file. */
+bool tok_read_secret(const char *path, uint8_t *sk);
 /* Reads a token file (hex text) into buf; checks it decodes (into *tok when non-NULL). */
 bool tok_read_token(const char *path, uint8_t *buf, size_t *len, cnv_deleg_token *tok);
 /* Bytes as one hex line in a new buffer (*len bytes, LF-terminated); free it with
@@ -22,7 +25,8 @@ bool tok_required(cli_cmd *cmd, const char *name, char *buf, size_t cap);
  * --uses, --depth, --swarm) over *cav. allow replaces the set when given; forbid adds.
  * Returns false (after printing) on a bad value. */
 bool tok_caveat_flags(cli_cmd *cmd, cnv_deleg_caveats *cav);
-/* Parses "a|b" or "a,b" effect names ("none" = empty). */
+/* Parses "a|b" or "a,b" effect names ("none" = empty); an empty name (an empty text, a
+ * separator at either end or twice) is refused. */
 bool tok_parse_effects(const char *text, cnv_effects *out);
 /* Seconds since the epoch. */
 uint64_t tok_now(void);

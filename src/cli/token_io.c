@@ -9,14 +9,24 @@
 
 uint64_t tok_now(void) { return (uint64_t)time(NULL); }
 
-bool tok_read_hex(const char *path, const char *what, uint8_t *out, size_t n) {
+/* Reads a hex file of n bytes; a secret key through cli_read_secret (no write of this command
+ * may then replace it). */
+static bool read_hex(const char *path, const char *what, uint8_t *out, size_t n, bool secret) {
   char *text = NULL;
   size_t len = 0;
-  if (!cli_read_file(path, &text, &len)) return false;
+  if (!(secret ? cli_read_secret(path, &text, &len) : cli_read_file(path, &text, &len))) return false;
   bool ok = cli_unhex(text, len, out, n);
   cli_file_free(text, len);
   if (!ok) cli_fail("%s: not a %s file (expected %zu bytes as hex text on one line)", path, what, n);
   return ok;
+}
+
+bool tok_read_hex(const char *path, const char *what, uint8_t *out, size_t n) {
+  return read_hex(path, what, out, n, false);
+}
+
+bool tok_read_secret(const char *path, uint8_t *sk) {
+  return read_hex(path, "secret key", sk, CNV_DELEG_SECRET_BYTES, true);
 }
 
 bool tok_read_token(const char *path, uint8_t *buf, size_t *len, cnv_deleg_token *tok) {
@@ -72,7 +82,8 @@ bool tok_required(cli_cmd *cmd, const char *name, char *buf, size_t cap) {
 bool tok_parse_effects(const char *text, cnv_effects *out) {
   cnv_effects e = CNV_EFFECTS_NONE;
   if (strcmp(text, "none") == 0) return *out = e, true;
-  for (const char *p = text; *p;) {
+  const char *p = text;
+  do {
     size_t n = strcspn(p, "|,");
     cnv_effects one;
     if (n == 0 || cnv_effect_parse(p, n, &one) != CNV_OK) {
@@ -81,8 +92,7 @@ bool tok_parse_effects(const char *text, cnv_effects *out) {
     }
     e = cnv_effects_join(e, one);
     p += n;
-    if (*p) p++;
-  }
+  } while (*p++ != '\0'); /* after a separator another name must follow */
   *out = e;
   return true;
 }

@@ -115,7 +115,8 @@ static void argv_is_argv(void **state) {
 static void parser_errors(void **state) {
   (void)state;
   RUN("token", "inspect", "--token=");
-  assert_int_equal(r.status, 1);
+  assert_int_equal(r.status, 2);
+  assert_non_null(strstr(r.err, "--token: empty value"));
   RUN("token", "revoke", "--token", "t", "--revoked", "r", "--link", "x9");
   assert_int_equal(r.status, 2);
   assert_non_null(strstr(r.err, "--link"));
