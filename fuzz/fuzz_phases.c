@@ -46,8 +46,9 @@ static void step(cnv_swarm *sw, cnv_observer *o, struct model *m, const uint8_t 
       if (st == CNV_OK) m->phase = to, m->transitions++;
       break;
     case 1:
-      st = m->phase == CNV_PHASE_SHUTDOWN ? CNV_EPHASE_FINAL
-           : m->phase == CNV_PHASE_EMERGENCY ? CNV_EPHASE_ALREADY_EMERGENCY : CNV_OK;
+      st = m->phase == CNV_PHASE_SHUTDOWN    ? CNV_EPHASE_FINAL
+           : m->phase == CNV_PHASE_EMERGENCY ? CNV_EPHASE_ALREADY_EMERGENCY
+                                             : CNV_OK;
       if (cnv_swarm_raise_algedonic(sw, b[1], now) != st) abort();
       m->algedonic++;
       if (st == CNV_OK) m->phase = CNV_PHASE_EMERGENCY, m->transitions++;
@@ -83,7 +84,9 @@ static void step(cnv_swarm *sw, cnv_observer *o, struct model *m, const uint8_t 
       if (sum != m->transitions) abort();
       break;
     }
-    default: check_snapshot(sw, m, now); break;
+    default:
+      check_snapshot(sw, m, now);
+      break;
   }
 }
 
@@ -92,8 +95,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   cnv_observer_config oc = {.capacity = 1024, .max_swarms = 2, .min_samples = 2};
   cnv_observer *o;
   if (size / 4 > 1000 || cnv_observer_create(&oc, &o) != CNV_OK) return 0;
-  cnv_breaker_config bc = {.upper = 0.5, .lower = 0.2, .window_ns = 1000, .buckets = 4,
-                           .min_samples = 2, .cooldown_ns = 300};
+  cnv_breaker_config bc = {.upper = 0.5, .lower = 0.2, .window_ns = 1000, .buckets = 4, .min_samples = 2, .cooldown_ns = 300};
   if (cnv_swarm_init(&sw, 1, 0, &bc, o) != CNV_OK) abort();
   struct model m;
   memset(&m, 0, sizeof m);

@@ -17,8 +17,14 @@
 #include <sanitizer/asan_interface.h>
 #endif
 
-enum { MAX_CAP = 64, ARENA_BYTES = 2048, MAX_BLOCKS = 256, MAX_RETIRED = 64 };
-enum { SHARED, CACHE0, CACHE1, LIVE };
+enum { MAX_CAP = 64,
+       ARENA_BYTES = 2048,
+       MAX_BLOCKS = 256,
+       MAX_RETIRED = 64 };
+enum { SHARED,
+       CACHE0,
+       CACHE1,
+       LIVE };
 
 typedef struct script {
   const uint8_t *d;
@@ -42,9 +48,9 @@ typedef struct model {
   cnv_pool *pool;
   uint32_t cap, ctx;
   cnv_pool_cache cache[2];
-  int where[MAX_CAP];           /* SHARED, CACHE0, CACHE1 or LIVE */
-  uint32_t gen[MAX_CAP];        /* current generation of each slot */
-  unsigned char stamp[MAX_CAP]; /* byte the context was last filled with */
+  int where[MAX_CAP];              /* SHARED, CACHE0, CACHE1 or LIVE */
+  uint32_t gen[MAX_CAP];           /* current generation of each slot */
+  unsigned char stamp[MAX_CAP];    /* byte the context was last filled with */
   cnv_handle retired[MAX_RETIRED]; /* released handles (a ring) */
   unsigned n_retired, retired_at;
   cnv_arena arena;
@@ -310,14 +316,32 @@ static void teardown(model *m) {
 
 static void step(model *m, script *s) {
   switch (next(s) % 10) {
-    case 0: case 1: op_acquire(m, s); break;
-    case 2: case 3: op_release(m, s); break;
-    case 4: op_get(m, s); break;
-    case 5: op_flush(m, s); break;
-    case 6: op_arena_alloc(m, s); break;
-    case 7: op_arena_reset(m); break;
-    case 8: op_shared_alloc(m, s); break;
-    default: op_shared_reset(m); break;
+    case 0:
+    case 1:
+      op_acquire(m, s);
+      break;
+    case 2:
+    case 3:
+      op_release(m, s);
+      break;
+    case 4:
+      op_get(m, s);
+      break;
+    case 5:
+      op_flush(m, s);
+      break;
+    case 6:
+      op_arena_alloc(m, s);
+      break;
+    case 7:
+      op_arena_reset(m);
+      break;
+    case 8:
+      op_shared_alloc(m, s);
+      break;
+    default:
+      op_shared_reset(m);
+      break;
   }
   check_caches(m);
 }

@@ -24,8 +24,8 @@ typedef struct model {
 
 static uint64_t next_value;
 
-#define CHECK(c) \
-  do {           \
+#define CHECK(c)       \
+  do {                 \
     if (!(c)) abort(); \
   } while (0)
 
@@ -114,7 +114,8 @@ static int rig_open(rig *g, uint32_t cap, uint32_t rs) {
   int cap_ok = cap != 0 && (cap & (cap - 1)) == 0;
   int rs_ok = rs != 0 && rs % 8 == 0 && rs <= MAXREC;
   cnv_status sq = cnv_queue_create(cap, rs, &g->q), sr = cnv_spsc_create(cap, rs, &g->r);
-  cnv_status expect = !cap_ok ? CNV_ECAPACITY : !rs_ok ? CNV_ERECORD_SIZE : CNV_OK;
+  cnv_status expect = !cap_ok ? CNV_ECAPACITY : !rs_ok ? CNV_ERECORD_SIZE
+                                                       : CNV_OK;
   /* The MPMC queue needs two slots; the SPSC ring works with one. */
   CHECK(sr == expect && sq == (cap == 1 && rs_ok ? CNV_ECAPACITY : expect));
   if (sq != CNV_OK) {

@@ -116,7 +116,7 @@ static void check_rules(const uint8_t *data, size_t size, const cnv_deleg_reques
     abort();
   }
   if (is_widening(st) && (err.link < 1 || cnv__deleg_narrows(&tok.links[err.link - 1].caveats,
-                                                              &tok.links[err.link].caveats) != st)) {
+                                                             &tok.links[err.link].caveats) != st)) {
     abort();
   }
   for (int i = 1; st == CNV_OK && i < tok.n_links; i++) {

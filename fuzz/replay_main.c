@@ -13,13 +13,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static int replay_file(const char *path) {
   FILE *f = fopen(path, "rb");
   if (!f) return -1;
-  if (fseek(f, 0, SEEK_END) != 0) { fclose(f); return -1; }
+  if (fseek(f, 0, SEEK_END) != 0) {
+    fclose(f);
+    return -1;
+  }
   long n = ftell(f);
   rewind(f);
   uint8_t *buf = malloc(n > 0 ? (size_t)n : 1);
   size_t got = buf ? fread(buf, 1, (size_t)n, f) : 0;
   fclose(f);
-  if (!buf || got != (size_t)n) { free(buf); return -1; }
+  if (!buf || got != (size_t)n) {
+    free(buf);
+    return -1;
+  }
   LLVMFuzzerTestOneInput(buf, got);
   free(buf);
   return 0;
@@ -28,15 +34,24 @@ static int replay_file(const char *path) {
 static int replay_path(const char *path, long *count) {
   struct stat sb;
   if (stat(path, &sb) != 0) return -1;
-  if (!S_ISDIR(sb.st_mode)) { (*count)++; return replay_file(path); }
+  if (!S_ISDIR(sb.st_mode)) {
+    (*count)++;
+    return replay_file(path);
+  }
   DIR *d = opendir(path);
   if (!d) return -1;
   int rc = 0;
   for (struct dirent *e; (e = readdir(d)) != NULL;) {
     if (e->d_name[0] == '.') continue;
     char sub[4096];
-    if (snprintf(sub, sizeof sub, "%s/%s", path, e->d_name) >= (int)sizeof sub) { rc = -1; break; }
-    if (replay_path(sub, count) != 0) { rc = -1; break; }
+    if (snprintf(sub, sizeof sub, "%s/%s", path, e->d_name) >= (int)sizeof sub) {
+      rc = -1;
+      break;
+    }
+    if (replay_path(sub, count) != 0) {
+      rc = -1;
+      break;
+    }
   }
   closedir(d);
   return rc;

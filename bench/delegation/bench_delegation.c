@@ -93,7 +93,10 @@ static int setup(void) {
 }
 
 static void verify_sodium(cnv_bench_state *st) {
-  if (!setup()) { cnv_bench_skip_with_error(st, "setup failed"); return; }
+  if (!setup()) {
+    cnv_bench_skip_with_error(st, "setup failed");
+    return;
+  }
   while (cnv_bench_keep_running(st)) {
     int bad = 0;
     for (int i = 0; i < 3; i++) bad |= crypto_sign_verify_detached(B.sig[i], B.msg[i], B.msg_len[i], B.k[i].pk);
@@ -104,9 +107,11 @@ static void verify_sodium(cnv_bench_state *st) {
 CNV_BENCH(verify_sodium, "token_verify_3link/sodium", 1, 0)
 
 static void run_verify(cnv_bench_state *st, cnv_deleg_verifier *v, uint64_t batch) {
-  if (!setup()) { cnv_bench_skip_with_error(st, "setup failed"); return; }
-  cnv_deleg_request req = {.now = 5000, .swarm = 7, .holder = B.k[3].pk, .cap = &B.cap,
-                           .effects = CNV_EFFECT_READ_ONLY};
+  if (!setup()) {
+    cnv_bench_skip_with_error(st, "setup failed");
+    return;
+  }
+  cnv_deleg_request req = {.now = 5000, .swarm = 7, .holder = B.k[3].pk, .cap = &B.cap, .effects = CNV_EFFECT_READ_ONLY};
   if (cnv_deleg_verify(v, B.tok3, B.len3, &req, NULL, NULL) != CNV_OK) {
     cnv_bench_skip_with_error(st, "token does not verify");
     return;
@@ -127,7 +132,10 @@ static void verify_cached(cnv_bench_state *st) { run_verify(st, B.cached, 256); 
 CNV_BENCH(verify_cached, "token_verify_3link/cnv_cached", 1, 0)
 
 static void attenuate_cnv(cnv_bench_state *st) {
-  if (!setup()) { cnv_bench_skip_with_error(st, "setup failed"); return; }
+  if (!setup()) {
+    cnv_bench_skip_with_error(st, "setup failed");
+    return;
+  }
   static const uint8_t nonce[CNV_DELEG_NONCE_BYTES] = {7};
   static uint8_t out[CNV_DELEG_MAX_TOKEN_BYTES];
   while (cnv_bench_keep_running(st)) {
@@ -141,7 +149,10 @@ static void attenuate_cnv(cnv_bench_state *st) {
 CNV_BENCH(attenuate_cnv, "token_attenuate/cnv", 1, 0)
 
 static void attenuate_sodium(cnv_bench_state *st) {
-  if (!setup()) { cnv_bench_skip_with_error(st, "setup failed"); return; }
+  if (!setup()) {
+    cnv_bench_skip_with_error(st, "setup failed");
+    return;
+  }
   uint8_t sig[CNV_DELEG_SIG_BYTES];
   while (cnv_bench_keep_running(st)) {
     crypto_sign_detached(sig, NULL, B.msg[2], B.msg_len[2], B.k[2].sk);

@@ -47,13 +47,13 @@ void cnv_bench_skip_with_error(cnv_bench_state *st, const char *message);
 
 /* A library call a case makes (setup or measured) must succeed: a failure would time the
  * error path instead, so it stops the run, naming the call and the status. */
-#define CNV_BENCH_OK(call)                                                          \
-  do {                                                                              \
-    int cnv_bench_st_ = (int)(call);                                                \
-    if (cnv_bench_st_ != 0) {                                                       \
+#define CNV_BENCH_OK(call)                                                            \
+  do {                                                                                \
+    int cnv_bench_st_ = (int)(call);                                                  \
+    if (cnv_bench_st_ != 0) {                                                         \
       fprintf(stderr, "cnv_bench: %s failed with status %d\n", #call, cnv_bench_st_); \
-      abort();                                                                      \
-    }                                                                               \
+      abort();                                                                        \
+    }                                                                                 \
   } while (0)
 
 /* splitmix64: small, seeded, reproducible bench data (same generator as the tests use). */
@@ -65,15 +65,21 @@ static inline uint64_t cnv_bench_rand(uint64_t *state) {
 }
 
 /* Keeps the compiler from discarding a computed value or the memory behind p. */
-static inline void cnv_bench_do_not_optimize(const void *p) { __asm__ __volatile__("" : : "g"(p) : "memory"); }
-static inline void cnv_bench_clobber(void) { __asm__ __volatile__("" : : : "memory"); }
+static inline void cnv_bench_do_not_optimize(const void *p) { __asm__ __volatile__(""
+                                                                                   :
+                                                                                   : "g"(p)
+                                                                                   : "memory"); }
+static inline void cnv_bench_clobber(void) { __asm__ __volatile__(""
+                                                                  :
+                                                                  :
+                                                                  : "memory"); }
 
 #define CNV_BENCH_CAT2_(a, b) a##b
 #define CNV_BENCH_CAT_(a, b) CNV_BENCH_CAT2_(a, b)
 /* Registers fn under name at load time. */
-#define CNV_BENCH(fn, name, threads, arg)                                          \
+#define CNV_BENCH(fn, name, threads, arg)                                                   \
   __attribute__((constructor)) static void CNV_BENCH_CAT_(cnv_bench_reg_, __LINE__)(void) { \
-    cnv_bench_register((name), (fn), (threads), (arg));                             \
+    cnv_bench_register((name), (fn), (threads), (arg));                                     \
   }
 
 #ifdef __cplusplus

@@ -74,7 +74,7 @@ class RatioReporter : public benchmark::ConsoleReporter {
   std::map<std::string, double> singles_, medians_;
 };
 
-}  // namespace
+} // namespace
 
 extern "C" {
 
@@ -110,7 +110,7 @@ void cnv_bench_skip_with_error(cnv_bench_state *st, const char *message) {
   st->gb->SkipWithError(message);
 }
 
-}  // extern "C"
+} // extern "C"
 
 int main(int argc, char **argv) {
   for (const Case &c : registry()) {

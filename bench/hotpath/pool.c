@@ -19,7 +19,9 @@
 #define ARENA_N 4096u
 #define BLOCK 64u
 
-enum pair_kind { OWNED, ARBITRATED, OWNED_WITH_GET };
+enum pair_kind { OWNED,
+                 ARBITRATED,
+                 OWNED_WITH_GET };
 
 /* `kind` picks the calls. */
 /* Always inlined so that each case is compiled for its constant kind. */

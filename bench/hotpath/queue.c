@@ -22,10 +22,10 @@
 #include "cnv_bench.h"
 #include "core/atomic.h"
 
-#define CAP 1024u          /* slots in every queue/ring */
-#define POOL (8u * CAP)    /* pointer targets per producer for ck and urcu */
+#define CAP 1024u       /* slots in every queue/ring */
+#define POOL (8u * CAP) /* pointer targets per producer for ck and urcu */
 #define BATCH 32u
-#define ROUND 256u         /* iterations per keep_running_batch call, a multiple of BATCH */
+#define ROUND 256u /* iterations per keep_running_batch call, a multiple of BATCH */
 
 typedef struct rec {
   uint64_t w[8];
@@ -38,7 +38,13 @@ typedef struct urcu_node {
 } urcu_node;
 _Static_assert(offsetof(urcu_node, node) == 0, "a queue node pointer is its urcu_node pointer");
 
-enum impl { CNV_MPMC, CNV_MPMC_BATCH, CNV_SPSC, CNV_SPSC_BATCH, CK_MPMC, CK_SPSC, URCU };
+enum impl { CNV_MPMC,
+            CNV_MPMC_BATCH,
+            CNV_SPSC,
+            CNV_SPSC_BATCH,
+            CK_MPMC,
+            CK_SPSC,
+            URCU };
 
 static struct {
   cnv_queue *q;
@@ -49,7 +55,8 @@ static struct {
   urcu_node *nodes;
   struct __cds_wfcq_head uh;
   struct cds_wfcq_tail ut;
-  CNV_ALIGNED(CNV_CACHELINE) _Atomic uint64_t urcu_consumed; /* bounds wfcqueue's backlog */
+  CNV_ALIGNED(CNV_CACHELINE)
+  _Atomic uint64_t urcu_consumed; /* bounds wfcqueue's backlog */
 } g;
 
 static void backoff(unsigned *spins) {
@@ -62,9 +69,11 @@ static void backoff(unsigned *spins) {
 static int setup(enum impl impl, int producers) {
   switch (impl) {
     case CNV_MPMC:
-    case CNV_MPMC_BATCH: return cnv_queue_create(CAP, sizeof(rec), &g.q) == CNV_OK;
+    case CNV_MPMC_BATCH:
+      return cnv_queue_create(CAP, sizeof(rec), &g.q) == CNV_OK;
     case CNV_SPSC:
-    case CNV_SPSC_BATCH: return cnv_spsc_create(CAP, sizeof(rec), &g.ring) == CNV_OK;
+    case CNV_SPSC_BATCH:
+      return cnv_spsc_create(CAP, sizeof(rec), &g.ring) == CNV_OK;
     case CK_MPMC:
     case CK_SPSC:
       ck_ring_init(&g.ck, CAP);
@@ -231,13 +240,27 @@ static void produce(cnv_bench_state *st, enum impl impl, int id) {
   unsigned spins = 0;
   memset(r, 0, sizeof r);
   switch (impl) {
-    case CNV_MPMC: produce_cnv(st, r, &spins); break;
-    case CNV_MPMC_BATCH: produce_cnv_batch(st, r, &spins); break;
-    case CNV_SPSC: produce_spsc(st, r, &spins); break;
-    case CNV_SPSC_BATCH: produce_spsc_batch(st, r, &spins); break;
-    case CK_MPMC: produce_ck(st, r, &spins, id, 1); break;
-    case CK_SPSC: produce_ck(st, r, &spins, id, 0); break;
-    case URCU: produce_urcu(st, r, &spins); break;
+    case CNV_MPMC:
+      produce_cnv(st, r, &spins);
+      break;
+    case CNV_MPMC_BATCH:
+      produce_cnv_batch(st, r, &spins);
+      break;
+    case CNV_SPSC:
+      produce_spsc(st, r, &spins);
+      break;
+    case CNV_SPSC_BATCH:
+      produce_spsc_batch(st, r, &spins);
+      break;
+    case CK_MPMC:
+      produce_ck(st, r, &spins, id, 1);
+      break;
+    case CK_SPSC:
+      produce_ck(st, r, &spins, id, 0);
+      break;
+    case URCU:
+      produce_urcu(st, r, &spins);
+      break;
   }
   cnv_bench_set_items_processed(st, 0);
 }
@@ -248,12 +271,22 @@ static void consume(cnv_bench_state *st, enum impl impl) {
   uint64_t sum = 0;
   switch (impl) {
     case CNV_MPMC:
-    case CNV_SPSC: sum = consume_cnv(st, impl, r, &spins); break;
+    case CNV_SPSC:
+      sum = consume_cnv(st, impl, r, &spins);
+      break;
     case CNV_MPMC_BATCH:
-    case CNV_SPSC_BATCH: sum = consume_batch(st, impl, r, &spins); break;
-    case CK_MPMC: sum = consume_ck(st, r, &spins, 1); break;
-    case CK_SPSC: sum = consume_ck(st, r, &spins, 0); break;
-    case URCU: sum = consume_urcu(st, r, &spins); break;
+    case CNV_SPSC_BATCH:
+      sum = consume_batch(st, impl, r, &spins);
+      break;
+    case CK_MPMC:
+      sum = consume_ck(st, r, &spins, 1);
+      break;
+    case CK_SPSC:
+      sum = consume_ck(st, r, &spins, 0);
+      break;
+    case URCU:
+      sum = consume_urcu(st, r, &spins);
+      break;
   }
   cnv_bench_do_not_optimize(&sum);
   cnv_bench_set_items_processed(st, (int64_t)cnv_bench_iterations(st));

@@ -7,7 +7,7 @@
 #include "cnv_bench.h"
 
 static const char *const paths[] = {
-    "user.create",         "user.delete",      "fleet.node.drain",      "agent.spawn",
+    "user.create", "user.delete", "fleet.node.drain", "agent.spawn",
     "swarm.phase.advance", "telemetry.export", "delegation.token.mint", "storage.blob.put-many"};
 #define NPATHS (sizeof paths / sizeof paths[0])
 

@@ -38,7 +38,8 @@ __attribute__((constructor)) static void bench_simd_data(void) {
   qsort(deny_ids, 8, sizeof(uint64_t), cmp_u64);
   for (unsigned i = 0; i < BATCH; i++) {
     uint64_t x = cnv_bench_rand(&rng), pick = x % 10;
-    ids[i] = pick < 4 ? allow_ids[(x >> 8) % 32] : pick < 6 ? deny_ids[(x >> 8) % 8] : x;
+    ids[i] = pick < 4 ? allow_ids[(x >> 8) % 32] : pick < 6 ? deny_ids[(x >> 8) % 8]
+                                                            : x;
   }
   for (unsigned i = 0; i < 4096; i++)
     effects[i] = (cnv_effects)(cnv_bench_rand(&rng) & cnv_bench_rand(&rng) & 0x3FFF);

@@ -44,7 +44,8 @@ static void counter_inc_2t_cnv(cnv_bench_state *st) {
 CNV_BENCH(counter_inc_2t_cnv, "counter_inc_2t/cnv", 2, 0)
 
 static struct {
-  CNV_ALIGNED(CNV_CACHELINE) _Atomic uint64_t v;
+  CNV_ALIGNED(CNV_CACHELINE)
+  _Atomic uint64_t v;
 } shared_ctr;
 
 static void counter_inc_2t_atomic(cnv_bench_state *st) {

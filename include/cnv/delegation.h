@@ -50,12 +50,13 @@ extern "C" {
 #define CNV_DELEG_MAX_TOKEN_BYTES (CNV_DELEG_HEADER_BYTES + CNV_DELEG_MAX_LINKS * CNV_DELEG_LINK_MAX_BYTES)
 
 #define CNV_DELEG_UNLIMITED_USES UINT32_MAX /* max_uses value: no use counting */
-#define CNV_DELEG_ANY_SWARM UINT64_C(0)    /* swarm value: valid in every swarm */
-#define CNV_DELEG_NO_EXPIRY UINT64_MAX     /* expiry value: never expires */
+#define CNV_DELEG_ANY_SWARM UINT64_C(0)     /* swarm value: valid in every swarm */
+#define CNV_DELEG_NO_EXPIRY UINT64_MAX      /* expiry value: never expires */
 
 /* Pattern kinds. EXACT matches one path (id and first-segment id both equal); PREFIX
  * (`noun.*`) matches every path of two or more segments whose first segment is noun. */
-enum cnv_deleg_pattern_kind { CNV_DELEG_EXACT = 1, CNV_DELEG_PREFIX = 2 };
+enum cnv_deleg_pattern_kind { CNV_DELEG_EXACT = 1,
+                              CNV_DELEG_PREFIX = 2 };
 
 /* A capability pattern. EXACT: id = capability id of the path, noun = id of its first
  * segment. PREFIX: id = noun = id of the noun. Ids are XXH3-64 of the bytes. */
@@ -67,9 +68,9 @@ typedef struct cnv_deleg_pattern {
 
 /* A capability as the check sees it (from cnv_deleg_cap_from_path). */
 typedef struct cnv_deleg_cap {
-  uint64_t id;       /* capability id of the whole path */
-  uint64_t noun;     /* id of the first segment */
-  uint8_t segments;  /* 1..8 */
+  uint64_t id;      /* capability id of the whole path */
+  uint64_t noun;    /* id of the first segment */
+  uint8_t segments; /* 1..8 */
 } cnv_deleg_cap;
 
 /* The constraints one link carries. Pattern sets need not be sorted when minting (mint
@@ -131,18 +132,18 @@ CNV_API bool cnv_deleg_pattern_matches(const cnv_deleg_pattern *p, const cnv_del
  * buf[0..len), allocates nothing. Errors: every CNV_ETOKEN_* (err->offset says where),
  * CNV_EINVAL (NULL). err may be NULL. */
 CNV_API CNV_NODISCARD cnv_status cnv_deleg_token_decode(const uint8_t *buf, size_t len, cnv_deleg_token *out,
-                                          cnv_deleg_error *err);
+                                                        cnv_deleg_error *err);
 
 /* Encodes *tok canonically into out[0..cap); *out_len is the size. Errors: the encoding
  * errors of cnv_deleg_token_decode when tok is not canonical (unsorted sets, bad window,
  * counts), CNV_ERANGE (cap too small; *out_len still says how much is needed), CNV_EINVAL. */
 CNV_API CNV_NODISCARD cnv_status cnv_deleg_token_encode(const cnv_deleg_token *tok, uint8_t *out, size_t cap,
-                                          size_t *out_len);
+                                                        size_t *out_len);
 
 /* BLAKE2b-256 hash of link `index` of an encoded token (what revocation and parent hashes
  * name). Errors: decode errors, CNV_ERANGE (index out of range), CNV_EINVAL. Pure. */
 CNV_API CNV_NODISCARD cnv_status cnv_deleg_link_hash(const uint8_t *buf, size_t len, uint32_t index,
-                                       uint8_t out[CNV_DELEG_HASH_BYTES]);
+                                                     uint8_t out[CNV_DELEG_HASH_BYTES]);
 
 /* ------------------------------------------------------------------------------------ */
 /* Minting.                                                                             */
@@ -153,9 +154,9 @@ CNV_API CNV_NODISCARD cnv_status cnv_deleg_link_hash(const uint8_t *buf, size_t 
  * CNV_ETOKEN_BAD_WINDOW, CNV_ERANGE (cap too small), CNV_EINVAL, CNV_ENOTSUP (libsodium
  * failed to initialize). The caller owns every buffer. Thread-safe. */
 CNV_API CNV_NODISCARD cnv_status cnv_deleg_mint_root(const uint8_t sk[CNV_DELEG_SECRET_BYTES],
-                                       const uint8_t audience[CNV_DELEG_KEY_BYTES],
-                                       const cnv_deleg_caveats *cav, const uint8_t *nonce,
-                                       uint8_t *out, size_t cap, size_t *out_len);
+                                                     const uint8_t audience[CNV_DELEG_KEY_BYTES],
+                                                     const cnv_deleg_caveats *cav, const uint8_t *nonce,
+                                                     uint8_t *out, size_t cap, size_t *out_len);
 
 /* Appends a link to `token`: the holder (sk, must be the audience of the last link)
  * delegates *cav to audience. The new link must narrow the last one: every widening is
@@ -164,10 +165,10 @@ CNV_API CNV_NODISCARD cnv_status cnv_deleg_mint_root(const uint8_t sk[CNV_DELEG_
  * last audience), CNV_ETOKEN_LINK_COUNT (chain full), the errors of cnv_deleg_mint_root.
  * Earlier signatures are not checked here (the verifier does). out must not overlap token. */
 CNV_API CNV_NODISCARD cnv_status cnv_deleg_attenuate(const uint8_t *token, size_t len,
-                                       const uint8_t sk[CNV_DELEG_SECRET_BYTES],
-                                       const uint8_t audience[CNV_DELEG_KEY_BYTES],
-                                       const cnv_deleg_caveats *cav, const uint8_t *nonce,
-                                       uint8_t *out, size_t cap, size_t *out_len);
+                                                     const uint8_t sk[CNV_DELEG_SECRET_BYTES],
+                                                     const uint8_t audience[CNV_DELEG_KEY_BYTES],
+                                                     const cnv_deleg_caveats *cav, const uint8_t *nonce,
+                                                     uint8_t *out, size_t cap, size_t *out_len);
 
 /* ------------------------------------------------------------------------------------ */
 /* Verifier: trust store, revocation set, use counters, verified-chain cache.            */
@@ -208,14 +209,14 @@ CNV_API CNV_NODISCARD cnv_status cnv_deleg_revoke(cnv_deleg_verifier *v, const u
 
 /* What a verification is asked. */
 typedef struct cnv_deleg_request {
-  uint64_t now;              /* current time, seconds */
-  uint64_t swarm;            /* swarm the token is presented in */
+  uint64_t now;   /* current time, seconds */
+  uint64_t swarm; /* swarm the token is presented in */
   /* Presenter's public key (32 bytes); mandatory. The token carries no proof of possession:
    * the caller must have authenticated the presenter's key (e.g. a signed request or an
    * authenticated channel). Without it any prefix of a chain would verify. */
   const uint8_t *holder;
-  const cnv_deleg_cap *cap;  /* capability invoked, or NULL: no capability check */
-  cnv_effects effects;       /* effects the invocation needs (must be within the ceiling) */
+  const cnv_deleg_cap *cap; /* capability invoked, or NULL: no capability check */
+  cnv_effects effects;      /* effects the invocation needs (must be within the ceiling) */
 } cnv_deleg_request;
 
 /* Verifies a token for one request: encoding, trust, principals, parent hashes, signatures,
@@ -229,8 +230,8 @@ typedef struct cnv_deleg_request {
  * Progress: lock-free (see the table above for a thread's first call); allocates only when a newly verified chain enters the cache (a full cache is
  * not an error: the chain is just verified cold each time). Creates no use counter. */
 CNV_API CNV_NODISCARD cnv_status cnv_deleg_verify(cnv_deleg_verifier *v, const uint8_t *token, size_t len,
-                                    const cnv_deleg_request *req, cnv_deleg_caveats *effective,
-                                    cnv_deleg_error *err);
+                                                  const cnv_deleg_request *req, cnv_deleg_caveats *effective,
+                                                  cnv_deleg_error *err);
 
 /* cnv_deleg_verify, then consumes one use of every link with a use limit, atomically per
  * link: of N racing calls on links with K uses left, exactly K succeed. A failed call
@@ -238,8 +239,8 @@ CNV_API CNV_NODISCARD cnv_status cnv_deleg_verify(cnv_deleg_verifier *v, const u
  * Extra errors: CNV_EDELEG_USES_EXHAUSTED (err->link names the link),
  * CNV_EDELEG_COUNTERS_FULL, CNV_ENOMEM (a new counter could not be made). */
 CNV_API CNV_NODISCARD cnv_status cnv_deleg_authorize(cnv_deleg_verifier *v, const uint8_t *token, size_t len,
-                                       const cnv_deleg_request *req, cnv_deleg_caveats *effective,
-                                       cnv_deleg_error *err);
+                                                     const cnv_deleg_request *req, cnv_deleg_caveats *effective,
+                                                     cnv_deleg_error *err);
 
 /* Drops cached chains that expired before now (minus skew) or were revoked or lost their
  * trusted root. Returns how many were dropped. Any thread; lock-free. */

@@ -36,7 +36,8 @@ extern "C" {
 
 /* Opaque, caller-allocatable queue object (layout private to src/hotpath). */
 typedef struct cnv_queue {
-  CNV_ALIGNED(CNV_CACHELINE) unsigned char opaque[4 * CNV_CACHELINE];
+  CNV_ALIGNED(CNV_CACHELINE)
+  unsigned char opaque[4 * CNV_CACHELINE];
 } cnv_queue;
 
 /* Counters shared by every user of one queue. */
@@ -58,7 +59,7 @@ CNV_API CNV_NODISCARD cnv_status cnv_queue_memory_size(uint32_t capacity, uint32
  * Errors: those of cnv_queue_memory_size, CNV_EALIGN (slots misaligned), CNV_ERANGE
  * (slots_bytes too small), CNV_EINVAL (NULL). */
 CNV_API CNV_NODISCARD cnv_status cnv_queue_init(cnv_queue *q, void *slots, size_t slots_bytes, uint32_t capacity,
-                                  uint32_t record_size);
+                                                uint32_t record_size);
 /* Ends a queue made by cnv_queue_init; records still inside are dropped with it. */
 CNV_API void cnv_queue_fini(cnv_queue *q);
 
@@ -84,12 +85,12 @@ CNV_API CNV_NODISCARD cnv_status cnv_queue_try_pop_mpmc(cnv_queue *q, void *reco
  * included), CNV_EFULL when fewer did (records[*pushed..n) stay with the caller),
  * CNV_EINVAL (q or pushed NULL, or records NULL with n > 0). */
 CNV_API CNV_NODISCARD cnv_status cnv_queue_try_push_batch_mpmc(cnv_queue *q, const void *records, size_t n,
-                                                 size_t *pushed);
+                                                               size_t *pushed);
 /* Pops up to max records into `records` in FIFO order, as one claim (progress as pop);
  * *popped says how many. CNV_OK when at least one was popped, CNV_EEMPTY when none, CNV_EINVAL (NULL
  * argument or max == 0). Bytes past records[*popped] are not written. */
 CNV_API CNV_NODISCARD cnv_status cnv_queue_try_pop_batch_mpmc(cnv_queue *q, void *records, size_t max,
-                                                size_t *popped);
+                                                              size_t *popped);
 /* Snapshot of the shared counters; wait-free (each read atomically; the three together are not one
  * atomic snapshot while other threads run). pushed/popped count claimed positions, so a
  * record still being copied in (out) is already counted. NULL arguments: no effect. */
@@ -102,14 +103,15 @@ CNV_API uint32_t cnv_queue_record_size(const cnv_queue *q);
 /* SPSC ring with cached indices: one producer thread, one consumer thread.              */
 
 typedef struct cnv_spsc {
-  CNV_ALIGNED(CNV_CACHELINE) unsigned char opaque[3 * CNV_CACHELINE];
+  CNV_ALIGNED(CNV_CACHELINE)
+  unsigned char opaque[3 * CNV_CACHELINE];
 } cnv_spsc;
 
 /* Same contracts and errors as the cnv_queue functions of the same name, except: capacity
  * 1 is accepted and the slot memory is capacity * record_size (no per-slot header). */
 CNV_API CNV_NODISCARD cnv_status cnv_spsc_memory_size(uint32_t capacity, uint32_t record_size, size_t *out_bytes);
 CNV_API CNV_NODISCARD cnv_status cnv_spsc_init(cnv_spsc *r, void *slots, size_t slots_bytes, uint32_t capacity,
-                                 uint32_t record_size);
+                                               uint32_t record_size);
 CNV_API void cnv_spsc_fini(cnv_spsc *r);
 CNV_API CNV_NODISCARD cnv_status cnv_spsc_create(uint32_t capacity, uint32_t record_size, cnv_spsc **out);
 CNV_API void cnv_spsc_destroy(cnv_spsc *r);
@@ -244,7 +246,8 @@ static inline CNV_NODISCARD cnv_status cnv_arena_alloc(cnv_arena *a, size_t size
   size_t off = (size_t)(p - (uintptr_t)a->base);
   size_t next = off + size;
   if (__builtin_expect(align == 0 || (align & (align - 1)) != 0 || next > a->size ||
-                           next < off || p < cur, 0))
+                           next < off || p < cur,
+                       0))
     return cnv_arena_alloc_slow(a, size, align, out);
   a->used = next;
   *out = (void *)p;
@@ -254,7 +257,8 @@ static inline CNV_NODISCARD cnv_status cnv_arena_alloc(cnv_arena *a, size_t size
 
 /* Arena shared by threads: each allocation is one atomic add. */
 typedef struct cnv_shared_arena {
-  CNV_ALIGNED(CNV_CACHELINE) unsigned char opaque[2 * CNV_CACHELINE];
+  CNV_ALIGNED(CNV_CACHELINE)
+  unsigned char opaque[2 * CNV_CACHELINE];
 } cnv_shared_arena;
 
 /* Initializes over caller memory (owned by the caller). CNV_EINVAL on NULL. */

@@ -85,7 +85,8 @@ CNV_API cnv_breaker_config cnv_breaker_config_default(void);
 
 /* Opaque, caller-allocatable breaker (layout private to src/phases). */
 typedef struct cnv_breaker {
-  CNV_ALIGNED(CNV_CACHELINE) unsigned char opaque[16 * CNV_CACHELINE];
+  CNV_ALIGNED(CNV_CACHELINE)
+  unsigned char opaque[16 * CNV_CACHELINE];
 } cnv_breaker;
 
 /* Initializes b with a copy of cfg. Errors: CNV_EINVAL (NULL), CNV_EBREAKER_CONFIG. */
@@ -102,7 +103,7 @@ CNV_API CNV_NODISCARD cnv_status cnv_breaker_record(cnv_breaker *b, int ok);
  * *ratio (optional) gets the window's failure ratio. Errors: CNV_EINVAL, CNV_EPHASE_UNKNOWN,
  * CNV_EBREAKER_BUSY (another thread is evaluating; nothing changed). */
 CNV_API CNV_NODISCARD cnv_status cnv_breaker_evaluate(cnv_breaker *b, uint64_t now_ns, int phase, int *target,
-                                        double *ratio);
+                                                      double *ratio);
 
 /* ------------------------------------------------------------------------------------ */
 /* Observer: transition events through a lock-free MPSC channel.                         */
@@ -121,10 +122,10 @@ typedef struct cnv_phase_event {
 
 /* Algedonic reason codes; callers may use their own values from 256 up. */
 enum {
-  CNV_ALGEDONIC_OPERATOR = 1,         /* a human or agent pulled the cord */
-  CNV_ALGEDONIC_VARIETY_DEFICIT = 2,  /* regulator variety below disturbance variety */
-  CNV_ALGEDONIC_FAILURE_STORM = 3,    /* failure rate beyond what Degraded can absorb */
-  CNV_ALGEDONIC_INTEGRITY = 4         /* tampering or trust failure detected */
+  CNV_ALGEDONIC_OPERATOR = 1,        /* a human or agent pulled the cord */
+  CNV_ALGEDONIC_VARIETY_DEFICIT = 2, /* regulator variety below disturbance variety */
+  CNV_ALGEDONIC_FAILURE_STORM = 3,   /* failure rate beyond what Degraded can absorb */
+  CNV_ALGEDONIC_INTEGRITY = 4        /* tampering or trust failure detected */
 };
 
 /* ------------------------------------------------------------------------------------ */
@@ -132,31 +133,32 @@ enum {
 
 /* Opaque, caller-allocatable swarm (layout private to src/phases). */
 typedef struct cnv_swarm {
-  CNV_ALIGNED(CNV_CACHELINE) unsigned char opaque[24 * CNV_CACHELINE];
+  CNV_ALIGNED(CNV_CACHELINE)
+  unsigned char opaque[24 * CNV_CACHELINE];
 } cnv_swarm;
 
 /* Everything a swarm counts; cnv_swarm_snapshot and cnv_swarm_shutdown fill it. */
 typedef struct cnv_swarm_report {
   uint64_t swarm_id;
-  int32_t phase;                                /* phase at the time of the snapshot */
-  uint32_t last_algedonic_reason;               /* 0 when never raised */
-  uint64_t entered_ns;                          /* when the current phase was entered */
-  uint64_t time_in_phase_ns[CNV_PHASE_COUNT];   /* includes the current phase up to now */
-  uint64_t errors_in_phase[CNV_PHASE_COUNT];    /* failures recorded while in each phase */
-  uint64_t transitions;                         /* successful moves */
-  uint64_t rejected_transitions;                /* illegal or stale attempts */
-  uint64_t algedonic_signals;                   /* signals raised, moved or not */
+  int32_t phase;                              /* phase at the time of the snapshot */
+  uint32_t last_algedonic_reason;             /* 0 when never raised */
+  uint64_t entered_ns;                        /* when the current phase was entered */
+  uint64_t time_in_phase_ns[CNV_PHASE_COUNT]; /* includes the current phase up to now */
+  uint64_t errors_in_phase[CNV_PHASE_COUNT];  /* failures recorded while in each phase */
+  uint64_t transitions;                       /* successful moves */
+  uint64_t rejected_transitions;              /* illegal or stale attempts */
+  uint64_t algedonic_signals;                 /* signals raised, moved or not */
   int64_t active_agents;
-  uint64_t invocations;                         /* outcomes recorded */
+  uint64_t invocations; /* outcomes recorded */
   uint64_t failures;
-  double health_ratio;                          /* (invocations-failures)/invocations; 1 if none */
+  double health_ratio; /* (invocations-failures)/invocations; 1 if none */
 } cnv_swarm_report;
 
 /* Initializes a swarm in Bootstrap, entered at now_ns. breaker may be NULL (defaults);
  * observer may be NULL (no events) and must outlive the swarm. Errors: CNV_EINVAL,
  * CNV_ERANGE, CNV_EBREAKER_CONFIG. */
 CNV_API CNV_NODISCARD cnv_status cnv_swarm_init(cnv_swarm *sw, uint64_t swarm_id, uint64_t now_ns,
-                                  const cnv_breaker_config *breaker, cnv_observer *observer);
+                                                const cnv_breaker_config *breaker, cnv_observer *observer);
 
 /* Current phase (acquire load: what the winning transition wrote before is visible).
  * sw must be an initialized swarm (the only call here without an error channel). */
@@ -198,7 +200,7 @@ CNV_API CNV_NODISCARD cnv_status cnv_swarm_snapshot(const cnv_swarm *sw, uint64_
 /* Moves from -> Shutdown and, on success, fills the final report. Errors: those of
  * cnv_swarm_transition (the report is not written then). */
 CNV_API CNV_NODISCARD cnv_status cnv_swarm_shutdown(cnv_swarm *sw, int from, uint64_t now_ns,
-                                      cnv_swarm_report *out);
+                                                    cnv_swarm_report *out);
 
 /* ------------------------------------------------------------------------------------ */
 /* Coordinator: many swarms in a liburcu lock-free hash table (memb flavour).            */
@@ -206,9 +208,9 @@ CNV_API CNV_NODISCARD cnv_status cnv_swarm_shutdown(cnv_swarm *sw, int from, uin
 typedef struct cnv_coord cnv_coord;
 
 typedef struct cnv_coord_config {
-  uint32_t expected_swarms;           /* sizes the table (power of two above); 0: 1024 */
-  cnv_breaker_config breaker;         /* every swarm's breaker */
-  cnv_observer *observer;             /* NULL: no events; must outlive the coordinator */
+  uint32_t expected_swarms;   /* sizes the table (power of two above); 0: 1024 */
+  cnv_breaker_config breaker; /* every swarm's breaker */
+  cnv_observer *observer;     /* NULL: no events; must outlive the coordinator */
 } cnv_coord_config;
 
 /* Creates a coordinator. cfg may be NULL (defaults). Errors: CNV_EINVAL,
@@ -230,12 +232,12 @@ CNV_API uint64_t cnv_coord_count(const cnv_coord *c);
  * CNV_ECOORD_NO_SWARM for an unknown id, else what the cnv_swarm_* call it wraps returns. */
 CNV_API CNV_NODISCARD cnv_status cnv_coord_phase(cnv_coord *c, uint64_t swarm_id, cnv_phase *out);
 CNV_API CNV_NODISCARD cnv_status cnv_coord_transition(cnv_coord *c, uint64_t swarm_id, int from, int to,
-                                        uint64_t now_ns);
+                                                      uint64_t now_ns);
 CNV_API CNV_NODISCARD cnv_status cnv_coord_raise_algedonic(cnv_coord *c, uint64_t swarm_id, uint32_t reason,
-                                             uint64_t now_ns);
+                                                           uint64_t now_ns);
 CNV_API CNV_NODISCARD cnv_status cnv_coord_record_invocation(cnv_coord *c, uint64_t swarm_id, int ok);
 CNV_API CNV_NODISCARD cnv_status cnv_coord_snapshot(cnv_coord *c, uint64_t swarm_id, uint64_t now_ns,
-                                      cnv_swarm_report *out);
+                                                    cnv_swarm_report *out);
 /* Ticks every swarm's breaker; *moved (optional) counts the swarms that changed phase.
  * Swarms whose breaker is busy elsewhere are skipped. Errors: CNV_EINVAL. */
 CNV_API CNV_NODISCARD cnv_status cnv_coord_tick_all(cnv_coord *c, uint64_t now_ns, uint64_t *moved);
@@ -243,7 +245,8 @@ CNV_API CNV_NODISCARD cnv_status cnv_coord_tick_all(cnv_coord *c, uint64_t now_n
 /* ------------------------------------------------------------------------------------ */
 /* Observer internals exposed to callers: alerts, rules, statistics, CSV.                */
 
-typedef enum cnv_alert_severity { CNV_ALERT_WARNING = 1, CNV_ALERT_CRITICAL = 2 } cnv_alert_severity;
+typedef enum cnv_alert_severity { CNV_ALERT_WARNING = 1,
+                                  CNV_ALERT_CRITICAL = 2 } cnv_alert_severity;
 
 typedef enum cnv_alert_kind {
   CNV_ALERT_ANOMALY = 0,        /* built-in: |z| of a phase duration above 3 (warn) / 5 (crit) */
@@ -255,11 +258,11 @@ typedef enum cnv_alert_kind {
 typedef struct cnv_alert {
   cnv_alert_kind kind;
   cnv_alert_severity severity;
-  uint32_t rule_id;    /* UINT32_MAX for the built-in anomaly alert */
-  int32_t from, to;    /* the transition that fired it */
+  uint32_t rule_id; /* UINT32_MAX for the built-in anomaly alert */
+  int32_t from, to; /* the transition that fired it */
   uint64_t swarm_id;
   uint64_t at_ns;
-  double value;        /* z-score, or the count that crossed the threshold */
+  double value; /* z-score, or the count that crossed the threshold */
 } cnv_alert;
 
 /* Called on the draining thread for each alert; must not call back into the observer. */
@@ -273,27 +276,27 @@ typedef struct cnv_alert_rule {
   cnv_alert_kind kind; /* THRESHOLD, RATE or RULE_ANOMALY */
   cnv_alert_severity severity;
   int32_t from, to;
-  double threshold;    /* > 0 */
-  uint64_t window_ns;  /* RATE only, > 0 */
+  double threshold;   /* > 0 */
+  uint64_t window_ns; /* RATE only, > 0 */
 } cnv_alert_rule;
 
 #define CNV_OBSERVER_MAX_RULES 64
 
 typedef struct cnv_observer_config {
-  uint32_t capacity;    /* channel slots, power of two, 2 .. 2^24; 0: 4096 */
-  uint32_t max_swarms;  /* swarms with duration statistics; 0: 16384 */
-  uint32_t min_samples; /* durations seen before z-scores are judged; 0: 8 */
+  uint32_t capacity;     /* channel slots, power of two, 2 .. 2^24; 0: 4096 */
+  uint32_t max_swarms;   /* swarms with duration statistics; 0: 16384 */
+  uint32_t min_samples;  /* durations seen before z-scores are judged; 0: 8 */
   cnv_alert_fn on_alert; /* may be NULL: alerts are only counted */
   void *alert_ctx;
 } cnv_observer_config;
 
 typedef struct cnv_observer_stats {
-  uint64_t published;      /* events accepted by the channel */
-  uint64_t dropped;        /* events refused because the channel was full */
-  uint64_t drained;        /* events folded into the matrix and statistics */
-  uint64_t untracked;      /* drained events whose swarm did not fit the stats table */
-  uint64_t warnings;       /* alerts raised with severity warning */
-  uint64_t criticals;      /* alerts raised with severity critical */
+  uint64_t published; /* events accepted by the channel */
+  uint64_t dropped;   /* events refused because the channel was full */
+  uint64_t drained;   /* events folded into the matrix and statistics */
+  uint64_t untracked; /* drained events whose swarm did not fit the stats table */
+  uint64_t warnings;  /* alerts raised with severity warning */
+  uint64_t criticals; /* alerts raised with severity critical */
 } cnv_observer_stats;
 
 typedef struct cnv_duration_stats {
@@ -321,25 +324,25 @@ CNV_API CNV_NODISCARD cnv_status cnv_observer_drain(cnv_observer *o, size_t max,
 /* Adds a rule; *rule_id (optional) identifies it in alerts. Consumer thread only.
  * Errors: CNV_EINVAL, CNV_EOBS_RULE, CNV_EOBS_RULES_FULL. */
 CNV_API CNV_NODISCARD cnv_status cnv_observer_add_rule(cnv_observer *o, const cnv_alert_rule *rule,
-                                         uint32_t *rule_id);
+                                                       uint32_t *rule_id);
 
 /* Copies the transition matrix (counts of drained from->to moves). Any thread. */
 CNV_API CNV_NODISCARD cnv_status cnv_observer_matrix(const cnv_observer *o,
-                                       uint64_t out[CNV_PHASE_COUNT][CNV_PHASE_COUNT]);
+                                                     uint64_t out[CNV_PHASE_COUNT][CNV_PHASE_COUNT]);
 /* Copies the channel and alert counters. Any thread. */
 CNV_API CNV_NODISCARD cnv_status cnv_observer_stats_get(const cnv_observer *o, cnv_observer_stats *out);
 
 /* Duration statistics of one (swarm, phase) pair. Consumer thread only.
  * Errors: CNV_EINVAL, CNV_EPHASE_UNKNOWN, CNV_ENOTFOUND (no event for that swarm yet). */
 CNV_API CNV_NODISCARD cnv_status cnv_observer_duration_stats(const cnv_observer *o, uint64_t swarm_id,
-                                               int phase, cnv_duration_stats *out);
+                                                             int phase, cnv_duration_stats *out);
 
 /* Writes the matrix as CSV ("from,bootstrap,...,shutdown" then one row per from-phase)
  * into buf. *len gets the bytes needed without the terminating NUL; the text is
  * NUL-terminated when it fits. Errors: CNV_EINVAL, CNV_ERANGE (cap too small: nothing
  * usable written, *len says how much is needed). Any thread. */
 CNV_API CNV_NODISCARD cnv_status cnv_observer_export_csv(const cnv_observer *o, char *buf, size_t cap,
-                                           size_t *len);
+                                                         size_t *len);
 
 #ifdef __cplusplus
 }

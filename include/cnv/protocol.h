@@ -94,8 +94,8 @@ CNV_API CNV_NODISCARD cnv_status cnv_invocation_init(cnv_invocation *inv, cnv_ar
  * CNV_EPARSE_TOO_MANY_ARGS, CNV_EPARSE_BAD_BYTE, CNV_EPARSE_QUOTE_IN_WORD,
  * CNV_EPARSE_AFTER_QUOTE. */
 CNV_API CNV_NODISCARD cnv_status cnv_parse_invocation(const char *line, size_t len,
-                                        const cnv_parse_limits *limits,
-                                        const cnv_parse_schema *schema, cnv_invocation *inv);
+                                                      const cnv_parse_limits *limits,
+                                                      const cnv_parse_schema *schema, cnv_invocation *inv);
 
 /* ==================================================================================== */
 /* Capability paths and ids (docs/contract.md; vectors in tests/vectors/capability_ids.txt) */
@@ -202,13 +202,13 @@ CNV_API CNV_NODISCARD cnv_status cnv_capabilities_check(const cnv_capabilities *
  * Errors: those of cnv_capabilities_check (either side), CNV_EPROTO_NO_COMMON_VERSION,
  * CNV_EPROTO_NO_COMMON_COMPRESSION. Thread-safe, allocation-free. */
 CNV_API CNV_NODISCARD cnv_status cnv_negotiate(const cnv_capabilities *local, const cnv_capabilities *peer,
-                                 cnv_negotiated *out);
+                                               cnv_negotiated *out);
 
 /* Checks a negotiation result a peer sent against what local offered: the version, features,
  * limits and compression must all be ones local offered. Errors: CNV_EINVAL,
  * CNV_EPROTO_REJECTED. Thread-safe. */
 CNV_API CNV_NODISCARD cnv_status cnv_negotiated_check(const cnv_capabilities *local,
-                                        const cnv_negotiated *result);
+                                                      const cnv_negotiated *result);
 
 /* Payload codecs for the capabilities / negotiation request (cnv_capabilities) and the
  * negotiation response (cnv_negotiated) messages; layouts in docs/wire-format.md.
@@ -219,10 +219,10 @@ CNV_API CNV_NODISCARD cnv_status cnv_negotiated_check(const cnv_capabilities *lo
   (1u + 6u * CNV_PROTO_MAX_VERSIONS + 12u + 1u + 1u + CNV_PROTO_MAX_COMPRESSIONS)
 #define CNV_NEGOTIATED_ENCODED 20u
 CNV_API CNV_NODISCARD cnv_status cnv_capabilities_encode(const cnv_capabilities *caps, void *out, size_t cap,
-                                           size_t *written);
+                                                         size_t *written);
 CNV_API CNV_NODISCARD cnv_status cnv_capabilities_decode(const void *in, size_t len, cnv_capabilities *out);
 CNV_API CNV_NODISCARD cnv_status cnv_negotiated_encode(const cnv_negotiated *neg, void *out, size_t cap,
-                                         size_t *written);
+                                                       size_t *written);
 CNV_API CNV_NODISCARD cnv_status cnv_negotiated_decode(const void *in, size_t len, cnv_negotiated *out);
 
 /* ==================================================================================== */
@@ -275,7 +275,7 @@ CNV_API cnv_frame_config cnv_frame_config_from(const cnv_negotiated *neg);
 /* Worst-case encoded size of a frame with `payload_len` payload bytes under cfg.
  * Errors: CNV_EINVAL, CNV_EFRAME_OVERSIZE (payload_len > cfg->max_payload). */
 CNV_API CNV_NODISCARD cnv_status cnv_frame_encoded_bound(const cnv_frame_config *cfg, size_t payload_len,
-                                           size_t *out);
+                                                         size_t *out);
 
 /* Encodes one frame into out (cap bytes; must not overlap payload), compressing the payload
  * when cfg says so and that makes it smaller.
@@ -283,8 +283,8 @@ CNV_API CNV_NODISCARD cnv_status cnv_frame_encoded_bound(const cnv_frame_config 
  * Errors: CNV_EINVAL (NULL, bad cfg), CNV_EFRAME_TYPE, CNV_EFRAME_OVERSIZE, CNV_ERANGE
  * (cap too small: use cnv_frame_encoded_bound). Thread-safe. */
 CNV_API CNV_NODISCARD cnv_status cnv_frame_encode(const cnv_frame_config *cfg, uint8_t type,
-                                    uint64_t correlation_id, const void *payload,
-                                    size_t payload_len, void *out, size_t cap, size_t *written);
+                                                  uint64_t correlation_id, const void *payload,
+                                                  size_t payload_len, void *out, size_t cap, size_t *written);
 
 /* Decodes the frame at the start of buf without copying. *consumed = the frame's size.
  * Errors: CNV_EINVAL, CNV_EFRAME_TRUNCATED (buf holds less than one whole frame; *consumed =
@@ -292,7 +292,7 @@ CNV_API CNV_NODISCARD cnv_status cnv_frame_encode(const cnv_frame_config *cfg, u
  * CNV_EFRAME_TYPE, CNV_EFRAME_FLAGS, CNV_EFRAME_OVERSIZE, CNV_EFRAME_NO_CHECKSUM,
  * CNV_EFRAME_CHECKSUM. Thread-safe. */
 CNV_API CNV_NODISCARD cnv_status cnv_frame_decode(const cnv_frame_config *cfg, const void *buf, size_t len,
-                                    cnv_frame *out, size_t *consumed);
+                                                  cnv_frame *out, size_t *consumed);
 
 /* The plain payload of a decoded frame: for an uncompressed frame *data = frame->payload
  * (no copy); for a compressed one the payload is decompressed into scratch (cap bytes) after
@@ -300,7 +300,7 @@ CNV_API CNV_NODISCARD cnv_status cnv_frame_decode(const cnv_frame_config *cfg, c
  * CNV_EFRAME_BOMB (declared size over the bound), CNV_ERANGE (scratch too small),
  * CNV_EFRAME_DECOMPRESS (corrupt data or size mismatch). Thread-safe. */
 CNV_API CNV_NODISCARD cnv_status cnv_frame_open(const cnv_frame_config *cfg, const cnv_frame *frame,
-                                  void *scratch, size_t cap, const uint8_t **data, size_t *len);
+                                                void *scratch, size_t cap, const uint8_t **data, size_t *len);
 
 /* Incremental decoder: feed bytes in any split; a frame comes out once complete. Frames
  * wholly inside the fed chunk point into it (zero-copy); split frames are reassembled in the
@@ -318,7 +318,7 @@ CNV_API CNV_NODISCARD cnv_status cnv_frame_decoder_buffer_size(const cnv_frame_c
 
 /* Initializes dec over the caller's buffer. Errors: CNV_EINVAL, CNV_ERANGE (cap too small). */
 CNV_API CNV_NODISCARD cnv_status cnv_frame_decoder_init(cnv_frame_decoder *dec, const cnv_frame_config *cfg,
-                                          void *buf, size_t cap);
+                                                        void *buf, size_t cap);
 
 /* Feeds up to len bytes; stops after the first complete frame. *consumed = bytes of data used
  * (call again with the rest). CNV_OK: *frame is valid until the next feed or the caller's data
@@ -326,7 +326,7 @@ CNV_API CNV_NODISCARD cnv_status cnv_frame_decoder_init(cnv_frame_decoder *dec, 
  * cnv_frame_decode, except TRUNCATED) is sticky: later feeds return it until
  * cnv_frame_decoder_reset. CNV_EINVAL on NULL. */
 CNV_API CNV_NODISCARD cnv_status cnv_frame_decoder_feed(cnv_frame_decoder *dec, const void *data, size_t len,
-                                          size_t *consumed, cnv_frame *frame);
+                                                        size_t *consumed, cnv_frame *frame);
 
 /* Drops any partial frame and any sticky error. */
 CNV_API void cnv_frame_decoder_reset(cnv_frame_decoder *dec);

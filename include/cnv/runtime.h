@@ -99,19 +99,19 @@ CNV_API CNV_NODISCARD cnv_status cnv_runtime_map_deleg(cnv_status st);
 typedef uint64_t (*cnv_runtime_clock_fn)(void *ctx);
 
 typedef struct cnv_runtime_config {
-  uint32_t workers;         /* worker threads; 0: 2; at most 256 */
-  uint32_t queue_capacity;  /* queue records, power of two; 0: 4096 */
-  uint32_t max_line;        /* longest line copied into a record (bytes); 0: 232; at most 4000.
+  uint32_t workers;              /* worker threads; 0: 2; at most 256 */
+  uint32_t queue_capacity;       /* queue records, power of two; 0: 4096 */
+  uint32_t max_line;             /* longest line copied into a record (bytes); 0: 232; at most 4000.
                                Longer lines are denied with CNV_ERT_DENY_TOO_LONG. */
-  uint32_t max_agents;      /* 0: 1024 */
-  uint32_t max_handlers;    /* 0: 256 */
-  uint64_t swarm_id;        /* the swarm tokens must be valid in; 0: 1 */
-  cnv_deleg_config deleg;   /* verifier settings; all zero: cnv_deleg_config_default */
-  cnv_breaker_config breaker; /* all zero: cnv_breaker_config_default */
-  uint32_t tick_interval_ms;  /* monitor period: breaker tick, variety check; 0: 10 */
+  uint32_t max_agents;           /* 0: 1024 */
+  uint32_t max_handlers;         /* 0: 256 */
+  uint64_t swarm_id;             /* the swarm tokens must be valid in; 0: 1 */
+  cnv_deleg_config deleg;        /* verifier settings; all zero: cnv_deleg_config_default */
+  cnv_breaker_config breaker;    /* all zero: cnv_breaker_config_default */
+  uint32_t tick_interval_ms;     /* monitor period: breaker tick, variety check; 0: 10 */
   double variety_threshold_bits; /* deficit above which the algedonic signal is raised;
                                     0 or negative: never raised */
-  cnv_runtime_clock_fn clock; /* token clock (seconds); NULL: CLOCK_REALTIME */
+  cnv_runtime_clock_fn clock;    /* token clock (seconds); NULL: CLOCK_REALTIME */
   void *clock_ctx;
 } cnv_runtime_config;
 
@@ -121,15 +121,15 @@ CNV_API void cnv_runtime_config_default(cnv_runtime_config *cfg);
 /* What a handler gets. Every pointer is valid only during the call (they point into the
  * queue record the worker popped: a private copy of the submitted line). */
 typedef struct cnv_runtime_call {
-  const char *line;     /* the submitted line (not NUL-terminated) */
+  const char *line; /* the submitted line (not NUL-terminated) */
   size_t line_len;
-  const char *path;     /* capability path inside line */
+  const char *path; /* capability path inside line */
   size_t path_len;
-  uint64_t capability;  /* capability id (cnv_capability_id of the path) */
-  uint32_t agent;       /* agent handle that submitted it */
-  uint32_t worker;      /* index of the running worker, 0 .. workers-1 */
-  uint64_t seq;         /* submission sequence number (unique per runtime) */
-  cnv_effects effects;  /* effects the handler declared */
+  uint64_t capability; /* capability id (cnv_capability_id of the path) */
+  uint32_t agent;      /* agent handle that submitted it */
+  uint32_t worker;     /* index of the running worker, 0 .. workers-1 */
+  uint64_t seq;        /* submission sequence number (unique per runtime) */
+  cnv_effects effects; /* effects the handler declared */
 } cnv_runtime_call;
 
 /* A handler: returns 0 on success, non-zero on failure (counted as failed and fed to the
@@ -153,8 +153,8 @@ CNV_API void cnv_runtime_destroy(cnv_runtime *rt);
  * Errors: CNV_EINVAL, the path errors of cnv_capability_id, CNV_EEXIST (path registered),
  * CNV_ERT_HANDLERS_FULL, CNV_ESTATE (already started). */
 CNV_API CNV_NODISCARD cnv_status cnv_runtime_register(cnv_runtime *rt, const char *path, size_t path_len,
-                                        cnv_effects effects, cnv_runtime_handler_fn fn,
-                                        void *ctx);
+                                                      cnv_effects effects, cnv_runtime_handler_fn fn,
+                                                      void *ctx);
 
 /* Trusts a root issuer key for agents' tokens (cnv_deleg_trust_add). Errors: CNV_EINVAL,
  * CNV_ENOMEM. */
@@ -169,8 +169,8 @@ CNV_API CNV_NODISCARD cnv_status cnv_runtime_revoke(cnv_runtime *rt, const uint8
  * handle to pass to submit. Errors: CNV_EINVAL (NULL, len 0 or > CNV_DELEG_MAX_TOKEN_BYTES),
  * CNV_ERT_AGENTS_FULL, CNV_ENOMEM, CNV_ESTATE (stopped). */
 CNV_API CNV_NODISCARD cnv_status cnv_runtime_agent_add(cnv_runtime *rt, const uint8_t pk[CNV_DELEG_KEY_BYTES],
-                                         const uint8_t *token, size_t token_len,
-                                         uint32_t *agent);
+                                                       const uint8_t *token, size_t token_len,
+                                                       uint32_t *agent);
 
 /* Moves the swarm Bootstrap -> Negotiation -> Activation -> Operational (the timeline records
  * each), starts the workers and the monitor thread. Errors: CNV_EINVAL,
@@ -186,7 +186,7 @@ CNV_API CNV_NODISCARD cnv_status cnv_runtime_start(cnv_runtime *rt);
  * queue push), otherwise lock-free; no allocation once the token's chain is cached (the
  * first check of a token verifies signatures and caches it). */
 CNV_API CNV_NODISCARD cnv_status cnv_runtime_submit(cnv_runtime *rt, uint32_t agent, const char *line,
-                                      size_t len);
+                                                    size_t len);
 
 /* Stops: moves the swarm to Shutdown (from whatever phase allows it; Emergency and the
  * others all may), so later submits get CNV_ESTATE; waits for submits in flight; lets the
@@ -209,15 +209,15 @@ CNV_API cnv_phase cnv_runtime_phase(const cnv_runtime *rt);
 /* Figures.                                                                              */
 
 typedef struct cnv_runtime_stats {
-  uint64_t submitted;  /* submit calls past argument checks, running or not */
-  uint64_t accepted;   /* CNV_OK returned */
-  uint64_t executed;   /* handlers run (ok + failed) */
-  uint64_t failed;     /* handlers that returned non-zero */
-  uint64_t full;       /* CNV_EFULL returned */
-  uint64_t refused;    /* CNV_ESTATE returned (not running) */
+  uint64_t submitted; /* submit calls past argument checks, running or not */
+  uint64_t accepted;  /* CNV_OK returned */
+  uint64_t executed;  /* handlers run (ok + failed) */
+  uint64_t failed;    /* handlers that returned non-zero */
+  uint64_t full;      /* CNV_EFULL returned */
+  uint64_t refused;   /* CNV_ESTATE returned (not running) */
   uint64_t denied_total;
-  uint64_t denied[CNV_RT_DENY_COUNT]; /* by cnv_runtime_denial */
-  uint64_t in_queue;   /* accepted - executed at the snapshot */
+  uint64_t denied[CNV_RT_DENY_COUNT];                       /* by cnv_runtime_denial */
+  uint64_t in_queue;                                        /* accepted - executed at the snapshot */
   uint64_t latency_p50_ns, latency_p99_ns, latency_p999_ns; /* accept -> handler done */
   uint64_t latency_count;
   int32_t phase;
@@ -237,13 +237,13 @@ CNV_API CNV_NODISCARD cnv_status cnv_runtime_stats_get(const cnv_runtime *rt, cn
  * regulator (the registered handlers). */
 typedef struct cnv_runtime_variety {
   uint64_t observations;
-  uint32_t distinct;        /* distinct capability ids seen (the variety module's tally:
+  uint32_t distinct;     /* distinct capability ids seen (the variety module's tally:
                                exact for 4096 distinct ids, a lower bound beyond) */
-  double bits;              /* log2(distinct) */
-  double entropy;           /* Shannon entropy of the capability distribution, bits */
-  double regulator_bits;    /* log2(registered handlers) */
-  double deficit_bits;      /* max(0, bits - regulator_bits) */
-  int exceeded;             /* deficit above the configured threshold */
+  double bits;           /* log2(distinct) */
+  double entropy;        /* Shannon entropy of the capability distribution, bits */
+  double regulator_bits; /* log2(registered handlers) */
+  double deficit_bits;   /* max(0, bits - regulator_bits) */
+  int exceeded;          /* deficit above the configured threshold */
 } cnv_runtime_variety;
 
 /* Fills *out. Errors: CNV_EINVAL, variety errors. */
@@ -264,7 +264,7 @@ typedef struct cnv_phase_span {
  * *dropped (optional) how many later moves did not fit CNV_RT_TIMELINE_MAX.
  * Errors: CNV_EINVAL. */
 CNV_API CNV_NODISCARD cnv_status cnv_runtime_timeline(const cnv_runtime *rt, cnv_phase_span *out, size_t cap,
-                                        size_t *n, uint64_t *dropped);
+                                                      size_t *n, uint64_t *dropped);
 
 /* Writes the runtime's metrics as Prometheus text (cnv_tel_export_prometheus of its
  * registry: cnv_rt_invocations_total{outcome=...}, cnv_rt_denied_total{reason=...},

@@ -126,13 +126,13 @@ CNV_API CNV_NODISCARD cnv_status cnv_simd_hash64(const uint64_t *ids, size_t n, 
 CNV_API CNV_NODISCARD cnv_status cnv_simd_idset_init(cnv_simd_idset *set, const uint64_t *ids, size_t count);
 /* Bit i = ids[i] is in allow and not in deny (deny wins). CNV_EINVAL, CNV_ERANGE. */
 CNV_API CNV_NODISCARD cnv_status cnv_simd_capcheck(const uint64_t *ids, size_t n, const cnv_simd_idset *allow,
-                                     const cnv_simd_idset *deny, uint64_t *mask, size_t mask_words);
+                                                   const cnv_simd_idset *deny, uint64_t *mask, size_t mask_words);
 
 /* *out = OR of e[0..n) (0 for n == 0). CNV_EINVAL. */
 CNV_API CNV_NODISCARD cnv_status cnv_simd_effects_join(const cnv_effects *e, size_t n, cnv_effects *out);
 /* Bit i = (e[i] & ~ceiling) == 0. CNV_EINVAL, CNV_ERANGE. */
 CNV_API CNV_NODISCARD cnv_status cnv_simd_effects_subset(const cnv_effects *e, size_t n, cnv_effects ceiling,
-                                           uint64_t *mask, size_t mask_words);
+                                                         uint64_t *mask, size_t mask_words);
 
 /* Sets n bytes at p to zero (the arena reset kernel). p may be NULL only when n == 0.
  * AVX2/AVX-512 paths use aligned 32-byte stores (measured faster than glibc memset from 32 B
@@ -145,14 +145,14 @@ CNV_API void cnv_simd_zero(void *p, size_t n);
  * caller-owned, contents irrelevant) is overwritten. No allocation. CNV_EINVAL,
  * CNV_ERANGE (n > CNV_SIMD_VARIETY_MAX), CNV_ERANGE. */
 CNV_API CNV_NODISCARD cnv_status cnv_simd_variety_count(const uint64_t *ids, size_t n, void *scratch,
-                                          size_t scratch_bytes, uint32_t *distinct,
-                                          uint64_t *clogc);
+                                                        size_t scratch_bytes, uint32_t *distinct,
+                                                        uint64_t *clogc);
 
 /* HyperLogLog register update: for each id, h = hash64(id, seed), index = top p bits of h,
  * rank = clz((h << p) | 2^(p-1)) + 1; regs[index] = max(regs[index], rank). regs has 2^p
  * bytes. Not thread-safe on the same regs. CNV_EINVAL, CNV_ERANGE. */
 CNV_API CNV_NODISCARD cnv_status cnv_simd_hll_update(uint8_t *regs, unsigned p, const uint64_t *ids, size_t n,
-                                       uint64_t seed);
+                                                     uint64_t seed);
 /* Integer sums over 2^p registers (see cnv_simd_hll_sums). CNV_EINVAL,
  * CNV_ERANGE. */
 CNV_API CNV_NODISCARD cnv_status cnv_simd_hll_sums_get(const uint8_t *regs, unsigned p, cnv_simd_hll_sums *out);

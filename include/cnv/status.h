@@ -16,15 +16,15 @@
 #include "status_codes/variety.h"
 #include "status_codes/runtime.h"
 
-#define CNV_STATUS_MAP(X)                                                                 \
-  CNV_STATUS_CORE(X)                                                                      \
-  CNV_STATUS_HOTPATH(X)                                                                   \
-  CNV_STATUS_PROTOCOL(X)                                                                  \
-  CNV_STATUS_PHASES(X)                                                                    \
-  CNV_STATUS_TELEMETRY(X)                                                                 \
-  CNV_STATUS_DELEGATION(X)                                                                \
-  CNV_STATUS_SIMD(X)                                                                      \
-  CNV_STATUS_VARIETY(X)                                                                   \
+#define CNV_STATUS_MAP(X)  \
+  CNV_STATUS_CORE(X)       \
+  CNV_STATUS_HOTPATH(X)    \
+  CNV_STATUS_PROTOCOL(X)   \
+  CNV_STATUS_PHASES(X)     \
+  CNV_STATUS_TELEMETRY(X)  \
+  CNV_STATUS_DELEGATION(X) \
+  CNV_STATUS_SIMD(X)       \
+  CNV_STATUS_VARIETY(X)    \
   CNV_STATUS_RUNTIME(X)
 
 #ifdef __cplusplus

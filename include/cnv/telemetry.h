@@ -110,8 +110,8 @@ typedef struct cnv_tel_label {
 } cnv_tel_label;
 
 typedef struct cnv_tel_config {
-  uint32_t max_threads;    /* shards; 0: 64; at most 1024 */
-  uint32_t max_counters;   /* 0: 256 each; at most 65536 */
+  uint32_t max_threads;  /* shards; 0: 64; at most 1024 */
+  uint32_t max_counters; /* 0: 256 each; at most 65536 */
   uint32_t max_gauges;
   uint32_t max_histograms; /* 0: 32; at most 1024 */
   uint32_t max_striped;    /* striped counters; 0: 32; at most 4096. The registry holds
@@ -135,22 +135,22 @@ CNV_API void cnv_tel_destroy(cnv_telemetry *t);
  * CNV_ETEL_LABEL, CNV_ETEL_TYPE_CONFLICT, CNV_EEXIST (same name and labels),
  * CNV_ETEL_TOO_MANY, CNV_ETEL_SEALED, CNV_ERANGE and CNV_ERANGE (histograms). */
 CNV_API CNV_NODISCARD cnv_status cnv_tel_register_counter(cnv_telemetry *t, const char *name, const char *help,
-                                            const cnv_tel_label *labels, size_t nlabels,
-                                            cnv_metric_id *id);
+                                                          const cnv_tel_label *labels, size_t nlabels,
+                                                          cnv_metric_id *id);
 /* A striped counter: same rules and errors as a counter (name ends in "_total"; its family
  * holds striped counters only, else CNV_ETEL_TYPE_CONFLICT); CNV_ETEL_TOO_MANY beyond
  * cfg.max_striped. Added to with cnv_tel_striped_add, read with cnv_tel_counter_value,
  * exported as a counter. */
 CNV_API CNV_NODISCARD cnv_status cnv_tel_register_striped_counter(cnv_telemetry *t, const char *name,
-                                                    const char *help, const cnv_tel_label *labels,
-                                                    size_t nlabels, cnv_metric_id *id);
+                                                                  const char *help, const cnv_tel_label *labels,
+                                                                  size_t nlabels, cnv_metric_id *id);
 CNV_API CNV_NODISCARD cnv_status cnv_tel_register_gauge(cnv_telemetry *t, const char *name, const char *help,
-                                          const cnv_tel_label *labels, size_t nlabels,
-                                          cnv_metric_id *id);
+                                                        const cnv_tel_label *labels, size_t nlabels,
+                                                        cnv_metric_id *id);
 CNV_API CNV_NODISCARD cnv_status cnv_tel_register_histogram(cnv_telemetry *t, const char *name,
-                                              const char *help, const cnv_tel_label *labels,
-                                              size_t nlabels, const cnv_tel_hist_opts *opts,
-                                              cnv_metric_id *id);
+                                                            const char *help, const cnv_tel_label *labels,
+                                                            size_t nlabels, const cnv_tel_hist_opts *opts,
+                                                            cnv_metric_id *id);
 
 /* Gives the calling thread a shard (a detached one is reused, its counts kept); seals the
  * registry. A shard holds 8 bytes per counter and about 59 KiB per histogram.
@@ -183,14 +183,14 @@ CNV_API CNV_NODISCARD cnv_status cnv_tel_counter_value(const cnv_telemetry *t, c
 CNV_API CNV_NODISCARD cnv_status cnv_tel_gauge_value(const cnv_telemetry *t, cnv_metric_id id, int64_t *out);
 
 typedef struct cnv_tel_hist_summary {
-  uint64_t count;                 /* scaled back up when sampled */
-  double sum;                     /* in exported units (times scale) */
-  double p50, p95, p99, p999;     /* in exported units; 0 when count is 0 */
+  uint64_t count;             /* scaled back up when sampled */
+  double sum;                 /* in exported units (times scale) */
+  double p50, p95, p99, p999; /* in exported units; 0 when count is 0 */
 } cnv_tel_hist_summary;
 
 /* Merges every shard's histogram and summarizes it. Errors: CNV_EINVAL, CNV_ETEL_BAD_ID. */
 CNV_API CNV_NODISCARD cnv_status cnv_tel_hist_summary_get(const cnv_telemetry *t, cnv_metric_id id,
-                                            cnv_tel_hist_summary *out);
+                                                          cnv_tel_hist_summary *out);
 
 /* Export sink: gets consecutive pieces of the text; returns 0 to go on, non-zero to stop
  * (the exporter then returns CNV_ETEL_WRITE). */
@@ -206,9 +206,9 @@ CNV_API CNV_NODISCARD cnv_status cnv_tel_export_json(const cnv_telemetry *t, cnv
 /* Buffer forms: write into buf (NUL-terminated when it fits); *len gets the bytes needed
  * without the NUL. Errors: as above, and CNV_ERANGE (cap too small, *len says how much). */
 CNV_API CNV_NODISCARD cnv_status cnv_tel_export_prometheus_buf(const cnv_telemetry *t, char *buf, size_t cap,
-                                                 size_t *len);
+                                                               size_t *len);
 CNV_API CNV_NODISCARD cnv_status cnv_tel_export_json_buf(const cnv_telemetry *t, char *buf, size_t cap,
-                                           size_t *len);
+                                                         size_t *len);
 
 #ifdef __cplusplus
 }

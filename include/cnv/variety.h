@@ -56,7 +56,7 @@ typedef struct cnv_variety {
  * path. Errors: CNV_EINVAL (out, or ids with n > 0), CNV_ERANGE,
  * CNV_EVARIETY_NEED_SCRATCH. Thread-safe with distinct scratches. */
 CNV_API CNV_NODISCARD cnv_status cnv_variety_exact(const uint64_t *ids, size_t n, cnv_variety_scratch *scratch,
-                                     cnv_variety *out);
+                                                   cnv_variety *out);
 
 /* log2(distinct) in bits; 0 for distinct <= 1. Pure. */
 CNV_API double cnv_variety_bits(double distinct);
@@ -73,7 +73,8 @@ typedef struct cnv_hll {
   uint32_t p;        /* precision: 2^p registers in use */
   uint32_t reserved; /* 0 */
   uint64_t seed;     /* hash seed; sketches merge only with equal p and seed */
-  CNV_ALIGNED(64) uint8_t regs[1u << CNV_HLL_P_MAX];
+  CNV_ALIGNED(64)
+  uint8_t regs[1u << CNV_HLL_P_MAX];
 } cnv_hll;
 
 /* Empties the sketch with precision p (CNV_HLL_P_MIN..CNV_HLL_P_MAX) and hash seed.
@@ -119,7 +120,7 @@ CNV_API CNV_NODISCARD cnv_status cnv_variety_tally_observe(cnv_variety_tally *t,
  * with observes (a relaxed snapshot: each count exact, the whole not one instant; exact once
  * observes stop). Wait-free: one pass over the slots. Errors: CNV_EINVAL (NULL). */
 CNV_API CNV_NODISCARD cnv_status cnv_variety_tally_read(const cnv_variety_tally *t,
-                                          cnv_variety_tally_stats *out);
+                                                        cnv_variety_tally_stats *out);
 
 /* ---- Requisite variety ------------------------------------------------------------------ */
 
@@ -136,7 +137,7 @@ typedef struct cnv_requisite {
  * cnv_variety_bits(estimate)) against a deficit threshold (bits). Errors: CNV_EINVAL,
  * CNV_ERANGE (any input negative, NaN or infinite). Pure. */
 CNV_API CNV_NODISCARD cnv_status cnv_variety_requisite(double regulator_bits, double disturbance_bits,
-                                         double threshold_bits, cnv_requisite *out);
+                                                       double threshold_bits, cnv_requisite *out);
 
 #ifdef __cplusplus
 }

@@ -52,7 +52,8 @@ int cli_cmd_parse(cli_cmd *cmd, int argc, char **argv, int first, const char *co
         cli_fail("bad option: %s", a);
         return CLI_EXIT_USAGE;
       }
-      if (eq) o->value = eq + 1;
+      if (eq)
+        o->value = eq + 1;
       else if (!in_list(o->name, o->name_len, bools) && i + 1 < argc && value_like(argv[i + 1]))
         o->value = argv[++i];
     } else if (flags && a[0] == '-' && a[1] != '\0') {
@@ -97,7 +98,7 @@ static int find_flag(cli_cmd *cmd, const char *name, bool *bad) {
 }
 
 /* Flags whose value names a file: it must name one (not end in '/', ".", ".."). */
-static const char *const path_flags[] = {"out",    "token",   "key",     "audience",     "trust",
+static const char *const path_flags[] = {"out", "token", "key", "audience", "trust",
                                          "holder", "revoked", "metrics", "bench-binary", NULL};
 
 /* Whether v is acceptable for --name: never empty; for a path flag, a file name. Prints why
@@ -198,8 +199,10 @@ bool cli_cmd_unknown(const cli_cmd *cmd) {
   for (uint32_t i = 0; i < cmd->count; i++) {
     const cli_arg *a = &cmd->args[i];
     if (cmd->used[i]) continue;
-    if (!a->name) fprintf(stderr, "cnv: unexpected argument: %s\n", a->value);
-    else fprintf(stderr, "cnv: unknown option: %s%.*s\n", a->is_short ? "-" : "--", (int)a->name_len, a->name);
+    if (!a->name)
+      fprintf(stderr, "cnv: unexpected argument: %s\n", a->value);
+    else
+      fprintf(stderr, "cnv: unknown option: %s%.*s\n", a->is_short ? "-" : "--", (int)a->name_len, a->name);
     return true;
   }
   return false;

@@ -145,8 +145,10 @@ static int run_child(char *const argv[]) {
   while (f && fgets(line, sizeof line, f)) {
     if (!harness_noise(line)) fputs(line, stderr);
   }
-  if (f) fclose(f);
-  else close(errpipe[0]);
+  if (f)
+    fclose(f);
+  else
+    close(errpipe[0]);
   int status = 0;
   while (waitpid(pid, &status, 0) < 0) {
     if (errno != EINTR) return cli_cleanup_child(0), -1;
@@ -258,8 +260,9 @@ static int bench_run(cli_cmd *cmd) {
   if (!have_bin && env && *env && (size_t)snprintf(bin, sizeof bin, "%s", env) < sizeof bin)
     have_bin = true;
   if (!have_bin && !find_binary(bin, sizeof bin)) {
-    cli_fail("cannot find cnv_bench (looked beside cnv, in the build tree and on PATH); build it\n"
-             "  (cmake --build build --target cnv_bench) and pass --bench-binary PATH or set CNV_BENCH");
+    cli_fail(
+        "cannot find cnv_bench (looked beside cnv, in the build tree and on PATH); build it\n"
+        "  (cmake --build build --target cnv_bench) and pass --bench-binary PATH or set CNV_BENCH");
     return CLI_EXIT_FAIL;
   }
   if (access(bin, X_OK) != 0) {

@@ -12,13 +12,16 @@
 /* Exit codes (docs/cli.md): 0 success; 1 failure (a file, a refused token, a failing run, a
  * failed write); 2 usage error (what the command line says, judged without opening a file);
  * 130 interrupted by SIGINT. */
-enum { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2, CLI_EXIT_INTERRUPTED = 130 };
+enum { CLI_EXIT_OK = 0,
+       CLI_EXIT_FAIL = 1,
+       CLI_EXIT_USAGE = 2,
+       CLI_EXIT_INTERRUPTED = 130 };
 
 #define CLI_MAX_ARGS 64u
 
 /* One argument of the command line, pointing into argv. */
 typedef struct cli_arg {
-  const char *name;  /* flag name without dashes (NULL for a positional argument) */
+  const char *name; /* flag name without dashes (NULL for a positional argument) */
   size_t name_len;
   const char *value; /* the value (NULL for a flag given without one) */
   bool is_short;     /* -x: the tool has none, so it is always reported as unknown */

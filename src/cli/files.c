@@ -89,8 +89,10 @@ static int open_regular(const char *path, struct stat *st) {
     return -1;
   }
   if (!S_ISREG(st->st_mode)) {
-    if (S_ISDIR(st->st_mode)) cli_fail("%s: %s", path, strerror(EISDIR));
-    else cli_fail("%s: not a regular file", path);
+    if (S_ISDIR(st->st_mode))
+      cli_fail("%s: %s", path, strerror(EISDIR));
+    else
+      cli_fail("%s: not a regular file", path);
     close(fd);
     return -1;
   }
@@ -102,8 +104,10 @@ static bool read_capped(const char *path, size_t max, char **out, size_t *len, s
   if (fd < 0) return false;
   int err = read_all(fd, max, out, len);
   close(fd);
-  if (err == EFBIG) cli_fail("%s: file too large (at most %zu bytes)", path, max);
-  else if (err) cli_fail("%s: %s", path, strerror(err));
+  if (err == EFBIG)
+    cli_fail("%s: file too large (at most %zu bytes)", path, max);
+  else if (err)
+    cli_fail("%s: %s", path, strerror(err));
   return err == 0;
 }
 
@@ -202,10 +206,14 @@ bool cli_tmp_place(cli_tmp *t, const char *path, bool exclusive) {
   }
   bool ok = exclusive ? link(t->path, path) == 0 : rename(t->path, path) == 0;
   int err = errno;
-  if (ok && !exclusive) cli_cleanup_forget(t->slot), t->slot = -1;
-  else tmp_remove(t);
-  if (!ok && err == EEXIST) cli_fail("%s: exists; refusing to overwrite it", path);
-  else if (!ok) cli_fail("%s: %s", path, strerror(err));
+  if (ok && !exclusive)
+    cli_cleanup_forget(t->slot), t->slot = -1;
+  else
+    tmp_remove(t);
+  if (!ok && err == EEXIST)
+    cli_fail("%s: exists; refusing to overwrite it", path);
+  else if (!ok)
+    cli_fail("%s: %s", path, strerror(err));
   return ok;
 }
 

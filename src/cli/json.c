@@ -72,8 +72,10 @@ static bool number(jr *r, double *out) {
   ws(r);
   const char *s = r->p;
   if (r->p < r->end && *r->p == '-') r->p++;
-  if (r->p < r->end && *r->p == '0') r->p++;
-  else if (!digits(r)) return fail(r);
+  if (r->p < r->end && *r->p == '0')
+    r->p++;
+  else if (!digits(r))
+    return fail(r);
   if (r->p < r->end && *r->p == '.' && (r->p++, !digits(r))) return fail(r);
   if (r->p < r->end && (*r->p == 'e' || *r->p == 'E')) {
     r->p++;
@@ -115,13 +117,22 @@ static bool skip_value(jr *r, int depth) {
   ws(r);
   if (depth > JSON_MAX_DEPTH || r->p >= r->end) return fail(r);
   switch (*r->p) {
-    case '{': r->p++; return skip_container(r, '}', true, depth);
-    case '[': r->p++; return skip_container(r, ']', false, depth);
-    case '"': return str(r, NULL, 0);
-    case 't': return literal(r, "true");
-    case 'f': return literal(r, "false");
-    case 'n': return literal(r, "null");
-    default: return number(r, NULL);
+    case '{':
+      r->p++;
+      return skip_container(r, '}', true, depth);
+    case '[':
+      r->p++;
+      return skip_container(r, ']', false, depth);
+    case '"':
+      return str(r, NULL, 0);
+    case 't':
+      return literal(r, "true");
+    case 'f':
+      return literal(r, "false");
+    case 'n':
+      return literal(r, "null");
+    default:
+      return number(r, NULL);
   }
 }
 

@@ -7,12 +7,12 @@
 #include <stddef.h>
 
 typedef struct bench_entry {
-  char name[256];        /* run_name when present, else name */
-  char run_type[32];     /* "iteration" or "aggregate" */
-  char aggregate[32];    /* aggregate_name ("median", ...) */
+  char name[256];     /* run_name when present, else name */
+  char run_type[32];  /* "iteration" or "aggregate" */
+  char aggregate[32]; /* aggregate_name ("median", ...) */
   double items_per_second;
   bool has_items;
-  bool error;            /* error_occurred was true */
+  bool error; /* error_occurred was true */
 } bench_entry;
 
 /* Parses a whole JSON document and calls fn for each object of the top-level "benchmarks"

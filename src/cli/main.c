@@ -22,8 +22,9 @@ static int top_help(FILE *out) {
   fprintf(out, "usage: cnv <noun> <verb> [flags]\n\nlibcnv %s command-line tool.\n\nnouns:\n",
           cnv_version());
   for (size_t i = 0; i < N_NOUNS; i++) fprintf(out, "  %-8s %s\n", nouns[i]->name, nouns[i]->summary);
-  fprintf(out, "\n`cnv <noun> --help` lists a noun's verbs; `cnv <noun> <verb> --help` its flags.\n"
-               "Exit status: 0 success, 1 failure, 2 usage error, 130 interrupted (see docs/cli.md).\n");
+  fprintf(out,
+          "\n`cnv <noun> --help` lists a noun's verbs; `cnv <noun> <verb> --help` its flags.\n"
+          "Exit status: 0 success, 1 failure, 2 usage error, 130 interrupted (see docs/cli.md).\n");
   return out == stdout ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 }
 

@@ -38,8 +38,9 @@ static void note(const char *text, size_t len) {
 
 static void on_sigint(int signo) {
   (void)signo;
-  static const char stopping[] = "cnv: swarm run: interrupted; stopping the run (Ctrl-C again "
-                                 "quits at once)\n";
+  static const char stopping[] =
+      "cnv: swarm run: interrupted; stopping the run (Ctrl-C again "
+      "quits at once)\n";
   static const char quit[] = "cnv: swarm run: interrupted; no report, no metrics file written\n";
   if (sig.tty) note("\n", 1);
   /* Relaxed: the flag guards no other data; the exchange tells a second SIGINT apart. */
@@ -163,7 +164,8 @@ static int swarm_run(cli_cmd *cmd) {
   int rc = run_scenario(&cfg, json, have_metrics ? &metrics : NULL);
   sigset_t old; /* past this point the outcome is decided: no signal may change it */
   if (!cli_signals_block(&old)) rc = CLI_EXIT_FAIL;
-  if (have_metrics && rc != CLI_EXIT_OK) cli_tmp_discard(&metrics);
+  if (have_metrics && rc != CLI_EXIT_OK)
+    cli_tmp_discard(&metrics);
   else if (have_metrics && !(cli_tmp_finish(&metrics, path, 0644) && cli_tmp_place(&metrics, path, false)))
     rc = CLI_EXIT_FAIL;
   return rc;

@@ -56,11 +56,15 @@ static bool place_forced(cli_tmp *tk, cli_tmp *tp, const char *key, const char *
   bool ok = pub_placed && cli_tmp_place(tk, key, false);
   bool restored = true;
   if (!pub_placed) cli_tmp_discard(tk);
-  if (pub_placed && !ok) restored = o.present ? cli_tmp_place(&o.t, pub, false) : unlink(pub) == 0;
-  else if (o.present) cli_tmp_discard(&o.t);
+  if (pub_placed && !ok)
+    restored = o.present ? cli_tmp_place(&o.t, pub, false) : unlink(pub) == 0;
+  else if (o.present)
+    cli_tmp_discard(&o.t);
   if (!restored)
-    cli_fail("%s: could not put the old public key back; %s is unchanged (its last 32 bytes are "
-             "the public key)", pub, key);
+    cli_fail(
+        "%s: could not put the old public key back; %s is unchanged (its last 32 bytes are "
+        "the public key)",
+        pub, key);
   return cli_signals_restore(&mask) && ok;
 }
 
@@ -70,9 +74,10 @@ static bool replaceable(const char *path, bool force) {
   struct stat st;
   if (lstat(path, &st) != 0) return true;
   if (!force) {
-    cli_fail("%s: exists; refusing to overwrite a key pair (a lost root key invalidates every "
-             "token minted with it); pass --force to replace it",
-             path);
+    cli_fail(
+        "%s: exists; refusing to overwrite a key pair (a lost root key invalidates every "
+        "token minted with it); pass --force to replace it",
+        path);
   } else if (!S_ISREG(st.st_mode)) {
     cli_fail("%s: exists and is not a regular file; not replaced", path);
   }
@@ -211,15 +216,21 @@ static bool append_line(const char *list, const char *line, size_t len) {
   struct stat st;
   char last = '\n';
   int err = 0;
-  if (fd < 0 || fstat(fd, &st) != 0) err = errno;
-  else if (S_ISDIR(st.st_mode)) err = EISDIR;
-  else if (!S_ISREG(st.st_mode)) err = EINVAL;
-  else if (st.st_size > 0 && pread(fd, &last, 1, st.st_size - 1) != 1) err = errno ? errno : EIO;
+  if (fd < 0 || fstat(fd, &st) != 0)
+    err = errno;
+  else if (S_ISDIR(st.st_mode))
+    err = EISDIR;
+  else if (!S_ISREG(st.st_mode))
+    err = EINVAL;
+  else if (st.st_size > 0 && pread(fd, &last, 1, st.st_size - 1) != 1)
+    err = errno ? errno : EIO;
   if (!err && last != '\n' && !append_all(fd, "\n", 1)) err = errno;
   if (!err && !append_all(fd, line, len)) err = errno;
   if (fd >= 0 && close(fd) != 0 && !err) err = errno;
-  if (err == EINVAL) cli_fail("%s: not a regular file; the revocation is not appended", list);
-  else if (err) cli_fail("%s: cannot append the revocation: %s", list, strerror(err));
+  if (err == EINVAL)
+    cli_fail("%s: not a regular file; the revocation is not appended", list);
+  else if (err)
+    cli_fail("%s: cannot append the revocation: %s", list, strerror(err));
   return err == 0;
 }
 

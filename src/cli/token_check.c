@@ -11,8 +11,10 @@
 #define PATH_CAP 4096
 
 static void print_time(const char *label, uint64_t t, uint64_t none) {
-  if (t == none) printf("    %-11s %s\n", label, none == 0 ? "0" : "never");
-  else printf("    %-11s %llu\n", label, (unsigned long long)t);
+  if (t == none)
+    printf("    %-11s %s\n", label, none == 0 ? "0" : "never");
+  else
+    printf("    %-11s %llu\n", label, (unsigned long long)t);
 }
 
 static void print_patterns(const char *label, const cnv_deleg_pattern *p, uint8_t n) {
@@ -40,10 +42,14 @@ static void print_link(const uint8_t *buf, size_t len, const cnv_deleg_token *to
   printf("    audience    %s\n", hex);
   print_time("not-before", c->not_before, 0);
   print_time("expiry", c->expiry, CNV_DELEG_NO_EXPIRY);
-  if (c->swarm == CNV_DELEG_ANY_SWARM) printf("    swarm       any\n");
-  else printf("    swarm       %llu\n", (unsigned long long)c->swarm);
-  if (c->max_uses == CNV_DELEG_UNLIMITED_USES) printf("    uses        unlimited\n");
-  else printf("    uses        %u\n", c->max_uses);
+  if (c->swarm == CNV_DELEG_ANY_SWARM)
+    printf("    swarm       any\n");
+  else
+    printf("    swarm       %llu\n", (unsigned long long)c->swarm);
+  if (c->max_uses == CNV_DELEG_UNLIMITED_USES)
+    printf("    uses        unlimited\n");
+  else
+    printf("    uses        %u\n", c->max_uses);
   printf("    depth       %u\n", c->depth);
   /* eff holds every flag name joined (at most 185 bytes); the hex form is the fallback. */
   if (cnv_effects_format(c->effects, eff, sizeof eff, &need) != CNV_OK)
@@ -170,8 +176,10 @@ int cli_token_verify(cli_cmd *cmd) {
   cnv_deleg_verifier *v = NULL;
   cnv_status st = cnv_deleg_verifier_create(NULL, &v);
   int rc = CLI_EXIT_FAIL;
-  if (st != CNV_OK) cli_error("verifier", st);
-  else rc = verify_with(cmd, v);
+  if (st != CNV_OK)
+    cli_error("verifier", st);
+  else
+    rc = verify_with(cmd, v);
   cnv_deleg_verifier_destroy(v);
   return rc;
 }

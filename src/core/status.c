@@ -8,8 +8,8 @@ const char *cnv_strerror(int status) {
     return (message);
     CNV_STATUS_MAP(CNV_STATUS_MESSAGE_)
 #undef CNV_STATUS_MESSAGE_
-  default:
-    return "unknown status code";
+    default:
+      return "unknown status code";
   }
 }
 
@@ -20,7 +20,7 @@ const char *cnv_status_name(int status) {
     return "CNV_" #name;
     CNV_STATUS_MAP(CNV_STATUS_NAME_)
 #undef CNV_STATUS_NAME_
-  default:
-    return "CNV_UNKNOWN";
+    default:
+      return "CNV_UNKNOWN";
   }
 }

@@ -26,7 +26,7 @@
  * Also returns the id of the first segment and the segment count.
  * Errors: CNV_EDELEG_BAD_PATH. */
 CNV_NODISCARD cnv_status cnv__deleg_path_id(const char *path, size_t len, uint64_t *id, uint64_t *noun,
-                              uint8_t *segments);
+                                            uint8_t *segments);
 /* Total order on patterns: (kind, id); canonical sets are strictly ascending in it. */
 int cnv__deleg_pattern_cmp(const cnv_deleg_pattern *a, const cnv_deleg_pattern *b);
 /* Canonical-form check of one link's caveats (counts, order, kinds, window). */
@@ -46,7 +46,7 @@ typedef struct cnv__deleg_span {
 } cnv__deleg_span;
 
 CNV_NODISCARD cnv_status cnv__deleg_parse(const uint8_t *buf, size_t len, cnv_deleg_token *out,
-                            cnv__deleg_span spans[CNV_DELEG_MAX_LINKS], cnv_deleg_error *err);
+                                          cnv__deleg_span spans[CNV_DELEG_MAX_LINKS], cnv_deleg_error *err);
 /* Encoded size of a link body (signature excluded). */
 size_t cnv__deleg_body_size(const cnv_deleg_caveats *c);
 /* Writes the body of l (cnv__deleg_body_size bytes) to out. */
@@ -64,8 +64,10 @@ bool cnv__deleg_verify_body(const uint8_t *body, size_t len, const uint8_t sig[C
 /* One use counter per use-limited link, keyed by link hash; lives until the verifier dies. */
 typedef struct cnv__deleg_counter {
   /* Contended by every authorizing thread of the link: alone on its cache line. */
-  CNV_ALIGNED(CNV_CACHELINE) atomic_uint used; /* uses taken (and in-flight reservations) */
-  CNV_ALIGNED(CNV_CACHELINE) struct cds_lfht_node node;
+  CNV_ALIGNED(CNV_CACHELINE)
+  atomic_uint used; /* uses taken (and in-flight reservations) */
+  CNV_ALIGNED(CNV_CACHELINE)
+  struct cds_lfht_node node;
   atomic_uint published; /* release-stored 1 after init: orders init before any reader */
   struct rcu_head rcu;   /* deferred free at verifier destruction */
   uint32_t max;
@@ -97,8 +99,8 @@ typedef struct cnv__deleg_key_node {
 typedef struct cnv__deleg_entry {
   struct cds_lfht_node node;
   struct rcu_head rcu;
-  atomic_uint published;    /* release-stored 1 after init */
-  _Atomic uint64_t epoch;   /* policy epoch at which trust and revocation were last checked */
+  atomic_uint published;  /* release-stored 1 after init */
+  _Atomic uint64_t epoch; /* policy epoch at which trust and revocation were last checked */
   uint32_t len;
   cnv__deleg_chain chain;
   uint8_t bytes[];
@@ -106,10 +108,13 @@ typedef struct cnv__deleg_entry {
 
 struct cnv_deleg_verifier {
   /* Bumped (release) by every revocation and trust removal after the change is visible. */
-  CNV_ALIGNED(CNV_CACHELINE) _Atomic uint64_t epoch;
-  CNV_ALIGNED(CNV_CACHELINE) atomic_size_t cache_count;
+  CNV_ALIGNED(CNV_CACHELINE)
+  _Atomic uint64_t epoch;
+  CNV_ALIGNED(CNV_CACHELINE)
+  atomic_size_t cache_count;
   atomic_size_t counter_count;
-  CNV_ALIGNED(CNV_CACHELINE) struct cds_lfht *cache;
+  CNV_ALIGNED(CNV_CACHELINE)
+  struct cds_lfht *cache;
   struct cds_lfht *revoked;
   struct cds_lfht *trust;
   struct cds_lfht *counters;
@@ -121,15 +126,15 @@ struct cnv_deleg_verifier {
 bool cnv__deleg_key_present(const cnv_deleg_verifier *v, struct cds_lfht *t, const uint8_t key[32]);
 /* chain.c: static verification (encoding, trust, principals, hashes, signatures, attenuation). */
 CNV_NODISCARD cnv_status cnv__deleg_chain_build(cnv_deleg_verifier *v, const uint8_t *buf, size_t len,
-                                  cnv__deleg_chain *c, cnv_deleg_error *err);
+                                                cnv__deleg_chain *c, cnv_deleg_error *err);
 /* chain.c: trust and revocation still hold (RCU read lock held). */
 CNV_NODISCARD cnv_status cnv__deleg_chain_policy(cnv_deleg_verifier *v, const cnv__deleg_chain *c, cnv_deleg_error *err);
 /* chain.c: time windows, swarm, holder, capability, effects for one request. */
 CNV_NODISCARD cnv_status cnv__deleg_chain_request(const cnv_deleg_verifier *v, const cnv__deleg_chain *c,
-                                    const cnv_deleg_request *req, cnv_deleg_error *err);
+                                                  const cnv_deleg_request *req, cnv_deleg_error *err);
 /* counters.c: finds or creates the counter of a use-limited link (RCU read lock held). */
 CNV_NODISCARD cnv_status cnv__deleg_counter_get(cnv_deleg_verifier *v, const uint8_t hash[32], uint32_t max,
-                                  cnv__deleg_counter **out);
+                                                cnv__deleg_counter **out);
 /* counters.c: takes one use of every limited link of c, all or none. Counters are created
  * here, when every other check passed, never by verification alone (a failing request must
  * not fill the counter table). */

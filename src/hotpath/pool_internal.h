@@ -28,9 +28,11 @@ typedef struct cnv__pool_meta {
 
 struct cnv_pool {
   /* Contended by every shared-list push and pop: alone on its line. */
-  CNV_ALIGNED(CNV_CACHELINE) _Atomic uint64_t head; /* (tag << 32) | (top index + 1) */
+  CNV_ALIGNED(CNV_CACHELINE)
+  _Atomic uint64_t head; /* (tag << 32) | (top index + 1) */
   /* Read-mostly, written only at create. */
-  CNV_ALIGNED(CNV_CACHELINE) unsigned char *slots;
+  CNV_ALIGNED(CNV_CACHELINE)
+  unsigned char *slots;
   cnv__pool_meta *meta;
   size_t stride; /* context_size rounded up to CNV_CACHELINE */
   uint32_t capacity;

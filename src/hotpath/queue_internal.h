@@ -24,11 +24,14 @@ struct cnv__queue {
   uint32_t record_size;
   uint32_t stride; /* 8 + record_size */
   /* Line 1: producers' claim position (= records pushed so far). */
-  CNV_ALIGNED(CNV_CACHELINE) _Atomic uint64_t tail;
+  CNV_ALIGNED(CNV_CACHELINE)
+  _Atomic uint64_t tail;
   /* Line 2: consumers' claim position (= records popped so far). */
-  CNV_ALIGNED(CNV_CACHELINE) _Atomic uint64_t head;
+  CNV_ALIGNED(CNV_CACHELINE)
+  _Atomic uint64_t head;
   /* Line 3: touched only when a push fails, never on the success path. */
-  CNV_ALIGNED(CNV_CACHELINE) _Atomic uint64_t rejected_full;
+  CNV_ALIGNED(CNV_CACHELINE)
+  _Atomic uint64_t rejected_full;
 };
 
 _Static_assert(sizeof(struct cnv__queue) <= sizeof(cnv_queue), "cnv_queue opaque storage too small");

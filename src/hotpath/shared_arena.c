@@ -10,9 +10,11 @@
 
 typedef struct shared_arena {
   /* Every allocation hits this: alone on its line. */
-  CNV_ALIGNED(CNV_CACHELINE) _Atomic size_t used;
+  CNV_ALIGNED(CNV_CACHELINE)
+  _Atomic size_t used;
   /* Read-mostly: written by init and reset only. */
-  CNV_ALIGNED(CNV_CACHELINE) unsigned char *base;
+  CNV_ALIGNED(CNV_CACHELINE)
+  unsigned char *base;
   size_t size;
   _Atomic uint64_t generation;
 } shared_arena;

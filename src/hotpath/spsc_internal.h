@@ -19,10 +19,12 @@ struct cnv__spsc {
   uint32_t capacity;
   uint32_t record_size;
   /* Line 1: producer. tail = records pushed; cached_head = the consumer's head as last seen. */
-  CNV_ALIGNED(CNV_CACHELINE) _Atomic uint64_t tail;
+  CNV_ALIGNED(CNV_CACHELINE)
+  _Atomic uint64_t tail;
   uint64_t cached_head;
   /* Line 2: consumer. head = records popped; cached_tail = the producer's tail as last seen. */
-  CNV_ALIGNED(CNV_CACHELINE) _Atomic uint64_t head;
+  CNV_ALIGNED(CNV_CACHELINE)
+  _Atomic uint64_t head;
   uint64_t cached_tail;
 };
 

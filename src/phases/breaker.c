@@ -64,8 +64,10 @@ static double cnv__window_ratio(struct cnv__breaker *br, uint64_t now_ns) {
   if (!br->count || now_ns - last->t_ns >= br->bucket_ns) {
     br->ring[br->head] = (struct cnv__breaker_snap){now_ns, total, fails};
     br->head = (br->head + 1) % cap;
-    if (br->count < cap) br->count++;
-    else br->wrapped = 1;
+    if (br->count < cap)
+      br->count++;
+    else
+      br->wrapped = 1;
   }
   if (dt < br->cfg.min_samples || dt == 0) return 0.0;
   return (double)df / (double)dt;

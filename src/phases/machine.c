@@ -17,8 +17,14 @@ static const uint8_t cnv__moves[CNV_PHASE_COUNT] = {
 };
 
 static const char *const cnv__phase_names[CNV_PHASE_COUNT] = {
-    "bootstrap", "negotiation", "activation", "operational",
-    "degraded",  "recovery",    "emergency",  "shutdown",
+    "bootstrap",
+    "negotiation",
+    "activation",
+    "operational",
+    "degraded",
+    "recovery",
+    "emergency",
+    "shutdown",
 };
 
 static int cnv__phase_valid(int p) { return p >= 0 && p < CNV_PHASE_COUNT; }

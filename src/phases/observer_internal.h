@@ -12,7 +12,8 @@
 /* One channel slot (Vyukov bounded queue): seq == pos when free for the producer of pos,
  * pos + 1 when it holds that producer's event. */
 struct cnv__obs_slot {
-  CNV_ALIGNED(CNV_CACHELINE) _Atomic uint64_t seq;
+  CNV_ALIGNED(CNV_CACHELINE)
+  _Atomic uint64_t seq;
   cnv_phase_event ev;
 };
 
@@ -37,10 +38,13 @@ struct cnv__obs_rule {
 };
 
 struct cnv_observer {
-  CNV_ALIGNED(CNV_CACHELINE) _Atomic uint64_t tail; /* producers claim positions here */
-  CNV_ALIGNED(CNV_CACHELINE) _Atomic uint64_t dropped;
+  CNV_ALIGNED(CNV_CACHELINE)
+  _Atomic uint64_t tail; /* producers claim positions here */
+  CNV_ALIGNED(CNV_CACHELINE)
+  _Atomic uint64_t dropped;
   /* Consumer side. */
-  CNV_ALIGNED(CNV_CACHELINE) _Atomic uint32_t busy;
+  CNV_ALIGNED(CNV_CACHELINE)
+  _Atomic uint32_t busy;
   uint64_t head;
   _Atomic uint64_t drained, untracked, warnings, criticals;
   _Atomic uint64_t matrix[CNV_PHASE_COUNT][CNV_PHASE_COUNT];

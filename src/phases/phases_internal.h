@@ -27,10 +27,12 @@ struct cnv__breaker_snap {
 
 struct cnv__breaker {
   /* Written by every recorder: its own line. */
-  CNV_ALIGNED(CNV_CACHELINE) _Atomic uint64_t total;
+  CNV_ALIGNED(CNV_CACHELINE)
+  _Atomic uint64_t total;
   _Atomic uint64_t fails;
   /* Evaluation state: only the thread holding `busy` touches the rest. */
-  CNV_ALIGNED(CNV_CACHELINE) _Atomic uint32_t busy;
+  CNV_ALIGNED(CNV_CACHELINE)
+  _Atomic uint32_t busy;
   uint32_t head, count, calm, wrapped;
   uint64_t calm_since;
   cnv_breaker_config cfg;
@@ -40,16 +42,19 @@ struct cnv__breaker {
 
 struct cnv__swarm {
   /* The phase word, read by everyone, moved by CAS. */
-  CNV_ALIGNED(CNV_CACHELINE) _Atomic uint64_t state;
+  CNV_ALIGNED(CNV_CACHELINE)
+  _Atomic uint64_t state;
   uint64_t id;
   cnv_observer *observer;
   _Atomic uint32_t last_reason;
   /* Event counters, each a relaxed add. */
-  CNV_ALIGNED(CNV_CACHELINE) _Atomic uint64_t transitions;
+  CNV_ALIGNED(CNV_CACHELINE)
+  _Atomic uint64_t transitions;
   _Atomic uint64_t rejected;
   _Atomic uint64_t algedonic;
   _Atomic int64_t agents;
-  CNV_ALIGNED(CNV_CACHELINE) _Atomic uint64_t time_ns[CNV_PHASE_COUNT];
+  CNV_ALIGNED(CNV_CACHELINE)
+  _Atomic uint64_t time_ns[CNV_PHASE_COUNT];
   _Atomic uint64_t errors[CNV_PHASE_COUNT];
   struct cnv__breaker breaker;
 };

@@ -47,11 +47,11 @@ typedef struct parser {
   const char *s;
   size_t end;
   const cnv_parse_schema *schema;
-  cnv_arg *next;       /* the next free argument slot */
-  cnv_arg *limit;      /* one past the last slot the limits allow */
-  cnv_arg *term_at;    /* next when the terminator was seen */
-  uint8_t term;        /* 1 once the `--` terminator was seen */
-  size_t err;          /* error offset */
+  cnv_arg *next;    /* the next free argument slot */
+  cnv_arg *limit;   /* one past the last slot the limits allow */
+  cnv_arg *term_at; /* next when the terminator was seen */
+  uint8_t term;     /* 1 once the `--` terminator was seen */
+  size_t err;       /* error offset */
   cnv_slice path;
 } parser;
 

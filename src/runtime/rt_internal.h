@@ -66,7 +66,10 @@ typedef struct cnv__rt_agent {
   _Atomic uint32_t ready; /* 1 once pk and token are written (release by agent_add) */
 } cnv__rt_agent;
 
-enum { CNV__RT_CREATED = 0, CNV__RT_RUNNING = 1, CNV__RT_STOPPING = 2, CNV__RT_STOPPED = 3 };
+enum { CNV__RT_CREATED = 0,
+       CNV__RT_RUNNING = 1,
+       CNV__RT_STOPPING = 2,
+       CNV__RT_STOPPED = 3 };
 
 typedef struct cnv__rt_worker {
   struct cnv_runtime *rt;
@@ -92,7 +95,7 @@ struct cnv_runtime {
   uint32_t *handler_index;
   uint32_t handler_mask;
   cnv__rt_agent *agents;
-  _Atomic uint32_t n_agents; /* reserved slots */
+  _Atomic uint32_t n_agents;       /* reserved slots */
   cnv_variety_tally *capabilities; /* every parsed capability id (the stream's variety) */
   /* phase timeline, guarded by phase_lock (transitions are rare; never on the hot path) */
   pthread_mutex_t phase_lock;

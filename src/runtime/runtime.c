@@ -71,8 +71,7 @@ static cnv_status create_parts(cnv_runtime *rt) {
   rt->timeline[0] = (cnv_phase_span){.phase = CNV_PHASE_BOOTSTRAP};
   rt->n_timeline = 1;
   /* Shards only for the workers' latency histogram; every counter is striped. */
-  cnv_tel_config tc = {.max_threads = rt->cfg.workers, .max_counters = 1, .max_gauges = 16,
-                       .max_histograms = 1, .max_striped = CNV__RT_C_COUNT};
+  cnv_tel_config tc = {.max_threads = rt->cfg.workers, .max_counters = 1, .max_gauges = 16, .max_histograms = 1, .max_striped = CNV__RT_C_COUNT};
   st = cnv_tel_create(&tc, &rt->tel);
   if (st != CNV_OK) return st;
   return cnv__rt_metrics_register(rt);

@@ -41,8 +41,7 @@ static cnv_status token_check(cnv_runtime *rt, uint32_t agent, const cnv__rt_han
   const cnv__rt_agent *a = &rt->agents[agent];
   /* acquire: pairs with agent_add's release, so pk and token are fully written */
   if (!cnv__load_acquire(&a->ready)) return CNV_ERT_DENY_UNKNOWN_AGENT;
-  cnv_deleg_request req = {.now = cnv__rt_token_now(rt), .swarm = rt->cfg.swarm_id, .holder = a->pk,
-                           .cap = &h->cap, .effects = h->effects};
+  cnv_deleg_request req = {.now = cnv__rt_token_now(rt), .swarm = rt->cfg.swarm_id, .holder = a->pk, .cap = &h->cap, .effects = h->effects};
   cnv_status st = cnv_deleg_authorize(rt->verifier, a->token, a->token_len, &req, NULL, NULL);
   return st == CNV_OK ? CNV_OK : cnv_runtime_map_deleg(st);
 }

@@ -32,10 +32,7 @@ static void run_one(cnv_runtime *rt, const cnv__rt_worker *w, cnv_tel_shard *sha
   memcpy(&head, buf->words, sizeof head);
   const cnv__rt_handler *h = &rt->handlers[head.handler];
   const char *line = (const char *)buf->words + CNV__RT_RECORD_HEADER;
-  cnv_runtime_call call = {.line = line, .line_len = head.line_len,
-                           .path = line + head.path_off, .path_len = head.path_len,
-                           .capability = h->id, .agent = head.agent, .worker = w->index,
-                           .seq = head.seq, .effects = h->effects};
+  cnv_runtime_call call = {.line = line, .line_len = head.line_len, .path = line + head.path_off, .path_len = head.path_len, .capability = h->id, .agent = head.agent, .worker = w->index, .seq = head.seq, .effects = h->effects};
   int rc = h->fn(h->ctx, &call);
   uint64_t done = cnv__rt_now_ns();
   uint64_t latency = done > head.accept_ns ? done - head.accept_ns : 0;

@@ -28,11 +28,9 @@ double cnv__sc_finite(double x) { return x == x && x < 1e300 && x > -1e300 ? x :
 
 static void json_counts(cnv__sc_out *o, const cnv_scenario_report *r) {
   cnv__sc_put(o, "\"latency_ns\":{\"p50\":%" PRIu64 ",\"p99\":%" PRIu64 ",\"p999\":%" PRIu64 "},",
-      r->latency_p50_ns, r->latency_p99_ns, r->latency_p999_ns);
-  cnv__sc_put(o, "\"counts\":{\"submitted\":%" PRIu64 ",\"accepted\":%" PRIu64
-      ",\"executed\":%" PRIu64 ",\"failed\":%" PRIu64 ",\"full\":%" PRIu64
-      ",\"denied_total\":%" PRIu64 "},",
-      r->submitted, r->accepted, r->executed, r->failed, r->full, r->denied_total);
+              r->latency_p50_ns, r->latency_p99_ns, r->latency_p999_ns);
+  cnv__sc_put(o, "\"counts\":{\"submitted\":%" PRIu64 ",\"accepted\":%" PRIu64 ",\"executed\":%" PRIu64 ",\"failed\":%" PRIu64 ",\"full\":%" PRIu64 ",\"denied_total\":%" PRIu64 "},",
+              r->submitted, r->accepted, r->executed, r->failed, r->full, r->denied_total);
   cnv__sc_put(o, "\"denied\":{");
   for (int i = 0; i < CNV_RT_DENY_COUNT; i++) {
     cnv__sc_put(o, "%s\"%s\":%" PRIu64, i ? "," : "", cnv_runtime_denial_name(i), r->denied[i]);
@@ -40,7 +38,7 @@ static void json_counts(cnv__sc_out *o, const cnv_scenario_report *r) {
   cnv__sc_put(o, "},\"expected\":{\"failed\":%" PRIu64 ",\"denied\":%" PRIu64 "},",
               r->failed_expected, r->denied_expected);
   cnv__sc_put(o, "\"unexpected\":{\"failed\":%" PRIu64 ",\"denied\":%" PRIu64 ",\"denied_by\":{",
-      r->failed_unexpected, r->denied_unexpected);
+              r->failed_unexpected, r->denied_unexpected);
   for (int i = 0; i < CNV_RT_DENY_COUNT; i++) {
     cnv__sc_put(o, "%s\"%s\":%" PRIu64, i ? "," : "", cnv_runtime_denial_name(i),
                 r->denied_unexpected_by[i]);
@@ -49,7 +47,7 @@ static void json_counts(cnv__sc_out *o, const cnv_scenario_report *r) {
 }
 
 static const char *end_name(int32_t end) {
-  return end == CNV_SCENARIO_COMPLETE        ? "complete"
+  return end == CNV_SCENARIO_COMPLETE          ? "complete"
          : end == CNV_SCENARIO_CANCELLED_SETUP ? "cancelled_in_setup"
                                                : "cancelled_in_run";
 }
@@ -59,7 +57,7 @@ static void json_timeline(cnv__sc_out *o, const cnv_scenario_report *r) {
   for (size_t i = 0; i < r->n_timeline && i < CNV_SCENARIO_TIMELINE_MAX; i++) {
     const cnv_phase_span *s = &r->timeline[i];
     cnv__sc_put(o, "%s{\"phase\":\"%s\",\"enter_ns\":%" PRIu64 ",\"duration_ns\":%" PRIu64 "}",
-        i ? "," : "", cnv_phase_name(s->phase), s->enter_ns, s->duration_ns);
+                i ? "," : "", cnv_phase_name(s->phase), s->enter_ns, s->duration_ns);
   }
   cnv__sc_put(o, "],\"timeline_dropped\":%" PRIu64 ",", r->timeline_dropped);
 }
@@ -70,16 +68,16 @@ cnv_status cnv_scenario_report_json(const cnv_scenario_report *r, cnv_tel_write_
   cnv__sc_out o = {fn, ctx, CNV_OK};
   cnv__sc_put(&o, "{\"end\":\"%s\",\"agents_ready\":%" PRIu32 ",", end_name(r->end),
               r->agents_ready);
-  cnv__sc_put(&o, "\"seed\":%" PRIu64 ",\"agents\":%" PRIu32 ",\"workers\":%" PRIu32
-      ",\"elapsed_ns\":%" PRIu64 ",\"throughput\":%.3f,",
-      r->seed, r->agents, r->workers, r->elapsed_ns, cnv__sc_finite(r->throughput));
+  cnv__sc_put(&o, "\"seed\":%" PRIu64 ",\"agents\":%" PRIu32 ",\"workers\":%" PRIu32 ",\"elapsed_ns\":%" PRIu64 ",\"throughput\":%.3f,",
+              r->seed, r->agents, r->workers, r->elapsed_ns, cnv__sc_finite(r->throughput));
   json_counts(&o, r);
   json_timeline(&o, r);
   cnv__sc_put(&o, "\"final_phase\":\"%s\",", cnv_phase_name(r->final_phase));
-  cnv__sc_put(&o, "\"variety\":{\"distinct\":%" PRIu32 ",\"bits\":%.6f,\"entropy\":%.6f,"
-      "\"regulator_bits\":%.6f,\"deficit_bits\":%.6f},",
-      r->distinct_capabilities, cnv__sc_finite(r->variety_bits), cnv__sc_finite(r->entropy_bits),
-      cnv__sc_finite(r->regulator_bits), cnv__sc_finite(r->deficit_bits));
+  cnv__sc_put(&o, "\"variety\":{\"distinct\":%" PRIu32
+                  ",\"bits\":%.6f,\"entropy\":%.6f,"
+                  "\"regulator_bits\":%.6f,\"deficit_bits\":%.6f},",
+              r->distinct_capabilities, cnv__sc_finite(r->variety_bits), cnv__sc_finite(r->entropy_bits),
+              cnv__sc_finite(r->regulator_bits), cnv__sc_finite(r->deficit_bits));
   cnv__sc_put(&o, "\"algedonic_signals\":%" PRIu64 "}\n", r->algedonic_signals);
   return o.st;
 }

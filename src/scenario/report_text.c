@@ -43,7 +43,8 @@ static dur fmt_dur(uint64_t ns) {
   for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
     if (ns < units[i].from) continue;
     double v = (double)ns / units[i].div;
-    int prec = v < 9.995 ? 2 : v < 99.95 ? 1 : 0;
+    int prec = v < 9.995 ? 2 : v < 99.95 ? 1
+                                         : 0;
     snprintf(d.s, sizeof d.s, "%.*f %s", prec, v, units[i].unit);
     return d;
   }
@@ -73,14 +74,11 @@ static void text_phases(cnv__sc_out *o, const cnv_scenario_report *r) {
 }
 
 static void text_outcomes(cnv__sc_out *o, const cnv_scenario_report *r) {
-  cnv__sc_put(o, "submitted %" PRIu64 ", accepted %" PRIu64 ", executed %" PRIu64
-              ", full (backpressure, retried) %" PRIu64 "\n",
+  cnv__sc_put(o, "submitted %" PRIu64 ", accepted %" PRIu64 ", executed %" PRIu64 ", full (backpressure, retried) %" PRIu64 "\n",
               r->submitted, r->accepted, r->executed, r->full);
-  cnv__sc_put(o, "failed %" PRIu64 ": expected (scenario: the injected failure burst) %" PRIu64
-              ", unexpected %" PRIu64 "\n",
+  cnv__sc_put(o, "failed %" PRIu64 ": expected (scenario: the injected failure burst) %" PRIu64 ", unexpected %" PRIu64 "\n",
               r->failed, r->failed_expected, r->failed_unexpected);
-  cnv__sc_put(o, "denied %" PRIu64 ": expected (scenario: causes below) %" PRIu64
-              ", unexpected %" PRIu64 "\n",
+  cnv__sc_put(o, "denied %" PRIu64 ": expected (scenario: causes below) %" PRIu64 ", unexpected %" PRIu64 "\n",
               r->denied_total, r->denied_expected, r->denied_unexpected);
   cnv__sc_put(o, "denials by reason      expected  unexpected  cause in the scenario\n");
   for (int i = 0; i < CNV_RT_DENY_COUNT; i++) {
@@ -97,8 +95,7 @@ cnv_status cnv_scenario_report_text(const cnv_scenario_report *r, cnv_tel_write_
   cnv__sc_put(&o, "swarm run: seed %" PRIu64 ", %" PRIu32 " agents, %" PRIu32 " workers",
               r->seed, r->agents, r->workers);
   if (r->end == CNV_SCENARIO_CANCELLED_SETUP) {
-    cnv__sc_put(&o, "\ninterrupted while setting up: %" PRIu32 " of %" PRIu32
-                " agents ready, nothing ran\n", r->agents_ready, r->agents);
+    cnv__sc_put(&o, "\ninterrupted while setting up: %" PRIu32 " of %" PRIu32 " agents ready, nothing ran\n", r->agents_ready, r->agents);
     return o.st;
   }
   cnv__sc_put(&o, ", %s%s\n", fmt_dur(r->elapsed_ns).s,
@@ -110,8 +107,9 @@ cnv_status cnv_scenario_report_text(const cnv_scenario_report *r, cnv_tel_write_
   text_phases(&o, r);
   cnv__sc_put(&o, "final phase: %s, algedonic signals: %" PRIu64 "\n",
               cnv_phase_name(r->final_phase), r->algedonic_signals);
-  cnv__sc_put(&o, "variety: %" PRIu32 " capabilities, %.3f bits, entropy %.3f bits; regulator "
-              "%.3f bits, deficit %.3f bits\n",
+  cnv__sc_put(&o, "variety: %" PRIu32
+                  " capabilities, %.3f bits, entropy %.3f bits; regulator "
+                  "%.3f bits, deficit %.3f bits\n",
               r->distinct_capabilities, cnv__sc_finite(r->variety_bits),
               cnv__sc_finite(r->entropy_bits), cnv__sc_finite(r->regulator_bits),
               cnv__sc_finite(r->deficit_bits));

@@ -60,8 +60,8 @@ CNV_NODISCARD cnv_status cnv__sc_caveats_valid(cnv_deleg_caveats *c, uint64_t sw
  * (CNV_DELEG_MAX_TOKEN_BYTES); *len gets its size. Errors: those of the delegation codec and
  * minting. */
 CNV_NODISCARD cnv_status cnv__sc_widened_token(const cnv__sc_key *root, const cnv__sc_key *mid,
-                                 const uint8_t agent[CNV_DELEG_KEY_BYTES], uint64_t swarm,
-                                 uint64_t now, uint8_t *out, size_t *len);
+                                               const uint8_t agent[CNV_DELEG_KEY_BYTES], uint64_t swarm,
+                                               uint64_t now, uint8_t *out, size_t *len);
 
 /* The report writers' output: each put appends one formatted piece through fn until one
  * fails; st keeps the first error (CNV_ERANGE: a piece over 511 bytes; CNV_ETEL_WRITE: fn
@@ -75,7 +75,8 @@ typedef struct cnv__sc_out {
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
 #endif
-void cnv__sc_put(cnv__sc_out *o, const char *fmt, ...);
+void
+cnv__sc_put(cnv__sc_out *o, const char *fmt, ...);
 
 /* x, or 0 when x is not finite (JSON numbers must be finite). */
 double cnv__sc_finite(double x);

@@ -46,9 +46,9 @@ typedef struct sc_run {
   uint64_t prng;
   uint64_t t_start;
   uint64_t next_progress;
-  int cancelled;                 /* *cfg.cancel was seen non-zero */
+  int cancelled; /* *cfg.cancel was seen non-zero */
   uint32_t agents_ready;
-  uint64_t burst_accepted;       /* accepted lines of the failure burst: each fails */
+  uint64_t burst_accepted;                /* accepted lines of the failure burst: each fails */
   uint64_t unexpected[CNV_RT_DENY_COUNT]; /* denials of lines meant to pass */
 } sc_run;
 
@@ -93,10 +93,7 @@ static void progress_maybe(sc_run *r) {
   r->next_progress = now + (uint64_t)r->cfg.progress_interval_ms * MS;
   cnv_runtime_stats s;
   cnv__ignore_status(cnv_runtime_stats_get(r->rt, &s)); /* fails on NULL only */
-  cnv_scenario_progress p = {.elapsed_ns = now - r->t_start, .submitted = s.submitted,
-                             .accepted = s.accepted, .executed = s.executed,
-                             .denied = s.denied_total, .full = s.full, .failed = s.failed,
-                             .phase = s.phase};
+  cnv_scenario_progress p = {.elapsed_ns = now - r->t_start, .submitted = s.submitted, .accepted = s.accepted, .executed = s.executed, .denied = s.denied_total, .full = s.full, .failed = s.failed, .phase = s.phase};
   p.throughput = p.elapsed_ns ? (double)s.executed * 1e9 / (double)p.elapsed_ns : 0;
   r->cfg.progress(r->cfg.progress_ctx, &p);
 }
@@ -154,8 +151,10 @@ static cnv_status submit_one(sc_run *r, int fail) {
     sched_yield();
   }
   int reason = cnv_runtime_denial_of(st);
-  if (st == CNV_OK) r->burst_accepted += (uint64_t)fail;
-  else if (reason >= 0 && !meant_denied && reason != CNV_RT_DENY_PHASE) r->unexpected[reason]++;
+  if (st == CNV_OK)
+    r->burst_accepted += (uint64_t)fail;
+  else if (reason >= 0 && !meant_denied && reason != CNV_RT_DENY_PHASE)
+    r->unexpected[reason]++;
   return st == CNV_OK || reason >= 0 ? CNV_OK : st;
 }
 
@@ -222,8 +221,7 @@ static cnv_status sc_runtime(sc_run *r) {
   rc.workers = r->cfg.workers;
   rc.queue_capacity = r->cfg.queue_capacity;
   rc.max_agents = r->cfg.agents;
-  rc.breaker = (cnv_breaker_config){.upper = 0.5, .lower = 0.1, .window_ns = 100u * MS,
-                                    .buckets = 10, .min_samples = 20, .cooldown_ns = 100u * MS};
+  rc.breaker = (cnv_breaker_config){.upper = 0.5, .lower = 0.1, .window_ns = 100u * MS, .buckets = 10, .min_samples = 20, .cooldown_ns = 100u * MS};
   rc.variety_threshold_bits = 2.0;
   cnv_status st = cnv_runtime_create(&rc, &r->rt);
   for (size_t i = 0; st == CNV_OK && i < SC_NCAPS; i++) {

@@ -37,18 +37,18 @@ typedef void (*cnv_scenario_progress_fn)(void *ctx, const cnv_scenario_progress 
 typedef void (*cnv_scenario_setup_fn)(void *ctx, uint32_t ready, uint32_t total);
 
 typedef struct cnv_scenario_config {
-  uint32_t agents;          /* 0: 32; at least 10, so every kind of bad token is present */
-  uint32_t workers;         /* 0: 2 */
-  uint32_t duration_ms;     /* run time when count is 0; 0: 3000 */
-  uint64_t count;           /* invocations to submit (0, or at least 1000); 0: run for
+  uint32_t agents;                   /* 0: 32; at least 10, so every kind of bad token is present */
+  uint32_t workers;                  /* 0: 2 */
+  uint32_t duration_ms;              /* run time when count is 0; 0: 3000 */
+  uint64_t count;                    /* invocations to submit (0, or at least 1000); 0: run for
                                duration_ms instead */
-  uint64_t seed;            /* PRNG seed for the invocation mix; 0 is a valid seed */
-  uint32_t queue_capacity;  /* 0: 4096 */
+  uint64_t seed;                     /* PRNG seed for the invocation mix; 0 is a valid seed */
+  uint32_t queue_capacity;           /* 0: 4096 */
   cnv_scenario_progress_fn progress; /* may be NULL */
   cnv_scenario_setup_fn setup;       /* may be NULL; gets progress_ctx too */
   void *progress_ctx;
-  uint32_t progress_interval_ms;     /* 0: 100 */
-  cnv_tel_write_fn metrics;  /* may be NULL; else gets a complete run's Prometheus text */
+  uint32_t progress_interval_ms; /* 0: 100 */
+  cnv_tel_write_fn metrics;      /* may be NULL; else gets a complete run's Prometheus text */
   void *metrics_ctx;
   /* May be NULL. Non-zero asks the run to stop: it is read (relaxed: it guards no other
    * data) between agents during setup, every 64 submissions, while waiting for a phase and
@@ -72,12 +72,12 @@ typedef enum cnv_scenario_end {
 } cnv_scenario_end;
 
 typedef struct cnv_scenario_report {
-  int32_t end;               /* cnv_scenario_end */
-  uint32_t agents_ready;     /* agents set up (== agents unless cancelled in setup) */
+  int32_t end;           /* cnv_scenario_end */
+  uint32_t agents_ready; /* agents set up (== agents unless cancelled in setup) */
   uint64_t seed;
   uint32_t agents, workers;
-  uint64_t elapsed_ns;       /* from start to the end of the drain */
-  double throughput;         /* executed per second */
+  uint64_t elapsed_ns; /* from start to the end of the drain */
+  double throughput;   /* executed per second */
   uint64_t latency_p50_ns, latency_p99_ns, latency_p999_ns;
   uint64_t submitted, accepted, executed, failed, full;
   uint64_t denied_total;
@@ -94,7 +94,7 @@ typedef struct cnv_scenario_report {
   size_t n_timeline;
   uint64_t timeline_dropped;
   cnv_phase_span timeline[CNV_SCENARIO_TIMELINE_MAX];
-  int32_t final_phase;       /* CNV_PHASE_SHUTDOWN after a clean run */
+  int32_t final_phase; /* CNV_PHASE_SHUTDOWN after a clean run */
   uint32_t distinct_capabilities;
   double variety_bits;
   double entropy_bits;
@@ -127,7 +127,7 @@ CNV_NODISCARD cnv_status cnv_scenario_run(const cnv_scenario_config *cfg, cnv_sc
  * variety{distinct,bits,entropy,regulator_bits,deficit_bits}, algedonic_signals) and a
  * trailing newline. Errors: CNV_EINVAL, CNV_ETEL_WRITE (fn returned non-zero). */
 CNV_NODISCARD cnv_status cnv_scenario_report_json(const cnv_scenario_report *r, cnv_tel_write_fn fn,
-                                            void *ctx);
+                                                  void *ctx);
 
 /* Writes the report as human-readable text lines: whether it is partial, throughput,
  * latencies and times in units chosen per value (ns, µs, ms, s; UTF-8), counts, failures
@@ -135,7 +135,7 @@ CNV_NODISCARD cnv_status cnv_scenario_report_json(const cnv_scenario_report *r, 
  * reason) and unexpected, the phase timeline, variety. After a cancel in setup only the
  * header and the agents set up. Errors: CNV_EINVAL, CNV_ERANGE, CNV_ETEL_WRITE. */
 CNV_NODISCARD cnv_status cnv_scenario_report_text(const cnv_scenario_report *r, cnv_tel_write_fn fn,
-                                            void *ctx);
+                                                  void *ctx);
 
 #ifdef __cplusplus
 }

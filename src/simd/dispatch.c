@@ -21,7 +21,10 @@ static const char *const path_names[CNV_SIMD_PATH_COUNT] = {"scalar", "sse42", "
 static const cnv_simd_kernels *const path_tables[CNV_SIMD_PATH_COUNT] = {
     &cnv__simd_table_scalar,
 #if defined(__x86_64__)
-    &cnv__simd_table_sse42,  &cnv__simd_table_avx2, &cnv__simd_table_avx512, NULL,
+    &cnv__simd_table_sse42,
+    &cnv__simd_table_avx2,
+    &cnv__simd_table_avx512,
+    NULL,
 #elif defined(__aarch64__)
     NULL,
     NULL,

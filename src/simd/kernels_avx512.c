@@ -167,7 +167,8 @@ void cnv_simd_effects_subset_avx512(const cnv_effects *e, size_t n, cnv_effects 
     const cnv_effects *x = e + 64 * w;
     size_t end = n - 64 * w < 64 ? n - 64 * w : 64;
     __mmask32 k0 = (__mmask32)(end >= 32 ? 0xFFFFFFFFu : (1u << end) - 1);
-    __mmask32 k1 = (__mmask32)(end <= 32 ? 0u : end == 64 ? 0xFFFFFFFFu : (1u << (end - 32)) - 1);
+    __mmask32 k1 = (__mmask32)(end <= 32 ? 0u : end == 64 ? 0xFFFFFFFFu
+                                                          : (1u << (end - 32)) - 1);
     uint64_t lo = _mm512_mask_testn_epi16_mask(k0, _mm512_maskz_loadu_epi16(k0, x), notc);
     uint64_t hi = _mm512_mask_testn_epi16_mask(k1, _mm512_maskz_loadu_epi16(k1, x + 32), notc);
     mask[w] = lo | hi << 32;

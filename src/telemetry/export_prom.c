@@ -20,8 +20,10 @@ static void cnv__prom_labels(struct cnv__out *o, const struct cnv__metric *m, co
   }
   if (le) {
     cnv__out_str(o, m->nlabels ? ",le=\"" : "le=\"");
-    if (*le < 0) cnv__out_str(o, "+Inf");
-    else cnv__out_dbl_short(o, *le);
+    if (*le < 0)
+      cnv__out_str(o, "+Inf");
+    else
+      cnv__out_dbl_short(o, *le);
     cnv__out_mem(o, "\"", 1);
   }
   cnv__out_mem(o, "}", 1);

@@ -40,7 +40,9 @@ void cnv__out_dbl_short(struct cnv__out *o, double v) {
 void cnv__out_prom_escaped(struct cnv__out *o, const char *s, int quote) {
   size_t run = 0;
   for (const char *p = s;; p++) {
-    const char *esc = *p == '\\' ? "\\\\" : *p == '\n' ? "\\n" : (quote && *p == '"') ? "\\\"" : NULL;
+    const char *esc = *p == '\\' ? "\\\\" : *p == '\n'         ? "\\n"
+                                        : (quote && *p == '"') ? "\\\""
+                                                               : NULL;
     if (!esc && *p) {
       run++;
       continue;

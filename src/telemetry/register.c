@@ -103,9 +103,10 @@ static cnv_status cnv__register(cnv_telemetry *t, uint32_t kind, const char *nam
   if (st != CNV_OK) return st;
   uint32_t n, max;
   struct cnv__metric *list = cnv__tel_list(t, kind, &n, &max);
-  uint32_t *count = kind == CNV__KIND_COUNTER ? &t->ncounters
-                    : kind == CNV__KIND_GAUGE ? &t->ngauges
-                    : kind == CNV__KIND_STRIPED ? &t->nstriped : &t->nhists;
+  uint32_t *count = kind == CNV__KIND_COUNTER   ? &t->ncounters
+                    : kind == CNV__KIND_GAUGE   ? &t->ngauges
+                    : kind == CNV__KIND_STRIPED ? &t->nstriped
+                                                : &t->nhists;
   if (n >= max) return CNV_ETEL_TOO_MANY;
   struct cnv__metric *m = &list[n];
   memset(m, 0, sizeof *m);

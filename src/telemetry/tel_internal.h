@@ -51,7 +51,10 @@ void cnv__hist_quantiles(cnv__bucket_fn bucket, const void *src, uint64_t total,
 uint64_t cnv__hist_midpoint(uint32_t bucket);
 
 /* Metric kinds live in the id's top byte. A striped counter is exported as a counter. */
-enum { CNV__KIND_COUNTER = 1, CNV__KIND_GAUGE = 2, CNV__KIND_HIST = 3, CNV__KIND_STRIPED = 4 };
+enum { CNV__KIND_COUNTER = 1,
+       CNV__KIND_GAUGE = 2,
+       CNV__KIND_HIST = 3,
+       CNV__KIND_STRIPED = 4 };
 
 /* Stripes of the striped counters: a thread adds to stripe (its index % CNV__TEL_STRIPES). */
 #define CNV__TEL_STRIPES 32u
@@ -64,23 +67,26 @@ struct cnv__metric {
   char lvalue[CNV_TEL_MAX_LABELS][CNV_TEL_MAX_LABEL_VALUE + 1];
   uint32_t nlabels;
   uint32_t kind;
-  double scale;           /* histograms */
-  uint64_t sample_every;  /* histograms */
-  uint64_t sample_below;  /* histograms: record when rng < this */
+  double scale;          /* histograms */
+  uint64_t sample_every; /* histograms */
+  uint64_t sample_below; /* histograms: record when rng < this */
 };
 
 struct cnv__gauge {
-  CNV_ALIGNED(CNV_CACHELINE) _Atomic int64_t v;
+  CNV_ALIGNED(CNV_CACHELINE)
+  _Atomic int64_t v;
 };
 
 struct cnv_tel_shard {
-  CNV_ALIGNED(CNV_CACHELINE) _Atomic uint64_t *counters;
+  CNV_ALIGNED(CNV_CACHELINE)
+  _Atomic uint64_t *counters;
   struct cnv__hist_data *hists;
   const struct cnv__metric *hist_meta;
   uint32_t ncounters, nhists;
   uint64_t rng;
   struct cnv_telemetry *owner;
-  CNV_ALIGNED(CNV_CACHELINE) _Atomic uint32_t in_use;
+  CNV_ALIGNED(CNV_CACHELINE)
+  _Atomic uint32_t in_use;
 };
 
 struct cnv_telemetry {
@@ -131,7 +137,7 @@ void cnv__out_prom_escaped(struct cnv__out *o, const char *s, int quote);
 void cnv__out_json_string(struct cnv__out *o, const char *s);
 /* Runs an exporter into a caller buffer (see cnv_tel_export_*_buf). */
 CNV_NODISCARD cnv_status cnv__export_to_buf(cnv_status (*exporter)(const cnv_telemetry *, cnv_tel_write_fn, void *),
-                              const cnv_telemetry *t, char *buf, size_t cap, size_t *len);
+                                            const cnv_telemetry *t, char *buf, size_t cap, size_t *len);
 /* Summary of histogram index h over every shard. */
 void cnv__tel_hist_summarize(const cnv_telemetry *t, uint32_t h, cnv_tel_hist_summary *out);
 

@@ -21,8 +21,10 @@ struct cnv_variety_tally {
   tally_slot *slots;
   uint32_t mask;
   uint32_t shift;
-  CNV_ALIGNED(CNV_CACHELINE) _Atomic uint64_t zero;
-  CNV_ALIGNED(CNV_CACHELINE) _Atomic uint64_t overflow;
+  CNV_ALIGNED(CNV_CACHELINE)
+  _Atomic uint64_t zero;
+  CNV_ALIGNED(CNV_CACHELINE)
+  _Atomic uint64_t overflow;
 };
 
 cnv_status cnv_variety_tally_create(uint32_t capacity, cnv_variety_tally **out) {

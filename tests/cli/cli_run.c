@@ -52,8 +52,10 @@ void cli_wait(cli_result *r, pid_t pid, const char *out_path) {
   int status = 0;
   if (waitpid(pid, &status, 0) != pid) abort();
   r->status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  if (strcmp(out_path, "/dev/full") == 0) r->out[0] = '\0';
-  else slurp(out_path, r->out, sizeof r->out);
+  if (strcmp(out_path, "/dev/full") == 0)
+    r->out[0] = '\0';
+  else
+    slurp(out_path, r->out, sizeof r->out);
   slurp(".err", r->err, sizeof r->err);
 }
 

@@ -6,7 +6,7 @@
 #include <sys/types.h>
 
 typedef struct cli_result {
-  int status;     /* exit status, or -1 when the child did not exit normally */
+  int status;      /* exit status, or -1 when the child did not exit normally */
   char out[16384]; /* stdout (truncated to fit, NUL-terminated) */
   char err[4096];  /* stderr */
 } cli_result;

@@ -25,9 +25,9 @@
 static cli_result r;
 
 #define RUN(...) cli_run(&r, (const char *const[]){__VA_ARGS__, NULL})
-#define EXPECT(code, text)                                  \
-  do {                                                      \
-    assert_int_equal(r.status, code);                       \
+#define EXPECT(code, text)                                   \
+  do {                                                       \
+    assert_int_equal(r.status, code);                        \
     if (!strstr(r.err, text)) fail_msg("stderr: %s", r.err); \
   } while (0)
 
@@ -60,7 +60,9 @@ static void no_temporaries(void) {
   closedir(d);
 }
 
-enum out_mode { OUT_FILE, OUT_CLOSED, OUT_BROKEN_PIPE };
+enum out_mode { OUT_FILE,
+                OUT_CLOSED,
+                OUT_BROKEN_PIPE };
 
 /* Starts cnv with stdout to .out, closed, or a pipe nobody reads; stderr to .err. An alarm
  * (kept across exec) ends a child that hangs, so a hang fails the check instead of the run. */
@@ -81,8 +83,10 @@ static pid_t start(enum out_mode mode, const char *const *args) {
     int e = open(".err", O_WRONLY | O_CREAT | O_TRUNC, 0644);
     int o = mode == OUT_FILE ? open(".out", O_WRONLY | O_CREAT | O_TRUNC, 0644) : p[1];
     if (e < 0 || dup2(e, 2) < 0) _exit(126);
-    if (mode == OUT_CLOSED) close(1);
-    else if (o < 0 || dup2(o, 1) < 0) _exit(126);
+    if (mode == OUT_CLOSED)
+      close(1);
+    else if (o < 0 || dup2(o, 1) < 0)
+      _exit(126);
     alarm(20);
     execv(argv[0], (char *const *)argv);
     _exit(127);
@@ -247,7 +251,7 @@ static void bench_signal_removes_temporary(void **state) {
 static void swarm_sigterm_removes_temporary(void **state) {
   (void)state;
   pid_t pid = start(OUT_FILE, (const char *const[]){"swarm", "run", "--duration", "60", "--agents", "16",
-                                                   "--metrics", "m.prom", NULL});
+                                                    "--metrics", "m.prom", NULL});
   sleep_ms(1500);
   assert_int_equal(kill(pid, SIGTERM), 0);
   finish(pid);

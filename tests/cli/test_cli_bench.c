@@ -46,21 +46,24 @@ static void failures(void **state) {
 static void fake_bench(const char *json) {
   FILE *f = fopen("fake_bench", "w");
   assert_non_null(f);
-  fprintf(f, "#!/bin/sh\necho '***WARNING*** Library was built as DEBUG. Timings may be affected.' >&2\n"
-             "echo 'other harness message' >&2\n"
-             "for a; do case $a in --benchmark_out=*) printf '%%s' '%s' > \"${a#*=}\";; "
-             "esac; done\n", json);
+  fprintf(f,
+          "#!/bin/sh\necho '***WARNING*** Library was built as DEBUG. Timings may be affected.' >&2\n"
+          "echo 'other harness message' >&2\n"
+          "for a; do case $a in --benchmark_out=*) printf '%%s' '%s' > \"${a#*=}\";; "
+          "esac; done\n",
+          json);
   fclose(f);
   assert_int_equal(chmod("fake_bench", 0755), 0);
 }
 
 static void json_reader(void **state) {
   (void)state;
-  fake_bench("{\"context\":{\"x\":[1,2,{\"y\":null}]},\"benchmarks\":["
-             "{\"name\":\"q/cnv/real_time\",\"run_type\":\"iteration\",\"items_per_second\":3e6},"
-             "{\"name\":\"q/cnv/real_time_median\",\"run_name\":\"q/cnv/real_time\","
-             "\"run_type\":\"aggregate\",\"aggregate_name\":\"median\",\"items_per_second\":4e6},"
-             "{\"name\":\"q/peer/real_time\",\"run_type\":\"iteration\",\"items_per_second\":2e6}]}");
+  fake_bench(
+      "{\"context\":{\"x\":[1,2,{\"y\":null}]},\"benchmarks\":["
+      "{\"name\":\"q/cnv/real_time\",\"run_type\":\"iteration\",\"items_per_second\":3e6},"
+      "{\"name\":\"q/cnv/real_time_median\",\"run_name\":\"q/cnv/real_time\","
+      "\"run_type\":\"aggregate\",\"aggregate_name\":\"median\",\"items_per_second\":4e6},"
+      "{\"name\":\"q/peer/real_time\",\"run_type\":\"iteration\",\"items_per_second\":2e6}]}");
   RUN("bench", "--bench-binary", "./fake_bench");
   assert_int_equal(r.status, 0);
   assert_non_null(strstr(r.out, "4e+06 peer"));

@@ -24,9 +24,9 @@ static cli_result r;
 
 #define RUN(...) cli_run(&r, (const char *const[]){__VA_ARGS__, NULL})
 #define RUN_TO(path, ...) cli_run_to(&r, path, (const char *const[]){__VA_ARGS__, NULL})
-#define EXPECT(code, text)                                  \
-  do {                                                      \
-    assert_int_equal(r.status, code);                       \
+#define EXPECT(code, text)                                   \
+  do {                                                       \
+    assert_int_equal(r.status, code);                        \
     if (!strstr(r.err, text)) fail_msg("stderr: %s", r.err); \
   } while (0)
 

@@ -19,13 +19,19 @@ static cli_result r;
 static void help_everywhere(void **state) {
   (void)state;
   static const char *const levels[][4] = {
-      {"--help", NULL, NULL},          {"token", "--help", NULL},
-      {"token", "keygen", "--help"},   {"token", "mint", "--help"},
-      {"token", "attenuate", "--help"}, {"token", "inspect", "--help"},
-      {"token", "verify", "--help"},   {"token", "revoke", "--help"},
-      {"bench", "--help", NULL},       {"bench", "run", "--help"},
+      {"--help", NULL, NULL},
+      {"token", "--help", NULL},
+      {"token", "keygen", "--help"},
+      {"token", "mint", "--help"},
+      {"token", "attenuate", "--help"},
+      {"token", "inspect", "--help"},
+      {"token", "verify", "--help"},
+      {"token", "revoke", "--help"},
+      {"bench", "--help", NULL},
+      {"bench", "run", "--help"},
 #ifdef CNV_CLI_TEST_SWARM
-      {"swarm", "--help", NULL},       {"swarm", "run", "--help"},
+      {"swarm", "--help", NULL},
+      {"swarm", "run", "--help"},
 #endif
   };
   for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {

@@ -81,7 +81,7 @@ typedef struct fixture {
   size_t len;
   uint8_t tok1[CNV_DELEG_MAX_TOKEN_BYTES]; /* R->A: the token A attenuated */
   uint8_t tok2[CNV_DELEG_MAX_TOKEN_BYTES]; /* R->A->B */
-  size_t len1, len2; /* their lengths: also where links 1 and 2 start in tok */
+  size_t len1, len2;                       /* their lengths: also where links 1 and 2 start in tok */
   cnv_deleg_verifier *v;
 } fixture;
 
@@ -180,12 +180,12 @@ static inline void std_specs(const fixture *f, fspec s[3], uint8_t nonce_base) {
 }
 
 /* Verifies and checks status and failing link. */
-#define expect_verify(v, tok, len, req, want_st, want_link)                      \
-  do {                                                                           \
-    cnv_deleg_error e_ = {.link = -7, .offset = 0};                              \
-    cnv_status st_ = cnv_deleg_verify((v), (tok), (len), (req), NULL, &e_);      \
-    assert_string_equal(cnv_status_name(st_), cnv_status_name(want_st));         \
-    assert_int_equal(e_.link, (want_link));                                      \
+#define expect_verify(v, tok, len, req, want_st, want_link)                 \
+  do {                                                                      \
+    cnv_deleg_error e_ = {.link = -7, .offset = 0};                         \
+    cnv_status st_ = cnv_deleg_verify((v), (tok), (len), (req), NULL, &e_); \
+    assert_string_equal(cnv_status_name(st_), cnv_status_name(want_st));    \
+    assert_int_equal(e_.link, (want_link));                                 \
   } while (0)
 
 #endif

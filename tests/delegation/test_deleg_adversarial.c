@@ -1,7 +1,6 @@
 /* Adversarial suite: every attack on a token chain is rejected with the right rule and link. */
 #include "deleg_fixture.h"
 
-
 static int setup(void **state) {
   fixture *f = calloc(1, sizeof *f);
   fixture_setup(f, 0); /* no cache: every call runs the full verification */
@@ -110,8 +109,10 @@ static void test_caveat_stripping(void **state) {
   size_t n;
   for (int link = 1; link <= 2; link++) {
     assert_int_equal(cnv_deleg_token_decode(f->tok, f->len, &tok, NULL), CNV_OK);
-    if (link == 1) tok.links[1].caveats.n_forbid = 0;
-    else tok.links[2].caveats.n_allow = 1;
+    if (link == 1)
+      tok.links[1].caveats.n_forbid = 0;
+    else
+      tok.links[2].caveats.n_allow = 1;
     assert_int_equal(cnv_deleg_token_encode(&tok, buf, sizeof buf, &n), CNV_OK);
     expect_verify(f->v, buf, n, &req, CNV_EDELEG_BAD_SIGNATURE, link);
   }
@@ -140,10 +141,19 @@ static void test_truncation(void **state) {
 static void check_flip(const fixture *f, const cnv__deleg_span *spans, size_t off, cnv_status st,
                        const cnv_deleg_error *err) {
   assert_true(st < 0);
-  if (off < 4) { assert_int_equal(st, CNV_ETOKEN_MAGIC); return; }
-  if (off == 4) { assert_int_equal(st, CNV_ETOKEN_VERSION); return; }
+  if (off < 4) {
+    assert_int_equal(st, CNV_ETOKEN_MAGIC);
+    return;
+  }
+  if (off == 4) {
+    assert_int_equal(st, CNV_ETOKEN_VERSION);
+    return;
+  }
   bool encoding = st <= CNV_ETOKEN_TRUNCATED && st >= CNV_ETOKEN_BAD_WINDOW;
-  if (off == 5) { assert_true(encoding); return; }
+  if (off == 5) {
+    assert_true(encoding);
+    return;
+  }
   int i = 2;
   while (off < spans[i].off) i--;
   size_t rel = off - spans[i].off;
@@ -212,11 +222,18 @@ static void change_swarm(cnv_deleg_caveats *c) { c->swarm = 8; }
 /* Each widening of link 2 is refused by attenuate and, forged, by verify at link 2. */
 static void test_widening(void **state) {
   fixture *f = *state;
-  static const struct { widen_fn fn; cnv_status want; } cases[] = {
-      {widen_allow, CNV_EDELEG_WIDENED_ALLOW},     {drop_forbidden, CNV_EDELEG_DROPPED_FORBIDDEN},
-      {widen_effects, CNV_EDELEG_WIDENED_EFFECTS}, {widen_window, CNV_EDELEG_WIDENED_WINDOW},
-      {widen_start, CNV_EDELEG_WIDENED_WINDOW},    {widen_uses, CNV_EDELEG_WIDENED_USES},
-      {same_depth, CNV_EDELEG_DEPTH},              {widen_swarm, CNV_EDELEG_WIDENED_SWARM},
+  static const struct {
+    widen_fn fn;
+    cnv_status want;
+  } cases[] = {
+      {widen_allow, CNV_EDELEG_WIDENED_ALLOW},
+      {drop_forbidden, CNV_EDELEG_DROPPED_FORBIDDEN},
+      {widen_effects, CNV_EDELEG_WIDENED_EFFECTS},
+      {widen_window, CNV_EDELEG_WIDENED_WINDOW},
+      {widen_start, CNV_EDELEG_WIDENED_WINDOW},
+      {widen_uses, CNV_EDELEG_WIDENED_USES},
+      {same_depth, CNV_EDELEG_DEPTH},
+      {widen_swarm, CNV_EDELEG_WIDENED_SWARM},
       {change_swarm, CNV_EDELEG_WIDENED_SWARM},
   };
   cnv_deleg_request req = std_request(NULL);
@@ -425,8 +442,8 @@ static void test_wrong_swarm(void **state) {
 /* S + L (the group order) is the same scalar mod L: a malleable verifier would accept it. */
 static void add_group_order(uint8_t s[32]) {
   static const uint8_t l[32] = {0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7,
-                                0xa2, 0xde, 0xf9, 0xde, 0x14, 0,    0,    0,    0,    0,    0,
-                                0,    0,    0,    0,    0,    0,    0,    0,    0,    0x10};
+                                0xa2, 0xde, 0xf9, 0xde, 0x14, 0, 0, 0, 0, 0, 0,
+                                0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10};
   unsigned carry = 0;
   for (int i = 0; i < 32; i++) {
     unsigned t = s[i] + l[i] + carry;

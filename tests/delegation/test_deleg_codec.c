@@ -97,7 +97,8 @@ static void test_narrowing_sound(void **state) {
                                "user.read", "fleet.drain", "fleet.node.drain", "admin.create", "user.a.b"};
   static const char *caps[] = {"user", "fleet", "admin", "user.create", "user.delete", "user.read", "user.x",
                                "fleet.drain", "fleet.node.drain", "admin.create", "user.a.b", "other.x"};
-  enum { NP = sizeof pats / sizeof *pats, NC = sizeof caps / sizeof *caps };
+  enum { NP = sizeof pats / sizeof *pats,
+         NC = sizeof caps / sizeof *caps };
   cnv_deleg_pattern pool[NP];
   cnv_deleg_cap cs[NC];
   for (size_t i = 0; i < NP; i++) pool[i] = pat(pats[i]);
@@ -164,27 +165,53 @@ static void test_non_canonical(void **state) {
   size_t len = std_token(good);
   const size_t allow0 = CNV_DELEG_HEADER_BYTES + CNV_DELEG_LINK_FIXED_BYTES - 1; /* first pattern */
 #define RESET() memcpy(buf, good, len)
-  RESET(); buf[0] = 'X'; expect_decode(buf, len, CNV_ETOKEN_MAGIC, -1);
-  RESET(); buf[4] = 2; expect_decode(buf, len, CNV_ETOKEN_VERSION, -1);
-  RESET(); buf[4] = 0; expect_decode(buf, len, CNV_ETOKEN_VERSION, -1);
-  RESET(); buf[5] = 0; expect_decode(buf, len, CNV_ETOKEN_LINK_COUNT, -1);
-  RESET(); buf[5] = 200; expect_decode(buf, len, CNV_ETOKEN_LINK_COUNT, -1);
-  RESET(); buf[len] = 0; expect_decode(buf, len + 1, CNV_ETOKEN_TRAILING, -1);
-  RESET(); expect_decode(buf, 3, CNV_ETOKEN_TRUNCATED, -1);
-  RESET(); expect_decode(buf, len - 1, CNV_ETOKEN_TRUNCATED, 2);
+  RESET();
+  buf[0] = 'X';
+  expect_decode(buf, len, CNV_ETOKEN_MAGIC, -1);
+  RESET();
+  buf[4] = 2;
+  expect_decode(buf, len, CNV_ETOKEN_VERSION, -1);
+  RESET();
+  buf[4] = 0;
+  expect_decode(buf, len, CNV_ETOKEN_VERSION, -1);
+  RESET();
+  buf[5] = 0;
+  expect_decode(buf, len, CNV_ETOKEN_LINK_COUNT, -1);
+  RESET();
+  buf[5] = 200;
+  expect_decode(buf, len, CNV_ETOKEN_LINK_COUNT, -1);
+  RESET();
+  buf[len] = 0;
+  expect_decode(buf, len + 1, CNV_ETOKEN_TRAILING, -1);
+  RESET();
+  expect_decode(buf, 3, CNV_ETOKEN_TRUNCATED, -1);
+  RESET();
+  expect_decode(buf, len - 1, CNV_ETOKEN_TRUNCATED, 2);
   /* swap link 0's two allowed patterns: unsorted; copy one over the other: duplicate */
   RESET();
   memcpy(buf + allow0, good + allow0 + 17, 17);
   memcpy(buf + allow0 + 17, good + allow0, 17);
   expect_decode(buf, len, CNV_ETOKEN_UNSORTED, 0);
-  RESET(); memcpy(buf + allow0 + 17, good + allow0, 17); expect_decode(buf, len, CNV_ETOKEN_DUPLICATE, 0);
-  RESET(); buf[allow0] = 3; expect_decode(buf, len, CNV_ETOKEN_BAD_PATTERN, 0);
-  RESET(); buf[allow0] = 0; expect_decode(buf, len, CNV_ETOKEN_BAD_PATTERN, 0);
+  RESET();
+  memcpy(buf + allow0 + 17, good + allow0, 17);
+  expect_decode(buf, len, CNV_ETOKEN_DUPLICATE, 0);
+  RESET();
+  buf[allow0] = 3;
+  expect_decode(buf, len, CNV_ETOKEN_BAD_PATTERN, 0);
+  RESET();
+  buf[allow0] = 0;
+  expect_decode(buf, len, CNV_ETOKEN_BAD_PATTERN, 0);
   /* link 0's allow set is {exact fleet.node.drain, prefix user}: corrupt the prefix's id */
-  RESET(); buf[allow0 + 17 + 1] ^= 1; expect_decode(buf, len, CNV_ETOKEN_BAD_PATTERN, 0);
+  RESET();
+  buf[allow0 + 17 + 1] ^= 1;
+  expect_decode(buf, len, CNV_ETOKEN_BAD_PATTERN, 0);
   /* not_before after expiry */
-  RESET(); memset(buf + CNV_DELEG_HEADER_BYTES + 112, 0xff, 8); expect_decode(buf, len, CNV_ETOKEN_BAD_WINDOW, 0);
-  RESET(); buf[allow0 - 1] = 17; expect_decode(buf, len, CNV_ETOKEN_PATTERN_COUNT, 0);
+  RESET();
+  memset(buf + CNV_DELEG_HEADER_BYTES + 112, 0xff, 8);
+  expect_decode(buf, len, CNV_ETOKEN_BAD_WINDOW, 0);
+  RESET();
+  buf[allow0 - 1] = 17;
+  expect_decode(buf, len, CNV_ETOKEN_PATTERN_COUNT, 0);
 #undef RESET
 }
 
@@ -234,10 +261,13 @@ static void test_mint_errors(void **state) {
 int main(void) {
   assert_true(sodium_init() >= 0);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_paths),        cmocka_unit_test(test_patterns),
-      cmocka_unit_test(test_narrowing_rules), cmocka_unit_test(test_narrowing_sound),
+      cmocka_unit_test(test_paths),
+      cmocka_unit_test(test_patterns),
+      cmocka_unit_test(test_narrowing_rules),
+      cmocka_unit_test(test_narrowing_sound),
       cmocka_unit_test(test_round_trip),
-      cmocka_unit_test(test_non_canonical), cmocka_unit_test(test_mint_errors),
+      cmocka_unit_test(test_non_canonical),
+      cmocka_unit_test(test_mint_errors),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,7 +16,7 @@ typedef struct race {
   atomic_int go;
   atomic_long wins;
   atomic_int stop;
-  atomic_int revoked; /* 1 once cnv_deleg_revoke returned */
+  atomic_int revoked;  /* 1 once cnv_deleg_revoke returned */
   atomic_long late_ok; /* verifications that started after revocation and still passed */
   atomic_long bad;     /* unexpected statuses seen by workers (asserted in the main thread:
                         * cmocka's asserts longjmp and must not run in worker threads) */

@@ -30,18 +30,58 @@ static void build(const fixture *f, int i, vec *v) {
   *v = (vec){.now = 5000, .swarm = 7, .holder_seed = 4, .cap = "user.create", .effects = CNV_EFFECT_READ_ONLY};
   v->len = forge(s, 3, v->tok);
   switch (i) {
-    case 0: v->name = "valid_3link"; break;
-    case 1: v->name = "valid_root_only"; v->len = forge(s, 1, v->tok); v->cap = "fleet.node.drain"; v->holder_seed = 2; break;
-    case 2: v->name = "forbidden_wins"; v->cap = "user.delete"; break;
-    case 3: v->name = "wrong_swarm"; v->swarm = 8; break;
-    case 4: v->name = "expired_leaf"; v->now = 98031; break;
-    case 5: v->name = "effects_exceeded"; v->effects = CNV_EFFECT_NETWORK; break;
-    case 6: v->name = "widened_allow"; cav_allow(&s[2].cav, "fleet.node.drain"); v->len = forge(s, 3, v->tok); break;
-    case 7: v->name = "untrusted_root"; s[0].issuer_sk = f->u.sk; v->len = forge(s, 3, v->tok); break;
-    case 8: v->name = "bad_signature_leaf"; v->tok[v->len - 1] ^= 0x80; break;
-    case 9: v->name = "misaligned_issuer"; s[2].issuer_sk = f->u.sk; v->len = forge(s, 3, v->tok); break;
-    case 10: v->name = "trailing_byte"; v->tok[v->len++] = 0; break;
-    default: v->name = "truncated"; v->len -= 100; break;
+    case 0:
+      v->name = "valid_3link";
+      break;
+    case 1:
+      v->name = "valid_root_only";
+      v->len = forge(s, 1, v->tok);
+      v->cap = "fleet.node.drain";
+      v->holder_seed = 2;
+      break;
+    case 2:
+      v->name = "forbidden_wins";
+      v->cap = "user.delete";
+      break;
+    case 3:
+      v->name = "wrong_swarm";
+      v->swarm = 8;
+      break;
+    case 4:
+      v->name = "expired_leaf";
+      v->now = 98031;
+      break;
+    case 5:
+      v->name = "effects_exceeded";
+      v->effects = CNV_EFFECT_NETWORK;
+      break;
+    case 6:
+      v->name = "widened_allow";
+      cav_allow(&s[2].cav, "fleet.node.drain");
+      v->len = forge(s, 3, v->tok);
+      break;
+    case 7:
+      v->name = "untrusted_root";
+      s[0].issuer_sk = f->u.sk;
+      v->len = forge(s, 3, v->tok);
+      break;
+    case 8:
+      v->name = "bad_signature_leaf";
+      v->tok[v->len - 1] ^= 0x80;
+      break;
+    case 9:
+      v->name = "misaligned_issuer";
+      s[2].issuer_sk = f->u.sk;
+      v->len = forge(s, 3, v->tok);
+      break;
+    case 10:
+      v->name = "trailing_byte";
+      v->tok[v->len++] = 0;
+      break;
+    default:
+      v->name = "truncated";
+      v->len -= 100;
+      break;
   }
 }
 
@@ -72,8 +112,7 @@ static cnv_status run_vec(const vec *v, cnv_deleg_error *err) {
   cnv_deleg_cap cap;
   bool has_cap = strcmp(v->cap, "-") != 0;
   if (has_cap) cap = cap_of(v->cap);
-  cnv_deleg_request req = {.now = v->now, .swarm = v->swarm, .holder = holder.pk,
-                           .cap = has_cap ? &cap : NULL, .effects = v->effects};
+  cnv_deleg_request req = {.now = v->now, .swarm = v->swarm, .holder = holder.pk, .cap = has_cap ? &cap : NULL, .effects = v->effects};
   cnv_status st = cnv_deleg_verify(ver, v->tok, v->len, &req, NULL, err);
   cnv_deleg_verifier_destroy(ver);
   return st;
@@ -82,12 +121,14 @@ static cnv_status run_vec(const vec *v, cnv_deleg_error *err) {
 static void write_file(const fixture *f) {
   FILE *out = fopen(CNV_DELEG_VECTORS, "w");
   assert_non_null(out);
-  fprintf(out, "# libcnv delegation vectors, token format version %d (docs/delegation.md).\n"
-               "# Keys: Ed25519 from a 32-byte seed of one repeated byte (libsodium\n"
-               "# crypto_sign_seed_keypair): 01 trusted root, 02 A, 03 B, 04 C, 05 stranger.\n"
-               "# Verifier: trusts 01, skew 30 s. holder = seed of the presenter, cap - = not checked.\n"
-               "# Capability ids: XXH3-64 of the path bytes (capid lines).\n"
-               "# name status link now swarm holder cap effects token_hex\n", CNV_DELEG_VERSION);
+  fprintf(out,
+          "# libcnv delegation vectors, token format version %d (docs/delegation.md).\n"
+          "# Keys: Ed25519 from a 32-byte seed of one repeated byte (libsodium\n"
+          "# crypto_sign_seed_keypair): 01 trusted root, 02 A, 03 B, 04 C, 05 stranger.\n"
+          "# Verifier: trusts 01, skew 30 s. holder = seed of the presenter, cap - = not checked.\n"
+          "# Capability ids: XXH3-64 of the path bytes (capid lines).\n"
+          "# name status link now swarm holder cap effects token_hex\n",
+          CNV_DELEG_VERSION);
   static const char *paths[] = {"user", "user.create", "fleet.node.drain"};
   for (int i = 0; i < 3; i++) {
     cnv_deleg_cap c = cap_of(paths[i]);
@@ -118,9 +159,9 @@ static void check_line(const fixture *f, const char *line) {
     return;
   }
   assert_int_equal(sscanf(line, "%63s %63s %d %llu %llu %x %299s %x %12100s", name, status, &link, &now, &swarm,
-                          &holder, cap, &effects, rest), 9);
-  v = (vec){.name = name, .now = now, .swarm = swarm, .holder_seed = (uint8_t)holder, .cap = cap,
-            .effects = (cnv_effects)effects};
+                          &holder, cap, &effects, rest),
+                   9);
+  v = (vec){.name = name, .now = now, .swarm = swarm, .holder_seed = (uint8_t)holder, .cap = cap, .effects = (cnv_effects)effects};
   v.len = from_hex(rest, v.tok, sizeof v.tok);
   cnv_deleg_error err;
   assert_string_equal(cnv_status_name(run_vec(&v, &err)), status);

@@ -213,17 +213,17 @@ static void test_shared_arena_exhaustion(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup(test_arena_init_rejects_null, zero_mem),
-      cmocka_unit_test_setup(test_arena_alloc_rejects_null, zero_mem),
-      cmocka_unit_test_setup(test_arena_alignment, zero_mem),
-      cmocka_unit_test_setup(test_arena_bad_alignment, zero_mem),
-      cmocka_unit_test_setup(test_arena_exhaustion, zero_mem),
-      cmocka_unit_test_setup(test_arena_reset_zeroes_and_bumps_generation, zero_mem),
+    cmocka_unit_test_setup(test_arena_init_rejects_null, zero_mem),
+    cmocka_unit_test_setup(test_arena_alloc_rejects_null, zero_mem),
+    cmocka_unit_test_setup(test_arena_alignment, zero_mem),
+    cmocka_unit_test_setup(test_arena_bad_alignment, zero_mem),
+    cmocka_unit_test_setup(test_arena_exhaustion, zero_mem),
+    cmocka_unit_test_setup(test_arena_reset_zeroes_and_bumps_generation, zero_mem),
 #if CNV_ARENA_POISONING
-      cmocka_unit_test_setup(test_arena_poisoning, zero_mem),
+    cmocka_unit_test_setup(test_arena_poisoning, zero_mem),
 #endif
-      cmocka_unit_test_setup(test_shared_arena_single_thread, zero_mem),
-      cmocka_unit_test_setup(test_shared_arena_exhaustion, zero_mem),
+    cmocka_unit_test_setup(test_shared_arena_single_thread, zero_mem),
+    cmocka_unit_test_setup(test_shared_arena_exhaustion, zero_mem),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

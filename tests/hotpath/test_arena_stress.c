@@ -15,7 +15,9 @@
 
 #include "cnv_test_util.h"
 
-enum { THREADS = 4, MAX_BLOCKS = 4096, ARENA = 1 << 20 };
+enum { THREADS = 4,
+       MAX_BLOCKS = 4096,
+       ARENA = 1 << 20 };
 
 typedef struct block {
   unsigned char *p;

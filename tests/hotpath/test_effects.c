@@ -21,7 +21,7 @@ static int build_sample(void **state) {
   sample[n++] = CNV_EFFECTS_NONE;
   sample[n++] = CNV_EFFECTS_ALL;
   for (unsigned b = 0; b < 16; b++) sample[n++] = (cnv_effects)(1u << b);
-  for (unsigned b = 0; b < 16; b++) sample[n++] = (cnv_effects)~(1u << b);
+  for (unsigned b = 0; b < 16; b++) sample[n++] = (cnv_effects) ~(1u << b);
   uint64_t rng = 0xEFFEC7;
   while (n < N) sample[n++] = (cnv_effects)cnv_test_rand(&rng);
   return 0;
@@ -91,9 +91,9 @@ static void test_triple_laws(void **state) {
 static void test_names_round_trip(void **state) {
   (void)state;
   static const char *const expected[16] = {
-      "read_only",  "mutate_state", "mutate_config", "network",       "storage",
-      "privileged", "idempotent",   "async_capable", "filesystem",    "spawn_process",
-      "external_call", "destructive", "crypto",      "user_visible",  "time_sensitive",
+      "read_only", "mutate_state", "mutate_config", "network", "storage",
+      "privileged", "idempotent", "async_capable", "filesystem", "spawn_process",
+      "external_call", "destructive", "crypto", "user_visible", "time_sensitive",
       "billable"};
   for (unsigned bit = 0; bit < 16; bit++) {
     cnv_effects f = (cnv_effects)(1u << bit), back = 0;
@@ -179,9 +179,12 @@ static void test_format_too_small(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_pair_laws),          cmocka_unit_test(test_triple_laws),
-      cmocka_unit_test(test_names_round_trip),   cmocka_unit_test(test_parse_rejects_unknown),
-      cmocka_unit_test(test_format_round_trip),  cmocka_unit_test(test_format_too_small),
+      cmocka_unit_test(test_pair_laws),
+      cmocka_unit_test(test_triple_laws),
+      cmocka_unit_test(test_names_round_trip),
+      cmocka_unit_test(test_parse_rejects_unknown),
+      cmocka_unit_test(test_format_round_trip),
+      cmocka_unit_test(test_format_too_small),
   };
   return cmocka_run_group_tests(tests, build_sample, NULL);
 }

@@ -39,7 +39,8 @@ static void test_create_rejects_bad_arguments(void **state) {
 
 static void test_contexts_zeroed_aligned_distinct(void **state) {
   (void)state;
-  enum { CAP = 16, SIZE = 100 };
+  enum { CAP = 16,
+         SIZE = 100 };
   cnv_pool *p = make(CAP, SIZE);
   unsigned char *ptrs[CAP];
   for (int i = 0; i < CAP; i++) {
@@ -202,7 +203,8 @@ static void test_cache_flush_returns_slots(void **state) {
  * not handed out by the other until flushed, and live handles are always distinct slots. */
 static void test_two_caches_never_share_a_live_slot(void **state) {
   (void)state;
-  enum { CAP = 64, ROUNDS = 4000 };
+  enum { CAP = 64,
+         ROUNDS = 4000 };
   cnv_pool *p = make(CAP, 64);
   cnv_pool_cache c[2];
   cnv_pool_cache_init(&c[0]);

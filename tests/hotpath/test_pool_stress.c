@@ -20,23 +20,27 @@
 
 #include "cnv_test_util.h"
 
-enum { THREADS = 4, CAP = 256, HOLD = 24 };
+enum { THREADS = 4,
+       CAP = 256,
+       HOLD = 24 };
 
 typedef struct stamp {
   uint64_t owner; /* thread id + 1 */
   uint64_t seq;
 } stamp;
 
-typedef enum cache_mode { NO_CACHE, CACHE, MIXED } cache_mode;
+typedef enum cache_mode { NO_CACHE,
+                          CACHE,
+                          MIXED } cache_mode;
 
 typedef struct shared {
   cnv_pool *pool;
   cache_mode mode;
   uint64_t iters;
-  _Atomic int live[CAP];        /* 1 while a thread holds the slot */
-  _Atomic uint64_t errors;      /* invariant violations seen by workers */
-  _Atomic uint64_t exhausted;   /* acquire refusals (allowed, counted) */
-  _Atomic uint64_t ready;       /* start gate: threads begin together */
+  _Atomic int live[CAP];      /* 1 while a thread holds the slot */
+  _Atomic uint64_t errors;    /* invariant violations seen by workers */
+  _Atomic uint64_t exhausted; /* acquire refusals (allowed, counted) */
+  _Atomic uint64_t ready;     /* start gate: threads begin together */
 } shared;
 
 typedef struct worker {
@@ -166,7 +170,8 @@ static void test_churn_mixed(void **state) {
  * spinning on one start flag, release the same handles, each in its own random order (a
  * cache-line trip between cores costs more than a release here, so equal orders would
  * never collide), half of them through a cache: every handle gets RACERS releases. */
-enum { RACERS = 2, BATCH = 1024 };
+enum { RACERS = 2,
+       BATCH = 1024 };
 
 typedef struct race {
   cnv_pool *pool;
@@ -267,7 +272,8 @@ static void test_racing_releases_exactly_one_wins(void **state) {
  * hand-over that did not order the consumer's writes before the next acquirer's reads shows
  * as a race in TSan (checked by mutation: with the list's CASes relaxed it is reported) or a
  * torn pattern here. */
-enum { PAIRS = 2, CTX = 256 };
+enum { PAIRS = 2,
+       CTX = 256 };
 
 typedef struct handoff {
   cnv_pool *pool;

@@ -153,7 +153,8 @@ static void test_batch_prefix(void **state) {
  * ring-array model; positions wrap the slot array tens of thousands of times. */
 static void test_wraparound_model(void **state) {
   (void)state;
-  enum { CAP = 4, STEPS = 100000 };
+  enum { CAP = 4,
+         STEPS = 100000 };
   cnv_queue *q;
   uint64_t model[CAP], next = 0, expect_push = 0, expect_pop = 0, expect_rej = 0;
   size_t mhead = 0, mlen = 0;
@@ -194,9 +195,12 @@ static void test_wraparound_model(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_memory_size_checks),  cmocka_unit_test(test_init_checks),
-      cmocka_unit_test(test_create_checks),       cmocka_unit_test(test_null_arguments),
-      cmocka_unit_test(test_full_leaves_record_and_queue), cmocka_unit_test(test_batch_prefix),
+      cmocka_unit_test(test_memory_size_checks),
+      cmocka_unit_test(test_init_checks),
+      cmocka_unit_test(test_create_checks),
+      cmocka_unit_test(test_null_arguments),
+      cmocka_unit_test(test_full_leaves_record_and_queue),
+      cmocka_unit_test(test_batch_prefix),
       cmocka_unit_test(test_wraparound_model),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,8 +19,12 @@
 
 #include "cnv_test_util.h"
 
-enum { THREADS = 3, OPS = 6, CAP = 2, MEMO = 4096 };
-enum { OP_PUSH, OP_POP };
+enum { THREADS = 3,
+       OPS = 6,
+       CAP = 2,
+       MEMO = 4096 };
+enum { OP_PUSH,
+       OP_POP };
 
 typedef struct op {
   uint8_t kind;

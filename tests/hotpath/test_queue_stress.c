@@ -58,7 +58,11 @@ typedef struct run {
   _Atomic unsigned char *seen;
 } run;
 
-enum { F_CHECKSUM = 1, F_ID, F_ORDER, F_DUPLICATE, F_STATUS };
+enum { F_CHECKSUM = 1,
+       F_ID,
+       F_ORDER,
+       F_DUPLICATE,
+       F_STATUS };
 
 static void note_failure(run *r, int code) {
   int none = 0;

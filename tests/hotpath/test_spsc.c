@@ -98,7 +98,8 @@ static void test_batch_prefix_across_wrap(void **state) {
 
 static void test_wraparound_model(void **state) {
   (void)state;
-  enum { CAP = 8, STEPS = 100000 };
+  enum { CAP = 8,
+         STEPS = 100000 };
   cnv_spsc *r;
   uint64_t next_in = 0, next_out = 0, rng = 7;
   assert_int_equal(cnv_spsc_create(CAP, REC, &r), CNV_OK);

@@ -11,8 +11,7 @@
 #define TICK 100u /* ns between evaluations; one bucket */
 
 static cnv_breaker_config cfg(void) {
-  cnv_breaker_config c = {.upper = 0.5, .lower = 0.2, .window_ns = 1000, .buckets = 10,
-                          .min_samples = 10, .cooldown_ns = 500};
+  cnv_breaker_config c = {.upper = 0.5, .lower = 0.2, .window_ns = 1000, .buckets = 10, .min_samples = 10, .cooldown_ns = 500};
   return c;
 }
 
@@ -93,9 +92,9 @@ static void test_ratio_straddling_both_thresholds(void **state) {
 static void test_relapse_restarts_cooldown(void **state) {
   (void)state;
   const struct segment s[] = {
-      {6, 1.0, 1.0},   /* trip */
-      {16, 0.0, 0.0},  /* window clears at tick 14; Recovery at tick 19 */
-      {3, 1.0, 1.0},   /* relapse inside Recovery (ticks 22-24): cool-down restarts */
+      {6, 1.0, 1.0},  /* trip */
+      {16, 0.0, 0.0}, /* window clears at tick 14; Recovery at tick 19 */
+      {3, 1.0, 1.0},  /* relapse inside Recovery (ticks 22-24): cool-down restarts */
       {40, 0.0, 0.0},
   };
   struct run r = play(s, 4);

@@ -51,8 +51,10 @@ static void *reader(void *arg) {
     uint64_t i = cnv_test_rand(&seed) % SWARMS;
     cnv_phase p;
     cnv_status st = cnv_coord_phase(coord, id_of(i), &p);
-    if (i >= KEPT) assert_true(st == CNV_OK || st == CNV_ECOORD_NO_SWARM);
-    else assert_int_equal(st, CNV_OK);
+    if (i >= KEPT)
+      assert_true(st == CNV_OK || st == CNV_ECOORD_NO_SWARM);
+    else
+      assert_int_equal(st, CNV_OK);
     if (st == CNV_OK) assert_true(p <= CNV_PHASE_OPERATIONAL);
     reads++;
   }
@@ -93,8 +95,7 @@ static void test_many_swarms(void **state) {
   (void)state;
   cnv_observer_config oc = {.capacity = 1u << 15, .max_swarms = 16384};
   assert_int_equal(cnv_observer_create(&oc, &obs), CNV_OK);
-  cnv_coord_config cfg = {.expected_swarms = SWARMS, .breaker = cnv_breaker_config_default(),
-                          .observer = obs};
+  cnv_coord_config cfg = {.expected_swarms = SWARMS, .breaker = cnv_breaker_config_default(), .observer = obs};
   assert_int_equal(cnv_coord_create(&cfg, &coord), CNV_OK);
   for (uint64_t i = 0; i < SWARMS; i++) assert_int_equal(cnv_coord_add(coord, id_of(i), 1), CNV_OK);
   assert_int_equal(cnv_coord_add(coord, id_of(5), 1), CNV_ECOORD_DUPLICATE);

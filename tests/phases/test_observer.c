@@ -25,8 +25,7 @@ static void on_alert(void *ctx, const cnv_alert *a) {
 }
 
 static cnv_observer *make(uint32_t cap, uint32_t max_swarms, struct sink *s) {
-  cnv_observer_config c = {.capacity = cap, .max_swarms = max_swarms, .min_samples = 8,
-                           .on_alert = s ? on_alert : NULL, .alert_ctx = s};
+  cnv_observer_config c = {.capacity = cap, .max_swarms = max_swarms, .min_samples = 8, .on_alert = s ? on_alert : NULL, .alert_ctx = s};
   cnv_observer *o;
   assert_int_equal(cnv_observer_create(&c, &o), CNV_OK);
   return o;
@@ -102,9 +101,9 @@ static void test_zscore_alerts(void **state) {
   cnv_duration_stats d;
   assert_int_equal(cnv_observer_duration_stats(o, 1, 3, &d), CNV_OK);
   double sd = sqrt(d.variance_ns2);
-  publish(o, 1, 3, 4, 600000, (uint64_t)(d.mean_ns + 4.0 * sd)); /* warning */
+  publish(o, 1, 3, 4, 600000, (uint64_t)(d.mean_ns + 4.0 * sd));  /* warning */
   publish(o, 1, 3, 4, 700000, (uint64_t)(d.mean_ns + 40.0 * sd)); /* critical */
-  publish(o, 2, 3, 4, 700000, 999999); /* another swarm, no history: not judged */
+  publish(o, 2, 3, 4, 700000, 999999);                            /* another swarm, no history: not judged */
   assert_int_equal(cnv_observer_drain(o, 0, NULL), CNV_OK);
   assert_int_equal(s.n, 2);
   assert_int_equal(s.a[0].kind, CNV_ALERT_ANOMALY);
@@ -132,8 +131,8 @@ static void test_rules(void **state) {
   for (int i = 0; i < 5; i++) publish(o, 1, 3, 4, (uint64_t)i * 10, 5); /* threshold at 3rd only */
   publish(o, 1, 0, 6, 100, 5);
   publish(o, 2, 3, 6, 200, 5);
-  publish(o, 3, 4, 6, 300, 5); /* 3 within [100, 1100): fires */
-  publish(o, 4, 4, 6, 400, 5); /* same window: no second alert */
+  publish(o, 3, 4, 6, 300, 5);  /* 3 within [100, 1100): fires */
+  publish(o, 4, 4, 6, 400, 5);  /* same window: no second alert */
   publish(o, 5, 4, 6, 2000, 5); /* new window, 1 */
   publish(o, 6, 4, 6, 2100, 5);
   assert_int_equal(cnv_observer_drain(o, 0, NULL), CNV_OK);

@@ -41,8 +41,10 @@ static void *fighter(void *arg) {
     }
     int to = (int)((r >> 8) % 7); /* never Shutdown during the fight */
     st = cnv_swarm_transition(&sw, p, to, now);
-    if (st == CNV_OK) t->ok++;
-    else t->rejected++;
+    if (st == CNV_OK)
+      t->ok++;
+    else
+      t->rejected++;
     assert_true(st == CNV_OK || st == CNV_EPHASE_STALE || st == CNV_EPHASE_ILLEGAL);
     assert_true(st != CNV_EPHASE_ILLEGAL || cnv_phase_check_move(p, to) == CNV_EPHASE_ILLEGAL);
     assert_true(st != CNV_OK || cnv_phase_check_move(p, to) == CNV_OK);
@@ -66,8 +68,10 @@ static int check_chain(cnv_phase_event *ev, size_t n, int final_phase) {
     size_t lo = 0, hi = n;
     while (lo < hi) {
       size_t mid = (lo + hi) / 2;
-      if (ev[mid].entered_ns < t) lo = mid + 1;
-      else hi = mid;
+      if (ev[mid].entered_ns < t)
+        lo = mid + 1;
+      else
+        hi = mid;
     }
     if (lo == n || ev[lo].entered_ns != t || ev[lo].from != phase) return 0;
     if (cnv_phase_check_move(ev[lo].from, ev[lo].to) != CNV_OK) return 0;
@@ -146,8 +150,7 @@ static void *ticker(void *arg) {
 /* Concurrent ticks under a failure storm trip the breaker exactly once; nothing recovers. */
 static void test_concurrent_ticks_trip_once(void **state) {
   (void)state;
-  cnv_breaker_config bc = {.upper = 0.5, .lower = 0.1, .window_ns = 1000, .buckets = 10,
-                           .min_samples = 5, .cooldown_ns = 100};
+  cnv_breaker_config bc = {.upper = 0.5, .lower = 0.1, .window_ns = 1000, .buckets = 10, .min_samples = 5, .cooldown_ns = 100};
   assert_int_equal(cnv_swarm_init(&sw, 78, 0, &bc, NULL), CNV_OK);
   assert_int_equal(cnv_swarm_transition(&sw, CNV_PHASE_BOOTSTRAP, CNV_PHASE_NEGOTIATION, 0), CNV_OK);
   assert_int_equal(cnv_swarm_transition(&sw, CNV_PHASE_NEGOTIATION, CNV_PHASE_ACTIVATION, 0), CNV_OK);

@@ -8,9 +8,14 @@
 
 #include <cnv/phases.h>
 
-enum { B = CNV_PHASE_BOOTSTRAP, N = CNV_PHASE_NEGOTIATION, A = CNV_PHASE_ACTIVATION,
-       O = CNV_PHASE_OPERATIONAL, D = CNV_PHASE_DEGRADED, R = CNV_PHASE_RECOVERY,
-       E = CNV_PHASE_EMERGENCY, S = CNV_PHASE_SHUTDOWN };
+enum { B = CNV_PHASE_BOOTSTRAP,
+       N = CNV_PHASE_NEGOTIATION,
+       A = CNV_PHASE_ACTIVATION,
+       O = CNV_PHASE_OPERATIONAL,
+       D = CNV_PHASE_DEGRADED,
+       R = CNV_PHASE_RECOVERY,
+       E = CNV_PHASE_EMERGENCY,
+       S = CNV_PHASE_SHUTDOWN };
 
 /* docs/phases.md's legal moves written out by hand, row = from, column = to (B N A O D R E S). */
 static const int legal[8][8] = {
@@ -52,7 +57,8 @@ static void test_check_move_table(void **state) {
   (void)state;
   for (int f = 0; f < 8; f++)
     for (int t = 0; t < 8; t++) {
-      cnv_status want = f == S ? CNV_EPHASE_FINAL : legal[f][t] ? CNV_OK : CNV_EPHASE_ILLEGAL;
+      cnv_status want = f == S ? CNV_EPHASE_FINAL : legal[f][t] ? CNV_OK
+                                                                : CNV_EPHASE_ILLEGAL;
       assert_int_equal(cnv_phase_check_move(f, t), want);
     }
   assert_int_equal(cnv_phase_check_move(-1, 0), CNV_EPHASE_UNKNOWN);
@@ -69,7 +75,8 @@ static void test_swarm_all_pairs(void **state) {
     for (int t = 0; t < 8; t++) {
       uint64_t now = drive(&sw, f, 1000);
       cnv_status st = cnv_swarm_transition(&sw, f, t, now + 5);
-      cnv_status want = f == S ? CNV_EPHASE_FINAL : legal[f][t] ? CNV_OK : CNV_EPHASE_ILLEGAL;
+      cnv_status want = f == S ? CNV_EPHASE_FINAL : legal[f][t] ? CNV_OK
+                                                                : CNV_EPHASE_ILLEGAL;
       assert_int_equal(st, want);
       assert_int_equal(cnv_swarm_phase(&sw), st == CNV_OK ? t : f);
     }
@@ -155,7 +162,8 @@ static void test_algedonic_from_every_phase(void **state) {
   for (int p = 0; p < 8; p++) {
     uint64_t now = drive(&sw, p, 10);
     cnv_status st = cnv_swarm_raise_algedonic(&sw, CNV_ALGEDONIC_VARIETY_DEFICIT, now + 1);
-    cnv_status want = p == S ? CNV_EPHASE_FINAL : p == E ? CNV_EPHASE_ALREADY_EMERGENCY : CNV_OK;
+    cnv_status want = p == S ? CNV_EPHASE_FINAL : p == E ? CNV_EPHASE_ALREADY_EMERGENCY
+                                                         : CNV_OK;
     assert_int_equal(st, want);
     assert_int_equal(cnv_swarm_phase(&sw), p == S ? S : E);
     cnv_swarm_report r;

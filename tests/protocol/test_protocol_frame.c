@@ -157,7 +157,7 @@ static void test_header_layout(void **state) {
   uint8_t out[64];
   size_t w = 0;
   static const uint8_t want[20] = {0xCB, 0x14, 0x01, 0x00, 0x04, 0x00, 0x00, 0x00, 0x05, 0x00,
-                                   0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 'p',  'i',  'n',  'g'};
+                                   0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 'p', 'i', 'n', 'g'};
   assert_int_equal(cnv_frame_encode(&cfg, CNV_MSG_INVOCATION, 5, "ping", 4, out, sizeof out, &w),
                    CNV_OK);
   assert_int_equal(w, 28);
@@ -307,10 +307,14 @@ static void test_bombs_and_corruption(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_header_layout),       cmocka_unit_test(test_round_trip_all_configs),
-      cmocka_unit_test(test_compression_shrinks), cmocka_unit_test(test_incremental_every_split),
-      cmocka_unit_test(test_decode_errors),       cmocka_unit_test(test_decoder_errors_are_sticky),
-      cmocka_unit_test(test_encode_errors),       cmocka_unit_test(test_bombs_and_corruption),
+      cmocka_unit_test(test_header_layout),
+      cmocka_unit_test(test_round_trip_all_configs),
+      cmocka_unit_test(test_compression_shrinks),
+      cmocka_unit_test(test_incremental_every_split),
+      cmocka_unit_test(test_decode_errors),
+      cmocka_unit_test(test_decoder_errors_are_sticky),
+      cmocka_unit_test(test_encode_errors),
+      cmocka_unit_test(test_bombs_and_corruption),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -83,7 +83,7 @@ static void test_twin_random(void **state) {
     for (size_t i = 0; i < len; i++) {
       uint64_t r = cnv_test_rand(&rng);
       p[i] = (unsigned char)(mostly_valid && r % 60 ? "abz09_-"[r % 7]
-                                                     : alphabet[r % (sizeof alphabet - 1)]);
+                                                    : alphabet[r % (sizeof alphabet - 1)]);
       if (mostly_valid && r % 5 == 0) p[i] = '.';
     }
     check_one(&g, p, len);

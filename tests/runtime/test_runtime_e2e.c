@@ -129,9 +129,7 @@ static void setup_world(world *w) {
   static const struct {
     const char *p;
     cnv_effects e;
-  } caps[] = {{"user.read", CNV_EFFECT_READ_ONLY}, {"user.create", CNV_EFFECT_MUTATE_STATE},
-              {"user.delete", CNV_EFFECT_MUTATE_STATE}, {"net.fetch", CNV_EFFECT_NETWORK},
-              {"user.export", CNV_EFFECT_STORAGE}, {"fleet.status", CNV_EFFECT_READ_ONLY}};
+  } caps[] = {{"user.read", CNV_EFFECT_READ_ONLY}, {"user.create", CNV_EFFECT_MUTATE_STATE}, {"user.delete", CNV_EFFECT_MUTATE_STATE}, {"net.fetch", CNV_EFFECT_NETWORK}, {"user.export", CNV_EFFECT_STORAGE}, {"fleet.status", CNV_EFFECT_READ_ONLY}};
   for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++) {
     assert_int_equal(cnv_runtime_register(w->rt, caps[i].p, strlen(caps[i].p), caps[i].e, handler, NULL),
                      CNV_OK);

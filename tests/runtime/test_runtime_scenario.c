@@ -160,8 +160,10 @@ typedef struct watch {
 
 static void on_setup(void *ctx, uint32_t ready, uint32_t total) {
   watch *w = ctx;
-  if (w->setup_calls++ == 0) w->first_ready = ready;
-  else if (ready < w->last_ready) w->setup_backwards = 1;
+  if (w->setup_calls++ == 0)
+    w->first_ready = ready;
+  else if (ready < w->last_ready)
+    w->setup_backwards = 1;
   w->last_ready = ready;
   w->total = total;
   if (w->cancel_at_setup) atomic_store(&w->cancel, 1);
@@ -248,8 +250,7 @@ static void test_text_units(void **state) {
   r.latency_p99_ns = 41300;
   r.latency_p999_ns = 3366911;
   r.n_timeline = 1;
-  r.timeline[0] = (cnv_phase_span){.phase = CNV_PHASE_OPERATIONAL, .enter_ns = 1500,
-                                   .duration_ns = 120000000000u};
+  r.timeline[0] = (cnv_phase_span){.phase = CNV_PHASE_OPERATIONAL, .enter_ns = 1500, .duration_ns = 120000000000u};
   assert_int_equal(cnv_scenario_report_text(&r, collect, &tx), CNV_OK);
   assert_non_null(strstr(tx.text, " workers, 1.00 s\n"));
   assert_non_null(strstr(tx.text, "latency: p50 753 ns, p99 41.3 µs, p99.9 3.37 ms\n"));
@@ -258,9 +259,9 @@ static void test_text_units(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_scenario),       cmocka_unit_test(test_bad_config),
+      cmocka_unit_test(test_scenario), cmocka_unit_test(test_bad_config),
       cmocka_unit_test(test_setup_progress), cmocka_unit_test(test_cancel_in_setup),
-      cmocka_unit_test(test_cancel_in_run),  cmocka_unit_test(test_text_units)};
+      cmocka_unit_test(test_cancel_in_run), cmocka_unit_test(test_text_units)};
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   return rc;
 }

@@ -42,11 +42,16 @@ static void *submitter(void *p) {
   for (uint64_t i = 0; i < a->lines; i++) {
     const char *l = lines[i % 4];
     cnv_status st = cnv_runtime_submit(a->rt, a->agent, l, strlen(l));
-    if (st == CNV_OK) a->ok++;
-    else if (st == CNV_EFULL) a->full++;
-    else if (st == CNV_ESTATE) a->refused++;
-    else if (cnv_runtime_denial_of(st) >= 0) a->denied++;
-    else fail_msg("unexpected %s", cnv_status_name(st));
+    if (st == CNV_OK)
+      a->ok++;
+    else if (st == CNV_EFULL)
+      a->full++;
+    else if (st == CNV_ESTATE)
+      a->refused++;
+    else if (cnv_runtime_denial_of(st) >= 0)
+      a->denied++;
+    else
+      fail_msg("unexpected %s", cnv_status_name(st));
   }
   atomic_fetch_add(&done, 1);
   return NULL;
@@ -92,8 +97,7 @@ static void run(int stop_early) {
   sub_arg a[SUBMITTERS];
   pthread_t t[SUBMITTERS];
   for (int i = 0; i < SUBMITTERS; i++) {
-    a[i] = (sub_arg){.rt = rt, .agent = add_agent(rt, rsk, (uint8_t)(20 + i)),
-                     .lines = cnv_test_iters(20000), .go = &go};
+    a[i] = (sub_arg){.rt = rt, .agent = add_agent(rt, rsk, (uint8_t)(20 + i)), .lines = cnv_test_iters(20000), .go = &go};
     assert_int_equal(pthread_create(&t[i], NULL, submitter, &a[i]), 0);
   }
   assert_int_equal(cnv_runtime_start(rt), CNV_OK);

@@ -12,7 +12,7 @@
 #define SENTINEL 0x5EA7BEEFC0FFEE11ull
 #define MAXN 4096u
 
-static const size_t lengths[] = {0,  1,  2,  3,  4,  5,   7,   8,   9,   15,  16,  17,  31,
+static const size_t lengths[] = {0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31,
                                  32, 33, 63, 64, 65, 127, 128, 129, 255, 256, 257, 1000};
 #define NLEN (sizeof lengths / sizeof lengths[0])
 
@@ -38,7 +38,9 @@ static void fill_shape(uint64_t *p, size_t n, int shape, uint64_t *rng) {
   uint64_t one = cnv_test_rand(rng);
   for (size_t i = 0; i < n; i++) {
     uint64_t x = cnv_test_rand(rng);
-    p[i] = shape == 0 ? x : shape == 1 ? one : shape == 2 ? x % 7u : 0;
+    p[i] = shape == 0 ? x : shape == 1 ? one
+                        : shape == 2   ? x % 7u
+                                       : 0;
   }
 }
 
@@ -182,7 +184,8 @@ void simd_cmp_effects(const cnv_simd_kernels *ref, const cnv_simd_kernels *k, si
         cnv_effects bias = (cnv_effects)cnv_test_rand(&rng), one = (cnv_effects)cnv_test_rand(&rng);
         for (size_t i = 0; i < lengths[li]; i++) {
           cnv_effects x = (cnv_effects)(cnv_test_rand(&rng) & cnv_test_rand(&rng) & bias);
-          e[off + i] = shape == 0 ? x : shape == 1 ? one : (cnv_effects)(1u << (i % 16));
+          e[off + i] = shape == 0 ? x : shape == 1 ? one
+                                                   : (cnv_effects)(1u << (i % 16));
         }
         cnv_effects ceil = shape == 2 ? 0xFFFF : (cnv_effects)(cnv_test_rand(&rng) | bias);
         effects_case(ref, k, e + off, lengths[li], ceil, r);
@@ -203,7 +206,7 @@ static void zero_case(void (*zero)(void *, size_t), unsigned char *buf, size_t o
 
 void simd_cmp_zero(const cnv_simd_kernels *ref, const cnv_simd_kernels *k, simd_cmp_report *r) {
   static _Alignas(64) unsigned char buf[8192 + 128];
-  static const size_t zl[] = {0,  1,  7,  31,  32,   33,   63,   64,  65,
+  static const size_t zl[] = {0, 1, 7, 31, 32, 33, 63, 64, 65,
                               95, 96, 97, 100, 4095, 4096, 4097, 8000};
   for (size_t li = 0; li < sizeof zl / sizeof zl[0]; li++) {
     for (size_t off = 0; off < 66; off += (off < 34 ? 1 : 31)) {
@@ -317,10 +320,7 @@ void simd_cmp_known_answers(const cnv_simd_kernels *k, simd_cmp_report *r) {
   static const struct {
     const char *path;
     bool valid;
-  } paths[] = {{"user.create", true},        {"a", true},      {"a.b-c.d_e.f9", true},
-               {"a.b.c.d.e.f.g.h", true},    {"", false},      {".a", false},
-               {"a.", false},                {"a..b", false},  {"A", false},
-               {"a.b.c.d.e.f.g.h.i", false}, {"a/b", false},   {"user.create ", false}};
+  } paths[] = {{"user.create", true}, {"a", true}, {"a.b-c.d_e.f9", true}, {"a.b.c.d.e.f.g.h", true}, {"", false}, {".a", false}, {"a.", false}, {"a..b", false}, {"A", false}, {"a.b.c.d.e.f.g.h.i", false}, {"a/b", false}, {"user.create ", false}};
   for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
     check(r, k->path_accept(paths[i].path, strlen(paths[i].path)) == paths[i].valid,
           "path_accept known answers");
@@ -359,7 +359,7 @@ void simd_cmp_path(const cnv_simd_kernels *ref, const cnv_simd_kernels *k, simd_
     for (size_t i = 0; i < len; i++) {
       uint64_t x = cnv_test_rand(&rng);
       p[i] = (unsigned char)(mostly_valid && x % 60 ? "abz09_-"[x % 7]
-                                                     : alphabet[x % (sizeof alphabet - 1)]);
+                                                    : alphabet[x % (sizeof alphabet - 1)]);
       if (mostly_valid && x % 5 == 0) p[i] = '.';
     }
     path_case(ref, k, page, page_size, p, len, r);

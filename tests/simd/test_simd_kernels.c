@@ -72,10 +72,14 @@ static void test_known_answers(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_hash),          cmocka_unit_test(test_capcheck),
-      cmocka_unit_test(test_effects),       cmocka_unit_test(test_zero),
-      cmocka_unit_test(test_variety),       cmocka_unit_test(test_hll),
-      cmocka_unit_test(test_path),          cmocka_unit_test(test_known_answers),
+      cmocka_unit_test(test_hash),
+      cmocka_unit_test(test_capcheck),
+      cmocka_unit_test(test_effects),
+      cmocka_unit_test(test_zero),
+      cmocka_unit_test(test_variety),
+      cmocka_unit_test(test_hll),
+      cmocka_unit_test(test_path),
+      cmocka_unit_test(test_known_answers),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,13 +18,16 @@ static double unit(uint64_t *s) { return ((double)(cnv_test_rand(s) >> 11) + 0.5
 
 static uint64_t draw(int dist, uint64_t *s) {
   switch (dist) {
-    case 0: return cnv_test_rand(s) % 1000000u;                       /* uniform */
-    case 1: return (uint64_t)(-log(unit(s)) * 1e5);                  /* exponential */
-    case 2: {                                                        /* log-normal */
+    case 0:
+      return cnv_test_rand(s) % 1000000u; /* uniform */
+    case 1:
+      return (uint64_t)(-log(unit(s)) * 1e5); /* exponential */
+    case 2: {                                 /* log-normal */
       double z = sqrt(-2.0 * log(unit(s))) * cos(6.283185307179586 * unit(s));
       return (uint64_t)exp(10.0 + 2.0 * z);
     }
-    default: return (uint64_t)(1000.0 / pow(unit(s), 1.0 / 1.5));   /* Pareto */
+    default:
+      return (uint64_t)(1000.0 / pow(unit(s), 1.0 / 1.5)); /* Pareto */
   }
 }
 

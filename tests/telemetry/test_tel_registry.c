@@ -26,8 +26,7 @@ static void test_registration_rules(void **state) {
   assert_int_equal(cnv_tel_register_gauge(t, "9depth", "D.", NULL, 0, &id2), CNV_ETEL_NAME);
   assert_int_equal(cnv_tel_register_gauge(t, "de-pth", "D.", NULL, 0, &id2), CNV_ETEL_NAME);
   assert_int_equal(cnv_tel_register_gauge(t, "depth", "", NULL, 0, &id2), CNV_ETEL_HELP);
-  cnv_tel_label bad[][2] = {{{"le", "1"}, {"a", "b"}}, {{"__x", "1"}, {"a", "b"}},
-                            {{"a", "1"}, {"a", "2"}}, {{"1a", "1"}, {"b", "2"}}};
+  cnv_tel_label bad[][2] = {{{"le", "1"}, {"a", "b"}}, {{"__x", "1"}, {"a", "b"}}, {{"a", "1"}, {"a", "2"}}, {{"1a", "1"}, {"b", "2"}}};
   for (int i = 0; i < 4; i++)
     assert_int_equal(cnv_tel_register_gauge(t, "depth", "D.", bad[i], 2, &id2), CNV_ETEL_LABEL);
   assert_int_equal(cnv_tel_register_gauge(t, "req_total", "Requests.", NULL, 0, &id2), CNV_ETEL_COUNTER_SUFFIX);
@@ -53,7 +52,8 @@ static void test_values_and_sampling(void **state) {
   assert_int_equal(cnv_tel_register_counter(t, "ops_total", "Ops.", NULL, 0, &c), CNV_OK);
   assert_int_equal(cnv_tel_register_gauge(t, "agents", "Agents.", NULL, 0, &g), CNV_OK);
   assert_int_equal(cnv_tel_register_histogram(t, "lat_seconds", "Latency.", NULL, 0,
-                                              &(cnv_tel_hist_opts){.scale = 1e-9}, &h), CNV_OK);
+                                              &(cnv_tel_hist_opts){.scale = 1e-9}, &h),
+                   CNV_OK);
   assert_int_equal(cnv_tel_register_histogram(t, "lat_sampled_seconds", "Sampled latency.", NULL, 0,
                                               &(cnv_tel_hist_opts){.scale = 1e-9, .sample_every = 16}, &hs),
                    CNV_OK);

@@ -60,7 +60,8 @@ static void test_concurrent_recording(void **state) {
   assert_int_equal(cnv_tel_register_counter(tel, "ops_total", "Ops.", NULL, 0, &ctr), CNV_OK);
   assert_int_equal(cnv_tel_register_gauge(tel, "inflight", "In flight.", NULL, 0, &gauge), CNV_OK);
   assert_int_equal(cnv_tel_register_histogram(tel, "lat_seconds", "Latency.", NULL, 0,
-                                              &(cnv_tel_hist_opts){.scale = 1e-9}, &hist), CNV_OK);
+                                              &(cnv_tel_hist_opts){.scale = 1e-9}, &hist),
+                   CNV_OK);
   atomic_store(&running, 1);
   pthread_t ex, th[THREADS];
   assert_int_equal(pthread_create(&ex, NULL, exporter, NULL), 0);

@@ -133,8 +133,10 @@ static void test_errors(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_errors),         cmocka_unit_test(test_small_and_empty),
-      cmocka_unit_test(test_merge_is_union), cmocka_unit_test(test_error_p12),
+      cmocka_unit_test(test_errors),
+      cmocka_unit_test(test_small_and_empty),
+      cmocka_unit_test(test_merge_is_union),
+      cmocka_unit_test(test_error_p12),
       cmocka_unit_test(test_error_p14),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,7 +5,7 @@
  * -606, ESIMD_SCRATCH_SMALL -607, ESIMD_HLL_PRECISION -608. */
 #ifndef CNV_STATUS_CODES_SIMD_H
 #define CNV_STATUS_CODES_SIMD_H
-#define CNV_STATUS_SIMD(X)                                                                \
-  X(ESIMD_UNKNOWN_PATH, -601, "simd: unknown path name (scalar|sse42|avx2|avx512|neon)")  \
+#define CNV_STATUS_SIMD(X)                                                               \
+  X(ESIMD_UNKNOWN_PATH, -601, "simd: unknown path name (scalar|sse42|avx2|avx512|neon)") \
   X(ESIMD_UNSORTED, -605, "simd: id set must be strictly ascending")
 #endif

@@ -4,7 +4,7 @@
  * EVARIETY_BATCH_TOO_LARGE -701, EVARIETY_PRECISION -703, EVARIETY_BAD_VALUE -705. */
 #ifndef CNV_STATUS_CODES_VARIETY_H
 #define CNV_STATUS_CODES_VARIETY_H
-#define CNV_STATUS_VARIETY(X)                                                             \
+#define CNV_STATUS_VARIETY(X)                                                                \
   X(EVARIETY_NEED_SCRATCH, -702, "variety: batch above CNV_VARIETY_STACK_MAX needs scratch") \
   X(EVARIETY_HLL_MISMATCH, -704, "variety: HLL sketches differ in precision or seed")
 #endif
