@@ -23,11 +23,12 @@ void cli_tmpdir_remove(void) {
   if (system(cmd) != 0) abort();
 }
 
-static void slurp(const char *path, char *buf, size_t cap) {
+bool cli_slurp(const char *path, char *buf, size_t cap) {
   FILE *f = fopen(path, "rb");
   size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
   buf[n] = '\0';
   if (f) fclose(f);
+  return f != NULL;
 }
 
 pid_t cli_start(const char *out_path, const char *const *args) {
@@ -55,8 +56,8 @@ void cli_wait(cli_result *r, pid_t pid, const char *out_path) {
   if (strcmp(out_path, "/dev/full") == 0)
     r->out[0] = '\0';
   else
-    slurp(out_path, r->out, sizeof r->out);
-  slurp(".err", r->err, sizeof r->err);
+    cli_slurp(out_path, r->out, sizeof r->out);
+  cli_slurp(".err", r->err, sizeof r->err);
 }
 
 void cli_run_to(cli_result *r, const char *out_path, const char *const *args) {

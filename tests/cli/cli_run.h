@@ -2,6 +2,7 @@
 #ifndef CNV_TESTS_CLI_RUN_H
 #define CNV_TESTS_CLI_RUN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -21,6 +22,16 @@ void cli_run_to(cli_result *r, const char *out_path, const char *const *args);
  * fills *r (out stays empty for /dev/full). */
 pid_t cli_start(const char *out_path, const char *const *args);
 void cli_wait(cli_result *r, pid_t pid, const char *out_path);
+/* Reads up to cap - 1 bytes of path into buf, NUL-terminated; false (buf empty) when the file
+ * cannot be opened. */
+bool cli_slurp(const char *path, char *buf, size_t cap);
+/* In a cmocka test (cmocka.h included first): the run in *r exited with `code` and its
+ * stderr contains `text`. */
+#define CLI_EXPECT(r, code, text)                                  \
+  do {                                                             \
+    assert_int_equal((r)->status, code);                           \
+    if (!strstr((r)->err, text)) fail_msg("stderr: %s", (r)->err); \
+  } while (0)
 /* Removes the temporary directory made by cli_tmpdir. */
 void cli_tmpdir_remove(void);
 

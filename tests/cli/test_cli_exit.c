@@ -24,19 +24,9 @@ static cli_result r;
 
 #define RUN(...) cli_run(&r, (const char *const[]){__VA_ARGS__, NULL})
 #define RUN_TO(path, ...) cli_run_to(&r, path, (const char *const[]){__VA_ARGS__, NULL})
-#define EXPECT(code, text)                                   \
-  do {                                                       \
-    assert_int_equal(r.status, code);                        \
-    if (!strstr(r.err, text)) fail_msg("stderr: %s", r.err); \
-  } while (0)
+#define EXPECT(code, text) CLI_EXPECT(&r, code, text)
 
-static void slurp(const char *path, char *buf, size_t cap) {
-  FILE *f = fopen(path, "rb");
-  assert_non_null(f);
-  size_t n = fread(buf, 1, cap - 1, f);
-  buf[n] = '\0';
-  fclose(f);
-}
+static void slurp(const char *path, char *buf, size_t cap) { assert_true(cli_slurp(path, buf, cap)); }
 
 static bool exists(const char *path) {
   struct stat st;
