@@ -38,11 +38,56 @@ cnv_external(zstd PKG libzstd)
 cnv_external(threads TARGET Threads::Threads NAMES pthread)
 cnv_external(m NAMES m)
 
+# cnv_resolve_part(PART FOUND WHAT): turns CNV_BUILD_<PART> (ON, OFF or AUTO) into ON or OFF
+# for the rest of the configure. ON with FOUND false is an error naming WHAT to install; AUTO
+# is ON when libcnv is the top-level project and FOUND is true.
+function(cnv_resolve_part part found what)
+  set(v ${CNV_BUILD_${part}})
+  if(v STREQUAL "AUTO")
+    if(NOT PROJECT_IS_TOP_LEVEL)
+      set(v OFF)
+    elseif(found)
+      set(v ON)
+    else()
+      message(STATUS "libcnv: ${part} left out: ${what} not found (-DCNV_BUILD_${part}=ON requires it)")
+      set(v OFF)
+    endif()
+  elseif(v AND NOT found)
+    message(FATAL_ERROR "CNV_BUILD_${part}=ON needs ${what} (scripts/deps --test installs it)")
+  endif()
+  if(v)
+    set(CNV_BUILD_${part} ON PARENT_SCOPE)
+  else()
+    set(CNV_BUILD_${part} OFF PARENT_SCOPE)
+  endif()
+endfunction()
+
+# Looked for only when the part may be built.
 if(CNV_BUILD_TESTS)
-  pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)
+  pkg_check_modules(CMOCKA QUIET IMPORTED_TARGET cmocka)
 endif()
+cnv_resolve_part(TESTS "${CMOCKA_FOUND}" "cmocka (libcmocka-dev)")
+
+# The bench: Google Benchmark (C++, so a C++ compiler) and concurrencykit, the peer
+# implementations it compares with (ck_ring); nothing in the library links either.
+set(cnv_bench_found FALSE)
 if(CNV_BUILD_BENCH)
-  find_package(benchmark REQUIRED)
-  # concurrencykit: the bench's peer implementations (ck_ring), nothing in the library.
-  pkg_check_modules(CK REQUIRED IMPORTED_TARGET ck)
+  include(CheckLanguage)
+  check_language(CXX)
+  if(CMAKE_CXX_COMPILER)
+    enable_language(CXX)
+    find_package(benchmark QUIET)
+    pkg_check_modules(CK QUIET IMPORTED_TARGET ck)
+    if(benchmark_FOUND AND CK_FOUND)
+      set(cnv_bench_found TRUE)
+    endif()
+  endif()
 endif()
+cnv_resolve_part(BENCH "${cnv_bench_found}"
+  "a C++ compiler (g++), Google Benchmark (libbenchmark-dev) and concurrencykit (libck-dev)")
+
+# Fuzz targets build as replay drivers with the C compiler alone; libFuzzer needs clang's C++.
+if(CNV_FUZZ_ENGINE)
+  enable_language(CXX)
+endif()
+cnv_resolve_part(FUZZ TRUE "nothing")
