@@ -17,7 +17,7 @@ static uint64_t batches[NBATCH][BATCH];
 static uint64_t stream[HLL_IDS];
 static cnv_hll hll;
 
-/* 64 batches of 100 observations over 50 random 64-bit states; a 64 K id stream; a sketch
+/* NBATCH batches of 100 observations over 50 random 64-bit states; a 64 K id stream; a sketch
  * already holding 2^20 ids, as in a long-running stream. */
 __attribute__((constructor)) static void bench_variety_data(void) {
   uint64_t rng = 7, states[STATES];
