@@ -1,6 +1,6 @@
 /* Temporary files in flight and the signal handler that removes them (cli.h). The handler
- * reads only volatile sig_atomic_t flags and the paths they publish, and calls only
- * async-signal-safe functions (unlink, kill, sigaction, raise). */
+ * reads only lock-free atomic flags, the paths they publish and a volatile sig_atomic_t, and
+ * calls only async-signal-safe functions (unlink, kill, sigaction, raise). */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -13,9 +13,11 @@
 
 #define CLI_TMP_SLOTS 8
 
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "the handler may only touch lock-free atomics");
+
 static struct {
   char path[CLI_TMP_PATH_CAP];
-  volatile sig_atomic_t live;
+  atomic_int live; /* 1 while path names a temporary file to remove */
 } slots[CLI_TMP_SLOTS];
 static volatile sig_atomic_t child; /* a child to pass the signal on to, 0 for none */
 
@@ -24,10 +26,9 @@ static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
 
 void cli_cleanup_now(void) {
   for (int i = 0; i < CLI_TMP_SLOTS; i++) {
-    if (!slots[i].live) continue;
-    /* Acquire: pairs with cli_tmp_create's release, so the path read is the one published. */
-    atomic_thread_fence(memory_order_acquire);
-    unlink(slots[i].path);
+    /* Acquire: pairs with cli_tmp_create's release store, so the path read is the one
+     * published (the handler may run on any thread). */
+    if (atomic_load_explicit(&slots[i].live, memory_order_acquire)) unlink(slots[i].path);
   }
 }
 
@@ -95,11 +96,11 @@ int cli_tmp_create(char *tmpl, int *slot) {
   int fd = mkostemp(tmpl, O_CLOEXEC);
   int err = errno;
   for (int i = 0; fd >= 0 && i < CLI_TMP_SLOTS && *slot < 0; i++) {
-    if (slots[i].live) continue;
+    /* Relaxed: only this (main) thread sets or clears live; the signals are blocked here. */
+    if (atomic_load_explicit(&slots[i].live, memory_order_relaxed)) continue;
     memcpy(slots[i].path, tmpl, strlen(tmpl) + 1);
     /* Release: the path is whole before a handler (in any thread) sees live set. */
-    atomic_thread_fence(memory_order_release);
-    slots[i].live = 1;
+    atomic_store_explicit(&slots[i].live, 1, memory_order_release);
     *slot = i;
   }
   if (fd >= 0 && *slot < 0) {
@@ -120,7 +121,9 @@ int cli_tmp_create(char *tmpl, int *slot) {
 }
 
 void cli_cleanup_forget(int slot) {
-  if (slot >= 0 && slot < CLI_TMP_SLOTS) slots[slot].live = 0;
+  /* Relaxed: clearing publishes nothing; a handler that still sees 1 unlinks a name that the
+   * caller is about to rename or remove anyway. */
+  if (slot >= 0 && slot < CLI_TMP_SLOTS) atomic_store_explicit(&slots[slot].live, 0, memory_order_relaxed);
 }
 
 void cli_cleanup_child(int pid) { child = pid; }
