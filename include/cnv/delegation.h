@@ -25,7 +25,6 @@
 
 #include "core.h"
 #include "effects.h"
-#include "hotpath.h"
 #include "status.h"
 
 #ifdef __cplusplus

@@ -46,7 +46,6 @@
 #include "core.h"
 #include "delegation.h"
 #include "effects.h"
-#include "hotpath.h"
 #include "phases.h"
 #include "status.h"
 #include "telemetry.h"

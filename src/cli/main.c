@@ -9,11 +9,7 @@
 #include "cli.h"
 #include "cnv/core.h"
 
-static const cli_noun *const nouns[] = {
-#ifdef CNV_CLI_HAVE_RUNTIME
-    &cli_noun_swarm,
-#endif
-    &cli_noun_token, &cli_noun_bench};
+static const cli_noun *const nouns[] = {&cli_noun_swarm, &cli_noun_token, &cli_noun_bench};
 #define N_NOUNS (sizeof nouns / sizeof nouns[0])
 
 static bool is_help(const char *a) { return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0; }

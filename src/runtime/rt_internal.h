@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include <cnv/hotpath.h>
 #include <cnv/runtime.h>
 #include <cnv/telemetry.h>
 #include <cnv/variety.h>

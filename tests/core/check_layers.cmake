@@ -1,7 +1,7 @@
 # test_layering: every include in a module (its src/<m>/ files and include/cnv/<m>.h) matches
 # the module's DEPENDS as CMake has them (GRAPH, written by cnv_write_module_graph):
 #   - a public header <cnv/X.h> of module X only where X is the module itself or in DEPENDS
-#     (<cnv/core.h>, <cnv/status.h>, <cnv/version.h>, status_codes/ and the internal
+#     (<cnv/core.h>, <cnv/status.h>, <cnv/version.h>, <cnv/effects.h>, status_codes/ and the internal
 #     "core/NAME.h" of src/core/internal/core/ are core's); never the umbrella <cnv.h>;
 #   - no path into another folder ("delegation/deleg.h", "../x.h"): private headers only by
 #     plain name, from the module's own folder;
@@ -50,7 +50,7 @@ foreach(m IN LISTS cnv_modules)
           string(APPEND errors "${rel} (module ${m}): ${inc} reaches outside the module's folder\n")
         endif()
       endif()
-      if(target MATCHES "^(status|version)$")
+      if(target MATCHES "^(status|version|effects)$")
         set(target core)
       endif()
       if(target AND target IN_LIST cnv_modules AND NOT target STREQUAL m)
