@@ -57,10 +57,14 @@ static inline bool cnv_effects_subset(cnv_effects a, cnv_effects b) {
 
 /* Name of one flag ("network"), or NULL when `flag` is not exactly one known bit. */
 CNV_API const char *cnv_effect_name(cnv_effects flag);
-/* Parses one flag name (len bytes, not NUL-terminated needed). CNV_OK or CNV_EUNKNOWN_FLAG. */
+/* Parses one flag name (len bytes, not NUL-terminated needed) into *out. CNV_OK,
+ * CNV_EUNKNOWN_FLAG (not a flag name; *out untouched), CNV_EINVAL (NULL name or out).
+ * Pure; thread-safe. */
 CNV_API CNV_NODISCARD cnv_status cnv_effect_parse(const char *name, size_t len, cnv_effects *out);
 /* Writes "a|b|c" ("none" for the empty set) NUL-terminated into buf; *needed is the length
- * without the NUL. CNV_OK, or CNV_ERANGE when cap <= *needed (buf then holds nothing). */
+ * without the NUL. CNV_OK, CNV_ERANGE when cap <= *needed (buf then holds an empty string
+ * when cap > 0), CNV_EINVAL (NULL needed, or NULL buf with cap > 0; nothing written).
+ * buf may be NULL with cap 0 to ask for the length. Pure; thread-safe. */
 CNV_API CNV_NODISCARD cnv_status cnv_effects_format(cnv_effects e, char *buf, size_t cap, size_t *needed);
 
 #ifdef __cplusplus

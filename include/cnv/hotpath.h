@@ -95,8 +95,11 @@ CNV_API CNV_NODISCARD cnv_status cnv_queue_try_pop_batch_mpmc(cnv_queue *q, void
  * atomic snapshot while other threads run). pushed/popped count claimed positions, so a
  * record still being copied in (out) is already counted. NULL arguments: no effect. */
 CNV_API void cnv_queue_stats_get(const cnv_queue *q, cnv_queue_stats *out);
-/* Capacity and record size given at init (0 when q is NULL). */
+/* Capacity (records) given at init; 0 when q is NULL. Fixed at init: any threads, alongside
+ * pushes and pops; wait-free (a plain read). */
 CNV_API uint32_t cnv_queue_capacity(const cnv_queue *q);
+/* Record size (bytes) given at init; 0 when q is NULL. Fixed at init: any threads, alongside
+ * pushes and pops; wait-free (a plain read). */
 CNV_API uint32_t cnv_queue_record_size(const cnv_queue *q);
 
 /* ------------------------------------------------------------------------------------ */
@@ -150,7 +153,9 @@ CNV_API void cnv_pool_destroy(cnv_pool *p);
 CNV_API void cnv_pool_cache_init(cnv_pool_cache *c);
 /* Returns every slot held by the cache to the pool; call before the owning thread exits.
  * Entries out of this pool's range (a cache scribbled or filled by another pool) are
- * dropped, never written through. */
+ * dropped, never written through. The cache's owning thread only, alongside any other pool
+ * call; lock-free (one chain pushed onto the shared free list by a CAS retried only when
+ * another thread changed the list). NULL p or c, or an empty cache: no effect. */
 CNV_API void cnv_pool_cache_flush(cnv_pool *p, cnv_pool_cache *c);
 /* Takes a free context; cache may be NULL (then the shared free list alone is used).
  * Progress: lock-free (wait-free when the cache has a slot).
@@ -176,9 +181,13 @@ CNV_API CNV_NODISCARD cnv_status cnv_pool_release_owned(cnv_pool *p, cnv_pool_ca
 /* Pointer to a live handle's context; wait-free. CNV_OK, CNV_ESTALE_HANDLE, CNV_EBAD_HANDLE,
  * CNV_EINVAL; on error *out is NULL. The pointer is valid until the handle is released. */
 CNV_API CNV_NODISCARD cnv_status cnv_pool_get(cnv_pool *p, cnv_handle h, void **out);
-/* Contexts currently handed out (not in the free list or any cache). Exact when no call
- * is in flight; O(capacity) (it scans the slots, so acquire/release keep no counter). */
+/* Contexts currently handed out (not in the free list or any cache); 0 when p is NULL.
+ * Any threads, alongside acquire/release; wait-free: O(capacity) relaxed loads (it scans
+ * the slots, so acquire/release keep no counter). Exact when no call is in flight, else
+ * each slot is read at a different instant. */
 CNV_API uint32_t cnv_pool_in_use(const cnv_pool *p);
+/* Number of contexts given at create; 0 when p is NULL. Any threads; wait-free (a plain
+ * read of a value fixed at create). */
 CNV_API uint32_t cnv_pool_capacity(const cnv_pool *p);
 
 /* ------------------------------------------------------------------------------------ */
@@ -268,8 +277,13 @@ CNV_API CNV_NODISCARD cnv_status cnv_shared_arena_init(cnv_shared_arena *a, void
 CNV_API CNV_NODISCARD cnv_status cnv_shared_arena_alloc(cnv_shared_arena *a, size_t size, size_t align, void **out);
 /* Zeroes, rewinds and bumps the generation; no allocation may run concurrently. */
 CNV_API void cnv_shared_arena_reset(cnv_shared_arena *a);
+/* How many times the arena was reset (0 after init; 0 when a is NULL). Any threads,
+ * alongside allocations (only reset changes it); wait-free (one relaxed load). */
 CNV_API uint64_t cnv_shared_arena_generation(const cnv_shared_arena *a);
-/* Bytes handed out so far (alignment padding included). */
+/* Bytes handed out so far (alignment padding included); 0 when a is NULL. Any threads,
+ * alongside allocations; wait-free (one relaxed load). While allocations run it is a
+ * snapshot: it may include a reservation that an allocation which found the arena full is
+ * about to undo. */
 CNV_API size_t cnv_shared_arena_used(const cnv_shared_arena *a);
 
 #ifdef __cplusplus

@@ -12,7 +12,9 @@
  *                              any threads; wait-free: concurrent callers get
  *                              CNV_EBREAKER_BUSY instead of waiting.
  *   cnv_breaker_record         any threads; wait-free.
- *   cnv_coord_* (except create/destroy/remove)
+ *   cnv_swarm_shutdown         any threads; lock-free (a cnv_swarm_transition, then a
+ *                              snapshot).
+ *   cnv_coord_* (except create/destroy/remove; cnv_coord_count walks every node)
  *                              any threads (no registration needed); lock-free, no lock
  *                              (a thread's first call joins liburcu's reader registry under
  *                              liburcu's registry lock, once); cnv_coord_add allocates.
@@ -92,8 +94,8 @@ typedef struct cnv_breaker {
 /* Initializes b with a copy of cfg. Errors: CNV_EINVAL (NULL), CNV_EBREAKER_CONFIG. */
 CNV_API CNV_NODISCARD cnv_status cnv_breaker_init(cnv_breaker *b, const cnv_breaker_config *cfg);
 
-/* Records one outcome (ok != 0: success). Lock-free, two release adds at most; any
- * threads. Errors: CNV_EINVAL (NULL). */
+/* Records one outcome (ok != 0: success). Wait-free (two release fetch-adds at most, no
+ * retry); any threads. Errors: CNV_EINVAL (NULL). */
 CNV_API CNV_NODISCARD cnv_status cnv_breaker_record(cnv_breaker *b, int ok);
 
 /* Evaluates the window at now_ns for a swarm in `phase` and writes the move the breaker
@@ -178,12 +180,14 @@ CNV_API CNV_NODISCARD cnv_status cnv_swarm_transition(cnv_swarm *sw, int from, i
 CNV_API CNV_NODISCARD cnv_status cnv_swarm_raise_algedonic(cnv_swarm *sw, uint32_t reason, uint64_t now_ns);
 
 /* Records one invocation outcome: invocations, failures, errors of the current phase, and
- * the breaker's window. Lock-free; any threads. Errors: CNV_EINVAL (NULL). */
+ * the breaker's window. Wait-free (fetch-adds only: a relaxed one on a failure, then
+ * cnv_breaker_record's); any threads. Errors: CNV_EINVAL (NULL). */
 CNV_API CNV_NODISCARD cnv_status cnv_swarm_record_invocation(cnv_swarm *sw, int ok);
 
 /* Active agent count: join adds one; leave removes one or fails with
- * CNV_EPHASE_AGENTS_UNDERFLOW when the count is already 0. Lock-free; any threads.
- * Errors: CNV_EINVAL (NULL). */
+ * CNV_EPHASE_AGENTS_UNDERFLOW when the count is already 0. Any threads. join: wait-free
+ * (one relaxed fetch-add). leave: lock-free (a CAS retried only when another thread changed
+ * the count). Errors: CNV_EINVAL (NULL). */
 CNV_API CNV_NODISCARD cnv_status cnv_swarm_agent_join(cnv_swarm *sw);
 CNV_API CNV_NODISCARD cnv_status cnv_swarm_agent_leave(cnv_swarm *sw);
 
@@ -193,17 +197,20 @@ CNV_API CNV_NODISCARD cnv_status cnv_swarm_agent_leave(cnv_swarm *sw);
  * cnv_breaker_evaluate and cnv_swarm_transition other than STALE. */
 CNV_API CNV_NODISCARD cnv_status cnv_swarm_tick(cnv_swarm *sw, uint64_t now_ns, int *moved_to);
 
-/* Fills *out with every counter (relaxed reads: each is exact, the set is not one instant).
- * Errors: CNV_EINVAL. */
+/* Fills *out with every counter (the phase word and the breaker's failures/invocations are
+ * acquire loads, the rest relaxed: each is exact, the set is not one instant; failures <=
+ * invocations always). Any threads; wait-free. Errors: CNV_EINVAL. */
 CNV_API CNV_NODISCARD cnv_status cnv_swarm_snapshot(const cnv_swarm *sw, uint64_t now_ns, cnv_swarm_report *out);
 
-/* Moves from -> Shutdown and, on success, fills the final report. Errors: those of
- * cnv_swarm_transition (the report is not written then). */
+/* Moves from -> Shutdown and, on success, fills the final report (as cnv_swarm_snapshot).
+ * Any threads; lock-free (the transition's CAS, then wait-free reads). Errors: CNV_EINVAL
+ * (NULL sw or out), those of cnv_swarm_transition (the report is not written then). */
 CNV_API CNV_NODISCARD cnv_status cnv_swarm_shutdown(cnv_swarm *sw, int from, uint64_t now_ns,
                                                     cnv_swarm_report *out);
 
 /* ------------------------------------------------------------------------------------ */
-/* Coordinator: many swarms in a liburcu lock-free hash table (memb flavour).            */
+/* Coordinator: many swarms in a liburcu lock-free hash table (bulletproof flavour,
+ * urcu-bp: threads register on their first read-side section). */
 
 typedef struct cnv_coord cnv_coord;
 
@@ -225,7 +232,10 @@ CNV_API CNV_NODISCARD cnv_status cnv_coord_add(cnv_coord *c, uint64_t swarm_id, 
 /* Removes a swarm and frees it after a grace period (waits for readers). Call from a
  * thread outside any read-side section. Errors: CNV_EINVAL, CNV_ECOORD_NO_SWARM. */
 CNV_API CNV_NODISCARD cnv_status cnv_coord_remove(cnv_coord *c, uint64_t swarm_id);
-/* Number of swarms (approximate while adds and removes run). */
+/* Number of swarms (approximate while adds and removes run; 0 for NULL c). Any threads;
+ * lock-free: walks every node of the table inside one read-side section (no lock apart
+ * from liburcu's registry lock on a thread's first read-side section), so its steps grow
+ * with the number of swarms and with adds made during the walk. */
 CNV_API uint64_t cnv_coord_count(const cnv_coord *c);
 
 /* Lock-free reads and moves by swarm id (RCU read-side section inside). Each returns

@@ -1,11 +1,14 @@
 /* libcnv protocol: invocation parser, capability ids, version/feature negotiation, frames.
  *
  * Synchronization table (who may call what at the same time):
- *   cnv_parse_invocation, cnv_capability_*, cnv_negotiate, cnv_capabilities_*,
- *   cnv_negotiated_*, cnv_frame_encode, cnv_frame_decode, cnv_frame_open
+ *   cnv_parse_invocation, cnv_invocation_init, cnv_invocation_id, cnv_capability_*,
+ *   cnv_negotiate, cnv_capabilities_*, cnv_negotiated_*, cnv_frame_config_default,
+ *   cnv_frame_config_from, cnv_frame_encoded_bound, cnv_frame_encode, cnv_frame_decode,
+ *   cnv_frame_open, cnv_frame_decoder_buffer_size
  *                              any threads: pure functions of their arguments (each call owns
  *                              its output objects; share none of them between concurrent calls).
- *   cnv_frame_decoder_*        one thread per decoder object (it holds a stream's state).
+ *   cnv_frame_decoder_init/_feed/_reset
+ *                              one thread per decoder object (it holds a stream's state).
  * Ownership: the caller owns every buffer. Parser slices and decoded frames point into the
  * caller's input (zero-copy) and are valid while that input is. Nothing here allocates except
  * Zstd compression/decompression inside libzstd. Nothing aborts or prints.
@@ -211,18 +214,33 @@ CNV_API CNV_NODISCARD cnv_status cnv_negotiated_check(const cnv_capabilities *lo
                                                       const cnv_negotiated *result);
 
 /* Payload codecs for the capabilities / negotiation request (cnv_capabilities) and the
- * negotiation response (cnv_negotiated) messages; layouts in docs/wire-format.md.
- * encode: writes at most CNV_CAPS_MAX_ENCODED / CNV_NEGOTIATED_ENCODED bytes to out, sets
- * *written. Errors: CNV_EINVAL, CNV_ERANGE (cap too small), the _check errors.
- * decode: exact-length parse. Errors: CNV_EINVAL, CNV_EPROTO_MALFORMED, the _check errors. */
+ * negotiation response (cnv_negotiated) messages; layouts in docs/wire-format.md. All four
+ * are pure and allocation-free; the caller owns every buffer. */
 #define CNV_CAPS_MAX_ENCODED \
   (1u + 6u * CNV_PROTO_MAX_VERSIONS + 12u + 1u + 1u + CNV_PROTO_MAX_COMPRESSIONS)
 #define CNV_NEGOTIATED_ENCODED 20u
+/* Encodes caps (checked first with cnv_capabilities_check) into out: at most
+ * CNV_CAPS_MAX_ENCODED bytes, exactly what *written says. Errors: CNV_EINVAL (NULL
+ * argument), the cnv_capabilities_check errors, CNV_ERANGE (cap too small; nothing
+ * written). */
 CNV_API CNV_NODISCARD cnv_status cnv_capabilities_encode(const cnv_capabilities *caps, void *out, size_t cap,
                                                          size_t *written);
+/* Decodes exactly len bytes into *out (written only on success); the result passes
+ * cnv_capabilities_check. Errors: CNV_EINVAL (NULL out, or NULL in with len > 0),
+ * CNV_EPROTO_MALFORMED (counts out of range, or len not the size the counts give), the
+ * cnv_capabilities_check errors. */
 CNV_API CNV_NODISCARD cnv_status cnv_capabilities_decode(const void *in, size_t len, cnv_capabilities *out);
+/* Encodes neg into out: exactly CNV_NEGOTIATED_ENCODED bytes, *written set to that. The
+ * fields are written as they are (no check: cnv_negotiated_decode validates them).
+ * Errors: CNV_EINVAL (NULL argument), CNV_ERANGE (cap < CNV_NEGOTIATED_ENCODED; nothing
+ * written). */
 CNV_API CNV_NODISCARD cnv_status cnv_negotiated_encode(const cnv_negotiated *neg, void *out, size_t cap,
                                                        size_t *written);
+/* Decodes exactly CNV_NEGOTIATED_ENCODED bytes into *out (written only on success).
+ * Errors: CNV_EINVAL (NULL out, or NULL in with len > 0), CNV_EPROTO_MALFORMED (len not
+ * CNV_NEGOTIATED_ENCODED, unknown compression, checksum not 0/1, max_message_size 0 or above
+ * CNV_FRAME_MAX_PAYLOAD, max_concurrent_calls 0, unknown feature bits). To check the result
+ * against what was offered, use cnv_negotiated_check. */
 CNV_API CNV_NODISCARD cnv_status cnv_negotiated_decode(const void *in, size_t len, cnv_negotiated *out);
 
 /* ==================================================================================== */

@@ -28,11 +28,18 @@
  *                              the token check's RCU flavour registers a thread on its first
  *                              call, under liburcu's registry lock, once). Progress: waits for
  *                              a preempted peer (the queue push), otherwise lock-free.
- *   cnv_runtime_stats, cnv_runtime_phase, cnv_runtime_variety, cnv_runtime_metrics_prometheus,
- *   cnv_runtime_timeline       any threads, any time after create (relaxed snapshots: each
- *                              counter exact, the set not one instant; exact after stop);
- *                              wait-free apart from the export's write callback.
- *   cnv_runtime_raise_algedonic  any threads after start; lock-free.
+ *   cnv_runtime_phase          any threads, any time after create; wait-free (one acquire
+ *                              load).
+ *   cnv_runtime_stats_get, cnv_runtime_variety_get, cnv_runtime_metrics_prometheus
+ *                              any threads, any time after create (snapshots of seq_cst
+ *                              counter loads: each counter exact, the set not one instant;
+ *                              exact after stop); wait-free apart from the export's write
+ *                              callback.
+ *   cnv_runtime_timeline       any threads, any time after create; blocking (takes the
+ *                              runtime's phase mutex, held only for the copy).
+ *   cnv_runtime_raise_algedonic, cnv_runtime_transition
+ *                              any threads after start; blocking (take the phase mutex that
+ *                              orders phase moves with their timeline).
  *   start, stop, destroy       one thread, with no submit in flight for stop/destroy.
  * Handlers run on worker threads (outside any read-side section between invocations); a
  * handler may call cnv_runtime_submit but must not call stop/destroy.
@@ -194,14 +201,20 @@ CNV_API CNV_NODISCARD cnv_status cnv_runtime_submit(cnv_runtime *rt, uint32_t ag
 CNV_API CNV_NODISCARD cnv_status cnv_runtime_stop(cnv_runtime *rt);
 
 /* Raises the algedonic signal (straight to Emergency, which denies work) with a reason
- * (CNV_ALGEDONIC_*). Errors: those of cnv_swarm_raise_algedonic. */
+ * (CNV_ALGEDONIC_*) and records the move in the timeline. Any threads after start;
+ * blocking (takes the phase mutex). Errors: CNV_EINVAL (NULL rt), those of
+ * cnv_swarm_raise_algedonic. */
 CNV_API CNV_NODISCARD cnv_status cnv_runtime_raise_algedonic(cnv_runtime *rt, uint32_t reason);
 
-/* Moves the swarm from -> to (for operators: e.g. Emergency -> Recovery). Errors: those of
+/* Moves the swarm from -> to (for operators: e.g. Emergency -> Recovery) and records the
+ * move in the timeline. Any threads after start; blocking (takes the phase mutex that
+ * orders phase moves with their timeline). Errors: CNV_EINVAL (NULL rt), those of
  * cnv_swarm_transition. */
 CNV_API CNV_NODISCARD cnv_status cnv_runtime_transition(cnv_runtime *rt, int from, int to);
 
-/* Current phase. */
+/* Current phase of the runtime's swarm (cnv_swarm_phase: one acquire load, so what the
+ * move into it wrote before is visible). Any threads, any time after create; wait-free.
+ * A NULL rt gives CNV_PHASE_SHUTDOWN (a phase that admits no work). */
 CNV_API cnv_phase cnv_runtime_phase(const cnv_runtime *rt);
 
 /* ------------------------------------------------------------------------------------ */

@@ -142,8 +142,11 @@ CNV_API void cnv_simd_zero(void *p, size_t n);
 /* Exact variety of a batch: *distinct = number of distinct ids, *clogc = sum over distinct
  * ids of c*log2(c) (c = its count) in fixed point, scaled by 2^CNV_SIMD_CLOGC_SHIFT and
  * rounded per term. `scratch` (8-byte aligned, >= CNV_SIMD_VARIETY_SCRATCH_BYTES(n) bytes,
- * caller-owned, contents irrelevant) is overwritten. No allocation. CNV_EINVAL,
- * CNV_ERANGE (n > CNV_SIMD_VARIETY_MAX), CNV_ERANGE. */
+ * caller-owned, contents irrelevant) is overwritten. No allocation. Errors: CNV_EINVAL
+ * (NULL distinct or clogc, or NULL ids or scratch with n > 0), CNV_ERANGE (n >
+ * CNV_SIMD_VARIETY_MAX), CNV_ERANGE (n > 0 and scratch not 8-byte aligned or scratch_bytes
+ * < CNV_SIMD_VARIETY_SCRATCH_BYTES(n); a misaligned scratch is CNV_ERANGE, not CNV_EALIGN).
+ * n == 0 gives *distinct = 0, *clogc = 0 without touching scratch. */
 CNV_API CNV_NODISCARD cnv_status cnv_simd_variety_count(const uint64_t *ids, size_t n, void *scratch,
                                                         size_t scratch_bytes, uint32_t *distinct,
                                                         uint64_t *clogc);

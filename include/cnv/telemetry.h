@@ -16,16 +16,21 @@
  * Synchronization table (who may call what at the same time, and each call's progress;
  * the terms are defined in docs/architecture.md):
  *   cnv_tel_register_*        one thread, before any attach and before any striped add.
- *   cnv_tel_attach/detach     any threads; wait-free (attach scans at most max_threads
- *                             shards, one CAS each, and allocates a shard on first use).
+ *   cnv_tel_attach/detach     any threads. detach: wait-free (one release store). attach:
+ *                             wait-free apart from its allocation (it scans at most
+ *                             max_threads slots with one CAS each, never retrying
+ *                             one, and calls malloc for a slot's first shard; malloc may
+ *                             block).
  *   cnv_tel_counter_add, cnv_tel_hist_record   the thread that attached the shard only;
  *                             wait-free (no read-modify-write).
  *   cnv_tel_striped_add       any threads, attached or not; wait-free (one fetch-add).
  *   cnv_tel_gauge_*           any threads; wait-free.
  *   cnv_tel_*_value, cnv_tel_hist_summary_get, cnv_tel_export_*   any threads once
- *                             registration is over, concurrently with recording (relaxed
- *                             snapshots: each cell exact, the whole not one instant);
- *                             wait-free apart from the caller's write callback.
+ *                             registration is over, concurrently with recording
+ *                             (snapshots: shard cells and gauges are read with relaxed
+ *                             loads, striped counters' stripes with seq_cst loads; each
+ *                             cell exact, the whole not one instant); wait-free apart from
+ *                             the caller's write callback.
  *   cnv_histogram_*, cnv_reservoir_*   one thread per object (merge reads src from another
  *                             thread safely while src's owner records).
  *   create/destroy            one thread, with no other call on the object in flight.
@@ -133,7 +138,8 @@ CNV_API void cnv_tel_destroy(cnv_telemetry *t);
  * help text; several label sets may share it. Counter names end in "_total", others must
  * not. Errors: CNV_EINVAL, CNV_ETEL_NAME, CNV_ETEL_HELP, CNV_ETEL_COUNTER_SUFFIX,
  * CNV_ETEL_LABEL, CNV_ETEL_TYPE_CONFLICT, CNV_EEXIST (same name and labels),
- * CNV_ETEL_TOO_MANY, CNV_ETEL_SEALED, CNV_ERANGE and CNV_ERANGE (histograms). */
+ * CNV_ETEL_TOO_MANY (beyond the kind's limit in cnv_tel_config), CNV_ETEL_SEALED (a
+ * shard was attached). One thread, before any attach (see the table); not concurrent. */
 CNV_API CNV_NODISCARD cnv_status cnv_tel_register_counter(cnv_telemetry *t, const char *name, const char *help,
                                                           const cnv_tel_label *labels, size_t nlabels,
                                                           cnv_metric_id *id);
@@ -144,9 +150,17 @@ CNV_API CNV_NODISCARD cnv_status cnv_tel_register_counter(cnv_telemetry *t, cons
 CNV_API CNV_NODISCARD cnv_status cnv_tel_register_striped_counter(cnv_telemetry *t, const char *name,
                                                                   const char *help, const cnv_tel_label *labels,
                                                                   size_t nlabels, cnv_metric_id *id);
+/* A gauge (a signed value set or added to by any thread): same rules and errors as a
+ * counter, except that the name must not end in "_total" (else CNV_ETEL_COUNTER_SUFFIX);
+ * CNV_ETEL_TOO_MANY beyond cfg.max_gauges. Set with cnv_tel_gauge_set/_add, read with
+ * cnv_tel_gauge_value. */
 CNV_API CNV_NODISCARD cnv_status cnv_tel_register_gauge(cnv_telemetry *t, const char *name, const char *help,
                                                         const cnv_tel_label *labels, size_t nlabels,
                                                         cnv_metric_id *id);
+/* A histogram (one per shard, merged on read): same rules and errors as a gauge (no
+ * "_total" suffix); CNV_ETEL_TOO_MANY beyond cfg.max_histograms. opts may be NULL (scale 1,
+ * every value recorded). opts errors, checked first: CNV_ERANGE when opts->sample_every
+ * exceeds 2^20, CNV_ERANGE when opts->scale is negative, NaN or above 1e300 (0 means 1). */
 CNV_API CNV_NODISCARD cnv_status cnv_tel_register_histogram(cnv_telemetry *t, const char *name,
                                                             const char *help, const cnv_tel_label *labels,
                                                             size_t nlabels, const cnv_tel_hist_opts *opts,

@@ -36,7 +36,9 @@ static void entry_free_rcu(struct rcu_head *head) {
 static bool cache_drop(cnv_deleg_verifier *v, cnv__deleg_entry *e) {
   if (cds_lfht_del(v->cache, &e->node) != 0) return false; /* another thread dropped it */
   urcu_bp_call_rcu(&e->rcu, entry_free_rcu);
-  cnv__fetch_sub_acq_rel(&v->cache_count, 1);
+  /* relaxed: like the add in cache_insert, the count only bounds memory; the entry's
+   * reclamation is ordered by the grace period, not by this count. */
+  cnv__fetch_sub_relaxed(&v->cache_count, 1);
   return true;
 }
 
@@ -44,12 +46,14 @@ static void cache_insert(cnv_deleg_verifier *v, const cache_key *k, unsigned lon
                          const cnv__deleg_chain *c, uint64_t epoch) {
   /* relaxed: the count only bounds memory; entries are published by `published`. */
   if (cnv__fetch_add_relaxed(&v->cache_count, 1) >= v->cfg.cache_capacity) {
-    cnv__fetch_sub_acq_rel(&v->cache_count, 1);
+    /* relaxed: gives back our reservation; the count publishes nothing. */
+    cnv__fetch_sub_relaxed(&v->cache_count, 1);
     return;
   }
   cnv__deleg_entry *e = malloc(sizeof *e + k->len);
   if (!e) {
-    cnv__fetch_sub_acq_rel(&v->cache_count, 1);
+    /* relaxed: gives back our reservation; the count publishes nothing. */
+    cnv__fetch_sub_relaxed(&v->cache_count, 1);
     return;
   }
   e->len = (uint32_t)k->len;
@@ -65,7 +69,8 @@ static void cache_insert(cnv_deleg_verifier *v, const cache_key *k, unsigned lon
   urcu_bp_read_unlock();
   if (got != &e->node) { /* the same token was cached meanwhile; ours was never seen */
     free(e);
-    cnv__fetch_sub_acq_rel(&v->cache_count, 1);
+    /* relaxed: gives back our reservation; the count publishes nothing. */
+    cnv__fetch_sub_relaxed(&v->cache_count, 1);
   }
 }
 
@@ -179,6 +184,8 @@ size_t cnv_deleg_cache_purge(cnv_deleg_verifier *v, uint64_t now) {
   urcu_bp_read_lock();
   for (cds_lfht_first(v->cache, &it); cds_lfht_iter_get_node(&it) != NULL; cds_lfht_next(v->cache, &it)) {
     cnv__deleg_entry *e = entry_of(cds_lfht_iter_get_node(&it));
+    /* acquire: pairs with the release store of `published` in cache_insert, so the chain
+     * entry_dead reads was fully written before it. */
     if (cnv__load_acquire(&e->published) && entry_dead(v, e, now) && cache_drop(v, e)) dropped++;
   }
   urcu_bp_read_unlock();

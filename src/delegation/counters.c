@@ -38,18 +38,21 @@ cnv_status cnv__deleg_counter_get(cnv_deleg_verifier *v, const uint8_t hash[32],
   if (!n) {
     /* relaxed: the count only bounds memory; no data is published through it. */
     if (cnv__fetch_add_relaxed(&v->counter_count, 1) >= v->cfg.max_counters) {
-      cnv__fetch_sub_acq_rel(&v->counter_count, 1);
+      /* relaxed: gives back our reservation; the count publishes nothing. */
+      cnv__fetch_sub_relaxed(&v->counter_count, 1);
       return CNV_EDELEG_COUNTERS_FULL;
     }
     cnv__deleg_counter *c = counter_new(hash, max);
     if (!c) {
-      cnv__fetch_sub_acq_rel(&v->counter_count, 1);
+      /* relaxed: gives back our reservation; the count publishes nothing. */
+      cnv__fetch_sub_relaxed(&v->counter_count, 1);
       return CNV_ENOMEM;
     }
     n = cds_lfht_add_unique(v->counters, h, counter_match, hash, &c->node);
     if (n != &c->node) { /* lost a race: the winner's counter is the one */
       free(c);
-      cnv__fetch_sub_acq_rel(&v->counter_count, 1);
+      /* relaxed: gives back our reservation; the count publishes nothing. */
+      cnv__fetch_sub_relaxed(&v->counter_count, 1);
     }
   }
   *out = (cnv__deleg_counter *)(void *)((char *)n - offsetof(cnv__deleg_counter, node));

@@ -161,10 +161,14 @@ static void cnv__fill_report(const struct cnv__swarm *s, uint64_t word, uint64_t
   out->phase = cnv__phase_of(word);
   out->entered_ns = cnv__entered_of(word);
   cnv__fill_times(s, word, now_ns, out);
-  /* Relaxed: statistics (see cnv__fill_times). Fails are read before total, and each
-   * failure's total add happens before its fail add (release), so failures <= invocations. */
+  /* Acquire on fails: pairs with cnv_breaker_record's release fail add, so every total add
+   * made before a fail add read here is seen by the total load below (which the acquire
+   * also keeps after this one): failures <= invocations. */
   out->failures = cnv__load_acquire(&s->breaker.fails);
+  /* Acquire on total: not needed for the bound above (the fails acquire gives it); it
+   * mirrors the breaker's own reads. The value is a statistic. */
   out->invocations = cnv__load_acquire(&s->breaker.total);
+  /* Relaxed: statistics, ordered with nothing (see cnv__fill_times). */
   out->transitions = cnv__load_relaxed(&s->transitions);
   out->rejected_transitions = cnv__load_relaxed(&s->rejected);
   out->algedonic_signals = cnv__load_relaxed(&s->algedonic);

@@ -43,7 +43,10 @@ cnv_status cnv_runtime_transition(cnv_runtime *rt, int from, int to) {
   return cnv__rt_move(rt, from, to);
 }
 
-cnv_phase cnv_runtime_phase(const cnv_runtime *rt) { return cnv_swarm_phase(&rt->swarm); }
+cnv_phase cnv_runtime_phase(const cnv_runtime *rt) {
+  if (!rt) return CNV_PHASE_SHUTDOWN;
+  return cnv_swarm_phase(&rt->swarm);
+}
 
 cnv_status cnv_runtime_timeline(const cnv_runtime *rt, cnv_phase_span *out, size_t cap,
                                 size_t *n, uint64_t *dropped) {

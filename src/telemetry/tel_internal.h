@@ -109,7 +109,8 @@ const struct cnv__metric *cnv__tel_meta(const struct cnv_telemetry *t, cnv_metri
 /* The metric list of a kind, its length and its limit. */
 struct cnv__metric *cnv__tel_list(const struct cnv_telemetry *t, uint32_t kind, uint32_t *n,
                                   uint32_t *max);
-/* Sum of striped counter j over its stripes (relaxed loads). */
+/* Sum of striped counter j over its stripes (seq_cst loads, pairing with the adds' seq_cst
+ * RMWs; see striped.c). */
 uint64_t cnv__tel_striped_sum(const struct cnv_telemetry *t, uint32_t j);
 
 /* Bucket source over every shard of histogram index h (for cnv__hist_quantiles). */

@@ -15,6 +15,7 @@
 #define cnv__store_release(p, v) atomic_store_explicit((p), (v), memory_order_release)
 #define cnv__fetch_add_relaxed(p, v) atomic_fetch_add_explicit((p), (v), memory_order_relaxed)
 #define cnv__fetch_add_acq_rel(p, v) atomic_fetch_add_explicit((p), (v), memory_order_acq_rel)
+#define cnv__fetch_sub_relaxed(p, v) atomic_fetch_sub_explicit((p), (v), memory_order_relaxed)
 #define cnv__fetch_sub_acq_rel(p, v) atomic_fetch_sub_explicit((p), (v), memory_order_acq_rel)
 /* Weak CAS: success order `s`, failure order `f`; `exp` is updated on failure. */
 #define cnv__cas_weak(p, exp, des, s, f) \
