@@ -100,7 +100,6 @@ struct cnv_telemetry {
   uint32_t stripe_words;
   _Atomic uint32_t sealed;
   _Atomic(struct cnv_tel_shard *) *shards; /* cfg.max_threads slots, published once each */
-  _Atomic uint32_t attach_busy;            /* serializes shard allocation (cold path) */
 };
 
 /* The metric record of an id of `kind`, or NULL. */

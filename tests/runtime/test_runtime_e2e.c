@@ -321,6 +321,7 @@ static void test_config_errors(void **state) {
   assert_int_equal(cnv_runtime_create(&cfg, &rt), CNV_ECAPACITY);
   assert_null(rt);
   assert_int_equal(cnv_runtime_create(NULL, NULL), CNV_EINVAL);
+  assert_int_equal(cnv_runtime_phase(NULL), CNV_PHASE_SHUTDOWN); /* admits no work */
   cnv_runtime_config_default(&cfg);
   cfg.max_agents = 1;
   cfg.max_handlers = 1;
