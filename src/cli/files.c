@@ -70,6 +70,7 @@ static int read_all(int fd, size_t max, char **out, size_t *len) {
   }
   char extra;
   if (n == max && read(fd, &extra, 1) > 0) {
+    sodium_memzero(&extra, 1);
     sodium_memzero(buf, n);
     free(buf);
     return EFBIG;
@@ -123,6 +124,13 @@ bool cli_read_file(const char *path, char **out, size_t *len) {
 bool cli_read_secret(const char *path, char **out, size_t *len) {
   struct stat st;
   if (!read_capped(path, CLI_FILE_MAX, out, len, &st)) return false;
+  /* Used all the same (refusing would strand an operator mid-task), but said: whoever else
+   * can read the file holds the key. */
+  if (st.st_mode & 077)
+    fprintf(stderr,
+            "cnv: warning: %s: secret key file is open to group or others (mode %04o); "
+            "chmod 600 %s\n",
+            path, (unsigned)(st.st_mode & 07777), path);
   if (!is_secret(&st) && n_secrets < CLI_SECRETS) {
     secrets[n_secrets].dev = st.st_dev;
     secrets[n_secrets].ino = st.st_ino;

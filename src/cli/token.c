@@ -287,7 +287,9 @@ static const cli_verb verbs[] = {
     {"inspect", "print a token's chain", "--token FILE", no_bools, cli_token_inspect},
     {"verify", "verify a token for a holder, capability, effects and time",
      "--token FILE --trust ROOT.pub [--trust ...] --holder HOLDER.pub [--cap PATH] [--effects a|b]\n"
-     "    [--now S] [--swarm N] [--revoked FILE]",
+     "    [--now S] [--swarm N] [--revoked FILE]...\n"
+     "  Every --revoked file counts. Use limits are not checked (verify keeps no use counts):\n"
+     "  a token with use-limited links prints \"uses: not checked ...\" after ok.",
      no_bools, cli_token_verify},
     {"revoke", "record a link hash in a revocation file",
      "--token FILE --revoked FILE [--link INDEX]   (default: the last link)", no_bools, revoke_link},
