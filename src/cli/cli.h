@@ -98,8 +98,8 @@ void cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * cli_read_file_max: the same with a cap of max bytes. cli_read_secret: the same for a secret
  * key file, whose identity (st_dev, st_ino) is remembered so that no write of this command
  * replaces it; a file that group or others may access (mode & 077) is used, with a warning
- * on stderr ("cnv: warning: PATH: secret key file is open to group or others"). Free the buffer with cli_file_free, which wipes it first (key files hold
- * secrets). cli_write_file: writes data to a temporary file in the same folder with the given
+ * on stderr ("cnv: warning: PATH: secret key file is open to group or others"). Free the
+ * buffer with cli_file_free, which wipes it first (key files hold secrets). cli_write_file: writes data to a temporary file in the same folder with the given
  * mode and renames it over path (so path never holds a partial file), after cli_may_replace.
  * All print their own errors with the system's reason and return false on failure. */
 bool cli_read_file(const char *path, char **out, size_t *len);
