@@ -53,6 +53,12 @@ size_t cnv__deleg_body_size(const cnv_deleg_caveats *c);
 void cnv__deleg_body_encode(const cnv_deleg_link *l, uint8_t *out);
 /* BLAKE2b-256 (personalized) of an encoded link: body and signature. */
 void cnv__deleg_hash_link(const uint8_t *link, size_t len, uint8_t out[CNV_DELEG_HASH_BYTES]);
+/* Cheap public-key check applied to every key of a decoded token: canonical encoding and not
+ * one of the eight small-order points (the rule crypto_sign_verify_detached applies to keys). */
+bool cnv__deleg_key_plausible(const uint8_t pk[CNV_DELEG_KEY_BYTES]);
+/* Full check for keys entering by mint, attenuate and trust_add: the above and in the
+ * prime-order subgroup (crypto_core_ed25519_is_valid_point; costs a scalar multiplication). */
+bool cnv__deleg_key_valid(const uint8_t pk[CNV_DELEG_KEY_BYTES]);
 /* Ed25519 over DOMAIN || body. verify returns true when the signature is valid. */
 void cnv__deleg_sign_body(const uint8_t *body, size_t len, const uint8_t sk[CNV_DELEG_SECRET_BYTES],
                           uint8_t sig[CNV_DELEG_SIG_BYTES]);

@@ -64,6 +64,7 @@ static void bump_epoch(cnv_deleg_verifier *v) {
 
 cnv_status cnv_deleg_trust_add(cnv_deleg_verifier *v, const uint8_t pk[CNV_DELEG_KEY_BYTES]) {
   if (!v || !pk) return CNV_EINVAL;
+  if (!cnv__deleg_key_valid(pk)) return CNV_EDELEG_BAD_KEY;
   return key_insert(v, v->trust, pk);
 }
 
