@@ -184,9 +184,12 @@ typedef struct cnv_deleg_config {
   uint64_t skew;           /* seconds of clock skew allowed at both window ends */
   uint32_t cache_capacity; /* verified chains kept; 0 disables the cache */
   uint32_t max_counters;   /* links with a use limit tracked at once */
+  /* Live use counters one delegate (the audience of a token's root link) may hold; 0 = up to
+   * max_counters. Beyond it only that delegate's new use-limited links are refused. */
+  uint32_t max_counters_per_delegate;
 } cnv_deleg_config;
 
-/* Defaults: skew 30 s, cache 65536 chains, 65536 use counters. */
+/* Defaults: skew 30 s, cache 65536 chains, 65536 use counters, 4096 of them per delegate. */
 CNV_API void cnv_deleg_config_default(cnv_deleg_config *cfg);
 
 /* Allocates a verifier (cfg NULL = defaults). Errors: CNV_ENOMEM, CNV_ENOTSUP (libsodium),
@@ -243,9 +246,17 @@ CNV_API CNV_NODISCARD cnv_status cnv_deleg_verify(cnv_deleg_verifier *v, const u
 
 /* cnv_deleg_verify, then consumes one use of every link with a use limit, atomically per
  * link: of N racing calls on links with K uses left, exactly K succeed. A failed call
- * consumes nothing. Progress: lock-free, as verify. Use counters are created here, only once every other check passed.
+ * consumes nothing and leaves no counter behind: a link's use counter is created only when
+ * every check passed and its first use is taken. Each new counter is charged to the token's
+ * delegate (the audience of its root link: the key the trusted root delegated to, which can
+ * mint any number of keys below itself), at most cfg.max_counters_per_delegate live at once.
+ * A full table or share first reclaims the counters of dead links (as cnv_deleg_counters_purge
+ * with its last `now`) when something may have died since the last such sweep.
+ * Progress: lock-free, as verify (a sweep scans the counter table once; one thread at a time).
  * Extra errors: CNV_EDELEG_USES_EXHAUSTED (err->link names the link),
- * CNV_EDELEG_COUNTERS_FULL, CNV_ENOMEM (a new counter could not be made). */
+ * CNV_EDELEG_COUNTERS_FULL (table full, or the delegate's share used up; err->link: the link
+ * whose counter could not be made), CNV_EDELEG_EXPIRED for a link whose counter may have been
+ * reclaimed (expired as of the latest cnv_deleg_counters_purge `now`), CNV_ENOMEM. */
 CNV_API CNV_NODISCARD cnv_status cnv_deleg_authorize(cnv_deleg_verifier *v, const uint8_t *token, size_t len,
                                                      const cnv_deleg_request *req, cnv_deleg_caveats *effective,
                                                      cnv_deleg_error *err);
@@ -256,6 +267,20 @@ CNV_API size_t cnv_deleg_cache_purge(cnv_deleg_verifier *v, uint64_t now);
 
 /* Number of chains in the cache (approximate while other threads insert); wait-free. */
 CNV_API size_t cnv_deleg_cache_size(const cnv_deleg_verifier *v);
+
+/* Reclaims use counters that can never count again: a counter goes when its link expired
+ * (now > expiry + skew) or it or an ancestor was revoked; delegates with no counter left are
+ * dropped too. A reclaimed counter's spent uses cannot come back: now becomes the reclaim
+ * clock (it only moves forward), and authorize never creates a counter for a link expired as
+ * of it, nor for a revoked one. Pass the current time: a later authorize with an older `now`
+ * gets CNV_EDELEG_EXPIRED for a use-limited link that expired by this one and has no live
+ * counter. Returns how many counters were reclaimed (NULL v: 0). Any thread, concurrently
+ * with everything but create/destroy; lock-free; scans the counter table. */
+CNV_API size_t cnv_deleg_counters_purge(cnv_deleg_verifier *v, uint64_t now);
+
+/* Number of live use counters (approximate while other threads authorize); wait-free.
+ * NULL v: 0. */
+CNV_API size_t cnv_deleg_counter_count(const cnv_deleg_verifier *v);
 
 #ifdef __cplusplus
 }
