@@ -10,9 +10,9 @@
  *                       joins liburcu's reader registry on its first call, which takes
  *                       liburcu's registry lock once, and leaves it when the thread exits);
  *                       lock-free after that: one hash lookup when cached.
- *   cnv_deleg_revoke / trust_add / trust_remove / cache_purge   any threads, concurrently
- *                       with verification; a verification that starts after one of them
- *                       returns sees its effect.
+ *   cnv_deleg_revoke / trust_add / trust_remove / cache_purge / counters_purge   any
+ *                       threads, concurrently with verification; a verification that
+ *                       starts after one of them returns sees its effect.
  *   verifier_create / verifier_destroy   one thread, no other call on the verifier in flight.
  *   token encode/decode, mint, attenuate, pattern and path helpers   pure; any threads.
  * Times are seconds on the caller's clock, passed in. Nothing here aborts or prints. */
