@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <urcu/arch.h>
 #include <xxhash.h>
 
 #include "core/atomic.h"
@@ -184,8 +185,10 @@ static size_t sweep(cnv_deleg_verifier *v, uint64_t now) {
   for (cds_lfht_first(v->delegates, &it); cds_lfht_iter_get_node(&it) != NULL; cds_lfht_next(v->delegates, &it)) {
     cnv__deleg_delegate *d = delegate_of(cds_lfht_iter_get_node(&it));
     unsigned zero = 0;
-    /* relaxed: 0 -> DEAD against charges' cur -> cur + 1 on the same word (delegate_charge). */
-    if (cnv__cas_strong(&d->live, &zero, CNV__DELEG_DEAD, memory_order_relaxed, memory_order_relaxed) &&
+    /* acquire: pairs with delegate_find's release; the node is initialized. relaxed CAS:
+     * 0 -> DEAD against charges' cur -> cur + 1 on the same word (delegate_charge). */
+    if (cnv__load_acquire(&d->published) &&
+        cnv__cas_strong(&d->live, &zero, CNV__DELEG_DEAD, memory_order_relaxed, memory_order_relaxed) &&
         cds_lfht_del(v->delegates, &d->node) == 0) {
       urcu_bp_call_rcu(&d->rcu, delegate_free_rcu);
     }
@@ -232,10 +235,11 @@ static cnv__deleg_counter *counter_new(const cnv__deleg_chain *ch, int32_t i, cn
 /* Whether link i of ch may get a new counter: not if one may have been reclaimed (expired as
  * of the reclaim clock, or it or an ancestor revoked). *bad: the failing link. */
 static cnv_status may_create(cnv_deleg_verifier *v, const cnv__deleg_chain *ch, int32_t i, int32_t *bad) {
-  /* acquire: a counter this call found missing or DEAD was reclaimed after its reclaimer
-   * raised the clock or saw the revocation; the fence orders the lookup that missed it
-   * (liburcu's, not a C11 acquire) before these reads. */
-  atomic_thread_fence(memory_order_acquire);
+  /* A counter this call found missing or DEAD was reclaimed after its reclaimer raised the
+   * clock or saw the revocation (release). Seeing DEAD is an acquire; a miss is a liburcu
+   * lookup observing the (full-barrier) unlink, which liburcu's read barrier orders before
+   * the reads below. */
+  cmm_smp_rmb();
   *bad = i;
   if (cnv__load_acquire(&v->reclaim_now) > sat_add(ch->expiry[i], v->cfg.skew)) return CNV_EDELEG_EXPIRED;
   for (int32_t j = 0; j <= i; j++) {
