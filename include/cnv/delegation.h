@@ -10,9 +10,9 @@
  *                       joins liburcu's reader registry on its first call, which takes
  *                       liburcu's registry lock once, and leaves it when the thread exits);
  *                       lock-free after that: one hash lookup when cached.
- *   cnv_deleg_revoke / trust_add / trust_remove / cache_purge   any threads, concurrently
- *                       with verification; a verification that starts after one of them
- *                       returns sees its effect.
+ *   cnv_deleg_revoke / trust_add / trust_remove / cache_purge / counters_purge   any
+ *                       threads, concurrently with verification; a verification that
+ *                       starts after one of them returns sees its effect.
  *   verifier_create / verifier_destroy   one thread, no other call on the verifier in flight.
  *   token encode/decode, mint, attenuate, pattern and path helpers   pure; any threads.
  * Times are seconds on the caller's clock, passed in. Nothing here aborts or prints. */
@@ -129,12 +129,13 @@ CNV_API bool cnv_deleg_pattern_matches(const cnv_deleg_pattern *p, const cnv_del
 
 /* Decodes a canonical token into *out (no signature or rule checks). Bounded: reads only
  * buf[0..len), allocates nothing. Errors: every CNV_ETOKEN_* (err->offset says where),
- * CNV_EINVAL (NULL). err may be NULL. */
+ * CNV_EDELEG_BAD_KEY (an issuer or audience is a small-order point or a non-canonical
+ * encoding; err->offset is the key's), CNV_EINVAL (NULL). err may be NULL. */
 CNV_API CNV_NODISCARD cnv_status cnv_deleg_token_decode(const uint8_t *buf, size_t len, cnv_deleg_token *out,
                                                         cnv_deleg_error *err);
 
 /* Encodes *tok canonically into out[0..cap); *out_len is the size. Errors: the encoding
- * errors of cnv_deleg_token_decode when tok is not canonical (unsorted sets, bad window,
+ * errors of cnv_deleg_token_decode (CNV_EDELEG_BAD_KEY included) when tok is not canonical (unsorted sets, bad window,
  * counts), CNV_ERANGE (cap too small; *out_len still says how much is needed), CNV_EINVAL. */
 CNV_API CNV_NODISCARD cnv_status cnv_deleg_token_encode(const cnv_deleg_token *tok, uint8_t *out, size_t cap,
                                                         size_t *out_len);
@@ -149,7 +150,11 @@ CNV_API CNV_NODISCARD cnv_status cnv_deleg_link_hash(const uint8_t *buf, size_t 
 
 /* Mints a one-link token: issuer (secret key sk) delegates *cav to audience. nonce may be
  * NULL (then 16 random bytes are drawn). Pattern sets are sorted into canonical order.
- * Errors: CNV_ETOKEN_DUPLICATE, CNV_ETOKEN_PATTERN_COUNT, CNV_ETOKEN_BAD_PATTERN,
+ * Keys: audience must be a valid Ed25519 public key (crypto_core_ed25519_is_valid_point:
+ * canonical, not of small order, in the prime-order subgroup), and the public half of sk
+ * (its last 32 bytes) must be the key its seed (first 32 bytes) derives; else
+ * CNV_EDELEG_BAD_KEY (a mismatched sk would sign links that never verify).
+ * Errors: CNV_EDELEG_BAD_KEY, CNV_ETOKEN_DUPLICATE, CNV_ETOKEN_PATTERN_COUNT, CNV_ETOKEN_BAD_PATTERN,
  * CNV_ETOKEN_BAD_WINDOW, CNV_ERANGE (cap too small), CNV_EINVAL, CNV_ENOTSUP (libsodium
  * failed to initialize). The caller owns every buffer. Thread-safe. */
 CNV_API CNV_NODISCARD cnv_status cnv_deleg_mint_root(const uint8_t sk[CNV_DELEG_SECRET_BYTES],
@@ -160,7 +165,8 @@ CNV_API CNV_NODISCARD cnv_status cnv_deleg_mint_root(const uint8_t sk[CNV_DELEG_
 /* Appends a link to `token`: the holder (sk, must be the audience of the last link)
  * delegates *cav to audience. The new link must narrow the last one: every widening is
  * refused with the rule's code (CNV_EDELEG_WIDENED_*, CNV_EDELEG_DROPPED_FORBIDDEN,
- * CNV_EDELEG_DEPTH). Also: decode errors of token, CNV_EDELEG_WRONG_KEY (sk is not the
+ * CNV_EDELEG_DEPTH). audience and sk are checked as by cnv_deleg_mint_root
+ * (CNV_EDELEG_BAD_KEY). Also: decode errors of token, CNV_EDELEG_WRONG_KEY (sk is not the
  * last audience), CNV_ETOKEN_LINK_COUNT (chain full), the errors of cnv_deleg_mint_root.
  * Earlier signatures are not checked here (the verifier does). out must not overlap token. */
 CNV_API CNV_NODISCARD cnv_status cnv_deleg_attenuate(const uint8_t *token, size_t len,
@@ -178,9 +184,12 @@ typedef struct cnv_deleg_config {
   uint64_t skew;           /* seconds of clock skew allowed at both window ends */
   uint32_t cache_capacity; /* verified chains kept; 0 disables the cache */
   uint32_t max_counters;   /* links with a use limit tracked at once */
+  /* Live use counters one delegate (the audience of a token's root link) may hold; 0 = up to
+   * max_counters. Beyond it only that delegate's new use-limited links are refused. */
+  uint32_t max_counters_per_delegate;
 } cnv_deleg_config;
 
-/* Defaults: skew 30 s, cache 65536 chains, 65536 use counters. */
+/* Defaults: skew 30 s, cache 65536 chains, 65536 use counters, 4096 of them per delegate. */
 CNV_API void cnv_deleg_config_default(cnv_deleg_config *cfg);
 
 /* Allocates a verifier (cfg NULL = defaults). Errors: CNV_ENOMEM, CNV_ENOTSUP (libsodium),
@@ -192,8 +201,10 @@ CNV_API CNV_NODISCARD cnv_status cnv_deleg_verifier_create(const cnv_deleg_confi
  * read-side section (not from a deferred-free callback). */
 CNV_API void cnv_deleg_verifier_destroy(cnv_deleg_verifier *v);
 
-/* Adds a root issuer key to the trust store (idempotent). Any thread; lock-free apart from
- * the allocation of the new entry. Errors: CNV_ENOMEM, CNV_EINVAL. */
+/* Adds a root issuer key to the trust store (idempotent). pk must be a valid Ed25519 public
+ * key (as audience in cnv_deleg_mint_root), else CNV_EDELEG_BAD_KEY. Any thread; lock-free
+ * apart from the allocation of the new entry. Errors: CNV_EDELEG_BAD_KEY, CNV_ENOMEM,
+ * CNV_EINVAL. */
 CNV_API CNV_NODISCARD cnv_status cnv_deleg_trust_add(cnv_deleg_verifier *v, const uint8_t pk[CNV_DELEG_KEY_BYTES]);
 
 /* Removes a root issuer key; tokens rooted at it fail from the next verification on, cached
@@ -225,7 +236,8 @@ typedef struct cnv_deleg_request {
  * effective constraint: the leaf's sets, effects, uses and depth, the intersected window and
  * the bound swarm. On failure the status names the rule and *err (may be NULL) the link.
  * Errors: every CNV_ETOKEN_* and CNV_EDELEG_* rule code, CNV_EDELEG_NO_HOLDER (req->holder
- * NULL; err->link -1), CNV_EINVAL (NULL v, token or req).
+ * NULL; err->link -1), CNV_EDELEG_BAD_KEY (a key of the token, the holder included, is
+ * small-order or non-canonical: a token for such a holder never verifies), CNV_EINVAL (NULL v, token or req).
  * Progress: lock-free (see the table above for a thread's first call); allocates only when a newly verified chain enters the cache (a full cache is
  * not an error: the chain is just verified cold each time). Creates no use counter. */
 CNV_API CNV_NODISCARD cnv_status cnv_deleg_verify(cnv_deleg_verifier *v, const uint8_t *token, size_t len,
@@ -234,9 +246,17 @@ CNV_API CNV_NODISCARD cnv_status cnv_deleg_verify(cnv_deleg_verifier *v, const u
 
 /* cnv_deleg_verify, then consumes one use of every link with a use limit, atomically per
  * link: of N racing calls on links with K uses left, exactly K succeed. A failed call
- * consumes nothing. Progress: lock-free, as verify. Use counters are created here, only once every other check passed.
+ * consumes nothing and leaves no counter behind: a link's use counter is created only when
+ * every check passed and its first use is taken. Each new counter is charged to the token's
+ * delegate (the audience of its root link: the key the trusted root delegated to, which can
+ * mint any number of keys below itself), at most cfg.max_counters_per_delegate live at once.
+ * A full table or share first reclaims the counters of dead links (as cnv_deleg_counters_purge
+ * with its last `now`) when something may have died since the last such sweep.
+ * Progress: lock-free, as verify (a sweep scans the counter table once; one thread at a time).
  * Extra errors: CNV_EDELEG_USES_EXHAUSTED (err->link names the link),
- * CNV_EDELEG_COUNTERS_FULL, CNV_ENOMEM (a new counter could not be made). */
+ * CNV_EDELEG_COUNTERS_FULL (table full, or the delegate's share used up; err->link: the link
+ * whose counter could not be made), CNV_EDELEG_EXPIRED for a link whose counter may have been
+ * reclaimed (expired as of the latest cnv_deleg_counters_purge `now`), CNV_ENOMEM. */
 CNV_API CNV_NODISCARD cnv_status cnv_deleg_authorize(cnv_deleg_verifier *v, const uint8_t *token, size_t len,
                                                      const cnv_deleg_request *req, cnv_deleg_caveats *effective,
                                                      cnv_deleg_error *err);
@@ -247,6 +267,20 @@ CNV_API size_t cnv_deleg_cache_purge(cnv_deleg_verifier *v, uint64_t now);
 
 /* Number of chains in the cache (approximate while other threads insert); wait-free. */
 CNV_API size_t cnv_deleg_cache_size(const cnv_deleg_verifier *v);
+
+/* Reclaims use counters that can never count again: a counter goes when its link expired
+ * (now > expiry + skew) or it or an ancestor was revoked; delegates with no counter left are
+ * dropped too. A reclaimed counter's spent uses cannot come back: now becomes the reclaim
+ * clock (it only moves forward), and authorize never creates a counter for a link expired as
+ * of it, nor for a revoked one. Pass the current time: a later authorize with an older `now`
+ * gets CNV_EDELEG_EXPIRED for a use-limited link that expired by this one and has no live
+ * counter. Returns how many counters were reclaimed (NULL v: 0). Any thread, concurrently
+ * with everything but create/destroy; lock-free; scans the counter table. */
+CNV_API size_t cnv_deleg_counters_purge(cnv_deleg_verifier *v, uint64_t now);
+
+/* Number of live use counters (approximate while other threads authorize); wait-free.
+ * NULL v: 0. */
+CNV_API size_t cnv_deleg_counter_count(const cnv_deleg_verifier *v);
 
 #ifdef __cplusplus
 }

@@ -35,6 +35,7 @@ static void chain_fill(const cnv_deleg_token *tok, cnv__deleg_chain *c) {
   }
   memcpy(c->root, tok->links[0].issuer, CNV_DELEG_KEY_BYTES);
   memcpy(c->holder, tok->links[tok->n_links - 1].audience, CNV_DELEG_KEY_BYTES);
+  memcpy(c->delegate, tok->links[0].audience, CNV_DELEG_KEY_BYTES);
   c->leaf = tok->links[tok->n_links - 1].caveats;
 }
 

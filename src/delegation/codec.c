@@ -81,6 +81,56 @@ static cnv_status parse_link(reader *r, cnv_deleg_link *l, cnv__deleg_span *span
   return CNV_OK;
 }
 
+/* The encodings of the eight points of small order, sign bit cleared (libsodium's own list:
+ * crypto_sign_verify_detached refuses these as keys): y = 0, 1, an order-8 y and its
+ * negation, p-1, and the non-canonical p and p+1. */
+static const uint8_t small_order[7][CNV_DELEG_KEY_BYTES] = {
+    {0},
+    {1},
+    {0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98, 0xf0,
+     0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53, 0xfc, 0x05},
+    {0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67, 0x0f,
+     0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a},
+    {0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f},
+    {0xed, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f},
+    {0xee, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f},
+};
+
+bool cnv__deleg_key_plausible(const uint8_t pk[CNV_DELEG_KEY_BYTES]) {
+  /* Canonical: y (the low 255 bits) below p = 2^255 - 19, i.e. not 0x7fff..ff with a low
+   * byte of 0xed or more. */
+  bool all_ff = (pk[31] & 0x7f) == 0x7f;
+  for (int i = 1; i < 31 && all_ff; i++) all_ff = pk[i] == 0xff;
+  if (all_ff && pk[0] >= 0xed) return false;
+  uint8_t y[CNV_DELEG_KEY_BYTES];
+  memcpy(y, pk, sizeof y);
+  y[31] &= 0x7f; /* both signs of x: -P has the same order as P */
+  for (size_t i = 0; i < sizeof small_order / sizeof small_order[0]; i++) {
+    if (memcmp(y, small_order[i], sizeof y) == 0) return false;
+  }
+  return true;
+}
+
+bool cnv__deleg_key_valid(const uint8_t pk[CNV_DELEG_KEY_BYTES]) {
+  return crypto_core_ed25519_is_valid_point(pk) == 1;
+}
+
+/* Issuer and audience of a parsed link are plausible keys; else the offset of the bad one. */
+static bool link_keys_ok(const cnv_deleg_link *l, size_t start, size_t *bad_off) {
+  if (!cnv__deleg_key_plausible(l->issuer)) {
+    *bad_off = start;
+    return false;
+  }
+  if (!cnv__deleg_key_plausible(l->audience)) {
+    *bad_off = start + CNV_DELEG_KEY_BYTES;
+    return false;
+  }
+  return true;
+}
+
 static cnv_status parse_header(reader *r, cnv_deleg_token *out) {
   if (r->len < CNV_DELEG_HEADER_BYTES) return CNV_ETOKEN_TRUNCATED;
   if (memcmp(r->buf, CNV__DELEG_MAGIC, 4) != 0) return CNV_ETOKEN_MAGIC;
@@ -103,6 +153,8 @@ cnv_status cnv__deleg_parse(const uint8_t *buf, size_t len, cnv_deleg_token *out
     size_t start = r.pos;
     st = parse_link(&r, &out->links[i], &spans[i]);
     if (st != CNV_OK) return fail_at(err, i, r.pos, st);
+    size_t bad_off;
+    if (!link_keys_ok(&out->links[i], start, &bad_off)) return fail_at(err, i, bad_off, CNV_EDELEG_BAD_KEY);
     st = cnv__deleg_caveats_check(&out->links[i].caveats);
     if (st != CNV_OK) return fail_at(err, i, start, st);
   }
@@ -152,6 +204,8 @@ static cnv_status token_size(const cnv_deleg_token *tok, size_t *size) {
   if (tok->n_links == 0 || tok->n_links > CNV_DELEG_MAX_LINKS) return CNV_ETOKEN_LINK_COUNT;
   size_t n = CNV_DELEG_HEADER_BYTES;
   for (uint8_t i = 0; i < tok->n_links; i++) {
+    size_t bad_off;
+    if (!link_keys_ok(&tok->links[i], 0, &bad_off)) return CNV_EDELEG_BAD_KEY;
     cnv_status st = cnv__deleg_caveats_check(&tok->links[i].caveats);
     if (st != CNV_OK) return st;
     n += cnv__deleg_body_size(&tok->links[i].caveats) + CNV_DELEG_SIG_BYTES;

@@ -53,6 +53,12 @@ size_t cnv__deleg_body_size(const cnv_deleg_caveats *c);
 void cnv__deleg_body_encode(const cnv_deleg_link *l, uint8_t *out);
 /* BLAKE2b-256 (personalized) of an encoded link: body and signature. */
 void cnv__deleg_hash_link(const uint8_t *link, size_t len, uint8_t out[CNV_DELEG_HASH_BYTES]);
+/* Cheap public-key check applied to every key of a decoded token: canonical encoding and not
+ * one of the eight small-order points (the rule crypto_sign_verify_detached applies to keys). */
+bool cnv__deleg_key_plausible(const uint8_t pk[CNV_DELEG_KEY_BYTES]);
+/* Full check for keys entering by mint, attenuate and trust_add: the above and in the
+ * prime-order subgroup (crypto_core_ed25519_is_valid_point; costs a scalar multiplication). */
+bool cnv__deleg_key_valid(const uint8_t pk[CNV_DELEG_KEY_BYTES]);
 /* Ed25519 over DOMAIN || body. verify returns true when the signature is valid. */
 void cnv__deleg_sign_body(const uint8_t *body, size_t len, const uint8_t sk[CNV_DELEG_SECRET_BYTES],
                           uint8_t sig[CNV_DELEG_SIG_BYTES]);
@@ -61,17 +67,36 @@ bool cnv__deleg_verify_body(const uint8_t *body, size_t len, const uint8_t sig[C
 
 /* ---- verifier internals -------------------------------------------------------------- */
 
-/* One use counter per use-limited link, keyed by link hash; lives until the verifier dies. */
+/* `used` / `live` value of a counter or delegate node that was reclaimed: no use can be
+ * taken from it or charged to it any more; it is being unlinked and freed after a grace period. */
+#define CNV__DELEG_DEAD UINT32_MAX
+
+/* A principal counters are charged to: the audience of a chain's root link (the key the
+ * trusted root delegated to; everything below it is under its control). */
+typedef struct cnv__deleg_delegate {
+  struct cds_lfht_node node;
+  struct rcu_head rcu;
+  atomic_uint published; /* release-stored 1 after init */
+  atomic_uint live;      /* live counters charged to it, or CNV__DELEG_DEAD */
+  uint8_t key[CNV_DELEG_KEY_BYTES];
+} cnv__deleg_delegate;
+
+/* One use counter per use-limited link, keyed by link hash. Created by a successful
+ * authorize with its first use taken; reclaimed when its link expired or was revoked, or
+ * when the authorize that created it gives its use back. */
 typedef struct cnv__deleg_counter {
   /* Contended by every authorizing thread of the link: alone on its cache line. */
   CNV_ALIGNED(CNV_CACHELINE)
-  atomic_uint used; /* uses taken (and in-flight reservations) */
+  atomic_uint used; /* uses taken (and in-flight reservations), or CNV__DELEG_DEAD */
   CNV_ALIGNED(CNV_CACHELINE)
   struct cds_lfht_node node;
   atomic_uint published; /* release-stored 1 after init: orders init before any reader */
-  struct rcu_head rcu;   /* deferred free at verifier destruction */
+  struct rcu_head rcu;   /* deferred free after reclaim or at verifier destruction */
   uint32_t max;
-  uint8_t hash[CNV_DELEG_HASH_BYTES];
+  uint8_t n_hashes;                                        /* the link's index + 1 */
+  uint64_t expiry;                                         /* the link's expiry (its descendants' are not later) */
+  cnv__deleg_delegate *delegate;                           /* charged; holds one of its `live` while alive */
+  uint8_t hash[CNV_DELEG_MAX_LINKS][CNV_DELEG_HASH_BYTES]; /* root .. the link (the key) */
 } cnv__deleg_counter;
 
 /* What static verification learns about a chain: everything later checks need. */
@@ -83,6 +108,7 @@ typedef struct cnv__deleg_chain {
   uint8_t hash[CNV_DELEG_MAX_LINKS][CNV_DELEG_HASH_BYTES];
   uint8_t root[CNV_DELEG_KEY_BYTES];
   uint8_t holder[CNV_DELEG_KEY_BYTES];
+  uint8_t delegate[CNV_DELEG_KEY_BYTES];  /* audience of the root link: pays for counters */
   uint32_t max_uses[CNV_DELEG_MAX_LINKS]; /* CNV_DELEG_UNLIMITED_USES: no counter */
   cnv_deleg_caveats leaf;
 } cnv__deleg_chain;
@@ -113,11 +139,19 @@ struct cnv_deleg_verifier {
   CNV_ALIGNED(CNV_CACHELINE)
   atomic_size_t cache_count;
   atomic_size_t counter_count;
+  /* Counter reclamation: the highest `now` given to cnv_deleg_counters_purge (links expired
+   * by it never get a new counter), and what the last sweep saw (a full table sweeps again
+   * only when one of them moved); `sweeping` lets one thread sweep at a time. */
+  _Atomic uint64_t reclaim_now;
+  _Atomic uint64_t swept_now;
+  _Atomic uint64_t swept_epoch;
+  atomic_uint sweeping;
   CNV_ALIGNED(CNV_CACHELINE)
   struct cds_lfht *cache;
   struct cds_lfht *revoked;
   struct cds_lfht *trust;
   struct cds_lfht *counters;
+  struct cds_lfht *delegates;
   cnv_deleg_config cfg;
   uint64_t seed; /* random per verifier: cache hashing resists chosen collisions */
 };
@@ -132,12 +166,9 @@ CNV_NODISCARD cnv_status cnv__deleg_chain_policy(cnv_deleg_verifier *v, const cn
 /* chain.c: time windows, swarm, holder, capability, effects for one request. */
 CNV_NODISCARD cnv_status cnv__deleg_chain_request(const cnv_deleg_verifier *v, const cnv__deleg_chain *c,
                                                   const cnv_deleg_request *req, cnv_deleg_error *err);
-/* counters.c: finds or creates the counter of a use-limited link (RCU read lock held). */
-CNV_NODISCARD cnv_status cnv__deleg_counter_get(cnv_deleg_verifier *v, const uint8_t hash[32], uint32_t max,
-                                                cnv__deleg_counter **out);
-/* counters.c: takes one use of every limited link of c, all or none. Counters are created
- * here, when every other check passed, never by verification alone (a failing request must
- * not fill the counter table). */
+/* counters.c: takes one use of every limited link of c, all or none. Called only when every
+ * other check passed; a counter is created only with its first use taken, and a call that
+ * fails leaves no counter it created (a failing request must not fill the counter table). */
 CNV_NODISCARD cnv_status cnv__deleg_counters_take(cnv_deleg_verifier *v, const cnv__deleg_chain *c, cnv_deleg_error *err);
 
 #endif

@@ -1,4 +1,5 @@
 /* Minting: root tokens and attenuation (appending a narrower link). */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,10 +22,23 @@ static cnv_status canonical_caveats(const cnv_deleg_caveats *cav, cnv_deleg_cave
   return cnv__deleg_caveats_check(out);
 }
 
+/* True when the public half of sk (its last 32 bytes) is the key its seed (first 32) makes:
+ * a mismatched key would sign links that never verify under the issuer they name. */
+static bool secret_key_consistent(const uint8_t sk[CNV_DELEG_SECRET_BYTES]) {
+  uint8_t pk[crypto_sign_PUBLICKEYBYTES];
+  uint8_t derived[crypto_sign_SECRETKEYBYTES];
+  bool ok = crypto_sign_seed_keypair(pk, derived, sk) == 0 &&
+            sodium_memcmp(pk, sk + crypto_sign_SEEDBYTES, sizeof pk) == 0;
+  sodium_memzero(derived, sizeof derived); /* holds the seed */
+  sodium_memzero(pk, sizeof pk);
+  return ok;
+}
+
 /* Fills principals, nonce and caveats of a new link signed by sk. */
 static cnv_status new_link(cnv_deleg_link *l, const uint8_t sk[CNV_DELEG_SECRET_BYTES],
                            const uint8_t audience[CNV_DELEG_KEY_BYTES], const cnv_deleg_caveats *cav,
                            const uint8_t *nonce) {
+  if (!cnv__deleg_key_valid(audience) || !secret_key_consistent(sk)) return CNV_EDELEG_BAD_KEY;
   cnv_status st = canonical_caveats(cav, &l->caveats);
   if (st != CNV_OK) return st;
   /* libsodium's secret key is seed || public key: the issuer is its second half. */

@@ -11,7 +11,8 @@
 
 void cnv_deleg_config_default(cnv_deleg_config *cfg) {
   if (!cfg) return;
-  *cfg = (cnv_deleg_config){.skew = 30, .cache_capacity = 65536, .max_counters = 65536};
+  *cfg = (cnv_deleg_config){
+      .skew = 30, .cache_capacity = 65536, .max_counters = 65536, .max_counters_per_delegate = 4096};
 }
 
 static cnv__deleg_key_node *key_node_of(struct cds_lfht_node *n) {
@@ -64,6 +65,7 @@ static void bump_epoch(cnv_deleg_verifier *v) {
 
 cnv_status cnv_deleg_trust_add(cnv_deleg_verifier *v, const uint8_t pk[CNV_DELEG_KEY_BYTES]) {
   if (!v || !pk) return CNV_EINVAL;
+  if (!cnv__deleg_key_valid(pk)) return CNV_EDELEG_BAD_KEY;
   return key_insert(v, v->trust, pk);
 }
 
@@ -109,7 +111,8 @@ cnv_status cnv_deleg_verifier_create(const cnv_deleg_config *cfg, cnv_deleg_veri
   v->revoked = new_table();
   v->trust = new_table();
   v->counters = new_table();
-  if (!v->cache || !v->revoked || !v->trust || !v->counters) {
+  v->delegates = new_table();
+  if (!v->cache || !v->revoked || !v->trust || !v->counters || !v->delegates) {
     cnv_deleg_verifier_destroy(v);
     return CNV_ENOMEM;
   }
@@ -123,6 +126,10 @@ static void entry_free_rcu(struct rcu_head *head) {
 
 static void counter_free_rcu(struct rcu_head *head) {
   free((char *)head - offsetof(cnv__deleg_counter, rcu));
+}
+
+static void delegate_free_rcu(struct rcu_head *head) {
+  free((char *)head - offsetof(cnv__deleg_delegate, rcu));
 }
 
 /* Unlinks every node of t (no caller-side reader may run) and frees each after a grace
@@ -150,10 +157,12 @@ void cnv_deleg_verifier_destroy(cnv_deleg_verifier *v) {
   table_clear(v->revoked, offsetof(cnv__deleg_key_node, node), offsetof(cnv__deleg_key_node, rcu), key_free_rcu);
   table_clear(v->trust, offsetof(cnv__deleg_key_node, node), offsetof(cnv__deleg_key_node, rcu), key_free_rcu);
   table_clear(v->counters, offsetof(cnv__deleg_counter, node), offsetof(cnv__deleg_counter, rcu), counter_free_rcu);
+  table_clear(v->delegates, offsetof(cnv__deleg_delegate, node), offsetof(cnv__deleg_delegate, rcu),
+              delegate_free_rcu);
   /* Outside any read-side section: waits for the grace period and runs the frees above. */
   urcu_bp_barrier();
-  struct cds_lfht *tables[] = {v->cache, v->revoked, v->trust, v->counters};
-  for (size_t i = 0; i < 4; i++) {
+  struct cds_lfht *tables[] = {v->cache, v->revoked, v->trust, v->counters, v->delegates};
+  for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
     if (tables[i]) cds_lfht_destroy(tables[i], NULL);
   }
   free(v);
