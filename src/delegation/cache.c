@@ -142,8 +142,6 @@ static void cache_insert(cnv_deleg_verifier *v, const cache_key *k, unsigned lon
   atomic_init(&e->in_table, 0u);
   cds_lfht_node_init(&e->node);
   atomic_init(&e->published, 0u);
-  /* release: orders everything above before a reader's acquire in entry_match. */
-  cnv__store_release(&e->published, 1u);
   uint64_t limit = 2 * (uint64_t)v->ring_slots + 2, steps = 0;
   urcu_bp_read_lock();
   bool have_bytes = false, placed = false;
@@ -162,6 +160,9 @@ static void cache_insert(cnv_deleg_verifier *v, const cache_key *k, unsigned lon
   }
   /* relaxed: the count is a statistic; taken before linking so a racing drop never wraps it. */
   cnv__fetch_add_relaxed(&v->cache_count, 1);
+  /* release: orders everything above, the slot index included, before a reader's acquire in
+   * entry_match (and so before any thread that finds e in the table drops it). */
+  cnv__store_release(&e->published, 1u);
   struct cds_lfht_node *got = cds_lfht_add_unique(v->cache, h, entry_match, k, &e->node);
   if (got != &e->node) { /* the same token was cached meanwhile; ours is only in the ring */
     /* release: as in entry_retire. */
@@ -214,17 +215,18 @@ static neg_key neg_key_of(const cnv_deleg_verifier *v, const uint8_t *buf, size_
   return (neg_key){.lo = h.low64, .hi = h.high64, .len = (uint32_t)len};
 }
 
-/* Seqlock read: false when the slot was being written (then it is just a miss). */
+/* Seqlock read: false when the slot was being written (then it is just a miss). No fences
+ * (ThreadSanitizer does not model them): the word loads are acquire, so the re-read of seq
+ * cannot move before them, and a word a later writer stored (release, after its odd seq)
+ * makes that re-read see the odd or a newer seq. On x86-64 these are plain moves. */
 static bool neg_read(cnv__deleg_neg_slot *s, neg_rec *r) {
   /* acquire: pairs with the writer's final release store of seq. */
   uint64_t s1 = cnv__load_acquire(&s->seq);
   if (s1 & 1u) return false;
   uint64_t w[CNV__DELEG_NEG_WORDS];
-  /* relaxed: the seqlock's re-read of seq below tells whether these words are one record. */
-  for (size_t i = 0; i < CNV__DELEG_NEG_WORDS; i++) w[i] = cnv__load_relaxed(&s->w[i]);
-  /* acquire fence: orders the word loads before the re-read of seq, so a word written by a
-   * later writer makes the re-read see that writer's odd (or newer) seq. */
-  atomic_thread_fence(memory_order_acquire);
+  /* acquire: see above; orders each word load before the re-read of seq. */
+  for (size_t i = 0; i < CNV__DELEG_NEG_WORDS; i++) w[i] = cnv__load_acquire(&s->w[i]);
+  /* relaxed: ordered after the acquire loads above. */
   if (cnv__load_relaxed(&s->seq) != s1) return false;
   memcpy(r, w, sizeof *r);
   return true;
@@ -234,13 +236,12 @@ static bool neg_read(cnv__deleg_neg_slot *s, neg_rec *r) {
 static void neg_write(cnv__deleg_neg_slot *s, const neg_rec *r) {
   uint64_t cur = cnv__load_relaxed(&s->seq);
   if (cur & 1u) return;
-  /* relaxed CAS + release fence: the odd seq is ordered before the word stores below. */
+  /* relaxed CAS: the release stores of the words below order it before them. */
   if (!cnv__cas_strong(&s->seq, &cur, cur + 1, memory_order_relaxed, memory_order_relaxed)) return;
-  atomic_thread_fence(memory_order_release);
   uint64_t w[CNV__DELEG_NEG_WORDS] = {0};
   memcpy(w, r, sizeof *r);
-  /* relaxed: ordered by the fence above and the release store of seq below. */
-  for (size_t i = 0; i < CNV__DELEG_NEG_WORDS; i++) cnv__store_relaxed(&s->w[i], w[i]);
+  /* release: orders the odd seq before each word (see neg_read). */
+  for (size_t i = 0; i < CNV__DELEG_NEG_WORDS; i++) cnv__store_release(&s->w[i], w[i]);
   /* release: a reader that acquires the even seq sees every word above. */
   cnv__store_release(&s->seq, cur + 2);
 }
