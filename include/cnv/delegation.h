@@ -179,7 +179,7 @@ typedef struct cnv_deleg_config {
   uint32_t cache_capacity; /* most chains cached at once (slots of the CLOCK ring); 0 disables the cache */
   uint32_t max_counters;   /* links with a use limit tracked at once */
   /* Most bytes the cached chains may take (each: its token's bytes plus a fixed record of
-   * about 1.5 KiB); 0 disables the cache. Never exceeded, not even transiently. */
+   * about 1.4 KiB); 0 disables the cache. Never exceeded, not even transiently. */
   uint64_t cache_max_bytes;
   /* Percent (1..100) of cache_max_bytes the chains of one holder (the audience of the last
    * link) may take. A chain whose holder is over it is verified but not cached. */
