@@ -5,6 +5,8 @@
  *                                  parent hashes, 3 signatures, attenuation, revocation, time,
  *                                  capability and effects
  *   token_verify_3link/cnv_cached  the same call answered from the verified-chain cache
+ *   token_reject_replay_8link/cnv  the same expired 8-link token presented again and again
+ *                                  (default verifier: answered by the negative cache)
  *   token_attenuate/cnv            cnv_deleg_attenuate of a 2-link token into a 3-link one
  *   token_attenuate/sodium         one crypto_sign_detached over the new link's signing input */
 #include <string.h>
@@ -24,8 +26,8 @@ typedef struct bench_keys {
 static struct {
   int ready;
   bench_keys k[4];
-  uint8_t tok2[CNV_DELEG_MAX_TOKEN_BYTES], tok3[CNV_DELEG_MAX_TOKEN_BYTES];
-  size_t len2, len3;
+  uint8_t tok2[CNV_DELEG_MAX_TOKEN_BYTES], tok3[CNV_DELEG_MAX_TOKEN_BYTES], tok8[CNV_DELEG_MAX_TOKEN_BYTES];
+  size_t len2, len3, len8;
   cnv_deleg_caveats leaf;
   uint8_t msg[3][CNV__DELEG_SIGN_DOMAIN_BYTES + CNV_DELEG_LINK_MAX_BYTES];
   size_t msg_len[3];
@@ -44,6 +46,30 @@ static void caveats(int i, cnv_deleg_caveats *c) {
   CNV_BENCH_OK(cnv_deleg_pattern_parse("user.*", 6, &c->allow[c->n_allow++]));
   if (i == 2) CNV_BENCH_OK(cnv_deleg_pattern_parse("user.create", 11, &c->allow[0]));
   CNV_BENCH_OK(cnv_deleg_pattern_parse("user.delete", 11, &c->forbid[c->n_forbid++]));
+}
+
+/* An 8-link chain k0 -> k1 -> k2 -> k3 -> k1 -> ... whose links all expired at 4000 - i. */
+static int setup_expired_8link(void) {
+  uint8_t buf[2][CNV_DELEG_MAX_TOKEN_BYTES];
+  size_t len = 0;
+  for (int i = 0; i < 8; i++) {
+    cnv_deleg_caveats c;
+    memset(&c, 0, sizeof c);
+    c.expiry = 4000 - (uint64_t)i;
+    c.swarm = 7;
+    c.max_uses = CNV_DELEG_UNLIMITED_USES;
+    c.effects = CNV_EFFECT_READ_ONLY;
+    c.depth = (uint8_t)(7 - i);
+    const bench_keys *issuer = &B.k[i == 0 ? 0 : (i - 1) % 3 + 1], *audience = &B.k[i % 3 + 1];
+    uint8_t *out = i == 7 ? B.tok8 : buf[i % 2];
+    size_t cap = CNV_DELEG_MAX_TOKEN_BYTES, n;
+    cnv_status st = i == 0 ? cnv_deleg_mint_root(issuer->sk, audience->pk, &c, NULL, out, cap, &n)
+                           : cnv_deleg_attenuate(buf[(i - 1) % 2], len, issuer->sk, audience->pk, &c, NULL, out, cap, &n);
+    if (st != CNV_OK) return 0;
+    len = n;
+  }
+  B.len8 = len;
+  return 1;
 }
 
 static void setup_peer_inputs(void) {
@@ -80,6 +106,7 @@ static int setup(void) {
     return 0;
   }
   setup_peer_inputs();
+  if (!setup_expired_8link()) return 0;
   cnv_deleg_config cfg;
   cnv_deleg_config_default(&cfg);
   cfg.cache_capacity = 0;
@@ -130,6 +157,27 @@ CNV_BENCH(verify_cold, "token_verify_3link/cnv_cold", 1, 0)
 
 static void verify_cached(cnv_bench_state *st) { run_verify(st, B.cached, 256); }
 CNV_BENCH(verify_cached, "token_verify_3link/cnv_cached", 1, 0)
+
+static void reject_replay(cnv_bench_state *st) {
+  if (!setup()) {
+    cnv_bench_skip_with_error(st, "setup failed");
+    return;
+  }
+  /* k[2] holds the last link (audience k[7 % 3 + 1]); now is past every expiry + skew */
+  cnv_deleg_request req = {.now = 5000, .swarm = 7, .holder = B.k[2].pk, .cap = &B.cap, .effects = CNV_EFFECT_READ_ONLY};
+  if (cnv_deleg_verify(B.cached, B.tok8, B.len8, &req, NULL, NULL) != CNV_EDELEG_EXPIRED) {
+    cnv_bench_skip_with_error(st, "token is not rejected as expired");
+    return;
+  }
+  while (cnv_bench_keep_running_batch(st, 256)) {
+    for (uint64_t i = 0; i < 256; i++) {
+      cnv_status s = cnv_deleg_verify(B.cached, B.tok8, B.len8, &req, NULL, NULL);
+      cnv_bench_do_not_optimize(&s);
+    }
+  }
+  cnv_bench_set_items_processed(st, (int64_t)cnv_bench_iterations(st));
+}
+CNV_BENCH(reject_replay, "token_reject_replay_8link/cnv", 1, 0)
 
 static void attenuate_cnv(cnv_bench_state *st) {
   if (!setup()) {

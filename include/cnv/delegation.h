@@ -10,8 +10,8 @@
  *                       joins liburcu's reader registry on its first call, which takes
  *                       liburcu's registry lock once, and leaves it when the thread exits);
  *                       lock-free after that: one hash lookup when cached.
- *   cnv_deleg_revoke / trust_add / trust_remove / cache_purge / counters_purge   any
- *                       threads, concurrently with verification; a verification that
+ *   cnv_deleg_revoke / trust_add / trust_remove / cache_purge / counters_purge /
+ *   cache_stats_get     any threads, concurrently with verification; a verification that
  *                       starts after one of them returns sees its effect.
  *   verifier_create / verifier_destroy   one thread, no other call on the verifier in flight.
  *   token encode/decode, mint, attenuate, pattern and path helpers   pure; any threads.
@@ -182,18 +182,30 @@ typedef struct cnv_deleg_verifier cnv_deleg_verifier;
 
 typedef struct cnv_deleg_config {
   uint64_t skew;           /* seconds of clock skew allowed at both window ends */
-  uint32_t cache_capacity; /* verified chains kept; 0 disables the cache */
+  uint32_t cache_capacity; /* most chains cached at once (slots of the CLOCK ring); 0 disables the cache */
   uint32_t max_counters;   /* links with a use limit tracked at once */
   /* Live use counters one delegate (the audience of a token's root link) may hold; 0 = up to
    * max_counters. Beyond it only that delegate's new use-limited links are refused. */
   uint32_t max_counters_per_delegate;
+  /* Most bytes the cached chains may take (each: its token's bytes plus a fixed record of
+   * about 1.4 KiB); 0 disables the cache. Never exceeded, not even transiently. */
+  uint64_t cache_max_bytes;
+  /* Percent (1..100) of cache_max_bytes the chains of one holder (the audience of the last
+   * link) may take. A chain whose holder is over it is verified but not cached. */
+  uint32_t cache_max_share;
+  /* Records of the negative cache (recent rejections; rounded down to a power of two, at
+   * least 2); 0 disables it. Fixed size: 296 bytes a record, allocated by create. */
+  uint32_t neg_cache_slots;
 } cnv_deleg_config;
 
-/* Defaults: skew 30 s, cache 65536 chains, 65536 use counters, 4096 of them per delegate. */
+/* Defaults: skew 30 s, cache 65536 chains and 64 MiB, share 12 % (about 1/8), 4096 negative
+ * records, 65536 use counters, 4096 of them per delegate. */
 CNV_API void cnv_deleg_config_default(cnv_deleg_config *cfg);
 
-/* Allocates a verifier (cfg NULL = defaults). Errors: CNV_ENOMEM, CNV_ENOTSUP (libsodium),
- * CNV_EINVAL. Destroy with cnv_deleg_verifier_destroy. */
+/* Allocates a verifier (cfg NULL = defaults) with its fixed parts: the CLOCK ring
+ * (8 bytes a cache slot), the share table (32 KiB) and the negative cache. Errors: CNV_ENOMEM,
+ * CNV_ENOTSUP (libsodium), CNV_EINVAL, CNV_ERANGE (cache_max_share not in 1..100 while the cache
+ * is on). Destroy with cnv_deleg_verifier_destroy. */
 CNV_API CNV_NODISCARD cnv_status cnv_deleg_verifier_create(const cnv_deleg_config *cfg, cnv_deleg_verifier **out);
 
 /* Frees the verifier and everything it holds (NULL ignored). No call may be in flight; waits
@@ -229,17 +241,29 @@ typedef struct cnv_deleg_request {
   cnv_effects effects;      /* effects the invocation needs (must be within the ceiling) */
 } cnv_deleg_request;
 
-/* Verifies a token for one request: encoding, trust, principals, parent hashes, signatures,
- * attenuation, revocation, time windows (with skew), swarm, holder, capability (forbidden
- * wins) and effects. A chain that verified before is found by hash in the cache and only
- * its time, revocation and request checks run. On success *effective (may be NULL) gets the
- * effective constraint: the leaf's sets, effects, uses and depth, the intersected window and
- * the bound swarm. On failure the status names the rule and *err (may be NULL) the link.
+/* Verifies a token for one request, cheapest checks first (docs/delegation.md#rules):
+ * encoding, trust, revocation, time windows (with skew), swarm, holder, then per link
+ * principals, parent hashes, signatures and attenuation, then capability (forbidden wins)
+ * and effects. A token with several faults reports the first in that order.
+ * A chain that verified before is found by hash in the cache and only its time, revocation
+ * and request checks run; a token rejected before is found in the negative cache and, when
+ * its record decides the request exactly as a full verification would, answered from it
+ * without a signature (a record is ignored once trust or revocation changed). On success
+ * *effective (may be NULL) gets the effective constraint: the leaf's sets, effects, uses and
+ * depth, the intersected window and the bound swarm. On failure the status names the rule
+ * and *err (may be NULL) the link.
  * Errors: every CNV_ETOKEN_* and CNV_EDELEG_* rule code, CNV_EDELEG_NO_HOLDER (req->holder
  * NULL; err->link -1), CNV_EDELEG_BAD_KEY (a key of the token, the holder included, is
- * small-order or non-canonical: a token for such a holder never verifies), CNV_EINVAL (NULL v, token or req).
- * Progress: lock-free (see the table above for a thread's first call); allocates only when a newly verified chain enters the cache (a full cache is
- * not an error: the chain is just verified cold each time). Creates no use counter. */
+ * small-order or non-canonical: a token for such a holder never verifies), CNV_EINVAL (NULL
+ * v, token or req).
+ * Cache guarantees: the cached chains never take more than cache_max_bytes, nor one holder's
+ * more than its share; room for a new chain is made on insert by a CLOCK hand that evicts
+ * only chains not used since its last pass (a hit sets the chain's reference bit), so a chain
+ * used at least once per sweep stays cached whatever others insert. A full cache or a holder
+ * over its share is not an error: the chain is verified in full each time.
+ * Progress: lock-free (see the table above for a thread's first call); the cached and the
+ * negative paths allocate nothing; a newly verified chain allocates its cache entry and its
+ * insert may run the CLOCK hand over at most two turns of the ring. Creates no use counter. */
 CNV_API CNV_NODISCARD cnv_status cnv_deleg_verify(cnv_deleg_verifier *v, const uint8_t *token, size_t len,
                                                   const cnv_deleg_request *req, cnv_deleg_caveats *effective,
                                                   cnv_deleg_error *err);
@@ -281,6 +305,22 @@ CNV_API size_t cnv_deleg_counters_purge(cnv_deleg_verifier *v, uint64_t now);
 /* Number of live use counters (approximate while other threads authorize); wait-free.
  * NULL v: 0. */
 CNV_API size_t cnv_deleg_counter_count(const cnv_deleg_verifier *v);
+
+/* Cache statistics since create. Counters are summed over per-thread stripes: exact when no
+ * verification runs, a recent value otherwise. */
+typedef struct cnv_deleg_cache_stats {
+  uint64_t hits;          /* verifications answered from the verified-chain cache */
+  uint64_t misses;        /* verifications run in full (neither cache decided them) */
+  uint64_t negative_hits; /* rejections answered from the negative cache */
+  uint64_t evictions;     /* cached chains evicted by the CLOCK hand to make room */
+  uint64_t bytes;         /* bytes the cached chains take now (<= max_bytes, always) */
+  uint64_t entries;       /* chains cached now */
+  uint64_t max_bytes;     /* cache_max_bytes */
+  uint64_t share_bytes;   /* most bytes one holder's chains may take */
+} cnv_deleg_cache_stats;
+
+/* Fills *out. Any thread; wait-free. Errors: CNV_EINVAL (NULL). */
+CNV_API CNV_NODISCARD cnv_status cnv_deleg_cache_stats_get(const cnv_deleg_verifier *v, cnv_deleg_cache_stats *out);
 
 #ifdef __cplusplus
 }

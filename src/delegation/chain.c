@@ -1,5 +1,7 @@
-/* Chain verification: the static pass (run once per distinct token, then cached) and the
- * per-request checks (run on every call, cached or not). */
+/* Chain verification, cheapest checks first: a summary of the parsed token (link hashes,
+ * windows, swarms, holder), the policy and per-request checks on it, and only then the
+ * static pass with the signatures (run once per distinct token, then cached). The order is
+ * docs/delegation.md#rules. */
 #include <string.h>
 
 #include "deleg.h"
@@ -25,13 +27,15 @@ static cnv_status link_rules(const cnv_deleg_token *tok, const cnv__deleg_span *
   return prev ? cnv__deleg_narrows(&prev->caveats, &l->caveats) : CNV_OK;
 }
 
-static void chain_fill(const cnv_deleg_token *tok, cnv__deleg_chain *c) {
+void cnv__deleg_chain_summary(const cnv_deleg_token *tok, const uint8_t *buf, const cnv__deleg_span *spans,
+                              cnv__deleg_chain *c) {
   c->n_links = tok->n_links;
   for (uint8_t i = 0; i < tok->n_links; i++) {
     c->not_before[i] = tok->links[i].caveats.not_before;
     c->expiry[i] = tok->links[i].caveats.expiry;
     c->swarm[i] = tok->links[i].caveats.swarm;
     c->max_uses[i] = tok->links[i].caveats.max_uses;
+    cnv__deleg_hash_link(buf + spans[i].off, spans[i].body_len + CNV_DELEG_SIG_BYTES, c->hash[i]);
   }
   memcpy(c->root, tok->links[0].issuer, CNV_DELEG_KEY_BYTES);
   memcpy(c->holder, tok->links[tok->n_links - 1].audience, CNV_DELEG_KEY_BYTES);
@@ -39,22 +43,12 @@ static void chain_fill(const cnv_deleg_token *tok, cnv__deleg_chain *c) {
   c->leaf = tok->links[tok->n_links - 1].caveats;
 }
 
-cnv_status cnv__deleg_chain_build(cnv_deleg_verifier *v, const uint8_t *buf, size_t len,
-                                  cnv__deleg_chain *c, cnv_deleg_error *err) {
-  cnv_deleg_token tok;
-  cnv__deleg_span spans[CNV_DELEG_MAX_LINKS];
-  cnv_status st = cnv__deleg_parse(buf, len, &tok, spans, err);
-  if (st != CNV_OK) return st;
-  urcu_bp_read_lock();
-  bool trusted = cnv__deleg_key_present(v, v->trust, tok.links[0].issuer);
-  urcu_bp_read_unlock();
-  if (!trusted) return fail_link(err, 0, CNV_EDELEG_UNTRUSTED_ROOT);
-  for (uint32_t i = 0; i < tok.n_links; i++) {
-    st = link_rules(&tok, &spans[i], buf, i, c);
+cnv_status cnv__deleg_chain_static(const cnv_deleg_token *tok, const cnv__deleg_span *spans,
+                                   const uint8_t *buf, const cnv__deleg_chain *c, cnv_deleg_error *err) {
+  for (uint32_t i = 0; i < tok->n_links; i++) {
+    cnv_status st = link_rules(tok, &spans[i], buf, i, c);
     if (st != CNV_OK) return fail_link(err, (int32_t)i, st);
-    cnv__deleg_hash_link(buf + spans[i].off, spans[i].body_len + CNV_DELEG_SIG_BYTES, c->hash[i]);
   }
-  chain_fill(&tok, c);
   return CNV_OK;
 }
 
@@ -68,26 +62,36 @@ cnv_status cnv__deleg_chain_policy(cnv_deleg_verifier *v, const cnv__deleg_chain
 
 static uint64_t sat_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
 
-cnv_status cnv__deleg_chain_request(const cnv_deleg_verifier *v, const cnv__deleg_chain *c,
-                                    const cnv_deleg_request *req, cnv_deleg_error *err) {
-  uint64_t skew = v->cfg.skew;
-  for (int32_t i = 0; i < c->n_links; i++) {
-    if (sat_add(req->now, skew) < c->not_before[i]) return fail_link(err, i, CNV_EDELEG_NOT_YET_VALID);
-    if (req->now > sat_add(c->expiry[i], skew)) return fail_link(err, i, CNV_EDELEG_EXPIRED);
+cnv_status cnv__deleg_check_window(uint64_t skew, uint8_t n_links, const uint64_t *not_before,
+                                   const uint64_t *expiry, const uint64_t *swarm,
+                                   const uint8_t holder[CNV_DELEG_KEY_BYTES], const cnv_deleg_request *req,
+                                   cnv_deleg_error *err) {
+  for (int32_t i = 0; i < n_links; i++) {
+    if (sat_add(req->now, skew) < not_before[i]) return fail_link(err, i, CNV_EDELEG_NOT_YET_VALID);
+    if (req->now > sat_add(expiry[i], skew)) return fail_link(err, i, CNV_EDELEG_EXPIRED);
   }
-  for (int32_t i = 0; i < c->n_links; i++) {
-    if (c->swarm[i] != CNV_DELEG_ANY_SWARM && c->swarm[i] != req->swarm) {
-      return fail_link(err, i, CNV_EDELEG_WRONG_SWARM);
-    }
+  for (int32_t i = 0; i < n_links; i++) {
+    if (swarm[i] != CNV_DELEG_ANY_SWARM && swarm[i] != req->swarm) return fail_link(err, i, CNV_EDELEG_WRONG_SWARM);
   }
+  if (memcmp(req->holder, holder, CNV_DELEG_KEY_BYTES) != 0) {
+    return fail_link(err, n_links - 1, CNV_EDELEG_WRONG_HOLDER);
+  }
+  return CNV_OK;
+}
+
+cnv_status cnv__deleg_chain_leaf(const cnv__deleg_chain *c, const cnv_deleg_request *req, cnv_deleg_error *err) {
   int32_t leaf = c->n_links - 1;
-  if (memcmp(req->holder, c->holder, CNV_DELEG_KEY_BYTES) != 0) {
-    return fail_link(err, leaf, CNV_EDELEG_WRONG_HOLDER);
-  }
   if (req->cap) {
     cnv_status st = cnv__deleg_cap_check(&c->leaf, req->cap);
     if (st != CNV_OK) return fail_link(err, leaf, st);
   }
   if (!cnv_effects_subset(req->effects, c->leaf.effects)) return fail_link(err, leaf, CNV_EDELEG_EFFECTS_EXCEEDED);
   return CNV_OK;
+}
+
+cnv_status cnv__deleg_chain_request(const cnv_deleg_verifier *v, const cnv__deleg_chain *c,
+                                    const cnv_deleg_request *req, cnv_deleg_error *err) {
+  cnv_status st =
+      cnv__deleg_check_window(v->cfg.skew, c->n_links, c->not_before, c->expiry, c->swarm, c->holder, req, err);
+  return st == CNV_OK ? cnv__deleg_chain_leaf(c, req, err) : st;
 }

@@ -126,14 +126,37 @@ typedef struct cnv__deleg_entry {
   struct cds_lfht_node node;
   struct rcu_head rcu;
   atomic_uint published;  /* release-stored 1 after init */
+  atomic_uint in_table;   /* release-stored 1 once linked: only then may CLOCK evict it */
+  atomic_uint ref;        /* CLOCK reference bit: set by hits, cleared by the sweeping hand */
   _Atomic uint64_t epoch; /* policy epoch at which trust and revocation were last checked */
+  uint32_t slot;          /* index in the CLOCK ring (written before publication) */
+  uint32_t share;         /* share bucket of the holder */
+  uint32_t size;          /* bytes charged: allocation size */
   uint32_t len;
   cnv__deleg_chain chain;
   uint8_t bytes[];
 } cnv__deleg_entry;
 
+/* Negative cache: a fixed array of 2-way sets of seqlocked records (cache.c). */
+#define CNV__DELEG_NEG_WORDS 36
+typedef struct cnv__deleg_neg_slot {
+  _Atomic uint64_t seq; /* odd while a writer fills the slot */
+  _Atomic uint64_t w[CNV__DELEG_NEG_WORDS];
+} cnv__deleg_neg_slot;
+
+/* Striped statistics (one stripe per thread, by a thread-local index). */
+#define CNV__DELEG_STRIPES 16
+typedef struct cnv__deleg_stripe {
+  CNV_ALIGNED(CNV_CACHELINE)
+  _Atomic uint64_t hits;
+  _Atomic uint64_t misses;
+  _Atomic uint64_t negative_hits;
+  _Atomic uint64_t evictions;
+} cnv__deleg_stripe;
+
 struct cnv_deleg_verifier {
-  /* Bumped (release) by every revocation and trust removal after the change is visible. */
+  /* Bumped (release) by every revocation, trust addition and trust removal after the
+   * change is visible. */
   CNV_ALIGNED(CNV_CACHELINE)
   _Atomic uint64_t epoch;
   CNV_ALIGNED(CNV_CACHELINE)
@@ -146,6 +169,10 @@ struct cnv_deleg_verifier {
   _Atomic uint64_t swept_now;
   _Atomic uint64_t swept_epoch;
   atomic_uint sweeping;
+  _Atomic uint64_t cache_bytes; /* bytes charged by live positive entries */
+  CNV_ALIGNED(CNV_CACHELINE)
+  _Atomic uint64_t hand;      /* CLOCK hand (ever increasing; slot = hand % ring_slots) */
+  _Atomic uint64_t neg_stamp; /* negative-cache insertion clock (replacement order) */
   CNV_ALIGNED(CNV_CACHELINE)
   struct cds_lfht *cache;
   struct cds_lfht *revoked;
@@ -153,17 +180,40 @@ struct cnv_deleg_verifier {
   struct cds_lfht *counters;
   struct cds_lfht *delegates;
   cnv_deleg_config cfg;
-  uint64_t seed; /* random per verifier: cache hashing resists chosen collisions */
+  uint64_t seed;                                 /* random per verifier: cache hashing resists chosen collisions */
+  uint8_t neg_secret[192];                       /* random per verifier: XXH3-128 secret of negative keys */
+  uint32_t ring_slots;                           /* CLOCK ring size (cache_capacity) */
+  uint32_t neg_sets;                             /* negative sets (power of two; 0: off) */
+  uint64_t share_max;                            /* bytes one share bucket may hold */
+  _Atomic(cnv__deleg_entry *) *ring;             /* CLOCK ring: the entry owning each slot */
+  _Atomic uint64_t *shares;                      /* bytes per share bucket */
+  cnv__deleg_neg_slot *neg;                      /* neg_sets * 2 slots */
+  cnv__deleg_stripe stripes[CNV__DELEG_STRIPES]; /* statistics */
 };
+
+#define CNV__DELEG_SHARE_BUCKETS 4096u
 
 /* verifier.c: key sets (trust, revocation). Lookups need the RCU read lock. */
 bool cnv__deleg_key_present(const cnv_deleg_verifier *v, struct cds_lfht *t, const uint8_t key[32]);
-/* chain.c: static verification (encoding, trust, principals, hashes, signatures, attenuation). */
-CNV_NODISCARD cnv_status cnv__deleg_chain_build(cnv_deleg_verifier *v, const uint8_t *buf, size_t len,
-                                                cnv__deleg_chain *c, cnv_deleg_error *err);
+/* chain.c: hashes and summary of a parsed token (no signature checked yet). */
+void cnv__deleg_chain_summary(const cnv_deleg_token *tok, const uint8_t *buf, const cnv__deleg_span *spans,
+                              cnv__deleg_chain *c);
+/* chain.c: the expensive static pass over a summarized token: principals, parent hashes,
+ * signatures, narrowing (link by link from the root). */
+CNV_NODISCARD cnv_status cnv__deleg_chain_static(const cnv_deleg_token *tok, const cnv__deleg_span *spans,
+                                                 const uint8_t *buf, const cnv__deleg_chain *c,
+                                                 cnv_deleg_error *err);
 /* chain.c: trust and revocation still hold (RCU read lock held). */
 CNV_NODISCARD cnv_status cnv__deleg_chain_policy(cnv_deleg_verifier *v, const cnv__deleg_chain *c, cnv_deleg_error *err);
-/* chain.c: time windows, swarm, holder, capability, effects for one request. */
+/* chain.c: the cheap per-request checks: time windows, swarm, holder (in that order). */
+CNV_NODISCARD cnv_status cnv__deleg_check_window(uint64_t skew, uint8_t n_links, const uint64_t *not_before,
+                                                 const uint64_t *expiry, const uint64_t *swarm,
+                                                 const uint8_t holder[CNV_DELEG_KEY_BYTES],
+                                                 const cnv_deleg_request *req, cnv_deleg_error *err);
+/* chain.c: the leaf checks of a request: capability, effects. */
+CNV_NODISCARD cnv_status cnv__deleg_chain_leaf(const cnv__deleg_chain *c, const cnv_deleg_request *req,
+                                               cnv_deleg_error *err);
+/* chain.c: window checks, then leaf checks. */
 CNV_NODISCARD cnv_status cnv__deleg_chain_request(const cnv_deleg_verifier *v, const cnv__deleg_chain *c,
                                                   const cnv_deleg_request *req, cnv_deleg_error *err);
 /* counters.c: takes one use of every limited link of c, all or none. Called only when every

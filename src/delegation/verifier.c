@@ -11,8 +11,13 @@
 
 void cnv_deleg_config_default(cnv_deleg_config *cfg) {
   if (!cfg) return;
-  *cfg = (cnv_deleg_config){
-      .skew = 30, .cache_capacity = 65536, .max_counters = 65536, .max_counters_per_delegate = 4096};
+  *cfg = (cnv_deleg_config){.skew = 30,
+                            .cache_capacity = 65536,
+                            .max_counters = 65536,
+                            .max_counters_per_delegate = 4096,
+                            .cache_max_bytes = UINT64_C(64) << 20,
+                            .cache_max_share = 12,
+                            .neg_cache_slots = 4096};
 }
 
 static cnv__deleg_key_node *key_node_of(struct cds_lfht_node *n) {
@@ -56,7 +61,8 @@ static void key_free_rcu(struct rcu_head *head) {
   free((char *)head - offsetof(cnv__deleg_key_node, rcu));
 }
 
-/* Makes a policy change visible to cached chains: they re-check trust and revocation. */
+/* Makes a policy change visible to cached chains (they re-check trust and revocation) and to
+ * negative records (those of an older epoch are ignored). */
 static void bump_epoch(cnv_deleg_verifier *v) {
   /* acq_rel: the release half orders the table change before the new epoch, so a reader
    * that sees the new epoch (acquire) also sees the change when it re-checks. */
@@ -66,7 +72,9 @@ static void bump_epoch(cnv_deleg_verifier *v) {
 cnv_status cnv_deleg_trust_add(cnv_deleg_verifier *v, const uint8_t pk[CNV_DELEG_KEY_BYTES]) {
   if (!v || !pk) return CNV_EINVAL;
   if (!cnv__deleg_key_valid(pk)) return CNV_EDELEG_BAD_KEY;
-  return key_insert(v, v->trust, pk);
+  cnv_status st = key_insert(v, v->trust, pk);
+  if (st == CNV_OK) bump_epoch(v); /* a rejection for an untrusted root may not hold any more */
+  return st;
 }
 
 cnv_status cnv_deleg_trust_remove(cnv_deleg_verifier *v, const uint8_t pk[CNV_DELEG_KEY_BYTES]) {
@@ -97,6 +105,29 @@ static struct cds_lfht *new_table(void) {
                              &urcu_bp_flavor, NULL);
 }
 
+/* Sizes the fixed parts from the configuration. */
+static cnv_status fixed_parts(cnv_deleg_verifier *v) {
+  const cnv_deleg_config *c = &v->cfg;
+  bool cache_on = c->cache_capacity && c->cache_max_bytes;
+  if (cache_on && (c->cache_max_share < 1 || c->cache_max_share > 100)) return CNV_ERANGE;
+  if (cache_on) {
+    v->ring_slots = c->cache_capacity;
+    v->share_max = c->cache_max_bytes / 100 * c->cache_max_share + c->cache_max_bytes % 100 * c->cache_max_share / 100;
+    v->ring = calloc(v->ring_slots, sizeof *v->ring);
+    if (!v->ring) return CNV_ENOMEM;
+  }
+  v->shares = calloc(CNV__DELEG_SHARE_BUCKETS, sizeof *v->shares);
+  if (!v->shares) return CNV_ENOMEM;
+  if (c->neg_cache_slots >= 2) {
+    uint32_t sets = 1;
+    while (sets * 2 <= c->neg_cache_slots / 2) sets *= 2;
+    v->neg = calloc((size_t)sets * 2, sizeof *v->neg);
+    if (!v->neg) return CNV_ENOMEM;
+    v->neg_sets = sets;
+  }
+  return CNV_OK;
+}
+
 cnv_status cnv_deleg_verifier_create(const cnv_deleg_config *cfg, cnv_deleg_verifier **out) {
   if (!out) return CNV_EINVAL;
   *out = NULL;
@@ -107,14 +138,18 @@ cnv_status cnv_deleg_verifier_create(const cnv_deleg_config *cfg, cnv_deleg_veri
   cnv_deleg_config_default(&v->cfg);
   if (cfg) v->cfg = *cfg;
   randombytes_buf(&v->seed, sizeof v->seed);
+  randombytes_buf(v->neg_secret, sizeof v->neg_secret);
+  cnv_status st = fixed_parts(v);
   v->cache = new_table();
   v->revoked = new_table();
   v->trust = new_table();
   v->counters = new_table();
   v->delegates = new_table();
-  if (!v->cache || !v->revoked || !v->trust || !v->counters || !v->delegates) {
+  if (st == CNV_OK && (!v->cache || !v->revoked || !v->trust || !v->counters || !v->delegates))
+    st = CNV_ENOMEM;
+  if (st != CNV_OK) {
     cnv_deleg_verifier_destroy(v);
-    return CNV_ENOMEM;
+    return st;
   }
   *out = v;
   return CNV_OK;
@@ -165,5 +200,8 @@ void cnv_deleg_verifier_destroy(cnv_deleg_verifier *v) {
   for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
     if (tables[i]) cds_lfht_destroy(tables[i], NULL);
   }
+  free(v->ring);
+  free(v->shares);
+  free(v->neg);
   free(v);
 }

@@ -1,4 +1,7 @@
-/* Adversarial suite: every attack on a token chain is rejected with the right rule and link. */
+/* Adversarial suite: every attack on a token chain is rejected with the right rule and link.
+ * A token with several faults reports the first in the documented order (docs/delegation.md
+ * #rules): encoding, trust, revocation, time, swarm, holder (all cheap), then per link
+ * principals, parent hash, signature and narrowing, then capability and effects. */
 #include "deleg_fixture.h"
 
 static int setup(void **state) {
@@ -160,12 +163,17 @@ static void check_flip(const fixture *f, const cnv__deleg_span *spans, size_t of
   (void)f;
   if (rel < 32) {
     assert_int_equal(st, i == 0 ? CNV_EDELEG_UNTRUSTED_ROOT : CNV_EDELEG_MISALIGNED);
+  } else if (rel < 64 && i == 2) { /* the leaf's audience is the holder: checked before signatures */
+    assert_int_equal(st, CNV_EDELEG_WRONG_HOLDER);
   } else if (rel >= 64 && rel < 96) {
     assert_int_equal(st, CNV_EDELEG_PARENT_HASH);
   } else if (rel >= spans[i].body_len) {
     assert_int_equal(st, CNV_EDELEG_BAD_SIGNATURE);
   } else {
-    assert_true(encoding || st == CNV_EDELEG_BAD_SIGNATURE);
+    /* a flipped window or swarm is judged by the cheap checks before the signature */
+    bool window = rel >= 112 && rel < 128 && (st == CNV_EDELEG_NOT_YET_VALID || st == CNV_EDELEG_EXPIRED);
+    bool swarm = rel >= 128 && rel < 136 && st == CNV_EDELEG_WRONG_SWARM;
+    assert_true(encoding || window || swarm || st == CNV_EDELEG_BAD_SIGNATURE);
     if (rel < 112) assert_int_equal(st, CNV_EDELEG_BAD_SIGNATURE);
   }
   if (!encoding || rel < 143) assert_int_equal(err->link, i);
@@ -197,6 +205,8 @@ static void test_reordered_and_spliced(void **state) {
   memcpy(buf, f->tok, f->len1);
   memcpy(buf + f->len1, f->tok + f->len2, l2);
   memcpy(buf + f->len1 + l2, f->tok + f->len1, l1);
+  expect_verify(f->v, buf, f->len, &req, CNV_EDELEG_WRONG_HOLDER, 2); /* B's link is last now */
+  req.holder = f->b.pk;
   expect_verify(f->v, buf, f->len, &req, CNV_EDELEG_MISALIGNED, 1);
   /* a sibling chain R->A->B with other nonces: its link 1 aligns but names another parent */
   fixture g = *f;
@@ -205,6 +215,7 @@ static void test_reordered_and_spliced(void **state) {
   memcpy(buf + f->len1, g.tok + g.len1, g.len2 - g.len1);
   buf[5] = 2;
   expect_verify(f->v, buf, f->len1 + (g.len2 - g.len1), &req, CNV_EDELEG_PARENT_HASH, 1);
+  req.holder = f->c.pk;
   expect_verify(f->v, g.tok, g.len, &req, CNV_OK, -1);
 }
 
@@ -222,19 +233,22 @@ static void change_swarm(cnv_deleg_caveats *c) { c->swarm = 8; }
 /* Each widening of link 2 is refused by attenuate and, forged, by verify at link 2. */
 static void test_widening(void **state) {
   fixture *f = *state;
+  /* verify: what verification reports. A leaf that names another swarm than its parent can
+   * match no request: the swarm check (cheap, before any signature) rejects it first. */
   static const struct {
     widen_fn fn;
     cnv_status want;
+    cnv_status verify;
   } cases[] = {
-      {widen_allow, CNV_EDELEG_WIDENED_ALLOW},
-      {drop_forbidden, CNV_EDELEG_DROPPED_FORBIDDEN},
-      {widen_effects, CNV_EDELEG_WIDENED_EFFECTS},
-      {widen_window, CNV_EDELEG_WIDENED_WINDOW},
-      {widen_start, CNV_EDELEG_WIDENED_WINDOW},
-      {widen_uses, CNV_EDELEG_WIDENED_USES},
-      {same_depth, CNV_EDELEG_DEPTH},
-      {widen_swarm, CNV_EDELEG_WIDENED_SWARM},
-      {change_swarm, CNV_EDELEG_WIDENED_SWARM},
+      {widen_allow, CNV_EDELEG_WIDENED_ALLOW, CNV_EDELEG_WIDENED_ALLOW},
+      {drop_forbidden, CNV_EDELEG_DROPPED_FORBIDDEN, CNV_EDELEG_DROPPED_FORBIDDEN},
+      {widen_effects, CNV_EDELEG_WIDENED_EFFECTS, CNV_EDELEG_WIDENED_EFFECTS},
+      {widen_window, CNV_EDELEG_WIDENED_WINDOW, CNV_EDELEG_WIDENED_WINDOW},
+      {widen_start, CNV_EDELEG_WIDENED_WINDOW, CNV_EDELEG_WIDENED_WINDOW},
+      {widen_uses, CNV_EDELEG_WIDENED_USES, CNV_EDELEG_WIDENED_USES},
+      {same_depth, CNV_EDELEG_DEPTH, CNV_EDELEG_DEPTH},
+      {widen_swarm, CNV_EDELEG_WIDENED_SWARM, CNV_EDELEG_WIDENED_SWARM},
+      {change_swarm, CNV_EDELEG_WIDENED_SWARM, CNV_EDELEG_WRONG_SWARM},
   };
   cnv_deleg_request req = std_request(NULL);
   uint8_t buf[CNV_DELEG_MAX_TOKEN_BYTES];
@@ -250,8 +264,11 @@ static void test_widening(void **state) {
     assert_int_equal(cnv_deleg_attenuate(buf, len2, f->b.sk, f->c.pk, &s[2].cav, NULL, out, sizeof out, &n),
                      cases[k].want);
     n = forge(s, 3, buf);
-    expect_verify(f->v, buf, n, &req, cases[k].want, 2);
+    expect_verify(f->v, buf, n, &req, cases[k].verify, 2);
   }
+  /* presented in the leaf's swarm, the root's swarm (7) fails first */
+  req.swarm = 8;
+  expect_verify(f->v, buf, n, &req, CNV_EDELEG_WRONG_SWARM, 0);
 }
 
 static void test_time(void **state) {
@@ -415,7 +432,10 @@ static void test_principals(void **state) {
   /* a root that claims the trusted key but is signed by the stranger */
   n = forge(s, 1, buf);
   memcpy(buf + CNV_DELEG_HEADER_BYTES, f->r.pk, 32);
+  expect_verify(f->v, buf, n, &req, CNV_EDELEG_WRONG_HOLDER, 0); /* the holder is checked first */
+  req.holder = f->u.pk;
   expect_verify(f->v, buf, n, &req, CNV_EDELEG_BAD_SIGNATURE, 0);
+  req.holder = f->c.pk;
   /* trust removal */
   assert_int_equal(cnv_deleg_trust_remove(f->v, f->r.pk), CNV_OK);
   assert_int_equal(cnv_deleg_trust_remove(f->v, f->r.pk), CNV_ENOTFOUND);
