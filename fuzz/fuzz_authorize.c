@@ -320,7 +320,7 @@ static void retire(cnv_deleg_verifier *v) {
 static void take_slot(slot *s) {
   bool small = s->max_counters == SMALL_COUNTERS;
   if (s->v && ((small && s->n_authorized > 0) || s->n_counters + MAX_LINKS > (int)s->max_counters ||
-               ++s->inputs == 4096)) {
+               ++s->inputs == 1024)) {
     retire(s->v);
     s->v = NULL;
   }

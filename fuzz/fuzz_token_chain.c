@@ -306,6 +306,29 @@ static bool is_fault_rule(cnv_status st) {
   return st == CNV_EDELEG_MISALIGNED || st == CNV_EDELEG_PARENT_HASH || st == CNV_EDELEG_BAD_SIGNATURE;
 }
 
+/* The chain's window (intersection of its links'), and request parts that the chain allows,
+ * so that accepting chains are common: a time inside every window (when they meet), the
+ * swarm the chain is bound to (`none` when it names none), a capability the leaf allows (by
+ * the model's matching; -1, no check, when it allows none). */
+static void window_of(uint64_t *lo, uint64_t *hi) {
+  for (int i = 0; i < B.n; i++) {
+    if (B.l[i].cav.nb > *lo) *lo = B.l[i].cav.nb;
+    if (B.l[i].cav.exp < *hi) *hi = B.l[i].cav.exp;
+  }
+}
+
+static uint64_t inside_now(void) {
+  uint64_t lo = 0, hi = UINT64_MAX;
+  window_of(&lo, &hi);
+  return lo <= hi ? lo + (hi - lo) / 2 : T0;
+}
+
+static uint64_t bound_swarm(uint64_t none) {
+  for (int i = 0; i < B.n; i++)
+    if (B.l[i].cav.swarm != CNV_DELEG_ANY_SWARM) return B.l[i].cav.swarm;
+  return none;
+}
+
 /* Verifies the chain for r `passes` times on v (a second pass answers from the cache) and
  * checks every answer against the model. */
 static void judge(cnv_deleg_verifier *v, uint64_t skew, int passes, const dm_req *r, bool *accepted, bool *widened,
@@ -330,8 +353,11 @@ static void judge(cnv_deleg_verifier *v, uint64_t skew, int passes, const dm_req
     }
     if (st == CNV_OK) {
       const dm_cav *leaf = &B.l[B.n - 1].cav;
+      uint64_t lo = 0, hi = UINT64_MAX;
+      window_of(&lo, &hi);
       if (eff.effects != leaf->eff || eff.max_uses != leaf->uses || eff.depth != leaf->depth ||
-          eff.n_allow != leaf->n_allow || eff.n_forbid != leaf->n_forbid) {
+          eff.n_allow != leaf->n_allow || eff.n_forbid != leaf->n_forbid || eff.not_before != lo ||
+          eff.expiry != hi || eff.swarm != bound_swarm(CNV_DELEG_ANY_SWARM)) {
         die("effective constraint is not the leaf's caveats", st, B.n - 1);
       }
       *accepted = true;
@@ -339,24 +365,6 @@ static void judge(cnv_deleg_verifier *v, uint64_t skew, int passes, const dm_req
     *widened |= is_narrowing_rule(st);
     *faulty |= is_fault_rule(st);
   }
-}
-
-/* Request parts that the chain allows, so that accepting chains are common: a time inside
- * every window (when they meet), the swarm the chain is bound to, a capability the leaf
- * allows (by the model's matching; -1, no check, when it allows none). */
-static uint64_t inside_now(void) {
-  uint64_t lo = 0, hi = UINT64_MAX;
-  for (int i = 0; i < B.n; i++) {
-    if (B.l[i].cav.nb > lo) lo = B.l[i].cav.nb;
-    if (B.l[i].cav.exp < hi) hi = B.l[i].cav.exp;
-  }
-  return lo <= hi ? lo + (hi - lo) / 2 : T0;
-}
-
-static uint64_t bound_swarm(void) {
-  for (int i = 0; i < B.n; i++)
-    if (B.l[i].cav.swarm != CNV_DELEG_ANY_SWARM) return B.l[i].cav.swarm;
-  return 7;
 }
 
 static int allowed_cap(uint8_t start) {
@@ -419,7 +427,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   for (int k = 0; k < n_req; k++) {
     uint8_t hb = dm_u8(&in), nowb = dm_u8(&in), swb = dm_u8(&in), capb = dm_u8(&in), effb = dm_u8(&in);
     dm_req r = {.now = nowb < 0x80 ? inside_now() : now_vocab[nowb % 10],
-                .swarm = swb < 0x80 ? bound_swarm() : swarm_vocab[swb % 3],
+                .swarm = swb < 0x80 ? bound_swarm(7) : swarm_vocab[swb % 3],
                 .holder = hb < 0xE0 ? B.l[B.n - 1].audience : hb == 0xFF ? -1
                                                                          : hb % N_KEYS,
                 .cap = capb < 0x80 ? allowed_cap(capb) : capb % (DM_N_CAPS + 1) == DM_N_CAPS ? -1
