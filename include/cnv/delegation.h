@@ -295,10 +295,10 @@ CNV_API size_t cnv_deleg_cache_size(const cnv_deleg_verifier *v);
 /* Reclaims use counters that can never count again: a counter goes when its link expired
  * (now > expiry + skew) or it or an ancestor was revoked; delegates with no counter left are
  * dropped too. A reclaimed counter's spent uses cannot come back: now becomes the reclaim
- * clock (it only moves forward), and authorize never creates a counter for a link expired as
- * of it, nor for a revoked one. Pass the current time: a later authorize with an older `now`
- * gets CNV_EDELEG_EXPIRED for a use-limited link that expired by this one and has no live
- * counter. Returns how many counters were reclaimed (NULL v: 0). Any thread, concurrently
+ * clock (it only moves forward), and authorize never creates a counter for, nor keeps a use
+ * taken from, a link expired as of it or a revoked one. Pass the current time: a later
+ * authorize with an older `now` gets CNV_EDELEG_EXPIRED for a use-limited link that expired by
+ * this one. Returns how many counters were reclaimed (NULL v: 0). Any thread, concurrently
  * with everything but create/destroy; lock-free; scans the counter table. */
 CNV_API size_t cnv_deleg_counters_purge(cnv_deleg_verifier *v, uint64_t now);
 

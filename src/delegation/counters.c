@@ -232,8 +232,10 @@ static cnv__deleg_counter *counter_new(const cnv__deleg_chain *ch, int32_t i, cn
   return c;
 }
 
-/* Whether link i of ch may get a new counter: not if one may have been reclaimed (expired as
- * of the reclaim clock, or it or an ancestor revoked). *bad: the failing link. */
+/* Whether link i of ch may get a new counter, or keep a use taken from one: not if a counter
+ * of it may have been reclaimed (expired as of the reclaim clock, or it or an ancestor
+ * revoked). Checked before a counter is made and again after every use is taken. *bad: the
+ * failing link. */
 static cnv_status may_create(cnv_deleg_verifier *v, const cnv__deleg_chain *ch, int32_t i, int32_t *bad) {
   /* A counter this call found missing or DEAD was reclaimed after its reclaimer raised the
    * clock or saw the revocation (release). Seeing DEAD is an acquire; a miss is a liburcu
@@ -317,6 +319,19 @@ cnv_status cnv__deleg_counters_take(cnv_deleg_verifier *v, const cnv__deleg_chai
     if (c->max_uses[i] == CNV_DELEG_UNLIMITED_USES || ctr[i]) continue;
     st = counter_create(v, c, i, &ctr[i], &bad);
     if (st == CNV_EDELEG_COUNTERS_FULL && sweep_if_useful(v)) st = counter_create(v, c, i, &ctr[i], &bad);
+  }
+  /* Every use is taken: check again, after the takes, that no counter of this call may have
+   * replaced a reclaimed one. A call can pass may_create, stall, and insert its counter after a
+   * racing call spent the old counter's uses and a purge reclaimed it; a third call can take a
+   * use from that new counter without any creation check. The reclaimer raised the clock (or
+   * the revocation was inserted) before it marked and unlinked the old counter, and our insert
+   * or lookup of the new one comes after that unlink, so with the full barrier below the
+   * re-check sees the raised clock or the revocation and this call gives its uses back. */
+  if (st == CNV_OK) {
+    cmm_smp_mb(); /* liburcu's full barrier: the takes above before the reads in may_create */
+    for (int32_t i = 0; i < c->n_links && st == CNV_OK; i++) {
+      if (ctr[i]) st = may_create(v, c, i, &bad);
+    }
   }
   if (st != CNV_OK) {
     for (int32_t i = 0; i < c->n_links; i++) {

@@ -2,7 +2,9 @@
  * use-limited parent are authorized from several threads while another thread purges and
  * revokes unrelated links (sweeps): the parent's limit holds exactly, no use is lost, and
  * every failed call left no counter behind. And a revocation racing with them and with
- * purges: effective for every later call, and every counter below it reclaimed. */
+ * purges: effective for every later call, and every counter below it reclaimed. And expiry
+ * racing with reclaim: a single-use link never passes twice, even when a call that passed its
+ * creation checks inserts its counter after a purge reclaimed the spent one. */
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -192,6 +194,99 @@ static void test_revoke_races_with_reclaim(void **state) {
   }
 }
 
+/* Expiry racing with reclaim. Token i (single use) expires at 5000 + i; every worker presents
+ * tokens 0, 1, 2, ... in turn at its own time 5000 + i while a purger reclaims, right behind
+ * the workers, the counters of the tokens they have passed. A call stalled between its
+ * creation checks and its insert would make a fresh counter for a link whose spent counter
+ * was just reclaimed, and pass a second time; the check after the takes refuses it. */
+#define EXPIRY_TOKENS 512
+
+typedef struct race {
+  cnv_deleg_verifier *v;
+  const uint8_t *holder;
+  uint8_t (*tok)[CNV_DELEG_MAX_TOKEN_BYTES];
+  size_t *len;
+  atomic_int go;
+  atomic_int done;
+  atomic_int progress; /* highest token index a worker has finished */
+  atomic_int wins[EXPIRY_TOKENS];
+  atomic_long bad;
+} race;
+
+static void *expiry_worker(void *arg) {
+  race *r = arg;
+  cnv_deleg_request req = std_request(NULL);
+  req.holder = r->holder;
+  while (!atomic_load_explicit(&r->go, memory_order_acquire)) {
+  }
+  for (int i = 0; i < EXPIRY_TOKENS; i++) {
+    req.now = 5000 + (uint64_t)i;
+    cnv_status st = cnv_deleg_authorize(r->v, r->tok[i], r->len[i], &req, NULL, NULL);
+    if (st == CNV_OK)
+      atomic_fetch_add_explicit(&r->wins[i], 1, memory_order_relaxed);
+    else if (st != CNV_EDELEG_USES_EXHAUSTED && st != CNV_EDELEG_EXPIRED)
+      atomic_fetch_add_explicit(&r->bad, 1, memory_order_relaxed);
+    int seen = atomic_load_explicit(&r->progress, memory_order_relaxed);
+    while (seen < i && !atomic_compare_exchange_weak(&r->progress, &seen, i)) {
+    }
+  }
+  return NULL;
+}
+
+static void *expiry_purger(void *arg) {
+  race *r = arg;
+  while (!atomic_load_explicit(&r->go, memory_order_acquire)) {
+  }
+  while (!atomic_load_explicit(&r->done, memory_order_acquire)) {
+    int p = atomic_load_explicit(&r->progress, memory_order_relaxed);
+    /* expired as of this clock: tokens 0..p (expiry 5000 + j, skew 30) */
+    (void)cnv_deleg_counters_purge(r->v, 5000 + (uint64_t)p + 31);
+  }
+  return NULL;
+}
+
+static void test_expiry_races_with_reclaim(void **state) {
+  fixture *f = *state;
+  static uint8_t tok[EXPIRY_TOKENS][CNV_DELEG_MAX_TOKEN_BYTES];
+  static size_t len[EXPIRY_TOKENS];
+  for (int i = 0; i < EXPIRY_TOKENS; i++) {
+    cnv_deleg_caveats cav;
+    std_caveats(2, &cav);
+    cav.depth = 0;
+    cav.max_uses = 1;
+    cav.expiry = 5000 + (uint64_t)i;
+    uint8_t nonce[CNV_DELEG_NONCE_BYTES];
+    memset(nonce, 0x71, sizeof nonce);
+    memcpy(nonce + 1, &i, sizeof i);
+    assert_int_equal(cnv_deleg_attenuate(f->tok, f->len, f->c.sk, f->u.pk, &cav, nonce, tok[i],
+                                         CNV_DELEG_MAX_TOKEN_BYTES, &len[i]),
+                     CNV_OK);
+  }
+  uint64_t rounds = cnv_test_iters(20);
+  for (uint64_t round = 0; round < rounds; round++) {
+    static race r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(cnv_deleg_verifier_create(NULL, &r.v), CNV_OK);
+    assert_int_equal(cnv_deleg_trust_add(r.v, f->r.pk), CNV_OK);
+    r.holder = f->u.pk;
+    r.tok = tok;
+    r.len = len;
+    atomic_init(&r.progress, -1);
+    pthread_t th[THREADS + 1];
+    for (int t = 0; t < THREADS; t++) assert_int_equal(pthread_create(&th[t], NULL, expiry_worker, &r), 0);
+    assert_int_equal(pthread_create(&th[THREADS], NULL, expiry_purger, &r), 0);
+    atomic_store_explicit(&r.go, 1, memory_order_release);
+    for (int t = 0; t < THREADS; t++) pthread_join(th[t], NULL);
+    atomic_store_explicit(&r.done, 1, memory_order_release);
+    pthread_join(th[THREADS], NULL);
+    assert_int_equal(atomic_load(&r.bad), 0);
+    for (int i = 0; i < EXPIRY_TOKENS; i++) {
+      if (atomic_load(&r.wins[i]) > 1) fail_msg("single-use token %d passed %d times", i, atomic_load(&r.wins[i]));
+    }
+    cnv_deleg_verifier_destroy(r.v);
+  }
+}
+
 static int setup(void **state) {
   fixture *f = calloc(1, sizeof *f);
   fixture_setup(f, 1024);
@@ -210,6 +305,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_siblings_race_with_sweeps, setup, teardown),
       cmocka_unit_test_setup_teardown(test_revoke_races_with_reclaim, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_expiry_races_with_reclaim, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
