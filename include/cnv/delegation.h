@@ -188,13 +188,15 @@ typedef struct cnv_deleg_config {
    * max_counters. Beyond it only that delegate's new use-limited links are refused. */
   uint32_t max_counters_per_delegate;
   /* Most bytes the cached chains may take (each: its token's bytes plus a fixed record of
-   * about 1.4 KiB); 0 disables the cache. Never exceeded, not even transiently. */
+   * about 1.4 KiB); 0 disables the cache. The bytes of the cached chains never exceed it, not
+   * even transiently; an evicted chain's memory is freed after an RCU grace period, so memory
+   * in use can run above it by the entries evicted and not yet freed. */
   uint64_t cache_max_bytes;
   /* Percent (1..100) of cache_max_bytes the chains of one holder (the audience of the last
    * link) may take. A chain whose holder is over it is verified but not cached. */
   uint32_t cache_max_share;
-  /* Records of the negative cache (recent rejections; rounded down to a power of two, at
-   * least 2); 0 disables it. Fixed size: 296 bytes a record, allocated by create. */
+  /* Records of the negative cache (recent rejections; rounded down to a power of two); 0 or 1
+   * disables it. Fixed size: 296 bytes a record, allocated by create. */
   uint32_t neg_cache_slots;
 } cnv_deleg_config;
 
