@@ -121,6 +121,20 @@ static inline void fixture_setup(fixture *f, uint32_t cache_capacity) {
 
 static inline void fixture_teardown(fixture *f) { cnv_deleg_verifier_destroy(f->v); }
 
+/* cmocka group setup and teardown: a fixture whose verifier caches 1024 chains. */
+static inline int fixture_setup_1024(void **state) {
+  fixture *f = calloc(1, sizeof *f);
+  fixture_setup(f, 1024);
+  *state = f;
+  return 0;
+}
+
+static inline int fixture_teardown_free(void **state) {
+  fixture_teardown(*state);
+  free(*state);
+  return 0;
+}
+
 /* The request the standard chain satisfies: presented by its holder C (seed 4). */
 static inline cnv_deleg_request std_request(const cnv_deleg_cap *cap) {
   static tkey c;

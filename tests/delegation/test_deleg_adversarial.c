@@ -11,12 +11,6 @@ static int setup(void **state) {
   return 0;
 }
 
-static int teardown(void **state) {
-  fixture_teardown(*state);
-  free(*state);
-  return 0;
-}
-
 static void test_valid_chain(void **state) {
   fixture *f = *state;
   cnv_deleg_cap cap = cap_of("user.create");
@@ -512,23 +506,23 @@ static void test_malleability(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_valid_chain, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_prefix_cut, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_forge_matches_mint, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_capability_and_effects, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_caveat_stripping, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_truncation, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_every_bit_flip, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_reordered_and_spliced, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_widening, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_time, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_saturating_skew, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_depth, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_length_fields, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_revocation, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_principals, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_wrong_swarm, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_malleability, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_valid_chain, setup, fixture_teardown_free),
+      cmocka_unit_test_setup_teardown(test_prefix_cut, setup, fixture_teardown_free),
+      cmocka_unit_test_setup_teardown(test_forge_matches_mint, setup, fixture_teardown_free),
+      cmocka_unit_test_setup_teardown(test_capability_and_effects, setup, fixture_teardown_free),
+      cmocka_unit_test_setup_teardown(test_caveat_stripping, setup, fixture_teardown_free),
+      cmocka_unit_test_setup_teardown(test_truncation, setup, fixture_teardown_free),
+      cmocka_unit_test_setup_teardown(test_every_bit_flip, setup, fixture_teardown_free),
+      cmocka_unit_test_setup_teardown(test_reordered_and_spliced, setup, fixture_teardown_free),
+      cmocka_unit_test_setup_teardown(test_widening, setup, fixture_teardown_free),
+      cmocka_unit_test_setup_teardown(test_time, setup, fixture_teardown_free),
+      cmocka_unit_test_setup_teardown(test_saturating_skew, setup, fixture_teardown_free),
+      cmocka_unit_test_setup_teardown(test_depth, setup, fixture_teardown_free),
+      cmocka_unit_test_setup_teardown(test_length_fields, setup, fixture_teardown_free),
+      cmocka_unit_test_setup_teardown(test_revocation, setup, fixture_teardown_free),
+      cmocka_unit_test_setup_teardown(test_principals, setup, fixture_teardown_free),
+      cmocka_unit_test_setup_teardown(test_wrong_swarm, setup, fixture_teardown_free),
+      cmocka_unit_test_setup_teardown(test_malleability, setup, fixture_teardown_free),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   return rc;

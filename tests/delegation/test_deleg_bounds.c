@@ -3,19 +3,6 @@
  * verified-chain cache stays within its bytes and per-holder share and keeps hot chains. */
 #include "deleg_fixture.h"
 
-static int setup(void **state) {
-  fixture *f = calloc(1, sizeof *f);
-  fixture_setup(f, 1024);
-  *state = f;
-  return 0;
-}
-
-static int teardown(void **state) {
-  fixture_teardown(*state);
-  free(*state);
-  return 0;
-}
-
 static cnv_deleg_cache_stats stats(cnv_deleg_verifier *v) {
   cnv_deleg_cache_stats s;
   assert_int_equal(cnv_deleg_cache_stats_get(v, &s), CNV_OK);
@@ -246,12 +233,12 @@ static void test_bytes_bound_and_clock(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_cheap_checks_first, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_negative_replay, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_negative_state_dependent, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_negative_never_shadows, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_share, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_bytes_bound_and_clock, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_cheap_checks_first, fixture_setup_1024, fixture_teardown_free),
+      cmocka_unit_test_setup_teardown(test_negative_replay, fixture_setup_1024, fixture_teardown_free),
+      cmocka_unit_test_setup_teardown(test_negative_state_dependent, fixture_setup_1024, fixture_teardown_free),
+      cmocka_unit_test_setup_teardown(test_negative_never_shadows, fixture_setup_1024, fixture_teardown_free),
+      cmocka_unit_test_setup_teardown(test_share, fixture_setup_1024, fixture_teardown_free),
+      cmocka_unit_test_setup_teardown(test_bytes_bound_and_clock, fixture_setup_1024, fixture_teardown_free),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,19 +2,6 @@
  * what the cold path returns, and revocation, trust removal and expiry invalidate it. */
 #include "deleg_fixture.h"
 
-static int setup(void **state) {
-  fixture *f = calloc(1, sizeof *f);
-  fixture_setup(f, 1024);
-  *state = f;
-  return 0;
-}
-
-static int teardown(void **state) {
-  fixture_teardown(*state);
-  free(*state);
-  return 0;
-}
-
 static void test_cached_equals_cold(void **state) {
   fixture *f = *state;
   cnv_deleg_cap cap = cap_of("user.create");
@@ -233,15 +220,15 @@ static void test_failed_verify_keeps_no_counter(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_cached_equals_cold, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_revocation_invalidates, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_trust_removal_invalidates, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_expiry_drops, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_capacity, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_use_counting, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_counters_full, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_failed_verify_keeps_no_counter, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_cached_equals_cold, fixture_setup_1024, fixture_teardown_free),
+      cmocka_unit_test_setup_teardown(test_revocation_invalidates, fixture_setup_1024, fixture_teardown_free),
+      cmocka_unit_test_setup_teardown(test_trust_removal_invalidates, fixture_setup_1024, fixture_teardown_free),
+      cmocka_unit_test_setup_teardown(test_expiry_drops, fixture_setup_1024, fixture_teardown_free),
+      cmocka_unit_test_setup_teardown(test_capacity, fixture_setup_1024, fixture_teardown_free),
+      cmocka_unit_test_setup_teardown(test_use_counting, fixture_setup_1024, fixture_teardown_free),
+      cmocka_unit_test_setup_teardown(test_counters_full, fixture_setup_1024, fixture_teardown_free),
+      cmocka_unit_test_setup_teardown(test_failed_verify_keeps_no_counter, fixture_setup_1024, fixture_teardown_free),
+      cmocka_unit_test_setup_teardown(test_bad_arguments, fixture_setup_1024, fixture_teardown_free),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   return rc;

@@ -252,28 +252,15 @@ static void test_null_arguments(void **state) {
   assert_int_equal(cnv_deleg_counter_count(NULL), 0);
 }
 
-static int setup(void **state) {
-  fixture *f = calloc(1, sizeof *f);
-  fixture_setup(f, 1024);
-  *state = f;
-  return 0;
-}
-
-static int teardown(void **state) {
-  fixture_teardown(*state);
-  free(*state);
-  return 0;
-}
-
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_failing_authorize_creates_no_counter, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_full_table_keeps_nothing, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_reclaim_after_expiry, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_reclaim_after_revoke, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_full_table_reclaims_dead, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_delegate_share, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_null_arguments, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_failing_authorize_creates_no_counter, fixture_setup_1024, fixture_teardown_free),
+      cmocka_unit_test_setup_teardown(test_full_table_keeps_nothing, fixture_setup_1024, fixture_teardown_free),
+      cmocka_unit_test_setup_teardown(test_reclaim_after_expiry, fixture_setup_1024, fixture_teardown_free),
+      cmocka_unit_test_setup_teardown(test_reclaim_after_revoke, fixture_setup_1024, fixture_teardown_free),
+      cmocka_unit_test_setup_teardown(test_full_table_reclaims_dead, fixture_setup_1024, fixture_teardown_free),
+      cmocka_unit_test_setup_teardown(test_delegate_share, fixture_setup_1024, fixture_teardown_free),
+      cmocka_unit_test_setup_teardown(test_null_arguments, fixture_setup_1024, fixture_teardown_free),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

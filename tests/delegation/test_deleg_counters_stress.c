@@ -295,17 +295,11 @@ static int setup(void **state) {
   return 0;
 }
 
-static int teardown(void **state) {
-  fixture_teardown(*state);
-  free(*state);
-  return 0;
-}
-
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_siblings_race_with_sweeps, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_revoke_races_with_reclaim, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_expiry_races_with_reclaim, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_siblings_race_with_sweeps, setup, fixture_teardown_free),
+      cmocka_unit_test_setup_teardown(test_revoke_races_with_reclaim, setup, fixture_teardown_free),
+      cmocka_unit_test_setup_teardown(test_expiry_races_with_reclaim, setup, fixture_teardown_free),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -153,27 +153,14 @@ static void test_mismatched_secret_key(void **state) {
   sodium_memzero(glued, sizeof glued);
 }
 
-static int setup(void **state) {
-  fixture *f = calloc(1, sizeof *f);
-  fixture_setup(f, 1024);
-  *state = f;
-  return 0;
-}
-
-static int teardown(void **state) {
-  fixture_teardown(*state);
-  free(*state);
-  return 0;
-}
-
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_order8_is_small, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_mint_refuses_bad_audience, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_attenuate_refuses_bad_audience, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_trust_add_refuses_bad_key, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_token_for_bad_holder_never_verifies, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_mismatched_secret_key, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_order8_is_small, fixture_setup_1024, fixture_teardown_free),
+      cmocka_unit_test_setup_teardown(test_mint_refuses_bad_audience, fixture_setup_1024, fixture_teardown_free),
+      cmocka_unit_test_setup_teardown(test_attenuate_refuses_bad_audience, fixture_setup_1024, fixture_teardown_free),
+      cmocka_unit_test_setup_teardown(test_trust_add_refuses_bad_key, fixture_setup_1024, fixture_teardown_free),
+      cmocka_unit_test_setup_teardown(test_token_for_bad_holder_never_verifies, fixture_setup_1024, fixture_teardown_free),
+      cmocka_unit_test_setup_teardown(test_mismatched_secret_key, fixture_setup_1024, fixture_teardown_free),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

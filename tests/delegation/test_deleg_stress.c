@@ -164,17 +164,11 @@ static int setup(void **state) {
   return 0;
 }
 
-static int teardown(void **state) {
-  fixture_teardown(*state);
-  free(*state);
-  return 0;
-}
-
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_use_count_race, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_shared_parent_race, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_revoke_race, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_use_count_race, setup, fixture_teardown_free),
+      cmocka_unit_test_setup_teardown(test_shared_parent_race, setup, fixture_teardown_free),
+      cmocka_unit_test_setup_teardown(test_revoke_race, setup, fixture_teardown_free),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   return rc;
