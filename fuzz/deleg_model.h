@@ -99,6 +99,18 @@ typedef struct dm_cav {
   uint8_t allow[CNV_DELEG_MAX_PATTERNS], forbid[CNV_DELEG_MAX_PATTERNS]; /* dm_pats indices */
 } dm_cav;
 
+/* The library's caveats for a model caveat: every scalar field; the caller adds the patterns
+ * (each target keeps its own parsed pattern table). */
+static inline void dm_cav_fields(const dm_cav *m, cnv_deleg_caveats *c) {
+  memset(c, 0, sizeof *c);
+  c->not_before = m->nb;
+  c->expiry = m->exp;
+  c->swarm = m->swarm;
+  c->max_uses = m->uses;
+  c->effects = m->eff;
+  c->depth = m->depth;
+}
+
 typedef struct dm_link {
   int issuer, audience; /* key indices */
   bool bad_sig;         /* signature does not verify (wrong signer or a flipped bit) */

@@ -126,13 +126,7 @@ static void init(void) {
 }
 
 static void to_caveats(const dm_cav *m, cnv_deleg_caveats *c) {
-  memset(c, 0, sizeof *c);
-  c->not_before = m->nb;
-  c->expiry = m->exp;
-  c->swarm = m->swarm;
-  c->max_uses = m->uses;
-  c->effects = m->eff;
-  c->depth = m->depth;
+  dm_cav_fields(m, c);
   c->n_allow = 1;
   c->allow[0] = K.user_any;
 }

@@ -217,13 +217,7 @@ static void widen_cav(const dm_cav *p, uint8_t op, uint8_t arg, dm_cav *c) {
 }
 
 static void to_caveats(const dm_cav *m, cnv_deleg_caveats *c) {
-  memset(c, 0, sizeof *c);
-  c->not_before = m->nb;
-  c->expiry = m->exp;
-  c->swarm = m->swarm;
-  c->max_uses = m->uses;
-  c->effects = m->eff;
-  c->depth = m->depth;
+  dm_cav_fields(m, c);
   c->n_allow = m->n_allow;
   c->n_forbid = m->n_forbid;
   for (int k = 0; k < m->n_allow; k++) c->allow[k] = F.pat[m->allow[k]];

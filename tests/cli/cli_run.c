@@ -1,4 +1,6 @@
 /* Child-process runner for the cnv tool's tests. */
+#include <dirent.h>
+#include <sys/stat.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,3 +67,23 @@ void cli_run_to(cli_result *r, const char *out_path, const char *const *args) {
 }
 
 void cli_run(cli_result *r, const char *const *args) { cli_run_to(r, ".out", args); }
+
+bool cli_exists(const char *path) {
+  struct stat st;
+  return lstat(path, &st) == 0;
+}
+
+const char *cli_leftover(void) {
+  static char name[256];
+  DIR *d = opendir(".");
+  if (!d) abort();
+  const char *found = NULL;
+  for (struct dirent *e; !found && (e = readdir(d)) != NULL;) {
+    if (strstr(e->d_name, ".tmp-") || strstr(e->d_name, ".old-")) {
+      snprintf(name, sizeof name, "%s", e->d_name);
+      found = name;
+    }
+  }
+  closedir(d);
+  return found;
+}

@@ -32,6 +32,18 @@ bool cli_slurp(const char *path, char *buf, size_t cap);
     assert_int_equal((r)->status, code);                           \
     if (!strstr((r)->err, text)) fail_msg("stderr: %s", (r)->err); \
   } while (0)
+/* Whether path exists (lstat: a dangling link counts). */
+bool cli_exists(const char *path);
+/* Fails the cmocka test (cmocka.h included first) when the current folder holds a file that
+ * the tool leaves only by mistake: a temporary name (NAME.tmp-XXXXXX) or a kept-aside pair
+ * (NAME.old-XXXXXX). */
+#define CLI_NO_TEMPORARIES()                               \
+  do {                                                     \
+    const char *left_ = cli_leftover();                    \
+    if (left_) fail_msg("temporary file left: %s", left_); \
+  } while (0)
+/* The name of the first such file in the current folder (static storage), or NULL. */
+const char *cli_leftover(void);
 /* Removes the temporary directory made by cli_tmpdir. */
 void cli_tmpdir_remove(void);
 

@@ -36,20 +36,6 @@ static void put(const char *path, const char *text) {
   assert_int_equal(fclose(f), 0);
 }
 
-static bool exists(const char *path) {
-  struct stat st;
-  return lstat(path, &st) == 0;
-}
-
-static void no_temporaries(void) {
-  DIR *d = opendir(".");
-  assert_non_null(d);
-  for (struct dirent *e; (e = readdir(d)) != NULL;) {
-    if (strstr(e->d_name, ".tmp-") || strstr(e->d_name, ".old-")) fail_msg("temporary file left: %s", e->d_name);
-  }
-  closedir(d);
-}
-
 enum out_mode { OUT_FILE,
                 OUT_CLOSED,
                 OUT_BROKEN_PIPE };
@@ -135,7 +121,7 @@ static void keygen_force_all_or_nothing(void **state) {
   slurp("f.pub", pub1, sizeof pub1);
   assert_string_equal(key0, key1);
   assert_string_equal(pub0, pub1);
-  no_temporaries();
+  CLI_NO_TEMPORARIES();
   /* A successful --force replaces both, and they match (the secret key ends with the public). */
   RUN("token", "keygen", "--out", "f", "--force");
   assert_int_equal(r.status, 0);
@@ -144,7 +130,7 @@ static void keygen_force_all_or_nothing(void **state) {
   assert_string_not_equal(key0, key1);
   assert_int_equal(strlen(key1), 129);
   assert_memory_equal(key1 + 64, pub1, 64);
-  no_temporaries();
+  CLI_NO_TEMPORARIES();
 }
 
 /* Defect: the atomic write renamed over anything, the signing key included. */
@@ -181,7 +167,7 @@ static void write_refuses_key_and_special_files(void **state) {
   /* An input that is a FIFO is refused instead of blocking on it. */
   RUN_MODE(OUT_FILE, "token", "inspect", "--token", "fifo.tok");
   EXPECT(1, "fifo.tok: not a regular file");
-  no_temporaries();
+  CLI_NO_TEMPORARIES();
 }
 
 /* Defect: with fd 1 closed, the first file opened became standard output. */
@@ -189,9 +175,9 @@ static void closed_stdout(void **state) {
   (void)state;
   RUN_MODE(OUT_CLOSED, "token", "keygen", "--out", "c");
   EXPECT(1, "standard output is closed");
-  assert_false(exists("c.key"));
-  assert_false(exists("c.pub"));
-  no_temporaries();
+  assert_false(cli_exists("c.key"));
+  assert_false(cli_exists("c.pub"));
+  CLI_NO_TEMPORARIES();
 }
 
 /* Defect: SIGPIPE killed the tool; it is now a write error with the reason. */
@@ -223,16 +209,16 @@ static void bench_signal_removes_temporary(void **state) {
   for (size_t i = 0; i < 2; i++) {
     fake_bench("exec sleep 15");
     pid_t pid = start(OUT_FILE, (const char *const[]){"bench", "--bench-binary", "./fake.sh", NULL});
-    for (int t = 0; t < 200 && !exists("args.txt"); t++) sleep_ms(50);
+    for (int t = 0; t < 200 && !cli_exists("args.txt"); t++) sleep_ms(50);
     char out[512];
     slurp("args.txt", out, sizeof out);
     out[strcspn(out, "\n")] = '\0';
     assert_non_null(strstr(out, "/tmp/cnv-bench-"));
-    assert_true(exists(out));
+    assert_true(cli_exists(out));
     assert_int_equal(kill(pid, sigs[i]), 0);
     finish(pid);
     assert_int_equal(r.status, -sigs[i]);
-    assert_false(exists(out));
+    assert_false(cli_exists(out));
   }
 }
 
@@ -246,8 +232,8 @@ static void swarm_sigterm_removes_temporary(void **state) {
   assert_int_equal(kill(pid, SIGTERM), 0);
   finish(pid);
   assert_int_equal(r.status, -SIGTERM);
-  assert_false(exists("m.prom"));
-  no_temporaries();
+  assert_false(cli_exists("m.prom"));
+  CLI_NO_TEMPORARIES();
 }
 #endif
 
@@ -265,7 +251,7 @@ static void usage_before_files(void **state) {
   RUN("token", "mint", "--key", "l.key", "--audience", "l.pub", "--out", "l.tok");
   RUN("token", "revoke", "--token", "l.tok", "--revoked", "lr.txt", "--link", "3");
   EXPECT(1, "--link 3: the token has 1 links");
-  assert_false(exists("lr.txt"));
+  assert_false(cli_exists("lr.txt"));
 }
 
 /* Defect: revoke appended to a last line without a newline, joining two hashes. */
@@ -337,8 +323,8 @@ static void empty_and_folder_paths(void **state) {
   EXPECT(2, "--out: empty value");
   RUN("token", "keygen", "--out", "d/");
   EXPECT(2, "--out: not a file name");
-  assert_false(exists("d/.key"));
-  assert_false(exists(".key"));
+  assert_false(cli_exists("d/.key"));
+  assert_false(cli_exists(".key"));
   RUN("token", "inspect", "--token", "");
   EXPECT(2, "--token: empty value");
   RUN("token", "verify", "--token", "t", "--holder", "h", "--trust", "");
@@ -356,8 +342,8 @@ static void repeated_flags_and_effects(void **state) {
   (void)state;
   RUN("token", "keygen", "--out", "a", "--out", "b");
   EXPECT(2, "--out given more than once");
-  assert_false(exists("a.key"));
-  assert_false(exists("b.key"));
+  assert_false(cli_exists("a.key"));
+  assert_false(cli_exists("b.key"));
   RUN("token", "keygen", "--out", "e");
   RUN("token", "mint", "--key", "e.key", "--audience", "e.pub", "--out", "e.tok", "--effects", "");
   EXPECT(2, "--effects: empty value");
@@ -365,7 +351,7 @@ static void repeated_flags_and_effects(void **state) {
   EXPECT(2, "unknown effect");
   RUN("token", "mint", "--key", "e.key", "--audience", "e.pub", "--out", "e.tok", "--effects", "|read_only");
   EXPECT(2, "unknown effect");
-  assert_false(exists("e.tok"));
+  assert_false(cli_exists("e.tok"));
   RUN("token", "mint", "--key", "e.key", "--audience", "e.pub", "--out", "e.tok", "--allow", "fs.read",
       "--allow", "fs.write");
   assert_int_equal(r.status, 0);

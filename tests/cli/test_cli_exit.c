@@ -28,21 +28,6 @@ static cli_result r;
 
 static void slurp(const char *path, char *buf, size_t cap) { assert_true(cli_slurp(path, buf, cap)); }
 
-static bool exists(const char *path) {
-  struct stat st;
-  return lstat(path, &st) == 0;
-}
-
-/* No temporary file (NAME.tmp-XXXXXX) is left in the current folder. */
-static void no_temporaries(void) {
-  DIR *d = opendir(".");
-  assert_non_null(d);
-  for (struct dirent *e; (e = readdir(d)) != NULL;) {
-    if (strstr(e->d_name, ".tmp-")) fail_msg("temporary file left: %s", e->d_name);
-  }
-  closedir(d);
-}
-
 static void keygen_refuses_overwrite(void **state) {
   (void)state;
   char before[256], after[256];
@@ -67,23 +52,23 @@ static void keygen_refuses_overwrite(void **state) {
   fclose(f);
   RUN("token", "keygen", "--out", "half");
   EXPECT(1, "half.pub: exists; refusing");
-  assert_false(exists("half.key"));
+  assert_false(cli_exists("half.key"));
   /* --force never replaces a folder (its rename would fail after the other half's). */
   assert_int_equal(mkdir("dir.pub", 0755), 0);
   RUN("token", "keygen", "--out", "dir", "--force");
   EXPECT(1, "dir.pub: exists and is not a regular file");
-  assert_false(exists("dir.key"));
+  assert_false(cli_exists("dir.key"));
   /* A folder that cannot be written: nothing at all is left. */
   assert_int_equal(mkdir("ro", 0555), 0);
   if (access("ro", W_OK) != 0) {
     RUN("token", "keygen", "--out", "ro/k");
     EXPECT(1, "Permission denied");
-    assert_false(exists("ro/k.key"));
-    assert_false(exists("ro/k.pub"));
+    assert_false(cli_exists("ro/k.key"));
+    assert_false(cli_exists("ro/k.pub"));
   }
   RUN("token", "keygen", "--out", "root", "--force=yes");
   EXPECT(2, "--force takes no value");
-  no_temporaries();
+  CLI_NO_TEMPORARIES();
 }
 
 static void full_disk(void **state) {
@@ -151,8 +136,8 @@ static void sigint_mid_run(void **state) {
   if (!strstr(r.out, "(interrupted: partial report)")) fail_msg("stdout: %s", r.out);
   assert_non_null(strstr(r.out, "latency: p50 "));
   assert_non_null(strstr(r.out, "phase timeline"));
-  assert_false(exists("m.prom"));
-  no_temporaries();
+  assert_false(cli_exists("m.prom"));
+  CLI_NO_TEMPORARIES();
 }
 
 static void sigint_mid_setup(void **state) {
@@ -162,8 +147,8 @@ static void sigint_mid_setup(void **state) {
   EXPECT(130, "interrupted; stopped while setting up the agents, no metrics file written");
   if (!strstr(r.out, "{\"end\":\"cancelled_in_setup\",")) fail_msg("stdout: %s", r.out);
   assert_non_null(strstr(r.out, "\"submitted\":0,"));
-  assert_false(exists("m.prom"));
-  no_temporaries();
+  assert_false(cli_exists("m.prom"));
+  CLI_NO_TEMPORARIES();
 }
 
 static void sigint_twice(void **state) {
@@ -171,8 +156,8 @@ static void sigint_twice(void **state) {
   /* the second SIGINT quits at once, or the first has already ended the run: either way */
   interrupt_run((const char *const[]){"--duration", "60", "--agents", "16", NULL}, 500, 2);
   EXPECT(130, "interrupted");
-  assert_false(exists("m.prom"));
-  no_temporaries();
+  assert_false(cli_exists("m.prom"));
+  CLI_NO_TEMPORARIES();
 }
 #endif
 
@@ -232,7 +217,7 @@ static void exit_code_table(void **state) {
   RUN("swarm", "run", "--metrics", "nodir/m.prom", "--count", "1000");
   EXPECT(1, "nodir/m.prom: cannot create a temporary file beside it: No such file or directory");
 #endif
-  no_temporaries();
+  CLI_NO_TEMPORARIES();
 }
 
 int main(void) {
