@@ -21,5 +21,13 @@
   X(ERT_AGENTS_FULL, -813, "agent table is full (max_agents)")                             \
   X(ERT_HANDLERS_FULL, -814, "handler table is full (max_handlers)")                       \
   X(ERT_CONFIG, -815, "invalid runtime or scenario configuration")                         \
-  X(ERT_THREAD, -816, "a worker or monitor thread could not be started")
+  X(ERT_THREAD, -816, "a worker or monitor thread could not be started")                   \
+  X(ERT_EXPIRED, -817, "the invocation's deadline passed before it completed")             \
+  X(ERT_CANCELLED, -818, "the invocation was cancelled before it ran")                     \
+  X(ERT_STOPPED, -819, "the runtime stopped before the invocation could run")              \
+  X(ERT_ABANDONED, -820, "the handler was still running at stop's timeout")                \
+  X(ERT_RESULT_TOO_LARGE, -821, "the result does not fit the runtime's max_result")        \
+  X(ERT_DENY_RATE, -822, "denied: the agent's rate limit is exceeded")                     \
+  X(ERT_DENY_SHED, -823, "denied: low-priority work is shed while the swarm is degraded")  \
+  X(ERT_STUCK, -824, "stopped, but some workers are still inside a handler")
 #endif
