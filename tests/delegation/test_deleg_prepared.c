@@ -409,10 +409,11 @@ static void test_equivalence_random(void **state) {
   for (uint64_t round = 0; round < rounds; round++) {
     equivalence_round(f, caches[round % 3], 0xC0FFEE + round * 7919, 3000, &t);
   }
-  print_message("ok %ld exhausted %ld revoked %ld untrusted %ld expired %ld not-yet %ld swarm %ld holder %ld "
-                "forbidden %ld not-allowed %ld effects %ld other %ld\n",
-                t.ok, t.exhausted, t.revoked, t.untrusted, t.expired, t.not_yet, t.swarm, t.holder, t.forbidden,
-                t.not_allowed, t.effects, t.other);
+  print_message(
+      "ok %ld exhausted %ld revoked %ld untrusted %ld expired %ld not-yet %ld swarm %ld holder %ld "
+      "forbidden %ld not-allowed %ld effects %ld other %ld\n",
+      t.ok, t.exhausted, t.revoked, t.untrusted, t.expired, t.not_yet, t.swarm, t.holder, t.forbidden,
+      t.not_allowed, t.effects, t.other);
   /* the rounds reached every kind of answer (a generator that never did would prove nothing) */
   assert_true(t.ok > 100);
   assert_true(t.exhausted > 0);
