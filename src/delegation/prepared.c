@@ -115,8 +115,9 @@ static void publish(cnv_deleg_prepared *p, const cnv__deleg_learned *l) {
       free(s); /* never published: nobody else saw it */
       return;
     }
-    /* release: orders the snapshot's initialization above before its pointer, for the
-     * acquire load of readers; acquire on failure: as the load above. */
+    /* acq_rel: the release half orders the snapshot's initialization above before its
+     * pointer, for the readers' acquire load; acquire on failure, as the load above (the
+     * success order carries acquire only because the failure order may not be stronger). */
   } while (!cnv__cas_weak(&p->snap, &old, s, memory_order_acq_rel, memory_order_acquire));
   /* old may still be read by a call inside its read-side section: freed after a grace period. */
   if (old) urcu_bp_call_rcu(&old->rcu, snap_free_rcu);
