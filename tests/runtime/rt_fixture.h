@@ -198,6 +198,7 @@ static inline rtf_done rtf_box_get(rtf_box *b, uint64_t ticket) {
     }
   }
   rtf_done out;
+  memset(&out, 0, sizeof out);
   if (found >= 0) {
     out = b->d[found];
     out.c.result = out.c.result ? out.bytes : NULL;
