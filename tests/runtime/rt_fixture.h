@@ -186,10 +186,12 @@ static inline unsigned rtf_box_count(rtf_box *b) {
   return n;
 }
 
-/* The completion of `ticket` (exactly one must be there); returns a copy. */
-static inline rtf_done rtf_box_get(rtf_box *b, uint64_t ticket) {
+/* The completion of `ticket` (exactly one must be there), copied into *out (out->c.result
+ * points into out->bytes). */
+static inline void rtf_box_get(rtf_box *b, uint64_t ticket, rtf_done *out) {
+  memset(out, 0, sizeof *out);
   pthread_mutex_lock(&b->mu);
-  assert_int_equal(b->overflow, 0);
+  unsigned overflow = b->overflow;
   int found = -1, count = 0;
   for (unsigned i = 0; i < b->n; i++) {
     if (b->d[i].c.ticket == ticket) {
@@ -197,15 +199,11 @@ static inline rtf_done rtf_box_get(rtf_box *b, uint64_t ticket) {
       count++;
     }
   }
-  rtf_done out;
-  memset(&out, 0, sizeof out);
-  if (found >= 0) {
-    out = b->d[found];
-    out.c.result = out.c.result ? out.bytes : NULL;
-  }
+  if (found >= 0) *out = b->d[found];
   pthread_mutex_unlock(&b->mu);
+  out->c.result = out->c.result ? out->bytes : NULL;
+  assert_int_equal(overflow, 0);
   assert_int_equal(count, 1);
-  return out;
 }
 
 /* Submits with a callback into box; returns the submit's status, *ticket the ticket. */
@@ -218,6 +216,18 @@ static inline cnv_status rtf_submit_box(rtf *f, uint32_t agent, const char *line
   o.on_done = rtf_box_done;
   o.done_ctx = box;
   return cnv_runtime_submit_ex(f->rt, agent, line, strlen(line), &o, ticket);
+}
+
+/* A snapshot once every accepted invocation is counted as completed: the completion
+ * counters follow the delivery (a callback or invoke may return first), so figures are read
+ * when in_queue is back to 0. Only where nothing is left running. */
+static inline cnv_runtime_stats rtf_settled(cnv_runtime *rt) {
+  cnv_runtime_stats s;
+  for (;;) {
+    assert_int_equal(cnv_runtime_stats_get(rt, &s), CNV_OK);
+    if (s.in_queue == 0) return s;
+    sched_yield();
+  }
 }
 
 /* Stats after stop: what cnv_runtime_stats promises (submitted is exact only where no submit

@@ -79,14 +79,16 @@ static void test_stop_stuck_handler(void **state) {
   /* every accepted invocation completed exactly once before stop returned */
   assert_int_equal(rtf_box_count(&box), 5);
   for (int i = 0; i < 2; i++) {
-    rtf_done d = rtf_box_get(&box, stuck[i]);
+    rtf_done d;
+    rtf_box_get(&box, stuck[i], &d);
     assert_int_equal(d.c.kind, CNV_DONE_CANCELLED);
     assert_int_equal(d.c.status, CNV_ERT_ABANDONED);
     assert_true(d.c.worker == 0 || d.c.worker == 1);
     assert_int_equal(d.c.capability, rtf_cap("t.stuck"));
   }
   for (int i = 0; i < 3; i++) {
-    rtf_done d = rtf_box_get(&box, queued[i]);
+    rtf_done d;
+    rtf_box_get(&box, queued[i], &d);
     assert_int_equal(d.c.kind, CNV_DONE_NOT_RUN);
     assert_int_equal(d.c.status, CNV_ERT_STOPPED);
     assert_int_equal(d.c.worker, -1);
@@ -155,12 +157,13 @@ static void test_stop_one_stuck(void **state) {
   rtf_box_wait(&box, 4); /* the free worker ran the quick ones */
   assert_int_equal(cnv_runtime_stop(f.rt, 50 * MS), CNV_ERT_STUCK);
   assert_int_equal(rtf_box_count(&box), 5);
-  rtf_done d = rtf_box_get(&box, stuck);
+  rtf_done d;
+  rtf_box_get(&box, stuck, &d);
   assert_int_equal(d.c.kind, CNV_DONE_CANCELLED);
   assert_int_equal(d.c.status, CNV_ERT_ABANDONED);
   assert_int_equal(d.c.worker, atomic_load(&stuck_worker));
   for (int i = 0; i < 4; i++) {
-    d = rtf_box_get(&box, quick[i]);
+    rtf_box_get(&box, quick[i], &d);
     assert_int_equal(d.c.kind, CNV_DONE_RAN);
     assert_int_equal(d.c.status, CNV_OK);
     assert_int_equal(d.c.worker, 1 - atomic_load(&stuck_worker));
