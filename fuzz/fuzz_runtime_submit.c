@@ -9,7 +9,8 @@
  * (FastPath: 1 ms limit) spins up to 900 us, so short deadlines expire while it runs or
  * while it is queued. Agents: a valid one, one whose token allows only u.*, a forged one, one
  * with 5 uses (spent after the first inputs), a rate-limited one (1/s, bursts of 2), one
- * signed by an untrusted root; handles past them are unknown.
+ * signed by an untrusted root, one whose token allows no effects; handles past them are
+ * unknown.
  *
  * Input: records of
  *   op      bits 0-1: how to hear back (0, 1 callback, 2 completion queue, 3 invoke);
@@ -25,7 +26,7 @@
  * one completed exactly once (callback, queue or invoke), never one that was not, each
  * completion well formed (kind and status agree, the correlation id, trace and result are
  * the submitted ones), and the runtime's counters moved by exactly the tally. Failures
- * abort. */
+ * abort. CNV_FUZZ_STATS=1 prints what the run reached at exit. */
 #include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -46,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define MAX_RESULT 64
 #define MAX_RECORDS 256
 #define CQ_CAP 8
-#define N_AGENTS 6
+#define N_AGENTS 7
 #define MS 1000000ull
 #define TP "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
@@ -114,7 +115,8 @@ static void keypair(uint8_t b, uint8_t pk[CNV_DELEG_KEY_BYTES], uint8_t sk[CNV_D
   crypto_sign_seed_keypair(pk, sk, seed);
 }
 
-static uint32_t add_agent(const uint8_t *root_sk, uint8_t b, const char *allow, uint32_t uses, bool forge) {
+static uint32_t add_agent(const uint8_t *root_sk, uint8_t b, const char *allow, uint32_t uses, bool forge,
+                          cnv_effects effects) {
   uint8_t pk[CNV_DELEG_KEY_BYTES], sk[CNV_DELEG_SECRET_BYTES], tok[CNV_DELEG_MAX_TOKEN_BYTES];
   keypair(b, pk, sk);
   cnv_deleg_caveats c;
@@ -122,7 +124,7 @@ static uint32_t add_agent(const uint8_t *root_sk, uint8_t b, const char *allow, 
   c.expiry = CNV_DELEG_NO_EXPIRY;
   c.swarm = SWARM;
   c.max_uses = uses;
-  c.effects = CNV_EFFECTS_ALL;
+  c.effects = effects;
   c.n_allow = 1;
   check(cnv_deleg_pattern_parse(allow, strlen(allow), &c.allow[0]) == CNV_OK, "pattern", 0, 0);
   size_t len = 0;
@@ -154,6 +156,20 @@ static void finish(void) {
   check(s.denied_total == denied, "denied_total", (long)s.denied_total, (long)denied);
   check(s.in_queue == 0, "in_queue at stop", (long)s.in_queue, 0);
   check(s.completed[CNV_DONE_NOT_RUN] == 0, "not run at stop", (long)s.completed[CNV_DONE_NOT_RUN], 0);
+  const char *show = getenv("CNV_FUZZ_STATS");
+  if (show && show[0] == '1') {
+    fprintf(stderr,
+            "fuzz_runtime_submit: %llu inputs; %llu submitted, %llu accepted (ran %llu, expired %llu, "
+            "cancelled %llu), %llu full, denied:",
+            (unsigned long long)R.input, (unsigned long long)s.submitted,
+            (unsigned long long)s.accepted, (unsigned long long)s.completed[CNV_DONE_RAN],
+            (unsigned long long)s.completed[CNV_DONE_EXPIRED], (unsigned long long)s.completed[CNV_DONE_CANCELLED],
+            (unsigned long long)s.full);
+    for (int r = 0; r < CNV_RT_DENY_COUNT; r++) {
+      fprintf(stderr, " %s %llu", cnv_runtime_denial_name(r), (unsigned long long)s.denied[r]);
+    }
+    fprintf(stderr, "\n");
+  }
   cnv_runtime_destroy(R.rt);
   cnv_runtime_cq_destroy(R.cq);
   R.ready = false;
@@ -178,13 +194,14 @@ static void init(void) {
   reg("t.fail", CNV_DURATION_INTERACTIVE, h_fail);
   reg("t.tiny", CNV_DURATION_FAST_PATH, h_tiny);
   reg("u.x", CNV_DURATION_INTERACTIVE, h_write);
-  R.agent[0] = add_agent(rsk, 0x20, "t.*", CNV_DELEG_UNLIMITED_USES, false);
-  R.agent[1] = add_agent(rsk, 0x21, "u.*", CNV_DELEG_UNLIMITED_USES, false);
-  R.agent[2] = add_agent(rsk, 0x22, "t.*", CNV_DELEG_UNLIMITED_USES, true);
-  R.agent[3] = add_agent(rsk, 0x23, "t.*", 5, false);
-  R.agent[4] = add_agent(rsk, 0x24, "t.*", CNV_DELEG_UNLIMITED_USES, false);
+  R.agent[0] = add_agent(rsk, 0x20, "t.*", CNV_DELEG_UNLIMITED_USES, false, CNV_EFFECTS_ALL);
+  R.agent[1] = add_agent(rsk, 0x21, "u.*", CNV_DELEG_UNLIMITED_USES, false, CNV_EFFECTS_ALL);
+  R.agent[2] = add_agent(rsk, 0x22, "t.*", CNV_DELEG_UNLIMITED_USES, true, CNV_EFFECTS_ALL);
+  R.agent[3] = add_agent(rsk, 0x23, "t.*", 5, false, CNV_EFFECTS_ALL);
+  R.agent[4] = add_agent(rsk, 0x24, "t.*", CNV_DELEG_UNLIMITED_USES, false, CNV_EFFECTS_ALL);
   check(cnv_runtime_agent_rate(R.rt, R.agent[4], 1, 2) == CNV_OK, "agent_rate", 0, 0);
-  R.agent[5] = add_agent(xsk, 0x25, "t.*", CNV_DELEG_UNLIMITED_USES, false);
+  R.agent[5] = add_agent(xsk, 0x25, "t.*", CNV_DELEG_UNLIMITED_USES, false, CNV_EFFECTS_ALL);
+  R.agent[6] = add_agent(rsk, 0x26, "t.*", CNV_DELEG_UNLIMITED_USES, false, 0); /* no effects at all */
   check(cnv_capability_id("t.write", 7, &R.cap_write) == CNV_OK, "capability id", 0, 0);
   check(cnv_trace_parse(TP, strlen(TP), &R.trace) == CNV_OK, "trace", 0, 0);
   check(cnv_runtime_cq_create(R.rt, CQ_CAP, &R.cq) == CNV_OK, "cq_create", 0, 0);
