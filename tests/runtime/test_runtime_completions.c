@@ -154,6 +154,16 @@ typedef struct world {
   rtf_box box;
 } world;
 
+/* t.chain (ctx: the world): a handler that submits t.echo itself, correlation + 1, its
+ * completion into the world's box; returns the submit's status. */
+static cnv_status h_chain(void *ctx, const cnv_runtime_call *c, cnv_runtime_result *r) {
+  world *w = ctx;
+  (void)r;
+  note(c);
+  cnv_runtime_submit_opts o = {.correlation = c->correlation + 1, .on_done = rtf_box_done, .done_ctx = &w->box};
+  return cnv_runtime_submit_ex(w->f.rt, w->agent, "t.echo --chained", 16, &o, NULL);
+}
+
 static void world_up(world *w, uint32_t workers) {
   memset(S, 0, sizeof S);
   atomic_store(&coop_entered, 0);
@@ -170,6 +180,7 @@ static void world_up(world *w, uint32_t workers) {
   rtf_register(&w->f, "t.coop", CNV_DURATION_LONG_RUNNING, h_coop, NULL);
   rtf_register(&w->f, "t.big", CNV_DURATION_INTERACTIVE, h_big, NULL);
   rtf_register(&w->f, "t.victim", CNV_DURATION_INTERACTIVE, h_victim, NULL);
+  rtf_register(&w->f, "t.chain", CNV_DURATION_INTERACTIVE, h_chain, w);
   w->agent = rtf_agent(&w->f, 0x30);
   assert_int_equal(cnv_runtime_start(w->f.rt), CNV_OK);
 }
@@ -375,7 +386,9 @@ static void test_expired_running(void **state) {
   world w;
   world_up(&w, 1);
   uint64_t ticket = 0;
-  assert_int_equal(rtf_submit_box(&w.f, w.agent, "t.late", 2 * MS, 3, &w.box, &ticket), CNV_OK);
+  /* a deadline the idle worker reaches long before it passes (so the run starts), and that
+   * the handler then waits out */
+  assert_int_equal(rtf_submit_box(&w.f, w.agent, "t.late", 300 * MS, 3, &w.box, &ticket), CNV_OK);
   rtf_box_wait(&w.box, 1);
   rtf_done d;
   rtf_box_get(&w.box, ticket, &d);
@@ -750,6 +763,87 @@ static void test_cq_at_stop(void **state) {
   cnv_runtime_cq_destroy(cq);
 }
 
+/* A handler may submit (and a completion callback may submit): each invocation completes. */
+typedef struct resubmit {
+  world *w;
+  atomic_int st;
+} resubmit;
+
+static void on_done_resubmit(void *ctx, const cnv_runtime_completion *c) {
+  resubmit *r = ctx;
+  rtf_box_done(&r->w->box, c);
+  cnv_runtime_submit_opts o = {.correlation = 52, .on_done = rtf_box_done, .done_ctx = &r->w->box};
+  atomic_store(&r->st, cnv_runtime_submit_ex(r->w->f.rt, r->w->agent, "t.echo --again", 14, &o, NULL));
+}
+
+static void test_submit_from_handler_and_callback(void **state) {
+  (void)state;
+  world w;
+  world_up(&w, 1); /* one worker: the nested submits must not wait for it */
+  uint64_t ticket = 0;
+  assert_int_equal(rtf_submit_box(&w.f, w.agent, "t.chain", 0, 50, &w.box, &ticket), CNV_OK);
+  rtf_box_wait(&w.box, 2);
+  rtf_done d;
+  rtf_box_get(&w.box, ticket, &d);
+  assert_int_equal(d.c.kind, CNV_DONE_RAN);
+  assert_int_equal(d.c.status, CNV_OK); /* the nested submit was accepted */
+  assert_int_equal(seen_of(51).count, 1);
+  resubmit r = {.w = &w, .st = 1};
+  cnv_runtime_submit_opts o = {.correlation = 53, .on_done = on_done_resubmit, .done_ctx = &r};
+  assert_int_equal(cnv_runtime_submit_ex(w.f.rt, w.agent, "t.echo", 6, &o, NULL), CNV_OK);
+  rtf_box_wait(&w.box, 4);
+  assert_int_equal(atomic_load(&r.st), CNV_OK);
+  assert_int_equal(seen_of(52).count, 1);
+  assert_int_equal(seen_of(53).count, 1);
+  cnv_runtime_stats st = stats(&w);
+  assert_int_equal(st.accepted, 4);
+  assert_int_equal(st.completed[CNV_DONE_RAN], 4);
+  world_down(&w);
+}
+
+/* Lines up to max_line arrive whole (the record holds them), one byte more is denied; with
+ * the largest max_line and a result buffer to match, the handler echoes 4000 bytes. */
+static cnv_status h_copy(void *ctx, const cnv_runtime_call *c, cnv_runtime_result *r) {
+  (void)ctx;
+  return cnv_runtime_result_write(r, c->line, c->line_len);
+}
+
+static void check_line_len(rtf *f, uint32_t agent, size_t max_line, char *line, uint8_t *buf, size_t cap) {
+  memset(line, 'a', max_line + 1);
+  memcpy(line, "t.copy --x ", 11);
+  for (size_t i = 11; i < max_line; i++) line[i] = (char)('a' + i % 26);
+  cnv_runtime_completion c;
+  assert_int_equal(cnv_runtime_invoke(f->rt, agent, line, max_line, NULL, &c, buf, cap), CNV_OK);
+  assert_int_equal(c.kind, CNV_DONE_RAN);
+  assert_int_equal(c.status, CNV_OK);
+  assert_int_equal(c.result_len, max_line);
+  assert_memory_equal(c.result, line, max_line);
+  assert_int_equal(cnv_runtime_invoke(f->rt, agent, line, max_line + 1, NULL, &c, buf, cap), CNV_ERT_DENY_TOO_LONG);
+}
+
+static void test_line_lengths(void **state) {
+  (void)state;
+  static char line[4096];
+  static uint8_t buf[4096];
+  for (int big = 0; big < 2; big++) {
+    cnv_runtime_config cfg;
+    rtf_config(&cfg);
+    if (big) {
+      cfg.max_line = 4000;
+      cfg.max_result = 4096;
+    }
+    rtf f;
+    rtf_create(&f, &cfg);
+    rtf_register(&f, "t.copy", CNV_DURATION_INTERACTIVE, h_copy, NULL);
+    uint32_t a = rtf_agent(&f, 0x31);
+    assert_int_equal(cnv_runtime_start(f.rt), CNV_OK);
+    check_line_len(&f, a, big ? 4000 : 232, line, buf, big ? 4096 : RTF_RESULT_MAX);
+    assert_int_equal(cnv_runtime_stop(f.rt, STOP_NS), CNV_OK);
+    rtf_check_stopped_stats(f.rt);
+    cnv_runtime_destroy(f.rt);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_ran_callback),
@@ -764,6 +858,8 @@ int main(void) {
       cmocka_unit_test(test_result_too_large),
       cmocka_unit_test(test_cq),
       cmocka_unit_test(test_cq_at_stop),
+      cmocka_unit_test(test_submit_from_handler_and_callback),
+      cmocka_unit_test(test_line_lengths),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
