@@ -9,13 +9,16 @@
  * (FastPath: 1 ms limit) spins up to 900 us, so short deadlines expire while it runs or
  * while it is queued. Agents: a valid one, one whose token allows only u.*, a forged one, one
  * with 5 uses (spent after the first inputs), a rate-limited one (1/s, bursts of 2), one
- * signed by an untrusted root, one whose token allows no effects; handles past them are
- * unknown.
+ * signed by an untrusted root, one whose token allows no effects, one whose link an input
+ * may revoke (for good: later inputs see it revoked); handles past them are unknown.
  *
  * Input: records of
  *   op      bits 0-1: how to hear back (0, 1 callback, 2 completion queue, 3 invoke);
  *           bit 2: low lane; bit 3: cancel right after the submit; bit 4: a traceparent;
- *           bit 5: instead of a submit, move the phase (Operational <-> Degraded);
+ *           bit 5: instead of a submit, a policy move: `t` 0xAA revokes agent 7's link, an
+ *           odd `t` revokes a hash of nothing (varied by `prefix`; the policy epoch moves:
+ *           prepared tokens are checked again), any other `t` moves the phase (Operational
+ *           <-> Degraded); `len` and no line follow;
  *           bits 6-7: timeout: 0 the class's, 1 `t` us, 2 `t` ms, 3 UINT64_MAX;
  *   agent   index into the agents (past them: unknown handles);
  *   t       the timeout's amount;
@@ -47,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define MAX_RESULT 64
 #define MAX_RECORDS 256
 #define CQ_CAP 8
-#define N_AGENTS 7
+#define N_AGENTS 8
 #define MS 1000000ull
 #define TP "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
@@ -60,6 +63,7 @@ static struct {
   cnv_runtime_cq *cq;
   uint32_t agent[N_AGENTS];
   uint64_t cap_write;
+  uint8_t doomed[CNV_DELEG_HASH_BYTES]; /* agent 7's link: revoked when an input says so */
   cnv_trace trace;
   uint64_t input; /* inputs run so far: the high bits of correlation ids */
 } R;
@@ -116,7 +120,7 @@ static void keypair(uint8_t b, uint8_t pk[CNV_DELEG_KEY_BYTES], uint8_t sk[CNV_D
 }
 
 static uint32_t add_agent(const uint8_t *root_sk, uint8_t b, const char *allow, uint32_t uses, bool forge,
-                          cnv_effects effects) {
+                          cnv_effects effects, uint8_t *link_hash) {
   uint8_t pk[CNV_DELEG_KEY_BYTES], sk[CNV_DELEG_SECRET_BYTES], tok[CNV_DELEG_MAX_TOKEN_BYTES];
   keypair(b, pk, sk);
   cnv_deleg_caveats c;
@@ -130,6 +134,7 @@ static uint32_t add_agent(const uint8_t *root_sk, uint8_t b, const char *allow, 
   size_t len = 0;
   check(cnv_deleg_mint_root(root_sk, pk, &c, NULL, tok, sizeof tok, &len) == CNV_OK, "mint", b, 0);
   if (forge) tok[len - 1] ^= 1;
+  if (link_hash) check(cnv_deleg_link_hash(tok, len, 0, link_hash) == CNV_OK, "link hash", b, 0);
   uint32_t h = 0;
   check(cnv_runtime_agent_add(R.rt, pk, tok, len, &h) == CNV_OK, "agent_add", b, 0);
   return h;
@@ -194,14 +199,15 @@ static void init(void) {
   reg("t.fail", CNV_DURATION_INTERACTIVE, h_fail);
   reg("t.tiny", CNV_DURATION_FAST_PATH, h_tiny);
   reg("u.x", CNV_DURATION_INTERACTIVE, h_write);
-  R.agent[0] = add_agent(rsk, 0x20, "t.*", CNV_DELEG_UNLIMITED_USES, false, CNV_EFFECTS_ALL);
-  R.agent[1] = add_agent(rsk, 0x21, "u.*", CNV_DELEG_UNLIMITED_USES, false, CNV_EFFECTS_ALL);
-  R.agent[2] = add_agent(rsk, 0x22, "t.*", CNV_DELEG_UNLIMITED_USES, true, CNV_EFFECTS_ALL);
-  R.agent[3] = add_agent(rsk, 0x23, "t.*", 5, false, CNV_EFFECTS_ALL);
-  R.agent[4] = add_agent(rsk, 0x24, "t.*", CNV_DELEG_UNLIMITED_USES, false, CNV_EFFECTS_ALL);
+  R.agent[0] = add_agent(rsk, 0x20, "t.*", CNV_DELEG_UNLIMITED_USES, false, CNV_EFFECTS_ALL, NULL);
+  R.agent[1] = add_agent(rsk, 0x21, "u.*", CNV_DELEG_UNLIMITED_USES, false, CNV_EFFECTS_ALL, NULL);
+  R.agent[2] = add_agent(rsk, 0x22, "t.*", CNV_DELEG_UNLIMITED_USES, true, CNV_EFFECTS_ALL, NULL);
+  R.agent[3] = add_agent(rsk, 0x23, "t.*", 5, false, CNV_EFFECTS_ALL, NULL);
+  R.agent[4] = add_agent(rsk, 0x24, "t.*", CNV_DELEG_UNLIMITED_USES, false, CNV_EFFECTS_ALL, NULL);
   check(cnv_runtime_agent_rate(R.rt, R.agent[4], 1, 2) == CNV_OK, "agent_rate", 0, 0);
-  R.agent[5] = add_agent(xsk, 0x25, "t.*", CNV_DELEG_UNLIMITED_USES, false, CNV_EFFECTS_ALL);
-  R.agent[6] = add_agent(rsk, 0x26, "t.*", CNV_DELEG_UNLIMITED_USES, false, 0); /* no effects at all */
+  R.agent[5] = add_agent(xsk, 0x25, "t.*", CNV_DELEG_UNLIMITED_USES, false, CNV_EFFECTS_ALL, NULL);
+  R.agent[6] = add_agent(rsk, 0x26, "t.*", CNV_DELEG_UNLIMITED_USES, false, 0, NULL); /* no effects */
+  R.agent[7] = add_agent(rsk, 0x27, "t.*", CNV_DELEG_UNLIMITED_USES, false, CNV_EFFECTS_ALL, R.doomed);
   check(cnv_capability_id("t.write", 7, &R.cap_write) == CNV_OK, "capability id", 0, 0);
   check(cnv_trace_parse(TP, strlen(TP), &R.trace) == CNV_OK, "trace", 0, 0);
   check(cnv_runtime_cq_create(R.rt, CQ_CAP, &R.cq) == CNV_OK, "cq_create", 0, 0);
@@ -301,6 +307,20 @@ static void move_phase(void) {
   check(st == CNV_OK || st == CNV_EPHASE_STALE || st == CNV_EPHASE_ILLEGAL, "transition", st, p);
 }
 
+static void policy_move(uint8_t t, uint8_t vary) {
+  if (t == 0xAA) {
+    check(cnv_runtime_revoke(R.rt, R.doomed) == CNV_OK, "revoke", 0, 0);
+  } else if (t & 1) {
+    uint8_t h[CNV_DELEG_HASH_BYTES];
+    memset(h, 0x5C, sizeof h); /* a hash no link here has */
+    h[0] = t;
+    h[1] = vary;
+    check(cnv_runtime_revoke(R.rt, h) == CNV_OK, "revoke", 0, 0);
+  } else {
+    move_phase();
+  }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   init();
   R.input++;
@@ -313,7 +333,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   while (x.n > 0 && n_recs < MAX_RECORDS) {
     uint8_t op = u8(&x), ai = u8(&x), t = u8(&x), pi = u8(&x), len = u8(&x);
     if (op & 0x20) {
-      move_phase();
+      policy_move(t, pi);
       continue;
     }
     rec *q = &Q[n_recs];
