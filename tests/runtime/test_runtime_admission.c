@@ -249,6 +249,11 @@ static void test_deadline_rules(void **state) {
   cnv_runtime_stats s = stats(&f);
   assert_int_equal(s.accepted, 3);
   assert_int_equal(s.denied_total, 0); /* out of range is an error, not a denial */
+  assert_int_equal(cnv_runtime_stop(f.rt, STOP_NS), CNV_OK);
+  /* the figures' promise after stop: submitted == accepted + denied_total + full + refused
+   * (an out-of-range timeout is an argument error, not a submit past the checks) */
+  s = stats(&f);
+  assert_int_equal(s.submitted, s.accepted + s.denied_total + s.full + s.refused);
   down(&f);
 }
 
