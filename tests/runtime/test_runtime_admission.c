@@ -250,12 +250,13 @@ static void test_deadline_rules(void **state) {
   assert_int_equal(s.accepted, 3);
   assert_int_equal(s.denied_total, 0); /* out of range is an error, not a denial */
   assert_int_equal(cnv_runtime_stop(f.rt, STOP_NS), CNV_OK);
-  /* the figures' promise after stop: submitted == accepted + denied_total + full + refused
-   * (an out-of-range timeout is an argument error, not a submit past the checks) */
+  /* the figures' promise after stop: submitted == accepted + denied_total + full + invalid
+   * + refused (an out-of-range timeout is counted in invalid) */
   rtf_check_stopped_stats(f.rt);
   s = stats(&f);
   cnv_runtime_destroy(f.rt); /* first: a failure below leaves nothing behind */
-  assert_int_equal(s.submitted, s.accepted + s.denied_total + s.full + s.refused);
+  assert_int_equal(s.submitted, s.accepted + s.denied_total + s.full + s.invalid + s.refused);
+  assert_true(s.invalid > 0);
 }
 
 /* ---- overruns ---- */
