@@ -77,7 +77,7 @@ CNV_API void cnv_queue_destroy(cnv_queue *q);
  * (a few instructions), never reported as full. */
 CNV_API CNV_NODISCARD cnv_status cnv_queue_try_push_mpmc(cnv_queue *q, const void *record);
 /* Copies the oldest record out into `record`. Progress: lock-free (a retry inside the call
- * means another pop succeeded), never waits for a peer: at most a bounded pause (16 cpu
+ * means another pop succeeded), never waits for a peer: at most a bounded pause (64 cpu
  * pauses) when the oldest slot is not published yet. CNV_OK; CNV_EEMPTY: the queue was
  * empty at one instant of the call; CNV_EAGAIN: the queue was not empty but its oldest
  * record could not be read yet, because the push that claimed its slot had not finished
