@@ -736,6 +736,38 @@ static void test_stop_bounded_with_blocking_callback(void **state) {
   assert_int_equal(p.st, CNV_ERT_STUCK);
 }
 
+/* ---- stop(0): only the worker inside a handler is reported, not the idle one ---- */
+
+static void test_stop_now_reports_only_busy_workers(void **state) {
+  (void)state;
+  rtf_gate_init(&gate);
+  rtf_box box;
+  rtf_box_init(&box);
+  rtf f;
+  cnv_runtime_config cfg;
+  rtf_config(&cfg);
+  cfg.workers = 2;
+  cfg.idle = CNV_RT_IDLE_PARK;
+  uint32_t agent = setup(&f, &cfg);
+  uint64_t held = 0;
+  assert_int_equal(rtf_submit_box(&f, agent, "t.gate", 0, 1, &box, &held), CNV_OK);
+  rtf_gate_wait_entered(&gate, 1);
+  pause_ns(10 * MS); /* helps the other worker park: stop must wake it and let it exit */
+  /* no time at all: the held worker is stuck, the idle one is not */
+  cnv_status st = cnv_runtime_stop(f.rt, 0);
+  cnv_runtime_stuck_worker sw[2];
+  size_t n = 0;
+  assert_int_equal(cnv_runtime_stuck(f.rt, sw, 2, &n), CNV_OK);
+  rtf_gate_open(&gate);
+  cnv_runtime_destroy(f.rt);
+  unsigned delivered = rtf_box_count(&box);
+  rtf_box_destroy(&box);
+  rtf_gate_destroy(&gate);
+  assert_int_equal(st, CNV_ERT_STUCK);
+  assert_int_equal(n, 1);
+  assert_int_equal(delivered, 1); /* exactly once, by destroy at the latest */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_stop_without_limit_lets_running_work_finish),
@@ -749,6 +781,7 @@ int main(void) {
       cmocka_unit_test(test_stop_with_worker_stuck_in_callback),
       cmocka_unit_test(test_stop_cooperative_handler_not_stuck),
       cmocka_unit_test(test_stop_bounded_with_blocking_callback),
+      cmocka_unit_test(test_stop_now_reports_only_busy_workers),
   };
   /* CNV_TEST_FILTER: run only the tests matching this cmocka pattern */
   const char *filter = getenv("CNV_TEST_FILTER");
