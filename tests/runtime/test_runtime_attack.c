@@ -672,70 +672,6 @@ static void test_stop_cooperative_handler_not_stuck(void **state) {
   assert_int_equal(s.stuck_workers, 0);
 }
 
-/* ---- a completion callback that blocks, run by stop itself ---- */
-
-static rtf_gate cb_gate;
-
-/* Correlation 2 waits at cb_gate: a callback that blocks (on something else than the
- * runtime) until the test opens it. */
-static void cb_blocks(void *ctx, const cnv_runtime_completion *c) {
-  (void)ctx;
-  if (c->correlation == 2) rtf_gate_pass(&cb_gate);
-}
-
-typedef struct stopper {
-  rtf *f;
-  uint64_t timeout;
-  cnv_status st;
-  atomic_int returned;
-} stopper;
-
-static void *stop_thread(void *arg) {
-  stopper *p = arg;
-  p->st = cnv_runtime_stop(p->f->rt, p->timeout);
-  atomic_store(&p->returned, 1);
-  return NULL;
-}
-
-static void test_stop_bounded_with_blocking_callback(void **state) {
-  (void)state;
-  rtf_gate_init(&gate);
-  rtf_gate_init(&cb_gate);
-  rtf_box box;
-  rtf_box_init(&box);
-  rtf f;
-  cnv_runtime_config cfg;
-  rtf_config(&cfg);
-  cfg.workers = 1;
-  uint32_t agent = setup(&f, &cfg);
-  uint64_t held = 0, queued = 0;
-  assert_int_equal(rtf_submit_box(&f, agent, "t.gate", 0, 1, &box, &held), CNV_OK);
-  rtf_gate_wait_entered(&gate, 1); /* its only worker is inside a handler */
-  cnv_runtime_submit_opts o;
-  memset(&o, 0, sizeof o);
-  o.on_done = cb_blocks;
-  o.correlation = 2;
-  assert_int_equal(cnv_runtime_submit_ex(f.rt, agent, "t.quick", 7, &o, &queued), CNV_OK);
-  stopper p = {.f = &f, .timeout = 50 * MS};
-  pthread_t t;
-  assert_int_equal(pthread_create(&t, NULL, stop_thread, &p), 0);
-  /* stop must return by its timeout (50 ms); 5 s is a generous bound */
-  uint64_t t0 = cnv_runtime_now_ns();
-  while (!atomic_load(&p.returned) && cnv_runtime_now_ns() - t0 < 5000 * MS) pause_ns(MS);
-  int in_time = atomic_load(&p.returned);
-  rtf_gate_open(&cb_gate);
-  rtf_gate_open(&gate);
-  assert_int_equal(pthread_join(t, NULL), 0);
-  cnv_runtime_destroy(f.rt);
-  unsigned delivered = rtf_box_count(&box);
-  rtf_box_destroy(&box);
-  rtf_gate_destroy(&cb_gate);
-  rtf_gate_destroy(&gate);
-  assert_int_equal(delivered, 1); /* the held call, abandoned */
-  assert_true(in_time);
-  assert_int_equal(p.st, CNV_ERT_STUCK);
-}
-
 /* ---- stop(0): only the worker inside a handler is reported, not the idle one ---- */
 
 static void test_stop_now_reports_only_busy_workers(void **state) {
@@ -780,7 +716,6 @@ int main(void) {
       cmocka_unit_test(test_parked_workers_always_wake),
       cmocka_unit_test(test_stop_with_worker_stuck_in_callback),
       cmocka_unit_test(test_stop_cooperative_handler_not_stuck),
-      cmocka_unit_test(test_stop_bounded_with_blocking_callback),
       cmocka_unit_test(test_stop_now_reports_only_busy_workers),
   };
   /* CNV_TEST_FILTER: run only the tests matching this cmocka pattern */
