@@ -10,10 +10,14 @@
 #include "futex.h"
 #include "rt_internal.h"
 
-static void wake(cnv_runtime *rt, int n) {
-  /* seq_cst: the push (or the stop flag) before is ordered before the check of `parked` */
+static void wake(cnv_runtime *rt, int n, int unless_spinning) {
+  /* seq_cst: the push (or the stop flag) before is ordered before the checks below */
   atomic_thread_fence(memory_order_seq_cst);
   if (cnv__load_relaxed(&rt->parked) == 0) return; /* relaxed: ordered by the fence above */
+  /* A worker still spinning takes the record: it leaves `spinners` (and enters `parked`)
+   * before its last look, so if this load still counts it, that look comes after the fence
+   * above and sees the push. relaxed: ordered by the fence. */
+  if (unless_spinning && cnv__load_relaxed(&rt->spinners) != 0) return;
   /* release: a parker whose epoch read (acquire) takes this bump then sees the push (or
    * drain) before it, so its last look cannot miss the record and still sleep on the new
    * epoch. The fences alone do not order the parker's epoch read before its last look. */
@@ -21,9 +25,9 @@ static void wake(cnv_runtime *rt, int n) {
   cnv__rt_futex_wake(&rt->park_epoch, n);
 }
 
-void cnv__rt_park_wake_one(cnv_runtime *rt) { wake(rt, 1); }
+void cnv__rt_park_wake_one(cnv_runtime *rt) { wake(rt, 1, 1); }
 
-void cnv__rt_park_wake_all(cnv_runtime *rt) { wake(rt, INT_MAX); }
+void cnv__rt_park_wake_all(cnv_runtime *rt) { wake(rt, INT_MAX, 0); }
 
 int cnv__rt_park(cnv_runtime *rt, void *buf) {
   /* seq_cst RMW then fence: the announcement is ordered before the last look below */

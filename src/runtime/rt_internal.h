@@ -158,9 +158,8 @@ struct cnv_runtime {
   uint32_t record_size;
   uint64_t t0_ns; /* monotonic time at create; phase times are relative to it (+1) */
   _Atomic int state;
-  _Atomic int drain; /* set by stop after submits are gone: workers exit once empty */
-  _Atomic int abort; /* set by stop at its timeout: nothing more starts */
-  _Atomic uint64_t seq;
+  _Atomic int drain;  /* set by stop after submits are gone: workers exit once empty */
+  _Atomic int abort;  /* set by stop at its timeout: nothing more starts */
   cnv_queue *lane[2]; /* 0: high priority, 1: low */
   cnv_deleg_verifier *verifier;
   cnv_swarm swarm;
@@ -170,11 +169,15 @@ struct cnv_runtime {
   uint32_t n_slots;
   CNV_ALIGNED(CNV_CACHELINE)
   _Atomic uint64_t free_head;
-  /* parking: the eventcount idle workers wait on */
+  /* submission numbers: written by every submit, on a line of its own */
+  CNV_ALIGNED(CNV_CACHELINE)
+  _Atomic uint64_t seq;
+  /* parking: the eventcount idle workers wait on; spinners: idle workers still looking */
   CNV_ALIGNED(CNV_CACHELINE)
   _Atomic uint32_t park_epoch;
   CNV_ALIGNED(CNV_CACHELINE)
   _Atomic uint32_t parked;
+  _Atomic uint32_t spinners;
   /* handlers: RCU-published index, changed under registry_lock */
   CNV_ALIGNED(CNV_CACHELINE)
   cnv__rt_table *table;

@@ -21,7 +21,7 @@ void cnv__rt_sleep_ns(uint64_t ns) {
 
 /* Idle: spins and yields until a record arrives (1, in buf), the spin time of the
  * strategy is used up (0) or stop drains. */
-static int spin_for_work(cnv_runtime *rt, void *buf, uint64_t spin_ns) {
+static int spin_look(cnv_runtime *rt, void *buf, uint64_t spin_ns) {
   uint64_t start = cnv__rt_now_ns();
   for (unsigned round = 1;; round++) {
     for (unsigned i = 0; i < SPIN_PAUSES; i++) cnv__cpu_relax();
@@ -33,6 +33,16 @@ static int spin_for_work(cnv_runtime *rt, void *buf, uint64_t spin_ns) {
       sched_yield();
     }
   }
+}
+
+/* spin_look, counted in `spinners` meanwhile: a submit wakes no parked worker while one
+ * spins (see wake in park.c). The decrement comes before any park's last look. */
+static int spin_for_work(cnv_runtime *rt, void *buf, uint64_t spin_ns) {
+  /* relaxed: the submit's fence and the park's fence order what matters (park.c) */
+  cnv__fetch_add_relaxed(&rt->spinners, 1u);
+  int got = spin_look(rt, buf, spin_ns);
+  atomic_fetch_sub_explicit(&rt->spinners, 1u, memory_order_seq_cst); /* seq_cst: park.c */
+  return got;
 }
 
 /* Waits for a record by the configured strategy; 1 with it in buf, 0 to look again. */
