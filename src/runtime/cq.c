@@ -108,7 +108,7 @@ void cnv__rt_cq_push(cnv_runtime_cq *cq, const cnv_runtime_completion *c) {
   cnv__store_release(&e->seq, pos + 1); /* release: the entry's bytes to the poller */
   /* seq_cst fence: the entry's publication is ordered before the check of `armed`, against
    * the poller's "arm, then look" (cnv_runtime_cq_arm): one of the two sees the other */
-  atomic_thread_fence(memory_order_seq_cst);
+  cnv__fence_seq_cst();
   if (cnv__load_relaxed(&cq->armed) && atomic_exchange_explicit(&cq->armed, 0, memory_order_relaxed)) {
     uint64_t one = 1;
     /* the counter cannot overflow (one write per arm, reset by each arm): nothing to handle */
@@ -141,7 +141,7 @@ cnv_status cnv_runtime_cq_arm(cnv_runtime_cq *cq) {
   (void)r;
   /* seq_cst store and fence: "arm, then look" (see cnv__rt_cq_push) */
   atomic_store_explicit(&cq->armed, 1, memory_order_seq_cst);
-  atomic_thread_fence(memory_order_seq_cst);
+  cnv__fence_seq_cst();
   const cq_entry *e = &cq->entries[cq->head & cq->mask];
   /* relaxed: only whether it is filled; poll reads it with acquire */
   return cnv__load_relaxed(&e->seq) == cq->head + 1 ? CNV_EAGAIN : CNV_OK;

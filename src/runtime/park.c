@@ -12,7 +12,7 @@
 
 static void wake(cnv_runtime *rt, int n, int unless_spinning) {
   /* seq_cst: the push (or the stop flag) before is ordered before the checks below */
-  atomic_thread_fence(memory_order_seq_cst);
+  cnv__fence_seq_cst();
   if (cnv__load_relaxed(&rt->parked) == 0) return; /* relaxed: ordered by the fence above */
   /* A worker still spinning takes the record: it leaves `spinners` (and enters `parked`)
    * before its last look, so if this load still counts it, that look comes after the fence
@@ -27,12 +27,22 @@ static void wake(cnv_runtime *rt, int n, int unless_spinning) {
 
 void cnv__rt_park_wake_one(cnv_runtime *rt) { wake(rt, 1, 1); }
 
+void cnv__rt_park_wake_any(cnv_runtime *rt) { wake(rt, 1, 0); }
+
+void cnv__rt_park_wake_early(cnv_runtime *rt) {
+  /* relaxed: a hint, not a hand-off (the wake after the push is the one that guarantees a
+   * worker sees the record); a stale answer costs one late or one spare wake-up */
+  if (cnv__load_relaxed(&rt->parked) == 0 || cnv__load_relaxed(&rt->spinners) != 0) return;
+  atomic_fetch_add_explicit(&rt->park_epoch, 1u, memory_order_release); /* release: see wake */
+  cnv__rt_futex_wake(&rt->park_epoch, 1);
+}
+
 void cnv__rt_park_wake_all(cnv_runtime *rt) { wake(rt, INT_MAX, 0); }
 
 int cnv__rt_park(cnv_runtime *rt, void *buf) {
   /* seq_cst RMW then fence: the announcement is ordered before the last look below */
   atomic_fetch_add_explicit(&rt->parked, 1u, memory_order_seq_cst);
-  atomic_thread_fence(memory_order_seq_cst);
+  cnv__fence_seq_cst();
   /* acquire: ordered before the last look below, and pairs with wake's release bump */
   uint32_t epoch = cnv__load_acquire(&rt->park_epoch);
   int got = cnv__rt_pop(rt, buf);

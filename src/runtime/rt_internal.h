@@ -70,8 +70,7 @@ typedef struct cnv__rt_rec_buf {
 typedef struct cnv__rt_slot {
   CNV_ALIGNED(CNV_CACHELINE)
   _Atomic uint64_t state;
-  _Atomic uint32_t next; /* free-list link: index + 1, 0 = end */
-  int32_t worker;        /* the worker that ran it (written before RUNNING is published) */
+  int32_t worker; /* the worker that ran it (written before RUNNING is published) */
   uint64_t ticket;
   uint64_t correlation;
   uint64_t capability;
@@ -164,11 +163,9 @@ struct cnv_runtime {
   cnv_deleg_verifier *verifier;
   cnv_swarm swarm;
   cnv_telemetry *tel;
-  /* in-flight slots and their free list (Treiber stack: tag << 32 | index + 1) */
+  /* in-flight slots: a ring taken in submission order (slots.c) */
   cnv__rt_slot *slots;
   uint32_t n_slots;
-  CNV_ALIGNED(CNV_CACHELINE)
-  _Atomic uint64_t free_head;
   /* submission numbers: written by every submit, on a line of its own */
   CNV_ALIGNED(CNV_CACHELINE)
   _Atomic uint64_t seq;
@@ -176,7 +173,10 @@ struct cnv_runtime {
   CNV_ALIGNED(CNV_CACHELINE)
   _Atomic uint32_t park_epoch;
   CNV_ALIGNED(CNV_CACHELINE)
-  _Atomic uint32_t parked;
+  _Atomic uint32_t parked; /* changes only when a worker parks: read by every submit */
+  /* changes whenever a worker runs out of work: on a line of its own, read only while some
+   * worker is parked */
+  CNV_ALIGNED(CNV_CACHELINE)
   _Atomic uint32_t spinners;
   /* handlers: RCU-published index, changed under registry_lock */
   CNV_ALIGNED(CNV_CACHELINE)
@@ -253,10 +253,10 @@ CNV_NODISCARD cnv_status cnv__rt_registry_export(cnv_runtime *rt, cnv_tel_write_
 
 /* In-flight slots (slots.c). */
 CNV_NODISCARD cnv_status cnv__rt_slots_create(cnv_runtime *rt);
-/* Takes a free slot (state QUEUED of a new generation) or returns NULL (all in flight).
+/* Takes a free slot (state QUEUED; its seq and ticket set) or returns NULL (all in flight).
  * Lock-free. */
 cnv__rt_slot *cnv__rt_slot_take(cnv_runtime *rt);
-/* Returns a completed slot to the free list under a new generation. Lock-free. */
+/* Frees a completed slot under a new generation. Wait-free. */
 void cnv__rt_slot_give(cnv_runtime *rt, cnv__rt_slot *s);
 
 /* Rate limit check of one agent at monotonic time now; 1: allowed. Lock-free. */
@@ -264,6 +264,11 @@ int cnv__rt_rate_allow(cnv__rt_agent *a, uint64_t now);
 
 /* Parking (park.c): a worker waits for work; a submit wakes one parked worker. */
 void cnv__rt_park_wake_one(cnv_runtime *rt);
+/* A hint at the start of a submit: when every worker is parked, wake one now, so that its
+ * wake-up overlaps the submit's checks (it spins while they run). */
+void cnv__rt_park_wake_early(cnv_runtime *rt);
+/* Wakes one parked worker even while others spin (a spinner that took a record). */
+void cnv__rt_park_wake_any(cnv_runtime *rt);
 void cnv__rt_park_wake_all(cnv_runtime *rt);
 /* Parks the calling worker unless a record is found (returns 1, the record in buf) or a push
  * is in flight (returns 0 at once); 0 after a wake-up. */

@@ -1,15 +1,14 @@
-/* In-flight slots: one per accepted invocation, from acceptance to completion. A Treiber
- * stack of free slot indices hands them out; its head carries a tag that changes on every
- * pop, so a stale head (ABA) never wins a compare-and-swap. */
+/* In-flight slots: one per accepted invocation, from acceptance to completion. A submit
+ * takes the slot its submission number points at in the ring of slots, or the next free one
+ * after it: slots complete mostly in the order they were taken, so the first look almost
+ * always finds a free slot, and no shared free list is touched by submitters and workers
+ * alike. A slot changes hands by a compare-and-swap of its state (FREE -> QUEUED of the same
+ * generation); giving it back is one store (FREE of the next generation). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/atomic.h"
 #include "rt_internal.h"
-
-static uint64_t head_pack(uint32_t tag, uint32_t index_plus_1) {
-  return (uint64_t)tag << 32 | index_plus_1;
-}
 
 cnv_status cnv__rt_slots_create(cnv_runtime *rt) {
   rt->n_slots = rt->cfg.queue_capacity;
@@ -20,44 +19,44 @@ cnv_status cnv__rt_slots_create(cnv_runtime *rt) {
   for (uint32_t i = 0; i < rt->n_slots; i++) {
     /* generation 1: a ticket is never 0 */
     atomic_init(&rt->slots[i].state, (uint64_t)1 << 8 | CNV__RT_S_FREE);
-    atomic_init(&rt->slots[i].next, i + 1 < rt->n_slots ? i + 2 : 0);
   }
-  atomic_init(&rt->free_head, head_pack(0, 1));
   return CNV_OK;
 }
 
+/* Takes slot s if it is free; 1 on success. */
+static int slot_claim(cnv__rt_slot *s) {
+  /* acquire: the completer's release of FREE, so its last reads of the slot are done */
+  uint64_t st = cnv__load_acquire(&s->state);
+  if ((st & CNV__RT_S_PHASE) != CNV__RT_S_FREE) return 0;
+  uint64_t queued = (st & ~(uint64_t)0xFF) | CNV__RT_S_QUEUED;
+  /* relaxed on success: the slot's fields are published by the record's push */
+  return cnv__cas_strong(&s->state, &st, queued, memory_order_acquire, memory_order_relaxed);
+}
+
 cnv__rt_slot *cnv__rt_slot_take(cnv_runtime *rt) {
-  /* acquire: the slot's fields and `next` written before its give (release) are seen */
-  uint64_t head = cnv__load_acquire(&rt->free_head);
-  for (;;) {
-    uint32_t top = (uint32_t)head;
-    if (top == 0) return NULL;
-    cnv__rt_slot *s = &rt->slots[top - 1];
-    /* relaxed: a stale next only matters if the head moved, and then the CAS fails */
-    uint32_t next = cnv__load_relaxed(&s->next);
-    /* acquire on success: see above; the tag makes a recycled head fail */
-    if (cnv__cas_weak(&rt->free_head, &head, head_pack((uint32_t)(head >> 32) + 1, next),
-                      memory_order_acquire, memory_order_acquire)) {
+  /* relaxed: uniqueness only; no data is published through seq */
+  uint64_t seq = cnv__fetch_add_relaxed(&rt->seq, 1u);
+  uint32_t mask = rt->n_slots - 1;
+  /* Every slot is looked at once at most: CNV_EFULL means none was free when looked at. */
+  for (uint32_t i = 0; i <= mask; i++) {
+    cnv__rt_slot *s = &rt->slots[(seq + i) & mask];
+    if (slot_claim(s)) {
       uint64_t gen = CNV__RT_S_GEN(cnv__load_relaxed(&s->state)); /* relaxed: ours now */
-      cnv__store_relaxed(&s->state, gen << 8 | CNV__RT_S_QUEUED); /* published by the push */
-      s->ticket = gen << 32 | (top - 1);
+      s->seq = seq;
+      s->ticket = gen << 32 | (uint32_t)(s - rt->slots);
       return s;
     }
   }
+  return NULL;
 }
 
 void cnv__rt_slot_give(cnv_runtime *rt, cnv__rt_slot *s) {
-  uint32_t index = (uint32_t)(s - rt->slots);
+  (void)rt;
   uint64_t gen = CNV__RT_S_GEN(cnv__load_relaxed(&s->state)) + 1; /* relaxed: ours */
   if ((gen & 0xFFFFFFFFu) == 0) gen = 1;                          /* tickets stay non-zero */
-  /* release: a cancel that sees the new generation gives up (its ticket is stale) */
+  /* release: this completer's reads of the slot happen before a new owner's writes, and a
+   * cancel that sees the new generation gives up (its ticket is stale) */
   cnv__store_release(&s->state, gen << 8 | CNV__RT_S_FREE);
-  uint64_t head = cnv__load_relaxed(&rt->free_head);
-  do {
-    cnv__store_relaxed(&s->next, (uint32_t)head); /* relaxed: published by the CAS */
-    /* release: the slot's state and next are visible to the take that pops it */
-  } while (!cnv__cas_weak(&rt->free_head, &head, head_pack((uint32_t)(head >> 32), index + 1),
-                          memory_order_release, memory_order_relaxed));
 }
 
 cnv_status cnv_runtime_cancel(cnv_runtime *rt, uint64_t ticket) {

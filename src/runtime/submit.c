@@ -68,10 +68,8 @@ static cnv_status deadline_of(int32_t cls, const cnv_runtime_submit_opts *o, uin
   return CNV_OK;
 }
 
-static void slot_fill(cnv_runtime *rt, cnv__rt_slot *s, uint32_t agent, uint64_t id,
+static void slot_fill(cnv__rt_slot *s, uint32_t agent, uint64_t id,
                       const target *t, const cnv_runtime_submit_opts *o) {
-  /* relaxed: uniqueness only; no data is published through seq */
-  s->seq = cnv__fetch_add_relaxed(&rt->seq, 1u);
   s->agent = agent;
   s->capability = id;
   s->cls = t->cls;
@@ -130,7 +128,7 @@ static cnv_status admit(cnv_runtime *rt, cnv__rt_agent *a, uint32_t agent, uint6
     return st;
   }
   s->accept_ns = now;
-  slot_fill(rt, s, agent, id, t, o);
+  slot_fill(s, agent, id, t, o);
   if (ticket) *ticket = s->ticket;
   *outcome = CNV__RT_C_ACCEPTED;
   return enqueue(rt, s, line, len, inv, o && o->low_priority ? 1 : 0);
@@ -139,6 +137,7 @@ static cnv_status admit(cnv_runtime *rt, cnv__rt_agent *a, uint32_t agent, uint6
 static cnv_status pipeline(cnv_runtime *rt, uint32_t agent, const char *line, size_t len,
                            const cnv_runtime_submit_opts *o, uint64_t *ticket, int *outcome) {
   if (len > rt->cfg.max_line) return deny(CNV_RT_DENY_TOO_LONG, outcome);
+  cnv__rt_park_wake_early(rt);
   cnv_arg args[SUBMIT_MAX_ARGS];
   cnv_invocation inv;
   /* args is a local array of SUBMIT_MAX_ARGS > 0 slots: the init cannot fail */

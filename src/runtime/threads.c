@@ -41,7 +41,10 @@ static int spin_for_work(cnv_runtime *rt, void *buf, uint64_t spin_ns) {
   /* relaxed: the submit's fence and the park's fence order what matters (park.c) */
   cnv__fetch_add_relaxed(&rt->spinners, 1u);
   int got = spin_look(rt, buf, spin_ns);
-  atomic_fetch_sub_explicit(&rt->spinners, 1u, memory_order_seq_cst); /* seq_cst: park.c */
+  uint32_t before = atomic_fetch_sub_explicit(&rt->spinners, 1u, memory_order_seq_cst); /* park.c */
+  /* The last spinner that found work wakes a parked worker: a submit that saw it spinning
+   * woke nobody, and the record it took may not be the only one queued. */
+  if (got && before == 1) cnv__rt_park_wake_any(rt);
   return got;
 }
 
