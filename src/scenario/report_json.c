@@ -46,6 +46,26 @@ static void json_counts(cnv__sc_out *o, const cnv_scenario_report *r) {
   cnv__sc_put(o, "}},");
 }
 
+/* Completions by kind, overruns by class, what the scenario's callback heard. */
+static void json_answers(cnv__sc_out *o, const cnv_scenario_report *r) {
+  cnv__sc_put(o, "\"completions\":{");
+  for (int k = 0; k < CNV_DONE_COUNT; k++) {
+    cnv__sc_put(o, "%s\"%s\":%" PRIu64, k ? "," : "", cnv_runtime_done_name(k), r->completed[k]);
+  }
+  cnv__sc_put(o, "},\"overruns\":{");
+  for (int c = 0; c < CNV_DURATION_COUNT; c++) {
+    cnv__sc_put(o, "%s\"%s\":{\"target\":%" PRIu64 ",\"deadline\":%" PRIu64 "}", c ? "," : "",
+                cnv_duration_class_name(c), r->over_target[c], r->over_deadline[c]);
+  }
+  cnv__sc_put(o, "},\"callbacks\":{\"accepted\":%" PRIu64 ",\"heard\":{", r->callbacks);
+  for (int k = 0; k < CNV_DONE_COUNT; k++) {
+    cnv__sc_put(o, "%s\"%s\":%" PRIu64, k ? "," : "", cnv_runtime_done_name(k),
+                r->callbacks_heard[k]);
+  }
+  cnv__sc_put(o, "},\"results_mismatched\":%" PRIu64 "},\"cancels\":%" PRIu64 ",\"stuck_workers\":%" PRIu32 ",",
+              r->results_mismatched, r->cancels, r->stuck_workers);
+}
+
 static const char *end_name(int32_t end) {
   return end == CNV_SCENARIO_COMPLETE          ? "complete"
          : end == CNV_SCENARIO_CANCELLED_SETUP ? "cancelled_in_setup"
@@ -71,6 +91,7 @@ cnv_status cnv_scenario_report_json(const cnv_scenario_report *r, cnv_tel_write_
   cnv__sc_put(&o, "\"seed\":%" PRIu64 ",\"agents\":%" PRIu32 ",\"workers\":%" PRIu32 ",\"elapsed_ns\":%" PRIu64 ",\"throughput\":%.3f,",
               r->seed, r->agents, r->workers, r->elapsed_ns, cnv__sc_finite(r->throughput));
   json_counts(&o, r);
+  json_answers(&o, r);
   json_timeline(&o, r);
   cnv__sc_put(&o, "\"final_phase\":\"%s\",", cnv_phase_name(r->final_phase));
   cnv__sc_put(&o, "\"variety\":{\"distinct\":%" PRIu32
