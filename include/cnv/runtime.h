@@ -385,8 +385,9 @@ typedef void (*cnv_runtime_done_fn)(void *ctx, const cnv_runtime_completion *c);
 
 /* A completion queue: completions wait in it until the submitter polls them. Capacity is
  * reserved at submit (a submit to a full queue gets CNV_EFULL and nothing is accepted), so a
- * completion is never dropped. Its file descriptor (an eventfd) becomes readable when the
- * queue goes from empty to not empty, for event loops. */
+ * completion is never dropped. For event loops it has a file descriptor (an eventfd): poll
+ * until CNV_EEMPTY, arm it (cnv_runtime_cq_arm), then wait for the descriptor to be readable;
+ * the first completion after the arm makes it readable. */
 typedef struct cnv_runtime_cq cnv_runtime_cq;
 
 /* How to submit (all zero: defaults). */
@@ -442,9 +443,12 @@ CNV_API CNV_NODISCARD cnv_status cnv_runtime_invoke(cnv_runtime *rt, uint32_t ag
  * stopped, or once nothing submitted to it is in flight. */
 CNV_API CNV_NODISCARD cnv_status cnv_runtime_cq_create(cnv_runtime *rt, uint32_t capacity, cnv_runtime_cq **out);
 CNV_API void cnv_runtime_cq_destroy(cnv_runtime_cq *cq);
-/* The queue's eventfd (non-blocking): readable once the queue may hold completions. Poll the
- * queue until CNV_EEMPTY after each wake-up; cnv_runtime_cq_poll resets it. */
+/* The queue's eventfd (non-blocking). Any thread; wait-free. */
 CNV_API int cnv_runtime_cq_fd(const cnv_runtime_cq *cq);
+/* Arms the queue before a wait on its descriptor: resets the descriptor and asks the next
+ * completion to signal it. Returns CNV_OK (armed, nothing to poll: wait), CNV_EAGAIN (a
+ * completion is ready: poll instead of waiting), CNV_EINVAL. The polling thread; lock-free. */
+CNV_API CNV_NODISCARD cnv_status cnv_runtime_cq_arm(cnv_runtime_cq *cq);
 /* Takes the oldest completion into *out, its result into result_buf (cap must be at least the
  * runtime's max_result) with out->result pointing there. Returns CNV_OK, CNV_EEMPTY,
  * CNV_EINVAL, CNV_ERANGE (cap too small; nothing taken). One polling thread at a time;
@@ -533,7 +537,6 @@ CNV_API CNV_NODISCARD cnv_status cnv_runtime_stats_get(const cnv_runtime *rt, cn
 
 /* Figures of one registered capability. */
 typedef struct cnv_runtime_capability_stats {
-  uint64_t executed;      /* handler runs */
   uint64_t failed;        /* runs that returned an error */
   uint64_t over_target;   /* runs longer than the class's target */
   uint64_t over_deadline; /* runs that ended after their deadline */

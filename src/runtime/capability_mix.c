@@ -2,6 +2,7 @@
  * variety module's tally) against the regulator's (the registered handlers). */
 #include <cnv/variety.h>
 
+#include "core/atomic.h"
 #include "rt_internal.h"
 
 cnv_status cnv_runtime_variety_get(cnv_runtime *rt, cnv_runtime_variety *out) {
@@ -14,7 +15,7 @@ cnv_status cnv_runtime_variety_get(cnv_runtime *rt, cnv_runtime_variety *out) {
   out->distinct = t.distinct;
   out->bits = t.bits;
   out->entropy = t.entropy;
-  out->regulator_bits = cnv_variety_bits(rt->n_handlers);
+  out->regulator_bits = cnv_variety_bits(cnv__load_relaxed(&rt->n_handlers)) /* relaxed: a count */;
   double threshold = rt->cfg.variety_threshold_bits > 0 ? rt->cfg.variety_threshold_bits : 1e300;
   cnv_requisite req;
   st = cnv_variety_requisite(out->regulator_bits, out->bits, threshold, &req);

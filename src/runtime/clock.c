@@ -18,3 +18,5 @@ uint64_t cnv__rt_token_now(const cnv_runtime *rt) {
   clock_gettime(CLOCK_REALTIME, &ts);
   return (uint64_t)ts.tv_sec;
 }
+
+uint64_t cnv_runtime_now_ns(void) { return cnv__rt_now_ns(); }

@@ -7,12 +7,38 @@
 #include "core/ignore.h"
 #include "rt_internal.h"
 
-static const char *const outcome_names[CNV__RT_C_DENIED0] = {
-    "submitted", "accepted", "full", "refused", "executed", "failed"};
+static const char *const outcome_names[CNV__RT_C_OUTCOMES] = {
+    "submitted", "accepted", "full", "refused", "invalid", "executed", "failed"};
 
 /* Striped counters: submitters and workers add to them without attaching a shard. */
+/* The completion and overrun families. */
+static cnv_status register_contract_counters(cnv_runtime *rt) {
+  for (int i = 0; i < CNV_DONE_COUNT; i++) {
+    cnv_tel_label l = {"kind", cnv_runtime_done_name(i)};
+    cnv_status st = cnv_tel_register_striped_counter(rt->tel, "cnv_rt_completions_total",
+                                                     "Completions of accepted invocations by kind.",
+                                                     &l, 1, &rt->m_count[CNV__RT_C_DONE0 + i]);
+    if (st != CNV_OK) return st;
+  }
+  for (int b = 0; b < 2; b++) {
+    for (int i = 0; i < CNV_DURATION_COUNT; i++) {
+      cnv_tel_label l[2] = {{"class", cnv_duration_class_name(i)},
+                            {"bound", b ? "deadline" : "target"}};
+      int which = (b ? CNV__RT_C_DEADLINE0 : CNV__RT_C_TARGET0) + i;
+      cnv_status st = cnv_tel_register_striped_counter(
+          rt->tel, "cnv_rt_overruns_total",
+          "Runs longer than their class's target, or ended after their deadline.", l, 2,
+          &rt->m_count[which]);
+      if (st != CNV_OK) return st;
+    }
+  }
+  return CNV_OK;
+}
+
 static cnv_status register_counters(cnv_runtime *rt) {
-  for (int i = 0; i < CNV__RT_C_DENIED0; i++) {
+  cnv_status st0 = register_contract_counters(rt);
+  if (st0 != CNV_OK) return st0;
+  for (int i = 0; i < CNV__RT_C_OUTCOMES; i++) {
     cnv_tel_label l = {"outcome", outcome_names[i]};
     cnv_status st = cnv_tel_register_striped_counter(rt->tel, "cnv_rt_invocations_total",
                                                      "Invocations by outcome.", &l, 1,
@@ -41,7 +67,7 @@ cnv_status cnv__rt_metrics_register(cnv_runtime *rt) {
     cnv_metric_id *id;
   } g[] = {
       {"cnv_rt_phase", "Swarm phase (0 bootstrap .. 7 shutdown).", &rt->m_phase},
-      {"cnv_rt_queue_depth", "Accepted invocations not yet executed.", &rt->m_queue},
+      {"cnv_rt_queue_depth", "Accepted invocations not yet completed.", &rt->m_queue},
       {"cnv_rt_variety_milli", "Variety of the capability stream, bits times 1000.",
        &rt->m_variety_bits},
       {"cnv_rt_variety_deficit_milli", "Requisite-variety deficit, bits times 1000.",
@@ -87,7 +113,16 @@ cnv_status cnv_runtime_stats_get(const cnv_runtime *rt, cnv_runtime_stats *out) 
     out->denied[i] = cnv__rt_counter(rt, CNV__RT_C_DENIED0 + i);
     out->denied_total += out->denied[i];
   }
-  out->in_queue = out->accepted > out->executed ? out->accepted - out->executed : 0;
+  uint64_t completed = 0;
+  for (int i = 0; i < CNV_DONE_COUNT; i++) {
+    out->completed[i] = cnv__rt_counter(rt, CNV__RT_C_DONE0 + i);
+    completed += out->completed[i];
+  }
+  for (int i = 0; i < CNV_DURATION_COUNT; i++) {
+    out->over_target[i] = cnv__rt_counter(rt, CNV__RT_C_TARGET0 + i);
+    out->over_deadline[i] = cnv__rt_counter(rt, CNV__RT_C_DEADLINE0 + i);
+  }
+  out->in_queue = out->accepted > completed ? out->accepted - completed : 0;
   cnv_tel_hist_summary hs;
   if (cnv_tel_hist_summary_get(rt->tel, rt->m_latency, &hs) == CNV_OK) {
     out->latency_count = hs.count;
@@ -98,7 +133,9 @@ cnv_status cnv_runtime_stats_get(const cnv_runtime *rt, cnv_runtime_stats *out) 
   out->phase = (int32_t)cnv_swarm_phase(&rt->swarm);
   uint32_t agents = cnv__load_relaxed(&((cnv_runtime *)rt)->n_agents); /* relaxed: a count */
   out->agents = agents < rt->cfg.max_agents ? agents : rt->cfg.max_agents;
-  out->handlers = rt->n_handlers;
+  out->handlers = cnv__load_relaxed(&((cnv_runtime *)rt)->n_handlers); /* relaxed: a count */
+  /* acquire: pairs with stop's release (a count here) */
+  out->stuck_workers = (uint32_t)cnv__load_acquire(&((cnv_runtime *)rt)->n_stuck);
   out->workers = rt->cfg.workers;
   cnv_swarm_report rep;
   if (cnv_swarm_snapshot(&rt->swarm, cnv__rt_phase_now(rt), &rep) == CNV_OK) {
@@ -112,5 +149,6 @@ cnv_status cnv_runtime_stats_get(const cnv_runtime *rt, cnv_runtime_stats *out) 
 cnv_status cnv_runtime_metrics_prometheus(cnv_runtime *rt, cnv_tel_write_fn fn, void *ctx) {
   if (!rt || !fn) return CNV_EINVAL;
   cnv__rt_gauges_refresh(rt);
-  return cnv_tel_export_prometheus(rt->tel, fn, ctx);
+  cnv_status st = cnv_tel_export_prometheus(rt->tel, fn, ctx);
+  return st == CNV_OK ? cnv__rt_registry_export(rt, fn, ctx) : st;
 }

@@ -15,15 +15,22 @@
 
 /* The runtime's counters (telemetry striped counters, ids in cnv_runtime.m_count). Every
  * submit past its argument checks adds 1 to SUBMITTED on entry and 1 to exactly one outcome
- * (ACCEPTED, FULL, REFUSED or a denial) on exit; stop relies on that (cnv_runtime_stop). */
+ * (ACCEPTED, FULL, REFUSED, INVALID or a denial) on exit; stop relies on that
+ * (cnv__rt_wait_submits). Every accepted invocation adds 1 to exactly one DONE counter when
+ * its completion has been delivered. */
 enum {
   CNV__RT_C_SUBMITTED = 0,
   CNV__RT_C_ACCEPTED,
   CNV__RT_C_FULL,
   CNV__RT_C_REFUSED,
+  CNV__RT_C_INVALID,
   CNV__RT_C_EXECUTED,
   CNV__RT_C_FAILED,
-  CNV__RT_C_DENIED0, /* CNV_RT_DENY_COUNT slots from here */
+  CNV__RT_C_OUTCOMES,                                           /* the outcome counters above are named by outcome_names */
+  CNV__RT_C_DONE0 = CNV__RT_C_OUTCOMES,                         /* CNV_DONE_COUNT slots */
+  CNV__RT_C_TARGET0 = CNV__RT_C_DONE0 + CNV_DONE_COUNT,         /* CNV_DURATION_COUNT slots */
+  CNV__RT_C_DEADLINE0 = CNV__RT_C_TARGET0 + CNV_DURATION_COUNT, /* CNV_DURATION_COUNT */
+  CNV__RT_C_DENIED0 = CNV__RT_C_DEADLINE0 + CNV_DURATION_COUNT, /* CNV_RT_DENY_COUNT */
   CNV__RT_C_COUNT = CNV__RT_C_DENIED0 + CNV_RT_DENY_COUNT
 };
 
@@ -31,20 +38,16 @@ enum {
 #define CNV__RT_VARIETY_CAPACITY 4096u
 #define CNV__RT_MAX_WORKERS 256u
 #define CNV__RT_MAX_LINE 4000u
+#define CNV__RT_MAX_RESULT (16u << 20)
 /* Bytes of a record before the copied line. */
-#define CNV__RT_RECORD_HEADER 32u
+#define CNV__RT_RECORD_HEADER 8u
 
-/* Header of one queue record; the copied line follows it (record_size - header bytes of
- * room). Records are built and read with memcpy, so the slot bytes need no alignment. */
+/* Header of one queue record; the copied line follows it. Everything else about the
+ * invocation is in its slot. Records are built and read with memcpy. */
 typedef struct cnv__rt_rec_head {
-  uint64_t seq;
-  uint64_t accept_ns; /* monotonic time of acceptance */
-  uint32_t handler;   /* index into handlers */
-  uint32_t agent;
+  uint32_t slot;
   uint16_t line_len;
   uint16_t path_off;
-  uint16_t path_len;
-  uint16_t reserved;
 } cnv__rt_rec_head;
 
 /* Room for the largest record. */
@@ -52,19 +55,67 @@ typedef struct cnv__rt_rec_buf {
   uint64_t words[(CNV__RT_RECORD_HEADER + CNV__RT_MAX_LINE) / 8 + 1];
 } cnv__rt_rec_buf;
 
+/* Slot states: generation << 8 | flags. The generation changes each time the slot is freed,
+ * so a ticket (generation << 32 | index) names one invocation only. */
+#define CNV__RT_S_PHASE 3u
+#define CNV__RT_S_FREE 0u
+#define CNV__RT_S_QUEUED 1u
+#define CNV__RT_S_RUNNING 2u
+#define CNV__RT_S_DONE 3u
+#define CNV__RT_S_CANCEL 4u
+#define CNV__RT_S_GEN(s) ((uint32_t)((s) >> 8))
+
+/* One accepted invocation, from acceptance to completion. The submitter writes every field
+ * before the record's push (the queue's release), so whoever pops the record reads them. */
+typedef struct cnv__rt_slot {
+  CNV_ALIGNED(CNV_CACHELINE)
+  _Atomic uint64_t state;
+  _Atomic uint32_t next; /* free-list link: index + 1, 0 = end */
+  int32_t worker;        /* the worker that ran it (written before RUNNING is published) */
+  uint64_t ticket;
+  uint64_t correlation;
+  uint64_t capability;
+  uint64_t seq;
+  uint64_t accept_ns;
+  uint64_t deadline_ns;
+  uint64_t start_ns; /* written before RUNNING is published */
+  uint32_t agent;
+  int32_t cls;
+  cnv_runtime_done_fn on_done;
+  void *done_ctx;
+  struct cnv_runtime_cq *cq;
+  cnv_trace trace;
+} cnv__rt_slot;
+
+/* A registered capability: immutable once published, except its counters. */
 typedef struct cnv__rt_handler {
   uint64_t id;
   cnv_deleg_cap cap;
   cnv_runtime_handler_fn fn;
   void *ctx;
   cnv_effects effects;
+  int32_t cls;
+  _Atomic uint64_t failed, over_target, over_deadline; /* relaxed adds: figures only */
+  size_t path_len;
+  char path[256];
 } cnv__rt_handler;
 
+/* The handler index: open addressing over handler pointers (NULL = empty). Immutable once
+ * published through cnv_runtime.table (RCU); a change publishes a new table. */
+typedef struct cnv__rt_table {
+  uint32_t mask;
+  uint32_t count;
+  cnv__rt_handler *slot[];
+} cnv__rt_table;
+
 typedef struct cnv__rt_agent {
+  CNV_ALIGNED(CNV_CACHELINE)
   uint8_t pk[CNV_DELEG_KEY_BYTES];
   uint8_t *token;
   size_t token_len;
   _Atomic uint32_t ready; /* 1 once pk and token are written (release by agent_add) */
+  _Atomic uint64_t rate;  /* rate_per_s << 32 | burst; 0: unlimited */
+  _Atomic uint64_t tat;   /* rate limit: the bucket's theoretical arrival time (ns) */
 } cnv__rt_agent;
 
 enum { CNV__RT_CREATED = 0,
@@ -72,11 +123,27 @@ enum { CNV__RT_CREATED = 0,
        CNV__RT_STOPPING = 2,
        CNV__RT_STOPPED = 3 };
 
+/* What a handler writes through (cnv_runtime_result). */
+struct cnv_runtime_result {
+  uint8_t *buf;
+  uint32_t cap;
+  uint32_t len;
+  int type;
+  int refused; /* a write would have passed cap */
+};
+
 typedef struct cnv__rt_worker {
+  CNV_ALIGNED(CNV_CACHELINE)
   struct cnv_runtime *rt;
   pthread_t thread;
   uint32_t index;
   int started;
+  int stuck;
+  _Atomic int exited;
+  /* The handler this worker is about to run or runs (unregister waits for it to change). */
+  _Atomic(cnv__rt_handler *) current;
+  struct cnv_runtime_result result;
+  cnv_tel_shard *shard;
 } cnv__rt_worker;
 
 struct cnv_runtime {
@@ -85,16 +152,27 @@ struct cnv_runtime {
   uint64_t t0_ns; /* monotonic time at create; phase times are relative to it (+1) */
   _Atomic int state;
   _Atomic int drain; /* set by stop after submits are gone: workers exit once empty */
+  _Atomic int abort; /* set by stop at its timeout: nothing more starts */
   _Atomic uint64_t seq;
-  cnv_queue *queue;
+  cnv_queue *lane[2]; /* 0: high priority, 1: low */
   cnv_deleg_verifier *verifier;
   cnv_swarm swarm;
   cnv_telemetry *tel;
-  /* handlers: array plus open-addressed index by id (0 = empty, else index + 1) */
-  cnv__rt_handler *handlers;
-  uint32_t n_handlers;
-  uint32_t *handler_index;
-  uint32_t handler_mask;
+  /* in-flight slots and their free list (Treiber stack: tag << 32 | index + 1) */
+  cnv__rt_slot *slots;
+  uint32_t n_slots;
+  CNV_ALIGNED(CNV_CACHELINE)
+  _Atomic uint64_t free_head;
+  /* parking: the eventcount idle workers wait on */
+  CNV_ALIGNED(CNV_CACHELINE)
+  _Atomic uint32_t park_epoch;
+  CNV_ALIGNED(CNV_CACHELINE)
+  _Atomic uint32_t parked;
+  /* handlers: RCU-published index, changed under registry_lock */
+  CNV_ALIGNED(CNV_CACHELINE)
+  cnv__rt_table *table;
+  pthread_mutex_t registry_lock;
+  _Atomic uint32_t n_handlers;
   cnv__rt_agent *agents;
   _Atomic uint32_t n_agents;       /* reserved slots */
   cnv_variety_tally *capabilities; /* every parsed capability id (the stream's variety) */
@@ -109,6 +187,8 @@ struct cnv_runtime {
   int monitor_started;
   _Atomic int monitor_stop;
   _Atomic uint64_t breaker_ratio_bits; /* double bits of the last tick's ratio */
+  cnv_runtime_stuck_worker *stuck;     /* filled by stop (workers entries) */
+  _Atomic size_t n_stuck;              /* entries written (release by stop) */
   /* telemetry ids */
   cnv_metric_id m_count[CNV__RT_C_COUNT]; /* striped counters, by CNV__RT_C_* */
   cnv_metric_id m_latency, m_phase, m_queue, m_variety_bits, m_deficit, m_entropy, m_agents;
@@ -134,12 +214,67 @@ CNV_NODISCARD cnv_status cnv__rt_move(cnv_runtime *rt, int from, int to);
 CNV_NODISCARD cnv_status cnv__rt_algedonic(cnv_runtime *rt, uint32_t reason);
 /* One breaker tick under the timeline lock (monitor thread). */
 CNV_NODISCARD cnv_status cnv__rt_tick(cnv_runtime *rt);
-/* Starts the worker and monitor threads; joins them (stop). */
+/* Starts the worker and monitor threads (start). */
 CNV_NODISCARD cnv_status cnv__rt_threads_start(cnv_runtime *rt);
-void cnv__rt_threads_join(cnv_runtime *rt);
+/* Drains and joins the threads (stop): waits up to timeout_ns for every accepted invocation
+ * to complete, then aborts what is left; returns how many workers stay inside a handler. */
+size_t cnv__rt_threads_stop(cnv_runtime *rt, uint64_t timeout_ns);
+/* Sleeps ns nanoseconds. */
+void cnv__rt_sleep_ns(uint64_t ns);
+/* Joins the workers stop left inside a handler (destroy; blocks until their handlers
+ * return). */
+void cnv__rt_threads_join_stuck(cnv_runtime *rt);
+/* The timeout of the stop destroy makes. */
+#define CNV__RT_DESTROY_STOP_NS 10000000000ull
 /* Registers every telemetry metric (create). */
 CNV_NODISCARD cnv_status cnv__rt_metrics_register(cnv_runtime *rt);
 /* Refreshes the gauges (phase, queue depth, variety) from the current state. */
 void cnv__rt_gauges_refresh(cnv_runtime *rt);
+
+/* Handler registry (registry.c). */
+CNV_NODISCARD cnv_status cnv__rt_registry_create(cnv_runtime *rt);
+void cnv__rt_registry_destroy(cnv_runtime *rt);
+/* The handler of capability `id` in `t`, or NULL. Inside an RCU read-side section. */
+cnv__rt_handler *cnv__rt_table_find(const cnv__rt_table *t, uint64_t id);
+/* Writes cnv_rt_capability_overruns_total for every registered capability. */
+CNV_NODISCARD cnv_status cnv__rt_registry_export(cnv_runtime *rt, cnv_tel_write_fn fn, void *ctx);
+
+/* In-flight slots (slots.c). */
+CNV_NODISCARD cnv_status cnv__rt_slots_create(cnv_runtime *rt);
+/* Takes a free slot (state QUEUED of a new generation) or returns NULL (all in flight).
+ * Lock-free. */
+cnv__rt_slot *cnv__rt_slot_take(cnv_runtime *rt);
+/* Returns a completed slot to the free list under a new generation. Lock-free. */
+void cnv__rt_slot_give(cnv_runtime *rt, cnv__rt_slot *s);
+
+/* Rate limit check of one agent at monotonic time now; 1: allowed. Lock-free. */
+int cnv__rt_rate_allow(cnv__rt_agent *a, uint64_t now);
+
+/* Parking (park.c): a worker waits for work; a submit wakes one parked worker. */
+void cnv__rt_park_wake_one(cnv_runtime *rt);
+void cnv__rt_park_wake_all(cnv_runtime *rt);
+/* Parks the calling worker unless a record is found first: returns 1 with the record in
+ * buf, 0 after a wake-up. */
+int cnv__rt_park(cnv_runtime *rt, void *buf);
+
+/* Completion delivery (complete.c): hands c to the slot's callback or queue, counts it by
+ * kind, frees the slot. c->ticket etc. are filled from the slot. */
+void cnv__rt_complete(cnv_runtime *rt, cnv__rt_slot *s, cnv_runtime_completion *c);
+/* A completion of the slot's invocation with no run (kind, status), worker -1. */
+void cnv__rt_complete_unrun(cnv_runtime *rt, cnv__rt_slot *s, int kind, cnv_status status);
+
+/* Completion queue internals (cq.c). */
+/* Reserves room for one completion; CNV_EFULL when every entry is reserved. */
+CNV_NODISCARD cnv_status cnv__rt_cq_reserve(struct cnv_runtime_cq *cq);
+void cnv__rt_cq_unreserve(struct cnv_runtime_cq *cq);
+/* Stores a completion into reserved room. */
+void cnv__rt_cq_push(struct cnv_runtime_cq *cq, const cnv_runtime_completion *c);
+/* The runtime a queue belongs to. */
+const cnv_runtime *cnv__rt_cq_owner(const struct cnv_runtime_cq *cq);
+
+/* Runs one popped record (worker.c); worker NULL: stop's own drain (never runs it). */
+void cnv__rt_run_record(cnv_runtime *rt, cnv__rt_worker *w, const void *buf);
+/* Pops one record from the high lane, else the low one. 1: got one. */
+int cnv__rt_pop(cnv_runtime *rt, void *buf);
 
 #endif

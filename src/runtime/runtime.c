@@ -1,4 +1,4 @@
-/* The runtime object: configuration, creation, handlers, agents, trust and revocation. */
+/* The runtime object: configuration, creation, agents, trust and revocation. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +21,9 @@ void cnv_runtime_config_default(cnv_runtime_config *cfg) {
   cnv_deleg_config_default(&cfg->deleg);
   cfg->breaker = cnv_breaker_config_default();
   cfg->tick_interval_ms = 10;
+  cfg->max_result = 4096;
+  cfg->idle = CNV_RT_IDLE_SPIN_THEN_PARK;
+  cfg->idle_spin_us = 50;
 }
 
 /* Fills zero fields of *c with the defaults; rejects out-of-range values. */
@@ -34,26 +37,46 @@ static cnv_status config_fill(cnv_runtime_config *c) {
   if (!c->max_handlers) c->max_handlers = d.max_handlers;
   if (!c->swarm_id) c->swarm_id = d.swarm_id;
   if (!c->tick_interval_ms) c->tick_interval_ms = d.tick_interval_ms;
+  if (!c->max_result) c->max_result = d.max_result;
+  if (!c->idle_spin_us) c->idle_spin_us = d.idle_spin_us;
+  if (c->rate_per_s && !c->rate_burst) c->rate_burst = c->rate_per_s / 10 ? c->rate_per_s / 10 : 1;
   cnv_deleg_config zero_deleg;
   memset(&zero_deleg, 0, sizeof zero_deleg);
   if (!memcmp(&c->deleg, &zero_deleg, sizeof zero_deleg)) c->deleg = d.deleg;
   if (c->breaker.window_ns == 0 && c->breaker.buckets == 0) c->breaker = d.breaker;
   if (c->workers > CNV__RT_MAX_WORKERS || c->max_line > CNV__RT_MAX_LINE ||
-      c->max_agents > (1u << 20) || c->max_handlers > (1u << 16)) {
+      c->max_agents > (1u << 20) || c->max_handlers > (1u << 16) ||
+      c->max_result > CNV__RT_MAX_RESULT || c->idle > CNV_RT_IDLE_PARK ||
+      c->queue_capacity > (1u << 24)) {
     return CNV_ERT_CONFIG;
   }
   return CNV_OK;
 }
 
+static cnv_status alloc_workers(cnv_runtime *rt) {
+  rt->workers = aligned_alloc(CNV_CACHELINE, rt->cfg.workers * sizeof *rt->workers);
+  rt->stuck = calloc(rt->cfg.workers, sizeof *rt->stuck);
+  if (!rt->workers || !rt->stuck) return CNV_ENOMEM;
+  memset(rt->workers, 0, rt->cfg.workers * sizeof *rt->workers);
+  for (uint32_t i = 0; i < rt->cfg.workers; i++) {
+    cnv__rt_worker *w = &rt->workers[i];
+    w->rt = rt;
+    w->index = i;
+    w->result.cap = rt->cfg.max_result;
+    w->result.buf = malloc(rt->cfg.max_result);
+    if (!w->result.buf) return CNV_ENOMEM;
+  }
+  return CNV_OK;
+}
+
 static cnv_status alloc_tables(cnv_runtime *rt) {
-  uint32_t slots = 4;
-  while (slots < 2 * rt->cfg.max_handlers) slots <<= 1;
-  rt->handler_mask = slots - 1;
-  rt->handlers = calloc(rt->cfg.max_handlers, sizeof *rt->handlers);
-  rt->handler_index = calloc(slots, sizeof *rt->handler_index);
-  rt->agents = calloc(rt->cfg.max_agents, sizeof *rt->agents);
-  rt->workers = calloc(rt->cfg.workers, sizeof *rt->workers);
-  if (!rt->handlers || !rt->handler_index || !rt->agents || !rt->workers) return CNV_ENOMEM;
+  rt->agents = aligned_alloc(CNV_CACHELINE, rt->cfg.max_agents * sizeof *rt->agents);
+  if (!rt->agents) return CNV_ENOMEM;
+  memset(rt->agents, 0, rt->cfg.max_agents * sizeof *rt->agents);
+  cnv_status st = alloc_workers(rt);
+  if (st == CNV_OK) st = cnv__rt_registry_create(rt);
+  if (st == CNV_OK) st = cnv__rt_slots_create(rt);
+  if (st != CNV_OK) return st;
   return cnv_variety_tally_create(CNV__RT_VARIETY_CAPACITY, &rt->capabilities);
 }
 
@@ -61,7 +84,9 @@ static cnv_status create_parts(cnv_runtime *rt) {
   cnv_status st = alloc_tables(rt);
   if (st != CNV_OK) return st;
   rt->record_size = (CNV__RT_RECORD_HEADER + rt->cfg.max_line + 7u) & ~7u;
-  st = cnv_queue_create(rt->cfg.queue_capacity, rt->record_size, &rt->queue);
+  for (int i = 0; i < 2 && st == CNV_OK; i++) {
+    st = cnv_queue_create(rt->cfg.queue_capacity, rt->record_size, &rt->lane[i]);
+  }
   if (st != CNV_OK) return st;
   st = cnv_deleg_verifier_create(&rt->cfg.deleg, &rt->verifier);
   if (st != CNV_OK) return st;
@@ -103,45 +128,29 @@ cnv_status cnv_runtime_create(const cnv_runtime_config *cfg, cnv_runtime **out) 
 void cnv_runtime_destroy(cnv_runtime *rt) {
   if (!rt) return;
   /* acquire: pairs with stop's release of STOPPED, so its final counters and joins are seen */
-  /* stop fails only when the runtime is not running, which was just checked */
-  if (cnv__load_acquire(&rt->state) == CNV__RT_RUNNING) cnv__ignore_status(cnv_runtime_stop(rt));
+  /* a stop that times out reports stuck workers, joined below: nothing else to do */
+  if (cnv__load_acquire(&rt->state) == CNV__RT_RUNNING) {
+    cnv__ignore_status(cnv_runtime_stop(rt, CNV__RT_DESTROY_STOP_NS));
+  }
+  cnv__rt_threads_join_stuck(rt);
   if (rt->agents) {
     for (uint32_t i = 0; i < rt->cfg.max_agents; i++) free(rt->agents[i].token);
   }
+  if (rt->workers) {
+    for (uint32_t i = 0; i < rt->cfg.workers; i++) free(rt->workers[i].result.buf);
+  }
   cnv_tel_destroy(rt->tel);
   cnv_deleg_verifier_destroy(rt->verifier);
-  cnv_queue_destroy(rt->queue);
+  cnv_queue_destroy(rt->lane[0]);
+  cnv_queue_destroy(rt->lane[1]);
   pthread_mutex_destroy(&rt->phase_lock);
-  free(rt->handlers);
-  free(rt->handler_index);
+  cnv__rt_registry_destroy(rt);
+  free(rt->slots);
   free(rt->agents);
   cnv_variety_tally_destroy(rt->capabilities);
   free(rt->workers);
+  free(rt->stuck);
   free(rt);
-}
-
-cnv_status cnv_runtime_register(cnv_runtime *rt, const char *path, size_t path_len,
-                                cnv_effects effects, cnv_runtime_handler_fn fn, void *ctx) {
-  if (!rt || !path || !fn) return CNV_EINVAL;
-  /* relaxed: register runs on the one thread that also calls start (header contract) */
-  if (cnv__load_relaxed(&rt->state) != CNV__RT_CREATED) return CNV_ESTATE;
-  uint64_t id;
-  cnv_status st = cnv_capability_id(path, path_len, &id);
-  if (st != CNV_OK) return st;
-  uint32_t i = (uint32_t)id & rt->handler_mask;
-  for (; rt->handler_index[i]; i = (i + 1) & rt->handler_mask) {
-    if (rt->handlers[rt->handler_index[i] - 1].id == id) return CNV_EEXIST;
-  }
-  if (rt->n_handlers == rt->cfg.max_handlers) return CNV_ERT_HANDLERS_FULL;
-  cnv__rt_handler *h = &rt->handlers[rt->n_handlers];
-  st = cnv_deleg_cap_from_path(path, path_len, &h->cap);
-  if (st != CNV_OK) return st;
-  h->id = id;
-  h->fn = fn;
-  h->ctx = ctx;
-  h->effects = effects;
-  rt->handler_index[i] = ++rt->n_handlers;
-  return CNV_OK;
 }
 
 cnv_status cnv_runtime_trust_add(cnv_runtime *rt, const uint8_t pk[CNV_DELEG_KEY_BYTES]) {
@@ -172,6 +181,8 @@ cnv_status cnv_runtime_agent_add(cnv_runtime *rt, const uint8_t pk[CNV_DELEG_KEY
   memcpy(a->token, token, token_len);
   memcpy(a->pk, pk, CNV_DELEG_KEY_BYTES);
   a->token_len = token_len;
+  /* relaxed: published by `ready` below */
+  cnv__store_relaxed(&a->rate, rt->cfg.rate_per_s ? (uint64_t)rt->cfg.rate_per_s << 32 | rt->cfg.rate_burst : 0);
   /* release: pk and token are visible to the submit that reads ready == 1 (acquire) */
   cnv__store_release(&a->ready, 1u);
   *agent = n;

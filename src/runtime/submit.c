@@ -1,7 +1,9 @@
-/* The submit side of the pipeline: parse -> capability id -> handler -> phase -> token ->
- * record -> queue. Runs on the submitter's thread; no allocation once the token is cached.
- * Every submit ends in exactly one outcome counter (accepted, full, refused or a denial). */
+/* The submit side of the pipeline: parse -> capability id -> handler -> phase -> lane ->
+ * rate -> slot (and completion-queue room) -> token -> record -> queue -> wake. Runs on the
+ * submitter's thread; no allocation once the token is cached. Every submit ends in exactly
+ * one outcome counter (accepted, full, refused, invalid or a denial). */
 #include <string.h>
+#include <urcu/urcu-bp.h>
 
 #include <cnv/protocol.h>
 
@@ -13,63 +15,128 @@
 /* Arguments one line may carry; more is a malformed line. */
 #define SUBMIT_MAX_ARGS 32u
 
+/* What submit needs of the handler, copied inside the read-side section. */
+typedef struct target {
+  cnv_deleg_cap cap;
+  cnv_effects effects;
+  int32_t cls;
+} target;
+
 /* A denial: its status, and its counter in *outcome. */
 static cnv_status deny(int reason, int *outcome) {
   *outcome = CNV__RT_C_DENIED0 + reason;
   return cnv_runtime_denial_status(reason);
 }
 
-static const cnv__rt_handler *handler_find(const cnv_runtime *rt, uint64_t id, uint32_t *index) {
-  for (uint32_t i = (uint32_t)id & rt->handler_mask; rt->handler_index[i];
-       i = (i + 1) & rt->handler_mask) {
-    const cnv__rt_handler *h = &rt->handlers[rt->handler_index[i] - 1];
-    if (h->id == id) {
-      *index = rt->handler_index[i] - 1;
-      return h;
-    }
-  }
-  return NULL;
+static int handler_copy(cnv_runtime *rt, uint64_t id, target *t) {
+  urcu_bp_read_lock();
+  const cnv__rt_handler *h = cnv__rt_table_find(rcu_dereference(rt->table), id);
+  if (h) *t = (target){.cap = h->cap, .effects = h->effects, .cls = h->cls};
+  urcu_bp_read_unlock();
+  return h != NULL;
 }
 
 static int phase_admits(cnv_phase p) {
   return p == CNV_PHASE_OPERATIONAL || p == CNV_PHASE_DEGRADED || p == CNV_PHASE_RECOVERY;
 }
 
-/* The agent's token check for handler h; CNV_OK or a denial status (not yet counted). */
-static cnv_status token_check(cnv_runtime *rt, uint32_t agent, const cnv__rt_handler *h) {
-  if (agent >= rt->cfg.max_agents) return CNV_ERT_DENY_UNKNOWN_AGENT;
-  const cnv__rt_agent *a = &rt->agents[agent];
-  /* acquire: pairs with agent_add's release, so pk and token are fully written */
-  if (!cnv__load_acquire(&a->ready)) return CNV_ERT_DENY_UNKNOWN_AGENT;
-  cnv_deleg_request req = {.now = cnv__rt_token_now(rt), .swarm = rt->cfg.swarm_id, .holder = a->pk, .cap = &h->cap, .effects = h->effects};
+/* The agent, if added (acquire: pairs with agent_add's release, so pk and token are
+ * written). */
+static cnv__rt_agent *agent_get(cnv_runtime *rt, uint32_t agent) {
+  if (agent >= rt->cfg.max_agents) return NULL;
+  cnv__rt_agent *a = &rt->agents[agent];
+  return cnv__load_acquire(&a->ready) ? a : NULL;
+}
+
+/* The agent's token check for the target; CNV_OK or a denial status (not yet counted). */
+static cnv_status token_check(cnv_runtime *rt, const cnv__rt_agent *a, const target *t) {
+  cnv_deleg_request req = {.now = cnv__rt_token_now(rt), .swarm = rt->cfg.swarm_id, .holder = a->pk, .cap = &t->cap, .effects = t->effects};
   cnv_status st = cnv_deleg_authorize(rt->verifier, a->token, a->token_len, &req, NULL, NULL);
   return st == CNV_OK ? CNV_OK : cnv_runtime_map_deleg(st);
 }
 
-static cnv_status enqueue(cnv_runtime *rt, uint32_t agent, uint32_t handler, const char *line,
-                          size_t len, const cnv_invocation *inv, int *outcome) {
-  cnv__rt_rec_buf buf;
-  cnv__rt_rec_head head = {
-      /* relaxed: uniqueness only; no data is published through seq */
-      .seq = cnv__fetch_add_relaxed(&rt->seq, 1u),
-      .accept_ns = cnv__rt_now_ns(),
-      .handler = handler,
-      .agent = agent,
-      .line_len = (uint16_t)len,
-      .path_off = (uint16_t)(inv->path.ptr - line),
-      .path_len = (uint16_t)inv->path.len};
-  memcpy(buf.words, &head, sizeof head);
-  memcpy((char *)buf.words + CNV__RT_RECORD_HEADER, line, len);
-  if (cnv_queue_try_push_mpmc(rt->queue, buf.words) != CNV_OK) {
-    *outcome = CNV__RT_C_FULL;
-    return CNV_EFULL;
-  }
-  *outcome = CNV__RT_C_ACCEPTED;
+/* The deadline of an invocation of class cls accepted at now; CNV_ERANGE past the limit. */
+static cnv_status deadline_of(int32_t cls, const cnv_runtime_submit_opts *o, uint64_t now,
+                              uint64_t *deadline) {
+  uint64_t limit;
+  /* the class was checked at register: the lookup cannot fail */
+  cnv__ignore_status(cnv_duration_class_limits(cls, NULL, &limit));
+  uint64_t timeout = o && o->timeout_ns ? o->timeout_ns : limit;
+  if (timeout > limit) return CNV_ERANGE;
+  *deadline = now + timeout;
   return CNV_OK;
 }
 
+static void slot_fill(cnv_runtime *rt, cnv__rt_slot *s, uint32_t agent, uint64_t id,
+                      const target *t, const cnv_runtime_submit_opts *o) {
+  /* relaxed: uniqueness only; no data is published through seq */
+  s->seq = cnv__fetch_add_relaxed(&rt->seq, 1u);
+  s->agent = agent;
+  s->capability = id;
+  s->cls = t->cls;
+  s->worker = -1;
+  s->start_ns = 0;
+  s->correlation = o ? o->correlation : 0;
+  s->on_done = o ? o->on_done : NULL;
+  s->done_ctx = o ? o->done_ctx : NULL;
+  s->cq = o ? o->cq : NULL;
+  if (o && o->trace) {
+    s->trace = *o->trace;
+  } else {
+    memset(&s->trace, 0, sizeof s->trace);
+  }
+}
+
+static cnv_status enqueue(cnv_runtime *rt, cnv__rt_slot *s, const char *line, size_t len,
+                          const cnv_invocation *inv, int lane) {
+  cnv__rt_rec_buf buf;
+  cnv__rt_rec_head head = {.slot = (uint32_t)(s - rt->slots), .line_len = (uint16_t)len, .path_off = (uint16_t)(inv->path.ptr - line)};
+  memcpy(buf.words, &head, sizeof head);
+  memcpy((char *)buf.words + CNV__RT_RECORD_HEADER, line, len);
+  /* Each lane holds as many records as there are slots, and every record holds a slot: the
+   * push cannot find the lane full. */
+  cnv__ignore_status(cnv_queue_try_push_mpmc(rt->lane[lane], buf.words));
+  cnv__rt_park_wake_one(rt);
+  return CNV_OK;
+}
+
+/* From the slot on: room, token, deadline, record. Gives the slot back on any failure. */
+static cnv_status admit(cnv_runtime *rt, cnv__rt_agent *a, uint32_t agent, uint64_t id,
+                        const target *t, const cnv_invocation *inv, const char *line, size_t len,
+                        const cnv_runtime_submit_opts *o, uint64_t now, uint64_t *ticket,
+                        int *outcome) {
+  cnv__rt_slot *s = cnv__rt_slot_take(rt);
+  if (!s) {
+    *outcome = CNV__RT_C_FULL;
+    return CNV_EFULL;
+  }
+  cnv_status st = CNV_OK;
+  if (o && o->cq && cnv__rt_cq_reserve(o->cq) != CNV_OK) {
+    *outcome = CNV__RT_C_FULL;
+    st = CNV_EFULL;
+  }
+  if (st == CNV_OK) {
+    st = deadline_of(t->cls, o, now, &s->deadline_ns);
+    if (st != CNV_OK) *outcome = CNV__RT_C_INVALID;
+  }
+  if (st == CNV_OK) {
+    st = token_check(rt, a, t);
+    if (st != CNV_OK) *outcome = CNV__RT_C_DENIED0 + cnv_runtime_denial_of(st);
+  }
+  if (st != CNV_OK) {
+    if (st != CNV_EFULL && o && o->cq) cnv__rt_cq_unreserve(o->cq);
+    cnv__rt_slot_give(rt, s);
+    return st;
+  }
+  s->accept_ns = now;
+  slot_fill(rt, s, agent, id, t, o);
+  if (ticket) *ticket = s->ticket;
+  *outcome = CNV__RT_C_ACCEPTED;
+  return enqueue(rt, s, line, len, inv, o && o->low_priority ? 1 : 0);
+}
+
 static cnv_status pipeline(cnv_runtime *rt, uint32_t agent, const char *line, size_t len,
-                           int *outcome) {
+                           const cnv_runtime_submit_opts *o, uint64_t *ticket, int *outcome) {
   if (len > rt->cfg.max_line) return deny(CNV_RT_DENY_TOO_LONG, outcome);
   cnv_arg args[SUBMIT_MAX_ARGS];
   cnv_invocation inv;
@@ -82,30 +149,47 @@ static cnv_status pipeline(cnv_runtime *rt, uint32_t agent, const char *line, si
   }
   /* rt->capabilities is not NULL after create, so the observe cannot fail */
   cnv__ignore_status(cnv_variety_tally_observe(rt->capabilities, id));
-  uint32_t index;
-  const cnv__rt_handler *h = handler_find(rt, id, &index);
-  if (!h) return deny(CNV_RT_DENY_UNKNOWN_CAPABILITY, outcome);
-  if (!phase_admits(cnv_swarm_phase(&rt->swarm))) return deny(CNV_RT_DENY_PHASE, outcome);
-  cnv_status st = token_check(rt, agent, h);
-  if (st != CNV_OK) return deny(cnv_runtime_denial_of(st), outcome);
-  return enqueue(rt, agent, index, line, len, &inv, outcome);
+  target t;
+  if (!handler_copy(rt, id, &t)) return deny(CNV_RT_DENY_UNKNOWN_CAPABILITY, outcome);
+  cnv_phase phase = cnv_swarm_phase(&rt->swarm);
+  if (!phase_admits(phase)) return deny(CNV_RT_DENY_PHASE, outcome);
+  if (o && o->low_priority && phase == CNV_PHASE_DEGRADED) return deny(CNV_RT_DENY_SHED, outcome);
+  cnv__rt_agent *a = agent_get(rt, agent);
+  if (!a) return deny(CNV_RT_DENY_UNKNOWN_AGENT, outcome);
+  uint64_t now = cnv__rt_now_ns();
+  if (!cnv__rt_rate_allow(a, now)) return deny(CNV_RT_DENY_RATE, outcome);
+  return admit(rt, a, agent, id, &t, &inv, line, len, o, now, ticket, outcome);
 }
 
-cnv_status cnv_runtime_submit(cnv_runtime *rt, uint32_t agent, const char *line, size_t len) {
+static int opts_valid(const cnv_runtime *rt, const cnv_runtime_submit_opts *o) {
+  if (!o) return 1;
+  if (o->on_done && o->cq) return 0;
+  return !o->cq || cnv__rt_cq_owner(o->cq) == rt;
+}
+
+cnv_status cnv_runtime_submit_ex(cnv_runtime *rt, uint32_t agent, const char *line, size_t len,
+                                 const cnv_runtime_submit_opts *opts, uint64_t *ticket) {
   if (!rt || (!line && len)) return CNV_EINVAL;
   /* Entry, a seq_cst RMW (cnv_tel_striped_add), then a seq_cst state load: with stop's seq_cst
    * STOPPING store and seq_cst counter reads, either this load sees STOPPING or stop's reads
-   * see this entry (cnv_runtime_stop). */
+   * see this entry (cnv__rt_wait_submits). */
   cnv__rt_count(rt, CNV__RT_C_SUBMITTED, 1u);
   int outcome = CNV__RT_C_REFUSED;
   cnv_status st = CNV_ESTATE;
-  /* seq_cst (see above; also acquire, pairing with start's seq_cst store of RUNNING, so the
-   * handler table and the threads are ready) */
-  if (atomic_load_explicit(&rt->state, memory_order_seq_cst) == CNV__RT_RUNNING) {
-    st = pipeline(rt, agent, line, len, &outcome);
+  if (!opts_valid(rt, opts)) {
+    outcome = CNV__RT_C_INVALID;
+    st = CNV_EINVAL;
+    /* seq_cst (see above; also acquire, pairing with start's seq_cst store of RUNNING, so the
+     * tables and the threads are ready) */
+  } else if (atomic_load_explicit(&rt->state, memory_order_seq_cst) == CNV__RT_RUNNING) {
+    st = pipeline(rt, agent, line, len, opts, ticket, &outcome);
   }
   /* Exit: the outcome's seq_cst RMW releases the queue push above to stop, whose read of the
    * outcome counters acquires it. */
   cnv__rt_count(rt, outcome, 1u);
   return st;
+}
+
+cnv_status cnv_runtime_submit(cnv_runtime *rt, uint32_t agent, const char *line, size_t len) {
+  return cnv_runtime_submit_ex(rt, agent, line, len, NULL, NULL);
 }
