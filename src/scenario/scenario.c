@@ -43,8 +43,12 @@ static const struct {
     {"log.read", CNV_EFFECT_READ_ONLY, 0, CNV_DURATION_INTERACTIVE}};
 #define SC_NCAPS (sizeof sc_caps / sizeof sc_caps[0])
 
-/* The FAST_PATH capability of the rate-limited agent's lines (a valid token allows net.*). */
+/* The FAST_PATH capability of the rate-limited agent's lines (a valid token allows net.*),
+ * and how long its runs work: past the class's 100 us target, and for one, past its 1 ms
+ * limit (so its deadline). */
 #define SC_PROBE "net.probe"
+#define SC_PROBE_NS 150000u
+#define SC_SLOW_NS 1500000u
 
 static const char *const sc_malformed[] = {"user..read", "User.Read --id=1", "",
                                            "user.read \"open", "user.read --=3"};
@@ -114,11 +118,24 @@ static cnv_status sc_answer(cnv_runtime_result *res, const cnv_runtime_call *c, 
   return cnv_runtime_result_write(res, text, len > 0 ? (size_t)len : 0);
 }
 
+/* Works (spins) for `ns` from t0; returns the time it took. */
+static uint64_t sc_work(uint64_t t0, uint64_t ns) {
+  uint64_t now;
+  while ((now = cnv_runtime_now_ns()) - t0 < ns) {}
+  return now - t0;
+}
+
 /* Every capability's handler. The burst's lines (flag --fail) fail with CNV_EAGAIN, as a
  * backend that went away would; --hold lines wait, cooperatively, for their cancel (or
- * their deadline); the others answer "<path> ok corr=<correlation id>". */
+ * their deadline); SC_PROBE lines work SC_PROBE_NS (past FAST_PATH's 100 us target), the
+ * --slow one SC_SLOW_NS (past its 1 ms deadline); the others answer
+ * "<path> ok corr=<correlation id>". */
 static cnv_status sc_handler(void *ctx, const cnv_runtime_call *c, cnv_runtime_result *res) {
   (void)ctx;
+  if (c->path_len == strlen(SC_PROBE) && memcmp(c->path, SC_PROBE, c->path_len) == 0) {
+    uint64_t ns = sc_work(cnv_runtime_now_ns(), ends_with(c, " --slow") ? SC_SLOW_NS : SC_PROBE_NS);
+    return sc_answer(res, c, "worked ns=", ns);
+  }
   if (ends_with(c, " --fail")) {
     /* the status returned is the answer; the text only adds to it */
     cnv__ignore_status(sc_answer(res, c, "failed (injected) seq=", c->seq));
@@ -269,15 +286,21 @@ static cnv_status submit_one(sc_run *r, int fail) {
   return st == CNV_OK || reason >= 0 ? CNV_OK : st;
 }
 
-/* The rate-limited agent sends CNV__SC_RATE_LINES SC_PROBE lines in a row (to a drained
- * queue, so that they meet FAST_PATH's 1 ms limit): its bucket lets the first
- * CNV__SC_RATE_BURST through, the rest are denied for the rate (expected). */
+/* The rate-limited agent sends CNV__SC_RATE_LINES SC_PROBE lines in a row, each through
+ * cnv_runtime_invoke (to a drained queue, one at a time, so that queueing stays far inside
+ * FAST_PATH's 1 ms limit): its bucket lets the first CNV__SC_RATE_BURST through (the first a
+ * --slow one), the rest are denied for the rate (expected). The runs overrun the class's
+ * target, and the slow one its deadline (it completes as expired), on purpose. */
 static cnv_status sc_throttled(sc_run *r) {
-  char line[64];
+  char line[64], answer[128];
   for (uint32_t i = 0; i < CNV__SC_RATE_LINES && !cancel_requested(r); i++) {
-    int n = snprintf(line, sizeof line, SC_PROBE " --id=%u", i);
+    int n = snprintf(line, sizeof line, SC_PROBE " --id=%u%s", i, i == 0 ? " --slow" : "");
+    cnv_runtime_completion c;
     cnv_status st;
-    while ((st = cnv_runtime_submit(r->rt, r->throttled, line, (size_t)n)) == CNV_EFULL) sched_yield();
+    while ((st = cnv_runtime_invoke(r->rt, r->throttled, line, (size_t)n, NULL, &c, answer,
+                                    sizeof answer)) == CNV_EFULL) {
+      sched_yield();
+    }
     int reason = cnv_runtime_denial_of(st);
     if (reason >= 0 && reason != CNV_RT_DENY_RATE) r->unexpected[reason]++;
     if (st != CNV_OK && reason < 0) return st;
@@ -373,7 +396,8 @@ static cnv_status sc_runtime(sc_run *r) {
  * step returns early once cancelled (stage and wait_for poll the cancel). */
 static cnv_status sc_stages(sc_run *r) {
   uint64_t n = r->cfg.count, d = n ? 0 : (uint64_t)r->cfg.duration_ms * MS;
-  uint64_t n1 = n * 4 / 10, nb = n / 10, ne = n ? n / 100 : 1000, n3 = n ? n - n1 - nb - ne : 0;
+  uint64_t n1 = n * 4 / 10, nb = n / 10, ne = n ? n / 100 : 1000;
+  uint64_t n3 = n ? n - n1 - nb - ne - CNV__SC_RATE_LINES : 0; /* count includes them */
   cnv_status st = stage(r, n1, d * 4 / 10, 0);
   if (st != CNV_OK) return st;
   wait_for(r, -1, 2000u * MS);
