@@ -25,8 +25,8 @@ static int parse_step(uint64_t *id) {
   static const char line[] = "node.drain --force=yes --timeout 30 node-7";
   cnv_arg args[8];
   cnv_invocation inv;
-  cnv_invocation_init(&inv, args, 8);
-  cnv_status st = cnv_parse_invocation(line, strlen(line), NULL, NULL, &inv);
+  cnv_status st = cnv_invocation_init(&inv, args, 8);
+  if (st == CNV_OK) st = cnv_parse_invocation(line, strlen(line), NULL, NULL, &inv);
   if (st != CNV_OK) return fail("parse", st);
   if (inv.path.len != 10 || memcmp(inv.path.ptr, "node.drain", 10) != 0 || inv.count != 3)
     return fail("parse result", CNV_EINVAL);
