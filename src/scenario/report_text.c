@@ -84,13 +84,13 @@ static void text_answers(cnv__sc_out *o, const cnv_scenario_report *r) {
   for (int k = 0; k < CNV_DONE_COUNT; k++) {
     cnv__sc_put(o, "%s %s %" PRIu64, k ? "," : "", cnv_runtime_done_name(k), r->completed[k]);
   }
-  cnv__sc_put(o, "\n  (scenario: lines given a 1 ns deadline expire, and so does the slow net.probe run; %" PRIu64 " lines were cancelled right after their submit)\n", r->cancels);
+  cnv__sc_put(o, "\n  (scenario: lines given a 1 ns deadline expire, and so does the late data.query run; %" PRIu64 " lines were cancelled right after their submit)\n", r->cancels);
   cnv__sc_put(o, "callbacks: %" PRIu64 " accepted lines asked for one, %" PRIu64 " heard:", r->callbacks, heard);
   for (int k = 0; k < CNV_DONE_COUNT; k++) {
     cnv__sc_put(o, "%s %s %" PRIu64, k ? "," : "", cnv_runtime_done_name(k), r->callbacks_heard[k]);
   }
   cnv__sc_put(o, "; results without their correlation id %" PRIu64 "\n", r->results_mismatched);
-  cnv__sc_put(o, "overruns by class      target  deadline  class target / limit (scenario: net.probe runs work 150 µs, one 1.5 ms)\n");
+  cnv__sc_put(o, "overruns by class      target  deadline  class target / limit (scenario: net.probe runs work 150 µs; one data.query runs 1 ms past its deadline)\n");
   for (int c = 0; c < CNV_DURATION_COUNT; c++) {
     uint64_t target = 0, limit = 0;
     cnv__ignore_status(cnv_duration_class_limits(c, &target, &limit)); /* c is a class */

@@ -44,11 +44,15 @@ static const struct {
 #define SC_NCAPS (sizeof sc_caps / sizeof sc_caps[0])
 
 /* The FAST_PATH capability of the rate-limited agent's lines (a valid token allows net.*),
- * and how long its runs work: past the class's 100 us target, and for one, past its 1 ms
- * limit (so its deadline). */
+ * and how long its runs work: past the class's 100 us target. */
 #define SC_PROBE "net.probe"
 #define SC_PROBE_NS 150000u
-#define SC_SLOW_NS 1500000u
+
+/* The late line: an interactive capability asked for a 50 ms deadline, whose handler sleeps
+ * until 1 ms past it (a deadline overrun on purpose; the deadline leaves a stalled machine
+ * ample time to start it). */
+#define SC_LATE_LINE "data.query --id=0 --late"
+#define SC_LATE_TIMEOUT_NS (50u * MS)
 
 static const char *const sc_malformed[] = {"user..read", "User.Read --id=1", "",
                                            "user.read \"open", "user.read --=3"};
@@ -127,14 +131,18 @@ static uint64_t sc_work(uint64_t t0, uint64_t ns) {
 
 /* Every capability's handler. The burst's lines (flag --fail) fail with CNV_EAGAIN, as a
  * backend that went away would; --hold lines wait, cooperatively, for their cancel (or
- * their deadline); SC_PROBE lines work SC_PROBE_NS (past FAST_PATH's 100 us target), the
- * --slow one SC_SLOW_NS (past its 1 ms deadline); the others answer
+ * their deadline); SC_PROBE lines work SC_PROBE_NS (past FAST_PATH's 100 us target); the
+ * --late line sleeps until 1 ms past its deadline; the others answer
  * "<path> ok corr=<correlation id>". */
 static cnv_status sc_handler(void *ctx, const cnv_runtime_call *c, cnv_runtime_result *res) {
   (void)ctx;
   if (c->path_len == strlen(SC_PROBE) && memcmp(c->path, SC_PROBE, c->path_len) == 0) {
-    uint64_t ns = sc_work(cnv_runtime_now_ns(), ends_with(c, " --slow") ? SC_SLOW_NS : SC_PROBE_NS);
-    return sc_answer(res, c, "worked ns=", ns);
+    return sc_answer(res, c, "worked ns=", sc_work(cnv_runtime_now_ns(), SC_PROBE_NS));
+  }
+  if (ends_with(c, " --late")) {
+    struct timespec ms = {0, MS};
+    while (cnv_runtime_now_ns() <= c->deadline_ns + MS) nanosleep(&ms, NULL);
+    return sc_answer(res, c, "late by ns=", cnv_runtime_now_ns() - c->deadline_ns);
   }
   if (ends_with(c, " --fail")) {
     /* the status returned is the answer; the text only adds to it */
@@ -288,13 +296,14 @@ static cnv_status submit_one(sc_run *r, int fail) {
 
 /* The rate-limited agent sends CNV__SC_RATE_LINES SC_PROBE lines in a row, each through
  * cnv_runtime_invoke (to a drained queue, one at a time, so that queueing stays far inside
- * FAST_PATH's 1 ms limit): its bucket lets the first CNV__SC_RATE_BURST through (the first a
- * --slow one), the rest are denied for the rate (expected). The runs overrun the class's
- * target, and the slow one its deadline (it completes as expired), on purpose. */
+ * FAST_PATH's 1 ms limit): its bucket lets the first CNV__SC_RATE_BURST through, the rest are
+ * denied for the rate (expected). The runs overrun the class's target on purpose. Then agent
+ * 0 (valid) invokes the late line, which overruns its deadline (and completes as expired) on
+ * purpose. */
 static cnv_status sc_throttled(sc_run *r) {
   char line[64], answer[128];
   for (uint32_t i = 0; i < CNV__SC_RATE_LINES && !cancel_requested(r); i++) {
-    int n = snprintf(line, sizeof line, SC_PROBE " --id=%u%s", i, i == 0 ? " --slow" : "");
+    int n = snprintf(line, sizeof line, SC_PROBE " --id=%u", i);
     cnv_runtime_completion c;
     cnv_status st;
     while ((st = cnv_runtime_invoke(r->rt, r->throttled, line, (size_t)n, NULL, &c, answer,
@@ -305,7 +314,17 @@ static cnv_status sc_throttled(sc_run *r) {
     if (reason >= 0 && reason != CNV_RT_DENY_RATE) r->unexpected[reason]++;
     if (st != CNV_OK && reason < 0) return st;
   }
-  return CNV_OK;
+  if (cancel_requested(r)) return CNV_OK;
+  cnv_runtime_submit_opts o = {.timeout_ns = SC_LATE_TIMEOUT_NS};
+  cnv_runtime_completion c;
+  cnv_status st;
+  while ((st = cnv_runtime_invoke(r->rt, 0, SC_LATE_LINE, strlen(SC_LATE_LINE), &o, &c, answer,
+                                  sizeof answer)) == CNV_EFULL) {
+    sched_yield();
+  }
+  int reason = cnv_runtime_denial_of(st);
+  if (reason >= 0) r->unexpected[reason]++;
+  return st == CNV_OK || reason >= 0 ? CNV_OK : st;
 }
 
 /* Submits `lines` lines (ns == 0) or for `ns` nanoseconds. */
@@ -397,7 +416,7 @@ static cnv_status sc_runtime(sc_run *r) {
 static cnv_status sc_stages(sc_run *r) {
   uint64_t n = r->cfg.count, d = n ? 0 : (uint64_t)r->cfg.duration_ms * MS;
   uint64_t n1 = n * 4 / 10, nb = n / 10, ne = n ? n / 100 : 1000;
-  uint64_t n3 = n ? n - n1 - nb - ne - CNV__SC_RATE_LINES : 0; /* count includes them */
+  uint64_t n3 = n ? n - n1 - nb - ne - CNV__SC_RATE_LINES - 1 : 0; /* and the late line */
   cnv_status st = stage(r, n1, d * 4 / 10, 0);
   if (st != CNV_OK) return st;
   wait_for(r, -1, 2000u * MS);

@@ -98,7 +98,7 @@ typedef struct cnv_scenario_report {
   uint64_t completed[CNV_DONE_COUNT];
   /* Overruns by duration class (cnv_duration_class): runs longer than the class's target,
    * and runs that ended after their deadline (the rate-limited agent's net.probe runs work
-   * past fast_path's target on purpose, and one of them past its deadline). */
+   * past fast_path's target on purpose, and one data.query line runs past its deadline). */
   uint64_t over_target[CNV_DURATION_COUNT];
   uint64_t over_deadline[CNV_DURATION_COUNT];
   /* What the scenario heard itself: accepted lines submitted with a completion callback,

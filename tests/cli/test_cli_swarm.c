@@ -106,8 +106,10 @@ static void json_report(void **state) {
     char cls[256];
     json_object(overruns, classes[c], cls, sizeof cls);
     uint64_t target = json_u64(cls, "target"), deadline = json_u64(cls, "deadline");
-    /* the scenario's net.probe runs work past fast_path's target, one past its deadline */
-    if (c == 0) assert_true(target > 0 && deadline > 0);
+    /* the scenario's net.probe runs work past fast_path's target; its late data.query runs
+     * past its (interactive) deadline */
+    if (c == 0) assert_true(target > 0);
+    if (c == 1) assert_true(deadline > 0);
   }
   assert_true(json_u64(r.out, "cancels") > 0);
   assert_int_equal(json_u64(r.out, "stuck_workers"), 0);
