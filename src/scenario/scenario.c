@@ -234,8 +234,10 @@ static size_t make_line(sc_run *r, int fail, int hold, char *buf, uint32_t *agen
 
 /* The options of one line outside the burst: one line in 128 is cancelled right after its
  * submit, one in 128 gets a 1 ns timeout, a quarter of the rest get a completion callback
- * (half of those a traceparent too), the others none; one line in 8 of those meant to pass
- * goes to the low lane (shed while the swarm is Degraded). *mode gets the SC_* mode. */
+ * (half of those a traceparent too), the others none; one in 8 of those others, when meant
+ * to pass, goes to the low lane (shed while the swarm is Degraded: only lines without a
+ * callback, so that what the callbacks hear does not depend on how long the swarm stays
+ * Degraded). *mode gets the SC_* mode. */
 static void line_opts(sc_run *r, uint64_t m, cnv_trace *trace, cnv_runtime_submit_opts *o,
                       int *mode) {
   memset(o, 0, sizeof *o);
@@ -243,7 +245,7 @@ static void line_opts(sc_run *r, uint64_t m, cnv_trace *trace, cnv_runtime_submi
                                   : (m >> 8) % 4u == 0 ? SC_ANSWER
                                                        : SC_PLAIN;
   o->correlation = ++r->lines;
-  o->low_priority = (m >> 16) % 8u == 0;
+  o->low_priority = *mode == SC_PLAIN && (m >> 16) % 8u == 0;
   if (*mode == SC_EXPIRE) o->timeout_ns = 1;
   if (*mode != SC_PLAIN) {
     o->on_done = sc_heard_fn;
