@@ -8,7 +8,11 @@
  *   token_reject_replay_8link/cnv  the same expired 8-link token presented again and again
  *                                  (default verifier: answered by the negative cache)
  *   token_attenuate/cnv            cnv_deleg_attenuate of a 2-link token into a 3-link one
- *   token_attenuate/sodium         one crypto_sign_detached over the new link's signing input */
+ *   token_attenuate/sodium         one crypto_sign_detached over the new link's signing input
+ *   authorize_prepared/cached_chain  cnv_deleg_authorize of the 3-link token answered from the
+ *                                  verified-chain cache (hash of the token, lookup, byte compare)
+ *   authorize_prepared/cnv         cnv_deleg_prepared_authorize of the same token, holder and
+ *                                  request (its snapshot: no hash, no lookup) */
 #include <string.h>
 
 #include <sodium.h>
@@ -133,11 +137,14 @@ static void verify_sodium(cnv_bench_state *st) {
 }
 CNV_BENCH(verify_sodium, "token_verify_3link/sodium", 1, 0)
 
-static void run_verify(cnv_bench_state *st, cnv_deleg_verifier *v, uint64_t batch) {
+/* *vp is read after setup(): the verifiers exist only once it ran (a case run alone, e.g. with
+ * --benchmark_filter, is the first to call it). */
+static void run_verify(cnv_bench_state *st, cnv_deleg_verifier *const *vp, uint64_t batch) {
   if (!setup()) {
     cnv_bench_skip_with_error(st, "setup failed");
     return;
   }
+  cnv_deleg_verifier *v = *vp;
   cnv_deleg_request req = {.now = 5000, .swarm = 7, .holder = B.k[3].pk, .cap = &B.cap, .effects = CNV_EFFECT_READ_ONLY};
   if (cnv_deleg_verify(v, B.tok3, B.len3, &req, NULL, NULL) != CNV_OK) {
     cnv_bench_skip_with_error(st, "token does not verify");
@@ -152,10 +159,10 @@ static void run_verify(cnv_bench_state *st, cnv_deleg_verifier *v, uint64_t batc
   cnv_bench_set_items_processed(st, (int64_t)cnv_bench_iterations(st));
 }
 
-static void verify_cold(cnv_bench_state *st) { run_verify(st, B.cold, 1); }
+static void verify_cold(cnv_bench_state *st) { run_verify(st, &B.cold, 1); }
 CNV_BENCH(verify_cold, "token_verify_3link/cnv_cold", 1, 0)
 
-static void verify_cached(cnv_bench_state *st) { run_verify(st, B.cached, 256); }
+static void verify_cached(cnv_bench_state *st) { run_verify(st, &B.cached, 256); }
 CNV_BENCH(verify_cached, "token_verify_3link/cnv_cached", 1, 0)
 
 static void reject_replay(cnv_bench_state *st) {
@@ -209,3 +216,47 @@ static void attenuate_sodium(cnv_bench_state *st) {
   cnv_bench_set_items_processed(st, (int64_t)cnv_bench_iterations(st));
 }
 CNV_BENCH(attenuate_sodium, "token_attenuate/sodium", 1, 0)
+
+/* The per-submit check an agent table makes: the same token, holder, capability and effects. */
+static void authorize_cached_chain(cnv_bench_state *st) {
+  if (!setup()) {
+    cnv_bench_skip_with_error(st, "setup failed");
+    return;
+  }
+  cnv_deleg_request req = {.now = 5000, .swarm = 7, .holder = B.k[3].pk, .cap = &B.cap, .effects = CNV_EFFECT_READ_ONLY};
+  if (cnv_deleg_authorize(B.cached, B.tok3, B.len3, &req, NULL, NULL) != CNV_OK) {
+    cnv_bench_skip_with_error(st, "token does not authorize");
+    return;
+  }
+  while (cnv_bench_keep_running_batch(st, 256)) {
+    for (uint64_t i = 0; i < 256; i++) {
+      cnv_status s = cnv_deleg_authorize(B.cached, B.tok3, B.len3, &req, NULL, NULL);
+      cnv_bench_do_not_optimize(&s);
+    }
+  }
+  cnv_bench_set_items_processed(st, (int64_t)cnv_bench_iterations(st));
+}
+CNV_BENCH(authorize_cached_chain, "authorize_prepared/cached_chain", 1, 0)
+
+static void authorize_prepared(cnv_bench_state *st) {
+  if (!setup()) {
+    cnv_bench_skip_with_error(st, "setup failed");
+    return;
+  }
+  cnv_deleg_prepared *p = NULL;
+  if (cnv_deleg_prepare(B.cached, B.tok3, B.len3, B.k[3].pk, 7, &p) != CNV_OK ||
+      cnv_deleg_prepared_authorize(B.cached, p, 5000, &B.cap, CNV_EFFECT_READ_ONLY, NULL, NULL) != CNV_OK) {
+    cnv_deleg_prepared_destroy(p);
+    cnv_bench_skip_with_error(st, "token does not authorize");
+    return;
+  }
+  while (cnv_bench_keep_running_batch(st, 256)) {
+    for (uint64_t i = 0; i < 256; i++) {
+      cnv_status s = cnv_deleg_prepared_authorize(B.cached, p, 5000, &B.cap, CNV_EFFECT_READ_ONLY, NULL, NULL);
+      cnv_bench_do_not_optimize(&s);
+    }
+  }
+  cnv_bench_set_items_processed(st, (int64_t)cnv_bench_iterations(st));
+  cnv_deleg_prepared_destroy(p);
+}
+CNV_BENCH(authorize_prepared, "authorize_prepared/cnv", 1, 0)

@@ -13,6 +13,8 @@
  *   cnv_deleg_revoke / trust_add / trust_remove / cache_purge / counters_purge /
  *   cache_stats_get     any threads, concurrently with verification; a verification that
  *                       starts after one of them returns sees its effect.
+ *   cnv_deleg_prepared_authorize   any threads at once, on the same prepared token too; as
+ *                       authorize, but hashes nothing while the policy epoch stays put.
  *   verifier_create / verifier_destroy   one thread, no other call on the verifier in flight.
  *   token encode/decode, mint, attenuate, pattern and path helpers   pure; any threads.
  * Times are seconds on the caller's clock, passed in. Nothing here aborts or prints. */
@@ -286,6 +288,65 @@ CNV_API CNV_NODISCARD cnv_status cnv_deleg_verify(cnv_deleg_verifier *v, const u
 CNV_API CNV_NODISCARD cnv_status cnv_deleg_authorize(cnv_deleg_verifier *v, const uint8_t *token, size_t len,
                                                      const cnv_deleg_request *req, cnv_deleg_caveats *effective,
                                                      cnv_deleg_error *err);
+
+/* ------------------------------------------------------------------------------------ */
+/* Prepared tokens: a token bound once to its holder and swarm, checked per call without    */
+/* hashing it (what an agent table holds for each agent's token).                           */
+
+typedef struct cnv_deleg_prepared cnv_deleg_prepared;
+
+/* The verifier's policy epoch: moves (by one or more) on every revocation, trust addition and
+ * trust removal that changed its table, after the change is visible; never goes back. A call
+ * that reads epoch E sees every change counted in E. NULL v: 0. Any thread; wait-free. */
+CNV_API uint64_t cnv_deleg_policy_epoch(const cnv_deleg_verifier *v);
+
+/* Binds a copy of token[0..len) to the presenter's key `holder` (copied; authenticated by the
+ * caller, as cnv_deleg_request.holder) and the swarm it is presented in, for verifier v.
+ * Verifies nothing yet (lazy): the first cnv_deleg_prepared_authorize verifies it, so a bad
+ * token is prepared without error and refused by every call, with the status authorize gives.
+ * The caller owns *out (destroy with cnv_deleg_prepared_destroy, before v is destroyed); v
+ * must outlive it. Any thread; allocates sizeof the object plus len bytes.
+ * Errors: CNV_EINVAL (NULL v, token, holder or out; *out is NULL on any error), CNV_ENOMEM,
+ * CNV_EOVERFLOW (len too large to allocate). */
+CNV_API CNV_NODISCARD cnv_status cnv_deleg_prepare(cnv_deleg_verifier *v, const uint8_t *token, size_t len,
+                                                   const uint8_t holder[CNV_DELEG_KEY_BYTES], uint64_t swarm,
+                                                   cnv_deleg_prepared **out);
+
+/* Frees p and its snapshot (NULL ignored). No call on p may be in flight; snapshots it
+ * replaced earlier are freed by the RCU deferred-free machinery (the verifier's destroy waits
+ * for them). */
+CNV_API void cnv_deleg_prepared_destroy(cnv_deleg_prepared *p);
+
+/* Authorizes one invocation of capability cap (NULL: no capability check) needing `effects`
+ * at time now with the prepared token: the same status, the same err->link, the same
+ * *effective and the same use consumption as cnv_deleg_authorize(v, token, len, &req, ...)
+ * with req = {now, swarm, holder, cap, effects} of the prepared token.
+ * How: the first call, and every call after the policy epoch moved, verifies through
+ * cnv_deleg_authorize's own path (its chain cache and negative cache included); when that
+ * finds the chain well formed, signed and trusted with no link revoked, it publishes a
+ * snapshot of the chain and the epoch its trust and revocation check read. While the epoch
+ * still equals the snapshot's, a call answers from it: time windows with skew (the
+ * intersected window, one comparison per end), swarm and holder (decided when the snapshot
+ * was made), capability (forbidden wins) and effects ceiling against the leaf; no hash of the
+ * token, no cache lookup, no allocation. A chain with a use-limited link then also takes one
+ * use of each such link through the same counters as authorize (exactly K successes for K
+ * uses; the first use of a link allocates its counter, as in authorize). A chain that failed
+ * its static or policy checks gets no snapshot: every call takes the normal path (usually
+ * answered by the negative cache).
+ * Revocation: a cnv_deleg_revoke or cnv_deleg_trust_remove that returned before this call
+ * started (happens-before, e.g. through the caller's own synchronization) is seen by it,
+ * as by authorize: it moved the epoch, so the call takes the normal path.
+ * Thread-safety: any threads at once on the same p and v, concurrently with every verifier
+ * call but create/destroy. Progress: lock-free, as authorize; the snapshot path is wait-free
+ * apart from the RCU read-side section (and the counting of use-limited links, lock-free as
+ * in authorize); a refresh allocates the new snapshot (the old one is freed after a grace
+ * period) and, when two refreshes race, keeps the later epoch's.
+ * Errors: those of cnv_deleg_authorize; CNV_EINVAL (NULL v or p, or p prepared for another
+ * verifier). */
+CNV_API CNV_NODISCARD cnv_status cnv_deleg_prepared_authorize(cnv_deleg_verifier *v, cnv_deleg_prepared *p,
+                                                              uint64_t now, const cnv_deleg_cap *cap,
+                                                              cnv_effects effects, cnv_deleg_caveats *effective,
+                                                              cnv_deleg_error *err);
 
 /* Drops cached chains that expired before now (minus skew) or were revoked or lost their
  * trusted root. Returns how many were dropped. Any thread; lock-free. */

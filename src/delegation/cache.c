@@ -322,9 +322,17 @@ static void neg_summary(neg_rec *r, const cnv__deleg_chain *c, uint64_t epoch) {
 
 /* ---- verification -------------------------------------------------------------------- */
 
+/* Fills *learn (may be NULL): the chain c is valid and its policy held at epoch. */
+static void learned(cnv__deleg_learned *learn, const cnv__deleg_chain *c, uint64_t epoch) {
+  if (!learn) return;
+  learn->valid = true;
+  learn->epoch = epoch;
+  learn->chain = *c;
+}
+
 /* A cached chain: re-checks trust and revocation only when the policy epoch moved. */
-static cnv_status cached_check(cnv_deleg_verifier *v, cnv__deleg_entry *e,
-                               const cnv_deleg_request *req, cnv_deleg_error *err) {
+static cnv_status cached_check(cnv_deleg_verifier *v, cnv__deleg_entry *e, const cnv_deleg_request *req,
+                               cnv_deleg_error *err, cnv__deleg_learned *learn) {
   /* acquire: pairs with bump_epoch's release; seeing epoch E means every revocation or
    * trust change counted in E is visible to the re-check below. */
   uint64_t now_epoch = cnv__load_acquire(&v->epoch);
@@ -334,6 +342,7 @@ static cnv_status cached_check(cnv_deleg_verifier *v, cnv__deleg_entry *e,
     if (st != CNV_OK) return st;
     cnv__store_relaxed(&e->epoch, now_epoch);
   }
+  learned(learn, &e->chain, now_epoch);
   return cnv__deleg_chain_request(v, &e->chain, req, err);
 }
 
@@ -348,7 +357,7 @@ static cnv_status finish(cnv_deleg_verifier *v, const cnv__deleg_chain *c, cnv_s
 /* Full verification, cheapest checks first (docs/delegation.md#rules); a failure is
  * remembered in the negative cache, a chain that passes the static pass in the cache. */
 static cnv_status verify_cold(cnv_deleg_verifier *v, const cache_key *k, const cnv_deleg_request *req, bool take,
-                              cnv_deleg_caveats *effective, cnv_deleg_error *err) {
+                              cnv_deleg_caveats *effective, cnv_deleg_error *err, cnv__deleg_learned *learn) {
   cnv_deleg_token tok;
   cnv__deleg_span spans[CNV_DELEG_MAX_LINKS];
   if (k->len > CNV_DELEG_MAX_TOKEN_BYTES) { /* never valid, never cached: the parser says why */
@@ -388,6 +397,7 @@ static cnv_status verify_cold(cnv_deleg_verifier *v, const cache_key *k, const c
     }
     if (st == CNV_OK) {
       cache_insert(v, &own, (unsigned long)XXH3_64bits_withSeed(copy, own.len, v->seed), &c, epoch);
+      learned(learn, &c, epoch);
       st = cnv__deleg_chain_leaf(&c, req, &e);
       if (err) *err = e;
       return finish(v, &c, st, take, effective, err);
@@ -402,8 +412,9 @@ static cnv_status verify_cold(cnv_deleg_verifier *v, const cache_key *k, const c
 }
 
 static cnv_status verify_impl(cnv_deleg_verifier *v, const uint8_t *token, size_t len,
-                              const cnv_deleg_request *req, bool take,
-                              cnv_deleg_caveats *effective, cnv_deleg_error *err) {
+                              const cnv_deleg_request *req, bool take, cnv_deleg_caveats *effective,
+                              cnv_deleg_error *err, cnv__deleg_learned *learn) {
+  if (learn) learn->valid = false;
   if (!v || !token || !req) return CNV_EINVAL;
   /* Without the presenter's key any prefix of a chain verifies: its holder could cut links
    * off the end and gain the parent's authority. */
@@ -424,7 +435,7 @@ static cnv_status verify_impl(cnv_deleg_verifier *v, const uint8_t *token, size_
       /* relaxed: the CLOCK bit is a hint; only set when clear, to keep the line shared. */
       if (!cnv__load_relaxed(&e->ref)) cnv__store_relaxed(&e->ref, 1u);
       STAT_ADD(v, hits);
-      cnv_status st = cached_check(v, e, req, err);
+      cnv_status st = cached_check(v, e, req, err, learn);
       if (st == CNV_EDELEG_EXPIRED) cache_drop(v, e); /* time only moves on: never valid again */
       st = finish(v, &e->chain, st, take, effective, err);
       urcu_bp_read_unlock();
@@ -442,19 +453,25 @@ static cnv_status verify_impl(cnv_deleg_verifier *v, const uint8_t *token, size_
     }
   }
   STAT_ADD(v, misses);
-  return verify_cold(v, &k, req, take, effective, err);
+  return verify_cold(v, &k, req, take, effective, err, learn);
 }
 
 cnv_status cnv_deleg_verify(cnv_deleg_verifier *v, const uint8_t *token, size_t len,
                             const cnv_deleg_request *req, cnv_deleg_caveats *effective,
                             cnv_deleg_error *err) {
-  return verify_impl(v, token, len, req, false, effective, err);
+  return verify_impl(v, token, len, req, false, effective, err, NULL);
 }
 
 cnv_status cnv_deleg_authorize(cnv_deleg_verifier *v, const uint8_t *token, size_t len,
                                const cnv_deleg_request *req, cnv_deleg_caveats *effective,
                                cnv_deleg_error *err) {
-  return verify_impl(v, token, len, req, true, effective, err);
+  return verify_impl(v, token, len, req, true, effective, err, NULL);
+}
+
+cnv_status cnv__deleg_verify_learn(cnv_deleg_verifier *v, const uint8_t *token, size_t len,
+                                   const cnv_deleg_request *req, bool take, cnv_deleg_caveats *effective,
+                                   cnv_deleg_error *err, cnv__deleg_learned *learn) {
+  return verify_impl(v, token, len, req, take, effective, err, learn);
 }
 
 static bool entry_dead(cnv_deleg_verifier *v, const cnv__deleg_entry *e, uint64_t now) {

@@ -62,21 +62,33 @@ cnv_status cnv__deleg_chain_policy(cnv_deleg_verifier *v, const cnv__deleg_chain
 
 static uint64_t sat_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
 
+cnv_status cnv__deleg_check_time(uint64_t skew, uint8_t n_links, const uint64_t *not_before,
+                                 const uint64_t *expiry, uint64_t now, cnv_deleg_error *err) {
+  for (int32_t i = 0; i < n_links; i++) {
+    if (sat_add(now, skew) < not_before[i]) return fail_link(err, i, CNV_EDELEG_NOT_YET_VALID);
+    if (now > sat_add(expiry[i], skew)) return fail_link(err, i, CNV_EDELEG_EXPIRED);
+  }
+  return CNV_OK;
+}
+
+cnv_status cnv__deleg_check_bind(uint8_t n_links, const uint64_t *swarm, const uint8_t holder[CNV_DELEG_KEY_BYTES],
+                                 uint64_t req_swarm, const uint8_t req_holder[CNV_DELEG_KEY_BYTES],
+                                 cnv_deleg_error *err) {
+  for (int32_t i = 0; i < n_links; i++) {
+    if (swarm[i] != CNV_DELEG_ANY_SWARM && swarm[i] != req_swarm) return fail_link(err, i, CNV_EDELEG_WRONG_SWARM);
+  }
+  if (memcmp(req_holder, holder, CNV_DELEG_KEY_BYTES) != 0) {
+    return fail_link(err, n_links - 1, CNV_EDELEG_WRONG_HOLDER);
+  }
+  return CNV_OK;
+}
+
 cnv_status cnv__deleg_check_window(uint64_t skew, uint8_t n_links, const uint64_t *not_before,
                                    const uint64_t *expiry, const uint64_t *swarm,
                                    const uint8_t holder[CNV_DELEG_KEY_BYTES], const cnv_deleg_request *req,
                                    cnv_deleg_error *err) {
-  for (int32_t i = 0; i < n_links; i++) {
-    if (sat_add(req->now, skew) < not_before[i]) return fail_link(err, i, CNV_EDELEG_NOT_YET_VALID);
-    if (req->now > sat_add(expiry[i], skew)) return fail_link(err, i, CNV_EDELEG_EXPIRED);
-  }
-  for (int32_t i = 0; i < n_links; i++) {
-    if (swarm[i] != CNV_DELEG_ANY_SWARM && swarm[i] != req->swarm) return fail_link(err, i, CNV_EDELEG_WRONG_SWARM);
-  }
-  if (memcmp(req->holder, holder, CNV_DELEG_KEY_BYTES) != 0) {
-    return fail_link(err, n_links - 1, CNV_EDELEG_WRONG_HOLDER);
-  }
-  return CNV_OK;
+  cnv_status st = cnv__deleg_check_time(skew, n_links, not_before, expiry, req->now, err);
+  return st == CNV_OK ? cnv__deleg_check_bind(n_links, swarm, holder, req->swarm, req->holder, err) : st;
 }
 
 cnv_status cnv__deleg_chain_leaf(const cnv__deleg_chain *c, const cnv_deleg_request *req, cnv_deleg_error *err) {

@@ -205,7 +205,15 @@ CNV_NODISCARD cnv_status cnv__deleg_chain_static(const cnv_deleg_token *tok, con
                                                  cnv_deleg_error *err);
 /* chain.c: trust and revocation still hold (RCU read lock held). */
 CNV_NODISCARD cnv_status cnv__deleg_chain_policy(cnv_deleg_verifier *v, const cnv__deleg_chain *c, cnv_deleg_error *err);
-/* chain.c: the cheap per-request checks: time windows, swarm, holder (in that order). */
+/* chain.c: the time windows (with skew) of links 0..n-1, in link order: the first failing link. */
+CNV_NODISCARD cnv_status cnv__deleg_check_time(uint64_t skew, uint8_t n_links, const uint64_t *not_before,
+                                               const uint64_t *expiry, uint64_t now, cnv_deleg_error *err);
+/* chain.c: the swarm of every link, then the holder (what a request binds, besides time). */
+CNV_NODISCARD cnv_status cnv__deleg_check_bind(uint8_t n_links, const uint64_t *swarm,
+                                               const uint8_t holder[CNV_DELEG_KEY_BYTES], uint64_t req_swarm,
+                                               const uint8_t req_holder[CNV_DELEG_KEY_BYTES], cnv_deleg_error *err);
+/* chain.c: the cheap per-request checks: time windows, swarm, holder (in that order):
+ * cnv__deleg_check_time, then cnv__deleg_check_bind. */
 CNV_NODISCARD cnv_status cnv__deleg_check_window(uint64_t skew, uint8_t n_links, const uint64_t *not_before,
                                                  const uint64_t *expiry, const uint64_t *swarm,
                                                  const uint8_t holder[CNV_DELEG_KEY_BYTES],
@@ -220,5 +228,20 @@ CNV_NODISCARD cnv_status cnv__deleg_chain_request(const cnv_deleg_verifier *v, c
  * other check passed; a counter is created only with its first use taken, and a call that
  * fails leaves no counter it created (a failing request must not fill the counter table). */
 CNV_NODISCARD cnv_status cnv__deleg_counters_take(cnv_deleg_verifier *v, const cnv__deleg_chain *c, cnv_deleg_error *err);
+
+/* What a verification learned about its chain, for prepared tokens (prepared.c). */
+typedef struct cnv__deleg_learned {
+  bool valid;     /* the chain is well formed and signed, and trust and revocation held at epoch */
+  uint64_t epoch; /* policy epoch read (acquire) before that trust and revocation check */
+  cnv__deleg_chain chain;
+} cnv__deleg_learned;
+
+/* cache.c: cnv_deleg_verify (take false) or cnv_deleg_authorize (take true), the same path
+ * and answer, also filling *learn (learn->valid false when the answer came from the negative
+ * cache, or the chain failed before its static pass completed or its policy check). */
+CNV_NODISCARD cnv_status cnv__deleg_verify_learn(cnv_deleg_verifier *v, const uint8_t *token, size_t len,
+                                                 const cnv_deleg_request *req, bool take,
+                                                 cnv_deleg_caveats *effective, cnv_deleg_error *err,
+                                                 cnv__deleg_learned *learn);
 
 #endif
