@@ -109,11 +109,11 @@ typedef struct cnv__rt_table {
 } cnv__rt_table;
 
 typedef struct cnv__rt_agent {
+  /* the agent's token bound to its key and the swarm: verified once, re-checked only when
+   * the verifier's policy epoch moves (cnv_deleg_prepared_authorize) */
   CNV_ALIGNED(CNV_CACHELINE)
-  uint8_t pk[CNV_DELEG_KEY_BYTES];
-  uint8_t *token;
-  size_t token_len;
-  _Atomic uint32_t ready; /* 1 once pk and token are written (release by agent_add) */
+  cnv_deleg_prepared *prepared;
+  _Atomic uint32_t ready; /* 1 once prepared is set (release by agent_add) */
   _Atomic uint64_t rate;  /* rate_per_s << 32 | burst; 0: unlimited */
   _Atomic uint64_t tat;   /* rate limit: the bucket's theoretical arrival time (ns) */
 } cnv__rt_agent;

@@ -134,7 +134,7 @@ void cnv_runtime_destroy(cnv_runtime *rt) {
   }
   cnv__rt_threads_join_stuck(rt);
   if (rt->agents) {
-    for (uint32_t i = 0; i < rt->cfg.max_agents; i++) free(rt->agents[i].token);
+    for (uint32_t i = 0; i < rt->cfg.max_agents; i++) cnv_deleg_prepared_destroy(rt->agents[i].prepared);
   }
   if (rt->workers) {
     for (uint32_t i = 0; i < rt->cfg.workers; i++) free(rt->workers[i].result.buf);
@@ -176,14 +176,11 @@ cnv_status cnv_runtime_agent_add(cnv_runtime *rt, const uint8_t pk[CNV_DELEG_KEY
     /* relaxed: the slot index only; the agent's bytes are published by `ready` below */
   } while (!cnv__cas_weak(&rt->n_agents, &n, n + 1, memory_order_relaxed, memory_order_relaxed));
   cnv__rt_agent *a = &rt->agents[n];
-  a->token = malloc(token_len);
-  if (!a->token) return CNV_ENOMEM;
-  memcpy(a->token, token, token_len);
-  memcpy(a->pk, pk, CNV_DELEG_KEY_BYTES);
-  a->token_len = token_len;
+  cnv_status st = cnv_deleg_prepare(rt->verifier, token, token_len, pk, rt->cfg.swarm_id, &a->prepared);
+  if (st != CNV_OK) return st;
   /* relaxed: published by `ready` below */
   cnv__store_relaxed(&a->rate, rt->cfg.rate_per_s ? (uint64_t)rt->cfg.rate_per_s << 32 | rt->cfg.rate_burst : 0);
-  /* release: pk and token are visible to the submit that reads ready == 1 (acquire) */
+  /* release: the prepared token is visible to the submit that reads ready == 1 (acquire) */
   cnv__store_release(&a->ready, 1u);
   *agent = n;
   return CNV_OK;

@@ -40,8 +40,8 @@ static int phase_admits(cnv_phase p) {
   return p == CNV_PHASE_OPERATIONAL || p == CNV_PHASE_DEGRADED || p == CNV_PHASE_RECOVERY;
 }
 
-/* The agent, if added (acquire: pairs with agent_add's release, so pk and token are
- * written). */
+/* The agent, if added (acquire: pairs with agent_add's release, so its prepared token is
+ * set). */
 static cnv__rt_agent *agent_get(cnv_runtime *rt, uint32_t agent) {
   if (agent >= rt->cfg.max_agents) return NULL;
   cnv__rt_agent *a = &rt->agents[agent];
@@ -50,8 +50,8 @@ static cnv__rt_agent *agent_get(cnv_runtime *rt, uint32_t agent) {
 
 /* The agent's token check for the target; CNV_OK or a denial status (not yet counted). */
 static cnv_status token_check(cnv_runtime *rt, const cnv__rt_agent *a, const target *t) {
-  cnv_deleg_request req = {.now = cnv__rt_token_now(rt), .swarm = rt->cfg.swarm_id, .holder = a->pk, .cap = &t->cap, .effects = t->effects};
-  cnv_status st = cnv_deleg_authorize(rt->verifier, a->token, a->token_len, &req, NULL, NULL);
+  cnv_status st = cnv_deleg_prepared_authorize(rt->verifier, a->prepared, cnv__rt_token_now(rt),
+                                               &t->cap, t->effects, NULL, NULL);
   return st == CNV_OK ? CNV_OK : cnv_runtime_map_deleg(st);
 }
 
