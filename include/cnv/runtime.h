@@ -3,9 +3,11 @@
  *
  * Pipeline of one invocation (cnv_runtime_submit_ex, on the caller's thread):
  *   line -> zero-copy parse (protocol) -> capability id -> handler lookup -> phase admits work?
- *   (phases) -> lane shedding (Degraded sheds the low lane) -> the agent's rate limit -> token
- *   check of the agent (delegation: its prepared token, holder = the agent's key, capability,
- *   the handler's declared effects, uses) -> an in-flight slot (the ticket) -> the line is
+ *   (phases) -> lane shedding (Degraded sheds the low lane) -> the agent's rate limit -> an
+ *   in-flight slot (the ticket) and room in the completion queue, taken before the token check
+ *   so that a full runtime spends none of a token's uses -> the deadline -> token check of the
+ *   agent (delegation: its prepared token, holder = the agent's key, capability, the
+ *   handler's declared effects, uses) -> the line is
  *   copied into an inline queue record -> the lane's MPMC queue (hotpath) -> a parked worker is
  *   woken -> the worker checks cancel and deadline, runs the handler, which writes its result
  *   -> exactly one completion (ran, expired, cancelled or not run) to the submitter's callback
@@ -512,6 +514,7 @@ typedef struct cnv_runtime_stats {
   uint64_t failed;    /* handlers that returned an error (expired runs included) */
   uint64_t full;      /* CNV_EFULL returned */
   uint64_t refused;   /* CNV_ESTATE returned (not running) */
+  uint64_t invalid;   /* CNV_EINVAL or CNV_ERANGE returned (bad options or timeout) */
   uint64_t denied_total;
   uint64_t denied[CNV_RT_DENY_COUNT];                       /* by cnv_runtime_denial */
   uint64_t completed[CNV_DONE_COUNT];                       /* by cnv_runtime_done */
@@ -529,8 +532,8 @@ typedef struct cnv_runtime_stats {
   uint32_t stuck_workers; /* workers stop left inside a handler */
   uint32_t reserved;
 } cnv_runtime_stats;
-/* After stop: submitted == accepted + denied_total + full (+ refused only for submits that
- * raced stop), accepted == the sum of completed[], in_queue == 0. */
+/* After stop: submitted == accepted + denied_total + full + invalid (+ refused only for
+ * submits that raced stop), accepted == the sum of completed[], in_queue == 0. */
 
 /* Fills *out. Errors: CNV_EINVAL. */
 CNV_API CNV_NODISCARD cnv_status cnv_runtime_stats_get(const cnv_runtime *rt, cnv_runtime_stats *out);

@@ -107,6 +107,7 @@ cnv_status cnv_runtime_stats_get(const cnv_runtime *rt, cnv_runtime_stats *out) 
   out->accepted = cnv__rt_counter(rt, CNV__RT_C_ACCEPTED);
   out->full = cnv__rt_counter(rt, CNV__RT_C_FULL);
   out->refused = cnv__rt_counter(rt, CNV__RT_C_REFUSED);
+  out->invalid = cnv__rt_counter(rt, CNV__RT_C_INVALID);
   out->executed = cnv__rt_counter(rt, CNV__RT_C_EXECUTED);
   out->failed = cnv__rt_counter(rt, CNV__RT_C_FAILED);
   for (int i = 0; i < CNV_RT_DENY_COUNT; i++) {

@@ -277,4 +277,14 @@ void cnv__rt_run_record(cnv_runtime *rt, cnv__rt_worker *w, const void *buf);
 /* Pops one record from the high lane, else the low one. 1: got one. */
 int cnv__rt_pop(cnv_runtime *rt, void *buf);
 
+cnv__rt_table *cnv__rt_table_get(cnv_runtime *rt);
+#if defined(__SANITIZE_THREAD__)
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+#define CNV__RT_HB_RELEASE(p) __tsan_release((void *)(p))
+#define CNV__RT_HB_ACQUIRE(p) __tsan_acquire((void *)(p))
+#else
+#define CNV__RT_HB_RELEASE(p) ((void)(p))
+#define CNV__RT_HB_ACQUIRE(p) ((void)(p))
+#endif
 #endif

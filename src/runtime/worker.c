@@ -16,9 +16,10 @@ int cnv__rt_pop(cnv_runtime *rt, void *buf) {
  * so unregister (grace period, then a look at every worker's current) waits for the run. */
 static cnv__rt_handler *handler_enter(cnv_runtime *rt, cnv__rt_worker *w, uint64_t id) {
   urcu_bp_read_lock();
-  cnv__rt_handler *h = cnv__rt_table_find(rcu_dereference(rt->table), id);
+  cnv__rt_handler *h = cnv__rt_table_find(cnv__rt_table_get(rt), id);
   /* seq_cst: ordered before the read-side unlock, which the grace period waits for */
   if (h) atomic_store_explicit(&w->current, h, memory_order_seq_cst);
+  CNV__RT_HB_RELEASE(&rt->table);
   urcu_bp_read_unlock();
   return h;
 }
@@ -79,7 +80,7 @@ static void run_handler(cnv_runtime *rt, cnv__rt_worker *w, cnv__rt_handler *h, 
   uint64_t run_ns = end - s->start_ns;
   int late;
   count_overruns(rt, h, s, run_ns, end, &late);
-  if (rc != CNV_OK) {
+  if (rc != CNV_OK || late) {
     cnv__rt_count(rt, CNV__RT_C_FAILED, 1u);
     cnv__fetch_add_relaxed(&h->failed, 1u); /* relaxed: a figure */
   }
@@ -146,5 +147,8 @@ bool cnv_runtime_call_cancelled(const cnv_runtime_call *call) {
   if (!call || !call->internal) return false;
   const cnv__rt_slot *s = call->internal;
   /* acquire: pairs with cancel's (and stop's) release of the flag */
-  return (cnv__load_acquire(&((cnv__rt_slot *)s)->state) & CNV__RT_S_CANCEL) != 0;
+  uint64_t st = cnv__load_acquire(&((cnv__rt_slot *)s)->state);
+  /* stop abandoned the run: it completed the slot and gave it back (a new generation) */
+  if (CNV__RT_S_GEN(st) != (uint32_t)(call->ticket >> 32)) return true;
+  return (st & CNV__RT_S_CANCEL) != 0;
 }

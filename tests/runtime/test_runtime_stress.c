@@ -21,10 +21,20 @@
 static atomic_ulong ran;
 static atomic_int done;
 
-static int handler(void *ctx, const cnv_runtime_call *c) {
+static cnv_status handler(void *ctx, const cnv_runtime_call *c, cnv_runtime_result *r) {
   (void)ctx;
+  (void)r;
   atomic_fetch_add_explicit(&ran, 1, memory_order_relaxed);
-  return c->line_len == 0;
+  return c->line_len == 0 ? CNV_EIO : CNV_OK;
+}
+
+/* stop's timeout: the handler returns at once, so stop lets every accepted one run (the
+ * class's 24 h deadline never passes) */
+#define STOP_NS (30ull * 1000000000ull)
+
+static void reg(cnv_runtime *rt, const char *path, cnv_effects effects) {
+  cnv_runtime_handler_spec spec = {.effects = effects, .cls = CNV_DURATION_LONG_RUNNING, .fn = handler};
+  assert_int_equal(cnv_runtime_register(rt, path, strlen(path), &spec), CNV_OK);
 }
 
 typedef struct sub_arg {
@@ -88,8 +98,8 @@ static void run(int stop_early) {
   cfg.swarm_id = SWARM;
   cnv_runtime *rt;
   assert_int_equal(cnv_runtime_create(&cfg, &rt), CNV_OK);
-  assert_int_equal(cnv_runtime_register(rt, "user.read", 9, CNV_EFFECT_READ_ONLY, handler, NULL), CNV_OK);
-  assert_int_equal(cnv_runtime_register(rt, "user.write", 10, CNV_EFFECT_MUTATE_STATE, handler, NULL), CNV_OK);
+  reg(rt, "user.read", CNV_EFFECT_READ_ONLY);
+  reg(rt, "user.write", CNV_EFFECT_MUTATE_STATE);
   assert_int_equal(cnv_runtime_trust_add(rt, rpk), CNV_OK);
   atomic_store(&ran, 0);
   atomic_store(&done, 0);
@@ -106,10 +116,10 @@ static void run(int stop_early) {
     while (atomic_load_explicit(&ran, memory_order_relaxed) < 100 && atomic_load(&done) < SUBMITTERS) {
       sched_yield();
     }
-    assert_int_equal(cnv_runtime_stop(rt), CNV_OK);
+    assert_int_equal(cnv_runtime_stop(rt, STOP_NS), CNV_OK);
   }
   for (int i = 0; i < SUBMITTERS; i++) pthread_join(t[i], NULL);
-  assert_int_equal(cnv_runtime_stop(rt), CNV_OK);
+  assert_int_equal(cnv_runtime_stop(rt, STOP_NS), CNV_OK);
   uint64_t ok = 0, full = 0, refused = 0, denied = 0;
   for (int i = 0; i < SUBMITTERS; i++) {
     ok += a[i].ok;
@@ -121,6 +131,8 @@ static void run(int stop_early) {
   assert_int_equal(cnv_runtime_stats_get(rt, &s), CNV_OK);
   assert_int_equal(s.accepted, ok);
   assert_int_equal(s.executed, ok);
+  assert_int_equal(s.completed[CNV_DONE_RAN], ok);
+  assert_int_equal(s.completed[CNV_DONE_EXPIRED] + s.completed[CNV_DONE_CANCELLED] + s.completed[CNV_DONE_NOT_RUN], 0);
   assert_int_equal(atomic_load(&ran), ok);
   assert_int_equal(s.full, full);
   assert_int_equal(s.refused, refused);
