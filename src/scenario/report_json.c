@@ -29,8 +29,8 @@ double cnv__sc_finite(double x) { return x == x && x < 1e300 && x > -1e300 ? x :
 static void json_counts(cnv__sc_out *o, const cnv_scenario_report *r) {
   cnv__sc_put(o, "\"latency_ns\":{\"p50\":%" PRIu64 ",\"p99\":%" PRIu64 ",\"p999\":%" PRIu64 "},",
               r->latency_p50_ns, r->latency_p99_ns, r->latency_p999_ns);
-  cnv__sc_put(o, "\"counts\":{\"submitted\":%" PRIu64 ",\"accepted\":%" PRIu64 ",\"executed\":%" PRIu64 ",\"failed\":%" PRIu64 ",\"full\":%" PRIu64 ",\"denied_total\":%" PRIu64 "},",
-              r->submitted, r->accepted, r->executed, r->failed, r->full, r->denied_total);
+  cnv__sc_put(o, "\"counts\":{\"submitted\":%" PRIu64 ",\"accepted\":%" PRIu64 ",\"executed\":%" PRIu64 ",\"failed\":%" PRIu64 ",\"full\":%" PRIu64 ",\"invalid\":%" PRIu64 ",\"denied_total\":%" PRIu64 "},",
+              r->submitted, r->accepted, r->executed, r->failed, r->full, r->invalid, r->denied_total);
   cnv__sc_put(o, "\"denied\":{");
   for (int i = 0; i < CNV_RT_DENY_COUNT; i++) {
     cnv__sc_put(o, "%s\"%s\":%" PRIu64, i ? "," : "", cnv_runtime_denial_name(i), r->denied[i]);

@@ -83,7 +83,8 @@ typedef struct sc_run {
   int cancelled; /* *cfg.cancel was seen non-zero */
   uint32_t agents_ready;
   uint32_t throttled;                     /* the rate-limited agent's handle */
-  uint64_t burst_accepted;                /* accepted lines of the failure burst: each fails */
+  uint64_t failing;                       /* runs that fail on purpose: the burst's accepted
+                                             lines, and the late line's run */
   uint64_t unexpected[CNV_RT_DENY_COUNT]; /* denials of lines meant to pass */
   uint64_t lines;                         /* lines submitted: the correlation ids */
   uint64_t callbacks;                     /* accepted with a completion callback */
@@ -286,7 +287,7 @@ static cnv_status submit_one(sc_run *r, int fail) {
   }
   int reason = cnv_runtime_denial_of(st);
   if (st == CNV_OK) {
-    r->burst_accepted += (uint64_t)fail;
+    r->failing += (uint64_t)fail;
     r->callbacks += o.on_done != NULL;
     r->cancels += mode == SC_CANCEL && cnv_runtime_cancel(r->rt, ticket) == CNV_OK;
   } else if (reason >= 0 && !meant_denied && reason != CNV_RT_DENY_PHASE &&
@@ -326,6 +327,8 @@ static cnv_status sc_throttled(sc_run *r) {
   }
   int reason = cnv_runtime_denial_of(st);
   if (reason >= 0) r->unexpected[reason]++;
+  /* a run that ends past its deadline counts as failed */
+  if (st == CNV_OK && c.kind == CNV_DONE_EXPIRED && c.worker >= 0) r->failing++;
   return st == CNV_OK || reason >= 0 ? CNV_OK : st;
 }
 
@@ -442,7 +445,7 @@ static cnv_status sc_stages(sc_run *r) {
 /* Expected and unexpected failures and denials (scenario.h). */
 static void sc_sort_outcomes(const sc_run *r, const cnv_runtime_stats *s,
                              cnv_scenario_report *out) {
-  out->failed_expected = s->failed < r->burst_accepted ? s->failed : r->burst_accepted;
+  out->failed_expected = s->failed < r->failing ? s->failed : r->failing;
   out->failed_unexpected = s->failed - out->failed_expected;
   for (int i = 0; i < CNV_RT_DENY_COUNT; i++) {
     uint64_t u = r->unexpected[i] < s->denied[i] ? r->unexpected[i] : s->denied[i];
@@ -479,6 +482,7 @@ static void sc_report(sc_run *r, cnv_scenario_report *out) {
   out->executed = s.executed;
   out->failed = s.failed;
   out->full = s.full;
+  out->invalid = s.invalid;
   out->denied_total = s.denied_total;
   memcpy(out->denied, s.denied, sizeof out->denied);
   memcpy(out->completed, s.completed, sizeof out->completed);

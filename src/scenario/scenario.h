@@ -80,11 +80,12 @@ typedef struct cnv_scenario_report {
   uint64_t elapsed_ns; /* from start to the end of the drain */
   double throughput;   /* executed per second */
   uint64_t latency_p50_ns, latency_p99_ns, latency_p999_ns;
-  uint64_t submitted, accepted, executed, failed, full;
+  uint64_t submitted, accepted, executed, failed, full, invalid;
   uint64_t denied_total;
   uint64_t denied[CNV_RT_DENY_COUNT];
   /* Which failures and denials the scenario causes on purpose ("expected"): the handler
-   * fails every accepted line of the failure burst; a line is meant to be denied when it is
+   * fails every accepted line of the failure burst, and the late line's run ends past its
+   * deadline (a failure too); a line is meant to be denied when it is
    * malformed, too long, names an unknown agent or capability or one a valid token refuses
    * (user.delete, effects beyond the token), comes from an agent whose token is bad, or is
    * refused for the phase (the operator's Emergency). Any other failure or denial is
@@ -147,7 +148,8 @@ CNV_NODISCARD cnv_status cnv_scenario_run(const cnv_scenario_config *cfg, cnv_sc
 
 /* Writes the report as one JSON object (keys: end ("complete", "cancelled_in_setup" or
  * "cancelled_in_run"), agents_ready, seed, agents, workers, elapsed_ns, throughput,
- * latency_ns{p50,p99,p999}, counts{submitted,accepted,executed,failed,full,denied_total},
+ * latency_ns{p50,p99,p999}, counts{submitted,accepted,executed,failed,full,invalid,
+ * denied_total},
  * denied{<reason name>: n, ...}, expected{failed,denied}, unexpected{failed,denied,
  * denied_by{<reason name>: n, ...}}, completions{<kind name>: n, ...},
  * overruns{<class name>: {target, deadline}, ...}, callbacks{accepted, heard{<kind name>: n,

@@ -103,7 +103,8 @@ static void test_scenario(void **state) {
   run(&a, &m1);
   run(&b, &m2);
   assert_int_equal(a.submitted - a.full, 5000);
-  assert_int_equal(a.submitted, a.accepted + a.denied_total + a.full);
+  assert_int_equal(a.invalid, 0);
+  assert_int_equal(a.submitted, a.accepted + a.denied_total + a.full + a.invalid);
   assert_int_equal(sum(a.completed), a.accepted);
   assert_int_equal(sum(b.completed), b.accepted);
   assert_int_equal(sum(a.callbacks_heard), a.callbacks);
