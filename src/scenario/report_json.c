@@ -37,6 +37,7 @@ static void json_counts(cnv__sc_out *o, const cnv_scenario_report *r) {
   }
   cnv__sc_put(o, "},\"expected\":{\"failed\":%" PRIu64 ",\"denied\":%" PRIu64 "},",
               r->failed_expected, r->denied_expected);
+  cnv__sc_put(o, "\"late\":{\"failed\":%" PRIu64 "},", r->failed_late);
   cnv__sc_put(o, "\"unexpected\":{\"failed\":%" PRIu64 ",\"denied\":%" PRIu64 ",\"denied_by\":{",
               r->failed_unexpected, r->denied_unexpected);
   for (int i = 0; i < CNV_RT_DENY_COUNT; i++) {

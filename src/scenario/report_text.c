@@ -104,8 +104,8 @@ static void text_answers(cnv__sc_out *o, const cnv_scenario_report *r) {
 static void text_outcomes(cnv__sc_out *o, const cnv_scenario_report *r) {
   cnv__sc_put(o, "submitted %" PRIu64 ", accepted %" PRIu64 ", executed %" PRIu64 ", full (backpressure, retried) %" PRIu64 ", invalid %" PRIu64 "\n",
               r->submitted, r->accepted, r->executed, r->full, r->invalid);
-  cnv__sc_put(o, "failed %" PRIu64 ": expected (scenario: the injected failure burst, the late data.query run) %" PRIu64 ", unexpected %" PRIu64 "\n",
-              r->failed, r->failed_expected, r->failed_unexpected);
+  cnv__sc_put(o, "failed %" PRIu64 ": expected (scenario: the injected failure burst) %" PRIu64 ", ran past their deadline (the late data.query line; any a busy machine delayed) %" PRIu64 ", unexpected %" PRIu64 "\n",
+              r->failed, r->failed_expected, r->failed_late, r->failed_unexpected);
   cnv__sc_put(o, "denied %" PRIu64 ": expected (scenario: causes below) %" PRIu64 ", unexpected %" PRIu64 "\n",
               r->denied_total, r->denied_expected, r->denied_unexpected);
   cnv__sc_put(o, "denials by reason      expected  unexpected  cause in the scenario\n");

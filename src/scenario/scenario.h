@@ -84,13 +84,14 @@ typedef struct cnv_scenario_report {
   uint64_t denied_total;
   uint64_t denied[CNV_RT_DENY_COUNT];
   /* Which failures and denials the scenario causes on purpose ("expected"): the handler
-   * fails every accepted line of the failure burst, and the late line's run ends past its
-   * deadline (a failure too); a line is meant to be denied when it is
+   * fails every accepted line of the failure burst; a line is meant to be denied when it is
    * malformed, too long, names an unknown agent or capability or one a valid token refuses
    * (user.delete, effects beyond the token), comes from an agent whose token is bad, or is
    * refused for the phase (the operator's Emergency). Any other failure or denial is
-   * unexpected: the scenario did not mean to cause it. */
-  uint64_t failed_expected, failed_unexpected;
+   * unexpected: the scenario did not mean to cause it. A run that ends past its deadline
+   * counts as failed: those are `failed_late` (the late line's run, on purpose, and any run
+   * that a busy machine delayed past its deadline), neither expected nor unexpected. */
+  uint64_t failed_expected, failed_late, failed_unexpected;
   uint64_t denied_expected, denied_unexpected;
   uint64_t denied_unexpected_by[CNV_RT_DENY_COUNT];
   /* Completions by kind (cnv_runtime_done; their sum is `accepted` after the stop): a share
@@ -132,15 +133,16 @@ typedef struct cnv_scenario_report {
  * traceparent, some cancelled at once, some with a 1 ns deadline, some on the low lane),
  * sends the rate-limited agent's lines in a row, injects a burst of handler failures that
  * drives Operational -> Degraded (where the low lane is shed) -> Recovery -> Operational,
- * waits for the recovery, then stops (Shutdown, with a 5 s timeout) and fills *out. Calls cfg->setup while the agents are set
- * up, cfg->progress ~10 times a second while running, and cfg->metrics once at the end of a
- * complete run. With count set, these are the same for a given seed and count: submitted -
- * full, accepted + the shed denials, every other denial reason, failed, callbacks and
- * cancels (the lines, and what each is meant to meet); full, the shed denials (how long the
- * swarm stays Degraded), the completions by kind and the callbacks heard by kind (a line
- * with a 1 ns deadline expires, one cancelled at once completes as cancelled, but a line
- * may also outlive its class's limit on a stalled machine), the overruns and the latencies
- * depend on timing. cfg may be NULL (defaults).
+ * waits for the recovery, then stops (Shutdown, with a 5 s timeout) and fills *out. Calls
+ * cfg->setup while the agents are set up, cfg->progress ~10 times a second while running,
+ * and cfg->metrics once at the end of a complete run. With count set, these are the same
+ * for a given seed and count: submitted - full, accepted + the shed denials, every other
+ * denial reason, the expected failures, callbacks and cancels (the lines, and what each is
+ * meant to meet); full, the shed denials (how long the swarm stays Degraded), the
+ * completions by kind and the callbacks heard by kind (a line with a 1 ns deadline expires,
+ * one cancelled at once completes as cancelled, but a line may also outlive its class's
+ * limit on a stalled machine), the late failures, the overruns and the latencies depend on
+ * timing. cfg may be NULL (defaults).
  * When *cfg->cancel becomes non-zero the run stops early and returns CNV_OK with a partial
  * report (out->end says where it stopped) and without calling cfg->metrics.
  * Errors: CNV_EINVAL, CNV_ERT_CONFIG, the errors of the runtime calls, CNV_ETEL_WRITE. */
@@ -151,7 +153,7 @@ CNV_NODISCARD cnv_status cnv_scenario_run(const cnv_scenario_config *cfg, cnv_sc
  * latency_ns{p50,p99,p999}, counts{submitted,accepted,executed,failed,full,invalid,
  * denied_total},
  * denied{<reason name>: n, ...}, expected{failed,denied}, unexpected{failed,denied,
- * denied_by{<reason name>: n, ...}}, completions{<kind name>: n, ...},
+ * denied_by{<reason name>: n, ...}}, late{failed}, completions{<kind name>: n, ...},
  * overruns{<class name>: {target, deadline}, ...}, callbacks{accepted, heard{<kind name>: n,
  * ...}, results_mismatched}, cancels, stuck_workers,
  * timeline[{phase (name), enter_ns, duration_ns}],
