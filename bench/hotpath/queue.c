@@ -6,8 +6,9 @@
  * behind. Only consumers report items, so items/s = records delivered per second.
  * ck_ring and wfcqueue carry pointers, not records: their producers copy each record into
  * a preallocated per-producer array and pass its address, their consumers copy the record
- * out, so every implementation does the same two 64-byte copies per record. Waits (full or
- * empty) spin with a pause and yield every 64 rounds. */
+ * out, so every implementation does the same two 64-byte copies per record. Waits (full,
+ * empty, or cnv's CNV_EAGAIN: the next record is still being written) spin with a pause and
+ * yield every 64 rounds, the same loop for every implementation. */
 #define _LGPL_SOURCE
 #include <ck_ring.h>
 #include <pthread.h>

@@ -70,15 +70,21 @@ CNV_API CNV_NODISCARD cnv_status cnv_queue_create(uint32_t capacity, uint32_t re
 CNV_API void cnv_queue_destroy(cnv_queue *q);
 
 /* Copies one record (record_size bytes) into the queue. Progress: waits for a preempted
- * peer (a slot claimed but not yet published by another thread), otherwise lock-free.
- * CNV_OK, or CNV_EFULL: nothing was written and the record stays with the caller;
- * CNV_EINVAL when q or record is NULL. A successful push happens-before the pop that
- * returns the record (release/acquire). A slot another thread has claimed but not yet
- * finished copying is waited for (a few instructions), never reported as full/empty. */
+ * peer (a slot whose previous record a pop has claimed but not finished copying out),
+ * otherwise lock-free. CNV_OK, or CNV_EFULL: nothing was written and the record stays with
+ * the caller; CNV_EINVAL when q or record is NULL. A successful push happens-before the pop
+ * that returns the record (release/acquire). A slot still being copied out is waited for
+ * (a few instructions), never reported as full. */
 CNV_API CNV_NODISCARD cnv_status cnv_queue_try_push_mpmc(cnv_queue *q, const void *record);
-/* Copies the oldest record out into `record`. Progress: waits for a preempted peer,
- * otherwise lock-free (as push). CNV_OK, CNV_EEMPTY (nothing written), or
- * CNV_EINVAL (NULL argument). */
+/* Copies the oldest record out into `record`. Progress: lock-free (a retry inside the call
+ * means another pop succeeded), never waits for a peer: at most a bounded pause (64 cpu
+ * pauses) when the oldest slot is not published yet. CNV_OK; CNV_EEMPTY: the queue was
+ * empty at one instant of the call; CNV_EAGAIN: the queue was not empty but its oldest
+ * record could not be read yet, because the push that claimed its slot had not finished
+ * writing it (or the pop of that slot's previous record had not finished reading it out);
+ * nothing was written, call again (that push completes without help from any pop). Only a
+ * call overlapping another thread's push or pop can see CNV_EAGAIN: once every push has
+ * returned, a pop sees only CNV_OK or CNV_EEMPTY. CNV_EINVAL (NULL argument). */
 CNV_API CNV_NODISCARD cnv_status cnv_queue_try_pop_mpmc(cnv_queue *q, void *record);
 /* Pushes up to n contiguous records from `records`, all-or-prefix, in order, as one claim
  * where possible (progress as push); *pushed says how many went in. CNV_OK when all n went in (n == 0
@@ -87,8 +93,9 @@ CNV_API CNV_NODISCARD cnv_status cnv_queue_try_pop_mpmc(cnv_queue *q, void *reco
 CNV_API CNV_NODISCARD cnv_status cnv_queue_try_push_batch_mpmc(cnv_queue *q, const void *records, size_t n,
                                                                size_t *pushed);
 /* Pops up to max records into `records` in FIFO order, as one claim (progress as pop);
- * *popped says how many. CNV_OK when at least one was popped, CNV_EEMPTY when none, CNV_EINVAL (NULL
- * argument or max == 0). Bytes past records[*popped] are not written. */
+ * *popped says how many. CNV_OK when at least one was popped; when none, CNV_EEMPTY or
+ * CNV_EAGAIN as for cnv_queue_try_pop_mpmc; CNV_EINVAL (NULL argument or max == 0). The run
+ * stops at the first slot not yet published. Bytes past records[*popped] are not written. */
 CNV_API CNV_NODISCARD cnv_status cnv_queue_try_pop_batch_mpmc(cnv_queue *q, void *records, size_t max,
                                                               size_t *popped);
 /* Snapshot of the shared counters; wait-free (each read atomically; the three together are not one

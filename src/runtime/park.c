@@ -41,7 +41,9 @@ int cnv__rt_park(cnv_runtime *rt, void *buf) {
   uint32_t epoch = cnv__load_relaxed(&rt->park_epoch); /* relaxed: see futex_wait */
   int got = cnv__rt_pop(rt, buf);
   /* acquire: pairs with stop's release of drain (then nothing more is pushed) */
-  if (!got && !cnv__load_acquire(&rt->drain)) futex_wait(&rt->park_epoch, epoch);
+  if (got == CNV__RT_POP_EMPTY && !cnv__load_acquire(&rt->drain)) {
+    futex_wait(&rt->park_epoch, epoch);
+  }
   atomic_fetch_sub_explicit(&rt->parked, 1u, memory_order_seq_cst);
-  return got;
+  return got == CNV__RT_POP_GOT;
 }

@@ -253,8 +253,8 @@ int cnv__rt_rate_allow(cnv__rt_agent *a, uint64_t now);
 /* Parking (park.c): a worker waits for work; a submit wakes one parked worker. */
 void cnv__rt_park_wake_one(cnv_runtime *rt);
 void cnv__rt_park_wake_all(cnv_runtime *rt);
-/* Parks the calling worker unless a record is found first: returns 1 with the record in
- * buf, 0 after a wake-up. */
+/* Parks the calling worker unless a record is found (returns 1, the record in buf) or a push
+ * is in flight (returns 0 at once); 0 after a wake-up. */
 int cnv__rt_park(cnv_runtime *rt, void *buf);
 
 /* Completion delivery (complete.c): hands c to the slot's callback or queue, counts it by
@@ -274,7 +274,11 @@ const cnv_runtime *cnv__rt_cq_owner(const struct cnv_runtime_cq *cq);
 
 /* Runs one popped record (worker.c); worker NULL: stop's own drain (never runs it). */
 void cnv__rt_run_record(cnv_runtime *rt, cnv__rt_worker *w, const void *buf);
-/* Pops one record from the high lane, else the low one. 1: got one. */
+/* Pops one record from the high lane, else the low one: GOT (in buf), EMPTY, or AGAIN (a
+ * push is writing the oldest record of a lane: look again soon, do not park). */
+enum { CNV__RT_POP_EMPTY = 0,
+       CNV__RT_POP_GOT = 1,
+       CNV__RT_POP_AGAIN = 2 };
 int cnv__rt_pop(cnv_runtime *rt, void *buf);
 
 cnv__rt_table *cnv__rt_table_get(cnv_runtime *rt);

@@ -93,10 +93,11 @@ static void abandon_running(cnv_runtime *rt) {
   }
 }
 
-/* Completes the records still queued as not run. */
+/* Completes the records still queued as not run. Every submit has left (wait_submits), so
+ * no push is in flight: the lanes answer GOT or EMPTY. */
 static void drain_unrun(cnv_runtime *rt) {
   cnv__rt_rec_buf buf;
-  while (cnv__rt_pop(rt, buf.words)) cnv__rt_run_record(rt, NULL, buf.words);
+  while (cnv__rt_pop(rt, buf.words) == CNV__RT_POP_GOT) cnv__rt_run_record(rt, NULL, buf.words);
 }
 
 /* 1 when every started worker has exited or is reported stuck. */

@@ -24,7 +24,7 @@ static int spin_for_work(cnv_runtime *rt, void *buf, uint64_t spin_ns) {
   uint64_t start = cnv__rt_now_ns();
   for (unsigned round = 1;; round++) {
     for (unsigned i = 0; i < SPIN_PAUSES; i++) cnv__cpu_relax();
-    if (cnv__rt_pop(rt, buf)) return 1;
+    if (cnv__rt_pop(rt, buf) == CNV__RT_POP_GOT) return 1;
     /* acquire: pairs with stop's release of drain */
     if (cnv__load_acquire(&rt->drain)) return 0;
     if (round % SPIN_YIELD_EVERY == 0) {
@@ -54,14 +54,17 @@ static void *worker_main(void *arg) {
   cnv__ignore_status(cnv_tel_attach(rt->tel, &w->shard));
   cnv__rt_rec_buf buf;
   for (;;) {
-    if (cnv__rt_pop(rt, buf.words) || idle_wait(rt, buf.words)) {
+    int got = cnv__rt_pop(rt, buf.words);
+    if (got == CNV__RT_POP_AGAIN) continue; /* the record is being written: look again */
+    if (got == CNV__RT_POP_GOT || idle_wait(rt, buf.words)) {
       cnv__rt_run_record(rt, w, buf.words);
       continue;
     }
     /* acquire: pairs with stop's release store, made after every submit left; so every
      * push is visible and empty queues now stay empty */
     if (cnv__load_acquire(&rt->drain)) {
-      if (!cnv__rt_pop(rt, buf.words)) break;
+      /* every submit has left: no push in flight, so not GOT means empty */
+      if (cnv__rt_pop(rt, buf.words) != CNV__RT_POP_GOT) break;
       cnv__rt_run_record(rt, w, buf.words);
     }
   }

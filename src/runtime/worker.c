@@ -8,8 +8,12 @@
 #include "rt_internal.h"
 
 int cnv__rt_pop(cnv_runtime *rt, void *buf) {
-  return cnv_queue_try_pop_mpmc(rt->lane[0], buf) == CNV_OK ||
-         cnv_queue_try_pop_mpmc(rt->lane[1], buf) == CNV_OK;
+  cnv_status hi = cnv_queue_try_pop_mpmc(rt->lane[0], buf);
+  if (hi == CNV_OK) return CNV__RT_POP_GOT;
+  cnv_status lo = cnv_queue_try_pop_mpmc(rt->lane[1], buf);
+  if (lo == CNV_OK) return CNV__RT_POP_GOT;
+  /* CNV_EAGAIN: a push claimed the oldest slot and is writing it */
+  return hi == CNV_EAGAIN || lo == CNV_EAGAIN ? CNV__RT_POP_AGAIN : CNV__RT_POP_EMPTY;
 }
 
 /* Looks the handler up and announces it in w->current before leaving the read-side section,

@@ -8,6 +8,10 @@
  *   - CNV_EEMPTY never hides a push that completed before the pop began, and CNV_EFULL is
  *     reported only if the queue held CAP records at some moment of the call (the checks
  *     of pop_sees_empty / push_sees_full for claimed-but-unfinished slots);
+ *   - CNV_EAGAIN (a pop finding the oldest slot claimed but unwritten) is answered only
+ *     when the push of that position has claimed it and had not completed when the pop
+ *     began. (queue.c reads the slot once more after its pause before these checks; that
+ *     first read decides nothing, so the model starts at the second.)
  *   - at the end every value was consumed exactly once and tail == head == 4. */
 #define CAP 2
 #define PER 2
@@ -23,6 +27,7 @@ bit seen[TOTAL + 1];  /* ghost: values already popped */
 byte consumed = 0;    /* ghost: values popped so far */
 byte push_done = 0;   /* ghost: 1 + highest position of a completed push */
 byte pop_done = 0;    /* ghost: 1 + highest position of a completed pop */
+byte done_mask = 0;   /* ghost: bit p set once the push of position p completed */
 
 proctype producer(byte id) {
   byte k = 0, pos, inv_pop;
@@ -66,6 +71,7 @@ claimed:
     atomic {
       seq[pos % CAP] = pos + 1;
       if :: push_done < pos + 1 -> push_done = pos + 1 :: else -> skip fi;
+      done_mask = done_mask | (1 << pos);
       k++; inv_pop = 0; pos = 0
     }
 next:
@@ -74,11 +80,11 @@ next:
 }
 
 proctype consumer() {
-  byte pos, v, inv_push;
+  byte pos, v, inv_push, inv_done;
   do
   :: consumed == TOTAL -> break
   :: consumed < TOTAL ->
-    atomic { inv_push = push_done; pos = head }
+    atomic { inv_push = push_done; inv_done = done_mask; pos = head }
 read_seq:
     atomic {
       if
@@ -106,8 +112,9 @@ check_head: /* pop_sees_empty: head, then tail */
     }
     atomic {
       if
-      :: tail == pos -> assert(head >= inv_push); inv_push = 0; goto next /* EEMPTY */
-      :: else -> goto read_seq /* a push of this slot is still copying in */
+      :: tail == pos -> assert(head >= inv_push); inv_push = 0; inv_done = 0; goto next /* EEMPTY */
+      :: else -> /* EAGAIN: a push of this slot is still copying in */
+        assert(pushed_at[pos] != 0 && (inv_done & (1 << pos)) == 0); inv_push = 0; inv_done = 0; pos = 0; goto next
       fi
     }
 claimed:
@@ -118,7 +125,7 @@ claimed:
       seen[v] = 1;
       consumed++;
       if :: pop_done < pos + 1 -> pop_done = pos + 1 :: else -> skip fi;
-      v = 0; inv_push = 0; pos = 0
+      v = 0; inv_push = 0; inv_done = 0; pos = 0
     }
 next:
     skip

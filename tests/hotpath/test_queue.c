@@ -1,6 +1,7 @@
 /* MPMC queue, single thread: argument checks (each its own status), FULL leaves the record
- * with the caller, EMPTY writes nothing, batch prefix semantics, exact stats, and many
- * wraparounds checked against a plain array model. */
+ * with the caller, EMPTY writes nothing, batch prefix semantics, exact stats, many
+ * wraparounds checked against a plain array model, and (white box) a pop that meets a push
+ * between its claim and its publication returns CNV_EAGAIN at once. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 #include <cnv/hotpath.h>
 
 #include "cnv_test_util.h"
+#include "hotpath/queue_internal.h"
 
 #define REC 16u /* record size in these tests: two uint64 words */
 
@@ -193,6 +195,66 @@ static void test_wraparound_model(void **state) {
   cnv_queue_destroy(q);
 }
 
+/* The first half of a push, as a producer preempted between its claim and its copy leaves
+ * it: tail moved past the slot, whose sequence number still says "free". */
+static uint64_t claim_without_publishing(cnv_queue *q) {
+  struct cnv__queue *s = cnv__queue_of(q);
+  uint64_t pos = atomic_load(&s->tail);
+  assert_true(atomic_compare_exchange_strong(&s->tail, &pos, pos + 1));
+  return pos;
+}
+
+/* The second half: copy the record in and publish it, as queue.c's publish_run does. */
+static void publish(cnv_queue *q, uint64_t pos, const uint64_t *rec) {
+  struct cnv__queue *s = cnv__queue_of(q);
+  unsigned char *slot = s->slots + (size_t)(pos & s->mask) * s->stride;
+  memcpy(slot + 8, rec, REC);
+  atomic_store((_Atomic uint64_t *)(void *)slot, pos + 1);
+}
+
+static void test_pop_sees_push_in_progress(void **state) {
+  (void)state;
+  cnv_queue *q;
+  uint64_t rec[2], out[4][2];
+  cnv_queue_stats st;
+  assert_int_equal(cnv_queue_create(4, REC, &q), CNV_OK);
+  fill(rec, 10);
+  assert_int_equal(cnv_queue_try_push_mpmc(q, rec), CNV_OK);
+  uint64_t stalled = claim_without_publishing(q);
+  assert_int_equal(stalled, 1);
+  fill(rec, 12); /* a later push completes while the earlier one is still open */
+  assert_int_equal(cnv_queue_try_push_mpmc(q, rec), CNV_OK);
+  assert_int_equal(cnv_queue_try_pop_mpmc(q, rec), CNV_OK);
+  assert_int_equal(rec[0], 10);
+  /* The oldest record is claimed but unwritten: not empty, and not skipped either. Before
+   * CNV_EAGAIN these calls waited for the stalled push and never returned here. */
+  memset(rec, 0xAB, sizeof rec);
+  assert_int_equal(cnv_queue_try_pop_mpmc(q, rec), CNV_EAGAIN);
+  assert_int_equal(rec[0], 0xABABABABABABABABull);
+  size_t got = 99;
+  memset(out, 0xAB, sizeof out);
+  assert_int_equal(cnv_queue_try_pop_batch_mpmc(q, out, 4, &got), CNV_EAGAIN);
+  assert_int_equal(got, 0);
+  assert_int_equal(out[0][0], 0xABABABABABABABABull);
+  cnv_queue_stats_get(q, &st);
+  assert_int_equal(st.pushed, 3);
+  assert_int_equal(st.popped, 1);
+  /* The push finishes on its own; the records come out in claim order, then empty. */
+  fill(rec, 11);
+  publish(q, stalled, rec);
+  assert_int_equal(cnv_queue_try_pop_batch_mpmc(q, out, 4, &got), CNV_OK);
+  assert_int_equal(got, 2);
+  assert_int_equal(out[0][0], 11);
+  assert_int_equal(out[0][1], ~(uint64_t)11);
+  assert_int_equal(out[1][0], 12);
+  assert_int_equal(cnv_queue_try_pop_mpmc(q, rec), CNV_EEMPTY);
+  cnv_queue_stats_get(q, &st);
+  assert_int_equal(st.pushed, 3);
+  assert_int_equal(st.popped, 3);
+  assert_int_equal(st.rejected_full, 0);
+  cnv_queue_destroy(q);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_memory_size_checks),
@@ -202,6 +264,7 @@ int main(void) {
       cmocka_unit_test(test_full_leaves_record_and_queue),
       cmocka_unit_test(test_batch_prefix),
       cmocka_unit_test(test_wraparound_model),
+      cmocka_unit_test(test_pop_sees_push_in_progress),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

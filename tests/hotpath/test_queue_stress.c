@@ -2,7 +2,9 @@
  * ring. Every record carries (producer id, sequence number, checksum). Checked: every record
  * is consumed exactly once, each consumer sees each producer's records in increasing order,
  * payloads arrive intact, full-queue rejections are retried and equal the queue's
- * rejected_full statistic, and pushed == popped == the total at the end (nothing lost). */
+ * rejected_full statistic, pushed == popped == the total at the end (nothing lost), and a
+ * pop answers CNV_EAGAIN (oldest record still being written) only while a push is running:
+ * never from the SPSC ring, never once every producer has returned. */
 #include <pthread.h>
 #include <sched.h>
 #include <setjmp.h>
@@ -54,7 +56,9 @@ typedef struct run {
   _Atomic uint64_t rejections; /* records the producers saw refused with CNV_EFULL */
   _Atomic uint32_t next_producer;
   _Atomic uint32_t next_consumer;
-  _Atomic int failure; /* first failure code seen by any thread, 0 when none */
+  _Atomic uint32_t producers_done; /* producers whose every push has returned */
+  _Atomic uint64_t eagain;         /* pops answered CNV_EAGAIN */
+  _Atomic int failure;             /* first failure code seen by any thread, 0 when none */
   _Atomic unsigned char *seen;
 } run;
 
@@ -102,6 +106,7 @@ static void *producer_main(void *arg) {
     seq += pushed;
   }
   atomic_fetch_add(&r->rejections, rejected);
+  atomic_fetch_add(&r->producers_done, 1);
   return NULL;
 }
 
@@ -139,8 +144,14 @@ static void *consumer_main(void *arg) {
   unsigned spins = 0;
   while (atomic_load(&r->consumed) < total && !atomic_load(&r->failure)) {
     size_t got = 0;
+    /* seq_cst: read before the call, so "all done" means no push overlaps this pop */
+    int pushes_over = atomic_load(&r->producers_done) == r->producers;
     cnv_status st = pop_some(r, out, 1 + cnv_test_rand(&rng) % BATCH_MAX, &got);
-    if (st == CNV_EEMPTY) {
+    if (st == CNV_EAGAIN) {
+      if (r->ring || pushes_over || got != 0) note_failure(r, F_STATUS);
+      atomic_fetch_add(&r->eagain, 1);
+    }
+    if (st == CNV_EEMPTY || st == CNV_EAGAIN) {
       backoff(&spins);
       continue;
     }
@@ -181,6 +192,8 @@ static void torture(uint32_t producers, uint32_t consumers, uint64_t total, int 
     assert_int_equal(st.pushed, n);
     assert_int_equal(st.popped, n);
     assert_int_equal(st.rejected_full, atomic_load(&r.rejections));
+    print_message("%u x %u: %llu pops answered CNV_EAGAIN\n", producers, consumers,
+                  (unsigned long long)atomic_load(&r.eagain));
     cnv_queue_destroy(r.q);
   } else {
     cnv_spsc_destroy(r.ring);
