@@ -3,8 +3,8 @@
  * count, and the JSON report parses; every accepted invocation completes exactly once (the
  * completions by kind add up to accepted, the callbacks heard to the callbacks asked for),
  * ran, expired and cancelled all occur, each answer carries its correlation id, and the
- * metrics have completions by kind and overruns by class; the cancel hook stops setup and run with a partial
- * report and no metrics; setup progress counts up to every agent; the text report's units. */
+ * metrics have completions by kind and overruns by class; the cancel hook stops setup and
+ * run with a partial report and no metrics; setup progress counts up to every agent; the text report's units. */
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
