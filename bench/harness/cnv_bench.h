@@ -37,6 +37,18 @@ uint64_t cnv_bench_iterations(const cnv_bench_state *st);
 /* Items this thread processed: reported as items/s (summed over threads). */
 void cnv_bench_set_items_processed(cnv_bench_state *st, int64_t items);
 void cnv_bench_set_counter(cnv_bench_state *st, const char *name, double value);
+/* Figures that are not items counted over the timed loop go in the same items/s column, the
+ * one every reader takes (the ratio table printed here, `cnv bench`, scripts/bench-figures),
+ * instead of cnv_bench_set_items_processed (call one of the three, once, after the loop):
+ * - cnv_bench_set_rate: a rate the case computed itself, reported as it is, not divided by
+ *   the loop's time. wake_latency reports 1e9 / its median latency in ns: a higher figure is
+ *   a shorter latency, so the ratio reads like every other one (above 1x: ours is faster).
+ * - cnv_bench_set_value: a plain value that is not a rate (idle_cpu: CPU seconds per wall
+ *   second), shown in the items/s column with `unit` as the case's label in Google
+ *   Benchmark's report; such a case has no peer, so the ratio tables print it with no ratio.
+ * Summed over threads like items: report it from one thread only. */
+void cnv_bench_set_rate(cnv_bench_state *st, double per_second);
+void cnv_bench_set_value(cnv_bench_state *st, double value, const char *unit);
 int cnv_bench_thread_index(const cnv_bench_state *st);
 int cnv_bench_threads(const cnv_bench_state *st);
 int64_t cnv_bench_arg(const cnv_bench_state *st);

@@ -60,12 +60,18 @@ class RatioReporter : public benchmark::ConsoleReporter {
     for (auto &c : by_case) {
       for (auto &ours : c.second) {
         if (ours.first.rfind("cnv", 0) != 0) continue;
+        bool peers = false;
         for (auto &peer : c.second) {
           if (peer.first.rfind("cnv", 0) == 0 || peer.second <= 0) continue;
           std::printf("%-32s %-14s %14.4g %-14s %14.4g %7.2fx\n", c.first.c_str(),
                       ours.first.c_str(), ours.second, peer.first.c_str(), peer.second,
                       ours.second / peer.second);
+          peers = true;
         }
+        // A case with no peer (a value such as idle_cpu) is shown too, as `cnv bench` does.
+        if (!peers)
+          std::printf("%-32s %-14s %14.4g %-14s %14s %8s\n", c.first.c_str(), ours.first.c_str(),
+                      ours.second, "-", "-", "-");
       }
     }
   }
@@ -100,6 +106,15 @@ void cnv_bench_set_items_processed(cnv_bench_state *st, int64_t items) {
 }
 void cnv_bench_set_counter(cnv_bench_state *st, const char *name, double value) {
   st->gb->counters[name] = benchmark::Counter(value);
+}
+// SetItemsProcessed stores items under "items_per_second" with kIsRate (divided by the time
+// at the end); without the flag the figure is reported as given.
+void cnv_bench_set_rate(cnv_bench_state *st, double per_second) {
+  st->gb->counters["items_per_second"] = benchmark::Counter(per_second);
+}
+void cnv_bench_set_value(cnv_bench_state *st, double value, const char *unit) {
+  st->gb->counters["items_per_second"] = benchmark::Counter(value);
+  st->gb->SetLabel(unit);
 }
 int cnv_bench_thread_index(const cnv_bench_state *st) { return st->gb->thread_index(); }
 int cnv_bench_threads(const cnv_bench_state *st) { return st->gb->threads(); }

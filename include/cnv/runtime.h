@@ -470,7 +470,10 @@ CNV_API CNV_NODISCARD cnv_status cnv_runtime_cq_wait(cnv_runtime_cq *cq, int tim
  * cancel flag set), joins every thread not inside a handler and returns. Returns CNV_OK
  * (every thread joined), CNV_ERT_STUCK (some workers are still inside a handler:
  * cnv_runtime_stuck names them; destroy joins them), CNV_EINVAL, CNV_ESTATE (never started).
- * Once stopped, it returns CNV_OK again. */
+ * A handler that honours its cancel flag and returns before the timeout is not reported. The
+ * completions stop makes itself run their callbacks on its thread: a callback that blocks
+ * delays stop (callbacks must be short). timeout_ns UINT64_MAX: no limit. Once stopped, it
+ * returns CNV_OK again. */
 CNV_API CNV_NODISCARD cnv_status cnv_runtime_stop(cnv_runtime *rt, uint64_t timeout_ns);
 
 /* A worker stop left inside a handler. */

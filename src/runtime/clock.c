@@ -15,7 +15,8 @@ uint64_t cnv__rt_phase_now(const cnv_runtime *rt) { return cnv__rt_now_ns() - rt
 uint64_t cnv__rt_token_now(const cnv_runtime *rt) {
   if (rt->cfg.clock) return rt->cfg.clock(rt->cfg.clock_ctx);
   struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
+  /* whole seconds only: the coarse clock (the last tick's time, no counter read) is enough */
+  clock_gettime(CLOCK_REALTIME_COARSE, &ts);
   return (uint64_t)ts.tv_sec;
 }
 

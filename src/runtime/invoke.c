@@ -1,11 +1,9 @@
 /* The blocking convenience call: submit with a callback that copies the completion into the
  * caller's frame and wakes it (a futex on the frame's done word). */
-#include <linux/futex.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include "core/atomic.h"
+#include "futex.h"
 #include "rt_internal.h"
 
 typedef struct waiter {
@@ -28,9 +26,8 @@ static void on_done(void *ctx, const cnv_runtime_completion *c) {
   }
   /* release: the copies above to the waiting caller (acquire) */
   cnv__store_release(&w->done, 1u);
-  /* the caller may return as soon as it sees done: the wake only touches the word's address
-   * (a spurious wake of whatever waits there next is allowed by every futex user) */
-  syscall(SYS_futex, (uint32_t *)&w->done, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+  /* the caller may return as soon as it sees done: the wake only touches the address */
+  cnv__rt_futex_wake(&w->done, 1);
 }
 
 cnv_status cnv_runtime_invoke(cnv_runtime *rt, uint32_t agent, const char *line, size_t len,
@@ -47,7 +44,7 @@ cnv_status cnv_runtime_invoke(cnv_runtime *rt, uint32_t agent, const char *line,
   if (st != CNV_OK) return st;
   /* acquire: pairs with on_done's release */
   while (!cnv__load_acquire(&w.done)) {
-    syscall(SYS_futex, (uint32_t *)&w.done, FUTEX_WAIT_PRIVATE, 0u, NULL, NULL, 0);
+    cnv__rt_futex_wait(&w.done, 0u, NULL);
   }
   return w.too_large ? CNV_ERANGE : CNV_OK;
 }

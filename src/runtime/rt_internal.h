@@ -139,7 +139,14 @@ typedef struct cnv__rt_worker {
   uint32_t index;
   int started;
   int stuck;
+  /* what stop abandoned on this worker (reported only if the worker is still inside at the
+   * timeout); stop's thread only */
+  int abandoned;
+  cnv_runtime_stuck_worker gave_up;
   _Atomic int exited;
+  /* 1 while it runs a popped record (the handler, the completion callback): stop reports a
+   * worker stuck only while it is busy, and waits for an idle one to exit */
+  _Atomic int busy;
   /* The handler this worker is about to run or runs (unregister waits for it to change). */
   _Atomic(cnv__rt_handler *) current;
   struct cnv_runtime_result result;
@@ -151,9 +158,8 @@ struct cnv_runtime {
   uint32_t record_size;
   uint64_t t0_ns; /* monotonic time at create; phase times are relative to it (+1) */
   _Atomic int state;
-  _Atomic int drain; /* set by stop after submits are gone: workers exit once empty */
-  _Atomic int abort; /* set by stop at its timeout: nothing more starts */
-  _Atomic uint64_t seq;
+  _Atomic int drain;  /* set by stop after submits are gone: workers exit once empty */
+  _Atomic int abort;  /* set by stop at its timeout: nothing more starts */
   cnv_queue *lane[2]; /* 0: high priority, 1: low */
   cnv_deleg_verifier *verifier;
   cnv_swarm swarm;
@@ -163,11 +169,15 @@ struct cnv_runtime {
   uint32_t n_slots;
   CNV_ALIGNED(CNV_CACHELINE)
   _Atomic uint64_t free_head;
-  /* parking: the eventcount idle workers wait on */
+  /* submission numbers: written by every submit, on a line of its own */
+  CNV_ALIGNED(CNV_CACHELINE)
+  _Atomic uint64_t seq;
+  /* parking: the eventcount idle workers wait on; spinners: idle workers still looking */
   CNV_ALIGNED(CNV_CACHELINE)
   _Atomic uint32_t park_epoch;
   CNV_ALIGNED(CNV_CACHELINE)
   _Atomic uint32_t parked;
+  _Atomic uint32_t spinners;
   /* handlers: RCU-published index, changed under registry_lock */
   CNV_ALIGNED(CNV_CACHELINE)
   cnv__rt_table *table;
@@ -219,6 +229,8 @@ CNV_NODISCARD cnv_status cnv__rt_threads_start(cnv_runtime *rt);
 /* Drains and joins the threads (stop): waits up to timeout_ns for every accepted invocation
  * to complete, then aborts what is left; returns how many workers stay inside a handler. */
 size_t cnv__rt_threads_stop(cnv_runtime *rt, uint64_t timeout_ns);
+/* Ends the monitor thread at once (wakes it from its tick's sleep) and joins it (stop). */
+void cnv__rt_monitor_end(cnv_runtime *rt);
 /* Sleeps ns nanoseconds. */
 void cnv__rt_sleep_ns(uint64_t ns);
 /* Joins the workers stop left inside a handler (destroy; blocks until their handlers

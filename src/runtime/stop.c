@@ -55,18 +55,12 @@ static void enter_shutdown(cnv_runtime *rt) {
   }
 }
 
-/* Marks worker i stuck (once), with what it was running when known. */
-static void report_stuck(cnv_runtime *rt, uint32_t i, const cnv__rt_slot *s, uint64_t now) {
+/* Marks worker i stuck (once), with what stop abandoned on it when it did. */
+static void report_stuck(cnv_runtime *rt, uint32_t i) {
   cnv__rt_worker *w = &rt->workers[i];
   if (w->stuck) return;
   w->stuck = 1;
-  cnv_runtime_stuck_worker e = {.worker = i};
-  if (s) {
-    e.agent = s->agent;
-    e.capability = s->capability;
-    e.seq = s->seq;
-    e.running_ns = now > s->start_ns ? now - s->start_ns : 0;
-  }
+  cnv_runtime_stuck_worker e = w->abandoned ? w->gave_up : (cnv_runtime_stuck_worker){.worker = i};
   size_t n = cnv__load_relaxed(&rt->n_stuck); /* relaxed: stop is the only writer */
   rt->stuck[n] = e;
   cnv__store_release(&rt->n_stuck, n + 1); /* release: the entry to cnv_runtime_stuck */
@@ -80,14 +74,20 @@ static void abandon_running(cnv_runtime *rt) {
     cnv__rt_slot *s = &rt->slots[i];
     /* acquire: pairs with the worker's RUNNING publication (worker, start_ns) */
     uint64_t st = cnv__load_acquire(&s->state);
-    if ((st & CNV__RT_S_PHASE) != CNV__RT_S_RUNNING) continue;
-    uint64_t done = (st & ~(uint64_t)CNV__RT_S_PHASE) | CNV__RT_S_DONE | CNV__RT_S_CANCEL;
-    /* acq_rel: takes the slot from the worker (acquire its fields), and the handler's
-     * cancelled check sees the flag */
-    if (!cnv__cas_strong(&s->state, &st, done, memory_order_acq_rel, memory_order_acquire)) {
-      continue; /* it just ended: its worker completes it */
+    int taken = 0;
+    while (!taken && (st & CNV__RT_S_PHASE) == CNV__RT_S_RUNNING) {
+      uint64_t done = (st & ~(uint64_t)CNV__RT_S_PHASE) | CNV__RT_S_DONE | CNV__RT_S_CANCEL;
+      /* acq_rel: takes the slot from the worker (acquire its fields), and the handler's
+       * cancelled check sees the flag. A failure reloads st: a cancel that set its flag
+       * leaves it running (try again); its worker's end leaves it to the worker. */
+      taken = cnv__cas_strong(&s->state, &st, done, memory_order_acq_rel, memory_order_acquire);
     }
-    report_stuck(rt, (uint32_t)s->worker, s, now);
+    if (!taken) continue;
+    /* reported at the timeout only if the worker is still inside then: a cooperative
+     * handler sees its cancel flag and returns within the abort phase */
+    cnv__rt_worker *w = &rt->workers[s->worker];
+    w->abandoned = 1;
+    w->gave_up = (cnv_runtime_stuck_worker){.worker = (uint32_t)s->worker, .agent = s->agent, .capability = s->capability, .seq = s->seq, .running_ns = now > s->start_ns ? now - s->start_ns : 0};
     cnv_runtime_completion c = {.kind = CNV_DONE_CANCELLED, .status = CNV_ERT_ABANDONED, .worker = s->worker, .queued_ns = s->start_ns - s->accept_ns, .run_ns = now - s->start_ns};
     cnv__rt_complete(rt, s, &c);
   }
@@ -100,12 +100,13 @@ static void drain_unrun(cnv_runtime *rt) {
   while (cnv__rt_pop(rt, buf.words) == CNV__RT_POP_GOT) cnv__rt_run_record(rt, NULL, buf.words);
 }
 
-/* 1 when every started worker has exited or is reported stuck. */
+/* 1 when every started worker has exited (an abandoned handler may still return before
+ * the timeout: its worker is not settled until then). */
 static int workers_settled(const cnv_runtime *rt) {
   for (uint32_t i = 0; i < rt->cfg.workers; i++) {
     const cnv__rt_worker *w = &rt->workers[i];
     /* acquire: pairs with the worker's release on exit */
-    if (w->started && !w->stuck && !cnv__load_acquire(&w->exited)) return 0;
+    if (w->started && !cnv__load_acquire(&w->exited)) return 0;
   }
   return 1;
 }
@@ -126,15 +127,27 @@ static void abort_rest(cnv_runtime *rt, uint64_t end) {
   }
   for (uint32_t i = 0; i < rt->cfg.workers; i++) {
     const cnv__rt_worker *w = &rt->workers[i];
-    /* acquire: see workers_settled */
-    if (w->started && !cnv__load_acquire(&w->exited)) report_stuck(rt, i, NULL, end);
+    if (!w->started) continue;
+    /* An idle worker runs only the runtime's own code until it exits or pops a record (then
+     * it is busy): wait for one of the two, so an idle worker is never reported stuck.
+     * acquire: see workers_settled; relaxed: busy publishes nothing */
+    while (!cnv__load_acquire(&w->exited)) {
+      if (cnv__load_relaxed(&w->busy)) {
+        report_stuck(rt, i);
+        break;
+      }
+      sched_yield();
+    }
   }
 }
 
 size_t cnv__rt_threads_stop(cnv_runtime *rt, uint64_t timeout_ns) {
   uint64_t start = cnv__rt_now_ns();
   uint64_t abort_ns = timeout_ns / 4 < STOP_ABORT_MAX_NS ? timeout_ns / 4 : STOP_ABORT_MAX_NS;
-  uint64_t graceful_end = start + (timeout_ns - abort_ns), end = start + timeout_ns;
+  /* saturated: a timeout past the clock's range (UINT64_MAX: no limit) must not wrap into
+   * an end already passed */
+  uint64_t end = timeout_ns > UINT64_MAX - start ? UINT64_MAX : start + timeout_ns;
+  uint64_t graceful_end = end - abort_ns;
   /* release: every push is done (stop waited for in-flight submits) before workers see it */
   cnv__store_release(&rt->drain, 1);
   cnv__rt_park_wake_all(rt);
@@ -155,9 +168,7 @@ size_t cnv__rt_threads_stop(cnv_runtime *rt, uint64_t timeout_ns) {
     pthread_join(w->thread, NULL);
     w->started = 0;
   }
-  cnv__store_release(&rt->monitor_stop, 1); /* release: see monitor_main */
-  if (rt->monitor_started) pthread_join(rt->monitor, NULL);
-  rt->monitor_started = 0;
+  cnv__rt_monitor_end(rt);
   return stuck;
 }
 

@@ -5,6 +5,7 @@
 
 #include "clock.h"
 #include "core/atomic.h"
+#include "futex.h"
 #include "core/ignore.h"
 #include "rt_internal.h"
 
@@ -20,7 +21,7 @@ void cnv__rt_sleep_ns(uint64_t ns) {
 
 /* Idle: spins and yields until a record arrives (1, in buf), the spin time of the
  * strategy is used up (0) or stop drains. */
-static int spin_for_work(cnv_runtime *rt, void *buf, uint64_t spin_ns) {
+static int spin_look(cnv_runtime *rt, void *buf, uint64_t spin_ns) {
   uint64_t start = cnv__rt_now_ns();
   for (unsigned round = 1;; round++) {
     for (unsigned i = 0; i < SPIN_PAUSES; i++) cnv__cpu_relax();
@@ -32,6 +33,16 @@ static int spin_for_work(cnv_runtime *rt, void *buf, uint64_t spin_ns) {
       sched_yield();
     }
   }
+}
+
+/* spin_look, counted in `spinners` meanwhile: a submit wakes no parked worker while one
+ * spins (see wake in park.c). The decrement comes before any park's last look. */
+static int spin_for_work(cnv_runtime *rt, void *buf, uint64_t spin_ns) {
+  /* relaxed: the submit's fence and the park's fence order what matters (park.c) */
+  cnv__fetch_add_relaxed(&rt->spinners, 1u);
+  int got = spin_look(rt, buf, spin_ns);
+  atomic_fetch_sub_explicit(&rt->spinners, 1u, memory_order_seq_cst); /* seq_cst: park.c */
+  return got;
 }
 
 /* Waits for a record by the configured strategy; 1 with it in buf, 0 to look again. */
@@ -84,12 +95,35 @@ static void variety_check(cnv_runtime *rt) {
   cnv__ignore_status(cnv__rt_algedonic(rt, CNV_ALGEDONIC_VARIETY_DEFICIT));
 }
 
+/* Sleeps one tick, or less when stop asks the monitor to end (a futex wait on monitor_stop,
+ * which cnv__rt_monitor_end wakes): stop never waits out a whole tick to join it. */
+static void monitor_sleep(cnv_runtime *rt) {
+  uint64_t end = cnv__rt_now_ns() + (uint64_t)rt->cfg.tick_interval_ms * 1000000u;
+  /* acquire: see monitor_main */
+  while (!cnv__load_acquire(&rt->monitor_stop)) {
+    uint64_t now = cnv__rt_now_ns();
+    if (now >= end) return;
+    struct timespec ts = {.tv_sec = (time_t)((end - now) / 1000000000u), .tv_nsec = (long)((end - now) % 1000000000u)};
+    /* returns on the wake, the timeout, a signal, or at once once monitor_stop is set: the
+     * loop looks again either way */
+    cnv__rt_futex_wait(&rt->monitor_stop, 0, &ts);
+  }
+}
+
+void cnv__rt_monitor_end(cnv_runtime *rt) {
+  cnv__store_release(&rt->monitor_stop, 1); /* release: see monitor_main */
+  cnv__rt_futex_wake(&rt->monitor_stop, 1);
+  if (rt->monitor_started) pthread_join(rt->monitor, NULL);
+  rt->monitor_started = 0;
+}
+
 static void *monitor_main(void *arg) {
   cnv_runtime *rt = arg;
   uint64_t last_exec = 0, last_fail = 0;
   /* acquire: pairs with stop's release; nothing is published through it but the request */
   while (!cnv__load_acquire(&rt->monitor_stop)) {
-    cnv__rt_sleep_ns((uint64_t)rt->cfg.tick_interval_ms * 1000000u);
+    monitor_sleep(rt);
+    if (cnv__load_acquire(&rt->monitor_stop)) break; /* acquire: as above */
     /* a busy breaker (another evaluation in flight) is re-evaluated at the next tick */
     cnv__ignore_status(cnv__rt_tick(rt));
     uint64_t exec = cnv__rt_counter(rt, CNV__RT_C_EXECUTED);

@@ -113,7 +113,7 @@ static void run_handler(cnv_runtime *rt, cnv__rt_worker *w, cnv__rt_handler *h, 
   cnv__rt_complete(rt, s, &c);
 }
 
-void cnv__rt_run_record(cnv_runtime *rt, cnv__rt_worker *w, const void *buf) {
+static void run_record(cnv_runtime *rt, cnv__rt_worker *w, const void *buf) {
   cnv__rt_rec_head head;
   memcpy(&head, buf, sizeof head);
   cnv__rt_slot *s = &rt->slots[head.slot];
@@ -145,6 +145,13 @@ void cnv__rt_run_record(cnv_runtime *rt, cnv__rt_worker *w, const void *buf) {
     return;
   }
   run_handler(rt, w, h, s, &head, (const char *)buf + CNV__RT_RECORD_HEADER);
+}
+
+void cnv__rt_run_record(cnv_runtime *rt, cnv__rt_worker *w, const void *buf) {
+  /* relaxed: a flag stop polls, publishing nothing; it sees each change eventually */
+  if (w) cnv__store_relaxed(&w->busy, 1);
+  run_record(rt, w, buf);
+  if (w) cnv__store_relaxed(&w->busy, 0);
 }
 
 bool cnv_runtime_call_cancelled(const cnv_runtime_call *call) {
