@@ -2,7 +2,8 @@
  * examples/embed/CMakeLists.txt, or pkg-config). It parses an invocation line, computes its
  * capability id, checks a delegation pattern, pushes/pops records through an MPMC queue, and
  * runs a runtime with one handler: an agent with a minted token submits invocations that the
- * workers execute. Fixed demo keys (an example, never reuse them). Prints "embed ok <version>" and exits 0 when every step gave the expected answer. */
+ * workers run; each answers with a text result, heard through a completion callback, and one
+ * blocking invoke prints its answer. Fixed demo keys (an example, never reuse them). Prints "embed ok <version>" and exits 0 when every step gave the expected answer. */
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,8 +25,8 @@ static int parse_step(uint64_t *id) {
   static const char line[] = "node.drain --force=yes --timeout 30 node-7";
   cnv_arg args[8];
   cnv_invocation inv;
-  cnv_invocation_init(&inv, args, 8);
-  cnv_status st = cnv_parse_invocation(line, strlen(line), NULL, NULL, &inv);
+  cnv_status st = cnv_invocation_init(&inv, args, 8);
+  if (st == CNV_OK) st = cnv_parse_invocation(line, strlen(line), NULL, NULL, &inv);
   if (st != CNV_OK) return fail("parse", st);
   if (inv.path.len != 10 || memcmp(inv.path.ptr, "node.drain", 10) != 0 || inv.count != 3)
     return fail("parse result", CNV_EINVAL);
@@ -84,13 +85,25 @@ static void unhex(const char *hex, uint8_t *out, size_t n) {
   }
 }
 
-static atomic_uint handled;
+/* Completions heard by the callback, and the result bytes they carried: counts read after
+ * stop (which joins the threads that ran the callbacks), so relaxed adds are enough. */
+static atomic_uint heard;
+static atomic_ulong heard_bytes;
 
-static int echo(void *ctx, const cnv_runtime_call *call) {
+/* The handler answers "echo <its line>" as text. */
+static cnv_status echo(void *ctx, const cnv_runtime_call *call, cnv_runtime_result *result) {
   (void)ctx;
-  (void)call;
-  atomic_fetch_add_explicit(&handled, 1, memory_order_relaxed); /* a count, read after stop */
-  return 0;
+  cnv_status st = cnv_runtime_result_write(result, "echo ", 5);
+  return st == CNV_OK ? cnv_runtime_result_write(result, call->line, call->line_len) : st;
+}
+
+/* The completion callback: runs once per accepted invocation, on a worker thread. */
+static void on_done(void *ctx, const cnv_runtime_completion *c) {
+  (void)ctx;
+  if (c->kind == CNV_DONE_RAN && c->status == CNV_OK) {
+    atomic_fetch_add_explicit(&heard, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&heard_bytes, c->result_len, memory_order_relaxed);
+  }
 }
 
 /* Mints the agent's token: demo.* with the read_only effect, any swarm. */
@@ -105,17 +118,28 @@ static cnv_status mint_token(const uint8_t *sk, const uint8_t *agent, uint8_t *t
   return st != CNV_OK ? st : cnv_deleg_mint_root(sk, agent, &cav, NULL, tok, CNV_DELEG_MAX_TOKEN_BYTES, len);
 }
 
-/* Submits 100 accepted invocations (retrying on backpressure) and one unknown capability. */
+/* Submits 100 invocations with a completion callback (retrying on backpressure), one
+ * unknown capability (denied at submit), and one blocking invoke whose answer it prints. */
 static cnv_status submit_all(cnv_runtime *rt, uint32_t agent) {
   char line[64];
+  cnv_runtime_submit_opts opts = {.on_done = on_done};
   for (int i = 0; i < 100; i++) {
     int n = snprintf(line, sizeof line, "demo.echo --n %d", i);
+    opts.correlation = (uint64_t)i;
     cnv_status st;
-    while ((st = cnv_runtime_submit(rt, agent, line, (size_t)n)) == CNV_EFULL) {}
+    while ((st = cnv_runtime_submit_ex(rt, agent, line, (size_t)n, &opts, NULL)) == CNV_EFULL) {}
     if (st != CNV_OK) return st;
   }
   cnv_status st = cnv_runtime_submit(rt, agent, "demo.missing", 12);
-  return st == cnv_runtime_denial_status(CNV_RT_DENY_UNKNOWN_CAPABILITY) ? CNV_OK : CNV_EINVAL;
+  if (st != cnv_runtime_denial_status(CNV_RT_DENY_UNKNOWN_CAPABILITY)) return CNV_EINVAL;
+  cnv_runtime_completion c;
+  char answer[256];
+  st = cnv_runtime_invoke(rt, agent, "demo.echo --n 100", 17, NULL, &c, answer, sizeof answer);
+  if (st != CNV_OK) return st;
+  if (c.kind != CNV_DONE_RAN) return c.status;
+  printf("invoke answered (%s, %zu bytes): %.*s\n", cnv_runtime_done_name(c.kind), c.result_len,
+         (int)c.result_len, (const char *)c.result);
+  return c.status;
 }
 
 static cnv_status runtime_run(cnv_runtime *rt, cnv_runtime_stats *stats) {
@@ -125,13 +149,15 @@ static cnv_status runtime_run(cnv_runtime *rt, cnv_runtime_stats *stats) {
   uint32_t agent = 0;
   unhex(root_sk_hex, sk, sizeof sk);
   unhex(agent_pk_hex, agent_pk, sizeof agent_pk);
-  cnv_status st = cnv_runtime_register(rt, "demo.echo", 9, CNV_EFFECT_READ_ONLY, echo, NULL);
+  /* an interactive capability: each call may take up to 500 ms, queueing included */
+  cnv_runtime_handler_spec spec = {.effects = CNV_EFFECT_READ_ONLY, .cls = CNV_DURATION_INTERACTIVE, .fn = echo};
+  cnv_status st = cnv_runtime_register(rt, "demo.echo", 9, &spec);
   if (st == CNV_OK) st = cnv_runtime_trust_add(rt, sk + 32);
   if (st == CNV_OK) st = mint_token(sk, agent_pk, tok, &len);
   if (st == CNV_OK) st = cnv_runtime_agent_add(rt, agent_pk, tok, len, &agent);
   if (st == CNV_OK) st = cnv_runtime_start(rt);
   if (st == CNV_OK) st = submit_all(rt, agent);
-  cnv_status stop = cnv_runtime_stop(rt);
+  cnv_status stop = cnv_runtime_stop(rt, 2000000000u); /* 2 s for the accepted work */
   if (st == CNV_OK) st = stop;
   if (st == CNV_OK) st = cnv_runtime_stats_get(rt, stats);
   return st;
@@ -144,11 +170,13 @@ static int runtime_step(void) {
   if (st == CNV_OK) st = runtime_run(rt, &stats);
   cnv_runtime_destroy(rt);
   if (st != CNV_OK) return fail("runtime", st);
-  unsigned n = atomic_load_explicit(&handled, memory_order_relaxed);
-  if (stats.executed != 100 || stats.accepted != 100 || stats.denied_total != 1 || n != 100)
+  unsigned n = atomic_load_explicit(&heard, memory_order_relaxed);
+  unsigned long bytes = atomic_load_explicit(&heard_bytes, memory_order_relaxed);
+  if (stats.executed != 101 || stats.accepted != 101 || stats.completed[CNV_DONE_RAN] != 101 ||
+      stats.denied_total != 1 || n != 100)
     return fail("runtime counts", CNV_EINVAL);
-  printf("runtime: 100 invocations executed by %u workers, 1 denied (unknown capability)\n",
-         stats.workers);
+  printf("runtime: 101 invocations ran on %u workers (100 answers, %lu bytes, heard by a callback), 1 denied (unknown capability)\n",
+         stats.workers, bytes);
   return 0;
 }
 

@@ -72,17 +72,16 @@ static cnv_status token_of(int kind, const cnv__sc_key *root, const cnv__sc_key 
   return st;
 }
 
-static cnv_status agent_add(cnv_runtime *rt, uint32_t i, const cnv__sc_key *root,
+/* Adds one agent whose token is of `kind`; *handle gets its handle. */
+static cnv_status agent_add(cnv_runtime *rt, int kind, const cnv__sc_key *root,
                             const cnv__sc_key *other, uint64_t *prng, uint64_t swarm,
-                            uint64_t now) {
+                            uint64_t now, uint32_t *handle) {
   cnv__sc_key agent;
   key_make(&agent, prng);
   uint8_t tok[CNV_DELEG_MAX_TOKEN_BYTES];
   size_t len = 0;
-  int kind = cnv__sc_kind(i);
   cnv_status st = token_of(kind, root, other, &agent, swarm, now, tok, &len);
-  uint32_t handle;
-  if (st == CNV_OK) st = cnv_runtime_agent_add(rt, agent.pk, tok, len, &handle);
+  if (st == CNV_OK) st = cnv_runtime_agent_add(rt, agent.pk, tok, len, handle);
   if (st == CNV_OK && kind == CNV__SC_REVOKED) {
     uint8_t hash[CNV_DELEG_HASH_BYTES];
     st = cnv_deleg_link_hash(tok, len, 0, hash);
@@ -93,7 +92,7 @@ static cnv_status agent_add(cnv_runtime *rt, uint32_t i, const cnv__sc_key *root
 
 cnv_status cnv__sc_agents_add(cnv_runtime *rt, uint64_t seed, uint32_t agents, uint64_t swarm,
                               uint64_t now_s, cnv__sc_tick_fn tick, void *ctx,
-                              uint32_t *ready) {
+                              uint32_t *ready, uint32_t *throttled) {
   *ready = 0;
   if (sodium_init() < 0) return CNV_ENOTSUP;
   uint64_t prng = seed ^ 0xA5A5A5A5DEADBEEFu;
@@ -101,9 +100,14 @@ cnv_status cnv__sc_agents_add(cnv_runtime *rt, uint64_t seed, uint32_t agents, u
   key_make(&root, &prng);
   key_make(&other, &prng);
   cnv_status st = cnv_runtime_trust_add(rt, root.pk);
+  uint32_t handle = 0;
   for (uint32_t i = 0; st == CNV_OK && i < agents && !tick(ctx, i); i++) {
-    st = agent_add(rt, i, &root, &other, &prng, swarm, now_s);
+    st = agent_add(rt, cnv__sc_kind(i), &root, &other, &prng, swarm, now_s, &handle);
     if (st == CNV_OK) *ready = i + 1;
+  }
+  if (st == CNV_OK && *ready == agents) {
+    st = agent_add(rt, CNV__SC_VALID, &root, &other, &prng, swarm, now_s, throttled);
+    if (st == CNV_OK) st = cnv_runtime_agent_rate(rt, *throttled, CNV__SC_RATE_PER_S, CNV__SC_RATE_BURST);
   }
   sodium_memzero(root.sk, sizeof root.sk);
   sodium_memzero(other.sk, sizeof other.sk);

@@ -7,6 +7,7 @@
 #include <cnv/phases.h>
 #include <cnv/runtime.h>
 
+#include "core/ignore.h"
 #include "sc_internal.h"
 #include "scenario.h"
 
@@ -26,6 +27,8 @@ static const char *const deny_cause[CNV_RT_DENY_COUNT] = {
     [CNV_RT_DENY_USES] = "agents given tokens of 3 uses",
     [CNV_RT_DENY_UNTRUSTED] = "agents given tokens of an untrusted root",
     [CNV_RT_DENY_TOO_LONG] = "log.append lines over the length limit",
+    [CNV_RT_DENY_RATE] = "the rate-limited agent's lines in a row",
+    [CNV_RT_DENY_SHED] = "low-lane lines while the swarm is degraded",
 };
 
 /* A duration in ns as three significant digits in ns, µs, ms or s. */
@@ -73,11 +76,36 @@ static void text_phases(cnv__sc_out *o, const cnv_scenario_report *r) {
   }
 }
 
+/* Completions by kind, the callbacks, overruns by class and the stop. */
+static void text_answers(cnv__sc_out *o, const cnv_scenario_report *r) {
+  uint64_t sum = 0, heard = 0;
+  for (int k = 0; k < CNV_DONE_COUNT; k++) sum += r->completed[k], heard += r->callbacks_heard[k];
+  cnv__sc_put(o, "completions %" PRIu64 " (accepted %" PRIu64 "):", sum, r->accepted);
+  for (int k = 0; k < CNV_DONE_COUNT; k++) {
+    cnv__sc_put(o, "%s %s %" PRIu64, k ? "," : "", cnv_runtime_done_name(k), r->completed[k]);
+  }
+  cnv__sc_put(o, "\n  (scenario: lines given a 1 ns deadline expire, and so does the late data.query run; %" PRIu64 " lines were cancelled right after their submit)\n", r->cancels);
+  cnv__sc_put(o, "callbacks: %" PRIu64 " accepted lines asked for one, %" PRIu64 " heard:", r->callbacks, heard);
+  for (int k = 0; k < CNV_DONE_COUNT; k++) {
+    cnv__sc_put(o, "%s %s %" PRIu64, k ? "," : "", cnv_runtime_done_name(k), r->callbacks_heard[k]);
+  }
+  cnv__sc_put(o, "; results without their correlation id %" PRIu64 "\n", r->results_mismatched);
+  cnv__sc_put(o, "overruns by class      target  deadline  class target / limit (scenario: net.probe runs work 150 µs; one data.query runs 1 ms past its deadline)\n");
+  for (int c = 0; c < CNV_DURATION_COUNT; c++) {
+    uint64_t target = 0, limit = 0;
+    cnv__ignore_status(cnv_duration_class_limits(c, &target, &limit)); /* c is a class */
+    cnv__sc_put(o, "  %-18s %8" PRIu64 "  %8" PRIu64 "  %s / ", cnv_duration_class_name(c),
+                r->over_target[c], r->over_deadline[c], fmt_dur(target).s);
+    cnv__sc_put(o, "%s\n", fmt_dur(limit).s);
+  }
+  cnv__sc_put(o, "stop: %" PRIu32 " workers left inside a handler\n", r->stuck_workers);
+}
+
 static void text_outcomes(cnv__sc_out *o, const cnv_scenario_report *r) {
-  cnv__sc_put(o, "submitted %" PRIu64 ", accepted %" PRIu64 ", executed %" PRIu64 ", full (backpressure, retried) %" PRIu64 "\n",
-              r->submitted, r->accepted, r->executed, r->full);
-  cnv__sc_put(o, "failed %" PRIu64 ": expected (scenario: the injected failure burst) %" PRIu64 ", unexpected %" PRIu64 "\n",
-              r->failed, r->failed_expected, r->failed_unexpected);
+  cnv__sc_put(o, "submitted %" PRIu64 ", accepted %" PRIu64 ", executed %" PRIu64 ", full (backpressure, retried) %" PRIu64 ", invalid %" PRIu64 "\n",
+              r->submitted, r->accepted, r->executed, r->full, r->invalid);
+  cnv__sc_put(o, "failed %" PRIu64 ": expected (scenario: the injected failure burst) %" PRIu64 ", ran past their deadline (the late data.query line; any a busy machine delayed) %" PRIu64 ", unexpected %" PRIu64 "\n",
+              r->failed, r->failed_expected, r->failed_late, r->failed_unexpected);
   cnv__sc_put(o, "denied %" PRIu64 ": expected (scenario: causes below) %" PRIu64 ", unexpected %" PRIu64 "\n",
               r->denied_total, r->denied_expected, r->denied_unexpected);
   cnv__sc_put(o, "denials by reason      expected  unexpected  cause in the scenario\n");
@@ -104,6 +132,7 @@ cnv_status cnv_scenario_report_text(const cnv_scenario_report *r, cnv_tel_write_
   cnv__sc_put(&o, "latency: p50 %s, p99 %s, p99.9 %s\n", fmt_dur(r->latency_p50_ns).s,
               fmt_dur(r->latency_p99_ns).s, fmt_dur(r->latency_p999_ns).s);
   text_outcomes(&o, r);
+  text_answers(&o, r);
   text_phases(&o, r);
   cnv__sc_put(&o, "final phase: %s, algedonic signals: %" PRIu64 "\n",
               cnv_phase_name(r->final_phase), r->algedonic_signals);

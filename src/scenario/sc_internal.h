@@ -44,13 +44,21 @@ int cnv__sc_kind(uint32_t i);
  * the setup there. */
 typedef int (*cnv__sc_tick_fn)(void *ctx, uint32_t ready);
 
+/* The rate-limited agent's limit (token bucket: CNV__SC_RATE_PER_S a second, bursts of
+ * CNV__SC_RATE_BURST) and how many lines it sends in a row. */
+#define CNV__SC_RATE_PER_S 1u
+#define CNV__SC_RATE_BURST 8u
+#define CNV__SC_RATE_LINES 40u
+
 /* Creates the root key from the seed, trusts it, and adds `agents` agents whose tokens are
- * of kind cnv__sc_kind(i), revoking the REVOKED ones, while tick(ctx, i) returns 0.
- * now_s: the token clock's time. *ready gets the number of agents added. */
+ * of kind cnv__sc_kind(i), revoking the REVOKED ones, while tick(ctx, i) returns 0; once all
+ * are added, one more agent with a valid token and the rate limit above, whose handle goes
+ * to *throttled. now_s: the token clock's time. *ready gets the number of agents added (the
+ * rate-limited one not counted). */
 CNV_NODISCARD cnv_status cnv__sc_agents_add(cnv_runtime *rt, uint64_t seed, uint32_t agents,
                                             uint64_t swarm, uint64_t now_s,
                                             cnv__sc_tick_fn tick, void *ctx,
-                                            uint32_t *ready);
+                                            uint32_t *ready, uint32_t *throttled);
 
 /* The caveats of a valid agent token at time now (seconds) in swarm. */
 CNV_NODISCARD cnv_status cnv__sc_caveats_valid(cnv_deleg_caveats *c, uint64_t swarm, uint64_t now);

@@ -67,8 +67,9 @@ typedef enum cnv_scenario_end {
   CNV_SCENARIO_COMPLETE = 0,
   CNV_SCENARIO_CANCELLED_SETUP = 1, /* cancelled while agents were set up: nothing ran, every
                                        count is 0 but agents_ready */
-  CNV_SCENARIO_CANCELLED_RUN = 2    /* cancelled while running: the runtime was stopped (the
-                                       queue drained), the counts are those up to then */
+  CNV_SCENARIO_CANCELLED_RUN = 2    /* cancelled while running: the runtime was stopped (every
+                                       accepted invocation completed), the counts are those up
+                                       to then */
 } cnv_scenario_end;
 
 typedef struct cnv_scenario_report {
@@ -79,7 +80,7 @@ typedef struct cnv_scenario_report {
   uint64_t elapsed_ns; /* from start to the end of the drain */
   double throughput;   /* executed per second */
   uint64_t latency_p50_ns, latency_p99_ns, latency_p999_ns;
-  uint64_t submitted, accepted, executed, failed, full;
+  uint64_t submitted, accepted, executed, failed, full, invalid;
   uint64_t denied_total;
   uint64_t denied[CNV_RT_DENY_COUNT];
   /* Which failures and denials the scenario causes on purpose ("expected"): the handler
@@ -87,10 +88,30 @@ typedef struct cnv_scenario_report {
    * malformed, too long, names an unknown agent or capability or one a valid token refuses
    * (user.delete, effects beyond the token), comes from an agent whose token is bad, or is
    * refused for the phase (the operator's Emergency). Any other failure or denial is
-   * unexpected: the scenario did not mean to cause it. */
-  uint64_t failed_expected, failed_unexpected;
+   * unexpected: the scenario did not mean to cause it. A run that ends past its deadline
+   * counts as failed: those are `failed_late` (the late line's run, on purpose, and any run
+   * that a busy machine delayed past its deadline), neither expected nor unexpected. */
+  uint64_t failed_expected, failed_late, failed_unexpected;
   uint64_t denied_expected, denied_unexpected;
   uint64_t denied_unexpected_by[CNV_RT_DENY_COUNT];
+  /* Completions by kind (cnv_runtime_done; their sum is `accepted` after the stop): a share
+   * of the lines is cancelled right after its submit (cancelled), a share gets a 1 ns timeout
+   * (expired in the queue, as net.ping lines may under the flood: FAST_PATH's 1 ms limit). */
+  uint64_t completed[CNV_DONE_COUNT];
+  /* Overruns by duration class (cnv_duration_class): runs longer than the class's target,
+   * and runs that ended after their deadline (the rate-limited agent's net.probe runs work
+   * past fast_path's target on purpose, and one data.query line runs past its deadline). */
+  uint64_t over_target[CNV_DURATION_COUNT];
+  uint64_t over_deadline[CNV_DURATION_COUNT];
+  /* What the scenario heard itself: accepted lines submitted with a completion callback,
+   * the callbacks run by kind (their sum equals `callbacks` after the stop), successful runs
+   * whose result did not carry the line's correlation id (0 in a correct run), and cancel
+   * requests that took. */
+  uint64_t callbacks;
+  uint64_t callbacks_heard[CNV_DONE_COUNT];
+  uint64_t results_mismatched;
+  uint64_t cancels;
+  uint32_t stuck_workers; /* workers the stop left inside a handler (0 in a correct run) */
   size_t n_timeline;
   uint64_t timeline_dropped;
   cnv_phase_span timeline[CNV_SCENARIO_TIMELINE_MAX];
@@ -103,16 +124,25 @@ typedef struct cnv_scenario_report {
   uint64_t algedonic_signals;
 } cnv_scenario_report;
 
-/* Runs the built-in scenario: creates a runtime with a capability set and agents whose
- * tokens are attenuated from a root (a share expired, revoked, widened, forged, plus ones
- * lacking a capability, its effects or uses, so that every denial occurs), moves through
- * Bootstrap -> Negotiation -> Activation -> Operational, submits invocations drawn with a
- * seeded PRNG (malformed and unknown-capability lines included), injects a burst of handler
- * failures that drives Operational -> Degraded -> Recovery -> Operational, waits for the
- * recovery, then stops (Shutdown) and fills *out. Calls cfg->setup while the agents are set
- * up, cfg->progress ~10 times a second while running, and cfg->metrics once at the end of a
- * complete run. With count set, every counter but `full` and the latencies is the same for a
- * given seed and count. cfg may be NULL (defaults).
+/* Runs the built-in scenario: creates a runtime with a capability set (each with a duration
+ * class) and agents whose tokens are attenuated from a root (a share expired, revoked,
+ * widened, forged, plus ones lacking a capability, its effects or uses, so that every denial
+ * occurs) and one rate-limited agent, moves through Bootstrap -> Negotiation -> Activation
+ * -> Operational, submits invocations drawn with a seeded PRNG (malformed and
+ * unknown-capability lines included; some with a completion callback, a correlation id and a
+ * traceparent, some cancelled at once, some with a 1 ns deadline, some on the low lane),
+ * sends the rate-limited agent's lines in a row, injects a burst of handler failures that
+ * drives Operational -> Degraded (where the low lane is shed) -> Recovery -> Operational,
+ * waits for the recovery, then stops (Shutdown, with a 5 s timeout) and fills *out. Calls
+ * cfg->setup while the agents are set up, cfg->progress ~10 times a second while running,
+ * and cfg->metrics once at the end of a complete run. With count set, these are the same
+ * for a given seed and count: submitted - full, accepted + the shed denials, every other
+ * denial reason, the expected failures, callbacks and cancels (the lines, and what each is
+ * meant to meet); full, the shed denials (how long the swarm stays Degraded), the
+ * completions by kind and the callbacks heard by kind (a line with a 1 ns deadline expires,
+ * one cancelled at once completes as cancelled, but a line may also outlive its class's
+ * limit on a stalled machine), the late failures, the overruns and the latencies depend on
+ * timing. cfg may be NULL (defaults).
  * When *cfg->cancel becomes non-zero the run stops early and returns CNV_OK with a partial
  * report (out->end says where it stopped) and without calling cfg->metrics.
  * Errors: CNV_EINVAL, CNV_ERT_CONFIG, the errors of the runtime calls, CNV_ETEL_WRITE. */
@@ -120,9 +150,13 @@ CNV_NODISCARD cnv_status cnv_scenario_run(const cnv_scenario_config *cfg, cnv_sc
 
 /* Writes the report as one JSON object (keys: end ("complete", "cancelled_in_setup" or
  * "cancelled_in_run"), agents_ready, seed, agents, workers, elapsed_ns, throughput,
- * latency_ns{p50,p99,p999}, counts{submitted,accepted,executed,failed,full,denied_total},
+ * latency_ns{p50,p99,p999}, counts{submitted,accepted,executed,failed,full,invalid,
+ * denied_total},
  * denied{<reason name>: n, ...}, expected{failed,denied}, unexpected{failed,denied,
- * denied_by{<reason name>: n, ...}}, timeline[{phase (name), enter_ns, duration_ns}],
+ * denied_by{<reason name>: n, ...}}, late{failed}, completions{<kind name>: n, ...},
+ * overruns{<class name>: {target, deadline}, ...}, callbacks{accepted, heard{<kind name>: n,
+ * ...}, results_mismatched}, cancels, stuck_workers,
+ * timeline[{phase (name), enter_ns, duration_ns}],
  * timeline_dropped, final_phase (name),
  * variety{distinct,bits,entropy,regulator_bits,deficit_bits}, algedonic_signals) and a
  * trailing newline. Errors: CNV_EINVAL, CNV_ETEL_WRITE (fn returned non-zero). */
@@ -132,7 +166,8 @@ CNV_NODISCARD cnv_status cnv_scenario_report_json(const cnv_scenario_report *r, 
 /* Writes the report as human-readable text lines: whether it is partial, throughput,
  * latencies and times in units chosen per value (ns, µs, ms, s; UTF-8), counts, failures
  * and denials split into expected (caused by the scenario on purpose, with the cause of each
- * reason) and unexpected, the phase timeline, variety. After a cancel in setup only the
+ * reason) and unexpected, completions by kind, the callbacks heard, overruns by duration
+ * class, stuck workers, the phase timeline, variety. After a cancel in setup only the
  * header and the agents set up. Errors: CNV_EINVAL, CNV_ERANGE, CNV_ETEL_WRITE. */
 CNV_NODISCARD cnv_status cnv_scenario_report_text(const cnv_scenario_report *r, cnv_tel_write_fn fn,
                                                   void *ctx);

@@ -1,7 +1,10 @@
 /* The built-in scenario: every denial reason occurs, each one the scenario means to cause,
  * the breaker and the operator drive the phases, the counts are the same for one seed and
- * count, and the JSON report parses; the cancel hook stops setup and run with a partial
- * report and no metrics; setup progress counts up to every agent; the text report's units. */
+ * count, and the JSON report parses; every accepted invocation completes exactly once (the
+ * completions by kind add up to accepted, the callbacks heard to the callbacks asked for),
+ * ran, expired and cancelled all occur, each answer carries its correlation id, and the
+ * metrics have completions by kind and overruns by class; the cancel hook stops setup and
+ * run with a partial report and no metrics; setup progress counts up to every agent; the text report's units. */
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +19,7 @@
 #include "scenario.h"
 
 typedef struct buf {
-  char text[16384];
+  char text[65536];
   size_t len;
 } buf;
 
@@ -77,6 +80,12 @@ static unsigned long long field(const char *json, const char *key) {
   return strtoull(p + strlen(pat), NULL, 10);
 }
 
+static uint64_t sum(const uint64_t n[CNV_DONE_COUNT]) {
+  uint64_t s = 0;
+  for (int k = 0; k < CNV_DONE_COUNT; k++) s += n[k];
+  return s;
+}
+
 static void run(cnv_scenario_report *r, buf *metrics) {
   cnv_scenario_config c;
   cnv_scenario_config_default(&c);
@@ -94,14 +103,34 @@ static void test_scenario(void **state) {
   run(&a, &m1);
   run(&b, &m2);
   assert_int_equal(a.submitted - a.full, 5000);
-  assert_int_equal(a.submitted, a.accepted + a.denied_total + a.full);
-  assert_int_equal(a.accepted, a.executed);
-  assert_int_equal(a.accepted, b.accepted);
-  assert_int_equal(a.failed, b.failed);
+  assert_int_equal(a.invalid, 0);
+  assert_int_equal(a.submitted, a.accepted + a.denied_total + a.full + a.invalid);
+  assert_int_equal(sum(a.completed), a.accepted);
+  assert_int_equal(sum(b.completed), b.accepted);
+  assert_int_equal(sum(a.callbacks_heard), a.callbacks);
+  assert_true(a.completed[CNV_DONE_RAN] > 0);
+  assert_true(a.completed[CNV_DONE_EXPIRED] > 0);
+  assert_true(a.completed[CNV_DONE_CANCELLED] > 0);
+  assert_int_equal(a.completed[CNV_DONE_NOT_RUN], 0); /* no unregister, no stop timeout */
+  assert_true(a.callbacks_heard[CNV_DONE_RAN] > 0 && a.callbacks_heard[CNV_DONE_EXPIRED] > 0);
+  assert_true(a.cancels > 0);
+  assert_int_equal(a.callbacks_heard[CNV_DONE_CANCELLED], a.cancels);
+  assert_int_equal(a.results_mismatched, 0);
+  /* net.probe's runs work past fast_path's target; the late data.query runs past its
+   * deadline */
+  assert_true(a.over_target[CNV_DURATION_FAST_PATH] > 0);
+  assert_true(a.over_deadline[CNV_DURATION_INTERACTIVE] > 0);
+  assert_int_equal(a.stuck_workers, 0);
+  assert_true(a.executed <= a.accepted);
+  /* a shed line would otherwise have been accepted: their sum does not depend on timing */
+  assert_int_equal(a.accepted + a.denied[CNV_RT_DENY_SHED], b.accepted + b.denied[CNV_RT_DENY_SHED]);
+  assert_int_equal(a.failed_expected, b.failed_expected);
+  assert_int_equal(a.callbacks, b.callbacks);
+  assert_int_equal(a.cancels, b.cancels);
   assert_true(a.failed > 0);
   for (int i = 0; i < CNV_RT_DENY_COUNT; i++) {
     assert_true(a.denied[i] > 0);
-    assert_int_equal(a.denied[i], b.denied[i]);
+    if (i != CNV_RT_DENY_SHED) assert_int_equal(a.denied[i], b.denied[i]);
   }
   assert_int_equal(a.final_phase, CNV_PHASE_SHUTDOWN);
   assert_int_equal(a.timeline[a.n_timeline - 1].phase, CNV_PHASE_SHUTDOWN);
@@ -111,15 +140,28 @@ static void test_scenario(void **state) {
     saw_emergency |= a.timeline[i].phase == CNV_PHASE_EMERGENCY;
   }
   assert_true(saw_degraded && saw_emergency);
-  assert_int_equal(a.distinct_capabilities, 20);
+  assert_int_equal(a.distinct_capabilities, 21);
   assert_int_equal(a.end, CNV_SCENARIO_COMPLETE);
   assert_int_equal(a.agents_ready, a.agents);
-  assert_int_equal(a.failed_expected, a.failed);
+  assert_true(a.failed_late >= 1); /* the late data.query line */
+  assert_int_equal(a.failed_expected + a.failed_late, a.failed);
   assert_int_equal(a.failed_unexpected, 0);
   assert_int_equal(a.denied_expected, a.denied_total);
   assert_int_equal(a.denied_unexpected, 0);
   for (int i = 0; i < CNV_RT_DENY_COUNT; i++) assert_int_equal(a.denied_unexpected_by[i], 0);
   assert_non_null(strstr(m1.text, "cnv_rt_latency_seconds_bucket"));
+  for (int k = 0; k < CNV_DONE_COUNT; k++) {
+    char want[96];
+    snprintf(want, sizeof want, "cnv_rt_completions_total{kind=\"%s\"} %llu", cnv_runtime_done_name(k),
+             (unsigned long long)a.completed[k]);
+    if (!strstr(m1.text, want)) fail_msg("no \"%s\" in the metrics", want);
+  }
+  for (int c = 0; c < CNV_DURATION_COUNT; c++) {
+    char want[96];
+    snprintf(want, sizeof want, "cnv_rt_overruns_total{class=\"%s\",bound=\"target\"}",
+             cnv_duration_class_name(c));
+    if (!strstr(m1.text, want)) fail_msg("no \"%s\" in the metrics", want);
+  }
   assert_int_equal(cnv_scenario_report_json(&a, collect, &js), CNV_OK);
   const char *end = value(ws(js.text));
   assert_non_null(end);
@@ -127,9 +169,15 @@ static void test_scenario(void **state) {
   assert_int_equal(field(js.text, "submitted"), a.submitted);
   assert_int_equal(field(js.text, "expired"), a.denied[CNV_RT_DENY_EXPIRED]);
   assert_int_equal(field(js.text, "executed"), a.executed);
+  assert_int_equal(field(strstr(js.text, "\"completions\":"), "cancelled"), a.completed[CNV_DONE_CANCELLED]);
+  assert_int_equal(field(strstr(js.text, "\"completions\":"), "ran"), a.completed[CNV_DONE_RAN]);
+  assert_int_equal(field(strstr(js.text, "\"callbacks\":"), "accepted"), a.callbacks);
+  assert_int_equal(field(strstr(js.text, "\"overruns\":"), "deadline"), a.over_deadline[0]);
+  assert_int_equal(field(js.text, "stuck_workers"), 0);
   assert_non_null(strstr(js.text, "\"final_phase\":\"shutdown\""));
   assert_non_null(strstr(js.text, "{\"end\":\"complete\","));
-  assert_int_equal(field(strstr(js.text, "\"expected\":"), "failed"), a.failed);
+  assert_int_equal(field(strstr(js.text, "\"expected\":"), "failed"), a.failed_expected);
+  assert_int_equal(field(strstr(js.text, "\"late\":"), "failed"), a.failed_late);
   buf tx;
   tx.len = 0;
   assert_int_equal(cnv_scenario_report_text(&a, collect, &tx), CNV_OK);
@@ -231,7 +279,9 @@ static void test_cancel_in_run(void **state) {
   assert_int_equal(r.end, CNV_SCENARIO_CANCELLED_RUN);
   assert_int_equal(r.agents_ready, 32);
   assert_true(r.submitted > 0);
-  assert_int_equal(r.accepted, r.executed); /* the runtime was stopped: its queue drained */
+  /* the runtime was stopped: every accepted invocation completed, once */
+  assert_int_equal(sum(r.completed), r.accepted);
+  assert_int_equal(sum(r.callbacks_heard), r.callbacks);
   assert_int_equal(r.final_phase, CNV_PHASE_SHUTDOWN);
   assert_int_equal(m.len, 0);
   assert_int_equal(cnv_scenario_report_text(&r, collect, &tx), CNV_OK);
