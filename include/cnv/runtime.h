@@ -522,7 +522,7 @@ typedef struct cnv_runtime_stats {
   uint64_t denied[CNV_RT_DENY_COUNT];                       /* by cnv_runtime_denial */
   uint64_t completed[CNV_DONE_COUNT];                       /* by cnv_runtime_done */
   uint64_t over_target[CNV_DURATION_COUNT];                 /* runs longer than the class's target */
-  uint64_t over_deadline[CNV_DURATION_COUNT];               /* completed after their deadline */
+  uint64_t over_deadline[CNV_DURATION_COUNT];               /* expired in the queue or ended after their deadline */
   uint64_t in_queue;                                        /* accepted - completed at the snapshot */
   uint64_t latency_p50_ns, latency_p99_ns, latency_p999_ns; /* accept -> handler done */
   uint64_t latency_count;
@@ -545,7 +545,7 @@ CNV_API CNV_NODISCARD cnv_status cnv_runtime_stats_get(const cnv_runtime *rt, cn
 typedef struct cnv_runtime_capability_stats {
   uint64_t failed;        /* runs that returned an error */
   uint64_t over_target;   /* runs longer than the class's target */
-  uint64_t over_deadline; /* runs that ended after their deadline */
+  uint64_t over_deadline; /* expired in the queue, or runs that ended after their deadline */
   int32_t cls;
   uint32_t reserved;
 } cnv_runtime_capability_stats;

@@ -7,28 +7,13 @@
 #include <urcu/urcu-bp.h>
 #include <urcu/rculfhash.h>
 
+#include "core/tsan.h"
 #include "phases_internal.h"
 
 /* ThreadSanitizer cannot see liburcu's orderings (its publish is uninstrumented inline asm
  * and grace periods use membarrier), so under TSan we state them: a node's initialization
  * happens-before lookups that find it, and every read-side section happens-before the free
- * that follows the grace period. No code is generated otherwise. */
-#if defined(__SANITIZE_THREAD__)
-#define CNV__TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define CNV__TSAN 1
-#endif
-#endif
-#ifdef CNV__TSAN
-void __tsan_acquire(void *addr);
-void __tsan_release(void *addr);
-#define CNV__HB_RELEASE(p) __tsan_release((void *)(p))
-#define CNV__HB_ACQUIRE(p) __tsan_acquire((void *)(p))
-#else
-#define CNV__HB_RELEASE(p) ((void)(p))
-#define CNV__HB_ACQUIRE(p) ((void)(p))
-#endif
+ * that follows the grace period (core/tsan.h). */
 
 struct cnv__coord_node {
   cnv_swarm sw; /* first: keeps the swarm cache-line aligned */

@@ -29,7 +29,7 @@ static void table_put(cnv__rt_table *t, cnv__rt_handler *h) {
 
 cnv__rt_table *cnv__rt_table_get(cnv_runtime *rt) {
   cnv__rt_table *t = rcu_dereference(rt->table);
-  CNV__RT_HB_ACQUIRE(t);
+  CNV__HB_ACQUIRE(t);
   return t;
 }
 
@@ -69,12 +69,12 @@ static cnv__rt_table *table_copy(const cnv__rt_table *cur, const cnv__rt_handler
 /* Publishes t and frees the old index after a grace period. Under the registry mutex. */
 static void table_swap(cnv_runtime *rt, cnv__rt_table *t) {
   cnv__rt_table *old = rt->table;
-  CNV__RT_HB_RELEASE(t);
+  CNV__HB_RELEASE(t);
   rcu_assign_pointer(rt->table, t); /* release: the new index's contents are complete */
   /* relaxed: a figure, read without ordering by the variety check */
   cnv__store_relaxed(&rt->n_handlers, t->count);
   urcu_bp_synchronize_rcu();
-  CNV__RT_HB_ACQUIRE(&rt->table);
+  CNV__HB_ACQUIRE(&rt->table);
   free(old);
 }
 
@@ -177,7 +177,7 @@ cnv_status cnv_runtime_capability_stats_get(cnv_runtime *rt, const char *path, s
     /* relaxed: figures */
     *out = (cnv_runtime_capability_stats){.failed = cnv__load_relaxed(&h->failed), .over_target = cnv__load_relaxed(&h->over_target), .over_deadline = cnv__load_relaxed(&h->over_deadline), .cls = h->cls};
   }
-  CNV__RT_HB_RELEASE(&rt->table);
+  CNV__HB_RELEASE(&rt->table);
   urcu_bp_read_unlock();
   return h ? CNV_OK : CNV_ENOTFOUND;
 }
@@ -210,7 +210,7 @@ cnv_status cnv__rt_registry_export(cnv_runtime *rt, cnv_tel_write_fn fn, void *c
   for (uint32_t i = 0; !stopped && i <= t->mask; i++) {
     if (t->slot[i]) stopped = export_one(t->slot[i], fn, ctx);
   }
-  CNV__RT_HB_RELEASE(&rt->table);
+  CNV__HB_RELEASE(&rt->table);
   urcu_bp_read_unlock();
   return stopped ? CNV_ETEL_WRITE : CNV_OK;
 }

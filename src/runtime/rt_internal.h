@@ -12,6 +12,7 @@
 #include <cnv/telemetry.h>
 #include <cnv/variety.h>
 #include "core/ignore.h"
+#include "core/tsan.h"
 
 /* The runtime's counters (telemetry striped counters, ids in cnv_runtime.m_count). Every
  * submit past its argument checks adds 1 to SUBMITTED on entry and 1 to exactly one outcome
@@ -298,14 +299,6 @@ enum { CNV__RT_POP_EMPTY = 0,
        CNV__RT_POP_AGAIN = 2 };
 int cnv__rt_pop(cnv_runtime *rt, void *buf);
 
+/* The current handler index, inside an RCU read-side section (with its TSan edge). */
 cnv__rt_table *cnv__rt_table_get(cnv_runtime *rt);
-#if defined(__SANITIZE_THREAD__)
-void __tsan_acquire(void *addr);
-void __tsan_release(void *addr);
-#define CNV__RT_HB_RELEASE(p) __tsan_release((void *)(p))
-#define CNV__RT_HB_ACQUIRE(p) __tsan_acquire((void *)(p))
-#else
-#define CNV__RT_HB_RELEASE(p) ((void)(p))
-#define CNV__RT_HB_ACQUIRE(p) ((void)(p))
-#endif
 #endif

@@ -32,7 +32,7 @@ static int handler_copy(cnv_runtime *rt, uint64_t id, target *t) {
   urcu_bp_read_lock();
   const cnv__rt_handler *h = cnv__rt_table_find(cnv__rt_table_get(rt), id);
   if (h) *t = (target){.cap = h->cap, .effects = h->effects, .cls = h->cls};
-  CNV__RT_HB_RELEASE(&rt->table);
+  CNV__HB_RELEASE(&rt->table);
   urcu_bp_read_unlock();
   return h != NULL;
 }

@@ -23,7 +23,7 @@ static cnv__rt_handler *handler_enter(cnv_runtime *rt, cnv__rt_worker *w, uint64
   cnv__rt_handler *h = cnv__rt_table_find(cnv__rt_table_get(rt), id);
   /* seq_cst: ordered before the read-side unlock, which the grace period waits for */
   if (h) atomic_store_explicit(&w->current, h, memory_order_seq_cst);
-  CNV__RT_HB_RELEASE(&rt->table);
+  CNV__HB_RELEASE(&rt->table);
   urcu_bp_read_unlock();
   return h;
 }
@@ -71,6 +71,19 @@ static void count_overruns(cnv_runtime *rt, cnv__rt_handler *h, cnv__rt_slot *s,
     cnv__rt_count(rt, CNV__RT_C_DEADLINE0 + s->cls, 1u);
     cnv__fetch_add_relaxed(&h->over_deadline, 1u); /* relaxed: a figure */
   }
+}
+
+/* An invocation whose deadline passed in the queue is a deadline overrun too: counted for its
+ * class and capability, and a failure for the breaker (a queue that outlives deadlines is a
+ * swarm that does not keep up). */
+static void expired_in_queue(cnv_runtime *rt, const cnv__rt_slot *s) {
+  cnv__rt_count(rt, CNV__RT_C_DEADLINE0 + s->cls, 1u);
+  urcu_bp_read_lock();
+  cnv__rt_handler *h = cnv__rt_table_find(cnv__rt_table_get(rt), s->capability);
+  if (h) cnv__fetch_add_relaxed(&h->over_deadline, 1u); /* relaxed: a figure */
+  CNV__HB_RELEASE(&rt->table);
+  urcu_bp_read_unlock();
+  cnv__ignore_status(cnv_swarm_record_invocation(&rt->swarm, 0)); /* fails on NULL only */
 }
 
 static void run_handler(cnv_runtime *rt, cnv__rt_worker *w, cnv__rt_handler *h, cnv__rt_slot *s,
@@ -129,6 +142,7 @@ static void run_record(cnv_runtime *rt, cnv__rt_worker *w, const void *buf) {
   }
   uint64_t now = cnv__rt_now_ns();
   if (now > s->deadline_ns) {
+    expired_in_queue(rt, s);
     cnv__rt_complete_unrun(rt, s, CNV_DONE_EXPIRED, CNV_ERT_EXPIRED);
     return;
   }
