@@ -62,22 +62,24 @@ static inline void rtf_create(rtf *f, const cnv_runtime_config *cfg) {
   assert_int_equal(cnv_runtime_trust_add(f->rt, f->root.pk), CNV_OK);
 }
 
+/* Adds to rt an agent (key pair from key_byte) whose token, signed by root_sk, allows
+ * `allow` with `effects` in `swarm` and has no other limit; returns its handle. */
+static inline uint32_t rtf_agent_add(cnv_runtime *rt, const uint8_t *root_sk, uint8_t key_byte, uint32_t swarm,
+                                     const char *allow, cnv_effects effects) {
+  cnv_deleg_caveats c;
+  cav_init(&c);
+  c.swarm = swarm;
+  c.effects = effects;
+  assert_int_equal(cav_allow(&c, allow), CNV_OK);
+  uint32_t h = 0;
+  assert_int_equal(agent_add_rooted(rt, root_sk, key_byte, &c, &h), CNV_OK);
+  return h;
+}
+
 /* Adds an agent whose token (signed by the root) allows `allow` (e.g. "t.*") with every
  * effect and no limits; returns its handle. */
 static inline uint32_t rtf_agent_allowing(rtf *f, uint8_t key_byte, const char *allow) {
-  tkey a;
-  tkey_make(&a, key_byte);
-  cnv_deleg_caveats c;
-  cav_init(&c);
-  c.swarm = RTF_SWARM;
-  assert_int_equal(cav_allow(&c, allow), CNV_OK);
-  uint8_t tok[CNV_DELEG_MAX_TOKEN_BYTES], nonce[CNV_DELEG_NONCE_BYTES];
-  nonce_of(nonce, key_byte);
-  size_t len = 0;
-  assert_int_equal(cnv_deleg_mint_root(f->root.sk, a.pk, &c, nonce, tok, sizeof tok, &len), CNV_OK);
-  uint32_t h = 0;
-  assert_int_equal(cnv_runtime_agent_add(f->rt, a.pk, tok, len, &h), CNV_OK);
-  return h;
+  return rtf_agent_add(f->rt, f->root.sk, key_byte, RTF_SWARM, allow, CNV_EFFECTS_ALL);
 }
 
 static inline uint32_t rtf_agent(rtf *f, uint8_t key_byte) { return rtf_agent_allowing(f, key_byte, "t.*"); }
