@@ -1,5 +1,6 @@
 /* An independent model of the delegation rules (docs/delegation.md, "Rules"), shared by
- * fuzz_token_chain.c and fuzz_authorize.c. It works on a small symbolic vocabulary of
+ * fuzz_token_chain.c and fuzz_authorize.c, and the harness pieces the delegation targets
+ * share (fuzz_prepared.c too: key pairs, the batch of retired verifiers). It works on a small symbolic vocabulary of
  * capability paths and patterns (strings, never ids) and on link descriptions, and lists
  * EVERY rule a chain breaks for a request, each with its link, without any order between
  * the rules: a verifier may report any of them first, but must report one of them, and must
@@ -13,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include <cnv/delegation.h>
 
@@ -233,6 +236,34 @@ static inline bool dm_has(const dm_viol *v, cnv_status code) {
   for (int k = 0; k < v->n; k++)
     if (v->code[k] == code) return true;
   return false;
+}
+
+/* ---- harness pieces (these use libsodium and the library, not the model) ---- */
+
+/* Key pairs 0..n-1, pair k from a seed of 32 bytes first + k (libsodium initialized). */
+static inline void dm_keys(uint8_t (*pk)[CNV_DELEG_KEY_BYTES], uint8_t (*sk)[CNV_DELEG_SECRET_BYTES], int n,
+                           uint8_t first) {
+  for (int k = 0; k < n; k++) {
+    uint8_t seed[crypto_sign_SEEDBYTES];
+    memset(seed, first + k, sizeof seed);
+    crypto_sign_seed_keypair(pk[k], sk[k], seed);
+  }
+}
+
+/* Retired verifiers, destroyed in batches of cap (at most DM_GRAVE_MAX): a destroy waits
+ * for an RCU grace period (about 10 ms) when deferred frees are pending, and one wait serves
+ * the whole batch. */
+#define DM_GRAVE_MAX 256
+typedef struct dm_grave {
+  int cap, n;
+  cnv_deleg_verifier *v[DM_GRAVE_MAX];
+} dm_grave;
+
+static inline void dm_retire(dm_grave *g, cnv_deleg_verifier *v) {
+  if (g->n == g->cap) {
+    while (g->n > 0) cnv_deleg_verifier_destroy(g->v[--g->n]);
+  }
+  g->v[g->n++] = v;
 }
 
 #endif

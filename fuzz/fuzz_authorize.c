@@ -113,11 +113,7 @@ static void die(const char *what, cnv_status st, int32_t link) {
 static void init(void) {
   if (K.ready) return;
   if (sodium_init() < 0) abort();
-  for (int k = 0; k < N_KEYS; k++) {
-    uint8_t seed[crypto_sign_SEEDBYTES];
-    memset(seed, 0x61 + k, sizeof seed);
-    crypto_sign_seed_keypair(K.pk[k], K.sk[k], seed);
-  }
+  dm_keys(K.pk, K.sk, N_KEYS, 0x61);
   if (cnv_deleg_pattern_parse("user.*", 6, &K.user_any) != CNV_OK) abort();
   if (cnv_deleg_cap_from_path(dm_caps[CAP_INDEX], strlen(dm_caps[CAP_INDEX]), &K.cap) != CNV_OK) abort();
   K.ready = true;
@@ -297,18 +293,8 @@ static void op_trust(uint8_t a) {
   }
 }
 
-/* Retired verifiers are destroyed in batches: a destroy waits for an RCU grace period
- * (about 10 ms) when deferred frees are pending, and one wait serves the whole batch. */
-#define GRAVE 256
-static cnv_deleg_verifier *grave[GRAVE];
-static int n_grave;
-
-static void retire(cnv_deleg_verifier *v) {
-  if (n_grave == GRAVE) {
-    while (n_grave > 0) cnv_deleg_verifier_destroy(grave[--n_grave]);
-  }
-  grave[n_grave++] = v;
-}
+/* Retired verifiers, destroyed DM_GRAVE_MAX at a time (dm_retire). */
+static dm_grave grave = {.cap = DM_GRAVE_MAX};
 
 /* Readies slot s for an input: a fresh verifier when the old one's counter table may be
  * near full, after many inputs (memory stays flat), and for the small table whenever the
@@ -318,7 +304,7 @@ static void take_slot(slot *s) {
   bool small = s->max_counters == SMALL_COUNTERS;
   if (s->v && ((small && s->n_authorized > 0) || s->n_counters + MAX_LINKS > (int)s->max_counters ||
                ++s->inputs == 1024)) {
-    retire(s->v);
+    dm_retire(&grave, s->v);
     s->v = NULL;
   }
   if (!s->v) {

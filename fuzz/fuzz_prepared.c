@@ -74,11 +74,7 @@ static void die(const char *what, cnv_status a, cnv_status b) {
 static void init(void) {
   if (K.ready) return;
   if (sodium_init() < 0) abort();
-  for (int k = 0; k < N_KEYS; k++) {
-    uint8_t seed[crypto_sign_SEEDBYTES];
-    memset(seed, 0x91 + k, sizeof seed);
-    crypto_sign_seed_keypair(K.pk[k], K.sk[k], seed);
-  }
+  dm_keys(K.pk, K.sk, N_KEYS, 0x91);
   if (cnv_deleg_pattern_parse("user.*", 6, &K.user_any) != CNV_OK ||
       cnv_deleg_pattern_parse("user.read", 9, &K.user_read) != CNV_OK ||
       cnv_deleg_pattern_parse("user.delete", 11, &K.user_delete) != CNV_OK) {
@@ -226,17 +222,8 @@ static void op_trust(uint8_t a) {
   if (sa != sb) die("trust changes differ", sa, sb);
 }
 
-/* Retired verifiers are destroyed in batches (a destroy waits for an RCU grace period). */
-#define GRAVE 64
-static cnv_deleg_verifier *grave[GRAVE];
-static int n_grave;
-
-static void retire(cnv_deleg_verifier *v) {
-  if (n_grave == GRAVE) {
-    while (n_grave > 0) cnv_deleg_verifier_destroy(grave[--n_grave]);
-  }
-  grave[n_grave++] = v;
-}
+/* Retired verifiers, destroyed 64 at a time (dm_retire). */
+static dm_grave grave = {.cap = 64};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   init();
@@ -291,7 +278,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   for (int i = 0; i < MAX_TOKENS; i++)
     for (int h = 0; h < N_KEYS; h++)
       for (int s = 0; s < N_SWARMS; s++) cnv_deleg_prepared_destroy(M.p[i][h][s]);
-  retire(M.va);
-  retire(M.vb);
+  dm_retire(&grave, M.va);
+  dm_retire(&grave, M.vb);
   return 0;
 }

@@ -44,6 +44,8 @@
 #include <cnv/protocol.h>
 #include <cnv/runtime.h>
 
+#include "support/forge.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define SWARM 5u
@@ -113,30 +115,24 @@ static cnv_status h_tiny(void *ctx, const cnv_runtime_call *c, cnv_runtime_resul
 
 /* ---- set-up, once ---- */
 
-static void keypair(uint8_t b, uint8_t pk[CNV_DELEG_KEY_BYTES], uint8_t sk[CNV_DELEG_SECRET_BYTES]) {
-  uint8_t seed[crypto_sign_SEEDBYTES];
-  memset(seed, b, sizeof seed);
-  crypto_sign_seed_keypair(pk, sk, seed);
-}
-
-static uint32_t add_agent(const uint8_t *root_sk, uint8_t b, const char *allow, uint32_t uses, bool forge,
+/* An agent (key byte b) whose root token allows `allow` with `effects` and `uses`; forged: its
+ * signature broken; link_hash (may be NULL): the hash of its link. */
+static uint32_t add_agent(const uint8_t *root_sk, uint8_t b, const char *allow, uint32_t uses, bool forged,
                           cnv_effects effects, uint8_t *link_hash) {
-  uint8_t pk[CNV_DELEG_KEY_BYTES], sk[CNV_DELEG_SECRET_BYTES], tok[CNV_DELEG_MAX_TOKEN_BYTES];
-  keypair(b, pk, sk);
   cnv_deleg_caveats c;
-  memset(&c, 0, sizeof c);
-  c.expiry = CNV_DELEG_NO_EXPIRY;
+  cav_init(&c);
   c.swarm = SWARM;
   c.max_uses = uses;
   c.effects = effects;
-  c.n_allow = 1;
-  check(cnv_deleg_pattern_parse(allow, strlen(allow), &c.allow[0]) == CNV_OK, "pattern", 0, 0);
+  check(cav_allow(&c, allow) == CNV_OK, "pattern", 0, 0);
+  tkey agent;
+  uint8_t tok[CNV_DELEG_MAX_TOKEN_BYTES];
   size_t len = 0;
-  check(cnv_deleg_mint_root(root_sk, pk, &c, NULL, tok, sizeof tok, &len) == CNV_OK, "mint", b, 0);
-  if (forge) tok[len - 1] ^= 1;
+  check(mint_for_agent(root_sk, b, &c, &agent, tok, &len) == CNV_OK, "mint", b, 0);
+  if (forged) tok[len - 1] ^= 1;
   if (link_hash) check(cnv_deleg_link_hash(tok, len, 0, link_hash) == CNV_OK, "link hash", b, 0);
   uint32_t h = 0;
-  check(cnv_runtime_agent_add(R.rt, pk, tok, len, &h) == CNV_OK, "agent_add", b, 0);
+  check(cnv_runtime_agent_add(R.rt, agent.pk, tok, len, &h) == CNV_OK, "agent_add", b, 0);
   return h;
 }
 
@@ -190,24 +186,23 @@ static void init(void) {
   cfg.swarm_id = SWARM;
   cfg.max_result = MAX_RESULT;
   check(cnv_runtime_create(&cfg, &R.rt) == CNV_OK, "create", 0, 0);
-  uint8_t rpk[CNV_DELEG_KEY_BYTES], rsk[CNV_DELEG_SECRET_BYTES], xpk[CNV_DELEG_KEY_BYTES],
-      xsk[CNV_DELEG_SECRET_BYTES];
-  keypair(0x11, rpk, rsk);
-  keypair(0x12, xpk, xsk);
-  check(cnv_runtime_trust_add(R.rt, rpk) == CNV_OK, "trust", 0, 0);
+  tkey root, stranger; /* the trusted root; a root the runtime does not trust */
+  tkey_make(&root, 0x11);
+  tkey_make(&stranger, 0x12);
+  check(cnv_runtime_trust_add(R.rt, root.pk) == CNV_OK, "trust", 0, 0);
   reg("t.write", CNV_DURATION_INTERACTIVE, h_write);
   reg("t.fail", CNV_DURATION_INTERACTIVE, h_fail);
   reg("t.tiny", CNV_DURATION_FAST_PATH, h_tiny);
   reg("u.x", CNV_DURATION_INTERACTIVE, h_write);
-  R.agent[0] = add_agent(rsk, 0x20, "t.*", CNV_DELEG_UNLIMITED_USES, false, CNV_EFFECTS_ALL, NULL);
-  R.agent[1] = add_agent(rsk, 0x21, "u.*", CNV_DELEG_UNLIMITED_USES, false, CNV_EFFECTS_ALL, NULL);
-  R.agent[2] = add_agent(rsk, 0x22, "t.*", CNV_DELEG_UNLIMITED_USES, true, CNV_EFFECTS_ALL, NULL);
-  R.agent[3] = add_agent(rsk, 0x23, "t.*", 5, false, CNV_EFFECTS_ALL, NULL);
-  R.agent[4] = add_agent(rsk, 0x24, "t.*", CNV_DELEG_UNLIMITED_USES, false, CNV_EFFECTS_ALL, NULL);
+  R.agent[0] = add_agent(root.sk, 0x20, "t.*", CNV_DELEG_UNLIMITED_USES, false, CNV_EFFECTS_ALL, NULL);
+  R.agent[1] = add_agent(root.sk, 0x21, "u.*", CNV_DELEG_UNLIMITED_USES, false, CNV_EFFECTS_ALL, NULL);
+  R.agent[2] = add_agent(root.sk, 0x22, "t.*", CNV_DELEG_UNLIMITED_USES, true, CNV_EFFECTS_ALL, NULL);
+  R.agent[3] = add_agent(root.sk, 0x23, "t.*", 5, false, CNV_EFFECTS_ALL, NULL);
+  R.agent[4] = add_agent(root.sk, 0x24, "t.*", CNV_DELEG_UNLIMITED_USES, false, CNV_EFFECTS_ALL, NULL);
   check(cnv_runtime_agent_rate(R.rt, R.agent[4], 1, 2) == CNV_OK, "agent_rate", 0, 0);
-  R.agent[5] = add_agent(xsk, 0x25, "t.*", CNV_DELEG_UNLIMITED_USES, false, CNV_EFFECTS_ALL, NULL);
-  R.agent[6] = add_agent(rsk, 0x26, "t.*", CNV_DELEG_UNLIMITED_USES, false, 0, NULL); /* no effects */
-  R.agent[7] = add_agent(rsk, 0x27, "t.*", CNV_DELEG_UNLIMITED_USES, false, CNV_EFFECTS_ALL, R.doomed);
+  R.agent[5] = add_agent(stranger.sk, 0x25, "t.*", CNV_DELEG_UNLIMITED_USES, false, CNV_EFFECTS_ALL, NULL);
+  R.agent[6] = add_agent(root.sk, 0x26, "t.*", CNV_DELEG_UNLIMITED_USES, false, 0, NULL); /* no effects */
+  R.agent[7] = add_agent(root.sk, 0x27, "t.*", CNV_DELEG_UNLIMITED_USES, false, CNV_EFFECTS_ALL, R.doomed);
   check(cnv_capability_id("t.write", 7, &R.cap_write) == CNV_OK, "capability id", 0, 0);
   check(cnv_trace_parse(TP, strlen(TP), &R.trace) == CNV_OK, "trace", 0, 0);
   check(cnv_runtime_cq_create(R.rt, CQ_CAP, &R.cq) == CNV_OK, "cq_create", 0, 0);

@@ -78,11 +78,7 @@ static cnv_deleg_verifier *make_verifier(uint64_t skew, uint32_t cache) {
 static void init(void) {
   if (F.ready) return;
   if (sodium_init() < 0) abort();
-  for (int k = 0; k < N_KEYS; k++) {
-    uint8_t seed[crypto_sign_SEEDBYTES];
-    memset(seed, 0x41 + k, sizeof seed);
-    crypto_sign_seed_keypair(F.pk[k], F.sk[k], seed);
-  }
+  dm_keys(F.pk, F.sk, N_KEYS, 0x41);
   for (int i = 0; i < DM_N_PATS; i++) {
     const dm_pat *p = &dm_pats[i];
     char text[64];

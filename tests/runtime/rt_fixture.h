@@ -21,6 +21,9 @@
 
 #define RTF_SWARM 11u
 #define RTF_RESULT_MAX 256 /* max_result of rtf_config */
+/* stop's timeout where nothing is held: far past any drain, so a stop that does not return
+ * CNV_OK is a fault, not a slow machine */
+#define RTF_STOP_NS (30ull * 1000000000ull)
 
 /* Defaults plus: the fixture's swarm, small result buffers and a breaker that never trips. */
 static inline void rtf_config(cnv_runtime_config *cfg) {
@@ -30,6 +33,14 @@ static inline void rtf_config(cnv_runtime_config *cfg) {
   cfg->breaker = cnv_breaker_config_default();
   cfg->breaker.min_samples = UINT32_MAX;
   cfg->breaker.cooldown_ns = UINT64_MAX / 4;
+}
+
+/* rtf_config with `workers` workers. */
+static inline cnv_runtime_config rtf_config_workers(uint32_t workers) {
+  cnv_runtime_config cfg;
+  rtf_config(&cfg);
+  cfg.workers = workers;
+  return cfg;
 }
 
 typedef struct rtf {
@@ -51,22 +62,24 @@ static inline void rtf_create(rtf *f, const cnv_runtime_config *cfg) {
   assert_int_equal(cnv_runtime_trust_add(f->rt, f->root.pk), CNV_OK);
 }
 
+/* Adds to rt an agent (key pair from key_byte) whose token, signed by root_sk, allows
+ * `allow` with `effects` in `swarm` and has no other limit; returns its handle. */
+static inline uint32_t rtf_agent_add(cnv_runtime *rt, const uint8_t *root_sk, uint8_t key_byte, uint32_t swarm,
+                                     const char *allow, cnv_effects effects) {
+  cnv_deleg_caveats c;
+  cav_init(&c);
+  c.swarm = swarm;
+  c.effects = effects;
+  assert_int_equal(cav_allow(&c, allow), CNV_OK);
+  uint32_t h = 0;
+  assert_int_equal(agent_add_rooted(rt, root_sk, key_byte, &c, &h), CNV_OK);
+  return h;
+}
+
 /* Adds an agent whose token (signed by the root) allows `allow` (e.g. "t.*") with every
  * effect and no limits; returns its handle. */
 static inline uint32_t rtf_agent_allowing(rtf *f, uint8_t key_byte, const char *allow) {
-  tkey a;
-  tkey_make(&a, key_byte);
-  cnv_deleg_caveats c;
-  cav_init(&c);
-  c.swarm = RTF_SWARM;
-  assert_int_equal(cav_allow(&c, allow), CNV_OK);
-  uint8_t tok[CNV_DELEG_MAX_TOKEN_BYTES], nonce[CNV_DELEG_NONCE_BYTES];
-  nonce_of(nonce, key_byte);
-  size_t len = 0;
-  assert_int_equal(cnv_deleg_mint_root(f->root.sk, a.pk, &c, nonce, tok, sizeof tok, &len), CNV_OK);
-  uint32_t h = 0;
-  assert_int_equal(cnv_runtime_agent_add(f->rt, a.pk, tok, len, &h), CNV_OK);
-  return h;
+  return rtf_agent_add(f->rt, f->root.sk, key_byte, RTF_SWARM, allow, CNV_EFFECTS_ALL);
 }
 
 static inline uint32_t rtf_agent(rtf *f, uint8_t key_byte) { return rtf_agent_allowing(f, key_byte, "t.*"); }
@@ -74,6 +87,34 @@ static inline uint32_t rtf_agent(rtf *f, uint8_t key_byte) { return rtf_agent_al
 static inline void rtf_register(rtf *f, const char *path, int cls, cnv_runtime_handler_fn fn, void *ctx) {
   cnv_runtime_handler_spec spec = {.effects = CNV_EFFECT_READ_ONLY, .cls = cls, .fn = fn, .ctx = ctx};
   assert_int_equal(cnv_runtime_register(f->rt, path, strlen(path), &spec), CNV_OK);
+}
+
+/* A handler to register: path, duration class, function and context (read-only effects). */
+typedef struct rtf_handler {
+  const char *path;
+  int cls;
+  cnv_runtime_handler_fn fn;
+  void *ctx;
+} rtf_handler;
+
+static inline void rtf_register_all(rtf *f, const rtf_handler *h, size_t n) {
+  for (size_t i = 0; i < n; i++) rtf_register(f, h[i].path, h[i].cls, h[i].fn, h[i].ctx);
+}
+
+/* Adds an agent for `t.*` (rtf_agent) and starts the runtime; returns the agent. */
+static inline uint32_t rtf_agent_start(rtf *f, uint8_t key_byte) {
+  uint32_t agent = rtf_agent(f, key_byte);
+  assert_int_equal(cnv_runtime_start(f->rt), CNV_OK);
+  return agent;
+}
+
+/* Creates the runtime (cfg may be NULL), registers h[0..n), adds an agent for `t.*` and
+ * starts it; returns the agent. */
+static inline uint32_t rtf_up(rtf *f, const cnv_runtime_config *cfg, const rtf_handler *h, size_t n,
+                              uint8_t key_byte) {
+  rtf_create(f, cfg);
+  rtf_register_all(f, h, n);
+  return rtf_agent_start(f, key_byte);
 }
 
 static inline uint64_t rtf_cap(const char *path) {
@@ -206,6 +247,16 @@ static inline void rtf_box_get(rtf_box *b, uint64_t ticket, rtf_done *out) {
   assert_int_equal(count, 1);
 }
 
+/* The completion of `ticket` (rtf_box_get), which must be of this kind with this status;
+ * copied into *out unless out is NULL. */
+static inline void rtf_box_expect(rtf_box *b, uint64_t ticket, int32_t kind, cnv_status status, rtf_done *out) {
+  rtf_done local;
+  rtf_done *d = out ? out : &local;
+  rtf_box_get(b, ticket, d);
+  assert_int_equal(d->c.kind, kind);
+  assert_int_equal(d->c.status, status);
+}
+
 /* Submits with a callback into box; returns the submit's status, *ticket the ticket. */
 static inline cnv_status rtf_submit_box(rtf *f, uint32_t agent, const char *line, uint64_t timeout_ns,
                                         uint64_t correlation, rtf_box *box, uint64_t *ticket) {
@@ -242,6 +293,14 @@ static inline void rtf_check_stopped_stats(cnv_runtime *rt) {
   assert_int_equal(s.denied_total, denied);
   assert_int_equal(s.in_queue, 0);
   assert_true(s.submitted >= s.accepted + s.denied_total + s.full + s.refused);
+}
+
+/* Stops within RTF_STOP_NS (nothing may be held: CNV_OK expected), checks the stopped
+ * figures (rtf_check_stopped_stats) and destroys the runtime. */
+static inline void rtf_stop_destroy(rtf *f) {
+  assert_int_equal(cnv_runtime_stop(f->rt, RTF_STOP_NS), CNV_OK);
+  rtf_check_stopped_stats(f->rt);
+  cnv_runtime_destroy(f->rt);
 }
 
 #endif

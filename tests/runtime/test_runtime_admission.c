@@ -19,7 +19,6 @@
 
 #include "runtime/rt_fixture.h"
 
-#define STOP_NS (30ull * 1000000000ull)
 #define MS 1000000ull
 
 static atomic_uint runs;
@@ -56,11 +55,7 @@ static void up(rtf *f, const cnv_runtime_config *cfg) {
   rtf_register(f, "t.ok", CNV_DURATION_BATCH, h_ok, NULL);
 }
 
-static void down(rtf *f) {
-  assert_int_equal(cnv_runtime_stop(f->rt, STOP_NS), CNV_OK);
-  rtf_check_stopped_stats(f->rt);
-  cnv_runtime_destroy(f->rt);
-}
+static void down(rtf *f) { rtf_stop_destroy(f); }
 
 static cnv_runtime_stats stats(rtf *f) { return rtf_settled(f->rt); }
 
@@ -155,8 +150,7 @@ static void test_shedding(void **state) {
   (void)state;
   rtf f;
   up(&f, NULL);
-  uint32_t a = rtf_agent(&f, 0x55);
-  assert_int_equal(cnv_runtime_start(f.rt), CNV_OK);
+  uint32_t a = rtf_agent_start(&f, 0x55);
   assert_int_equal(submit_lane(&f, a, "t.ok", 1, NULL, 0, NULL), CNV_OK); /* Operational: no shedding */
   assert_int_equal(cnv_runtime_transition(f.rt, CNV_PHASE_OPERATIONAL, CNV_PHASE_DEGRADED), CNV_OK);
   assert_int_equal(cnv_runtime_phase(f.rt), CNV_PHASE_DEGRADED);
@@ -185,13 +179,10 @@ static void test_high_lane_first(void **state) {
   rtf_box box;
   rtf_box_init(&box);
   rtf f;
-  cnv_runtime_config cfg;
-  rtf_config(&cfg);
-  cfg.workers = 1;
+  cnv_runtime_config cfg = rtf_config_workers(1);
   up(&f, &cfg);
   rtf_register(&f, "t.block", CNV_DURATION_LONG_RUNNING, h_block, NULL);
-  uint32_t a = rtf_agent(&f, 0x56);
-  assert_int_equal(cnv_runtime_start(f.rt), CNV_OK);
+  uint32_t a = rtf_agent_start(&f, 0x56);
   uint64_t tb = 0, tl[3], th[3];
   assert_int_equal(submit_lane(&f, a, "t.block", 0, &box, 0, &tb), CNV_OK);
   rtf_gate_wait_entered(&gate, 1);
@@ -217,8 +208,7 @@ static void test_deadline_rules(void **state) {
   up(&f, NULL);
   rtf_register(&f, "t.fast", CNV_DURATION_FAST_PATH, h_ok, NULL);
   rtf_register(&f, "t.inter", CNV_DURATION_INTERACTIVE, h_ok, NULL);
-  uint32_t a = rtf_agent(&f, 0x57);
-  assert_int_equal(cnv_runtime_start(f.rt), CNV_OK);
+  uint32_t a = rtf_agent_start(&f, 0x57);
   uint64_t fast_limit = 0, inter_limit = 0, batch_limit = 0;
   assert_int_equal(cnv_duration_class_limits(CNV_DURATION_FAST_PATH, NULL, &fast_limit), CNV_OK);
   assert_int_equal(cnv_duration_class_limits(CNV_DURATION_INTERACTIVE, NULL, &inter_limit), CNV_OK);
@@ -249,7 +239,7 @@ static void test_deadline_rules(void **state) {
   cnv_runtime_stats s = stats(&f);
   assert_int_equal(s.accepted, 3);
   assert_int_equal(s.denied_total, 0); /* out of range is an error, not a denial */
-  assert_int_equal(cnv_runtime_stop(f.rt, STOP_NS), CNV_OK);
+  assert_int_equal(cnv_runtime_stop(f.rt, RTF_STOP_NS), CNV_OK);
   /* the figures' promise after stop: submitted == accepted + denied_total + full + invalid
    * + refused (an out-of-range timeout is counted in invalid) */
   rtf_check_stopped_stats(f.rt);
@@ -297,8 +287,7 @@ static void test_overruns(void **state) {
   up(&f, NULL);
   rtf_register(&f, "t.slow", CNV_DURATION_INTERACTIVE, h_slow, NULL);
   rtf_register(&f, "t.late", CNV_DURATION_USER_INITIATED, h_late, NULL);
-  uint32_t a = rtf_agent(&f, 0x58);
-  assert_int_equal(cnv_runtime_start(f.rt), CNV_OK);
+  uint32_t a = rtf_agent_start(&f, 0x58);
   cnv_runtime_completion c;
   uint8_t buf[RTF_RESULT_MAX];
   for (int i = 0; i < 2; i++) {
@@ -366,14 +355,11 @@ static void idle_a_while(void) {
 
 static void run_idle(uint32_t idle) {
   rtf f;
-  cnv_runtime_config cfg;
-  rtf_config(&cfg);
-  cfg.workers = 3;
+  cnv_runtime_config cfg = rtf_config_workers(3);
   cfg.idle = idle;
   cfg.idle_spin_us = 20;
   up(&f, &cfg);
-  uint32_t a = rtf_agent(&f, 0x59);
-  assert_int_equal(cnv_runtime_start(f.rt), CNV_OK);
+  uint32_t a = rtf_agent_start(&f, 0x59);
   cnv_runtime_cq *cq = NULL;
   assert_int_equal(cnv_runtime_cq_create(f.rt, 16, &cq), CNV_OK);
   cnv_runtime_completion c;

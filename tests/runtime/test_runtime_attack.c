@@ -21,7 +21,6 @@
 #include "runtime/rt_fixture.h"
 
 #define MS 1000000ull
-#define STOP_NS (30ull * 1000000000ull)
 
 static void pause_ns(uint64_t ns) {
   struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000u), .tv_nsec = (long)(ns % 1000000000u)};
@@ -45,13 +44,22 @@ static cnv_status h_quick(void *ctx, const cnv_runtime_call *c, cnv_runtime_resu
   return cnv_runtime_result_write(r, "q", 1);
 }
 
-static uint32_t setup(rtf *f, cnv_runtime_config *cfg) {
-  rtf_create(f, cfg);
-  rtf_register(f, "t.gate", CNV_DURATION_LONG_RUNNING, h_gate, NULL);
-  rtf_register(f, "t.quick", CNV_DURATION_LONG_RUNNING, h_quick, NULL);
-  uint32_t agent = rtf_agent(f, 0x41);
-  assert_int_equal(cnv_runtime_start(f->rt), CNV_OK);
-  return agent;
+static const rtf_handler handlers[] = {{"t.gate", CNV_DURATION_LONG_RUNNING, h_gate, NULL},
+                                       {"t.quick", CNV_DURATION_LONG_RUNNING, h_quick, NULL}};
+
+/* The gate and box (box may be NULL) ready, a runtime of cfg (may be NULL) running t.gate and
+ * t.quick; returns its agent. */
+static uint32_t up(rtf *f, rtf_box *box, const cnv_runtime_config *cfg) {
+  rtf_gate_init(&gate);
+  if (box) rtf_box_init(box);
+  return rtf_up(f, cfg, handlers, sizeof handlers / sizeof handlers[0], 0x41);
+}
+
+/* Stops (nothing held), checks the stopped figures, destroys the runtime, box and gate. */
+static void down(rtf *f, rtf_box *box) {
+  rtf_stop_destroy(f);
+  if (box) rtf_box_destroy(box);
+  rtf_gate_destroy(&gate);
 }
 
 /* ---- stop(UINT64_MAX): "no limit" must let a running handler finish ---- */
@@ -73,14 +81,10 @@ static void *open_when_stopping(void *arg) {
 
 static void test_stop_without_limit_lets_running_work_finish(void **state) {
   (void)state;
-  rtf_gate_init(&gate);
   rtf_box box;
-  rtf_box_init(&box);
   rtf f;
-  cnv_runtime_config cfg;
-  rtf_config(&cfg);
-  cfg.workers = 1;
-  uint32_t agent = setup(&f, &cfg);
+  cnv_runtime_config cfg = rtf_config_workers(1);
+  uint32_t agent = up(&f, &box, &cfg);
   uint64_t running = 0, queued = 0;
   assert_int_equal(rtf_submit_box(&f, agent, "t.gate", 0, 1, &box, &running), CNV_OK);
   rtf_gate_wait_entered(&gate, 1);
@@ -116,8 +120,7 @@ static void test_stop_bounded_by_timeout_with_slow_monitor(void **state) {
   cnv_runtime_config cfg;
   rtf_config(&cfg);
   cfg.tick_interval_ms = 20000; /* a valid configuration: one breaker tick each 20 s */
-  rtf_gate_init(&gate);
-  (void)setup(&gate_f, &cfg);
+  (void)up(&gate_f, NULL, &cfg);
   uint64_t t0 = cnv_runtime_now_ns();
   assert_int_equal(cnv_runtime_stop(gate_f.rt, 100 * MS), CNV_OK);
   uint64_t took = cnv_runtime_now_ns() - t0;
@@ -149,14 +152,10 @@ static void cb_reenter(void *ctx, const cnv_runtime_completion *c) {
 
 static void test_callback_cancels_and_submits(void **state) {
   (void)state;
-  rtf_gate_init(&gate);
   rtf_box box;
-  rtf_box_init(&box);
   rtf f;
-  cnv_runtime_config cfg;
-  rtf_config(&cfg);
-  cfg.workers = 1;
-  uint32_t agent = setup(&f, &cfg);
+  cnv_runtime_config cfg = rtf_config_workers(1);
+  uint32_t agent = up(&f, &box, &cfg);
   uint64_t g = 0, low = 0, high = 0;
   assert_int_equal(rtf_submit_box(&f, agent, "t.gate", 0, 1, &box, &g), CNV_OK);
   rtf_gate_wait_entered(&gate, 1);
@@ -180,22 +179,17 @@ static void test_callback_cancels_and_submits(void **state) {
   assert_int_equal(r.victim_cancel, CNV_OK);
   assert_int_equal(r.submit, CNV_OK);
   rtf_done d;
-  rtf_box_get(&box, low, &d);
-  assert_int_equal(d.c.kind, CNV_DONE_CANCELLED);
-  assert_int_equal(d.c.status, CNV_ERT_CANCELLED);
+  rtf_box_expect(&box, low, CNV_DONE_CANCELLED, CNV_ERT_CANCELLED, &d);
   assert_int_equal(d.c.worker, -1);
-  rtf_box_get(&box, r.submitted, &d);
-  assert_int_equal(d.c.kind, CNV_DONE_RAN);
+  rtf_box_expect(&box, r.submitted, CNV_DONE_RAN, CNV_OK, &d);
   assert_int_equal(d.c.correlation, 7);
   rtf_box_get(&box, g, &d);
   assert_int_equal(d.c.kind, CNV_DONE_RAN);
   /* completed tickets cancel nothing */
   assert_int_equal(cnv_runtime_cancel(f.rt, low), CNV_ENOTFOUND);
   assert_int_equal(cnv_runtime_cancel(f.rt, high), CNV_ENOTFOUND);
-  assert_int_equal(cnv_runtime_stop(f.rt, STOP_NS), CNV_OK);
-  assert_int_equal(rtf_box_count(&box), 3);
-  rtf_check_stopped_stats(f.rt);
-  cnv_runtime_destroy(f.rt);
+  rtf_stop_destroy(&f);
+  assert_int_equal(rtf_box_count(&box), 3); /* nothing delivered again by stop or destroy */
   rtf_box_destroy(&box);
   rtf_gate_destroy(&gate);
 }
@@ -219,17 +213,14 @@ static void test_stale_tickets_after_slot_reuse(void **state) {
   rtf_box box;
   rtf_box_init(&box);
   rtf f;
-  cnv_runtime_config cfg;
-  rtf_config(&cfg);
-  cfg.workers = 1;
+  cnv_runtime_config cfg = rtf_config_workers(1);
   cfg.queue_capacity = 2; /* two slots: every submit reuses one */
   rtf_create(&f, &cfg);
   /* before start: nothing is in flight */
   assert_int_equal(cnv_runtime_cancel(f.rt, (uint64_t)1 << 32), CNV_ENOTFOUND);
   rtf_register(&f, "t.quick", CNV_DURATION_LONG_RUNNING, h_quick, NULL);
   rtf_register(&f, "t.note", CNV_DURATION_LONG_RUNNING, h_gate_note, NULL);
-  uint32_t agent = rtf_agent(&f, 0x42);
-  assert_int_equal(cnv_runtime_start(f.rt), CNV_OK);
+  uint32_t agent = rtf_agent_start(&f, 0x42);
   uint64_t old[2] = {0, 0};
   for (int i = 0; i < 2; i++) {
     assert_int_equal(rtf_submit_box(&f, agent, "t.quick", 0, 1, &box, &old[i]), CNV_OK);
@@ -252,24 +243,17 @@ static void test_stale_tickets_after_slot_reuse(void **state) {
   assert_int_equal(cnv_runtime_cancel(f.rt, UINT64_MAX), CNV_ENOTFOUND);
   rtf_gate_open(&gate);
   rtf_box_wait(&box, 3);
-  rtf_done d;
-  rtf_box_get(&box, cur, &d);
-  assert_int_equal(d.c.kind, CNV_DONE_RAN); /* no stale ticket reached it */
+  rtf_box_expect(&box, cur, CNV_DONE_RAN, CNV_OK, NULL); /* no stale ticket reached it */
   assert_int_equal(atomic_load(&saw_cancel), 0);
-  assert_int_equal(cnv_runtime_stop(f.rt, STOP_NS), CNV_OK);
-  rtf_check_stopped_stats(f.rt);
-  cnv_runtime_destroy(f.rt);
-  rtf_box_destroy(&box);
-  rtf_gate_destroy(&gate);
+  down(&f, &box);
 }
 
 /* ---- hostile options: nothing accepted, nothing leaked (completion-queue credits) ---- */
 
 static void test_hostile_options_leak_nothing(void **state) {
   (void)state;
-  rtf_gate_init(&gate);
   rtf f, other;
-  uint32_t agent = setup(&f, NULL);
+  uint32_t agent = up(&f, NULL, NULL);
   /* an agent whose token allows nothing registered here */
   uint32_t stranger = rtf_agent_allowing(&f, 0x43, "u.*");
   rtf_create(&other, NULL);
@@ -318,7 +302,7 @@ static void test_hostile_options_leak_nothing(void **state) {
   assert_int_equal(cnv_runtime_submit_ex(f.rt, agent, "t.quick", 7, &o, &ticket), CNV_OK);
   assert_int_equal(cnv_runtime_cq_wait(cq, 10000, &c, buf, sizeof buf), CNV_OK);
   assert_int_equal(c.ticket, ticket);
-  assert_int_equal(cnv_runtime_stop(f.rt, STOP_NS), CNV_OK);
+  assert_int_equal(cnv_runtime_stop(f.rt, RTF_STOP_NS), CNV_OK);
   cnv_runtime_stats s;
   assert_int_equal(cnv_runtime_stats_get(f.rt, &s), CNV_OK);
   assert_int_equal(s.accepted, 3);
@@ -392,13 +376,10 @@ static void test_unregister_while_running(void **state) {
   (void)state;
   atomic_store(&flip_bad, 0);
   atomic_store(&flip_runs, 0);
-  rtf_gate_init(&gate);
   rtf f;
-  cnv_runtime_config cfg;
-  rtf_config(&cfg);
-  cfg.workers = 3;
+  cnv_runtime_config cfg = rtf_config_workers(3);
   cfg.queue_capacity = 64;
-  uint32_t agent = setup(&f, &cfg);
+  uint32_t agent = up(&f, NULL, &cfg);
   tally t;
   memset(&t, 0, sizeof t);
   atomic_int stop = 0;
@@ -422,7 +403,7 @@ static void test_unregister_while_running(void **state) {
   }
   atomic_store(&stop, 1);
   for (int i = 0; i < 2; i++) assert_int_equal(pthread_join(th[i], NULL), 0);
-  assert_int_equal(cnv_runtime_stop(f.rt, STOP_NS), CNV_OK);
+  assert_int_equal(cnv_runtime_stop(f.rt, RTF_STOP_NS), CNV_OK);
   unsigned accepted = p[0].accepted + p[1].accepted, done = 0;
   for (int k = 0; k < CNV_DONE_COUNT; k++) done += atomic_load(&t.by_kind[k]);
   assert_int_equal(atomic_load(&flip_bad), 0);
@@ -468,13 +449,10 @@ static void *cq_feed(void *arg) {
 
 static void test_cq_event_loop_misses_nothing(void **state) {
   (void)state;
-  rtf_gate_init(&gate);
   rtf f;
-  cnv_runtime_config cfg;
-  rtf_config(&cfg);
-  cfg.workers = 3;
+  cnv_runtime_config cfg = rtf_config_workers(3);
   cfg.idle = CNV_RT_IDLE_PARK;
-  uint32_t agent = setup(&f, &cfg);
+  uint32_t agent = up(&f, NULL, &cfg);
   cnv_runtime_cq *cq = NULL;
   assert_int_equal(cnv_runtime_cq_create(f.rt, 8, &cq), CNV_OK);
   cq_feeder p[2];
@@ -505,7 +483,7 @@ static void test_cq_event_loop_misses_nothing(void **state) {
   for (int i = 0; i < 2; i++) assert_int_equal(pthread_join(th[i], NULL), 0);
   assert_int_equal(timeouts, 0);
   assert_int_equal(got, CQ_N);
-  assert_int_equal(cnv_runtime_stop(f.rt, STOP_NS), CNV_OK);
+  assert_int_equal(cnv_runtime_stop(f.rt, RTF_STOP_NS), CNV_OK);
   cnv_runtime_completion c;
   assert_int_equal(cnv_runtime_cq_poll(cq, &c, buf, sizeof buf), CNV_EEMPTY);
   rtf_check_stopped_stats(f.rt);
@@ -538,13 +516,10 @@ static void *invoke_loop(void *arg) {
 
 static void test_parked_workers_always_wake(void **state) {
   (void)state;
-  rtf_gate_init(&gate);
   rtf f;
-  cnv_runtime_config cfg;
-  rtf_config(&cfg);
-  cfg.workers = 4;
+  cnv_runtime_config cfg = rtf_config_workers(4);
   cfg.idle = CNV_RT_IDLE_PARK; /* park at once: every invoke meets parked workers */
-  uint32_t agent = setup(&f, &cfg);
+  uint32_t agent = up(&f, NULL, &cfg);
   invoker p[3];
   pthread_t th[3];
   for (int i = 0; i < 3; i++) {
@@ -555,10 +530,7 @@ static void test_parked_workers_always_wake(void **state) {
     assert_int_equal(pthread_join(th[i], NULL), 0);
     assert_int_equal(p[i].ran, p[i].n);
   }
-  assert_int_equal(cnv_runtime_stop(f.rt, STOP_NS), CNV_OK);
-  rtf_check_stopped_stats(f.rt);
-  cnv_runtime_destroy(f.rt);
-  rtf_gate_destroy(&gate);
+  down(&f, NULL);
 }
 
 /* ---- a worker stuck in a completion callback at stop ---- */
@@ -578,13 +550,9 @@ static void cb_maybe_stuck(void *ctx, const cnv_runtime_completion *c) {
 
 static void test_stop_with_worker_stuck_in_callback(void **state) {
   (void)state;
-  rtf_gate_init(&gate);
-  rtf_box_init(&cb_box);
   rtf f;
-  cnv_runtime_config cfg;
-  rtf_config(&cfg);
-  cfg.workers = 1;
-  uint32_t agent = setup(&f, &cfg);
+  cnv_runtime_config cfg = rtf_config_workers(1);
+  uint32_t agent = up(&f, &cb_box, &cfg);
   cnv_runtime_submit_opts o;
   memset(&o, 0, sizeof o);
   o.on_done = cb_maybe_stuck;
@@ -601,12 +569,7 @@ static void test_stop_with_worker_stuck_in_callback(void **state) {
   assert_true(cnv_runtime_now_ns() - t0 < 5000 * MS);
   /* the queued ones completed (by stop) exactly once, as not run */
   assert_int_equal(rtf_box_count(&cb_box), 3);
-  for (int i = 0; i < 3; i++) {
-    rtf_done d;
-    rtf_box_get(&cb_box, queued[i], &d);
-    assert_int_equal(d.c.kind, CNV_DONE_NOT_RUN);
-    assert_int_equal(d.c.status, CNV_ERT_STOPPED);
-  }
+  for (int i = 0; i < 3; i++) rtf_box_expect(&cb_box, queued[i], CNV_DONE_NOT_RUN, CNV_ERT_STOPPED, NULL);
   cnv_runtime_stuck_worker sw[2];
   size_t n = 0;
   assert_int_equal(cnv_runtime_stuck(f.rt, sw, 2, &n), CNV_OK);
@@ -641,13 +604,9 @@ static void test_stop_cooperative_handler_not_stuck(void **state) {
   rtf_box box;
   rtf_box_init(&box);
   rtf f;
-  cnv_runtime_config cfg;
-  rtf_config(&cfg);
-  cfg.workers = 2;
-  rtf_create(&f, &cfg);
-  rtf_register(&f, "t.coop", CNV_DURATION_LONG_RUNNING, h_coop, NULL);
-  uint32_t agent = rtf_agent(&f, 0x44);
-  assert_int_equal(cnv_runtime_start(f.rt), CNV_OK);
+  cnv_runtime_config cfg = rtf_config_workers(2);
+  static const rtf_handler coop[] = {{"t.coop", CNV_DURATION_LONG_RUNNING, h_coop, NULL}};
+  uint32_t agent = rtf_up(&f, &cfg, coop, 1, 0x44);
   uint64_t ticket = 0;
   assert_int_equal(rtf_submit_box(&f, agent, "t.coop", 0, 1, &box, &ticket), CNV_OK);
   while (atomic_load(&coop_entered) == 0) sched_yield();
@@ -676,15 +635,11 @@ static void test_stop_cooperative_handler_not_stuck(void **state) {
 
 static void test_stop_now_reports_only_busy_workers(void **state) {
   (void)state;
-  rtf_gate_init(&gate);
   rtf_box box;
-  rtf_box_init(&box);
   rtf f;
-  cnv_runtime_config cfg;
-  rtf_config(&cfg);
-  cfg.workers = 2;
+  cnv_runtime_config cfg = rtf_config_workers(2);
   cfg.idle = CNV_RT_IDLE_PARK;
-  uint32_t agent = setup(&f, &cfg);
+  uint32_t agent = up(&f, &box, &cfg);
   uint64_t held = 0;
   assert_int_equal(rtf_submit_box(&f, agent, "t.gate", 0, 1, &box, &held), CNV_OK);
   rtf_gate_wait_entered(&gate, 1);

@@ -19,7 +19,6 @@
 
 #include "runtime/rt_fixture.h"
 
-#define STOP_NS (30ull * 1000000000ull)
 #define MS 1000000ull
 #define TP "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
@@ -169,9 +168,7 @@ static void world_up(world *w, uint32_t workers) {
   atomic_store(&coop_entered, 0);
   rtf_gate_init(&gate);
   rtf_box_init(&w->box);
-  cnv_runtime_config cfg;
-  rtf_config(&cfg);
-  cfg.workers = workers;
+  cnv_runtime_config cfg = rtf_config_workers(workers);
   rtf_create(&w->f, &cfg);
   rtf_register(&w->f, "t.echo", CNV_DURATION_INTERACTIVE, h_echo, NULL);
   rtf_register(&w->f, "t.fail", CNV_DURATION_INTERACTIVE, h_fail, NULL);
@@ -181,20 +178,26 @@ static void world_up(world *w, uint32_t workers) {
   rtf_register(&w->f, "t.big", CNV_DURATION_INTERACTIVE, h_big, NULL);
   rtf_register(&w->f, "t.victim", CNV_DURATION_INTERACTIVE, h_victim, NULL);
   rtf_register(&w->f, "t.chain", CNV_DURATION_INTERACTIVE, h_chain, w);
-  w->agent = rtf_agent(&w->f, 0x30);
-  assert_int_equal(cnv_runtime_start(w->f.rt), CNV_OK);
+  w->agent = rtf_agent_start(&w->f, 0x30);
 }
 
 static void world_down(world *w) {
   rtf_gate_open(&gate); /* whatever a failed test left waiting */
-  assert_int_equal(cnv_runtime_stop(w->f.rt, STOP_NS), CNV_OK);
-  rtf_check_stopped_stats(w->f.rt);
-  cnv_runtime_destroy(w->f.rt);
+  rtf_stop_destroy(&w->f);
   rtf_box_destroy(&w->box);
   rtf_gate_destroy(&gate);
 }
 
 static cnv_runtime_stats stats(world *w) { return rtf_settled(w->f.rt); }
+
+/* Submits t.block (correlation 1) and waits until a worker holds it at the gate; returns
+ * its ticket. */
+static uint64_t hold_worker(world *w) {
+  uint64_t ticket = 0;
+  assert_int_equal(rtf_submit_box(&w->f, w->agent, "t.block", 0, 1, &w->box, &ticket), CNV_OK);
+  rtf_gate_wait_entered(&gate, 1);
+  return ticket;
+}
 
 static void assert_trace_equal(const cnv_trace *a, const cnv_trace *b) {
   assert_int_equal(a->present, b->present);
@@ -355,17 +358,13 @@ static void test_expired_queued(void **state) {
   (void)state;
   world w;
   world_up(&w, 1);
-  uint64_t blocker = 0, victim = 0;
-  assert_int_equal(rtf_submit_box(&w.f, w.agent, "t.block", 0, 1, &w.box, &blocker), CNV_OK);
-  rtf_gate_wait_entered(&gate, 1); /* the only worker is held */
+  uint64_t victim = 0, blocker = hold_worker(&w); /* the only worker is held */
   assert_int_equal(rtf_submit_box(&w.f, w.agent, "t.victim", 1 * MS, 2, &w.box, &victim), CNV_OK);
   rtf_wait_past(cnv_runtime_now_ns() + 1 * MS); /* its deadline has passed, still queued */
   rtf_gate_open(&gate);
   rtf_box_wait(&w.box, 2);
   rtf_done d;
-  rtf_box_get(&w.box, victim, &d);
-  assert_int_equal(d.c.kind, CNV_DONE_EXPIRED);
-  assert_int_equal(d.c.status, CNV_ERT_EXPIRED);
+  rtf_box_expect(&w.box, victim, CNV_DONE_EXPIRED, CNV_ERT_EXPIRED, &d);
   assert_int_equal(d.c.worker, -1);
   assert_int_equal(d.c.run_ns, 0);
   assert_int_equal(d.c.result_len, 0);
@@ -415,9 +414,7 @@ static void test_cancel_queued(void **state) {
   (void)state;
   world w;
   world_up(&w, 1);
-  uint64_t blocker = 0, victim = 0;
-  assert_int_equal(rtf_submit_box(&w.f, w.agent, "t.block", 0, 1, &w.box, &blocker), CNV_OK);
-  rtf_gate_wait_entered(&gate, 1);
+  uint64_t victim = 0, blocker = hold_worker(&w);
   assert_int_equal(rtf_submit_box(&w.f, w.agent, "t.victim", 0, 4, &w.box, &victim), CNV_OK);
   assert_int_equal(cnv_runtime_cancel(w.f.rt, victim), CNV_OK);
   assert_int_equal(cnv_runtime_cancel(w.f.rt, victim ^ 0x5a5a5a5a00000000ull), CNV_ENOTFOUND);
@@ -425,9 +422,7 @@ static void test_cancel_queued(void **state) {
   rtf_gate_open(&gate);
   rtf_box_wait(&w.box, 2);
   rtf_done d;
-  rtf_box_get(&w.box, victim, &d);
-  assert_int_equal(d.c.kind, CNV_DONE_CANCELLED);
-  assert_int_equal(d.c.status, CNV_ERT_CANCELLED);
+  rtf_box_expect(&w.box, victim, CNV_DONE_CANCELLED, CNV_ERT_CANCELLED, &d);
   assert_int_equal(d.c.worker, -1);
   assert_int_equal(d.c.correlation, 4);
   assert_int_equal(d.c.result_len, 0);
@@ -485,9 +480,8 @@ static void test_not_run_unregistered(void **state) {
   (void)state;
   world w;
   world_up(&w, 1);
-  uint64_t blocker = 0, victim = 0;
-  assert_int_equal(rtf_submit_box(&w.f, w.agent, "t.block", 0, 1, &w.box, &blocker), CNV_OK);
-  rtf_gate_wait_entered(&gate, 1);
+  uint64_t victim = 0;
+  (void)hold_worker(&w);
   assert_int_equal(rtf_submit_box(&w.f, w.agent, "t.victim --q", 0, 6, &w.box, &victim), CNV_OK);
   /* unregister must not wait for another capability's running handler, nor for its own
    * queued invocations: run it on a thread, bounded so a hang fails instead of blocking */
@@ -512,9 +506,7 @@ static void test_not_run_unregistered(void **state) {
   rtf_gate_open(&gate);
   rtf_box_wait(&w.box, 2);
   rtf_done d;
-  rtf_box_get(&w.box, victim, &d);
-  assert_int_equal(d.c.kind, CNV_DONE_NOT_RUN);
-  assert_int_equal(d.c.status, CNV_ERT_DENY_UNKNOWN_CAPABILITY);
+  rtf_box_expect(&w.box, victim, CNV_DONE_NOT_RUN, CNV_ERT_DENY_UNKNOWN_CAPABILITY, &d);
   assert_int_equal(d.c.worker, -1);
   assert_int_equal(d.c.correlation, 6);
   assert_int_equal(seen_of(6).count, 0);
@@ -607,9 +599,7 @@ static void test_result_too_large(void **state) {
   rtf_box_wait(&w.box, 3);
   /* exactly max_result fits */
   rtf_done d;
-  rtf_box_get(&w.box, fit, &d);
-  assert_int_equal(d.c.kind, CNV_DONE_RAN);
-  assert_int_equal(d.c.status, CNV_OK);
+  rtf_box_expect(&w.box, fit, CNV_DONE_RAN, CNV_OK, &d);
   assert_int_equal(d.c.result_len, RTF_RESULT_MAX);
   seen s = seen_of(20);
   assert_int_equal(s.writes[0], CNV_OK);
@@ -749,7 +739,7 @@ static void test_cq_at_stop(void **state) {
   o.correlation = 41;
   assert_int_equal(cnv_runtime_submit_ex(w.f.rt, w.agent, "t.echo", 6, &o, NULL), CNV_OK);
   rtf_gate_open(&gate);
-  assert_int_equal(cnv_runtime_stop(w.f.rt, STOP_NS), CNV_OK);
+  assert_int_equal(cnv_runtime_stop(w.f.rt, RTF_STOP_NS), CNV_OK);
   cnv_runtime_completion c;
   uint8_t buf[RTF_RESULT_MAX];
   unsigned n = 0;
@@ -784,9 +774,7 @@ static void test_submit_from_handler_and_callback(void **state) {
   assert_int_equal(rtf_submit_box(&w.f, w.agent, "t.chain", 0, 50, &w.box, &ticket), CNV_OK);
   rtf_box_wait(&w.box, 2);
   rtf_done d;
-  rtf_box_get(&w.box, ticket, &d);
-  assert_int_equal(d.c.kind, CNV_DONE_RAN);
-  assert_int_equal(d.c.status, CNV_OK); /* the nested submit was accepted */
+  rtf_box_expect(&w.box, ticket, CNV_DONE_RAN, CNV_OK, &d); /* the nested submit was accepted */
   assert_int_equal(seen_of(51).count, 1);
   resubmit r = {.w = &w, .st = 1};
   cnv_runtime_submit_opts o = {.correlation = 53, .on_done = on_done_resubmit, .done_ctx = &r};
@@ -835,10 +823,9 @@ static void test_line_lengths(void **state) {
     rtf f;
     rtf_create(&f, &cfg);
     rtf_register(&f, "t.copy", CNV_DURATION_INTERACTIVE, h_copy, NULL);
-    uint32_t a = rtf_agent(&f, 0x31);
-    assert_int_equal(cnv_runtime_start(f.rt), CNV_OK);
+    uint32_t a = rtf_agent_start(&f, 0x31);
     check_line_len(&f, a, big ? 4000 : 232, line, buf, big ? 4096 : RTF_RESULT_MAX);
-    assert_int_equal(cnv_runtime_stop(f.rt, STOP_NS), CNV_OK);
+    assert_int_equal(cnv_runtime_stop(f.rt, RTF_STOP_NS), CNV_OK);
     rtf_check_stopped_stats(f.rt);
     cnv_runtime_destroy(f.rt);
   }

@@ -25,7 +25,6 @@
 
 #define SUBMITTERS 4
 #define WORKERS 3
-#define STOP_NS (30ull * 1000000000ull)
 #define US 1000ull
 
 /* One slot per correlation id: what the callback saw. */
@@ -184,6 +183,57 @@ static void *submitter(void *p) {
   return NULL;
 }
 
+/* Submitters on one runtime, with the flags and the by-correlation tables they share. */
+typedef struct crowd {
+  int n;
+  atomic_int go, stop_now;
+  uint8_t *accepted;
+  uint64_t *tickets;
+  sub s[SUBMITTERS];
+  pthread_t th[SUBMITTERS];
+} crowd;
+
+/* n (at most SUBMITTERS) submitters like proto (f, count, seed, lines, until_refused):
+ * submitter i with its own agent (key byte key_base + i), correlation ids from
+ * i * proto->count and seed proto->seed + i. Sets up the tables (table_init), starts the
+ * runtime and the threads, then lets them go. */
+static void crowd_start(crowd *c, const sub *proto, int n, uint8_t key_base) {
+  assert_true(n <= SUBMITTERS);
+  uint64_t total = (uint64_t)n * proto->count;
+  c->n = n;
+  atomic_store(&c->go, 0);
+  atomic_store(&c->stop_now, 0);
+  atomic_store(&subs_finished, 0);
+  table_init(total);
+  c->accepted = calloc(total, 1);
+  c->tickets = calloc(total, sizeof *c->tickets);
+  assert_non_null(c->accepted);
+  assert_non_null(c->tickets);
+  for (int i = 0; i < n; i++) {
+    c->s[i] = *proto;
+    c->s[i].agent = rtf_agent(proto->f, (uint8_t)(key_base + i));
+    c->s[i].first = (uint64_t)i * proto->count;
+    c->s[i].seed = proto->seed + (uint64_t)i;
+    c->s[i].go = &c->go;
+    c->s[i].stop_now = &c->stop_now;
+    c->s[i].accepted = c->accepted;
+    c->s[i].tickets = c->tickets;
+  }
+  assert_int_equal(cnv_runtime_start(proto->f->rt), CNV_OK);
+  for (int i = 0; i < n; i++) assert_int_equal(pthread_create(&c->th[i], NULL, submitter, &c->s[i]), 0);
+  atomic_store(&c->go, 1);
+}
+
+static void crowd_join(crowd *c) {
+  for (int i = 0; i < c->n; i++) pthread_join(c->th[i], NULL);
+}
+
+static void crowd_free(crowd *c) {
+  free(c->accepted);
+  free(c->tickets);
+  table_free();
+}
+
 typedef struct totals {
   uint64_t submitted, ok, full, refused, denied[CNV_RT_DENY_COUNT], denied_total;
 } totals;
@@ -253,49 +303,26 @@ static void run_chaos(int stop_in_middle) {
   rtf_register(&f, "t.fail", CNV_DURATION_INTERACTIVE, h_fail, NULL);
   rtf_register(&f, "u.nope", CNV_DURATION_INTERACTIVE, h_fail, NULL);
   echo_cap = rtf_cap("t.echo");
-  atomic_store(&subs_finished, 0);
   /* drained: 20000 submits each; stop in the middle: submit until stop refuses (at most
    * ten times as many), stop once a quarter of the drained run's submits completed */
   uint64_t per = cnv_test_iters(20000) * (stop_in_middle ? 10 : 1);
-  table_init(SUBMITTERS * per);
-  uint8_t *accepted = calloc(SUBMITTERS * per, 1);
-  uint64_t *tickets = calloc(SUBMITTERS * per, sizeof *tickets);
-  assert_non_null(accepted);
-  assert_non_null(tickets);
-  atomic_int go = 0, stop_now = 0;
-  sub s[SUBMITTERS];
-  pthread_t th[SUBMITTERS];
-  for (int i = 0; i < SUBMITTERS; i++) {
-    s[i] = (sub){.f = &f,
-                 .agent = rtf_agent(&f, (uint8_t)(0x60 + i)),
-                 .first = (uint64_t)i * per,
-                 .count = per,
-                 .until_refused = stop_in_middle,
-                 .seed = 0xC0FFEEull + (uint64_t)i,
-                 .go = &go,
-                 .stop_now = &stop_now,
-                 .lines = lines,
-                 .n_lines = sizeof lines / sizeof lines[0],
-                 .accepted = accepted,
-                 .tickets = tickets};
-  }
-  assert_int_equal(cnv_runtime_start(f.rt), CNV_OK);
-  for (int i = 0; i < SUBMITTERS; i++) assert_int_equal(pthread_create(&th[i], NULL, submitter, &s[i]), 0);
-  atomic_store(&go, 1);
+  crowd cr;
+  const sub proto = {.f = &f, .count = per, .until_refused = stop_in_middle, .seed = 0xC0FFEEull, .lines = lines, .n_lines = sizeof lines / sizeof lines[0]};
+  crowd_start(&cr, &proto, SUBMITTERS, 0x60);
   if (stop_in_middle) {
     /* stop while the submitters are still at it */
     uint64_t some = SUBMITTERS * cnv_test_iters(20000) / 4;
     while (atomic_load(&T.completions) < some && atomic_load(&subs_finished) < SUBMITTERS) sched_yield();
-    assert_int_equal(cnv_runtime_stop(f.rt, STOP_NS), CNV_OK);
+    assert_int_equal(cnv_runtime_stop(f.rt, RTF_STOP_NS), CNV_OK);
     /* every accepted one has completed by now: nothing is accepted after stop */
     uint64_t at_stop = atomic_load(&T.completions);
-    for (int i = 0; i < SUBMITTERS; i++) pthread_join(th[i], NULL);
+    crowd_join(&cr);
     assert_int_equal(atomic_load(&T.completions), at_stop);
   } else {
-    for (int i = 0; i < SUBMITTERS; i++) pthread_join(th[i], NULL);
-    assert_int_equal(cnv_runtime_stop(f.rt, STOP_NS), CNV_OK);
+    crowd_join(&cr);
+    assert_int_equal(cnv_runtime_stop(f.rt, RTF_STOP_NS), CNV_OK);
   }
-  totals t = check_exactly_once(&f, s, SUBMITTERS, accepted, tickets);
+  totals t = check_exactly_once(&f, cr.s, cr.n, cr.accepted, cr.tickets);
   assert_true(t.ok > 0);
   if (stop_in_middle) {
     assert_true(t.refused > 0 && t.refused <= SUBMITTERS); /* each left at its first refusal */
@@ -314,9 +341,7 @@ static void run_chaos(int stop_in_middle) {
                 atomic_load(&T.kinds[CNV_DONE_CANCELLED]), atomic_load(&T.kinds[CNV_DONE_NOT_RUN]), t.full,
                 t.refused);
   cnv_runtime_destroy(f.rt);
-  free(accepted);
-  free(tickets);
-  table_free();
+  crowd_free(&cr);
 }
 
 static void test_exactly_once_stop_in_middle(void **state) {
@@ -358,36 +383,14 @@ static void test_register_unregister_under_load(void **state) {
   rtf_create(&f, &cfg);
   rtf_register(&f, "t.echo", CNV_DURATION_INTERACTIVE, h_echo, NULL);
   echo_cap = rtf_cap("t.echo");
-  atomic_store(&subs_finished, 0);
   uint64_t per = cnv_test_iters(200000); /* an upper bound: submitters stop when the cycles end */
   unsigned cycles = (unsigned)cnv_test_iters(300);
-  table_init(3 * per);
-  uint8_t *accepted = calloc(3 * per, 1);
-  uint64_t *tickets = calloc(3 * per, sizeof *tickets);
   gen *gens = calloc(cycles, sizeof *gens);
-  assert_non_null(accepted);
-  assert_non_null(tickets);
   assert_non_null(gens);
   atomic_store(&ctx_after_unregister, 0);
-  atomic_int go = 0, stop_now = 0;
-  sub s[3];
-  pthread_t th[3];
-  for (int i = 0; i < 3; i++) {
-    s[i] = (sub){.f = &f,
-                 .agent = rtf_agent(&f, (uint8_t)(0x70 + i)),
-                 .first = (uint64_t)i * per,
-                 .count = per,
-                 .seed = 0xD15EA5Eull + (uint64_t)i,
-                 .go = &go,
-                 .stop_now = &stop_now,
-                 .lines = lines,
-                 .n_lines = sizeof lines / sizeof lines[0],
-                 .accepted = accepted,
-                 .tickets = tickets};
-  }
-  assert_int_equal(cnv_runtime_start(f.rt), CNV_OK);
-  for (int i = 0; i < 3; i++) assert_int_equal(pthread_create(&th[i], NULL, submitter, &s[i]), 0);
-  atomic_store(&go, 1);
+  crowd cr;
+  const sub proto = {.f = &f, .count = per, .seed = 0xD15EA5Eull, .lines = lines, .n_lines = sizeof lines / sizeof lines[0]};
+  crowd_start(&cr, &proto, 3, 0x70);
   unsigned ran_gens = 0;
   for (unsigned g = 0; g < cycles; g++) {
     rtf_register(&f, "t.dyn", g % 2 ? CNV_DURATION_INTERACTIVE : CNV_DURATION_BATCH, h_dyn, &gens[g]);
@@ -396,17 +399,17 @@ static void test_register_unregister_under_load(void **state) {
     atomic_store(&gens[g].gone, 1);
     ran_gens += atomic_load(&gens[g].runs) > 0;
   }
-  atomic_store(&stop_now, 1);
-  for (int i = 0; i < 3; i++) pthread_join(th[i], NULL);
-  assert_int_equal(cnv_runtime_stop(f.rt, STOP_NS), CNV_OK);
-  totals t = check_exactly_once(&f, s, 3, accepted, tickets);
+  atomic_store(&cr.stop_now, 1);
+  crowd_join(&cr);
+  assert_int_equal(cnv_runtime_stop(f.rt, RTF_STOP_NS), CNV_OK);
+  totals t = check_exactly_once(&f, cr.s, cr.n, cr.accepted, cr.tickets);
   assert_int_equal(atomic_load(&ctx_after_unregister), 0);
   assert_int_equal(t.refused, 0);
   /* the only denial possible here: t.dyn while unregistered */
   assert_int_equal(t.denied_total, t.denied[CNV_RT_DENY_UNKNOWN_CAPABILITY]);
   /* an accepted invocation that found its capability unregistered says so */
   for (uint64_t c = 0; c < T.n; c++) {
-    if (!accepted[c]) continue;
+    if (!cr.accepted[c]) continue;
     int k = atomic_load(&T.s[c].kind);
     if (k == CNV_DONE_NOT_RUN) assert_int_equal(atomic_load(&T.s[c].status), CNV_ERT_DENY_UNKNOWN_CAPABILITY);
   }
@@ -416,10 +419,8 @@ static void test_register_unregister_under_load(void **state) {
                 cycles, ran_gens, t.ok, atomic_load(&T.kinds[CNV_DONE_RAN]), atomic_load(&T.kinds[CNV_DONE_NOT_RUN]),
                 atomic_load(&T.kinds[CNV_DONE_EXPIRED]), t.denied_total);
   cnv_runtime_destroy(f.rt);
-  free(accepted);
-  free(tickets);
+  crowd_free(&cr);
   free(gens);
-  table_free();
 }
 
 int main(void) {

@@ -52,20 +52,34 @@ static void reset(void) {
   rtf_gate_init(&gate);
 }
 
+static const rtf_handler handlers[] = {{"t.stuck", CNV_DURATION_LONG_RUNNING, h_stuck, NULL},
+                                       {"t.quick", CNV_DURATION_LONG_RUNNING, h_quick, NULL}};
+
+/* reset(), the box ready and a runtime of two workers running t.stuck and t.quick; returns
+ * its agent (key_byte). */
+static uint32_t up(rtf *f, rtf_box *box, uint8_t key_byte) {
+  reset();
+  rtf_box_init(box);
+  cnv_runtime_config cfg = rtf_config_workers(2);
+  return rtf_up(f, &cfg, handlers, sizeof handlers / sizeof handlers[0], key_byte);
+}
+
+/* After a stop that reported the stuck handler: releases it (it then sees its cancel flag),
+ * destroys the runtime (joining its worker) and checks that nothing completed again. */
+static void release_and_destroy(rtf *f, rtf_box *box, unsigned delivered) {
+  rtf_gate_open(&gate);
+  cnv_runtime_destroy(f->rt);
+  assert_int_equal(atomic_load(&stuck_saw_cancel), 1);
+  assert_int_equal(rtf_box_count(box), delivered);
+  rtf_box_destroy(box);
+  rtf_gate_destroy(&gate);
+}
+
 static void test_stop_stuck_handler(void **state) {
   (void)state;
-  reset();
   rtf_box box;
-  rtf_box_init(&box);
   rtf f;
-  cnv_runtime_config cfg;
-  rtf_config(&cfg);
-  cfg.workers = 2;
-  rtf_create(&f, &cfg);
-  rtf_register(&f, "t.stuck", CNV_DURATION_LONG_RUNNING, h_stuck, NULL);
-  rtf_register(&f, "t.quick", CNV_DURATION_LONG_RUNNING, h_quick, NULL);
-  uint32_t agent = rtf_agent(&f, 0x40);
-  assert_int_equal(cnv_runtime_start(f.rt), CNV_OK);
+  uint32_t agent = up(&f, &box, 0x40);
   /* both workers stuck, three invocations queued behind them */
   uint64_t stuck[2] = {0, 0}, queued[3] = {0, 0, 0};
   for (uint64_t i = 0; i < 2; i++) {
@@ -80,17 +94,13 @@ static void test_stop_stuck_handler(void **state) {
   assert_int_equal(rtf_box_count(&box), 5);
   for (int i = 0; i < 2; i++) {
     rtf_done d;
-    rtf_box_get(&box, stuck[i], &d);
-    assert_int_equal(d.c.kind, CNV_DONE_CANCELLED);
-    assert_int_equal(d.c.status, CNV_ERT_ABANDONED);
+    rtf_box_expect(&box, stuck[i], CNV_DONE_CANCELLED, CNV_ERT_ABANDONED, &d);
     assert_true(d.c.worker == 0 || d.c.worker == 1);
     assert_int_equal(d.c.capability, rtf_cap("t.stuck"));
   }
   for (int i = 0; i < 3; i++) {
     rtf_done d;
-    rtf_box_get(&box, queued[i], &d);
-    assert_int_equal(d.c.kind, CNV_DONE_NOT_RUN);
-    assert_int_equal(d.c.status, CNV_ERT_STOPPED);
+    rtf_box_expect(&box, queued[i], CNV_DONE_NOT_RUN, CNV_ERT_STOPPED, &d);
     assert_int_equal(d.c.worker, -1);
     assert_int_equal(d.c.result_len, 0);
   }
@@ -123,31 +133,17 @@ static void test_stop_stuck_handler(void **state) {
   assert_int_equal(rtf_submit_box(&f, agent, "t.quick", 0, 20, &box, &t), CNV_ESTATE);
   /* released after stop: the handler saw its cancel flag; its return completes nothing
    * again, and destroy joins the workers */
-  rtf_gate_open(&gate);
-  cnv_runtime_destroy(f.rt);
-  assert_int_equal(atomic_load(&stuck_saw_cancel), 1);
+  release_and_destroy(&f, &box, 5);
   assert_int_equal(atomic_load(&stuck_runs), 2);
-  assert_int_equal(rtf_box_count(&box), 5);
-  rtf_box_destroy(&box);
-  rtf_gate_destroy(&gate);
 }
 
 /* One stuck worker of two: the other one still runs the work queued behind it, and stop
  * reports only the stuck one. */
 static void test_stop_one_stuck(void **state) {
   (void)state;
-  reset();
   rtf_box box;
-  rtf_box_init(&box);
   rtf f;
-  cnv_runtime_config cfg;
-  rtf_config(&cfg);
-  cfg.workers = 2;
-  rtf_create(&f, &cfg);
-  rtf_register(&f, "t.stuck", CNV_DURATION_LONG_RUNNING, h_stuck, NULL);
-  rtf_register(&f, "t.quick", CNV_DURATION_LONG_RUNNING, h_quick, NULL);
-  uint32_t agent = rtf_agent(&f, 0x41);
-  assert_int_equal(cnv_runtime_start(f.rt), CNV_OK);
+  uint32_t agent = up(&f, &box, 0x41);
   uint64_t stuck = 0, quick[4];
   assert_int_equal(rtf_submit_box(&f, agent, "t.stuck", 0, 1, &box, &stuck), CNV_OK);
   rtf_gate_wait_entered(&gate, 1);
@@ -158,14 +154,10 @@ static void test_stop_one_stuck(void **state) {
   assert_int_equal(cnv_runtime_stop(f.rt, 50 * MS), CNV_ERT_STUCK);
   assert_int_equal(rtf_box_count(&box), 5);
   rtf_done d;
-  rtf_box_get(&box, stuck, &d);
-  assert_int_equal(d.c.kind, CNV_DONE_CANCELLED);
-  assert_int_equal(d.c.status, CNV_ERT_ABANDONED);
+  rtf_box_expect(&box, stuck, CNV_DONE_CANCELLED, CNV_ERT_ABANDONED, &d);
   assert_int_equal(d.c.worker, atomic_load(&stuck_worker));
   for (int i = 0; i < 4; i++) {
-    rtf_box_get(&box, quick[i], &d);
-    assert_int_equal(d.c.kind, CNV_DONE_RAN);
-    assert_int_equal(d.c.status, CNV_OK);
+    rtf_box_expect(&box, quick[i], CNV_DONE_RAN, CNV_OK, &d);
     assert_int_equal(d.c.worker, 1 - atomic_load(&stuck_worker));
   }
   assert_int_equal(atomic_load(&quick_runs), 4);
@@ -179,12 +171,7 @@ static void test_stop_one_stuck(void **state) {
   assert_int_equal(sw[0].seq, atomic_load(&stuck_seq));
   assert_int_equal(sw[0].agent, agent);
   rtf_check_stopped_stats(f.rt);
-  rtf_gate_open(&gate);
-  cnv_runtime_destroy(f.rt);
-  assert_int_equal(atomic_load(&stuck_saw_cancel), 1);
-  assert_int_equal(rtf_box_count(&box), 5);
-  rtf_box_destroy(&box);
-  rtf_gate_destroy(&gate);
+  release_and_destroy(&f, &box, 5);
 }
 
 /* Nothing stuck: stop lets queued work run, returns CNV_OK and reports no stuck worker. */
@@ -194,9 +181,7 @@ static void test_stop_clean(void **state) {
   rtf_box box;
   rtf_box_init(&box);
   rtf f;
-  cnv_runtime_config cfg;
-  rtf_config(&cfg);
-  cfg.workers = 1;
+  cnv_runtime_config cfg = rtf_config_workers(1);
   rtf_create(&f, &cfg);
   rtf_register(&f, "t.quick", CNV_DURATION_LONG_RUNNING, h_quick, NULL);
   uint32_t agent = rtf_agent(&f, 0x42);
@@ -238,10 +223,7 @@ static void test_destroy_running(void **state) {
   rtf_box box;
   rtf_box_init(&box);
   rtf f;
-  rtf_create(&f, NULL);
-  rtf_register(&f, "t.quick", CNV_DURATION_LONG_RUNNING, h_quick, NULL);
-  uint32_t agent = rtf_agent(&f, 0x43);
-  assert_int_equal(cnv_runtime_start(f.rt), CNV_OK);
+  uint32_t agent = rtf_up(&f, NULL, &handlers[1], 1, 0x43); /* t.quick */
   uint64_t t = 0;
   for (uint64_t i = 0; i < 16; i++) {
     assert_int_equal(rtf_submit_box(&f, agent, "t.quick", 0, i, &box, &t), CNV_OK);

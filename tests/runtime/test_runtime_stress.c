@@ -14,6 +14,7 @@
 #include <cnv/runtime.h>
 
 #include "cnv_test_util.h"
+#include "runtime/rt_fixture.h"
 
 #define SUBMITTERS 4
 #define SWARM 3u
@@ -67,30 +68,10 @@ static void *submitter(void *p) {
   return NULL;
 }
 
-static uint32_t add_agent(cnv_runtime *rt, const uint8_t *root_sk, uint8_t b) {
-  uint8_t seed[32], pk[32], sk[64], tok[CNV_DELEG_MAX_TOKEN_BYTES];
-  memset(seed, b, sizeof seed);
-  crypto_sign_seed_keypair(pk, sk, seed);
-  cnv_deleg_caveats c;
-  memset(&c, 0, sizeof c);
-  c.expiry = CNV_DELEG_NO_EXPIRY;
-  c.swarm = SWARM;
-  c.max_uses = CNV_DELEG_UNLIMITED_USES;
-  c.effects = CNV_EFFECT_READ_ONLY;
-  c.n_allow = 1;
-  assert_int_equal(cnv_deleg_pattern_parse("user.*", 6, &c.allow[0]), CNV_OK);
-  size_t len;
-  assert_int_equal(cnv_deleg_mint_root(root_sk, pk, &c, NULL, tok, sizeof tok, &len), CNV_OK);
-  uint32_t h;
-  assert_int_equal(cnv_runtime_agent_add(rt, pk, tok, len, &h), CNV_OK);
-  return h;
-}
-
 static void run(int stop_early) {
-  uint8_t seed[32], rpk[32], rsk[64];
-  memset(seed, 9, sizeof seed);
   assert_true(sodium_init() >= 0);
-  crypto_sign_seed_keypair(rpk, rsk, seed);
+  tkey root;
+  tkey_make(&root, 9);
   cnv_runtime_config cfg;
   cnv_runtime_config_default(&cfg);
   cfg.workers = 3;
@@ -100,14 +81,14 @@ static void run(int stop_early) {
   assert_int_equal(cnv_runtime_create(&cfg, &rt), CNV_OK);
   reg(rt, "user.read", CNV_EFFECT_READ_ONLY);
   reg(rt, "user.write", CNV_EFFECT_MUTATE_STATE);
-  assert_int_equal(cnv_runtime_trust_add(rt, rpk), CNV_OK);
+  assert_int_equal(cnv_runtime_trust_add(rt, root.pk), CNV_OK);
   atomic_store(&ran, 0);
   atomic_store(&done, 0);
   atomic_int go = 0;
   sub_arg a[SUBMITTERS];
   pthread_t t[SUBMITTERS];
   for (int i = 0; i < SUBMITTERS; i++) {
-    a[i] = (sub_arg){.rt = rt, .agent = add_agent(rt, rsk, (uint8_t)(20 + i)), .lines = cnv_test_iters(20000), .go = &go};
+    a[i] = (sub_arg){.rt = rt, .agent = rtf_agent_add(rt, root.sk, (uint8_t)(20 + i), SWARM, "user.*", CNV_EFFECT_READ_ONLY), .lines = cnv_test_iters(20000), .go = &go};
     assert_int_equal(pthread_create(&t[i], NULL, submitter, &a[i]), 0);
   }
   assert_int_equal(cnv_runtime_start(rt), CNV_OK);

@@ -38,6 +38,23 @@ cnv_status cav_forbid(cnv_deleg_caveats *c, const char *t) {
   return cnv_deleg_pattern_parse(t, strlen(t), &c->forbid[c->n_forbid++]);
 }
 
+cnv_status mint_for_agent(const uint8_t *root_sk, uint8_t key_byte, const cnv_deleg_caveats *c, tkey *agent,
+                          uint8_t *tok, size_t *len) {
+  uint8_t nonce[CNV_DELEG_NONCE_BYTES];
+  tkey_make(agent, key_byte);
+  nonce_of(nonce, key_byte);
+  return cnv_deleg_mint_root(root_sk, agent->pk, c, nonce, tok, CNV_DELEG_MAX_TOKEN_BYTES, len);
+}
+
+cnv_status agent_add_rooted(cnv_runtime *rt, const uint8_t *root_sk, uint8_t key_byte, const cnv_deleg_caveats *c,
+                            uint32_t *handle) {
+  tkey agent;
+  uint8_t tok[CNV_DELEG_MAX_TOKEN_BYTES];
+  size_t len = 0;
+  cnv_status st = mint_for_agent(root_sk, key_byte, c, &agent, tok, &len);
+  return st == CNV_OK ? cnv_runtime_agent_add(rt, agent.pk, tok, len, handle) : st;
+}
+
 /* Encodes tok into out and signs its last link with sk. */
 static cnv_status encode_signed(cnv_deleg_token *tok, const uint8_t *sk, uint8_t *out,
                                 size_t *len) {

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include <cnv/delegation.h>
+#include <cnv/runtime.h>
 
 typedef struct tkey {
   uint8_t pk[CNV_DELEG_KEY_BYTES];
@@ -25,6 +26,16 @@ void cav_init(cnv_deleg_caveats *c);
  * CNV_ERANGE (set full). */
 cnv_status cav_allow(cnv_deleg_caveats *c, const char *text);
 cnv_status cav_forbid(cnv_deleg_caveats *c, const char *text);
+
+/* A root token signed by root_sk for the agent whose key pair tkey_make(agent, key_byte)
+ * makes, with caveats c and a nonce of key_byte, into tok (CNV_DELEG_MAX_TOKEN_BYTES); *len
+ * gets its size. Errors: those of cnv_deleg_mint_root. */
+cnv_status mint_for_agent(const uint8_t *root_sk, uint8_t key_byte, const cnv_deleg_caveats *c, tkey *agent,
+                          uint8_t *tok, size_t *len);
+/* Adds to rt the agent of mint_for_agent's token; *handle gets its handle. Errors: those of
+ * mint_for_agent and cnv_runtime_agent_add. */
+cnv_status agent_add_rooted(cnv_runtime *rt, const uint8_t *root_sk, uint8_t key_byte, const cnv_deleg_caveats *c,
+                            uint32_t *handle);
 
 /* One link for the forger: issuer's secret key, audience, caveats, nonce byte. */
 typedef struct fspec {
