@@ -29,14 +29,6 @@ void cnv__rt_park_wake_one(cnv_runtime *rt) { wake(rt, 1, 1); }
 
 void cnv__rt_park_wake_any(cnv_runtime *rt) { wake(rt, 1, 0); }
 
-void cnv__rt_park_wake_early(cnv_runtime *rt) {
-  /* relaxed: a hint, not a hand-off (the wake after the push is the one that guarantees a
-   * worker sees the record); a stale answer costs one late or one spare wake-up */
-  if (cnv__load_relaxed(&rt->parked) == 0 || cnv__load_relaxed(&rt->spinners) != 0) return;
-  atomic_fetch_add_explicit(&rt->park_epoch, 1u, memory_order_release); /* release: see wake */
-  cnv__rt_futex_wake(&rt->park_epoch, 1);
-}
-
 void cnv__rt_park_wake_all(cnv_runtime *rt) { wake(rt, INT_MAX, 0); }
 
 int cnv__rt_park(cnv_runtime *rt, void *buf) {

@@ -265,9 +265,6 @@ int cnv__rt_rate_allow(cnv__rt_agent *a, uint64_t now);
 
 /* Parking (park.c): a worker waits for work; a submit wakes one parked worker. */
 void cnv__rt_park_wake_one(cnv_runtime *rt);
-/* A hint at the start of a submit: when every worker is parked, wake one now, so that its
- * wake-up overlaps the submit's checks (it spins while they run). */
-void cnv__rt_park_wake_early(cnv_runtime *rt);
 /* Wakes one parked worker even while others spin (a spinner that took a record). */
 void cnv__rt_park_wake_any(cnv_runtime *rt);
 void cnv__rt_park_wake_all(cnv_runtime *rt);

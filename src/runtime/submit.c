@@ -137,7 +137,6 @@ static cnv_status admit(cnv_runtime *rt, cnv__rt_agent *a, uint32_t agent, uint6
 static cnv_status pipeline(cnv_runtime *rt, uint32_t agent, const char *line, size_t len,
                            const cnv_runtime_submit_opts *o, uint64_t *ticket, int *outcome) {
   if (len > rt->cfg.max_line) return deny(CNV_RT_DENY_TOO_LONG, outcome);
-  cnv__rt_park_wake_early(rt);
   cnv_arg args[SUBMIT_MAX_ARGS];
   cnv_invocation inv;
   /* args is a local array of SUBMIT_MAX_ARGS > 0 slots: the init cannot fail */
