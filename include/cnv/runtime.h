@@ -457,8 +457,8 @@ CNV_API CNV_NODISCARD cnv_status cnv_runtime_cq_arm(cnv_runtime_cq *cq);
  * lock-free. */
 CNV_API CNV_NODISCARD cnv_status cnv_runtime_cq_poll(cnv_runtime_cq *cq, cnv_runtime_completion *out, void *result_buf,
                                                      size_t cap);
-/* As poll, but waits up to timeout_ms (-1: no limit) for a completion. Blocking. Errors: as
- * poll; CNV_EEMPTY when the time ran out. */
+/* As poll, but waits up to timeout_ms in all (-1: no limit) for a completion. Blocking.
+ * Errors: as poll; CNV_EEMPTY when the time ran out. */
 CNV_API CNV_NODISCARD cnv_status cnv_runtime_cq_wait(cnv_runtime_cq *cq, int timeout_ms, cnv_runtime_completion *out,
                                                      void *result_buf, size_t cap);
 

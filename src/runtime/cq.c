@@ -12,6 +12,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "core/atomic.h"
 #include "rt_internal.h"
 
@@ -148,12 +149,21 @@ cnv_status cnv_runtime_cq_arm(cnv_runtime_cq *cq) {
 }
 cnv_status cnv_runtime_cq_wait(cnv_runtime_cq *cq, int timeout_ms, cnv_runtime_completion *out,
                                void *result_buf, size_t cap) {
+  /* the time limit is kept across wake-ups that find nothing (a signal, a completion another
+   * call polled first): each wait gets what is left of it, rounded up to a millisecond */
+  uint64_t end = timeout_ms >= 0 ? cnv__rt_now_ns() + (uint64_t)timeout_ms * 1000000u : 0;
   for (;;) {
     cnv_status st = cnv_runtime_cq_poll(cq, out, result_buf, cap);
     if (st != CNV_EEMPTY) return st;
     if (cnv_runtime_cq_arm(cq) == CNV_EAGAIN) continue;
+    int wait_ms = -1;
+    if (timeout_ms >= 0) {
+      uint64_t now = cnv__rt_now_ns();
+      if (now >= end) return CNV_EEMPTY;
+      wait_ms = (int)((end - now + 999999u) / 1000000u);
+    }
     struct pollfd p = {.fd = cq->efd, .events = POLLIN};
-    int n = poll(&p, 1, timeout_ms);
+    int n = poll(&p, 1, wait_ms);
     if (n == 0) return cnv_runtime_cq_poll(cq, out, result_buf, cap);
     if (n < 0 && errno != EINTR) return CNV_EIO;
   }
