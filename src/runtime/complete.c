@@ -25,10 +25,13 @@ void cnv__rt_complete(cnv_runtime *rt, cnv__rt_slot *s, cnv_runtime_completion *
 }
 
 void cnv__rt_complete_unrun(cnv_runtime *rt, cnv__rt_slot *s, int kind, cnv_status status) {
-  /* DONE before the delivery: a cancel after the submitter heard of it finds nothing (a
-   * racing cancel's CAS fails and sees DONE); release pairs with cancel's acquire load */
-  uint64_t st = cnv__load_relaxed(&s->state);
-  cnv__store_release(&s->state, (st & ~(uint64_t)(CNV__RT_S_PHASE | CNV__RT_S_CANCEL)) | CNV__RT_S_DONE);
+  /* DONE before the delivery, so a cancel made after the submitter heard of it finds nothing
+   * (CNV_ENOTFOUND). A cancel that lands just before the exchange has its flag replaced: it
+   * returned CNV_OK, and the completion says why the invocation did not run. The generation
+   * cannot change meanwhile (the slot is ours), so the exchange keeps it. release: pairs with
+   * cancel's acquire load. */
+  uint64_t gen = CNV__RT_S_GEN(cnv__load_relaxed(&s->state)); /* relaxed: ours */
+  atomic_exchange_explicit(&s->state, gen << 8 | CNV__RT_S_DONE, memory_order_release);
   uint64_t now = cnv__rt_now_ns();
   cnv_runtime_completion c = {.kind = kind, .status = status, .worker = -1, .queued_ns = now > s->accept_ns ? now - s->accept_ns : 0};
   cnv__rt_complete(rt, s, &c);
