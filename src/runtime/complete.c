@@ -21,7 +21,7 @@ void cnv__rt_complete(cnv_runtime *rt, cnv__rt_slot *s, cnv_runtime_completion *
   /* Counted after delivery: once stop sees every completion counted, every callback has
    * returned (seq_cst RMW, read by stop's seq_cst loads). */
   cnv__rt_count(rt, CNV__RT_C_DONE0 + c->kind, 1u);
-  cnv__rt_slot_give(rt, s);
+  cnv__rt_slot_give(s);
 }
 
 void cnv__rt_complete_unrun(cnv_runtime *rt, cnv__rt_slot *s, int kind, cnv_status status) {

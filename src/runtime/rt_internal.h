@@ -258,12 +258,13 @@ CNV_NODISCARD cnv_status cnv__rt_slots_create(cnv_runtime *rt);
  * Lock-free. */
 cnv__rt_slot *cnv__rt_slot_take(cnv_runtime *rt);
 /* Frees a completed slot under a new generation. Wait-free. */
-void cnv__rt_slot_give(cnv_runtime *rt, cnv__rt_slot *s);
+void cnv__rt_slot_give(cnv__rt_slot *s);
 
 /* Rate limit check of one agent at monotonic time now; 1: allowed. Lock-free. */
 int cnv__rt_rate_allow(cnv__rt_agent *a, uint64_t now);
 
-/* Parking (park.c): a worker waits for work; a submit wakes one parked worker. */
+/* Parking (park.c): a worker waits for work; after its push a submit wakes one parked
+ * worker unless another worker still spins for work (that one takes the record). */
 void cnv__rt_park_wake_one(cnv_runtime *rt);
 /* Wakes one parked worker even while others spin (a spinner that took a record). */
 void cnv__rt_park_wake_any(cnv_runtime *rt);

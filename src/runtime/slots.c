@@ -50,8 +50,7 @@ cnv__rt_slot *cnv__rt_slot_take(cnv_runtime *rt) {
   return NULL;
 }
 
-void cnv__rt_slot_give(cnv_runtime *rt, cnv__rt_slot *s) {
-  (void)rt;
+void cnv__rt_slot_give(cnv__rt_slot *s) {
   uint64_t gen = CNV__RT_S_GEN(cnv__load_relaxed(&s->state)) + 1; /* relaxed: ours */
   if ((gen & 0xFFFFFFFFu) == 0) gen = 1;                          /* tickets stay non-zero */
   /* release: this completer's reads of the slot happen before a new owner's writes, and a

@@ -124,7 +124,7 @@ static cnv_status admit(cnv_runtime *rt, cnv__rt_agent *a, uint32_t agent, uint6
   }
   if (st != CNV_OK) {
     if (st != CNV_EFULL && o && o->cq) cnv__rt_cq_unreserve(o->cq);
-    cnv__rt_slot_give(rt, s);
+    cnv__rt_slot_give(s);
     return st;
   }
   s->accept_ns = now;
