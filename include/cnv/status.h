@@ -15,6 +15,9 @@
 #include "status_codes/simd.h"
 #include "status_codes/variety.h"
 #include "status_codes/runtime.h"
+#include "status_codes/session.h"
+#include "status_codes/client.h"
+#include "status_codes/server.h"
 
 #define CNV_STATUS_MAP(X)  \
   CNV_STATUS_CORE(X)       \
@@ -25,7 +28,10 @@
   CNV_STATUS_DELEGATION(X) \
   CNV_STATUS_SIMD(X)       \
   CNV_STATUS_VARIETY(X)    \
-  CNV_STATUS_RUNTIME(X)
+  CNV_STATUS_RUNTIME(X)    \
+  CNV_STATUS_SESSION(X)    \
+  CNV_STATUS_CLIENT(X)     \
+  CNV_STATUS_SERVER(X)
 
 #ifdef __cplusplus
 extern "C" {

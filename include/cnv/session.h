@@ -1,0 +1,217 @@
+/* libcnv session: the authenticated, encrypted session protocol, without I/O
+ * (docs/session.md has every byte).
+ *
+ * One cnv_session is one end of one connection, client or server. It never reads or writes a
+ * socket: the caller feeds it the bytes it received (cnv_session_feed), sends the bytes it
+ * asks to send (cnv_session_pull for its own handshake and control messages, cnv_session_seal
+ * for the caller's messages), and learns what happened from the events feed returns. The same
+ * code therefore runs under libuv (the server), blocking sockets (the client), NATS and the
+ * fuzz targets.
+ *
+ * Handshake (client C, server S):
+ *   C -> S  HELLO        capabilities offered, C's ephemeral X25519 key, a random nonce
+ *   S -> C  HELLO_REPLY  negotiation result, S's ephemeral X25519 key, S's Ed25519 identity
+ *                        key and its signature over the transcript so far (C checks the key
+ *                        against the one it pinned, then the signature)
+ *   C -> S  AUTH         (sealed) the agent's holder key, its signature over the transcript,
+ *                        the agent's token: C proves it holds the key the token names
+ *   S -> C  READY        (sealed) after the server's embedder accepted the token
+ * Keys: X25519 between the ephemeral keys, then BLAKE2b over the shared secret and the
+ * transcript gives one key per direction. After HELLO_REPLY every frame is sealed: AEAD
+ * (XChaCha20-Poly1305; AES-256-GCM where the CPU has it and both sides offer it) over the
+ * payload with the 16-byte frame header as associated data and a 64-bit counter per direction
+ * as nonce, never sent. A replayed, reordered, dropped, truncated or modified frame fails to
+ * open and ends the session (CNV_ESESSION_OPEN). Each direction rotates its key after
+ * rekey_frames frames or rekey_ns nanoseconds: a REKEY frame, the last under the old key,
+ * tells the peer to derive the next key (one-way, so an old key cannot be computed from a new
+ * one).
+ *
+ * Thread-safety: one session is used by one thread at a time; different sessions are
+ * independent. No call blocks. Allocation: create only (the session's buffers are sized by
+ * its limits then); feed, pull and seal never allocate.
+ *
+ * Errors: a session error (any CNV_ESESSION_* code, a frame code from the protocol module for
+ * a frame that is not one) is sticky: every later call returns it and the caller closes the
+ * connection, after sending what cnv_session_pull still gives (an ERROR frame telling the peer
+ * why, where the session could still seal one). */
+#ifndef CNV_SESSION_H
+#define CNV_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "protocol.h"
+#include "status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CNV_SESSION_KEY_BYTES 32        /* Ed25519 public key (server identity, agent holder) */
+#define CNV_SESSION_SECRET_BYTES 64     /* libsodium Ed25519 secret key (seed || public key) */
+#define CNV_SESSION_TAG_BYTES 16        /* AEAD tag after each sealed payload */
+#define CNV_SESSION_MAX_TOKEN 16384u    /* largest token AUTH may carry */
+#define CNV_SESSION_TRACEPARENT_LEN 55u /* W3C traceparent text, version 00 */
+/* A buffer of this many bytes always holds the next message cnv_session_pull gives. */
+#define CNV_SESSION_PULL_MAX (1024u + CNV_SESSION_MAX_TOKEN)
+
+/* Session message types (the frame header's 4-bit type; 1..8 are cnv_msg_type). INVOCATION
+ * (4), RESPONSE (5), HEARTBEAT (6), ERROR (7) and SHUTDOWN (8) are also used, sealed. */
+#define CNV_MSG_HELLO 9u
+#define CNV_MSG_HELLO_REPLY 10u
+#define CNV_MSG_AUTH 11u
+#define CNV_MSG_READY 12u
+#define CNV_MSG_CANCEL 13u
+#define CNV_MSG_REKEY 14u
+
+/* Bytes cnv_session_seal may write for a payload of n bytes (the message, and a REKEY frame
+ * before it when a rotation is due). */
+#define CNV_SESSION_SEAL_BOUND(n) (2u * (CNV_FRAME_HEADER_SIZE + CNV_SESSION_TAG_BYTES) + (n))
+
+typedef enum cnv_session_role { CNV_SESSION_CLIENT = 1,
+                                CNV_SESSION_SERVER = 2 } cnv_session_role;
+
+typedef struct cnv_session_config {
+  int role; /* cnv_session_role */
+  /* Server: its Ed25519 identity key; client: the agent's key (the token's holder). Copied;
+   * the copy is wiped at destroy. */
+  const uint8_t *secret_key;
+  /* Client: the server's public key it pins (32 bytes, copied); server: NULL. */
+  const uint8_t *server_pk;
+  /* Client: the token presented in AUTH (1..CNV_SESSION_MAX_TOKEN bytes, copied); server:
+   * NULL, 0. */
+  const uint8_t *token;
+  size_t token_len;
+  /* What this side offers (cnv_capabilities_check must pass). max_message_size bounds every
+   * message's plaintext both ways; max_concurrent_calls is the in-flight credit: a server
+   * ends a session whose client has more INVOCATIONs unanswered (CNV_ESESSION_CREDIT). */
+  cnv_capabilities caps;
+  uint64_t rekey_frames; /* frames sealed under one key before rotating; 1..2^62 */
+  uint64_t rekey_ns;     /* or nanoseconds since the key came into use; >= 1 */
+} cnv_session_config;
+
+/* Fills cfg for `role` with the defaults: caps offering protocol 1.0.0, no compression (a
+ * sealed frame is never compressed), the implemented features (CNV_FEAT_IMPLEMENTED),
+ * max_message_size 65536, max_concurrent_calls 64, rekey every 2^20 frames or 600 s; no keys
+ * and no token (the caller sets them). */
+CNV_API void cnv_session_config_default(cnv_session_config *cfg, int role);
+
+typedef struct cnv_session cnv_session;
+
+/* Creates a session in its first handshake state; a client's HELLO is ready to pull at once.
+ * now_ns: the caller's monotonic clock (cnv_runtime_now_ns or equivalent), the time base of
+ * rekey_ns. Errors: CNV_EINVAL (NULL, a role or key missing, a server given a token),
+ * CNV_ERANGE (token_len, rekey values), the cnv_capabilities_check errors, CNV_ENOMEM. */
+CNV_API CNV_NODISCARD cnv_status cnv_session_create(const cnv_session_config *cfg, uint64_t now_ns,
+                                                    cnv_session **out);
+
+/* Wipes every key and buffer, then frees. NULL is a no-op. */
+CNV_API void cnv_session_destroy(cnv_session *s);
+
+typedef enum cnv_session_event_kind {
+  /* Server: the client proved it holds `peer_key`; data/len is the token it presented. The
+   * embedder checks the token (holder = peer_key) and calls cnv_session_accept, or ends the
+   * session (cnv_session_fail). */
+  CNV_SESSION_EV_AUTH = 1,
+  /* Client: the server accepted; calls may be sealed. */
+  CNV_SESSION_EV_READY = 2,
+  /* An opened message: type, id (the frame's correlation id), payload data/len. Control
+   * messages the session handles itself (REKEY, HEARTBEAT) are not reported. */
+  CNV_SESSION_EV_MESSAGE = 3
+} cnv_session_event_kind;
+
+typedef struct cnv_session_event {
+  int kind;            /* cnv_session_event_kind */
+  uint8_t type;        /* MESSAGE: CNV_MSG_INVOCATION, RESPONSE, CANCEL, ERROR, SHUTDOWN */
+  uint64_t id;         /* MESSAGE: correlation id */
+  const uint8_t *data; /* MESSAGE: plaintext; AUTH: the token. Valid until the next feed. */
+  size_t len;
+  const uint8_t *peer_key; /* AUTH and after: the proven key (server) or server key (client) */
+} cnv_session_event;
+
+/* Feeds received bytes. data is writable: frames are opened in place where they lie whole in
+ * it (split frames are gathered in the session's own buffer). Stops after the first event.
+ * *consumed = bytes used; call again with the rest. CNV_OK: *ev holds an event.
+ * CNV_EAGAIN: every byte used, no event yet. Errors (sticky): CNV_EINVAL (NULL), frame errors
+ * of the protocol module (garbage, an oversized length), CNV_ESESSION_HANDSHAKE (a message out
+ * of order, or malformed), CNV_ESESSION_SERVER_KEY, CNV_ESESSION_HOLDER_PROOF,
+ * CNV_ESESSION_OPEN, CNV_ESESSION_CREDIT, CNV_ESESSION_PEER_ERROR (the peer sent ERROR; its
+ * code is in cnv_session_peer_status), CNV_ESESSION_CLOSED. */
+CNV_API CNV_NODISCARD cnv_status cnv_session_feed(cnv_session *s, uint8_t *data, size_t len, uint64_t now_ns,
+                                                  size_t *consumed, cnv_session_event *ev);
+
+/* Takes the session's own outgoing bytes (handshake messages, READY, ERROR) into out (cap
+ * bytes); *written 0 when there is nothing. Send them before any sealed message sealed after
+ * the call that queued them. Errors: CNV_EINVAL, CNV_ERANGE (cap below the next message's
+ * size: nothing taken; CNV_SESSION_PULL_MAX is always enough). */
+CNV_API CNV_NODISCARD cnv_status cnv_session_pull(cnv_session *s, void *out, size_t cap, size_t *written);
+
+/* Server, after CNV_SESSION_EV_AUTH: accepts the agent; queues READY. Errors: CNV_EINVAL,
+ * CNV_ESTATE (no AUTH pending), the session's sticky error. */
+CNV_API CNV_NODISCARD cnv_status cnv_session_accept(cnv_session *s);
+
+/* Ends the session with `code` (a negative cnv_status): queues a sealed ERROR frame carrying
+ * it when keys exist, and makes `code` the sticky error. Errors: CNV_EINVAL (NULL, code >= 0). */
+CNV_API CNV_NODISCARD cnv_status cnv_session_fail(cnv_session *s, cnv_status code);
+
+/* Seals one message (type CNV_MSG_INVOCATION, RESPONSE, CANCEL, SHUTDOWN, ERROR or HEARTBEAT)
+ * with correlation id `id` into out: at most CNV_SESSION_SEAL_BOUND(len) bytes, exactly
+ * *written (a REKEY frame first when a rotation is due). A client's INVOCATION takes one
+ * credit, returned when its RESPONSE is fed. Errors: CNV_EINVAL, CNV_ESTATE (handshake not
+ * done), CNV_ERANGE (len over the negotiated max_message_size, or cap too small: nothing
+ * written), CNV_EFULL (client: no credit left; retry after a RESPONSE),
+ * CNV_ESESSION_NONCE_EXHAUSTED, the sticky error. */
+CNV_API CNV_NODISCARD cnv_status cnv_session_seal(cnv_session *s, uint8_t type, uint64_t id, const void *payload,
+                                                  size_t len, uint64_t now_ns, void *out, size_t cap,
+                                                  size_t *written);
+
+/* The session's sticky error, or CNV_OK while it is usable. */
+CNV_API cnv_status cnv_session_error(const cnv_session *s);
+/* After CNV_ESESSION_PEER_ERROR: the code the peer's ERROR frame carried. */
+CNV_API cnv_status cnv_session_peer_status(const cnv_session *s);
+/* True once READY was sent (server) or received (client). */
+CNV_API bool cnv_session_ready(const cnv_session *s);
+/* The negotiated parameters. Errors: CNV_EINVAL, CNV_ESTATE (before HELLO_REPLY). */
+CNV_API CNV_NODISCARD cnv_status cnv_session_negotiated(const cnv_session *s, cnv_negotiated *out);
+
+typedef struct cnv_session_stats {
+  uint64_t sealed, opened; /* frames */
+  uint64_t rekeys_sent, rekeys_received;
+  uint32_t in_flight; /* INVOCATIONs unanswered (both roles count them) */
+} cnv_session_stats;
+CNV_API CNV_NODISCARD cnv_status cnv_session_stats_get(const cnv_session *s, cnv_session_stats *out);
+
+/* ---- Session payloads (pure codecs; layouts in docs/session.md) --------------------------- */
+
+/* INVOCATION: the frame's correlation id is the request id. */
+typedef struct cnv_session_invoke {
+  uint32_t deadline_ms;    /* relative to receipt; 0: none */
+  const char *traceparent; /* NULL or CNV_SESSION_TRACEPARENT_LEN bytes (W3C text form) */
+  const char *line;        /* the invocation line */
+  size_t line_len;
+} cnv_session_invoke;
+/* Errors: CNV_EINVAL (NULL line with line_len > 0, traceparent of the wrong length), CNV_ERANGE
+ * (cap too small; nothing written). */
+CNV_API CNV_NODISCARD cnv_status cnv_session_invoke_encode(const cnv_session_invoke *in, void *out, size_t cap,
+                                                           size_t *written);
+/* Decodes without copying: pointers into in. Errors: CNV_EINVAL, CNV_ESESSION_MALFORMED. */
+CNV_API CNV_NODISCARD cnv_status cnv_session_invoke_decode(const void *in, size_t len, cnv_session_invoke *out);
+
+/* RESPONSE: the answer to the request whose id the frame carries. */
+typedef struct cnv_session_response {
+  int32_t status;      /* the handler's status, a denial, CNV_EFULL (busy: retry), ... */
+  uint8_t done;        /* cnv_runtime_done_kind value; 0 when the request was refused before it was accepted */
+  uint8_t result_type; /* cnv_result_type value */
+  const uint8_t *result;
+  size_t result_len;
+} cnv_session_response;
+CNV_API CNV_NODISCARD cnv_status cnv_session_response_encode(const cnv_session_response *in, void *out, size_t cap,
+                                                             size_t *written);
+CNV_API CNV_NODISCARD cnv_status cnv_session_response_decode(const void *in, size_t len, cnv_session_response *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
