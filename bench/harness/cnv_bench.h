@@ -36,6 +36,8 @@ int cnv_bench_keep_running_batch(cnv_bench_state *st, uint64_t n);
 uint64_t cnv_bench_iterations(const cnv_bench_state *st);
 /* Items this thread processed: reported as items/s (summed over threads). */
 void cnv_bench_set_items_processed(cnv_bench_state *st, int64_t items);
+/* An extra figure shown in its own column (the serve_echo_p1 cases' p50_us, p99_us); with
+ * repetitions, the aggregates (median, ...) are computed for it too. Summed over threads. */
 void cnv_bench_set_counter(cnv_bench_state *st, const char *name, double value);
 /* Figures that are not items counted over the timed loop go in the same items/s column, the
  * one every reader takes (the ratio table printed here, `cnv bench`, scripts/bench-figures),

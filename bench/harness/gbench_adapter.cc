@@ -80,6 +80,25 @@ class RatioReporter : public benchmark::ConsoleReporter {
   std::map<std::string, double> singles_, medians_;
 };
 
+// Google Benchmark's CSVReporter writes its header (the counter columns) when the first case
+// is reported and aborts when a later case adds a counter the header lacks (the serve_echo_p1
+// cases' p50_us and p99_us). This one keeps every run and hands them all over at the end, so
+// the header lists every counter; a row without one leaves its cell empty.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations" // CSVReporter: still in 1.7, Debian 12's
+class WholeCSVReporter : public benchmark::CSVReporter {
+ public:
+  void ReportRuns(const std::vector<Run> &runs) override { runs_.insert(runs_.end(), runs.begin(), runs.end()); }
+  void Finalize() override {
+    if (!runs_.empty()) CSVReporter::ReportRuns(runs_);
+    CSVReporter::Finalize();
+  }
+
+ private:
+  std::vector<Run> runs_;
+};
+#pragma GCC diagnostic pop
+
 } // namespace
 
 extern "C" {
@@ -136,20 +155,28 @@ int main(int argc, char **argv) {
     b->UseRealTime();
     if (c.threads > 1) b->Threads(c.threads);
   }
-  // Read the output format before Initialize, which removes the flags it consumes: the
-  // ratio table is console text and must not be mixed into JSON or CSV on stdout.
-  bool console = true;
+  // Read the output formats before Initialize, which removes the flags it consumes: the
+  // ratio table is console text and must not be mixed into JSON or CSV on stdout, and CSV
+  // goes through WholeCSVReporter (on stdout, or into --benchmark_out's file).
+  bool console = true, csv = false, out = false, out_csv = false;
   for (int i = 1; i < argc; i++) {
     std::string a = argv[i];
-    if (a.rfind("--benchmark_format=", 0) == 0 && a != "--benchmark_format=console") console = false;
+    if (a.rfind("--benchmark_format=", 0) == 0) {
+      console = a == "--benchmark_format=console";
+      csv = a == "--benchmark_format=csv";
+    }
+    if (a.rfind("--benchmark_out=", 0) == 0) out = a.size() > sizeof "--benchmark_out=" - 1;
+    if (a.rfind("--benchmark_out_format=", 0) == 0) out_csv = a == "--benchmark_out_format=csv";
   }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   RatioReporter reporter;
-  if (console)
-    benchmark::RunSpecifiedBenchmarks(&reporter);
-  else
-    benchmark::RunSpecifiedBenchmarks();
+  WholeCSVReporter csv_reporter, csv_file_reporter;
+  // A null reporter is Google Benchmark's own for the format asked.
+  benchmark::BenchmarkReporter *display = nullptr;
+  if (console) display = &reporter;
+  if (csv) display = &csv_reporter;
+  benchmark::RunSpecifiedBenchmarks(display, out && out_csv ? &csv_file_reporter : nullptr);
   benchmark::Shutdown();
   return 0;
 }
