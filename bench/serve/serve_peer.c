@@ -362,13 +362,3 @@ uint64_t serve_percentile(const uint64_t *sorted, size_t n, double p) {
   if (k > n) k = n;
   return sorted[k - 1];
 }
-
-void serve_report_latency(cnv_bench_state *st, uint64_t *p50_ns, uint64_t *p99_ns, size_t runs) {
-  if (runs == 0) return;
-  serve_sort_u64(p50_ns, runs);
-  serve_sort_u64(p99_ns, runs);
-  uint64_t p50 = p50_ns[runs / 2], p99 = p99_ns[runs / 2];
-  cnv_bench_set_rate(st, 1e9 / (double)(p99 ? p99 : 1));
-  cnv_bench_set_counter(st, "p50_us", (double)p50 / 1e3);
-  cnv_bench_set_counter(st, "p99_us", (double)p99 / 1e3);
-}
