@@ -44,8 +44,9 @@
 extern "C" {
 #endif
 
-/* `done` of a call that has no completion kind from the server: refused before it was
- * accepted (a denial, CNV_EFULL busy), or never answered (CNV_ECLIENT_DISCONNECTED). */
+/* `done` of a call that has no completion kind: refused before it was accepted (the server
+ * answered with a CNV_ERT_DENY_* denial, CNV_EFULL busy or CNV_ESTATE stopping), or never
+ * answered (CNV_ECLIENT_DISCONNECTED). */
 #define CNV_CLIENT_DONE_NONE (-1)
 
 typedef struct cnv_client_config {

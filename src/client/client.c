@@ -146,7 +146,7 @@ static void complete_slot(cnv_client *c, uint32_t idx, const cnv_client_result *
 static cnv_status end_conn(cnv_client *c, cnv_status st, bool ours, unsigned *completed) {
   if (c->err != CNV_OK) return c->err;
   if (st == CNV_ESESSION_PEER_ERROR) c->peer = cnv_session_peer_status(c->s);
-  if (st == CNV_ECLIENT_DISCONNECTED && c->going_away) st = CNV_ESESSION_GOING_AWAY;
+  if (c->going_away && (st == CNV_ECLIENT_DISCONNECTED || st == CNV_ESESSION_CLOSED)) st = CNV_ESESSION_GOING_AWAY;
   c->err = st;
   /* A fault we found ourselves: queue an ERROR frame telling the server. It fails only when
    * the session already has an error of its own, which then is what pull sends. */
@@ -170,10 +170,20 @@ static cnv_status end_conn(cnv_client *c, cnv_status st, bool ours, unsigned *co
 
 /* ---- receiving ----------------------------------------------------------------------- */
 
-/* The completion kind of an answer: the wire carries the runtime's kind, or none for a call
- * refused before it was accepted (docs/session.md, RESPONSE). */
-static int32_t done_kind(const cnv_session_response *r) {
-  return r->done == 0 ? CNV_CLIENT_DONE_NONE : (int32_t)r->done - 1;
+/* Statuses the server answers with before the runtime accepted a call: a denial, busy
+ * (CNV_EFULL), stopping (CNV_ESTATE). */
+static bool refused_before_accept(cnv_status st) {
+  return (st <= CNV_ERT_DENY_PHASE && st >= CNV_ERT_DENY_TOO_LONG) || st == CNV_ERT_DENY_RATE ||
+         st == CNV_ERT_DENY_SHED || st == CNV_EFULL || st == CNV_ESTATE;
+}
+
+/* The completion kind of an answer: the wire carries the runtime's kind (0 ran .. 3 not run),
+ * and 0 also for a call refused before it was accepted (docs/session.md, RESPONSE), told
+ * apart by its status. */
+static cnv_status done_kind(const cnv_session_response *r, int32_t *kind) {
+  if (r->done > 3u) return CNV_ESESSION_MALFORMED;
+  *kind = r->done == 0 && refused_before_accept(r->status) ? CNV_CLIENT_DONE_NONE : (int32_t)r->done;
+  return CNV_OK;
 }
 
 static cnv_status on_response(cnv_client *c, const cnv_session_event *ev, unsigned *completed) {
@@ -181,14 +191,30 @@ static cnv_status on_response(cnv_client *c, const cnv_session_event *ev, unsign
   if (cnv_session_response_decode(ev->data, ev->len, &resp) != CNV_OK) return CNV_ESESSION_MALFORMED;
   uint32_t idx = (uint32_t)(ev->id & (CLIENT_MAX_SLOTS - 1u));
   if (idx >= c->n_slots || !c->slots[idx].used || c->slots[idx].id != ev->id) return CNV_ESESSION_MALFORMED;
+  int32_t kind = 0;
+  if (done_kind(&resp, &kind) != CNV_OK) return CNV_ESESSION_MALFORMED;
   cnv_client_result r = {.id = ev->id,
                          .status = resp.status,
-                         .done = done_kind(&resp),
+                         .done = kind,
                          .result_type = resp.result_type,
                          .result = resp.result,
                          .result_len = resp.result_len};
   complete_slot(c, idx, &r, completed);
   return CNV_OK;
+}
+
+/* Answers the server's SHUTDOWN with ours: this side sends no more calls, so the session
+ * closes once the calls in flight are answered. */
+static cnv_status say_shutdown(cnv_client *c) {
+  cnv_status st = pull_all(c, 0);
+  if (st == CNV_OK) st = room_for(c, CNV_SESSION_SEAL_BOUND(0), 0);
+  size_t w = 0;
+  if (st == CNV_OK) {
+    st = cnv_session_seal(c->s, CNV_MSG_SHUTDOWN, 0, NULL, 0, client_now_ns(), c->sbuf + c->stail,
+                          c->scap - c->stail, &w);
+  }
+  if (st == CNV_OK) c->stail += w;
+  return st;
 }
 
 /* One event from the session. A fault of the server's making returns an error with *ours
@@ -205,7 +231,7 @@ static cnv_status on_event(cnv_client *c, const cnv_session_event *ev, unsigned 
       return on_response(c, ev, completed);
     case CNV_MSG_SHUTDOWN:
       c->going_away = true;
-      return CNV_OK;
+      return say_shutdown(c);
     case CNV_MSG_ERROR:
       *ours = false;
       return CNV_ESESSION_PEER_ERROR;
@@ -249,6 +275,8 @@ static cnv_status pump(cnv_client *c, int wait_ms, uint64_t deadline_ns, const b
     bool ours = false;
     cnv_status st = flush_some(c);
     if (st == CNV_OK) st = read_some(c, completed, &ours);
+    /* Going away with every call answered: the server closes next; nothing is left to do. */
+    if (st == CNV_OK && c->going_away && c->in_flight == 0) st = CNV_ESESSION_GOING_AWAY;
     if (st != CNV_OK) return end_conn(c, st, ours, completed);
     if (stop ? *stop : *completed > 0) return CNV_OK;
     if (wait_ms == 0) return CNV_OK;

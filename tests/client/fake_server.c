@@ -15,8 +15,6 @@
 
 #include <cnv/runtime.h>
 
-uint8_t fake_wire_done(int kind) { return (uint8_t)(kind + 1); }
-
 static uint64_t now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -69,7 +67,7 @@ static bool seal(conn *c, uint8_t type, uint64_t id, const void *p, size_t n) {
 static bool respond(conn *c, uint64_t id, cnv_status st, int kind, const void *res, size_t n) {
   static uint8_t buf[1u << 17];
   cnv_session_response r = {.status = st,
-                            .done = kind < 0 ? FAKE_WIRE_DONE_NONE : fake_wire_done(kind),
+                            .done = kind < 0 ? 0 : (uint8_t)kind, /* 0 also for refused */
                             .result_type = 0,
                             .result = res,
                             .result_len = n};

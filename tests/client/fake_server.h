@@ -40,10 +40,6 @@ typedef struct fake_server {
   uint32_t cancels;      /* CANCEL messages opened */
 } fake_server;
 
-/* The server's response `done` value for a completion kind (cnv_runtime_done), and for none. */
-uint8_t fake_wire_done(int kind);
-#define FAKE_WIRE_DONE_NONE 0u
-
 /* Makes the socket and starts the thread (one connection). False on failure. */
 bool fake_start(fake_server *f);
 /* Waits for the thread (it ends when the connection does), removes the socket. */
