@@ -69,6 +69,11 @@ CNV_API void cnv_client_config_default(cnv_client_config *cfg);
 
 typedef struct cnv_client cnv_client;
 
+/* Whether address has the form cnv_client_connect takes ("tcp:HOST:PORT" with PORT 1..65535,
+ * "unix:PATH" with PATH short enough for a socket address), without resolving or connecting.
+ * Returns CNV_OK, CNV_EINVAL (NULL) or CNV_ECLIENT_ADDRESS. Thread-safe; pure. */
+CNV_API CNV_NODISCARD cnv_status cnv_client_address_check(const char *address);
+
 /* Connects and runs the handshake, blocking up to connect_timeout_ms in all. On CNV_OK
  * *out is ready for calls; on an error nothing is left open. Errors: CNV_EINVAL (NULL,
  * missing key or token), CNV_ERANGE (a limit out of range), CNV_ECLIENT_ADDRESS,

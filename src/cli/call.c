@@ -156,6 +156,10 @@ static int call_options(call_args *a, int argc, char **argv, int first, int end)
       cli_cmd_unknown(&cmd)) {
     return CLI_EXIT_USAGE;
   }
+  if (cnv_client_address_check(a->connect) != CNV_OK) {
+    cli_fail("--connect: not tcp:HOST:PORT (PORT 1..65535) or unix:PATH: %s", a->connect);
+    return CLI_EXIT_USAGE;
+  }
   return CLI_EXIT_OK;
 }
 

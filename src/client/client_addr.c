@@ -1,6 +1,8 @@
 /* Address parsing and a deadline-bounded connect (plain POSIX sockets). */
 #include "client_addr.h"
 
+#include <cnv/client.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -66,34 +68,42 @@ static cnv_status connect_one(int family, const struct sockaddr *sa, socklen_t s
   return CNV_OK;
 }
 
-static cnv_status connect_unix(const char *path, uint64_t deadline_ns, int *fd) {
-  struct sockaddr_un sun;
-  memset(&sun, 0, sizeof sun);
+/* A unix address's socket address. */
+static cnv_status unix_addr(const char *path, struct sockaddr_un *sun) {
+  memset(sun, 0, sizeof *sun);
   size_t n = strlen(path);
-  if (n == 0 || n >= sizeof sun.sun_path) return CNV_ECLIENT_ADDRESS;
-  sun.sun_family = AF_UNIX;
-  memcpy(sun.sun_path, path, n);
-  return connect_one(AF_UNIX, (const struct sockaddr *)&sun, (socklen_t)sizeof sun, deadline_ns, fd);
+  if (n == 0 || n >= sizeof sun->sun_path) return CNV_ECLIENT_ADDRESS;
+  sun->sun_family = AF_UNIX;
+  memcpy(sun->sun_path, path, n);
+  return CNV_OK;
 }
 
-static cnv_status connect_tcp(const char *hostport, uint64_t deadline_ns, int *fd) {
-  char host[256];
+/* Splits "HOST:PORT" (HOST possibly in brackets) into host (NUL-terminated, cap bytes) and
+ * the port's digits. */
+static cnv_status tcp_split(const char *hostport, char *host, size_t cap, const char **port) {
   const char *colon = strrchr(hostport, ':');
   if (!colon) return CNV_ECLIENT_ADDRESS;
   const char *h = hostport;
   size_t hn = (size_t)(colon - hostport);
   if (hn >= 2 && h[0] == '[' && h[hn - 1] == ']') h++, hn -= 2;
-  const char *port = colon + 1;
-  size_t pn = strlen(port);
-  if (hn == 0 || hn >= sizeof host || pn == 0 || pn > 5 || strspn(port, "0123456789") != pn) {
-    return CNV_ECLIENT_ADDRESS;
-  }
+  const char *p = colon + 1;
+  size_t pn = strlen(p);
+  if (hn == 0 || hn >= cap || pn == 0 || pn > 5 || strspn(p, "0123456789") != pn) return CNV_ECLIENT_ADDRESS;
   long pv = 0;
-  for (size_t i = 0; i < pn; i++) pv = pv * 10 + (port[i] - '0');
+  for (size_t i = 0; i < pn; i++) pv = pv * 10 + (p[i] - '0');
   if (pv < 1 || pv > 65535) return CNV_ECLIENT_ADDRESS;
+  if (memchr(h, '[', hn) || memchr(h, ']', hn)) return CNV_ECLIENT_ADDRESS;
   memcpy(host, h, hn);
   host[hn] = '\0';
-  if (memchr(host, '[', hn) || memchr(host, ']', hn)) return CNV_ECLIENT_ADDRESS;
+  *port = p;
+  return CNV_OK;
+}
+
+static cnv_status connect_tcp(const char *hostport, uint64_t deadline_ns, int *fd) {
+  char host[256];
+  const char *port = NULL;
+  cnv_status st = tcp_split(hostport, host, sizeof host, &port);
+  if (st != CNV_OK) return st;
   struct addrinfo hints, *res = NULL;
   memset(&hints, 0, sizeof hints);
   hints.ai_family = AF_UNSPEC;
@@ -101,7 +111,7 @@ static cnv_status connect_tcp(const char *hostport, uint64_t deadline_ns, int *f
   hints.ai_flags = AI_NUMERICSERV;
   int gai = getaddrinfo(host, port, &hints, &res);
   if (gai != 0) return gai == EAI_MEMORY ? CNV_ENOMEM : CNV_ECLIENT_CONNECT;
-  cnv_status st = CNV_ECLIENT_CONNECT;
+  st = CNV_ECLIENT_CONNECT;
   for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
     st = connect_one(ai->ai_family, ai->ai_addr, ai->ai_addrlen, deadline_ns, fd);
     if (st == CNV_OK || st == CNV_ECLIENT_TIMEOUT || st == CNV_ENOMEM) break;
@@ -111,7 +121,26 @@ static cnv_status connect_tcp(const char *hostport, uint64_t deadline_ns, int *f
 }
 
 cnv_status client_connect_addr(const char *address, uint64_t deadline_ns, int *fd) {
-  if (strncmp(address, "unix:", 5) == 0) return connect_unix(address + 5, deadline_ns, fd);
+  if (strncmp(address, "unix:", 5) == 0) {
+    struct sockaddr_un sun;
+    cnv_status st = unix_addr(address + 5, &sun);
+    if (st != CNV_OK) return st;
+    return connect_one(AF_UNIX, (const struct sockaddr *)&sun, (socklen_t)sizeof sun, deadline_ns, fd);
+  }
   if (strncmp(address, "tcp:", 4) == 0) return connect_tcp(address + 4, deadline_ns, fd);
+  return CNV_ECLIENT_ADDRESS;
+}
+
+cnv_status cnv_client_address_check(const char *address) {
+  if (!address) return CNV_EINVAL;
+  if (strncmp(address, "unix:", 5) == 0) {
+    struct sockaddr_un sun;
+    return unix_addr(address + 5, &sun);
+  }
+  if (strncmp(address, "tcp:", 4) == 0) {
+    char host[256];
+    const char *port = NULL;
+    return tcp_split(address + 4, host, sizeof host, &port);
+  }
   return CNV_ECLIENT_ADDRESS;
 }

@@ -374,7 +374,14 @@ static void test_addresses(void **state) {
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     cfg.address = bad[i];
     if (cnv_client_connect(&cfg, &c) != CNV_ECLIENT_ADDRESS) fail_msg("address %s", bad[i]);
+    if (cnv_client_address_check(bad[i]) != CNV_ECLIENT_ADDRESS) fail_msg("check %s", bad[i]);
   }
+  static const char *const good[] = {"tcp:127.0.0.1:1", "tcp:[::1]:65535", "tcp:::1:80", "tcp:example.org:443",
+                                     "unix:/tmp/x.sock", "unix:rel"};
+  for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+    if (cnv_client_address_check(good[i]) != CNV_OK) fail_msg("check %s", good[i]);
+  }
+  assert_int_equal(cnv_client_address_check(NULL), CNV_EINVAL);
   char longpath[300];
   memset(longpath, 'a', sizeof longpath);
   memcpy(longpath, "unix:/", 6);
