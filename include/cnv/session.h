@@ -56,14 +56,10 @@ extern "C" {
 /* A buffer of this many bytes always holds the next message cnv_session_pull gives. */
 #define CNV_SESSION_PULL_MAX (1024u + CNV_SESSION_MAX_TOKEN)
 
-/* Session message types (the frame header's 4-bit type; 1..8 are cnv_msg_type). INVOCATION
- * (4), RESPONSE (5), HEARTBEAT (6), ERROR (7) and SHUTDOWN (8) are also used, sealed. */
-#define CNV_MSG_HELLO 9u
-#define CNV_MSG_HELLO_REPLY 10u
-#define CNV_MSG_AUTH 11u
-#define CNV_MSG_READY 12u
-#define CNV_MSG_CANCEL 13u
-#define CNV_MSG_REKEY 14u
+/* Session message types: CNV_MSG_HELLO (9), CNV_MSG_HELLO_REPLY (10), CNV_MSG_AUTH (11),
+ * CNV_MSG_READY (12), CNV_MSG_CANCEL (13) and CNV_MSG_REKEY (14) are cnv_msg_type values in
+ * protocol.h; INVOCATION (4), RESPONSE (5), HEARTBEAT (6), ERROR (7) and SHUTDOWN (8) are also
+ * used, sealed. */
 
 /* Bytes cnv_session_seal may write for a payload of n bytes (the message, and a REKEY frame
  * before it when a rotation is due). */
@@ -89,7 +85,14 @@ typedef struct cnv_session_config {
   cnv_capabilities caps;
   uint64_t rekey_frames; /* frames sealed under one key before rotating; 1..2^62 */
   uint64_t rekey_ns;     /* or nanoseconds since the key came into use; >= 1 */
+  /* AEADs this side offers (CNV_SESSION_AEAD_* bits; XChaCha20-Poly1305 is required).
+   * AES-256-GCM is used when both sides offer it and both CPUs have it
+   * (crypto_aead_aes256gcm_is_available); a side whose CPU lacks it does not offer it. */
+  uint32_t aeads;
 } cnv_session_config;
+
+#define CNV_SESSION_AEAD_XCHACHA20POLY1305 1u
+#define CNV_SESSION_AEAD_AES256GCM 2u
 
 /* Fills cfg for `role` with the defaults: caps offering protocol 1.0.0, no compression (a
  * sealed frame is never compressed), the implemented features (CNV_FEAT_IMPLEMENTED),
@@ -172,6 +175,8 @@ CNV_API cnv_status cnv_session_error(const cnv_session *s);
 CNV_API cnv_status cnv_session_peer_status(const cnv_session *s);
 /* True once READY was sent (server) or received (client). */
 CNV_API bool cnv_session_ready(const cnv_session *s);
+/* The AEAD in use (CNV_SESSION_AEAD_*), 0 before HELLO_REPLY. */
+CNV_API int cnv_session_aead(const cnv_session *s);
 /* The negotiated parameters. Errors: CNV_EINVAL, CNV_ESTATE (before HELLO_REPLY). */
 CNV_API CNV_NODISCARD cnv_status cnv_session_negotiated(const cnv_session *s, cnv_negotiated *out);
 
