@@ -2,6 +2,7 @@
 #include "serve_peer.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -179,10 +180,20 @@ static void redis_error(const serve_redis *r, const char *what, char *err, size_
   snprintf(err, err_cap, "%s%s%s", what, line[0] ? "; its log: " : "", line);
 }
 
+/* Removes the directory and whatever Redis may have written in it (its log; nothing else is
+ * expected with persistence off, but a file there must not outlive the case). */
 static void redis_remove_dir(serve_redis *r) {
-  char log[96];
-  redis_log_path(r, log, sizeof log);
-  unlink(log);
+  DIR *d = opendir(r->dir);
+  if (d) {
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+      if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+      char path[sizeof r->dir + 260];
+      snprintf(path, sizeof path, "%s/%s", r->dir, e->d_name);
+      unlink(path);
+    }
+    closedir(d);
+  }
   rmdir(r->dir);
 }
 
