@@ -158,5 +158,6 @@ void cli_cleanup_now(void);
 extern const cli_noun cli_noun_token;
 extern const cli_noun cli_noun_swarm;
 extern const cli_noun cli_noun_bench;
+extern const cli_noun cli_noun_serve;
 
 #endif
