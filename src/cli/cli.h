@@ -162,5 +162,6 @@ extern const cli_noun cli_noun_bench;
  * tool's): argv[first..argc). Returns an exit code. */
 extern const cli_noun cli_noun_call;
 int cli_call_main(int argc, char **argv, int first);
+extern const cli_noun cli_noun_serve;
 
 #endif
