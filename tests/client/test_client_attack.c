@@ -28,6 +28,8 @@ static int fds0;
 static int setup(void **state) {
   (void)state;
   if (!srvfx_start(&X, NULL, false, 0)) return -1;
+  /* One session first: what the server opens once, on its first connection, stays open. */
+  if (!srvfx_echo_works(&X) || !srvfx_wait_closed(&X)) return -1;
   fds0 = srvfx_count_fds();
   return 0;
 }
@@ -130,33 +132,40 @@ static void test_garbage_before_handshake(void **state) {
   server_fine();
 }
 
-static void test_garbage_during_handshake(void **state) {
-  (void)state;
-  cnv_server_stats b = srvfx_stats(&X);
-  /* A real HELLO, then junk where AUTH should be. */
+/* The first n bytes of a real HELLO (into out). */
+static size_t real_hello(uint8_t *out, size_t cap) {
   cnv_session_config cfg;
   cnv_session_config_default(&cfg, CNV_SESSION_CLIENT);
   cfg.secret_key = X.agent.sk;
   cfg.server_pk = X.server_key.pk;
   cfg.token = X.token;
   cfg.token_len = X.token_len;
+  cnv_session *s = NULL;
+  assert_int_equal(cnv_session_create(&cfg, 1, &s), CNV_OK);
+  size_t n = 0;
+  assert_int_equal(cnv_session_pull(s, out, cap, &n), CNV_OK);
+  assert_true(n > CNV_FRAME_HEADER_SIZE);
+  cnv_session_destroy(s);
+  return n;
+}
+
+static void test_garbage_during_handshake(void **state) {
+  (void)state;
+  cnv_server_stats b = srvfx_stats(&X);
+  /* A real HELLO, then junk where AUTH should be. */
+  uint8_t hello[CNV_SESSION_PULL_MAX];
+  size_t n = real_hello(hello, sizeof hello);
   for (int variant = 0; variant < 2; variant++) {
-    cnv_session *s = NULL;
-    assert_int_equal(cnv_session_create(&cfg, 1, &s), CNV_OK);
-    uint8_t hello[CNV_SESSION_PULL_MAX];
-    size_t n = 0;
-    assert_int_equal(cnv_session_pull(s, hello, sizeof hello, &n), CNV_OK);
-    assert_true(n > CNV_FRAME_HEADER_SIZE);
     int fd = raw_connect(&X);
     assert_true(fd >= 0);
     /* variant 0: whole HELLO then junk; variant 1: half a HELLO, then junk inside it */
     assert_true(raw_send(fd, hello, variant == 0 ? n : n / 2));
     uint8_t junk[300];
     memset(junk, variant == 0 ? 0xC3 : 0x00, sizeof junk);
-    assert_true(raw_send(fd, junk, sizeof junk) || variant == 0);
+    /* The server may close before all of it is taken: a failed send is fine here. */
+    (void)raw_send(fd, junk, sizeof junk);
     assert_true(raw_wait_close(fd, NULL, 0, NULL));
     close(fd);
-    cnv_session_destroy(s);
   }
   expect_grew(&b, HS(CNV_SERVER_HS_PROTOCOL), 2);
   server_fine();
@@ -210,15 +219,17 @@ static void test_oversized_frames(void **state) {
 static void test_slowloris(void **state) {
   (void)state;
   cnv_server_stats b = srvfx_stats(&X);
-  /* Before the handshake: half a header, then a whole header declaring bytes never sent, then
-   * nothing at all. The handshake timeout closes each. */
-  uint8_t h[CNV_FRAME_HEADER_SIZE];
-  header(h, CNV_MSG_HELLO, 0, 200, 0);
-  send_and_expect_close(h, 8, NULL);
-  send_and_expect_close(h, sizeof h, NULL);
+  /* Before the handshake: half of a real HELLO's header, then its whole header (a declared
+   * length with no bytes behind it), then nothing at all. The handshake timeout closes each. */
+  uint8_t hello[CNV_SESSION_PULL_MAX];
+  size_t n = real_hello(hello, sizeof hello);
+  send_and_expect_close(hello, CNV_FRAME_HEADER_SIZE / 2, NULL);
+  send_and_expect_close(hello, CNV_FRAME_HEADER_SIZE, NULL);
+  send_and_expect_close(hello, n - 1, NULL);
   send_and_expect_close(NULL, 0, NULL);
-  expect_grew(&b, HS(CNV_SERVER_HS_TIMEOUT), 3);
+  expect_grew(&b, HS(CNV_SERVER_HS_TIMEOUT), 4);
   /* After it: a sealed frame's header and a few bytes of it. The idle timeout closes it. */
+  uint8_t h[CNV_FRAME_HEADER_SIZE];
   raw_sess r;
   assert_int_equal(raw_sess_open(&r, &X, NULL, NULL, 0), CNV_OK);
   header(h, CNV_MSG_INVOCATION, CNV_FRAME_FLAG_SEALED, 300, 1);
@@ -288,18 +299,8 @@ static void test_killed_mid_frame(void **state) {
   (void)state;
   cnv_server_stats b = srvfx_stats(&X);
   /* Mid-HELLO. */
-  cnv_session_config cfg;
-  cnv_session_config_default(&cfg, CNV_SESSION_CLIENT);
-  cfg.secret_key = X.agent.sk;
-  cfg.server_pk = X.server_key.pk;
-  cfg.token = X.token;
-  cfg.token_len = X.token_len;
-  cnv_session *s = NULL;
-  assert_int_equal(cnv_session_create(&cfg, 1, &s), CNV_OK);
   uint8_t hello[CNV_SESSION_PULL_MAX];
-  size_t n = 0;
-  assert_int_equal(cnv_session_pull(s, hello, sizeof hello, &n), CNV_OK);
-  cnv_session_destroy(s);
+  size_t n = real_hello(hello, sizeof hello);
   int fd = raw_connect(&X);
   assert_true(fd >= 0);
   die_mid_frame(fd, hello, n / 2);
@@ -351,6 +352,8 @@ static void test_thousand_sessions(void **state) {
   sc.handshake_timeout_ms = 30000;
   sc.idle_timeout_ms = 60000;
   assert_true(srvfx_start(&big, &sc, false, MANY + 16));
+  assert_true(srvfx_echo_works(&big));
+  assert_true(srvfx_wait_closed(&big));
   int fds = srvfx_count_fds();
   static cnv_client *c[MANY];
   cnv_client_config cfg;
@@ -376,8 +379,8 @@ static void test_thousand_sessions(void **state) {
   for (int i = 0; i < MANY; i++) cnv_client_close(c[i]);
   assert_true(srvfx_wait_closed(&big));
   s = srvfx_stats(&big);
-  assert_int_equal(s.handshakes, MANY);
-  assert_int_equal(s.responses, MANY);
+  assert_int_equal(s.handshakes, MANY + 1);
+  assert_int_equal(s.responses, MANY + 1);
   assert_int_equal(srvfx_count_fds(), fds);
   assert_true(srvfx_stop(&big));
   rl.rlim_cur = old;
