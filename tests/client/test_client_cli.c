@@ -9,14 +9,18 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <fcntl.h>
 
 #include "cli/cli_run.h"
 #include "srv_fixture.h"
 
 static srv_fx X;
 
+/* Writes a key or token file as `cnv token` does: hex on one line, mode 0600. */
 static void write_hex(const char *path, const uint8_t *b, size_t n) {
-  FILE *f = fopen(path, "w");
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  assert_true(fd >= 0);
+  FILE *f = fdopen(fd, "w");
   assert_non_null(f);
   for (size_t i = 0; i < n; i++) fprintf(f, "%02x", b[i]);
   fputc('\n', f);
@@ -65,9 +69,14 @@ static void test_echo(void **state) {
   CALL(&r, "--", "demo.echo", "--text", "--help");
   assert_int_equal(r.status, 0);
   assert_string_equal(r.out, "--help\n");
-  CALL(&r, "--deadline-ms", "5000", "--timeout-ms", "20000", "demo.echo", "--text", "x");
+  CALL(&r, "--deadline-ms", "400", "--timeout-ms", "20000", "demo.echo", "--text", "x");
   assert_int_equal(r.status, 0);
   assert_string_equal(r.out, "x\n");
+  /* A deadline beyond the capability's class limit (500 ms for demo.echo) is the server's
+   * refusal: exit 1 with the reason. */
+  CALL(&r, "--deadline-ms", "5000", "demo.echo", "--text", "x");
+  assert_int_equal(r.status, 1);
+  assert_non_null(strstr(r.err, "cnv: call: "));
 }
 
 static void test_json(void **state) {
