@@ -28,6 +28,11 @@ static void test_handshake_whole(void **state) {
   assert_memory_equal(p.c->tx.key, p.s->rx.key, 32);
   assert_memory_equal(p.c->rx.key, p.s->tx.key, 32);
   assert_memory_not_equal(p.c->tx.key, p.c->rx.key, 32);
+  /* the long-term secret keys signed once and are gone; so is the client's token copy */
+  static const uint8_t zero64[64];
+  assert_memory_equal(p.c->secret, zero64, 64);
+  assert_memory_equal(p.s->secret, zero64, 64);
+  assert_memory_equal(p.c->token, zero64, sizeof H_TOKEN - 1);
   cnv_session_stats st;
   assert_int_equal(cnv_session_stats_get(p.s, &st), CNV_OK);
   assert_int_equal(st.sealed, 1); /* READY */
@@ -380,7 +385,7 @@ static void test_wipe(void **state) {
     size_t n = s->block_size;
     static const uint8_t zero[32];
     assert_memory_not_equal(s->tx.key, zero, 32);
-    assert_memory_not_equal(s->secret, zero, 32);
+    assert_memory_not_equal(s->rx.key, zero, 32);
     cnv__session_wipe(s);
     const uint8_t *b = (const uint8_t *)s;
     for (size_t j = 0; j < n; j++) assert_int_equal(b[j], 0);
