@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -21,6 +22,7 @@
 #include <unistd.h>
 
 #include "srv_fixture.h"
+#include <cnv/runtime.h>
 
 static srv_fx X;
 static int fds0;
@@ -108,6 +110,111 @@ static void header(uint8_t h[CNV_FRAME_HEADER_SIZE], unsigned type, unsigned fla
   h[3] = (uint8_t)(flags >> 8);
   for (int i = 0; i < 4; i++) h[4 + i] = (uint8_t)(len >> (8 * i));
   for (int i = 0; i < 8; i++) h[8 + i] = (uint8_t)(id >> (8 * i));
+}
+
+/* ---- the normal path first: every kind of answer, as the client reads it ----------------- */
+
+typedef struct got {
+  int n;
+  cnv_status status;
+  int32_t done;
+} got;
+
+static void got_one(void *ctx, const cnv_client_result *r) {
+  got *g = ctx;
+  g->n++;
+  g->status = r->status;
+  g->done = r->done;
+}
+
+static void test_answer_kinds(void **state) {
+  (void)state;
+  cnv_client_config cfg;
+  srvfx_client_cfg(&X, &cfg);
+  cnv_client *c = NULL;
+  assert_int_equal(cnv_client_connect(&cfg, &c), CNV_OK);
+  char buf[64];
+  cnv_client_result r;
+  assert_int_equal(cnv_client_call(c, "demo.echo --text hi", 19, 0, 10000, &r, buf, sizeof buf), CNV_OK);
+  assert_int_equal(r.status, CNV_OK);
+  assert_int_equal(r.done, CNV_DONE_RAN);
+  assert_int_equal(r.result_len, 2);
+  assert_int_equal(cnv_client_call(c, "demo.fail", 9, 0, 10000, &r, buf, sizeof buf), CNV_OK);
+  assert_int_equal(r.status, CNV_ENOTSUP);
+  assert_int_equal(r.done, CNV_DONE_RAN);
+  assert_int_equal(r.result_len, 6);
+  /* Refused before acceptance: not in the token, too long a line. */
+  assert_int_equal(cnv_client_call(c, "fs.read --path /", 16, 0, 10000, &r, buf, sizeof buf), CNV_OK);
+  assert_true(r.status <= CNV_ERT_DENY_PHASE && r.status >= CNV_ERT_DENY_TOO_LONG);
+  assert_int_equal(r.done, CNV_CLIENT_DONE_NONE);
+  static char longline[1000];
+  memcpy(longline, "demo.echo --text ", 17);
+  memset(longline + 17, 'l', sizeof longline - 17);
+  assert_int_equal(cnv_client_call(c, longline, sizeof longline, 0, 10000, &r, buf, sizeof buf), CNV_OK);
+  assert_int_equal(r.status, CNV_ERT_DENY_TOO_LONG);
+  assert_int_equal(r.done, CNV_CLIENT_DONE_NONE);
+  /* Expired while running: a 300 ms sleep under a 20 ms deadline. */
+  assert_int_equal(cnv_client_call(c, "demo.sleep --ms 300", 19, 20, 10000, &r, buf, sizeof buf), CNV_OK);
+  assert_int_equal(r.status, CNV_ERT_EXPIRED);
+  assert_int_equal(r.done, CNV_DONE_EXPIRED);
+  /* Cancelled: a long sleep, then its cancel; the answer still comes, once. */
+  got g = {0};
+  uint64_t id = 0;
+  assert_int_equal(cnv_client_submit(c, "demo.sleep --ms 5000", 20, 0, got_one, &g, &id), CNV_OK);
+  assert_int_equal(cnv_client_cancel(c, id), CNV_OK);
+  for (int i = 0; i < 200 && g.n == 0; i++) assert_int_equal(cnv_client_poll(c, 100, NULL), CNV_OK);
+  assert_int_equal(g.n, 1);
+  assert_int_equal(g.done, CNV_DONE_CANCELLED);
+  cnv_client_close(c);
+  server_fine();
+}
+
+/* A graceful stop with calls in flight: each is answered, then the client reads going away. */
+typedef struct stopper {
+  srv_fx *x;
+  cnv_status st;
+} stopper;
+
+static void *stop_server(void *arg) {
+  stopper *s = arg;
+  s->st = cnv_server_stop(s->x->srv);
+  return NULL;
+}
+
+static void test_graceful_stop(void **state) {
+  (void)state;
+  srv_fx y;
+  assert_true(srvfx_start(&y, NULL, true, 0));
+  cnv_client_config cfg;
+  srvfx_client_cfg(&y, &cfg);
+  cnv_client *c = NULL;
+  assert_int_equal(cnv_client_connect(&cfg, &c), CNV_OK);
+  got g[3] = {{0}, {0}, {0}};
+  for (int i = 0; i < 3; i++) {
+    assert_int_equal(cnv_client_submit(c, "demo.sleep --ms 100", 19, 0, got_one, &g[i], NULL), CNV_OK);
+  }
+  /* Each call is in the runtime before the stop begins. */
+  want w = {FIELD(accepted_calls), 3};
+  assert_true(srvfx_wait(&y, reached, &w));
+  stopper s = {&y, CNV_EINVAL};
+  pthread_t t;
+  assert_int_equal(pthread_create(&t, NULL, stop_server, &s), 0);
+  cnv_status st = CNV_OK;
+  for (int i = 0; i < 200 && st == CNV_OK; i++) st = cnv_client_poll(c, 100, NULL);
+  assert_int_equal(pthread_join(t, NULL), 0);
+  cnv_status after = cnv_client_submit(c, "demo.echo --text x", 18, 0, got_one, &g[0], NULL);
+  cnv_client_close(c);
+  bool books = srvfx_stop(&y); /* before the checks, so a failure leaves nothing behind */
+  assert_true(books);
+  assert_int_equal(st, CNV_ESESSION_GOING_AWAY);
+  assert_int_equal(after, CNV_ESESSION_GOING_AWAY);
+  for (int i = 0; i < 3; i++) {
+    assert_int_equal(g[i].n, 1);
+    assert_int_equal(g[i].status, CNV_OK);
+    assert_int_equal(g[i].done, CNV_DONE_RAN);
+  }
+  /* Everything in flight was answered well before stop_timeout: stop reports success. */
+  if (s.st != CNV_OK) fail_msg("cnv_server_stop: %s after every call was answered", cnv_status_name(s.st));
 }
 
 /* ---- garbage ------------------------------------------------------------------------- */
@@ -510,6 +617,8 @@ static void test_bit_flipped_frames(void **state) {
 int main(void) {
   signal(SIGPIPE, SIG_IGN);
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_answer_kinds),
+      cmocka_unit_test(test_graceful_stop),
       cmocka_unit_test(test_garbage_before_handshake),
       cmocka_unit_test(test_garbage_during_handshake),
       cmocka_unit_test(test_garbage_after_handshake),
