@@ -361,6 +361,10 @@ CNV_API CNV_NODISCARD cnv_status cnv_runtime_agent_remove(cnv_runtime *rt, uint3
 CNV_API CNV_NODISCARD cnv_status cnv_runtime_agent_rate(cnv_runtime *rt, uint32_t agent, uint32_t rate_per_s,
                                                         uint32_t burst);
 
+/* The largest result a handler may write (the configured max_result, defaults applied): a
+ * completion's result_len never exceeds it. 0 for NULL. Any thread; wait-free. */
+CNV_API uint32_t cnv_runtime_max_result(const cnv_runtime *rt);
+
 /* Moves the swarm Bootstrap -> Negotiation -> Activation -> Operational (the timeline records
  * each), starts the workers and the monitor thread. Errors: CNV_EINVAL,
  * CNV_ESTATE (started before), CNV_ERT_THREAD (nothing left running), CNV_ENOMEM, the phase

@@ -234,3 +234,5 @@ cnv_status cnv_runtime_agent_remove(cnv_runtime *rt, uint32_t agent) {
   cnv__store_release(&a->ready, (uint32_t)CNV__RT_AGENT_FREE);
   return CNV_OK;
 }
+
+uint32_t cnv_runtime_max_result(const cnv_runtime *rt) { return rt ? rt->cfg.max_result : 0; }
