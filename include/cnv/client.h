@@ -98,7 +98,7 @@ typedef struct cnv_client_result {
                         CNV_ECLIENT_DISCONNECTED (no answer will come) */
   int32_t done;        /* the runtime's completion kind (cnv_runtime_done: 0 ran, 1 expired,
                           2 cancelled, 3 not run) or CNV_CLIENT_DONE_NONE */
-  uint8_t result_type; /* cnv_result_type of the result bytes */
+  uint8_t result_type; /* the result's cnv_content_type (0 text, 1 JSON, 2 binary) */
   const uint8_t *result;
   size_t result_len;
 } cnv_client_result;
@@ -114,7 +114,9 @@ typedef void (*cnv_client_done_fn)(void *ctx, const cnv_client_result *r);
  * Waits (blocking) only when the send buffer has no room, until the socket takes enough.
  * done(ctx, ...) runs exactly once later. *id (may be NULL) gets the call's id.
  * Errors: CNV_EINVAL (NULL c, line or done), CNV_ERANGE (line too long), CNV_EFULL (no credit
- * left: every slot holds an unanswered call; poll, then retry), the connection's sticky error. */
+ * left: every slot holds an unanswered call; poll, then retry), CNV_ESESSION_GOING_AWAY (the
+ * server sent SHUTDOWN: calls in flight are still answered, no new one is taken), the
+ * connection's sticky error. */
 CNV_API CNV_NODISCARD cnv_status cnv_client_submit(cnv_client *c, const char *line, size_t line_len,
                                                    uint32_t deadline_ms, cnv_client_done_fn done, void *ctx,
                                                    uint64_t *id);
@@ -123,7 +125,7 @@ CNV_API CNV_NODISCARD cnv_status cnv_client_submit(cnv_client *c, const char *li
  * answered. Waits (blocking) up to timeout_ms for at least one answer when none is ready (0:
  * does not wait; -1: waits without a limit). *completed (may be NULL) gets how many callbacks
  * ran. Returns CNV_OK (also when the time passed with nothing), CNV_EINVAL, CNV_ERANGE
- * (timeout_ms below -1), or the connection's sticky error once it ended (every unanswered call
+ * (timeout_ms below -1), CNV_ESTATE (from a callback), or the connection's sticky error once it ended (every unanswered call
  * was completed with CNV_ECLIENT_DISCONNECTED first). */
 CNV_API CNV_NODISCARD cnv_status cnv_client_poll(cnv_client *c, int timeout_ms, unsigned *completed);
 
@@ -139,7 +141,8 @@ CNV_API CNV_NODISCARD cnv_status cnv_client_cancel(cnv_client *c, uint64_t id);
  * late answer dropped, and CNV_ECLIENT_TIMEOUT returned. Blocking.
  * Returns CNV_OK when an answer came (the outcome is in out->status and out->done; that is
  * also when it is a denial or a failure), CNV_ERANGE when the result did not fit cap
- * (out->result_len says its size; nothing copied), CNV_ECLIENT_TIMEOUT, the submit errors
+ * (out->result_len says its size; nothing copied), CNV_ECLIENT_TIMEOUT, CNV_ESTATE (from a
+ * callback), the submit errors
  * (CNV_EFULL: no credit left), or the connection's sticky error (out->status is then
  * CNV_ECLIENT_DISCONNECTED). */
 CNV_API CNV_NODISCARD cnv_status cnv_client_call(cnv_client *c, const char *line, size_t line_len, uint32_t deadline_ms,
@@ -147,13 +150,15 @@ CNV_API CNV_NODISCARD cnv_status cnv_client_call(cnv_client *c, const char *line
                                                  size_t cap);
 
 /* The socket, for an event loop: wait for it to be readable (and writable while
- * cnv_client_wants_write says so), then cnv_client_poll(c, 0, ...). Owned by the client;
- * -1 for NULL. Do not read, write or close it. */
+ * cnv_client_wants_write says so), then cnv_client_poll(c, 0, ...). Owned by the client: it
+ * stays open (shut down) after the connection ended, until cnv_client_close, so an event loop
+ * never sees its number reused behind its back. -1 for NULL. Do not read, write or close it. */
 CNV_API int cnv_client_fd(const cnv_client *c);
 /* True while sealed bytes wait for the socket to take them. */
 CNV_API bool cnv_client_wants_write(const cnv_client *c);
 
-/* Calls that may be submitted now (the negotiated credit less the unanswered calls). */
+/* Calls that may be submitted now (the negotiated credit less the unanswered calls; 0 once
+ * the connection ended or the server is going away). */
 CNV_API uint32_t cnv_client_credit(const cnv_client *c);
 /* Unanswered calls. */
 CNV_API uint32_t cnv_client_in_flight(const cnv_client *c);

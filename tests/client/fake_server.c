@@ -132,6 +132,14 @@ static bool on_invoke(conn *c, const cnv_session_event *ev) {
     c->closing = true;
     return cnv_session_fail(c->s, CNV_ERT_DENY_REVOKED) == CNV_OK;
   }
+  if (IS("forge-id")) return respond(c, ev->id ^ (UINT64_C(1) << 40), CNV_OK, CNV_DONE_RAN, NULL, 0);
+  if (IS("garbage")) {
+    c->closing = true;
+    static const char junk[] = "HTTP/1.1 400 Bad Request\r\n\r\n";
+    memcpy(c->out + c->out_len, junk, sizeof junk - 1);
+    c->out_len += sizeof junk - 1;
+    return true;
+  }
   if (IS("drop")) {
     c->closing = true;
     return true;

@@ -264,6 +264,29 @@ static void test_server_error_frame(void **state) {
   down(&x);
 }
 
+/* A hostile server: an answer to a call never made, then bytes that are no frame. Each ends the
+ * connection with its code; the calls in flight complete once, DISCONNECTED. */
+static void test_hostile_server(void **state) {
+  (void)state;
+  static const char *const lines[] = {"forge-id", "garbage"};
+  static const cnv_status want[] = {CNV_ESESSION_MALFORMED, CNV_EFRAME_MAGIC};
+  for (int k = 0; k < 2; k++) {
+    fixture x;
+    up(&x, 8);
+    seen s = {0};
+    tagged t[2] = {{&s, 0}, {&s, 1}};
+    assert_int_equal(cnv_client_submit(x.c, "hold", 4, 0, on_done, &t[0], NULL), CNV_OK);
+    assert_int_equal(cnv_client_submit(x.c, lines[k], strlen(lines[k]), 0, on_done, &t[1], NULL), CNV_OK);
+    assert_int_equal(poll_until(x.c, &s, 3), want[k]);
+    assert_int_equal(cnv_client_error(x.c), want[k]);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.status[0], CNV_ECLIENT_DISCONNECTED);
+    assert_int_equal(s.status[1], CNV_ECLIENT_DISCONNECTED);
+    assert_int_equal(cnv_client_in_flight(x.c), 0);
+    down(&x);
+  }
+}
+
 static void test_close_completes_pending(void **state) {
   (void)state;
   fixture x;
@@ -472,6 +495,7 @@ int main(void) {
       cmocka_unit_test(test_server_drops_connection),
       cmocka_unit_test(test_going_away_answers_then_ends),
       cmocka_unit_test(test_server_error_frame),
+      cmocka_unit_test(test_hostile_server),
       cmocka_unit_test(test_close_completes_pending),
       cmocka_unit_test(test_callback_may_not_poll),
       cmocka_unit_test(test_auth_refused),
