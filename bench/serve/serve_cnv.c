@@ -1,0 +1,455 @@
+/* Our side of the serve cases: an in-process cnv server and C clients over loopback TCP.
+ *
+ * Each case builds its own fixture before its loop and tears it down after (nothing is left
+ * running): a runtime with SERVE_WORKERS worker(s) and one capability, demo.echo (its handler
+ * parses the line and writes the --text value as the result), a trusted root and a token it
+ * minted for the agent (demo.*, read-only); a cnv_server with SERVE_IO_THREADS event loop(s)
+ * in front of it, listening on 127.0.0.1 with a port the kernel picks. Every call therefore
+ * goes through the whole path: the client seals an INVOCATION (AEAD), the server opens it,
+ * submits it to the runtime (parse, capability, phase, the session's prepared token, queue),
+ * a worker runs the handler, the server seals the RESPONSE and the client opens it and checks
+ * the echoed text. The line is `demo.echo --text PONG`, the result `PONG`: about the size of
+ * Redis's PING_INLINE and its +PONG.
+ *
+ * serve_echo_p16/cnv: SERVE_CONNS client threads, one connection each (connected once, before
+ * the loop, like redis-benchmark's kept-alive clients), each keeping SERVE_PIPELINE calls in
+ * flight (cnv_client_submit; answers through cnv_client_poll). One benchmark iteration is one
+ * round of P16_CALLS calls in all (the same count as redis-benchmark's -n); the rate reported
+ * is the calls of every round over the rounds' time (from releasing the threads to the last
+ * answer of the round), so the connects are not counted, as redis-benchmark does not count
+ * its own.
+ *
+ * serve_echo_p1/cnv: the same threads making one synchronous call at a time (cnv_client_call),
+ * P1_CALLS per round; each call's latency is taken in its thread (the runtime's monotonic
+ * clock before the call and after it returns). Each round gives the p50 and p99 of its calls,
+ * as each redis-benchmark run gives its own; the case reports the medians over the rounds
+ * (serve_report_latency: 1e9 / p99 ns as the rate, p50_us and p99_us as counters).
+ *
+ * session_handshake/cnv: one thread connecting (TCP connect, HELLO, HELLO_REPLY, AUTH, READY:
+ * cnv_client_connect returns once READY is in) and closing, again and again, against the same
+ * fixture; items = handshakes, so the figure is handshakes per second of one agent
+ * reconnecting (the same token each time: the server's token cache is warm). */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include <cnv.h>
+#include <cnv/client.h>
+#include <cnv/server.h>
+
+#include "../harness/cnv_bench.h"
+#include "serve_peer.h"
+
+#define SERVE_WORKERS 1    /* runtime workers: with one event loop and the client threads, */
+#define SERVE_IO_THREADS 1 /* a 2-core machine has no core to spare for more */
+#define ECHO_LINE "demo.echo --text PONG"
+#define ECHO_LINE_LEN (sizeof ECHO_LINE - 1)
+#define ECHO_TEXT "PONG"
+#define ECHO_TEXT_LEN (sizeof ECHO_TEXT - 1)
+#define P16_CALLS 200000L /* per round, all connections: as serve_echo_p16/redis's -n */
+#define P1_CALLS 40000L   /* as serve_echo_p1/redis's -n */
+#define MAX_RUNS 1024u    /* p1 rounds kept (the latest when there are more) */
+#define POLL_MS 10000     /* a connection with no answer for this long fails the case */
+#define CALL_MS 10000u    /* a synchronous call's own time limit */
+
+/* ---- fixture: runtime, server, the agent's keys and token ----------------------------- */
+
+typedef struct serve_fixture {
+  cnv_runtime *rt;
+  cnv_server *srv;
+  char address[CNV_SERVER_ADDRESS_MAX];
+  uint8_t server_pk[CNV_SESSION_KEY_BYTES];
+  uint8_t agent_sk[CNV_SESSION_SECRET_BYTES];
+  uint8_t token[CNV_DELEG_MAX_TOKEN_BYTES];
+  size_t token_len;
+} serve_fixture;
+
+/* demo.echo: the --text value is the result. */
+static cnv_status echo_handler(void *ctx, const cnv_runtime_call *c, cnv_runtime_result *r) {
+  (void)ctx;
+  cnv_arg args[4];
+  cnv_invocation inv;
+  cnv_status st = cnv_invocation_init(&inv, args, 4);
+  if (st == CNV_OK) st = cnv_parse_invocation(c->line, c->line_len, NULL, NULL, &inv);
+  if (st != CNV_OK) return st;
+  for (uint32_t i = 0; i < inv.count; i++) {
+    const cnv_arg *a = &inv.args[i];
+    if (a->kind == CNV_ARG_LONG_VALUE && a->name.len == 4 && memcmp(a->name.ptr, "text", 4) == 0)
+      return cnv_runtime_result_write(r, a->value.ptr, a->value.len);
+  }
+  return CNV_EINVAL;
+}
+
+static void fixture_stop(serve_fixture *fx) {
+  if (fx->srv) {
+    cnv_status st = cnv_server_stop(fx->srv);
+    if (st != CNV_OK) fprintf(stderr, "serve bench: cnv_server_stop: %s\n", cnv_strerror(st));
+    cnv_server_destroy(fx->srv);
+    fx->srv = NULL;
+  }
+  if (fx->rt) {
+    cnv_status st = cnv_runtime_stop(fx->rt, 10000000000ull);
+    if (st != CNV_OK) fprintf(stderr, "serve bench: cnv_runtime_stop: %s\n", cnv_strerror(st));
+    cnv_runtime_destroy(fx->rt);
+    fx->rt = NULL;
+  }
+  sodium_memzero(fx->agent_sk, sizeof fx->agent_sk);
+}
+
+/* Builds and starts everything; 0, or -1 with the failing step in err (nothing left). */
+static int fixture_start(serve_fixture *fx, char *err, size_t err_cap) {
+  memset(fx, 0, sizeof *fx);
+  if (sodium_init() < 0) {
+    snprintf(err, err_cap, "sodium_init failed");
+    return -1;
+  }
+  uint8_t seed[32], root_pk[32], root_sk[64], agent_pk[32], server_sk[64];
+  memset(seed, 1, sizeof seed);
+  crypto_sign_seed_keypair(root_pk, root_sk, seed);
+  memset(seed, 2, sizeof seed);
+  crypto_sign_seed_keypair(agent_pk, fx->agent_sk, seed);
+  memset(seed, 3, sizeof seed);
+  crypto_sign_seed_keypair(fx->server_pk, server_sk, seed);
+
+  cnv_deleg_caveats c;
+  memset(&c, 0, sizeof c);
+  c.expiry = CNV_DELEG_NO_EXPIRY;
+  c.max_uses = CNV_DELEG_UNLIMITED_USES;
+  c.effects = CNV_EFFECT_READ_ONLY;
+  c.swarm = 1;
+  c.n_allow = 1;
+  cnv_runtime_config rcfg;
+  cnv_runtime_config_default(&rcfg);
+  rcfg.workers = SERVE_WORKERS;
+  cnv_runtime_handler_spec spec = {.effects = CNV_EFFECT_READ_ONLY, .cls = CNV_DURATION_INTERACTIVE, .fn = echo_handler};
+  cnv_server_config scfg;
+  cnv_server_config_default(&scfg);
+  scfg.secret_key = server_sk;
+  scfg.io_threads = SERVE_IO_THREADS;
+  scfg.max_sessions_per_peer = 1024; /* session_handshake closes faster than the server may notice */
+  scfg.max_inflight = 64;
+  const char *step = NULL;
+  cnv_status st;
+  if ((st = cnv_deleg_pattern_parse("demo.*", 6, &c.allow[0])) != CNV_OK)
+    step = "cnv_deleg_pattern_parse";
+  else if ((st = cnv_deleg_mint_root(root_sk, agent_pk, &c, NULL, fx->token, sizeof fx->token, &fx->token_len)) !=
+           CNV_OK)
+    step = "cnv_deleg_mint_root";
+  else if ((st = cnv_runtime_create(&rcfg, &fx->rt)) != CNV_OK)
+    step = "cnv_runtime_create";
+  else if ((st = cnv_runtime_register(fx->rt, "demo.echo", 9, &spec)) != CNV_OK)
+    step = "cnv_runtime_register";
+  else if ((st = cnv_runtime_trust_add(fx->rt, root_pk)) != CNV_OK)
+    step = "cnv_runtime_trust_add";
+  else if ((st = cnv_runtime_start(fx->rt)) != CNV_OK)
+    step = "cnv_runtime_start";
+  else if ((st = cnv_server_create(&scfg, fx->rt, &fx->srv)) != CNV_OK)
+    step = "cnv_server_create";
+  else if ((st = cnv_server_listen(fx->srv, "tcp:127.0.0.1:0")) != CNV_OK)
+    step = "cnv_server_listen";
+  else if ((st = cnv_server_address(fx->srv, 0, fx->address, sizeof fx->address)) != CNV_OK)
+    step = "cnv_server_address";
+  else if ((st = cnv_server_start(fx->srv)) != CNV_OK)
+    step = "cnv_server_start";
+  sodium_memzero(root_sk, sizeof root_sk);
+  sodium_memzero(server_sk, sizeof server_sk);
+  if (step) {
+    snprintf(err, err_cap, "%s failed: %s", step, cnv_strerror(st));
+    fixture_stop(fx);
+    return -1;
+  }
+  return 0;
+}
+
+static cnv_status fixture_connect(const serve_fixture *fx, cnv_client **out) {
+  cnv_client_config cfg;
+  cnv_client_config_default(&cfg);
+  cfg.address = fx->address;
+  cfg.secret_key = fx->agent_sk;
+  cfg.server_pk = fx->server_pk;
+  cfg.token = fx->token;
+  cfg.token_len = fx->token_len;
+  return cnv_client_connect(&cfg, out);
+}
+
+/* ---- client threads ------------------------------------------------------------------- */
+
+typedef struct serve_run serve_run;
+
+typedef struct serve_conn {
+  pthread_t thread;
+  serve_run *run;
+  cnv_client *client;
+  uint64_t *lat;      /* p1: this round's latencies, per_conn of them */
+  long done;          /* calls answered this round */
+  cnv_status failure; /* the first thing that went wrong (CNV_OK: nothing) */
+  const char *failed_at;
+} serve_conn;
+
+struct serve_run {
+  const serve_fixture *fx;
+  int pipeline; /* calls in flight per connection; 1: synchronous calls */
+  long per_conn;
+  int threads; /* started */
+  /* Rounds: the main thread bumps `round` to start one; each thread counts itself in
+   * `arrived` once connected and after each round. */
+  pthread_mutex_t m;
+  pthread_cond_t cv;
+  unsigned round, arrived; /* under m */
+  int stop;                /* under m */
+  serve_conn conn[SERVE_CONNS];
+};
+
+static void run_arrive(serve_run *run) {
+  pthread_mutex_lock(&run->m);
+  run->arrived++;
+  pthread_cond_broadcast(&run->cv);
+  pthread_mutex_unlock(&run->m);
+}
+
+/* Main thread: waits until every started thread arrived, and resets the count. */
+static void run_wait_all(serve_run *run) {
+  pthread_mutex_lock(&run->m);
+  while (run->arrived < (unsigned)run->threads) pthread_cond_wait(&run->cv, &run->m);
+  run->arrived = 0;
+  pthread_mutex_unlock(&run->m);
+}
+
+static void conn_fail(serve_conn *c, const char *at, cnv_status st) {
+  if (c->failure == CNV_OK) {
+    c->failure = st;
+    c->failed_at = at;
+  }
+}
+
+/* An answer: ours is always CNV_OK with the text echoed. */
+static void on_done(void *ctx, const cnv_client_result *r) {
+  serve_conn *c = ctx;
+  c->done++;
+  if (r->status != CNV_OK)
+    conn_fail(c, "a pipelined call's answer", r->status);
+  else if (r->result_len != ECHO_TEXT_LEN || memcmp(r->result, ECHO_TEXT, ECHO_TEXT_LEN) != 0)
+    conn_fail(c, "a pipelined call's echo", CNV_EINVAL);
+}
+
+static void round_pipelined(serve_conn *c) {
+  serve_run *run = c->run;
+  long submitted = 0;
+  c->done = 0;
+  while (c->done < run->per_conn && c->failure == CNV_OK) {
+    while (submitted - c->done < run->pipeline && submitted < run->per_conn) {
+      cnv_status st = cnv_client_submit(c->client, ECHO_LINE, ECHO_LINE_LEN, 0, on_done, c, NULL);
+      if (st == CNV_EFULL) break; /* the server granted less credit: wait for answers */
+      if (st != CNV_OK) {
+        conn_fail(c, "cnv_client_submit", st);
+        return;
+      }
+      submitted++;
+    }
+    unsigned completed = 0;
+    cnv_status st = cnv_client_poll(c->client, POLL_MS, &completed);
+    if (st != CNV_OK)
+      conn_fail(c, "cnv_client_poll", st);
+    else if (completed == 0)
+      conn_fail(c, "cnv_client_poll (no answer in time)", CNV_ECLIENT_TIMEOUT);
+  }
+}
+
+static void round_sync(serve_conn *c) {
+  serve_run *run = c->run;
+  uint8_t buf[64];
+  c->done = 0;
+  for (long i = 0; i < run->per_conn && c->failure == CNV_OK; i++) {
+    cnv_client_result r;
+    uint64_t t0 = cnv_runtime_now_ns();
+    cnv_status st = cnv_client_call(c->client, ECHO_LINE, ECHO_LINE_LEN, 0, CALL_MS, &r, buf, sizeof buf);
+    uint64_t t1 = cnv_runtime_now_ns();
+    if (st != CNV_OK || r.status != CNV_OK) {
+      conn_fail(c, "cnv_client_call", st != CNV_OK ? st : r.status);
+      return;
+    }
+    if (r.result_len != ECHO_TEXT_LEN || memcmp(buf, ECHO_TEXT, ECHO_TEXT_LEN) != 0) {
+      conn_fail(c, "a call's echo", CNV_EINVAL);
+      return;
+    }
+    c->lat[i] = t1 - t0;
+    c->done++;
+  }
+}
+
+static void *conn_main(void *p) {
+  serve_conn *c = p;
+  serve_run *run = c->run;
+  cnv_status st = fixture_connect(run->fx, &c->client);
+  if (st != CNV_OK) {
+    c->client = NULL;
+    conn_fail(c, "cnv_client_connect", st);
+  }
+  unsigned seen = 0;
+  run_arrive(run);
+  for (;;) {
+    pthread_mutex_lock(&run->m);
+    while (run->round == seen && !run->stop) pthread_cond_wait(&run->cv, &run->m);
+    seen = run->round;
+    int stop = run->stop;
+    pthread_mutex_unlock(&run->m);
+    if (stop) break;
+    if (c->client && c->failure == CNV_OK) {
+      if (run->pipeline > 1)
+        round_pipelined(c);
+      else
+        round_sync(c);
+    }
+    run_arrive(run);
+  }
+  cnv_client_close(c->client);
+  c->client = NULL;
+  return NULL;
+}
+
+/* The first failure of any connection, as a message in err; 0 when there is none. */
+static int run_failure(const serve_run *run, char *err, size_t err_cap) {
+  for (int i = 0; i < SERVE_CONNS; i++) {
+    const serve_conn *c = &run->conn[i];
+    if (c->failure != CNV_OK) {
+      snprintf(err, err_cap, "connection %d: %s: %s", i, c->failed_at, cnv_strerror(c->failure));
+      return -1;
+    }
+  }
+  return 0;
+}
+
+/* Ends the threads (each closes its client), then the fixture. */
+static void run_stop(serve_run *run, serve_fixture *fx) {
+  pthread_mutex_lock(&run->m);
+  run->stop = 1;
+  pthread_cond_broadcast(&run->cv);
+  pthread_mutex_unlock(&run->m);
+  for (int i = 0; i < run->threads; i++) pthread_join(run->conn[i].thread, NULL);
+  for (int i = 0; i < SERVE_CONNS; i++) {
+    free(run->conn[i].lat);
+    run->conn[i].lat = NULL;
+  }
+  pthread_cond_destroy(&run->cv);
+  pthread_mutex_destroy(&run->m);
+  fixture_stop(fx);
+}
+
+/* Starts the fixture and SERVE_CONNS client threads, each connected. 0: ready; 1: started
+ * but something failed (err says what; run_stop ends it); -1: nothing started (err set). */
+static int run_start(serve_run *run, serve_fixture *fx, int pipeline, long calls, char *err, size_t err_cap) {
+  memset(run, 0, sizeof *run);
+  run->fx = fx;
+  run->pipeline = pipeline;
+  run->per_conn = calls / SERVE_CONNS;
+  if (fixture_start(fx, err, err_cap) != 0) return -1;
+  pthread_mutex_init(&run->m, NULL);
+  pthread_cond_init(&run->cv, NULL);
+  for (; run->threads < SERVE_CONNS; run->threads++) {
+    serve_conn *c = &run->conn[run->threads];
+    c->run = run;
+    if (pipeline == 1 && !(c->lat = malloc((size_t)run->per_conn * sizeof c->lat[0]))) break;
+    if (pthread_create(&c->thread, NULL, conn_main, c) != 0) break;
+  }
+  run_wait_all(run);
+  if (run->threads < SERVE_CONNS) {
+    snprintf(err, err_cap, "could not start %d client threads", SERVE_CONNS);
+    return 1;
+  }
+  return run_failure(run, err, err_cap) != 0 ? 1 : 0;
+}
+
+/* ---- the cases ------------------------------------------------------------------------ */
+
+static void cnv_echo_case(cnv_bench_state *st, int pipeline, long calls) {
+  static serve_fixture fx;
+  static serve_run run;
+  static uint64_t p50[MAX_RUNS], p99[MAX_RUNS];
+  char err[256];
+  int rc = run_start(&run, &fx, pipeline, calls, err, sizeof err);
+  if (rc < 0) {
+    cnv_bench_skip_with_error(st, err);
+    return;
+  }
+  uint64_t *all = NULL;
+  if (rc == 0 && pipeline == 1 && !(all = malloc((size_t)run.per_conn * SERVE_CONNS * sizeof all[0]))) {
+    snprintf(err, sizeof err, "out of memory");
+    rc = 1;
+  }
+  double seconds = 0, total = 0;
+  size_t runs = 0;
+  while (cnv_bench_keep_running(st)) {
+    if (rc != 0) continue; /* a failure ends the loop through keep_running; reported after */
+    uint64_t t0 = cnv_runtime_now_ns();
+    pthread_mutex_lock(&run.m);
+    run.round++;
+    pthread_cond_broadcast(&run.cv);
+    pthread_mutex_unlock(&run.m);
+    run_wait_all(&run);
+    uint64_t t1 = cnv_runtime_now_ns();
+    if (run_failure(&run, err, sizeof err) != 0) {
+      rc = 1;
+      continue;
+    }
+    seconds += (double)(t1 - t0) / 1e9;
+    total += (double)(run.per_conn * SERVE_CONNS);
+    if (pipeline == 1) {
+      size_t n = 0;
+      for (int i = 0; i < SERVE_CONNS; i++) {
+        memcpy(all + n, run.conn[i].lat, (size_t)run.per_conn * sizeof all[0]);
+        n += (size_t)run.per_conn;
+      }
+      serve_sort_u64(all, n);
+      p50[runs % MAX_RUNS] = serve_percentile(all, n, 50);
+      p99[runs % MAX_RUNS] = serve_percentile(all, n, 99);
+    }
+    runs++;
+  }
+  free(all);
+  run_stop(&run, &fx);
+  if (rc != 0) {
+    cnv_bench_skip_with_error(st, err);
+    return;
+  }
+  if (pipeline > 1)
+    cnv_bench_set_rate(st, seconds > 0 ? total / seconds : 0);
+  else
+    serve_report_latency(st, p50, p99, runs < MAX_RUNS ? runs : MAX_RUNS);
+}
+
+static void serve_echo_p16_cnv(cnv_bench_state *st) { cnv_echo_case(st, SERVE_PIPELINE, P16_CALLS); }
+CNV_BENCH(serve_echo_p16_cnv, "serve_echo_p16/cnv", 1, 0)
+
+static void serve_echo_p1_cnv(cnv_bench_state *st) { cnv_echo_case(st, 1, P1_CALLS); }
+CNV_BENCH(serve_echo_p1_cnv, "serve_echo_p1/cnv", 1, 0)
+
+static void session_handshake_cnv(cnv_bench_state *st) {
+  serve_fixture fx;
+  char err[256];
+  if (fixture_start(&fx, err, sizeof err) != 0) {
+    cnv_bench_skip_with_error(st, err);
+    return;
+  }
+  cnv_status failure = CNV_OK;
+  int64_t n = 0;
+  while (cnv_bench_keep_running(st)) {
+    if (failure != CNV_OK) continue;
+    cnv_client *c;
+    failure = fixture_connect(&fx, &c);
+    if (failure != CNV_OK) continue;
+    cnv_client_close(c);
+    n++;
+  }
+  fixture_stop(&fx);
+  if (failure != CNV_OK) {
+    snprintf(err, sizeof err, "cnv_client_connect: %s", cnv_strerror(failure));
+    cnv_bench_skip_with_error(st, err);
+    return;
+  }
+  cnv_bench_set_items_processed(st, n);
+}
+CNV_BENCH(session_handshake_cnv, "session_handshake/cnv", 1, 0)
