@@ -1,7 +1,7 @@
 /* Our side of the serve cases: an in-process cnv server and C clients over loopback TCP.
  *
  * Each case builds its own fixture before its loop and tears it down after (nothing is left
- * running): a runtime with SERVE_WORKERS worker(s) and one capability, demo.echo (its handler
+ * running): a runtime with SERVE_WORKERS workers and one capability, demo.echo (its handler
  * parses the line and writes the --text value as the result), a trusted root and a token it
  * minted for the agent (demo.*, read-only); a cnv_server with SERVE_IO_THREADS event loop(s)
  * in front of it, listening on 127.0.0.1 with a port the kernel picks. Every call therefore
@@ -44,8 +44,10 @@
 #include "../harness/cnv_bench.h"
 #include "serve_peer.h"
 
-#define SERVE_WORKERS 1    /* runtime workers: with one event loop and the client threads, */
-#define SERVE_IO_THREADS 1 /* a 2-core machine has no core to spare for more */
+/* The defaults of the runtime and the server (as `cnv serve` runs them): 2 workers that spin
+ * briefly then park, one event loop. */
+#define SERVE_WORKERS 2
+#define SERVE_IO_THREADS 1
 #define ECHO_LINE "demo.echo --text PONG"
 #define ECHO_LINE_LEN (sizeof ECHO_LINE - 1)
 #define ECHO_TEXT "PONG"
