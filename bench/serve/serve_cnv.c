@@ -382,10 +382,16 @@ static void cnv_echo_case(cnv_bench_state *st, int pipeline, long calls) {
     snprintf(err, sizeof err, "out of memory");
     rc = 1;
   }
+  if (rc != 0) { /* a connection or a thread failed before the loop */
+    free(all);
+    run_stop(&run, &fx);
+    cnv_bench_skip_with_error(st, err);
+    return;
+  }
   double seconds = 0, total = 0;
   size_t runs = 0;
   while (cnv_bench_keep_running(st)) {
-    if (rc != 0) continue; /* a failure ends the loop through keep_running; reported after */
+    if (rc != 0) continue; /* a failed round ends the loop through keep_running; reported after */
     uint64_t t0 = cnv_runtime_now_ns();
     pthread_mutex_lock(&run.m);
     run.round++;
