@@ -1,4 +1,5 @@
-/* libcnv protocol: invocation parser, capability ids, version/feature negotiation, frames.
+/* libcnv protocol: invocation parser, capability ids, version/feature negotiation, frames,
+ * anti-replay window.
  *
  * Synchronization table (who may call what at the same time):
  *   cnv_parse_invocation, cnv_invocation_init, cnv_invocation_id, cnv_capability_*,
@@ -9,6 +10,8 @@
  *                              its output objects; share none of them between concurrent calls).
  *   cnv_frame_decoder_init/_feed/_reset
  *                              one thread per decoder object (it holds a stream's state).
+ *   cnv_replay_init/_check/_update
+ *                              one thread per window object (it holds a direction's state).
  * Ownership: the caller owns every buffer. Parser slices and decoded frames point into the
  * caller's input (zero-copy) and are valid while that input is. Nothing here allocates except
  * Zstd compression/decompression inside libzstd. Nothing aborts or prints.
@@ -348,6 +351,47 @@ CNV_API CNV_NODISCARD cnv_status cnv_frame_decoder_feed(cnv_frame_decoder *dec, 
 
 /* Drops any partial frame and any sticky error. */
 CNV_API void cnv_frame_decoder_reset(cnv_frame_decoder *dec);
+
+/* ==================================================================================== */
+/* Anti-replay window (RFC 6479 style; docs/protocol.md "Anti-replay window")           */
+
+/* For transports that may reorder or repeat messages (a sealed message over NATS): each
+ * message carries a 64-bit sequence number, the sender's counter starting at 1. The receiver
+ * accepts a number at most once, and only while it is less than CNV_REPLAY_WINDOW below the
+ * highest number accepted so far ("top"):
+ *   seq == 0                      never accepted (CNV_ERANGE): 0 is "nothing accepted yet";
+ *   seq > top                     accepted; accepting it moves the window up to seq;
+ *   top - seq >= CNV_REPLAY_WINDOW too old (CNV_EREPLAY_TOO_OLD), even if never seen;
+ *   otherwise                     accepted unless already accepted (CNV_EREPLAY_DUPLICATE).
+ * So the window is the CNV_REPLAY_WINDOW numbers top - 1023 .. top, and any order within it
+ * is fine. The state is a ring of CNV_REPLAY_BLOCKS 64-bit blocks, one bit per number: the
+ * window touches at most 1024 / 64 + 1 = 17 blocks, rounded up to a power of two so that a
+ * number's block is a mask. Moving the window clears only the blocks it enters, at most
+ * CNV_REPLAY_BLOCKS whatever the jump: every call is O(1) and allocation-free. Not thread-safe: one window per
+ * receiving direction, one thread at a time on it (wait-free: bounded steps, no shared
+ * state). The caller owns the struct (264 bytes, no pointers: copyable, no destroy). */
+#define CNV_REPLAY_WINDOW 1024u
+#define CNV_REPLAY_BLOCKS 32u
+
+typedef struct cnv_replay_window {
+  uint64_t top;                     /* highest sequence number accepted; 0: none yet */
+  uint64_t bits[CNV_REPLAY_BLOCKS]; /* bit (s & 63) of block ((s >> 6) % BLOCKS): s seen */
+} cnv_replay_window;
+
+/* Empties w (nothing accepted; top 0). Errors: CNV_EINVAL (NULL w). */
+CNV_API CNV_NODISCARD cnv_status cnv_replay_init(cnv_replay_window *w);
+
+/* Would seq be accepted now? Changes nothing: call it before spending work on a message
+ * (authenticating it), then cnv_replay_update once it authenticated. CNV_OK: it would.
+ * Errors: CNV_EINVAL (NULL w), CNV_ERANGE (seq 0), CNV_EREPLAY_TOO_OLD,
+ * CNV_EREPLAY_DUPLICATE. */
+CNV_API CNV_NODISCARD cnv_status cnv_replay_check(const cnv_replay_window *w, uint64_t seq);
+
+/* Marks seq accepted, moving the window up when seq > top. Call it only for a message that
+ * authenticated: a forged number must not move the window. It checks again (another message
+ * may have been accepted since cnv_replay_check) and changes nothing on an error. Errors: as
+ * cnv_replay_check. */
+CNV_API CNV_NODISCARD cnv_status cnv_replay_update(cnv_replay_window *w, uint64_t seq);
 
 #ifdef __cplusplus
 }
