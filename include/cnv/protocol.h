@@ -150,19 +150,31 @@ typedef struct cnv_proto_version {
   uint16_t major, minor, patch;
 } cnv_proto_version;
 
-/* The eleven feature bits. */
-#define CNV_FEAT_STREAMING (UINT32_C(1) << 0)
-#define CNV_FEAT_TRACING (UINT32_C(1) << 1)
-#define CNV_FEAT_CERTIFICATES (UINT32_C(1) << 2)
-#define CNV_FEAT_DELEGATION (UINT32_C(1) << 3)
-#define CNV_FEAT_POLICY (UINT32_C(1) << 4)
-#define CNV_FEAT_COMPOSITION (UINT32_C(1) << 5)
-#define CNV_FEAT_SIMD (UINT32_C(1) << 6)
-#define CNV_FEAT_PHASES (UINT32_C(1) << 7)
-#define CNV_FEAT_ASYNC_RUNTIME (UINT32_C(1) << 8)
-#define CNV_FEAT_VERIFICATION (UINT32_C(1) << 9)
-#define CNV_FEAT_TELEMETRY (UINT32_C(1) << 10)
+/* The eleven assigned feature bits. A bit is advertised and agreed only when libcnv has
+ * the code behind it: those are CNV_FEAT_IMPLEMENTED. The others are reserved: their values
+ * stay assigned to the same meaning and are never reused, but negotiation never agrees to
+ * them (they are treated as unknown bits are, see cnv_negotiate) until the code exists.
+ * Which is which, and why: docs/protocol.md "Feature bits". */
+#define CNV_FEAT_STREAMING (UINT32_C(1) << 0)     /* reserved: no streamed call or result */
+#define CNV_FEAT_TRACING (UINT32_C(1) << 1)       /* W3C traceparent travels with a call */
+#define CNV_FEAT_CERTIFICATES (UINT32_C(1) << 2)  /* reserved: keys are raw Ed25519, no certs */
+#define CNV_FEAT_DELEGATION (UINT32_C(1) << 3)    /* signed attenuate-only token chains */
+#define CNV_FEAT_POLICY (UINT32_C(1) << 4)        /* reserved: no policy engine */
+#define CNV_FEAT_COMPOSITION (UINT32_C(1) << 5)   /* reserved: no capability composition */
+#define CNV_FEAT_SIMD (UINT32_C(1) << 6)          /* SIMD kernels behind one dispatcher */
+#define CNV_FEAT_PHASES (UINT32_C(1) << 7)        /* phase machine, breaker, coordinator */
+#define CNV_FEAT_ASYNC_RUNTIME (UINT32_C(1) << 8) /* asynchronous calls with completions */
+#define CNV_FEAT_VERIFICATION (UINT32_C(1) << 9)  /* reserved: nothing beyond token checks */
+#define CNV_FEAT_TELEMETRY (UINT32_C(1) << 10)    /* counters, histograms, Prometheus/JSON */
+/* Every assigned value, reserved ones included: not an offer (offer CNV_FEAT_IMPLEMENTED). */
 #define CNV_FEAT_ALL (UINT32_C(0x7FF))
+/* The bits with code behind them: what a side offers, and the most a negotiation result
+ * can carry. */
+#define CNV_FEAT_IMPLEMENTED                                                                           \
+  (CNV_FEAT_TRACING | CNV_FEAT_DELEGATION | CNV_FEAT_SIMD | CNV_FEAT_PHASES | CNV_FEAT_ASYNC_RUNTIME | \
+   CNV_FEAT_TELEMETRY)
+/* Reserved values: assigned, nothing behind them yet. */
+#define CNV_FEAT_RESERVED (CNV_FEAT_ALL & ~CNV_FEAT_IMPLEMENTED)
 
 typedef enum cnv_compression {
   CNV_COMPRESS_NONE = 0,
@@ -182,7 +194,7 @@ typedef struct cnv_capabilities {
   uint8_t compression[CNV_PROTO_MAX_COMPRESSIONS]; /* cnv_compression, preference order */
   uint8_t n_compression;                           /* 1..CNV_PROTO_MAX_COMPRESSIONS, no repeats */
   uint8_t checksum;                                /* 1: this side wants the XXH3-64 trailer */
-  uint32_t features;                               /* CNV_FEAT_* bits; unknown bits ignored */
+  uint32_t features;                               /* CNV_FEAT_* bits; bits outside CNV_FEAT_IMPLEMENTED are carried, ignored */
   uint32_t max_message_size;                       /* 1..CNV_FRAME_MAX_PAYLOAD bytes */
   uint32_t max_concurrent_calls;                   /* >= 1 */
 } cnv_capabilities;
@@ -203,16 +215,17 @@ typedef struct cnv_negotiated {
 CNV_API CNV_NODISCARD cnv_status cnv_capabilities_check(const cnv_capabilities *caps);
 
 /* Negotiates: the highest version both speak (same major; see docs/protocol.md), features =
- * intersection (known bits only), limits = the smaller of each, compression = the first of
- * local's preferences that peer also lists, checksum when either side asks for it.
+ * intersection within CNV_FEAT_IMPLEMENTED (an unknown or reserved bit is dropped, never an
+ * error, so a newer peer still negotiates), limits = the smaller of each, compression = the
+ * first of local's preferences that peer also lists, checksum when either side asks for it.
  * Errors: those of cnv_capabilities_check (either side), CNV_EPROTO_NO_COMMON_VERSION,
  * CNV_EPROTO_NO_COMMON_COMPRESSION. Thread-safe, allocation-free. */
 CNV_API CNV_NODISCARD cnv_status cnv_negotiate(const cnv_capabilities *local, const cnv_capabilities *peer,
                                                cnv_negotiated *out);
 
-/* Checks a negotiation result a peer sent against what local offered: the version, features,
- * limits and compression must all be ones local offered. Errors: CNV_EINVAL,
- * CNV_EPROTO_REJECTED. Thread-safe. */
+/* Checks a negotiation result a peer sent against what local offered: the version, features
+ * (within local's offer and CNV_FEAT_IMPLEMENTED), limits and compression must all be ones
+ * local offered. Errors: CNV_EINVAL, CNV_EPROTO_REJECTED. Thread-safe. */
 CNV_API CNV_NODISCARD cnv_status cnv_negotiated_check(const cnv_capabilities *local,
                                                       const cnv_negotiated *result);
 
@@ -242,8 +255,9 @@ CNV_API CNV_NODISCARD cnv_status cnv_negotiated_encode(const cnv_negotiated *neg
 /* Decodes exactly CNV_NEGOTIATED_ENCODED bytes into *out (written only on success).
  * Errors: CNV_EINVAL (NULL out, or NULL in with len > 0), CNV_EPROTO_MALFORMED (len not
  * CNV_NEGOTIATED_ENCODED, unknown compression, checksum not 0/1, max_message_size 0 or above
- * CNV_FRAME_MAX_PAYLOAD, max_concurrent_calls 0, unknown feature bits). To check the result
- * against what was offered, use cnv_negotiated_check. */
+ * CNV_FRAME_MAX_PAYLOAD, max_concurrent_calls 0, a feature bit outside CNV_FEAT_IMPLEMENTED:
+ * unknown or reserved, no negotiation could have agreed to it). To check the result against
+ * what was offered, use cnv_negotiated_check. */
 CNV_API CNV_NODISCARD cnv_status cnv_negotiated_decode(const void *in, size_t len, cnv_negotiated *out);
 
 /* ==================================================================================== */
