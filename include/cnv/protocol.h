@@ -381,9 +381,11 @@ CNV_API void cnv_frame_decoder_reset(cnv_frame_decoder *dec);
  * is fine. The state is a ring of CNV_REPLAY_BLOCKS 64-bit blocks, one bit per number: the
  * window touches at most 1024 / 64 + 1 = 17 blocks, rounded up to a power of two so that a
  * number's block is a mask. Moving the window clears only the blocks it enters, at most
- * CNV_REPLAY_BLOCKS whatever the jump: every call is O(1) and allocation-free. Not thread-safe: one window per
- * receiving direction, one thread at a time on it (wait-free: bounded steps, no shared
- * state). The caller owns the struct (264 bytes, no pointers: copyable, no destroy). */
+ * CNV_REPLAY_BLOCKS whatever the jump: every call is O(1) and allocation-free. Once top is
+ * UINT64_MAX no number is new any more: a sender starts a new key and window long before.
+ * Not thread-safe: one window per receiving direction, one thread at a time on it (then
+ * wait-free: bounded steps, no shared state). The caller owns the struct (264 bytes, no
+ * pointers: copyable, nothing to destroy). */
 #define CNV_REPLAY_WINDOW 1024u
 #define CNV_REPLAY_BLOCKS 32u
 
