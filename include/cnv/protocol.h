@@ -271,7 +271,16 @@ typedef enum cnv_msg_type {
   CNV_MSG_RESPONSE = 5,
   CNV_MSG_HEARTBEAT = 6,
   CNV_MSG_ERROR = 7,
-  CNV_MSG_SHUTDOWN = 8
+  CNV_MSG_SHUTDOWN = 8,
+  /* Session messages (include/cnv/session.h, docs/session.md). The frame codec above
+   * (cnv_frame_encode, cnv_frame_decode, the incremental decoder) handles types 1..8 only and
+   * refuses these with CNV_EFRAME_TYPE: the session module reads and writes its own frames. */
+  CNV_MSG_HELLO = 9,
+  CNV_MSG_HELLO_REPLY = 10,
+  CNV_MSG_AUTH = 11,
+  CNV_MSG_READY = 12,
+  CNV_MSG_CANCEL = 13,
+  CNV_MSG_REKEY = 14
 } cnv_msg_type;
 
 #define CNV_FRAME_HEADER_SIZE 16u
@@ -281,6 +290,10 @@ typedef enum cnv_msg_type {
 /* Header flag bits. */
 #define CNV_FRAME_FLAG_CHECKSUM 0x0001u      /* an XXH3-64 trailer follows the payload */
 #define CNV_FRAME_FLAG_COMPRESS_MASK 0x0006u /* (flags >> 1) & 3 is a cnv_compression */
+/* The payload is AEAD-sealed by a session (docs/session.md): ciphertext then a 16-byte tag, the
+ * header as associated data, never compressed, no trailer. The frame codec above refuses it
+ * (CNV_EFRAME_FLAGS): only a session opens sealed frames. */
+#define CNV_FRAME_FLAG_SEALED 0x0008u
 /* Bytes before the compressed data of a compressed payload (u32 LE decompressed size). */
 #define CNV_FRAME_RAW_SIZE_PREFIX 4u
 

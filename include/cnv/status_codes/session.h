@@ -12,5 +12,6 @@
   X(ESESSION_CLOSED, -906, "session: the session is closed")                                                           \
   X(ESESSION_NONCE_EXHAUSTED, -907, "session: the frame counter of a key ran out")                                     \
   X(ESESSION_PEER_ERROR, -908, "session: the peer ended the session with an error")                                    \
-  X(ESESSION_GOING_AWAY, -909, "session: the peer is going away")
+  X(ESESSION_GOING_AWAY, -909, "session: the peer is going away")                                                      \
+  X(ESESSION_UNEXPECTED, -910, "session: a message not allowed in this state or direction")
 #endif
