@@ -100,8 +100,8 @@ typedef struct cnv_session_config {
 #define CNV_SESSION_AEAD_AES256GCM 2u
 
 /* Fills cfg for `role` with the defaults: caps offering protocol 1.0.0, no compression (a
- * sealed frame is never compressed), features CNV_FEAT_ALL (to become the implemented
- * features, CNV_FEAT_IMPLEMENTED, once protocol.h defines them), max_message_size 65536,
+ * sealed frame is never compressed), features CNV_FEAT_IMPLEMENTED (what libcnv really
+ * does), max_message_size 65536,
  * max_concurrent_calls 64, rekey every 2^20 frames or 600 s, both AEADs offered; no keys and no
  * token (the caller sets them). NULL cfg: no-op. Thread-safe. */
 CNV_API void cnv_session_config_default(cnv_session_config *cfg, int role);
