@@ -262,14 +262,14 @@ static void test_response_enum_ranges(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_declared_lengths),
-      cmocka_unit_test(test_one_byte_at_a_time),
-      cmocka_unit_test(test_tiny_frame_flood),
-      cmocka_unit_test(test_sealed_shorter_than_tag),
-      cmocka_unit_test(test_auth_sizes),
-      cmocka_unit_test(test_invoke_truncations),
-      cmocka_unit_test(test_response_truncations),
-      cmocka_unit_test(test_response_enum_ranges),
+      cmocka_unit_test_teardown(test_declared_lengths, a_cleanup),
+      cmocka_unit_test_teardown(test_one_byte_at_a_time, a_cleanup),
+      cmocka_unit_test_teardown(test_tiny_frame_flood, a_cleanup),
+      cmocka_unit_test_teardown(test_sealed_shorter_than_tag, a_cleanup),
+      cmocka_unit_test_teardown(test_auth_sizes, a_cleanup),
+      cmocka_unit_test_teardown(test_invoke_truncations, a_cleanup),
+      cmocka_unit_test_teardown(test_response_truncations, a_cleanup),
+      cmocka_unit_test_teardown(test_response_enum_ranges, a_cleanup),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

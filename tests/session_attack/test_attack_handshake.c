@@ -75,8 +75,8 @@ static void test_splice_sessions(void **state) {
   b.cc.secret_key = b.agent_sk;
   b.cc.server_pk = b.server_pk;
   b.sc.secret_key = b.server_sk;
-  assert_int_equal(cnv_session_create(&b.cc, b.now, &b.c), CNV_OK);
-  assert_int_equal(cnv_session_create(&b.sc, b.now, &b.s), CNV_OK);
+  assert_int_equal(a_create(&b.cc, b.now, &b.c), CNV_OK);
+  assert_int_equal(a_create(&b.sc, b.now, &b.s), CNV_OK);
   assert_int_equal(a_carry(&a, a.c, a.s), CNV_OK);
   assert_int_equal(a_carry(&b, b.c, b.s), CNV_OK);
   uint8_t ra[A_BUF], rb[A_BUF];
@@ -113,12 +113,12 @@ static void test_replay_handshake(void **state) {
   assert_int_equal(a_feed(&p, p.s, tmp, an, 0), CNV_OK);
   assert_int_equal(p.last.kind, CNV_SESSION_EV_AUTH);
   cnv_session *s2 = NULL;
-  assert_int_equal(cnv_session_create(&p.sc, p.now, &s2), CNV_OK);
+  assert_int_equal(a_create(&p.sc, p.now, &s2), CNV_OK);
   p.n_ev = 0;
   assert_int_equal(a_feed(&p, s2, hello, hn, 0), CNV_OK);
   assert_int_equal(a_feed(&p, s2, auth, an, 0), CNV_ESESSION_OPEN);
   assert_int_equal(p.n_ev, 0);
-  cnv_session_destroy(s2);
+  a_destroy(s2);
   a_teardown(&p);
 }
 
@@ -378,10 +378,10 @@ static void test_plain_error_before_keys(void **state) {
   assert_false(p.s->keys);
   /* a non-negative code is malformed, not a peer error */
   cnv_session *s2 = NULL;
-  assert_int_equal(cnv_session_create(&p.sc, p.now, &s2), CNV_OK);
+  assert_int_equal(a_create(&p.sc, p.now, &s2), CNV_OK);
   n = plain_error(f, CNV_OK);
   assert_int_equal(a_feed(&p, s2, f, n, 0), CNV_ESESSION_HANDSHAKE);
-  cnv_session_destroy(s2);
+  a_destroy(s2);
   a_teardown(&p);
 }
 
@@ -418,22 +418,43 @@ static void test_out_of_order(void **state) {
   a_teardown(&p);
 }
 
+/* Before AUTH an honest client has sealed nothing (AUTH is its frame 0, and it cannot seal a
+ * REKEY before it): a REKEY there is a handshake message out of order. Accepting it lets a
+ * peer that never authenticates advance the server's receive key and spend its work for as
+ * long as the handshake timer allows. */
+static void test_rekey_before_auth(void **state) {
+  (void)state;
+  a_pair p;
+  a_setup(&p, NULL);
+  a_until_auth(&p);
+  uint8_t f[64];
+  p.c->tx.counter = 0;
+  assert_int_equal(cnv__session_seal_one(p.c, CNV_MSG_REKEY, 0, NULL, 0, f), CNV_OK);
+  cnv_status st = a_feed(&p, p.s, f, 32, 0);
+  cnv_session_stats ss;
+  assert_int_equal(cnv_session_stats_get(p.s, &ss), CNV_OK);
+  assert_int_equal(ss.rekeys_received, 0);
+  assert_int_equal(st, CNV_ESESSION_HANDSHAKE);
+  a_teardown(&p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_downgrade_aead),
-      cmocka_unit_test(test_downgrade_capabilities),
-      cmocka_unit_test(test_splice_sessions),
-      cmocka_unit_test(test_replay_handshake),
-      cmocka_unit_test(test_small_order_hello),
-      cmocka_unit_test(test_small_order_reply),
-      cmocka_unit_test(test_replay_holder_proof),
-      cmocka_unit_test(test_server_signature_as_proof),
-      cmocka_unit_test(test_confused_signatures),
-      cmocka_unit_test(test_weak_holder_keys),
-      cmocka_unit_test(test_plain_error_after_server_proof),
-      cmocka_unit_test(test_plain_error_after_ready),
-      cmocka_unit_test(test_plain_error_before_keys),
-      cmocka_unit_test(test_out_of_order),
+      cmocka_unit_test_teardown(test_downgrade_aead, a_cleanup),
+      cmocka_unit_test_teardown(test_downgrade_capabilities, a_cleanup),
+      cmocka_unit_test_teardown(test_splice_sessions, a_cleanup),
+      cmocka_unit_test_teardown(test_replay_handshake, a_cleanup),
+      cmocka_unit_test_teardown(test_small_order_hello, a_cleanup),
+      cmocka_unit_test_teardown(test_small_order_reply, a_cleanup),
+      cmocka_unit_test_teardown(test_replay_holder_proof, a_cleanup),
+      cmocka_unit_test_teardown(test_server_signature_as_proof, a_cleanup),
+      cmocka_unit_test_teardown(test_confused_signatures, a_cleanup),
+      cmocka_unit_test_teardown(test_weak_holder_keys, a_cleanup),
+      cmocka_unit_test_teardown(test_plain_error_after_server_proof, a_cleanup),
+      cmocka_unit_test_teardown(test_plain_error_after_ready, a_cleanup),
+      cmocka_unit_test_teardown(test_plain_error_before_keys, a_cleanup),
+      cmocka_unit_test_teardown(test_out_of_order, a_cleanup),
+      cmocka_unit_test_teardown(test_rekey_before_auth, a_cleanup),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -366,16 +366,16 @@ static void test_clock_backwards(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_nonce_unique),
-      cmocka_unit_test(test_rekey_storm),
-      cmocka_unit_test(test_rekey_malformed),
-      cmocka_unit_test(test_reflection),
-      cmocka_unit_test(test_cancel_keeps_credit),
-      cmocka_unit_test(test_unsolicited_response),
-      cmocka_unit_test(test_wrong_direction),
-      cmocka_unit_test(test_sticky),
-      cmocka_unit_test(test_rx_counter_exhausted),
-      cmocka_unit_test(test_clock_backwards),
+      cmocka_unit_test_teardown(test_nonce_unique, a_cleanup),
+      cmocka_unit_test_teardown(test_rekey_storm, a_cleanup),
+      cmocka_unit_test_teardown(test_rekey_malformed, a_cleanup),
+      cmocka_unit_test_teardown(test_reflection, a_cleanup),
+      cmocka_unit_test_teardown(test_cancel_keeps_credit, a_cleanup),
+      cmocka_unit_test_teardown(test_unsolicited_response, a_cleanup),
+      cmocka_unit_test_teardown(test_wrong_direction, a_cleanup),
+      cmocka_unit_test_teardown(test_sticky, a_cleanup),
+      cmocka_unit_test_teardown(test_rx_counter_exhausted, a_cleanup),
+      cmocka_unit_test_teardown(test_clock_backwards, a_cleanup),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

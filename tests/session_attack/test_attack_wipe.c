@@ -103,11 +103,11 @@ static void test_keys_after_fatal_error(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_after_handshake),
-      cmocka_unit_test(test_old_keys_after_rotation),
-      cmocka_unit_test(test_client_refuses_server),
-      cmocka_unit_test(test_server_refuses_hello),
-      cmocka_unit_test(test_keys_after_fatal_error),
+      cmocka_unit_test_teardown(test_after_handshake, a_cleanup),
+      cmocka_unit_test_teardown(test_old_keys_after_rotation, a_cleanup),
+      cmocka_unit_test_teardown(test_client_refuses_server, a_cleanup),
+      cmocka_unit_test_teardown(test_server_refuses_hello, a_cleanup),
+      cmocka_unit_test_teardown(test_keys_after_fatal_error, a_cleanup),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
