@@ -348,6 +348,25 @@ static void test_plain_error_after_server_proof(void **state) {
   a_teardown(&p);
 }
 
+/* The same on the server once AUTH arrived: the client holds keys since HELLO_REPLY and seals
+ * every ERROR it sends, so a plain ERROR while the embedder checks the token is an attacker's
+ * (only before AUTH may a client that refused the server send one plain). */
+static void test_plain_error_after_auth(void **state) {
+  (void)state;
+  a_pair p;
+  a_setup(&p, NULL);
+  assert_int_equal(a_carry(&p, p.c, p.s), CNV_OK);
+  assert_int_equal(a_carry(&p, p.s, p.c), CNV_OK);
+  assert_int_equal(a_carry(&p, p.c, p.s), CNV_OK);
+  assert_int_equal(p.last.kind, CNV_SESSION_EV_AUTH);
+  uint8_t f[32];
+  size_t n = plain_error(f, CNV_ESESSION_SERVER_KEY);
+  cnv_status st = a_feed(&p, p.s, f, n, 0);
+  assert_int_not_equal(cnv_session_peer_status(p.s), CNV_ESESSION_SERVER_KEY);
+  assert_int_equal(st, CNV_ESESSION_OPEN);
+  a_teardown(&p);
+}
+
 /* After READY a plain ERROR is refused as unauthentic (both sides). */
 static void test_plain_error_after_ready(void **state) {
   (void)state;
@@ -451,6 +470,7 @@ int main(void) {
       cmocka_unit_test_teardown(test_confused_signatures, a_cleanup),
       cmocka_unit_test_teardown(test_weak_holder_keys, a_cleanup),
       cmocka_unit_test_teardown(test_plain_error_after_server_proof, a_cleanup),
+      cmocka_unit_test_teardown(test_plain_error_after_auth, a_cleanup),
       cmocka_unit_test_teardown(test_plain_error_after_ready, a_cleanup),
       cmocka_unit_test_teardown(test_plain_error_before_keys, a_cleanup),
       cmocka_unit_test_teardown(test_out_of_order, a_cleanup),
