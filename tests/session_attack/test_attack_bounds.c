@@ -255,9 +255,19 @@ static void test_response_enum_ranges(void **state) {
   cnv_session_response out;
   enc[4] = CNV_DONE_COUNT; /* no such done kind */
   assert_int_equal(cnv_session_response_decode(enc, 8, &out), CNV_ESESSION_MALFORMED);
+  enc[4] = CNV_SESSION_DONE_REFUSED - 1;
+  assert_int_equal(cnv_session_response_decode(enc, 8, &out), CNV_ESESSION_MALFORMED);
   enc[4] = 0;
   enc[5] = CNV_CONTENT_BINARY + 1; /* no such content type */
   assert_int_equal(cnv_session_response_decode(enc, 8, &out), CNV_ESESSION_MALFORMED);
+  /* a refusal (never accepted, never ran) and the last done kind both decode */
+  enc[5] = CNV_CONTENT_BINARY;
+  enc[4] = CNV_SESSION_DONE_REFUSED;
+  assert_int_equal(cnv_session_response_decode(enc, 8, &out), CNV_OK);
+  assert_int_equal(out.done, CNV_SESSION_DONE_REFUSED);
+  enc[4] = CNV_DONE_NOT_RUN;
+  assert_int_equal(cnv_session_response_decode(enc, 8, &out), CNV_OK);
+  assert_int_equal(out.done, CNV_SESSION_DONE_MAX);
 }
 
 int main(void) {

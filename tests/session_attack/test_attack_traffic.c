@@ -364,6 +364,48 @@ static void test_clock_backwards(void **state) {
   a_teardown(&p);
 }
 
+/* A CANCEL names its request by id only: one with a payload is malformed, and sticky. */
+static void test_cancel_with_payload(void **state) {
+  (void)state;
+  a_pair p;
+  a_setup(&p, NULL);
+  a_handshake(&p);
+  uint8_t f[128];
+  size_t n = a_seal(&p, p.c, CNV_MSG_INVOCATION, 1, "demo.echo", 9, f, sizeof f);
+  assert_int_equal(a_feed(&p, p.s, f, n, 0), CNV_OK);
+  assert_int_equal(cnv__session_seal_one(p.c, CNV_MSG_CANCEL, 1, (const uint8_t *)"x", 1, f), CNV_OK);
+  assert_int_equal(a_feed(&p, p.s, f, CNV_FRAME_HEADER_SIZE + 1 + 16, 0), CNV_ESESSION_MALFORMED);
+  assert_int_equal(cnv_session_error(p.s), CNV_ESESSION_MALFORMED);
+  a_teardown(&p);
+}
+
+/* The volume trigger: a key that sealed 2^36 plaintext bytes is rotated before the next frame,
+ * whatever rekey_frames says (white-box: the count is set just below the limit), and the
+ * peer follows. */
+static void test_rekey_by_volume(void **state) {
+  (void)state;
+  a_pair p;
+  a_setup(&p, NULL);
+  a_handshake(&p);
+  uint8_t f[256];
+  p.c->tx.bytes = CNV__SESSION_REKEY_BYTES - 1;
+  size_t n = a_seal(&p, p.c, CNV_MSG_HEARTBEAT, 0, "xy", 2, f, sizeof f); /* reaches the limit */
+  assert_int_equal(a_feed(&p, p.s, f, n, 0), CNV_OK);
+  cnv_session_stats st;
+  assert_int_equal(cnv_session_stats_get(p.c, &st), CNV_OK);
+  assert_int_equal(st.rekeys_sent, 0);
+  n = a_seal(&p, p.c, CNV_MSG_HEARTBEAT, 0, "z", 1, f, sizeof f); /* REKEY first, then this */
+  assert_int_equal(n, 2u * (CNV_FRAME_HEADER_SIZE + 16u) + 1u);
+  assert_int_equal(a_feed(&p, p.s, f, n, 0), CNV_OK);
+  assert_int_equal(cnv_session_stats_get(p.c, &st), CNV_OK);
+  assert_int_equal(st.rekeys_sent, 1);
+  assert_int_equal(p.c->tx.bytes, 1);
+  assert_int_equal(cnv_session_stats_get(p.s, &st), CNV_OK);
+  assert_int_equal(st.rekeys_received, 1);
+  assert_int_equal(cnv_session_error(p.s), CNV_OK);
+  a_teardown(&p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_teardown(test_nonce_unique, a_cleanup),
@@ -376,6 +418,8 @@ int main(void) {
       cmocka_unit_test_teardown(test_sticky, a_cleanup),
       cmocka_unit_test_teardown(test_rx_counter_exhausted, a_cleanup),
       cmocka_unit_test_teardown(test_clock_backwards, a_cleanup),
+      cmocka_unit_test_teardown(test_cancel_with_payload, a_cleanup),
+      cmocka_unit_test_teardown(test_rekey_by_volume, a_cleanup),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
