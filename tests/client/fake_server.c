@@ -106,7 +106,8 @@ static bool on_invoke(conn *c, const cnv_session_event *ev) {
   }
   if (n > 4 && memcmp(l, "big ", 4) == 0) {
     static uint8_t big[1u << 16];
-    size_t k = (size_t)strtoul(l + 4, NULL, 10);
+    size_t k = 0; /* the line is not NUL-terminated: read its digits only */
+    for (size_t i = 4; i < n && l[i] >= '0' && l[i] <= '9'; i++) k = k * 10u + (size_t)(l[i] - '0');
     if (k > sizeof big) k = sizeof big;
     memset(big, 'x', k);
     return respond(c, ev->id, CNV_OK, CNV_DONE_RAN, big, k);
@@ -131,6 +132,10 @@ static bool on_invoke(conn *c, const cnv_session_event *ev) {
   if (IS("error")) {
     c->closing = true;
     return cnv_session_fail(c->s, CNV_ERT_DENY_REVOKED) == CNV_OK;
+  }
+  if (IS("answer-close")) {
+    c->closing = true;
+    return release_held(c) && respond(c, ev->id, CNV_OK, CNV_DONE_RAN, NULL, 0);
   }
   if (IS("forge-id")) return respond(c, ev->id ^ (UINT64_C(1) << 40), CNV_OK, CNV_DONE_RAN, NULL, 0);
   if (IS("garbage")) {

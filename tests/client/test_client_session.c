@@ -227,6 +227,31 @@ static void test_server_drops_connection(void **state) {
   down(&x);
 }
 
+/* The server answered and closed; the client, not having read yet, sends another call (the
+ * send fails): the answers already received are still delivered, then the new call completes
+ * DISCONNECTED. */
+static void test_answers_survive_a_failed_send(void **state) {
+  (void)state;
+  fixture x;
+  up(&x, 8);
+  seen s = {0};
+  tagged t[4];
+  for (int i = 0; i < 3; i++) {
+    t[i] = (tagged){&s, i};
+    assert_int_equal(cnv_client_submit(x.c, i < 2 ? "hold" : "answer-close", i < 2 ? 4 : 12, 0, on_done, &t[i], NULL),
+                     CNV_OK);
+  }
+  fake_stop(&x.f); /* the server thread has answered and closed when this returns */
+  t[3] = (tagged){&s, 3};
+  assert_int_equal(cnv_client_submit(x.c, "demo.echo --text late", 21, 0, on_done, &t[3], NULL), CNV_OK);
+  assert_int_equal(poll_until(x.c, &s, 5), CNV_ECLIENT_DISCONNECTED);
+  assert_int_equal(s.n, 4);
+  for (int i = 0; i < 3; i++) assert_int_equal(s.status[i], CNV_OK);
+  assert_ptr_equal(s.ctx[3], &t[3]);
+  assert_int_equal(s.status[3], CNV_ECLIENT_DISCONNECTED);
+  down(&x);
+}
+
 static void test_going_away_answers_then_ends(void **state) {
   (void)state;
   fixture x;
@@ -493,6 +518,7 @@ int main(void) {
       cmocka_unit_test(test_cancel),
       cmocka_unit_test(test_call_timeout_then_usable),
       cmocka_unit_test(test_server_drops_connection),
+      cmocka_unit_test(test_answers_survive_a_failed_send),
       cmocka_unit_test(test_going_away_answers_then_ends),
       cmocka_unit_test(test_server_error_frame),
       cmocka_unit_test(test_hostile_server),
