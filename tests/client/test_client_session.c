@@ -13,6 +13,7 @@
 #include <cnv/runtime.h>
 #include <sodium.h>
 #include <arpa/inet.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -157,6 +158,30 @@ static void test_pipelined_out_of_order(void **state) {
   for (int i = 0; i < 8; i++) {
     for (int j = i + 1; j < 8; j++) assert_true(ids[i] != ids[j]);
   }
+  down(&x);
+}
+
+/* Driven by an outside event loop: wait on the descriptor, then poll without waiting. */
+static void test_event_loop(void **state) {
+  (void)state;
+  fixture x;
+  up(&x, 8);
+  seen s = {0};
+  tagged t[4];
+  for (int i = 0; i < 4; i++) {
+    t[i] = (tagged){&s, i};
+    assert_int_equal(cnv_client_submit(x.c, "demo.echo --text e", 18, 0, on_done, &t[i], NULL), CNV_OK);
+  }
+  for (int i = 0; i < 1000 && s.n < 4; i++) {
+    struct pollfd p = {.fd = cnv_client_fd(x.c),
+                       .events = (short)(POLLIN | (cnv_client_wants_write(x.c) ? POLLOUT : 0))};
+    assert_true(poll(&p, 1, 1000) >= 0);
+    unsigned n = 0;
+    assert_int_equal(cnv_client_poll(x.c, 0, &n), CNV_OK);
+  }
+  assert_int_equal(s.n, 4);
+  for (int i = 0; i < 4; i++) assert_int_equal(s.status[i], CNV_OK);
+  assert_false(cnv_client_wants_write(x.c));
   down(&x);
 }
 
@@ -515,6 +540,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_call_echo),
       cmocka_unit_test(test_pipelined_out_of_order),
+      cmocka_unit_test(test_event_loop),
       cmocka_unit_test(test_cancel),
       cmocka_unit_test(test_call_timeout_then_usable),
       cmocka_unit_test(test_server_drops_connection),
