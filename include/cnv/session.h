@@ -16,8 +16,8 @@
  *   C -> S  AUTH         (sealed) the agent's holder key, its signature over the transcript,
  *                        the agent's token: C proves it holds the key the token names
  *   S -> C  READY        (sealed) after the server's embedder accepted the token
- * Keys: X25519 between the ephemeral keys, then BLAKE2b over the shared secret and the
- * transcript gives one key per direction. After HELLO_REPLY every frame is sealed: AEAD
+ * Keys: X25519 between the ephemeral keys, then BLAKE2b keyed by the shared secret over the
+ * transcript gives a master key, and crypto_kdf one key per direction. After HELLO_REPLY every frame is sealed: AEAD
  * (XChaCha20-Poly1305; AES-256-GCM where the CPU has it and both sides offer it) over the
  * payload with the 16-byte frame header as associated data and a 64-bit counter per direction
  * as nonce, never sent. A replayed, reordered, dropped, truncated or modified frame fails to
@@ -32,7 +32,8 @@
  * docs/session.md); feed, pull and seal never allocate.
  *
  * Errors: a session error (any CNV_ESESSION_* code, a frame code from the protocol module for
- * a frame that is not one) is sticky: every later call returns it and the caller closes the
+ * a frame that is not one) is sticky: every later feed, seal and accept returns it, and the
+ * caller closes the
  * connection, after sending what cnv_session_pull still gives (an ERROR frame telling the peer
  * why: sealed once keys exist, plain during the handshake). */
 #ifndef CNV_SESSION_H
@@ -71,13 +72,14 @@ typedef enum cnv_session_role { CNV_SESSION_CLIENT = 1,
 
 typedef struct cnv_session_config {
   int role; /* cnv_session_role */
-  /* Server: its Ed25519 identity key; client: the agent's key (the token's holder). Copied;
-   * the copy is wiped at destroy. */
+  /* Server: its Ed25519 identity key; client: the agent's key (the token's holder); 64 bytes
+   * (CNV_SESSION_SECRET_BYTES). Copied; the copy is wiped once it signed (HELLO_REPLY, AUTH)
+   * or at destroy. */
   const uint8_t *secret_key;
   /* Client: the server's public key it pins (32 bytes, copied); server: NULL. */
   const uint8_t *server_pk;
-  /* Client: the token presented in AUTH (1..CNV_SESSION_MAX_TOKEN bytes, copied); server:
-   * NULL, 0. */
+  /* Client: the token presented in AUTH (1..CNV_SESSION_MAX_TOKEN bytes, copied; the copy
+   * is wiped once AUTH is sealed); server: NULL, 0. */
   const uint8_t *token;
   size_t token_len;
   /* What this side offers (cnv_capabilities_check must pass; compression exactly
