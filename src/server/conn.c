@@ -125,7 +125,7 @@ static void update_reading(cnv__srv_conn *c);
 
 static void maybe_finish(cnv__srv_conn *c) {
   if (c->closing) return;
-  int flushed = !c->wbusy && c->olen[c->cur] == 0 && !c->pending_head;
+  int flushed = !c->wbusy && c->olen[c->cur] == 0 && !c->pending_head && !c->shutdown_due;
   if (!flushed) return;
   if (c->end_on_flush || (c->drain && c->inflight == 0)) cnv__srv_conn_close(c);
 }
@@ -349,6 +349,7 @@ static void send_pending(cnv__srv_conn *c) {
 }
 
 static void try_free(cnv__srv_conn *c);
+static void send_shutdown(cnv__srv_conn *c);
 
 static void on_written(uv_write_t *req, int status) {
   cnv__srv_conn *c = req->data;
@@ -361,6 +362,7 @@ static void on_written(uv_write_t *req, int status) {
     return;
   }
   send_pending(c);
+  send_shutdown(c);
   pull(c);
   process(c); /* the bytes left unread, then reading, flushing, finishing */
 }
@@ -495,6 +497,15 @@ void cnv__srv_conn_close(cnv__srv_conn *c) {
   uv_close((uv_handle_t *)&c->timer, on_handle_closed);
 }
 
+/* Seals the SHUTDOWN a graceful stop owes, once the output has room for it. */
+static void send_shutdown(cnv__srv_conn *c) {
+  if (!c->shutdown_due || c->closing || c->end_on_flush) return;
+  cnv_status st = seal(c, CNV_MSG_SHUTDOWN, 0, NULL, 0);
+  if (st == CNV_EFULL) return; /* after the write in flight */
+  c->shutdown_due = 0;
+  if (st != CNV_OK) end_session(c);
+}
+
 void cnv__srv_conn_stop(cnv__srv_conn *c) {
   if (c->closing) return;
   if (c->state != CNV__SRV_READY || c->end_on_flush) {
@@ -502,10 +513,10 @@ void cnv__srv_conn_stop(cnv__srv_conn *c) {
     return;
   }
   /* going away: a sealed SHUTDOWN; the work in flight is answered, then the session closes */
-  if (out_room(c) < CNV_SESSION_SEAL_BOUND(0)) flush(c);
-  cnv_status st = seal(c, CNV_MSG_SHUTDOWN, 0, NULL, 0);
-  if (st != CNV_OK && st != CNV_EFULL) end_session(c);
+  c->shutdown_due = 1;
   c->drain = 1;
+  flush(c);
+  send_shutdown(c);
   flush(c);
   maybe_finish(c);
 }

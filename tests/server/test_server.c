@@ -461,6 +461,35 @@ static void test_graceful_stop(void **state) {
   sf_down(&t); /* stop again: idempotent */
 }
 
+/* A call still running at the stop timeout (its handler ignores the cancel): stop closes the
+ * connection and says CNV_ESERVER_TIMEOUT; once the runtime completes the call, destroy frees
+ * everything (ASan checks nothing leaks). */
+static void test_stop_timeout(void **state) {
+  (void)state;
+  gate.open = 0;
+  gate.entered = 0;
+  cnv_server_config cfg;
+  cnv_server_config_default(&cfg);
+  cfg.stop_timeout_ns = 20 * MS_FOR_TEST;
+  sf t;
+  up(&t, 1, &cfg, "unix");
+  sc_client c;
+  sf_client(&t, &c, 1, "t.*");
+  sc_invoke(&c, 1, "t.gate", 0);
+  rtf_gate_wait_entered(&gate, 1);
+  assert_int_equal(cnv_server_stop(t.srv), CNV_ESERVER_TIMEOUT);
+  sc_msg m;
+  assert_int_equal(sc_next(&c, &m), CNV_OK);
+  assert_int_equal(m.type, CNV_MSG_SHUTDOWN);
+  assert_int_equal(sc_next(&c, &m), CNV_EIO); /* cut off: no RESPONSE */
+  sc_close(&c);
+  rtf_gate_open(&gate);
+  assert_int_equal(cnv_runtime_stop(t.f.rt, RTF_STOP_NS), CNV_OK);
+  cnv_server_destroy(t.srv);
+  cnv_runtime_destroy(t.f.rt);
+  assert_int_equal(rmdir(t.dir), 0);
+}
+
 /* Bad arguments and states. */
 static void test_api_errors(void **state) {
   (void)state;
@@ -516,6 +545,7 @@ int main(void) {
       cmocka_unit_test(test_idle_timeout),
       cmocka_unit_test(test_agents_given_back),
       cmocka_unit_test(test_graceful_stop),
+      cmocka_unit_test(test_stop_timeout),
       cmocka_unit_test(test_api_errors),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
