@@ -75,6 +75,11 @@ static void *client_main(void *arg) {
   return NULL;
 }
 
+static void *stop_main(void *arg) {
+  sf *t = arg;
+  return (void *)(intptr_t)cnv_server_stop(t->srv);
+}
+
 static void test_many_clients(void **state) {
   (void)state;
   cnv_runtime_config rc = sf_rt_config(4);
@@ -113,7 +118,8 @@ static void test_many_clients(void **state) {
   for (int i = 0; i < CLIENTS; i++) {
     for (uint64_t id = 0; id < WINDOW; id++) sc_invoke(&w[i].c, 100000 + id, "t.echo last", 0);
   }
-  assert_int_equal(cnv_server_stop(t.srv), CNV_OK);
+  pthread_t stopper;
+  assert_int_equal(pthread_create(&stopper, NULL, stop_main, &t), 0);
   for (int i = 0; i < CLIENTS; i++) {
     uint64_t answered = 0, shutdown = 0;
     sc_msg m;
@@ -125,11 +131,15 @@ static void test_many_clients(void **state) {
         assert_true(m.status == CNV_OK || m.status == CNV_ESTATE); /* ESTATE: read after the stop */
         answered++;
       }
+      if (shutdown && answered == WINDOW) sc_shutdown(&w[i].c); /* then the server closes */
     }
     assert_int_equal(shutdown, 1);
     assert_int_equal(answered, WINDOW);
     sc_close(&w[i].c);
   }
+  void *ret = NULL;
+  assert_int_equal(pthread_join(stopper, &ret), 0);
+  assert_int_equal((cnv_status)(intptr_t)ret, CNV_OK);
   sf_down(&t);
 }
 
