@@ -59,7 +59,7 @@ typedef struct cnv_server_config {
   uint32_t max_inflight;          /* invocations in flight per session (negotiated
                                      max_concurrent_calls); 0: 64; at most 4096 */
   uint32_t write_bound;           /* bytes waiting to be written above which the session's
-                                     socket is not read; 0: 262144 */
+                                     socket is not read; 0: 65536 */
   uint64_t rekey_frames;          /* session key rotation; 0: the session default (2^20) */
   uint64_t rekey_ns;              /* 0: the session default (600 s) */
   uint64_t stop_timeout_ns;       /* how long cnv_server_stop lets in-flight work finish;

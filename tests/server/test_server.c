@@ -426,8 +426,8 @@ static void *stop_thread(void *arg) {
 }
 
 /* Graceful stop: SHUTDOWN reaches the ready session (whose client may then send no new call),
- * the call in flight still completes and is answered, then the connection closes and stop
- * returns CNV_OK. */
+ * the call in flight still completes and is answered, the client says SHUTDOWN too, then the
+ * connection closes and stop returns CNV_OK. */
 static void test_graceful_stop(void **state) {
   (void)state;
   gate.open = 0;
@@ -451,6 +451,7 @@ static void test_graceful_stop(void **state) {
   sc_response(&c, &m);
   assert_int_equal(m.id, 1);
   expect_result(&m, "gate");
+  sc_shutdown(&c);                            /* the server waits for it (or its stop timeout) */
   assert_int_equal(sc_next(&c, &m), CNV_EIO); /* closed */
   void *ret = NULL;
   assert_int_equal(pthread_join(th, &ret), 0);
@@ -459,6 +460,36 @@ static void test_graceful_stop(void **state) {
   /* no new connection is accepted any more */
   assert_int_equal(sc_dial(t.addr), -1);
   sf_down(&t); /* stop again: idempotent */
+}
+
+/* A call still running at the stop timeout (its handler ignores the cancel): stop closes the
+ * connection and says CNV_ESERVER_TIMEOUT; once the runtime completes the call, destroy frees
+ * everything (ASan checks nothing leaks). */
+static void test_stop_timeout(void **state) {
+  (void)state;
+  gate.open = 0;
+  gate.entered = 0;
+  cnv_server_config cfg;
+  cnv_server_config_default(&cfg);
+  cfg.stop_timeout_ns = 20 * MS_FOR_TEST;
+  sf t;
+  up(&t, 1, &cfg, "unix");
+  sc_client c;
+  sf_client(&t, &c, 1, "t.*");
+  sc_invoke(&c, 1, "t.gate", 0);
+  rtf_gate_wait_entered(&gate, 1);
+  assert_int_equal(cnv_server_stop(t.srv), CNV_ESERVER_TIMEOUT);
+  sc_msg m;
+  memset(&m, 0, sizeof m);
+  assert_int_equal(sc_next(&c, &m), CNV_OK);
+  assert_int_equal(m.type, CNV_MSG_SHUTDOWN);
+  assert_int_equal(sc_next(&c, &m), CNV_EIO); /* cut off: no RESPONSE */
+  sc_close(&c);
+  rtf_gate_open(&gate);
+  assert_int_equal(cnv_runtime_stop(t.f.rt, RTF_STOP_NS), CNV_OK);
+  cnv_server_destroy(t.srv);
+  cnv_runtime_destroy(t.f.rt);
+  assert_int_equal(rmdir(t.dir), 0);
 }
 
 /* Bad arguments and states. */
@@ -516,6 +547,7 @@ int main(void) {
       cmocka_unit_test(test_idle_timeout),
       cmocka_unit_test(test_agents_given_back),
       cmocka_unit_test(test_graceful_stop),
+      cmocka_unit_test(test_stop_timeout),
       cmocka_unit_test(test_api_errors),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
