@@ -132,6 +132,46 @@ static cnv_status on_frame(cnv_session *s, uint8_t *f, size_t total, cnv_session
   return on_plain(s, f, total);
 }
 
+/* Takes bytes from data at *pos up to the next whole frame: in place when it lies whole in
+ * data, else gathered in rx_buf across calls. CNV_OK: *frame / *total is one frame with a
+ * checked header. CNV_EAGAIN: data ran out first. Otherwise a header error. */
+static cnv_status next_frame(cnv_session *s, uint8_t *data, size_t len, size_t *pos, uint8_t **frame,
+                             size_t *total) {
+  size_t p = *pos;
+  cnv_status st;
+  if (s->rx_have == 0 && len - p >= CNV_FRAME_HEADER_SIZE) {
+    st = header_check(s, data + p, CNV_FRAME_HEADER_SIZE);
+    if (st != CNV_OK) return st;
+    size_t t = CNV_FRAME_HEADER_SIZE + cnv__sess_le32(data + p + 4);
+    if (len - p >= t) {
+      *frame = data + p;
+      *total = t;
+      *pos = p + t;
+      return CNV_OK;
+    }
+  }
+  if (s->rx_have < CNV_FRAME_HEADER_SIZE) {
+    size_t n = CNV_FRAME_HEADER_SIZE - s->rx_have;
+    if (n > len - p) n = len - p;
+    memcpy(s->rx_buf + s->rx_have, data + p, n);
+    s->rx_have += n;
+    *pos = p += n;
+    st = header_check(s, s->rx_buf, s->rx_have);
+    if (st != CNV_OK) return st;
+    if (s->rx_have < CNV_FRAME_HEADER_SIZE) return CNV_EAGAIN;
+  }
+  size_t t = CNV_FRAME_HEADER_SIZE + cnv__sess_le32(s->rx_buf + 4), n = t - s->rx_have;
+  if (n > len - p) n = len - p;
+  memcpy(s->rx_buf + s->rx_have, data + p, n);
+  s->rx_have += n;
+  *pos = p + n;
+  if (s->rx_have < t) return CNV_EAGAIN;
+  s->rx_have = 0;
+  *frame = s->rx_buf;
+  *total = t;
+  return CNV_OK;
+}
+
 cnv_status cnv_session_feed(cnv_session *s, uint8_t *data, size_t len, uint64_t now_ns, size_t *consumed,
                             cnv_session_event *ev) {
   if (!s || (!data && len) || !consumed || !ev) return CNV_EINVAL;
@@ -140,47 +180,17 @@ cnv_status cnv_session_feed(cnv_session *s, uint8_t *data, size_t len, uint64_t 
   if (s->error != CNV_OK) return s->error;
   if (now_ns > s->now_ns) s->now_ns = now_ns;
   size_t pos = 0;
-  cnv_status st = CNV_OK;
-  while (pos < len) {
-    uint8_t *frame;
-    size_t total;
-    if (s->rx_have == 0 && len - pos >= CNV_FRAME_HEADER_SIZE) {
-      /* Header here: check it, and open the frame in place when it is all here. */
-      st = header_check(s, data + pos, CNV_FRAME_HEADER_SIZE);
-      if (st != CNV_OK) break;
-      total = CNV_FRAME_HEADER_SIZE + cnv__sess_le32(data + pos + 4);
-      if (len - pos >= total) {
-        frame = data + pos;
-        pos += total;
-        goto whole;
-      }
-    }
-    /* Gather a split frame: the header first, then the rest. */
-    if (s->rx_have < CNV_FRAME_HEADER_SIZE) {
-      size_t n = CNV_FRAME_HEADER_SIZE - s->rx_have;
-      if (n > len - pos) n = len - pos;
-      memcpy(s->rx_buf + s->rx_have, data + pos, n);
-      s->rx_have += n;
-      pos += n;
-      st = header_check(s, s->rx_buf, s->rx_have);
-      if (st != CNV_OK) break;
-      if (s->rx_have < CNV_FRAME_HEADER_SIZE) continue;
-    }
-    total = CNV_FRAME_HEADER_SIZE + cnv__sess_le32(s->rx_buf + 4);
-    size_t n = total - s->rx_have;
-    if (n > len - pos) n = len - pos;
-    memcpy(s->rx_buf + s->rx_have, data + pos, n);
-    s->rx_have += n;
-    pos += n;
-    if (s->rx_have < total) continue;
-    frame = s->rx_buf;
-    s->rx_have = 0;
-  whole:
-    st = on_frame(s, frame, total, ev);
-    if (st != CNV_OK || ev->kind != 0) break;
+  cnv_status st = CNV_EAGAIN;
+  while (pos < len && ev->kind == 0) {
+    uint8_t *frame = NULL;
+    size_t total = 0;
+    st = next_frame(s, data, len, &pos, &frame, &total);
+    if (st == CNV_OK) st = on_frame(s, frame, total, ev);
+    if (st != CNV_OK && st != CNV_EAGAIN) break;
   }
   *consumed = pos;
-  if (st != CNV_OK) return cnv__session_fail_with(s, st);
-  if (ev->kind != 0) return CNV_OK; /* even when this SHUTDOWN or RESPONSE closed the session */
-  return CNV_EAGAIN;
+  if (st != CNV_OK && st != CNV_EAGAIN) return cnv__session_fail_with(s, st);
+  /* An event even when this SHUTDOWN or RESPONSE closed the session (CNV_ESESSION_CLOSED
+   * comes with the next call). */
+  return ev->kind != 0 ? CNV_OK : CNV_EAGAIN;
 }

@@ -85,7 +85,9 @@ cnv_status cnv__session_on_hello(cnv_session *s, const uint8_t *frame, size_t to
   hash3(t2, t1, sizeof t1, f, CNV_FRAME_HEADER_SIZE + CNV__SESSION_REPLY_SIGNED, NULL, 0);
   sig_message(m, SERVER_SIG_LABEL, t2);
   uint8_t *sig = r + CNV__SESSION_REPLY_SIGNED;
-  if (crypto_sign_ed25519_detached(sig, NULL, m, sizeof m, s->secret) != 0) return CNV_ESESSION_HANDSHAKE;
+  int bad = crypto_sign_ed25519_detached(sig, NULL, m, sizeof m, s->secret);
+  sodium_memzero(s->secret, sizeof s->secret); /* the identity key signs once per session */
+  if (bad != 0) return CNV_ESESSION_HANDSHAKE;
   hash3(s->transcript, t2, sizeof t2, sig, CNV__SESSION_SIG, NULL, 0);
   st = cnv__session_derive(s, p + 4);
   if (st != CNV_OK) return st;
@@ -123,9 +125,11 @@ cnv_status cnv__session_on_reply(cnv_session *s, const uint8_t *frame, size_t to
   uint8_t *f = s->out_buf + s->out_len, *a = f + CNV_FRAME_HEADER_SIZE;
   crypto_sign_ed25519_sk_to_pk(a, s->secret);
   sig_message(m, HOLDER_SIG_LABEL, s->transcript);
-  if (crypto_sign_ed25519_detached(a + CNV_SESSION_KEY_BYTES, NULL, m, sizeof m, s->secret) != 0)
-    return CNV_ESESSION_HANDSHAKE;
+  int bad = crypto_sign_ed25519_detached(a + CNV_SESSION_KEY_BYTES, NULL, m, sizeof m, s->secret);
+  sodium_memzero(s->secret, sizeof s->secret); /* the holder key signs once per session */
+  if (bad != 0) return CNV_ESESSION_HANDSHAKE;
   memcpy(a + CNV__SESSION_AUTH_FIXED, s->token, s->token_len);
+  sodium_memzero(s->token, s->token_len); /* sent once; sealed in place below */
   st = cnv__session_seal_one(s, CNV_MSG_AUTH, 0, a, len, f);
   if (st != CNV_OK) return st;
   s->out_len += need;

@@ -52,7 +52,7 @@ struct cnv_session {
   cnv_capabilities caps;
   cnv_negotiated neg;
   uint64_t rekey_frames, rekey_ns, now_ns;
-  uint8_t secret[CNV_SESSION_SECRET_BYTES]; /* own Ed25519 secret key */
+  uint8_t secret[CNV_SESSION_SECRET_BYTES]; /* own Ed25519 secret key, wiped once it signed */
   uint8_t server_pk[CNV_SESSION_KEY_BYTES]; /* client: pinned; server: own identity */
   uint8_t peer_key[CNV_SESSION_KEY_BYTES];  /* server: proven holder key; client: server key */
   uint8_t eph_sk[CNV__SESSION_KEY], eph_pk[CNV__SESSION_KEY];
@@ -60,7 +60,7 @@ struct cnv_session {
   cnv__session_dir tx, rx;
   uint32_t in_flight;
   cnv_session_stats stats;
-  uint8_t *token; /* client: the token (inside the same allocation) */
+  uint8_t *token; /* client: the token (same allocation), wiped once AUTH holds it */
   size_t token_len;
   uint8_t *rx_buf; /* a split frame being gathered */
   size_t rx_cap, rx_have;

@@ -28,6 +28,11 @@ static void test_handshake_whole(void **state) {
   assert_memory_equal(p.c->tx.key, p.s->rx.key, 32);
   assert_memory_equal(p.c->rx.key, p.s->tx.key, 32);
   assert_memory_not_equal(p.c->tx.key, p.c->rx.key, 32);
+  /* the long-term secret keys signed once and are gone; so is the client's token copy */
+  static const uint8_t zero64[64];
+  assert_memory_equal(p.c->secret, zero64, 64);
+  assert_memory_equal(p.s->secret, zero64, 64);
+  assert_memory_equal(p.c->token, zero64, sizeof H_TOKEN - 1);
   cnv_session_stats st;
   assert_int_equal(cnv_session_stats_get(p.s, &st), CNV_OK);
   assert_int_equal(st.sealed, 1); /* READY */
@@ -380,12 +385,35 @@ static void test_wipe(void **state) {
     size_t n = s->block_size;
     static const uint8_t zero[32];
     assert_memory_not_equal(s->tx.key, zero, 32);
-    assert_memory_not_equal(s->secret, zero, 32);
+    assert_memory_not_equal(s->rx.key, zero, 32);
     cnv__session_wipe(s);
     const uint8_t *b = (const uint8_t *)s;
     for (size_t j = 0; j < n; j++) assert_int_equal(b[j], 0);
   }
   h_teardown(&p); /* destroy of a wiped session wipes nothing more and frees */
+}
+
+/* The protocol module's frame codec, which is not configured for sessions, refuses session
+ * types and sealed frames; the session refuses the codec's own types 1..3. */
+static void test_frame_codec_refuses_session_frames(void **state) {
+  (void)state;
+  h_pair p;
+  h_setup(&p, NULL);
+  uint8_t hello[CNV_SESSION_PULL_MAX];
+  size_t hn = 0, used = 0, w = 0;
+  assert_int_equal(cnv_session_pull(p.c, hello, sizeof hello, &hn), CNV_OK);
+  cnv_frame_config cfg = cnv_frame_config_default();
+  cnv_frame fr;
+  assert_int_equal(cnv_frame_decode(&cfg, hello, hn, &fr, &used), CNV_EFRAME_TYPE);
+  assert_int_equal(cnv_frame_encode(&cfg, CNV_MSG_HELLO, 0, "x", 1, hello, sizeof hello, &w), CNV_EFRAME_TYPE);
+  assert_int_equal(cnv_frame_encode(&cfg, CNV_MSG_REKEY, 0, "x", 1, hello, sizeof hello, &w), CNV_EFRAME_TYPE);
+  h_teardown(&p);
+  h_setup(&p, NULL);
+  h_handshake(&p, 0);
+  uint8_t f[128];
+  size_t n = h_seal(&p, p.c, CNV_MSG_INVOCATION, 1, "demo.echo", 9, f, sizeof f);
+  assert_int_equal(cnv_frame_decode(&cfg, f, n, &fr, &used), CNV_EFRAME_FLAGS);
+  h_teardown(&p);
 }
 
 int main(void) {
@@ -403,6 +431,7 @@ int main(void) {
       cmocka_unit_test(test_negotiation_failure),
       cmocka_unit_test(test_create_errors),
       cmocka_unit_test(test_wipe),
+      cmocka_unit_test(test_frame_codec_refuses_session_frames),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
