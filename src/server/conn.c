@@ -97,7 +97,7 @@ static int respond(cnv__srv_conn *c, const cnv__srv_call *call) {
                             .result = call->len ? call->result : NULL,
                             .result_len = call->len};
   size_t cap = RESP_HEAD + (size_t)s->max_result;
-  if (cap > s->cfg.max_frame) cap = s->cfg.max_frame;
+  if (cap > c->max_msg) cap = c->max_msg; /* the negotiated limit (<= max_frame: the scratch) */
   size_t n = 0;
   if (cnv_session_response_encode(&r, L->scratch, cap, &n) != CNV_OK) {
     /* the result does not fit a message: the client learns so, without the bytes */
@@ -145,8 +145,10 @@ static void on_auth(cnv__srv_conn *c, const cnv_session_event *ev) {
   if (st == CNV_OK) {
     cnv_negotiated neg;
     uint32_t calls = s->cfg.max_inflight;
-    if (cnv_session_negotiated(c->sess, &neg) == CNV_OK && neg.max_concurrent_calls < calls) {
-      calls = neg.max_concurrent_calls;
+    c->max_msg = s->cfg.max_frame;
+    if (cnv_session_negotiated(c->sess, &neg) == CNV_OK) {
+      if (neg.max_concurrent_calls < calls) calls = neg.max_concurrent_calls;
+      if (neg.max_message_size < c->max_msg) c->max_msg = neg.max_message_size;
     }
     size_t per = s->max_result ? s->max_result : 1;
     c->calls = calloc(calls, sizeof *c->calls);

@@ -84,6 +84,7 @@ struct cnv__srv_conn {
   int shutdown_due; /* graceful stop: a SHUTDOWN to seal once the output has room */
   uint32_t inflight;
   uint32_t max_calls;
+  uint32_t max_msg;     /* negotiated max_message_size */
   cnv__srv_call *calls; /* max_calls entries, allocated at READY */
   uint8_t *results;     /* max_calls * max_result bytes */
   cnv__srv_call *free_calls;

@@ -36,11 +36,21 @@ static cnv_status h_fail(void *ctx, const cnv_runtime_call *c, cnv_runtime_resul
   return CNV_EIO;
 }
 
+/* A result of 1000 bytes: the line, then the line's last byte repeated. */
+static cnv_status h_big(void *ctx, const cnv_runtime_call *c, cnv_runtime_result *r) {
+  (void)ctx;
+  uint8_t buf[1000];
+  memset(buf, c->line[c->line_len - 1], sizeof buf);
+  memcpy(buf, c->line, c->line_len);
+  return cnv_runtime_result_write(r, buf, sizeof buf);
+}
+
 static const rtf_handler handlers[] = {
     {"t.echo", CNV_DURATION_INTERACTIVE, h_echo, NULL},
     {"t.gate", CNV_DURATION_USER_INITIATED, h_gate, NULL},
     {"t.fail", CNV_DURATION_INTERACTIVE, h_fail, NULL},
     {"u.echo", CNV_DURATION_INTERACTIVE, h_echo, NULL},
+    {"t.big", CNV_DURATION_INTERACTIVE, h_big, NULL},
 };
 #define N_HANDLERS (sizeof handlers / sizeof handlers[0])
 
@@ -425,6 +435,44 @@ static void *stop_thread(void *arg) {
   return (void *)(intptr_t)cnv_server_stop(t->srv);
 }
 
+/* Large results, a full credit of calls, a small write bound: completions wait for room in the
+ * output (and reading stops meanwhile) and are all answered, intact, in several rounds. */
+static void test_backpressure(void **state) {
+  (void)state;
+  cnv_server_config cfg;
+  cnv_server_config_default(&cfg);
+  cfg.write_bound = 2048;
+  cfg.max_inflight = 64;
+  sf t;
+  up(&t, 4, &cfg, "unix");
+  sc_client c;
+  sf_client(&t, &c, 1, "t.*");
+  for (int round = 0; round < 3; round++) {
+    for (uint64_t id = 0; id < 64; id++) {
+      char line[32];
+      snprintf(line, sizeof line, "t.big --n=%c", (char)('a' + id % 26));
+      sc_invoke(&c, id, line, 0);
+    }
+    uint64_t seen = 0;
+    for (int i = 0; i < 64; i++) {
+      sc_msg m;
+      sc_response(&c, &m);
+      assert_true(m.id < 64);
+      assert_int_equal(m.status, CNV_OK);
+      assert_int_equal(m.result_len, 1000);
+      char line[32];
+      snprintf(line, sizeof line, "t.big --n=%c", (char)('a' + m.id % 26));
+      assert_memory_equal(m.result, line, strlen(line));
+      assert_int_equal(m.result[999], (uint8_t)('a' + m.id % 26));
+      seen |= 1ull << m.id;
+    }
+    assert_int_equal(seen, UINT64_MAX);
+  }
+  assert_int_equal(sf_stats(&t).responses, 3 * 64);
+  sc_close(&c);
+  sf_down(&t);
+}
+
 /* Graceful stop: SHUTDOWN reaches the ready session (whose client may then send no new call),
  * the call in flight still completes and is answered, the client says SHUTDOWN too, then the
  * connection closes and stop returns CNV_OK. */
@@ -546,6 +594,7 @@ int main(void) {
       cmocka_unit_test(test_handshake_timeout),
       cmocka_unit_test(test_idle_timeout),
       cmocka_unit_test(test_agents_given_back),
+      cmocka_unit_test(test_backpressure),
       cmocka_unit_test(test_graceful_stop),
       cmocka_unit_test(test_stop_timeout),
       cmocka_unit_test(test_api_errors),
