@@ -35,6 +35,8 @@ cnv_external(sodium PKG libsodium)
 cnv_external(xxhash PKG libxxhash)
 cnv_external(lz4 PKG liblz4)
 cnv_external(zstd PKG libzstd)
+# libuv: the server module's event loops.
+cnv_external(uv PKG libuv)
 cnv_external(threads TARGET Threads::Threads NAMES pthread)
 cnv_external(m NAMES m)
 

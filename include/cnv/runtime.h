@@ -43,10 +43,12 @@
  *                              any threads, any time before stop; blocking (a registry
  *                              mutex; unregister also waits for an RCU grace period and for
  *                              the calls of that handler in flight). Not from a handler.
- *   cnv_runtime_agent_add, cnv_runtime_agent_rate, cnv_runtime_revoke
+ *   cnv_runtime_agent_add, cnv_runtime_agent_add_verified, cnv_runtime_agent_remove,
+ *   cnv_runtime_agent_rate, cnv_runtime_revoke
  *                              any threads, any time before stop (an agent is usable by
- *                              submits that start after add returns); lock-free apart from
- *                              their allocation.
+ *                              submits that start after add returns; remove only once no
+ *                              submit for that agent runs or will run); lock-free apart from
+ *                              their allocation (add scans the agent table for a free slot).
  *   cnv_runtime_submit, cnv_runtime_submit_ex, cnv_runtime_cancel
  *                              any threads at once, between start and stop (no registration:
  *                              the RCU flavour registers a thread on its first call, under
@@ -324,12 +326,33 @@ CNV_API CNV_NODISCARD cnv_status cnv_runtime_revoke(cnv_runtime *rt, const uint8
 
 /* Adds an agent: its Ed25519 public key (the token's holder) and its token (both copied;
  * the token is not checked here: a bad one denies every submit by reason). Its rate limit is
- * the configured default. *agent gets the handle to pass to submit. Errors: CNV_EINVAL
+ * the configured default. *agent gets the handle to pass to submit: the lowest free one.
+ * Errors: CNV_EINVAL
  * (NULL, len 0 or > CNV_DELEG_MAX_TOKEN_BYTES), CNV_ERT_AGENTS_FULL, CNV_ENOMEM, CNV_ESTATE
  * (stopped). */
 CNV_API CNV_NODISCARD cnv_status cnv_runtime_agent_add(cnv_runtime *rt, const uint8_t pk[CNV_DELEG_KEY_BYTES],
                                                        const uint8_t *token, size_t token_len,
                                                        uint32_t *agent);
+
+/* As cnv_runtime_agent_add, but verifies the token first, for holder pk in the runtime's swarm
+ * at the token clock's now, with no capability (cnv_deleg_verify: encoding, trust roots,
+ * revocations, time windows, swarm, holder, signatures, attenuation; no use is consumed): a
+ * token that fails is not added and its denial code is returned (cnv_runtime_map_deleg, e.g.
+ * CNV_ERT_DENY_UNTRUSTED, CNV_ERT_DENY_REVOKED, CNV_ERT_DENY_EXPIRED). What a network session
+ * uses: the token is checked once when presented, then per submit as any agent's.
+ * Errors: those of cnv_runtime_agent_add, the CNV_ERT_DENY_* codes above. */
+CNV_API CNV_NODISCARD cnv_status cnv_runtime_agent_add_verified(cnv_runtime *rt, const uint8_t pk[CNV_DELEG_KEY_BYTES],
+                                                                const uint8_t *token, size_t token_len,
+                                                                uint32_t *agent);
+
+/* Removes an agent: its handle is free for a later add (which may return the same number),
+ * its token copy is freed, later submits with the handle are denied with
+ * CNV_ERT_DENY_UNKNOWN_AGENT until it is reused. The caller must make sure that no submit,
+ * cancel or rate change for this agent runs concurrently or later (the agent's invocations
+ * already accepted are unaffected: they complete as usual and report the old handle). So an
+ * embedder whose agents come and go (one per network session) does not exhaust max_agents.
+ * Errors: CNV_EINVAL (NULL rt, handle out of range), CNV_ENOTFOUND (not an added agent). */
+CNV_API CNV_NODISCARD cnv_status cnv_runtime_agent_remove(cnv_runtime *rt, uint32_t agent);
 
 /* Sets one agent's rate limit (token bucket: rate_per_s invocations a second, bursts of up to
  * burst; rate 0: unlimited; burst 0: max(1, rate / 10)). Submits beyond it are denied with
@@ -337,6 +360,10 @@ CNV_API CNV_NODISCARD cnv_status cnv_runtime_agent_add(cnv_runtime *rt, const ui
  * agent). */
 CNV_API CNV_NODISCARD cnv_status cnv_runtime_agent_rate(cnv_runtime *rt, uint32_t agent, uint32_t rate_per_s,
                                                         uint32_t burst);
+
+/* The largest result a handler may write (the configured max_result, defaults applied): a
+ * completion's result_len never exceeds it. 0 for NULL. Any thread; wait-free. */
+CNV_API uint32_t cnv_runtime_max_result(const cnv_runtime *rt);
 
 /* Moves the swarm Bootstrap -> Negotiation -> Activation -> Operational (the timeline records
  * each), starts the workers and the monitor thread. Errors: CNV_EINVAL,

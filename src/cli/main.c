@@ -9,7 +9,8 @@
 #include "cli.h"
 #include "cnv/core.h"
 
-static const cli_noun *const nouns[] = {&cli_noun_swarm, &cli_noun_token, &cli_noun_bench};
+static const cli_noun *const nouns[] = {&cli_noun_swarm, &cli_noun_token, &cli_noun_serve, &cli_noun_bench,
+                                        &cli_noun_call};
 #define N_NOUNS (sizeof nouns / sizeof nouns[0])
 
 static bool is_help(const char *a) { return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0; }
@@ -65,6 +66,7 @@ static int dispatch(int argc, char **argv) {
     fprintf(stderr, "cnv: unknown command: %s (see cnv --help)\n", argv[1]);
     return CLI_EXIT_USAGE;
   }
+  if (n == &cli_noun_call) return cli_call_main(argc, argv, 2);
   if (argc >= 3 && argv[2][0] != '-') {
     const cli_verb *v = find_verb(n, argv[2]);
     if (!v) {

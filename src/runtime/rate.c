@@ -28,7 +28,7 @@ cnv_status cnv_runtime_agent_rate(cnv_runtime *rt, uint32_t agent, uint32_t rate
   if (!rt || agent >= rt->cfg.max_agents) return CNV_EINVAL;
   cnv__rt_agent *a = &rt->agents[agent];
   /* acquire: pairs with agent_add's release (the slot is an added agent) */
-  if (!cnv__load_acquire(&a->ready)) return CNV_EINVAL;
+  if (cnv__load_acquire(&a->ready) != CNV__RT_AGENT_READY) return CNV_EINVAL;
   if (burst == 0) burst = rate_per_s / 10 ? rate_per_s / 10 : 1;
   /* relaxed: see cnv__rt_rate_allow */
   cnv__store_relaxed(&a->rate, rate_per_s ? (uint64_t)rate_per_s << 32 | burst : 0);

@@ -113,10 +113,17 @@ typedef struct cnv__rt_agent {
    * the verifier's policy epoch moves (cnv_deleg_prepared_authorize) */
   CNV_ALIGNED(CNV_CACHELINE)
   cnv_deleg_prepared *prepared;
-  _Atomic uint32_t ready; /* 1 once prepared is set (release by agent_add) */
+  _Atomic uint32_t ready; /* CNV__RT_AGENT_*: READY once prepared is set (release by agent_add) */
   _Atomic uint64_t rate;  /* rate_per_s << 32 | burst; 0: unlimited */
   _Atomic uint64_t tat;   /* rate limit: the bucket's theoretical arrival time (ns) */
 } cnv__rt_agent;
+
+/* An agent slot's state: FREE (never used, or removed), READY (usable by submits), BUSY (an
+ * add or a remove owns it). Add claims a FREE slot FREE -> BUSY, remove a READY one READY ->
+ * BUSY; each hands it on with a release store. */
+enum { CNV__RT_AGENT_FREE = 0,
+       CNV__RT_AGENT_READY = 1,
+       CNV__RT_AGENT_BUSY = 2 };
 
 enum { CNV__RT_CREATED = 0,
        CNV__RT_RUNNING = 1,
@@ -185,7 +192,7 @@ struct cnv_runtime {
   pthread_mutex_t registry_lock;
   _Atomic uint32_t n_handlers;
   cnv__rt_agent *agents;
-  _Atomic uint32_t n_agents;       /* reserved slots */
+  _Atomic uint32_t n_agents;       /* agents added and not removed (a count for the figures) */
   cnv_variety_tally *capabilities; /* every parsed capability id (the stream's variety) */
   /* phase timeline, guarded by phase_lock (transitions are rare; never on the hot path) */
   pthread_mutex_t phase_lock;

@@ -163,6 +163,23 @@ cnv_status cnv_runtime_revoke(cnv_runtime *rt, const uint8_t hash[CNV_DELEG_HASH
   return cnv_deleg_revoke(rt->verifier, hash);
 }
 
+/* Claims the first FREE agent slot (FREE -> BUSY); NULL when every slot is taken. The CAS is
+ * acquire: it pairs with the release store of the remove that freed the slot, so that remove's
+ * writes (the prepared token destroyed, the pointer cleared) happen before this add's. */
+static cnv__rt_agent *agent_claim(cnv_runtime *rt, uint32_t *index) {
+  for (uint32_t i = 0; i < rt->cfg.max_agents; i++) {
+    cnv__rt_agent *a = &rt->agents[i];
+    uint32_t expect = CNV__RT_AGENT_FREE;
+    /* relaxed pre-check: a slot seen taken is skipped; the CAS decides */
+    if (cnv__load_relaxed(&a->ready) != CNV__RT_AGENT_FREE) continue;
+    if (cnv__cas_strong(&a->ready, &expect, CNV__RT_AGENT_BUSY, memory_order_acquire, memory_order_relaxed)) {
+      *index = i;
+      return a;
+    }
+  }
+  return NULL;
+}
+
 cnv_status cnv_runtime_agent_add(cnv_runtime *rt, const uint8_t pk[CNV_DELEG_KEY_BYTES],
                                  const uint8_t *token, size_t token_len, uint32_t *agent) {
   if (!rt || !pk || !token || !agent || token_len == 0 || token_len > CNV_DELEG_MAX_TOKEN_BYTES) {
@@ -170,18 +187,52 @@ cnv_status cnv_runtime_agent_add(cnv_runtime *rt, const uint8_t pk[CNV_DELEG_KEY
   }
   /* acquire: pairs with start's seq_cst store, so a RUNNING runtime's tables are seen built */
   if (cnv__load_acquire(&rt->state) >= CNV__RT_STOPPING) return CNV_ESTATE;
-  uint32_t n = cnv__load_relaxed(&rt->n_agents);
-  do {
-    if (n >= rt->cfg.max_agents) return CNV_ERT_AGENTS_FULL;
-    /* relaxed: the slot index only; the agent's bytes are published by `ready` below */
-  } while (!cnv__cas_weak(&rt->n_agents, &n, n + 1, memory_order_relaxed, memory_order_relaxed));
-  cnv__rt_agent *a = &rt->agents[n];
+  uint32_t n;
+  cnv__rt_agent *a = agent_claim(rt, &n);
+  if (!a) return CNV_ERT_AGENTS_FULL;
   cnv_status st = cnv_deleg_prepare(rt->verifier, token, token_len, pk, rt->cfg.swarm_id, &a->prepared);
-  if (st != CNV_OK) return st;
+  if (st != CNV_OK) {
+    /* release: hands the slot back (its prepared pointer is NULL again: prepare failed) */
+    cnv__store_release(&a->ready, (uint32_t)CNV__RT_AGENT_FREE);
+    return st;
+  }
   /* relaxed: published by `ready` below */
   cnv__store_relaxed(&a->rate, rt->cfg.rate_per_s ? (uint64_t)rt->cfg.rate_per_s << 32 | rt->cfg.rate_burst : 0);
-  /* release: the prepared token is visible to the submit that reads ready == 1 (acquire) */
-  cnv__store_release(&a->ready, 1u);
+  cnv__store_relaxed(&a->tat, 0u);
+  /* relaxed: a count for the figures only */
+  cnv__fetch_add_relaxed(&rt->n_agents, 1u);
+  /* release: the prepared token is visible to the submit that reads READY (acquire) */
+  cnv__store_release(&a->ready, (uint32_t)CNV__RT_AGENT_READY);
   *agent = n;
   return CNV_OK;
 }
+
+cnv_status cnv_runtime_agent_add_verified(cnv_runtime *rt, const uint8_t pk[CNV_DELEG_KEY_BYTES],
+                                          const uint8_t *token, size_t token_len, uint32_t *agent) {
+  if (!rt || !pk || !token || !agent || token_len == 0 || token_len > CNV_DELEG_MAX_TOKEN_BYTES) {
+    return CNV_EINVAL;
+  }
+  cnv_deleg_request req = {.now = cnv__rt_token_now(rt), .swarm = rt->cfg.swarm_id, .holder = pk};
+  cnv_status st = cnv_deleg_verify(rt->verifier, token, token_len, &req, NULL, NULL);
+  if (st != CNV_OK) return cnv_runtime_map_deleg(st);
+  return cnv_runtime_agent_add(rt, pk, token, token_len, agent);
+}
+
+cnv_status cnv_runtime_agent_remove(cnv_runtime *rt, uint32_t agent) {
+  if (!rt || agent >= rt->cfg.max_agents) return CNV_EINVAL;
+  cnv__rt_agent *a = &rt->agents[agent];
+  uint32_t expect = CNV__RT_AGENT_READY;
+  /* acquire: pairs with add's release, so the prepared token it set is the one destroyed */
+  if (!cnv__cas_strong(&a->ready, &expect, CNV__RT_AGENT_BUSY, memory_order_acquire, memory_order_relaxed)) {
+    return CNV_ENOTFOUND;
+  }
+  cnv_deleg_prepared_destroy(a->prepared);
+  a->prepared = NULL;
+  /* relaxed: a count for the figures only */
+  cnv__fetch_sub_relaxed(&rt->n_agents, 1u);
+  /* release: the slot is FREE for the next add only after the token above is gone */
+  cnv__store_release(&a->ready, (uint32_t)CNV__RT_AGENT_FREE);
+  return CNV_OK;
+}
+
+uint32_t cnv_runtime_max_result(const cnv_runtime *rt) { return rt ? rt->cfg.max_result : 0; }

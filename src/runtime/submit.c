@@ -46,7 +46,7 @@ static int phase_admits(cnv_phase p) {
 static cnv__rt_agent *agent_get(cnv_runtime *rt, uint32_t agent) {
   if (agent >= rt->cfg.max_agents) return NULL;
   cnv__rt_agent *a = &rt->agents[agent];
-  return cnv__load_acquire(&a->ready) ? a : NULL;
+  return cnv__load_acquire(&a->ready) == CNV__RT_AGENT_READY ? a : NULL;
 }
 
 /* The agent's token check for the target; CNV_OK or a denial status (not yet counted). */

@@ -1,0 +1,582 @@
+/* One connection on its loop: the session fed with what is read, its output and the sealed
+ * RESPONSEs written through two buffers (one being written, one being filled), invocations
+ * submitted to the runtime and their completions taken back from the loop's done stack,
+ * timers, and the close that waits for every call in flight (docs/server.md). */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/ignore.h"
+#include "srv_internal.h"
+
+#define MS 1000000ull
+#define RBUF_BYTES 16384u
+/* Room one event may need in the output buffer: a handshake message or ERROR (pull), or a
+ * RESPONSE without result (a refusal). */
+#define RESP_HEAD 64u
+#define EVENT_ROOM (CNV_SESSION_PULL_MAX + CNV_SESSION_SEAL_BOUND(RESP_HEAD))
+
+static size_t out_cap(const cnv_server *s) {
+  return s->cfg.write_bound / 2 + CNV_SESSION_SEAL_BOUND(RESP_HEAD + (size_t)s->max_result) + EVENT_ROOM;
+}
+
+static size_t out_room(const cnv__srv_conn *c) { return out_cap(c->loop->srv) - c->olen[c->cur]; }
+
+static void on_written(uv_write_t *req, int status);
+
+/* Starts writing the buffer being filled, if no write is in flight. */
+static void flush(cnv__srv_conn *c) {
+  if (c->wbusy || c->closing || c->olen[c->cur] == 0) return;
+  uv_buf_t b = uv_buf_init((char *)c->out[c->cur], (unsigned)c->olen[c->cur]);
+  c->wreq.data = c;
+  if (uv_write(&c->wreq, &c->h.stream, &b, 1, on_written) != 0) {
+    cnv__srv_conn_close(c);
+    return;
+  }
+  c->wbusy = 1;
+  c->cur ^= 1; /* the other buffer is empty: its write completed */
+}
+
+/* Moves the session's own output (handshake, READY, ERROR) into the buffer being filled. */
+static void pull(cnv__srv_conn *c) {
+  for (;;) {
+    size_t w = 0;
+    cnv_status st = cnv_session_pull(c->sess, c->out[c->cur] + c->olen[c->cur], out_room(c), &w);
+    if (st != CNV_OK || w == 0) return; /* CNV_ERANGE: no room now; pulled after the write */
+    c->olen[c->cur] += w;
+  }
+}
+
+/* The session ended (feed error, refused token, timeout): its ERROR (when it could seal one)
+ * goes out, then the connection closes. */
+static void end_session(cnv__srv_conn *c) {
+  pull(c);
+  c->end_on_flush = 1;
+}
+
+static void fail(cnv__srv_conn *c, cnv_status code) {
+  /* code is negative: fail only refuses a non-negative one; the session is ended either way */
+  cnv__ignore_status(cnv_session_fail(c->sess, code));
+  end_session(c);
+}
+
+/* Seals one message into the buffer being filled. CNV_EFULL: no room (nothing written). */
+static cnv_status seal(cnv__srv_conn *c, uint8_t type, uint64_t id, const void *payload, size_t len) {
+  if (out_room(c) < CNV_SESSION_SEAL_BOUND(len)) return CNV_EFULL;
+  size_t w = 0;
+  cnv_status st = cnv_session_seal(c->sess, type, id, payload, len, cnv_runtime_now_ns(),
+                                   c->out[c->cur] + c->olen[c->cur], out_room(c), &w);
+  if (st == CNV_OK) c->olen[c->cur] += w;
+  return st;
+}
+
+/* Answers a request that was not accepted: its status, no result. */
+static void refuse(cnv__srv_conn *c, uint64_t id, cnv_status status) {
+  cnv__srv_loop *L = c->loop;
+  uint8_t buf[RESP_HEAD];
+  size_t n = 0;
+  cnv_session_response r = {.status = status};
+  /* RESP_HEAD holds a response without result */
+  cnv__ignore_status(cnv_session_response_encode(&r, buf, sizeof buf, &n));
+  cnv_status st = seal(c, CNV_MSG_RESPONSE, id, buf, n);
+  if (st == CNV_OK) {
+    cnv__srv_count(&L->n.responses, 1);
+  } else if (st != CNV_EFULL) {
+    end_session(c); /* the session's sticky error: it cannot answer any more */
+  }
+}
+
+/* Seals a completed call's RESPONSE. 1: done with the call (sent, or the session can no longer
+ * answer); 0: no room until the write in flight completes. */
+static int respond(cnv__srv_conn *c, const cnv__srv_call *call) {
+  cnv__srv_loop *L = c->loop;
+  cnv_server *s = L->srv;
+  cnv_session_response r = {.status = call->status,
+                            .done = call->done,
+                            .result_type = call->content_type,
+                            .result = call->len ? call->result : NULL,
+                            .result_len = call->len};
+  size_t cap = RESP_HEAD + (size_t)s->max_result;
+  if (cap > c->max_msg) cap = c->max_msg; /* the negotiated limit (<= max_frame: the scratch) */
+  size_t n = 0;
+  if (cnv_session_response_encode(&r, L->scratch, cap, &n) != CNV_OK) {
+    /* the result does not fit a message: the client learns so, without the bytes */
+    cnv_session_response e = {.status = CNV_ERANGE, .done = call->done, .result_type = call->content_type};
+    cnv__ignore_status(cnv_session_response_encode(&e, L->scratch, cap, &n)); /* fits RESP_HEAD */
+  }
+  if (out_room(c) < CNV_SESSION_SEAL_BOUND(n)) flush(c);
+  cnv_status st = seal(c, CNV_MSG_RESPONSE, call->id, L->scratch, n);
+  if (st == CNV_EFULL) return 0;
+  if (st == CNV_OK) {
+    cnv__srv_count(&L->n.responses, 1);
+  } else {
+    end_session(c);
+  }
+  return 1;
+}
+
+static void call_free(cnv__srv_conn *c, cnv__srv_call *call) {
+  call->live = 0;
+  call->next = c->free_calls;
+  c->free_calls = call;
+}
+
+static void update_reading(cnv__srv_conn *c);
+
+static void maybe_finish(cnv__srv_conn *c) {
+  if (c->closing) return;
+  int flushed = !c->wbusy && c->olen[c->cur] == 0 && !c->pending_head && !c->shutdown_due;
+  if (!flushed) return;
+  /* draining (a graceful stop, or the peer going away) ends once the peer has said it sends
+   * nothing more (its SHUTDOWN, or the end of its stream) and every call it sent is answered:
+   * calls it sent before it read our SHUTDOWN are answered too */
+  if (c->end_on_flush || (c->drain && c->eof && c->inflight == 0)) cnv__srv_conn_close(c);
+}
+
+/* ---- events ---- */
+
+static void on_timer(uv_timer_t *t);
+
+static void on_auth(cnv__srv_conn *c, const cnv_session_event *ev) {
+  cnv__srv_loop *L = c->loop;
+  cnv_server *s = L->srv;
+  uint32_t agent = 0;
+  cnv_status st = cnv_runtime_agent_add_verified(s->rt, ev->peer_key, ev->data, ev->len, &agent);
+  if (st == CNV_OK) {
+    cnv_negotiated neg;
+    uint32_t calls = s->cfg.max_inflight;
+    c->max_msg = s->cfg.max_frame;
+    if (cnv_session_negotiated(c->sess, &neg) == CNV_OK) {
+      if (neg.max_concurrent_calls < calls) calls = neg.max_concurrent_calls;
+      if (neg.max_message_size < c->max_msg) c->max_msg = neg.max_message_size;
+    }
+    size_t per = s->max_result ? s->max_result : 1;
+    c->calls = calloc(calls, sizeof *c->calls);
+    c->results = malloc(calls * per);
+    if (!c->calls || !c->results) {
+      /* nothing was submitted for the agent yet */
+      cnv__ignore_status(cnv_runtime_agent_remove(s->rt, agent));
+      st = CNV_ENOMEM;
+    } else {
+      c->max_calls = calls;
+      for (uint32_t i = calls; i-- > 0;) {
+        c->calls[i].result = c->results + (size_t)i * per;
+        c->calls[i].conn = c;
+        call_free(c, &c->calls[i]);
+      }
+      c->agent = agent;
+      c->has_agent = 1;
+      st = cnv_session_accept(c->sess);
+    }
+  }
+  if (st != CNV_OK) {
+    int cause = st == CNV_ERT_AGENTS_FULL                            ? CNV_SERVER_HS_AGENTS
+                : cnv_runtime_denial_of(st) >= 0 || st == CNV_ENOMEM ? CNV_SERVER_HS_TOKEN
+                                                                     : CNV_SERVER_HS_PROTOCOL;
+    cnv__srv_count(&L->n.handshake_failed[cause], 1);
+    fail(c, st);
+    return;
+  }
+  c->state = CNV__SRV_READY;
+  cnv__srv_count(&L->n.handshakes, 1);
+  cnv__srv_count(&L->n.sessions_ready, 1);
+  c->last_rx_ns = cnv_runtime_now_ns();
+  uv_timer_start(&c->timer, on_timer, s->cfg.idle_timeout_ms, 0);
+}
+
+static void on_invocation(cnv__srv_conn *c, const cnv_session_event *ev) {
+  cnv__srv_loop *L = c->loop;
+  cnv_server *s = L->srv;
+  cnv__srv_count(&L->n.invocations, 1);
+  cnv_session_invoke inv;
+  cnv_status st = cnv_session_invoke_decode(ev->data, ev->len, &inv);
+  cnv_trace trace;
+  memset(&trace, 0, sizeof trace);
+  if (st == CNV_OK && inv.traceparent) st = cnv_trace_parse(inv.traceparent, CNV_SESSION_TRACEPARENT_LEN, &trace);
+  if (st == CNV_OK && L->stop_seen) st = CNV_ESTATE; /* going away: no new work */
+  cnv__srv_call *call = c->free_calls;
+  if (st == CNV_OK && !call) st = CNV_EFULL; /* the session's credit should prevent it */
+  if (st == CNV_OK) {
+    c->free_calls = call->next;
+    call->id = ev->id;
+    call->live = 1;
+    cnv_runtime_submit_opts o = {.correlation = ev->id,
+                                 .trace = inv.traceparent ? &trace : NULL,
+                                 .timeout_ns = (uint64_t)inv.deadline_ms * MS,
+                                 .on_done = cnv__srv_completion,
+                                 .done_ctx = call};
+    uint64_t ticket = 0;
+    st = cnv_runtime_submit_ex(s->rt, c->agent, inv.line, inv.line_len, &o, &ticket);
+    if (st == CNV_OK) {
+      /* the completion may already be on the done stack: it is taken by this thread, later */
+      call->ticket = ticket;
+      c->inflight++;
+      cnv__srv_count(&L->n.accepted_calls, 1);
+      return;
+    }
+    call_free(c, call);
+  }
+  cnv__srv_count(st == CNV_EFULL ? &L->n.busy : &L->n.denied, 1);
+  refuse(c, ev->id, st);
+}
+
+static void on_cancel(cnv__srv_conn *c, uint64_t id) {
+  cnv__srv_loop *L = c->loop;
+  cnv__srv_count(&L->n.cancels, 1);
+  for (uint32_t i = 0; i < c->max_calls; i++) {
+    cnv__srv_call *call = &c->calls[i];
+    if (call->live && call->id == id) {
+      /* CNV_ENOTFOUND: it completed meanwhile; its RESPONSE is on its way */
+      cnv__ignore_status(cnv_runtime_cancel(L->srv->rt, call->ticket));
+      return;
+    }
+  }
+}
+
+static void on_event(cnv__srv_conn *c, const cnv_session_event *ev) {
+  if (ev->kind == CNV_SESSION_EV_AUTH) {
+    on_auth(c, ev);
+    return;
+  }
+  if (ev->kind != CNV_SESSION_EV_MESSAGE || c->state != CNV__SRV_READY) return;
+  switch (ev->type) {
+    case CNV_MSG_INVOCATION:
+      on_invocation(c, ev);
+      break;
+    case CNV_MSG_CANCEL:
+      on_cancel(c, ev->id);
+      break;
+    case CNV_MSG_SHUTDOWN:
+      /* the client goes away: answer what is in flight, then close */
+      c->eof = 1;
+      c->drain = 1;
+      break;
+    default:
+      break; /* nothing else is asked of a server */
+  }
+}
+
+static void session_error(cnv__srv_conn *c, cnv_status st) {
+  cnv__srv_loop *L = c->loop;
+  if (st == CNV_ESESSION_CLOSED) {
+    /* both sides said SHUTDOWN: an orderly end */
+  } else if (c->state == CNV__SRV_READY) {
+    cnv__srv_count(&L->n.protocol_errors, 1);
+  } else {
+    cnv__srv_count(&L->n.handshake_failed[CNV_SERVER_HS_PROTOCOL], 1);
+  }
+  end_session(c);
+}
+
+/* Feeds what was read, event by event, while the output has room for what an event writes. */
+static void process(cnv__srv_conn *c) {
+  while (!c->closing && !c->end_on_flush && !c->eof && c->roff < c->rlen) {
+    if (out_room(c) < EVENT_ROOM) {
+      flush(c);
+      if (out_room(c) < EVENT_ROOM) break; /* resumed when the write in flight completes */
+    }
+    size_t used = 0;
+    cnv_session_event ev;
+    cnv_status st = cnv_session_feed(c->sess, c->rbuf + c->roff, c->rlen - c->roff, cnv_runtime_now_ns(), &used, &ev);
+    c->roff += used;
+    if (st == CNV_OK) {
+      on_event(c, &ev);
+    } else if (st == CNV_EAGAIN) {
+      c->roff = c->rlen;
+    } else {
+      session_error(c, st);
+    }
+    pull(c);
+  }
+  if (c->roff == c->rlen || c->eof) c->roff = c->rlen = 0; /* after the peer's SHUTDOWN: ignored */
+  flush(c);
+  update_reading(c);
+  maybe_finish(c);
+}
+
+/* ---- reading and writing ---- */
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b) {
+  (void)suggested;
+  cnv__srv_conn *c = h->data;
+  *b = uv_buf_init((char *)c->rbuf + c->rlen, (unsigned)(RBUF_BYTES - c->rlen));
+}
+
+static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b) {
+  (void)b;
+  cnv__srv_conn *c = st->data;
+  if (n == 0 || c->closing) return;
+  if (n < 0) {
+    if (c->state != CNV__SRV_READY) {
+      cnv__srv_count(&c->loop->n.handshake_failed[CNV_SERVER_HS_CLOSED], 1);
+      cnv__srv_conn_close(c);
+      return;
+    }
+    /* the peer closed its side: answer what is in flight (it may still read), then close */
+    c->eof = 1;
+    c->drain = 1;
+    update_reading(c);
+    maybe_finish(c);
+    return;
+  }
+  cnv__srv_count(&c->loop->n.bytes_in, (uint64_t)n);
+  c->rlen += (size_t)n;
+  c->last_rx_ns = cnv_runtime_now_ns();
+  process(c);
+}
+
+/* Reads while nothing waits: no unread bytes, no completed call waiting for room, the
+ * output under its bound. */
+static void update_reading(cnv__srv_conn *c) {
+  size_t bound = c->loop->srv->cfg.write_bound / 2;
+  int want = !c->closing && !c->end_on_flush && !c->eof && c->rlen == 0 && !c->pending_head &&
+             !(c->wbusy && c->olen[c->cur] >= bound);
+  if (want && !c->reading) {
+    if (uv_read_start(&c->h.stream, on_alloc, on_read) != 0) {
+      cnv__srv_conn_close(c);
+      return;
+    }
+    c->reading = 1;
+  } else if (!want && c->reading) {
+    uv_read_stop(&c->h.stream);
+    c->reading = 0;
+  }
+}
+
+/* Seals the completed calls that waited for room, oldest first. */
+static void send_pending(cnv__srv_conn *c) {
+  while (c->pending_head && !c->closing) {
+    cnv__srv_call *call = c->pending_head;
+    if (!respond(c, call)) return;
+    c->pending_head = call->next;
+    if (!c->pending_head) c->pending_tail = NULL;
+    call_free(c, call);
+  }
+}
+
+static void try_free(cnv__srv_conn *c);
+static void send_shutdown(cnv__srv_conn *c);
+
+static void on_written(uv_write_t *req, int status) {
+  cnv__srv_conn *c = req->data;
+  c->wbusy = 0;
+  cnv__srv_count(&c->loop->n.bytes_out, c->olen[c->cur ^ 1]);
+  c->olen[c->cur ^ 1] = 0;
+  if (status < 0 || c->closing) {
+    cnv__srv_conn_close(c);
+    try_free(c);
+    return;
+  }
+  send_pending(c);
+  send_shutdown(c);
+  pull(c);
+  process(c); /* the bytes left unread, then reading, flushing, finishing */
+}
+
+/* ---- completions (the hand-off from the runtime's workers) ---- */
+
+void cnv__srv_completion(void *ctx, const cnv_runtime_completion *done) {
+  cnv__srv_call *call = ctx;
+  cnv__srv_loop *L = call->conn->loop;
+  /* relaxed: ordered before the push by the release CAS below; the loop reads it only after
+   * taking this call (acquire), so it cannot see 0 while this callback still needs the loop */
+  cnv__fetch_add_relaxed(&L->pushing, 1u);
+  call->status = done->status;
+  call->done = (uint8_t)done->kind;
+  call->content_type = (uint8_t)done->content_type;
+  call->len = (uint32_t)done->result_len; /* <= the runtime's max_result: the area's size */
+  if (done->result_len) memcpy(call->result, done->result, done->result_len);
+  cnv__srv_call *head = cnv__load_relaxed(&L->done);
+  do {
+    call->next = head;
+    /* release: the outcome and result bytes above are visible to the loop's acquire exchange */
+  } while (!cnv__cas_weak(&L->done, &head, call, memory_order_release, memory_order_relaxed));
+  /* only the push onto an empty stack wakes the loop: a later one finds it pending, and the
+   * loop takes the whole stack after the wake-up */
+  if (!head) cnv__ignore_status(uv_async_send(&L->async) == 0 ? CNV_OK : CNV_EINVAL);
+  /* release: the loop that reads 0 (acquire) knows this callback is done with it */
+  cnv__fetch_sub_acq_rel(&L->pushing, 1u);
+}
+
+void cnv__srv_conn_complete(cnv__srv_loop *L, cnv__srv_call *call) {
+  (void)L;
+  cnv__srv_conn *c = call->conn;
+  c->inflight--;
+  if (c->closing) {
+    call_free(c, call);
+    try_free(c);
+    return;
+  }
+  if (c->pending_head || !respond(c, call)) {
+    call->next = NULL;
+    if (c->pending_tail) {
+      c->pending_tail->next = call;
+    } else {
+      c->pending_head = call;
+    }
+    c->pending_tail = call;
+    update_reading(c);
+    return;
+  }
+  call_free(c, call);
+  flush(c);
+  maybe_finish(c);
+}
+
+/* ---- life cycle ---- */
+
+static void on_timer(uv_timer_t *t) {
+  cnv__srv_conn *c = t->data;
+  cnv_server *s = c->loop->srv;
+  if (c->closing || c->end_on_flush) return;
+  if (c->state != CNV__SRV_READY) {
+    cnv__srv_count(&c->loop->n.handshake_failed[CNV_SERVER_HS_TIMEOUT], 1);
+    fail(c, CNV_ESERVER_TIMEOUT);
+  } else {
+    uint64_t now = cnv_runtime_now_ns(), idle = (uint64_t)s->cfg.idle_timeout_ms * MS;
+    uint64_t quiet = now - c->last_rx_ns;
+    if (c->inflight == 0 && !c->pending_head && quiet >= idle) {
+      cnv__srv_count(&c->loop->n.idle_closed, 1);
+      fail(c, CNV_ESERVER_TIMEOUT);
+    } else {
+      uint64_t left = c->inflight || quiet >= idle ? idle : idle - quiet;
+      uv_timer_start(&c->timer, on_timer, left / MS + 1, 0);
+      return;
+    }
+  }
+  flush(c);
+  update_reading(c);
+  maybe_finish(c);
+}
+
+static void conn_free(cnv__srv_conn *c) {
+  cnv__srv_loop *L = c->loop;
+  cnv_server *s = L->srv;
+  if (c->prev) {
+    c->prev->next = c->next;
+  } else {
+    L->conns = c->next;
+  }
+  if (c->next) c->next->prev = c->prev;
+  L->n_conns--;
+  if (c->has_agent) {
+    /* nothing is in flight and this loop makes the only submits for the agent */
+    cnv__ignore_status(cnv_runtime_agent_remove(s->rt, c->agent));
+  }
+  if (c->state == CNV__SRV_READY) cnv__srv_count(&L->n.sessions_ready, (uint64_t)-1);
+  cnv_session_destroy(c->sess);
+  free(c->calls);
+  free(c->results);
+  free(c->rbuf);
+  free(c->out[0]);
+  free(c->out[1]);
+  cnv__srv_peer_release(s, c->peer);
+  /* relaxed: a count */
+  atomic_fetch_sub_explicit(&s->sessions_open, 1, memory_order_relaxed);
+  free(c);
+  cnv__srv_loop_maybe_end(L);
+}
+
+static void try_free(cnv__srv_conn *c) {
+  if (c->open_handles == 0 && c->inflight == 0) conn_free(c);
+}
+
+static void on_handle_closed(uv_handle_t *h) {
+  cnv__srv_conn *c = h->data;
+  c->open_handles--;
+  try_free(c);
+}
+
+void cnv__srv_conn_close(cnv__srv_conn *c) {
+  if (c->closing) return;
+  c->closing = 1;
+  if (c->reading) {
+    uv_read_stop(&c->h.stream);
+    c->reading = 0;
+  }
+  for (uint32_t i = 0; i < c->max_calls; i++) {
+    /* CNV_ENOTFOUND: completed, its completion on the way; either way it comes back */
+    if (c->calls[i].live) cnv__ignore_status(cnv_runtime_cancel(c->loop->srv->rt, c->calls[i].ticket));
+  }
+  c->pending_head = c->pending_tail = NULL; /* their calls are not reused: the area is freed */
+  uv_close(&c->h.handle, on_handle_closed);
+  uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+}
+
+/* Seals the SHUTDOWN a graceful stop owes, once the output has room for it. */
+static void send_shutdown(cnv__srv_conn *c) {
+  if (!c->shutdown_due || c->closing || c->end_on_flush) return;
+  cnv_status st = seal(c, CNV_MSG_SHUTDOWN, 0, NULL, 0);
+  if (st == CNV_EFULL) return; /* after the write in flight */
+  c->shutdown_due = 0;
+  if (st != CNV_OK) end_session(c);
+}
+
+void cnv__srv_conn_stop(cnv__srv_conn *c) {
+  if (c->closing) return;
+  if (c->state != CNV__SRV_READY || c->end_on_flush) {
+    cnv__srv_conn_close(c);
+    return;
+  }
+  /* going away: a sealed SHUTDOWN; the work in flight is answered, then the session closes */
+  c->shutdown_due = 1;
+  c->drain = 1;
+  flush(c);
+  send_shutdown(c);
+  flush(c);
+  maybe_finish(c);
+}
+
+void cnv__srv_conn_open(cnv__srv_loop *L, const cnv__srv_accepted *a) {
+  cnv_server *s = L->srv;
+  cnv_session_config sc;
+  cnv_session_config_default(&sc, CNV_SESSION_SERVER);
+  sc.secret_key = s->sk;
+  sc.caps.max_message_size = s->cfg.max_frame;
+  sc.caps.max_concurrent_calls = s->cfg.max_inflight;
+  if (s->cfg.rekey_frames) sc.rekey_frames = s->cfg.rekey_frames;
+  if (s->cfg.rekey_ns) sc.rekey_ns = s->cfg.rekey_ns;
+  cnv__srv_conn *c = calloc(1, sizeof *c);
+  if (c) {
+    c->rbuf = malloc(RBUF_BYTES);
+    c->out[0] = malloc(out_cap(s));
+    c->out[1] = malloc(out_cap(s));
+  }
+  if (!c || !c->rbuf || !c->out[0] || !c->out[1] ||
+      cnv_session_create(&sc, cnv_runtime_now_ns(), &c->sess) != CNV_OK) {
+    close(a->fd);
+    cnv__srv_peer_release(s, a->peer);
+    /* relaxed: a count */
+    atomic_fetch_sub_explicit(&s->sessions_open, 1, memory_order_relaxed);
+    if (c) {
+      free(c->rbuf);
+      free(c->out[0]);
+      free(c->out[1]);
+      free(c);
+    }
+    return;
+  }
+  c->loop = L;
+  c->peer = a->peer;
+  int opened;
+  if (a->is_unix) {
+    opened = uv_pipe_init(&L->uv, &c->h.pipe, 0) == 0 && uv_pipe_open(&c->h.pipe, a->fd) == 0;
+  } else {
+    opened = uv_tcp_init(&L->uv, &c->h.tcp) == 0 && uv_tcp_open(&c->h.tcp, a->fd) == 0;
+  }
+  c->h.handle.data = c;
+  uv_timer_init(&L->uv, &c->timer);
+  c->timer.data = c;
+  c->open_handles = 2;
+  c->next = L->conns;
+  if (L->conns) L->conns->prev = c;
+  L->conns = c;
+  L->n_conns++;
+  if (!opened) close(a->fd); /* the handle does not own it */
+  if (!opened || L->stop_seen) {
+    cnv__srv_conn_close(c);
+    return;
+  }
+  uv_timer_start(&c->timer, on_timer, s->cfg.handshake_timeout_ms, 0);
+  update_reading(c);
+}

@@ -1,0 +1,185 @@
+/* The server's private structures (docs/server.md: threading model, hand-off, memory). */
+#ifndef CNV_SRV_INTERNAL_H
+#define CNV_SRV_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include <cnv/delegation.h>
+#include <cnv/protocol.h>
+#include <cnv/runtime.h>
+#include <cnv/server.h>
+#include <cnv/session.h>
+
+#include "core/atomic.h"
+
+typedef struct cnv__srv_loop cnv__srv_loop;
+typedef struct cnv__srv_conn cnv__srv_conn;
+
+/* One listening socket; polled by loop 0, which accepts and hands each connection to a loop. */
+typedef struct cnv__srv_listener {
+  int fd;
+  int is_unix;
+  int polling;
+  char path[108]; /* unix: the socket file, removed at destroy */
+  char bound[CNV_SERVER_ADDRESS_MAX];
+  uv_poll_t poll;
+  cnv_server *srv;
+} cnv__srv_listener;
+
+/* An accepted descriptor on its way from loop 0 to the loop that serves it. */
+typedef struct cnv__srv_accepted {
+  struct cnv__srv_accepted *next;
+  int fd;
+  int is_unix;
+  int32_t peer; /* slot in the per-peer table */
+} cnv__srv_accepted;
+
+/* One invocation in flight: the loop fills it at submit, the runtime's completion callback
+ * (a worker) writes the outcome and the result into it and pushes it onto its loop's done
+ * stack; the loop seals the RESPONSE and frees it. */
+typedef struct cnv__srv_call {
+  struct cnv__srv_call *next; /* done stack, pending list or free list */
+  cnv__srv_conn *conn;
+  uint64_t id;     /* the request id (frame correlation id) */
+  uint64_t ticket; /* the runtime's */
+  int32_t status;
+  uint8_t done;
+  uint8_t content_type;
+  uint8_t live; /* submitted and not yet taken back by the loop */
+  uint32_t len;
+  uint8_t *result; /* max_result bytes in the session's call area */
+} cnv__srv_call;
+
+enum { CNV__SRV_HANDSHAKE = 0,
+       CNV__SRV_READY = 1 };
+
+struct cnv__srv_conn {
+  union {
+    uv_handle_t handle;
+    uv_stream_t stream;
+    uv_tcp_t tcp;
+    uv_pipe_t pipe;
+  } h;
+  uv_timer_t timer;
+  uv_write_t wreq;
+  cnv__srv_loop *loop;
+  cnv__srv_conn *prev, *next; /* the loop's list */
+  cnv_session *sess;
+  int32_t peer;
+  uint32_t agent;
+  int has_agent;
+  int state;        /* CNV__SRV_HANDSHAKE, CNV__SRV_READY */
+  int reading;      /* uv_read_start in effect */
+  int closing;      /* handles closed or closing: nothing more is sent */
+  int open_handles; /* stream and timer not yet closed */
+  int end_on_flush; /* close once the output is written (after an ERROR) */
+  int drain;        /* close once the peer is done (eof), nothing is in flight, the output written */
+  int eof;          /* the peer sent SHUTDOWN or closed its side: nothing more is read */
+  int shutdown_due; /* graceful stop: a SHUTDOWN to seal once the output has room */
+  uint32_t inflight;
+  uint32_t max_calls;
+  uint32_t max_msg;     /* negotiated max_message_size */
+  cnv__srv_call *calls; /* max_calls entries, allocated at READY */
+  uint8_t *results;     /* max_calls * max_result bytes */
+  cnv__srv_call *free_calls;
+  cnv__srv_call *pending_head, *pending_tail; /* completed, waiting for output room */
+  uint8_t *rbuf;
+  size_t rlen, roff;
+  uint8_t *out[2];
+  size_t olen[2];
+  int cur;   /* the buffer being filled */
+  int wbusy; /* a write of out[cur ^ 1] is in flight */
+  uint64_t last_rx_ns;
+};
+
+/* Per-loop figures: written by the loop's thread only (relaxed load + store), read by
+ * cnv_server_stats_get (relaxed loads). */
+typedef struct cnv__srv_counters {
+  _Atomic uint64_t sessions_ready, accepted, refused_max, refused_per_peer, handshakes;
+  _Atomic uint64_t handshake_failed[CNV_SERVER_HS_COUNT];
+  _Atomic uint64_t idle_closed, invocations, accepted_calls, busy, denied, responses, cancels,
+      protocol_errors, bytes_in, bytes_out;
+} cnv__srv_counters;
+
+struct cnv__srv_loop {
+  CNV_ALIGNED(CNV_CACHELINE)
+  uv_loop_t uv;
+  uv_async_t async; /* wakes the loop: completions, accepted descriptors, stop */
+  uv_timer_t stop_timer;
+  pthread_t thread;
+  int thread_started;
+  uint32_t index;
+  cnv_server *srv;
+  cnv__srv_conn *conns; /* this loop's connections */
+  uint32_t n_conns;
+  int stop_seen;
+  int ended;        /* async and stop timer closed */
+  uint8_t *scratch; /* a RESPONSE payload before it is sealed (max_frame bytes) */
+  cnv__srv_counters n;
+  /* The hand-offs from other threads: lock-free stacks (push: CAS with release; take: one
+   * exchange with acquire, the whole stack at once, so no ABA). */
+  CNV_ALIGNED(CNV_CACHELINE)
+  _Atomic(cnv__srv_call *) done;
+  _Atomic uint32_t pushing; /* completion callbacks between their push and their wake-up */
+  CNV_ALIGNED(CNV_CACHELINE)
+  _Atomic(cnv__srv_accepted *) inbox;
+};
+
+typedef struct cnv__srv_peer {
+  uint8_t key[17]; /* family byte + address (unix: the family alone) */
+  uint32_t count;
+} cnv__srv_peer;
+
+struct cnv_server {
+  cnv_server_config cfg;
+  uint8_t sk[CNV_SESSION_SECRET_BYTES];
+  cnv_runtime *rt;
+  uint32_t max_result;
+  cnv__srv_listener listeners[CNV_SERVER_MAX_LISTENERS];
+  uint32_t n_listeners;
+  cnv__srv_loop *loops;
+  uint32_t next_loop; /* round robin (loop 0's thread only) */
+  int started;
+  int stopped; /* cnv_server_stop ran */
+  _Atomic int stopping;
+  _Atomic int accepting_closed; /* loop 0 closed the listeners: no more accepted descriptors */
+  _Atomic uint64_t sessions_open;
+  /* per-peer counts: taken at accept (loop 0), given back at close (any loop); not on the
+   * invocation path, so a mutex */
+  pthread_mutex_t peer_lock;
+  cnv__srv_peer *peers; /* max_sessions entries; count 0: free */
+  /* loop threads still running */
+  pthread_mutex_t run_lock;
+  pthread_cond_t run_cv;
+  uint32_t running;
+};
+
+/* addr.c: parses and binds one listen address into l (fd listening, non-blocking). */
+cnv_status cnv__srv_bind(const char *address, uint32_t backlog, cnv__srv_listener *l);
+/* The peer key of an accepted descriptor. */
+void cnv__srv_peer_key(int fd, int is_unix, uint8_t key[17]);
+
+/* conn.c */
+void cnv__srv_conn_open(cnv__srv_loop *L, const cnv__srv_accepted *a);
+void cnv__srv_conn_complete(cnv__srv_loop *L, cnv__srv_call *call);
+void cnv__srv_conn_stop(cnv__srv_conn *c);
+void cnv__srv_conn_close(cnv__srv_conn *c);
+void cnv__srv_completion(void *ctx, const cnv_runtime_completion *done);
+
+/* loop.c */
+void cnv__srv_loop_maybe_end(cnv__srv_loop *L);
+void cnv__srv_peer_release(cnv_server *s, int32_t peer);
+
+/* Figures: a loop-owned counter moved by its own thread. */
+static inline void cnv__srv_count(_Atomic uint64_t *c, uint64_t by) {
+  /* relaxed: only the owning loop writes; readers want each figure, not an instant */
+  cnv__store_relaxed(c, cnv__load_relaxed(c) + by);
+}
+
+#endif
