@@ -172,20 +172,11 @@ static cnv_status end_conn(cnv_client *c, cnv_status st, bool ours, unsigned *co
 
 /* ---- receiving ----------------------------------------------------------------------- */
 
-/* Statuses the server answers with before the runtime accepted a call: a denial, busy
- * (CNV_EFULL), stopping (CNV_ESTATE). */
-static bool refused_before_accept(cnv_status st) {
-  return (st <= CNV_ERT_DENY_PHASE && st >= CNV_ERT_DENY_TOO_LONG) || st == CNV_ERT_DENY_RATE ||
-         st == CNV_ERT_DENY_SHED || st == CNV_EFULL || st == CNV_ESTATE;
-}
-
-/* The completion kind of an answer: the wire carries the runtime's kind (0 ran .. 3 not run),
- * and 0 also for a call refused before it was accepted (docs/session.md, RESPONSE), told
- * apart by its status. */
-static cnv_status done_kind(const cnv_session_response *r, int32_t *kind) {
-  if (r->done > 3u) return CNV_ESESSION_MALFORMED;
-  *kind = r->done == 0 && refused_before_accept(r->status) ? CNV_CLIENT_DONE_NONE : (int32_t)r->done;
-  return CNV_OK;
+/* The completion kind of an answer: the runtime's kind (0 ran .. 3 not run) for an accepted
+ * call, CNV_CLIENT_DONE_NONE for one the server refused before accepting it (the wire's
+ * CNV_SESSION_DONE_REFUSED; the decoder refused every other value). */
+static int32_t done_kind(const cnv_session_response *r) {
+  return r->done == CNV_SESSION_DONE_REFUSED ? CNV_CLIENT_DONE_NONE : (int32_t)r->done;
 }
 
 static cnv_status on_response(cnv_client *c, const cnv_session_event *ev, unsigned *completed) {
@@ -193,11 +184,9 @@ static cnv_status on_response(cnv_client *c, const cnv_session_event *ev, unsign
   if (cnv_session_response_decode(ev->data, ev->len, &resp) != CNV_OK) return CNV_ESESSION_MALFORMED;
   uint32_t idx = (uint32_t)(ev->id & (CLIENT_MAX_SLOTS - 1u));
   if (idx >= c->n_slots || !c->slots[idx].used || c->slots[idx].id != ev->id) return CNV_ESESSION_MALFORMED;
-  int32_t kind = 0;
-  if (done_kind(&resp, &kind) != CNV_OK) return CNV_ESESSION_MALFORMED;
   cnv_client_result r = {.id = ev->id,
                          .status = resp.status,
-                         .done = kind,
+                         .done = done_kind(&resp),
                          .result_type = resp.result_type,
                          .result = resp.result,
                          .result_len = resp.result_len};

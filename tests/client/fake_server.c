@@ -67,7 +67,7 @@ static bool seal(conn *c, uint8_t type, uint64_t id, const void *p, size_t n) {
 static bool respond(conn *c, uint64_t id, cnv_status st, int kind, const void *res, size_t n) {
   static uint8_t buf[1u << 17];
   cnv_session_response r = {.status = st,
-                            .done = kind < 0 ? 0 : (uint8_t)kind, /* 0 also for refused */
+                            .done = kind < 0 ? CNV_SESSION_DONE_REFUSED : (uint8_t)kind,
                             .result_type = 0,
                             .result = res,
                             .result_len = n};
@@ -113,6 +113,8 @@ static bool on_invoke(conn *c, const cnv_session_event *ev) {
     return respond(c, ev->id, CNV_OK, CNV_DONE_RAN, big, k);
   }
   if (IS("fail")) return respond(c, ev->id, CNV_ENOTSUP, CNV_DONE_RAN, "failed", 6);
+  if (IS("handler-full")) return respond(c, ev->id, CNV_EFULL, CNV_DONE_RAN, NULL, 0); /* ran */
+  if (IS("busy")) return respond(c, ev->id, CNV_EFULL, -1, NULL, 0);                   /* refused: never ran */
   if (IS("hold")) {
     if (c->n_held == FAKE_MAX_HELD) return false;
     c->held[c->n_held++] = ev->id;

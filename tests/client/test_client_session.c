@@ -118,12 +118,20 @@ static void test_call_echo(void **state) {
   assert_int_equal(cnv_client_call(x.c, "nope.nope", 9, 0, 5000, &r, buf, sizeof buf), CNV_OK);
   assert_int_equal(r.status, CNV_ERT_DENY_UNKNOWN_CAPABILITY);
   assert_int_equal(r.done, CNV_CLIENT_DONE_NONE);
+  /* Busy (refused, never ran: safe to retry) and a handler that ran and returned CNV_EFULL
+   * have the same status; done tells them apart. */
+  assert_int_equal(cnv_client_call(x.c, "busy", 4, 0, 5000, &r, buf, sizeof buf), CNV_OK);
+  assert_int_equal(r.status, CNV_EFULL);
+  assert_int_equal(r.done, CNV_CLIENT_DONE_NONE);
+  assert_int_equal(cnv_client_call(x.c, "handler-full", 12, 0, 5000, &r, buf, sizeof buf), CNV_OK);
+  assert_int_equal(r.status, CNV_EFULL);
+  assert_int_equal(r.done, CNV_DONE_RAN);
   /* A result larger than the buffer: CNV_ERANGE with its size, nothing copied. */
   assert_int_equal(cnv_client_call(x.c, "big 100", 7, 0, 5000, &r, buf, sizeof buf), CNV_ERANGE);
   assert_int_equal(r.result_len, 100);
   assert_int_equal(cnv_client_in_flight(x.c), 0);
   down(&x);
-  assert_int_equal(x.f.invocations, 4);
+  assert_int_equal(x.f.invocations, 6);
 }
 
 static void test_pipelined_out_of_order(void **state) {
