@@ -44,9 +44,10 @@
 extern "C" {
 #endif
 
-/* `done` of a call that has no completion kind: refused before it was accepted (the server
- * answered with a CNV_ERT_DENY_* denial, CNV_EFULL busy or CNV_ESTATE stopping), or never
- * answered (CNV_ECLIENT_DISCONNECTED). */
+/* `done` of a call that has no completion kind: refused before it was accepted (the server's
+ * answer said so, CNV_SESSION_DONE_REFUSED on the wire: a CNV_ERT_DENY_* denial, CNV_EFULL
+ * busy, CNV_ESTATE stopping; it never ran, so a retry cannot repeat it), or never answered
+ * (CNV_ECLIENT_DISCONNECTED). A handler that ran and itself returned CNV_EFULL has done 0. */
 #define CNV_CLIENT_DONE_NONE (-1)
 
 typedef struct cnv_client_config {

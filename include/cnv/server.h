@@ -59,7 +59,7 @@ typedef struct cnv_server_config {
   uint32_t max_inflight;          /* invocations in flight per session (negotiated
                                      max_concurrent_calls); 0: 64; at most 4096 */
   uint32_t write_bound;           /* bytes waiting to be written above which the session's
-                                     socket is not read; 0: 262144 */
+                                     socket is not read; 0: 65536 */
   uint64_t rekey_frames;          /* session key rotation; 0: the session default (2^20) */
   uint64_t rekey_ns;              /* 0: the session default (600 s) */
   uint64_t stop_timeout_ns;       /* how long cnv_server_stop lets in-flight work finish;
@@ -104,14 +104,17 @@ CNV_API CNV_NODISCARD cnv_status cnv_server_address(const cnv_server *s, size_t 
  * CNV_ERT_THREAD (a thread could not start; nothing left running). */
 CNV_API CNV_NODISCARD cnv_status cnv_server_start(cnv_server *s);
 
-/* Graceful stop: stops accepting, sends SHUTDOWN (going away) on every ready session and
- * closes the others, answers invocations that arrive after it with CNV_ESTATE, lets the
- * invocations in flight complete and their RESPONSEs be written for up to stop_timeout_ns,
- * then cancels what is left (cnv_runtime_cancel) and closes every connection. Returns CNV_OK
- * once every connection is closed and the loops have ended, or CNV_ESERVER_TIMEOUT when some
- * invocations were still inside the runtime at the timeout: their sockets are closed and the
- * server's memory for them is freed when the runtime completes them (stop the runtime, then
- * destroy the server: destroy waits for that). Idempotent. Errors: CNV_EINVAL, CNV_ESTATE
+/* Graceful stop: stops accepting (the listeners close), closes the sessions still in their
+ * handshake, and sends SHUTDOWN (going away) on every ready one. A ready session is then
+ * drained: invocations that arrive after the SHUTDOWN are answered CNV_ESTATE, those in flight
+ * complete and are answered, and the session closes once its client has said it sends nothing
+ * more (its own SHUTDOWN, or the end of its stream) and every call it sent is answered. At
+ * stop_timeout_ns every connection still open is closed and the calls it has in flight are
+ * cancelled (cnv_runtime_cancel). Returns CNV_OK once every connection is closed and the loops
+ * have ended, or CNV_ESERVER_TIMEOUT when, a second after the timeout, some invocations were
+ * still inside the runtime (a handler that ignores its cancel flag): their sockets are closed
+ * and the server's memory for them is freed when the runtime completes them (stop the runtime,
+ * then destroy the server: destroy waits for that). Idempotent. Errors: CNV_EINVAL, CNV_ESTATE
  * (never started). Blocking. */
 CNV_API CNV_NODISCARD cnv_status cnv_server_stop(cnv_server *s);
 

@@ -16,8 +16,8 @@
  *   C -> S  AUTH         (sealed) the agent's holder key, its signature over the transcript,
  *                        the agent's token: C proves it holds the key the token names
  *   S -> C  READY        (sealed) after the server's embedder accepted the token
- * Keys: X25519 between the ephemeral keys, then BLAKE2b over the shared secret and the
- * transcript gives one key per direction. After HELLO_REPLY every frame is sealed: AEAD
+ * Keys: X25519 between the ephemeral keys, then BLAKE2b keyed by the shared secret over the
+ * transcript gives a master key, and crypto_kdf one key per direction. After HELLO_REPLY every frame is sealed: AEAD
  * (XChaCha20-Poly1305; AES-256-GCM where the CPU has it and both sides offer it) over the
  * payload with the 16-byte frame header as associated data and a 64-bit counter per direction
  * as nonce, never sent. A replayed, reordered, dropped, truncated or modified frame fails to
@@ -32,7 +32,8 @@
  * docs/session.md); feed, pull and seal never allocate.
  *
  * Errors: a session error (any CNV_ESESSION_* code, a frame code from the protocol module for
- * a frame that is not one) is sticky: every later call returns it and the caller closes the
+ * a frame that is not one) is sticky: every later feed, seal and accept returns it, and the
+ * caller closes the
  * connection, after sending what cnv_session_pull still gives (an ERROR frame telling the peer
  * why: sealed once keys exist, plain during the handshake). */
 #ifndef CNV_SESSION_H
@@ -71,13 +72,14 @@ typedef enum cnv_session_role { CNV_SESSION_CLIENT = 1,
 
 typedef struct cnv_session_config {
   int role; /* cnv_session_role */
-  /* Server: its Ed25519 identity key; client: the agent's key (the token's holder). Copied;
-   * the copy is wiped at destroy. */
+  /* Server: its Ed25519 identity key; client: the agent's key (the token's holder); 64 bytes
+   * (CNV_SESSION_SECRET_BYTES). Copied; the copy is wiped once it signed (HELLO_REPLY, AUTH)
+   * or at destroy. */
   const uint8_t *secret_key;
   /* Client: the server's public key it pins (32 bytes, copied); server: NULL. */
   const uint8_t *server_pk;
-  /* Client: the token presented in AUTH (1..CNV_SESSION_MAX_TOKEN bytes, copied); server:
-   * NULL, 0. */
+  /* Client: the token presented in AUTH (1..CNV_SESSION_MAX_TOKEN bytes, copied; the copy
+   * is wiped once AUTH is sealed); server: NULL, 0. */
   const uint8_t *token;
   size_t token_len;
   /* What this side offers (cnv_capabilities_check must pass; compression exactly
@@ -98,8 +100,8 @@ typedef struct cnv_session_config {
 #define CNV_SESSION_AEAD_AES256GCM 2u
 
 /* Fills cfg for `role` with the defaults: caps offering protocol 1.0.0, no compression (a
- * sealed frame is never compressed), features CNV_FEAT_ALL (to become the implemented
- * features, CNV_FEAT_IMPLEMENTED, once protocol.h defines them), max_message_size 65536,
+ * sealed frame is never compressed), features CNV_FEAT_IMPLEMENTED (what libcnv really
+ * does), max_message_size 65536,
  * max_concurrent_calls 64, rekey every 2^20 frames or 600 s, both AEADs offered; no keys and no
  * token (the caller sets them). NULL cfg: no-op. Thread-safe. */
 CNV_API void cnv_session_config_default(cnv_session_config *cfg, int role);
@@ -233,11 +235,20 @@ CNV_API CNV_NODISCARD cnv_status cnv_session_invoke_encode(const cnv_session_inv
  * short, unknown flag bits, a malformed traceparent). Thread-safe. */
 CNV_API CNV_NODISCARD cnv_status cnv_session_invoke_decode(const void *in, size_t len, cnv_session_invoke *out);
 
-/* RESPONSE: the answer to the request whose id the frame carries. */
+/* RESPONSE: the answer to the request whose id the frame carries. done says whether the
+ * request was accepted: CNV_SESSION_DONE_REFUSED when the server refused it before it was
+ * accepted (busy: CNV_EFULL; a denial; a malformed line), so it never ran and a retry cannot
+ * repeat its effects; otherwise how the accepted request completed (the runtime's done kinds:
+ * ran, expired, cancelled, not run). The decoder refuses any other done or result_type value
+ * (CNV_ESESSION_MALFORMED). */
+#define CNV_SESSION_DONE_MAX 3u        /* the runtime's last done kind (CNV_DONE_NOT_RUN) */
+#define CNV_SESSION_DONE_REFUSED 0xFFu /* refused before it was accepted: it never ran */
+#define CNV_SESSION_RESULT_TYPE_MAX 2u /* the runtime's last content type (CNV_CONTENT_BINARY) */
 typedef struct cnv_session_response {
   int32_t status;      /* the handler's status, a denial, CNV_EFULL (busy: retry), ... */
-  uint8_t done;        /* cnv_runtime_done_kind value; 0 when the request was refused before it was accepted */
-  uint8_t result_type; /* cnv_result_type value */
+  uint8_t done;        /* a cnv_runtime_done_kind value (0..CNV_SESSION_DONE_MAX), or
+                        * CNV_SESSION_DONE_REFUSED */
+  uint8_t result_type; /* a cnv_content_type value (0..CNV_SESSION_RESULT_TYPE_MAX) */
   const uint8_t *result;
   size_t result_len;
 } cnv_session_response;

@@ -158,10 +158,10 @@ void cli_cleanup_now(void);
 extern const cli_noun cli_noun_token;
 extern const cli_noun cli_noun_swarm;
 extern const cli_noun cli_noun_bench;
+extern const cli_noun cli_noun_serve;
 /* `cnv call` parses its own command line (the invocation after its options is not the
  * tool's): argv[first..argc). Returns an exit code. */
 extern const cli_noun cli_noun_call;
 int cli_call_main(int argc, char **argv, int first);
-extern const cli_noun cli_noun_serve;
 
 #endif

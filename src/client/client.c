@@ -38,6 +38,8 @@ struct cnv_client {
   cnv_status peer; /* the code of the server's ERROR frame */
   bool ready;
   bool going_away; /* SHUTDOWN received: no new calls, answers still come */
+  bool wdead;      /* a send failed (the peer is gone): nothing more is sent, what it sent
+                      before is still read, to its end */
   bool in_poll;    /* callbacks are running: poll, call and close are refused */
   cnv_negotiated neg;
   uint32_t credit; /* negotiated, at most n_slots */
@@ -58,9 +60,11 @@ void cnv_client_config_default(cnv_client_config *cfg) {
 
 /* ---- sending ------------------------------------------------------------------------- */
 
-/* Sends what the socket takes now. CNV_OK, or CNV_ECLIENT_DISCONNECTED. */
-static cnv_status flush_some(cnv_client *c) {
-  while (c->shead < c->stail) {
+/* Sends what the socket takes now. A failed send marks the write side dead and drops what is
+ * queued (the peer is gone), but is no error yet: answers the peer sent before it went may
+ * still wait to be read, and the connection ends when reading reaches the end. */
+static void flush_some(cnv_client *c) {
+  while (c->shead < c->stail && !c->wdead) {
     ssize_t n = send(c->fd, c->sbuf + c->shead, c->stail - c->shead, MSG_NOSIGNAL);
     if (n > 0) {
       c->shead += (size_t)n;
@@ -69,11 +73,10 @@ static cnv_status flush_some(cnv_client *c) {
     } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       break;
     } else {
-      return CNV_ECLIENT_DISCONNECTED;
+      c->wdead = true;
     }
   }
-  if (c->shead == c->stail) c->shead = c->stail = 0;
-  return CNV_OK;
+  if (c->shead == c->stail || c->wdead) c->shead = c->stail = 0;
 }
 
 /* Waits for the socket: events, until deadline_ns (0: no limit). CNV_OK when ready or
@@ -94,15 +97,14 @@ static cnv_status wait_fd(const cnv_client *c, short events, uint64_t deadline_n
  * deadline_ns; 0: no limit) as long as it takes. */
 static cnv_status room_for(cnv_client *c, size_t need, uint64_t deadline_ns) {
   for (;;) {
-    cnv_status st = flush_some(c);
-    if (st != CNV_OK) return st;
+    flush_some(c);
     if (c->shead > 0) { /* slide the unsent bytes to the front */
       memmove(c->sbuf, c->sbuf + c->shead, c->stail - c->shead);
       c->stail -= c->shead;
       c->shead = 0;
     }
     if (c->scap - c->stail >= need) return CNV_OK;
-    st = wait_fd(c, POLLOUT, deadline_ns);
+    cnv_status st = wait_fd(c, POLLOUT, deadline_ns);
     if (st != CNV_OK) return st;
   }
 }
@@ -157,8 +159,8 @@ static cnv_status end_conn(cnv_client *c, cnv_status st, bool ours, unsigned *co
       cnv_session_pull(c->s, c->sbuf + c->stail, c->scap - c->stail, &w) == CNV_OK) {
     c->stail += w;
   }
-  cnv__ignore_status(flush_some(c)); /* same: best effort */
-  (void)shutdown(c->fd, SHUT_RDWR);  /* the peer may have closed it already */
+  flush_some(c);
+  (void)shutdown(c->fd, SHUT_RDWR); /* the peer may have closed it already */
   cnv_client_result r = {.status = CNV_ECLIENT_DISCONNECTED, .done = CNV_CLIENT_DONE_NONE};
   for (uint32_t i = 0; i < c->n_slots && c->in_flight > 0; i++) {
     if (!c->slots[i].used) continue;
@@ -170,20 +172,11 @@ static cnv_status end_conn(cnv_client *c, cnv_status st, bool ours, unsigned *co
 
 /* ---- receiving ----------------------------------------------------------------------- */
 
-/* Statuses the server answers with before the runtime accepted a call: a denial, busy
- * (CNV_EFULL), stopping (CNV_ESTATE). */
-static bool refused_before_accept(cnv_status st) {
-  return (st <= CNV_ERT_DENY_PHASE && st >= CNV_ERT_DENY_TOO_LONG) || st == CNV_ERT_DENY_RATE ||
-         st == CNV_ERT_DENY_SHED || st == CNV_EFULL || st == CNV_ESTATE;
-}
-
-/* The completion kind of an answer: the wire carries the runtime's kind (0 ran .. 3 not run),
- * and 0 also for a call refused before it was accepted (docs/session.md, RESPONSE), told
- * apart by its status. */
-static cnv_status done_kind(const cnv_session_response *r, int32_t *kind) {
-  if (r->done > 3u) return CNV_ESESSION_MALFORMED;
-  *kind = r->done == 0 && refused_before_accept(r->status) ? CNV_CLIENT_DONE_NONE : (int32_t)r->done;
-  return CNV_OK;
+/* The completion kind of an answer: the runtime's kind (0 ran .. 3 not run) for an accepted
+ * call, CNV_CLIENT_DONE_NONE for one the server refused before accepting it (the wire's
+ * CNV_SESSION_DONE_REFUSED; the decoder refused every other value). */
+static int32_t done_kind(const cnv_session_response *r) {
+  return r->done == CNV_SESSION_DONE_REFUSED ? CNV_CLIENT_DONE_NONE : (int32_t)r->done;
 }
 
 static cnv_status on_response(cnv_client *c, const cnv_session_event *ev, unsigned *completed) {
@@ -191,11 +184,9 @@ static cnv_status on_response(cnv_client *c, const cnv_session_event *ev, unsign
   if (cnv_session_response_decode(ev->data, ev->len, &resp) != CNV_OK) return CNV_ESESSION_MALFORMED;
   uint32_t idx = (uint32_t)(ev->id & (CLIENT_MAX_SLOTS - 1u));
   if (idx >= c->n_slots || !c->slots[idx].used || c->slots[idx].id != ev->id) return CNV_ESESSION_MALFORMED;
-  int32_t kind = 0;
-  if (done_kind(&resp, &kind) != CNV_OK) return CNV_ESESSION_MALFORMED;
   cnv_client_result r = {.id = ev->id,
                          .status = resp.status,
-                         .done = kind,
+                         .done = done_kind(&resp),
                          .result_type = resp.result_type,
                          .result = resp.result,
                          .result_len = resp.result_len};
@@ -206,6 +197,7 @@ static cnv_status on_response(cnv_client *c, const cnv_session_event *ev, unsign
 /* Answers the server's SHUTDOWN with ours: this side sends no more calls, so the session
  * closes once the calls in flight are answered. */
 static cnv_status say_shutdown(cnv_client *c) {
+  if (c->wdead) return CNV_OK;
   cnv_status st = pull_all(c, 0);
   if (st == CNV_OK) st = room_for(c, CNV_SESSION_SEAL_BOUND(0), 0);
   size_t w = 0;
@@ -273,10 +265,12 @@ static cnv_status read_some(cnv_client *c, unsigned *completed, bool *ours) {
 static cnv_status pump(cnv_client *c, int wait_ms, uint64_t deadline_ns, const bool *stop, unsigned *completed) {
   for (;;) {
     bool ours = false;
-    cnv_status st = flush_some(c);
-    if (st == CNV_OK) st = read_some(c, completed, &ours);
-    /* Going away with every call answered: the server closes next; nothing is left to do. */
+    flush_some(c);
+    cnv_status st = read_some(c, completed, &ours);
+    /* Going away with every call answered: the server closes next; nothing is left to do.
+     * Nor with the peer gone (a send failed) and no call waiting for an answer. */
     if (st == CNV_OK && c->going_away && c->in_flight == 0) st = CNV_ESESSION_GOING_AWAY;
+    if (st == CNV_OK && c->wdead && c->in_flight == 0) st = CNV_ECLIENT_DISCONNECTED;
     if (st != CNV_OK) return end_conn(c, st, ours, completed);
     if (stop ? *stop : *completed > 0) return CNV_OK;
     if (wait_ms == 0) return CNV_OK;
@@ -330,7 +324,7 @@ static cnv_status handshake(cnv_client *c, uint64_t deadline_ns) {
   unsigned none = 0;
   while (!c->ready) {
     cnv_status st = pull_all(c, deadline_ns);
-    if (st == CNV_OK) st = flush_some(c);
+    if (st == CNV_OK) flush_some(c);
     bool ours = false;
     if (st == CNV_OK) st = read_some(c, &none, &ours);
     if (st != CNV_OK) return end_conn(c, st, ours, &none);
@@ -401,6 +395,7 @@ cnv_status cnv_client_submit(cnv_client *c, const char *line, size_t line_len, u
   if (!c || !line || !done) return CNV_EINVAL;
   if (c->err != CNV_OK) return c->err;
   if (c->going_away) return CNV_ESESSION_GOING_AWAY;
+  if (c->wdead) return CNV_ECLIENT_DISCONNECTED; /* not sticky yet: answers may still come */
   if (c->in_flight >= c->credit || c->n_free == 0) return CNV_EFULL;
   size_t plen = 0;
   cnv_session_invoke inv = {.deadline_ms = deadline_ms, .line = line, .line_len = line_len};
@@ -422,10 +417,9 @@ cnv_status cnv_client_submit(cnv_client *c, const char *line, size_t line_len, u
   c->slots[idx] = (client_slot){.id = cid, .fn = done, .ctx = ctx, .used = true};
   c->in_flight++;
   if (id) *id = cid;
-  st = flush_some(c);
-  /* The call is in its slot: a failed send completes it (DISCONNECTED) through end_conn, and
-   * submit itself succeeded. */
-  if (st != CNV_OK) cnv__ignore_status(end_conn(c, st, false, NULL));
+  /* The call is in its slot: if the send fails, it completes (DISCONNECTED) once reading
+   * reaches the end of the connection. */
+  flush_some(c);
   return CNV_OK;
 }
 
@@ -434,6 +428,7 @@ cnv_status cnv_client_cancel(cnv_client *c, uint64_t id) {
   if (c->err != CNV_OK) return c->err;
   uint32_t idx = (uint32_t)(id & (CLIENT_MAX_SLOTS - 1u));
   if (idx >= c->n_slots || !c->slots[idx].used || c->slots[idx].id != id) return CNV_ENOTFOUND;
+  if (c->wdead) return CNV_ECLIENT_DISCONNECTED;
   cnv_status st = pull_all(c, 0);
   if (st == CNV_OK) st = room_for(c, CNV_SESSION_SEAL_BOUND(0), 0);
   size_t w = 0;
@@ -441,11 +436,10 @@ cnv_status cnv_client_cancel(cnv_client *c, uint64_t id) {
     st = cnv_session_seal(c->s, CNV_MSG_CANCEL, id, NULL, 0, client_now_ns(), c->sbuf + c->stail,
                           c->scap - c->stail, &w);
   }
-  if (st == CNV_OK) {
-    c->stail += w;
-    st = flush_some(c);
-  }
-  return st == CNV_OK ? CNV_OK : end_conn(c, st, false, NULL);
+  if (st != CNV_OK) return end_conn(c, st, false, NULL);
+  c->stail += w;
+  flush_some(c);
+  return CNV_OK;
 }
 
 cnv_status cnv_client_poll(cnv_client *c, int timeout_ms, unsigned *completed) {
@@ -515,10 +509,10 @@ cnv_status cnv_client_call(cnv_client *c, const char *line, size_t line_len, uin
 
 int cnv_client_fd(const cnv_client *c) { return c ? c->fd : -1; }
 
-bool cnv_client_wants_write(const cnv_client *c) { return c && c->stail > c->shead; }
+bool cnv_client_wants_write(const cnv_client *c) { return c && !c->wdead && c->stail > c->shead; }
 
 uint32_t cnv_client_credit(const cnv_client *c) {
-  if (!c || c->err != CNV_OK || c->going_away) return 0;
+  if (!c || c->err != CNV_OK || c->going_away || c->wdead) return 0;
   return c->credit - c->in_flight;
 }
 

@@ -75,7 +75,7 @@ static void refuse(cnv__srv_conn *c, uint64_t id, cnv_status status) {
   cnv__srv_loop *L = c->loop;
   uint8_t buf[RESP_HEAD];
   size_t n = 0;
-  cnv_session_response r = {.status = status};
+  cnv_session_response r = {.status = status, .done = CNV_SESSION_DONE_REFUSED}; /* never ran */
   /* RESP_HEAD holds a response without result */
   cnv__ignore_status(cnv_session_response_encode(&r, buf, sizeof buf, &n));
   cnv_status st = seal(c, CNV_MSG_RESPONSE, id, buf, n);
@@ -97,7 +97,7 @@ static int respond(cnv__srv_conn *c, const cnv__srv_call *call) {
                             .result = call->len ? call->result : NULL,
                             .result_len = call->len};
   size_t cap = RESP_HEAD + (size_t)s->max_result;
-  if (cap > s->cfg.max_frame) cap = s->cfg.max_frame;
+  if (cap > c->max_msg) cap = c->max_msg; /* the negotiated limit (<= max_frame: the scratch) */
   size_t n = 0;
   if (cnv_session_response_encode(&r, L->scratch, cap, &n) != CNV_OK) {
     /* the result does not fit a message: the client learns so, without the bytes */
@@ -125,9 +125,12 @@ static void update_reading(cnv__srv_conn *c);
 
 static void maybe_finish(cnv__srv_conn *c) {
   if (c->closing) return;
-  int flushed = !c->wbusy && c->olen[c->cur] == 0 && !c->pending_head;
+  int flushed = !c->wbusy && c->olen[c->cur] == 0 && !c->pending_head && !c->shutdown_due;
   if (!flushed) return;
-  if (c->end_on_flush || (c->drain && c->inflight == 0)) cnv__srv_conn_close(c);
+  /* draining (a graceful stop, or the peer going away) ends once the peer has said it sends
+   * nothing more (its SHUTDOWN, or the end of its stream) and every call it sent is answered:
+   * calls it sent before it read our SHUTDOWN are answered too */
+  if (c->end_on_flush || (c->drain && c->eof && c->inflight == 0)) cnv__srv_conn_close(c);
 }
 
 /* ---- events ---- */
@@ -142,8 +145,10 @@ static void on_auth(cnv__srv_conn *c, const cnv_session_event *ev) {
   if (st == CNV_OK) {
     cnv_negotiated neg;
     uint32_t calls = s->cfg.max_inflight;
-    if (cnv_session_negotiated(c->sess, &neg) == CNV_OK && neg.max_concurrent_calls < calls) {
-      calls = neg.max_concurrent_calls;
+    c->max_msg = s->cfg.max_frame;
+    if (cnv_session_negotiated(c->sess, &neg) == CNV_OK) {
+      if (neg.max_concurrent_calls < calls) calls = neg.max_concurrent_calls;
+      if (neg.max_message_size < c->max_msg) c->max_msg = neg.max_message_size;
     }
     size_t per = s->max_result ? s->max_result : 1;
     c->calls = calloc(calls, sizeof *c->calls);
@@ -253,8 +258,9 @@ static void on_event(cnv__srv_conn *c, const cnv_session_event *ev) {
 
 static void session_error(cnv__srv_conn *c, cnv_status st) {
   cnv__srv_loop *L = c->loop;
-  (void)st;
-  if (c->state == CNV__SRV_READY) {
+  if (st == CNV_ESESSION_CLOSED) {
+    /* both sides said SHUTDOWN: an orderly end */
+  } else if (c->state == CNV__SRV_READY) {
     cnv__srv_count(&L->n.protocol_errors, 1);
   } else {
     cnv__srv_count(&L->n.handshake_failed[CNV_SERVER_HS_PROTOCOL], 1);
@@ -264,7 +270,7 @@ static void session_error(cnv__srv_conn *c, cnv_status st) {
 
 /* Feeds what was read, event by event, while the output has room for what an event writes. */
 static void process(cnv__srv_conn *c) {
-  while (!c->closing && !c->end_on_flush && c->roff < c->rlen) {
+  while (!c->closing && !c->end_on_flush && !c->eof && c->roff < c->rlen) {
     if (out_room(c) < EVENT_ROOM) {
       flush(c);
       if (out_room(c) < EVENT_ROOM) break; /* resumed when the write in flight completes */
@@ -282,7 +288,7 @@ static void process(cnv__srv_conn *c) {
     }
     pull(c);
   }
-  if (c->roff == c->rlen) c->roff = c->rlen = 0;
+  if (c->roff == c->rlen || c->eof) c->roff = c->rlen = 0; /* after the peer's SHUTDOWN: ignored */
   flush(c);
   update_reading(c);
   maybe_finish(c);
@@ -349,6 +355,7 @@ static void send_pending(cnv__srv_conn *c) {
 }
 
 static void try_free(cnv__srv_conn *c);
+static void send_shutdown(cnv__srv_conn *c);
 
 static void on_written(uv_write_t *req, int status) {
   cnv__srv_conn *c = req->data;
@@ -361,6 +368,7 @@ static void on_written(uv_write_t *req, int status) {
     return;
   }
   send_pending(c);
+  send_shutdown(c);
   pull(c);
   process(c); /* the bytes left unread, then reading, flushing, finishing */
 }
@@ -495,6 +503,15 @@ void cnv__srv_conn_close(cnv__srv_conn *c) {
   uv_close((uv_handle_t *)&c->timer, on_handle_closed);
 }
 
+/* Seals the SHUTDOWN a graceful stop owes, once the output has room for it. */
+static void send_shutdown(cnv__srv_conn *c) {
+  if (!c->shutdown_due || c->closing || c->end_on_flush) return;
+  cnv_status st = seal(c, CNV_MSG_SHUTDOWN, 0, NULL, 0);
+  if (st == CNV_EFULL) return; /* after the write in flight */
+  c->shutdown_due = 0;
+  if (st != CNV_OK) end_session(c);
+}
+
 void cnv__srv_conn_stop(cnv__srv_conn *c) {
   if (c->closing) return;
   if (c->state != CNV__SRV_READY || c->end_on_flush) {
@@ -502,10 +519,10 @@ void cnv__srv_conn_stop(cnv__srv_conn *c) {
     return;
   }
   /* going away: a sealed SHUTDOWN; the work in flight is answered, then the session closes */
-  if (out_room(c) < CNV_SESSION_SEAL_BOUND(0)) flush(c);
-  cnv_status st = seal(c, CNV_MSG_SHUTDOWN, 0, NULL, 0);
-  if (st != CNV_OK && st != CNV_EFULL) end_session(c);
+  c->shutdown_due = 1;
   c->drain = 1;
+  flush(c);
+  send_shutdown(c);
   flush(c);
   maybe_finish(c);
 }

@@ -27,7 +27,7 @@ void cnv_server_config_default(cnv_server_config *cfg) {
   cfg->idle_timeout_ms = 300000;
   cfg->max_frame = 65536;
   cfg->max_inflight = 64;
-  cfg->write_bound = 262144;
+  cfg->write_bound = 65536;
   cfg->stop_timeout_ns = 5000 * MS;
   cfg->backlog = 511;
 }

@@ -79,10 +79,12 @@ struct cnv__srv_conn {
   int closing;      /* handles closed or closing: nothing more is sent */
   int open_handles; /* stream and timer not yet closed */
   int end_on_flush; /* close once the output is written (after an ERROR) */
-  int drain;        /* close once nothing is in flight and the output is written */
+  int drain;        /* close once the peer is done (eof), nothing is in flight, the output written */
   int eof;          /* the peer sent SHUTDOWN or closed its side: nothing more is read */
+  int shutdown_due; /* graceful stop: a SHUTDOWN to seal once the output has room */
   uint32_t inflight;
   uint32_t max_calls;
+  uint32_t max_msg;     /* negotiated max_message_size */
   cnv__srv_call *calls; /* max_calls entries, allocated at READY */
   uint8_t *results;     /* max_calls * max_result bytes */
   cnv__srv_call *free_calls;

@@ -67,7 +67,7 @@ static bool seal(conn *c, uint8_t type, uint64_t id, const void *p, size_t n) {
 static bool respond(conn *c, uint64_t id, cnv_status st, int kind, const void *res, size_t n) {
   static uint8_t buf[1u << 17];
   cnv_session_response r = {.status = st,
-                            .done = kind < 0 ? 0 : (uint8_t)kind, /* 0 also for refused */
+                            .done = kind < 0 ? CNV_SESSION_DONE_REFUSED : (uint8_t)kind,
                             .result_type = 0,
                             .result = res,
                             .result_len = n};
@@ -106,12 +106,15 @@ static bool on_invoke(conn *c, const cnv_session_event *ev) {
   }
   if (n > 4 && memcmp(l, "big ", 4) == 0) {
     static uint8_t big[1u << 16];
-    size_t k = (size_t)strtoul(l + 4, NULL, 10);
+    size_t k = 0; /* the line is not NUL-terminated: read its digits only */
+    for (size_t i = 4; i < n && l[i] >= '0' && l[i] <= '9'; i++) k = k * 10u + (size_t)(l[i] - '0');
     if (k > sizeof big) k = sizeof big;
     memset(big, 'x', k);
     return respond(c, ev->id, CNV_OK, CNV_DONE_RAN, big, k);
   }
   if (IS("fail")) return respond(c, ev->id, CNV_ENOTSUP, CNV_DONE_RAN, "failed", 6);
+  if (IS("handler-full")) return respond(c, ev->id, CNV_EFULL, CNV_DONE_RAN, NULL, 0); /* ran */
+  if (IS("busy")) return respond(c, ev->id, CNV_EFULL, -1, NULL, 0);                   /* refused: never ran */
   if (IS("hold")) {
     if (c->n_held == FAKE_MAX_HELD) return false;
     c->held[c->n_held++] = ev->id;
@@ -131,6 +134,10 @@ static bool on_invoke(conn *c, const cnv_session_event *ev) {
   if (IS("error")) {
     c->closing = true;
     return cnv_session_fail(c->s, CNV_ERT_DENY_REVOKED) == CNV_OK;
+  }
+  if (IS("answer-close")) {
+    c->closing = true;
+    return release_held(c) && respond(c, ev->id, CNV_OK, CNV_DONE_RAN, NULL, 0);
   }
   if (IS("forge-id")) return respond(c, ev->id ^ (UINT64_C(1) << 40), CNV_OK, CNV_DONE_RAN, NULL, 0);
   if (IS("garbage")) {

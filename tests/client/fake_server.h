@@ -10,6 +10,7 @@
  *   shutdown             sends SHUTDOWN, answers every held call, then itself, then closes
  *   error                ends the session with cnv_session_fail(CNV_ERT_DENY_REVOKED)
  *   drop                 closes the socket at once (held calls stay unanswered)
+ *   answer-close         answers every held call and itself, then closes
  *   forge-id             answers an id the client never used
  *   garbage              writes bytes that are not a frame, then closes
  * AUTH is accepted unless auth_fail is set (the session then ends with that code). */

@@ -169,6 +169,58 @@ static void test_answer_kinds(void **state) {
   server_fine();
 }
 
+/* Pipelined calls up to the credit, many times over, with the server rotating its key every
+ * few frames: every answer comes, to its own call. */
+typedef struct echoed {
+  unsigned ok, bad;
+  char want[16];
+} echoed;
+
+static void check_echo(void *ctx, const cnv_client_result *r) {
+  echoed *e = ctx;
+  size_t n = strlen(e->want);
+  if (r->status == CNV_OK && r->result_len == n && memcmp(r->result, e->want, n) == 0) {
+    e->ok++;
+  } else {
+    e->bad++;
+  }
+}
+
+static void test_pipelined_with_rekeys(void **state) {
+  (void)state;
+  srv_fx y;
+  cnv_server_config sc;
+  srvfx_config(&sc);
+  sc.rekey_frames = 3;
+  assert_true(srvfx_start(&y, &sc, false, 0));
+  cnv_client_config cfg;
+  srvfx_client_cfg(&y, &cfg);
+  cnv_client *c = NULL;
+  assert_int_equal(cnv_client_connect(&cfg, &c), CNV_OK);
+  enum { CALLS = 300 };
+  static echoed e[CALLS];
+  unsigned sent = 0;
+  while (sent < CALLS) {
+    char line[64];
+    snprintf(e[sent].want, sizeof e[sent].want, "n%u", sent);
+    int len = snprintf(line, sizeof line, "demo.echo --text %s", e[sent].want);
+    cnv_status st = cnv_client_submit(c, line, (size_t)len, 0, check_echo, &e[sent], NULL);
+    if (st == CNV_EFULL) {
+      assert_int_equal(cnv_client_poll(c, 1000, NULL), CNV_OK);
+      continue;
+    }
+    assert_int_equal(st, CNV_OK);
+    sent++;
+  }
+  for (int i = 0; i < 1000 && cnv_client_in_flight(c) > 0; i++) assert_int_equal(cnv_client_poll(c, 100, NULL), CNV_OK);
+  for (unsigned i = 0; i < CALLS; i++) {
+    assert_int_equal(e[i].ok, 1);
+    assert_int_equal(e[i].bad, 0);
+  }
+  cnv_client_close(c);
+  assert_true(srvfx_stop(&y));
+}
+
 /* A graceful stop with calls in flight: each is answered, then the client reads going away. */
 typedef struct stopper {
   srv_fx *x;
@@ -618,6 +670,7 @@ int main(void) {
   signal(SIGPIPE, SIG_IGN);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_answer_kinds),
+      cmocka_unit_test(test_pipelined_with_rekeys),
       cmocka_unit_test(test_graceful_stop),
       cmocka_unit_test(test_garbage_before_handshake),
       cmocka_unit_test(test_garbage_during_handshake),

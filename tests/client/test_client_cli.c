@@ -1,6 +1,7 @@
 /* `cnv call`: the real binary (CNV_CLI_PATH) against a real server in this process
  * (srv_fixture.h), key and token files written as `cnv token` writes them. Exit 0 with the
- * result, 1 with the reason for a denial, a failure or a refused session, 2 for usage. */
+ * result, 1 with the reason for a denial, a failure or a refused session, 2 for usage; and
+ * once end to end with `cnv serve` as a child process. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,8 @@
 
 #include <cmocka.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include "cli/cli_run.h"
 #include "srv_fixture.h"
@@ -135,6 +138,47 @@ static void test_refused_sessions(void **state) {
   assert_true(srvfx_wait_closed(&X));
 }
 
+/* The issue's own example, every piece a real process: keys and token from `cnv token`,
+ * `cnv serve` as a child, `cnv call demo.echo --text hi` prints hi; SIGTERM stops the server
+ * (exit 0) and its socket file goes with it. */
+static void test_with_cnv_serve(void **state) {
+  (void)state;
+  static cli_result r;
+  const char *const k1[] = {"token", "keygen", "--out", "root", NULL};
+  const char *const k2[] = {"token", "keygen", "--out", "srv", NULL};
+  const char *const k3[] = {"token", "keygen", "--out", "bob", NULL};
+  const char *const mint[] = {"token", "mint", "--key", "root.key", "--audience", "bob.pub",
+                              "--allow", "demo.*", "--effects", "read_only", "--out", "bob.tok",
+                              NULL};
+  const char *const *const prep[] = {k1, k2, k3, mint};
+  for (int i = 0; i < 4; i++) {
+    cli_run(&r, prep[i]);
+    assert_int_equal(r.status, 0);
+  }
+  char cwd[512], addr[600];
+  assert_non_null(getcwd(cwd, sizeof cwd));
+  snprintf(addr, sizeof addr, "unix:%s/serve.sock", cwd);
+  const char *const serve[] = {"serve", "--listen", addr, "--key", "srv.key", "--trust", "root.pub", NULL};
+  pid_t pid = cli_start("serve.out", serve);
+  char out[256] = "";
+  for (int i = 0; i < 400 && !strstr(out, "listening"); i++) {
+    usleep(25000);
+    cli_slurp("serve.out", out, sizeof out);
+  }
+  bool up = strstr(out, "listening") != NULL;
+  const char *const call[] = {"call", "--connect", addr, "--server", "srv.pub", "--key", "bob.key",
+                              "--token", "bob.tok", "demo.echo", "--text", "hi", NULL};
+  static cli_result c;
+  if (up) cli_run(&c, call);
+  kill(pid, SIGTERM);
+  cli_wait(&r, pid, "serve.out");
+  assert_true(up);
+  assert_int_equal(c.status, 0);
+  assert_string_equal(c.out, "hi\n");
+  assert_int_equal(r.status, 0);
+  assert_false(cli_exists(addr + 5));
+}
+
 static void test_usage(void **state) {
   (void)state;
   static cli_result r;
@@ -171,6 +215,7 @@ int main(void) {
       cmocka_unit_test(test_json),
       cmocka_unit_test(test_failure_and_denial),
       cmocka_unit_test(test_refused_sessions),
+      cmocka_unit_test(test_with_cnv_serve),
       cmocka_unit_test(test_usage),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

@@ -13,6 +13,7 @@
 #include <cnv/runtime.h>
 #include <sodium.h>
 #include <arpa/inet.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -117,12 +118,20 @@ static void test_call_echo(void **state) {
   assert_int_equal(cnv_client_call(x.c, "nope.nope", 9, 0, 5000, &r, buf, sizeof buf), CNV_OK);
   assert_int_equal(r.status, CNV_ERT_DENY_UNKNOWN_CAPABILITY);
   assert_int_equal(r.done, CNV_CLIENT_DONE_NONE);
+  /* Busy (refused, never ran: safe to retry) and a handler that ran and returned CNV_EFULL
+   * have the same status; done tells them apart. */
+  assert_int_equal(cnv_client_call(x.c, "busy", 4, 0, 5000, &r, buf, sizeof buf), CNV_OK);
+  assert_int_equal(r.status, CNV_EFULL);
+  assert_int_equal(r.done, CNV_CLIENT_DONE_NONE);
+  assert_int_equal(cnv_client_call(x.c, "handler-full", 12, 0, 5000, &r, buf, sizeof buf), CNV_OK);
+  assert_int_equal(r.status, CNV_EFULL);
+  assert_int_equal(r.done, CNV_DONE_RAN);
   /* A result larger than the buffer: CNV_ERANGE with its size, nothing copied. */
   assert_int_equal(cnv_client_call(x.c, "big 100", 7, 0, 5000, &r, buf, sizeof buf), CNV_ERANGE);
   assert_int_equal(r.result_len, 100);
   assert_int_equal(cnv_client_in_flight(x.c), 0);
   down(&x);
-  assert_int_equal(x.f.invocations, 4);
+  assert_int_equal(x.f.invocations, 6);
 }
 
 static void test_pipelined_out_of_order(void **state) {
@@ -157,6 +166,30 @@ static void test_pipelined_out_of_order(void **state) {
   for (int i = 0; i < 8; i++) {
     for (int j = i + 1; j < 8; j++) assert_true(ids[i] != ids[j]);
   }
+  down(&x);
+}
+
+/* Driven by an outside event loop: wait on the descriptor, then poll without waiting. */
+static void test_event_loop(void **state) {
+  (void)state;
+  fixture x;
+  up(&x, 8);
+  seen s = {0};
+  tagged t[4];
+  for (int i = 0; i < 4; i++) {
+    t[i] = (tagged){&s, i};
+    assert_int_equal(cnv_client_submit(x.c, "demo.echo --text e", 18, 0, on_done, &t[i], NULL), CNV_OK);
+  }
+  for (int i = 0; i < 1000 && s.n < 4; i++) {
+    struct pollfd p = {.fd = cnv_client_fd(x.c),
+                       .events = (short)(POLLIN | (cnv_client_wants_write(x.c) ? POLLOUT : 0))};
+    assert_true(poll(&p, 1, 1000) >= 0);
+    unsigned n = 0;
+    assert_int_equal(cnv_client_poll(x.c, 0, &n), CNV_OK);
+  }
+  assert_int_equal(s.n, 4);
+  for (int i = 0; i < 4; i++) assert_int_equal(s.status[i], CNV_OK);
+  assert_false(cnv_client_wants_write(x.c));
   down(&x);
 }
 
@@ -224,6 +257,31 @@ static void test_server_drops_connection(void **state) {
   assert_int_equal(cnv_client_poll(x.c, 0, NULL), CNV_ECLIENT_DISCONNECTED);
   assert_int_equal(cnv_client_credit(x.c), 0);
   assert_int_equal(s.n, 4);
+  down(&x);
+}
+
+/* The server answered and closed; the client, not having read yet, sends another call (the
+ * send fails): the answers already received are still delivered, then the new call completes
+ * DISCONNECTED. */
+static void test_answers_survive_a_failed_send(void **state) {
+  (void)state;
+  fixture x;
+  up(&x, 8);
+  seen s = {0};
+  tagged t[4];
+  for (int i = 0; i < 3; i++) {
+    t[i] = (tagged){&s, i};
+    assert_int_equal(cnv_client_submit(x.c, i < 2 ? "hold" : "answer-close", i < 2 ? 4 : 12, 0, on_done, &t[i], NULL),
+                     CNV_OK);
+  }
+  fake_stop(&x.f); /* the server thread has answered and closed when this returns */
+  t[3] = (tagged){&s, 3};
+  assert_int_equal(cnv_client_submit(x.c, "demo.echo --text late", 21, 0, on_done, &t[3], NULL), CNV_OK);
+  assert_int_equal(poll_until(x.c, &s, 5), CNV_ECLIENT_DISCONNECTED);
+  assert_int_equal(s.n, 4);
+  for (int i = 0; i < 3; i++) assert_int_equal(s.status[i], CNV_OK);
+  assert_ptr_equal(s.ctx[3], &t[3]);
+  assert_int_equal(s.status[3], CNV_ECLIENT_DISCONNECTED);
   down(&x);
 }
 
@@ -490,9 +548,11 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_call_echo),
       cmocka_unit_test(test_pipelined_out_of_order),
+      cmocka_unit_test(test_event_loop),
       cmocka_unit_test(test_cancel),
       cmocka_unit_test(test_call_timeout_then_usable),
       cmocka_unit_test(test_server_drops_connection),
+      cmocka_unit_test(test_answers_survive_a_failed_send),
       cmocka_unit_test(test_going_away_answers_then_ends),
       cmocka_unit_test(test_server_error_frame),
       cmocka_unit_test(test_hostile_server),

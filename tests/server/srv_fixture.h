@@ -207,6 +207,10 @@ static inline void sc_invoke(sc_client *c, uint64_t id, const char *line, uint32
 
 static inline void sc_cancel(sc_client *c, uint64_t id) { sc_seal_send(c, CNV_MSG_CANCEL, id, NULL, 0); }
 
+/* Says this client sends nothing more (SHUTDOWN): after a server's SHUTDOWN, once its calls
+ * are answered, the server then closes the connection. */
+static inline void sc_shutdown(sc_client *c) { sc_seal_send(c, CNV_MSG_SHUTDOWN, 0, NULL, 0); }
+
 /* The next message, which must be a RESPONSE. */
 static inline void sc_response(sc_client *c, sc_msg *m) {
   assert_int_equal(sc_next(c, m), CNV_OK);

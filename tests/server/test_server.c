@@ -36,11 +36,21 @@ static cnv_status h_fail(void *ctx, const cnv_runtime_call *c, cnv_runtime_resul
   return CNV_EIO;
 }
 
+/* A result of 1000 bytes: the line, then the line's last byte repeated. */
+static cnv_status h_big(void *ctx, const cnv_runtime_call *c, cnv_runtime_result *r) {
+  (void)ctx;
+  uint8_t buf[1000];
+  memset(buf, c->line[c->line_len - 1], sizeof buf);
+  memcpy(buf, c->line, c->line_len);
+  return cnv_runtime_result_write(r, buf, sizeof buf);
+}
+
 static const rtf_handler handlers[] = {
     {"t.echo", CNV_DURATION_INTERACTIVE, h_echo, NULL},
     {"t.gate", CNV_DURATION_USER_INITIATED, h_gate, NULL},
     {"t.fail", CNV_DURATION_INTERACTIVE, h_fail, NULL},
     {"u.echo", CNV_DURATION_INTERACTIVE, h_echo, NULL},
+    {"t.big", CNV_DURATION_INTERACTIVE, h_big, NULL},
 };
 #define N_HANDLERS (sizeof handlers / sizeof handlers[0])
 
@@ -148,7 +158,7 @@ static void test_busy(void **state) {
   sc_response(&c, &m);
   assert_int_equal(m.id, 5);
   assert_int_equal(m.status, CNV_EFULL);
-  assert_int_equal(m.done, 0);
+  assert_int_equal(m.done, CNV_SESSION_DONE_REFUSED); /* never ran: safe to retry */
   rtf_gate_open(&gate);
   for (int i = 0; i < 4; i++) {
     sc_response(&c, &m);
@@ -215,7 +225,7 @@ static void test_denials(void **state) {
   sc_msg m;
   sc_call(&c, 1, "u.echo no", &m);
   assert_int_equal(m.status, CNV_ERT_DENY_NOT_ALLOWED);
-  assert_int_equal(m.done, 0);
+  assert_int_equal(m.done, CNV_SESSION_DONE_REFUSED);
   sc_call(&c, 2, "t.nothing", &m);
   assert_int_equal(m.status, CNV_ERT_DENY_UNKNOWN_CAPABILITY);
   sc_call(&c, 3, "T.BAD", &m);
@@ -425,9 +435,47 @@ static void *stop_thread(void *arg) {
   return (void *)(intptr_t)cnv_server_stop(t->srv);
 }
 
+/* Large results, a full credit of calls, a small write bound: completions wait for room in the
+ * output (and reading stops meanwhile) and are all answered, intact, in several rounds. */
+static void test_backpressure(void **state) {
+  (void)state;
+  cnv_server_config cfg;
+  cnv_server_config_default(&cfg);
+  cfg.write_bound = 2048;
+  cfg.max_inflight = 64;
+  sf t;
+  up(&t, 4, &cfg, "unix");
+  sc_client c;
+  sf_client(&t, &c, 1, "t.*");
+  for (int round = 0; round < 3; round++) {
+    for (uint64_t id = 0; id < 64; id++) {
+      char line[32];
+      snprintf(line, sizeof line, "t.big --n=%c", (char)('a' + id % 26));
+      sc_invoke(&c, id, line, 0);
+    }
+    uint64_t seen = 0;
+    for (int i = 0; i < 64; i++) {
+      sc_msg m;
+      sc_response(&c, &m);
+      assert_true(m.id < 64);
+      assert_int_equal(m.status, CNV_OK);
+      assert_int_equal(m.result_len, 1000);
+      char line[32];
+      snprintf(line, sizeof line, "t.big --n=%c", (char)('a' + m.id % 26));
+      assert_memory_equal(m.result, line, strlen(line));
+      assert_int_equal(m.result[999], (uint8_t)('a' + m.id % 26));
+      seen |= 1ull << m.id;
+    }
+    assert_int_equal(seen, UINT64_MAX);
+  }
+  assert_int_equal(sf_stats(&t).responses, 3 * 64);
+  sc_close(&c);
+  sf_down(&t);
+}
+
 /* Graceful stop: SHUTDOWN reaches the ready session (whose client may then send no new call),
- * the call in flight still completes and is answered, then the connection closes and stop
- * returns CNV_OK. */
+ * the call in flight still completes and is answered, the client says SHUTDOWN too, then the
+ * connection closes and stop returns CNV_OK. */
 static void test_graceful_stop(void **state) {
   (void)state;
   gate.open = 0;
@@ -451,6 +499,7 @@ static void test_graceful_stop(void **state) {
   sc_response(&c, &m);
   assert_int_equal(m.id, 1);
   expect_result(&m, "gate");
+  sc_shutdown(&c);                            /* the server waits for it (or its stop timeout) */
   assert_int_equal(sc_next(&c, &m), CNV_EIO); /* closed */
   void *ret = NULL;
   assert_int_equal(pthread_join(th, &ret), 0);
@@ -459,6 +508,36 @@ static void test_graceful_stop(void **state) {
   /* no new connection is accepted any more */
   assert_int_equal(sc_dial(t.addr), -1);
   sf_down(&t); /* stop again: idempotent */
+}
+
+/* A call still running at the stop timeout (its handler ignores the cancel): stop closes the
+ * connection and says CNV_ESERVER_TIMEOUT; once the runtime completes the call, destroy frees
+ * everything (ASan checks nothing leaks). */
+static void test_stop_timeout(void **state) {
+  (void)state;
+  gate.open = 0;
+  gate.entered = 0;
+  cnv_server_config cfg;
+  cnv_server_config_default(&cfg);
+  cfg.stop_timeout_ns = 20 * MS_FOR_TEST;
+  sf t;
+  up(&t, 1, &cfg, "unix");
+  sc_client c;
+  sf_client(&t, &c, 1, "t.*");
+  sc_invoke(&c, 1, "t.gate", 0);
+  rtf_gate_wait_entered(&gate, 1);
+  assert_int_equal(cnv_server_stop(t.srv), CNV_ESERVER_TIMEOUT);
+  sc_msg m;
+  memset(&m, 0, sizeof m);
+  assert_int_equal(sc_next(&c, &m), CNV_OK);
+  assert_int_equal(m.type, CNV_MSG_SHUTDOWN);
+  assert_int_equal(sc_next(&c, &m), CNV_EIO); /* cut off: no RESPONSE */
+  sc_close(&c);
+  rtf_gate_open(&gate);
+  assert_int_equal(cnv_runtime_stop(t.f.rt, RTF_STOP_NS), CNV_OK);
+  cnv_server_destroy(t.srv);
+  cnv_runtime_destroy(t.f.rt);
+  assert_int_equal(rmdir(t.dir), 0);
 }
 
 /* Bad arguments and states. */
@@ -515,7 +594,9 @@ int main(void) {
       cmocka_unit_test(test_handshake_timeout),
       cmocka_unit_test(test_idle_timeout),
       cmocka_unit_test(test_agents_given_back),
+      cmocka_unit_test(test_backpressure),
       cmocka_unit_test(test_graceful_stop),
+      cmocka_unit_test(test_stop_timeout),
       cmocka_unit_test(test_api_errors),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

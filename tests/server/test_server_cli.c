@@ -156,6 +156,7 @@ static void test_serve_process(void **state) {
   sc_response(&c, &m);
   assert_int_equal(m.id, 1);
   expect_text(&m, "");
+  sc_shutdown(&c);
   assert_int_equal(sc_next(&c, &m), CNV_EIO);
   sc_close(&c);
   assert_int_equal(wait_exit(&p), 0);
