@@ -305,12 +305,14 @@ void cnv__srv_loop_maybe_end(cnv__srv_loop *L) {
   if (!cnv__load_acquire(&s->accepting_closed)) return;
   drain_inbox(L); /* connections handed over just before: opened and closed at once */
   if (L->n_conns > 0) return;
-  /* no call of this loop is in flight, so no completion will push; wait for the ones
-   * between their push and their uv_async_send (acquire: pairs with their release) */
-  while (cnv__load_acquire(&L->pushing) != 0) sched_yield();
   L->ended = 1;
-  uv_close((uv_handle_t *)&L->async, NULL);
+  /* no call of this loop is in flight, so nothing new will be pushed. The async handle stays
+   * open until destroy (loop_fini): a late uv_async_send on it (loop 0's re-check, a completion
+   * between its push and its wake-up) only writes to the loop's eventfd. Unreferenced, it no
+   * longer keeps uv_run going. */
+  uv_unref((uv_handle_t *)&L->async);
   uv_close((uv_handle_t *)&L->stop_timer, NULL);
+  L->timer_closed = 1;
 }
 
 static void *loop_main(void *arg) {
@@ -331,8 +333,14 @@ static void *loop_main(void *arg) {
   return NULL;
 }
 
+/* After the loop's thread ended (or never ran): closes its handles and frees it. */
 static void loop_fini(cnv__srv_loop *L) {
-  /* runs the close callbacks of handles closed last, then frees the loop's resources */
+  /* a completion callback between its push and its uv_async_send still uses the handle
+   * (acquire: pairs with its release decrement) */
+  while (cnv__load_acquire(&L->pushing) != 0) sched_yield();
+  uv_close((uv_handle_t *)&L->async, NULL);
+  if (!L->timer_closed) uv_close((uv_handle_t *)&L->stop_timer, NULL);
+  /* runs the close callbacks, then frees the loop's resources */
   cnv__ignore_status(uv_run(&L->uv, UV_RUN_NOWAIT) >= 0 ? CNV_OK : CNV_EINVAL);
   cnv__ignore_status(uv_loop_close(&L->uv) == 0 ? CNV_OK : CNV_ESTATE);
   free(L->scratch);
@@ -362,11 +370,7 @@ cnv_status cnv_server_start(cnv_server *s) {
   for (uint32_t i = 0; i < n; i++) {
     cnv_status st = loop_init(s, i);
     if (st != CNV_OK) {
-      for (uint32_t j = 0; j < i; j++) {
-        uv_close((uv_handle_t *)&s->loops[j].async, NULL);
-        uv_close((uv_handle_t *)&s->loops[j].stop_timer, NULL);
-        loop_fini(&s->loops[j]);
-      }
+      for (uint32_t j = 0; j < i; j++) loop_fini(&s->loops[j]);
       memset(s->loops, 0, n * sizeof *s->loops);
       return st;
     }
@@ -382,8 +386,8 @@ cnv_status cnv_server_start(cnv_server *s) {
   s->running = n;
   for (uint32_t i = 0; i < n; i++) {
     if (pthread_create(&s->loops[i].thread, NULL, loop_main, &s->loops[i]) != 0) {
-      /* the loops not started close their handles here (destroy's loop_fini runs the close
-       * callbacks); the ones started are stopped as a stop does */
+      /* the loops not started never run (destroy's loop_fini closes their handles); the ones
+       * started are stopped as a stop does */
       for (uint32_t j = i; j < n; j++) {
         cnv__srv_loop *L = &s->loops[j];
         if (j == 0) {
@@ -395,8 +399,6 @@ cnv_status cnv_server_start(cnv_server *s) {
         }
         L->stop_seen = 1;
         L->ended = 1;
-        uv_close((uv_handle_t *)&L->async, NULL);
-        uv_close((uv_handle_t *)&L->stop_timer, NULL);
       }
       pthread_mutex_lock(&s->run_lock);
       s->running -= n - i;

@@ -119,7 +119,8 @@ struct cnv__srv_loop {
   cnv__srv_conn *conns; /* this loop's connections */
   uint32_t n_conns;
   int stop_seen;
-  int ended;        /* async and stop timer closed */
+  int ended;        /* nothing left: the async handle unreferenced, uv_run returns */
+  int timer_closed; /* the stop timer closed (loop_fini closes it otherwise) */
   uint8_t *scratch; /* a RESPONSE payload before it is sealed (max_frame bytes) */
   cnv__srv_counters n;
   /* The hand-offs from other threads: lock-free stacks (push: CAS with release; take: one
