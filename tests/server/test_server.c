@@ -230,9 +230,13 @@ static void test_denials(void **state) {
   assert_int_equal(m.status, CNV_ERT_DENY_UNKNOWN_CAPABILITY);
   sc_call(&c, 3, "T.BAD", &m);
   assert_int_equal(m.status, CNV_ERT_DENY_MALFORMED);
+  sc_invoke(&c, 5, "t.echo slow", 600); /* beyond the interactive class's 500 ms limit */
+  sc_response(&c, &m);
+  assert_int_equal(m.id, 5);
+  assert_int_equal(m.status, CNV_ERANGE);
   sc_call(&c, 4, "t.echo ok", &m);
   expect_result(&m, "t.echo ok");
-  assert_int_equal(sf_stats(&t).denied, 3);
+  assert_int_equal(sf_stats(&t).denied, 4);
   sc_close(&c);
   sf_down(&t);
 }
@@ -343,13 +347,13 @@ static void test_max_sessions(void **state) {
   sf_down(&t);
 }
 
-static void test_max_per_peer(void **state) {
-  (void)state;
+/* Every unix peer is one address, so the per-peer limit holds on unix sockets too. */
+static void max_per_peer(const char *where) {
   cnv_server_config cfg;
   cnv_server_config_default(&cfg);
   cfg.max_sessions_per_peer = 1;
   sf t;
-  up(&t, 1, &cfg, "tcp");
+  up(&t, 1, &cfg, where);
   sc_client a;
   sf_client(&t, &a, 1, "t.*");
   int fd = sc_dial(t.addr);
@@ -363,6 +367,12 @@ static void test_max_per_peer(void **state) {
   sf_client(&t, &a, 2, "t.*");
   sc_close(&a);
   sf_down(&t);
+}
+
+static void test_max_per_peer(void **state) {
+  (void)state;
+  max_per_peer("tcp");
+  max_per_peer("unix");
 }
 
 /* A connection that never finishes its handshake is closed at handshake_timeout. */
