@@ -138,7 +138,7 @@ typedef struct cnv_server_stats {
   uint64_t sessions_open;    /* connections open now (any state) */
   uint64_t sessions_ready;   /* of which past READY */
   uint64_t accepted;         /* connections accepted */
-  uint64_t refused_max;      /* closed at accept: max_sessions reached */
+  uint64_t refused_max;      /* closed at accept: max_sessions reached, or no descriptor left */
   uint64_t refused_per_peer; /* closed at accept: max_sessions_per_peer reached */
   uint64_t handshakes;       /* sessions that reached READY */
   uint64_t handshake_failed[CNV_SERVER_HS_COUNT];

@@ -1,6 +1,7 @@
 /* The server object: configuration, listeners, the event-loop threads, accept and hand-off,
  * graceful stop, figures. Connections are in conn.c. */
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <netinet/in.h>
@@ -180,7 +181,17 @@ static void on_listen_readable(uv_poll_t *p, int status, int events) {
   if (status < 0) return;
   for (int i = 0; i < ACCEPT_BATCH; i++) {
     int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) return; /* EAGAIN, or a transient error (EMFILE, ECONNABORTED): next event */
+    if (fd < 0 && (errno == EMFILE || errno == ENFILE) && s->spare_fd >= 0) {
+      /* out of descriptors: the pending connection would keep the listener readable and this
+       * loop spinning; the spare descriptor makes room to accept it and close it at once */
+      close(s->spare_fd);
+      fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
+      cnv__srv_count(&L0->n.refused_max, fd >= 0);
+      if (fd >= 0) close(fd);
+      s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+      continue;
+    }
+    if (fd < 0) return; /* EAGAIN, or a transient error (ECONNABORTED): next event */
     /* relaxed: the flag only decides whether to take more; stop closes the listeners itself */
     if (cnv__load_relaxed(&s->stopping)) {
       close(fd);
@@ -382,6 +393,7 @@ cnv_status cnv_server_start(cnv_server *s) {
     uv_poll_start(&l->poll, UV_READABLE, on_listen_readable);
     l->polling = 1;
   }
+  s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC); /* -1: EMFILE just waits */
   s->started = 1;
   s->running = n;
   for (uint32_t i = 0; i < n; i++) {
@@ -472,6 +484,7 @@ void cnv_server_destroy(cnv_server *s) {
     join_loops(s);
     for (uint32_t i = 0; i < s->cfg.io_threads; i++) loop_fini(&s->loops[i]);
   }
+  if (s->started && s->spare_fd >= 0) close(s->spare_fd);
   for (uint32_t i = 0; i < s->n_listeners; i++) {
     cnv__srv_listener *l = &s->listeners[i];
     if (l->fd >= 0) close(l->fd);

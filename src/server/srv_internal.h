@@ -146,6 +146,7 @@ struct cnv_server {
   uint32_t n_listeners;
   cnv__srv_loop *loops;
   uint32_t next_loop; /* round robin (loop 0's thread only) */
+  int spare_fd;       /* a descriptor held back for EMFILE (loop 0's thread only) */
   int started;
   int stopped; /* cnv_server_stop ran */
   _Atomic int stopping;

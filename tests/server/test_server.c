@@ -8,10 +8,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <cmocka.h>
 
 #include "server/srv_fixture.h"
+#include "server/srv_internal.h"
 
 #define MS_FOR_TEST 1000000ull
 
@@ -375,6 +378,54 @@ static void test_max_per_peer(void **state) {
   max_per_peer("unix");
 }
 
+static bool fd_free(int fd) { return fcntl(fd, F_GETFD) == -1 && errno == EBADF; }
+
+/* Out of descriptors: the connection that cannot be accepted is accepted into the spare
+ * descriptor and closed (the listener does not spin), and the server goes on serving. The
+ * descriptor limit is lowered so that exactly three numbers are free below it, the spare's
+ * included among the used ones (white-box: the server's spare_fd). */
+static void test_out_of_descriptors(void **state) {
+  (void)state;
+  sf t;
+  up(&t, 1, NULL, "tcp");
+  tkey agent;
+  uint8_t tok[CNV_DELEG_MAX_TOKEN_BYTES];
+  size_t len = 0;
+  sf_token(&t, 1, "t.*", &agent, tok, &len);
+  assert_true(t.srv->spare_fd >= 0);
+  int limit = t.srv->spare_fd + 1, n_free = 0;
+  for (int fd = 0; fd < limit; fd++) n_free += fd_free(fd);
+  while (n_free < 3) n_free += fd_free(limit++);
+  int fill[1024], n_fill = 0;
+  for (; n_free > 3; n_free--) {
+    assert_true(n_fill < 1024);
+    fill[n_fill] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    assert_true(fill[n_fill] >= 0 && fill[n_fill] < limit);
+    n_fill++;
+  }
+  struct rlimit old, low;
+  assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+  low = old;
+  low.rlim_cur = (rlim_t)limit; /* free: a client, its server side, a second client */
+  assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+  sc_client a;
+  bool opened = sc_open(&a, t.addr, agent.sk, t.server.pk, tok, len);
+  int fd = sc_dial(t.addr);
+  cnv_status hs = opened ? sc_handshake(&a) : CNV_EIO;
+  assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+  assert_true(opened);
+  assert_int_equal(hs, CNV_OK);
+  assert_true(fd >= 0);
+  expect_closed(fd);
+  assert_int_equal(sf_stats(&t).refused_max, 1);
+  sc_msg m;
+  sc_call(&a, 1, "t.echo still", &m);
+  expect_result(&m, "t.echo still");
+  sc_close(&a);
+  for (int i = 0; i < n_fill; i++) close(fill[i]);
+  sf_down(&t);
+}
+
 /* A connection that never finishes its handshake is closed at handshake_timeout. */
 static void test_handshake_timeout(void **state) {
   (void)state;
@@ -601,6 +652,7 @@ int main(void) {
       cmocka_unit_test(test_revocation_live),
       cmocka_unit_test(test_max_sessions),
       cmocka_unit_test(test_max_per_peer),
+      cmocka_unit_test(test_out_of_descriptors),
       cmocka_unit_test(test_handshake_timeout),
       cmocka_unit_test(test_idle_timeout),
       cmocka_unit_test(test_agents_given_back),
