@@ -186,9 +186,12 @@ static void on_listen_readable(uv_poll_t *p, int status, int events) {
        * loop spinning; the spare descriptor makes room to accept it and close it at once */
       close(s->spare_fd);
       fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
-      cnv__srv_count(&L0->n.refused_max, fd >= 0);
-      if (fd >= 0) close(fd);
+      if (fd >= 0) {
+        cnv__srv_count(&L0->n.refused_max, 1); /* counted before the peer can see the close */
+        close(fd);
+      }
       s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+      if (fd < 0) return; /* nothing was pending after all */
       continue;
     }
     if (fd < 0) return; /* EAGAIN, or a transient error (ECONNABORTED): next event */
