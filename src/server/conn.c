@@ -75,7 +75,7 @@ static void refuse(cnv__srv_conn *c, uint64_t id, cnv_status status) {
   cnv__srv_loop *L = c->loop;
   uint8_t buf[RESP_HEAD];
   size_t n = 0;
-  cnv_session_response r = {.status = status};
+  cnv_session_response r = {.status = status, .done = CNV_SESSION_DONE_REFUSED}; /* never ran */
   /* RESP_HEAD holds a response without result */
   cnv__ignore_status(cnv_session_response_encode(&r, buf, sizeof buf, &n));
   /* process() feeds an event only with EVENT_ROOM free, so CNV_EFULL does not happen here; any
