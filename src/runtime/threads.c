@@ -67,13 +67,30 @@ static void *worker_main(void *arg) {
   /* on failure shard stays NULL: the worker runs on, its latencies go unrecorded */
   cnv__ignore_status(cnv_tel_attach(rt->tel, &w->shard));
   cnv__rt_rec_buf buf;
+  /* Back from an idle wait that found nothing (woken from park, or the spin ran out): the
+   * first record this worker then takes passes a wake-up on to a parked worker. A submit
+   * wakes nobody while a worker spins, and the last spinner that finds work wakes only one
+   * parked worker; without the relay a burst pushed meanwhile would wait, behind handlers
+   * that run long, for parked workers nobody wakes (the relay stops at a worker that finds
+   * the queues empty). Only the first record after an idle wait pays for it (a fence), never
+   * a worker that keeps finding work. */
+  int relay = 0;
   for (;;) {
     int got = cnv__rt_pop(rt, buf.words);
     if (got == CNV__RT_POP_AGAIN) continue; /* the record is being written: look again */
-    if (got == CNV__RT_POP_GOT || idle_wait(rt, buf.words)) {
+    if (got == CNV__RT_POP_GOT) {
+      if (relay) {
+        relay = 0;
+        cnv__rt_park_wake_any(rt);
+      }
       cnv__rt_run_record(rt, w, buf.words);
       continue;
     }
+    if (idle_wait(rt, buf.words)) {
+      cnv__rt_run_record(rt, w, buf.words);
+      continue;
+    }
+    relay = 1;
     /* acquire: pairs with stop's release store, made after every submit left; so every
      * push is visible and empty queues now stay empty */
     if (cnv__load_acquire(&rt->drain)) {

@@ -173,6 +173,8 @@ static inline cnv_status sc_next(sc_client *c, sc_msg *m) {
     ssize_t n = recv(c->fd, c->rbuf, sizeof c->rbuf, 0);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
+      /* said for the failure report: a test that expected more learns which end came */
+      if (n < 0) fprintf(stderr, "sc_next: %s\n", errno == EAGAIN ? "no answer within 20 s" : strerror(errno));
       c->eof = 1;
       return CNV_EIO;
     }

@@ -1,0 +1,95 @@
+/* Parked workers are woken for a burst that arrives while a worker spins, even when the
+ * workers that took the first records stay inside long handlers: the calls behind them run on
+ * the other workers (work is not left queued while workers sleep). Each round lets every
+ * worker park, wakes one with a quick call (it then spins: a long spin is configured so the
+ * burst surely finds it spinning, when submits wake nobody), then submits two calls that hold
+ * their workers at a gate and a burst of quick calls, and waits for the quick ones with the
+ * gate still closed. */
+#include <sched.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include "cnv_test_util.h"
+#include "runtime/rt_fixture.h"
+
+#define BURST 20
+#define HANG_NS (10ull * 1000000000ull) /* a liveness bound, not a timing */
+
+static rtf_gate gate;
+static atomic_uint quick_done, gate_done;
+
+static cnv_status h_gate(void *ctx, const cnv_runtime_call *c, cnv_runtime_result *r) {
+  (void)ctx;
+  (void)c;
+  (void)r;
+  rtf_gate_pass(&gate);
+  return CNV_OK;
+}
+
+static cnv_status h_ok(void *ctx, const cnv_runtime_call *c, cnv_runtime_result *r) {
+  (void)ctx;
+  (void)c;
+  (void)r;
+  return CNV_OK;
+}
+
+static void on_quick(void *ctx, const cnv_runtime_completion *c) {
+  (void)ctx;
+  if (c->kind == CNV_DONE_RAN) atomic_fetch_add(&quick_done, 1);
+}
+
+static void on_gate(void *ctx, const cnv_runtime_completion *c) {
+  (void)ctx;
+  (void)c;
+  atomic_fetch_add(&gate_done, 1);
+}
+
+static void wait_count(atomic_uint *n, unsigned want) {
+  uint64_t end = cnv_runtime_now_ns() + HANG_NS;
+  while (atomic_load(n) < want && cnv_runtime_now_ns() < end) sched_yield();
+  assert_int_equal(atomic_load(n), want);
+}
+
+static void test_burst_behind_long_handlers(void **state) {
+  (void)state;
+  static const rtf_handler h[] = {{"t.gate", CNV_DURATION_USER_INITIATED, h_gate, NULL},
+                                  {"t.ok", CNV_DURATION_INTERACTIVE, h_ok, NULL}};
+  cnv_runtime_config cfg = rtf_config_workers(4);
+  cfg.idle_spin_us = 20000;
+  rtf f;
+  uint32_t agent = rtf_up(&f, &cfg, h, 2, 1);
+  uint64_t rounds = cnv_test_iters(30);
+  for (uint64_t r = 0; r < rounds; r++) {
+    rtf_gate_init(&gate);
+    atomic_store(&quick_done, 0);
+    atomic_store(&gate_done, 0);
+    struct timespec idle = {0, 60000000}; /* past the workers' spin: they park */
+    nanosleep(&idle, NULL);
+    cnv_runtime_submit_opts og = {.on_done = on_gate}, oq = {.on_done = on_quick};
+    assert_int_equal(cnv_runtime_submit_ex(f.rt, agent, "t.ok", 4, &oq, NULL), CNV_OK);
+    wait_count(&quick_done, 1); /* its worker now spins */
+    atomic_store(&quick_done, 0);
+    assert_int_equal(cnv_runtime_submit_ex(f.rt, agent, "t.gate", 6, &og, NULL), CNV_OK);
+    assert_int_equal(cnv_runtime_submit_ex(f.rt, agent, "t.gate", 6, &og, NULL), CNV_OK);
+    for (int i = 0; i < BURST; i++) assert_int_equal(cnv_runtime_submit_ex(f.rt, agent, "t.ok", 4, &oq, NULL), CNV_OK);
+    wait_count(&quick_done, BURST); /* two workers are held at the gate all along */
+    rtf_gate_open(&gate);
+    wait_count(&gate_done, 2);
+    rtf_gate_destroy(&gate);
+  }
+  assert_int_equal(cnv_runtime_stop(f.rt, RTF_STOP_NS), CNV_OK);
+  cnv_runtime_destroy(f.rt);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_burst_behind_long_handlers),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
