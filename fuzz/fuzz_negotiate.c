@@ -1,7 +1,8 @@
 /* Fuzz capabilities decoding and negotiation. Input: one length byte, then two capability
  * payloads. Properties (abort on violation): decoded payloads re-encode to the same bytes;
- * a negotiation result is acceptable to both sides, agrees on everything but compression
- * whichever side runs it, and survives its own encode -> decode. */
+ * a negotiation result is acceptable to both sides, agrees only to implemented feature bits,
+ * agrees on everything but compression whichever side runs it, and survives its own
+ * encode -> decode. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@ static bool decode_exact(const uint8_t *p, size_t n, cnv_capabilities *c) {
 static void check_result(const cnv_capabilities *a, const cnv_capabilities *b,
                          const cnv_negotiated *r) {
   if (cnv_negotiated_check(a, r) != CNV_OK || cnv_negotiated_check(b, r) != CNV_OK) abort();
+  if ((r->features & ~CNV_FEAT_IMPLEMENTED) != 0) abort();
   cnv_negotiated back, mirror;
   uint8_t buf[CNV_NEGOTIATED_ENCODED];
   size_t w = 0;

@@ -1,4 +1,4 @@
-/* session_handshake: one whole session handshake per iteration (both sessions created,
+/* session_handshake_mem: one whole session handshake per iteration (both sessions created,
  * HELLO, HELLO_REPLY, AUTH, accept, READY, both destroyed), in memory: the crypto and the
  * state machine without sockets. session_seal_open_64: one round trip per iteration, a
  * 64-byte INVOCATION sealed by the client and opened by the server, and its empty RESPONSE
@@ -87,5 +87,5 @@ static void session_seal_open_64_cnv(cnv_bench_state *st) {
   cnv_session_destroy(s);
 }
 
-CNV_BENCH(session_handshake_cnv, "session_handshake/cnv", 1, 0)
+CNV_BENCH(session_handshake_cnv, "session_handshake_mem/cnv", 1, 0)
 CNV_BENCH(session_seal_open_64_cnv, "session_seal_open_64/cnv", 1, 0)

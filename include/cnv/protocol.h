@@ -1,4 +1,5 @@
-/* libcnv protocol: invocation parser, capability ids, version/feature negotiation, frames.
+/* libcnv protocol: invocation parser, capability ids, version/feature negotiation, frames,
+ * anti-replay window.
  *
  * Synchronization table (who may call what at the same time):
  *   cnv_parse_invocation, cnv_invocation_init, cnv_invocation_id, cnv_capability_*,
@@ -9,6 +10,8 @@
  *                              its output objects; share none of them between concurrent calls).
  *   cnv_frame_decoder_init/_feed/_reset
  *                              one thread per decoder object (it holds a stream's state).
+ *   cnv_replay_init/_check/_update
+ *                              one thread per window object (it holds a direction's state).
  * Ownership: the caller owns every buffer. Parser slices and decoded frames point into the
  * caller's input (zero-copy) and are valid while that input is. Nothing here allocates except
  * Zstd compression/decompression inside libzstd. Nothing aborts or prints.
@@ -147,19 +150,31 @@ typedef struct cnv_proto_version {
   uint16_t major, minor, patch;
 } cnv_proto_version;
 
-/* The eleven feature bits. */
-#define CNV_FEAT_STREAMING (UINT32_C(1) << 0)
-#define CNV_FEAT_TRACING (UINT32_C(1) << 1)
-#define CNV_FEAT_CERTIFICATES (UINT32_C(1) << 2)
-#define CNV_FEAT_DELEGATION (UINT32_C(1) << 3)
-#define CNV_FEAT_POLICY (UINT32_C(1) << 4)
-#define CNV_FEAT_COMPOSITION (UINT32_C(1) << 5)
-#define CNV_FEAT_SIMD (UINT32_C(1) << 6)
-#define CNV_FEAT_PHASES (UINT32_C(1) << 7)
-#define CNV_FEAT_ASYNC_RUNTIME (UINT32_C(1) << 8)
-#define CNV_FEAT_VERIFICATION (UINT32_C(1) << 9)
-#define CNV_FEAT_TELEMETRY (UINT32_C(1) << 10)
+/* The eleven assigned feature bits. A bit is advertised and agreed only when libcnv has
+ * the code behind it: those are CNV_FEAT_IMPLEMENTED. The others are reserved: their values
+ * stay assigned to the same meaning and are never reused, but negotiation never agrees to
+ * them (they are treated as unknown bits are, see cnv_negotiate) until the code exists.
+ * Which is which, and why: docs/protocol.md "Feature bits". */
+#define CNV_FEAT_STREAMING (UINT32_C(1) << 0)     /* reserved: no streamed call or result */
+#define CNV_FEAT_TRACING (UINT32_C(1) << 1)       /* W3C traceparent travels with a call */
+#define CNV_FEAT_CERTIFICATES (UINT32_C(1) << 2)  /* reserved: keys are raw Ed25519, no certs */
+#define CNV_FEAT_DELEGATION (UINT32_C(1) << 3)    /* signed attenuate-only token chains */
+#define CNV_FEAT_POLICY (UINT32_C(1) << 4)        /* reserved: no policy engine */
+#define CNV_FEAT_COMPOSITION (UINT32_C(1) << 5)   /* reserved: no capability composition */
+#define CNV_FEAT_SIMD (UINT32_C(1) << 6)          /* SIMD kernels behind one dispatcher */
+#define CNV_FEAT_PHASES (UINT32_C(1) << 7)        /* phase machine, breaker, coordinator */
+#define CNV_FEAT_ASYNC_RUNTIME (UINT32_C(1) << 8) /* asynchronous calls with completions */
+#define CNV_FEAT_VERIFICATION (UINT32_C(1) << 9)  /* reserved: nothing beyond token checks */
+#define CNV_FEAT_TELEMETRY (UINT32_C(1) << 10)    /* counters, histograms, Prometheus/JSON */
+/* Every assigned value, reserved ones included: not an offer (offer CNV_FEAT_IMPLEMENTED). */
 #define CNV_FEAT_ALL (UINT32_C(0x7FF))
+/* The bits with code behind them: what a side offers, and the most a negotiation result
+ * can carry. */
+#define CNV_FEAT_IMPLEMENTED                                                                           \
+  (CNV_FEAT_TRACING | CNV_FEAT_DELEGATION | CNV_FEAT_SIMD | CNV_FEAT_PHASES | CNV_FEAT_ASYNC_RUNTIME | \
+   CNV_FEAT_TELEMETRY)
+/* Reserved values: assigned, nothing behind them yet. */
+#define CNV_FEAT_RESERVED (CNV_FEAT_ALL & ~CNV_FEAT_IMPLEMENTED)
 
 typedef enum cnv_compression {
   CNV_COMPRESS_NONE = 0,
@@ -179,7 +194,7 @@ typedef struct cnv_capabilities {
   uint8_t compression[CNV_PROTO_MAX_COMPRESSIONS]; /* cnv_compression, preference order */
   uint8_t n_compression;                           /* 1..CNV_PROTO_MAX_COMPRESSIONS, no repeats */
   uint8_t checksum;                                /* 1: this side wants the XXH3-64 trailer */
-  uint32_t features;                               /* CNV_FEAT_* bits; unknown bits ignored */
+  uint32_t features;                               /* CNV_FEAT_* bits; bits outside CNV_FEAT_IMPLEMENTED are carried, ignored */
   uint32_t max_message_size;                       /* 1..CNV_FRAME_MAX_PAYLOAD bytes */
   uint32_t max_concurrent_calls;                   /* >= 1 */
 } cnv_capabilities;
@@ -200,16 +215,17 @@ typedef struct cnv_negotiated {
 CNV_API CNV_NODISCARD cnv_status cnv_capabilities_check(const cnv_capabilities *caps);
 
 /* Negotiates: the highest version both speak (same major; see docs/protocol.md), features =
- * intersection (known bits only), limits = the smaller of each, compression = the first of
- * local's preferences that peer also lists, checksum when either side asks for it.
+ * intersection within CNV_FEAT_IMPLEMENTED (an unknown or reserved bit is dropped, never an
+ * error, so a newer peer still negotiates), limits = the smaller of each, compression = the
+ * first of local's preferences that peer also lists, checksum when either side asks for it.
  * Errors: those of cnv_capabilities_check (either side), CNV_EPROTO_NO_COMMON_VERSION,
  * CNV_EPROTO_NO_COMMON_COMPRESSION. Thread-safe, allocation-free. */
 CNV_API CNV_NODISCARD cnv_status cnv_negotiate(const cnv_capabilities *local, const cnv_capabilities *peer,
                                                cnv_negotiated *out);
 
-/* Checks a negotiation result a peer sent against what local offered: the version, features,
- * limits and compression must all be ones local offered. Errors: CNV_EINVAL,
- * CNV_EPROTO_REJECTED. Thread-safe. */
+/* Checks a negotiation result a peer sent against what local offered: the version, features
+ * (within local's offer and CNV_FEAT_IMPLEMENTED), limits and compression must all be ones
+ * local offered. Errors: CNV_EINVAL, CNV_EPROTO_REJECTED. Thread-safe. */
 CNV_API CNV_NODISCARD cnv_status cnv_negotiated_check(const cnv_capabilities *local,
                                                       const cnv_negotiated *result);
 
@@ -239,8 +255,9 @@ CNV_API CNV_NODISCARD cnv_status cnv_negotiated_encode(const cnv_negotiated *neg
 /* Decodes exactly CNV_NEGOTIATED_ENCODED bytes into *out (written only on success).
  * Errors: CNV_EINVAL (NULL out, or NULL in with len > 0), CNV_EPROTO_MALFORMED (len not
  * CNV_NEGOTIATED_ENCODED, unknown compression, checksum not 0/1, max_message_size 0 or above
- * CNV_FRAME_MAX_PAYLOAD, max_concurrent_calls 0, unknown feature bits). To check the result
- * against what was offered, use cnv_negotiated_check. */
+ * CNV_FRAME_MAX_PAYLOAD, max_concurrent_calls 0, a feature bit outside CNV_FEAT_IMPLEMENTED:
+ * unknown or reserved, no negotiation could have agreed to it). To check the result against
+ * what was offered, use cnv_negotiated_check. */
 CNV_API CNV_NODISCARD cnv_status cnv_negotiated_decode(const void *in, size_t len, cnv_negotiated *out);
 
 /* ==================================================================================== */
@@ -361,6 +378,49 @@ CNV_API CNV_NODISCARD cnv_status cnv_frame_decoder_feed(cnv_frame_decoder *dec, 
 
 /* Drops any partial frame and any sticky error. */
 CNV_API void cnv_frame_decoder_reset(cnv_frame_decoder *dec);
+
+/* ==================================================================================== */
+/* Anti-replay window (RFC 6479 style; docs/protocol.md "Anti-replay window")           */
+
+/* For transports that may reorder or repeat messages (a sealed message over NATS): each
+ * message carries a 64-bit sequence number, the sender's counter starting at 1. The receiver
+ * accepts a number at most once, and only while it is less than CNV_REPLAY_WINDOW below the
+ * highest number accepted so far ("top"):
+ *   seq == 0                      never accepted (CNV_ERANGE): 0 is "nothing accepted yet";
+ *   seq > top                     accepted; accepting it moves the window up to seq;
+ *   top - seq >= CNV_REPLAY_WINDOW too old (CNV_EREPLAY_TOO_OLD), even if never seen;
+ *   otherwise                     accepted unless already accepted (CNV_EREPLAY_DUPLICATE).
+ * So the window is the CNV_REPLAY_WINDOW numbers top - 1023 .. top, and any order within it
+ * is fine. The state is a ring of CNV_REPLAY_BLOCKS 64-bit blocks, one bit per number: the
+ * window touches at most 1024 / 64 + 1 = 17 blocks, rounded up to a power of two so that a
+ * number's block is a mask. Moving the window clears only the blocks it enters, at most
+ * CNV_REPLAY_BLOCKS whatever the jump: every call is O(1) and allocation-free. Once top is
+ * UINT64_MAX no number is new any more: a sender starts a new key and window long before.
+ * Not thread-safe: one window per receiving direction, one thread at a time on it (then
+ * wait-free: bounded steps, no shared state). The caller owns the struct (264 bytes, no
+ * pointers: copyable, nothing to destroy). */
+#define CNV_REPLAY_WINDOW 1024u
+#define CNV_REPLAY_BLOCKS 32u
+
+typedef struct cnv_replay_window {
+  uint64_t top;                     /* highest sequence number accepted; 0: none yet */
+  uint64_t bits[CNV_REPLAY_BLOCKS]; /* bit (s & 63) of block ((s >> 6) % BLOCKS): s seen */
+} cnv_replay_window;
+
+/* Empties w (nothing accepted; top 0). Errors: CNV_EINVAL (NULL w). */
+CNV_API CNV_NODISCARD cnv_status cnv_replay_init(cnv_replay_window *w);
+
+/* Would seq be accepted now? Changes nothing: call it before spending work on a message
+ * (authenticating it), then cnv_replay_update once it authenticated. CNV_OK: it would.
+ * Errors: CNV_EINVAL (NULL w), CNV_ERANGE (seq 0), CNV_EREPLAY_TOO_OLD,
+ * CNV_EREPLAY_DUPLICATE. */
+CNV_API CNV_NODISCARD cnv_status cnv_replay_check(const cnv_replay_window *w, uint64_t seq);
+
+/* Marks seq accepted, moving the window up when seq > top. Call it only for a message that
+ * authenticated: a forged number must not move the window. It checks again (another message
+ * may have been accepted since cnv_replay_check) and changes nothing on an error. Errors: as
+ * cnv_replay_check. */
+CNV_API CNV_NODISCARD cnv_status cnv_replay_update(cnv_replay_window *w, uint64_t seq);
 
 #ifdef __cplusplus
 }

@@ -125,7 +125,8 @@ CNV_API void cnv_server_destroy(cnv_server *s);
 
 /* Handshake failures by cause (index of cnv_server_stats.handshake_failed). */
 typedef enum cnv_server_hs_cause {
-  CNV_SERVER_HS_PROTOCOL = 0, /* a session error during the handshake (garbage, bad proof) */
+  CNV_SERVER_HS_PROTOCOL = 0, /* a session error during the handshake (garbage, bad proof), or
+                                 no memory to take the session */
   CNV_SERVER_HS_TOKEN = 1,    /* the token was refused (its denial code went to the client) */
   CNV_SERVER_HS_TIMEOUT = 2,  /* handshake_timeout passed */
   CNV_SERVER_HS_CLOSED = 3,   /* the peer closed the connection before READY */
@@ -137,7 +138,7 @@ typedef struct cnv_server_stats {
   uint64_t sessions_open;    /* connections open now (any state) */
   uint64_t sessions_ready;   /* of which past READY */
   uint64_t accepted;         /* connections accepted */
-  uint64_t refused_max;      /* closed at accept: max_sessions reached */
+  uint64_t refused_max;      /* closed at accept: max_sessions reached, or no descriptor left */
   uint64_t refused_per_peer; /* closed at accept: max_sessions_per_peer reached */
   uint64_t handshakes;       /* sessions that reached READY */
   uint64_t handshake_failed[CNV_SERVER_HS_COUNT];

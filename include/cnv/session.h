@@ -100,8 +100,8 @@ typedef struct cnv_session_config {
 #define CNV_SESSION_AEAD_AES256GCM 2u
 
 /* Fills cfg for `role` with the defaults: caps offering protocol 1.0.0, no compression (a
- * sealed frame is never compressed), features CNV_FEAT_ALL (to become the implemented
- * features, CNV_FEAT_IMPLEMENTED, once protocol.h defines them), max_message_size 65536,
+ * sealed frame is never compressed), features CNV_FEAT_IMPLEMENTED (what libcnv really
+ * does), max_message_size 65536,
  * max_concurrent_calls 64, rekey every 2^20 frames or 600 s, both AEADs offered; no keys and no
  * token (the caller sets them). NULL cfg: no-op. Thread-safe. */
 CNV_API void cnv_session_config_default(cnv_session_config *cfg, int role);
@@ -235,11 +235,20 @@ CNV_API CNV_NODISCARD cnv_status cnv_session_invoke_encode(const cnv_session_inv
  * short, unknown flag bits, a malformed traceparent). Thread-safe. */
 CNV_API CNV_NODISCARD cnv_status cnv_session_invoke_decode(const void *in, size_t len, cnv_session_invoke *out);
 
-/* RESPONSE: the answer to the request whose id the frame carries. */
+/* RESPONSE: the answer to the request whose id the frame carries. done says whether the
+ * request was accepted: CNV_SESSION_DONE_REFUSED when the server refused it before it was
+ * accepted (busy: CNV_EFULL; a denial; a malformed line), so it never ran and a retry cannot
+ * repeat its effects; otherwise how the accepted request completed (the runtime's done kinds:
+ * ran, expired, cancelled, not run). The decoder refuses any other done or result_type value
+ * (CNV_ESESSION_MALFORMED). */
+#define CNV_SESSION_DONE_MAX 3u        /* the runtime's last done kind (CNV_DONE_NOT_RUN) */
+#define CNV_SESSION_DONE_REFUSED 0xFFu /* refused before it was accepted: it never ran */
+#define CNV_SESSION_RESULT_TYPE_MAX 2u /* the runtime's last content type (CNV_CONTENT_BINARY) */
 typedef struct cnv_session_response {
   int32_t status;      /* the handler's status, a denial, CNV_EFULL (busy: retry), ... */
-  uint8_t done;        /* cnv_runtime_done_kind value; 0 when the request was refused before it was accepted */
-  uint8_t result_type; /* cnv_result_type value */
+  uint8_t done;        /* a cnv_runtime_done_kind value (0..CNV_SESSION_DONE_MAX), or
+                        * CNV_SESSION_DONE_REFUSED */
+  uint8_t result_type; /* a cnv_content_type value (0..CNV_SESSION_RESULT_TYPE_MAX) */
   const uint8_t *result;
   size_t result_len;
 } cnv_session_response;

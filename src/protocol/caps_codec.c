@@ -96,7 +96,7 @@ cnv_status cnv_negotiated_decode(const void *in, size_t len, cnv_negotiated *out
   n.checksum = p[19];
   if (n.compression > CNV_COMPRESS_ZSTD || n.checksum > 1 || n.max_message_size == 0 ||
       n.max_message_size > CNV_FRAME_MAX_PAYLOAD || n.max_concurrent_calls == 0 ||
-      (n.features & ~CNV_FEAT_ALL) != 0)
+      (n.features & ~CNV_FEAT_IMPLEMENTED) != 0)
     return CNV_EPROTO_MALFORMED;
   *out = n;
   return CNV_OK;

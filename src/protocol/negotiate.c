@@ -1,5 +1,6 @@
 /* Capabilities checks and negotiation (docs/wire-format.md): highest shared version within one major,
- * intersected features, smaller limits, first shared compression by local preference. */
+ * intersected features (implemented bits only), smaller limits, first shared compression by
+ * local preference. */
 #include <cnv/protocol.h>
 
 static int version_cmp(cnv_proto_version a, cnv_proto_version b) {
@@ -73,7 +74,7 @@ cnv_status cnv_negotiate(const cnv_capabilities *local, const cnv_capabilities *
   if (k == local->n_compression) return CNV_EPROTO_NO_COMMON_COMPRESSION;
   r.compression = local->compression[k];
   r.checksum = (uint8_t)(local->checksum | peer->checksum);
-  r.features = local->features & peer->features & CNV_FEAT_ALL;
+  r.features = local->features & peer->features & CNV_FEAT_IMPLEMENTED;
   r.max_message_size = min32(local->max_message_size, peer->max_message_size);
   r.max_concurrent_calls = min32(local->max_concurrent_calls, peer->max_concurrent_calls);
   *out = r;
@@ -89,7 +90,7 @@ static bool version_spoken(const cnv_capabilities *caps, cnv_proto_version v) {
 cnv_status cnv_negotiated_check(const cnv_capabilities *local, const cnv_negotiated *result) {
   if (!local || !result || cnv_capabilities_check(local) != CNV_OK) return CNV_EINVAL;
   bool ok = version_spoken(local, result->version) &&
-            (result->features & ~(local->features & CNV_FEAT_ALL)) == 0 &&
+            (result->features & ~(local->features & CNV_FEAT_IMPLEMENTED)) == 0 &&
             result->max_message_size >= 1 && result->max_message_size <= local->max_message_size &&
             result->max_concurrent_calls >= 1 &&
             result->max_concurrent_calls <= local->max_concurrent_calls &&

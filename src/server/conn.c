@@ -75,14 +75,16 @@ static void refuse(cnv__srv_conn *c, uint64_t id, cnv_status status) {
   cnv__srv_loop *L = c->loop;
   uint8_t buf[RESP_HEAD];
   size_t n = 0;
-  cnv_session_response r = {.status = status};
+  cnv_session_response r = {.status = status, .done = CNV_SESSION_DONE_REFUSED}; /* never ran */
   /* RESP_HEAD holds a response without result */
   cnv__ignore_status(cnv_session_response_encode(&r, buf, sizeof buf, &n));
+  /* process() feeds an event only with EVENT_ROOM free, so CNV_EFULL does not happen here; any
+   * failure (the session's sticky error) ends the session rather than leave a call unanswered */
   cnv_status st = seal(c, CNV_MSG_RESPONSE, id, buf, n);
   if (st == CNV_OK) {
     cnv__srv_count(&L->n.responses, 1);
-  } else if (st != CNV_EFULL) {
-    end_session(c); /* the session's sticky error: it cannot answer any more */
+  } else {
+    end_session(c);
   }
 }
 
@@ -142,6 +144,9 @@ static void on_auth(cnv__srv_conn *c, const cnv_session_event *ev) {
   cnv_server *s = L->srv;
   uint32_t agent = 0;
   cnv_status st = cnv_runtime_agent_add_verified(s->rt, ev->peer_key, ev->data, ev->len, &agent);
+  /* the only CNV_EINVAL left: a token longer than a delegation token can be (the session takes
+   * up to CNV_SESSION_MAX_TOKEN bytes), so a malformed one: the runtime's code for that */
+  if (st == CNV_EINVAL) st = CNV_ERT_DENY_UNTRUSTED;
   if (st == CNV_OK) {
     cnv_negotiated neg;
     uint32_t calls = s->cfg.max_inflight;
@@ -170,9 +175,9 @@ static void on_auth(cnv__srv_conn *c, const cnv_session_event *ev) {
     }
   }
   if (st != CNV_OK) {
-    int cause = st == CNV_ERT_AGENTS_FULL                            ? CNV_SERVER_HS_AGENTS
-                : cnv_runtime_denial_of(st) >= 0 || st == CNV_ENOMEM ? CNV_SERVER_HS_TOKEN
-                                                                     : CNV_SERVER_HS_PROTOCOL;
+    int cause = st == CNV_ERT_AGENTS_FULL        ? CNV_SERVER_HS_AGENTS
+                : cnv_runtime_denial_of(st) >= 0 ? CNV_SERVER_HS_TOKEN
+                                                 : CNV_SERVER_HS_PROTOCOL;
     cnv__srv_count(&L->n.handshake_failed[cause], 1);
     fail(c, st);
     return;

@@ -1,6 +1,7 @@
 /* The server object: configuration, listeners, the event-loop threads, accept and hand-off,
  * graceful stop, figures. Connections are in conn.c. */
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <netinet/in.h>
@@ -180,7 +181,20 @@ static void on_listen_readable(uv_poll_t *p, int status, int events) {
   if (status < 0) return;
   for (int i = 0; i < ACCEPT_BATCH; i++) {
     int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) return; /* EAGAIN, or a transient error (EMFILE, ECONNABORTED): next event */
+    if (fd < 0 && (errno == EMFILE || errno == ENFILE) && s->spare_fd >= 0) {
+      /* out of descriptors: the pending connection would keep the listener readable and this
+       * loop spinning; the spare descriptor makes room to accept it and close it at once */
+      close(s->spare_fd);
+      fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
+      if (fd >= 0) {
+        cnv__srv_count(&L0->n.refused_max, 1); /* counted before the peer can see the close */
+        close(fd);
+      }
+      s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+      if (fd < 0) return; /* nothing was pending after all */
+      continue;
+    }
+    if (fd < 0) return; /* EAGAIN, or a transient error (ECONNABORTED): next event */
     /* relaxed: the flag only decides whether to take more; stop closes the listeners itself */
     if (cnv__load_relaxed(&s->stopping)) {
       close(fd);
@@ -305,12 +319,14 @@ void cnv__srv_loop_maybe_end(cnv__srv_loop *L) {
   if (!cnv__load_acquire(&s->accepting_closed)) return;
   drain_inbox(L); /* connections handed over just before: opened and closed at once */
   if (L->n_conns > 0) return;
-  /* no call of this loop is in flight, so no completion will push; wait for the ones
-   * between their push and their uv_async_send (acquire: pairs with their release) */
-  while (cnv__load_acquire(&L->pushing) != 0) sched_yield();
   L->ended = 1;
-  uv_close((uv_handle_t *)&L->async, NULL);
+  /* no call of this loop is in flight, so nothing new will be pushed. The async handle stays
+   * open until destroy (loop_fini): a late uv_async_send on it (loop 0's re-check, a completion
+   * between its push and its wake-up) only writes to the loop's eventfd. Unreferenced, it no
+   * longer keeps uv_run going. */
+  uv_unref((uv_handle_t *)&L->async);
   uv_close((uv_handle_t *)&L->stop_timer, NULL);
+  L->timer_closed = 1;
 }
 
 static void *loop_main(void *arg) {
@@ -331,8 +347,14 @@ static void *loop_main(void *arg) {
   return NULL;
 }
 
+/* After the loop's thread ended (or never ran): closes its handles and frees it. */
 static void loop_fini(cnv__srv_loop *L) {
-  /* runs the close callbacks of handles closed last, then frees the loop's resources */
+  /* a completion callback between its push and its uv_async_send still uses the handle
+   * (acquire: pairs with its release decrement) */
+  while (cnv__load_acquire(&L->pushing) != 0) sched_yield();
+  uv_close((uv_handle_t *)&L->async, NULL);
+  if (!L->timer_closed) uv_close((uv_handle_t *)&L->stop_timer, NULL);
+  /* runs the close callbacks, then frees the loop's resources */
   cnv__ignore_status(uv_run(&L->uv, UV_RUN_NOWAIT) >= 0 ? CNV_OK : CNV_EINVAL);
   cnv__ignore_status(uv_loop_close(&L->uv) == 0 ? CNV_OK : CNV_ESTATE);
   free(L->scratch);
@@ -362,11 +384,7 @@ cnv_status cnv_server_start(cnv_server *s) {
   for (uint32_t i = 0; i < n; i++) {
     cnv_status st = loop_init(s, i);
     if (st != CNV_OK) {
-      for (uint32_t j = 0; j < i; j++) {
-        uv_close((uv_handle_t *)&s->loops[j].async, NULL);
-        uv_close((uv_handle_t *)&s->loops[j].stop_timer, NULL);
-        loop_fini(&s->loops[j]);
-      }
+      for (uint32_t j = 0; j < i; j++) loop_fini(&s->loops[j]);
       memset(s->loops, 0, n * sizeof *s->loops);
       return st;
     }
@@ -378,12 +396,13 @@ cnv_status cnv_server_start(cnv_server *s) {
     uv_poll_start(&l->poll, UV_READABLE, on_listen_readable);
     l->polling = 1;
   }
+  s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC); /* -1: EMFILE just waits */
   s->started = 1;
   s->running = n;
   for (uint32_t i = 0; i < n; i++) {
     if (pthread_create(&s->loops[i].thread, NULL, loop_main, &s->loops[i]) != 0) {
-      /* the loops not started close their handles here (destroy's loop_fini runs the close
-       * callbacks); the ones started are stopped as a stop does */
+      /* the loops not started never run (destroy's loop_fini closes their handles); the ones
+       * started are stopped as a stop does */
       for (uint32_t j = i; j < n; j++) {
         cnv__srv_loop *L = &s->loops[j];
         if (j == 0) {
@@ -395,8 +414,6 @@ cnv_status cnv_server_start(cnv_server *s) {
         }
         L->stop_seen = 1;
         L->ended = 1;
-        uv_close((uv_handle_t *)&L->async, NULL);
-        uv_close((uv_handle_t *)&L->stop_timer, NULL);
       }
       pthread_mutex_lock(&s->run_lock);
       s->running -= n - i;
@@ -470,6 +487,7 @@ void cnv_server_destroy(cnv_server *s) {
     join_loops(s);
     for (uint32_t i = 0; i < s->cfg.io_threads; i++) loop_fini(&s->loops[i]);
   }
+  if (s->started && s->spare_fd >= 0) close(s->spare_fd);
   for (uint32_t i = 0; i < s->n_listeners; i++) {
     cnv__srv_listener *l = &s->listeners[i];
     if (l->fd >= 0) close(l->fd);

@@ -119,7 +119,8 @@ struct cnv__srv_loop {
   cnv__srv_conn *conns; /* this loop's connections */
   uint32_t n_conns;
   int stop_seen;
-  int ended;        /* async and stop timer closed */
+  int ended;        /* nothing left: the async handle unreferenced, uv_run returns */
+  int timer_closed; /* the stop timer closed (loop_fini closes it otherwise) */
   uint8_t *scratch; /* a RESPONSE payload before it is sealed (max_frame bytes) */
   cnv__srv_counters n;
   /* The hand-offs from other threads: lock-free stacks (push: CAS with release; take: one
@@ -145,6 +146,7 @@ struct cnv_server {
   uint32_t n_listeners;
   cnv__srv_loop *loops;
   uint32_t next_loop; /* round robin (loop 0's thread only) */
+  int spare_fd;       /* a descriptor held back for EMFILE (loop 0's thread only) */
   int started;
   int stopped; /* cnv_server_stop ran */
   _Atomic int stopping;

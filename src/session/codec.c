@@ -75,6 +75,8 @@ cnv_status cnv_session_response_decode(const void *in, size_t len, cnv_session_r
   if (len < RESPONSE_FIXED || p[6] || p[7]) return CNV_ESESSION_MALFORMED;
   int32_t status = (int32_t)cnv__sess_le32(p);
   if (status > 0) return CNV_ESESSION_MALFORMED;
+  if ((p[4] > CNV_SESSION_DONE_MAX && p[4] != CNV_SESSION_DONE_REFUSED) || p[5] > CNV_SESSION_RESULT_TYPE_MAX)
+    return CNV_ESESSION_MALFORMED;
   out->status = status;
   out->done = p[4];
   out->result_type = p[5];

@@ -14,7 +14,7 @@ void cnv_session_config_default(cnv_session_config *cfg, int role) {
   cfg->caps.compression[0] = CNV_COMPRESS_NONE;
   cfg->caps.n_compression = 1;
   cfg->caps.checksum = 0;
-  cfg->caps.features = CNV_FEAT_ALL;
+  cfg->caps.features = CNV_FEAT_IMPLEMENTED;
   cfg->caps.max_message_size = 65536u;
   cfg->caps.max_concurrent_calls = 64u;
   cfg->rekey_frames = UINT64_C(1) << 20;

@@ -38,6 +38,9 @@ static cnv_status peer_error(cnv_session *s, const uint8_t *p, size_t len, cnv_s
 static cnv_status on_plain(cnv_session *s, const uint8_t *f, size_t total) {
   unsigned type = f[1] & 0x0Fu;
   size_t len = total - CNV_FRAME_HEADER_SIZE;
+  /* Once a side holds keys its peer seals every ERROR, so a plain one is forged, except at a
+   * server waiting for AUTH: a client that refused the server's proof has no keys yet. */
+  if (type == CNV_MSG_ERROR && s->keys && s->state != CNV__S_WAIT_AUTH) return CNV_ESESSION_OPEN;
   if (type == CNV_MSG_ERROR) return peer_error(s, f + CNV_FRAME_HEADER_SIZE, len, CNV_ESESSION_HANDSHAKE);
   if (cnv__sess_le64(f + 8) != 0) return CNV_ESESSION_HANDSHAKE;
   if (s->state == CNV__S_WAIT_HELLO && type == CNV_MSG_HELLO) return cnv__session_on_hello(s, f, total);
@@ -82,11 +85,14 @@ static cnv_status on_sealed(cnv_session *s, uint8_t *f, size_t total, cnv_sessio
   cnv_status st = cnv__session_open(s, f, total, &p, &len);
   if (st != CNV_OK) return st;
   if (type == CNV_MSG_REKEY) {
+    /* AUTH is an honest client's first sealed frame: a REKEY before it is never legitimate */
+    if (s->state == CNV__S_WAIT_AUTH) return CNV_ESESSION_HANDSHAKE;
     if (len != 0 || id != 0) return CNV_ESESSION_MALFORMED;
     s->stats.rekeys_received++;
     return cnv__session_next_key(&s->rx, s->now_ns);
   }
   if (type == CNV_MSG_ERROR) return peer_error(s, p, len, CNV_ESESSION_MALFORMED);
+  if (type == CNV_MSG_CANCEL && len != 0) return CNV_ESESSION_MALFORMED; /* names its request by id only */
   switch (s->state) {
     case CNV__S_WAIT_AUTH:
       if (type != CNV_MSG_AUTH || id != 0) return CNV_ESESSION_HANDSHAKE;

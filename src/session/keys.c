@@ -36,6 +36,7 @@ cnv_status cnv__session_derive(cnv_session *s, const uint8_t peer_eph[CNV__SESSI
   sodium_memzero(master, sizeof master);
   if (bad != 0) return CNV_ESESSION_HANDSHAKE;
   s->tx.counter = s->rx.counter = 0;
+  s->tx.bytes = s->rx.bytes = 0;
   s->tx.since_ns = s->rx.since_ns = s->now_ns;
   s->keys = true;
   return CNV_OK;
@@ -47,6 +48,7 @@ cnv_status cnv__session_next_key(cnv__session_dir *d, uint64_t now_ns) {
   memcpy(d->key, next, sizeof next);
   sodium_memzero(next, sizeof next);
   d->counter = 0;
+  d->bytes = 0;
   d->since_ns = now_ns;
   return bad != 0 ? CNV_ESESSION_HANDSHAKE : CNV_OK; /* fails only for a length outside 16..64 */
 }

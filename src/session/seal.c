@@ -27,12 +27,13 @@ cnv_status cnv__session_seal_one(cnv_session *s, uint8_t type, uint64_t id, cons
     (void)crypto_aead_xchacha20poly1305_ietf_encrypt_detached(c, c + len, NULL, p, len, out, CNV_FRAME_HEADER_SIZE,
                                                               NULL, nonce, s->tx.key);
   s->tx.counter++;
+  s->tx.bytes += len;
   s->stats.sealed++;
   return CNV_OK;
 }
 
 static bool rotation_due(const cnv_session *s) {
-  return s->tx.counter >= s->rekey_frames ||
+  return s->tx.counter >= s->rekey_frames || s->tx.bytes >= CNV__SESSION_REKEY_BYTES ||
          (s->now_ns >= s->tx.since_ns && s->now_ns - s->tx.since_ns >= s->rekey_ns);
 }
 
@@ -103,7 +104,17 @@ cnv_status cnv__session_fail_with(cnv_session *s, cnv_status code) {
     }
   }
   s->error = code;
+  cnv__session_wipe_secrets(s);
   return code;
+}
+
+/* A dead session keeps no secret until destroy: its last ERROR (if any) is sealed already. */
+void cnv__session_wipe_secrets(cnv_session *s) {
+  sodium_memzero(s->secret, sizeof s->secret);
+  sodium_memzero(s->eph_sk, sizeof s->eph_sk);
+  if (s->token) sodium_memzero(s->token, s->token_len);
+  sodium_memzero(s->tx.key, sizeof s->tx.key);
+  sodium_memzero(s->rx.key, sizeof s->rx.key);
 }
 
 /* Frame length of the queued frame at off. */
@@ -144,8 +155,10 @@ cnv_status cnv_session_fail(cnv_session *s, cnv_status code) {
 
 /* Both sides sent SHUTDOWN and nothing is in flight: the session is over. */
 void cnv__session_check_closed(cnv_session *s) {
-  if (s->sent_shutdown && s->got_shutdown && s->in_flight == 0 && s->error == CNV_OK)
+  if (s->sent_shutdown && s->got_shutdown && s->in_flight == 0 && s->error == CNV_OK) {
     s->error = CNV_ESESSION_CLOSED;
+    cnv__session_wipe_secrets(s);
+  }
 }
 
 /* May this side seal `type`? */

@@ -32,11 +32,17 @@ enum {
   CNV__OPEN              /* both: READY sent / received */
 };
 
+/* Plaintext bytes one key seals before the send side rotates it, whatever rekey_frames says:
+ * 2^36 bytes is 2^32 AES blocks, inside AES-GCM's usage limit per key (and far inside
+ * XChaCha20-Poly1305's). */
+#define CNV__SESSION_REKEY_BYTES (UINT64_C(1) << 36)
+
 /* One direction's AEAD state. */
 typedef struct cnv__session_dir {
   uint8_t key[CNV__SESSION_KEY];
   uint64_t counter;  /* the next frame's nonce under key */
   uint64_t since_ns; /* when key came into use (send direction's time trigger) */
+  uint64_t bytes;    /* plaintext bytes sealed under key (send direction's volume trigger) */
 } cnv__session_dir;
 
 struct cnv_session {
@@ -97,6 +103,9 @@ static inline void cnv__sess_header(uint8_t *h, uint8_t type, uint16_t flags, ui
 }
 
 /* ---- keys.c ---- */
+/* Wipes the long-term secret, the ephemeral secret, the token and both traffic keys. */
+void cnv__session_wipe_secrets(cnv_session *s);
+
 /* Derives tx and rx from the X25519 secret of eph_sk and peer_eph and the transcript (T3);
  * wipes the shared secret, the master key and eph_sk. CNV_ESESSION_HANDSHAKE when the peer's
  * key gives an all-zero secret. */

@@ -1,5 +1,6 @@
-/* Negotiation: highest shared version within a major, feature intersection, smaller limits,
- * first shared compression by local preference, coded failures; payload codecs round-trip and
+/* Negotiation: highest shared version within a major, feature intersection (implemented bits
+ * only: reserved and unknown bits are carried in offers, never agreed), smaller limits, first
+ * shared compression by local preference, coded failures; payload codecs round-trip and
  * reject every malformed length. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -111,6 +112,64 @@ static void test_negotiated_check_rejects_widening(void **state) {
   assert_int_equal(cnv_negotiated_check(&a, &n), CNV_EPROTO_REJECTED);
 }
 
+/* Reserved bits keep their values, and no negotiation agrees to one. */
+static void test_feature_bits_implemented_only(void **state) {
+  (void)state;
+  assert_int_equal(CNV_FEAT_IMPLEMENTED, CNV_FEAT_TRACING | CNV_FEAT_DELEGATION | CNV_FEAT_SIMD | CNV_FEAT_PHASES |
+                                             CNV_FEAT_ASYNC_RUNTIME | CNV_FEAT_TELEMETRY);
+  assert_int_equal(CNV_FEAT_RESERVED, CNV_FEAT_STREAMING | CNV_FEAT_CERTIFICATES | CNV_FEAT_POLICY |
+                                          CNV_FEAT_COMPOSITION | CNV_FEAT_VERIFICATION);
+  assert_int_equal(CNV_FEAT_IMPLEMENTED & CNV_FEAT_RESERVED, 0);
+  assert_int_equal(CNV_FEAT_IMPLEMENTED | CNV_FEAT_RESERVED, CNV_FEAT_ALL);
+  /* The wire values never move (docs/wire-format.md). */
+  assert_int_equal(CNV_FEAT_STREAMING, 1u << 0);
+  assert_int_equal(CNV_FEAT_CERTIFICATES, 1u << 2);
+  assert_int_equal(CNV_FEAT_POLICY, 1u << 4);
+  assert_int_equal(CNV_FEAT_COMPOSITION, 1u << 5);
+  assert_int_equal(CNV_FEAT_VERIFICATION, 1u << 9);
+  assert_int_equal(CNV_FEAT_ALL, 0x7FFu);
+  assert_int_equal(CNV_FEAT_IMPLEMENTED, 0x5CAu); /* the value docs/wire-format.md gives */
+
+  /* Both sides offer every assigned bit and some unknown ones: only implemented bits agree. */
+  cnv_capabilities a = caps(), b = caps();
+  a.features = CNV_FEAT_ALL | (UINT32_C(1) << 20);
+  b.features = UINT32_MAX;
+  cnv_negotiated n;
+  assert_int_equal(cnv_negotiate(&a, &b, &n), CNV_OK);
+  assert_int_equal(n.features, CNV_FEAT_IMPLEMENTED);
+  assert_int_equal(cnv_negotiated_check(&a, &n), CNV_OK);
+  /* One reserved bit alone, offered by both: nothing agreed, and no error. */
+  a.features = b.features = CNV_FEAT_STREAMING;
+  assert_int_equal(cnv_negotiate(&a, &b, &n), CNV_OK);
+  assert_int_equal(n.features, 0);
+
+  /* A result naming a reserved bit is refused even by a side that offered it. */
+  a.features = CNV_FEAT_ALL;
+  assert_int_equal(cnv_negotiate(&a, &a, &n), CNV_OK);
+  for (uint32_t bit = 0; bit < 32; bit++) {
+    cnv_negotiated w = n;
+    w.features |= UINT32_C(1) << bit;
+    bool implemented = (CNV_FEAT_IMPLEMENTED >> bit) & 1;
+    assert_int_equal(cnv_negotiated_check(&a, &w), implemented ? CNV_OK : CNV_EPROTO_REJECTED);
+    /* ... and its payload is malformed: no negotiation could have produced it. */
+    uint8_t buf[CNV_NEGOTIATED_ENCODED];
+    size_t len = 0;
+    cnv_negotiated back;
+    assert_int_equal(cnv_negotiated_encode(&w, buf, sizeof buf, &len), CNV_OK);
+    assert_int_equal(cnv_negotiated_decode(buf, len, &back), implemented ? CNV_OK : CNV_EPROTO_MALFORMED);
+  }
+
+  /* Offers carry reserved and unknown bits unchanged (a newer peer's offer round-trips). */
+  uint8_t cbuf[CNV_CAPS_MAX_ENCODED];
+  size_t clen = 0;
+  cnv_capabilities d;
+  a.features = CNV_FEAT_RESERVED | (UINT32_C(1) << 31);
+  assert_int_equal(cnv_capabilities_check(&a), CNV_OK);
+  assert_int_equal(cnv_capabilities_encode(&a, cbuf, sizeof cbuf, &clen), CNV_OK);
+  assert_int_equal(cnv_capabilities_decode(cbuf, clen, &d), CNV_OK);
+  assert_int_equal(d.features, a.features);
+}
+
 static void test_caps_codec_round_trip(void **state) {
   (void)state;
   uint64_t rng = 7;
@@ -158,6 +217,7 @@ int main(void) {
       cmocka_unit_test(test_negotiate_picks_best),
       cmocka_unit_test(test_negotiate_failures),
       cmocka_unit_test(test_negotiated_check_rejects_widening),
+      cmocka_unit_test(test_feature_bits_implemented_only),
       cmocka_unit_test(test_caps_codec_round_trip),
       cmocka_unit_test(test_negotiated_codec_round_trip),
   };

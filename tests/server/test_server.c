@@ -8,10 +8,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <cmocka.h>
 
 #include "server/srv_fixture.h"
+#include "server/srv_internal.h"
 
 #define MS_FOR_TEST 1000000ull
 
@@ -158,7 +161,7 @@ static void test_busy(void **state) {
   sc_response(&c, &m);
   assert_int_equal(m.id, 5);
   assert_int_equal(m.status, CNV_EFULL);
-  assert_int_equal(m.done, 0);
+  assert_int_equal(m.done, CNV_SESSION_DONE_REFUSED); /* never ran: safe to retry */
   rtf_gate_open(&gate);
   for (int i = 0; i < 4; i++) {
     sc_response(&c, &m);
@@ -225,14 +228,18 @@ static void test_denials(void **state) {
   sc_msg m;
   sc_call(&c, 1, "u.echo no", &m);
   assert_int_equal(m.status, CNV_ERT_DENY_NOT_ALLOWED);
-  assert_int_equal(m.done, 0);
+  assert_int_equal(m.done, CNV_SESSION_DONE_REFUSED);
   sc_call(&c, 2, "t.nothing", &m);
   assert_int_equal(m.status, CNV_ERT_DENY_UNKNOWN_CAPABILITY);
   sc_call(&c, 3, "T.BAD", &m);
   assert_int_equal(m.status, CNV_ERT_DENY_MALFORMED);
+  sc_invoke(&c, 5, "t.echo slow", 600); /* beyond the interactive class's 500 ms limit */
+  sc_response(&c, &m);
+  assert_int_equal(m.id, 5);
+  assert_int_equal(m.status, CNV_ERANGE);
   sc_call(&c, 4, "t.echo ok", &m);
   expect_result(&m, "t.echo ok");
-  assert_int_equal(sf_stats(&t).denied, 3);
+  assert_int_equal(sf_stats(&t).denied, 4);
   sc_close(&c);
   sf_down(&t);
 }
@@ -343,13 +350,13 @@ static void test_max_sessions(void **state) {
   sf_down(&t);
 }
 
-static void test_max_per_peer(void **state) {
-  (void)state;
+/* Every unix peer is one address, so the per-peer limit holds on unix sockets too. */
+static void max_per_peer(const char *where) {
   cnv_server_config cfg;
   cnv_server_config_default(&cfg);
   cfg.max_sessions_per_peer = 1;
   sf t;
-  up(&t, 1, &cfg, "tcp");
+  up(&t, 1, &cfg, where);
   sc_client a;
   sf_client(&t, &a, 1, "t.*");
   int fd = sc_dial(t.addr);
@@ -361,6 +368,62 @@ static void test_max_per_peer(void **state) {
   sc_close(&a);
   wait_stats(&t, none_open);
   sf_client(&t, &a, 2, "t.*");
+  sc_close(&a);
+  sf_down(&t);
+}
+
+static void test_max_per_peer(void **state) {
+  (void)state;
+  max_per_peer("tcp");
+  max_per_peer("unix");
+}
+
+static bool fd_free(int fd) { return fcntl(fd, F_GETFD) == -1 && errno == EBADF; }
+
+/* Out of descriptors: the connection that cannot be accepted is accepted into the spare
+ * descriptor and closed (the listener does not spin), and the server goes on serving. Every
+ * descriptor number below the lowered limit is taken (the spare's included: white-box), and
+ * the client's sockets are made before, so only the server's accept meets the limit. */
+static void test_out_of_descriptors(void **state) {
+  (void)state;
+  sf t;
+  up(&t, 1, NULL, "tcp");
+  sc_client a;
+  sf_client(&t, &a, 1, "t.*");
+  int b = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  assert_true(b >= 0);
+  struct sockaddr_in to;
+  memset(&to, 0, sizeof to);
+  to.sin_family = AF_INET;
+  to.sin_port = htons((uint16_t)atoi(strrchr(t.addr, ':') + 1));
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int limit = (t.srv->spare_fd > b ? t.srv->spare_fd : b) + 1;
+  int fill[1024], n_fill = 0;
+  for (int fd = 0; fd < limit; fd++) {
+    if (!fd_free(fd)) continue;
+    assert_true(n_fill < 1024);
+    fill[n_fill] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    assert_true(fill[n_fill] >= 0 && fill[n_fill] < limit);
+    n_fill++;
+  }
+  struct rlimit old, low;
+  assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+  low = old;
+  low.rlim_cur = (rlim_t)limit;
+  assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+  int connected = connect(b, (struct sockaddr *)&to, sizeof to);
+  /* the server closes it: the end of the stream (no descriptor needed to see it) */
+  uint8_t byte;
+  ssize_t got = connected == 0 ? recv(b, &byte, 1, 0) : -1;
+  assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+  assert_int_equal(connected, 0);
+  assert_true(got == 0 || (got < 0 && errno == ECONNRESET));
+  close(b);
+  for (int i = 0; i < n_fill; i++) close(fill[i]);
+  assert_int_equal(sf_stats(&t).refused_max, 1);
+  sc_msg m;
+  sc_call(&a, 1, "t.echo still", &m);
+  expect_result(&m, "t.echo still");
   sc_close(&a);
   sf_down(&t);
 }
@@ -591,6 +654,7 @@ int main(void) {
       cmocka_unit_test(test_revocation_live),
       cmocka_unit_test(test_max_sessions),
       cmocka_unit_test(test_max_per_peer),
+      cmocka_unit_test(test_out_of_descriptors),
       cmocka_unit_test(test_handshake_timeout),
       cmocka_unit_test(test_idle_timeout),
       cmocka_unit_test(test_agents_given_back),

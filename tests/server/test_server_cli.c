@@ -163,6 +163,50 @@ static void test_serve_process(void **state) {
   remove_files(&f);
 }
 
+/* --revoked: a token whose link is in the file is refused at AUTH with the revocation code;
+ * another passes. SIGINT stops the tool as SIGTERM does. */
+static void test_serve_revoked(void **state) {
+  (void)state;
+  assert_true(sodium_init() >= 0);
+  tkey server, root;
+  tkey_make(&server, 0x31);
+  tkey_make(&root, 0x32);
+  files f;
+  make_files(&f, &server, &root);
+  cnv_deleg_caveats cav;
+  cav_init(&cav);
+  cav.swarm = RTF_SWARM;
+  assert_int_equal(cav_allow(&cav, "demo.*"), CNV_OK);
+  tkey bad;
+  uint8_t tok[CNV_DELEG_MAX_TOKEN_BYTES];
+  size_t len = 0;
+  assert_int_equal(mint_for_agent(root.sk, 9, &cav, &bad, tok, &len), CNV_OK);
+  uint8_t hash[CNV_DELEG_HASH_BYTES];
+  assert_int_equal(cnv_deleg_link_hash(tok, len, 0, hash), CNV_OK);
+  char revoked[160];
+  snprintf(revoked, sizeof revoked, "%s/revoked.txt", f.dir);
+  write_hex(revoked, hash, sizeof hash);
+  char *argv[] = {CNV_BIN, "serve", "--listen", "tcp:127.0.0.1:0", "--key", f.key, "--trust",
+                  f.pub, "--swarm", "11", "--revoked", revoked, NULL};
+  proc p = spawn(argv);
+  char addr[1][CNV_SERVER_ADDRESS_MAX];
+  read_listening(&p, addr, 1);
+  sc_client c;
+  assert_true(sc_open(&c, addr[0], bad.sk, server.pk, tok, len));
+  assert_int_equal(sc_handshake(&c), CNV_ESESSION_PEER_ERROR);
+  assert_int_equal(cnv_session_peer_status(c.s), CNV_ERT_DENY_REVOKED);
+  sc_close(&c);
+  client(&c, addr[0], &server, &root, 10);
+  sc_msg m;
+  sc_call(&c, 1, "demo.echo --text fine", &m);
+  expect_text(&m, "fine");
+  sc_close(&c);
+  assert_int_equal(kill(p.pid, SIGINT), 0);
+  assert_int_equal(wait_exit(&p), 0);
+  assert_int_equal(unlink(revoked), 0);
+  remove_files(&f);
+}
+
 static void test_serve_errors(void **state) {
   (void)state;
   assert_true(sodium_init() >= 0);
@@ -193,6 +237,7 @@ static void test_serve_errors(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_serve_process),
+      cmocka_unit_test(test_serve_revoked),
       cmocka_unit_test(test_serve_errors),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,4 +1,5 @@
-/* Status codes of the protocol module (parser, capability ids, negotiation, frames): -200 .. -299.
+/* Status codes of the protocol module (parser, capability ids, negotiation, frames, replay
+ * window): -200 .. -299.
  * Append new codes with the next free value in this range; never renumber. */
 /* Retired (the generic code replaces them; the values are never reused): EFRAME_BUFFER -241. */
 #ifndef CNV_STATUS_CODES_PROTOCOL_H
@@ -36,5 +37,7 @@
   X(EFRAME_NO_CHECKSUM, -237, "frame: checksum negotiated but the frame has no trailer")      \
   X(EFRAME_BOMB, -238, "frame: declared decompressed size over the bound")                    \
   X(EFRAME_DECOMPRESS, -239, "frame: compressed payload corrupt or size mismatch")            \
-  X(EFRAME_COMPRESS, -240, "frame: compression failed")
+  X(EFRAME_COMPRESS, -240, "frame: compression failed")                                       \
+  X(EREPLAY_DUPLICATE, -242, "replay window: sequence number already accepted")               \
+  X(EREPLAY_TOO_OLD, -243, "replay window: sequence number below the window")
 #endif
