@@ -94,12 +94,17 @@ static uint64_t loop0_cpu_ns(sf *t) {
  * accepting loop spin (a level-triggered readable listener retried at once, forever): over
  * half a second of wall time the loop may use at most a fifth of it. The waiting connection
  * is either refused (closed) or served; once descriptors are free again a new one is served,
- * and nothing is left open. */
-static void test_emfile_accept_no_spin(void **state) {
-  (void)state;
+ * and nothing is left open. lose_spare: the server's spare descriptor is gone first (as when
+ * another thread takes the number it freed, or none was free at start). */
+static void emfile_case(bool lose_spare) {
   int fds_before = at_fd_baseline();
   sf t;
   up(&t, 1, NULL, "tcp");
+  if (lose_spare && t.srv->spare_fd >= 0) {
+    /* loop 0 reads it only when accept fails, and nothing is pending yet */
+    close(t.srv->spare_fd);
+    t.srv->spare_fd = -1;
+  }
   int cl = at_tcp_socket(0);
   /* lower the soft limit to just above the highest descriptor, then use up what is left */
   struct rlimit old;
@@ -128,8 +133,8 @@ static void test_emfile_accept_no_spin(void **state) {
   for (int i = 0; i < nfill; i++) close(fill[i]);
   assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
   uint64_t cpu = c1 - c0, wall = w1 - w0;
-  print_message("loop 0 used %llu ms of CPU in %llu ms while accept failed with EMFILE\n",
-                (unsigned long long)(cpu / AT_MS), (unsigned long long)(wall / AT_MS));
+  print_message("loop 0 used %llu ms of CPU in %llu ms while accept failed with EMFILE (spare %s)\n",
+                (unsigned long long)(cpu / AT_MS), (unsigned long long)(wall / AT_MS), lose_spare ? "lost" : "kept");
   /* the recovery and the teardown first, so nothing is left behind if the spin is found */
   sc_client c;
   at_open_fd(&t, &c, cl, 1, "t.*");
@@ -146,6 +151,42 @@ static void test_emfile_accept_no_spin(void **state) {
   at_expect_fds(fds_before);
   assert_true(waiting == CNV_OK || waiting == CNV_EIO);
   assert_true(cpu < wall / 5);
+}
+
+static void test_emfile_accept_no_spin(void **state) {
+  (void)state;
+  emfile_case(false);
+}
+
+/* The spare descriptor is a single chance: once it could not be reopened, EMFILE must still
+ * not spin (back off: stop polling the listener for a while, or keep retrying the spare). */
+static void test_emfile_without_spare_no_spin(void **state) {
+  (void)state;
+  emfile_case(true);
+}
+
+/* ---- unix socket paths ---- */
+
+/* A second server asked to listen on the path of a live one must fail (CNV_ESERVER_LISTEN),
+ * not unlink the live socket and take its clients; and its destroy must not remove the first
+ * server's socket file. */
+static void test_unix_path_of_live_server(void **state) {
+  (void)state;
+  sf t;
+  up(&t, 1, NULL, "unix");
+  cnv_server_config cfg = cfg_default();
+  cfg.secret_key = t.server.sk;
+  cnv_server *second = NULL;
+  assert_int_equal(cnv_server_create(&cfg, t.f.rt, &second), CNV_OK);
+  cnv_status st = cnv_server_listen(second, t.addr);
+  cnv_server_destroy(second);
+  /* whatever happened, the first server must still be reachable at its address */
+  int fd = sc_dial(t.addr);
+  bool reached = fd >= 0;
+  if (reached) close(fd);
+  sf_down(&t);
+  assert_int_equal(st, CNV_ESERVER_LISTEN);
+  assert_true(reached);
 }
 
 /* ---- a client that never reads ---- */
@@ -598,6 +639,8 @@ static void test_connection_flood(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_emfile_accept_no_spin),
+      cmocka_unit_test(test_emfile_without_spare_no_spin),
+      cmocka_unit_test(test_unix_path_of_live_server),
       cmocka_unit_test(test_never_reading_client_is_closed),
       cmocka_unit_test(test_handshake_slowloris),
       cmocka_unit_test(test_ready_declared_length_no_bytes),
