@@ -84,9 +84,11 @@ CNV_API CNV_NODISCARD cnv_status cnv_server_create(const cnv_server_config *cfg,
 
 /* Binds and listens on one address, before start: "tcp:HOST:PORT" (HOST a numeric IPv4
  * address, an IPv6 one in brackets, or "localhost"; PORT 0 picks a free port, read back with
- * cnv_server_address) or "unix:PATH" (a stale socket file at PATH is replaced; the file is
- * removed at destroy). Errors: CNV_EINVAL (NULL), CNV_ESTATE (started), CNV_ESERVER_ADDRESS
- * (malformed), CNV_ESERVER_LISTEN (socket, bind or listen failed), CNV_EFULL (more than
+ * cnv_server_address) or "unix:PATH" (a stale socket file at PATH, one whose connect is
+ * refused, is replaced; a live socket or a file that is not a socket is left alone and listen
+ * fails; destroy removes the file if it is still the one bound). Errors: CNV_EINVAL (NULL),
+ * CNV_ESTATE (started), CNV_ESERVER_ADDRESS (malformed), CNV_ESERVER_LISTEN (socket, bind or
+ * listen failed, or PATH is taken by a live socket or another file), CNV_EFULL (more than
  * CNV_SERVER_MAX_LISTENERS). */
 CNV_API CNV_NODISCARD cnv_status cnv_server_listen(cnv_server *s, const char *address);
 
@@ -119,7 +121,8 @@ CNV_API CNV_NODISCARD cnv_status cnv_server_start(cnv_server *s);
 CNV_API CNV_NODISCARD cnv_status cnv_server_stop(cnv_server *s);
 
 /* Stops the server if it runs (cnv_server_stop), waits until the runtime has completed every
- * invocation the server submitted, closes the listeners (removing unix socket files) and
+ * invocation the server submitted, closes the listeners (removing the unix socket files it
+ * bound, if they are still there) and
  * frees everything. NULL is a no-op. */
 CNV_API void cnv_server_destroy(cnv_server *s);
 

@@ -491,7 +491,7 @@ void cnv_server_destroy(cnv_server *s) {
   for (uint32_t i = 0; i < s->n_listeners; i++) {
     cnv__srv_listener *l = &s->listeners[i];
     if (l->fd >= 0) close(l->fd);
-    if (l->is_unix && l->path[0]) unlink(l->path);
+    cnv__srv_unlink(l);
   }
   pthread_cond_destroy(&s->run_cv);
   pthread_mutex_destroy(&s->run_lock);

@@ -26,7 +26,8 @@ typedef struct cnv__srv_listener {
   int fd;
   int is_unix;
   int polling;
-  char path[108]; /* unix: the socket file, removed at destroy */
+  char path[108];    /* unix: the socket file, removed at destroy if it is still the one bound */
+  uint64_t dev, ino; /* unix: the bound socket file's st_dev, st_ino */
   char bound[CNV_SERVER_ADDRESS_MAX];
   uv_poll_t poll;
   cnv_server *srv;
@@ -164,6 +165,8 @@ struct cnv_server {
 
 /* addr.c: parses and binds one listen address into l (fd listening, non-blocking). */
 cnv_status cnv__srv_bind(const char *address, uint32_t backlog, cnv__srv_listener *l);
+/* Removes a unix listener's socket file if it is still the one its bind made. */
+void cnv__srv_unlink(const cnv__srv_listener *l);
 /* The peer key of an accepted descriptor. */
 void cnv__srv_peer_key(int fd, int is_unix, uint8_t key[17]);
 
