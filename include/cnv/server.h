@@ -49,7 +49,9 @@ typedef struct cnv_server_config {
    * writes it; copied, wiped at destroy). Required. */
   const uint8_t *secret_key;
   uint32_t io_threads;            /* event loops; 0: 1; at most 64 */
-  uint32_t max_sessions;          /* connections open at once (any state); 0: 1024 */
+  uint32_t max_sessions;          /* connections open at once (any state); 0: 1024. Each holds
+                                     a descriptor: keep it below RLIMIT_NOFILE (out of
+                                     descriptors, accepting refuses or pauses: docs/server.md) */
   uint32_t max_sessions_per_peer; /* per peer address (every unix peer is one address); 0: 64 */
   uint32_t handshake_timeout_ms;  /* accept -> READY; 0: 5000 */
   uint32_t idle_timeout_ms;       /* a ready session with nothing in flight and no byte received

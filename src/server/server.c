@@ -16,7 +16,8 @@
 #include "srv_internal.h"
 
 #define MS 1000000ull
-#define ACCEPT_BATCH 64 /* descriptors one readable event accepts before others run */
+#define ACCEPT_BATCH 64     /* descriptors one readable event accepts before others run */
+#define ACCEPT_PAUSE_MS 100 /* out of descriptors without a spare: accepting pauses this long */
 
 void cnv_server_config_default(cnv_server_config *cfg) {
   if (!cfg) return;
@@ -173,6 +174,36 @@ static void hand_off(cnv_server *s, int fd, int is_unix, int32_t peer) {
   cnv__ignore_status(uv_async_send(&L->async) == 0 ? CNV_OK : CNV_EINVAL);
 }
 
+static void on_listen_readable(uv_poll_t *p, int status, int events);
+
+/* Polls every open listener again (after a pause, or at start). */
+static void accept_resume(cnv_server *s) {
+  for (uint32_t i = 0; i < s->n_listeners; i++) {
+    cnv__srv_listener *l = &s->listeners[i];
+    /* fails only for a closing handle or bad arguments, neither possible here */
+    if (l->polling) uv_poll_start(&l->poll, UV_READABLE, on_listen_readable);
+  }
+}
+
+static void on_accept_pause_end(uv_timer_t *t) {
+  cnv_server *s = t->data;
+  if (s->loops[0].stop_seen) return; /* the listeners are closed */
+  if (s->spare_fd < 0) s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  accept_resume(s);
+}
+
+/* Out of descriptors with no spare to make room: the pending connection keeps the listener
+ * readable (level-triggered), so polling it would spin the loop. Stops polling the listeners
+ * for ACCEPT_PAUSE_MS; the timer then retries the spare and polls again (connections wait in
+ * the backlog meanwhile). */
+static void accept_pause(cnv_server *s) {
+  for (uint32_t i = 0; i < s->n_listeners; i++) {
+    cnv__srv_listener *l = &s->listeners[i];
+    if (l->polling) uv_poll_stop(&l->poll);
+  }
+  uv_timer_start(&s->loops[0].accept_timer, on_accept_pause_end, ACCEPT_PAUSE_MS, 0);
+}
+
 static void on_listen_readable(uv_poll_t *p, int status, int events) {
   (void)events;
   cnv__srv_listener *l = p->data;
@@ -181,7 +212,11 @@ static void on_listen_readable(uv_poll_t *p, int status, int events) {
   if (status < 0) return;
   for (int i = 0; i < ACCEPT_BATCH; i++) {
     int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0 && (errno == EMFILE || errno == ENFILE) && s->spare_fd >= 0) {
+    if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+      if (s->spare_fd < 0) {
+        accept_pause(s);
+        return;
+      }
       /* out of descriptors: the pending connection would keep the listener readable and this
        * loop spinning; the spare descriptor makes room to accept it and close it at once */
       close(s->spare_fd);
@@ -190,6 +225,8 @@ static void on_listen_readable(uv_poll_t *p, int status, int events) {
         cnv__srv_count(&L0->n.refused_max, 1); /* counted before the peer can see the close */
         close(fd);
       }
+      /* another thread may take the number just freed: then no spare, and the next EMFILE
+       * pauses accepting instead */
       s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
       if (fd < 0) return; /* nothing was pending after all */
       continue;
@@ -238,6 +275,7 @@ static void loop_stop(cnv__srv_loop *L) {
   cnv_server *s = L->srv;
   L->stop_seen = 1;
   if (L->index == 0) {
+    uv_timer_stop(&L->accept_timer); /* a pause in progress: the listeners close now */
     for (uint32_t i = 0; i < s->n_listeners; i++) {
       cnv__srv_listener *l = &s->listeners[i];
       if (l->polling) {
@@ -354,6 +392,7 @@ static void loop_fini(cnv__srv_loop *L) {
   while (cnv__load_acquire(&L->pushing) != 0) sched_yield();
   uv_close((uv_handle_t *)&L->async, NULL);
   if (!L->timer_closed) uv_close((uv_handle_t *)&L->stop_timer, NULL);
+  if (L->index == 0) uv_close((uv_handle_t *)&L->accept_timer, NULL);
   /* runs the close callbacks, then frees the loop's resources */
   cnv__ignore_status(uv_run(&L->uv, UV_RUN_NOWAIT) >= 0 ? CNV_OK : CNV_EINVAL);
   cnv__ignore_status(uv_loop_close(&L->uv) == 0 ? CNV_OK : CNV_ESTATE);
@@ -374,6 +413,12 @@ static cnv_status loop_init(cnv_server *s, uint32_t i) {
   L->async.data = L;
   uv_timer_init(&L->uv, &L->stop_timer);
   L->stop_timer.data = L;
+  if (i == 0) {
+    uv_timer_init(&L->uv, &L->accept_timer);
+    L->accept_timer.data = s;
+    /* a pause never keeps the loop running: stop stops it, destroy (loop_fini) closes it */
+    uv_unref((uv_handle_t *)&L->accept_timer);
+  }
   return CNV_OK;
 }
 
@@ -393,10 +438,11 @@ cnv_status cnv_server_start(cnv_server *s) {
     cnv__srv_listener *l = &s->listeners[i];
     uv_poll_init(&s->loops[0].uv, &l->poll, l->fd);
     l->poll.data = l;
-    uv_poll_start(&l->poll, UV_READABLE, on_listen_readable);
     l->polling = 1;
   }
-  s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC); /* -1: EMFILE just waits */
+  accept_resume(s);
+  /* -1 (no descriptor free now): an EMFILE at accept pauses accepting and retries it */
+  s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
   s->started = 1;
   s->running = n;
   for (uint32_t i = 0; i < n; i++) {

@@ -113,6 +113,7 @@ struct cnv__srv_loop {
   uv_loop_t uv;
   uv_async_t async; /* wakes the loop: completions, accepted descriptors, stop */
   uv_timer_t stop_timer;
+  uv_timer_t accept_timer; /* loop 0 only: ends a pause of accepting (out of descriptors) */
   pthread_t thread;
   int thread_started;
   uint32_t index;
@@ -147,7 +148,7 @@ struct cnv_server {
   uint32_t n_listeners;
   cnv__srv_loop *loops;
   uint32_t next_loop; /* round robin (loop 0's thread only) */
-  int spare_fd;       /* a descriptor held back for EMFILE (loop 0's thread only) */
+  int spare_fd;       /* a descriptor held back for EMFILE, -1 if none (loop 0's thread only) */
   int started;
   int stopped; /* cnv_server_stop ran */
   _Atomic int stopping;
