@@ -54,8 +54,9 @@ typedef struct cnv_server_config {
                                      descriptors, accepting refuses or pauses: docs/server.md) */
   uint32_t max_sessions_per_peer; /* per peer address (every unix peer is one address); 0: 64 */
   uint32_t handshake_timeout_ms;  /* accept -> READY; 0: 5000 */
-  uint32_t idle_timeout_ms;       /* a ready session with nothing in flight and no byte received
-                                     for this long is closed; 0: 300000 */
+  uint32_t idle_timeout_ms;       /* a ready session with nothing in flight that received no
+                                     whole frame for this long is closed (ERROR
+                                     CNV_ESERVER_TIMEOUT); 0: 300000 */
   uint32_t max_frame;             /* largest message plaintext either way (negotiated
                                      max_message_size); 0: 65536; at most CNV_FRAME_MAX_PAYLOAD */
   uint32_t max_inflight;          /* invocations in flight per session (negotiated
@@ -67,7 +68,10 @@ typedef struct cnv_server_config {
   uint64_t stop_timeout_ns;       /* how long cnv_server_stop lets in-flight work finish;
                                      0: 5 s */
   uint32_t backlog;               /* listen(2) backlog; 0: 511 */
-  uint32_t reserved;
+  uint32_t write_timeout_ms;      /* a ready session whose output has not moved for this long
+                                     (a write in flight, not one byte of it taken by the peer)
+                                     is closed, whatever it has in flight: a client that never
+                                     reads holds nothing for longer; 0: idle_timeout_ms */
 } cnv_server_config;
 
 /* Fills cfg with the defaults documented field by field above (an all-zero config means the
@@ -147,7 +151,7 @@ typedef struct cnv_server_stats {
   uint64_t refused_per_peer; /* closed at accept: max_sessions_per_peer reached */
   uint64_t handshakes;       /* sessions that reached READY */
   uint64_t handshake_failed[CNV_SERVER_HS_COUNT];
-  uint64_t idle_closed;     /* ready sessions closed by idle_timeout */
+  uint64_t idle_closed;     /* ready sessions closed by idle_timeout or write_timeout */
   uint64_t invocations;     /* INVOCATIONs received */
   uint64_t accepted_calls;  /* of which the runtime accepted */
   uint64_t busy;            /* answered CNV_EFULL (runtime full) */

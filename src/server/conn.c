@@ -15,6 +15,8 @@
  * RESPONSE without result (a refusal). */
 #define RESP_HEAD 64u
 #define EVENT_ROOM (CNV_SESSION_PULL_MAX + CNV_SESSION_SEAL_BOUND(RESP_HEAD))
+/* How long a failed session waits for its ERROR to be written before it closes anyway. */
+#define ERROR_LINGER_MS 1000u
 
 static size_t out_cap(const cnv_server *s) {
   return s->cfg.write_bound / 2 + CNV_SESSION_SEAL_BOUND(RESP_HEAD + (size_t)s->max_result) + EVENT_ROOM;
@@ -23,6 +25,7 @@ static size_t out_cap(const cnv_server *s) {
 static size_t out_room(const cnv__srv_conn *c) { return out_cap(c->loop->srv) - c->olen[c->cur]; }
 
 static void on_written(uv_write_t *req, int status);
+static void on_timer(uv_timer_t *t);
 
 /* Starts writing the buffer being filled, if no write is in flight. */
 static void flush(cnv__srv_conn *c) {
@@ -35,6 +38,14 @@ static void flush(cnv__srv_conn *c) {
   }
   c->wbusy = 1;
   c->cur ^= 1; /* the other buffer is empty: its write completed */
+  /* the write clock: the previous write completed (or none was in flight) just now */
+  c->out_moved_ns = cnv_runtime_now_ns();
+  c->wq_seen = uv_stream_get_write_queue_size(&c->h.stream);
+  if (c->state == CNV__SRV_READY && !c->end_on_flush) {
+    /* the timer looks at this write by write_timeout at the latest */
+    uint64_t wto = c->loop->srv->cfg.write_timeout_ms;
+    if (uv_timer_get_due_in(&c->timer) > wto) uv_timer_start(&c->timer, on_timer, wto, 0);
+  }
 }
 
 /* Moves the session's own output (handshake, READY, ERROR) into the buffer being filled. */
@@ -51,6 +62,10 @@ static void pull(cnv__srv_conn *c) {
  * goes out, then the connection closes. */
 static void end_session(cnv__srv_conn *c) {
   pull(c);
+  if (!c->end_on_flush && !c->closing) {
+    /* a peer that does not read never lets the ERROR out: the timer closes it after a linger */
+    uv_timer_start(&c->timer, on_timer, ERROR_LINGER_MS, 0);
+  }
   c->end_on_flush = 1;
 }
 
@@ -136,8 +151,6 @@ static void maybe_finish(cnv__srv_conn *c) {
 }
 
 /* ---- events ---- */
-
-static void on_timer(uv_timer_t *t);
 
 static void on_auth(cnv__srv_conn *c, const cnv_session_event *ev) {
   cnv__srv_loop *L = c->loop;
@@ -433,18 +446,42 @@ void cnv__srv_conn_complete(cnv__srv_loop *L, cnv__srv_call *call) {
 static void on_timer(uv_timer_t *t) {
   cnv__srv_conn *c = t->data;
   cnv_server *s = c->loop->srv;
-  if (c->closing || c->end_on_flush) return;
+  if (c->closing) return;
+  if (c->end_on_flush) {
+    /* the ERROR was not written within the linger: the peer does not read */
+    cnv__srv_conn_close(c);
+    return;
+  }
   if (c->state != CNV__SRV_READY) {
     cnv__srv_count(&c->loop->n.handshake_failed[CNV_SERVER_HS_TIMEOUT], 1);
     fail(c, CNV_ESERVER_TIMEOUT);
   } else {
     uint64_t now = cnv_runtime_now_ns(), idle = (uint64_t)s->cfg.idle_timeout_ms * MS;
+    uint64_t wto = (uint64_t)s->cfg.write_timeout_ms * MS, wleft = UINT64_MAX;
+    if (c->wbusy) {
+      /* the write in flight moved if the peer took some of it since the last look */
+      size_t q = uv_stream_get_write_queue_size(&c->h.stream);
+      if (q != c->wq_seen) {
+        c->wq_seen = q;
+        c->out_moved_ns = now;
+      }
+      uint64_t stuck = now - c->out_moved_ns;
+      if (stuck >= wto) {
+        /* the peer does not read: an ERROR could not reach it; closing cancels its calls and
+         * frees what it held (whatever was in flight or waiting for room) */
+        cnv__srv_count(&c->loop->n.idle_closed, 1);
+        cnv__srv_conn_close(c);
+        return;
+      }
+      wleft = wto - stuck;
+    }
     uint64_t quiet = now - c->last_rx_ns;
     if (c->inflight == 0 && !c->pending_head && quiet >= idle) {
       cnv__srv_count(&c->loop->n.idle_closed, 1);
       fail(c, CNV_ESERVER_TIMEOUT);
     } else {
-      uint64_t left = c->inflight || quiet >= idle ? idle : idle - quiet;
+      uint64_t left = c->inflight || c->pending_head || quiet >= idle ? idle : idle - quiet;
+      if (wleft < left) left = wleft;
       uv_timer_start(&c->timer, on_timer, left / MS + 1, 0);
       return;
     }

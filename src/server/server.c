@@ -48,6 +48,7 @@ static cnv_status config_resolve(const cnv_server_config *in, cnv_server_config 
   if (!c->write_bound) c->write_bound = d.write_bound;
   if (!c->stop_timeout_ns) c->stop_timeout_ns = d.stop_timeout_ns;
   if (!c->backlog) c->backlog = d.backlog;
+  if (!c->write_timeout_ms) c->write_timeout_ms = c->idle_timeout_ms;
   if (c->io_threads > 64 || c->max_inflight > 4096 || c->max_frame > CNV_FRAME_MAX_PAYLOAD ||
       c->max_sessions > (1u << 20) || c->backlog > 65535) {
     return CNV_ERANGE;

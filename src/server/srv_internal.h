@@ -97,6 +97,8 @@ struct cnv__srv_conn {
   int cur;   /* the buffer being filled */
   int wbusy; /* a write of out[cur ^ 1] is in flight */
   uint64_t last_rx_ns;
+  uint64_t out_moved_ns; /* when the output last moved: a write started, or the peer took bytes */
+  size_t wq_seen;        /* the stream's write queue size when last looked at */
 };
 
 /* Per-loop figures: written by the loop's thread only (relaxed load + store), read by
