@@ -286,8 +286,18 @@ static void session_error(cnv__srv_conn *c, cnv_status st) {
   end_session(c);
 }
 
+/* Frames the session opened so far. */
+static uint64_t frames_opened(const cnv__srv_conn *c) {
+  cnv_session_stats st;
+  /* fails only for NULL arguments */
+  return cnv_session_stats_get(c->sess, &st) == CNV_OK ? st.opened : 0;
+}
+
 /* Feeds what was read, event by event, while the output has room for what an event writes. */
 static void process(cnv__srv_conn *c) {
+  /* the idle clock moves only when a whole frame was opened: a frame dripped a byte at a time
+   * (a slowloris) does not keep the session alive */
+  uint64_t opened = frames_opened(c);
   while (!c->closing && !c->end_on_flush && !c->eof && c->roff < c->rlen) {
     if (out_room(c) < EVENT_ROOM) {
       flush(c);
@@ -306,6 +316,7 @@ static void process(cnv__srv_conn *c) {
     }
     pull(c);
   }
+  if (frames_opened(c) != opened) c->last_rx_ns = cnv_runtime_now_ns();
   if (c->roff == c->rlen || c->eof) c->roff = c->rlen = 0; /* after the peer's SHUTDOWN: ignored */
   flush(c);
   update_reading(c);
@@ -339,7 +350,6 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b) {
   }
   cnv__srv_count(&c->loop->n.bytes_in, (uint64_t)n);
   c->rlen += (size_t)n;
-  c->last_rx_ns = cnv_runtime_now_ns();
   process(c);
 }
 

@@ -94,9 +94,9 @@ struct cnv__srv_conn {
   size_t rlen, roff;
   uint8_t *out[2];
   size_t olen[2];
-  int cur;   /* the buffer being filled */
-  int wbusy; /* a write of out[cur ^ 1] is in flight */
-  uint64_t last_rx_ns;
+  int cur;               /* the buffer being filled */
+  int wbusy;             /* a write of out[cur ^ 1] is in flight */
+  uint64_t last_rx_ns;   /* when a whole frame was last opened (the idle clock) */
   uint64_t out_moved_ns; /* when the output last moved: a write started, or the peer took bytes */
   size_t wq_seen;        /* the stream's write queue size when last looked at */
 };
