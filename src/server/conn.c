@@ -609,7 +609,7 @@ void cnv__srv_conn_open(cnv__srv_loop *L, const cnv__srv_accepted *a) {
     return;
   }
   c->loop = L;
-  c->peer = a->peer;
+  memcpy(c->peer, a->peer, sizeof c->peer);
   int opened;
   if (a->is_unix) {
     opened = uv_pipe_init(&L->uv, &c->h.pipe, 0) == 0 && uv_pipe_open(&c->h.pipe, a->fd) == 0;

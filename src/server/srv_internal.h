@@ -38,7 +38,7 @@ typedef struct cnv__srv_accepted {
   struct cnv__srv_accepted *next;
   int fd;
   int is_unix;
-  int32_t peer; /* slot in the per-peer table */
+  uint8_t peer[17]; /* its key in the per-peer table */
 } cnv__srv_accepted;
 
 /* One invocation in flight: the loop fills it at submit, the runtime's completion callback
@@ -72,7 +72,7 @@ struct cnv__srv_conn {
   cnv__srv_loop *loop;
   cnv__srv_conn *prev, *next; /* the loop's list */
   cnv_session *sess;
-  int32_t peer;
+  uint8_t peer[17]; /* its key in the per-peer table */
   uint32_t agent;
   int has_agent;
   int state;        /* CNV__SRV_HANDSHAKE, CNV__SRV_READY */
@@ -159,7 +159,10 @@ struct cnv_server {
   /* per-peer counts: taken at accept (loop 0), given back at close (any loop); not on the
    * invocation path, so a mutex */
   pthread_mutex_t peer_lock;
-  cnv__srv_peer *peers; /* max_sessions entries; count 0: free */
+  cnv__srv_peer *peers; /* open addressing, linear probing: peer_mask + 1 (a power of two, at
+                           least 2 x max_sessions) entries; count 0: empty */
+  uint32_t peer_mask;
+  uint64_t peer_seed; /* the peer hash's secret key (random per server) */
   /* loop threads still running */
   pthread_mutex_t run_lock;
   pthread_cond_t run_cv;
@@ -182,7 +185,7 @@ void cnv__srv_completion(void *ctx, const cnv_runtime_completion *done);
 
 /* loop.c */
 void cnv__srv_loop_maybe_end(cnv__srv_loop *L);
-void cnv__srv_peer_release(cnv_server *s, int32_t peer);
+void cnv__srv_peer_release(cnv_server *s, const uint8_t key[17]);
 
 /* Figures: a loop-owned counter moved by its own thread. */
 static inline void cnv__srv_count(_Atomic uint64_t *c, uint64_t by) {
