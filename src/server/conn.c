@@ -132,6 +132,52 @@ static int respond(cnv__srv_conn *c, const cnv__srv_call *call) {
   return 1;
 }
 
+/* ---- the calls in flight by request id ---- */
+
+/* A request id's home slot. The client picks its ids: colliding ones only lengthen its own
+ * session's probes, never beyond the table (at most max_calls entries in twice the slots). */
+static uint32_t id_home(const cnv__srv_conn *c, uint64_t id) {
+  /* the 64-bit finalizer of MurmurHash3: every input bit moves every output bit */
+  id ^= id >> 33;
+  id *= 0xff51afd7ed558ccdull;
+  id ^= id >> 33;
+  id *= 0xc4ceb9fe1a85ec53ull;
+  id ^= id >> 33;
+  return (uint32_t)id & c->id_mask;
+}
+
+static void by_id_add(cnv__srv_conn *c, const cnv__srv_call *call) {
+  uint32_t i = id_home(c, call->id);
+  while (c->by_id[i] != 0) i = (i + 1) & c->id_mask;
+  c->by_id[i] = (uint32_t)(call - c->calls) + 1;
+}
+
+/* The call in flight with request id `id` (the first found, if the client reused an id). */
+static cnv__srv_call *by_id_find(const cnv__srv_conn *c, uint64_t id) {
+  for (uint32_t i = id_home(c, id); c->by_id[i] != 0; i = (i + 1) & c->id_mask) {
+    cnv__srv_call *call = &c->calls[c->by_id[i] - 1];
+    if (call->id == id) return call;
+  }
+  return NULL;
+}
+
+static void by_id_remove(cnv__srv_conn *c, const cnv__srv_call *call) {
+  uint32_t mask = c->id_mask, want = (uint32_t)(call - c->calls) + 1;
+  uint32_t i = id_home(c, call->id);
+  while (c->by_id[i] != want) i = (i + 1) & mask; /* it is there: added at submit */
+  c->by_id[i] = 0;
+  /* backward-shift deletion: each later entry of the run that the hole cuts from its home
+   * moves into the hole, so every probe still finds its call before an empty slot */
+  for (uint32_t j = (i + 1) & mask; c->by_id[j] != 0; j = (j + 1) & mask) {
+    uint32_t home = id_home(c, c->calls[c->by_id[j] - 1].id);
+    int stays = i < j ? (home > i && home <= j) : (home > i || home <= j); /* home in (i, j] */
+    if (stays) continue;
+    c->by_id[i] = c->by_id[j];
+    c->by_id[j] = 0;
+    i = j;
+  }
+}
+
 static void call_free(cnv__srv_conn *c, cnv__srv_call *call) {
   call->live = 0;
   call->next = c->free_calls;
@@ -169,14 +215,18 @@ static void on_auth(cnv__srv_conn *c, const cnv_session_event *ev) {
       if (neg.max_message_size < c->max_msg) c->max_msg = neg.max_message_size;
     }
     size_t per = s->max_result ? s->max_result : 1;
+    uint32_t slots = 2;
+    while (slots < 2 * calls) slots *= 2;
     c->calls = calloc(calls, sizeof *c->calls);
     c->results = malloc(calls * per);
-    if (!c->calls || !c->results) {
+    c->by_id = calloc(slots, sizeof *c->by_id);
+    if (!c->calls || !c->results || !c->by_id) {
       /* nothing was submitted for the agent yet */
       cnv__ignore_status(cnv_runtime_agent_remove(s->rt, agent));
       st = CNV_ENOMEM;
     } else {
       c->max_calls = calls;
+      c->id_mask = slots - 1;
       for (uint32_t i = calls; i-- > 0;) {
         c->calls[i].result = c->results + (size_t)i * per;
         c->calls[i].conn = c;
@@ -228,6 +278,7 @@ static void on_invocation(cnv__srv_conn *c, const cnv_session_event *ev) {
     if (st == CNV_OK) {
       /* the completion may already be on the done stack: it is taken by this thread, later */
       call->ticket = ticket;
+      by_id_add(c, call);
       c->inflight++;
       cnv__srv_count(&L->n.accepted_calls, 1);
       return;
@@ -241,14 +292,10 @@ static void on_invocation(cnv__srv_conn *c, const cnv_session_event *ev) {
 static void on_cancel(cnv__srv_conn *c, uint64_t id) {
   cnv__srv_loop *L = c->loop;
   cnv__srv_count(&L->n.cancels, 1);
-  for (uint32_t i = 0; i < c->max_calls; i++) {
-    cnv__srv_call *call = &c->calls[i];
-    if (call->live && call->id == id) {
-      /* CNV_ENOTFOUND: it completed meanwhile; its RESPONSE is on its way */
-      cnv__ignore_status(cnv_runtime_cancel(L->srv->rt, call->ticket));
-      return;
-    }
-  }
+  cnv__srv_call *call = by_id_find(c, id);
+  /* CNV_ENOTFOUND: it completed meanwhile (its completion not yet taken back by this loop);
+   * its RESPONSE is on its way. Not found at all: answered already, or never sent */
+  if (call) cnv__ignore_status(cnv_runtime_cancel(L->srv->rt, call->ticket));
 }
 
 static void on_event(cnv__srv_conn *c, const cnv_session_event *ev) {
@@ -430,6 +477,7 @@ void cnv__srv_conn_complete(cnv__srv_loop *L, cnv__srv_call *call) {
   (void)L;
   cnv__srv_conn *c = call->conn;
   c->inflight--;
+  by_id_remove(c, call); /* back from the runtime: nothing left to cancel */
   if (c->closing) {
     call_free(c, call);
     try_free(c);
@@ -519,6 +567,7 @@ static void conn_free(cnv__srv_conn *c) {
   cnv_session_destroy(c->sess);
   free(c->calls);
   free(c->results);
+  free(c->by_id);
   free(c->rbuf);
   free(c->out[0]);
   free(c->out[1]);

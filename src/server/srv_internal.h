@@ -89,6 +89,10 @@ struct cnv__srv_conn {
   cnv__srv_call *calls; /* max_calls entries, allocated at READY */
   uint8_t *results;     /* max_calls * max_result bytes */
   cnv__srv_call *free_calls;
+  uint32_t *by_id; /* the calls in flight by request id (for CANCEL): open addressing, linear
+                      probing, id_mask + 1 slots (a power of two, at least 2 x max_calls), each
+                      a call's index + 1, 0: empty; allocated at READY */
+  uint32_t id_mask;
   cnv__srv_call *pending_head, *pending_tail; /* completed, waiting for output room */
   uint8_t *rbuf;
   size_t rlen, roff;
