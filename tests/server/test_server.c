@@ -11,6 +11,10 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "server/srv_fixture.h"
@@ -603,6 +607,71 @@ static void test_stop_timeout(void **state) {
   assert_int_equal(rmdir(t.dir), 0);
 }
 
+/* unix listen paths: a stale socket file (nobody accepts on it) is replaced; destroy removes
+ * the file it bound, but not a file that took the path since; a file that is not a socket is
+ * never removed (listen fails). */
+static void test_unix_stale_and_foreign_paths(void **state) {
+  (void)state;
+  rtf f;
+  rtf_create(&f, NULL);
+  tkey k;
+  tkey_make(&k, 9);
+  cnv_server_config cfg;
+  cnv_server_config_default(&cfg);
+  cfg.secret_key = k.sk;
+  char dir[] = "/tmp/cnv-srvpath-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char path[64], addr[80];
+  snprintf(path, sizeof path, "%s/s.sock", dir);
+  snprintf(addr, sizeof addr, "unix:%s", path);
+  struct sockaddr_un su;
+  memset(&su, 0, sizeof su);
+  su.sun_family = AF_UNIX;
+  memcpy(su.sun_path, path, strlen(path) + 1);
+  /* a stale socket: bound and listened on, then closed without removing its file */
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  assert_true(fd >= 0);
+  assert_int_equal(bind(fd, (struct sockaddr *)&su, sizeof su), 0);
+  assert_int_equal(listen(fd, 1), 0);
+  close(fd);
+  struct stat sb;
+  fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  assert_true(fd >= 0);
+  assert_int_equal(connect(fd, (struct sockaddr *)&su, sizeof su), -1); /* stale: refused */
+  close(fd);
+  cnv_server *s = NULL;
+  assert_int_equal(cnv_server_create(&cfg, f.rt, &s), CNV_OK);
+  assert_int_equal(cnv_server_listen(s, addr), CNV_OK);
+  assert_int_equal(lstat(path, &sb), 0);
+  assert_true(S_ISSOCK(sb.st_mode));
+  /* a listening socket again: a connection reaches it (the stale one refused it) */
+  fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  assert_true(fd >= 0);
+  assert_int_equal(connect(fd, (struct sockaddr *)&su, sizeof su), 0);
+  close(fd);
+  cnv_server_destroy(s);
+  assert_int_equal(lstat(path, &sb), -1); /* its own file: removed */
+  /* the bound file replaced by another one: destroy leaves that alone */
+  assert_int_equal(cnv_server_create(&cfg, f.rt, &s), CNV_OK);
+  assert_int_equal(cnv_server_listen(s, addr), CNV_OK);
+  assert_int_equal(unlink(path), 0);
+  int rf = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+  assert_true(rf >= 0);
+  close(rf);
+  cnv_server_destroy(s);
+  assert_int_equal(lstat(path, &sb), 0);
+  assert_true(S_ISREG(sb.st_mode));
+  /* a regular file at the path: listen fails, the file stays */
+  assert_int_equal(cnv_server_create(&cfg, f.rt, &s), CNV_OK);
+  assert_int_equal(cnv_server_listen(s, addr), CNV_ESERVER_LISTEN);
+  cnv_server_destroy(s);
+  assert_int_equal(lstat(path, &sb), 0);
+  assert_true(S_ISREG(sb.st_mode));
+  assert_int_equal(unlink(path), 0);
+  assert_int_equal(rmdir(dir), 0);
+  cnv_runtime_destroy(f.rt);
+}
+
 /* Bad arguments and states. */
 static void test_api_errors(void **state) {
   (void)state;
@@ -661,6 +730,7 @@ int main(void) {
       cmocka_unit_test(test_backpressure),
       cmocka_unit_test(test_graceful_stop),
       cmocka_unit_test(test_stop_timeout),
+      cmocka_unit_test(test_unix_stale_and_foreign_paths),
       cmocka_unit_test(test_api_errors),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
