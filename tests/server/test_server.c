@@ -52,12 +52,23 @@ static cnv_status h_big(void *ctx, const cnv_runtime_call *c, cnv_runtime_result
   return cnv_runtime_result_write(r, buf, sizeof buf);
 }
 
+#define BLOB_BYTES 16000u
+/* A large result: BLOB_BYTES of 'x' (the runtime's max_result must hold it). */
+static cnv_status h_blob(void *ctx, const cnv_runtime_call *c, cnv_runtime_result *r) {
+  (void)ctx;
+  (void)c;
+  uint8_t blob[BLOB_BYTES];
+  memset(blob, 'x', sizeof blob);
+  return cnv_runtime_result_write(r, blob, sizeof blob);
+}
+
 static const rtf_handler handlers[] = {
     {"t.echo", CNV_DURATION_INTERACTIVE, h_echo, NULL},
     {"t.gate", CNV_DURATION_USER_INITIATED, h_gate, NULL},
     {"t.fail", CNV_DURATION_INTERACTIVE, h_fail, NULL},
     {"u.echo", CNV_DURATION_INTERACTIVE, h_echo, NULL},
     {"t.big", CNV_DURATION_INTERACTIVE, h_big, NULL},
+    {"t.blob", CNV_DURATION_INTERACTIVE, h_blob, NULL},
 };
 #define N_HANDLERS (sizeof handlers / sizeof handlers[0])
 
@@ -474,6 +485,30 @@ static void test_idle_timeout(void **state) {
   sf_down(&t);
 }
 
+static bool write_closed(const cnv_server_stats *s) { return s->idle_closed == 1 && s->sessions_open == 0; }
+
+/* A ready session whose output has not moved for write_timeout_ms is closed, however long
+ * idle_timeout_ms is and whatever it has in flight or waiting: a client sends 64 calls with
+ * 16 KB results (far more than the socket and the output buffers hold) and never reads. */
+static void test_write_timeout(void **state) {
+  (void)state;
+  cnv_server_config cfg;
+  cnv_server_config_default(&cfg);
+  cfg.idle_timeout_ms = 600000;
+  cfg.write_timeout_ms = 100;
+  cnv_runtime_config rc = sf_rt_config(2);
+  rc.max_result = 16384;
+  sf t;
+  sf_up(&t, &rc, &cfg, handlers, N_HANDLERS, "unix");
+  sc_client c;
+  sf_client(&t, &c, 1, "t.*");
+  for (uint64_t id = 0; id < 64; id++) sc_invoke(&c, id, "t.blob", 0);
+  wait_stats(&t, write_closed);
+  assert_true(sf_stats(&t).responses < 64); /* it was stuck, not done */
+  sc_close(&c);
+  sf_down(&t);
+}
+
 /* Sessions that come and go give their runtime agent back: many more sessions than the
  * runtime has agent handles. */
 static void test_agents_given_back(void **state) {
@@ -726,6 +761,7 @@ int main(void) {
       cmocka_unit_test(test_out_of_descriptors),
       cmocka_unit_test(test_handshake_timeout),
       cmocka_unit_test(test_idle_timeout),
+      cmocka_unit_test(test_write_timeout),
       cmocka_unit_test(test_agents_given_back),
       cmocka_unit_test(test_backpressure),
       cmocka_unit_test(test_graceful_stop),
