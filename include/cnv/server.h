@@ -49,11 +49,14 @@ typedef struct cnv_server_config {
    * writes it; copied, wiped at destroy). Required. */
   const uint8_t *secret_key;
   uint32_t io_threads;            /* event loops; 0: 1; at most 64 */
-  uint32_t max_sessions;          /* connections open at once (any state); 0: 1024 */
+  uint32_t max_sessions;          /* connections open at once (any state); 0: 1024. Each holds
+                                     a descriptor: keep it below RLIMIT_NOFILE (out of
+                                     descriptors, accepting refuses or pauses: docs/server.md) */
   uint32_t max_sessions_per_peer; /* per peer address (every unix peer is one address); 0: 64 */
   uint32_t handshake_timeout_ms;  /* accept -> READY; 0: 5000 */
-  uint32_t idle_timeout_ms;       /* a ready session with nothing in flight and no byte received
-                                     for this long is closed; 0: 300000 */
+  uint32_t idle_timeout_ms;       /* a ready session with nothing in flight that received no
+                                     whole frame for this long is closed (ERROR
+                                     CNV_ESERVER_TIMEOUT); 0: 300000 */
   uint32_t max_frame;             /* largest message plaintext either way (negotiated
                                      max_message_size); 0: 65536; at most CNV_FRAME_MAX_PAYLOAD */
   uint32_t max_inflight;          /* invocations in flight per session (negotiated
@@ -65,7 +68,10 @@ typedef struct cnv_server_config {
   uint64_t stop_timeout_ns;       /* how long cnv_server_stop lets in-flight work finish;
                                      0: 5 s */
   uint32_t backlog;               /* listen(2) backlog; 0: 511 */
-  uint32_t reserved;
+  uint32_t write_timeout_ms;      /* a ready session whose output has not moved for this long
+                                     (a write in flight, not one byte of it taken by the peer)
+                                     is closed, whatever it has in flight: a client that never
+                                     reads holds nothing for longer; 0: idle_timeout_ms */
 } cnv_server_config;
 
 /* Fills cfg with the defaults documented field by field above (an all-zero config means the
@@ -84,9 +90,11 @@ CNV_API CNV_NODISCARD cnv_status cnv_server_create(const cnv_server_config *cfg,
 
 /* Binds and listens on one address, before start: "tcp:HOST:PORT" (HOST a numeric IPv4
  * address, an IPv6 one in brackets, or "localhost"; PORT 0 picks a free port, read back with
- * cnv_server_address) or "unix:PATH" (a stale socket file at PATH is replaced; the file is
- * removed at destroy). Errors: CNV_EINVAL (NULL), CNV_ESTATE (started), CNV_ESERVER_ADDRESS
- * (malformed), CNV_ESERVER_LISTEN (socket, bind or listen failed), CNV_EFULL (more than
+ * cnv_server_address) or "unix:PATH" (a stale socket file at PATH, one whose connect is
+ * refused, is replaced; a live socket or a file that is not a socket is left alone and listen
+ * fails; destroy removes the file if it is still the one bound). Errors: CNV_EINVAL (NULL),
+ * CNV_ESTATE (started), CNV_ESERVER_ADDRESS (malformed), CNV_ESERVER_LISTEN (socket, bind or
+ * listen failed, or PATH is taken by a live socket or another file), CNV_EFULL (more than
  * CNV_SERVER_MAX_LISTENERS). */
 CNV_API CNV_NODISCARD cnv_status cnv_server_listen(cnv_server *s, const char *address);
 
@@ -119,7 +127,8 @@ CNV_API CNV_NODISCARD cnv_status cnv_server_start(cnv_server *s);
 CNV_API CNV_NODISCARD cnv_status cnv_server_stop(cnv_server *s);
 
 /* Stops the server if it runs (cnv_server_stop), waits until the runtime has completed every
- * invocation the server submitted, closes the listeners (removing unix socket files) and
+ * invocation the server submitted, closes the listeners (removing the unix socket files it
+ * bound, if they are still there) and
  * frees everything. NULL is a no-op. */
 CNV_API void cnv_server_destroy(cnv_server *s);
 
@@ -142,7 +151,7 @@ typedef struct cnv_server_stats {
   uint64_t refused_per_peer; /* closed at accept: max_sessions_per_peer reached */
   uint64_t handshakes;       /* sessions that reached READY */
   uint64_t handshake_failed[CNV_SERVER_HS_COUNT];
-  uint64_t idle_closed;     /* ready sessions closed by idle_timeout */
+  uint64_t idle_closed;     /* ready sessions closed by idle_timeout or write_timeout */
   uint64_t invocations;     /* INVOCATIONs received */
   uint64_t accepted_calls;  /* of which the runtime accepted */
   uint64_t busy;            /* answered CNV_EFULL (runtime full) */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <sodium.h>
@@ -229,6 +230,16 @@ static bool parse_flags(cli_cmd *cmd, serve_opts *o) {
   return !cli_cmd_unknown(cmd);
 }
 
+/* Raises the soft limit on open descriptors to the hard one: each session holds one, and
+ * --max-sessions should stay below the limit (docs/server.md). A failure keeps the soft limit:
+ * the server still refuses what it cannot accept (EMFILE) without spinning. */
+static void raise_nofile(void) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max) return;
+  rl.rlim_cur = rl.rlim_max;
+  (void)setrlimit(RLIMIT_NOFILE, &rl); /* the limit as it was is still a working one */
+}
+
 /* Waits for SIGINT, SIGTERM or SIGHUP (blocked in every thread since before any started). */
 static void wait_signal(void) {
   sigset_t set;
@@ -242,6 +253,7 @@ static void wait_signal(void) {
 }
 
 static int serve(serve_opts *o, cli_cmd *cmd, serve_ctx *sc) {
+  raise_nofile();
   uint8_t sk[CNV_SESSION_SECRET_BYTES];
   if (!tok_read_secret(o->key_path, sk)) return CLI_EXIT_FAIL;
   cnv_runtime_config rc;

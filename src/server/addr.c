@@ -78,6 +78,35 @@ static void tcp_bound(int fd, char *out, size_t cap) {
   }
 }
 
+/* Makes room for a unix listener at su's path: nothing there, or a stale socket (nobody
+ * accepts on it: connect is refused) that is removed. A live socket (a server accepts on it,
+ * or its backlog is full), a file that is not a socket, or a path that cannot be probed is
+ * left alone: CNV_ESERVER_LISTEN. */
+static cnv_status clear_stale(const struct sockaddr_un *su) {
+  struct stat sb;
+  if (lstat(su->sun_path, &sb) != 0) return errno == ENOENT ? CNV_OK : CNV_ESERVER_LISTEN;
+  if (!S_ISSOCK(sb.st_mode)) return CNV_ESERVER_LISTEN;
+  int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (probe < 0) return CNV_ESERVER_LISTEN;
+  int rc = connect(probe, (const struct sockaddr *)su, (socklen_t)sizeof *su);
+  int err = rc == 0 ? 0 : errno;
+  close(probe);
+  if (err == ENOENT) return CNV_OK;                   /* removed meanwhile */
+  if (err != ECONNREFUSED) return CNV_ESERVER_LISTEN; /* connected, EAGAIN (backlog full), EACCES */
+  /* stale; a server that binds the path between the probe and this unlink loses its file, as
+   * with any take-over of a path: one server per path is the operator's rule */
+  if (unlink(su->sun_path) != 0 && errno != ENOENT) return CNV_ESERVER_LISTEN;
+  return CNV_OK;
+}
+
+void cnv__srv_unlink(const cnv__srv_listener *l) {
+  struct stat sb;
+  /* only the socket this listener bound: another server may have replaced a stale-looking
+   * path (or the file was removed and something else made there) */
+  if (!l->is_unix || !l->path[0] || lstat(l->path, &sb) != 0) return;
+  if (S_ISSOCK(sb.st_mode) && (uint64_t)sb.st_dev == l->dev && (uint64_t)sb.st_ino == l->ino) unlink(l->path);
+}
+
 cnv_status cnv__srv_bind(const char *address, uint32_t backlog, cnv__srv_listener *l) {
   struct sockaddr_storage ss;
   socklen_t sl = 0;
@@ -103,9 +132,12 @@ cnv_status cnv__srv_bind(const char *address, uint32_t backlog, cnv__srv_listene
   int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return CNV_ESERVER_LISTEN;
   if (l->is_unix) {
-    /* a stale socket file (a server that did not clean up) is replaced; any other file is not */
-    struct stat sb;
-    if (lstat(l->path, &sb) == 0 && S_ISSOCK(sb.st_mode)) unlink(l->path);
+    cnv_status st = clear_stale((const struct sockaddr_un *)&ss);
+    if (st != CNV_OK) {
+      close(fd);
+      l->path[0] = '\0'; /* not ours: never removed */
+      return st;
+    }
   } else {
     int one = 1;
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) {
@@ -120,6 +152,14 @@ cnv_status cnv__srv_bind(const char *address, uint32_t backlog, cnv__srv_listene
   }
   l->fd = fd;
   if (l->is_unix) {
+    /* the file this bind made: destroy removes the path only while it is still this one */
+    struct stat sb;
+    if (lstat(l->path, &sb) == 0) {
+      l->dev = (uint64_t)sb.st_dev;
+      l->ino = (uint64_t)sb.st_ino;
+    } else {
+      l->path[0] = '\0'; /* already gone or replaced: nothing of ours to remove */
+    }
     snprintf(l->bound, sizeof l->bound, "unix:%s", l->path);
   } else {
     tcp_bound(fd, l->bound, sizeof l->bound);

@@ -15,6 +15,8 @@
  * RESPONSE without result (a refusal). */
 #define RESP_HEAD 64u
 #define EVENT_ROOM (CNV_SESSION_PULL_MAX + CNV_SESSION_SEAL_BOUND(RESP_HEAD))
+/* How long a failed session waits for its ERROR to be written before it closes anyway. */
+#define ERROR_LINGER_MS 1000u
 
 static size_t out_cap(const cnv_server *s) {
   return s->cfg.write_bound / 2 + CNV_SESSION_SEAL_BOUND(RESP_HEAD + (size_t)s->max_result) + EVENT_ROOM;
@@ -23,6 +25,7 @@ static size_t out_cap(const cnv_server *s) {
 static size_t out_room(const cnv__srv_conn *c) { return out_cap(c->loop->srv) - c->olen[c->cur]; }
 
 static void on_written(uv_write_t *req, int status);
+static void on_timer(uv_timer_t *t);
 
 /* Starts writing the buffer being filled, if no write is in flight. */
 static void flush(cnv__srv_conn *c) {
@@ -35,6 +38,14 @@ static void flush(cnv__srv_conn *c) {
   }
   c->wbusy = 1;
   c->cur ^= 1; /* the other buffer is empty: its write completed */
+  /* the write clock: the previous write completed (or none was in flight) just now */
+  c->out_moved_ns = cnv_runtime_now_ns();
+  c->wq_seen = uv_stream_get_write_queue_size(&c->h.stream);
+  if (c->state == CNV__SRV_READY && !c->end_on_flush) {
+    /* the timer looks at this write by write_timeout at the latest */
+    uint64_t wto = c->loop->srv->cfg.write_timeout_ms;
+    if (uv_timer_get_due_in(&c->timer) > wto) uv_timer_start(&c->timer, on_timer, wto, 0);
+  }
 }
 
 /* Moves the session's own output (handshake, READY, ERROR) into the buffer being filled. */
@@ -51,6 +62,10 @@ static void pull(cnv__srv_conn *c) {
  * goes out, then the connection closes. */
 static void end_session(cnv__srv_conn *c) {
   pull(c);
+  if (!c->end_on_flush && !c->closing) {
+    /* a peer that does not read never lets the ERROR out: the timer closes it after a linger */
+    uv_timer_start(&c->timer, on_timer, ERROR_LINGER_MS, 0);
+  }
   c->end_on_flush = 1;
 }
 
@@ -117,6 +132,52 @@ static int respond(cnv__srv_conn *c, const cnv__srv_call *call) {
   return 1;
 }
 
+/* ---- the calls in flight by request id ---- */
+
+/* A request id's home slot. The client picks its ids: colliding ones only lengthen its own
+ * session's probes, never beyond the table (at most max_calls entries in twice the slots). */
+static uint32_t id_home(const cnv__srv_conn *c, uint64_t id) {
+  /* the 64-bit finalizer of MurmurHash3: every input bit moves every output bit */
+  id ^= id >> 33;
+  id *= 0xff51afd7ed558ccdull;
+  id ^= id >> 33;
+  id *= 0xc4ceb9fe1a85ec53ull;
+  id ^= id >> 33;
+  return (uint32_t)id & c->id_mask;
+}
+
+static void by_id_add(cnv__srv_conn *c, const cnv__srv_call *call) {
+  uint32_t i = id_home(c, call->id);
+  while (c->by_id[i] != 0) i = (i + 1) & c->id_mask;
+  c->by_id[i] = (uint32_t)(call - c->calls) + 1;
+}
+
+/* The call in flight with request id `id` (the first found, if the client reused an id). */
+static cnv__srv_call *by_id_find(const cnv__srv_conn *c, uint64_t id) {
+  for (uint32_t i = id_home(c, id); c->by_id[i] != 0; i = (i + 1) & c->id_mask) {
+    cnv__srv_call *call = &c->calls[c->by_id[i] - 1];
+    if (call->id == id) return call;
+  }
+  return NULL;
+}
+
+static void by_id_remove(cnv__srv_conn *c, const cnv__srv_call *call) {
+  uint32_t mask = c->id_mask, want = (uint32_t)(call - c->calls) + 1;
+  uint32_t i = id_home(c, call->id);
+  while (c->by_id[i] != want) i = (i + 1) & mask; /* it is there: added at submit */
+  c->by_id[i] = 0;
+  /* backward-shift deletion: each later entry of the run that the hole cuts from its home
+   * moves into the hole, so every probe still finds its call before an empty slot */
+  for (uint32_t j = (i + 1) & mask; c->by_id[j] != 0; j = (j + 1) & mask) {
+    uint32_t home = id_home(c, c->calls[c->by_id[j] - 1].id);
+    int stays = i < j ? (home > i && home <= j) : (home > i || home <= j); /* home in (i, j] */
+    if (stays) continue;
+    c->by_id[i] = c->by_id[j];
+    c->by_id[j] = 0;
+    i = j;
+  }
+}
+
 static void call_free(cnv__srv_conn *c, cnv__srv_call *call) {
   call->live = 0;
   call->next = c->free_calls;
@@ -137,8 +198,6 @@ static void maybe_finish(cnv__srv_conn *c) {
 
 /* ---- events ---- */
 
-static void on_timer(uv_timer_t *t);
-
 static void on_auth(cnv__srv_conn *c, const cnv_session_event *ev) {
   cnv__srv_loop *L = c->loop;
   cnv_server *s = L->srv;
@@ -156,14 +215,18 @@ static void on_auth(cnv__srv_conn *c, const cnv_session_event *ev) {
       if (neg.max_message_size < c->max_msg) c->max_msg = neg.max_message_size;
     }
     size_t per = s->max_result ? s->max_result : 1;
+    uint32_t slots = 2;
+    while (slots < 2 * calls) slots *= 2;
     c->calls = calloc(calls, sizeof *c->calls);
     c->results = malloc(calls * per);
-    if (!c->calls || !c->results) {
+    c->by_id = calloc(slots, sizeof *c->by_id);
+    if (!c->calls || !c->results || !c->by_id) {
       /* nothing was submitted for the agent yet */
       cnv__ignore_status(cnv_runtime_agent_remove(s->rt, agent));
       st = CNV_ENOMEM;
     } else {
       c->max_calls = calls;
+      c->id_mask = slots - 1;
       for (uint32_t i = calls; i-- > 0;) {
         c->calls[i].result = c->results + (size_t)i * per;
         c->calls[i].conn = c;
@@ -215,6 +278,7 @@ static void on_invocation(cnv__srv_conn *c, const cnv_session_event *ev) {
     if (st == CNV_OK) {
       /* the completion may already be on the done stack: it is taken by this thread, later */
       call->ticket = ticket;
+      by_id_add(c, call);
       c->inflight++;
       cnv__srv_count(&L->n.accepted_calls, 1);
       return;
@@ -228,14 +292,10 @@ static void on_invocation(cnv__srv_conn *c, const cnv_session_event *ev) {
 static void on_cancel(cnv__srv_conn *c, uint64_t id) {
   cnv__srv_loop *L = c->loop;
   cnv__srv_count(&L->n.cancels, 1);
-  for (uint32_t i = 0; i < c->max_calls; i++) {
-    cnv__srv_call *call = &c->calls[i];
-    if (call->live && call->id == id) {
-      /* CNV_ENOTFOUND: it completed meanwhile; its RESPONSE is on its way */
-      cnv__ignore_status(cnv_runtime_cancel(L->srv->rt, call->ticket));
-      return;
-    }
-  }
+  cnv__srv_call *call = by_id_find(c, id);
+  /* CNV_ENOTFOUND: it completed meanwhile (its completion not yet taken back by this loop);
+   * its RESPONSE is on its way. Not found at all: answered already, or never sent */
+  if (call) cnv__ignore_status(cnv_runtime_cancel(L->srv->rt, call->ticket));
 }
 
 static void on_event(cnv__srv_conn *c, const cnv_session_event *ev) {
@@ -273,8 +333,18 @@ static void session_error(cnv__srv_conn *c, cnv_status st) {
   end_session(c);
 }
 
+/* Frames the session opened so far. */
+static uint64_t frames_opened(const cnv__srv_conn *c) {
+  cnv_session_stats st;
+  /* fails only for NULL arguments */
+  return cnv_session_stats_get(c->sess, &st) == CNV_OK ? st.opened : 0;
+}
+
 /* Feeds what was read, event by event, while the output has room for what an event writes. */
 static void process(cnv__srv_conn *c) {
+  /* the idle clock moves only when a whole frame was opened: a frame dripped a byte at a time
+   * (a slowloris) does not keep the session alive */
+  uint64_t opened = frames_opened(c);
   while (!c->closing && !c->end_on_flush && !c->eof && c->roff < c->rlen) {
     if (out_room(c) < EVENT_ROOM) {
       flush(c);
@@ -293,6 +363,7 @@ static void process(cnv__srv_conn *c) {
     }
     pull(c);
   }
+  if (frames_opened(c) != opened) c->last_rx_ns = cnv_runtime_now_ns();
   if (c->roff == c->rlen || c->eof) c->roff = c->rlen = 0; /* after the peer's SHUTDOWN: ignored */
   flush(c);
   update_reading(c);
@@ -326,7 +397,6 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b) {
   }
   cnv__srv_count(&c->loop->n.bytes_in, (uint64_t)n);
   c->rlen += (size_t)n;
-  c->last_rx_ns = cnv_runtime_now_ns();
   process(c);
 }
 
@@ -407,6 +477,7 @@ void cnv__srv_conn_complete(cnv__srv_loop *L, cnv__srv_call *call) {
   (void)L;
   cnv__srv_conn *c = call->conn;
   c->inflight--;
+  by_id_remove(c, call); /* back from the runtime: nothing left to cancel */
   if (c->closing) {
     call_free(c, call);
     try_free(c);
@@ -433,18 +504,42 @@ void cnv__srv_conn_complete(cnv__srv_loop *L, cnv__srv_call *call) {
 static void on_timer(uv_timer_t *t) {
   cnv__srv_conn *c = t->data;
   cnv_server *s = c->loop->srv;
-  if (c->closing || c->end_on_flush) return;
+  if (c->closing) return;
+  if (c->end_on_flush) {
+    /* the ERROR was not written within the linger: the peer does not read */
+    cnv__srv_conn_close(c);
+    return;
+  }
   if (c->state != CNV__SRV_READY) {
     cnv__srv_count(&c->loop->n.handshake_failed[CNV_SERVER_HS_TIMEOUT], 1);
     fail(c, CNV_ESERVER_TIMEOUT);
   } else {
     uint64_t now = cnv_runtime_now_ns(), idle = (uint64_t)s->cfg.idle_timeout_ms * MS;
+    uint64_t wto = (uint64_t)s->cfg.write_timeout_ms * MS, wleft = UINT64_MAX;
+    if (c->wbusy) {
+      /* the write in flight moved if the peer took some of it since the last look */
+      size_t q = uv_stream_get_write_queue_size(&c->h.stream);
+      if (q != c->wq_seen) {
+        c->wq_seen = q;
+        c->out_moved_ns = now;
+      }
+      uint64_t stuck = now - c->out_moved_ns;
+      if (stuck >= wto) {
+        /* the peer does not read: an ERROR could not reach it; closing cancels its calls and
+         * frees what it held (whatever was in flight or waiting for room) */
+        cnv__srv_count(&c->loop->n.idle_closed, 1);
+        cnv__srv_conn_close(c);
+        return;
+      }
+      wleft = wto - stuck;
+    }
     uint64_t quiet = now - c->last_rx_ns;
     if (c->inflight == 0 && !c->pending_head && quiet >= idle) {
       cnv__srv_count(&c->loop->n.idle_closed, 1);
       fail(c, CNV_ESERVER_TIMEOUT);
     } else {
-      uint64_t left = c->inflight || quiet >= idle ? idle : idle - quiet;
+      uint64_t left = c->inflight || c->pending_head || quiet >= idle ? idle : idle - quiet;
+      if (wleft < left) left = wleft;
       uv_timer_start(&c->timer, on_timer, left / MS + 1, 0);
       return;
     }
@@ -472,6 +567,7 @@ static void conn_free(cnv__srv_conn *c) {
   cnv_session_destroy(c->sess);
   free(c->calls);
   free(c->results);
+  free(c->by_id);
   free(c->rbuf);
   free(c->out[0]);
   free(c->out[1]);
@@ -562,7 +658,7 @@ void cnv__srv_conn_open(cnv__srv_loop *L, const cnv__srv_accepted *a) {
     return;
   }
   c->loop = L;
-  c->peer = a->peer;
+  memcpy(c->peer, a->peer, sizeof c->peer);
   int opened;
   if (a->is_unix) {
     opened = uv_pipe_init(&L->uv, &c->h.pipe, 0) == 0 && uv_pipe_open(&c->h.pipe, a->fd) == 0;

@@ -8,6 +8,7 @@
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,7 +17,8 @@
 #include "srv_internal.h"
 
 #define MS 1000000ull
-#define ACCEPT_BATCH 64 /* descriptors one readable event accepts before others run */
+#define ACCEPT_BATCH 64     /* descriptors one readable event accepts before others run */
+#define ACCEPT_PAUSE_MS 100 /* out of descriptors without a spare: accepting pauses this long */
 
 void cnv_server_config_default(cnv_server_config *cfg) {
   if (!cfg) return;
@@ -47,6 +49,7 @@ static cnv_status config_resolve(const cnv_server_config *in, cnv_server_config 
   if (!c->write_bound) c->write_bound = d.write_bound;
   if (!c->stop_timeout_ns) c->stop_timeout_ns = d.stop_timeout_ns;
   if (!c->backlog) c->backlog = d.backlog;
+  if (!c->write_timeout_ms) c->write_timeout_ms = c->idle_timeout_ms;
   if (c->io_threads > 64 || c->max_inflight > 4096 || c->max_frame > CNV_FRAME_MAX_PAYLOAD ||
       c->max_sessions > (1u << 20) || c->backlog > 65535) {
     return CNV_ERANGE;
@@ -68,7 +71,14 @@ cnv_status cnv_server_create(const cnv_server_config *cfg, cnv_runtime *rt, cnv_
   s->cfg.secret_key = s->sk;
   s->rt = rt;
   s->max_result = cnv_runtime_max_result(rt);
-  s->peers = calloc(s->cfg.max_sessions, sizeof *s->peers);
+  uint32_t slots = 2;
+  while (slots < 2 * s->cfg.max_sessions) slots *= 2;
+  s->peer_mask = slots - 1;
+  if (getrandom(&s->peer_seed, sizeof s->peer_seed, 0) != (ssize_t)sizeof s->peer_seed) {
+    /* no entropy now: a seed that differs per process and server still spreads the keys */
+    s->peer_seed = (uint64_t)(uintptr_t)s ^ ((uint64_t)time(NULL) << 32);
+  }
+  s->peers = calloc(slots, sizeof *s->peers);
   s->loops = aligned_alloc(CNV_CACHELINE, s->cfg.io_threads * sizeof *s->loops);
   if (!s->peers || !s->loops) {
     free(s->peers);
@@ -113,44 +123,74 @@ cnv_status cnv_server_address(const cnv_server *s, size_t index, char *out, size
 
 /* ---- per-peer counts ---- */
 
-/* Takes one session of the peer's share; -1 when the peer is at its limit (or the table is
- * full, which max_sessions already prevents). */
-static int32_t peer_take(cnv_server *s, const uint8_t key[17]) {
-  int32_t found = -1, free_slot = -1;
+/* The key's home slot: its bytes mixed with the server's secret seed (a peer cannot aim many
+ * addresses at one probe chain without knowing it; at worst a lookup scans the table, as a
+ * plain array would). */
+static uint32_t peer_home(const cnv_server *s, const uint8_t key[17]) {
+  uint64_t a, b;
+  memcpy(&a, key + 1, 8);
+  memcpy(&b, key + 9, 8);
+  uint64_t h = s->peer_seed ^ key[0];
+  for (int i = 0; i < 2; i++) {
+    h ^= i ? b : a;
+    /* the 64-bit finalizer of MurmurHash3: every input bit moves every output bit */
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
+  }
+  return (uint32_t)h & s->peer_mask;
+}
+
+/* Takes one session of the peer's share; false when the peer is at its limit. The table has
+ * room: at most max_sessions keys are in it (each holds a session), in twice as many slots. */
+static bool peer_take(cnv_server *s, const uint8_t key[17]) {
+  bool ok = false;
   pthread_mutex_lock(&s->peer_lock);
-  for (uint32_t i = 0; i < s->cfg.max_sessions; i++) {
-    if (s->peers[i].count == 0) {
-      if (free_slot < 0) free_slot = (int32_t)i;
-    } else if (memcmp(s->peers[i].key, key, 17) == 0) {
-      found = (int32_t)i;
+  for (uint32_t i = peer_home(s, key), n = 0; n <= s->peer_mask; i = (i + 1) & s->peer_mask, n++) {
+    cnv__srv_peer *p = &s->peers[i];
+    if (p->count == 0) {
+      memcpy(p->key, key, 17);
+      p->count = 1;
+      ok = true;
+      break;
+    }
+    if (memcmp(p->key, key, 17) == 0) {
+      ok = p->count < s->cfg.max_sessions_per_peer;
+      if (ok) p->count++;
       break;
     }
   }
-  int32_t slot = -1;
-  if (found >= 0) {
-    if (s->peers[found].count < s->cfg.max_sessions_per_peer) {
-      s->peers[found].count++;
-      slot = found;
-    }
-  } else if (free_slot >= 0) {
-    memcpy(s->peers[free_slot].key, key, 17);
-    s->peers[free_slot].count = 1;
-    slot = free_slot;
-  }
   pthread_mutex_unlock(&s->peer_lock);
-  return slot;
+  return ok;
 }
 
-void cnv__srv_peer_release(cnv_server *s, int32_t peer) {
-  if (peer < 0) return;
+void cnv__srv_peer_release(cnv_server *s, const uint8_t key[17]) {
+  uint32_t mask = s->peer_mask;
   pthread_mutex_lock(&s->peer_lock);
-  s->peers[peer].count--;
+  uint32_t i = peer_home(s, key);
+  /* the key is in the table (its session took it), so the probe ends on it */
+  while (s->peers[i].count == 0 || memcmp(s->peers[i].key, key, 17) != 0) i = (i + 1) & mask;
+  if (--s->peers[i].count == 0) {
+    /* backward-shift deletion: each later key of the run that the hole cuts from its home
+     * moves into the hole, so every probe still finds its key before an empty slot */
+    for (uint32_t j = (i + 1) & mask; s->peers[j].count != 0; j = (j + 1) & mask) {
+      uint32_t home = peer_home(s, s->peers[j].key);
+      /* home cyclically in (i, j]: the key stays */
+      bool stays = i < j ? (home > i && home <= j) : (home > i || home <= j);
+      if (stays) continue;
+      s->peers[i] = s->peers[j];
+      s->peers[j].count = 0;
+      i = j;
+    }
+  }
   pthread_mutex_unlock(&s->peer_lock);
 }
 
 /* ---- accepting (loop 0) ---- */
 
-static void hand_off(cnv_server *s, int fd, int is_unix, int32_t peer) {
+static void hand_off(cnv_server *s, int fd, int is_unix, const uint8_t peer[17]) {
   cnv__srv_loop *L = &s->loops[s->next_loop];
   s->next_loop = (s->next_loop + 1) % s->cfg.io_threads;
   cnv__srv_accepted *a = malloc(sizeof *a);
@@ -163,7 +203,7 @@ static void hand_off(cnv_server *s, int fd, int is_unix, int32_t peer) {
   }
   a->fd = fd;
   a->is_unix = is_unix;
-  a->peer = peer;
+  memcpy(a->peer, peer, sizeof a->peer);
   cnv__srv_accepted *head = cnv__load_relaxed(&L->inbox);
   do {
     a->next = head;
@@ -171,6 +211,36 @@ static void hand_off(cnv_server *s, int fd, int is_unix, int32_t peer) {
   } while (!cnv__cas_weak(&L->inbox, &head, a, memory_order_release, memory_order_relaxed));
   /* the loop is alive: it ends only after accepting_closed, which this thread sets later */
   cnv__ignore_status(uv_async_send(&L->async) == 0 ? CNV_OK : CNV_EINVAL);
+}
+
+static void on_listen_readable(uv_poll_t *p, int status, int events);
+
+/* Polls every open listener again (after a pause, or at start). */
+static void accept_resume(cnv_server *s) {
+  for (uint32_t i = 0; i < s->n_listeners; i++) {
+    cnv__srv_listener *l = &s->listeners[i];
+    /* fails only for a closing handle or bad arguments, neither possible here */
+    if (l->polling) uv_poll_start(&l->poll, UV_READABLE, on_listen_readable);
+  }
+}
+
+static void on_accept_pause_end(uv_timer_t *t) {
+  cnv_server *s = t->data;
+  if (s->loops[0].stop_seen) return; /* the listeners are closed */
+  if (s->spare_fd < 0) s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  accept_resume(s);
+}
+
+/* Out of descriptors with no spare to make room: the pending connection keeps the listener
+ * readable (level-triggered), so polling it would spin the loop. Stops polling the listeners
+ * for ACCEPT_PAUSE_MS; the timer then retries the spare and polls again (connections wait in
+ * the backlog meanwhile). */
+static void accept_pause(cnv_server *s) {
+  for (uint32_t i = 0; i < s->n_listeners; i++) {
+    cnv__srv_listener *l = &s->listeners[i];
+    if (l->polling) uv_poll_stop(&l->poll);
+  }
+  uv_timer_start(&s->loops[0].accept_timer, on_accept_pause_end, ACCEPT_PAUSE_MS, 0);
 }
 
 static void on_listen_readable(uv_poll_t *p, int status, int events) {
@@ -181,7 +251,11 @@ static void on_listen_readable(uv_poll_t *p, int status, int events) {
   if (status < 0) return;
   for (int i = 0; i < ACCEPT_BATCH; i++) {
     int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0 && (errno == EMFILE || errno == ENFILE) && s->spare_fd >= 0) {
+    if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+      if (s->spare_fd < 0) {
+        accept_pause(s);
+        return;
+      }
       /* out of descriptors: the pending connection would keep the listener readable and this
        * loop spinning; the spare descriptor makes room to accept it and close it at once */
       close(s->spare_fd);
@@ -190,6 +264,8 @@ static void on_listen_readable(uv_poll_t *p, int status, int events) {
         cnv__srv_count(&L0->n.refused_max, 1); /* counted before the peer can see the close */
         close(fd);
       }
+      /* another thread may take the number just freed: then no spare, and the next EMFILE
+       * pauses accepting instead */
       s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
       if (fd < 0) return; /* nothing was pending after all */
       continue;
@@ -209,8 +285,7 @@ static void on_listen_readable(uv_poll_t *p, int status, int events) {
     }
     uint8_t key[17];
     cnv__srv_peer_key(fd, l->is_unix, key);
-    int32_t peer = peer_take(s, key);
-    if (peer < 0) {
+    if (!peer_take(s, key)) {
       cnv__srv_count(&L0->n.refused_per_peer, 1);
       close(fd);
       continue;
@@ -222,7 +297,7 @@ static void on_listen_readable(uv_poll_t *p, int status, int events) {
     }
     /* relaxed: a count (read by the limit check above and the figures) */
     atomic_fetch_add_explicit(&s->sessions_open, 1, memory_order_relaxed);
-    hand_off(s, fd, l->is_unix, peer);
+    hand_off(s, fd, l->is_unix, key);
   }
 }
 
@@ -238,6 +313,7 @@ static void loop_stop(cnv__srv_loop *L) {
   cnv_server *s = L->srv;
   L->stop_seen = 1;
   if (L->index == 0) {
+    uv_timer_stop(&L->accept_timer); /* a pause in progress: the listeners close now */
     for (uint32_t i = 0; i < s->n_listeners; i++) {
       cnv__srv_listener *l = &s->listeners[i];
       if (l->polling) {
@@ -354,6 +430,7 @@ static void loop_fini(cnv__srv_loop *L) {
   while (cnv__load_acquire(&L->pushing) != 0) sched_yield();
   uv_close((uv_handle_t *)&L->async, NULL);
   if (!L->timer_closed) uv_close((uv_handle_t *)&L->stop_timer, NULL);
+  if (L->index == 0) uv_close((uv_handle_t *)&L->accept_timer, NULL);
   /* runs the close callbacks, then frees the loop's resources */
   cnv__ignore_status(uv_run(&L->uv, UV_RUN_NOWAIT) >= 0 ? CNV_OK : CNV_EINVAL);
   cnv__ignore_status(uv_loop_close(&L->uv) == 0 ? CNV_OK : CNV_ESTATE);
@@ -374,6 +451,12 @@ static cnv_status loop_init(cnv_server *s, uint32_t i) {
   L->async.data = L;
   uv_timer_init(&L->uv, &L->stop_timer);
   L->stop_timer.data = L;
+  if (i == 0) {
+    uv_timer_init(&L->uv, &L->accept_timer);
+    L->accept_timer.data = s;
+    /* a pause never keeps the loop running: stop stops it, destroy (loop_fini) closes it */
+    uv_unref((uv_handle_t *)&L->accept_timer);
+  }
   return CNV_OK;
 }
 
@@ -393,10 +476,11 @@ cnv_status cnv_server_start(cnv_server *s) {
     cnv__srv_listener *l = &s->listeners[i];
     uv_poll_init(&s->loops[0].uv, &l->poll, l->fd);
     l->poll.data = l;
-    uv_poll_start(&l->poll, UV_READABLE, on_listen_readable);
     l->polling = 1;
   }
-  s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC); /* -1: EMFILE just waits */
+  accept_resume(s);
+  /* -1 (no descriptor free now): an EMFILE at accept pauses accepting and retries it */
+  s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
   s->started = 1;
   s->running = n;
   for (uint32_t i = 0; i < n; i++) {
@@ -491,7 +575,7 @@ void cnv_server_destroy(cnv_server *s) {
   for (uint32_t i = 0; i < s->n_listeners; i++) {
     cnv__srv_listener *l = &s->listeners[i];
     if (l->fd >= 0) close(l->fd);
-    if (l->is_unix && l->path[0]) unlink(l->path);
+    cnv__srv_unlink(l);
   }
   pthread_cond_destroy(&s->run_cv);
   pthread_mutex_destroy(&s->run_lock);

@@ -26,7 +26,8 @@ typedef struct cnv__srv_listener {
   int fd;
   int is_unix;
   int polling;
-  char path[108]; /* unix: the socket file, removed at destroy */
+  char path[108];    /* unix: the socket file, removed at destroy if it is still the one bound */
+  uint64_t dev, ino; /* unix: the bound socket file's st_dev, st_ino */
   char bound[CNV_SERVER_ADDRESS_MAX];
   uv_poll_t poll;
   cnv_server *srv;
@@ -37,7 +38,7 @@ typedef struct cnv__srv_accepted {
   struct cnv__srv_accepted *next;
   int fd;
   int is_unix;
-  int32_t peer; /* slot in the per-peer table */
+  uint8_t peer[17]; /* its key in the per-peer table */
 } cnv__srv_accepted;
 
 /* One invocation in flight: the loop fills it at submit, the runtime's completion callback
@@ -71,7 +72,7 @@ struct cnv__srv_conn {
   cnv__srv_loop *loop;
   cnv__srv_conn *prev, *next; /* the loop's list */
   cnv_session *sess;
-  int32_t peer;
+  uint8_t peer[17]; /* its key in the per-peer table */
   uint32_t agent;
   int has_agent;
   int state;        /* CNV__SRV_HANDSHAKE, CNV__SRV_READY */
@@ -88,14 +89,20 @@ struct cnv__srv_conn {
   cnv__srv_call *calls; /* max_calls entries, allocated at READY */
   uint8_t *results;     /* max_calls * max_result bytes */
   cnv__srv_call *free_calls;
+  uint32_t *by_id; /* the calls in flight by request id (for CANCEL): open addressing, linear
+                      probing, id_mask + 1 slots (a power of two, at least 2 x max_calls), each
+                      a call's index + 1, 0: empty; allocated at READY */
+  uint32_t id_mask;
   cnv__srv_call *pending_head, *pending_tail; /* completed, waiting for output room */
   uint8_t *rbuf;
   size_t rlen, roff;
   uint8_t *out[2];
   size_t olen[2];
-  int cur;   /* the buffer being filled */
-  int wbusy; /* a write of out[cur ^ 1] is in flight */
-  uint64_t last_rx_ns;
+  int cur;               /* the buffer being filled */
+  int wbusy;             /* a write of out[cur ^ 1] is in flight */
+  uint64_t last_rx_ns;   /* when a whole frame was last opened (the idle clock) */
+  uint64_t out_moved_ns; /* when the output last moved: a write started, or the peer took bytes */
+  size_t wq_seen;        /* the stream's write queue size when last looked at */
 };
 
 /* Per-loop figures: written by the loop's thread only (relaxed load + store), read by
@@ -112,6 +119,7 @@ struct cnv__srv_loop {
   uv_loop_t uv;
   uv_async_t async; /* wakes the loop: completions, accepted descriptors, stop */
   uv_timer_t stop_timer;
+  uv_timer_t accept_timer; /* loop 0 only: ends a pause of accepting (out of descriptors) */
   pthread_t thread;
   int thread_started;
   uint32_t index;
@@ -146,7 +154,7 @@ struct cnv_server {
   uint32_t n_listeners;
   cnv__srv_loop *loops;
   uint32_t next_loop; /* round robin (loop 0's thread only) */
-  int spare_fd;       /* a descriptor held back for EMFILE (loop 0's thread only) */
+  int spare_fd;       /* a descriptor held back for EMFILE, -1 if none (loop 0's thread only) */
   int started;
   int stopped; /* cnv_server_stop ran */
   _Atomic int stopping;
@@ -155,7 +163,10 @@ struct cnv_server {
   /* per-peer counts: taken at accept (loop 0), given back at close (any loop); not on the
    * invocation path, so a mutex */
   pthread_mutex_t peer_lock;
-  cnv__srv_peer *peers; /* max_sessions entries; count 0: free */
+  cnv__srv_peer *peers; /* open addressing, linear probing: peer_mask + 1 (a power of two, at
+                           least 2 x max_sessions) entries; count 0: empty */
+  uint32_t peer_mask;
+  uint64_t peer_seed; /* the peer hash's secret key (random per server) */
   /* loop threads still running */
   pthread_mutex_t run_lock;
   pthread_cond_t run_cv;
@@ -164,6 +175,8 @@ struct cnv_server {
 
 /* addr.c: parses and binds one listen address into l (fd listening, non-blocking). */
 cnv_status cnv__srv_bind(const char *address, uint32_t backlog, cnv__srv_listener *l);
+/* Removes a unix listener's socket file if it is still the one its bind made. */
+void cnv__srv_unlink(const cnv__srv_listener *l);
 /* The peer key of an accepted descriptor. */
 void cnv__srv_peer_key(int fd, int is_unix, uint8_t key[17]);
 
@@ -176,7 +189,7 @@ void cnv__srv_completion(void *ctx, const cnv_runtime_completion *done);
 
 /* loop.c */
 void cnv__srv_loop_maybe_end(cnv__srv_loop *L);
-void cnv__srv_peer_release(cnv_server *s, int32_t peer);
+void cnv__srv_peer_release(cnv_server *s, const uint8_t key[17]);
 
 /* Figures: a loop-owned counter moved by its own thread. */
 static inline void cnv__srv_count(_Atomic uint64_t *c, uint64_t by) {

@@ -11,6 +11,10 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "server/srv_fixture.h"
@@ -48,12 +52,23 @@ static cnv_status h_big(void *ctx, const cnv_runtime_call *c, cnv_runtime_result
   return cnv_runtime_result_write(r, buf, sizeof buf);
 }
 
+#define BLOB_BYTES 16000u
+/* A large result: BLOB_BYTES of 'x' (the runtime's max_result must hold it). */
+static cnv_status h_blob(void *ctx, const cnv_runtime_call *c, cnv_runtime_result *r) {
+  (void)ctx;
+  (void)c;
+  uint8_t blob[BLOB_BYTES];
+  memset(blob, 'x', sizeof blob);
+  return cnv_runtime_result_write(r, blob, sizeof blob);
+}
+
 static const rtf_handler handlers[] = {
     {"t.echo", CNV_DURATION_INTERACTIVE, h_echo, NULL},
     {"t.gate", CNV_DURATION_USER_INITIATED, h_gate, NULL},
     {"t.fail", CNV_DURATION_INTERACTIVE, h_fail, NULL},
     {"u.echo", CNV_DURATION_INTERACTIVE, h_echo, NULL},
     {"t.big", CNV_DURATION_INTERACTIVE, h_big, NULL},
+    {"t.blob", CNV_DURATION_INTERACTIVE, h_blob, NULL},
 };
 #define N_HANDLERS (sizeof handlers / sizeof handlers[0])
 
@@ -470,6 +485,30 @@ static void test_idle_timeout(void **state) {
   sf_down(&t);
 }
 
+static bool write_closed(const cnv_server_stats *s) { return s->idle_closed == 1 && s->sessions_open == 0; }
+
+/* A ready session whose output has not moved for write_timeout_ms is closed, however long
+ * idle_timeout_ms is and whatever it has in flight or waiting: a client sends 64 calls with
+ * 16 KB results (far more than the socket and the output buffers hold) and never reads. */
+static void test_write_timeout(void **state) {
+  (void)state;
+  cnv_server_config cfg;
+  cnv_server_config_default(&cfg);
+  cfg.idle_timeout_ms = 600000;
+  cfg.write_timeout_ms = 100;
+  cnv_runtime_config rc = sf_rt_config(2);
+  rc.max_result = 16384;
+  sf t;
+  sf_up(&t, &rc, &cfg, handlers, N_HANDLERS, "unix");
+  sc_client c;
+  sf_client(&t, &c, 1, "t.*");
+  for (uint64_t id = 0; id < 64; id++) sc_invoke(&c, id, "t.blob", 0);
+  wait_stats(&t, write_closed);
+  assert_true(sf_stats(&t).responses < 64); /* it was stuck, not done */
+  sc_close(&c);
+  sf_down(&t);
+}
+
 /* Sessions that come and go give their runtime agent back: many more sessions than the
  * runtime has agent handles. */
 static void test_agents_given_back(void **state) {
@@ -603,6 +642,71 @@ static void test_stop_timeout(void **state) {
   assert_int_equal(rmdir(t.dir), 0);
 }
 
+/* unix listen paths: a stale socket file (nobody accepts on it) is replaced; destroy removes
+ * the file it bound, but not a file that took the path since; a file that is not a socket is
+ * never removed (listen fails). */
+static void test_unix_stale_and_foreign_paths(void **state) {
+  (void)state;
+  rtf f;
+  rtf_create(&f, NULL);
+  tkey k;
+  tkey_make(&k, 9);
+  cnv_server_config cfg;
+  cnv_server_config_default(&cfg);
+  cfg.secret_key = k.sk;
+  char dir[] = "/tmp/cnv-srvpath-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char path[64], addr[80];
+  snprintf(path, sizeof path, "%s/s.sock", dir);
+  snprintf(addr, sizeof addr, "unix:%s", path);
+  struct sockaddr_un su;
+  memset(&su, 0, sizeof su);
+  su.sun_family = AF_UNIX;
+  memcpy(su.sun_path, path, strlen(path) + 1);
+  /* a stale socket: bound and listened on, then closed without removing its file */
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  assert_true(fd >= 0);
+  assert_int_equal(bind(fd, (struct sockaddr *)&su, sizeof su), 0);
+  assert_int_equal(listen(fd, 1), 0);
+  close(fd);
+  struct stat sb;
+  fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  assert_true(fd >= 0);
+  assert_int_equal(connect(fd, (struct sockaddr *)&su, sizeof su), -1); /* stale: refused */
+  close(fd);
+  cnv_server *s = NULL;
+  assert_int_equal(cnv_server_create(&cfg, f.rt, &s), CNV_OK);
+  assert_int_equal(cnv_server_listen(s, addr), CNV_OK);
+  assert_int_equal(lstat(path, &sb), 0);
+  assert_true(S_ISSOCK(sb.st_mode));
+  /* a listening socket again: a connection reaches it (the stale one refused it) */
+  fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  assert_true(fd >= 0);
+  assert_int_equal(connect(fd, (struct sockaddr *)&su, sizeof su), 0);
+  close(fd);
+  cnv_server_destroy(s);
+  assert_int_equal(lstat(path, &sb), -1); /* its own file: removed */
+  /* the bound file replaced by another one: destroy leaves that alone */
+  assert_int_equal(cnv_server_create(&cfg, f.rt, &s), CNV_OK);
+  assert_int_equal(cnv_server_listen(s, addr), CNV_OK);
+  assert_int_equal(unlink(path), 0);
+  int rf = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+  assert_true(rf >= 0);
+  close(rf);
+  cnv_server_destroy(s);
+  assert_int_equal(lstat(path, &sb), 0);
+  assert_true(S_ISREG(sb.st_mode));
+  /* a regular file at the path: listen fails, the file stays */
+  assert_int_equal(cnv_server_create(&cfg, f.rt, &s), CNV_OK);
+  assert_int_equal(cnv_server_listen(s, addr), CNV_ESERVER_LISTEN);
+  cnv_server_destroy(s);
+  assert_int_equal(lstat(path, &sb), 0);
+  assert_true(S_ISREG(sb.st_mode));
+  assert_int_equal(unlink(path), 0);
+  assert_int_equal(rmdir(dir), 0);
+  cnv_runtime_destroy(f.rt);
+}
+
 /* Bad arguments and states. */
 static void test_api_errors(void **state) {
   (void)state;
@@ -657,10 +761,12 @@ int main(void) {
       cmocka_unit_test(test_out_of_descriptors),
       cmocka_unit_test(test_handshake_timeout),
       cmocka_unit_test(test_idle_timeout),
+      cmocka_unit_test(test_write_timeout),
       cmocka_unit_test(test_agents_given_back),
       cmocka_unit_test(test_backpressure),
       cmocka_unit_test(test_graceful_stop),
       cmocka_unit_test(test_stop_timeout),
+      cmocka_unit_test(test_unix_stale_and_foreign_paths),
       cmocka_unit_test(test_api_errors),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
