@@ -149,7 +149,7 @@ static void test_churn(void **state) {
   assert_int_equal(cnv_runtime_stats_get(t.f.rt, &rs), CNV_OK);
   assert_int_equal(rs.agents, 0);
   pthread_mutex_lock(&t.srv->peer_lock);
-  for (uint32_t i = 0; i < t.srv->cfg.max_sessions; i++) assert_int_equal(t.srv->peers[i].count, 0);
+  for (uint32_t i = 0; i <= t.srv->peer_mask; i++) assert_int_equal(t.srv->peers[i].count, 0);
   pthread_mutex_unlock(&t.srv->peer_lock);
   /* a last wave: calls in flight and a reset or two when the stop comes */
   sc_client c[THREADS];
