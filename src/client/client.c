@@ -3,7 +3,9 @@
  * Buffers (all sized at connect): rbuf receives whatever recv gives and is fed to the session
  * at once (the session gathers split frames itself); sbuf queues sealed bytes in order
  * (session control bytes pulled before every seal, so they go out first) between shead and
- * stail; scratch holds one encoded INVOCATION payload before it is sealed. Calls in flight
+ * stail, and leaves at the next poll or call (pump flushes before it reads or waits), when the
+ * buffer is full (room_for), or at a cancel, so calls submitted together go out in one send;
+ * scratch holds one encoded INVOCATION payload before it is sealed. Calls in flight
  * sit in slots, one per unit of credit: a call's id is (sequence << CLIENT_SLOT_BITS) | slot,
  * so an answer finds its slot in one step and a stale or forged id matches nothing. */
 #include <cnv/client.h>
@@ -272,6 +274,9 @@ static cnv_status pump(cnv_client *c, int wait_ms, uint64_t deadline_ns, const b
     if (st == CNV_OK && c->going_away && c->in_flight == 0) st = CNV_ESESSION_GOING_AWAY;
     if (st == CNV_OK && c->wdead && c->in_flight == 0) st = CNV_ECLIENT_DISCONNECTED;
     if (st != CNV_OK) return end_conn(c, st, ours, completed);
+    /* What the callbacks submitted (and the session answered) leaves before the caller
+     * gets control back or the wait starts. */
+    flush_some(c);
     if (stop ? *stop : *completed > 0) return CNV_OK;
     if (wait_ms == 0) return CNV_OK;
     short events = (short)(POLLIN | (c->stail > c->shead ? POLLOUT : 0));
@@ -417,9 +422,9 @@ cnv_status cnv_client_submit(cnv_client *c, const char *line, size_t line_len, u
   c->slots[idx] = (client_slot){.id = cid, .fn = done, .ctx = ctx, .used = true};
   c->in_flight++;
   if (id) *id = cid;
-  /* The call is in its slot: if the send fails, it completes (DISCONNECTED) once reading
-   * reaches the end of the connection. */
-  flush_some(c);
+  /* Queued, not sent: pipelined calls leave together, in one send, at the next poll or call
+   * (or above, when the buffer is full). The call is in its slot: if that send fails, it
+   * completes (DISCONNECTED) once reading reaches the end of the connection. */
   return CNV_OK;
 }
 
