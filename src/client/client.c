@@ -95,10 +95,12 @@ static cnv_status wait_fd(const cnv_client *c, short events, uint64_t deadline_n
   return CNV_OK; /* n < 0 is EINTR (or a bad fd, which the next send or recv reports) */
 }
 
-/* Makes room for `need` bytes at sbuf's end, sending (and waiting for the socket, until
+/* Makes room for `need` bytes at sbuf's end: sends nothing while there is room (queued calls
+ * wait for the next poll, to leave together), else sends (and waits for the socket, until
  * deadline_ns; 0: no limit) as long as it takes. */
 static cnv_status room_for(cnv_client *c, size_t need, uint64_t deadline_ns) {
   for (;;) {
+    if (c->scap - c->stail >= need) return CNV_OK;
     flush_some(c);
     if (c->shead > 0) { /* slide the unsent bytes to the front */
       memmove(c->sbuf, c->sbuf + c->shead, c->stail - c->shead);
@@ -234,8 +236,8 @@ static cnv_status on_event(cnv_client *c, const cnv_session_event *ev, unsigned 
   }
 }
 
-/* Reads what the socket has (up to CLIENT_READS_PER_POLL recv calls, without waiting) and
- * feeds it to the session. Returns CNV_OK or the error that ends the connection. */
+/* Reads what the socket has (up to CLIENT_READS_PER_POLL recv calls, without waiting, and no
+ * more once one comes back short) and feeds it to the session. Returns CNV_OK or the error that ends the connection. */
 static cnv_status read_some(cnv_client *c, unsigned *completed, bool *ours) {
   *ours = false;
   for (unsigned k = 0; k < CLIENT_READS_PER_POLL; k++) {
@@ -258,6 +260,9 @@ static cnv_status read_some(cnv_client *c, unsigned *completed, bool *ours) {
     /* Whatever the session answered (a REKEY of its own) goes out before the next seal. */
     cnv_status st = pull_all(c, 0);
     if (st != CNV_OK) return st;
+    /* A short read took all the socket had: another recv now would only say EAGAIN (what
+     * arrives later makes the socket readable again, for our wait or the caller's loop). */
+    if ((size_t)n < CLIENT_RBUF) return CNV_OK;
   }
   return CNV_OK;
 }
