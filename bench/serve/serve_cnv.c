@@ -15,9 +15,9 @@
  * connected once before the loop (like redis-benchmark's kept-alive clients), through their
  * descriptors with poll(2) (cnv_client_fd, cnv_client_wants_write), the way redis-benchmark
  * drives its connections from its one event loop: each turn fills every connection's pipeline
- * (cnv_client_submit queues), sends it (cnv_client_poll without waiting), then waits in
- * poll(2) for any connection and lets the ready ones read their answers (cnv_client_poll
- * again). One benchmark iteration is one round of the same number of calls in all as
+ * (cnv_client_submit queues), sends it (cnv_client_flush), then waits in poll(2) for any
+ * connection and lets the ready ones read their answers (cnv_client_poll without waiting).
+ * One benchmark iteration is one round of the same number of calls in all as
  * redis-benchmark's -n.
  *
  * serve_echo_p16/cnv: SERVE_PIPELINE calls in flight per connection, P16_CALLS per round; the
@@ -232,17 +232,13 @@ static void conn_top_up(serve_run *run, serve_conn *c) {
   }
 }
 
-/* Fills the connection's pipeline and sends it (a poll that does not wait), again while the
- * answers are all back already: on return it has calls in flight, whose answers its socket
- * announces, or it is through (or failed). */
+/* Fills the connection's pipeline and sends it: afterwards it has calls in flight, whose
+ * answers its socket announces, or it is through (or failed). */
 static void conn_send(serve_run *run, serve_conn *c) {
-  while (c->failure == CNV_OK && c->done < run->per_conn) {
-    conn_top_up(run, c);
-    if (c->failure != CNV_OK) return;
-    cnv_status st = cnv_client_poll(c->client, 0, NULL);
-    if (st != CNV_OK) conn_fail(c, "cnv_client_poll", st);
-    if (c->submitted > c->done) return;
-  }
+  conn_top_up(run, c);
+  if (c->failure != CNV_OK || c->submitted == c->done) return;
+  cnv_status st = cnv_client_flush(c->client);
+  if (st != CNV_OK) conn_fail(c, "cnv_client_flush", st);
 }
 
 /* One round: per_conn calls on every connection, `pipeline` in flight on each, all driven

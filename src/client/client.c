@@ -3,8 +3,9 @@
  * Buffers (all sized at connect): rbuf receives whatever recv gives and is fed to the session
  * at once (the session gathers split frames itself); sbuf queues sealed bytes in order
  * (session control bytes pulled before every seal, so they go out first) between shead and
- * stail, and leaves at the next poll or call (pump flushes before it reads or waits), when the
- * buffer is full (room_for), or at a cancel, so calls submitted together go out in one send;
+ * stail, and leaves at the next flush, poll or call (pump flushes before it reads or waits),
+ * when the buffer is full (room_for), or at a cancel, so calls submitted together go out in
+ * one send;
  * scratch holds one encoded INVOCATION payload before it is sealed. Calls in flight
  * sit in slots, one per unit of credit: a call's id is (sequence << CLIENT_SLOT_BITS) | slot,
  * so an answer finds its slot in one step and a stale or forged id matches nothing. */
@@ -430,6 +431,13 @@ cnv_status cnv_client_submit(cnv_client *c, const char *line, size_t line_len, u
   /* Queued, not sent: pipelined calls leave together, in one send, at the next poll or call
    * (or above, when the buffer is full). The call is in its slot: if that send fails, it
    * completes (DISCONNECTED) once reading reaches the end of the connection. */
+  return CNV_OK;
+}
+
+cnv_status cnv_client_flush(cnv_client *c) {
+  if (!c) return CNV_EINVAL;
+  if (c->err != CNV_OK) return c->err;
+  flush_some(c); /* a failed send ends the connection at the next poll, after the answers */
   return CNV_OK;
 }
 
