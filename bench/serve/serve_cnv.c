@@ -11,26 +11,31 @@
  * the echoed text. The line is `demo.echo --text PONG`, the result `PONG`: about the size of
  * Redis's PING_INLINE and its +PONG.
  *
- * serve_echo_p16/cnv: SERVE_CONNS client threads, one connection each (connected once, before
- * the loop, like redis-benchmark's kept-alive clients), each keeping SERVE_PIPELINE calls in
- * flight (cnv_client_submit; answers through cnv_client_poll). One benchmark iteration is one
- * round of P16_CALLS calls in all (the same count as redis-benchmark's -n); the rate reported
- * is the calls of every round over the rounds' time (from releasing the threads to the last
- * answer of the round), so the connects are not counted, as redis-benchmark does not count
- * its own.
+ * The client side is one thread (the benchmark's own) driving SERVE_CONNS connections, each
+ * connected once before the loop (like redis-benchmark's kept-alive clients), through their
+ * descriptors with poll(2) (cnv_client_fd, cnv_client_wants_write), the way redis-benchmark
+ * drives its connections from its one event loop: each turn fills every connection's pipeline
+ * (cnv_client_submit queues), sends it (cnv_client_flush), then waits in poll(2) for any
+ * connection and lets the ready ones read their answers (cnv_client_poll without waiting).
+ * One benchmark iteration is one round of the same number of calls in all as
+ * redis-benchmark's -n.
  *
- * serve_echo_p1/cnv: the same threads making one synchronous call at a time (cnv_client_call),
- * P1_CALLS per round; each call's latency is taken in its thread (the runtime's monotonic
- * clock before the call and after it returns). Each round gives the p50 and p99 of its calls,
- * as each redis-benchmark run gives its own; the case reports the medians over the rounds
+ * serve_echo_p16/cnv: SERVE_PIPELINE calls in flight per connection, P16_CALLS per round; the
+ * rate reported is the calls of every round over the rounds' time (from the first submit to
+ * the last answer), so the connects are not counted, as redis-benchmark does not count its
+ * own.
+ *
+ * serve_echo_p1/cnv: one call in flight per connection, P1_CALLS per round; each call's
+ * latency is the time from its submit to its callback (the runtime's monotonic clock), as
+ * redis-benchmark takes it in its loop. Each round gives the p50 and p99 of its calls, as each
+ * redis-benchmark run gives its own; the case reports the medians over the rounds
  * (serve_report_latency: 1e9 / p99 ns as the rate, p50_us and p99_us as counters).
  *
  * session_handshake/cnv: one thread connecting (TCP connect, HELLO, HELLO_REPLY, AUTH, READY:
  * cnv_client_connect returns once READY is in) and closing, again and again, against the same
  * fixture; items = handshakes, so the figure is handshakes per second of one agent
  * reconnecting (the same token each time: the server's token cache is warm). */
-#include <pthread.h>
-#include <stdatomic.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +61,6 @@
 #define P1_CALLS 40000L   /* as serve_echo_p1/redis's -n */
 #define MAX_RUNS 1024u    /* p1 rounds kept (the latest when there are more) */
 #define POLL_MS 10000     /* a connection with no answer for this long fails the case */
-#define CALL_MS 10000u    /* a synchronous call's own time limit */
 
 /* ---- fixture: runtime, server, the agent's keys and token ----------------------------- */
 
@@ -178,48 +182,22 @@ static cnv_status fixture_connect(const serve_fixture *fx, cnv_client **out) {
   return cnv_client_connect(&cfg, out);
 }
 
-/* ---- client threads ------------------------------------------------------------------- */
-
-typedef struct serve_run serve_run;
+/* ---- the client side: one thread driving every connection ---------------------------- */
 
 typedef struct serve_conn {
-  pthread_t thread;
-  serve_run *run;
   cnv_client *client;
-  uint64_t *lat;      /* p1: this round's latencies, per_conn of them */
-  long done;          /* calls answered this round */
-  cnv_status failure; /* the first thing that went wrong (CNV_OK: nothing) */
+  long submitted, done; /* this round's calls */
+  uint64_t sent_ns;     /* p1: when the call in flight was submitted */
+  uint64_t *lat;        /* p1: this round's latencies, per_conn of them */
+  cnv_status failure;   /* the first thing that went wrong (CNV_OK: nothing) */
   const char *failed_at;
 } serve_conn;
 
-struct serve_run {
-  const serve_fixture *fx;
-  int pipeline; /* calls in flight per connection; 1: synchronous calls */
+typedef struct serve_run {
+  int pipeline; /* calls in flight per connection */
   long per_conn;
-  int threads; /* started */
-  /* Rounds: the main thread bumps `round` to start one; each thread counts itself in
-   * `arrived` once connected and after each round. */
-  pthread_mutex_t m;
-  pthread_cond_t cv;
-  unsigned round, arrived; /* under m */
-  int stop;                /* under m */
   serve_conn conn[SERVE_CONNS];
-};
-
-static void run_arrive(serve_run *run) {
-  pthread_mutex_lock(&run->m);
-  run->arrived++;
-  pthread_cond_broadcast(&run->cv);
-  pthread_mutex_unlock(&run->m);
-}
-
-/* Main thread: waits until every started thread arrived, and resets the count. */
-static void run_wait_all(serve_run *run) {
-  pthread_mutex_lock(&run->m);
-  while (run->arrived < (unsigned)run->threads) pthread_cond_wait(&run->cv, &run->m);
-  run->arrived = 0;
-  pthread_mutex_unlock(&run->m);
-}
+} serve_run;
 
 static void conn_fail(serve_conn *c, const char *at, cnv_status st) {
   if (c->failure == CNV_OK) {
@@ -228,89 +206,74 @@ static void conn_fail(serve_conn *c, const char *at, cnv_status st) {
   }
 }
 
-/* An answer: ours is always CNV_OK with the text echoed. */
+/* An answer: ours is always CNV_OK with the text echoed. With one call in flight, its latency
+ * is the time from its submit to here (as redis-benchmark takes it, in its event loop). */
 static void on_done(void *ctx, const cnv_client_result *r) {
   serve_conn *c = ctx;
+  if (c->lat) c->lat[c->done] = cnv_runtime_now_ns() - c->sent_ns;
   c->done++;
   if (r->status != CNV_OK)
-    conn_fail(c, "a pipelined call's answer", r->status);
+    conn_fail(c, "a call's answer", r->status);
   else if (r->result_len != ECHO_TEXT_LEN || memcmp(r->result, ECHO_TEXT, ECHO_TEXT_LEN) != 0)
-    conn_fail(c, "a pipelined call's echo", CNV_EINVAL);
+    conn_fail(c, "a call's echo", CNV_EINVAL);
 }
 
-static void round_pipelined(serve_conn *c) {
-  serve_run *run = c->run;
-  long submitted = 0;
-  c->done = 0;
-  while (c->done < run->per_conn && c->failure == CNV_OK) {
-    while (submitted - c->done < run->pipeline && submitted < run->per_conn) {
-      cnv_status st = cnv_client_submit(c->client, ECHO_LINE, ECHO_LINE_LEN, 0, on_done, c, NULL);
-      if (st == CNV_EFULL) break; /* the server granted less credit: wait for answers */
-      if (st != CNV_OK) {
-        conn_fail(c, "cnv_client_submit", st);
-        return;
-      }
-      submitted++;
-    }
-    unsigned completed = 0;
-    cnv_status st = cnv_client_poll(c->client, POLL_MS, &completed);
-    if (st != CNV_OK)
-      conn_fail(c, "cnv_client_poll", st);
-    else if (completed == 0)
-      conn_fail(c, "cnv_client_poll (no answer in time)", CNV_ECLIENT_TIMEOUT);
-  }
-}
-
-static void round_sync(serve_conn *c) {
-  serve_run *run = c->run;
-  uint8_t buf[64];
-  c->done = 0;
-  for (long i = 0; i < run->per_conn && c->failure == CNV_OK; i++) {
-    cnv_client_result r;
-    uint64_t t0 = cnv_runtime_now_ns();
-    cnv_status st = cnv_client_call(c->client, ECHO_LINE, ECHO_LINE_LEN, 0, CALL_MS, &r, buf, sizeof buf);
-    uint64_t t1 = cnv_runtime_now_ns();
-    if (st != CNV_OK || r.status != CNV_OK) {
-      conn_fail(c, "cnv_client_call", st != CNV_OK ? st : r.status);
+/* Keeps the connection's pipeline full (its calls are queued, and leave at its next poll). */
+static void conn_top_up(serve_run *run, serve_conn *c) {
+  while (c->failure == CNV_OK && c->submitted - c->done < run->pipeline && c->submitted < run->per_conn) {
+    if (c->lat) c->sent_ns = cnv_runtime_now_ns();
+    cnv_status st = cnv_client_submit(c->client, ECHO_LINE, ECHO_LINE_LEN, 0, on_done, c, NULL);
+    if (st == CNV_EFULL) break; /* the server granted less credit: wait for answers */
+    if (st != CNV_OK) {
+      conn_fail(c, "cnv_client_submit", st);
       return;
     }
-    if (r.result_len != ECHO_TEXT_LEN || memcmp(buf, ECHO_TEXT, ECHO_TEXT_LEN) != 0) {
-      conn_fail(c, "a call's echo", CNV_EINVAL);
-      return;
-    }
-    c->lat[i] = t1 - t0;
-    c->done++;
+    c->submitted++;
   }
 }
 
-static void *conn_main(void *p) {
-  serve_conn *c = p;
-  serve_run *run = c->run;
-  cnv_status st = fixture_connect(run->fx, &c->client);
-  if (st != CNV_OK) {
-    c->client = NULL;
-    conn_fail(c, "cnv_client_connect", st);
-  }
-  unsigned seen = 0;
-  run_arrive(run);
+/* Fills the connection's pipeline and sends it: afterwards it has calls in flight, whose
+ * answers its socket announces, or it is through (or failed). */
+static void conn_send(serve_run *run, serve_conn *c) {
+  conn_top_up(run, c);
+  if (c->failure != CNV_OK || c->submitted == c->done) return;
+  cnv_status st = cnv_client_flush(c->client);
+  if (st != CNV_OK) conn_fail(c, "cnv_client_flush", st);
+}
+
+/* One round: per_conn calls on every connection, `pipeline` in flight on each, all driven
+ * from this thread like redis-benchmark's event loop: fill and send every pipeline
+ * (conn_send), wait in poll(2) for any connection, let the ready ones read their answers
+ * (cnv_client_poll without waiting), and again. 0, or -1 when a connection failed. */
+static int run_round(serve_run *run) {
+  struct pollfd pf[SERVE_CONNS];
+  for (int i = 0; i < SERVE_CONNS; i++) run->conn[i].submitted = run->conn[i].done = 0;
   for (;;) {
-    pthread_mutex_lock(&run->m);
-    while (run->round == seen && !run->stop) pthread_cond_wait(&run->cv, &run->m);
-    seen = run->round;
-    int stop = run->stop;
-    pthread_mutex_unlock(&run->m);
-    if (stop) break;
-    if (c->client && c->failure == CNV_OK) {
-      if (run->pipeline > 1)
-        round_pipelined(c);
-      else
-        round_sync(c);
+    int open = 0;
+    for (int i = 0; i < SERVE_CONNS; i++) {
+      serve_conn *c = &run->conn[i];
+      conn_send(run, c);
+      if (c->failure != CNV_OK) return -1;
+      pf[i] = (struct pollfd){.fd = -1};
+      if (c->done < run->per_conn) {
+        pf[i].fd = cnv_client_fd(c->client);
+        pf[i].events = (short)(POLLIN | (cnv_client_wants_write(c->client) ? POLLOUT : 0));
+        open++;
+      }
     }
-    run_arrive(run);
+    if (open == 0) return 0;
+    int n = poll(pf, SERVE_CONNS, POLL_MS);
+    if (n == 0) {
+      for (int i = 0; i < SERVE_CONNS; i++)
+        if (pf[i].fd >= 0) conn_fail(&run->conn[i], "poll (no answer in time)", CNV_ECLIENT_TIMEOUT);
+      return -1;
+    }
+    for (int i = 0; i < SERVE_CONNS; i++) {
+      if (pf[i].fd < 0 || pf[i].revents == 0) continue;
+      cnv_status st = cnv_client_poll(run->conn[i].client, 0, NULL);
+      if (st != CNV_OK) conn_fail(&run->conn[i], "cnv_client_poll", st);
+    }
   }
-  cnv_client_close(c->client);
-  c->client = NULL;
-  return NULL;
 }
 
 /* The first failure of any connection, as a message in err; 0 when there is none. */
@@ -325,42 +288,35 @@ static int run_failure(const serve_run *run, char *err, size_t err_cap) {
   return 0;
 }
 
-/* Ends the threads (each closes its client), then the fixture. */
+/* Closes the clients, then the fixture. */
 static void run_stop(serve_run *run, serve_fixture *fx) {
-  pthread_mutex_lock(&run->m);
-  run->stop = 1;
-  pthread_cond_broadcast(&run->cv);
-  pthread_mutex_unlock(&run->m);
-  for (int i = 0; i < run->threads; i++) pthread_join(run->conn[i].thread, NULL);
   for (int i = 0; i < SERVE_CONNS; i++) {
+    cnv_client_close(run->conn[i].client);
+    run->conn[i].client = NULL;
     free(run->conn[i].lat);
     run->conn[i].lat = NULL;
   }
-  pthread_cond_destroy(&run->cv);
-  pthread_mutex_destroy(&run->m);
   fixture_stop(fx);
 }
 
-/* Starts the fixture and SERVE_CONNS client threads, each connected. 0: ready; 1: started
- * but something failed (err says what; run_stop ends it); -1: nothing started (err set). */
+/* Starts the fixture and connects SERVE_CONNS clients. 0: ready; 1: started but something
+ * failed (err says what; run_stop ends it); -1: nothing started (err set). */
 static int run_start(serve_run *run, serve_fixture *fx, int pipeline, long calls, char *err, size_t err_cap) {
   memset(run, 0, sizeof *run);
-  run->fx = fx;
   run->pipeline = pipeline;
   run->per_conn = calls / SERVE_CONNS;
   if (fixture_start(fx, err, err_cap) != 0) return -1;
-  pthread_mutex_init(&run->m, NULL);
-  pthread_cond_init(&run->cv, NULL);
-  for (; run->threads < SERVE_CONNS; run->threads++) {
-    serve_conn *c = &run->conn[run->threads];
-    c->run = run;
-    if (pipeline == 1 && !(c->lat = malloc((size_t)run->per_conn * sizeof c->lat[0]))) break;
-    if (pthread_create(&c->thread, NULL, conn_main, c) != 0) break;
-  }
-  run_wait_all(run);
-  if (run->threads < SERVE_CONNS) {
-    snprintf(err, err_cap, "could not start %d client threads", SERVE_CONNS);
-    return 1;
+  for (int i = 0; i < SERVE_CONNS; i++) {
+    serve_conn *c = &run->conn[i];
+    if (pipeline == 1 && !(c->lat = malloc((size_t)run->per_conn * sizeof c->lat[0]))) {
+      snprintf(err, err_cap, "out of memory");
+      return 1;
+    }
+    cnv_status st = fixture_connect(fx, &c->client);
+    if (st != CNV_OK) {
+      c->client = NULL;
+      conn_fail(c, "cnv_client_connect", st);
+    }
   }
   return run_failure(run, err, err_cap) != 0 ? 1 : 0;
 }
@@ -382,7 +338,7 @@ static void cnv_echo_case(cnv_bench_state *st, int pipeline, long calls) {
     snprintf(err, sizeof err, "out of memory");
     rc = 1;
   }
-  if (rc != 0) { /* a connection or a thread failed before the loop */
+  if (rc != 0) { /* a connection failed before the loop */
     free(all);
     run_stop(&run, &fx);
     cnv_bench_skip_with_error(st, err);
@@ -393,16 +349,12 @@ static void cnv_echo_case(cnv_bench_state *st, int pipeline, long calls) {
   while (cnv_bench_keep_running(st)) {
     if (rc != 0) continue; /* a failed round ends the loop through keep_running; reported after */
     uint64_t t0 = cnv_runtime_now_ns();
-    pthread_mutex_lock(&run.m);
-    run.round++;
-    pthread_cond_broadcast(&run.cv);
-    pthread_mutex_unlock(&run.m);
-    run_wait_all(&run);
-    uint64_t t1 = cnv_runtime_now_ns();
-    if (run_failure(&run, err, sizeof err) != 0) {
+    if (run_round(&run) != 0) {
+      (void)run_failure(&run, err, sizeof err); /* -1: err names the failed connection */
       rc = 1;
       continue;
     }
+    uint64_t t1 = cnv_runtime_now_ns();
     seconds += (double)(t1 - t0) / 1e9;
     total += (double)(run.per_conn * SERVE_CONNS);
     if (pipeline == 1) {

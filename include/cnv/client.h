@@ -6,10 +6,18 @@
  * token, the server's pinned public key), then sealed calls. Two ways to call:
  *   - synchronous: cnv_client_call sends one invocation line and waits for its answer, the
  *     result copied into the caller's buffer;
- *   - pipelined: cnv_client_submit sends without waiting, up to the negotiated credit
+ *   - pipelined: cnv_client_submit queues a call without waiting, up to the negotiated credit
  *     (cnv_client_credit; CNV_EFULL when none is left), and each answer is handed to the call's
  *     own callback, with its context, by cnv_client_poll. cnv_client_cancel asks the server to
  *     cancel one call; cnv_client_fd gives the socket to an event loop.
+ *
+ * When bytes leave: submit only queues (the calls submitted between two sends go out together,
+ * in one send, which is what makes pipelining cheap); the queue is sent by cnv_client_flush,
+ * cnv_client_poll (before it reads or waits, and again before it returns, so calls submitted
+ * from callbacks go too), cnv_client_call, cnv_client_cancel, and by submit itself when the
+ * send buffer (send_buffer) has no room for the next call. A caller that submits and then
+ * waits on the socket itself must therefore call cnv_client_flush (or cnv_client_poll) first,
+ * and wait for writability too while cnv_client_wants_write says so.
  *
  * Every call submitted completes exactly once through its callback: with the server's answer,
  * or, when the connection ends first (the server went away, sent an ERROR, the socket closed,
@@ -111,8 +119,10 @@ typedef void (*cnv_client_done_fn)(void *ctx, const cnv_client_result *r);
 
 /* Seals one invocation line (line_len bytes, at most the negotiated max_message_size less the
  * INVOCATION header) with a server-side deadline (deadline_ms after the server receives it; 0:
- * the capability's own limit) and queues it for sending, sending what the socket takes now.
- * Waits (blocking) only when the send buffer has no room, until the socket takes enough.
+ * the capability's own limit) and queues it for sending: it leaves at the next
+ * cnv_client_flush, cnv_client_poll, cnv_client_call or cnv_client_cancel (see "When bytes leave" above), or
+ * here when the send buffer has no room for it: then submit sends what is queued first,
+ * waiting (blocking) until the socket takes enough.
  * done(ctx, ...) runs exactly once later. *id (may be NULL) gets the call's id.
  * Errors: CNV_EINVAL (NULL c, line or done), CNV_ERANGE (line too long), CNV_EFULL (no credit
  * left: every slot holds an unanswered call; poll, then retry), CNV_ESESSION_GOING_AWAY (the
@@ -122,13 +132,22 @@ CNV_API CNV_NODISCARD cnv_status cnv_client_submit(cnv_client *c, const char *li
                                                    uint32_t deadline_ms, cnv_client_done_fn done, void *ctx,
                                                    uint64_t *id);
 
-/* Sends what is queued and reads what the server sent, running the callbacks of the calls
- * answered. Waits (blocking) up to timeout_ms for at least one answer when none is ready (0:
- * does not wait; -1: waits without a limit). *completed (may be NULL) gets how many callbacks
+/* Sends what is queued (without waiting for the socket) and reads what the server sent,
+ * running the callbacks of the calls answered, then sends what they submitted. Waits
+ * (blocking) up to timeout_ms for at least one answer when none is ready (0: does not wait;
+ * -1: waits without a limit). *completed (may be NULL) gets how many callbacks
  * ran. Returns CNV_OK (also when the time passed with nothing), CNV_EINVAL, CNV_ERANGE
  * (timeout_ms below -1), CNV_ESTATE (from a callback), or the connection's sticky error once it ended (every unanswered call
  * was completed with CNV_ECLIENT_DISCONNECTED first). */
 CNV_API CNV_NODISCARD cnv_status cnv_client_poll(cnv_client *c, int timeout_ms, unsigned *completed);
+
+/* Sends what is queued (the calls submitted since the last send), as much as the socket takes
+ * now, without reading, waiting or running callbacks: for an event loop that submits, then
+ * waits on cnv_client_fd for the answers (writable too while cnv_client_wants_write says bytes
+ * are left). May be called from a callback. A send that fails (the server went away) is no
+ * error here: the next cnv_client_poll delivers the answers sent before, then reports the end.
+ * Errors: CNV_EINVAL (NULL), the connection's sticky error. */
+CNV_API CNV_NODISCARD cnv_status cnv_client_flush(cnv_client *c);
 
 /* Asks the server to cancel call `id`: it completes as cancelled if it had not run yet, or
  * with its answer if it had; either way its callback still runs once, from poll. Errors:
@@ -155,7 +174,8 @@ CNV_API CNV_NODISCARD cnv_status cnv_client_call(cnv_client *c, const char *line
  * stays open (shut down) after the connection ended, until cnv_client_close, so an event loop
  * never sees its number reused behind its back. -1 for NULL. Do not read, write or close it. */
 CNV_API int cnv_client_fd(const cnv_client *c);
-/* True while sealed bytes wait for the socket to take them. */
+/* True while sealed bytes wait to be sent: after a submit until the next poll sends them, and
+ * while the socket does not take them all. */
 CNV_API bool cnv_client_wants_write(const cnv_client *c);
 
 /* Calls that may be submitted now (the negotiated credit less the unanswered calls; 0 once

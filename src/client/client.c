@@ -3,7 +3,10 @@
  * Buffers (all sized at connect): rbuf receives whatever recv gives and is fed to the session
  * at once (the session gathers split frames itself); sbuf queues sealed bytes in order
  * (session control bytes pulled before every seal, so they go out first) between shead and
- * stail; scratch holds one encoded INVOCATION payload before it is sealed. Calls in flight
+ * stail, and leaves at the next flush, poll or call (pump flushes before it reads or waits),
+ * when the buffer is full (room_for), or at a cancel, so calls submitted together go out in
+ * one send;
+ * scratch holds one encoded INVOCATION payload before it is sealed. Calls in flight
  * sit in slots, one per unit of credit: a call's id is (sequence << CLIENT_SLOT_BITS) | slot,
  * so an answer finds its slot in one step and a stale or forged id matches nothing. */
 #include <cnv/client.h>
@@ -93,10 +96,12 @@ static cnv_status wait_fd(const cnv_client *c, short events, uint64_t deadline_n
   return CNV_OK; /* n < 0 is EINTR (or a bad fd, which the next send or recv reports) */
 }
 
-/* Makes room for `need` bytes at sbuf's end, sending (and waiting for the socket, until
+/* Makes room for `need` bytes at sbuf's end: sends nothing while there is room (queued calls
+ * wait for the next poll, to leave together), else sends (and waits for the socket, until
  * deadline_ns; 0: no limit) as long as it takes. */
 static cnv_status room_for(cnv_client *c, size_t need, uint64_t deadline_ns) {
   for (;;) {
+    if (c->scap - c->stail >= need) return CNV_OK;
     flush_some(c);
     if (c->shead > 0) { /* slide the unsent bytes to the front */
       memmove(c->sbuf, c->sbuf + c->shead, c->stail - c->shead);
@@ -232,8 +237,8 @@ static cnv_status on_event(cnv_client *c, const cnv_session_event *ev, unsigned 
   }
 }
 
-/* Reads what the socket has (up to CLIENT_READS_PER_POLL recv calls, without waiting) and
- * feeds it to the session. Returns CNV_OK or the error that ends the connection. */
+/* Reads what the socket has (up to CLIENT_READS_PER_POLL recv calls, without waiting, and no
+ * more once one comes back short) and feeds it to the session. Returns CNV_OK or the error that ends the connection. */
 static cnv_status read_some(cnv_client *c, unsigned *completed, bool *ours) {
   *ours = false;
   for (unsigned k = 0; k < CLIENT_READS_PER_POLL; k++) {
@@ -256,6 +261,9 @@ static cnv_status read_some(cnv_client *c, unsigned *completed, bool *ours) {
     /* Whatever the session answered (a REKEY of its own) goes out before the next seal. */
     cnv_status st = pull_all(c, 0);
     if (st != CNV_OK) return st;
+    /* A short read took all the socket had: another recv now would only say EAGAIN (what
+     * arrives later makes the socket readable again, for our wait or the caller's loop). */
+    if ((size_t)n < CLIENT_RBUF) return CNV_OK;
   }
   return CNV_OK;
 }
@@ -272,6 +280,9 @@ static cnv_status pump(cnv_client *c, int wait_ms, uint64_t deadline_ns, const b
     if (st == CNV_OK && c->going_away && c->in_flight == 0) st = CNV_ESESSION_GOING_AWAY;
     if (st == CNV_OK && c->wdead && c->in_flight == 0) st = CNV_ECLIENT_DISCONNECTED;
     if (st != CNV_OK) return end_conn(c, st, ours, completed);
+    /* What the callbacks submitted (and the session answered) leaves before the caller
+     * gets control back or the wait starts. */
+    flush_some(c);
     if (stop ? *stop : *completed > 0) return CNV_OK;
     if (wait_ms == 0) return CNV_OK;
     short events = (short)(POLLIN | (c->stail > c->shead ? POLLOUT : 0));
@@ -417,9 +428,16 @@ cnv_status cnv_client_submit(cnv_client *c, const char *line, size_t line_len, u
   c->slots[idx] = (client_slot){.id = cid, .fn = done, .ctx = ctx, .used = true};
   c->in_flight++;
   if (id) *id = cid;
-  /* The call is in its slot: if the send fails, it completes (DISCONNECTED) once reading
-   * reaches the end of the connection. */
-  flush_some(c);
+  /* Queued, not sent: pipelined calls leave together, in one send, at the next poll or call
+   * (or above, when the buffer is full). The call is in its slot: if that send fails, it
+   * completes (DISCONNECTED) once reading reaches the end of the connection. */
+  return CNV_OK;
+}
+
+cnv_status cnv_client_flush(cnv_client *c) {
+  if (!c) return CNV_EINVAL;
+  if (c->err != CNV_OK) return c->err;
+  flush_some(c); /* a failed send ends the connection at the next poll, after the answers */
   return CNV_OK;
 }
 

@@ -61,6 +61,8 @@ cnv_status cnv_session_create(const cnv_session_config *cfg, uint64_t now_ns, cn
   size_t rx_cap = rx_capacity(cfg);
   size_t out_cap = CNV__SESSION_OUTBOX_BASE + cfg->token_len;
   size_t total = head + cfg->token_len + rx_cap + out_cap;
+  /* calloc aligns for max_align_t, enough for the AES-256-GCM states (16 bytes) in the head. */
+  _Static_assert(_Alignof(max_align_t) >= _Alignof(cnv_session), "calloc's alignment holds cnv_session");
   uint8_t *block = calloc(1, total);
   if (!block) return CNV_ENOMEM;
   cnv_session *s = (cnv_session *)(void *)block;

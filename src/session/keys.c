@@ -12,6 +12,13 @@
 #define SUBKEY_S2C 2u
 #define SUBKEY_NEXT 3u
 
+/* Computes the direction's AES-256-GCM state from its key (when it uses AES-256-GCM): the
+ * previous state is wiped first. beforenm returns 0 always. */
+static void dir_expand(cnv__session_dir *d) {
+  sodium_memzero(&d->aes, sizeof d->aes);
+  if (d->use_aes) (void)crypto_aead_aes256gcm_beforenm(&d->aes, d->key);
+}
+
 cnv_status cnv__session_derive(cnv_session *s, const uint8_t peer_eph[CNV__SESSION_KEY]) {
   uint8_t shared[crypto_scalarmult_BYTES], master[crypto_kdf_KEYBYTES];
   int bad = crypto_scalarmult(shared, s->eph_sk, peer_eph);
@@ -35,6 +42,9 @@ cnv_status cnv__session_derive(cnv_session *s, const uint8_t peer_eph[CNV__SESSI
                                    master);
   sodium_memzero(master, sizeof master);
   if (bad != 0) return CNV_ESESSION_HANDSHAKE;
+  s->tx.use_aes = s->rx.use_aes = s->aead == CNV_SESSION_AEAD_AES256GCM;
+  dir_expand(&s->tx);
+  dir_expand(&s->rx);
   s->tx.counter = s->rx.counter = 0;
   s->tx.bytes = s->rx.bytes = 0;
   s->tx.since_ns = s->rx.since_ns = s->now_ns;
@@ -47,6 +57,7 @@ cnv_status cnv__session_next_key(cnv__session_dir *d, uint64_t now_ns) {
   int bad = crypto_kdf_derive_from_key(next, sizeof next, SUBKEY_NEXT, REKEY_CONTEXT, d->key);
   memcpy(d->key, next, sizeof next);
   sodium_memzero(next, sizeof next);
+  dir_expand(d);
   d->counter = 0;
   d->bytes = 0;
   d->since_ns = now_ns;

@@ -21,8 +21,8 @@ cnv_status cnv__session_seal_one(cnv_session *s, uint8_t type, uint64_t id, cons
   uint8_t *c = out + CNV_FRAME_HEADER_SIZE;
   /* Both return 0 for every length a frame can have (under 2^32 bytes). */
   if (s->aead == CNV_SESSION_AEAD_AES256GCM)
-    (void)crypto_aead_aes256gcm_encrypt_detached(c, c + len, NULL, p, len, out, CNV_FRAME_HEADER_SIZE, NULL, nonce,
-                                                 s->tx.key);
+    (void)crypto_aead_aes256gcm_encrypt_detached_afternm(c, c + len, NULL, p, len, out, CNV_FRAME_HEADER_SIZE,
+                                                         NULL, nonce, &s->tx.aes);
   else
     (void)crypto_aead_xchacha20poly1305_ietf_encrypt_detached(c, c + len, NULL, p, len, out, CNV_FRAME_HEADER_SIZE,
                                                               NULL, nonce, s->tx.key);
@@ -67,8 +67,8 @@ cnv_status cnv__session_open(cnv_session *s, uint8_t *frame, size_t total, uint8
   uint8_t *c = frame + CNV_FRAME_HEADER_SIZE;
   int bad;
   if (s->aead == CNV_SESSION_AEAD_AES256GCM)
-    bad = crypto_aead_aes256gcm_decrypt_detached(c, NULL, c, n, c + n, frame, CNV_FRAME_HEADER_SIZE, nonce,
-                                                 s->rx.key);
+    bad = crypto_aead_aes256gcm_decrypt_detached_afternm(c, NULL, c, n, c + n, frame, CNV_FRAME_HEADER_SIZE, nonce,
+                                                         &s->rx.aes);
   else
     bad = crypto_aead_xchacha20poly1305_ietf_decrypt_detached(c, NULL, c, n, c + n, frame, CNV_FRAME_HEADER_SIZE,
                                                               nonce, s->rx.key);
@@ -115,6 +115,8 @@ void cnv__session_wipe_secrets(cnv_session *s) {
   if (s->token) sodium_memzero(s->token, s->token_len);
   sodium_memzero(s->tx.key, sizeof s->tx.key);
   sodium_memzero(s->rx.key, sizeof s->rx.key);
+  sodium_memzero(&s->tx.aes, sizeof s->tx.aes);
+  sodium_memzero(&s->rx.aes, sizeof s->rx.aes);
 }
 
 /* Frame length of the queued frame at off. */

@@ -4,6 +4,7 @@
 #define CNV_SESSION_INTERNAL_H
 
 #include <cnv/session.h>
+#include <sodium.h>
 #include <string.h>
 
 #define CNV__SESSION_VERSION 1u
@@ -39,6 +40,11 @@ enum {
 
 /* One direction's AEAD state. */
 typedef struct cnv__session_dir {
+  /* AES-256-GCM only: key's expanded schedule and GHASH key, computed once per key (at
+   * derivation and at each rotation) instead of once per frame; a secret like key, wiped with
+   * it. Unused (zero) under XChaCha20-Poly1305. */
+  crypto_aead_aes256gcm_state aes;
+  bool use_aes; /* aes holds key's state (the session negotiated AES-256-GCM) */
   uint8_t key[CNV__SESSION_KEY];
   uint64_t counter;  /* the next frame's nonce under key */
   uint64_t since_ns; /* when key came into use (send direction's time trigger) */
@@ -103,14 +109,16 @@ static inline void cnv__sess_header(uint8_t *h, uint8_t type, uint16_t flags, ui
 }
 
 /* ---- keys.c ---- */
-/* Wipes the long-term secret, the ephemeral secret, the token and both traffic keys. */
+/* Wipes the long-term secret, the ephemeral secret, the token and both traffic keys with
+ * their AES-256-GCM states. */
 void cnv__session_wipe_secrets(cnv_session *s);
 
 /* Derives tx and rx from the X25519 secret of eph_sk and peer_eph and the transcript (T3);
  * wipes the shared secret, the master key and eph_sk. CNV_ESESSION_HANDSHAKE when the peer's
  * key gives an all-zero secret. */
 cnv_status cnv__session_derive(cnv_session *s, const uint8_t peer_eph[CNV__SESSION_KEY]);
-/* Replaces key by the next one (one-way) and restarts the counter. */
+/* Replaces key by the next one (one-way), recomputes the AES-256-GCM state from it (the old
+ * one wiped) and restarts the counter. */
 cnv_status cnv__session_next_key(cnv__session_dir *d, uint64_t now_ns);
 
 /* ---- seal.c ---- */

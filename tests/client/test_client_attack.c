@@ -245,6 +245,7 @@ static void test_graceful_stop(void **state) {
   for (int i = 0; i < 3; i++) {
     assert_int_equal(cnv_client_submit(c, "demo.sleep --ms 100", 19, 0, got_one, &g[i], NULL), CNV_OK);
   }
+  assert_int_equal(cnv_client_poll(c, 0, NULL), CNV_OK); /* submit only queues: send them */
   /* Each call is in the runtime before the stop begins. */
   want w = {FIELD(accepted_calls), 3};
   assert_true(srvfx_wait(&y, reached, &w));

@@ -193,6 +193,33 @@ static void test_event_loop(void **state) {
   down(&x);
 }
 
+/* Submit only queues; cnv_client_flush sends the batch without reading, and the answers are
+ * then announced by the descriptor alone (the event-loop pattern: flush, wait, poll). */
+static void test_flush_then_wait(void **state) {
+  (void)state;
+  fixture x;
+  up(&x, 8);
+  seen s = {0};
+  tagged t[3];
+  for (int i = 0; i < 3; i++) {
+    t[i] = (tagged){&s, i};
+    assert_int_equal(cnv_client_submit(x.c, "demo.echo --text f", 18, 0, on_done, &t[i], NULL), CNV_OK);
+  }
+  assert_true(cnv_client_wants_write(x.c)); /* queued, not sent */
+  assert_int_equal(cnv_client_flush(x.c), CNV_OK);
+  assert_false(cnv_client_wants_write(x.c)); /* three small frames: the socket took them */
+  assert_int_equal(s.n, 0);                  /* flush runs no callback */
+  for (int i = 0; i < 1000 && s.n < 3; i++) {
+    struct pollfd p = {.fd = cnv_client_fd(x.c), .events = POLLIN};
+    assert_true(poll(&p, 1, 1000) >= 0);
+    assert_int_equal(cnv_client_poll(x.c, 0, NULL), CNV_OK);
+  }
+  assert_int_equal(s.n, 3);
+  for (int i = 0; i < 3; i++) assert_int_equal(s.status[i], CNV_OK);
+  assert_int_equal(cnv_client_flush(x.c), CNV_OK); /* nothing queued: nothing to do */
+  down(&x);
+}
+
 static void test_cancel(void **state) {
   (void)state;
   fixture x;
@@ -274,6 +301,8 @@ static void test_answers_survive_a_failed_send(void **state) {
     assert_int_equal(cnv_client_submit(x.c, i < 2 ? "hold" : "answer-close", i < 2 ? 4 : 12, 0, on_done, &t[i], NULL),
                      CNV_OK);
   }
+  /* Submit only queues: this sends the three (the answers may or may not be read yet). */
+  assert_int_equal(cnv_client_poll(x.c, 0, NULL), CNV_OK);
   fake_stop(&x.f); /* the server thread has answered and closed when this returns */
   t[3] = (tagged){&s, 3};
   assert_int_equal(cnv_client_submit(x.c, "demo.echo --text late", 21, 0, on_done, &t[3], NULL), CNV_OK);
@@ -282,6 +311,7 @@ static void test_answers_survive_a_failed_send(void **state) {
   for (int i = 0; i < 3; i++) assert_int_equal(s.status[i], CNV_OK);
   assert_ptr_equal(s.ctx[3], &t[3]);
   assert_int_equal(s.status[3], CNV_ECLIENT_DISCONNECTED);
+  assert_int_equal(cnv_client_flush(x.c), CNV_ECLIENT_DISCONNECTED); /* sticky */
   down(&x);
 }
 
@@ -517,6 +547,7 @@ static void test_arguments(void **state) {
   assert_int_equal(cnv_client_poll(NULL, 0, NULL), CNV_EINVAL);
   assert_int_equal(cnv_client_submit(NULL, "a", 1, 0, on_done, NULL, NULL), CNV_EINVAL);
   assert_int_equal(cnv_client_cancel(NULL, 1), CNV_EINVAL);
+  assert_int_equal(cnv_client_flush(NULL), CNV_EINVAL);
   assert_int_equal(cnv_client_fd(NULL), -1);
   assert_int_equal(cnv_client_credit(NULL), 0);
   cnv_client_close(NULL);
@@ -549,6 +580,7 @@ int main(void) {
       cmocka_unit_test(test_call_echo),
       cmocka_unit_test(test_pipelined_out_of_order),
       cmocka_unit_test(test_event_loop),
+      cmocka_unit_test(test_flush_then_wait),
       cmocka_unit_test(test_cancel),
       cmocka_unit_test(test_call_timeout_then_usable),
       cmocka_unit_test(test_server_drops_connection),

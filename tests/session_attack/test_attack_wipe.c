@@ -46,6 +46,52 @@ static void test_old_keys_after_rotation(void **state) {
   a_teardown(&p);
 }
 
+/* True when some non-zero 16-byte block of a (previous) AES-256-GCM state, all of it derived
+ * from that state's key, is still in the session's allocation. */
+static bool block_has_state(const cnv_session *s, const crypto_aead_aes256gcm_state *st) {
+  const uint8_t *b = (const uint8_t *)st;
+  for (size_t i = 0; i + 16 <= sizeof *st; i += 16)
+    if (!a_is_zero(b + i, 16) && a_block_has(s, b + i, 16)) return true;
+  return false;
+}
+
+/* Whether d's AES-256-GCM state is the one its current key gives. */
+static bool state_matches_key(const cnv__session_dir *d) {
+  crypto_aead_aes256gcm_state want;
+  memset(&want, 0, sizeof want); /* beforenm may leave part of it unwritten: as the session does */
+  assert_int_equal(crypto_aead_aes256gcm_beforenm(&want, d->key), 0);
+  bool same = memcmp(&want, &d->aes, sizeof want) == 0;
+  sodium_memzero(&want, sizeof want);
+  return same;
+}
+
+/* Under AES-256-GCM each direction keeps its key's expanded state: it is the current key's in
+ * both sessions, and after a rotation nothing of the previous state is left in either
+ * allocation (a stale schedule would reveal the old key as surely as the key itself). */
+static void test_aes_state_after_rotation(void **state) {
+  (void)state;
+  if (!crypto_aead_aes256gcm_is_available()) skip(); /* no AES-NI: XChaCha20-Poly1305 only */
+  a_pair p;
+  a_setup(&p, rotate_each);
+  a_handshake(&p);
+  assert_int_equal(cnv_session_aead(p.c), CNV_SESSION_AEAD_AES256GCM);
+  assert_true(state_matches_key(&p.c->tx) && state_matches_key(&p.c->rx));
+  assert_true(state_matches_key(&p.s->tx) && state_matches_key(&p.s->rx));
+  uint8_t f[256];
+  size_t n = a_seal(&p, p.c, CNV_MSG_HEARTBEAT, 0, "x", 1, f, sizeof f);
+  assert_int_equal(a_feed(&p, p.s, f, n, 0), CNV_OK);
+  crypto_aead_aes256gcm_state old_c2s = p.c->tx.aes;
+  assert_memory_equal(&p.s->rx.aes, &old_c2s, sizeof old_c2s);
+  n = a_seal(&p, p.c, CNV_MSG_HEARTBEAT, 0, "y", 1, f, sizeof f); /* REKEY first */
+  assert_int_equal(n, 2 * 32 + 1);
+  assert_int_equal(a_feed(&p, p.s, f, n, 0), CNV_OK);
+  assert_false(block_has_state(p.c, &old_c2s));
+  assert_false(block_has_state(p.s, &old_c2s));
+  assert_true(state_matches_key(&p.c->tx) && state_matches_key(&p.s->rx));
+  sodium_memzero(&old_c2s, sizeof old_c2s);
+  a_teardown(&p);
+}
+
 static void wrong_pin(a_pair *p) {
   static uint8_t other_pk[32], other_sk[64];
   assert_int_equal(crypto_sign_keypair(other_pk, other_sk), 0);
@@ -98,6 +144,9 @@ static void test_keys_after_fatal_error(void **state) {
   assert_int_equal(a_feed(&p, p.c, out, en, 0), CNV_ESESSION_PEER_ERROR);
   assert_memory_equal(p.s->tx.key, zero32, 32);
   assert_memory_equal(p.s->rx.key, zero32, 32);
+  /* The AES-256-GCM states (zero all along under XChaCha20-Poly1305) are keys too. */
+  assert_true(a_is_zero((const uint8_t *)&p.s->tx.aes, sizeof p.s->tx.aes));
+  assert_true(a_is_zero((const uint8_t *)&p.s->rx.aes, sizeof p.s->rx.aes));
   a_teardown(&p);
 }
 
@@ -105,6 +154,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_teardown(test_after_handshake, a_cleanup),
       cmocka_unit_test_teardown(test_old_keys_after_rotation, a_cleanup),
+      cmocka_unit_test_teardown(test_aes_state_after_rotation, a_cleanup),
       cmocka_unit_test_teardown(test_client_refuses_server, a_cleanup),
       cmocka_unit_test_teardown(test_server_refuses_hello, a_cleanup),
       cmocka_unit_test_teardown(test_keys_after_fatal_error, a_cleanup),
