@@ -474,7 +474,6 @@ void cnv__srv_completion(void *ctx, const cnv_runtime_completion *done) {
 }
 
 void cnv__srv_conn_complete(cnv__srv_loop *L, cnv__srv_call *call) {
-  (void)L;
   cnv__srv_conn *c = call->conn;
   c->inflight--;
   by_id_remove(c, call); /* back from the runtime: nothing left to cancel */
@@ -495,8 +494,25 @@ void cnv__srv_conn_complete(cnv__srv_loop *L, cnv__srv_call *call) {
     return;
   }
   call_free(c, call);
-  flush(c);
-  maybe_finish(c);
+  /* written once at the end of the drain (cnv__srv_conns_flush), with every other answer the
+   * drain seals for this connection */
+  if (!c->flush_queued) {
+    c->flush_queued = 1;
+    c->flush_next = L->flush_list;
+    L->flush_list = c;
+  }
+}
+
+void cnv__srv_conns_flush(cnv__srv_loop *L) {
+  /* a connection on the list is not freed before this runs: it was not closing when queued,
+   * and a close since then frees it only from a close callback, in a later loop phase */
+  while (L->flush_list) {
+    cnv__srv_conn *c = L->flush_list;
+    L->flush_list = c->flush_next;
+    c->flush_queued = 0;
+    flush(c);
+    maybe_finish(c);
+  }
 }
 
 /* ---- life cycle ---- */

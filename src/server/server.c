@@ -373,6 +373,7 @@ static void drain_done(cnv__srv_loop *L) {
     cnv__srv_conn_complete(L, rev);
     rev = next;
   }
+  cnv__srv_conns_flush(L);
 }
 
 static void on_async(uv_async_t *h) {

@@ -98,11 +98,13 @@ struct cnv__srv_conn {
   size_t rlen, roff;
   uint8_t *out[2];
   size_t olen[2];
-  int cur;               /* the buffer being filled */
-  int wbusy;             /* a write of out[cur ^ 1] is in flight */
-  uint64_t last_rx_ns;   /* when a whole frame was last opened (the idle clock) */
-  uint64_t out_moved_ns; /* when the output last moved: a write started, or the peer took bytes */
-  size_t wq_seen;        /* the stream's write queue size when last looked at */
+  int cur;                   /* the buffer being filled */
+  int wbusy;                 /* a write of out[cur ^ 1] is in flight */
+  uint64_t last_rx_ns;       /* when a whole frame was last opened (the idle clock) */
+  uint64_t out_moved_ns;     /* when the output last moved: a write started, or the peer took bytes */
+  size_t wq_seen;            /* the stream's write queue size when last looked at */
+  cnv__srv_conn *flush_next; /* the loop's list of connections answered in this drain */
+  int flush_queued;          /* on that list */
 };
 
 /* Per-loop figures: written by the loop's thread only (relaxed load + store), read by
@@ -127,9 +129,10 @@ struct cnv__srv_loop {
   cnv__srv_conn *conns; /* this loop's connections */
   uint32_t n_conns;
   int stop_seen;
-  int ended;        /* nothing left: the async handle unreferenced, uv_run returns */
-  int timer_closed; /* the stop timer closed (loop_fini closes it otherwise) */
-  uint8_t *scratch; /* a RESPONSE payload before it is sealed (max_frame bytes) */
+  int ended;                 /* nothing left: the async handle unreferenced, uv_run returns */
+  int timer_closed;          /* the stop timer closed (loop_fini closes it otherwise) */
+  uint8_t *scratch;          /* a RESPONSE payload before it is sealed (max_frame bytes) */
+  cnv__srv_conn *flush_list; /* connections answered in the drain under way, flushed at its end */
   cnv__srv_counters n;
   /* The hand-offs from other threads: lock-free stacks (push: CAS with release; take: one
    * exchange with acquire, the whole stack at once, so no ABA). */
@@ -183,6 +186,9 @@ void cnv__srv_peer_key(int fd, int is_unix, uint8_t key[17]);
 /* conn.c */
 void cnv__srv_conn_open(cnv__srv_loop *L, const cnv__srv_accepted *a);
 void cnv__srv_conn_complete(cnv__srv_loop *L, cnv__srv_call *call);
+/* After a drain of completions: writes each answered connection's output once (one write for
+ * all the answers the drain sealed for it, not one per answer). */
+void cnv__srv_conns_flush(cnv__srv_loop *L);
 void cnv__srv_conn_stop(cnv__srv_conn *c);
 void cnv__srv_conn_close(cnv__srv_conn *c);
 void cnv__srv_completion(void *ctx, const cnv_runtime_completion *done);
