@@ -21,7 +21,6 @@
 #include "cli.h"
 #include "token.h"
 
-#define PATH_CAP 4096
 #define MS 1000000ull
 
 /* ---- built-in capabilities ---- */
@@ -107,13 +106,6 @@ typedef struct serve_ctx {
   bool failed;
 } serve_ctx;
 
-static bool value_fits(void *ctx, const char *val, size_t n) {
-  (void)val;
-  if (n < PATH_CAP) return true;
-  cli_fail("--%s: value too long (at most %d bytes)", (const char *)ctx, PATH_CAP - 1);
-  return false;
-}
-
 static void copy_value(char *dst, const char *val, size_t n) {
   memcpy(dst, val, n);
   dst[n] = '\0';
@@ -121,10 +113,8 @@ static void copy_value(char *dst, const char *val, size_t n) {
 
 static bool add_trust(void *ctx, const char *val, size_t n) {
   serve_ctx *sc = ctx;
-  char path[PATH_CAP];
   uint8_t pk[CNV_DELEG_KEY_BYTES];
-  copy_value(path, val, n);
-  if (!tok_read_hex(path, "public key", pk, sizeof pk)) return !(sc->failed = true);
+  if (!tok_read_trust(val, n, pk)) return !(sc->failed = true);
   cnv_status st = cnv_runtime_trust_add(sc->rt, pk);
   if (st != CNV_OK) cli_error("trust", st);
   return !(sc->failed = st != CNV_OK);
@@ -138,22 +128,13 @@ static bool revoke_one(void *ctx, const uint8_t *hash) {
 
 static bool load_revoked(void *ctx, const char *val, size_t n) {
   serve_ctx *sc = ctx;
-  char path[PATH_CAP];
-  char *text = NULL;
-  size_t len = 0;
-  unsigned bad_line = 0;
-  copy_value(path, val, n);
-  if (!cli_read_file(path, &text, &len)) return !(sc->failed = true);
-  bool ok = cli_revoked_each(text, len, CNV_DELEG_HASH_BYTES, revoke_one, sc->rt, &bad_line);
-  cli_file_free(text, len);
-  if (bad_line) cli_fail("%s:%u: not a link hash (64 hex digits)", path, bad_line);
-  return !(sc->failed = !ok);
+  return !(sc->failed = !tok_load_revoked(val, n, revoke_one, sc->rt));
 }
 
 /* Loads one plugin (never unloaded) and calls its entry symbol. */
 static bool load_plugin(void *ctx, const char *val, size_t n) {
   serve_ctx *sc = ctx;
-  char path[PATH_CAP];
+  char path[TOK_PATH_CAP];
   copy_value(path, val, n);
   void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
   if (!lib) {
@@ -177,7 +158,7 @@ static bool load_plugin(void *ctx, const char *val, size_t n) {
 
 static bool add_listen(void *ctx, const char *val, size_t n) {
   serve_ctx *sc = ctx;
-  char addr[PATH_CAP];
+  char addr[TOK_PATH_CAP];
   copy_value(addr, val, n);
   cnv_status st = cnv_server_listen(sc->srv, addr);
   if (st != CNV_OK) {
@@ -192,13 +173,13 @@ static bool listen_form(void *ctx, const char *val, size_t n) {
   (void)ctx;
   bool tcp = n > 4 && strncmp(val, "tcp:", 4) == 0 && memchr(val + 4, ':', n - 4);
   bool unx = n > 5 && strncmp(val, "unix:", 5) == 0;
-  if (n < PATH_CAP && (tcp || unx)) return true;
+  if (n < TOK_PATH_CAP && (tcp || unx)) return true;
   cli_fail("--listen: not tcp:HOST:PORT or unix:PATH: %.*s", (int)(n < 200 ? n : 200), val);
   return false;
 }
 
 typedef struct serve_opts {
-  char key_path[PATH_CAP];
+  char key_path[TOK_PATH_CAP];
   uint64_t io_threads, workers, max_sessions, max_per_peer, swarm;
 } serve_opts;
 
@@ -224,8 +205,8 @@ static bool parse_flags(cli_cmd *cmd, serve_opts *o) {
   cli_flag_u64(cmd, "max-per-peer", 1, 1u << 20, &o->max_per_peer, &bad);
   cli_flag_u64(cmd, "swarm", 0, UINT64_MAX, &o->swarm, &bad);
   if (bad) return false;
-  if (!cli_flag_each(cmd, "listen", listen_form, NULL) || !cli_flag_each(cmd, "trust", value_fits, "trust") ||
-      !cli_flag_each(cmd, "revoked", value_fits, "revoked") || !cli_flag_each(cmd, "plugin", value_fits, "plugin"))
+  if (!cli_flag_each(cmd, "listen", listen_form, NULL) || !cli_flag_each(cmd, "trust", tok_path_fits, "trust") ||
+      !cli_flag_each(cmd, "revoked", tok_path_fits, "revoked") || !cli_flag_each(cmd, "plugin", tok_path_fits, "plugin"))
     return false;
   return !cli_cmd_unknown(cmd);
 }

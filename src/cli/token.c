@@ -13,8 +13,6 @@
 #include "cnv/status.h"
 #include "token.h"
 
-#define PATH_CAP 4096
-
 /* A temporary copy of the public key file being replaced (a regular file or absent), to put
  * back if the new secret key cannot be placed. */
 typedef struct old_pub {
@@ -109,7 +107,7 @@ static bool write_pair(const char *key, const char *pub, const char *sk_text, co
 }
 
 static int keygen(cli_cmd *cmd) {
-  char out[PATH_CAP], pub[PATH_CAP + 8], key[PATH_CAP + 8];
+  char out[TOK_PATH_CAP], pub[TOK_PATH_CAP + 8], key[TOK_PATH_CAP + 8];
   bool bad = false;
   if (!tok_required(cmd, "out", out, sizeof out)) return CLI_EXIT_USAGE;
   bool force = cli_flag_bool(cmd, "force", &bad);
@@ -135,7 +133,7 @@ static int keygen(cli_cmd *cmd) {
 
 /* The --key and --audience paths (both required). */
 static bool signer_paths(cli_cmd *cmd, char *key, char *audience) {
-  return tok_required(cmd, "key", key, PATH_CAP) && tok_required(cmd, "audience", audience, PATH_CAP);
+  return tok_required(cmd, "key", key, TOK_PATH_CAP) && tok_required(cmd, "audience", audience, TOK_PATH_CAP);
 }
 
 /* Reads the secret key and audience files named by signer_paths (sk is wiped on failure). */
@@ -165,7 +163,7 @@ static int sign_and_write(const uint8_t *in, size_t in_len, const char *key, con
 }
 
 static int mint(cli_cmd *cmd) {
-  char out[PATH_CAP], key[PATH_CAP], audience[PATH_CAP];
+  char out[TOK_PATH_CAP], key[TOK_PATH_CAP], audience[TOK_PATH_CAP];
   cnv_deleg_caveats cav;
   memset(&cav, 0, sizeof cav);
   cav.expiry = CNV_DELEG_NO_EXPIRY;
@@ -180,7 +178,7 @@ static int mint(cli_cmd *cmd) {
 static int attenuate(cli_cmd *cmd) {
   static uint8_t in[CNV_DELEG_MAX_TOKEN_BYTES];
   static cnv_deleg_token tok;
-  char out[PATH_CAP], path[PATH_CAP], key[PATH_CAP], audience[PATH_CAP];
+  char out[TOK_PATH_CAP], path[TOK_PATH_CAP], key[TOK_PATH_CAP], audience[TOK_PATH_CAP];
   size_t in_len = 0;
   /* Every flag is judged before the token is read (exit 2 opens no file), on a scratch set of
    * caveats; they are applied again over the last link's once it is known. */
@@ -237,7 +235,7 @@ static bool append_line(const char *list, const char *line, size_t len) {
 static int revoke_link(cli_cmd *cmd) {
   static uint8_t in[CNV_DELEG_MAX_TOKEN_BYTES];
   static cnv_deleg_token tok;
-  char path[PATH_CAP], list[PATH_CAP];
+  char path[TOK_PATH_CAP], list[TOK_PATH_CAP];
   size_t len = 0;
   uint64_t link = UINT64_MAX;
   bool bad = false;

@@ -6,6 +6,9 @@
 #include "cnv/delegation.h"
 #include "readers.h"
 
+/* The longest path a file flag of the cnv tool takes, its terminating NUL included. */
+#define TOK_PATH_CAP 4096
+
 /* Reads a hex file of exactly n bytes (a public key, a secret key or a hash). Prints the
  * error ("<path>: not a <what> file") and returns false on failure. */
 bool tok_read_hex(const char *path, const char *what, uint8_t *out, size_t n);
@@ -19,6 +22,18 @@ bool tok_read_token(const char *path, uint8_t *buf, size_t *len, cnv_deleg_token
 bool tok_hex_text(const uint8_t *data, size_t n, char **text, size_t *len);
 /* Writes bytes as one hex line to path with the given mode (atomically; the text is wiped). */
 bool tok_write_hex(const char *path, const uint8_t *data, size_t n, unsigned mode);
+/* cli_flag_each callback for a repeatable path flag (ctx: the flag's name, for the message):
+ * the first pass, which checks only the length (the files are read after the usage checks). */
+bool tok_path_fits(void *ctx, const char *val, size_t n);
+/* A --trust value (n bytes, not NUL-terminated: the path of a public key file) read into pk.
+ * Prints the error and returns false on failure. */
+bool tok_read_trust(const char *val, size_t n, uint8_t pk[CNV_DELEG_KEY_BYTES]);
+/* A --revoked value (n bytes, not NUL-terminated: the path of a revocation file): calls
+ * revoke(ctx, hash) for every hash line. A line it does not understand (a NUL byte, a
+ * zero-filled block, anything but a hash) refuses the whole file, so that nothing after it can
+ * be hidden. Returns false (after printing) on an unreadable file, a bad line or a false from
+ * revoke. */
+bool tok_load_revoked(const char *val, size_t n, bool (*revoke)(void *ctx, const uint8_t *hash), void *ctx);
 /* The value of a required string flag (prints "--name is required" when missing). */
 bool tok_required(cli_cmd *cmd, const char *name, char *buf, size_t cap);
 /* Applies the caveat flags (--allow, --forbid, --effects, --not-before, --expiry, --ttl,

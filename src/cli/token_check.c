@@ -8,8 +8,6 @@
 #include "cnv/status.h"
 #include "token.h"
 
-#define PATH_CAP 4096
-
 static void print_time(const char *label, uint64_t t, uint64_t none) {
   if (t == none)
     printf("    %-11s %s\n", label, none == 0 ? "0" : "never");
@@ -62,7 +60,7 @@ static void print_link(const uint8_t *buf, size_t len, const cnv_deleg_token *to
 int cli_token_inspect(cli_cmd *cmd) {
   static uint8_t buf[CNV_DELEG_MAX_TOKEN_BYTES];
   static cnv_deleg_token tok;
-  char path[PATH_CAP];
+  char path[TOK_PATH_CAP];
   size_t len = 0;
   if (!tok_required(cmd, "token", path, sizeof path)) return CLI_EXIT_USAGE;
   if (cli_cmd_unknown(cmd)) return CLI_EXIT_USAGE;
@@ -77,22 +75,10 @@ typedef struct verify_ctx {
   bool failed;
 } verify_ctx;
 
-/* First pass over a repeatable path flag (--trust, --revoked; ctx is its name): only the
- * length (the files are read after the usage checks). */
-static bool path_fits(void *ctx, const char *val, size_t n) {
-  (void)val;
-  if (n < PATH_CAP) return true;
-  cli_fail("--%s: value too long (at most %d bytes)", (const char *)ctx, PATH_CAP - 1);
-  return false;
-}
-
 static bool add_trust(void *ctx, const char *val, size_t n) {
   verify_ctx *vc = ctx;
-  char path[PATH_CAP];
   uint8_t pk[CNV_DELEG_KEY_BYTES];
-  memcpy(path, val, n);
-  path[n] = '\0';
-  if (!tok_read_hex(path, "public key", pk, sizeof pk)) return !(vc->failed = true);
+  if (!tok_read_trust(val, n, pk)) return !(vc->failed = true);
   cnv_status st = cnv_deleg_trust_add(vc->v, pk);
   if (st != CNV_OK) cli_error("trust", st);
   return !(vc->failed = st != CNV_OK);
@@ -104,22 +90,10 @@ static bool revoke_one(void *ctx, const uint8_t *hash) {
   return st == CNV_OK;
 }
 
-/* Feeds every hash line of one revocation file (a --revoked value) to the verifier; a line it
- * does not understand (a NUL byte, a zero-filled block, anything but a hash) refuses the
- * whole command, so that nothing after it can be hidden. */
+/* Feeds every hash line of one revocation file (a --revoked value) to the verifier. */
 static bool load_revoked(void *ctx, const char *val, size_t n) {
   verify_ctx *vc = ctx;
-  char path[PATH_CAP];
-  char *text = NULL;
-  size_t len = 0;
-  unsigned bad_line = 0;
-  memcpy(path, val, n);
-  path[n] = '\0';
-  if (!cli_read_file(path, &text, &len)) return !(vc->failed = true);
-  bool ok = cli_revoked_each(text, len, CNV_DELEG_HASH_BYTES, revoke_one, vc->v, &bad_line);
-  cli_file_free(text, len);
-  if (bad_line) cli_fail("%s:%u: not a link hash (64 hex digits)", path, bad_line);
-  return !(vc->failed = !ok);
+  return !(vc->failed = !tok_load_revoked(val, n, revoke_one, vc->v));
 }
 
 /* The links of tok whose uses are limited (verify checks no use count: it only says so). */
@@ -136,7 +110,7 @@ static bool request_flags(cli_cmd *cmd, cnv_deleg_request *req, char *holder_pat
   char text[512];
   bool bad = false;
   req->now = tok_now();
-  if (!tok_required(cmd, "holder", holder_path, PATH_CAP)) return false;
+  if (!tok_required(cmd, "holder", holder_path, TOK_PATH_CAP)) return false;
   cli_flag_u64(cmd, "now", 0, UINT64_MAX, &req->now, &bad);
   cli_flag_u64(cmd, "swarm", 0, UINT64_MAX, &req->swarm, &bad);
   if (cli_flag_str(cmd, "cap", text, sizeof text, &bad)) {
@@ -154,7 +128,7 @@ static bool request_flags(cli_cmd *cmd, cnv_deleg_request *req, char *holder_pat
 static int verify_with(cli_cmd *cmd, cnv_deleg_verifier *v) {
   static uint8_t buf[CNV_DELEG_MAX_TOKEN_BYTES];
   static cnv_deleg_token tok;
-  char path[PATH_CAP], holder_path[PATH_CAP];
+  char path[TOK_PATH_CAP], holder_path[TOK_PATH_CAP];
   uint8_t holder[CNV_DELEG_KEY_BYTES];
   cnv_deleg_cap cap;
   cnv_deleg_request req;
@@ -167,8 +141,8 @@ static int verify_with(cli_cmd *cmd, cnv_deleg_verifier *v) {
     cli_fail("--trust is required (see --help)");
     return CLI_EXIT_USAGE;
   }
-  if (!cli_flag_each(cmd, "trust", path_fits, "trust") ||
-      !cli_flag_each(cmd, "revoked", path_fits, "revoked") || cli_cmd_unknown(cmd))
+  if (!cli_flag_each(cmd, "trust", tok_path_fits, "trust") ||
+      !cli_flag_each(cmd, "revoked", tok_path_fits, "revoked") || cli_cmd_unknown(cmd))
     return CLI_EXIT_USAGE;
   req.holder = holder;
   cli_flag_each(cmd, "trust", add_trust, &vc);

@@ -29,6 +29,38 @@ bool tok_read_secret(const char *path, uint8_t *sk) {
   return read_hex(path, "secret key", sk, CNV_DELEG_SECRET_BYTES, true);
 }
 
+bool tok_path_fits(void *ctx, const char *val, size_t n) {
+  (void)val;
+  if (n < TOK_PATH_CAP) return true;
+  cli_fail("--%s: value too long (at most %d bytes)", (const char *)ctx, TOK_PATH_CAP - 1);
+  return false;
+}
+
+/* A flag's value (n < TOK_PATH_CAP bytes: tok_path_fits checked it) as a C string in path. */
+static void path_of(char path[TOK_PATH_CAP], const char *val, size_t n) {
+  memcpy(path, val, n);
+  path[n] = '\0';
+}
+
+bool tok_read_trust(const char *val, size_t n, uint8_t pk[CNV_DELEG_KEY_BYTES]) {
+  char path[TOK_PATH_CAP];
+  path_of(path, val, n);
+  return tok_read_hex(path, "public key", pk, CNV_DELEG_KEY_BYTES);
+}
+
+bool tok_load_revoked(const char *val, size_t n, bool (*revoke)(void *ctx, const uint8_t *hash), void *ctx) {
+  char path[TOK_PATH_CAP];
+  char *text = NULL;
+  size_t len = 0;
+  unsigned bad_line = 0;
+  path_of(path, val, n);
+  if (!cli_read_file(path, &text, &len)) return false;
+  bool ok = cli_revoked_each(text, len, CNV_DELEG_HASH_BYTES, revoke, ctx, &bad_line);
+  cli_file_free(text, len);
+  if (bad_line) cli_fail("%s:%u: not a link hash (64 hex digits)", path, bad_line);
+  return ok;
+}
+
 bool tok_read_token(const char *path, uint8_t *buf, size_t *len, cnv_deleg_token *tok) {
   char *text = NULL;
   size_t tlen = 0, n = 0;
