@@ -48,7 +48,4 @@ bool fake_start(fake_server *f);
 /* Waits for the thread (it ends when the connection does), removes the socket. */
 void fake_stop(fake_server *f);
 
-/* Open descriptors of this process (/proc/self/fd). */
-int fake_count_fds(void);
-
 #endif

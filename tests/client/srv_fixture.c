@@ -1,7 +1,6 @@
 /* The real-server fixture of srv_fixture.h. */
 #include "srv_fixture.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <sodium.h>
@@ -343,13 +342,4 @@ void raw_sess_close(raw_sess *r) {
   r->fd = -1;
   cnv_session_destroy(r->s);
   r->s = NULL;
-}
-
-int srvfx_count_fds(void) {
-  DIR *d = opendir("/proc/self/fd");
-  if (!d) return -1;
-  int n = 0;
-  while (readdir(d)) n++;
-  closedir(d);
-  return n;
 }

@@ -73,7 +73,4 @@ bool raw_seal_invoke(raw_sess *r, uint64_t id, const char *line, uint8_t *out, s
 cnv_status raw_sess_drain(raw_sess *r, cnv_status *peer_code, unsigned *responses);
 void raw_sess_close(raw_sess *r);
 
-/* Open descriptors of this process. */
-int srvfx_count_fds(void);
-
 #endif

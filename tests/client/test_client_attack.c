@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "srv_fixture.h"
+#include "support/fd_count.h"
 #include <cnv/runtime.h>
 
 static srv_fx X;
@@ -32,7 +33,7 @@ static int setup(void **state) {
   if (!srvfx_start(&X, NULL, false, 0)) return -1;
   /* One session first: what the server opens once, on its first connection, stays open. */
   if (!srvfx_echo_works(&X) || !srvfx_wait_closed(&X)) return -1;
-  fds0 = srvfx_count_fds();
+  fds0 = tfd_count();
   return 0;
 }
 
@@ -75,7 +76,7 @@ static void server_fine(void) {
   assert_true(srvfx_wait_closed(&X));
   assert_true(srvfx_echo_works(&X));
   assert_true(srvfx_wait_closed(&X));
-  assert_int_equal(srvfx_count_fds(), fds0);
+  assert_int_equal(tfd_count(), fds0);
 }
 
 /* The bytes a server sent before closing a connection that failed its handshake: nothing,
@@ -514,7 +515,7 @@ static void test_thousand_sessions(void **state) {
   assert_true(srvfx_start(&big, &sc, false, MANY + 16));
   assert_true(srvfx_echo_works(&big));
   assert_true(srvfx_wait_closed(&big));
-  int fds = srvfx_count_fds();
+  int fds = tfd_count();
   static cnv_client *c[MANY];
   cnv_client_config cfg;
   srvfx_client_cfg(&big, &cfg);
@@ -541,7 +542,7 @@ static void test_thousand_sessions(void **state) {
   s = srvfx_stats(&big);
   assert_int_equal(s.handshakes, MANY + 1);
   assert_int_equal(s.responses, MANY + 1);
-  assert_int_equal(srvfx_count_fds(), fds);
+  assert_int_equal(tfd_count(), fds);
   assert_true(srvfx_stop(&big));
   rl.rlim_cur = old;
   assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "fake_server.h"
+#include "support/fd_count.h"
 
 static const uint8_t token[] = "not checked by the fake server";
 static uint8_t agent_pk[CNV_SESSION_KEY_BYTES], agent_sk[CNV_SESSION_SECRET_BYTES];
@@ -42,7 +43,7 @@ static void cfg_for(cnv_client_config *cfg, const fake_server *f) {
 /* Starts a fake server (credit, auth_fail as given) and connects to it. */
 static void up(fixture *x, uint32_t credit) {
   memset(x, 0, sizeof *x);
-  x->fds_before = fake_count_fds();
+  x->fds_before = tfd_count();
   x->f.credit = credit;
   assert_true(fake_start(&x->f));
   cnv_client_config cfg;
@@ -55,7 +56,7 @@ static void down(fixture *x) {
   cnv_client_close(x->c);
   x->c = NULL;
   fake_stop(&x->f);
-  assert_int_equal(fake_count_fds(), x->fds_before);
+  assert_int_equal(tfd_count(), x->fds_before);
 }
 
 typedef struct seen {
@@ -418,7 +419,7 @@ static void test_auth_refused(void **state) {
   (void)state;
   fake_server f;
   memset(&f, 0, sizeof f);
-  int fds = fake_count_fds();
+  int fds = tfd_count();
   f.auth_fail = CNV_ERT_DENY_UNTRUSTED;
   assert_true(fake_start(&f));
   cnv_client_config cfg;
@@ -427,14 +428,14 @@ static void test_auth_refused(void **state) {
   assert_int_equal(cnv_client_connect(&cfg, &c), CNV_ERT_DENY_UNTRUSTED);
   assert_null(c);
   fake_stop(&f);
-  assert_int_equal(fake_count_fds(), fds);
+  assert_int_equal(tfd_count(), fds);
 }
 
 static void test_wrong_server_key(void **state) {
   (void)state;
   fake_server f;
   memset(&f, 0, sizeof f);
-  int fds = fake_count_fds();
+  int fds = tfd_count();
   assert_true(fake_start(&f));
   uint8_t other_pk[CNV_SESSION_KEY_BYTES], other_sk[CNV_SESSION_SECRET_BYTES];
   crypto_sign_keypair(other_pk, other_sk);
@@ -446,14 +447,14 @@ static void test_wrong_server_key(void **state) {
   assert_null(c);
   fake_stop(&f);
   assert_int_equal(f.invocations, 0);
-  assert_int_equal(fake_count_fds(), fds);
+  assert_int_equal(tfd_count(), fds);
 }
 
 static void test_handshake_timeout(void **state) {
   (void)state;
   fake_server f;
   memset(&f, 0, sizeof f);
-  int fds = fake_count_fds();
+  int fds = tfd_count();
   f.never_answer = true;
   assert_true(fake_start(&f));
   cnv_client_config cfg;
@@ -463,12 +464,12 @@ static void test_handshake_timeout(void **state) {
   assert_int_equal(cnv_client_connect(&cfg, &c), CNV_ECLIENT_TIMEOUT);
   assert_null(c);
   fake_stop(&f);
-  assert_int_equal(fake_count_fds(), fds);
+  assert_int_equal(tfd_count(), fds);
 }
 
 static void test_addresses(void **state) {
   (void)state;
-  int fds = fake_count_fds();
+  int fds = tfd_count();
   uint8_t pk[CNV_SESSION_KEY_BYTES] = {1};
   cnv_client_config cfg;
   cnv_client_config_default(&cfg);
@@ -517,7 +518,7 @@ static void test_addresses(void **state) {
   cnv_status st = cnv_client_connect(&cfg, &c);
   assert_true(st == CNV_ECLIENT_CONNECT); /* refused, or no IPv6 loopback: both CONNECT */
   assert_null(c);
-  assert_int_equal(fake_count_fds(), fds);
+  assert_int_equal(tfd_count(), fds);
 }
 
 static void test_arguments(void **state) {
