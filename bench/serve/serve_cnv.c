@@ -59,7 +59,6 @@
 #define ECHO_TEXT_LEN (sizeof ECHO_TEXT - 1)
 #define P16_CALLS 200000L /* per round, all connections: as serve_echo_p16/redis's -n */
 #define P1_CALLS 40000L   /* as serve_echo_p1/redis's -n */
-#define MAX_RUNS 1024u    /* p1 rounds kept (the latest when there are more) */
 #define POLL_MS 10000     /* a connection with no answer for this long fails the case */
 
 /* ---- fixture: runtime, server, the agent's keys and token ----------------------------- */
@@ -326,7 +325,7 @@ static int run_start(serve_run *run, serve_fixture *fx, int pipeline, long calls
 static void cnv_echo_case(cnv_bench_state *st, int pipeline, long calls) {
   static serve_fixture fx;
   static serve_run run;
-  static uint64_t p50[MAX_RUNS], p99[MAX_RUNS];
+  static serve_tally tally;
   char err[256];
   int rc = run_start(&run, &fx, pipeline, calls, err, sizeof err);
   if (rc < 0) {
@@ -344,8 +343,7 @@ static void cnv_echo_case(cnv_bench_state *st, int pipeline, long calls) {
     cnv_bench_skip_with_error(st, err);
     return;
   }
-  double seconds = 0, total = 0;
-  size_t runs = 0;
+  memset(&tally, 0, sizeof tally);
   while (cnv_bench_keep_running(st)) {
     if (rc != 0) continue; /* a failed round ends the loop through keep_running; reported after */
     uint64_t t0 = cnv_runtime_now_ns();
@@ -355,8 +353,7 @@ static void cnv_echo_case(cnv_bench_state *st, int pipeline, long calls) {
       continue;
     }
     uint64_t t1 = cnv_runtime_now_ns();
-    seconds += (double)(t1 - t0) / 1e9;
-    total += (double)(run.per_conn * SERVE_CONNS);
+    uint64_t p50 = 0, p99 = 0;
     if (pipeline == 1) {
       size_t n = 0;
       for (int i = 0; i < SERVE_CONNS; i++) {
@@ -364,10 +361,10 @@ static void cnv_echo_case(cnv_bench_state *st, int pipeline, long calls) {
         n += (size_t)run.per_conn;
       }
       serve_sort_u64(all, n);
-      p50[runs % MAX_RUNS] = serve_percentile(all, n, 50);
-      p99[runs % MAX_RUNS] = serve_percentile(all, n, 99);
+      p50 = serve_percentile(all, n, 50);
+      p99 = serve_percentile(all, n, 99);
     }
-    runs++;
+    serve_tally_add(&tally, (double)(t1 - t0) / 1e9, (double)(run.per_conn * SERVE_CONNS), p50, p99);
   }
   free(all);
   run_stop(&run, &fx);
@@ -375,10 +372,7 @@ static void cnv_echo_case(cnv_bench_state *st, int pipeline, long calls) {
     cnv_bench_skip_with_error(st, err);
     return;
   }
-  if (pipeline > 1)
-    cnv_bench_set_rate(st, seconds > 0 ? total / seconds : 0);
-  else
-    serve_report_latency(st, p50, p99, runs < MAX_RUNS ? runs : MAX_RUNS);
+  serve_tally_report(st, &tally, pipeline);
 }
 
 static void serve_echo_p16_cnv(cnv_bench_state *st) { cnv_echo_case(st, SERVE_PIPELINE, P16_CALLS); }

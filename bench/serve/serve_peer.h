@@ -97,4 +97,35 @@ static inline void serve_report_latency(cnv_bench_state *st, uint64_t *p50_ns, u
   cnv_bench_set_counter(st, "p99_us", (double)p99 / 1e3);
 }
 
+/* Runs a serve case keeps the p50 and p99 of (the latest when there are more). */
+#define SERVE_MAX_RUNS 1024u
+
+/* What a serve case gathers over its runs (one benchmark iteration each): the calls (or
+ * requests) made and the seconds they took, and each run's p50 and p99 in ns. Large: keep it
+ * static, and zero it before the first run. */
+typedef struct serve_tally {
+  double seconds, total;
+  size_t runs;
+  uint64_t p50[SERVE_MAX_RUNS], p99[SERVE_MAX_RUNS];
+} serve_tally;
+
+/* Adds one run: `calls` made in `seconds`, with those percentiles (any value where the case
+ * reports a rate). */
+static inline void serve_tally_add(serve_tally *t, double seconds, double calls, uint64_t p50_ns, uint64_t p99_ns) {
+  t->seconds += seconds;
+  t->total += calls;
+  t->p50[t->runs % SERVE_MAX_RUNS] = p50_ns;
+  t->p99[t->runs % SERVE_MAX_RUNS] = p99_ns;
+  t->runs++;
+}
+
+/* The case's figures once its runs are done: with calls pipelined (pipeline > 1) the rate, all
+ * calls over all their seconds; with one in flight serve_report_latency over the runs kept. */
+static inline void serve_tally_report(cnv_bench_state *st, serve_tally *t, int pipeline) {
+  if (pipeline > 1)
+    cnv_bench_set_rate(st, t->seconds > 0 ? t->total / t->seconds : 0);
+  else
+    serve_report_latency(st, t->p50, t->p99, t->runs < SERVE_MAX_RUNS ? t->runs : SERVE_MAX_RUNS);
+}
+
 #endif

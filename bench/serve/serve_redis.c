@@ -15,24 +15,23 @@
  * p50 and p99 (--precision 3: microseconds); the case reports the medians over its runs
  * (serve_report_latency: 1e9 / p99 ns as the rate, p50_us and p99_us as counters). */
 #include <stdio.h>
+#include <string.h>
 
 #include "../harness/cnv_bench.h"
 #include "serve_peer.h"
 
 #define P16_REQUESTS 200000L /* about 0.2 s per run at 1 M requests/s */
 #define P1_REQUESTS 40000L   /* about 0.3 s per run at 140 k requests/s */
-#define MAX_RUNS 1024u       /* p1 runs kept (the latest when there are more) */
 
 static void redis_case(cnv_bench_state *st, int pipeline, long requests) {
-  static uint64_t p50[MAX_RUNS], p99[MAX_RUNS];
+  static serve_tally tally;
   char err[256];
   serve_redis r;
   if (serve_redis_start(&r, err, sizeof err) != 0) {
     cnv_bench_skip_with_error(st, err);
     return;
   }
-  double seconds = 0, total = 0;
-  size_t runs = 0;
+  memset(&tally, 0, sizeof tally);
   int failed = 0;
   while (cnv_bench_keep_running(st)) {
     serve_redis_result res;
@@ -40,21 +39,15 @@ static void redis_case(cnv_bench_state *st, int pipeline, long requests) {
       failed = 1; /* the loop must end through keep_running; the error is reported after */
       continue;
     }
-    seconds += (double)requests / res.rps;
-    total += (double)requests;
-    p50[runs % MAX_RUNS] = (uint64_t)(res.p50_ms * 1e6);
-    p99[runs % MAX_RUNS] = (uint64_t)(res.p99_ms * 1e6);
-    runs++;
+    serve_tally_add(&tally, (double)requests / res.rps, (double)requests, (uint64_t)(res.p50_ms * 1e6),
+                    (uint64_t)(res.p99_ms * 1e6));
   }
   serve_redis_stop(&r);
   if (failed) {
     cnv_bench_skip_with_error(st, err);
     return;
   }
-  if (pipeline > 1)
-    cnv_bench_set_rate(st, seconds > 0 ? total / seconds : 0);
-  else
-    serve_report_latency(st, p50, p99, runs < MAX_RUNS ? runs : MAX_RUNS);
+  serve_tally_report(st, &tally, pipeline);
 }
 
 static void serve_echo_p16_redis(cnv_bench_state *st) { redis_case(st, SERVE_PIPELINE, P16_REQUESTS); }
