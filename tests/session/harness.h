@@ -15,6 +15,7 @@
 #include <cnv/session.h>
 
 #include "session/session_internal.h"
+#include "support/session_pair.h"
 
 #define H_TOKEN "token: holder=agent, may call demo.*"
 #define H_MAX_EVENTS 512
@@ -43,17 +44,8 @@ typedef void (*h_tweak)(h_pair *p);
 /* Keys and configs; tweak (may be NULL) edits p->cc / p->sc before the sessions are made. */
 static inline void h_setup(h_pair *p, h_tweak tweak) {
   memset(p, 0, sizeof *p);
-  assert_true(sodium_init() >= 0);
-  assert_int_equal(crypto_sign_keypair(p->server_pk, p->server_sk), 0);
-  assert_int_equal(crypto_sign_keypair(p->agent_pk, p->agent_sk), 0);
+  tsp_configs(p->server_pk, p->server_sk, p->agent_pk, p->agent_sk, H_TOKEN, sizeof H_TOKEN - 1, &p->cc, &p->sc);
   p->now = 1000;
-  cnv_session_config_default(&p->cc, CNV_SESSION_CLIENT);
-  p->cc.secret_key = p->agent_sk;
-  p->cc.server_pk = p->server_pk;
-  p->cc.token = (const uint8_t *)H_TOKEN;
-  p->cc.token_len = sizeof H_TOKEN - 1;
-  cnv_session_config_default(&p->sc, CNV_SESSION_SERVER);
-  p->sc.secret_key = p->server_sk;
   if (tweak) tweak(p);
   assert_int_equal(cnv_session_create(&p->cc, p->now, &p->c), CNV_OK);
   assert_int_equal(cnv_session_create(&p->sc, p->now, &p->s), CNV_OK);
@@ -77,28 +69,12 @@ static inline void h_record(h_pair *p, const cnv_session_event *e) {
   if (e->peer_key) memcpy(r->peer_key, e->peer_key, CNV_SESSION_KEY_BYTES);
 }
 
+static inline void h_on_event(void *p, const cnv_session_event *e) { h_record(p, e); }
+
 /* Feeds buf (in chunks of `step` bytes; 0: all at once) into `to`, recording every event.
  * Returns the first status other than CNV_OK / CNV_EAGAIN, or CNV_OK. */
 static inline cnv_status h_feed(h_pair *p, cnv_session *to, uint8_t *buf, size_t len, size_t step) {
-  size_t off = 0;
-  while (off < len) {
-    size_t n = step && step < len - off ? step : len - off;
-    size_t used = 0;
-    while (n > 0) {
-      cnv_session_event e;
-      cnv_status st = cnv_session_feed(to, buf + off, n, p->now, &used, &e);
-      assert_true(used <= n);
-      off += used;
-      n -= used;
-      if (st == CNV_OK) {
-        h_record(p, &e);
-        continue;
-      }
-      if (st != CNV_EAGAIN) return st;
-      assert_int_equal(n, 0);
-    }
-  }
-  return CNV_OK;
+  return tsp_feed(to, buf, len, step, p->now, h_on_event, p);
 }
 
 /* Carries what `from` has queued (cnv_session_pull) into `to`. */
@@ -135,10 +111,7 @@ static inline void h_handshake(h_pair *p, size_t step) {
 /* Seals one message into buf; returns its size. */
 static inline size_t h_seal(h_pair *p, cnv_session *from, uint8_t type, uint64_t id, const void *msg, size_t len,
                             uint8_t *buf, size_t cap) {
-  size_t w = 0;
-  assert_int_equal(cnv_session_seal(from, type, id, msg, len, p->now, buf, cap, &w), CNV_OK);
-  assert_true(w <= CNV_SESSION_SEAL_BOUND(len));
-  return w;
+  return tsp_seal(from, p->now, type, id, msg, len, buf, cap);
 }
 
 #endif

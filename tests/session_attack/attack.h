@@ -1,5 +1,6 @@
 /* Attack-test harness for the session module: a client and a server session wired in memory
- * (own copy, so these tests do not depend on tests/session/), plus what an on-path attacker
+ * (its own pair, with the plumbing of tests/support/session_pair.h, so these tests do not
+ * depend on tests/session/), plus what an on-path attacker
  * needs: raw pulls, frame surgery, and white-box sealing with a session's own keys. */
 #ifndef CNV_TEST_SESSION_ATTACK_H
 #define CNV_TEST_SESSION_ATTACK_H
@@ -16,6 +17,7 @@
 #include <cnv/session.h>
 
 #include "session/session_internal.h"
+#include "support/session_pair.h"
 
 #define A_TOKEN "token: holder=agent, may call demo.*"
 #define A_TOKEN_LEN (sizeof A_TOKEN - 1)
@@ -72,17 +74,8 @@ static inline cnv_status a_create(const cnv_session_config *cfg, uint64_t now, c
 
 static inline void a_setup(a_pair *p, a_tweak tweak) {
   memset(p, 0, sizeof *p);
-  assert_true(sodium_init() >= 0);
-  assert_int_equal(crypto_sign_keypair(p->server_pk, p->server_sk), 0);
-  assert_int_equal(crypto_sign_keypair(p->agent_pk, p->agent_sk), 0);
+  tsp_configs(p->server_pk, p->server_sk, p->agent_pk, p->agent_sk, A_TOKEN, A_TOKEN_LEN, &p->cc, &p->sc);
   p->now = 1000;
-  cnv_session_config_default(&p->cc, CNV_SESSION_CLIENT);
-  p->cc.secret_key = p->agent_sk;
-  p->cc.server_pk = p->server_pk;
-  p->cc.token = (const uint8_t *)A_TOKEN;
-  p->cc.token_len = A_TOKEN_LEN;
-  cnv_session_config_default(&p->sc, CNV_SESSION_SERVER);
-  p->sc.secret_key = p->server_sk;
   if (tweak) tweak(p);
   assert_int_equal(a_create(&p->cc, p->now, &p->c), CNV_OK);
   assert_int_equal(a_create(&p->sc, p->now, &p->s), CNV_OK);
@@ -101,29 +94,17 @@ static inline size_t a_pull(cnv_session *from, uint8_t *buf) {
   return w;
 }
 
+/* Keeps the last event (its data not kept) and counts it. */
+static inline void a_on_event(void *arg, const cnv_session_event *e) {
+  a_pair *p = arg;
+  p->last = *e;
+  p->n_ev++;
+}
+
 /* Feeds buf into `to` in chunks of `step` bytes (0: all at once), counting events. Returns
  * the first status other than CNV_OK / CNV_EAGAIN, or CNV_OK. */
 static inline cnv_status a_feed(a_pair *p, cnv_session *to, uint8_t *buf, size_t len, size_t step) {
-  size_t off = 0;
-  while (off < len) {
-    size_t n = step && step < len - off ? step : len - off;
-    while (n > 0) {
-      cnv_session_event e;
-      size_t used = 0;
-      cnv_status st = cnv_session_feed(to, buf + off, n, p->now, &used, &e);
-      assert_true(used <= n);
-      off += used;
-      n -= used;
-      if (st == CNV_OK) {
-        p->last = e;
-        p->n_ev++;
-        continue;
-      }
-      if (st != CNV_EAGAIN) return st;
-      assert_int_equal(n, 0);
-    }
-  }
-  return CNV_OK;
+  return tsp_feed(to, buf, len, step, p->now, a_on_event, p);
 }
 
 /* Carries what `from` queued into `to`. */
@@ -149,9 +130,7 @@ static inline void a_handshake(a_pair *p) {
 /* Seals one message; returns its size. */
 static inline size_t a_seal(a_pair *p, cnv_session *from, uint8_t type, uint64_t id, const void *msg, size_t len,
                             uint8_t *buf, size_t cap) {
-  size_t w = 0;
-  assert_int_equal(cnv_session_seal(from, type, id, msg, len, p->now, buf, cap, &w), CNV_OK);
-  return w;
+  return tsp_seal(from, p->now, type, id, msg, len, buf, cap);
 }
 
 /* True when `needle` (n bytes) occurs anywhere in the session's allocation. */
