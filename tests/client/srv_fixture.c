@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "core/ignore.h"
+#include "support/session_client.h"
 
 static uint64_t mono_ns(void) {
   struct timespec ts;
@@ -271,12 +272,8 @@ cnv_status raw_sess_open(raw_sess *r, const srv_fx *x, const uint8_t *sk, const 
   r->s = NULL;
   r->fd = raw_connect(x);
   if (r->fd < 0) return CNV_ECLIENT_CONNECT;
-  cnv_session_config cfg;
-  cnv_session_config_default(&cfg, CNV_SESSION_CLIENT);
-  cfg.secret_key = sk ? sk : x->agent.sk;
-  cfg.server_pk = x->server_key.pk;
-  cfg.token = token ? token : x->token;
-  cfg.token_len = token ? token_len : x->token_len;
+  cnv_session_config cfg = tsc_client_config(sk ? sk : x->agent.sk, x->server_key.pk, token ? token : x->token,
+                                             token ? token_len : x->token_len);
   cnv_status st = cnv_session_create(&cfg, mono_ns(), &r->s);
   if (st != CNV_OK) return st;
   static uint8_t in[1u << 16];

@@ -23,6 +23,7 @@
 
 #include "srv_fixture.h"
 #include "support/fd_count.h"
+#include "support/session_client.h"
 #include <cnv/runtime.h>
 
 static srv_fx X;
@@ -295,18 +296,9 @@ static void test_garbage_before_handshake(void **state) {
 
 /* The first n bytes of a real HELLO (into out). */
 static size_t real_hello(uint8_t *out, size_t cap) {
-  cnv_session_config cfg;
-  cnv_session_config_default(&cfg, CNV_SESSION_CLIENT);
-  cfg.secret_key = X.agent.sk;
-  cfg.server_pk = X.server_key.pk;
-  cfg.token = X.token;
-  cfg.token_len = X.token_len;
-  cnv_session *s = NULL;
-  assert_int_equal(cnv_session_create(&cfg, 1, &s), CNV_OK);
-  size_t n = 0;
-  assert_int_equal(cnv_session_pull(s, out, cap, &n), CNV_OK);
+  cnv_session_config cfg = tsc_client_config(X.agent.sk, X.server_key.pk, X.token, X.token_len);
+  size_t n = tsc_hello(&cfg, 1, out, cap);
   assert_true(n > CNV_FRAME_HEADER_SIZE);
-  cnv_session_destroy(s);
   return n;
 }
 

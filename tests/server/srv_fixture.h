@@ -21,6 +21,7 @@
 #include <cnv/session.h>
 
 #include "runtime/rt_fixture.h"
+#include "support/session_client.h"
 
 #define SF_RESULT_MAX 1024
 
@@ -114,21 +115,27 @@ static inline void sc_flush(sc_client *c) {
   }
 }
 
+/* Creates the client session over fd, a connected socket (its HELLO is sent). */
+static inline void sc_attach(sc_client *c, int fd, const uint8_t *agent_sk, const uint8_t *server_pk,
+                             const uint8_t *token, size_t token_len) {
+  memset(c, 0, sizeof *c);
+  c->fd = fd;
+  cnv_session_config cfg = tsc_client_config(agent_sk, server_pk, token, token_len);
+  assert_int_equal(cnv_session_create(&cfg, cnv_runtime_now_ns(), &c->s), CNV_OK);
+  sc_flush(c);
+}
+
 /* Connects and creates the client session (its HELLO is sent). Returns false when the
  * connection was refused. */
 static inline bool sc_open(sc_client *c, const char *addr, const uint8_t *agent_sk, const uint8_t *server_pk,
                            const uint8_t *token, size_t token_len) {
-  memset(c, 0, sizeof *c);
-  c->fd = sc_dial(addr);
-  if (c->fd < 0) return false;
-  cnv_session_config cfg;
-  cnv_session_config_default(&cfg, CNV_SESSION_CLIENT);
-  cfg.secret_key = agent_sk;
-  cfg.server_pk = server_pk;
-  cfg.token = token;
-  cfg.token_len = token_len;
-  assert_int_equal(cnv_session_create(&cfg, cnv_runtime_now_ns(), &c->s), CNV_OK);
-  sc_flush(c);
+  int fd = sc_dial(addr);
+  if (fd < 0) {
+    memset(c, 0, sizeof *c);
+    c->fd = -1;
+    return false;
+  }
+  sc_attach(c, fd, agent_sk, server_pk, token, token_len);
   return true;
 }
 

@@ -107,18 +107,9 @@ static inline void at_open_fd(sf *t, sc_client *c, int fd, uint8_t key_byte, con
   uint8_t tok[CNV_DELEG_MAX_TOKEN_BYTES];
   size_t len = 0;
   sf_token(t, key_byte, allow, &agent, tok, &len);
-  memset(c, 0, sizeof *c);
-  c->fd = fd;
   struct timeval tv = {20, 0};
   assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv), 0);
-  cnv_session_config cfg;
-  cnv_session_config_default(&cfg, CNV_SESSION_CLIENT);
-  cfg.secret_key = agent.sk;
-  cfg.server_pk = t->server.pk;
-  cfg.token = tok;
-  cfg.token_len = len;
-  assert_int_equal(cnv_session_create(&cfg, cnv_runtime_now_ns(), &c->s), CNV_OK);
-  sc_flush(c);
+  sc_attach(c, fd, agent.sk, t->server.pk, tok, len);
 }
 
 /* A TCP socket to the fixture's loopback address, not yet connected, with a small receive

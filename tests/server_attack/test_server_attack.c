@@ -224,17 +224,8 @@ static size_t hello_bytes(sf *t, uint8_t *out, size_t cap) {
   uint8_t tok[CNV_DELEG_MAX_TOKEN_BYTES];
   size_t len = 0;
   sf_token(t, 9, "t.*", &agent, tok, &len);
-  cnv_session_config cfg;
-  cnv_session_config_default(&cfg, CNV_SESSION_CLIENT);
-  cfg.secret_key = agent.sk;
-  cfg.server_pk = t->server.pk;
-  cfg.token = tok;
-  cfg.token_len = len;
-  cnv_session *s = NULL;
-  assert_int_equal(cnv_session_create(&cfg, cnv_runtime_now_ns(), &s), CNV_OK);
-  size_t w = 0;
-  assert_int_equal(cnv_session_pull(s, out, cap, &w), CNV_OK);
-  cnv_session_destroy(s);
+  cnv_session_config cfg = tsc_client_config(agent.sk, t->server.pk, tok, len);
+  size_t w = tsc_hello(&cfg, cnv_runtime_now_ns(), out, cap);
   assert_true(w > CNV_FRAME_HEADER_SIZE + 1);
   return w;
 }

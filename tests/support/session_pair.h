@@ -13,6 +13,8 @@
 
 #include <cnv/session.h>
 
+#include "support/session_client.h"
+
 /* Fresh key pairs for the server and the agent, and the configs of the two sessions: cc a
  * client holding the agent's key, trusting server_pk and presenting token (token_len bytes,
  * borrowed); sc a server with the server's key. */
@@ -22,11 +24,7 @@ static inline void tsp_configs(uint8_t server_pk[32], uint8_t server_sk[64], uin
   assert_true(sodium_init() >= 0);
   assert_int_equal(crypto_sign_keypair(server_pk, server_sk), 0);
   assert_int_equal(crypto_sign_keypair(agent_pk, agent_sk), 0);
-  cnv_session_config_default(cc, CNV_SESSION_CLIENT);
-  cc->secret_key = agent_sk;
-  cc->server_pk = server_pk;
-  cc->token = (const uint8_t *)token;
-  cc->token_len = token_len;
+  *cc = tsc_client_config(agent_sk, server_pk, (const uint8_t *)token, token_len);
   cnv_session_config_default(sc, CNV_SESSION_SERVER);
   sc->secret_key = server_sk;
 }
