@@ -172,6 +172,21 @@ static inline void rtf_gate_open(rtf_gate *g) {
   pthread_mutex_unlock(&g->mu);
 }
 
+/* ---- handlers several suites register ---- */
+
+/* Answers with the invocation's line. */
+static inline cnv_status rtf_echo(void *ctx, const cnv_runtime_call *c, cnv_runtime_result *r) {
+  (void)ctx;
+  return cnv_runtime_result_write(r, c->line, c->line_len);
+}
+
+/* Waits at the gate ctx (an rtf_gate *), then answers "gate". */
+static inline cnv_status rtf_gate_answer(void *ctx, const cnv_runtime_call *c, cnv_runtime_result *r) {
+  (void)c;
+  rtf_gate_pass(ctx);
+  return cnv_runtime_result_write(r, "gate", 4);
+}
+
 /* ---- box: completions delivered to rtf_box_done, copied ---- */
 #define RTF_BOX_MAX 64
 

@@ -790,12 +790,8 @@ static void test_submit_from_handler_and_callback(void **state) {
 }
 
 /* Lines up to max_line arrive whole (the record holds them), one byte more is denied; with
- * the largest max_line and a result buffer to match, the handler echoes 4000 bytes. */
-static cnv_status h_copy(void *ctx, const cnv_runtime_call *c, cnv_runtime_result *r) {
-  (void)ctx;
-  return cnv_runtime_result_write(r, c->line, c->line_len);
-}
-
+ * the largest max_line and a result buffer to match, the handler (rtf_echo) echoes 4000
+ * bytes. */
 static void check_line_len(rtf *f, uint32_t agent, size_t max_line, char *line, uint8_t *buf, size_t cap) {
   memset(line, 'a', max_line + 1);
   memcpy(line, "t.copy --x ", 11);
@@ -822,7 +818,7 @@ static void test_line_lengths(void **state) {
     }
     rtf f;
     rtf_create(&f, &cfg);
-    rtf_register(&f, "t.copy", CNV_DURATION_INTERACTIVE, h_copy, NULL);
+    rtf_register(&f, "t.copy", CNV_DURATION_INTERACTIVE, rtf_echo, NULL);
     uint32_t a = rtf_agent_start(&f, 0x31);
     check_line_len(&f, a, big ? 4000 : 232, line, buf, big ? 4096 : RTF_RESULT_MAX);
     assert_int_equal(cnv_runtime_stop(f.rt, RTF_STOP_NS), CNV_OK);

@@ -24,18 +24,6 @@
 
 static rtf_gate gate;
 
-static cnv_status h_echo(void *ctx, const cnv_runtime_call *c, cnv_runtime_result *r) {
-  (void)ctx;
-  return cnv_runtime_result_write(r, c->line, c->line_len);
-}
-
-static cnv_status h_gate(void *ctx, const cnv_runtime_call *c, cnv_runtime_result *r) {
-  (void)ctx;
-  (void)c;
-  rtf_gate_pass(&gate);
-  return cnv_runtime_result_write(r, "gate", 4);
-}
-
 static cnv_status h_fail(void *ctx, const cnv_runtime_call *c, cnv_runtime_result *r) {
   (void)ctx;
   (void)c;
@@ -63,10 +51,10 @@ static cnv_status h_blob(void *ctx, const cnv_runtime_call *c, cnv_runtime_resul
 }
 
 static const rtf_handler handlers[] = {
-    {"t.echo", CNV_DURATION_INTERACTIVE, h_echo, NULL},
-    {"t.gate", CNV_DURATION_USER_INITIATED, h_gate, NULL},
+    {"t.echo", CNV_DURATION_INTERACTIVE, rtf_echo, NULL},
+    {"t.gate", CNV_DURATION_USER_INITIATED, rtf_gate_answer, &gate},
     {"t.fail", CNV_DURATION_INTERACTIVE, h_fail, NULL},
-    {"u.echo", CNV_DURATION_INTERACTIVE, h_echo, NULL},
+    {"u.echo", CNV_DURATION_INTERACTIVE, rtf_echo, NULL},
     {"t.big", CNV_DURATION_INTERACTIVE, h_big, NULL},
     {"t.blob", CNV_DURATION_INTERACTIVE, h_blob, NULL},
 };

@@ -18,14 +18,9 @@
 #define CLIENTS 8
 #define WINDOW 16 /* calls in flight per client (under the default credit of 64) */
 
-static cnv_status h_echo(void *ctx, const cnv_runtime_call *c, cnv_runtime_result *r) {
-  (void)ctx;
-  return cnv_runtime_result_write(r, c->line, c->line_len);
-}
-
 static const rtf_handler handlers[] = {
-    {"t.echo", CNV_DURATION_USER_INITIATED, h_echo, NULL},
-    {"u.echo", CNV_DURATION_USER_INITIATED, h_echo, NULL},
+    {"t.echo", CNV_DURATION_USER_INITIATED, rtf_echo, NULL},
+    {"u.echo", CNV_DURATION_USER_INITIATED, rtf_echo, NULL},
 };
 
 typedef struct worker {

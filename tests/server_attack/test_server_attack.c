@@ -19,18 +19,6 @@
 
 static rtf_gate gate;
 
-static cnv_status h_echo(void *ctx, const cnv_runtime_call *c, cnv_runtime_result *r) {
-  (void)ctx;
-  return cnv_runtime_result_write(r, c->line, c->line_len);
-}
-
-static cnv_status h_gate(void *ctx, const cnv_runtime_call *c, cnv_runtime_result *r) {
-  (void)ctx;
-  (void)c;
-  rtf_gate_pass(&gate);
-  return cnv_runtime_result_write(r, "gate", 4);
-}
-
 #define BLOB_BYTES 16000u
 /* A large result: BLOB_BYTES of 'x' (filled once by setup, before any worker reads it). */
 static uint8_t blob[BLOB_BYTES];
@@ -41,8 +29,8 @@ static cnv_status h_blob(void *ctx, const cnv_runtime_call *c, cnv_runtime_resul
 }
 
 static const rtf_handler handlers[] = {
-    {"t.echo", CNV_DURATION_INTERACTIVE, h_echo, NULL},
-    {"t.gate", CNV_DURATION_USER_INITIATED, h_gate, NULL},
+    {"t.echo", CNV_DURATION_INTERACTIVE, rtf_echo, NULL},
+    {"t.gate", CNV_DURATION_USER_INITIATED, rtf_gate_answer, &gate},
     {"t.blob", CNV_DURATION_INTERACTIVE, h_blob, NULL},
 };
 #define N_HANDLERS (sizeof handlers / sizeof handlers[0])
