@@ -131,6 +131,16 @@ static inline int at_tcp_connect(int fd, const char *addr) {
   return connect(fd, (struct sockaddr *)&s4, sizeof s4);
 }
 
+/* The server still serves: a new client (agent key_byte) gets `line`, call id, answered CNV_OK. */
+static inline void at_serves(sf *t, uint8_t key_byte, uint64_t id, const char *line) {
+  sc_client c;
+  sf_client(t, &c, key_byte, "t.*");
+  sc_msg m = {0};
+  sc_call(&c, id, line, &m);
+  assert_int_equal(m.status, CNV_OK);
+  sc_close(&c);
+}
+
 /* Closes with a reset (SO_LINGER 0): the peer vanishes mid-conversation. */
 static inline void at_reset(sc_client *c) {
   struct linger lg = {1, 0};

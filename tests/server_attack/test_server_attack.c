@@ -129,12 +129,7 @@ static void emfile_case(bool lose_spare) {
   cnv_status waiting = sc_handshake(&c); /* CNV_OK (served) or CNV_EIO (refused) */
   sc_close(&c);
   assert_true(at_eventually(&t, at_none_open));
-  sc_client d;
-  sf_client(&t, &d, 2, "t.*");
-  sc_msg m = {0};
-  sc_call(&d, 1, "t.echo after", &m);
-  assert_int_equal(m.status, CNV_OK);
-  sc_close(&d);
+  at_serves(&t, 2, 1, "t.echo after");
   sf_down(&t);
   at_expect_fds(fds_before);
   assert_true(waiting == CNV_OK || waiting == CNV_EIO);
@@ -402,10 +397,7 @@ static void test_garbage_after_handshake(void **state) {
   assert_int_equal(cnv_session_peer_status(c.s), CNV_ESESSION_OPEN);
   sc_close(&c);
   assert_true(at_eventually(&t, protocol_errors_2));
-  sf_client(&t, &c, 3, "t.*");
-  sc_call(&c, 7, "t.echo still", &m);
-  assert_int_equal(m.status, CNV_OK);
-  sc_close(&c);
+  at_serves(&t, 3, 7, "t.echo still");
   sf_down(&t);
 }
 
@@ -438,12 +430,7 @@ static void test_vanish_with_calls_in_flight(void **state) {
   assert_int_equal(cnv_runtime_stats_get(t.f.rt, &rs), CNV_OK);
   assert_int_equal(rs.agents, 0);
   /* and the server still serves */
-  sc_client d;
-  sf_client(&t, &d, 9, "t.*");
-  sc_msg m = {0};
-  sc_call(&d, 1, "t.echo alive", &m);
-  assert_int_equal(m.status, CNV_OK);
-  sc_close(&d);
+  at_serves(&t, 9, 1, "t.echo alive");
   sf_down(&t);
   at_expect_fds(fds_before);
 }
@@ -606,13 +593,8 @@ static void test_connection_flood(void **state) {
     assert_true(fl[i] >= 0); /* the backlog takes them; the server refuses or times out */
   }
   for (int i = 0; i < 300; i++) close(fl[i]);
-  sc_client c;
   assert_true(at_eventually(&t, flood_drained));
-  sf_client(&t, &c, 1, "t.*");
-  sc_msg m = {0};
-  sc_call(&c, 1, "t.echo after the flood", &m);
-  assert_int_equal(m.status, CNV_OK);
-  sc_close(&c);
+  at_serves(&t, 1, 1, "t.echo after the flood");
   assert_true(at_eventually(&t, flood_settled));
   sf_down(&t);
   at_expect_fds(fds_before);
