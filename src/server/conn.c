@@ -483,8 +483,14 @@ void cnv__srv_completion(void *ctx, const cnv_runtime_completion *done) {
     /* release: the outcome and result bytes above are visible to the loop's acquire exchange */
   } while (!cnv__cas_weak(&L->done, &head, call, memory_order_release, memory_order_relaxed));
   /* only the push onto an empty stack wakes the loop: a later one finds it pending, and the
-   * loop takes the whole stack after the wake-up */
-  if (!head) cnv__ignore_status(uv_async_send(&L->async) == 0 ? CNV_OK : CNV_EINVAL);
+   * loop takes the whole stack after the wake-up. A write to the loop's eventfd, not
+   * uv_async_send: that one marks the handle pending around its write, and a loop woken by the
+   * write spins until the mark is cleared, which on a busy core waits for this thread to run
+   * again. EAGAIN only when the count is full, which a wake-up does not need */
+  if (!head) {
+    uint64_t one = 1;
+    cnv__ignore_status(write(L->done_fd, &one, sizeof one) == (ssize_t)sizeof one ? CNV_OK : CNV_EAGAIN);
+  }
   /* release: the loop that reads 0 (acquire) knows this callback is done with it */
   cnv__fetch_sub_acq_rel(&L->pushing, 1u);
 }
