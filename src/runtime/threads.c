@@ -14,24 +14,23 @@ void cnv__rt_sleep_ns(uint64_t ns) {
   nanosleep(&ts, NULL);
 }
 
-/* Rounds of pause between two looks at the queues while spinning, and how many of those
- * looks pass between two yields. */
+/* Rounds of pause between two looks at the queues while spinning. */
 #define SPIN_PAUSES 32u
-#define SPIN_YIELD_EVERY 4u
 
 /* Idle: spins and yields until a record arrives (1, in buf), the spin time of the
- * strategy is used up (0) or stop drains. */
+ * strategy is used up (0) or stop drains. It yields after every look that finds nothing: the
+ * yield returns at once when nothing else is runnable on this core, and otherwise hands the
+ * core to what is (the thread that submits, on a machine with fewer cores than busy threads)
+ * instead of spinning on it until the time slice ends. */
 static int spin_look(cnv_runtime *rt, void *buf, uint64_t spin_ns) {
   uint64_t start = cnv__rt_now_ns();
-  for (unsigned round = 1;; round++) {
+  for (;;) {
     for (unsigned i = 0; i < SPIN_PAUSES; i++) cnv__cpu_relax();
     if (cnv__rt_pop(rt, buf) == CNV__RT_POP_GOT) return 1;
     /* acquire: pairs with stop's release of drain */
     if (cnv__load_acquire(&rt->drain)) return 0;
-    if (round % SPIN_YIELD_EVERY == 0) {
-      if (cnv__rt_now_ns() - start >= spin_ns) return 0;
-      sched_yield();
-    }
+    if (cnv__rt_now_ns() - start >= spin_ns) return 0;
+    sched_yield();
   }
 }
 

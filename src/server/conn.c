@@ -27,10 +27,26 @@ static size_t out_room(const cnv__srv_conn *c) { return out_cap(c->loop->srv) - 
 static void on_written(uv_write_t *req, int status);
 static void on_timer(uv_timer_t *t);
 
-/* Starts writing the buffer being filled, if no write is in flight. */
+/* Writes the buffer being filled, if no write is in flight: at once as far as the socket
+ * takes it (uv_try_write), the rest by a uv_write that completes in on_written. A write done
+ * at once costs no request, no callback and no change of the stream's epoll interest (libuv
+ * re-arms the watcher each time a uv_write's queue drains: one epoll_ctl per write). */
 static void flush(cnv__srv_conn *c) {
   if (c->wbusy || c->closing || c->olen[c->cur] == 0) return;
   uv_buf_t b = uv_buf_init((char *)c->out[c->cur], (unsigned)c->olen[c->cur]);
+  int n = uv_try_write(&c->h.stream, &b, 1);
+  if (n == UV_EAGAIN) n = 0; /* the socket takes nothing now: all of it by uv_write */
+  if (n < 0) {
+    cnv__srv_conn_close(c);
+    return;
+  }
+  if ((size_t)n == c->olen[c->cur]) {
+    cnv__srv_count(&c->loop->n.bytes_out, (uint64_t)n);
+    c->olen[c->cur] = 0;
+    return;
+  }
+  /* the rest; on_written counts the whole buffer */
+  b = uv_buf_init((char *)c->out[c->cur] + n, (unsigned)(c->olen[c->cur] - (size_t)n));
   c->wreq.data = c;
   if (uv_write(&c->wreq, &c->h.stream, &b, 1, on_written) != 0) {
     cnv__srv_conn_close(c);
@@ -467,8 +483,14 @@ void cnv__srv_completion(void *ctx, const cnv_runtime_completion *done) {
     /* release: the outcome and result bytes above are visible to the loop's acquire exchange */
   } while (!cnv__cas_weak(&L->done, &head, call, memory_order_release, memory_order_relaxed));
   /* only the push onto an empty stack wakes the loop: a later one finds it pending, and the
-   * loop takes the whole stack after the wake-up */
-  if (!head) cnv__ignore_status(uv_async_send(&L->async) == 0 ? CNV_OK : CNV_EINVAL);
+   * loop takes the whole stack after the wake-up. A write to the loop's eventfd, not
+   * uv_async_send: that one marks the handle pending around its write, and a loop woken by the
+   * write spins until the mark is cleared, which on a busy core waits for this thread to run
+   * again. EAGAIN only when the count is full, which a wake-up does not need */
+  if (!head) {
+    uint64_t one = 1;
+    cnv__ignore_status(write(L->done_fd, &one, sizeof one) == (ssize_t)sizeof one ? CNV_OK : CNV_EAGAIN);
+  }
   /* release: the loop that reads 0 (acquire) knows this callback is done with it */
   cnv__fetch_sub_acq_rel(&L->pushing, 1u);
 }

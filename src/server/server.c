@@ -8,6 +8,7 @@
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -376,6 +377,18 @@ static void drain_done(cnv__srv_loop *L) {
   cnv__srv_conns_flush(L);
 }
 
+/* Completions: the eventfd is read (its count reset) before the stack is taken, so a push
+ * after the take, onto the empty stack, makes it readable again. */
+static void on_done_ready(uv_poll_t *h, int status, int events) {
+  (void)status;
+  (void)events;
+  cnv__srv_loop *L = h->data;
+  uint64_t count;
+  /* EAGAIN: a wake-up already read by an earlier turn; the stack is looked at either way */
+  cnv__ignore_status(read(L->done_fd, &count, sizeof count) == (ssize_t)sizeof count ? CNV_OK : CNV_EAGAIN);
+  drain_done(L);
+}
+
 static void on_async(uv_async_t *h) {
   cnv__srv_loop *L = h->data;
   cnv_server *s = L->srv;
@@ -398,10 +411,13 @@ void cnv__srv_loop_maybe_end(cnv__srv_loop *L) {
   if (L->n_conns > 0) return;
   L->ended = 1;
   /* no call of this loop is in flight, so nothing new will be pushed. The async handle stays
-   * open until destroy (loop_fini): a late uv_async_send on it (loop 0's re-check, a completion
-   * between its push and its wake-up) only writes to the loop's eventfd. Unreferenced, it no
-   * longer keeps uv_run going. */
+   * open until destroy (loop_fini): a late uv_async_send on it (loop 0's re-check) only writes
+   * to the loop's eventfd. Unreferenced, it no longer keeps uv_run going. done_fd stays open
+   * until destroy too (only its poll handle closes): a completion between its push and its
+   * wake-up writes to it late. */
   uv_unref((uv_handle_t *)&L->async);
+  uv_close((uv_handle_t *)&L->done_poll, NULL);
+  L->done_poll_closed = 1;
   uv_close((uv_handle_t *)&L->stop_timer, NULL);
   L->timer_closed = 1;
 }
@@ -426,15 +442,17 @@ static void *loop_main(void *arg) {
 
 /* After the loop's thread ended (or never ran): closes its handles and frees it. */
 static void loop_fini(cnv__srv_loop *L) {
-  /* a completion callback between its push and its uv_async_send still uses the handle
+  /* a completion callback between its push and its wake-up still writes to done_fd
    * (acquire: pairs with its release decrement) */
   while (cnv__load_acquire(&L->pushing) != 0) sched_yield();
   uv_close((uv_handle_t *)&L->async, NULL);
+  if (!L->done_poll_closed) uv_close((uv_handle_t *)&L->done_poll, NULL);
   if (!L->timer_closed) uv_close((uv_handle_t *)&L->stop_timer, NULL);
   if (L->index == 0) uv_close((uv_handle_t *)&L->accept_timer, NULL);
   /* runs the close callbacks, then frees the loop's resources */
   cnv__ignore_status(uv_run(&L->uv, UV_RUN_NOWAIT) >= 0 ? CNV_OK : CNV_EINVAL);
   cnv__ignore_status(uv_loop_close(&L->uv) == 0 ? CNV_OK : CNV_ESTATE);
+  close(L->done_fd);
   free(L->scratch);
 }
 
@@ -444,12 +462,21 @@ static cnv_status loop_init(cnv_server *s, uint32_t i) {
   L->srv = s;
   L->scratch = malloc(s->cfg.max_frame);
   if (!L->scratch) return CNV_ENOMEM;
+  L->done_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (L->done_fd < 0) {
+    free(L->scratch);
+    return CNV_ENOMEM;
+  }
   if (uv_loop_init(&L->uv) != 0) {
+    close(L->done_fd);
     free(L->scratch);
     return CNV_ENOMEM;
   }
   uv_async_init(&L->uv, &L->async, on_async);
   L->async.data = L;
+  uv_poll_init(&L->uv, &L->done_poll, L->done_fd);
+  L->done_poll.data = L;
+  uv_poll_start(&L->done_poll, UV_READABLE, on_done_ready);
   uv_timer_init(&L->uv, &L->stop_timer);
   L->stop_timer.data = L;
   if (i == 0) {

@@ -119,7 +119,10 @@ typedef struct cnv__srv_counters {
 struct cnv__srv_loop {
   CNV_ALIGNED(CNV_CACHELINE)
   uv_loop_t uv;
-  uv_async_t async; /* wakes the loop: completions, accepted descriptors, stop */
+  uv_async_t async;     /* wakes the loop: accepted descriptors, stop */
+  uv_poll_t done_poll;  /* watches done_fd: completions */
+  int done_fd;          /* an eventfd a completion writes after its push onto an empty stack */
+  int done_poll_closed; /* done_poll closed (loop_fini closes it otherwise) */
   uv_timer_t stop_timer;
   uv_timer_t accept_timer; /* loop 0 only: ends a pause of accepting (out of descriptors) */
   pthread_t thread;
