@@ -253,14 +253,19 @@ static void replay_reorder_drop_truncate(h_tweak tweak) {
   assert_int_equal(h_feed(&p, p.s, f2, n2, 0), CNV_ESESSION_OPEN);
   assert_int_equal(p.n_ev, 0);
   h_teardown(&p);
-  /* truncated: the first frame less its last byte, then the second */
+  /* truncated: the first frame less its last k bytes, then the second. The receiver takes
+   * the second's first k bytes as the end of the first; k is 1 unless the tag's last byte
+   * happens to be the magic byte that starts the second (then the cut would change nothing),
+   * and then 2 (the byte after the magic, version and type, is never the magic). */
   h_setup(&p, tweak);
   h_handshake(&p, 0);
   n1 = invoke(&p, 1, f1, sizeof f1);
   n2 = invoke(&p, 2, f2, sizeof f2);
-  memcpy(cat, f1, n1 - 1);
-  memcpy(cat + n1 - 1, f2, n2);
-  assert_int_equal(h_feed(&p, p.s, cat, n1 - 1 + n2, 0), CNV_ESESSION_OPEN);
+  size_t k = f1[n1 - 1] == f2[0] ? 2 : 1;
+  assert_memory_not_equal(f1 + n1 - k, f2, k);
+  memcpy(cat, f1, n1 - k);
+  memcpy(cat + n1 - k, f2, n2);
+  assert_int_equal(h_feed(&p, p.s, cat, n1 - k + n2, 0), CNV_ESESSION_OPEN);
   assert_int_equal(p.n_ev, 0);
   h_teardown(&p);
   /* a server frame reflected back to the server (other direction's key) */
