@@ -173,6 +173,7 @@ static size_t fz_seal(fz *f, cnv_session *from, uint8_t pick, uint8_t id, uint8_
   static uint8_t payload[255];
   memset(payload, id, len);
   size_t w = 0;
+  if (type == CNV_MSG_CANCEL) len = 0; /* a CANCEL names its request by id only */
   cnv_status st = cnv_session_seal(from, type, id, payload, len, f->now, out, cap, &w);
   if (st != CNV_OK) {
     fz_check(st == CNV_EFULL || st == CNV_ESTATE || st == CNV_ERANGE || st == CNV_ESESSION_GOING_AWAY ||

@@ -188,7 +188,8 @@ CNV_API CNV_NODISCARD cnv_status cnv_session_fail(cnv_session *s, cnv_status cod
  * server RESPONSE, HEARTBEAT or SHUTDOWN (an ERROR goes through cnv_session_fail). A client's
  * INVOCATION takes one credit, returned when its RESPONSE is fed; a server's RESPONSE
  * answers one INVOCATION. now_ns: the caller's clock (rotation by time). Errors (not sticky
- * unless said): CNV_EINVAL (NULL, a type this side may not seal), CNV_ESTATE (handshake not
+ * unless said): CNV_EINVAL (NULL, a type this side may not seal, a CANCEL with a payload: it
+ * names its request by id only), CNV_ESTATE (handshake not
  * done; a client INVOCATION after its own SHUTDOWN; a server RESPONSE with nothing in
  * flight), CNV_ERANGE (len over the negotiated max_message_size, or cap too small: nothing
  * written), CNV_EFULL (client: no credit left; retry after a RESPONSE),

@@ -185,6 +185,7 @@ cnv_status cnv_session_seal(cnv_session *s, uint8_t type, uint64_t id, const voi
   if (!s || !out || !written || (!payload && len)) return CNV_EINVAL;
   if (s->error != CNV_OK) return s->error;
   if (!sendable(s, type)) return CNV_EINVAL;
+  if (type == CNV_MSG_CANCEL && len != 0) return CNV_EINVAL; /* names its request by id only */
   if (!s->ready) return CNV_ESTATE;
   if (len > s->neg.max_message_size) return CNV_ERANGE;
   if (type == CNV_MSG_INVOCATION) {

@@ -373,6 +373,9 @@ static void test_cancel_with_payload(void **state) {
   uint8_t f[128];
   size_t n = a_seal(&p, p.c, CNV_MSG_INVOCATION, 1, "demo.echo", 9, f, sizeof f);
   assert_int_equal(a_feed(&p, p.s, f, n, 0), CNV_OK);
+  size_t w = 0; /* the honest sender refuses it too */
+  assert_int_equal(cnv_session_seal(p.c, CNV_MSG_CANCEL, 1, "x", 1, p.now, f, sizeof f, &w), CNV_EINVAL);
+  assert_int_equal(w, 0);
   assert_int_equal(cnv__session_seal_one(p.c, CNV_MSG_CANCEL, 1, (const uint8_t *)"x", 1, f), CNV_OK);
   assert_int_equal(a_feed(&p, p.s, f, CNV_FRAME_HEADER_SIZE + 1 + 16, 0), CNV_ESESSION_MALFORMED);
   assert_int_equal(cnv_session_error(p.s), CNV_ESESSION_MALFORMED);
