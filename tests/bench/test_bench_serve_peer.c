@@ -161,7 +161,10 @@ static void test_percentile(void **state) {
 static void test_redis_start_stop(void **state) {
   (void)state;
   char path[512], err[256];
-  if (serve_which("redis-server", path, sizeof path) != 0) skip();
+  if (serve_which("redis-server", path, sizeof path) != 0) {
+    print_message("skipped: redis-server is not on PATH (scripts/deps --test links it)\n");
+    skip();
+  }
   serve_redis r;
   assert_int_equal(serve_redis_start(&r, err, sizeof err), 0);
   assert_true(r.pid > 0);
