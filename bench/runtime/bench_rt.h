@@ -15,6 +15,21 @@
  * CNV_OK is a fault, not a slow machine. */
 #define BENCH_RT_STOP_NS 10000000000ull
 
+/* Mints the benches' root token for agent_pk under root_sk: read-only work matching
+ * pattern[0..n) in swarm 1, no expiry, unlimited uses. Returns the first failing status. */
+static inline cnv_status bench_rt_mint(const uint8_t root_sk[64], const uint8_t agent_pk[32], const char *pattern,
+                                       size_t n, uint8_t *tok, size_t cap, size_t *len) {
+  cnv_deleg_caveats c;
+  memset(&c, 0, sizeof c);
+  c.expiry = CNV_DELEG_NO_EXPIRY;
+  c.max_uses = CNV_DELEG_UNLIMITED_USES;
+  c.effects = CNV_EFFECT_READ_ONLY;
+  c.swarm = 1;
+  c.n_allow = 1;
+  cnv_status st = cnv_deleg_pattern_parse(pattern, n, &c.allow[0]);
+  return st != CNV_OK ? st : cnv_deleg_mint_root(root_sk, agent_pk, &c, NULL, tok, cap, len);
+}
+
 /* Creates a runtime with cfg, registers user.read with spec, trusts the root, adds the agent
  * (*agent) and starts it. NULL on any failure (nothing left behind). */
 static inline cnv_runtime *bench_rt_make(const cnv_runtime_config *cfg, const cnv_runtime_handler_spec *spec,
@@ -25,17 +40,9 @@ static inline cnv_runtime *bench_rt_make(const cnv_runtime_config *cfg, const cn
   crypto_sign_seed_keypair(rpk, rsk, seed);
   memset(seed, 2, sizeof seed);
   crypto_sign_seed_keypair(apk, ask, seed);
-  cnv_deleg_caveats c;
-  memset(&c, 0, sizeof c);
-  c.expiry = CNV_DELEG_NO_EXPIRY;
-  c.max_uses = CNV_DELEG_UNLIMITED_USES;
-  c.effects = CNV_EFFECT_READ_ONLY;
-  c.swarm = 1;
-  c.n_allow = 1;
   size_t len;
   cnv_runtime *rt = NULL;
-  if (cnv_deleg_pattern_parse("user.*", 6, &c.allow[0]) != CNV_OK ||
-      cnv_deleg_mint_root(rsk, apk, &c, NULL, tok, sizeof tok, &len) != CNV_OK ||
+  if (bench_rt_mint(rsk, apk, "user.*", 6, tok, sizeof tok, &len) != CNV_OK ||
       cnv_runtime_create(cfg, &rt) != CNV_OK) {
     return NULL;
   }

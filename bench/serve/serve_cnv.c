@@ -47,6 +47,7 @@
 #include <cnv/server.h>
 
 #include "../harness/cnv_bench.h"
+#include "../runtime/bench_rt.h"
 #include "serve_peer.h"
 
 /* The defaults of the runtime and the server (as `cnv serve` runs them): 2 workers that spin
@@ -120,13 +121,6 @@ static int fixture_start(serve_fixture *fx, char *err, size_t err_cap) {
   memset(seed, 3, sizeof seed);
   crypto_sign_seed_keypair(fx->server_pk, server_sk, seed);
 
-  cnv_deleg_caveats c;
-  memset(&c, 0, sizeof c);
-  c.expiry = CNV_DELEG_NO_EXPIRY;
-  c.max_uses = CNV_DELEG_UNLIMITED_USES;
-  c.effects = CNV_EFFECT_READ_ONLY;
-  c.swarm = 1;
-  c.n_allow = 1;
   cnv_runtime_config rcfg;
   cnv_runtime_config_default(&rcfg);
   rcfg.workers = SERVE_WORKERS;
@@ -139,11 +133,8 @@ static int fixture_start(serve_fixture *fx, char *err, size_t err_cap) {
   scfg.max_inflight = 64;
   const char *step = NULL;
   cnv_status st;
-  if ((st = cnv_deleg_pattern_parse("demo.*", 6, &c.allow[0])) != CNV_OK)
-    step = "cnv_deleg_pattern_parse";
-  else if ((st = cnv_deleg_mint_root(root_sk, agent_pk, &c, NULL, fx->token, sizeof fx->token, &fx->token_len)) !=
-           CNV_OK)
-    step = "cnv_deleg_mint_root";
+  if ((st = bench_rt_mint(root_sk, agent_pk, "demo.*", 6, fx->token, sizeof fx->token, &fx->token_len)) != CNV_OK)
+    step = "bench_rt_mint";
   else if ((st = cnv_runtime_create(&rcfg, &fx->rt)) != CNV_OK)
     step = "cnv_runtime_create";
   else if ((st = cnv_runtime_register(fx->rt, "demo.echo", 9, &spec)) != CNV_OK)
