@@ -47,12 +47,19 @@ typedef enum cnv_arg_kind {
   CNV_ARG_SHORT = 3       /* -x; name is the one letter */
 } cnv_arg_kind;
 
+/* How an argument's value was written (cnv_arg.quoted). */
+typedef enum cnv_arg_quoting {
+  CNV_QUOTE_NONE = 0,   /* a bare token */
+  CNV_QUOTE_STRING = 1, /* '..' or ".." (no escapes; the slice excludes the quotes) */
+  CNV_QUOTE_LITERAL = 2 /* --name:LEN=BYTES: exactly LEN raw bytes, any byte values */
+} cnv_arg_quoting;
+
 typedef struct cnv_arg {
   cnv_slice name;  /* flag name without dashes; empty for positionals */
   cnv_slice value; /* value bytes, quotes excluded; empty for booleans and short flags */
   uint32_t offset; /* byte offset of the token's first byte in the line */
   uint8_t kind;    /* a cnv_arg_kind */
-  uint8_t quoted;  /* 1 when value came from a quoted string ('..' or "..") */
+  uint8_t quoted;  /* a cnv_arg_quoting: how the value was written */
   uint16_t reserved;
 } cnv_arg;
 
@@ -66,12 +73,60 @@ typedef struct cnv_parse_limits {
 /* Hard ceiling on max_input: offsets are 32-bit. */
 #define CNV_PARSE_MAX_INPUT UINT32_MAX
 
-/* Optional per-capability schema: long flags listed here are boolean, so `--flag word`
- * parses as the boolean --flag followed by the positional `word`. Names without dashes. */
+/* ---- Typed arguments (docs/grammar.md, "Typed arguments") ----
+ * A capability may declare its arguments: each a long flag with a type. The parser then
+ * treats boolean ones as boolean flags (`--flag word` is the flag, then a positional), and
+ * cnv_schema_check says whether a parsed invocation fits: every flag declared, required ones
+ * present, a repeated one only where allowed, each value of its type. */
+typedef enum cnv_arg_type {
+  CNV_ARGT_STRING = 1,  /* any bytes (a literal carries quotes, newlines, NULs) */
+  CNV_ARGT_INTEGER = 2, /* decimal int64: -?[0-9]+, no leading zeros, no '+' */
+  CNV_ARGT_NUMBER = 3,  /* a JSON number (RFC 8259 grammar), finite as a double */
+  CNV_ARGT_BOOLEAN = 4, /* --name alone (true), --name=true, --name=false */
+  CNV_ARGT_ENUM = 5     /* one of enum_values, byte for byte */
+} cnv_arg_type;
+
+#define CNV_ARGF_REQUIRED 0x1u /* must appear at least once */
+#define CNV_ARGF_REPEATED 0x2u /* may appear more than once (a list, in line order) */
+#define CNV_ARGF_MIN 0x4u      /* INTEGER: min applies; STRING: min is the fewest bytes */
+#define CNV_ARGF_MAX 0x8u      /* INTEGER: max applies; STRING: max is the most bytes */
+
+#define CNV_SCHEMA_MAX_ARGS 64u  /* most typed arguments in one schema */
+#define CNV_SCHEMA_MAX_ENUM 256u /* most values of one enum */
+
+/* One declared argument. Every pointer must stay valid as long as the schema is used (a
+ * runtime keeps the schema pointer while the capability is registered). */
+typedef struct cnv_arg_spec {
+  const char *name;               /* NUL-terminated flag name without dashes (flag-name grammar) */
+  const char *description;        /* NUL-terminated UTF-8 or NULL */
+  uint8_t type;                   /* a cnv_arg_type */
+  uint8_t flags;                  /* CNV_ARGF_* */
+  uint16_t n_enum;                /* ENUM: entries in enum_values (1..CNV_SCHEMA_MAX_ENUM) */
+  const char *const *enum_values; /* ENUM: NUL-terminated, distinct, non-empty values */
+  int64_t min, max;               /* bounds, inclusive, where CNV_ARGF_MIN / CNV_ARGF_MAX say so */
+} cnv_arg_spec;
+
+#define CNV_SCHEMA_CLOSED 0x1u /* refuse flags not in args[] (CNV_EARG_UNKNOWN) and any
+                                  positional or short argument (CNV_EARG_POSITIONAL) */
+
+/* Optional per-capability schema. bool_flags (the older form, names without dashes) and the
+ * BOOLEAN entries of args are the boolean flags: `--flag word` parses as the boolean --flag
+ * followed by the positional `word`. A schema with only bool_flags checks nothing. */
 typedef struct cnv_parse_schema {
   const cnv_slice *bool_flags;
   size_t n_bool_flags;
+  const cnv_arg_spec *args; /* typed arguments, NULL when n_args is 0 */
+  size_t n_args;            /* at most CNV_SCHEMA_MAX_ARGS */
+  uint32_t flags;           /* CNV_SCHEMA_* */
 } cnv_parse_schema;
+
+/* Checks that a schema is well formed: n_args <= CNV_SCHEMA_MAX_ARGS, every name a valid
+ * flag name and distinct (from each other and from bool_flags), a known type, known flag
+ * bits, MIN/MAX only on INTEGER and STRING with min <= max (and min >= 0 for STRING), ENUM
+ * with 1..CNV_SCHEMA_MAX_ENUM distinct non-empty values (and only ENUM with values).
+ * *bad_arg (may be NULL) gets the index of the first bad entry. Errors: CNV_EINVAL (NULL
+ * schema, NULL args with n_args > 0), CNV_ESCHEMA_INVALID. Pure; thread-safe. */
+CNV_API CNV_NODISCARD cnv_status cnv_schema_validate(const cnv_parse_schema *schema, size_t *bad_arg);
 
 /* One parsed line. The caller sets args/capacity (cnv_invocation_init); the parser fills the
  * rest. On error, error_offset is the byte offset of the offending byte (or of the start of
@@ -98,10 +153,73 @@ CNV_API CNV_NODISCARD cnv_status cnv_invocation_init(cnv_invocation *inv, cnv_ar
  * CNV_EPARSE_PATH_DEPTH, CNV_EPARSE_PATH_LONG, CNV_EPARSE_UNTERMINATED_QUOTE,
  * CNV_EPARSE_FLAG_NO_NAME, CNV_EPARSE_FLAG_NAME_CHAR, CNV_EPARSE_SHORT_FLAG,
  * CNV_EPARSE_TOO_MANY_ARGS, CNV_EPARSE_BAD_BYTE, CNV_EPARSE_QUOTE_IN_WORD,
- * CNV_EPARSE_AFTER_QUOTE. */
+ * CNV_EPARSE_AFTER_QUOTE, CNV_EPARSE_LITERAL_LENGTH, CNV_EPARSE_AFTER_LITERAL.
+ * Literal values: `--name:LEN=` followed by exactly LEN bytes (LEN canonical decimal, no
+ * leading zeros, at most the bytes left in the line) carries any bytes, controls and a
+ * final "\n" included; the value slice is those bytes (quoted == CNV_QUOTE_LITERAL). The
+ * literal must be followed by a space, a tab or the end of the line (an optional final
+ * "\n" or "\r\n" after it ends the line as usual). The form is a flag's only: before it, a
+ * ':' after a flag name was CNV_EPARSE_FLAG_NAME_CHAR, so no line that parsed before means
+ * something else now. After the `--` terminator it is an ordinary positional word. */
 CNV_API CNV_NODISCARD cnv_status cnv_parse_invocation(const char *line, size_t len,
                                                       const cnv_parse_limits *limits,
                                                       const cnv_parse_schema *schema, cnv_invocation *inv);
+
+/* Checks a successfully parsed invocation against a validated schema (cnv_schema_validate):
+ * each typed argument's occurrences (CNV_ARG_LONG_VALUE, or CNV_ARG_LONG_BOOL for BOOLEAN)
+ * against its type, bounds, REQUIRED and REPEATED; with CNV_SCHEMA_CLOSED, no other
+ * arguments. *bad_arg (may be NULL) gets the index in inv->args of the offending argument,
+ * or inv->count for a missing one. Errors: CNV_EINVAL (NULL), CNV_EARG_UNKNOWN,
+ * CNV_EARG_POSITIONAL, CNV_EARG_MISSING, CNV_EARG_REPEATED, CNV_EARG_TYPE (a value not of
+ * the type; a BOOLEAN written --name=VALUE other than true/false; a flag that needs a value
+ * given none), CNV_EARG_ENUM, CNV_ERANGE (an INTEGER out of min..max, a STRING's length out
+ * of min..max). Pure, allocation-free; thread-safe. */
+CNV_API CNV_NODISCARD cnv_status cnv_schema_check(const cnv_parse_schema *schema, const cnv_invocation *inv,
+                                                  size_t *bad_arg);
+
+/* Index of the first argument at or after *index that is the long flag `name` (len bytes),
+ * stored back in *index. Errors: CNV_EINVAL (NULL), CNV_ENOTFOUND (none; *index unchanged). */
+CNV_API CNV_NODISCARD cnv_status cnv_invocation_find(const cnv_invocation *inv, const char *name, size_t len,
+                                                     uint32_t *index);
+
+/* Typed readers of one argument's value (the rules of cnv_arg_type). cnv_arg_bool reads a
+ * CNV_ARG_LONG_BOOL as true. Errors: CNV_EINVAL (NULL), CNV_EARG_TYPE (not that type),
+ * CNV_ERANGE (an integer outside int64). */
+CNV_API CNV_NODISCARD cnv_status cnv_arg_int(const cnv_arg *arg, int64_t *out);
+CNV_API CNV_NODISCARD cnv_status cnv_arg_number(const cnv_arg *arg, double *out);
+CNV_API CNV_NODISCARD cnv_status cnv_arg_bool(const cnv_arg *arg, bool *out);
+
+/* ---- Line builder: writes an invocation line that parses back to exactly its parts ----
+ * Every string value goes in the literal form (--name:LEN=BYTES), so no byte of it (quotes,
+ * spaces, newlines, NUL, "--") can end it early, add an argument or change the path. The
+ * builder writes into the caller's buffer, allocates nothing, and never writes a cut line:
+ * a call that does not fit writes nothing, returns CNV_EFULL and leaves the line as it was.
+ * One thread per builder. */
+typedef struct cnv_line_builder {
+  char *buf;
+  size_t cap;
+  size_t len;
+} cnv_line_builder;
+
+/* Starts a line with a capability path (validated as cnv_capability_path_check).
+ * Errors: CNV_EINVAL (NULL b, NULL buf with cap > 0, NULL path), the path errors, CNV_EFULL. */
+CNV_API CNV_NODISCARD cnv_status cnv_line_init(cnv_line_builder *b, char *buf, size_t cap, const char *path,
+                                               size_t path_len);
+/* Appends `--name:LEN=VALUE` (any value bytes). Errors: CNV_EINVAL (NULL b, NULL value with
+ * len > 0, NULL name), CNV_EPARSE_FLAG_NO_NAME / CNV_EPARSE_FLAG_NAME_CHAR (name not a flag
+ * name), CNV_EFULL. */
+CNV_API CNV_NODISCARD cnv_status cnv_line_add_string(cnv_line_builder *b, const char *name, size_t name_len,
+                                                     const char *value, size_t len);
+/* Appends `--name=DECIMAL`. Errors as cnv_line_add_string. */
+CNV_API CNV_NODISCARD cnv_status cnv_line_add_int(cnv_line_builder *b, const char *name, size_t name_len,
+                                                  int64_t value);
+/* Appends `--name=NUMBER`: the shortest "%.17g" spelling that reads back as the same double
+ * and is a JSON number. Errors as cnv_line_add_string, CNV_ERANGE (NaN or infinite). */
+CNV_API CNV_NODISCARD cnv_status cnv_line_add_number(cnv_line_builder *b, const char *name, size_t name_len,
+                                                     double value);
+/* Appends `--name=true` or `--name=false`. Errors as cnv_line_add_string. */
+CNV_API CNV_NODISCARD cnv_status cnv_line_add_bool(cnv_line_builder *b, const char *name, size_t name_len,
+                                                   bool value);
 
 /* ==================================================================================== */
 /* Capability paths and ids (docs/contract.md; vectors in tests/vectors/capability_ids.txt) */

@@ -87,6 +87,7 @@
 #include "delegation.h"
 #include "effects.h"
 #include "phases.h"
+#include "protocol.h"
 #include "status.h"
 #include "telemetry.h"
 
@@ -116,11 +117,12 @@ typedef enum cnv_runtime_denial {
   CNV_RT_DENY_USES = 10,
   CNV_RT_DENY_UNTRUSTED = 11,
   CNV_RT_DENY_TOO_LONG = 12,
-  CNV_RT_DENY_RATE = 13, /* the agent's rate limit */
-  CNV_RT_DENY_SHED = 14  /* low-priority work shed while the swarm is Degraded */
+  CNV_RT_DENY_RATE = 13,     /* the agent's rate limit */
+  CNV_RT_DENY_SHED = 14,     /* low-priority work shed while the swarm is Degraded */
+  CNV_RT_DENY_ARGUMENTS = 15 /* the line does not fit the capability's schema */
 } cnv_runtime_denial;
 
-#define CNV_RT_DENY_COUNT 15
+#define CNV_RT_DENY_COUNT 16
 
 /* Lowercase snake_case name of a reason ("expired"), also the Prometheus label value and
  * the JSON key; "unknown" out of range. Static string. Thread-safe. */
@@ -287,9 +289,79 @@ typedef struct cnv_runtime_handler_spec {
   int32_t cls;         /* cnv_duration_class */
   cnv_runtime_handler_fn fn;
   void *ctx;
+  /* Optional (NULL: none). Not copied: each must stay valid until the capability is
+   * unregistered or the runtime destroyed. */
+  const cnv_parse_schema *schema; /* typed arguments: register checks it (cnv_schema_validate);
+                                     submit denies a line that does not fit it
+                                     (CNV_ERT_DENY_ARGUMENTS) before anything is queued */
+  const char *title;              /* NUL-terminated UTF-8: a short human name */
+  const char *description;        /* NUL-terminated UTF-8: what the capability does */
 } cnv_runtime_handler_spec;
 
 typedef struct cnv_runtime cnv_runtime;
+
+/* What cnv_runtime_capability_each shows of one registered capability. Pointers are valid
+ * during the callback only. */
+typedef struct cnv_runtime_capability_info {
+  const char *path; /* NUL-terminated */
+  size_t path_len;
+  uint64_t capability; /* its id */
+  cnv_effects effects;
+  int32_t cls;
+  const cnv_parse_schema *schema; /* as registered; may be NULL */
+  const char *title;              /* may be NULL */
+  const char *description;        /* may be NULL */
+} cnv_runtime_capability_info;
+
+/* Calls fn once per registered capability, in ascending byte order of path, until fn
+ * returns false. *generation (may be NULL) gets the registry generation the listing shows.
+ * Blocking (registry mutex, held during the callbacks: fn must not register, unregister or
+ * list). Errors: CNV_EINVAL (NULL rt or fn), CNV_ENOMEM. */
+CNV_API CNV_NODISCARD cnv_status cnv_runtime_capability_each(cnv_runtime *rt,
+                                                             bool (*fn)(void *ctx,
+                                                                        const cnv_runtime_capability_info *info),
+                                                             void *ctx, uint64_t *generation);
+
+/* The registry generation: starts at 1 and grows by one with every successful register and
+ * unregister, so a caller that remembers it knows when its listing is stale. Any thread;
+ * wait-free (one acquire load). 0 for a NULL rt. */
+CNV_API uint64_t cnv_runtime_registry_generation(const cnv_runtime *rt);
+
+/* Would `agent`'s token allow the capability at path (its scope and effects ceiling, expiry
+ * and revocation now), as submit would check it? Charges nothing: no use is consumed, no
+ * rate token taken, nothing counted. CNV_OK: it would. Errors: CNV_EINVAL (NULL rt or
+ * path), the path errors of cnv_capability_id, CNV_ERT_DENY_UNKNOWN_CAPABILITY,
+ * CNV_ERT_DENY_UNKNOWN_AGENT, and the token's denial (CNV_ERT_DENY_NOT_ALLOWED,
+ * CNV_ERT_DENY_EFFECTS, CNV_ERT_DENY_EXPIRED, ...). Any thread; lock-free. */
+CNV_API CNV_NODISCARD cnv_status cnv_runtime_agent_check(cnv_runtime *rt, uint32_t agent, const char *path,
+                                                         size_t path_len);
+
+/* ---- Progress: a long handler tells its submitter how far it got ----
+ * progress grows with each report; total is the expected end, 0 when unknown; message (may
+ * be NULL) is UTF-8 text of up to CNV_RT_PROGRESS_MESSAGE_MAX bytes. */
+#define CNV_RT_PROGRESS_MESSAGE_MAX 256u
+
+typedef struct cnv_runtime_progress {
+  uint64_t ticket;
+  uint64_t correlation;
+  double progress;
+  double total;
+  const char *message; /* not NUL-terminated; valid during the callback only */
+  size_t message_len;
+} cnv_runtime_progress;
+
+/* A progress callback (cnv_runtime_submit_opts.on_progress): runs on the handler's worker
+ * thread, inside cnv_runtime_call_progress. Keep it short; never block on the runtime. */
+typedef void (*cnv_runtime_progress_fn)(void *ctx, const cnv_runtime_progress *p);
+
+/* Reports progress of the running call to its submitter's on_progress (nothing when the
+ * submitter gave none: CNV_OK, so handlers report without asking). Errors: CNV_EINVAL (NULL
+ * call, NULL message with len > 0, a NaN or negative progress or total), CNV_ERANGE
+ * (progress not above the last report's, or message longer than
+ * CNV_RT_PROGRESS_MESSAGE_MAX). The handler's thread, during the call; wait-free apart from
+ * the callback. */
+CNV_API CNV_NODISCARD cnv_status cnv_runtime_call_progress(const cnv_runtime_call *call, double progress,
+                                                           double total, const char *message, size_t len);
 
 /* Creates a runtime (allocates everything: queues, in-flight slots, verifier, swarm,
  * telemetry registry, tables). cfg may be NULL (defaults). Errors: CNV_EINVAL,
@@ -428,7 +500,9 @@ typedef struct cnv_runtime_submit_opts {
   uint32_t low_priority;       /* 1: the low lane (shed first in Degraded, run after the high lane) */
   cnv_runtime_done_fn on_done; /* completion callback (at most one of on_done and cq) */
   void *done_ctx;
-  cnv_runtime_cq *cq; /* completion queue of this runtime */
+  cnv_runtime_cq *cq;                  /* completion queue of this runtime */
+  cnv_runtime_progress_fn on_progress; /* NULL: the handler's progress reports go nowhere */
+  void *progress_ctx;
 } cnv_runtime_submit_opts;
 
 /* Submits one invocation line for `agent` (the runtime copies it: the caller's buffer is free

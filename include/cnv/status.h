@@ -18,6 +18,7 @@
 #include "status_codes/session.h"
 #include "status_codes/client.h"
 #include "status_codes/server.h"
+#include "status_codes/mcp.h"
 
 #define CNV_STATUS_MAP(X)  \
   CNV_STATUS_CORE(X)       \
@@ -31,7 +32,8 @@
   CNV_STATUS_RUNTIME(X)    \
   CNV_STATUS_SESSION(X)    \
   CNV_STATUS_CLIENT(X)     \
-  CNV_STATUS_SERVER(X)
+  CNV_STATUS_SERVER(X)     \
+  CNV_STATUS_MCP(X)
 
 #ifdef __cplusplus
 extern "C" {

@@ -29,5 +29,6 @@
   X(ERT_RESULT_TOO_LARGE, -821, "the result does not fit the runtime's max_result")        \
   X(ERT_DENY_RATE, -822, "denied: the agent's rate limit is exceeded")                     \
   X(ERT_DENY_SHED, -823, "denied: low-priority work is shed while the swarm is degraded")  \
-  X(ERT_STUCK, -824, "stopped, but some workers are still inside a handler")
+  X(ERT_STUCK, -824, "stopped, but some workers are still inside a handler")               \
+  X(ERT_DENY_ARGUMENTS, -825, "denied: the arguments do not fit the capability's schema")
 #endif
