@@ -170,7 +170,7 @@ static const mf_fixed mf_bin = {CNV_CONTENT_BINARY, CNV_OK, "\x00\x01\xfe\xff", 
 static const mf_fixed mf_bad_utf8 = {CNV_CONTENT_TEXT, CNV_OK, "ok\xff", 3};
 
 static inline void mf_reg(rtf *f, const char *path, cnv_effects effects, cnv_runtime_handler_fn fn, const void *ctx,
-                   const cnv_parse_schema *schema, const char *title, const char *description) {
+                          const cnv_parse_schema *schema, const char *title, const char *description) {
   cnv_runtime_handler_spec spec = {.effects = effects,
                                    .cls = CNV_DURATION_USER_INITIATED,
                                    .fn = fn,
