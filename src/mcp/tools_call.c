@@ -292,7 +292,12 @@ static bool build_one(void *ctx, const cnv_runtime_capability_info *info) {
 
 static json_t *submit_error(cnv_status st) {
   int reason = cnv_runtime_denial_of(st);
-  if (reason >= 0) return mcp_tool_error("denied: %s: %s", cnv_runtime_denial_name(reason), cnv_strerror(st));
+  if (reason >= 0) {
+    /* the runtime's messages start with "denied: " already: said once */
+    const char *why = cnv_strerror(st);
+    if (strncmp(why, "denied: ", 8) == 0) why += 8;
+    return mcp_tool_error("denied: %s: %s", cnv_runtime_denial_name(reason), why);
+  }
   if (st == CNV_EFULL) return mcp_tool_error("busy: the runtime has no room for another call; try again");
   return mcp_tool_error("not submitted: %s", cnv_strerror(st));
 }
