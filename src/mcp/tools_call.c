@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "core/atomic.h"
 #include "core/ignore.h"
 #include "mcp_internal.h"
 
@@ -24,6 +25,9 @@ static void wake(cnv_mcp_session *s) {
 
 static void on_done(void *ctx, const cnv_runtime_completion *c) {
   cnv_mcp_session *s = ctx;
+  /* acq_rel: the count is up before the push below publishes the slot, so a session that
+   * took the slot sees it */
+  cnv__fetch_add_acq_rel(&s->callbacks, 1);
   uint32_t slot = (uint32_t)c->correlation;
   mcp_call *call = &s->calls[slot];
   call->kind = c->kind;
@@ -36,6 +40,9 @@ static void on_done(void *ctx, const cnv_runtime_completion *c) {
   bool pushed = mcp_ring_push(&s->done, &slot);
   (void)pushed;
   wake(s);
+  /* release: every access to the session above happens before destroy sees the count at
+   * 0; nothing touches it after */
+  cnv__fetch_sub_acq_rel(&s->callbacks, 1);
 }
 
 static void on_progress(void *ctx, const cnv_runtime_progress *p) {
@@ -411,15 +418,15 @@ static json_t *ok_result(const cnv_mcp_session *s, const mcp_call *c) {
   json_t *text = text_content(r, n);
   if (!text) return mcp_tool_error("the tool's result is not valid UTF-8 text");
   json_t *res = json_pack("{s:[o]}", "content", text);
-  /* structuredContent came with 2025-06-18: before it, the text alone carries the JSON */
-  if (res && c->content_type == CNV_CONTENT_JSON && mcp_revision_at_least(s, "2025-06-18")) {
+  if (res && c->content_type == CNV_CONTENT_JSON) {
     json_error_t jerr;
-    json_t *doc = json_loadb((const char *)r, n, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+    json_t *doc = json_loadb((const char *)r, n, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL | JSON_DECODE_ANY, &jerr);
     if (!doc) {
       json_decref(res);
       return mcp_tool_error("the tool's result is not valid JSON: %s", jerr.text);
     }
-    if (json_is_object(doc)) {
+    /* structuredContent came with 2025-06-18: before it, the text alone carries the JSON */
+    if (json_is_object(doc) && mcp_revision_at_least(s, "2025-06-18")) {
       if (json_object_set_new(res, "structuredContent", doc) != 0) {
         json_decref(res);
         return NULL;
@@ -446,7 +453,7 @@ static json_t *failure_result(const mcp_call *c) {
 
 void mcp_call_finish(cnv_mcp_session *s, uint32_t slot) {
   mcp_call *c = &s->calls[slot];
-  if (c->state == MCP_CALL_RUNNING) {
+  if (c->state == MCP_CALL_RUNNING && !s->quiet) {
     json_t *res = c->kind == CNV_DONE_RAN && c->status == CNV_OK ? ok_result(s, c) : failure_result(c);
     mcp_reply(s, c->origin, c->id, res);
   }
