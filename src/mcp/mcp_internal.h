@@ -129,6 +129,10 @@ json_t *mcp_string(const char *bytes, size_t len);
 /* Whether a JSON string's bytes equal text (exact length: an embedded NUL never matches). */
 bool mcp_string_is(const json_t *str, const char *text);
 
+/* Whether two request ids name the same request for the client: strings byte for byte,
+ * numbers by value (5 and 5.0 are one number in JSON, and one key in a JavaScript client). */
+bool mcp_id_equal(const json_t *a, const json_t *b);
+
 /* Whether the negotiated revision is at least rev ("2025-06-18": dates compare as text). */
 bool mcp_revision_at_least(const cnv_mcp_session *s, const char *rev);
 

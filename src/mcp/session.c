@@ -196,6 +196,14 @@ cnv_status cnv_mcp_session_receive(cnv_mcp_session *s, const char *msg, size_t l
     /* notifications/initialized and any other notification: nothing to do */
     goto done;
   }
+  for (uint32_t i = 0; i < s->max_in_flight; i++) {
+    /* a second request with the id of a call in flight (whatever its method) would get a
+     * response the client cannot tell from the call's */
+    if (s->calls[i].state == MCP_CALL_RUNNING && mcp_id_equal(s->calls[i].id, id)) {
+      mcp_reply_error(s, origin, id, MCP_INVALID_REQUEST, "Invalid Request: id already used by a call in flight");
+      goto done;
+    }
+  }
   if (params && !json_is_object(params)) {
     mcp_reply_error(s, origin, id, MCP_INVALID_PARAMS, "Invalid params: params must be an object");
     goto done;

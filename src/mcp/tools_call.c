@@ -326,12 +326,6 @@ void mcp_tools_call(cnv_mcp_session *s, uint64_t origin, json_t *id, json_t *par
     mcp_reply_error(s, origin, id, MCP_INVALID_PARAMS, "Invalid params: unknown tool");
     return;
   }
-  for (uint32_t i = 0; i < s->max_in_flight; i++) {
-    if (s->calls[i].state == MCP_CALL_RUNNING && json_equal(s->calls[i].id, id)) {
-      mcp_reply_error(s, origin, id, MCP_INVALID_REQUEST, "Invalid Request: id already used by a call in flight");
-      return;
-    }
-  }
   build b = {.s = s, .path = path, .path_len = path_len, .arguments = json_is_object(arguments) ? arguments : NULL};
   cnv_status st = cnv_runtime_capability_each(s->rt, build_one, &b, NULL);
   if (st != CNV_OK) {
@@ -383,7 +377,7 @@ void mcp_cancelled(cnv_mcp_session *s, json_t *params) {
   if (!json_is_string(rid) && !json_is_number(rid)) return;
   for (uint32_t i = 0; i < s->max_in_flight; i++) {
     mcp_call *c = &s->calls[i];
-    if (c->state == MCP_CALL_RUNNING && json_equal(c->id, rid)) {
+    if (c->state == MCP_CALL_RUNNING && mcp_id_equal(c->id, rid)) {
       c->state = MCP_CALL_CANCELLED;
       /* CNV_ENOTFOUND: it completed already; its response is then withheld all the same */
       cnv__ignore_status(cnv_runtime_cancel(s->rt, c->ticket));

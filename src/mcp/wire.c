@@ -82,4 +82,11 @@ json_t *mcp_tool_error(const char *fmt, ...) {
   return json_pack("{s:[{s:s,s:o}],s:b}", "content", "type", "text", "text", str, "isError", 1);
 }
 
+bool mcp_id_equal(const json_t *a, const json_t *b) {
+  if (json_is_number(a) && json_is_number(b) && (json_is_real(a) || json_is_real(b))) {
+    return json_number_value(a) == json_number_value(b);
+  }
+  return json_equal(a, b);
+}
+
 bool mcp_revision_at_least(const cnv_mcp_session *s, const char *rev) { return strcmp(s->version, rev) >= 0; }
