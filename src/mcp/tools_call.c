@@ -65,7 +65,8 @@ typedef struct build {
   size_t path_len;
   json_t *arguments; /* object or NULL */
   bool found;
-  json_t *error; /* an isError result for the client */
+  cnv_status denied; /* the token's answer when it does not allow the capability */
+  json_t *error;     /* an isError result for the client */
   size_t line_len;
 } build;
 
@@ -290,7 +291,10 @@ static bool build_one(void *ctx, const cnv_runtime_capability_info *info) {
   if (c < 0) return true;
   if (c == 0) {
     b->found = true;
-    build_line(b, info);
+    /* the token first: a tool the agent may not call is denied before its arguments are
+     * looked at, so no error about them tells the client anything of its schema */
+    b->denied = cnv_runtime_agent_check(b->s->rt, b->s->agent, b->path, b->path_len);
+    if (b->denied == CNV_OK) build_line(b, info);
   }
   return false;
 }
@@ -335,6 +339,10 @@ void mcp_tools_call(cnv_mcp_session *s, uint64_t origin, json_t *id, json_t *par
   }
   if (!b.found) {
     mcp_reply_error(s, origin, id, MCP_INVALID_PARAMS, "Invalid params: unknown tool");
+    return;
+  }
+  if (b.denied != CNV_OK) {
+    mcp_reply(s, origin, id, submit_error(b.denied));
     return;
   }
   if (b.error) {
