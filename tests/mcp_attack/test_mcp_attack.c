@@ -366,6 +366,25 @@ static void test_type_matrix(void **state) {
                       "x=num:9007199254740992;");
   assert_string_equal(result_text(call(&m, "1", "\"t_echo\"", "{\"tag\":[\"a\",\"b\"]}"), false),
                       "tag=1:a;tag=1:b;");
+  /* number edges: signed zero, the smallest subnormal, the largest double */
+  assert_string_equal(result_text(call(&m, "1", "\"t_echo\"", "{\"x\":-0.0}"), false), "x=num:-0;");
+  assert_string_equal(result_text(call(&m, "1", "\"t_echo\"", "{\"x\":5e-324}"), false),
+                      "x=num:4.9406564584124654e-324;");
+  assert_string_equal(result_text(call(&m, "1", "\"t_echo\"", "{\"x\":1.7976931348623157e308}"), false),
+                      "x=num:1.7976931348623157e+308;");
+  assert_string_equal(result_text(call(&m, "1", "\"t_echo\"", "{\"n\":-0.0}"), false), "n=int:0;");
+  /* an enum value with a NUL or a case change is not the allowed value */
+  assert_prefix(result_text(call(&m, "1", "\"t_echo\"", "{\"mode\":\"fast\\u0000\"}"), true), "argument 'mode'");
+  assert_prefix(result_text(call(&m, "1", "\"t_echo\"", "{\"mode\":\"FAST\"}"), true), "argument 'mode'");
+  /* a repeated item past its MAX length (8 bytes) names the argument */
+  assert_prefix(result_text(call(&m, "1", "\"t_echo\"", "{\"tag\":[\"a\",\"123456789\"]}"), true), "argument 'tag'");
+  /* progress tokens that are neither string nor integer: the call runs, no progress */
+  size_t before = m.sink.n;
+  json_t *r = mf_rpc(&m,
+                     "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"tools/call\",\"params\":{\"name\":\"t_progress\","
+                     "\"_meta\":{\"progressToken\":1.5}}}");
+  assert_string_equal(result_text(r, false), "done");
+  assert_int_equal(m.sink.n, before + 1);
   mf_down(&m);
 }
 
