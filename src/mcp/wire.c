@@ -22,7 +22,11 @@ void mcp_emit(cnv_mcp_session *s, uint64_t origin, json_t *msg) {
     return;
   }
   s->emit(s->emit_ctx, origin, text, strlen(text));
-  free(text);
+  /* json_dumps allocates with jansson's allocator, which the application may have replaced
+   * (json_set_alloc_funcs): freed with its free, never libc's */
+  json_free_t json_free_fn = free;
+  json_get_alloc_funcs(NULL, &json_free_fn);
+  json_free_fn(text);
 }
 
 static json_t *envelope(json_t *id) {
