@@ -37,9 +37,10 @@
  * cnv_mcp_session_poll sends notifications/tools/list_changed. Protocol errors are JSON-RPC
  * errors: -32700 parse error (not JSON, invalid UTF-8, a duplicate key, a number past int64
  * or double range, nesting past CNV_MCP_MAX_DEPTH), -32600 invalid request (not an object, a
- * batch, no "jsonrpc":"2.0", a bad id or method, an id already used by a call in flight, a
- * message past max_message, a request before initialize), -32601 unknown method, -32602
- * invalid params (unknown tool, bad cursor, params not an object), -32603 internal (no
+ * batch, no "jsonrpc":"2.0", a bad id or method, a string id past CNV_MCP_MAX_ID bytes, an
+ * id already used by a call in flight (compared by value), a message past max_message, a
+ * request before initialize), -32601 unknown method, -32602 invalid params (unknown tool,
+ * bad cursor, params not an object, a progressToken past CNV_MCP_MAX_ID), -32603 internal (no
  * memory). Ids (string or number) come back exactly as sent; errors about a message whose
  * id cannot be read carry id null. Notifications are never answered. Every message is
  * bounded: max_message bytes, CNV_MCP_MAX_DEPTH levels, max_in_flight calls (a call past it
@@ -70,6 +71,9 @@ extern "C" {
 #define CNV_MCP_PROTOCOL_VERSIONS "2025-11-25,2025-06-18,2025-03-26,2024-11-05,2024-10-07"
 /* Deepest JSON nesting accepted in one message. */
 #define CNV_MCP_MAX_DEPTH 64u
+/* Longest string id of a request, and longest string progressToken of a tools/call (bytes):
+ * a call in flight keeps both, so they are bounded apart from max_message. */
+#define CNV_MCP_MAX_ID 1024u
 /* Longest tool name (the character set clients accept: ^[a-zA-Z0-9_-]{1,64}$). */
 #define CNV_MCP_TOOL_NAME_MAX 64u
 

@@ -196,6 +196,11 @@ cnv_status cnv_mcp_session_receive(cnv_mcp_session *s, const char *msg, size_t l
     /* notifications/initialized and any other notification: nothing to do */
     goto done;
   }
+  if (json_is_string(id) && json_string_length(id) > CNV_MCP_MAX_ID) {
+    /* a call in flight keeps its id: a long one would pin max_message bytes per slot */
+    mcp_reply_error(s, origin, id, MCP_INVALID_REQUEST, "Invalid Request: id too long");
+    goto done;
+  }
   for (uint32_t i = 0; i < s->max_in_flight; i++) {
     /* a second request with the id of a call in flight (whatever its method) would get a
      * response the client cannot tell from the call's */

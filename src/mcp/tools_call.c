@@ -324,6 +324,12 @@ void mcp_tools_call(cnv_mcp_session *s, uint64_t origin, json_t *id, json_t *par
     mcp_reply_error(s, origin, id, MCP_INVALID_PARAMS, "Invalid params: arguments must be an object");
     return;
   }
+  json_t *token = json_object_get(json_object_get(params, "_meta"), "progressToken");
+  if (json_is_string(token) && json_string_length(token) > CNV_MCP_MAX_ID) {
+    /* kept while the call runs, like the id: bounded apart from max_message */
+    mcp_reply_error(s, origin, id, MCP_INVALID_PARAMS, "Invalid params: progressToken too long");
+    return;
+  }
   char path[CNV_MCP_TOOL_NAME_MAX + 1];
   size_t path_len = 0;
   if (cnv_mcp_tool_path(json_string_value(name), json_string_length(name), path, sizeof path, &path_len) != CNV_OK) {
@@ -356,8 +362,6 @@ void mcp_tools_call(cnv_mcp_session *s, uint64_t origin, json_t *id, json_t *par
   uint32_t slot = s->free_slots[--s->n_free];
   mcp_call *c = &s->calls[slot];
   c->gen++;
-  json_t *meta = json_object_get(params, "_meta");
-  json_t *token = json_object_get(meta, "progressToken");
   cnv_runtime_submit_opts opts = {.correlation = (uint64_t)slot | ((uint64_t)c->gen << 32),
                                   .on_done = on_done,
                                   .done_ctx = s};

@@ -735,6 +735,95 @@ static void test_progress_flood(void **state) {
   mf_down(&m);
 }
 
+/* ---- memory held for calls in flight ---- */
+
+/* jansson's live bytes (its allocator is set in main, before any JSON is made). */
+static atomic_size_t json_live;
+
+static void *count_malloc(size_t n) {
+  size_t *p = malloc(n + 16);
+  if (!p) return NULL;
+  p[0] = n;
+  atomic_fetch_add(&json_live, n);
+  return (char *)p + 16;
+}
+
+static void count_free(void *q) {
+  if (!q) return;
+  size_t *p = (size_t *)(void *)((char *)q - 16);
+  atomic_fetch_sub(&json_live, p[0]);
+  free(p);
+}
+
+/* Drops what the sink holds, so that only the session's own JSON is counted. */
+static void sink_drop(mf *m) {
+  for (size_t i = 0; i < m->sink.n; i++) json_decref(m->sink.msgs[i]);
+  m->sink.n = 0;
+  m->seen = 0;
+}
+
+/* A call in flight keeps its id and progress token until it completes: long ones would
+ * pin max_in_flight x max_message bytes per session. They are refused instead, and the
+ * memory a session holds for its calls stays small whatever the client sends. */
+static void test_id_memory(void **state) {
+  (void)state;
+  cnv_mcp_config cfg = {.max_in_flight = 4, .max_message = 1 << 20};
+  mf m;
+  mf_up(&m, &cfg);
+  mf_init(&m);
+  size_t big = 900000;
+  char *text = malloc(big + 256);
+  assert_non_null(text);
+  sink_drop(&m);
+  size_t before = atomic_load(&json_live);
+  for (int i = 0; i < 4; i++) {
+    /* a long string id, then a long progress token */
+    size_t o = (size_t)sprintf(text, "{\"jsonrpc\":\"2.0\",\"id\":\"%c", 'a' + i);
+    memset(text + o, 'x', i < 2 ? big : 1);
+    o += i < 2 ? big : 1;
+    o += (size_t)sprintf(text + o,
+                         "\",\"method\":\"tools/call\",\"params\":{\"name\":\"t_wait\",\"_meta\":{"
+                         "\"progressToken\":\"");
+    memset(text + o, 'p', i < 2 ? 1 : big);
+    o += i < 2 ? 1 : big;
+    sprintf(text + o, "\"}}}");
+    mf_send(&m, text);
+  }
+  sink_drop(&m);
+  if (atomic_load(&json_live) - before > 65536) {
+    fail_msg("the session holds %zu bytes of JSON for 4 calls", atomic_load(&json_live) - before);
+  }
+  /* an id and a token at the limit are kept, one byte more is refused */
+  for (int i = 0; i < 2; i++) {
+    size_t o = (size_t)sprintf(text, "{\"jsonrpc\":\"2.0\",\"id\":\"");
+    memset(text + o, 'i', CNV_MCP_MAX_ID + (size_t)i);
+    o += CNV_MCP_MAX_ID + (size_t)i;
+    sprintf(text + o, "\",\"method\":\"ping\"}");
+    json_t *r = mf_rpc(&m, text);
+    assert_int_equal(mf_code(r), i ? -32600 : 0);
+    o = (size_t)sprintf(text,
+                        "{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"tools/call\",\"params\":{\"name\":"
+                        "\"t_progress\",\"_meta\":{\"progressToken\":\"",
+                        i);
+    memset(text + o, 'p', CNV_MCP_MAX_ID + (size_t)i);
+    o += CNV_MCP_MAX_ID + (size_t)i;
+    sprintf(text + o, "\"}}}");
+    mf_send(&m, text);
+    if (i) {
+      assert_int_equal(mf_code(mf_next(&m)), -32602);
+    } else {
+      /* progress notifications (advisory: as many as the ring kept), then the result */
+      for (r = mf_next(&m); !json_object_get(r, "id"); r = mf_next(&m)) {
+        json_t *token = json_object_get(json_object_get(r, "params"), "progressToken");
+        assert_int_equal(json_string_length(token), CNV_MCP_MAX_ID);
+      }
+      assert_string_equal(result_text(r, false), "done");
+    }
+  }
+  free(text);
+  mf_down(&m);
+}
+
 /* ---- closing with calls in flight ---- */
 
 static void test_close_in_flight(void **state) {
@@ -775,6 +864,8 @@ int main(void) {
       cmocka_unit_test(test_handler_results),
       cmocka_unit_test(test_progress_flood),
       cmocka_unit_test(test_close_in_flight),
+      cmocka_unit_test(test_id_memory),
   };
+  json_set_alloc_funcs(count_malloc, count_free);
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
