@@ -224,6 +224,9 @@ static void build_line(build *b, const cnv_runtime_capability_info *info) {
       const cnv_arg_spec *spec = spec_of(schema, key, key_len, &is_bool);
       int type = spec ? spec->type : is_bool ? CNV_ARGT_BOOLEAN
                                              : 0;
+      /* the older bool_flags are read by presence as often as by value (cnv_arg_bool):
+       * false is the flag left out, never `--flag=false`, which is a present flag */
+      if (!spec && is_bool && json_is_false(v)) continue;
       if (json_is_array(v) && spec && (spec->flags & CNV_ARGF_REPEATED)) {
         size_t i;
         json_t *item;

@@ -388,6 +388,40 @@ static void test_type_matrix(void **state) {
   mf_down(&m);
 }
 
+/* The older boolean form (bool_flags) is read by presence as often as by value: false must
+ * not arrive as a present flag. The handler answers "find=<present> value=<cnv_arg_bool>". */
+static const cnv_slice k_force[] = {{"force", 5}};
+static const cnv_parse_schema k_legacy = {.bool_flags = k_force, .n_bool_flags = 1};
+
+static cnv_status legacy_bool(void *ctx, const cnv_runtime_call *call, cnv_runtime_result *r) {
+  (void)ctx;
+  cnv_arg args[8];
+  cnv_invocation inv;
+  cnv_status st = cnv_invocation_init(&inv, args, 8);
+  if (st == CNV_OK) st = cnv_parse_invocation(call->line, call->line_len, NULL, &k_legacy, &inv);
+  if (st != CNV_OK) return st;
+  uint32_t at = 0;
+  bool present = cnv_invocation_find(&inv, "force", 5, &at) == CNV_OK;
+  bool value = false;
+  if (present && cnv_arg_bool(&inv.args[at], &value) != CNV_OK) return CNV_EINVAL;
+  char text[64];
+  int n = snprintf(text, sizeof text, "find=%d value=%d", present, value);
+  return cnv_runtime_result_write(r, text, (size_t)n);
+}
+
+static void test_legacy_bool_flags(void **state) {
+  (void)state;
+  mf m;
+  mf_up(&m, NULL);
+  mf_reg(&m.f, "t.legacy", CNV_EFFECT_READ_ONLY, legacy_bool, NULL, &k_legacy, NULL, NULL);
+  mf_init(&m);
+  assert_string_equal(result_text(call(&m, "1", "\"t_legacy\"", "{\"force\":true}"), false), "find=1 value=1");
+  assert_string_equal(result_text(call(&m, "2", "\"t_legacy\"", "{\"force\":false}"), false), "find=0 value=0");
+  assert_string_equal(result_text(call(&m, "3", "\"t_legacy\"", "{}"), false), "find=0 value=0");
+  assert_prefix(result_text(call(&m, "4", "\"t_legacy\"", "{\"force\":\"false\"}"), true), "argument 'force'");
+  mf_down(&m);
+}
+
 /* ---- sizes ---- */
 
 /* {"text":"xxx..."} with a len-byte value. */
@@ -865,6 +899,7 @@ int main(void) {
       cmocka_unit_test(test_progress_flood),
       cmocka_unit_test(test_close_in_flight),
       cmocka_unit_test(test_id_memory),
+      cmocka_unit_test(test_legacy_bool_flags),
   };
   json_set_alloc_funcs(count_malloc, count_free);
   return cmocka_run_group_tests(tests, NULL, NULL);
