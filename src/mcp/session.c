@@ -274,6 +274,13 @@ cnv_status cnv_mcp_session_poll(cnv_mcp_session *s, size_t *emitted) {
   }
   uint32_t slot;
   while (mcp_ring_pop(&s->done, &slot)) {
+    /* a worker pushes a call's reports before its completion, so taking the completion
+     * (acquire) makes them visible: those pushed after the drain above go out now, before
+     * the response, rather than being dropped as late */
+    while (mcp_ring_pop(&s->progress, &rec)) {
+      if (!s->quiet) n++;
+      emit_progress(s, &rec);
+    }
     if (!s->quiet && s->calls[slot].state == MCP_CALL_RUNNING) n++;
     mcp_call_finish(s, slot);
   }

@@ -858,6 +858,43 @@ static void test_id_memory(void **state) {
   mf_down(&m);
 }
 
+/* Reports a handler made before returning reach the client before its response, as long as
+ * the ring has room (here it always has: one report per call). The session drains progress,
+ * then completions: a report and the completion pushed between the two must not lose the
+ * report. Many short calls, polled without pause, to meet that moment. */
+static cnv_status one_report(void *ctx, const cnv_runtime_call *call, cnv_runtime_result *r) {
+  (void)ctx;
+  cnv_status st = cnv_runtime_call_progress(call, 1, 1, NULL, 0);
+  return st != CNV_OK ? st : cnv_runtime_result_write(r, "ok", 2);
+}
+
+static void test_progress_before_response(void **state) {
+  (void)state;
+  mf m;
+  mf_up(&m, NULL);
+  mf_reg(&m.f, "t.one", CNV_EFFECT_READ_ONLY, one_report, NULL, NULL, NULL, NULL);
+  mf_init(&m);
+  sink_drop(&m);
+  size_t lost = 0;
+  for (int i = 0; i < 20000; i++) {
+    mf_send(&m,
+            "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"t_one\",\"_meta\":{"
+            "\"progressToken\":1}}}");
+    uint64_t end = cnv_runtime_now_ns() + (uint64_t)MF_WAIT_MS * 1000000ull;
+    while (cnv_mcp_session_in_flight(m.s) > 0) {
+      assert_true(cnv_runtime_now_ns() < end);
+      assert_int_equal(cnv_mcp_session_poll(m.s, NULL), CNV_OK);
+    }
+    assert_int_equal(cnv_mcp_session_poll(m.s, NULL), CNV_OK);
+    assert_true(m.sink.n >= 1);
+    assert_non_null(json_object_get(m.sink.msgs[m.sink.n - 1], "id"));
+    if (m.sink.n != 2) lost++;
+    sink_drop(&m);
+  }
+  if (lost) fail_msg("%zu of 20000 reports lost before their response", lost);
+  mf_down(&m);
+}
+
 /* ---- closing with calls in flight ---- */
 
 static void test_close_in_flight(void **state) {
@@ -900,6 +937,7 @@ int main(void) {
       cmocka_unit_test(test_close_in_flight),
       cmocka_unit_test(test_id_memory),
       cmocka_unit_test(test_legacy_bool_flags),
+      cmocka_unit_test(test_progress_before_response),
   };
   json_set_alloc_funcs(count_malloc, count_free);
   return cmocka_run_group_tests(tests, NULL, NULL);
