@@ -52,6 +52,11 @@ static void assert_quiet(mf *m) {
 /* A hidden capability with a schema: the agent's token allows only t.*. */
 static void reg_hidden(mf *m) {
   mf_reg(&m->f, "u.hidden", CNV_EFFECT_READ_ONLY, mf_echo, &mf_req_schema, &mf_req_schema, NULL, NULL);
+  /* names of 64 and 65 bytes */
+  mf_reg(&m->f, "t.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", CNV_EFFECT_READ_ONLY, mf_line, NULL,
+         NULL, NULL, NULL);
+  mf_reg(&m->f, "t.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", CNV_EFFECT_READ_ONLY, mf_line, NULL,
+         NULL, NULL, NULL);
 }
 
 /* ---- ids ---- */
@@ -276,6 +281,20 @@ static void test_tool_names(void **state) {
     assert_true(name[0] == 't');
   }
   assert_prefix(result_text(call(&m, "3", "\"u_secret\"", NULL), true), "denied: not_allowed");
+  /* a name of exactly 64 bytes is a tool; a path whose name would be 65 is neither listed
+   * nor callable */
+  bool listed64 = false;
+  json_array_foreach(tools, i, t) {
+    const char *name = json_string_value(json_object_get(t, "name"));
+    assert_true(strlen(name) <= CNV_MCP_TOOL_NAME_MAX);
+    if (strlen(name) == 64) listed64 = true;
+  }
+  assert_true(listed64);
+  char name64[80];
+  snprintf(name64, sizeof name64, "\"t_%s\"", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+  assert_string_equal(result_text(call(&m, "7", name64, NULL), false), "");
+  snprintf(name64, sizeof name64, "\"t_%s\"", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+  assert_int_equal(mf_code(call(&m, "8", name64, NULL)), -32602);
   assert_prefix(result_text(call(&m, "4", "\"u_hidden\"", "{}"), true), "denied: not_allowed");
   assert_prefix(result_text(call(&m, "5", "\"u_hidden\"", "{\"nope\":1}"), true), "denied: not_allowed");
   assert_prefix(result_text(call(&m, "6", "\"u_hidden\"", "{\"who\":[1]}"), true), "denied: not_allowed");
