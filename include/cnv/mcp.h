@@ -51,7 +51,7 @@ extern "C" {
 
 /* The revisions spoken, newest first (a comma-separated string). initialize answers with the
  * client's requested revision when it is one of these, else with the newest. */
-#define CNV_MCP_PROTOCOL_VERSIONS "2025-11-25,2025-06-18,2025-03-26,2024-11-05"
+#define CNV_MCP_PROTOCOL_VERSIONS "2025-11-25,2025-06-18,2025-03-26,2024-11-05,2024-10-07"
 /* Deepest JSON nesting accepted in one message. */
 #define CNV_MCP_MAX_DEPTH 64u
 /* Longest tool name (the character set clients accept: ^[a-zA-Z0-9_-]{1,64}$). */
