@@ -104,6 +104,9 @@ struct cnv_mcp_session {
   mcp_ring done;     /* uint32_t slot indices, from on_done */
   mcp_ring progress; /* mcp_progress_rec, from on_progress */
   int efd;           /* eventfd: a worker pushed something */
+  /* completion callbacks still running (they touch the session up to their last
+   * instruction): destroy frees nothing before this is 0 */
+  _Atomic uint32_t callbacks;
 
   /* scratch for tools/call: the built line and its parse */
   char *line;

@@ -2,6 +2,7 @@
  * (initialize, ping), poll, close and destroy (mcp.h). */
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -9,6 +10,7 @@
 
 #include <cnv/version.h>
 
+#include "core/atomic.h"
 #include "core/ignore.h"
 #include "mcp_internal.h"
 
@@ -28,6 +30,7 @@ cnv_status cnv_mcp_session_create(const cnv_mcp_config *cfg, cnv_mcp_session **o
   cnv_mcp_session *s = calloc(1, sizeof *s);
   if (!s) return CNV_ENOMEM;
   s->efd = -1;
+  atomic_init(&s->callbacks, 0);
   s->rt = cfg->rt;
   s->agent = cfg->agent;
   s->page_size = cfg->page_size ? cfg->page_size : MCP_DEFAULT_PAGE;
@@ -78,31 +81,24 @@ uint32_t cnv_mcp_session_in_flight(const cnv_mcp_session *s) { return s ? s->in_
 
 /* ---- intake ---- */
 
-/* Deepest nesting of v (a scalar is 1), stopping as soon as it passes limit. */
-static unsigned depth_of(json_t *v, unsigned limit) {
+/* Whether v nests deeper than `left` levels (a scalar is one level). Stops descending as
+ * soon as the budget is spent, so the walk is as deep as the limit, not as the input. */
+static bool too_deep(json_t *v, unsigned left) {
+  if (left == 0) return true;
   if (json_is_object(v)) {
-    unsigned best = 1;
     const char *key;
     json_t *child;
     json_object_foreach(v, key, child) {
-      unsigned d = 1 + depth_of(child, limit);
-      if (d > best) best = d;
-      if (best > limit) return best;
+      if (too_deep(child, left - 1)) return true;
     }
-    return best;
-  }
-  if (json_is_array(v)) {
-    unsigned best = 1;
+  } else if (json_is_array(v)) {
     size_t i;
     json_t *child;
     json_array_foreach(v, i, child) {
-      unsigned d = 1 + depth_of(child, limit);
-      if (d > best) best = d;
-      if (best > limit) return best;
+      if (too_deep(child, left - 1)) return true;
     }
-    return best;
   }
-  return 1;
+  return false;
 }
 
 static void initialize(cnv_mcp_session *s, uint64_t origin, json_t *id, json_t *params) {
@@ -136,7 +132,7 @@ static void initialize(cnv_mcp_session *s, uint64_t origin, json_t *id, json_t *
                           "listChanged", 1, "serverInfo", "name", s->server_name, "version", s->server_version);
   if (res && s->instructions) {
     json_t *ins = json_string(s->instructions);
-    if (ins) cnv__ignore_status(json_object_set_new(res, "instructions", ins) == 0 ? CNV_OK : CNV_ENOMEM);
+    if (ins) (void)json_object_set_new(res, "instructions", ins);
     /* an instruction text that is not UTF-8 or does not fit is left out: the handshake
      * matters more than the hint */
   }
@@ -159,7 +155,7 @@ cnv_status cnv_mcp_session_receive(cnv_mcp_session *s, const char *msg, size_t l
     mcp_reply_error(s, origin, NULL, MCP_PARSE_ERROR, "Parse error");
     return CNV_OK;
   }
-  if (depth_of(root, CNV_MCP_MAX_DEPTH) > CNV_MCP_MAX_DEPTH) {
+  if (too_deep(root, CNV_MCP_MAX_DEPTH)) {
     mcp_reply_error(s, origin, NULL, MCP_PARSE_ERROR, "Parse error: nested too deeply");
     json_decref(root);
     return CNV_OK;
@@ -239,11 +235,12 @@ static void emit_progress(cnv_mcp_session *s, const mcp_progress_rec *r) {
   /* a report of a call already answered or cancelled is dropped */
   if (c->state != MCP_CALL_RUNNING || c->gen != gen || !c->progress_token) return;
   json_t *p = json_pack("{s:O,s:f}", "progressToken", c->progress_token, "progress", r->progress);
-  if (p && r->total > 0) cnv__ignore_status(json_object_set_new(p, "total", json_real(r->total)) ? CNV_ENOMEM : CNV_OK);
+  /* total and message are optional: without memory for them the numbers still go */
+  if (p && r->total > 0) (void)json_object_set_new(p, "total", json_real(r->total));
   if (p && r->message_len > 0) {
     json_t *m = mcp_string(r->message, r->message_len);
     /* a message that is not UTF-8 is left out: the numbers still go */
-    if (m) cnv__ignore_status(json_object_set_new(p, "message", m) ? CNV_ENOMEM : CNV_OK);
+    if (m) (void)json_object_set_new(p, "message", m);
   }
   json_t *msg = p ? json_pack("{s:s,s:s,s:o}", "jsonrpc", "2.0", "method", "notifications/progress", "params", p)
                   : NULL;
@@ -297,11 +294,12 @@ static bool cancel_and_wait(cnv_mcp_session *s, uint32_t timeout_ms) {
   for (;;) {
     cnv__ignore_status(cnv_mcp_session_poll(s, NULL)); /* quiet: frees the slots only */
     if (s->in_flight == 0) return true;
-    int wait = -1;
+    int wait = 1000;
     if (timeout_ms != UINT32_MAX) {
       uint64_t now = cnv_runtime_now_ns();
       if (now >= deadline) return false;
-      wait = (int)((deadline - now) / 1000000ull) + 1;
+      uint64_t left_ms = (deadline - now) / 1000000ull + 1;
+      if (left_ms < 1000) wait = (int)left_ms;
     }
     struct pollfd p = {.fd = s->efd, .events = POLLIN};
     /* EINTR or a timeout: go round, the deadline check ends the wait */
@@ -321,8 +319,10 @@ void cnv_mcp_session_destroy(cnv_mcp_session *s) {
   if (s->calls && s->efd >= 0) {
     s->state = MCP_CLOSED;
     s->quiet = true;
-    /* no completion may reach freed memory: wait as long as the calls run */
+    /* no completion may reach freed memory: wait as long as the calls run, then for the
+     * last callbacks to leave (they are past their push: a few instructions) */
     cnv__ignore_status(cancel_and_wait(s, UINT32_MAX) ? CNV_OK : CNV_EAGAIN);
+    while (cnv__load_acquire(&s->callbacks) != 0) sched_yield();
   }
   if (s->calls) {
     for (uint32_t i = 0; i < s->max_in_flight; i++) {

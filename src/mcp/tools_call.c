@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "core/atomic.h"
 #include "core/ignore.h"
 #include "mcp_internal.h"
 
@@ -24,6 +25,9 @@ static void wake(cnv_mcp_session *s) {
 
 static void on_done(void *ctx, const cnv_runtime_completion *c) {
   cnv_mcp_session *s = ctx;
+  /* acq_rel: the count is up before the push below publishes the slot, so a session that
+   * took the slot sees it */
+  cnv__fetch_add_acq_rel(&s->callbacks, 1);
   uint32_t slot = (uint32_t)c->correlation;
   mcp_call *call = &s->calls[slot];
   call->kind = c->kind;
@@ -36,6 +40,9 @@ static void on_done(void *ctx, const cnv_runtime_completion *c) {
   bool pushed = mcp_ring_push(&s->done, &slot);
   (void)pushed;
   wake(s);
+  /* release: every access to the session above happens before destroy sees the count at
+   * 0; nothing touches it after */
+  cnv__fetch_sub_acq_rel(&s->callbacks, 1);
 }
 
 static void on_progress(void *ctx, const cnv_runtime_progress *p) {
@@ -292,7 +299,12 @@ static bool build_one(void *ctx, const cnv_runtime_capability_info *info) {
 
 static json_t *submit_error(cnv_status st) {
   int reason = cnv_runtime_denial_of(st);
-  if (reason >= 0) return mcp_tool_error("denied: %s: %s", cnv_runtime_denial_name(reason), cnv_strerror(st));
+  if (reason >= 0) {
+    /* the runtime's messages start with "denied: " already: said once */
+    const char *why = cnv_strerror(st);
+    if (strncmp(why, "denied: ", 8) == 0) why += 8;
+    return mcp_tool_error("denied: %s: %s", cnv_runtime_denial_name(reason), why);
+  }
   if (st == CNV_EFULL) return mcp_tool_error("busy: the runtime has no room for another call; try again");
   return mcp_tool_error("not submitted: %s", cnv_strerror(st));
 }
@@ -406,15 +418,15 @@ static json_t *ok_result(const cnv_mcp_session *s, const mcp_call *c) {
   json_t *text = text_content(r, n);
   if (!text) return mcp_tool_error("the tool's result is not valid UTF-8 text");
   json_t *res = json_pack("{s:[o]}", "content", text);
-  /* structuredContent came with 2025-06-18: before it, the text alone carries the JSON */
-  if (res && c->content_type == CNV_CONTENT_JSON && mcp_revision_at_least(s, "2025-06-18")) {
+  if (res && c->content_type == CNV_CONTENT_JSON) {
     json_error_t jerr;
-    json_t *doc = json_loadb((const char *)r, n, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+    json_t *doc = json_loadb((const char *)r, n, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL | JSON_DECODE_ANY, &jerr);
     if (!doc) {
       json_decref(res);
       return mcp_tool_error("the tool's result is not valid JSON: %s", jerr.text);
     }
-    if (json_is_object(doc)) {
+    /* structuredContent came with 2025-06-18: before it, the text alone carries the JSON */
+    if (json_is_object(doc) && mcp_revision_at_least(s, "2025-06-18")) {
       if (json_object_set_new(res, "structuredContent", doc) != 0) {
         json_decref(res);
         return NULL;
@@ -435,13 +447,13 @@ static json_t *failure_result(const mcp_call *c) {
   if (!res || c->result_len == 0 || c->content_type == CNV_CONTENT_BINARY) return res;
   json_t *text = text_content(c->result, c->result_len);
   /* a result that is not UTF-8 is left out of the error: the status says what happened */
-  if (text) cnv__ignore_status(json_array_append_new(json_object_get(res, "content"), text) ? CNV_ENOMEM : CNV_OK);
+  if (text) (void)json_array_append_new(json_object_get(res, "content"), text);
   return res;
 }
 
 void mcp_call_finish(cnv_mcp_session *s, uint32_t slot) {
   mcp_call *c = &s->calls[slot];
-  if (c->state == MCP_CALL_RUNNING) {
+  if (c->state == MCP_CALL_RUNNING && !s->quiet) {
     json_t *res = c->kind == CNV_DONE_RAN && c->status == CNV_OK ? ok_result(s, c) : failure_result(c);
     mcp_reply(s, c->origin, c->id, res);
   }
