@@ -1,0 +1,448 @@
+/* The Streamable HTTP transport over loopback with a raw HTTP/1.1 client: sessions, JSON and
+ * SSE answers, the refusals (origin, protocol version, body size, session id), DELETE, and a
+ * client that leaves mid-call (its call is cancelled). Every receive has a 20 s limit
+ * (SO_RCVTIMEO), so a missing answer fails the test instead of hanging it. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <cnv/mcp_http.h>
+
+#include "runtime/rt_fixture.h"
+#include "support/fd_count.h"
+
+/* ---- handlers: t.echo answers its line; t.sleep reports progress, then waits for the
+ * test's go (or its cancel flag) ---- */
+
+static atomic_int sleep_entered, sleep_go, sleep_cancelled;
+
+static cnv_status h_sleep(void *ctx, const cnv_runtime_call *c, cnv_runtime_result *r) {
+  (void)ctx;
+  atomic_fetch_add(&sleep_entered, 1);
+  /* Progress reaches the client only when it asked (a progressToken); asked or not, the
+   * report itself succeeds. */
+  cnv_status st = cnv_runtime_call_progress(c, 1, 2, "half", 4);
+  if (st != CNV_OK) return st;
+  while (!atomic_load(&sleep_go)) {
+    if (cnv_runtime_call_cancelled(c)) {
+      atomic_fetch_add(&sleep_cancelled, 1);
+      return CNV_ERT_CANCELLED;
+    }
+    usleep(1000);
+  }
+  return cnv_runtime_result_write(r, "slept", 5);
+}
+
+static const rtf_handler handlers[] = {
+    {"t.echo", CNV_DURATION_INTERACTIVE, rtf_echo, NULL},
+    {"t.sleep", CNV_DURATION_BATCH, h_sleep, NULL},
+};
+
+typedef struct fx {
+  rtf f;
+  uint32_t agent;
+  cnv_mcp_http *h;
+  uint16_t port;
+} fx;
+
+static void up(fx *t, size_t max_body) {
+  atomic_store(&sleep_entered, 0);
+  atomic_store(&sleep_go, 0);
+  atomic_store(&sleep_cancelled, 0);
+  t->agent = rtf_up(&t->f, NULL, handlers, sizeof handlers / sizeof handlers[0], 7);
+  cnv_mcp_http_config cfg;
+  memset(&cfg, 0, sizeof cfg);
+  cfg.mcp.rt = t->f.rt;
+  cfg.mcp.agent = t->agent;
+  cfg.max_body = max_body;
+  assert_int_equal(cnv_mcp_http_start(&cfg, &t->h), CNV_OK);
+  t->port = cnv_mcp_http_port(t->h);
+  assert_true(t->port != 0);
+}
+
+static void down(fx *t) {
+  atomic_store(&sleep_go, 1);
+  cnv_mcp_http_stop(t->h);
+  assert_int_equal(cnv_runtime_stop(t->f.rt, RTF_STOP_NS), CNV_OK);
+  cnv_runtime_destroy(t->f.rt);
+}
+
+/* ---- the raw client ---- */
+
+static int dial(uint16_t port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  assert_true(fd >= 0);
+  struct timeval tv = {.tv_sec = 20};
+  assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv), 0);
+  struct sockaddr_in a;
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+  return fd;
+}
+
+static void send_all(int fd, const char *p, size_t n) {
+  while (n > 0) {
+    ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+    assert_true(w > 0);
+    p += w;
+    n -= (size_t)w;
+  }
+}
+
+/* Sends a request; extra is more header lines ("Name: value\r\n" each), body may be NULL. */
+static void send_req(int fd, const char *method, const char *path, const char *extra, const char *body) {
+  char head[2048];
+  size_t blen = body ? strlen(body) : 0;
+  int n = snprintf(head, sizeof head,
+                   "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n%s%s"
+                   "Content-Length: %zu\r\n\r\n",
+                   method, path, body ? "Content-Type: application/json\r\n" : "", extra ? extra : "", blen);
+  assert_true(n > 0 && (size_t)n < sizeof head);
+  send_all(fd, head, (size_t)n);
+  if (blen) send_all(fd, body, blen);
+}
+
+typedef struct resp {
+  int status;
+  char head[4096];
+  char *body; /* de-chunked, NUL-terminated */
+  size_t len;
+} resp;
+
+/* Reads everything up to the server's close (requests say Connection: close). */
+static char *read_all(int fd, size_t *len) {
+  size_t cap = 4096, n = 0;
+  char *b = malloc(cap);
+  assert_non_null(b);
+  for (;;) {
+    if (n + 1024 > cap) {
+      cap *= 2;
+      b = realloc(b, cap);
+      assert_non_null(b);
+    }
+    ssize_t r = recv(fd, b + n, cap - n - 1, 0);
+    assert_true(r >= 0); /* a timeout (-1) is a missing answer */
+    if (r == 0) break;
+    n += (size_t)r;
+  }
+  b[n] = '\0';
+  *len = n;
+  return b;
+}
+
+static void parse(const char *raw, size_t n, resp *out) {
+  memset(out, 0, sizeof *out);
+  const char *end = strstr(raw, "\r\n\r\n");
+  assert_non_null(end);
+  size_t hl = (size_t)(end - raw);
+  assert_true(hl < sizeof out->head);
+  memcpy(out->head, raw, hl);
+  assert_int_equal(sscanf(raw, "HTTP/1.1 %d", &out->status), 1);
+  const char *p = end + 4;
+  size_t rest = n - (size_t)(p - raw);
+  out->body = malloc(rest + 1);
+  assert_non_null(out->body);
+  if (strcasestr(out->head, "Transfer-Encoding: chunked")) {
+    while (p < raw + n) {
+      unsigned long sz = strtoul(p, NULL, 16);
+      p = strstr(p, "\r\n");
+      assert_non_null(p);
+      p += 2;
+      if (sz == 0) break;
+      memcpy(out->body + out->len, p, sz);
+      out->len += sz;
+      p += sz + 2;
+    }
+  } else {
+    memcpy(out->body, p, rest);
+    out->len = rest;
+  }
+  out->body[out->len] = '\0';
+}
+
+static void call(uint16_t port, const char *method, const char *path, const char *extra, const char *body,
+                 resp *out) {
+  int fd = dial(port);
+  send_req(fd, method, path, extra, body);
+  size_t n;
+  char *raw = read_all(fd, &n);
+  close(fd);
+  parse(raw, n, out);
+  free(raw);
+}
+
+static void resp_free(resp *r) { free(r->body); }
+
+/* The value of a header in r (copied into out), or false. */
+static bool header(const resp *r, const char *name, char *out, size_t cap) {
+  char key[64];
+  snprintf(key, sizeof key, "\r\n%s:", name);
+  const char *p = strcasestr(r->head, key);
+  if (!p) return false;
+  p += strlen(key);
+  while (*p == ' ') p++;
+  size_t n = strcspn(p, "\r\n");
+  if (n >= cap) return false;
+  memcpy(out, p, n);
+  out[n] = '\0';
+  return true;
+}
+
+#define ACCEPT_BOTH "Accept: application/json, text/event-stream\r\n"
+#define INIT                                                                                                \
+  "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-06-18\"," \
+  "\"capabilities\":{},\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}"
+
+/* initialize; returns the session id in sid. */
+static void open_session(fx *t, char sid[CNV_MCP_HTTP_SESSION_ID_LEN + 1]) {
+  resp r;
+  call(t->port, "POST", "/mcp", ACCEPT_BOTH, INIT, &r);
+  assert_int_equal(r.status, 200);
+  assert_non_null(strstr(r.body, "\"protocolVersion\""));
+  assert_true(header(&r, "Mcp-Session-Id", sid, CNV_MCP_HTTP_SESSION_ID_LEN + 1));
+  assert_int_equal(strlen(sid), CNV_MCP_HTTP_SESSION_ID_LEN);
+  resp_free(&r);
+  char extra[256];
+  snprintf(extra, sizeof extra, ACCEPT_BOTH "Mcp-Session-Id: %s\r\nMCP-Protocol-Version: 2025-06-18\r\n", sid);
+  call(t->port, "POST", "/mcp", extra, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}", &r);
+  assert_int_equal(r.status, 202);
+  assert_int_equal(r.len, 0);
+  resp_free(&r);
+}
+
+static void with_session(const char *sid, const char *more, char *out, size_t cap) {
+  snprintf(out, cap, "Mcp-Session-Id: %s\r\nMCP-Protocol-Version: 2025-06-18\r\n%s", sid, more);
+}
+
+/* ---- tests ---- */
+
+static void test_session_list_call(void **state) {
+  (void)state;
+  fx t;
+  up(&t, 0);
+  char sid[CNV_MCP_HTTP_SESSION_ID_LEN + 1], sid2[CNV_MCP_HTTP_SESSION_ID_LEN + 1];
+  open_session(&t, sid);
+  open_session(&t, sid2);
+  assert_string_not_equal(sid, sid2); /* random, one per session */
+  assert_int_equal(cnv_mcp_http_sessions(t.h) >= 1, 1);
+  char extra[512];
+  with_session(sid, ACCEPT_BOTH, extra, sizeof extra);
+  resp r;
+  call(t.port, "POST", "/mcp", extra, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}", &r);
+  assert_int_equal(r.status, 200);
+  char ct[128];
+  assert_true(header(&r, "Content-Type", ct, sizeof ct));
+  assert_string_equal(ct, "application/json");
+  assert_non_null(strstr(r.body, "\"t_echo\""));
+  assert_non_null(strstr(r.body, "\"t_sleep\""));
+  resp_free(&r);
+  /* A call without a progress token: the response as JSON. */
+  call(t.port, "POST", "/mcp", extra,
+       "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"t_echo\",\"arguments\":{}}}",
+       &r);
+  assert_int_equal(r.status, 200);
+  assert_true(header(&r, "Content-Type", ct, sizeof ct));
+  assert_string_equal(ct, "application/json");
+  assert_non_null(strstr(r.body, "\"id\":3"));
+  assert_non_null(strstr(r.body, "t.echo"));
+  resp_free(&r);
+  down(&t);
+}
+
+static void test_progress_as_sse(void **state) {
+  (void)state;
+  fx t;
+  up(&t, 0);
+  char sid[CNV_MCP_HTTP_SESSION_ID_LEN + 1];
+  open_session(&t, sid);
+  char extra[512];
+  with_session(sid, ACCEPT_BOTH, extra, sizeof extra);
+  int fd = dial(t.port);
+  send_req(fd, "POST", "/mcp", extra,
+           "{\"jsonrpc\":\"2.0\",\"id\":\"c1\",\"method\":\"tools/call\",\"params\":{\"name\":\"t_sleep\","
+           "\"arguments\":{},\"_meta\":{\"progressToken\":\"p1\"}}}");
+  /* The progress event comes while the handler still waits for the go. */
+  char got[8192] = "";
+  size_t n = 0;
+  while (!strstr(got, "notifications/progress")) {
+    ssize_t r = recv(fd, got + n, sizeof got - n - 1, 0);
+    assert_true(r > 0);
+    n += (size_t)r;
+    got[n] = '\0';
+  }
+  assert_int_equal(atomic_load(&sleep_cancelled), 0);
+  assert_null(strstr(got, "\"result\""));
+  atomic_store(&sleep_go, 1);
+  size_t rest;
+  char *tail = read_all(fd, &rest);
+  close(fd);
+  char *raw = malloc(n + rest + 1);
+  assert_non_null(raw);
+  memcpy(raw, got, n);
+  memcpy(raw + n, tail, rest + 1);
+  free(tail);
+  resp r;
+  parse(raw, n + rest, &r);
+  free(raw);
+  assert_int_equal(r.status, 200);
+  char ct[128];
+  assert_true(header(&r, "Content-Type", ct, sizeof ct));
+  assert_string_equal(ct, "text/event-stream");
+  const char *prog = strstr(r.body, "event: message\ndata: {");
+  assert_non_null(prog);
+  assert_non_null(strstr(prog, "\"progressToken\":\"p1\""));
+  const char *res = strstr(r.body, "\"result\"");
+  assert_non_null(res);
+  assert_true(strstr(r.body, "notifications/progress") < res); /* progress first */
+  assert_non_null(strstr(res, "slept"));
+  assert_non_null(strstr(r.body, "\"id\":\"c1\""));
+  assert_string_equal(r.body + r.len - 2, "\n\n"); /* whole events */
+  resp_free(&r);
+  down(&t);
+}
+
+static void test_refusals(void **state) {
+  (void)state;
+  fx t;
+  up(&t, 1024);
+  char sid[CNV_MCP_HTTP_SESSION_ID_LEN + 1];
+  open_session(&t, sid);
+  char extra[512];
+  resp r;
+  const char *ping = "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"ping\"}";
+  /* No session id on a request other than initialize: 400. */
+  call(t.port, "POST", "/mcp", ACCEPT_BOTH, ping, &r);
+  assert_int_equal(r.status, 400);
+  resp_free(&r);
+  /* An unknown session id: 404. */
+  with_session("0123456789abcdef0123456789abcdef", ACCEPT_BOTH, extra, sizeof extra);
+  call(t.port, "POST", "/mcp", extra, ping, &r);
+  assert_int_equal(r.status, 404);
+  resp_free(&r);
+  /* A foreign Origin (DNS rebinding): 403; a loopback one passes. */
+  char more[256];
+  snprintf(more, sizeof more, "%sOrigin: http://evil.example\r\n", ACCEPT_BOTH);
+  with_session(sid, more, extra, sizeof extra);
+  call(t.port, "POST", "/mcp", extra, ping, &r);
+  assert_int_equal(r.status, 403);
+  resp_free(&r);
+  snprintf(more, sizeof more, "%sOrigin: http://localhost:6274\r\n", ACCEPT_BOTH);
+  with_session(sid, more, extra, sizeof extra);
+  call(t.port, "POST", "/mcp", extra, ping, &r);
+  assert_int_equal(r.status, 200);
+  assert_non_null(strstr(r.body, "\"id\":9"));
+  resp_free(&r);
+  /* An unsupported protocol version: 400. */
+  snprintf(extra, sizeof extra, ACCEPT_BOTH "Mcp-Session-Id: %s\r\nMCP-Protocol-Version: 1999-01-01\r\n", sid);
+  call(t.port, "POST", "/mcp", extra, ping, &r);
+  assert_int_equal(r.status, 400);
+  resp_free(&r);
+  /* A body past max_body (1024 here): 413, the session untouched. */
+  char big[2048];
+  memset(big, ' ', sizeof big - 1);
+  big[sizeof big - 1] = '\0';
+  memcpy(big, ping, strlen(ping));
+  with_session(sid, ACCEPT_BOTH, extra, sizeof extra);
+  call(t.port, "POST", "/mcp", extra, big, &r);
+  assert_int_equal(r.status, 413);
+  resp_free(&r);
+  /* GET (no server stream offered) and other paths. */
+  call(t.port, "GET", "/mcp", extra, NULL, &r);
+  assert_int_equal(r.status, 405);
+  resp_free(&r);
+  call(t.port, "POST", "/other", extra, ping, &r);
+  assert_int_equal(r.status, 404);
+  resp_free(&r);
+  /* Still served. */
+  call(t.port, "POST", "/mcp", extra, ping, &r);
+  assert_int_equal(r.status, 200);
+  resp_free(&r);
+  /* A malformed body: the session's parse error, as a 400. */
+  call(t.port, "POST", "/mcp", extra, "{\"jsonrpc\":", &r);
+  assert_int_equal(r.status, 400);
+  assert_non_null(strstr(r.body, "-32700"));
+  resp_free(&r);
+  down(&t);
+}
+
+static void test_delete(void **state) {
+  (void)state;
+  fx t;
+  up(&t, 0);
+  char sid[CNV_MCP_HTTP_SESSION_ID_LEN + 1];
+  open_session(&t, sid);
+  char extra[512];
+  with_session(sid, ACCEPT_BOTH, extra, sizeof extra);
+  resp r;
+  call(t.port, "DELETE", "/mcp", extra, NULL, &r);
+  assert_int_equal(r.status, 200);
+  resp_free(&r);
+  call(t.port, "POST", "/mcp", extra, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"ping\"}", &r);
+  assert_int_equal(r.status, 404);
+  resp_free(&r);
+  call(t.port, "DELETE", "/mcp", extra, NULL, &r);
+  assert_int_equal(r.status, 404);
+  resp_free(&r);
+  down(&t);
+}
+
+static void test_disconnect_cancels(void **state) {
+  (void)state;
+  int fds = tfd_count();
+  fx t;
+  up(&t, 0);
+  char sid[CNV_MCP_HTTP_SESSION_ID_LEN + 1];
+  open_session(&t, sid);
+  char extra[512];
+  with_session(sid, "Accept: application/json\r\n", extra, sizeof extra);
+  int fd = dial(t.port);
+  send_req(fd, "POST", "/mcp", extra,
+           "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\",\"params\":{\"name\":\"t_sleep\","
+           "\"arguments\":{}}}");
+  while (atomic_load(&sleep_entered) == 0) usleep(1000);
+  close(fd); /* the client leaves mid-call */
+  while (atomic_load(&sleep_cancelled) == 0) usleep(1000);
+  /* The session lives on. */
+  with_session(sid, ACCEPT_BOTH, extra, sizeof extra);
+  resp r;
+  call(t.port, "POST", "/mcp", extra, "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"ping\"}", &r);
+  assert_int_equal(r.status, 200);
+  resp_free(&r);
+  down(&t);
+  assert_int_equal(tfd_count(), fds); /* nothing left open */
+}
+
+static void test_api_errors(void **state) {
+  (void)state;
+  cnv_mcp_http *h = NULL;
+  assert_int_equal(cnv_mcp_http_start(NULL, &h), CNV_EINVAL);
+  cnv_mcp_http_config cfg;
+  memset(&cfg, 0, sizeof cfg);
+  assert_int_equal(cnv_mcp_http_start(&cfg, &h), CNV_EINVAL); /* no runtime */
+  cnv_mcp_http_stop(NULL);
+  assert_int_equal(cnv_mcp_http_port(NULL), 0);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_session_list_call),
+      cmocka_unit_test(test_progress_as_sse),
+      cmocka_unit_test(test_refusals),
+      cmocka_unit_test(test_delete),
+      cmocka_unit_test(test_disconnect_cancels),
+      cmocka_unit_test(test_api_errors),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
