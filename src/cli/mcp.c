@@ -7,13 +7,19 @@
  * plugin's stray printf cannot corrupt the stream). SIGINT and SIGTERM stop it (an eventfd the
  * transport watches), exit 0; so does the end of stdin.
  *
+ * With --http HOST:PORT the transport is MCP's Streamable HTTP instead (libcnv's mcp_http
+ * module, include/cnv/mcp_http.h): `listening http://HOST:PORT/mcp` on stderr once it accepts,
+ * stdin unused, stdout never written; SIGINT and SIGTERM stop it, exit 0.
+ *
  * The options are parsed into mcp_opts by parse_flags and the runtime and agent are set up by
- * mcp_setup, independently of the transport: another transport adds its flags to mcp_opts and
- * its own run function beside mcp_run_stdio. */
+ * mcp_setup, independently of the transport: mcp_run_stdio or mcp_run_http. */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -21,6 +27,7 @@
 #include <sodium.h>
 
 #include "cnv/mcp.h"
+#include "cnv/mcp_http.h"
 #include "cnv/runtime.h"
 #include "cnv/status.h"
 
@@ -36,7 +43,37 @@ typedef struct mcp_opts {
   uint64_t workers;
   uint64_t page_size;
   bool verbose;
+  bool http;     /* --http given */
+  char host[64]; /* its numeric address, without brackets */
+  uint16_t port; /* 0: any free port */
 } mcp_opts;
+
+/* --http's HOST:PORT: an IPv4 address or a bracketed IPv6 one, then a port 0..65535. False
+ * (a usage error, printed) when it is not that. */
+static bool http_addr(const char *v, mcp_opts *o) {
+  const char *colon = strrchr(v, ':');
+  const char *h = v;
+  size_t hn = colon ? (size_t)(colon - v) : 0;
+  if (hn >= 2 && v[0] == '[' && v[hn - 1] == ']') {
+    h++;
+    hn -= 2;
+  }
+  char *end = NULL;
+  unsigned long port = colon && colon[1] ? strtoul(colon + 1, &end, 10) : 70000;
+  unsigned char buf[16];
+  bool ok = hn > 0 && hn < sizeof o->host && end && *end == '\0' && port <= 65535;
+  if (ok) {
+    memcpy(o->host, h, hn);
+    o->host[hn] = '\0';
+    ok = inet_pton(AF_INET, o->host, buf) == 1 || (h != v && inet_pton(AF_INET6, o->host, buf) == 1);
+  }
+  if (!ok) {
+    cli_fail("--http: not HOST:PORT with a numeric host (127.0.0.1:8080, [::1]:8080): %.200s", v);
+    return false;
+  }
+  o->port = (uint16_t)port;
+  return true;
+}
 
 /* Usage checks only (no file is opened): exit 2 when false. */
 static bool parse_flags(cli_cmd *cmd, mcp_opts *o) {
@@ -53,7 +90,9 @@ static bool parse_flags(cli_cmd *cmd, mcp_opts *o) {
   cli_flag_u64(cmd, "workers", 1, 256, &o->workers, &bad);
   cli_flag_u64(cmd, "page-size", 1, 1000, &o->page_size, &bad);
   o->verbose = cli_flag_bool(cmd, "verbose", &bad);
-  if (bad) return false;
+  char http[128];
+  o->http = cli_flag_str(cmd, "http", http, sizeof http, &bad);
+  if (bad || (o->http && !http_addr(http, o))) return false;
   if (!cli_flag_each(cmd, "trust", tok_path_fits, "trust") || !cli_flag_each(cmd, "revoked", tok_path_fits, "revoked") ||
       !cli_flag_each(cmd, "plugin", tok_path_fits, "plugin"))
     return false;
@@ -187,13 +226,39 @@ static int mcp_run_stdio(const mcp_opts *o, cnv_runtime *rt, uint32_t agent) {
   return CLI_EXIT_OK;
 }
 
+/* ---- Streamable HTTP ---- */
+
+static int mcp_run_http(const mcp_opts *o, cnv_runtime *rt, uint32_t agent) {
+  if (!stop_signals()) return CLI_EXIT_FAIL;
+  cnv_mcp_http_config cfg;
+  memset(&cfg, 0, sizeof cfg);
+  cfg.mcp = (cnv_mcp_config){.rt = rt, .agent = agent, .server_name = "cnv", .page_size = (uint32_t)o->page_size};
+  cfg.host = o->host;
+  cfg.port = o->port;
+  cnv_mcp_http *h = NULL;
+  cnv_status st = cnv_mcp_http_start(&cfg, &h);
+  if (st != CNV_OK) {
+    cli_fail("--http %s:%u: %s (%s)", o->host, (unsigned)o->port, cnv_strerror(st), cnv_status_name(st));
+    return CLI_EXIT_FAIL;
+  }
+  bool v6 = strchr(o->host, ':') != NULL;
+  fprintf(stderr, "listening http://%s%s%s:%u/mcp\n", v6 ? "[" : "", o->host, v6 ? "]" : "",
+          (unsigned)cnv_mcp_http_port(h));
+  struct pollfd p = {.fd = stop_fd, .events = POLLIN};
+  while (poll(&p, 1, -1) < 0 && errno == EINTR) {
+  }
+  cnv_mcp_http_stop(h);
+  return CLI_EXIT_OK;
+}
+
 static int mcp_serve_run(cli_cmd *cmd) {
   mcp_opts o;
   if (!parse_flags(cmd, &o)) return CLI_EXIT_USAGE;
   cnv_runtime *rt = NULL;
   uint32_t agent = 0;
   bool started = mcp_setup(&o, cmd, &rt, &agent);
-  int rc = started ? mcp_run_stdio(&o, rt, agent) : CLI_EXIT_FAIL;
+  int rc = !started ? CLI_EXIT_FAIL : o.http ? mcp_run_http(&o, rt, agent)
+                                             : mcp_run_stdio(&o, rt, agent);
   if (started) {
     cnv_status st = cnv_runtime_stop(rt, 5000 * MS);
     if (st != CNV_OK) {
@@ -209,13 +274,16 @@ static int mcp_serve_run(cli_cmd *cmd) {
 static const char *const serve_bools[] = {"verbose", NULL};
 
 static const cli_verb verbs[] = {
-    {"serve", "serve the capabilities as MCP tools over stdio",
+    {"serve", "serve the capabilities as MCP tools over stdio or HTTP",
      "--key AGENT.key --token TOKEN --trust ROOT.pub [--trust ...] [--revoked FILE]...\n"
-     "    [--plugin LIB.so]... [--workers N] [--page-size N] [--verbose]\n"
+     "    [--plugin LIB.so]... [--workers N] [--page-size N] [--verbose] [--http HOST:PORT]\n"
      "Newline-delimited JSON-RPC on stdin/stdout (stdout carries nothing else); the session acts\n"
-     "as the agent of --key and --token. End of input, SIGINT or SIGTERM stop it (exit 0).",
+     "as the agent of --key and --token. End of input, SIGINT or SIGTERM stop it (exit 0).\n"
+     "--http HOST:PORT: MCP's Streamable HTTP on http://HOST:PORT/mcp instead (numeric host,\n"
+     "loopback unless told otherwise; port 0 picks one); prints `listening http://HOST:PORT/mcp`\n"
+     "on stderr; every client session acts as the same agent. SIGINT or SIGTERM stop it.",
      serve_bools, mcp_serve_run},
 };
 
-const cli_noun cli_noun_mcp = {"mcp", "the capabilities as Model Context Protocol tools (stdio)", verbs,
+const cli_noun cli_noun_mcp = {"mcp", "the capabilities as Model Context Protocol tools (stdio, HTTP)", verbs,
                                sizeof verbs / sizeof verbs[0], NULL};
