@@ -297,6 +297,33 @@ static void test_disconnect_cancels(void **state) {
   assert_int_equal(tfd_count(), fds); /* nothing left open */
 }
 
+/* Stopping the server while a call runs: the call is cancelled, its client's connection is
+ * closed without an answer, and stop returns (nothing left behind: ASan, descriptors). */
+static void test_stop_mid_call(void **state) {
+  (void)state;
+  int fds = tfd_count();
+  fx t;
+  up(&t, 0);
+  char sid[CNV_MCP_HTTP_SESSION_ID_LEN + 1];
+  open_session(&t, sid);
+  char extra[512];
+  with_session(sid, ACCEPT_BOTH, extra, sizeof extra);
+  int fd = dial(t.port);
+  send_req(fd, "POST", "/mcp", extra,
+           "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":{\"name\":\"t_sleep\","
+           "\"arguments\":{}}}");
+  while (atomic_load(&sleep_entered) == 0) usleep(1000);
+  cnv_mcp_http_stop(t.h);
+  assert_int_equal(atomic_load(&sleep_cancelled), 1);
+  char buf[256];
+  ssize_t n = recv(fd, buf, sizeof buf, 0);
+  assert_true(n <= 0 || strncmp(buf, "HTTP/1.1 200", 12) != 0); /* closed, never answered 200 */
+  close(fd);
+  assert_int_equal(cnv_runtime_stop(t.f.rt, RTF_STOP_NS), CNV_OK);
+  cnv_runtime_destroy(t.f.rt);
+  assert_int_equal(tfd_count(), fds);
+}
+
 static void test_api_errors(void **state) {
   (void)state;
   cnv_mcp_http *h = NULL;
@@ -315,6 +342,7 @@ int main(void) {
       cmocka_unit_test(test_refusals),
       cmocka_unit_test(test_delete),
       cmocka_unit_test(test_disconnect_cancels),
+      cmocka_unit_test(test_stop_mid_call),
       cmocka_unit_test(test_api_errors),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
