@@ -102,7 +102,7 @@ static void init(void) {
 }
 
 static bool status_known(unsigned s) {
-  static const unsigned ok[] = {200, 202, 400, 403, 404, 405, 406, 413, 415, 500, 503};
+  static const unsigned ok[] = {200, 202, 400, 403, 404, 405, 406, 409, 413, 415, 500, 503};
   for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
     if (ok[i] == s) return true;
   }

@@ -10,13 +10,16 @@
  *           answered 202 with no body. `initialize` without a session id opens a session:
  *           its response carries the Mcp-Session-Id header (128 random bits, hex), which
  *           every later request must send.
+ *   GET     (Accept: text/event-stream, with the session's id) opens the session's own SSE
+ *           stream: its notifications/tools/list_changed arrive there. One per session (a
+ *           second is 409); it ends with the session.
  *   DELETE  ends the session named by Mcp-Session-Id (its calls are cancelled).
- *   GET     405: the optional server stream is not offered (see docs/mcp-http.md).
  * Refusals: another path 404; an Origin header not in the allow list 403 (DNS rebinding);
  * an MCP-Protocol-Version header naming a revision not in CNV_MCP_PROTOCOL_VERSIONS 400; no
  * Mcp-Session-Id on a request other than initialize 400; an unknown or ended session 404;
  * a body over max_body 413; a Content-Type other than application/json 415; an Accept that
- * takes neither JSON nor SSE 406; no room for another session 503. A client that drops its
+ * takes neither JSON nor SSE (for GET: no SSE) 406; another method 405; no room for another
+ * session 503. A client that drops its
  * connection while its call runs cancels the call (the session gets notifications/cancelled
  * for it).
  *
@@ -54,8 +57,11 @@ typedef struct cnv_mcp_http_config {
   const char *const *allowed_origins;
   uint32_t max_sessions;             /* sessions open at once; 0: 64; at most 4096 */
   uint32_t max_sessions_per_peer;    /* per client address; 0: 16 */
-  uint32_t max_connections;          /* HTTP connections open at once; 0: 256 */
-  uint32_t max_connections_per_peer; /* per client address; 0: 64 */
+  uint32_t max_connections;          /* HTTP connections open at once; 0: 512. Each holds a
+                                        descriptor: keep it below RLIMIT_NOFILE */
+  uint32_t max_connections_per_peer; /* per client address; 0: 256 (an HTTP client pool with
+                                        32 calls in flight opens about 60: undici grows its
+                                        pool past its concurrency while answers finish) */
   size_t max_body;                   /* longest POST body, bytes; 0: mcp.max_message or 4 MiB */
   uint32_t session_idle_s;           /* a session with no call running and no request for this long
                               ends (its id then gets 404); 0: 600 */

@@ -1,6 +1,7 @@
 /* The Streamable HTTP routing state machine (router.h; docs/mcp-http.md). */
 #include "router.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -15,7 +16,8 @@ struct mh_session {
   char id[CNV_MCP_HTTP_SESSION_ID_LEN + 1];
   char peer[64];
   cnv_mcp_session *mcp;
-  uint64_t last_ms; /* the last request, or the last time a call was running */
+  mh_exchange *stream; /* its GET stream (the session's own messages), or NULL */
+  uint64_t last_ms;    /* the last request, or the last time a call was running */
   mh_router *r;
 };
 
@@ -175,6 +177,7 @@ static void session_end(mh_router *r, mh_session *s) {
       ex_mark(r, e);
     }
   }
+  s->stream = NULL;
   if (r->cfg.watch) r->cfg.watch(r->cfg.watch_ctx, cnv_mcp_session_fd(s->mcp), s, false);
   cnv_mcp_session_destroy(s->mcp);
   memset(s->id, 0, sizeof s->id);
@@ -245,11 +248,21 @@ static mh_session *session_open(mh_router *r, const char *peer, uint64_t now_ms,
 /* A message from the session for the exchange with this origin: the response ends it; a
  * notification before the response turns it into an SSE stream when the client takes one
  * (else it is dropped: JSON can carry only the response). Messages of the session's own
- * (origin 0: list_changed) have no stream to go to (no GET stream) and are dropped. */
+ * (origin 0: list_changed) go to its GET stream, or nowhere when it has none open. */
 static void session_emit(void *ctx, uint64_t origin, const char *json, size_t len) {
   mh_session *s = ctx;
   mh_router *r = s->r;
-  if (origin == 0) return;
+  if (origin == 0) {
+    mh_exchange *g = s->stream;
+    if (g && !g->finished) {
+      if (!ex_append_event(g, json, len)) {
+        g->len = g->off;
+        g->finished = true;
+      }
+      ex_mark(r, g);
+    }
+    return;
+  }
   mh_exchange *ex = r->head;
   while (ex && ex->origin != origin) ex = ex->next;
   if (!ex || ex->aborted || ex->session != s) return;
@@ -400,6 +413,36 @@ static void route_post(mh_router *r, const mh_request *q, uint64_t now_ms, mh_ex
   ex->session = NULL;
 }
 
+/* The session's own stream: one per session (a second one is 409, as the specification says
+ * a message goes on one stream only); it opens with an SSE comment, so its headers go out at
+ * once, and lives until the client leaves or the session ends. */
+static void route_get(mh_router *r, const mh_request *q, mh_exchange *ex) {
+  if (!header_has(q->accept, "text/event-stream")) {
+    ex_refuse(ex, 406, -32000, "Accept must list text/event-stream");
+    return;
+  }
+  if (!q->session_id) {
+    ex_refuse(ex, 400, -32000, "Bad Request: Mcp-Session-Id header is required");
+    return;
+  }
+  mh_session *s = session_find(r, q->session_id);
+  if (!s) {
+    ex_refuse(ex, 404, -32001, "Session not found");
+    return;
+  }
+  if (s->stream) {
+    ex_refuse(ex, 409, -32000, "Conflict: the session's stream is already open");
+    return;
+  }
+  ex->state = MH_STREAM;
+  ex->status = 200;
+  ex->content_type = "text/event-stream";
+  ex->sse_ok = true;
+  ex->session = s;
+  s->stream = ex;
+  if (!ex_append(ex, ": stream\n\n", 10)) ex->finished = true;
+}
+
 static void route_delete(mh_router *r, const mh_request *q, mh_exchange *ex) {
   if (!q->session_id) {
     ex_refuse(ex, 400, -32000, "Bad Request: Mcp-Session-Id header is required");
@@ -423,13 +466,16 @@ cnv_status mh_router_handle(mh_router *r, const mh_request *q, uint64_t now_ms, 
     ex_refuse(ex, 404, -32000, "Not found");
   } else if (!origin_allowed(r, q->origin)) {
     ex_refuse(ex, 403, -32000, "Forbidden: Origin not allowed");
-  } else if (strcmp(q->method, "POST") != 0 && strcmp(q->method, "DELETE") != 0) {
+  } else if (strcmp(q->method, "POST") != 0 && strcmp(q->method, "DELETE") != 0 &&
+             strcmp(q->method, "GET") != 0) {
     ex_refuse(ex, 405, -32000, "Method not allowed");
-    ex->allow = "POST, DELETE";
+    ex->allow = "GET, POST, DELETE";
   } else if (q->protocol_version && !version_known(q->protocol_version)) {
     ex_refuse(ex, 400, -32000, "Bad Request: Unsupported MCP-Protocol-Version");
   } else if (strcmp(q->method, "DELETE") == 0) {
     route_delete(r, q, ex);
+  } else if (strcmp(q->method, "GET") == 0) {
+    route_get(r, q, ex);
   } else {
     route_post(r, q, now_ms, ex);
   }
@@ -482,6 +528,7 @@ void mh_router_abort(mh_router *r, mh_exchange *ex) {
   bool unfinished = ex->state == MH_WAIT || (ex->state == MH_STREAM && !ex->finished);
   mh_session *s = ex->session;
   ex->session = NULL;
+  if (s && s->stream == ex) s->stream = NULL; /* its GET stream: a later GET may open another */
   if (!unfinished || !s || !ex->id) return;
   json_t *n = json_pack("{s:s,s:s,s:{s:O,s:s}}", "jsonrpc", "2.0", "method", "notifications/cancelled", "params",
                         "requestId", (json_t *)ex->id, "reason", "client disconnected");

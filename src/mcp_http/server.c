@@ -421,8 +421,8 @@ cnv_status cnv_mcp_http_start(const cnv_mcp_http_config *cfg, cnv_mcp_http **out
   h->ep = epoll_create1(EPOLL_CLOEXEC);
   h->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   unsigned timeout_s = cfg->io_timeout_s ? cfg->io_timeout_s : 30;
-  unsigned conns = cfg->max_connections ? cfg->max_connections : 256;
-  unsigned per_ip = cfg->max_connections_per_peer ? cfg->max_connections_per_peer : 64;
+  unsigned conns = cfg->max_connections ? cfg->max_connections : 512;
+  unsigned per_ip = cfg->max_connections_per_peer ? cfg->max_connections_per_peer : 256;
   if (h->ep >= 0 && h->stop_fd >= 0) {
     h->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | family_flag, 0, NULL, NULL, on_request, h,
                             MHD_OPTION_SOCK_ADDR, &addr.sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,

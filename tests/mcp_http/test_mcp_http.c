@@ -231,9 +231,10 @@ static void test_refusals(void **state) {
   call(t.port, "POST", "/mcp", extra, big, &r);
   assert_int_equal(r.status, 413);
   resp_free(&r);
-  /* GET (no server stream offered) and other paths. */
-  call(t.port, "GET", "/mcp", extra, NULL, &r);
-  assert_int_equal(r.status, 405);
+  /* GET without text/event-stream in Accept; other paths. */
+  with_session(sid, "Accept: application/json\r\n", more, sizeof more);
+  call(t.port, "GET", "/mcp", more, NULL, &r);
+  assert_int_equal(r.status, 406);
   resp_free(&r);
   call(t.port, "POST", "/other", extra, ping, &r);
   assert_int_equal(r.status, 404);
@@ -297,6 +298,61 @@ static void test_disconnect_cancels(void **state) {
   assert_int_equal(tfd_count(), fds); /* nothing left open */
 }
 
+/* The GET stream: the session's own messages (tools/list_changed once a capability is
+ * registered after a tools/list); one stream per session (409); DELETE ends it. */
+static void test_get_stream(void **state) {
+  (void)state;
+  fx t;
+  up(&t, 0);
+  char sid[CNV_MCP_HTTP_SESSION_ID_LEN + 1];
+  open_session(&t, sid);
+  char extra[512];
+  with_session(sid, ACCEPT_BOTH, extra, sizeof extra);
+  resp r;
+  call(t.port, "POST", "/mcp", extra, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}", &r);
+  assert_int_equal(r.status, 200);
+  resp_free(&r);
+  with_session(sid, "Accept: text/event-stream\r\n", extra, sizeof extra);
+  int fd = dial(t.port);
+  send_req(fd, "GET", "/mcp", extra, NULL);
+  char got[8192] = "";
+  size_t n = 0;
+  while (!strstr(got, "\r\n\r\n")) { /* the headers come at once */
+    ssize_t k = recv(fd, got + n, sizeof got - n - 1, 0);
+    assert_true(k > 0);
+    n += (size_t)k;
+    got[n] = '\0';
+  }
+  assert_non_null(strstr(got, "HTTP/1.1 200"));
+  assert_non_null(strcasestr(got, "Content-Type: text/event-stream"));
+  call(t.port, "GET", "/mcp", extra, NULL, &r); /* a second stream */
+  assert_int_equal(r.status, 409);
+  resp_free(&r);
+  call(t.port, "GET", "/mcp", "Accept: text/event-stream\r\n", NULL, &r); /* no session */
+  assert_int_equal(r.status, 400);
+  resp_free(&r);
+  call(t.port, "PUT", "/mcp", extra, "{}", &r);
+  assert_int_equal(r.status, 405);
+  resp_free(&r);
+  rtf_register(&t.f, "t.late", CNV_DURATION_INTERACTIVE, rtf_echo, NULL);
+  while (!strstr(got, "notifications/tools/list_changed")) {
+    ssize_t k = recv(fd, got + n, sizeof got - n - 1, 0);
+    assert_true(k > 0);
+    n += (size_t)k;
+    got[n] = '\0';
+  }
+  assert_non_null(strstr(got, "event: message\ndata: {"));
+  with_session(sid, "", extra, sizeof extra);
+  call(t.port, "DELETE", "/mcp", extra, NULL, &r);
+  assert_int_equal(r.status, 200);
+  resp_free(&r);
+  size_t rest;
+  char *tail = read_all(fd, &rest); /* the stream ends with the session */
+  free(tail);
+  close(fd);
+  down(&t);
+}
+
 /* Stopping the server while a call runs: the call is cancelled, its client's connection is
  * closed without an answer, and stop returns (nothing left behind: ASan, descriptors). */
 static void test_stop_mid_call(void **state) {
@@ -342,6 +398,7 @@ int main(void) {
       cmocka_unit_test(test_refusals),
       cmocka_unit_test(test_delete),
       cmocka_unit_test(test_disconnect_cancels),
+      cmocka_unit_test(test_get_stream),
       cmocka_unit_test(test_stop_mid_call),
       cmocka_unit_test(test_api_errors),
   };
