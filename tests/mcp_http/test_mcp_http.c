@@ -298,6 +298,33 @@ static void test_disconnect_cancels(void **state) {
   assert_int_equal(tfd_count(), fds); /* nothing left open */
 }
 
+/* A client that leaves while its call's SSE stream is open (after the progress event): the
+ * call is cancelled too. */
+static void test_disconnect_mid_stream(void **state) {
+  (void)state;
+  fx t;
+  up(&t, 0);
+  char sid[CNV_MCP_HTTP_SESSION_ID_LEN + 1];
+  open_session(&t, sid);
+  char extra[512];
+  with_session(sid, ACCEPT_BOTH, extra, sizeof extra);
+  int fd = dial(t.port);
+  send_req(fd, "POST", "/mcp", extra,
+           "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"tools/call\",\"params\":{\"name\":\"t_sleep\","
+           "\"arguments\":{},\"_meta\":{\"progressToken\":8}}}");
+  char got[8192] = "";
+  size_t n = 0;
+  while (!strstr(got, "notifications/progress")) {
+    ssize_t k = recv(fd, got + n, sizeof got - n - 1, 0);
+    assert_true(k > 0);
+    n += (size_t)k;
+    got[n] = '\0';
+  }
+  close(fd);
+  while (atomic_load(&sleep_cancelled) == 0) usleep(1000);
+  down(&t);
+}
+
 /* The GET stream: the session's own messages (tools/list_changed once a capability is
  * registered after a tools/list); one stream per session (409); DELETE ends it. */
 static void test_get_stream(void **state) {
@@ -398,6 +425,7 @@ int main(void) {
       cmocka_unit_test(test_refusals),
       cmocka_unit_test(test_delete),
       cmocka_unit_test(test_disconnect_cancels),
+      cmocka_unit_test(test_disconnect_mid_stream),
       cmocka_unit_test(test_get_stream),
       cmocka_unit_test(test_stop_mid_call),
       cmocka_unit_test(test_api_errors),
