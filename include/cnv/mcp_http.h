@@ -19,9 +19,8 @@
  * Mcp-Session-Id on a request other than initialize 400; an unknown or ended session 404;
  * a body over max_body 413; a Content-Type other than application/json 415; an Accept that
  * takes neither JSON nor SSE (for GET: no SSE) 406; another method 405; no room for another
- * session 503. A client that drops its
- * connection while its call runs cancels the call (the session gets notifications/cancelled
- * for it).
+ * session 503. A client that drops its connection while its call runs cancels the call (the
+ * session gets notifications/cancelled for it).
  *
  * Threading: one thread, started by cnv_mcp_http_start, runs libmicrohttpd's event loop
  * (external epoll mode) together with every session's descriptor, so every cnv_mcp_session
