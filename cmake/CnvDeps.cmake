@@ -39,6 +39,8 @@ cnv_external(zstd PKG libzstd)
 cnv_external(uv PKG libuv)
 # jansson: the mcp module's JSON (parses and writes every MCP message; docs/mcp.md).
 cnv_external(jansson PKG jansson)
+# libmicrohttpd: the mcp_http module's HTTP server (MCP's Streamable HTTP; docs/mcp-http.md).
+cnv_external(microhttpd PKG libmicrohttpd)
 cnv_external(threads TARGET Threads::Threads NAMES pthread)
 cnv_external(m NAMES m)
 
