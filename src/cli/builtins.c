@@ -223,12 +223,12 @@ static const cnv_arg_spec types_args[] = {
   { .args = a_, .n_args = sizeof a_ / sizeof a_[0], .flags = fl_ }
 
 static const demo demos[] = {
-    {"demo.echo", CNV_DURATION_INTERACTIVE, CNV_EFFECT_READ_ONLY | CNV_EFFECT_IDEMPOTENT, demo_echo,
+    {"demo.echo", CNV_DURATION_INTERACTIVE, CNV_EFFECT_READ_ONLY, demo_echo,
      SCHEMA(echo_args, 0), "Echo", "Answers its text argument as it is."},
     {"demo.sleep", CNV_DURATION_USER_INITIATED, CNV_EFFECT_READ_ONLY, demo_sleep, SCHEMA(sleep_args, 0), "Sleep",
      "Sleeps ms milliseconds (0..30000), reporting progress about every 50 ms; stops early when cancelled."},
     {"demo.fail", CNV_DURATION_INTERACTIVE, CNV_EFFECT_READ_ONLY, demo_fail, {.flags = CNV_SCHEMA_CLOSED}, "Fail", "Always fails (CNV_EIO)."},
-    {"demo.types", CNV_DURATION_INTERACTIVE, CNV_EFFECT_READ_ONLY | CNV_EFFECT_IDEMPOTENT, demo_types,
+    {"demo.types", CNV_DURATION_INTERACTIVE, CNV_EFFECT_READ_ONLY, demo_types,
      SCHEMA(types_args, CNV_SCHEMA_CLOSED), "Argument types",
      "Answers a JSON object of exactly the arguments it got, each with its type (tags as an array, in order)."},
 };
