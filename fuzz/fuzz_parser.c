@@ -103,7 +103,7 @@ static void check_ok(const char *line, size_t size, const cnv_parse_schema *sche
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const char *line = (const char *)data;
   const cnv_slice bools[] = {{"force", 5}, {"v", 1}, {"dry-run", 7}};
-  const cnv_parse_schema schema = {bools, 3};
+  const cnv_parse_schema schema = {bools, 3, NULL, 0, 0};
   const cnv_parse_schema *use = size && (data[0] & 1) ? &schema : NULL;
   cnv_arg args[CAP];
   cnv_invocation inv;

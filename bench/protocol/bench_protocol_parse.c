@@ -14,7 +14,7 @@ static const char complex_line[] =
     "--region eu-west-1 --owner=ops --priority 2 target-a target-b --force --dry-run -v -q";
 
 static const cnv_slice bool_flags[] = {{"force", 5}, {"dry-run", 7}};
-static const cnv_parse_schema schema = {bool_flags, 2};
+static const cnv_parse_schema schema = {bool_flags, 2, NULL, 0, 0};
 
 static void run_cnv(cnv_bench_state *st, const char *line) {
   size_t len = strlen(line);

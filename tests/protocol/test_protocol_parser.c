@@ -85,7 +85,7 @@ static void test_schema_boolean(void **state) {
   cnv_invocation inv;
   char got[256];
   const cnv_slice flags[] = {{"force", 5}, {"v", 1}};
-  const cnv_parse_schema schema = {flags, 2};
+  const cnv_parse_schema schema = {flags, 2, NULL, 0, 0};
   assert_int_equal(parse("node.drain --force node-7 --reason x", &schema, &inv, args), CNV_OK);
   render(&inv, got, sizeof got);
   assert_string_equal(got, "node.drain|B:force=|P:=node-7|L:reason=x");
