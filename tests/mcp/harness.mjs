@@ -26,6 +26,11 @@ export function sdk(subpath) {
   return import(pathToFileURL(join(SDK_DIR, 'dist', 'esm', subpath)).href);
 }
 
+// Imports a file of another package of tests/mcp/node_modules ('zod/index.js'), by file.
+export function nodeModule(path) {
+  return import(pathToFileURL(join(NODE_MODULES, path)).href);
+}
+
 // The sanitizer settings ctest gives the test, passed on to `cnv` (StdioClientTransport
 // otherwise hands a child only HOME, LOGNAME, PATH, SHELL, TERM and USER).
 export function childEnv() {
