@@ -188,9 +188,12 @@ test('tools/list: every demo, its inputSchema and annotations', async () => {
   assert.equal(types.properties.tags.type, 'array');
   assert.equal(types.properties.tags.items.type, 'string');
   assert.deepEqual(types.required, ['s']);
-  // The demos are registered read-only: no side effects, so not destructive either.
+  // demo.echo is read_only|idempotent, demo.sleep read_only: their effects are the hints.
   assert.equal(by.demo_echo.annotations.readOnlyHint, true);
-  assert.equal(by.demo_echo.annotations.destructiveHint, false);
+  assert.equal(by.demo_echo.annotations.idempotentHint, true);
+  assert.equal(by.demo_sleep.annotations.readOnlyHint, true);
+  assert.notEqual(by.demo_sleep.annotations.idempotentHint, true);
+  for (const t of tools) assert.notEqual(t.annotations.destructiveHint, true, `${t.name} is not destructive`);
 });
 
 test('tools/list with --page-size 2 walks every page', async () => {
@@ -260,7 +263,8 @@ test('argument errors are isError results, and nothing is injected', async () =>
     ['demo_echo', { text: 5 }, 'number for string'],
     ['demo_echo', { text: null }, 'null'],
     ['demo_echo', { text: ['a'] }, 'array for string'],
-    ['demo_echo', { text: 'x', extra: 'y' }, 'unknown argument'],
+    ['demo_types', { s: 'x', extra: 'y' }, 'unknown argument'],
+    ['demo_sleep', {}, 'missing integer'],
     ['demo_types', { s: 'x', i: 1.5 }, 'fraction for integer'],
     ['demo_types', { s: 'x', i: '1' }, 'string for integer'],
     ['demo_types', { s: 'x', n: 'nan' }, 'string for number'],
@@ -382,8 +386,8 @@ const watchdog = setTimeout(() => {
 
 try {
   id = makeIdentity(CNV, {
-    all: ['--allow', 'demo.*', '--effects', 'read_only'],
-    nofail: ['--allow', 'demo.*', '--forbid', 'demo.fail', '--effects', 'read_only'],
+    all: ['--allow', 'demo.*', '--effects', 'read_only|idempotent'],
+    nofail: ['--allow', 'demo.*', '--forbid', 'demo.fail', '--effects', 'read_only|idempotent'],
   });
   main = await open(id, 'all');
   for (const t of tests) {
