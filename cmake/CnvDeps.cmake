@@ -37,6 +37,8 @@ cnv_external(lz4 PKG liblz4)
 cnv_external(zstd PKG libzstd)
 # libuv: the server module's event loops.
 cnv_external(uv PKG libuv)
+# jansson: the mcp module's JSON (parses and writes every MCP message; docs/mcp.md).
+cnv_external(jansson PKG jansson)
 cnv_external(threads TARGET Threads::Threads NAMES pthread)
 cnv_external(m NAMES m)
 

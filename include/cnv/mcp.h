@@ -7,10 +7,14 @@
  * HTTP transport and the fuzz target all run the same code.
  *
  * What it does with each method:
- *   initialize               negotiates the protocol revision (the highest both speak, of
- *                            CNV_MCP_PROTOCOL_VERSIONS) and announces the tools capability
- *                            (listChanged).
- *   ping                     an empty result.
+ *   initialize               negotiates the protocol revision (the client's when it is one
+ *                            of CNV_MCP_PROTOCOL_VERSIONS, else the newest) and announces the
+ *                            tools capability (listChanged). Fields newer than the
+ *                            negotiated revision are left out of later answers (tool
+ *                            annotations before 2025-03-26; a tool's title and
+ *                            structuredContent before 2025-06-18). Before initialize only
+ *                            ping and initialize are answered; other requests get -32600.
+ *   ping                     an empty result (before initialize too).
  *   tools/list               every registered capability the agent's token allows
  *                            (cnv_runtime_agent_check), in path order, page_size per page,
  *                            an opaque nextCursor between pages; each with its tool name
@@ -21,21 +25,32 @@
  *                            (cnv_runtime_submit_ex); the completion becomes the result:
  *                            content (text, or a JSON result also as structuredContent),
  *                            isError for handler failures, denials (with the reason) and
- *                            argument errors. A progressToken in _meta gets
- *                            notifications/progress from the handler's reports.
+ *                            argument errors (naming the argument and why). Denials read
+ *                            "denied: <cnv_runtime_denial_name>: <cnv_strerror>"; a full
+ *                            runtime or max_in_flight calls running: "busy: ...". A BINARY
+ *                            result is an embedded resource (base64 blob). A progressToken
+ *                            (string or integer) in _meta gets notifications/progress from
+ *                            the handler's reports (cnv_runtime_call_progress).
  *   notifications/cancelled  cancels the call in the runtime (cnv_runtime_cancel); no
  *                            response follows for it.
  * When the registry changes (cnv_runtime_registry_generation) after a tools/list,
  * cnv_mcp_session_poll sends notifications/tools/list_changed. Protocol errors are JSON-RPC
- * errors: -32700 parse error (not JSON, invalid UTF-8, nesting past CNV_MCP_MAX_DEPTH),
- * -32600 invalid request, -32601 unknown method, -32602 invalid params (unknown tool, bad
- * cursor). Every message is bounded: max_message bytes, CNV_MCP_MAX_DEPTH levels,
- * max_in_flight calls (a call past it gets an error, never a queue).
+ * errors: -32700 parse error (not JSON, invalid UTF-8, a duplicate key, a number past int64
+ * or double range, nesting past CNV_MCP_MAX_DEPTH), -32600 invalid request (not an object, a
+ * batch, no "jsonrpc":"2.0", a bad id or method, an id already used by a call in flight, a
+ * message past max_message, a request before initialize), -32601 unknown method, -32602
+ * invalid params (unknown tool, bad cursor, params not an object), -32603 internal (no
+ * memory). Ids (string or number) come back exactly as sent; errors about a message whose
+ * id cannot be read carry id null. Notifications are never answered. Every message is
+ * bounded: max_message bytes, CNV_MCP_MAX_DEPTH levels, max_in_flight calls (a call past it
+ * gets an isError "busy" result, never a queue), page_size tools per page.
  *
  * Synchronization: a session belongs to one thread (the transport's): create, receive, poll,
  * close and destroy on it. The runtime's workers hand completions and progress to it through
- * a lock-free queue and an eventfd (cnv_mcp_session_fd). The emit callback runs on the
- * session's thread, inside receive or poll. The library never prints and never aborts. */
+ * a lock-free ring and an eventfd (cnv_mcp_session_fd): no lock on that path; progress
+ * reports that find the ring full are dropped (advisory), completions never are. The emit
+ * callback runs on the session's thread, inside receive or poll. Different sessions are
+ * independent (one thread each). The library never prints and never aborts. */
 #ifndef CNV_MCP_H
 #define CNV_MCP_H
 
@@ -49,9 +64,10 @@
 extern "C" {
 #endif
 
-/* The revisions spoken, newest first (a comma-separated string). initialize answers with the
- * client's requested revision when it is one of these, else with the newest. */
-#define CNV_MCP_PROTOCOL_VERSIONS "2025-11-25,2025-06-18,2025-03-26,2024-11-05"
+/* The revisions spoken, newest first (a comma-separated string): those the official
+ * TypeScript SDK's client speaks. initialize answers with the client's requested revision
+ * when it is one of these, else with the newest. */
+#define CNV_MCP_PROTOCOL_VERSIONS "2025-11-25,2025-06-18,2025-03-26,2024-11-05,2024-10-07"
 /* Deepest JSON nesting accepted in one message. */
 #define CNV_MCP_MAX_DEPTH 64u
 /* Longest tool name (the character set clients accept: ^[a-zA-Z0-9_-]{1,64}$). */
@@ -78,12 +94,14 @@ CNV_API CNV_NODISCARD cnv_status cnv_mcp_tool_path(const char *name, size_t name
 
 /* ---- Sessions ---- */
 
-/* Receives each outgoing message: one JSON text, no newline, valid during the call only.
+/* Receives each outgoing message: one JSON object ("jsonrpc":"2.0"), valid UTF-8, no
+ * newline, valid during the call only.
  * origin is the value the transport gave cnv_mcp_session_receive with the request the
  * message answers or reports on (a response, a progress notification); 0 for a message of
  * the session's own (notifications/tools/list_changed). */
 typedef void (*cnv_mcp_emit_fn)(void *ctx, uint64_t origin, const char *json, size_t len);
 
+/* The strings are copied at create. */
 typedef struct cnv_mcp_config {
   cnv_runtime *rt;            /* a started runtime; not owned; must outlive the session */
   uint32_t agent;             /* the runtime agent every call acts as */
@@ -92,16 +110,18 @@ typedef struct cnv_mcp_config {
   const char *instructions;   /* initialize's instructions; NULL: none */
   uint32_t page_size;         /* tools per tools/list page; 0: 100; at most 1000 */
   uint32_t max_in_flight;     /* tools/call running at once; 0: 64; at most 4096 */
-  size_t max_message;         /* longest message accepted, bytes; 0: 4 MiB */
+  size_t max_message;         /* longest message accepted, bytes; 0: 4 MiB; at most 1 GiB */
   cnv_mcp_emit_fn emit;       /* required */
   void *emit_ctx;
 } cnv_mcp_config;
 
 typedef struct cnv_mcp_session cnv_mcp_session;
 
-/* Creates a session (allocates its in-flight table and result buffers of the runtime's
- * max_result). Errors: CNV_EINVAL (NULL, no emit, no rt), CNV_ERANGE (a field past its
- * bound), CNV_ENOMEM, CNV_EIO (no eventfd). The caller owns *out (cnv_mcp_session_destroy). */
+/* Creates a session: allocates everything it uses while it runs (its in-flight table with
+ * one result buffer of the runtime's max_result per call, the completion and progress
+ * rings, the line buffer). Errors: CNV_EINVAL (NULL, no emit, no rt), CNV_ERANGE (a field
+ * past its bound), CNV_ENOMEM, CNV_EIO (no eventfd). The caller owns *out
+ * (cnv_mcp_session_destroy). Any thread (it becomes the session's). */
 CNV_API CNV_NODISCARD cnv_status cnv_mcp_session_create(const cnv_mcp_config *cfg, cnv_mcp_session **out);
 
 /* Handles one message from the client (len bytes, no newline needed; a JSON-RPC batch array
@@ -125,12 +145,14 @@ CNV_API int cnv_mcp_session_fd(const cnv_mcp_session *s);
 CNV_API uint32_t cnv_mcp_session_in_flight(const cnv_mcp_session *s);
 
 /* The client is gone: cancels every call in flight (cnv_runtime_cancel) and waits up to
- * timeout_ms for their completions, emitting nothing more. Later receives get CNV_ESTATE.
- * Returns CNV_OK, or CNV_EAGAIN when calls were still running at the timeout (destroy then
- * waits for them). The session's thread. */
+ * timeout_ms (UINT32_MAX: no limit) for their completions, emitting nothing more. Later
+ * receives get CNV_ESTATE. Returns CNV_OK, CNV_EINVAL (NULL), or CNV_EAGAIN when calls were
+ * still running at the timeout (destroy then waits for them). The session's thread;
+ * blocking. */
 CNV_API CNV_NODISCARD cnv_status cnv_mcp_session_close(cnv_mcp_session *s, uint32_t timeout_ms);
 
-/* Closes (if needed, waiting as long as the calls run) and frees. NULL is ignored. */
+/* Closes (if needed, waiting as long as the calls run: a completion must never reach freed
+ * memory) and frees. NULL is ignored. The session's thread; blocking. */
 CNV_API void cnv_mcp_session_destroy(cnv_mcp_session *s);
 
 /* ---- The stdio transport ----
@@ -138,8 +160,11 @@ CNV_API void cnv_mcp_session_destroy(cnv_mcp_session *s);
  * in_fd is one message; each emitted message is written to out_fd followed by "\n", and
  * nothing else is ever written there. A line longer than max_message is answered with a
  * -32600 error and skipped up to its newline (memory stays bounded). Returns when in_fd
- * reaches end of file (the client left: the session is closed, its calls cancelled) or
- * stop_fd becomes readable. */
+ * reaches end of file (the client left: the session is closed, its calls cancelled; a last
+ * line without "\n" is still handled) or stop_fd becomes readable. Blank lines and a "\r"
+ * before the "\n" are accepted. Writes are blocking and whole (EINTR and partial writes
+ * retried; a non-blocking out_fd is waited for); SIGPIPE is blocked on the calling thread
+ * while it serves, so a closed output is an error, not a signal. */
 typedef struct cnv_mcp_stdio_config {
   int in_fd;   /* read side (stdin) */
   int out_fd;  /* write side (stdout) */
@@ -147,9 +172,10 @@ typedef struct cnv_mcp_stdio_config {
 } cnv_mcp_stdio_config;
 
 /* Runs one session over stdio until end of input or stop (cfg's emit and emit_ctx are
- * ignored: the transport writes to out_fd). Returns CNV_OK (end of input or
- * stop), CNV_EIO (reading or writing failed: a closed out_fd included), the errors of
- * cnv_mcp_session_create. Blocking; the calling thread is the session's. */
+ * ignored: the transport writes to out_fd). Returns CNV_OK (end of input or stop),
+ * CNV_EMCP_TRANSPORT (reading or writing failed: a closed out_fd included), CNV_EINVAL (NULL,
+ * a negative in_fd or out_fd), CNV_ENOMEM, the errors of cnv_mcp_session_create. Blocking;
+ * the calling thread is the session's. */
 CNV_API CNV_NODISCARD cnv_status cnv_mcp_serve_stdio(const cnv_mcp_config *cfg, const cnv_mcp_stdio_config *io);
 
 #ifdef __cplusplus

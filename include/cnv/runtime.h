@@ -2,14 +2,15 @@
  * (The built-in scenario behind `cnv swarm run` is not part of the library: src/scenario/.)
  *
  * Pipeline of one invocation (cnv_runtime_submit_ex, on the caller's thread):
- *   line -> zero-copy parse (protocol) -> capability id -> handler lookup -> phase admits work?
- *   (phases) -> lane shedding (Degraded sheds the low lane) -> the agent's rate limit -> an
- *   in-flight slot (the ticket) and room in the completion queue, taken before the token check
- *   so that a full runtime spends none of a token's uses -> the deadline -> token check of the
- *   agent (delegation: its prepared token, holder = the agent's key, capability, the
- *   handler's declared effects, uses) -> the line is
- *   copied into an inline queue record -> the lane's MPMC queue (hotpath) -> a parked worker is
- *   woken -> the worker checks cancel and deadline, runs the handler, which writes its result
+ *   line -> zero-copy parse (protocol) -> capability id -> handler lookup -> the line fits the
+ *   capability's schema? (only where it declares typed arguments: parsed again with it and
+ *   checked, cnv_schema_check) -> phase admits work? (phases) -> lane shedding (Degraded
+ *   sheds the low lane) -> the agent's rate limit -> an in-flight slot (the ticket) and room
+ *   in the completion queue, taken before the token check so that a full runtime spends none
+ *   of a token's uses -> the deadline -> token check of the agent (delegation: its prepared
+ *   token, holder = the agent's key, capability, the handler's declared effects, uses) -> the
+ *   line is copied into an inline queue record -> the lane's MPMC queue (hotpath) -> a parked
+ *   worker is woken -> the worker checks cancel and deadline, runs the handler, which writes its result
  *   -> exactly one completion (ran, expired, cancelled or not run) to the submitter's callback
  *   or completion queue -> latency histogram, outcome and overrun counters (telemetry). The
  *   capability stream's variety (variety) is compared with the regulator's (the registered
@@ -58,8 +59,16 @@
  *   cnv_runtime_invoke         any threads but a worker's (it waits for its own completion);
  *                              blocking.
  *   cnv_runtime_cq_*           see the completion-queue section.
- *   cnv_runtime_phase          any threads, any time after create; wait-free (one acquire
+ *   cnv_runtime_phase, cnv_runtime_registry_generation
+ *                              any threads, any time after create; wait-free (one acquire
  *                              load).
+ *   cnv_runtime_capability_each
+ *                              any threads, any time after create; blocking (the registry
+ *                              mutex, held during the callbacks).
+ *   cnv_runtime_agent_check    any threads, while the agent may be submitted for (as submit);
+ *                              lock-free.
+ *   cnv_runtime_call_progress  the handler's thread, during the call; wait-free apart from
+ *                              the submitter's progress callback.
  *   cnv_runtime_stats_get, cnv_runtime_variety_get, cnv_runtime_capability_stats_get,
  *   cnv_runtime_metrics_prometheus
  *                              any threads, any time after create (snapshots of seq_cst
@@ -265,7 +274,13 @@ typedef struct cnv_runtime_call {
   uint64_t deadline_ns; /* monotonic deadline (cnv_runtime_now_ns scale) */
   uint64_t correlation; /* the submitter's correlation id (0 if none) */
   cnv_trace trace;      /* the submitter's trace context */
-  const void *internal; /* the runtime's; read through cnv_runtime_call_cancelled */
+  const void *internal; /* the runtime's; read through cnv_runtime_call_cancelled and
+                           cnv_runtime_call_progress */
+  /* the capability's schema as registered (cnv_runtime_handler_spec.schema; NULL: none):
+   * parse line with it, so its boolean flags parse as booleans. Submit has already checked
+   * the line against its typed arguments (cnv_schema_check), so cnv_parse_invocation with
+   * it succeeds and the typed readers (cnv_arg_int, ...) read values of their types. */
+  const cnv_parse_schema *schema;
 } cnv_runtime_call;
 
 /* Monotonic clock in ns, the scale of deadlines. Any thread; wait-free. */
@@ -278,7 +293,7 @@ CNV_API bool cnv_runtime_call_cancelled(const cnv_runtime_call *call);
 /* A handler: writes its result through `result` (optional) and returns CNV_OK on success or a
  * negative status on failure (counted as failed and fed to the breaker; the status reaches
  * the completion). Runs on a worker thread; several workers may run the same handler at once.
- * To read arguments, parse call->line with cnv_parse_invocation. */
+ * To read arguments, parse call->line with cnv_parse_invocation and call->schema. */
 typedef cnv_status (*cnv_runtime_handler_fn)(void *ctx, const cnv_runtime_call *call,
                                              cnv_runtime_result *result);
 
@@ -332,7 +347,13 @@ CNV_API uint64_t cnv_runtime_registry_generation(const cnv_runtime *rt);
  * rate token taken, nothing counted. CNV_OK: it would. Errors: CNV_EINVAL (NULL rt or
  * path), the path errors of cnv_capability_id, CNV_ERT_DENY_UNKNOWN_CAPABILITY,
  * CNV_ERT_DENY_UNKNOWN_AGENT, and the token's denial (CNV_ERT_DENY_NOT_ALLOWED,
- * CNV_ERT_DENY_EFFECTS, CNV_ERT_DENY_EXPIRED, ...). Any thread; lock-free. */
+ * CNV_ERT_DENY_EFFECTS, CNV_ERT_DENY_EXPIRED, ...). The token is verified as submit's
+ * authorize verifies it (same verifier, clock, swarm, holder, capability and the handler's
+ * declared effects, the same mapping of delegation's codes) without the use count: a token
+ * whose uses are spent still passes here (submit then denies CNV_ERT_DENY_USES). The phase,
+ * the rate limit and the line's arguments are not looked at. The verifier's own cache and
+ * its statistics are used as by any verification. Any thread, while the agent may be
+ * submitted for (not racing its cnv_runtime_agent_remove); lock-free. */
 CNV_API CNV_NODISCARD cnv_status cnv_runtime_agent_check(cnv_runtime *rt, uint32_t agent, const char *path,
                                                          size_t path_len);
 
@@ -355,9 +376,13 @@ typedef struct cnv_runtime_progress {
 typedef void (*cnv_runtime_progress_fn)(void *ctx, const cnv_runtime_progress *p);
 
 /* Reports progress of the running call to its submitter's on_progress (nothing when the
- * submitter gave none: CNV_OK, so handlers report without asking). Errors: CNV_EINVAL (NULL
- * call, NULL message with len > 0, a NaN or negative progress or total), CNV_ERANGE
- * (progress not above the last report's, or message longer than
+ * submitter gave none: CNV_OK, so handlers report without asking). Every report is checked,
+ * callback or not, and only a report that passes becomes the last one; each report reaches
+ * the callback before this returns, so the callback sees them in order. Nothing is
+ * delivered once stop has abandoned the call (its completion was already delivered), nor
+ * for a call the runtime did not make (internal NULL: checked, then CNV_OK). Errors:
+ * CNV_EINVAL (NULL call, NULL message with len > 0, a NaN, infinite or negative progress or
+ * total), CNV_ERANGE (progress not above the last report's, or message longer than
  * CNV_RT_PROGRESS_MESSAGE_MAX). The handler's thread, during the call; wait-free apart from
  * the callback. */
 CNV_API CNV_NODISCARD cnv_status cnv_runtime_call_progress(const cnv_runtime_call *call, double progress,
@@ -375,9 +400,12 @@ CNV_API CNV_NODISCARD cnv_status cnv_runtime_create(const cnv_runtime_config *cf
 CNV_API void cnv_runtime_destroy(cnv_runtime *rt);
 
 /* Registers the handler of one capability path (copied), before or after start: submits that
- * start after it returns find it. Errors: CNV_EINVAL (NULL), CNV_ERANGE (no such class), the
- * path errors of cnv_capability_id, CNV_EEXIST (path registered), CNV_ERT_HANDLERS_FULL,
- * CNV_ESTATE (stopping or stopped), CNV_ENOMEM. Blocking (registry mutex). */
+ * start after it returns find it. The spec's schema, title and description are kept as
+ * pointers, not copied (see cnv_runtime_handler_spec); a schema is checked first with
+ * cnv_schema_validate. Errors: CNV_EINVAL (NULL), CNV_ERANGE (no such class), the path
+ * errors of cnv_capability_id, the errors of cnv_schema_validate (CNV_ESCHEMA_INVALID),
+ * CNV_EEXIST (path registered), CNV_ERT_HANDLERS_FULL, CNV_ESTATE (stopping or stopped),
+ * CNV_ENOMEM. Blocking (registry mutex). */
 CNV_API CNV_NODISCARD cnv_status cnv_runtime_register(cnv_runtime *rt, const char *path, size_t path_len,
                                                       const cnv_runtime_handler_spec *spec);
 

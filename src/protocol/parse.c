@@ -45,7 +45,8 @@ static const unsigned char byte_class[256] = {
  * stores into the caller's cnv_arg array cannot alias them. */
 typedef struct parser {
   const char *s;
-  size_t end;
+  size_t end;     /* the line without its final "\n" or "\r\n" */
+  size_t raw_end; /* the whole line: a literal's bytes may run to here */
   const cnv_parse_schema *schema;
   cnv_arg *next;    /* the next free argument slot */
   cnv_arg *limit;   /* one past the last slot the limits allow */
@@ -119,7 +120,7 @@ static cnv_status scan_quoted(parser *p, size_t i, cnv_slice *value, size_t *sto
 /* value (bare-word or quoted) from i; an empty bare value is allowed after '='. */
 static inline cnv_status scan_value(parser *p, size_t i, cnv_arg *a, size_t *stop) {
   if (i < p->end && cls(p, i) == C_QUOTE) {
-    a->quoted = 1;
+    a->quoted = CNV_QUOTE_STRING;
     return scan_quoted(p, i, &a->value, stop);
   }
   cnv_status st = scan_bare(p, i, stop);
@@ -136,7 +137,7 @@ static inline cnv_arg *new_arg(parser *p, size_t offset, cnv_arg_kind kind) {
   cnv_arg *a = p->next++;
   a->offset = (uint32_t)offset;
   a->kind = (uint8_t)kind;
-  a->quoted = 0;
+  a->quoted = CNV_QUOTE_NONE;
   a->reserved = 0;
   return a;
 }
@@ -157,11 +158,18 @@ static inline bool same_bytes(const char *a, const char *b, size_t n) {
   return n == 0;
 }
 
+/* The schema's boolean flags: bool_flags and the BOOLEAN entries of args (spec names are
+ * NUL-terminated; a flag name never holds a NUL, so the compare stops inside the spec name). */
 static bool schema_says_bool(const cnv_parse_schema *schema, const char *name, size_t len) {
   if (!schema) return false;
   for (size_t k = 0; k < schema->n_bool_flags; k++) {
     const cnv_slice *f = &schema->bool_flags[k];
     if (f->len == len && same_bytes(f->ptr, name, len)) return true;
+  }
+  for (size_t k = 0; k < schema->n_args; k++) {
+    const cnv_arg_spec *a = &schema->args[k];
+    if (a->type == CNV_ARGT_BOOLEAN && same_bytes(a->name, name, len) && a->name[len] == '\0')
+      return true;
   }
   return false;
 }
@@ -194,11 +202,55 @@ static inline cnv_status long_flag_tail(parser *p, cnv_arg *a, size_t i, size_t 
   return scan_value(p, k, a, stop);
 }
 
-/* long-flag from i (p->s[i..i+2) == "--", not the terminator). */
+/* Most digits a literal's length can have: it counts bytes of a line of at most
+ * CNV_PARSE_MAX_INPUT (UINT32_MAX, ten digits) bytes. */
+#define LITERAL_MAX_DIGITS 10
+
+/* literal from `colon` (`--name:LEN=BYTES`, the name at i + 2 .. colon): LEN canonical
+ * decimal, at most the bytes left in the whole line (a literal may take the bytes of a
+ * final newline), then exactly LEN bytes of any value, then a blank, the end, or a final
+ * "\n" / "\r\n" (which then ends the line). Errors: CNV_EPARSE_LITERAL_LENGTH at the length's
+ * first byte (no digit, a leading zero, too many digits, past the end) or where the '='
+ * should be; CNV_EPARSE_AFTER_LITERAL at the byte after the bytes. */
+static cnv_status parse_literal(parser *p, size_t i, size_t colon, size_t *stop) {
+  const char *s = p->s;
+  size_t d = colon + 1, j = d;
+  uint64_t n = 0;
+  while (j < p->raw_end && s[j] >= '0' && s[j] <= '9' && j - d < LITERAL_MAX_DIGITS)
+    n = n * 10 + (uint64_t)(s[j++] - '0');
+  if (j == d || (s[d] == '0' && j - d > 1)) return fail(p, CNV_EPARSE_LITERAL_LENGTH, d);
+  if (j == p->raw_end || s[j] != '=') {
+    bool more_digits = j < p->raw_end && s[j] >= '0' && s[j] <= '9';
+    return fail(p, CNV_EPARSE_LITERAL_LENGTH, more_digits ? d : j);
+  }
+  size_t v = j + 1;
+  if (n > p->raw_end - v) return fail(p, CNV_EPARSE_LITERAL_LENGTH, d);
+  size_t k = v + (size_t)n, rest = p->raw_end - k;
+  if (rest == 0 || (rest == 1 && s[k] == '\n') || (rest == 2 && s[k] == '\r' && s[k + 1] == '\n'))
+    p->end = k; /* the line ends here; the bytes may have run into its final newline */
+  else if (cls(p, k) != C_SPACE)
+    return fail(p, CNV_EPARSE_AFTER_LITERAL, k);
+  cnv_arg *a = new_arg(p, i, CNV_ARG_LONG_VALUE);
+  a->quoted = CNV_QUOTE_LITERAL;
+  a->name.ptr = s + i + 2;
+  a->name.len = colon - i - 2;
+  a->value.ptr = s + v;
+  a->value.len = (size_t)n;
+  *stop = k;
+  return CNV_OK;
+}
+
+/* long-flag from i (p->s[i..i+2) == "--", not the terminator). A ':' where the name stops
+ * (a name byte error before literals existed) starts a literal; the check sits on the error
+ * path, so lines without literals pay nothing for it. */
 static inline cnv_status parse_long(parser *p, size_t i, size_t *stop) {
   size_t name_end;
   cnv_status st = scan_flag_name(p, i + 2, &name_end);
-  if (st != CNV_OK) return st;
+  if (st != CNV_OK) {
+    if (st == CNV_EPARSE_FLAG_NAME_CHAR && p->err > i + 2 && p->s[p->err] == ':')
+      return parse_literal(p, i, p->err, stop);
+    return st;
+  }
   cnv_arg *a = new_arg(p, i, CNV_ARG_LONG_VALUE);
   a->name.ptr = p->s + i + 2;
   a->name.len = name_end - i - 2;
@@ -326,7 +378,7 @@ cnv_status cnv_parse_invocation(const char *line, size_t len, const cnv_parse_li
   static const cnv_arg no_args[1];
   cnv_arg *args = inv->args ? inv->args : (cnv_arg *)(uintptr_t)no_args;
   uint32_t slots = max_args < inv->capacity ? max_args : inv->capacity;
-  parser p = {line, strip_newline(line, len), schema, args, args + slots, args, 0, 0, {line, 0}};
+  parser p = {line, strip_newline(line, len), len, schema, args, args + slots, args, 0, 0, {line, 0}};
   cnv_status st = parse_line(&p);
   inv->path.ptr = p.path.ptr;
   inv->path.len = st == CNV_OK ? p.path.len : 0;

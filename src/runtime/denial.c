@@ -4,14 +4,16 @@
 static const char *const denial_names[CNV_RT_DENY_COUNT] = {
     "phase", "malformed", "unknown_agent", "unknown_capability", "expired",
     "revoked", "widened", "forged", "not_allowed", "effects",
-    "uses", "untrusted", "too_long", "rate", "shed"};
+    "uses", "untrusted", "too_long", "rate", "shed",
+    "arguments"};
 
 static const cnv_status denial_codes[CNV_RT_DENY_COUNT] = {
     CNV_ERT_DENY_PHASE, CNV_ERT_DENY_MALFORMED, CNV_ERT_DENY_UNKNOWN_AGENT,
     CNV_ERT_DENY_UNKNOWN_CAPABILITY, CNV_ERT_DENY_EXPIRED, CNV_ERT_DENY_REVOKED,
     CNV_ERT_DENY_WIDENED, CNV_ERT_DENY_FORGED, CNV_ERT_DENY_NOT_ALLOWED,
     CNV_ERT_DENY_EFFECTS, CNV_ERT_DENY_USES, CNV_ERT_DENY_UNTRUSTED,
-    CNV_ERT_DENY_TOO_LONG, CNV_ERT_DENY_RATE, CNV_ERT_DENY_SHED};
+    CNV_ERT_DENY_TOO_LONG, CNV_ERT_DENY_RATE, CNV_ERT_DENY_SHED,
+    CNV_ERT_DENY_ARGUMENTS};
 
 const char *cnv_runtime_denial_name(int reason) {
   if (reason < 0 || reason >= CNV_RT_DENY_COUNT) return "unknown";

@@ -45,6 +45,7 @@ cnv_status cnv__rt_registry_create(cnv_runtime *rt) {
   while (slots < 2 * rt->cfg.max_handlers) slots <<= 1;
   rt->table = table_new(slots);
   if (!rt->table) return CNV_ENOMEM;
+  atomic_init(&rt->registry_gen, 1u);
   pthread_mutex_init(&rt->registry_lock, NULL);
   return CNV_OK;
 }
@@ -73,9 +74,19 @@ static void table_swap(cnv_runtime *rt, cnv__rt_table *t) {
   rcu_assign_pointer(rt->table, t); /* release: the new index's contents are complete */
   /* relaxed: a figure, read without ordering by the variety check */
   cnv__store_relaxed(&rt->n_handlers, t->count);
+  /* Relaxed load: only registry-mutex holders write it. Release store, after the index's
+   * publication above: a reader that acquires generation g then finds an index at least as
+   * new as the change that made g, which is all a generation promises (a stale listing is
+   * one whose generation differs). */
+  cnv__store_release(&rt->registry_gen, cnv__load_relaxed(&rt->registry_gen) + 1u);
   urcu_bp_synchronize_rcu();
   CNV__HB_ACQUIRE(&rt->table);
   free(old);
+}
+
+uint64_t cnv_runtime_registry_generation(const cnv_runtime *rt) {
+  /* acquire: pairs with table_swap's release (see there) */
+  return rt ? cnv__load_acquire(&((cnv_runtime *)rt)->registry_gen) : 0u;
 }
 
 static int state_allows_changes(cnv_runtime *rt) {
@@ -97,6 +108,13 @@ static cnv_status handler_make(const char *path, size_t path_len, uint64_t id,
   h->ctx = spec->ctx;
   h->effects = spec->effects;
   h->cls = spec->cls;
+  h->schema = spec->schema;
+  /* a schema of bool_flags only checks nothing: submit need not parse again */
+  if (spec->schema && (spec->schema->n_args > 0 || (spec->schema->flags & CNV_SCHEMA_CLOSED))) {
+    h->check = spec->schema;
+  }
+  h->title = spec->title;
+  h->description = spec->description;
   memcpy(h->path, path, path_len);
   h->path_len = path_len;
   *out = h;
@@ -128,6 +146,7 @@ cnv_status cnv_runtime_register(cnv_runtime *rt, const char *path, size_t path_l
   uint64_t id;
   cnv_status st = cnv_capability_id(path, path_len, &id);
   if (st != CNV_OK) return st;
+  if (spec->schema && (st = cnv_schema_validate(spec->schema, NULL)) != CNV_OK) return st;
   pthread_mutex_lock(&rt->registry_lock);
   st = register_locked(rt, path, path_len, id, spec);
   pthread_mutex_unlock(&rt->registry_lock);

@@ -11,6 +11,7 @@
 #include <cnv/runtime.h>
 #include <cnv/telemetry.h>
 #include <cnv/variety.h>
+#include "core/atomic.h"
 #include "core/ignore.h"
 #include "core/tsan.h"
 
@@ -84,8 +85,21 @@ typedef struct cnv__rt_slot {
   cnv_runtime_done_fn on_done;
   void *done_ctx;
   struct cnv_runtime_cq *cq;
+  cnv_runtime_progress_fn on_progress; /* the run copies both (cnv__rt_run) */
+  void *progress_ctx;
   cnv_trace trace;
 } cnv__rt_slot;
+
+/* One run of a handler, on its worker's stack: what cnv_runtime_call.internal points at.
+ * Only the handler's thread touches it, so the progress checks need no atomics, and a slot
+ * that stop gives back (and a new submit fills) while an abandoned handler still runs is
+ * never written through it. */
+typedef struct cnv__rt_run {
+  cnv__rt_slot *slot;
+  cnv_runtime_progress_fn on_progress;
+  void *progress_ctx;
+  double progress_last; /* the last report's progress; -1 before the first */
+} cnv__rt_run;
 
 /* A registered capability: immutable once published, except its counters. */
 typedef struct cnv__rt_handler {
@@ -95,6 +109,11 @@ typedef struct cnv__rt_handler {
   void *ctx;
   cnv_effects effects;
   int32_t cls;
+  const cnv_parse_schema *schema; /* as registered (the caller's; NULL: none) */
+  /* the schema when submit must check lines against it (typed arguments or CLOSED), else
+   * NULL: a capability without one costs submit a single pointer test */
+  const cnv_parse_schema *check;
+  const char *title, *description;                     /* the caller's; may be NULL */
   _Atomic uint64_t failed, over_target, over_deadline; /* relaxed adds: figures only */
   size_t path_len;
   char path[256];
@@ -108,11 +127,20 @@ typedef struct cnv__rt_table {
   cnv__rt_handler *slot[];
 } cnv__rt_table;
 
+/* An agent's token as added, with its holder key: what cnv_runtime_agent_check verifies
+ * (cnv_deleg_verify charges nothing, where the prepared token's authorize takes uses). */
+typedef struct cnv__rt_token {
+  uint8_t holder[CNV_DELEG_KEY_BYTES];
+  size_t len;
+  uint8_t bytes[];
+} cnv__rt_token;
+
 typedef struct cnv__rt_agent {
   /* the agent's token bound to its key and the swarm: verified once, re-checked only when
    * the verifier's policy epoch moves (cnv_deleg_prepared_authorize) */
   CNV_ALIGNED(CNV_CACHELINE)
   cnv_deleg_prepared *prepared;
+  cnv__rt_token *token;   /* set with prepared, published by `ready` as it is */
   _Atomic uint32_t ready; /* CNV__RT_AGENT_*: READY once prepared is set (release by agent_add) */
   _Atomic uint64_t rate;  /* rate_per_s << 32 | burst; 0: unlimited */
   _Atomic uint64_t tat;   /* rate limit: the bucket's theoretical arrival time (ns) */
@@ -191,6 +219,7 @@ struct cnv_runtime {
   cnv__rt_table *table;
   pthread_mutex_t registry_lock;
   _Atomic uint32_t n_handlers;
+  _Atomic uint64_t registry_gen; /* cnv_runtime_registry_generation; written under the lock */
   cnv__rt_agent *agents;
   _Atomic uint32_t n_agents;       /* agents added and not removed (a count for the figures) */
   cnv_variety_tally *capabilities; /* every parsed capability id (the stream's variety) */
@@ -224,6 +253,14 @@ static inline uint64_t cnv__rt_counter(const cnv_runtime *rt, int which) {
   /* The id was registered at create, so the read cannot fail: v is the total. */
   cnv__ignore_status(cnv_tel_counter_value(rt->tel, rt->m_count[which], &v));
   return v;
+}
+
+/* The agent, if added (acquire: pairs with agent_add's release, so its prepared token and
+ * its token copy are set); NULL otherwise. */
+static inline cnv__rt_agent *cnv__rt_agent_get(cnv_runtime *rt, uint32_t agent) {
+  if (agent >= rt->cfg.max_agents) return NULL;
+  cnv__rt_agent *a = &rt->agents[agent];
+  return cnv__load_acquire(&a->ready) == CNV__RT_AGENT_READY ? a : NULL;
 }
 
 /* Transition under the timeline lock, appending to the timeline on success. */

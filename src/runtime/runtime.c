@@ -134,7 +134,10 @@ void cnv_runtime_destroy(cnv_runtime *rt) {
   }
   cnv__rt_threads_join_stuck(rt);
   if (rt->agents) {
-    for (uint32_t i = 0; i < rt->cfg.max_agents; i++) cnv_deleg_prepared_destroy(rt->agents[i].prepared);
+    for (uint32_t i = 0; i < rt->cfg.max_agents; i++) {
+      cnv_deleg_prepared_destroy(rt->agents[i].prepared);
+      free(rt->agents[i].token);
+    }
   }
   if (rt->workers) {
     for (uint32_t i = 0; i < rt->cfg.workers; i++) free(rt->workers[i].result.buf);
@@ -180,6 +183,18 @@ static cnv__rt_agent *agent_claim(cnv_runtime *rt, uint32_t *index) {
   return NULL;
 }
 
+/* The agent's own copy of its token and key (cnv_runtime_agent_check verifies it). */
+static cnv_status token_copy(const uint8_t pk[CNV_DELEG_KEY_BYTES], const uint8_t *token, size_t len,
+                             cnv__rt_token **out) {
+  cnv__rt_token *t = malloc(sizeof *t + len);
+  if (!t) return CNV_ENOMEM;
+  memcpy(t->holder, pk, sizeof t->holder);
+  t->len = len;
+  memcpy(t->bytes, token, len);
+  *out = t;
+  return CNV_OK;
+}
+
 cnv_status cnv_runtime_agent_add(cnv_runtime *rt, const uint8_t pk[CNV_DELEG_KEY_BYTES],
                                  const uint8_t *token, size_t token_len, uint32_t *agent) {
   if (!rt || !pk || !token || !agent || token_len == 0 || token_len > CNV_DELEG_MAX_TOKEN_BYTES) {
@@ -191,8 +206,11 @@ cnv_status cnv_runtime_agent_add(cnv_runtime *rt, const uint8_t pk[CNV_DELEG_KEY
   cnv__rt_agent *a = agent_claim(rt, &n);
   if (!a) return CNV_ERT_AGENTS_FULL;
   cnv_status st = cnv_deleg_prepare(rt->verifier, token, token_len, pk, rt->cfg.swarm_id, &a->prepared);
+  if (st == CNV_OK) st = token_copy(pk, token, token_len, &a->token);
   if (st != CNV_OK) {
-    /* release: hands the slot back (its prepared pointer is NULL again: prepare failed) */
+    cnv_deleg_prepared_destroy(a->prepared); /* NULL when prepare failed */
+    a->prepared = NULL;
+    /* release: hands the slot back (its pointers are NULL again) */
     cnv__store_release(&a->ready, (uint32_t)CNV__RT_AGENT_FREE);
     return st;
   }
@@ -228,6 +246,8 @@ cnv_status cnv_runtime_agent_remove(cnv_runtime *rt, uint32_t agent) {
   }
   cnv_deleg_prepared_destroy(a->prepared);
   a->prepared = NULL;
+  free(a->token);
+  a->token = NULL;
   /* relaxed: a count for the figures only */
   cnv__fetch_sub_relaxed(&rt->n_agents, 1u);
   /* release: the slot is FREE for the next add only after the token above is gone */

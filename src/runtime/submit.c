@@ -1,4 +1,5 @@
-/* The submit side of the pipeline: parse -> capability id -> handler -> phase -> lane ->
+/* The submit side of the pipeline: parse -> capability id -> handler (and the line against
+ * its schema, where it declares typed arguments) -> phase -> lane ->
  * rate -> slot (and completion-queue room) -> token -> record -> queue -> wake. Runs on the
  * submitter's thread; no allocation once the token is cached. Every submit ends in exactly
  * one outcome counter (accepted, full, refused, invalid or a denial). */
@@ -28,25 +29,40 @@ static cnv_status deny(int reason, int *outcome) {
   return cnv_runtime_denial_status(reason);
 }
 
-static int handler_copy(cnv_runtime *rt, uint64_t id, target *t) {
+/* Parses the line again with the schema (its boolean flags) into inv and checks it; 1 when
+ * it fits. */
+static int args_fit(const cnv_parse_schema *schema, const char *line, size_t len, cnv_invocation *inv) {
+  return cnv_parse_invocation(line, len, NULL, schema, inv) == CNV_OK &&
+         cnv_schema_check(schema, inv, NULL) == CNV_OK;
+}
+
+/* What handler_copy found. */
+enum { FOUND_NONE = 0,
+       FOUND = 1,
+       FOUND_ARGS_UNFIT = 2 };
+
+/* Finds the handler and copies what submit needs: FOUND, FOUND_NONE, or FOUND_ARGS_UNFIT
+ * when the line does not fit its schema. The schema check runs inside the read-side section:
+ * the schema is the registrant's, valid only until unregister returns, which waits for this
+ * section to end. */
+static int handler_copy(cnv_runtime *rt, uint64_t id, const char *line, size_t len, cnv_invocation *inv,
+                        target *t) {
+  int found = FOUND_NONE;
   urcu_bp_read_lock();
   const cnv__rt_handler *h = cnv__rt_table_find(cnv__rt_table_get(rt), id);
-  if (h) *t = (target){.cap = h->cap, .effects = h->effects, .cls = h->cls};
+  if (h) {
+    *t = (target){.cap = h->cap, .effects = h->effects, .cls = h->cls};
+    found = FOUND;
+    /* a capability without typed arguments pays this one test */
+    if (h->check && !args_fit(h->check, line, len, inv)) found = FOUND_ARGS_UNFIT;
+  }
   CNV__HB_RELEASE(&rt->table);
   urcu_bp_read_unlock();
-  return h != NULL;
+  return found;
 }
 
 static int phase_admits(cnv_phase p) {
   return p == CNV_PHASE_OPERATIONAL || p == CNV_PHASE_DEGRADED || p == CNV_PHASE_RECOVERY;
-}
-
-/* The agent, if added (acquire: pairs with agent_add's release, so its prepared token is
- * set). */
-static cnv__rt_agent *agent_get(cnv_runtime *rt, uint32_t agent) {
-  if (agent >= rt->cfg.max_agents) return NULL;
-  cnv__rt_agent *a = &rt->agents[agent];
-  return cnv__load_acquire(&a->ready) == CNV__RT_AGENT_READY ? a : NULL;
 }
 
 /* The agent's token check for the target; CNV_OK or a denial status (not yet counted). */
@@ -79,6 +95,8 @@ static void slot_fill(cnv__rt_slot *s, uint32_t agent, uint64_t id,
   s->on_done = o ? o->on_done : NULL;
   s->done_ctx = o ? o->done_ctx : NULL;
   s->cq = o ? o->cq : NULL;
+  s->on_progress = o ? o->on_progress : NULL;
+  s->progress_ctx = o ? o->progress_ctx : NULL;
   if (o && o->trace) {
     s->trace = *o->trace;
   } else {
@@ -149,11 +167,14 @@ static cnv_status pipeline(cnv_runtime *rt, uint32_t agent, const char *line, si
   /* rt->capabilities is not NULL after create, so the observe cannot fail */
   cnv__ignore_status(cnv_variety_tally_observe(rt->capabilities, id));
   target t;
-  if (!handler_copy(rt, id, &t)) return deny(CNV_RT_DENY_UNKNOWN_CAPABILITY, outcome);
+  int found = handler_copy(rt, id, line, len, &inv, &t);
+  if (found != FOUND) {
+    return deny(found == FOUND_NONE ? CNV_RT_DENY_UNKNOWN_CAPABILITY : CNV_RT_DENY_ARGUMENTS, outcome);
+  }
   cnv_phase phase = cnv_swarm_phase(&rt->swarm);
   if (!phase_admits(phase)) return deny(CNV_RT_DENY_PHASE, outcome);
   if (o && o->low_priority && phase == CNV_PHASE_DEGRADED) return deny(CNV_RT_DENY_SHED, outcome);
-  cnv__rt_agent *a = agent_get(rt, agent);
+  cnv__rt_agent *a = cnv__rt_agent_get(rt, agent);
   if (!a) return deny(CNV_RT_DENY_UNKNOWN_AGENT, outcome);
   uint64_t now = cnv__rt_now_ns();
   if (!cnv__rt_rate_allow(a, now)) return deny(CNV_RT_DENY_RATE, outcome);

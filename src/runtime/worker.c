@@ -91,7 +91,8 @@ static void run_handler(cnv_runtime *rt, cnv__rt_worker *w, cnv__rt_handler *h, 
   w->result.len = 0;
   w->result.type = CNV_CONTENT_TEXT;
   w->result.refused = 0;
-  cnv_runtime_call call = {.line = line, .line_len = head->line_len, .path = line + head->path_off, .path_len = h->path_len, .capability = h->id, .agent = s->agent, .worker = w->index, .seq = s->seq, .ticket = s->ticket, .effects = h->effects, .cls = s->cls, .deadline_ns = s->deadline_ns, .correlation = s->correlation, .trace = s->trace, .internal = s};
+  cnv__rt_run run = {.slot = s, .on_progress = s->on_progress, .progress_ctx = s->progress_ctx, .progress_last = -1.0};
+  cnv_runtime_call call = {.line = line, .line_len = head->line_len, .path = line + head->path_off, .path_len = h->path_len, .capability = h->id, .agent = s->agent, .worker = w->index, .seq = s->seq, .ticket = s->ticket, .effects = h->effects, .cls = s->cls, .deadline_ns = s->deadline_ns, .correlation = s->correlation, .trace = s->trace, .internal = &run, .schema = h->schema};
   cnv_status rc = h->fn(h->ctx, &call, &w->result);
   uint64_t end = cnv__rt_now_ns();
   uint64_t run_ns = end - s->start_ns;
@@ -170,9 +171,9 @@ void cnv__rt_run_record(cnv_runtime *rt, cnv__rt_worker *w, const void *buf) {
 
 bool cnv_runtime_call_cancelled(const cnv_runtime_call *call) {
   if (!call || !call->internal) return false;
-  const cnv__rt_slot *s = call->internal;
+  const cnv__rt_run *run = call->internal;
   /* acquire: pairs with cancel's (and stop's) release of the flag */
-  uint64_t st = cnv__load_acquire(&((cnv__rt_slot *)s)->state);
+  uint64_t st = cnv__load_acquire(&run->slot->state);
   /* stop abandoned the run: it completed the slot and gave it back (a new generation) */
   if (CNV__RT_S_GEN(st) != (uint32_t)(call->ticket >> 32)) return true;
   return (st & CNV__RT_S_CANCEL) != 0;

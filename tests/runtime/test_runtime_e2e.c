@@ -145,6 +145,11 @@ static void setup_world(world *w) {
   for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++) {
     assert_int_equal(reg(w->rt, caps[i].p, caps[i].e), CNV_OK);
   }
+  /* user.find declares a required integer id: lines without one are denied (arguments) */
+  static const cnv_arg_spec find_args[] = {{.name = "id", .type = CNV_ARGT_INTEGER, .flags = CNV_ARGF_REQUIRED}};
+  static const cnv_parse_schema find_schema = {.args = find_args, .n_args = 1, .flags = CNV_SCHEMA_CLOSED};
+  cnv_runtime_handler_spec find = {.effects = CNV_EFFECT_READ_ONLY, .cls = CNV_DURATION_INTERACTIVE, .fn = handler, .schema = &find_schema};
+  assert_int_equal(cnv_runtime_register(w->rt, "user.find", 9, &find), CNV_OK);
   assert_int_equal(reg(w->rt, "user.read", 0), CNV_EEXIST);
   assert_int_equal(reg(w->rt, "Bad", 0), CNV_EPARSE_PATH_CHAR);
   assert_int_equal(cnv_runtime_trust_add(w->rt, w->r.pk), CNV_OK);
@@ -193,6 +198,8 @@ static void run_mix(world *w) {
   sub(w, w->valid, "", CNV_ERT_DENY_MALFORMED);
   sub(w, w->valid, "user.read \"open", CNV_ERT_DENY_MALFORMED);
   sub(w, w->valid, "ghost.cap --x", CNV_ERT_DENY_UNKNOWN_CAPABILITY);
+  sub(w, w->valid, "user.find --id=x", CNV_ERT_DENY_ARGUMENTS);
+  sub(w, w->valid, "user.find --id=4", CNV_OK);
   sub(w, 999, "user.read", CNV_ERT_DENY_UNKNOWN_AGENT);
   sub(w, 100000, "user.read", CNV_ERT_DENY_UNKNOWN_AGENT);
   char longline[300];
@@ -286,6 +293,7 @@ static void check_metrics(const world *w) {
   assert_non_null(strstr(text, "cnv_rt_denied_total{reason=\"expired\"} 1\n"));
   assert_non_null(strstr(text, "cnv_rt_denied_total{reason=\"rate\"} 1\n"));
   assert_non_null(strstr(text, "cnv_rt_denied_total{reason=\"shed\"} 1\n"));
+  assert_non_null(strstr(text, "cnv_rt_denied_total{reason=\"arguments\"} 1\n"));
   snprintf(want, sizeof want, "cnv_rt_completions_total{kind=\"ran\"} %llu\n", (unsigned long long)w->want_ok);
   assert_non_null(strstr(text, want));
   assert_non_null(strstr(text, "cnv_rt_completions_total{kind=\"not_run\"} 0\n"));
@@ -326,7 +334,7 @@ static void test_mix(void **state) {
   check_timeline(&w);
   cnv_runtime_variety v;
   assert_int_equal(cnv_runtime_variety_get(w.rt, &v), CNV_OK);
-  assert_int_equal(v.distinct, 7); /* six registered paths and ghost.cap */
+  assert_int_equal(v.distinct, 8); /* seven registered paths and ghost.cap */
   assert_int_equal(v.exceeded, 0);
   cnv_runtime_destroy(w.rt);
 }
@@ -413,8 +421,10 @@ static void test_duration_classes(void **state) {
   assert_string_equal(cnv_runtime_done_name(CNV_DONE_COUNT), "unknown");
   assert_string_equal(cnv_runtime_denial_name(CNV_RT_DENY_RATE), "rate");
   assert_string_equal(cnv_runtime_denial_name(CNV_RT_DENY_SHED), "shed");
+  assert_string_equal(cnv_runtime_denial_name(CNV_RT_DENY_ARGUMENTS), "arguments");
   assert_int_equal(cnv_runtime_denial_status(CNV_RT_DENY_RATE), CNV_ERT_DENY_RATE);
   assert_int_equal(cnv_runtime_denial_status(CNV_RT_DENY_SHED), CNV_ERT_DENY_SHED);
+  assert_int_equal(cnv_runtime_denial_status(CNV_RT_DENY_ARGUMENTS), CNV_ERT_DENY_ARGUMENTS);
 }
 
 int main(void) {
