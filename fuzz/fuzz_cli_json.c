@@ -1,9 +1,10 @@
-/* fuzz_cli_json: the cnv tool's strict JSON reader (src/cli/json.c), which reads Google
- * Benchmark's output in `cnv bench`.
+/* fuzz_cli_json: the cnv tool's reader of Google Benchmark's JSON (src/cli/json.c, on
+ * jansson), which `cnv bench` runs over the harness's output.
  * Properties (abort on violation):
- *   - an accepted document holds no NUL byte (JSON has no place for a raw NUL, so the reader
- *     never treats one as an end of text or escape);
+ *   - an accepted document holds no NUL byte (JSON has no place for a raw NUL, and the reader
+ *     refuses an escaped one, so none is ever taken for an end of text);
  *   - the reader never reads past the given length (ASan with a copy of exactly that size);
+ *   - a refusal always says why (a non-empty, NUL-terminated reason within its buffer);
  *   - an accepted document is still accepted with a blank appended, and refused with a
  *     NUL appended. */
 #include <stdbool.h>
@@ -22,9 +23,11 @@ static bool count(void *ctx, const bench_entry *e) {
 }
 
 static bool parse(const char *text, size_t len) {
-  size_t n = 0, off = 0;
-  bool ok = json_bench_entries(text, len, count, &n, &off);
-  if (off > len) abort();
+  size_t n = 0;
+  char err[JSON_ERROR_CAP];
+  memset(err, 'x', sizeof err);
+  bool ok = json_bench_entries(text, len, count, &n, err);
+  if (!ok && (err[0] == '\0' || !memchr(err, '\0', sizeof err))) abort();
   return ok;
 }
 

@@ -160,7 +160,8 @@ static int run_child(char *const argv[]) {
 static int report(const char *file) {
   static results rs;
   char *text = NULL;
-  size_t len = 0, off = 0;
+  size_t len = 0;
+  char why[JSON_ERROR_CAP];
   if (!cli_read_file_max(file, BENCH_JSON_MAX, &text, &len)) return CLI_EXIT_FAIL;
   rs.n = 0;
   if (len == 0) {
@@ -168,10 +169,10 @@ static int report(const char *file) {
     cli_fail("no benchmark matched (cnv_bench wrote no results)");
     return CLI_EXIT_FAIL;
   }
-  bool ok = json_bench_entries(text, len, collect, &rs, &off);
+  bool ok = json_bench_entries(text, len, collect, &rs, why);
   cli_file_free(text, len);
   if (!ok) {
-    cli_fail("benchmark output is not valid JSON (byte %zu)", off);
+    cli_fail("benchmark output is not valid JSON: %s", why);
     return CLI_EXIT_FAIL;
   }
   if (rs.n == 0) {

@@ -159,6 +159,7 @@ extern const cli_noun cli_noun_token;
 extern const cli_noun cli_noun_swarm;
 extern const cli_noun cli_noun_bench;
 extern const cli_noun cli_noun_serve;
+extern const cli_noun cli_noun_mcp;
 /* `cnv call` parses its own command line (the invocation after its options is not the
  * tool's): argv[first..argc). Returns an exit code. */
 extern const cli_noun cli_noun_call;

@@ -1,15 +1,12 @@
 /* `cnv serve`: the swarm as a network service (libcnv's server module, docs/server.md). A
- * runtime with the built-in demo capabilities (demo.echo, demo.sleep, demo.fail) and those of
- * any --plugin, the --trust roots and --revoked hashes, behind one server listening on every
- * --listen address. Prints `listening ADDRESS` per listener once accepting; SIGINT, SIGTERM
+ * runtime with the built-in demo capabilities (builtins.h) and those of any --plugin, the
+ * --trust roots and --revoked hashes, behind one server listening on every --listen address. Prints `listening ADDRESS` per listener once accepting; SIGINT, SIGTERM
  * and SIGHUP stop it gracefully (cnv_server_stop, then the runtime's stop), exit 0. */
-#include <dlfcn.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 
 #include <sodium.h>
 
@@ -18,85 +15,11 @@
 #include "cnv/server.h"
 #include "cnv/status.h"
 
+#include "builtins.h"
 #include "cli.h"
 #include "token.h"
 
 #define MS 1000000ull
-
-/* ---- built-in capabilities ---- */
-
-/* The value of `--name` in the call's line (first occurrence); false when absent. */
-static bool line_flag(const cnv_runtime_call *call, const char *name, cnv_slice *out) {
-  cnv_arg args[16];
-  cnv_invocation inv;
-  if (cnv_invocation_init(&inv, args, 16) != CNV_OK) return false;
-  if (cnv_parse_invocation(call->line, call->line_len, NULL, NULL, &inv) != CNV_OK) return false;
-  size_t n = strlen(name);
-  for (uint32_t i = 0; i < inv.count; i++) {
-    if (args[i].kind == CNV_ARG_LONG_VALUE && args[i].name.len == n && memcmp(args[i].name.ptr, name, n) == 0) {
-      *out = args[i].value;
-      return true;
-    }
-  }
-  return false;
-}
-
-static cnv_status demo_echo(void *ctx, const cnv_runtime_call *call, cnv_runtime_result *r) {
-  (void)ctx;
-  cnv_slice text;
-  if (!line_flag(call, "text", &text)) return CNV_EINVAL;
-  return cnv_runtime_result_write(r, text.ptr, text.len);
-}
-
-/* Sleeps --ms N milliseconds (at most 30000), in slices, returning early when cancelled. */
-static cnv_status demo_sleep(void *ctx, const cnv_runtime_call *call, cnv_runtime_result *r) {
-  (void)ctx;
-  (void)r;
-  cnv_slice v;
-  if (!line_flag(call, "ms", &v) || v.len == 0 || v.len > 5) return CNV_EINVAL;
-  uint64_t ms = 0;
-  for (size_t i = 0; i < v.len; i++) {
-    if (v.ptr[i] < '0' || v.ptr[i] > '9') return CNV_EINVAL;
-    ms = ms * 10 + (uint64_t)(v.ptr[i] - '0');
-  }
-  if (ms > 30000) return CNV_ERANGE;
-  uint64_t end = cnv_runtime_now_ns() + ms * MS;
-  while (!cnv_runtime_call_cancelled(call)) {
-    uint64_t now = cnv_runtime_now_ns();
-    if (now >= end) return CNV_OK;
-    uint64_t step = end - now < 5 * MS ? end - now : 5 * MS;
-    struct timespec ts = {0, (long)step};
-    nanosleep(&ts, NULL);
-  }
-  return CNV_ERT_CANCELLED;
-}
-
-static cnv_status demo_fail(void *ctx, const cnv_runtime_call *call, cnv_runtime_result *r) {
-  (void)ctx;
-  (void)call;
-  static const char why[] = "demo.fail always fails";
-  cnv_status st = cnv_runtime_result_write(r, why, sizeof why - 1);
-  return st != CNV_OK ? st : CNV_EIO;
-}
-
-static bool register_demos(cnv_runtime *rt) {
-  static const struct {
-    const char *path;
-    int cls;
-    cnv_runtime_handler_fn fn;
-  } demos[] = {{"demo.echo", CNV_DURATION_INTERACTIVE, demo_echo},
-               {"demo.sleep", CNV_DURATION_USER_INITIATED, demo_sleep},
-               {"demo.fail", CNV_DURATION_INTERACTIVE, demo_fail}};
-  for (size_t i = 0; i < sizeof demos / sizeof demos[0]; i++) {
-    cnv_runtime_handler_spec spec = {.effects = CNV_EFFECT_READ_ONLY, .cls = demos[i].cls, .fn = demos[i].fn};
-    cnv_status st = cnv_runtime_register(rt, demos[i].path, strlen(demos[i].path), &spec);
-    if (st != CNV_OK) {
-      cli_error(demos[i].path, st);
-      return false;
-    }
-  }
-  return true;
-}
 
 /* ---- flags ---- */
 
@@ -109,51 +32,6 @@ typedef struct serve_ctx {
 static void copy_value(char *dst, const char *val, size_t n) {
   memcpy(dst, val, n);
   dst[n] = '\0';
-}
-
-static bool add_trust(void *ctx, const char *val, size_t n) {
-  serve_ctx *sc = ctx;
-  uint8_t pk[CNV_DELEG_KEY_BYTES];
-  if (!tok_read_trust(val, n, pk)) return !(sc->failed = true);
-  cnv_status st = cnv_runtime_trust_add(sc->rt, pk);
-  if (st != CNV_OK) cli_error("trust", st);
-  return !(sc->failed = st != CNV_OK);
-}
-
-static bool revoke_one(void *ctx, const uint8_t *hash) {
-  cnv_status st = cnv_runtime_revoke(ctx, hash);
-  if (st != CNV_OK) cli_error("revoked", st);
-  return st == CNV_OK;
-}
-
-static bool load_revoked(void *ctx, const char *val, size_t n) {
-  serve_ctx *sc = ctx;
-  return !(sc->failed = !tok_load_revoked(val, n, revoke_one, sc->rt));
-}
-
-/* Loads one plugin (never unloaded) and calls its entry symbol. */
-static bool load_plugin(void *ctx, const char *val, size_t n) {
-  serve_ctx *sc = ctx;
-  char path[TOK_PATH_CAP];
-  copy_value(path, val, n);
-  void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-  if (!lib) {
-    cli_fail("--plugin: %s", dlerror());
-    return !(sc->failed = true);
-  }
-  cnv_plugin_register_fn fn;
-  void *sym = dlsym(lib, CNV_PLUGIN_ENTRY);
-  memcpy(&fn, &sym, sizeof fn); /* POSIX: a data pointer from dlsym names the function */
-  if (!sym) {
-    cli_fail("--plugin: %s: no symbol %s", path, CNV_PLUGIN_ENTRY);
-    return !(sc->failed = true);
-  }
-  cnv_status st = fn(sc->rt);
-  if (st != CNV_OK) {
-    fprintf(stderr, "cnv: --plugin: %s: %s failed: %s\n", path, CNV_PLUGIN_ENTRY, cnv_strerror(st));
-    return !(sc->failed = true);
-  }
-  return true;
 }
 
 static bool add_listen(void *ctx, const char *val, size_t n) {
@@ -248,14 +126,7 @@ static int serve(serve_opts *o, cli_cmd *cmd, serve_ctx *sc) {
     cli_error("runtime", st);
     return CLI_EXIT_FAIL;
   }
-  cli_flag_each(cmd, "trust", add_trust, sc);
-  if (!sc->failed) cli_flag_each(cmd, "revoked", load_revoked, sc);
-  if (sc->failed || !register_demos(sc->rt)) {
-    sodium_memzero(sk, sizeof sk);
-    return CLI_EXIT_FAIL;
-  }
-  cli_flag_each(cmd, "plugin", load_plugin, sc);
-  if (sc->failed) {
+  if (!cli_trust_load(cmd, sc->rt) || !cli_builtins_register(sc->rt, NULL) || !cli_plugins_load(cmd, sc->rt)) {
     sodium_memzero(sk, sizeof sk);
     return CLI_EXIT_FAIL;
   }
