@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 // tests/mcp/node_modules, where `npm ci` (scripts/test) puts the SDK pinned by package-lock.json.
@@ -44,7 +44,8 @@ export function childEnv() {
 // A temporary folder with a root key, an agent key and tokens minted by the root for the
 // agent: { dir, root: 'root.pub', agent: 'agent.key', tokens: {name: path} }. tokens maps a
 // name to the caveat flags of `cnv token mint` (--allow, --forbid, --effects...).
-export function makeIdentity(cnv, tokens) {
+export function makeIdentity(cnvPath, tokens) {
+  const cnv = resolve(cnvPath); // run from inside the folder
   const dir = mkdtempSync(join(tmpdir(), 'cnv-mcp-'));
   try {
     const run = (args) => execFileSync(cnv, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
@@ -58,7 +59,7 @@ export function makeIdentity(cnv, tokens) {
     return { dir, root: join(dir, 'root.pub'), agent: join(dir, 'agent.key'), tokens: paths };
   } catch (e) {
     rmSync(dir, { recursive: true, force: true });
-    const err = e.stderr ? `: ${e.stderr.toString().trim()}` : '';
+    const err = `: ${e.stderr && e.stderr.length ? e.stderr.toString().trim() : e.message}`;
     throw new Error(`cnv token failed${err}`, { cause: e });
   }
 }
