@@ -132,7 +132,7 @@ static void initialize(cnv_mcp_session *s, uint64_t origin, json_t *id, json_t *
                           "listChanged", 1, "serverInfo", "name", s->server_name, "version", s->server_version);
   if (res && s->instructions) {
     json_t *ins = json_string(s->instructions);
-    if (ins) cnv__ignore_status(json_object_set_new(res, "instructions", ins) == 0 ? CNV_OK : CNV_ENOMEM);
+    if (ins) (void)json_object_set_new(res, "instructions", ins);
     /* an instruction text that is not UTF-8 or does not fit is left out: the handshake
      * matters more than the hint */
   }
@@ -235,11 +235,12 @@ static void emit_progress(cnv_mcp_session *s, const mcp_progress_rec *r) {
   /* a report of a call already answered or cancelled is dropped */
   if (c->state != MCP_CALL_RUNNING || c->gen != gen || !c->progress_token) return;
   json_t *p = json_pack("{s:O,s:f}", "progressToken", c->progress_token, "progress", r->progress);
-  if (p && r->total > 0) cnv__ignore_status(json_object_set_new(p, "total", json_real(r->total)) ? CNV_ENOMEM : CNV_OK);
+  /* total and message are optional: without memory for them the numbers still go */
+  if (p && r->total > 0) (void)json_object_set_new(p, "total", json_real(r->total));
   if (p && r->message_len > 0) {
     json_t *m = mcp_string(r->message, r->message_len);
     /* a message that is not UTF-8 is left out: the numbers still go */
-    if (m) cnv__ignore_status(json_object_set_new(p, "message", m) ? CNV_ENOMEM : CNV_OK);
+    if (m) (void)json_object_set_new(p, "message", m);
   }
   json_t *msg = p ? json_pack("{s:s,s:s,s:o}", "jsonrpc", "2.0", "method", "notifications/progress", "params", p)
                   : NULL;

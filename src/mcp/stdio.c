@@ -73,6 +73,7 @@ static cnv_status serve(cnv_mcp_session *s, const cnv_mcp_stdio_config *io, size
   size_t fill = 0;
   bool skipping = false; /* inside a line that was too long: drop up to its newline */
   cnv_status st = CNV_OK;
+  uint64_t last_poll = cnv_runtime_now_ns();
   for (;;) {
     if (out->failed) {
       st = CNV_EMCP_TRANSPORT;
@@ -88,7 +89,13 @@ static cnv_status serve(cnv_mcp_session *s, const cnv_mcp_stdio_config *io, size
       break;
     }
     if (io->stop_fd >= 0 && fds[2].revents) break;
-    if (r == 0 || fds[1].revents) cnv__ignore_status(cnv_mcp_session_poll(s, NULL)); /* only EINVAL */
+    /* completions ready, or a tick gone by (so list_changed is noticed even while input
+     * keeps arriving) */
+    uint64_t now = cnv_runtime_now_ns();
+    if (r == 0 || fds[1].revents || now - last_poll >= (uint64_t)STDIO_TICK_MS * 1000000ull) {
+      cnv__ignore_status(cnv_mcp_session_poll(s, NULL)); /* only EINVAL */
+      last_poll = now;
+    }
     if (!fds[0].revents) continue;
     ssize_t n = read(io->in_fd, buf + fill, cap - fill);
     if (n < 0) {

@@ -447,7 +447,7 @@ static json_t *failure_result(const mcp_call *c) {
   if (!res || c->result_len == 0 || c->content_type == CNV_CONTENT_BINARY) return res;
   json_t *text = text_content(c->result, c->result_len);
   /* a result that is not UTF-8 is left out of the error: the status says what happened */
-  if (text) cnv__ignore_status(json_array_append_new(json_object_get(res, "content"), text) ? CNV_ENOMEM : CNV_OK);
+  if (text) (void)json_array_append_new(json_object_get(res, "content"), text);
   return res;
 }
 

@@ -41,7 +41,7 @@ static json_t *item_schema(const cnv_arg_spec *a) {
       json_t *values = json_array();
       for (uint16_t i = 0; values && i < a->n_enum; i++) {
         json_t *v = json_string(a->enum_values[i]);
-        if (v) cnv__ignore_status(json_array_append_new(values, v) ? CNV_ENOMEM : CNV_OK);
+        if (v) (void)json_array_append_new(values, v);
         /* a value that is not UTF-8 cannot be written in JSON: it is left out (no client can
        * send it either) */
       }
@@ -69,7 +69,8 @@ json_t *mcp_input_schema(const cnv_parse_schema *schema) {
     json_t *key = mcp_string(f->ptr, f->len);
     if (!key) continue;
     json_t *p = json_pack("{s:s}", "type", "boolean");
-    if (p) cnv__ignore_status(json_object_setn_new(props, json_string_value(key), json_string_length(key), p) ? CNV_ENOMEM : CNV_OK);
+    /* the older boolean flags: a property each when memory allows (the schema is open) */
+    if (p) (void)json_object_setn_new(props, json_string_value(key), json_string_length(key), p);
     json_decref(key);
   }
   for (size_t i = 0; i < schema->n_args; i++) {

@@ -85,9 +85,9 @@ typedef struct cnv__rt_slot {
   cnv_runtime_done_fn on_done;
   void *done_ctx;
   struct cnv_runtime_cq *cq;
+  cnv_trace trace;
   cnv_runtime_progress_fn on_progress; /* the run copies both (cnv__rt_run) */
   void *progress_ctx;
-  cnv_trace trace;
 } cnv__rt_slot;
 
 /* One run of a handler, on its worker's stack: what cnv_runtime_call.internal points at.

@@ -29,7 +29,7 @@ static const char *const deny_cause[CNV_RT_DENY_COUNT] = {
     [CNV_RT_DENY_TOO_LONG] = "log.append lines over the length limit",
     [CNV_RT_DENY_RATE] = "the rate-limited agent's lines in a row",
     [CNV_RT_DENY_SHED] = "low-lane lines while the swarm is degraded",
-    [CNV_RT_DENY_ARGUMENTS] = "none: the scenario's capabilities declare no typed arguments",
+    [CNV_RT_DENY_ARGUMENTS] = "user.update lines whose --id is not an integer",
 };
 
 /* A duration in ns as three significant digits in ns, µs, ms or s. */

@@ -57,6 +57,13 @@ static const struct {
 static const char *const sc_malformed[] = {"user..read", "User.Read --id=1", "",
                                            "user.read \"open", "user.read --=3"};
 
+/* The capability with typed arguments: its --id must be an integer (other flags pass), so
+ * SC_UNFIT_LINE, well formed, is denied for its arguments. */
+#define SC_TYPED "user.update"
+#define SC_UNFIT_LINE SC_TYPED " --id=first"
+static const cnv_arg_spec sc_typed_args[] = {{.name = "id", .type = CNV_ARGT_INTEGER, .flags = CNV_ARGF_REQUIRED}};
+static const cnv_parse_schema sc_typed_schema = {.args = sc_typed_args, .n_args = 1};
+
 /* How one line asks to hear back (one draw of the PRNG per line outside the burst). */
 enum {
   SC_PLAIN = 0,  /* cnv_runtime_submit_ex without a callback: the completion is only counted */
@@ -206,8 +213,8 @@ static uint32_t pick_agent(const sc_run *r, uint64_t x) {
 }
 
 /* One generated line into buf; *agent gets the submitter, *meant_denied whether the line is
- * built to be denied (malformed, unknown capability, too long, unknown agent, a capability a
- * valid token refuses, or an agent whose token is bad). */
+ * built to be denied (malformed, unfit for its schema, unknown capability, too long, unknown
+ * agent, a capability a valid token refuses, or an agent whose token is bad). */
 static size_t make_line(sc_run *r, int fail, int hold, char *buf, uint32_t *agent,
                         int *meant_denied) {
   uint64_t x = cnv__sc_next(&r->prng);
@@ -216,7 +223,8 @@ static size_t make_line(sc_run *r, int fail, int hold, char *buf, uint32_t *agen
   int n;
   *meant_denied = 1;
   if (pick < 10) {
-    n = snprintf(buf, SC_LINE_MAX, "%s", sc_malformed[v % 5]);
+    /* one in six is well formed but does not fit SC_TYPED's schema */
+    n = snprintf(buf, SC_LINE_MAX, "%s", v % 6u < 5u ? sc_malformed[v % 6u] : SC_UNFIT_LINE);
   } else if (pick < 25) {
     n = snprintf(buf, SC_LINE_MAX, "ghost.cap%u --id=%u", v % 8u, v);
   } else if (pick < 27) {
@@ -396,7 +404,8 @@ static cnv_status sc_runtime(sc_run *r) {
   rc.variety_threshold_bits = 2.0;
   cnv_status st = cnv_runtime_create(&rc, &r->rt);
   for (size_t i = 0; st == CNV_OK && i < SC_NCAPS; i++) {
-    cnv_runtime_handler_spec spec = {.effects = sc_caps[i].effects, .cls = sc_caps[i].cls, .fn = sc_handler, .ctx = NULL};
+    const cnv_parse_schema *schema = strcmp(sc_caps[i].path, SC_TYPED) == 0 ? &sc_typed_schema : NULL;
+    cnv_runtime_handler_spec spec = {.effects = sc_caps[i].effects, .cls = sc_caps[i].cls, .fn = sc_handler, .ctx = NULL, .schema = schema};
     st = cnv_runtime_register(r->rt, sc_caps[i].path, strlen(sc_caps[i].path), &spec);
   }
   cnv_runtime_handler_spec probe = {.effects = CNV_EFFECT_READ_ONLY, .cls = CNV_DURATION_FAST_PATH, .fn = sc_handler, .ctx = NULL};

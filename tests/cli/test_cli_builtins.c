@@ -23,6 +23,7 @@
 #include "support/forge.h"
 
 static cnv_runtime *rt;
+static cnv_runtime_cq *cq; /* destroyed once the runtime is stopped, as cq_destroy asks */
 static uint32_t agent;
 static uint8_t result[1 << 16];
 
@@ -53,13 +54,16 @@ static int setup(void **state) {
   if (cnv_runtime_trust_add(rt, root.pk) != CNV_OK || cav_allow(&cav, "demo.*") != CNV_OK) return -1;
   if (!cli_builtins_register(rt, on_done)) return -1;
   if (agent_add_rooted(rt, root.sk, 2, &cav, &agent) != CNV_OK) return -1;
+  if (cnv_runtime_cq_create(rt, 4, &cq) != CNV_OK) return -1;
   return cnv_runtime_start(rt) == CNV_OK ? 0 : -1;
 }
 
 static int teardown(void **state) {
   (void)state;
+  cnv_status st = cnv_runtime_stop(rt, 5000000000ull);
+  cnv_runtime_cq_destroy(cq);
   cnv_runtime_destroy(rt);
-  return 0;
+  return st == CNV_OK ? 0 : -1;
 }
 
 /* Invokes a line; the call must be accepted. */
@@ -198,8 +202,6 @@ static void sleep_progress(void **state) {
 /* A cancelled sleep returns early: the completion and the done hook say cancelled. */
 static void sleep_cancel(void **state) {
   (void)state;
-  cnv_runtime_cq *cq;
-  assert_int_equal(cnv_runtime_cq_create(rt, 4, &cq), CNV_OK);
   reports rp = {.grew = true};
   cnv_runtime_submit_opts o = {.cq = cq, .on_progress = on_progress, .progress_ctx = &rp};
   uint64_t ticket = 0;
@@ -215,7 +217,6 @@ static void sleep_cancel(void **state) {
   assert_int_equal(c.status, CNV_ERT_CANCELLED);
   assert_int_equal(atomic_load(&done_kind), CNV_DONE_CANCELLED);
   assert_int_equal(atomic_load(&done_status), CNV_ERT_CANCELLED);
-  cnv_runtime_cq_destroy(cq);
 }
 
 int main(void) {

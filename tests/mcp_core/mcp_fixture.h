@@ -162,6 +162,14 @@ static inline cnv_status mf_wait(void *ctx, const cnv_runtime_call *call, cnv_ru
   return CNV_OK;
 }
 
+/* Runs past its FastPath deadline (1 ms): its completion is always "expired". */
+static inline cnv_status mf_slow(void *ctx, const cnv_runtime_call *call, cnv_runtime_result *r) {
+  (void)ctx;
+  (void)r;
+  while (cnv_runtime_now_ns() <= call->deadline_ns + 1000000ull) sched_yield();
+  return CNV_OK;
+}
+
 static const mf_fixed mf_fail = {CNV_CONTENT_TEXT, CNV_EIO, "disk on fire", 12};
 static const mf_fixed mf_json = {CNV_CONTENT_JSON, CNV_OK, "{\"a\":1,\"b\":[true,null]}", 23};
 static const mf_fixed mf_json_array = {CNV_CONTENT_JSON, CNV_OK, "[1,2]", 5};
@@ -204,6 +212,8 @@ static inline void mf_register_all(rtf *f) {
   mf_reg(f, "t.bad_utf8", CNV_EFFECT_READ_ONLY, mf_fixed_fn, &mf_bad_utf8, NULL, NULL, NULL);
   mf_reg(f, "t.progress", CNV_EFFECT_READ_ONLY, mf_progress, NULL, NULL, NULL, NULL);
   mf_reg(f, "t.wait", CNV_EFFECT_EXTERNAL_CALL, mf_wait, NULL, NULL, NULL, NULL);
+  cnv_runtime_handler_spec slow = {.effects = CNV_EFFECT_READ_ONLY, .cls = CNV_DURATION_FAST_PATH, .fn = mf_slow};
+  assert_int_equal(cnv_runtime_register(f->rt, "t.slow", 6, &slow), CNV_OK);
   mf_reg(f, "u.secret", CNV_EFFECT_READ_ONLY, mf_line, NULL, NULL, NULL, NULL);
 }
 

@@ -205,7 +205,7 @@ static void test_tools_list(void **state) {
   /* all pages: every t.* capability in path order, never u.secret (the token's scope) */
   static const char *const want[] = {"t_bad_Uutf8", "t_bin", "t_echo", "t_fail",
                                      "t_json", "t_json_Uarray", "t_json_Ubad", "t_line",
-                                     "t_progress", "t_req", "t_wait"};
+                                     "t_progress", "t_req", "t_slow", "t_wait"};
   size_t got = 0;
   char cursor[300] = "";
   json_t *all = json_array();
@@ -224,7 +224,7 @@ static void test_tools_list(void **state) {
     size_t i;
     json_t *t;
     json_array_foreach(tools, i, t) {
-      assert_true(got < 11);
+      assert_true(got < 12);
       assert_string_equal(json_string_value(json_object_get(t, "name")), want[got]);
       got++;
       assert_int_equal(json_array_append(all, t), 0);
@@ -239,7 +239,7 @@ static void test_tools_list(void **state) {
       mf_reg(&m.f, "t.a", CNV_EFFECT_READ_ONLY, mf_line, NULL, NULL, NULL, NULL);
     }
   }
-  assert_int_equal(got, 11);
+  assert_int_equal(got, 12);
 
   /* the echo tool's schema and annotations */
   json_t *echo = tool_named(all, "t_echo");
@@ -412,6 +412,8 @@ static void test_tools_call_results(void **state) {
   assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(res, "content"), 0), "text")),
                       "[1,2]");
   expect_tool_error(&m, "t_json_Ubad", "{}", "not valid JSON");
+  expect_tool_error(&m, "t_slow", "{}", "expired: ");
+  expect_text(&m, "t_echo", "null", "", 0); /* arguments null: none */
   expect_tool_error(&m, "t_bad_Uutf8", "{}", "not valid UTF-8");
   /* binary: an embedded resource, base64 */
   res = result_of(mf_rpc(&m, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/call\",\"params\":{\"name\":\"t_bin\"}}"));
@@ -460,6 +462,14 @@ static void test_progress_and_cancel(void **state) {
     want++;
   }
   assert_true(want == 4); /* all three, in order (the ring holds far more than three) */
+  /* an integer token */
+  mf_send(&m,
+          "{\"jsonrpc\":\"2.0\",\"id\":\"p2\",\"method\":\"tools/call\",\"params\":{\"name\":\"t_progress\","
+          "\"_meta\":{\"progressToken\":17}}}");
+  json_t *first = mf_next(&m);
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(first, "params"), "progressToken")), 17);
+  while (!json_object_get(mf_next(&m), "id")) {
+  }
   /* without a token: no progress, only the response */
   json_t *r = mf_rpc(&m, "{\"jsonrpc\":\"2.0\",\"id\":\"q\",\"method\":\"tools/call\",\"params\":{\"name\":\"t_progress\"}}");
   assert_string_equal(json_string_value(json_object_get(r, "id")), "q");

@@ -132,6 +132,15 @@ static void test_lines_and_eof_mid_call(void **state) {
   m = client_line(&c);
   assert_int_equal(json_integer_value(json_object_get(m, "id")), 3);
   json_decref(m);
+  /* list_changed reaches stdout on the loop's own (no completion wakes it) */
+  client_send(&c, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/list\"}\n");
+  m = client_line(&c);
+  assert_int_equal(json_integer_value(json_object_get(m, "id")), 5);
+  json_decref(m);
+  mf_reg(&f, "t.new", CNV_EFFECT_READ_ONLY, mf_line, NULL, NULL, NULL, NULL);
+  m = client_line(&c);
+  assert_string_equal(json_string_value(json_object_get(m, "method")), "notifications/tools/list_changed");
+  json_decref(m);
   /* a call, then the client leaves: the call is cancelled and serve returns CNV_OK */
   client_send(&c, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/call\",\"params\":{\"name\":\"t_wait\"}}\n");
   while (atomic_load(&mf_wait_started) == 0) sched_yield();
