@@ -74,8 +74,9 @@ if(CNV_BUILD_TESTS)
 endif()
 cnv_resolve_part(TESTS "${CMOCKA_FOUND}" "cmocka (libcmocka-dev)")
 
-# The bench: Google Benchmark (C++, so a C++ compiler) and concurrencykit, the peer
-# implementations it compares with (ck_ring); nothing in the library links either.
+# The bench: Google Benchmark (C++, so a C++ compiler), concurrencykit and cJSON, the peer
+# implementations it compares with (ck_ring; cJSON beside the mcp module's jansson); nothing in
+# the library links any of them.
 set(cnv_bench_found FALSE)
 if(CNV_BUILD_BENCH)
   include(CheckLanguage)
@@ -84,13 +85,14 @@ if(CNV_BUILD_BENCH)
     enable_language(CXX)
     find_package(benchmark QUIET)
     pkg_check_modules(CK QUIET IMPORTED_TARGET ck)
-    if(benchmark_FOUND AND CK_FOUND)
+    pkg_check_modules(CJSON QUIET IMPORTED_TARGET libcjson)
+    if(benchmark_FOUND AND CK_FOUND AND CJSON_FOUND)
       set(cnv_bench_found TRUE)
     endif()
   endif()
 endif()
 cnv_resolve_part(BENCH "${cnv_bench_found}"
-  "a C++ compiler (g++), Google Benchmark (libbenchmark-dev) and concurrencykit (libck-dev)")
+  "a C++ compiler (g++), Google Benchmark (libbenchmark-dev), concurrencykit (libck-dev) and cJSON (libcjson-dev)")
 
 # Fuzz targets build as replay drivers with the C compiler alone; libFuzzer needs clang's C++.
 if(CNV_FUZZ_ENGINE)
