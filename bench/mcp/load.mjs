@@ -81,7 +81,7 @@ let rc = 0;
 try {
   let params;
   if (opts.cnv) {
-    id = makeIdentity(opts.cnv, { echo: ['--allow', 'demo.echo', '--effects', 'read_only|idempotent'] });
+    id = makeIdentity(opts.cnv, { echo: ['--allow', 'demo.echo', '--effects', 'read_only'] });
     params = { command: opts.cnv, args: serveArgs(id, 'echo') };
   } else {
     const server = join(dirname(fileURLToPath(import.meta.url)), 'sdk_echo_server.mjs');

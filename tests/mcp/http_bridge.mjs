@@ -37,7 +37,7 @@ if (missing) {
 const { StdioClientTransport } = await sdk('client/stdio.js');
 const { StreamableHTTPServerTransport } = await sdk('server/streamableHttp.js');
 
-const id = makeIdentity(cnv, { all: ['--allow', 'demo.*', '--effects', 'read_only|idempotent'] });
+const id = makeIdentity(cnv, { all: ['--allow', 'demo.*', '--effects', 'read_only'] });
 const sessions = new Map(); // session id -> { http, stdio }
 
 // One HTTP transport wired to one `cnv mcp serve`.

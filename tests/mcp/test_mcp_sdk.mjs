@@ -191,11 +191,13 @@ test('tools/list: every demo, its inputSchema and annotations', async () => {
   assert.equal(types.properties.tags.type, 'array');
   assert.equal(types.properties.tags.items.type, 'string');
   assert.deepEqual(types.required, ['s']);
-  // demo.echo is read_only|idempotent, demo.sleep read_only: their effects are the hints.
-  assert.equal(by.demo_echo.annotations.readOnlyHint, true);
-  assert.equal(by.demo_echo.annotations.idempotentHint, true);
-  assert.equal(by.demo_sleep.annotations.readOnlyHint, true);
-  assert.notEqual(by.demo_sleep.annotations.idempotentHint, true);
+  // Every demo's effects are read_only alone: the hints say read-only, and no more (the
+  // mapping of idempotent, destructive and open-world is tests/mcp_core's).
+  for (const name of ['demo_echo', 'demo_sleep', 'demo_fail', 'demo_types']) {
+    assert.equal(by[name].annotations.readOnlyHint, true, `${name} is read-only`);
+    assert.equal(by[name].annotations.idempotentHint, false, `${name} declares no idempotent effect`);
+    assert.equal(by[name].annotations.openWorldHint, false, `${name} declares no network effect`);
+  }
   for (const t of tools) assert.notEqual(t.annotations.destructiveHint, true, `${t.name} is not destructive`);
 });
 
@@ -394,8 +396,8 @@ const watchdog = setTimeout(() => {
 
 try {
   id = makeIdentity(CNV, {
-    all: ['--allow', 'demo.*', '--effects', 'read_only|idempotent'],
-    nofail: ['--allow', 'demo.*', '--forbid', 'demo.fail', '--effects', 'read_only|idempotent'],
+    all: ['--allow', 'demo.*', '--effects', 'read_only'],
+    nofail: ['--allow', 'demo.*', '--forbid', 'demo.fail', '--effects', 'read_only'],
   });
   main = await open(id, 'all');
   for (const t of tests) {
