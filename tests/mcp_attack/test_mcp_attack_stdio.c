@@ -16,39 +16,18 @@
 #include "mcp_core/mcp_fixture.h"
 #include "support/fd_count.h"
 
-typedef struct server {
-  cnv_mcp_config cfg;
-  cnv_mcp_stdio_config io;
-  pthread_t thread;
-  cnv_status result;
-} server;
-
-static void *serve_thread(void *arg) {
-  server *sv = arg;
-  sv->result = cnv_mcp_serve_stdio(&sv->cfg, &sv->io);
-  return NULL;
-}
-
 typedef struct wire {
   rtf f;
   uint32_t agent;
   int in[2];  /* the server reads in[0] */
   int out[2]; /* the server writes out[1] */
-  server sv;
-  char buf[1 << 16];
-  size_t fill;
+  mf_stdio sv;
+  mf_reader rd; /* reads out[0] */
 } wire;
 
 static void up(wire *w, size_t max_message, uint32_t max_in_flight) {
   memset(w, 0, sizeof *w);
-  atomic_store(&mf_wait_started, 0);
-  atomic_store(&mf_wait_saw_cancel, 0);
-  cnv_runtime_config rc = rtf_config_workers(2);
-  rc.max_result = 4096;
-  rc.max_line = 4000;
-  rtf_create(&w->f, &rc);
-  mf_register_all(&w->f);
-  w->agent = rtf_agent_start(&w->f, 0x63);
+  w->agent = mf_runtime_up(&w->f, 0x63);
   assert_int_equal(pipe(w->in), 0);
   assert_int_equal(pipe(w->out), 0);
   w->sv.cfg.rt = w->f.rt;
@@ -58,8 +37,8 @@ static void up(wire *w, size_t max_message, uint32_t max_in_flight) {
   w->sv.io.in_fd = w->in[0];
   w->sv.io.out_fd = w->out[1];
   w->sv.io.stop_fd = -1;
-  w->sv.result = CNV_EUNKNOWN_FLAG; /* overwritten by the thread */
-  assert_int_equal(pthread_create(&w->sv.thread, NULL, serve_thread, &w->sv), 0);
+  w->rd.fd = w->out[0];
+  mf_stdio_start(&w->sv);
 }
 
 static void send_bytes(wire *w, const char *bytes, size_t n) {
@@ -74,30 +53,7 @@ static void send_bytes(wire *w, const char *bytes, size_t n) {
 static void send_text(wire *w, const char *text) { send_bytes(w, text, strlen(text)); }
 
 /* The next line from the server, parsed (failsafe timeout); NULL at end of output. */
-static json_t *line(wire *w) {
-  for (;;) {
-    char *nl = memchr(w->buf, '\n', w->fill);
-    if (nl) {
-      size_t len = (size_t)(nl - w->buf);
-      json_error_t e;
-      json_t *m = json_loadb(w->buf, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &e);
-      if (!m) fail_msg("not JSON: %.*s", (int)len, w->buf);
-      assert_string_equal(json_string_value(json_object_get(m, "jsonrpc")), "2.0");
-      memmove(w->buf, nl + 1, w->fill - len - 1);
-      w->fill -= len + 1;
-      return m;
-    }
-    struct pollfd p = {.fd = w->out[0], .events = POLLIN};
-    if (poll(&p, 1, MF_WAIT_MS) != 1) fail_msg("no line from the server");
-    ssize_t r = read(w->out[0], w->buf + w->fill, sizeof w->buf - w->fill);
-    assert_true(r >= 0);
-    if (r == 0) {
-      assert_int_equal(w->fill, 0); /* never a cut line */
-      return NULL;
-    }
-    w->fill += (size_t)r;
-  }
-}
+static json_t *line(wire *w) { return mf_read_line(&w->rd, true); }
 
 static int code_of(const json_t *m) {
   return (int)json_integer_value(json_object_get(json_object_get(m, "error"), "code"));
@@ -116,8 +72,7 @@ static cnv_status down(wire *w) {
     close(w->out[0]);
   }
   close(w->in[0]);
-  assert_int_equal(cnv_runtime_stop(w->f.rt, RTF_STOP_NS), CNV_OK);
-  cnv_runtime_destroy(w->f.rt);
+  mf_runtime_down(&w->f);
   return w->sv.result;
 }
 
@@ -266,8 +221,7 @@ static void test_output_closed_mid_run(void **state) {
   close(w.in[1]);
   close(w.in[0]);
   close(w.out[1]);
-  assert_int_equal(cnv_runtime_stop(w.f.rt, RTF_STOP_NS), CNV_OK);
-  cnv_runtime_destroy(w.f.rt);
+  mf_runtime_down(&w.f);
   assert_int_equal(tfd_count(), fds_before);
 }
 

@@ -7,9 +7,12 @@
 
 #include <inttypes.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -217,17 +220,28 @@ static inline void mf_register_all(rtf *f) {
   mf_reg(f, "u.secret", CNV_EFFECT_READ_ONLY, mf_line, NULL, NULL, NULL, NULL);
 }
 
-/* The runtime (started, with every handler) and a session with cfg's bounds (NULL: defaults). */
-static inline void mf_up(mf *m, const cnv_mcp_config *cfg) {
-  memset(m, 0, sizeof *m);
+/* A started runtime (two workers, every handler) whose agent, made from key_byte, holds a
+ * token for `t.*`; returns the agent. The waiting handler's flags are cleared. */
+static inline uint32_t mf_runtime_up(rtf *f, uint8_t key_byte) {
   atomic_store(&mf_wait_started, 0);
   atomic_store(&mf_wait_saw_cancel, 0);
   cnv_runtime_config rc = rtf_config_workers(2);
   rc.max_result = 4096;
   rc.max_line = 4000;
-  rtf_create(&m->f, &rc);
-  mf_register_all(&m->f);
-  m->agent = rtf_agent_start(&m->f, 0x61);
+  rtf_create(f, &rc);
+  mf_register_all(f);
+  return rtf_agent_start(f, key_byte);
+}
+
+static inline void mf_runtime_down(rtf *f) {
+  assert_int_equal(cnv_runtime_stop(f->rt, RTF_STOP_NS), CNV_OK);
+  cnv_runtime_destroy(f->rt);
+}
+
+/* The runtime (started, with every handler) and a session with cfg's bounds (NULL: defaults). */
+static inline void mf_up(mf *m, const cnv_mcp_config *cfg) {
+  memset(m, 0, sizeof *m);
+  m->agent = mf_runtime_up(&m->f, 0x61);
   cnv_mcp_config c = {0};
   if (cfg) c = *cfg;
   c.rt = m->f.rt;
@@ -239,8 +253,7 @@ static inline void mf_up(mf *m, const cnv_mcp_config *cfg) {
 
 static inline void mf_down(mf *m) {
   cnv_mcp_session_destroy(m->s);
-  assert_int_equal(cnv_runtime_stop(m->f.rt, RTF_STOP_NS), CNV_OK);
-  cnv_runtime_destroy(m->f.rt);
+  mf_runtime_down(&m->f);
   for (size_t i = 0; i < m->sink.n; i++) json_decref(m->sink.msgs[i]);
 }
 
@@ -294,6 +307,61 @@ static inline const char *mf_text(const json_t *r, bool *is_error, size_t *len) 
   assert_true(json_is_string(t));
   if (len) *len = json_string_length(t);
   return json_string_value(t);
+}
+
+/* cnv_mcp_serve_stdio on a thread of its own (the stdio tests): the caller sets cfg and io,
+ * mf_stdio_start runs it, and result is what it returned once the thread is joined. */
+typedef struct mf_stdio {
+  cnv_mcp_config cfg;
+  cnv_mcp_stdio_config io;
+  pthread_t thread;
+  cnv_status result;
+} mf_stdio;
+
+static inline void *mf_stdio_thread(void *arg) {
+  mf_stdio *sv = arg;
+  sv->result = cnv_mcp_serve_stdio(&sv->cfg, &sv->io);
+  return NULL;
+}
+
+static inline void mf_stdio_start(mf_stdio *sv) {
+  sv->result = CNV_EUNKNOWN_FLAG; /* overwritten by the thread */
+  assert_int_equal(pthread_create(&sv->thread, NULL, mf_stdio_thread, sv), 0);
+}
+
+/* The server's output as the stdio tests read it: fd and what was read past the last line. */
+typedef struct mf_reader {
+  int fd;
+  char buf[1 << 16];
+  size_t fill;
+} mf_reader;
+
+/* The next line from r->fd, parsed and checked to be JSON-RPC 2.0 (failsafe timeout). At the
+ * end of the output: NULL when eof_ok (and never in the middle of a line), else a failure. */
+static inline json_t *mf_read_line(mf_reader *r, bool eof_ok) {
+  for (;;) {
+    char *nl = memchr(r->buf, '\n', r->fill);
+    if (nl) {
+      size_t len = (size_t)(nl - r->buf);
+      json_error_t e;
+      json_t *m = json_loadb(r->buf, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &e);
+      if (!m) fail_msg("not JSON: %.*s", (int)len, r->buf);
+      assert_string_equal(json_string_value(json_object_get(m, "jsonrpc")), "2.0");
+      memmove(r->buf, nl + 1, r->fill - len - 1);
+      r->fill -= len + 1;
+      return m;
+    }
+    struct pollfd p = {.fd = r->fd, .events = POLLIN};
+    if (poll(&p, 1, MF_WAIT_MS) != 1) fail_msg("no line from the server");
+    ssize_t n = read(r->fd, r->buf + r->fill, sizeof r->buf - r->fill);
+    assert_true(n >= 0);
+    if (n == 0) {
+      if (!eof_ok) fail_msg("the server closed its output");
+      assert_int_equal(r->fill, 0); /* never a cut line */
+      return NULL;
+    }
+    r->fill += (size_t)n;
+  }
 }
 
 #endif

@@ -17,24 +17,8 @@
 #include "mcp_fixture.h"
 #include "support/fd_count.h"
 
-typedef struct server {
-  cnv_mcp_config cfg;
-  cnv_mcp_stdio_config io;
-  pthread_t thread;
-  cnv_status result;
-} server;
-
-static void *serve_thread(void *arg) {
-  server *sv = arg;
-  sv->result = cnv_mcp_serve_stdio(&sv->cfg, &sv->io);
-  return NULL;
-}
-
-typedef struct client {
-  int fd;
-  char buf[1 << 16];
-  size_t fill;
-} client;
+/* fd: the client's end of the socket pair. */
+typedef mf_reader client;
 
 static void client_send(client *c, const char *text) {
   size_t n = strlen(text);
@@ -42,28 +26,9 @@ static void client_send(client *c, const char *text) {
 }
 
 /* The next line from the server, parsed (failsafe timeout). */
-static json_t *client_line(client *c) {
-  for (;;) {
-    char *nl = memchr(c->buf, '\n', c->fill);
-    if (nl) {
-      size_t len = (size_t)(nl - c->buf);
-      json_error_t e;
-      json_t *m = json_loadb(c->buf, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &e);
-      if (!m) fail_msg("not JSON: %.*s", (int)len, c->buf);
-      assert_string_equal(json_string_value(json_object_get(m, "jsonrpc")), "2.0");
-      memmove(c->buf, nl + 1, c->fill - len - 1);
-      c->fill -= len + 1;
-      return m;
-    }
-    struct pollfd p = {.fd = c->fd, .events = POLLIN};
-    if (poll(&p, 1, MF_WAIT_MS) != 1) fail_msg("no line from the server");
-    ssize_t r = read(c->fd, c->buf + c->fill, sizeof c->buf - c->fill);
-    if (r <= 0) fail_msg("the server closed its output");
-    c->fill += (size_t)r;
-  }
-}
+static json_t *client_line(client *c) { return mf_read_line(c, false); }
 
-static void start(server *sv, rtf *f, uint32_t agent, int fd, int stop_fd, size_t max_message) {
+static void start(mf_stdio *sv, rtf *f, uint32_t agent, int fd, int stop_fd, size_t max_message) {
   memset(sv, 0, sizeof *sv);
   sv->cfg.rt = f->rt;
   sv->cfg.agent = agent;
@@ -71,35 +36,17 @@ static void start(server *sv, rtf *f, uint32_t agent, int fd, int stop_fd, size_
   sv->io.in_fd = fd;
   sv->io.out_fd = fd;
   sv->io.stop_fd = stop_fd;
-  sv->result = CNV_EUNKNOWN_FLAG; /* overwritten by the thread */
-  assert_int_equal(pthread_create(&sv->thread, NULL, serve_thread, sv), 0);
-}
-
-static void runtime_up(rtf *f, uint32_t *agent) {
-  atomic_store(&mf_wait_started, 0);
-  atomic_store(&mf_wait_saw_cancel, 0);
-  cnv_runtime_config rc = rtf_config_workers(2);
-  rc.max_result = 4096;
-  rc.max_line = 4000;
-  rtf_create(f, &rc);
-  mf_register_all(f);
-  *agent = rtf_agent_start(f, 0x62);
-}
-
-static void runtime_down(rtf *f) {
-  assert_int_equal(cnv_runtime_stop(f->rt, RTF_STOP_NS), CNV_OK);
-  cnv_runtime_destroy(f->rt);
+  mf_stdio_start(sv);
 }
 
 static void test_lines_and_eof_mid_call(void **state) {
   (void)state;
   int fds_before = tfd_count();
   rtf f;
-  uint32_t agent = 0;
-  runtime_up(&f, &agent);
+  uint32_t agent = mf_runtime_up(&f, 0x62);
   int sp[2];
   assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
-  server sv;
+  mf_stdio sv;
   start(&sv, &f, agent, sp[1], -1, 256);
   static client c;
   c.fd = sp[0];
@@ -150,28 +97,27 @@ static void test_lines_and_eof_mid_call(void **state) {
   assert_int_equal(atomic_load(&mf_wait_saw_cancel), 1);
   close(sp[0]);
   close(sp[1]);
-  runtime_down(&f);
+  mf_runtime_down(&f);
   assert_int_equal(tfd_count(), fds_before);
 }
 
 static void test_output_closed_and_stop(void **state) {
   (void)state;
   rtf f;
-  uint32_t agent = 0;
-  runtime_up(&f, &agent);
+  uint32_t agent = mf_runtime_up(&f, 0x62);
   /* output closed: the reply cannot be written (EPIPE, not a signal) */
   int in[2], out[2];
   assert_int_equal(pipe(in), 0);
   assert_int_equal(pipe(out), 0);
   close(out[0]);
-  server sv;
+  mf_stdio sv;
   memset(&sv, 0, sizeof sv);
   sv.cfg.rt = f.rt;
   sv.cfg.agent = agent;
   sv.io.in_fd = in[0];
   sv.io.out_fd = out[1];
   sv.io.stop_fd = -1;
-  assert_int_equal(pthread_create(&sv.thread, NULL, serve_thread, &sv), 0);
+  mf_stdio_start(&sv);
   const char *ping = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\n";
   assert_int_equal(write(in[1], ping, strlen(ping)), (ssize_t)strlen(ping));
   assert_int_equal(pthread_join(sv.thread, NULL), 0);
@@ -204,7 +150,7 @@ static void test_output_closed_and_stop(void **state) {
   cnv_mcp_stdio_config io = {.in_fd = -1, .out_fd = 1, .stop_fd = -1};
   assert_int_equal(cnv_mcp_serve_stdio(&sv.cfg, &io), CNV_EINVAL);
   assert_int_equal(cnv_mcp_serve_stdio(NULL, &io), CNV_EINVAL);
-  runtime_down(&f);
+  mf_runtime_down(&f);
 }
 
 int main(void) {
