@@ -17,20 +17,7 @@
 #include <cnv/runtime.h>
 
 #include "scenario.h"
-
-typedef struct buf {
-  char text[65536];
-  size_t len;
-} buf;
-
-static int collect(void *ctx, const char *data, size_t len) {
-  buf *b = ctx;
-  if (b->len + len >= sizeof b->text) return 1;
-  memcpy(b->text + b->len, data, len);
-  b->len += len;
-  b->text[b->len] = 0;
-  return 0;
-}
+#include "support/text_sink.h"
 
 /* A strict JSON validator (no escapes are ever written by the report). */
 static const char *ws(const char *p) {
@@ -86,12 +73,12 @@ static uint64_t sum(const uint64_t n[CNV_DONE_COUNT]) {
   return s;
 }
 
-static void run(cnv_scenario_report *r, buf *metrics) {
+static void run(cnv_scenario_report *r, text_sink *metrics) {
   cnv_scenario_config c;
   cnv_scenario_config_default(&c);
   c.count = 5000;
   c.seed = 42;
-  c.metrics = collect;
+  c.metrics = text_sink_put;
   c.metrics_ctx = metrics;
   assert_int_equal(cnv_scenario_run(&c, r), CNV_OK);
 }
@@ -99,7 +86,7 @@ static void run(cnv_scenario_report *r, buf *metrics) {
 static void test_scenario(void **state) {
   (void)state;
   static cnv_scenario_report a, b;
-  static buf m1, m2, js;
+  static text_sink m1, m2, js;
   run(&a, &m1);
   run(&b, &m2);
   assert_int_equal(a.submitted - a.full, 5000);
@@ -162,7 +149,7 @@ static void test_scenario(void **state) {
              cnv_duration_class_name(c));
     if (!strstr(m1.text, want)) fail_msg("no \"%s\" in the metrics", want);
   }
-  assert_int_equal(cnv_scenario_report_json(&a, collect, &js), CNV_OK);
+  assert_int_equal(cnv_scenario_report_json(&a, text_sink_put, &js), CNV_OK);
   const char *end = value(ws(js.text));
   assert_non_null(end);
   assert_string_equal(ws(end), "");
@@ -178,9 +165,9 @@ static void test_scenario(void **state) {
   assert_non_null(strstr(js.text, "{\"end\":\"complete\","));
   assert_int_equal(field(strstr(js.text, "\"expected\":"), "failed"), a.failed_expected);
   assert_int_equal(field(strstr(js.text, "\"late\":"), "failed"), a.failed_late);
-  buf tx;
+  text_sink tx;
   tx.len = 0;
-  assert_int_equal(cnv_scenario_report_text(&a, collect, &tx), CNV_OK);
+  assert_int_equal(cnv_scenario_report_text(&a, text_sink_put, &tx), CNV_OK);
   assert_non_null(strstr(tx.text, "degraded"));
 }
 
@@ -223,7 +210,7 @@ static void on_progress(void *ctx, const cnv_scenario_progress *p) {
 }
 
 static void watched(watch *w, uint32_t agents, uint32_t duration_ms, cnv_scenario_report *r,
-                    buf *metrics) {
+                    text_sink *metrics) {
   cnv_scenario_config c;
   cnv_scenario_config_default(&c);
   c.agents = agents;
@@ -233,7 +220,7 @@ static void watched(watch *w, uint32_t agents, uint32_t duration_ms, cnv_scenari
   c.progress_ctx = w;
   c.progress_interval_ms = 1;
   c.cancel = &w->cancel;
-  c.metrics = collect;
+  c.metrics = text_sink_put;
   c.metrics_ctx = metrics;
   assert_int_equal(cnv_scenario_run(&c, r), CNV_OK);
 }
@@ -242,7 +229,7 @@ static void test_setup_progress(void **state) {
   (void)state;
   static watch w;
   static cnv_scenario_report r;
-  static buf m;
+  static text_sink m;
   watched(&w, 100, 1, &r, &m);
   assert_int_equal(r.end, CNV_SCENARIO_COMPLETE);
   assert_true(w.setup_calls >= 2);
@@ -257,7 +244,7 @@ static void test_cancel_in_setup(void **state) {
   (void)state;
   static watch w = {.cancel_at_setup = 1};
   static cnv_scenario_report r;
-  static buf m, tx;
+  static text_sink m, tx;
   watched(&w, 1000, 60000, &r, &m);
   assert_int_equal(r.end, CNV_SCENARIO_CANCELLED_SETUP);
   assert_int_equal(w.setup_calls, 1);
@@ -265,7 +252,7 @@ static void test_cancel_in_setup(void **state) {
   assert_int_equal(r.agents, 1000);
   assert_int_equal(r.submitted, 0);
   assert_int_equal(m.len, 0);
-  assert_int_equal(cnv_scenario_report_text(&r, collect, &tx), CNV_OK);
+  assert_int_equal(cnv_scenario_report_text(&r, text_sink_put, &tx), CNV_OK);
   assert_non_null(strstr(tx.text, "interrupted while setting up: 0 of 1000 agents ready"));
 }
 
@@ -274,7 +261,7 @@ static void test_cancel_in_run(void **state) {
   /* 60 s unless the cancel stops it: a run that ignores the cancel fails on the time limit */
   static watch w = {.cancel_at_progress = 1};
   static cnv_scenario_report r;
-  static buf m, tx, js;
+  static text_sink m, tx, js;
   watched(&w, 32, 60000, &r, &m);
   assert_int_equal(r.end, CNV_SCENARIO_CANCELLED_RUN);
   assert_int_equal(r.agents_ready, 32);
@@ -284,9 +271,9 @@ static void test_cancel_in_run(void **state) {
   assert_int_equal(sum(r.callbacks_heard), r.callbacks);
   assert_int_equal(r.final_phase, CNV_PHASE_SHUTDOWN);
   assert_int_equal(m.len, 0);
-  assert_int_equal(cnv_scenario_report_text(&r, collect, &tx), CNV_OK);
+  assert_int_equal(cnv_scenario_report_text(&r, text_sink_put, &tx), CNV_OK);
   assert_non_null(strstr(tx.text, "(interrupted: partial report)"));
-  assert_int_equal(cnv_scenario_report_json(&r, collect, &js), CNV_OK);
+  assert_int_equal(cnv_scenario_report_json(&r, text_sink_put, &js), CNV_OK);
   assert_non_null(strstr(js.text, "{\"end\":\"cancelled_in_run\","));
 }
 
@@ -294,14 +281,14 @@ static void test_cancel_in_run(void **state) {
 static void test_text_units(void **state) {
   (void)state;
   static cnv_scenario_report r;
-  static buf tx;
+  static text_sink tx;
   r.elapsed_ns = 999600000u; /* rounds up into seconds */
   r.latency_p50_ns = 753;
   r.latency_p99_ns = 41300;
   r.latency_p999_ns = 3366911;
   r.n_timeline = 1;
   r.timeline[0] = (cnv_phase_span){.phase = CNV_PHASE_OPERATIONAL, .enter_ns = 1500, .duration_ns = 120000000000u};
-  assert_int_equal(cnv_scenario_report_text(&r, collect, &tx), CNV_OK);
+  assert_int_equal(cnv_scenario_report_text(&r, text_sink_put, &tx), CNV_OK);
   assert_non_null(strstr(tx.text, " workers, 1.00 s\n"));
   assert_non_null(strstr(tx.text, "latency: p50 753 ns, p99 41.3 µs, p99.9 3.37 ms\n"));
   assert_non_null(strstr(tx.text, "\n    1.50 µs  operational      120 s\n"));

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 #include "cnv_test_util.h"
 #include "runtime/rt_fixture.h"
+#include "support/text_sink.h"
 
 /* ---- a typed capability: count (integer, required), verbose (boolean), mode (enum) ---- */
 static const char *const modes[] = {"fast", "slow"};
@@ -75,21 +76,6 @@ static cnv_status invoke_text(rtf *f, uint32_t agent, const char *line, char *ou
   return c.status;
 }
 
-/* Writes Prometheus text into a buffer (what the export callback gets). */
-typedef struct text_buf {
-  char s[65536];
-  size_t n;
-} text_buf;
-
-static int text_put(void *ctx, const char *bytes, size_t len) {
-  text_buf *t = ctx;
-  if (len >= sizeof t->s - t->n) return 1;
-  memcpy(t->s + t->n, bytes, len);
-  t->n += len;
-  t->s[t->n] = '\0';
-  return 0;
-}
-
 /* Lines that do not fit the closed schema: denied under "arguments", none reaches the
  * handler, nothing is queued; the lines that fit run. */
 static void test_denials(void **state) {
@@ -131,11 +117,11 @@ static void test_denials(void **state) {
   assert_int_equal(s.denied_total, n_unfit);
   assert_int_equal(s.accepted, 2);
   assert_int_equal(atomic_load(&typed_runs), 2); /* no unfit line reached the handler */
-  text_buf t = {.n = 0};
-  assert_int_equal(cnv_runtime_metrics_prometheus(f.rt, text_put, &t), CNV_OK);
+  text_sink t = {.len = 0};
+  assert_int_equal(cnv_runtime_metrics_prometheus(f.rt, text_sink_put, &t), CNV_OK);
   char want[96];
   snprintf(want, sizeof want, "cnv_rt_denied_total{reason=\"arguments\"} %zu\n", n_unfit);
-  assert_non_null(strstr(t.s, want));
+  assert_non_null(strstr(t.text, want));
   rtf_stop_destroy(&f);
 }
 
