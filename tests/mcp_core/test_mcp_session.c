@@ -19,13 +19,18 @@ static json_t *result_of(json_t *r) {
   return res;
 }
 
+/* got must equal the JSON text want (read with flags); a failure shows what came. */
+static void assert_json(const json_t *got, const char *want, size_t flags) {
+  json_t *w = json_loads(want, flags, NULL);
+  assert_non_null(w);
+  if (!json_equal(got, w)) fail_msg("got %s, wanted %s", json_dumps(got, JSON_COMPACT | JSON_ENCODE_ANY), want);
+  json_decref(w);
+}
+
 static void expect_error(mf *m, const char *text, int code, const char *id_json) {
   json_t *r = mf_rpc(m, text);
   if (mf_code(r) != code) fail_msg("sent %s, got %s, wanted code %d", text, json_dumps(r, JSON_COMPACT), code);
-  json_t *want = json_loads(id_json, JSON_DECODE_ANY, NULL);
-  assert_non_null(want);
-  assert_true(json_equal(json_object_get(r, "id"), want));
-  json_decref(want);
+  assert_json(json_object_get(r, "id"), id_json, JSON_DECODE_ANY);
   assert_true(json_is_string(json_object_get(json_object_get(r, "error"), "message")));
 }
 
@@ -158,9 +163,7 @@ static void test_error_codes(void **state) {
     char msg[128];
     snprintf(msg, sizeof msg, "{\"jsonrpc\":\"2.0\",\"id\":%s,\"method\":\"ping\"}", ids[i]);
     json_t *r = mf_rpc(&m, msg);
-    json_t *want = json_loads(ids[i], JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
-    assert_true(json_equal(json_object_get(r, "id"), want));
-    json_decref(want);
+    assert_json(json_object_get(r, "id"), ids[i], JSON_DECODE_ANY | JSON_ALLOW_NUL);
   }
   /* notifications and responses get nothing back, errors included */
   size_t before = m.sink.n;
@@ -246,37 +249,26 @@ static void test_tools_list(void **state) {
   assert_non_null(echo);
   assert_string_equal(json_string_value(json_object_get(echo, "title")), "Echo");
   assert_string_equal(json_string_value(json_object_get(echo, "description")), "Echoes its arguments");
-  json_t *want_schema = json_loads(
-      "{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{"
-      "\"text\":{\"type\":\"string\",\"description\":\"Text to echo\"},"
-      "\"n\":{\"type\":\"integer\",\"minimum\":-5,\"maximum\":1000},"
-      "\"x\":{\"type\":\"number\"},\"flag\":{\"type\":\"boolean\"},"
-      "\"mode\":{\"type\":\"string\",\"enum\":[\"fast\",\"slow\"]},"
-      "\"tag\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":8},"
-      "\"description\":\"Tags\"}}}",
-      0, NULL);
-  assert_non_null(want_schema);
-  if (!json_equal(json_object_get(echo, "inputSchema"), want_schema)) {
-    fail_msg("inputSchema %s", json_dumps(json_object_get(echo, "inputSchema"), JSON_COMPACT));
-  }
-  json_decref(want_schema);
-  json_t *want_ann = json_loads(
-      "{\"title\":\"Echo\",\"readOnlyHint\":true,\"destructiveHint\":false,"
-      "\"idempotentHint\":true,\"openWorldHint\":false}",
-      0, NULL);
-  assert_true(json_equal(json_object_get(echo, "annotations"), want_ann));
-  json_decref(want_ann);
+  assert_json(json_object_get(echo, "inputSchema"),
+              "{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{"
+              "\"text\":{\"type\":\"string\",\"description\":\"Text to echo\"},"
+              "\"n\":{\"type\":\"integer\",\"minimum\":-5,\"maximum\":1000},"
+              "\"x\":{\"type\":\"number\"},\"flag\":{\"type\":\"boolean\"},"
+              "\"mode\":{\"type\":\"string\",\"enum\":[\"fast\",\"slow\"]},"
+              "\"tag\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":8},"
+              "\"description\":\"Tags\"}}}",
+              0);
+  assert_json(json_object_get(echo, "annotations"),
+              "{\"title\":\"Echo\",\"readOnlyHint\":true,\"destructiveHint\":false,"
+              "\"idempotentHint\":true,\"openWorldHint\":false}",
+              0);
   json_t *req = tool_named(all, "t_req");
-  json_t *want_req = json_loads(
-      "{\"type\":\"object\",\"additionalProperties\":false,\"required\":[\"who\"],"
-      "\"properties\":{\"who\":{\"type\":\"string\",\"description\":\"Who\"}}}",
-      0, NULL);
-  assert_true(json_equal(json_object_get(req, "inputSchema"), want_req));
-  json_decref(want_req);
+  assert_json(json_object_get(req, "inputSchema"),
+              "{\"type\":\"object\",\"additionalProperties\":false,\"required\":[\"who\"],"
+              "\"properties\":{\"who\":{\"type\":\"string\",\"description\":\"Who\"}}}",
+              0);
   json_t *line = tool_named(all, "t_line");
-  json_t *obj = json_loads("{\"type\":\"object\"}", 0, NULL);
-  assert_true(json_equal(json_object_get(line, "inputSchema"), obj));
-  json_decref(obj);
+  assert_json(json_object_get(line, "inputSchema"), "{\"type\":\"object\"}", 0);
   json_t *ann = json_object_get(line, "annotations");
   assert_true(json_is_false(json_object_get(ann, "readOnlyHint")));
   assert_true(json_is_true(json_object_get(ann, "destructiveHint")));
@@ -403,9 +395,7 @@ static void test_tools_call_results(void **state) {
   assert_false(json_is_true(json_object_get(res, "isError")));
   assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(res, "content"), 0), "text")),
                       "{\"a\":1,\"b\":[true,null]}");
-  json_t *want = json_loads("{\"a\":1,\"b\":[true,null]}", 0, NULL);
-  assert_true(json_equal(json_object_get(res, "structuredContent"), want));
-  json_decref(want);
+  assert_json(json_object_get(res, "structuredContent"), "{\"a\":1,\"b\":[true,null]}", 0);
   res = result_of(
       mf_rpc(&m, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"t_json_Uarray\"}}"));
   assert_null(json_object_get(res, "structuredContent"));
