@@ -130,12 +130,7 @@ static void init(void) {
   reg("t.free", CNV_EFFECT_DESTRUCTIVE, h_echo, NULL);
   reg("t.json", CNV_EFFECT_IDEMPOTENT, h_json, NULL);
   reg("u.x", CNV_EFFECT_READ_ONLY, h_echo, NULL);
-  cnv_deleg_caveats c;
-  cav_init(&c);
-  c.swarm = SWARM;
-  c.effects = CNV_EFFECTS_ALL;
-  if (cav_allow(&c, "t.*") != CNV_OK) die("caveats", NULL, 0);
-  if (agent_add_rooted(R.rt, root.sk, 0x32, &c, &R.agent) != CNV_OK) die("agent", NULL, 0);
+  if (agent_add_allowing(R.rt, root.sk, 0x32, SWARM, "t.*", CNV_EFFECTS_ALL, &R.agent) != CNV_OK) die("agent", NULL, 0);
   if (cnv_runtime_start(R.rt) != CNV_OK) die("start", NULL, 0);
   R.ready = true;
   atexit(finish);

@@ -49,11 +49,9 @@ static int setup(void **state) {
   if (cnv_runtime_create(&rc, &rt) != CNV_OK) return -1;
   tkey root;
   tkey_make(&root, 1);
-  cnv_deleg_caveats cav;
-  cav_init(&cav);
-  if (cnv_runtime_trust_add(rt, root.pk) != CNV_OK || cav_allow(&cav, "demo.*") != CNV_OK) return -1;
+  if (cnv_runtime_trust_add(rt, root.pk) != CNV_OK) return -1;
   if (!cli_builtins_register(rt, on_done)) return -1;
-  if (agent_add_rooted(rt, root.sk, 2, &cav, &agent) != CNV_OK) return -1;
+  if (agent_add_allowing(rt, root.sk, 2, 0, "demo.*", CNV_EFFECTS_ALL, &agent) != CNV_OK) return -1;
   if (cnv_runtime_cq_create(rt, 4, &cq) != CNV_OK) return -1;
   return cnv_runtime_start(rt) == CNV_OK ? 0 : -1;
 }

@@ -66,13 +66,8 @@ static inline void rtf_create(rtf *f, const cnv_runtime_config *cfg) {
  * `allow` with `effects` in `swarm` and has no other limit; returns its handle. */
 static inline uint32_t rtf_agent_add(cnv_runtime *rt, const uint8_t *root_sk, uint8_t key_byte, uint32_t swarm,
                                      const char *allow, cnv_effects effects) {
-  cnv_deleg_caveats c;
-  cav_init(&c);
-  c.swarm = swarm;
-  c.effects = effects;
-  assert_int_equal(cav_allow(&c, allow), CNV_OK);
   uint32_t h = 0;
-  assert_int_equal(agent_add_rooted(rt, root_sk, key_byte, &c, &h), CNV_OK);
+  assert_int_equal(agent_add_allowing(rt, root_sk, key_byte, swarm, allow, effects, &h), CNV_OK);
   return h;
 }
 

@@ -55,6 +55,16 @@ cnv_status agent_add_rooted(cnv_runtime *rt, const uint8_t *root_sk, uint8_t key
   return st == CNV_OK ? cnv_runtime_agent_add(rt, agent.pk, tok, len, handle) : st;
 }
 
+cnv_status agent_add_allowing(cnv_runtime *rt, const uint8_t *root_sk, uint8_t key_byte, uint32_t swarm,
+                              const char *allow, cnv_effects effects, uint32_t *handle) {
+  cnv_deleg_caveats c;
+  cav_init(&c);
+  c.swarm = swarm;
+  c.effects = effects;
+  cnv_status st = cav_allow(&c, allow);
+  return st == CNV_OK ? agent_add_rooted(rt, root_sk, key_byte, &c, handle) : st;
+}
+
 /* Encodes tok into out and signs its last link with sk. */
 static cnv_status encode_signed(cnv_deleg_token *tok, const uint8_t *sk, uint8_t *out,
                                 size_t *len) {

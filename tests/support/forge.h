@@ -36,6 +36,10 @@ cnv_status mint_for_agent(const uint8_t *root_sk, uint8_t key_byte, const cnv_de
  * mint_for_agent and cnv_runtime_agent_add. */
 cnv_status agent_add_rooted(cnv_runtime *rt, const uint8_t *root_sk, uint8_t key_byte, const cnv_deleg_caveats *c,
                             uint32_t *handle);
+/* agent_add_rooted with a token that allows one pattern, allow, with effects in swarm and has
+ * no other limit. Errors: those of cav_allow and agent_add_rooted. */
+cnv_status agent_add_allowing(cnv_runtime *rt, const uint8_t *root_sk, uint8_t key_byte, uint32_t swarm,
+                              const char *allow, cnv_effects effects, uint32_t *handle);
 
 /* One link for the forger: issuer's secret key, audience, caveats, nonce byte. */
 typedef struct fspec {
