@@ -146,5 +146,8 @@ void mcp_call_finish(cnv_mcp_session *s, uint32_t slot);
 json_t *mcp_input_schema(const cnv_parse_schema *schema);
 /* The annotations of an effects set (a new object, all four hints explicit). */
 json_t *mcp_annotations(cnv_effects effects, const char *title);
+/* Orders two capability paths byte by byte, a prefix first: <0, 0 or >0 (tools/list's
+ * cursor and tools/call's lookup walk the capabilities in this order). */
+int mcp_path_cmp(const char *a, size_t an, const char *b, size_t bn);
 
 #endif

@@ -279,18 +279,11 @@ static void build_line(build *b, const cnv_runtime_capability_info *info) {
   }
 }
 
-static int path_cmp(const char *a, size_t an, const char *b, size_t bn) {
-  int c = memcmp(a, b, an < bn ? an : bn);
-  if (c != 0) return c;
-  return an < bn ? -1 : an > bn ? 1
-                                : 0;
-}
-
 /* Under the registry's lock (capability_each): the schema is valid while the line is built
  * and checked against it. */
 static bool build_one(void *ctx, const cnv_runtime_capability_info *info) {
   build *b = ctx;
-  int c = path_cmp(info->path, info->path_len, b->path, b->path_len);
+  int c = mcp_path_cmp(info->path, info->path_len, b->path, b->path_len);
   if (c < 0) return true;
   if (c == 0) {
     b->found = true;

@@ -126,7 +126,7 @@ typedef struct list_ctx {
   size_t last_len;
 } list_ctx;
 
-static int path_cmp(const char *a, size_t an, const char *b, size_t bn) {
+int mcp_path_cmp(const char *a, size_t an, const char *b, size_t bn) {
   int c = memcmp(a, b, an < bn ? an : bn);
   if (c != 0) return c;
   return an < bn ? -1 : an > bn ? 1
@@ -135,7 +135,7 @@ static int path_cmp(const char *a, size_t an, const char *b, size_t bn) {
 
 static bool list_one(void *ctx, const cnv_runtime_capability_info *info) {
   list_ctx *l = ctx;
-  if (l->after && path_cmp(info->path, info->path_len, l->after, l->after_len) <= 0) return true;
+  if (l->after && mcp_path_cmp(info->path, info->path_len, l->after, l->after_len) <= 0) return true;
   char name[CNV_MCP_TOOL_NAME_MAX + 1];
   size_t name_len = 0;
   /* a path whose name would be too long is not a tool */
