@@ -83,6 +83,16 @@ static void test_errors(void **state) {
   assert_int_equal(cnv_mcp_tool_path(p, 65, path, sizeof path, &len), CNV_ENOTFOUND);
 }
 
+/* The bytes all_strings writes for alphabet and max_len (every string and its NUL). */
+static size_t all_strings_size(const char *alphabet, size_t max_len) {
+  size_t cap = 0, k = strlen(alphabet), total = 1;
+  for (size_t len = 1; len <= max_len; len++) {
+    total *= k;
+    cap += total * (len + 1);
+  }
+  return cap;
+}
+
 /* Every string over alphabet up to max_len, one after another in buf (NUL-separated). */
 static size_t all_strings(const char *alphabet, size_t max_len, char *buf, size_t *count) {
   size_t k = strlen(alphabet);
@@ -112,11 +122,7 @@ static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *
 static void test_exhaustive_paths_distinct(void **state) {
   (void)state;
   const char *alphabet = "a0_.-";
-  size_t cap = 0, k = strlen(alphabet), total = 1;
-  for (size_t len = 1; len <= 5; len++) {
-    total *= k;
-    cap += total * (len + 1);
-  }
+  size_t cap = all_strings_size(alphabet, 5);
   char *buf = malloc(cap);
   char *names = malloc(cap * 2 + 1);
   char **sorted = malloc(sizeof(char *) * cap);
@@ -162,11 +168,7 @@ static void test_exhaustive_paths_distinct(void **state) {
 static void test_exhaustive_names_canonical(void **state) {
   (void)state;
   const char *alphabet = "aU_-A.";
-  size_t cap = 0, k = strlen(alphabet), total = 1;
-  for (size_t len = 1; len <= 5; len++) {
-    total *= k;
-    cap += total * (len + 1);
-  }
+  size_t cap = all_strings_size(alphabet, 5);
   char *buf = malloc(cap);
   assert_non_null(buf);
   size_t count = 0;
