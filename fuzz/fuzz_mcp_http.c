@@ -90,12 +90,7 @@ static void init(void) {
   cnv_runtime_handler_spec hold = {.effects = CNV_EFFECT_READ_ONLY, .cls = CNV_DURATION_BATCH, .fn = h_hold};
   check(cnv_runtime_register(R.rt, "t.echo", 6, &echo) == CNV_OK, "register echo");
   check(cnv_runtime_register(R.rt, "t.hold", 6, &hold) == CNV_OK, "register hold");
-  cnv_deleg_caveats c;
-  cav_init(&c);
-  c.swarm = SWARM;
-  c.effects = CNV_EFFECTS_ALL;
-  check(cav_allow(&c, "t.*") == CNV_OK, "allow");
-  check(agent_add_rooted(R.rt, root.sk, 0x32, &c, &R.agent) == CNV_OK, "agent");
+  check(agent_add_allowing(R.rt, root.sk, 0x32, SWARM, "t.*", CNV_EFFECTS_ALL, &R.agent) == CNV_OK, "agent");
   check(cnv_runtime_start(R.rt) == CNV_OK, "start");
   R.ready = true;
   atexit(finish);
