@@ -150,7 +150,7 @@ cnv_status cnv_mcp_session_receive(cnv_mcp_session *s, const char *msg, size_t l
     return CNV_OK;
   }
   json_error_t jerr;
-  json_t *root = json_loadb(msg ? msg : "", len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL | JSON_DECODE_ANY, &jerr);
+  json_t *root = mcp_json_load(msg, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL | JSON_DECODE_ANY, &jerr);
   if (!root) {
     mcp_reply_error(s, origin, NULL, MCP_PARSE_ERROR, "Parse error");
     return CNV_OK;

@@ -429,15 +429,15 @@ static json_t *ok_result(const cnv_mcp_session *s, const mcp_call *c) {
   json_t *res = json_pack("{s:[o]}", "content", text);
   if (res && c->content_type == CNV_CONTENT_JSON) {
     json_error_t jerr;
-    json_t *doc = json_loadb((const char *)r, n, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL | JSON_DECODE_ANY, &jerr);
+    json_t *doc = mcp_json_load((const char *)r, n, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL | JSON_DECODE_ANY, &jerr);
     if (!doc && json_error_code(&jerr) == json_error_numeric_overflow) {
       /* valid JSON that jansson cannot hold exactly (an integer past int64): the text
        * carries it exactly, so it goes as text alone, without structuredContent (which
        * would round it). Reading integers as doubles only tells whether the rest is JSON. */
       json_error_t again;
-      json_t *check = json_loadb((const char *)r, n,
-                                 JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL | JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL,
-                                 &again);
+      json_t *check = mcp_json_load((const char *)r, n,
+                                    JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL | JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL,
+                                    &again);
       if (check) {
         json_decref(check);
         return res;
