@@ -60,6 +60,7 @@ typedef struct mcp_call {
   json_t *progress_token;
   uint64_t origin;
   uint64_t ticket;
+  char tool[CNV_MCP_TOOL_NAME_MAX + 1]; /* the tool's name, for on_call_done */
   /* written by on_done */
   int32_t kind;
   cnv_status status;
@@ -88,6 +89,8 @@ struct cnv_mcp_session {
   size_t max_message;
   cnv_mcp_emit_fn emit;
   void *emit_ctx;
+  void (*on_call_done)(void *ctx, const char *tool, int kind, cnv_status status);
+  void *call_done_ctx;
 
   uint32_t state; /* mcp_state */
   bool quiet;     /* closing: emit nothing */

@@ -38,6 +38,8 @@ cnv_status cnv_mcp_session_create(const cnv_mcp_config *cfg, cnv_mcp_session **o
   s->max_message = cfg->max_message ? cfg->max_message : MCP_DEFAULT_MESSAGE;
   s->emit = cfg->emit;
   s->emit_ctx = cfg->emit_ctx;
+  s->on_call_done = cfg->on_call_done;
+  s->call_done_ctx = cfg->call_done_ctx;
   s->max_result = cnv_runtime_max_result(cfg->rt);
   s->server_name = dup_or_null(cfg->server_name ? cfg->server_name : "libcnv");
   s->server_version = dup_or_null(cfg->server_version ? cfg->server_version : CNV_VERSION_STRING);

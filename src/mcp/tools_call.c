@@ -384,6 +384,8 @@ void mcp_tools_call(cnv_mcp_session *s, uint64_t origin, json_t *id, json_t *par
   c->progress_token = opts.on_progress ? json_incref(token) : NULL;
   c->origin = origin;
   c->ticket = ticket;
+  /* a name cnv_mcp_tool_path took: at most CNV_MCP_TOOL_NAME_MAX bytes, no NUL */
+  memcpy(c->tool, json_string_value(name), json_string_length(name) + 1);
   s->in_flight++;
 }
 
@@ -479,6 +481,7 @@ void mcp_call_finish(cnv_mcp_session *s, uint32_t slot) {
     json_t *res = c->kind == CNV_DONE_RAN && c->status == CNV_OK ? ok_result(s, c) : failure_result(c);
     mcp_reply(s, c->origin, c->id, res);
   }
+  if (s->on_call_done) s->on_call_done(s->call_done_ctx, c->tool, c->kind, c->status);
   json_decref(c->id);
   json_decref(c->progress_token);
   c->id = NULL;
