@@ -13,5 +13,10 @@
 #include "cnv/telemetry.h"
 #include "cnv/variety.h"
 #include "cnv/runtime.h"
+#include "cnv/session.h"
+#include "cnv/client.h"
+#include "cnv/server.h"
+#include "cnv/mcp.h"
+#include "cnv/mcp_http.h"
 
 #endif

@@ -240,7 +240,7 @@ CNV_API CNV_NODISCARD cnv_status cnv_arena_alloc_slow(cnv_arena *a, size_t size,
 /* Allocates size bytes aligned to align (a power of two). No atomics, no locks. One thread.
  * CNV_OK, CNV_EINVAL (a or out NULL), CNV_EALIGN, CNV_EARENA_EXHAUSTED (then *out is NULL
  * when out is not, and nothing is used). The same in every build. */
-static inline CNV_NODISCARD cnv_status cnv_arena_alloc(cnv_arena *a, size_t size, size_t align, void **out) {
+CNV_NODISCARD static inline cnv_status cnv_arena_alloc(cnv_arena *a, size_t size, size_t align, void **out) {
 #if CNV_ARENA_POISONING
   return cnv_arena_alloc_slow(a, size, align, out);
 #else

@@ -117,6 +117,12 @@ typedef struct cnv_mcp_config {
   size_t max_message;         /* longest message accepted, bytes; 0: 4 MiB; at most 1 GiB */
   cnv_mcp_emit_fn emit;       /* required */
   void *emit_ctx;
+  /* Optional (NULL: none): told once per tools/call the runtime accepted, when it completes
+   * (answered, cancelled by the client, or cut short by close), with the tool's name, the
+   * completion kind (cnv_runtime_done) and status. For logs and metrics; runs on the
+   * session's thread inside poll or close; must not call back into the session. */
+  void (*on_call_done)(void *ctx, const char *tool, int kind, cnv_status status);
+  void *call_done_ctx;
 } cnv_mcp_config;
 
 typedef struct cnv_mcp_session cnv_mcp_session;

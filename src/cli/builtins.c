@@ -25,10 +25,6 @@
 /* demo.sleep's progress period. */
 #define SLEEP_REPORT_MS 50u
 
-/* Set before the runtime starts (cli_builtins_register), read by the workers after: the
- * runtime's start orders the write before every handler call. */
-static cli_builtin_done_fn done_fn;
-
 /* One demo: the schema the runtime checks and the handler reads with. */
 typedef struct demo {
   const char *path;
@@ -233,32 +229,12 @@ static const demo demos[] = {
      "Answers a JSON object of exactly the arguments it got, each with its type (tags as an array, in order)."},
 };
 
-/* Runs a demo's handler, then tells done_fn how the call completes. */
-static cnv_status demo_run(void *ctx, const cnv_runtime_call *call, cnv_runtime_result *r) {
-  const demo *d = ctx;
-  cnv_status st = d->fn(ctx, call, r);
-  if (done_fn) {
-    /* as the runtime judges the run once the handler returns */
-    int kind = CNV_DONE_RAN;
-    cnv_status told = st;
-    if (cnv_runtime_now_ns() > call->deadline_ns) {
-      kind = CNV_DONE_EXPIRED;
-      told = CNV_ERT_EXPIRED;
-    } else if (cnv_runtime_call_cancelled(call)) {
-      kind = CNV_DONE_CANCELLED;
-    }
-    done_fn(call, kind, told);
-  }
-  return st;
-}
-
-bool cli_builtins_register(cnv_runtime *rt, cli_builtin_done_fn done) {
-  done_fn = done;
+bool cli_builtins_register(cnv_runtime *rt) {
   for (size_t i = 0; i < sizeof demos / sizeof demos[0]; i++) {
     const demo *d = &demos[i];
     cnv_runtime_handler_spec spec = {.effects = d->effects,
                                      .cls = d->cls,
-                                     .fn = done ? demo_run : d->fn,
+                                     .fn = d->fn,
                                      .ctx = (void *)d,
                                      .schema = &d->schema,
                                      .title = d->title,

@@ -22,15 +22,9 @@
 #include "cli.h"
 #include "cnv/runtime.h"
 
-/* Told after a built-in handler returns, on its worker thread: the call, the completion
- * kind the runtime gives such a run (cnv_runtime_done: cancelled when the call's cancel flag
- * was set, expired past its deadline, ran otherwise) and the status it completes with. */
-typedef void (*cli_builtin_done_fn)(const cnv_runtime_call *call, int kind, int status);
-
-/* Registers the built-in demos on rt (before start). done may be NULL (nothing told); it is
- * process-wide: the last registration's value holds. Prints the error and returns false on
+/* Registers the built-in demos on rt (before start). Prints the error and returns false on
  * failure. */
-bool cli_builtins_register(cnv_runtime *rt, cli_builtin_done_fn done);
+bool cli_builtins_register(cnv_runtime *rt);
 
 /* Adds every --trust root and every hash of every --revoked file of cmd to rt. Prints the
  * error and returns false on the first failure. */

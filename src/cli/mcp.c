@@ -99,11 +99,10 @@ static bool parse_flags(cli_cmd *cmd, mcp_opts *o) {
   return !cli_cmd_unknown(cmd);
 }
 
-/* --verbose: one stderr line per completion of a built-in (`mcp: TOOL KIND STATUS`). */
-static void log_done(const cnv_runtime_call *call, int kind, int status) {
-  char name[CNV_MCP_TOOL_NAME_MAX + 1];
-  if (cnv_mcp_tool_name(call->path, call->path_len, name, sizeof name, NULL) != CNV_OK) return; /* not a tool */
-  fprintf(stderr, "mcp: %s %s %s\n", name, cnv_runtime_done_name(kind), cnv_status_name(status));
+/* --verbose: one stderr line per completed call (`mcp: TOOL KIND STATUS`). */
+static void log_done(void *ctx, const char *tool, int kind, cnv_status status) {
+  (void)ctx;
+  fprintf(stderr, "mcp: %s %s %s\n", tool, cnv_runtime_done_name(kind), cnv_status_name(status));
 }
 
 /* The agent's public key: derived from the seed half of the secret key (the file's public
@@ -149,7 +148,7 @@ static bool mcp_setup(const mcp_opts *o, cli_cmd *cmd, cnv_runtime **rt, uint32_
     cli_error("runtime", st);
     return false;
   }
-  if (!cli_trust_load(cmd, *rt) || !cli_builtins_register(*rt, o->verbose ? log_done : NULL) ||
+  if (!cli_trust_load(cmd, *rt) || !cli_builtins_register(*rt) ||
       !cli_plugins_load(cmd, *rt))
     return false;
   st = cnv_runtime_agent_add_verified(*rt, pk, token, token_len, agent);
@@ -215,7 +214,11 @@ static int mcp_run_stdio(const mcp_opts *o, cnv_runtime *rt, uint32_t agent) {
   if (!stop_signals()) return CLI_EXIT_FAIL;
   int out = protocol_out();
   if (out < 0) return CLI_EXIT_FAIL;
-  cnv_mcp_config cfg = {.rt = rt, .agent = agent, .server_name = "cnv", .page_size = (uint32_t)o->page_size};
+  cnv_mcp_config cfg = {.rt = rt,
+                        .agent = agent,
+                        .server_name = "cnv",
+                        .page_size = (uint32_t)o->page_size,
+                        .on_call_done = o->verbose ? log_done : NULL};
   cnv_mcp_stdio_config io = {.in_fd = STDIN_FILENO, .out_fd = out, .stop_fd = stop_fd};
   cnv_status st = cnv_mcp_serve_stdio(&cfg, &io);
   close(out);
@@ -232,7 +235,11 @@ static int mcp_run_http(const mcp_opts *o, cnv_runtime *rt, uint32_t agent) {
   if (!stop_signals()) return CLI_EXIT_FAIL;
   cnv_mcp_http_config cfg;
   memset(&cfg, 0, sizeof cfg);
-  cfg.mcp = (cnv_mcp_config){.rt = rt, .agent = agent, .server_name = "cnv", .page_size = (uint32_t)o->page_size};
+  cfg.mcp = (cnv_mcp_config){.rt = rt,
+                             .agent = agent,
+                             .server_name = "cnv",
+                             .page_size = (uint32_t)o->page_size,
+                             .on_call_done = o->verbose ? log_done : NULL};
   cfg.host = o->host;
   cfg.port = o->port;
   cnv_mcp_http *h = NULL;

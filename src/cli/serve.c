@@ -126,7 +126,7 @@ static int serve(serve_opts *o, cli_cmd *cmd, serve_ctx *sc) {
     cli_error("runtime", st);
     return CLI_EXIT_FAIL;
   }
-  if (!cli_trust_load(cmd, sc->rt) || !cli_builtins_register(sc->rt, NULL) || !cli_plugins_load(cmd, sc->rt)) {
+  if (!cli_trust_load(cmd, sc->rt) || !cli_builtins_register(sc->rt) || !cli_plugins_load(cmd, sc->rt)) {
     sodium_memzero(sk, sizeof sk);
     return CLI_EXIT_FAIL;
   }

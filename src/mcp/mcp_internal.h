@@ -60,6 +60,7 @@ typedef struct mcp_call {
   json_t *progress_token;
   uint64_t origin;
   uint64_t ticket;
+  char tool[CNV_MCP_TOOL_NAME_MAX + 1]; /* the tool's name, for on_call_done */
   /* written by on_done */
   int32_t kind;
   cnv_status status;
@@ -88,6 +89,8 @@ struct cnv_mcp_session {
   size_t max_message;
   cnv_mcp_emit_fn emit;
   void *emit_ctx;
+  void (*on_call_done)(void *ctx, const char *tool, int kind, cnv_status status);
+  void *call_done_ctx;
 
   uint32_t state; /* mcp_state */
   bool quiet;     /* closing: emit nothing */
@@ -125,6 +128,10 @@ void mcp_reply_error(cnv_mcp_session *s, uint64_t origin, json_t *id, int code, 
  * "text":text}],"isError":true}; text must be UTF-8 (it is made by the module). */
 json_t *mcp_tool_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A json string of len bytes, or NULL when they are not valid UTF-8. */
+/* json_loadb, refusing first any raw NUL byte (never valid JSON: jansson 2.14 stops at one
+ * after a number, so "[2\0 anything]" would load as [2]); such text gets NULL with
+ * jerr's code json_error_invalid_syntax. */
+json_t *mcp_json_load(const char *text, size_t len, size_t flags, json_error_t *jerr);
 json_t *mcp_string(const char *bytes, size_t len);
 /* Whether a JSON string's bytes equal text (exact length: an embedded NUL never matches). */
 bool mcp_string_is(const json_t *str, const char *text);

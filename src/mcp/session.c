@@ -38,6 +38,8 @@ cnv_status cnv_mcp_session_create(const cnv_mcp_config *cfg, cnv_mcp_session **o
   s->max_message = cfg->max_message ? cfg->max_message : MCP_DEFAULT_MESSAGE;
   s->emit = cfg->emit;
   s->emit_ctx = cfg->emit_ctx;
+  s->on_call_done = cfg->on_call_done;
+  s->call_done_ctx = cfg->call_done_ctx;
   s->max_result = cnv_runtime_max_result(cfg->rt);
   s->server_name = dup_or_null(cfg->server_name ? cfg->server_name : "libcnv");
   s->server_version = dup_or_null(cfg->server_version ? cfg->server_version : CNV_VERSION_STRING);
@@ -150,7 +152,7 @@ cnv_status cnv_mcp_session_receive(cnv_mcp_session *s, const char *msg, size_t l
     return CNV_OK;
   }
   json_error_t jerr;
-  json_t *root = json_loadb(msg ? msg : "", len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL | JSON_DECODE_ANY, &jerr);
+  json_t *root = mcp_json_load(msg, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL | JSON_DECODE_ANY, &jerr);
   if (!root) {
     mcp_reply_error(s, origin, NULL, MCP_PARSE_ERROR, "Parse error");
     return CNV_OK;

@@ -377,6 +377,8 @@ void mcp_tools_call(cnv_mcp_session *s, uint64_t origin, json_t *id, json_t *par
   c->progress_token = opts.on_progress ? json_incref(token) : NULL;
   c->origin = origin;
   c->ticket = ticket;
+  /* a name cnv_mcp_tool_path took: at most CNV_MCP_TOOL_NAME_MAX bytes, no NUL */
+  memcpy(c->tool, json_string_value(name), json_string_length(name) + 1);
   s->in_flight++;
 }
 
@@ -422,15 +424,15 @@ static json_t *ok_result(const cnv_mcp_session *s, const mcp_call *c) {
   json_t *res = json_pack("{s:[o]}", "content", text);
   if (res && c->content_type == CNV_CONTENT_JSON) {
     json_error_t jerr;
-    json_t *doc = json_loadb((const char *)r, n, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL | JSON_DECODE_ANY, &jerr);
+    json_t *doc = mcp_json_load((const char *)r, n, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL | JSON_DECODE_ANY, &jerr);
     if (!doc && json_error_code(&jerr) == json_error_numeric_overflow) {
       /* valid JSON that jansson cannot hold exactly (an integer past int64): the text
        * carries it exactly, so it goes as text alone, without structuredContent (which
        * would round it). Reading integers as doubles only tells whether the rest is JSON. */
       json_error_t again;
-      json_t *check = json_loadb((const char *)r, n,
-                                 JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL | JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL,
-                                 &again);
+      json_t *check = mcp_json_load((const char *)r, n,
+                                    JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL | JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL,
+                                    &again);
       if (check) {
         json_decref(check);
         return res;
@@ -472,6 +474,7 @@ void mcp_call_finish(cnv_mcp_session *s, uint32_t slot) {
     json_t *res = c->kind == CNV_DONE_RAN && c->status == CNV_OK ? ok_result(s, c) : failure_result(c);
     mcp_reply(s, c->origin, c->id, res);
   }
+  if (s->on_call_done) s->on_call_done(s->call_done_ctx, c->tool, c->kind, c->status);
   json_decref(c->id);
   json_decref(c->progress_token);
   c->id = NULL;

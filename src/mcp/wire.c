@@ -94,3 +94,14 @@ bool mcp_id_equal(const json_t *a, const json_t *b) {
 }
 
 bool mcp_revision_at_least(const cnv_mcp_session *s, const char *rev) { return strcmp(s->version, rev) >= 0; }
+
+json_t *mcp_json_load(const char *text, size_t len, size_t flags, json_error_t *jerr) {
+  const char *nul = len > 0 ? memchr(text, '\0', len) : NULL;
+  if (nul) {
+    /* jansson fills json_error_t only inside its calls; its code sits in text's last byte */
+    *jerr = (json_error_t){.text = "raw NUL byte", .position = (int)(nul - text)};
+    jerr->text[JSON_ERROR_TEXT_LENGTH - 1] = (char)json_error_invalid_syntax;
+    return NULL;
+  }
+  return json_loadb(len > 0 ? text : "", len, flags, jerr);
+}

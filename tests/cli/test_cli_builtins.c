@@ -1,8 +1,7 @@
 /* The cnv tool's built-in demos (src/cli/builtins.c) through a runtime, as `cnv serve` and
  * `cnv mcp serve` register them: their schemas (the runtime refuses a line that does not fit
  * before it runs), demo.echo's text, demo.types' JSON of exactly its arguments (strings byte
- * for byte), demo.sleep's progress and cancellation, demo.fail's failure, and the completion
- * each reports to the done hook. */
+ * for byte), demo.sleep's progress and cancellation, demo.fail's failure. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,18 +26,6 @@ static cnv_runtime_cq *cq; /* destroyed once the runtime is stopped, as cq_destr
 static uint32_t agent;
 static uint8_t result[1 << 16];
 
-/* What the done hook heard last (set on a worker before the completion is handed over). */
-static _Atomic int done_kind = -1;
-static _Atomic int done_status;
-static _Atomic unsigned done_calls;
-
-static void on_done(const cnv_runtime_call *call, int kind, int status) {
-  (void)call;
-  atomic_store(&done_kind, kind);
-  atomic_store(&done_status, status);
-  atomic_fetch_add(&done_calls, 1u);
-}
-
 static int setup(void **state) {
   (void)state;
   if (sodium_init() < 0) return -1;
@@ -50,7 +37,7 @@ static int setup(void **state) {
   tkey root;
   tkey_make(&root, 1);
   if (cnv_runtime_trust_add(rt, root.pk) != CNV_OK) return -1;
-  if (!cli_builtins_register(rt, on_done)) return -1;
+  if (!cli_builtins_register(rt)) return -1;
   if (agent_add_allowing(rt, root.sk, 2, 0, "demo.*", CNV_EFFECTS_ALL, &agent) != CNV_OK) return -1;
   if (cnv_runtime_cq_create(rt, 4, &cq) != CNV_OK) return -1;
   return cnv_runtime_start(rt) == CNV_OK ? 0 : -1;
@@ -77,8 +64,6 @@ static void echo(void **state) {
   assert_int_equal(c.status, CNV_OK);
   assert_int_equal(c.result_len, 4);
   assert_memory_equal(c.result, "PONG", 4);
-  assert_int_equal(atomic_load(&done_kind), CNV_DONE_RAN);
-  assert_int_equal(atomic_load(&done_status), CNV_OK);
   /* every byte of a literal value comes back */
   static const char text[] = "a \"b\"\n--c\0d \xc3\xa9";
   char line[256];
@@ -109,12 +94,10 @@ static void schemas(void **state) {
       "demo.types --s x --colour 1", /* closed */
       "demo.types --s x stray",      /* closed: no positionals */
   };
-  unsigned before = atomic_load(&done_calls);
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     cnv_status st = cnv_runtime_submit(rt, agent, bad[i], strlen(bad[i]));
     if (st != CNV_ERT_DENY_ARGUMENTS) fail_msg("%s: %s", bad[i], cnv_status_name(st));
   }
-  assert_int_equal(atomic_load(&done_calls), before);
 }
 
 static void types(void **state) {
@@ -164,7 +147,6 @@ static void fail_demo(void **state) {
   assert_int_equal(c.kind, CNV_DONE_RAN);
   assert_int_equal(c.status, CNV_EIO);
   assert_non_null(memmem(c.result, c.result_len, "always fails", 12));
-  assert_int_equal(atomic_load(&done_status), CNV_EIO);
 }
 
 /* Progress reports of a short sleep: all of total 120, growing, the last one at 120. */
@@ -197,7 +179,7 @@ static void sleep_progress(void **state) {
   assert_int_equal(c.status, CNV_OK);
 }
 
-/* A cancelled sleep returns early: the completion and the done hook say cancelled. */
+/* A cancelled sleep returns early: its completion says cancelled. */
 static void sleep_cancel(void **state) {
   (void)state;
   reports rp = {.grew = true};
@@ -213,8 +195,6 @@ static void sleep_cancel(void **state) {
   assert_int_equal(cnv_runtime_cq_wait(cq, 20000, &c, result, sizeof result), CNV_OK);
   assert_int_equal(c.kind, CNV_DONE_CANCELLED);
   assert_int_equal(c.status, CNV_ERT_CANCELLED);
-  assert_int_equal(atomic_load(&done_kind), CNV_DONE_CANCELLED);
-  assert_int_equal(atomic_load(&done_status), CNV_ERT_CANCELLED);
 }
 
 int main(void) {

@@ -205,6 +205,11 @@ static void test_depth_and_shape(void **state) {
   const char raw[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\0garbage";
   assert_int_equal(cnv_mcp_session_receive(m.s, raw, sizeof raw - 1, 7), CNV_OK);
   assert_int_equal(mf_code(mf_next(&m)), -32700);
+  /* a raw NUL right after a number: jansson 2.14 alone would stop there and load the rest
+   * of the text as if the number ended the document */
+  const char after_number[] = "{\"jsonrpc\":\"2.0\",\"id\":1\0,\"method\":\"ping\"}";
+  assert_int_equal(cnv_mcp_session_receive(m.s, after_number, sizeof after_number - 1, 7), CNV_OK);
+  assert_int_equal(mf_code(mf_next(&m)), -32700);
   /* notifications are never answered, however malformed */
   mf_send(&m, "{\"jsonrpc\":\"2.0\",\"method\":\"tools/call\",\"params\":{\"name\":\"t_echo\"}}");
   mf_send(&m, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":[1]}");
