@@ -288,7 +288,8 @@ static void session_emit(void *ctx, uint64_t origin, const char *json, size_t le
   while (ex && ex->origin != origin) ex = ex->next;
   if (!ex || ex->aborted || ex->session != s) return;
   if (ex->state == MH_DONE || (ex->state == MH_STREAM && ex->finished)) return;
-  json_t *m = json_loadb(json, len, 0, NULL);
+  /* JSON_ALLOW_NUL as the session parses: a "\u0000" in a string is data, not a parse error. */
+  json_t *m = json_loadb(json, len, JSON_ALLOW_NUL, NULL);
   bool response = m && json_is_object(m) && !json_object_get(m, "method");
   json_decref(m);
   if (response) {
@@ -383,8 +384,9 @@ static void route_post(mh_router *r, const mh_request *q, uint64_t now_ms, mh_ex
     ex_refuse(ex, 406, -32000, "Accept must list application/json or text/event-stream");
     return;
   }
-  /* Only classified here (the session parses it again, and answers anything malformed). */
-  json_t *m = json_loadb(q->body ? q->body : "", q->body_len, 0, NULL);
+  /* Only classified here (the session parses it again, and answers anything malformed); with
+   * JSON_ALLOW_NUL as the session parses, so a "\u0000" in a string is no parse error here. */
+  json_t *m = json_loadb(q->body ? q->body : "", q->body_len, JSON_ALLOW_NUL, NULL);
   json_t *method = json_is_object(m) ? json_object_get(m, "method") : NULL;
   json_t *id = json_is_object(m) ? json_object_get(m, "id") : NULL;
   bool request = json_is_string(method) && id != NULL;

@@ -518,6 +518,36 @@ static void test_peer_cap_evicts_idle(void **state) {
   down(&t);
 }
 
+/* "\u0000" inside a JSON string is data (the session takes it): a request whose id and
+ * arguments hold one is classified and answered like any other, as JSON and as SSE. */
+static void test_nul_in_strings(void **state) {
+  (void)state;
+  fx t;
+  up(&t, 0);
+  char sid[CNV_MCP_HTTP_SESSION_ID_LEN + 1];
+  open_session(&t, sid);
+  char extra[512];
+  with_session(sid, "Accept: application/json\r\n", extra, sizeof extra);
+  resp r;
+  call(t.port, "POST", "/mcp", extra, "{\"jsonrpc\":\"2.0\",\"id\":\"a\\u0000b\",\"method\":\"ping\"}", &r);
+  assert_int_equal(r.status, 200);
+  assert_non_null(strstr(r.body, "\"id\":\"a\\u0000b\""));
+  resp_free(&r);
+  /* A call that runs (the answer comes later, from the worker), asked for as SSE. */
+  with_session(sid, ACCEPT_BOTH, extra, sizeof extra);
+  atomic_store(&sleep_go, 1);
+  call(t.port, "POST", "/mcp", extra,
+       "{\"jsonrpc\":\"2.0\",\"id\":\"c\\u0000d\",\"method\":\"tools/call\",\"params\":{\"name\":\"t_sleep\","
+       "\"arguments\":{},\"_meta\":{\"progressToken\":\"p\\u0000q\"}}}",
+       &r);
+  assert_int_equal(r.status, 200);
+  assert_non_null(strstr(r.body, "\"progressToken\":\"p\\u0000q\""));
+  assert_non_null(strstr(r.body, "\"id\":\"c\\u0000d\""));
+  assert_non_null(strstr(r.body, "slept"));
+  resp_free(&r);
+  down(&t);
+}
+
 static void test_api_errors(void **state) {
   (void)state;
   cnv_mcp_http *h = NULL;
@@ -540,6 +570,7 @@ int main(void) {
       cmocka_unit_test(test_get_stream),
       cmocka_unit_test(test_stop_mid_call),
       cmocka_unit_test(test_peer_cap_evicts_idle),
+      cmocka_unit_test(test_nul_in_strings),
       cmocka_unit_test(test_api_errors),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
