@@ -19,7 +19,8 @@
  * Mcp-Session-Id on a request other than initialize 400; an unknown or ended session 404;
  * a body over max_body 413; a Content-Type other than application/json 415; an Accept that
  * takes neither JSON nor SSE (for GET: no SSE) 406; another method 405; no room for another
- * session 503. A client that drops its connection while its call runs cancels the call (the
+ * session 503 (past max_sessions, or past max_sessions_per_peer with all of that address's
+ * sessions busy). A client that drops its connection while its call runs cancels the call (the
  * session gets notifications/cancelled for it).
  *
  * Threading: one thread, started by cnv_mcp_http_start, runs libmicrohttpd's event loop
@@ -55,7 +56,10 @@ typedef struct cnv_mcp_http_config {
    * port). A request without an Origin header (not from a browser) is accepted. */
   const char *const *allowed_origins;
   uint32_t max_sessions;             /* sessions open at once; 0: 64; at most 4096 */
-  uint32_t max_sessions_per_peer;    /* per client address; 0: 16 */
+  uint32_t max_sessions_per_peer;    /* per client address; 0: 16. Past it, that address's least
+                                        recently used idle session (no call running, no open
+                                        request or stream) ends (its id then gets 404); 503 only
+                                        when all of them are busy */
   uint32_t max_connections;          /* HTTP connections open at once; 0: 512. Each holds a
                                         descriptor: keep it below RLIMIT_NOFILE */
   uint32_t max_connections_per_peer; /* per client address; 0: 256 (an HTTP client pool with

@@ -18,6 +18,7 @@ struct mh_session {
   cnv_mcp_session *mcp;
   mh_exchange *stream; /* its GET stream (the session's own messages), or NULL */
   uint64_t last_ms;    /* the last request, or the last time a call was running */
+  uint64_t last_use;   /* r->uses when last_ms was last set: orders sessions exactly (LRU) */
   mh_router *r;
 };
 
@@ -25,6 +26,7 @@ struct mh_router {
   mh_config cfg;
   mh_session *sessions; /* cfg.max_sessions slots */
   uint32_t open;
+  uint64_t uses; /* counts session touches (last_use) */
   uint64_t next_origin;
   mh_exchange *head; /* every exchange handed out and not released */
   mh_exchange *changed_head, *changed_tail;
@@ -186,33 +188,52 @@ static void session_end(mh_router *r, mh_session *s) {
   r->open--;
 }
 
+/* Marks s as used now: for the idle timeout and for the per-peer eviction's LRU order. */
+static void session_touch(mh_router *r, mh_session *s, uint64_t now_ms) {
+  s->last_ms = now_ms;
+  s->last_use = ++r->uses;
+}
+
 static void session_expire(mh_router *r, uint64_t now_ms) {
   for (uint32_t i = 0; i < r->cfg.max_sessions; i++) {
     mh_session *s = &r->sessions[i];
     if (!s->used) continue;
     if (session_busy(r, s)) {
-      s->last_ms = now_ms;
+      session_touch(r, s, now_ms);
     } else if (now_ms - s->last_ms >= r->cfg.session_idle_ms) {
       session_end(r, s);
     }
   }
 }
 
-/* Opens a session for peer; 503 refusals when full. NULL with *status set on failure. */
+/* Opens a session for peer; NULL with *status set on failure. Idle sessions past the idle
+ * timeout end first. A peer at its own cap loses its least recently used idle session (no
+ * call running, no open request or stream): a client that left without DELETE must not lock
+ * its address out; only a peer whose every session is busy gets 503. The overall cap evicts
+ * nothing (that would let one address end another's sessions): 503 when full. */
 static mh_session *session_open(mh_router *r, const char *peer, uint64_t now_ms, unsigned *status) {
   session_expire(r, now_ms);
   const char *p = peer ? peer : "";
   uint32_t mine = 0;
-  mh_session *free_slot = NULL;
+  mh_session *free_slot = NULL, *lru = NULL;
   for (uint32_t i = 0; i < r->cfg.max_sessions; i++) {
     mh_session *s = &r->sessions[i];
     if (!s->used) {
       if (!free_slot) free_slot = s;
     } else if (strcmp(s->peer, p) == 0) {
       mine++;
+      if ((!lru || s->last_use < lru->last_use) && !session_busy(r, s)) lru = s;
     }
   }
-  if (!free_slot || mine >= r->cfg.max_sessions_per_peer) {
+  if (mine >= r->cfg.max_sessions_per_peer) {
+    if (!lru) {
+      *status = 503;
+      return NULL;
+    }
+    session_end(r, lru);
+    if (!free_slot) free_slot = lru;
+  }
+  if (!free_slot) {
     *status = 503;
     return NULL;
   }
@@ -238,7 +259,7 @@ static mh_session *session_open(mh_router *r, const char *peer, uint64_t now_ms,
   }
   snprintf(s->peer, sizeof s->peer, "%s", p);
   s->used = true;
-  s->last_ms = now_ms;
+  session_touch(r, s, now_ms);
   s->r = r;
   r->open++;
   if (r->cfg.watch) r->cfg.watch(r->cfg.watch_ctx, cnv_mcp_session_fd(s->mcp), s, true);
@@ -267,7 +288,8 @@ static void session_emit(void *ctx, uint64_t origin, const char *json, size_t le
   while (ex && ex->origin != origin) ex = ex->next;
   if (!ex || ex->aborted || ex->session != s) return;
   if (ex->state == MH_DONE || (ex->state == MH_STREAM && ex->finished)) return;
-  json_t *m = json_loadb(json, len, 0, NULL);
+  /* JSON_ALLOW_NUL as the session parses: a "\u0000" in a string is data, not a parse error. */
+  json_t *m = json_loadb(json, len, JSON_ALLOW_NUL, NULL);
   bool response = m && json_is_object(m) && !json_object_get(m, "method");
   json_decref(m);
   if (response) {
@@ -362,8 +384,9 @@ static void route_post(mh_router *r, const mh_request *q, uint64_t now_ms, mh_ex
     ex_refuse(ex, 406, -32000, "Accept must list application/json or text/event-stream");
     return;
   }
-  /* Only classified here (the session parses it again, and answers anything malformed). */
-  json_t *m = json_loadb(q->body ? q->body : "", q->body_len, 0, NULL);
+  /* Only classified here (the session parses it again, and answers anything malformed); with
+   * JSON_ALLOW_NUL as the session parses, so a "\u0000" in a string is no parse error here. */
+  json_t *m = json_loadb(q->body ? q->body : "", q->body_len, JSON_ALLOW_NUL, NULL);
   json_t *method = json_is_object(m) ? json_object_get(m, "method") : NULL;
   json_t *id = json_is_object(m) ? json_object_get(m, "id") : NULL;
   bool request = json_is_string(method) && id != NULL;
@@ -391,7 +414,7 @@ static void route_post(mh_router *r, const mh_request *q, uint64_t now_ms, mh_ex
       return;
     }
   }
-  s->last_ms = now_ms;
+  session_touch(r, s, now_ms);
   ex->session = s;
   if (request) ex->id = json_incref(id);
   json_decref(m);

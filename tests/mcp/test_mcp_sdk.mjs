@@ -1,5 +1,6 @@
 // `cnv mcp serve` driven by the official MCP TypeScript SDK's client (the version pinned by
-// package-lock.json), over stdio, as an MCP host would run it.
+// package-lock.json), over stdio, as an MCP host would run it, and `cnv mcp serve --http`
+// (Streamable HTTP on loopback) behind the SDK's StreamableHTTPClientTransport.
 //
 //   CNV_CLI=build/src/cli/cnv node tests/mcp/test_mcp_sdk.mjs
 //
@@ -7,6 +8,7 @@
 // installed. Every `cnv` process started is stopped and the temporary folder removed, on a
 // failure and on SIGINT/SIGTERM too; a watchdog fails the run rather than letting it hang.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { SKIP, childEnv, makeIdentity, removeIdentity, sdk, sdkMissing, serveArgs } from './harness.mjs';
 
 const missing = sdkMissing();
@@ -21,6 +23,7 @@ if (!CNV) {
 }
 const { Client } = await sdk('client/index.js');
 const { StdioClientTransport } = await sdk('client/stdio.js');
+const { StreamableHTTPClientTransport } = await sdk('client/streamableHttp.js');
 const { LATEST_PROTOCOL_VERSION, McpError, ErrorCode } = await sdk('types.js');
 
 const WATCHDOG_MS = 90000;
@@ -87,8 +90,67 @@ async function close(s) {
   }
 }
 
+// `cnv mcp serve ... --http 127.0.0.1:0`: resolves, once it prints
+// `listening http://HOST:PORT/mcp`, to { proc, url, stderr(), exited }. Stopped by stopHttp
+// (SIGTERM, then SIGKILL) or by cleanup.
+const servers = new Set();
+
+async function startHttp(id, token, extra = []) {
+  const args = [...serveArgs(id, token, extra), '--http', '127.0.0.1:0'];
+  const proc = spawn(CNV, args, { env: { ...process.env, ...childEnv() }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  proc.stderr.on('data', (chunk) => {
+    stderr += chunk.toString('utf8');
+  });
+  const h = { proc, url: null, stderr: () => stderr };
+  h.exited = new Promise((resolve) => {
+    proc.once('exit', (code, signal) => resolve({ code, signal }));
+    proc.once('error', (e) => resolve({ code: null, signal: null, error: e }));
+  });
+  servers.add(h);
+  let gone = false;
+  h.exited.then(() => {
+    gone = true;
+  });
+  await waitFor(() => gone || /listening (http:\/\/\S+)\n/.test(stderr), SETTLE_MS, `cnv ${args.join(' ')} listens`);
+  const m = /listening (http:\/\/\S+)\n/.exec(stderr);
+  if (!m) throw new Error(`cnv ${args.join(' ')} exited before listening; its stderr: ${stderr}`);
+  h.url = new URL(m[1]);
+  assert.equal(h.url.hostname, '127.0.0.1');
+  assert.equal(h.url.pathname, '/mcp');
+  assert.ok(Number(h.url.port) > 0, 'port 0 picked a real port');
+  return h;
+}
+
+// SIGTERM, then SIGKILL if it is still there after SETTLE_MS; resolves to its exit.
+async function stopHttp(h) {
+  if (!servers.has(h)) return h.exited;
+  servers.delete(h);
+  if (h.proc.exitCode === null && h.proc.signalCode === null) {
+    h.proc.kill('SIGTERM');
+    try {
+      await within(SETTLE_MS, h.exited, 'the HTTP server stops on SIGTERM');
+    } catch {
+      h.proc.kill('SIGKILL');
+    }
+  }
+  return h.exited;
+}
+
+// A Client over StreamableHTTPClientTransport to h, connected (initialize + initialized);
+// tracked like the stdio sessions (its close() aborts the transport; it sends no DELETE).
+async function openHttp(h) {
+  const transport = new StreamableHTTPClientTransport(h.url);
+  const client = new Client({ name: 'libcnv-mcp-http-test', version: '1.0.0' });
+  const s = { transport, client, proc: null, stderr: h.stderr };
+  live.add(s);
+  await client.connect(transport);
+  return s;
+}
+
 async function closeAll() {
   await Promise.all([...live].map(close));
+  await Promise.all([...servers].map(stopHttp));
 }
 
 function within(ms, promise, what) {
@@ -370,6 +432,126 @@ test('a client that disconnects mid-call: the server exits 0 soon after', async 
   assert.equal(code, 0, `exit status 0 (stderr: ${s.stderr()})`);
   assert.equal(alive(pid), false, 'nothing left running');
   await close(s);
+});
+
+// ---- over Streamable HTTP: `cnv mcp serve --http` and the SDK's HTTP client ------------
+
+let web; // one `cnv mcp serve --http` with the demo.* token and --verbose, for every HTTP check
+
+test('http: initialize, ping and tools/list over Streamable HTTP', async () => {
+  web = await startHttp(id, 'all', ['--verbose']);
+  const s = await openHttp(web);
+  try {
+    assert.equal(s.transport.protocolVersion, LATEST_PROTOCOL_VERSION, 'the SDK\'s latest revision is negotiated');
+    assert.match(s.transport.sessionId, /^[0-9a-f]{32}$/, 'a session id came with initialize');
+    assert.ok(s.client.getServerCapabilities().tools, 'the tools capability is announced');
+    assert.deepEqual(s.client.getServerVersion(), main.client.getServerVersion(), 'the same server as over stdio');
+    assert.deepEqual(await s.client.ping(), {});
+    const { tools, nextCursor } = await s.client.listTools();
+    assert.equal(nextCursor, undefined);
+    for (const n of DEMOS) assert.ok(tools.some((t) => t.name === n), `${n} is listed`);
+    assert.deepEqual(tools, (await main.client.listTools()).tools, 'the very list stdio gives');
+    // A second client gets a session of its own.
+    const t = await openHttp(web);
+    assert.notEqual(t.transport.sessionId, s.transport.sessionId);
+    await close(t);
+  } finally {
+    await close(s);
+  }
+});
+
+test('http: demo.types carries every hard string byte-exact', async () => {
+  const s = await openHttp(web);
+  try {
+    const cases = [
+      { s: 'all', i: 42, n: 3.25, b: true, e: 'green', tags: ['a', 'b'] },
+      ...HARD.map((v) => ({ s: v })),
+      { s: 't', tags: HARD },
+    ];
+    for (const args of cases) {
+      const r = await s.client.callTool({ name: 'demo_types', arguments: args });
+      const shown = JSON.stringify(args).slice(0, 120);
+      assert.ok(!r.isError, `${shown}: ${text(r)}`);
+      assert.deepEqual(r.structuredContent, args, `${shown}: exactly what was sent`);
+    }
+  } finally {
+    await close(s);
+  }
+});
+
+test('http: progress from demo.sleep arrives on the call\'s SSE stream', async () => {
+  const s = await openHttp(web);
+  try {
+    const seen = [];
+    const r = await s.client.callTool({ name: 'demo_sleep', arguments: { ms: 800 } }, undefined, {
+      onprogress: (p) => seen.push(p),
+    });
+    assert.ok(!r.isError, text(r));
+    assert.ok(seen.length >= 2, `at least two progress notifications (got ${seen.length})`);
+    for (let i = 1; i < seen.length; i++) assert.ok(seen[i].progress > seen[i - 1].progress, `progress increases: ${JSON.stringify(seen)}`);
+  } finally {
+    await close(s);
+  }
+});
+
+test('http: an AbortSignal cancels demo.sleep in the runtime; the session goes on', async () => {
+  const s = await openHttp(web);
+  try {
+    const cancelled = () => (web.stderr().match(/mcp: demo_sleep cancelled /g) || []).length;
+    const before = cancelled();
+    const ac = new AbortController();
+    let progressed = 0;
+    const started = Date.now();
+    const call = s.client.callTool({ name: 'demo_sleep', arguments: { ms: 30000 } }, undefined, {
+      signal: ac.signal,
+      timeout: 60000,
+      onprogress: () => progressed++,
+    });
+    await waitFor(() => progressed > 0, SETTLE_MS, 'demo.sleep reports progress before the cancel');
+    ac.abort('test cancels');
+    await assert.rejects(call);
+    await waitFor(() => cancelled() > before, SETTLE_MS, `--verbose shows the call cancelled (stderr: ${web.stderr()})`);
+    assert.ok(Date.now() - started < 20000, 'the call ended long before its 30 s');
+    assert.deepEqual(await s.client.ping(), {});
+    const r = await s.client.callTool({ name: 'demo_echo', arguments: { text: 'after' } });
+    assert.equal(text(r), 'after');
+  } finally {
+    await close(s);
+  }
+});
+
+test('http: terminateSession ends the session; a later call fails, its id gets 404', async () => {
+  const s = await openHttp(web);
+  try {
+    assert.equal(text(await s.client.callTool({ name: 'demo_echo', arguments: { text: 'before' } })), 'before');
+    const sid = s.transport.sessionId;
+    await s.transport.terminateSession(); // DELETE
+    assert.equal(s.transport.sessionId, undefined);
+    await assert.rejects(s.client.callTool({ name: 'demo_echo', arguments: { text: 'after' } }), 'a call after the end fails');
+    // The old id itself: 404 (the specification's answer for an ended session).
+    const res = await fetch(web.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-session-id': sid,
+        'mcp-protocol-version': LATEST_PROTOCOL_VERSION,
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+    });
+    await res.body?.cancel();
+    assert.equal(res.status, 404, 'the ended session is not found');
+  } finally {
+    await close(s);
+  }
+});
+
+test('http: SIGTERM stops the server, exit 0', async () => {
+  const pid = web.proc.pid;
+  const { code, signal } = await stopHttp(web);
+  assert.equal(signal, null, `exited by itself (signal ${signal}; stderr: ${web.stderr()})`);
+  assert.equal(code, 0, `exit status 0 (stderr: ${web.stderr()})`);
+  assert.equal(alive(pid), false, 'nothing left running');
 });
 
 // ---- the run ----------------------------------------------------------------------------

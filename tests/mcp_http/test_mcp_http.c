@@ -407,6 +407,147 @@ static void test_stop_mid_call(void **state) {
   assert_int_equal(tfd_count(), fds);
 }
 
+/* A ping on session sid: its HTTP status (200 alive, 404 gone). */
+static int ping_status(fx *t, const char *sid) {
+  char extra[512];
+  with_session(sid, ACCEPT_BOTH, extra, sizeof extra);
+  resp r;
+  call(t->port, "POST", "/mcp", extra, "{\"jsonrpc\":\"2.0\",\"id\":11,\"method\":\"ping\"}", &r);
+  int status = r.status;
+  resp_free(&r);
+  return status;
+}
+
+/* Opens sid's GET stream on a connection of its own, returned once its headers came. */
+static int open_stream(fx *t, const char *sid) {
+  char extra[512];
+  with_session(sid, "Accept: text/event-stream\r\n", extra, sizeof extra);
+  int fd = dial(t->port);
+  send_req(fd, "GET", "/mcp", extra, NULL);
+  char got[4096] = "";
+  size_t n = 0;
+  while (!strstr(got, ": stream")) {
+    ssize_t k = recv(fd, got + n, sizeof got - n - 1, 0);
+    assert_true(k > 0);
+    n += (size_t)k;
+    got[n] = '\0';
+  }
+  assert_non_null(strstr(got, "HTTP/1.1 200"));
+  return fd;
+}
+
+#define PEER_CAP 16 /* max_sessions_per_peer's default */
+
+/* One address past its session cap: clients that left without DELETE (idle sessions) are
+ * evicted least recently used first, so the address is never locked out; a session with a
+ * call running or its GET stream open is never evicted; only when every one of the peer's
+ * sessions is busy is a new one refused (503). An evicted session's id gets 404. */
+static void test_peer_cap_evicts_idle(void **state) {
+  (void)state;
+  fx t;
+  up(&t, 0);
+  char old[PEER_CAP][CNV_MCP_HTTP_SESSION_ID_LEN + 1];
+  for (int i = 0; i < PEER_CAP; i++) open_session(&t, old[i]);
+  assert_int_equal(cnv_mcp_http_sessions(t.h), PEER_CAP);
+  /* old[0]: a call running; old[1]: its GET stream open; old[2]: used again last. */
+  char extra[512];
+  with_session(old[0], "Accept: application/json\r\n", extra, sizeof extra);
+  int call_fd = dial(t.port);
+  send_req(call_fd, "POST", "/mcp", extra,
+           "{\"jsonrpc\":\"2.0\",\"id\":12,\"method\":\"tools/call\",\"params\":{\"name\":\"t_sleep\","
+           "\"arguments\":{}}}");
+  while (atomic_load(&sleep_entered) == 0) usleep(1000);
+  int stream_fd = open_stream(&t, old[1]);
+  assert_int_equal(ping_status(&t, old[2]), 200);
+  /* The 17th: old[3], the least recently used idle one, goes (a 404 touches nothing). */
+  char fresh[PEER_CAP - 2][CNV_MCP_HTTP_SESSION_ID_LEN + 1];
+  open_session(&t, fresh[0]);
+  assert_int_equal(cnv_mcp_http_sessions(t.h), PEER_CAP);
+  assert_int_equal(ping_status(&t, old[3]), 404);
+  /* 12 more: old[4..15]; old[2] (used after them) and the two busy ones stay. */
+  for (int i = 1; i <= 12; i++) open_session(&t, fresh[i]);
+  assert_int_equal(cnv_mcp_http_sessions(t.h), PEER_CAP);
+  for (int i = 4; i < PEER_CAP; i++) assert_int_equal(ping_status(&t, old[i]), 404);
+  assert_int_equal(ping_status(&t, old[2]), 200); /* now used after every fresh one */
+  /* One more: fresh[0] is now the least recently used idle one. */
+  open_session(&t, fresh[13]);
+  assert_int_equal(ping_status(&t, fresh[0]), 404);
+  assert_int_equal(ping_status(&t, old[0]), 200);
+  assert_int_equal(ping_status(&t, old[1]), 200);
+  assert_int_equal(ping_status(&t, old[2]), 200);
+  for (int i = 1; i <= 13; i++) assert_int_equal(ping_status(&t, fresh[i]), 200);
+  assert_int_equal(cnv_mcp_http_sessions(t.h), PEER_CAP);
+  /* Every session of the peer busy (a GET stream on each idle one): 503, nothing evicted. */
+  int fds[PEER_CAP - 2];
+  fds[0] = open_stream(&t, old[2]);
+  for (int i = 1; i <= 13; i++) fds[i] = open_stream(&t, fresh[i]);
+  resp r;
+  call(t.port, "POST", "/mcp", ACCEPT_BOTH, INIT, &r);
+  assert_int_equal(r.status, 503);
+  assert_non_null(strstr(r.body, "Too many sessions"));
+  resp_free(&r);
+  assert_int_equal(cnv_mcp_http_sessions(t.h), PEER_CAP);
+  /* One stream closed: its session is idle again, and the next session takes its place. */
+  close(fds[5]);
+  for (;;) { /* the server notices the closed connection on its own thread */
+    call(t.port, "POST", "/mcp", ACCEPT_BOTH, INIT, &r);
+    int status = r.status;
+    resp_free(&r);
+    if (status == 200) break;
+    assert_int_equal(status, 503);
+    usleep(1000);
+  }
+  assert_int_equal(ping_status(&t, fresh[5]), 404);
+  assert_int_equal(ping_status(&t, old[0]), 200);
+  assert_int_equal(ping_status(&t, old[1]), 200);
+  /* The running call was never touched: it ends with its answer. */
+  atomic_store(&sleep_go, 1);
+  size_t n;
+  char *raw = read_all(call_fd, &n);
+  parse(raw, n, &r);
+  free(raw);
+  assert_int_equal(r.status, 200);
+  assert_non_null(strstr(r.body, "slept"));
+  resp_free(&r);
+  assert_int_equal(atomic_load(&sleep_cancelled), 0);
+  close(call_fd);
+  close(stream_fd);
+  for (int i = 0; i < PEER_CAP - 2; i++) {
+    if (i != 5) close(fds[i]);
+  }
+  down(&t);
+}
+
+/* "\u0000" inside a JSON string is data (the session takes it): a request whose id and
+ * arguments hold one is classified and answered like any other, as JSON and as SSE. */
+static void test_nul_in_strings(void **state) {
+  (void)state;
+  fx t;
+  up(&t, 0);
+  char sid[CNV_MCP_HTTP_SESSION_ID_LEN + 1];
+  open_session(&t, sid);
+  char extra[512];
+  with_session(sid, "Accept: application/json\r\n", extra, sizeof extra);
+  resp r;
+  call(t.port, "POST", "/mcp", extra, "{\"jsonrpc\":\"2.0\",\"id\":\"a\\u0000b\",\"method\":\"ping\"}", &r);
+  assert_int_equal(r.status, 200);
+  assert_non_null(strstr(r.body, "\"id\":\"a\\u0000b\""));
+  resp_free(&r);
+  /* A call that runs (the answer comes later, from the worker), asked for as SSE. */
+  with_session(sid, ACCEPT_BOTH, extra, sizeof extra);
+  atomic_store(&sleep_go, 1);
+  call(t.port, "POST", "/mcp", extra,
+       "{\"jsonrpc\":\"2.0\",\"id\":\"c\\u0000d\",\"method\":\"tools/call\",\"params\":{\"name\":\"t_sleep\","
+       "\"arguments\":{},\"_meta\":{\"progressToken\":\"p\\u0000q\"}}}",
+       &r);
+  assert_int_equal(r.status, 200);
+  assert_non_null(strstr(r.body, "\"progressToken\":\"p\\u0000q\""));
+  assert_non_null(strstr(r.body, "\"id\":\"c\\u0000d\""));
+  assert_non_null(strstr(r.body, "slept"));
+  resp_free(&r);
+  down(&t);
+}
+
 static void test_api_errors(void **state) {
   (void)state;
   cnv_mcp_http *h = NULL;
@@ -428,6 +569,8 @@ int main(void) {
       cmocka_unit_test(test_disconnect_mid_stream),
       cmocka_unit_test(test_get_stream),
       cmocka_unit_test(test_stop_mid_call),
+      cmocka_unit_test(test_peer_cap_evicts_idle),
+      cmocka_unit_test(test_nul_in_strings),
       cmocka_unit_test(test_api_errors),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
