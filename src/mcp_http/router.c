@@ -368,6 +368,18 @@ static bool version_known(const char *v) {
   return false;
 }
 
+/* The session a request names in Mcp-Session-Id, or NULL after refusing the exchange: 400
+ * when the header is missing, 404 when no live session has that id. */
+static mh_session *session_of(mh_router *r, const mh_request *q, mh_exchange *ex) {
+  if (!q->session_id) {
+    ex_refuse(ex, 400, -32000, "Bad Request: Mcp-Session-Id header is required");
+    return NULL;
+  }
+  mh_session *s = session_find(r, q->session_id);
+  if (!s) ex_refuse(ex, 404, -32001, "Session not found");
+  return s;
+}
+
 static void route_post(mh_router *r, const mh_request *q, uint64_t now_ms, mh_exchange *ex) {
   if (q->too_large || q->body_len > r->cfg.max_body) {
     ex_refuse(ex, 413, -32600, "Request body too large");
@@ -406,13 +418,9 @@ static void route_post(mh_router *r, const mh_request *q, uint64_t now_ms, mh_ex
       return;
     }
     memcpy(ex->session_id, s->id, sizeof ex->session_id);
-  } else {
-    s = session_find(r, q->session_id);
-    if (!s) {
-      json_decref(m);
-      ex_refuse(ex, 404, -32001, "Session not found");
-      return;
-    }
+  } else if (!(s = session_of(r, q, ex))) {
+    json_decref(m);
+    return;
   }
   session_touch(r, s, now_ms);
   ex->session = s;
@@ -444,15 +452,8 @@ static void route_get(mh_router *r, const mh_request *q, mh_exchange *ex) {
     ex_refuse(ex, 406, -32000, "Accept must list text/event-stream");
     return;
   }
-  if (!q->session_id) {
-    ex_refuse(ex, 400, -32000, "Bad Request: Mcp-Session-Id header is required");
-    return;
-  }
-  mh_session *s = session_find(r, q->session_id);
-  if (!s) {
-    ex_refuse(ex, 404, -32001, "Session not found");
-    return;
-  }
+  mh_session *s = session_of(r, q, ex);
+  if (!s) return;
   if (s->stream) {
     ex_refuse(ex, 409, -32000, "Conflict: the session's stream is already open");
     return;
@@ -467,15 +468,8 @@ static void route_get(mh_router *r, const mh_request *q, mh_exchange *ex) {
 }
 
 static void route_delete(mh_router *r, const mh_request *q, mh_exchange *ex) {
-  if (!q->session_id) {
-    ex_refuse(ex, 400, -32000, "Bad Request: Mcp-Session-Id header is required");
-    return;
-  }
-  mh_session *s = session_find(r, q->session_id);
-  if (!s) {
-    ex_refuse(ex, 404, -32001, "Session not found");
-    return;
-  }
+  mh_session *s = session_of(r, q, ex);
+  if (!s) return;
   session_end(r, s);
   ex_done(ex, 200, NULL, NULL, 0);
 }

@@ -87,3 +87,17 @@ const char *cli_leftover(void) {
   closedir(d);
   return found;
 }
+
+bool cli_make_demo_agent(cli_result *r) {
+  static const char *const root[] = {"token", "keygen", "--out", "root", NULL};
+  static const char *const agent[] = {"token", "keygen", "--out", "agent", NULL};
+  static const char *const mint[] = {"token", "mint", "--key", "root.key", "--audience", "agent.pub",
+                                     "--allow", "demo.*", "--effects", "read_only", "--out", "agent.tok",
+                                     NULL};
+  const char *const *const steps[] = {root, agent, mint};
+  for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+    cli_run(r, steps[i]);
+    if (r->status != 0) return false;
+  }
+  return true;
+}

@@ -22,6 +22,10 @@ void cli_run_to(cli_result *r, const char *out_path, const char *const *args);
  * fills *r (out stays empty for /dev/full). */
 pid_t cli_start(const char *out_path, const char *const *args);
 void cli_wait(cli_result *r, pid_t pid, const char *out_path);
+/* In the current folder, with the tool: keys root and agent (root.key/.pub, agent.key/.pub)
+ * and agent.tok, root's token for agent allowing demo.* with the demos' effect (read_only).
+ * False at the first run that fails (*r holds it). */
+bool cli_make_demo_agent(cli_result *r);
 /* Reads up to cap - 1 bytes of path into buf, NUL-terminated; false (buf empty) when the file
  * cannot be opened. */
 bool cli_slurp(const char *path, char *buf, size_t cap);

@@ -134,27 +134,37 @@ static void test_session_list_call(void **state) {
   down(&t);
 }
 
+/* Opens a session, POSTs `call` (a tools/call of t_sleep with a progress token) accepting
+ * server-sent events, and reads until its first progress event is in got (cap bytes, *n of
+ * them read); the handler is still waiting for sleep_go. Returns the connection. */
+static int sse_call_until_progress(fx *t, const char *call, char *got, size_t cap, size_t *n) {
+  char sid[CNV_MCP_HTTP_SESSION_ID_LEN + 1];
+  open_session(t, sid);
+  char extra[512];
+  with_session(sid, ACCEPT_BOTH, extra, sizeof extra);
+  int fd = dial(t->port);
+  send_req(fd, "POST", "/mcp", extra, call);
+  *n = 0;
+  got[0] = '\0';
+  while (!strstr(got, "notifications/progress")) {
+    ssize_t k = recv(fd, got + *n, cap - *n - 1, 0);
+    assert_true(k > 0);
+    *n += (size_t)k;
+    got[*n] = '\0';
+  }
+  return fd;
+}
+
 static void test_progress_as_sse(void **state) {
   (void)state;
   fx t;
   up(&t, 0);
-  char sid[CNV_MCP_HTTP_SESSION_ID_LEN + 1];
-  open_session(&t, sid);
-  char extra[512];
-  with_session(sid, ACCEPT_BOTH, extra, sizeof extra);
-  int fd = dial(t.port);
-  send_req(fd, "POST", "/mcp", extra,
-           "{\"jsonrpc\":\"2.0\",\"id\":\"c1\",\"method\":\"tools/call\",\"params\":{\"name\":\"t_sleep\","
-           "\"arguments\":{},\"_meta\":{\"progressToken\":\"p1\"}}}");
-  /* The progress event comes while the handler still waits for the go. */
-  char got[8192] = "";
-  size_t n = 0;
-  while (!strstr(got, "notifications/progress")) {
-    ssize_t r = recv(fd, got + n, sizeof got - n - 1, 0);
-    assert_true(r > 0);
-    n += (size_t)r;
-    got[n] = '\0';
-  }
+  char got[8192];
+  size_t n;
+  int fd = sse_call_until_progress(&t,
+                                   "{\"jsonrpc\":\"2.0\",\"id\":\"c1\",\"method\":\"tools/call\",\"params\":{"
+                                   "\"name\":\"t_sleep\",\"arguments\":{},\"_meta\":{\"progressToken\":\"p1\"}}}",
+                                   got, sizeof got, &n);
   assert_int_equal(atomic_load(&sleep_cancelled), 0);
   assert_null(strstr(got, "\"result\""));
   atomic_store(&sleep_go, 1);
@@ -304,22 +314,12 @@ static void test_disconnect_mid_stream(void **state) {
   (void)state;
   fx t;
   up(&t, 0);
-  char sid[CNV_MCP_HTTP_SESSION_ID_LEN + 1];
-  open_session(&t, sid);
-  char extra[512];
-  with_session(sid, ACCEPT_BOTH, extra, sizeof extra);
-  int fd = dial(t.port);
-  send_req(fd, "POST", "/mcp", extra,
-           "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"tools/call\",\"params\":{\"name\":\"t_sleep\","
-           "\"arguments\":{},\"_meta\":{\"progressToken\":8}}}");
-  char got[8192] = "";
-  size_t n = 0;
-  while (!strstr(got, "notifications/progress")) {
-    ssize_t k = recv(fd, got + n, sizeof got - n - 1, 0);
-    assert_true(k > 0);
-    n += (size_t)k;
-    got[n] = '\0';
-  }
+  char got[8192];
+  size_t n;
+  int fd = sse_call_until_progress(&t,
+                                   "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"tools/call\",\"params\":{"
+                                   "\"name\":\"t_sleep\",\"arguments\":{},\"_meta\":{\"progressToken\":8}}}",
+                                   got, sizeof got, &n);
   close(fd);
   while (atomic_load(&sleep_cancelled) == 0) usleep(1000);
   down(&t);

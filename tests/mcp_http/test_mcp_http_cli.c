@@ -26,13 +26,7 @@ static cli_result r;
 
 static int make_files(void **state) {
   (void)state;
-  RUN("token", "keygen", "--out", "root");
-  assert_int_equal(r.status, 0);
-  RUN("token", "keygen", "--out", "agent");
-  assert_int_equal(r.status, 0);
-  RUN("token", "mint", "--key", "root.key", "--audience", "agent.pub", "--allow", "demo.*", "--effects",
-      "read_only", "--out", "agent.tok");
-  assert_int_equal(r.status, 0);
+  assert_true(cli_make_demo_agent(&r));
   return 0;
 }
 
