@@ -387,23 +387,31 @@ test('progress: demo.sleep reports increasing progress', async () => {
   for (const p of seen) if (p.total !== undefined) assert.ok(p.progress <= p.total, `progress within total: ${JSON.stringify(p)}`);
 });
 
+// Starts a 30 s demo.sleep, aborts it once the handler is surely running (it reported
+// progress), and waits until the server's --verbose stderr (stderr() reads it) shows one more
+// cancelled call.
+async function cancelLongSleep(client, stderr) {
+  const cancelled = () => (stderr().match(/mcp: demo_sleep cancelled /g) || []).length;
+  const before = cancelled();
+  const ac = new AbortController();
+  let progressed = 0;
+  const started = Date.now();
+  const call = client.callTool({ name: 'demo_sleep', arguments: { ms: 30000 } }, undefined, {
+    signal: ac.signal,
+    timeout: 60000,
+    onprogress: () => progressed++,
+  });
+  await waitFor(() => progressed > 0, SETTLE_MS, 'demo.sleep reports progress before the cancel');
+  ac.abort('test cancels');
+  await assert.rejects(call);
+  await waitFor(() => cancelled() > before, SETTLE_MS, `--verbose shows the call cancelled (stderr: ${stderr()})`);
+  assert.ok(Date.now() - started < 20000, 'the call ended long before its 30 s');
+}
+
 test('cancel: an aborted demo.sleep is cancelled in the runtime; the session goes on', async () => {
   const s = await open(id, 'all', ['--verbose']);
   try {
-    const ac = new AbortController();
-    let progressed = 0;
-    const started = Date.now();
-    const call = s.client.callTool({ name: 'demo_sleep', arguments: { ms: 30000 } }, undefined, {
-      signal: ac.signal,
-      timeout: 60000,
-      onprogress: () => progressed++,
-    });
-    // Abort once the handler is surely running (it has reported progress).
-    await waitFor(() => progressed > 0, SETTLE_MS, 'demo.sleep reports progress before the cancel');
-    ac.abort('test cancels');
-    await assert.rejects(call);
-    await waitFor(() => /mcp: demo_sleep cancelled /.test(s.stderr()), SETTLE_MS, `--verbose shows the call cancelled (stderr: ${s.stderr()})`);
-    assert.ok(Date.now() - started < 20000, 'the call ended long before its 30 s');
+    await cancelLongSleep(s.client, s.stderr);
     assert.deepEqual(await s.client.ping(), {});
     const r = await s.client.callTool({ name: 'demo_echo', arguments: { text: 'after' } });
     assert.equal(text(r), 'after');
@@ -497,21 +505,7 @@ test('http: progress from demo.sleep arrives on the call\'s SSE stream', async (
 test('http: an AbortSignal cancels demo.sleep in the runtime; the session goes on', async () => {
   const s = await openHttp(web);
   try {
-    const cancelled = () => (web.stderr().match(/mcp: demo_sleep cancelled /g) || []).length;
-    const before = cancelled();
-    const ac = new AbortController();
-    let progressed = 0;
-    const started = Date.now();
-    const call = s.client.callTool({ name: 'demo_sleep', arguments: { ms: 30000 } }, undefined, {
-      signal: ac.signal,
-      timeout: 60000,
-      onprogress: () => progressed++,
-    });
-    await waitFor(() => progressed > 0, SETTLE_MS, 'demo.sleep reports progress before the cancel');
-    ac.abort('test cancels');
-    await assert.rejects(call);
-    await waitFor(() => cancelled() > before, SETTLE_MS, `--verbose shows the call cancelled (stderr: ${web.stderr()})`);
-    assert.ok(Date.now() - started < 20000, 'the call ended long before its 30 s');
+    await cancelLongSleep(s.client, web.stderr);
     assert.deepEqual(await s.client.ping(), {});
     const r = await s.client.callTool({ name: 'demo_echo', arguments: { text: 'after' } });
     assert.equal(text(r), 'after');
