@@ -41,6 +41,9 @@ cnv_external(uv PKG libuv)
 cnv_external(jansson PKG jansson)
 # libmicrohttpd: the mcp_http module's HTTP server (MCP's Streamable HTTP; docs/mcp-http.md).
 cnv_external(microhttpd PKG libmicrohttpd)
+# libnats (the NATS C client): the nats module's connections, queue groups, JetStream stream
+# and key-value bucket (docs/nats.md).
+cnv_external(nats PKG libnats)
 cnv_external(threads TARGET Threads::Threads NAMES pthread)
 cnv_external(m NAMES m)
 

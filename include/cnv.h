@@ -18,5 +18,7 @@
 #include "cnv/server.h"
 #include "cnv/mcp.h"
 #include "cnv/mcp_http.h"
+#include "cnv/swarmwire.h"
+#include "cnv/nats.h"
 
 #endif

@@ -19,6 +19,8 @@
 #include "status_codes/client.h"
 #include "status_codes/server.h"
 #include "status_codes/mcp.h"
+#include "status_codes/swarmwire.h"
+#include "status_codes/nats.h"
 
 #define CNV_STATUS_MAP(X)  \
   CNV_STATUS_CORE(X)       \
@@ -33,7 +35,9 @@
   CNV_STATUS_SESSION(X)    \
   CNV_STATUS_CLIENT(X)     \
   CNV_STATUS_SERVER(X)     \
-  CNV_STATUS_MCP(X)
+  CNV_STATUS_MCP(X)        \
+  CNV_STATUS_SWARMWIRE(X)  \
+  CNV_STATUS_NATS(X)
 
 #ifdef __cplusplus
 extern "C" {

@@ -1,0 +1,262 @@
+/* libcnv nats: one swarm on many machines, over NATS (docs/nats.md). Built on the NATS C
+ * client (libnats) and JetStream; the bytes are swarmwire's (include/cnv/swarmwire.h).
+ *
+ * Three objects, each with its own NATS connection:
+ *   - cnv_nats_node: puts an embedder's started cnv_runtime into swarm S. It serves every
+ *     registered capability on its subject in queue group "cnv.S" (one node of those that have
+ *     the capability gets each invocation), answers handshakes, keeps the swarm's shared state
+ *     (trust roots, revocations, the swarm key, the nodes' status) from the swarm's JetStream
+ *     key-value bucket, replaying it on start and following it after, and publishes its own
+ *     status there. A node is authorized by its token: from one of the runtime's trust roots,
+ *     held by the node's key, allowing `swarm.serve`, valid in swarm S.
+ *   - cnv_nats_client: an agent's way in. One handshake with any node gives a ticket every node
+ *     accepts; then sealed invocations on the capabilities' subjects, answers by request/reply,
+ *     retries with the same request id when an answer does not come in time.
+ *   - cnv_nats_admin: writes and reads the bucket without serving (`cnv swarm status`,
+ *     `cnv swarm revoke`, `cnv swarm trust`).
+ *
+ * Delivery (docs/nats.md "Exactly once"): a capability not declared read_only or idempotent
+ * (and every capability with CNV_NATS_ONCE_ALL) runs only after its node claimed the request
+ * in the swarm's once stream (JetStream; its duplicate window is the dedupe window), and its
+ * answer is stored there before the client can see it: a retry of a request that completed gets
+ * the stored answer, a retry of one whose claimer died (its status record went stale) is taken
+ * over by exactly one node, a retry while the claimer lives is answered "in progress" and the
+ * client waits. Read-only and idempotent capabilities skip the claim (a retry may run them
+ * again, which by their declaration changes nothing).
+ *
+ * The library never prints and never aborts. Strings (servers, paths) are copied. */
+#ifndef CNV_NATS_H
+#define CNV_NATS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "runtime.h"
+#include "status.h"
+#include "swarmwire.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The capability path a node's token must allow to serve (and to write records). */
+#define CNV_NATS_SERVE_CAPABILITY "swarm.serve"
+
+/* Which capabilities go through the claim (the once stream) before they run. */
+typedef enum cnv_nats_once {
+  CNV_NATS_ONCE_EFFECTFUL = 0, /* those not declared read_only or idempotent (the default) */
+  CNV_NATS_ONCE_ALL = 1        /* every capability */
+} cnv_nats_once;
+
+/* Something the node applied or noticed (for tests, benchmarks and logs). Runs on one of the
+ * node's NATS threads: keep it short, never call the node from it. */
+typedef enum cnv_nats_event_kind {
+  CNV_NATS_EV_KEY_READY = 1,    /* the node holds the swarm key: it answers handshakes now */
+  CNV_NATS_EV_REVOKED = 2,      /* a revocation record was applied (cnv_runtime_revoke) */
+  CNV_NATS_EV_TRUSTED = 3,      /* a trust record was applied (cnv_runtime_trust_add) */
+  CNV_NATS_EV_RECORD_BAD = 4,   /* a record was ignored: bad signature, token or signer */
+  CNV_NATS_EV_DISCONNECTED = 5, /* the NATS connection dropped (the client reconnects) */
+  CNV_NATS_EV_RECONNECTED = 6
+} cnv_nats_event_kind;
+typedef struct cnv_nats_event {
+  cnv_nats_event_kind kind;
+  uint8_t id[32];     /* REVOKED: the link hash; TRUSTED: the root; RECORD_BAD: the signer */
+  uint64_t record_ms; /* the record's time (its author's clock), 0 when none */
+  cnv_status status;  /* RECORD_BAD: why */
+} cnv_nats_event;
+typedef void (*cnv_nats_event_fn)(void *ctx, const cnv_nats_event *ev);
+
+/* ---- Node ------------------------------------------------------------------------------------ */
+
+typedef struct cnv_nats_node_config {
+  const char *servers;       /* "nats://HOST:PORT[,nats://HOST:PORT...]"; required */
+  uint64_t swarm;            /* 1..; required; the runtime's swarm_id must be the same */
+  const uint8_t *secret_key; /* the node's Ed25519 secret key, CNV_SW_SECRET_BYTES; copied,
+                                  wiped at destroy */
+  const uint8_t *token;      /* the node's token (see above); copied */
+  size_t token_len;
+  cnv_nats_once once;          /* default CNV_NATS_ONCE_EFFECTFUL */
+  uint32_t dedupe_window_ms;   /* the once stream's duplicate window and age limit; requests
+                                  whose client time is further than half of it from the node's
+                                  are refused (CNV_ENATS_STALE); 0: 120000; at least 10000 */
+  uint32_t ticket_ttl_ms;      /* tickets this node issues live this long; 0: 3600000 */
+  uint32_t status_interval_ms; /* the node's status record is rewritten this often; a node whose
+                                  record is older than 3 intervals counts as dead; 0: 1000 */
+  uint32_t max_sessions;       /* opened tickets kept (each with its replay window and runtime
+                                  agent; the least recently used goes first); 0: 4096 */
+  uint32_t replicas;           /* JetStream replicas of the bucket and the stream when this node
+                                  creates them; 0: 1 */
+  uint32_t connect_timeout_ms; /* start: connecting and reaching JetStream; 0: 10000 */
+  uint32_t max_message;        /* largest request accepted; 0: 65536 + CNV_SW_MAX_TICKET */
+  cnv_nats_event_fn on_event;  /* NULL: none */
+  void *event_ctx;
+} cnv_nats_node_config;
+/* Zeroes cfg (defaults; servers, swarm, key and token to set). NULL ignored. */
+CNV_API void cnv_nats_node_config_default(cnv_nats_node_config *cfg);
+
+typedef struct cnv_nats_node cnv_nats_node;
+
+/* Creates a node in front of rt (not owned; created, capabilities registered, trust roots
+ * added, started; it must outlive the node). Checks the node's own token against rt's trust
+ * roots now (CNV_ENATS_NOT_AUTHORIZED with no swarm.serve in this swarm, or the delegation
+ * code). Connects nothing yet. Errors: CNV_EINVAL (NULL, missing field, swarm not rt's),
+ * CNV_ERANGE (a limit out of range), CNV_ENATS_NOT_AUTHORIZED, CNV_ENOMEM. */
+CNV_API CNV_NODISCARD cnv_status cnv_nats_node_create(const cnv_nats_node_config *cfg, cnv_runtime *rt,
+                                                      cnv_nats_node **out);
+/* Connects (the NATS client reconnects by itself after, forever), makes sure the bucket and
+ * the once stream exist (creating them when absent), replays every record of the bucket
+ * (applying trust roots and revocations before serving anything), obtains the swarm key (the
+ * first node of a swarm makes it; a later one writes a JOIN record and waits for a GRANT from
+ * any node that holds the key), subscribes to the handshake and capability subjects and starts
+ * the status record. Blocks until it serves, or connect_timeout_ms. Errors: CNV_EINVAL,
+ * CNV_ESTATE (started before), CNV_ENATS_CONNECT, CNV_ENATS_JETSTREAM (JetStream missing or
+ * refusing), CNV_ENATS_TIMEOUT (no swarm key granted in time), CNV_ENOMEM. Blocking. */
+CNV_API CNV_NODISCARD cnv_status cnv_nats_node_start(cnv_nats_node *n);
+/* Unsubscribes (the queue groups stop giving this node work), lets invocations in flight
+ * complete and answers them (up to rt's own stop), writes its status record one last time with
+ * phase Stopped, closes the connection. Idempotent. Errors: CNV_EINVAL. Blocking. */
+CNV_API CNV_NODISCARD cnv_status cnv_nats_node_stop(cnv_nats_node *n);
+/* Stops if needed, wipes the keys, frees. NULL ignored. */
+CNV_API void cnv_nats_node_destroy(cnv_nats_node *n);
+
+/* Writes a REVOKE record for link hash into the bucket, signed by this node: every node of the
+ * swarm (this one too) applies it when its watch delivers it. Returns once JetStream stored
+ * it. Any thread after start. Errors: CNV_EINVAL, CNV_ESTATE (not started), CNV_ENATS_JETSTREAM,
+ * CNV_ENATS_TIMEOUT. Blocking. */
+CNV_API CNV_NODISCARD cnv_status cnv_nats_node_revoke(cnv_nats_node *n, const uint8_t hash[CNV_SW_HASH_BYTES]);
+
+typedef struct cnv_nats_node_stats {
+  uint64_t handshakes; /* WELCOMEs with a ticket */
+  uint64_t handshake_refused;
+  uint64_t requests;       /* REQUESTs received */
+  uint64_t accepted;       /* submitted to the runtime and accepted */
+  uint64_t answered;       /* sealed answers sent */
+  uint64_t denied;         /* answered with a denial or refusal */
+  uint64_t claims;         /* claims made (once path) */
+  uint64_t duplicates;     /* requests whose claim was already there (retries, replays) */
+  uint64_t stored_answers; /* of those, answered from the once stream */
+  uint64_t takeovers;      /* claims taken over from a dead node */
+  uint64_t replays;        /* refused by the replay window */
+  uint64_t stale;          /* refused: client time outside the window */
+  uint64_t bad_tickets;    /* tickets that did not open or had expired (REFUSAL sent) */
+  uint64_t tampered;       /* requests that did not authenticate (dropped) */
+  uint64_t records_applied, records_bad;
+  uint64_t sessions; /* opened tickets held now */
+} cnv_nats_node_stats;
+/* Relaxed counter loads: each exact, the set not one instant. Any thread. Wait-free.
+ * Errors: CNV_EINVAL. */
+CNV_API CNV_NODISCARD cnv_status cnv_nats_node_stats_get(const cnv_nats_node *n, cnv_nats_node_stats *out);
+
+/* The node's view of the swarm from the status records it follows. */
+typedef struct cnv_nats_node_info {
+  uint8_t node_pk[CNV_SW_KEY_BYTES];
+  cnv_sw_node_status status;
+  uint64_t record_ms; /* the record's time */
+  bool live;          /* written within 3 of its intervals (reader's clock) */
+} cnv_nats_node_info;
+/* Up to cap nodes into out, live or not, *n the count known (may exceed cap). Any thread.
+ * Errors: CNV_EINVAL. */
+CNV_API CNV_NODISCARD cnv_status cnv_nats_node_view(cnv_nats_node *n, cnv_nats_node_info *out, size_t cap,
+                                                    size_t *count);
+
+/* ---- Client ---------------------------------------------------------------------------------- */
+
+typedef struct cnv_nats_client_config {
+  const char *servers;       /* as the node's; required */
+  uint64_t swarm;            /* required */
+  const uint8_t *secret_key; /* the agent's Ed25519 secret key (CNV_SW_SECRET_BYTES); copied,
+                                 wiped at close */
+  const uint8_t *token;      /* the agent's token; copied */
+  size_t token_len;
+  const uint8_t *trust; /* n_trust trust roots (32 bytes each): a node's token must come
+                                 from one of them (allowing swarm.serve in this swarm) */
+  size_t n_trust;
+  uint32_t connect_timeout_ms; /* connect + handshake; 0: 10000 */
+  uint32_t attempt_timeout_ms; /* an unanswered attempt is sent again (same request id) after
+                                  this, doubling up to 8x; 0: 2000 */
+  uint32_t call_timeout_ms;    /* a call unanswered this long completes CNV_ENATS_TIMEOUT (no
+                                  more retries; at most the swarm's half window, 60000 by
+                                  default); 0: 30000 */
+  uint32_t max_in_flight;      /* calls unanswered at once; 0: 256; at most 65536 */
+  uint32_t max_message;        /* largest line or result; 0: 65536 */
+} cnv_nats_client_config;
+CNV_API void cnv_nats_client_config_default(cnv_nats_client_config *cfg);
+
+typedef struct cnv_nats_client cnv_nats_client;
+
+/* Connects and makes the handshake with some node, checking its token against the trust
+ * roots and its signature. Blocking up to connect_timeout_ms. Errors: CNV_EINVAL, CNV_ERANGE,
+ * CNV_ENATS_CONNECT, CNV_ENATS_TIMEOUT (no node answered), CNV_ENATS_NOT_AUTHORIZED (the
+ * answering node's token does not allow swarm.serve here: not the swarm's node), the
+ * delegation code of that token, CNV_ESW_PROOF, the node's refusal (a CNV_ERT_DENY_* denial
+ * of the agent's token), CNV_ENOMEM. */
+CNV_API CNV_NODISCARD cnv_status cnv_nats_client_connect(const cnv_nats_client_config *cfg, cnv_nats_client **out);
+/* Completes every call still unanswered with CNV_ENATS_CLOSED (callbacks run here), closes,
+ * wipes, frees. NULL ignored. Not from a callback. */
+CNV_API void cnv_nats_client_close(cnv_nats_client *c);
+
+/* One call's answer; pointers valid during the callback. */
+typedef struct cnv_nats_result {
+  uint64_t id;         /* the request id submit gave */
+  cnv_status status;   /* the handler's status, a denial, CNV_ENATS_TIMEOUT, CNV_ENATS_STALE,
+                          CNV_ENATS_CLOSED ... */
+  int32_t done;        /* cnv_runtime_done kind, or -1 (refused before it was accepted, or no
+                          answer) */
+  uint8_t result_type; /* cnv_content_type */
+  uint32_t attempts;   /* sends it took */
+  const uint8_t *result;
+  size_t result_len;
+} cnv_nats_result;
+typedef void (*cnv_nats_done_fn)(void *ctx, const cnv_nats_result *r);
+
+/* Seals one invocation line and publishes it on its capability's subject (the line's path);
+ * done(ctx, ...) runs exactly once, from cnv_nats_client_poll / _call / _close. Resent with the
+ * same request id after attempt_timeout_ms while unanswered (from poll). Errors: CNV_EINVAL,
+ * CNV_ERANGE (line too long), CNV_EFULL (max_in_flight unanswered), the parser's
+ * CNV_EPARSE_* (no capability path in the line), CNV_ENATS_CLOSED. */
+CNV_API CNV_NODISCARD cnv_status cnv_nats_client_submit(cnv_nats_client *c, const char *line, size_t line_len,
+                                                        uint32_t deadline_ms, cnv_nats_done_fn done, void *ctx,
+                                                        uint64_t *id);
+/* Receives answers and runs their callbacks, resends what is due, renews the ticket (a new
+ * handshake) when a node says it expired. Waits up to timeout_ms for an answer (0: no wait;
+ * -1: no limit). Errors: CNV_EINVAL, CNV_ESTATE (from a callback), CNV_ENATS_CLOSED. */
+CNV_API CNV_NODISCARD cnv_status cnv_nats_client_poll(cnv_nats_client *c, int timeout_ms, unsigned *completed);
+/* Submit, then poll until its answer; result bytes copied to buf (cap; CNV_ERANGE when they
+ * do not fit, out->result_len says the size). Returns CNV_OK when an answer came (its outcome
+ * in out->status), or submit's errors. Blocking. */
+CNV_API CNV_NODISCARD cnv_status cnv_nats_client_call(cnv_nats_client *c, const char *line, size_t line_len,
+                                                      uint32_t deadline_ms, cnv_nats_result *out, void *buf,
+                                                      size_t cap);
+CNV_API uint32_t cnv_nats_client_in_flight(const cnv_nats_client *c);
+
+/* ---- Admin ------------------------------------------------------------------------------------- */
+
+typedef struct cnv_nats_admin cnv_nats_admin;
+/* Connects to the swarm's bucket (which must exist: some node started). Errors: CNV_EINVAL,
+ * CNV_ERANGE (swarm 0), CNV_ENATS_CONNECT, CNV_ENATS_JETSTREAM (no bucket), CNV_ENOMEM. */
+CNV_API CNV_NODISCARD cnv_status cnv_nats_admin_connect(const char *servers, uint64_t swarm, uint32_t timeout_ms,
+                                                        cnv_nats_admin **out);
+CNV_API void cnv_nats_admin_close(cnv_nats_admin *a);
+/* Writes a REVOKE record for link hash, signed by signer_sk: a trust root (token NULL) or a
+ * node (its token). Nodes ignore records whose signer is neither. Errors: CNV_EINVAL,
+ * CNV_ENATS_JETSTREAM, CNV_ENATS_TIMEOUT. Blocking. */
+CNV_API CNV_NODISCARD cnv_status cnv_nats_admin_revoke(cnv_nats_admin *a, const uint8_t signer_sk[CNV_SW_SECRET_BYTES],
+                                                       const uint8_t *token, size_t token_len,
+                                                       const uint8_t hash[CNV_SW_HASH_BYTES]);
+/* Writes a TRUST record adding root new_pk, signed by root_sk (a trust root the nodes have).
+ * Errors: as revoke. */
+CNV_API CNV_NODISCARD cnv_status cnv_nats_admin_trust(cnv_nats_admin *a, const uint8_t root_sk[CNV_SW_SECRET_BYTES],
+                                                      const uint8_t new_pk[CNV_SW_KEY_BYTES]);
+/* Reads every node status record, keeping those signed by a node whose token comes from one
+ * of the n_trust roots (32 bytes each) and allows swarm.serve in this swarm; up to cap into out,
+ * *count the number kept. live as cnv_nats_node_view, by this process's clock. Errors:
+ * CNV_EINVAL, CNV_ENATS_JETSTREAM. Blocking. */
+CNV_API CNV_NODISCARD cnv_status cnv_nats_admin_status(cnv_nats_admin *a, const uint8_t *trust, size_t n_trust,
+                                                       cnv_nats_node_info *out, size_t cap, size_t *count);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

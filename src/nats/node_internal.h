@@ -1,0 +1,74 @@
+/* The node's parts and what they give each other. Two halves:
+ *   - state (state*.c, status.c, admin.c): the swarm's key-value bucket: creating it, replaying
+ *     and following its records (trust roots, revocations, key grants, join requests, node
+ *     status), the swarm key, this node's own status record, the view of the other nodes;
+ *   - serve (node.c, serve*.c, once*.c): the node's life cycle, the handshake responder, the
+ *     capability subscriptions, the sessions table and the request path (once stream included).
+ * node.c's cnv_nats_node_start calls natsn_state_start (which returns once the swarm key is
+ * held), then subscribes; stop runs the other way round. */
+#ifndef CNV_NATS_NODE_INTERNAL_H
+#define CNV_NATS_NODE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <nats/nats.h>
+
+#include <cnv/nats.h>
+
+#include "core/atomic.h"
+
+typedef struct natsn_state natsn_state; /* state*.c */
+typedef struct natsn_serve natsn_serve; /* serve*.c */
+
+struct cnv_nats_node {
+  cnv_nats_node_config cfg; /* servers, key and token point at the copies below */
+  char *servers;
+  uint8_t secret_key[CNV_SW_SECRET_BYTES];
+  uint8_t public_key[CNV_SW_KEY_BYTES];
+  uint8_t *token;
+  cnv_runtime *rt;
+  natsConnection *nc; /* one connection: core NATS and JetStream */
+  jsCtx *js;
+  natsn_state *state;
+  natsn_serve *serve;
+  bool started, stopped;
+  cnv_nats_node_stats stats; /* counters bumped with relaxed atomic adds (statistics only) */
+};
+
+/* Emits one event to cfg.on_event, if set. */
+void natsn_event(cnv_nats_node *n, const cnv_nats_event *ev);
+
+/* ---- state half ---- */
+
+/* Makes sure the bucket exists (creating it with cfg.replicas), replays every record, starts
+ * following it, obtains the swarm key (genesis or JOIN + GRANT), starts the status record.
+ * Returns once the key is held, or an error (CNV_ENATS_JETSTREAM, CNV_ENATS_TIMEOUT). */
+cnv_status natsn_state_start(cnv_nats_node *n);
+/* Writes the last status record (phase Stopped), stops following, frees the state. */
+void natsn_state_stop(cnv_nats_node *n);
+/* The current key epoch, and a copy of the swarm key of `epoch` (false: unknown epoch). Any
+ * thread; never blocks on the network. */
+uint32_t natsn_key_epoch(const cnv_nats_node *n);
+bool natsn_swarm_key(const cnv_nats_node *n, uint32_t epoch, uint8_t key[CNV_SW_SYM_BYTES]);
+/* Whether node pk's status record is live (written within 3 of its intervals); a node never
+ * seen is not live. This node itself is always live. Any thread. */
+bool natsn_node_live(const cnv_nats_node *n, const uint8_t pk[CNV_SW_KEY_BYTES]);
+
+/* Whether token (held by pk) comes from one of rt's trust roots (those added since, by TRUST
+ * records, too), is not revoked, and allows CNV_NATS_SERVE_CAPABILITY in this swarm: CNV_OK,
+ * CNV_ENATS_NOT_AUTHORIZED, or the delegation/runtime code that refused it. Any thread. */
+cnv_status natsn_check_serve_token(cnv_nats_node *n, const uint8_t pk[CNV_SW_KEY_BYTES], const uint8_t *token,
+                                   size_t token_len);
+
+/* ---- serve half ---- */
+
+/* Subscribes to the handshake subject and every registered capability's subject. */
+cnv_status natsn_serve_start(cnv_nats_node *n);
+/* Unsubscribes, lets invocations in flight be answered, frees the sessions (their agents
+ * removed from the runtime, their keys wiped). */
+void natsn_serve_stop(cnv_nats_node *n);
+/* Invocations the node has in its runtime now (for the status record). */
+uint32_t natsn_serve_in_flight(const cnv_nats_node *n);
+
+#endif

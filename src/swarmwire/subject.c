@@ -1,0 +1,176 @@
+/* Subjects, record key names and the node status body: every name the swarm uses on NATS is
+ * made here (docs/nats.md "Subjects"), so the mapping exists once. */
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include <cnv/swarmwire.h>
+
+#define MAX_PATH_BYTES 255u
+#define MAX_SEGMENTS 8u
+
+/* snprintf into out; CNV_ERANGE when it did not fit. */
+static cnv_status finish(int n, size_t cap, size_t *written) {
+  if (n < 0 || (size_t)n >= cap) return CNV_ERANGE;
+  if (written) *written = (size_t)n;
+  return CNV_OK;
+}
+
+static bool path_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+}
+
+/* A capability path as docs/grammar.md has it: 1..8 non-empty segments of [a-z0-9_-]. */
+static bool valid_path(const char *path, size_t len) {
+  if (len == 0 || len > MAX_PATH_BYTES) return false;
+  unsigned segments = 1;
+  size_t seg_len = 0;
+  for (size_t i = 0; i < len; i++) {
+    if (path[i] == '.') {
+      if (seg_len == 0 || ++segments > MAX_SEGMENTS) return false;
+      seg_len = 0;
+    } else if (path_char(path[i])) {
+      seg_len++;
+    } else {
+      return false;
+    }
+  }
+  return seg_len > 0;
+}
+
+cnv_status cnv_sw_subject_cap(uint64_t swarm, const char *path, size_t path_len, char *out, size_t cap,
+                              size_t *written) {
+  if (!path || !out) return CNV_EINVAL;
+  if (swarm == 0) return CNV_ERANGE;
+  if (!valid_path(path, path_len)) return CNV_ESW_SUBJECT;
+  return finish(snprintf(out, cap, "cnv.%llu.cap.%.*s", (unsigned long long)swarm, (int)path_len, path), cap,
+                written);
+}
+
+cnv_status cnv_sw_subject_swarm(cnv_sw_subject_kind kind, uint64_t swarm, char *out, size_t cap, size_t *written) {
+  if (!out) return CNV_EINVAL;
+  if (swarm == 0) return CNV_ERANGE;
+  unsigned long long s = (unsigned long long)swarm;
+  int n;
+  switch (kind) {
+    case CNV_SW_SUBJ_HANDSHAKE:
+      n = snprintf(out, cap, "cnv.%llu.hs", s);
+      break;
+    case CNV_SW_SUBJ_QUEUE:
+      n = snprintf(out, cap, "cnv.%llu", s);
+      break;
+    case CNV_SW_SUBJ_CLAIMS:
+      n = snprintf(out, cap, "cnv.%llu.claim.>", s);
+      break;
+    case CNV_SW_SUBJ_DONE_ALL:
+      n = snprintf(out, cap, "cnv.%llu.s.*.d.*", s);
+      break;
+    case CNV_SW_SUBJ_STREAM:
+      n = snprintf(out, cap, "CNV_%llu_ONCE", s);
+      break;
+    case CNV_SW_SUBJ_BUCKET:
+      n = snprintf(out, cap, "cnv_%llu", s);
+      break;
+    default:
+      return CNV_ERANGE;
+  }
+  return finish(n, cap, written);
+}
+
+cnv_status cnv_sw_subject_session(cnv_sw_session_subject kind, uint64_t swarm, const uint8_t sid[CNV_SW_SID_BYTES],
+                                  uint64_t reqid, char *out, size_t cap, size_t *written) {
+  if (!sid || !out) return CNV_EINVAL;
+  if (swarm == 0) return CNV_ERANGE;
+  char hex[2 * CNV_SW_SID_BYTES + 1];
+  sodium_bin2hex(hex, sizeof hex, sid, CNV_SW_SID_BYTES);
+  char req[24];
+  if (reqid == CNV_SW_ANY_REQUEST) {
+    memcpy(req, "*", 2);
+  } else {
+    snprintf(req, sizeof req, "%llu", (unsigned long long)reqid);
+  }
+  unsigned long long s = (unsigned long long)swarm;
+  int n;
+  switch (kind) {
+    case CNV_SW_SESS_REPLY:
+      n = snprintf(out, cap, "cnv.%llu.s.%s.r.%s", s, hex, req);
+      break;
+    case CNV_SW_SESS_DONE:
+      n = snprintf(out, cap, "cnv.%llu.s.%s.d.%s", s, hex, req);
+      break;
+    case CNV_SW_SESS_CLAIM:
+      n = snprintf(out, cap, "cnv.%llu.claim.%s.%s", s, hex, req);
+      break;
+    case CNV_SW_SESS_ALL:
+      n = snprintf(out, cap, "cnv.%llu.s.%s.>", s, hex);
+      break;
+    default:
+      return CNV_ERANGE;
+  }
+  return finish(n, cap, written);
+}
+
+cnv_status cnv_sw_record_key(cnv_sw_record_kind kind, const uint8_t id[32], char *out, size_t cap, size_t *written) {
+  if (!id || !out) return CNV_EINVAL;
+  static const char *const prefix[CNV_SW_REC_KIND_MAX + 1] = {NULL, "trust", "revoke", "grant", "join", "node"};
+  if ((unsigned)kind < 1 || (unsigned)kind > CNV_SW_REC_KIND_MAX) return CNV_ERANGE;
+  char hex[65];
+  sodium_bin2hex(hex, sizeof hex, id, 32);
+  return finish(snprintf(out, cap, "%s.%s", prefix[kind], hex), cap, written);
+}
+
+cnv_status cnv_sw_hash(const void *in, size_t len, uint8_t out[CNV_SW_HASH_BYTES]) {
+  if ((!in && len > 0) || !out) return CNV_EINVAL;
+  /* crypto_generichash fails only for out-of-range output or key sizes, fixed here. */
+  if (crypto_generichash(out, CNV_SW_HASH_BYTES, in, len, NULL, 0) != 0) return CNV_EINVAL;
+  return CNV_OK;
+}
+
+/* Node status body, little-endian: phase u8, breaker u8, reserved u16 (0), capabilities u32,
+ * in_flight u32, interval_ms u32, completed u64, started_ms u64 (32 bytes). */
+static void put32(uint8_t *p, uint32_t v) {
+  for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+static void put64(uint8_t *p, uint64_t v) {
+  for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+static uint32_t get32(const uint8_t *p) {
+  uint32_t v = 0;
+  for (int i = 3; i >= 0; i--) v = (v << 8) | p[i];
+  return v;
+}
+static uint64_t get64(const uint8_t *p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
+  return v;
+}
+
+cnv_status cnv_sw_node_status_encode(const cnv_sw_node_status *s, void *out, size_t cap) {
+  if (!s || !out) return CNV_EINVAL;
+  if (cap < CNV_SW_NODE_STATUS_BYTES) return CNV_ERANGE;
+  uint8_t *p = out;
+  p[0] = s->phase;
+  p[1] = s->breaker;
+  p[2] = p[3] = 0;
+  put32(p + 4, s->capabilities);
+  put32(p + 8, s->in_flight);
+  put32(p + 12, s->interval_ms);
+  put64(p + 16, s->completed);
+  put64(p + 24, s->started_ms);
+  return CNV_OK;
+}
+
+cnv_status cnv_sw_node_status_decode(const void *in, size_t len, cnv_sw_node_status *out) {
+  if (!in || !out) return CNV_EINVAL;
+  const uint8_t *p = in;
+  if (len != CNV_SW_NODE_STATUS_BYTES || p[2] != 0 || p[3] != 0 || p[1] > 1) return CNV_ESW_MALFORMED;
+  out->phase = p[0];
+  out->breaker = p[1];
+  out->capabilities = get32(p + 4);
+  out->in_flight = get32(p + 8);
+  out->interval_ms = get32(p + 12);
+  out->completed = get64(p + 16);
+  out->started_ms = get64(p + 24);
+  return CNV_OK;
+}
