@@ -1,5 +1,6 @@
 /* Each swarmwire message written and read back, and refused after one flipped byte: the
- * handshake (HELLO, WELCOME, session keys), the ticket, requests, responses, refusals. */
+ * handshake (HELLO, WELCOME, session keys), the ticket, requests, responses, refusals,
+ * records and grants. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -200,6 +201,42 @@ static void test_response_round_trip(void **state) {
   assert_int_equal(cnv_sw_response_open(fx.s2c, &r, plain, sizeof plain, &n), CNV_EINVAL);
 }
 
+static void test_record_round_trip(void **state) {
+  (void)state;
+  char key[CNV_SW_KV_KEY_MAX];
+  uint8_t hash[32], buf[512];
+  memset(hash, 0xAB, sizeof hash);
+  assert_int_equal(cnv_sw_record_key(CNV_SW_REC_REVOKE, hash, key, sizeof key, NULL), CNV_OK);
+  cnv_sw_record rec = {.kind = CNV_SW_REC_REVOKE, .ts_ms = 55, .token = fx.token, .token_len = sizeof fx.token, .body = hash, .body_len = 32},
+                out;
+  memcpy(rec.signer_pk, fx.node_pk, 32);
+  size_t w = 0;
+  assert_int_equal(cnv_sw_record_write(FX_SWARM, key, fx.node_sk, &rec, buf, sizeof buf, &w), CNV_OK);
+  assert_int_equal(cnv_sw_record_read(FX_SWARM, key, buf, w, &out), CNV_OK);
+  assert_int_equal(out.kind, CNV_SW_REC_REVOKE);
+  assert_int_equal(out.ts_ms, 55);
+  assert_memory_equal(out.signer_pk, fx.node_pk, 32);
+  assert_int_equal(out.token_len, sizeof fx.token);
+  assert_memory_equal(out.body, hash, 32);
+  for (size_t i = 0; i < w; i++) {
+    buf[i] ^= 0x02;
+    assert_int_not_equal(cnv_sw_record_read(FX_SWARM, key, buf, w, &out), CNV_OK);
+    buf[i] ^= 0x02;
+  }
+  assert_int_equal(cnv_sw_record_read(FX_SWARM + 1, key, buf, w, &out), CNV_ESW_PROOF);
+}
+
+static void test_grant_round_trip(void **state) {
+  (void)state;
+  uint8_t sealed[CNV_SW_GRANT_BYTES], key[32];
+  assert_int_equal(cnv_sw_grant_seal(fx.swarm_key, fx.node_pk, sealed), CNV_OK);
+  assert_int_equal(cnv_sw_grant_open(fx.node_sk, sealed, key), CNV_OK);
+  assert_memory_equal(key, fx.swarm_key, 32);
+  assert_int_equal(cnv_sw_grant_open(fx.agent_sk, sealed, key), CNV_ESW_OPEN);
+  sealed[40] ^= 1;
+  assert_int_equal(cnv_sw_grant_open(fx.node_sk, sealed, key), CNV_ESW_OPEN);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_session_keys_agree),
@@ -208,6 +245,8 @@ int main(void) {
       cmocka_unit_test(test_ticket_round_trip),
       cmocka_unit_test(test_request_round_trip),
       cmocka_unit_test(test_response_round_trip),
+      cmocka_unit_test(test_record_round_trip),
+      cmocka_unit_test(test_grant_round_trip),
   };
   return cmocka_run_group_tests(tests, setup, NULL);
 }
