@@ -4,6 +4,7 @@
 #define CNV_TEST_SWARMWIRE_FIXTURE_H
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -51,6 +52,14 @@ static inline int fixture_init(fixture *f) {
     return -1;
   }
   return 0;
+}
+
+/* A heap copy of exactly n bytes (at least one allocated), so that AddressSanitizer sees a
+ * decoder reading past the length it was given. The caller frees it. */
+static inline uint8_t *fixture_exact(const uint8_t *p, size_t n) {
+  uint8_t *c = malloc(n ? n : 1);
+  if (c && n) memcpy(c, p, n);
+  return c;
 }
 
 #endif
