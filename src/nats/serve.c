@@ -3,7 +3,6 @@
  * tickets", "Requests"). */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <sodium.h>
 
@@ -11,12 +10,6 @@
 
 #include "core/ignore.h"
 #include "serve_internal.h"
-
-uint64_t natsn_now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 /* ---- the slot pool ---- */
 
@@ -129,7 +122,9 @@ static void on_hello(natsConnection *nc, natsSubscription *sub, natsMsg *msg, vo
   if (st == CNV_OK)
     st = cnv_sw_session_keys(eph_sk, hello.eph_pk, hello_hash, n->public_key, w.eph_pk, t.key_c2s, t.key_s2c);
   if (st == CNV_OK) {
-    randombytes_buf(t.sid, sizeof t.sid);
+    /* the session id both sides know without sending it: the HELLO's hash, cut (each HELLO
+     * is unique: an ephemeral key and a time, signed) */
+    memcpy(t.sid, hello_hash, sizeof t.sid);
     memcpy(t.agent_pk, hello.agent_pk, sizeof t.agent_pk);
     memcpy(t.node_pk, n->public_key, sizeof t.node_pk);
     t.issued_ms = natsn_now_ms();

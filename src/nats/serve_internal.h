@@ -10,6 +10,7 @@
 #include <cnv/protocol.h>
 
 #include "node_internal.h"
+#include "records.h" /* natsn_now_ms */
 
 /* The longest line a runtime accepts (cnv_runtime_config.max_line is at most 4000): a longer
  * one is denied before anything is kept. */
@@ -179,8 +180,5 @@ void natsn_once_claim(natsn_serve *s, natsn_slot *slot, uint8_t buf[NATSN_SMALL_
 void natsn_once_store(natsn_serve *s, const natsn_slot *slot, const uint8_t *sealed, size_t len);
 /* The JetStream context's publish-ack handler (closure: the node). */
 void natsn_once_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void *closure);
-
-/* Wall clock, ms since the Unix epoch. */
-uint64_t natsn_now_ms(void);
 
 #endif
