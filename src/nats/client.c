@@ -87,6 +87,7 @@ struct cnv_nats_client {
   uint8_t *out; /* a sealed REQUEST, or a HELLO */
   size_t out_cap;
   bool in_poll;
+  bool closing; /* close is completing the calls: their callbacks may not submit */
 };
 
 /* ---- clocks ---- */
@@ -345,7 +346,7 @@ static void complete(cnv_nats_client *c, nc_call *k, cnv_status status, int32_t 
 cnv_status cnv_nats_client_submit(cnv_nats_client *c, const char *line, size_t line_len, uint32_t deadline_ms,
                                   cnv_nats_done_fn done, void *ctx, uint64_t *id) {
   if (!c || !line || !done) return CNV_EINVAL;
-  if (!c->nc) return CNV_ENATS_CLOSED;
+  if (c->closing) return CNV_ENATS_CLOSED;
   if (line_len > c->cfg.max_message) return CNV_ERANGE;
   if (c->in_flight >= c->cfg.max_in_flight) return CNV_EFULL;
   cnv_invocation inv;
@@ -471,7 +472,6 @@ cnv_status cnv_nats_client_poll(cnv_nats_client *c, int timeout_ms, unsigned *co
   if (completed) *completed = 0;
   if (!c || timeout_ms < -1) return CNV_EINVAL;
   if (c->in_poll) return CNV_ESTATE;
-  if (!c->nc) return CNV_ENATS_CLOSED;
   c->in_poll = true;
   uint64_t start = mono_ms();
   uint64_t end = timeout_ms < 0 ? UINT64_MAX : start + (uint64_t)timeout_ms;
@@ -587,7 +587,8 @@ cnv_status cnv_nats_client_connect(const cnv_nats_client_config *cfg, cnv_nats_c
 
 void cnv_nats_client_close(cnv_nats_client *c) {
   if (!c) return;
-  c->in_poll = true; /* callbacks may not poll, call or close */
+  c->in_poll = true; /* callbacks may not poll, call or close, */
+  c->closing = true; /* nor submit */
   for (uint32_t i = 0; i <= c->mask && c->in_flight > 0; i++) {
     if (c->calls[i].id != 0) complete(c, &c->calls[i], CNV_ENATS_CLOSED, -1, 0, NULL, 0);
   }

@@ -343,6 +343,22 @@ static void count_done(void *ctx, const cnv_nats_result *r) {
   snprintf(t->text, sizeof t->text, "%.*s", (int)r->result_len, (const char *)r->result);
 }
 
+/* A callback that submits again: refused while close completes the calls. */
+typedef struct resubmit {
+  cnv_nats_client *c;
+  int calls;
+  cnv_status submit_status, poll_status;
+} resubmit;
+
+static void resubmit_done(void *ctx, const cnv_nats_result *r) {
+  (void)r;
+  resubmit *s = ctx;
+  s->calls++;
+  tally ignored = {0};
+  s->submit_status = cnv_nats_client_submit(s->c, "demo.echo --text x", 18, 0, count_done, &ignored, NULL);
+  s->poll_status = cnv_nats_client_poll(s->c, 0, NULL);
+}
+
 /* Two answers to one request: one completion, with the first. */
 static void second_answer_ignored(void **state) {
   (void)state;
@@ -434,14 +450,18 @@ static void timeout_and_limits(void **state) {
     assert_true(fx.seen[i].seq > fx.seen[i - 1].seq);
   }
   pthread_mutex_unlock(&fx.lock);
-  tally a = {0}, b = {0}, x = {0};
+  tally a = {0}, x = {0};
+  resubmit b = {.c = c};
   assert_int_equal(cnv_nats_client_submit(c, LINE, strlen(LINE), 0, count_done, &a, NULL), CNV_OK);
-  assert_int_equal(cnv_nats_client_submit(c, LINE, strlen(LINE), 0, count_done, &b, NULL), CNV_OK);
+  assert_int_equal(cnv_nats_client_submit(c, LINE, strlen(LINE), 0, resubmit_done, &b, NULL), CNV_OK);
   assert_int_equal(cnv_nats_client_submit(c, LINE, strlen(LINE), 0, count_done, &x, NULL), CNV_EFULL);
   cnv_nats_client_close(c);
   assert_int_equal(a.calls, 1);
   assert_int_equal(a.last.status, CNV_ENATS_CLOSED);
+  assert_int_equal(a.last.done, -1);
   assert_int_equal(b.calls, 1);
+  assert_int_equal(b.submit_status, CNV_ENATS_CLOSED);
+  assert_int_equal(b.poll_status, CNV_ESTATE);
   assert_int_equal(x.calls, 0);
 }
 
