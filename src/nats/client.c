@@ -80,6 +80,7 @@ struct cnv_nats_client {
   char *lines; /* max_in_flight buffers of max_message bytes */
   uint32_t *free_bufs;
   uint32_t n_free;
+  uint32_t bufs_used; /* buffers 0..bufs_used-1 have held a line (the stack gives them in order) */
   /* scratch */
   cnv_arg *args;
   uint8_t *plain; /* an INVOCATION or RESPONSE payload */
@@ -370,6 +371,7 @@ cnv_status cnv_nats_client_submit(cnv_nats_client *c, const char *line, size_t l
   k->start_ms = mono_ms();
   k->resend_ms = k->start_ms + k->wait_ms;
   k->buf = c->free_bufs[--c->n_free];
+  if (k->buf >= c->bufs_used) c->bufs_used = k->buf + 1;
   k->line_len = line_len;
   memcpy(call_line(c, k), line, line_len);
   c->in_flight++;
@@ -544,7 +546,8 @@ static void client_free(cnv_nats_client *c) {
   }
   cnv_deleg_verifier_destroy(c->verifier);
   if (c->token) sodium_memzero(c->token, c->cfg.token_len);
-  if (c->lines) sodium_memzero(c->lines, (size_t)c->cfg.max_in_flight * c->cfg.max_message);
+  /* the lines that were written (the others were never touched: no need to fault them in) */
+  if (c->lines) sodium_memzero(c->lines, (size_t)c->bufs_used * c->cfg.max_message);
   if (c->plain) sodium_memzero(c->plain, c->plain_cap);
   if (c->out) sodium_memzero(c->out, c->out_cap);
   free(c->servers);
