@@ -28,7 +28,7 @@ cnv_status cnv_sw_hello_write(uint64_t swarm, const uint8_t agent_sk[CNV_SW_SECR
   sw_put64(p + 66, hello->ts_ms);
   sw_put16(p + 74, (uint16_t)hello->token_len);
   memmove(p + HELLO_HEAD, hello->token, hello->token_len);
-  sw_sign(hello_label, swarm, p, body, NULL, 0, agent_sk, p + body);
+  cnv__sw_sign(hello_label, swarm, p, body, NULL, 0, agent_sk, p + body);
   if (written) *written = body + CNV_SW_SIG_BYTES;
   return CNV_OK;
 }
@@ -47,7 +47,7 @@ cnv_status cnv_sw_hello_read(uint64_t swarm, const void *in, size_t len, cnv_sw_
   if (!sw_done(&r) || version != CNV_SW_VERSION || kind != KIND_HELLO || !SW_TOKEN_LEN_OK(token_len)) {
     return CNV_ESW_MALFORMED;
   }
-  if (!sw_verify(hello_label, swarm, in, body, NULL, 0, agent_pk, sig)) return CNV_ESW_PROOF;
+  if (!cnv__sw_verify(hello_label, swarm, in, body, NULL, 0, agent_pk, sig)) return CNV_ESW_PROOF;
   memcpy(out->agent_pk, agent_pk, CNV_SW_KEY_BYTES);
   memcpy(out->eph_pk, eph_pk, CNV_SW_EPH_BYTES);
   out->ts_ms = ts;
@@ -96,7 +96,7 @@ cnv_status cnv_sw_welcome_write(uint64_t swarm, const uint8_t node_sk[CNV_SW_SEC
   if (welcome->ticket_len) {
     memmove(p + WELCOME_HEAD + welcome->node_token_len, welcome->ticket, welcome->ticket_len);
   }
-  sw_sign(welcome_label, swarm, hello_hash, CNV_SW_HASH_BYTES, p, body, node_sk, p + body);
+  cnv__sw_sign(welcome_label, swarm, hello_hash, CNV_SW_HASH_BYTES, p, body, node_sk, p + body);
   if (written) *written = body + CNV_SW_SIG_BYTES;
   return CNV_OK;
 }
@@ -119,7 +119,7 @@ cnv_status cnv_sw_welcome_read(uint64_t swarm, const uint8_t hello_hash[CNV_SW_H
       !welcome_consistent(status, eph_pk, expires, token_len, ticket_len)) {
     return CNV_ESW_MALFORMED;
   }
-  if (!sw_verify(welcome_label, swarm, hello_hash, CNV_SW_HASH_BYTES, in, body, node_pk, sig)) return CNV_ESW_PROOF;
+  if (!cnv__sw_verify(welcome_label, swarm, hello_hash, CNV_SW_HASH_BYTES, in, body, node_pk, sig)) return CNV_ESW_PROOF;
   out->status = status;
   memcpy(out->node_pk, node_pk, CNV_SW_KEY_BYTES);
   memcpy(out->eph_pk, eph_pk, CNV_SW_EPH_BYTES);

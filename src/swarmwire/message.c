@@ -50,7 +50,7 @@ cnv_status cnv_sw_request_seal(const uint8_t key_c2s[CNV_SW_SYM_BYTES], const vo
   if (plain_len > SIZE_MAX - head_len - SEAL_EXTRA) return CNV_ERANGE;
   size_t total = head_len + SEAL_EXTRA + plain_len;
   if (cap < total) return CNV_ERANGE;
-  cnv_status st = sw_ready();
+  cnv_status st = cnv__sw_ready();
   if (st != CNV_OK) return st;
   uint8_t *p = out;
   uint8_t *c = p + head_len + CNV_SW_NONCE_BYTES;
@@ -133,7 +133,7 @@ cnv_status cnv_sw_response_seal(const uint8_t key_s2c[CNV_SW_SYM_BYTES], uint64_
   if (plain_len > SIZE_MAX - RESP_HEAD - SEAL_EXTRA) return CNV_ERANGE;
   size_t total = RESP_HEAD + SEAL_EXTRA + plain_len;
   if (cap < total) return CNV_ERANGE;
-  cnv_status st = sw_ready();
+  cnv_status st = cnv__sw_ready();
   if (st != CNV_OK) return st;
   uint8_t *p = out;
   uint8_t *c = p + RESP_HEAD + CNV_SW_NONCE_BYTES;

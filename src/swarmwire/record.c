@@ -85,7 +85,7 @@ cnv_status cnv_sw_record_write(uint64_t swarm, const char *key_name, const uint8
   memcpy(p + 10, rec->signer_pk, CNV_SW_KEY_BYTES);
   sw_put16(p + 42, (uint16_t)rec->token_len);
   sw_put16(p + 44, (uint16_t)rec->body_len);
-  sw_sign(record_label, swarm, key_name, strlen(key_name) + 1, p, body, signer_sk, p + body);
+  cnv__sw_sign(record_label, swarm, key_name, strlen(key_name) + 1, p, body, signer_sk, p + body);
   if (written) *written = body + CNV_SW_SIG_BYTES;
   return CNV_OK;
 }
@@ -108,7 +108,7 @@ cnv_status cnv_sw_record_read(uint64_t swarm, const char *key_name, const void *
     return CNV_ESW_MALFORMED;
   }
   if (kind != key_kind || !id_fits(kind, id, signer, body)) return CNV_ESW_PROOF;
-  if (!sw_verify(record_label, swarm, key_name, strlen(key_name) + 1, in, signed_len, signer, sig)) {
+  if (!cnv__sw_verify(record_label, swarm, key_name, strlen(key_name) + 1, in, signed_len, signer, sig)) {
     return CNV_ESW_PROOF;
   }
   out->kind = kind;
