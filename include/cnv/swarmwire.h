@@ -31,9 +31,13 @@
  * unique; replay is caught by the sequence number and the request id instead.
  *
  * Every function is pure (apart from reading the system's randomness) and thread-safe; none
- * allocates. Decoders are zero-copy (pointers into the input) and refuse anything malformed
- * with CNV_ESW_MALFORMED, never reading past len. Secrets passed in are not kept; secrets
- * written out (session keys, the swarm key) are the caller's to wipe (sodium_memzero). */
+ * allocates. Progress: wait-free (work bounded by its input, no shared state), except that the
+ * first call that starts libsodium takes libsodium's start-up lock once. Decoders are
+ * zero-copy (pointers into the input) and refuse anything malformed with CNV_ESW_MALFORMED,
+ * never reading past len. Secrets passed in are not kept; secrets written out (session keys,
+ * the swarm key) are the caller's to wipe (sodium_memzero). A function that uses libsodium
+ * starts it (sodium_init) on first use, and fails with CNV_ENOTSUP in the unlikely case that
+ * it cannot start; no function's error list repeats this. */
 #ifndef CNV_SWARMWIRE_H
 #define CNV_SWARMWIRE_H
 

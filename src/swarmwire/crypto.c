@@ -40,10 +40,7 @@ bool cnv__sw_verify(const char *label, uint64_t swarm, const void *a, size_t a_l
                     const uint8_t pk[CNV_SW_KEY_BYTES], const uint8_t sig[CNV_SW_SIG_BYTES]) {
   crypto_sign_state st;
   sw_prehash(&st, label, swarm, a, a_len, b, b_len);
-  /* final_verify takes a non-const signature in libsodium's prototype; it only reads it. */
-  uint8_t s[CNV_SW_SIG_BYTES];
-  memcpy(s, sig, sizeof s);
-  return crypto_sign_final_verify(&st, s, pk) == 0;
+  return crypto_sign_final_verify(&st, sig, pk) == 0;
 }
 
 cnv_status cnv_sw_eph_keypair(uint8_t pk[CNV_SW_EPH_BYTES], uint8_t sk[CNV_SW_EPH_BYTES]) {

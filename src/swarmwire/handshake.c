@@ -16,6 +16,8 @@ static const char welcome_label[] = "cnv-swarm/1 welcome";
 cnv_status cnv_sw_hello_write(uint64_t swarm, const uint8_t agent_sk[CNV_SW_SECRET_BYTES], const cnv_sw_hello *hello,
                               void *out, size_t cap, size_t *written) {
   if (!agent_sk || !hello || !out || !hello->token) return CNV_EINVAL;
+  cnv_status ready = cnv__sw_ready();
+  if (ready != CNV_OK) return ready;
   if (!sw_sk_matches(agent_sk, hello->agent_pk)) return CNV_EINVAL;
   if (!SW_TOKEN_LEN_OK(hello->token_len)) return CNV_ERANGE;
   size_t body = HELLO_HEAD + hello->token_len;
@@ -35,6 +37,8 @@ cnv_status cnv_sw_hello_write(uint64_t swarm, const uint8_t agent_sk[CNV_SW_SECR
 
 cnv_status cnv_sw_hello_read(uint64_t swarm, const void *in, size_t len, cnv_sw_hello *out) {
   if (!in || !out) return CNV_EINVAL;
+  cnv_status ready = cnv__sw_ready();
+  if (ready != CNV_OK) return ready;
   sw_reader r = sw_reader_of(in, len);
   uint8_t version = sw_take8(&r), kind = sw_take8(&r);
   const uint8_t *agent_pk = sw_take(&r, CNV_SW_KEY_BYTES);
@@ -71,6 +75,8 @@ cnv_status cnv_sw_welcome_write(uint64_t swarm, const uint8_t node_sk[CNV_SW_SEC
                                 const uint8_t hello_hash[CNV_SW_HASH_BYTES], const cnv_sw_welcome *welcome, void *out,
                                 size_t cap, size_t *written) {
   if (!node_sk || !hello_hash || !welcome || !out || !welcome->node_token) return CNV_EINVAL;
+  cnv_status ready = cnv__sw_ready();
+  if (ready != CNV_OK) return ready;
   if (!sw_sk_matches(node_sk, welcome->node_pk)) return CNV_EINVAL;
   if (welcome->ticket_len && !welcome->ticket) return CNV_EINVAL;
   if (!SW_TOKEN_LEN_OK(welcome->node_token_len) || welcome->ticket_len > CNV_SW_MAX_TICKET ||
@@ -104,6 +110,8 @@ cnv_status cnv_sw_welcome_write(uint64_t swarm, const uint8_t node_sk[CNV_SW_SEC
 cnv_status cnv_sw_welcome_read(uint64_t swarm, const uint8_t hello_hash[CNV_SW_HASH_BYTES], const void *in, size_t len,
                                cnv_sw_welcome *out) {
   if (!hello_hash || !in || !out) return CNV_EINVAL;
+  cnv_status ready = cnv__sw_ready();
+  if (ready != CNV_OK) return ready;
   sw_reader r = sw_reader_of(in, len);
   uint8_t version = sw_take8(&r), kind = sw_take8(&r);
   int32_t status = (int32_t)sw_take32(&r);

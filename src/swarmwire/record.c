@@ -64,6 +64,8 @@ static bool id_fits(uint8_t kind, const uint8_t id[32], const uint8_t signer[32]
 cnv_status cnv_sw_record_write(uint64_t swarm, const char *key_name, const uint8_t signer_sk[CNV_SW_SECRET_BYTES],
                                const cnv_sw_record *rec, void *out, size_t cap, size_t *written) {
   if (!key_name || !signer_sk || !rec || !out) return CNV_EINVAL;
+  cnv_status ready = cnv__sw_ready();
+  if (ready != CNV_OK) return ready;
   if ((rec->token_len && !rec->token) || (rec->body_len && !rec->body)) return CNV_EINVAL;
   if (rec->token_len > CNV_SW_MAX_TOKEN || rec->body_len > CNV_SW_MAX_BODY) return CNV_ERANGE;
   uint8_t kind, id[32];
@@ -92,6 +94,8 @@ cnv_status cnv_sw_record_write(uint64_t swarm, const char *key_name, const uint8
 
 cnv_status cnv_sw_record_read(uint64_t swarm, const char *key_name, const void *in, size_t len, cnv_sw_record *out) {
   if (!key_name || !in || !out) return CNV_EINVAL;
+  cnv_status ready = cnv__sw_ready();
+  if (ready != CNV_OK) return ready;
   uint8_t key_kind, id[32];
   if (!parse_key(key_name, &key_kind, id)) return CNV_EINVAL;
   sw_reader r = sw_reader_of(in, len);
