@@ -13,6 +13,7 @@
 #include "state_internal.h"
 
 #define WATCH_POLL_MS 1000 /* the watch thread looks at `stopping` at least this often */
+#define WATCH_RETRY_MS 100 /* and waits this long after an error before it asks again */
 
 uint64_t natsn_now_ms(void) {
   struct timespec ts;
@@ -41,21 +42,35 @@ static void apply_entry(cnv_nats_node *n, kvEntry *e, bool replay, uint8_t *buf)
   natsn_record_apply(n, kvEntry_Key(e), kvEntry_Value(e), (size_t)len, replay, buf);
 }
 
+void natsn_cv_wait_ms(natsn_state *s, uint64_t ms) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  ts.tv_sec += (time_t)(ms / 1000);
+  ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+  if (ts.tv_nsec >= 1000000000L) {
+    ts.tv_sec++;
+    ts.tv_nsec -= 1000000000L;
+  }
+  pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+}
+
 static void *watch_main(void *arg) {
   cnv_nats_node *n = arg;
   natsn_state *s = n->state;
   for (;;) {
     kvEntry *e = NULL;
     natsStatus ns = kvWatcher_Next(&e, s->watcher, WATCH_POLL_MS);
-    pthread_mutex_lock(&s->mu);
-    bool stopping = s->stopping;
-    pthread_mutex_unlock(&s->mu);
-    if (stopping || ns == NATS_ILLEGAL_STATE) { /* stop: kvWatcher_Stop makes Next say so */
-      kvEntry_Destroy(e);
-      break;
-    }
     if (ns == NATS_OK && e) apply_entry(n, e, false, s->watch_buf);
     kvEntry_Destroy(e);
+    pthread_mutex_lock(&s->mu);
+    /* another error (the connection closed under us): do not spin on it */
+    if (!s->stopping && ns != NATS_OK && ns != NATS_TIMEOUT && ns != NATS_ILLEGAL_STATE) {
+      natsn_cv_wait_ms(s, WATCH_RETRY_MS);
+    }
+    bool stopping = s->stopping;
+    pthread_mutex_unlock(&s->mu);
+    /* stop: kvWatcher_Stop makes Next answer NATS_ILLEGAL_STATE */
+    if (stopping || ns == NATS_ILLEGAL_STATE) break;
   }
   return NULL;
 }

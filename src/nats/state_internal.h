@@ -59,6 +59,9 @@ void natsn_record_apply(cnv_nats_node *n, const char *key, const void *val, size
 cnv_status natsn_record_put(cnv_nats_node *n, uint8_t *buf, cnv_sw_record_kind kind, const uint8_t id[32],
                             const void *body, size_t body_len, bool create);
 
+/* Waits on s->cv for up to ms (monotonic clock); mu held by the caller (state.c). */
+void natsn_cv_wait_ms(natsn_state *s, uint64_t ms);
+
 /* The configuration's limits with their defaults applied (state.c). */
 uint32_t natsn_connect_timeout(const cnv_nats_node *n);
 uint32_t natsn_status_interval(const cnv_nats_node *n);

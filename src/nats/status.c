@@ -54,16 +54,7 @@ static void *status_main(void *arg) {
       if (next <= now) next = now + interval; /* a slow write: no burst to catch up */
       continue;
     }
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    uint64_t wait = next - now;
-    ts.tv_sec += (time_t)(wait / 1000);
-    ts.tv_nsec += (long)(wait % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-      ts.tv_sec++;
-      ts.tv_nsec -= 1000000000L;
-    }
-    pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+    natsn_cv_wait_ms(s, next - now);
   }
   pthread_mutex_unlock(&s->mu);
   return NULL;
