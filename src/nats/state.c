@@ -113,7 +113,6 @@ static cnv_status bucket_open(cnv_nats_node *n) {
 
 static void state_free(cnv_nats_node *n) {
   natsn_state *s = n->state;
-  if (s->watcher) kvWatcher_Destroy(s->watcher);
   if (s->kv) kvStore_Destroy(s->kv);
   sodium_memzero(s->keys, sizeof s->keys);
   free(s->peers);
@@ -135,6 +134,8 @@ static void watch_stop(cnv_nats_node *n) {
   if (s->watcher) kvWatcher_Stop(s->watcher);
   if (s->watch_started) pthread_join(s->watch_thread, NULL);
   s->watch_started = false;
+  if (s->watcher) kvWatcher_Destroy(s->watcher);
+  s->watcher = NULL;
 }
 
 static cnv_status state_alloc(cnv_nats_node *n) {
@@ -198,8 +199,13 @@ cnv_status natsn_state_start(cnv_nats_node *n) {
 
 void natsn_state_stop(cnv_nats_node *n) {
   if (!n || !n->state) return;
-  natsn_status_stop(n); /* joins the status thread, writes the last record (Shutdown) */
+  bool status = natsn_status_stop(n);
+  /* the watch ends before the last record is written: nothing of ours is in flight to it
+   * while it is torn down */
   watch_stop(n);
+  /* the last record says Shutdown: readers count the node out at once. A failure leaves the
+   * last periodic record, which goes stale after 3 intervals: the same end, later. */
+  if (status) cnv__ignore_status(natsn_status_write(n, n->state->buf, CNV_PHASE_SHUTDOWN));
   state_free(n);
 }
 

@@ -86,7 +86,8 @@ void natsn_peer_update(cnv_nats_node *n, const uint8_t pk[CNV_SW_KEY_BYTES], con
 /* Writes this node's status record now with phase (status thread, and stop). */
 cnv_status natsn_status_write(cnv_nats_node *n, uint8_t *buf, int phase);
 cnv_status natsn_status_start(cnv_nats_node *n);
-void natsn_status_stop(cnv_nats_node *n);
+/* Stops and joins the status thread; false when it was not started. */
+bool natsn_status_stop(cnv_nats_node *n);
 
 /* Emits a RECORD_BAD event and counts it. */
 void natsn_record_bad(cnv_nats_node *n, const uint8_t signer[CNV_SW_KEY_BYTES], uint64_t record_ms, cnv_status why);

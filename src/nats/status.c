@@ -67,18 +67,16 @@ cnv_status natsn_status_start(cnv_nats_node *n) {
   return CNV_OK;
 }
 
-void natsn_status_stop(cnv_nats_node *n) {
+bool natsn_status_stop(cnv_nats_node *n) {
   natsn_state *s = n->state;
-  if (!s->status_started) return;
+  if (!s->status_started) return false;
   pthread_mutex_lock(&s->mu);
   s->stopping = true;
   pthread_cond_broadcast(&s->cv);
   pthread_mutex_unlock(&s->mu);
   pthread_join(s->status_thread, NULL);
   s->status_started = false;
-  /* the last record says Shutdown: readers count the node out at once. A failure leaves the
-   * last periodic record, which goes stale after 3 intervals: the same end, later. */
-  cnv__ignore_status(natsn_status_write(n, s->buf, CNV_PHASE_SHUTDOWN));
+  return true;
 }
 
 void natsn_peer_update(cnv_nats_node *n, const uint8_t pk[CNV_SW_KEY_BYTES], const cnv_sw_node_status *st,

@@ -534,6 +534,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(admin_revoke_trust_status, setup, teardown),
       cmocka_unit_test_setup_teardown(errors, setup, teardown),
   };
+  const char *only = getenv("CNV_TEST_FILTER"); /* one case by name, when debugging */
+  if (only) cmocka_set_test_filter(only);
   int failed = cmocka_run_group_tests(tests, NULL, NULL);
   nats_Close(); /* the NATS library's threads and globals, for the leak check */
   return failed;
