@@ -87,9 +87,9 @@ static void add_node(scene *s, const cnv_nats_node_config *base) {
   rc.queue_capacity = 256;
   assert_int_equal(cnv_runtime_create(&rc, &s->rt[i]), CNV_OK);
   assert_int_equal(cnv_runtime_trust_add(s->rt[i], s->root_pk), CNV_OK);
-  cnv_runtime_handler_spec echo_spec = {.effects = CNV_EFFECT_READ_ONLY, .fn = echo, .ctx = s};
-  cnv_runtime_handler_spec count_spec = {.effects = CNV_EFFECT_MUTATE_STATE, .fn = count, .ctx = s};
-  cnv_runtime_handler_spec secret_spec = {.effects = CNV_EFFECT_READ_ONLY, .fn = secret, .ctx = s};
+  cnv_runtime_handler_spec echo_spec = {.effects = CNV_EFFECT_READ_ONLY, .cls = CNV_DURATION_USER_INITIATED, .fn = echo, .ctx = s};
+  cnv_runtime_handler_spec count_spec = {.effects = CNV_EFFECT_MUTATE_STATE, .cls = CNV_DURATION_USER_INITIATED, .fn = count, .ctx = s};
+  cnv_runtime_handler_spec secret_spec = {.effects = CNV_EFFECT_READ_ONLY, .cls = CNV_DURATION_USER_INITIATED, .fn = secret, .ctx = s};
   assert_int_equal(cnv_runtime_register(s->rt[i], "demo.echo", 9, &echo_spec), CNV_OK);
   assert_int_equal(cnv_runtime_register(s->rt[i], "demo.count", 10, &count_spec), CNV_OK);
   assert_int_equal(cnv_runtime_register(s->rt[i], "demo.secret", 11, &secret_spec), CNV_OK);
