@@ -87,9 +87,9 @@ static void add_node(scene *s, const cnv_nats_node_config *base) {
   rc.queue_capacity = 256;
   assert_int_equal(cnv_runtime_create(&rc, &s->rt[i]), CNV_OK);
   assert_int_equal(cnv_runtime_trust_add(s->rt[i], s->root_pk), CNV_OK);
-  cnv_runtime_handler_spec echo_spec = {.effects = CNV_EFFECT_READ_ONLY, .fn = echo, .ctx = s};
-  cnv_runtime_handler_spec count_spec = {.effects = CNV_EFFECT_MUTATE_STATE, .fn = count, .ctx = s};
-  cnv_runtime_handler_spec secret_spec = {.effects = CNV_EFFECT_READ_ONLY, .fn = secret, .ctx = s};
+  cnv_runtime_handler_spec echo_spec = {.effects = CNV_EFFECT_READ_ONLY, .cls = CNV_DURATION_USER_INITIATED, .fn = echo, .ctx = s};
+  cnv_runtime_handler_spec count_spec = {.effects = CNV_EFFECT_MUTATE_STATE, .cls = CNV_DURATION_USER_INITIATED, .fn = count, .ctx = s};
+  cnv_runtime_handler_spec secret_spec = {.effects = CNV_EFFECT_READ_ONLY, .cls = CNV_DURATION_USER_INITIATED, .fn = secret, .ctx = s};
   assert_int_equal(cnv_runtime_register(s->rt[i], "demo.echo", 9, &echo_spec), CNV_OK);
   assert_int_equal(cnv_runtime_register(s->rt[i], "demo.count", 10, &count_spec), CNV_OK);
   assert_int_equal(cnv_runtime_register(s->rt[i], "demo.secret", 11, &secret_spec), CNV_OK);
@@ -122,6 +122,9 @@ static scene *scene_new(int nodes, const cnv_nats_node_config *base) {
   mint(s->root_sk, s->agent_pk, allow, 2, s->agent_tok, &s->agent_tok_len);
   cnv_nats_node_config def;
   cnv_nats_node_config_default(&def);
+  /* status records are the state half's (its tests); written rarely here, so the nodes the
+   * takeover case needs alive stay so, and few watch messages are in flight at each stop */
+  def.status_interval_ms = 60000;
   for (int i = 0; i < nodes; i++) add_node(s, base ? base : &def);
   return s;
 }
@@ -376,6 +379,7 @@ static void t_expired(void **state) {
   cnv_nats_node_config cfg;
   cnv_nats_node_config_default(&cfg);
   cfg.ticket_ttl_ms = 1;
+  cfg.status_interval_ms = 60000;
   scene *s = scene_new(1, &cfg);
   client c;
   assert_int_equal(client_connect(s, &c), 0);
