@@ -94,7 +94,7 @@ bool sfx_setup(sfx *f) {
     snprintf(tok, sizeof tok, "%s.tok", agents[i]);
     const char *const keygen[] = {"token", "keygen", "--out", agents[i], NULL};
     const char *const mint[] = {"token", "mint", "--key", "root.key", "--audience", pub, "--allow",
-                                "demo.*", "--allow", "test.*", "--allow", "pin.*", "--swarm", swarm,
+                                "demo.*", "--allow", "test.*", "--allow", "pin.*", "--effects", "read_only|mutate_state", "--swarm", swarm,
                                 "--out", tok, NULL};
     if (!run_ok(keygen) || !run_ok(mint)) return false;
   }

@@ -1,8 +1,8 @@
 /* The swarm tests' fixture: 3 clustered nats-servers (tests/support/nats_cluster.h), keys and
  * tokens made with `cnv token` (a root; nodes a..e allowed swarm.serve in the swarm; agents
- * ag1..ag3 allowed demo.*, test.* and pin.*), and `cnv serve --nats` nodes as child processes
- * with the test plugin (plugin_mark.c: test.mark writes one line per run into a shared file,
- * pin.NODE.echo is served by node NODE alone). The library client (cnv_nats_client_*) runs in
+ * ag1..ag3 allowed demo.*, test.* and pin.* with effects read_only|mutate_state), and
+ * `cnv serve --nats` nodes as child processes with the test plugin (plugin_mark.c: test.mark
+ * writes one line per run into a shared file, pin.NODE.echo is served by node NODE alone). The library client (cnv_nats_client_*) runs in
  * the test process for load. Include after <cmocka.h>. */
 #ifndef CNV_TESTS_NATS_SWARM_FX_H
 #define CNV_TESTS_NATS_SWARM_FX_H
