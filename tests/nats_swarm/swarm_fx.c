@@ -189,7 +189,7 @@ bool sfx_node_start(sfx *f, int i) {
   }
 }
 
-cnv_nats_client *sfx_client(sfx *f, const char *agent, cnv_status *st) {
+cnv_nats_client *sfx_client(const char *servers, const char *agent, cnv_status *st) {
   char path[32];
   uint8_t sk[64], root[32];
   static uint8_t tok[CNV_DELEG_MAX_TOKEN_BYTES];
@@ -202,7 +202,7 @@ cnv_nats_client *sfx_client(sfx *f, const char *agent, cnv_status *st) {
   if (!sfx_read_hex("root.pub", root, sizeof root, &n) || n != 32) return NULL;
   cnv_nats_client_config cfg;
   cnv_nats_client_config_default(&cfg);
-  cfg.servers = nats_cluster_urls(f->nc);
+  cfg.servers = servers;
   cfg.swarm = SFX_SWARM;
   cfg.secret_key = sk;
   cfg.token = tok;

@@ -42,8 +42,9 @@ void sfx_teardown(sfx *f);
 bool sfx_node_start(sfx *f, int i);
 /* SIGKILLs node i and reaps it. */
 void sfx_node_kill(sfx *f, int i);
-/* The client of agent `agent` ("ag1"..) connected to every server; NULL with *st the reason. */
-cnv_nats_client *sfx_client(sfx *f, const char *agent, cnv_status *st);
+/* The client of agent `agent` ("ag1"..) connected to servers (a URL or a comma-separated list);
+ * NULL with *st the reason. */
+cnv_nats_client *sfx_client(const char *servers, const char *agent, cnv_status *st);
 /* Reads hex from a file written by `cnv token` into out (exactly n bytes) or (n == 0) up to
  * cap bytes, *len the size; false when it cannot. */
 bool sfx_read_hex(const char *path, uint8_t *out, size_t cap, size_t *len);

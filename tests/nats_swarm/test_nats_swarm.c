@@ -34,6 +34,11 @@
 
 static sfx F;
 
+/* Where the clients (the library's, the tool's, the admin) connect: server 0. Server 1 is the
+ * one restarted mid-run (the nodes have all three and move); a list of servers is the case
+ * client_takes_a_server_list. */
+#define CLIENT_URL nats_cluster_url(F.nc, 0)
+
 static void nap_ms(unsigned ms) {
   struct timespec ts = {ms / 1000u, (long)(ms % 1000u) * 1000000L};
   nanosleep(&ts, NULL);
@@ -56,7 +61,7 @@ static int group_teardown(void **state) {
 
 static cnv_nats_client *client_of(const char *agent) {
   cnv_status st = CNV_OK;
-  cnv_nats_client *c = sfx_client(&F, agent, &st);
+  cnv_nats_client *c = sfx_client(CLIENT_URL, agent, &st);
   if (!c) fail_msg("connect %s: %s", agent, cnv_status_name(st));
   return c;
 }
@@ -70,7 +75,7 @@ static void call(cnv_nats_client *c, const char *line, cnv_nats_result *r, char 
 
 /* The swarm's status as `cnv swarm status --json` prints it. */
 static void swarm_status(cli_result *r) {
-  const char *const args[] = {"swarm", "status", "--nats", nats_cluster_urls(F.nc), "--swarm", "17", "--trust",
+  const char *const args[] = {"swarm", "status", "--nats", CLIENT_URL, "--swarm", "17", "--trust",
                               "root.pub", "--json", NULL};
   cli_run(r, args);
 }
@@ -95,7 +100,7 @@ static void wait_live(int want) {
 static void cli_call_and_status(void **state) {
   (void)state;
   cli_result r;
-  const char *const args[] = {"call", "--nats", nats_cluster_urls(F.nc), "--swarm", "17", "--key", "ag1.key",
+  const char *const args[] = {"call", "--nats", CLIENT_URL, "--swarm", "17", "--key", "ag1.key",
                               "--token", "ag1.tok", "--trust", "root.pub", "demo.echo", "--text", "hi", NULL};
   cli_run(&r, args);
   if (r.status != 0) fail_msg("cnv call: exit %d: %s", r.status, r.err);
@@ -107,6 +112,27 @@ static void cli_call_and_status(void **state) {
     snprintf(node, sizeof node, "\"node\":\"%s\",\"live\":true", F.node[i].pk_hex);
     if (!strstr(r.out, node)) fail_msg("node %s not live in: %s", F.node[i].name, r.out);
   }
+}
+
+/* The library client and `cnv call` take a comma-separated list of servers, as the nodes do. */
+static void client_takes_a_server_list(void **state) {
+  (void)state;
+  cnv_status st = CNV_OK;
+  cnv_nats_client *c = sfx_client(nats_cluster_urls(F.nc), "ag1", &st);
+  if (!c) fail_msg("connect to %s: %s", nats_cluster_urls(F.nc), cnv_status_name(st));
+  cnv_nats_result r;
+  char text[64];
+  call(c, "demo.echo --text listed", &r, text, sizeof text);
+  assert_int_equal(r.status, CNV_OK);
+  assert_string_equal(text, "listed");
+  cnv_nats_client_close(c);
+  cli_result out;
+  const char *const args[] = {"call", "--nats", nats_cluster_urls(F.nc), "--swarm", "17",
+                              "--key", "ag1.key", "--token", "ag1.tok", "--trust",
+                              "root.pub", "demo.echo", "--text", "hi", NULL};
+  cli_run(&out, args);
+  if (out.status != 0) fail_msg("cnv call: exit %d: %s", out.status, out.err);
+  assert_string_equal(out.out, "hi\n");
 }
 
 /* ---- load spreads ---- */
@@ -132,7 +158,7 @@ static void load_spreads(void **state) {
   for (int i = 0; i < 3; i++) assert_true(per_node[i] > 0);
   /* the swarm's own view agrees: every node's status record counts completions */
   cnv_nats_admin *a = NULL;
-  assert_int_equal(cnv_nats_admin_connect(nats_cluster_urls(F.nc), SFX_SWARM, 10000, &a), CNV_OK);
+  assert_int_equal(cnv_nats_admin_connect(CLIENT_URL, SFX_SWARM, 10000, &a), CNV_OK);
   uint8_t root[32];
   size_t n = 0;
   assert_true(sfx_read_hex("root.pub", root, sizeof root, &n));
@@ -167,7 +193,7 @@ static void republish(natsConnection *nc, const char *subject, const char *reply
 static void replay_and_tamper(void **state) {
   (void)state;
   natsConnection *nc = NULL;
-  assert_int_equal(natsConnection_ConnectTo(&nc, nats_cluster_urls(F.nc)), NATS_OK);
+  assert_int_equal(natsConnection_ConnectTo(&nc, CLIENT_URL), NATS_OK);
   /* a plain subscription (no queue group) gets a copy of every request on the subject */
   natsSubscription *tap = NULL;
   assert_int_equal(natsConnection_SubscribeSync(&tap, nc, "cnv.17.cap.test.mark"), NATS_OK);
@@ -335,10 +361,10 @@ static void swarm_revoke(const char *signer, bool root, const char *token_file) 
   char key[16], tok[16];
   snprintf(key, sizeof key, "%s.key", signer);
   snprintf(tok, sizeof tok, "%s.tok", signer);
-  const char *const by_node[] = {"swarm", "revoke", "--nats", nats_cluster_urls(F.nc), "--swarm", "17",
+  const char *const by_node[] = {"swarm", "revoke", "--nats", CLIENT_URL, "--swarm", "17",
                                  "--key", key, "--token", tok, "--token-file", token_file,
                                  NULL};
-  const char *const by_root[] = {"swarm", "revoke", "--nats", nats_cluster_urls(F.nc), "--swarm", "17",
+  const char *const by_root[] = {"swarm", "revoke", "--nats", CLIENT_URL, "--swarm", "17",
                                  "--key", key, "--token-file", token_file, NULL};
   cli_result r;
   cli_run(&r, root ? by_root : by_node);
@@ -362,7 +388,7 @@ static void revocation_spreads(void **state) {
   for (int i = 0; i < 30; i++) expect_status(bad, "demo.echo --text x", CNV_ERT_DENY_REVOKED, NULL);
   /* a new handshake is refused too */
   cnv_status st = CNV_OK;
-  cnv_nats_client *again = sfx_client(&F, "ag2", &st);
+  cnv_nats_client *again = sfx_client(CLIENT_URL, "ag2", &st);
   assert_null(again);
   assert_int_equal(st, CNV_ERT_DENY_REVOKED);
   /* others are untouched */
@@ -388,7 +414,7 @@ static void late_node_catches_up(void **state) {
   /* ... and replayed both revocations before it served anything: denied at once */
   expect_status(bad3, "pin.d.echo --text z", CNV_ERT_DENY_REVOKED, NULL);
   cnv_status st = CNV_OK;
-  assert_null(sfx_client(&F, "ag2", &st));
+  assert_null(sfx_client(CLIENT_URL, "ag2", &st));
   assert_int_equal(st, CNV_ERT_DENY_REVOKED);
   wait_live(4);
   cnv_nats_client_close(bad3);
@@ -398,6 +424,7 @@ static void late_node_catches_up(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(cli_call_and_status),
+      cmocka_unit_test(client_takes_a_server_list),
       cmocka_unit_test(load_spreads),
       cmocka_unit_test(replay_and_tamper),
       cmocka_unit_test(node_killed_mid_run),
