@@ -10,7 +10,11 @@
 
 #include <cmocka.h>
 #include <nats/nats.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "support/nats_cluster.h"
 
@@ -187,12 +191,59 @@ static void test_missing_server(void **state) {
   assert_non_null(strstr(nats_cluster_error(), "Debian package nats-server"));
 }
 
+/* A test process that dies without stopping its cluster (SIGKILL: no atexit, no teardown)
+ * leaves neither the servers nor their directory. */
+static void owner_killed_leaves_nothing(void **state) {
+  (void)state;
+  int p[2];
+  assert_int_equal(pipe(p), 0);
+  fflush(NULL);
+  pid_t owner = fork();
+  assert_true(owner >= 0);
+  if (owner == 0) {
+    close(p[0]);
+    nats_cluster *c = NULL;
+    struct {
+      pid_t server;
+      char dir[64];
+    } info = {-1, ""};
+    if (nats_cluster_start(1, &c) == 0) {
+      info.server = nats_cluster_pid(c, 0);
+      snprintf(info.dir, sizeof info.dir, "%s", nats_cluster_dir(c));
+    }
+    if (write(p[1], &info, sizeof info) != (ssize_t)sizeof info) _exit(1);
+    pause();
+    _exit(0);
+  }
+  close(p[1]);
+  struct {
+    pid_t server;
+    char dir[64];
+  } info;
+  assert_int_equal(read(p[0], &info, sizeof info), (ssize_t)sizeof info);
+  close(p[0]);
+  assert_true(info.server > 0);
+  assert_true(nats_cluster_pid_alive(info.server));
+  assert_int_equal(kill(owner, SIGKILL), 0);
+  assert_int_equal(waitpid(owner, NULL, 0), owner);
+  /* the server dies of its parent-death signal at once, the reaper removes the folder */
+  struct stat st;
+  bool gone = false;
+  for (int i = 0; i < 200 && !gone; i++) {
+    gone = !nats_cluster_pid_alive(info.server) && stat(info.dir, &st) != 0;
+    if (!gone) nats_Sleep(50);
+  }
+  assert_false(nats_cluster_pid_alive(info.server));
+  assert_int_not_equal(stat(info.dir, &st), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_bad_size),
       cmocka_unit_test(test_missing_server),
       cmocka_unit_test(test_single_server),
       cmocka_unit_test(test_three_servers_survive_one),
+      cmocka_unit_test(owner_killed_leaves_nothing),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   nats_Close();

@@ -30,6 +30,9 @@ struct nats_cluster {
   int n;
   nc_server s[NATS_CLUSTER_MAX];
   char dir[64];
+  pid_t owner;   /* the process that started it: only that one stops it */
+  pid_t reaper;  /* removes dir once the owner is gone, however it went */
+  int reaper_fd; /* the write end of the reaper's pipe; -1 when none */
   char urls[NATS_CLUSTER_MAX * 40];
   nats_cluster *next; /* the list of live clusters the atexit handler stops */
 };
@@ -288,16 +291,57 @@ static void remove_dir(const char *dir) {
   }
 }
 
+/* The reaper: a child that waits for the end of its pipe, which comes when the owner closes
+ * it (stop) or dies (any way, SIGKILL included: the servers then die of their parent-death
+ * signal); then it removes the directory if it is still there. It holds no other descriptor
+ * of the owner's (nothing of the test stays open because of it) and never returns. */
+static void reaper_main(int rfd, const char *dir) {
+  for (int fd = 0; fd < 1024; fd++)
+    if (fd != rfd) (void)close(fd);
+  char b;
+  while (read(rfd, &b, 1) != 0) {
+    if (errno != EINTR) break;
+  }
+  for (int i = 0; i < 3 && access(dir, F_OK) == 0; i++) {
+    sleep_ms(300); /* the servers' own death first: they may still be writing there */
+    remove_dir(dir);
+  }
+  _exit(0);
+}
+
+static bool start_reaper(nats_cluster *c) {
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) != 0) return false;
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(p[0]);
+    close(p[1]);
+    return false;
+  }
+  if (pid == 0) reaper_main(p[0], c->dir);
+  close(p[0]);
+  c->reaper = pid;
+  c->reaper_fd = p[1];
+  return true;
+}
+
 void nats_cluster_stop(nats_cluster *c) {
   if (!c) return;
   for (int i = 0; i < c->n; i++) reap(&c->s[i]);
   unlink_live(c);
   remove_dir(c->dir);
+  if (c->reaper_fd >= 0) close(c->reaper_fd);
+  if (c->reaper > 0) {
+    while (waitpid(c->reaper, NULL, 0) < 0 && errno == EINTR) {
+    }
+  }
   free(c);
 }
 
+/* Only in the process that started the clusters: a forked child that calls exit() must not
+ * kill its parent's servers. */
 static void stop_all_at_exit(void) {
-  while (live) nats_cluster_stop(live);
+  while (live && live->owner == getpid()) nats_cluster_stop(live);
 }
 
 int nats_cluster_start(int n, nats_cluster **out) {
@@ -327,6 +371,8 @@ int nats_cluster_start(int n, nats_cluster **out) {
     return -1;
   }
   c->n = n;
+  c->owner = getpid();
+  c->reaper_fd = -1;
   for (int i = 0; i < n; i++) c->s[i].pid = -1;
   snprintf(c->dir, sizeof c->dir, "/tmp/cnv-nats-XXXXXX");
   if (!mkdtemp(c->dir)) {
@@ -337,6 +383,11 @@ int nats_cluster_start(int n, nats_cluster **out) {
   }
   c->next = live;
   live = c;
+  if (!start_reaper(c)) {
+    set_error("reaper: %s", strerror(errno));
+    nats_cluster_stop(c);
+    return -1;
+  }
   for (int attempt = 0; attempt < NC_START_TRIES; attempt++) {
     int ports[3 * NATS_CLUSTER_MAX];
     if (!free_ports(ports, 3 * n)) {
@@ -411,4 +462,16 @@ int nats_cluster_restart(nats_cluster *c, int i) {
   return 0;
 }
 
-bool nats_cluster_pid_alive(pid_t pid) { return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM); }
+bool nats_cluster_pid_alive(pid_t pid) {
+  if (pid <= 0 || (kill(pid, 0) != 0 && errno != EPERM)) return false;
+  /* a zombie (dead, not yet reaped by whoever inherited it) is not alive */
+  char path[40], stat[256];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  FILE *f = fopen(path, "r");
+  if (!f) return false;
+  size_t n = fread(stat, 1, sizeof stat - 1, f);
+  fclose(f);
+  stat[n] = '\0';
+  const char *end = strrchr(stat, ')'); /* the name may hold anything: the state follows its ')' */
+  return !end || end[1] != ' ' || end[2] != 'Z';
+}

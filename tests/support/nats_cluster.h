@@ -10,9 +10,10 @@
  *
  * Nothing is left behind: every server is started with the parent-death signal SIGKILL (it
  * dies with the process, or rather with the thread, that started it: start clusters from the
- * main thread or from one that outlives them), and the clusters still running when the process
+ * main thread or from one that outlives them); the clusters still running when the process
  * exits are stopped by an atexit handler (a cmocka test that fails mid-way still gets its
- * servers killed and its directories removed). No framework: plain C, POSIX. Not thread-safe:
+ * servers killed and its directories removed), and a small reaper process per cluster removes
+ * the directory when the process dies any other way (a crash, SIGKILL, a ctest timeout). No framework: plain C, POSIX. Not thread-safe:
  * one thread drives a cluster. Link with tests/support/nats_cluster.c (the CMake target
  * cnv_test_nats_cluster). */
 #ifndef CNV_TEST_NATS_CLUSTER_H
@@ -52,8 +53,8 @@ int nats_cluster_restart(nats_cluster *c, int i);
 /* Kills every server (SIGKILL), reaps them, removes the temporary directory, frees c. NULL
  * ignored. */
 void nats_cluster_stop(nats_cluster *c);
-/* Whether a process with that id still exists (kill(pid, 0)), for tests that check that
- * nothing is left behind. */
+/* Whether a process with that id still runs (exists and is not a zombie), for tests that
+ * check that nothing is left behind. */
 bool nats_cluster_pid_alive(pid_t pid);
 
 #endif
