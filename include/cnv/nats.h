@@ -173,8 +173,11 @@ CNV_API CNV_NODISCARD cnv_status cnv_nats_node_view(cnv_nats_node *n, cnv_nats_n
  *     sequence number for every send (the nodes' anti-replay window), each send sealed with
  *     the time it leaves. An unanswered call is sent again after attempt_timeout_ms, then
  *     twice that, up to 8 times that between sends; an "in progress" answer (the once path's
- *     claimer is alive) restarts that wait; a REFUSAL saying the ticket expired makes poll
- *     handshake again and resend every unanswered call under the new session;
+ *     claimer is alive) restarts that wait; a refusal with CNV_ENATS_JETSTREAM (the node
+ *     could not reach JetStream, so it never ran) is retried at the next attempt, the call
+ *     ending with that status if every attempt until call_timeout_ms gets it; a REFUSAL
+ *     saying the ticket expired makes poll handshake again and resend every unanswered call
+ *     under the new session;
  *   - every call completes exactly once: the first answer for its id (later ones, a retry's
  *     second answer, are dropped), CNV_ENATS_TIMEOUT after call_timeout_ms, or
  *     CNV_ENATS_CLOSED at close.

@@ -24,6 +24,7 @@
 #include <cnv/session.h>
 
 #include "core/ignore.h"
+#include "servers.h"
 
 #define NC_DEFAULT_CONNECT_MS 10000u
 #define NC_DEFAULT_ATTEMPT_MS 2000u
@@ -45,10 +46,11 @@ typedef struct nc_call {
   void *ctx;
   uint32_t deadline_ms;
   uint32_t attempts;
-  uint32_t wait_ms;   /* this attempt's wait before the next send */
-  uint64_t start_ms;  /* monotonic: submit */
-  uint64_t resend_ms; /* monotonic: when the next attempt goes */
-  uint32_t buf;       /* its line buffer */
+  uint32_t wait_ms;     /* this attempt's wait before the next send */
+  uint64_t start_ms;    /* monotonic: submit */
+  uint64_t resend_ms;   /* monotonic: when the next attempt goes */
+  cnv_status transient; /* the last refusal that a retry may get past (CNV_OK: none) */
+  uint32_t buf;         /* its line buffer */
   size_t line_len;
   char subject[CNV_SW_SUBJECT_MAX];
 } nc_call;
@@ -190,7 +192,7 @@ static cnv_status make_verifier(cnv_nats_client *c, const uint8_t *trust, size_t
 static cnv_status nats_connect(cnv_nats_client *c) {
   natsOptions *o = NULL;
   natsStatus s = natsOptions_Create(&o);
-  if (s == NATS_OK) s = natsOptions_SetURL(o, c->servers);
+  if (s == NATS_OK) s = natsn_set_servers(o, c->servers);
   if (s == NATS_OK) s = natsOptions_SetTimeout(o, c->cfg.connect_timeout_ms);
   if (s == NATS_OK) s = natsOptions_SetMaxReconnect(o, -1); /* reconnect forever */
   if (s == NATS_OK) s = natsConnection_Connect(&c->nc, o);
@@ -367,6 +369,7 @@ cnv_status cnv_nats_client_submit(cnv_nats_client *c, const char *line, size_t l
   k->ctx = ctx;
   k->deadline_ms = deadline_ms;
   k->attempts = 0;
+  k->transient = CNV_OK;
   k->wait_ms = c->cfg.attempt_timeout_ms;
   k->start_ms = mono_ms();
   k->resend_ms = k->start_ms + k->wait_ms;
@@ -423,6 +426,12 @@ static bool on_message(cnv_nats_client *c, natsMsg *m, uint64_t now) {
     k->resend_ms = now + k->wait_ms; /* another node runs it: wait for its answer */
     return false;
   }
+  if (r.done == CNV_SESSION_DONE_REFUSED && r.status == CNV_ENATS_JETSTREAM) {
+    /* refused before it ran because the node could not reach JetStream (a server restarting):
+     * the next attempt may find it back; the call ends with this status if none does */
+    k->transient = r.status;
+    return false;
+  }
   int32_t done = r.done == CNV_SESSION_DONE_REFUSED ? -1 : (int32_t)r.done;
   complete(c, k, r.status, done, r.result_type, r.result, r.result_len);
   return true;
@@ -438,7 +447,7 @@ static unsigned timers(cnv_nats_client *c, uint64_t now, uint64_t *next) {
     if (k->id == 0) continue;
     uint64_t end = k->start_ms + c->cfg.call_timeout_ms;
     if (now >= end) {
-      complete(c, k, CNV_ENATS_TIMEOUT, -1, 0, NULL, 0);
+      complete(c, k, k->transient != CNV_OK ? k->transient : CNV_ENATS_TIMEOUT, -1, 0, NULL, 0);
       n++;
       continue;
     }
