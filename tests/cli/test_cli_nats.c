@@ -177,9 +177,15 @@ static void serve_and_call(void **state) {
   snprintf(want, sizeof want, "joined swarm 5 as %s\n", pk);
   assert_string_equal(out, want);
 
+  char list[256]; /* a list of servers (the same one twice) serves as well */
+  snprintf(list, sizeof list, "%s,%s", url, url);
   CALL("agent.tok", "agent.key", "demo.echo", "--text", "hi");
   assert_int_equal(r.status, 0);
   assert_string_equal(r.out, "hi\n");
+  RUN("call", "--nats", list, "--swarm", "5", "--key", "agent.key", "--token", "agent.tok", "--trust", "root.pub",
+      "demo.echo", "--text", "listed");
+  assert_int_equal(r.status, 0);
+  assert_string_equal(r.out, "listed\n");
   CALL("agent.tok", "agent.key", "--json", "demo.echo", "--text", "hi");
   assert_int_equal(r.status, 0);
   assert_string_equal(r.out, "{\"status\":\"CNV_OK\",\"code\":0,\"done\":\"ran\",\"result\":\"hi\"}\n");
@@ -201,7 +207,7 @@ static void serve_and_call(void **state) {
   char prefix[32];
   snprintf(prefix, sizeof prefix, "\n%.16s  live ", pk);
   if (!strstr(r.out, prefix)) fail_msg("status: %s", r.out);
-  RUN("swarm", "status", "--nats", url, "--swarm", "5", "--trust", "root.pub", "--json");
+  RUN("swarm", "status", "--nats", list, "--swarm", "5", "--trust", "root.pub", "--json");
   assert_int_equal(r.status, 0);
   assert_non_null(strstr(r.out, "{\"swarm\":5,\"live\":1,\"known\":1,"));
   /* trusting another root only, the node is nobody's */
