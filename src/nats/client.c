@@ -424,6 +424,7 @@ static bool on_message(cnv_nats_client *c, natsMsg *m, uint64_t now) {
     return false; /* not sealed for this session: dropped */
   if (r.status == CNV_ENATS_IN_PROGRESS) {
     k->resend_ms = now + k->wait_ms; /* another node runs it: wait for its answer */
+    k->transient = CNV_OK;           /* it got past JetStream: a refusal before is old news */
     return false;
   }
   if (r.done == CNV_SESSION_DONE_REFUSED && r.status == CNV_ENATS_JETSTREAM) {
