@@ -260,7 +260,7 @@ static size_t read_hex(const char *path, uint8_t *out, size_t cap) {
 
 static void on_hello(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure) {
   (void)sub, (void)closure;
-  static uint8_t welcome[CNV_SW_MAX_TICKET + 2 * CNV_DELEG_MAX_TOKEN_BYTES], ticket[256], eph_sk[32]; /* a ticket's size; the client never opens it */
+  static uint8_t welcome[CNV_SW_MAX_TICKET + 2 * CNV_DELEG_MAX_TOKEN_BYTES], ticket[CNV_SW_MIN_TICKET], eph_sk[32];
   cnv_sw_hello hello;
   uint8_t hh[CNV_SW_HASH_BYTES];
   const void *data = natsMsg_GetData(msg);
