@@ -464,6 +464,15 @@ CNV_API CNV_NODISCARD cnv_status cnv_runtime_agent_rate(cnv_runtime *rt, uint32_
 /* The largest result a handler may write (the configured max_result, defaults applied): a
  * completion's result_len never exceeds it. 0 for NULL. Any thread; wait-free. */
 CNV_API uint32_t cnv_runtime_max_result(const cnv_runtime *rt);
+/* The in-flight limit (the configured queue_capacity, defaults applied): at most this many
+ * invocations are accepted and not yet completed at once. 0 for NULL. Any thread; wait-free. */
+CNV_API uint32_t cnv_runtime_in_flight_limit(const cnv_runtime *rt);
+/* The swarm tokens must be valid in (the configured swarm_id, defaults applied). 0 for NULL.
+ * Any thread; wait-free. */
+CNV_API uint64_t cnv_runtime_swarm_id(const cnv_runtime *rt);
+/* Worker threads (the configured workers, defaults applied): a completion's worker is below
+ * it. 0 for NULL. Any thread; wait-free. */
+CNV_API uint32_t cnv_runtime_workers(const cnv_runtime *rt);
 
 /* Moves the swarm Bootstrap -> Negotiation -> Activation -> Operational (the timeline records
  * each), starts the workers and the monitor thread. Errors: CNV_EINVAL,

@@ -99,7 +99,8 @@ static int find_flag(cli_cmd *cmd, const char *name, bool *bad) {
 
 /* Flags whose value names a file: it must name one (not end in '/', ".", ".."). */
 static const char *const path_flags[] = {"out", "token", "key", "audience", "trust",
-                                         "holder", "revoked", "metrics", "bench-binary", "server", NULL};
+                                         "holder", "revoked", "metrics", "bench-binary", "server",
+                                         "token-file", NULL};
 
 /* Whether v is acceptable for --name: never empty; for a path flag, a file name. Prints why
  * not. */

@@ -4,6 +4,7 @@
  * line with that schema (call->schema) and reads the values through cnv_invocation_find and
  * the typed readers. */
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,6 +193,54 @@ static cnv_status demo_types(void *ctx, const cnv_runtime_call *call, cnv_runtim
   return st;
 }
 
+/* ---- demo.count ---- */
+
+/* The keys demo.count has seen in this process and how often each ran: a fixed table (the
+ * demo allocates nothing), one lock (handlers run on several workers at once). */
+#define COUNT_KEYS 1024u
+#define COUNT_KEY_MAX 64u
+static struct {
+  pthread_mutex_t lock;
+  uint32_t used;
+  struct {
+    char key[COUNT_KEY_MAX];
+    size_t len;
+    uint64_t count;
+  } keys[COUNT_KEYS];
+} counts = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* One more run of key (len bytes, 1..COUNT_KEY_MAX): its new count, or 0 when the table is
+ * full of other keys. */
+static uint64_t count_bump(const char *key, size_t len) {
+  pthread_mutex_lock(&counts.lock);
+  uint64_t n = 0;
+  uint32_t i = 0;
+  while (i < counts.used && (counts.keys[i].len != len || memcmp(counts.keys[i].key, key, len) != 0)) i++;
+  if (i == counts.used && counts.used < COUNT_KEYS) {
+    memcpy(counts.keys[i].key, key, len);
+    counts.keys[i].len = len;
+    counts.keys[i].count = 0;
+    counts.used++;
+  }
+  if (i < counts.used) n = ++counts.keys[i].count;
+  pthread_mutex_unlock(&counts.lock);
+  return n;
+}
+
+static cnv_status demo_count(void *ctx, const cnv_runtime_call *call, cnv_runtime_result *r) {
+  (void)ctx;
+  demo_args a;
+  cnv_status st = demo_parse(call, &a);
+  if (st != CNV_OK) return st;
+  const cnv_arg *key = demo_find(&a, "key");
+  if (!key) return CNV_EINVAL;
+  uint64_t n = count_bump(key->value.ptr, key->value.len);
+  if (n == 0) return demo_fail_with(r, CNV_EFULL, "demo.count: no room for another key");
+  char text[24];
+  int len = snprintf(text, sizeof text, "%llu", (unsigned long long)n);
+  return cnv_runtime_result_write(r, text, (size_t)len);
+}
+
 /* ---- the table ---- */
 
 static const cnv_arg_spec echo_args[] = {
@@ -204,6 +253,14 @@ static const cnv_arg_spec sleep_args[] = {
      .flags = CNV_ARGF_REQUIRED | CNV_ARGF_MIN | CNV_ARGF_MAX,
      .min = 0,
      .max = 30000},
+};
+static const cnv_arg_spec count_args[] = {
+    {.name = "key",
+     .description = "the counter's name (1..64 bytes)",
+     .type = CNV_ARGT_STRING,
+     .flags = CNV_ARGF_REQUIRED | CNV_ARGF_MIN | CNV_ARGF_MAX,
+     .min = 1,
+     .max = COUNT_KEY_MAX},
 };
 static const char *const colours[] = {"red", "green", "blue"};
 static const cnv_arg_spec types_args[] = {
@@ -227,6 +284,10 @@ static const demo demos[] = {
     {"demo.types", CNV_DURATION_INTERACTIVE, CNV_EFFECT_READ_ONLY, demo_types,
      SCHEMA(types_args, CNV_SCHEMA_CLOSED), "Argument types",
      "Answers a JSON object of exactly the arguments it got, each with its type (tags as an array, in order)."},
+    {"demo.count", CNV_DURATION_INTERACTIVE, CNV_EFFECT_MUTATE_STATE, demo_count,
+     SCHEMA(count_args, CNV_SCHEMA_CLOSED), "Count",
+     "Counts its runs per key in this process and answers the new count (not idempotent: "
+     "each run changes the state)."},
 };
 
 bool cli_builtins_register(cnv_runtime *rt) {

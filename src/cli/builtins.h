@@ -13,7 +13,11 @@
  *               e: ENUM red|green|blue, tags: STRING repeated} closed, read_only|idempotent
  *              answers a JSON object (CNV_CONTENT_JSON) of exactly the arguments it got,
  *              tags as an array in line order; strings byte for byte (quotes, newlines,
- *              NUL, non-ASCII); a string that is not UTF-8 fails with CNV_EINVAL. */
+ *              NUL, non-ASCII); a string that is not UTF-8 fails with CNV_EINVAL.
+ *   demo.count {key: STRING, required, 1..64 bytes} closed     mutate_state
+ *              counts its runs per key in this process (up to 1024 keys; another one
+ *              fails with CNV_EFULL) and answers the key's new count as decimal text: an
+ *              effect a retry must not repeat (the swarm's exactly-once path runs it). */
 #ifndef CNV_CLI_BUILTINS_H
 #define CNV_CLI_BUILTINS_H
 

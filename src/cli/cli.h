@@ -154,6 +154,23 @@ void cli_cleanup_forget(int slot);
 void cli_cleanup_child(int pid);
 void cli_cleanup_now(void);
 
+/* NATS (nats_opts.c): what `cnv serve --nats`, `cnv call --nats` and `cnv swarm status|revoke|
+ * trust` share. cli_nats_servers_check: a usage check of a --nats value, a comma-separated list
+ * of nats://HOST:PORT (or tls://HOST:PORT) with PORT 1..65535, at most 4095 bytes; prints why
+ * not. cli_nats_flags: --nats (checked) into servers (cap bytes) and --swarm (1..2^64-1) into
+ * *swarm, both required (usage errors printed, false). cli_trust_roots: every --trust file's
+ * key into roots (at most CLI_MAX_ROOTS), *n their count; prints and returns false on a file
+ * that cannot be read, or none given. */
+#define CLI_MAX_ROOTS 16u
+bool cli_nats_servers_check(const char *list);
+bool cli_nats_flags(cli_cmd *cmd, char *servers, size_t cap, uint64_t *swarm);
+bool cli_trust_roots(cli_cmd *cmd, uint8_t *roots, size_t *n);
+
+/* The swarm's NATS verbs (swarm_nats.c). */
+int cli_swarm_status(cli_cmd *cmd);
+int cli_swarm_revoke(cli_cmd *cmd);
+int cli_swarm_trust(cli_cmd *cmd);
+
 /* Nouns (each file defines one). */
 extern const cli_noun cli_noun_token;
 extern const cli_noun cli_noun_swarm;

@@ -172,6 +172,7 @@ static int swarm_run(cli_cmd *cmd) {
 }
 
 static const char *const run_bools[] = {"json", "quiet", NULL};
+static const char *const status_bools[] = {"json", NULL};
 
 static const cli_verb verbs[] = {
     {"run", "run the built-in swarm scenario and print its report",
@@ -189,7 +190,28 @@ static const cli_verb verbs[] = {
      "  the run and prints the partial report, writes no metrics file and exits 130; a second\n"
      "  Ctrl-C quits at once.",
      run_bools, swarm_run},
+    {"status", "a swarm over NATS: its live nodes, by phase",
+     "--nats nats://HOST:PORT[,...] --swarm ID --trust ROOT.pub [--trust ...] [--json]\n"
+     "  Reads the nodes' status records from the swarm's JetStream bucket, keeping those signed\n"
+     "  by a node whose token comes from a --trust root and allows swarm.serve in swarm ID, and\n"
+     "  prints the live count (a node is live when its record is fresher than 3 of its\n"
+     "  intervals), the count per phase and one line per node: key prefix, live or dead, phase,\n"
+     "  invocations in flight, completed, age (since it started), when its record was written.\n"
+     "  --json prints {\"swarm\", \"live\", \"known\", \"phases\", \"nodes\": [...]}.",
+     status_bools, cli_swarm_status},
+    {"revoke", "a swarm over NATS: revoke a token link on every node",
+     "--nats nats://HOST:PORT[,...] --swarm ID --key SIGNER.key [--token SIGNER.tok]\n"
+     "    (--hash HEX | --token-file TOKEN [--link N])\n"
+     "  Writes a revocation record into the swarm's bucket; every node applies it. The signer is\n"
+     "  a trust root (no --token) or a node (its swarm.serve token). The link is --hash, or link\n"
+     "  --link (default: the last) of --token-file, as `cnv token revoke` computes it.",
+     NULL, cli_swarm_revoke},
+    {"trust", "a swarm over NATS: add a trust root on every node",
+     "--nats nats://HOST:PORT[,...] --swarm ID --key ROOT.key --add NEW.pub\n"
+     "  Writes a trust record for NEW.pub, signed by ROOT.key (a root the nodes trust already);\n"
+     "  every node adds the root.",
+     NULL, cli_swarm_trust},
 };
 
-const cli_noun cli_noun_swarm = {"swarm", "the swarm runtime's built-in scenario", verbs,
+const cli_noun cli_noun_swarm = {"swarm", "the built-in scenario; a swarm over NATS (status, revoke, trust)", verbs,
                                  sizeof verbs / sizeof verbs[0], NULL};

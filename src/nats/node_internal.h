@@ -21,6 +21,15 @@
 typedef struct natsn_state natsn_state; /* state*.c */
 typedef struct natsn_serve natsn_serve; /* serve*.c */
 
+/* cnv_nats_node_stats' counters, as atomics (cnv_nats_node_stats_get copies them out): the
+ * node's NATS threads and the runtime's workers bump them at once. */
+typedef struct natsn_counters {
+  _Atomic uint64_t handshakes, handshake_refused, requests, accepted, answered, denied, claims, duplicates,
+      stored_answers, takeovers, replays, stale, bad_tickets, tampered, records_applied, records_bad, sessions;
+} natsn_counters;
+/* Adds one to counter `field` of node n. */
+#define NATSN_COUNT(n, field) ((void)cnv__fetch_add_relaxed(&(n)->stats.field, 1))
+
 struct cnv_nats_node {
   cnv_nats_node_config cfg; /* servers, key and token point at the copies below */
   char *servers;
@@ -33,7 +42,8 @@ struct cnv_nats_node {
   natsn_state *state;
   natsn_serve *serve;
   bool started, stopped;
-  cnv_nats_node_stats stats; /* counters bumped with relaxed atomic adds (statistics only) */
+  natsn_counters stats; /* bumped with relaxed atomic adds: statistics only, nothing is
+                           ordered by them */
 };
 
 /* Emits one event to cfg.on_event, if set. */

@@ -256,3 +256,9 @@ cnv_status cnv_runtime_agent_remove(cnv_runtime *rt, uint32_t agent) {
 }
 
 uint32_t cnv_runtime_max_result(const cnv_runtime *rt) { return rt ? rt->cfg.max_result : 0; }
+
+uint32_t cnv_runtime_in_flight_limit(const cnv_runtime *rt) { return rt ? rt->n_slots : 0; }
+
+uint64_t cnv_runtime_swarm_id(const cnv_runtime *rt) { return rt ? rt->cfg.swarm_id : 0; }
+
+uint32_t cnv_runtime_workers(const cnv_runtime *rt) { return rt ? rt->cfg.workers : 0; }

@@ -3,9 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <sodium.h>
-
-#include <cnv/swarmwire.h>
+#include "sw_internal.h"
 
 #define MAX_PATH_BYTES 255u
 #define MAX_SEGMENTS 8u
@@ -122,6 +120,8 @@ cnv_status cnv_sw_record_key(cnv_sw_record_kind kind, const uint8_t id[32], char
 
 cnv_status cnv_sw_hash(const void *in, size_t len, uint8_t out[CNV_SW_HASH_BYTES]) {
   if ((!in && len > 0) || !out) return CNV_EINVAL;
+  cnv_status ready = cnv__sw_ready();
+  if (ready != CNV_OK) return ready;
   /* crypto_generichash fails only for out-of-range output or key sizes, fixed here. */
   if (crypto_generichash(out, CNV_SW_HASH_BYTES, in, len, NULL, 0) != 0) return CNV_EINVAL;
   return CNV_OK;
@@ -129,23 +129,6 @@ cnv_status cnv_sw_hash(const void *in, size_t len, uint8_t out[CNV_SW_HASH_BYTES
 
 /* Node status body, little-endian: phase u8, breaker u8, reserved u16 (0), capabilities u32,
  * in_flight u32, interval_ms u32, completed u64, started_ms u64 (32 bytes). */
-static void put32(uint8_t *p, uint32_t v) {
-  for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-static void put64(uint8_t *p, uint64_t v) {
-  for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-static uint32_t get32(const uint8_t *p) {
-  uint32_t v = 0;
-  for (int i = 3; i >= 0; i--) v = (v << 8) | p[i];
-  return v;
-}
-static uint64_t get64(const uint8_t *p) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
-  return v;
-}
-
 cnv_status cnv_sw_node_status_encode(const cnv_sw_node_status *s, void *out, size_t cap) {
   if (!s || !out) return CNV_EINVAL;
   if (cap < CNV_SW_NODE_STATUS_BYTES) return CNV_ERANGE;
@@ -153,11 +136,11 @@ cnv_status cnv_sw_node_status_encode(const cnv_sw_node_status *s, void *out, siz
   p[0] = s->phase;
   p[1] = s->breaker;
   p[2] = p[3] = 0;
-  put32(p + 4, s->capabilities);
-  put32(p + 8, s->in_flight);
-  put32(p + 12, s->interval_ms);
-  put64(p + 16, s->completed);
-  put64(p + 24, s->started_ms);
+  sw_put32(p + 4, s->capabilities);
+  sw_put32(p + 8, s->in_flight);
+  sw_put32(p + 12, s->interval_ms);
+  sw_put64(p + 16, s->completed);
+  sw_put64(p + 24, s->started_ms);
   return CNV_OK;
 }
 
@@ -167,10 +150,10 @@ cnv_status cnv_sw_node_status_decode(const void *in, size_t len, cnv_sw_node_sta
   if (len != CNV_SW_NODE_STATUS_BYTES || p[2] != 0 || p[3] != 0 || p[1] > 1) return CNV_ESW_MALFORMED;
   out->phase = p[0];
   out->breaker = p[1];
-  out->capabilities = get32(p + 4);
-  out->in_flight = get32(p + 8);
-  out->interval_ms = get32(p + 12);
-  out->completed = get64(p + 16);
-  out->started_ms = get64(p + 24);
+  out->capabilities = sw_get32(p + 4);
+  out->in_flight = sw_get32(p + 8);
+  out->interval_ms = sw_get32(p + 12);
+  out->completed = sw_get64(p + 16);
+  out->started_ms = sw_get64(p + 24);
   return CNV_OK;
 }

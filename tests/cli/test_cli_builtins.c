@@ -197,6 +197,34 @@ static void sleep_cancel(void **state) {
   assert_int_equal(c.status, CNV_ERT_CANCELLED);
 }
 
+/* demo.count counts per key: each run of a key answers one more, other keys apart; its
+ * schema wants a key of 1..64 bytes. */
+static void count_demo(void **state) {
+  (void)state;
+  cnv_runtime_completion c;
+  for (int i = 1; i <= 3; i++) {
+    invoke("demo.count --key a", 18, &c);
+    assert_int_equal(c.status, CNV_OK);
+    char want[8];
+    int n = snprintf(want, sizeof want, "%d", i);
+    assert_int_equal(c.result_len, (size_t)n);
+    assert_memory_equal(c.result, want, (size_t)n);
+  }
+  invoke("demo.count --key b", 18, &c);
+  assert_int_equal(c.status, CNV_OK);
+  assert_int_equal(c.result_len, 1);
+  assert_memory_equal(c.result, "1", 1);
+  char long_key[100] = "demo.count --key ";
+  size_t at = strlen(long_key);
+  memset(long_key + at, 'k', 65); /* one byte past 64 */
+  long_key[at + 65] = '\0';
+  const char *const bad[] = {"demo.count", "demo.count --key \"\"", "demo.count --key a --n 1", long_key};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    cnv_status st = cnv_runtime_submit(rt, agent, bad[i], strlen(bad[i]));
+    if (st != CNV_ERT_DENY_ARGUMENTS) fail_msg("%s: %s", bad[i], cnv_status_name(st));
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(echo),
@@ -205,6 +233,7 @@ int main(void) {
       cmocka_unit_test(fail_demo),
       cmocka_unit_test(sleep_progress),
       cmocka_unit_test(sleep_cancel),
+      cmocka_unit_test(count_demo),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

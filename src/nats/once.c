@@ -1,0 +1,213 @@
+/* The once path (docs/nats.md "Exactly once: claims, the dedupe window and takeover"): a
+ * request of an effectful capability runs only after this node's claim on it was stored in
+ * the once stream, and its answer is stored there (the DONE subject) as it is published.
+ *
+ * Claims are published with js_PublishMsgAsync and answered in the JetStream context's ack
+ * handler (one nats.c thread for every ack): many claims are in flight with no thread each.
+ * The claim's slot is named in a header and checked against the message. The duplicate
+ * case (a retry, or a replay of the claim) asks JetStream synchronously for the stored
+ * answer and the last claim from that thread: it is the rare path. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include <cnv/session.h>
+
+#include "core/ignore.h"
+#include "serve_internal.h"
+
+cnv_status natsn_once_ensure_stream(natsn_serve *s) {
+  cnv_nats_node *n = s->n;
+  jsStreamInfo *si = NULL;
+  jsErrCode jerr = 0;
+  if (js_GetStreamInfo(&si, n->js, s->stream, NULL, &jerr) == NATS_OK) {
+    jsStreamInfo_Destroy(si);
+    return CNV_OK;
+  }
+  char claims[CNV_SW_SUBJECT_MAX], done[CNV_SW_SUBJECT_MAX];
+  if (cnv_sw_subject_swarm(CNV_SW_SUBJ_CLAIMS, n->cfg.swarm, claims, sizeof claims, NULL) != CNV_OK ||
+      cnv_sw_subject_swarm(CNV_SW_SUBJ_DONE_ALL, n->cfg.swarm, done, sizeof done, NULL) != CNV_OK)
+    return CNV_ENATS_JETSTREAM;
+  const char *subjects[2] = {claims, done};
+  jsStreamConfig cfg;
+  if (jsStreamConfig_Init(&cfg) != NATS_OK) return CNV_ENATS_JETSTREAM;
+  cfg.Name = s->stream;
+  cfg.Subjects = subjects;
+  cfg.SubjectsLen = 2;
+  cfg.Storage = js_FileStorage;
+  cfg.Replicas = (int64_t)n->cfg.replicas;
+  /* the dedupe window: claims' message ids are remembered this long (Duplicates), and claims
+   * and stored answers are kept as long (MaxAge) */
+  cfg.MaxAge = (int64_t)n->cfg.dedupe_window_ms * 1000000;
+  cfg.Duplicates = cfg.MaxAge;
+  if (js_AddStream(&si, n->js, &cfg, NULL, &jerr) == NATS_OK) {
+    jsStreamInfo_Destroy(si);
+    return CNV_OK;
+  }
+  /* another node may have made it between the two calls */
+  if (js_GetStreamInfo(&si, n->js, s->stream, NULL, &jerr) == NATS_OK) {
+    jsStreamInfo_Destroy(si);
+    return CNV_OK;
+  }
+  return CNV_ENATS_JETSTREAM;
+}
+
+/* Answers a slot with a result-less refusal (not stored), unpins it, gives it back. The ack
+ * handler's thread (buf its scratch), or the request's (buf its capability's). */
+static void finish(natsn_serve *s, natsn_slot *slot, cnv_status why, uint8_t buf[NATSN_SMALL_ANSWER]) {
+  natsn_answer_small(s, slot->reply, slot->key_s2c, slot->reqid, why, CNV_SESSION_DONE_REFUSED, buf);
+  natsn_sessions_unpin(s->sessions, slot->session);
+  natsn_slot_put(s, slot);
+}
+
+/* Publishes a claim (or a takeover: expect_seq > 0) on the slot's claim subject. */
+static bool publish_claim(natsn_serve *s, natsn_slot *slot, uint64_t expect_seq) {
+  cnv_nats_node *n = s->n;
+  char subject[CNV_SW_SUBJECT_MAX], hex[2 * CNV_SW_SID_BYTES + 1], id[96], idx[16];
+  if (cnv_sw_subject_session(CNV_SW_SESS_CLAIM, n->cfg.swarm, slot->sid, slot->reqid, subject, sizeof subject,
+                             NULL) != CNV_OK)
+    return false;
+  sodium_bin2hex(hex, sizeof hex, slot->sid, CNV_SW_SID_BYTES);
+  if (expect_seq)
+    snprintf(id, sizeof id, "%s.%llu.t%llu", hex, (unsigned long long)slot->reqid, (unsigned long long)expect_seq);
+  else
+    snprintf(id, sizeof id, "%s.%llu", hex, (unsigned long long)slot->reqid);
+  snprintf(idx, sizeof idx, "%u", slot->index);
+  natsMsg *m = NULL;
+  jsPubOptions po;
+  if (natsMsg_Create(&m, subject, NULL, (const char *)n->public_key, CNV_SW_KEY_BYTES) != NATS_OK) return false;
+  if (natsMsgHeader_Set(m, NATSN_HDR_SLOT, idx) != NATS_OK || jsPubOptions_Init(&po) != NATS_OK) {
+    natsMsg_Destroy(m);
+    return false;
+  }
+  po.MsgId = id;
+  po.MaxWait = n->cfg.connect_timeout_ms; /* the ack handler runs for it, acked or timed out */
+  po.ExpectLastSubjectSeq = expect_seq;
+  slot->kind = expect_seq ? NATSN_SLOT_TAKEOVER : NATSN_SLOT_CLAIM;
+  slot->pending = m; /* identity for the ack handler; written before nats.c can see m */
+  natsStatus ns = js_PublishMsgAsync(n->js, &m, &po);
+  natsMsg_Destroy(m); /* NULL when nats.c took it */
+  return ns == NATS_OK;
+}
+
+void natsn_once_claim(natsn_serve *s, natsn_slot *slot, uint8_t buf[NATSN_SMALL_ANSWER]) {
+  if (!publish_claim(s, slot, 0)) {
+    finish(s, slot, CNV_ENATS_JETSTREAM, buf);
+    return;
+  }
+  NATSN_COUNT(s->n, claims);
+}
+
+void natsn_once_store(natsn_serve *s, const natsn_slot *slot, const uint8_t *sealed, size_t len) {
+  cnv_nats_node *n = s->n;
+  char subject[CNV_SW_SUBJECT_MAX];
+  natsMsg *m = NULL;
+  bool stored = cnv_sw_subject_session(CNV_SW_SESS_DONE, n->cfg.swarm, slot->sid, slot->reqid, subject,
+                                       sizeof subject, NULL) == CNV_OK &&
+                natsMsg_Create(&m, subject, NULL, (const char *)sealed, (int)len) == NATS_OK &&
+                natsMsgHeader_Set(m, NATSN_HDR_REPLY, slot->reply) == NATS_OK &&
+                js_PublishMsgAsync(n->js, &m, NULL) == NATS_OK;
+  natsMsg_Destroy(m);
+  /* not stored: the client still gets this answer (a retry would then find the claim) */
+  if (!stored) (void)natsConnection_Publish(n->nc, slot->reply, sealed, (int)len);
+}
+
+/* The claim was stored: run it. A refusal by the runtime is stored as its answer, so a
+ * retry gets it rather than waiting on a claim nobody runs. */
+static void run(natsn_serve *s, natsn_slot *slot) {
+  natsn_session *session = slot->session; /* on_done may give the slot back before submit returns */
+  slot->kind = NATSN_SLOT_RUN;
+  cnv_status st = natsn_submit(s, slot, slot->agent, slot->line, slot->line_len, slot->timeout_ns,
+                               slot->has_trace ? &slot->trace : NULL);
+  natsn_sessions_unpin(s->sessions, session);
+  if (st == CNV_OK) return;
+  size_t len;
+  const uint8_t *sealed =
+      natsn_seal_small(slot->key_s2c, slot->reqid, st, CNV_SESSION_DONE_REFUSED, s->ack_answer, &len);
+  if (sealed) {
+    natsn_once_store(s, slot, sealed, len);
+    NATSN_COUNT(s->n, answered);
+    NATSN_COUNT(s->n, denied);
+  }
+  natsn_slot_put(s, slot);
+}
+
+/* The claim was there already: the stored answer, or "in progress" while its claimer lives,
+ * or a takeover when it does not. */
+static void duplicate(natsn_serve *s, natsn_slot *slot) {
+  cnv_nats_node *n = s->n;
+  char subject[CNV_SW_SUBJECT_MAX];
+  natsMsg *m = NULL;
+  jsErrCode jerr = 0;
+  NATSN_COUNT(n, duplicates);
+  if (cnv_sw_subject_session(CNV_SW_SESS_DONE, n->cfg.swarm, slot->sid, slot->reqid, subject, sizeof subject,
+                             NULL) != CNV_OK) {
+    finish(s, slot, CNV_ENATS_JETSTREAM, s->ack_answer);
+    return;
+  }
+  natsStatus ns = js_GetLastMsg(&m, n->js, s->stream, subject, NULL, &jerr);
+  if (ns == NATS_OK) {
+    if (natsConnection_Publish(n->nc, slot->reply, natsMsg_GetData(m), natsMsg_GetDataLength(m)) == NATS_OK) {
+      NATSN_COUNT(n, stored_answers);
+      NATSN_COUNT(n, answered);
+    }
+    natsMsg_Destroy(m);
+    natsn_sessions_unpin(s->sessions, slot->session);
+    natsn_slot_put(s, slot);
+    return;
+  }
+  if (jerr != JSNoMessageFoundErr ||
+      cnv_sw_subject_session(CNV_SW_SESS_CLAIM, n->cfg.swarm, slot->sid, slot->reqid, subject, sizeof subject,
+                             NULL) != CNV_OK ||
+      js_GetLastMsg(&m, n->js, s->stream, subject, NULL, &jerr) != NATS_OK) {
+    finish(s, slot, CNV_ENATS_JETSTREAM, s->ack_answer);
+    return;
+  }
+  uint8_t claimer[CNV_SW_KEY_BYTES];
+  bool ok = natsMsg_GetDataLength(m) == CNV_SW_KEY_BYTES;
+  if (ok) memcpy(claimer, natsMsg_GetData(m), sizeof claimer);
+  uint64_t seq = natsMsg_GetSequence(m);
+  natsMsg_Destroy(m);
+  if (!ok || natsn_node_live(n, claimer)) {
+    finish(s, slot, CNV_ENATS_IN_PROGRESS, s->ack_answer);
+    return;
+  }
+  if (!publish_claim(s, slot, seq)) finish(s, slot, CNV_ENATS_JETSTREAM, s->ack_answer);
+}
+
+void natsn_once_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void *closure) {
+  (void)js;
+  (void)pae; /* pa NULL says it failed; why does not change the answer */
+  cnv_nats_node *n = closure;
+  natsn_serve *s = n->serve;
+  const char *v = NULL;
+  if (natsMsgHeader_Get(msg, NATSN_HDR_SLOT, &v) != NATS_OK) {
+    /* a stored answer: when it was not stored, the client still gets it */
+    if (!pa && natsMsgHeader_Get(msg, NATSN_HDR_REPLY, &v) == NATS_OK)
+      (void)natsConnection_Publish(n->nc, v, natsMsg_GetData(msg), natsMsg_GetDataLength(msg));
+    natsMsg_Destroy(msg);
+    return;
+  }
+  char *end = NULL;
+  unsigned long idx = strtoul(v, &end, 10);
+  if (!s || *end || idx >= s->n_slots || s->slots[idx].pending != msg) {
+    natsMsg_Destroy(msg);
+    return;
+  }
+  natsn_slot *slot = &s->slots[idx];
+  natsMsg_Destroy(msg); /* before the slot goes back: nothing here uses it after */
+  slot->pending = NULL;
+  if (pa && !pa->Duplicate) {
+    if (slot->kind == NATSN_SLOT_TAKEOVER) NATSN_COUNT(n, takeovers);
+    run(s, slot);
+  } else if (pa && slot->kind == NATSN_SLOT_CLAIM) {
+    duplicate(s, slot);
+  } else if (pa || slot->kind == NATSN_SLOT_TAKEOVER) {
+    /* another node's takeover came first (same id, or the claim moved on): it runs it */
+    finish(s, slot, CNV_ENATS_IN_PROGRESS, s->ack_answer);
+  } else {
+    finish(s, slot, CNV_ENATS_JETSTREAM, s->ack_answer);
+  }
+}

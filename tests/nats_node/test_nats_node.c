@@ -1,0 +1,472 @@
+/* The node's serve half against a real nats-server (tests/support/nats_cluster.h): a client
+ * made here from swarmwire calls over a raw NATS connection makes the handshake and sends
+ * sealed requests, honest and not. Each case starts its own server and nodes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+#include <nats/nats.h>
+#include <sodium.h>
+
+#include <cnv/delegation.h>
+#include <cnv/nats.h>
+#include <cnv/runtime.h>
+#include <cnv/session.h>
+#include <cnv/swarmwire.h>
+
+#include "support/nats_cluster.h"
+
+#define SWARM 5u
+#define MAX_NODES 2
+#define WAIT_MS 10000 /* an answer that should come: far more than it takes */
+
+typedef struct scene {
+  nats_cluster *cl;
+  uint8_t root_pk[32], root_sk[64];
+  uint8_t agent_pk[32], agent_sk[64];
+  uint8_t agent_tok[CNV_DELEG_MAX_TOKEN_BYTES];
+  size_t agent_tok_len;
+  cnv_runtime *rt[MAX_NODES];
+  cnv_nats_node *node[MAX_NODES];
+  int n_nodes;
+  _Atomic int echo_runs, count_runs, secret_runs;
+} scene;
+
+/* ---- handlers ---- */
+
+static cnv_status echo(void *ctx, const cnv_runtime_call *call, cnv_runtime_result *r) {
+  scene *s = ctx;
+  atomic_fetch_add(&s->echo_runs, 1);
+  size_t skip = call->path_len + 1 < call->line_len ? call->path_len + 1 : call->line_len;
+  return cnv_runtime_result_write(r, call->line + skip, call->line_len - skip);
+}
+
+static cnv_status count(void *ctx, const cnv_runtime_call *call, cnv_runtime_result *r) {
+  (void)call;
+  scene *s = ctx;
+  atomic_fetch_add(&s->count_runs, 1);
+  return cnv_runtime_result_write(r, "ran", 3);
+}
+
+static cnv_status secret(void *ctx, const cnv_runtime_call *call, cnv_runtime_result *r) {
+  (void)call;
+  scene *s = ctx;
+  atomic_fetch_add(&s->secret_runs, 1);
+  return cnv_runtime_result_write(r, "secret", 6);
+}
+
+/* ---- tokens ---- */
+
+static void mint(const uint8_t root_sk[64], const uint8_t audience[32], const char *const *allow, int n_allow,
+                 uint8_t *out, size_t *len) {
+  cnv_deleg_caveats cav;
+  memset(&cav, 0, sizeof cav);
+  cav.expiry = CNV_DELEG_NO_EXPIRY;
+  cav.swarm = SWARM;
+  cav.max_uses = CNV_DELEG_UNLIMITED_USES;
+  cav.effects = CNV_EFFECTS_ALL;
+  cav.n_allow = (uint8_t)n_allow;
+  for (int i = 0; i < n_allow; i++)
+    assert_int_equal(cnv_deleg_pattern_parse(allow[i], strlen(allow[i]), &cav.allow[i]), CNV_OK);
+  assert_int_equal(cnv_deleg_mint_root(root_sk, audience, &cav, NULL, out, CNV_DELEG_MAX_TOKEN_BYTES, len), CNV_OK);
+}
+
+/* ---- scene ---- */
+
+static void add_node(scene *s, const cnv_nats_node_config *base) {
+  int i = s->n_nodes++;
+  cnv_runtime_config rc;
+  cnv_runtime_config_default(&rc);
+  rc.swarm_id = SWARM;
+  rc.queue_capacity = 256;
+  assert_int_equal(cnv_runtime_create(&rc, &s->rt[i]), CNV_OK);
+  assert_int_equal(cnv_runtime_trust_add(s->rt[i], s->root_pk), CNV_OK);
+  cnv_runtime_handler_spec echo_spec = {.effects = CNV_EFFECT_READ_ONLY, .cls = CNV_DURATION_USER_INITIATED, .fn = echo, .ctx = s};
+  cnv_runtime_handler_spec count_spec = {.effects = CNV_EFFECT_MUTATE_STATE, .cls = CNV_DURATION_USER_INITIATED, .fn = count, .ctx = s};
+  cnv_runtime_handler_spec secret_spec = {.effects = CNV_EFFECT_READ_ONLY, .cls = CNV_DURATION_USER_INITIATED, .fn = secret, .ctx = s};
+  assert_int_equal(cnv_runtime_register(s->rt[i], "demo.echo", 9, &echo_spec), CNV_OK);
+  assert_int_equal(cnv_runtime_register(s->rt[i], "demo.count", 10, &count_spec), CNV_OK);
+  assert_int_equal(cnv_runtime_register(s->rt[i], "demo.secret", 11, &secret_spec), CNV_OK);
+  assert_int_equal(cnv_runtime_start(s->rt[i]), CNV_OK);
+
+  uint8_t pk[32], sk[64], tok[CNV_DELEG_MAX_TOKEN_BYTES];
+  size_t tok_len;
+  crypto_sign_keypair(pk, sk);
+  const char *serve[] = {CNV_NATS_SERVE_CAPABILITY};
+  mint(s->root_sk, pk, serve, 1, tok, &tok_len);
+  cnv_nats_node_config cfg = *base;
+  cfg.servers = nats_cluster_url(s->cl, 0);
+  cfg.swarm = SWARM;
+  cfg.secret_key = sk;
+  cfg.token = tok;
+  cfg.token_len = tok_len;
+  assert_int_equal(cnv_nats_node_create(&cfg, s->rt[i], &s->node[i]), CNV_OK);
+  sodium_memzero(sk, sizeof sk);
+  assert_int_equal(cnv_nats_node_start(s->node[i]), CNV_OK);
+}
+
+static scene *scene_new(int nodes, const cnv_nats_node_config *base) {
+  assert_true(sodium_init() >= 0);
+  scene *s = calloc(1, sizeof *s);
+  assert_non_null(s);
+  if (nats_cluster_start(1, &s->cl) != 0) fail_msg("%s", nats_cluster_error());
+  crypto_sign_keypair(s->root_pk, s->root_sk);
+  crypto_sign_keypair(s->agent_pk, s->agent_sk);
+  const char *allow[] = {"demo.echo", "demo.count"};
+  mint(s->root_sk, s->agent_pk, allow, 2, s->agent_tok, &s->agent_tok_len);
+  cnv_nats_node_config def;
+  cnv_nats_node_config_default(&def);
+  /* status records are the state half's (its tests); written rarely here, so the nodes the
+   * takeover case needs alive stay so, and few watch messages are in flight at each stop */
+  def.status_interval_ms = 60000;
+  for (int i = 0; i < nodes; i++) add_node(s, base ? base : &def);
+  return s;
+}
+
+static void scene_free(scene *s) {
+  for (int i = 0; i < s->n_nodes; i++) {
+    assert_int_equal(cnv_nats_node_stop(s->node[i]), CNV_OK);
+    cnv_nats_node_destroy(s->node[i]);
+    cnv_runtime_destroy(s->rt[i]);
+  }
+  nats_cluster_stop(s->cl);
+  free(s);
+}
+
+static cnv_nats_node_stats stats_of(const scene *s, int i) {
+  cnv_nats_node_stats st;
+  assert_int_equal(cnv_nats_node_stats_get(s->node[i], &st), CNV_OK);
+  return st;
+}
+
+/* ---- the client ---- */
+
+typedef struct client {
+  natsConnection *nc;
+  jsCtx *js;
+  natsSubscription *sub; /* "cnv.S.s.SID.>" */
+  uint8_t sid[16], c2s[32], s2c[32];
+  uint8_t ticket[CNV_SW_MAX_TICKET];
+  size_t ticket_len;
+  uint64_t seq;
+  uint8_t out[4096]; /* the last request sent */
+  size_t out_len;
+  char subject[CNV_SW_SUBJECT_MAX], reply[CNV_SW_SUBJECT_MAX];
+} client;
+
+static uint64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* HELLO -> WELCOME; returns the WELCOME's status (0: a ticket). */
+static int32_t client_connect(scene *s, client *c) {
+  memset(c, 0, sizeof *c);
+  assert_int_equal(natsConnection_ConnectTo(&c->nc, nats_cluster_url(s->cl, 0)), NATS_OK);
+  assert_int_equal(natsConnection_JetStream(&c->js, c->nc, NULL), NATS_OK);
+  uint8_t eph_pk[32], eph_sk[32], hello_buf[CNV_SW_MAX_TOKEN + 256], hh[32];
+  assert_int_equal(cnv_sw_eph_keypair(eph_pk, eph_sk), CNV_OK);
+  cnv_sw_hello h = {.ts_ms = now_ms(), .token = s->agent_tok, .token_len = s->agent_tok_len};
+  memcpy(h.agent_pk, s->agent_pk, 32);
+  memcpy(h.eph_pk, eph_pk, 32);
+  size_t len;
+  assert_int_equal(cnv_sw_hello_write(SWARM, s->agent_sk, &h, hello_buf, sizeof hello_buf, &len), CNV_OK);
+  assert_int_equal(cnv_sw_hash(hello_buf, len, hh), CNV_OK);
+  char hs[CNV_SW_SUBJECT_MAX];
+  assert_int_equal(cnv_sw_subject_swarm(CNV_SW_SUBJ_HANDSHAKE, SWARM, hs, sizeof hs, NULL), CNV_OK);
+  natsMsg *m = NULL;
+  assert_int_equal(natsConnection_Request(&m, c->nc, hs, hello_buf, (int)len, WAIT_MS), NATS_OK);
+  cnv_sw_welcome w;
+  assert_int_equal(
+      cnv_sw_welcome_read(SWARM, hh, natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), &w), CNV_OK);
+  int32_t status = w.status;
+  if (status == 0) {
+    assert_int_equal(cnv_sw_session_keys(eph_sk, w.eph_pk, hh, w.node_pk, w.eph_pk, c->c2s, c->s2c), CNV_OK);
+    memcpy(c->ticket, w.ticket, w.ticket_len);
+    c->ticket_len = w.ticket_len;
+    memcpy(c->sid, hh, 16); /* the session id: the HELLO's hash, cut (docs/nats.md) */
+    char all[CNV_SW_SUBJECT_MAX];
+    assert_int_equal(cnv_sw_subject_session(CNV_SW_SESS_ALL, SWARM, c->sid, 0, all, sizeof all, NULL), CNV_OK);
+    assert_int_equal(natsConnection_SubscribeSync(&c->sub, c->nc, all), NATS_OK);
+    assert_int_equal(natsConnection_Flush(c->nc), NATS_OK);
+  }
+  natsMsg_Destroy(m);
+  return status;
+}
+
+static void client_close(client *c) {
+  natsSubscription_Destroy(c->sub);
+  jsCtx_Destroy(c->js);
+  natsConnection_Destroy(c->nc);
+}
+
+/* Seals "line" for request reqid into c->out (a new sequence number) with reply subject
+ * reply_reqid's REPLY subject (normally reqid's); does not send it. */
+static void client_seal(client *c, const char *line, uint64_t reqid, uint64_t reply_reqid) {
+  size_t path_len = strcspn(line, " ");
+  assert_int_equal(cnv_sw_subject_cap(SWARM, line, path_len, c->subject, sizeof c->subject, NULL), CNV_OK);
+  assert_int_equal(
+      cnv_sw_subject_session(CNV_SW_SESS_REPLY, SWARM, c->sid, reply_reqid, c->reply, sizeof c->reply, NULL), CNV_OK);
+  uint8_t plain[1024];
+  size_t plain_len;
+  cnv_session_invoke inv = {.line = line, .line_len = strlen(line)};
+  assert_int_equal(cnv_session_invoke_encode(&inv, plain, sizeof plain, &plain_len), CNV_OK);
+  assert_int_equal(cnv_sw_request_seal(c->c2s, c->ticket, c->ticket_len, ++c->seq, reqid, now_ms(), 0, c->subject,
+                                       c->reply, plain, plain_len, c->out, sizeof c->out, &c->out_len),
+                   CNV_OK);
+}
+
+static void client_publish(client *c) {
+  assert_int_equal(natsConnection_PublishRequest(c->nc, c->subject, c->reply, c->out, (int)c->out_len), NATS_OK);
+  assert_int_equal(natsConnection_Flush(c->nc), NATS_OK);
+}
+
+typedef struct answer {
+  uint64_t reqid;
+  bool refusal;
+  int32_t status;
+  int done;
+  char result[256];
+  char subject[CNV_SW_SUBJECT_MAX];
+} answer;
+
+/* The next message on the session's subjects, opened. */
+static answer client_recv(client *c) {
+  natsMsg *m = NULL;
+  assert_int_equal(natsSubscription_NextMsg(&m, c->sub, WAIT_MS), NATS_OK);
+  answer a;
+  memset(&a, 0, sizeof a);
+  snprintf(a.subject, sizeof a.subject, "%s", natsMsg_GetSubject(m));
+  cnv_sw_response r;
+  assert_int_equal(cnv_sw_response_parse(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), &r), CNV_OK);
+  a.reqid = r.reqid;
+  a.refusal = r.refusal;
+  if (r.refusal) {
+    a.status = r.status;
+    a.done = -1;
+  } else {
+    uint8_t plain[1024];
+    size_t plain_len;
+    cnv_session_response sr;
+    assert_int_equal(cnv_sw_response_open(c->s2c, &r, plain, sizeof plain, &plain_len), CNV_OK);
+    assert_int_equal(cnv_session_response_decode(plain, plain_len, &sr), CNV_OK);
+    a.status = sr.status;
+    a.done = sr.done;
+    assert_true(sr.result_len < sizeof a.result);
+    memcpy(a.result, sr.result, sr.result_len);
+  }
+  natsMsg_Destroy(m);
+  return a;
+}
+
+/* Sends line as request reqid and returns its answer. */
+static answer call(client *c, const char *line, uint64_t reqid) {
+  client_seal(c, line, reqid, reqid);
+  client_publish(c);
+  answer a = client_recv(c);
+  assert_int_equal(a.reqid, reqid);
+  return a;
+}
+
+/* Nothing else arrived on the session's subjects (every answer so far was read). */
+static void assert_no_more(client *c) {
+  uint64_t queued = 1;
+  assert_int_equal(natsSubscription_QueuedMsgs(c->sub, &queued), NATS_OK);
+  assert_int_equal(queued, 0);
+}
+
+/* ---- cases ---- */
+
+static void t_echo(void **state) {
+  (void)state;
+  scene *s = scene_new(1, NULL);
+  client c;
+  assert_int_equal(client_connect(s, &c), 0);
+  answer a = call(&c, "demo.echo hi", 1);
+  assert_false(a.refusal);
+  assert_int_equal(a.status, CNV_OK);
+  assert_int_equal(a.done, CNV_DONE_RAN);
+  assert_string_equal(a.result, "hi");
+  cnv_nats_node_stats st = stats_of(s, 0);
+  assert_int_equal(st.handshakes, 1);
+  assert_int_equal(st.requests, 1);
+  assert_int_equal(st.accepted, 1);
+  assert_int_equal(st.sessions, 1);
+  assert_int_equal(atomic_load(&s->echo_runs), 1);
+  client_close(&c);
+  scene_free(s);
+}
+
+static void t_denied(void **state) {
+  (void)state;
+  scene *s = scene_new(1, NULL);
+  client c;
+  assert_int_equal(client_connect(s, &c), 0);
+  answer a = call(&c, "demo.secret", 3);
+  assert_false(a.refusal);
+  assert_int_equal(a.done, CNV_SESSION_DONE_REFUSED);
+  assert_int_equal(a.status, CNV_ERT_DENY_NOT_ALLOWED);
+  assert_int_equal(atomic_load(&s->secret_runs), 0);
+  assert_int_equal(stats_of(s, 0).denied, 1);
+  client_close(&c);
+  scene_free(s);
+}
+
+/* The same bytes again (a replay) are refused by the window and not run; the session goes on. */
+static void t_replay(void **state) {
+  (void)state;
+  scene *s = scene_new(1, NULL);
+  client c;
+  assert_int_equal(client_connect(s, &c), 0);
+  answer a = call(&c, "demo.echo one", 1);
+  assert_string_equal(a.result, "one");
+  client_publish(&c); /* the same bytes */
+  a = call(&c, "demo.echo two", 2);
+  assert_string_equal(a.result, "two");
+  assert_no_more(&c);
+  assert_int_equal(stats_of(s, 0).replays, 1);
+  assert_int_equal(atomic_load(&s->echo_runs), 2);
+  client_close(&c);
+  scene_free(s);
+}
+
+/* Every byte of a request matters: a flipped one is dropped and counted. */
+static void t_tampered(void **state) {
+  (void)state;
+  scene *s = scene_new(1, NULL);
+  client c;
+  assert_int_equal(client_connect(s, &c), 0);
+  assert_string_equal(call(&c, "demo.echo one", 1).result, "one");
+  client_seal(&c, "demo.echo bad", 2, 2);
+  c.out[c.out_len - 20] ^= 0x01;
+  client_publish(&c);
+  assert_string_equal(call(&c, "demo.echo three", 3).result, "three");
+  assert_no_more(&c);
+  cnv_nats_node_stats st = stats_of(s, 0);
+  assert_int_equal(st.tampered, 1);
+  assert_int_equal(st.answered, 2);
+  assert_int_equal(atomic_load(&s->echo_runs), 2);
+  client_close(&c);
+  scene_free(s);
+}
+
+/* A reply subject that is not the REPLY subject of the request's session and id is dropped,
+ * even sealed by the session's key (the answer would go elsewhere). */
+static void t_wrong_reply(void **state) {
+  (void)state;
+  scene *s = scene_new(1, NULL);
+  client c;
+  assert_int_equal(client_connect(s, &c), 0);
+  client_seal(&c, "demo.echo elsewhere", 5, 6); /* reply subject of request 6 */
+  client_publish(&c);
+  assert_string_equal(call(&c, "demo.echo here", 7).result, "here");
+  assert_no_more(&c);
+  assert_int_equal(stats_of(s, 0).tampered, 1);
+  assert_int_equal(atomic_load(&s->echo_runs), 1);
+  client_close(&c);
+  scene_free(s);
+}
+
+static void t_expired(void **state) {
+  (void)state;
+  cnv_nats_node_config cfg;
+  cnv_nats_node_config_default(&cfg);
+  cfg.ticket_ttl_ms = 1;
+  cfg.status_interval_ms = 60000;
+  scene *s = scene_new(1, &cfg);
+  client c;
+  assert_int_equal(client_connect(s, &c), 0);
+  struct timespec nap = {0, 5 * 1000000};
+  nanosleep(&nap, NULL); /* the ticket lived 1 ms */
+  answer a = call(&c, "demo.echo late", 1);
+  assert_true(a.refusal);
+  assert_int_equal(a.status, CNV_ESW_TICKET_EXPIRED);
+  assert_int_equal(stats_of(s, 0).bad_tickets, 1);
+  assert_int_equal(atomic_load(&s->echo_runs), 0);
+  client_close(&c);
+  scene_free(s);
+}
+
+/* demo.count changes state: it goes through the claim. Sent again with the same request id
+ * (a new sequence number: a retry), it gets the stored answer and does not run again. */
+static void t_once_stored(void **state) {
+  (void)state;
+  scene *s = scene_new(1, NULL);
+  client c;
+  assert_int_equal(client_connect(s, &c), 0);
+  answer a = call(&c, "demo.count", 9);
+  assert_int_equal(a.done, CNV_DONE_RAN);
+  assert_string_equal(a.result, "ran");
+  char done[CNV_SW_SUBJECT_MAX];
+  assert_int_equal(cnv_sw_subject_session(CNV_SW_SESS_DONE, SWARM, c.sid, 9, done, sizeof done, NULL), CNV_OK);
+  assert_string_equal(a.subject, done); /* the stored answer's subject */
+  a = call(&c, "demo.count", 9);
+  assert_int_equal(a.done, CNV_DONE_RAN);
+  assert_string_equal(a.result, "ran");
+  assert_string_equal(a.subject, c.reply); /* republished to the retry's reply subject */
+  assert_no_more(&c);
+  assert_int_equal(atomic_load(&s->count_runs), 1);
+  cnv_nats_node_stats st = stats_of(s, 0);
+  assert_int_equal(st.claims, 2);
+  assert_int_equal(st.duplicates, 1);
+  assert_int_equal(st.stored_answers, 1);
+  client_close(&c);
+  scene_free(s);
+}
+
+/* A claim whose claimer is dead (a key with no status record) is taken over by exactly one
+ * of two nodes, run once, and its answer stored. */
+static void t_takeover(void **state) {
+  (void)state;
+  scene *s = scene_new(2, NULL);
+  client c;
+  assert_int_equal(client_connect(s, &c), 0);
+  char claim[CNV_SW_SUBJECT_MAX], id[64], hex[33];
+  assert_int_equal(cnv_sw_subject_session(CNV_SW_SESS_CLAIM, SWARM, c.sid, 11, claim, sizeof claim, NULL), CNV_OK);
+  sodium_bin2hex(hex, sizeof hex, c.sid, 16);
+  snprintf(id, sizeof id, "%s.%u", hex, 11u);
+  uint8_t dead_pk[32], dead_sk[64];
+  crypto_sign_keypair(dead_pk, dead_sk);
+  jsPubOptions po;
+  jsPubOptions_Init(&po);
+  po.MsgId = id;
+  jsPubAck *pa = NULL;
+  jsErrCode jerr = 0;
+  assert_int_equal(js_Publish(&pa, c.js, claim, dead_pk, 32, &po, &jerr), NATS_OK);
+  assert_false(pa->Duplicate);
+  jsPubAck_Destroy(pa);
+
+  answer a = call(&c, "demo.count", 11);
+  assert_int_equal(a.done, CNV_DONE_RAN);
+  assert_string_equal(a.result, "ran");
+  a = call(&c, "demo.count", 11); /* a retry after completion: the stored answer */
+  assert_int_equal(a.done, CNV_DONE_RAN);
+  assert_no_more(&c);
+  assert_int_equal(atomic_load(&s->count_runs), 1);
+  cnv_nats_node_stats s0 = stats_of(s, 0), s1 = stats_of(s, 1);
+  assert_int_equal(s0.takeovers + s1.takeovers, 1);
+  assert_int_equal(s0.stored_answers + s1.stored_answers, 1);
+  client_close(&c);
+  scene_free(s);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(t_echo),
+      cmocka_unit_test(t_denied),
+      cmocka_unit_test(t_replay),
+      cmocka_unit_test(t_tampered),
+      cmocka_unit_test(t_wrong_reply),
+      cmocka_unit_test(t_expired),
+      cmocka_unit_test(t_once_stored),
+      cmocka_unit_test(t_takeover),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,438 @@
+/* The issue's proof of a swarm over NATS, end to end: 3 clustered nats-servers with JetStream
+ * (replicas 3), 3 `cnv serve --nats` nodes as child processes (a, b, c; d joins late), the
+ * library client in this process for load. The cases run in order on one swarm:
+ *   - `cnv call --nats` and `cnv swarm status` see the swarm;
+ *   - load spreads across the nodes;
+ *   - a replayed or tampered request is refused: no second run;
+ *   - a node SIGKILLed mid-run loses no accepted call and runs none twice (apart from a call
+ *     the killed node itself ran without its answer stored, which the takeover runs again:
+ *     the one run the swarm cannot know of; counted and bounded here);
+ *   - a nats-server killed and restarted mid-run: every call completes, exactly once;
+ *   - a revocation made through node a is enforced by b and c (and a);
+ *   - a node started after the revocations denies the revoked tokens from its first answer.
+ * What ran is read from outside the nodes: the test plugin (plugin_mark.c) writes one line per
+ * run of test.mark into a shared file, and serves pin.NODE.echo on node NODE alone. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <nats/nats.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cnv/status.h>
+
+#include "cli/cli_run.h"
+#include "swarm_fx.h"
+
+#define LOAD_CALLS 300
+#define LOAD_WINDOW 48
+
+static sfx F;
+
+/* Where the clients (the library's, the tool's, the admin) connect: server 0. Server 1 is the
+ * one restarted mid-run (the nodes have all three and move); a list of servers is the case
+ * client_takes_a_server_list. */
+#define CLIENT_URL nats_cluster_url(F.nc, 0)
+
+static void nap_ms(unsigned ms) {
+  struct timespec ts = {ms / 1000u, (long)(ms % 1000u) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+static int group_setup(void **state) {
+  (void)state;
+  if (!sfx_setup(&F)) return -1;
+  /* a first: it makes the swarm (bucket, once stream, swarm key); b and c join it */
+  for (int i = 0; i < 3; i++)
+    if (!sfx_node_start(&F, i)) return -1;
+  return 0;
+}
+
+static int group_teardown(void **state) {
+  (void)state;
+  sfx_teardown(&F);
+  return 0;
+}
+
+static cnv_nats_client *client_of(const char *agent) {
+  cnv_status st = CNV_OK;
+  cnv_nats_client *c = sfx_client(CLIENT_URL, agent, &st);
+  if (!c) fail_msg("connect %s: %s", agent, cnv_status_name(st));
+  return c;
+}
+
+/* One call through c; its outcome in *r (result text in text, cap bytes). */
+static void call(cnv_nats_client *c, const char *line, cnv_nats_result *r, char *text, size_t cap) {
+  memset(text, 0, cap);
+  cnv_status st = cnv_nats_client_call(c, line, strlen(line), 0, r, text, cap - 1);
+  if (st != CNV_OK) fail_msg("call %s: %s", line, cnv_status_name(st));
+}
+
+/* The swarm's status as `cnv swarm status --json` prints it. */
+static void swarm_status(cli_result *r) {
+  const char *const args[] = {"swarm", "status", "--nats", CLIENT_URL, "--swarm", "17", "--trust",
+                              "root.pub", "--json", NULL};
+  cli_run(r, args);
+}
+
+/* The live nodes' count in the swarm's status, once it reaches want (up to 15 s: a node
+ * writes its record every second and counts as dead 3 intervals after its last one). */
+static void wait_live(int want) {
+  char needle[32];
+  snprintf(needle, sizeof needle, "\"live\":%d,", want);
+  cli_result r;
+  for (int i = 0; i < 150; i++) {
+    swarm_status(&r);
+    assert_int_equal(r.status, 0);
+    if (strstr(r.out, needle)) return;
+    nap_ms(100);
+  }
+  fail_msg("swarm status never showed %s: %s", needle, r.out);
+}
+
+/* ---- the tool sees the swarm ---- */
+
+static void cli_call_and_status(void **state) {
+  (void)state;
+  cli_result r;
+  const char *const args[] = {"call", "--nats", CLIENT_URL, "--swarm", "17", "--key", "ag1.key",
+                              "--token", "ag1.tok", "--trust", "root.pub", "demo.echo", "--text", "hi", NULL};
+  cli_run(&r, args);
+  if (r.status != 0) fail_msg("cnv call: exit %d: %s", r.status, r.err);
+  assert_string_equal(r.out, "hi\n");
+  wait_live(3);
+  swarm_status(&r);
+  for (int i = 0; i < 3; i++) {
+    char node[80];
+    snprintf(node, sizeof node, "\"node\":\"%s\",\"live\":true", F.node[i].pk_hex);
+    if (!strstr(r.out, node)) fail_msg("node %s not live in: %s", F.node[i].name, r.out);
+  }
+}
+
+/* The library client and `cnv call` take a comma-separated list of servers, as the nodes do. */
+static void client_takes_a_server_list(void **state) {
+  (void)state;
+  cnv_status st = CNV_OK;
+  cnv_nats_client *c = sfx_client(nats_cluster_urls(F.nc), "ag1", &st);
+  if (!c) fail_msg("connect to %s: %s", nats_cluster_urls(F.nc), cnv_status_name(st));
+  cnv_nats_result r;
+  char text[64];
+  call(c, "demo.echo --text listed", &r, text, sizeof text);
+  assert_int_equal(r.status, CNV_OK);
+  assert_string_equal(text, "listed");
+  cnv_nats_client_close(c);
+  cli_result out;
+  const char *const args[] = {"call", "--nats", nats_cluster_urls(F.nc), "--swarm", "17",
+                              "--key", "ag1.key", "--token", "ag1.tok", "--trust",
+                              "root.pub", "demo.echo", "--text", "hi", NULL};
+  cli_run(&out, args);
+  if (out.status != 0) fail_msg("cnv call: exit %d: %s", out.status, out.err);
+  assert_string_equal(out.out, "hi\n");
+}
+
+/* ---- load spreads ---- */
+
+static size_t spread_line(size_t i, char *buf, size_t cap) {
+  return (size_t)snprintf(buf, cap, "test.mark --key spread%zu", i);
+}
+
+static void load_spreads(void **state) {
+  (void)state;
+  cnv_nats_client *c = client_of("ag1");
+  static sfx_slot slots[LOAD_CALLS];
+  assert_int_equal(sfx_load(c, LOAD_CALLS, LOAD_WINDOW, spread_line, slots, NULL, NULL), 0);
+  unsigned per_node[3] = {0};
+  for (size_t i = 0; i < LOAD_CALLS; i++) {
+    assert_int_equal(slots[i].completions, 1);
+    if (slots[i].status != CNV_OK) fail_msg("call %zu: %s", i, cnv_status_name(slots[i].status));
+    assert_int_equal(strlen(slots[i].result), 1);
+    assert_in_range(slots[i].result[0], 'a', 'c');
+    per_node[slots[i].result[0] - 'a']++;
+  }
+  printf("spread: a %u, b %u, c %u of %d calls\n", per_node[0], per_node[1], per_node[2], LOAD_CALLS);
+  for (int i = 0; i < 3; i++) assert_true(per_node[i] > 0);
+  /* the swarm's own view agrees: every node's status record counts completions */
+  cnv_nats_admin *a = NULL;
+  assert_int_equal(cnv_nats_admin_connect(CLIENT_URL, SFX_SWARM, 10000, &a), CNV_OK);
+  uint8_t root[32];
+  size_t n = 0;
+  assert_true(sfx_read_hex("root.pub", root, sizeof root, &n));
+  bool all = false;
+  for (int tries = 0; tries < 100 && !all; tries++) {
+    cnv_nats_node_info info[8];
+    size_t count = 0;
+    assert_int_equal(cnv_nats_admin_status(a, root, 1, info, 8, &count), CNV_OK);
+    unsigned seen = 0;
+    for (size_t k = 0; k < count && k < 8; k++) {
+      char hex[65];
+      for (int b = 0; b < 32; b++) snprintf(hex + 2 * b, 3, "%02x", info[k].node_pk[b]);
+      for (int i = 0; i < 3; i++)
+        if (strcmp(hex, F.node[i].pk_hex) == 0 && info[k].live && info[k].status.completed >= per_node[i])
+          seen |= 1u << i;
+    }
+    all = seen == 7u;
+    if (!all) nap_ms(100);
+  }
+  cnv_nats_admin_close(a);
+  assert_true(all);
+  cnv_nats_client_close(c);
+}
+
+/* ---- replayed and tampered requests ---- */
+
+static void republish(natsConnection *nc, const char *subject, const char *reply, const void *data, int len) {
+  assert_int_equal(natsConnection_PublishRequest(nc, subject, reply, data, len), NATS_OK);
+  assert_int_equal(natsConnection_FlushTimeout(nc, 5000), NATS_OK);
+}
+
+static void replay_and_tamper(void **state) {
+  (void)state;
+  natsConnection *nc = NULL;
+  assert_int_equal(natsConnection_ConnectTo(&nc, CLIENT_URL), NATS_OK);
+  /* a plain subscription (no queue group) gets a copy of every request on the subject */
+  natsSubscription *tap = NULL;
+  assert_int_equal(natsConnection_SubscribeSync(&tap, nc, "cnv.17.cap.test.mark"), NATS_OK);
+  assert_int_equal(natsConnection_FlushTimeout(nc, 5000), NATS_OK);
+
+  cnv_nats_client *c = client_of("ag1");
+  cnv_nats_result r;
+  char text[64];
+  call(c, "test.mark --key tamper1", &r, text, sizeof text);
+  assert_int_equal(r.status, CNV_OK);
+  natsMsg *m = NULL;
+  assert_int_equal(natsSubscription_NextMsg(&m, tap, 10000), NATS_OK);
+  const char *reply = natsMsg_GetReply(m);
+  assert_non_null(reply);
+  int len = natsMsg_GetDataLength(m);
+  assert_true(len > 64);
+  static uint8_t bytes[70000];
+  assert_true((size_t)len <= sizeof bytes);
+  memcpy(bytes, natsMsg_GetData(m), (size_t)len);
+
+  /* the same bytes again, several times (the queue gives them to any node) */
+  for (int i = 0; i < 6; i++) republish(nc, "cnv.17.cap.test.mark", reply, bytes, len);
+  /* one byte flipped: in the sealed part's tag, in its ciphertext, in the head (the request
+   * id and sequence are associated data) */
+  const int at[] = {len - 1, len - 20, 10, 20};
+  for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
+    bytes[at[i]] ^= 0x40;
+    republish(nc, "cnv.17.cap.test.mark", reply, bytes, len);
+    bytes[at[i]] ^= 0x40;
+  }
+  /* moved to another capability's subject: the subject is associated data too */
+  republish(nc, "cnv.17.cap.pin.a.echo", reply, bytes, len);
+  /* another reply subject: associated data as well */
+  char other[256];
+  snprintf(other, sizeof other, "%s0", reply);
+  republish(nc, "cnv.17.cap.test.mark", other, bytes, len);
+
+  /* A request after them: its answer means the swarm is fine. A dropped message gives nothing
+   * to wait for, so give the nodes a moment, then count the runs. */
+  call(c, "test.mark --key tamper2", &r, text, sizeof text);
+  assert_int_equal(r.status, CNV_OK);
+  nap_ms(1500);
+  char who[8];
+  assert_int_equal(sfx_runs(&F, "tamper1", who, sizeof who), 1);
+  assert_int_equal(sfx_runs(&F, "tamper2", who, sizeof who), 1);
+
+  natsMsg_Destroy(m);
+  natsSubscription_Destroy(tap);
+  natsConnection_Destroy(nc);
+  cnv_nats_client_close(c);
+}
+
+/* ---- a node killed mid-run ---- */
+
+static size_t kill_line(size_t i, char *buf, size_t cap) {
+  return (size_t)snprintf(buf, cap, "test.mark --key kill%zu", i);
+}
+
+static void kill_c_at_100(void *ctx, size_t completed) {
+  bool *done = ctx;
+  if (*done || completed < 100) return;
+  *done = true;
+  sfx_node_kill(&F, 2);
+}
+
+static void node_killed_mid_run(void **state) {
+  (void)state;
+  cnv_nats_client *c = client_of("ag1");
+  static sfx_slot slots[LOAD_CALLS];
+  bool killed = false;
+  assert_int_equal(sfx_load(c, LOAD_CALLS, LOAD_WINDOW, kill_line, slots, kill_c_at_100, &killed), 0);
+  assert_true(killed);
+  static unsigned counts[LOAD_CALLS];
+  static sfx_who who[LOAD_CALLS];
+  (void)sfx_runs_indexed(&F, "kill", LOAD_CALLS, counts, who);
+  unsigned reruns = 0;
+  for (size_t i = 0; i < LOAD_CALLS; i++) {
+    /* every call the client saw accepted completed, once, with its result */
+    assert_int_equal(slots[i].completions, 1);
+    if (slots[i].status != CNV_OK) fail_msg("call %zu: %s", i, cnv_status_name(slots[i].status));
+    /* and ran: none lost */
+    if (counts[i] == 0) fail_msg("kill%zu answered %s but never ran", i, slots[i].result);
+    if (counts[i] == 1) {
+      if (who[i][0] != slots[i].result[0]) fail_msg("kill%zu ran on %s, answered by %s", i, who[i], slots[i].result);
+      continue;
+    }
+    /* Twice only when the killed node ran it first and died before its answer was stored:
+     * then the takeover ran it on a live node, whose answer the client got. */
+    if (counts[i] != 2 || who[i][0] != 'c' || who[i][1] == 'c' || slots[i].result[0] != who[i][1])
+      fail_msg("kill%zu ran %u times (on %s), answered by %s", i, counts[i], who[i], slots[i].result);
+    reruns++;
+  }
+  printf("node c killed after 100 of %d calls: %u taken over and run again (c had run them, no answer stored)\n",
+         LOAD_CALLS, reruns);
+  cnv_nats_client_close(c);
+  /* c comes back (same key) for the cases after */
+  assert_true(sfx_node_start(&F, 2));
+}
+
+/* ---- a nats-server killed and restarted mid-run ---- */
+
+static size_t server_line(size_t i, char *buf, size_t cap) {
+  return (size_t)snprintf(buf, cap, "test.mark --key srv%zu", i);
+}
+
+static void restart_server_mid_run(void *ctx, size_t completed) {
+  int *phase = ctx;
+  if (*phase == 0 && completed >= 100) {
+    *phase = 1;
+    assert_int_equal(nats_cluster_kill(F.nc, 1), 0);
+  } else if (*phase == 1 && completed >= 200) {
+    *phase = 2;
+    if (nats_cluster_restart(F.nc, 1) != 0) fail_msg("%s", nats_cluster_error());
+  }
+}
+
+static void server_restarted_mid_run(void **state) {
+  (void)state;
+  cnv_nats_client *c = client_of("ag1");
+  static sfx_slot slots[LOAD_CALLS];
+  int phase = 0;
+  assert_int_equal(sfx_load(c, LOAD_CALLS, LOAD_WINDOW, server_line, slots, restart_server_mid_run, &phase), 0);
+  assert_int_equal(phase, 2);
+  static unsigned counts[LOAD_CALLS];
+  static sfx_who who[LOAD_CALLS];
+  (void)sfx_runs_indexed(&F, "srv", LOAD_CALLS, counts, who);
+  for (size_t i = 0; i < LOAD_CALLS; i++) {
+    assert_int_equal(slots[i].completions, 1);
+    if (slots[i].status != CNV_OK) fail_msg("call %zu: %s", i, cnv_status_name(slots[i].status));
+    /* no node died: exactly once, on the node that answered */
+    if (counts[i] != 1 || who[i][0] != slots[i].result[0])
+      fail_msg("srv%zu ran %u times (on %s), answered by %s", i, counts[i], who[i], slots[i].result);
+  }
+  /* and the restarted server serves the swarm again */
+  natsConnection *nc = NULL;
+  assert_int_equal(natsConnection_ConnectTo(&nc, nats_cluster_url(F.nc, 1)), NATS_OK);
+  natsConnection_Destroy(nc);
+  cnv_nats_client_close(c);
+}
+
+/* ---- a revocation through node a ---- */
+
+/* Calls line through c until it is denied as revoked (true), or 30 s pass (false). */
+static bool denied_soon(cnv_nats_client *c, const char *line) {
+  for (int i = 0; i < 300; i++) {
+    cnv_nats_result r;
+    char text[64];
+    call(c, line, &r, text, sizeof text);
+    if (r.status == CNV_ERT_DENY_REVOKED) return true;
+    if (r.status != CNV_OK) fail_msg("%s: %s", line, cnv_status_name(r.status));
+    nap_ms(100);
+  }
+  return false;
+}
+
+static void expect_status(cnv_nats_client *c, const char *line, cnv_status want, const char *want_text) {
+  cnv_nats_result r;
+  char text[64];
+  call(c, line, &r, text, sizeof text);
+  if (r.status != want) fail_msg("%s: %s, not %s", line, cnv_status_name(r.status), cnv_status_name(want));
+  if (want_text) assert_string_equal(text, want_text);
+}
+
+static void swarm_revoke(const char *signer, bool root, const char *token_file) {
+  char key[16], tok[16];
+  snprintf(key, sizeof key, "%s.key", signer);
+  snprintf(tok, sizeof tok, "%s.tok", signer);
+  const char *const by_node[] = {"swarm", "revoke", "--nats", CLIENT_URL, "--swarm", "17",
+                                 "--key", key, "--token", tok, "--token-file", token_file,
+                                 NULL};
+  const char *const by_root[] = {"swarm", "revoke", "--nats", CLIENT_URL, "--swarm", "17",
+                                 "--key", key, "--token-file", token_file, NULL};
+  cli_result r;
+  cli_run(&r, root ? by_root : by_node);
+  if (r.status != 0) fail_msg("cnv swarm revoke by %s: exit %d: %s", signer, r.status, r.err);
+  assert_non_null(strstr(r.out, "revoked "));
+}
+
+static void revocation_spreads(void **state) {
+  (void)state;
+  cnv_nats_client *good = client_of("ag1");
+  cnv_nats_client *bad = client_of("ag2");
+  expect_status(bad, "pin.a.echo --text x", CNV_OK, "a x");
+  expect_status(bad, "pin.b.echo --text x", CNV_OK, "b x");
+  expect_status(bad, "pin.c.echo --text x", CNV_OK, "c x");
+  swarm_revoke("a", false, "ag2.tok");
+  /* each node applies it: pin.X.echo is served by X alone */
+  assert_true(denied_soon(bad, "pin.b.echo --text x"));
+  assert_true(denied_soon(bad, "pin.c.echo --text x"));
+  assert_true(denied_soon(bad, "pin.a.echo --text x"));
+  /* from now on every call of ag2 is denied, whichever node the queue picks */
+  for (int i = 0; i < 30; i++) expect_status(bad, "demo.echo --text x", CNV_ERT_DENY_REVOKED, NULL);
+  /* a new handshake is refused too */
+  cnv_status st = CNV_OK;
+  cnv_nats_client *again = sfx_client(CLIENT_URL, "ag2", &st);
+  assert_null(again);
+  assert_int_equal(st, CNV_ERT_DENY_REVOKED);
+  /* others are untouched */
+  expect_status(good, "pin.b.echo --text y", CNV_OK, "b y");
+  expect_status(good, "pin.c.echo --text y", CNV_OK, "c y");
+  cnv_nats_client_close(bad);
+  cnv_nats_client_close(good);
+}
+
+/* ---- a node started late ---- */
+
+static void late_node_catches_up(void **state) {
+  (void)state;
+  cnv_nats_client *good = client_of("ag1");
+  cnv_nats_client *bad3 = client_of("ag3");
+  expect_status(bad3, "pin.a.echo --text x", CNV_OK, "a x");
+  /* ag3 revoked by the root, while d is not running yet */
+  swarm_revoke("root", true, "ag3.tok");
+  assert_true(denied_soon(bad3, "pin.a.echo --text x"));
+  assert_true(sfx_node_start(&F, 3));
+  /* d holds the swarm key (ag1's ticket, made by another node, opens there) ... */
+  expect_status(good, "pin.d.echo --text z", CNV_OK, "d z");
+  /* ... and replayed both revocations before it served anything: denied at once */
+  expect_status(bad3, "pin.d.echo --text z", CNV_ERT_DENY_REVOKED, NULL);
+  cnv_status st = CNV_OK;
+  assert_null(sfx_client(CLIENT_URL, "ag2", &st));
+  assert_int_equal(st, CNV_ERT_DENY_REVOKED);
+  wait_live(4);
+  cnv_nats_client_close(bad3);
+  cnv_nats_client_close(good);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(cli_call_and_status),
+      cmocka_unit_test(client_takes_a_server_list),
+      cmocka_unit_test(load_spreads),
+      cmocka_unit_test(replay_and_tamper),
+      cmocka_unit_test(node_killed_mid_run),
+      cmocka_unit_test(server_restarted_mid_run),
+      cmocka_unit_test(revocation_spreads),
+      cmocka_unit_test(late_node_catches_up),
+  };
+  int rc = cmocka_run_group_tests(tests, group_setup, group_teardown);
+  nats_Close();
+  return rc;
+}
