@@ -1,24 +1,13 @@
 /* What the nats cases share: see nats_env.h. */
 #include "nats_env.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
-#include <nats/nats.h>
 #include <sodium.h>
 
 #include "../runtime/bench_rt.h"
-#include "../serve/serve_peer.h"
-
-#define NB_STOP_GRACE_MS 5000
 
 uint64_t nb_now_ns(void) { return cnv_runtime_now_ns(); }
 
@@ -29,130 +18,11 @@ static int cmp_u64(const void *a, const void *b) {
 
 void nb_sort_u64(uint64_t *v, size_t n) { qsort(v, n, sizeof v[0], cmp_u64); }
 
-static void sleep_ms(long ms) {
-  struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-  }
-}
-
-/* ---- nats-server ----------------------------------------------------------------------- */
-
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-  (void)sb;
-  (void)flag;
-  (void)ftw;
-  (void)remove(path); /* best effort: what cannot go is left, the walk goes on */
-  return 0;
-}
-
-static void remove_dir(const char *dir) {
-  if (dir[0]) (void)nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS); /* best effort, as above */
-}
-
-/* The first line of the server's log after `what`. */
-static void server_error(const nb_server *s, const char *what, char *err, size_t err_cap) {
-  char log[96], line[200] = "";
-  snprintf(log, sizeof log, "%s/nats.log", s->dir);
-  FILE *f = fopen(log, "r");
-  if (f) {
-    if (!fgets(line, sizeof line, f)) line[0] = '\0';
-    fclose(f);
-    line[strcspn(line, "\r\n")] = '\0';
-  }
-  snprintf(err, err_cap, "%s%s%s", what, line[0] ? "; its log: " : "", line);
-}
-
-/* 1 when the server at url answers a JetStream account request. */
-static int server_ready(const char *url) {
-  natsConnection *nc = NULL;
-  jsCtx *js = NULL;
-  jsAccountInfo *ai = NULL;
-  natsOptions *o = NULL;
-  int ok = natsOptions_Create(&o) == NATS_OK && natsOptions_SetURL(o, url) == NATS_OK &&
-           natsOptions_SetTimeout(o, 1000) == NATS_OK && natsOptions_SetAllowReconnect(o, false) == NATS_OK &&
-           natsConnection_Connect(&nc, o) == NATS_OK && natsConnection_JetStream(&js, nc, NULL) == NATS_OK &&
-           js_GetAccountInfo(&ai, js, NULL, NULL) == NATS_OK;
-  jsAccountInfo_Destroy(ai);
-  jsCtx_Destroy(js);
-  natsConnection_Destroy(nc);
-  natsOptions_Destroy(o);
-  return ok;
-}
-
-/* One try on a fresh port: 0 when it is ready, 1 when it exited (the port may have been
- * taken: try again), -1 on any other failure (err set). Nothing is left running on failure. */
-static int server_try(nb_server *s, const char *path, char *err, size_t err_cap) {
-  s->port = serve_free_port();
-  if (s->port == 0) {
-    snprintf(err, err_cap, "no free port: %s", strerror(errno));
-    return -1;
-  }
-  char port[8], log[96];
-  snprintf(port, sizeof port, "%u", (unsigned)s->port);
-  snprintf(s->url, sizeof s->url, "nats://127.0.0.1:%u", (unsigned)s->port);
-  snprintf(log, sizeof log, "%s/nats.log", s->dir);
-  int log_fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (log_fd < 0) {
-    snprintf(err, err_cap, "cannot write %s: %s", log, strerror(errno));
-    return -1;
-  }
-  char *argv[] = {(char *)"nats-server", (char *)"-a", (char *)"127.0.0.1", (char *)"-p", port, (char *)"-js",
-                  (char *)"-sd", s->dir, NULL};
-  s->pid = serve_child_start(path, argv, log_fd, log_fd);
-  int saved = errno;
-  close(log_fd);
-  if (s->pid < 0) {
-    s->pid = 0;
-    snprintf(err, err_cap, "cannot start %s: %s", path, strerror(saved));
-    return -1;
-  }
-  for (int waited = 0; waited < NB_START_TIMEOUT_MS; waited += 20) {
-    int status;
-    if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
-      s->pid = 0;
-      server_error(s, "nats-server exited at start", err, err_cap);
-      return 1;
-    }
-    if (server_ready(s->url)) return 0;
-    sleep_ms(20);
-  }
-  server_error(s, "nats-server did not answer a JetStream request in time", err, err_cap);
-  (void)serve_child_stop(s->pid, 0); /* killed: its status says nothing more */
-  s->pid = 0;
+int nb_servers_start(int n, nats_cluster **out, char *err, size_t err_cap) {
+  if (nats_cluster_start(n, out) == 0) return 0;
+  *out = NULL;
+  snprintf(err, err_cap, "%s", nats_cluster_error());
   return -1;
-}
-
-int nb_server_start(nb_server *s, char *err, size_t err_cap) {
-  memset(s, 0, sizeof *s);
-  char path[256];
-  if (serve_which("nats-server", path, sizeof path) != 0) {
-    if (access("/usr/sbin/nats-server", X_OK) != 0) {
-      snprintf(err, err_cap, "nats-server not found (install the Debian package nats-server: scripts/deps)");
-      return -1;
-    }
-    snprintf(path, sizeof path, "/usr/sbin/nats-server");
-  }
-  snprintf(s->dir, sizeof s->dir, "/tmp/cnv-bench-nats-XXXXXX");
-  if (!mkdtemp(s->dir)) {
-    snprintf(err, err_cap, "mkdtemp: %s", strerror(errno));
-    s->dir[0] = '\0';
-    return -1;
-  }
-  int rc = 1;
-  for (int attempt = 0; attempt < 3 && rc == 1; attempt++) rc = server_try(s, path, err, err_cap);
-  if (rc != 0) {
-    remove_dir(s->dir);
-    s->dir[0] = '\0';
-    return -1;
-  }
-  return 0;
-}
-
-void nb_server_stop(nb_server *s) {
-  if (s->pid > 0) (void)serve_child_stop(s->pid, NB_STOP_GRACE_MS); /* reaped; its status is not needed */
-  s->pid = 0;
-  remove_dir(s->dir);
-  s->dir[0] = '\0';
 }
 
 /* ---- keys and tokens ------------------------------------------------------------------- */

@@ -1,21 +1,21 @@
-/* What the nats cases (bench/nats) share: the nats-server each case starts and stops, the
+/* What the nats cases (bench/nats) share: the nats-servers each case starts and stops, the
  * keys and tokens of a swarm (one trust root, nodes allowed swarm.serve, an agent allowed
- * demo.*), a runtime serving demo.echo, and the figures of a latency sample.
+ * demo.*), a runtime serving demo.echo.
  *
- * Every case starts its own nats-server with JetStream (-js) on 127.0.0.1, a free port and a
- * fresh temporary store directory before its loop, and stops it after (SIGTERM, SIGKILL after
- * a grace period, always reaped, the directory removed), also when it fails; the server dies
- * with the bench if the bench is killed (PR_SET_PDEATHSIG). */
+ * Every case starts its own nats-server(s) with JetStream on 127.0.0.1, free ports and a fresh
+ * temporary directory before its loop (tests/support/nats_cluster.h: started from the
+ * benchmark's thread, the main one, which outlives them), and stops them after, also when it
+ * fails; nothing is left running or on disk, also when the bench is killed. */
 #ifndef CNV_BENCH_NATS_ENV_H
 #define CNV_BENCH_NATS_ENV_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
 
 #include <cnv.h>
 
 #include "../harness/cnv_bench.h"
+#include "support/nats_cluster.h"
 
 /* The swarm every case uses (the runtime's default swarm_id, and the tokens' swarm). */
 #define NB_SWARM 1
@@ -26,26 +26,12 @@
  * (one benchmark iteration). */
 #define NB_IN_FLIGHT 64
 #define NB_ROUND_CALLS 20000L
-/* How long a started server has to answer (JetStream included) before the case fails. */
-#define NB_START_TIMEOUT_MS 10000
 /* A round with no answer for this long fails the case. */
 #define NB_STALL_MS 10000
 
-/* One nats-server with JetStream for one case. */
-typedef struct nb_server {
-  pid_t pid;
-  uint16_t port;
-  char dir[64]; /* its store (-sd) and its log */
-  char url[64]; /* nats://127.0.0.1:PORT */
-} nb_server;
-
-/* Starts nats-server (on PATH, else /usr/sbin/nats-server) with -js and waits until it
- * answers a JetStream account request. 0 on success; -1 with a message in err (what failed,
- * and the first line of the server's log where it wrote one), nothing left running or on
- * disk. */
-int nb_server_start(nb_server *s, char *err, size_t err_cap);
-/* Stops it, reaps it, removes its directory. A server never started (pid 0) is ignored. */
-void nb_server_stop(nb_server *s);
+/* The nats-servers of one case: nats_cluster_start(n) (tests/support/nats_cluster.h) with the
+ * reason in err when it fails (the Debian package named when there is no nats-server). */
+int nb_servers_start(int n, nats_cluster **out, char *err, size_t err_cap);
 
 /* The swarm's keys (seeded, so every run uses the same) and tokens: a root; nodes[i] holds a
  * root token allowing swarm.serve in NB_SWARM; the agent holds one allowing demo.* read-only
@@ -71,7 +57,7 @@ cnv_runtime *nb_runtime_make(uint32_t workers, const uint8_t root_pk[32], char *
 /* Stops and destroys it. NULL ignored. */
 void nb_runtime_free(cnv_runtime *rt);
 
-/* Monotonic nanoseconds. */
+/* Monotonic nanoseconds (cnv_runtime_now_ns). */
 uint64_t nb_now_ns(void);
 /* Sorts n values in place (ascending). */
 void nb_sort_u64(uint64_t *v, size_t n);

@@ -1,6 +1,7 @@
 /* nats_invoke/raw: the peer of nats_invoke/cnv. nats.c request/reply echo through the same
  * kind of local nats-server, with the same load, and nothing checked, sealed or queued.
  *
+ * One nats-server with JetStream (nats_env.h), as nats_invoke/cnv's (JetStream is idle here).
  * A responder (its own natsConnection, in this process) subscribes to "bench.echo" in a queue
  * group, as a node serves a capability, and publishes every request's bytes back to its reply
  * subject from nats.c's delivery thread. The requester (another natsConnection, driven from the
@@ -32,7 +33,7 @@ static void echo_cb(natsConnection *nc, natsSubscription *sub, natsMsg *msg, voi
 }
 
 typedef struct raw_fixture {
-  nb_server srv;
+  nats_cluster *servers;
   natsConnection *resp_nc, *req_nc;
   natsSubscription *resp_sub, *inbox;
   char reply[NB_IN_FLIGHT][32];
@@ -59,23 +60,24 @@ static void raw_stop(raw_fixture *fx) {
   natsConnection_Destroy(fx->resp_nc);
   fx->inbox = fx->resp_sub = NULL;
   fx->req_nc = fx->resp_nc = NULL;
-  nb_server_stop(&fx->srv);
+  nats_cluster_stop(fx->servers);
+  fx->servers = NULL;
 }
 
 static int raw_start(raw_fixture *fx, char *err, size_t err_cap) {
   memset(fx, 0, sizeof *fx);
-  if (nb_server_start(&fx->srv, err, err_cap) != 0) return -1;
+  if (nb_servers_start(1, &fx->servers, err, err_cap) != 0) return -1;
   for (int i = 0; i < NB_IN_FLIGHT; i++) snprintf(fx->reply[i], sizeof fx->reply[i], RAW_INBOX ".%d", i);
   const char *step = NULL;
   natsStatus s;
-  if ((s = raw_connect(&fx->resp_nc, fx->srv.url)) != NATS_OK)
+  if ((s = raw_connect(&fx->resp_nc, nats_cluster_url(fx->servers, 0))) != NATS_OK)
     step = "responder connect";
   else if ((s = natsConnection_QueueSubscribe(&fx->resp_sub, fx->resp_nc, RAW_SUBJECT, RAW_QUEUE, echo_cb, NULL)) !=
            NATS_OK)
     step = "responder subscribe";
   else if ((s = natsConnection_Flush(fx->resp_nc)) != NATS_OK) /* the server has the subscription */
     step = "responder flush";
-  else if ((s = raw_connect(&fx->req_nc, fx->srv.url)) != NATS_OK)
+  else if ((s = raw_connect(&fx->req_nc, nats_cluster_url(fx->servers, 0))) != NATS_OK)
     step = "requester connect";
   else if ((s = natsConnection_SubscribeSync(&fx->inbox, fx->req_nc, RAW_INBOX ".*")) != NATS_OK)
     step = "requester subscribe";
