@@ -11,7 +11,7 @@
 
 #include <cnv/swarmwire.h>
 
-#define FX_SWARM 7u
+#define FX_SWARM UINT64_C(7)
 
 typedef struct fixture {
   uint8_t agent_pk[32], agent_sk[64];

@@ -286,7 +286,7 @@ static void test_request_limits(void **state) {
   assert_int_equal(parse_open(buf, w, fx.subject, fx.reply), CNV_OK);
   memset(plain, 0x77, CNV_SW_MAX_TICKET);
   static uint8_t big[CNV_SW_MAX_TICKET + 64 + CNV_SW_REQUEST_OVERHEAD];
-  assert_int_equal(cnv_sw_request_seal(fx.c2s, plain, CNV_SW_MAX_TICKET, 1, 1, 1, 0, fx.subject, fx.reply, inv, 64,
+  assert_int_equal(cnv_sw_request_seal(fx.c2s, plain, CNV_SW_MAX_TICKET, 1, 1, 1, 0, fx.subject, fx.reply, buf, 64,
                                        big, sizeof big, &w),
                    CNV_OK);
   assert_int_equal(cnv_sw_request_parse(big, w, &r), CNV_OK);
