@@ -13,6 +13,8 @@
 #include "records.h"
 #include "state_internal.h"
 
+#define SIGNER_RETRY_MS 50 /* a check refused for want of an agent slot is asked again after this */
+
 cnv_status natsn_token_allows_serve(const uint8_t *token, size_t token_len) {
   cnv_deleg_cap cap;
   cnv_status st =
@@ -137,10 +139,22 @@ cnv_status natsn_record_check_name(const char *key, const cnv_sw_record *rec) {
   return strcmp(want, key) == 0 ? CNV_OK : CNV_ESW_PROOF;
 }
 
-/* Whether the record's signer may sign it, by the runtime's trust roots and revocations. */
+/* Whether the record's signer may sign it, by the runtime's trust roots and revocations. The
+ * check borrows an agent slot: while the runtime has none free (or memory runs out) it is
+ * asked again, so a record is never dropped for a passing shortage (a revocation least of
+ * all); records wait behind it, in order. Stop ends the wait (the record is then not applied). */
 static cnv_status signer_check(cnv_nats_node *n, const cnv_sw_record *rec) {
   if (!rec->token || rec->token_len == 0) return CNV_ENATS_NOT_AUTHORIZED;
   cnv_status st = natsn_check_serve_token(n, rec->signer_pk, rec->token, rec->token_len);
+  while (st == CNV_ERT_AGENTS_FULL || st == CNV_ENOMEM) {
+    natsn_state *s = n->state;
+    pthread_mutex_lock(&s->mu);
+    bool stopping = s->stopping;
+    if (!stopping) natsn_cv_wait_ms(s, SIGNER_RETRY_MS);
+    pthread_mutex_unlock(&s->mu);
+    if (stopping) break;
+    st = natsn_check_serve_token(n, rec->signer_pk, rec->token, rec->token_len);
+  }
   if (st == CNV_OK && rec->kind == CNV_SW_REC_TRUST) st = natsn_token_is_root(rec->signer_pk, rec->token, rec->token_len);
   return st;
 }

@@ -13,6 +13,7 @@
 #include "state_internal.h"
 
 #define WATCH_POLL_MS 1000 /* the watch thread looks at `stopping` at least this often */
+#define WATCH_RETRY_MS 100 /* and waits this long after an error before it asks again */
 
 uint64_t natsn_now_ms(void) {
   struct timespec ts;
@@ -41,21 +42,35 @@ static void apply_entry(cnv_nats_node *n, kvEntry *e, bool replay, uint8_t *buf)
   natsn_record_apply(n, kvEntry_Key(e), kvEntry_Value(e), (size_t)len, replay, buf);
 }
 
+void natsn_cv_wait_ms(natsn_state *s, uint64_t ms) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  ts.tv_sec += (time_t)(ms / 1000);
+  ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+  if (ts.tv_nsec >= 1000000000L) {
+    ts.tv_sec++;
+    ts.tv_nsec -= 1000000000L;
+  }
+  pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+}
+
 static void *watch_main(void *arg) {
   cnv_nats_node *n = arg;
   natsn_state *s = n->state;
   for (;;) {
     kvEntry *e = NULL;
     natsStatus ns = kvWatcher_Next(&e, s->watcher, WATCH_POLL_MS);
-    pthread_mutex_lock(&s->mu);
-    bool stopping = s->stopping;
-    pthread_mutex_unlock(&s->mu);
-    if (stopping || ns == NATS_ILLEGAL_STATE) { /* stop: kvWatcher_Stop makes Next say so */
-      kvEntry_Destroy(e);
-      break;
-    }
     if (ns == NATS_OK && e) apply_entry(n, e, false, s->watch_buf);
     kvEntry_Destroy(e);
+    pthread_mutex_lock(&s->mu);
+    /* another error (the connection closed under us): do not spin on it */
+    if (!s->stopping && ns != NATS_OK && ns != NATS_TIMEOUT && ns != NATS_ILLEGAL_STATE) {
+      natsn_cv_wait_ms(s, WATCH_RETRY_MS);
+    }
+    bool stopping = s->stopping;
+    pthread_mutex_unlock(&s->mu);
+    /* stop: kvWatcher_Stop makes Next answer NATS_ILLEGAL_STATE */
+    if (stopping || ns == NATS_ILLEGAL_STATE) break;
   }
   return NULL;
 }
@@ -98,7 +113,6 @@ static cnv_status bucket_open(cnv_nats_node *n) {
 
 static void state_free(cnv_nats_node *n) {
   natsn_state *s = n->state;
-  if (s->watcher) kvWatcher_Destroy(s->watcher);
   if (s->kv) kvStore_Destroy(s->kv);
   sodium_memzero(s->keys, sizeof s->keys);
   free(s->peers);
@@ -120,6 +134,8 @@ static void watch_stop(cnv_nats_node *n) {
   if (s->watcher) kvWatcher_Stop(s->watcher);
   if (s->watch_started) pthread_join(s->watch_thread, NULL);
   s->watch_started = false;
+  if (s->watcher) kvWatcher_Destroy(s->watcher);
+  s->watcher = NULL;
 }
 
 static cnv_status state_alloc(cnv_nats_node *n) {
@@ -183,8 +199,13 @@ cnv_status natsn_state_start(cnv_nats_node *n) {
 
 void natsn_state_stop(cnv_nats_node *n) {
   if (!n || !n->state) return;
-  natsn_status_stop(n); /* joins the status thread, writes the last record (Shutdown) */
+  bool status = natsn_status_stop(n);
+  /* the watch ends before the last record is written: nothing of ours is in flight to it
+   * while it is torn down */
   watch_stop(n);
+  /* the last record says Shutdown: readers count the node out at once. A failure leaves the
+   * last periodic record, which goes stale after 3 intervals: the same end, later. */
+  if (status) cnv__ignore_status(natsn_status_write(n, n->state->buf, CNV_PHASE_SHUTDOWN));
   state_free(n);
 }
 

@@ -59,6 +59,9 @@ void natsn_record_apply(cnv_nats_node *n, const char *key, const void *val, size
 cnv_status natsn_record_put(cnv_nats_node *n, uint8_t *buf, cnv_sw_record_kind kind, const uint8_t id[32],
                             const void *body, size_t body_len, bool create);
 
+/* Waits on s->cv for up to ms (monotonic clock); mu held by the caller (state.c). */
+void natsn_cv_wait_ms(natsn_state *s, uint64_t ms);
+
 /* The configuration's limits with their defaults applied (state.c). */
 uint32_t natsn_connect_timeout(const cnv_nats_node *n);
 uint32_t natsn_status_interval(const cnv_nats_node *n);
@@ -83,7 +86,8 @@ void natsn_peer_update(cnv_nats_node *n, const uint8_t pk[CNV_SW_KEY_BYTES], con
 /* Writes this node's status record now with phase (status thread, and stop). */
 cnv_status natsn_status_write(cnv_nats_node *n, uint8_t *buf, int phase);
 cnv_status natsn_status_start(cnv_nats_node *n);
-void natsn_status_stop(cnv_nats_node *n);
+/* Stops and joins the status thread; false when it was not started. */
+bool natsn_status_stop(cnv_nats_node *n);
 
 /* Emits a RECORD_BAD event and counts it. */
 void natsn_record_bad(cnv_nats_node *n, const uint8_t signer[CNV_SW_KEY_BYTES], uint64_t record_ms, cnv_status why);

@@ -54,16 +54,7 @@ static void *status_main(void *arg) {
       if (next <= now) next = now + interval; /* a slow write: no burst to catch up */
       continue;
     }
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    uint64_t wait = next - now;
-    ts.tv_sec += (time_t)(wait / 1000);
-    ts.tv_nsec += (long)(wait % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-      ts.tv_sec++;
-      ts.tv_nsec -= 1000000000L;
-    }
-    pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+    natsn_cv_wait_ms(s, next - now);
   }
   pthread_mutex_unlock(&s->mu);
   return NULL;
@@ -76,18 +67,16 @@ cnv_status natsn_status_start(cnv_nats_node *n) {
   return CNV_OK;
 }
 
-void natsn_status_stop(cnv_nats_node *n) {
+bool natsn_status_stop(cnv_nats_node *n) {
   natsn_state *s = n->state;
-  if (!s->status_started) return;
+  if (!s->status_started) return false;
   pthread_mutex_lock(&s->mu);
   s->stopping = true;
   pthread_cond_broadcast(&s->cv);
   pthread_mutex_unlock(&s->mu);
   pthread_join(s->status_thread, NULL);
   s->status_started = false;
-  /* the last record says Shutdown: readers count the node out at once. A failure leaves the
-   * last periodic record, which goes stale after 3 intervals: the same end, later. */
-  cnv__ignore_status(natsn_status_write(n, s->buf, CNV_PHASE_SHUTDOWN));
+  return true;
 }
 
 void natsn_peer_update(cnv_nats_node *n, const uint8_t pk[CNV_SW_KEY_BYTES], const cnv_sw_node_status *st,

@@ -118,16 +118,7 @@ static bool wait_key(natsn_state *s, uint64_t deadline) {
   while (cnv__load_relaxed(&s->held) == 0 && !s->stopping) {
     uint64_t now = natsn_mono_ms();
     if (now >= deadline) break;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    uint64_t wait = deadline - now;
-    ts.tv_sec += (time_t)(wait / 1000);
-    ts.tv_nsec += (long)(wait % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-      ts.tv_sec++;
-      ts.tv_nsec -= 1000000000L;
-    }
-    pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+    natsn_cv_wait_ms(s, deadline - now);
   }
   bool held = cnv__load_relaxed(&s->held) != 0;
   pthread_mutex_unlock(&s->mu);
