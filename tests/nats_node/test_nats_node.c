@@ -157,6 +157,7 @@ typedef struct client {
   uint8_t ticket[CNV_SW_MAX_TICKET];
   size_t ticket_len;
   uint64_t seq;
+  int64_t skew_ms;   /* added to the client's clock */
   uint8_t out[4096]; /* the last request sent */
   size_t out_len;
   char subject[CNV_SW_SUBJECT_MAX], reply[CNV_SW_SUBJECT_MAX];
@@ -220,7 +221,7 @@ static void client_seal(client *c, const char *line, uint64_t reqid, uint64_t re
   size_t plain_len;
   cnv_session_invoke inv = {.line = line, .line_len = strlen(line)};
   assert_int_equal(cnv_session_invoke_encode(&inv, plain, sizeof plain, &plain_len), CNV_OK);
-  assert_int_equal(cnv_sw_request_seal(c->c2s, c->ticket, c->ticket_len, ++c->seq, reqid, now_ms(), 0, c->subject,
+  assert_int_equal(cnv_sw_request_seal(c->c2s, c->ticket, c->ticket_len, ++c->seq, reqid, (uint64_t)((int64_t)now_ms() + c->skew_ms), 0, c->subject,
                                        c->reply, plain, plain_len, c->out, sizeof c->out, &c->out_len),
                    CNV_OK);
 }
@@ -465,6 +466,27 @@ static void t_takeover(void **state) {
   scene_free(s);
 }
 
+/* A request whose client clock is off by more than half the dedupe window is refused, not run. */
+static void t_stale(void **state) {
+  (void)state;
+  scene *s = scene_new(1, NULL);
+  client c;
+  assert_int_equal(client_connect(s, &c), 0);
+  c.skew_ms = -120000; /* the default window: 120 s */
+  answer a = call(&c, "demo.count", 4);
+  assert_false(a.refusal);
+  assert_int_equal(a.done, CNV_SESSION_DONE_REFUSED);
+  assert_int_equal(a.status, CNV_ENATS_STALE);
+  c.skew_ms = 0;
+  assert_string_equal(call(&c, "demo.echo fresh", 5).result, "fresh");
+  cnv_nats_node_stats st = stats_of(s, 0);
+  assert_int_equal(st.stale, 1);
+  assert_int_equal(st.claims, 0);
+  assert_int_equal(atomic_load(&s->count_runs), 0);
+  client_close(&c);
+  scene_free(s);
+}
+
 /* A claim in this node's own name that it does not hold (left by an earlier run of the node
  * with the same key, which died): the retry takes it over and runs it, once. */
 static void t_own_orphan(void **state) {
@@ -559,6 +581,7 @@ int main(void) {
       cmocka_unit_test(t_once_stored),
       cmocka_unit_test(t_takeover),
       cmocka_unit_test(t_own_orphan),
+      cmocka_unit_test(t_stale),
       cmocka_unit_test(t_handshake_refused),
       cmocka_unit_test(t_many),
   };
