@@ -86,9 +86,10 @@ typedef struct cnv_nats_node_config {
   uint32_t max_sessions;       /* opened tickets kept (each with its replay window and runtime
                                   agent; the least recently used goes first); 0: 4096 */
   uint32_t replicas;           /* JetStream replicas of the bucket and the stream when this node
-                                  creates them; 0: 1 */
+                                  creates them; 0: 1; at most 5 */
   uint32_t connect_timeout_ms; /* start: connecting and reaching JetStream; 0: 10000 */
-  uint32_t max_message;        /* largest request accepted; 0: 65536 + CNV_SW_MAX_TICKET */
+  uint32_t max_message;        /* largest request accepted (larger ones are dropped); 0: 65536 +
+                                  CNV_SW_MAX_TICKET; 1024 .. 64 MiB */
   cnv_nats_event_fn on_event;  /* NULL: none */
   void *event_ctx;
 } cnv_nats_node_config;
