@@ -161,6 +161,32 @@ CNV_API CNV_NODISCARD cnv_status cnv_nats_node_view(cnv_nats_node *n, cnv_nats_n
                                                     size_t *count);
 
 /* ---- Client ---------------------------------------------------------------------------------- */
+/* The shape of include/cnv/client.h's cnv_client, over a swarm:
+ *   - the handshake: a HELLO as a NATS request on "cnv.S.hs" (any node of the queue group
+ *     answers); the WELCOME's signature over this HELLO and the node's token (from a trust
+ *     root, held by the node's key, allowing swarm.serve in swarm S) are checked before
+ *     anything else in it is believed. The session id is the HELLO's hash cut to
+ *     CNV_SW_SID_BYTES (the node puts the same in the ticket), so the client knows its
+ *     subjects: it subscribes to "cnv.S.s.SID.>" (replies and the once stream's stored
+ *     answers) before its first request;
+ *   - calls: request ids 1, 2, ... (unique in the session; the swarm's dedupe key), a fresh
+ *     sequence number for every send (the nodes' anti-replay window), each send sealed with
+ *     the time it leaves. An unanswered call is sent again after attempt_timeout_ms, then
+ *     twice that, up to 8 times that between sends; an "in progress" answer (the once path's
+ *     claimer is alive) restarts that wait; a refusal with CNV_ENATS_JETSTREAM (the node
+ *     could not reach JetStream, so it never ran) is retried at the next attempt, the call
+ *     ending with that status if every attempt until call_timeout_ms gets it; a REFUSAL
+ *     saying the ticket expired makes poll handshake again and resend every unanswered call
+ *     under the new session;
+ *   - every call completes exactly once: the first answer for its id (later ones, a retry's
+ *     second answer, are dropped), CNV_ENATS_TIMEOUT after call_timeout_ms, or
+ *     CNV_ENATS_CLOSED at close.
+ * Thread-safety: one thread uses a client at a time; every callback runs on that thread, in
+ * poll, call or close (NATS's own threads only buffer the answers). Clients are independent.
+ * Allocation: connect allocates everything (one entry per call of 2 x max_in_flight rounded
+ * up to a power of two, max_in_flight line buffers of max_message bytes, the scratch for one
+ * sealed request); submit, poll and call allocate nothing of libcnv's (libnats allocates its
+ * messages). */
 
 typedef struct cnv_nats_client_config {
   const char *servers;       /* as the node's; required */
@@ -179,18 +205,21 @@ typedef struct cnv_nats_client_config {
                                   more retries; at most the swarm's half window, 60000 by
                                   default); 0: 30000 */
   uint32_t max_in_flight;      /* calls unanswered at once; 0: 256; at most 65536 */
-  uint32_t max_message;        /* largest line or result; 0: 65536 */
+  uint32_t max_message;        /* largest line or result; 0: 65536; 256..16 MiB */
 } cnv_nats_client_config;
 CNV_API void cnv_nats_client_config_default(cnv_nats_client_config *cfg);
 
 typedef struct cnv_nats_client cnv_nats_client;
 
 /* Connects and makes the handshake with some node, checking its token against the trust
- * roots and its signature. Blocking up to connect_timeout_ms. Errors: CNV_EINVAL, CNV_ERANGE,
+ * roots and its signature; a swarm where no node subscribed yet is asked again until the time
+ * is up. Blocking up to connect_timeout_ms. On an error nothing is left open. Errors:
+ * CNV_EINVAL (NULL, a missing field: servers, swarm 0, key, token, no trust root), CNV_ERANGE
+ * (token longer than CNV_SW_MAX_TOKEN, max_in_flight or max_message out of range),
  * CNV_ENATS_CONNECT, CNV_ENATS_TIMEOUT (no node answered), CNV_ENATS_NOT_AUTHORIZED (the
  * answering node's token does not allow swarm.serve here: not the swarm's node), the
  * delegation code of that token, CNV_ESW_PROOF, the node's refusal (a CNV_ERT_DENY_* denial
- * of the agent's token), CNV_ENOMEM. */
+ * of the agent's token), CNV_ENOTSUP (libsodium failed to start), CNV_ENOMEM. */
 CNV_API CNV_NODISCARD cnv_status cnv_nats_client_connect(const cnv_nats_client_config *cfg, cnv_nats_client **out);
 /* Completes every call still unanswered with CNV_ENATS_CLOSED (callbacks run here), closes,
  * wipes, frees. NULL ignored. Not from a callback. */
@@ -210,24 +239,33 @@ typedef struct cnv_nats_result {
 } cnv_nats_result;
 typedef void (*cnv_nats_done_fn)(void *ctx, const cnv_nats_result *r);
 
-/* Seals one invocation line and publishes it on its capability's subject (the line's path);
- * done(ctx, ...) runs exactly once, from cnv_nats_client_poll / _call / _close. Resent with the
- * same request id after attempt_timeout_ms while unanswered (from poll). Errors: CNV_EINVAL,
- * CNV_ERANGE (line too long), CNV_EFULL (max_in_flight unanswered), the parser's
- * CNV_EPARSE_* (no capability path in the line), CNV_ENATS_CLOSED. */
+/* Seals one invocation line (deadline_ms: the node's deadline, 0 the capability's own) and
+ * publishes it on its capability's subject (the line's path, cnv_sw_subject_cap); done(ctx,
+ * ...) runs exactly once, from cnv_nats_client_poll / _call / _close. Resent with the same
+ * request id while unanswered (from poll). *id (may be NULL) gets the request id. May be
+ * called from a callback. Errors: CNV_EINVAL (NULL c, line or done), CNV_ERANGE (line longer
+ * than max_message), CNV_EFULL (max_in_flight unanswered: poll, then retry), the parser's
+ * CNV_EPARSE_* (no capability path in the line), CNV_ENATS_CONNECT (the connection refused
+ * the message), CNV_ENATS_CLOSED (from a callback that close runs). */
 CNV_API CNV_NODISCARD cnv_status cnv_nats_client_submit(cnv_nats_client *c, const char *line, size_t line_len,
                                                         uint32_t deadline_ms, cnv_nats_done_fn done, void *ctx,
                                                         uint64_t *id);
-/* Receives answers and runs their callbacks, resends what is due, renews the ticket (a new
- * handshake) when a node says it expired. Waits up to timeout_ms for an answer (0: no wait;
- * -1: no limit). Errors: CNV_EINVAL, CNV_ESTATE (from a callback), CNV_ENATS_CLOSED. */
+/* Receives answers and runs their callbacks, resends what is due, completes what timed out,
+ * renews the ticket (a new handshake, blocking up to connect_timeout_ms) when a node says it
+ * expired. Returns once at least one call completed and the answers already received are
+ * read, or after timeout_ms (0: no wait; -1: no limit); *completed (may be NULL) gets the
+ * callbacks run. Errors: CNV_EINVAL (NULL c, timeout_ms below -1), CNV_ESTATE (from a
+ * callback). */
 CNV_API CNV_NODISCARD cnv_status cnv_nats_client_poll(cnv_nats_client *c, int timeout_ms, unsigned *completed);
-/* Submit, then poll until its answer; result bytes copied to buf (cap; CNV_ERANGE when they
- * do not fit, out->result_len says the size). Returns CNV_OK when an answer came (its outcome
- * in out->status), or submit's errors. Blocking. */
+/* Submit, then poll until its answer (other calls' callbacks run meanwhile); result bytes
+ * copied to buf (cap; CNV_ERANGE when they do not fit, out->result_len says the size, and
+ * out->result is NULL). Returns CNV_OK when the call completed (its outcome in out->status:
+ * the answer's, or CNV_ENATS_TIMEOUT after call_timeout_ms), CNV_ESTATE from a callback, or
+ * submit's errors. Blocking. */
 CNV_API CNV_NODISCARD cnv_status cnv_nats_client_call(cnv_nats_client *c, const char *line, size_t line_len,
                                                       uint32_t deadline_ms, cnv_nats_result *out, void *buf,
                                                       size_t cap);
+/* Calls submitted and not completed yet (0 for NULL). */
 CNV_API uint32_t cnv_nats_client_in_flight(const cnv_nats_client *c);
 
 /* ---- Admin ------------------------------------------------------------------------------------- */

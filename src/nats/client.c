@@ -24,6 +24,7 @@
 #include <cnv/session.h>
 
 #include "core/ignore.h"
+#include "servers.h"
 
 #define NC_DEFAULT_CONNECT_MS 10000u
 #define NC_DEFAULT_ATTEMPT_MS 2000u
@@ -45,10 +46,11 @@ typedef struct nc_call {
   void *ctx;
   uint32_t deadline_ms;
   uint32_t attempts;
-  uint32_t wait_ms;   /* this attempt's wait before the next send */
-  uint64_t start_ms;  /* monotonic: submit */
-  uint64_t resend_ms; /* monotonic: when the next attempt goes */
-  uint32_t buf;       /* its line buffer */
+  uint32_t wait_ms;     /* this attempt's wait before the next send */
+  uint64_t start_ms;    /* monotonic: submit */
+  uint64_t resend_ms;   /* monotonic: when the next attempt goes */
+  cnv_status transient; /* the last refusal that a retry may get past (CNV_OK: none) */
+  uint32_t buf;         /* its line buffer */
   size_t line_len;
   char subject[CNV_SW_SUBJECT_MAX];
 } nc_call;
@@ -80,6 +82,7 @@ struct cnv_nats_client {
   char *lines; /* max_in_flight buffers of max_message bytes */
   uint32_t *free_bufs;
   uint32_t n_free;
+  uint32_t bufs_used; /* buffers 0..bufs_used-1 have held a line (the stack gives them in order) */
   /* scratch */
   cnv_arg *args;
   uint8_t *plain; /* an INVOCATION or RESPONSE payload */
@@ -87,6 +90,7 @@ struct cnv_nats_client {
   uint8_t *out; /* a sealed REQUEST, or a HELLO */
   size_t out_cap;
   bool in_poll;
+  bool closing; /* close is completing the calls: their callbacks may not submit */
 };
 
 /* ---- clocks ---- */
@@ -188,7 +192,7 @@ static cnv_status make_verifier(cnv_nats_client *c, const uint8_t *trust, size_t
 static cnv_status nats_connect(cnv_nats_client *c) {
   natsOptions *o = NULL;
   natsStatus s = natsOptions_Create(&o);
-  if (s == NATS_OK) s = natsOptions_SetURL(o, c->servers);
+  if (s == NATS_OK) s = natsn_set_servers(o, c->servers);
   if (s == NATS_OK) s = natsOptions_SetTimeout(o, c->cfg.connect_timeout_ms);
   if (s == NATS_OK) s = natsOptions_SetMaxReconnect(o, -1); /* reconnect forever */
   if (s == NATS_OK) s = natsConnection_Connect(&c->nc, o);
@@ -345,7 +349,7 @@ static void complete(cnv_nats_client *c, nc_call *k, cnv_status status, int32_t 
 cnv_status cnv_nats_client_submit(cnv_nats_client *c, const char *line, size_t line_len, uint32_t deadline_ms,
                                   cnv_nats_done_fn done, void *ctx, uint64_t *id) {
   if (!c || !line || !done) return CNV_EINVAL;
-  if (!c->nc) return CNV_ENATS_CLOSED;
+  if (c->closing) return CNV_ENATS_CLOSED;
   if (line_len > c->cfg.max_message) return CNV_ERANGE;
   if (c->in_flight >= c->cfg.max_in_flight) return CNV_EFULL;
   cnv_invocation inv;
@@ -365,10 +369,12 @@ cnv_status cnv_nats_client_submit(cnv_nats_client *c, const char *line, size_t l
   k->ctx = ctx;
   k->deadline_ms = deadline_ms;
   k->attempts = 0;
+  k->transient = CNV_OK;
   k->wait_ms = c->cfg.attempt_timeout_ms;
   k->start_ms = mono_ms();
   k->resend_ms = k->start_ms + k->wait_ms;
   k->buf = c->free_bufs[--c->n_free];
+  if (k->buf >= c->bufs_used) c->bufs_used = k->buf + 1;
   k->line_len = line_len;
   memcpy(call_line(c, k), line, line_len);
   c->in_flight++;
@@ -420,6 +426,12 @@ static bool on_message(cnv_nats_client *c, natsMsg *m, uint64_t now) {
     k->resend_ms = now + k->wait_ms; /* another node runs it: wait for its answer */
     return false;
   }
+  if (r.done == CNV_SESSION_DONE_REFUSED && r.status == CNV_ENATS_JETSTREAM) {
+    /* refused before it ran because the node could not reach JetStream (a server restarting):
+     * the next attempt may find it back; the call ends with this status if none does */
+    k->transient = r.status;
+    return false;
+  }
   int32_t done = r.done == CNV_SESSION_DONE_REFUSED ? -1 : (int32_t)r.done;
   complete(c, k, r.status, done, r.result_type, r.result, r.result_len);
   return true;
@@ -435,7 +447,7 @@ static unsigned timers(cnv_nats_client *c, uint64_t now, uint64_t *next) {
     if (k->id == 0) continue;
     uint64_t end = k->start_ms + c->cfg.call_timeout_ms;
     if (now >= end) {
-      complete(c, k, CNV_ENATS_TIMEOUT, -1, 0, NULL, 0);
+      complete(c, k, k->transient != CNV_OK ? k->transient : CNV_ENATS_TIMEOUT, -1, 0, NULL, 0);
       n++;
       continue;
     }
@@ -471,7 +483,6 @@ cnv_status cnv_nats_client_poll(cnv_nats_client *c, int timeout_ms, unsigned *co
   if (completed) *completed = 0;
   if (!c || timeout_ms < -1) return CNV_EINVAL;
   if (c->in_poll) return CNV_ESTATE;
-  if (!c->nc) return CNV_ENATS_CLOSED;
   c->in_poll = true;
   uint64_t start = mono_ms();
   uint64_t end = timeout_ms < 0 ? UINT64_MAX : start + (uint64_t)timeout_ms;
@@ -544,7 +555,8 @@ static void client_free(cnv_nats_client *c) {
   }
   cnv_deleg_verifier_destroy(c->verifier);
   if (c->token) sodium_memzero(c->token, c->cfg.token_len);
-  if (c->lines) sodium_memzero(c->lines, (size_t)c->cfg.max_in_flight * c->cfg.max_message);
+  /* the lines that were written (the others were never touched: no need to fault them in) */
+  if (c->lines) sodium_memzero(c->lines, (size_t)c->bufs_used * c->cfg.max_message);
   if (c->plain) sodium_memzero(c->plain, c->plain_cap);
   if (c->out) sodium_memzero(c->out, c->out_cap);
   free(c->servers);
@@ -587,7 +599,8 @@ cnv_status cnv_nats_client_connect(const cnv_nats_client_config *cfg, cnv_nats_c
 
 void cnv_nats_client_close(cnv_nats_client *c) {
   if (!c) return;
-  c->in_poll = true; /* callbacks may not poll, call or close */
+  c->in_poll = true; /* callbacks may not poll, call or close, */
+  c->closing = true; /* nor submit */
   for (uint32_t i = 0; i <= c->mask && c->in_flight > 0; i++) {
     if (c->calls[i].id != 0) complete(c, &c->calls[i], CNV_ENATS_CLOSED, -1, 0, NULL, 0);
   }

@@ -33,6 +33,15 @@ static void on_reconnected(natsConnection *nc, void *closure) {
   natsn_event(closure, &ev);
 }
 
+static void on_closed(natsConnection *nc, void *closure) {
+  (void)nc;
+  natsn_serve *s = ((cnv_nats_node *)closure)->serve;
+  pthread_mutex_lock(&s->closed_lock);
+  s->closed = true;
+  pthread_cond_broadcast(&s->closed_cv);
+  pthread_mutex_unlock(&s->closed_lock);
+}
+
 /* Fills the defaults in and checks the limits. */
 static cnv_status settle(cnv_nats_node_config *c) {
   if (!c->dedupe_window_ms) c->dedupe_window_ms = DEFAULT_WINDOW_MS;
@@ -110,6 +119,12 @@ static void disconnect(cnv_nats_node *n) {
   n->js = NULL;
   if (n->nc) {
     natsConnection_Close(n->nc);
+    /* the connection's callbacks (disconnected, then closed) run later on nats.c's thread:
+     * the node must outlive them */
+    natsn_serve *s = n->serve;
+    pthread_mutex_lock(&s->closed_lock);
+    while (!s->closed) pthread_cond_wait(&s->closed_cv, &s->closed_lock);
+    pthread_mutex_unlock(&s->closed_lock);
     natsConnection_Destroy(n->nc);
   }
   n->nc = NULL;
@@ -123,6 +138,7 @@ static cnv_status node_connect(cnv_nats_node *n) {
   if (ns == NATS_OK) ns = natsOptions_SetTimeout(o, n->cfg.connect_timeout_ms);
   if (ns == NATS_OK) ns = natsOptions_SetDisconnectedCB(o, on_disconnected, n);
   if (ns == NATS_OK) ns = natsOptions_SetReconnectedCB(o, on_reconnected, n);
+  if (ns == NATS_OK) ns = natsOptions_SetClosedCB(o, on_closed, n);
   /* the default 8 MiB is too little for many claims and answers queued while reconnecting */
   if (ns == NATS_OK) ns = natsOptions_SetReconnectBufSize(o, 64 * 1024 * 1024);
   if (ns == NATS_OK) ns = natsConnection_Connect(&n->nc, o);

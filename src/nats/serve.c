@@ -211,6 +211,8 @@ static void free_serve(natsn_serve *s) {
   pthread_mutex_destroy(&s->pool_lock);
   pthread_cond_destroy(&s->pool_idle);
   pthread_mutex_destroy(&s->spare_lock);
+  pthread_mutex_destroy(&s->closed_lock);
+  pthread_cond_destroy(&s->closed_cv);
   free(s);
 }
 
@@ -229,6 +231,8 @@ cnv_status natsn_serve_create(cnv_nats_node *n) {
   pthread_mutex_init(&s->pool_lock, NULL);
   pthread_cond_init(&s->pool_idle, NULL);
   pthread_mutex_init(&s->spare_lock, NULL);
+  pthread_mutex_init(&s->closed_lock, NULL);
+  pthread_cond_init(&s->closed_cv, NULL);
   s->n_slots = cnv_runtime_in_flight_limit(n->rt);
   s->slots = calloc(s->n_slots, sizeof *s->slots);
   s->free_stack = calloc(s->n_slots, sizeof *s->free_stack);

@@ -134,6 +134,11 @@ struct natsn_serve {
   /* the handshake's scratch (its subscription's one thread) */
   uint8_t *hs_ticket, *hs_welcome;
   size_t hs_welcome_cap;
+  /* the connection's closed callback ran (node.c waits for it: nats.c runs the connection's
+   * callbacks on its own thread, in order, and the disconnected one comes before) */
+  bool closed;
+  pthread_mutex_t closed_lock;
+  pthread_cond_t closed_cv;
   /* the publish-ack handler's scratch (the JetStream context's one reply thread) */
   uint8_t ack_answer[NATSN_SMALL_ANSWER];
 };

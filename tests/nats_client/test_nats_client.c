@@ -31,14 +31,16 @@
 #define SWARM 7u
 
 enum mode {
-  ANSWER = 0,      /* answer every attempt */
-  DROP_FIRST,      /* no answer to attempt 0 */
-  TWICE,           /* two answers to the same attempt: the second says "second" */
-  IN_PROGRESS,     /* attempt 0: "in progress"; later attempts: the answer */
-  EXPIRE_FIRST,    /* requests under the first ticket: REFUSAL ticket expired */
-  STORED,          /* the answer on the stored-answer subject, not the reply subject */
-  SILENT,          /* never answer */
-  REFUSE_HANDSHAKE /* WELCOME with a denial of the agent's token */
+  ANSWER = 0,       /* answer every attempt */
+  DROP_FIRST,       /* no answer to attempt 0 */
+  TWICE,            /* two answers to the same attempt: the second says "second" */
+  IN_PROGRESS,      /* attempt 0: "in progress"; later attempts: the answer */
+  EXPIRE_FIRST,     /* requests under the first ticket: REFUSAL ticket expired */
+  STORED,           /* the answer on the stored-answer subject, not the reply subject */
+  SILENT,           /* never answer */
+  JETSTREAM,        /* attempt 0: refused, JetStream unreachable; later attempts: the answer */
+  JETSTREAM_ALWAYS, /* every attempt refused so */
+  REFUSE_HANDSHAKE  /* WELCOME with a denial of the agent's token */
 };
 
 #define MAX_SEEN 64
@@ -198,6 +200,13 @@ static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, 
       break;
     case SILENT:
       break;
+    case JETSTREAM:
+    case JETSTREAM_ALWAYS:
+      if (r.attempt == 0 || atomic_load(&fx.mode) == JETSTREAM_ALWAYS)
+        answer(reply, t.key_s2c, r.reqid, CNV_ENATS_JETSTREAM, CNV_SESSION_DONE_REFUSED, "");
+      else
+        answer(reply, t.key_s2c, r.reqid, CNV_OK, 0, text);
+      break;
     default:
       answer(reply, t.key_s2c, r.reqid, CNV_OK, 0, text);
   }
@@ -343,6 +352,22 @@ static void count_done(void *ctx, const cnv_nats_result *r) {
   snprintf(t->text, sizeof t->text, "%.*s", (int)r->result_len, (const char *)r->result);
 }
 
+/* A callback that submits again: refused while close completes the calls. */
+typedef struct resubmit {
+  cnv_nats_client *c;
+  int calls;
+  cnv_status submit_status, poll_status;
+} resubmit;
+
+static void resubmit_done(void *ctx, const cnv_nats_result *r) {
+  (void)r;
+  resubmit *s = ctx;
+  s->calls++;
+  tally ignored = {0};
+  s->submit_status = cnv_nats_client_submit(s->c, "demo.echo --text x", 18, 0, count_done, &ignored, NULL);
+  s->poll_status = cnv_nats_client_poll(s->c, 0, NULL);
+}
+
 /* Two answers to one request: one completion, with the first. */
 static void second_answer_ignored(void **state) {
   (void)state;
@@ -398,6 +423,27 @@ static void ticket_renewed(void **state) {
   cnv_nats_client_close(c);
 }
 
+/* A refusal because the node could not reach JetStream is retried (it never ran); when every
+ * attempt gets it, the call ends with it at the call timeout. */
+static void jetstream_retried(void **state) {
+  (void)state;
+  reset(JETSTREAM);
+  cnv_nats_client *c = connect_ok(0);
+  cnv_nats_result r;
+  char buf[256];
+  assert_int_equal(cnv_nats_client_call(c, LINE, strlen(LINE), 0, &r, buf, sizeof buf), CNV_OK);
+  assert_int_equal(r.status, CNV_OK);
+  assert_int_equal(r.attempts, 2);
+  cnv_nats_client_close(c);
+  reset(JETSTREAM_ALWAYS);
+  c = connect_ok(350);
+  assert_int_equal(cnv_nats_client_call(c, LINE, strlen(LINE), 0, &r, buf, sizeof buf), CNV_OK);
+  assert_int_equal(r.status, CNV_ENATS_JETSTREAM);
+  assert_int_equal(r.done, -1);
+  assert_true(r.attempts >= 2);
+  cnv_nats_client_close(c);
+}
+
 /* An answer on the stored-answer subject (the once path) completes the call as well. */
 static void stored_answer(void **state) {
   (void)state;
@@ -434,14 +480,18 @@ static void timeout_and_limits(void **state) {
     assert_true(fx.seen[i].seq > fx.seen[i - 1].seq);
   }
   pthread_mutex_unlock(&fx.lock);
-  tally a = {0}, b = {0}, x = {0};
+  tally a = {0}, x = {0};
+  resubmit b = {.c = c};
   assert_int_equal(cnv_nats_client_submit(c, LINE, strlen(LINE), 0, count_done, &a, NULL), CNV_OK);
-  assert_int_equal(cnv_nats_client_submit(c, LINE, strlen(LINE), 0, count_done, &b, NULL), CNV_OK);
+  assert_int_equal(cnv_nats_client_submit(c, LINE, strlen(LINE), 0, resubmit_done, &b, NULL), CNV_OK);
   assert_int_equal(cnv_nats_client_submit(c, LINE, strlen(LINE), 0, count_done, &x, NULL), CNV_EFULL);
   cnv_nats_client_close(c);
   assert_int_equal(a.calls, 1);
   assert_int_equal(a.last.status, CNV_ENATS_CLOSED);
+  assert_int_equal(a.last.done, -1);
   assert_int_equal(b.calls, 1);
+  assert_int_equal(b.submit_status, CNV_ENATS_CLOSED);
+  assert_int_equal(b.poll_status, CNV_ESTATE);
   assert_int_equal(x.calls, 0);
 }
 
@@ -522,6 +572,7 @@ int main(void) {
       cmocka_unit_test(in_progress_waits),
       cmocka_unit_test(ticket_renewed),
       cmocka_unit_test(stored_answer),
+      cmocka_unit_test(jetstream_retried),
       cmocka_unit_test(timeout_and_limits),
       cmocka_unit_test(node_token_checked),
       cmocka_unit_test(argument_errors),
