@@ -210,7 +210,7 @@ cnv_nats_client *sfx_client(const char *servers, const char *agent, cnv_status *
   cfg.trust = root;
   cfg.n_trust = 1;
   cfg.attempt_timeout_ms = 1000;
-  cfg.call_timeout_ms = 45000;
+  cfg.call_timeout_ms = 20000;
   cnv_nats_client *c = NULL;
   *st = cnv_nats_client_connect(&cfg, &c);
   sodium_memzero(sk, sizeof sk);

@@ -59,11 +59,43 @@ static int group_teardown(void **state) {
   return 0;
 }
 
+/* What a case opened, closed after it by close_all (also when it fails half-way). */
+static cnv_nats_client *clients[4];
+static natsConnection *raw_nc;
+static natsSubscription *raw_sub;
+static natsMsg *raw_msg;
+static cnv_nats_admin *admin;
+
+static cnv_nats_client *keep(cnv_nats_client *c) {
+  for (size_t i = 0; i < sizeof clients / sizeof clients[0]; i++) {
+    if (!clients[i]) return clients[i] = c;
+  }
+  fail_msg("more than %zu clients in one case", sizeof clients / sizeof clients[0]);
+  return NULL;
+}
+
+static int close_all(void **state) {
+  (void)state;
+  for (size_t i = 0; i < sizeof clients / sizeof clients[0]; i++) {
+    cnv_nats_client_close(clients[i]);
+    clients[i] = NULL;
+  }
+  natsMsg_Destroy(raw_msg);
+  natsSubscription_Destroy(raw_sub);
+  natsConnection_Destroy(raw_nc);
+  raw_msg = NULL;
+  raw_sub = NULL;
+  raw_nc = NULL;
+  cnv_nats_admin_close(admin);
+  admin = NULL;
+  return 0;
+}
+
 static cnv_nats_client *client_of(const char *agent) {
   cnv_status st = CNV_OK;
   cnv_nats_client *c = sfx_client(CLIENT_URL, agent, &st);
   if (!c) fail_msg("connect %s: %s", agent, cnv_status_name(st));
-  return c;
+  return keep(c);
 }
 
 /* One call through c; its outcome in *r (result text in text, cap bytes). */
@@ -119,13 +151,13 @@ static void client_takes_a_server_list(void **state) {
   (void)state;
   cnv_status st = CNV_OK;
   cnv_nats_client *c = sfx_client(nats_cluster_urls(F.nc), "ag1", &st);
+  if (c) keep(c);
   if (!c) fail_msg("connect to %s: %s", nats_cluster_urls(F.nc), cnv_status_name(st));
   cnv_nats_result r;
   char text[64];
   call(c, "demo.echo --text listed", &r, text, sizeof text);
   assert_int_equal(r.status, CNV_OK);
   assert_string_equal(text, "listed");
-  cnv_nats_client_close(c);
   cli_result out;
   const char *const args[] = {"call", "--nats", nats_cluster_urls(F.nc), "--swarm", "17",
                               "--key", "ag1.key", "--token", "ag1.tok", "--trust",
@@ -157,8 +189,8 @@ static void load_spreads(void **state) {
   printf("spread: a %u, b %u, c %u of %d calls\n", per_node[0], per_node[1], per_node[2], LOAD_CALLS);
   for (int i = 0; i < 3; i++) assert_true(per_node[i] > 0);
   /* the swarm's own view agrees: every node's status record counts completions */
-  cnv_nats_admin *a = NULL;
-  assert_int_equal(cnv_nats_admin_connect(CLIENT_URL, SFX_SWARM, 10000, &a), CNV_OK);
+  assert_int_equal(cnv_nats_admin_connect(CLIENT_URL, SFX_SWARM, 10000, &admin), CNV_OK);
+  cnv_nats_admin *a = admin;
   uint8_t root[32];
   size_t n = 0;
   assert_true(sfx_read_hex("root.pub", root, sizeof root, &n));
@@ -178,9 +210,7 @@ static void load_spreads(void **state) {
     all = seen == 7u;
     if (!all) nap_ms(100);
   }
-  cnv_nats_admin_close(a);
   assert_true(all);
-  cnv_nats_client_close(c);
 }
 
 /* ---- replayed and tampered requests ---- */
@@ -192,11 +222,10 @@ static void republish(natsConnection *nc, const char *subject, const char *reply
 
 static void replay_and_tamper(void **state) {
   (void)state;
-  natsConnection *nc = NULL;
-  assert_int_equal(natsConnection_ConnectTo(&nc, CLIENT_URL), NATS_OK);
+  assert_int_equal(natsConnection_ConnectTo(&raw_nc, CLIENT_URL), NATS_OK);
+  natsConnection *nc = raw_nc;
   /* a plain subscription (no queue group) gets a copy of every request on the subject */
-  natsSubscription *tap = NULL;
-  assert_int_equal(natsConnection_SubscribeSync(&tap, nc, "cnv.17.cap.test.mark"), NATS_OK);
+  assert_int_equal(natsConnection_SubscribeSync(&raw_sub, nc, "cnv.17.cap.test.mark"), NATS_OK);
   assert_int_equal(natsConnection_FlushTimeout(nc, 5000), NATS_OK);
 
   cnv_nats_client *c = client_of("ag1");
@@ -204,8 +233,8 @@ static void replay_and_tamper(void **state) {
   char text[64];
   call(c, "test.mark --key tamper1", &r, text, sizeof text);
   assert_int_equal(r.status, CNV_OK);
-  natsMsg *m = NULL;
-  assert_int_equal(natsSubscription_NextMsg(&m, tap, 10000), NATS_OK);
+  assert_int_equal(natsSubscription_NextMsg(&raw_msg, raw_sub, 10000), NATS_OK);
+  natsMsg *m = raw_msg;
   const char *reply = natsMsg_GetReply(m);
   assert_non_null(reply);
   int len = natsMsg_GetDataLength(m);
@@ -239,11 +268,6 @@ static void replay_and_tamper(void **state) {
   char who[8];
   assert_int_equal(sfx_runs(&F, "tamper1", who, sizeof who), 1);
   assert_int_equal(sfx_runs(&F, "tamper2", who, sizeof who), 1);
-
-  natsMsg_Destroy(m);
-  natsSubscription_Destroy(tap);
-  natsConnection_Destroy(nc);
-  cnv_nats_client_close(c);
 }
 
 /* ---- a node killed mid-run ---- */
@@ -288,7 +312,6 @@ static void node_killed_mid_run(void **state) {
   }
   printf("node c killed after 100 of %d calls: %u taken over and run again (c had run them, no answer stored)\n",
          LOAD_CALLS, reruns);
-  cnv_nats_client_close(c);
   /* c comes back (same key) for the cases after */
   assert_true(sfx_node_start(&F, 2));
 }
@@ -322,16 +345,15 @@ static void server_restarted_mid_run(void **state) {
   (void)sfx_runs_indexed(&F, "srv", LOAD_CALLS, counts, who);
   for (size_t i = 0; i < LOAD_CALLS; i++) {
     assert_int_equal(slots[i].completions, 1);
-    if (slots[i].status != CNV_OK) fail_msg("call %zu: %s", i, cnv_status_name(slots[i].status));
+    if (slots[i].status != CNV_OK)
+      fail_msg("srv%zu: %s after %u attempts; ran %u times (on %s)", i, cnv_status_name(slots[i].status),
+               slots[i].attempts, counts[i], who[i]);
     /* no node died: exactly once, on the node that answered */
     if (counts[i] != 1 || who[i][0] != slots[i].result[0])
       fail_msg("srv%zu ran %u times (on %s), answered by %s", i, counts[i], who[i], slots[i].result);
   }
   /* and the restarted server serves the swarm again */
-  natsConnection *nc = NULL;
-  assert_int_equal(natsConnection_ConnectTo(&nc, nats_cluster_url(F.nc, 1)), NATS_OK);
-  natsConnection_Destroy(nc);
-  cnv_nats_client_close(c);
+  assert_int_equal(natsConnection_ConnectTo(&raw_nc, nats_cluster_url(F.nc, 1)), NATS_OK);
 }
 
 /* ---- a revocation through node a ---- */
@@ -394,8 +416,6 @@ static void revocation_spreads(void **state) {
   /* others are untouched */
   expect_status(good, "pin.b.echo --text y", CNV_OK, "b y");
   expect_status(good, "pin.c.echo --text y", CNV_OK, "c y");
-  cnv_nats_client_close(bad);
-  cnv_nats_client_close(good);
 }
 
 /* ---- a node started late ---- */
@@ -417,20 +437,18 @@ static void late_node_catches_up(void **state) {
   assert_null(sfx_client(CLIENT_URL, "ag2", &st));
   assert_int_equal(st, CNV_ERT_DENY_REVOKED);
   wait_live(4);
-  cnv_nats_client_close(bad3);
-  cnv_nats_client_close(good);
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(cli_call_and_status),
-      cmocka_unit_test(client_takes_a_server_list),
-      cmocka_unit_test(load_spreads),
-      cmocka_unit_test(replay_and_tamper),
-      cmocka_unit_test(node_killed_mid_run),
-      cmocka_unit_test(server_restarted_mid_run),
-      cmocka_unit_test(revocation_spreads),
-      cmocka_unit_test(late_node_catches_up),
+      cmocka_unit_test_teardown(cli_call_and_status, close_all),
+      cmocka_unit_test_teardown(client_takes_a_server_list, close_all),
+      cmocka_unit_test_teardown(load_spreads, close_all),
+      cmocka_unit_test_teardown(replay_and_tamper, close_all),
+      cmocka_unit_test_teardown(node_killed_mid_run, close_all),
+      cmocka_unit_test_teardown(server_restarted_mid_run, close_all),
+      cmocka_unit_test_teardown(revocation_spreads, close_all),
+      cmocka_unit_test_teardown(late_node_catches_up, close_all),
   };
   int rc = cmocka_run_group_tests(tests, group_setup, group_teardown);
   nats_Close();

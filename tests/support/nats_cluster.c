@@ -41,7 +41,7 @@ static char last_error[512];
 static nats_cluster *live;
 static bool atexit_done;
 
-static void set_error(const char *fmt, ...) {
+__attribute__((format(printf, 1, 2))) static void set_error(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(last_error, sizeof last_error, fmt, ap);
