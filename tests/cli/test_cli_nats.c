@@ -104,6 +104,7 @@ static void usage_errors(void **state) {
 
 static nats_cluster *cluster;
 static const char *url;
+static pid_t serve_pid = -1; /* the `cnv serve` child while it runs (teardown kills it after a failure) */
 
 static int setup(void **state) {
   (void)state;
@@ -143,6 +144,10 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
   (void)state;
+  if (serve_pid > 0) {
+    kill(serve_pid, SIGKILL);
+    waitpid(serve_pid, NULL, 0);
+  }
   nats_cluster_stop(cluster);
   cli_tmpdir_remove();
   return 0;
@@ -167,7 +172,7 @@ static void serve_and_call(void **state) {
   (void)state;
   const char *const serve[] = {"serve", "--nats", url, "--swarm", "5", "--key", "node.key", "--token", "node.tok",
                                "--trust", "root.pub", NULL};
-  pid_t pid = cli_start("serve.out", serve);
+  pid_t pid = serve_pid = cli_start("serve.out", serve);
   char out[512];
   assert_true(wait_for(pid, "serve.out", "\n", out, sizeof out));
   char pk[128] = "";
@@ -238,6 +243,7 @@ static void serve_and_call(void **state) {
 
   kill(pid, SIGTERM);
   cli_wait(&r, pid, "serve.out");
+  serve_pid = -1;
   assert_int_equal(r.status, 0);
 }
 
