@@ -1,11 +1,13 @@
 #include "nats_server.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -64,6 +66,14 @@ bool test_nats_server_start(test_nats_server *s) {
   s->pid = fork();
   if (s->pid < 0) return false;
   if (s->pid == 0) { /* its log goes to the store directory, removed with it */
+    /* killed with the test if the test dies first; not holding the test's output open */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    int null = open("/dev/null", O_RDWR);
+    if (null >= 0) {
+      dup2(null, 0);
+      dup2(null, 1);
+      dup2(null, 2);
+    }
     char log[96];
     snprintf(log, sizeof log, "%s/server.log", s->dir);
     execl(prog, prog, "-a", "127.0.0.1", "-p", port, "-js", "-sd", s->dir, "-l", log, (char *)NULL);
