@@ -31,9 +31,13 @@
  * unique; replay is caught by the sequence number and the request id instead.
  *
  * Every function is pure (apart from reading the system's randomness) and thread-safe; none
- * allocates. Decoders are zero-copy (pointers into the input) and refuse anything malformed
- * with CNV_ESW_MALFORMED, never reading past len. Secrets passed in are not kept; secrets
- * written out (session keys, the swarm key) are the caller's to wipe (sodium_memzero). */
+ * allocates. Progress: wait-free (work bounded by its input, no shared state), except that the
+ * first call that starts libsodium takes libsodium's start-up lock once. Decoders are
+ * zero-copy (pointers into the input) and refuse anything malformed with CNV_ESW_MALFORMED,
+ * never reading past len. Secrets passed in are not kept; secrets written out (session keys,
+ * the swarm key) are the caller's to wipe (sodium_memzero). A function that uses libsodium
+ * starts it (sodium_init) on first use, and fails with CNV_ENOTSUP in the unlikely case that
+ * it cannot start; no function's error list repeats this. */
 #ifndef CNV_SWARMWIRE_H
 #define CNV_SWARMWIRE_H
 
@@ -60,6 +64,7 @@ extern "C" {
 #define CNV_SW_SIG_BYTES 64u     /* Ed25519 signature */
 #define CNV_SW_MAX_TOKEN 16384u  /* largest token a HELLO, WELCOME, ticket or record carries */
 #define CNV_SW_MAX_TICKET 17000u /* largest sealed ticket (a CNV_SW_MAX_TOKEN token inside) */
+#define CNV_SW_MIN_TICKET 208u   /* smallest sealed ticket (a one-byte token inside) */
 #define CNV_SW_SUBJECT_MAX 320u  /* longest subject cnv_sw_subject_* writes, NUL included */
 #define CNV_SW_KV_KEY_MAX 80u    /* longest record key name, NUL included */
 #define CNV_SW_GRANT_BYTES 80u   /* a swarm key sealed to one node (crypto_box_seal of 32 bytes) */
@@ -163,11 +168,13 @@ typedef struct cnv_sw_welcome {
   uint64_t expires_ms;               /* the ticket's end (0 when refused) */
   const uint8_t *node_token;         /* the node's token: allows swarm.serve in this swarm */
   size_t node_token_len;             /* 1..CNV_SW_MAX_TOKEN */
-  const uint8_t *ticket;             /* the sealed ticket (status 0), 1..CNV_SW_MAX_TICKET bytes */
+  const uint8_t *ticket;             /* the sealed ticket (status 0), CNV_SW_MIN_TICKET..CNV_SW_MAX_TICKET bytes */
   size_t ticket_len;                 /* 0 when refused */
 } cnv_sw_welcome;
-/* node_sk's public half must be welcome->node_pk (CNV_EINVAL otherwise). Errors: CNV_EINVAL
- * (NULL, a positive status, a ticket with a refusal or none with status 0), CNV_ERANGE. */
+/* node_sk's public half must be welcome->node_pk (CNV_EINVAL otherwise). A refusal has no
+ * ticket, a zero eph_pk and expires_ms 0. Errors: CNV_EINVAL (NULL, a positive status, a
+ * ticket with a refusal or none with status 0, a refusal with a key or an expiry), CNV_ERANGE
+ * (token or ticket length, cap: nothing written). */
 CNV_API CNV_NODISCARD cnv_status cnv_sw_welcome_write(uint64_t swarm, const uint8_t node_sk[CNV_SW_SECRET_BYTES],
                                                       const uint8_t hello_hash[CNV_SW_HASH_BYTES],
                                                       const cnv_sw_welcome *welcome, void *out, size_t cap,
@@ -221,8 +228,10 @@ typedef struct cnv_sw_request {
   size_t head_len;
 } cnv_sw_request;
 /* Seals plain (the session module's INVOCATION payload) under key_c2s, binding subject and
- * reply (the NATS subject and reply subject it is published with, NUL-terminated) as associated
- * data. Errors: CNV_EINVAL, CNV_ERANGE (seq 0, sizes, cap). */
+ * reply (the NATS subject and reply subject it is published with, NUL-terminated, neither
+ * NULL) as associated data. plain may be NULL when plain_len is 0. Errors: CNV_EINVAL,
+ * CNV_ERANGE (seq 0, a ticket_len outside CNV_SW_MIN_TICKET..CNV_SW_MAX_TICKET, cap: nothing
+ * written). */
 CNV_API CNV_NODISCARD cnv_status cnv_sw_request_seal(const uint8_t key_c2s[CNV_SW_SYM_BYTES], const void *ticket,
                                                      size_t ticket_len, uint64_t seq, uint64_t reqid, uint64_t ts_ms,
                                                      uint8_t attempt, const char *subject, const char *reply,
@@ -293,13 +302,17 @@ typedef struct cnv_sw_record {
 } cnv_sw_record;
 /* Writes a record stored under key_name (NUL-terminated) in swarm's bucket, signed with
  * signer_sk (its public half must be rec->signer_pk) over "cnv-swarm/1 record" || swarm ||
- * key_name || the record. Errors: CNV_EINVAL, CNV_ERANGE. */
+ * key_name (with its NUL) || the record. Errors: CNV_EINVAL (NULL, a key name or body that
+ * cnv_sw_record_read would refuse), CNV_ERANGE (token or body length, cap: nothing written). */
 CNV_API CNV_NODISCARD cnv_status cnv_sw_record_write(uint64_t swarm, const char *key_name,
                                                      const uint8_t signer_sk[CNV_SW_SECRET_BYTES],
                                                      const cnv_sw_record *rec, void *out, size_t cap, size_t *written);
-/* Decodes a record read from key_name and checks its signature and that its kind matches the
- * key name's prefix (the signer's token is the caller's to check). Errors: CNV_EINVAL,
- * CNV_ESW_MALFORMED, CNV_ESW_PROOF (signature, or a record moved to another key). */
+/* Decodes a record read from key_name and checks its signature, that its kind matches the
+ * key name's prefix, the body its kind requires (sizes above; a join carries a token), and
+ * that a grant's recipient, a join's or a status record's signer is the key name's id (the
+ * signer's token is the caller's to check). token and body point into in (NULL when empty).
+ * Errors: CNV_EINVAL (NULL, key_name not as cnv_sw_record_key writes it), CNV_ESW_MALFORMED,
+ * CNV_ESW_PROOF (signature, or a record moved to another key). */
 CNV_API CNV_NODISCARD cnv_status cnv_sw_record_read(uint64_t swarm, const char *key_name, const void *in, size_t len,
                                                     cnv_sw_record *out);
 

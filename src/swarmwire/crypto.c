@@ -7,7 +7,7 @@
 
 static _Atomic int sw_started;
 
-cnv_status sw_ready(void) {
+cnv_status cnv__sw_ready(void) {
   /* Acquire pairs with the release below: a thread that sees 1 sees libsodium started.
    * sodium_init is itself safe to call from many threads at once, so a race only calls it
    * twice. */
@@ -28,27 +28,24 @@ static void sw_prehash(crypto_sign_state *st, const char *label, uint64_t swarm,
   if (b_len) crypto_sign_update(st, b, b_len);
 }
 
-void sw_sign(const char *label, uint64_t swarm, const void *a, size_t a_len, const void *b, size_t b_len,
-             const uint8_t sk[CNV_SW_SECRET_BYTES], uint8_t sig[CNV_SW_SIG_BYTES]) {
+void cnv__sw_sign(const char *label, uint64_t swarm, const void *a, size_t a_len, const void *b, size_t b_len,
+                  const uint8_t sk[CNV_SW_SECRET_BYTES], uint8_t sig[CNV_SW_SIG_BYTES]) {
   crypto_sign_state st;
   sw_prehash(&st, label, swarm, a, a_len, b, b_len);
   crypto_sign_final_create(&st, sig, NULL, sk);
   sodium_memzero(&st, sizeof st);
 }
 
-bool sw_verify(const char *label, uint64_t swarm, const void *a, size_t a_len, const void *b, size_t b_len,
-               const uint8_t pk[CNV_SW_KEY_BYTES], const uint8_t sig[CNV_SW_SIG_BYTES]) {
+bool cnv__sw_verify(const char *label, uint64_t swarm, const void *a, size_t a_len, const void *b, size_t b_len,
+                    const uint8_t pk[CNV_SW_KEY_BYTES], const uint8_t sig[CNV_SW_SIG_BYTES]) {
   crypto_sign_state st;
   sw_prehash(&st, label, swarm, a, a_len, b, b_len);
-  /* final_verify takes a non-const signature in libsodium's prototype; it only reads it. */
-  uint8_t s[CNV_SW_SIG_BYTES];
-  memcpy(s, sig, sizeof s);
-  return crypto_sign_final_verify(&st, s, pk) == 0;
+  return crypto_sign_final_verify(&st, sig, pk) == 0;
 }
 
 cnv_status cnv_sw_eph_keypair(uint8_t pk[CNV_SW_EPH_BYTES], uint8_t sk[CNV_SW_EPH_BYTES]) {
   if (!pk || !sk) return CNV_EINVAL;
-  cnv_status st = sw_ready();
+  cnv_status st = cnv__sw_ready();
   if (st != CNV_OK) return st;
   randombytes_buf(sk, CNV_SW_EPH_BYTES);
   /* scalarmult_base fails only for a secret that clamps to zero: 2^-252, draw again. */
@@ -61,7 +58,7 @@ cnv_status cnv_sw_session_keys(const uint8_t own_eph_sk[CNV_SW_EPH_BYTES], const
                                const uint8_t node_eph_pk[CNV_SW_EPH_BYTES], uint8_t c2s[CNV_SW_SYM_BYTES],
                                uint8_t s2c[CNV_SW_SYM_BYTES]) {
   if (!own_eph_sk || !peer_eph_pk || !hello_hash || !node_pk || !node_eph_pk || !c2s || !s2c) return CNV_EINVAL;
-  cnv_status st = sw_ready();
+  cnv_status st = cnv__sw_ready();
   if (st != CNV_OK) return st;
   uint8_t shared[crypto_scalarmult_BYTES];
   if (crypto_scalarmult(shared, own_eph_sk, peer_eph_pk) != 0) {
@@ -89,7 +86,7 @@ cnv_status cnv_sw_grant_seal(const uint8_t swarm_key[CNV_SW_SYM_BYTES], const ui
                              uint8_t out[CNV_SW_GRANT_BYTES]) {
   _Static_assert(CNV_SW_GRANT_BYTES == CNV_SW_SYM_BYTES + crypto_box_SEALBYTES, "grant size");
   if (!swarm_key || !node_pk || !out) return CNV_EINVAL;
-  cnv_status st = sw_ready();
+  cnv_status st = cnv__sw_ready();
   if (st != CNV_OK) return st;
   uint8_t x_pk[crypto_box_PUBLICKEYBYTES];
   if (crypto_sign_ed25519_pk_to_curve25519(x_pk, node_pk) != 0) return CNV_ESW_PROOF;
@@ -100,7 +97,7 @@ cnv_status cnv_sw_grant_seal(const uint8_t swarm_key[CNV_SW_SYM_BYTES], const ui
 cnv_status cnv_sw_grant_open(const uint8_t node_sk[CNV_SW_SECRET_BYTES], const uint8_t sealed[CNV_SW_GRANT_BYTES],
                              uint8_t swarm_key[CNV_SW_SYM_BYTES]) {
   if (!node_sk || !sealed || !swarm_key) return CNV_EINVAL;
-  cnv_status st = sw_ready();
+  cnv_status st = cnv__sw_ready();
   if (st != CNV_OK) return st;
   uint8_t x_sk[crypto_box_SECRETKEYBYTES], x_pk[crypto_box_PUBLICKEYBYTES];
   cnv_status out = CNV_ESW_OPEN;

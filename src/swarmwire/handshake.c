@@ -16,6 +16,8 @@ static const char welcome_label[] = "cnv-swarm/1 welcome";
 cnv_status cnv_sw_hello_write(uint64_t swarm, const uint8_t agent_sk[CNV_SW_SECRET_BYTES], const cnv_sw_hello *hello,
                               void *out, size_t cap, size_t *written) {
   if (!agent_sk || !hello || !out || !hello->token) return CNV_EINVAL;
+  cnv_status ready = cnv__sw_ready();
+  if (ready != CNV_OK) return ready;
   if (!sw_sk_matches(agent_sk, hello->agent_pk)) return CNV_EINVAL;
   if (!SW_TOKEN_LEN_OK(hello->token_len)) return CNV_ERANGE;
   size_t body = HELLO_HEAD + hello->token_len;
@@ -28,13 +30,15 @@ cnv_status cnv_sw_hello_write(uint64_t swarm, const uint8_t agent_sk[CNV_SW_SECR
   sw_put64(p + 66, hello->ts_ms);
   sw_put16(p + 74, (uint16_t)hello->token_len);
   memmove(p + HELLO_HEAD, hello->token, hello->token_len);
-  sw_sign(hello_label, swarm, p, body, NULL, 0, agent_sk, p + body);
+  cnv__sw_sign(hello_label, swarm, p, body, NULL, 0, agent_sk, p + body);
   if (written) *written = body + CNV_SW_SIG_BYTES;
   return CNV_OK;
 }
 
 cnv_status cnv_sw_hello_read(uint64_t swarm, const void *in, size_t len, cnv_sw_hello *out) {
   if (!in || !out) return CNV_EINVAL;
+  cnv_status ready = cnv__sw_ready();
+  if (ready != CNV_OK) return ready;
   sw_reader r = sw_reader_of(in, len);
   uint8_t version = sw_take8(&r), kind = sw_take8(&r);
   const uint8_t *agent_pk = sw_take(&r, CNV_SW_KEY_BYTES);
@@ -47,7 +51,7 @@ cnv_status cnv_sw_hello_read(uint64_t swarm, const void *in, size_t len, cnv_sw_
   if (!sw_done(&r) || version != CNV_SW_VERSION || kind != KIND_HELLO || !SW_TOKEN_LEN_OK(token_len)) {
     return CNV_ESW_MALFORMED;
   }
-  if (!sw_verify(hello_label, swarm, in, body, NULL, 0, agent_pk, sig)) return CNV_ESW_PROOF;
+  if (!cnv__sw_verify(hello_label, swarm, in, body, NULL, 0, agent_pk, sig)) return CNV_ESW_PROOF;
   memcpy(out->agent_pk, agent_pk, CNV_SW_KEY_BYTES);
   memcpy(out->eph_pk, eph_pk, CNV_SW_EPH_BYTES);
   out->ts_ms = ts;
@@ -71,6 +75,8 @@ cnv_status cnv_sw_welcome_write(uint64_t swarm, const uint8_t node_sk[CNV_SW_SEC
                                 const uint8_t hello_hash[CNV_SW_HASH_BYTES], const cnv_sw_welcome *welcome, void *out,
                                 size_t cap, size_t *written) {
   if (!node_sk || !hello_hash || !welcome || !out || !welcome->node_token) return CNV_EINVAL;
+  cnv_status ready = cnv__sw_ready();
+  if (ready != CNV_OK) return ready;
   if (!sw_sk_matches(node_sk, welcome->node_pk)) return CNV_EINVAL;
   if (welcome->ticket_len && !welcome->ticket) return CNV_EINVAL;
   if (!SW_TOKEN_LEN_OK(welcome->node_token_len) || welcome->ticket_len > CNV_SW_MAX_TICKET ||
@@ -96,7 +102,7 @@ cnv_status cnv_sw_welcome_write(uint64_t swarm, const uint8_t node_sk[CNV_SW_SEC
   if (welcome->ticket_len) {
     memmove(p + WELCOME_HEAD + welcome->node_token_len, welcome->ticket, welcome->ticket_len);
   }
-  sw_sign(welcome_label, swarm, hello_hash, CNV_SW_HASH_BYTES, p, body, node_sk, p + body);
+  cnv__sw_sign(welcome_label, swarm, hello_hash, CNV_SW_HASH_BYTES, p, body, node_sk, p + body);
   if (written) *written = body + CNV_SW_SIG_BYTES;
   return CNV_OK;
 }
@@ -104,6 +110,8 @@ cnv_status cnv_sw_welcome_write(uint64_t swarm, const uint8_t node_sk[CNV_SW_SEC
 cnv_status cnv_sw_welcome_read(uint64_t swarm, const uint8_t hello_hash[CNV_SW_HASH_BYTES], const void *in, size_t len,
                                cnv_sw_welcome *out) {
   if (!hello_hash || !in || !out) return CNV_EINVAL;
+  cnv_status ready = cnv__sw_ready();
+  if (ready != CNV_OK) return ready;
   sw_reader r = sw_reader_of(in, len);
   uint8_t version = sw_take8(&r), kind = sw_take8(&r);
   int32_t status = (int32_t)sw_take32(&r);
@@ -119,7 +127,7 @@ cnv_status cnv_sw_welcome_read(uint64_t swarm, const uint8_t hello_hash[CNV_SW_H
       !welcome_consistent(status, eph_pk, expires, token_len, ticket_len)) {
     return CNV_ESW_MALFORMED;
   }
-  if (!sw_verify(welcome_label, swarm, hello_hash, CNV_SW_HASH_BYTES, in, body, node_pk, sig)) return CNV_ESW_PROOF;
+  if (!cnv__sw_verify(welcome_label, swarm, hello_hash, CNV_SW_HASH_BYTES, in, body, node_pk, sig)) return CNV_ESW_PROOF;
   out->status = status;
   memcpy(out->node_pk, node_pk, CNV_SW_KEY_BYTES);
   memcpy(out->eph_pk, eph_pk, CNV_SW_EPH_BYTES);

@@ -50,7 +50,7 @@ cnv_status cnv_sw_request_seal(const uint8_t key_c2s[CNV_SW_SYM_BYTES], const vo
   if (plain_len > SIZE_MAX - head_len - SEAL_EXTRA) return CNV_ERANGE;
   size_t total = head_len + SEAL_EXTRA + plain_len;
   if (cap < total) return CNV_ERANGE;
-  cnv_status st = sw_ready();
+  cnv_status st = cnv__sw_ready();
   if (st != CNV_OK) return st;
   uint8_t *p = out;
   uint8_t *c = p + head_len + CNV_SW_NONCE_BYTES;
@@ -106,6 +106,8 @@ static bool sealed_ok(const uint8_t *sealed, size_t sealed_len, const uint8_t *h
 cnv_status cnv_sw_request_open(const uint8_t key_c2s[CNV_SW_SYM_BYTES], const cnv_sw_request *r, const char *subject,
                                const char *reply, void *plain, size_t cap, size_t *plain_len) {
   if (!key_c2s || !r || !subject || !reply || !plain || !plain_len) return CNV_EINVAL;
+  cnv_status ready = cnv__sw_ready();
+  if (ready != CNV_OK) return ready;
   if (!sealed_ok(r->sealed, r->sealed_len, r->head, r->head_len)) return CNV_EINVAL;
   size_t n = r->sealed_len - SEAL_EXTRA;
   if (cap < n) return CNV_ERANGE;
@@ -133,7 +135,7 @@ cnv_status cnv_sw_response_seal(const uint8_t key_s2c[CNV_SW_SYM_BYTES], uint64_
   if (plain_len > SIZE_MAX - RESP_HEAD - SEAL_EXTRA) return CNV_ERANGE;
   size_t total = RESP_HEAD + SEAL_EXTRA + plain_len;
   if (cap < total) return CNV_ERANGE;
-  cnv_status st = sw_ready();
+  cnv_status st = cnv__sw_ready();
   if (st != CNV_OK) return st;
   uint8_t *p = out;
   uint8_t *c = p + RESP_HEAD + CNV_SW_NONCE_BYTES;
@@ -181,6 +183,8 @@ cnv_status cnv_sw_response_parse(const void *in, size_t len, cnv_sw_response *ou
 cnv_status cnv_sw_response_open(const uint8_t key_s2c[CNV_SW_SYM_BYTES], const cnv_sw_response *r, void *plain,
                                 size_t cap, size_t *plain_len) {
   if (!key_s2c || !r || !plain || !plain_len || r->refusal) return CNV_EINVAL;
+  cnv_status ready = cnv__sw_ready();
+  if (ready != CNV_OK) return ready;
   if (!sealed_ok(r->sealed, r->sealed_len, r->head, r->head_len) || r->head_len != RESP_HEAD) return CNV_EINVAL;
   size_t n = r->sealed_len - SEAL_EXTRA;
   if (cap < n) return CNV_ERANGE;

@@ -64,6 +64,8 @@ static bool id_fits(uint8_t kind, const uint8_t id[32], const uint8_t signer[32]
 cnv_status cnv_sw_record_write(uint64_t swarm, const char *key_name, const uint8_t signer_sk[CNV_SW_SECRET_BYTES],
                                const cnv_sw_record *rec, void *out, size_t cap, size_t *written) {
   if (!key_name || !signer_sk || !rec || !out) return CNV_EINVAL;
+  cnv_status ready = cnv__sw_ready();
+  if (ready != CNV_OK) return ready;
   if ((rec->token_len && !rec->token) || (rec->body_len && !rec->body)) return CNV_EINVAL;
   if (rec->token_len > CNV_SW_MAX_TOKEN || rec->body_len > CNV_SW_MAX_BODY) return CNV_ERANGE;
   uint8_t kind, id[32];
@@ -85,13 +87,15 @@ cnv_status cnv_sw_record_write(uint64_t swarm, const char *key_name, const uint8
   memcpy(p + 10, rec->signer_pk, CNV_SW_KEY_BYTES);
   sw_put16(p + 42, (uint16_t)rec->token_len);
   sw_put16(p + 44, (uint16_t)rec->body_len);
-  sw_sign(record_label, swarm, key_name, strlen(key_name) + 1, p, body, signer_sk, p + body);
+  cnv__sw_sign(record_label, swarm, key_name, strlen(key_name) + 1, p, body, signer_sk, p + body);
   if (written) *written = body + CNV_SW_SIG_BYTES;
   return CNV_OK;
 }
 
 cnv_status cnv_sw_record_read(uint64_t swarm, const char *key_name, const void *in, size_t len, cnv_sw_record *out) {
   if (!key_name || !in || !out) return CNV_EINVAL;
+  cnv_status ready = cnv__sw_ready();
+  if (ready != CNV_OK) return ready;
   uint8_t key_kind, id[32];
   if (!parse_key(key_name, &key_kind, id)) return CNV_EINVAL;
   sw_reader r = sw_reader_of(in, len);
@@ -108,7 +112,7 @@ cnv_status cnv_sw_record_read(uint64_t swarm, const char *key_name, const void *
     return CNV_ESW_MALFORMED;
   }
   if (kind != key_kind || !id_fits(kind, id, signer, body)) return CNV_ESW_PROOF;
-  if (!sw_verify(record_label, swarm, key_name, strlen(key_name) + 1, in, signed_len, signer, sig)) {
+  if (!cnv__sw_verify(record_label, swarm, key_name, strlen(key_name) + 1, in, signed_len, signer, sig)) {
     return CNV_ESW_PROOF;
   }
   out->kind = kind;

@@ -120,6 +120,8 @@ cnv_status cnv_sw_record_key(cnv_sw_record_kind kind, const uint8_t id[32], char
 
 cnv_status cnv_sw_hash(const void *in, size_t len, uint8_t out[CNV_SW_HASH_BYTES]) {
   if ((!in && len > 0) || !out) return CNV_EINVAL;
+  cnv_status ready = cnv__sw_ready();
+  if (ready != CNV_OK) return ready;
   /* crypto_generichash fails only for out-of-range output or key sizes, fixed here. */
   if (crypto_generichash(out, CNV_SW_HASH_BYTES, in, len, NULL, 0) != 0) return CNV_EINVAL;
   return CNV_OK;

@@ -71,15 +71,15 @@ static inline uint64_t sw_take64(sw_reader *r) {
 static inline bool sw_done(const sw_reader *r) { return r->ok && r->off == r->len; }
 
 /* libsodium started once (sodium_init); CNV_ENOTSUP when it cannot start. */
-cnv_status sw_ready(void);
+cnv_status cnv__sw_ready(void);
 
 /* An Ed25519ph signature (RFC 8032 prehash, libsodium's crypto_sign_init/update/final) over
  * label || swarm (u64 LE) || a (a_len bytes) || b (b_len bytes); a or b may be NULL with length
  * 0. Streaming, so a message up to a full token is signed without a copy. */
-void sw_sign(const char *label, uint64_t swarm, const void *a, size_t a_len, const void *b, size_t b_len,
-             const uint8_t sk[CNV_SW_SECRET_BYTES], uint8_t sig[CNV_SW_SIG_BYTES]);
-bool sw_verify(const char *label, uint64_t swarm, const void *a, size_t a_len, const void *b, size_t b_len,
-               const uint8_t pk[CNV_SW_KEY_BYTES], const uint8_t sig[CNV_SW_SIG_BYTES]);
+void cnv__sw_sign(const char *label, uint64_t swarm, const void *a, size_t a_len, const void *b, size_t b_len,
+                  const uint8_t sk[CNV_SW_SECRET_BYTES], uint8_t sig[CNV_SW_SIG_BYTES]);
+bool cnv__sw_verify(const char *label, uint64_t swarm, const void *a, size_t a_len, const void *b, size_t b_len,
+                    const uint8_t pk[CNV_SW_KEY_BYTES], const uint8_t sig[CNV_SW_SIG_BYTES]);
 
 /* True when sk's public half (libsodium's secret key is seed || public key) is pk. */
 static inline bool sw_sk_matches(const uint8_t sk[CNV_SW_SECRET_BYTES], const uint8_t pk[CNV_SW_KEY_BYTES]) {
@@ -91,6 +91,7 @@ static inline bool sw_sk_matches(const uint8_t sk[CNV_SW_SECRET_BYTES], const ui
 #define SW_TICKET_HEAD 29u   /* version, epoch, nonce */
 #define SW_TICKET_PLAIN 162u /* the ticket's plaintext before its token */
 /* The smallest sealed ticket: a one-byte token. */
-#define SW_TICKET_MIN (SW_TICKET_HEAD + SW_TICKET_PLAIN + 1u + CNV_SW_TAG_BYTES)
+#define SW_TICKET_MIN CNV_SW_MIN_TICKET
+_Static_assert(CNV_SW_MIN_TICKET == SW_TICKET_HEAD + SW_TICKET_PLAIN + 1u + CNV_SW_TAG_BYTES, "smallest ticket");
 
 #endif

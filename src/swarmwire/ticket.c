@@ -24,7 +24,7 @@ cnv_status cnv_sw_ticket_seal(const uint8_t swarm_key[CNV_SW_SYM_BYTES], uint32_
   size_t plain_len = SW_TICKET_PLAIN + t->token_len;
   size_t total = SW_TICKET_HEAD + plain_len + CNV_SW_TAG_BYTES;
   if (cap < total) return CNV_ERANGE;
-  cnv_status st = sw_ready();
+  cnv_status st = cnv__sw_ready();
   if (st != CNV_OK) return st;
   uint8_t *p = out;
   p[0] = CNV_SW_VERSION;
@@ -59,6 +59,8 @@ cnv_status cnv_sw_ticket_epoch(const void *in, size_t len, uint32_t *epoch) {
 cnv_status cnv_sw_ticket_open(const uint8_t swarm_key[CNV_SW_SYM_BYTES], uint64_t swarm, const void *in, size_t len,
                               void *plain, size_t cap, cnv_sw_ticket *out) {
   if (!swarm_key || !in || !plain || !out) return CNV_EINVAL;
+  cnv_status ready = cnv__sw_ready();
+  if (ready != CNV_OK) return ready;
   uint32_t epoch;
   cnv_status st = cnv_sw_ticket_epoch(in, len, &epoch);
   if (st != CNV_OK) return st;

@@ -4,13 +4,14 @@
 #define CNV_TEST_SWARMWIRE_FIXTURE_H
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
 
 #include <cnv/swarmwire.h>
 
-#define FX_SWARM 7u
+#define FX_SWARM UINT64_C(7)
 
 typedef struct fixture {
   uint8_t agent_pk[32], agent_sk[64];
@@ -51,6 +52,14 @@ static inline int fixture_init(fixture *f) {
     return -1;
   }
   return 0;
+}
+
+/* A heap copy of exactly n bytes (at least one allocated), so that AddressSanitizer sees a
+ * decoder reading past the length it was given. The caller frees it. */
+static inline uint8_t *fixture_exact(const uint8_t *p, size_t n) {
+  uint8_t *c = malloc(n ? n : 1);
+  if (c && n) memcpy(c, p, n);
+  return c;
 }
 
 #endif
