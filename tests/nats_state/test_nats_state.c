@@ -519,8 +519,15 @@ static void server_restart(void **state) {
   assert_int_equal(st, CNV_OK);
   assert_true(wait_event(&b->ev, CNV_NATS_EV_REVOKED, ag.link, NULL));
   assert_int_equal(agent_accepted(b->n.rt, &ag), CNV_ERT_DENY_REVOKED);
+  assert_true(wait_event(&a->ev, CNV_NATS_EV_REVOKED, ag.link, NULL)); /* A's watch follows again too */
   /* B's status records flow again: it is live to A */
   assert_true(wait_live(a, b->key.pk, true));
+  /* The nodes stop with their connections closed: after a server restart libnats 3.4.1 may
+   * re-create a watcher's ordered consumer while the watcher is stopped, and its consumer
+   * delete then formats the name the re-creation freed (jsSub_deleteConsumer, a use after
+   * free ASan reports); a closed connection skips that delete. */
+  natsConnection_Close(a->n.nc);
+  natsConnection_Close(b->n.nc);
 }
 
 static void errors(void **state) {
