@@ -178,6 +178,7 @@ static int make_node(serve_opts *o, serve_ctx *sc, const uint8_t *sk) {
   cfg.token_len = token_len;
   cfg.once = o->once_all ? CNV_NATS_ONCE_ALL : CNV_NATS_ONCE_EFFECTFUL;
   cfg.replicas = (uint32_t)o->replicas;
+  cfg.max_sessions = (uint32_t)o->max_sessions;                  /* each holds a runtime agent: the same bound */
   cnv_status st = cnv_nats_node_create(&cfg, sc->rt, &sc->node); /* the node keeps its own copies */
   if (st == CNV_OK) st = cnv_nats_node_start(sc->node);
   if (st != CNV_OK) {

@@ -13,6 +13,7 @@
 
 #include "core/ignore.h"
 #include "records.h"
+#include "servers.h"
 
 struct cnv_nats_admin {
   natsConnection *nc;
@@ -43,7 +44,7 @@ cnv_status cnv_nats_admin_connect(const char *servers, uint64_t swarm, uint32_t 
   a->timeout_ms = timeout_ms ? timeout_ms : 10000u;
   natsOptions *o = NULL;
   st = CNV_ENATS_CONNECT;
-  if (natsOptions_Create(&o) == NATS_OK && natsOptions_SetURL(o, servers) == NATS_OK &&
+  if (natsOptions_Create(&o) == NATS_OK && natsn_set_servers(o, servers) == NATS_OK &&
       natsOptions_SetTimeout(o, (int64_t)a->timeout_ms) == NATS_OK &&
       natsConnection_Connect(&a->nc, o) == NATS_OK) {
     jsOptions jo;

@@ -195,6 +195,9 @@ static cnv_status nats_connect(cnv_nats_client *c) {
   if (s == NATS_OK) s = natsn_set_servers(o, c->servers);
   if (s == NATS_OK) s = natsOptions_SetTimeout(o, c->cfg.connect_timeout_ms);
   if (s == NATS_OK) s = natsOptions_SetMaxReconnect(o, -1); /* reconnect forever */
+  /* each request goes out in submit's own write, not at the flusher thread's next wake-up
+   * (a hand-off between threads per batch of requests: nats_invoke/cnv measures the gain) */
+  if (s == NATS_OK) s = natsOptions_SetSendAsap(o, true);
   if (s == NATS_OK) s = natsConnection_Connect(&c->nc, o);
   natsOptions_Destroy(o);
   if (s == NATS_OK || s == NATS_NO_MEMORY || s == NATS_INVALID_ARG) return from_nats(s);
@@ -424,6 +427,7 @@ static bool on_message(cnv_nats_client *c, natsMsg *m, uint64_t now) {
     return false; /* not sealed for this session: dropped */
   if (r.status == CNV_ENATS_IN_PROGRESS) {
     k->resend_ms = now + k->wait_ms; /* another node runs it: wait for its answer */
+    k->transient = CNV_OK;           /* it got past JetStream: a refusal before is old news */
     return false;
   }
   if (r.done == CNV_SESSION_DONE_REFUSED && r.status == CNV_ENATS_JETSTREAM) {

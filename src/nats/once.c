@@ -7,6 +7,7 @@
  * The claim's slot is named in a header and checked against the message. The duplicate
  * case (a retry, or a replay of the claim) asks JetStream synchronously for the stored
  * answer and the last claim from that thread: it is the rare path. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,7 +93,26 @@ static bool publish_claim(natsn_serve *s, natsn_slot *slot, uint64_t expect_seq)
   return ns == NATS_OK;
 }
 
+/* Whether another slot of this node holds request (sid, reqid) between its claim and its
+ * stored answer. */
+static bool running_elsewhere(natsn_serve *s, const natsn_slot *slot) {
+  bool found = false;
+  pthread_mutex_lock(&s->pool_lock);
+  for (uint32_t i = 0; i < s->n_slots && !found; i++) {
+    const natsn_slot *o = &s->slots[i];
+    found = o != slot && o->once_active && o->once_reqid == slot->once_reqid &&
+            memcmp(o->once_sid, slot->once_sid, CNV_SW_SID_BYTES) == 0;
+  }
+  pthread_mutex_unlock(&s->pool_lock);
+  return found;
+}
+
 void natsn_once_claim(natsn_serve *s, natsn_slot *slot, uint8_t buf[NATSN_SMALL_ANSWER]) {
+  pthread_mutex_lock(&s->pool_lock);
+  slot->once_active = true;
+  memcpy(slot->once_sid, slot->sid, CNV_SW_SID_BYTES);
+  slot->once_reqid = slot->reqid;
+  pthread_mutex_unlock(&s->pool_lock);
   if (!publish_claim(s, slot, 0)) {
     finish(s, slot, CNV_ENATS_JETSTREAM, buf);
     return;
@@ -100,18 +120,28 @@ void natsn_once_claim(natsn_serve *s, natsn_slot *slot, uint8_t buf[NATSN_SMALL_
   NATSN_COUNT(s->n, claims);
 }
 
-void natsn_once_store(natsn_serve *s, const natsn_slot *slot, const uint8_t *sealed, size_t len) {
+void natsn_once_store(natsn_serve *s, natsn_slot *slot, const uint8_t *sealed, size_t len) {
   cnv_nats_node *n = s->n;
-  char subject[CNV_SW_SUBJECT_MAX];
+  char subject[CNV_SW_SUBJECT_MAX], idx[16];
   natsMsg *m = NULL;
-  bool stored = cnv_sw_subject_session(CNV_SW_SESS_DONE, n->cfg.swarm, slot->sid, slot->reqid, subject,
-                                       sizeof subject, NULL) == CNV_OK &&
-                natsMsg_Create(&m, subject, NULL, (const char *)sealed, (int)len) == NATS_OK &&
-                natsMsgHeader_Set(m, NATSN_HDR_REPLY, slot->reply) == NATS_OK &&
-                js_PublishMsgAsync(n->js, &m, NULL) == NATS_OK;
-  natsMsg_Destroy(m);
-  /* not stored: the client still gets this answer (a retry would then find the claim) */
-  if (!stored) (void)natsConnection_Publish(n->nc, slot->reply, sealed, (int)len);
+  snprintf(idx, sizeof idx, "%u", slot->index);
+  bool ok = cnv_sw_subject_session(CNV_SW_SESS_DONE, n->cfg.swarm, slot->sid, slot->reqid, subject, sizeof subject,
+                                   NULL) == CNV_OK &&
+            natsMsg_Create(&m, subject, NULL, (const char *)sealed, (int)len) == NATS_OK &&
+            natsMsgHeader_Set(m, NATSN_HDR_SLOT, idx) == NATS_OK;
+  if (ok) {
+    jsPubOptions po;
+    ok = jsPubOptions_Init(&po) == NATS_OK;
+    po.MaxWait = n->cfg.connect_timeout_ms; /* the ack handler runs for it, acked or timed out */
+    slot->kind = NATSN_SLOT_STORE;
+    slot->pending = m; /* identity for the ack handler, as a claim's */
+    ok = ok && js_PublishMsgAsync(n->js, &m, &po) == NATS_OK;
+  }
+  natsMsg_Destroy(m); /* NULL when nats.c took it */
+  if (ok) return;
+  /* not stored: the client still gets this answer */
+  (void)natsConnection_Publish(n->nc, slot->reply, sealed, (int)len);
+  natsn_slot_put(s, slot);
 }
 
 /* The claim was stored: run it. A refusal by the runtime is stored as its answer, so a
@@ -126,22 +156,30 @@ static void run(natsn_serve *s, natsn_slot *slot) {
   size_t len;
   const uint8_t *sealed =
       natsn_seal_small(slot->key_s2c, slot->reqid, st, CNV_SESSION_DONE_REFUSED, s->ack_answer, &len);
-  if (sealed) {
-    natsn_once_store(s, slot, sealed, len);
-    NATSN_COUNT(s->n, answered);
-    NATSN_COUNT(s->n, denied);
+  if (!sealed) {
+    natsn_slot_put(s, slot);
+    return;
   }
-  natsn_slot_put(s, slot);
+  NATSN_COUNT(s->n, answered);
+  NATSN_COUNT(s->n, denied);
+  natsn_once_store(s, slot, sealed, len);
 }
 
-/* The claim was there already: the stored answer, or "in progress" while its claimer lives,
- * or a takeover when it does not. */
+/* The claim was there already (counted a duplicate): "in progress" while this node holds the
+ * request in another slot, else the stored answer; with none, "in progress" while its
+ * claimer lives, or a takeover when it does not (its claimer dead, or this node restarted
+ * and not holding it). This node's slots are asked first: one gives its slot back only once
+ * its answer is stored, so when none holds it, a stored answer is found. */
 static void duplicate(natsn_serve *s, natsn_slot *slot) {
   cnv_nats_node *n = s->n;
   char subject[CNV_SW_SUBJECT_MAX];
   natsMsg *m = NULL;
   jsErrCode jerr = 0;
   NATSN_COUNT(n, duplicates);
+  if (running_elsewhere(s, slot)) {
+    finish(s, slot, CNV_ENATS_IN_PROGRESS, s->ack_answer);
+    return;
+  }
   if (cnv_sw_subject_session(CNV_SW_SESS_DONE, n->cfg.swarm, slot->sid, slot->reqid, subject, sizeof subject,
                              NULL) != CNV_OK) {
     finish(s, slot, CNV_ENATS_JETSTREAM, s->ack_answer);
@@ -170,7 +208,10 @@ static void duplicate(natsn_serve *s, natsn_slot *slot) {
   if (ok) memcpy(claimer, natsMsg_GetData(m), sizeof claimer);
   uint64_t seq = natsMsg_GetSequence(m);
   natsMsg_Destroy(m);
-  if (!ok || natsn_node_live(n, claimer)) {
+  /* this node as the claimer, not holding it (asked above): a claim left by an earlier run of
+   * this node (same key), or one whose ack never came; natsn_node_live says yes to itself */
+  bool self = ok && sodium_memcmp(claimer, n->public_key, CNV_SW_KEY_BYTES) == 0;
+  if (!ok || (!self && natsn_node_live(n, claimer))) {
     finish(s, slot, CNV_ENATS_IN_PROGRESS, s->ack_answer);
     return;
   }
@@ -183,22 +224,24 @@ void natsn_once_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, voi
   cnv_nats_node *n = closure;
   natsn_serve *s = n->serve;
   const char *v = NULL;
-  if (natsMsgHeader_Get(msg, NATSN_HDR_SLOT, &v) != NATS_OK) {
-    /* a stored answer: when it was not stored, the client still gets it */
-    if (!pa && natsMsgHeader_Get(msg, NATSN_HDR_REPLY, &v) == NATS_OK)
-      (void)natsConnection_Publish(n->nc, v, natsMsg_GetData(msg), natsMsg_GetDataLength(msg));
-    natsMsg_Destroy(msg);
-    return;
-  }
   char *end = NULL;
-  unsigned long idx = strtoul(v, &end, 10);
-  if (!s || *end || idx >= s->n_slots || s->slots[idx].pending != msg) {
+  unsigned long idx = natsMsgHeader_Get(msg, NATSN_HDR_SLOT, &v) == NATS_OK ? strtoul(v, &end, 10) : ULONG_MAX;
+  /* another half's publish (none uses this handler today), or a slot's ack that no longer
+   * matches its message (cannot happen: each slot has one publish in flight) */
+  if (!end || *end || idx >= s->n_slots || s->slots[idx].pending != msg) {
     natsMsg_Destroy(msg);
     return;
   }
   natsn_slot *slot = &s->slots[idx];
-  natsMsg_Destroy(msg); /* before the slot goes back: nothing here uses it after */
   slot->pending = NULL;
+  if (slot->kind == NATSN_SLOT_STORE) {
+    /* not stored: the client still gets the answer (a retry then takes the claim over) */
+    if (!pa) (void)natsConnection_Publish(n->nc, slot->reply, natsMsg_GetData(msg), natsMsg_GetDataLength(msg));
+    natsMsg_Destroy(msg);
+    natsn_slot_put(s, slot);
+    return;
+  }
+  natsMsg_Destroy(msg);
   if (pa && !pa->Duplicate) {
     if (slot->kind == NATSN_SLOT_TAKEOVER) NATSN_COUNT(n, takeovers);
     run(s, slot);

@@ -48,16 +48,24 @@ static void on_done(void *ctx, const cnv_runtime_completion *c) {
   cnv_status st = cnv_session_response_encode(&r, w->plain, w->plain_cap, &plain_len);
   if (st == CNV_OK)
     st = cnv_sw_response_seal(slot->key_s2c, slot->reqid, w->plain, plain_len, w->sealed, w->sealed_cap, &sealed_len);
-  if (st == CNV_OK) {
-    if (slot->kind == NATSN_SLOT_RUN) {
-      natsn_once_store(s, slot, w->sealed, sealed_len);
+  bool stored = false;
+  if (slot->kind == NATSN_SLOT_RUN) {
+    /* it completed: something must be stored, or a retry would find the claim with no answer
+     * and run it again; when the result cannot be sealed, its status without it */
+    const uint8_t *bytes = w->sealed;
+    if (st != CNV_OK)
+      bytes = natsn_seal_small(slot->key_s2c, slot->reqid, st, (uint8_t)c->kind, w->plain, &sealed_len);
+    if (bytes) {
       NATSN_COUNT(s->n, answered);
-    } else if (natsConnection_Publish(s->n->nc, slot->reply, w->sealed, (int)sealed_len) == NATS_OK) {
-      NATSN_COUNT(s->n, answered);
+      natsn_once_store(s, slot, bytes, sealed_len); /* the slot goes back once stored */
+      stored = true;
     }
+  } else if (st == CNV_OK &&
+             natsConnection_Publish(s->n->nc, slot->reply, w->sealed, (int)sealed_len) == NATS_OK) {
+    NATSN_COUNT(s->n, answered);
   }
   if (spare) pthread_mutex_unlock(&s->spare_lock);
-  natsn_slot_put(s, slot);
+  if (!stored) natsn_slot_put(s, slot);
 }
 
 cnv_status natsn_submit(natsn_serve *s, natsn_slot *slot, uint32_t agent, const char *line, size_t len,

@@ -29,6 +29,7 @@ void natsn_slot_put(natsn_serve *s, natsn_slot *slot) {
   slot->pending = NULL;
   (void)cnv__fetch_sub_relaxed(&s->in_flight, 1); /* statistics, as in natsn_slot_get */
   pthread_mutex_lock(&s->pool_lock);
+  slot->once_active = false;
   s->free_stack[s->n_free++] = slot->index;
   if (s->n_free == s->n_slots) pthread_cond_broadcast(&s->pool_idle);
   pthread_mutex_unlock(&s->pool_lock);
@@ -217,7 +218,9 @@ static void free_serve(natsn_serve *s) {
 }
 
 static bool wbuf_init(natsn_wbuf *w, size_t max_result) {
-  w->plain_cap = max_result + 64; /* the RESPONSE payload's header */
+  /* the RESPONSE payload's header; at least a result-less answer's buffer (on_done's
+   * fallback when a result cannot be sealed) */
+  w->plain_cap = max_result + 64 + NATSN_SMALL_ANSWER;
   w->sealed_cap = w->plain_cap + CNV_SW_RESPONSE_OVERHEAD;
   w->plain = malloc(w->plain_cap);
   w->sealed = malloc(w->sealed_cap);

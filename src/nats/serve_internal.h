@@ -15,10 +15,9 @@
 /* The longest line a runtime accepts (cnv_runtime_config.max_line is at most 4000): a longer
  * one is denied before anything is kept. */
 #define NATSN_MAX_LINE 4000u
-/* The header that names a claim's slot in this node's pool (claims and takeovers), and the
- * one that carries a stored answer's reply subject (for the fallback when storing fails). */
+/* The header that names the slot in this node's pool whose JetStream publish (a claim, a
+ * takeover, a stored answer) a message is, for the ack handler. */
 #define NATSN_HDR_SLOT "Cnv-Slot"
-#define NATSN_HDR_REPLY "Cnv-Reply"
 /* A result-less answer's buffer: its RESPONSE payload, then the sealed RESPONSE. */
 #define NATSN_SMALL_PLAIN 64u
 #define NATSN_SMALL_ANSWER (NATSN_SMALL_PLAIN + NATSN_SMALL_PLAIN + CNV_SW_RESPONSE_OVERHEAD)
@@ -62,7 +61,8 @@ typedef enum natsn_slot_kind {
   NATSN_SLOT_FAST = 0,     /* submitted, answered to the reply subject */
   NATSN_SLOT_CLAIM = 1,    /* once path: claim published, ack awaited */
   NATSN_SLOT_TAKEOVER = 2, /* once path: takeover published, ack awaited */
-  NATSN_SLOT_RUN = 3       /* once path: submitted, answer stored on the DONE subject */
+  NATSN_SLOT_RUN = 3,      /* once path: submitted, answer stored on the DONE subject */
+  NATSN_SLOT_STORE = 4     /* once path: answer published on the DONE subject, ack awaited */
 } natsn_slot_kind;
 
 /* One request's state from acceptance to answer, preallocated (the runtime's in-flight limit
@@ -76,6 +76,11 @@ typedef struct natsn_slot {
   uint8_t key_s2c[CNV_SW_SYM_BYTES];
   char reply[CNV_SW_SUBJECT_MAX];
   /* once path only */
+  /* under the pool's lock: this slot holds once-path request (once_sid, once_reqid) from its
+   * claim until its answer is stored (natsn_once_running_elsewhere) */
+  bool once_active;
+  uint8_t once_sid[CNV_SW_SID_BYTES];
+  uint64_t once_reqid;
   natsn_session *session; /* pinned until submitted */
   uint32_t agent;
   uint64_t timeout_ns; /* the runtime's: 0 the class's limit */
@@ -181,8 +186,9 @@ cnv_status natsn_once_ensure_stream(natsn_serve *s);
  * here. */
 void natsn_once_claim(natsn_serve *s, natsn_slot *slot, uint8_t buf[NATSN_SMALL_ANSWER]);
 /* Publishes a once-path answer (sealed bytes) on the DONE subject of slot's request with
- * JetStream (asynchronously; stored, so a retry gets it). */
-void natsn_once_store(natsn_serve *s, const natsn_slot *slot, const uint8_t *sealed, size_t len);
+ * JetStream (asynchronously; stored, so a retry gets it) and gives the slot back once
+ * JetStream acknowledged it (or, not stored, once the answer went to the reply subject). */
+void natsn_once_store(natsn_serve *s, natsn_slot *slot, const uint8_t *sealed, size_t len);
 /* The JetStream context's publish-ack handler (closure: the node). */
 void natsn_once_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void *closure);
 

@@ -104,6 +104,7 @@ static void usage_errors(void **state) {
 
 static nats_cluster *cluster;
 static const char *url;
+static pid_t serve_pid = -1; /* the `cnv serve` child while it runs (teardown kills it after a failure) */
 
 static int setup(void **state) {
   (void)state;
@@ -143,6 +144,10 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
   (void)state;
+  if (serve_pid > 0) {
+    kill(serve_pid, SIGKILL);
+    waitpid(serve_pid, NULL, 0);
+  }
   nats_cluster_stop(cluster);
   cli_tmpdir_remove();
   return 0;
@@ -167,7 +172,7 @@ static void serve_and_call(void **state) {
   (void)state;
   const char *const serve[] = {"serve", "--nats", url, "--swarm", "5", "--key", "node.key", "--token", "node.tok",
                                "--trust", "root.pub", NULL};
-  pid_t pid = cli_start("serve.out", serve);
+  pid_t pid = serve_pid = cli_start("serve.out", serve);
   char out[512];
   assert_true(wait_for(pid, "serve.out", "\n", out, sizeof out));
   char pk[128] = "";
@@ -177,9 +182,15 @@ static void serve_and_call(void **state) {
   snprintf(want, sizeof want, "joined swarm 5 as %s\n", pk);
   assert_string_equal(out, want);
 
+  char list[256]; /* a list of servers (the same one twice) serves as well */
+  snprintf(list, sizeof list, "%s,%s", url, url);
   CALL("agent.tok", "agent.key", "demo.echo", "--text", "hi");
   assert_int_equal(r.status, 0);
   assert_string_equal(r.out, "hi\n");
+  RUN("call", "--nats", list, "--swarm", "5", "--key", "agent.key", "--token", "agent.tok", "--trust", "root.pub",
+      "demo.echo", "--text", "listed");
+  assert_int_equal(r.status, 0);
+  assert_string_equal(r.out, "listed\n");
   CALL("agent.tok", "agent.key", "--json", "demo.echo", "--text", "hi");
   assert_int_equal(r.status, 0);
   assert_string_equal(r.out, "{\"status\":\"CNV_OK\",\"code\":0,\"done\":\"ran\",\"result\":\"hi\"}\n");
@@ -201,7 +212,7 @@ static void serve_and_call(void **state) {
   char prefix[32];
   snprintf(prefix, sizeof prefix, "\n%.16s  live ", pk);
   if (!strstr(r.out, prefix)) fail_msg("status: %s", r.out);
-  RUN("swarm", "status", "--nats", url, "--swarm", "5", "--trust", "root.pub", "--json");
+  RUN("swarm", "status", "--nats", list, "--swarm", "5", "--trust", "root.pub", "--json");
   assert_int_equal(r.status, 0);
   assert_non_null(strstr(r.out, "{\"swarm\":5,\"live\":1,\"known\":1,"));
   /* trusting another root only, the node is nobody's */
@@ -232,6 +243,7 @@ static void serve_and_call(void **state) {
 
   kill(pid, SIGTERM);
   cli_wait(&r, pid, "serve.out");
+  serve_pid = -1;
   assert_int_equal(r.status, 0);
 }
 
@@ -254,7 +266,7 @@ static size_t read_hex(const char *path, uint8_t *out, size_t cap) {
 
 static void on_hello(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure) {
   (void)sub, (void)closure;
-  static uint8_t welcome[CNV_SW_MAX_TICKET + 2 * CNV_DELEG_MAX_TOKEN_BYTES], ticket[256], eph_sk[32]; /* a ticket's size; the client never opens it */
+  static uint8_t welcome[CNV_SW_MAX_TICKET + 2 * CNV_DELEG_MAX_TOKEN_BYTES], ticket[CNV_SW_MIN_TICKET], eph_sk[32];
   cnv_sw_hello hello;
   uint8_t hh[CNV_SW_HASH_BYTES];
   const void *data = natsMsg_GetData(msg);

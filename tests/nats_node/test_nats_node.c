@@ -34,6 +34,7 @@ typedef struct scene {
   size_t agent_tok_len;
   cnv_runtime *rt[MAX_NODES];
   cnv_nats_node *node[MAX_NODES];
+  uint8_t node_pk[MAX_NODES][32];
   int n_nodes;
   _Atomic int echo_runs, count_runs, secret_runs;
 } scene;
@@ -98,6 +99,7 @@ static void add_node(scene *s, const cnv_nats_node_config *base) {
   uint8_t pk[32], sk[64], tok[CNV_DELEG_MAX_TOKEN_BYTES];
   size_t tok_len;
   crypto_sign_keypair(pk, sk);
+  memcpy(s->node_pk[i], pk, 32);
   const char *serve[] = {CNV_NATS_SERVE_CAPABILITY};
   mint(s->root_sk, pk, serve, 1, tok, &tok_len);
   cnv_nats_node_config cfg = *base;
@@ -155,6 +157,7 @@ typedef struct client {
   uint8_t ticket[CNV_SW_MAX_TICKET];
   size_t ticket_len;
   uint64_t seq;
+  int64_t skew_ms;   /* added to the client's clock */
   uint8_t out[4096]; /* the last request sent */
   size_t out_len;
   char subject[CNV_SW_SUBJECT_MAX], reply[CNV_SW_SUBJECT_MAX];
@@ -218,7 +221,7 @@ static void client_seal(client *c, const char *line, uint64_t reqid, uint64_t re
   size_t plain_len;
   cnv_session_invoke inv = {.line = line, .line_len = strlen(line)};
   assert_int_equal(cnv_session_invoke_encode(&inv, plain, sizeof plain, &plain_len), CNV_OK);
-  assert_int_equal(cnv_sw_request_seal(c->c2s, c->ticket, c->ticket_len, ++c->seq, reqid, now_ms(), 0, c->subject,
+  assert_int_equal(cnv_sw_request_seal(c->c2s, c->ticket, c->ticket_len, ++c->seq, reqid, (uint64_t)((int64_t)now_ms() + c->skew_ms), 0, c->subject,
                                        c->reply, plain, plain_len, c->out, sizeof c->out, &c->out_len),
                    CNV_OK);
 }
@@ -280,6 +283,23 @@ static void assert_no_more(client *c) {
   uint64_t queued = 1;
   assert_int_equal(natsSubscription_QueuedMsgs(c->sub, &queued), NATS_OK);
   assert_int_equal(queued, 0);
+}
+
+/* Publishes a claim on request reqid of c's session in claimer's name, as a node would. */
+static void publish_claim(client *c, uint64_t reqid, const uint8_t claimer[32]) {
+  char claim[CNV_SW_SUBJECT_MAX], id[64], hex[33];
+  assert_int_equal(cnv_sw_subject_session(CNV_SW_SESS_CLAIM, SWARM, c->sid, reqid, claim, sizeof claim, NULL),
+                   CNV_OK);
+  sodium_bin2hex(hex, sizeof hex, c->sid, 16);
+  snprintf(id, sizeof id, "%s.%llu", hex, (unsigned long long)reqid);
+  jsPubOptions po;
+  jsPubOptions_Init(&po);
+  po.MsgId = id;
+  jsPubAck *pa = NULL;
+  jsErrCode jerr = 0;
+  assert_int_equal(js_Publish(&pa, c->js, claim, claimer, 32, &po, &jerr), NATS_OK);
+  assert_false(pa->Duplicate);
+  jsPubAck_Destroy(pa);
 }
 
 /* ---- cases ---- */
@@ -428,20 +448,9 @@ static void t_takeover(void **state) {
   scene *s = scene_new(2, NULL);
   client c;
   assert_int_equal(client_connect(s, &c), 0);
-  char claim[CNV_SW_SUBJECT_MAX], id[64], hex[33];
-  assert_int_equal(cnv_sw_subject_session(CNV_SW_SESS_CLAIM, SWARM, c.sid, 11, claim, sizeof claim, NULL), CNV_OK);
-  sodium_bin2hex(hex, sizeof hex, c.sid, 16);
-  snprintf(id, sizeof id, "%s.%u", hex, 11u);
   uint8_t dead_pk[32], dead_sk[64];
   crypto_sign_keypair(dead_pk, dead_sk);
-  jsPubOptions po;
-  jsPubOptions_Init(&po);
-  po.MsgId = id;
-  jsPubAck *pa = NULL;
-  jsErrCode jerr = 0;
-  assert_int_equal(js_Publish(&pa, c.js, claim, dead_pk, 32, &po, &jerr), NATS_OK);
-  assert_false(pa->Duplicate);
-  jsPubAck_Destroy(pa);
+  publish_claim(&c, 11, dead_pk);
 
   answer a = call(&c, "demo.count", 11);
   assert_int_equal(a.done, CNV_DONE_RAN);
@@ -453,6 +462,49 @@ static void t_takeover(void **state) {
   cnv_nats_node_stats s0 = stats_of(s, 0), s1 = stats_of(s, 1);
   assert_int_equal(s0.takeovers + s1.takeovers, 1);
   assert_int_equal(s0.stored_answers + s1.stored_answers, 1);
+  client_close(&c);
+  scene_free(s);
+}
+
+/* A request whose client clock is off by more than half the dedupe window is refused, not run. */
+static void t_stale(void **state) {
+  (void)state;
+  scene *s = scene_new(1, NULL);
+  client c;
+  assert_int_equal(client_connect(s, &c), 0);
+  c.skew_ms = -120000; /* the default window: 120 s */
+  answer a = call(&c, "demo.count", 4);
+  assert_false(a.refusal);
+  assert_int_equal(a.done, CNV_SESSION_DONE_REFUSED);
+  assert_int_equal(a.status, CNV_ENATS_STALE);
+  c.skew_ms = 0;
+  assert_string_equal(call(&c, "demo.echo fresh", 5).result, "fresh");
+  cnv_nats_node_stats st = stats_of(s, 0);
+  assert_int_equal(st.stale, 1);
+  assert_int_equal(st.claims, 0);
+  assert_int_equal(atomic_load(&s->count_runs), 0);
+  client_close(&c);
+  scene_free(s);
+}
+
+/* A claim in this node's own name that it does not hold (left by an earlier run of the node
+ * with the same key, which died): the retry takes it over and runs it, once. */
+static void t_own_orphan(void **state) {
+  (void)state;
+  scene *s = scene_new(1, NULL);
+  client c;
+  assert_int_equal(client_connect(s, &c), 0);
+  publish_claim(&c, 21, s->node_pk[0]);
+  answer a = call(&c, "demo.count", 21);
+  assert_int_equal(a.done, CNV_DONE_RAN);
+  assert_string_equal(a.result, "ran");
+  a = call(&c, "demo.count", 21);
+  assert_int_equal(a.done, CNV_DONE_RAN);
+  assert_no_more(&c);
+  assert_int_equal(atomic_load(&s->count_runs), 1);
+  cnv_nats_node_stats st = stats_of(s, 0);
+  assert_int_equal(st.takeovers, 1);
+  assert_int_equal(st.stored_answers, 1);
   client_close(&c);
   scene_free(s);
 }
@@ -528,6 +580,8 @@ int main(void) {
       cmocka_unit_test(t_expired),
       cmocka_unit_test(t_once_stored),
       cmocka_unit_test(t_takeover),
+      cmocka_unit_test(t_own_orphan),
+      cmocka_unit_test(t_stale),
       cmocka_unit_test(t_handshake_refused),
       cmocka_unit_test(t_many),
   };
