@@ -277,20 +277,24 @@ typedef struct cnv_nats_admin cnv_nats_admin;
 CNV_API CNV_NODISCARD cnv_status cnv_nats_admin_connect(const char *servers, uint64_t swarm, uint32_t timeout_ms,
                                                         cnv_nats_admin **out);
 CNV_API void cnv_nats_admin_close(cnv_nats_admin *a);
-/* Writes a REVOKE record for link hash, signed by signer_sk: a trust root (token NULL) or a
- * node (its token). Nodes ignore records whose signer is neither. Errors: CNV_EINVAL,
- * CNV_ENATS_JETSTREAM, CNV_ENATS_TIMEOUT. Blocking. */
+/* Writes a REVOKE record for link hash, signed by signer_sk: a trust root (token NULL: the
+ * record then carries a one-link token the root issues to itself, which verifies only where
+ * that root is trusted; docs/nats.md "Swarm state") or a node (its token). Nodes ignore records
+ * whose signer is neither. Errors: CNV_EINVAL, CNV_ERANGE (token_len), CNV_ENATS_JETSTREAM,
+ * CNV_ENATS_TIMEOUT. Blocking. */
 CNV_API CNV_NODISCARD cnv_status cnv_nats_admin_revoke(cnv_nats_admin *a, const uint8_t signer_sk[CNV_SW_SECRET_BYTES],
                                                        const uint8_t *token, size_t token_len,
                                                        const uint8_t hash[CNV_SW_HASH_BYTES]);
-/* Writes a TRUST record adding root new_pk, signed by root_sk (a trust root the nodes have).
- * Errors: as revoke. */
+/* Writes a TRUST record adding root new_pk, signed by root_sk (a trust root the nodes have,
+ * with its self-issued token as in revoke). Errors: as revoke. */
 CNV_API CNV_NODISCARD cnv_status cnv_nats_admin_trust(cnv_nats_admin *a, const uint8_t root_sk[CNV_SW_SECRET_BYTES],
                                                       const uint8_t new_pk[CNV_SW_KEY_BYTES]);
 /* Reads every node status record, keeping those signed by a node whose token comes from one
- * of the n_trust roots (32 bytes each) and allows swarm.serve in this swarm; up to cap into out,
- * *count the number kept. live as cnv_nats_node_view, by this process's clock. Errors:
- * CNV_EINVAL, CNV_ENATS_JETSTREAM. Blocking. */
+ * of the n_trust roots (32 bytes each; or a root the bucket's valid TRUST records add), is not
+ * revoked by the bucket's valid REVOKE records, and allows swarm.serve in this swarm; up to cap
+ * into out, *count the number kept. live as cnv_nats_node_view, by this process's clock against
+ * each record's time. Errors: CNV_EINVAL, CNV_ENATS_JETSTREAM, CNV_ENATS_TIMEOUT, CNV_ENOMEM.
+ * Blocking. */
 CNV_API CNV_NODISCARD cnv_status cnv_nats_admin_status(cnv_nats_admin *a, const uint8_t *trust, size_t n_trust,
                                                        cnv_nats_node_info *out, size_t cap, size_t *count);
 

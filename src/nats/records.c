@@ -13,7 +13,7 @@
 #include "records.h"
 #include "state_internal.h"
 
-#define SIGNER_RETRY_MS 50 /* a check refused for want of an agent slot is asked again after this */
+#define SHORTAGE_RETRY_MS 50 /* a check or application refused for a shortage is tried again after this */
 
 cnv_status natsn_token_allows_serve(const uint8_t *token, size_t token_len) {
   cnv_deleg_cap cap;
@@ -139,23 +139,39 @@ cnv_status natsn_record_check_name(const char *key, const cnv_sw_record *rec) {
   return strcmp(want, key) == 0 ? CNV_OK : CNV_ESW_PROOF;
 }
 
+/* Waits SHORTAGE_RETRY_MS before a check or an application is tried again; false when stop
+ * was asked (then the record is not applied). */
+static bool retry_wait(natsn_state *s) {
+  pthread_mutex_lock(&s->mu);
+  bool stopping = s->stopping;
+  if (!stopping) natsn_cv_wait_ms(s, SHORTAGE_RETRY_MS);
+  pthread_mutex_unlock(&s->mu);
+  return !stopping;
+}
+
+/* A passing shortage: the runtime's agent table full, or memory. */
+static bool shortage(cnv_status st) { return st == CNV_ERT_AGENTS_FULL || st == CNV_ENOMEM; }
+
 /* Whether the record's signer may sign it, by the runtime's trust roots and revocations. The
  * check borrows an agent slot: while the runtime has none free (or memory runs out) it is
  * asked again, so a record is never dropped for a passing shortage (a revocation least of
- * all); records wait behind it, in order. Stop ends the wait (the record is then not applied). */
+ * all); records wait behind it, in order. */
 static cnv_status signer_check(cnv_nats_node *n, const cnv_sw_record *rec) {
   if (!rec->token || rec->token_len == 0) return CNV_ENATS_NOT_AUTHORIZED;
   cnv_status st = natsn_check_serve_token(n, rec->signer_pk, rec->token, rec->token_len);
-  while (st == CNV_ERT_AGENTS_FULL || st == CNV_ENOMEM) {
-    natsn_state *s = n->state;
-    pthread_mutex_lock(&s->mu);
-    bool stopping = s->stopping;
-    if (!stopping) natsn_cv_wait_ms(s, SIGNER_RETRY_MS);
-    pthread_mutex_unlock(&s->mu);
-    if (stopping) break;
+  while (shortage(st) && retry_wait(n->state)) {
     st = natsn_check_serve_token(n, rec->signer_pk, rec->token, rec->token_len);
   }
   if (st == CNV_OK && rec->kind == CNV_SW_REC_TRUST) st = natsn_token_is_root(rec->signer_pk, rec->token, rec->token_len);
+  return st;
+}
+
+/* Applies a verified TRUST or REVOKE to the runtime, again while memory runs short. */
+static cnv_status runtime_apply(cnv_nats_node *n, const cnv_sw_record *rec) {
+  cnv_status st;
+  do {
+    st = rec->kind == CNV_SW_REC_TRUST ? cnv_runtime_trust_add(n->rt, rec->body) : cnv_runtime_revoke(n->rt, rec->body);
+  } while (shortage(st) && retry_wait(n->state));
   return st;
 }
 
@@ -180,11 +196,11 @@ void natsn_record_apply(cnv_nats_node *n, const char *key, const void *val, size
   cnv_nats_event ev = {.record_ms = rec.ts_ms};
   switch (rec.kind) {
     case CNV_SW_REC_TRUST:
-      st = cnv_runtime_trust_add(n->rt, rec.body);
+      st = runtime_apply(n, &rec);
       ev.kind = CNV_NATS_EV_TRUSTED;
       break;
     case CNV_SW_REC_REVOKE:
-      st = cnv_runtime_revoke(n->rt, rec.body);
+      st = runtime_apply(n, &rec);
       ev.kind = CNV_NATS_EV_REVOKED;
       break;
     case CNV_SW_REC_GRANT:

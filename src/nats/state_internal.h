@@ -56,8 +56,8 @@ void natsn_record_apply(cnv_nats_node *n, const char *key, const void *val, size
 /* Signs a record of kind for id with the node's key and token and puts it under its key name;
  * create: kvStore_Create (fails when the key exists) instead of kvStore_Put. buf: a
  * NATSN_MAX_RECORD scratch buffer the caller owns. Errors: CNV_ENATS_JETSTREAM, the codec's. */
-cnv_status natsn_record_put(cnv_nats_node *n, uint8_t *buf, cnv_sw_record_kind kind, const uint8_t id[32],
-                            const void *body, size_t body_len, bool create);
+CNV_NODISCARD cnv_status natsn_record_put(cnv_nats_node *n, uint8_t *buf, cnv_sw_record_kind kind, const uint8_t id[32],
+                                          const void *body, size_t body_len, bool create);
 
 /* Waits on s->cv for up to ms (monotonic clock); mu held by the caller (state.c). */
 void natsn_cv_wait_ms(natsn_state *s, uint64_t ms);
@@ -72,20 +72,20 @@ uint32_t natsn_status_interval(const cnv_nats_node *n);
 void natsn_state_set_key(cnv_nats_node *n, uint32_t epoch, const uint8_t key[CNV_SW_SYM_BYTES], uint8_t *buf);
 /* A verified GRANT record's body: for this node, opens it and holds the key (CNV_ESW_OPEN when
  * it does not open); for another node, nothing. */
-cnv_status natsn_grant_received(cnv_nats_node *n, const uint8_t *body, size_t len, uint8_t *buf);
+CNV_NODISCARD cnv_status natsn_grant_received(cnv_nats_node *n, const uint8_t *body, size_t len, uint8_t *buf);
 /* A valid JOIN from node pk: grants it the key when held, else remembers it for later. */
 void natsn_join_received(cnv_nats_node *n, const uint8_t pk[CNV_SW_KEY_BYTES], uint8_t *buf);
 /* After the replay: genesis (first node) or JOIN, then waits for the key up to
  * connect_timeout_ms. Errors: CNV_ENATS_JETSTREAM, CNV_ENATS_TIMEOUT. */
-cnv_status natsn_key_obtain(cnv_nats_node *n);
+CNV_NODISCARD cnv_status natsn_key_obtain(cnv_nats_node *n);
 
 /* Status (status.c). */
 /* A valid NODE record of pk: updates the view. replay: its age comes from its own time. */
 void natsn_peer_update(cnv_nats_node *n, const uint8_t pk[CNV_SW_KEY_BYTES], const cnv_sw_node_status *st,
                        uint64_t record_ms, bool replay);
 /* Writes this node's status record now with phase (status thread, and stop). */
-cnv_status natsn_status_write(cnv_nats_node *n, uint8_t *buf, int phase);
-cnv_status natsn_status_start(cnv_nats_node *n);
+CNV_NODISCARD cnv_status natsn_status_write(cnv_nats_node *n, uint8_t *buf, int phase);
+CNV_NODISCARD cnv_status natsn_status_start(cnv_nats_node *n);
 /* Stops and joins the status thread; false when it was not started. */
 bool natsn_status_stop(cnv_nats_node *n);
 

@@ -3,7 +3,6 @@
  * of every node's from the records the watch applies: a node is live while its last record is
  * younger than 3 of its intervals and not a Shutdown record. */
 #include <string.h>
-#include <time.h>
 
 #include <sodium.h>
 

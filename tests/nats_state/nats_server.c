@@ -1,11 +1,13 @@
 #include "nats_server.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -47,23 +49,21 @@ static void remove_dir(const char *dir) {
   if (system(cmd) != 0) fprintf(stderr, "nats_server: could not remove %s\n", dir);
 }
 
-bool test_nats_server_start(test_nats_server *s) {
-  memset(s, 0, sizeof *s);
-  const char *prog = find_server();
-  if (!prog) {
-    fprintf(stderr, "nats-server not found: install the Debian package nats-server (scripts/deps)\n");
-    return false;
-  }
-  snprintf(s->dir, sizeof s->dir, "/tmp/cnv_nats_state_XXXXXX");
-  if (!mkdtemp(s->dir)) return false;
-  s->port = free_port();
-  if (s->port < 0) return false;
-  snprintf(s->url, sizeof s->url, "nats://127.0.0.1:%d", s->port);
+/* Runs the server on s->port and s->dir and waits until it accepts connections. */
+static bool spawn(test_nats_server *s, const char *prog) {
   char port[16];
   snprintf(port, sizeof port, "%d", s->port);
   s->pid = fork();
   if (s->pid < 0) return false;
   if (s->pid == 0) { /* its log goes to the store directory, removed with it */
+    /* killed with the test if the test dies first; not holding the test's output open */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    int null = open("/dev/null", O_RDWR);
+    if (null >= 0) {
+      dup2(null, 0);
+      dup2(null, 1);
+      dup2(null, 2);
+    }
     char log[96];
     snprintf(log, sizeof log, "%s/server.log", s->dir);
     execl(prog, prog, "-a", "127.0.0.1", "-p", port, "-js", "-sd", s->dir, "-l", log, (char *)NULL);
@@ -83,7 +83,8 @@ bool test_nats_server_start(test_nats_server *s) {
   return false;
 }
 
-void test_nats_server_stop(test_nats_server *s) {
+/* SIGTERM, then SIGKILL after 5 s; waits for it. */
+static void kill_server(test_nats_server *s) {
   if (s->pid > 0) {
     kill(s->pid, SIGTERM);
     int status;
@@ -98,6 +99,31 @@ void test_nats_server_stop(test_nats_server *s) {
     }
     s->pid = 0;
   }
+}
+
+bool test_nats_server_start(test_nats_server *s) {
+  memset(s, 0, sizeof *s);
+  const char *prog = find_server();
+  if (!prog) {
+    fprintf(stderr, "nats-server not found: install the Debian package nats-server (scripts/deps)\n");
+    return false;
+  }
+  snprintf(s->dir, sizeof s->dir, "/tmp/cnv_nats_state_XXXXXX");
+  if (!mkdtemp(s->dir)) return false;
+  s->port = free_port();
+  if (s->port < 0) return false;
+  snprintf(s->url, sizeof s->url, "nats://127.0.0.1:%d", s->port);
+  return spawn(s, prog);
+}
+
+bool test_nats_server_restart(test_nats_server *s) {
+  kill_server(s);
+  const char *prog = find_server();
+  return prog && spawn(s, prog);
+}
+
+void test_nats_server_stop(test_nats_server *s) {
+  kill_server(s);
   if (s->dir[0]) remove_dir(s->dir);
   s->dir[0] = '\0';
 }

@@ -16,6 +16,9 @@ typedef struct test_nats_server {
 /* Starts one and waits until it accepts a connection. false (with a message on stderr, naming
  * the Debian package when the program is missing) when it could not. */
 bool test_nats_server_start(test_nats_server *s);
+/* Stops it (SIGTERM: JetStream's store is flushed) and starts it again on the same port and
+ * store. */
+bool test_nats_server_restart(test_nats_server *s);
 /* Kills it (SIGTERM, then SIGKILL), waits for it, removes its store. */
 void test_nats_server_stop(test_nats_server *s);
 

@@ -122,11 +122,11 @@ static void print_file(const char *what, const char *path) {
   if (cli_slurp(path, buf, sizeof buf)) fprintf(stderr, "%s (%s):\n%s\n", what, path, buf);
 }
 
-bool sfx_node_start(sfx *f, int i) {
+/* Starts `cnv serve --nats` as node i presenting token file tok; its pid in node[i].pid. */
+static bool node_spawn(sfx *f, int i, const char *tok) {
   sfx_node *n = &f->node[i];
-  char key[16], tok[16], out[32], err[32], env_node[32], env_mark[160];
+  char key[16], out[32], err[32], env_node[32], env_mark[160];
   snprintf(key, sizeof key, "%s.key", n->name);
-  snprintf(tok, sizeof tok, "%s.tok", n->name);
   snprintf(out, sizeof out, "node-%s.out", n->name);
   snprintf(err, sizeof err, "node-%s.err", n->name);
   snprintf(env_node, sizeof env_node, "CNV_TEST_NODE=%s", n->name);
@@ -156,7 +156,7 @@ bool sfx_node_start(sfx *f, int i) {
     /* dies with the test, even when the test is SIGKILLed */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(125);
     int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int e = open(err, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     int z = open("/dev/null", O_RDONLY);
     if (o < 0 || e < 0 || z < 0 || dup2(z, 0) < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0) _exit(126);
     execve(argv[0], (char *const *)argv, envp);
@@ -164,29 +164,63 @@ bool sfx_node_start(sfx *f, int i) {
   }
   free(envp);
   n->pid = pid;
-  char want[128];
+  return true;
+}
+
+/* Waits for node i's `joined swarm` line (1), its exit (0, *status its wait status), or
+ * SFX_JOIN_MS (-1, the node killed). */
+static int node_wait(sfx *f, int i, int *status) {
+  sfx_node *n = &f->node[i];
+  char out[32], want[128];
+  snprintf(out, sizeof out, "node-%s.out", n->name);
   snprintf(want, sizeof want, "joined swarm %u as %s", SFX_SWARM, n->pk_hex);
   uint64_t deadline = mono_ms() + SFX_JOIN_MS;
   for (;;) {
     char text[1024];
-    if (cli_slurp(out, text, sizeof text) && strstr(text, want)) return true;
-    int st = 0;
-    if (waitpid(pid, &st, WNOHANG) == pid) {
+    if (cli_slurp(out, text, sizeof text) && strstr(text, want)) return 1;
+    if (waitpid(n->pid, status, WNOHANG) == n->pid) {
       n->pid = -1;
-      fprintf(stderr, "node %s exited (status 0x%x) before joining\n", n->name, st);
-      print_file("its stdout", out);
-      print_file("its stderr", err);
-      return false;
+      return 0;
     }
     if (mono_ms() > deadline) {
-      fprintf(stderr, "node %s did not print \"%s\" in %d ms\n", n->name, want, SFX_JOIN_MS);
-      print_file("its stdout", out);
-      print_file("its stderr", err);
       sfx_node_kill(f, i);
-      return false;
+      return -1;
     }
     nap_ms(20);
   }
+}
+
+bool sfx_node_start(sfx *f, int i) {
+  char tok[16];
+  snprintf(tok, sizeof tok, "%s.tok", f->node[i].name);
+  if (!node_spawn(f, i, tok)) return false;
+  int status = 0, w = node_wait(f, i, &status);
+  if (w == 1) return true;
+  char out[32], err[32];
+  snprintf(out, sizeof out, "node-%s.out", f->node[i].name);
+  snprintf(err, sizeof err, "node-%s.err", f->node[i].name);
+  if (w == 0)
+    fprintf(stderr, "node %s exited (status 0x%x) before joining\n", f->node[i].name, status);
+  else
+    fprintf(stderr, "node %s did not join in %d ms\n", f->node[i].name, SFX_JOIN_MS);
+  print_file("its stdout", out);
+  print_file("its stderr", err);
+  return false;
+}
+
+int sfx_node_refused(sfx *f, int i, const char *tok, char *err_text, size_t cap) {
+  err_text[0] = '\0';
+  if (!node_spawn(f, i, tok)) return -1;
+  int status = 0, w = node_wait(f, i, &status);
+  if (w == 1) {
+    sfx_node_kill(f, i);
+    return -1;
+  }
+  if (w < 0) return -1;
+  char err[32];
+  snprintf(err, sizeof err, "node-%s.err", f->node[i].name);
+  (void)cli_slurp(err, err_text, cap);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 cnv_nats_client *sfx_client(const char *servers, const char *agent, cnv_status *st) {

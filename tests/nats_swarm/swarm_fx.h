@@ -40,6 +40,10 @@ void sfx_teardown(sfx *f);
  * --trust root.pub --once all --replicas 3 --plugin ...`) and waits for its `joined swarm`
  * line (up to 60 s). False, with its stderr printed, when it exits first or is late. */
 bool sfx_node_start(sfx *f, int i);
+/* Starts node i as sfx_node_start does but presenting the token file tok, expecting it to
+ * refuse: returns its exit status (its stderr in err_text, cap bytes), or -1 when it joined
+ * the swarm (it is killed then), died of a signal or did not end in 60 s. */
+int sfx_node_refused(sfx *f, int i, const char *tok, char *err_text, size_t cap);
 /* SIGKILLs node i and reaps it. */
 void sfx_node_kill(sfx *f, int i);
 /* The client of agent `agent` ("ag1"..) connected to servers (a URL or a comma-separated list);

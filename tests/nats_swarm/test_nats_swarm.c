@@ -167,6 +167,35 @@ static void client_takes_a_server_list(void **state) {
   assert_string_equal(out.out, "hi\n");
 }
 
+/* A process with a key but no token allowing swarm.serve in this swarm from a trusted root
+ * cannot join: `cnv serve --nats` exits 1 before serving anything. */
+static void unauthorized_node_refused(void **state) {
+  (void)state;
+  static const char *const steps[][16] = {
+      {"token", "mint", "--key", "root.key", "--audience", "e.pub", "--allow", "demo.*", "--swarm", "17", "--out",
+       "e-demo.tok", NULL},
+      {"token", "mint", "--key", "root.key", "--audience", "e.pub", "--allow", "swarm.serve", "--swarm", "18",
+       "--out", "e-other.tok", NULL},
+      {"token", "keygen", "--out", "rogue", NULL},
+      {"token", "mint", "--key", "rogue.key", "--audience", "e.pub", "--allow", "swarm.serve", "--swarm", "17",
+       "--out", "e-rogue.tok", NULL},
+  };
+  for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+    cli_result r;
+    cli_run(&r, steps[i]);
+    if (r.status != 0) fail_msg("cnv %s %s: %s", steps[i][0], steps[i][1], r.err);
+  }
+  /* no swarm.serve; swarm.serve in another swarm; swarm.serve from a root the nodes do not trust */
+  const char *const toks[] = {"e-demo.tok", "e-other.tok", "e-rogue.tok"};
+  const char *const why[] = {"does not allow swarm.serve", "cnv: --nats ", "untrusted"};
+  for (size_t i = 0; i < sizeof toks / sizeof toks[0]; i++) {
+    char err[4096];
+    int rc = sfx_node_refused(&F, 4, toks[i], err, sizeof err);
+    if (rc != 1) fail_msg("cnv serve --token %s: exit %d (-1: joined or hung): %s", toks[i], rc, err);
+    if (!strstr(err, why[i])) fail_msg("cnv serve --token %s: %s", toks[i], err);
+  }
+}
+
 /* ---- load spreads ---- */
 
 static size_t spread_line(size_t i, char *buf, size_t cap) {
@@ -443,6 +472,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_teardown(cli_call_and_status, close_all),
       cmocka_unit_test_teardown(client_takes_a_server_list, close_all),
+      cmocka_unit_test_teardown(unauthorized_node_refused, close_all),
       cmocka_unit_test_teardown(load_spreads, close_all),
       cmocka_unit_test_teardown(replay_and_tamper, close_all),
       cmocka_unit_test_teardown(node_killed_mid_run, close_all),
