@@ -33,7 +33,7 @@
  * reason in err when it fails (the Debian package named when there is no nats-server). */
 int nb_servers_start(int n, nats_cluster **out, char *err, size_t err_cap);
 
-/* The swarm's keys (seeded, so every run uses the same) and tokens: a root; nodes[i] holds a
+/* The swarm's keys (seeded, so every run uses the same) and tokens: a root; node i holds a
  * root token allowing swarm.serve in NB_SWARM; the agent holds one allowing demo.* read-only
  * work in NB_SWARM. Secret keys are wiped by nb_keys_wipe. */
 #define NB_MAX_NODES 3
