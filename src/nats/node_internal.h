@@ -22,7 +22,10 @@ typedef struct natsn_state natsn_state; /* state*.c */
 typedef struct natsn_serve natsn_serve; /* serve*.c */
 
 /* cnv_nats_node_stats' counters, as atomics (cnv_nats_node_stats_get copies them out): the
- * node's NATS threads and the runtime's workers bump them at once. */
+ * node's NATS threads and the runtime's workers bump them at once. The serve half bumps a
+ * counter before it publishes what it counts (an answer, a WELCOME), so whoever received it
+ * sees it counted (a counter for something later refused or lost is taken back or stays:
+ * statistics). */
 typedef struct natsn_counters {
   _Atomic uint64_t handshakes, handshake_refused, requests, accepted, answered, denied, claims, duplicates,
       stored_answers, takeovers, replays, stale, bad_tickets, tampered, records_applied, records_bad, sessions;

@@ -113,11 +113,11 @@ void natsn_once_claim(natsn_serve *s, natsn_slot *slot, uint8_t buf[NATSN_SMALL_
   memcpy(slot->once_sid, slot->sid, CNV_SW_SID_BYTES);
   slot->once_reqid = slot->reqid;
   pthread_mutex_unlock(&s->pool_lock);
+  NATSN_COUNT(s->n, claims); /* before its answer can come: taken back when not published */
   if (!publish_claim(s, slot, 0)) {
+    (void)cnv__fetch_sub_relaxed(&s->n->stats.claims, 1);
     finish(s, slot, CNV_ENATS_JETSTREAM, buf);
-    return;
   }
-  NATSN_COUNT(s->n, claims);
 }
 
 void natsn_once_store(natsn_serve *s, natsn_slot *slot, const uint8_t *sealed, size_t len) {
@@ -187,10 +187,9 @@ static void duplicate(natsn_serve *s, natsn_slot *slot) {
   }
   natsStatus ns = js_GetLastMsg(&m, n->js, s->stream, subject, NULL, &jerr);
   if (ns == NATS_OK) {
-    if (natsConnection_Publish(n->nc, slot->reply, natsMsg_GetData(m), natsMsg_GetDataLength(m)) == NATS_OK) {
-      NATSN_COUNT(n, stored_answers);
-      NATSN_COUNT(n, answered);
-    }
+    NATSN_COUNT(n, stored_answers); /* before the client can have it */
+    NATSN_COUNT(n, answered);
+    (void)natsConnection_Publish(n->nc, slot->reply, natsMsg_GetData(m), natsMsg_GetDataLength(m));
     natsMsg_Destroy(m);
     natsn_sessions_unpin(s->sessions, slot->session);
     natsn_slot_put(s, slot);

@@ -60,9 +60,9 @@ static void on_done(void *ctx, const cnv_runtime_completion *c) {
       natsn_once_store(s, slot, bytes, sealed_len); /* the slot goes back once stored */
       stored = true;
     }
-  } else if (st == CNV_OK &&
-             natsConnection_Publish(s->n->nc, slot->reply, w->sealed, (int)sealed_len) == NATS_OK) {
-    NATSN_COUNT(s->n, answered);
+  } else if (st == CNV_OK) {
+    NATSN_COUNT(s->n, answered);                                                     /* before the client can have it */
+    (void)natsConnection_Publish(s->n->nc, slot->reply, w->sealed, (int)sealed_len); /* lost: retried */
   }
   if (spare) pthread_mutex_unlock(&s->spare_lock);
   if (!stored) natsn_slot_put(s, slot);
@@ -72,8 +72,11 @@ cnv_status natsn_submit(natsn_serve *s, natsn_slot *slot, uint32_t agent, const 
                         uint64_t timeout_ns, const cnv_trace *trace) {
   cnv_runtime_submit_opts o = {
       .correlation = slot->reqid, .trace = trace, .timeout_ns = timeout_ns, .on_done = on_done, .done_ctx = slot};
+  /* counted before: the answer may reach the client before submit returns; taken back when
+   * refused */
+  NATSN_COUNT(s->n, accepted);
   cnv_status st = cnv_runtime_submit_ex(s->n->rt, agent, line, len, &o, NULL);
-  if (st == CNV_OK) NATSN_COUNT(s->n, accepted);
+  if (st != CNV_OK) (void)cnv__fetch_sub_relaxed(&s->n->stats.accepted, 1);
   return st;
 }
 

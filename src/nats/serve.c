@@ -56,10 +56,12 @@ void natsn_answer_small(natsn_serve *s, const char *subject, const uint8_t key_s
                         cnv_status status, uint8_t done, uint8_t buf[NATSN_SMALL_ANSWER]) {
   size_t len;
   const uint8_t *sealed = natsn_seal_small(key_s2c, reqid, status, done, buf, &len);
-  /* a lost answer is a lost message: the client retries with the same request id */
-  if (!sealed || natsConnection_Publish(s->n->nc, subject, sealed, (int)len) != NATS_OK) return;
+  if (!sealed) return;
+  /* counted first, so a client that has the answer sees it counted (node_internal.h); a lost
+   * answer is a lost message: the client retries with the same request id */
   NATSN_COUNT(s->n, answered);
   if (done == CNV_SESSION_DONE_REFUSED) NATSN_COUNT(s->n, denied);
+  (void)natsConnection_Publish(s->n->nc, subject, sealed, (int)len);
 }
 
 void natsn_refuse(natsn_serve *s, const char *subject, uint64_t reqid, cnv_status status) {
@@ -144,9 +146,10 @@ static void on_hello(natsConnection *nc, natsSubscription *sub, natsMsg *msg, vo
   w.ticket = s->hs_ticket;
   w.ticket_len = ticket_len;
   if (cnv_sw_welcome_write(n->cfg.swarm, n->secret_key, hello_hash, &w, s->hs_welcome, s->hs_welcome_cap,
-                           &welcome_len) == CNV_OK &&
-      natsConnection_Publish(n->nc, reply, s->hs_welcome, (int)welcome_len) == NATS_OK)
-    NATSN_COUNT(n, handshakes);
+                           &welcome_len) == CNV_OK) {
+    NATSN_COUNT(n, handshakes);                                                  /* before the agent can have it */
+    (void)natsConnection_Publish(n->nc, reply, s->hs_welcome, (int)welcome_len); /* the agent retries */
+  }
 out:
   natsMsg_Destroy(msg);
 }

@@ -509,6 +509,58 @@ static void t_own_orphan(void **state) {
   scene_free(s);
 }
 
+/* The node's connection events, counted. */
+static _Atomic int disconnects, reconnects;
+static void on_event(void *ctx, const cnv_nats_event *ev) {
+  (void)ctx;
+  if (ev->kind == CNV_NATS_EV_DISCONNECTED) atomic_fetch_add(&disconnects, 1);
+  if (ev->kind == CNV_NATS_EV_RECONNECTED) atomic_fetch_add(&reconnects, 1);
+}
+
+/* Waits (polling, up to a minute: far more than it takes) until *counter reaches want. */
+static void wait_count(_Atomic int *counter, int want) {
+  for (int i = 0; i < 6000 && atomic_load(counter) < want; i++) {
+    struct timespec nap = {0, 10 * 1000000};
+    nanosleep(&nap, NULL);
+  }
+  assert_true(atomic_load(counter) >= want);
+}
+
+static void wait_connected(natsConnection *nc) {
+  for (int i = 0; i < 6000 && natsConnection_Status(nc) != NATS_CONN_STATUS_CONNECTED; i++) {
+    struct timespec nap = {0, 10 * 1000000};
+    nanosleep(&nap, NULL);
+  }
+  assert_int_equal(natsConnection_Status(nc), NATS_CONN_STATUS_CONNECTED);
+}
+
+/* The nats-server is killed and started again: the node says so (events), reconnects by
+ * itself, and serves both paths again with the same session. */
+static void t_reconnect(void **state) {
+  (void)state;
+  atomic_store(&disconnects, 0);
+  atomic_store(&reconnects, 0);
+  cnv_nats_node_config cfg;
+  cnv_nats_node_config_default(&cfg);
+  cfg.status_interval_ms = 60000;
+  cfg.on_event = on_event;
+  scene *s = scene_new(1, &cfg);
+  client c;
+  assert_int_equal(client_connect(s, &c), 0);
+  assert_string_equal(call(&c, "demo.echo before", 1).result, "before");
+  assert_int_equal(nats_cluster_kill(s->cl, 0), 0);
+  wait_count(&disconnects, 1);
+  if (nats_cluster_restart(s->cl, 0) != 0) fail_msg("%s", nats_cluster_error());
+  wait_count(&reconnects, 1);
+  wait_connected(c.nc);
+  assert_string_equal(call(&c, "demo.echo after", 2).result, "after");
+  answer a = call(&c, "demo.count", 3);
+  assert_int_equal(a.done, CNV_DONE_RAN);
+  assert_int_equal(atomic_load(&s->count_runs), 1);
+  client_close(&c);
+  scene_free(s);
+}
+
 /* An agent whose token no trust root of the node's runtime issued: the WELCOME is a signed
  * refusal with the runtime's denial, no ticket. */
 static void t_handshake_refused(void **state) {
@@ -582,6 +634,7 @@ int main(void) {
       cmocka_unit_test(t_takeover),
       cmocka_unit_test(t_own_orphan),
       cmocka_unit_test(t_stale),
+      cmocka_unit_test(t_reconnect),
       cmocka_unit_test(t_handshake_refused),
       cmocka_unit_test(t_many),
   };
