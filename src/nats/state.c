@@ -12,7 +12,10 @@
 #include "core/ignore.h"
 #include "state_internal.h"
 
-#define WATCH_POLL_MS 1000 /* the watch thread looks at `stopping` at least this often */
+/* The watch thread looks at `stopping` at least this often: stop waits for it rather than
+ * interrupting its kvWatcher_Next with kvWatcher_Stop, because libnats 3.4.1 can lose (leak)
+ * a message that such an interrupted Next was about to return. */
+#define WATCH_POLL_MS 100
 #define WATCH_RETRY_MS 100 /* and waits this long after an error before it asks again */
 
 uint64_t natsn_now_ms(void) {
@@ -69,7 +72,7 @@ static void *watch_main(void *arg) {
     }
     bool stopping = s->stopping;
     pthread_mutex_unlock(&s->mu);
-    /* stop: kvWatcher_Stop makes Next answer NATS_ILLEGAL_STATE */
+    /* NATS_ILLEGAL_STATE: the watcher is stopped and delivers nothing more */
     if (stopping || ns == NATS_ILLEGAL_STATE) break;
   }
   return NULL;
@@ -131,8 +134,7 @@ static void watch_stop(cnv_nats_node *n) {
   s->stopping = true;
   pthread_cond_broadcast(&s->cv);
   pthread_mutex_unlock(&s->mu);
-  if (s->watcher) kvWatcher_Stop(s->watcher);
-  if (s->watch_started) pthread_join(s->watch_thread, NULL);
+  if (s->watch_started) pthread_join(s->watch_thread, NULL); /* within WATCH_POLL_MS */
   s->watch_started = false;
   if (s->watcher) kvWatcher_Destroy(s->watcher);
   s->watcher = NULL;

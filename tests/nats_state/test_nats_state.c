@@ -18,6 +18,7 @@
 #include <cnv/nats.h>
 #include <cnv/runtime.h>
 
+#include "core/atomic.h"
 #include "nats/node_internal.h"
 #include "nats/records.h"
 #include "nats/state_internal.h"
@@ -229,9 +230,6 @@ static void bucket_put(test_node *t, const char *key, const void *val, size_t le
   assert_int_equal(kvStore_Put(NULL, t->n.state->kv, key, val, (int)len), NATS_OK);
 }
 
-/* A node counter, read as the node bumps it (relaxed atomics). */
-static uint64_t counter(const uint64_t *c) { return __atomic_load_n(c, __ATOMIC_RELAXED); }
-
 /* ---- cases ---- */
 
 static void genesis_then_grant(void **state) {
@@ -275,7 +273,7 @@ static void revoke_spreads(void **state) {
   assert_int_equal(agent_accepted(b->n.rt, &ag), CNV_ERT_DENY_REVOKED);
   assert_true(wait_event(&a->ev, CNV_NATS_EV_REVOKED, ag.link, NULL));
   assert_int_equal(agent_accepted(a->n.rt, &ag), CNV_ERT_DENY_REVOKED);
-  assert_true(counter(&b->n.stats.records_applied) > 0);
+  assert_true(cnv__load_relaxed(&b->n.stats.records_applied) > 0);
 }
 
 /* A record whose signer has no valid token changes nothing, and is reported. */
@@ -334,7 +332,7 @@ static void untrusted_signer_ignored(void **state) {
   assert_false(seen_event(&b->ev, CNV_NATS_EV_REVOKED, NULL));
   assert_false(seen_event(&b->ev, CNV_NATS_EV_TRUSTED, NULL));
   assert_int_equal(agent_accepted(b->n.rt, &ag), CNV_OK);
-  assert_true(counter(&b->n.stats.records_bad) >= 4);
+  assert_true(cnv__load_relaxed(&b->n.stats.records_bad) >= 4);
 }
 
 /* A valid record put under another key name does not verify there. */
@@ -374,7 +372,7 @@ static void moved_record_ignored(void **state) {
   assert_true(wait_event(&b->ev, CNV_NATS_EV_REVOKED, other.link, NULL));
   assert_false(seen_event(&b->ev, CNV_NATS_EV_REVOKED, ag.link));
   assert_int_equal(agent_accepted(b->n.rt, &ag), CNV_OK);
-  assert_true(counter(&b->n.stats.records_bad) >= 2);
+  assert_true(cnv__load_relaxed(&b->n.stats.records_bad) >= 2);
 }
 
 /* A node started late has every revocation before its start returns. */
@@ -521,8 +519,15 @@ static void server_restart(void **state) {
   assert_int_equal(st, CNV_OK);
   assert_true(wait_event(&b->ev, CNV_NATS_EV_REVOKED, ag.link, NULL));
   assert_int_equal(agent_accepted(b->n.rt, &ag), CNV_ERT_DENY_REVOKED);
+  assert_true(wait_event(&a->ev, CNV_NATS_EV_REVOKED, ag.link, NULL)); /* A's watch follows again too */
   /* B's status records flow again: it is live to A */
   assert_true(wait_live(a, b->key.pk, true));
+  /* The nodes stop with their connections closed: after a server restart libnats 3.4.1 may
+   * re-create a watcher's ordered consumer while the watcher is stopped, and its consumer
+   * delete then formats the name the re-creation freed (jsSub_deleteConsumer, a use after
+   * free ASan reports); a closed connection skips that delete. */
+  natsConnection_Close(a->n.nc);
+  natsConnection_Close(b->n.nc);
 }
 
 static void errors(void **state) {
