@@ -76,21 +76,27 @@ typedef struct cnv_nats_node_config {
                                   wiped at destroy */
   const uint8_t *token;      /* the node's token (see above); copied */
   size_t token_len;
-  cnv_nats_once once;          /* default CNV_NATS_ONCE_EFFECTFUL */
-  uint32_t dedupe_window_ms;   /* the once stream's duplicate window and age limit; requests
+  cnv_nats_once once;            /* default CNV_NATS_ONCE_EFFECTFUL */
+  uint32_t dedupe_window_ms;     /* the once stream's duplicate window and age limit; requests
                                   whose client time is further than half of it from the node's
                                   are refused (CNV_ENATS_STALE); 0: 120000; at least 10000 */
-  uint32_t ticket_ttl_ms;      /* tickets this node issues live this long; 0: 3600000 */
-  uint32_t status_interval_ms; /* the node's status record is rewritten this often; a node whose
+  uint32_t ticket_ttl_ms;        /* tickets this node issues live this long; 0: 3600000 */
+  uint32_t status_interval_ms;   /* the node's status record is rewritten this often; a node whose
                                   record is older than 3 intervals counts as dead; 0: 1000 */
-  uint32_t max_sessions;       /* opened tickets kept (each with its replay window and runtime
+  uint32_t max_sessions;         /* opened tickets kept (each with its replay window and runtime
                                   agent; the least recently used goes first); 0: 4096 */
-  uint32_t replicas;           /* JetStream replicas of the bucket and the stream when this node
+  uint32_t replicas;             /* JetStream replicas of the bucket and the stream when this node
                                   creates them; 0: 1; at most 5 */
-  uint32_t connect_timeout_ms; /* start: connecting and reaching JetStream; 0: 10000 */
-  uint32_t max_message;        /* largest request accepted (larger ones are dropped); 0: 65536 +
+  uint32_t connect_timeout_ms;   /* start: connecting and reaching JetStream; 0: 10000 */
+  uint32_t max_message;          /* largest request accepted (larger ones are dropped); 0: 65536 +
                                   CNV_SW_MAX_TICKET; 1024 .. 64 MiB */
-  cnv_nats_event_fn on_event;  /* NULL: none */
+  uint32_t max_handshakes_per_s; /* HELLOs this node answers per second (a token bucket holding
+                                    a second's worth): each costs signature checks, a token
+                                    verification and an X25519, so a flood costs bounded work;
+                                    the HELLOs beyond it are dropped before any check (counted
+                                    handshake_limited; the agent's request times out); 0: 1000;
+                                    at most 1000000 */
+  cnv_nats_event_fn on_event;    /* NULL: none */
   void *event_ctx;
 } cnv_nats_node_config;
 /* Zeroes cfg (defaults; servers, swarm, key and token to set). NULL ignored. */
@@ -130,18 +136,21 @@ CNV_API CNV_NODISCARD cnv_status cnv_nats_node_revoke(cnv_nats_node *n, const ui
 typedef struct cnv_nats_node_stats {
   uint64_t handshakes; /* WELCOMEs with a ticket */
   uint64_t handshake_refused;
-  uint64_t requests;       /* REQUESTs received */
-  uint64_t accepted;       /* submitted to the runtime and accepted */
-  uint64_t answered;       /* sealed answers sent */
-  uint64_t denied;         /* answered with a denial or refusal */
-  uint64_t claims;         /* claims made (once path) */
-  uint64_t duplicates;     /* requests whose claim was already there (retries, replays) */
-  uint64_t stored_answers; /* of those, answered from the once stream */
-  uint64_t takeovers;      /* claims taken over from a dead node */
-  uint64_t replays;        /* refused by the replay window */
-  uint64_t stale;          /* refused: client time outside the window */
-  uint64_t bad_tickets;    /* tickets that did not open or had expired (REFUSAL sent) */
-  uint64_t tampered;       /* requests that did not authenticate (dropped) */
+  uint64_t handshake_limited; /* HELLOs dropped unread: over max_handshakes_per_s */
+  uint64_t requests;          /* REQUESTs received */
+  uint64_t accepted;          /* submitted to the runtime and accepted */
+  uint64_t answered;          /* sealed answers sent */
+  uint64_t denied;            /* answered with a denial or refusal */
+  uint64_t claims;            /* claims made (once path) */
+  uint64_t duplicates;        /* requests whose claim was already there (retries, replays) */
+  uint64_t stored_answers;    /* of those, answered from the once stream */
+  uint64_t takeovers;         /* claims taken over from a dead node */
+  uint64_t replays;           /* refused by the replay window */
+  uint64_t stale;             /* refused: client time outside the window */
+  uint64_t bad_tickets;       /* tickets that did not open or had expired (REFUSAL sent) */
+  uint64_t tampered;          /* requests that did not authenticate (dropped) */
+  uint64_t forged;            /* claims and stored answers read from the once stream that did not
+                              verify (published by someone outside the swarm; ignored) */
   uint64_t records_applied, records_bad;
   uint64_t sessions; /* opened tickets held now */
 } cnv_nats_node_stats;

@@ -1,0 +1,563 @@
+/* Attacks on a swarm by anyone on its NATS server (tests/support/nats_cluster.h): an honest
+ * client made here from swarmwire calls over a raw NATS connection, and an attacker with a
+ * NATS connection of its own (no token, or a valid agent token) that sees every subject and
+ * publishes into the once stream's subjects and the handshake subject. Each case starts its
+ * own server and nodes, and shows the defence holds: an effectful request runs once, an
+ * honest call is answered, a handshake flood costs bounded work. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+#include <nats/nats.h>
+#include <sodium.h>
+
+#include <cnv/delegation.h>
+#include <cnv/nats.h>
+#include <cnv/runtime.h>
+#include <cnv/session.h>
+#include <cnv/swarmwire.h>
+
+#include "support/nats_cluster.h"
+
+#define SWARM 5u
+#define MAX_NODES 2
+#define WAIT_MS 10000 /* an answer that should come: far more than it takes */
+
+typedef struct scene {
+  nats_cluster *cl;
+  uint8_t root_pk[32], root_sk[64];
+  uint8_t agent_pk[32], agent_sk[64];
+  uint8_t agent_tok[CNV_DELEG_MAX_TOKEN_BYTES];
+  size_t agent_tok_len;
+  cnv_runtime *rt[MAX_NODES];
+  cnv_nats_node *node[MAX_NODES];
+  uint8_t node_pk[MAX_NODES][32];
+  int n_nodes;
+  _Atomic int echo_runs, count_runs, secret_runs, slow_runs;
+  _Atomic bool release; /* demo.slow returns once set */
+} scene;
+
+/* ---- handlers ---- */
+
+static cnv_status echo(void *ctx, const cnv_runtime_call *call, cnv_runtime_result *r) {
+  scene *s = ctx;
+  atomic_fetch_add(&s->echo_runs, 1);
+  size_t skip = call->path_len + 1 < call->line_len ? call->path_len + 1 : call->line_len;
+  return cnv_runtime_result_write(r, call->line + skip, call->line_len - skip);
+}
+
+static cnv_status count(void *ctx, const cnv_runtime_call *call, cnv_runtime_result *r) {
+  (void)call;
+  scene *s = ctx;
+  atomic_fetch_add(&s->count_runs, 1);
+  return cnv_runtime_result_write(r, "ran", 3);
+}
+
+static cnv_status secret(void *ctx, const cnv_runtime_call *call, cnv_runtime_result *r) {
+  (void)call;
+  scene *s = ctx;
+  atomic_fetch_add(&s->secret_runs, 1);
+  return cnv_runtime_result_write(r, "secret", 6);
+}
+
+/* Effectful, and blocks until the test releases it: a request that runs meanwhile. */
+static cnv_status slow(void *ctx, const cnv_runtime_call *call, cnv_runtime_result *r) {
+  (void)call;
+  scene *s = ctx;
+  atomic_fetch_add(&s->slow_runs, 1);
+  struct timespec ms = {0, 1000000};
+  while (!atomic_load(&s->release)) nanosleep(&ms, NULL);
+  return cnv_runtime_result_write(r, "slow", 4);
+}
+
+/* ---- tokens ---- */
+
+static void mint(const uint8_t root_sk[64], const uint8_t audience[32], const char *const *allow, int n_allow,
+                 uint8_t *out, size_t *len) {
+  cnv_deleg_caveats cav;
+  memset(&cav, 0, sizeof cav);
+  cav.expiry = CNV_DELEG_NO_EXPIRY;
+  cav.swarm = SWARM;
+  cav.max_uses = CNV_DELEG_UNLIMITED_USES;
+  cav.effects = CNV_EFFECTS_ALL;
+  cav.n_allow = (uint8_t)n_allow;
+  for (int i = 0; i < n_allow; i++)
+    assert_int_equal(cnv_deleg_pattern_parse(allow[i], strlen(allow[i]), &cav.allow[i]), CNV_OK);
+  assert_int_equal(cnv_deleg_mint_root(root_sk, audience, &cav, NULL, out, CNV_DELEG_MAX_TOKEN_BYTES, len), CNV_OK);
+}
+
+/* ---- scene ---- */
+
+/* A node; with all false it registers demo.echo only (a live node of the swarm that never
+ * gets an effectful request). */
+static void add_node(scene *s, const cnv_nats_node_config *base, bool all) {
+  int i = s->n_nodes++;
+  cnv_runtime_config rc;
+  cnv_runtime_config_default(&rc);
+  rc.swarm_id = SWARM;
+  rc.queue_capacity = 256;
+  assert_int_equal(cnv_runtime_create(&rc, &s->rt[i]), CNV_OK);
+  assert_int_equal(cnv_runtime_trust_add(s->rt[i], s->root_pk), CNV_OK);
+  cnv_runtime_handler_spec echo_spec = {.effects = CNV_EFFECT_READ_ONLY, .cls = CNV_DURATION_USER_INITIATED, .fn = echo, .ctx = s};
+  cnv_runtime_handler_spec count_spec = {.effects = CNV_EFFECT_MUTATE_STATE, .cls = CNV_DURATION_USER_INITIATED, .fn = count, .ctx = s};
+  cnv_runtime_handler_spec secret_spec = {.effects = CNV_EFFECT_READ_ONLY, .cls = CNV_DURATION_USER_INITIATED, .fn = secret, .ctx = s};
+  assert_int_equal(cnv_runtime_register(s->rt[i], "demo.echo", 9, &echo_spec), CNV_OK);
+  cnv_runtime_handler_spec slow_spec = {.effects = CNV_EFFECT_MUTATE_STATE, .cls = CNV_DURATION_USER_INITIATED, .fn = slow, .ctx = s};
+  if (all) {
+    assert_int_equal(cnv_runtime_register(s->rt[i], "demo.count", 10, &count_spec), CNV_OK);
+    assert_int_equal(cnv_runtime_register(s->rt[i], "demo.secret", 11, &secret_spec), CNV_OK);
+    assert_int_equal(cnv_runtime_register(s->rt[i], "demo.slow", 9, &slow_spec), CNV_OK);
+  }
+  assert_int_equal(cnv_runtime_start(s->rt[i]), CNV_OK);
+
+  uint8_t pk[32], sk[64], tok[CNV_DELEG_MAX_TOKEN_BYTES];
+  size_t tok_len;
+  crypto_sign_keypair(pk, sk);
+  memcpy(s->node_pk[i], pk, 32);
+  const char *serve[] = {CNV_NATS_SERVE_CAPABILITY};
+  mint(s->root_sk, pk, serve, 1, tok, &tok_len);
+  cnv_nats_node_config cfg = *base;
+  cfg.servers = nats_cluster_url(s->cl, 0);
+  cfg.swarm = SWARM;
+  cfg.secret_key = sk;
+  cfg.token = tok;
+  cfg.token_len = tok_len;
+  assert_int_equal(cnv_nats_node_create(&cfg, s->rt[i], &s->node[i]), CNV_OK);
+  sodium_memzero(sk, sizeof sk);
+  assert_int_equal(cnv_nats_node_start(s->node[i]), CNV_OK);
+}
+
+/* nodes nodes; the first `all` of them register every capability. */
+static scene *scene_new(int nodes, int all, const cnv_nats_node_config *base) {
+  assert_true(sodium_init() >= 0);
+  scene *s = calloc(1, sizeof *s);
+  assert_non_null(s);
+  if (nats_cluster_start(1, &s->cl) != 0) fail_msg("%s", nats_cluster_error());
+  crypto_sign_keypair(s->root_pk, s->root_sk);
+  crypto_sign_keypair(s->agent_pk, s->agent_sk);
+  const char *allow[] = {"demo.echo", "demo.count", "demo.slow"};
+  mint(s->root_sk, s->agent_pk, allow, 3, s->agent_tok, &s->agent_tok_len);
+  cnv_nats_node_config def;
+  cnv_nats_node_config_default(&def);
+  /* status records are the state half's (its tests); written rarely here, so the nodes the
+   * takeover case needs alive stay so, and few watch messages are in flight at each stop */
+  def.status_interval_ms = 60000;
+  for (int i = 0; i < nodes; i++) add_node(s, base ? base : &def, i < all);
+  return s;
+}
+
+static void scene_free(scene *s) {
+  atomic_store(&s->release, true);
+  for (int i = 0; i < s->n_nodes; i++) {
+    assert_int_equal(cnv_nats_node_stop(s->node[i]), CNV_OK);
+    cnv_nats_node_destroy(s->node[i]);
+    cnv_runtime_destroy(s->rt[i]);
+  }
+  nats_cluster_stop(s->cl);
+  free(s);
+}
+
+static cnv_nats_node_stats stats_of(const scene *s, int i) {
+  cnv_nats_node_stats st;
+  assert_int_equal(cnv_nats_node_stats_get(s->node[i], &st), CNV_OK);
+  return st;
+}
+
+/* ---- the client ---- */
+
+typedef struct client {
+  natsConnection *nc;
+  jsCtx *js;
+  natsSubscription *sub; /* "cnv.S.s.SID.>" */
+  uint8_t sid[16], c2s[32], s2c[32];
+  uint8_t ticket[CNV_SW_MAX_TICKET];
+  size_t ticket_len;
+  uint64_t seq;
+  int64_t skew_ms;   /* added to the client's clock */
+  uint8_t out[4096]; /* the last request sent */
+  size_t out_len;
+  char subject[CNV_SW_SUBJECT_MAX], reply[CNV_SW_SUBJECT_MAX];
+} client;
+
+static uint64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* HELLO -> WELCOME; returns the WELCOME's status (0: a ticket). */
+static int32_t client_connect(scene *s, client *c) {
+  memset(c, 0, sizeof *c);
+  assert_int_equal(natsConnection_ConnectTo(&c->nc, nats_cluster_url(s->cl, 0)), NATS_OK);
+  assert_int_equal(natsConnection_JetStream(&c->js, c->nc, NULL), NATS_OK);
+  uint8_t eph_pk[32], eph_sk[32], hello_buf[CNV_SW_MAX_TOKEN + 256], hh[32];
+  assert_int_equal(cnv_sw_eph_keypair(eph_pk, eph_sk), CNV_OK);
+  cnv_sw_hello h = {.ts_ms = now_ms(), .token = s->agent_tok, .token_len = s->agent_tok_len};
+  memcpy(h.agent_pk, s->agent_pk, 32);
+  memcpy(h.eph_pk, eph_pk, 32);
+  size_t len;
+  assert_int_equal(cnv_sw_hello_write(SWARM, s->agent_sk, &h, hello_buf, sizeof hello_buf, &len), CNV_OK);
+  assert_int_equal(cnv_sw_hash(hello_buf, len, hh), CNV_OK);
+  char hs[CNV_SW_SUBJECT_MAX];
+  assert_int_equal(cnv_sw_subject_swarm(CNV_SW_SUBJ_HANDSHAKE, SWARM, hs, sizeof hs, NULL), CNV_OK);
+  natsMsg *m = NULL;
+  assert_int_equal(natsConnection_Request(&m, c->nc, hs, hello_buf, (int)len, WAIT_MS), NATS_OK);
+  cnv_sw_welcome w;
+  assert_int_equal(
+      cnv_sw_welcome_read(SWARM, hh, natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), &w), CNV_OK);
+  int32_t status = w.status;
+  if (status == 0) {
+    assert_int_equal(cnv_sw_session_keys(eph_sk, w.eph_pk, hh, w.node_pk, w.eph_pk, c->c2s, c->s2c), CNV_OK);
+    memcpy(c->ticket, w.ticket, w.ticket_len);
+    c->ticket_len = w.ticket_len;
+    memcpy(c->sid, hh, 16); /* the session id: the HELLO's hash, cut (docs/nats.md) */
+    char all[CNV_SW_SUBJECT_MAX];
+    assert_int_equal(cnv_sw_subject_session(CNV_SW_SESS_ALL, SWARM, c->sid, 0, all, sizeof all, NULL), CNV_OK);
+    assert_int_equal(natsConnection_SubscribeSync(&c->sub, c->nc, all), NATS_OK);
+    assert_int_equal(natsConnection_Flush(c->nc), NATS_OK);
+  }
+  natsMsg_Destroy(m);
+  return status;
+}
+
+static void client_close(client *c) {
+  natsSubscription_Destroy(c->sub);
+  jsCtx_Destroy(c->js);
+  natsConnection_Destroy(c->nc);
+}
+
+/* Seals "line" for request reqid into c->out (a new sequence number) with reply subject
+ * reply_reqid's REPLY subject (normally reqid's); does not send it. */
+static void client_seal(client *c, const char *line, uint64_t reqid, uint64_t reply_reqid) {
+  size_t path_len = strcspn(line, " ");
+  assert_int_equal(cnv_sw_subject_cap(SWARM, line, path_len, c->subject, sizeof c->subject, NULL), CNV_OK);
+  assert_int_equal(
+      cnv_sw_subject_session(CNV_SW_SESS_REPLY, SWARM, c->sid, reply_reqid, c->reply, sizeof c->reply, NULL), CNV_OK);
+  uint8_t plain[1024];
+  size_t plain_len;
+  cnv_session_invoke inv = {.line = line, .line_len = strlen(line)};
+  assert_int_equal(cnv_session_invoke_encode(&inv, plain, sizeof plain, &plain_len), CNV_OK);
+  assert_int_equal(cnv_sw_request_seal(c->c2s, c->ticket, c->ticket_len, ++c->seq, reqid, (uint64_t)((int64_t)now_ms() + c->skew_ms), 0, c->subject,
+                                       c->reply, plain, plain_len, c->out, sizeof c->out, &c->out_len),
+                   CNV_OK);
+}
+
+static void client_publish(client *c) {
+  assert_int_equal(natsConnection_PublishRequest(c->nc, c->subject, c->reply, c->out, (int)c->out_len), NATS_OK);
+  assert_int_equal(natsConnection_Flush(c->nc), NATS_OK);
+}
+
+typedef struct answer {
+  uint64_t reqid;
+  bool refusal;
+  int32_t status;
+  int done;
+  char result[256];
+  char subject[CNV_SW_SUBJECT_MAX];
+} answer;
+
+/* The next message on the session's subjects, opened. */
+static answer client_recv(client *c) {
+  natsMsg *m = NULL;
+  assert_int_equal(natsSubscription_NextMsg(&m, c->sub, WAIT_MS), NATS_OK);
+  answer a;
+  memset(&a, 0, sizeof a);
+  snprintf(a.subject, sizeof a.subject, "%s", natsMsg_GetSubject(m));
+  cnv_sw_response r;
+  assert_int_equal(cnv_sw_response_parse(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), &r), CNV_OK);
+  a.reqid = r.reqid;
+  a.refusal = r.refusal;
+  if (r.refusal) {
+    a.status = r.status;
+    a.done = -1;
+  } else {
+    uint8_t plain[1024];
+    size_t plain_len;
+    cnv_session_response sr;
+    assert_int_equal(cnv_sw_response_open(c->s2c, &r, plain, sizeof plain, &plain_len), CNV_OK);
+    assert_int_equal(cnv_session_response_decode(plain, plain_len, &sr), CNV_OK);
+    a.status = sr.status;
+    a.done = sr.done;
+    assert_true(sr.result_len < sizeof a.result);
+    memcpy(a.result, sr.result, sr.result_len);
+  }
+  natsMsg_Destroy(m);
+  return a;
+}
+
+/* Sends line as request reqid and returns its answer. */
+static answer call(client *c, const char *line, uint64_t reqid) {
+  client_seal(c, line, reqid, reqid);
+  client_publish(c);
+  answer a = client_recv(c);
+  assert_int_equal(a.reqid, reqid);
+  return a;
+}
+
+/* Publishes a claim on request reqid of session sid in claimer's name, as a node did before
+ * claims were authenticated (the payload the bare key), with the request's message id when
+ * with_id, from connection js. */
+static void publish_claim_as(jsCtx *js, const uint8_t sid[16], uint64_t reqid, const uint8_t claimer[32],
+                             bool with_id) {
+  char claim[CNV_SW_SUBJECT_MAX], id[64], hex[33];
+  assert_int_equal(cnv_sw_subject_session(CNV_SW_SESS_CLAIM, SWARM, sid, reqid, claim, sizeof claim, NULL), CNV_OK);
+  sodium_bin2hex(hex, sizeof hex, sid, 16);
+  snprintf(id, sizeof id, "%s.%llu", hex, (unsigned long long)reqid);
+  jsPubOptions po;
+  jsPubOptions_Init(&po);
+  if (with_id) po.MsgId = id;
+  jsPubAck *pa = NULL;
+  jsErrCode jerr = 0;
+  assert_int_equal(js_Publish(&pa, js, claim, claimer, 32, &po, &jerr), NATS_OK);
+  assert_false(pa->Duplicate);
+  jsPubAck_Destroy(pa);
+}
+
+/* ---- the attacker ---- */
+
+typedef struct attacker {
+  natsConnection *nc;
+  jsCtx *js;
+} attacker;
+
+static void attacker_connect(scene *s, attacker *a) {
+  assert_int_equal(natsConnection_ConnectTo(&a->nc, nats_cluster_url(s->cl, 0)), NATS_OK);
+  assert_int_equal(natsConnection_JetStream(&a->js, a->nc, NULL), NATS_OK);
+}
+
+static void attacker_close(attacker *a) {
+  jsCtx_Destroy(a->js);
+  natsConnection_Destroy(a->nc);
+}
+
+static uint64_t mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void pause_ms(long ms) {
+  struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
+  nanosleep(&t, NULL);
+}
+
+/* Waits (up to WAIT_MS) until pred(s) holds; false if it never did. */
+typedef bool (*pred_fn)(scene *s, int arg);
+static bool wait_for(scene *s, pred_fn pred, int arg) {
+  uint64_t end = mono_ms() + WAIT_MS;
+  while (!pred(s, arg)) {
+    if (mono_ms() > end) return false;
+    pause_ms(1);
+  }
+  return true;
+}
+
+static bool slow_started(scene *s, int n) { return atomic_load(&s->slow_runs) >= n; }
+static bool duplicates_seen(scene *s, int n) {
+  return (int)(stats_of(s, 0).duplicates + stats_of(s, 1).duplicates) >= n;
+}
+static bool decided(scene *s, int node) {
+  cnv_nats_node_stats st = stats_of(s, node);
+  return st.answered + st.takeovers >= 1;
+}
+
+/* ---- cases ---- */
+
+/* Pre-claiming: whoever watches the handshake subject knows a session's id before its first
+ * request (the HELLO's hash), and request ids count from 1. The attacker claims the first ids
+ * in the name of a live node of the swarm that does not serve the capability, so that a node
+ * would answer "in progress" for ever. The victim's effectful call still runs, once. */
+static void t_preclaim(void **state) {
+  (void)state;
+  scene *s = scene_new(2, 1, NULL); /* node 1 is live and serves demo.echo only */
+  attacker at;
+  attacker_connect(s, &at);
+  natsSubscription *spy = NULL;
+  char hs[CNV_SW_SUBJECT_MAX];
+  assert_int_equal(cnv_sw_subject_swarm(CNV_SW_SUBJ_HANDSHAKE, SWARM, hs, sizeof hs, NULL), CNV_OK);
+  assert_int_equal(natsConnection_SubscribeSync(&spy, at.nc, hs), NATS_OK);
+  assert_int_equal(natsConnection_Flush(at.nc), NATS_OK);
+
+  client c;
+  assert_int_equal(client_connect(s, &c), 0);
+  natsMsg *hello = NULL;
+  assert_int_equal(natsSubscription_NextMsg(&hello, spy, WAIT_MS), NATS_OK);
+  uint8_t hh[32];
+  assert_int_equal(cnv_sw_hash(natsMsg_GetData(hello), (size_t)natsMsg_GetDataLength(hello), hh), CNV_OK);
+  natsMsg_Destroy(hello);
+  assert_memory_equal(hh, c.sid, 16); /* the attacker knows the session id */
+  for (uint64_t r = 1; r <= 3; r++) publish_claim_as(at.js, hh, r, s->node_pk[1], true);
+
+  answer a = call(&c, "demo.count", 1);
+  assert_false(a.refusal);
+  assert_int_equal(a.status, CNV_OK);
+  assert_int_equal(a.done, CNV_DONE_RAN);
+  assert_string_equal(a.result, "ran");
+  a = call(&c, "demo.count", 1); /* a retry: the stored answer, not a second run */
+  assert_int_equal(a.done, CNV_DONE_RAN);
+  assert_int_equal(atomic_load(&s->count_runs), 1);
+  assert_int_equal(stats_of(s, 0).takeovers, 1);
+
+  natsSubscription_Destroy(spy);
+  attacker_close(&at);
+  client_close(&c);
+  scene_free(s);
+}
+
+/* A claim appended by an attacker (a made-up claimer, no message id) while the claimer runs
+ * the request: a retry that reaches the other node must not take it over and run it again. */
+static void t_appended_claim(void **state) {
+  (void)state;
+  scene *s = scene_new(2, 2, NULL);
+  attacker at;
+  attacker_connect(s, &at);
+  client c;
+  assert_int_equal(client_connect(s, &c), 0);
+  client_seal(&c, "demo.slow", 3, 3);
+  client_publish(&c);
+  assert_true(wait_for(s, slow_started, 1));
+  int other = stats_of(s, 0).claims == 1 ? 1 : 0; /* the node that does not run it */
+  uint8_t junk[32];
+  randombytes_buf(junk, sizeof junk);
+  publish_claim_as(at.js, c.sid, 3, junk, false);
+
+  /* retries (the same request id) until one reaches the other node (the queue group picks) */
+  for (int i = 1; i <= 64 && stats_of(s, other).duplicates == 0; i++) {
+    client_seal(&c, "demo.slow", 3, 3);
+    client_publish(&c);
+    assert_true(wait_for(s, duplicates_seen, i));
+  }
+  assert_int_equal(stats_of(s, other).duplicates, 1);
+  assert_true(wait_for(s, decided, other));
+  assert_int_equal(stats_of(s, other).takeovers, 0);
+  assert_int_equal(atomic_load(&s->slow_runs), 1);
+
+  atomic_store(&s->release, true);
+  for (;;) { /* "in progress" answers, then the one that ran */
+    answer a = client_recv(&c);
+    assert_int_equal(a.reqid, 3);
+    if (a.done == CNV_DONE_RAN) break;
+    assert_int_equal(a.status, CNV_ENATS_IN_PROGRESS);
+  }
+  assert_int_equal(atomic_load(&s->slow_runs), 1);
+  attacker_close(&at);
+  client_close(&c);
+  scene_free(s);
+}
+
+/* A stored answer forged by an attacker (sealed under a key of its own) on the DONE subject
+ * after the real one: a node never relays bytes that do not open under the session's key, and
+ * never runs the request again. The client, which also sees the forgery on its subjects, drops
+ * it (it does not open). */
+static void t_forged_done(void **state) {
+  (void)state;
+  scene *s = scene_new(1, 1, NULL);
+  attacker at;
+  attacker_connect(s, &at);
+  client c;
+  assert_int_equal(client_connect(s, &c), 0);
+  answer a = call(&c, "demo.count", 2);
+  assert_int_equal(a.done, CNV_DONE_RAN);
+
+  uint8_t key[32], plain[64], sealed[256];
+  size_t plain_len, sealed_len;
+  randombytes_buf(key, sizeof key);
+  cnv_session_response fake = {.status = CNV_OK, .done = CNV_DONE_RAN, .result = (const uint8_t *)"forged", .result_len = 6};
+  assert_int_equal(cnv_session_response_encode(&fake, plain, sizeof plain, &plain_len), CNV_OK);
+  assert_int_equal(cnv_sw_response_seal(key, 2, plain, plain_len, sealed, sizeof sealed, &sealed_len), CNV_OK);
+  char done[CNV_SW_SUBJECT_MAX];
+  assert_int_equal(cnv_sw_subject_session(CNV_SW_SESS_DONE, SWARM, c.sid, 2, done, sizeof done, NULL), CNV_OK);
+  jsPubAck *pa = NULL;
+  jsErrCode jerr = 0;
+  assert_int_equal(js_Publish(&pa, at.js, done, sealed, (int)sealed_len, NULL, &jerr), NATS_OK);
+  jsPubAck_Destroy(pa);
+  natsMsg *m = NULL; /* the forgery, as the client's subscription sees it: it does not open */
+  assert_int_equal(natsSubscription_NextMsg(&m, c.sub, WAIT_MS), NATS_OK);
+  cnv_sw_response r;
+  assert_int_equal(cnv_sw_response_parse(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), &r), CNV_OK);
+  assert_int_not_equal(cnv_sw_response_open(c.s2c, &r, plain, sizeof plain, &plain_len), CNV_OK);
+  natsMsg_Destroy(m);
+
+  client_seal(&c, "demo.count", 2, 2); /* a retry: the node must not relay the forgery */
+  client_publish(&c);
+  a = client_recv(&c); /* asserts it opens */
+  assert_int_equal(a.reqid, 2);
+  assert_string_not_equal(a.result, "forged");
+  assert_int_equal(atomic_load(&s->count_runs), 1);
+  attacker_close(&at);
+  client_close(&c);
+  scene_free(s);
+}
+
+/* A flood of valid HELLOs (an agent's real token, each its own): the node answers at most its
+ * handshake rate (a second's worth at once), drops the rest before any signature check, and
+ * counts them; an honest handshake goes through once the flood stops. */
+#define FLOOD 60
+#define FLOOD_RATE 5
+static bool all_counted(scene *s, int n) {
+  cnv_nats_node_stats st = stats_of(s, 0);
+  return (int)(st.handshakes + st.handshake_refused + st.handshake_limited) >= n;
+}
+static void t_hello_flood(void **state) {
+  (void)state;
+  cnv_nats_node_config cfg;
+  cnv_nats_node_config_default(&cfg);
+  cfg.status_interval_ms = 60000;
+  cfg.max_handshakes_per_s = FLOOD_RATE;
+  scene *s = scene_new(1, 1, &cfg);
+  attacker at;
+  attacker_connect(s, &at);
+  char hs[CNV_SW_SUBJECT_MAX], inbox[64];
+  assert_int_equal(cnv_sw_subject_swarm(CNV_SW_SUBJ_HANDSHAKE, SWARM, hs, sizeof hs, NULL), CNV_OK);
+  snprintf(inbox, sizeof inbox, "attacker.inbox");
+  natsSubscription *in = NULL;
+  assert_int_equal(natsConnection_SubscribeSync(&in, at.nc, inbox), NATS_OK);
+  uint64_t t0 = mono_ms();
+  for (int i = 0; i < FLOOD; i++) {
+    uint8_t eph_pk[32], eph_sk[32], buf[CNV_SW_MAX_TOKEN + 256];
+    assert_int_equal(cnv_sw_eph_keypair(eph_pk, eph_sk), CNV_OK);
+    cnv_sw_hello h = {.ts_ms = now_ms(), .token = s->agent_tok, .token_len = s->agent_tok_len};
+    memcpy(h.agent_pk, s->agent_pk, 32);
+    memcpy(h.eph_pk, eph_pk, 32);
+    size_t len;
+    assert_int_equal(cnv_sw_hello_write(SWARM, s->agent_sk, &h, buf, sizeof buf, &len), CNV_OK);
+    assert_int_equal(natsConnection_PublishRequest(at.nc, hs, inbox, buf, (int)len), NATS_OK);
+  }
+  assert_int_equal(natsConnection_Flush(at.nc), NATS_OK);
+  assert_true(wait_for(s, all_counted, FLOOD));
+  uint64_t elapsed_s = (mono_ms() - t0) / 1000u + 1u;
+  cnv_nats_node_stats st = stats_of(s, 0);
+  assert_true(st.handshakes <= FLOOD_RATE + FLOOD_RATE * elapsed_s);
+  assert_true(st.handshake_limited >= FLOOD - (FLOOD_RATE + FLOOD_RATE * elapsed_s));
+  assert_int_equal(st.handshakes + st.handshake_limited, FLOOD);
+  int welcomes = 0; /* every WELCOME counted came; nothing for the dropped ones */
+  natsMsg *m = NULL;
+  while (natsSubscription_NextMsg(&m, in, 200) == NATS_OK) {
+    welcomes++;
+    natsMsg_Destroy(m);
+  }
+  assert_int_equal(welcomes, (int)st.handshakes);
+  pause_ms(1100); /* a second's worth of handshakes again */
+  client c;
+  assert_int_equal(client_connect(s, &c), 0);
+  client_close(&c);
+  natsSubscription_Destroy(in);
+  attacker_close(&at);
+  scene_free(s);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(t_preclaim),
+      cmocka_unit_test(t_appended_claim),
+      cmocka_unit_test(t_forged_done),
+      cmocka_unit_test(t_hello_flood),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
