@@ -327,7 +327,12 @@ typedef struct attacker {
 } attacker;
 
 static void attacker_connect(scene *s, attacker *a) {
-  assert_int_equal(natsConnection_ConnectTo(&a->nc, nats_cluster_url(s->cl, 0)), NATS_OK);
+  natsOptions *o = NULL; /* every publish written at once: the attacker answers first */
+  assert_int_equal(natsOptions_Create(&o), NATS_OK);
+  assert_int_equal(natsOptions_SetURL(o, nats_cluster_url(s->cl, 0)), NATS_OK);
+  assert_int_equal(natsOptions_SetSendAsap(o, true), NATS_OK);
+  assert_int_equal(natsConnection_Connect(&a->nc, o), NATS_OK);
+  natsOptions_Destroy(o);
   assert_int_equal(natsConnection_JetStream(&a->js, a->nc, NULL), NATS_OK);
 }
 
@@ -552,12 +557,130 @@ static void t_hello_flood(void **state) {
   scene_free(s);
 }
 
+/* The library client of the scene's agent, trusting its root. */
+static cnv_nats_client *lib_client(scene *s, uint32_t attempt_ms, cnv_status *st) {
+  cnv_nats_client_config cc;
+  cnv_nats_client_config_default(&cc);
+  cc.servers = nats_cluster_url(s->cl, 0);
+  cc.swarm = SWARM;
+  cc.secret_key = s->agent_sk;
+  cc.token = s->agent_tok;
+  cc.token_len = s->agent_tok_len;
+  cc.trust = s->root_pk;
+  cc.n_trust = 1;
+  cc.attempt_timeout_ms = attempt_ms;
+  cnv_nats_client *c = NULL;
+  *st = cnv_nats_client_connect(&cc, &c);
+  return c;
+}
+
+typedef struct outcome {
+  int calls;
+  cnv_nats_result r;
+} outcome;
+static void on_result(void *ctx, const cnv_nats_result *r) {
+  outcome *o = ctx;
+  o->calls++;
+  o->r = *r;
+  o->r.result = NULL;
+}
+
+/* Whoever is subscribed to the handshake subject may answer a HELLO before the node does
+ * (junk, or a WELCOME signed by a key of its own with a token that does not allow
+ * swarm.serve): the client passes over what is not authentic and takes the node's WELCOME. */
+static void on_hs_junk(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure) {
+  (void)sub;
+  (void)closure;
+  if (natsMsg_GetReply(msg)) (void)natsConnection_PublishString(nc, natsMsg_GetReply(msg), "junk");
+  natsMsg_Destroy(msg);
+}
+static void t_forged_welcome(void **state) {
+  (void)state;
+  scene *s = scene_new(1, 1, NULL);
+  attacker at;
+  attacker_connect(s, &at);
+  char hs[CNV_SW_SUBJECT_MAX];
+  assert_int_equal(cnv_sw_subject_swarm(CNV_SW_SUBJ_HANDSHAKE, SWARM, hs, sizeof hs, NULL), CNV_OK);
+  natsSubscription *fake = NULL;
+  assert_int_equal(natsConnection_Subscribe(&fake, at.nc, hs, on_hs_junk, NULL), NATS_OK);
+  assert_int_equal(natsConnection_Flush(at.nc), NATS_OK);
+  for (int i = 0; i < 3; i++) {
+    cnv_status st;
+    cnv_nats_client *c = lib_client(s, 0, &st);
+    assert_int_equal(st, CNV_OK);
+    cnv_nats_result r;
+    char buf[64];
+    assert_int_equal(cnv_nats_client_call(c, "demo.echo hi", 12, 0, &r, buf, sizeof buf), CNV_OK);
+    assert_int_equal(r.status, CNV_OK);
+    cnv_nats_client_close(c);
+  }
+  assert_int_equal(stats_of(s, 0).handshakes, 3);
+  natsSubscription_Destroy(fake);
+  attacker_close(&at);
+  scene_free(s);
+}
+
+/* A plain REFUSAL "ticket expired" (unauthenticated: anyone may publish one) injected on the
+ * reply subject of an effectful call that runs: the client must not renew its session and send
+ * the call again under a new session id, where its claim would not stop a second run. */
+static bool two_handshakes(scene *s, int n) {
+  (void)n;
+  return stats_of(s, 0).handshakes >= 2;
+}
+static void t_injected_refusal(void **state) {
+  (void)state;
+  scene *s = scene_new(1, 1, NULL);
+  attacker at;
+  attacker_connect(s, &at);
+  natsSubscription *spy = NULL;
+  char cap[CNV_SW_SUBJECT_MAX];
+  assert_int_equal(cnv_sw_subject_cap(SWARM, "demo.slow", 9, cap, sizeof cap, NULL), CNV_OK);
+  assert_int_equal(natsConnection_SubscribeSync(&spy, at.nc, cap), NATS_OK);
+  assert_int_equal(natsConnection_Flush(at.nc), NATS_OK);
+  cnv_status st;
+  cnv_nats_client *c = lib_client(s, 200, &st);
+  assert_int_equal(st, CNV_OK);
+  outcome o = {0};
+  uint64_t id = 0;
+  assert_int_equal(cnv_nats_client_submit(c, "demo.slow", 9, 0, on_result, &o, &id), CNV_OK);
+  assert_true(wait_for(s, slow_started, 1));
+  natsMsg *req = NULL; /* the attacker saw the request: its reply subject names the session */
+  assert_int_equal(natsSubscription_NextMsg(&req, spy, WAIT_MS), NATS_OK);
+  uint8_t refusal[64];
+  size_t len;
+  assert_int_equal(cnv_sw_refusal_write(id, CNV_ESW_TICKET_EXPIRED, refusal, sizeof refusal, &len), CNV_OK);
+  for (int i = 0; i < 3; i++) {
+    assert_int_equal(natsConnection_Publish(at.nc, natsMsg_GetReply(req), refusal, (int)len), NATS_OK);
+    assert_int_equal(natsConnection_Flush(at.nc), NATS_OK);
+    uint64_t end = mono_ms() + 500; /* more than two attempt waits: a renewal would be done */
+    while (mono_ms() < end && !two_handshakes(s, 0)) {
+      unsigned done = 0;
+      assert_int_equal(cnv_nats_client_poll(c, 50, &done), CNV_OK);
+      assert_int_equal(done, 0);
+    }
+  }
+  natsMsg_Destroy(req);
+  assert_int_equal(stats_of(s, 0).handshakes, 1);
+  assert_int_equal(atomic_load(&s->slow_runs), 1);
+  atomic_store(&s->release, true);
+  while (o.calls == 0) assert_int_equal(cnv_nats_client_poll(c, WAIT_MS, NULL), CNV_OK);
+  assert_int_equal(o.r.status, CNV_OK);
+  assert_int_equal(o.r.done, CNV_DONE_RAN);
+  assert_int_equal(atomic_load(&s->slow_runs), 1);
+  cnv_nats_client_close(c);
+  natsSubscription_Destroy(spy);
+  attacker_close(&at);
+  scene_free(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(t_preclaim),
       cmocka_unit_test(t_appended_claim),
       cmocka_unit_test(t_forged_done),
       cmocka_unit_test(t_hello_flood),
+      cmocka_unit_test(t_forged_welcome),
+      cmocka_unit_test(t_injected_refusal),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

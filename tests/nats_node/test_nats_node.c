@@ -406,7 +406,8 @@ static void t_expired(void **state) {
   struct timespec nap = {0, 5 * 1000000};
   nanosleep(&nap, NULL); /* the ticket lived 1 ms */
   answer a = call(&c, "demo.echo late", 1);
-  assert_true(a.refusal);
+  assert_false(a.refusal); /* sealed: the client can believe it */
+  assert_int_equal(a.done, CNV_SESSION_DONE_REFUSED);
   assert_int_equal(a.status, CNV_ESW_TICKET_EXPIRED);
   assert_int_equal(stats_of(s, 0).bad_tickets, 1);
   assert_int_equal(atomic_load(&s->echo_runs), 0);
