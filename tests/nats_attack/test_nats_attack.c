@@ -40,7 +40,9 @@ typedef struct scene {
   uint8_t node_pk[MAX_NODES][32];
   int n_nodes;
   _Atomic int echo_runs, count_runs, secret_runs, slow_runs;
-  _Atomic bool release; /* demo.slow returns once set */
+  _Atomic bool release;                      /* demo.slow returns once set */
+  void (*pre_start)(struct scene *s, int i); /* NULL, or run between a node's create and start */
+  void *pre_ctx;
 } scene;
 
 /* ---- handlers ---- */
@@ -130,6 +132,7 @@ static void add_node(scene *s, const cnv_nats_node_config *base, bool all) {
   cfg.token_len = tok_len;
   assert_int_equal(cnv_nats_node_create(&cfg, s->rt[i], &s->node[i]), CNV_OK);
   sodium_memzero(sk, sizeof sk);
+  if (s->pre_start) s->pre_start(s, i);
   assert_int_equal(cnv_nats_node_start(s->node[i]), CNV_OK);
 }
 
@@ -673,6 +676,42 @@ static void t_injected_refusal(void **state) {
   scene_free(s);
 }
 
+/* Junk written by an attacker under grant.PK of a node about to join (its key is public: its
+ * JOIN names it, and its status records): the key-holding node's create of the grant fails on
+ * it, and the joiner would wait for ever. The key holder replaces what does not verify. */
+static void junk_grant(scene *s, int i) {
+  attacker *at = s->pre_ctx;
+  kvStore *kv = NULL;
+  char bucket[CNV_SW_SUBJECT_MAX], key[CNV_SW_KV_KEY_MAX];
+  assert_int_equal(cnv_sw_subject_swarm(CNV_SW_SUBJ_BUCKET, SWARM, bucket, sizeof bucket, NULL), CNV_OK);
+  assert_int_equal(js_KeyValue(&kv, at->js, bucket), NATS_OK);
+  assert_int_equal(cnv_sw_record_key(CNV_SW_REC_GRANT, s->node_pk[i], key, sizeof key, NULL), CNV_OK);
+  uint64_t rev;
+  assert_int_equal(kvStore_PutString(&rev, kv, key, "junk"), NATS_OK);
+  kvStore_Destroy(kv);
+}
+static void t_junk_grant(void **state) {
+  (void)state;
+  cnv_nats_node_config cfg;
+  cnv_nats_node_config_default(&cfg);
+  cfg.status_interval_ms = 60000;
+  cfg.connect_timeout_ms = 5000; /* the joiner's wait for its grant */
+  scene *s = scene_new(1, 1, &cfg);
+  attacker at;
+  attacker_connect(s, &at);
+  s->pre_ctx = &at;
+  s->pre_start = junk_grant;
+  add_node(s, &cfg, true); /* asserts it starts: it got the key */
+  s->pre_start = NULL;
+  assert_true(stats_of(s, 1).records_bad >= 1); /* it saw the junk first */
+  client c;
+  assert_int_equal(client_connect(s, &c), 0);
+  assert_string_equal(call(&c, "demo.echo hi", 1).result, "hi");
+  client_close(&c);
+  attacker_close(&at);
+  scene_free(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(t_preclaim),
@@ -681,6 +720,7 @@ int main(void) {
       cmocka_unit_test(t_hello_flood),
       cmocka_unit_test(t_forged_welcome),
       cmocka_unit_test(t_injected_refusal),
+      cmocka_unit_test(t_junk_grant),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
