@@ -147,7 +147,8 @@ typedef struct cnv_nats_node_stats {
   uint64_t takeovers;         /* claims taken over from a dead node */
   uint64_t replays;           /* refused by the replay window */
   uint64_t stale;             /* refused: client time outside the window */
-  uint64_t bad_tickets;       /* tickets that did not open or had expired (REFUSAL sent) */
+  uint64_t bad_tickets;       /* tickets that did not open or had expired (REFUSAL sent; sealed
+                                 when the ticket opened) */
   uint64_t tampered;          /* requests that did not authenticate (dropped) */
   uint64_t forged;            /* claims and stored answers read from the once stream that did not
                               verify (published by someone outside the swarm; ignored) */
@@ -185,9 +186,10 @@ CNV_API CNV_NODISCARD cnv_status cnv_nats_node_view(cnv_nats_node *n, cnv_nats_n
  *     twice that, up to 8 times that between sends; an "in progress" answer (the once path's
  *     claimer is alive) restarts that wait; a refusal with CNV_ENATS_JETSTREAM (the node
  *     could not reach JetStream, so it never ran) is retried at the next attempt, the call
- *     ending with that status if every attempt until call_timeout_ms gets it; a REFUSAL
- *     saying the ticket expired makes poll handshake again and resend every unanswered call
- *     under the new session;
+ *     ending with that status if every attempt until call_timeout_ms gets it; a sealed
+ *     answer saying the ticket expired makes poll handshake again and resend every
+ *     unanswered call under the new session (a plain REFUSAL, which anyone may send, does so
+ *     only once the ticket's end has passed by the client's clock);
  *   - every call completes exactly once: the first answer for its id (later ones, a retry's
  *     second answer, are dropped), CNV_ENATS_TIMEOUT after call_timeout_ms, or
  *     CNV_ENATS_CLOSED at close.
@@ -223,12 +225,15 @@ typedef struct cnv_nats_client cnv_nats_client;
 
 /* Connects and makes the handshake with some node, checking its token against the trust
  * roots and its signature; a swarm where no node subscribed yet is asked again until the time
- * is up. Blocking up to connect_timeout_ms. On an error nothing is left open. Errors:
+ * is up. Answers that are not authentic (anyone subscribed to the handshake subject may
+ * answer) are passed over for the next one; when no authentic WELCOME comes in time, the
+ * error is why the last answer was passed over (CNV_ENATS_TIMEOUT when none came). Blocking
+ * up to connect_timeout_ms. On an error nothing is left open. Errors:
  * CNV_EINVAL (NULL, a missing field: servers, swarm 0, key, token, no trust root), CNV_ERANGE
  * (token longer than CNV_SW_MAX_TOKEN, max_in_flight or max_message out of range),
- * CNV_ENATS_CONNECT, CNV_ENATS_TIMEOUT (no node answered), CNV_ENATS_NOT_AUTHORIZED (the
+ * CNV_ENATS_CONNECT, CNV_ENATS_TIMEOUT (no node answered), CNV_ENATS_NOT_AUTHORIZED (an
  * answering node's token does not allow swarm.serve here: not the swarm's node), the
- * delegation code of that token, CNV_ESW_PROOF, the node's refusal (a CNV_ERT_DENY_* denial
+ * delegation code of that token, CNV_ESW_PROOF, CNV_ESW_MALFORMED, the node's refusal (a CNV_ERT_DENY_* denial
  * of the agent's token), CNV_ENOTSUP (libsodium failed to start), CNV_ENOMEM. */
 CNV_API CNV_NODISCARD cnv_status cnv_nats_client_connect(const cnv_nats_client_config *cfg, cnv_nats_client **out);
 /* Completes every call still unanswered with CNV_ENATS_CLOSED (callbacks run here), closes,
