@@ -712,6 +712,147 @@ static void t_junk_grant(void **state) {
   scene_free(s);
 }
 
+/* ---- defences that hold by design ---- */
+
+/* A captured effectful request replayed verbatim (anyone sees it on the capability subject):
+ * the node that cached the session drops it (its replay window), another node opens the
+ * session afresh and accepts the sequence number, but its claim is a duplicate: the stored
+ * answer goes to the victim's reply subject. It runs once. */
+static bool replays_handled(scene *s, int n) {
+  cnv_nats_node_stats a = stats_of(s, 0), b = stats_of(s, 1);
+  return (int)(a.replays + b.replays + a.stored_answers + b.stored_answers) >= n;
+}
+static void t_replay_captured(void **state) {
+  (void)state;
+  scene *s = scene_new(2, 2, NULL);
+  attacker at;
+  attacker_connect(s, &at);
+  natsSubscription *spy = NULL;
+  char cap[CNV_SW_SUBJECT_MAX];
+  assert_int_equal(cnv_sw_subject_cap(SWARM, "demo.count", 10, cap, sizeof cap, NULL), CNV_OK);
+  assert_int_equal(natsConnection_SubscribeSync(&spy, at.nc, cap), NATS_OK);
+  assert_int_equal(natsConnection_Flush(at.nc), NATS_OK);
+  client c;
+  assert_int_equal(client_connect(s, &c), 0);
+  assert_int_equal(call(&c, "demo.count", 4).done, CNV_DONE_RAN);
+  natsMsg *req = NULL;
+  assert_int_equal(natsSubscription_NextMsg(&req, spy, WAIT_MS), NATS_OK);
+  for (int i = 0; i < 16; i++)
+    assert_int_equal(natsConnection_PublishRequest(at.nc, natsMsg_GetSubject(req), natsMsg_GetReply(req),
+                                                   natsMsg_GetData(req), natsMsg_GetDataLength(req)),
+                     NATS_OK);
+  assert_int_equal(natsConnection_Flush(at.nc), NATS_OK);
+  natsMsg_Destroy(req);
+  assert_true(wait_for(s, replays_handled, 16));
+  assert_int_equal(atomic_load(&s->count_runs), 1);
+  natsSubscription_Destroy(spy);
+  attacker_close(&at);
+  client_close(&c);
+  scene_free(s);
+}
+
+/* Another agent (a valid token of its own) takes a victim's ticket from the wire: without the
+ * session's key it cannot seal a request the ticket's key opens. Dropped, counted, not run. */
+static void t_ticket_stolen(void **state) {
+  (void)state;
+  scene *s = scene_new(1, 1, NULL);
+  client victim, thief;
+  assert_int_equal(client_connect(s, &victim), 0);
+  assert_int_equal(call(&victim, "demo.echo mine", 1).done, CNV_DONE_RAN);
+  assert_int_equal(client_connect(s, &thief), 0);
+  memcpy(thief.ticket, victim.ticket, victim.ticket_len); /* the victim's ticket and session */
+  thief.ticket_len = victim.ticket_len;
+  memcpy(thief.sid, victim.sid, sizeof thief.sid);
+  thief.seq = 100;
+  uint64_t tampered = stats_of(s, 0).tampered;
+  client_seal(&thief, "demo.count", 2, 2); /* sealed under the thief's own session key */
+  client_publish(&thief);
+  randombytes_buf(thief.c2s, sizeof thief.c2s); /* and under a key made up */
+  client_seal(&thief, "demo.count", 3, 3);
+  client_publish(&thief);
+  uint64_t end = mono_ms() + WAIT_MS;
+  while (stats_of(s, 0).tampered < tampered + 2 && mono_ms() < end) pause_ms(1);
+  assert_int_equal(stats_of(s, 0).tampered, tampered + 2);
+  assert_int_equal(atomic_load(&s->count_runs), 0);
+  client_close(&thief);
+  client_close(&victim);
+  scene_free(s);
+}
+
+/* A HELLO made for another swarm (its signature covers the swarm id): a signed refusal,
+ * CNV_ESW_PROOF, no ticket. */
+static void t_cross_swarm_hello(void **state) {
+  (void)state;
+  scene *s = scene_new(1, 1, NULL);
+  attacker at;
+  attacker_connect(s, &at);
+  uint8_t eph_pk[32], eph_sk[32], buf[CNV_SW_MAX_TOKEN + 256], hh[32];
+  assert_int_equal(cnv_sw_eph_keypair(eph_pk, eph_sk), CNV_OK);
+  cnv_sw_hello h = {.ts_ms = now_ms(), .token = s->agent_tok, .token_len = s->agent_tok_len};
+  memcpy(h.agent_pk, s->agent_pk, 32);
+  memcpy(h.eph_pk, eph_pk, 32);
+  size_t len;
+  assert_int_equal(cnv_sw_hello_write(SWARM + 1, s->agent_sk, &h, buf, sizeof buf, &len), CNV_OK);
+  assert_int_equal(cnv_sw_hash(buf, len, hh), CNV_OK);
+  char hs[CNV_SW_SUBJECT_MAX];
+  assert_int_equal(cnv_sw_subject_swarm(CNV_SW_SUBJ_HANDSHAKE, SWARM, hs, sizeof hs, NULL), CNV_OK);
+  natsMsg *m = NULL;
+  assert_int_equal(natsConnection_Request(&m, at.nc, hs, buf, (int)len, WAIT_MS), NATS_OK);
+  cnv_sw_welcome w;
+  assert_int_equal(cnv_sw_welcome_read(SWARM, hh, natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), &w), CNV_OK);
+  assert_int_equal(w.status, CNV_ESW_PROOF);
+  assert_int_equal(w.ticket_len, 0);
+  natsMsg_Destroy(m);
+  assert_int_equal(stats_of(s, 0).handshakes, 0);
+  attacker_close(&at);
+  scene_free(s);
+}
+
+/* Many sessions (an agent's valid token, one handshake each): the sessions table keeps at
+ * most max_sessions, every request is answered (an evicted session is opened again from its
+ * ticket). A request larger than max_message is dropped unread. */
+#define SESSIONS 40
+static void t_bounded(void **state) {
+  (void)state;
+  cnv_nats_node_config cfg;
+  cnv_nats_node_config_default(&cfg);
+  cfg.status_interval_ms = 60000;
+  cfg.max_sessions = 16;
+  cfg.max_message = 2048;
+  scene *s = scene_new(1, 1, &cfg);
+  client first;
+  assert_int_equal(client_connect(s, &first), 0);
+  for (int i = 0; i < SESSIONS; i++) {
+    client c;
+    assert_int_equal(client_connect(s, &c), 0);
+    assert_string_equal(call(&c, "demo.echo x", 1).result, "x");
+    client_close(&c);
+    assert_true(stats_of(s, 0).sessions <= 16);
+  }
+  assert_string_equal(call(&first, "demo.echo back", 1).result, "back"); /* evicted, reopened */
+  uint64_t tampered = stats_of(s, 0).tampered;
+  static char big[8192];
+  memset(big, 'a', sizeof big - 1);
+  memcpy(big, "demo.echo ", 10);
+  uint8_t plain[9000];
+  size_t plain_len;
+  cnv_session_invoke inv = {.line = big, .line_len = strlen(big)};
+  assert_int_equal(cnv_session_invoke_encode(&inv, plain, sizeof plain, &plain_len), CNV_OK);
+  static uint8_t out[12000];
+  size_t out_len;
+  char subject[CNV_SW_SUBJECT_MAX], reply[CNV_SW_SUBJECT_MAX];
+  assert_int_equal(cnv_sw_subject_cap(SWARM, "demo.echo", 9, subject, sizeof subject, NULL), CNV_OK);
+  assert_int_equal(cnv_sw_subject_session(CNV_SW_SESS_REPLY, SWARM, first.sid, 2, reply, sizeof reply, NULL), CNV_OK);
+  assert_int_equal(cnv_sw_request_seal(first.c2s, first.ticket, first.ticket_len, ++first.seq, 2, now_ms(), 0, subject,
+                                       reply, plain, plain_len, out, sizeof out, &out_len),
+                   CNV_OK);
+  assert_int_equal(natsConnection_PublishRequest(first.nc, subject, reply, out, (int)out_len), NATS_OK);
+  assert_string_equal(call(&first, "demo.echo next", 3).result, "next"); /* handled in order */
+  assert_int_equal(stats_of(s, 0).tampered, tampered + 1);
+  client_close(&first);
+  scene_free(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(t_preclaim),
@@ -721,6 +862,10 @@ int main(void) {
       cmocka_unit_test(t_forged_welcome),
       cmocka_unit_test(t_injected_refusal),
       cmocka_unit_test(t_junk_grant),
+      cmocka_unit_test(t_replay_captured),
+      cmocka_unit_test(t_ticket_stolen),
+      cmocka_unit_test(t_cross_swarm_hello),
+      cmocka_unit_test(t_bounded),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
