@@ -101,7 +101,7 @@ static bool claim_valid(const cnv_nats_node *n, const char *subject, const void 
 /* Publishes a claim (or a takeover: expect_seq > 0) on the slot's claim subject. */
 static bool publish_claim(natsn_serve *s, natsn_slot *slot, uint64_t expect_seq) {
   cnv_nats_node *n = s->n;
-  char subject[CNV_SW_SUBJECT_MAX], hex[2 * CNV_SW_SID_BYTES + 1], id[96], idx[16];
+  char subject[CNV_SW_SUBJECT_MAX], id[CNV_SW_CLAIM_ID_MAX], idx[16];
   uint8_t payload[CLAIM_BYTES];
   uint32_t epoch = natsn_key_epoch(n);
   if (cnv_sw_subject_session(CNV_SW_SESS_CLAIM, n->cfg.swarm, slot->sid, slot->reqid, subject, sizeof subject,
@@ -110,11 +110,8 @@ static bool publish_claim(natsn_serve *s, natsn_slot *slot, uint64_t expect_seq)
   memcpy(payload, n->public_key, CNV_SW_KEY_BYTES);
   for (int i = 0; i < 4; i++) payload[CNV_SW_KEY_BYTES + i] = (uint8_t)(epoch >> (8 * i));
   if (!claim_tag(n, epoch, subject, n->public_key, payload + CNV_SW_KEY_BYTES + 4u)) return false;
-  sodium_bin2hex(hex, sizeof hex, slot->sid, CNV_SW_SID_BYTES);
-  if (expect_seq)
-    snprintf(id, sizeof id, "%s.%llu.t%llu", hex, (unsigned long long)slot->reqid, (unsigned long long)expect_seq);
-  else
-    snprintf(id, sizeof id, "%s.%llu", hex, (unsigned long long)slot->reqid);
+  /* a message id only the session's holders can name ahead: nobody takes it first */
+  if (cnv_sw_claim_id(slot->key_s2c, slot->sid, slot->reqid, expect_seq, id, sizeof id, NULL) != CNV_OK) return false;
   snprintf(idx, sizeof idx, "%u", slot->index);
   natsMsg *m = NULL;
   jsPubOptions po;

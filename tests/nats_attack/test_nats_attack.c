@@ -303,23 +303,33 @@ static answer call(client *c, const char *line, uint64_t reqid) {
   return a;
 }
 
-/* Publishes a claim on request reqid of session sid in claimer's name, as a node did before
- * claims were authenticated (the payload the bare key), with the request's message id when
- * with_id, from connection js. */
-static void publish_claim_as(jsCtx *js, const uint8_t sid[16], uint64_t reqid, const uint8_t claimer[32],
-                             bool with_id) {
-  char claim[CNV_SW_SUBJECT_MAX], id[64], hex[33];
-  assert_int_equal(cnv_sw_subject_session(CNV_SW_SESS_CLAIM, SWARM, sid, reqid, claim, sizeof claim, NULL), CNV_OK);
-  sodium_bin2hex(hex, sizeof hex, sid, 16);
-  snprintf(id, sizeof id, "%s.%llu", hex, (unsigned long long)reqid);
+/* Publishes payload (len bytes) on subject into the once stream, with message id msg_id (NULL:
+ * none), from js; it must not be a duplicate. */
+static void js_put(jsCtx *js, const char *subject, const void *payload, int len, const char *msg_id) {
   jsPubOptions po;
   jsPubOptions_Init(&po);
-  if (with_id) po.MsgId = id;
+  po.MsgId = msg_id;
   jsPubAck *pa = NULL;
   jsErrCode jerr = 0;
-  assert_int_equal(js_Publish(&pa, js, claim, claimer, 32, &po, &jerr), NATS_OK);
+  assert_int_equal(js_Publish(&pa, js, subject, payload, len, &po, &jerr), NATS_OK);
   assert_false(pa->Duplicate);
   jsPubAck_Destroy(pa);
+}
+
+/* Publishes a claim on request reqid of session sid in claimer's name (the bare key: the
+ * attacker cannot make a claim's keyed hash), with message id msg_id (NULL: none). */
+static void publish_claim_as(jsCtx *js, const uint8_t sid[16], uint64_t reqid, const uint8_t claimer[32],
+                             const char *msg_id) {
+  char claim[CNV_SW_SUBJECT_MAX];
+  assert_int_equal(cnv_sw_subject_session(CNV_SW_SESS_CLAIM, SWARM, sid, reqid, claim, sizeof claim, NULL), CNV_OK);
+  js_put(js, claim, claimer, 32, msg_id);
+}
+
+/* The message id a claim had before ids were keyed: "SIDHEX.R", which anyone can name. */
+static void plain_id(const uint8_t sid[16], uint64_t reqid, char id[64]) {
+  char hex[33];
+  sodium_bin2hex(hex, sizeof hex, sid, 16);
+  snprintf(id, 64, "%s.%llu", hex, (unsigned long long)reqid);
 }
 
 /* ---- the attacker ---- */
@@ -400,7 +410,22 @@ static void t_preclaim(void **state) {
   assert_int_equal(cnv_sw_hash(natsMsg_GetData(hello), (size_t)natsMsg_GetDataLength(hello), hh), CNV_OK);
   natsMsg_Destroy(hello);
   assert_memory_equal(hh, c.sid, 16); /* the attacker knows the session id */
-  for (uint64_t r = 1; r <= 3; r++) publish_claim_as(at.js, hh, r, s->node_pk[1], true);
+  char id[64];
+  for (uint64_t r = 1; r <= 3; r++) { /* claims, with the id anyone can name */
+    plain_id(hh, r, id);
+    publish_claim_as(at.js, hh, r, s->node_pk[1], id);
+  }
+  /* and the id taken on another subject of the stream (ids are the stream's, not a subject's),
+   * and a takeover's id too */
+  uint8_t other_sid[16];
+  randombytes_buf(other_sid, sizeof other_sid);
+  char elsewhere[CNV_SW_SUBJECT_MAX];
+  assert_int_equal(cnv_sw_subject_session(CNV_SW_SESS_DONE, SWARM, other_sid, 1, elsewhere, sizeof elsewhere, NULL),
+                   CNV_OK);
+  plain_id(hh, 4, id);
+  js_put(at.js, elsewhere, "x", 1, id);
+  strcat(id, ".t0");
+  js_put(at.js, elsewhere, "x", 1, id);
 
   answer a = call(&c, "demo.count", 1);
   assert_false(a.refusal);
@@ -410,7 +435,10 @@ static void t_preclaim(void **state) {
   a = call(&c, "demo.count", 1); /* a retry: the stored answer, not a second run */
   assert_int_equal(a.done, CNV_DONE_RAN);
   assert_int_equal(atomic_load(&s->count_runs), 1);
-  assert_int_equal(stats_of(s, 0).takeovers, 1);
+  a = call(&c, "demo.count", 4);
+  assert_int_equal(a.status, CNV_OK);
+  assert_int_equal(a.done, CNV_DONE_RAN);
+  assert_int_equal(atomic_load(&s->count_runs), 2);
 
   natsSubscription_Destroy(spy);
   attacker_close(&at);
@@ -433,7 +461,7 @@ static void t_appended_claim(void **state) {
   int other = stats_of(s, 0).claims == 1 ? 1 : 0; /* the node that does not run it */
   uint8_t junk[32];
   randombytes_buf(junk, sizeof junk);
-  publish_claim_as(at.js, c.sid, 3, junk, false);
+  publish_claim_as(at.js, c.sid, 3, junk, NULL);
 
   /* retries (the same request id) until one reaches the other node (the queue group picks) */
   for (int i = 1; i <= 64 && stats_of(s, other).duplicates == 0; i++) {
