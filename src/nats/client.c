@@ -11,6 +11,7 @@
  * max_in_flight line buffers (its line, kept to reseal it on every retry: a retry carries a new
  * sequence number and time, the same request id). Everything is allocated at connect. */
 #include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -39,6 +40,11 @@
 #define NC_LINE_ARGS 256u      /* arguments the client's parse of a line takes */
 #define NC_DRAIN_PER_POLL 256u /* messages one poll reads before it returns */
 #define NC_NO_RESPONDER_WAIT_MS 50u
+/* What the session's subscription keeps unread: answers per call in flight (a reply, the stored
+ * answer, a retry's), spare ones, and an answer's size beyond its result */
+#define NC_PENDING_PER_CALL 4
+#define NC_PENDING_SPARE 64
+#define NC_ANSWER_OVERHEAD 1024
 
 typedef struct nc_call {
   uint64_t id; /* 0: the entry is free */
@@ -244,7 +250,12 @@ static cnv_status subscribe(cnv_nats_client *c) {
     c->sub = NULL;
   }
   natsStatus s = natsConnection_SubscribeSync(&c->sub, c->nc, all);
-  if (s == NATS_OK) s = natsSubscription_SetPendingLimits(c->sub, -1, -1);
+  /* the session's subjects are anybody's to publish on (the session id is public): nats.c
+   * keeps what arrives until poll reads it, so it keeps at most a few answers per call in
+   * flight (beyond that it drops, and a dropped answer's call is sent again) */
+  int64_t msgs = (int64_t)NC_PENDING_PER_CALL * c->cfg.max_in_flight + NC_PENDING_SPARE;
+  int64_t bytes = msgs * ((int64_t)c->cfg.max_message + NC_ANSWER_OVERHEAD);
+  if (s == NATS_OK) s = natsSubscription_SetPendingLimits(c->sub, (int)msgs, bytes > INT_MAX ? INT_MAX : (int)bytes);
   /* a round trip: the server has the interest before the first request goes out */
   if (s == NATS_OK) s = natsConnection_FlushTimeout(c->nc, c->cfg.connect_timeout_ms);
   return from_nats(s);

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <cmocka.h>
@@ -881,6 +882,71 @@ static void t_bounded(void **state) {
   scene_free(s);
 }
 
+/* A flood on a client's session subjects (anyone may publish there: the session id is public)
+ * while the client does not poll: nats.c keeps what arrives for the client's subscription, so
+ * the client's memory must stay bounded (a few answers per call in flight), not grow with the
+ * flood. The client still completes a call after it. */
+static long max_rss_kb(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_maxrss;
+}
+#define FLOOD_MSGS 1600
+#define FLOOD_BYTES 65536
+static void t_client_flood(void **state) {
+  (void)state;
+  scene *s = scene_new(1, 1, NULL);
+  attacker at;
+  attacker_connect(s, &at);
+  natsSubscription *spy = NULL;
+  char hs[CNV_SW_SUBJECT_MAX];
+  assert_int_equal(cnv_sw_subject_swarm(CNV_SW_SUBJ_HANDSHAKE, SWARM, hs, sizeof hs, NULL), CNV_OK);
+  assert_int_equal(natsConnection_SubscribeSync(&spy, at.nc, hs), NATS_OK);
+  assert_int_equal(natsConnection_Flush(at.nc), NATS_OK);
+  cnv_nats_client_config cc;
+  cnv_nats_client_config_default(&cc);
+  cc.servers = nats_cluster_url(s->cl, 0);
+  cc.swarm = SWARM;
+  cc.secret_key = s->agent_sk;
+  cc.token = s->agent_tok;
+  cc.token_len = s->agent_tok_len;
+  cc.trust = s->root_pk;
+  cc.n_trust = 1;
+  cc.max_in_flight = 4;
+  cc.max_message = 1024;
+  cnv_nats_client *c = NULL;
+  assert_int_equal(cnv_nats_client_connect(&cc, &c), CNV_OK);
+  natsMsg *hello = NULL; /* the session id, from the HELLO on the wire */
+  assert_int_equal(natsSubscription_NextMsg(&hello, spy, WAIT_MS), NATS_OK);
+  uint8_t hh[32];
+  assert_int_equal(cnv_sw_hash(natsMsg_GetData(hello), (size_t)natsMsg_GetDataLength(hello), hh), CNV_OK);
+  natsMsg_Destroy(hello);
+  char reply[CNV_SW_SUBJECT_MAX];
+  assert_int_equal(cnv_sw_subject_session(CNV_SW_SESS_REPLY, SWARM, hh, 1, reply, sizeof reply, NULL), CNV_OK);
+
+  static uint8_t junk[FLOOD_BYTES];
+  memset(junk, 0x5a, sizeof junk);
+  long before = max_rss_kb();
+  for (int i = 0; i < FLOOD_MSGS; i++) {
+    assert_int_equal(natsConnection_Publish(at.nc, reply, junk, (int)sizeof junk), NATS_OK);
+    if (i % 64 == 63) assert_int_equal(natsConnection_Flush(at.nc), NATS_OK);
+  }
+  assert_int_equal(natsConnection_Flush(at.nc), NATS_OK);
+  pause_ms(500); /* the client's reader has taken in what the server sent it */
+  long grown_kb = max_rss_kb() - before;
+  /* the flood is 100 MiB; what the client may keep is well under 1 MiB */
+  assert_true(grown_kb < 32 * 1024);
+
+  cnv_nats_result r;
+  char buf[64];
+  assert_int_equal(cnv_nats_client_call(c, "demo.echo after", 15, 0, &r, buf, sizeof buf), CNV_OK);
+  assert_int_equal(r.status, CNV_OK);
+  cnv_nats_client_close(c);
+  natsSubscription_Destroy(spy);
+  attacker_close(&at);
+  scene_free(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(t_preclaim),
@@ -894,6 +960,7 @@ int main(void) {
       cmocka_unit_test(t_ticket_stolen),
       cmocka_unit_test(t_cross_swarm_hello),
       cmocka_unit_test(t_bounded),
+      cmocka_unit_test(t_client_flood),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
