@@ -198,7 +198,8 @@ CNV_API CNV_NODISCARD cnv_status cnv_nats_node_view(cnv_nats_node *n, cnv_nats_n
  * Allocation: connect allocates everything (one entry per call of 2 x max_in_flight rounded
  * up to a power of two, max_in_flight line buffers of max_message bytes, the scratch for one
  * sealed request); submit, poll and call allocate nothing of libcnv's (libnats allocates its
- * messages). */
+ * messages, and keeps at most 4 x max_in_flight + 64 of them unread, each counted at
+ * max_message + 1 KiB: a flood on the session's subjects is dropped beyond that). */
 
 typedef struct cnv_nats_client_config {
   const char *servers;       /* as the node's; required */

@@ -934,8 +934,13 @@ static void t_client_flood(void **state) {
   assert_int_equal(natsConnection_Flush(at.nc), NATS_OK);
   pause_ms(500); /* the client's reader has taken in what the server sent it */
   long grown_kb = max_rss_kb() - before;
-  /* the flood is 100 MiB; what the client may keep is well under 1 MiB */
+  /* the flood is 100 MiB; what the client may keep is well under 1 MiB (under ASan, freed
+   * memory stays in its quarantine: the resident size says nothing there) */
+#ifndef __SANITIZE_ADDRESS__
   assert_true(grown_kb < 32 * 1024);
+#else
+  (void)grown_kb;
+#endif
 
   cnv_nats_result r;
   char buf[64];
