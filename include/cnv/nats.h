@@ -76,21 +76,27 @@ typedef struct cnv_nats_node_config {
                                   wiped at destroy */
   const uint8_t *token;      /* the node's token (see above); copied */
   size_t token_len;
-  cnv_nats_once once;          /* default CNV_NATS_ONCE_EFFECTFUL */
-  uint32_t dedupe_window_ms;   /* the once stream's duplicate window and age limit; requests
+  cnv_nats_once once;            /* default CNV_NATS_ONCE_EFFECTFUL */
+  uint32_t dedupe_window_ms;     /* the once stream's duplicate window and age limit; requests
                                   whose client time is further than half of it from the node's
                                   are refused (CNV_ENATS_STALE); 0: 120000; at least 10000 */
-  uint32_t ticket_ttl_ms;      /* tickets this node issues live this long; 0: 3600000 */
-  uint32_t status_interval_ms; /* the node's status record is rewritten this often; a node whose
+  uint32_t ticket_ttl_ms;        /* tickets this node issues live this long; 0: 3600000 */
+  uint32_t status_interval_ms;   /* the node's status record is rewritten this often; a node whose
                                   record is older than 3 intervals counts as dead; 0: 1000 */
-  uint32_t max_sessions;       /* opened tickets kept (each with its replay window and runtime
+  uint32_t max_sessions;         /* opened tickets kept (each with its replay window and runtime
                                   agent; the least recently used goes first); 0: 4096 */
-  uint32_t replicas;           /* JetStream replicas of the bucket and the stream when this node
+  uint32_t replicas;             /* JetStream replicas of the bucket and the stream when this node
                                   creates them; 0: 1; at most 5 */
-  uint32_t connect_timeout_ms; /* start: connecting and reaching JetStream; 0: 10000 */
-  uint32_t max_message;        /* largest request accepted (larger ones are dropped); 0: 65536 +
+  uint32_t connect_timeout_ms;   /* start: connecting and reaching JetStream; 0: 10000 */
+  uint32_t max_message;          /* largest request accepted (larger ones are dropped); 0: 65536 +
                                   CNV_SW_MAX_TICKET; 1024 .. 64 MiB */
-  cnv_nats_event_fn on_event;  /* NULL: none */
+  uint32_t max_handshakes_per_s; /* HELLOs this node answers per second (a token bucket holding
+                                    a second's worth): each costs signature checks, a token
+                                    verification and an X25519, so a flood costs bounded work;
+                                    the HELLOs beyond it are dropped before any check (counted
+                                    handshake_limited; the agent's request times out); 0: 1000;
+                                    at most 1000000 */
+  cnv_nats_event_fn on_event;    /* NULL: none */
   void *event_ctx;
 } cnv_nats_node_config;
 /* Zeroes cfg (defaults; servers, swarm, key and token to set). NULL ignored. */
@@ -130,18 +136,22 @@ CNV_API CNV_NODISCARD cnv_status cnv_nats_node_revoke(cnv_nats_node *n, const ui
 typedef struct cnv_nats_node_stats {
   uint64_t handshakes; /* WELCOMEs with a ticket */
   uint64_t handshake_refused;
-  uint64_t requests;       /* REQUESTs received */
-  uint64_t accepted;       /* submitted to the runtime and accepted */
-  uint64_t answered;       /* sealed answers sent */
-  uint64_t denied;         /* answered with a denial or refusal */
-  uint64_t claims;         /* claims made (once path) */
-  uint64_t duplicates;     /* requests whose claim was already there (retries, replays) */
-  uint64_t stored_answers; /* of those, answered from the once stream */
-  uint64_t takeovers;      /* claims taken over from a dead node */
-  uint64_t replays;        /* refused by the replay window */
-  uint64_t stale;          /* refused: client time outside the window */
-  uint64_t bad_tickets;    /* tickets that did not open or had expired (REFUSAL sent) */
-  uint64_t tampered;       /* requests that did not authenticate (dropped) */
+  uint64_t handshake_limited; /* HELLOs dropped unread: over max_handshakes_per_s */
+  uint64_t requests;          /* REQUESTs received */
+  uint64_t accepted;          /* submitted to the runtime and accepted */
+  uint64_t answered;          /* sealed answers sent */
+  uint64_t denied;            /* answered with a denial or refusal */
+  uint64_t claims;            /* claims made (once path) */
+  uint64_t duplicates;        /* requests whose claim was already there (retries, replays) */
+  uint64_t stored_answers;    /* of those, answered from the once stream */
+  uint64_t takeovers;         /* claims taken over from a dead node */
+  uint64_t replays;           /* refused by the replay window */
+  uint64_t stale;             /* refused: client time outside the window */
+  uint64_t bad_tickets;       /* tickets that did not open or had expired (REFUSAL sent; sealed
+                                 when the ticket opened) */
+  uint64_t tampered;          /* requests that did not authenticate (dropped) */
+  uint64_t forged;            /* claims and stored answers read from the once stream that did not
+                              verify (published by someone outside the swarm; ignored) */
   uint64_t records_applied, records_bad;
   uint64_t sessions; /* opened tickets held now */
 } cnv_nats_node_stats;
@@ -176,9 +186,10 @@ CNV_API CNV_NODISCARD cnv_status cnv_nats_node_view(cnv_nats_node *n, cnv_nats_n
  *     twice that, up to 8 times that between sends; an "in progress" answer (the once path's
  *     claimer is alive) restarts that wait; a refusal with CNV_ENATS_JETSTREAM (the node
  *     could not reach JetStream, so it never ran) is retried at the next attempt, the call
- *     ending with that status if every attempt until call_timeout_ms gets it; a REFUSAL
- *     saying the ticket expired makes poll handshake again and resend every unanswered call
- *     under the new session;
+ *     ending with that status if every attempt until call_timeout_ms gets it; a sealed
+ *     answer saying the ticket expired makes poll handshake again and resend every
+ *     unanswered call under the new session (a plain REFUSAL, which anyone may send, does so
+ *     only once the ticket's end has passed by the client's clock);
  *   - every call completes exactly once: the first answer for its id (later ones, a retry's
  *     second answer, are dropped), CNV_ENATS_TIMEOUT after call_timeout_ms, or
  *     CNV_ENATS_CLOSED at close.
@@ -187,7 +198,8 @@ CNV_API CNV_NODISCARD cnv_status cnv_nats_node_view(cnv_nats_node *n, cnv_nats_n
  * Allocation: connect allocates everything (one entry per call of 2 x max_in_flight rounded
  * up to a power of two, max_in_flight line buffers of max_message bytes, the scratch for one
  * sealed request); submit, poll and call allocate nothing of libcnv's (libnats allocates its
- * messages). */
+ * messages, and keeps at most 4 x max_in_flight + 64 of them unread, each counted at
+ * max_message + 1 KiB: a flood on the session's subjects is dropped beyond that). */
 
 typedef struct cnv_nats_client_config {
   const char *servers;       /* as the node's; required */
@@ -214,12 +226,15 @@ typedef struct cnv_nats_client cnv_nats_client;
 
 /* Connects and makes the handshake with some node, checking its token against the trust
  * roots and its signature; a swarm where no node subscribed yet is asked again until the time
- * is up. Blocking up to connect_timeout_ms. On an error nothing is left open. Errors:
+ * is up. Answers that are not authentic (anyone subscribed to the handshake subject may
+ * answer) are passed over for the next one; when no authentic WELCOME comes in time, the
+ * error is why the last answer was passed over (CNV_ENATS_TIMEOUT when none came). Blocking
+ * up to connect_timeout_ms. On an error nothing is left open. Errors:
  * CNV_EINVAL (NULL, a missing field: servers, swarm 0, key, token, no trust root), CNV_ERANGE
  * (token longer than CNV_SW_MAX_TOKEN, max_in_flight or max_message out of range),
- * CNV_ENATS_CONNECT, CNV_ENATS_TIMEOUT (no node answered), CNV_ENATS_NOT_AUTHORIZED (the
+ * CNV_ENATS_CONNECT, CNV_ENATS_TIMEOUT (no node answered), CNV_ENATS_NOT_AUTHORIZED (an
  * answering node's token does not allow swarm.serve here: not the swarm's node), the
- * delegation code of that token, CNV_ESW_PROOF, the node's refusal (a CNV_ERT_DENY_* denial
+ * delegation code of that token, CNV_ESW_PROOF, CNV_ESW_MALFORMED, the node's refusal (a CNV_ERT_DENY_* denial
  * of the agent's token), CNV_ENOTSUP (libsodium failed to start), CNV_ENOMEM. */
 CNV_API CNV_NODISCARD cnv_status cnv_nats_client_connect(const cnv_nats_client_config *cfg, cnv_nats_client **out);
 /* Completes every call still unanswered with CNV_ENATS_CLOSED (callbacks run here), closes,

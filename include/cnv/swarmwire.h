@@ -114,6 +114,19 @@ CNV_API CNV_NODISCARD cnv_status cnv_sw_subject_session(cnv_sw_session_subject k
                                                         const uint8_t sid[CNV_SW_SID_BYTES], uint64_t reqid,
                                                         char *out, size_t cap, size_t *written);
 
+/* The once stream's message id (Nats-Msg-Id: the JetStream dedupe key) of a claim on request
+ * reqid of session sid: "SIDHEX.R.MAC" for the first claim, "SIDHEX.R.tSEQ.MAC" for a takeover
+ * of the claim at stream sequence takeover_seq (> 0). MAC is 32 lowercase hex digits of a
+ * BLAKE2b-128 keyed by the session's swarm-to-agent key over "cnv-swarm/1 claim-id" and the
+ * rest of the id: anyone may publish into the stream, and only a holder of the session's keys
+ * can name a claim's id ahead (an id taken first would make the node's claim a duplicate).
+ * At most CNV_SW_CLAIM_ID_MAX bytes with the NUL. Errors: CNV_EINVAL (NULL), CNV_ERANGE (cap:
+ * nothing written), CNV_ENOTSUP (libsodium failed to start). */
+#define CNV_SW_CLAIM_ID_MAX 128u
+CNV_API CNV_NODISCARD cnv_status cnv_sw_claim_id(const uint8_t key_s2c[CNV_SW_SYM_BYTES], const uint8_t sid[CNV_SW_SID_BYTES],
+                                                 uint64_t reqid, uint64_t takeover_seq, char *out, size_t cap,
+                                                 size_t *written);
+
 /* ---- Hashing and keys -------------------------------------------------------------------- */
 
 /* BLAKE2b-256 of len bytes. Errors: CNV_EINVAL. */

@@ -11,6 +11,7 @@
  * max_in_flight line buffers (its line, kept to reseal it on every retry: a retry carries a new
  * sequence number and time, the same request id). Everything is allocated at connect. */
 #include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -39,6 +40,11 @@
 #define NC_LINE_ARGS 256u      /* arguments the client's parse of a line takes */
 #define NC_DRAIN_PER_POLL 256u /* messages one poll reads before it returns */
 #define NC_NO_RESPONDER_WAIT_MS 50u
+/* What the session's subscription keeps unread: answers per call in flight (a reply, the stored
+ * answer, a retry's), spare ones, and an answer's size beyond its result */
+#define NC_PENDING_PER_CALL 4
+#define NC_PENDING_SPARE 64
+#define NC_ANSWER_OVERHEAD 1024
 
 typedef struct nc_call {
   uint64_t id; /* 0: the entry is free */
@@ -69,6 +75,7 @@ struct cnv_nats_client {
   uint8_t key_c2s[CNV_SW_SYM_BYTES], key_s2c[CNV_SW_SYM_BYTES];
   uint8_t ticket[CNV_SW_MAX_TICKET];
   size_t ticket_len;
+  uint64_t ticket_expires_ms;      /* the ticket's end as its WELCOME says (wall clock) */
   char prefix[CNV_SW_SUBJECT_MAX]; /* "cnv.S.s.SID." */
   size_t prefix_len;
   bool rehandshake;      /* a node said the ticket expired: handshake again, resend all */
@@ -243,26 +250,35 @@ static cnv_status subscribe(cnv_nats_client *c) {
     c->sub = NULL;
   }
   natsStatus s = natsConnection_SubscribeSync(&c->sub, c->nc, all);
-  if (s == NATS_OK) s = natsSubscription_SetPendingLimits(c->sub, -1, -1);
+  /* the session's subjects are anybody's to publish on (the session id is public): nats.c
+   * keeps what arrives until poll reads it, so it keeps at most a few answers per call in
+   * flight (beyond that it drops, and a dropped answer's call is sent again) */
+  int64_t msgs = (int64_t)NC_PENDING_PER_CALL * c->cfg.max_in_flight + NC_PENDING_SPARE;
+  int64_t bytes = msgs * ((int64_t)c->cfg.max_message + NC_ANSWER_OVERHEAD);
+  if (s == NATS_OK) s = natsSubscription_SetPendingLimits(c->sub, (int)msgs, bytes > INT_MAX ? INT_MAX : (int)bytes);
   /* a round trip: the server has the interest before the first request goes out */
   if (s == NATS_OK) s = natsConnection_FlushTimeout(c->nc, c->cfg.connect_timeout_ms);
   return from_nats(s);
 }
 
 /* Reads the WELCOME: checks its signature, the node's token, the status; takes the ticket and
- * the session's keys. */
+ * the session's keys. *authentic: it comes from a node of the swarm (its signature and token
+ * checked), so its answer is the handshake's; another one may be anybody's. */
 static cnv_status take_welcome(cnv_nats_client *c, const uint8_t hh[CNV_SW_HASH_BYTES], const uint8_t eph_sk[32],
-                               const void *data, size_t len) {
+                               const void *data, size_t len, bool *authentic) {
   cnv_sw_welcome w;
+  *authentic = false;
   cnv_status st = cnv_sw_welcome_read(c->cfg.swarm, hh, data, len, &w);
   if (st != CNV_OK) return st;
   if ((st = check_node_token(c, &w)) != CNV_OK) return st;
+  *authentic = true;
   if (w.status != 0) return w.status; /* the swarm's node refused the agent (its token) */
   if (w.ticket_len == 0 || w.ticket_len > sizeof c->ticket) return CNV_ESW_MALFORMED;
   st = cnv_sw_session_keys(eph_sk, w.eph_pk, hh, w.node_pk, w.eph_pk, c->key_c2s, c->key_s2c);
   if (st != CNV_OK) return st;
   memcpy(c->ticket, w.ticket, w.ticket_len);
   c->ticket_len = w.ticket_len;
+  c->ticket_expires_ms = w.expires_ms;
   session_id(hh, c->sid);
   c->seq = 0; /* a new session: a new replay window on the nodes */
   return CNV_OK;
@@ -282,25 +298,55 @@ static cnv_status handshake(cnv_nats_client *c, uint32_t timeout_ms) {
   size_t hlen = 0;
   st = cnv_sw_hello_write(c->cfg.swarm, c->secret_key, &hello, c->out, c->out_cap, &hlen);
   if (st == CNV_OK) st = cnv_sw_hash(c->out, hlen, hh);
+  /* the WELCOMEs come to an inbox of this handshake's: anyone subscribed to the handshake
+   * subject may answer a HELLO too, and the first answer need not be a node's; one that is
+   * not authentic is passed over (its reason kept for a timeout) for the next */
+  natsInbox *inbox = NULL;
+  natsSubscription *hsub = NULL;
+  if (st == CNV_OK) st = from_nats(natsInbox_Create(&inbox));
+  if (st == CNV_OK) st = from_nats(natsConnection_SubscribeSync(&hsub, c->nc, (const char *)inbox));
   uint64_t end = mono_ms() + timeout_ms;
-  natsMsg *reply = NULL;
+  cnv_status last = CNV_ENATS_TIMEOUT; /* why, when no authentic WELCOME comes in time */
+  bool sent = false;
   while (st == CNV_OK) {
     uint64_t now = mono_ms();
     if (now >= end) {
-      st = CNV_ENATS_TIMEOUT;
+      st = last;
       break;
     }
-    natsStatus s = natsConnection_Request(&reply, c->nc, hs, c->out, (int)hlen, (int64_t)(end - now));
-    if (s == NATS_OK) break;
-    if (s != NATS_NO_RESPONDERS) {
+    if (!sent) {
+      st = from_nats(natsConnection_PublishRequest(c->nc, hs, (const char *)inbox, c->out, (int)hlen));
+      if (st != CNV_OK) break;
+      sent = true;
+    }
+    natsMsg *reply = NULL;
+    natsStatus s = natsSubscription_NextMsg(&reply, hsub, (int64_t)(end - now));
+    if (s == NATS_TIMEOUT) {
+      st = last;
+      break;
+    }
+    if (s != NATS_OK) {
       st = from_nats(s);
       break;
     }
-    sleep_ms(NC_NO_RESPONDER_WAIT_MS); /* no node subscribed yet */
+    if (natsMsg_IsNoResponders(reply)) { /* no node subscribed yet: asked again */
+      natsMsg_Destroy(reply);
+      sleep_ms(NC_NO_RESPONDER_WAIT_MS);
+      sent = false;
+      continue;
+    }
+    bool authentic;
+    cnv_status w =
+        take_welcome(c, hh, eph_sk, natsMsg_GetData(reply), (size_t)natsMsg_GetDataLength(reply), &authentic);
+    natsMsg_Destroy(reply);
+    if (authentic) {
+      st = w;
+      break;
+    }
+    last = w;
   }
-  if (st == CNV_OK)
-    st = take_welcome(c, hh, eph_sk, natsMsg_GetData(reply), (size_t)natsMsg_GetDataLength(reply));
-  natsMsg_Destroy(reply);
+  natsSubscription_Destroy(hsub); /* unsubscribes */
+  natsInbox_Destroy(inbox);
   sodium_memzero(eph_sk, sizeof eph_sk);
   if (st == CNV_OK) st = subscribe(c);
   return st;
@@ -416,8 +462,13 @@ static bool on_message(cnv_nats_client *c, natsMsg *m, uint64_t now) {
   nc_call *k = &c->calls[rid & c->mask];
   if (k->id != rid) return false; /* answered before (a retry's second answer), or never asked */
   if (resp.refusal) {
-    /* unauthenticated: it can only make the client renew its ticket, never complete a call */
-    if (resp.status == CNV_ESW_TICKET_EXPIRED || resp.status == CNV_ESW_TICKET) c->rehandshake = true;
+    /* unauthenticated: anyone may publish one. It never completes a call, and it makes the
+     * client renew its ticket only once the ticket's end has passed by the client's clock: a
+     * renewal resends every unanswered call under a new session id, so a claim (the dedupe
+     * key is the session id and request id) would not stop an effectful call that already runs
+     * from running again. A node that can open the ticket says it expired sealed (below). */
+    if ((resp.status == CNV_ESW_TICKET_EXPIRED || resp.status == CNV_ESW_TICKET) && wall_ms() >= c->ticket_expires_ms)
+      c->rehandshake = true;
     return false;
   }
   size_t plen = 0;
@@ -425,6 +476,10 @@ static bool on_message(cnv_nats_client *c, natsMsg *m, uint64_t now) {
   if (cnv_sw_response_open(c->key_s2c, &resp, c->plain, c->plain_cap, &plen) != CNV_OK ||
       cnv_session_response_decode(c->plain, plen, &r) != CNV_OK)
     return false; /* not sealed for this session: dropped */
+  if (r.done == CNV_SESSION_DONE_REFUSED && r.status == CNV_ESW_TICKET_EXPIRED) {
+    c->rehandshake = true; /* a node of the swarm opened the ticket: it did expire */
+    return false;
+  }
   if (r.status == CNV_ENATS_IN_PROGRESS) {
     k->resend_ms = now + k->wait_ms; /* another node runs it: wait for its answer */
     k->transient = CNV_OK;           /* it got past JetStream: a refusal before is old news */

@@ -16,6 +16,8 @@
 #define DEFAULT_SESSIONS 4096u
 #define DEFAULT_CONNECT_MS 10000u
 #define DEFAULT_MAX_MESSAGE (65536u + CNV_SW_MAX_TICKET)
+#define DEFAULT_HANDSHAKES_PER_S 1000u
+#define MAX_HANDSHAKES_PER_S 1000000u
 
 void natsn_event(cnv_nats_node *n, const cnv_nats_event *ev) {
   if (n->cfg.on_event) n->cfg.on_event(n->cfg.event_ctx, ev);
@@ -51,8 +53,10 @@ static cnv_status settle(cnv_nats_node_config *c) {
   if (!c->replicas) c->replicas = 1;
   if (!c->connect_timeout_ms) c->connect_timeout_ms = DEFAULT_CONNECT_MS;
   if (!c->max_message) c->max_message = DEFAULT_MAX_MESSAGE;
+  if (!c->max_handshakes_per_s) c->max_handshakes_per_s = DEFAULT_HANDSHAKES_PER_S;
   if (c->dedupe_window_ms < MIN_WINDOW_MS || c->replicas > 5 || c->once > CNV_NATS_ONCE_ALL ||
-      c->token_len > CNV_SW_MAX_TOKEN || c->max_message > (1u << 26) || c->max_message < 1024u)
+      c->token_len > CNV_SW_MAX_TOKEN || c->max_message > (1u << 26) || c->max_message < 1024u ||
+      c->max_handshakes_per_s > MAX_HANDSHAKES_PER_S)
     return CNV_ERANGE;
   return CNV_OK;
 }
@@ -202,6 +206,7 @@ cnv_status cnv_nats_node_stats_get(const cnv_nats_node *n, cnv_nats_node_stats *
   const natsn_counters *c = &n->stats;
   out->handshakes = cnv__load_relaxed(&c->handshakes);
   out->handshake_refused = cnv__load_relaxed(&c->handshake_refused);
+  out->handshake_limited = cnv__load_relaxed(&c->handshake_limited);
   out->requests = cnv__load_relaxed(&c->requests);
   out->accepted = cnv__load_relaxed(&c->accepted);
   out->answered = cnv__load_relaxed(&c->answered);
@@ -214,6 +219,7 @@ cnv_status cnv_nats_node_stats_get(const cnv_nats_node *n, cnv_nats_node_stats *
   out->stale = cnv__load_relaxed(&c->stale);
   out->bad_tickets = cnv__load_relaxed(&c->bad_tickets);
   out->tampered = cnv__load_relaxed(&c->tampered);
+  out->forged = cnv__load_relaxed(&c->forged);
   out->records_applied = cnv__load_relaxed(&c->records_applied);
   out->records_bad = cnv__load_relaxed(&c->records_bad);
   out->sessions = cnv__load_relaxed(&c->sessions);

@@ -27,8 +27,8 @@ typedef struct natsn_serve natsn_serve; /* serve*.c */
  * sees it counted (a counter for something later refused or lost is taken back or stays:
  * statistics). */
 typedef struct natsn_counters {
-  _Atomic uint64_t handshakes, handshake_refused, requests, accepted, answered, denied, claims, duplicates,
-      stored_answers, takeovers, replays, stale, bad_tickets, tampered, records_applied, records_bad, sessions;
+  _Atomic uint64_t handshakes, handshake_refused, handshake_limited, requests, accepted, answered, denied, claims, duplicates,
+      stored_answers, takeovers, replays, stale, bad_tickets, tampered, forged, records_applied, records_bad, sessions;
 } natsn_counters;
 /* Adds one to counter `field` of node n. */
 #define NATSN_COUNT(n, field) ((void)cnv__fetch_add_relaxed(&(n)->stats.field, 1))

@@ -63,22 +63,59 @@ static void finish(natsn_serve *s, natsn_slot *slot, cnv_status why, uint8_t buf
   natsn_slot_put(s, slot);
 }
 
+/* A claim's payload: the claimer's key, the key epoch, and a keyed hash under that epoch's
+ * swarm key over the claim's subject and the claimer. The once stream's subjects are open to
+ * whoever reaches the NATS server: only a node of the swarm (holding the key) makes a claim
+ * that verifies, so a made-up claim names no claimer. */
+#define CLAIM_TAG_BYTES 32u
+#define CLAIM_BYTES (CNV_SW_KEY_BYTES + 4u + CLAIM_TAG_BYTES)
+
+static bool claim_tag(const cnv_nats_node *n, uint32_t epoch, const char *subject, const uint8_t pk[CNV_SW_KEY_BYTES],
+                      uint8_t tag[CLAIM_TAG_BYTES]) {
+  static const char domain[] = "cnv-swarm/1 claim";
+  uint8_t key[CNV_SW_SYM_BYTES];
+  if (!natsn_swarm_key(n, epoch, key)) return false;
+  crypto_generichash_state h;
+  bool ok = crypto_generichash_init(&h, key, sizeof key, CLAIM_TAG_BYTES) == 0 &&
+            crypto_generichash_update(&h, (const uint8_t *)domain, sizeof domain) == 0 &&
+            crypto_generichash_update(&h, (const uint8_t *)subject, strlen(subject) + 1) == 0 &&
+            crypto_generichash_update(&h, pk, CNV_SW_KEY_BYTES) == 0 &&
+            crypto_generichash_final(&h, tag, CLAIM_TAG_BYTES) == 0;
+  sodium_memzero(key, sizeof key);
+  sodium_memzero(&h, sizeof h);
+  return ok;
+}
+
+/* Whether data is a claim on subject made by a node of the swarm; *claimer its key. */
+static bool claim_valid(const cnv_nats_node *n, const char *subject, const void *data, int len,
+                        uint8_t claimer[CNV_SW_KEY_BYTES]) {
+  if (!data || len != (int)CLAIM_BYTES) return false;
+  const uint8_t *p = data;
+  uint32_t epoch = (uint32_t)p[32] | (uint32_t)p[33] << 8 | (uint32_t)p[34] << 16 | (uint32_t)p[35] << 24;
+  uint8_t tag[CLAIM_TAG_BYTES];
+  if (!claim_tag(n, epoch, subject, p, tag)) return false;
+  memcpy(claimer, p, CNV_SW_KEY_BYTES);
+  return sodium_memcmp(tag, p + CNV_SW_KEY_BYTES + 4u, CLAIM_TAG_BYTES) == 0;
+}
+
 /* Publishes a claim (or a takeover: expect_seq > 0) on the slot's claim subject. */
 static bool publish_claim(natsn_serve *s, natsn_slot *slot, uint64_t expect_seq) {
   cnv_nats_node *n = s->n;
-  char subject[CNV_SW_SUBJECT_MAX], hex[2 * CNV_SW_SID_BYTES + 1], id[96], idx[16];
+  char subject[CNV_SW_SUBJECT_MAX], id[CNV_SW_CLAIM_ID_MAX], idx[16];
+  uint8_t payload[CLAIM_BYTES];
+  uint32_t epoch = natsn_key_epoch(n);
   if (cnv_sw_subject_session(CNV_SW_SESS_CLAIM, n->cfg.swarm, slot->sid, slot->reqid, subject, sizeof subject,
                              NULL) != CNV_OK)
     return false;
-  sodium_bin2hex(hex, sizeof hex, slot->sid, CNV_SW_SID_BYTES);
-  if (expect_seq)
-    snprintf(id, sizeof id, "%s.%llu.t%llu", hex, (unsigned long long)slot->reqid, (unsigned long long)expect_seq);
-  else
-    snprintf(id, sizeof id, "%s.%llu", hex, (unsigned long long)slot->reqid);
+  memcpy(payload, n->public_key, CNV_SW_KEY_BYTES);
+  for (int i = 0; i < 4; i++) payload[CNV_SW_KEY_BYTES + i] = (uint8_t)(epoch >> (8 * i));
+  if (!claim_tag(n, epoch, subject, n->public_key, payload + CNV_SW_KEY_BYTES + 4u)) return false;
+  /* a message id only the session's holders can name ahead: nobody takes it first */
+  if (cnv_sw_claim_id(slot->key_s2c, slot->sid, slot->reqid, expect_seq, id, sizeof id, NULL) != CNV_OK) return false;
   snprintf(idx, sizeof idx, "%u", slot->index);
   natsMsg *m = NULL;
   jsPubOptions po;
-  if (natsMsg_Create(&m, subject, NULL, (const char *)n->public_key, CNV_SW_KEY_BYTES) != NATS_OK) return false;
+  if (natsMsg_Create(&m, subject, NULL, (const char *)payload, (int)sizeof payload) != NATS_OK) return false;
   if (natsMsgHeader_Set(m, NATSN_HDR_SLOT, idx) != NATS_OK || jsPubOptions_Init(&po) != NATS_OK) {
     natsMsg_Destroy(m);
     return false;
@@ -165,12 +202,32 @@ static void run(natsn_serve *s, natsn_slot *slot) {
   natsn_once_store(s, slot, sealed, len);
 }
 
-/* The claim was there already (counted a duplicate): "in progress" while this node holds the
- * request in another slot, else the stored answer; with none, "in progress" while its
- * claimer lives, or a takeover when it does not (its claimer dead, or this node restarted
- * and not holding it). This node's slots are asked first: one gives its slot back only once
- * its answer is stored, so when none holds it, a stored answer is found. */
-static void duplicate(natsn_serve *s, natsn_slot *slot) {
+/* Whether a stored answer (the DONE subject's last message) is this request's, sealed under
+ * the session's key: an attacker may publish on the DONE subject too. */
+static bool stored_answer_valid(natsn_serve *s, const natsn_slot *slot, const natsMsg *m) {
+  cnv_sw_response r;
+  size_t plain_len;
+  return cnv_sw_response_parse(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), &r) == CNV_OK && !r.refusal &&
+         r.reqid == slot->reqid &&
+         cnv_sw_response_open(slot->key_s2c, &r, s->ack_plain, s->ack_plain_cap, &plain_len) == CNV_OK;
+}
+
+/* The claim was there already (counted a duplicate; orig_seq the stream sequence of the first
+ * claim with this request's message id): "in progress" while this node holds the request in
+ * another slot, else the stored answer; with none, "in progress" while its claimer lives, or a
+ * takeover when it does not (its claimer dead, or this node restarted and not holding it).
+ * This node's slots are asked first: one gives its slot back only once its answer is stored,
+ * so when none holds it, a stored answer is found.
+ *
+ * Anyone on the NATS server may publish on the claim and DONE subjects (docs/nats.md
+ * "Exactly once"): a stored answer that does not open under the session's key is never
+ * relayed, and a claim that does not verify (claim_valid) names no claimer. Only the last
+ * message of a subject can be read, so what an attacker appended may hide a real claim or
+ * answer behind it: then "in progress" (the request never runs twice). The one case known
+ * safe to take over is a first claim that is forged and still the last: no node of the swarm
+ * claimed the request (its claim would have been a duplicate of that one, and a takeover after
+ * it would be the last). */
+static void duplicate(natsn_serve *s, natsn_slot *slot, uint64_t orig_seq) {
   cnv_nats_node *n = s->n;
   char subject[CNV_SW_SUBJECT_MAX];
   natsMsg *m = NULL;
@@ -185,32 +242,49 @@ static void duplicate(natsn_serve *s, natsn_slot *slot) {
     finish(s, slot, CNV_ENATS_JETSTREAM, s->ack_answer);
     return;
   }
+  bool forged_answer = false;
   natsStatus ns = js_GetLastMsg(&m, n->js, s->stream, subject, NULL, &jerr);
   if (ns == NATS_OK) {
-    NATSN_COUNT(n, stored_answers); /* before the client can have it */
-    NATSN_COUNT(n, answered);
-    (void)natsConnection_Publish(n->nc, slot->reply, natsMsg_GetData(m), natsMsg_GetDataLength(m));
+    if (stored_answer_valid(s, slot, m)) {
+      NATSN_COUNT(n, stored_answers); /* before the client can have it */
+      NATSN_COUNT(n, answered);
+      (void)natsConnection_Publish(n->nc, slot->reply, natsMsg_GetData(m), natsMsg_GetDataLength(m));
+      natsMsg_Destroy(m);
+      natsn_sessions_unpin(s->sessions, slot->session);
+      natsn_slot_put(s, slot);
+      return;
+    }
+    NATSN_COUNT(n, forged);
+    forged_answer = true;
     natsMsg_Destroy(m);
-    natsn_sessions_unpin(s->sessions, slot->session);
-    natsn_slot_put(s, slot);
+    m = NULL;
+  } else if (jerr != JSNoMessageFoundErr) {
+    finish(s, slot, CNV_ENATS_JETSTREAM, s->ack_answer);
     return;
   }
-  if (jerr != JSNoMessageFoundErr ||
-      cnv_sw_subject_session(CNV_SW_SESS_CLAIM, n->cfg.swarm, slot->sid, slot->reqid, subject, sizeof subject,
+  if (cnv_sw_subject_session(CNV_SW_SESS_CLAIM, n->cfg.swarm, slot->sid, slot->reqid, subject, sizeof subject,
                              NULL) != CNV_OK ||
       js_GetLastMsg(&m, n->js, s->stream, subject, NULL, &jerr) != NATS_OK) {
     finish(s, slot, CNV_ENATS_JETSTREAM, s->ack_answer);
     return;
   }
   uint8_t claimer[CNV_SW_KEY_BYTES];
-  bool ok = natsMsg_GetDataLength(m) == CNV_SW_KEY_BYTES;
-  if (ok) memcpy(claimer, natsMsg_GetData(m), sizeof claimer);
+  bool valid = claim_valid(n, subject, natsMsg_GetData(m), natsMsg_GetDataLength(m), claimer);
   uint64_t seq = natsMsg_GetSequence(m);
   natsMsg_Destroy(m);
-  /* this node as the claimer, not holding it (asked above): a claim left by an earlier run of
-   * this node (same key), or one whose ack never came; natsn_node_live says yes to itself */
-  bool self = ok && sodium_memcmp(claimer, n->public_key, CNV_SW_KEY_BYTES) == 0;
-  if (!ok || (!self && natsn_node_live(n, claimer))) {
+  bool take;
+  if (!valid) {
+    NATSN_COUNT(n, forged);
+    take = seq == orig_seq; /* no node claimed it (above) */
+  } else if (forged_answer) {
+    take = false; /* the claimer's answer may be behind the forgery */
+  } else {
+    /* this node as the claimer, not holding it (asked above): a claim left by an earlier run
+     * of this node (same key), or one whose ack never came; natsn_node_live says yes to itself */
+    bool self = sodium_memcmp(claimer, n->public_key, CNV_SW_KEY_BYTES) == 0;
+    take = self || !natsn_node_live(n, claimer);
+  }
+  if (!take) {
     finish(s, slot, CNV_ENATS_IN_PROGRESS, s->ack_answer);
     return;
   }
@@ -245,7 +319,7 @@ void natsn_once_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, voi
     if (slot->kind == NATSN_SLOT_TAKEOVER) NATSN_COUNT(n, takeovers);
     run(s, slot);
   } else if (pa && slot->kind == NATSN_SLOT_CLAIM) {
-    duplicate(s, slot);
+    duplicate(s, slot, pa->Sequence); /* a duplicate's ack names the first one's sequence */
   } else if (pa || slot->kind == NATSN_SLOT_TAKEOVER) {
     /* another node's takeover came first (same id, or the claim moved on): it runs it */
     finish(s, slot, CNV_ENATS_IN_PROGRESS, s->ack_answer);

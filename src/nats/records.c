@@ -97,6 +97,17 @@ cnv_status natsn_record_put(cnv_nats_node *n, uint8_t *buf, cnv_sw_record_kind k
   return natsn_kv_status(ns);
 }
 
+cnv_status natsn_record_replace(cnv_nats_node *n, uint8_t *buf, cnv_sw_record_kind kind, const uint8_t id[32],
+                                const void *body, size_t body_len, uint64_t last_rev) {
+  char key[CNV_SW_KV_KEY_MAX];
+  size_t len;
+  cnv_status st = natsn_record_sign(n->cfg.swarm, kind, id, n->secret_key, n->token, n->cfg.token_len, body, body_len,
+                                    key, buf, &len);
+  if (st != CNV_OK) return st;
+  uint64_t rev;
+  return natsn_kv_status(kvStore_Update(&rev, n->state->kv, key, buf, (int)len, last_rev));
+}
+
 void natsn_record_bad(cnv_nats_node *n, const uint8_t signer[CNV_SW_KEY_BYTES], uint64_t record_ms, cnv_status why) {
   /* a statistic: relaxed is enough (no other memory is published through it) */
   cnv__fetch_add_relaxed(&n->stats.records_bad, 1);
@@ -175,22 +186,25 @@ static cnv_status runtime_apply(cnv_nats_node *n, const cnv_sw_record *rec) {
   return st;
 }
 
+cnv_status natsn_record_verify(cnv_nats_node *n, const char *key, const void *val, size_t len, cnv_sw_record *rec,
+                               bool *read) {
+  *read = false;
+  if (len > NATSN_MAX_RECORD) return CNV_ERANGE;
+  cnv_status st = cnv_sw_record_read(n->cfg.swarm, key, val, len, rec);
+  if (st != CNV_OK) return st;
+  *read = true;
+  st = natsn_record_check_name(key, rec);
+  if (st == CNV_OK) st = signer_check(n, rec);
+  return st;
+}
+
 void natsn_record_apply(cnv_nats_node *n, const char *key, const void *val, size_t len, bool replay, uint8_t *buf) {
   if (strcmp(key, NATSN_GENESIS_KEY) == 0) return; /* raw: the creator's key, nothing to apply */
-  if (len > NATSN_MAX_RECORD) {
-    natsn_record_bad(n, NULL, 0, CNV_ERANGE);
-    return;
-  }
   cnv_sw_record rec;
-  cnv_status st = cnv_sw_record_read(n->cfg.swarm, key, val, len, &rec);
+  bool read;
+  cnv_status st = natsn_record_verify(n, key, val, len, &rec, &read);
   if (st != CNV_OK) {
-    natsn_record_bad(n, NULL, 0, st);
-    return;
-  }
-  st = natsn_record_check_name(key, &rec);
-  if (st == CNV_OK) st = signer_check(n, &rec);
-  if (st != CNV_OK) {
-    natsn_record_bad(n, rec.signer_pk, rec.ts_ms, st);
+    natsn_record_bad(n, read ? rec.signer_pk : NULL, read ? rec.ts_ms : 0, st);
     return;
   }
   cnv_nats_event ev = {.record_ms = rec.ts_ms};

@@ -129,13 +129,13 @@ static natsn_session *open_session(natsn_cap *c, natsn_stripe *stripe, const cnv
     NATSN_COUNT(n, tampered);
     goto out;
   }
-  if (t.expires_ms <= natsn_now_ms()) {
-    NATSN_COUNT(n, bad_tickets);
-    natsn_refuse(s, reply, r->reqid, CNV_ESW_TICKET_EXPIRED);
-    goto out;
-  }
   if (cnv_sw_request_open(t.key_c2s, r, subject, reply, c->plain, c->plain_cap, plain_len) != CNV_OK) {
     NATSN_COUNT(n, tampered);
+    goto out;
+  }
+  if (t.expires_ms <= natsn_now_ms()) { /* sealed: the client believes it (a plain one it may not) */
+    NATSN_COUNT(n, bad_tickets);
+    natsn_answer_small(s, reply, t.key_s2c, r->reqid, CNV_ESW_TICKET_EXPIRED, CNV_SESSION_DONE_REFUSED, c->answer);
     goto out;
   }
   uint32_t agent;
@@ -238,10 +238,6 @@ void natsn_on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, v
   if (!e) {
     e = open_session(c, stripe, &r, subject, reply, sid, &plain_len);
     if (e) cnv__ignore_status(cnv_replay_update(&e->window, r.seq)); /* a new window takes seq >= 1 */
-  } else if (e->expires_ms <= natsn_now_ms()) {
-    NATSN_COUNT(n, bad_tickets);
-    natsn_refuse(s, reply, r.reqid, CNV_ESW_TICKET_EXPIRED);
-    e = NULL;
   } else if (cnv_replay_check(&e->window, r.seq) != CNV_OK) {
     NATSN_COUNT(n, replays);
     e = NULL;
@@ -250,6 +246,11 @@ void natsn_on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, v
     e = NULL;
   } else {
     cnv__ignore_status(cnv_replay_update(&e->window, r.seq)); /* checked just above, same lock */
+    if (e->expires_ms <= natsn_now_ms()) {                    /* sealed, as in open_session */
+      NATSN_COUNT(n, bad_tickets);
+      natsn_answer_small(s, reply, e->key_s2c, r.reqid, CNV_ESW_TICKET_EXPIRED, CNV_SESSION_DONE_REFUSED, c->answer);
+      e = NULL;
+    }
   }
   if (e) handle(c, e, &r, reply, plain_len);
   natsn_sessions_unlock(stripe);

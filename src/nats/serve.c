@@ -87,6 +87,24 @@ static void welcome_refusal(natsn_serve *s, const char *reply, const uint8_t hel
   (void)natsConnection_Publish(n->nc, reply, s->hs_welcome, (int)len); /* the agent retries */
 }
 
+/* Whether one more HELLO may be answered now: a token bucket of a second's worth of
+ * cfg.max_handshakes_per_s, in thousandths of a HELLO (the handshake subscription's one
+ * thread is its only user). */
+static bool hs_admit(natsn_serve *s) {
+  uint64_t rate = s->n->cfg.max_handshakes_per_s, full = rate * 1000u;
+  uint64_t now = natsn_mono_ms();
+  if (s->hs_refill_ms == 0) {
+    s->hs_tokens = full;
+  } else if (now > s->hs_refill_ms) {
+    uint64_t add = (now - s->hs_refill_ms) * rate;
+    s->hs_tokens = add >= full - s->hs_tokens ? full : s->hs_tokens + add;
+  }
+  s->hs_refill_ms = now;
+  if (s->hs_tokens < 1000u) return false;
+  s->hs_tokens -= 1000u;
+  return true;
+}
+
 /* HELLO -> WELCOME with a ticket sealed under the current swarm key, or a refusal. */
 static void on_hello(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure) {
   (void)nc;
@@ -98,6 +116,10 @@ static void on_hello(natsConnection *nc, natsSubscription *sub, natsMsg *msg, vo
   size_t len = (size_t)natsMsg_GetDataLength(msg);
   uint8_t hello_hash[CNV_SW_HASH_BYTES];
   cnv_sw_hello hello;
+  if (!hs_admit(s)) { /* a flood: dropped before any check (the agent's request times out) */
+    NATSN_COUNT(n, handshake_limited);
+    goto out;
+  }
   if (!reply || !data || cnv_sw_hash(data, len, hello_hash) != CNV_OK) goto out;
   cnv_status st = cnv_sw_hello_read(n->cfg.swarm, data, len, &hello);
   if (st != CNV_OK) {
@@ -212,6 +234,7 @@ static void free_serve(natsn_serve *s) {
   free(s->spare.sealed);
   free(s->hs_ticket);
   free(s->hs_welcome);
+  free(s->ack_plain);
   pthread_mutex_destroy(&s->pool_lock);
   pthread_cond_destroy(&s->pool_idle);
   pthread_mutex_destroy(&s->spare_lock);
@@ -249,6 +272,11 @@ cnv_status natsn_serve_create(cnv_nats_node *n) {
   s->hs_welcome = malloc(s->hs_welcome_cap);
   size_t max_result = cnv_runtime_max_result(n->rt);
   bool ok = s->slots && s->free_stack && s->wbufs && s->hs_ticket && s->hs_welcome && wbuf_init(&s->spare, max_result);
+  if (ok) {
+    s->ack_plain_cap = s->spare.plain_cap; /* a stored answer's plaintext is at most a worker's */
+    s->ack_plain = malloc(s->ack_plain_cap);
+    ok = s->ack_plain != NULL;
+  }
   for (uint32_t i = 0; ok && i < s->n_wbufs; i++) ok = wbuf_init(&s->wbufs[i], max_result);
   if (!ok) {
     free_serve(s);

@@ -144,8 +144,14 @@ struct natsn_serve {
   bool closed;
   pthread_mutex_t closed_lock;
   pthread_cond_t closed_cv;
-  /* the publish-ack handler's scratch (the JetStream context's one reply thread) */
+  /* the publish-ack handler's scratch (the JetStream context's one reply thread): a
+   * result-less answer, and a stored answer opened to check it (a worker buffer's size) */
   uint8_t ack_answer[NATSN_SMALL_ANSWER];
+  uint8_t *ack_plain;
+  size_t ack_plain_cap;
+  /* the handshake's token bucket (its subscription's one thread): milli-HELLOs, refilled at
+   * cfg.max_handshakes_per_s up to a second's worth */
+  uint64_t hs_tokens, hs_refill_ms;
 };
 
 /* Allocates n->serve (at node create: it lives as long as the node, so the state half's

@@ -32,25 +32,37 @@ struct natsn_stripe {
 
 struct natsn_sessions {
   cnv_nats_node *n;
+  /* the key of the stripes' and chains' hash: a session id is the HELLO's hash, which the
+   * agent chooses (a new HELLO each try), so an unkeyed hash of it could be aimed at one
+   * stripe and one chain */
+  uint8_t hash_key[crypto_shorthash_KEYBYTES];
   natsn_stripe *stripes;
   uint32_t n_stripes;
 };
 
-static uint32_t sid_hash(const uint8_t sid[CNV_SW_SID_BYTES]) {
-  /* session ids are random (the issuing node's randombytes): their bytes are a hash */
-  uint32_t h;
-  memcpy(&h, sid + 4, sizeof h);
-  return h;
+static uint64_t sid_hash64(const natsn_sessions *ss, const uint8_t sid[CNV_SW_SID_BYTES]) {
+  uint8_t out[crypto_shorthash_BYTES];
+  (void)crypto_shorthash(out, sid, CNV_SW_SID_BYTES, ss->hash_key); /* SipHash: cannot fail */
+  uint64_t v;
+  memcpy(&v, out, sizeof v);
+  return v;
 }
 
+/* The chain of a session id in its stripe (the hash's low half). */
+static uint32_t sid_hash(const natsn_sessions *ss, const uint8_t sid[CNV_SW_SID_BYTES]) {
+  return (uint32_t)sid_hash64(ss, sid);
+}
+
+/* Its stripe (the hash's high half). */
 static uint32_t stripe_of(const natsn_sessions *ss, const uint8_t sid[CNV_SW_SID_BYTES]) {
-  return sid[0] % ss->n_stripes;
+  return (uint32_t)(sid_hash64(ss, sid) >> 32) % ss->n_stripes;
 }
 
 cnv_status natsn_sessions_create(cnv_nats_node *n, uint32_t max, natsn_sessions **out) {
   natsn_sessions *ss = calloc(1, sizeof *ss);
   if (!ss) return CNV_ENOMEM;
   ss->n = n;
+  crypto_shorthash_keygen(ss->hash_key);
   ss->n_stripes = max < MAX_STRIPES ? max : MAX_STRIPES;
   ss->stripes = calloc(ss->n_stripes, sizeof *ss->stripes);
   if (!ss->stripes) {
@@ -102,6 +114,7 @@ void natsn_sessions_destroy(natsn_sessions *ss) {
     pthread_mutex_destroy(&st->lock);
   }
   free(ss->stripes);
+  sodium_memzero(ss->hash_key, sizeof ss->hash_key);
   free(ss);
 }
 
@@ -128,7 +141,7 @@ static void lru_push_front(natsn_stripe *st, uint32_t i) {
 }
 
 static void hash_unlink(natsn_stripe *st, uint32_t i) {
-  uint32_t *p = &st->buckets[sid_hash(st->s[i].sid) & st->mask];
+  uint32_t *p = &st->buckets[sid_hash(st->owner, st->s[i].sid) & st->mask];
   while (*p != i) p = &st->s[*p].hash_next;
   *p = st->s[i].hash_next;
 }
@@ -137,7 +150,7 @@ natsn_session *natsn_sessions_lock(natsn_sessions *ss, const uint8_t sid[CNV_SW_
   natsn_stripe *st = &ss->stripes[stripe_of(ss, sid)];
   *stripe = st;
   pthread_mutex_lock(&st->lock);
-  for (uint32_t i = st->buckets[sid_hash(sid) & st->mask]; i != NONE; i = st->s[i].hash_next) {
+  for (uint32_t i = st->buckets[sid_hash(ss, sid) & st->mask]; i != NONE; i = st->s[i].hash_next) {
     if (memcmp(st->s[i].sid, sid, CNV_SW_SID_BYTES) == 0) {
       lru_unlink(st, i);
       lru_push_front(st, i);
@@ -178,7 +191,7 @@ natsn_session *natsn_sessions_insert(natsn_sessions *ss, natsn_stripe *st, const
   e->pins = 0;
   cnv__ignore_status(cnv_replay_init(&e->window)); /* non-NULL: cannot fail */
   e->used = true;
-  uint32_t *b = &st->buckets[sid_hash(e->sid) & st->mask];
+  uint32_t *b = &st->buckets[sid_hash(ss, e->sid) & st->mask];
   e->hash_next = *b;
   *b = i;
   lru_push_front(st, i);

@@ -59,6 +59,17 @@ void natsn_record_apply(cnv_nats_node *n, const char *key, const void *val, size
 CNV_NODISCARD cnv_status natsn_record_put(cnv_nats_node *n, uint8_t *buf, cnv_sw_record_kind kind, const uint8_t id[32],
                                           const void *body, size_t body_len, bool create);
 
+/* Puts it as natsn_record_put does, replacing the value of revision last_rev only
+ * (kvStore_Update: fails when someone wrote the key since). */
+CNV_NODISCARD cnv_status natsn_record_replace(cnv_nats_node *n, uint8_t *buf, cnv_sw_record_kind kind,
+                                              const uint8_t id[32], const void *body, size_t body_len,
+                                              uint64_t last_rev);
+/* The checks natsn_record_apply makes before it changes anything: size, encoding and
+ * signature (*read: it decoded, rec filled), key name, signer. CNV_OK when all pass. Same
+ * threads as natsn_record_apply (the signer check may wait out a runtime shortage). */
+CNV_NODISCARD cnv_status natsn_record_verify(cnv_nats_node *n, const char *key, const void *val, size_t len,
+                                             cnv_sw_record *rec, bool *read);
+
 /* Waits on s->cv for up to ms (monotonic clock); mu held by the caller (state.c). */
 void natsn_cv_wait_ms(natsn_state *s, uint64_t ms);
 

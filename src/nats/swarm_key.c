@@ -37,6 +37,27 @@ bool natsn_swarm_key(const cnv_nats_node *n, uint32_t epoch, uint8_t key[CNV_SW_
   return true;
 }
 
+/* The create of grant.PK failed. Anyone on the NATS server may write the bucket's keys: a
+ * value there that is not a valid record (junk written ahead of the grant, or over it, would
+ * keep the joiner from the key for ever) is replaced with body, if nobody wrote it since; a
+ * valid grant (another node's) stays. */
+static void replace_bad_grant(cnv_nats_node *n, const uint8_t pk[CNV_SW_KEY_BYTES],
+                              const uint8_t body[NATSN_GRANT_BODY], uint8_t *buf) {
+  char key[CNV_SW_KV_KEY_MAX];
+  kvEntry *e = NULL;
+  if (cnv_sw_record_key(CNV_SW_REC_GRANT, pk, key, sizeof key, NULL) != CNV_OK ||
+      kvStore_Get(&e, n->state->kv, key) != NATS_OK)
+    return; /* JetStream refused, or the key went: the joiner times out and starts again */
+  cnv_sw_record rec;
+  bool read;
+  bool valid = natsn_record_verify(n, key, kvEntry_Value(e), (size_t)kvEntry_ValueLen(e), &rec, &read) == CNV_OK;
+  uint64_t rev = kvEntry_Revision(e);
+  kvEntry_Destroy(e);
+  /* refused: someone wrote it since (another node's grant, or junk again: then the joiner
+   * times out, and its next start writes its JOIN again) */
+  if (!valid) cnv__ignore_status(natsn_record_replace(n, buf, CNV_SW_REC_GRANT, pk, body, NATSN_GRANT_BODY, rev));
+}
+
 /* Seals the current key to pk and writes grant.PK (kvStore_Create: the first grant stays). */
 static void grant_to(cnv_nats_node *n, const uint8_t pk[CNV_SW_KEY_BYTES], uint8_t *buf) {
   if (sodium_memcmp(pk, n->public_key, CNV_SW_KEY_BYTES) == 0) return; /* our own: genesis wrote it */
@@ -51,7 +72,8 @@ static void grant_to(cnv_nats_node *n, const uint8_t pk[CNV_SW_KEY_BYTES], uint8
   /* A failure leaves the joiner without a grant from us: its key was not a valid point (its
    * token verified, so this does not happen), another node's grant was first (the create
    * fails: nothing to do), or JetStream refused (the joiner times out and starts again). */
-  if (st == CNV_OK) cnv__ignore_status(natsn_record_put(n, buf, CNV_SW_REC_GRANT, pk, body, sizeof body, true));
+  if (st == CNV_OK && natsn_record_put(n, buf, CNV_SW_REC_GRANT, pk, body, sizeof body, true) != CNV_OK)
+    replace_bad_grant(n, pk, body, buf);
 }
 
 void natsn_state_set_key(cnv_nats_node *n, uint32_t epoch, const uint8_t key[CNV_SW_SYM_BYTES], uint8_t *buf) {

@@ -109,6 +109,33 @@ cnv_status cnv_sw_subject_session(cnv_sw_session_subject kind, uint64_t swarm, c
   return finish(n, cap, written);
 }
 
+cnv_status cnv_sw_claim_id(const uint8_t key_s2c[CNV_SW_SYM_BYTES], const uint8_t sid[CNV_SW_SID_BYTES], uint64_t reqid,
+                           uint64_t takeover_seq, char *out, size_t cap, size_t *written) {
+  if (!key_s2c || !sid || !out) return CNV_EINVAL;
+  cnv_status ready = cnv__sw_ready();
+  if (ready != CNV_OK) return ready;
+  static const char domain[] = "cnv-swarm/1 claim-id";
+  char hex[2 * CNV_SW_SID_BYTES + 1], base[CNV_SW_CLAIM_ID_MAX];
+  sodium_bin2hex(hex, sizeof hex, sid, CNV_SW_SID_BYTES);
+  int n = takeover_seq ? snprintf(base, sizeof base, "%s.%llu.t%llu", hex, (unsigned long long)reqid,
+                                  (unsigned long long)takeover_seq)
+                       : snprintf(base, sizeof base, "%s.%llu", hex, (unsigned long long)reqid);
+  if (n < 0 || (size_t)n >= sizeof base) return CNV_ERANGE;
+  uint8_t mac[16];
+  crypto_generichash_state st;
+  if (crypto_generichash_init(&st, key_s2c, CNV_SW_SYM_BYTES, sizeof mac) != 0 ||
+      crypto_generichash_update(&st, (const uint8_t *)domain, sizeof domain) != 0 ||
+      crypto_generichash_update(&st, (const uint8_t *)base, (size_t)n) != 0 ||
+      crypto_generichash_final(&st, mac, sizeof mac) != 0) {
+    sodium_memzero(&st, sizeof st);
+    return CNV_ENOTSUP; /* libsodium refused a valid length: not a libsodium that works */
+  }
+  sodium_memzero(&st, sizeof st);
+  char mac_hex[2 * sizeof mac + 1];
+  sodium_bin2hex(mac_hex, sizeof mac_hex, mac, sizeof mac);
+  return finish(snprintf(out, cap, "%s.%s", base, mac_hex), cap, written);
+}
+
 cnv_status cnv_sw_record_key(cnv_sw_record_kind kind, const uint8_t id[32], char *out, size_t cap, size_t *written) {
   if (!id || !out) return CNV_EINVAL;
   static const char *const prefix[CNV_SW_REC_KIND_MAX + 1] = {NULL, "trust", "revoke", "grant", "join", "node"};

@@ -186,12 +186,9 @@ static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, 
         answer(reply, t.key_s2c, r.reqid, CNV_OK, 0, text);
       break;
     case EXPIRE_FIRST:
-      if (t.issued_ms == 1) {
-        uint8_t refusal[64];
-        size_t n = 0;
-        NODE_CHECK(cnv_sw_refusal_write(r.reqid, CNV_ESW_TICKET_EXPIRED, refusal, sizeof refusal, &n) == CNV_OK);
-        NODE_CHECK(natsConnection_Publish(fx.nc, reply, refusal, (int)n) == NATS_OK);
-      } else {
+      if (t.issued_ms == 1) /* sealed: a node that opened the ticket (a plain one is anybody's) */
+        answer(reply, t.key_s2c, r.reqid, CNV_ESW_TICKET_EXPIRED, CNV_SESSION_DONE_REFUSED, "");
+      else {
         answer(reply, t.key_s2c, r.reqid, CNV_OK, 0, text);
       }
       break;

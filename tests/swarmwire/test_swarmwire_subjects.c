@@ -136,6 +136,36 @@ static void test_record_keys(void **state) {
   assert_int_equal(cnv_sw_record_key(CNV_SW_REC_NODE, id, NULL, sizeof out, &w), CNV_EINVAL);
 }
 
+/* A claim's message id: "SIDHEX.R[.tSEQ].MAC", the MAC keyed by the session's key (another key,
+ * request or takeover sequence gives another id). */
+static void test_claim_id(void **state) {
+  (void)state;
+  uint8_t key[CNV_SW_SYM_BYTES], other[CNV_SW_SYM_BYTES], csid[CNV_SW_SID_BYTES];
+  memset(key, 1, sizeof key);
+  memset(other, 2, sizeof other);
+  for (size_t i = 0; i < sizeof csid; i++) csid[i] = (uint8_t)(0xa0 + i);
+  char a[CNV_SW_CLAIM_ID_MAX], b[CNV_SW_CLAIM_ID_MAX], c[CNV_SW_CLAIM_ID_MAX], d[CNV_SW_CLAIM_ID_MAX];
+  size_t n = 0;
+  assert_int_equal(cnv_sw_claim_id(key, csid, 7, 0, a, sizeof a, &n), CNV_OK);
+  assert_int_equal(n, strlen(a));
+  assert_int_equal(n, 32 + 1 + 1 + 1 + 32);
+  assert_memory_equal(a, "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf.7.", 35);
+  assert_int_equal(cnv_sw_claim_id(key, csid, 7, 0, b, sizeof b, NULL), CNV_OK);
+  assert_string_equal(a, b); /* deterministic: every node names the same id */
+  assert_int_equal(cnv_sw_claim_id(other, csid, 7, 0, b, sizeof b, NULL), CNV_OK);
+  assert_string_not_equal(a, b);
+  assert_int_equal(cnv_sw_claim_id(key, csid, 8, 0, c, sizeof c, NULL), CNV_OK);
+  assert_string_not_equal(a, c);
+  assert_int_equal(cnv_sw_claim_id(key, csid, 7, 42, d, sizeof d, NULL), CNV_OK);
+  assert_memory_equal(d, "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf.7.t42.", 39);
+  assert_int_equal(cnv_sw_claim_id(key, csid, UINT64_MAX, UINT64_MAX, d, sizeof d, &n), CNV_OK);
+  assert_true(n < CNV_SW_CLAIM_ID_MAX);
+  assert_int_equal(cnv_sw_claim_id(key, csid, 7, 0, d, 40, NULL), CNV_ERANGE);
+  assert_int_equal(cnv_sw_claim_id(NULL, csid, 7, 0, d, sizeof d, NULL), CNV_EINVAL);
+  assert_int_equal(cnv_sw_claim_id(key, NULL, 7, 0, d, sizeof d, NULL), CNV_EINVAL);
+  assert_int_equal(cnv_sw_claim_id(key, csid, 7, 0, NULL, sizeof d, NULL), CNV_EINVAL);
+}
+
 static void test_hash(void **state) {
   (void)state;
   /* the known BLAKE2b-256 digest of "abc" */
@@ -201,6 +231,7 @@ int main(void) {
       cmocka_unit_test(test_swarm_subjects),
       cmocka_unit_test(test_session_subjects),
       cmocka_unit_test(test_record_keys),
+      cmocka_unit_test(test_claim_id),
       cmocka_unit_test(test_hash),
       cmocka_unit_test(test_node_status),
   };
