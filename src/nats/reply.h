@@ -3,7 +3,7 @@
  * string: the client writes one per send, the node reads one per request. Both start from the
  * session prefix "cnv.S.s.SID." or the swarm's "cnv.S.s.", which cnv_sw_subject_session made
  * once (at the handshake, at node create), so the mapping still exists in one place; tests in
- * tests/nats_core compare these with cnv_sw_subject_session's. */
+ * tests/nats_reply compares these with cnv_sw_subject_session's. */
 #ifndef CNV_NATS_REPLY_H
 #define CNV_NATS_REPLY_H
 
