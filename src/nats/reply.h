@@ -1,9 +1,9 @@
 /* The REPLY subject of a request, "cnv.S.s.SID.r.R" (cnv_sw_subject_session, CNV_SW_SESS_REPLY:
  * SID in lowercase hex, R in decimal), made and read on the request path without a format
- * string: the client writes one per send, the node reads one per request. Both start from the
- * session prefix "cnv.S.s.SID." or the swarm's "cnv.S.s.", which cnv_sw_subject_session made
- * once (at the handshake, at node create), so the mapping still exists in one place; tests in
- * tests/nats_reply compares these with cnv_sw_subject_session's. */
+ * string: the client writes one per send, the node reads one per request. Both start from a
+ * prefix cnv_sw_subject_session made once (the session's "cnv.S.s.SID." at the handshake, the
+ * swarm's "cnv.S.s." at node create); only the tail "r.R" is spelled here too, and
+ * tests/nats_reply compares the whole with cnv_sw_subject_session's. */
 #ifndef CNV_NATS_REPLY_H
 #define CNV_NATS_REPLY_H
 
