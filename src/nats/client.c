@@ -24,6 +24,7 @@
 #include <cnv/session.h>
 
 #include "core/ignore.h"
+#include "reply.h"
 #include "servers.h"
 
 #define NC_DEFAULT_CONNECT_MS 10000u
@@ -313,9 +314,9 @@ static char *call_line(cnv_nats_client *c, const nc_call *k) { return c->lines +
 /* Seals the call's line (a new sequence number, the time now, the same request id) and
  * publishes it on its capability's subject. */
 static cnv_status send_attempt(cnv_nats_client *c, nc_call *k) {
-  char reply[CNV_SW_SUBJECT_MAX];
-  cnv_status st = cnv_sw_subject_session(CNV_SW_SESS_REPLY, c->cfg.swarm, c->sid, k->id, reply, sizeof reply, NULL);
-  if (st != CNV_OK) return st;
+  char reply[CNV_SW_SUBJECT_MAX]; /* "cnv.S.s.SID.r.R": the session's prefix, then the id */
+  if (!natsn_reply_write(c->prefix, c->prefix_len, k->id, reply, sizeof reply)) return CNV_ERANGE;
+  cnv_status st;
   cnv_session_invoke inv = {.deadline_ms = k->deadline_ms, .line = call_line(c, k), .line_len = k->line_len};
   size_t plen = 0, w = 0;
   if ((st = cnv_session_invoke_encode(&inv, c->plain, c->plain_cap, &plen)) != CNV_OK) return st;

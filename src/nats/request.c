@@ -2,7 +2,6 @@
  * session (opened ticket, cached) -> expiry -> anti-replay window -> open -> client time ->
  * the once path (once.c) or straight to the runtime; the answer is sealed and published by
  * on_done on the runtime's worker (natsConnection_Publish is thread-safe). */
-#include <stdio.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -10,22 +9,13 @@
 #include <cnv/session.h>
 
 #include "core/ignore.h"
+#include "reply.h"
 #include "serve_internal.h"
 
 /* The session id a reply subject names, when it is exactly the REPLY subject of that session
  * and request id: the answer of a request goes nowhere else. */
-static bool reply_sid(const cnv_nats_node *n, const char *reply, uint64_t reqid, uint8_t sid[CNV_SW_SID_BYTES]) {
-  char expect[CNV_SW_SUBJECT_MAX];
-  int prefix = snprintf(expect, sizeof expect, "cnv.%llu.s.", (unsigned long long)n->cfg.swarm);
-  size_t len = strlen(reply);
-  if (prefix < 0 || len < (size_t)prefix + 2u * CNV_SW_SID_BYTES) return false;
-  size_t bin_len = 0;
-  if (sodium_hex2bin(sid, CNV_SW_SID_BYTES, reply + prefix, 2u * CNV_SW_SID_BYTES, NULL, &bin_len, NULL) != 0 ||
-      bin_len != CNV_SW_SID_BYTES)
-    return false;
-  if (cnv_sw_subject_session(CNV_SW_SESS_REPLY, n->cfg.swarm, sid, reqid, expect, sizeof expect, NULL) != CNV_OK)
-    return false;
-  return strcmp(expect, reply) == 0;
+static bool reply_sid(const natsn_serve *s, const char *reply, uint64_t reqid, uint8_t sid[CNV_SW_SID_BYTES]) {
+  return natsn_reply_read(s->reply_prefix, s->reply_prefix_len, reply, reqid, sid);
 }
 
 static void on_done(void *ctx, const cnv_runtime_completion *c) {
@@ -228,7 +218,7 @@ void natsn_on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, v
   cnv_sw_request r;
   uint8_t sid[CNV_SW_SID_BYTES];
   if (!reply || !data || len > c->plain_cap || cnv_sw_request_parse(data, len, &r) != CNV_OK ||
-      !reply_sid(n, reply, r.reqid, sid)) {
+      !reply_sid(s, reply, r.reqid, sid)) {
     NATSN_COUNT(n, tampered);
     goto out;
   }

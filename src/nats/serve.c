@@ -230,6 +230,19 @@ static bool wbuf_init(natsn_wbuf *w, size_t max_result) {
   return w->plain && w->sealed;
 }
 
+/* "cnv.S.s.", the start of every session subject of the swarm: "cnv.S.s.SID.>" without its
+ * session id and ".>". */
+static cnv_status reply_prefix(uint64_t swarm, natsn_serve *s) {
+  static const uint8_t zero[CNV_SW_SID_BYTES];
+  size_t len = 0;
+  cnv_status st =
+      cnv_sw_subject_session(CNV_SW_SESS_ALL, swarm, zero, 0, s->reply_prefix, sizeof s->reply_prefix, &len);
+  if (st != CNV_OK) return st;
+  s->reply_prefix_len = len - (2u * CNV_SW_SID_BYTES + 2u);
+  s->reply_prefix[s->reply_prefix_len] = '\0';
+  return CNV_OK;
+}
+
 cnv_status natsn_serve_create(cnv_nats_node *n) {
   natsn_serve *s = calloc(1, sizeof *s);
   if (!s) return CNV_ENOMEM;
@@ -262,6 +275,7 @@ cnv_status natsn_serve_create(cnv_nats_node *n) {
   s->n_free = s->n_slots;
   cnv_status st = natsn_sessions_create(n, n->cfg.max_sessions, &s->sessions);
   if (st == CNV_OK) st = cnv_sw_subject_swarm(CNV_SW_SUBJ_STREAM, n->cfg.swarm, s->stream, sizeof s->stream, NULL);
+  if (st == CNV_OK) st = reply_prefix(n->cfg.swarm, s);
   if (st != CNV_OK) {
     free_serve(s);
     return st;

@@ -119,6 +119,9 @@ typedef struct natsn_wbuf {
 struct natsn_serve {
   cnv_nats_node *n;
   char stream[CNV_SW_SUBJECT_MAX];
+  /* "cnv.S.s.": every REPLY subject of this swarm starts with it (request.c reads them) */
+  char reply_prefix[CNV_SW_SUBJECT_MAX];
+  size_t reply_prefix_len;
   natsSubscription *hs_sub;
   natsn_cap *caps;
   size_t n_caps;
