@@ -143,7 +143,8 @@ typedef struct cnv_nats_node_stats {
   uint64_t bad_tickets;    /* tickets that did not open or had expired (REFUSAL sent) */
   uint64_t tampered;       /* requests that did not authenticate (dropped) */
   uint64_t records_applied, records_bad;
-  uint64_t sessions; /* opened tickets held now */
+  uint64_t sessions;   /* opened tickets held now */
+  uint64_t no_session; /* requests without a ticket for a session not held (REFUSAL sent) */
 } cnv_nats_node_stats;
 /* Relaxed counter loads: each exact, the set not one instant. Any thread. Wait-free.
  * Errors: CNV_EINVAL. */
