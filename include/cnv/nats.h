@@ -179,7 +179,9 @@ CNV_API CNV_NODISCARD cnv_status cnv_nats_node_view(cnv_nats_node *n, cnv_nats_n
  *     could not reach JetStream, so it never ran) is retried at the next attempt, the call
  *     ending with that status if every attempt until call_timeout_ms gets it; a REFUSAL
  *     saying the ticket expired makes poll handshake again and resend every unanswered call
- *     under the new session;
+ *     under the new session. The ticket goes with a session's first send only; a REFUSAL
+ *     CNV_ESW_NO_SESSION (a node that does not hold the session) sends that call again at
+ *     once with it (at most once per attempt), and its later sends keep it;
  *   - every call completes exactly once: the first answer for its id (later ones, a retry's
  *     second answer, are dropped), CNV_ENATS_TIMEOUT after call_timeout_ms, or
  *     CNV_ENATS_CLOSED at close.
