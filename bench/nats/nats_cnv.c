@@ -6,12 +6,13 @@
  * and trusting one root, a cnv_nats_node in front of it (its token from that root allows
  * swarm.serve in the swarm), and a cnv_nats_client for an agent whose token from the root
  * allows demo.* (the handshake is made once, before the loop). Every call goes the whole way:
- * the client seals the INVOCATION (AEAD, with the ticket) and publishes it on the capability's
- * subject; the node opens the ticket (cached by session after the first), checks the replay
- * window and the time, opens the request, submits it to the runtime (parse, capability, phase,
- * the agent's prepared token, queue); a worker runs the handler; the node seals the RESPONSE
- * and publishes it to the reply subject; the client opens it, and the callback checks the
- * echoed text.
+ * the client seals the INVOCATION (AEAD; the session's first send carries the ticket, the
+ * others not) and publishes it on the capability's subject; the node opens the ticket once
+ * (the session cached by its id, which later requests take from their reply subject), checks
+ * the replay window and the time, opens the request, submits it to the runtime (parse,
+ * capability, phase, the agent's prepared token, queue); a worker runs the handler; the node
+ * seals the RESPONSE and publishes it to the reply subject; the client opens it, and the
+ * callback checks the echoed text.
  *
  * nats_invoke/cnv: the node's default delivery (demo.echo is read_only: no claim).
  * nats_invoke_once/cnv: the node runs with CNV_NATS_ONCE_ALL, so every call is first claimed

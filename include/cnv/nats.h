@@ -153,7 +153,8 @@ typedef struct cnv_nats_node_stats {
   uint64_t forged;            /* claims and stored answers read from the once stream that did not
                               verify (published by someone outside the swarm; ignored) */
   uint64_t records_applied, records_bad;
-  uint64_t sessions; /* opened tickets held now */
+  uint64_t sessions;   /* opened tickets held now */
+  uint64_t no_session; /* requests without a ticket for a session not held (REFUSAL sent) */
 } cnv_nats_node_stats;
 /* Relaxed counter loads: each exact, the set not one instant. Any thread. Wait-free.
  * Errors: CNV_EINVAL. */
@@ -189,7 +190,10 @@ CNV_API CNV_NODISCARD cnv_status cnv_nats_node_view(cnv_nats_node *n, cnv_nats_n
  *     ending with that status if every attempt until call_timeout_ms gets it; a sealed
  *     answer saying the ticket expired makes poll handshake again and resend every
  *     unanswered call under the new session (a plain REFUSAL, which anyone may send, does so
- *     only once the ticket's end has passed by the client's clock);
+ *     only once the ticket's end has passed by the client's clock). The ticket goes with a
+ *     session's first send only; a REFUSAL CNV_ESW_NO_SESSION (a node that does not hold the
+ *     session) sends that call again at once with it (at most once per attempt), and its
+ *     later sends keep it;
  *   - every call completes exactly once: the first answer for its id (later ones, a retry's
  *     second answer, are dropped), CNV_ENATS_TIMEOUT after call_timeout_ms, or
  *     CNV_ENATS_CLOSED at close.

@@ -14,13 +14,15 @@
  *   - the TICKET: the session's two keys, the agent's key and token, sealed (XChaCha20-Poly1305)
  *     under the SWARM KEY that every node holds, so every node can open it and no one else can;
  *   - REQUEST / RESPONSE: an invocation (the session module's INVOCATION payload) sealed under
- *     the session's client-to-swarm key with a random 24-byte nonce, carrying the ticket, a
+ *     the session's client-to-swarm key with a random 24-byte nonce, carrying the ticket (or
+ *     none, once the nodes hold the session: a node without it refuses CNV_ESW_NO_SESSION), a
  *     sequence number (the node's anti-replay window, cnv_replay_*), the request id (the same
  *     on every retry: the swarm's dedupe key) and the client's time; the answer (the session
  *     module's RESPONSE payload) sealed under the swarm-to-client key. The subject and the reply
  *     subject are associated data: a message moved to another subject does not open;
  *   - REFUSAL: a plain, unauthenticated answer for requests whose ticket a node cannot use
- *     (expired, unknown key epoch): it only tells the client to make a new handshake;
+ *     (expired, unknown key epoch: the client makes a new handshake) or that came without a
+ *     ticket to a node that does not hold the session (the client sends it again with it);
  *   - RECORDS: the swarm's shared state (trust roots, revocations, swarm key grants, join
  *     requests, node status), each signed by its author (a trust root, or a node whose token
  *     the reader checks) over the swarm id and the record's key name, so a record copied to
@@ -69,8 +71,8 @@ extern "C" {
 #define CNV_SW_KV_KEY_MAX 80u    /* longest record key name, NUL included */
 #define CNV_SW_GRANT_BYTES 80u   /* a swarm key sealed to one node (crypto_box_seal of 32 bytes) */
 #define CNV_SW_MAX_BODY 1024u    /* largest record body */
-/* Bytes a REQUEST adds around its ticket and plaintext, and a RESPONSE around its plaintext:
- * a buffer of ticket_len + plain_len + CNV_SW_REQUEST_OVERHEAD (plain_len +
+/* Bytes a REQUEST adds around its ticket (if any) and plaintext, and a RESPONSE around its
+ * plaintext: a buffer of ticket_len + plain_len + CNV_SW_REQUEST_OVERHEAD (plain_len +
  * CNV_SW_RESPONSE_OVERHEAD) always suffices. */
 #define CNV_SW_REQUEST_OVERHEAD 96u
 #define CNV_SW_RESPONSE_OVERHEAD 64u
@@ -233,8 +235,8 @@ typedef struct cnv_sw_request {
   uint64_t seq;          /* the session's sequence number, 1.. (the anti-replay window's) */
   uint64_t reqid;        /* the request id, the same on every retry */
   uint64_t ts_ms;        /* the client's clock when this attempt was sealed */
-  const uint8_t *ticket; /* the sealed ticket */
-  size_t ticket_len;
+  const uint8_t *ticket; /* the sealed ticket; NULL when the request carries none */
+  size_t ticket_len;     /* 0 (none: the node must hold the session) or CNV_SW_MIN_TICKET.. */
   const uint8_t *sealed; /* nonce || ciphertext || tag */
   size_t sealed_len;
   const uint8_t *head; /* the bytes before `sealed` (associated data, with the subjects) */
@@ -242,15 +244,18 @@ typedef struct cnv_sw_request {
 } cnv_sw_request;
 /* Seals plain (the session module's INVOCATION payload) under key_c2s, binding subject and
  * reply (the NATS subject and reply subject it is published with, NUL-terminated, neither
- * NULL) as associated data. plain may be NULL when plain_len is 0. Errors: CNV_EINVAL,
- * CNV_ERANGE (seq 0, a ticket_len outside CNV_SW_MIN_TICKET..CNV_SW_MAX_TICKET, cap: nothing
- * written). */
+ * NULL) as associated data. plain may be NULL when plain_len is 0. ticket_len 0 (ticket may
+ * then be NULL) sends no ticket: for a node that holds the session already (one that does
+ * not answers a REFUSAL CNV_ESW_NO_SESSION). Errors: CNV_EINVAL (ticket NULL with a length),
+ * CNV_ERANGE (seq 0, a ticket_len neither 0 nor CNV_SW_MIN_TICKET..CNV_SW_MAX_TICKET, cap:
+ * nothing written). */
 CNV_API CNV_NODISCARD cnv_status cnv_sw_request_seal(const uint8_t key_c2s[CNV_SW_SYM_BYTES], const void *ticket,
                                                      size_t ticket_len, uint64_t seq, uint64_t reqid, uint64_t ts_ms,
                                                      uint8_t attempt, const char *subject, const char *reply,
                                                      const void *plain, size_t plain_len, void *out, size_t cap,
                                                      size_t *written);
-/* Frames a REQUEST without opening it. Errors: CNV_EINVAL, CNV_ESW_MALFORMED. */
+/* Frames a REQUEST without opening it (with or without a ticket). Errors: CNV_EINVAL,
+ * CNV_ESW_MALFORMED. */
 CNV_API CNV_NODISCARD cnv_status cnv_sw_request_parse(const void *in, size_t len, cnv_sw_request *out);
 /* Opens a parsed request with the session's key and the subjects it arrived on; plain gets
  * the plaintext (cap bytes; r->sealed_len always suffices), *plain_len its length. Errors:
@@ -264,7 +269,7 @@ CNV_API CNV_NODISCARD cnv_status cnv_sw_request_open(const uint8_t key_c2s[CNV_S
 typedef struct cnv_sw_response {
   uint64_t reqid;
   bool refusal;          /* a plain REFUSAL: status is its only content, unauthenticated */
-  int32_t status;        /* REFUSAL only: CNV_ESW_TICKET_EXPIRED, CNV_ESW_TICKET, ... */
+  int32_t status;        /* REFUSAL only: CNV_ESW_TICKET_EXPIRED, CNV_ESW_TICKET, CNV_ESW_NO_SESSION */
   const uint8_t *sealed; /* sealed answer: nonce || ciphertext || tag */
   size_t sealed_len;
   const uint8_t *head;

@@ -9,7 +9,12 @@
  * request id's low bits: an answer finds its call in one step, and a new id skips those whose
  * entry is still busy (ids stay unique and increasing). Each unanswered call holds one of
  * max_in_flight line buffers (its line, kept to reseal it on every retry: a retry carries a new
- * sequence number and time, the same request id). Everything is allocated at connect. */
+ * sequence number and time, the same request id). Everything is allocated at connect.
+ *
+ * The session's ticket goes with its first send only: a node that holds the session (opened
+ * from that ticket) needs no more. A node that does not (another node of the queue group, a
+ * restart, an eviction) answers a plain REFUSAL CNV_ESW_NO_SESSION, and the call is sent
+ * again at once with the ticket, from then on always with it. */
 #include <stdio.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -57,6 +62,8 @@ typedef struct nc_call {
   uint64_t start_ms;    /* monotonic: submit */
   uint64_t resend_ms;   /* monotonic: when the next attempt goes */
   cnv_status transient; /* the last refusal that a retry may get past (CNV_OK: none) */
+  bool with_ticket;     /* a node lacked the session: this call's sends carry the ticket */
+  bool no_session_sent; /* this attempt was sent again after a CNV_ESW_NO_SESSION already */
   uint32_t buf;         /* its line buffer */
   size_t line_len;
   char subject[CNV_SW_SUBJECT_MAX];
@@ -77,6 +84,7 @@ struct cnv_nats_client {
   uint8_t ticket[CNV_SW_MAX_TICKET];
   size_t ticket_len;
   uint64_t ticket_expires_ms;      /* the ticket's end as its WELCOME says (wall clock) */
+  bool ticket_sent;                /* a send of this session carried the ticket */
   char prefix[CNV_SW_SUBJECT_MAX]; /* "cnv.S.s.SID." */
   size_t prefix_len;
   bool rehandshake;      /* a node said the ticket expired: handshake again, resend all */
@@ -280,6 +288,7 @@ static cnv_status take_welcome(cnv_nats_client *c, const uint8_t hh[CNV_SW_HASH_
   memcpy(c->ticket, w.ticket, w.ticket_len);
   c->ticket_len = w.ticket_len;
   c->ticket_expires_ms = w.expires_ms;
+  c->ticket_sent = false; /* no node holds the new session yet */
   session_id(hh, c->sid);
   c->seq = 0; /* a new session: a new replay window on the nodes */
   return CNV_OK;
@@ -358,7 +367,8 @@ static cnv_status handshake(cnv_nats_client *c, uint32_t timeout_ms) {
 static char *call_line(cnv_nats_client *c, const nc_call *k) { return c->lines + (size_t)k->buf * c->cfg.max_message; }
 
 /* Seals the call's line (a new sequence number, the time now, the same request id) and
- * publishes it on its capability's subject. */
+ * publishes it on its capability's subject; with the ticket when it is the session's first
+ * send or a node lacked the session for this call. */
 static cnv_status send_attempt(cnv_nats_client *c, nc_call *k) {
   char reply[CNV_SW_SUBJECT_MAX]; /* "cnv.S.s.SID.r.R": the session's prefix, then the id */
   if (!natsn_reply_write(c->prefix, c->prefix_len, k->id, reply, sizeof reply)) return CNV_ERANGE;
@@ -367,11 +377,14 @@ static cnv_status send_attempt(cnv_nats_client *c, nc_call *k) {
   size_t plen = 0, w = 0;
   if ((st = cnv_session_invoke_encode(&inv, c->plain, c->plain_cap, &plen)) != CNV_OK) return st;
   uint8_t attempt = k->attempts > 255 ? 255 : (uint8_t)k->attempts;
-  st = cnv_sw_request_seal(c->key_c2s, c->ticket, c->ticket_len, ++c->seq, k->id, wall_ms(), attempt, k->subject,
-                           reply, c->plain, plen, c->out, c->out_cap, &w);
+  bool ticket = !c->ticket_sent || k->with_ticket;
+  st = cnv_sw_request_seal(c->key_c2s, c->ticket, ticket ? c->ticket_len : 0, ++c->seq, k->id, wall_ms(), attempt,
+                           k->subject, reply, c->plain, plen, c->out, c->out_cap, &w);
   if (st != CNV_OK) return st;
   k->attempts++;
-  return from_nats(natsConnection_PublishRequest(c->nc, k->subject, reply, c->out, (int)w));
+  st = from_nats(natsConnection_PublishRequest(c->nc, k->subject, reply, c->out, (int)w));
+  if (st == CNV_OK && ticket) c->ticket_sent = true;
+  return st;
 }
 
 static void call_free(cnv_nats_client *c, nc_call *k) {
@@ -420,6 +433,8 @@ cnv_status cnv_nats_client_submit(cnv_nats_client *c, const char *line, size_t l
   k->deadline_ms = deadline_ms;
   k->attempts = 0;
   k->transient = CNV_OK;
+  k->with_ticket = false;
+  k->no_session_sent = false;
   k->wait_ms = c->cfg.attempt_timeout_ms;
   k->start_ms = mono_ms();
   k->resend_ms = k->start_ms + k->wait_ms;
@@ -463,13 +478,20 @@ static bool on_message(cnv_nats_client *c, natsMsg *m, uint64_t now) {
   nc_call *k = &c->calls[rid & c->mask];
   if (k->id != rid) return false; /* answered before (a retry's second answer), or never asked */
   if (resp.refusal) {
-    /* unauthenticated: anyone may publish one. It never completes a call, and it makes the
-     * client renew its ticket only once the ticket's end has passed by the client's clock: a
-     * renewal resends every unanswered call under a new session id, so a claim (the dedupe
-     * key is the session id and request id) would not stop an effectful call that already runs
-     * from running again. A node that can open the ticket says it expired sealed (below). */
+    /* unauthenticated: anyone may publish one. It never completes a call. It makes the client
+     * renew its ticket only once the ticket's end has passed by the client's clock: a renewal
+     * resends every unanswered call under a new session id, so a claim (the dedupe key is the
+     * session id and request id) would not stop an effectful call that already runs from
+     * running again. A node that can open the ticket says it expired sealed (below).
+     * CNV_ESW_NO_SESSION sends the call again with the ticket, once per attempt: a forged one
+     * costs one send. */
     if ((resp.status == CNV_ESW_TICKET_EXPIRED || resp.status == CNV_ESW_TICKET) && wall_ms() >= c->ticket_expires_ms)
       c->rehandshake = true;
+    if (resp.status == CNV_ESW_NO_SESSION && !k->no_session_sent) {
+      k->no_session_sent = true;
+      k->with_ticket = true;
+      cnv__ignore_status(send_attempt(c, k)); /* as in timers: the next attempt tries again */
+    }
     return false;
   }
   size_t plen = 0;
@@ -515,6 +537,7 @@ static unsigned timers(cnv_nats_client *c, uint64_t now, uint64_t *next) {
       uint32_t cap = c->cfg.attempt_timeout_ms * NC_BACKOFF_MAX;
       k->wait_ms = k->wait_ms >= cap / 2 ? cap : k->wait_ms * 2;
       k->resend_ms = now + k->wait_ms;
+      k->no_session_sent = false; /* a new attempt */
       /* a send that fails (disconnected) is tried again at the next attempt's time */
       cnv__ignore_status(send_attempt(c, k));
     }
@@ -535,6 +558,7 @@ static void renew(cnv_nats_client *c, uint64_t now) {
     nc_call *k = &c->calls[i];
     if (k->id == 0) continue;
     k->resend_ms = mono_ms() + k->wait_ms;
+    k->no_session_sent = false;             /* a new attempt, under the new session */
     cnv__ignore_status(send_attempt(c, k)); /* as in timers: the next attempt tries again */
   }
 }

@@ -223,5 +223,6 @@ cnv_status cnv_nats_node_stats_get(const cnv_nats_node *n, cnv_nats_node_stats *
   out->records_applied = cnv__load_relaxed(&c->records_applied);
   out->records_bad = cnv__load_relaxed(&c->records_bad);
   out->sessions = cnv__load_relaxed(&c->sessions);
+  out->no_session = cnv__load_relaxed(&c->no_session);
   return CNV_OK;
 }

@@ -28,7 +28,8 @@ typedef struct natsn_serve natsn_serve; /* serve*.c */
  * statistics). */
 typedef struct natsn_counters {
   _Atomic uint64_t handshakes, handshake_refused, handshake_limited, requests, accepted, answered, denied, claims, duplicates,
-      stored_answers, takeovers, replays, stale, bad_tickets, tampered, forged, records_applied, records_bad, sessions;
+      stored_answers, takeovers, replays, stale, bad_tickets, tampered, forged, records_applied, records_bad, sessions,
+      no_session;
 } natsn_counters;
 /* Adds one to counter `field` of node n. */
 #define NATSN_COUNT(n, field) ((void)cnv__fetch_add_relaxed(&(n)->stats.field, 1))

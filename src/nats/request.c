@@ -225,7 +225,10 @@ void natsn_on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, v
   natsn_stripe *stripe;
   size_t plain_len = 0;
   natsn_session *e = natsn_sessions_lock(s->sessions, sid, &stripe);
-  if (!e) {
+  if (!e && r.ticket_len == 0) { /* sent without its ticket: the client sends it again with it */
+    NATSN_COUNT(n, no_session);
+    natsn_refuse(s, reply, r.reqid, CNV_ESW_NO_SESSION);
+  } else if (!e) {
     e = open_session(c, stripe, &r, subject, reply, sid, &plain_len);
     if (e) cnv__ignore_status(cnv_replay_update(&e->window, r.seq)); /* a new window takes seq >= 1 */
   } else if (cnv_replay_check(&e->window, r.seq) != CNV_OK) {

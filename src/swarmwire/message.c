@@ -40,12 +40,15 @@ static void request_ad(uint8_t ad[CNV_SW_HASH_BYTES], const uint8_t *head, size_
   crypto_generichash_final(&h, ad, CNV_SW_HASH_BYTES);
 }
 
+/* A REQUEST's ticket: none (0, the node holds the session already) or a sealed ticket's size. */
+static bool ticket_len_ok(size_t n) { return n == 0 || (n >= SW_TICKET_MIN && n <= CNV_SW_MAX_TICKET); }
+
 cnv_status cnv_sw_request_seal(const uint8_t key_c2s[CNV_SW_SYM_BYTES], const void *ticket, size_t ticket_len,
                                uint64_t seq, uint64_t reqid, uint64_t ts_ms, uint8_t attempt, const char *subject,
                                const char *reply, const void *plain, size_t plain_len, void *out, size_t cap,
                                size_t *written) {
-  if (!key_c2s || !ticket || !subject || !reply || (!plain && plain_len) || !out) return CNV_EINVAL;
-  if (seq == 0 || ticket_len < SW_TICKET_MIN || ticket_len > CNV_SW_MAX_TICKET) return CNV_ERANGE;
+  if (!key_c2s || (!ticket && ticket_len) || !subject || !reply || (!plain && plain_len) || !out) return CNV_EINVAL;
+  if (seq == 0 || !ticket_len_ok(ticket_len)) return CNV_ERANGE;
   size_t head_len = REQ_HEAD + ticket_len;
   if (plain_len > SIZE_MAX - head_len - SEAL_EXTRA) return CNV_ERANGE;
   size_t total = head_len + SEAL_EXTRA + plain_len;
@@ -56,7 +59,7 @@ cnv_status cnv_sw_request_seal(const uint8_t key_c2s[CNV_SW_SYM_BYTES], const vo
   uint8_t *c = p + head_len + CNV_SW_NONCE_BYTES;
   /* The plaintext first: the caller may have laid it at its place in out already. */
   if (plain_len) memmove(c, plain, plain_len);
-  memmove(p + REQ_HEAD, ticket, ticket_len);
+  if (ticket_len) memmove(p + REQ_HEAD, ticket, ticket_len);
   p[0] = CNV_SW_VERSION;
   p[1] = KIND_REQUEST;
   p[2] = attempt;
@@ -81,15 +84,14 @@ cnv_status cnv_sw_request_parse(const void *in, size_t len, cnv_sw_request *out)
   const uint8_t *ticket = sw_take(&r, ticket_len);
   size_t head_len = r.off;
   const uint8_t *sealed = sw_take(&r, SEAL_EXTRA);
-  if (!r.ok || version != CNV_SW_VERSION || kind != KIND_REQUEST || seq == 0 || ticket_len < SW_TICKET_MIN ||
-      ticket_len > CNV_SW_MAX_TICKET) {
+  if (!r.ok || version != CNV_SW_VERSION || kind != KIND_REQUEST || seq == 0 || !ticket_len_ok(ticket_len)) {
     return CNV_ESW_MALFORMED;
   }
   out->attempt = attempt;
   out->seq = seq;
   out->reqid = reqid;
   out->ts_ms = ts;
-  out->ticket = ticket;
+  out->ticket = ticket_len ? ticket : NULL;
   out->ticket_len = ticket_len;
   out->sealed = sealed;
   out->sealed_len = len - head_len;

@@ -1,11 +1,12 @@
 /* The swarm client (cnv_nats_client_*) against a node of the test's own on one nats-server:
  * the fake node answers handshakes and requests with the swarmwire codecs as a real node does
  * (docs/nats.md), and misbehaves on demand (drops a first attempt, answers twice, says "in
- * progress", says the ticket expired, answers on the stored-answer subject, never answers), so
- * each rule of the client is seen from the wire: the handshake and the node token's check
- * (a node without swarm.serve, or from another root, is refused), one completion per call,
- * retries with the same request id and a new sequence number, the ticket renewed, the call
- * timeout, the in-flight limit, and the argument errors. */
+ * progress", says the ticket expired, answers on the stored-answer subject, never answers,
+ * holds no session), so each rule of the client is seen from the wire: the handshake and the
+ * node token's check (a node without swarm.serve, or from another root, is refused), one
+ * completion per call, retries with the same request id and a new sequence number, the ticket
+ * on a session's first send only and again after CNV_ESW_NO_SESSION, the ticket renewed, the
+ * call timeout, the in-flight limit, and the argument errors. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -40,10 +41,12 @@ enum mode {
   SILENT,           /* never answer */
   JETSTREAM,        /* attempt 0: refused, JetStream unreachable; later attempts: the answer */
   JETSTREAM_ALWAYS, /* every attempt refused so */
-  REFUSE_HANDSHAKE  /* WELCOME with a denial of the agent's token */
+  REFUSE_HANDSHAKE, /* WELCOME with a denial of the agent's token */
+  NO_SESSION        /* requests without the ticket: REFUSAL CNV_ESW_NO_SESSION, sent twice */
 };
 
 #define MAX_SEEN 64
+#define MAX_SESSIONS 8
 
 /* The test's node: what it answered and saw. */
 static struct {
@@ -65,7 +68,13 @@ static struct {
     uint64_t reqid, seq;
     uint8_t attempt;
     int handshake; /* the handshake whose ticket it carried (1..) */
+    bool ticket;   /* it carried the ticket */
   } seen[MAX_SEEN];
+  int n_sessions; /* the sessions whose ticket it opened, as a node caches them */
+  struct {
+    uint8_t sid[CNV_SW_SID_BYTES], c2s[CNV_SW_SYM_BYTES], s2c[CNV_SW_SYM_BYTES];
+    uint64_t handshake;
+  } sessions[MAX_SESSIONS];
 } fx;
 
 /* ---- the fake node ---- */
@@ -141,6 +150,57 @@ static void answer(const char *subject, const uint8_t key_s2c[CNV_SW_SYM_BYTES],
   NODE_CHECK(natsConnection_Publish(fx.nc, subject, sealed, (int)slen) == NATS_OK);
 }
 
+static void refuse(const char *subject, uint64_t reqid, cnv_status status) {
+  uint8_t refusal[64];
+  size_t n = 0;
+  NODE_CHECK(cnv_sw_refusal_write(reqid, status, refusal, sizeof refusal, &n) == CNV_OK);
+  NODE_CHECK(natsConnection_Publish(fx.nc, subject, refusal, (int)n) == NATS_OK);
+}
+
+/* The session of a request sent without its ticket, as a node finds it: the one whose REPLY
+ * subject for reqid is reply; its keys and handshake number into *t. */
+static bool find_session(const char *reply, uint64_t reqid, cnv_sw_ticket *t) {
+  bool found = false;
+  pthread_mutex_lock(&fx.lock);
+  for (int i = 0; i < fx.n_sessions && !found; i++) {
+    char want[CNV_SW_SUBJECT_MAX];
+    NODE_CHECK(cnv_sw_subject_session(CNV_SW_SESS_REPLY, SWARM, fx.sessions[i].sid, reqid, want, sizeof want, NULL) ==
+               CNV_OK);
+    if (strcmp(reply, want) != 0) continue;
+    memcpy(t->sid, fx.sessions[i].sid, sizeof t->sid);
+    memcpy(t->key_c2s, fx.sessions[i].c2s, sizeof t->key_c2s);
+    memcpy(t->key_s2c, fx.sessions[i].s2c, sizeof t->key_s2c);
+    t->issued_ms = fx.sessions[i].handshake;
+    found = true;
+  }
+  pthread_mutex_unlock(&fx.lock);
+  return found;
+}
+
+static void keep_session(const cnv_sw_ticket *t) {
+  pthread_mutex_lock(&fx.lock);
+  int i = fx.n_sessions < MAX_SESSIONS ? fx.n_sessions++ : MAX_SESSIONS - 1;
+  memcpy(fx.sessions[i].sid, t->sid, sizeof t->sid);
+  memcpy(fx.sessions[i].c2s, t->key_c2s, sizeof t->key_c2s);
+  memcpy(fx.sessions[i].s2c, t->key_s2c, sizeof t->key_s2c);
+  fx.sessions[i].handshake = t->issued_ms;
+  pthread_mutex_unlock(&fx.lock);
+}
+
+/* Records a request in the seen table (handshake: its session's, 0 when unknown). */
+static void see(const cnv_sw_request *r, int handshake) {
+  pthread_mutex_lock(&fx.lock);
+  if (fx.n_seen < MAX_SEEN) {
+    fx.seen[fx.n_seen].reqid = r->reqid;
+    fx.seen[fx.n_seen].seq = r->seq;
+    fx.seen[fx.n_seen].attempt = r->attempt;
+    fx.seen[fx.n_seen].handshake = handshake;
+    fx.seen[fx.n_seen].ticket = r->ticket_len > 0;
+    fx.n_seen++;
+  }
+  pthread_mutex_unlock(&fx.lock);
+}
+
 static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure) {
   (void)nc, (void)sub, (void)closure;
   static uint8_t tplain[CNV_SW_MAX_TICKET], plain[4096];
@@ -153,7 +213,16 @@ static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, 
   char want[CNV_SW_SUBJECT_MAX], done_subject[CNV_SW_SUBJECT_MAX], text[256];
   NODE_REQUIRE(reply != NULL);
   NODE_REQUIRE(cnv_sw_request_parse(natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg), &r) == CNV_OK);
-  NODE_REQUIRE(cnv_sw_ticket_open(fx.swarm_key, SWARM, r.ticket, r.ticket_len, tplain, sizeof tplain, &t) == CNV_OK);
+  if (r.ticket_len > 0) {
+    NODE_REQUIRE(cnv_sw_ticket_open(fx.swarm_key, SWARM, r.ticket, r.ticket_len, tplain, sizeof tplain, &t) ==
+                 CNV_OK);
+    keep_session(&t);
+  } else if (atomic_load(&fx.mode) == NO_SESSION || !find_session(reply, r.reqid, &t)) {
+    see(&r, 0);
+    refuse(reply, r.reqid, CNV_ESW_NO_SESSION);
+    if (atomic_load(&fx.mode) == NO_SESSION) refuse(reply, r.reqid, CNV_ESW_NO_SESSION); /* a forged second one */
+    goto out;
+  }
   NODE_REQUIRE(cnv_sw_request_open(t.key_c2s, &r, subject, reply, plain, sizeof plain, &plen) == CNV_OK);
   NODE_REQUIRE(cnv_session_invoke_decode(plain, plen, &inv) == CNV_OK);
   /* the reply subject is the session's, for this request id */
@@ -161,15 +230,7 @@ static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, 
   NODE_REQUIRE(strcmp(reply, want) == 0);
   NODE_REQUIRE(cnv_sw_subject_session(CNV_SW_SESS_DONE, SWARM, t.sid, r.reqid, done_subject, sizeof done_subject,
                                       NULL) == CNV_OK);
-  pthread_mutex_lock(&fx.lock);
-  if (fx.n_seen < MAX_SEEN) {
-    fx.seen[fx.n_seen].reqid = r.reqid;
-    fx.seen[fx.n_seen].seq = r.seq;
-    fx.seen[fx.n_seen].attempt = r.attempt;
-    fx.seen[fx.n_seen].handshake = (int)t.issued_ms;
-    fx.n_seen++;
-  }
-  pthread_mutex_unlock(&fx.lock);
+  see(&r, (int)t.issued_ms);
   snprintf(text, sizeof text, "%.*s", (int)inv.line_len, inv.line);
   switch (atomic_load(&fx.mode)) {
     case DROP_FIRST:
@@ -186,9 +247,9 @@ static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, 
         answer(reply, t.key_s2c, r.reqid, CNV_OK, 0, text);
       break;
     case EXPIRE_FIRST:
-      if (t.issued_ms == 1) /* sealed: a node that opened the ticket (a plain one is anybody's) */
+      if (t.issued_ms == 1) { /* sealed: a node that opened the ticket (a plain one is anybody's) */
         answer(reply, t.key_s2c, r.reqid, CNV_ESW_TICKET_EXPIRED, CNV_SESSION_DONE_REFUSED, "");
-      else {
+      } else {
         answer(reply, t.key_s2c, r.reqid, CNV_OK, 0, text);
       }
       break;
@@ -267,6 +328,7 @@ static void reset(int mode) {
   atomic_store(&fx.handshakes, 0);
   pthread_mutex_lock(&fx.lock);
   fx.n_seen = 0;
+  fx.n_sessions = 0;
   pthread_mutex_unlock(&fx.lock);
 }
 
@@ -312,7 +374,45 @@ static void call_answered(void **state) {
   assert_int_equal(cnv_nats_client_call(c, LINE, strlen(LINE), 0, &r, buf, 4), CNV_ERANGE);
   assert_int_equal(r.result_len, strlen(LINE));
   assert_int_equal(r.id, 2);
+  assert_int_equal(r.attempts, 1);
   assert_int_equal(cnv_nats_client_in_flight(c), 0);
+  /* the session's first send carried the ticket, the next one not: the node holds it */
+  pthread_mutex_lock(&fx.lock);
+  assert_int_equal(fx.n_seen, 2);
+  assert_true(fx.seen[0].ticket);
+  assert_false(fx.seen[1].ticket);
+  pthread_mutex_unlock(&fx.lock);
+  cnv_nats_client_close(c);
+}
+
+/* A node that holds no session refuses a request without the ticket (CNV_ESW_NO_SESSION, here
+ * twice, the second as a forger would): the call is sent again with the ticket, once, with the
+ * same request id and a new sequence number; unauthenticated, the refusal completes nothing. */
+static void no_session_resent(void **state) {
+  (void)state;
+  reset(NO_SESSION);
+  cnv_nats_client *c = connect_ok(0);
+  cnv_nats_result r;
+  char buf[256];
+  assert_int_equal(cnv_nats_client_call(c, LINE, strlen(LINE), 0, &r, buf, sizeof buf), CNV_OK);
+  assert_int_equal(r.attempts, 1); /* the session's first send: with the ticket */
+  assert_int_equal(cnv_nats_client_call(c, LINE, strlen(LINE), 0, &r, buf, sizeof buf), CNV_OK);
+  assert_int_equal(r.status, CNV_OK);
+  assert_int_equal(r.id, 2);
+  assert_int_equal(r.attempts, 2);
+  assert_memory_equal(r.result, LINE, strlen(LINE));
+  assert_int_equal(cnv_nats_client_poll(c, 50, NULL), CNV_OK); /* the second refusal read: nothing sent */
+  pthread_mutex_lock(&fx.lock);
+  assert_int_equal(fx.n_seen, 3);
+  assert_true(fx.seen[0].ticket);
+  assert_int_equal(fx.seen[0].reqid, 1);
+  assert_int_equal(fx.seen[1].reqid, 2);
+  assert_int_equal(fx.seen[2].reqid, 2);
+  assert_false(fx.seen[1].ticket);
+  assert_true(fx.seen[2].ticket);
+  assert_true(fx.seen[2].seq > fx.seen[1].seq);
+  pthread_mutex_unlock(&fx.lock);
+  assert_int_equal(atomic_load(&fx.handshakes), 1);
   cnv_nats_client_close(c);
 }
 
@@ -415,6 +515,7 @@ static void ticket_renewed(void **state) {
   assert_true(fx.n_seen >= 2);
   assert_int_equal(fx.seen[0].handshake, 1);
   assert_int_equal(fx.seen[fx.n_seen - 1].handshake, 2);
+  assert_true(fx.seen[fx.n_seen - 1].ticket); /* the new session's first send */
   assert_int_equal(fx.seen[0].reqid, fx.seen[fx.n_seen - 1].reqid);
   pthread_mutex_unlock(&fx.lock);
   cnv_nats_client_close(c);
@@ -564,6 +665,7 @@ static void argument_errors(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(call_answered),
+      cmocka_unit_test(no_session_resent),
       cmocka_unit_test(retry_same_id),
       cmocka_unit_test(second_answer_ignored),
       cmocka_unit_test(in_progress_waits),

@@ -156,6 +156,7 @@ typedef struct client {
   uint8_t sid[16], c2s[32], s2c[32];
   uint8_t ticket[CNV_SW_MAX_TICKET];
   size_t ticket_len;
+  bool no_ticket; /* seal without the ticket (the node must hold the session) */
   uint64_t seq;
   int64_t skew_ms;   /* added to the client's clock */
   uint8_t out[4096]; /* the last request sent */
@@ -221,7 +222,7 @@ static void client_seal(client *c, const char *line, uint64_t reqid, uint64_t re
   size_t plain_len;
   cnv_session_invoke inv = {.line = line, .line_len = strlen(line)};
   assert_int_equal(cnv_session_invoke_encode(&inv, plain, sizeof plain, &plain_len), CNV_OK);
-  assert_int_equal(cnv_sw_request_seal(c->c2s, c->ticket, c->ticket_len, ++c->seq, reqid, (uint64_t)((int64_t)now_ms() + c->skew_ms), 0, c->subject,
+  assert_int_equal(cnv_sw_request_seal(c->c2s, c->ticket, c->no_ticket ? 0 : c->ticket_len, ++c->seq, reqid, (uint64_t)((int64_t)now_ms() + c->skew_ms), 0, c->subject,
                                        c->reply, plain, plain_len, c->out, sizeof c->out, &c->out_len),
                    CNV_OK);
 }
@@ -412,6 +413,41 @@ static void t_expired(void **state) {
   assert_int_equal(a.status, CNV_ESW_TICKET_EXPIRED);
   assert_int_equal(stats_of(s, 0).bad_tickets, 1);
   assert_int_equal(atomic_load(&s->echo_runs), 0);
+  client_close(&c);
+  scene_free(s);
+}
+
+/* A request without its ticket for a session the node does not hold is refused with
+ * CNV_ESW_NO_SESSION and not run; sent again with the ticket it runs, and once the node holds
+ * the session requests without the ticket are answered. */
+static void t_ticketless(void **state) {
+  (void)state;
+  scene *s = scene_new(1, NULL);
+  client c;
+  assert_int_equal(client_connect(s, &c), 0);
+  c.no_ticket = true;
+  answer a = call(&c, "demo.echo first", 1);
+  assert_true(a.refusal);
+  assert_int_equal(a.status, CNV_ESW_NO_SESSION);
+  cnv_nats_node_stats st = stats_of(s, 0);
+  assert_int_equal(st.no_session, 1);
+  assert_int_equal(st.sessions, 0);
+  assert_int_equal(st.accepted, 0);
+  assert_int_equal(atomic_load(&s->echo_runs), 0);
+  c.no_ticket = false; /* the same request id, a new sequence number, the ticket */
+  assert_string_equal(call(&c, "demo.echo first", 1).result, "first");
+  c.no_ticket = true;
+  assert_string_equal(call(&c, "demo.echo second", 2).result, "second");
+  assert_string_equal(call(&c, "demo.echo third", 3).result, "third");
+  client_publish(&c); /* the same bytes again: the window drops them */
+  assert_string_equal(call(&c, "demo.echo fourth", 4).result, "fourth");
+  assert_no_more(&c);
+  st = stats_of(s, 0);
+  assert_int_equal(st.no_session, 1);
+  assert_int_equal(st.sessions, 1);
+  assert_int_equal(st.replays, 1);
+  assert_int_equal(st.answered, 4);
+  assert_int_equal(atomic_load(&s->echo_runs), 4);
   client_close(&c);
   scene_free(s);
 }
@@ -632,6 +668,7 @@ int main(void) {
       cmocka_unit_test(t_tampered),
       cmocka_unit_test(t_wrong_reply),
       cmocka_unit_test(t_expired),
+      cmocka_unit_test(t_ticketless),
       cmocka_unit_test(t_once_stored),
       cmocka_unit_test(t_takeover),
       cmocka_unit_test(t_own_orphan),

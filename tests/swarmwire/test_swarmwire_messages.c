@@ -327,6 +327,74 @@ static void test_request_limits(void **state) {
   assert_int_equal(cnv_sw_request_open(fx.c2s, &bogus, fx.subject, fx.reply, plain, sizeof plain, &n), CNV_EINVAL);
 }
 
+/* A REQUEST without its ticket (the node holds the session): 29 bytes of head, every
+ * truncation and flipped bit refused, a ticket length of 1..207 refused, and a ticketed
+ * request with its ticket cut out (length 0 written in) does not open. */
+static void test_request_ticketless(void **state) {
+  (void)state;
+  size_t w = 0;
+  assert_int_equal(cnv_sw_request_seal(fx.c2s, NULL, 0, 9, 1234, 5678, 2, fx.subject, fx.reply, inv, sizeof inv, buf,
+                                       sizeof buf, &w),
+                   CNV_OK);
+  assert_int_equal(w, 29 + 24 + sizeof inv + 16);
+  cnv_sw_request r;
+  assert_int_equal(cnv_sw_request_parse(buf, w, &r), CNV_OK);
+  assert_null(r.ticket);
+  assert_int_equal(r.ticket_len, 0);
+  assert_int_equal(r.head_len, 29);
+  assert_int_equal(r.attempt, 2);
+  assert_int_equal(r.seq, 9);
+  assert_int_equal(r.reqid, 1234);
+  assert_int_equal(r.ts_ms, 5678);
+  assert_ptr_equal(r.sealed, buf + 29);
+  size_t n = 0;
+  assert_int_equal(cnv_sw_request_open(fx.c2s, &r, fx.subject, fx.reply, plain, sizeof plain, &n), CNV_OK);
+  assert_int_equal(n, sizeof inv);
+  assert_memory_equal(plain, inv, sizeof inv);
+  /* a non-NULL ticket with length 0 is no ticket either */
+  assert_int_equal(cnv_sw_request_seal(fx.c2s, fx.ticket, 0, 9, 1234, 5678, 2, fx.subject, fx.reply, inv, sizeof inv,
+                                       plain, sizeof plain, &n),
+                   CNV_OK);
+  assert_int_equal(n, w);
+  assert_memory_equal(plain, buf, 29); /* the same head; the nonces differ */
+  for (size_t l = 0; l < w; l++) {
+    uint8_t *c = fixture_exact(buf, l);
+    cnv_status st = parse_open(c, l, fx.subject, fx.reply);
+    assert_true(st == CNV_ESW_MALFORMED || st == CNV_ESW_OPEN);
+    if (l < 29 + 40) assert_int_equal(st, CNV_ESW_MALFORMED);
+    free(c);
+  }
+  for (size_t i = 0; i < w; i++) {
+    for (unsigned bit = 0; bit < 8; bit++) {
+      buf[i] ^= (uint8_t)(1u << bit);
+      cnv_status st = parse_open(buf, w, fx.subject, fx.reply);
+      assert_true(st == CNV_ESW_MALFORMED || st == CNV_ESW_OPEN);
+      buf[i] ^= (uint8_t)(1u << bit);
+    }
+  }
+  assert_int_equal(parse_open(buf, w, fx.subject, fx.reply), CNV_OK);
+  /* moved to another reply subject: does not open */
+  char other[CNV_SW_SUBJECT_MAX];
+  assert_int_equal(cnv_sw_subject_session(CNV_SW_SESS_REPLY, FX_SWARM, fx.sid, 43, other, sizeof other, NULL),
+                   CNV_OK);
+  assert_int_equal(parse_open(buf, w, fx.subject, other), CNV_ESW_OPEN);
+  /* ticket lengths between none and the smallest ticket */
+  assert_int_equal(cnv_sw_request_seal(fx.c2s, fx.ticket, 1, 9, 1, 1, 0, fx.subject, fx.reply, inv, sizeof inv, plain,
+                                       sizeof plain, &n),
+                   CNV_ERANGE);
+  buf[3] = 1;
+  assert_int_equal(cnv_sw_request_parse(buf, w, &r), CNV_ESW_MALFORMED);
+  buf[3] = 0;
+  /* a ticketed request with its ticket cut out and length 0 written in: the head is
+   * authenticated, so it does not open */
+  size_t tw = seal_request(plain, sizeof plain);
+  memmove(plain + 29, plain + 29 + fx.ticket_len, tw - 29 - fx.ticket_len);
+  plain[3] = plain[4] = 0;
+  static uint8_t cut[CNV_SW_MAX_TICKET + 4096];
+  memcpy(cut, plain, tw - fx.ticket_len);
+  assert_int_equal(parse_open(cut, tw - fx.ticket_len, fx.subject, fx.reply), CNV_ESW_OPEN);
+}
+
 static void test_response_every_length_and_bit(void **state) {
   (void)state;
   static const char ans[] = "RESPONSE bytes";
@@ -442,6 +510,7 @@ int main(void) {
       cmocka_unit_test(test_request_every_length_and_bit),
       cmocka_unit_test(test_request_fields_and_binding),
       cmocka_unit_test(test_request_limits),
+      cmocka_unit_test(test_request_ticketless),
       cmocka_unit_test(test_response_every_length_and_bit),
       cmocka_unit_test(test_refusal),
   };

@@ -9,5 +9,6 @@
   X(ESW_HANDSHAKE, -1303, "swarmwire: handshake key agreement failed (low-order key)")                   \
   X(ESW_TICKET, -1304, "swarmwire: ticket does not open under the swarm key (forged or altered)")        \
   X(ESW_TICKET_EXPIRED, -1305, "swarmwire: ticket expired or its key epoch is unknown: handshake again") \
-  X(ESW_OPEN, -1306, "swarmwire: sealed message does not authenticate (altered, wrong key or subject)")
+  X(ESW_OPEN, -1306, "swarmwire: sealed message does not authenticate (altered, wrong key or subject)")  \
+  X(ESW_NO_SESSION, -1307, "swarmwire: this node holds no session for the request: send it again with the ticket")
 #endif
