@@ -42,7 +42,8 @@ typedef struct cnv_fixture {
   cnv_nats_client *client;
 } cnv_fixture;
 
-static void cnv_stop(cnv_fixture *fx) {
+static void cnv_stop(void *arg) {
+  cnv_fixture *fx = arg;
   cnv_nats_client_close(fx->client);
   fx->client = NULL;
   if (fx->node) {
@@ -131,7 +132,8 @@ static void on_done(void *ctx, const cnv_nats_result *r) {
 }
 
 /* One round: NB_ROUND_CALLS calls, NB_IN_FLIGHT in flight. 0, or -1 with err set. */
-static int cnv_round_run(cnv_fixture *fx, char *err, size_t err_cap) {
+static int cnv_round_run(void *arg, char *err, size_t err_cap) {
+  cnv_fixture *fx = arg;
   cnv_round round = {0};
   long submitted = 0;
   uint64_t last_progress = nb_now_ns();
@@ -174,24 +176,7 @@ static void invoke_case(cnv_bench_state *st, cnv_nats_once once) {
     cnv_bench_skip_with_error(st, err);
     return;
   }
-  double seconds = 0, total = 0;
-  int failed = 0;
-  while (cnv_bench_keep_running(st)) {
-    if (failed) continue; /* a failed round ends the loop through keep_running; reported after */
-    uint64_t t0 = nb_now_ns();
-    if (cnv_round_run(&fx, err, sizeof err) != 0) {
-      failed = 1;
-      continue;
-    }
-    seconds += (double)(nb_now_ns() - t0) / 1e9;
-    total += NB_ROUND_CALLS;
-  }
-  cnv_stop(&fx);
-  if (failed) {
-    cnv_bench_skip_with_error(st, err);
-    return;
-  }
-  cnv_bench_set_rate(st, seconds > 0 ? total / seconds : 0);
+  nb_rounds_run(st, &fx, cnv_round_run, cnv_stop);
 }
 
 static void nats_invoke_cnv(cnv_bench_state *st) { invoke_case(st, CNV_NATS_ONCE_EFFECTFUL); }

@@ -18,6 +18,28 @@ static int cmp_u64(const void *a, const void *b) {
 
 void nb_sort_u64(uint64_t *v, size_t n) { qsort(v, n, sizeof v[0], cmp_u64); }
 
+void nb_rounds_run(cnv_bench_state *st, void *fx, nb_round_fn round, void (*stop)(void *fx)) {
+  char err[256];
+  double seconds = 0, total = 0;
+  int failed = 0;
+  while (cnv_bench_keep_running(st)) {
+    if (failed) continue; /* a failed round ends the loop through keep_running; reported after */
+    uint64_t t0 = nb_now_ns();
+    if (round(fx, err, sizeof err) != 0) {
+      failed = 1;
+      continue;
+    }
+    seconds += (double)(nb_now_ns() - t0) / 1e9;
+    total += NB_ROUND_CALLS;
+  }
+  stop(fx);
+  if (failed) {
+    cnv_bench_skip_with_error(st, err);
+    return;
+  }
+  cnv_bench_set_rate(st, seconds > 0 ? total / seconds : 0);
+}
+
 int nb_servers_start(int n, nats_cluster **out, char *err, size_t err_cap) {
   if (nats_cluster_start(n, out) == 0) return 0;
   *out = NULL;
@@ -27,9 +49,8 @@ int nb_servers_start(int n, nats_cluster **out, char *err, size_t err_cap) {
 
 /* ---- keys and tokens ------------------------------------------------------------------- */
 
-/* A root token from root_sk for holder_pk allowing `pattern` with `effects` in NB_SWARM. */
-static cnv_status mint(const uint8_t root_sk[64], const uint8_t holder_pk[32], const char *pattern,
-                       cnv_effects effects, uint8_t *tok, size_t *len) {
+cnv_status nb_mint(const uint8_t root_sk[64], const uint8_t holder_pk[32], const char *pattern, cnv_effects effects,
+                   uint8_t *tok, size_t *len) {
   cnv_deleg_caveats c;
   memset(&c, 0, sizeof c);
   c.expiry = CNV_DELEG_NO_EXPIRY;
@@ -50,12 +71,12 @@ cnv_status nb_keys_make(nb_keys *k) {
   crypto_sign_seed_keypair(k->root_pk, k->root_sk, seed);
   memset(seed, 0x42, sizeof seed);
   crypto_sign_seed_keypair(k->agent_pk, k->agent_sk, seed);
-  cnv_status st = mint(k->root_sk, k->agent_pk, "demo.*", CNV_EFFECT_READ_ONLY, k->agent_token, &k->agent_token_len);
+  cnv_status st = nb_mint(k->root_sk, k->agent_pk, "demo.*", CNV_EFFECT_READ_ONLY, k->agent_token, &k->agent_token_len);
   for (int i = 0; i < NB_MAX_NODES && st == CNV_OK; i++) {
     memset(seed, 0x50 + i, sizeof seed);
     crypto_sign_seed_keypair(k->node_pk[i], k->node_sk[i], seed);
     /* As `cnv token mint --allow swarm.serve --swarm S` makes it: no effects. */
-    st = mint(k->root_sk, k->node_pk[i], CNV_NATS_SERVE_CAPABILITY, 0, k->node_token[i], &k->node_token_len[i]);
+    st = nb_mint(k->root_sk, k->node_pk[i], CNV_NATS_SERVE_CAPABILITY, 0, k->node_token[i], &k->node_token_len[i]);
   }
   return st;
 }
@@ -68,28 +89,12 @@ void nb_keys_wipe(nb_keys *k) {
 
 /* ---- the runtime ----------------------------------------------------------------------- */
 
-/* demo.echo: the --text value is the result. */
-static cnv_status echo_handler(void *ctx, const cnv_runtime_call *c, cnv_runtime_result *r) {
-  (void)ctx;
-  cnv_arg args[4];
-  cnv_invocation inv;
-  cnv_status st = cnv_invocation_init(&inv, args, 4);
-  if (st == CNV_OK) st = cnv_parse_invocation(c->line, c->line_len, NULL, NULL, &inv);
-  if (st != CNV_OK) return st;
-  for (uint32_t i = 0; i < inv.count; i++) {
-    const cnv_arg *a = &inv.args[i];
-    if (a->kind == CNV_ARG_LONG_VALUE && a->name.len == 4 && memcmp(a->name.ptr, "text", 4) == 0)
-      return cnv_runtime_result_write(r, a->value.ptr, a->value.len);
-  }
-  return CNV_EINVAL;
-}
-
 cnv_runtime *nb_runtime_make(uint32_t workers, const uint8_t root_pk[32], char *err, size_t err_cap) {
   cnv_runtime_config cfg;
   cnv_runtime_config_default(&cfg);
   cfg.workers = workers;
   cfg.swarm_id = NB_SWARM;
-  cnv_runtime_handler_spec spec = {.effects = CNV_EFFECT_READ_ONLY, .cls = CNV_DURATION_INTERACTIVE, .fn = echo_handler};
+  cnv_runtime_handler_spec spec = {.effects = CNV_EFFECT_READ_ONLY, .cls = CNV_DURATION_INTERACTIVE, .fn = bench_rt_echo_text};
   cnv_runtime *rt = NULL;
   const char *step = NULL;
   cnv_status st;

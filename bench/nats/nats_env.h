@@ -46,6 +46,11 @@ typedef struct nb_keys {
   uint8_t node_token[NB_MAX_NODES][CNV_DELEG_MAX_TOKEN_BYTES];
   size_t node_token_len[NB_MAX_NODES];
 } nb_keys;
+/* A root token from root_sk for holder_pk allowing `pattern` with `effects` in NB_SWARM, no
+ * expiry, unlimited uses, depth 4, into tok (CNV_DELEG_MAX_TOKEN_BYTES). CNV_OK or the first
+ * failing status. */
+cnv_status nb_mint(const uint8_t root_sk[64], const uint8_t holder_pk[32], const char *pattern, cnv_effects effects,
+                   uint8_t *tok, size_t *len);
 /* Makes the keys and mints the tokens. CNV_OK or the first failing status. */
 cnv_status nb_keys_make(nb_keys *k);
 void nb_keys_wipe(nb_keys *k);
@@ -56,6 +61,13 @@ void nb_keys_wipe(nb_keys *k);
 cnv_runtime *nb_runtime_make(uint32_t workers, const uint8_t root_pk[32], char *err, size_t err_cap);
 /* Stops and destroys it. NULL ignored. */
 void nb_runtime_free(cnv_runtime *rt);
+
+/* The loop of a case whose iteration is one round of NB_ROUND_CALLS calls on fx: round(fx)
+ * each iteration, timed, then stop(fx); reports the calls per second, or the error of the
+ * round that failed (the loop ends at it, through cnv_bench_keep_running). round returns 0, or
+ * -1 with err set. */
+typedef int (*nb_round_fn)(void *fx, char *err, size_t err_cap);
+void nb_rounds_run(cnv_bench_state *st, void *fx, nb_round_fn round, void (*stop)(void *fx));
 
 /* Monotonic nanoseconds (cnv_runtime_now_ns). */
 uint64_t nb_now_ns(void);

@@ -53,7 +53,8 @@ static natsStatus raw_connect(natsConnection **nc, const char *url) {
   return s;
 }
 
-static void raw_stop(raw_fixture *fx) {
+static void raw_stop(void *arg) {
+  raw_fixture *fx = arg;
   natsSubscription_Destroy(fx->inbox);
   natsSubscription_Destroy(fx->resp_sub);
   natsConnection_Destroy(fx->req_nc);
@@ -92,7 +93,8 @@ static int raw_start(raw_fixture *fx, char *err, size_t err_cap) {
 }
 
 /* One round: NB_ROUND_CALLS requests, NB_IN_FLIGHT in flight. 0, or -1 with err set. */
-static int raw_round(raw_fixture *fx, char *err, size_t err_cap) {
+static int raw_round(void *arg, char *err, size_t err_cap) {
+  raw_fixture *fx = arg;
   static const char payload[] = NB_ECHO_LINE;
   long submitted = 0, done = 0;
   while (done < NB_ROUND_CALLS) {
@@ -124,23 +126,6 @@ static void nats_invoke_raw(cnv_bench_state *st) {
     cnv_bench_skip_with_error(st, err);
     return;
   }
-  double seconds = 0, total = 0;
-  int failed = 0;
-  while (cnv_bench_keep_running(st)) {
-    if (failed) continue; /* a failed round ends the loop through keep_running; reported after */
-    uint64_t t0 = nb_now_ns();
-    if (raw_round(&fx, err, sizeof err) != 0) {
-      failed = 1;
-      continue;
-    }
-    seconds += (double)(nb_now_ns() - t0) / 1e9;
-    total += NB_ROUND_CALLS;
-  }
-  raw_stop(&fx);
-  if (failed) {
-    cnv_bench_skip_with_error(st, err);
-    return;
-  }
-  cnv_bench_set_rate(st, seconds > 0 ? total / seconds : 0);
+  nb_rounds_run(st, &fx, raw_round, raw_stop);
 }
 CNV_BENCH(nats_invoke_raw, "nats_invoke/raw", 1, 0)

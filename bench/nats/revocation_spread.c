@@ -149,16 +149,8 @@ static cnv_status fresh_link(const spread_fixture *fx, uint8_t hash[CNV_SW_HASH_
   uint8_t pk[32], sk[64], tok[CNV_DELEG_MAX_TOKEN_BYTES];
   crypto_sign_keypair(pk, sk);
   sodium_memzero(sk, sizeof sk); /* only the public key is named in the token */
-  cnv_deleg_caveats c;
-  memset(&c, 0, sizeof c);
-  c.expiry = CNV_DELEG_NO_EXPIRY;
-  c.max_uses = CNV_DELEG_UNLIMITED_USES;
-  c.effects = CNV_EFFECT_READ_ONLY;
-  c.swarm = NB_SWARM;
-  c.n_allow = 1;
   size_t len;
-  cnv_status st = cnv_deleg_pattern_parse("demo.*", 6, &c.allow[0]);
-  if (st == CNV_OK) st = cnv_deleg_mint_root(fx->keys.root_sk, pk, &c, NULL, tok, sizeof tok, &len);
+  cnv_status st = nb_mint(fx->keys.root_sk, pk, "demo.*", CNV_EFFECT_READ_ONLY, tok, &len);
   if (st == CNV_OK) st = cnv_deleg_link_hash(tok, len, 0, hash);
   return st;
 }

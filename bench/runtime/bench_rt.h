@@ -15,6 +15,23 @@
  * CNV_OK is a fault, not a slow machine. */
 #define BENCH_RT_STOP_NS 10000000000ull
 
+/* The demo.echo handler of the nats and serve cases: the line's --text value is the result
+ * (CNV_EINVAL without one). */
+static inline cnv_status bench_rt_echo_text(void *ctx, const cnv_runtime_call *c, cnv_runtime_result *r) {
+  (void)ctx;
+  cnv_arg args[4];
+  cnv_invocation inv;
+  cnv_status st = cnv_invocation_init(&inv, args, 4);
+  if (st == CNV_OK) st = cnv_parse_invocation(c->line, c->line_len, NULL, NULL, &inv);
+  if (st != CNV_OK) return st;
+  for (uint32_t i = 0; i < inv.count; i++) {
+    const cnv_arg *a = &inv.args[i];
+    if (a->kind == CNV_ARG_LONG_VALUE && a->name.len == 4 && memcmp(a->name.ptr, "text", 4) == 0)
+      return cnv_runtime_result_write(r, a->value.ptr, a->value.len);
+  }
+  return CNV_EINVAL;
+}
+
 /* Mints the benches' root token for agent_pk under root_sk: read-only work matching
  * pattern[0..n) in swarm 1, no expiry, unlimited uses. Returns the first failing status. */
 static inline cnv_status bench_rt_mint(const uint8_t root_sk[64], const uint8_t agent_pk[32], const char *pattern,

@@ -74,22 +74,6 @@ typedef struct serve_fixture {
   size_t token_len;
 } serve_fixture;
 
-/* demo.echo: the --text value is the result. */
-static cnv_status echo_handler(void *ctx, const cnv_runtime_call *c, cnv_runtime_result *r) {
-  (void)ctx;
-  cnv_arg args[4];
-  cnv_invocation inv;
-  cnv_status st = cnv_invocation_init(&inv, args, 4);
-  if (st == CNV_OK) st = cnv_parse_invocation(c->line, c->line_len, NULL, NULL, &inv);
-  if (st != CNV_OK) return st;
-  for (uint32_t i = 0; i < inv.count; i++) {
-    const cnv_arg *a = &inv.args[i];
-    if (a->kind == CNV_ARG_LONG_VALUE && a->name.len == 4 && memcmp(a->name.ptr, "text", 4) == 0)
-      return cnv_runtime_result_write(r, a->value.ptr, a->value.len);
-  }
-  return CNV_EINVAL;
-}
-
 static void fixture_stop(serve_fixture *fx) {
   if (fx->srv) {
     cnv_status st = cnv_server_stop(fx->srv);
@@ -124,7 +108,7 @@ static int fixture_start(serve_fixture *fx, char *err, size_t err_cap) {
   cnv_runtime_config rcfg;
   cnv_runtime_config_default(&rcfg);
   rcfg.workers = SERVE_WORKERS;
-  cnv_runtime_handler_spec spec = {.effects = CNV_EFFECT_READ_ONLY, .cls = CNV_DURATION_INTERACTIVE, .fn = echo_handler};
+  cnv_runtime_handler_spec spec = {.effects = CNV_EFFECT_READ_ONLY, .cls = CNV_DURATION_INTERACTIVE, .fn = bench_rt_echo_text};
   cnv_server_config scfg;
   cnv_server_config_default(&scfg);
   scfg.secret_key = server_sk;

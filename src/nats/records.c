@@ -84,28 +84,42 @@ cnv_status natsn_kv_status(natsStatus ns) {
   return ns == NATS_TIMEOUT ? CNV_ENATS_TIMEOUT : CNV_ENATS_JETSTREAM;
 }
 
-cnv_status natsn_record_put(cnv_nats_node *n, uint8_t *buf, cnv_sw_record_kind kind, const uint8_t id[32],
-                            const void *body, size_t body_len, bool create) {
+/* How record_store writes a record: kvStore_Put, kvStore_Create, kvStore_Update. */
+typedef enum { RECORD_PUT,
+               RECORD_CREATE,
+               RECORD_UPDATE } record_write;
+
+/* Signs a record in n's name (its key and token) into buf and writes it as how says. */
+static cnv_status record_store(cnv_nats_node *n, uint8_t *buf, cnv_sw_record_kind kind, const uint8_t id[32],
+                               const void *body, size_t body_len, record_write how, uint64_t last_rev) {
   char key[CNV_SW_KV_KEY_MAX];
   size_t len;
   cnv_status st = natsn_record_sign(n->cfg.swarm, kind, id, n->secret_key, n->token, n->cfg.token_len, body, body_len,
                                     key, buf, &len);
   if (st != CNV_OK) return st;
   uint64_t rev;
-  natsStatus ns = create ? kvStore_Create(&rev, n->state->kv, key, buf, (int)len)
-                         : kvStore_Put(&rev, n->state->kv, key, buf, (int)len);
+  natsStatus ns;
+  switch (how) {
+    case RECORD_CREATE:
+      ns = kvStore_Create(&rev, n->state->kv, key, buf, (int)len);
+      break;
+    case RECORD_UPDATE:
+      ns = kvStore_Update(&rev, n->state->kv, key, buf, (int)len, last_rev);
+      break;
+    default:
+      ns = kvStore_Put(&rev, n->state->kv, key, buf, (int)len);
+  }
   return natsn_kv_status(ns);
+}
+
+cnv_status natsn_record_put(cnv_nats_node *n, uint8_t *buf, cnv_sw_record_kind kind, const uint8_t id[32],
+                            const void *body, size_t body_len, bool create) {
+  return record_store(n, buf, kind, id, body, body_len, create ? RECORD_CREATE : RECORD_PUT, 0);
 }
 
 cnv_status natsn_record_replace(cnv_nats_node *n, uint8_t *buf, cnv_sw_record_kind kind, const uint8_t id[32],
                                 const void *body, size_t body_len, uint64_t last_rev) {
-  char key[CNV_SW_KV_KEY_MAX];
-  size_t len;
-  cnv_status st = natsn_record_sign(n->cfg.swarm, kind, id, n->secret_key, n->token, n->cfg.token_len, body, body_len,
-                                    key, buf, &len);
-  if (st != CNV_OK) return st;
-  uint64_t rev;
-  return natsn_kv_status(kvStore_Update(&rev, n->state->kv, key, buf, (int)len, last_rev));
+  return record_store(n, buf, kind, id, body, body_len, RECORD_UPDATE, last_rev);
 }
 
 void natsn_record_bad(cnv_nats_node *n, const uint8_t signer[CNV_SW_KEY_BYTES], uint64_t record_ms, cnv_status why) {

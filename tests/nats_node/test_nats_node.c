@@ -21,6 +21,7 @@
 #include <cnv/swarmwire.h>
 
 #include "support/nats_cluster.h"
+#include "support/nats_fake_client.h"
 
 #define SWARM 5u
 #define MAX_NODES 2
@@ -62,22 +63,6 @@ static cnv_status secret(void *ctx, const cnv_runtime_call *call, cnv_runtime_re
   return cnv_runtime_result_write(r, "secret", 6);
 }
 
-/* ---- tokens ---- */
-
-static void mint(const uint8_t root_sk[64], const uint8_t audience[32], const char *const *allow, int n_allow,
-                 uint8_t *out, size_t *len) {
-  cnv_deleg_caveats cav;
-  memset(&cav, 0, sizeof cav);
-  cav.expiry = CNV_DELEG_NO_EXPIRY;
-  cav.swarm = SWARM;
-  cav.max_uses = CNV_DELEG_UNLIMITED_USES;
-  cav.effects = CNV_EFFECTS_ALL;
-  cav.n_allow = (uint8_t)n_allow;
-  for (int i = 0; i < n_allow; i++)
-    assert_int_equal(cnv_deleg_pattern_parse(allow[i], strlen(allow[i]), &cav.allow[i]), CNV_OK);
-  assert_int_equal(cnv_deleg_mint_root(root_sk, audience, &cav, NULL, out, CNV_DELEG_MAX_TOKEN_BYTES, len), CNV_OK);
-}
-
 /* ---- scene ---- */
 
 static void add_node(scene *s, const cnv_nats_node_config *base) {
@@ -101,7 +86,7 @@ static void add_node(scene *s, const cnv_nats_node_config *base) {
   crypto_sign_keypair(pk, sk);
   memcpy(s->node_pk[i], pk, 32);
   const char *serve[] = {CNV_NATS_SERVE_CAPABILITY};
-  mint(s->root_sk, pk, serve, 1, tok, &tok_len);
+  nats_fake_mint(SWARM, s->root_sk, pk, serve, 1, tok, &tok_len);
   cnv_nats_node_config cfg = *base;
   cfg.servers = nats_cluster_url(s->cl, 0);
   cfg.swarm = SWARM;
@@ -121,7 +106,7 @@ static scene *scene_new(int nodes, const cnv_nats_node_config *base) {
   crypto_sign_keypair(s->root_pk, s->root_sk);
   crypto_sign_keypair(s->agent_pk, s->agent_sk);
   const char *allow[] = {"demo.echo", "demo.count"};
-  mint(s->root_sk, s->agent_pk, allow, 2, s->agent_tok, &s->agent_tok_len);
+  nats_fake_mint(SWARM, s->root_sk, s->agent_pk, allow, 2, s->agent_tok, &s->agent_tok_len);
   cnv_nats_node_config def;
   cnv_nats_node_config_default(&def);
   /* status records are the state half's (its tests); written rarely here, so the nodes the
@@ -149,134 +134,9 @@ static cnv_nats_node_stats stats_of(const scene *s, int i) {
 
 /* ---- the client ---- */
 
-typedef struct client {
-  natsConnection *nc;
-  jsCtx *js;
-  natsSubscription *sub; /* "cnv.S.s.SID.>" */
-  uint8_t sid[16], c2s[32], s2c[32];
-  uint8_t ticket[CNV_SW_MAX_TICKET];
-  size_t ticket_len;
-  bool no_ticket; /* seal without the ticket (the node must hold the session) */
-  uint64_t seq;
-  int64_t skew_ms;   /* added to the client's clock */
-  uint8_t out[4096]; /* the last request sent */
-  size_t out_len;
-  char subject[CNV_SW_SUBJECT_MAX], reply[CNV_SW_SUBJECT_MAX];
-} client;
-
-static uint64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-/* HELLO -> WELCOME; returns the WELCOME's status (0: a ticket). */
+/* HELLO -> WELCOME as the scene's agent; returns the WELCOME's status (0: a ticket). */
 static int32_t client_connect(scene *s, client *c) {
-  memset(c, 0, sizeof *c);
-  assert_int_equal(natsConnection_ConnectTo(&c->nc, nats_cluster_url(s->cl, 0)), NATS_OK);
-  assert_int_equal(natsConnection_JetStream(&c->js, c->nc, NULL), NATS_OK);
-  uint8_t eph_pk[32], eph_sk[32], hello_buf[CNV_SW_MAX_TOKEN + 256], hh[32];
-  assert_int_equal(cnv_sw_eph_keypair(eph_pk, eph_sk), CNV_OK);
-  cnv_sw_hello h = {.ts_ms = now_ms(), .token = s->agent_tok, .token_len = s->agent_tok_len};
-  memcpy(h.agent_pk, s->agent_pk, 32);
-  memcpy(h.eph_pk, eph_pk, 32);
-  size_t len;
-  assert_int_equal(cnv_sw_hello_write(SWARM, s->agent_sk, &h, hello_buf, sizeof hello_buf, &len), CNV_OK);
-  assert_int_equal(cnv_sw_hash(hello_buf, len, hh), CNV_OK);
-  char hs[CNV_SW_SUBJECT_MAX];
-  assert_int_equal(cnv_sw_subject_swarm(CNV_SW_SUBJ_HANDSHAKE, SWARM, hs, sizeof hs, NULL), CNV_OK);
-  natsMsg *m = NULL;
-  assert_int_equal(natsConnection_Request(&m, c->nc, hs, hello_buf, (int)len, WAIT_MS), NATS_OK);
-  cnv_sw_welcome w;
-  assert_int_equal(
-      cnv_sw_welcome_read(SWARM, hh, natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), &w), CNV_OK);
-  int32_t status = w.status;
-  if (status == 0) {
-    assert_int_equal(cnv_sw_session_keys(eph_sk, w.eph_pk, hh, w.node_pk, w.eph_pk, c->c2s, c->s2c), CNV_OK);
-    memcpy(c->ticket, w.ticket, w.ticket_len);
-    c->ticket_len = w.ticket_len;
-    memcpy(c->sid, hh, 16); /* the session id: the HELLO's hash, cut (docs/nats.md) */
-    char all[CNV_SW_SUBJECT_MAX];
-    assert_int_equal(cnv_sw_subject_session(CNV_SW_SESS_ALL, SWARM, c->sid, 0, all, sizeof all, NULL), CNV_OK);
-    assert_int_equal(natsConnection_SubscribeSync(&c->sub, c->nc, all), NATS_OK);
-    assert_int_equal(natsConnection_Flush(c->nc), NATS_OK);
-  }
-  natsMsg_Destroy(m);
-  return status;
-}
-
-static void client_close(client *c) {
-  natsSubscription_Destroy(c->sub);
-  jsCtx_Destroy(c->js);
-  natsConnection_Destroy(c->nc);
-}
-
-/* Seals "line" for request reqid into c->out (a new sequence number) with reply subject
- * reply_reqid's REPLY subject (normally reqid's); does not send it. */
-static void client_seal(client *c, const char *line, uint64_t reqid, uint64_t reply_reqid) {
-  size_t path_len = strcspn(line, " ");
-  assert_int_equal(cnv_sw_subject_cap(SWARM, line, path_len, c->subject, sizeof c->subject, NULL), CNV_OK);
-  assert_int_equal(
-      cnv_sw_subject_session(CNV_SW_SESS_REPLY, SWARM, c->sid, reply_reqid, c->reply, sizeof c->reply, NULL), CNV_OK);
-  uint8_t plain[1024];
-  size_t plain_len;
-  cnv_session_invoke inv = {.line = line, .line_len = strlen(line)};
-  assert_int_equal(cnv_session_invoke_encode(&inv, plain, sizeof plain, &plain_len), CNV_OK);
-  assert_int_equal(cnv_sw_request_seal(c->c2s, c->ticket, c->no_ticket ? 0 : c->ticket_len, ++c->seq, reqid, (uint64_t)((int64_t)now_ms() + c->skew_ms), 0, c->subject,
-                                       c->reply, plain, plain_len, c->out, sizeof c->out, &c->out_len),
-                   CNV_OK);
-}
-
-static void client_publish(client *c) {
-  assert_int_equal(natsConnection_PublishRequest(c->nc, c->subject, c->reply, c->out, (int)c->out_len), NATS_OK);
-  assert_int_equal(natsConnection_Flush(c->nc), NATS_OK);
-}
-
-typedef struct answer {
-  uint64_t reqid;
-  bool refusal;
-  int32_t status;
-  int done;
-  char result[256];
-  char subject[CNV_SW_SUBJECT_MAX];
-} answer;
-
-/* The next message on the session's subjects, opened. */
-static answer client_recv(client *c) {
-  natsMsg *m = NULL;
-  assert_int_equal(natsSubscription_NextMsg(&m, c->sub, WAIT_MS), NATS_OK);
-  answer a;
-  memset(&a, 0, sizeof a);
-  snprintf(a.subject, sizeof a.subject, "%s", natsMsg_GetSubject(m));
-  cnv_sw_response r;
-  assert_int_equal(cnv_sw_response_parse(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), &r), CNV_OK);
-  a.reqid = r.reqid;
-  a.refusal = r.refusal;
-  if (r.refusal) {
-    a.status = r.status;
-    a.done = -1;
-  } else {
-    uint8_t plain[1024];
-    size_t plain_len;
-    cnv_session_response sr;
-    assert_int_equal(cnv_sw_response_open(c->s2c, &r, plain, sizeof plain, &plain_len), CNV_OK);
-    assert_int_equal(cnv_session_response_decode(plain, plain_len, &sr), CNV_OK);
-    a.status = sr.status;
-    a.done = sr.done;
-    assert_true(sr.result_len < sizeof a.result);
-    memcpy(a.result, sr.result, sr.result_len);
-  }
-  natsMsg_Destroy(m);
-  return a;
-}
-
-/* Sends line as request reqid and returns its answer. */
-static answer call(client *c, const char *line, uint64_t reqid) {
-  client_seal(c, line, reqid, reqid);
-  client_publish(c);
-  answer a = client_recv(c);
-  assert_int_equal(a.reqid, reqid);
-  return a;
+  return client_open(c, nats_cluster_url(s->cl, 0), SWARM, s->agent_pk, s->agent_sk, s->agent_tok, s->agent_tok_len);
 }
 
 /* Nothing else arrived on the session's subjects (every answer so far was read). */
@@ -607,7 +467,7 @@ static void t_handshake_refused(void **state) {
   uint8_t other_pk[32], other_sk[64];
   crypto_sign_keypair(other_pk, other_sk);
   const char *allow[] = {"demo.echo"};
-  mint(other_sk, s->agent_pk, allow, 1, s->agent_tok, &s->agent_tok_len);
+  nats_fake_mint(SWARM, other_sk, s->agent_pk, allow, 1, s->agent_tok, &s->agent_tok_len);
   client c;
   assert_int_equal(client_connect(s, &c), CNV_ERT_DENY_UNTRUSTED);
   cnv_nats_node_stats st = stats_of(s, 0);

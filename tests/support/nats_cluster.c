@@ -87,6 +87,15 @@ static bool find_server(char *out, size_t cap) {
   return false;
 }
 
+/* find_server; when there is none, the error says so, naming the Debian package. */
+static bool server_found(char *out, size_t cap) {
+  if (find_server(out, cap)) return true;
+  set_error(
+      "nats-server not found ($CNV_NATS_SERVER, /usr/sbin, PATH): install the Debian package nats-server "
+      "(scripts/deps --test)");
+  return false;
+}
+
 /* Free loopback ports: all the sockets stay bound until every port is picked, so the ports
  * differ from each other; another process may still take one before the server binds it (the
  * caller then retries with fresh ports). */
@@ -182,12 +191,7 @@ static void server_log_tail(const nats_cluster *c, int i, char *out, size_t cap)
 
 static int spawn_server(nats_cluster *c, int i) {
   char bin[256];
-  if (!find_server(bin, sizeof bin)) {
-    set_error(
-        "nats-server not found ($CNV_NATS_SERVER, /usr/sbin, PATH): install the Debian package nats-server "
-        "(scripts/deps --test)");
-    return -1;
-  }
+  if (!server_found(bin, sizeof bin)) return -1;
   nc_server *s = &c->s[i];
   char port[16], mport[16], name[16], store[96], logf[96], cluster[48], routes[NATS_CLUSTER_MAX * 40];
   snprintf(port, sizeof port, "%d", s->port);
@@ -352,12 +356,7 @@ int nats_cluster_start(int n, nats_cluster **out) {
     return -1;
   }
   char bin[256];
-  if (!find_server(bin, sizeof bin)) {
-    set_error(
-        "nats-server not found ($CNV_NATS_SERVER, /usr/sbin, PATH): install the Debian package nats-server "
-        "(scripts/deps --test)");
-    return -1;
-  }
+  if (!server_found(bin, sizeof bin)) return -1;
   if (!atexit_done) {
     if (atexit(stop_all_at_exit) != 0) {
       set_error("atexit failed");
