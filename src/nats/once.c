@@ -1,6 +1,10 @@
 /* The once path (docs/nats.md "Exactly once: claims, the dedupe window and takeover"): a
- * request of an effectful capability runs only after this node's claim on it was stored in
- * the once stream, and its answer is stored there (the DONE subject) as it is published.
+ * request of an effectful capability runs only after this node's claim on it, then its run
+ * marker (published on the claim subject on the condition that the claim is still the
+ * subject's last message), were stored in the once stream; its answer is stored there (the
+ * DONE subject) as it is published. A takeover is published on the same condition, so a
+ * claim is either run by its claimer or taken over, never both; a run marker is never taken
+ * over.
  *
  * Claims are published with js_PublishMsgAsync and answered in the JetStream context's ack
  * handler (one nats.c thread for every ack): many claims are in flight with no thread each.
@@ -18,6 +22,15 @@
 
 #include "core/ignore.h"
 #include "serve_internal.h"
+
+/* JetStream's error code for a publish whose expected last subject sequence is not the
+ * subject's last one (JSStreamWrongLastSequenceErr; nats.c 3.4.1 has no name for it). */
+#define NATSN_JS_WRONG_LAST_SEQ 10071
+/* An answer JetStream refused at once is published again after this long (the ack handler's
+ * thread waits: JetStream is failing meanwhile, a stream electing its leader). */
+#define NATSN_STORE_RETRY_MS 100
+/* The run marker: the claimer's public key and this byte (a claim is the key alone). */
+#define NATSN_RUN_MARK 'r'
 
 cnv_status natsn_once_ensure_stream(natsn_serve *s) {
   cnv_nats_node *n = s->n;
@@ -63,34 +76,77 @@ static void finish(natsn_serve *s, natsn_slot *slot, cnv_status why, uint8_t buf
   natsn_slot_put(s, slot);
 }
 
-/* Publishes a claim (or a takeover: expect_seq > 0) on the slot's claim subject. */
-static bool publish_claim(natsn_serve *s, natsn_slot *slot, uint64_t expect_seq) {
+/* Publishes on the slot's claim subject, with Msg-Id "SIDHEX.R" followed by suffix, the
+ * expected last subject sequence expect_seq (0: none), payload this node's key followed by
+ * the byte mark when mark is not 0. The ack handler runs for it, acked or timed out. */
+static bool publish_on_claim(natsn_serve *s, natsn_slot *slot, natsn_slot_kind kind, const char *suffix,
+                             uint64_t expect_seq, char mark) {
   cnv_nats_node *n = s->n;
   char subject[CNV_SW_SUBJECT_MAX], hex[2 * CNV_SW_SID_BYTES + 1], id[96], idx[16];
+  uint8_t payload[CNV_SW_KEY_BYTES + 1];
   if (cnv_sw_subject_session(CNV_SW_SESS_CLAIM, n->cfg.swarm, slot->sid, slot->reqid, subject, sizeof subject,
                              NULL) != CNV_OK)
     return false;
   sodium_bin2hex(hex, sizeof hex, slot->sid, CNV_SW_SID_BYTES);
-  if (expect_seq)
-    snprintf(id, sizeof id, "%s.%llu.t%llu", hex, (unsigned long long)slot->reqid, (unsigned long long)expect_seq);
-  else
-    snprintf(id, sizeof id, "%s.%llu", hex, (unsigned long long)slot->reqid);
+  snprintf(id, sizeof id, "%s.%llu%s", hex, (unsigned long long)slot->reqid, suffix);
   snprintf(idx, sizeof idx, "%u", slot->index);
+  memcpy(payload, n->public_key, CNV_SW_KEY_BYTES);
+  payload[CNV_SW_KEY_BYTES] = (uint8_t)mark;
   natsMsg *m = NULL;
   jsPubOptions po;
-  if (natsMsg_Create(&m, subject, NULL, (const char *)n->public_key, CNV_SW_KEY_BYTES) != NATS_OK) return false;
+  if (natsMsg_Create(&m, subject, NULL, (const char *)payload, CNV_SW_KEY_BYTES + (mark ? 1 : 0)) != NATS_OK)
+    return false;
   if (natsMsgHeader_Set(m, NATSN_HDR_SLOT, idx) != NATS_OK || jsPubOptions_Init(&po) != NATS_OK) {
     natsMsg_Destroy(m);
     return false;
   }
   po.MsgId = id;
-  po.MaxWait = n->cfg.connect_timeout_ms; /* the ack handler runs for it, acked or timed out */
+  po.MaxWait = n->cfg.connect_timeout_ms;
   po.ExpectLastSubjectSeq = expect_seq;
-  slot->kind = expect_seq ? NATSN_SLOT_TAKEOVER : NATSN_SLOT_CLAIM;
+  slot->kind = kind;
   slot->pending = m; /* identity for the ack handler; written before nats.c can see m */
   natsStatus ns = js_PublishMsgAsync(n->js, &m, &po);
   natsMsg_Destroy(m); /* NULL when nats.c took it */
   return ns == NATS_OK;
+}
+
+/* Publishes a claim (expect_seq 0) or a takeover of the claim at stream sequence expect_seq
+ * (Msg-Id "SIDHEX.R.tSEQ"). */
+static bool publish_claim(natsn_serve *s, natsn_slot *slot, uint64_t expect_seq) {
+  char suffix[32] = "";
+  if (expect_seq) snprintf(suffix, sizeof suffix, ".t%llu", (unsigned long long)expect_seq);
+  return publish_on_claim(s, slot, expect_seq ? NATSN_SLOT_TAKEOVER : NATSN_SLOT_CLAIM, suffix, expect_seq, 0);
+}
+
+/* Publishes the run marker of this node's stored claim (slot->claim_seq), on the condition
+ * that the claim is still the subject's last message: Msg-Id "SIDHEX.R.rSEQ" (an ambiguous
+ * failure is published again under it: JetStream keeps one). */
+static bool publish_start(natsn_serve *s, natsn_slot *slot) {
+  char suffix[32];
+  snprintf(suffix, sizeof suffix, ".r%llu", (unsigned long long)slot->claim_seq);
+  return publish_on_claim(s, slot, NATSN_SLOT_START, suffix, slot->claim_seq, NATSN_RUN_MARK);
+}
+
+/* Publishes msg (a run marker or an answer whose ack timed out: stored or not, nobody knows)
+ * again, as it is: its Msg-Id header makes JetStream keep one of them. false: not published
+ * (msg destroyed). */
+static bool republish(natsn_serve *s, natsn_slot *slot, natsMsg *msg) {
+  jsPubOptions po;
+  if (jsPubOptions_Init(&po) != NATS_OK) {
+    natsMsg_Destroy(msg);
+    return false;
+  }
+  po.MaxWait = s->n->cfg.connect_timeout_ms;
+  slot->pending = msg;
+  natsStatus ns = js_PublishMsgAsync(s->n->js, &msg, &po);
+  natsMsg_Destroy(msg); /* NULL when nats.c took it */
+  return ns == NATS_OK;
+}
+
+/* Whether a failed ack leaves it unknown whether JetStream stored the message (no answer in
+ * time), and there is still time to publish it again. */
+static bool ambiguous(const natsn_slot *slot, const jsPubAckErr *pae) {
+  return (!pae || pae->Err == NATS_TIMEOUT) && natsn_mono_ms() < slot->retry_until_ms;
 }
 
 /* Whether another slot of this node holds request (sid, reqid) between its claim and its
@@ -113,6 +169,10 @@ void natsn_once_claim(natsn_serve *s, natsn_slot *slot, uint8_t buf[NATSN_SMALL_
   memcpy(slot->once_sid, slot->sid, CNV_SW_SID_BYTES);
   slot->once_reqid = slot->reqid;
   pthread_mutex_unlock(&s->pool_lock);
+  /* the client retries for at most half the dedupe window (its call timeout): a run marker or
+   * an answer whose ack does not come is published again until then */
+  slot->retry_until_ms = natsn_mono_ms() + s->n->cfg.dedupe_window_ms / 2u;
+  slot->took_over = false;
   NATSN_COUNT(s->n, claims); /* before its answer can come: taken back when not published */
   if (!publish_claim(s, slot, 0)) {
     (void)cnv__fetch_sub_relaxed(&s->n->stats.claims, 1);
@@ -122,9 +182,11 @@ void natsn_once_claim(natsn_serve *s, natsn_slot *slot, uint8_t buf[NATSN_SMALL_
 
 void natsn_once_store(natsn_serve *s, natsn_slot *slot, const uint8_t *sealed, size_t len) {
   cnv_nats_node *n = s->n;
-  char subject[CNV_SW_SUBJECT_MAX], idx[16];
+  char subject[CNV_SW_SUBJECT_MAX], idx[16], hex[2 * CNV_SW_SID_BYTES + 1], id[96];
   natsMsg *m = NULL;
   snprintf(idx, sizeof idx, "%u", slot->index);
+  sodium_bin2hex(hex, sizeof hex, slot->sid, CNV_SW_SID_BYTES);
+  snprintf(id, sizeof id, "%s.%llu.d", hex, (unsigned long long)slot->reqid);
   bool ok = cnv_sw_subject_session(CNV_SW_SESS_DONE, n->cfg.swarm, slot->sid, slot->reqid, subject, sizeof subject,
                                    NULL) == CNV_OK &&
             natsMsg_Create(&m, subject, NULL, (const char *)sealed, (int)len) == NATS_OK &&
@@ -133,6 +195,7 @@ void natsn_once_store(natsn_serve *s, natsn_slot *slot, const uint8_t *sealed, s
     jsPubOptions po;
     ok = jsPubOptions_Init(&po) == NATS_OK;
     po.MaxWait = n->cfg.connect_timeout_ms; /* the ack handler runs for it, acked or timed out */
+    po.MsgId = id;                          /* published again after a timeout: stored once */
     slot->kind = NATSN_SLOT_STORE;
     slot->pending = m; /* identity for the ack handler, as a claim's */
     ok = ok && js_PublishMsgAsync(n->js, &m, &po) == NATS_OK;
@@ -166,10 +229,15 @@ static void run(natsn_serve *s, natsn_slot *slot) {
 }
 
 /* The claim was there already (counted a duplicate): "in progress" while this node holds the
- * request in another slot, else the stored answer; with none, "in progress" while its
- * claimer lives, or a takeover when it does not (its claimer dead, or this node restarted
- * and not holding it). This node's slots are asked first: one gives its slot back only once
- * its answer is stored, so when none holds it, a stored answer is found. */
+ * request in another slot, else the stored answer. With none, the claim subject's last
+ * message says who claimed it and whether it started:
+ *   - a claim (not started): a takeover, expecting that claim to be the subject's last
+ *     message, as the claimer's run marker does: one of them is stored;
+ *   - a run marker (started): "in progress" while its claimer lives; when it does not, its
+ *     handler may have run, and nobody can tell: the answer is CNV_ENATS_OUTCOME_UNKNOWN,
+ *     never a second run.
+ * This node's slots are asked first: one gives its slot back only once its answer is stored
+ * (or its retries ran out), so when none holds it, a stored answer is found. */
 static void duplicate(natsn_serve *s, natsn_slot *slot) {
   cnv_nats_node *n = s->n;
   char subject[CNV_SW_SUBJECT_MAX];
@@ -203,23 +271,42 @@ static void duplicate(natsn_serve *s, natsn_slot *slot) {
     return;
   }
   uint8_t claimer[CNV_SW_KEY_BYTES];
-  bool ok = natsMsg_GetDataLength(m) == CNV_SW_KEY_BYTES;
-  if (ok) memcpy(claimer, natsMsg_GetData(m), sizeof claimer);
+  int len = natsMsg_GetDataLength(m);
+  const char *data = natsMsg_GetData(m);
+  bool started = len == CNV_SW_KEY_BYTES + 1 && data[CNV_SW_KEY_BYTES] == NATSN_RUN_MARK;
+  bool ok = len == CNV_SW_KEY_BYTES || started;
+  if (ok) memcpy(claimer, data, sizeof claimer);
   uint64_t seq = natsMsg_GetSequence(m);
+  int64_t stored_ns = natsMsg_GetTime(m); /* JetStream's clock */
   natsMsg_Destroy(m);
-  /* this node as the claimer, not holding it (asked above): a claim left by an earlier run of
-   * this node (same key), or one whose ack never came; natsn_node_live says yes to itself */
-  bool self = ok && sodium_memcmp(claimer, n->public_key, CNV_SW_KEY_BYTES) == 0;
-  if (!ok || (!self && natsn_node_live(n, claimer))) {
+  if (!ok) {
     finish(s, slot, CNV_ENATS_IN_PROGRESS, s->ack_answer);
     return;
   }
+  if (started) {
+    /* this node as the claimer, not holding it (asked above): an earlier run of this node
+     * (same key), or one that gave up storing its answer; natsn_node_live_fresh says yes to
+     * itself */
+    bool self = sodium_memcmp(claimer, n->public_key, CNV_SW_KEY_BYTES) == 0;
+    if (!self && natsn_node_live_fresh(n, claimer, stored_ns > 0 ? (uint64_t)stored_ns / 1000000u : 0)) {
+      finish(s, slot, CNV_ENATS_IN_PROGRESS, s->ack_answer);
+      return;
+    }
+    /* not a refusal (it may have run): done says it ran, the status that nobody knows */
+    natsn_answer_small(s, slot->reply, slot->key_s2c, slot->reqid, CNV_ENATS_OUTCOME_UNKNOWN, CNV_DONE_RAN,
+                       s->ack_answer);
+    natsn_sessions_unpin(s->sessions, slot->session);
+    natsn_slot_put(s, slot);
+    return;
+  }
+  /* a claim not started: taking it over is safe whoever holds it and whether it lives (its
+   * run marker and the takeover expect the same last message: one is stored), and a claim
+   * whose claimer gave up (its ack timed out) is run by the first retry */
   if (!publish_claim(s, slot, seq)) finish(s, slot, CNV_ENATS_JETSTREAM, s->ack_answer);
 }
 
 void natsn_once_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void *closure) {
   (void)js;
-  (void)pae; /* pa NULL says it failed; why does not change the answer */
   cnv_nats_node *n = closure;
   natsn_serve *s = n->serve;
   const char *v = NULL;
@@ -234,16 +321,45 @@ void natsn_once_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, voi
   natsn_slot *slot = &s->slots[idx];
   slot->pending = NULL;
   if (slot->kind == NATSN_SLOT_STORE) {
-    /* not stored: the client still gets the answer (a retry then takes the claim over) */
-    if (!pa) (void)natsConnection_Publish(n->nc, slot->reply, natsMsg_GetData(msg), natsMsg_GetDataLength(msg));
+    if (!pa) {
+      /* not stored, or not known to be: the client gets the answer now (a second copy of it
+       * is dropped), and it is published again (its Msg-Id keeps one) while a retry of the
+       * client may still come, the slot held meanwhile; a refusal that came at once (no
+       * stream leader yet) waits a moment first */
+      (void)natsConnection_Publish(n->nc, slot->reply, natsMsg_GetData(msg), natsMsg_GetDataLength(msg));
+      if (natsn_mono_ms() < slot->retry_until_ms) {
+        if (pae && pae->Err != NATS_TIMEOUT) nats_Sleep(NATSN_STORE_RETRY_MS);
+        if (republish(s, slot, msg)) return;
+        msg = NULL; /* destroyed by republish */
+      }
+    }
     natsMsg_Destroy(msg);
     natsn_slot_put(s, slot);
     return;
   }
+  if (slot->kind == NATSN_SLOT_START) {
+    /* stored (a duplicate: this very marker, published again after a timeout, was stored
+     * before): this node runs it, and no takeover can be stored after it */
+    if (pa) {
+      natsMsg_Destroy(msg);
+      if (slot->took_over) NATSN_COUNT(n, takeovers);
+      run(s, slot);
+      return;
+    }
+    if (ambiguous(slot, pae) && republish(s, slot, msg)) return;
+    natsMsg_Destroy(msg);
+    /* not stored: another node's takeover came first (it runs it), or JetStream refused it (a
+     * retry finds this node's claim, no slot holding it, and takes it over) */
+    bool taken = pae && pae->ErrCode == NATSN_JS_WRONG_LAST_SEQ;
+    finish(s, slot, taken ? CNV_ENATS_IN_PROGRESS : CNV_ENATS_JETSTREAM, s->ack_answer);
+    return;
+  }
   natsMsg_Destroy(msg);
   if (pa && !pa->Duplicate) {
-    if (slot->kind == NATSN_SLOT_TAKEOVER) NATSN_COUNT(n, takeovers);
-    run(s, slot);
+    /* the claim (or takeover) is stored: the run marker next, expecting it as the last */
+    slot->claim_seq = pa->Sequence;
+    slot->took_over = slot->kind == NATSN_SLOT_TAKEOVER;
+    if (!publish_start(s, slot)) finish(s, slot, CNV_ENATS_JETSTREAM, s->ack_answer);
   } else if (pa && slot->kind == NATSN_SLOT_CLAIM) {
     duplicate(s, slot);
   } else if (pa || slot->kind == NATSN_SLOT_TAKEOVER) {

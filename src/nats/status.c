@@ -31,7 +31,13 @@ cnv_status natsn_status_write(cnv_nats_node *n, uint8_t *buf, int phase) {
   uint8_t body[CNV_SW_NODE_STATUS_BYTES];
   st = cnv_sw_node_status_encode(&ns, body, sizeof body);
   if (st != CNV_OK) return st;
-  return natsn_record_put(n, buf, CNV_SW_REC_NODE, n->public_key, body, sizeof body, false);
+  char key[CNV_SW_KV_KEY_MAX];
+  size_t len;
+  st = natsn_record_sign(n->cfg.swarm, CNV_SW_REC_NODE, n->public_key, n->secret_key, n->token, n->cfg.token_len, body,
+                         sizeof body, key, buf, &len);
+  if (st != CNV_OK) return st;
+  uint64_t rev;
+  return natsn_kv_status(kvStore_Put(&rev, n->state->status_kv, key, buf, (int)len));
 }
 
 static void *status_main(void *arg) {
@@ -61,6 +67,21 @@ static void *status_main(void *arg) {
 
 cnv_status natsn_status_start(cnv_nats_node *n) {
   natsn_state *s = n->state;
+  char bucket[CNV_SW_SUBJECT_MAX];
+  jsOptions jo;
+  cnv_status st = cnv_sw_subject_swarm(CNV_SW_SUBJ_BUCKET, n->cfg.swarm, bucket, sizeof bucket, NULL);
+  if (st != CNV_OK) return st;
+  if (jsOptions_Init(&jo) != NATS_OK) return CNV_ENATS_JETSTREAM;
+  jo.Wait = natsn_status_interval(n);
+  if (natsConnection_JetStream(&s->status_js, n->nc, &jo) != NATS_OK) {
+    s->status_js = NULL;
+    return CNV_ENATS_JETSTREAM;
+  }
+  st = natsn_kv_status(js_KeyValue(&s->status_kv, s->status_js, bucket));
+  if (st != CNV_OK) {
+    s->status_kv = NULL;
+    return st;
+  }
   if (pthread_create(&s->status_thread, NULL, status_main, n) != 0) return CNV_ENOMEM;
   s->status_started = true;
   return CNV_OK;
@@ -78,15 +99,11 @@ bool natsn_status_stop(cnv_nats_node *n) {
   return true;
 }
 
-void natsn_peer_update(cnv_nats_node *n, const uint8_t pk[CNV_SW_KEY_BYTES], const cnv_sw_node_status *st,
-                       uint64_t record_ms, bool replay) {
-  natsn_state *s = n->state;
-  uint64_t seen = natsn_mono_ms();
-  if (replay) { /* an old record: its age by its author's clock */
-    uint64_t now = natsn_now_ms();
-    uint64_t age = now > record_ms ? now - record_ms : 0;
-    seen = seen > age ? seen - age : 0;
-  }
+/* Records st (written at record_ms by its author's clock) as node pk's, seen at seen (this
+ * process's monotonic clock), unless an older record than the one held; the same record seen
+ * again keeps the later of the two sightings. */
+static void peer_set(natsn_state *s, const uint8_t pk[CNV_SW_KEY_BYTES], const cnv_sw_node_status *st,
+                     uint64_t record_ms, uint64_t seen) {
   pthread_mutex_lock(&s->mu);
   natsn_peer *p = NULL;
   for (uint32_t i = 0; i < s->n_peers && !p; i++) {
@@ -97,11 +114,60 @@ void natsn_peer_update(cnv_nats_node *n, const uint8_t pk[CNV_SW_KEY_BYTES], con
     memcpy(p->pk, pk, CNV_SW_KEY_BYTES);
   }
   if (p && record_ms >= p->record_ms) { /* never back to an older record */
+    if (record_ms > p->record_ms || seen > p->seen_ms) p->seen_ms = seen;
     p->status = *st;
     p->record_ms = record_ms;
-    p->seen_ms = seen;
   }
   pthread_mutex_unlock(&s->mu);
+}
+
+/* The monotonic time at which something written at written_ms (CLOCK_REALTIME, this
+ * machine's or JetStream's) was as old as it is now. */
+static uint64_t mono_of(uint64_t written_ms) {
+  uint64_t mono = natsn_mono_ms(), now = natsn_now_ms();
+  uint64_t age = now > written_ms ? now - written_ms : 0;
+  return mono > age ? mono - age : 0;
+}
+
+void natsn_peer_update(cnv_nats_node *n, const uint8_t pk[CNV_SW_KEY_BYTES], const cnv_sw_node_status *st,
+                       uint64_t record_ms, bool replay) {
+  /* a replayed record: its age by its author's clock; a followed one: as old as its arrival */
+  peer_set(n->state, pk, st, record_ms, replay ? mono_of(record_ms) : natsn_mono_ms());
+}
+
+/* Reads node pk's status record from the bucket now (not from the watch, which may lag, e.g.
+ * while its consumer is re-created after a server restart) and, when it verifies as the
+ * watch's records do, records it as seen when JetStream stored it. */
+static void peer_refresh(cnv_nats_node *n, const uint8_t pk[CNV_SW_KEY_BYTES]) {
+  natsn_state *s = n->state;
+  char key[CNV_SW_KV_KEY_MAX];
+  kvEntry *e = NULL;
+  if (cnv_sw_record_key(CNV_SW_REC_NODE, pk, key, sizeof key, NULL) != CNV_OK ||
+      kvStore_Get(&e, s->status_kv, key) != NATS_OK)
+    return; /* JetStream away: the view as the watch left it */
+  cnv_sw_record rec;
+  cnv_sw_node_status ns;
+  int len = kvEntry_ValueLen(e);
+  int64_t created = kvEntry_Created(e); /* JetStream's clock, ns */
+  /* the watch's checks (records.c), counted and reported there when the watch delivers it */
+  if (kvEntry_Operation(e) == kvOp_Put && len > 0 && (size_t)len <= NATSN_MAX_RECORD && created > 0 &&
+      cnv_sw_record_read(n->cfg.swarm, key, kvEntry_Value(e), (size_t)len, &rec) == CNV_OK &&
+      rec.kind == CNV_SW_REC_NODE && natsn_record_check_name(key, &rec) == CNV_OK && rec.token &&
+      natsn_check_serve_token(n, rec.signer_pk, rec.token, rec.token_len) == CNV_OK &&
+      cnv_sw_node_status_decode(rec.body, rec.body_len, &ns) == CNV_OK)
+    peer_set(s, pk, &ns, rec.ts_ms, mono_of((uint64_t)created / 1000000u));
+  kvEntry_Destroy(e);
+}
+
+bool natsn_node_live_fresh(cnv_nats_node *n, const uint8_t pk[CNV_SW_KEY_BYTES], uint64_t wrote_ms) {
+  if (!n || !pk) return false;
+  if (sodium_memcmp(pk, n->public_key, CNV_SW_KEY_BYTES) == 0) return true;
+  if (!n->state) return false;
+  if (n->state->status_kv) peer_refresh(n, pk);
+  if (natsn_node_live(n, pk)) return true;
+  /* what it wrote at wrote_ms proves it lived then, as a status record would */
+  cnv_sw_node_status st = {.interval_ms = natsn_status_interval(n)};
+  return wrote_ms && natsn_status_live(&st, mono_of(wrote_ms), natsn_mono_ms());
 }
 
 bool natsn_node_live(const cnv_nats_node *n, const uint8_t pk[CNV_SW_KEY_BYTES]) {

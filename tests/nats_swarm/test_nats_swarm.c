@@ -4,9 +4,10 @@
  *   - `cnv call --nats` and `cnv swarm status` see the swarm;
  *   - load spreads across the nodes;
  *   - a replayed or tampered request is refused: no second run;
- *   - a node SIGKILLed mid-run loses no accepted call and runs none twice (apart from a call
- *     the killed node itself ran without its answer stored, which the takeover runs again:
- *     the one run the swarm cannot know of; counted and bounded here);
+ *   - a node SIGKILLed mid-run loses no accepted call and runs none twice: every call answered
+ *     OK ran exactly once, on the node that answered; a call the killed node had started and
+ *     not stored the answer of is answered CNV_ENATS_OUTCOME_UNKNOWN and ran at most once (on
+ *     the killed node), never again elsewhere;
  *   - a nats-server killed and restarted mid-run: every call completes, exactly once;
  *   - a revocation made through node a is enforced by b and c (and a);
  *   - a node started after the revocations denies the revoked tokens from its first answer.
@@ -322,25 +323,30 @@ static void node_killed_mid_run(void **state) {
   static unsigned counts[LOAD_CALLS];
   static sfx_who who[LOAD_CALLS];
   (void)sfx_runs_indexed(&F, "kill", LOAD_CALLS, counts, who);
-  unsigned reruns = 0;
+  unsigned unknown = 0;
   for (size_t i = 0; i < LOAD_CALLS; i++) {
-    /* every call the client saw accepted completed, once, with its result */
+    /* every call completed, once */
     assert_int_equal(slots[i].completions, 1);
-    if (slots[i].status != CNV_OK) fail_msg("call %zu: %s", i, cnv_status_name(slots[i].status));
-    /* and ran: none lost */
-    if (counts[i] == 0) fail_msg("kill%zu answered %s but never ran", i, slots[i].result);
-    if (counts[i] == 1) {
-      if (who[i][0] != slots[i].result[0]) fail_msg("kill%zu ran on %s, answered by %s", i, who[i], slots[i].result);
+    if (slots[i].status == CNV_OK) {
+      /* accepted: it ran exactly once, on the node that answered (none lost, none twice) */
+      if (counts[i] != 1 || who[i][0] != slots[i].result[0])
+        fail_msg("kill%zu ran %u times (on %s), answered by %s", i, counts[i], who[i], slots[i].result);
       continue;
     }
-    /* Twice only when the killed node ran it first and died before its answer was stored:
-     * then the takeover ran it on a live node, whose answer the client got. */
-    if (counts[i] != 2 || who[i][0] != 'c' || who[i][1] == 'c' || slots[i].result[0] != who[i][1])
-      fail_msg("kill%zu ran %u times (on %s), answered by %s", i, counts[i], who[i], slots[i].result);
-    reruns++;
+    /* Not accepted: only a call that the killed node had started (its run marker stored) and
+     * died before storing its answer; the swarm cannot know whether it ran, says so, and never
+     * runs it again: at most once, on c. */
+    if (slots[i].status != CNV_ENATS_OUTCOME_UNKNOWN)
+      fail_msg("kill%zu: %s after %u attempts; ran %u times (on %s)", i, cnv_status_name(slots[i].status),
+               slots[i].attempts, counts[i], who[i]);
+    if (counts[i] > 1 || (counts[i] == 1 && who[i][0] != 'c'))
+      fail_msg("kill%zu (outcome unknown) ran %u times (on %s)", i, counts[i], who[i]);
+    unknown++;
   }
-  printf("node c killed after 100 of %d calls: %u taken over and run again (c had run them, no answer stored)\n",
-         LOAD_CALLS, reruns);
+  printf("node c killed after 100 of %d calls: %u answered outcome-unknown (started on c, no answer stored)\n",
+         LOAD_CALLS, unknown);
+  /* at most what c could have started: the calls in flight */
+  assert_true(unknown <= LOAD_WINDOW);
   /* c comes back (same key) for the cases after */
   assert_true(sfx_node_start(&F, 2));
 }
