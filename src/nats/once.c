@@ -26,9 +26,8 @@
 /* JetStream's error code for a publish whose expected last subject sequence is not the
  * subject's last one (JSStreamWrongLastSequenceErr; nats.c 3.4.1 has no name for it). */
 #define NATSN_JS_WRONG_LAST_SEQ 10071
-/* An answer JetStream refused at once is published again after this long (the ack handler's
- * thread waits: JetStream is failing meanwhile, a stream electing its leader). */
-#define NATSN_STORE_RETRY_MS 100
+/* A run marker or an answer JetStream refused at once is published again after this long. */
+#define NATSN_RETRY_MS 100
 /* The run marker: the claimer's public key and this byte (a claim is the key alone). */
 #define NATSN_RUN_MARK 'r'
 
@@ -143,10 +142,20 @@ static bool republish(natsn_serve *s, natsn_slot *slot, natsMsg *msg) {
   return ns == NATS_OK;
 }
 
-/* Whether a failed ack leaves it unknown whether JetStream stored the message (no answer in
- * time), and there is still time to publish it again. */
-static bool ambiguous(const natsn_slot *slot, const jsPubAckErr *pae) {
-  return (!pae || pae->Err == NATS_TIMEOUT) && natsn_mono_ms() < slot->retry_until_ms;
+/* After a failed ack of a run marker or an answer (JetStream's answer is all that says
+ * whether it was stored: a timeout says nothing, and an error from a stream changing its
+ * leader may come for a message that is stored nonetheless): publishes msg again, as it is,
+ * while a retry of the client may still come; its Msg-Id makes JetStream keep one. An error
+ * that came at once waits NATSN_RETRY_MS first, on the ack handler's thread (JetStream is
+ * failing meanwhile). true: published again; false: the time is up or the publish failed
+ * (msg destroyed either way). */
+static bool publish_again(natsn_serve *s, natsn_slot *slot, natsMsg *msg, const jsPubAckErr *pae) {
+  if (natsn_mono_ms() >= slot->retry_until_ms) {
+    natsMsg_Destroy(msg);
+    return false;
+  }
+  if (pae && pae->Err != NATS_TIMEOUT) nats_Sleep(NATSN_RETRY_MS);
+  return republish(s, slot, msg);
 }
 
 /* Whether another slot of this node holds request (sid, reqid) between its claim and its
@@ -322,36 +331,34 @@ void natsn_once_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, voi
   slot->pending = NULL;
   if (slot->kind == NATSN_SLOT_STORE) {
     if (!pa) {
-      /* not stored, or not known to be: the client gets the answer now (a second copy of it
-       * is dropped), and it is published again (its Msg-Id keeps one) while a retry of the
-       * client may still come, the slot held meanwhile; a refusal that came at once (no
-       * stream leader yet) waits a moment first */
+      /* not known to be stored: the client gets the answer now (a second copy of it is
+       * dropped), and it is published again while a retry may come, the slot held */
       (void)natsConnection_Publish(n->nc, slot->reply, natsMsg_GetData(msg), natsMsg_GetDataLength(msg));
-      if (natsn_mono_ms() < slot->retry_until_ms) {
-        if (pae && pae->Err != NATS_TIMEOUT) nats_Sleep(NATSN_STORE_RETRY_MS);
-        if (republish(s, slot, msg)) return;
-        msg = NULL; /* destroyed by republish */
-      }
+      if (publish_again(s, slot, msg, pae)) return;
+    } else {
+      natsMsg_Destroy(msg);
     }
-    natsMsg_Destroy(msg);
     natsn_slot_put(s, slot);
     return;
   }
   if (slot->kind == NATSN_SLOT_START) {
-    /* stored (a duplicate: this very marker, published again after a timeout, was stored
-     * before): this node runs it, and no takeover can be stored after it */
+    /* stored (a duplicate: this very marker, published again, was stored before): this node
+     * runs it, and no takeover can be stored after it */
     if (pa) {
       natsMsg_Destroy(msg);
       if (slot->took_over) NATSN_COUNT(n, takeovers);
       run(s, slot);
       return;
     }
-    if (ambiguous(slot, pae) && republish(s, slot, msg)) return;
-    natsMsg_Destroy(msg);
-    /* not stored: another node's takeover came first (it runs it), or JetStream refused it (a
-     * retry finds this node's claim, no slot holding it, and takes it over) */
-    bool taken = pae && pae->ErrCode == NATSN_JS_WRONG_LAST_SEQ;
-    finish(s, slot, taken ? CNV_ENATS_IN_PROGRESS : CNV_ENATS_JETSTREAM, s->ack_answer);
+    /* another node's takeover came first: it runs it */
+    if (pae && pae->ErrCode == NATSN_JS_WRONG_LAST_SEQ) {
+      natsMsg_Destroy(msg);
+      finish(s, slot, CNV_ENATS_IN_PROGRESS, s->ack_answer);
+      return;
+    }
+    if (publish_again(s, slot, msg, pae)) return;
+    /* gave up (half the window: no retry of the client comes any more) */
+    finish(s, slot, CNV_ENATS_JETSTREAM, s->ack_answer);
     return;
   }
   natsMsg_Destroy(msg);

@@ -136,38 +136,52 @@ void natsn_peer_update(cnv_nats_node *n, const uint8_t pk[CNV_SW_KEY_BYTES], con
 }
 
 /* Reads node pk's status record from the bucket now (not from the watch, which may lag, e.g.
- * while its consumer is re-created after a server restart) and, when it verifies as the
- * watch's records do, records it as seen when JetStream stored it. */
-static void peer_refresh(cnv_nats_node *n, const uint8_t pk[CNV_SW_KEY_BYTES]) {
-  natsn_state *s = n->state;
+ * while its consumer is re-created after a server restart): NATS_OK with *stored_ms (when
+ * JetStream stored it, its clock) and *st when it verifies as the watch's records do;
+ * NATS_NOT_FOUND when pk has no record (or none that verifies); else JetStream's error. */
+static natsStatus read_status(cnv_nats_node *n, const uint8_t pk[CNV_SW_KEY_BYTES], cnv_sw_node_status *st,
+                              uint64_t *stored_ms) {
   char key[CNV_SW_KV_KEY_MAX];
   kvEntry *e = NULL;
-  if (cnv_sw_record_key(CNV_SW_REC_NODE, pk, key, sizeof key, NULL) != CNV_OK ||
-      kvStore_Get(&e, s->status_kv, key) != NATS_OK)
-    return; /* JetStream away: the view as the watch left it */
+  if (cnv_sw_record_key(CNV_SW_REC_NODE, pk, key, sizeof key, NULL) != CNV_OK) return NATS_ERR;
+  natsStatus ns = kvStore_Get(&e, n->state->status_kv, key);
+  if (ns != NATS_OK) return ns;
   cnv_sw_record rec;
-  cnv_sw_node_status ns;
   int len = kvEntry_ValueLen(e);
-  int64_t created = kvEntry_Created(e); /* JetStream's clock, ns */
-  /* the watch's checks (records.c), counted and reported there when the watch delivers it */
-  if (kvEntry_Operation(e) == kvOp_Put && len > 0 && (size_t)len <= NATSN_MAX_RECORD && created > 0 &&
-      cnv_sw_record_read(n->cfg.swarm, key, kvEntry_Value(e), (size_t)len, &rec) == CNV_OK &&
-      rec.kind == CNV_SW_REC_NODE && natsn_record_check_name(key, &rec) == CNV_OK && rec.token &&
-      natsn_check_serve_token(n, rec.signer_pk, rec.token, rec.token_len) == CNV_OK &&
-      cnv_sw_node_status_decode(rec.body, rec.body_len, &ns) == CNV_OK)
-    peer_set(s, pk, &ns, rec.ts_ms, mono_of((uint64_t)created / 1000000u));
+  int64_t created = kvEntry_Created(e); /* ns */
+  /* the watch's checks (records.c; counted and reported there when the watch delivers it) */
+  bool ok = kvEntry_Operation(e) == kvOp_Put && len > 0 && (size_t)len <= NATSN_MAX_RECORD && created > 0 &&
+            cnv_sw_record_read(n->cfg.swarm, key, kvEntry_Value(e), (size_t)len, &rec) == CNV_OK &&
+            rec.kind == CNV_SW_REC_NODE && natsn_record_check_name(key, &rec) == CNV_OK && rec.token &&
+            natsn_check_serve_token(n, rec.signer_pk, rec.token, rec.token_len) == CNV_OK &&
+            cnv_sw_node_status_decode(rec.body, rec.body_len, st) == CNV_OK;
+  if (ok) {
+    *stored_ms = (uint64_t)created / 1000000u;
+    peer_set(n->state, pk, st, rec.ts_ms, mono_of(*stored_ms)); /* the view learns it too */
+  }
   kvEntry_Destroy(e);
+  return ok ? NATS_OK : NATS_NOT_FOUND;
 }
 
 bool natsn_node_live_fresh(cnv_nats_node *n, const uint8_t pk[CNV_SW_KEY_BYTES], uint64_t wrote_ms) {
   if (!n || !pk) return false;
   if (sodium_memcmp(pk, n->public_key, CNV_SW_KEY_BYTES) == 0) return true;
-  if (!n->state) return false;
-  if (n->state->status_kv) peer_refresh(n, pk);
-  if (natsn_node_live(n, pk)) return true;
-  /* what it wrote at wrote_ms proves it lived then, as a status record would */
-  cnv_sw_node_status st = {.interval_ms = natsn_status_interval(n)};
-  return wrote_ms && natsn_status_live(&st, mono_of(wrote_ms), natsn_mono_ms());
+  if (!n->state || !n->state->status_kv) return natsn_node_live(n, pk);
+  /* This node's own last record is the reference: both times are JetStream's, so neither
+   * node's clock matters, and while the bucket took no writes (no leader for a while) every
+   * record ages alike and nobody is judged dead for it. No reference, or no answer about pk:
+   * it cannot be judged dead. */
+  cnv_sw_node_status own, st;
+  uint64_t own_ms = 0, pk_ms = 0;
+  if (read_status(n, n->public_key, &own, &own_ms) != NATS_OK) return true;
+  natsStatus ns = read_status(n, pk, &st, &pk_ms);
+  if (ns != NATS_OK && ns != NATS_NOT_FOUND) return true;
+  /* what it wrote at wrote_ms (a run marker) proves it lived then, as a status record would */
+  uint64_t own_interval = own.interval_ms ? own.interval_ms : natsn_status_interval(n);
+  if (wrote_ms && (wrote_ms >= own_ms || own_ms - wrote_ms <= 3 * own_interval)) return true;
+  if (ns == NATS_NOT_FOUND || st.phase == CNV_PHASE_SHUTDOWN) return false;
+  uint64_t interval = st.interval_ms ? st.interval_ms : 1000u;
+  return pk_ms >= own_ms || own_ms - pk_ms <= 3 * interval;
 }
 
 bool natsn_node_live(const cnv_nats_node *n, const uint8_t pk[CNV_SW_KEY_BYTES]) {
