@@ -118,17 +118,16 @@ static bool publish_claim(natsn_serve *s, natsn_slot *slot, uint64_t expect_seq)
 }
 
 /* Publishes the run marker of this node's stored claim (slot->claim_seq), on the condition
- * that the claim is still the subject's last message: Msg-Id "SIDHEX.R.rSEQ" (an ambiguous
- * failure is published again under it: JetStream keeps one). */
+ * that the claim is still the subject's last message: Msg-Id "SIDHEX.R.rSEQ" (a failure
+ * other than that refusal is published again under it: JetStream keeps one). */
 static bool publish_start(natsn_serve *s, natsn_slot *slot) {
   char suffix[32];
   snprintf(suffix, sizeof suffix, ".r%llu", (unsigned long long)slot->claim_seq);
   return publish_on_claim(s, slot, NATSN_SLOT_START, suffix, slot->claim_seq, NATSN_RUN_MARK);
 }
 
-/* Publishes msg (a run marker or an answer whose ack timed out: stored or not, nobody knows)
- * again, as it is: its Msg-Id header makes JetStream keep one of them. false: not published
- * (msg destroyed). */
+/* Publishes msg (a run marker or an answer not known to be stored) again, as it is: its
+ * Msg-Id header makes JetStream keep one of them. false: not published (msg destroyed). */
 static bool republish(natsn_serve *s, natsn_slot *slot, natsMsg *msg) {
   jsPubOptions po;
   if (jsPubOptions_Init(&po) != NATS_OK) {
