@@ -157,6 +157,25 @@ static bool publish_again(natsn_serve *s, natsn_slot *slot, natsMsg *msg, const 
   return republish(s, slot, msg);
 }
 
+/* Whether the slot's claim subject ends with this node's run marker, stored after its claim
+ * (slot->claim_seq): 1 yes (it is this slot's: no other slot of this node holds the request,
+ * and no earlier marker can follow its claim), 0 no, -1 JetStream did not say. */
+static int own_marker_last(natsn_serve *s, const natsn_slot *slot) {
+  cnv_nats_node *n = s->n;
+  char subject[CNV_SW_SUBJECT_MAX];
+  natsMsg *m = NULL;
+  jsErrCode jerr = 0;
+  if (cnv_sw_subject_session(CNV_SW_SESS_CLAIM, n->cfg.swarm, slot->sid, slot->reqid, subject, sizeof subject,
+                             NULL) != CNV_OK ||
+      js_GetLastMsg(&m, n->js, s->stream, subject, NULL, &jerr) != NATS_OK)
+    return -1;
+  const char *data = natsMsg_GetData(m);
+  bool own = natsMsg_GetSequence(m) > slot->claim_seq && natsMsg_GetDataLength(m) == CNV_SW_KEY_BYTES + 1 &&
+             data[CNV_SW_KEY_BYTES] == NATSN_RUN_MARK && sodium_memcmp(data, n->public_key, CNV_SW_KEY_BYTES) == 0;
+  natsMsg_Destroy(m);
+  return own ? 1 : 0;
+}
+
 /* Whether another slot of this node holds request (sid, reqid) between its claim and its
  * stored answer. */
 static bool running_elsewhere(natsn_serve *s, const natsn_slot *slot) {
@@ -349,8 +368,17 @@ void natsn_once_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, voi
       run(s, slot);
       return;
     }
-    /* another node's takeover came first: it runs it */
-    if (pae && pae->ErrCode == NATSN_JS_WRONG_LAST_SEQ) {
+    /* the claim is no longer the subject's last message: another node's takeover came first
+     * (it runs it), or this very marker, published again, is (a clustered stream checks the
+     * expected sequence before the Msg-Id: the first publish was stored, its ack lost) */
+    int last = pae && pae->ErrCode == NATSN_JS_WRONG_LAST_SEQ ? own_marker_last(s, slot) : -1;
+    if (last == 1) {
+      natsMsg_Destroy(msg);
+      if (slot->took_over) NATSN_COUNT(n, takeovers);
+      run(s, slot);
+      return;
+    }
+    if (last == 0) {
       natsMsg_Destroy(msg);
       finish(s, slot, CNV_ENATS_IN_PROGRESS, s->ack_answer);
       return;

@@ -9,6 +9,13 @@
 #include "core/ignore.h"
 #include "state_internal.h"
 
+/* The once path's verdict on a started request's claimer is final (CNV_ENATS_OUTCOME_UNKNOWN:
+ * never run again, the client told so), and waiting longer costs a dead node's requests only
+ * time, so it asks for more than the view's 3 intervals: this many of them without a record
+ * while the judge wrote its own. A live node whose server died reconnects, and writes its
+ * record again within an interval of that, well within it even on a loaded machine. */
+#define NATSN_ONCE_DEAD_INTERVALS 10u
+
 bool natsn_status_live(const cnv_sw_node_status *st, uint64_t seen_ms, uint64_t now) {
   if (st->phase == CNV_PHASE_SHUTDOWN) return false;
   uint64_t interval = st->interval_ms ? st->interval_ms : 1000u;
@@ -138,7 +145,8 @@ void natsn_peer_update(cnv_nats_node *n, const uint8_t pk[CNV_SW_KEY_BYTES], con
 /* Reads node pk's status record from the bucket now (not from the watch, which may lag, e.g.
  * while its consumer is re-created after a server restart): NATS_OK with *stored_ms (when
  * JetStream stored it, its clock) and *st when it verifies as the watch's records do;
- * NATS_NOT_FOUND when pk has no record (or none that verifies); else JetStream's error. */
+ * NATS_NOT_FOUND when pk has no record; else an error (JetStream's, or NATS_ERR for a record
+ * that does not verify). */
 static natsStatus read_status(cnv_nats_node *n, const uint8_t pk[CNV_SW_KEY_BYTES], cnv_sw_node_status *st,
                               uint64_t *stored_ms) {
   char key[CNV_SW_KV_KEY_MAX];
@@ -160,7 +168,8 @@ static natsStatus read_status(cnv_nats_node *n, const uint8_t pk[CNV_SW_KEY_BYTE
     peer_set(n->state, pk, st, rec.ts_ms, mono_of(*stored_ms)); /* the view learns it too */
   }
   kvEntry_Destroy(e);
-  return ok ? NATS_OK : NATS_NOT_FOUND;
+  /* one that does not verify (a passing shortage of agents, or a revoked signer): no judgement */
+  return ok ? NATS_OK : NATS_ERR;
 }
 
 bool natsn_node_live_fresh(cnv_nats_node *n, const uint8_t pk[CNV_SW_KEY_BYTES], uint64_t wrote_ms) {
@@ -178,10 +187,10 @@ bool natsn_node_live_fresh(cnv_nats_node *n, const uint8_t pk[CNV_SW_KEY_BYTES],
   if (ns != NATS_OK && ns != NATS_NOT_FOUND) return true;
   /* what it wrote at wrote_ms (a run marker) proves it lived then, as a status record would */
   uint64_t own_interval = own.interval_ms ? own.interval_ms : natsn_status_interval(n);
-  if (wrote_ms && (wrote_ms >= own_ms || own_ms - wrote_ms <= 3 * own_interval)) return true;
+  if (wrote_ms && (wrote_ms >= own_ms || own_ms - wrote_ms <= NATSN_ONCE_DEAD_INTERVALS * own_interval)) return true;
   if (ns == NATS_NOT_FOUND || st.phase == CNV_PHASE_SHUTDOWN) return false;
   uint64_t interval = st.interval_ms ? st.interval_ms : 1000u;
-  return pk_ms >= own_ms || own_ms - pk_ms <= 3 * interval;
+  return pk_ms >= own_ms || own_ms - pk_ms <= NATSN_ONCE_DEAD_INTERVALS * interval;
 }
 
 bool natsn_node_live(const cnv_nats_node *n, const uint8_t pk[CNV_SW_KEY_BYTES]) {

@@ -243,9 +243,11 @@ cnv_nats_client *sfx_client(const char *servers, const char *agent, cnv_status *
   cfg.token_len = tok_len;
   cfg.trust = root;
   cfg.n_trust = 1;
-  /* the default attempt timeout (2 s, doubling); a call that no answer ends gives up after
-   * 20 s rather than 30, so that a failing case ends sooner (takeovers need 3 s) */
-  cfg.call_timeout_ms = 20000;
+  /* the default attempt timeout (2 s, doubling: sends at 0, 2, 6, 14, 30 s); a call gives up
+   * after 40 s rather than 30, so that a call the killed node had started gets the sends at 14
+   * and 30 s to learn its outcome is unknown (its claimer dead for 10 intervals, 10 s); at
+   * most half the dedupe window (120 s) */
+  cfg.call_timeout_ms = 40000;
   cnv_nats_client *c = NULL;
   *st = cnv_nats_client_connect(&cfg, &c);
   sodium_memzero(sk, sizeof sk);
