@@ -75,6 +75,14 @@ static void finish(natsn_serve *s, natsn_slot *slot, cnv_status why, uint8_t buf
   natsn_slot_put(s, slot);
 }
 
+/* How long an answer's store waits for its ack before the answer also goes to the reply
+ * subject (and is published again): one status interval. A node whose JetStream is slow or
+ * away (its server restarting) still answers its client at once over core NATS, long before
+ * anyone could judge it dead (10 intervals without its status record). */
+static int64_t store_wait(const cnv_nats_node *n) {
+  return n->cfg.status_interval_ms ? (int64_t)n->cfg.status_interval_ms : 1000;
+}
+
 /* Publishes on the slot's claim subject, with Msg-Id "SIDHEX.R" followed by suffix, the
  * expected last subject sequence expect_seq (0: none), payload this node's key followed by
  * the byte mark when mark is not 0. The ack handler runs for it, acked or timed out. */
@@ -134,7 +142,7 @@ static bool republish(natsn_serve *s, natsn_slot *slot, natsMsg *msg) {
     natsMsg_Destroy(msg);
     return false;
   }
-  po.MaxWait = s->n->cfg.connect_timeout_ms;
+  po.MaxWait = slot->kind == NATSN_SLOT_STORE ? store_wait(s->n) : s->n->cfg.connect_timeout_ms;
   slot->pending = msg;
   natsStatus ns = js_PublishMsgAsync(s->n->js, &msg, &po);
   natsMsg_Destroy(msg); /* NULL when nats.c took it */
@@ -221,8 +229,8 @@ void natsn_once_store(natsn_serve *s, natsn_slot *slot, const uint8_t *sealed, s
   if (ok) {
     jsPubOptions po;
     ok = jsPubOptions_Init(&po) == NATS_OK;
-    po.MaxWait = n->cfg.connect_timeout_ms; /* the ack handler runs for it, acked or timed out */
-    po.MsgId = id;                          /* published again after a timeout: stored once */
+    po.MaxWait = store_wait(n); /* the ack handler runs for it, acked or timed out */
+    po.MsgId = id;              /* published again after a failure: stored once */
     slot->kind = NATSN_SLOT_STORE;
     slot->pending = m; /* identity for the ack handler, as a claim's */
     ok = ok && js_PublishMsgAsync(n->js, &m, &po) == NATS_OK;
