@@ -110,16 +110,29 @@ void sfx_node_kill(sfx *f, int i) {
   n->pid = -1;
 }
 
-void sfx_teardown(sfx *f) {
-  for (int i = 0; i < SFX_NODES; i++) sfx_node_kill(f, i);
-  nats_cluster_stop(f->nc);
-  f->nc = NULL;
-  if (f->dir[0]) cli_tmpdir_remove();
-}
-
 static void print_file(const char *what, const char *path) {
   char buf[4096];
   if (cli_slurp(path, buf, sizeof buf)) fprintf(stderr, "%s (%s):\n%s\n", what, path, buf);
+}
+
+void sfx_teardown(sfx *f) {
+  for (int i = 0; i < SFX_NODES; i++) {
+    /* a node that ended by itself (a crash, a sanitizer's report) says why before its folder
+     * goes: the case that needed it failed without knowing */
+    int status = 0;
+    pid_t pid = f->node[i].pid;
+    if (pid > 0 && waitpid(pid, &status, WNOHANG) == pid) {
+      char err[32];
+      snprintf(err, sizeof err, "node-%s.err", f->node[i].name);
+      fprintf(stderr, "node %s ended before teardown (status 0x%x)\n", f->node[i].name, status);
+      print_file("its stderr", err);
+      f->node[i].pid = -1;
+    }
+    sfx_node_kill(f, i);
+  }
+  nats_cluster_stop(f->nc);
+  f->nc = NULL;
+  if (f->dir[0]) cli_tmpdir_remove();
 }
 
 /* Starts `cnv serve --nats` as node i presenting token file tok; its pid in node[i].pid. */
