@@ -371,6 +371,52 @@ static void restart_server_mid_run(void *ctx, size_t completed) {
   }
 }
 
+/* For a failure's message: the claims of the once stream that have no stored answer, each
+ * with its number of claims and its last claimer (a node's name, or "?"). */
+static void print_open_claims(void) {
+  natsConnection *nc = NULL;
+  jsCtx *js = NULL;
+  jsStreamInfo *si = NULL;
+  jsOptions o;
+  if (natsConnection_ConnectTo(&nc, CLIENT_URL) != NATS_OK || natsConnection_JetStream(&js, nc, NULL) != NATS_OK ||
+      jsOptions_Init(&o) != NATS_OK)
+    goto out;
+  o.Stream.Info.SubjectsFilter = ">";
+  if (js_GetStreamInfo(&si, js, "CNV_17_ONCE", &o, NULL) != NATS_OK || !si->State.Subjects) goto out;
+  const jsStreamStateSubjects *l = si->State.Subjects;
+  unsigned open = 0, claims = 0;
+  for (int i = 0; i < l->Count; i++) {
+    const char *subj = l->List[i].Subject;
+    if (strncmp(subj, "cnv.17.claim.", 13) != 0) continue;
+    claims++;
+    char sid[40] = "", done[160];
+    unsigned long long r = 0;
+    if (sscanf(subj + 13, "%32[0-9a-f].%llu", sid, &r) != 2) continue;
+    snprintf(done, sizeof done, "cnv.17.s.%s.d.%llu", sid, r);
+    bool answered = false;
+    for (int j = 0; j < l->Count && !answered; j++) answered = strcmp(l->List[j].Subject, done) == 0;
+    if (answered) continue;
+    open++;
+    natsMsg *m = NULL;
+    char who[2] = "?";
+    if (js_GetLastMsg(&m, js, "CNV_17_ONCE", subj, NULL, NULL) == NATS_OK && natsMsg_GetDataLength(m) == 32) {
+      char hex[65];
+      for (int b = 0; b < 32; b++) snprintf(hex + 2 * b, 3, "%02x", (unsigned char)natsMsg_GetData(m)[b]);
+      for (int k = 0; k < SFX_NODES; k++)
+        if (strcmp(hex, F.node[k].pk_hex) == 0) who[0] = F.node[k].name[0];
+    }
+    if (open <= 20)
+      fprintf(stderr, "open claim %s: %llu claim(s), the last by %s, no stored answer\n", subj,
+              (unsigned long long)l->List[i].Msgs, who);
+    natsMsg_Destroy(m);
+  }
+  fprintf(stderr, "once stream: %u claimed requests, %u without a stored answer\n", claims, open);
+out:
+  jsStreamInfo_Destroy(si);
+  jsCtx_Destroy(js);
+  natsConnection_Destroy(nc);
+}
+
 static void server_restarted_mid_run(void **state) {
   (void)state;
   cnv_nats_client *c = client_of("ag1");
@@ -383,9 +429,11 @@ static void server_restarted_mid_run(void **state) {
   (void)sfx_runs_indexed(&F, "srv", LOAD_CALLS, counts, who);
   for (size_t i = 0; i < LOAD_CALLS; i++) {
     assert_int_equal(slots[i].completions, 1);
-    if (slots[i].status != CNV_OK)
+    if (slots[i].status != CNV_OK) {
+      print_open_claims();
       fail_msg("srv%zu: %s after %u attempts; ran %u times (on %s)", i, cnv_status_name(slots[i].status),
                slots[i].attempts, counts[i], who[i]);
+    }
     /* no node died: exactly once, on the node that answered */
     if (counts[i] != 1 || who[i][0] != slots[i].result[0])
       fail_msg("srv%zu ran %u times (on %s), answered by %s", i, counts[i], who[i], slots[i].result);
