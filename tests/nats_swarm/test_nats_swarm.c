@@ -372,7 +372,8 @@ static void restart_server_mid_run(void *ctx, size_t completed) {
 }
 
 /* For a failure's message: the claims of the once stream that have no stored answer, each
- * with its number of claims and its last claimer (a node's name, or "?"). */
+ * with its number of messages (claims, takeovers, run markers) and its last one's kind and
+ * author (a node's name, or "?"). */
 static void print_open_claims(void) {
   natsConnection *nc = NULL;
   jsCtx *js = NULL;
@@ -399,15 +400,17 @@ static void print_open_claims(void) {
     open++;
     natsMsg *m = NULL;
     char who[2] = "?";
-    if (js_GetLastMsg(&m, js, "CNV_17_ONCE", subj, NULL, NULL) == NATS_OK && natsMsg_GetDataLength(m) == 32) {
+    const char *what = "claim";
+    if (js_GetLastMsg(&m, js, "CNV_17_ONCE", subj, NULL, NULL) == NATS_OK && natsMsg_GetDataLength(m) >= 32) {
+      if (natsMsg_GetDataLength(m) == 33) what = "run marker"; /* its claimer started it */
       char hex[65];
       for (int b = 0; b < 32; b++) snprintf(hex + 2 * b, 3, "%02x", (unsigned char)natsMsg_GetData(m)[b]);
       for (int k = 0; k < SFX_NODES; k++)
         if (strcmp(hex, F.node[k].pk_hex) == 0) who[0] = F.node[k].name[0];
     }
     if (open <= 20)
-      fprintf(stderr, "open claim %s: %llu claim(s), the last by %s, no stored answer\n", subj,
-              (unsigned long long)l->List[i].Msgs, who);
+      fprintf(stderr, "open claim %s: %llu message(s), the last a %s by %s, no stored answer\n", subj,
+              (unsigned long long)l->List[i].Msgs, what, who);
     natsMsg_Destroy(m);
   }
   fprintf(stderr, "once stream: %u claimed requests, %u without a stored answer\n", claims, open);
