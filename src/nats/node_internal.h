@@ -72,8 +72,8 @@ bool natsn_node_live(const cnv_nats_node *n, const uint8_t pk[CNV_SW_KEY_BYTES])
  * of pk's intervals before this node's own last record (read now), or is a Shutdown record,
  * or pk has none; and wrote_ms (JetStream's timestamp of a message pk wrote, 0 none) is more
  * than 10 of this node's intervals before it too. Either read failing:
- * live (it cannot be judged). Blocks on two JetStream reads (each at most one status
- * interval). Any thread but the watch's. */
+ * live (it cannot be judged). Blocks on two JetStream reads (each at most the JetStream
+ * context's wait, connect_timeout_ms). Any thread but the watch's. */
 bool natsn_node_live_fresh(cnv_nats_node *n, const uint8_t pk[CNV_SW_KEY_BYTES], uint64_t wrote_ms);
 
 /* Whether token (held by pk) comes from one of rt's trust roots (those added since, by TRUST

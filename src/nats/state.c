@@ -116,8 +116,6 @@ static cnv_status bucket_open(cnv_nats_node *n) {
 
 static void state_free(cnv_nats_node *n) {
   natsn_state *s = n->state;
-  if (s->status_kv) kvStore_Destroy(s->status_kv);
-  if (s->status_js) jsCtx_Destroy(s->status_js);
   if (s->kv) kvStore_Destroy(s->kv);
   sodium_memzero(s->keys, sizeof s->keys);
   free(s->peers);

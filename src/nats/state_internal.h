@@ -23,12 +23,6 @@ typedef struct natsn_peer {
 
 struct natsn_state {
   kvStore *kv;
-  /* the same bucket through a JetStream context whose wait is one status interval: the status
-   * record's writes and the takeover's reads of a claimer's record (status.c). A write with
-   * no answer in an interval (its server gone) is given up for the next one rather than
-   * holding the status thread for connect_timeout_ms. NULL until the status thread starts. */
-  jsCtx *status_js;
-  kvStore *status_kv;
   kvWatcher *watcher;
   pthread_t watch_thread, status_thread;
   bool watch_started, status_started;

@@ -38,13 +38,24 @@ cnv_status natsn_status_write(cnv_nats_node *n, uint8_t *buf, int phase) {
   uint8_t body[CNV_SW_NODE_STATUS_BYTES];
   st = cnv_sw_node_status_encode(&ns, body, sizeof body);
   if (st != CNV_OK) return st;
-  char key[CNV_SW_KV_KEY_MAX];
+  char key[CNV_SW_KV_KEY_MAX], bucket[CNV_SW_SUBJECT_MAX], subject[CNV_SW_SUBJECT_MAX + CNV_SW_KV_KEY_MAX + 8];
   size_t len;
   st = natsn_record_sign(n->cfg.swarm, CNV_SW_REC_NODE, n->public_key, n->secret_key, n->token, n->cfg.token_len, body,
                          sizeof body, key, buf, &len);
+  if (st == CNV_OK) st = cnv_sw_subject_swarm(CNV_SW_SUBJ_BUCKET, n->cfg.swarm, bucket, sizeof bucket, NULL);
   if (st != CNV_OK) return st;
-  uint64_t rev;
-  return natsn_kv_status(kvStore_Put(&rev, n->state->status_kv, key, buf, (int)len));
+  /* kvStore_Put's publish ("$KV.BUCKET.KEY"), with a wait of one interval instead of the
+   * JetStream context's connect_timeout_ms: a write whose server went away is given up for
+   * the next one rather than holding this thread */
+  snprintf(subject, sizeof subject, "$KV.%s.%s", bucket, key);
+  jsPubOptions po;
+  if (jsPubOptions_Init(&po) != NATS_OK) return CNV_ENATS_JETSTREAM;
+  po.MaxWait = natsn_status_interval(n);
+  jsPubAck *pa = NULL;
+  jsErrCode jerr = 0;
+  natsStatus pub = js_Publish(&pa, n->js, subject, buf, (int)len, &po, &jerr);
+  jsPubAck_Destroy(pa);
+  return natsn_kv_status(pub);
 }
 
 static void *status_main(void *arg) {
@@ -74,21 +85,6 @@ static void *status_main(void *arg) {
 
 cnv_status natsn_status_start(cnv_nats_node *n) {
   natsn_state *s = n->state;
-  char bucket[CNV_SW_SUBJECT_MAX];
-  jsOptions jo;
-  cnv_status st = cnv_sw_subject_swarm(CNV_SW_SUBJ_BUCKET, n->cfg.swarm, bucket, sizeof bucket, NULL);
-  if (st != CNV_OK) return st;
-  if (jsOptions_Init(&jo) != NATS_OK) return CNV_ENATS_JETSTREAM;
-  jo.Wait = natsn_status_interval(n);
-  if (natsConnection_JetStream(&s->status_js, n->nc, &jo) != NATS_OK) {
-    s->status_js = NULL;
-    return CNV_ENATS_JETSTREAM;
-  }
-  st = natsn_kv_status(js_KeyValue(&s->status_kv, s->status_js, bucket));
-  if (st != CNV_OK) {
-    s->status_kv = NULL;
-    return st;
-  }
   if (pthread_create(&s->status_thread, NULL, status_main, n) != 0) return CNV_ENOMEM;
   s->status_started = true;
   return CNV_OK;
@@ -152,7 +148,7 @@ static natsStatus read_status(cnv_nats_node *n, const uint8_t pk[CNV_SW_KEY_BYTE
   char key[CNV_SW_KV_KEY_MAX];
   kvEntry *e = NULL;
   if (cnv_sw_record_key(CNV_SW_REC_NODE, pk, key, sizeof key, NULL) != CNV_OK) return NATS_ERR;
-  natsStatus ns = kvStore_Get(&e, n->state->status_kv, key);
+  natsStatus ns = kvStore_Get(&e, n->state->kv, key);
   if (ns != NATS_OK) return ns;
   cnv_sw_record rec;
   int len = kvEntry_ValueLen(e);
@@ -175,7 +171,7 @@ static natsStatus read_status(cnv_nats_node *n, const uint8_t pk[CNV_SW_KEY_BYTE
 bool natsn_node_live_fresh(cnv_nats_node *n, const uint8_t pk[CNV_SW_KEY_BYTES], uint64_t wrote_ms) {
   if (!n || !pk) return false;
   if (sodium_memcmp(pk, n->public_key, CNV_SW_KEY_BYTES) == 0) return true;
-  if (!n->state || !n->state->status_kv) return natsn_node_live(n, pk);
+  if (!n->state || !n->state->kv) return natsn_node_live(n, pk);
   /* This node's own last record is the reference: both times are JetStream's, so neither
    * node's clock matters, and while the bucket took no writes (no leader for a while) every
    * record ages alike and nobody is judged dead for it. No reference, or no answer about pk:
