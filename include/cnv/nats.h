@@ -144,7 +144,7 @@ typedef struct cnv_nats_node_stats {
   uint64_t claims;            /* claims made (once path) */
   uint64_t duplicates;        /* requests whose claim was already there (retries, replays) */
   uint64_t stored_answers;    /* of those, answered from the once stream */
-  uint64_t takeovers;         /* claims taken over from a dead node */
+  uint64_t takeovers;         /* claims taken over (not started by their claimer) and run here */
   uint64_t replays;           /* refused by the replay window */
   uint64_t stale;             /* refused: client time outside the window */
   uint64_t bad_tickets;       /* tickets that did not open or had expired (REFUSAL sent; sealed
@@ -185,7 +185,8 @@ CNV_API CNV_NODISCARD cnv_status cnv_nats_node_view(cnv_nats_node *n, cnv_nats_n
  *     sequence number for every send (the nodes' anti-replay window), each send sealed with
  *     the time it leaves. An unanswered call is sent again after attempt_timeout_ms, then
  *     twice that, up to 8 times that between sends; an "in progress" answer (the once path's
- *     claimer is alive) restarts that wait; a refusal with CNV_ENATS_JETSTREAM (the node
+ *     claimer is alive) restarts that wait; "outcome unknown" completes the call (its
+ *     starter died before storing the answer: docs/nats.md "Exactly once"); a refusal with CNV_ENATS_JETSTREAM (the node
  *     could not reach JetStream, so it never ran) is retried at the next attempt, the call
  *     ending with that status if every attempt until call_timeout_ms gets it; a sealed
  *     answer saying the ticket expired makes poll handshake again and resend every
@@ -249,7 +250,9 @@ CNV_API void cnv_nats_client_close(cnv_nats_client *c);
 typedef struct cnv_nats_result {
   uint64_t id;         /* the request id submit gave */
   cnv_status status;   /* the handler's status, a denial, CNV_ENATS_TIMEOUT, CNV_ENATS_STALE,
-                          CNV_ENATS_CLOSED ... */
+                          CNV_ENATS_CLOSED, CNV_ENATS_OUTCOME_UNKNOWN (done CNV_DONE_RAN: the
+                          node that started it died before storing its answer; it ran at most
+                          once and is not run again) ... */
   int32_t done;        /* cnv_runtime_done kind, or -1 (refused before it was accepted, or no
                           answer) */
   uint8_t result_type; /* cnv_content_type */

@@ -68,6 +68,14 @@ bool natsn_swarm_key(const cnv_nats_node *n, uint32_t epoch, uint8_t key[CNV_SW_
 /* Whether node pk's status record is live (written within 3 of its intervals); a node never
  * seen is not live. This node itself is always live. Any thread. */
 bool natsn_node_live(const cnv_nats_node *n, const uint8_t pk[CNV_SW_KEY_BYTES]);
+/* The once path's judgement of a started request's claimer, from the bucket now rather than
+ * the view: pk is dead when its status record (read now) was stored by JetStream more than 10
+ * of pk's intervals before this node's own last record (read now), or is a Shutdown record,
+ * or pk has none; and wrote_ms (JetStream's timestamp of a message pk wrote, 0 none) is more
+ * than 10 of this node's intervals before it too. Either read failing:
+ * live (it cannot be judged). Blocks on two JetStream reads (each at most the JetStream
+ * context's wait, connect_timeout_ms). Any thread but the watch's. */
+bool natsn_node_live_fresh(cnv_nats_node *n, const uint8_t pk[CNV_SW_KEY_BYTES], uint64_t wrote_ms);
 
 /* Whether token (held by pk) comes from one of rt's trust roots (those added since, by TRUST
  * records, too), is not revoked, and allows CNV_NATS_SERVE_CAPABILITY in this swarm: CNV_OK,

@@ -62,7 +62,8 @@ typedef enum natsn_slot_kind {
   NATSN_SLOT_CLAIM = 1,    /* once path: claim published, ack awaited */
   NATSN_SLOT_TAKEOVER = 2, /* once path: takeover published, ack awaited */
   NATSN_SLOT_RUN = 3,      /* once path: submitted, answer stored on the DONE subject */
-  NATSN_SLOT_STORE = 4     /* once path: answer published on the DONE subject, ack awaited */
+  NATSN_SLOT_STORE = 4,    /* once path: answer published on the DONE subject, ack awaited */
+  NATSN_SLOT_START = 5     /* once path: run marker published after the claim, ack awaited */
 } natsn_slot_kind;
 
 /* One request's state from acceptance to answer, preallocated (the runtime's in-flight limit
@@ -83,8 +84,13 @@ typedef struct natsn_slot {
   uint64_t once_reqid;
   natsn_session *session; /* pinned until submitted */
   uint32_t agent;
-  uint64_t timeout_ns; /* the runtime's: 0 the class's limit */
-  natsMsg *pending;    /* the claim in flight (identity only: nats.c owns it) */
+  uint64_t timeout_ns;     /* the runtime's: 0 the class's limit */
+  natsMsg *pending;        /* the claim in flight (identity only: nats.c owns it) */
+  uint64_t claim_seq;      /* the stream sequence of this node's stored claim (the run marker's
+                        * expected last subject sequence) */
+  bool took_over;          /* that claim was a takeover (counted when it runs) */
+  uint64_t retry_until_ms; /* monotonic: an unanswered run marker or answer is published
+                            * again until then (a retry of the client may come until then) */
   size_t line_len;
   char line[NATSN_MAX_LINE];
   cnv_trace trace;

@@ -364,6 +364,101 @@ static void t_takeover(void **state) {
   scene_free(s);
 }
 
+static void nap_ms(unsigned ms) {
+  struct timespec ts = {ms / 1000u, (long)(ms % 1000u) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+/* Publishes on request reqid's claim subject as a node would: payload claimer's key (and the
+ * run marker's byte 'r' when mark), Msg-Id SIDHEX.R followed by suffix, expecting the
+ * subject's last sequence expect (0: none). The stream sequence it got, or 0 when JetStream
+ * refused it (*jerr why); *dup: it was a duplicate. */
+static uint64_t publish_on_claim(client *c, uint64_t reqid, const uint8_t claimer[32], bool mark, const char *suffix,
+                                 uint64_t expect, jsErrCode *jerr, bool *dup) {
+  char claim[CNV_SW_SUBJECT_MAX], id[96], hex[33];
+  uint8_t payload[33];
+  assert_int_equal(cnv_sw_subject_session(CNV_SW_SESS_CLAIM, SWARM, c->sid, reqid, claim, sizeof claim, NULL),
+                   CNV_OK);
+  sodium_bin2hex(hex, sizeof hex, c->sid, 16);
+  snprintf(id, sizeof id, "%s.%llu%s", hex, (unsigned long long)reqid, suffix);
+  memcpy(payload, claimer, 32);
+  payload[32] = 'r';
+  jsPubOptions po;
+  jsPubOptions_Init(&po);
+  po.MsgId = id;
+  po.ExpectLastSubjectSeq = expect;
+  jsPubAck *pa = NULL;
+  *jerr = 0;
+  *dup = false;
+  if (js_Publish(&pa, c->js, claim, payload, mark ? 33 : 32, &po, jerr) != NATS_OK) return 0;
+  uint64_t seq = pa->Sequence;
+  *dup = pa->Duplicate;
+  jsPubAck_Destroy(pa);
+  return seq;
+}
+
+/* What the once path rests on, as JetStream does it: a claim's run marker and a takeover of
+ * it both expect the claim as the subject's last message, so one of them is stored; a run
+ * marker published again (its ack lost) under its Msg-Id is a duplicate, not a refusal; a run
+ * marker is never taken over. Then a retry of that request, its claimer dead (no status
+ * record), is answered "outcome unknown" and never run. */
+static void t_fenced_claims(void **state) {
+  (void)state;
+  cnv_nats_node_config cfg;
+  cnv_nats_node_config_default(&cfg);
+  cfg.status_interval_ms = 100; /* the run marker's own time stops counting as life soon */
+  scene *s = scene_new(1, &cfg);
+  client c;
+  assert_int_equal(client_connect(s, &c), 0);
+  uint8_t a_pk[32], b_pk[32], sk[64];
+  crypto_sign_keypair(a_pk, sk);
+  crypto_sign_keypair(b_pk, sk);
+  jsErrCode jerr;
+  bool dup;
+  char sfx[32];
+  uint64_t claim = publish_on_claim(&c, 31, a_pk, false, "", 0, &jerr, &dup);
+  assert_true(claim > 0);
+  snprintf(sfx, sizeof sfx, ".t%llu", (unsigned long long)claim);
+  uint64_t takeover = publish_on_claim(&c, 31, b_pk, false, sfx, claim, &jerr, &dup);
+  assert_true(takeover > claim);
+  /* a's run marker comes too late: refused, a does not run it */
+  snprintf(sfx, sizeof sfx, ".r%llu", (unsigned long long)claim);
+  assert_int_equal(publish_on_claim(&c, 31, a_pk, true, sfx, claim, &jerr, &dup), 0);
+  assert_int_equal(jerr, 10071); /* JSStreamWrongLastSequenceErr */
+  /* b's is stored; published again, a duplicate */
+  snprintf(sfx, sizeof sfx, ".r%llu", (unsigned long long)takeover);
+  uint64_t marker = publish_on_claim(&c, 31, b_pk, true, sfx, takeover, &jerr, &dup);
+  assert_true(marker > takeover);
+  assert_false(dup);
+  assert_int_equal(publish_on_claim(&c, 31, b_pk, true, sfx, takeover, &jerr, &dup), marker);
+  assert_true(dup);
+  /* nobody takes a started claim over */
+  snprintf(sfx, sizeof sfx, ".t%llu", (unsigned long long)takeover);
+  assert_int_equal(publish_on_claim(&c, 31, a_pk, false, sfx, takeover, &jerr, &dup), 0);
+  assert_int_equal(jerr, 10071);
+
+  /* the node: "in progress" while b's run marker is recent, then "outcome unknown" (b never
+   * wrote a status record: dead); never a run */
+  answer a;
+  int tries = 0;
+  do {
+    if (tries++) nap_ms(50);
+    client_seal(&c, "demo.count", 31, 31);
+    client_publish(&c);
+    a = client_recv(&c);
+    assert_int_equal(a.reqid, 31);
+  } while (a.status == CNV_ENATS_IN_PROGRESS && tries < 400);
+  assert_int_equal(a.status, CNV_ENATS_OUTCOME_UNKNOWN);
+  assert_int_equal(a.done, CNV_DONE_RAN);
+  a = call(&c, "demo.count", 31);
+  assert_int_equal(a.status, CNV_ENATS_OUTCOME_UNKNOWN);
+  assert_no_more(&c);
+  assert_int_equal(atomic_load(&s->count_runs), 0);
+  assert_int_equal(stats_of(s, 0).takeovers, 0);
+  client_close(&c);
+  scene_free(s);
+}
+
 /* A request whose client clock is off by more than half the dedupe window is refused, not run. */
 static void t_stale(void **state) {
   (void)state;
@@ -532,6 +627,7 @@ int main(void) {
       cmocka_unit_test(t_once_stored),
       cmocka_unit_test(t_takeover),
       cmocka_unit_test(t_own_orphan),
+      cmocka_unit_test(t_fenced_claims),
       cmocka_unit_test(t_stale),
       cmocka_unit_test(t_reconnect),
       cmocka_unit_test(t_handshake_refused),

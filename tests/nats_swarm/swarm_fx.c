@@ -110,16 +110,29 @@ void sfx_node_kill(sfx *f, int i) {
   n->pid = -1;
 }
 
-void sfx_teardown(sfx *f) {
-  for (int i = 0; i < SFX_NODES; i++) sfx_node_kill(f, i);
-  nats_cluster_stop(f->nc);
-  f->nc = NULL;
-  if (f->dir[0]) cli_tmpdir_remove();
-}
-
 static void print_file(const char *what, const char *path) {
   char buf[4096];
   if (cli_slurp(path, buf, sizeof buf)) fprintf(stderr, "%s (%s):\n%s\n", what, path, buf);
+}
+
+void sfx_teardown(sfx *f) {
+  for (int i = 0; i < SFX_NODES; i++) {
+    /* a node that ended by itself (a crash, a sanitizer's report) says why before its folder
+     * goes: the case that needed it failed without knowing */
+    int status = 0;
+    pid_t pid = f->node[i].pid;
+    if (pid > 0 && waitpid(pid, &status, WNOHANG) == pid) {
+      char err[32];
+      snprintf(err, sizeof err, "node-%s.err", f->node[i].name);
+      fprintf(stderr, "node %s ended before teardown (status 0x%x)\n", f->node[i].name, status);
+      print_file("its stderr", err);
+      f->node[i].pid = -1;
+    }
+    sfx_node_kill(f, i);
+  }
+  nats_cluster_stop(f->nc);
+  f->nc = NULL;
+  if (f->dir[0]) cli_tmpdir_remove();
 }
 
 /* Starts `cnv serve --nats` as node i presenting token file tok; its pid in node[i].pid. */
@@ -131,6 +144,10 @@ static bool node_spawn(sfx *f, int i, const char *tok) {
   snprintf(err, sizeof err, "node-%s.err", n->name);
   snprintf(env_node, sizeof env_node, "CNV_TEST_NODE=%s", n->name);
   snprintf(env_mark, sizeof env_mark, "CNV_TEST_MARK_FILE=%s", f->mark);
+  /* a restarted node (same key) must not be seen as joined by its last run's line: the files
+   * go before the child exists (it truncates them only once it runs) */
+  (void)unlink(out);
+  (void)unlink(err);
   char swarm[24];
   snprintf(swarm, sizeof swarm, "%u", SFX_SWARM);
   const char *const argv[] = {CNV_CLI_PATH, "serve", "--nats", nats_cluster_urls(f->nc),
@@ -243,9 +260,11 @@ cnv_nats_client *sfx_client(const char *servers, const char *agent, cnv_status *
   cfg.token_len = tok_len;
   cfg.trust = root;
   cfg.n_trust = 1;
-  /* the default attempt timeout (2 s, doubling); a call that no answer ends gives up after
-   * 20 s rather than 30, so that a failing case ends sooner (takeovers need 3 s) */
-  cfg.call_timeout_ms = 20000;
+  /* the default attempt timeout (2 s, doubling: sends at 0, 2, 6, 14, 30 s); a call gives up
+   * after 40 s rather than 30, so that a call the killed node had started gets the sends at 14
+   * and 30 s to learn its outcome is unknown (its claimer dead for 10 intervals, 10 s); at
+   * most half the dedupe window (120 s) */
+  cfg.call_timeout_ms = 40000;
   cnv_nats_client *c = NULL;
   *st = cnv_nats_client_connect(&cfg, &c);
   sodium_memzero(sk, sizeof sk);

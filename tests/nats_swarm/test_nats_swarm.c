@@ -4,9 +4,10 @@
  *   - `cnv call --nats` and `cnv swarm status` see the swarm;
  *   - load spreads across the nodes;
  *   - a replayed or tampered request is refused: no second run;
- *   - a node SIGKILLed mid-run loses no accepted call and runs none twice (apart from a call
- *     the killed node itself ran without its answer stored, which the takeover runs again:
- *     the one run the swarm cannot know of; counted and bounded here);
+ *   - a node SIGKILLed mid-run loses no accepted call and runs none twice: every call answered
+ *     OK ran exactly once, on the node that answered; a call the killed node had started and
+ *     not stored the answer of is answered CNV_ENATS_OUTCOME_UNKNOWN and ran at most once (on
+ *     the killed node), never again elsewhere;
  *   - a nats-server killed and restarted mid-run: every call completes, exactly once;
  *   - a revocation made through node a is enforced by b and c (and a);
  *   - a node started after the revocations denies the revoked tokens from its first answer.
@@ -322,25 +323,33 @@ static void node_killed_mid_run(void **state) {
   static unsigned counts[LOAD_CALLS];
   static sfx_who who[LOAD_CALLS];
   (void)sfx_runs_indexed(&F, "kill", LOAD_CALLS, counts, who);
-  unsigned reruns = 0;
+  unsigned unknown = 0, unknown_ran = 0;
   for (size_t i = 0; i < LOAD_CALLS; i++) {
-    /* every call the client saw accepted completed, once, with its result */
+    /* every call completed, once */
     assert_int_equal(slots[i].completions, 1);
-    if (slots[i].status != CNV_OK) fail_msg("call %zu: %s", i, cnv_status_name(slots[i].status));
-    /* and ran: none lost */
-    if (counts[i] == 0) fail_msg("kill%zu answered %s but never ran", i, slots[i].result);
-    if (counts[i] == 1) {
-      if (who[i][0] != slots[i].result[0]) fail_msg("kill%zu ran on %s, answered by %s", i, who[i], slots[i].result);
+    if (slots[i].status == CNV_OK) {
+      /* accepted: it ran exactly once, on the node that answered (none lost, none twice) */
+      if (counts[i] != 1 || who[i][0] != slots[i].result[0])
+        fail_msg("kill%zu ran %u times (on %s), answered by %s", i, counts[i], who[i], slots[i].result);
       continue;
     }
-    /* Twice only when the killed node ran it first and died before its answer was stored:
-     * then the takeover ran it on a live node, whose answer the client got. */
-    if (counts[i] != 2 || who[i][0] != 'c' || who[i][1] == 'c' || slots[i].result[0] != who[i][1])
-      fail_msg("kill%zu ran %u times (on %s), answered by %s", i, counts[i], who[i], slots[i].result);
-    reruns++;
+    /* Not accepted: only a call that the killed node had started (its run marker stored) and
+     * died before storing its answer; the swarm cannot know whether it ran, says so, and never
+     * runs it again: at most once, on c. */
+    if (slots[i].status != CNV_ENATS_OUTCOME_UNKNOWN)
+      fail_msg("kill%zu: %s after %u attempts; ran %u times (on %s)", i, cnv_status_name(slots[i].status),
+               slots[i].attempts, counts[i], who[i]);
+    if (counts[i] > 1 || (counts[i] == 1 && who[i][0] != 'c'))
+      fail_msg("kill%zu (outcome unknown) ran %u times (on %s)", i, counts[i], who[i]);
+    unknown++;
+    unknown_ran += counts[i];
   }
-  printf("node c killed after 100 of %d calls: %u taken over and run again (c had run them, no answer stored)\n",
-         LOAD_CALLS, reruns);
+  printf(
+      "node c killed after 100 of %d calls: %u answered outcome-unknown (started on c, no answer stored; %u of "
+      "them had run there)\n",
+      LOAD_CALLS, unknown, unknown_ran);
+  /* at most what c could have started: the calls in flight */
+  assert_true(unknown <= LOAD_WINDOW);
   /* c comes back (same key) for the cases after */
   assert_true(sfx_node_start(&F, 2));
 }
@@ -363,7 +372,8 @@ static void restart_server_mid_run(void *ctx, size_t completed) {
 }
 
 /* For a failure's message: the claims of the once stream that have no stored answer, each
- * with its number of claims and its last claimer (a node's name, or "?"). */
+ * with its number of messages (claims, takeovers, run markers) and its last one's kind and
+ * author (a node's name, or "?"). */
 static void print_open_claims(void) {
   natsConnection *nc = NULL;
   jsCtx *js = NULL;
@@ -390,15 +400,17 @@ static void print_open_claims(void) {
     open++;
     natsMsg *m = NULL;
     char who[2] = "?";
-    if (js_GetLastMsg(&m, js, "CNV_17_ONCE", subj, NULL, NULL) == NATS_OK && natsMsg_GetDataLength(m) == 32) {
+    const char *what = "claim";
+    if (js_GetLastMsg(&m, js, "CNV_17_ONCE", subj, NULL, NULL) == NATS_OK && natsMsg_GetDataLength(m) >= 32) {
+      if (natsMsg_GetDataLength(m) == 33) what = "run marker"; /* its claimer started it */
       char hex[65];
       for (int b = 0; b < 32; b++) snprintf(hex + 2 * b, 3, "%02x", (unsigned char)natsMsg_GetData(m)[b]);
       for (int k = 0; k < SFX_NODES; k++)
         if (strcmp(hex, F.node[k].pk_hex) == 0) who[0] = F.node[k].name[0];
     }
     if (open <= 20)
-      fprintf(stderr, "open claim %s: %llu claim(s), the last by %s, no stored answer\n", subj,
-              (unsigned long long)l->List[i].Msgs, who);
+      fprintf(stderr, "open claim %s: %llu message(s), the last a %s by %s, no stored answer\n", subj,
+              (unsigned long long)l->List[i].Msgs, what, who);
     natsMsg_Destroy(m);
   }
   fprintf(stderr, "once stream: %u claimed requests, %u without a stored answer\n", claims, open);

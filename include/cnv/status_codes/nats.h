@@ -9,5 +9,7 @@
   X(ENATS_NOT_AUTHORIZED, -1403, "nats: the token does not allow swarm.serve in this swarm")        \
   X(ENATS_STALE, -1404, "nats: request time outside the swarm's dedupe window")                     \
   X(ENATS_IN_PROGRESS, -1405, "nats: the request is running on another node (wait for its answer)") \
-  X(ENATS_CLOSED, -1406, "nats: the client or node was closed before the answer came")
+  X(ENATS_CLOSED, -1406, "nats: the client or node was closed before the answer came")              \
+  X(ENATS_OUTCOME_UNKNOWN, -1407,                                                                   \
+    "nats: the node running the request stopped before its answer was stored: it ran at most once")
 #endif
