@@ -23,6 +23,8 @@
 #include "support/nats_cluster.h"
 #include "support/nats_fake_client.h"
 
+#include "nats/node_internal.h"
+
 #define SWARM 5u
 #define MAX_NODES 2
 #define WAIT_MS 10000 /* an answer that should come: far more than it takes */
@@ -369,20 +371,33 @@ static void nap_ms(unsigned ms) {
   nanosleep(&ts, NULL);
 }
 
-/* Publishes on request reqid's claim subject as a node would: payload claimer's key (and the
- * run marker's byte 'r' when mark), Msg-Id SIDHEX.R followed by suffix, expecting the
- * subject's last sequence expect (0: none). The stream sequence it got, or 0 when JetStream
- * refused it (*jerr why); *dup: it was a duplicate. */
-static uint64_t publish_on_claim(client *c, uint64_t reqid, const uint8_t claimer[32], bool mark, const char *suffix,
-                                 uint64_t expect, jsErrCode *jerr, bool *dup) {
-  char claim[CNV_SW_SUBJECT_MAX], id[96], hex[33];
-  uint8_t payload[33];
+/* Publishes on request reqid's claim subject as node 0 would sign it for claimer (the swarm
+ * key of node 0's epoch): payload claimer's key, the epoch, the keyed tag (src/nats/once.c)
+ * and, for a run marker, the byte 'r'; message id the session's keyed claim id followed by
+ * suffix, expecting the subject's last sequence expect (0: none). The stream sequence it got,
+ * or 0 when JetStream refused it (*jerr why); *dup: it was a duplicate. */
+static uint64_t publish_on_claim(scene *s, client *c, uint64_t reqid, const uint8_t claimer[32], bool mark,
+                                 const char *suffix, uint64_t expect, jsErrCode *jerr, bool *dup) {
+  static const char domain[] = "cnv-swarm/1 claim";
+  char claim[CNV_SW_SUBJECT_MAX], id[CNV_SW_CLAIM_ID_MAX + 32];
+  uint8_t payload[32 + 4 + 32 + 1], key[CNV_SW_SYM_BYTES], m = mark ? 'r' : 0;
+  size_t id_len;
   assert_int_equal(cnv_sw_subject_session(CNV_SW_SESS_CLAIM, SWARM, c->sid, reqid, claim, sizeof claim, NULL),
                    CNV_OK);
-  sodium_bin2hex(hex, sizeof hex, c->sid, 16);
-  snprintf(id, sizeof id, "%s.%llu%s", hex, (unsigned long long)reqid, suffix);
+  assert_int_equal(cnv_sw_claim_id(c->s2c, c->sid, reqid, 0, id, sizeof id, &id_len), CNV_OK);
+  snprintf(id + id_len, sizeof id - id_len, "%s", suffix);
+  uint32_t epoch = natsn_key_epoch(s->node[0]);
+  assert_true(natsn_swarm_key(s->node[0], epoch, key));
   memcpy(payload, claimer, 32);
-  payload[32] = 'r';
+  for (int i = 0; i < 4; i++) payload[32 + i] = (uint8_t)(epoch >> (8 * i));
+  crypto_generichash_state h;
+  crypto_generichash_init(&h, key, sizeof key, 32);
+  crypto_generichash_update(&h, (const uint8_t *)domain, sizeof domain);
+  crypto_generichash_update(&h, (const uint8_t *)claim, strlen(claim) + 1);
+  crypto_generichash_update(&h, claimer, 32);
+  crypto_generichash_update(&h, &m, 1);
+  crypto_generichash_final(&h, payload + 36, 32);
+  payload[68] = 'r';
   jsPubOptions po;
   jsPubOptions_Init(&po);
   po.MsgId = id;
@@ -390,7 +405,7 @@ static uint64_t publish_on_claim(client *c, uint64_t reqid, const uint8_t claime
   jsPubAck *pa = NULL;
   *jerr = 0;
   *dup = false;
-  if (js_Publish(&pa, c->js, claim, payload, mark ? 33 : 32, &po, jerr) != NATS_OK) return 0;
+  if (js_Publish(&pa, c->js, claim, payload, mark ? 69 : 68, &po, jerr) != NATS_OK) return 0;
   uint64_t seq = pa->Sequence;
   *dup = pa->Duplicate;
   jsPubAck_Destroy(pa);
@@ -416,25 +431,25 @@ static void t_fenced_claims(void **state) {
   jsErrCode jerr;
   bool dup;
   char sfx[32];
-  uint64_t claim = publish_on_claim(&c, 31, a_pk, false, "", 0, &jerr, &dup);
+  uint64_t claim = publish_on_claim(s, &c, 31, a_pk, false, "", 0, &jerr, &dup);
   assert_true(claim > 0);
   snprintf(sfx, sizeof sfx, ".t%llu", (unsigned long long)claim);
-  uint64_t takeover = publish_on_claim(&c, 31, b_pk, false, sfx, claim, &jerr, &dup);
+  uint64_t takeover = publish_on_claim(s, &c, 31, b_pk, false, sfx, claim, &jerr, &dup);
   assert_true(takeover > claim);
   /* a's run marker comes too late: refused, a does not run it */
   snprintf(sfx, sizeof sfx, ".r%llu", (unsigned long long)claim);
-  assert_int_equal(publish_on_claim(&c, 31, a_pk, true, sfx, claim, &jerr, &dup), 0);
+  assert_int_equal(publish_on_claim(s, &c, 31, a_pk, true, sfx, claim, &jerr, &dup), 0);
   assert_int_equal(jerr, 10071); /* JSStreamWrongLastSequenceErr */
   /* b's is stored; published again, a duplicate */
   snprintf(sfx, sizeof sfx, ".r%llu", (unsigned long long)takeover);
-  uint64_t marker = publish_on_claim(&c, 31, b_pk, true, sfx, takeover, &jerr, &dup);
+  uint64_t marker = publish_on_claim(s, &c, 31, b_pk, true, sfx, takeover, &jerr, &dup);
   assert_true(marker > takeover);
   assert_false(dup);
-  assert_int_equal(publish_on_claim(&c, 31, b_pk, true, sfx, takeover, &jerr, &dup), marker);
+  assert_int_equal(publish_on_claim(s, &c, 31, b_pk, true, sfx, takeover, &jerr, &dup), marker);
   assert_true(dup);
   /* nobody takes a started claim over */
   snprintf(sfx, sizeof sfx, ".t%llu", (unsigned long long)takeover);
-  assert_int_equal(publish_on_claim(&c, 31, a_pk, false, sfx, takeover, &jerr, &dup), 0);
+  assert_int_equal(publish_on_claim(s, &c, 31, a_pk, false, sfx, takeover, &jerr, &dup), 0);
   assert_int_equal(jerr, 10071);
 
   /* the node: "in progress" while b's run marker is recent, then "outcome unknown" (b never
