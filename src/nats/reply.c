@@ -21,7 +21,7 @@ bool natsn_reply_write(const char *prefix, size_t prefix_len, uint64_t reqid, ch
   char buf[DEC_MAX];
   char *d = decimal(reqid, buf);
   size_t dlen = (size_t)(buf + DEC_MAX - d);
-  const char *tail_str = REPLY_TAIL + 1; /* the prefix ends with the session id's '.' */
+  const char *tail_str = &REPLY_TAIL[1]; /* the prefix ends with the session id's '.' */
   size_t tail = sizeof REPLY_TAIL - 2;
   if (prefix_len > cap || cap - prefix_len < tail + dlen + 1) return false;
   memcpy(out, prefix, prefix_len);
