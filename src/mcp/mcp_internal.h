@@ -146,6 +146,8 @@ bool mcp_revision_at_least(const cnv_mcp_session *s, const char *rev);
 /* ---- methods ---- */
 void mcp_tools_list(cnv_mcp_session *s, uint64_t origin, json_t *id, json_t *params);
 void mcp_tools_call(cnv_mcp_session *s, uint64_t origin, json_t *id, json_t *params);
+/* Makes the session's descriptor readable (a write to its eventfd): any thread. */
+void mcp_session_wake(cnv_mcp_session *s);
 void mcp_cancelled(cnv_mcp_session *s, json_t *params);
 /* Builds a finished call's response (or nothing when it was cancelled) and frees its slot. */
 void mcp_call_finish(cnv_mcp_session *s, uint32_t slot);

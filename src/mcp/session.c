@@ -269,17 +269,24 @@ cnv_status cnv_mcp_session_poll(cnv_mcp_session *s, size_t *emitted) {
   drain_eventfd(s->efd);
   /* progress first: a report pushed before its call's completion goes out before the
    * response; one that arrives after it is dropped by emit_progress */
+  /* at most one ring's worth of reports per drain: a handler that keeps reporting while this
+   * thread writes them out cannot hold a poll forever; what is left waits for the next poll,
+   * which the wake below (or a later report's) makes happen */
+  size_t budget = s->progress.mask + 1;
   mcp_progress_rec rec;
-  while (mcp_ring_pop(&s->progress, &rec)) {
+  size_t k = 0;
+  for (; k < budget && mcp_ring_pop(&s->progress, &rec); k++) {
     if (!s->quiet) n++;
     emit_progress(s, &rec);
   }
+  if (k == budget) mcp_session_wake(s);
   uint32_t slot;
   while (mcp_ring_pop(&s->done, &slot)) {
     /* a worker pushes a call's reports before its completion, so taking the completion
      * (acquire) makes them visible: those pushed after the drain above go out now, before
-     * the response, rather than being dropped as late */
-    while (mcp_ring_pop(&s->progress, &rec)) {
+     * the response, rather than being dropped as late (at most a ring's worth: all of one
+     * call's fit in it) */
+    for (k = 0; k < budget && mcp_ring_pop(&s->progress, &rec); k++) {
       if (!s->quiet) n++;
       emit_progress(s, &rec);
     }

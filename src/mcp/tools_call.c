@@ -16,7 +16,7 @@
 
 /* ---- the worker side: no lock, no allocation ---- */
 
-static void wake(cnv_mcp_session *s) {
+void mcp_session_wake(cnv_mcp_session *s) {
   uint64_t one = 1;
   /* EAGAIN (the counter is at its maximum) still leaves the descriptor readable */
   while (write(s->efd, &one, sizeof one) < 0 && errno == EINTR) {
@@ -39,7 +39,7 @@ static void on_done(void *ctx, const cnv_runtime_completion *c) {
   /* each slot completes once per submit and the ring holds every slot: never full */
   bool pushed = mcp_ring_push(&s->done, &slot);
   (void)pushed;
-  wake(s);
+  mcp_session_wake(s);
   /* release: every access to the session above happens before destroy sees the count at
    * 0; nothing touches it after */
   cnv__fetch_sub_acq_rel(&s->callbacks, 1);
@@ -54,7 +54,7 @@ static void on_progress(void *ctx, const cnv_runtime_progress *p) {
   r.message_len = (uint32_t)(p->message_len <= sizeof r.message ? p->message_len : 0);
   if (r.message_len > 0) memcpy(r.message, p->message, r.message_len);
   /* a full ring drops the report: progress is advisory, the result still comes */
-  if (mcp_ring_push(&s->progress, &r)) wake(s);
+  if (mcp_ring_push(&s->progress, &r)) mcp_session_wake(s);
 }
 
 /* ---- arguments -> line ---- */
