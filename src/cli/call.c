@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "cli.h"
 #include "cnv/client.h"
 #include "cnv/nats.h"
@@ -229,7 +231,7 @@ static int call_run_nats(call_args *a, const char *line, size_t len) {
   size_t token_len = 0;
   if (!cli_trust_roots(&cmd, a->roots, &a->n_roots) || !tok_read_secret(a->key, sk)) return CLI_EXIT_FAIL;
   if (!tok_read_token(a->token, token, &token_len, NULL)) {
-    memset(sk, 0, sizeof sk);
+    sodium_memzero(sk, sizeof sk);
     return CLI_EXIT_FAIL;
   }
   cnv_nats_client_config cfg;
@@ -245,7 +247,7 @@ static int call_run_nats(call_args *a, const char *line, size_t len) {
   cfg.call_timeout_ms = (uint32_t)a->timeout_ms;
   cnv_nats_client *c = NULL;
   cnv_status st = cnv_nats_client_connect(&cfg, &c);
-  memset(sk, 0, sizeof sk);
+  sodium_memzero(sk, sizeof sk);
   if (st != CNV_OK) {
     fprintf(stderr, "cnv: call: %s: %s\n", a->nats, cnv_strerror(st));
     return CLI_EXIT_FAIL;
@@ -291,7 +293,7 @@ static int call_run(const call_args *a, const char *line, size_t len) {
   cfg.connect_timeout_ms = (uint32_t)a->timeout_ms;
   cnv_client *c = NULL;
   cnv_status st = cnv_client_connect(&cfg, &c);
-  memset(sk, 0, sizeof sk);
+  sodium_memzero(sk, sizeof sk);
   if (st != CNV_OK) {
     fprintf(stderr, "cnv: call: %s: %s\n", a->connect, cnv_strerror(st));
     return CLI_EXIT_FAIL;
