@@ -11,10 +11,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 export const NODE_MODULES = join(dirname(fileURLToPath(import.meta.url)), 'node_modules');
 const SDK_DIR = join(NODE_MODULES, '@modelcontextprotocol', 'sdk');
 
-// The exit code ctest reads as "skipped" (SKIP_RETURN_CODE in tests/mcp/CMakeLists.txt).
+// The exit code bench/mcp/load.mjs gives when the SDK is missing (its bench case reports the
+// case skipped, naming why; the test fails instead).
 export const SKIP = 77;
 
-// null when the SDK is installed, else why not (for a skip message).
+// null when the SDK is installed, else why not.
 export function sdkMissing() {
   if (existsSync(join(SDK_DIR, 'package.json'))) return null;
   return `${SDK_DIR} not found: run \`npm ci\` in tests/mcp (scripts/test does)`;

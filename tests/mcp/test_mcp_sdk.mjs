@@ -4,17 +4,17 @@
 //
 //   CNV_CLI=build/src/cli/cnv node tests/mcp/test_mcp_sdk.mjs
 //
-// Exits 0 when every check passed, 1 on a failure, 77 (ctest's skip) when the SDK is not
-// installed. Every `cnv` process started is stopped and the temporary folder removed, on a
-// failure and on SIGINT/SIGTERM too; a watchdog fails the run rather than letting it hang.
+// Exits 0 when every check passed, 1 on a failure (the SDK not installed included). Every
+// `cnv` process started is stopped and the temporary folder removed, on a failure and on
+// SIGINT/SIGTERM too; a watchdog fails the run rather than letting it hang.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { SKIP, childEnv, makeIdentity, removeIdentity, sdk, sdkMissing, serveArgs } from './harness.mjs';
+import { childEnv, makeIdentity, removeIdentity, sdk, sdkMissing, serveArgs } from './harness.mjs';
 
 const missing = sdkMissing();
 if (missing) {
-  console.log(`SKIP: ${missing}`);
-  process.exit(SKIP);
+  console.log(`FAIL: ${missing}`);
+  process.exit(1);
 }
 const CNV = process.env.CNV_CLI;
 if (!CNV) {
