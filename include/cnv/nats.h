@@ -225,6 +225,8 @@ typedef struct cnv_nats_client_config {
   uint32_t max_in_flight;      /* calls unanswered at once; 0: 256; at most 65536 */
   uint32_t max_message;        /* largest line or result; 0: 65536; 256..16 MiB */
 } cnv_nats_client_config;
+/* Zeroes cfg (every limit at its default; servers, swarm, key, token and trust to set). NULL
+ * ignored. Pure. */
 CNV_API void cnv_nats_client_config_default(cnv_nats_client_config *cfg);
 
 typedef struct cnv_nats_client cnv_nats_client;
@@ -298,6 +300,7 @@ typedef struct cnv_nats_admin cnv_nats_admin;
  * CNV_ERANGE (swarm 0), CNV_ENATS_CONNECT, CNV_ENATS_JETSTREAM (no bucket), CNV_ENOMEM. */
 CNV_API CNV_NODISCARD cnv_status cnv_nats_admin_connect(const char *servers, uint64_t swarm, uint32_t timeout_ms,
                                                         cnv_nats_admin **out);
+/* Closes the connection and frees a. NULL ignored. Not concurrent with a's other calls. */
 CNV_API void cnv_nats_admin_close(cnv_nats_admin *a);
 /* Writes a REVOKE record for link hash, signed by signer_sk: a trust root (token NULL: the
  * record then carries a one-link token the root issues to itself, which verifies only where
