@@ -12,6 +12,7 @@
 #include "cnv/phases.h"
 #include "cnv/telemetry.h"
 #include "cnv/variety.h"
+#include "cnv/ledger.h"
 #include "cnv/runtime.h"
 #include "cnv/session.h"
 #include "cnv/client.h"
@@ -20,5 +21,6 @@
 #include "cnv/mcp_http.h"
 #include "cnv/swarmwire.h"
 #include "cnv/nats.h"
+#include "cnv/audit.h"
 
 #endif

@@ -76,6 +76,12 @@ CNV_API void cnv_queue_destroy(cnv_queue *q);
  * that returns the record (release/acquire). A slot still being copied out is waited for
  * (a few instructions), never reported as full. */
 CNV_API CNV_NODISCARD cnv_status cnv_queue_try_push_mpmc(cnv_queue *q, const void *record);
+/* As cnv_queue_try_push_mpmc, and on CNV_OK sets *position to the push's place in the
+ * queue's one total order (0 for the first record ever pushed, counting every successful
+ * push, batch pushes included): pops return records in position order, so a single consumer
+ * can number records at push time (the ledger does). Errors: as push, CNV_EINVAL also for a
+ * NULL position. */
+CNV_API CNV_NODISCARD cnv_status cnv_queue_try_push_mpmc_at(cnv_queue *q, const void *record, uint64_t *position);
 /* Copies the oldest record out into `record`. Progress: lock-free (a retry inside the call
  * means another pop succeeded), never waits for a peer: at most a bounded pause (64 cpu
  * pauses) when the oldest slot is not published yet. CNV_OK; CNV_EEMPTY: the queue was

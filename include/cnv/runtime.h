@@ -95,6 +95,7 @@
 #include "core.h"
 #include "delegation.h"
 #include "effects.h"
+#include "ledger.h"
 #include "phases.h"
 #include "protocol.h"
 #include "status.h"
@@ -227,6 +228,9 @@ typedef struct cnv_runtime_config {
   uint32_t rate_per_s;   /* default per-agent rate limit (invocations per second, token
                              bucket); 0: unlimited */
   uint32_t rate_burst;   /* bucket size; 0: max(1, rate_per_s / 10) */
+  /* Optional governance ledger (NULL: none), opened by the caller, not owned: it must stay
+   * open until cnv_runtime_destroy returns. See "Ledger" below. */
+  cnv_ledger *ledger;
 } cnv_runtime_config;
 
 /* Defaults as documented field by field above (all-zero config means the same). */
@@ -388,6 +392,26 @@ typedef void (*cnv_runtime_progress_fn)(void *ctx, const cnv_runtime_progress *p
 CNV_API CNV_NODISCARD cnv_status cnv_runtime_call_progress(const cnv_runtime_call *call, double progress,
                                                            double total, const char *message, size_t len);
 
+/* ------------------------------------------------------------------------------------ */
+/* Ledger.                                                                               */
+
+/* With cnv_runtime_config.ledger set, the runtime writes the records listed in ledger.h
+ * (cnv_ledger_kind): CONFIG at create; TRUST, REVOKE, AGENT (add and remove) and REGISTER
+ * (register and unregister) as each call succeeds; PHASE at every phase move (start's, the
+ * breaker's, transitions); ADMIT for every submit whose line reaches a decision (accepted,
+ * denied with its reason, or refused for room); COMPLETE for every completion, before its
+ * callback or completion-queue entry, so the completion carries the record's index. The
+ * policy epoch starts at 1 and grows by one at every TRUST, REVOKE, REGISTER and PHASE
+ * record; ADMIT and COMPLETE carry the epoch their decision saw. Records go through
+ * cnv_ledger_append: submit and the workers never wait on the disk; when the writer falls
+ * behind, the ledger's full policy decides (CNV_LEDGER_FULL_BLOCK, the default, makes them
+ * wait for room; CNV_LEDGER_FULL_DROP drops the record, counted by the ledger). A record the
+ * ledger refuses otherwise (stopped after an I/O error or at max_bytes) is counted in
+ * cnv_runtime_stats.ledger_failed and the invocation goes on. */
+
+/* The current policy epoch (1 without a ledger). Any thread; wait-free (one acquire load). */
+CNV_API uint64_t cnv_runtime_policy_epoch(const cnv_runtime *rt);
+
 /* Creates a runtime (allocates everything: queues, in-flight slots, verifier, swarm,
  * telemetry registry, tables). cfg may be NULL (defaults). Errors: CNV_EINVAL,
  * CNV_ERT_CONFIG, CNV_ECAPACITY, CNV_ENOMEM, CNV_ENOTSUP (libsodium). The caller owns *out;
@@ -501,6 +525,9 @@ typedef struct cnv_runtime_completion {
   uint64_t queued_ns;    /* acceptance -> start of the run (or -> completion if not run) */
   uint64_t run_ns;       /* the handler's run time (0 if not run) */
   cnv_trace trace;       /* the submitter's trace context */
+  uint64_t ledger_index; /* the index of its COMPLETE record in the configured ledger
+                            (cnv_ledger_receipt), CNV_LEDGER_NONE without a ledger or when
+                            the record was dropped (CNV_LEDGER_FULL_DROP) */
 } cnv_runtime_completion;
 
 typedef enum cnv_runtime_done {
@@ -672,6 +699,8 @@ typedef struct cnv_runtime_stats {
   double breaker_ratio;   /* failure ratio at the last monitor tick */
   uint32_t stuck_workers; /* workers stop left inside a handler */
   uint32_t reserved;
+  uint64_t ledger_failed; /* records the configured ledger refused (not counting the
+                             drops of CNV_LEDGER_FULL_DROP, which the ledger counts) */
 } cnv_runtime_stats;
 /* After stop: submitted == accepted + denied_total + full + invalid (+ refused only for
  * submits that raced stop), accepted == the sum of completed[], in_queue == 0. */

@@ -21,6 +21,8 @@
 #include "status_codes/mcp.h"
 #include "status_codes/swarmwire.h"
 #include "status_codes/nats.h"
+#include "status_codes/ledger.h"
+#include "status_codes/audit.h"
 
 #define CNV_STATUS_MAP(X)  \
   CNV_STATUS_CORE(X)       \
@@ -37,7 +39,9 @@
   CNV_STATUS_SERVER(X)     \
   CNV_STATUS_MCP(X)        \
   CNV_STATUS_SWARMWIRE(X)  \
-  CNV_STATUS_NATS(X)
+  CNV_STATUS_NATS(X)       \
+  CNV_STATUS_LEDGER(X)     \
+  CNV_STATUS_AUDIT(X)
 
 #ifdef __cplusplus
 extern "C" {

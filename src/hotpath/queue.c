@@ -223,7 +223,12 @@ static void count_rejected(struct cnv__queue *s, uint64_t n) {
 }
 
 cnv_status cnv_queue_try_push_mpmc(cnv_queue *q, const void *record) {
-  if (CNV__UNLIKELY(!q || !record)) return CNV_EINVAL;
+  uint64_t pos;
+  return cnv_queue_try_push_mpmc_at(q, record, &pos);
+}
+
+cnv_status cnv_queue_try_push_mpmc_at(cnv_queue *q, const void *record, uint64_t *position) {
+  if (CNV__UNLIKELY(!q || !record || !position)) return CNV_EINVAL;
   struct cnv__queue *s = cnv__queue_of(q);
   uint64_t pos;
   if (CNV__UNLIKELY(claim_push(s, 1, &pos) == 0)) {
@@ -231,6 +236,7 @@ cnv_status cnv_queue_try_push_mpmc(cnv_queue *q, const void *record) {
     return CNV_EFULL;
   }
   publish_run(s, pos, record, 1);
+  *position = pos;
   return CNV_OK;
 }
 
