@@ -9,6 +9,8 @@
 
 #include <cnv.h>
 
+#include "../harness/cnv_bench.h"
+
 #define BENCH_RT_LINE "user.read --id=12345 --note=bench"
 #define BENCH_RT_LINE_LEN (sizeof BENCH_RT_LINE - 1)
 /* stop's timeout: far longer than the drain of a full queue, so a stop that does not return
@@ -70,5 +72,11 @@ static inline cnv_runtime *bench_rt_make(const cnv_runtime_config *cfg, const cn
   }
   return rt;
 }
+
+/* The timed loop of pipeline_2workers/cnv (pipeline.c), with `ledger` (NULL: none) in the
+ * runtime's config: pipeline_2workers_ledger/cnv (bench/ledger) runs the same case with a
+ * ledger. Creates the runtime, submits one invocation per iteration, stops it (draining), and
+ * reports the invocations as items. 0, or -1 after reporting the error. */
+int bench_rt_pipeline_2workers(cnv_bench_state *st, cnv_ledger *ledger);
 
 #endif

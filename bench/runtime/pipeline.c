@@ -3,7 +3,8 @@
  * pipeline_2workers: one submitter, fire and forget: the whole pipeline (parse, capability,
  * phase, cached token check, queue, 2 workers running a handler) against the same records
  * through the bare queue with 2 consumer threads and no checks. Items = invocations
- * submitted (stop drains them all; the case fails unless every one ran).
+ * submitted (stop drains them all; the case fails unless every one ran). The same loop
+ * (bench_rt_pipeline_2workers) runs pipeline_2workers_ledger/cnv (bench/ledger), with a ledger.
  *
  * pipeline_reply_2workers: invocations that answer. The submitter keeps up to WINDOW of them
  * in flight: it submits while its completion queue has room and polls what is done; each
@@ -44,17 +45,18 @@ static cnv_status handler(void *ctx, const cnv_runtime_call *c, cnv_runtime_resu
   return c->line_len == 0 ? CNV_EINVAL : CNV_OK;
 }
 
-static void pipeline_cnv(cnv_bench_state *st) {
+int bench_rt_pipeline_2workers(cnv_bench_state *st, cnv_ledger *ledger) {
   cnv_runtime_config cfg;
   cnv_runtime_config_default(&cfg);
   cfg.workers = 2;
+  cfg.ledger = ledger;
   cnv_runtime_handler_spec spec = {.effects = CNV_EFFECT_READ_ONLY, .cls = CNV_DURATION_INTERACTIVE, .fn = handler};
   uint32_t agent;
   atomic_store(&handled, 0);
   cnv_runtime *rt = bench_rt_make(&cfg, &spec, &agent);
   if (!rt) {
     cnv_bench_skip_with_error(st, "runtime set-up failed");
-    return;
+    return -1;
   }
   uint64_t n = 0;
   while (cnv_bench_keep_running(st)) {
@@ -67,10 +69,13 @@ static void pipeline_cnv(cnv_bench_state *st) {
   cnv_runtime_destroy(rt);
   if (atomic_load(&handled) != n) {
     cnv_bench_skip_with_error(st, "not every submitted invocation ran");
-    return;
+    return -1;
   }
   cnv_bench_set_items_processed(st, (int64_t)n);
+  return 0;
 }
+
+static void pipeline_cnv(cnv_bench_state *st) { (void)bench_rt_pipeline_2workers(st, NULL); }
 CNV_BENCH(pipeline_cnv, "pipeline_2workers/cnv", 1, 0)
 
 typedef struct bare {
