@@ -1,10 +1,11 @@
-/* Receipts: the canonical encoding (docs/receipts.md) and the offline check that moves a
- * certificate state forward one step at a time. */
+/* Receipts: the canonical encoding (docs/receipts.md), the offline check that moves a
+ * certificate state forward one step at a time, and building a receipt from an open ledger
+ * or from a reader. */
 #include <string.h>
 
 #include <sodium.h>
 
-#include <cnv/ledger.h>
+#include "ledger_internal.h"
 
 #define HB CNV_LEDGER_HASH_BYTES
 #define RC_MAGIC "CNVRCPT1"
@@ -114,4 +115,71 @@ cnv_status cnv_receipt_verify(const cnv_receipt *r, const uint8_t pk[CNV_LEDGER_
                                    r->proof_len, r->checkpoint.root);
   if (st != CNV_OK) return st;
   return cnv_cert_advance(state, CNV_CERT_VERIFIED);
+}
+/* Fills the record part of out from record index's body. */
+static cnv_status receipt_record(const uint8_t *body, size_t len, uint64_t index, cnv_receipt *out) {
+  uint64_t bindex = 0;
+  cnv_status st = cnv_ledger_entry_decode(body, len, &out->entry, &bindex, out->prev);
+  if (st != CNV_OK) return st;
+  if (bindex != index) return CNV_ELEDGER_CORRUPT;
+  /* receipts attest COMPLETE records, which carry no payload */
+  if (out->entry.kind != CNV_LREC_COMPLETE || out->entry.payload_len != 0) return CNV_ELEDGER_KIND;
+  out->entry.payload = NULL;
+  out->index = index;
+  return cnv_merkle_leaf_hash(body, len, out->leaf);
+}
+
+cnv_status cnv_ledger_receipt(cnv_ledger *l, uint64_t index, cnv_receipt *out) {
+  if (!l || !out) return CNV_EINVAL;
+  cnv_receipt r;
+  memset(&r, 0, sizeof r);
+  cnv_status st = cnv__ledger_covering(l, index, &r.checkpoint);
+  if (st != CNV_OK) return st;
+  uint8_t body[CNV__LBODY_MAX];
+  size_t len = 0;
+  st = cnv__ledger_body(l, index, body, sizeof body, &len);
+  if (st != CNV_OK) return st;
+  st = receipt_record(body, len, index, &r);
+  if (st != CNV_OK) return st;
+  size_t n = 0;
+  st = cnv_ledger_prove(l, index, r.checkpoint.tree_size, r.proof, &n);
+  if (st != CNV_OK) return st;
+  r.proof_len = (uint32_t)n;
+  *out = r;
+  return CNV_OK;
+}
+
+cnv_status cnv_ledger_reader_receipt(cnv_ledger_reader *rd, uint64_t index, cnv_receipt *out) {
+  if (!rd || !out) return CNV_EINVAL;
+  uint64_t size = cnv_ledger_reader_size(rd);
+  if (index >= size) return CNV_ERANGE;
+  cnv_receipt r;
+  memset(&r, 0, sizeof r);
+  /* the last checkpoint of the log: it covers every record before it, so it covers index
+   * exactly when it comes after it */
+  uint64_t at = size;
+  cnv_ledger_entry e;
+  while (at-- > index + 1) {
+    cnv_status st = cnv_ledger_reader_get(rd, at, &e, NULL);
+    if (st != CNV_OK) return st;
+    if (e.kind == CNV_LREC_CHECKPOINT) break;
+  }
+  if (at <= index) return CNV_ELEDGER_NOT_COVERED;
+  if (cnv_checkpoint_decode(e.payload, e.payload_len, &r.checkpoint) != CNV_OK) return CNV_ELEDGER_CORRUPT;
+  if (r.checkpoint.tree_size <= index || r.checkpoint.tree_size > at) return CNV_ELEDGER_CORRUPT;
+
+  cnv_status st = cnv_ledger_reader_get(rd, index, &e, r.leaf);
+  if (st != CNV_OK) return st;
+  if (e.kind != CNV_LREC_COMPLETE || e.payload_len != 0) return CNV_ELEDGER_KIND;
+  e.payload = NULL;
+  r.entry = e;
+  r.index = index;
+  const uint8_t(*leaves)[HB] = cnv_ledger_reader_leaves(rd);
+  if (index > 0) memcpy(r.prev, leaves[index - 1], HB); /* prev = the previous record's leaf */
+  size_t n = 0;
+  st = cnv_merkle_inclusion_proof(leaves, r.checkpoint.tree_size, index, r.proof, &n);
+  if (st != CNV_OK) return st;
+  r.proof_len = (uint32_t)n;
+  *out = r;
+  return CNV_OK;
 }
