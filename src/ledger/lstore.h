@@ -53,6 +53,7 @@ typedef struct cnv__lstore_found {
   uint64_t segments;
   uint64_t bytes;           /* bytes kept in all segments */
   uint64_t torn_bytes;      /* torn tail of the last segment (cut in write mode) */
+  bool torn;                /* the last segment ends torn (an empty file, torn_bytes 0, too) */
   uint64_t bad_index;       /* CNV_ELEDGER_CORRUPT: the first bad record, else CNV_LEDGER_NONE */
   uint64_t last_checkpoint; /* tree size of the last CHECKPOINT record, 0 when none */
   bool stopped;             /* fn asked to stop (the scan ended there) */
@@ -60,8 +61,8 @@ typedef struct cnv__lstore_found {
 
 /* The store's open for every use. readonly: no lock, no directory creation, no cut, an
  * empty or missing directory is CNV_ENOTFOUND; out may be NULL (scan only: the verifier).
- * Write mode: creates dir if absent, takes the flock on DIR/lock (CNV_ESTATE when held),
- * cuts a torn tail. fn may return non-zero to stop: then found->stopped and the store is not
+ * Write mode: the caller holds the flock on DIR/lock (ledger.c takes it); creates dir if
+ * absent, removes stale temporary segment files, cuts a torn tail. fn may return non-zero to stop: then found->stopped and the store is not
  * opened (CNV_OK, *out NULL). On CNV_ELEDGER_CORRUPT, found->bad_index names the record. */
 CNV_NODISCARD cnv_status cnv__lstore_open_ex(const char *dir, bool readonly, uint64_t segment_bytes, uint64_t max_bytes,
                                              cnv__lscan_fn fn, void *ctx, cnv__lstore **out, cnv__lstore_found *found);

@@ -1,5 +1,5 @@
 /* The segment store: a directory of segment files, opened for writing (one process, under an
- * flock on DIR/lock) or for reading. Open scans every segment in order of first index and
+ * flock on DIR/lock that the caller takes first) or for reading. Open scans every segment in order of first index and
  * checks that they chain; the write side cuts a torn tail of the last segment, buffers
  * frames, rotates past segment_bytes, refuses appends past max_bytes and makes batches
  * durable; any thread reads a synced record's body with pread (docs/ledger.md). */
@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,7 +24,6 @@ typedef struct lseg {
 
 struct cnv__lstore {
   int dirfd;
-  int lockfd; /* -1 read-only */
   bool readonly;
   uint64_t segment_bytes, max_bytes;
   pthread_mutex_t mu; /* guards segs (growth), offs (growth), synced, rfd/rseg, and the current
@@ -232,7 +230,6 @@ static void store_free(cnv__lstore *s) {
   if (!s) return;
   if (s->fd >= 0) close(s->fd);
   if (s->rfd >= 0) close(s->rfd);
-  if (s->lockfd >= 0) close(s->lockfd); /* releases the flock */
   if (s->dirfd >= 0) close(s->dirfd);
   pthread_mutex_destroy(&s->mu);
   free(s->segs);
@@ -314,6 +311,7 @@ static cnv_status scan_all(int dirfd, bool readonly, cnv__lstore *s, scan_ctx *c
     f->segments++;
     f->bytes += res.good_bytes;
     if (torn) {
+      f->torn = true;
       f->torn_bytes = res.torn_bytes;
       if (!readonly) {
         if (res.good_bytes == 0) {
@@ -364,22 +362,11 @@ cnv_status cnv__lstore_open_ex(const char *dir, bool readonly, uint64_t segment_
     }
     pthread_mutex_init(&s->mu, NULL);
     s->dirfd = dirfd;
-    s->lockfd = s->fd = s->rfd = -1;
+    s->fd = s->rfd = -1;
     s->readonly = readonly;
     s->segment_bytes = segment_bytes ? segment_bytes : (UINT64_C(64) << 20);
     s->max_bytes = max_bytes;
     s->failed = CNV_OK;
-  }
-  if (!readonly) {
-    int lfd = openat(dirfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (lfd < 0) {
-      st = CNV_EIO;
-    } else if (flock(lfd, LOCK_EX | LOCK_NB) != 0) {
-      st = errno == EWOULDBLOCK ? CNV_ESTATE : CNV_EIO;
-      close(lfd);
-    } else {
-      s->lockfd = lfd;
-    }
   }
   scan_ctx c = {.s = s, .fn = fn, .ctx = ctx};
   if (st == CNV_OK) st = scan_all(dirfd, readonly, s, &c, f);
