@@ -50,7 +50,7 @@ static struct {
 /* Thread 0, before the start barrier: the directory and the ledger. 0, or -1 with err. */
 static int append_setup(char *err, size_t err_cap) {
   memset(&fx, 0, sizeof fx);
-  if (lb_dir_make(fx.dir, err, err_cap) != 0) return -1;
+  if (lb_dir_make(fx.dir, 1, err, err_cap) != 0) return -1;
   cnv_status s = lb_ledger_open(fx.dir, 1, &fx.l, NULL);
   if (s != CNV_OK) {
     snprintf(err, err_cap, "cnv_ledger_open: %s", cnv_strerror(s));
@@ -115,7 +115,7 @@ static void append_cnv(cnv_bench_state *st) {
 
 static void append_sqlite(cnv_bench_state *st) {
   char err[LB_DIR_MAX + 128], dir[LB_DIR_MAX], path[LB_DIR_MAX + 16];
-  if (lb_dir_make(dir, err, sizeof err) != 0) {
+  if (lb_dir_make(dir, 1, err, sizeof err) != 0) {
     cnv_bench_skip_with_error(st, err);
     return;
   }

@@ -15,7 +15,7 @@
 
 #include "../harness/cnv_bench.h"
 
-int lb_dir_make(char *dir, char *err, size_t err_cap) {
+int lb_dir_make(char *dir, int on_disk, char *err, size_t err_cap) {
   const char *base = getenv("TMPDIR");
   if (!base || !*base) base = "/var/tmp";
   int n = snprintf(dir, LB_DIR_MAX, "%s/cnv-bench-ledger-XXXXXX", base);
@@ -36,7 +36,7 @@ int lb_dir_make(char *dir, char *err, size_t err_cap) {
     dir[0] = '\0';
     return -1;
   }
-  if (fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC) {
+  if (on_disk && (fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC)) {
     snprintf(err, err_cap, "%s is in memory (tmpfs or ramfs): set TMPDIR to a directory on a disk", base);
     lb_dir_remove(dir);
     dir[0] = '\0';

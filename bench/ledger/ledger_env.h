@@ -2,9 +2,9 @@
  * the ledger opened in it with the bench's fixed key, and the 64-byte-payload record.
  *
  * The directory is made with mkdtemp under $TMPDIR, else /var/tmp: a durable append is only
- * measured where fdatasync reaches a disk, so a tmpfs or ramfs there is refused (the case
- * reports the error and says to set TMPDIR). Each case removes its directory (and everything
- * in it) when it ends, also when it fails. */
+ * measured where fdatasync reaches a disk, so the cases that time one refuse a tmpfs or ramfs
+ * there (the case reports the error and says to set TMPDIR). Each case removes its directory
+ * (and everything in it) when it ends, also when it fails. */
 #ifndef CNV_BENCH_LEDGER_ENV_H
 #define CNV_BENCH_LEDGER_ENV_H
 
@@ -18,8 +18,9 @@
 /* Room for a temporary directory's path. */
 #define LB_DIR_MAX 512u
 
-/* Makes a fresh directory (mode 0700) into dir (LB_DIR_MAX bytes). 0, or -1 with err set. */
-int lb_dir_make(char *dir, char *err, size_t err_cap);
+/* Makes a fresh directory (mode 0700) into dir (LB_DIR_MAX bytes); with on_disk, one in memory
+ * (tmpfs, ramfs) is refused. 0, or -1 with err set. */
+int lb_dir_make(char *dir, int on_disk, char *err, size_t err_cap);
 /* Removes dir and everything under it (files, then directories). Ignores a NULL or empty
  * path. */
 void lb_dir_remove(const char *dir);

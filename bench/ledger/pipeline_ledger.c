@@ -17,7 +17,7 @@
 
 static void pipeline_ledger_cnv(cnv_bench_state *st) {
   char dir[LB_DIR_MAX], err[LB_DIR_MAX + 128];
-  if (lb_dir_make(dir, err, sizeof err) != 0) {
+  if (lb_dir_make(dir, 1, err, sizeof err) != 0) {
     cnv_bench_skip_with_error(st, err);
     return;
   }

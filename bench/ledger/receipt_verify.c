@@ -24,7 +24,7 @@ static uint8_t node_pk[CNV_LEDGER_KEY_BYTES];
 /* The ledger, its records and the receipts. 0, or -1 with err set. */
 static int receipts_make(char *err, size_t err_cap) {
   char dir[LB_DIR_MAX];
-  if (lb_dir_make(dir, err, err_cap) != 0) return -1;
+  if (lb_dir_make(dir, 0, err, err_cap) != 0) return -1;
   cnv_ledger *l = NULL;
   cnv_status s = lb_ledger_open(dir, 1, &l, node_pk);
   const char *what = "cnv_ledger_open";
