@@ -203,6 +203,9 @@ void *cnv__ledger_writer_main(void *arg) {
     cnv_status st = cnv_queue_try_pop_batch_mpmc(l->q, l->batch, l->cfg.max_batch, &n);
     if (st == CNV_OK) {
       idle = 0;
+      /* A due marker goes in now, while the slots just popped are free: producers under
+       * load refill the queue while the batch is written, and would starve it. */
+      (void)maybe_checkpoint(l);
       process_batch(l, n);
       /* relaxed: only this thread stores stopped */
       if (cnv__load_relaxed(&l->stopped)) break;
