@@ -551,13 +551,6 @@ out:
   return st;
 }
 
-uint64_t cnv__lstore_records(cnv__lstore *s) {
-  pthread_mutex_lock(&s->mu);
-  uint64_t n = s->synced;
-  pthread_mutex_unlock(&s->mu);
-  return n;
-}
-
 uint64_t cnv__lstore_segments(const cnv__lstore *s) { return s ? s->nsegs : 0; }
 uint64_t cnv__lstore_bytes(const cnv__lstore *s) { return s ? s->bytes : 0; }
 
