@@ -307,7 +307,8 @@ static cnv_status scan_all(int dirfd, bool readonly, cnv__lstore *s, scan_ctx *c
     }
     f->records += res.records;
     next = firsts[i] + res.records;
-    memcpy(last, res.last, CNV_LEDGER_HASH_BYTES);
+    /* without a complete header the chain goes on from the segment before */
+    if (res.good_bytes > 0) memcpy(last, res.last, CNV_LEDGER_HASH_BYTES);
     f->segments++;
     f->bytes += res.good_bytes;
     if (torn) {
