@@ -2,8 +2,10 @@
  *   ledger_crash_child DIR ROUND
  * opens (or reopens) the ledger in DIR, then 4 threads append records whose every field is
  * lw_make(ROUND, thread, counter), counters from 0, PER_THREAD each, then wait to be killed.
- * From on_durable it writes each new durable count, as 8 bytes, to stdout (a pipe): the
- * parent treats every count it reads as acknowledged. Exits 2 on any failure. */
+ * Once open, it writes the count open recovered (durable: open's recovery and GENESIS are
+ * synced), then from on_durable each new durable count, each as 8 bytes, to stdout (a pipe):
+ * the parent treats every count it reads as acknowledged, and the first as "open done".
+ * Exits 2 on any failure. */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -49,7 +51,9 @@ int main(int argc, char **argv) {
   cfg.checkpoint_every = 64;
   cfg.segment_bytes = 16384; /* rotations happen within a run */
   cfg.on_durable = on_durable;
-  if (cnv_ledger_open(&cfg, &g_ledger, NULL) != CNV_OK) return 2;
+  cnv_ledger_recovery rec;
+  if (cnv_ledger_open(&cfg, &g_ledger, &rec) != CNV_OK) return 2;
+  on_durable(NULL, rec.records);
   pthread_t th[THREADS];
   for (uint32_t t = 0; t < THREADS; t++)
     if (pthread_create(&th[t], NULL, appender, (void *)(uintptr_t)t) != 0) return 2;

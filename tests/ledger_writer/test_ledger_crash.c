@@ -1,12 +1,13 @@
 /* The issue's crash test: a process writing the ledger from 4 threads (crash_child.c) is
- * killed with SIGKILL at a random moment (0-20 ms after it starts, seeded: the seed is
+ * killed with SIGKILL at a random moment (0-20 ms after its ledger is open, or in every 5th
+ * round 0-20 ms after it starts, so kills also land in open's recovery; seeded: the seed is
  * printed, CNV_TEST_SEED sets it), 200 times in a release build (60 under ASan/TSan, which
  * run the child 5-20x slower; the release run keeps the issue's 200). After each kill:
  *   - every count the child acknowledged (written from on_durable) is durable: the reader
  *     sees at least that many complete records, and each decodes to the content its
  *     (round, thread, counter) implies, each thread's counters in order without a gap;
  *   - nothing past a torn tail is believed: every 4th round a partial frame is added to the
- *     last segment (as a write cut short by power loss would leave), the reader ends before
+ *     last segment (a prefix of the next record's frame, as a write cut short leaves), the reader ends before
  *     it (cnv_ledger_reader_torn counts it) and open cuts it back (recovery.torn_bytes);
  *   - after open's recovery and close, cnv_ledger_verify_dir is CNV_OK (chain, frames,
  *     checkpoints) with no torn tail.
@@ -43,8 +44,9 @@
 #define ROUNDS_PER_DIR 20
 #define THREADS 4
 
-/* Appends a partial frame to the newest segment; returns the bytes added (0: no segment). */
-static uint64_t add_torn_tail(const char *dir) {
+/* Appends to the newest segment a prefix of the frame the next record would have (what a
+ * write cut short leaves); returns the bytes added (0: no ledger yet). */
+static uint64_t add_torn_tail(const char *dir, uint64_t round) {
   DIR *d = opendir(dir);
   assert_non_null(d);
   char best[256] = "";
@@ -56,18 +58,31 @@ static uint64_t add_torn_tail(const char *dir) {
       snprintf(best, sizeof best, "%s", de->d_name);
   }
   closedir(d);
-  if (!best[0]) return 0;
+  cnv_ledger_reader *r;
+  if (!best[0] || cnv_ledger_reader_open(dir, &r, NULL) != CNV_OK) return 0;
+  uint64_t n = cnv_ledger_reader_size(r);
+  uint64_t torn = cnv_ledger_reader_torn(r);
+  uint8_t prev[32];
+  memcpy(prev, cnv_ledger_reader_leaves(r)[n - 1], 32);
+  cnv_ledger_reader_close(r);
+  if (torn > 0) return 0; /* the kill tore a write already */
+  cnv_ledger_entry e;
+  uint8_t buf[LW_MAX_PAYLOAD];
+  lw_make(&e, buf, round, 0, 1000000);
+  uint8_t frame[4 + CNV_LEDGER_BODY_FIXED + LW_MAX_PAYLOAD + 32];
+  size_t blen;
+  assert_int_equal(cnv_ledger_entry_encode(&e, n, prev, frame + 4, sizeof frame - 4, &blen), CNV_OK);
+  uint32_t b32 = (uint32_t)blen;
+  memcpy(frame, &b32, 4);
+  assert_int_equal(cnv_merkle_leaf_hash(frame + 4, blen, frame + 4 + blen), CNV_OK);
+  size_t cut = 1 + (size_t)(lw_mix(round) % (4 + blen + 32 - 1)); /* 1 .. frame - 1 bytes */
   char path[600];
   snprintf(path, sizeof path, "%s/%s", dir, best);
   int fd = open(path, O_WRONLY | O_APPEND);
   assert_true(fd >= 0);
-  uint8_t frag[100];
-  uint32_t body_len = CNV_LEDGER_BODY_FIXED + 50; /* says 290 bytes follow; 96 do */
-  memcpy(frag, &body_len, 4);
-  for (size_t i = 4; i < sizeof frag; i++) frag[i] = (uint8_t)(i * 29u);
-  assert_int_equal(write(fd, frag, sizeof frag), (ssize_t)sizeof frag);
+  assert_int_equal(write(fd, frame, cut), (ssize_t)cut);
   close(fd);
-  return sizeof frag;
+  return cut;
 }
 
 /* Starts the child on dir; returns its pid, *rfd the read end of its stdout. */
@@ -90,9 +105,24 @@ static pid_t start_child(const char *dir, uint64_t round, int *rfd) {
   return pid;
 }
 
-/* Reads every count the child wrote; returns the largest (0: none). */
-static uint64_t read_acks(int fd) {
-  uint64_t best = 0, v;
+/* Reads the child's first count (its ledger is open); 0 when it died first. */
+static uint64_t read_ready(int fd) {
+  uint8_t b[8];
+  size_t have = 0;
+  while (have < 8) {
+    ssize_t n = read(fd, b + have, 8 - have);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return 0;
+    have += (size_t)n;
+  }
+  uint64_t v;
+  memcpy(&v, b, 8);
+  return v;
+}
+
+/* Reads every count the child wrote after `best`; returns the largest. */
+static uint64_t read_acks(int fd, uint64_t best) {
+  uint64_t v;
   uint8_t buf[4096];
   size_t have = 0;
   for (;;) {
@@ -170,6 +200,8 @@ static void test_sigkill_at_random_moments(void **state) {
     uint64_t delay_us = cnv_test_rand(&seed) % 20001u;
     int rfd;
     pid_t pid = start_child(dir, round, &rfd);
+    uint64_t ready = round % 5 == 4 ? 0 : read_ready(rfd);
+    if (round % 5 != 4 && ready == 0) fail_msg("round %" PRIu64 ": the child did not open the ledger", round);
     struct timespec ts = {(time_t)(delay_us / 1000000u), (long)(delay_us % 1000000u) * 1000};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
     }
@@ -179,8 +211,8 @@ static void test_sigkill_at_random_moments(void **state) {
     /* killed, not failed (a child exits 2 when one of its calls fails) */
     if (!(WIFSIGNALED(ws) && WTERMSIG(ws) == SIGKILL))
       fail_msg("round %" PRIu64 ": the child ended by itself (status %d)", round, ws);
-    uint64_t acked = read_acks(rfd);
-    uint64_t injected = round % 4 == 3 ? add_torn_tail(dir) : 0;
+    uint64_t acked = read_acks(rfd, ready);
+    uint64_t injected = round % 4 == 3 ? add_torn_tail(dir, round) : 0;
     uint64_t torn;
     uint64_t size = check_reader(dir, first_round, round, acked, &torn);
     assert_true(torn >= injected);

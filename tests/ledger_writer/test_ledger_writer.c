@@ -274,17 +274,19 @@ static void test_checkpoints_every_n_and_explicit(void **state) {
     read_open(l, i, &e, body, leaves[i]);
   }
   uint8_t proof[CNV_LEDGER_MAX_PROOF][32];
+  const uint8_t(*cproof)[32] = (const uint8_t(*)[32])proof;
+  const uint8_t(*cleaves)[32] = (const uint8_t(*)[32])leaves;
   size_t pn;
   for (uint64_t i = 0; i < c.tree_size; i++) {
     assert_int_equal(cnv_ledger_prove(l, i, c.tree_size, proof, &pn), CNV_OK);
-    assert_int_equal(cnv_merkle_verify_inclusion(leaves[i], i, c.tree_size, proof, pn, c.root), CNV_OK);
+    assert_int_equal(cnv_merkle_verify_inclusion(leaves[i], i, c.tree_size, cproof, pn, c.root), CNV_OK);
     uint64_t size = i + 1 + (i * 7) % (c.tree_size - i);
     uint8_t root[32];
-    assert_int_equal(cnv_merkle_root(leaves, size, root), CNV_OK);
+    assert_int_equal(cnv_merkle_root(cleaves, size, root), CNV_OK);
     assert_int_equal(cnv_ledger_prove(l, i, size, proof, &pn), CNV_OK);
-    assert_int_equal(cnv_merkle_verify_inclusion(leaves[i], i, size, proof, pn, root), CNV_OK);
+    assert_int_equal(cnv_merkle_verify_inclusion(leaves[i], i, size, cproof, pn, root), CNV_OK);
     if (i + 1 < size)
-      assert_int_equal(cnv_merkle_verify_inclusion(leaves[i + 1], i, size, proof, pn, root), CNV_ELEDGER_PROOF);
+      assert_int_equal(cnv_merkle_verify_inclusion(leaves[i + 1], i, size, cproof, pn, root), CNV_ELEDGER_PROOF);
   }
   assert_int_equal(cnv_ledger_prove(l, 5, 5, proof, &pn), CNV_ERANGE);
   assert_int_equal(cnv_ledger_prove(l, 0, cnv_ledger_durable(l) + 1, proof, &pn), CNV_ERANGE);
