@@ -497,12 +497,120 @@ static void test_refused(void **state) {
   rlf_remove(&x);
 }
 
+static cnv_status failing(void *ctx, const cnv_runtime_call *c, cnv_runtime_result *r) {
+  (void)ctx;
+  (void)c;
+  (void)r;
+  return CNV_EINVAL;
+}
+
+/* The breaker's move (the monitor's tick) is a PHASE record with CNV_RT_PHASE_BREAKER. */
+static void test_breaker_phase(void **state) {
+  (void)state;
+  rlf x;
+  rlf_open(&x, 0, CNV_LEDGER_FULL_BLOCK, 0);
+  cnv_runtime_config cfg;
+  rtf_config(&cfg);
+  cfg.ledger = x.l;
+  cfg.breaker.min_samples = 4; /* trips after a few failures (upper 0.5) */
+  rtf f;
+  rtf_handler h[] = {{"t.fail", CNV_DURATION_INTERACTIVE, failing, NULL}};
+  uint32_t a = rtf_up(&f, &cfg, h, 1, 0x41);
+  uint64_t before = cnv_runtime_policy_epoch(f.rt);
+  cnv_runtime_completion c;
+  char buf[RTF_RESULT_MAX];
+  while (cnv_runtime_phase(f.rt) == CNV_PHASE_OPERATIONAL) {
+    assert_int_equal(cnv_runtime_invoke(f.rt, a, "t.fail", 6, NULL, &c, buf, sizeof buf), CNV_OK);
+    assert_int_equal(c.status, CNV_EINVAL);
+  }
+  assert_int_equal(cnv_runtime_phase(f.rt), CNV_PHASE_DEGRADED);
+  /* the tick's record is made under the phase mutex, which stop takes after it: its epoch,
+   * then stop's */
+  assert_int_equal(cnv_runtime_stop(f.rt, RTF_STOP_NS), CNV_OK);
+  assert_int_equal(cnv_runtime_policy_epoch(f.rt), before + 2);
+  cnv_runtime_destroy(f.rt);
+  rlf_close(&x);
+  cnv_ledger_reader *r = rlf_reader(&x);
+  int found = 0;
+  for (uint64_t i = 0; i < cnv_ledger_reader_size(r); i++) {
+    cnv_ledger_entry e = rlf_get(r, i);
+    if (e.kind != CNV_LREC_PHASE || e.detail != (CNV_PHASE_OPERATIONAL << 8 | CNV_PHASE_DEGRADED)) continue;
+    found++;
+    assert_int_equal(e.status, CNV_RT_PHASE_BREAKER);
+    assert_int_equal(e.epoch, before + 1);
+  }
+  assert_int_equal(found, 1);
+  cnv_ledger_reader_close(r);
+  rlf_remove(&x);
+}
+
+/* A token longer than a record's payload: its AGENT record says CNV_RT_AGENT_TOKEN_OMITTED,
+ * carries no payload, and its digest still names the token. */
+static void test_long_token(void **state) {
+  (void)state;
+  rlf x;
+  rlf_open(&x, 0, CNV_LEDGER_FULL_BLOCK, 0);
+  cnv_runtime_config cfg;
+  rtf_config(&cfg);
+  cfg.ledger = x.l;
+  rtf f;
+  rtf_create(&f, &cfg);
+  /* eight links of 16 allowed and 16 forbidden patterns each: about 6 KB */
+  tkey keys[9];
+  fspec sp[8];
+  char text[16];
+  for (int i = 0; i < 9; i++) tkey_make(&keys[i], (uint8_t)(0x60 + i));
+  for (int i = 0; i < 8; i++) {
+    sp[i].issuer_sk = i == 0 ? f.root.sk : keys[i].sk;
+    sp[i].audience = keys[i + 1].pk;
+    sp[i].nonce = (uint8_t)i;
+    cav_init(&sp[i].cav);
+    sp[i].cav.swarm = RTF_SWARM;
+    for (int k = 0; k < CNV_DELEG_MAX_PATTERNS; k++) {
+      snprintf(text, sizeof text, "t.p%02d", k);
+      assert_int_equal(cav_allow(&sp[i].cav, text), CNV_OK);
+      snprintf(text, sizeof text, "x.f%02d", k);
+      assert_int_equal(cav_forbid(&sp[i].cav, text), CNV_OK);
+    }
+  }
+  uint8_t tok[CNV_DELEG_MAX_TOKEN_BYTES];
+  size_t len = 0;
+  assert_int_equal(forge(sp, 8, tok, &len), CNV_OK);
+  assert_true(len > CNV_LEDGER_MAX_PAYLOAD);
+  uint32_t h = 0;
+  assert_int_equal(cnv_runtime_agent_add(f.rt, keys[8].pk, tok, len, &h), CNV_OK);
+  cnv_runtime_stats rs;
+  assert_int_equal(cnv_runtime_stats_get(f.rt, &rs), CNV_OK);
+  assert_int_equal(rs.ledger_failed, 0);
+  cnv_runtime_destroy(f.rt);
+  rlf_close(&x);
+  uint8_t chain[CNV_LEDGER_HASH_BYTES];
+  rlf_hash(tok, len, chain);
+  cnv_ledger_reader *r = rlf_reader(&x);
+  int found = 0;
+  for (uint64_t i = 0; i < cnv_ledger_reader_size(r); i++) {
+    cnv_ledger_entry e = rlf_get(r, i);
+    if (e.kind != CNV_LREC_AGENT) continue;
+    found++;
+    assert_int_equal(e.agent, h);
+    assert_int_equal(e.flags, CNV_RT_AGENT_TOKEN_OMITTED);
+    assert_int_equal(e.payload_len, 0);
+    assert_memory_equal(e.key, keys[8].pk, sizeof e.key);
+    assert_memory_equal(e.digest, chain, sizeof chain);
+  }
+  assert_int_equal(found, 1);
+  cnv_ledger_reader_close(r);
+  rlf_remove(&x);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_records),
       cmocka_unit_test(test_no_ledger),
       cmocka_unit_test(test_drop),
       cmocka_unit_test(test_refused),
+      cmocka_unit_test(test_breaker_phase),
+      cmocka_unit_test(test_long_token),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
