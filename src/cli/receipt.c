@@ -38,7 +38,7 @@ static int receipt_of(const char *dir, uint64_t index, const char *out) {
   cnv_status st = cnv_ledger_reader_receipt(r, index, &rc);
   cnv_ledger_entry e;
   if (st == CNV_ELEDGER_KIND && cnv_ledger_reader_get(r, index, &e, NULL) == CNV_OK)
-    fprintf(stderr, "cnv: %s: record %" PRIu64 " is a %s record; receipts are of complete records\n", dir, index,
+    fprintf(stderr, "cnv: %s: record %" PRIu64 " is of kind %s; receipts are of complete records\n", dir, index,
             cnv_ledger_kind_name(e.kind));
   else if (st != CNV_OK)
     fprintf(stderr, "cnv: %s: record %" PRIu64 ": %s: %s\n", dir, index, cnv_status_name(st), cnv_strerror(st));
