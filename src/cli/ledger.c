@@ -44,12 +44,12 @@ static int ledger_verify(cli_cmd *cmd) {
     return CLI_EXIT_OK;
   }
   cnv_status why = rep.bad_status != CNV_OK ? rep.bad_status : st;
-  if (why == CNV_ELEDGER_TORN || (rep.bad_index == CNV_LEDGER_NONE && rep.torn_bytes > 0))
-    fprintf(stderr, "cnv: ledger verify: %s: a torn tail of %" PRIu64 " bytes after record %" PRIu64 ": %s: %s\n", dir,
-            rep.torn_bytes, rep.records > 0 ? rep.records - 1 : 0, cnv_status_name(why), cnv_strerror(why));
-  else if (rep.bad_index != CNV_LEDGER_NONE)
+  if (rep.bad_index != CNV_LEDGER_NONE)
     fprintf(stderr, "cnv: ledger verify: %s: record %" PRIu64 ": %s: %s\n", dir, rep.bad_index, cnv_status_name(why),
             cnv_strerror(why));
+  else if (rep.torn_bytes > 0)
+    fprintf(stderr, "cnv: ledger verify: %s: a torn tail of %" PRIu64 " bytes after record %" PRIu64 ": %s: %s\n", dir,
+            rep.torn_bytes, rep.records > 0 ? rep.records - 1 : 0, cnv_status_name(why), cnv_strerror(why));
   else
     fprintf(stderr, "cnv: ledger verify: %s: %s: %s\n", dir, cnv_status_name(why), cnv_strerror(why));
   return CLI_EXIT_FAIL;
