@@ -409,6 +409,23 @@ CNV_API CNV_NODISCARD cnv_status cnv_runtime_call_progress(const cnv_runtime_cal
  * ledger refuses otherwise (stopped after an I/O error or at max_bytes) is counted in
  * cnv_runtime_stats.ledger_failed and the invocation goes on. */
 
+/* What the runtime puts in the fields ledger.h leaves to it:
+ * - PHASE status: 0 for start's and stop's moves and cnv_runtime_transition, the algedonic
+ *   reason for a signal (cnv_runtime_raise_algedonic, the variety check), and
+ *   CNV_RT_PHASE_BREAKER for the breaker's moves;
+ * - AGENT flags: CNV_RT_AGENT_TOKEN_OMITTED when the token is longer than
+ *   CNV_LEDGER_MAX_PAYLOAD, so the record carries no payload (its digest still names it);
+ * - ADMIT and COMPLETE epoch: the epoch loaded before the decision; the decision saw every
+ *   change whose record carries that epoch or an earlier one (a change made while a submit
+ *   runs may or may not be seen by it, and its ADMIT may precede the change's record).
+ * Times are the coarse wall clock (CLOCK_REALTIME_COARSE: ms, at the kernel tick's
+ * resolution). The records' epoch order is the log order (policy records are appended under
+ * a mutex); with a ledger, trust_add, revoke, register, unregister and the phase moves take
+ * it (blocking), and agent_add allocates a copy of a token over CNV_LEDGER_INLINE_PAYLOAD
+ * bytes (cnv_ledger_append). */
+#define CNV_RT_PHASE_BREAKER 255u
+#define CNV_RT_AGENT_TOKEN_OMITTED 1u
+
 /* The current policy epoch (1 without a ledger). Any thread; wait-free (one acquire load). */
 CNV_API uint64_t cnv_runtime_policy_epoch(const cnv_runtime *rt);
 

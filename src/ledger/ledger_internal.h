@@ -50,21 +50,30 @@ CNV_NODISCARD cnv_status cnv__lseg_scan(const uint8_t *buf, size_t len, cnv__lsc
 
 typedef struct cnv__lstore cnv__lstore;
 
-/* Opens the directory for writing: scans every segment in order (calling fn for each
- * record, so the caller rebuilds its tree), cuts a torn tail of the last segment back to its
- * last complete record (truncate + fsync), fills *rec. An empty or new directory has no
- * records. Errors: CNV_EIO, CNV_ELEDGER_CORRUPT, CNV_ENOMEM. */
+/* Opens the directory for writing (created if absent; the caller holds the flock on
+ * DIR/lock): scans every segment in order (calling fn for each record, so the caller
+ * rebuilds its tree; fn returning non-zero fails the open with CNV_ENOMEM, its only failure
+ * being growth), cuts a torn tail of the last segment back to its last complete record
+ * (truncate + fsync; a segment without a complete header is removed), fills *rec (may be
+ * NULL; last_checkpoint from the last CHECKPOINT record's payload). An empty or new
+ * directory has no records: the first append creates seg-0000000000000000.log. Errors:
+ * CNV_EINVAL, CNV_EIO, CNV_ELEDGER_CORRUPT, CNV_ENOMEM. */
 CNV_NODISCARD cnv_status cnv__lstore_open(const char *dir, uint64_t segment_bytes, uint64_t max_bytes,
                                           cnv__lscan_fn fn, void *ctx, cnv__lstore **out,
                                           cnv_ledger_recovery *rec);
 /* Adds one frame (buffered; rotates to a new segment first when the current one has passed
- * segment_bytes). Errors: CNV_EFULL (max_bytes reached: nothing written), CNV_EIO. */
+ * segment_bytes; the old segment is made durable before the new one exists). One thread (the
+ * writer). Errors: CNV_EINVAL (NULL, or index not the next record), CNV_ERANGE (len outside
+ * CNV_LEDGER_BODY_FIXED .. CNV__LBODY_MAX), CNV_EFULL (the frame, and a new segment's header
+ * when it rotates, would pass max_bytes: nothing written), CNV_EIO (then every later call
+ * fails with it), CNV_ENOMEM. */
 CNV_NODISCARD cnv_status cnv__lstore_append(cnv__lstore *s, uint64_t index, const uint8_t *body, size_t len,
                                             const uint8_t leaf[CNV_LEDGER_HASH_BYTES]);
 /* Writes the buffered frames and makes them durable (fdatasync when sync != 2). Errors:
  * CNV_EIO. */
 CNV_NODISCARD cnv_status cnv__lstore_sync(cnv__lstore *s, int sync);
-/* Reads the body of a written (synced) record into buf. Any thread (pread). Errors:
+/* Reads the body of a written (synced) record into buf. Any thread (pread, under the
+ * store's mutex, so rotation cannot close the file under it). Errors: CNV_EINVAL,
  * CNV_ERANGE (no such record), CNV_EFULL (cap too small), CNV_EIO. */
 CNV_NODISCARD cnv_status cnv__lstore_read(cnv__lstore *s, uint64_t index, uint8_t *buf, size_t cap, size_t *len);
 /* Segments and bytes so far. */

@@ -20,4 +20,12 @@ uint64_t cnv__rt_token_now(const cnv_runtime *rt) {
   return (uint64_t)ts.tv_sec;
 }
 
+uint64_t cnv__rt_wall_ms(void) {
+  struct timespec ts;
+  /* milliseconds for the ledger's records: the coarse clock (the last tick's time, no
+   * counter read) costs a few ns where CLOCK_REALTIME costs a counter read */
+  clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 uint64_t cnv_runtime_now_ns(void) { return cnv__rt_now_ns(); }

@@ -13,5 +13,8 @@ uint64_t cnv__rt_now_ns(void);
 uint64_t cnv__rt_phase_now(const cnv_runtime *rt);
 /* Token clock in seconds: the configured clock, else CLOCK_REALTIME. */
 uint64_t cnv__rt_token_now(const cnv_runtime *rt);
+/* Wall clock in ms since the Unix epoch, at the coarse clock's resolution (a few ms): the
+ * times of the ledger's records. */
+uint64_t cnv__rt_wall_ms(void);
 
 #endif

@@ -3,6 +3,7 @@
  * handler finished, or stop). */
 #include "clock.h"
 #include "core/atomic.h"
+#include "ledger_rec.h"
 #include "rt_internal.h"
 
 void cnv__rt_complete(cnv_runtime *rt, cnv__rt_slot *s, cnv_runtime_completion *c) {
@@ -13,6 +14,9 @@ void cnv__rt_complete(cnv_runtime *rt, cnv__rt_slot *s, cnv_runtime_completion *
   c->agent = s->agent;
   c->cls = s->cls;
   c->trace = s->trace;
+  /* recorded before delivery, so the completion carries its record's index */
+  c->ledger_index = CNV_LEDGER_NONE;
+  if (CNV__UNLIKELY(rt->cfg.ledger != NULL)) c->ledger_index = cnv__rt_lrec_complete(rt, s, c);
   if (s->on_done) {
     s->on_done(s->done_ctx, c);
   } else if (s->cq) {

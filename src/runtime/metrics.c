@@ -137,6 +137,8 @@ cnv_status cnv_runtime_stats_get(const cnv_runtime *rt, cnv_runtime_stats *out) 
   out->handlers = cnv__load_relaxed(&((cnv_runtime *)rt)->n_handlers); /* relaxed: a count */
   /* acquire: pairs with stop's release (a count here) */
   out->stuck_workers = (uint32_t)cnv__load_acquire(&((cnv_runtime *)rt)->n_stuck);
+  /* relaxed: a count of refused records */
+  out->ledger_failed = cnv__load_relaxed(&((cnv_runtime *)rt)->ledger_failed);
   out->workers = rt->cfg.workers;
   cnv_swarm_report rep;
   if (cnv_swarm_snapshot(&rt->swarm, cnv__rt_phase_now(rt), &rep) == CNV_OK) {

@@ -12,6 +12,7 @@
 #include <cnv/protocol.h>
 
 #include "core/atomic.h"
+#include "ledger_rec.h"
 #include "rt_internal.h"
 
 static cnv__rt_table *table_new(uint32_t slots) {
@@ -136,6 +137,7 @@ static cnv_status register_locked(cnv_runtime *rt, const char *path, size_t path
   }
   table_put(t, h);
   table_swap(rt, t);
+  if (rt->cfg.ledger) cnv__rt_lrec_register(rt, h, 0);
   return CNV_OK;
 }
 
@@ -177,6 +179,7 @@ cnv_status cnv_runtime_unregister(cnv_runtime *rt, const char *path, size_t path
     st = CNV_ENOMEM;
   } else {
     table_swap(rt, t); /* after its grace period no reader holds h from the old index */
+    if (rt->cfg.ledger) cnv__rt_lrec_register(rt, h, 1);
     wait_unused(rt, h);
     free(h);
   }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include <cnv/hotpath.h>
+#include <cnv/ledger.h>
 #include <cnv/runtime.h>
 #include <cnv/telemetry.h>
 #include <cnv/variety.h>
@@ -88,6 +89,13 @@ typedef struct cnv__rt_slot {
   cnv_trace trace;
   cnv_runtime_progress_fn on_progress; /* the run copies both (cnv__rt_run) */
   void *progress_ctx;
+  /* With a ledger only (written at acceptance, read by its COMPLETE record): the policy
+   * epoch and wall clock (ms) of the admission, and copies of the agent's key and token
+   * chain hash (the agent may be removed before its work completes). */
+  uint64_t epoch;
+  uint64_t start_ms;
+  uint8_t key[CNV_LEDGER_KEY_BYTES];
+  uint8_t chain[CNV_LEDGER_HASH_BYTES];
 } cnv__rt_slot;
 
 /* One run of a handler, on its worker's stack: what cnv_runtime_call.internal points at.
@@ -131,6 +139,7 @@ typedef struct cnv__rt_table {
  * (cnv_deleg_verify charges nothing, where the prepared token's authorize takes uses). */
 typedef struct cnv__rt_token {
   uint8_t holder[CNV_DELEG_KEY_BYTES];
+  uint8_t chain[CNV_LEDGER_HASH_BYTES]; /* cnv_ledger_token_hash of bytes (computed at add) */
   size_t len;
   uint8_t bytes[];
 } cnv__rt_token;
@@ -236,6 +245,13 @@ struct cnv_runtime {
   _Atomic uint64_t breaker_ratio_bits; /* double bits of the last tick's ratio */
   cnv_runtime_stuck_worker *stuck;     /* filled by stop (workers entries) */
   _Atomic size_t n_stuck;              /* entries written (release by stop) */
+  /* ledger (ledger_rec.c): the policy epoch, read (acquire) by every submit when a ledger is
+   * configured and written only by policy records, on a line of its own; the records the
+   * ledger refused; the mutex that keeps policy records in epoch order in the log */
+  CNV_ALIGNED(CNV_CACHELINE)
+  _Atomic uint64_t epoch;
+  _Atomic uint64_t ledger_failed;
+  pthread_mutex_t ledger_lock;
   /* telemetry ids */
   cnv_metric_id m_count[CNV__RT_C_COUNT]; /* striped counters, by CNV__RT_C_* */
   cnv_metric_id m_latency, m_phase, m_queue, m_variety_bits, m_deficit, m_entropy, m_agents;

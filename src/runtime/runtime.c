@@ -7,6 +7,7 @@
 #include "clock.h"
 #include "core/atomic.h"
 #include "core/ignore.h"
+#include "ledger_rec.h"
 #include "rt_internal.h"
 
 void cnv_runtime_config_default(cnv_runtime_config *cfg) {
@@ -116,11 +117,13 @@ cnv_status cnv_runtime_create(const cnv_runtime_config *cfg, cnv_runtime **out) 
     return st;
   }
   pthread_mutex_init(&rt->phase_lock, NULL);
+  cnv__rt_lrec_init(rt);
   st = create_parts(rt);
   if (st != CNV_OK) {
     cnv_runtime_destroy(rt);
     return st;
   }
+  if (rt->cfg.ledger) cnv__rt_lrec_config(rt);
   *out = rt;
   return CNV_OK;
 }
@@ -147,6 +150,7 @@ void cnv_runtime_destroy(cnv_runtime *rt) {
   cnv_queue_destroy(rt->lane[0]);
   cnv_queue_destroy(rt->lane[1]);
   pthread_mutex_destroy(&rt->phase_lock);
+  cnv__rt_lrec_fini(rt);
   cnv__rt_registry_destroy(rt);
   free(rt->slots);
   free(rt->agents);
@@ -158,13 +162,19 @@ void cnv_runtime_destroy(cnv_runtime *rt) {
 
 cnv_status cnv_runtime_trust_add(cnv_runtime *rt, const uint8_t pk[CNV_DELEG_KEY_BYTES]) {
   if (!rt || !pk) return CNV_EINVAL;
-  return cnv_deleg_trust_add(rt->verifier, pk);
+  cnv_status st = cnv_deleg_trust_add(rt->verifier, pk);
+  if (st == CNV_OK && rt->cfg.ledger) cnv__rt_lrec_trust(rt, pk);
+  return st;
 }
 
 cnv_status cnv_runtime_revoke(cnv_runtime *rt, const uint8_t hash[CNV_DELEG_HASH_BYTES]) {
   if (!rt || !hash) return CNV_EINVAL;
-  return cnv_deleg_revoke(rt->verifier, hash);
+  cnv_status st = cnv_deleg_revoke(rt->verifier, hash);
+  if (st == CNV_OK && rt->cfg.ledger) cnv__rt_lrec_revoke(rt, hash);
+  return st;
 }
+
+uint64_t cnv_runtime_policy_epoch(const cnv_runtime *rt) { return rt ? cnv__rt_lrec_epoch(rt) : 0u; }
 
 /* Claims the first FREE agent slot (FREE -> BUSY); NULL when every slot is taken. The CAS is
  * acquire: it pairs with the release store of the remove that freed the slot, so that remove's
@@ -183,7 +193,8 @@ static cnv__rt_agent *agent_claim(cnv_runtime *rt, uint32_t *index) {
   return NULL;
 }
 
-/* The agent's own copy of its token and key (cnv_runtime_agent_check verifies it). */
+/* The agent's own copy of its token and key (cnv_runtime_agent_check verifies it), with its
+ * chain hash (the ledger's records carry it). */
 static cnv_status token_copy(const uint8_t pk[CNV_DELEG_KEY_BYTES], const uint8_t *token, size_t len,
                              cnv__rt_token **out) {
   cnv__rt_token *t = malloc(sizeof *t + len);
@@ -191,6 +202,8 @@ static cnv_status token_copy(const uint8_t pk[CNV_DELEG_KEY_BYTES], const uint8_
   memcpy(t->holder, pk, sizeof t->holder);
   t->len = len;
   memcpy(t->bytes, token, len);
+  /* token is not NULL (checked by add): the hash cannot fail */
+  cnv__ignore_status(cnv_ledger_token_hash(token, len, t->chain));
   *out = t;
   return CNV_OK;
 }
@@ -219,6 +232,8 @@ cnv_status cnv_runtime_agent_add(cnv_runtime *rt, const uint8_t pk[CNV_DELEG_KEY
   cnv__store_relaxed(&a->tat, 0u);
   /* relaxed: a count for the figures only */
   cnv__fetch_add_relaxed(&rt->n_agents, 1u);
+  /* recorded before it is usable: its submits' records follow it in the log */
+  if (rt->cfg.ledger) cnv__rt_lrec_agent(rt, n, a->token, 0);
   /* release: the prepared token is visible to the submit that reads READY (acquire) */
   cnv__store_release(&a->ready, (uint32_t)CNV__RT_AGENT_READY);
   *agent = n;
@@ -244,6 +259,7 @@ cnv_status cnv_runtime_agent_remove(cnv_runtime *rt, uint32_t agent) {
   if (!cnv__cas_strong(&a->ready, &expect, CNV__RT_AGENT_BUSY, memory_order_acquire, memory_order_relaxed)) {
     return CNV_ENOTFOUND;
   }
+  if (rt->cfg.ledger) cnv__rt_lrec_agent(rt, agent, a->token, 1);
   cnv_deleg_prepared_destroy(a->prepared);
   a->prepared = NULL;
   free(a->token);

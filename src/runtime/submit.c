@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "core/atomic.h"
 #include "core/ignore.h"
+#include "ledger_rec.h"
 #include "rt_internal.h"
 
 /* Arguments one line may carry; more is a malformed line. */
@@ -65,10 +66,10 @@ static int phase_admits(cnv_phase p) {
   return p == CNV_PHASE_OPERATIONAL || p == CNV_PHASE_DEGRADED || p == CNV_PHASE_RECOVERY;
 }
 
-/* The agent's token check for the target; CNV_OK or a denial status (not yet counted). */
-static cnv_status token_check(cnv_runtime *rt, const cnv__rt_agent *a, const target *t) {
-  cnv_status st = cnv_deleg_prepared_authorize(rt->verifier, a->prepared, cnv__rt_token_now(rt),
-                                               &t->cap, t->effects, NULL, NULL);
+/* The agent's token check for the target at token time now_s; CNV_OK or a denial status
+ * (not yet counted). */
+static cnv_status token_check(cnv_runtime *rt, const cnv__rt_agent *a, const target *t, uint64_t now_s) {
+  cnv_status st = cnv_deleg_prepared_authorize(rt->verifier, a->prepared, now_s, &t->cap, t->effects, NULL, NULL);
   return st == CNV_OK ? CNV_OK : cnv_runtime_map_deleg(st);
 }
 
@@ -120,7 +121,7 @@ static cnv_status enqueue(cnv_runtime *rt, cnv__rt_slot *s, const char *line, si
 static cnv_status admit(cnv_runtime *rt, cnv__rt_agent *a, uint32_t agent, uint64_t id,
                         const target *t, const cnv_invocation *inv, const char *line, size_t len,
                         const cnv_runtime_submit_opts *o, uint64_t now, uint64_t *ticket,
-                        int *outcome) {
+                        int *outcome, cnv__rt_decision *d) {
   cnv__rt_slot *s = cnv__rt_slot_take(rt);
   if (!s) {
     *outcome = CNV__RT_C_FULL;
@@ -136,7 +137,9 @@ static cnv_status admit(cnv_runtime *rt, cnv__rt_agent *a, uint32_t agent, uint6
     if (st != CNV_OK) *outcome = CNV__RT_C_INVALID;
   }
   if (st == CNV_OK) {
-    st = token_check(rt, a, t);
+    d->token_time = cnv__rt_token_now(rt);
+    d->have_time = 1;
+    st = token_check(rt, a, t, d->token_time);
     if (st != CNV_OK) *outcome = CNV__RT_C_DENIED0 + cnv_runtime_denial_of(st);
   }
   if (st != CNV_OK) {
@@ -148,11 +151,15 @@ static cnv_status admit(cnv_runtime *rt, cnv__rt_agent *a, uint32_t agent, uint6
   slot_fill(s, agent, id, t, o);
   if (ticket) *ticket = s->ticket;
   *outcome = CNV__RT_C_ACCEPTED;
-  return enqueue(rt, s, line, len, inv, o && o->low_priority ? 1 : 0);
+  int lane = o && o->low_priority ? 1 : 0;
+  /* before the push: the ADMIT precedes its COMPLETE in the log */
+  if (CNV__UNLIKELY(rt->cfg.ledger != NULL)) cnv__rt_lrec_accept(rt, s, a, d, lane);
+  return enqueue(rt, s, line, len, inv, lane);
 }
 
 static cnv_status pipeline(cnv_runtime *rt, uint32_t agent, const char *line, size_t len,
-                           const cnv_runtime_submit_opts *o, uint64_t *ticket, int *outcome) {
+                           const cnv_runtime_submit_opts *o, uint64_t *ticket, int *outcome,
+                           cnv__rt_decision *d) {
   if (len > rt->cfg.max_line) return deny(CNV_RT_DENY_TOO_LONG, outcome);
   cnv_arg args[SUBMIT_MAX_ARGS];
   cnv_invocation inv;
@@ -163,6 +170,7 @@ static cnv_status pipeline(cnv_runtime *rt, uint32_t agent, const char *line, si
       cnv_invocation_id(&inv, &id) != CNV_OK) {
     return deny(CNV_RT_DENY_MALFORMED, outcome);
   }
+  d->capability = id;
   /* rt->capabilities is not NULL after create, so the observe cannot fail */
   cnv__ignore_status(cnv_variety_tally_observe(rt->capabilities, id));
   target t;
@@ -177,7 +185,7 @@ static cnv_status pipeline(cnv_runtime *rt, uint32_t agent, const char *line, si
   if (!a) return deny(CNV_RT_DENY_UNKNOWN_AGENT, outcome);
   uint64_t now = cnv__rt_now_ns();
   if (!cnv__rt_rate_allow(a, now)) return deny(CNV_RT_DENY_RATE, outcome);
-  return admit(rt, a, agent, id, &t, &inv, line, len, o, now, ticket, outcome);
+  return admit(rt, a, agent, id, &t, &inv, line, len, o, now, ticket, outcome, d);
 }
 
 static int opts_valid(const cnv_runtime *rt, const cnv_runtime_submit_opts *o) {
@@ -201,7 +209,13 @@ cnv_status cnv_runtime_submit_ex(cnv_runtime *rt, uint32_t agent, const char *li
     /* seq_cst (see above; also acquire, pairing with start's seq_cst store of RUNNING, so the
      * tables and the threads are ready) */
   } else if (atomic_load_explicit(&rt->state, memory_order_seq_cst) == CNV__RT_RUNNING) {
-    st = pipeline(rt, agent, line, len, opts, ticket, &outcome);
+    cnv__rt_decision d = {.epoch = 1u};
+    if (CNV__UNLIKELY(rt->cfg.ledger != NULL)) d.epoch = cnv__rt_lrec_epoch(rt); /* before deciding */
+    st = pipeline(rt, agent, line, len, opts, ticket, &outcome, &d);
+    /* a decision other than an acceptance (recorded by admit): a denial or no room */
+    if (CNV__UNLIKELY(rt->cfg.ledger != NULL) && outcome != CNV__RT_C_ACCEPTED && outcome != CNV__RT_C_INVALID) {
+      cnv__rt_lrec_deny(rt, agent, &d, st, opts && opts->low_priority ? 1 : 0);
+    }
   }
   /* Exit: the outcome's seq_cst RMW releases the queue push above to stop, whose read of the
    * outcome counters acquires it. */

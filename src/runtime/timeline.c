@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "ledger_rec.h"
 #include "rt_internal.h"
 
 /* Appends the phase just entered; caller holds phase_lock. */
@@ -19,7 +20,10 @@ cnv_status cnv__rt_move(cnv_runtime *rt, int from, int to) {
   pthread_mutex_lock(&rt->phase_lock);
   uint64_t now = cnv__rt_phase_now(rt);
   cnv_status st = cnv_swarm_transition(&rt->swarm, from, to, now);
-  if (st == CNV_OK) timeline_append(rt, to, now);
+  if (st == CNV_OK) {
+    timeline_append(rt, to, now);
+    if (rt->cfg.ledger) cnv__rt_lrec_phase(rt, from, to, 0u);
+  }
   pthread_mutex_unlock(&rt->phase_lock);
   return st;
 }
@@ -27,8 +31,13 @@ cnv_status cnv__rt_move(cnv_runtime *rt, int from, int to) {
 cnv_status cnv__rt_algedonic(cnv_runtime *rt, uint32_t reason) {
   pthread_mutex_lock(&rt->phase_lock);
   uint64_t now = cnv__rt_phase_now(rt);
+  /* every move of the swarm is made under phase_lock: the phase cannot change meanwhile */
+  cnv_phase from = cnv_swarm_phase(&rt->swarm);
   cnv_status st = cnv_swarm_raise_algedonic(&rt->swarm, reason, now);
-  if (st == CNV_OK) timeline_append(rt, CNV_PHASE_EMERGENCY, now);
+  if (st == CNV_OK) {
+    timeline_append(rt, CNV_PHASE_EMERGENCY, now);
+    if (rt->cfg.ledger) cnv__rt_lrec_phase(rt, (int)from, CNV_PHASE_EMERGENCY, reason);
+  }
   pthread_mutex_unlock(&rt->phase_lock);
   return st;
 }
@@ -71,8 +80,12 @@ cnv_status cnv__rt_tick(cnv_runtime *rt) {
   pthread_mutex_lock(&rt->phase_lock);
   uint64_t now = cnv__rt_phase_now(rt);
   int moved = -1;
+  cnv_phase from = cnv_swarm_phase(&rt->swarm); /* stable under phase_lock (see above) */
   cnv_status st = cnv_swarm_tick(&rt->swarm, now, &moved);
-  if (st == CNV_OK && moved >= 0) timeline_append(rt, moved, now);
+  if (st == CNV_OK && moved >= 0) {
+    timeline_append(rt, moved, now);
+    if (rt->cfg.ledger) cnv__rt_lrec_phase(rt, (int)from, moved, CNV_RT_PHASE_BREAKER);
+  }
   pthread_mutex_unlock(&rt->phase_lock);
   return st;
 }

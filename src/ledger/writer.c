@@ -1,0 +1,230 @@
+/* The writer thread: pops whole batches from the queue (in position order, so index =
+ * base + position), encodes each record chained to the previous one, hashes and stores it,
+ * makes the batch durable with one cnv__lstore_sync (group commit), adds the leaves to the
+ * in-memory tree under mu, then publishes the durable count (release), wakes waiters and calls
+ * on_durable. Checkpoint markers in the queue become signed CHECKPOINT records. Idle, it
+ * spins briefly and then sleeps on wake_cv, which append signals only while it sleeps. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/atomic.h"
+#include "writer_internal.h"
+
+#define IDLE_SPINS 2000u
+
+static void stop(cnv_ledger *l, cnv_status why) {
+  /* relaxed: published by the release store of stopped just below */
+  cnv__store_relaxed(&l->error, (int)why);
+  /* release: whoever acquires stopped reads error as set above */
+  cnv__store_release(&l->stopped, 1);
+  pthread_mutex_lock(&l->dur_mu);
+  pthread_cond_broadcast(&l->dur_cv);
+  pthread_mutex_unlock(&l->dur_mu);
+}
+
+static void publish(cnv_ledger *l, uint64_t durable) {
+  /* release: a thread that acquires this count sees the tree leaves and checkpoints added
+   * under mu before it (and the writes to the store, synced before it) */
+  cnv__store_release(&l->durable, durable);
+  /* Dekker hand-off with wait_durable (prove.c): store durable, fence, load waiters there
+   * is waiters++, fence, load durable; one side sees the other. */
+  cnv__fence_seq_cst();
+  if (cnv__load_relaxed(&l->waiters)) {
+    pthread_mutex_lock(&l->dur_mu);
+    pthread_cond_broadcast(&l->dur_cv);
+    pthread_mutex_unlock(&l->dur_mu);
+  }
+  if (l->cfg.on_durable) l->cfg.on_durable(l->cfg.durable_ctx, durable);
+}
+
+/* Moves the leaves written since the last flush into the tree. */
+static cnv_status flush_pending(cnv_ledger *l) {
+  cnv_status st = CNV_OK;
+  pthread_mutex_lock(&l->mu);
+  for (size_t i = 0; i < l->npending && st == CNV_OK; i++) st = cnv__mtree_push(&l->tree, l->pending[i]);
+  pthread_mutex_unlock(&l->mu);
+  l->npending = 0;
+  return st;
+}
+
+/* A checkpoint of every record before l->next, as the entry of record l->next. */
+static cnv_status make_checkpoint(cnv_ledger *l, cnv_checkpoint *c, uint8_t payload[CNV_CHECKPOINT_BYTES],
+                                  cnv_ledger_entry *e) {
+  cnv_status st = flush_pending(l);
+  if (st != CNV_OK) return st;
+  memset(c, 0, sizeof *c);
+  c->tree_size = l->next;
+  /* no lock: only this thread changes the tree; readers under mu only read it */
+  st = cnv__mtree_root(&l->tree, l->next, c->root);
+  if (st != CNV_OK) return st;
+  c->time_ms = cnv__ledger_now_ms();
+  st = cnv_checkpoint_sign(c, l->sk);
+  if (st != CNV_OK) return st;
+  st = cnv_checkpoint_encode(c, payload);
+  if (st != CNV_OK) return st;
+  memset(e, 0, sizeof *e);
+  e->kind = CNV_LREC_CHECKPOINT;
+  e->time_ms = c->time_ms;
+  memcpy(e->key, l->pk, CNV_LEDGER_KEY_BYTES);
+  e->payload = payload;
+  e->payload_len = CNV_CHECKPOINT_BYTES;
+  return CNV_OK;
+}
+
+static void entry_of(const cnv__lqrec *r, cnv_ledger_entry *e) {
+  e->kind = r->kind;
+  e->detail = r->detail;
+  e->status = r->status;
+  e->agent = r->agent;
+  e->flags = r->flags;
+  e->time_ms = r->time_ms;
+  e->start_ms = r->start_ms;
+  e->token_time = r->token_time;
+  e->ticket = r->ticket;
+  e->capability = r->capability;
+  e->epoch = r->epoch;
+  memcpy(e->key, r->key, sizeof e->key);
+  memcpy(e->digest, r->digest, sizeof e->digest);
+  memcpy(e->result, r->result, sizeof e->result);
+  e->payload_len = r->payload_len;
+  e->payload = r->heap ? r->heap : r->inline_payload;
+}
+
+/* Encodes, hashes and stores one queue record as record l->next. */
+static cnv_status write_one(cnv_ledger *l, cnv__lqrec *r) {
+  cnv_ledger_entry e;
+  cnv_checkpoint c;
+  uint8_t cp[CNV_CHECKPOINT_BYTES];
+  int is_cp = r->op == CNV__LQ_CHECKPOINT;
+  cnv_status st = CNV_OK;
+  if (is_cp)
+    st = make_checkpoint(l, &c, cp, &e);
+  else
+    entry_of(r, &e);
+  size_t len = 0;
+  if (st == CNV_OK) st = cnv_ledger_entry_encode(&e, l->next, l->prev, l->body, CNV__LBODY_MAX, &len);
+  free(r->heap);
+  r->heap = NULL;
+  uint8_t leaf[CNV_LEDGER_HASH_BYTES];
+  if (st == CNV_OK) st = cnv_merkle_leaf_hash(l->body, len, leaf);
+  if (st == CNV_OK) st = cnv__lstore_append(l->store, l->next, l->body, len, leaf);
+  if (st != CNV_OK) return st;
+  if (is_cp) {
+    pthread_mutex_lock(&l->mu);
+    st = cnv__ledger_add_cp(l, &c);
+    pthread_mutex_unlock(&l->mu);
+    if (st != CNV_OK) return st;
+    cnv__fetch_add_relaxed(&l->checkpoints, 1); /* relaxed: a statistic */
+    l->since_cp = 0;
+    l->last_cp_ns = cnv__ledger_mono_ns();
+    l->cp_inflight = 0;
+  } else {
+    l->since_cp++;
+  }
+  memcpy(l->prev, leaf, CNV_LEDGER_HASH_BYTES);
+  memcpy(l->pending[l->npending++], leaf, CNV_LEDGER_HASH_BYTES);
+  l->next++;
+  return CNV_OK;
+}
+
+/* Writes a popped batch, commits it, publishes it. Stops the writer on a failure (after
+ * committing what was written when the failure is the size limit). */
+static void process_batch(cnv_ledger *l, size_t n) {
+  cnv_status err = CNV_OK;
+  size_t i = 0;
+  for (; i < n && err == CNV_OK; i++) err = write_one(l, &l->batch[i]);
+  for (; i < n; i++) free(l->batch[i].heap);
+  if (err == CNV_OK || err == CNV_EFULL) {
+    cnv_status st = cnv__lstore_sync(l->store, (int)l->cfg.sync);
+    if (st == CNV_OK) {
+      cnv__fetch_add_relaxed(&l->commits, 1); /* relaxed: a statistic */
+      st = flush_pending(l);
+      if (st == CNV_OK) publish(l, l->next);
+    }
+    if (st != CNV_OK) err = st;
+  }
+  /* relaxed: statistics */
+  cnv__store_relaxed(&l->segments, cnv__lstore_segments(l->store));
+  cnv__store_relaxed(&l->bytes, cnv__lstore_bytes(l->store));
+  if (err != CNV_OK) stop(l, err);
+}
+
+static int push_marker(cnv_ledger *l) {
+  cnv__lqrec r;
+  memset(&r, 0, sizeof r);
+  r.op = CNV__LQ_CHECKPOINT;
+  uint64_t pos;
+  if (cnv_queue_try_push_mpmc_at(l->q, &r, &pos) != CNV_OK) return 0;
+  cnv__fetch_add_relaxed(&l->markers, 1); /* relaxed: a statistic (appended = pushed - markers) */
+  l->cp_inflight = 1;
+  return 1;
+}
+
+static uint64_t interval_ns(const cnv_ledger *l) { return (uint64_t)l->cfg.checkpoint_interval_ms * 1000000u; }
+
+/* Queues a checkpoint marker when one is due: records arrived since the last, and either
+ * checkpoint_every of them or checkpoint_interval_ms since it. Returns 1 when it did. */
+static int maybe_checkpoint(cnv_ledger *l) {
+  if (l->cp_inflight || l->since_cp == 0) return 0;
+  if (l->since_cp < l->cfg.checkpoint_every && cnv__ledger_mono_ns() - l->last_cp_ns < interval_ns(l)) return 0;
+  return push_marker(l);
+}
+
+static void idle_sleep(cnv_ledger *l) {
+  pthread_mutex_lock(&l->wake_mu);
+  cnv__store_relaxed(&l->sleeping, 1); /* relaxed: ordered by the fence below */
+  /* the writer's half of the hand-off in cnv__ledger_wake (append.c) */
+  cnv__fence_seq_cst();
+  cnv_queue_stats qs;
+  cnv_queue_stats_get(l->q, &qs);
+  /* acquire on closing: pairs with close's release (nothing else to read, but cheap) */
+  if (qs.pushed == qs.popped && !cnv__load_acquire(&l->closing)) {
+    if (l->since_cp > 0 && !l->cp_inflight) {
+      uint64_t at = l->last_cp_ns + interval_ns(l);
+      struct timespec ts = {(time_t)(at / 1000000000u), (long)(at % 1000000000u)};
+      /* a timeout is the interval checkpoint coming due; the loop checks */
+      (void)pthread_cond_timedwait(&l->wake_cv, &l->wake_mu, &ts);
+    } else {
+      pthread_cond_wait(&l->wake_cv, &l->wake_mu);
+    }
+  }
+  cnv__store_relaxed(&l->sleeping, 0); /* relaxed: a stale 1 costs an append one signal */
+  pthread_mutex_unlock(&l->wake_mu);
+}
+
+void *cnv__ledger_writer_main(void *arg) {
+  cnv_ledger *l = arg;
+  unsigned idle = 0;
+  for (;;) {
+    size_t n = 0;
+    cnv_status st = cnv_queue_try_pop_batch_mpmc(l->q, l->batch, l->cfg.max_batch, &n);
+    if (st == CNV_OK) {
+      idle = 0;
+      process_batch(l, n);
+      /* relaxed: only this thread stores stopped */
+      if (cnv__load_relaxed(&l->stopped)) break;
+      (void)maybe_checkpoint(l);
+      continue;
+    }
+    if (st == CNV_EAGAIN) { /* a push is half done: it completes without us */
+      cnv__cpu_relax();
+      continue;
+    }
+    if (maybe_checkpoint(l)) continue;
+    /* acquire: pairs with close's release store */
+    if (cnv__load_acquire(&l->closing)) {
+      /* the queue is empty and no append runs: a last checkpoint when records arrived */
+      if (l->since_cp == 0) break;
+      if (!l->cp_inflight) (void)push_marker(l);
+      continue;
+    }
+    if (++idle < IDLE_SPINS) {
+      cnv__cpu_relax();
+      continue;
+    }
+    idle_sleep(l);
+    idle = 0;
+  }
+  return NULL;
+}
