@@ -81,7 +81,7 @@ typedef struct cnv_audit_summary {
  * cnv_ledger_reader_get (CNV_ENOTFOUND, CNV_EIO, CNV_ELEDGER_CORRUPT, CNV_ENOMEM),
  * CNV_ELEDGER_CORRUPT also for a runtime record whose fields the runtime cannot have written
  * (a CONFIG payload that is not 16 bytes, a REGISTER path that is not a capability path, an
- * AGENT record without token bytes, a trust root that is not a valid key, a PHASE move to a
+ * AGENT record without token bytes that does not say CNV_RT_AGENT_TOKEN_OMITTED, a trust root that is not a valid key, a PHASE move to a
  * value that is not a cnv_phase), CNV_EAUDIT_NO_CONFIG (the log has no CONFIG record before
  * its first ADMIT record, or none at all: not a runtime's log). */
 CNV_API CNV_NODISCARD cnv_status cnv_audit_replay(const char *dir, cnv_audit_decision_fn fn, void *ctx,

@@ -38,7 +38,8 @@ void cnv__audit_map_free(cnv__audit_map *m);
 typedef struct cnv__audit_agent {
   bool present;
   uint8_t key[CNV_DELEG_KEY_BYTES];
-  uint8_t *token; /* owned copy of the token bytes */
+  uint8_t *token; /* owned copy of the token bytes; NULL when the record omitted them
+                     (CNV_RT_AGENT_TOKEN_OMITTED: a token over CNV_LEDGER_MAX_PAYLOAD) */
   size_t token_len;
 } cnv__audit_agent;
 

@@ -69,8 +69,9 @@ cnv_status cnv__audit_decide(cnv__audit_policy *p, const cnv_ledger_entry *e, cn
     *out = CNV_ERT_DENY_UNKNOWN_AGENT;
     return CNV_OK;
   }
-  /* the rate limit, the in-flight slot and completion-queue room, the deadline: load */
-  if (!is_policy(rec)) {
+  /* the rate limit, the in-flight slot and completion-queue room, the deadline: load; and
+   * a token the log does not hold (too long for a record) cannot be checked again */
+  if (!is_policy(rec) || !a->token) {
     *out = rec;
     return CNV_OK;
   }

@@ -6,6 +6,7 @@
 
 #include <cnv/ledger.h>
 #include <cnv/phases.h>
+#include <cnv/runtime.h>
 
 #include "audit_internal.h"
 #include "core/ignore.h"
@@ -138,10 +139,16 @@ static cnv_status apply_agent(cnv__audit_policy *p, const cnv_ledger_entry *e) {
     }
     return CNV_OK;
   }
-  if (e->payload_len == 0) return CNV_ELEDGER_CORRUPT;
-  uint8_t *token = malloc(e->payload_len);
-  if (!token) return CNV_ENOMEM;
-  memcpy(token, e->payload, e->payload_len);
+  /* a token too long for a record is named by its digest only: the agent is known, its
+   * token checks cannot be re-run (decide.c takes them as recorded) */
+  bool omitted = (e->flags & CNV_RT_AGENT_TOKEN_OMITTED) != 0;
+  if (omitted != (e->payload_len == 0)) return CNV_ELEDGER_CORRUPT;
+  uint8_t *token = NULL;
+  if (!omitted) {
+    token = malloc(e->payload_len);
+    if (!token) return CNV_ENOMEM;
+    memcpy(token, e->payload, e->payload_len);
+  }
   void *slot;
   cnv_status st = entry_of(&p->agent_index, (void **)&p->agents, &p->n_agents, &p->cap_agents,
                            sizeof *p->agents, e->agent, &slot);

@@ -389,9 +389,9 @@ static uint32_t scripted_agent(run *r, uint8_t key_byte, uint8_t link[32]) {
   return h;
 }
 
-static void sub(run *r, uint32_t agent, const char *path, int low, cnv_status want) {
+static void sub(run *r, uint32_t who, const char *path, int low, cnv_status want) {
   cnv_runtime_submit_opts o = {.low_priority = low};
-  assert_int_equal(cnv_runtime_submit_ex(r->rt, agent, path, strlen(path), &o, NULL), want);
+  assert_int_equal(cnv_runtime_submit_ex(r->rt, who, path, strlen(path), &o, NULL), want);
 }
 
 static void script_run(script *sc) {
