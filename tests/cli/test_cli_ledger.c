@@ -11,7 +11,7 @@
  * - with the runtime (CNV_CLI_TEST_SWARM): run.ledger written by `cnv swarm run --ledger`:
  *   verify exits 0, show lists the runtime's kinds, replay exits 0, whatif lists changes, a
  *   receipt verifies, a torn tail is cut (and said) when a run opens the log again, another
- *   key is refused;
+ *   key is refused; `cnv serve --ledger` logs a call's admission and completion;
  * - usage errors exit 2. */
 #include <dirent.h>
 #include <setjmp.h>
@@ -22,7 +22,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -834,6 +837,59 @@ static void swarm_run_recovers(void **state) {
   RUN("ledger", "verify", "fresh.ledger");
   assert_int_equal(r.status, 0);
 }
+
+/* Waits until path holds text (the child writes it once ready); false if it exited first. */
+static bool wait_for(pid_t pid, const char *path, const char *text) {
+  char buf[512];
+  for (;;) {
+    cli_slurp(path, buf, sizeof buf);
+    if (strstr(buf, text)) return true;
+    if (kill(pid, 0) != 0 || waitpid(pid, NULL, WNOHANG) == pid) return false;
+    struct timespec ts = {0, 20000000};
+    nanosleep(&ts, NULL);
+  }
+}
+
+/* cnv serve --ledger: a call's admission and completion are in the log, which verifies,
+ * replays and gives a receipt under the server's key once the server stopped (SIGTERM). The
+ * log is refused to a server with another key. */
+static void serve_ledger(void **state) {
+  (void)state;
+  assert_true(cli_make_demo_agent(&r));
+  RUN("token", "keygen", "--out", "srv");
+  assert_int_equal(r.status, 0);
+  const char *const serve[] = {"serve", "--listen", "unix:srv.sock", "--key", "srv.key", "--trust", "root.pub",
+                               "--ledger", "serve.ledger", NULL};
+  pid_t pid = cli_start("serve.out", serve);
+  if (!wait_for(pid, "serve.out", "listening ")) {
+    cli_wait(&r, pid, "serve.out");
+    fail_msg("serve --ledger: exit %d: %s", r.status, r.err);
+  }
+  for (int i = 0; i < 3; i++) {
+    RUN("call", "--connect", "unix:srv.sock", "--server", "srv.pub", "--key", "agent.key", "--token", "agent.tok",
+        "demo.echo", "--text", "hi");
+    assert_int_equal(r.status, 0);
+  }
+  assert_int_equal(kill(pid, SIGTERM), 0);
+  cli_wait(&r, pid, "serve.out");
+  assert_int_equal(r.status, 0);
+  RUN("ledger", "verify", "serve.ledger", "--pub", "srv.pub");
+  if (r.status != 0) fail_msg("verify: %s%s", r.out, r.err);
+  RUN("ledger", "show", "serve.ledger");
+  assert_int_equal(r.status, 0);
+  assert_non_null(strstr(r.out, "  admit       accepted  "));
+  assert_non_null(strstr(r.out, "  complete  "));
+  RUN("ledger", "replay", "serve.ledger");
+  assert_int_equal(r.status, 0);
+  log_view v;
+  view_open(&v, "serve.ledger");
+  uint64_t c = find_kind(&v, CNV_LREC_COMPLETE, 0);
+  cnv_ledger_reader_close(v.r);
+  assert_true(c != CNV_LEDGER_NONE);
+  receipt_round_trip("serve.ledger", c, "srv-r.bin", "srv.pub");
+  RUN("serve", "--listen", "unix:srv2.sock", "--key", "agent.key", "--trust", "root.pub", "--ledger", "serve.ledger");
+  CLI_EXPECT(&r, 1, "--ledger serve.ledger: ");
+}
 #endif
 
 int main(void) {
@@ -849,6 +905,7 @@ int main(void) {
 #ifdef CNV_CLI_TEST_SWARM
       cmocka_unit_test(swarm_run_log),
       cmocka_unit_test(swarm_run_recovers),
+      cmocka_unit_test(serve_ledger),
 #endif
   };
   return cmocka_run_group_tests(tests, setup, teardown);
