@@ -36,9 +36,10 @@ static int ledger_verify(cli_cmd *cmd) {
     fprintf(stderr, "cnv: ledger verify: %s: %s\n", dir, cnv_strerror(st));
     return CLI_EXIT_FAIL;
   }
-  printf("checked %s: %" PRIu64 " records in %" PRIu64 " segments (frames, leaf hashes, chain links), %" PRIu64
-         " checkpoints (tree size, root, signature under %s)\n",
-         dir, rep.records, rep.segments, rep.checkpoints, have_pub ? "the --pub key" : "the GENESIS record's key");
+  printf("checked %s: %" PRIu64 " records in %" PRIu64 " segment%s (frames, leaf hashes, chain links), %" PRIu64
+         " checkpoint%s (tree size, root, signature under %s)\n",
+         dir, rep.records, rep.segments, rep.segments == 1 ? "" : "s", rep.checkpoints, rep.checkpoints == 1 ? "" : "s",
+         have_pub ? "the --pub key" : "the GENESIS record's key");
   if (st == CNV_OK) {
     printf("ok: intact\n");
     return CLI_EXIT_OK;
