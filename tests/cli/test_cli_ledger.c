@@ -7,7 +7,8 @@
  *   for the roots and paths, the verification algorithms of RFC 9162 2.1.3.2 and 2.1.4.2
  *   written here, the checkpoint's signature checked with libsodium); a receipt written by
  *   `ledger receipt` verifies with `receipt verify`, and a tampered copy, another key or
- *   another kind of record does not;
+ *   another kind of record does not; replay exits 1 and lists a decision the log's policy
+ *   does not give;
  * - with the runtime (CNV_CLI_TEST_SWARM): run.ledger written by `cnv swarm run --ledger`:
  *   verify exits 0, show lists the runtime's kinds, replay exits 0, whatif lists changes, a
  *   receipt verifies, a torn tail is cut (and said) when a run opens the log again, another
@@ -705,6 +706,51 @@ static void receipts(void **state) {
   cnv_ledger_reader_close(v.r);
 }
 
+/* ---- replay: a decision the policy in the log does not give ---- */
+
+/* mismatch.ledger: CONFIG, then an ADMIT record that accepted a capability never registered
+ * (replay denies it: unknown capability). Also a log without CONFIG (lib.ledger: APP and
+ * COMPLETE records only, no decision) replays nothing. */
+static void replay_mismatch(void **state) {
+  (void)state;
+  cnv_ledger_config cfg;
+  cnv_ledger_config_default(&cfg);
+  cfg.dir = "mismatch.ledger";
+  cfg.secret_key = node_sk;
+  cnv_ledger *l = NULL;
+  assert_int_equal(cnv_ledger_open(&cfg, &l, NULL), CNV_OK);
+  static const uint8_t settings[16] = {30, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 16, 0, 0};
+  cnv_ledger_entry e;
+  memset(&e, 0, sizeof e);
+  e.kind = CNV_LREC_CONFIG;
+  e.ticket = 1;
+  e.epoch = 1;
+  e.payload = settings;
+  e.payload_len = sizeof settings;
+  assert_int_equal(cnv_ledger_append(l, &e, NULL), CNV_OK);
+  memset(&e, 0, sizeof e);
+  e.kind = CNV_LREC_ADMIT;
+  e.agent = 4;
+  e.capability = UINT64_C(0x1234567890abcdef);
+  e.ticket = 77;
+  e.epoch = 1;
+  e.token_time = 1796548800;
+  e.time_ms = UINT64_C(1796548800000);
+  assert_int_equal(cnv_ledger_append(l, &e, NULL), CNV_OK);
+  cnv_ledger_close(l);
+  RUN("ledger", "replay", "mismatch.ledger");
+  CLI_EXPECT(&r, 1, "1 decisions not reproduced");
+  assert_non_null(strstr(r.out,
+                         "mismatch: record 2  ticket 77  agent 4  capability 1234567890abcdef  token_time "
+                         "1796548800  recorded accepted  replayed CNV_ERT_DENY_"));
+  assert_non_null(strstr(r.out, "replayed 1 decisions of 4 records: 0 reproduced, 1 not "));
+  RUN("ledger", "whatif", "mismatch.ledger", "--phase", "emergency");
+  assert_int_equal(r.status, 0);
+  assert_non_null(strstr(r.out, "changed: record 2 "));
+  RUN("ledger", "verify", "mismatch.ledger", "--pub", "node.pub");
+  assert_int_equal(r.status, 0);
+}
+
 /* ---- usage ---- */
 
 static void usage_errors(void **state) {
@@ -901,6 +947,7 @@ int main(void) {
       cmocka_unit_test(prove_consistency),
       cmocka_unit_test(prove_errors),
       cmocka_unit_test(receipts),
+      cmocka_unit_test(replay_mismatch),
       cmocka_unit_test(usage_errors),
 #ifdef CNV_CLI_TEST_SWARM
       cmocka_unit_test(swarm_run_log),
