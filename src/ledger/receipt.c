@@ -116,6 +116,7 @@ cnv_status cnv_receipt_verify(const cnv_receipt *r, const uint8_t pk[CNV_LEDGER_
   if (st != CNV_OK) return st;
   return cnv_cert_advance(state, CNV_CERT_VERIFIED);
 }
+
 /* Fills the record part of out from record index's body. */
 static cnv_status receipt_record(const uint8_t *body, size_t len, uint64_t index, cnv_receipt *out) {
   uint64_t bindex = 0;
