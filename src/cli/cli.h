@@ -63,7 +63,8 @@ int cli_cmd_parse(cli_cmd *cmd, int argc, char **argv, int first, const char *co
  * more than once"). Every value is checked: an empty value is a usage error, and so is one
  * that does not name a file (ending in '/', "." or "..") for the flags that name files
  * (--out, --token, --key, --audience, --trust, --holder, --revoked, --metrics,
- * --bench-binary, --server, --token-file, --pub, --ledger-key). Usage errors are printed and set *bad (or make the lookup return false). */
+ * --bench-binary, --server, --token-file, --pub, --ledger-key). Usage errors are printed and
+ * set *bad (or make the lookup return false). */
 /* True when --name is given; a value (--name=x) is a usage error: prints it and sets *bad. */
 bool cli_flag_bool(cli_cmd *cmd, const char *name, bool *bad);
 /* True when --name is given in any form (does not mark it used). */

@@ -34,6 +34,10 @@ bool cli_ledger_read_pub(const char *path, uint8_t pk[CNV_LEDGER_KEY_BYTES]);
  * what recovery cut when the log ended in a torn tail, and returns false (after printing)
  * when it cannot be opened. Close it with cnv_ledger_close after the runtime is destroyed. */
 bool cli_ledger_open(const char *dir, const uint8_t *sk, cnv_ledger **out);
+/* Closes a ledger cli_ledger_open opened (drains it and writes a final checkpoint). False,
+ * after printing why, when the ledger had stopped while in use (an I/O failure, its size
+ * limit): the log is then not the whole run. */
+bool cli_ledger_close(const char *dir, cnv_ledger *l);
 
 /* The receipt verbs (receipt.c): `cnv ledger receipt` writes one, `cnv receipt verify`
  * checks one. */

@@ -79,3 +79,12 @@ bool cli_ledger_open(const char *dir, const uint8_t *sk, cnv_ledger **out) {
             (unsigned long long)rec.segments, (unsigned long long)rec.last_checkpoint);
   return true;
 }
+
+bool cli_ledger_close(const char *dir, cnv_ledger *l) {
+  cnv_ledger_stats s;
+  cnv_ledger_stats_get(l, &s);
+  cnv_ledger_close(l);
+  if (s.error == CNV_OK) return true;
+  fprintf(stderr, "cnv: --ledger %s: the ledger stopped while in use: %s\n", dir, cnv_strerror(s.error));
+  return false;
+}

@@ -266,7 +266,8 @@ static int serve_run(cli_cmd *cmd) {
   cnv_nats_node_destroy(sc.node); /* before the runtime: they give their agents back */
   cnv_server_destroy(sc.srv);
   cnv_runtime_destroy(sc.rt);
-  cnv_ledger_close(sc.ledger); /* after the runtime: its last records are in; a final checkpoint */
+  /* after the runtime: its last records are queued; a final checkpoint */
+  if (sc.ledger && !cli_ledger_close(o.ledger, sc.ledger)) rc = CLI_EXIT_FAIL;
   return rc;
 }
 

@@ -170,18 +170,6 @@ static bool open_ledger(const char *dir, const char *key_path, cnv_ledger **out)
   return ok;
 }
 
-/* Closes the run's ledger (the runtime is gone: its last records are queued): drains it and
- * writes a final checkpoint. A ledger that stopped during the run (an I/O failure, its size
- * limit) fails the command: the log is not the whole run. */
-static bool close_ledger(const char *dir, cnv_ledger *l) {
-  cnv_ledger_stats s;
-  cnv_ledger_stats_get(l, &s);
-  cnv_ledger_close(l);
-  if (s.error == CNV_OK) return true;
-  fprintf(stderr, "cnv: --ledger %s: the ledger stopped during the run: %s\n", dir, cnv_strerror(s.error));
-  return false;
-}
-
 static int swarm_run(cli_cmd *cmd) {
   static cli_tmp metrics;
   cnv_scenario_config cfg;
@@ -211,7 +199,8 @@ static int swarm_run(cli_cmd *cmd) {
   int rc = run_scenario(&cfg, json, have_metrics ? &metrics : NULL);
   sigset_t old; /* past this point the outcome is decided: no signal may change it */
   if (!cli_signals_block(&old)) rc = CLI_EXIT_FAIL;
-  if (ledger && !close_ledger(ledger_dir, ledger) && rc == CLI_EXIT_OK) rc = CLI_EXIT_FAIL;
+  /* the runtime is gone (its last records are queued): drain, a final checkpoint */
+  if (ledger && !cli_ledger_close(ledger_dir, ledger) && rc == CLI_EXIT_OK) rc = CLI_EXIT_FAIL;
   if (have_metrics && rc != CLI_EXIT_OK)
     cli_tmp_discard(&metrics);
   else if (have_metrics && !(cli_tmp_finish(&metrics, path, 0644) && cli_tmp_place(&metrics, path, false)))
