@@ -58,8 +58,9 @@ typedef struct cnv_audit_decision {
 } cnv_audit_decision;
 
 /* Called for each decision whose re-run differs from the record (replay: a mismatch;
- * what-if: a changed decision). Return 0 to go on, non-zero to stop (the call then returns
- * CNV_OK with the counts so far). */
+ * what-if: a changed decision), in log order. Return 0 to go on, non-zero to stop: the call
+ * then returns with the counts so far (cnv_audit_whatif CNV_OK, cnv_audit_replay
+ * CNV_EAUDIT_MISMATCH, since a decision differed). */
 typedef int (*cnv_audit_decision_fn)(void *ctx, const cnv_audit_decision *d);
 
 typedef struct cnv_audit_summary {
@@ -73,9 +74,16 @@ typedef struct cnv_audit_summary {
 
 /* Replays the log in dir. CNV_OK when every decision is reproduced (summary.differ == 0);
  * CNV_EAUDIT_MISMATCH when one is not (each reported to fn, which may be NULL). *out may be
- * NULL. Errors: CNV_EINVAL (NULL dir), those of cnv_ledger_reader_open (CNV_ENOTFOUND,
- * CNV_EIO, CNV_ELEDGER_CORRUPT, CNV_ENOMEM), CNV_EAUDIT_NO_CONFIG (the log has no CONFIG
- * record before its first ADMIT record: not a runtime's log). */
+ * NULL; on an error it holds the counts up to the record that failed. A CONFIG record starts
+ * a new runtime: the policy rebuilt so far (verifier, use counts, agents, capabilities,
+ * phase) is dropped (one ledger may hold the records of runtimes created one after another,
+ * not of two at once). Errors: CNV_EINVAL (NULL dir), those of cnv_ledger_reader_open and
+ * cnv_ledger_reader_get (CNV_ENOTFOUND, CNV_EIO, CNV_ELEDGER_CORRUPT, CNV_ENOMEM),
+ * CNV_ELEDGER_CORRUPT also for a runtime record whose fields the runtime cannot have written
+ * (a CONFIG payload that is not 16 bytes, a REGISTER path that is not a capability path, an
+ * AGENT record without token bytes that does not say CNV_RT_AGENT_TOKEN_OMITTED, a trust root that is not a valid key, a PHASE move to a
+ * value that is not a cnv_phase), CNV_EAUDIT_NO_CONFIG (the log has no CONFIG record before
+ * its first ADMIT record, or none at all: not a runtime's log). */
 CNV_API CNV_NODISCARD cnv_status cnv_audit_replay(const char *dir, cnv_audit_decision_fn fn, void *ctx,
                                                   cnv_audit_summary *out);
 

@@ -100,7 +100,7 @@ static int find_flag(cli_cmd *cmd, const char *name, bool *bad) {
 /* Flags whose value names a file: it must name one (not end in '/', ".", ".."). */
 static const char *const path_flags[] = {"out", "token", "key", "audience", "trust",
                                          "holder", "revoked", "metrics", "bench-binary", "server",
-                                         "token-file", NULL};
+                                         "token-file", "pub", "ledger-key", NULL};
 
 /* Whether v is acceptable for --name: never empty; for a path flag, a file name. Prints why
  * not. */
@@ -193,6 +193,23 @@ bool cli_flags_exclusive(const cli_cmd *cmd, const char *const *names) {
     }
     seen = *names;
   }
+  return false;
+}
+
+bool cli_positional(cli_cmd *cmd, const char *what, char *buf, size_t cap) {
+  for (uint32_t i = 0; i < cmd->count; i++) {
+    const cli_arg *a = &cmd->args[i];
+    if (a->name || cmd->used[i]) continue;
+    cmd->used[i] = true;
+    size_t n = strlen(a->value);
+    if (n == 0 || n >= cap) {
+      cli_fail("%s: %s (at most %zu bytes)", what, n ? "too long" : "empty", cap - 1);
+      return false;
+    }
+    memcpy(buf, a->value, n + 1);
+    return true;
+  }
+  cli_fail("%s is required (see --help)", what);
   return false;
 }
 

@@ -63,7 +63,8 @@ int cli_cmd_parse(cli_cmd *cmd, int argc, char **argv, int first, const char *co
  * more than once"). Every value is checked: an empty value is a usage error, and so is one
  * that does not name a file (ending in '/', "." or "..") for the flags that name files
  * (--out, --token, --key, --audience, --trust, --holder, --revoked, --metrics,
- * --bench-binary). Usage errors are printed and set *bad (or make the lookup return false). */
+ * --bench-binary, --server, --token-file, --pub, --ledger-key). Usage errors are printed and
+ * set *bad (or make the lookup return false). */
 /* True when --name is given; a value (--name=x) is a usage error: prints it and sets *bad. */
 bool cli_flag_bool(cli_cmd *cmd, const char *name, bool *bad);
 /* True when --name is given in any form (does not mark it used). */
@@ -84,6 +85,10 @@ bool cli_flag_each(cli_cmd *cmd, const char *name, bool (*fn)(void *ctx, const c
 /* Refuses flags given together that exclude each other (NULL-terminated list): prints
  * "--a and --b exclude each other" and returns true when more than one is present. */
 bool cli_flags_exclusive(const cli_cmd *cmd, const char *const *names);
+/* Takes the first positional argument not taken yet (marks it used) into buf. A missing,
+ * empty or too long one is a usage error: prints "<what> is required" (or why) and returns
+ * false. */
+bool cli_positional(cli_cmd *cmd, const char *what, char *buf, size_t cap);
 /* After the lookups: prints the first unused or positional argument as a usage error. */
 bool cli_cmd_unknown(const cli_cmd *cmd);
 
@@ -177,6 +182,8 @@ extern const cli_noun cli_noun_swarm;
 extern const cli_noun cli_noun_bench;
 extern const cli_noun cli_noun_serve;
 extern const cli_noun cli_noun_mcp;
+extern const cli_noun cli_noun_ledger;
+extern const cli_noun cli_noun_receipt;
 /* `cnv call` parses its own command line (the invocation after its options is not the
  * tool's): argv[first..argc). Returns an exit code. */
 extern const cli_noun cli_noun_call;

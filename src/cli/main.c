@@ -10,7 +10,7 @@
 #include "cnv/core.h"
 
 static const cli_noun *const nouns[] = {&cli_noun_swarm, &cli_noun_token, &cli_noun_serve, &cli_noun_mcp,
-                                        &cli_noun_bench, &cli_noun_call};
+                                        &cli_noun_bench, &cli_noun_ledger, &cli_noun_receipt, &cli_noun_call};
 #define N_NOUNS (sizeof nouns / sizeof nouns[0])
 
 static bool is_help(const char *a) { return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0; }

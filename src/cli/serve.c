@@ -21,6 +21,7 @@
 
 #include "builtins.h"
 #include "cli.h"
+#include "ledger_cli.h"
 #include "token.h"
 
 #define MS 1000000ull
@@ -31,6 +32,7 @@ typedef struct serve_ctx {
   cnv_runtime *rt;
   cnv_server *srv;
   cnv_nats_node *node;
+  cnv_ledger *ledger; /* --ledger: closed after the runtime is destroyed */
   bool failed;
 } serve_ctx;
 
@@ -64,6 +66,7 @@ static bool listen_form(void *ctx, const char *val, size_t n) {
 typedef struct serve_opts {
   char key_path[TOK_PATH_CAP];
   char nats[TOK_PATH_CAP], token_path[TOK_PATH_CAP]; /* nats[0]: no node */
+  char ledger[LEDGER_DIR_CAP];                       /* ledger[0]: no ledger */
   uint64_t io_threads, workers, max_sessions, max_per_peer, swarm, replicas;
   bool listen, once_all;
 } serve_opts;
@@ -114,6 +117,8 @@ static bool parse_flags(cli_cmd *cmd, serve_opts *o) {
     cli_fail("--trust is required (see --help)");
     return false;
   }
+  o->ledger[0] = '\0';
+  cli_flag_str(cmd, "ledger", o->ledger, sizeof o->ledger, &bad);
   cli_flag_u64(cmd, "io-threads", 1, 64, &o->io_threads, &bad);
   cli_flag_u64(cmd, "workers", 1, 256, &o->workers, &bad);
   cli_flag_u64(cmd, "max-sessions", 1, 1u << 20, &o->max_sessions, &bad);
@@ -221,6 +226,9 @@ static int serve_with_key(serve_opts *o, cli_cmd *cmd, serve_ctx *sc, const uint
   rc.workers = (uint32_t)o->workers;
   rc.max_agents = (uint32_t)o->max_sessions;
   rc.swarm_id = o->swarm;
+  /* the ledger signs its checkpoints with the server's (node's) key */
+  if (o->ledger[0] && !cli_ledger_open(o->ledger, sk, &sc->ledger)) return CLI_EXIT_FAIL;
+  rc.ledger = sc->ledger;
   cnv_status st = cnv_runtime_create(&rc, &sc->rt);
   if (st != CNV_OK) {
     cli_error("runtime", st);
@@ -253,11 +261,13 @@ static int serve(serve_opts *o, cli_cmd *cmd, serve_ctx *sc) {
 static int serve_run(cli_cmd *cmd) {
   serve_opts o;
   if (!parse_flags(cmd, &o)) return CLI_EXIT_USAGE;
-  serve_ctx sc = {NULL, NULL, NULL, false};
+  serve_ctx sc = {NULL, NULL, NULL, NULL, false};
   int rc = serve(&o, cmd, &sc);
   cnv_nats_node_destroy(sc.node); /* before the runtime: they give their agents back */
   cnv_server_destroy(sc.srv);
   cnv_runtime_destroy(sc.rt);
+  /* after the runtime: its last records are queued; a final checkpoint */
+  if (sc.ledger && !cli_ledger_close(o.ledger, sc.ledger)) rc = CLI_EXIT_FAIL;
   return rc;
 }
 
@@ -265,17 +275,20 @@ static const cli_verb verbs[] = {
     {"run", "serve the swarm over the network (the default verb)",
      "--listen tcp:HOST:PORT|unix:PATH [--listen ...] --key SERVER.key --trust ROOT.pub [--trust ...]\n"
      "    [--plugin LIB.so]... [--revoked FILE]... [--io-threads N] [--workers N] [--max-sessions N]\n"
-     "    [--max-per-peer N] [--swarm N]\n"
+     "    [--max-per-peer N] [--swarm N] [--ledger DIR]\n"
      "  or, a node of swarm ID over NATS (with or without --listen):\n"
      "    --nats nats://HOST:PORT[,nats://HOST:PORT...] --swarm ID --key NODE.key --token NODE.tok\n"
      "    --trust ROOT.pub [--trust ...] [--revoked FILE]... [--plugin LIB.so]... [--workers N]\n"
-     "    [--once effectful|all] [--replicas N]\n"
+     "    [--once effectful|all] [--replicas N] [--ledger DIR]\n"
      "Prints `listening ADDRESS` per listener and `joined swarm ID as NODEPK_HEX` once the node\n"
      "serves. NODE.tok must come from a --trust root, be held by NODE.key and allow swarm.serve in\n"
      "swarm ID (`cnv token mint --allow swarm.serve --swarm ID`). --once all sends every capability\n"
      "through the swarm's exactly-once claim (default: those neither read_only nor idempotent);\n"
      "--replicas (1..5, default 1) sets the JetStream replicas of the swarm's bucket and stream\n"
-     "when this node creates them. SIGINT/SIGTERM/SIGHUP stop it gracefully (exit 0).",
+     "when this node creates them. --ledger writes the governance ledger in DIR (created if\n"
+     "absent; an existing one must have been started with the same --key): every admission,\n"
+     "completion and policy change, checkpoints signed by --key (see `cnv ledger`). SIGINT/\n"
+     "SIGTERM/SIGHUP stop it gracefully (exit 0).",
      NULL, serve_run},
 };
 

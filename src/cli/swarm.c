@@ -11,12 +11,18 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
+#include "cnv/ledger.h"
 #include "cnv/phases.h"
 #include "cnv/runtime.h"
 #include "cnv/status.h"
 
 #include "cli.h"
+#include "ledger_cli.h"
+#include "readers.h"
 #include "scenario.h"
+#include "token.h"
 
 /* The handler may touch lock-free atomics and volatile sig_atomic_t only. */
 _Static_assert(ATOMIC_INT_LOCK_FREE == 2, "the cancel flag must be lock-free for the handler");
@@ -147,23 +153,54 @@ static bool start(const char *path, cli_tmp *metrics) {
   return !path || cli_tmp_open(metrics, path);
 }
 
+/* --ledger DIR [--ledger-key KEY]: opens the run's ledger, signed with the key file's secret
+ * key, or without one with a key made for this run (its public key printed on stderr). */
+static bool open_ledger(const char *dir, const char *key_path, cnv_ledger **out) {
+  uint8_t sk[CNV_LEDGER_SECRET_BYTES], pk[CNV_LEDGER_KEY_BYTES];
+  if (key_path && !tok_read_secret(key_path, sk)) return false;
+  if (!key_path) {
+    crypto_sign_keypair(pk, sk);
+    char hex[2 * CNV_LEDGER_KEY_BYTES + 1];
+    cli_hex(pk, sizeof pk, hex);
+    fprintf(stderr, "cnv: swarm run: --ledger %s: no --ledger-key, signing with a key made for this run: public key %s\n",
+            dir, hex);
+  }
+  bool ok = cli_ledger_open(dir, sk, out);
+  sodium_memzero(sk, sizeof sk);
+  return ok;
+}
+
 static int swarm_run(cli_cmd *cmd) {
   static cli_tmp metrics;
   cnv_scenario_config cfg;
   cnv_scenario_config_default(&cfg);
-  char path[4096];
+  char path[4096], ledger_dir[LEDGER_DIR_CAP], ledger_key[TOK_PATH_CAP];
   bool bad = false;
   bool json = cli_flag_bool(cmd, "json", &bad), quiet = cli_flag_bool(cmd, "quiet", &bad);
   bool have_metrics = cli_flag_str(cmd, "metrics", path, sizeof path, &bad);
+  bool have_ledger = cli_flag_str(cmd, "ledger", ledger_dir, sizeof ledger_dir, &bad);
+  bool have_key = cli_flag_str(cmd, "ledger-key", ledger_key, sizeof ledger_key, &bad);
   if (!scenario_flags(cmd, &cfg) || bad || cli_cmd_unknown(cmd)) return CLI_EXIT_USAGE;
+  if (have_key && !have_ledger) {
+    cli_fail("--ledger-key needs --ledger (see --help)");
+    return CLI_EXIT_USAGE;
+  }
+  cnv_ledger *ledger = NULL;
+  if (have_ledger && !open_ledger(ledger_dir, have_key ? ledger_key : NULL, &ledger)) return CLI_EXIT_FAIL;
+  cfg.ledger = ledger;
   sig.tty = !json && !quiet && isatty(STDOUT_FILENO);
   cfg.progress = progress;
   cfg.setup = setup_progress;
   cfg.progress_interval_ms = 150;
-  if (!start(have_metrics ? path : NULL, &metrics)) return CLI_EXIT_FAIL;
+  if (!start(have_metrics ? path : NULL, &metrics)) {
+    cnv_ledger_close(ledger); /* NULL is ignored */
+    return CLI_EXIT_FAIL;
+  }
   int rc = run_scenario(&cfg, json, have_metrics ? &metrics : NULL);
   sigset_t old; /* past this point the outcome is decided: no signal may change it */
   if (!cli_signals_block(&old)) rc = CLI_EXIT_FAIL;
+  /* the runtime is gone (its last records are queued): drain, a final checkpoint */
+  if (ledger && !cli_ledger_close(ledger_dir, ledger) && rc == CLI_EXIT_OK) rc = CLI_EXIT_FAIL;
   if (have_metrics && rc != CLI_EXIT_OK)
     cli_tmp_discard(&metrics);
   else if (have_metrics && !(cli_tmp_finish(&metrics, path, 0644) && cli_tmp_place(&metrics, path, false)))
@@ -177,14 +214,17 @@ static const char *const status_bools[] = {"json", NULL};
 static const cli_verb verbs[] = {
     {"run", "run the built-in swarm scenario and print its report",
      "[--agents N] [--workers N] [--duration SECONDS | --duration-ms MS | --count N] [--seed N]\n"
-     "    [--json] [--metrics FILE] [--quiet]\n"
+     "    [--json] [--metrics FILE] [--quiet] [--ledger DIR [--ledger-key KEY]]\n"
      "  Bootstraps a swarm, gives agents attenuated tokens (some expired, revoked, widened or\n"
      "  forged), submits invocations (some heard back through a callback, some cancelled,\n"
      "  some with a 1 ns deadline, some on the low lane), drives a failure burst through\n"
      "  Degraded and Recovery, shuts down and prints throughput, latency percentiles, denials\n"
      "  by reason, completions by kind, overruns by duration class, the phase timeline and\n"
      "  the variety deficit. --json prints the report as JSON; --metrics writes Prometheus\n"
-     "  text; --quiet hides the progress line (shown only on a terminal).\n"
+     "  text; --quiet hides the progress line (shown only on a terminal). --ledger writes the\n"
+     "  run's governance ledger in DIR (see `cnv ledger`), its checkpoints signed with --ledger-key\n"
+     "  (a secret key file as `cnv token keygen` writes it; without it, a key made for the run,\n"
+     "  its public key printed on stderr).\n"
      "  Limits: --agents 10..1048576 (default 32), --workers 1..256 (default 2), --duration\n"
      "  1..86400 (default 3), --duration-ms 1..86400000, --count at least 1000. Ctrl-C stops\n"
      "  the run and prints the partial report, writes no metrics file and exits 130; a second\n"

@@ -402,6 +402,7 @@ static cnv_status sc_runtime(sc_run *r) {
   rc.max_agents = r->cfg.agents + 1; /* and the rate-limited agent */
   rc.breaker = (cnv_breaker_config){.upper = 0.5, .lower = 0.1, .window_ns = 100u * MS, .buckets = 10, .min_samples = 20, .cooldown_ns = 100u * MS};
   rc.variety_threshold_bits = 2.0;
+  rc.ledger = r->cfg.ledger;
   cnv_status st = cnv_runtime_create(&rc, &r->rt);
   for (size_t i = 0; st == CNV_OK && i < SC_NCAPS; i++) {
     const cnv_parse_schema *schema = strcmp(sc_caps[i].path, SC_TYPED) == 0 ? &sc_typed_schema : NULL;

@@ -55,6 +55,10 @@ typedef struct cnv_scenario_config {
    * while the queue is full, so a run stops within milliseconds. A signal handler may set
    * it (a lock-free atomic_int is async-signal-safe), from any thread. */
   const atomic_int *cancel;
+  /* May be NULL. A governance ledger the run's runtime writes (cnv_runtime_config.ledger):
+   * opened by the caller, which closes it after cnv_scenario_run returns (the runtime is
+   * destroyed by then). */
+  cnv_ledger *ledger;
 } cnv_scenario_config;
 
 /* Defaults as documented above. */

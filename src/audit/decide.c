@@ -1,0 +1,83 @@
+/* One admission decision re-run, in the order src/runtime/submit.c decides:
+ *   line too long / malformed (load: as recorded) -> capability registered -> the line fits
+ *   its schema (as recorded) -> phase admits work -> low priority shed while Degraded ->
+ *   agent known -> rate limit, room, deadline (load: as recorded) -> the agent's token.
+ * A recorded outcome that depends on load is kept only while every policy check before its
+ * place passes; the first policy check that now denies decides instead. */
+#include <cnv/phases.h>
+#include <cnv/runtime.h>
+
+#include "audit_internal.h"
+
+/* ADMIT's flags bit 0: the submit asked for the low-priority lane. */
+#define ADMIT_LOW_PRIORITY 1u
+
+static bool phase_admits(int phase) {
+  return phase == CNV_PHASE_OPERATIONAL || phase == CNV_PHASE_DEGRADED || phase == CNV_PHASE_RECOVERY;
+}
+
+/* True for the statuses a policy check gives (the capability, the phase, shedding, the
+ * agent, and every denial the token check maps to); false for the outcomes of load. */
+static bool is_policy(cnv_status st) {
+  switch (st) {
+    case CNV_OK:
+    case CNV_ERT_DENY_UNKNOWN_CAPABILITY:
+    case CNV_ERT_DENY_PHASE:
+    case CNV_ERT_DENY_SHED:
+    case CNV_ERT_DENY_UNKNOWN_AGENT:
+    case CNV_ERT_DENY_EXPIRED:
+    case CNV_ERT_DENY_REVOKED:
+    case CNV_ERT_DENY_WIDENED:
+    case CNV_ERT_DENY_FORGED:
+    case CNV_ERT_DENY_NOT_ALLOWED:
+    case CNV_ERT_DENY_EFFECTS:
+    case CNV_ERT_DENY_USES:
+    case CNV_ERT_DENY_UNTRUSTED:
+      return true;
+    default:
+      return false;
+  }
+}
+
+cnv_status cnv__audit_decide(cnv__audit_policy *p, const cnv_ledger_entry *e, cnv_status *out) {
+  cnv_status rec = e->status;
+  /* before the capability is known: the line's length and syntax, not the policy */
+  if (rec == CNV_ERT_DENY_TOO_LONG || rec == CNV_ERT_DENY_MALFORMED) {
+    *out = rec;
+    return CNV_OK;
+  }
+  const cnv__audit_cap *cap = cnv__audit_policy_cap(p, e->capability);
+  if (!cap) {
+    *out = CNV_ERT_DENY_UNKNOWN_CAPABILITY;
+    return CNV_OK;
+  }
+  if (rec == CNV_ERT_DENY_ARGUMENTS) {
+    *out = rec;
+    return CNV_OK;
+  }
+  int phase = p->forced_phase >= 0 ? p->forced_phase : p->phase;
+  if (!phase_admits(phase)) {
+    *out = CNV_ERT_DENY_PHASE;
+    return CNV_OK;
+  }
+  if ((e->flags & ADMIT_LOW_PRIORITY) && phase == CNV_PHASE_DEGRADED) {
+    *out = CNV_ERT_DENY_SHED;
+    return CNV_OK;
+  }
+  const cnv__audit_agent *a = cnv__audit_policy_agent(p, e->agent);
+  if (!a) {
+    *out = CNV_ERT_DENY_UNKNOWN_AGENT;
+    return CNV_OK;
+  }
+  /* the rate limit, the in-flight slot and completion-queue room, the deadline: load; and
+   * a token the log does not hold (too long for a record) cannot be checked again */
+  if (!is_policy(rec) || !a->token) {
+    *out = rec;
+    return CNV_OK;
+  }
+  cnv_deleg_request req = {.now = e->token_time, .swarm = p->swarm, .holder = a->key, .cap = &cap->cap, .effects = cap->effects};
+  cnv_status st = cnv_deleg_authorize(p->v, a->token, a->token_len, &req, NULL, NULL);
+  if (st == CNV_ENOMEM) return st;
+  *out = st == CNV_OK ? CNV_OK : cnv_runtime_map_deleg(st);
+  return CNV_OK;
+}
