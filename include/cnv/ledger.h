@@ -206,7 +206,8 @@ typedef struct cnv_checkpoint {
                                         tree_size (u64 LE) || root || time_ms (u64 LE) */
 } cnv_checkpoint;
 
-#define CNV_CHECKPOINT_BYTES 176u /* encoded size: tree_size, root, time, key, sig */
+#define CNV_CHECKPOINT_BYTES 176u /* encoded size: tree_size, root, time, key, sig, and 32
+                                     reserved zero bytes (docs/receipts.md) */
 
 /* Signs c (tree_size, root, time_ms set by the caller) with sk; sets c->key and c->sig.
  * Errors: CNV_EINVAL (NULL). Pure apart from the signature. */
@@ -216,8 +217,8 @@ CNV_API CNV_NODISCARD cnv_status cnv_checkpoint_sign(cnv_checkpoint *c, const ui
 CNV_API CNV_NODISCARD cnv_status cnv_checkpoint_verify(const cnv_checkpoint *c, const uint8_t pk[CNV_LEDGER_KEY_BYTES]);
 /* Canonical encoding, exactly CNV_CHECKPOINT_BYTES bytes into out. Errors: CNV_EINVAL. */
 CNV_API CNV_NODISCARD cnv_status cnv_checkpoint_encode(const cnv_checkpoint *c, uint8_t out[CNV_CHECKPOINT_BYTES]);
-/* Errors: CNV_EINVAL (NULL), CNV_ELEDGER_CORRUPT (len != CNV_CHECKPOINT_BYTES). Does not
- * check the signature. */
+/* Errors: CNV_EINVAL (NULL), CNV_ELEDGER_CORRUPT (len != CNV_CHECKPOINT_BYTES, or a reserved
+ * byte not zero). Does not check the signature. */
 CNV_API CNV_NODISCARD cnv_status cnv_checkpoint_decode(const uint8_t *in, size_t len, cnv_checkpoint *c);
 
 /* ------------------------------------------------------------------------------------ */
@@ -397,7 +398,10 @@ typedef struct cnv_receipt {
  * CNV_ELEDGER_NOT_COVERED (no durable checkpoint covers it yet: call cnv_ledger_checkpoint),
  * CNV_ELEDGER_KIND (not a COMPLETE record), CNV_EIO. */
 CNV_API CNV_NODISCARD cnv_status cnv_ledger_receipt(cnv_ledger *l, uint64_t index, cnv_receipt *out);
-/* The same from a reader (a closed log), with the last checkpoint covering index. */
+/* The same from a reader (a closed log), with the log's last checkpoint (it must come after
+ * index). One thread per reader; O(tree size) hashes for the proof. Errors: CNV_EINVAL,
+ * CNV_ERANGE (index >= size), CNV_ELEDGER_NOT_COVERED, CNV_ELEDGER_KIND, CNV_EIO,
+ * CNV_ELEDGER_CORRUPT (the checkpoint record does not decode or covers no such tree). */
 CNV_API CNV_NODISCARD cnv_status cnv_ledger_reader_receipt(cnv_ledger_reader *r, uint64_t index, cnv_receipt *out);
 
 /* Checks a receipt offline with only the node's public key pk, moving *state forward
@@ -411,7 +415,7 @@ CNV_API CNV_NODISCARD cnv_status cnv_receipt_verify(const cnv_receipt *r, const 
 /* Largest encoded receipt. */
 #define CNV_RECEIPT_MAX_BYTES \
   (16u + CNV_LEDGER_BODY_FIXED + CNV_LEDGER_HASH_BYTES + CNV_CHECKPOINT_BYTES + 4u + CNV_LEDGER_MAX_PROOF * 32u)
-/* Canonical binary encoding (docs/ledger.md) into out (cap bytes). Errors: CNV_EINVAL,
+/* Canonical binary encoding (docs/receipts.md) into out (cap bytes). Errors: CNV_EINVAL,
  * CNV_EFULL (cap too small), CNV_ERANGE (proof_len over CNV_LEDGER_MAX_PROOF). */
 CNV_API CNV_NODISCARD cnv_status cnv_receipt_encode(const cnv_receipt *r, uint8_t *out, size_t cap, size_t *len);
 /* Parses an encoded receipt (nothing is verified: cnv_receipt_verify). Errors: CNV_EINVAL,

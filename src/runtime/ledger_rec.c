@@ -13,6 +13,9 @@ void cnv__rt_lrec_init(cnv_runtime *rt) {
   atomic_init(&rt->epoch, 1u);
   atomic_init(&rt->ledger_failed, 0u);
   pthread_mutex_init(&rt->ledger_lock, NULL);
+  static const uint8_t none[1];
+  /* a pointer and no bytes: cannot fail */
+  cnv__ignore_status(cnv_ledger_token_hash(none, 0, rt->empty_result));
 }
 
 void cnv__rt_lrec_fini(cnv_runtime *rt) { pthread_mutex_destroy(&rt->ledger_lock); }
@@ -127,9 +130,12 @@ uint64_t cnv__rt_lrec_complete(cnv_runtime *rt, const cnv__rt_slot *s, const cnv
   cnv_ledger_entry e = {.kind = CNV_LREC_COMPLETE, .detail = (uint16_t)c->kind, .status = c->status, .agent = s->agent, .time_ms = cnv__rt_wall_ms(), .start_ms = s->start_ms, .ticket = s->ticket, .capability = s->capability, .epoch = s->epoch};
   memcpy(e.key, s->key, sizeof e.key);
   memcpy(e.digest, s->chain, sizeof e.digest);
-  /* BLAKE2b-256 of the result bytes (the token hash is the same unkeyed hash); the pointer is
-   * not NULL and the length at most max_result, so it cannot fail */
-  static const uint8_t none[1];
-  cnv__ignore_status(cnv_ledger_token_hash(c->result_len ? c->result : none, c->result_len, e.result));
+  /* BLAKE2b-256 of the result bytes (the token hash is the same unkeyed hash): with a result
+   * the pointer is not NULL, so it cannot fail; without one, the hash made once at init */
+  if (c->result_len) {
+    cnv__ignore_status(cnv_ledger_token_hash(c->result, c->result_len, e.result));
+  } else {
+    memcpy(e.result, rt->empty_result, sizeof e.result);
+  }
   return append(rt, &e);
 }

@@ -252,6 +252,7 @@ struct cnv_runtime {
   _Atomic uint64_t epoch;
   _Atomic uint64_t ledger_failed;
   pthread_mutex_t ledger_lock;
+  uint8_t empty_result[CNV_LEDGER_HASH_BYTES]; /* the result hash of no bytes (init) */
   /* telemetry ids */
   cnv_metric_id m_count[CNV__RT_C_COUNT]; /* striped counters, by CNV__RT_C_* */
   cnv_metric_id m_latency, m_phase, m_queue, m_variety_bits, m_deficit, m_entropy, m_agents;

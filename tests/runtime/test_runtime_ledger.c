@@ -292,7 +292,7 @@ static void check_agents(cnv_ledger_reader *r, const world *w) {
     assert_int_equal(e.agent, a->h);
     assert_memory_equal(e.key, a->k.pk, sizeof e.key);
     assert_memory_equal(e.digest, a->chain, sizeof e.digest);
-    assert_int_equal(e.epoch, 6);
+    assert_int_equal(e.epoch, k < 4 ? 6 : 12); /* added before start, removed in Recovery */
     if (k < 4) {
       assert_int_equal(e.detail, 0);
       assert_int_equal(e.payload_len, a->len);
@@ -497,12 +497,60 @@ static void test_refused(void **state) {
   rlf_remove(&x);
 }
 
+static cnv_status failing(void *ctx, const cnv_runtime_call *c, cnv_runtime_result *r) {
+  (void)ctx;
+  (void)c;
+  (void)r;
+  return CNV_EINVAL;
+}
+
+/* The breaker's move (the monitor's tick) is a PHASE record with CNV_RT_PHASE_BREAKER. */
+static void test_breaker_phase(void **state) {
+  (void)state;
+  rlf x;
+  rlf_open(&x, 0, CNV_LEDGER_FULL_BLOCK, 0);
+  cnv_runtime_config cfg;
+  rtf_config(&cfg);
+  cfg.ledger = x.l;
+  cfg.breaker.min_samples = 4; /* trips after a few failures (upper 0.5) */
+  rtf f;
+  rtf_handler h[] = {{"t.fail", CNV_DURATION_INTERACTIVE, failing, NULL}};
+  uint32_t a = rtf_up(&f, &cfg, h, 1, 0x41);
+  uint64_t before = cnv_runtime_policy_epoch(f.rt);
+  cnv_runtime_completion c;
+  char buf[RTF_RESULT_MAX];
+  while (cnv_runtime_phase(f.rt) == CNV_PHASE_OPERATIONAL) {
+    assert_int_equal(cnv_runtime_invoke(f.rt, a, "t.fail", 6, NULL, &c, buf, sizeof buf), CNV_OK);
+    assert_int_equal(c.status, CNV_EINVAL);
+  }
+  assert_int_equal(cnv_runtime_phase(f.rt), CNV_PHASE_DEGRADED);
+  /* the tick's record is made under the phase mutex, which stop takes after it: its epoch,
+   * then stop's */
+  assert_int_equal(cnv_runtime_stop(f.rt, RTF_STOP_NS), CNV_OK);
+  assert_int_equal(cnv_runtime_policy_epoch(f.rt), before + 2);
+  cnv_runtime_destroy(f.rt);
+  rlf_close(&x);
+  cnv_ledger_reader *r = rlf_reader(&x);
+  int found = 0;
+  for (uint64_t i = 0; i < cnv_ledger_reader_size(r); i++) {
+    cnv_ledger_entry e = rlf_get(r, i);
+    if (e.kind != CNV_LREC_PHASE || e.detail != (CNV_PHASE_OPERATIONAL << 8 | CNV_PHASE_DEGRADED)) continue;
+    found++;
+    assert_int_equal(e.status, CNV_RT_PHASE_BREAKER);
+    assert_int_equal(e.epoch, before + 1);
+  }
+  assert_int_equal(found, 1);
+  cnv_ledger_reader_close(r);
+  rlf_remove(&x);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_records),
       cmocka_unit_test(test_no_ledger),
       cmocka_unit_test(test_drop),
       cmocka_unit_test(test_refused),
+      cmocka_unit_test(test_breaker_phase),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

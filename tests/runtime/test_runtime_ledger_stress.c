@@ -27,6 +27,7 @@ typedef struct sub {
   uint64_t *accepted; /* tickets, in submission order */
   uint32_t n_accepted;
   uint32_t n_denied;
+  uint32_t n_full;    /* CNV_EFULL returns (recorded too), each tried again */
   pthread_mutex_t mu; /* guards the completions, written by workers */
   uint64_t *done_ticket, *done_index;
   uint32_t n_done;
@@ -55,7 +56,10 @@ static void *submitter(void *arg) {
     o.low_priority = i % 2;
     uint64_t ticket = 0;
     cnv_status st;
-    while ((st = cnv_runtime_submit_ex(s->rt, s->agent, line, strlen(line), &o, &ticket)) == CNV_EFULL) sched_yield();
+    while ((st = cnv_runtime_submit_ex(s->rt, s->agent, line, strlen(line), &o, &ticket)) == CNV_EFULL) {
+      s->n_full++;
+      sched_yield();
+    }
     if (st == CNV_OK) {
       s->accepted[s->n_accepted++] = ticket;
     } else {
@@ -112,7 +116,8 @@ static void test_stress(void **state) {
     memset(hash, i + 1, sizeof hash);
     assert_int_equal(cnv_runtime_revoke(f.rt, hash), CNV_OK);
     assert_int_equal(cnv_runtime_transition(f.rt, CNV_PHASE_OPERATIONAL, CNV_PHASE_DEGRADED), CNV_OK);
-    assert_int_equal(cnv_runtime_transition(f.rt, CNV_PHASE_DEGRADED, CNV_PHASE_OPERATIONAL), CNV_OK);
+    assert_int_equal(cnv_runtime_transition(f.rt, CNV_PHASE_DEGRADED, CNV_PHASE_RECOVERY), CNV_OK);
+    assert_int_equal(cnv_runtime_transition(f.rt, CNV_PHASE_RECOVERY, CNV_PHASE_OPERATIONAL), CNV_OK);
   }
   for (int i = 0; i < SUBMITTERS; i++) assert_int_equal(pthread_join(t[i], NULL), 0);
   assert_int_equal(cnv_runtime_stop(f.rt, RTF_STOP_NS), CNV_OK);
@@ -122,11 +127,12 @@ static void test_stress(void **state) {
   cnv_runtime_destroy(f.rt);
   rlf_close(&x);
 
-  size_t n_acc = 0, n_den = 0;
+  size_t n_acc = 0, n_den = 0, n_full = 0;
   for (int i = 0; i < SUBMITTERS; i++) {
     assert_int_equal(s[i].n_done, s[i].n_accepted);
     n_acc += s[i].n_accepted;
     n_den += s[i].n_denied;
+    n_full += s[i].n_full;
   }
   assert_int_equal(n_acc + n_den, (size_t)rounds * SUBMITTERS);
   seen *v = calloc(n_acc, sizeof *v);
@@ -141,12 +147,16 @@ static void test_stress(void **state) {
   for (size_t i = 1; i < n_acc; i++) assert_true(v[i].ticket != v[i - 1].ticket); /* unique over the run */
 
   cnv_ledger_reader *r = rlf_reader(&x);
-  size_t denied_admits = 0;
+  size_t denied_admits = 0, full_admits = 0;
   uint64_t n = cnv_ledger_reader_size(r);
   for (uint64_t i = 0; i < n; i++) {
     cnv_ledger_entry e = rlf_get(r, i);
     if (e.kind == CNV_LREC_ADMIT && e.status != CNV_OK) {
-      denied_admits++;
+      if (e.status == CNV_EFULL) {
+        full_admits++;
+      } else {
+        denied_admits++;
+      }
       assert_int_equal(e.ticket, 0);
       continue;
     }
@@ -167,6 +177,7 @@ static void test_stress(void **state) {
   }
   cnv_ledger_reader_close(r);
   assert_int_equal(denied_admits, n_den);
+  assert_int_equal(full_admits, n_full);
   for (size_t i = 0; i < n_acc; i++) {
     assert_int_equal(v[i].n_admit, 1);
     assert_int_equal(v[i].n_complete, 1);
