@@ -270,8 +270,10 @@ typedef struct cnv_ledger cnv_ledger;
 /* Opens (or creates) the ledger in cfg->dir and starts its writer thread. On an existing log
  * it recovers as described at the top (a torn tail is cut: *rec says how much) and checks
  * that the GENESIS record's key is cfg->secret_key's public key. rec may be NULL. One thread.
- * Errors: CNV_EINVAL (NULL or missing dir/secret_key), CNV_ERANGE (a size field out of
- * range, queue_capacity not a power of two), CNV_EIO (a file operation failed),
+ * Errors: CNV_EINVAL (NULL or missing dir/secret_key, a secret key whose seed does not give
+ * its public half), CNV_ERANGE (a size field out of range, queue_capacity not a power of two,
+ * max_bytes too small for GENESIS), CNV_EIO (a file operation failed), CNV_ENOTSUP
+ * (libsodium failed to initialize),
  * CNV_ELEDGER_CORRUPT (damage other than a torn tail), CNV_ELEDGER_KEY (another key's log),
  * CNV_ESTATE (another open ledger holds the directory: an flock on DIR/lock), CNV_ENOMEM. */
 CNV_API CNV_NODISCARD cnv_status cnv_ledger_open(const cnv_ledger_config *cfg, cnv_ledger **out,
@@ -284,7 +286,8 @@ CNV_API void cnv_ledger_close(cnv_ledger *l);
 /* Queues one record and sets *index (may be NULL) to the index it will have. Does not wait
  * for the disk: the record is acknowledged once cnv_ledger_durable(l) > *index. Any threads
  * at once; waits for a preempted peer; a payload over CNV_LEDGER_INLINE_PAYLOAD is copied to
- * the heap (allocation). Errors: CNV_EINVAL (NULL, a bad kind or payload), CNV_ERANGE
+ * the heap (allocation). Errors: CNV_EINVAL (NULL, a bad kind or payload; GENESIS and
+ * CHECKPOINT are the ledger's own records and are refused), CNV_ERANGE
  * (payload_len over CNV_LEDGER_MAX_PAYLOAD), CNV_EFULL (CNV_LEDGER_FULL_DROP with the queue
  * full; counted as dropped), CNV_ESTATE (closing, or the ledger stopped after an I/O failure
  * or reaching max_bytes: see cnv_ledger_stats.error), CNV_ENOMEM. */
@@ -309,7 +312,8 @@ typedef struct cnv_ledger_stats {
   uint64_t checkpoints; /* checkpoints written */
   uint64_t segments;    /* segment files */
   uint64_t bytes;       /* bytes in all segments */
-  cnv_status error;     /* CNV_OK, or why the writer stopped (CNV_EIO, CNV_EFULL) */
+  cnv_status error;     /* CNV_OK, or why the writer stopped (CNV_EIO, CNV_EFULL;
+                           CNV_ENOMEM when the in-memory tree could not grow) */
 } cnv_ledger_stats;
 
 /* A snapshot of counters (each exact, not one instant). Any thread; wait-free. */

@@ -76,7 +76,8 @@ CNV_NODISCARD cnv_status cnv__lstore_sync(cnv__lstore *s, int sync);
  * store's mutex, so rotation cannot close the file under it). Errors: CNV_EINVAL,
  * CNV_ERANGE (no such record), CNV_EFULL (cap too small), CNV_EIO. */
 CNV_NODISCARD cnv_status cnv__lstore_read(cnv__lstore *s, uint64_t index, uint8_t *buf, size_t cap, size_t *len);
-/* Segments and bytes so far. */
+/* Segments and bytes so far (headers and frames, buffered included). The appending thread
+ * only: not synchronized with appends. */
 uint64_t cnv__lstore_segments(const cnv__lstore *s);
 uint64_t cnv__lstore_bytes(const cnv__lstore *s);
 /* Syncs and closes. NULL is ignored. */

@@ -66,7 +66,5 @@ typedef struct cnv__lstore_found {
  * opened (CNV_OK, *out NULL). On CNV_ELEDGER_CORRUPT, found->bad_index names the record. */
 CNV_NODISCARD cnv_status cnv__lstore_open_ex(const char *dir, bool readonly, uint64_t segment_bytes, uint64_t max_bytes,
                                              cnv__lscan_fn fn, void *ctx, cnv__lstore **out, cnv__lstore_found *found);
-/* Records readable (synced) in the store. */
-uint64_t cnv__lstore_records(cnv__lstore *s);
 
 #endif

@@ -307,7 +307,8 @@ static cnv_status scan_all(int dirfd, bool readonly, cnv__lstore *s, scan_ctx *c
     }
     f->records += res.records;
     next = firsts[i] + res.records;
-    memcpy(last, res.last, CNV_LEDGER_HASH_BYTES);
+    /* without a complete header the chain goes on from the segment before */
+    if (res.good_bytes > 0) memcpy(last, res.last, CNV_LEDGER_HASH_BYTES);
     f->segments++;
     f->bytes += res.good_bytes;
     if (torn) {
@@ -549,13 +550,6 @@ cnv_status cnv__lstore_read(cnv__lstore *s, uint64_t index, uint8_t *buf, size_t
 out:
   pthread_mutex_unlock(&s->mu);
   return st;
-}
-
-uint64_t cnv__lstore_records(cnv__lstore *s) {
-  pthread_mutex_lock(&s->mu);
-  uint64_t n = s->synced;
-  pthread_mutex_unlock(&s->mu);
-  return n;
 }
 
 uint64_t cnv__lstore_segments(const cnv__lstore *s) { return s ? s->nsegs : 0; }

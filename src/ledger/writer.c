@@ -128,28 +128,6 @@ static cnv_status write_one(cnv_ledger *l, cnv__lqrec *r) {
   return CNV_OK;
 }
 
-/* Writes a popped batch, commits it, publishes it. Stops the writer on a failure (after
- * committing what was written when the failure is the size limit). */
-static void process_batch(cnv_ledger *l, size_t n) {
-  cnv_status err = CNV_OK;
-  size_t i = 0;
-  for (; i < n && err == CNV_OK; i++) err = write_one(l, &l->batch[i]);
-  for (; i < n; i++) free(l->batch[i].heap);
-  if (err == CNV_OK || err == CNV_EFULL) {
-    cnv_status st = cnv__lstore_sync(l->store, (int)l->cfg.sync);
-    if (st == CNV_OK) {
-      cnv__fetch_add_relaxed(&l->commits, 1); /* relaxed: a statistic */
-      st = flush_pending(l);
-      if (st == CNV_OK) publish(l, l->next);
-    }
-    if (st != CNV_OK) err = st;
-  }
-  /* relaxed: statistics */
-  cnv__store_relaxed(&l->segments, cnv__lstore_segments(l->store));
-  cnv__store_relaxed(&l->bytes, cnv__lstore_bytes(l->store));
-  if (err != CNV_OK) stop(l, err);
-}
-
 static int push_marker(cnv_ledger *l) {
   cnv__lqrec r;
   memset(&r, 0, sizeof r);
@@ -169,6 +147,30 @@ static int maybe_checkpoint(cnv_ledger *l) {
   if (l->cp_inflight || l->since_cp == 0) return 0;
   if (l->since_cp < l->cfg.checkpoint_every && cnv__ledger_mono_ns() - l->last_cp_ns < interval_ns(l)) return 0;
   return push_marker(l);
+}
+
+/* Writes a popped batch, commits it, publishes it. Stops the writer on a failure (after
+ * committing what was written when the failure is the size limit). */
+static void process_batch(cnv_ledger *l, size_t n) {
+  cnv_status err = CNV_OK;
+  size_t i = 0;
+  for (; i < n && err == CNV_OK; i++) err = write_one(l, &l->batch[i]);
+  for (; i < n; i++) free(l->batch[i].heap);
+  /* Before acknowledging: a producer waiting for this batch appends after the marker. */
+  if (err == CNV_OK) (void)maybe_checkpoint(l);
+  if (err == CNV_OK || err == CNV_EFULL) {
+    cnv_status st = cnv__lstore_sync(l->store, (int)l->cfg.sync);
+    if (st == CNV_OK) {
+      cnv__fetch_add_relaxed(&l->commits, 1); /* relaxed: a statistic */
+      st = flush_pending(l);
+      if (st == CNV_OK) publish(l, l->next);
+    }
+    if (st != CNV_OK) err = st;
+  }
+  /* relaxed: statistics */
+  cnv__store_relaxed(&l->segments, cnv__lstore_segments(l->store));
+  cnv__store_relaxed(&l->bytes, cnv__lstore_bytes(l->store));
+  if (err != CNV_OK) stop(l, err);
 }
 
 static void idle_sleep(cnv_ledger *l) {
@@ -201,10 +203,12 @@ void *cnv__ledger_writer_main(void *arg) {
     cnv_status st = cnv_queue_try_pop_batch_mpmc(l->q, l->batch, l->cfg.max_batch, &n);
     if (st == CNV_OK) {
       idle = 0;
+      /* A due marker goes in now, while the slots just popped are free: producers under
+       * load refill the queue while the batch is written, and would starve it. */
+      (void)maybe_checkpoint(l);
       process_batch(l, n);
       /* relaxed: only this thread stores stopped */
       if (cnv__load_relaxed(&l->stopped)) break;
-      (void)maybe_checkpoint(l);
       continue;
     }
     if (st == CNV_EAGAIN) { /* a push is half done: it completes without us */

@@ -267,6 +267,29 @@ static void reopen_after_every_cut(void **state) {
     assert_int_equal(file_size(dir, last_first), good ? good : UINT64_MAX);
     assert_int_equal(rec.segments, good ? segs : segs - 1);
   }
+  /* cut inside the last segment's header, then inside its first frame: the next append goes
+     on from the segment before (a new segment, or the same one), chained to it */
+  lfix_chain base = {.next = last_first};
+  uint8_t prevbody[CNV__LBODY_MAX];
+  assert_int_equal(cnv_merkle_leaf_hash(prevbody, expect_body(last_first - 1, prevbody), base.prev), CNV_OK);
+  for (int k = 0; k < 2; k++) {
+    uint64_t cut = k == 0 ? 10 : CNV__LSEG_HEADER + 100;
+    fp = fopen(p, "wb");
+    assert_int_equal(fwrite(orig, 1, cut, fp), cut);
+    fclose(fp);
+    cnv_ledger_recovery rec;
+    assert_int_equal(cnv__lstore_open(dir, 1500, 0, NULL, NULL, &s, &rec), CNV_OK);
+    assert_int_equal(rec.records, last_first);
+    lfix_chain c2 = base;
+    append_n(s, &c2, 3);
+    cnv__lstore_close(s);
+    collect col = {0};
+    cnv__lstore_found f;
+    assert_int_equal(cnv__lstore_open_ex(dir, true, 0, 0, on_rec, &col, NULL, &f), CNV_OK);
+    assert_int_equal(f.records, last_first + 3);
+    assert_memory_equal(col.last, c2.prev, 32);
+    assert_int_equal(f.torn_bytes, 0);
+  }
   /* restore, then damage a complete frame of an earlier segment: refused, named */
   fp = fopen(p, "wb");
   assert_int_equal(fwrite(orig, 1, full, fp), full);
