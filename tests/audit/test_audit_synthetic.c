@@ -439,6 +439,42 @@ static void config_starts_a_new_runtime(void **state) {
   slog_remove(&s);
 }
 
+/* An agent whose token was too long for its record: known, its token checks as recorded;
+ * the checks before them still run. Without the flag, a token-less AGENT is corrupt. */
+static void omitted_token(void **state) {
+  (void)state;
+  slog s;
+  slog_open(&s);
+  put_config(&s, 7, 5, 1024, 64);
+  uint64_t read = put_register(&s, "svc.read", CNV_EFFECT_READ_ONLY);
+  put_phase(&s, CNV_PHASE_BOOTSTRAP, CNV_PHASE_NEGOTIATION);
+  put_phase(&s, CNV_PHASE_NEGOTIATION, CNV_PHASE_ACTIVATION);
+  put_phase(&s, CNV_PHASE_ACTIVATION, CNV_PHASE_OPERATIONAL);
+  cnv_ledger_entry e = {.kind = CNV_LREC_AGENT, .agent = A, .flags = CNV_RT_AGENT_TOKEN_OMITTED, .epoch = s.epoch};
+  memset(e.key, 7, sizeof e.key);
+  slog_put(&s, &e);
+  put_admit(&s, A, read, 100, CNV_OK, 0);
+  put_admit(&s, A, read, 100, CNV_ERT_DENY_REVOKED, 0);
+  uint64_t wrong = put_admit(&s, A, 999, 100, CNV_OK, 0); /* no such capability */
+  slog_close(&s);
+  seen sn = {0};
+  cnv_audit_summary sum;
+  assert_int_equal(cnv_audit_replay(s.dir, seen_fn, &sn, &sum), CNV_EAUDIT_MISMATCH);
+  assert_int_equal(sum.decisions, 3);
+  assert_int_equal(sn.n, 1);
+  assert_int_equal(sn.d[0].index, wrong);
+  assert_int_equal(sn.d[0].replayed, CNV_ERT_DENY_UNKNOWN_CAPABILITY);
+  slog_remove(&s);
+
+  slog_open(&s);
+  put_config(&s, 7, 5, 1024, 64);
+  e.flags = 0;
+  slog_put(&s, &e);
+  slog_close(&s);
+  assert_int_equal(cnv_audit_replay(s.dir, NULL, NULL, NULL), CNV_ELEDGER_CORRUPT);
+  slog_remove(&s);
+}
+
 /* ADMIT with an explicit epoch (the one its submit loaded before deciding). */
 static uint64_t admit_at(slog *s, uint64_t epoch, uint64_t cap, cnv_status st) {
   int reason = st == CNV_OK ? -1 : cnv_runtime_denial_of(st);
@@ -503,6 +539,7 @@ int main(void) {
       cmocka_unit_test(bad_runtime_records),
       cmocka_unit_test(config_starts_a_new_runtime),
       cmocka_unit_test(phase_races),
+      cmocka_unit_test(omitted_token),
   };
   return cmocka_run_group_tests(tests, setup, NULL);
 }
