@@ -76,8 +76,10 @@ static cnv_status phase_check(const cnv__audit_policy *p, const cnv_ledger_entry
   size_t c_last = c_log < p->move_end ? c_log + 1 : c_log;
   if (c_last < c_epoch) c_last = c_epoch;
   size_t c_pref = c_log >= c_epoch ? c_log : c_epoch;
+  /* a record that is no phase-step denial needs only one phase that passes */
+  bool wants_denial = e->status == CNV_ERT_DENY_PHASE || e->status == CNV_ERT_DENY_SHED;
   bool passes = false;
-  for (size_t c = c_epoch; c <= c_last; c++) {
+  for (size_t c = c_epoch; c <= c_last && !(passes && !wants_denial); c++) {
     cnv_status st = phase_step(phase_after(p, c), low);
     if (st == CNV_OK) {
       passes = true;
