@@ -43,6 +43,22 @@ static void add_agent(slog *s, uint32_t handle, const tkey *root, uint8_t key_by
   put_agent(s, handle, k.pk, tok, len);
 }
 
+/* c emptied, then allowing pattern. */
+static void cav_allowing(cnv_deleg_caveats *c, const char *pattern) {
+  cav_init(c);
+  assert_int_equal(cav_allow(c, pattern), CNV_OK);
+}
+
+/* One decision named by a replay or what-if: the summary counts decisions, and sn holds
+ * only the decision of record index, replayed as replayed. */
+static void assert_only_seen(const seen *sn, const cnv_audit_summary *sum, uint64_t decisions, uint64_t index,
+                             cnv_status replayed) {
+  assert_int_equal(sum->decisions, decisions);
+  assert_int_equal(sn->n, 1);
+  assert_int_equal(sn->d[0].index, index);
+  assert_int_equal(sn->d[0].replayed, replayed);
+}
+
 /* Writes the base log: every decision kind submit makes, in its phases. */
 static void build_base(slog *s, base *b) {
   tkey_make(&b->root, 0x10);
@@ -50,29 +66,23 @@ static void build_base(slog *s, base *b) {
   put_config(s, 7, 5, 1024, 64);
   put_trust(s, b->root.pk, 0);
   cnv_deleg_caveats c;
-  cav_init(&c);
-  assert_int_equal(cav_allow(&c, "svc.*"), CNV_OK);
+  cav_allowing(&c, "svc.*");
   c.expiry = 1000;
   add_agent(s, A, &b->root, 0x21, &c, b->link_a);
-  cav_init(&c);
-  assert_int_equal(cav_allow(&c, "svc.read"), CNV_OK);
+  cav_allowing(&c, "svc.read");
   add_agent(s, B, &b->root, 0x22, &c, b->link_b);
-  cav_init(&c);
-  assert_int_equal(cav_allow(&c, "svc.*"), CNV_OK);
+  cav_allowing(&c, "svc.*");
   add_agent(s, C, &b->other, 0x23, &c, NULL);
   c.max_uses = 2;
   add_agent(s, U, &b->root, 0x24, &c, NULL);
-  cav_init(&c);
-  assert_int_equal(cav_allow(&c, "svc.*"), CNV_OK);
+  cav_allowing(&c, "svc.*");
   c.effects = CNV_EFFECT_READ_ONLY;
   add_agent(s, D, &b->root, 0x25, &c, NULL);
   b->read = put_register(s, "svc.read", CNV_EFFECT_READ_ONLY);
   b->write = put_register(s, "svc.write", CNV_EFFECT_MUTATE_STATE);
 
   admit(s, b, A, b->read, 100, CNV_ERT_DENY_PHASE, 0); /* Bootstrap */
-  put_phase(s, CNV_PHASE_BOOTSTRAP, CNV_PHASE_NEGOTIATION);
-  put_phase(s, CNV_PHASE_NEGOTIATION, CNV_PHASE_ACTIVATION);
-  put_phase(s, CNV_PHASE_ACTIVATION, CNV_PHASE_OPERATIONAL);
+  put_to_operational(s);
   admit(s, b, A, b->read, 100, CNV_OK, 0);
   admit(s, b, A, b->write, 100, CNV_OK, 0);
   admit(s, b, B, b->write, 100, CNV_ERT_DENY_NOT_ALLOWED, 0);
@@ -122,9 +132,9 @@ static void replay_reproduces_every_decision(void **state) {
   slog s;
   base b = {0};
   base_log(&s, &b);
-  seen sn = {0};
+  seen sn;
   cnv_audit_summary sum;
-  assert_int_equal(cnv_audit_replay(s.dir, seen_fn, &sn, &sum), CNV_OK);
+  assert_int_equal(replay_seen(s.dir, &sn, &sum), CNV_OK);
   assert_int_equal(sn.n, 0);
   assert_int_equal(sum.decisions, b.n);
   assert_int_equal(sum.same, b.n);
@@ -160,9 +170,9 @@ static void replay_names_a_changed_status(void **state) {
     slog s;
     base b = {.tamper = cases[k].at, .tamper_to = cases[k].to};
     base_log(&s, &b);
-    seen sn = {0};
+    seen sn;
     cnv_audit_summary sum;
-    assert_int_equal(cnv_audit_replay(s.dir, seen_fn, &sn, &sum), CNV_EAUDIT_MISMATCH);
+    assert_int_equal(replay_seen(s.dir, &sn, &sum), CNV_EAUDIT_MISMATCH);
     uint64_t index = b.admits[cases[k].at - 1];
     const cnv_audit_decision *d = seen_at(&sn, index);
     assert_non_null(d);
@@ -204,9 +214,9 @@ static void whatif_revoke_added_from_the_start(void **state) {
   base_log(&s, &b);
   cnv_audit_change ch = {.kind = CNV_AUDIT_REVOKE_ADD};
   memcpy(ch.hash, b.link_a, 32);
-  seen sn = {0};
+  seen sn;
   cnv_audit_summary sum;
-  assert_int_equal(cnv_audit_whatif(s.dir, &ch, 1, seen_fn, &sn, &sum), CNV_OK);
+  whatif_one(s.dir, &ch, &sn, &sum);
   /* every decision of A that reached its token check is now a revocation, nothing else moves */
   size_t expect = 0;
   for (size_t i = 0; i < b.n; i++) {
@@ -234,9 +244,9 @@ static void whatif_revoke_removed(void **state) {
   base_log(&s, &b);
   cnv_audit_change ch = {.kind = CNV_AUDIT_REVOKE_REMOVE};
   memcpy(ch.hash, b.link_b, 32);
-  seen sn = {0};
+  seen sn;
   cnv_audit_summary sum;
-  assert_int_equal(cnv_audit_whatif(s.dir, &ch, 1, seen_fn, &sn, &sum), CNV_OK);
+  whatif_one(s.dir, &ch, &sn, &sum);
   assert_int_equal(sn.n, 1);
   assert_int_equal(sn.d[0].recorded, CNV_ERT_DENY_REVOKED);
   assert_int_equal(sn.d[0].replayed, CNV_OK);
@@ -255,9 +265,9 @@ static void whatif_trust_removed(void **state) {
   base_log(&s, &b);
   cnv_audit_change ch = {.kind = CNV_AUDIT_TRUST_REMOVE};
   memcpy(ch.key, b.root.pk, 32);
-  seen sn = {0};
+  seen sn;
   cnv_audit_summary sum;
-  assert_int_equal(cnv_audit_whatif(s.dir, &ch, 1, seen_fn, &sn, &sum), CNV_OK);
+  whatif_one(s.dir, &ch, &sn, &sum);
   assert_int_equal(sum.accepted, 0);
   size_t expect = 0;
   for (size_t i = 0; i < b.n; i++) {
@@ -283,9 +293,9 @@ static void whatif_phase_forced(void **state) {
   base b = {0};
   base_log(&s, &b);
   cnv_audit_change ch = {.kind = CNV_AUDIT_PHASE_FORCE, .phase = CNV_PHASE_EMERGENCY};
-  seen sn = {0};
+  seen sn;
   cnv_audit_summary sum;
-  assert_int_equal(cnv_audit_whatif(s.dir, &ch, 1, seen_fn, &sn, &sum), CNV_OK);
+  whatif_one(s.dir, &ch, &sn, &sum);
   assert_int_equal(sum.accepted, 0);
   for (size_t i = 0; i < b.n; i++) {
     const cnv_audit_decision *d = seen_at(&sn, b.admits[i]);
@@ -301,8 +311,7 @@ static void whatif_phase_forced(void **state) {
   /* Operational throughout: the Bootstrap denial and the shed work pass; B's read in
    * Emergency now reaches its token, which was revoked */
   ch.phase = CNV_PHASE_OPERATIONAL;
-  memset(&sn, 0, sizeof sn);
-  assert_int_equal(cnv_audit_whatif(s.dir, &ch, 1, seen_fn, &sn, &sum), CNV_OK);
+  whatif_one(s.dir, &ch, &sn, &sum);
   assert_int_equal(sn.n, 3);
   assert_int_equal(seen_at(&sn, b.admits[0])->replayed, CNV_OK);
   assert_int_equal(seen_at(&sn, b.admits[19])->replayed, CNV_OK);
@@ -410,19 +419,12 @@ static void config_starts_a_new_runtime(void **state) {
   put_config(&s, 7, 5, 1024, 64);
   put_admit(&s, B, b.read, 100, CNV_ERT_DENY_UNKNOWN_CAPABILITY, 0);
   put_register(&s, "svc.read", CNV_EFFECT_READ_ONLY);
-  put_phase(&s, CNV_PHASE_BOOTSTRAP, CNV_PHASE_NEGOTIATION);
-  put_phase(&s, CNV_PHASE_NEGOTIATION, CNV_PHASE_ACTIVATION);
-  put_phase(&s, CNV_PHASE_ACTIVATION, CNV_PHASE_OPERATIONAL);
+  put_to_operational(&s);
   put_admit(&s, B, b.read, 100, CNV_ERT_DENY_UNKNOWN_AGENT, 0);
-  tkey k;
-  uint8_t tok[CNV_DELEG_MAX_TOKEN_BYTES];
-  size_t len = 0;
   cnv_deleg_caveats c;
-  cav_init(&c);
-  assert_int_equal(cav_allow(&c, "svc.*"), CNV_OK);
+  cav_allowing(&c, "svc.*");
   c.max_uses = 2;
-  assert_int_equal(mint_for_agent(b.root.sk, 0x24, &c, &k, tok, &len), CNV_OK);
-  put_agent(&s, U, k.pk, tok, len);
+  add_agent(&s, U, &b.root, 0x24, &c, NULL);
   put_admit(&s, U, b.read, 100, CNV_ERT_DENY_UNTRUSTED, 0); /* no trust root yet */
   put_trust(&s, b.root.pk, 0);
   /* U's token spent both uses in the first runtime; this one counts afresh */
@@ -433,8 +435,8 @@ static void config_starts_a_new_runtime(void **state) {
   put_admit(&s, U, b.read, 100, CNV_ERT_DENY_UNTRUSTED, 0);
   slog_close(&s);
   cnv_audit_summary sum;
-  seen sn = {0};
-  assert_int_equal(cnv_audit_replay(s.dir, seen_fn, &sn, &sum), CNV_OK);
+  seen sn;
+  assert_int_equal(replay_seen(s.dir, &sn, &sum), CNV_OK);
   assert_int_equal(sum.decisions, b.n + 7);
   slog_remove(&s);
 }
@@ -447,9 +449,7 @@ static void omitted_token(void **state) {
   slog_open(&s);
   put_config(&s, 7, 5, 1024, 64);
   uint64_t read = put_register(&s, "svc.read", CNV_EFFECT_READ_ONLY);
-  put_phase(&s, CNV_PHASE_BOOTSTRAP, CNV_PHASE_NEGOTIATION);
-  put_phase(&s, CNV_PHASE_NEGOTIATION, CNV_PHASE_ACTIVATION);
-  put_phase(&s, CNV_PHASE_ACTIVATION, CNV_PHASE_OPERATIONAL);
+  put_to_operational(&s);
   cnv_ledger_entry e = {.kind = CNV_LREC_AGENT, .agent = A, .flags = CNV_RT_AGENT_TOKEN_OMITTED, .epoch = s.epoch};
   memset(e.key, 7, sizeof e.key);
   slog_put(&s, &e);
@@ -457,13 +457,10 @@ static void omitted_token(void **state) {
   put_admit(&s, A, read, 100, CNV_ERT_DENY_REVOKED, 0);
   uint64_t wrong = put_admit(&s, A, 999, 100, CNV_OK, 0); /* no such capability */
   slog_close(&s);
-  seen sn = {0};
+  seen sn;
   cnv_audit_summary sum;
-  assert_int_equal(cnv_audit_replay(s.dir, seen_fn, &sn, &sum), CNV_EAUDIT_MISMATCH);
-  assert_int_equal(sum.decisions, 3);
-  assert_int_equal(sn.n, 1);
-  assert_int_equal(sn.d[0].index, wrong);
-  assert_int_equal(sn.d[0].replayed, CNV_ERT_DENY_UNKNOWN_CAPABILITY);
+  assert_int_equal(replay_seen(s.dir, &sn, &sum), CNV_EAUDIT_MISMATCH);
+  assert_only_seen(&sn, &sum, 3, wrong, CNV_ERT_DENY_UNKNOWN_CAPABILITY);
   slog_remove(&s);
 
   slog_open(&s);
@@ -494,13 +491,10 @@ static void phase_races(void **state) {
   put_config(&s, 7, 5, 1024, 64);
   put_trust(&s, b.root.pk, 0);
   cnv_deleg_caveats c;
-  cav_init(&c);
-  assert_int_equal(cav_allow(&c, "svc.*"), CNV_OK);
+  cav_allowing(&c, "svc.*");
   add_agent(&s, A, &b.root, 0x21, &c, NULL);
   uint64_t read = put_register(&s, "svc.read", CNV_EFFECT_READ_ONLY);
-  put_phase(&s, CNV_PHASE_BOOTSTRAP, CNV_PHASE_NEGOTIATION);
-  put_phase(&s, CNV_PHASE_NEGOTIATION, CNV_PHASE_ACTIVATION);
-  put_phase(&s, CNV_PHASE_ACTIVATION, CNV_PHASE_OPERATIONAL);
+  put_to_operational(&s);
   /* saw the move to Degraded (its epoch), recorded before the move's record */
   admit_at(&s, s.epoch + 1, read, CNV_ERT_DENY_SHED);
   put_phase(&s, CNV_PHASE_OPERATIONAL, CNV_PHASE_DEGRADED);
@@ -514,13 +508,10 @@ static void phase_races(void **state) {
   /* in Degraded with no move after it: shed, whatever the record says */
   uint64_t last = admit_at(&s, s.epoch, read, CNV_OK);
   slog_close(&s);
-  seen sn = {0};
+  seen sn;
   cnv_audit_summary sum;
-  assert_int_equal(cnv_audit_replay(s.dir, seen_fn, &sn, &sum), CNV_EAUDIT_MISMATCH);
-  assert_int_equal(sum.decisions, 4);
-  assert_int_equal(sn.n, 1);
-  assert_int_equal(sn.d[0].index, last);
-  assert_int_equal(sn.d[0].replayed, CNV_ERT_DENY_SHED);
+  assert_int_equal(replay_seen(s.dir, &sn, &sum), CNV_EAUDIT_MISMATCH);
+  assert_only_seen(&sn, &sum, 4, last, CNV_ERT_DENY_SHED);
   slog_remove(&s);
 }
 
