@@ -303,22 +303,40 @@ static void test_checkpoints_every_n_and_explicit(void **state) {
   free(leaves);
 }
 
-typedef struct flood_run {
+/* A thread that appends n records of lw_make(round, thread, 0..n-1) and waits for none. */
+typedef struct plain_run {
   cnv_ledger *l;
+  uint64_t round;
   uint32_t thread;
   uint64_t n;
   int failed;
-} flood_run;
+} plain_run;
 
-static void *flooder(void *arg) {
-  flood_run *a = arg;
+static void *plain_appender(void *arg) {
+  plain_run *a = arg;
   uint8_t buf[LW_MAX_PAYLOAD];
   for (uint64_t i = 0; i < a->n; i++) {
     cnv_ledger_entry e;
-    lw_make(&e, buf, 7, a->thread, i);
+    lw_make(&e, buf, a->round, a->thread, i);
     if (cnv_ledger_append(a->l, &e, NULL) != CNV_OK) a->failed = 1;
   }
   return NULL;
+}
+
+/* Starts k plain appenders on l (threads 0..k-1, n records each, of round). */
+static void plain_start(plain_run *a, pthread_t *th, uint32_t k, cnv_ledger *l, uint64_t round, uint64_t n) {
+  for (uint32_t t = 0; t < k; t++) {
+    a[t] = (plain_run){.l = l, .round = round, .thread = t, .n = n, .failed = 0};
+    assert_int_equal(pthread_create(&th[t], NULL, plain_appender, &a[t]), 0);
+  }
+}
+
+/* Joins the k appenders plain_start started; every append must have succeeded. */
+static void plain_join(const plain_run *a, const pthread_t *th, uint32_t k) {
+  for (uint32_t t = 0; t < k; t++) {
+    assert_int_equal(pthread_join(th[t], NULL), 0);
+    assert_false(a[t].failed);
+  }
 }
 
 /* Producers that never wait keep the queue full: the writer's markers must still get in. */
@@ -329,16 +347,10 @@ static void test_checkpoints_under_saturation(void **state) {
   f->cfg.max_batch = 64;
   cnv_ledger *l;
   assert_int_equal(cnv_ledger_open(&f->cfg, &l, NULL), CNV_OK);
-  flood_run a[THREADS];
+  plain_run a[THREADS];
   pthread_t th[THREADS];
-  for (uint32_t t = 0; t < THREADS; t++) {
-    a[t] = (flood_run){.l = l, .thread = t, .n = cnv_test_iters(20000), .failed = 0};
-    assert_int_equal(pthread_create(&th[t], NULL, flooder, &a[t]), 0);
-  }
-  for (uint32_t t = 0; t < THREADS; t++) {
-    assert_int_equal(pthread_join(th[t], NULL), 0);
-    assert_false(a[t].failed);
-  }
+  plain_start(a, th, THREADS, l, 7, cnv_test_iters(20000));
+  plain_join(a, th, THREADS);
   cnv_ledger_stats s;
   cnv_ledger_stats_get(l, &s);
   assert_int_equal(s.dropped, 0);
@@ -399,23 +411,6 @@ static void test_drop_counts(void **state) {
   assert_int_equal(cnv_ledger_verify_dir(f->dir, f->pk, NULL), CNV_OK);
 }
 
-typedef struct block_run {
-  cnv_ledger *l;
-  uint32_t thread;
-  int failed;
-} block_run;
-
-static void *block_appender(void *arg) {
-  block_run *b = arg;
-  uint8_t buf[LW_MAX_PAYLOAD];
-  for (uint64_t i = 0; i < 50; i++) {
-    cnv_ledger_entry e;
-    lw_make(&e, buf, 5, b->thread, i);
-    if (cnv_ledger_append(b->l, &e, NULL) != CNV_OK) b->failed = 1;
-  }
-  return NULL;
-}
-
 static void test_block_never_drops(void **state) {
   fx *f = *state;
   gate g = {0, 0};
@@ -431,9 +426,9 @@ static void test_block_never_drops(void **state) {
   lw_make(&e, buf, 5, 9, 0);
   assert_int_equal(cnv_ledger_append(l, &e, NULL), CNV_OK);
   while (!atomic_load(&g.entered)) sched_yield();
-  block_run b[2] = {{l, 0, 0}, {l, 1, 0}};
+  plain_run b[2];
   pthread_t th[2];
-  for (int t = 0; t < 2; t++) assert_int_equal(pthread_create(&th[t], NULL, block_appender, &b[t]), 0);
+  plain_start(b, th, 2, l, 5, 50);
   /* open the gate only once an append found the queue full */
   cnv_queue_stats qs;
   do {
@@ -441,10 +436,7 @@ static void test_block_never_drops(void **state) {
     cnv_queue_stats_get(l->q, &qs);
   } while (qs.rejected_full == 0);
   atomic_store(&g.open, 1);
-  for (int t = 0; t < 2; t++) {
-    assert_int_equal(pthread_join(th[t], NULL), 0);
-    assert_false(b[t].failed);
-  }
+  plain_join(b, th, 2);
   cnv_ledger_stats s;
   cnv_ledger_stats_get(l, &s);
   assert_int_equal(s.dropped, 0);
