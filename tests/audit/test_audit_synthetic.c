@@ -127,27 +127,64 @@ static int setup(void **state) {
   return sodium_init() < 0 ? -1 : 0;
 }
 
-static void replay_reproduces_every_decision(void **state) {
-  (void)state;
+/* A test's base log (its cmocka state: written before it, removed after) and what a replay
+ * or what-if over it reported. */
+typedef struct based {
   slog s;
-  base b = {0};
-  base_log(&s, &b);
+  base b;
   seen sn;
   cnv_audit_summary sum;
-  assert_int_equal(replay_seen(s.dir, &sn, &sum), CNV_OK);
-  assert_int_equal(sn.n, 0);
-  assert_int_equal(sum.decisions, b.n);
-  assert_int_equal(sum.same, b.n);
-  assert_int_equal(sum.differ, 0);
+} based;
+
+static int base_setup(void **state) {
+  based *x = calloc(1, sizeof *x);
+  if (!x) return -1;
+  base_log(&x->s, &x->b);
+  *state = x;
+  return 0;
+}
+
+static int base_teardown(void **state) {
+  based *x = *state;
+  slog_remove(&x->s);
+  free(x);
+  return 0;
+}
+
+/* After a what-if into x->sn: each base decision i for which moved(b, i) says yes is
+ * reported, recorded as logged and replayed as replayed; no other is. Returns how many. */
+static size_t assert_moved(const based *x, int (*moved)(const base *b, size_t i), cnv_status replayed) {
+  size_t n = 0;
+  for (size_t i = 0; i < x->b.n; i++) {
+    const cnv_audit_decision *d = seen_at(&x->sn, x->b.admits[i]);
+    if (moved(&x->b, i)) {
+      assert_non_null(d);
+      assert_int_equal(d->replayed, replayed);
+      assert_int_equal(d->recorded, x->b.status[i]);
+      n++;
+    } else {
+      assert_null(d);
+    }
+  }
+  return n;
+}
+
+static void replay_reproduces_every_decision(void **state) {
+  based *x = *state;
+  const base *b = &x->b;
+  assert_int_equal(replay_seen(x->s.dir, &x->sn, &x->sum), CNV_OK);
+  assert_int_equal(x->sn.n, 0);
+  assert_int_equal(x->sum.decisions, b->n);
+  assert_int_equal(x->sum.same, b->n);
+  assert_int_equal(x->sum.differ, 0);
   size_t ok = 0;
-  for (size_t i = 0; i < b.n; i++) ok += b.status[i] == CNV_OK;
-  assert_int_equal(sum.accepted, ok);
-  assert_int_equal(sum.denied, b.n - ok);
+  for (size_t i = 0; i < b->n; i++) ok += b->status[i] == CNV_OK;
+  assert_int_equal(x->sum.accepted, ok);
+  assert_int_equal(x->sum.denied, b->n - ok);
   /* every record is read: GENESIS, the runtime's, the final checkpoint */
-  assert_true(sum.records > b.admits[b.n - 1]);
+  assert_true(x->sum.records > b->admits[b->n - 1]);
   /* out and fn may be NULL */
-  assert_int_equal(cnv_audit_replay(s.dir, NULL, NULL, NULL), CNV_OK);
-  slog_remove(&s);
+  assert_int_equal(cnv_audit_replay(x->s.dir, NULL, NULL, NULL), CNV_OK);
 }
 
 /* Each ADMIT recorded with another status than the policy gives is named, and only it. */
@@ -207,153 +244,105 @@ static void replay_stops_when_asked(void **state) {
   slog_remove(&s);
 }
 
+/* Every decision of A that reached its token check (revoked from the start). */
+static int a_token_checked(const base *b, size_t i) {
+  return b->agent[i] == A && (b->status[i] == CNV_OK || b->status[i] == CNV_ERT_DENY_EXPIRED);
+}
+
 static void whatif_revoke_added_from_the_start(void **state) {
-  (void)state;
-  slog s;
-  base b = {0};
-  base_log(&s, &b);
+  based *x = *state;
   cnv_audit_change ch = {.kind = CNV_AUDIT_REVOKE_ADD};
-  memcpy(ch.hash, b.link_a, 32);
-  seen sn;
-  cnv_audit_summary sum;
-  whatif_one(s.dir, &ch, &sn, &sum);
+  memcpy(ch.hash, x->b.link_a, 32);
+  whatif_one(x->s.dir, &ch, &x->sn, &x->sum);
   /* every decision of A that reached its token check is now a revocation, nothing else moves */
-  size_t expect = 0;
-  for (size_t i = 0; i < b.n; i++) {
-    const cnv_audit_decision *d = seen_at(&sn, b.admits[i]);
-    if (b.agent[i] == A && (b.status[i] == CNV_OK || b.status[i] == CNV_ERT_DENY_EXPIRED)) {
-      assert_non_null(d);
-      assert_int_equal(d->replayed, CNV_ERT_DENY_REVOKED);
-      assert_int_equal(d->recorded, b.status[i]);
-      expect++;
-    } else {
-      assert_null(d);
-    }
-  }
+  size_t expect = assert_moved(x, a_token_checked, CNV_ERT_DENY_REVOKED);
   assert_int_equal(expect, 6);
-  assert_int_equal(sn.n, expect);
-  assert_int_equal(sum.differ, expect);
-  assert_int_equal(sum.same + sum.differ, b.n);
-  slog_remove(&s);
+  assert_int_equal(x->sn.n, expect);
+  assert_int_equal(x->sum.differ, expect);
+  assert_int_equal(x->sum.same + x->sum.differ, x->b.n);
 }
 
 static void whatif_revoke_removed(void **state) {
-  (void)state;
-  slog s;
-  base b = {0};
-  base_log(&s, &b);
+  based *x = *state;
   cnv_audit_change ch = {.kind = CNV_AUDIT_REVOKE_REMOVE};
-  memcpy(ch.hash, b.link_b, 32);
-  seen sn;
-  cnv_audit_summary sum;
-  whatif_one(s.dir, &ch, &sn, &sum);
-  assert_int_equal(sn.n, 1);
-  assert_int_equal(sn.d[0].recorded, CNV_ERT_DENY_REVOKED);
-  assert_int_equal(sn.d[0].replayed, CNV_OK);
-  assert_int_equal(sn.d[0].agent, B);
+  memcpy(ch.hash, x->b.link_b, 32);
+  whatif_one(x->s.dir, &ch, &x->sn, &x->sum);
+  assert_int_equal(x->sn.n, 1);
+  assert_int_equal(x->sn.d[0].recorded, CNV_ERT_DENY_REVOKED);
+  assert_int_equal(x->sn.d[0].replayed, CNV_OK);
+  assert_int_equal(x->sn.d[0].agent, B);
   /* a hash the log never revoked changes nothing */
   memset(ch.hash, 0xAB, 32);
-  assert_int_equal(cnv_audit_whatif(s.dir, &ch, 1, NULL, NULL, &sum), CNV_OK);
-  assert_int_equal(sum.differ, 0);
-  slog_remove(&s);
+  assert_int_equal(cnv_audit_whatif(x->s.dir, &ch, 1, NULL, NULL, &x->sum), CNV_OK);
+  assert_int_equal(x->sum.differ, 0);
+}
+
+/* The token-checked decisions, the untrusted one already denied as untrusted. */
+static int token_checked(const base *b, size_t i) {
+  cnv_status r = b->status[i];
+  return r == CNV_OK || r == CNV_ERT_DENY_NOT_ALLOWED || r == CNV_ERT_DENY_USES || r == CNV_ERT_DENY_EFFECTS ||
+         r == CNV_ERT_DENY_EXPIRED || r == CNV_ERT_DENY_REVOKED;
 }
 
 static void whatif_trust_removed(void **state) {
-  (void)state;
-  slog s;
-  base b = {0};
-  base_log(&s, &b);
+  based *x = *state;
   cnv_audit_change ch = {.kind = CNV_AUDIT_TRUST_REMOVE};
-  memcpy(ch.key, b.root.pk, 32);
-  seen sn;
-  cnv_audit_summary sum;
-  whatif_one(s.dir, &ch, &sn, &sum);
-  assert_int_equal(sum.accepted, 0);
-  size_t expect = 0;
-  for (size_t i = 0; i < b.n; i++) {
-    const cnv_audit_decision *d = seen_at(&sn, b.admits[i]);
-    cnv_status r = b.status[i];
-    /* the token-checked decisions, the untrusted one already denied as untrusted */
-    if (r == CNV_OK || r == CNV_ERT_DENY_NOT_ALLOWED || r == CNV_ERT_DENY_USES || r == CNV_ERT_DENY_EFFECTS ||
-        r == CNV_ERT_DENY_EXPIRED || r == CNV_ERT_DENY_REVOKED) {
-      assert_non_null(d);
-      assert_int_equal(d->replayed, CNV_ERT_DENY_UNTRUSTED);
-      expect++;
-    } else {
-      assert_null(d);
-    }
-  }
-  assert_int_equal(sum.differ, expect);
-  slog_remove(&s);
+  memcpy(ch.key, x->b.root.pk, 32);
+  whatif_one(x->s.dir, &ch, &x->sn, &x->sum);
+  assert_int_equal(x->sum.accepted, 0);
+  assert_int_equal(x->sum.differ, assert_moved(x, token_checked, CNV_ERT_DENY_UNTRUSTED));
+}
+
+/* Not decided before the phase is looked at, nor already a phase denial. */
+static int phase_checked(const base *b, size_t i) {
+  cnv_status r = b->status[i];
+  return !(r == CNV_ERT_DENY_PHASE || r == CNV_ERT_DENY_TOO_LONG || r == CNV_ERT_DENY_UNKNOWN_CAPABILITY ||
+           r == CNV_ERT_DENY_ARGUMENTS);
 }
 
 static void whatif_phase_forced(void **state) {
-  (void)state;
-  slog s;
-  base b = {0};
-  base_log(&s, &b);
+  based *x = *state;
+  const base *b = &x->b;
   cnv_audit_change ch = {.kind = CNV_AUDIT_PHASE_FORCE, .phase = CNV_PHASE_EMERGENCY};
-  seen sn;
-  cnv_audit_summary sum;
-  whatif_one(s.dir, &ch, &sn, &sum);
-  assert_int_equal(sum.accepted, 0);
-  for (size_t i = 0; i < b.n; i++) {
-    const cnv_audit_decision *d = seen_at(&sn, b.admits[i]);
-    cnv_status r = b.status[i];
-    if (r == CNV_ERT_DENY_PHASE || r == CNV_ERT_DENY_TOO_LONG || r == CNV_ERT_DENY_UNKNOWN_CAPABILITY ||
-        r == CNV_ERT_DENY_ARGUMENTS) {
-      assert_null(d); /* decided before the phase is looked at, or already a phase denial */
-    } else {
-      assert_non_null(d);
-      assert_int_equal(d->replayed, CNV_ERT_DENY_PHASE);
-    }
-  }
+  whatif_one(x->s.dir, &ch, &x->sn, &x->sum);
+  assert_int_equal(x->sum.accepted, 0);
+  assert_int_equal(x->sum.differ, assert_moved(x, phase_checked, CNV_ERT_DENY_PHASE));
   /* Operational throughout: the Bootstrap denial and the shed work pass; B's read in
    * Emergency now reaches its token, which was revoked */
   ch.phase = CNV_PHASE_OPERATIONAL;
-  whatif_one(s.dir, &ch, &sn, &sum);
-  assert_int_equal(sn.n, 3);
-  assert_int_equal(seen_at(&sn, b.admits[0])->replayed, CNV_OK);
-  assert_int_equal(seen_at(&sn, b.admits[19])->replayed, CNV_OK);
-  assert_int_equal(seen_at(&sn, b.admits[b.n - 1])->replayed, CNV_ERT_DENY_REVOKED);
-  slog_remove(&s);
+  whatif_one(x->s.dir, &ch, &x->sn, &x->sum);
+  assert_int_equal(x->sn.n, 3);
+  assert_int_equal(seen_at(&x->sn, b->admits[0])->replayed, CNV_OK);
+  assert_int_equal(seen_at(&x->sn, b->admits[19])->replayed, CNV_OK);
+  assert_int_equal(seen_at(&x->sn, b->admits[b->n - 1])->replayed, CNV_ERT_DENY_REVOKED);
 }
 
 /* Changes combine; no change at all is a replay that reports nothing. */
 static void whatif_combined_and_empty(void **state) {
-  (void)state;
-  slog s;
-  base b = {0};
-  base_log(&s, &b);
-  cnv_audit_summary sum;
-  assert_int_equal(cnv_audit_whatif(s.dir, NULL, 0, NULL, NULL, &sum), CNV_OK);
-  assert_int_equal(sum.differ, 0);
-  assert_int_equal(sum.decisions, b.n);
+  based *x = *state;
+  assert_int_equal(cnv_audit_whatif(x->s.dir, NULL, 0, NULL, NULL, &x->sum), CNV_OK);
+  assert_int_equal(x->sum.differ, 0);
+  assert_int_equal(x->sum.decisions, x->b.n);
   cnv_audit_change ch[2] = {{.kind = CNV_AUDIT_REVOKE_REMOVE}, {.kind = CNV_AUDIT_PHASE_FORCE, .phase = CNV_PHASE_OPERATIONAL}};
-  memcpy(ch[0].hash, b.link_b, 32);
-  seen sn = {0};
-  assert_int_equal(cnv_audit_whatif(s.dir, ch, 2, seen_fn, &sn, &sum), CNV_OK);
+  memcpy(ch[0].hash, x->b.link_b, 32);
+  assert_int_equal(cnv_audit_whatif(x->s.dir, ch, 2, seen_fn, &x->sn, &x->sum), CNV_OK);
   /* the revoked read and the Emergency one of B both pass now, with the other two */
-  assert_int_equal(sn.n, 4);
-  assert_int_equal(seen_at(&sn, b.admits[21])->replayed, CNV_OK);
-  slog_remove(&s);
+  assert_int_equal(x->sn.n, 4);
+  assert_int_equal(seen_at(&x->sn, x->b.admits[21])->replayed, CNV_OK);
 }
 
 static void whatif_rejects_bad_changes(void **state) {
-  (void)state;
-  slog s;
-  base b = {0};
-  base_log(&s, &b);
+  based *x = *state;
+  const char *dir = x->s.dir;
   cnv_audit_change ch = {.kind = 99};
-  assert_int_equal(cnv_audit_whatif(s.dir, &ch, 1, NULL, NULL, NULL), CNV_EINVAL);
-  assert_int_equal(cnv_audit_whatif(s.dir, NULL, 1, NULL, NULL, NULL), CNV_EINVAL);
+  assert_int_equal(cnv_audit_whatif(dir, &ch, 1, NULL, NULL, NULL), CNV_EINVAL);
+  assert_int_equal(cnv_audit_whatif(dir, NULL, 1, NULL, NULL, NULL), CNV_EINVAL);
   ch = (cnv_audit_change){.kind = CNV_AUDIT_PHASE_FORCE, .phase = CNV_PHASE_COUNT};
-  assert_int_equal(cnv_audit_whatif(s.dir, &ch, 1, NULL, NULL, NULL), CNV_ERANGE);
+  assert_int_equal(cnv_audit_whatif(dir, &ch, 1, NULL, NULL, NULL), CNV_ERANGE);
   ch.phase = -1;
-  assert_int_equal(cnv_audit_whatif(s.dir, &ch, 1, NULL, NULL, NULL), CNV_ERANGE);
+  assert_int_equal(cnv_audit_whatif(dir, &ch, 1, NULL, NULL, NULL), CNV_ERANGE);
   assert_int_equal(cnv_audit_whatif(NULL, NULL, 0, NULL, NULL, NULL), CNV_EINVAL);
   assert_int_equal(cnv_audit_replay(NULL, NULL, NULL, NULL), CNV_EINVAL);
-  slog_remove(&s);
 }
 
 /* Not a runtime's log: no CONFIG before the first decision, or none at all. */
@@ -517,15 +506,15 @@ static void phase_races(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(replay_reproduces_every_decision),
+      cmocka_unit_test_setup_teardown(replay_reproduces_every_decision, base_setup, base_teardown),
       cmocka_unit_test(replay_names_a_changed_status),
       cmocka_unit_test(replay_stops_when_asked),
-      cmocka_unit_test(whatif_revoke_added_from_the_start),
-      cmocka_unit_test(whatif_revoke_removed),
-      cmocka_unit_test(whatif_trust_removed),
-      cmocka_unit_test(whatif_phase_forced),
-      cmocka_unit_test(whatif_combined_and_empty),
-      cmocka_unit_test(whatif_rejects_bad_changes),
+      cmocka_unit_test_setup_teardown(whatif_revoke_added_from_the_start, base_setup, base_teardown),
+      cmocka_unit_test_setup_teardown(whatif_revoke_removed, base_setup, base_teardown),
+      cmocka_unit_test_setup_teardown(whatif_trust_removed, base_setup, base_teardown),
+      cmocka_unit_test_setup_teardown(whatif_phase_forced, base_setup, base_teardown),
+      cmocka_unit_test_setup_teardown(whatif_combined_and_empty, base_setup, base_teardown),
+      cmocka_unit_test_setup_teardown(whatif_rejects_bad_changes, base_setup, base_teardown),
       cmocka_unit_test(no_config),
       cmocka_unit_test(bad_runtime_records),
       cmocka_unit_test(config_starts_a_new_runtime),
