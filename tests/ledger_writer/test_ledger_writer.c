@@ -129,18 +129,25 @@ static uint64_t check_checkpoints(const fx *f, uint64_t max_gap, int *last_is_cp
   return count;
 }
 
+/* Opens f's ledger with a checkpoint every `every` records, a queue of capacity and batches
+ * of at most batch; the recovery report in rec when not NULL. */
+static cnv_ledger *open_sized(fx *f, uint32_t every, uint32_t capacity, uint32_t batch, cnv_ledger_recovery *rec) {
+  f->cfg.checkpoint_every = every;
+  f->cfg.queue_capacity = capacity;
+  f->cfg.max_batch = batch;
+  cnv_ledger *l;
+  assert_int_equal(cnv_ledger_open(&f->cfg, &l, rec), CNV_OK);
+  return l;
+}
+
 static void test_threads_dense_durable_reopen(void **state) {
   fx *f = *state;
   dur_ctx dc;
   memset(&dc, 0, sizeof dc);
   f->cfg.on_durable = on_durable;
   f->cfg.durable_ctx = &dc;
-  f->cfg.checkpoint_every = 500;
-  f->cfg.queue_capacity = 256;
-  f->cfg.max_batch = 64;
-  cnv_ledger *l;
   cnv_ledger_recovery rec;
-  assert_int_equal(cnv_ledger_open(&f->cfg, &l, &rec), CNV_OK);
+  cnv_ledger *l = open_sized(f, 500, 256, 64, &rec);
   assert_int_equal(rec.records, 1); /* GENESIS */
   uint8_t pk[32];
   cnv_ledger_public_key(l, pk);
@@ -242,11 +249,7 @@ static void test_threads_dense_durable_reopen(void **state) {
 
 static void test_checkpoints_every_n_and_explicit(void **state) {
   fx *f = *state;
-  f->cfg.checkpoint_every = 10;
-  f->cfg.queue_capacity = 8;
-  f->cfg.max_batch = 4;
-  cnv_ledger *l;
-  assert_int_equal(cnv_ledger_open(&f->cfg, &l, NULL), CNV_OK);
+  cnv_ledger *l = open_sized(f, 10, 8, 4, NULL);
   uint8_t buf[LW_MAX_PAYLOAD];
   uint64_t idx = 0;
   for (uint64_t i = 0; i < 200; i++) {
@@ -342,11 +345,7 @@ static void plain_join(const plain_run *a, const pthread_t *th, uint32_t k) {
 /* Producers that never wait keep the queue full: the writer's markers must still get in. */
 static void test_checkpoints_under_saturation(void **state) {
   fx *f = *state;
-  f->cfg.checkpoint_every = 100;
-  f->cfg.queue_capacity = 256;
-  f->cfg.max_batch = 64;
-  cnv_ledger *l;
-  assert_int_equal(cnv_ledger_open(&f->cfg, &l, NULL), CNV_OK);
+  cnv_ledger *l = open_sized(f, 100, 256, 64, NULL);
   plain_run a[THREADS];
   pthread_t th[THREADS];
   plain_start(a, th, THREADS, l, 7, cnv_test_iters(20000));
