@@ -365,6 +365,13 @@ static void no_config(void **state) {
   slog_remove(&s);
 }
 
+/* Closes s, whose log replay must refuse as corrupt, and removes it. */
+static void assert_corrupt(slog *s) {
+  slog_close(s);
+  assert_int_equal(cnv_audit_replay(s->dir, NULL, NULL, NULL), CNV_ELEDGER_CORRUPT);
+  slog_remove(s);
+}
+
 /* Runtime records that no runtime writes are refused as corrupt. */
 static void bad_runtime_records(void **state) {
   (void)state;
@@ -373,24 +380,18 @@ static void bad_runtime_records(void **state) {
   uint8_t eight[8] = {0};
   cnv_ledger_entry e = {.kind = CNV_LREC_CONFIG, .ticket = 1, .payload = eight, .payload_len = 8};
   slog_put(&s, &e);
-  slog_close(&s);
-  assert_int_equal(cnv_audit_replay(s.dir, NULL, NULL, NULL), CNV_ELEDGER_CORRUPT);
-  slog_remove(&s);
+  assert_corrupt(&s);
 
   slog_open(&s);
   put_config(&s, 1, 30, 16, 16);
   e = (cnv_ledger_entry){.kind = CNV_LREC_REGISTER, .capability = 5, .payload = (const uint8_t *)"Not A Path!", .payload_len = 11};
   slog_put(&s, &e);
-  slog_close(&s);
-  assert_int_equal(cnv_audit_replay(s.dir, NULL, NULL, NULL), CNV_ELEDGER_CORRUPT);
-  slog_remove(&s);
+  assert_corrupt(&s);
 
   slog_open(&s);
   put_config(&s, 1, 30, 16, 16);
   put_phase(&s, CNV_PHASE_BOOTSTRAP, 12);
-  slog_close(&s);
-  assert_int_equal(cnv_audit_replay(s.dir, NULL, NULL, NULL), CNV_ELEDGER_CORRUPT);
-  slog_remove(&s);
+  assert_corrupt(&s);
 
   char dir[256];
   tmpdir_make(dir);
@@ -456,9 +457,7 @@ static void omitted_token(void **state) {
   put_config(&s, 7, 5, 1024, 64);
   e.flags = 0;
   slog_put(&s, &e);
-  slog_close(&s);
-  assert_int_equal(cnv_audit_replay(s.dir, NULL, NULL, NULL), CNV_ELEDGER_CORRUPT);
-  slog_remove(&s);
+  assert_corrupt(&s);
 }
 
 /* ADMIT with an explicit epoch (the one its submit loaded before deciding). */

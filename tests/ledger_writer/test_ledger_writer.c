@@ -373,21 +373,30 @@ static void gate_durable(void *ctx, uint64_t d) {
   while (!atomic_load(&g->open)) sched_yield();
 }
 
+/* Opens f's ledger with a queue of 4 under policy, the writer held by g (no marker of the
+ * writer's takes a slot): appends lw_make(round, thread, 0) into e (buf its payload) and
+ * returns once the writer holds it, the queue empty. */
+static cnv_ledger *open_held(fx *f, gate *g, cnv_ledger_full_policy policy, cnv_ledger_entry *e, uint8_t *buf,
+                             uint64_t round, uint32_t thread) {
+  f->cfg.queue_capacity = 4;
+  f->cfg.full_policy = policy;
+  f->cfg.checkpoint_interval_ms = 1000000000u;
+  f->cfg.on_durable = gate_durable;
+  f->cfg.durable_ctx = g;
+  cnv_ledger *l;
+  assert_int_equal(cnv_ledger_open(&f->cfg, &l, NULL), CNV_OK);
+  lw_make(e, buf, round, thread, 0);
+  assert_int_equal(cnv_ledger_append(l, e, NULL), CNV_OK);
+  while (!atomic_load(&g->entered)) sched_yield();
+  return l;
+}
+
 static void test_drop_counts(void **state) {
   fx *f = *state;
   gate g = {0, 0};
-  f->cfg.queue_capacity = 4;
-  f->cfg.full_policy = CNV_LEDGER_FULL_DROP;
-  f->cfg.checkpoint_interval_ms = 1000000000u; /* no marker of the writer's takes a slot */
-  f->cfg.on_durable = gate_durable;
-  f->cfg.durable_ctx = &g;
-  cnv_ledger *l;
-  assert_int_equal(cnv_ledger_open(&f->cfg, &l, NULL), CNV_OK);
   uint8_t buf[LW_MAX_PAYLOAD];
   cnv_ledger_entry e;
-  lw_make(&e, buf, 4, 0, 0);
-  assert_int_equal(cnv_ledger_append(l, &e, NULL), CNV_OK);
-  while (!atomic_load(&g.entered)) sched_yield(); /* the writer is held, the queue empty */
+  cnv_ledger *l = open_held(f, &g, CNV_LEDGER_FULL_DROP, &e, buf, 4, 0);
   uint64_t ok = 1, drops = 0;
   for (uint64_t i = 1; i < 20; i++) {
     lw_make(&e, buf, 4, 0, i);
@@ -413,18 +422,9 @@ static void test_drop_counts(void **state) {
 static void test_block_never_drops(void **state) {
   fx *f = *state;
   gate g = {0, 0};
-  f->cfg.queue_capacity = 4;
-  f->cfg.full_policy = CNV_LEDGER_FULL_BLOCK;
-  f->cfg.checkpoint_interval_ms = 1000000000u;
-  f->cfg.on_durable = gate_durable;
-  f->cfg.durable_ctx = &g;
-  cnv_ledger *l;
-  assert_int_equal(cnv_ledger_open(&f->cfg, &l, NULL), CNV_OK);
   uint8_t buf[LW_MAX_PAYLOAD];
   cnv_ledger_entry e;
-  lw_make(&e, buf, 5, 9, 0);
-  assert_int_equal(cnv_ledger_append(l, &e, NULL), CNV_OK);
-  while (!atomic_load(&g.entered)) sched_yield();
+  cnv_ledger *l = open_held(f, &g, CNV_LEDGER_FULL_BLOCK, &e, buf, 5, 9);
   plain_run b[2];
   pthread_t th[2];
   plain_start(b, th, 2, l, 5, 50);
