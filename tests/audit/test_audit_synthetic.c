@@ -116,9 +116,14 @@ static void build_base(slog *s, base *b) {
   admit(s, b, B, b->read, 200, CNV_ERT_DENY_PHASE, 0);
 }
 
-static void base_log(slog *s, base *b) {
+/* A new log holding the base log, still open for more records. */
+static void base_open(slog *s, base *b) {
   slog_open(s);
   build_base(s, b);
+}
+
+static void base_log(slog *s, base *b) {
+  base_open(s, b);
   slog_close(s);
 }
 
@@ -229,9 +234,8 @@ static void replay_names_a_changed_status(void **state) {
 static void replay_stops_when_asked(void **state) {
   (void)state;
   slog s;
-  slog_open(&s);
   base b = {0};
-  build_base(&s, &b);
+  base_open(&s, &b);
   put_admit(&s, NOBODY, b.read, 300, CNV_OK, 0);
   put_admit(&s, NOBODY, b.read, 300, CNV_OK, 0);
   slog_close(&s);
@@ -403,9 +407,8 @@ static void bad_runtime_records(void **state) {
 static void config_starts_a_new_runtime(void **state) {
   (void)state;
   slog s;
-  slog_open(&s);
   base b = {0};
-  build_base(&s, &b);
+  base_open(&s, &b);
   put_config(&s, 7, 5, 1024, 64);
   put_admit(&s, B, b.read, 100, CNV_ERT_DENY_UNKNOWN_CAPABILITY, 0);
   put_register(&s, "svc.read", CNV_EFFECT_READ_ONLY);

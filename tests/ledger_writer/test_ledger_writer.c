@@ -373,34 +373,40 @@ static void gate_durable(void *ctx, uint64_t d) {
   while (!atomic_load(&g->open)) sched_yield();
 }
 
-/* Opens f's ledger with a queue of 4 under policy, the writer held by g (no marker of the
- * writer's takes a slot): appends lw_make(round, thread, 0) into e (buf its payload) and
- * returns once the writer holds it, the queue empty. */
-static cnv_ledger *open_held(fx *f, gate *g, cnv_ledger_full_policy policy, cnv_ledger_entry *e, uint8_t *buf,
-                             uint64_t round, uint32_t thread) {
+/* A ledger whose writer a gate holds, and the first record appended to it (buf its payload). */
+typedef struct held {
+  gate g;
+  uint8_t buf[LW_MAX_PAYLOAD];
+  cnv_ledger_entry e;
+} held;
+
+/* Opens f's ledger with a queue of 4 under policy, the writer held by h->g (no marker of
+ * the writer's takes a slot): appends lw_make(round, thread, 0) into h->e and returns once
+ * the writer holds it, the queue empty. */
+static cnv_ledger *open_held(fx *f, held *h, cnv_ledger_full_policy policy, uint64_t round, uint32_t thread) {
+  atomic_init(&h->g.entered, 0);
+  atomic_init(&h->g.open, 0);
   f->cfg.queue_capacity = 4;
   f->cfg.full_policy = policy;
   f->cfg.checkpoint_interval_ms = 1000000000u;
   f->cfg.on_durable = gate_durable;
-  f->cfg.durable_ctx = g;
+  f->cfg.durable_ctx = &h->g;
   cnv_ledger *l;
   assert_int_equal(cnv_ledger_open(&f->cfg, &l, NULL), CNV_OK);
-  lw_make(e, buf, round, thread, 0);
-  assert_int_equal(cnv_ledger_append(l, e, NULL), CNV_OK);
-  while (!atomic_load(&g->entered)) sched_yield();
+  lw_make(&h->e, h->buf, round, thread, 0);
+  assert_int_equal(cnv_ledger_append(l, &h->e, NULL), CNV_OK);
+  while (!atomic_load(&h->g.entered)) sched_yield();
   return l;
 }
 
 static void test_drop_counts(void **state) {
   fx *f = *state;
-  gate g = {0, 0};
-  uint8_t buf[LW_MAX_PAYLOAD];
-  cnv_ledger_entry e;
-  cnv_ledger *l = open_held(f, &g, CNV_LEDGER_FULL_DROP, &e, buf, 4, 0);
+  held h;
+  cnv_ledger *l = open_held(f, &h, CNV_LEDGER_FULL_DROP, 4, 0);
   uint64_t ok = 1, drops = 0;
   for (uint64_t i = 1; i < 20; i++) {
-    lw_make(&e, buf, 4, 0, i);
-    cnv_status st = cnv_ledger_append(l, &e, NULL);
+    lw_make(&h.e, h.buf, 4, 0, i);
+    cnv_status st = cnv_ledger_append(l, &h.e, NULL);
     if (st == CNV_OK)
       ok++;
     else {
@@ -414,17 +420,15 @@ static void test_drop_counts(void **state) {
   cnv_ledger_stats_get(l, &s);
   assert_int_equal(s.dropped, 15);
   assert_int_equal(s.appended, 5);
-  atomic_store(&g.open, 1);
+  atomic_store(&h.g.open, 1);
   cnv_ledger_close(l);
   assert_int_equal(cnv_ledger_verify_dir(f->dir, f->pk, NULL), CNV_OK);
 }
 
 static void test_block_never_drops(void **state) {
   fx *f = *state;
-  gate g = {0, 0};
-  uint8_t buf[LW_MAX_PAYLOAD];
-  cnv_ledger_entry e;
-  cnv_ledger *l = open_held(f, &g, CNV_LEDGER_FULL_BLOCK, &e, buf, 5, 9);
+  held h;
+  cnv_ledger *l = open_held(f, &h, CNV_LEDGER_FULL_BLOCK, 5, 9);
   plain_run b[2];
   pthread_t th[2];
   plain_start(b, th, 2, l, 5, 50);
@@ -434,7 +438,7 @@ static void test_block_never_drops(void **state) {
     sched_yield();
     cnv_queue_stats_get(l->q, &qs);
   } while (qs.rejected_full == 0);
-  atomic_store(&g.open, 1);
+  atomic_store(&h.g.open, 1);
   plain_join(b, th, 2);
   cnv_ledger_stats s;
   cnv_ledger_stats_get(l, &s);
@@ -447,9 +451,9 @@ static void test_block_never_drops(void **state) {
   assert_int_equal(cnv_ledger_reader_open(f->dir, &r, NULL), CNV_OK);
   uint64_t apps = 0;
   for (uint64_t i = 0; i < cnv_ledger_reader_size(r); i++) {
-    assert_int_equal(cnv_ledger_reader_get(r, i, &e, NULL), CNV_OK);
-    if (e.kind == CNV_LREC_APP) {
-      assert_true(lw_check(&e));
+    assert_int_equal(cnv_ledger_reader_get(r, i, &h.e, NULL), CNV_OK);
+    if (h.e.kind == CNV_LREC_APP) {
+      assert_true(lw_check(&h.e));
       apps++;
     }
   }
