@@ -49,14 +49,18 @@ static void cav_allowing(cnv_deleg_caveats *c, const char *pattern) {
   assert_int_equal(cav_allow(c, pattern), CNV_OK);
 }
 
-/* One decision named by a replay or what-if: the summary counts decisions, and sn holds
- * only the decision of record index, replayed as replayed. */
-static void assert_only_seen(const seen *sn, const cnv_audit_summary *sum, uint64_t decisions, uint64_t index,
-                             cnv_status replayed) {
-  assert_int_equal(sum->decisions, decisions);
-  assert_int_equal(sn->n, 1);
-  assert_int_equal(sn->d[0].index, index);
-  assert_int_equal(sn->d[0].replayed, replayed);
+/* Closes s, replays it and removes it: the replay must find decisions and name only the
+ * one of record index, replayed as replayed. */
+static void assert_one_mismatch(slog *s, uint64_t decisions, uint64_t index, cnv_status replayed) {
+  slog_close(s);
+  seen sn;
+  cnv_audit_summary sum;
+  assert_int_equal(replay_seen(s->dir, &sn, &sum), CNV_EAUDIT_MISMATCH);
+  assert_int_equal(sum.decisions, decisions);
+  assert_int_equal(sn.n, 1);
+  assert_int_equal(sn.d[0].index, index);
+  assert_int_equal(sn.d[0].replayed, replayed);
+  slog_remove(s);
 }
 
 /* Writes the base log: every decision kind submit makes, in its phases. */
@@ -449,12 +453,7 @@ static void omitted_token(void **state) {
   put_admit(&s, A, read, 100, CNV_OK, 0);
   put_admit(&s, A, read, 100, CNV_ERT_DENY_REVOKED, 0);
   uint64_t wrong = put_admit(&s, A, 999, 100, CNV_OK, 0); /* no such capability */
-  slog_close(&s);
-  seen sn;
-  cnv_audit_summary sum;
-  assert_int_equal(replay_seen(s.dir, &sn, &sum), CNV_EAUDIT_MISMATCH);
-  assert_only_seen(&sn, &sum, 3, wrong, CNV_ERT_DENY_UNKNOWN_CAPABILITY);
-  slog_remove(&s);
+  assert_one_mismatch(&s, 3, wrong, CNV_ERT_DENY_UNKNOWN_CAPABILITY);
 
   slog_open(&s);
   put_config(&s, 7, 5, 1024, 64);
@@ -498,12 +497,7 @@ static void phase_races(void **state) {
   put_phase(&s, CNV_PHASE_OPERATIONAL, CNV_PHASE_DEGRADED);
   /* in Degraded with no move after it: shed, whatever the record says */
   uint64_t last = admit_at(&s, s.epoch, read, CNV_OK);
-  slog_close(&s);
-  seen sn;
-  cnv_audit_summary sum;
-  assert_int_equal(replay_seen(s.dir, &sn, &sum), CNV_EAUDIT_MISMATCH);
-  assert_only_seen(&sn, &sum, 4, last, CNV_ERT_DENY_SHED);
-  slog_remove(&s);
+  assert_one_mismatch(&s, 4, last, CNV_ERT_DENY_SHED);
 }
 
 int main(void) {
