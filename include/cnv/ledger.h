@@ -405,7 +405,9 @@ CNV_API CNV_NODISCARD cnv_status cnv_ledger_receipt(cnv_ledger *l, uint64_t inde
 /* The same from a reader (a closed log), with the log's last checkpoint (it must come after
  * index). One thread per reader; O(tree size) hashes for the proof. Errors: CNV_EINVAL,
  * CNV_ERANGE (index >= size), CNV_ELEDGER_NOT_COVERED, CNV_ELEDGER_KIND, CNV_EIO,
- * CNV_ELEDGER_CORRUPT (the checkpoint record does not decode or covers no such tree). */
+ * CNV_ELEDGER_CORRUPT (the checkpoint record does not decode, covers no such tree, or its
+ * root is not the root of the log's first tree_size records; its signature is not checked
+ * here: cnv_receipt_verify does). */
 CNV_API CNV_NODISCARD cnv_status cnv_ledger_reader_receipt(cnv_ledger_reader *r, uint64_t index, cnv_receipt *out);
 
 /* Checks a receipt offline with only the node's public key pk, moving *state forward

@@ -222,6 +222,17 @@ static void test_checkpoint_wrong_root(void **state) {
   cnv_ledger_verify_report rep;
   assert_int_equal(cnv_ledger_verify_dir(dir, NULL, &rep), CNV_ELEDGER_SIGNATURE);
   assert_int_equal(rep.bad_index, 3);
+  /* and no receipt is built on it (it could never verify) */
+  afix_begin(&g);
+  cnv_ledger_entry e = afix_entry(CNV_LREC_COMPLETE, 0, 0, NULL, 0);
+  assert_true(afix_add(&g, &e));
+  assert_true(afix_checkpoint(&g, 2, 1)); /* claims 2, root of 1 */
+  assert_true(afix_save(&g, dir));
+  cnv_ledger_reader *r = NULL;
+  assert_int_equal(cnv_ledger_reader_open(dir, &r, NULL), CNV_OK);
+  static cnv_receipt rc;
+  assert_int_equal(cnv_ledger_reader_receipt(r, 1, &rc), CNV_ELEDGER_CORRUPT);
+  cnv_ledger_reader_close(r);
 }
 
 /* ---- receipts ---- */
