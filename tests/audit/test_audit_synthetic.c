@@ -153,7 +153,8 @@ static void replay_names_a_changed_status(void **state) {
       {6, CNV_OK},                   /* the untrusted token accepted */
       {7, CNV_ERT_DENY_RATE},        /* a load outcome for an unknown agent */
       {1, CNV_OK},                   /* accepted in Bootstrap */
-      {20, CNV_OK},                  /* shed work accepted */
+      {20, CNV_ERT_DENY_PHASE},      /* a phase denial in Degraded */
+      {26, CNV_OK},                  /* accepted in Emergency */
   };
   for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
     slog s;
@@ -438,6 +439,91 @@ static void config_starts_a_new_runtime(void **state) {
   slog_remove(&s);
 }
 
+/* An agent whose token was too long for its record: known, its token checks as recorded;
+ * the checks before them still run. Without the flag, a token-less AGENT is corrupt. */
+static void omitted_token(void **state) {
+  (void)state;
+  slog s;
+  slog_open(&s);
+  put_config(&s, 7, 5, 1024, 64);
+  uint64_t read = put_register(&s, "svc.read", CNV_EFFECT_READ_ONLY);
+  put_phase(&s, CNV_PHASE_BOOTSTRAP, CNV_PHASE_NEGOTIATION);
+  put_phase(&s, CNV_PHASE_NEGOTIATION, CNV_PHASE_ACTIVATION);
+  put_phase(&s, CNV_PHASE_ACTIVATION, CNV_PHASE_OPERATIONAL);
+  cnv_ledger_entry e = {.kind = CNV_LREC_AGENT, .agent = A, .flags = CNV_RT_AGENT_TOKEN_OMITTED, .epoch = s.epoch};
+  memset(e.key, 7, sizeof e.key);
+  slog_put(&s, &e);
+  put_admit(&s, A, read, 100, CNV_OK, 0);
+  put_admit(&s, A, read, 100, CNV_ERT_DENY_REVOKED, 0);
+  uint64_t wrong = put_admit(&s, A, 999, 100, CNV_OK, 0); /* no such capability */
+  slog_close(&s);
+  seen sn = {0};
+  cnv_audit_summary sum;
+  assert_int_equal(cnv_audit_replay(s.dir, seen_fn, &sn, &sum), CNV_EAUDIT_MISMATCH);
+  assert_int_equal(sum.decisions, 3);
+  assert_int_equal(sn.n, 1);
+  assert_int_equal(sn.d[0].index, wrong);
+  assert_int_equal(sn.d[0].replayed, CNV_ERT_DENY_UNKNOWN_CAPABILITY);
+  slog_remove(&s);
+
+  slog_open(&s);
+  put_config(&s, 7, 5, 1024, 64);
+  e.flags = 0;
+  slog_put(&s, &e);
+  slog_close(&s);
+  assert_int_equal(cnv_audit_replay(s.dir, NULL, NULL, NULL), CNV_ELEDGER_CORRUPT);
+  slog_remove(&s);
+}
+
+/* ADMIT with an explicit epoch (the one its submit loaded before deciding). */
+static uint64_t admit_at(slog *s, uint64_t epoch, uint64_t cap, cnv_status st) {
+  int reason = st == CNV_OK ? -1 : cnv_runtime_denial_of(st);
+  cnv_ledger_entry e = {.kind = CNV_LREC_ADMIT, .agent = A, .capability = cap, .token_time = 100, .status = st, .flags = 1, .detail = (uint16_t)(reason + 1), .epoch = epoch};
+  return slog_put(s, &e);
+}
+
+/* A submit racing a phase move (the breaker's, on another thread): it may have read the
+ * phase of a move whose record comes after its ADMIT, or not have seen a move whose record
+ * comes before; the epoch it loaded bounds what it saw. */
+static void phase_races(void **state) {
+  (void)state;
+  slog s;
+  slog_open(&s);
+  base b = {0};
+  tkey_make(&b.root, 0x10);
+  put_config(&s, 7, 5, 1024, 64);
+  put_trust(&s, b.root.pk, 0);
+  cnv_deleg_caveats c;
+  cav_init(&c);
+  assert_int_equal(cav_allow(&c, "svc.*"), CNV_OK);
+  add_agent(&s, A, &b.root, 0x21, &c, NULL);
+  uint64_t read = put_register(&s, "svc.read", CNV_EFFECT_READ_ONLY);
+  put_phase(&s, CNV_PHASE_BOOTSTRAP, CNV_PHASE_NEGOTIATION);
+  put_phase(&s, CNV_PHASE_NEGOTIATION, CNV_PHASE_ACTIVATION);
+  put_phase(&s, CNV_PHASE_ACTIVATION, CNV_PHASE_OPERATIONAL);
+  /* saw the move to Degraded (its epoch), recorded before the move's record */
+  admit_at(&s, s.epoch + 1, read, CNV_ERT_DENY_SHED);
+  put_phase(&s, CNV_PHASE_OPERATIONAL, CNV_PHASE_DEGRADED);
+  /* loaded the epoch before the move to Recovery, read the phase before it too */
+  put_phase(&s, CNV_PHASE_DEGRADED, CNV_PHASE_RECOVERY);
+  admit_at(&s, s.epoch - 1, read, CNV_ERT_DENY_SHED);
+  /* and after it */
+  admit_at(&s, s.epoch - 1, read, CNV_OK);
+  put_phase(&s, CNV_PHASE_RECOVERY, CNV_PHASE_OPERATIONAL);
+  put_phase(&s, CNV_PHASE_OPERATIONAL, CNV_PHASE_DEGRADED);
+  /* in Degraded with no move after it: shed, whatever the record says */
+  uint64_t last = admit_at(&s, s.epoch, read, CNV_OK);
+  slog_close(&s);
+  seen sn = {0};
+  cnv_audit_summary sum;
+  assert_int_equal(cnv_audit_replay(s.dir, seen_fn, &sn, &sum), CNV_EAUDIT_MISMATCH);
+  assert_int_equal(sum.decisions, 4);
+  assert_int_equal(sn.n, 1);
+  assert_int_equal(sn.d[0].index, last);
+  assert_int_equal(sn.d[0].replayed, CNV_ERT_DENY_SHED);
+  slog_remove(&s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(replay_reproduces_every_decision),
@@ -452,6 +538,8 @@ int main(void) {
       cmocka_unit_test(no_config),
       cmocka_unit_test(bad_runtime_records),
       cmocka_unit_test(config_starts_a_new_runtime),
+      cmocka_unit_test(phase_races),
+      cmocka_unit_test(omitted_token),
   };
   return cmocka_run_group_tests(tests, setup, NULL);
 }
