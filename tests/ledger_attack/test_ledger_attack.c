@@ -178,6 +178,32 @@ static void test_symlink_segment(void **state) {
   free(other);
 }
 
+/* The segment changes under an open reader: grows (records keep reading), is cut short or
+ * rewritten (the reader says CNV_EIO, never hands out other bytes as the record). */
+static void test_segment_changes_after_open(void **state) {
+  (void)state;
+  afix_begin(&g);
+  app_records(3);
+  assert_true(afix_save(&g, dir));
+  cnv_ledger_reader *r = NULL;
+  assert_int_equal(cnv_ledger_reader_open(dir, &r, NULL), CNV_OK);
+  assert_int_equal(cnv_ledger_reader_size(r), 4);
+  size_t full = g.len;
+  app_records(2); /* grows: two more records on disk than the reader saw */
+  assert_true(afix_save(&g, dir));
+  cnv_ledger_entry e;
+  for (uint64_t i = 0; i < 4; i++) assert_int_equal(cnv_ledger_reader_get(r, i, &e, NULL), CNV_OK);
+  assert_int_equal(cnv_ledger_reader_get(r, 4, &e, NULL), CNV_ERANGE);
+  /* rewritten: record 3's payload-free body changed in place */
+  g.seg[full - 40] ^= 0x01;
+  assert_true(afix_save(&g, dir));
+  assert_int_equal(cnv_ledger_reader_get(r, 3, &e, NULL), CNV_EIO);
+  /* cut short inside record 2 */
+  assert_true(afix_write(dir, "seg-0000000000000000.log", g.seg, full - 300));
+  assert_int_equal(cnv_ledger_reader_get(r, 3, &e, NULL), CNV_EIO);
+  cnv_ledger_reader_close(r);
+}
+
 /* An empty directory, and one with only a lock file: no ledger. */
 static void test_no_segments(void **state) {
   (void)state;
@@ -503,6 +529,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_directory_as_segment, setup, teardown),
       cmocka_unit_test_setup_teardown(test_symlink_segment, setup, teardown),
       cmocka_unit_test_setup_teardown(test_no_segments, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_segment_changes_after_open, setup, teardown),
       cmocka_unit_test_setup_teardown(test_lying_checkpoint, setup, teardown),
       cmocka_unit_test_setup_teardown(test_checkpoint_wrong_root, setup, teardown),
       cmocka_unit_test_setup_teardown(test_receipt_every_byte, setup, teardown),
