@@ -300,7 +300,8 @@ CNV_API CNV_NODISCARD cnv_status cnv_ledger_wait_durable(cnv_ledger *l, uint64_t
 /* Appends a checkpoint now and waits until it is durable; *out (may be NULL) receives it.
  * Any thread; blocking. Errors: as wait_durable. */
 CNV_API CNV_NODISCARD cnv_status cnv_ledger_checkpoint(cnv_ledger *l, cnv_checkpoint *out);
-/* The ledger's public key. */
+/* Copies the ledger's public key into pk (the one GENESIS holds; checkpoints verify with it).
+ * Any thread; wait-free (it never changes after open). */
 CNV_API void cnv_ledger_public_key(const cnv_ledger *l, uint8_t pk[CNV_LEDGER_KEY_BYTES]);
 
 typedef struct cnv_ledger_stats {
