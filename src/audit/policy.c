@@ -6,6 +6,7 @@
 
 #include <cnv/ledger.h>
 #include <cnv/phases.h>
+#include <cnv/protocol.h>
 #include <cnv/runtime.h>
 
 #include "audit_internal.h"
@@ -178,7 +179,11 @@ static cnv_status apply_register(cnv__audit_policy *p, const cnv_ledger_entry *e
     return CNV_OK;
   }
   cnv_deleg_cap cap;
-  if (!e->payload_len || cnv_deleg_cap_from_path((const char *)e->payload, e->payload_len, &cap) != CNV_OK) {
+  uint64_t id;
+  /* the record's id must be its path's: a log whose REGISTER names one path under another
+   * capability's id could make replay check the wrong patterns */
+  if (!e->payload_len || cnv_deleg_cap_from_path((const char *)e->payload, e->payload_len, &cap) != CNV_OK ||
+      cnv_capability_id((const char *)e->payload, e->payload_len, &id) != CNV_OK || id != e->capability) {
     return CNV_ELEDGER_CORRUPT;
   }
   void *slot;
@@ -207,7 +212,8 @@ cnv_status cnv__audit_policy_apply(cnv__audit_policy *p, const cnv_ledger_entry 
       return apply_register(p, e);
     case CNV_LREC_PHASE:
       /* the move itself was collected before the replay (p->moves) */
-      return (e->detail & 0xFFu) < CNV_PHASE_COUNT ? CNV_OK : CNV_ELEDGER_CORRUPT;
+      return (e->detail & 0xFFu) < CNV_PHASE_COUNT && (e->detail >> 8) < CNV_PHASE_COUNT ? CNV_OK
+                                                                                         : CNV_ELEDGER_CORRUPT;
     default:
       return CNV_OK;
   }

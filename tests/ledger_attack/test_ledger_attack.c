@@ -12,6 +12,7 @@
 
 #include <cnv/audit.h>
 #include <cnv/phases.h>
+#include <cnv/protocol.h>
 #include <cnv/runtime.h>
 
 #include "attack_fixture.h"
@@ -433,7 +434,8 @@ static cnv_status replay(cnv_audit_summary *sum) {
 static void test_replay_phase_out_of_range(void **state) {
   (void)state;
   cnv_audit_summary sum;
-  static const uint16_t details[] = {CNV_PHASE_COUNT, 0x00FF, 0xFFFF, (3u << 8) | CNV_PHASE_COUNT};
+  static const uint16_t details[] = {CNV_PHASE_COUNT, 0x00FF, 0xFFFF, (3u << 8) | CNV_PHASE_COUNT,
+                                     (CNV_PHASE_COUNT << 8) | 3u};
   for (size_t k = 0; k < sizeof details / sizeof details[0]; k++) {
     afix_begin(&g);
     config(30, 1024, 64);
@@ -465,15 +467,22 @@ static void test_replay_bad_config(void **state) {
   assert_true(st == CNV_OK || st == CNV_ELEDGER_CORRUPT);
 }
 
+/* The capability id of demo.echo, which a REGISTER record of that path must carry. */
+static uint64_t echo_id(void) {
+  uint64_t id = 0;
+  assert_int_equal(cnv_capability_id("demo.echo", 9, &id), CNV_OK);
+  return id;
+}
+
 /* A second CONFIG is a new runtime: what the first registered is gone. */
 static void test_replay_config_twice(void **state) {
   (void)state;
   cnv_audit_summary sum;
   afix_begin(&g);
   config(30, 1024, 64);
-  add(CNV_LREC_REGISTER, 0, 0, "demo.echo", 9, 0, 7, 0);
+  add(CNV_LREC_REGISTER, 0, 0, "demo.echo", 9, 0, echo_id(), 0);
   config(30, 1024, 64);
-  add(CNV_LREC_ADMIT, 0, CNV_ERT_DENY_UNKNOWN_CAPABILITY, NULL, 0, 1, 7, 0);
+  add(CNV_LREC_ADMIT, 0, CNV_ERT_DENY_UNKNOWN_CAPABILITY, NULL, 0, 1, echo_id(), 0);
   assert_int_equal(replay(&sum), CNV_OK);
   assert_int_equal(sum.decisions, 1);
   assert_int_equal(sum.same, 1);
@@ -490,6 +499,11 @@ static void test_replay_register_garbage(void **state) {
     add(CNV_LREC_REGISTER, 0, 0, paths[k], lens[k], 0, 7, 0);
     assert_int_equal(replay(&sum), CNV_ELEDGER_CORRUPT);
   }
+  /* a good path under another capability's id */
+  afix_begin(&g);
+  config(30, 1024, 64);
+  add(CNV_LREC_REGISTER, 0, 0, "demo.echo", 9, 0, echo_id() + 1, 0);
+  assert_int_equal(replay(&sum), CNV_ELEDGER_CORRUPT);
 }
 
 /* One agent handle added, removed, added again with a token the log does not hold, and
@@ -500,14 +514,14 @@ static void test_replay_agent_reused(void **state) {
   cnv_audit_summary sum;
   afix_begin(&g);
   config(30, 1024, 64);
-  add(CNV_LREC_REGISTER, 0, 0, "demo.echo", 9, 0, 7, 0);
+  add(CNV_LREC_REGISTER, 0, 0, "demo.echo", 9, 0, echo_id(), 0);
   add(CNV_LREC_AGENT, 0, 0, "xyz", 3, 5, 0, 0);
   add(CNV_LREC_AGENT, 1, 0, NULL, 0, 5, 0, 0);
   add(CNV_LREC_AGENT, 1, 0, NULL, 0, 5, 0, 0);
   add(CNV_LREC_AGENT, 0, 0, NULL, 0, 5, 0, CNV_RT_AGENT_TOKEN_OMITTED);
   add(CNV_LREC_AGENT, 0, 0, "garbage-token", 13, 5, 0, 0);
   add(CNV_LREC_PHASE, (CNV_PHASE_BOOTSTRAP << 8) | CNV_PHASE_OPERATIONAL, 0, NULL, 0, 0, 0, 0);
-  add(CNV_LREC_ADMIT, 0, CNV_OK, NULL, 0, 5, 7, 0);
+  add(CNV_LREC_ADMIT, 0, CNV_OK, NULL, 0, 5, echo_id(), 0);
   assert_int_equal(replay(&sum), CNV_EAUDIT_MISMATCH);
   assert_int_equal(sum.decisions, 1);
   assert_int_equal(sum.differ, 1);
