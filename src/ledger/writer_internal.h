@@ -18,6 +18,7 @@
 #include <cnv/ledger.h>
 
 #include "ledger_internal.h"
+#include "lstore.h"
 
 /* What a queue record asks the writer to do. */
 enum { CNV__LQ_ENTRY = 0,
@@ -41,6 +42,9 @@ typedef struct cnv__lqrec {
   uint8_t key[CNV_LEDGER_KEY_BYTES];
   uint8_t digest[CNV_LEDGER_HASH_BYTES];
   uint8_t result[CNV_LEDGER_HASH_BYTES];
+  /* the record's content hash (cnv__lcontent_entry), computed by the appending thread so
+   * the writer hashes only prev || index || content (one compression) per record */
+  uint8_t content[CNV_LEDGER_HASH_BYTES];
   uint32_t payload_len;
   uint32_t op; /* CNV__LQ_* */
   uint8_t *heap;

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "lfix.h"
 
@@ -158,6 +159,53 @@ static void token_hash(void **state) {
   assert_int_equal(cnv_ledger_token_hash(t, 1, NULL), CNV_EINVAL);
 }
 
+/* The leaf is H(0x00 || prev || index || H(kind .. payload)), computed here by hand; the
+ * appender's content hash (from the entry) agrees with the one from the encoded body; every
+ * body byte changes the leaf. */
+static void leaf_hash_two_levels(void **state) {
+  (void)state;
+  cnv_ledger_entry e;
+  memset(&e, 0, sizeof e);
+  e.kind = CNV_LREC_APP;
+  e.detail = 7;
+  e.status = -3;
+  e.ticket = 99;
+  memset(e.key, 0x11, 32);
+  memset(e.result, 0x22, 32);
+  uint8_t payload[40];
+  for (size_t i = 0; i < sizeof payload; i++) payload[i] = (uint8_t)(i * 7);
+  e.payload = payload;
+  e.payload_len = sizeof payload;
+  uint8_t prev[32];
+  memset(prev, 0xA5, sizeof prev);
+  size_t len = 0;
+  assert_int_equal(cnv_ledger_entry_encode(&e, 12345, prev, body, sizeof body, &len), CNV_OK);
+  uint8_t content[32], in[73], want[32], got[32];
+  assert_int_equal(crypto_generichash(content, 32, body + 40, len - 40, NULL, 0), 0);
+  in[0] = 0x00;
+  memcpy(in + 1, body, 40);
+  memcpy(in + 41, content, 32);
+  assert_int_equal(crypto_generichash(want, 32, in, sizeof in, NULL, 0), 0);
+  assert_int_equal(cnv_ledger_leaf_hash(body, len, got), CNV_OK);
+  assert_memory_equal(got, want, 32);
+  uint8_t c2[32], viaentry[32];
+  cnv__lcontent_entry(&e, c2);
+  assert_memory_equal(c2, content, 32);
+  cnv__lleaf_link(prev, 12345, c2, viaentry);
+  assert_memory_equal(viaentry, want, 32);
+  for (size_t i = 0; i < len; i++) {
+    body[i] ^= 0x01;
+    assert_int_equal(cnv_ledger_leaf_hash(body, len, got), CNV_OK);
+    assert_memory_not_equal(got, want, 32);
+    body[i] ^= 0x01;
+  }
+  assert_int_equal(cnv_ledger_leaf_hash(body, len - 1, got), CNV_OK);
+  assert_memory_not_equal(got, want, 32);
+  assert_int_equal(cnv_ledger_leaf_hash(body, CNV_LEDGER_BODY_FIXED - 1, got), CNV_ERANGE);
+  assert_int_equal(cnv_ledger_leaf_hash(NULL, len, got), CNV_EINVAL);
+  assert_int_equal(cnv_ledger_leaf_hash(body, len, NULL), CNV_EINVAL);
+}
+
 typedef struct seen {
   uint64_t n, first;
 } seen;
@@ -251,6 +299,7 @@ int main(void) {
       cmocka_unit_test(encode_rejects),
       cmocka_unit_test(decode_rejects),
       cmocka_unit_test(token_hash),
+      cmocka_unit_test(leaf_hash_two_levels),
       cmocka_unit_test(scan_whole_and_every_cut),
       cmocka_unit_test(scan_names_damage),
   };

@@ -95,7 +95,7 @@ static void read_open(cnv_ledger *l, uint64_t index, cnv_ledger_entry *e, uint8_
   uint64_t got;
   assert_int_equal(cnv_ledger_entry_decode(body, len, e, &got, NULL), CNV_OK);
   assert_int_equal(got, index);
-  if (leaf) assert_int_equal(cnv_merkle_leaf_hash(body, len, leaf), CNV_OK);
+  if (leaf) assert_int_equal(cnv_ledger_leaf_hash(body, len, leaf), CNV_OK);
 }
 
 /* Checks every checkpoint of a closed log: signature, root over the leaves before it, the
