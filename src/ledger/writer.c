@@ -1,8 +1,9 @@
 /* The writer thread: pops whole batches from the queue (in position order, so index =
  * base + position), encodes each record chained to the previous one, hashes and stores it,
- * makes the batch durable with one cnv__lstore_sync (group commit), adds the leaves to the
- * in-memory tree under mu, then publishes the durable count (release), wakes waiters and calls
- * on_durable. Checkpoint markers in the queue become signed CHECKPOINT records. Idle, it
+ * adds the leaves to the in-memory tree under mu, writes the batch out and makes it durable
+ * with one fdatasync (group commit) that a sync thread runs while the writer goes on with the
+ * next batch; once that sync returned it publishes the durable count (release), wakes waiters
+ * and calls on_durable. Checkpoint markers in the queue become signed CHECKPOINT records. Idle, it
  * spins briefly and then sleeps on wake_cv, which append signals only while it sleeps. */
 #include <stdlib.h>
 #include <string.h>

@@ -6,6 +6,8 @@
  *               the writer through wake_mu/wake_cv only when it sleeps;
  *   the writer  owns store, prev, next, since_cp, batch, body; takes mu to grow tree and cps;
  *               publishes durable (release) and signals dur_cv;
+ *   the sync thread (writer.c, started and joined by the writer) only fdatasyncs a descriptor
+ *               the writer hands it and reports back (its own mutex);
  *   readers     (prove, covering, wait_durable) load durable (acquire), then take mu. */
 #ifndef CNV__LEDGER_WRITER_INTERNAL_H
 #define CNV__LEDGER_WRITER_INTERNAL_H
