@@ -6,16 +6,18 @@
 
 #include "lstore.h"
 
+/* where the fields after prev and index start in a body */
+#define FIELDS_AT (CNV_LEDGER_HASH_BYTES + 8)
+
 static bool kind_known(uint32_t kind) { return kind >= CNV_LREC_GENESIS && kind <= CNV_LREC_APP; }
 
-void cnv__lleaf_link(const uint8_t prev[CNV_LEDGER_HASH_BYTES], uint64_t index,
-                     const uint8_t content[CNV_LEDGER_HASH_BYTES], uint8_t out[CNV_LEDGER_HASH_BYTES]) {
-  /* 0x00 || prev || index u64 LE || content: 73 bytes, one BLAKE2b compression */
-  uint8_t in[1 + CNV__LLINK_BYTES];
+void cnv__lleaf_head(const uint8_t head[CNV__LHEAD], const uint8_t content[CNV_LEDGER_HASH_BYTES],
+                     uint8_t out[CNV_LEDGER_HASH_BYTES]) {
+  /* 0x00 || head || content: 121 bytes, one BLAKE2b compression */
+  uint8_t in[1 + CNV__LHEAD + CNV_LEDGER_HASH_BYTES];
   in[0] = 0x00;
-  memcpy(in + 1, prev, CNV_LEDGER_HASH_BYTES);
-  cnv__lput64(in + 1 + CNV_LEDGER_HASH_BYTES, index);
-  memcpy(in + 1 + CNV_LEDGER_HASH_BYTES + 8, content, CNV_LEDGER_HASH_BYTES);
+  memcpy(in + 1, head, CNV__LHEAD);
+  memcpy(in + 1 + CNV__LHEAD, content, CNV_LEDGER_HASH_BYTES);
   /* crypto_generichash fails only for out-of-range sizes; 32 and no key are in range */
   (void)crypto_generichash(out, CNV_LEDGER_HASH_BYTES, in, sizeof in, NULL, 0);
 }
@@ -41,12 +43,12 @@ static void put_fields(const cnv_ledger_entry *e, uint8_t *p) {
 }
 
 void cnv__lcontent_entry(const cnv_ledger_entry *e, uint8_t out[CNV_LEDGER_HASH_BYTES]) {
-  uint8_t fixed[CNV_LEDGER_BODY_FIXED - CNV__LLINK_FIELDS];
+  uint8_t fixed[CNV_LEDGER_BODY_FIXED - FIELDS_AT]; /* body bytes 40 .. 203 */
   put_fields(e, fixed);
   crypto_generichash_state st;
   /* crypto_generichash_* fail only for out-of-range sizes; 32 and no key are in range */
   (void)crypto_generichash_init(&st, NULL, 0, CNV_LEDGER_HASH_BYTES);
-  (void)crypto_generichash_update(&st, fixed, sizeof fixed);
+  (void)crypto_generichash_update(&st, fixed + (CNV__LHEAD - FIELDS_AT), sizeof fixed - (CNV__LHEAD - FIELDS_AT));
   if (e->payload_len) (void)crypto_generichash_update(&st, e->payload, e->payload_len);
   (void)crypto_generichash_final(&st, out, CNV_LEDGER_HASH_BYTES);
 }
@@ -56,9 +58,8 @@ cnv_status cnv_ledger_leaf_hash(const uint8_t *body, size_t len, uint8_t out[CNV
   if (len < CNV_LEDGER_BODY_FIXED) return CNV_ERANGE;
   uint8_t content[CNV_LEDGER_HASH_BYTES];
   /* fails only for out-of-range sizes; 32 and no key are in range */
-  (void)crypto_generichash(content, CNV_LEDGER_HASH_BYTES, body + CNV__LLINK_FIELDS, len - CNV__LLINK_FIELDS, NULL,
-                           0);
-  cnv__lleaf_link(body, cnv__lget64(body + CNV_LEDGER_HASH_BYTES), content, out);
+  (void)crypto_generichash(content, CNV_LEDGER_HASH_BYTES, body + CNV__LHEAD, len - CNV__LHEAD, NULL, 0);
+  cnv__lleaf_head(body, content, out);
   return CNV_OK;
 }
 
@@ -71,7 +72,7 @@ cnv_status cnv_ledger_entry_encode(const cnv_ledger_entry *e, uint64_t index, co
   uint8_t *p = out;
   memcpy(p, prev, CNV_LEDGER_HASH_BYTES);
   cnv__lput64(p + 32, index);
-  put_fields(e, p + CNV__LLINK_FIELDS);
+  put_fields(e, p + FIELDS_AT);
   if (e->payload_len) memcpy(p + CNV_LEDGER_BODY_FIXED, e->payload, e->payload_len);
   *len = n;
   return CNV_OK;

@@ -112,8 +112,9 @@ static cnv_status write_one(cnv_ledger *l, cnv__lqrec *r) {
   r->heap = NULL;
   uint8_t leaf[CNV_LEDGER_HASH_BYTES];
   if (st == CNV_OK && is_cp) st = cnv_ledger_leaf_hash(l->body, len, leaf);
-  /* an entry's content hash came with it (cnv_ledger_append); prev and index are ours */
-  if (st == CNV_OK && !is_cp) cnv__lleaf_link(l->prev, l->next, r->content, leaf);
+  /* an entry's content hash came with it (cnv_ledger_append); the head (prev, index, ...)
+   * is the body just encoded */
+  if (st == CNV_OK && !is_cp) cnv__lleaf_head(l->body, r->content, leaf);
   if (st == CNV_OK) st = cnv__lstore_append(l->store, l->next, l->body, len, leaf);
   if (st != CNV_OK) return st;
   if (is_cp) {

@@ -143,11 +143,11 @@ static void view_open(log_view *v, const char *dir) {
 }
 
 /* A record body's leaf (docs/ledger.md, "Hashes"): the independent checker's RFC 9162 leaf
- * hash of prev || index (the body's first 40 bytes) || BLAKE2b-256(the rest of the body). */
+ * hash of the body's first 88 bytes || BLAKE2b-256(the rest of the body). */
 static void body_leaf(const uint8_t *body, size_t len, uint8_t out[RFC9162_HASH]) {
-  uint8_t in[40 + 32];
-  memcpy(in, body, 40);
-  assert_int_equal(crypto_generichash(in + 40, 32, body + 40, len - 40, NULL, 0), 0);
+  uint8_t in[88 + 32];
+  memcpy(in, body, 88);
+  assert_int_equal(crypto_generichash(in + 88, 32, body + 88, len - 88, NULL, 0), 0);
   rfc9162_leaf(in, sizeof in, out);
 }
 

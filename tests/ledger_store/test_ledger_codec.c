@@ -159,7 +159,7 @@ static void token_hash(void **state) {
   assert_int_equal(cnv_ledger_token_hash(t, 1, NULL), CNV_EINVAL);
 }
 
-/* The leaf is H(0x00 || prev || index || H(kind .. payload)), computed here by hand; the
+/* The leaf is H(0x00 || body[0 .. 88) || H(body[88 ..])), computed here by hand; the
  * appender's content hash (from the entry) agrees with the one from the encoded body; every
  * body byte changes the leaf. */
 static void leaf_hash_two_levels(void **state) {
@@ -180,18 +180,18 @@ static void leaf_hash_two_levels(void **state) {
   memset(prev, 0xA5, sizeof prev);
   size_t len = 0;
   assert_int_equal(cnv_ledger_entry_encode(&e, 12345, prev, body, sizeof body, &len), CNV_OK);
-  uint8_t content[32], in[73], want[32], got[32];
-  assert_int_equal(crypto_generichash(content, 32, body + 40, len - 40, NULL, 0), 0);
+  uint8_t content[32], in[121], want[32], got[32];
+  assert_int_equal(crypto_generichash(content, 32, body + 88, len - 88, NULL, 0), 0);
   in[0] = 0x00;
-  memcpy(in + 1, body, 40);
-  memcpy(in + 41, content, 32);
+  memcpy(in + 1, body, 88);
+  memcpy(in + 89, content, 32);
   assert_int_equal(crypto_generichash(want, 32, in, sizeof in, NULL, 0), 0);
   assert_int_equal(cnv_ledger_leaf_hash(body, len, got), CNV_OK);
   assert_memory_equal(got, want, 32);
   uint8_t c2[32], viaentry[32];
   cnv__lcontent_entry(&e, c2);
   assert_memory_equal(c2, content, 32);
-  cnv__lleaf_link(prev, 12345, c2, viaentry);
+  cnv__lleaf_head(body, c2, viaentry);
   assert_memory_equal(viaentry, want, 32);
   for (size_t i = 0; i < len; i++) {
     body[i] ^= 0x01;
@@ -201,6 +201,16 @@ static void leaf_hash_two_levels(void **state) {
   }
   assert_int_equal(cnv_ledger_leaf_hash(body, len - 1, got), CNV_OK);
   assert_memory_not_equal(got, want, 32);
+  /* the appender's content hash agrees with the body's for any payload size */
+  static const uint32_t sizes[] = {0, 1, 12, 13, 64, 200, CNV_LEDGER_MAX_PAYLOAD};
+  for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+    e.payload = pay;
+    e.payload_len = sizes[k];
+    assert_int_equal(cnv_ledger_entry_encode(&e, k, prev, body, sizeof body, &len), CNV_OK);
+    assert_int_equal(crypto_generichash(content, 32, body + 88, len - 88, NULL, 0), 0);
+    cnv__lcontent_entry(&e, c2);
+    assert_memory_equal(c2, content, 32);
+  }
   assert_int_equal(cnv_ledger_leaf_hash(body, CNV_LEDGER_BODY_FIXED - 1, got), CNV_ERANGE);
   assert_int_equal(cnv_ledger_leaf_hash(NULL, len, got), CNV_EINVAL);
   assert_int_equal(cnv_ledger_leaf_hash(body, len, NULL), CNV_EINVAL);
