@@ -74,16 +74,21 @@ typedef struct cnv_audit_summary {
 
 /* Replays the log in dir. CNV_OK when every decision is reproduced (summary.differ == 0);
  * CNV_EAUDIT_MISMATCH when one is not (each reported to fn, which may be NULL). *out may be
- * NULL; on an error it holds the counts up to the record that failed. A CONFIG record starts
- * a new runtime: the policy rebuilt so far (verifier, use counts, agents, capabilities,
- * phase) is dropped (one ledger may hold the records of runtimes created one after another,
- * not of two at once). Errors: CNV_EINVAL (NULL dir), those of cnv_ledger_reader_open and
- * cnv_ledger_reader_get (CNV_ENOTFOUND, CNV_EIO, CNV_ELEDGER_CORRUPT, CNV_ENOMEM),
- * CNV_ELEDGER_CORRUPT also for a runtime record whose fields the runtime cannot have written
- * (a CONFIG payload that is not 16 bytes, a REGISTER path that is not a capability path, an
- * AGENT record without token bytes that does not say CNV_RT_AGENT_TOKEN_OMITTED, a trust root that is not a valid key, a PHASE move to a
- * value that is not a cnv_phase), CNV_EAUDIT_NO_CONFIG (the log has no CONFIG record before
- * its first ADMIT record, or none at all: not a runtime's log). */
+ * NULL; after an error other than CNV_EINVAL it holds the counts up to the record that
+ * failed. A CONFIG record starts a new runtime: the policy rebuilt so far (verifier, use
+ * counts, agents, capabilities, phase) is dropped (one ledger may hold the records of
+ * runtimes created one after another, not of two at once). A decision racing a phase move
+ * (the breaker's) is checked against every phase its epoch and the log order allow it to
+ * have read; an agent whose token the log omits (CNV_RT_AGENT_TOKEN_OMITTED) has its token
+ * checks taken as recorded. Use-limited links are charged in log order, which is the order
+ * of their uses when one thread submits for them (docs/audit.md, "Limits").
+ * Errors: CNV_EINVAL (NULL dir), those of cnv_ledger_reader_open and cnv_ledger_reader_get
+ * (CNV_ENOTFOUND, CNV_EIO, CNV_ELEDGER_CORRUPT, CNV_ENOMEM), CNV_ELEDGER_CORRUPT also for a
+ * runtime record whose fields the runtime cannot have written (a CONFIG payload that is not
+ * 16 bytes, a REGISTER path that is not a capability path, an AGENT record without token
+ * bytes that does not say CNV_RT_AGENT_TOKEN_OMITTED, a trust root that is not a valid key,
+ * a PHASE move to a value that is not a cnv_phase), CNV_EAUDIT_NO_CONFIG (the log has no
+ * CONFIG record before its first ADMIT record, or none at all: not a runtime's log). */
 CNV_API CNV_NODISCARD cnv_status cnv_audit_replay(const char *dir, cnv_audit_decision_fn fn, void *ctx,
                                                   cnv_audit_summary *out);
 

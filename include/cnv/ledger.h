@@ -313,7 +313,8 @@ CNV_API CNV_NODISCARD cnv_status cnv_ledger_wait_durable(cnv_ledger *l, uint64_t
 /* Appends a checkpoint now and waits until it is durable; *out (may be NULL) receives it.
  * Any thread; blocking. Errors: as wait_durable. */
 CNV_API CNV_NODISCARD cnv_status cnv_ledger_checkpoint(cnv_ledger *l, cnv_checkpoint *out);
-/* The ledger's public key. */
+/* Copies the ledger's public key into pk (the one GENESIS holds; checkpoints verify with it).
+ * Any thread; wait-free (it never changes after open). */
 CNV_API void cnv_ledger_public_key(const cnv_ledger *l, uint8_t pk[CNV_LEDGER_KEY_BYTES]);
 
 typedef struct cnv_ledger_stats {
@@ -350,17 +351,22 @@ typedef struct cnv_ledger_reader cnv_ledger_reader;
  * CNV_ELEDGER_CORRUPT (first bad record in *bad, may be NULL: its index), CNV_ENOMEM.
  * A torn tail is not an error here: the reader ends before it (cnv_ledger_reader_torn). */
 CNV_API CNV_NODISCARD cnv_status cnv_ledger_reader_open(const char *dir, cnv_ledger_reader **out, uint64_t *bad);
+/* Closes the reader and frees it (leaves and payloads it handed out become invalid). NULL is
+ * ignored. One thread, with no other call on r running. */
 CNV_API void cnv_ledger_reader_close(cnv_ledger_reader *r);
-/* Complete records in the log. */
+/* Complete records in the log (as found at open; 0 for NULL). Pure read: any thread. */
 CNV_API uint64_t cnv_ledger_reader_size(const cnv_ledger_reader *r);
-/* Bytes of a torn tail after the last complete record (0: none). */
+/* Bytes of a torn tail after the last complete record (0: none, or NULL). Any thread. */
 CNV_API uint64_t cnv_ledger_reader_torn(const cnv_ledger_reader *r);
 /* Record index: its fields (payload points into the reader, valid until the next get or
  * close) and its leaf hash (may be NULL). One thread per reader. Errors: CNV_EINVAL,
  * CNV_ERANGE (index >= size), CNV_EIO. */
 CNV_API CNV_NODISCARD cnv_status cnv_ledger_reader_get(cnv_ledger_reader *r, uint64_t index, cnv_ledger_entry *e,
                                                        uint8_t leaf[CNV_LEDGER_HASH_BYTES]);
-/* The leaf hashes, leaves[0 .. size-1] (owned by the reader), for the cnv_merkle_* calls. */
+/* The leaf hashes, leaves[0 .. size-1] (owned by the reader, valid until close; NULL for
+ * NULL), for the cnv_merkle_* calls. Any thread. The reader checks frames, leaf hashes and
+ * chain links, not checkpoints: a CHECKPOINT record's tree size and root are the log's claim
+ * until cnv_ledger_verify_dir checked them. */
 CNV_API const uint8_t (*cnv_ledger_reader_leaves(const cnv_ledger_reader *r))[CNV_LEDGER_HASH_BYTES];
 
 /* What cnv_ledger_verify_dir found. */
@@ -418,7 +424,9 @@ CNV_API CNV_NODISCARD cnv_status cnv_ledger_receipt(cnv_ledger *l, uint64_t inde
 /* The same from a reader (a closed log), with the log's last checkpoint (it must come after
  * index). One thread per reader; O(tree size) hashes for the proof. Errors: CNV_EINVAL,
  * CNV_ERANGE (index >= size), CNV_ELEDGER_NOT_COVERED, CNV_ELEDGER_KIND, CNV_EIO,
- * CNV_ELEDGER_CORRUPT (the checkpoint record does not decode or covers no such tree). */
+ * CNV_ELEDGER_CORRUPT (the checkpoint record does not decode, covers no such tree, or its
+ * root is not the root of the log's first tree_size records; its signature is not checked
+ * here: cnv_receipt_verify does). */
 CNV_API CNV_NODISCARD cnv_status cnv_ledger_reader_receipt(cnv_ledger_reader *r, uint64_t index, cnv_receipt *out);
 
 /* Checks a receipt offline with only the node's public key pk, moving *state forward

@@ -50,16 +50,29 @@ typedef struct cnv__audit_cap {
   cnv_effects effects;
 } cnv__audit_cap;
 
+/* A phase move as the log has it. They are collected before the replay: a decision may have
+ * seen a move whose record the log holds after its own (runtime.h, "Ledger"). */
+typedef struct cnv__audit_move {
+  uint64_t index;   /* the PHASE record */
+  uint64_t epoch;   /* the epoch it opened */
+  uint64_t runtime; /* CONFIG records before it (which runtime moved) */
+  int to;           /* the phase entered */
+} cnv__audit_move;
+
 /* The policy of one runtime (from its CONFIG record on) under a list of what-if changes. */
 typedef struct cnv__audit_policy {
   const cnv_audit_change *changes; /* the what-if changes (n == 0 for a replay) */
   size_t n_changes;
-  int forced_phase;           /* CNV_AUDIT_PHASE_FORCE's phase (the last one), -1: none */
-  bool configured;            /* a CONFIG record was read */
-  uint64_t swarm;             /* the runtime's swarm id (CONFIG's ticket) */
-  cnv_deleg_verifier *v;      /* trust roots, revocations and use counters */
-  int phase;                  /* cnv_phase, as the PHASE records moved it */
-  cnv__audit_map agent_index; /* handle -> 1 + index into agents */
+  int forced_phase;             /* CNV_AUDIT_PHASE_FORCE's phase (the last one), -1: none */
+  bool configured;              /* a CONFIG record was read */
+  uint64_t swarm;               /* the runtime's swarm id (CONFIG's ticket) */
+  cnv_deleg_verifier *v;        /* trust roots, revocations and use counters */
+  const cnv__audit_move *moves; /* every PHASE record of the log, in log order */
+  size_t n_moves;
+  size_t moves_seen;           /* PHASE records applied so far */
+  size_t move_first, move_end; /* the current runtime's moves: moves[move_first .. move_end) */
+  uint64_t runtimes;           /* CONFIG records applied so far */
+  cnv__audit_map agent_index;  /* handle -> 1 + index into agents */
   cnv__audit_agent *agents;
   size_t n_agents, cap_agents;
   cnv__audit_map cap_index; /* capability id -> 1 + index into caps */
@@ -67,8 +80,10 @@ typedef struct cnv__audit_policy {
   size_t n_caps, cap_caps;
 } cnv__audit_policy;
 
-/* An empty policy (no CONFIG yet) under changes[0 .. n) (already checked; kept by pointer). */
-void cnv__audit_policy_init(cnv__audit_policy *p, const cnv_audit_change *changes, size_t n);
+/* An empty policy (no CONFIG yet) under changes[0 .. n) (already checked; kept by pointer),
+ * with the log's phase moves moves[0 .. n_moves) (kept by pointer). */
+void cnv__audit_policy_init(cnv__audit_policy *p, const cnv_audit_change *changes, size_t n,
+                            const cnv__audit_move *moves, size_t n_moves);
 /* Applies one record: CONFIG (a new runtime: everything before is dropped), TRUST, REVOKE,
  * AGENT, REGISTER, PHASE; every other kind, and a policy record before the first CONFIG,
  * changes nothing. Errors: CNV_ELEDGER_CORRUPT (a runtime record whose fields the runtime
@@ -83,8 +98,10 @@ const cnv__audit_cap *cnv__audit_policy_cap(const cnv__audit_policy *p, uint64_t
 void cnv__audit_policy_free(cnv__audit_policy *p);
 
 /* Re-runs the decision of ADMIT record e under p (configured) into *out, charging a use of
- * each use-limited link of the agent's token when it accepts. Errors: CNV_ENOMEM (the
- * verifier's). */
+ * each use-limited link of the agent's token when it accepts. The phase step considers every
+ * phase the decision may have read (from the moves its epoch says it saw to the first move
+ * the log records after it) and keeps the record's outcome when one of them gives it.
+ * Errors: CNV_ENOMEM (the verifier's). */
 CNV_NODISCARD cnv_status cnv__audit_decide(cnv__audit_policy *p, const cnv_ledger_entry *e, cnv_status *out);
 
 #endif

@@ -39,6 +39,57 @@ static bool is_policy(cnv_status st) {
   }
 }
 
+/* The phase step in phase ph: CNV_ERT_DENY_PHASE, CNV_ERT_DENY_SHED, or CNV_OK (it passes). */
+static cnv_status phase_step(int ph, bool low) {
+  if (!phase_admits(ph)) return CNV_ERT_DENY_PHASE;
+  if (low && ph == CNV_PHASE_DEGRADED) return CNV_ERT_DENY_SHED;
+  return CNV_OK;
+}
+
+/* The phase after the first c moves of the log (c >= move_first: this runtime's). */
+static int phase_after(const cnv__audit_policy *p, size_t c) {
+  return c == p->move_first ? CNV_PHASE_BOOTSTRAP : p->moves[c - 1].to;
+}
+
+/* The phase step of ADMIT e. Submit loads the epoch E before it reads the phase, and phase
+ * moves are made, given their epoch and appended one at a time under the runtime's phase
+ * mutex: the phase it read is the one after the last move of epoch <= E or after a later
+ * move, no later than the first move whose record comes after the ADMIT record (the next
+ * move cannot start before that one is appended). The record's outcome stands when one of
+ * these phases gives it; a phase that passes lets the decision go on; otherwise the log
+ * order's phase decides. A forced phase is the only one. */
+static cnv_status phase_check(const cnv__audit_policy *p, const cnv_ledger_entry *e) {
+  bool low = (e->flags & ADMIT_LOW_PRIORITY) != 0;
+  if (p->forced_phase >= 0) return phase_step(p->forced_phase, low);
+  /* moves of epoch <= E: the runtime's epochs grow along its moves (binary search) */
+  size_t lo = p->move_first, hi = p->move_end;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (p->moves[mid].epoch <= e->epoch) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  size_t c_epoch = lo;
+  size_t c_log = p->moves_seen;
+  size_t c_last = c_log < p->move_end ? c_log + 1 : c_log;
+  if (c_last < c_epoch) c_last = c_epoch;
+  size_t c_pref = c_log >= c_epoch ? c_log : c_epoch;
+  /* a record that is no phase-step denial needs only one phase that passes */
+  bool wants_denial = e->status == CNV_ERT_DENY_PHASE || e->status == CNV_ERT_DENY_SHED;
+  bool passes = false;
+  for (size_t c = c_epoch; c <= c_last && !(passes && !wants_denial); c++) {
+    cnv_status st = phase_step(phase_after(p, c), low);
+    if (st == CNV_OK) {
+      passes = true;
+    } else if (st == e->status) {
+      return st;
+    }
+  }
+  return passes ? CNV_OK : phase_step(phase_after(p, c_pref), low);
+}
+
 cnv_status cnv__audit_decide(cnv__audit_policy *p, const cnv_ledger_entry *e, cnv_status *out) {
   cnv_status rec = e->status;
   /* before the capability is known: the line's length and syntax, not the policy */
@@ -55,13 +106,9 @@ cnv_status cnv__audit_decide(cnv__audit_policy *p, const cnv_ledger_entry *e, cn
     *out = rec;
     return CNV_OK;
   }
-  int phase = p->forced_phase >= 0 ? p->forced_phase : p->phase;
-  if (!phase_admits(phase)) {
-    *out = CNV_ERT_DENY_PHASE;
-    return CNV_OK;
-  }
-  if ((e->flags & ADMIT_LOW_PRIORITY) && phase == CNV_PHASE_DEGRADED) {
-    *out = CNV_ERT_DENY_SHED;
+  cnv_status ph = phase_check(p, e);
+  if (ph != CNV_OK) {
+    *out = ph;
     return CNV_OK;
   }
   const cnv__audit_agent *a = cnv__audit_policy_agent(p, e->agent);

@@ -39,15 +39,17 @@ static bool changed(const cnv__audit_policy *p, int kind, const uint8_t bytes[32
   return false;
 }
 
-void cnv__audit_policy_init(cnv__audit_policy *p, const cnv_audit_change *changes, size_t n) {
+void cnv__audit_policy_init(cnv__audit_policy *p, const cnv_audit_change *changes, size_t n,
+                            const cnv__audit_move *moves, size_t n_moves) {
   memset(p, 0, sizeof *p);
   p->changes = changes;
   p->n_changes = n;
+  p->moves = moves;
+  p->n_moves = n_moves;
   p->forced_phase = -1;
   for (size_t i = 0; i < n; i++) {
     if (changes[i].kind == CNV_AUDIT_PHASE_FORCE) p->forced_phase = changes[i].phase;
   }
-  p->phase = CNV_PHASE_BOOTSTRAP;
 }
 
 /* Drops the runtime the policy described (its verifier, agents and capabilities). */
@@ -63,7 +65,6 @@ static void policy_clear(cnv__audit_policy *p) {
   p->caps = NULL;
   p->n_agents = p->cap_agents = p->n_caps = p->cap_caps = 0;
   p->configured = false;
-  p->phase = CNV_PHASE_BOOTSTRAP;
 }
 
 void cnv__audit_policy_free(cnv__audit_policy *p) { policy_clear(p); }
@@ -88,6 +89,11 @@ static cnv_status apply_config(cnv__audit_policy *p, const cnv_ledger_entry *e) 
   }
   p->swarm = e->ticket;
   p->configured = true;
+  /* this runtime's moves: those collected with the same count of CONFIG records before */
+  p->runtimes++;
+  p->move_first = p->moves_seen;
+  p->move_end = p->move_first;
+  while (p->move_end < p->n_moves && p->moves[p->move_end].runtime == p->runtimes) p->move_end++;
   return CNV_OK;
 }
 
@@ -188,6 +194,7 @@ static cnv_status apply_register(cnv__audit_policy *p, const cnv_ledger_entry *e
 
 cnv_status cnv__audit_policy_apply(cnv__audit_policy *p, const cnv_ledger_entry *e) {
   if (e->kind == CNV_LREC_CONFIG) return apply_config(p, e);
+  if (e->kind == CNV_LREC_PHASE) p->moves_seen++; /* counted for every runtime, as collected */
   if (!p->configured) return CNV_OK;
   switch (e->kind) {
     case CNV_LREC_TRUST:
@@ -199,9 +206,8 @@ cnv_status cnv__audit_policy_apply(cnv__audit_policy *p, const cnv_ledger_entry 
     case CNV_LREC_REGISTER:
       return apply_register(p, e);
     case CNV_LREC_PHASE:
-      if ((e->detail & 0xFFu) >= CNV_PHASE_COUNT) return CNV_ELEDGER_CORRUPT;
-      p->phase = e->detail & 0xFFu;
-      return CNV_OK;
+      /* the move itself was collected before the replay (p->moves) */
+      return (e->detail & 0xFFu) < CNV_PHASE_COUNT ? CNV_OK : CNV_ELEDGER_CORRUPT;
     default:
       return CNV_OK;
   }

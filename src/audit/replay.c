@@ -1,10 +1,35 @@
 /* cnv_audit_replay and cnv_audit_whatif: read a closed log record by record, rebuild the
  * policy from the runtime's records and re-run every ADMIT record's decision. */
+#include <stdlib.h>
 #include <string.h>
 
 #include <cnv/audit.h>
 
 #include "audit_internal.h"
+
+/* Collects the log's phase moves into *moves (*n of them; the caller frees *moves). */
+static cnv_status moves_collect(cnv_ledger_reader *r, cnv__audit_move **moves, size_t *n) {
+  size_t cap = 0;
+  uint64_t runtimes = 0;
+  *moves = NULL;
+  *n = 0;
+  uint64_t size = cnv_ledger_reader_size(r);
+  for (uint64_t i = 0; i < size; i++) {
+    cnv_ledger_entry e;
+    cnv_status st = cnv_ledger_reader_get(r, i, &e, NULL);
+    if (st != CNV_OK) return st;
+    if (e.kind == CNV_LREC_CONFIG) runtimes++;
+    if (e.kind != CNV_LREC_PHASE) continue;
+    if (*n == cap) {
+      cap = cap ? cap * 2 : 64;
+      cnv__audit_move *m = realloc(*moves, cap * sizeof *m);
+      if (!m) return CNV_ENOMEM;
+      *moves = m;
+    }
+    (*moves)[(*n)++] = (cnv__audit_move){.index = i, .epoch = e.epoch, .runtime = runtimes, .to = e.detail & 0xFF};
+  }
+  return CNV_OK;
+}
 
 /* One pass over the log in dir under changes[0 .. n); *sum gets the counts (so far, when fn
  * asks to stop). */
@@ -13,8 +38,16 @@ static cnv_status run(const char *dir, const cnv_audit_change *changes, size_t n
   cnv_ledger_reader *r;
   cnv_status st = cnv_ledger_reader_open(dir, &r, NULL);
   if (st != CNV_OK) return st;
+  cnv__audit_move *moves;
+  size_t n_moves;
+  st = moves_collect(r, &moves, &n_moves);
+  if (st != CNV_OK) {
+    free(moves);
+    cnv_ledger_reader_close(r);
+    return st;
+  }
   cnv__audit_policy p;
-  cnv__audit_policy_init(&p, changes, n);
+  cnv__audit_policy_init(&p, changes, n, moves, n_moves);
   bool seen_config = false;
   uint64_t size = cnv_ledger_reader_size(r);
   for (uint64_t i = 0; i < size && st == CNV_OK; i++) {
@@ -49,6 +82,7 @@ static cnv_status run(const char *dir, const cnv_audit_change *changes, size_t n
   }
   if (st == CNV_OK && !seen_config) st = CNV_EAUDIT_NO_CONFIG;
   cnv__audit_policy_free(&p);
+  free(moves);
   cnv_ledger_reader_close(r);
   return st;
 }

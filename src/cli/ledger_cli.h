@@ -22,9 +22,11 @@ bool cli_ledger_reader(const char *dir, cnv_ledger_reader **out);
  * covers). cli_ledger_checkpoint_at: the checkpoint of tree size `size` (record `size`, when
  * it is one of that size); cli_ledger_last_checkpoint: the last checkpoint of the log.
  * CNV_OK with *cp filled; CNV_ENOTFOUND when there is none; CNV_ELEDGER_CORRUPT (a
- * checkpoint's payload does not decode) or the reader's errors. Print nothing. */
+ * checkpoint's payload does not decode, or the last checkpoint's tree size is not its own
+ * index) or the reader's errors; *at (last_checkpoint) = the index of the checkpoint record
+ * found, good or bad. Print nothing. */
 CNV_NODISCARD cnv_status cli_ledger_checkpoint_at(cnv_ledger_reader *r, uint64_t size, cnv_checkpoint *cp);
-CNV_NODISCARD cnv_status cli_ledger_last_checkpoint(cnv_ledger_reader *r, cnv_checkpoint *cp);
+CNV_NODISCARD cnv_status cli_ledger_last_checkpoint(cnv_ledger_reader *r, cnv_checkpoint *cp, uint64_t *at);
 
 /* A public key file (--pub) into pk; prints why not and returns false. */
 bool cli_ledger_read_pub(const char *path, uint8_t pk[CNV_LEDGER_KEY_BYTES]);

@@ -37,10 +37,15 @@ cnv_status cli_ledger_checkpoint_at(cnv_ledger_reader *r, uint64_t size, cnv_che
   return st;
 }
 
-cnv_status cli_ledger_last_checkpoint(cnv_ledger_reader *r, cnv_checkpoint *cp) {
+cnv_status cli_ledger_last_checkpoint(cnv_ledger_reader *r, cnv_checkpoint *cp, uint64_t *at) {
   for (uint64_t i = cnv_ledger_reader_size(r); i > 0; i--) {
     cnv_status st = checkpoint_of(r, i - 1, cp);
-    if (st != CNV_ENOTFOUND) return st;
+    if (st == CNV_ENOTFOUND) continue;
+    *at = i - 1;
+    /* the reader checks frames and chain, not checkpoints: a tree size other than its own
+       index (up to 2^64-1) would send the caller past the log's leaves */
+    if (st == CNV_OK && cp->tree_size != i - 1) return CNV_ELEDGER_CORRUPT;
+    return st;
   }
   return CNV_ENOTFOUND;
 }

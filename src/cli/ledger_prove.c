@@ -80,9 +80,11 @@ static int prove_inclusion(const char *dir, cnv_ledger_reader *r, uint64_t index
   }
   if (size == CNV_LEDGER_NONE) {
     cnv_checkpoint last;
-    cnv_status st = cli_ledger_last_checkpoint(r, &last);
+    uint64_t at = CNV_LEDGER_NONE;
+    cnv_status st = cli_ledger_last_checkpoint(r, &last, &at);
     if (st != CNV_OK && st != CNV_ENOTFOUND) {
-      fprintf(stderr, "cnv: %s: %s\n", dir, cnv_strerror(st));
+      fprintf(stderr, "cnv: %s: last checkpoint (record %" PRIu64 "): %s: %s (see cnv ledger verify)\n", dir, at,
+              cnv_status_name(st), cnv_strerror(st));
       return CLI_EXIT_FAIL;
     }
     if (st == CNV_ENOTFOUND || last.tree_size <= index) {

@@ -4,6 +4,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "cnv/status.h"
 #include "token.h"
 
@@ -17,7 +19,11 @@ static bool read_hex(const char *path, const char *what, uint8_t *out, size_t n,
   if (!(secret ? cli_read_secret(path, &text, &len) : cli_read_file(path, &text, &len))) return false;
   bool ok = cli_unhex(text, len, out, n);
   cli_file_free(text, len);
-  if (!ok) cli_fail("%s: not a %s file (expected %zu bytes as hex text on one line)", path, what, n);
+  if (!ok) {
+    /* a bad digit can stop the decode part way: wipe what it wrote (a secret's first bytes) */
+    sodium_memzero(out, n);
+    cli_fail("%s: not a %s file (expected %zu bytes as hex text on one line)", path, what, n);
+  }
   return ok;
 }
 

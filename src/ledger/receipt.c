@@ -177,6 +177,12 @@ cnv_status cnv_ledger_reader_receipt(cnv_ledger_reader *rd, uint64_t index, cnv_
   r.index = index;
   const uint8_t(*leaves)[HB] = cnv_ledger_reader_leaves(rd);
   if (index > 0) memcpy(r.prev, leaves[index - 1], HB); /* prev = the previous record's leaf */
+  /* the reader checks frames and chain, not checkpoints: a root of another tree would give
+     a receipt that can never verify */
+  uint8_t root[HB];
+  st = cnv_merkle_root(leaves, r.checkpoint.tree_size, root);
+  if (st != CNV_OK) return st;
+  if (memcmp(root, r.checkpoint.root, HB) != 0) return CNV_ELEDGER_CORRUPT;
   size_t n = 0;
   st = cnv_merkle_inclusion_proof(leaves, r.checkpoint.tree_size, index, r.proof, &n);
   if (st != CNV_OK) return st;

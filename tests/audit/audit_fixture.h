@@ -137,6 +137,13 @@ static inline void put_phase(slog *s, int from, int to) {
   slog_put(s, &e);
 }
 
+/* The three PHASE records that take a runtime from Bootstrap to Operational. */
+static inline void put_to_operational(slog *s) {
+  put_phase(s, CNV_PHASE_BOOTSTRAP, CNV_PHASE_NEGOTIATION);
+  put_phase(s, CNV_PHASE_NEGOTIATION, CNV_PHASE_ACTIVATION);
+  put_phase(s, CNV_PHASE_ACTIVATION, CNV_PHASE_OPERATIONAL);
+}
+
 /* ADMIT of a decision; returns its index. */
 static inline uint64_t put_admit(slog *s, uint32_t agent, uint64_t cap, uint64_t token_time, cnv_status status, int low) {
   int reason = status == CNV_OK ? -1 : cnv_runtime_denial_of(status);
@@ -164,6 +171,19 @@ static inline const cnv_audit_decision *seen_at(const seen *s, uint64_t index) {
     if (s->d[i].index == index) return &s->d[i];
   }
   return NULL;
+}
+
+/* cnv_audit_replay of dir into sn (emptied first) and sum; returns its status. */
+static inline cnv_status replay_seen(const char *dir, seen *sn, cnv_audit_summary *sum) {
+  memset(sn, 0, sizeof *sn);
+  return cnv_audit_replay(dir, seen_fn, sn, sum);
+}
+
+/* cnv_audit_whatif of the one change ch over dir into sn (emptied first) and sum; must
+ * succeed. */
+static inline void whatif_one(const char *dir, const cnv_audit_change *ch, seen *sn, cnv_audit_summary *sum) {
+  memset(sn, 0, sizeof *sn);
+  assert_int_equal(cnv_audit_whatif(dir, ch, 1, seen_fn, sn, sum), CNV_OK);
 }
 
 #endif

@@ -43,6 +43,26 @@ static void add_agent(slog *s, uint32_t handle, const tkey *root, uint8_t key_by
   put_agent(s, handle, k.pk, tok, len);
 }
 
+/* c emptied, then allowing pattern. */
+static void cav_allowing(cnv_deleg_caveats *c, const char *pattern) {
+  cav_init(c);
+  assert_int_equal(cav_allow(c, pattern), CNV_OK);
+}
+
+/* Closes s, replays it and removes it: the replay must find decisions and name only the
+ * one of record index, replayed as replayed. */
+static void assert_one_mismatch(slog *s, uint64_t decisions, uint64_t index, cnv_status replayed) {
+  slog_close(s);
+  seen sn;
+  cnv_audit_summary sum;
+  assert_int_equal(replay_seen(s->dir, &sn, &sum), CNV_EAUDIT_MISMATCH);
+  assert_int_equal(sum.decisions, decisions);
+  assert_int_equal(sn.n, 1);
+  assert_int_equal(sn.d[0].index, index);
+  assert_int_equal(sn.d[0].replayed, replayed);
+  slog_remove(s);
+}
+
 /* Writes the base log: every decision kind submit makes, in its phases. */
 static void build_base(slog *s, base *b) {
   tkey_make(&b->root, 0x10);
@@ -50,29 +70,23 @@ static void build_base(slog *s, base *b) {
   put_config(s, 7, 5, 1024, 64);
   put_trust(s, b->root.pk, 0);
   cnv_deleg_caveats c;
-  cav_init(&c);
-  assert_int_equal(cav_allow(&c, "svc.*"), CNV_OK);
+  cav_allowing(&c, "svc.*");
   c.expiry = 1000;
   add_agent(s, A, &b->root, 0x21, &c, b->link_a);
-  cav_init(&c);
-  assert_int_equal(cav_allow(&c, "svc.read"), CNV_OK);
+  cav_allowing(&c, "svc.read");
   add_agent(s, B, &b->root, 0x22, &c, b->link_b);
-  cav_init(&c);
-  assert_int_equal(cav_allow(&c, "svc.*"), CNV_OK);
+  cav_allowing(&c, "svc.*");
   add_agent(s, C, &b->other, 0x23, &c, NULL);
   c.max_uses = 2;
   add_agent(s, U, &b->root, 0x24, &c, NULL);
-  cav_init(&c);
-  assert_int_equal(cav_allow(&c, "svc.*"), CNV_OK);
+  cav_allowing(&c, "svc.*");
   c.effects = CNV_EFFECT_READ_ONLY;
   add_agent(s, D, &b->root, 0x25, &c, NULL);
   b->read = put_register(s, "svc.read", CNV_EFFECT_READ_ONLY);
   b->write = put_register(s, "svc.write", CNV_EFFECT_MUTATE_STATE);
 
   admit(s, b, A, b->read, 100, CNV_ERT_DENY_PHASE, 0); /* Bootstrap */
-  put_phase(s, CNV_PHASE_BOOTSTRAP, CNV_PHASE_NEGOTIATION);
-  put_phase(s, CNV_PHASE_NEGOTIATION, CNV_PHASE_ACTIVATION);
-  put_phase(s, CNV_PHASE_ACTIVATION, CNV_PHASE_OPERATIONAL);
+  put_to_operational(s);
   admit(s, b, A, b->read, 100, CNV_OK, 0);
   admit(s, b, A, b->write, 100, CNV_OK, 0);
   admit(s, b, B, b->write, 100, CNV_ERT_DENY_NOT_ALLOWED, 0);
@@ -106,9 +120,14 @@ static void build_base(slog *s, base *b) {
   admit(s, b, B, b->read, 200, CNV_ERT_DENY_PHASE, 0);
 }
 
-static void base_log(slog *s, base *b) {
+/* A new log holding the base log, still open for more records. */
+static void base_open(slog *s, base *b) {
   slog_open(s);
   build_base(s, b);
+}
+
+static void base_log(slog *s, base *b) {
+  base_open(s, b);
   slog_close(s);
 }
 
@@ -117,27 +136,64 @@ static int setup(void **state) {
   return sodium_init() < 0 ? -1 : 0;
 }
 
-static void replay_reproduces_every_decision(void **state) {
-  (void)state;
+/* A test's base log (its cmocka state: written before it, removed after) and what a replay
+ * or what-if over it reported. */
+typedef struct based {
   slog s;
-  base b = {0};
-  base_log(&s, &b);
-  seen sn = {0};
+  base b;
+  seen sn;
   cnv_audit_summary sum;
-  assert_int_equal(cnv_audit_replay(s.dir, seen_fn, &sn, &sum), CNV_OK);
-  assert_int_equal(sn.n, 0);
-  assert_int_equal(sum.decisions, b.n);
-  assert_int_equal(sum.same, b.n);
-  assert_int_equal(sum.differ, 0);
+} based;
+
+static int base_setup(void **state) {
+  based *x = calloc(1, sizeof *x);
+  if (!x) return -1;
+  base_log(&x->s, &x->b);
+  *state = x;
+  return 0;
+}
+
+static int base_teardown(void **state) {
+  based *x = *state;
+  slog_remove(&x->s);
+  free(x);
+  return 0;
+}
+
+/* After a what-if into x->sn: each base decision i for which moved(b, i) says yes is
+ * reported, recorded as logged and replayed as replayed; no other is. Returns how many. */
+static size_t assert_moved(const based *x, int (*moved)(const base *b, size_t i), cnv_status replayed) {
+  size_t n = 0;
+  for (size_t i = 0; i < x->b.n; i++) {
+    const cnv_audit_decision *d = seen_at(&x->sn, x->b.admits[i]);
+    if (moved(&x->b, i)) {
+      assert_non_null(d);
+      assert_int_equal(d->replayed, replayed);
+      assert_int_equal(d->recorded, x->b.status[i]);
+      n++;
+    } else {
+      assert_null(d);
+    }
+  }
+  return n;
+}
+
+static void replay_reproduces_every_decision(void **state) {
+  based *x = *state;
+  const base *b = &x->b;
+  assert_int_equal(replay_seen(x->s.dir, &x->sn, &x->sum), CNV_OK);
+  assert_int_equal(x->sn.n, 0);
+  assert_int_equal(x->sum.decisions, b->n);
+  assert_int_equal(x->sum.same, b->n);
+  assert_int_equal(x->sum.differ, 0);
   size_t ok = 0;
-  for (size_t i = 0; i < b.n; i++) ok += b.status[i] == CNV_OK;
-  assert_int_equal(sum.accepted, ok);
-  assert_int_equal(sum.denied, b.n - ok);
+  for (size_t i = 0; i < b->n; i++) ok += b->status[i] == CNV_OK;
+  assert_int_equal(x->sum.accepted, ok);
+  assert_int_equal(x->sum.denied, b->n - ok);
   /* every record is read: GENESIS, the runtime's, the final checkpoint */
-  assert_true(sum.records > b.admits[b.n - 1]);
+  assert_true(x->sum.records > b->admits[b->n - 1]);
   /* out and fn may be NULL */
-  assert_int_equal(cnv_audit_replay(s.dir, NULL, NULL, NULL), CNV_OK);
-  slog_remove(&s);
+  assert_int_equal(cnv_audit_replay(x->s.dir, NULL, NULL, NULL), CNV_OK);
 }
 
 /* Each ADMIT recorded with another status than the policy gives is named, and only it. */
@@ -153,15 +209,16 @@ static void replay_names_a_changed_status(void **state) {
       {6, CNV_OK},                   /* the untrusted token accepted */
       {7, CNV_ERT_DENY_RATE},        /* a load outcome for an unknown agent */
       {1, CNV_OK},                   /* accepted in Bootstrap */
-      {20, CNV_OK},                  /* shed work accepted */
+      {20, CNV_ERT_DENY_PHASE},      /* a phase denial in Degraded */
+      {26, CNV_OK},                  /* accepted in Emergency */
   };
   for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
     slog s;
     base b = {.tamper = cases[k].at, .tamper_to = cases[k].to};
     base_log(&s, &b);
-    seen sn = {0};
+    seen sn;
     cnv_audit_summary sum;
-    assert_int_equal(cnv_audit_replay(s.dir, seen_fn, &sn, &sum), CNV_EAUDIT_MISMATCH);
+    assert_int_equal(replay_seen(s.dir, &sn, &sum), CNV_EAUDIT_MISMATCH);
     uint64_t index = b.admits[cases[k].at - 1];
     const cnv_audit_decision *d = seen_at(&sn, index);
     assert_non_null(d);
@@ -181,9 +238,8 @@ static void replay_names_a_changed_status(void **state) {
 static void replay_stops_when_asked(void **state) {
   (void)state;
   slog s;
-  slog_open(&s);
   base b = {0};
-  build_base(&s, &b);
+  base_open(&s, &b);
   put_admit(&s, NOBODY, b.read, 300, CNV_OK, 0);
   put_admit(&s, NOBODY, b.read, 300, CNV_OK, 0);
   slog_close(&s);
@@ -196,154 +252,105 @@ static void replay_stops_when_asked(void **state) {
   slog_remove(&s);
 }
 
+/* Every decision of A that reached its token check (revoked from the start). */
+static int a_token_checked(const base *b, size_t i) {
+  return b->agent[i] == A && (b->status[i] == CNV_OK || b->status[i] == CNV_ERT_DENY_EXPIRED);
+}
+
 static void whatif_revoke_added_from_the_start(void **state) {
-  (void)state;
-  slog s;
-  base b = {0};
-  base_log(&s, &b);
+  based *x = *state;
   cnv_audit_change ch = {.kind = CNV_AUDIT_REVOKE_ADD};
-  memcpy(ch.hash, b.link_a, 32);
-  seen sn = {0};
-  cnv_audit_summary sum;
-  assert_int_equal(cnv_audit_whatif(s.dir, &ch, 1, seen_fn, &sn, &sum), CNV_OK);
+  memcpy(ch.hash, x->b.link_a, 32);
+  whatif_one(x->s.dir, &ch, &x->sn, &x->sum);
   /* every decision of A that reached its token check is now a revocation, nothing else moves */
-  size_t expect = 0;
-  for (size_t i = 0; i < b.n; i++) {
-    const cnv_audit_decision *d = seen_at(&sn, b.admits[i]);
-    if (b.agent[i] == A && (b.status[i] == CNV_OK || b.status[i] == CNV_ERT_DENY_EXPIRED)) {
-      assert_non_null(d);
-      assert_int_equal(d->replayed, CNV_ERT_DENY_REVOKED);
-      assert_int_equal(d->recorded, b.status[i]);
-      expect++;
-    } else {
-      assert_null(d);
-    }
-  }
+  size_t expect = assert_moved(x, a_token_checked, CNV_ERT_DENY_REVOKED);
   assert_int_equal(expect, 6);
-  assert_int_equal(sn.n, expect);
-  assert_int_equal(sum.differ, expect);
-  assert_int_equal(sum.same + sum.differ, b.n);
-  slog_remove(&s);
+  assert_int_equal(x->sn.n, expect);
+  assert_int_equal(x->sum.differ, expect);
+  assert_int_equal(x->sum.same + x->sum.differ, x->b.n);
 }
 
 static void whatif_revoke_removed(void **state) {
-  (void)state;
-  slog s;
-  base b = {0};
-  base_log(&s, &b);
+  based *x = *state;
   cnv_audit_change ch = {.kind = CNV_AUDIT_REVOKE_REMOVE};
-  memcpy(ch.hash, b.link_b, 32);
-  seen sn = {0};
-  cnv_audit_summary sum;
-  assert_int_equal(cnv_audit_whatif(s.dir, &ch, 1, seen_fn, &sn, &sum), CNV_OK);
-  assert_int_equal(sn.n, 1);
-  assert_int_equal(sn.d[0].recorded, CNV_ERT_DENY_REVOKED);
-  assert_int_equal(sn.d[0].replayed, CNV_OK);
-  assert_int_equal(sn.d[0].agent, B);
+  memcpy(ch.hash, x->b.link_b, 32);
+  whatif_one(x->s.dir, &ch, &x->sn, &x->sum);
+  assert_int_equal(x->sn.n, 1);
+  assert_int_equal(x->sn.d[0].recorded, CNV_ERT_DENY_REVOKED);
+  assert_int_equal(x->sn.d[0].replayed, CNV_OK);
+  assert_int_equal(x->sn.d[0].agent, B);
   /* a hash the log never revoked changes nothing */
   memset(ch.hash, 0xAB, 32);
-  assert_int_equal(cnv_audit_whatif(s.dir, &ch, 1, NULL, NULL, &sum), CNV_OK);
-  assert_int_equal(sum.differ, 0);
-  slog_remove(&s);
+  assert_int_equal(cnv_audit_whatif(x->s.dir, &ch, 1, NULL, NULL, &x->sum), CNV_OK);
+  assert_int_equal(x->sum.differ, 0);
+}
+
+/* The token-checked decisions, the untrusted one already denied as untrusted. */
+static int token_checked(const base *b, size_t i) {
+  cnv_status r = b->status[i];
+  return r == CNV_OK || r == CNV_ERT_DENY_NOT_ALLOWED || r == CNV_ERT_DENY_USES || r == CNV_ERT_DENY_EFFECTS ||
+         r == CNV_ERT_DENY_EXPIRED || r == CNV_ERT_DENY_REVOKED;
 }
 
 static void whatif_trust_removed(void **state) {
-  (void)state;
-  slog s;
-  base b = {0};
-  base_log(&s, &b);
+  based *x = *state;
   cnv_audit_change ch = {.kind = CNV_AUDIT_TRUST_REMOVE};
-  memcpy(ch.key, b.root.pk, 32);
-  seen sn = {0};
-  cnv_audit_summary sum;
-  assert_int_equal(cnv_audit_whatif(s.dir, &ch, 1, seen_fn, &sn, &sum), CNV_OK);
-  assert_int_equal(sum.accepted, 0);
-  size_t expect = 0;
-  for (size_t i = 0; i < b.n; i++) {
-    const cnv_audit_decision *d = seen_at(&sn, b.admits[i]);
-    cnv_status r = b.status[i];
-    /* the token-checked decisions, the untrusted one already denied as untrusted */
-    if (r == CNV_OK || r == CNV_ERT_DENY_NOT_ALLOWED || r == CNV_ERT_DENY_USES || r == CNV_ERT_DENY_EFFECTS ||
-        r == CNV_ERT_DENY_EXPIRED || r == CNV_ERT_DENY_REVOKED) {
-      assert_non_null(d);
-      assert_int_equal(d->replayed, CNV_ERT_DENY_UNTRUSTED);
-      expect++;
-    } else {
-      assert_null(d);
-    }
-  }
-  assert_int_equal(sum.differ, expect);
-  slog_remove(&s);
+  memcpy(ch.key, x->b.root.pk, 32);
+  whatif_one(x->s.dir, &ch, &x->sn, &x->sum);
+  assert_int_equal(x->sum.accepted, 0);
+  assert_int_equal(x->sum.differ, assert_moved(x, token_checked, CNV_ERT_DENY_UNTRUSTED));
+}
+
+/* Not decided before the phase is looked at, nor already a phase denial. */
+static int phase_checked(const base *b, size_t i) {
+  cnv_status r = b->status[i];
+  return !(r == CNV_ERT_DENY_PHASE || r == CNV_ERT_DENY_TOO_LONG || r == CNV_ERT_DENY_UNKNOWN_CAPABILITY ||
+           r == CNV_ERT_DENY_ARGUMENTS);
 }
 
 static void whatif_phase_forced(void **state) {
-  (void)state;
-  slog s;
-  base b = {0};
-  base_log(&s, &b);
+  based *x = *state;
+  const base *b = &x->b;
   cnv_audit_change ch = {.kind = CNV_AUDIT_PHASE_FORCE, .phase = CNV_PHASE_EMERGENCY};
-  seen sn = {0};
-  cnv_audit_summary sum;
-  assert_int_equal(cnv_audit_whatif(s.dir, &ch, 1, seen_fn, &sn, &sum), CNV_OK);
-  assert_int_equal(sum.accepted, 0);
-  for (size_t i = 0; i < b.n; i++) {
-    const cnv_audit_decision *d = seen_at(&sn, b.admits[i]);
-    cnv_status r = b.status[i];
-    if (r == CNV_ERT_DENY_PHASE || r == CNV_ERT_DENY_TOO_LONG || r == CNV_ERT_DENY_UNKNOWN_CAPABILITY ||
-        r == CNV_ERT_DENY_ARGUMENTS) {
-      assert_null(d); /* decided before the phase is looked at, or already a phase denial */
-    } else {
-      assert_non_null(d);
-      assert_int_equal(d->replayed, CNV_ERT_DENY_PHASE);
-    }
-  }
+  whatif_one(x->s.dir, &ch, &x->sn, &x->sum);
+  assert_int_equal(x->sum.accepted, 0);
+  assert_int_equal(x->sum.differ, assert_moved(x, phase_checked, CNV_ERT_DENY_PHASE));
   /* Operational throughout: the Bootstrap denial and the shed work pass; B's read in
    * Emergency now reaches its token, which was revoked */
   ch.phase = CNV_PHASE_OPERATIONAL;
-  memset(&sn, 0, sizeof sn);
-  assert_int_equal(cnv_audit_whatif(s.dir, &ch, 1, seen_fn, &sn, &sum), CNV_OK);
-  assert_int_equal(sn.n, 3);
-  assert_int_equal(seen_at(&sn, b.admits[0])->replayed, CNV_OK);
-  assert_int_equal(seen_at(&sn, b.admits[19])->replayed, CNV_OK);
-  assert_int_equal(seen_at(&sn, b.admits[b.n - 1])->replayed, CNV_ERT_DENY_REVOKED);
-  slog_remove(&s);
+  whatif_one(x->s.dir, &ch, &x->sn, &x->sum);
+  assert_int_equal(x->sn.n, 3);
+  assert_int_equal(seen_at(&x->sn, b->admits[0])->replayed, CNV_OK);
+  assert_int_equal(seen_at(&x->sn, b->admits[19])->replayed, CNV_OK);
+  assert_int_equal(seen_at(&x->sn, b->admits[b->n - 1])->replayed, CNV_ERT_DENY_REVOKED);
 }
 
 /* Changes combine; no change at all is a replay that reports nothing. */
 static void whatif_combined_and_empty(void **state) {
-  (void)state;
-  slog s;
-  base b = {0};
-  base_log(&s, &b);
-  cnv_audit_summary sum;
-  assert_int_equal(cnv_audit_whatif(s.dir, NULL, 0, NULL, NULL, &sum), CNV_OK);
-  assert_int_equal(sum.differ, 0);
-  assert_int_equal(sum.decisions, b.n);
+  based *x = *state;
+  assert_int_equal(cnv_audit_whatif(x->s.dir, NULL, 0, NULL, NULL, &x->sum), CNV_OK);
+  assert_int_equal(x->sum.differ, 0);
+  assert_int_equal(x->sum.decisions, x->b.n);
   cnv_audit_change ch[2] = {{.kind = CNV_AUDIT_REVOKE_REMOVE}, {.kind = CNV_AUDIT_PHASE_FORCE, .phase = CNV_PHASE_OPERATIONAL}};
-  memcpy(ch[0].hash, b.link_b, 32);
-  seen sn = {0};
-  assert_int_equal(cnv_audit_whatif(s.dir, ch, 2, seen_fn, &sn, &sum), CNV_OK);
+  memcpy(ch[0].hash, x->b.link_b, 32);
+  assert_int_equal(cnv_audit_whatif(x->s.dir, ch, 2, seen_fn, &x->sn, &x->sum), CNV_OK);
   /* the revoked read and the Emergency one of B both pass now, with the other two */
-  assert_int_equal(sn.n, 4);
-  assert_int_equal(seen_at(&sn, b.admits[21])->replayed, CNV_OK);
-  slog_remove(&s);
+  assert_int_equal(x->sn.n, 4);
+  assert_int_equal(seen_at(&x->sn, x->b.admits[21])->replayed, CNV_OK);
 }
 
 static void whatif_rejects_bad_changes(void **state) {
-  (void)state;
-  slog s;
-  base b = {0};
-  base_log(&s, &b);
+  based *x = *state;
+  const char *dir = x->s.dir;
   cnv_audit_change ch = {.kind = 99};
-  assert_int_equal(cnv_audit_whatif(s.dir, &ch, 1, NULL, NULL, NULL), CNV_EINVAL);
-  assert_int_equal(cnv_audit_whatif(s.dir, NULL, 1, NULL, NULL, NULL), CNV_EINVAL);
+  assert_int_equal(cnv_audit_whatif(dir, &ch, 1, NULL, NULL, NULL), CNV_EINVAL);
+  assert_int_equal(cnv_audit_whatif(dir, NULL, 1, NULL, NULL, NULL), CNV_EINVAL);
   ch = (cnv_audit_change){.kind = CNV_AUDIT_PHASE_FORCE, .phase = CNV_PHASE_COUNT};
-  assert_int_equal(cnv_audit_whatif(s.dir, &ch, 1, NULL, NULL, NULL), CNV_ERANGE);
+  assert_int_equal(cnv_audit_whatif(dir, &ch, 1, NULL, NULL, NULL), CNV_ERANGE);
   ch.phase = -1;
-  assert_int_equal(cnv_audit_whatif(s.dir, &ch, 1, NULL, NULL, NULL), CNV_ERANGE);
+  assert_int_equal(cnv_audit_whatif(dir, &ch, 1, NULL, NULL, NULL), CNV_ERANGE);
   assert_int_equal(cnv_audit_whatif(NULL, NULL, 0, NULL, NULL, NULL), CNV_EINVAL);
   assert_int_equal(cnv_audit_replay(NULL, NULL, NULL, NULL), CNV_EINVAL);
-  slog_remove(&s);
 }
 
 /* Not a runtime's log: no CONFIG before the first decision, or none at all. */
@@ -366,6 +373,13 @@ static void no_config(void **state) {
   slog_remove(&s);
 }
 
+/* Closes s, whose log replay must refuse as corrupt, and removes it. */
+static void assert_corrupt(slog *s) {
+  slog_close(s);
+  assert_int_equal(cnv_audit_replay(s->dir, NULL, NULL, NULL), CNV_ELEDGER_CORRUPT);
+  slog_remove(s);
+}
+
 /* Runtime records that no runtime writes are refused as corrupt. */
 static void bad_runtime_records(void **state) {
   (void)state;
@@ -374,24 +388,18 @@ static void bad_runtime_records(void **state) {
   uint8_t eight[8] = {0};
   cnv_ledger_entry e = {.kind = CNV_LREC_CONFIG, .ticket = 1, .payload = eight, .payload_len = 8};
   slog_put(&s, &e);
-  slog_close(&s);
-  assert_int_equal(cnv_audit_replay(s.dir, NULL, NULL, NULL), CNV_ELEDGER_CORRUPT);
-  slog_remove(&s);
+  assert_corrupt(&s);
 
   slog_open(&s);
   put_config(&s, 1, 30, 16, 16);
   e = (cnv_ledger_entry){.kind = CNV_LREC_REGISTER, .capability = 5, .payload = (const uint8_t *)"Not A Path!", .payload_len = 11};
   slog_put(&s, &e);
-  slog_close(&s);
-  assert_int_equal(cnv_audit_replay(s.dir, NULL, NULL, NULL), CNV_ELEDGER_CORRUPT);
-  slog_remove(&s);
+  assert_corrupt(&s);
 
   slog_open(&s);
   put_config(&s, 1, 30, 16, 16);
   put_phase(&s, CNV_PHASE_BOOTSTRAP, 12);
-  slog_close(&s);
-  assert_int_equal(cnv_audit_replay(s.dir, NULL, NULL, NULL), CNV_ELEDGER_CORRUPT);
-  slog_remove(&s);
+  assert_corrupt(&s);
 
   char dir[256];
   tmpdir_make(dir);
@@ -403,25 +411,17 @@ static void bad_runtime_records(void **state) {
 static void config_starts_a_new_runtime(void **state) {
   (void)state;
   slog s;
-  slog_open(&s);
   base b = {0};
-  build_base(&s, &b);
+  base_open(&s, &b);
   put_config(&s, 7, 5, 1024, 64);
   put_admit(&s, B, b.read, 100, CNV_ERT_DENY_UNKNOWN_CAPABILITY, 0);
   put_register(&s, "svc.read", CNV_EFFECT_READ_ONLY);
-  put_phase(&s, CNV_PHASE_BOOTSTRAP, CNV_PHASE_NEGOTIATION);
-  put_phase(&s, CNV_PHASE_NEGOTIATION, CNV_PHASE_ACTIVATION);
-  put_phase(&s, CNV_PHASE_ACTIVATION, CNV_PHASE_OPERATIONAL);
+  put_to_operational(&s);
   put_admit(&s, B, b.read, 100, CNV_ERT_DENY_UNKNOWN_AGENT, 0);
-  tkey k;
-  uint8_t tok[CNV_DELEG_MAX_TOKEN_BYTES];
-  size_t len = 0;
   cnv_deleg_caveats c;
-  cav_init(&c);
-  assert_int_equal(cav_allow(&c, "svc.*"), CNV_OK);
+  cav_allowing(&c, "svc.*");
   c.max_uses = 2;
-  assert_int_equal(mint_for_agent(b.root.sk, 0x24, &c, &k, tok, &len), CNV_OK);
-  put_agent(&s, U, k.pk, tok, len);
+  add_agent(&s, U, &b.root, 0x24, &c, NULL);
   put_admit(&s, U, b.read, 100, CNV_ERT_DENY_UNTRUSTED, 0); /* no trust root yet */
   put_trust(&s, b.root.pk, 0);
   /* U's token spent both uses in the first runtime; this one counts afresh */
@@ -432,26 +432,90 @@ static void config_starts_a_new_runtime(void **state) {
   put_admit(&s, U, b.read, 100, CNV_ERT_DENY_UNTRUSTED, 0);
   slog_close(&s);
   cnv_audit_summary sum;
-  seen sn = {0};
-  assert_int_equal(cnv_audit_replay(s.dir, seen_fn, &sn, &sum), CNV_OK);
+  seen sn;
+  assert_int_equal(replay_seen(s.dir, &sn, &sum), CNV_OK);
   assert_int_equal(sum.decisions, b.n + 7);
   slog_remove(&s);
 }
 
+/* An agent whose token was too long for its record: known, its token checks as recorded;
+ * the checks before them still run. Without the flag, a token-less AGENT is corrupt. */
+static void omitted_token(void **state) {
+  (void)state;
+  slog s;
+  slog_open(&s);
+  put_config(&s, 7, 5, 1024, 64);
+  uint64_t read = put_register(&s, "svc.read", CNV_EFFECT_READ_ONLY);
+  put_to_operational(&s);
+  cnv_ledger_entry e = {.kind = CNV_LREC_AGENT, .agent = A, .flags = CNV_RT_AGENT_TOKEN_OMITTED, .epoch = s.epoch};
+  memset(e.key, 7, sizeof e.key);
+  slog_put(&s, &e);
+  put_admit(&s, A, read, 100, CNV_OK, 0);
+  put_admit(&s, A, read, 100, CNV_ERT_DENY_REVOKED, 0);
+  uint64_t wrong = put_admit(&s, A, 999, 100, CNV_OK, 0); /* no such capability */
+  assert_one_mismatch(&s, 3, wrong, CNV_ERT_DENY_UNKNOWN_CAPABILITY);
+
+  slog_open(&s);
+  put_config(&s, 7, 5, 1024, 64);
+  e.flags = 0;
+  slog_put(&s, &e);
+  assert_corrupt(&s);
+}
+
+/* ADMIT with an explicit epoch (the one its submit loaded before deciding). */
+static uint64_t admit_at(slog *s, uint64_t epoch, uint64_t cap, cnv_status st) {
+  int reason = st == CNV_OK ? -1 : cnv_runtime_denial_of(st);
+  cnv_ledger_entry e = {.kind = CNV_LREC_ADMIT, .agent = A, .capability = cap, .token_time = 100, .status = st, .flags = 1, .detail = (uint16_t)(reason + 1), .epoch = epoch};
+  return slog_put(s, &e);
+}
+
+/* A submit racing a phase move (the breaker's, on another thread): it may have read the
+ * phase of a move whose record comes after its ADMIT, or not have seen a move whose record
+ * comes before; the epoch it loaded bounds what it saw. */
+static void phase_races(void **state) {
+  (void)state;
+  slog s;
+  slog_open(&s);
+  base b = {0};
+  tkey_make(&b.root, 0x10);
+  put_config(&s, 7, 5, 1024, 64);
+  put_trust(&s, b.root.pk, 0);
+  cnv_deleg_caveats c;
+  cav_allowing(&c, "svc.*");
+  add_agent(&s, A, &b.root, 0x21, &c, NULL);
+  uint64_t read = put_register(&s, "svc.read", CNV_EFFECT_READ_ONLY);
+  put_to_operational(&s);
+  /* saw the move to Degraded (its epoch), recorded before the move's record */
+  admit_at(&s, s.epoch + 1, read, CNV_ERT_DENY_SHED);
+  put_phase(&s, CNV_PHASE_OPERATIONAL, CNV_PHASE_DEGRADED);
+  /* loaded the epoch before the move to Recovery, read the phase before it too */
+  put_phase(&s, CNV_PHASE_DEGRADED, CNV_PHASE_RECOVERY);
+  admit_at(&s, s.epoch - 1, read, CNV_ERT_DENY_SHED);
+  /* and after it */
+  admit_at(&s, s.epoch - 1, read, CNV_OK);
+  put_phase(&s, CNV_PHASE_RECOVERY, CNV_PHASE_OPERATIONAL);
+  put_phase(&s, CNV_PHASE_OPERATIONAL, CNV_PHASE_DEGRADED);
+  /* in Degraded with no move after it: shed, whatever the record says */
+  uint64_t last = admit_at(&s, s.epoch, read, CNV_OK);
+  assert_one_mismatch(&s, 4, last, CNV_ERT_DENY_SHED);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(replay_reproduces_every_decision),
+      cmocka_unit_test_setup_teardown(replay_reproduces_every_decision, base_setup, base_teardown),
       cmocka_unit_test(replay_names_a_changed_status),
       cmocka_unit_test(replay_stops_when_asked),
-      cmocka_unit_test(whatif_revoke_added_from_the_start),
-      cmocka_unit_test(whatif_revoke_removed),
-      cmocka_unit_test(whatif_trust_removed),
-      cmocka_unit_test(whatif_phase_forced),
-      cmocka_unit_test(whatif_combined_and_empty),
-      cmocka_unit_test(whatif_rejects_bad_changes),
+      cmocka_unit_test_setup_teardown(whatif_revoke_added_from_the_start, base_setup, base_teardown),
+      cmocka_unit_test_setup_teardown(whatif_revoke_removed, base_setup, base_teardown),
+      cmocka_unit_test_setup_teardown(whatif_trust_removed, base_setup, base_teardown),
+      cmocka_unit_test_setup_teardown(whatif_phase_forced, base_setup, base_teardown),
+      cmocka_unit_test_setup_teardown(whatif_combined_and_empty, base_setup, base_teardown),
+      cmocka_unit_test_setup_teardown(whatif_rejects_bad_changes, base_setup, base_teardown),
       cmocka_unit_test(no_config),
       cmocka_unit_test(bad_runtime_records),
       cmocka_unit_test(config_starts_a_new_runtime),
+      cmocka_unit_test(phase_races),
+      cmocka_unit_test(omitted_token),
   };
   return cmocka_run_group_tests(tests, setup, NULL);
 }

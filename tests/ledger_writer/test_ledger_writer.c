@@ -129,18 +129,25 @@ static uint64_t check_checkpoints(const fx *f, uint64_t max_gap, int *last_is_cp
   return count;
 }
 
+/* Opens f's ledger with a checkpoint every `every` records, a queue of capacity and batches
+ * of at most batch; the recovery report in rec when not NULL. */
+static cnv_ledger *open_sized(fx *f, uint32_t every, uint32_t capacity, uint32_t batch, cnv_ledger_recovery *rec) {
+  f->cfg.checkpoint_every = every;
+  f->cfg.queue_capacity = capacity;
+  f->cfg.max_batch = batch;
+  cnv_ledger *l;
+  assert_int_equal(cnv_ledger_open(&f->cfg, &l, rec), CNV_OK);
+  return l;
+}
+
 static void test_threads_dense_durable_reopen(void **state) {
   fx *f = *state;
   dur_ctx dc;
   memset(&dc, 0, sizeof dc);
   f->cfg.on_durable = on_durable;
   f->cfg.durable_ctx = &dc;
-  f->cfg.checkpoint_every = 500;
-  f->cfg.queue_capacity = 256;
-  f->cfg.max_batch = 64;
-  cnv_ledger *l;
   cnv_ledger_recovery rec;
-  assert_int_equal(cnv_ledger_open(&f->cfg, &l, &rec), CNV_OK);
+  cnv_ledger *l = open_sized(f, 500, 256, 64, &rec);
   assert_int_equal(rec.records, 1); /* GENESIS */
   uint8_t pk[32];
   cnv_ledger_public_key(l, pk);
@@ -242,11 +249,7 @@ static void test_threads_dense_durable_reopen(void **state) {
 
 static void test_checkpoints_every_n_and_explicit(void **state) {
   fx *f = *state;
-  f->cfg.checkpoint_every = 10;
-  f->cfg.queue_capacity = 8;
-  f->cfg.max_batch = 4;
-  cnv_ledger *l;
-  assert_int_equal(cnv_ledger_open(&f->cfg, &l, NULL), CNV_OK);
+  cnv_ledger *l = open_sized(f, 10, 8, 4, NULL);
   uint8_t buf[LW_MAX_PAYLOAD];
   uint64_t idx = 0;
   for (uint64_t i = 0; i < 200; i++) {
@@ -303,42 +306,50 @@ static void test_checkpoints_every_n_and_explicit(void **state) {
   free(leaves);
 }
 
-typedef struct flood_run {
+/* A thread that appends n records of lw_make(round, thread, 0..n-1) and waits for none. */
+typedef struct plain_run {
   cnv_ledger *l;
+  uint64_t round;
   uint32_t thread;
   uint64_t n;
   int failed;
-} flood_run;
+} plain_run;
 
-static void *flooder(void *arg) {
-  flood_run *a = arg;
+static void *plain_appender(void *arg) {
+  plain_run *a = arg;
   uint8_t buf[LW_MAX_PAYLOAD];
   for (uint64_t i = 0; i < a->n; i++) {
     cnv_ledger_entry e;
-    lw_make(&e, buf, 7, a->thread, i);
+    lw_make(&e, buf, a->round, a->thread, i);
     if (cnv_ledger_append(a->l, &e, NULL) != CNV_OK) a->failed = 1;
   }
   return NULL;
 }
 
-/* Producers that never wait keep the queue full: the writer's markers must still get in. */
-static void test_checkpoints_under_saturation(void **state) {
-  fx *f = *state;
-  f->cfg.checkpoint_every = 100;
-  f->cfg.queue_capacity = 256;
-  f->cfg.max_batch = 64;
-  cnv_ledger *l;
-  assert_int_equal(cnv_ledger_open(&f->cfg, &l, NULL), CNV_OK);
-  flood_run a[THREADS];
-  pthread_t th[THREADS];
-  for (uint32_t t = 0; t < THREADS; t++) {
-    a[t] = (flood_run){.l = l, .thread = t, .n = cnv_test_iters(20000), .failed = 0};
-    assert_int_equal(pthread_create(&th[t], NULL, flooder, &a[t]), 0);
+/* Starts k plain appenders on l (threads 0..k-1, n records each, of round). */
+static void plain_start(plain_run *a, pthread_t *th, uint32_t k, cnv_ledger *l, uint64_t round, uint64_t n) {
+  for (uint32_t t = 0; t < k; t++) {
+    a[t] = (plain_run){.l = l, .round = round, .thread = t, .n = n, .failed = 0};
+    assert_int_equal(pthread_create(&th[t], NULL, plain_appender, &a[t]), 0);
   }
-  for (uint32_t t = 0; t < THREADS; t++) {
+}
+
+/* Joins the k appenders plain_start started; every append must have succeeded. */
+static void plain_join(const plain_run *a, const pthread_t *th, uint32_t k) {
+  for (uint32_t t = 0; t < k; t++) {
     assert_int_equal(pthread_join(th[t], NULL), 0);
     assert_false(a[t].failed);
   }
+}
+
+/* Producers that never wait keep the queue full: the writer's markers must still get in. */
+static void test_checkpoints_under_saturation(void **state) {
+  fx *f = *state;
+  cnv_ledger *l = open_sized(f, 100, 256, 64, NULL);
+  plain_run a[THREADS];
+  pthread_t th[THREADS];
+  plain_start(a, th, THREADS, l, 7, cnv_test_iters(20000));
+  plain_join(a, th, THREADS);
   cnv_ledger_stats s;
   cnv_ledger_stats_get(l, &s);
   assert_int_equal(s.dropped, 0);
@@ -362,25 +373,40 @@ static void gate_durable(void *ctx, uint64_t d) {
   while (!atomic_load(&g->open)) sched_yield();
 }
 
-static void test_drop_counts(void **state) {
-  fx *f = *state;
-  gate g = {0, 0};
-  f->cfg.queue_capacity = 4;
-  f->cfg.full_policy = CNV_LEDGER_FULL_DROP;
-  f->cfg.checkpoint_interval_ms = 1000000000u; /* no marker of the writer's takes a slot */
-  f->cfg.on_durable = gate_durable;
-  f->cfg.durable_ctx = &g;
-  cnv_ledger *l;
-  assert_int_equal(cnv_ledger_open(&f->cfg, &l, NULL), CNV_OK);
+/* A ledger whose writer a gate holds, and the first record appended to it (buf its payload). */
+typedef struct held {
+  gate g;
   uint8_t buf[LW_MAX_PAYLOAD];
   cnv_ledger_entry e;
-  lw_make(&e, buf, 4, 0, 0);
-  assert_int_equal(cnv_ledger_append(l, &e, NULL), CNV_OK);
-  while (!atomic_load(&g.entered)) sched_yield(); /* the writer is held, the queue empty */
+} held;
+
+/* Opens f's ledger with a queue of 4 under policy, the writer held by h->g (no marker of
+ * the writer's takes a slot): appends lw_make(round, thread, 0) into h->e and returns once
+ * the writer holds it, the queue empty. */
+static cnv_ledger *open_held(fx *f, held *h, cnv_ledger_full_policy policy, uint64_t round, uint32_t thread) {
+  atomic_init(&h->g.entered, 0);
+  atomic_init(&h->g.open, 0);
+  f->cfg.queue_capacity = 4;
+  f->cfg.full_policy = policy;
+  f->cfg.checkpoint_interval_ms = 1000000000u;
+  f->cfg.on_durable = gate_durable;
+  f->cfg.durable_ctx = &h->g;
+  cnv_ledger *l;
+  assert_int_equal(cnv_ledger_open(&f->cfg, &l, NULL), CNV_OK);
+  lw_make(&h->e, h->buf, round, thread, 0);
+  assert_int_equal(cnv_ledger_append(l, &h->e, NULL), CNV_OK);
+  while (!atomic_load(&h->g.entered)) sched_yield();
+  return l;
+}
+
+static void test_drop_counts(void **state) {
+  fx *f = *state;
+  held h;
+  cnv_ledger *l = open_held(f, &h, CNV_LEDGER_FULL_DROP, 4, 0);
   uint64_t ok = 1, drops = 0;
   for (uint64_t i = 1; i < 20; i++) {
-    lw_make(&e, buf, 4, 0, i);
-    cnv_status st = cnv_ledger_append(l, &e, NULL);
+    lw_make(&h.e, h.buf, 4, 0, i);
+    cnv_status st = cnv_ledger_append(l, &h.e, NULL);
     if (st == CNV_OK)
       ok++;
     else {
@@ -394,57 +420,26 @@ static void test_drop_counts(void **state) {
   cnv_ledger_stats_get(l, &s);
   assert_int_equal(s.dropped, 15);
   assert_int_equal(s.appended, 5);
-  atomic_store(&g.open, 1);
+  atomic_store(&h.g.open, 1);
   cnv_ledger_close(l);
   assert_int_equal(cnv_ledger_verify_dir(f->dir, f->pk, NULL), CNV_OK);
 }
 
-typedef struct block_run {
-  cnv_ledger *l;
-  uint32_t thread;
-  int failed;
-} block_run;
-
-static void *block_appender(void *arg) {
-  block_run *b = arg;
-  uint8_t buf[LW_MAX_PAYLOAD];
-  for (uint64_t i = 0; i < 50; i++) {
-    cnv_ledger_entry e;
-    lw_make(&e, buf, 5, b->thread, i);
-    if (cnv_ledger_append(b->l, &e, NULL) != CNV_OK) b->failed = 1;
-  }
-  return NULL;
-}
-
 static void test_block_never_drops(void **state) {
   fx *f = *state;
-  gate g = {0, 0};
-  f->cfg.queue_capacity = 4;
-  f->cfg.full_policy = CNV_LEDGER_FULL_BLOCK;
-  f->cfg.checkpoint_interval_ms = 1000000000u;
-  f->cfg.on_durable = gate_durable;
-  f->cfg.durable_ctx = &g;
-  cnv_ledger *l;
-  assert_int_equal(cnv_ledger_open(&f->cfg, &l, NULL), CNV_OK);
-  uint8_t buf[LW_MAX_PAYLOAD];
-  cnv_ledger_entry e;
-  lw_make(&e, buf, 5, 9, 0);
-  assert_int_equal(cnv_ledger_append(l, &e, NULL), CNV_OK);
-  while (!atomic_load(&g.entered)) sched_yield();
-  block_run b[2] = {{l, 0, 0}, {l, 1, 0}};
+  held h;
+  cnv_ledger *l = open_held(f, &h, CNV_LEDGER_FULL_BLOCK, 5, 9);
+  plain_run b[2];
   pthread_t th[2];
-  for (int t = 0; t < 2; t++) assert_int_equal(pthread_create(&th[t], NULL, block_appender, &b[t]), 0);
+  plain_start(b, th, 2, l, 5, 50);
   /* open the gate only once an append found the queue full */
   cnv_queue_stats qs;
   do {
     sched_yield();
     cnv_queue_stats_get(l->q, &qs);
   } while (qs.rejected_full == 0);
-  atomic_store(&g.open, 1);
-  for (int t = 0; t < 2; t++) {
-    assert_int_equal(pthread_join(th[t], NULL), 0);
-    assert_false(b[t].failed);
-  }
+  atomic_store(&h.g.open, 1);
+  plain_join(b, th, 2);
   cnv_ledger_stats s;
   cnv_ledger_stats_get(l, &s);
   assert_int_equal(s.dropped, 0);
@@ -456,9 +451,9 @@ static void test_block_never_drops(void **state) {
   assert_int_equal(cnv_ledger_reader_open(f->dir, &r, NULL), CNV_OK);
   uint64_t apps = 0;
   for (uint64_t i = 0; i < cnv_ledger_reader_size(r); i++) {
-    assert_int_equal(cnv_ledger_reader_get(r, i, &e, NULL), CNV_OK);
-    if (e.kind == CNV_LREC_APP) {
-      assert_true(lw_check(&e));
+    assert_int_equal(cnv_ledger_reader_get(r, i, &h.e, NULL), CNV_OK);
+    if (h.e.kind == CNV_LREC_APP) {
+      assert_true(lw_check(&h.e));
       apps++;
     }
   }

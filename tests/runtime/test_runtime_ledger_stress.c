@@ -90,14 +90,11 @@ static seen *find(seen *v, size_t n, uint64_t ticket) {
 static void test_stress(void **state) {
   (void)state;
   rlf x;
-  rlf_open(&x, 0, CNV_LEDGER_FULL_BLOCK, 0);
   cnv_runtime_config cfg;
-  rtf_config(&cfg);
-  cfg.ledger = x.l;
+  rlf_config(&x, &cfg, 0, CNV_LEDGER_FULL_BLOCK, 0);
   cfg.workers = 3;
   rtf f;
-  rtf_handler h[] = {{"t.read", CNV_DURATION_INTERACTIVE, rtf_echo, NULL}};
-  uint32_t agent = rtf_up(&f, &cfg, h, 1, 0x41);
+  uint32_t agent = rlf_up_echo(&f, &cfg);
   uint32_t rounds = (uint32_t)cnv_test_iters(PER_THREAD);
   sub s[SUBMITTERS];
   pthread_t t[SUBMITTERS];
@@ -120,11 +117,7 @@ static void test_stress(void **state) {
     assert_int_equal(cnv_runtime_transition(f.rt, CNV_PHASE_RECOVERY, CNV_PHASE_OPERATIONAL), CNV_OK);
   }
   for (int i = 0; i < SUBMITTERS; i++) assert_int_equal(pthread_join(t[i], NULL), 0);
-  assert_int_equal(cnv_runtime_stop(f.rt, RTF_STOP_NS), CNV_OK);
-  cnv_runtime_stats rs;
-  assert_int_equal(cnv_runtime_stats_get(f.rt, &rs), CNV_OK);
-  assert_int_equal(rs.ledger_failed, 0);
-  cnv_runtime_destroy(f.rt);
+  rlf_stop_unrefused(&f);
   rlf_close(&x);
 
   size_t n_acc = 0, n_den = 0, n_full = 0;
