@@ -72,7 +72,7 @@ static size_t build(const uint8_t *data, size_t size) {
     uint8_t *body = seg + off + 4;
     if (cnv_ledger_entry_encode(&e, idx, prev, body, CNV__LBODY_MAX, &len) != CNV_OK) abort();
     cnv__lput32(seg + off, (uint32_t)len);
-    cnv__lleaf(body, len, prev);
+    if (cnv_ledger_leaf_hash(body, len, prev) != CNV_OK) abort();
     memcpy(body + len, prev, CNV_LEDGER_HASH_BYTES);
     off += CNV__LFRAME_OVERHEAD + len;
   }

@@ -39,7 +39,7 @@ static int on_rec(void *ctx, const cnv__lscan_rec *r) {
   if (r->body < c->base || r->body + r->body_len + CNV_LEDGER_HASH_BYTES > c->base + c->len) abort();
   if (r->index != c->first + c->n || r->offset + 4 != (uint64_t)(r->body - c->base)) abort();
   uint8_t leaf[CNV_LEDGER_HASH_BYTES];
-  cnv__lleaf(r->body, r->body_len, leaf);
+  if (cnv_ledger_leaf_hash(r->body, r->body_len, leaf) != CNV_OK) abort();
   if (memcmp(leaf, r->leaf, sizeof leaf) != 0 || memcmp(r->body, c->prev, sizeof leaf) != 0) abort();
   check_body(r->body, r->body_len, true);
   memcpy(c->prev, leaf, sizeof leaf);

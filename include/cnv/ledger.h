@@ -151,6 +151,19 @@ CNV_API CNV_NODISCARD cnv_status cnv_ledger_entry_encode(const cnv_ledger_entry 
  * kind). */
 CNV_API CNV_NODISCARD cnv_status cnv_ledger_entry_decode(const uint8_t *body, size_t len, cnv_ledger_entry *e,
                                                          uint64_t *index, uint8_t prev[CNV_LEDGER_HASH_BYTES]);
+/* The leaf hash of a record body: the Merkle leaf of the record and the next record's prev.
+ *   content = BLAKE2b-256(body[88 .. len))         (capability .. payload)
+ *   leaf    = BLAKE2b-256(0x00 || body[0 .. 88) || content)  (prev, index, kind .. ticket)
+ * The leaf is RFC 9162's leaf hash (0x00 prefix) of the 120 bytes body[0 .. 88) || content:
+ * the chain (prev) and the position (index) enter that last hash, which fits one BLAKE2b
+ * block, while the content hash, which depends on neither, is computed by the appending
+ * thread before the record has its place in the log; the one serial hash per record on the
+ * writer is then one BLAKE2b compression, and a record without payload costs two in all, as
+ * H(0x00 || body) would. It commits to every body byte as H(0x00 || body) would (a
+ * collision in it is a BLAKE2b collision). Every leaf the library computes from a body (the
+ * writer, recovery, readers, verify, receipts) is this function's. Pure. Errors:
+ * CNV_EINVAL (NULL argument), CNV_ERANGE (len < CNV_LEDGER_BODY_FIXED: not a body). */
+CNV_API CNV_NODISCARD cnv_status cnv_ledger_leaf_hash(const uint8_t *body, size_t len, uint8_t out[CNV_LEDGER_HASH_BYTES]);
 /* BLAKE2b-256 of a token's bytes: the "token chain hash" records and receipts carry.
  * Errors: CNV_EINVAL (NULL). Pure. */
 CNV_API CNV_NODISCARD cnv_status cnv_ledger_token_hash(const uint8_t *token, size_t len, uint8_t out[CNV_LEDGER_HASH_BYTES]);

@@ -1,7 +1,8 @@
 /* cnv_ledger_append: the producers' side. A record is copied into one fixed-size queue
  * record and pushed with cnv_queue_try_push_mpmc_at; its index is the count the log had at
  * open plus its position in the queue (the writer pops in position order, and checkpoint
- * markers take positions too). Nothing here touches the disk. */
+ * markers take positions too). It also hashes the record's content (all but prev and index),
+ * so the writer's serial work per record is one compression. Nothing here touches the disk. */
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +90,8 @@ cnv_status cnv_ledger_append(cnv_ledger *l, const cnv_ledger_entry *e, uint64_t 
   r.payload_len = e->payload_len;
   r.op = CNV__LQ_ENTRY;
   r.heap = NULL;
+  /* the bulk of the record's hashing, here on the caller's thread, in parallel with others */
+  cnv__lcontent_entry(e, r.content);
   if (e->payload_len > CNV_LEDGER_INLINE_PAYLOAD) {
     r.heap = malloc(e->payload_len);
     if (!r.heap) return CNV_ENOMEM;

@@ -1,21 +1,66 @@
 /* The canonical record body (docs/ledger.md, "Record body"): its encoder and decoder, the
- * leaf hash of a body and the token chain hash. */
+ * leaf hash of a body (in two levels: see cnv_ledger_leaf_hash) and the token chain hash. */
 #include <string.h>
 
 #include <sodium.h>
 
 #include "lstore.h"
 
+/* where the fields after prev and index start in a body */
+#define FIELDS_AT (CNV_LEDGER_HASH_BYTES + 8)
+
 static bool kind_known(uint32_t kind) { return kind >= CNV_LREC_GENESIS && kind <= CNV_LREC_APP; }
 
-void cnv__lleaf(const uint8_t *body, size_t len, uint8_t out[CNV_LEDGER_HASH_BYTES]) {
-  static const uint8_t zero = 0x00;
+void cnv__lleaf_head(const uint8_t head[CNV__LHEAD], const uint8_t content[CNV_LEDGER_HASH_BYTES],
+                     uint8_t out[CNV_LEDGER_HASH_BYTES]) {
+  /* 0x00 || head || content: 121 bytes, one BLAKE2b compression */
+  uint8_t in[1 + CNV__LHEAD + CNV_LEDGER_HASH_BYTES];
+  in[0] = 0x00;
+  memcpy(in + 1, head, CNV__LHEAD);
+  memcpy(in + 1 + CNV__LHEAD, content, CNV_LEDGER_HASH_BYTES);
+  /* crypto_generichash fails only for out-of-range sizes; 32 and no key are in range */
+  (void)crypto_generichash(out, CNV_LEDGER_HASH_BYTES, in, sizeof in, NULL, 0);
+}
+
+/* Writes the body's fields after prev and index (kind .. payload_len: offsets 40 .. 203 of the
+ * body) into p. */
+static void put_fields(const cnv_ledger_entry *e, uint8_t *p) {
+  cnv__lput16(p + 0, e->kind);
+  cnv__lput16(p + 2, e->detail);
+  cnv__lput32(p + 4, (uint32_t)e->status);
+  cnv__lput32(p + 8, e->agent);
+  cnv__lput32(p + 12, e->flags);
+  cnv__lput64(p + 16, e->time_ms);
+  cnv__lput64(p + 24, e->start_ms);
+  cnv__lput64(p + 32, e->token_time);
+  cnv__lput64(p + 40, e->ticket);
+  cnv__lput64(p + 48, e->capability);
+  cnv__lput64(p + 56, e->epoch);
+  memcpy(p + 64, e->key, 32);
+  memcpy(p + 96, e->digest, 32);
+  memcpy(p + 128, e->result, 32);
+  cnv__lput32(p + 160, e->payload_len);
+}
+
+void cnv__lcontent_entry(const cnv_ledger_entry *e, uint8_t out[CNV_LEDGER_HASH_BYTES]) {
+  uint8_t fixed[CNV_LEDGER_BODY_FIXED - FIELDS_AT]; /* body bytes 40 .. 203 */
+  put_fields(e, fixed);
   crypto_generichash_state st;
   /* crypto_generichash_* fail only for out-of-range sizes; 32 and no key are in range */
   (void)crypto_generichash_init(&st, NULL, 0, CNV_LEDGER_HASH_BYTES);
-  (void)crypto_generichash_update(&st, &zero, 1);
-  if (len) (void)crypto_generichash_update(&st, body, len);
+  (void)crypto_generichash_update(&st, fixed + (CNV__LHEAD - FIELDS_AT), sizeof fixed - (CNV__LHEAD - FIELDS_AT));
+  if (e->payload_len) (void)crypto_generichash_update(&st, e->payload, e->payload_len);
   (void)crypto_generichash_final(&st, out, CNV_LEDGER_HASH_BYTES);
+}
+
+cnv_status cnv_ledger_leaf_hash(const uint8_t *body, size_t len, uint8_t out[CNV_LEDGER_HASH_BYTES]) {
+  if (!body || !out) return CNV_EINVAL;
+  if (len < CNV_LEDGER_BODY_FIXED) return CNV_ERANGE;
+  uint8_t content[CNV_LEDGER_HASH_BYTES];
+  /* fails only for out-of-range sizes; 32 and no key are in range */
+  (void)crypto_generichash(content, CNV_LEDGER_HASH_BYTES, body + CNV__LHEAD, len - CNV__LHEAD, NULL, 0);
+  cnv__lleaf_head(body, content, out);
+  return CNV_OK;
 }
 
 cnv_status cnv_ledger_entry_encode(const cnv_ledger_entry *e, uint64_t index, const uint8_t prev[CNV_LEDGER_HASH_BYTES],
@@ -27,21 +72,7 @@ cnv_status cnv_ledger_entry_encode(const cnv_ledger_entry *e, uint64_t index, co
   uint8_t *p = out;
   memcpy(p, prev, CNV_LEDGER_HASH_BYTES);
   cnv__lput64(p + 32, index);
-  cnv__lput16(p + 40, e->kind);
-  cnv__lput16(p + 42, e->detail);
-  cnv__lput32(p + 44, (uint32_t)e->status);
-  cnv__lput32(p + 48, e->agent);
-  cnv__lput32(p + 52, e->flags);
-  cnv__lput64(p + 56, e->time_ms);
-  cnv__lput64(p + 64, e->start_ms);
-  cnv__lput64(p + 72, e->token_time);
-  cnv__lput64(p + 80, e->ticket);
-  cnv__lput64(p + 88, e->capability);
-  cnv__lput64(p + 96, e->epoch);
-  memcpy(p + 104, e->key, 32);
-  memcpy(p + 136, e->digest, 32);
-  memcpy(p + 168, e->result, 32);
-  cnv__lput32(p + 200, e->payload_len);
+  put_fields(e, p + FIELDS_AT);
   if (e->payload_len) memcpy(p + CNV_LEDGER_BODY_FIXED, e->payload, e->payload_len);
   *len = n;
   return CNV_OK;

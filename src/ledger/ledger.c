@@ -99,7 +99,7 @@ static cnv_status write_genesis(cnv_ledger *l) {
   cnv_status st = cnv_ledger_entry_encode(&e, 0, zero, l->body, CNV__LBODY_MAX, &len);
   if (st != CNV_OK) return st;
   uint8_t leaf[CNV_LEDGER_HASH_BYTES];
-  st = cnv_merkle_leaf_hash(l->body, len, leaf);
+  st = cnv_ledger_leaf_hash(l->body, len, leaf);
   if (st != CNV_OK) return st;
   st = cnv__lstore_append(l->store, 0, l->body, len, leaf);
   if (st != CNV_OK) return st;

@@ -5,6 +5,7 @@
 #ifndef CNV_LEDGER_INTERNAL_H
 #define CNV_LEDGER_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -72,6 +73,14 @@ CNV_NODISCARD cnv_status cnv__lstore_append(cnv__lstore *s, uint64_t index, cons
 /* Writes the buffered frames and makes them durable (fdatasync when sync != 2). Errors:
  * CNV_EIO. */
 CNV_NODISCARD cnv_status cnv__lstore_sync(cnv__lstore *s, int sync);
+/* The two halves of cnv__lstore_sync, for a sync run by another thread: _flush writes the
+ * buffered frames (no sync) and gives *records (every record appended so far) and *sync_fd,
+ * a duplicate of the last segment's descriptor (-1 when none): fdatasync(*sync_fd) makes
+ * those records durable (older segments were synced at rotation); the caller closes it. Then
+ * _synced(n, ok) with that count and the sync's outcome: the records become readable, or
+ * the store fails (CNV_EIO). The writer's thread calls both. Errors: CNV_EIO. */
+CNV_NODISCARD cnv_status cnv__lstore_flush(cnv__lstore *s, int *sync_fd, uint64_t *records);
+CNV_NODISCARD cnv_status cnv__lstore_synced(cnv__lstore *s, uint64_t n, bool ok);
 /* Reads the body of a written (synced) record into buf. Any thread (pread, under the
  * store's mutex, so rotation cannot close the file under it). Errors: CNV_EINVAL,
  * CNV_ERANGE (no such record), CNV_EFULL (cap too small), CNV_EIO. */

@@ -38,8 +38,16 @@ static inline uint64_t cnv__lget64(const uint8_t *p) {
   return v;
 }
 
-/* leaf = BLAKE2b-256(0x00 || body). */
-void cnv__lleaf(const uint8_t *body, size_t len, uint8_t out[CNV_LEDGER_HASH_BYTES]);
+/* The leaf hash in its two parts (cnv_ledger_leaf_hash, docs/ledger.md "Hashes"): a body's
+ * first CNV__LHEAD bytes (prev, index, kind .. ticket) go into the leaf's input directly; the
+ * rest (capability .. payload) through its content hash. */
+#define CNV__LHEAD 88u
+/* content = BLAKE2b-256 of the body bytes e encodes to from offset CNV__LHEAD on, without
+ * building the body. e is a valid entry (cnv_ledger_append checked it). */
+void cnv__lcontent_entry(const cnv_ledger_entry *e, uint8_t out[CNV_LEDGER_HASH_BYTES]);
+/* leaf = BLAKE2b-256(0x00 || head || content), head = the body's first CNV__LHEAD bytes. */
+void cnv__lleaf_head(const uint8_t head[CNV__LHEAD], const uint8_t content[CNV_LEDGER_HASH_BYTES],
+                     uint8_t out[CNV_LEDGER_HASH_BYTES]);
 
 /* Fills a segment header for a segment starting at first after the record whose leaf is prev. */
 void cnv__lseg_header(uint8_t out[CNV__LSEG_HEADER], uint64_t first, const uint8_t prev[CNV_LEDGER_HASH_BYTES]);

@@ -60,8 +60,7 @@ cnv_status cnv_ledger_reader_get(cnv_ledger_reader *r, uint64_t index, cnv_ledge
   /* the file changed under the reader since open when it no longer decodes as that record */
   uint64_t idx = 0;
   uint8_t chk[CNV_LEDGER_HASH_BYTES];
-  cnv__lleaf(r->body, len, chk);
-  if (cnv_ledger_entry_decode(r->body, len, e, &idx, NULL) != CNV_OK || idx != index ||
+  if (cnv_ledger_leaf_hash(r->body, len, chk) != CNV_OK || cnv_ledger_entry_decode(r->body, len, e, &idx, NULL) != CNV_OK || idx != index ||
       memcmp(chk, r->tree.level[0][index], CNV_LEDGER_HASH_BYTES) != 0) {
     return CNV_EIO;
   }

@@ -104,7 +104,7 @@ cnv_status cnv_receipt_verify(const cnv_receipt *r, const uint8_t pk[CNV_LEDGER_
   if (r->entry.kind != CNV_LREC_COMPLETE) return CNV_ELEDGER_KIND;
   uint8_t body[CNV_LEDGER_BODY_FIXED], leaf[HB];
   if (receipt_body(r, body) != CNV_OK) return CNV_ELEDGER_CORRUPT;
-  st = cnv_merkle_leaf_hash(body, sizeof body, leaf);
+  st = cnv_ledger_leaf_hash(body, sizeof body, leaf);
   if (st != CNV_OK) return st;
   if (sodium_memcmp(leaf, r->leaf, HB) != 0) return CNV_ELEDGER_CORRUPT;
   st = cnv_cert_advance(state, CNV_CERT_CAPABILITY_CHECKED);
@@ -127,7 +127,7 @@ static cnv_status receipt_record(const uint8_t *body, size_t len, uint64_t index
   if (out->entry.kind != CNV_LREC_COMPLETE || out->entry.payload_len != 0) return CNV_ELEDGER_KIND;
   out->entry.payload = NULL;
   out->index = index;
-  return cnv_merkle_leaf_hash(body, len, out->leaf);
+  return cnv_ledger_leaf_hash(body, len, out->leaf);
 }
 
 cnv_status cnv_ledger_receipt(cnv_ledger *l, uint64_t index, cnv_receipt *out) {

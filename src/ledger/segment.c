@@ -74,11 +74,11 @@ cnv_status cnv__lseg_scan(const uint8_t *buf, size_t len, cnv__lscan_fn fn, void
       break;
     }
     cnv__lscan_rec r;
-    cnv__lleaf(body, blen, r.leaf);
     cnv_ledger_entry e;
     uint64_t bidx;
     uint8_t bprev[CNV_LEDGER_HASH_BYTES];
-    if (memcmp(r.leaf, body + blen, CNV_LEDGER_HASH_BYTES) != 0 ||
+    /* blen >= CNV_LEDGER_BODY_FIXED (checked above): the hash cannot fail */
+    if (cnv_ledger_leaf_hash(body, blen, r.leaf) != CNV_OK || memcmp(r.leaf, body + blen, CNV_LEDGER_HASH_BYTES) != 0 ||
         cnv_ledger_entry_decode(body, blen, &e, &bidx, bprev) != CNV_OK || bidx != idx ||
         memcmp(bprev, res->last, CNV_LEDGER_HASH_BYTES) != 0) {
       res->bad_index = idx;

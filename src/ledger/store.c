@@ -494,6 +494,28 @@ cnv_status cnv__lstore_sync(cnv__lstore *s, int sync) {
   return CNV_OK;
 }
 
+cnv_status cnv__lstore_flush(cnv__lstore *s, int *sync_fd, uint64_t *records) {
+  if (!s || !sync_fd || !records || s->readonly) return CNV_EINVAL;
+  *sync_fd = -1;
+  if (s->failed != CNV_OK) return s->failed;
+  if (s->fd >= 0 && (!flush_buf(s) || (*sync_fd = fcntl(s->fd, F_DUPFD_CLOEXEC, 0)) < 0)) {
+    s->failed = CNV_EIO;
+    return CNV_EIO;
+  }
+  *records = s->records;
+  return CNV_OK;
+}
+
+cnv_status cnv__lstore_synced(cnv__lstore *s, uint64_t n, bool ok) {
+  if (!s || s->readonly || n > s->records) return CNV_EINVAL;
+  if (!ok && s->failed == CNV_OK) s->failed = CNV_EIO;
+  if (s->failed != CNV_OK) return s->failed;
+  pthread_mutex_lock(&s->mu);
+  if (n > s->synced) s->synced = n;
+  pthread_mutex_unlock(&s->mu);
+  return CNV_OK;
+}
+
 /* ---- reads ----------------------------------------------------------------------------- */
 
 cnv_status cnv__lstore_read(cnv__lstore *s, uint64_t index, uint8_t *buf, size_t cap, size_t *len) {

@@ -1,12 +1,16 @@
 /* The writer thread: pops whole batches from the queue (in position order, so index =
  * base + position), encodes each record chained to the previous one, hashes and stores it,
- * makes the batch durable with one cnv__lstore_sync (group commit), adds the leaves to the
- * in-memory tree under mu, then publishes the durable count (release), wakes waiters and calls
- * on_durable. Checkpoint markers in the queue become signed CHECKPOINT records. Idle, it
+ * adds the leaves to the in-memory tree under mu, writes the batch out and makes it durable
+ * with one fdatasync (group commit) that a sync thread runs while the writer goes on with the
+ * next batch; once that sync returned it publishes the durable count (release), wakes waiters
+ * and calls on_durable. Checkpoint markers in the queue become signed CHECKPOINT records. Idle, it
  * spins briefly and then sleeps on wake_cv, which append signals only while it sleeps. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#include "core/ignore.h"
 
 #include "core/atomic.h"
 #include "writer_internal.h"
@@ -107,7 +111,10 @@ static cnv_status write_one(cnv_ledger *l, cnv__lqrec *r) {
   free(r->heap);
   r->heap = NULL;
   uint8_t leaf[CNV_LEDGER_HASH_BYTES];
-  if (st == CNV_OK) st = cnv_merkle_leaf_hash(l->body, len, leaf);
+  if (st == CNV_OK && is_cp) st = cnv_ledger_leaf_hash(l->body, len, leaf);
+  /* an entry's content hash came with it (cnv_ledger_append); the head (prev, index, ...)
+   * is the body just encoded */
+  if (st == CNV_OK && !is_cp) cnv__lleaf_head(l->body, r->content, leaf);
   if (st == CNV_OK) st = cnv__lstore_append(l->store, l->next, l->body, len, leaf);
   if (st != CNV_OK) return st;
   if (is_cp) {
@@ -149,24 +156,104 @@ static int maybe_checkpoint(cnv_ledger *l) {
   return push_marker(l);
 }
 
-/* Writes a popped batch, commits it, publishes it. Stops the writer on a failure (after
- * committing what was written when the failure is the size limit). */
-static void process_batch(cnv_ledger *l, size_t n) {
+/* The sync thread: runs one batch's fdatasync while the writer hashes and encodes the next
+ * batch (the two overlap; the writer publishes a batch only after its sync returned). All
+ * fields under mu; the writer hands over at most one sync at a time. */
+typedef struct syncer {
+  pthread_t thread;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int started;
+  int quit;
+  int busy;     /* a sync handed over and not finished */
+  int inflight; /* the writer's: a sync handed over and not yet completed by complete() */
+  int fd;       /* the descriptor to fdatasync and close */
+  int ok;       /* its outcome */
+  uint64_t n;   /* the records it makes durable */
+} syncer;
+
+static void *syncer_main(void *arg) {
+  syncer *y = arg;
+  pthread_mutex_lock(&y->mu);
+  for (;;) {
+    while (!y->busy && !y->quit) pthread_cond_wait(&y->cv, &y->mu);
+    if (!y->busy) break;
+    int fd = y->fd;
+    pthread_mutex_unlock(&y->mu);
+    int ok = fdatasync(fd) == 0;
+    close(fd);
+    pthread_mutex_lock(&y->mu);
+    y->ok = ok;
+    y->busy = 0;
+    pthread_cond_broadcast(&y->cv);
+  }
+  pthread_mutex_unlock(&y->mu);
+  return NULL;
+}
+
+/* Commits the sync in flight, if any: waits for it, marks its records synced, publishes. */
+static cnv_status complete(cnv_ledger *l, syncer *y) {
+  if (!y->inflight) return CNV_OK;
+  pthread_mutex_lock(&y->mu);
+  while (y->busy) pthread_cond_wait(&y->cv, &y->mu);
+  int ok = y->ok;
+  uint64_t n = y->n;
+  pthread_mutex_unlock(&y->mu);
+  y->inflight = 0;
+  cnv_status st = cnv__lstore_synced(l->store, n, ok != 0);
+  if (st != CNV_OK) return st;
+  cnv__fetch_add_relaxed(&l->commits, 1); /* relaxed: a statistic */
+  publish(l, n);                          /* the store's record count is the log's: index of the next record */
+  return CNV_OK;
+}
+
+/* Writes the batch's frames out and has them made durable: through the sync thread (the
+ * caller goes on with the next batch; complete() publishes), or here when there is no sync
+ * thread or no sync to run (sync 2). */
+static cnv_status commit(cnv_ledger *l, syncer *y) {
+  int fd = -1;
+  uint64_t n = 0;
+  cnv_status st = cnv__lstore_flush(l->store, &fd, &n);
+  if (st != CNV_OK) return st;
+  if (fd >= 0 && y->started && l->cfg.sync != 2) {
+    pthread_mutex_lock(&y->mu);
+    y->fd = fd;
+    y->n = n;
+    y->busy = 1;
+    pthread_cond_signal(&y->cv);
+    pthread_mutex_unlock(&y->mu);
+    y->inflight = 1;
+    return CNV_OK;
+  }
+  int ok = fd < 0 || l->cfg.sync == 2 || fdatasync(fd) == 0;
+  if (fd >= 0) close(fd);
+  st = cnv__lstore_synced(l->store, n, ok);
+  if (st != CNV_OK) return st;
+  cnv__fetch_add_relaxed(&l->commits, 1); /* relaxed: a statistic */
+  publish(l, n);
+  return CNV_OK;
+}
+
+/* Writes a popped batch, then commits the previous batch (its sync ran meanwhile) and starts
+ * this one's. Stops the writer on a failure (after committing what was written when the
+ * failure is the size limit). */
+static void process_batch(cnv_ledger *l, syncer *y, size_t n) {
   cnv_status err = CNV_OK;
   size_t i = 0;
   for (; i < n && err == CNV_OK; i++) err = write_one(l, &l->batch[i]);
   for (; i < n; i++) free(l->batch[i].heap);
   /* Before acknowledging: a producer waiting for this batch appends after the marker. */
   if (err == CNV_OK) (void)maybe_checkpoint(l);
-  if (err == CNV_OK || err == CNV_EFULL) {
-    cnv_status st = cnv__lstore_sync(l->store, (int)l->cfg.sync);
-    if (st == CNV_OK) {
-      cnv__fetch_add_relaxed(&l->commits, 1); /* relaxed: a statistic */
-      st = flush_pending(l);
-      if (st == CNV_OK) publish(l, l->next);
-    }
-    if (st != CNV_OK) err = st;
-  }
+  /* the tree may run ahead of the durable count: readers use only trees up to it */
+  cnv_status st = flush_pending(l);
+  /* the previous batch's sync ran while this one was written: commit it first */
+  cnv_status prev = complete(l, y);
+  if (st == CNV_OK) st = prev;
+  if (st == CNV_OK && (err == CNV_OK || err == CNV_EFULL)) st = commit(l, y);
+  if (st != CNV_OK) err = st;
+  /* stopping: the sync just handed over ends (and publishes) first; its own failure adds
+   * nothing to the one the writer stops with */
+  if (err != CNV_OK) cnv__ignore_status(complete(l, y));
   /* relaxed: statistics */
   cnv__store_relaxed(&l->segments, cnv__lstore_segments(l->store));
   cnv__store_relaxed(&l->bytes, cnv__lstore_bytes(l->store));
@@ -197,6 +284,15 @@ static void idle_sleep(cnv_ledger *l) {
 
 void *cnv__ledger_writer_main(void *arg) {
   cnv_ledger *l = arg;
+  syncer y = {.fd = -1};
+  /* without the sync thread (it could not start), commit() syncs on this thread */
+  if (pthread_mutex_init(&y.mu, NULL) == 0) {
+    if (pthread_cond_init(&y.cv, NULL) == 0) {
+      y.started = pthread_create(&y.thread, NULL, syncer_main, &y) == 0;
+      if (!y.started) pthread_cond_destroy(&y.cv);
+    }
+    if (!y.started) pthread_mutex_destroy(&y.mu);
+  }
   unsigned idle = 0;
   for (;;) {
     size_t n = 0;
@@ -206,13 +302,21 @@ void *cnv__ledger_writer_main(void *arg) {
       /* A due marker goes in now, while the slots just popped are free: producers under
        * load refill the queue while the batch is written, and would starve it. */
       (void)maybe_checkpoint(l);
-      process_batch(l, n);
+      process_batch(l, &y, n);
       /* relaxed: only this thread stores stopped */
       if (cnv__load_relaxed(&l->stopped)) break;
       continue;
     }
     if (st == CNV_EAGAIN) { /* a push is half done: it completes without us */
       cnv__cpu_relax();
+      continue;
+    }
+    if (y.inflight) { /* nothing to overlap with: commit the batch in flight now */
+      cnv_status cst = complete(l, &y);
+      if (cst != CNV_OK) {
+        stop(l, cst);
+        break;
+      }
       continue;
     }
     if (maybe_checkpoint(l)) continue;
@@ -229,6 +333,15 @@ void *cnv__ledger_writer_main(void *arg) {
     }
     idle_sleep(l);
     idle = 0;
+  }
+  if (y.started) { /* nothing in flight: process_batch and the loop complete before leaving */
+    pthread_mutex_lock(&y.mu);
+    y.quit = 1;
+    pthread_cond_signal(&y.cv);
+    pthread_mutex_unlock(&y.mu);
+    pthread_join(y.thread, NULL);
+    pthread_cond_destroy(&y.cv);
+    pthread_mutex_destroy(&y.mu);
   }
   return NULL;
 }

@@ -6,6 +6,8 @@
  *               the writer through wake_mu/wake_cv only when it sleeps;
  *   the writer  owns store, prev, next, since_cp, batch, body; takes mu to grow tree and cps;
  *               publishes durable (release) and signals dur_cv;
+ *   the sync thread (writer.c, started and joined by the writer) only fdatasyncs a descriptor
+ *               the writer hands it and reports back (its own mutex);
  *   readers     (prove, covering, wait_durable) load durable (acquire), then take mu. */
 #ifndef CNV__LEDGER_WRITER_INTERNAL_H
 #define CNV__LEDGER_WRITER_INTERNAL_H
@@ -18,6 +20,7 @@
 #include <cnv/ledger.h>
 
 #include "ledger_internal.h"
+#include "lstore.h"
 
 /* What a queue record asks the writer to do. */
 enum { CNV__LQ_ENTRY = 0,
@@ -41,6 +44,9 @@ typedef struct cnv__lqrec {
   uint8_t key[CNV_LEDGER_KEY_BYTES];
   uint8_t digest[CNV_LEDGER_HASH_BYTES];
   uint8_t result[CNV_LEDGER_HASH_BYTES];
+  /* the record's content hash (cnv__lcontent_entry), computed by the appending thread so
+   * the writer hashes only prev || index || content (one compression) per record */
+  uint8_t content[CNV_LEDGER_HASH_BYTES];
   uint32_t payload_len;
   uint32_t op; /* CNV__LQ_* */
   uint8_t *heap;

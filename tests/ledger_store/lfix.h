@@ -49,7 +49,7 @@ typedef struct lfix_chain {
 static inline size_t lfix_next(lfix_chain *c, const cnv_ledger_entry *e, uint8_t *body, uint8_t leaf[32]) {
   size_t len = 0;
   if (cnv_ledger_entry_encode(e, c->next, c->prev, body, CNV__LBODY_MAX, &len) != CNV_OK) return 0;
-  if (cnv_merkle_leaf_hash(body, len, leaf) != CNV_OK) return 0;
+  if (cnv_ledger_leaf_hash(body, len, leaf) != CNV_OK) return 0;
   memcpy(c->prev, leaf, 32);
   c->next++;
   return len;

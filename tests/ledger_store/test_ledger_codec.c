@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "lfix.h"
 
@@ -158,6 +159,63 @@ static void token_hash(void **state) {
   assert_int_equal(cnv_ledger_token_hash(t, 1, NULL), CNV_EINVAL);
 }
 
+/* The leaf is H(0x00 || body[0 .. 88) || H(body[88 ..])), computed here by hand; the
+ * appender's content hash (from the entry) agrees with the one from the encoded body; every
+ * body byte changes the leaf. */
+static void leaf_hash_two_levels(void **state) {
+  (void)state;
+  cnv_ledger_entry e;
+  memset(&e, 0, sizeof e);
+  e.kind = CNV_LREC_APP;
+  e.detail = 7;
+  e.status = -3;
+  e.ticket = 99;
+  memset(e.key, 0x11, 32);
+  memset(e.result, 0x22, 32);
+  uint8_t payload[40];
+  for (size_t i = 0; i < sizeof payload; i++) payload[i] = (uint8_t)(i * 7);
+  e.payload = payload;
+  e.payload_len = sizeof payload;
+  uint8_t prev[32];
+  memset(prev, 0xA5, sizeof prev);
+  size_t len = 0;
+  assert_int_equal(cnv_ledger_entry_encode(&e, 12345, prev, body, sizeof body, &len), CNV_OK);
+  uint8_t content[32], in[121], want[32], got[32];
+  assert_int_equal(crypto_generichash(content, 32, body + 88, len - 88, NULL, 0), 0);
+  in[0] = 0x00;
+  memcpy(in + 1, body, 88);
+  memcpy(in + 89, content, 32);
+  assert_int_equal(crypto_generichash(want, 32, in, sizeof in, NULL, 0), 0);
+  assert_int_equal(cnv_ledger_leaf_hash(body, len, got), CNV_OK);
+  assert_memory_equal(got, want, 32);
+  uint8_t c2[32], viaentry[32];
+  cnv__lcontent_entry(&e, c2);
+  assert_memory_equal(c2, content, 32);
+  cnv__lleaf_head(body, c2, viaentry);
+  assert_memory_equal(viaentry, want, 32);
+  for (size_t i = 0; i < len; i++) {
+    body[i] ^= 0x01;
+    assert_int_equal(cnv_ledger_leaf_hash(body, len, got), CNV_OK);
+    assert_memory_not_equal(got, want, 32);
+    body[i] ^= 0x01;
+  }
+  assert_int_equal(cnv_ledger_leaf_hash(body, len - 1, got), CNV_OK);
+  assert_memory_not_equal(got, want, 32);
+  /* the appender's content hash agrees with the body's for any payload size */
+  static const uint32_t sizes[] = {0, 1, 12, 13, 64, 200, CNV_LEDGER_MAX_PAYLOAD};
+  for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+    e.payload = pay;
+    e.payload_len = sizes[k];
+    assert_int_equal(cnv_ledger_entry_encode(&e, k, prev, body, sizeof body, &len), CNV_OK);
+    assert_int_equal(crypto_generichash(content, 32, body + 88, len - 88, NULL, 0), 0);
+    cnv__lcontent_entry(&e, c2);
+    assert_memory_equal(c2, content, 32);
+  }
+  assert_int_equal(cnv_ledger_leaf_hash(body, CNV_LEDGER_BODY_FIXED - 1, got), CNV_ERANGE);
+  assert_int_equal(cnv_ledger_leaf_hash(NULL, len, got), CNV_EINVAL);
+  assert_int_equal(cnv_ledger_leaf_hash(body, len, NULL), CNV_EINVAL);
+}
+
 typedef struct seen {
   uint64_t n, first;
 } seen;
@@ -251,6 +309,7 @@ int main(void) {
       cmocka_unit_test(encode_rejects),
       cmocka_unit_test(decode_rejects),
       cmocka_unit_test(token_hash),
+      cmocka_unit_test(leaf_hash_two_levels),
       cmocka_unit_test(scan_whole_and_every_cut),
       cmocka_unit_test(scan_names_damage),
   };

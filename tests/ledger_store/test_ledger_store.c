@@ -271,7 +271,7 @@ static void reopen_after_every_cut(void **state) {
      on from the segment before (a new segment, or the same one), chained to it */
   lfix_chain base = {.next = last_first};
   uint8_t prevbody[CNV__LBODY_MAX];
-  assert_int_equal(cnv_merkle_leaf_hash(prevbody, expect_body(last_first - 1, prevbody), base.prev), CNV_OK);
+  assert_int_equal(cnv_ledger_leaf_hash(prevbody, expect_body(last_first - 1, prevbody), base.prev), CNV_OK);
   for (int k = 0; k < 2; k++) {
     uint64_t cut = k == 0 ? 10 : CNV__LSEG_HEADER + 100;
     fp = fopen(p, "wb");

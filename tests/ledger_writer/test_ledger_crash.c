@@ -69,7 +69,7 @@ static uint64_t add_torn_tail(const char *dir, uint64_t round) {
   assert_int_equal(cnv_ledger_entry_encode(&e, n, prev, frame + 4, sizeof frame - 4, &blen), CNV_OK);
   uint32_t b32 = (uint32_t)blen;
   memcpy(frame, &b32, 4);
-  assert_int_equal(cnv_merkle_leaf_hash(frame + 4, blen, frame + 4 + blen), CNV_OK);
+  assert_int_equal(cnv_ledger_leaf_hash(frame + 4, blen, frame + 4 + blen), CNV_OK);
   size_t cut = 1 + (size_t)(lw_mix(round) % (4 + blen + 32 - 1)); /* 1 .. frame - 1 bytes */
   char path[600];
   snprintf(path, sizeof path, "%s/%s", dir, best);
