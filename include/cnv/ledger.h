@@ -12,7 +12,7 @@
  *
  * Storage. A ledger is a directory of segment files; each segment holds consecutive records,
  * framed as: u32 body length | body | 32-byte leaf hash. A segment is rotated when it passes
- * segment_bytes; appends past max_bytes are refused (CNV_EFULL). Segment files are created
+ * segment_bytes (at most 1 GiB); appends past max_bytes are refused (CNV_EFULL). Segment files are created
  * atomically (written under a temporary name, fsync'd, renamed, directory fsync'd).
  *
  * Group commit. cnv_ledger_append copies a record into a lock-free queue (hotpath MPMC) and
@@ -252,7 +252,8 @@ typedef struct cnv_ledger_config {
   const char *dir;                  /* the ledger's directory; created if absent */
   const uint8_t *secret_key;        /* CNV_LEDGER_SECRET_BYTES, copied (and wiped at
                                                   close); signs checkpoints. Required. */
-  uint64_t segment_bytes;           /* rotate past this size; 0: 64 MiB */
+  uint64_t segment_bytes;           /* rotate past this size; 0: 64 MiB; at most 1 GiB (a
+                                       reader refuses a larger segment file) */
   uint64_t max_bytes;               /* total size limit; 0: unlimited */
   uint32_t queue_capacity;          /* records in the queue (power of two); 0: 65536 */
   uint32_t max_batch;               /* most records per group commit; 0: 4096 */

@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "core/atomic.h"
+#include "lstore.h"
 #include "writer_internal.h"
 
 uint64_t cnv__ledger_now_ms(void) {
@@ -120,6 +121,7 @@ static cnv_status check_config(const cnv_ledger_config *in, cnv_ledger_config *c
   if (cfg->checkpoint_every == 0) cfg->checkpoint_every = 10000;
   if (cfg->checkpoint_interval_ms == 0) cfg->checkpoint_interval_ms = 1000;
   if (cfg->sync == 0) cfg->sync = 1;
+  if (cfg->segment_bytes > CNV__LSEG_MAX_BYTES) return CNV_ERANGE;
   if (cfg->queue_capacity < 2 || cfg->queue_capacity > CNV_HOTPATH_MAX_CAPACITY ||
       (cfg->queue_capacity & (cfg->queue_capacity - 1)) != 0)
     return CNV_ERANGE;

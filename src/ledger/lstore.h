@@ -17,6 +17,10 @@
 #define CNV__LSEG_VERSION 1u
 /* "seg-" + 16 hex digits + ".log" and its NUL. */
 #define CNV__LSEG_NAME_MAX 25u
+/* Largest segment file a reader accepts: the largest segment_bytes plus one frame past it
+ * (the writer rotates once a segment has passed segment_bytes). */
+#define CNV__LSEG_MAX_BYTES (UINT64_C(1) << 30)
+#define CNV__LSEG_FILE_MAX (CNV__LSEG_MAX_BYTES + CNV__LFRAME_OVERHEAD + CNV__LBODY_MAX)
 
 static inline void cnv__lput16(uint8_t *p, uint16_t v) {
   p[0] = (uint8_t)v;

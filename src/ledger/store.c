@@ -97,6 +97,17 @@ static int cmp_u64(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
+/* A segment's temporary name while new_segment creates it: "." + its name + ".tmp". */
+static bool is_tmp_name(const char *name) {
+  char seg[CNV__LSEG_NAME_MAX];
+  uint64_t first;
+  size_t n = strlen(name);
+  if (n != CNV__LSEG_NAME_MAX + 4 || name[0] != '.' || strcmp(name + n - 4, ".tmp") != 0) return false;
+  memcpy(seg, name + 1, CNV__LSEG_NAME_MAX - 1);
+  seg[CNV__LSEG_NAME_MAX - 1] = '\0';
+  return parse_name(seg, &first);
+}
+
 /* The segments' first indexes, sorted; stale temporary files removed in write mode. */
 static cnv_status list_segments(int dirfd, bool readonly, uint64_t **out, uint64_t *n) {
   int dfd = dup(dirfd);
@@ -111,7 +122,7 @@ static cnv_status list_segments(int dirfd, bool readonly, uint64_t **out, uint64
   struct dirent *de;
   while ((de = readdir(d)) != NULL) {
     uint64_t first;
-    if (!readonly && strncmp(de->d_name, ".seg-", 5) == 0) {
+    if (!readonly && is_tmp_name(de->d_name)) {
       /* a segment whose creation did not finish: never renamed, so never part of the log */
       (void)unlinkat(dirfd, de->d_name, 0);
       continue;
@@ -140,13 +151,27 @@ static cnv_status list_segments(int dirfd, bool readonly, uint64_t **out, uint64
   return CNV_OK;
 }
 
+/* Reads a whole segment file. Only a regular file in DIR itself is one: O_NOFOLLOW keeps a
+ * symlink from sending a write-mode open (which may cut a torn tail) outside DIR, O_NONBLOCK
+ * keeps a FIFO from blocking the open, and the size bound keeps a huge (or sparse) file from
+ * becoming one huge allocation. Anything but a regular file of at most CNV__LSEG_FILE_MAX
+ * bytes is damage: CNV_ELEDGER_CORRUPT. */
 static cnv_status read_file(int dirfd, const char *name, int flags, int *fdout, uint8_t **data, size_t *len) {
-  int fd = openat(dirfd, name, flags | O_CLOEXEC);
-  if (fd < 0) return CNV_EIO;
+  int fd = openat(dirfd, name, flags | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  /* ELOOP: a symlink; EISDIR: a directory opened for writing; neither is a segment */
+  if (fd < 0) return errno == ELOOP || errno == EISDIR ? CNV_ELEDGER_CORRUPT : CNV_EIO;
   struct stat sb;
   if (fstat(fd, &sb) != 0 || sb.st_size < 0) {
     close(fd);
     return CNV_EIO;
+  }
+  if (!S_ISREG(sb.st_mode)) {
+    close(fd);
+    return CNV_ELEDGER_CORRUPT;
+  }
+  if ((uint64_t)sb.st_size > CNV__LSEG_FILE_MAX) {
+    close(fd);
+    return CNV_ELEDGER_CORRUPT;
   }
   size_t n = (size_t)sb.st_size;
   uint8_t *p = malloc(n ? n : 1);
@@ -271,6 +296,7 @@ static cnv_status scan_all(int dirfd, bool readonly, cnv__lstore *s, scan_ctx *c
     uint8_t *data = NULL;
     size_t len = 0;
     st = read_file(dirfd, name, (readonly || !is_last) ? O_RDONLY : O_RDWR, &fd, &data, &len);
+    if (st == CNV_ELEDGER_CORRUPT) f->bad_index = firsts[i]; /* not a regular file, or too large */
     if (st != CNV_OK) break;
     if (len >= CNV__LSEG_HEADER &&
         (cnv__lget64(data + 16) != firsts[i] || memcmp(data + 24, last, CNV_LEDGER_HASH_BYTES) != 0)) {

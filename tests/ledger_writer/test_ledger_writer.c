@@ -521,6 +521,9 @@ static void test_lock_and_key(void **state) {
   c.queue_capacity = 100;
   assert_int_equal(cnv_ledger_open(&c, &l, NULL), CNV_ERANGE);
   c = f->cfg;
+  c.segment_bytes = (UINT64_C(1) << 30) + 1; /* a reader refuses segment files past 1 GiB */
+  assert_int_equal(cnv_ledger_open(&c, &l, NULL), CNV_ERANGE);
+  c = f->cfg;
   c.dir = NULL;
   assert_int_equal(cnv_ledger_open(&c, &l, NULL), CNV_EINVAL);
   c = f->cfg;
