@@ -46,7 +46,11 @@ static bool tree_head(const char *dir, cnv_ledger_reader *r, uint64_t size, uint
   st = cli_ledger_checkpoint_at(r, size, cp);
   *have = st == CNV_OK;
   if (st == CNV_ENOTFOUND) return true;
-  if (st == CNV_OK) st = memcmp(cp->root, root, CNV_LEDGER_HASH_BYTES) == 0 ? cnv_checkpoint_verify(cp, NULL) : CNV_ELEDGER_SIGNATURE;
+  if (st == CNV_OK) st = memcmp(cp->root, root, CNV_LEDGER_HASH_BYTES) == 0 ? CNV_OK : CNV_ELEDGER_SIGNATURE;
+  /* signed by the log's own key (its GENESIS record's), not just by some key */
+  cnv_ledger_entry genesis;
+  if (st == CNV_OK) st = cnv_ledger_reader_get(r, 0, &genesis, NULL);
+  if (st == CNV_OK) st = genesis.kind == CNV_LREC_GENESIS ? cnv_checkpoint_verify(cp, genesis.key) : CNV_ELEDGER_CORRUPT;
   if (st == CNV_OK) return true;
   fprintf(stderr, "cnv: %s: checkpoint of tree size %" PRIu64 " (record %" PRIu64 "): %s: %s (see cnv ledger verify)\n",
           dir, size, size, cnv_status_name(st), cnv_strerror(st));

@@ -51,6 +51,21 @@ static void test_prove_lying_last_checkpoint(void **state) {
   }
 }
 
+/* A checkpoint signed by a key that is not the log's (its GENESIS key): prove refuses it
+ * rather than printing a proof against a head anyone could have signed. */
+static void test_prove_foreign_checkpoint(void **state) {
+  (void)state;
+  afix_begin(&g);
+  cnv_ledger_entry e = afix_entry(CNV_LREC_COMPLETE, 0, 0, NULL, 0);
+  assert_true(afix_add(&g, &e));
+  crypto_sign_keypair(g.pk, g.sk); /* the GENESIS record keeps the first key */
+  assert_true(afix_checkpoint(&g, 2, 2));
+  assert_true(afix_save(&g, "log"));
+  cli_result r;
+  cli_run(&r, (const char *const[]){"ledger", "prove", "log", "--index", "1", NULL});
+  CLI_EXPECT(&r, 1, "ELEDGER_SIGNATURE");
+}
+
 /* The same log with an honest checkpoint: prove and receipt work (the cases above fail for
  * the lie, not for the log's shape). */
 static void test_prove_honest_checkpoint(void **state) {
@@ -125,6 +140,7 @@ int main(void) {
   if (sodium_init() < 0) return 1;
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_prove_lying_last_checkpoint, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_prove_foreign_checkpoint, setup, teardown),
       cmocka_unit_test_setup_teardown(test_prove_honest_checkpoint, setup, teardown),
       cmocka_unit_test_setup_teardown(test_receipt_verify_garbage, setup, teardown),
       cmocka_unit_test_setup_teardown(test_show_out_of_range_fields, setup, teardown),
