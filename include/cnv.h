@@ -13,6 +13,7 @@
 #include "cnv/telemetry.h"
 #include "cnv/variety.h"
 #include "cnv/ledger.h"
+#include "cnv/crdt.h"
 #include "cnv/runtime.h"
 #include "cnv/session.h"
 #include "cnv/client.h"
@@ -22,5 +23,6 @@
 #include "cnv/swarmwire.h"
 #include "cnv/nats.h"
 #include "cnv/audit.h"
+#include "cnv/graph.h"
 
 #endif

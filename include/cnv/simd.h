@@ -138,6 +138,11 @@ CNV_API CNV_NODISCARD cnv_status cnv_simd_effects_subset(const cnv_effects *e, s
  * AVX2/AVX-512 paths use aligned 32-byte stores (measured faster than glibc memset from 32 B
  * to 16 MiB); other sizes and paths call memset, so it never loses to memset. Thread-safe. */
 CNV_API void cnv_simd_zero(void *p, size_t n);
+/* ORs src into dst, words 64-bit words each (a bitset row union, the graph module's
+ * transitive closure); *changed (may be NULL) says whether any bit of dst went from 0 to 1.
+ * dst and src may not overlap unless equal. Errors: CNV_EINVAL (NULL dst or src with
+ * words > 0). */
+CNV_API CNV_NODISCARD cnv_status cnv_simd_bits_or(uint64_t *dst, const uint64_t *src, size_t words, bool *changed);
 
 /* Exact variety of a batch: *distinct = number of distinct ids, *clogc = sum over distinct
  * ids of c*log2(c) (c = its count) in fixed point, scaled by 2^CNV_SIMD_CLOGC_SHIFT and

@@ -23,6 +23,7 @@
 #include "status_codes/nats.h"
 #include "status_codes/ledger.h"
 #include "status_codes/audit.h"
+#include "status_codes/crdt.h"
 
 #define CNV_STATUS_MAP(X)  \
   CNV_STATUS_CORE(X)       \
@@ -41,7 +42,8 @@
   CNV_STATUS_SWARMWIRE(X)  \
   CNV_STATUS_NATS(X)       \
   CNV_STATUS_LEDGER(X)     \
-  CNV_STATUS_AUDIT(X)
+  CNV_STATUS_AUDIT(X)      \
+  CNV_STATUS_CRDT(X)
 
 #ifdef __cplusplus
 extern "C" {

@@ -1,0 +1,193 @@
+/* libcnv crdt: shared swarm state as conflict-free replicated data types, delta-state.
+ *
+ * Types: G-Counter, PN-Counter, an add-wins OR-Set without permanent tombstones (dots and a
+ * causal context, as in ORSWOT / delta-state CRDTs: a removed element's dots are dropped
+ * and the causal context remembers that they were seen), LWW register, MV register and
+ * version vectors. Every type is one opaque cnv_crdt with a type tag.
+ *
+ * Deltas: every mutator takes an optional delta accumulator (a cnv_crdt of the same type,
+ * made with cnv_crdt_create): the mutation's delta is joined into it, so a replica ships the
+ * small delta, not its whole state. cnv_crdt_merge joins a state or a delta into a state
+ * (commutative, associative, idempotent); merging a delta gives the same state as merging
+ * the full state it came from.
+ *
+ * Replicas: a replica id is a non-zero 64-bit number, stable per node (derived from its key,
+ * so restarts reuse it). A state keeps one entry per replica that mutated it; a delta holds
+ * only the entries its mutations touched, so messages do not grow with the number of
+ * replicas. Retirement (cnv_crdt_retire, docs/crdt.md) removes a departed replica's entries.
+ *
+ * Encoding: canonical binary (docs/crdt.md): equal states encode to equal bytes; decoders
+ * reject malformed input with CNV_ECRDT_MALFORMED, never read out of bounds, and bound what
+ * they allocate by the input's length.
+ *
+ * Thread-safety: a cnv_crdt is not thread-safe: one thread at a time (the replicator takes
+ * a lock around its own states). Pure functions allocate only the objects they create. */
+#ifndef CNV_CRDT_H
+#define CNV_CRDT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core.h"
+#include "status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CNV_CRDT_MAX_ELEM 255u          /* bytes of one OR-Set element or register value */
+#define CNV_CRDT_MAX_ENCODED (1u << 24) /* largest encoding decode accepts */
+
+typedef enum cnv_crdt_type {
+  CNV_CRDT_GCOUNTER = 1,
+  CNV_CRDT_PNCOUNTER = 2,
+  CNV_CRDT_ORSET = 3,
+  CNV_CRDT_LWW = 4,
+  CNV_CRDT_MVREG = 5,
+  CNV_CRDT_VCLOCK = 6
+} cnv_crdt_type;
+
+typedef struct cnv_crdt cnv_crdt;
+
+/* Lowercase name of a type ("orset"), "unknown" otherwise. Static string; pure. */
+CNV_API const char *cnv_crdt_type_name(int type);
+
+/* Order of two version vectors (cnv_crdt_compare). */
+typedef enum cnv_crdt_order {
+  CNV_CRDT_EQUAL = 0,
+  CNV_CRDT_BEFORE = 1, /* a < b */
+  CNV_CRDT_AFTER = 2,  /* a > b */
+  CNV_CRDT_CONCURRENT = 3
+} cnv_crdt_order;
+
+/* Creates an empty value of type that mutates as replica (replica 0: a value that is only
+ * merged into, e.g. a delta accumulator or a received state). Errors: CNV_EINVAL (NULL
+ * out), CNV_ERANGE (unknown type), CNV_ENOMEM. */
+CNV_API CNV_NODISCARD cnv_status cnv_crdt_create(int type, uint64_t replica, cnv_crdt **out);
+/* Frees c (NULL ignored). */
+CNV_API void cnv_crdt_destroy(cnv_crdt *c);
+/* c's type (cnv_crdt_type), 0 for NULL. */
+CNV_API int cnv_crdt_type_of(const cnv_crdt *c);
+/* A deep copy that mutates as replica. Errors: CNV_EINVAL, CNV_ENOMEM. */
+CNV_API CNV_NODISCARD cnv_status cnv_crdt_clone(const cnv_crdt *c, uint64_t replica, cnv_crdt **out);
+/* Joins src (a state or a delta) into dst. Errors: CNV_EINVAL (NULL, types differ),
+ * CNV_ENOMEM (dst is unchanged then). */
+CNV_API CNV_NODISCARD cnv_status cnv_crdt_merge(cnv_crdt *dst, const cnv_crdt *src);
+/* True when a and b hold the same state (same type and value, causal context included). */
+CNV_API bool cnv_crdt_equal(const cnv_crdt *a, const cnv_crdt *b);
+/* Empties a delta accumulator after it was shipped. */
+CNV_API void cnv_crdt_clear(cnv_crdt *c);
+/* True when c holds nothing (an empty delta). */
+CNV_API bool cnv_crdt_is_empty(const cnv_crdt *c);
+
+/* Canonical encoding: *len bytes written into out (cap). Errors: CNV_EINVAL, CNV_EFULL (cap
+ * too small; *len then says how much is needed). */
+CNV_API CNV_NODISCARD cnv_status cnv_crdt_encode(const cnv_crdt *c, uint8_t *out, size_t cap, size_t *len);
+/* Decodes a value (mutating as replica). Errors: CNV_EINVAL (NULL), CNV_ECRDT_MALFORMED (any
+ * malformed input: unknown type, truncation, trailing bytes, non-canonical order, counts
+ * past the input, zero replica ids), CNV_ENOMEM. */
+CNV_API CNV_NODISCARD cnv_status cnv_crdt_decode(const uint8_t *in, size_t len, uint64_t replica, cnv_crdt **out);
+
+/* Counters. G-Counter: inc only (n >= 0 as uint64). PN-Counter: add any int64. value: the
+ * sum (G-Counter fits uint64; PN-Counter int64). Errors: CNV_EINVAL (NULL, wrong type, a
+ * replica-0 value mutated, a delta of another type), CNV_EOVERFLOW (a sum past the type),
+ * CNV_ENOMEM. */
+CNV_API CNV_NODISCARD cnv_status cnv_crdt_gcounter_inc(cnv_crdt *c, uint64_t n, cnv_crdt *delta);
+CNV_API CNV_NODISCARD cnv_status cnv_crdt_pncounter_add(cnv_crdt *c, int64_t n, cnv_crdt *delta);
+CNV_API CNV_NODISCARD cnv_status cnv_crdt_counter_value(const cnv_crdt *c, int64_t *out);
+
+/* Add-wins OR-Set of byte strings (1..CNV_CRDT_MAX_ELEM bytes). A concurrent add and remove
+ * of the same element leaves it present. Errors: as the counters, CNV_ERANGE (element
+ * length). */
+CNV_API CNV_NODISCARD cnv_status cnv_crdt_orset_add(cnv_crdt *c, const void *elem, size_t len, cnv_crdt *delta);
+CNV_API CNV_NODISCARD cnv_status cnv_crdt_orset_remove(cnv_crdt *c, const void *elem, size_t len, cnv_crdt *delta);
+CNV_API bool cnv_crdt_orset_contains(const cnv_crdt *c, const void *elem, size_t len);
+CNV_API size_t cnv_crdt_orset_size(const cnv_crdt *c);
+/* Calls fn for each element, in canonical (bytewise) order; fn returning non-zero stops. */
+CNV_API CNV_NODISCARD cnv_status cnv_crdt_orset_each(const cnv_crdt *c,
+                                                     int (*fn)(void *ctx, const void *elem, size_t len), void *ctx);
+
+/* LWW register: the write with the largest (timestamp, replica) wins. */
+CNV_API CNV_NODISCARD cnv_status cnv_crdt_lww_set(cnv_crdt *c, const void *value, size_t len, uint64_t timestamp,
+                                                  cnv_crdt *delta);
+/* *value points into c (valid until c changes); *len 0 and CNV_ENOTFOUND when never set. */
+CNV_API CNV_NODISCARD cnv_status cnv_crdt_lww_get(const cnv_crdt *c, const void **value, size_t *len,
+                                                  uint64_t *timestamp);
+
+/* MV register: a set overwrites the values this replica has seen; concurrent sets all stay. */
+CNV_API CNV_NODISCARD cnv_status cnv_crdt_mvreg_set(cnv_crdt *c, const void *value, size_t len, cnv_crdt *delta);
+/* Calls fn for each current value in canonical order. */
+CNV_API CNV_NODISCARD cnv_status cnv_crdt_mvreg_each(const cnv_crdt *c,
+                                                     int (*fn)(void *ctx, const void *value, size_t len), void *ctx);
+
+/* Version vectors. */
+CNV_API CNV_NODISCARD cnv_status cnv_crdt_vclock_tick(cnv_crdt *c, cnv_crdt *delta);
+CNV_API uint64_t cnv_crdt_vclock_get(const cnv_crdt *c, uint64_t replica);
+/* Order of two version vectors. Errors: CNV_EINVAL (NULL, not VCLOCK). */
+CNV_API CNV_NODISCARD cnv_status cnv_crdt_compare(const cnv_crdt *a, const cnv_crdt *b, int *order);
+
+/* Retires replica from c (every type), as docs/crdt.md describes: the replica has left for
+ * good and every live replica has merged its last delta (the replicator decides when); its
+ * entries are folded so that the value is unchanged and later merges of older states that
+ * still carry the replica cannot count it twice. Errors: CNV_EINVAL, CNV_ENOTFOUND, CNV_ENOMEM. */
+CNV_API CNV_NODISCARD cnv_status cnv_crdt_retire(cnv_crdt *c, uint64_t replica, cnv_crdt *delta);
+/* Replica entries the state holds (what retirement bounds). */
+CNV_API size_t cnv_crdt_replicas(const cnv_crdt *c);
+
+/* ------------------------------------------------------------------------------------ */
+/* Replication: an anti-entropy loop over a pluggable transport.                         */
+
+/* A transport carries opaque messages between replicas. send may be called from the
+ * replicator's caller thread (cnv_crdt_repl_tick); the transport delivers received messages
+ * by calling cnv_crdt_repl_receive. to == 0: every peer. Returns CNV_OK or an error the
+ * replicator counts (the message is lost; anti-entropy resends). */
+typedef struct cnv_crdt_transport {
+  cnv_status (*send)(void *ctx, uint64_t to, const uint8_t *msg, size_t len);
+  void *ctx;
+} cnv_crdt_transport;
+
+typedef struct cnv_crdt_repl cnv_crdt_repl;
+
+typedef struct cnv_crdt_repl_config {
+  uint64_t replica; /* this replica (non-zero) */
+  cnv_crdt_transport transport;
+  uint32_t resend_ticks; /* ticks after which unacknowledged deltas are sent again; 0: 4 */
+  uint32_t max_message;  /* largest message sent or accepted; 0: 1 MiB */
+} cnv_crdt_repl_config;
+
+/* Creates a replicator. Errors: CNV_EINVAL, CNV_ENOMEM. */
+CNV_API CNV_NODISCARD cnv_status cnv_crdt_repl_create(const cnv_crdt_repl_config *cfg, cnv_crdt_repl **out);
+/* Frees the replicator and its states. NULL ignored. */
+CNV_API void cnv_crdt_repl_destroy(cnv_crdt_repl *r);
+/* Adds a named shared value (name: 1..64 bytes) of type; *out (may be NULL) is the state,
+ * owned by the replicator, read and mutated only through cnv_crdt_repl_update / _read.
+ * Errors: CNV_EINVAL, CNV_EEXIST, CNV_ERANGE, CNV_ENOMEM. */
+CNV_API CNV_NODISCARD cnv_status cnv_crdt_repl_add(cnv_crdt_repl *r, const char *name, int type);
+/* Runs fn(ctx, state, delta) under the replicator's lock: fn mutates the state passing
+ * delta to the mutators; the delta is queued for shipping. Any thread; blocking. Errors:
+ * CNV_ENOTFOUND, what fn returns. */
+CNV_API CNV_NODISCARD cnv_status cnv_crdt_repl_update(cnv_crdt_repl *r, const char *name,
+                                                      cnv_status (*fn)(void *ctx, cnv_crdt *state, cnv_crdt *delta),
+                                                      void *ctx);
+/* Runs fn(ctx, state) under the lock for reading. Any thread; blocking. */
+CNV_API CNV_NODISCARD cnv_status cnv_crdt_repl_read(cnv_crdt_repl *r, const char *name,
+                                                    cnv_status (*fn)(void *ctx, const cnv_crdt *state), void *ctx);
+/* One anti-entropy round: sends queued deltas (and resends unacknowledged ones), and a
+ * digest that lets peers ask for what they miss. Call periodically. Any thread; blocking. */
+CNV_API CNV_NODISCARD cnv_status cnv_crdt_repl_tick(cnv_crdt_repl *r);
+/* Hands a received message from replica `from` to the replicator (merges deltas, answers
+ * digests, acknowledges). Malformed or oversized messages: CNV_ECRDT_MALFORMED, counted,
+ * nothing merged. Any thread; blocking. */
+CNV_API CNV_NODISCARD cnv_status cnv_crdt_repl_receive(cnv_crdt_repl *r, uint64_t from, const uint8_t *msg, size_t len);
+
+typedef struct cnv_crdt_repl_stats {
+  uint64_t sent, received, malformed, send_failed, bytes_sent;
+} cnv_crdt_repl_stats;
+CNV_API void cnv_crdt_repl_stats_get(const cnv_crdt_repl *r, cnv_crdt_repl_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,130 @@
+/* libcnv graph: the capability graph, stored compressed (CSR), and its queries.
+ *
+ * Nodes are numbered 0 .. n-1; each has a kind (an issuer key, an agent key, a capability)
+ * and a label. Edges are directed with a non-negative weight. A graph is built with a
+ * builder (nodes and edges in any order, duplicates allowed: the lightest of parallel edges
+ * is kept), then frozen into CSR (offsets and targets arrays), immutable afterwards.
+ *
+ * From delegation: cnv_graph_builder_add_token adds a token chain's links (issuer ->
+ * audience, weight 1 per link) and edges from its holder to each capability node whose path
+ * the token allows (cnv_deleg_cap_from_path and the token's patterns), so "which agent can
+ * reach which capability through which chain" is reachability and paths in this graph.
+ *
+ * Queries on a frozen graph: reachability (a bitset transitive closure whose row unions use
+ * the simd module's cnv_simd_bits_or; and the reachable set of one node), BFS shortest path,
+ * weighted shortest path (Dijkstra), the dominator tree from a root (Cooper, Harvey and
+ * Kennedy's iterative algorithm), strongly connected components as equivalence classes, and
+ * DOT export.
+ *
+ * Thread-safety: a builder is used by one thread at a time; a frozen graph is immutable:
+ * any threads may query it at once (each query's scratch is its own or the caller's).
+ * Queries are blocking computations; they allocate only their outputs and scratch, and fail
+ * with CNV_ENOMEM cleanly. */
+#ifndef CNV_GRAPH_H
+#define CNV_GRAPH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core.h"
+#include "status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CNV_GRAPH_MAX_NODES (1u << 28)
+#define CNV_GRAPH_NONE UINT32_MAX /* no node (unreachable, no parent, no dominator) */
+#define CNV_GRAPH_INF UINT64_MAX  /* distance of an unreachable node */
+
+typedef enum cnv_graph_node_kind {
+  CNV_GRAPH_ISSUER = 1,     /* a key that signs links (a trust root or a delegator) */
+  CNV_GRAPH_AGENT = 2,      /* a token's holder */
+  CNV_GRAPH_CAPABILITY = 3, /* a registered capability path */
+  CNV_GRAPH_OTHER = 4
+} cnv_graph_node_kind;
+
+typedef struct cnv_graph_builder cnv_graph_builder;
+typedef struct cnv_graph cnv_graph;
+
+/* Errors: CNV_EINVAL, CNV_ENOMEM. */
+CNV_API CNV_NODISCARD cnv_status cnv_graph_builder_create(cnv_graph_builder **out);
+CNV_API void cnv_graph_builder_destroy(cnv_graph_builder *b);
+/* Adds a node (label copied, up to 255 bytes; may be NULL) and returns its number; a label
+ * already added with the same kind returns the existing node. Errors: CNV_EINVAL, CNV_ERANGE
+ * (label too long, CNV_GRAPH_MAX_NODES reached), CNV_ENOMEM. */
+CNV_API CNV_NODISCARD cnv_status cnv_graph_builder_node(cnv_graph_builder *b, int kind, const char *label, size_t len,
+                                                        uint32_t *node);
+/* Adds an edge from -> to of weight w. Errors: CNV_EINVAL, CNV_ERANGE (no such node),
+ * CNV_ENOMEM. */
+CNV_API CNV_NODISCARD cnv_status cnv_graph_builder_edge(cnv_graph_builder *b, uint32_t from, uint32_t to, uint32_t w);
+/* Adds a capability node for path (label = the path) unless present. */
+CNV_API CNV_NODISCARD cnv_status cnv_graph_builder_capability(cnv_graph_builder *b, const char *path, size_t len,
+                                                              uint32_t *node);
+/* Adds a token chain (cnv_deleg token bytes, not verified here: decode only): a node per
+ * distinct key (labels: hex of the key), an edge per link, and holder -> capability edges
+ * for every capability node already added whose path the last link allows (and no link
+ * forbids). Errors: CNV_EINVAL, the delegation decode errors, CNV_ENOMEM. */
+CNV_API CNV_NODISCARD cnv_status cnv_graph_builder_add_token(cnv_graph_builder *b, const uint8_t *token, size_t len);
+/* Freezes into CSR; the builder stays usable (freeze again for a later graph). */
+CNV_API CNV_NODISCARD cnv_status cnv_graph_freeze(const cnv_graph_builder *b, cnv_graph **out);
+CNV_API void cnv_graph_destroy(cnv_graph *g);
+
+CNV_API uint32_t cnv_graph_nodes(const cnv_graph *g);
+CNV_API uint64_t cnv_graph_edges(const cnv_graph *g);
+/* A node's kind and label (pointer into g, not NUL-terminated). Errors: CNV_ERANGE. */
+CNV_API CNV_NODISCARD cnv_status cnv_graph_node_info(const cnv_graph *g, uint32_t node, int *kind, const char **label,
+                                                     size_t *len);
+/* Finds a node by kind and label. Errors: CNV_ENOTFOUND. */
+CNV_API CNV_NODISCARD cnv_status cnv_graph_find(const cnv_graph *g, int kind, const char *label, size_t len,
+                                                uint32_t *node);
+/* A node's out-edges: *targets and *weights (may be NULL) point into g's CSR arrays. */
+CNV_API CNV_NODISCARD cnv_status cnv_graph_out(const cnv_graph *g, uint32_t node, const uint32_t **targets,
+                                               const uint32_t **weights, uint32_t *count);
+
+/* The nodes reachable from src (src included) as a bitset of cnv_graph_nodes bits in
+ * words[(n + 63) / 64], caller's. Errors: CNV_EINVAL, CNV_ERANGE. */
+CNV_API CNV_NODISCARD cnv_status cnv_graph_reach(const cnv_graph *g, uint32_t src, uint64_t *words);
+
+/* The transitive closure: row i (words_per_row = (n + 63) / 64 words) is the set reachable
+ * from i (i included). n*n bits: CNV_ERANGE past max_bytes. Owned by the caller
+ * (cnv_graph_closure_destroy). */
+typedef struct cnv_graph_closure {
+  uint32_t nodes;
+  uint32_t words_per_row;
+  uint64_t *rows;
+} cnv_graph_closure;
+CNV_API CNV_NODISCARD cnv_status cnv_graph_closure_build(const cnv_graph *g, size_t max_bytes, cnv_graph_closure *out);
+CNV_API void cnv_graph_closure_destroy(cnv_graph_closure *c);
+CNV_API bool cnv_graph_closure_reaches(const cnv_graph_closure *c, uint32_t from, uint32_t to);
+
+/* Unweighted shortest paths from src: dist[v] (hops, CNV_GRAPH_INF unreachable) and parent[v]
+ * (CNV_GRAPH_NONE for src and unreachable), arrays of cnv_graph_nodes entries, caller's;
+ * either may be NULL. Ties: the parent reached first in CSR order. */
+CNV_API CNV_NODISCARD cnv_status cnv_graph_bfs(const cnv_graph *g, uint32_t src, uint64_t *dist, uint32_t *parent);
+/* Weighted shortest paths (Dijkstra with a binary heap), same outputs with weight sums. */
+CNV_API CNV_NODISCARD cnv_status cnv_graph_dijkstra(const cnv_graph *g, uint32_t src, uint64_t *dist,
+                                                    uint32_t *parent);
+/* The path src .. dst from a parent array into path (cap entries), *len nodes. Errors:
+ * CNV_ENOTFOUND (unreachable), CNV_EFULL (cap too small). */
+CNV_API CNV_NODISCARD cnv_status cnv_graph_path(const uint32_t *parent, uint32_t nodes, uint32_t src, uint32_t dst,
+                                                uint32_t *path, size_t cap, size_t *len);
+
+/* Immediate dominators from root: idom[v] (idom[root] = root; CNV_GRAPH_NONE for nodes not
+ * reachable from root), cnv_graph_nodes entries, caller's. */
+CNV_API CNV_NODISCARD cnv_status cnv_graph_dominators(const cnv_graph *g, uint32_t root, uint32_t *idom);
+
+/* Strongly connected components: comp[v] in 0 .. *count-1, numbered in order of each
+ * component's smallest node, so equal inputs give equal numbers. */
+CNV_API CNV_NODISCARD cnv_status cnv_graph_scc(const cnv_graph *g, uint32_t *comp, uint32_t *count);
+
+/* Writes the graph in Graphviz DOT to f (labels escaped). Errors: CNV_EINVAL, CNV_EIO. */
+CNV_API CNV_NODISCARD cnv_status cnv_graph_dot(const cnv_graph *g, FILE *f);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
