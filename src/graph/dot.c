@@ -7,10 +7,14 @@
 
 static const char *shape_of(int kind) {
   switch (kind) {
-  case CNV_GRAPH_ISSUER: return "diamond";
-  case CNV_GRAPH_AGENT: return "ellipse";
-  case CNV_GRAPH_CAPABILITY: return "box";
-  default: return "octagon";
+    case CNV_GRAPH_ISSUER:
+      return "diamond";
+    case CNV_GRAPH_AGENT:
+      return "ellipse";
+    case CNV_GRAPH_CAPABILITY:
+      return "box";
+    default:
+      return "octagon";
   }
 }
 

@@ -116,8 +116,10 @@ static void check_scc(const rgraph *r) {
   uint32_t next = 0;
   for (uint32_t v = 0; v < r->n; v++) {
     assert_true(comp[v] < count);
-    if (comp[v] == next) next++;
-    else assert_true(comp[v] < next); /* numbered by smallest node */
+    if (comp[v] == next)
+      next++;
+    else
+      assert_true(comp[v] < next); /* numbered by smallest node */
     for (uint32_t u = 0; u < r->n; u++) {
       assert_int_equal(comp[u] == comp[v], reach[u][v] && reach[v][u]);
     }
