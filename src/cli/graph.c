@@ -122,9 +122,12 @@ static bool add_token_file(void *ctx, const char *v, size_t n) {
   return s->ok;
 }
 
-/* What the ledger holds at its end: records copied out of the reader. */
+/* What the ledger holds at its end: every TRUST, REGISTER or AGENT record copied out of the
+ * reader in log order, then sorted by (key or id, order): the last record of each is its
+ * state. */
 typedef struct lrec {
-  uint64_t id; /* agent handle or capability id; unused for a root */
+  uint64_t id; /* agent handle or capability id; 0 for a root (keyed by key) */
+  uint64_t seq;
   uint8_t key[CNV_LEDGER_KEY_BYTES];
   uint8_t *bytes; /* token or path */
   uint32_t len;
@@ -141,16 +144,8 @@ static void lset_free(lset *s) {
   free(s->v);
 }
 
-/* Records the latest state of one id (adds it, or updates the live one). */
-static bool lset_put(lset *s, uint64_t id, const uint8_t *key, const uint8_t *bytes, uint32_t len, bool live) {
-  for (size_t i = s->n; i-- > 0;) {
-    bool same = key ? memcmp(s->v[i].key, key, CNV_LEDGER_KEY_BYTES) == 0 : s->v[i].id == id;
-    if (same && s->v[i].live) {
-      s->v[i].live = false;
-      break;
-    }
-  }
-  if (!live) return true;
+static bool lset_put(lset *s, uint64_t seq, uint64_t id, const uint8_t *key, const uint8_t *bytes, uint32_t len,
+                     bool live) {
   if (s->n == s->cap) {
     size_t cap = s->cap ? 2 * s->cap : 16;
     lrec *nv = realloc(s->v, cap * sizeof *nv);
@@ -161,9 +156,10 @@ static bool lset_put(lset *s, uint64_t id, const uint8_t *key, const uint8_t *by
   lrec *r = &s->v[s->n];
   memset(r, 0, sizeof *r);
   r->id = id;
-  r->live = true;
+  r->seq = seq;
+  r->live = live;
   if (key) memcpy(r->key, key, CNV_LEDGER_KEY_BYTES);
-  if (len) {
+  if (live && len) {
     r->bytes = malloc(len);
     if (!r->bytes) return false;
     memcpy(r->bytes, bytes, len);
@@ -171,6 +167,28 @@ static bool lset_put(lset *s, uint64_t id, const uint8_t *key, const uint8_t *by
   }
   s->n++;
   return true;
+}
+
+static int lrec_cmp(const void *pa, const void *pb) {
+  const lrec *a = pa, *b = pb;
+  if (a->id != b->id) return a->id < b->id ? -1 : 1;
+  int k = memcmp(a->key, b->key, CNV_LEDGER_KEY_BYTES);
+  if (k) return k;
+  return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+static int lrec_seq_cmp(const void *pa, const void *pb) {
+  const lrec *a = pa, *b = pb;
+  return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* Keeps live only the last record of each key or id. */
+static void lset_finish(lset *s) {
+  if (s->n) qsort(s->v, s->n, sizeof *s->v, lrec_cmp);
+  for (size_t i = 0; i + 1 < s->n; i++) {
+    if (s->v[i].id == s->v[i + 1].id && memcmp(s->v[i].key, s->v[i + 1].key, CNV_LEDGER_KEY_BYTES) == 0)
+      s->v[i].live = false;
+  }
 }
 
 static bool from_ledger(const char *dir, cnv_graph_builder *b) {
@@ -188,14 +206,22 @@ static bool from_ledger(const char *dir, cnv_graph_builder *b) {
       break;
     }
     if (e.kind == CNV_LREC_TRUST)
-      ok = lset_put(&roots, 0, e.key, NULL, 0, e.detail != 1);
+      ok = lset_put(&roots, i, 0, e.key, NULL, 0, e.detail != 1);
     else if (e.kind == CNV_LREC_REGISTER)
-      ok = lset_put(&caps, e.capability, NULL, e.payload, e.payload_len, e.detail != 0xFFFF);
+      ok = lset_put(&caps, i, e.capability, NULL, e.payload, e.payload_len, e.detail != 0xFFFF);
     else if (e.kind == CNV_LREC_AGENT)
-      ok = lset_put(&agents, e.agent, NULL, e.payload, e.payload_len, e.detail != 1);
+      ok = lset_put(&agents, i, e.agent, NULL, e.payload, e.payload_len, e.detail != 1);
     if (!ok) cli_fail("out of memory");
   }
   cnv_ledger_reader_close(r);
+  lset_finish(&roots);
+  lset_finish(&caps);
+  lset_finish(&agents);
+  /* back in log order, so node numbers follow the log */
+  lset *const sets[] = {&roots, &caps, &agents};
+  for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++) {
+    if (sets[i]->n) qsort(sets[i]->v, sets[i]->n, sizeof *sets[i]->v, lrec_seq_cmp);
+  }
   for (size_t i = 0; ok && i < roots.n; i++) {
     if (!roots.v[i].live) continue;
     char hex[2 * CNV_LEDGER_KEY_BYTES + 1];

@@ -6,6 +6,8 @@
  *   what the test reads from that log itself (public reader, token decode, pattern match):
  *   the root reaches exactly the registered capabilities some live agent's chain from it
  *   grants, and --path's hop count is the shortest such chain plus one;
+ * - a ledger written here through the library, with a trust root removed, a capability
+ *   unregistered and an agent removed: exactly the live state's nodes and edges;
  * - usage errors exit 2, an unknown node or a missing path exits 1. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +19,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "cli_run.h"
 #include "cnv/delegation.h"
@@ -114,6 +117,94 @@ static void from_tokens(void **state) {
   RUN("graph", "--help");
   assert_int_equal(r.status, 0);
   assert_non_null(strstr(r.out, "--dominators ROOT"));
+}
+
+/* ---- a ledger written here: removals count ---- */
+
+typedef struct kp {
+  uint8_t pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
+  char hex[2 * crypto_sign_PUBLICKEYBYTES + 1];
+} kp;
+
+static void kp_make(kp *k) {
+  crypto_sign_keypair(k->pk, k->sk);
+  for (size_t i = 0; i < sizeof k->pk; i++) sprintf(k->hex + 2 * i, "%02x", k->pk[i]);
+}
+
+static void append(cnv_ledger *l, uint16_t kind, uint16_t detail, uint32_t agent, uint64_t cap, const uint8_t *key,
+                   const void *payload, size_t len) {
+  cnv_ledger_entry e;
+  memset(&e, 0, sizeof e);
+  e.kind = kind;
+  e.detail = detail;
+  e.agent = agent;
+  e.capability = cap;
+  if (key) memcpy(e.key, key, sizeof e.key);
+  e.payload = payload;
+  e.payload_len = (uint32_t)len;
+  assert_int_equal(cnv_ledger_append(l, &e, NULL), CNV_OK);
+}
+
+static void append_token(cnv_ledger *l, uint32_t agent, const kp *issuer, const kp *holder, const char *allow) {
+  cnv_deleg_caveats c;
+  memset(&c, 0, sizeof c);
+  c.expiry = CNV_DELEG_NO_EXPIRY;
+  c.max_uses = CNV_DELEG_UNLIMITED_USES;
+  c.depth = 3;
+  c.n_allow = 1;
+  assert_int_equal(cnv_deleg_pattern_parse(allow, strlen(allow), &c.allow[0]), CNV_OK);
+  static uint8_t tok[CNV_DELEG_MAX_TOKEN_BYTES];
+  size_t len = 0;
+  assert_int_equal(cnv_deleg_mint_root(issuer->sk, holder->pk, &c, NULL, tok, sizeof tok, &len), CNV_OK);
+  append(l, CNV_LREC_AGENT, 0, agent, 0, holder->pk, tok, len);
+}
+
+static void from_written_ledger(void **state) {
+  (void)state;
+  assert_true(sodium_init() >= 0);
+  kp root1, root2, a1, a2, a3, node;
+  kp_make(&root1);
+  kp_make(&root2);
+  kp_make(&a1);
+  kp_make(&a2);
+  kp_make(&a3);
+  kp_make(&node);
+  cnv_ledger_config cfg;
+  cnv_ledger_config_default(&cfg);
+  cfg.dir = "w.ledger";
+  cfg.secret_key = node.sk;
+  cnv_ledger *l = NULL;
+  assert_int_equal(cnv_ledger_open(&cfg, &l, NULL), CNV_OK);
+  append(l, CNV_LREC_TRUST, 0, 0, 0, root1.pk, NULL, 0);
+  append(l, CNV_LREC_TRUST, 0, 0, 0, root2.pk, NULL, 0);
+  append(l, CNV_LREC_TRUST, 1, 0, 0, root2.pk, NULL, 0); /* root2 no longer trusted */
+  append(l, CNV_LREC_REGISTER, 0, 0, 1, NULL, "fs.read", 7);
+  append(l, CNV_LREC_REGISTER, 0, 0, 2, NULL, "fs.write", 8);
+  append(l, CNV_LREC_REGISTER, 0xFFFF, 0, 2, NULL, NULL, 0); /* fs.write unregistered */
+  append(l, CNV_LREC_REGISTER, 0, 0, 3, NULL, "net.get", 7);
+  append_token(l, 1, &root1, &a1, "fs.*");
+  append_token(l, 2, &root1, &a2, "net.get");
+  append(l, CNV_LREC_AGENT, 1, 2, 0, a2.pk, NULL, 0); /* agent 2 removed */
+  append_token(l, 3, &root2, &a3, "fs.read");
+  cnv_ledger_close(l);
+
+  RUN("graph", "w.ledger");
+  if (r.status != 0) fail_msg("graph: %s", r.err);
+  char want[2048];
+  snprintf(want, sizeof want,
+           "nodes 6 edges 4\nissuer %s\ncapability fs.read\ncapability net.get\nagent %s\nissuer %s\nagent %s\n"
+           "%.16s -> %.16s 1\n%.16s -> fs.read 1\n%.16s -> %.16s 1\n%.16s -> fs.read 1\n",
+           root1.hex, a1.hex, root2.hex, a3.hex, root1.hex, a1.hex, a1.hex, root2.hex, a3.hex, a3.hex);
+  assert_string_equal(r.out, want);
+  RUN("graph", "w.ledger", "--reach", root1.hex);
+  assert_int_equal(r.status, 0);
+  snprintf(want, sizeof want, "capability fs.read\nagent %.16s\n", a1.hex);
+  assert_string_equal(r.out, want);
+  RUN("graph", "w.ledger", "--path", root1.hex, "net.get");
+  assert_int_equal(r.status, 1);
+  assert_string_equal(r.out, "no path\n");
+  RUN("graph", "w.ledger", "--reach", a2.hex);
+  CLI_EXPECT(&r, 1, "no such node");
 }
 
 #ifdef CNV_CLI_TEST_SWARM
@@ -233,6 +324,7 @@ int main(void) {
   cli_tmpdir();
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(from_tokens),
+      cmocka_unit_test(from_written_ledger),
 #ifdef CNV_CLI_TEST_SWARM
       cmocka_unit_test(from_ledger),
 #endif
