@@ -4,7 +4,7 @@
  * \\xNN (a literal backslash, 'x' and two hex digits in the drawing), so the output is ASCII
  * and every label ends its quoted string where it should. */
 #include "core/ignore.h"
-#include "graphq_internal.h"
+#include <cnv/graph.h>
 
 static const char *shape_of(int kind) {
   switch (kind) {

@@ -1,4 +1,4 @@
-/* Shared by the graph module's dominator, SCC and DOT code: a node's out-edges read straight
+/* Shared by the graph module's dominator and SCC code: a node's out-edges read straight
  * from the CSR arrays (graph_internal.h), with nothing to check in inner loops. */
 #ifndef CNV_GRAPHQ_INTERNAL_H
 #define CNV_GRAPHQ_INTERNAL_H
