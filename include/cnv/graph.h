@@ -15,8 +15,7 @@
  * weighted shortest path (Dijkstra), the dominator tree from a root (Semi-NCA: Lengauer and
  * Tarjan's semidominators, then Cooper, Harvey and Kennedy's intersect over them, in one pass;
  * docs/graph.md says why not their plain iteration), strongly connected components as
- * equivalence classes, and
- * DOT export.
+ * equivalence classes, and DOT export.
  *
  * Thread-safety: a builder is used by one thread at a time; a frozen graph is immutable:
  * any threads may query it at once (each query's scratch is its own or the caller's).
