@@ -699,15 +699,28 @@ static bool has_entry(const cnv_crdt *c, uint64_t id) {
 cnv_status cnv_crdt_retire(cnv_crdt *c, uint64_t replica, cnv_crdt *delta) {
   if (c == NULL || replica == 0 || (delta != NULL && (delta->type != c->type || delta == c))) return CNV_EINVAL;
   if (c->type == CNV_CRDT_LWW || !has_entry(c, replica)) return CNV_ENOTFOUND;
-  /* The retired state is c joined with a value that retires the replica: a join keeps the
-   * whole operation all or nothing, and the same value is what the delta must carry. */
-  cnv_crdt d;
-  crdt__init(&d, c->type, 0);
-  cnv_status st = crdt__ids_push(&d.ret, replica);
-  cnv_crdt t1, t2;
-  if (st == CNV_OK) st = join_prepare(c, &d, &t1);
-  crdt__fini(&d);
+  /* The retired copy of c: the replica joins the retired set, its counts fold into the
+   * base, its version vector and context entries go; dots of it on elements stay. */
+  cnv_crdt empty, t1, t2;
+  crdt__init(&empty, c->type, 0);
+  cnv_status st = join_prepare(c, &empty, &t1);
   if (st != CNV_OK) return st;
+  if (crdt__ids_push(&t1.ret, replica) != CNV_OK) {
+    crdt__fini(&t1);
+    return CNV_ENOMEM;
+  }
+  size_t i = t1.ret.n - 1;
+  for (; i > 0 && t1.ret.v[i - 1] > replica; i--) t1.ret.v[i] = t1.ret.v[i - 1];
+  t1.ret.v[i] = replica;
+  for (int k = 0; k < 2 && c->type != CNV_CRDT_VCLOCK; k++)
+    t1.base[k] = sat_add(t1.base[k], crdt__ents_get(&t1.cnt[k], replica));
+  crdt_ents *lists[] = {&t1.cnt[0], &t1.cnt[1], &t1.vv, &t1.cloud};
+  for (size_t l = 0; l < 4; l++) {
+    size_t w = 0;
+    for (size_t r = 0; r < lists[l]->n; r++)
+      if (lists[l]->v[r].id != replica) lists[l]->v[w++] = lists[l]->v[r];
+    lists[l]->n = w;
+  }
   /* The delta is the whole retired state: a partial one would claim the replica's dots and
    * counts without carrying the values they fold into. Retirement is rare. */
   if (delta != NULL) {
