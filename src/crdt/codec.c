@@ -145,6 +145,32 @@ static cnv_status get_ents(rbuf *r, const cnv_crdt *c, int kind, crdt_ents *out)
   return CNV_OK;
 }
 
+static int ent_qcmp(const void *a, const void *b) {
+  const crdt_ent *x = a, *y = b;
+  if (x->id != y->id) return x->id < y->id ? -1 : 1;
+  return (x->n > y->n) - (x->n < y->n);
+}
+
+/* A dot names one write: two elements holding the same dot is not a state any replica
+ * makes (a remove of one would take the other). */
+static cnv_status unique_dots(const cnv_crdt *c) {
+  size_t n = 0, k = 0;
+  for (size_t i = 0; i < c->nel; i++) n += c->el[i].dots.n;
+  if (n < 2) return CNV_OK;
+  crdt_ent *all = malloc(n * sizeof *all);
+  if (all == NULL) return CNV_ENOMEM;
+  for (size_t i = 0; i < c->nel; i++) {
+    memcpy(all + k, c->el[i].dots.v, c->el[i].dots.n * sizeof *all);
+    k += c->el[i].dots.n;
+  }
+  qsort(all, n, sizeof *all, ent_qcmp);
+  cnv_status st = CNV_OK;
+  for (size_t i = 1; i < n && st == CNV_OK; i++)
+    if (ent_qcmp(&all[i - 1], &all[i]) == 0) st = BAD;
+  free(all);
+  return st;
+}
+
 static cnv_status decode_body(rbuf *r, cnv_crdt *c) {
   cnv_status st;
   uint64_t v;
@@ -204,7 +230,7 @@ static cnv_status decode_body(rbuf *r, cnv_crdt *c) {
         r->pos += (size_t)len;
         if ((st = get_ents(r, c, 2, &e->dots)) != CNV_OK) return st;
       }
-      return CNV_OK;
+      return unique_dots(c);
   }
 }
 
