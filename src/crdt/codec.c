@@ -134,9 +134,9 @@ static cnv_status get_ents(rbuf *r, const cnv_crdt *c, int kind, crdt_ents *out)
       const crdt_ent *p = &out->v[i - 1];
       if (kind == 0 ? p->id >= id : (p->id > id || (p->id == id && p->n >= v))) return BAD;
     }
-    if (kind != 2 && crdt__ids_has(&c->ret, id)) return BAD;
-    if (kind == 1 && v <= crdt__ents_get(&c->vv, id) + 1) return BAD;
-    if (kind == 2 && !crdt__ids_has(&c->ret, id) && crdt__ents_get(&c->vv, id) < v && !crdt__dots_has(&c->cloud, id, v))
+    if (kind != 2 && cnv__crdt_ids_has(&c->ret, id)) return BAD;
+    if (kind == 1 && v <= cnv__crdt_ents_get(&c->vv, id) + 1) return BAD;
+    if (kind == 2 && !cnv__crdt_ids_has(&c->ret, id) && cnv__crdt_ents_get(&c->vv, id) < v && !cnv__crdt_dots_has(&c->cloud, id, v))
       return BAD;
     out->v[i].id = id;
     out->v[i].n = v;
@@ -224,9 +224,9 @@ static cnv_status decode_body(rbuf *r, cnv_crdt *c) {
         if (get_var(r, &len) != CNV_OK || len > CNV_CRDT_MAX_ELEM || len > left(r)) return BAD;
         if (len == 0 && c->type == CNV_CRDT_ORSET) return BAD;
         const uint8_t *key = r->p + r->pos;
-        if (i > 0 && crdt__key_cmp(c->el[i - 1].key, c->el[i - 1].len, key, (size_t)len) >= 0) return BAD;
+        if (i > 0 && cnv__crdt_key_cmp(c->el[i - 1].key, c->el[i - 1].len, key, (size_t)len) >= 0) return BAD;
         crdt_elem *e;
-        if (crdt__elem_push(c, key, (size_t)len, &e) != CNV_OK) return CNV_ENOMEM;
+        if (cnv__crdt_elem_push(c, key, (size_t)len, &e) != CNV_OK) return CNV_ENOMEM;
         r->pos += (size_t)len;
         if ((st = get_ents(r, c, 2, &e->dots)) != CNV_OK) return st;
       }
@@ -238,7 +238,7 @@ cnv_status cnv_crdt_decode(const uint8_t *in, size_t len, uint64_t replica, cnv_
   if (out == NULL) return CNV_EINVAL;
   *out = NULL;
   if (in == NULL && len) return CNV_EINVAL;
-  if (len == 0 || len > CNV_CRDT_MAX_ENCODED || !crdt__valid_type(in[0])) return BAD;
+  if (len == 0 || len > CNV_CRDT_MAX_ENCODED || !cnv__crdt_valid_type(in[0])) return BAD;
   cnv_crdt *c;
   cnv_status st = cnv_crdt_create(in[0], replica, &c);
   if (st != CNV_OK) return st;
