@@ -424,36 +424,85 @@ static cnv_status add_change(pjoin *pj, size_t at, int kind, const crdt_ents *do
   return CNV_OK;
 }
 
+/* The change one key needs: ea (A's element at index at, or NULL: an insert before at)
+ * joined with eb (B's, or NULL). d is scratch. */
+static cnv_status plan_elem(pjoin *pj, const cnv_crdt *A, const cnv_crdt *B, crdt_ents *d, const crdt_elem *ea,
+                            const crdt_elem *eb, size_t at) {
+  d->n = 0;
+  cnv_status st = elem_join(d, ea ? &ea->dots : NULL, A, eb ? &eb->dots : NULL, B);
+  if (st != CNV_OK) return st;
+  if (ea == NULL) return d->n ? add_change(pj, at, CH_INSERT, d, eb) : CNV_OK;
+  if (d->n == 0) return add_change(pj, at, CH_DELETE, d, ea);
+  if (d->n != ea->dots.n || memcmp(d->v, ea->dots.v, d->n * sizeof *d->v) != 0)
+    return add_change(pj, at, CH_MODIFY, d, ea);
+  return CNV_OK;
+}
+
+/* The first index >= lo whose key is >= k's (exponential, then binary search): a run of A's
+ * elements that B does not hold costs O(log run) key comparisons. */
+static size_t gallop(const cnv_crdt *A, size_t lo, const crdt_elem *k) {
+  size_t step = 1, hi = lo;
+  while (hi < A->nel && cnv__crdt_key_cmp(A->el[hi].key, A->el[hi].len, k->key, k->len) < 0) {
+    lo = hi + 1;
+    hi = lo + step;
+    step *= 2;
+  }
+  if (hi > A->nel) hi = A->nel;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (cnv__crdt_key_cmp(A->el[mid].key, A->el[mid].len, k->key, k->len) < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
+/* The replica ids of which B's context has seen anything. */
+static cnv_status known_ids(crdt_ids *out, const cnv_crdt *B) {
+  crdt_ids a = {0}, b = {0};
+  cnv_status st = CNV_OK;
+  for (size_t i = 0; st == CNV_OK && i < B->vv.n; i++) st = cnv__crdt_ids_push(&a, B->vv.v[i].id);
+  for (size_t i = 0; st == CNV_OK && i < B->cloud.n; i++)
+    if (b.n == 0 || b.v[b.n - 1] != B->cloud.v[i].id) st = cnv__crdt_ids_push(&b, B->cloud.v[i].id);
+  crdt_ids ab = {0};
+  if (st == CNV_OK) st = ids_union(&ab, &a, &b);
+  if (st == CNV_OK) st = ids_union(out, &ab, &B->ret);
+  free(a.v);
+  free(b.v);
+  free(ab.v);
+  return st;
+}
+
 static cnv_status plan_dots(cnv_crdt *A, const cnv_crdt *B, pjoin *pj) {
   if (ids_union(&pj->t.ret, &A->ret, &B->ret) != CNV_OK || map_max(&pj->t.vv, &A->vv, &B->vv, &pj->t.ret) != CNV_OK ||
       dots_union(&pj->t.cloud, &A->cloud, &B->cloud) != CNV_OK)
     return CNV_ENOMEM;
   cnv_status st = ctx_compact(&pj->t.vv, &pj->t.cloud, &pj->t.ret);
   crdt_ents d = {0};
+  crdt_ids known = {0};
+  if (st == CNV_OK) st = known_ids(&known, B);
   size_t i = 0, j = 0;
-  while (st == CNV_OK && (i < A->nel || j < B->nel)) {
-    const crdt_elem *ea = i < A->nel ? &A->el[i] : NULL, *eb = j < B->nel ? &B->el[j] : NULL;
-    int c = ea == NULL ? 1 : eb == NULL ? -1
-                                        : cnv__crdt_key_cmp(ea->key, ea->len, eb->key, eb->len);
-    size_t at = i;
-    if (c < 0)
-      eb = NULL, i++;
-    else if (c > 0)
-      ea = NULL, j++;
-    else
-      i++, j++;
-    d.n = 0;
-    st = elem_join(&d, ea ? &ea->dots : NULL, A, eb ? &eb->dots : NULL, B);
-    if (st != CNV_OK) break;
-    if (ea == NULL) {
-      if (d.n) st = add_change(pj, at, CH_INSERT, &d, eb);
-    } else if (d.n == 0) {
-      st = add_change(pj, at, CH_DELETE, &d, ea);
-    } else if (d.n != ea->dots.n || memcmp(d.v, ea->dots.v, d.n * sizeof *d.v) != 0) {
-      st = add_change(pj, at, CH_MODIFY, &d, ea);
+  while (st == CNV_OK) {
+    /* A's elements before B's next key: only a dot of a replica B's context knows can go. */
+    size_t end = j < B->nel ? gallop(A, i, &B->el[j]) : A->nel;
+    for (; st == CNV_OK && i < end; i++) {
+      const crdt_ents *dots = &A->el[i].dots;
+      bool touched = false;
+      for (size_t k = 0; !touched && k < dots->n; k++) touched = cnv__crdt_ids_has(&known, dots->v[k].id);
+      if (touched) st = plan_elem(pj, A, B, &d, &A->el[i], NULL, i);
+    }
+    if (st != CNV_OK || j >= B->nel) break;
+    const crdt_elem *eb = &B->el[j++];
+    if (i < A->nel && cnv__crdt_key_cmp(A->el[i].key, A->el[i].len, eb->key, eb->len) == 0) {
+      st = plan_elem(pj, A, B, &d, &A->el[i], eb, i);
+      i++;
+    } else {
+      st = plan_elem(pj, A, B, &d, NULL, eb, i);
     }
   }
   free(d.v);
+  free(known.v);
   if (st == CNV_OK && !grow((void **)&A->el, &A->elcap, A->nel + pj->nins, sizeof *A->el)) st = CNV_ENOMEM;
   return st;
 }
