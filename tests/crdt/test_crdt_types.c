@@ -196,6 +196,19 @@ static void test_vclock(void **state) {
   assert_int_equal(cnv_crdt_vclock_get(b, 1), 1);
   assert_int_equal(cnv_crdt_vclock_get(b, 2), 1);
   assert_int_equal(cnv_crdt_vclock_get(b, 3), 0);
+  /* Retiring replica 2: its entry goes, it reads as past every tick. */
+  assert_int_equal(cnv_crdt_retire(a, 2, NULL), CNV_ENOTFOUND); /* a never saw 2 */
+  cnv_crdt *c = NULL;
+  assert_int_equal(cnv_crdt_clone(b, 1, &c), CNV_OK);
+  assert_int_equal(cnv_crdt_retire(c, 2, NULL), CNV_OK);
+  assert_int_equal(cnv_crdt_replicas(c), 1);
+  assert_int_equal(cnv_crdt_vclock_get(c, 2), UINT64_MAX);
+  assert_int_equal(cnv_crdt_vclock_get(c, 1), 1);
+  assert_int_equal(cnv_crdt_compare(c, b, &o), CNV_OK);
+  assert_int_equal(o, CNV_CRDT_AFTER);
+  assert_int_equal(cnv_crdt_merge(c, b), CNV_OK); /* b still has 2's entry: it stays retired */
+  assert_int_equal(cnv_crdt_replicas(c), 1);
+  cnv_crdt_destroy(c);
   cnv_crdt *g = mk(CNV_CRDT_GCOUNTER, 1);
   assert_int_equal(cnv_crdt_compare(a, g, &o), CNV_EINVAL);
   cnv_crdt_destroy(g);
