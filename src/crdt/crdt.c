@@ -705,12 +705,12 @@ cnv_status cnv_crdt_counter_value(const cnv_crdt *c, int64_t *out) {
   return CNV_OK;
 }
 
-/* The next dot of c's replica: past every dot of it that c's context has seen. */
-static uint64_t next_dot(const cnv_crdt *c) {
+/* The last dot of c's replica that c's context has seen: the next one is past it. */
+static uint64_t last_dot(const cnv_crdt *c) {
   uint64_t v = cnv__crdt_ents_get(&c->vv, c->replica);
   for (size_t i = ents_lower(&c->cloud, c->replica, 0); i < c->cloud.n && c->cloud.v[i].id == c->replica; i++)
     if (c->cloud.v[i].n > v) v = c->cloud.v[i].n;
-  return v + 1;
+  return v;
 }
 
 static crdt_elem *find_elem(const cnv_crdt *c, const void *key, size_t len) {
@@ -734,7 +734,9 @@ static int ent_qcmp(const void *a, const void *b) { return ent_cmp(a, b); }
 static cnv_status dot_write(cnv_crdt *c, const void *key, size_t len, bool whole, cnv_crdt *delta) {
   cnv_crdt d;
   cnv__crdt_init(&d, c->type, 0);
-  uint64_t dot = next_dot(c);
+  uint64_t dot = last_dot(c);
+  if (dot == UINT64_MAX) return CNV_EOVERFLOW;
+  dot++;
   crdt_elem *e;
   cnv_status st = cnv__crdt_elem_push(&d, key, len, &e);
   if (st == CNV_OK) st = cnv__crdt_ents_push(&e->dots, c->replica, dot);
