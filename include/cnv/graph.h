@@ -52,9 +52,11 @@ typedef struct cnv_graph cnv_graph;
 /* Errors: CNV_EINVAL, CNV_ENOMEM. */
 CNV_API CNV_NODISCARD cnv_status cnv_graph_builder_create(cnv_graph_builder **out);
 CNV_API void cnv_graph_builder_destroy(cnv_graph_builder *b);
-/* Adds a node (label copied, up to 255 bytes; may be NULL) and returns its number; a label
- * already added with the same kind returns the existing node. Errors: CNV_EINVAL, CNV_ERANGE
- * (label too long, CNV_GRAPH_MAX_NODES reached), CNV_ENOMEM. */
+/* Adds a node (label copied, up to 255 bytes) and returns its number; a label already added
+ * with the same kind returns the existing node. A NULL label (len 0) adds an anonymous node:
+ * a new node every time, label empty, not found by cnv_graph_find. Errors: CNV_EINVAL (NULL
+ * b or node, NULL label with len > 0, kind not a cnv_graph_node_kind), CNV_ERANGE (label too
+ * long, CNV_GRAPH_MAX_NODES reached), CNV_ENOMEM. */
 CNV_API CNV_NODISCARD cnv_status cnv_graph_builder_node(cnv_graph_builder *b, int kind, const char *label, size_t len,
                                                         uint32_t *node);
 /* Adds an edge from -> to of weight w. Errors: CNV_EINVAL, CNV_ERANGE (no such node),
@@ -68,7 +70,9 @@ CNV_API CNV_NODISCARD cnv_status cnv_graph_builder_capability(cnv_graph_builder 
  * for every capability node already added whose path the last link allows (and no link
  * forbids). Errors: CNV_EINVAL, the delegation decode errors, CNV_ENOMEM. */
 CNV_API CNV_NODISCARD cnv_status cnv_graph_builder_add_token(cnv_graph_builder *b, const uint8_t *token, size_t len);
-/* Freezes into CSR; the builder stays usable (freeze again for a later graph). */
+/* Freezes into CSR; the builder stays usable (freeze again for a later graph). Parallel
+ * edges become one (the lightest); out-edges are sorted by target. Errors: CNV_EINVAL,
+ * CNV_ERANGE (more than UINT32_MAX distinct edges), CNV_ENOMEM. */
 CNV_API CNV_NODISCARD cnv_status cnv_graph_freeze(const cnv_graph_builder *b, cnv_graph **out);
 CNV_API void cnv_graph_destroy(cnv_graph *g);
 
@@ -77,10 +81,11 @@ CNV_API uint64_t cnv_graph_edges(const cnv_graph *g);
 /* A node's kind and label (pointer into g, not NUL-terminated). Errors: CNV_ERANGE. */
 CNV_API CNV_NODISCARD cnv_status cnv_graph_node_info(const cnv_graph *g, uint32_t node, int *kind, const char **label,
                                                      size_t *len);
-/* Finds a node by kind and label. Errors: CNV_ENOTFOUND. */
+/* Finds a labelled node by kind and label. Errors: CNV_EINVAL, CNV_ENOTFOUND. */
 CNV_API CNV_NODISCARD cnv_status cnv_graph_find(const cnv_graph *g, int kind, const char *label, size_t len,
                                                 uint32_t *node);
-/* A node's out-edges: *targets and *weights (may be NULL) point into g's CSR arrays. */
+/* A node's out-edges: *targets and *weights (may be NULL) point into g's CSR arrays, sorted
+ * by target. Errors: CNV_EINVAL, CNV_ERANGE (no such node). */
 CNV_API CNV_NODISCARD cnv_status cnv_graph_out(const cnv_graph *g, uint32_t node, const uint32_t **targets,
                                                const uint32_t **weights, uint32_t *count);
 
