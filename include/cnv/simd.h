@@ -90,6 +90,8 @@ typedef struct cnv_simd_kernels {
   void (*hll_update)(uint8_t *regs, unsigned p, const uint64_t *ids, size_t n, uint64_t seed);
   void (*hll_sums)(const uint8_t *regs, unsigned p, cnv_simd_hll_sums *out);
   bool (*path_accept)(const char *path, size_t len);
+  /* dst |= src over words words; returns whether any bit of dst went from 0 to 1 */
+  bool (*bits_or)(uint64_t *dst, const uint64_t *src, size_t words);
 } cnv_simd_kernels;
 
 /* ---- Dispatch ------------------------------------------------------------------------ */

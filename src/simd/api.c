@@ -50,6 +50,13 @@ void cnv_simd_zero(void *p, size_t n) {
   if (n) cnv__simd_active()->zero(p, n);
 }
 
+cnv_status cnv_simd_bits_or(uint64_t *dst, const uint64_t *src, size_t words, bool *changed) {
+  CHECK(words == 0 || (dst && src), CNV_EINVAL);
+  bool c = words != 0 && cnv__simd_active()->bits_or(dst, src, words);
+  if (changed) *changed = c;
+  return CNV_OK;
+}
+
 cnv_status cnv_simd_variety_count(const uint64_t *ids, size_t n, void *scratch,
                                   size_t scratch_bytes, uint32_t *distinct, uint64_t *clogc) {
   CHECK(distinct && clogc && (n == 0 || (ids && scratch)), CNV_EINVAL);

@@ -144,6 +144,23 @@ void cnv_simd_hll_sums_avx2(const uint8_t *regs, unsigned p, cnv_simd_hll_sums *
   out->frac_lo = hsum4(lo);
 }
 
+/* Row union, two vectors per step; the scalar loop finishes the last 0..7 words. */
+bool cnv_simd_bits_or_avx2(uint64_t *dst, const uint64_t *src, size_t words) {
+  __m256i fresh = _mm256_setzero_si256();
+  size_t i = 0;
+  for (; i + 8 <= words; i += 8) {
+    __m256i d0 = _mm256_loadu_si256((const void *)(dst + i));
+    __m256i s0 = _mm256_loadu_si256((const void *)(src + i));
+    __m256i d1 = _mm256_loadu_si256((const void *)(dst + i + 4));
+    __m256i s1 = _mm256_loadu_si256((const void *)(src + i + 4));
+    fresh = _mm256_or_si256(fresh, _mm256_or_si256(_mm256_andnot_si256(d0, s0), _mm256_andnot_si256(d1, s1)));
+    _mm256_storeu_si256((void *)(dst + i), _mm256_or_si256(d0, s0));
+    _mm256_storeu_si256((void *)(dst + i + 4), _mm256_or_si256(d1, s1));
+  }
+  bool tail = i < words && cnv_simd_bits_or_scalar(dst + i, src + i, words - i);
+  return !_mm256_testz_si256(fresh, fresh) || tail;
+}
+
 const cnv_simd_kernels cnv__simd_table_avx2 = {
     CNV_SIMD_AVX2,
     cnv_simd_hash64_avx2,
@@ -155,4 +172,5 @@ const cnv_simd_kernels cnv__simd_table_avx2 = {
     cnv_simd_hll_update_avx2,
     cnv_simd_hll_sums_avx2,
     cnv_simd_path_accept_scalar,
+    cnv_simd_bits_or_avx2,
 };

@@ -240,6 +240,24 @@ bool cnv_simd_path_accept_avx512(const char *path, size_t len) {
 #undef LO_ROW
 #undef HI_ROW
 
+/* Row union, one vector per step and a masked tail (no scalar loop). */
+bool cnv_simd_bits_or_avx512(uint64_t *dst, const uint64_t *src, size_t words) {
+  __m512i fresh = _mm512_setzero_si512();
+  size_t i = 0;
+  for (; i + 8 <= words; i += 8) {
+    __m512i d = load8(dst + i), s = load8(src + i);
+    fresh = _mm512_ternarylogic_epi64(fresh, d, s, 0xF2); /* fresh | (s & ~d) */
+    _mm512_storeu_si512((void *)(dst + i), _mm512_or_si512(d, s));
+  }
+  if (i < words) {
+    __mmask8 k = (__mmask8)((1u << (words - i)) - 1);
+    __m512i d = _mm512_maskz_loadu_epi64(k, dst + i), s = _mm512_maskz_loadu_epi64(k, src + i);
+    fresh = _mm512_ternarylogic_epi64(fresh, d, s, 0xF2);
+    _mm512_mask_storeu_epi64(dst + i, k, _mm512_or_si512(d, s));
+  }
+  return _mm512_test_epi64_mask(fresh, fresh) != 0;
+}
+
 const cnv_simd_kernels cnv__simd_table_avx512 = {
     CNV_SIMD_AVX512,
     cnv_simd_hash64_avx512,
@@ -251,4 +269,5 @@ const cnv_simd_kernels cnv__simd_table_avx512 = {
     cnv_simd_hll_update_avx512,
     cnv_simd_hll_sums_avx2,
     cnv_simd_path_accept_avx512,
+    cnv_simd_bits_or_avx512,
 };

@@ -113,6 +113,21 @@ void cnv_simd_hll_sums_neon(const uint8_t *regs, unsigned p, cnv_simd_hll_sums *
   out->frac_lo = vaddvq_u64(lo);
 }
 
+/* Row union, two vectors per step; the scalar loop finishes the last 0..3 words. */
+bool cnv_simd_bits_or_neon(uint64_t *dst, const uint64_t *src, size_t words) {
+  uint64x2_t fresh = vdupq_n_u64(0);
+  size_t i = 0;
+  for (; i + 4 <= words; i += 4) {
+    uint64x2_t d0 = vld1q_u64(dst + i), s0 = vld1q_u64(src + i);
+    uint64x2_t d1 = vld1q_u64(dst + i + 2), s1 = vld1q_u64(src + i + 2);
+    fresh = vorrq_u64(fresh, vorrq_u64(vbicq_u64(s0, d0), vbicq_u64(s1, d1)));
+    vst1q_u64(dst + i, vorrq_u64(d0, s0));
+    vst1q_u64(dst + i + 2, vorrq_u64(d1, s1));
+  }
+  bool tail = i < words && cnv_simd_bits_or_scalar(dst + i, src + i, words - i);
+  return vmaxvq_u32(vreinterpretq_u32_u64(fresh)) != 0 || tail;
+}
+
 const cnv_simd_kernels cnv__simd_table_neon = {
     CNV_SIMD_NEON,
     cnv_simd_hash64_neon,
@@ -124,4 +139,5 @@ const cnv_simd_kernels cnv__simd_table_neon = {
     cnv_simd_hll_update_neon,
     cnv_simd_hll_sums_neon,
     cnv_simd_path_accept_scalar,
+    cnv_simd_bits_or_neon,
 };

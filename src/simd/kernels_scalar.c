@@ -33,6 +33,17 @@ void cnv_simd_effects_subset_scalar(const cnv_effects *e, size_t n, cnv_effects 
   }
 }
 
+/* The scalar definition of the row union: changed = some src bit not yet in dst. */
+bool cnv_simd_bits_or_scalar(uint64_t *dst, const uint64_t *src, size_t words) {
+  uint64_t fresh = 0;
+  for (size_t i = 0; i < words; i++) {
+    const uint64_t d = dst[i], s = src[i];
+    fresh |= s & ~d;
+    dst[i] = d | s;
+  }
+  return fresh != 0;
+}
+
 /* The C library's memset is the scalar definition of zeroing. */
 void cnv_simd_zero_scalar(void *p, size_t n) {
   if (n) memset(p, 0, n);
@@ -135,4 +146,5 @@ const cnv_simd_kernels cnv__simd_table_scalar = {
     cnv_simd_hll_update_scalar,
     cnv_simd_hll_sums_scalar,
     cnv_simd_path_accept_scalar,
+    cnv_simd_bits_or_scalar,
 };

@@ -38,6 +38,22 @@ static inline uint64_t g_subset(const cnv_effects *e, __m128i notc) {
 
 #include "generic/drivers.h"
 
+/* Row union, two vectors per step; the scalar loop finishes the odd word. */
+bool cnv_simd_bits_or_sse42(uint64_t *dst, const uint64_t *src, size_t words) {
+  __m128i fresh = _mm_setzero_si128();
+  size_t i = 0;
+  for (; i + 4 <= words; i += 4) {
+    __m128i d0 = _mm_loadu_si128((const void *)(dst + i)), s0 = _mm_loadu_si128((const void *)(src + i));
+    __m128i d1 = _mm_loadu_si128((const void *)(dst + i + 2));
+    __m128i s1 = _mm_loadu_si128((const void *)(src + i + 2));
+    fresh = _mm_or_si128(fresh, _mm_or_si128(_mm_andnot_si128(d0, s0), _mm_andnot_si128(d1, s1)));
+    _mm_storeu_si128((void *)(dst + i), _mm_or_si128(d0, s0));
+    _mm_storeu_si128((void *)(dst + i + 2), _mm_or_si128(d1, s1));
+  }
+  bool tail = i < words && cnv_simd_bits_or_scalar(dst + i, src + i, words - i);
+  return !_mm_testz_si128(fresh, fresh) || tail;
+}
+
 const cnv_simd_kernels cnv__simd_table_sse42 = {
     CNV_SIMD_SSE42,
     cnv_simd_hash64_scalar,
@@ -49,4 +65,5 @@ const cnv_simd_kernels cnv__simd_table_sse42 = {
     cnv_simd_hll_update_scalar,
     cnv_simd_hll_sums_scalar,
     cnv_simd_path_accept_scalar,
+    cnv_simd_bits_or_sse42,
 };

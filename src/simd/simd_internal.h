@@ -123,6 +123,8 @@ const cnv_simd_kernels *cnv__simd_active(void);
 #define CNV__SIMD_DECL_HLL_SUMS(path) \
   void cnv_simd_hll_sums_##path(const uint8_t *regs, unsigned p, cnv_simd_hll_sums *out);
 #define CNV__SIMD_DECL_PATH(path) bool cnv_simd_path_accept_##path(const char *p, size_t len);
+#define CNV__SIMD_DECL_BITS_OR(path) \
+  bool cnv_simd_bits_or_##path(uint64_t *dst, const uint64_t *src, size_t words);
 
 CNV__SIMD_DECL_HASH(scalar)
 CNV__SIMD_DECL_CAP(scalar)
@@ -132,10 +134,12 @@ CNV__SIMD_DECL_VARIETY(scalar)
 CNV__SIMD_DECL_HLL_UPDATE(scalar)
 CNV__SIMD_DECL_HLL_SUMS(scalar)
 CNV__SIMD_DECL_PATH(scalar)
+CNV__SIMD_DECL_BITS_OR(scalar)
 extern const cnv_simd_kernels cnv__simd_table_scalar;
 #if defined(__x86_64__)
 CNV__SIMD_DECL_CAP(sse42)
 CNV__SIMD_DECL_EFFECTS(sse42)
+CNV__SIMD_DECL_BITS_OR(sse42)
 extern const cnv_simd_kernels cnv__simd_table_sse42;
 CNV__SIMD_DECL_HASH(avx2)
 CNV__SIMD_DECL_CAP(avx2)
@@ -144,6 +148,7 @@ CNV__SIMD_DECL_ZERO(avx2)
 CNV__SIMD_DECL_VARIETY(avx2)
 CNV__SIMD_DECL_HLL_UPDATE(avx2)
 CNV__SIMD_DECL_HLL_SUMS(avx2)
+CNV__SIMD_DECL_BITS_OR(avx2)
 extern const cnv_simd_kernels cnv__simd_table_avx2;
 CNV__SIMD_DECL_HASH(avx512)
 CNV__SIMD_DECL_CAP(avx512)
@@ -151,6 +156,7 @@ CNV__SIMD_DECL_EFFECTS(avx512)
 CNV__SIMD_DECL_VARIETY(avx512)
 CNV__SIMD_DECL_HLL_UPDATE(avx512)
 CNV__SIMD_DECL_PATH(avx512)
+CNV__SIMD_DECL_BITS_OR(avx512)
 extern const cnv_simd_kernels cnv__simd_table_avx512;
 #endif
 #if defined(__aarch64__)
@@ -160,6 +166,7 @@ CNV__SIMD_DECL_EFFECTS(neon)
 CNV__SIMD_DECL_VARIETY(neon)
 CNV__SIMD_DECL_HLL_UPDATE(neon)
 CNV__SIMD_DECL_HLL_SUMS(neon)
+CNV__SIMD_DECL_BITS_OR(neon)
 extern const cnv_simd_kernels cnv__simd_table_neon;
 #endif
 

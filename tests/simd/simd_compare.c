@@ -405,6 +405,78 @@ void simd_cmp_path(const cnv_simd_kernels *ref, const cnv_simd_kernels *k, simd_
   munmap(page, 2 * page_size);
 }
 
+/* One bits_or case: the same dst and src through both kernels, then compared. */
+static void bits_or_case(const cnv_simd_kernels *ref, const cnv_simd_kernels *k, size_t words, size_t doff,
+                         size_t soff, int shape, uint64_t *rng, simd_cmp_report *r) {
+  static _Alignas(64) uint64_t src[320], da[320], db[320];
+  fill_random(src, words + 16, rng);
+  fill_random(da, words + 16, rng);
+  for (size_t i = 0; i < words; i++) {
+    uint64_t x = cnv_test_rand(rng), y = cnv_test_rand(rng);
+    /* shape 0 random, 1 sparse (few new bits), 2 src a subset of dst, 3 src all zero */
+    uint64_t sv = shape == 0 ? x : shape == 1 ? (x & y & cnv_test_rand(rng) & cnv_test_rand(rng))
+                                              : x & y;
+    if (shape == 3) sv = 0;
+    src[soff + i] = sv;
+    da[doff + i] = shape == 2 ? (sv | y) : shape == 1 ? ~(x & y) & cnv_test_rand(rng)
+                                                      : y;
+    if (shape == 1 && i % 3) da[doff + i] |= sv; /* most words gain nothing */
+  }
+  static uint64_t orig[320];
+  for (size_t i = 0; i < words + 16; i++) db[i] = orig[i] = da[i];
+  uint64_t *pa = da + doff, *pb = db + doff;
+  pa[words] = pb[words] = SENTINEL;
+  orig[doff + words] = SENTINEL;
+  bool ca = ref->bits_or(pa, src + soff, words);
+  bool cb = k->bits_or(pb, src + soff, words);
+  check(r, memcmp(da, db, sizeof(uint64_t) * (words + 16)) == 0, "bits_or dst equal");
+  check(r, ca == cb, "bits_or changed equal");
+  check(r, pb[words] == SENTINEL, "bits_or writes past words");
+  /* and both against the definition */
+  bool want = false, exact = true;
+  for (size_t i = 0; i < words + 16; i++) {
+    bool in = i >= doff && i < doff + words;
+    uint64_t s = in ? src[soff + i - doff] : 0;
+    want |= (s & ~orig[i]) != 0;
+    exact &= db[i] == (orig[i] | s);
+  }
+  check(r, exact, "bits_or dst is the union");
+  check(r, cb == want, "bits_or changed is a new bit");
+  if (shape >= 2) check(r, !cb, "bits_or unchanged when src is in dst");
+}
+
+void simd_cmp_bits_or(const cnv_simd_kernels *ref, const cnv_simd_kernels *k, simd_cmp_report *r) {
+  uint64_t rng = 12;
+  for (size_t words = 0; words <= 40; words++)
+    for (size_t off = 0; off < 8; off++)
+      for (int shape = 0; shape < 4; shape++) bits_or_case(ref, k, words, off, 7 - off, shape, &rng, r);
+  for (unsigned it = 0; it < 2000; it++) {
+    size_t words = cnv_test_rand(&rng) % 301, doff = cnv_test_rand(&rng) % 8, soff = cnv_test_rand(&rng) % 8;
+    bits_or_case(ref, k, words, doff, soff, (int)(it % 4), &rng, r);
+  }
+  /* one new bit at every position of a 37-word row: every lane and the tail see it */
+  static uint64_t d[37], s[37];
+  for (size_t bit = 0; bit < 37 * 64; bit++) {
+    memset(d, 0xFF, sizeof d);
+    memset(s, 0, sizeof s);
+    d[bit / 64] &= ~(1ull << (bit % 64));
+    s[bit / 64] = 1ull << (bit % 64);
+    bool want = ref->bits_or(d, s, 37);
+    d[bit / 64] &= ~(1ull << (bit % 64));
+    check(r, want && k->bits_or(d, s, 37), "bits_or sees every new bit");
+    check(r, d[bit / 64] == ~0ull, "bits_or sets every bit");
+    check(r, !k->bits_or(d, s, 37), "bits_or unchanged the second time");
+  }
+  /* dst == src: unchanged, not changed */
+  for (size_t words = 0; words < 70; words += 3) {
+    uint64_t x[70], y[70];
+    fill_random(x, words, &rng);
+    memcpy(y, x, words * sizeof(uint64_t));
+    check(r, !k->bits_or(x, x, words), "bits_or dst == src unchanged flag");
+    check(r, memcmp(x, y, words * sizeof(uint64_t)) == 0, "bits_or dst == src contents");
+  }
+}
+
 void simd_cmp_all(const cnv_simd_kernels *ref, const cnv_simd_kernels *k, simd_cmp_report *r) {
   simd_cmp_hash(ref, k, r);
   simd_cmp_capcheck(ref, k, r);
@@ -413,5 +485,6 @@ void simd_cmp_all(const cnv_simd_kernels *ref, const cnv_simd_kernels *k, simd_c
   simd_cmp_variety(ref, k, r);
   simd_cmp_hll(ref, k, r);
   simd_cmp_path(ref, k, r);
+  simd_cmp_bits_or(ref, k, r);
   simd_cmp_known_answers(k, r);
 }

@@ -20,6 +20,10 @@ void simd_cmp_variety(const cnv_simd_kernels *ref, const cnv_simd_kernels *k, si
 void simd_cmp_hll(const cnv_simd_kernels *ref, const cnv_simd_kernels *k, simd_cmp_report *r);
 /* path_accept: also reads nothing past the end of the path (inputs end at a PROT_NONE page). */
 void simd_cmp_path(const cnv_simd_kernels *ref, const cnv_simd_kernels *k, simd_cmp_report *r);
+/* bits_or: dst contents and the changed flag for random sizes 0..300 words at word offsets
+ * 0..7 (unaligned for every vector width), sparse and dense bits, src already in dst, dst ==
+ * src; no word past the end written. */
+void simd_cmp_bits_or(const cnv_simd_kernels *ref, const cnv_simd_kernels *k, simd_cmp_report *r);
 /* Known-answer vectors of the hash (fixed forever) and of the scalar variety count against a
  * sort-and-count reference; `k` is checked, whatever its path. */
 void simd_cmp_known_answers(const cnv_simd_kernels *k, simd_cmp_report *r);

@@ -112,6 +112,14 @@ static void test_errors(void **state) {
   assert_int_equal(cnv_simd_hll_sums_get(regs, 2, &sums), CNV_ERANGE);
   assert_int_equal(cnv_simd_hll_sums_get(regs, 4, &sums), CNV_OK);
   assert_true(sums.zeros >= 12);
+  bool changed = true;
+  assert_int_equal(cnv_simd_bits_or(NULL, ids, 1, &changed), CNV_EINVAL);
+  assert_int_equal(cnv_simd_bits_or(mask, NULL, 1, &changed), CNV_EINVAL);
+  assert_int_equal(cnv_simd_bits_or(NULL, NULL, 0, &changed), CNV_OK);
+  assert_false(changed);
+  mask[0] = 1;
+  assert_int_equal(cnv_simd_bits_or(mask, ids + 1, 1, NULL), CNV_OK);
+  assert_int_equal(mask[0], 3);
 }
 
 /* The dispatched entry points return what the scalar twins return. */
@@ -151,6 +159,16 @@ static void test_dispatched_match_scalar(void **state) {
   assert_int_equal(z[2] + z[93], 2);
   for (int i = 3; i < 93; i++) assert_int_equal(z[i], 0);
   cnv_simd_zero(NULL, 0);
+  /* bits_or: the dispatched union and flag equal the scalar ones */
+  memcpy(ha, ids, sizeof ha);
+  memcpy(hb, ids, sizeof hb);
+  bool changed = false;
+  assert_int_equal(cnv_simd_bits_or(ha + 1, ids + 7, N - 8, &changed), CNV_OK);
+  assert_int_equal(changed, ref->bits_or(hb + 1, ids + 7, N - 8));
+  assert_true(changed);
+  assert_memory_equal(ha, hb, sizeof ha);
+  assert_int_equal(cnv_simd_bits_or(ha + 1, ids + 7, N - 8, &changed), CNV_OK);
+  assert_false(changed);
 }
 
 int main(void) {

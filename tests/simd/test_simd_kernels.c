@@ -65,6 +65,10 @@ static void test_path(void **state) {
   (void)state;
   each_path(simd_cmp_path);
 }
+static void test_bits_or(void **state) {
+  (void)state;
+  each_path(simd_cmp_bits_or);
+}
 static void test_known_answers(void **state) {
   (void)state;
   each_path(known_answers);
@@ -79,6 +83,7 @@ int main(void) {
       cmocka_unit_test(test_variety),
       cmocka_unit_test(test_hll),
       cmocka_unit_test(test_path),
+      cmocka_unit_test(test_bits_or),
       cmocka_unit_test(test_known_answers),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
