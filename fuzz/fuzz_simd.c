@@ -50,6 +50,12 @@ static void compare(const cnv_simd_kernels *ref, const cnv_simd_kernels *k, cons
   ref->hll_update(ra, 12, ids, n, 1);
   k->hll_update(rb, 12, ids, n, 1);
   if (memcmp(ra, rb, sizeof ra)) abort();
+  /* bits_or: the second half of the ids into the first, at the input's (unaligned) offset */
+  size_t half = n / 2, off = n ? ids[0] % 4 : 0, words = half > off ? half - off : 0;
+  memcpy(a, ids, n * 8);
+  memcpy(b, ids, n * 8);
+  if (ref->bits_or(a + off, ids + half, words) != k->bits_or(b + off, ids + half, words)) abort();
+  if (memcmp(a, b, n * 8)) abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -90,12 +90,16 @@ CNV_API CNV_NODISCARD cnv_status cnv_graph_out(const cnv_graph *g, uint32_t node
                                                const uint32_t **weights, uint32_t *count);
 
 /* The nodes reachable from src (src included) as a bitset of cnv_graph_nodes bits in
- * words[(n + 63) / 64], caller's. Errors: CNV_EINVAL, CNV_ERANGE. */
+ * words[(n + 63) / 64], caller's (bits past n written 0). Errors: CNV_EINVAL, CNV_ERANGE
+ * (no such src), CNV_ENOMEM. */
 CNV_API CNV_NODISCARD cnv_status cnv_graph_reach(const cnv_graph *g, uint32_t src, uint64_t *words);
 
 /* The transitive closure: row i (words_per_row = (n + 63) / 64 words) is the set reachable
- * from i (i included). n*n bits: CNV_ERANGE past max_bytes. Owned by the caller
- * (cnv_graph_closure_destroy). */
+ * from i (i included); bits past n in a row are 0. Built per strongly connected component
+ * in one pass (cycles included), row unions by cnv_simd_bits_or. n * words_per_row * 8
+ * bytes: CNV_ERANGE when that passes max_bytes. The rows are owned by the caller
+ * (cnv_graph_closure_destroy, which also takes a zeroed or failed *out). Errors: CNV_EINVAL,
+ * CNV_ERANGE, CNV_ENOMEM (on any error out->rows is NULL). */
 typedef struct cnv_graph_closure {
   uint32_t nodes;
   uint32_t words_per_row;
@@ -107,9 +111,12 @@ CNV_API bool cnv_graph_closure_reaches(const cnv_graph_closure *c, uint32_t from
 
 /* Unweighted shortest paths from src: dist[v] (hops, CNV_GRAPH_INF unreachable) and parent[v]
  * (CNV_GRAPH_NONE for src and unreachable), arrays of cnv_graph_nodes entries, caller's;
- * either may be NULL. Ties: the parent reached first in CSR order. */
+ * either may be NULL. Ties: the parent reached first in CSR order. Errors: CNV_EINVAL,
+ * CNV_ERANGE (no such src), CNV_ENOMEM. */
 CNV_API CNV_NODISCARD cnv_status cnv_graph_bfs(const cnv_graph *g, uint32_t src, uint64_t *dist, uint32_t *parent);
-/* Weighted shortest paths (Dijkstra with a binary heap), same outputs with weight sums. */
+/* Weighted shortest paths (Dijkstra with an indexed binary heap), same outputs with weight
+ * sums (64-bit: no overflow); ties between equal-length paths are broken arbitrarily.
+ * Errors: as cnv_graph_bfs. */
 CNV_API CNV_NODISCARD cnv_status cnv_graph_dijkstra(const cnv_graph *g, uint32_t src, uint64_t *dist,
                                                     uint32_t *parent);
 /* The path src .. dst from a parent array into path (cap entries), *len nodes. Errors:

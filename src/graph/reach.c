@@ -68,14 +68,13 @@ static void emit_component(const cnv_graph *g, const closure_scratch *s, size_t 
 }
 
 cnv_status cnv_graph_closure_build(const cnv_graph *g, size_t max_bytes, cnv_graph_closure *out) {
-  if (!g || !out) return CNV_EINVAL;
+  if (!out) return CNV_EINVAL;
+  memset(out, 0, sizeof *out); /* what every failure leaves */
+  if (!g) return CNV_EINVAL;
   const uint32_t n = g->n;
   const uint64_t wpr = ((uint64_t)n + 63) / 64;
   const uint64_t bytes = (uint64_t)n * wpr * sizeof(uint64_t); /* n <= 2^28: no overflow */
   if (bytes > max_bytes || bytes > SIZE_MAX) return CNV_ERANGE;
-  out->nodes = n;
-  out->words_per_row = (uint32_t)wpr;
-  out->rows = NULL;
   if (n == 0) return CNV_OK;
   const cnv_simd_kernels *k = NULL;
   cnv_status st = cnv_simd_kernels_get(cnv_simd_active_path(), &k);
@@ -127,6 +126,8 @@ cnv_status cnv_graph_closure_build(const cnv_graph *g, size_t max_bytes, cnv_gra
     }
   }
   free(mem);
+  out->nodes = n;
+  out->words_per_row = (uint32_t)wpr;
   out->rows = rows;
   return CNV_OK;
 }

@@ -141,7 +141,13 @@ static void check_reach_and_closure(const rgraph *r) {
   assert_int_equal(cnv_graph_reach(r->g, n, words), CNV_ERANGE);
   cnv_graph_closure c;
   const size_t need = (size_t)n * wpr * 8;
-  if (need) assert_int_equal(cnv_graph_closure_build(r->g, need - 1, &c), CNV_ERANGE);
+  if (need) {
+    memset(&c, 0xA5, sizeof c);
+    assert_int_equal(cnv_graph_closure_build(r->g, need - 1, &c), CNV_ERANGE);
+    assert_null(c.rows);
+    assert_int_equal(c.nodes, 0);
+    cnv_graph_closure_destroy(&c);
+  }
   assert_int_equal(cnv_graph_closure_build(r->g, need, &c), CNV_OK);
   assert_int_equal(c.nodes, n);
   assert_int_equal(c.words_per_row, wpr);
