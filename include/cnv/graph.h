@@ -12,9 +12,10 @@
  *
  * Queries on a frozen graph: reachability (a bitset transitive closure whose row unions use
  * the simd module's cnv_simd_bits_or; and the reachable set of one node), BFS shortest path,
- * weighted shortest path (Dijkstra), the dominator tree from a root (Cooper, Harvey and
- * Kennedy's iterative algorithm), strongly connected components as equivalence classes, and
- * DOT export.
+ * weighted shortest path (Dijkstra), the dominator tree from a root (Semi-NCA: Lengauer and
+ * Tarjan's semidominators, then Cooper, Harvey and Kennedy's intersect over them, in one pass;
+ * docs/graph.md says why not their plain iteration), strongly connected components as
+ * equivalence classes, and DOT export.
  *
  * Thread-safety: a builder is used by one thread at a time; a frozen graph is immutable:
  * any threads may query it at once (each query's scratch is its own or the caller's).
@@ -66,9 +67,12 @@ CNV_API CNV_NODISCARD cnv_status cnv_graph_builder_edge(cnv_graph_builder *b, ui
 CNV_API CNV_NODISCARD cnv_status cnv_graph_builder_capability(cnv_graph_builder *b, const char *path, size_t len,
                                                               uint32_t *node);
 /* Adds a token chain (cnv_deleg token bytes, not verified here: decode only): a node per
- * distinct key (labels: hex of the key), an edge per link, and holder -> capability edges
- * for every capability node already added whose path the last link allows (and no link
- * forbids). Errors: CNV_EINVAL, the delegation decode errors, CNV_ENOMEM. */
+ * distinct key (labels: hex of the key; a key already present as an agent or an issuer is
+ * that node, else it is added as an issuer for the root's issuer and an agent for an
+ * audience), an edge per link (weight 1), and holder -> capability edges (weight 1) for every
+ * capability node already added whose path every link allows and no link forbids (for a
+ * chain that verifies: what its last link allows). Errors: CNV_EINVAL, the delegation decode
+ * errors (nothing added), CNV_ENOMEM (part of the token may have been added). */
 CNV_API CNV_NODISCARD cnv_status cnv_graph_builder_add_token(cnv_graph_builder *b, const uint8_t *token, size_t len);
 /* Freezes into CSR; the builder stays usable (freeze again for a later graph). Parallel
  * edges become one (the lightest); out-edges are sorted by target. Errors: CNV_EINVAL,
@@ -125,14 +129,20 @@ CNV_API CNV_NODISCARD cnv_status cnv_graph_path(const uint32_t *parent, uint32_t
                                                 uint32_t *path, size_t cap, size_t *len);
 
 /* Immediate dominators from root: idom[v] (idom[root] = root; CNV_GRAPH_NONE for nodes not
- * reachable from root), cnv_graph_nodes entries, caller's. */
+ * reachable from root), cnv_graph_nodes entries, caller's. O(m log n); scratch 9n + m + 1
+ * words. Errors: CNV_EINVAL (NULL), CNV_ERANGE (root not a node), CNV_ENOMEM. */
 CNV_API CNV_NODISCARD cnv_status cnv_graph_dominators(const cnv_graph *g, uint32_t root, uint32_t *idom);
 
 /* Strongly connected components: comp[v] in 0 .. *count-1, numbered in order of each
- * component's smallest node, so equal inputs give equal numbers. */
+ * component's smallest node, so equal inputs give equal numbers. Iterative Tarjan, O(n + m);
+ * scratch 5n words. Errors: CNV_EINVAL (NULL), CNV_ENOMEM. */
 CNV_API CNV_NODISCARD cnv_status cnv_graph_scc(const cnv_graph *g, uint32_t *comp, uint32_t *count);
 
-/* Writes the graph in Graphviz DOT to f (labels escaped). Errors: CNV_EINVAL, CNV_EIO. */
+/* Writes the graph in Graphviz DOT to f: a node nV [label="...", shape=S] each (S by kind:
+ * diamond issuer, ellipse agent, box capability, octagon other), an edge nU -> nV
+ * [label="W"] each; in labels '"' and '\' are escaped, newline is \n, other bytes outside
+ * printable ASCII \\xNN. Flushes f. Errors: CNV_EINVAL, CNV_EIO (a write or the flush
+ * failed). */
 CNV_API CNV_NODISCARD cnv_status cnv_graph_dot(const cnv_graph *g, FILE *f);
 
 #ifdef __cplusplus

@@ -184,6 +184,7 @@ extern const cli_noun cli_noun_serve;
 extern const cli_noun cli_noun_mcp;
 extern const cli_noun cli_noun_ledger;
 extern const cli_noun cli_noun_receipt;
+extern const cli_noun cli_noun_graph;
 /* `cnv call` parses its own command line (the invocation after its options is not the
  * tool's): argv[first..argc). Returns an exit code. */
 extern const cli_noun cli_noun_call;

@@ -10,7 +10,7 @@
 #include "cnv/core.h"
 
 static const cli_noun *const nouns[] = {&cli_noun_swarm, &cli_noun_token, &cli_noun_serve, &cli_noun_mcp,
-                                        &cli_noun_bench, &cli_noun_ledger, &cli_noun_receipt, &cli_noun_call};
+                                        &cli_noun_bench, &cli_noun_ledger, &cli_noun_receipt, &cli_noun_call, &cli_noun_graph};
 #define N_NOUNS (sizeof nouns / sizeof nouns[0])
 
 static bool is_help(const char *a) { return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0; }
@@ -67,6 +67,9 @@ static int dispatch(int argc, char **argv) {
     return CLI_EXIT_USAGE;
   }
   if (n == &cli_noun_call) return cli_call_main(argc, argv, 2);
+  /* `cnv graph DIR ...`: graph's one verb takes its arguments with or without its name */
+  if (n == &cli_noun_graph)
+    return run_verb(n, &n->verbs[0], argc, argv, argc >= 3 && strcmp(argv[2], n->verbs[0].name) == 0 ? 3 : 2);
   if (argc >= 3 && argv[2][0] != '-') {
     const cli_verb *v = find_verb(n, argv[2]);
     if (!v) {

@@ -3,7 +3,8 @@
  * and '\' backslash-escaped, a newline as \n, and every other byte outside printable ASCII as
  * \\xNN (a literal backslash, 'x' and two hex digits in the drawing), so the output is ASCII
  * and every label ends its quoted string where it should. */
-#include "graphq_internal.h"
+#include "core/ignore.h"
+#include <cnv/graph.h>
 
 static const char *shape_of(int kind) {
   switch (kind) {

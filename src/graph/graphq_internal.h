@@ -1,19 +1,14 @@
-/* Shared by the graph module's dominator, SCC and DOT code: a node's out-edges without a
- * status to thread through inner loops. */
+/* Shared by the graph module's dominator and SCC code: a node's out-edges read straight
+ * from the CSR arrays (graph_internal.h), with nothing to check in inner loops. */
 #ifndef CNV_GRAPHQ_INTERNAL_H
 #define CNV_GRAPHQ_INTERNAL_H
 
-#include <cnv/graph.h>
+#include "graph_internal.h"
 
-#include "core/ignore.h"
-
-/* *t and *cnt of node v (v < cnv_graph_nodes(g)); *cnt = 0 on a failure, which only an
- * out-of-range v can cause. */
+/* *t and *cnt of node v (v < g->n, unchecked). */
 static inline void cnv__graph_out_of(const cnv_graph *g, uint32_t v, const uint32_t **t, uint32_t *cnt) {
-  *t = NULL;
-  *cnt = 0;
-  /* v is in range at every call site: cnv_graph_out cannot fail */
-  cnv__ignore_status(cnv_graph_out(g, v, t, NULL, cnt));
+  *cnt = g->offsets[v + 1] - g->offsets[v];
+  *t = *cnt ? g->targets + g->offsets[v] : NULL;
 }
 
 #endif
