@@ -77,9 +77,10 @@ if(CNV_BUILD_TESTS)
 endif()
 cnv_resolve_part(TESTS "${CMOCKA_FOUND}" "cmocka (libcmocka-dev)")
 
-# The bench: Google Benchmark (C++, so a C++ compiler), concurrencykit, cJSON and SQLite, the
-# peer implementations it compares with (ck_ring; cJSON beside the mcp module's jansson; SQLite
-# beside the ledger's durable appends); nothing in the library links any of them.
+# The bench: Google Benchmark (C++, so a C++ compiler), concurrencykit, cJSON, SQLite and igraph,
+# the peer implementations it compares with (ck_ring; cJSON beside the mcp module's jansson;
+# SQLite beside the ledger's durable appends; igraph beside the graph module's queries); nothing
+# in the library links any of them.
 set(cnv_bench_found FALSE)
 if(CNV_BUILD_BENCH)
   include(CheckLanguage)
@@ -90,13 +91,14 @@ if(CNV_BUILD_BENCH)
     pkg_check_modules(CK QUIET IMPORTED_TARGET ck)
     pkg_check_modules(CJSON QUIET IMPORTED_TARGET libcjson)
     pkg_check_modules(SQLITE3 QUIET IMPORTED_TARGET sqlite3)
-    if(benchmark_FOUND AND CK_FOUND AND CJSON_FOUND AND SQLITE3_FOUND)
+    pkg_check_modules(IGRAPH QUIET IMPORTED_TARGET igraph)
+    if(benchmark_FOUND AND CK_FOUND AND CJSON_FOUND AND SQLITE3_FOUND AND IGRAPH_FOUND)
       set(cnv_bench_found TRUE)
     endif()
   endif()
 endif()
 cnv_resolve_part(BENCH "${cnv_bench_found}"
-  "a C++ compiler (g++), Google Benchmark (libbenchmark-dev), concurrencykit (libck-dev), cJSON (libcjson-dev) and SQLite (libsqlite3-dev)")
+  "a C++ compiler (g++), Google Benchmark (libbenchmark-dev), concurrencykit (libck-dev), cJSON (libcjson-dev), SQLite (libsqlite3-dev) and igraph (libigraph-dev)")
 
 # Fuzz targets build as replay drivers with the C compiler alone; libFuzzer needs clang's C++.
 if(CNV_FUZZ_ENGINE)

@@ -53,7 +53,18 @@ class RatioReporter : public benchmark::ConsoleReporter {
     for (auto &kv : all) {
       size_t slash = kv.first.find('/');
       if (slash == std::string::npos) continue;
-      by_case[kv.first.substr(0, slash)][kv.first.substr(slash + 1)] = kv.second;
+      // `<case>/<impl>/<size>` (the graph cases): impls compare at the same size, so the size
+      // joins the case (`graph_reach/1000`).
+      std::string c = kv.first.substr(0, slash), impl = kv.first.substr(slash + 1);
+      size_t more = impl.find('/');
+      if (more != std::string::npos) {
+        std::string size = impl.substr(more + 1);
+        if (!size.empty() && size.find_first_not_of("0123456789") == std::string::npos) {
+          c += "/" + size;
+          impl.resize(more);
+        }
+      }
+      by_case[c][impl] = kv.second;
     }
     std::printf("\n%-32s %-14s %14s %-14s %14s %8s\n", "case", "ours", "items/s", "peer",
                 "items/s", "ratio");

@@ -35,21 +35,34 @@ static bool collect(void *ctx, const bench_entry *e) {
   if (e->error || !e->has_items || (aggregate && strcmp(e->aggregate, "median") != 0)) return true;
   char *slash = strchr(e->name, '/');
   if (!slash) return true;
-  size_t clen = (size_t)(slash - e->name), ilen = strcspn(slash + 1, "/");
-  if (clen >= sizeof rs->r[0].bcase || ilen >= sizeof rs->r[0].impl) return true;
+  const char *impl = slash + 1;
+  size_t clen = (size_t)(slash - e->name), ilen = strcspn(impl, "/");
+  char bcase[sizeof rs->r[0].bcase];
+  if (clen >= sizeof bcase || ilen >= sizeof rs->r[0].impl) return true;
+  memcpy(bcase, e->name, clen);
+  bcase[clen] = '\0';
+  /* `<case>/<impl>/<size>` (the graph cases): the size joins the case ("graph_reach/1000"),
+   * so impls are compared at one size. */
+  if (impl[ilen] == '/') {
+    const char *size = impl + ilen + 1;
+    size_t slen = strspn(size, "0123456789");
+    if (slen > 0 && (size[slen] == '/' || size[slen] == '\0')) {
+      if (clen + 1 + slen >= sizeof bcase) return true;
+      bcase[clen] = '/';
+      memcpy(bcase + clen + 1, size, slen);
+      bcase[clen + 1 + slen] = '\0';
+    }
+  }
   result *slot = NULL;
   for (size_t i = 0; i < rs->n && !slot; i++) {
     result *r = &rs->r[i];
-    if (strlen(r->bcase) == clen && strncmp(r->bcase, e->name, clen) == 0 &&
-        strlen(r->impl) == ilen && strncmp(r->impl, slash + 1, ilen) == 0)
-      slot = r;
+    if (strcmp(r->bcase, bcase) == 0 && strlen(r->impl) == ilen && strncmp(r->impl, impl, ilen) == 0) slot = r;
   }
   if (!slot) {
     if (rs->n == MAX_RESULTS) return true;
     slot = &rs->r[rs->n++];
-    memcpy(slot->bcase, e->name, clen);
-    slot->bcase[clen] = '\0';
-    memcpy(slot->impl, slash + 1, ilen);
+    memcpy(slot->bcase, bcase, strlen(bcase) + 1);
+    memcpy(slot->impl, impl, ilen);
     slot->impl[ilen] = '\0';
     slot->median = false;
     slot->ips = e->items_per_second;

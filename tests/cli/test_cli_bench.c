@@ -92,6 +92,26 @@ static void json_reader(void **state) {
   }
 }
 
+/* `<case>/<impl>/<size>`: impls are compared at the same size, the size shown with the case. */
+static void sized_cases(void **state) {
+  (void)state;
+  fake_bench(
+      "{\"benchmarks\":["
+      "{\"name\":\"g/cnv/1000/real_time\",\"run_type\":\"iteration\",\"items_per_second\":9e6},"
+      "{\"name\":\"g/peer/1000/real_time\",\"run_type\":\"iteration\",\"items_per_second\":3e6},"
+      "{\"name\":\"g/cnv/100000/real_time\",\"run_type\":\"iteration\",\"items_per_second\":5e6},"
+      "{\"name\":\"g/peer/100000/real_time\",\"run_type\":\"iteration\",\"items_per_second\":1e6}]}");
+  RUN("bench", "--bench-binary", "./fake_bench");
+  assert_int_equal(r.status, 0);
+  assert_non_null(strstr(r.out, "g/1000 "));
+  assert_non_null(strstr(r.out, "g/100000 "));
+  assert_non_null(strstr(r.out, "3.00x"));
+  assert_non_null(strstr(r.out, "5.00x"));
+  /* No pairing across sizes (9e6 / 1e6, 5e6 / 3e6). */
+  assert_null(strstr(r.out, "9.00x"));
+  assert_null(strstr(r.out, "1.67x"));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
 #ifdef CNV_BENCH_PATH
@@ -99,6 +119,7 @@ int main(void) {
 #endif
       cmocka_unit_test(failures),
       cmocka_unit_test(json_reader),
+      cmocka_unit_test(sized_cases),
   };
   cli_tmpdir();
   int failed = cmocka_run_group_tests(tests, NULL, NULL);
