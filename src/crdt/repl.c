@@ -398,7 +398,7 @@ static void put_delta(cnv_crdt_repl *r, peer *p, value *v, peer_value *pv) {
   bool full = pv->send_full || pv->acked + 1 < log_first;
   cnv_crdt *joined = NULL;
   const cnv_crdt *body = v->state;
-  uint64_t from = 1;
+  uint64_t from = 0;
   if (!full) {
     from = pv->acked + 1;
     if (cnv_crdt_create(v->type, 0, &joined) != CNV_OK) return;

@@ -104,7 +104,10 @@ static cnv_status decode_record(cur *c, repl_record *r) {
       uint64_t type, flag, from, to, len;
       if (!take(c, 1, &type) || !take(c, 1, &flag) || !take(c, 8, &from) || !take(c, 8, &to) || !take(c, 4, &len))
         return CNV_ECRDT_MALFORMED;
-      if (type < CNV_CRDT_GCOUNTER || type > CNV_CRDT_VCLOCK || flag > 1 || from == 0 || from > to || len > c->left)
+      /* a delta interval: 1 <= from <= to; a full state: from 0, to the sender's last (0 when
+       * it sealed none: a state it only merged into) */
+      bool interval_ok = flag ? from == 0 : from != 0 && from <= to;
+      if (type < CNV_CRDT_GCOUNTER || type > CNV_CRDT_VCLOCK || flag > 1 || !interval_ok || len > c->left)
         return CNV_ECRDT_MALFORMED;
       cnv_status st = cnv_crdt_decode(c->p, (size_t)len, 0, &r->value);
       if (st != CNV_OK) return st == CNV_ENOMEM ? st : CNV_ECRDT_MALFORMED;

@@ -26,7 +26,7 @@ typedef struct repl_record {
   const char *name;
   uint8_t type;      /* DELTA, DIGEST */
   uint8_t flag;      /* DELTA: 1 full state; ACK: 1 wants the full state */
-  uint64_t from_seq; /* DELTA */
+  uint64_t from_seq; /* DELTA: the interval's first; 0 for a full state */
   uint64_t seq;      /* DELTA: to_seq; ACK: merged up to; DIGEST: the sender's last */
   uint64_t hash;     /* DIGEST */
   cnv_crdt *value;   /* DELTA: decoded (owned by the caller of repl_decode) */
