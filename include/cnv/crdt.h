@@ -205,6 +205,18 @@ CNV_API CNV_NODISCARD cnv_status cnv_crdt_repl_receive(cnv_crdt_repl *r, uint64_
  * replica), CNV_ENOMEM; a value without the replica is skipped. */
 CNV_API CNV_NODISCARD cnv_status cnv_crdt_repl_retire(cnv_crdt_repl *r, uint64_t replica);
 
+/* Makes this replicator mutate as `replica` from now on (its states cloned as that replica;
+ * peers meet it as a new peer): for a replica id that was retired (its mutations then fail
+ * with CNV_EINVAL). Any thread; blocking. Errors: CNV_EINVAL, CNV_ENOMEM (nothing changed). */
+CNV_API CNV_NODISCARD cnv_status cnv_crdt_repl_rekey(cnv_crdt_repl *r, uint64_t replica);
+
+/* A message (the replication format, addressed to every replica) carrying the full state of
+ * every value, for an observer that is no peer (`cnv swarm status`): fed to a replicator
+ * with cnv_crdt_repl_receive, it merges them. *len bytes into out (cap). Any thread;
+ * blocking. Errors: CNV_EINVAL, CNV_EFULL (*len says the size needed), CNV_ENOTFOUND (no
+ * value), CNV_ENOMEM. */
+CNV_API CNV_NODISCARD cnv_status cnv_crdt_repl_snapshot(cnv_crdt_repl *r, uint8_t *out, size_t cap, size_t *len);
+
 /* Counters (messages and bytes this replicator sent, messages received, of those refused as
  * malformed, sends the transport refused or that could not be built). Relaxed loads: each
  * exact, the set not one instant. Any thread; wait-free. NULL r: zeros. */

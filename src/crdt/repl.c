@@ -522,6 +522,62 @@ cnv_status cnv_crdt_repl_retire(cnv_crdt_repl *r, uint64_t replica) {
   return st;
 }
 
+cnv_status cnv_crdt_repl_rekey(cnv_crdt_repl *r, uint64_t replica) {
+  if (!r || replica == 0) return CNV_EINVAL;
+  pthread_mutex_lock(&r->lock);
+  cnv_crdt **fresh = calloc(r->n_values ? r->n_values : 1, sizeof *fresh);
+  cnv_status st = fresh ? CNV_OK : CNV_ENOMEM;
+  for (size_t i = 0; i < r->n_values && st == CNV_OK; i++) st = cnv_crdt_clone(r->values[i].state, replica, &fresh[i]);
+  if (st == CNV_OK) {
+    for (size_t i = 0; i < r->n_values; i++) {
+      cnv_crdt_destroy(r->values[i].state);
+      r->values[i].state = fresh[i];
+      fresh[i] = NULL;
+    }
+    r->cfg.replica = replica;
+  }
+  for (size_t i = 0; fresh && i < r->n_values; i++) cnv_crdt_destroy(fresh[i]);
+  free(fresh);
+  pthread_mutex_unlock(&r->lock);
+  return st;
+}
+
+cnv_status cnv_crdt_repl_snapshot(cnv_crdt_repl *r, uint8_t *out, size_t cap, size_t *len) {
+  if (!r || !len || (!out && cap)) return CNV_EINVAL;
+  pthread_mutex_lock(&r->lock);
+  repl_buf b = {0};
+  cnv_status st = repl_begin(&b, r->epoch, 0, 0);
+  for (size_t i = 0; i < r->n_values && st == CNV_OK; i++) {
+    value *v = &r->values[i];
+    size_t enc = 0;
+    st = encode(r, v->state, &enc);
+    if (st == CNV_OK) st = repl_buf_reserve(&b, 2u + v->name_len + 22u + enc);
+    if (st != CNV_OK) break;
+    repl_put_u8(&b, REPL_DELTA);
+    repl_put_u8(&b, v->name_len);
+    repl_put_bytes(&b, v->name, v->name_len);
+    repl_put_u8(&b, (uint8_t)v->type);
+    repl_put_u8(&b, 1);
+    repl_put_u64(&b, 0);
+    repl_put_u64(&b, v->seq);
+    repl_put_u32(&b, (uint32_t)enc);
+    repl_put_bytes(&b, r->scratch, enc);
+    b.count++;
+  }
+  pthread_mutex_unlock(&r->lock);
+  if (st == CNV_OK && b.count == 0) st = CNV_ENOTFOUND;
+  if (st == CNV_OK) {
+    repl_finish(&b);
+    *len = b.len;
+    if (b.len > cap)
+      st = CNV_EFULL;
+    else
+      memcpy(out, b.p, b.len);
+  }
+  free(b.p);
+  return st;
+}
+
 void cnv_crdt_repl_stats_get(const cnv_crdt_repl *r, cnv_crdt_repl_stats *out) {
   if (!out) return;
   *out = (cnv_crdt_repl_stats){0};

@@ -61,6 +61,7 @@ static void test_swarm_subjects(void **state) {
       {CNV_SW_SUBJ_DONE_ALL, "cnv.42.s.*.d.*"},
       {CNV_SW_SUBJ_STREAM, "CNV_42_ONCE"},
       {CNV_SW_SUBJ_BUCKET, "cnv_42"},
+      {CNV_SW_SUBJ_CRDT, "cnv.42.crdt"},
   };
   char out[CNV_SW_SUBJECT_MAX];
   size_t w = 0;
