@@ -134,15 +134,41 @@ static cnv_status get_ents(rbuf *r, const cnv_crdt *c, int kind, crdt_ents *out)
       const crdt_ent *p = &out->v[i - 1];
       if (kind == 0 ? p->id >= id : (p->id > id || (p->id == id && p->n >= v))) return BAD;
     }
-    if (kind != 2 && crdt__ids_has(&c->ret, id)) return BAD;
-    if (kind == 1 && v <= crdt__ents_get(&c->vv, id) + 1) return BAD;
-    if (kind == 2 && !crdt__ids_has(&c->ret, id) && crdt__ents_get(&c->vv, id) < v && !crdt__dots_has(&c->cloud, id, v))
+    if (kind != 2 && cnv__crdt_ids_has(&c->ret, id)) return BAD;
+    if (kind == 1 && v <= cnv__crdt_ents_get(&c->vv, id) + 1) return BAD;
+    if (kind == 2 && !cnv__crdt_ids_has(&c->ret, id) && cnv__crdt_ents_get(&c->vv, id) < v && !cnv__crdt_dots_has(&c->cloud, id, v))
       return BAD;
     out->v[i].id = id;
     out->v[i].n = v;
     out->n++;
   }
   return CNV_OK;
+}
+
+static int ent_qcmp(const void *a, const void *b) {
+  const crdt_ent *x = a, *y = b;
+  if (x->id != y->id) return x->id < y->id ? -1 : 1;
+  return (x->n > y->n) - (x->n < y->n);
+}
+
+/* A dot names one write: two elements holding the same dot is not a state any replica
+ * makes (a remove of one would take the other). */
+static cnv_status unique_dots(const cnv_crdt *c) {
+  size_t n = 0, k = 0;
+  for (size_t i = 0; i < c->nel; i++) n += c->el[i].dots.n;
+  if (n < 2) return CNV_OK;
+  crdt_ent *all = malloc(n * sizeof *all);
+  if (all == NULL) return CNV_ENOMEM;
+  for (size_t i = 0; i < c->nel; i++) {
+    memcpy(all + k, c->el[i].dots.v, c->el[i].dots.n * sizeof *all);
+    k += c->el[i].dots.n;
+  }
+  qsort(all, n, sizeof *all, ent_qcmp);
+  cnv_status st = CNV_OK;
+  for (size_t i = 1; i < n && st == CNV_OK; i++)
+    if (ent_qcmp(&all[i - 1], &all[i]) == 0) st = BAD;
+  free(all);
+  return st;
 }
 
 static cnv_status decode_body(rbuf *r, cnv_crdt *c) {
@@ -198,13 +224,13 @@ static cnv_status decode_body(rbuf *r, cnv_crdt *c) {
         if (get_var(r, &len) != CNV_OK || len > CNV_CRDT_MAX_ELEM || len > left(r)) return BAD;
         if (len == 0 && c->type == CNV_CRDT_ORSET) return BAD;
         const uint8_t *key = r->p + r->pos;
-        if (i > 0 && crdt__key_cmp(c->el[i - 1].key, c->el[i - 1].len, key, (size_t)len) >= 0) return BAD;
+        if (i > 0 && cnv__crdt_key_cmp(c->el[i - 1].key, c->el[i - 1].len, key, (size_t)len) >= 0) return BAD;
         crdt_elem *e;
-        if (crdt__elem_push(c, key, (size_t)len, &e) != CNV_OK) return CNV_ENOMEM;
+        if (cnv__crdt_elem_push(c, key, (size_t)len, &e) != CNV_OK) return CNV_ENOMEM;
         r->pos += (size_t)len;
         if ((st = get_ents(r, c, 2, &e->dots)) != CNV_OK) return st;
       }
-      return CNV_OK;
+      return unique_dots(c);
   }
 }
 
@@ -212,7 +238,7 @@ cnv_status cnv_crdt_decode(const uint8_t *in, size_t len, uint64_t replica, cnv_
   if (out == NULL) return CNV_EINVAL;
   *out = NULL;
   if (in == NULL && len) return CNV_EINVAL;
-  if (len == 0 || len > CNV_CRDT_MAX_ENCODED || !crdt__valid_type(in[0])) return BAD;
+  if (len == 0 || len > CNV_CRDT_MAX_ENCODED || !cnv__crdt_valid_type(in[0])) return BAD;
   cnv_crdt *c;
   cnv_status st = cnv_crdt_create(in[0], replica, &c);
   if (st != CNV_OK) return st;

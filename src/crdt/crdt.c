@@ -7,16 +7,16 @@
 
 /* ---- small helpers ------------------------------------------------------------------- */
 
-bool crdt__valid_type(int type) { return type >= CNV_CRDT_GCOUNTER && type <= CNV_CRDT_VCLOCK; }
-bool crdt__dot_type(int type) { return type == CNV_CRDT_ORSET || type == CNV_CRDT_MVREG; }
+bool cnv__crdt_valid_type(int type) { return type >= CNV_CRDT_GCOUNTER && type <= CNV_CRDT_VCLOCK; }
+bool cnv__crdt_dot_type(int type) { return type == CNV_CRDT_ORSET || type == CNV_CRDT_MVREG; }
 
-void crdt__init(cnv_crdt *c, int type, uint64_t replica) {
+void cnv__crdt_init(cnv_crdt *c, int type, uint64_t replica) {
   memset(c, 0, sizeof *c);
   c->type = type;
   c->replica = replica;
 }
 
-void crdt__fini(cnv_crdt *c) {
+void cnv__crdt_fini(cnv_crdt *c) {
   free(c->ret.v);
   free(c->cnt[0].v);
   free(c->cnt[1].v);
@@ -27,7 +27,7 @@ void crdt__fini(cnv_crdt *c) {
     free(c->el[i].dots.v);
   }
   free(c->el);
-  crdt__init(c, c->type, c->replica);
+  cnv__crdt_init(c, c->type, c->replica);
 }
 
 static bool grow(void **p, size_t *cap, size_t need, size_t size) {
@@ -42,7 +42,7 @@ static bool grow(void **p, size_t *cap, size_t need, size_t size) {
   return true;
 }
 
-cnv_status crdt__ents_push(crdt_ents *a, uint64_t id, uint64_t n) {
+cnv_status cnv__crdt_ents_push(crdt_ents *a, uint64_t id, uint64_t n) {
   if (!grow((void **)&a->v, &a->cap, a->n + 1, sizeof *a->v)) return CNV_ENOMEM;
   a->v[a->n].id = id;
   a->v[a->n].n = n;
@@ -50,13 +50,13 @@ cnv_status crdt__ents_push(crdt_ents *a, uint64_t id, uint64_t n) {
   return CNV_OK;
 }
 
-cnv_status crdt__ids_push(crdt_ids *a, uint64_t id) {
+cnv_status cnv__crdt_ids_push(crdt_ids *a, uint64_t id) {
   if (!grow((void **)&a->v, &a->cap, a->n + 1, sizeof *a->v)) return CNV_ENOMEM;
   a->v[a->n++] = id;
   return CNV_OK;
 }
 
-cnv_status crdt__elem_push(cnv_crdt *c, const void *key, size_t len, crdt_elem **out) {
+cnv_status cnv__crdt_elem_push(cnv_crdt *c, const void *key, size_t len, crdt_elem **out) {
   if (!grow((void **)&c->el, &c->elcap, c->nel + 1, sizeof *c->el)) return CNV_ENOMEM;
   crdt_elem *e = &c->el[c->nel];
   memset(e, 0, sizeof *e);
@@ -69,7 +69,7 @@ cnv_status crdt__elem_push(cnv_crdt *c, const void *key, size_t len, crdt_elem *
   return CNV_OK;
 }
 
-bool crdt__ids_has(const crdt_ids *a, uint64_t id) {
+bool cnv__crdt_ids_has(const crdt_ids *a, uint64_t id) {
   size_t lo = 0, hi = a->n;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
@@ -96,17 +96,17 @@ static size_t ents_lower(const crdt_ents *a, uint64_t id, uint64_t n) {
   return lo;
 }
 
-uint64_t crdt__ents_get(const crdt_ents *a, uint64_t id) {
+uint64_t cnv__crdt_ents_get(const crdt_ents *a, uint64_t id) {
   size_t i = ents_lower(a, id, 0);
   return i < a->n && a->v[i].id == id ? a->v[i].n : 0;
 }
 
-bool crdt__dots_has(const crdt_ents *a, uint64_t id, uint64_t n) {
+bool cnv__crdt_dots_has(const crdt_ents *a, uint64_t id, uint64_t n) {
   size_t i = ents_lower(a, id, n);
   return i < a->n && a->v[i].id == id && a->v[i].n == n;
 }
 
-int crdt__key_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen) {
+int cnv__crdt_key_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen) {
   size_t m = alen < blen ? alen : blen;
   int r = m ? memcmp(a, b, m) : 0;
   if (r) return r < 0 ? -1 : 1;
@@ -125,24 +125,24 @@ static uint64_t sat_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UI
 cnv_status cnv_crdt_create(int type, uint64_t replica, cnv_crdt **out) {
   if (out == NULL) return CNV_EINVAL;
   *out = NULL;
-  if (!crdt__valid_type(type)) return CNV_ERANGE;
+  if (!cnv__crdt_valid_type(type)) return CNV_ERANGE;
   cnv_crdt *c = malloc(sizeof *c);
   if (c == NULL) return CNV_ENOMEM;
-  crdt__init(c, type, replica);
+  cnv__crdt_init(c, type, replica);
   *out = c;
   return CNV_OK;
 }
 
 void cnv_crdt_destroy(cnv_crdt *c) {
   if (c == NULL) return;
-  crdt__fini(c);
+  cnv__crdt_fini(c);
   free(c);
 }
 
 int cnv_crdt_type_of(const cnv_crdt *c) { return c ? c->type : 0; }
 
 void cnv_crdt_clear(cnv_crdt *c) {
-  if (c != NULL) crdt__fini(c);
+  if (c != NULL) cnv__crdt_fini(c);
 }
 
 bool cnv_crdt_is_empty(const cnv_crdt *c) {
@@ -165,7 +165,7 @@ static cnv_status ids_union(crdt_ids *out, const crdt_ids *a, const crdt_ids *b)
       x = a->v[i++];
       j++;
     }
-    if (crdt__ids_push(out, x) != CNV_OK) return CNV_ENOMEM;
+    if (cnv__crdt_ids_push(out, x) != CNV_OK) return CNV_ENOMEM;
   }
   return CNV_OK;
 }
@@ -185,8 +185,8 @@ static cnv_status map_max(crdt_ents *out, const crdt_ents *a, const crdt_ents *b
       i++;
       j++;
     }
-    if (crdt__ids_has(skip, e.id)) continue;
-    if (crdt__ents_push(out, e.id, e.n) != CNV_OK) return CNV_ENOMEM;
+    if (cnv__crdt_ids_has(skip, e.id)) continue;
+    if (cnv__crdt_ents_push(out, e.id, e.n) != CNV_OK) return CNV_ENOMEM;
   }
   return CNV_OK;
 }
@@ -196,7 +196,7 @@ static cnv_status map_max(crdt_ents *out, const crdt_ents *a, const crdt_ents *b
 static uint64_t eff_base(const cnv_crdt *x, int k, const crdt_ids *ret) {
   uint64_t s = x->base[k];
   for (size_t i = 0; i < x->cnt[k].n; i++)
-    if (crdt__ids_has(ret, x->cnt[k].v[i].id)) s = sat_add(s, x->cnt[k].v[i].n);
+    if (cnv__crdt_ids_has(ret, x->cnt[k].v[i].id)) s = sat_add(s, x->cnt[k].v[i].n);
   return s;
 }
 
@@ -213,7 +213,7 @@ static cnv_status ctx_compact(crdt_ents *vv, crdt_ents *cloud, const crdt_ids *r
       id = cloud->v[j].id;
     uint64_t v = 0;
     if (i < vv->n && vv->v[i].id == id) v = vv->v[i++].n;
-    bool gone = crdt__ids_has(ret, id);
+    bool gone = cnv__crdt_ids_has(ret, id);
     for (; j < cloud->n && cloud->v[j].id == id; j++) {
       uint64_t n = cloud->v[j].n;
       if (gone || n <= v) continue;
@@ -221,9 +221,9 @@ static cnv_status ctx_compact(crdt_ents *vv, crdt_ents *cloud, const crdt_ids *r
         v = n;
         continue;
       }
-      if (crdt__ents_push(&nc, id, n) != CNV_OK) goto nomem;
+      if (cnv__crdt_ents_push(&nc, id, n) != CNV_OK) goto nomem;
     }
-    if (!gone && v && crdt__ents_push(&nv, id, v) != CNV_OK) goto nomem;
+    if (!gone && v && cnv__crdt_ents_push(&nv, id, v) != CNV_OK) goto nomem;
   }
   free(vv->v);
   free(cloud->v);
@@ -251,14 +251,14 @@ static cnv_status dots_union(crdt_ents *out, const crdt_ents *a, const crdt_ents
       e = a->v[i++];
       j++;
     }
-    if (crdt__ents_push(out, e.id, e.n) != CNV_OK) return CNV_ENOMEM;
+    if (cnv__crdt_ents_push(out, e.id, e.n) != CNV_OK) return CNV_ENOMEM;
   }
   return CNV_OK;
 }
 
 /* Whether x's causal context has seen dot (id, n). */
 static bool seen(const cnv_crdt *x, uint64_t id, uint64_t n) {
-  return crdt__ids_has(&x->ret, id) || crdt__ents_get(&x->vv, id) >= n || crdt__dots_has(&x->cloud, id, n);
+  return cnv__crdt_ids_has(&x->ret, id) || cnv__crdt_ents_get(&x->vv, id) >= n || cnv__crdt_dots_has(&x->cloud, id, n);
 }
 
 /* The dots of one key after the join: a dot on both sides stays; a dot on one side stays
@@ -285,7 +285,7 @@ static cnv_status elem_join(crdt_ents *out, const crdt_ents *a, const cnv_crdt *
       j++;
       keep = true;
     }
-    if (keep && crdt__ents_push(out, e.id, e.n) != CNV_OK) return CNV_ENOMEM;
+    if (keep && cnv__crdt_ents_push(out, e.id, e.n) != CNV_OK) return CNV_ENOMEM;
   }
   return CNV_OK;
 }
@@ -295,7 +295,7 @@ static cnv_status join_dots(cnv_crdt *t, const cnv_crdt *A, const cnv_crdt *B) {
   while (i < A->nel || j < B->nel) {
     const crdt_elem *ea = i < A->nel ? &A->el[i] : NULL, *eb = j < B->nel ? &B->el[j] : NULL;
     int c = ea == NULL ? 1 : eb == NULL ? -1
-                                        : crdt__key_cmp(ea->key, ea->len, eb->key, eb->len);
+                                        : cnv__crdt_key_cmp(ea->key, ea->len, eb->key, eb->len);
     if (c < 0)
       eb = NULL, i++;
     else if (c > 0)
@@ -313,7 +313,7 @@ static cnv_status join_dots(cnv_crdt *t, const cnv_crdt *A, const cnv_crdt *B) {
     }
     const crdt_elem *src = ea ? ea : eb;
     crdt_elem *e;
-    if (crdt__elem_push(t, src->key, src->len, &e) != CNV_OK) {
+    if (cnv__crdt_elem_push(t, src->key, src->len, &e) != CNV_OK) {
       free(d.v);
       return CNV_ENOMEM;
     }
@@ -329,7 +329,7 @@ static bool lww_less(const cnv_crdt *a, const cnv_crdt *b) {
   if (!a->has) return true;
   if (a->ts != b->ts) return a->ts < b->ts;
   if (a->wr != b->wr) return a->wr < b->wr;
-  return crdt__key_cmp(a->val, a->vlen, b->val, b->vlen) < 0;
+  return cnv__crdt_key_cmp(a->val, a->vlen, b->val, b->vlen) < 0;
 }
 
 static void lww_join(cnv_crdt *dst, const cnv_crdt *src) {
@@ -364,14 +364,14 @@ static cnv_status join(cnv_crdt *t, const cnv_crdt *A, const cnv_crdt *B) {
 
 /* dst := dst join src, all or nothing: *tmp receives the new contents. */
 static cnv_status join_prepare(const cnv_crdt *dst, const cnv_crdt *src, cnv_crdt *tmp) {
-  crdt__init(tmp, dst->type, dst->replica);
+  cnv__crdt_init(tmp, dst->type, dst->replica);
   cnv_status st = join(tmp, dst, src);
-  if (st != CNV_OK) crdt__fini(tmp);
+  if (st != CNV_OK) cnv__crdt_fini(tmp);
   return st;
 }
 
 static void join_commit(cnv_crdt *dst, cnv_crdt *tmp) {
-  crdt__fini(dst);
+  cnv__crdt_fini(dst);
   *dst = *tmp;
 }
 
@@ -413,7 +413,7 @@ static cnv_status apply(cnv_crdt *c, const cnv_crdt *d, cnv_crdt *delta) {
   if (delta != NULL) {
     st = join_prepare(delta, d, &t2);
     if (st != CNV_OK) {
-      crdt__fini(&t1);
+      cnv__crdt_fini(&t1);
       return st;
     }
     join_commit(delta, &t2);
@@ -435,11 +435,11 @@ bool cnv_crdt_equal(const cnv_crdt *a, const cnv_crdt *b) {
   if (!ents_eq(&a->cnt[0], &b->cnt[0]) || !ents_eq(&a->cnt[1], &b->cnt[1])) return false;
   if (!ents_eq(&a->vv, &b->vv) || !ents_eq(&a->cloud, &b->cloud) || a->nel != b->nel) return false;
   for (size_t i = 0; i < a->nel; i++)
-    if (crdt__key_cmp(a->el[i].key, a->el[i].len, b->el[i].key, b->el[i].len) ||
+    if (cnv__crdt_key_cmp(a->el[i].key, a->el[i].len, b->el[i].key, b->el[i].len) ||
         !ents_eq(&a->el[i].dots, &b->el[i].dots))
       return false;
   if (a->has != b->has) return false;
-  if (a->has && (a->ts != b->ts || a->wr != b->wr || crdt__key_cmp(a->val, a->vlen, b->val, b->vlen))) return false;
+  if (a->has && (a->ts != b->ts || a->wr != b->wr || cnv__crdt_key_cmp(a->val, a->vlen, b->val, b->vlen))) return false;
   return true;
 }
 
@@ -448,7 +448,7 @@ bool cnv_crdt_equal(const cnv_crdt *a, const cnv_crdt *b) {
 static cnv_status check_mut(const cnv_crdt *c, int type, const cnv_crdt *delta) {
   if (c == NULL || c->type != type || c->replica == 0) return CNV_EINVAL;
   if (delta != NULL && (delta->type != type || delta == c)) return CNV_EINVAL;
-  if (crdt__ids_has(&c->ret, c->replica)) return CNV_EINVAL;
+  if (cnv__crdt_ids_has(&c->ret, c->replica)) return CNV_EINVAL;
   return CNV_OK;
 }
 
@@ -465,17 +465,17 @@ static cnv_status total(const cnv_crdt *c, int k, uint64_t *out) {
 /* Adds n to c's own entry k, after checking the resulting value still fits. */
 static cnv_status counter_bump(cnv_crdt *c, int k, uint64_t n, cnv_crdt *delta) {
   if (n == 0) return CNV_OK;
-  uint64_t p, m, own = crdt__ents_get(&c->cnt[k], c->replica);
+  uint64_t p, m, own = cnv__crdt_ents_get(&c->cnt[k], c->replica);
   if (total(c, 0, &p) != CNV_OK || total(c, 1, &m) != CNV_OK) return CNV_EOVERFLOW;
   uint64_t *t = k == 0 ? &p : &m;
   if (own > UINT64_MAX - n || *t > UINT64_MAX - n) return CNV_EOVERFLOW;
   *t += n;
   if (p >= m ? p - m > (uint64_t)INT64_MAX : m - p > (uint64_t)INT64_MAX + 1u) return CNV_EOVERFLOW;
   cnv_crdt d;
-  crdt__init(&d, c->type, 0);
-  cnv_status st = crdt__ents_push(&d.cnt[k], c->replica, own + n);
+  cnv__crdt_init(&d, c->type, 0);
+  cnv_status st = cnv__crdt_ents_push(&d.cnt[k], c->replica, own + n);
   if (st == CNV_OK) st = apply(c, &d, delta);
-  crdt__fini(&d);
+  cnv__crdt_fini(&d);
   return st;
 }
 
@@ -509,7 +509,7 @@ cnv_status cnv_crdt_counter_value(const cnv_crdt *c, int64_t *out) {
 
 /* The next dot of c's replica: past every dot of it that c's context has seen. */
 static uint64_t next_dot(const cnv_crdt *c) {
-  uint64_t v = crdt__ents_get(&c->vv, c->replica);
+  uint64_t v = cnv__crdt_ents_get(&c->vv, c->replica);
   for (size_t i = ents_lower(&c->cloud, c->replica, 0); i < c->cloud.n && c->cloud.v[i].id == c->replica; i++)
     if (c->cloud.v[i].n > v) v = c->cloud.v[i].n;
   return v + 1;
@@ -519,7 +519,7 @@ static crdt_elem *find_elem(const cnv_crdt *c, const void *key, size_t len) {
   size_t lo = 0, hi = c->nel;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
-    int r = crdt__key_cmp(c->el[mid].key, c->el[mid].len, key, len);
+    int r = cnv__crdt_key_cmp(c->el[mid].key, c->el[mid].len, key, len);
     if (r == 0) return &c->el[mid];
     if (r < 0)
       lo = mid + 1;
@@ -535,23 +535,23 @@ static int ent_qcmp(const void *a, const void *b) { return ent_cmp(a, b); }
  * whole: the covered dots are every element's (MV register), else the key's own. */
 static cnv_status dot_write(cnv_crdt *c, const void *key, size_t len, bool whole, cnv_crdt *delta) {
   cnv_crdt d;
-  crdt__init(&d, c->type, 0);
+  cnv__crdt_init(&d, c->type, 0);
   uint64_t dot = next_dot(c);
   crdt_elem *e;
-  cnv_status st = crdt__elem_push(&d, key, len, &e);
-  if (st == CNV_OK) st = crdt__ents_push(&e->dots, c->replica, dot);
+  cnv_status st = cnv__crdt_elem_push(&d, key, len, &e);
+  if (st == CNV_OK) st = cnv__crdt_ents_push(&e->dots, c->replica, dot);
   for (size_t i = 0; st == CNV_OK && i < c->nel; i++) {
     const crdt_elem *x = &c->el[i];
-    if (!whole && crdt__key_cmp(x->key, x->len, key, len) != 0) continue;
-    for (size_t k = 0; st == CNV_OK && k < x->dots.n; k++) st = crdt__ents_push(&d.cloud, x->dots.v[k].id, x->dots.v[k].n);
+    if (!whole && cnv__crdt_key_cmp(x->key, x->len, key, len) != 0) continue;
+    for (size_t k = 0; st == CNV_OK && k < x->dots.n; k++) st = cnv__crdt_ents_push(&d.cloud, x->dots.v[k].id, x->dots.v[k].n);
   }
-  if (st == CNV_OK) st = crdt__ents_push(&d.cloud, c->replica, dot);
+  if (st == CNV_OK) st = cnv__crdt_ents_push(&d.cloud, c->replica, dot);
   if (st == CNV_OK) {
     qsort(d.cloud.v, d.cloud.n, sizeof *d.cloud.v, ent_qcmp);
     st = ctx_compact(&d.vv, &d.cloud, &d.ret);
   }
   if (st == CNV_OK) st = apply(c, &d, delta);
-  crdt__fini(&d);
+  cnv__crdt_fini(&d);
   return st;
 }
 
@@ -571,11 +571,11 @@ cnv_status cnv_crdt_orset_remove(cnv_crdt *c, const void *elem, size_t len, cnv_
   const crdt_elem *e = find_elem(c, elem, len);
   if (e == NULL) return CNV_OK;
   cnv_crdt d;
-  crdt__init(&d, c->type, 0);
-  for (size_t k = 0; st == CNV_OK && k < e->dots.n; k++) st = crdt__ents_push(&d.cloud, e->dots.v[k].id, e->dots.v[k].n);
+  cnv__crdt_init(&d, c->type, 0);
+  for (size_t k = 0; st == CNV_OK && k < e->dots.n; k++) st = cnv__crdt_ents_push(&d.cloud, e->dots.v[k].id, e->dots.v[k].n);
   if (st == CNV_OK) st = ctx_compact(&d.vv, &d.cloud, &d.ret);
   if (st == CNV_OK) st = apply(c, &d, delta);
-  crdt__fini(&d);
+  cnv__crdt_fini(&d);
   return st;
 }
 
@@ -603,7 +603,7 @@ cnv_status cnv_crdt_lww_set(cnv_crdt *c, const void *value, size_t len, uint64_t
   if (value == NULL && len) return CNV_EINVAL;
   if (len > CNV_CRDT_MAX_ELEM) return CNV_ERANGE;
   cnv_crdt d;
-  crdt__init(&d, CNV_CRDT_LWW, 0);
+  cnv__crdt_init(&d, CNV_CRDT_LWW, 0);
   d.has = true;
   d.ts = timestamp;
   d.wr = c->replica;
@@ -643,19 +643,19 @@ cnv_status cnv_crdt_mvreg_each(const cnv_crdt *c, int (*fn)(void *ctx, const voi
 cnv_status cnv_crdt_vclock_tick(cnv_crdt *c, cnv_crdt *delta) {
   cnv_status st = check_mut(c, CNV_CRDT_VCLOCK, delta);
   if (st != CNV_OK) return st;
-  uint64_t own = crdt__ents_get(&c->cnt[0], c->replica);
+  uint64_t own = cnv__crdt_ents_get(&c->cnt[0], c->replica);
   if (own == UINT64_MAX) return CNV_EOVERFLOW;
   cnv_crdt d;
-  crdt__init(&d, CNV_CRDT_VCLOCK, 0);
-  st = crdt__ents_push(&d.cnt[0], c->replica, own + 1);
+  cnv__crdt_init(&d, CNV_CRDT_VCLOCK, 0);
+  st = cnv__crdt_ents_push(&d.cnt[0], c->replica, own + 1);
   if (st == CNV_OK) st = apply(c, &d, delta);
-  crdt__fini(&d);
+  cnv__crdt_fini(&d);
   return st;
 }
 
 /* A retired replica reads as UINT64_MAX: it has left, so every vector is past its ticks. */
 static uint64_t vc_at(const cnv_crdt *c, uint64_t id) {
-  return crdt__ids_has(&c->ret, id) ? UINT64_MAX : crdt__ents_get(&c->cnt[0], id);
+  return cnv__crdt_ids_has(&c->ret, id) ? UINT64_MAX : cnv__crdt_ents_get(&c->cnt[0], id);
 }
 
 uint64_t cnv_crdt_vclock_get(const cnv_crdt *c, uint64_t replica) {
@@ -689,31 +689,44 @@ cnv_status cnv_crdt_compare(const cnv_crdt *a, const cnv_crdt *b, int *order) {
 /* ---- retirement ---------------------------------------------------------------------- */
 
 static bool has_entry(const cnv_crdt *c, uint64_t id) {
-  if (crdt__dot_type(c->type)) {
+  if (cnv__crdt_dot_type(c->type)) {
     size_t i = ents_lower(&c->cloud, id, 0);
-    return crdt__ents_get(&c->vv, id) != 0 || (i < c->cloud.n && c->cloud.v[i].id == id);
+    return cnv__crdt_ents_get(&c->vv, id) != 0 || (i < c->cloud.n && c->cloud.v[i].id == id);
   }
-  return crdt__ents_get(&c->cnt[0], id) != 0 || crdt__ents_get(&c->cnt[1], id) != 0;
+  return cnv__crdt_ents_get(&c->cnt[0], id) != 0 || cnv__crdt_ents_get(&c->cnt[1], id) != 0;
 }
 
 cnv_status cnv_crdt_retire(cnv_crdt *c, uint64_t replica, cnv_crdt *delta) {
   if (c == NULL || replica == 0 || (delta != NULL && (delta->type != c->type || delta == c))) return CNV_EINVAL;
   if (c->type == CNV_CRDT_LWW || !has_entry(c, replica)) return CNV_ENOTFOUND;
-  /* The retired state is c joined with a value that retires the replica: a join keeps the
-   * whole operation all or nothing, and the same value is what the delta must carry. */
-  cnv_crdt d;
-  crdt__init(&d, c->type, 0);
-  cnv_status st = crdt__ids_push(&d.ret, replica);
-  cnv_crdt t1, t2;
-  if (st == CNV_OK) st = join_prepare(c, &d, &t1);
-  crdt__fini(&d);
+  /* The retired copy of c: the replica joins the retired set, its counts fold into the
+   * base, its version vector and context entries go; dots of it on elements stay. */
+  cnv_crdt empty, t1, t2;
+  cnv__crdt_init(&empty, c->type, 0);
+  cnv_status st = join_prepare(c, &empty, &t1);
   if (st != CNV_OK) return st;
+  if (cnv__crdt_ids_push(&t1.ret, replica) != CNV_OK) {
+    cnv__crdt_fini(&t1);
+    return CNV_ENOMEM;
+  }
+  size_t i = t1.ret.n - 1;
+  for (; i > 0 && t1.ret.v[i - 1] > replica; i--) t1.ret.v[i] = t1.ret.v[i - 1];
+  t1.ret.v[i] = replica;
+  for (int k = 0; k < 2 && c->type != CNV_CRDT_VCLOCK; k++)
+    t1.base[k] = sat_add(t1.base[k], cnv__crdt_ents_get(&t1.cnt[k], replica));
+  crdt_ents *lists[] = {&t1.cnt[0], &t1.cnt[1], &t1.vv, &t1.cloud};
+  for (size_t l = 0; l < 4; l++) {
+    size_t w = 0;
+    for (size_t r = 0; r < lists[l]->n; r++)
+      if (lists[l]->v[r].id != replica) lists[l]->v[w++] = lists[l]->v[r];
+    lists[l]->n = w;
+  }
   /* The delta is the whole retired state: a partial one would claim the replica's dots and
    * counts without carrying the values they fold into. Retirement is rare. */
   if (delta != NULL) {
     st = join_prepare(delta, &t1, &t2);
     if (st != CNV_OK) {
-      crdt__fini(&t1);
+      cnv__crdt_fini(&t1);
       return st;
     }
     join_commit(delta, &t2);
@@ -725,8 +738,8 @@ cnv_status cnv_crdt_retire(cnv_crdt *c, uint64_t replica, cnv_crdt *delta) {
 size_t cnv_crdt_replicas(const cnv_crdt *c) {
   if (c == NULL) return 0;
   if (c->type == CNV_CRDT_LWW) return c->has ? 1 : 0;
-  const crdt_ents *a = crdt__dot_type(c->type) ? &c->vv : &c->cnt[0];
-  const crdt_ents *b = crdt__dot_type(c->type) ? &c->cloud : &c->cnt[1];
+  const crdt_ents *a = cnv__crdt_dot_type(c->type) ? &c->vv : &c->cnt[0];
+  const crdt_ents *b = cnv__crdt_dot_type(c->type) ? &c->cloud : &c->cnt[1];
   size_t n = 0, i = 0, j = 0;
   while (i < a->n || j < b->n) {
     uint64_t id;

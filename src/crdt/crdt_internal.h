@@ -49,16 +49,16 @@ struct cnv_crdt {
   uint8_t val[CNV_CRDT_MAX_ELEM];
 };
 
-void crdt__init(cnv_crdt *c, int type, uint64_t replica);
-void crdt__fini(cnv_crdt *c);
-bool crdt__valid_type(int type);
-bool crdt__dot_type(int type);
-cnv_status crdt__ents_push(crdt_ents *a, uint64_t id, uint64_t n);
-cnv_status crdt__ids_push(crdt_ids *a, uint64_t id);
-cnv_status crdt__elem_push(cnv_crdt *c, const void *key, size_t len, crdt_elem **out);
-bool crdt__ids_has(const crdt_ids *a, uint64_t id);
-uint64_t crdt__ents_get(const crdt_ents *a, uint64_t id);
-bool crdt__dots_has(const crdt_ents *a, uint64_t id, uint64_t n);
-int crdt__key_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
+void cnv__crdt_init(cnv_crdt *c, int type, uint64_t replica);
+void cnv__crdt_fini(cnv_crdt *c);
+bool cnv__crdt_valid_type(int type);
+bool cnv__crdt_dot_type(int type);
+cnv_status cnv__crdt_ents_push(crdt_ents *a, uint64_t id, uint64_t n);
+cnv_status cnv__crdt_ids_push(crdt_ids *a, uint64_t id);
+cnv_status cnv__crdt_elem_push(cnv_crdt *c, const void *key, size_t len, crdt_elem **out);
+bool cnv__crdt_ids_has(const crdt_ids *a, uint64_t id);
+uint64_t cnv__crdt_ents_get(const crdt_ents *a, uint64_t id);
+bool cnv__crdt_dots_has(const crdt_ents *a, uint64_t id, uint64_t n);
+int cnv__crdt_key_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
 
 #endif

@@ -210,22 +210,23 @@ static void test_decode_rejects(void **state) {
     const char *b;
     size_t n;
   } bad[] = {
-      {"\x07\x00\x00\x00", 4},                       /* unknown type */
-      {"\x01\x00\x00\x00\x00", 5},                   /* trailing byte */
-      {"\x01\x00\x00", 3},                           /* truncated */
-      {"\x01\x00\x80\x00\x00", 5},                   /* non-minimal varint */
-      {"\x01\x00\x05\x00", 4},                       /* base without a retired replica */
-      {"\x01\x00\x00\x01\x00\x01", 6},               /* zero replica id */
-      {"\x01\x00\x00\x01\x01\x00", 6},               /* zero count */
-      {"\x01\x00\x00\x02\x02\x01\x01\x01", 8},       /* ids out of order */
-      {"\x01\x00\x00\x7f\x01\x01", 6},               /* count past the input */
-      {"\x01\x01\x02\x01\x01\x02\x01", 7},           /* a retired id with a live entry */
-      {"\x03\x00\x00\x01\x01\x01\x00", 7},           /* cloud dot that belongs in the vv */
-      {"\x03\x00\x00\x00\x01\x00\x01\x01\x01", 9},   /* empty OR-Set element */
-      {"\x03\x00\x00\x00\x01\x01x\x01\x01\x01", 10}, /* element dot the context has not seen */
-      {"\x03\x00\x00\x00\x01\x01x\x00", 8},          /* element without dots */
-      {"\x04\x02", 2},                               /* LWW flag */
-      {"\x04\x01\x01\x00\x00", 5},                   /* LWW zero replica */
+      {"\x07\x00\x00\x00", 4},                                                /* unknown type */
+      {"\x01\x00\x00\x00\x00", 5},                                            /* trailing byte */
+      {"\x01\x00\x00", 3},                                                    /* truncated */
+      {"\x01\x00\x80\x00\x00", 5},                                            /* non-minimal varint */
+      {"\x01\x00\x05\x00", 4},                                                /* base without a retired replica */
+      {"\x01\x00\x00\x01\x00\x01", 6},                                        /* zero replica id */
+      {"\x01\x00\x00\x01\x01\x00", 6},                                        /* zero count */
+      {"\x01\x00\x00\x02\x02\x01\x01\x01", 8},                                /* ids out of order */
+      {"\x01\x00\x00\x7f\x01\x01", 6},                                        /* count past the input */
+      {"\x01\x01\x02\x01\x01\x02\x01", 7},                                    /* a retired id with a live entry */
+      {"\x03\x00\x00\x01\x01\x01\x00", 7},                                    /* cloud dot that belongs in the vv */
+      {"\x03\x00\x00\x00\x01\x00\x01\x01\x01", 9},                            /* empty OR-Set element */
+      {"\x03\x00\x00\x00\x01\x01x\x01\x01\x01", 10},                          /* element dot the context has not seen */
+      {"\x03\x00\x00\x00\x01\x01x\x00", 8},                                   /* element without dots */
+      {"\x03\x00\x01\x01\x01\x00\x02\x01x\x01\x01\x01\x01y\x01\x01\x01", 17}, /* one dot on two elements */
+      {"\x04\x02", 2},                                                        /* LWW flag */
+      {"\x04\x01\x01\x00\x00", 5},                                            /* LWW zero replica */
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     cnv_crdt *c = NULL;
