@@ -268,6 +268,68 @@ static void test_digest_repairs_departed_sender(void **state) {
   swarm_close(&s);
 }
 
+/* ---- retirement, a retired replica's next id, snapshots ---- */
+
+static cnv_status inc5(void *ctx, cnv_crdt *state, cnv_crdt *delta) {
+  (void)ctx;
+  return cnv_crdt_gcounter_inc(state, 5, delta);
+}
+
+static cnv_status replicas_of(void *ctx, const cnv_crdt *state) {
+  *(size_t *)ctx = cnv_crdt_replicas(state);
+  return CNV_OK;
+}
+
+static size_t replicas(cnv_crdt_repl *r, const char *name) {
+  size_t n = 0;
+  assert_int_equal(cnv_crdt_repl_read(r, name, replicas_of, &n), CNV_OK);
+  return n;
+}
+
+static void test_retire_rekey_snapshot(void **state) {
+  (void)state;
+  swarm s;
+  swarm_open(&s, 3, base_seed() + 13, 10, 10);
+  for (size_t i = 0; i < 3; i++) assert_int_equal(cnv_crdt_repl_update(s.r[i], "g", inc5, NULL), CNV_OK);
+  for (int k = 0; k < 100 && !(all_equal(&s) && counter_of(s.r[0], "g") == 15); k++) round_trip(&s);
+  assert_int_equal(counter_of(s.r[1], "g"), 15);
+  assert_int_equal(replicas(s.r[1], "g"), 3);
+  /* replica 2 leaves for good; replica 0 retires it: everyone does, the value stays */
+  crdt_hub_attach(s.hub, 2, NULL);
+  cnv_crdt_repl *gone = s.r[2];
+  s.r[2] = NULL;
+  assert_int_equal(cnv_crdt_repl_retire(s.r[0], 1002), CNV_OK);
+  for (int k = 0; k < 100 && !(all_equal(&s) && replicas(s.r[1], "g") == 2); k++) round_trip(&s);
+  assert_int_equal(replicas(s.r[1], "g"), 2);
+  assert_int_equal(counter_of(s.r[1], "g"), 15);
+  /* it comes back under the same id with its old state: its mutations are refused once it
+   * merged a state that retired it; under a new id they count again */
+  s.r[2] = gone;
+  crdt_hub_attach(s.hub, 2, gone);
+  for (int k = 0; k < 100 && cnv_crdt_repl_update(gone, "g", inc5, NULL) == CNV_OK; k++) round_trip(&s);
+  assert_int_equal(cnv_crdt_repl_update(gone, "g", inc5, NULL), CNV_EINVAL);
+  assert_int_equal(cnv_crdt_repl_rekey(gone, 2002), CNV_OK);
+  assert_int_equal(cnv_crdt_repl_update(gone, "g", inc5, NULL), CNV_OK);
+  for (int k = 0; k < 100 && !(all_equal(&s) && counter_of(s.r[0], "g") >= 20); k++) round_trip(&s);
+  assert_true(all_equal(&s));
+  int64_t total = counter_of(s.r[0], "g");
+  assert_true(total >= 20);
+  /* a snapshot fed to an observer gives it the whole state */
+  size_t len = 0;
+  assert_int_equal(cnv_crdt_repl_snapshot(s.r[0], NULL, 0, &len), CNV_EFULL);
+  uint8_t *snap = malloc(len);
+  assert_non_null(snap);
+  assert_int_equal(cnv_crdt_repl_snapshot(s.r[0], snap, len, &len), CNV_OK);
+  crdt_hub *h2 = crdt_hub_create(1, 0, 0, false);
+  cnv_crdt_repl *obs = make_repl(h2, 5, 0); /* replica 1005: no peer of the hub */
+  assert_int_equal(cnv_crdt_repl_receive(obs, 1000, snap, len), CNV_OK);
+  assert_int_equal(counter_of(obs, "g"), total);
+  free(snap);
+  cnv_crdt_repl_destroy(obs);
+  crdt_hub_destroy(h2);
+  swarm_close(&s);
+}
+
 /* ---- malformed messages ---- */
 
 static uint8_t captured[1 << 16];
@@ -420,6 +482,7 @@ int main(void) {
       cmocka_unit_test(test_messages_carry_deltas),
       cmocka_unit_test(test_late_joiner),
       cmocka_unit_test(test_digest_repairs_departed_sender),
+      cmocka_unit_test(test_retire_rekey_snapshot),
       cmocka_unit_test(test_malformed_refused),
       cmocka_unit_test(test_arguments),
   };
