@@ -26,6 +26,7 @@
 #define RETIRE_INTERVALS 30u /* a node silent this long has its replica ids retired */
 #define MAX_REPL_MESSAGE (1u << 20)
 #define VIEW_MAX 1024u
+#define SNAP_GAP_MS 50u
 
 struct natsn_shared {
   cnv_crdt_repl *repl;
@@ -33,8 +34,9 @@ struct natsn_shared {
   char subject[CNV_SW_SUBJECT_MAX];
   _Atomic uint32_t gen; /* written by the tick thread, read by the NATS threads */
   uint64_t counted, start_mono;
-  uint8_t *out; /* envelope + message (tick thread, under the replicator's lock) */
-  uint8_t *snap;
+  uint8_t *out;       /* envelope + message (tick thread, under the replicator's lock) */
+  uint8_t *snap;      /* a snapshot's answer, under mu */
+  uint64_t last_snap; /* when the last one went (monotonic ms), under mu */
   cnv_nats_node_info *view;
   pthread_t thread;
   bool thread_started;
@@ -119,7 +121,11 @@ static void on_message(natsConnection *nc, natsSubscription *sub, natsMsg *m, vo
     /* a snapshot request: anyone may ask (what it carries is what every node's status shows);
      * the answer is signed so the asker can tell a node's from a stranger's */
     pthread_mutex_lock(&s->mu); /* s->snap: one answer at a time */
-    if (cnv_crdt_repl_snapshot(s->repl, s->snap + ENVELOPE, MAX_REPL_MESSAGE, &len) == CNV_OK) {
+    uint64_t now = natsn_mono_ms();
+    /* at most one answer per SNAP_GAP_MS: a flood of requests costs bounded work */
+    if (now - s->last_snap >= SNAP_GAP_MS &&
+        cnv_crdt_repl_snapshot(s->repl, s->snap + ENVELOPE, MAX_REPL_MESSAGE, &len) == CNV_OK) {
+      s->last_snap = now;
       envelope_seal(n, cnv__load_relaxed(&s->gen), s->snap + ENVELOPE, len, s->snap);
       (void)natsConnection_Publish(nc, reply, s->snap, (int)(ENVELOPE + len)); /* lost: the asker asks again */
     }
