@@ -42,7 +42,7 @@ struct natsn_shared {
   bool thread_started;
   pthread_mutex_t mu;
   pthread_cond_t cv;
-  bool stopping;
+  _Atomic bool stopping; /* written under mu (the wait below), read anywhere */
   _Atomic uint64_t refused;
 };
 
