@@ -160,7 +160,8 @@ typedef struct cnv_crdt_repl_config {
   uint32_t max_message;  /* largest message sent or accepted; 0: 1 MiB */
 } cnv_crdt_repl_config;
 
-/* Creates a replicator. Errors: CNV_EINVAL, CNV_ENOMEM. */
+/* Creates a replicator (no values yet: cnv_crdt_repl_add). Errors: CNV_EINVAL (NULL, replica
+ * 0, no send), CNV_ERANGE (max_message below 256), CNV_ENOMEM. */
 CNV_API CNV_NODISCARD cnv_status cnv_crdt_repl_create(const cnv_crdt_repl_config *cfg, cnv_crdt_repl **out);
 /* Frees the replicator and its states. NULL ignored. */
 CNV_API void cnv_crdt_repl_destroy(cnv_crdt_repl *r);
@@ -171,12 +172,15 @@ CNV_API void cnv_crdt_repl_destroy(cnv_crdt_repl *r);
  * length, type), CNV_ENOMEM. */
 CNV_API CNV_NODISCARD cnv_status cnv_crdt_repl_add(cnv_crdt_repl *r, const char *name, int type);
 /* Runs fn(ctx, state, delta) under the replicator's lock: fn mutates the state passing
- * delta to the mutators; the delta is queued for shipping. Any thread; blocking. Errors:
- * CNV_ENOTFOUND, what fn returns. */
+ * delta to the mutators; the delta is queued for shipping (sealed at the next tick). fn must
+ * not call the replicator. Any thread; blocking. Errors: CNV_EINVAL (NULL), CNV_ENOTFOUND (no
+ * such name), what fn returns (a mutator's CNV_EINVAL: this replica's id was retired, see
+ * cnv_crdt_repl_rekey). */
 CNV_API CNV_NODISCARD cnv_status cnv_crdt_repl_update(cnv_crdt_repl *r, const char *name,
                                                       cnv_status (*fn)(void *ctx, cnv_crdt *state, cnv_crdt *delta),
                                                       void *ctx);
-/* Runs fn(ctx, state) under the lock for reading. Any thread; blocking. */
+/* Runs fn(ctx, state) under the lock for reading; fn must not call the replicator. Any
+ * thread; blocking. Errors: CNV_EINVAL (NULL), CNV_ENOTFOUND, what fn returns. */
 CNV_API CNV_NODISCARD cnv_status cnv_crdt_repl_read(cnv_crdt_repl *r, const char *name,
                                                     cnv_status (*fn)(void *ctx, const cnv_crdt *state), void *ctx);
 /* One anti-entropy round: seals each value's updates since the last tick as its next delta
