@@ -1,8 +1,8 @@
 /* The nats module's shared state (src/nats/shared.c, docs/nats.md "Shared state") against a
  * real nats-server (tests/support/nats_cluster.h: a missing nats-server fails the test, naming
  * the Debian package): two nodes' sets of live capabilities and their counters of invocations
- * served converge; the admin's snapshot read agrees; a stopped node's capabilities leave the
- * set; messages not signed by a live node of the swarm change nothing and are counted. */
+ * served converge; the admin's snapshot read agrees; an unregistered capability and a stopped
+ * node's capabilities leave the set; messages not signed by a live node of the swarm change nothing and are counted. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -228,15 +228,27 @@ static void test_shared_state(void **state) {
   assert_true(sets_equal(&after, &a));
   natsConnection_Destroy(nc);
 
+  /* node 0 unregisters demo.alpha: it leaves both sets */
+  assert_int_equal(cnv_runtime_unregister(s.rt[0], "demo.alpha", 10), CNV_OK);
+  for (int waited = 0; waited < WAIT_MS; waited += 50) {
+    a = caps_of(s.node[0]);
+    b = caps_of(s.node[1]);
+    if (a.n == 3 && sets_equal(&a, &b)) break;
+    sleep_ms(50);
+  }
+  assert_int_equal(a.n, 3);
+  assert_true(sets_equal(&a, &b));
+  assert_false(has(&b, s.node_pk[0], "demo.alpha"));
+
   /* node 1 stops: its capabilities leave node 0's set */
   assert_int_equal(cnv_nats_node_stop(s.node[1]), CNV_OK);
   for (int waited = 0; waited < WAIT_MS; waited += 50) {
     a = caps_of(s.node[0]);
-    if (a.n == 2) break;
+    if (a.n == 1) break;
     sleep_ms(50);
   }
-  assert_int_equal(a.n, 2);
-  assert_true(has(&a, s.node_pk[0], "demo.alpha") && has(&a, s.node_pk[0], "demo.echo"));
+  assert_int_equal(a.n, 1);
+  assert_true(has(&a, s.node_pk[0], "demo.echo"));
   assert_false(has(&a, s.node_pk[1], "demo.beta"));
   /* the counter keeps what node 1 served */
   assert_int_equal(shared_of(s.node[0]).served, answered);
