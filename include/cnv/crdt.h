@@ -90,9 +90,10 @@ CNV_API CNV_NODISCARD cnv_status cnv_crdt_encode(const cnv_crdt *c, uint8_t *out
 CNV_API CNV_NODISCARD cnv_status cnv_crdt_decode(const uint8_t *in, size_t len, uint64_t replica, cnv_crdt **out);
 
 /* Counters. G-Counter: inc only (n >= 0 as uint64). PN-Counter: add any int64. value: the
- * sum (G-Counter fits uint64; PN-Counter int64). Errors: CNV_EINVAL (NULL, wrong type, a
- * replica-0 value mutated, a delta of another type), CNV_EOVERFLOW (a sum past the type),
- * CNV_ENOMEM. */
+ * sum, as int64 for both. Errors: CNV_EINVAL (NULL, wrong type, a replica-0 value mutated,
+ * a delta of another type, a replica that c lists as retired), CNV_EOVERFLOW (a mutation
+ * whose value would leave int64: nothing changes), CNV_ENOMEM (nothing changes). The other
+ * mutators below have the same argument errors. */
 CNV_API CNV_NODISCARD cnv_status cnv_crdt_gcounter_inc(cnv_crdt *c, uint64_t n, cnv_crdt *delta);
 CNV_API CNV_NODISCARD cnv_status cnv_crdt_pncounter_add(cnv_crdt *c, int64_t n, cnv_crdt *delta);
 CNV_API CNV_NODISCARD cnv_status cnv_crdt_counter_value(const cnv_crdt *c, int64_t *out);
@@ -108,7 +109,9 @@ CNV_API size_t cnv_crdt_orset_size(const cnv_crdt *c);
 CNV_API CNV_NODISCARD cnv_status cnv_crdt_orset_each(const cnv_crdt *c,
                                                      int (*fn)(void *ctx, const void *elem, size_t len), void *ctx);
 
-/* LWW register: the write with the largest (timestamp, replica) wins. */
+/* LWW register: the write with the largest (timestamp, replica) wins (the same pair twice:
+ * the bytewise larger value); a set that loses leaves the state as it was. value: 0 ..
+ * CNV_CRDT_MAX_ELEM bytes. */
 CNV_API CNV_NODISCARD cnv_status cnv_crdt_lww_set(cnv_crdt *c, const void *value, size_t len, uint64_t timestamp,
                                                   cnv_crdt *delta);
 /* *value points into c (valid until c changes); *len 0 and CNV_ENOTFOUND when never set. */
@@ -117,12 +120,14 @@ CNV_API CNV_NODISCARD cnv_status cnv_crdt_lww_get(const cnv_crdt *c, const void 
 
 /* MV register: a set overwrites the values this replica has seen; concurrent sets all stay. */
 CNV_API CNV_NODISCARD cnv_status cnv_crdt_mvreg_set(cnv_crdt *c, const void *value, size_t len, cnv_crdt *delta);
-/* Calls fn for each current value in canonical order. */
+/* Calls fn for each current value in bytewise order (a value set concurrently by two
+ * replicas shows once); fn returning non-zero stops. */
 CNV_API CNV_NODISCARD cnv_status cnv_crdt_mvreg_each(const cnv_crdt *c,
                                                      int (*fn)(void *ctx, const void *value, size_t len), void *ctx);
 
 /* Version vectors. */
 CNV_API CNV_NODISCARD cnv_status cnv_crdt_vclock_tick(cnv_crdt *c, cnv_crdt *delta);
+/* replica's entry (0 when absent or c is not a VCLOCK); UINT64_MAX for a retired replica. */
 CNV_API uint64_t cnv_crdt_vclock_get(const cnv_crdt *c, uint64_t replica);
 /* Order of two version vectors. Errors: CNV_EINVAL (NULL, not VCLOCK). */
 CNV_API CNV_NODISCARD cnv_status cnv_crdt_compare(const cnv_crdt *a, const cnv_crdt *b, int *order);
@@ -130,9 +135,13 @@ CNV_API CNV_NODISCARD cnv_status cnv_crdt_compare(const cnv_crdt *a, const cnv_c
 /* Retires replica from c (every type), as docs/crdt.md describes: the replica has left for
  * good and every live replica has merged its last delta (the replicator decides when); its
  * entries are folded so that the value is unchanged and later merges of older states that
- * still carry the replica cannot count it twice. Errors: CNV_EINVAL, CNV_ENOTFOUND, CNV_ENOMEM. */
+ * still carry the replica cannot count it twice. c keeps the id in its retired set; the
+ * delta (optional) receives the whole retired state. Errors: CNV_EINVAL (NULL, replica 0, a
+ * delta of another type), CNV_ENOTFOUND (c has no entry of replica, or c is an LWW
+ * register, which has none), CNV_ENOMEM (nothing changes). */
 CNV_API CNV_NODISCARD cnv_status cnv_crdt_retire(cnv_crdt *c, uint64_t replica, cnv_crdt *delta);
-/* Replica entries the state holds (what retirement bounds). */
+/* Live replica ids the state holds entries of: counter entries, version vector entries,
+ * causal context entries; an LWW register: 1 once set. Retired ids are not counted. */
 CNV_API size_t cnv_crdt_replicas(const cnv_crdt *c);
 
 /* ------------------------------------------------------------------------------------ */

@@ -135,7 +135,8 @@ static cnv_status get_ents(rbuf *r, const cnv_crdt *c, int kind, crdt_ents *out)
       if (kind == 0 ? p->id >= id : (p->id > id || (p->id == id && p->n >= v))) return BAD;
     }
     if (kind != 2 && cnv__crdt_ids_has(&c->ret, id)) return BAD;
-    if (kind == 1 && v <= cnv__crdt_ents_get(&c->vv, id) + 1) return BAD;
+    uint64_t vv = kind == 1 ? cnv__crdt_ents_get(&c->vv, id) : 0;
+    if (kind == 1 && (v <= vv || v - vv == 1)) return BAD;
     if (kind == 2 && !cnv__crdt_ids_has(&c->ret, id) && cnv__crdt_ents_get(&c->vv, id) < v && !cnv__crdt_dots_has(&c->cloud, id, v))
       return BAD;
     out->v[i].id = id;

@@ -341,7 +341,7 @@ static void lww_join(cnv_crdt *dst, const cnv_crdt *src) {
   if (src->vlen) memcpy(dst->val, src->val, src->vlen);
 }
 
-/* t (empty, dst's type and replica) := A join B. */
+/* t (empty, dst's type and replica) := A join B, built whole. */
 static cnv_status join(cnv_crdt *t, const cnv_crdt *A, const cnv_crdt *B) {
   if (ids_union(&t->ret, &A->ret, &B->ret) != CNV_OK) return CNV_ENOMEM;
   switch (A->type) {
@@ -362,17 +362,215 @@ static cnv_status join(cnv_crdt *t, const cnv_crdt *A, const cnv_crdt *B) {
   }
 }
 
-/* dst := dst join src, all or nothing: *tmp receives the new contents. */
-static cnv_status join_prepare(const cnv_crdt *dst, const cnv_crdt *src, cnv_crdt *tmp) {
-  cnv__crdt_init(tmp, dst->type, dst->replica);
-  cnv_status st = join(tmp, dst, src);
-  if (st != CNV_OK) cnv__crdt_fini(tmp);
+/* A prepared join dst := dst join src, all or nothing: everything that can fail (allocation)
+ * happens in join_prepare, which leaves dst as it was; join_commit cannot fail.
+ * Counters and version vectors (small) are rebuilt whole into t. OR-Sets and MV registers
+ * are changed in place, so that joining a small delta into a large state costs one pass of
+ * comparisons and allocations only for what changes: t then holds the new retired set and
+ * context, and ch the element changes in key order. */
+enum { CH_MODIFY,
+       CH_DELETE,
+       CH_INSERT };
+
+typedef struct change {
+  size_t at; /* dst's element index; for an insert, the index it goes before */
+  int kind;
+  crdt_ents dots;
+  uint8_t *key;
+  size_t len;
+} change;
+
+typedef struct pjoin {
+  cnv_crdt t;
+  change *ch;
+  size_t nch, chcap, ndel, nins;
+} pjoin;
+
+static void join_abort(pjoin *pj) {
+  cnv__crdt_fini(&pj->t);
+  for (size_t i = 0; i < pj->nch; i++) {
+    free(pj->ch[i].dots.v);
+    free(pj->ch[i].key);
+  }
+  free(pj->ch);
+  pj->ch = NULL;
+  pj->nch = pj->chcap = 0;
+}
+
+static cnv_status add_change(pjoin *pj, size_t at, int kind, const crdt_ents *dots, const crdt_elem *src) {
+  if (!grow((void **)&pj->ch, &pj->chcap, pj->nch + 1, sizeof *pj->ch)) return CNV_ENOMEM;
+  change *c = &pj->ch[pj->nch];
+  memset(c, 0, sizeof *c);
+  c->at = at;
+  c->kind = kind;
+  if (kind != CH_DELETE) {
+    c->dots.v = malloc(dots->n * sizeof *dots->v);
+    if (c->dots.v == NULL) return CNV_ENOMEM;
+    memcpy(c->dots.v, dots->v, dots->n * sizeof *dots->v);
+    c->dots.n = c->dots.cap = dots->n;
+  }
+  if (kind == CH_INSERT) {
+    c->key = malloc(src->len ? src->len : 1);
+    if (c->key == NULL) {
+      free(c->dots.v);
+      return CNV_ENOMEM;
+    }
+    if (src->len) memcpy(c->key, src->key, src->len);
+    c->len = src->len;
+    pj->nins++;
+  }
+  if (kind == CH_DELETE) pj->ndel++;
+  pj->nch++;
+  return CNV_OK;
+}
+
+/* The change one key needs: ea (A's element at index at, or NULL: an insert before at)
+ * joined with eb (B's, or NULL). d is scratch. */
+static cnv_status plan_elem(pjoin *pj, const cnv_crdt *A, const cnv_crdt *B, crdt_ents *d, const crdt_elem *ea,
+                            const crdt_elem *eb, size_t at) {
+  d->n = 0;
+  cnv_status st = elem_join(d, ea ? &ea->dots : NULL, A, eb ? &eb->dots : NULL, B);
+  if (st != CNV_OK) return st;
+  if (ea == NULL) return d->n ? add_change(pj, at, CH_INSERT, d, eb) : CNV_OK;
+  if (d->n == 0) return add_change(pj, at, CH_DELETE, d, ea);
+  if (d->n != ea->dots.n || memcmp(d->v, ea->dots.v, d->n * sizeof *d->v) != 0)
+    return add_change(pj, at, CH_MODIFY, d, ea);
+  return CNV_OK;
+}
+
+/* The first index >= lo whose key is >= k's (exponential, then binary search): a run of A's
+ * elements that B does not hold costs O(log run) key comparisons. */
+static size_t gallop(const cnv_crdt *A, size_t lo, const crdt_elem *k) {
+  size_t step = 1, hi = lo;
+  while (hi < A->nel && cnv__crdt_key_cmp(A->el[hi].key, A->el[hi].len, k->key, k->len) < 0) {
+    lo = hi + 1;
+    hi = lo + step;
+    step *= 2;
+  }
+  if (hi > A->nel) hi = A->nel;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (cnv__crdt_key_cmp(A->el[mid].key, A->el[mid].len, k->key, k->len) < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
+/* The replica ids of which B's context has seen anything. */
+static cnv_status known_ids(crdt_ids *out, const cnv_crdt *B) {
+  crdt_ids a = {0}, b = {0};
+  cnv_status st = CNV_OK;
+  for (size_t i = 0; st == CNV_OK && i < B->vv.n; i++) st = cnv__crdt_ids_push(&a, B->vv.v[i].id);
+  for (size_t i = 0; st == CNV_OK && i < B->cloud.n; i++)
+    if (b.n == 0 || b.v[b.n - 1] != B->cloud.v[i].id) st = cnv__crdt_ids_push(&b, B->cloud.v[i].id);
+  crdt_ids ab = {0};
+  if (st == CNV_OK) st = ids_union(&ab, &a, &b);
+  if (st == CNV_OK) st = ids_union(out, &ab, &B->ret);
+  free(a.v);
+  free(b.v);
+  free(ab.v);
   return st;
 }
 
-static void join_commit(cnv_crdt *dst, cnv_crdt *tmp) {
+static cnv_status plan_dots(cnv_crdt *A, const cnv_crdt *B, pjoin *pj) {
+  if (ids_union(&pj->t.ret, &A->ret, &B->ret) != CNV_OK || map_max(&pj->t.vv, &A->vv, &B->vv, &pj->t.ret) != CNV_OK ||
+      dots_union(&pj->t.cloud, &A->cloud, &B->cloud) != CNV_OK)
+    return CNV_ENOMEM;
+  cnv_status st = ctx_compact(&pj->t.vv, &pj->t.cloud, &pj->t.ret);
+  crdt_ents d = {0};
+  crdt_ids known = {0};
+  if (st == CNV_OK) st = known_ids(&known, B);
+  size_t i = 0, j = 0;
+  while (st == CNV_OK) {
+    /* A's elements before B's next key: only a dot of a replica B's context knows can go. */
+    size_t end = j < B->nel ? gallop(A, i, &B->el[j]) : A->nel;
+    for (; st == CNV_OK && i < end; i++) {
+      const crdt_ents *dots = &A->el[i].dots;
+      bool touched = false;
+      for (size_t k = 0; !touched && k < dots->n; k++) touched = cnv__crdt_ids_has(&known, dots->v[k].id);
+      if (touched) st = plan_elem(pj, A, B, &d, &A->el[i], NULL, i);
+    }
+    if (st != CNV_OK || j >= B->nel) break;
+    const crdt_elem *eb = &B->el[j++];
+    if (i < A->nel && cnv__crdt_key_cmp(A->el[i].key, A->el[i].len, eb->key, eb->len) == 0) {
+      st = plan_elem(pj, A, B, &d, &A->el[i], eb, i);
+      i++;
+    } else {
+      st = plan_elem(pj, A, B, &d, NULL, eb, i);
+    }
+  }
+  free(d.v);
+  free(known.v);
+  if (st == CNV_OK && !grow((void **)&A->el, &A->elcap, A->nel + pj->nins, sizeof *A->el)) st = CNV_ENOMEM;
+  return st;
+}
+
+static void commit_dots(cnv_crdt *dst, pjoin *pj) {
+  free(dst->ret.v);
+  free(dst->vv.v);
+  free(dst->cloud.v);
+  dst->ret = pj->t.ret;
+  dst->vv = pj->t.vv;
+  dst->cloud = pj->t.cloud;
+  memset(&pj->t.ret, 0, sizeof pj->t.ret);
+  memset(&pj->t.vv, 0, sizeof pj->t.vv);
+  memset(&pj->t.cloud, 0, sizeof pj->t.cloud);
+  for (size_t k = 0; k < pj->nch; k++) {
+    change *c = &pj->ch[k];
+    if (c->kind == CH_INSERT) continue;
+    crdt_elem *e = &dst->el[c->at];
+    free(e->dots.v);
+    e->dots = c->dots;
+    memset(&c->dots, 0, sizeof c->dots);
+    if (c->kind == CH_DELETE) {
+      free(e->key);
+      e->key = NULL;
+    }
+  }
+  if (pj->ndel) { /* close the gaps; inserts then point into the compacted array */
+    size_t w = 0, k = 0;
+    for (size_t i = 0; i <= dst->nel; i++) {
+      for (; k < pj->nch && pj->ch[k].at <= i; k++)
+        if (pj->ch[k].kind == CH_INSERT) pj->ch[k].at = w;
+      if (i < dst->nel && dst->el[i].key != NULL) dst->el[w++] = dst->el[i];
+    }
+    dst->nel = w;
+  }
+  if (pj->nins) { /* from the end: each insert goes before its index */
+    size_t i = dst->nel, w = dst->nel + pj->nins;
+    for (size_t k = pj->nch; k-- > 0;) {
+      change *c = &pj->ch[k];
+      if (c->kind != CH_INSERT) continue;
+      while (i > c->at) dst->el[--w] = dst->el[--i];
+      crdt_elem *e = &dst->el[--w];
+      e->key = c->key;
+      e->len = c->len;
+      e->dots = c->dots;
+      c->key = NULL;
+      memset(&c->dots, 0, sizeof c->dots);
+    }
+    dst->nel += pj->nins;
+  }
+  join_abort(pj);
+}
+
+static cnv_status join_prepare(cnv_crdt *dst, const cnv_crdt *src, pjoin *pj) {
+  memset(pj, 0, sizeof *pj);
+  cnv__crdt_init(&pj->t, dst->type, dst->replica);
+  cnv_status st = cnv__crdt_dot_type(dst->type) ? plan_dots(dst, src, pj) : join(&pj->t, dst, src);
+  if (st != CNV_OK) join_abort(pj);
+  return st;
+}
+
+static void join_commit(cnv_crdt *dst, pjoin *pj) {
+  if (cnv__crdt_dot_type(dst->type)) {
+    commit_dots(dst, pj);
+    return;
+  }
   cnv__crdt_fini(dst);
-  *dst = *tmp;
+  *dst = pj->t;
 }
 
 cnv_status cnv_crdt_merge(cnv_crdt *dst, const cnv_crdt *src) {
@@ -382,10 +580,10 @@ cnv_status cnv_crdt_merge(cnv_crdt *dst, const cnv_crdt *src) {
     lww_join(dst, src);
     return CNV_OK;
   }
-  cnv_crdt t;
-  cnv_status st = join_prepare(dst, src, &t);
+  pjoin pj;
+  cnv_status st = join_prepare(dst, src, &pj);
   if (st != CNV_OK) return st;
-  join_commit(dst, &t);
+  join_commit(dst, &pj);
   return CNV_OK;
 }
 
@@ -407,13 +605,13 @@ cnv_status cnv_crdt_clone(const cnv_crdt *c, uint64_t replica, cnv_crdt **out) {
 
 /* Applies the mutation's delta d to c and joins it into delta (if any), all or nothing. */
 static cnv_status apply(cnv_crdt *c, const cnv_crdt *d, cnv_crdt *delta) {
-  cnv_crdt t1, t2;
+  pjoin t1, t2;
   cnv_status st = join_prepare(c, d, &t1);
   if (st != CNV_OK) return st;
   if (delta != NULL) {
     st = join_prepare(delta, d, &t2);
     if (st != CNV_OK) {
-      cnv__crdt_fini(&t1);
+      join_abort(&t1);
       return st;
     }
     join_commit(delta, &t2);
@@ -507,12 +705,12 @@ cnv_status cnv_crdt_counter_value(const cnv_crdt *c, int64_t *out) {
   return CNV_OK;
 }
 
-/* The next dot of c's replica: past every dot of it that c's context has seen. */
-static uint64_t next_dot(const cnv_crdt *c) {
+/* The last dot of c's replica that c's context has seen: the next one is past it. */
+static uint64_t last_dot(const cnv_crdt *c) {
   uint64_t v = cnv__crdt_ents_get(&c->vv, c->replica);
   for (size_t i = ents_lower(&c->cloud, c->replica, 0); i < c->cloud.n && c->cloud.v[i].id == c->replica; i++)
     if (c->cloud.v[i].n > v) v = c->cloud.v[i].n;
-  return v + 1;
+  return v;
 }
 
 static crdt_elem *find_elem(const cnv_crdt *c, const void *key, size_t len) {
@@ -536,7 +734,9 @@ static int ent_qcmp(const void *a, const void *b) { return ent_cmp(a, b); }
 static cnv_status dot_write(cnv_crdt *c, const void *key, size_t len, bool whole, cnv_crdt *delta) {
   cnv_crdt d;
   cnv__crdt_init(&d, c->type, 0);
-  uint64_t dot = next_dot(c);
+  uint64_t dot = last_dot(c);
+  if (dot == UINT64_MAX) return CNV_EOVERFLOW;
+  dot++;
   crdt_elem *e;
   cnv_status st = cnv__crdt_elem_push(&d, key, len, &e);
   if (st == CNV_OK) st = cnv__crdt_ents_push(&e->dots, c->replica, dot);
@@ -701,11 +901,11 @@ cnv_status cnv_crdt_retire(cnv_crdt *c, uint64_t replica, cnv_crdt *delta) {
   if (c->type == CNV_CRDT_LWW || !has_entry(c, replica)) return CNV_ENOTFOUND;
   /* The retired copy of c: the replica joins the retired set, its counts fold into the
    * base, its version vector and context entries go; dots of it on elements stay. */
-  cnv_crdt empty, t1, t2;
+  cnv_crdt empty, t1;
+  pjoin t2;
   cnv__crdt_init(&empty, c->type, 0);
-  cnv_status st = join_prepare(c, &empty, &t1);
-  if (st != CNV_OK) return st;
-  if (cnv__crdt_ids_push(&t1.ret, replica) != CNV_OK) {
+  cnv__crdt_init(&t1, c->type, c->replica);
+  if (join(&t1, c, &empty) != CNV_OK || cnv__crdt_ids_push(&t1.ret, replica) != CNV_OK) {
     cnv__crdt_fini(&t1);
     return CNV_ENOMEM;
   }
@@ -724,14 +924,15 @@ cnv_status cnv_crdt_retire(cnv_crdt *c, uint64_t replica, cnv_crdt *delta) {
   /* The delta is the whole retired state: a partial one would claim the replica's dots and
    * counts without carrying the values they fold into. Retirement is rare. */
   if (delta != NULL) {
-    st = join_prepare(delta, &t1, &t2);
+    cnv_status st = join_prepare(delta, &t1, &t2);
     if (st != CNV_OK) {
       cnv__crdt_fini(&t1);
       return st;
     }
     join_commit(delta, &t2);
   }
-  join_commit(c, &t1);
+  cnv__crdt_fini(c);
+  *c = t1;
   return CNV_OK;
 }
 

@@ -216,10 +216,57 @@ static void check_value(const sim *S, const cnv_crdt *c) {
 static const int types[] = {CNV_CRDT_GCOUNTER, CNV_CRDT_PNCOUNTER, CNV_CRDT_ORSET,
                             CNV_CRDT_LWW, CNV_CRDT_MVREG, CNV_CRDT_VCLOCK};
 
+static int count_cb(void *ctx, const void *v, size_t len) {
+  (void)v;
+  (void)len;
+  ++*(size_t *)ctx;
+  return 0;
+}
+
+static void exchange(cnv_crdt *a, cnv_crdt *b, const cnv_crdt *da, const cnv_crdt *db) {
+  assert_int_equal(cnv_crdt_merge(a, db), CNV_OK);
+  assert_int_equal(cnv_crdt_merge(b, da), CNV_OK);
+}
+
+/* On converged replicas: OR-Set add-wins against a concurrent remove, and a remove that saw
+ * the add wins; MV register: one value per replica at most, and a set that saw everything
+ * leaves one value everywhere. */
+static void after_converge(sim *S) {
+  cnv_crdt *a = S->s[1], *b = S->s[2], *da, *db;
+  assert_int_equal(cnv_crdt_create(S->type, 0, &da), CNV_OK);
+  assert_int_equal(cnv_crdt_create(S->type, 0, &db), CNV_OK);
+  if (S->type == CNV_CRDT_ORSET) {
+    const char *e = names[rnd(8)];
+    assert_int_equal(cnv_crdt_orset_add(a, e, 2, da), CNV_OK);
+    assert_int_equal(cnv_crdt_orset_remove(b, e, 2, db), CNV_OK);
+    exchange(a, b, da, db);
+    assert_true(cnv_crdt_orset_contains(a, e, 2));
+    assert_true(cnv_crdt_orset_contains(b, e, 2));
+    cnv_crdt_clear(db);
+    assert_int_equal(cnv_crdt_orset_remove(b, e, 2, db), CNV_OK);
+    exchange(a, b, da, db);
+    assert_false(cnv_crdt_orset_contains(a, e, 2));
+    assert_false(cnv_crdt_orset_contains(b, e, 2));
+    assert_true(cnv_crdt_equal(a, b));
+  } else if (S->type == CNV_CRDT_MVREG) {
+    size_t n = 0;
+    assert_int_equal(cnv_crdt_mvreg_each(a, count_cb, &n), CNV_OK);
+    assert_true(n <= (size_t)S->nrep);
+    assert_int_equal(cnv_crdt_mvreg_set(a, "zz", 2, da), CNV_OK);
+    exchange(a, b, da, db);
+    n = 0;
+    assert_int_equal(cnv_crdt_mvreg_each(b, count_cb, &n), CNV_OK);
+    assert_int_equal(n, 1);
+    assert_true(cnv_crdt_equal(a, b));
+  }
+  cnv_crdt_destroy(da);
+  cnv_crdt_destroy(db);
+}
+
 /* Convergence, and the join of all deltas == the join of all full states. */
 static void test_converge(void **state) {
   (void)state;
-  uint64_t rounds = cnv_test_iters(60);
+  uint64_t rounds = cnv_test_iters(200);
   for (uint64_t round = 0; round < rounds; round++) {
     for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
       sim S;
@@ -257,6 +304,7 @@ static void test_converge(void **state) {
         check_value(&S, S.s[r]);
         free(full[r]);
       }
+      after_converge(&S);
       cnv_crdt_destroy(fromd);
       cnv_crdt_destroy(froms);
       sim_free(&S);
@@ -285,7 +333,7 @@ static cnv_crdt *pick(const sim *S) {
 
 static void test_merge_laws(void **state) {
   (void)state;
-  uint64_t rounds = cnv_test_iters(100);
+  uint64_t rounds = cnv_test_iters(400);
   for (uint64_t round = 0; round < rounds; round++) {
     for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
       sim S;
@@ -304,7 +352,17 @@ static void test_merge_laws(void **state) {
       assert_memory_equal(e1, e2, n1);
       free(e1);
       free(e2);
+      /* Every join is a well-formed state: its encoding passes the strict decoder (sorted,
+       * compact context, every dot seen and on one element only). */
       cnv_crdt *all[] = {a, b, c, ab, ba, aa, abb, ab_c, bc, a_bc};
+      for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        size_t n;
+        uint8_t *e = encode(all[i], &n);
+        cnv_crdt *back = decode(e, n);
+        assert_true(cnv_crdt_equal(back, all[i]));
+        cnv_crdt_destroy(back);
+        free(e);
+      }
       for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) cnv_crdt_destroy(all[i]);
       sim_free(&S);
     }
@@ -317,7 +375,7 @@ static void test_merge_laws(void **state) {
 static void test_codec(void **state) {
   (void)state;
   static uint8_t buf[BUF], back[BUF];
-  uint64_t rounds = cnv_test_iters(20);
+  uint64_t rounds = cnv_test_iters(40);
   for (uint64_t round = 0; round < rounds; round++) {
     for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
       sim S;

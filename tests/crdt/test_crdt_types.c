@@ -65,6 +65,13 @@ static void test_args(void **state) {
   assert_true(cnv_crdt_is_empty(o));
   assert_int_equal(cnv_crdt_decode(NULL, 0, 1, &c), CNV_ECRDT_MALFORMED);
   assert_int_equal(cnv_crdt_decode((const uint8_t *)"\x01", 1, 1, NULL), CNV_EINVAL);
+  /* A replica whose dots ran out: no dot 0 is ever made. */
+  assert_int_equal(cnv_crdt_decode((const uint8_t *)"\x03\x00\x01\x01\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01\x00\x00",
+                                   16, 1, &c),
+                   CNV_OK);
+  assert_int_equal(cnv_crdt_orset_add(c, "x", 1, NULL), CNV_EOVERFLOW);
+  assert_int_equal(cnv_crdt_orset_size(c), 0);
+  cnv_crdt_destroy(c);
   cnv_crdt_destroy(g);
   cnv_crdt_destroy(o);
   cnv_crdt_destroy(z);
@@ -196,6 +203,19 @@ static void test_vclock(void **state) {
   assert_int_equal(cnv_crdt_vclock_get(b, 1), 1);
   assert_int_equal(cnv_crdt_vclock_get(b, 2), 1);
   assert_int_equal(cnv_crdt_vclock_get(b, 3), 0);
+  /* Retiring replica 2: its entry goes, it reads as past every tick. */
+  assert_int_equal(cnv_crdt_retire(a, 2, NULL), CNV_ENOTFOUND); /* a never saw 2 */
+  cnv_crdt *c = NULL;
+  assert_int_equal(cnv_crdt_clone(b, 1, &c), CNV_OK);
+  assert_int_equal(cnv_crdt_retire(c, 2, NULL), CNV_OK);
+  assert_int_equal(cnv_crdt_replicas(c), 1);
+  assert_int_equal(cnv_crdt_vclock_get(c, 2), UINT64_MAX);
+  assert_int_equal(cnv_crdt_vclock_get(c, 1), 1);
+  assert_int_equal(cnv_crdt_compare(c, b, &o), CNV_OK);
+  assert_int_equal(o, CNV_CRDT_AFTER);
+  assert_int_equal(cnv_crdt_merge(c, b), CNV_OK); /* b still has 2's entry: it stays retired */
+  assert_int_equal(cnv_crdt_replicas(c), 1);
+  cnv_crdt_destroy(c);
   cnv_crdt *g = mk(CNV_CRDT_GCOUNTER, 1);
   assert_int_equal(cnv_crdt_compare(a, g, &o), CNV_EINVAL);
   cnv_crdt_destroy(g);
@@ -210,23 +230,24 @@ static void test_decode_rejects(void **state) {
     const char *b;
     size_t n;
   } bad[] = {
-      {"\x07\x00\x00\x00", 4},                                                /* unknown type */
-      {"\x01\x00\x00\x00\x00", 5},                                            /* trailing byte */
-      {"\x01\x00\x00", 3},                                                    /* truncated */
-      {"\x01\x00\x80\x00\x00", 5},                                            /* non-minimal varint */
-      {"\x01\x00\x05\x00", 4},                                                /* base without a retired replica */
-      {"\x01\x00\x00\x01\x00\x01", 6},                                        /* zero replica id */
-      {"\x01\x00\x00\x01\x01\x00", 6},                                        /* zero count */
-      {"\x01\x00\x00\x02\x02\x01\x01\x01", 8},                                /* ids out of order */
-      {"\x01\x00\x00\x7f\x01\x01", 6},                                        /* count past the input */
-      {"\x01\x01\x02\x01\x01\x02\x01", 7},                                    /* a retired id with a live entry */
-      {"\x03\x00\x00\x01\x01\x01\x00", 7},                                    /* cloud dot that belongs in the vv */
-      {"\x03\x00\x00\x00\x01\x00\x01\x01\x01", 9},                            /* empty OR-Set element */
-      {"\x03\x00\x00\x00\x01\x01x\x01\x01\x01", 10},                          /* element dot the context has not seen */
-      {"\x03\x00\x00\x00\x01\x01x\x00", 8},                                   /* element without dots */
-      {"\x03\x00\x01\x01\x01\x00\x02\x01x\x01\x01\x01\x01y\x01\x01\x01", 17}, /* one dot on two elements */
-      {"\x04\x02", 2},                                                        /* LWW flag */
-      {"\x04\x01\x01\x00\x00", 5},                                            /* LWW zero replica */
+      {"\x07\x00\x00\x00", 4},                                                          /* unknown type */
+      {"\x01\x00\x00\x00\x00", 5},                                                      /* trailing byte */
+      {"\x01\x00\x00", 3},                                                              /* truncated */
+      {"\x01\x00\x80\x00\x00", 5},                                                      /* non-minimal varint */
+      {"\x01\x00\x05\x00", 4},                                                          /* base without a retired replica */
+      {"\x01\x00\x00\x01\x00\x01", 6},                                                  /* zero replica id */
+      {"\x01\x00\x00\x01\x01\x00", 6},                                                  /* zero count */
+      {"\x01\x00\x00\x02\x02\x01\x01\x01", 8},                                          /* ids out of order */
+      {"\x01\x00\x00\x7f\x01\x01", 6},                                                  /* count past the input */
+      {"\x01\x01\x02\x01\x01\x02\x01", 7},                                              /* a retired id with a live entry */
+      {"\x03\x00\x00\x01\x01\x01\x00", 7},                                              /* cloud dot that belongs in the vv */
+      {"\x03\x00\x00\x00\x01\x00\x01\x01\x01", 9},                                      /* empty OR-Set element */
+      {"\x03\x00\x00\x00\x01\x01x\x01\x01\x01", 10},                                    /* element dot the context has not seen */
+      {"\x03\x00\x00\x00\x01\x01x\x00", 8},                                             /* element without dots */
+      {"\x03\x00\x01\x01\x01\x00\x02\x01x\x01\x01\x01\x01y\x01\x01\x01", 17},           /* one dot on two elements */
+      {"\x03\x00\x01\x02\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01\x01\x02\x28\x00", 18}, /* cloud dot under a maximal vv */
+      {"\x04\x02", 2},                                                                  /* LWW flag */
+      {"\x04\x01\x01\x00\x00", 5},                                                      /* LWW zero replica */
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     cnv_crdt *c = NULL;
