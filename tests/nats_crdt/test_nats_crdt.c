@@ -31,7 +31,7 @@ typedef struct scene {
   uint8_t root_pk[32], root_sk[64];
   cnv_runtime *rt[2];
   cnv_nats_node *node[2];
-  uint8_t node_pk[2][32];
+  uint8_t node_pk[2][32], node_sk[2][64];
 } scene;
 
 static cnv_status echo(void *ctx, const cnv_runtime_call *call, cnv_runtime_result *r) {
@@ -40,7 +40,12 @@ static cnv_status echo(void *ctx, const cnv_runtime_call *call, cnv_runtime_resu
   return cnv_runtime_result_write(r, "ok", 2);
 }
 
-static void add_node(scene *s, int i, const char *const *paths, int n_paths) {
+/* Node i on a fresh runtime: a new key, or with sk (a restart) the key it had. */
+static void add_node_key(scene *s, int i, const char *const *paths, int n_paths, const uint8_t *sk_in);
+
+static void add_node(scene *s, int i, const char *const *paths, int n_paths) { add_node_key(s, i, paths, n_paths, NULL); }
+
+static void add_node_key(scene *s, int i, const char *const *paths, int n_paths, const uint8_t *sk_in) {
   cnv_runtime_config rc;
   cnv_runtime_config_default(&rc);
   rc.swarm_id = SWARM;
@@ -52,7 +57,13 @@ static void add_node(scene *s, int i, const char *const *paths, int n_paths) {
   assert_int_equal(cnv_runtime_start(s->rt[i]), CNV_OK);
   uint8_t sk[64], tok[CNV_DELEG_MAX_TOKEN_BYTES];
   size_t tok_len;
-  crypto_sign_keypair(s->node_pk[i], sk);
+  if (sk_in) {
+    memcpy(sk, sk_in, 64);
+    crypto_sign_ed25519_sk_to_pk(s->node_pk[i], sk);
+  } else {
+    crypto_sign_keypair(s->node_pk[i], sk);
+  }
+  memcpy(s->node_sk[i], sk, 64);
   const char *serve[] = {CNV_NATS_SERVE_CAPABILITY};
   nats_fake_mint(SWARM, s->root_sk, s->node_pk[i], serve, 1, tok, &tok_len);
   cnv_nats_node_config cfg;
@@ -252,6 +263,26 @@ static void test_shared_state(void **state) {
   assert_false(has(&a, s.node_pk[1], "demo.beta"));
   /* the counter keeps what node 1 served */
   assert_int_equal(shared_of(s.node[0]).served, answered);
+
+  /* node 1 restarts with the same key: the same replica id, its capabilities back (its first
+   * adds reuse dots the others saw removed; it adds them again once it merged their state) */
+  uint64_t replica1 = shared_of(s.node[1]).replica;
+  cnv_nats_node_destroy(s.node[1]);
+  cnv_runtime_destroy(s.rt[1]);
+  add_node_key(&s, 1, paths_b, 2, s.node_sk[1]);
+  assert_int_equal(shared_of(s.node[1]).replica, replica1);
+  for (int waited = 0; waited < WAIT_MS; waited += 50) {
+    a = caps_of(s.node[0]);
+    b = caps_of(s.node[1]);
+    if (a.n == 3 && sets_equal(&a, &b)) break;
+    sleep_ms(50);
+  }
+  assert_int_equal(a.n, 3);
+  assert_true(sets_equal(&a, &b));
+  assert_true(has(&a, s.node_pk[1], "demo.beta") && has(&a, s.node_pk[1], "demo.echo"));
+  /* and its served entry continues rather than starts over */
+  for (int waited = 0; waited < WAIT_MS && shared_of(s.node[1]).served != answered; waited += 50) sleep_ms(50);
+  assert_int_equal(shared_of(s.node[1]).served, answered);
 
   cnv_nats_admin_close(adm);
   for (int i = 0; i < 2; i++) {
