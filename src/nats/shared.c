@@ -22,9 +22,9 @@
 
 #define ENVELOPE (4u + CNV_SW_KEY_BYTES + 64u) /* generation, node key, signature */
 #define MAX_GEN 8u
-#define HOLD_INTERVALS 3u    /* counter increments wait this long for the peers' states */
-#define RETIRE_INTERVALS 30u /* a node silent this long has its replica ids retired */
-#define MAX_REPL_MESSAGE (1u << 20)
+#define HOLD_INTERVALS 3u                     /* counter increments wait this long for the peers' states */
+#define RETIRE_INTERVALS 30u                  /* a node silent this long has its replica ids retired */
+#define MAX_REPL_MESSAGE ((1u << 20) - 1024u) /* with the envelope, under nats-server's default max_payload (1 MiB) */
 #define VIEW_MAX 1024u
 #define SNAP_GAP_MS 50u
 
