@@ -147,10 +147,14 @@ CNV_API size_t cnv_crdt_replicas(const cnv_crdt *c);
 /* ------------------------------------------------------------------------------------ */
 /* Replication: an anti-entropy loop over a pluggable transport.                         */
 
-/* A transport carries opaque messages between replicas. send may be called from the
- * replicator's caller thread (cnv_crdt_repl_tick); the transport delivers received messages
- * by calling cnv_crdt_repl_receive. to == 0: every peer. Returns CNV_OK or an error the
- * replicator counts (the message is lost; anti-entropy resends). */
+/* A transport carries opaque messages between replicas (format: docs/crdt.md
+ * "Replication"). send is called from cnv_crdt_repl_tick's thread, under the replicator's
+ * lock: it must not call back into the same replicator (queue or publish, then return); msg
+ * is valid during the call only. The transport delivers received messages by calling
+ * cnv_crdt_repl_receive with the sender's replica id, which it must authenticate (a message
+ * is believed to come from `from`). to == 0: every peer; a message to one replica may reach
+ * others (a broadcast medium): they ignore it. Returns CNV_OK or an error the replicator
+ * counts (send_failed: the message is lost; anti-entropy resends). */
 typedef struct cnv_crdt_transport {
   cnv_status (*send)(void *ctx, uint64_t to, const uint8_t *msg, size_t len);
   void *ctx;
@@ -165,31 +169,70 @@ typedef struct cnv_crdt_repl_config {
   uint32_t max_message;  /* largest message sent or accepted; 0: 1 MiB */
 } cnv_crdt_repl_config;
 
-/* Creates a replicator. Errors: CNV_EINVAL, CNV_ENOMEM. */
+/* Creates a replicator (no values yet: cnv_crdt_repl_add). Errors: CNV_EINVAL (NULL, replica
+ * 0, no send), CNV_ERANGE (max_message below 256), CNV_ENOMEM. */
 CNV_API CNV_NODISCARD cnv_status cnv_crdt_repl_create(const cnv_crdt_repl_config *cfg, cnv_crdt_repl **out);
 /* Frees the replicator and its states. NULL ignored. */
 CNV_API void cnv_crdt_repl_destroy(cnv_crdt_repl *r);
-/* Adds a named shared value (name: 1..64 bytes) of type; *out (may be NULL) is the state,
- * owned by the replicator, read and mutated only through cnv_crdt_repl_update / _read.
- * Errors: CNV_EINVAL, CNV_EEXIST, CNV_ERANGE, CNV_ENOMEM. */
+/* Adds a named shared value (name: 1..64 bytes) of type; its state is owned by the
+ * replicator, read and mutated only through cnv_crdt_repl_update / _read. Every replica that
+ * shares it adds it with the same name and type (records for names a replica does not have
+ * are skipped). Any thread; blocking. Errors: CNV_EINVAL, CNV_EEXIST, CNV_ERANGE (name
+ * length, type), CNV_ENOMEM. */
 CNV_API CNV_NODISCARD cnv_status cnv_crdt_repl_add(cnv_crdt_repl *r, const char *name, int type);
 /* Runs fn(ctx, state, delta) under the replicator's lock: fn mutates the state passing
- * delta to the mutators; the delta is queued for shipping. Any thread; blocking. Errors:
- * CNV_ENOTFOUND, what fn returns. */
+ * delta to the mutators; the delta is queued for shipping (sealed at the next tick). fn must
+ * not call the replicator. Any thread; blocking. Errors: CNV_EINVAL (NULL), CNV_ENOTFOUND (no
+ * such name), what fn returns (a mutator's CNV_EINVAL: this replica's id was retired, see
+ * cnv_crdt_repl_rekey). */
 CNV_API CNV_NODISCARD cnv_status cnv_crdt_repl_update(cnv_crdt_repl *r, const char *name,
                                                       cnv_status (*fn)(void *ctx, cnv_crdt *state, cnv_crdt *delta),
                                                       void *ctx);
-/* Runs fn(ctx, state) under the lock for reading. Any thread; blocking. */
+/* Runs fn(ctx, state) under the lock for reading; fn must not call the replicator. Any
+ * thread; blocking. Errors: CNV_EINVAL (NULL), CNV_ENOTFOUND, what fn returns. */
 CNV_API CNV_NODISCARD cnv_status cnv_crdt_repl_read(cnv_crdt_repl *r, const char *name,
                                                     cnv_status (*fn)(void *ctx, const cnv_crdt *state), void *ctx);
-/* One anti-entropy round: sends queued deltas (and resends unacknowledged ones), and a
- * digest that lets peers ask for what they miss. Call periodically. Any thread; blocking. */
+/* One anti-entropy round: seals each value's updates since the last tick as its next delta
+ * (sequence number), sends every known peer the deltas it has not acknowledged (new ones at
+ * once, unacknowledged ones again after resend_ticks; the full state to a peer met for the
+ * first time once the deltas it lacks are no longer kept, or one further behind than the 64
+ * kept per value, or one that asked for it), the acknowledgements due, and broadcasts a
+ * digest (each value's last sequence number and a hash of its state) that lets peers ask for
+ * what they miss. A peer is known from its first message and forgotten after 8 x
+ * resend_ticks ticks of silence. Call periodically. Any thread; blocking. Errors:
+ * CNV_EINVAL, CNV_ENOMEM (a delta stays queued for the next tick); send failures are counted,
+ * not returned. */
 CNV_API CNV_NODISCARD cnv_status cnv_crdt_repl_tick(cnv_crdt_repl *r);
-/* Hands a received message from replica `from` to the replicator (merges deltas, answers
- * digests, acknowledges). Malformed or oversized messages: CNV_ECRDT_MALFORMED, counted,
- * nothing merged. Any thread; blocking. */
+/* Hands a received message from replica `from` to the replicator (merges deltas, notes
+ * acknowledgements and digests; the answers go at the next tick). Messages addressed to
+ * another replica, and this replica's own, are ignored (CNV_OK). Malformed or oversized
+ * (> max_message) messages, and deltas whose type differs from the local value's:
+ * CNV_ECRDT_MALFORMED, counted, nothing merged. msg is not kept. Any thread; blocking.
+ * Errors: CNV_EINVAL (NULL, from 0), CNV_ECRDT_MALFORMED, CNV_ENOMEM. */
 CNV_API CNV_NODISCARD cnv_status cnv_crdt_repl_receive(cnv_crdt_repl *r, uint64_t from, const uint8_t *msg, size_t len);
 
+/* Retires replica (a departed peer, never this replica) from every value: cnv_crdt_retire on
+ * each state, its delta queued so that every peer retires it too. The caller decides when
+ * (docs/crdt.md "Replication": the nats node retires a node whose status record has been
+ * absent for 30 of its intervals). Any thread; blocking. Errors: CNV_EINVAL (NULL, 0, own
+ * replica), CNV_ENOMEM; a value without the replica is skipped. */
+CNV_API CNV_NODISCARD cnv_status cnv_crdt_repl_retire(cnv_crdt_repl *r, uint64_t replica);
+
+/* Makes this replicator mutate as `replica` from now on (its states cloned as that replica;
+ * peers meet it as a new peer): for a replica id that was retired (its mutations then fail
+ * with CNV_EINVAL). Any thread; blocking. Errors: CNV_EINVAL, CNV_ENOMEM (nothing changed). */
+CNV_API CNV_NODISCARD cnv_status cnv_crdt_repl_rekey(cnv_crdt_repl *r, uint64_t replica);
+
+/* A message (the replication format, addressed to every replica) carrying the full state of
+ * every value, for an observer that is no peer (`cnv swarm status`): fed to a replicator
+ * with cnv_crdt_repl_receive, it merges them. *len bytes into out (cap). Any thread;
+ * blocking. Errors: CNV_EINVAL, CNV_EFULL (*len says the size needed), CNV_ENOTFOUND (no
+ * value), CNV_ENOMEM. */
+CNV_API CNV_NODISCARD cnv_status cnv_crdt_repl_snapshot(cnv_crdt_repl *r, uint8_t *out, size_t cap, size_t *len);
+
+/* Counters (messages and bytes this replicator sent, messages received, of those refused as
+ * malformed, sends the transport refused or that could not be built). Relaxed loads: each
+ * exact, the set not one instant. Any thread; wait-free. NULL r: zeros. */
 typedef struct cnv_crdt_repl_stats {
   uint64_t sent, received, malformed, send_failed, bytes_sent;
 } cnv_crdt_repl_stats;

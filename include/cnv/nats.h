@@ -32,6 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crdt.h"
 #include "runtime.h"
 #include "status.h"
 #include "swarmwire.h"
@@ -171,6 +172,34 @@ typedef struct cnv_nats_node_info {
  * Errors: CNV_EINVAL. */
 CNV_API CNV_NODISCARD cnv_status cnv_nats_node_view(cnv_nats_node *n, cnv_nats_node_info *out, size_t cap,
                                                     size_t *count);
+
+/* ---- Shared state (docs/nats.md "Shared state") ------------------------------------------------- */
+/* Every node replicates, as CRDTs over the subject cnv.S.crdt (each message signed by its
+ * node, accepted only from a node whose status record verified and is live), the set of live
+ * capabilities across the swarm (an OR-Set of (node, path): a node adds what it registered and
+ * takes it out when it no longer has it or stops; the others take out a node's once it is not
+ * live) and the swarm-wide count of invocations answered (a G-Counter, an entry per node).
+ * The replicas converge within a few status intervals of a change. */
+
+/* One (node, capability) of the set: path (path_len bytes, not NUL-terminated) offered by the
+ * node whose key starts with node[0..7]; called in canonical order. Non-zero stops. */
+typedef int (*cnv_nats_cap_fn)(void *ctx, const char *path, size_t path_len, const uint8_t node[8]);
+
+typedef struct cnv_nats_shared_stats {
+  uint64_t served;          /* invocations answered, swarm-wide, as this node has merged it */
+  uint64_t replica;         /* this node's replica id (docs/crdt.md "Replication") */
+  uint64_t refused;         /* messages on cnv.S.crdt refused: not signed by a live node of the
+                               swarm, or malformed */
+  cnv_crdt_repl_stats repl; /* the replicator's */
+} cnv_nats_shared_stats;
+
+/* Calls fn for each live (node, capability) as this node sees it now. Any thread after start.
+ * Errors: CNV_EINVAL, CNV_ESTATE (not started), what fn's listing returns. Blocking (the
+ * replicator's lock during the calls: fn must not call the node). */
+CNV_API CNV_NODISCARD cnv_status cnv_nats_node_capabilities(cnv_nats_node *n, cnv_nats_cap_fn fn, void *ctx);
+/* The shared counters and the replication's statistics. Any thread after start. Errors:
+ * CNV_EINVAL, CNV_ESTATE (not started). Blocking (the replicator's lock). */
+CNV_API CNV_NODISCARD cnv_status cnv_nats_node_shared_get(cnv_nats_node *n, cnv_nats_shared_stats *out);
 
 /* ---- Client ---------------------------------------------------------------------------------- */
 /* The shape of include/cnv/client.h's cnv_client, over a swarm:
@@ -322,6 +351,15 @@ CNV_API CNV_NODISCARD cnv_status cnv_nats_admin_trust(cnv_nats_admin *a, const u
  * Blocking. */
 CNV_API CNV_NODISCARD cnv_status cnv_nats_admin_status(cnv_nats_admin *a, const uint8_t *trust, size_t n_trust,
                                                        cnv_nats_node_info *out, size_t cap, size_t *count);
+
+/* The shared state as the live nodes hold it: asks every node for a snapshot on cnv.S.crdt,
+ * keeps the answers signed by a node that cnv_nats_admin_status (same trust roots) lists as
+ * live, merges them, and reports: fn for each (node, capability), *served (may be NULL) the
+ * swarm-wide count. Waits wait_ms for the answers (0: 1000). Errors: cnv_nats_admin_status's,
+ * CNV_ENATS_TIMEOUT (no live node answered), CNV_ENOMEM. Blocking. */
+CNV_API CNV_NODISCARD cnv_status cnv_nats_admin_shared(cnv_nats_admin *a, const uint8_t *trust, size_t n_trust,
+                                                       uint32_t wait_ms, cnv_nats_cap_fn fn, void *ctx,
+                                                       uint64_t *served);
 
 #ifdef __cplusplus
 }

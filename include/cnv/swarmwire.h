@@ -98,7 +98,9 @@ typedef enum cnv_sw_subject_kind {
   CNV_SW_SUBJ_CLAIMS = 3,    /* "cnv.S.claim.>": the claim subjects (the once stream's) */
   CNV_SW_SUBJ_DONE_ALL = 4,  /* "cnv.S.s.*.d.*": the stored answers (the once stream's) */
   CNV_SW_SUBJ_STREAM = 5,    /* "CNV_S_ONCE": the JetStream stream of claims and answers */
-  CNV_SW_SUBJ_BUCKET = 6     /* "cnv_S": the JetStream key-value bucket of records */
+  CNV_SW_SUBJ_BUCKET = 6,    /* "cnv_S": the JetStream key-value bucket of records */
+  CNV_SW_SUBJ_CRDT = 7       /* "cnv.S.crdt": the nodes' CRDT replication (docs/nats.md "Shared
+                                state"); a message with a reply subject asks for a snapshot */
 } cnv_sw_subject_kind;
 CNV_API CNV_NODISCARD cnv_status cnv_sw_subject_swarm(cnv_sw_subject_kind kind, uint64_t swarm, char *out, size_t cap,
                                                       size_t *written);

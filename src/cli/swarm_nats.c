@@ -1,11 +1,14 @@
 /* `cnv swarm status|revoke|trust`: a swarm over NATS seen and administered through its
  * JetStream bucket (the nats module's admin API, docs/nats.md), without serving.
  *   status: the nodes whose status records are signed by a node the --trust roots authorize:
- *           live count, count per phase, one line per node;
+ *           live count, count per phase, one line per node; then the shared state (the live
+ *           nodes' snapshots, docs/nats.md "Shared state"): invocations served swarm-wide and
+ *           each live capability with the number of nodes offering it;
  *   revoke: a REVOKE record for a link hash (--hash, or --token-file's link --link, default its
  *           last), signed by --key: a trust root (no --token) or a node (its --token);
  *   trust:  a TRUST record adding the root --add, signed by the root --key. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -38,6 +41,36 @@ static int admin_open(const char *servers, uint64_t swarm, cnv_nats_admin **a) {
 
 static cnv_nats_node_info nodes[STATUS_MAX_NODES];
 
+/* The shared state (docs/nats.md "Shared state"): each live capability with the number of
+ * nodes offering it, and the invocations served swarm-wide. */
+#define STATUS_MAX_CAPS 4096u
+typedef struct cap_count {
+  char path[256];
+  unsigned nodes;
+} cap_count;
+static cap_count caps[STATUS_MAX_CAPS];
+static size_t n_caps;
+static uint64_t served;
+static bool shared_ok;
+
+static int count_cap(void *ctx, const char *path, size_t len, const uint8_t node[8]) {
+  (void)ctx, (void)node;
+  if (len >= sizeof caps[0].path) return 0;
+  for (size_t i = 0; i < n_caps; i++) {
+    if (strlen(caps[i].path) == len && memcmp(caps[i].path, path, len) == 0) {
+      caps[i].nodes++;
+      return 0;
+    }
+  }
+  if (n_caps == STATUS_MAX_CAPS) return 0;
+  memcpy(caps[n_caps].path, path, len);
+  caps[n_caps].path[len] = 0;
+  caps[n_caps++].nodes = 1;
+  return 0;
+}
+
+static int cap_cmp(const void *a, const void *b) { return strcmp(((const cap_count *)a)->path, ((const cap_count *)b)->path); }
+
 static double age_s(uint64_t now, uint64_t then) { return now > then ? (double)(now - then) / 1000.0 : 0.0; }
 
 static void print_text(uint64_t swarm, size_t n, uint64_t now) {
@@ -59,6 +92,11 @@ static void print_text(uint64_t swarm, size_t n, uint64_t now) {
            cnv_phase_name(ni->status.phase), (unsigned)ni->status.in_flight,
            (unsigned long long)ni->status.completed, age_s(now, ni->status.started_ms), age_s(now, ni->record_ms));
   }
+  if (!shared_ok) return;
+  printf("served %llu invocation%s; %zu live capabilit%s\n", (unsigned long long)served, served == 1 ? "" : "s", n_caps,
+         n_caps == 1 ? "y" : "ies");
+  for (size_t i = 0; i < n_caps; i++)
+    printf("  %-40s %u node%s\n", caps[i].path, caps[i].nodes, caps[i].nodes == 1 ? "" : "s");
 }
 
 static void print_json(uint64_t swarm, size_t n, uint64_t now) {
@@ -89,7 +127,24 @@ static void print_json(uint64_t swarm, size_t n, uint64_t now) {
         (unsigned long long)(now > ni->status.started_ms ? now - ni->status.started_ms : 0),
         (unsigned long long)ni->record_ms);
   }
-  fputs("]}\n", stdout);
+  fputs("]", stdout);
+  if (shared_ok) {
+    printf(",\"served\":%llu,\"capabilities\":{", (unsigned long long)served);
+    for (size_t i = 0; i < n_caps; i++) {
+      fputs(i ? ",\"" : "\"", stdout);
+      for (const char *c = caps[i].path; *c; c++) { /* paths are plain; escaped all the same */
+        if (*c == '"' || *c == '\\')
+          printf("\\%c", *c);
+        else if ((unsigned char)*c < 0x20)
+          printf("\\u%04x", (unsigned)(unsigned char)*c);
+        else
+          putchar(*c);
+      }
+      printf("\":%u", caps[i].nodes);
+    }
+    fputs("}", stdout);
+  }
+  fputs("}\n", stdout);
 }
 
 int cli_swarm_status(cli_cmd *cmd) {
@@ -111,6 +166,18 @@ int cli_swarm_status(cli_cmd *cmd) {
   if (rc != CLI_EXIT_OK) return rc;
   size_t n = 0;
   cnv_status st = cnv_nats_admin_status(a, roots, n_roots, nodes, STATUS_MAX_NODES, &n);
+  bool any_live = false;
+  for (size_t i = 0; i < n && i < STATUS_MAX_NODES; i++) any_live |= nodes[i].live;
+  if (st == CNV_OK && any_live) {
+    /* the shared state from the live nodes' snapshots; a swarm that cannot answer it still
+     * gets its status */
+    cnv_status ss = cnv_nats_admin_shared(a, roots, n_roots, 0, count_cap, NULL, &served);
+    shared_ok = ss == CNV_OK;
+    if (shared_ok)
+      qsort(caps, n_caps, sizeof caps[0], cap_cmp);
+    else
+      fprintf(stderr, "cnv: swarm status: shared state: %s\n", cnv_strerror(ss));
+  }
   cnv_nats_admin_close(a);
   if (st != CNV_OK) {
     cli_error("swarm status", st);

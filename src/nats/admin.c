@@ -14,6 +14,7 @@
 #include "core/ignore.h"
 #include "records.h"
 #include "servers.h"
+#include "shared_internal.h"
 
 struct cnv_nats_admin {
   natsConnection *nc;
@@ -189,5 +190,77 @@ cnv_status cnv_nats_admin_status(cnv_nats_admin *a, const uint8_t *trust, size_t
   }
   free(nodes);
   cnv_deleg_verifier_destroy(v);
+  return st;
+}
+
+/* ---- shared state (docs/nats.md "Shared state") ---- */
+
+static cnv_status observer_send(void *ctx, uint64_t to, const uint8_t *msg, size_t len) {
+  (void)ctx, (void)to, (void)msg, (void)len;
+  return CNV_OK; /* an observer never ticks: nothing is sent */
+}
+
+/* Whether pk is one of the live nodes of view. */
+static bool live_node(const cnv_nats_node_info *view, size_t n, const uint8_t *pk) {
+  for (size_t i = 0; i < n; i++)
+    if (view[i].live && sodium_memcmp(view[i].node_pk, pk, CNV_SW_KEY_BYTES) == 0) return true;
+  return false;
+}
+
+#define ADMIN_VIEW_MAX 1024u
+
+cnv_status cnv_nats_admin_shared(cnv_nats_admin *a, const uint8_t *trust, size_t n_trust, uint32_t wait_ms,
+                                 cnv_nats_cap_fn fn, void *ctx, uint64_t *served) {
+  if (!a || !fn) return CNV_EINVAL;
+  cnv_nats_node_info *view = calloc(ADMIN_VIEW_MAX, sizeof *view);
+  if (!view) return CNV_ENOMEM;
+  size_t count = 0;
+  cnv_status st = cnv_nats_admin_status(a, trust, n_trust, view, ADMIN_VIEW_MAX, &count);
+  if (count > ADMIN_VIEW_MAX) count = ADMIN_VIEW_MAX;
+  size_t live = 0;
+  for (size_t i = 0; i < count; i++) live += view[i].live;
+  cnv_crdt_repl *r = NULL;
+  if (st == CNV_OK) {
+    uint64_t id = 0;
+    while (id == 0) randombytes_buf(&id, sizeof id);
+    cnv_crdt_repl_config rc = {.replica = id, .transport = {.send = observer_send}, .max_message = 1u << 20};
+    st = cnv_crdt_repl_create(&rc, &r);
+  }
+  if (st == CNV_OK) st = cnv_crdt_repl_add(r, NATSN_SHARED_CAPS, CNV_CRDT_ORSET);
+  if (st == CNV_OK) st = cnv_crdt_repl_add(r, NATSN_SHARED_SERVED, CNV_CRDT_GCOUNTER);
+  char subject[CNV_SW_SUBJECT_MAX];
+  if (st == CNV_OK) st = cnv_sw_subject_swarm(CNV_SW_SUBJ_CRDT, a->swarm, subject, sizeof subject, NULL);
+  natsInbox *inbox = NULL;
+  natsSubscription *sub = NULL;
+  if (st == CNV_OK && (natsInbox_Create(&inbox) != NATS_OK || natsConnection_SubscribeSync(&sub, a->nc, inbox) != NATS_OK ||
+                       natsConnection_PublishRequest(a->nc, subject, inbox, NULL, 0) != NATS_OK))
+    st = CNV_ENATS_CONNECT;
+  size_t answers = 0;
+  if (st == CNV_OK) {
+    uint64_t deadline = natsn_mono_ms() + (wait_ms ? wait_ms : 1000u);
+    while (answers < live) {
+      uint64_t now = natsn_mono_ms();
+      natsMsg *m = NULL;
+      if (now >= deadline || natsSubscription_NextMsg(&m, sub, (int64_t)(deadline - now)) != NATS_OK) break;
+      uint64_t from = 0;
+      const uint8_t *pk = NULL, *msg = NULL;
+      size_t len = 0;
+      int dlen = natsMsg_GetDataLength(m);
+      /* an answer signed by a live node of the swarm; anything else is passed over */
+      if (dlen > 0 &&
+          natsn_envelope_open(a->swarm, (const uint8_t *)natsMsg_GetData(m), (size_t)dlen, &from, &pk, &msg, &len) ==
+              CNV_OK &&
+          live_node(view, count, pk) && cnv_crdt_repl_receive(r, from, msg, len) == CNV_OK)
+        answers++;
+      natsMsg_Destroy(m);
+    }
+    if (answers == 0) st = CNV_ENATS_TIMEOUT;
+  }
+  if (st == CNV_OK) st = natsn_shared_caps(r, fn, ctx);
+  if (st == CNV_OK && served) st = natsn_shared_served(r, served);
+  natsSubscription_Destroy(sub);
+  natsInbox_Destroy(inbox);
+  cnv_crdt_repl_destroy(r);
+  free(view);
   return st;
 }

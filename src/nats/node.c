@@ -8,6 +8,7 @@
 
 #include "core/ignore.h"
 #include "serve_internal.h"
+#include "shared_internal.h"
 
 #define DEFAULT_WINDOW_MS 120000u
 #define MIN_WINDOW_MS 10000u
@@ -62,6 +63,7 @@ static cnv_status settle(cnv_nats_node_config *c) {
 }
 
 static void free_node(cnv_nats_node *n) {
+  natsn_shared_destroy(n);
   natsn_serve_destroy(n);
   sodium_memzero(n->secret_key, sizeof n->secret_key);
   free(n->servers);
@@ -173,7 +175,11 @@ cnv_status cnv_nats_node_start(cnv_nats_node *n) {
   if (st == CNV_OK) {
     st = natsn_state_start(n);
     if (st == CNV_OK) {
-      st = natsn_serve_start(n);
+      st = natsn_shared_start(n);
+      if (st == CNV_OK) {
+        st = natsn_serve_start(n);
+        if (st != CNV_OK) natsn_shared_stop(n);
+      }
       if (st != CNV_OK) natsn_state_stop(n);
     }
   }
@@ -189,6 +195,7 @@ cnv_status cnv_nats_node_stop(cnv_nats_node *n) {
   if (!n->started || n->stopped) return CNV_OK;
   n->stopped = true;
   natsn_serve_stop(n);
+  natsn_shared_stop(n);
   natsn_state_stop(n);
   disconnect(n);
   return CNV_OK;

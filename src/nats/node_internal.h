@@ -18,8 +18,9 @@
 
 #include "core/atomic.h"
 
-typedef struct natsn_state natsn_state; /* state*.c */
-typedef struct natsn_serve natsn_serve; /* serve*.c */
+typedef struct natsn_state natsn_state;   /* state*.c */
+typedef struct natsn_serve natsn_serve;   /* serve*.c */
+typedef struct natsn_shared natsn_shared; /* shared.c */
 
 /* cnv_nats_node_stats' counters, as atomics (cnv_nats_node_stats_get copies them out): the
  * node's NATS threads and the runtime's workers bump them at once. The serve half bumps a
@@ -45,6 +46,7 @@ struct cnv_nats_node {
   jsCtx *js;
   natsn_state *state;
   natsn_serve *serve;
+  natsn_shared *shared; /* the CRDT replicator (shared.c), between start and destroy */
   bool started, stopped;
   natsn_counters stats; /* bumped with relaxed atomic adds: statistics only, nothing is
                            ordered by them */

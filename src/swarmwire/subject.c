@@ -70,6 +70,9 @@ cnv_status cnv_sw_subject_swarm(cnv_sw_subject_kind kind, uint64_t swarm, char *
     case CNV_SW_SUBJ_BUCKET:
       n = snprintf(out, cap, "cnv_%llu", s);
       break;
+    case CNV_SW_SUBJ_CRDT:
+      n = snprintf(out, cap, "cnv.%llu.crdt", s);
+      break;
     default:
       return CNV_ERANGE;
   }

@@ -212,9 +212,12 @@ static void serve_and_call(void **state) {
   char prefix[32];
   snprintf(prefix, sizeof prefix, "\n%.16s  live ", pk);
   if (!strstr(r.out, prefix)) fail_msg("status: %s", r.out);
+  /* the shared state: the node's capabilities, live, one node each */
+  if (!strstr(r.out, "\n  demo.echo ") || !strstr(r.out, " 1 node\n")) fail_msg("status: %s", r.out);
   RUN("swarm", "status", "--nats", list, "--swarm", "5", "--trust", "root.pub", "--json");
   assert_int_equal(r.status, 0);
   assert_non_null(strstr(r.out, "{\"swarm\":5,\"live\":1,\"known\":1,"));
+  if (!strstr(r.out, ",\"capabilities\":{") || !strstr(r.out, "\"demo.echo\":1")) fail_msg("status: %s", r.out);
   /* trusting another root only, the node is nobody's */
   RUN("swarm", "status", "--nats", url, "--swarm", "5", "--trust", "root2.pub");
   assert_int_equal(r.status, 0);

@@ -61,6 +61,7 @@ static void test_swarm_subjects(void **state) {
       {CNV_SW_SUBJ_DONE_ALL, "cnv.42.s.*.d.*"},
       {CNV_SW_SUBJ_STREAM, "CNV_42_ONCE"},
       {CNV_SW_SUBJ_BUCKET, "cnv_42"},
+      {CNV_SW_SUBJ_CRDT, "cnv.42.crdt"},
   };
   char out[CNV_SW_SUBJECT_MAX];
   size_t w = 0;
@@ -74,7 +75,7 @@ static void test_swarm_subjects(void **state) {
     assert_int_equal(cnv_sw_subject_swarm(cases[i].kind, 0, out, sizeof out, &w), CNV_ERANGE);
   }
   assert_int_equal(cnv_sw_subject_swarm((cnv_sw_subject_kind)0, 42, out, sizeof out, &w), CNV_ERANGE);
-  assert_int_equal(cnv_sw_subject_swarm((cnv_sw_subject_kind)7, 42, out, sizeof out, &w), CNV_ERANGE);
+  assert_int_equal(cnv_sw_subject_swarm((cnv_sw_subject_kind)8, 42, out, sizeof out, &w), CNV_ERANGE);
   assert_int_equal(cnv_sw_subject_swarm(CNV_SW_SUBJ_HANDSHAKE, 42, NULL, sizeof out, &w), CNV_EINVAL);
 }
 
