@@ -16,6 +16,7 @@
 #include "cnv/crdt.h"
 #include "cnv/runtime.h"
 #include "cnv/session.h"
+#include "cnv/crdt_session.h"
 #include "cnv/client.h"
 #include "cnv/server.h"
 #include "cnv/mcp.h"

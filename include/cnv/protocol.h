@@ -398,7 +398,10 @@ typedef enum cnv_msg_type {
   CNV_MSG_AUTH = 11,
   CNV_MSG_READY = 12,
   CNV_MSG_CANCEL = 13,
-  CNV_MSG_REKEY = 14
+  CNV_MSG_REKEY = 14,
+  /* Sealed, both ways: an opaque payload the session reports and never reads (CRDT
+   * replication messages, include/cnv/crdt_session.h). The last type the 4-bit field holds. */
+  CNV_MSG_REPLICATION = 15
 } cnv_msg_type;
 
 #define CNV_FRAME_HEADER_SIZE 16u

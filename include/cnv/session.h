@@ -59,7 +59,9 @@ extern "C" {
 #define CNV_SESSION_PULL_MAX (1024u + CNV_SESSION_MAX_TOKEN)
 
 /* Session message types: CNV_MSG_HELLO (9), CNV_MSG_HELLO_REPLY (10), CNV_MSG_AUTH (11),
- * CNV_MSG_READY (12), CNV_MSG_CANCEL (13) and CNV_MSG_REKEY (14) are cnv_msg_type values in
+ * CNV_MSG_READY (12), CNV_MSG_CANCEL (13), CNV_MSG_REKEY (14) and CNV_MSG_REPLICATION (15: an
+ * opaque payload either side seals after READY, reported as a MESSAGE and never read by the
+ * session; include/cnv/crdt_session.h carries CRDT replication in it) are cnv_msg_type values in
  * protocol.h; INVOCATION (4), RESPONSE (5), HEARTBEAT (6), ERROR (7) and SHUTDOWN (8) are also
  * used, sealed. */
 
@@ -138,7 +140,7 @@ typedef enum cnv_session_event_kind {
 
 typedef struct cnv_session_event {
   int kind;            /* cnv_session_event_kind */
-  uint8_t type;        /* MESSAGE: CNV_MSG_INVOCATION, CANCEL, SHUTDOWN (server); RESPONSE, SHUTDOWN (client) */
+  uint8_t type;        /* MESSAGE: CNV_MSG_INVOCATION, CANCEL, SHUTDOWN, REPLICATION (server); RESPONSE, SHUTDOWN, REPLICATION (client) */
   uint64_t id;         /* MESSAGE: correlation id */
   const uint8_t *data; /* MESSAGE: plaintext; AUTH: the token. Valid until the next feed. */
   size_t len;
@@ -184,8 +186,8 @@ CNV_API CNV_NODISCARD cnv_status cnv_session_fail(cnv_session *s, cnv_status cod
 
 /* Seals one message with correlation id `id` into out (which must not overlap payload): at
  * most CNV_SESSION_SEAL_BOUND(len) bytes, exactly *written (a REKEY frame first when a
- * rotation is due). A client seals CNV_MSG_INVOCATION, CANCEL, HEARTBEAT or SHUTDOWN; a
- * server RESPONSE, HEARTBEAT or SHUTDOWN (an ERROR goes through cnv_session_fail). A client's
+ * rotation is due). A client seals CNV_MSG_INVOCATION, CANCEL, HEARTBEAT, SHUTDOWN or
+ * REPLICATION; a server RESPONSE, HEARTBEAT, SHUTDOWN or REPLICATION (an ERROR goes through cnv_session_fail). A client's
  * INVOCATION takes one credit, returned when its RESPONSE is fed; a server's RESPONSE
  * answers one INVOCATION. now_ns: the caller's clock (rotation by time). Errors (not sticky
  * unless said): CNV_EINVAL (NULL, a type this side may not seal, a CANCEL with a payload: it

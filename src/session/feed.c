@@ -17,7 +17,7 @@ static cnv_status header_check(const cnv_session *s, const uint8_t *h, size_t ha
   if (have >= 2) {
     if ((h[1] >> 4) != CNV_FRAME_WIRE_VERSION) return CNV_EFRAME_VERSION;
     unsigned type = h[1] & 0x0Fu;
-    if (type < CNV_MSG_INVOCATION || type > CNV_MSG_REKEY) return CNV_EFRAME_TYPE;
+    if (type < CNV_MSG_INVOCATION || type > CNV_MSG_REPLICATION) return CNV_EFRAME_TYPE;
   }
   if (have >= 4) {
     unsigned flags = (unsigned)h[2] | (unsigned)h[3] << 8;
@@ -64,6 +64,8 @@ static cnv_status on_message(cnv_session *s, unsigned type, cnv_session_event *e
       break;
     case CNV_MSG_CANCEL:
       if (client) return CNV_ESESSION_UNEXPECTED;
+      break;
+    case CNV_MSG_REPLICATION: /* opaque, either side, no credit */
       break;
     case CNV_MSG_RESPONSE:
       if (!client || s->in_flight == 0) return CNV_ESESSION_UNEXPECTED;

@@ -174,6 +174,7 @@ static bool sendable(const cnv_session *s, uint8_t type) {
       return !client;
     case CNV_MSG_SHUTDOWN:
     case CNV_MSG_HEARTBEAT:
+    case CNV_MSG_REPLICATION:
       return true;
     default:
       return false;

@@ -67,6 +67,36 @@ static void test_messages_both_ways(void **state) {
 
 /* 64 in flight (the credit), the 65th refused with CNV_EFULL until a RESPONSE comes back;
  * answers in a shuffled order, each matched by id. */
+/* REPLICATION: either side seals it at any time after READY, no credit taken, reported with
+ * its id and payload; before READY it is refused. */
+static void test_replication_frames(void **state) {
+  (void)state;
+  h_pair p;
+  h_setup(&p, NULL);
+  uint8_t buf[512];
+  size_t w;
+  assert_int_equal(cnv_session_seal(p.c, CNV_MSG_REPLICATION, 0, "r", 1, p.now, buf, sizeof buf, &w), CNV_ESTATE);
+  h_handshake(&p, 0);
+  size_t n = h_seal(&p, p.c, CNV_MSG_REPLICATION, 7, "delta-c", 7, buf, sizeof buf);
+  assert_int_equal(h_feed(&p, p.s, buf, n, 0), CNV_OK);
+  n = h_seal(&p, p.s, CNV_MSG_REPLICATION, 0, "delta-s", 7, buf, sizeof buf);
+  assert_int_equal(h_feed(&p, p.c, buf, n, 0), CNV_OK);
+  assert_int_equal(p.n_ev, 2);
+  assert_int_equal(p.ev[0].kind, CNV_SESSION_EV_MESSAGE);
+  assert_int_equal(p.ev[0].type, CNV_MSG_REPLICATION);
+  assert_int_equal(p.ev[0].id, 7);
+  assert_int_equal(p.ev[0].len, 7);
+  assert_memory_equal(p.ev[0].data, "delta-c", 7);
+  assert_int_equal(p.ev[1].type, CNV_MSG_REPLICATION);
+  assert_memory_equal(p.ev[1].data, "delta-s", 7);
+  cnv_session_stats st;
+  assert_int_equal(cnv_session_stats_get(p.c, &st), CNV_OK);
+  assert_int_equal(st.in_flight, 0);
+  assert_int_equal(cnv_session_error(p.c), CNV_OK);
+  assert_int_equal(cnv_session_error(p.s), CNV_OK);
+  h_teardown(&p);
+}
+
 static void test_many_in_flight(void **state) {
   (void)state;
   h_pair p;
@@ -396,6 +426,7 @@ static void test_nonce_exhausted(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_messages_both_ways),
+      cmocka_unit_test(test_replication_frames),
       cmocka_unit_test(test_many_in_flight),
       cmocka_unit_test(test_credit_exceeded),
       cmocka_unit_test(test_rotation_frames),
