@@ -103,6 +103,8 @@ CNV_API CNV_NODISCARD cnv_status cnv_crdt_counter_value(const cnv_crdt *c, int64
  * length). */
 CNV_API CNV_NODISCARD cnv_status cnv_crdt_orset_add(cnv_crdt *c, const void *elem, size_t len, cnv_crdt *delta);
 CNV_API CNV_NODISCARD cnv_status cnv_crdt_orset_remove(cnv_crdt *c, const void *elem, size_t len, cnv_crdt *delta);
+/* contains: whether elem is present; size: the element count. Both read only (any threads
+ * at once with no mutator) and answer false / 0 for NULL c or a c that is not an OR-Set. */
 CNV_API bool cnv_crdt_orset_contains(const cnv_crdt *c, const void *elem, size_t len);
 CNV_API size_t cnv_crdt_orset_size(const cnv_crdt *c);
 /* Calls fn for each element, in canonical (bytewise) order; fn returning non-zero stops. */

@@ -52,6 +52,7 @@ typedef struct cnv_graph cnv_graph;
 
 /* Errors: CNV_EINVAL, CNV_ENOMEM. */
 CNV_API CNV_NODISCARD cnv_status cnv_graph_builder_create(cnv_graph_builder **out);
+/* Frees b and everything it holds (graphs frozen from it are independent); NULL is a no-op. */
 CNV_API void cnv_graph_builder_destroy(cnv_graph_builder *b);
 /* Adds a node (label copied, up to 255 bytes) and returns its number; a label already added
  * with the same kind returns the existing node. A NULL label (len 0) adds an anonymous node:
@@ -63,7 +64,8 @@ CNV_API CNV_NODISCARD cnv_status cnv_graph_builder_node(cnv_graph_builder *b, in
 /* Adds an edge from -> to of weight w. Errors: CNV_EINVAL, CNV_ERANGE (no such node),
  * CNV_ENOMEM. */
 CNV_API CNV_NODISCARD cnv_status cnv_graph_builder_edge(cnv_graph_builder *b, uint32_t from, uint32_t to, uint32_t w);
-/* Adds a capability node for path (label = the path) unless present. */
+/* Adds a capability node for path (label = the path) unless present: cnv_graph_builder_node
+ * with kind CNV_GRAPH_CAPABILITY. Errors: CNV_EINVAL (NULL path), as cnv_graph_builder_node. */
 CNV_API CNV_NODISCARD cnv_status cnv_graph_builder_capability(cnv_graph_builder *b, const char *path, size_t len,
                                                               uint32_t *node);
 /* Adds a token chain (cnv_deleg token bytes, not verified here: decode only): a node per
@@ -78,11 +80,14 @@ CNV_API CNV_NODISCARD cnv_status cnv_graph_builder_add_token(cnv_graph_builder *
  * edges become one (the lightest); out-edges are sorted by target. Errors: CNV_EINVAL,
  * CNV_ERANGE (more than UINT32_MAX distinct edges), CNV_ENOMEM. */
 CNV_API CNV_NODISCARD cnv_status cnv_graph_freeze(const cnv_graph_builder *b, cnv_graph **out);
+/* Frees g; NULL is a no-op. No query may be running on g. */
 CNV_API void cnv_graph_destroy(cnv_graph *g);
 
+/* The node count n and the edge count (parallel edges counted once); 0 for NULL g. */
 CNV_API uint32_t cnv_graph_nodes(const cnv_graph *g);
 CNV_API uint64_t cnv_graph_edges(const cnv_graph *g);
-/* A node's kind and label (pointer into g, not NUL-terminated). Errors: CNV_ERANGE. */
+/* A node's kind and label (pointer into g, not NUL-terminated); any output may be NULL.
+ * Errors: CNV_EINVAL (NULL g), CNV_ERANGE (no such node). */
 CNV_API CNV_NODISCARD cnv_status cnv_graph_node_info(const cnv_graph *g, uint32_t node, int *kind, const char **label,
                                                      size_t *len);
 /* Finds a labelled node by kind and label. Errors: CNV_EINVAL, CNV_ENOTFOUND. */
@@ -110,7 +115,10 @@ typedef struct cnv_graph_closure {
   uint64_t *rows;
 } cnv_graph_closure;
 CNV_API CNV_NODISCARD cnv_status cnv_graph_closure_build(const cnv_graph *g, size_t max_bytes, cnv_graph_closure *out);
+/* Frees c's rows and zeroes c; NULL is a no-op. */
 CNV_API void cnv_graph_closure_destroy(cnv_graph_closure *c);
+/* Whether from reaches to; false for a NULL or empty closure or a node out of range. Reads
+ * only: any threads may ask at once. */
 CNV_API bool cnv_graph_closure_reaches(const cnv_graph_closure *c, uint32_t from, uint32_t to);
 
 /* Unweighted shortest paths from src: dist[v] (hops, CNV_GRAPH_INF unreachable) and parent[v]
@@ -123,7 +131,9 @@ CNV_API CNV_NODISCARD cnv_status cnv_graph_bfs(const cnv_graph *g, uint32_t src,
  * Errors: as cnv_graph_bfs. */
 CNV_API CNV_NODISCARD cnv_status cnv_graph_dijkstra(const cnv_graph *g, uint32_t src, uint64_t *dist,
                                                     uint32_t *parent);
-/* The path src .. dst from a parent array into path (cap entries), *len nodes. Errors:
+/* The path src .. dst from a parent array (nodes entries) into path (cap entries, caller's),
+ * *len nodes (set on CNV_EFULL too). Errors: CNV_EINVAL (NULL parent or len, NULL path with
+ * cap > 0, a parent chain that loops), CNV_ERANGE (src or dst not below nodes),
  * CNV_ENOTFOUND (unreachable), CNV_EFULL (cap too small). */
 CNV_API CNV_NODISCARD cnv_status cnv_graph_path(const uint32_t *parent, uint32_t nodes, uint32_t src, uint32_t dst,
                                                 uint32_t *path, size_t cap, size_t *len);

@@ -312,12 +312,21 @@ cnv_status cnv_crdt_repl_receive(cnv_crdt_repl *r, uint64_t from, const uint8_t 
     return CNV_OK;
   }
   pthread_mutex_lock(&r->lock);
-  /* a DELTA whose type is not the value's: refused whole, before anything is merged */
+  /* refused whole, before anything is merged: a DELTA or DIGEST whose type is not the
+   * value's; a second record of one kind for one value (a sender writes at most one: each
+   * merge and each digest's state hash costs O(the value's state), so repeats would let
+   * one message cost up to 4096 times that) */
+  uint8_t *seen = calloc(r->n_values ? r->n_values : 1, 1);
+  if (!seen) st = CNV_ENOMEM;
   for (size_t i = 0; i < n && st == CNV_OK; i++) {
-    if (recs[i].kind == REPL_ACK) continue;
     value *v = find_value(r, recs[i].name, recs[i].name_len);
-    if (v && v->type != recs[i].type) st = CNV_ECRDT_MALFORMED;
+    if (!v) continue;
+    uint8_t bit = (uint8_t)(1u << recs[i].kind);
+    if ((recs[i].kind != REPL_ACK && v->type != recs[i].type) || (seen[v - r->values] & bit))
+      st = CNV_ECRDT_MALFORMED;
+    seen[v - r->values] |= bit;
   }
+  free(seen);
   if (st == CNV_OK) {
     peer *p = get_peer(r, from, h.from_epoch);
     if (!p) st = CNV_ENOMEM;

@@ -229,6 +229,22 @@ static void check_paths(const rgraph *r, uint32_t src, bool hops, const uint64_t
   free(path);
 }
 
+typedef cnv_status (*sssp_fn)(const cnv_graph *g, uint32_t src, uint64_t *dist, uint32_t *parent);
+
+/* One query (BFS: hops; Dijkstra: weights) from src against the reference, and either output
+ * alone gives the same values. */
+static void check_query(const rgraph *r, uint32_t src, bool hops, sssp_fn fn, uint64_t *want, uint64_t *dist,
+                        uint32_t *parent, uint64_t *dist2, uint32_t *parent2) {
+  const size_t n = r->n;
+  relax_reference(r, src, hops, want);
+  assert_int_equal(fn(r->g, src, dist, parent), CNV_OK);
+  check_paths(r, src, hops, dist, parent, want);
+  assert_int_equal(fn(r->g, src, dist2, NULL), CNV_OK);
+  assert_memory_equal(dist, dist2, n * sizeof *dist);
+  assert_int_equal(fn(r->g, src, NULL, parent2), CNV_OK);
+  assert_memory_equal(parent, parent2, n * sizeof *parent);
+}
+
 static void check_shortest(const rgraph *r, uint64_t *s) {
   const uint32_t n = r->n;
   uint64_t *dist = malloc(((size_t)n + 1) * sizeof *dist), *want = malloc(((size_t)n + 1) * sizeof *want);
@@ -238,21 +254,8 @@ static void check_shortest(const rgraph *r, uint64_t *s) {
   uint32_t sources = n < 12 ? n : 12;
   for (uint32_t k = 0; k < sources; k++) {
     const uint32_t src = k < 2 ? k : (uint32_t)rnd(s, n);
-    relax_reference(r, src, true, want);
-    assert_int_equal(cnv_graph_bfs(r->g, src, dist, parent), CNV_OK);
-    check_paths(r, src, true, dist, parent, want);
-    /* either output alone gives the same values */
-    assert_int_equal(cnv_graph_bfs(r->g, src, dist2, NULL), CNV_OK);
-    assert_memory_equal(dist, dist2, (size_t)n * sizeof *dist);
-    assert_int_equal(cnv_graph_bfs(r->g, src, NULL, parent2), CNV_OK);
-    assert_memory_equal(parent, parent2, (size_t)n * sizeof *parent);
-    relax_reference(r, src, false, want);
-    assert_int_equal(cnv_graph_dijkstra(r->g, src, dist, parent), CNV_OK);
-    check_paths(r, src, false, dist, parent, want);
-    assert_int_equal(cnv_graph_dijkstra(r->g, src, dist2, NULL), CNV_OK);
-    assert_memory_equal(dist, dist2, (size_t)n * sizeof *dist);
-    assert_int_equal(cnv_graph_dijkstra(r->g, src, NULL, parent2), CNV_OK);
-    assert_memory_equal(parent, parent2, (size_t)n * sizeof *parent);
+    check_query(r, src, true, cnv_graph_bfs, want, dist, parent, dist2, parent2);
+    check_query(r, src, false, cnv_graph_dijkstra, want, dist, parent, dist2, parent2);
   }
   assert_int_equal(cnv_graph_bfs(r->g, n, dist, parent), CNV_ERANGE);
   assert_int_equal(cnv_graph_dijkstra(r->g, n, dist, parent), CNV_ERANGE);
