@@ -112,6 +112,9 @@ bool cli_read_file_max(const char *path, size_t max, char **out, size_t *len);
 bool cli_read_secret(const char *path, char **out, size_t *len);
 void cli_file_free(char *buf, size_t len);
 bool cli_write_file(const char *path, const void *data, size_t len, unsigned mode);
+/* As cli_write_file, but the temporary file is linked into place only where path does not
+ * exist: an existing path is refused (printed), never replaced. */
+bool cli_write_file_new(const char *path, const void *data, size_t len, unsigned mode);
 /* Whether a write may replace path: absent, or a regular file that this command did not read
  * as a secret key. Prints why not ("exists and is not a regular file", "holds the secret key
  * read as --key") and returns false otherwise. */

@@ -231,7 +231,9 @@ void cli_tmp_discard(cli_tmp *t) {
   tmp_remove(t);
 }
 
-bool cli_write_file(const char *path, const void *data, size_t len, unsigned mode) {
+/* Writes data to a temporary file beside path and places it: over path, or (exclusive) only
+ * where path does not exist. */
+static bool write_via_tmp(const char *path, const void *data, size_t len, unsigned mode, bool exclusive) {
   cli_tmp t;
   if (!cli_tmp_open(&t, path)) return false;
   if (!cli_tmp_write(&t, data, len)) {
@@ -239,5 +241,13 @@ bool cli_write_file(const char *path, const void *data, size_t len, unsigned mod
     cli_tmp_discard(&t);
     return false;
   }
-  return cli_tmp_finish(&t, path, mode) && cli_tmp_place(&t, path, false);
+  return cli_tmp_finish(&t, path, mode) && cli_tmp_place(&t, path, exclusive);
+}
+
+bool cli_write_file_new(const char *path, const void *data, size_t len, unsigned mode) {
+  return write_via_tmp(path, data, len, mode, true);
+}
+
+bool cli_write_file(const char *path, const void *data, size_t len, unsigned mode) {
+  return write_via_tmp(path, data, len, mode, false);
 }

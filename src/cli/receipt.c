@@ -18,19 +18,6 @@
 #include "readers.h"
 #include "token.h"
 
-/* Writes len bytes to path through a temporary file beside it, linked into place: an
- * existing path is refused, never replaced. */
-static bool write_new(const char *path, const uint8_t *data, size_t len) {
-  cli_tmp t;
-  if (!cli_tmp_open(&t, path)) return false;
-  if (!cli_tmp_write(&t, data, len)) {
-    cli_fail("%s: %s", path, strerror(errno));
-    cli_tmp_discard(&t);
-    return false;
-  }
-  return cli_tmp_finish(&t, path, 0644) && cli_tmp_place(&t, path, true);
-}
-
 static int receipt_of(const char *dir, uint64_t index, const char *out) {
   cnv_ledger_reader *r = NULL;
   if (!cli_ledger_reader(dir, &r)) return CLI_EXIT_FAIL;
@@ -51,7 +38,7 @@ static int receipt_of(const char *dir, uint64_t index, const char *out) {
     cli_error("receipt encode", st);
     return CLI_EXIT_FAIL;
   }
-  if (!write_new(out, buf, len)) return CLI_EXIT_FAIL;
+  if (!cli_write_file_new(out, buf, len, 0644)) return CLI_EXIT_FAIL;
   printf("receipt of record %" PRIu64 " (ticket %" PRIu64 "), checkpoint of tree size %" PRIu64 ", proof of %" PRIu32
          " hashes: %s (%zu bytes)\n",
          index, rc.entry.ticket, rc.checkpoint.tree_size, rc.proof_len, out, len);

@@ -5,22 +5,13 @@
 #include <sodium.h>
 
 #include <cnv/ledger.h>
+#include "lstore.h"
 
 #define CP_DOMAIN "cnv-ledger-checkpoint-v1"
 #define CP_DOMAIN_LEN (sizeof CP_DOMAIN - 1)
 #define CP_MSG_LEN (CP_DOMAIN_LEN + CNV_LEDGER_KEY_BYTES + 8 + CNV_LEDGER_HASH_BYTES + 8)
 /* the encoding: tree_size | root | time_ms | key | sig | reserved (zero) */
 #define CP_RESERVED (CNV_CHECKPOINT_BYTES - (8 + CNV_LEDGER_HASH_BYTES + 8 + CNV_LEDGER_KEY_BYTES + CNV_LEDGER_SIG_BYTES))
-
-static void put_u64(uint8_t *p, uint64_t v) {
-  for (unsigned i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_u64(const uint8_t *p) {
-  uint64_t v = 0;
-  for (unsigned i = 0; i < 8; i++) v |= (uint64_t)p[i] << (8 * i);
-  return v;
-}
 
 /* "cnv-ledger-checkpoint-v1" || key || tree_size (u64 LE) || root || time_ms (u64 LE) */
 static void message(const cnv_checkpoint *c, const uint8_t key[CNV_LEDGER_KEY_BYTES], uint8_t m[CP_MSG_LEN]) {
@@ -29,11 +20,11 @@ static void message(const cnv_checkpoint *c, const uint8_t key[CNV_LEDGER_KEY_BY
   p += CP_DOMAIN_LEN;
   memcpy(p, key, CNV_LEDGER_KEY_BYTES);
   p += CNV_LEDGER_KEY_BYTES;
-  put_u64(p, c->tree_size);
+  cnv__lput64(p, c->tree_size);
   p += 8;
   memcpy(p, c->root, CNV_LEDGER_HASH_BYTES);
   p += CNV_LEDGER_HASH_BYTES;
-  put_u64(p, c->time_ms);
+  cnv__lput64(p, c->time_ms);
 }
 
 cnv_status cnv_checkpoint_sign(cnv_checkpoint *c, const uint8_t sk[CNV_LEDGER_SECRET_BYTES]) {
@@ -61,11 +52,11 @@ cnv_status cnv_checkpoint_verify(const cnv_checkpoint *c, const uint8_t pk[CNV_L
 cnv_status cnv_checkpoint_encode(const cnv_checkpoint *c, uint8_t out[CNV_CHECKPOINT_BYTES]) {
   if (!c || !out) return CNV_EINVAL;
   uint8_t *p = out;
-  put_u64(p, c->tree_size);
+  cnv__lput64(p, c->tree_size);
   p += 8;
   memcpy(p, c->root, CNV_LEDGER_HASH_BYTES);
   p += CNV_LEDGER_HASH_BYTES;
-  put_u64(p, c->time_ms);
+  cnv__lput64(p, c->time_ms);
   p += 8;
   memcpy(p, c->key, CNV_LEDGER_KEY_BYTES);
   p += CNV_LEDGER_KEY_BYTES;
@@ -82,11 +73,11 @@ cnv_status cnv_checkpoint_decode(const uint8_t *in, size_t len, cnv_checkpoint *
   const uint8_t *reserved = in + CNV_CHECKPOINT_BYTES - CP_RESERVED;
   for (size_t i = 0; i < CP_RESERVED; i++)
     if (reserved[i] != 0) return CNV_ELEDGER_CORRUPT; /* one encoding per checkpoint */
-  c->tree_size = get_u64(p);
+  c->tree_size = cnv__lget64(p);
   p += 8;
   memcpy(c->root, p, CNV_LEDGER_HASH_BYTES);
   p += CNV_LEDGER_HASH_BYTES;
-  c->time_ms = get_u64(p);
+  c->time_ms = cnv__lget64(p);
   p += 8;
   memcpy(c->key, p, CNV_LEDGER_KEY_BYTES);
   p += CNV_LEDGER_KEY_BYTES;

@@ -6,22 +6,13 @@
 #include <sodium.h>
 
 #include "ledger_internal.h"
+#include "lstore.h"
 
 #define HB CNV_LEDGER_HASH_BYTES
 #define RC_MAGIC "CNVRCPT1"
 #define RC_MAGIC_LEN 8u
 /* magic | index u64 | body (fixed, payload_len 0) | leaf | checkpoint | proof_len u32 */
 #define RC_FIXED (RC_MAGIC_LEN + 8u + CNV_LEDGER_BODY_FIXED + HB + CNV_CHECKPOINT_BYTES + 4u)
-
-static void put_u64(uint8_t *p, uint64_t v) {
-  for (unsigned i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_u64(const uint8_t *p) {
-  uint64_t v = 0;
-  for (unsigned i = 0; i < 8; i++) v |= (uint64_t)p[i] << (8 * i);
-  return v;
-}
 
 /* The fixed body of the receipt's record: its fields with an empty payload. */
 static cnv_status receipt_body(const cnv_receipt *r, uint8_t body[CNV_LEDGER_BODY_FIXED]) {
@@ -45,7 +36,7 @@ cnv_status cnv_receipt_encode(const cnv_receipt *r, uint8_t *out, size_t cap, si
   uint8_t *p = out;
   memcpy(p, RC_MAGIC, RC_MAGIC_LEN);
   p += RC_MAGIC_LEN;
-  put_u64(p, r->index);
+  cnv__lput64(p, r->index);
   p += 8;
   memcpy(p, body, sizeof body);
   p += sizeof body;
@@ -67,7 +58,7 @@ cnv_status cnv_receipt_decode(const uint8_t *in, size_t len, cnv_receipt *out) {
   const uint8_t *p = in + RC_MAGIC_LEN;
   cnv_receipt r;
   memset(&r, 0, sizeof r);
-  r.index = get_u64(p);
+  r.index = cnv__lget64(p);
   p += 8;
   const uint8_t *body = p;
   uint64_t bindex = 0;
