@@ -208,6 +208,14 @@ static bool live_node(const cnv_nats_node_info *view, size_t n, const uint8_t *p
 }
 
 #define ADMIN_VIEW_MAX 1024u
+#define ADMIN_ASK_AGAIN_MS 100u /* above a node's gap between two snapshot answers (50 ms) */
+
+/* Whether replica from is not among the n that answered already. */
+static bool first_answer(const uint64_t *seen, size_t n, uint64_t from) {
+  for (size_t i = 0; i < n; i++)
+    if (seen[i] == from) return false;
+  return true;
+}
 
 cnv_status cnv_nats_admin_shared(cnv_nats_admin *a, const uint8_t *trust, size_t n_trust, uint32_t wait_ms,
                                  cnv_nats_cap_fn fn, void *ctx, uint64_t *served) {
@@ -236,12 +244,26 @@ cnv_status cnv_nats_admin_shared(cnv_nats_admin *a, const uint8_t *trust, size_t
                        natsConnection_PublishRequest(a->nc, subject, inbox, NULL, 0) != NATS_OK))
     st = CNV_ENATS_CONNECT;
   size_t answers = 0;
+  /* the replicas that answered: a node asked twice may answer twice, and counts once */
+  uint64_t *from_seen = st == CNV_OK ? calloc(live ? live : 1, sizeof *from_seen) : NULL;
+  if (st == CNV_OK && !from_seen) st = CNV_ENOMEM;
   if (st == CNV_OK) {
     uint64_t deadline = natsn_mono_ms() + (wait_ms ? wait_ms : 1000u);
+    /* a node answers at most one request per 50 ms (SNAP_GAP_MS in shared.c): one that
+     * passed this request over (it had just answered another) gets it again */
+    uint64_t ask_again = natsn_mono_ms() + ADMIN_ASK_AGAIN_MS;
     while (answers < live) {
       uint64_t now = natsn_mono_ms();
+      if (now >= deadline) break;
+      if (now >= ask_again) {
+        if (natsConnection_PublishRequest(a->nc, subject, inbox, NULL, 0) != NATS_OK) break;
+        ask_again = now + ADMIN_ASK_AGAIN_MS;
+      }
+      uint64_t until = deadline < ask_again ? deadline : ask_again;
       natsMsg *m = NULL;
-      if (now >= deadline || natsSubscription_NextMsg(&m, sub, (int64_t)(deadline - now)) != NATS_OK) break;
+      natsStatus ns = natsSubscription_NextMsg(&m, sub, (int64_t)(until - now));
+      if (ns == NATS_TIMEOUT) continue;
+      if (ns != NATS_OK) break;
       uint64_t from = 0;
       const uint8_t *pk = NULL, *msg = NULL;
       size_t len = 0;
@@ -250,8 +272,9 @@ cnv_status cnv_nats_admin_shared(cnv_nats_admin *a, const uint8_t *trust, size_t
       if (dlen > 0 &&
           natsn_envelope_open(a->swarm, (const uint8_t *)natsMsg_GetData(m), (size_t)dlen, &from, &pk, &msg, &len) ==
               CNV_OK &&
-          live_node(view, count, pk) && cnv_crdt_repl_receive(r, from, msg, len) == CNV_OK)
-        answers++;
+          live_node(view, count, pk) && cnv_crdt_repl_receive(r, from, msg, len) == CNV_OK &&
+          first_answer(from_seen, answers, from))
+        from_seen[answers++] = from;
       natsMsg_Destroy(m);
     }
     if (answers == 0) st = CNV_ENATS_TIMEOUT;
@@ -261,6 +284,7 @@ cnv_status cnv_nats_admin_shared(cnv_nats_admin *a, const uint8_t *trust, size_t
   natsSubscription_Destroy(sub);
   natsInbox_Destroy(inbox);
   cnv_crdt_repl_destroy(r);
+  free(from_seen);
   free(view);
   return st;
 }
