@@ -123,6 +123,19 @@ static bool sets_equal(const capset *a, const capset *b) {
   return true;
 }
 
+/* Waits (up to WAIT_MS) until both nodes hold the same set of n elements; *a and *b get the
+ * sets last read, and the test fails when they never agree. */
+static void converge(cnv_nats_node *n0, cnv_nats_node *n1, int n, capset *a, capset *b) {
+  for (int waited = 0; waited < WAIT_MS; waited += 50) {
+    *a = caps_of(n0);
+    *b = caps_of(n1);
+    if (a->n == n && sets_equal(a, b)) break;
+    sleep_ms(50);
+  }
+  assert_int_equal(a->n, n);
+  assert_true(sets_equal(a, b));
+}
+
 static cnv_nats_shared_stats shared_of(cnv_nats_node *n) {
   cnv_nats_shared_stats st;
   assert_int_equal(cnv_nats_node_shared_get(n, &st), CNV_OK);
@@ -143,14 +156,7 @@ static void test_shared_state(void **state) {
 
   /* the two sets converge to the four (node, capability) pairs */
   capset a = {0}, b = {0};
-  for (int waited = 0; waited < WAIT_MS; waited += 50) {
-    a = caps_of(s.node[0]);
-    b = caps_of(s.node[1]);
-    if (a.n == 4 && sets_equal(&a, &b)) break;
-    sleep_ms(50);
-  }
-  assert_int_equal(a.n, 4);
-  assert_true(sets_equal(&a, &b));
+  converge(s.node[0], s.node[1], 4, &a, &b);
   assert_true(has(&a, s.node_pk[0], "demo.alpha") && has(&a, s.node_pk[0], "demo.echo"));
   assert_true(has(&a, s.node_pk[1], "demo.beta") && has(&a, s.node_pk[1], "demo.echo"));
   assert_int_not_equal(shared_of(s.node[0]).replica, shared_of(s.node[1]).replica);
@@ -241,14 +247,7 @@ static void test_shared_state(void **state) {
 
   /* node 0 unregisters demo.alpha: it leaves both sets */
   assert_int_equal(cnv_runtime_unregister(s.rt[0], "demo.alpha", 10), CNV_OK);
-  for (int waited = 0; waited < WAIT_MS; waited += 50) {
-    a = caps_of(s.node[0]);
-    b = caps_of(s.node[1]);
-    if (a.n == 3 && sets_equal(&a, &b)) break;
-    sleep_ms(50);
-  }
-  assert_int_equal(a.n, 3);
-  assert_true(sets_equal(&a, &b));
+  converge(s.node[0], s.node[1], 3, &a, &b);
   assert_false(has(&b, s.node_pk[0], "demo.alpha"));
 
   /* node 1 stops: its capabilities leave node 0's set */
@@ -271,14 +270,7 @@ static void test_shared_state(void **state) {
   cnv_runtime_destroy(s.rt[1]);
   add_node_key(&s, 1, paths_b, 2, s.node_sk[1]);
   assert_int_equal(shared_of(s.node[1]).replica, replica1);
-  for (int waited = 0; waited < WAIT_MS; waited += 50) {
-    a = caps_of(s.node[0]);
-    b = caps_of(s.node[1]);
-    if (a.n == 3 && sets_equal(&a, &b)) break;
-    sleep_ms(50);
-  }
-  assert_int_equal(a.n, 3);
-  assert_true(sets_equal(&a, &b));
+  converge(s.node[0], s.node[1], 3, &a, &b);
   assert_true(has(&a, s.node_pk[1], "demo.beta") && has(&a, s.node_pk[1], "demo.echo"));
   /* and its served entry continues rather than starts over */
   for (int waited = 0; waited < WAIT_MS && shared_of(s.node[1]).served != answered; waited += 50) sleep_ms(50);
