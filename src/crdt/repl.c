@@ -14,6 +14,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/atomic.h"
 #include "repl_wire.h"
 
@@ -78,9 +79,7 @@ struct cnv_crdt_repl {
 static uint64_t draw_epoch(uint64_t replica) {
   uint64_t e = 0;
   if (getrandom(&e, sizeof e, 0) != (ssize_t)sizeof e) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    e = ((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec) ^ (replica * 0x9e3779b97f4a7c15ull);
+    e = cnv__clock_ns(CLOCK_REALTIME) ^ (replica * 0x9e3779b97f4a7c15ull);
   }
   return e ? e : 1;
 }

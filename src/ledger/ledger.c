@@ -14,20 +14,13 @@
 #include <sodium.h>
 
 #include "core/atomic.h"
+#include "core/clock.h"
 #include "lstore.h"
 #include "writer_internal.h"
 
-uint64_t cnv__ledger_now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
+uint64_t cnv__ledger_now_ms(void) { return cnv__clock_ms(CLOCK_REALTIME); }
 
-uint64_t cnv__ledger_mono_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+uint64_t cnv__ledger_mono_ns(void) { return cnv__clock_ns(CLOCK_MONOTONIC); }
 
 cnv_status cnv__ledger_add_cp(cnv_ledger *l, const cnv_checkpoint *c) {
   if (l->ncps == l->capcps) {

@@ -29,6 +29,7 @@
 #include <cnv/protocol.h>
 #include <cnv/session.h>
 
+#include "core/clock.h"
 #include "core/ignore.h"
 #include "reply.h"
 #include "servers.h"
@@ -111,13 +112,8 @@ struct cnv_nats_client {
 
 /* ---- clocks ---- */
 
-static uint64_t clock_ms(clockid_t id) {
-  struct timespec ts;
-  clock_gettime(id, &ts);
-  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-static uint64_t mono_ms(void) { return clock_ms(CLOCK_MONOTONIC); }
-static uint64_t wall_ms(void) { return clock_ms(CLOCK_REALTIME); }
+static uint64_t mono_ms(void) { return cnv__clock_ms(CLOCK_MONOTONIC); }
+static uint64_t wall_ms(void) { return cnv__clock_ms(CLOCK_REALTIME); }
 
 static void sleep_ms(uint32_t ms) {
   struct timespec ts = {(time_t)(ms / 1000u), (long)(ms % 1000u) * 1000000L};

@@ -15,6 +15,7 @@
 
 #include <cnv/crdt.h>
 
+#include "core/clock.h"
 #include "core/ignore.h"
 #include "serve_internal.h"
 #include "shared_internal.h"
@@ -302,11 +303,7 @@ static void *shared_main(void *arg) {
     round_once(n);
     pthread_mutex_lock(&s->mu);
     if (s->stopping) break;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    uint64_t ns = (uint64_t)ts.tv_nsec + (interval % 1000u) * 1000000u;
-    ts.tv_sec += (time_t)(interval / 1000u + ns / 1000000000u);
-    ts.tv_nsec = (long)(ns % 1000000000u);
+    struct timespec ts = cnv__deadline_after_ms(CLOCK_MONOTONIC, interval);
     while (!s->stopping && pthread_cond_timedwait(&s->cv, &s->mu, &ts) == 0) {
     }
   }

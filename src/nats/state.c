@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 
+#include "core/clock.h"
 #include "core/atomic.h"
 #include "core/ignore.h"
 #include "state_internal.h"
@@ -18,17 +19,9 @@
 #define WATCH_POLL_MS 100
 #define WATCH_RETRY_MS 100 /* and waits this long after an error before it asks again */
 
-uint64_t natsn_now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
+uint64_t natsn_now_ms(void) { return cnv__clock_ms(CLOCK_REALTIME); }
 
-uint64_t natsn_mono_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
+uint64_t natsn_mono_ms(void) { return cnv__clock_ms(CLOCK_MONOTONIC); }
 
 uint32_t natsn_connect_timeout(const cnv_nats_node *n) {
   return n->cfg.connect_timeout_ms ? n->cfg.connect_timeout_ms : 10000u;
@@ -46,14 +39,7 @@ static void apply_entry(cnv_nats_node *n, kvEntry *e, bool replay, uint8_t *buf)
 }
 
 void natsn_cv_wait_ms(natsn_state *s, uint64_t ms) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  ts.tv_sec += (time_t)(ms / 1000);
-  ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-  if (ts.tv_nsec >= 1000000000L) {
-    ts.tv_sec++;
-    ts.tv_nsec -= 1000000000L;
-  }
+  struct timespec ts = cnv__deadline_after_ms(CLOCK_MONOTONIC, ms);
   pthread_cond_timedwait(&s->cv, &s->mu, &ts);
 }
 
