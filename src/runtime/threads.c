@@ -34,6 +34,26 @@ static int spin_look(cnv_runtime *rt, void *buf, uint64_t spin_ns) {
   }
 }
 
+/* Passes a wake-up on to a parked worker if records are still queued after the one this
+ * worker took: submits that saw a worker spinning woke nobody. With the queues empty nobody
+ * is woken (a worker woken for nothing would only look, spin and park again): a later push
+ * either finds nobody spinning and wakes a parked worker itself, or finds a spinner, which
+ * takes it and passes a wake-up on in turn. The seq_cst fence orders this worker's leaving
+ * the spinners (or its pop) before its look at the queues, against a submit's push before
+ * its look at `spinners` (wake in park.c): either the submit sees no spinner, or this look
+ * sees its record. */
+static void relay_wake(cnv_runtime *rt) {
+  cnv__fence_seq_cst();
+  for (int lane = 0; lane < 2; lane++) {
+    cnv_queue_stats st;
+    cnv_queue_stats_get(rt->lane[lane], &st);
+    if (st.pushed != st.popped) {
+      cnv__rt_park_wake_any(rt);
+      return;
+    }
+  }
+}
+
 /* spin_look, counted in `spinners` meanwhile: a submit wakes no parked worker while one
  * spins (see wake in park.c). The decrement comes before any park's last look. */
 static int spin_for_work(cnv_runtime *rt, void *buf, uint64_t spin_ns) {
@@ -41,9 +61,9 @@ static int spin_for_work(cnv_runtime *rt, void *buf, uint64_t spin_ns) {
   cnv__fetch_add_relaxed(&rt->spinners, 1u);
   int got = spin_look(rt, buf, spin_ns);
   uint32_t before = atomic_fetch_sub_explicit(&rt->spinners, 1u, memory_order_seq_cst); /* park.c */
-  /* The last spinner that found work wakes a parked worker: a submit that saw it spinning
-   * woke nobody, and the record it took may not be the only one queued. */
-  if (got && before == 1) cnv__rt_park_wake_any(rt);
+  /* The last spinner that found work relays: a submit that saw it spinning woke nobody, and
+   * the record it took may not be the only one queued. */
+  if (got && before == 1) relay_wake(rt);
   return got;
 }
 
@@ -67,12 +87,12 @@ static void *worker_main(void *arg) {
   cnv__ignore_status(cnv_tel_attach(rt->tel, &w->shard));
   cnv__rt_rec_buf buf;
   /* Back from an idle wait that found nothing (woken from park, or the spin ran out): the
-   * first record this worker then takes passes a wake-up on to a parked worker. A submit
-   * wakes nobody while a worker spins, and the last spinner that finds work wakes only one
-   * parked worker; without the relay a burst pushed meanwhile would wait, behind handlers
-   * that run long, for parked workers nobody wakes (the relay stops at a worker that finds
-   * the queues empty). Only the first record after an idle wait pays for it (a fence), never
-   * a worker that keeps finding work. */
+   * first record this worker then takes passes a wake-up on to a parked worker if more are
+   * queued (relay_wake). A submit wakes nobody while a worker spins, and the last spinner
+   * that finds work wakes only one parked worker; without the relay a burst pushed meanwhile
+   * would wait, behind handlers that run long, for parked workers nobody wakes (the relay
+   * stops at a worker that finds the queues empty). Only the first record after an idle wait
+   * pays for it (a fence), never a worker that keeps finding work. */
   int relay = 0;
   for (;;) {
     int got = cnv__rt_pop(rt, buf.words);
@@ -80,7 +100,7 @@ static void *worker_main(void *arg) {
     if (got == CNV__RT_POP_GOT) {
       if (relay) {
         relay = 0;
-        cnv__rt_park_wake_any(rt);
+        relay_wake(rt);
       }
       cnv__rt_run_record(rt, w, buf.words);
       continue;
