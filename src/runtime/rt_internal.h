@@ -217,6 +217,9 @@ struct cnv_runtime {
   /* parking: the eventcount idle workers wait on; spinners: idle workers still looking */
   CNV_ALIGNED(CNV_CACHELINE)
   _Atomic uint32_t park_epoch;
+  /* the newest epoch a parking worker has read (park.c): below park_epoch while a wake-up is
+   * on its way to a worker that has not yet looked at the queues */
+  _Atomic uint32_t park_seen;
   CNV_ALIGNED(CNV_CACHELINE)
   _Atomic uint32_t parked; /* changes only when a worker parks: read by every submit */
   /* changes whenever a worker runs out of work: on a line of its own, read only while some
