@@ -413,6 +413,8 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b) {
   }
   cnv__srv_count(&c->loop->n.bytes_in, (uint64_t)n);
   c->rlen += (size_t)n;
+  /* the calls this read submits may complete before the loop blocks again: taken then */
+  cnv__srv_loop_awake(c->loop);
   process(c);
 }
 
@@ -483,13 +485,19 @@ void cnv__srv_completion(void *ctx, const cnv_runtime_completion *done) {
     /* release: the outcome and result bytes above are visible to the loop's acquire exchange */
   } while (!cnv__cas_weak(&L->done, &head, call, memory_order_release, memory_order_relaxed));
   /* only the push onto an empty stack wakes the loop: a later one finds it pending, and the
-   * loop takes the whole stack after the wake-up. A write to the loop's eventfd, not
+   * loop takes the whole stack after the wake-up. Nor does a push while the loop is awake: it
+   * takes the stack before it blocks (on_prepare). seq_cst fence: orders the push before the
+   * look at awake, against on_prepare's clear of awake before its look at the stack (either
+   * this sees the clear, or that look sees the push). A write to the loop's eventfd, not
    * uv_async_send: that one marks the handle pending around its write, and a loop woken by the
    * write spins until the mark is cleared, which on a busy core waits for this thread to run
    * again. EAGAIN only when the count is full, which a wake-up does not need */
   if (!head) {
-    uint64_t one = 1;
-    cnv__ignore_status(write(L->done_fd, &one, sizeof one) == (ssize_t)sizeof one ? CNV_OK : CNV_EAGAIN);
+    cnv__fence_seq_cst();
+    if (!cnv__load_relaxed(&L->awake)) { /* relaxed: ordered by the fence */
+      uint64_t one = 1;
+      cnv__ignore_status(write(L->done_fd, &one, sizeof one) == (ssize_t)sizeof one ? CNV_OK : CNV_EAGAIN);
+    }
   }
   /* release: the loop that reads 0 (acquire) knows this callback is done with it */
   cnv__fetch_sub_acq_rel(&L->pushing, 1u);

@@ -383,10 +383,27 @@ static void on_done_ready(uv_poll_t *h, int status, int events) {
   (void)status;
   (void)events;
   cnv__srv_loop *L = h->data;
+  cnv__srv_loop_awake(L);
   uint64_t count;
   /* EAGAIN: a wake-up already read by an earlier turn; the stack is looked at either way */
   cnv__ignore_status(read(L->done_fd, &count, sizeof count) == (ssize_t)sizeof count ? CNV_OK : CNV_EAGAIN);
   drain_done(L);
+}
+
+/* Runs before the loop blocks in epoll: takes the completions pushed while it was awake
+ * (they wrote no eventfd), until a look after clearing awake finds the stack empty; a push
+ * after that look sees awake clear and writes the eventfd. */
+static void on_prepare(uv_prepare_t *h) {
+  cnv__srv_loop *L = h->data;
+  for (;;) {
+    cnv__store_relaxed(&L->awake, 0u); /* relaxed: ordered by the fence below */
+    /* seq_cst: the clear before the look at the stack, against the completion's push before
+     * its look at awake (cnv__srv_completion) */
+    cnv__fence_seq_cst();
+    if (!cnv__load_relaxed(&L->done)) return; /* relaxed: drain_done's exchange acquires */
+    cnv__srv_loop_awake(L);
+    drain_done(L);
+  }
 }
 
 static void on_async(uv_async_t *h) {
@@ -418,6 +435,7 @@ void cnv__srv_loop_maybe_end(cnv__srv_loop *L) {
   uv_unref((uv_handle_t *)&L->async);
   uv_close((uv_handle_t *)&L->done_poll, NULL);
   L->done_poll_closed = 1;
+  uv_close((uv_handle_t *)&L->prepare, NULL);
   uv_close((uv_handle_t *)&L->stop_timer, NULL);
   L->timer_closed = 1;
 }
@@ -446,7 +464,10 @@ static void loop_fini(cnv__srv_loop *L) {
    * (acquire: pairs with its release decrement) */
   while (cnv__load_acquire(&L->pushing) != 0) sched_yield();
   uv_close((uv_handle_t *)&L->async, NULL);
-  if (!L->done_poll_closed) uv_close((uv_handle_t *)&L->done_poll, NULL);
+  if (!L->done_poll_closed) {
+    uv_close((uv_handle_t *)&L->done_poll, NULL);
+    uv_close((uv_handle_t *)&L->prepare, NULL);
+  }
   if (!L->timer_closed) uv_close((uv_handle_t *)&L->stop_timer, NULL);
   if (L->index == 0) uv_close((uv_handle_t *)&L->accept_timer, NULL);
   /* runs the close callbacks, then frees the loop's resources */
@@ -477,6 +498,10 @@ static cnv_status loop_init(cnv_server *s, uint32_t i) {
   uv_poll_init(&L->uv, &L->done_poll, L->done_fd);
   L->done_poll.data = L;
   uv_poll_start(&L->done_poll, UV_READABLE, on_done_ready);
+  uv_prepare_init(&L->uv, &L->prepare);
+  L->prepare.data = L;
+  uv_prepare_start(&L->prepare, on_prepare);
+  uv_unref((uv_handle_t *)&L->prepare); /* keeps no loop running: done_poll does */
   uv_timer_init(&L->uv, &L->stop_timer);
   L->stop_timer.data = L;
   if (i == 0) {

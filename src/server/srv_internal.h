@@ -121,6 +121,7 @@ struct cnv__srv_loop {
   uv_loop_t uv;
   uv_async_t async;     /* wakes the loop: accepted descriptors, stop */
   uv_poll_t done_poll;  /* watches done_fd: completions */
+  uv_prepare_t prepare; /* before each block in epoll: takes what was pushed while awake */
   int done_fd;          /* an eventfd a completion writes after its push onto an empty stack */
   int done_poll_closed; /* done_poll closed (loop_fini closes it otherwise) */
   uv_timer_t stop_timer;
@@ -142,6 +143,10 @@ struct cnv__srv_loop {
   CNV_ALIGNED(CNV_CACHELINE)
   _Atomic(cnv__srv_call *) done;
   _Atomic uint32_t pushing; /* completion callbacks between their push and their wake-up */
+  /* 1 while the loop runs callbacks: it takes the done stack (on_prepare) before it blocks
+   * again, so a completion pushed meanwhile writes no eventfd. Set by the loop when it wakes
+   * for completions or reads, cleared by on_prepare before its last look at the stack. */
+  _Atomic uint32_t awake;
   CNV_ALIGNED(CNV_CACHELINE)
   _Atomic(cnv__srv_accepted *) inbox;
 };
@@ -195,6 +200,13 @@ void cnv__srv_conns_flush(cnv__srv_loop *L);
 void cnv__srv_conn_stop(cnv__srv_conn *c);
 void cnv__srv_conn_close(cnv__srv_conn *c);
 void cnv__srv_completion(void *ctx, const cnv_runtime_completion *done);
+/* The loop is running callbacks (see awake): completions until it blocks again need no
+ * wake-up. Loop thread only. */
+static inline void cnv__srv_loop_awake(cnv__srv_loop *L) {
+  /* relaxed: a completion that reads a stale 0 writes one eventfd too many; one that reads
+   * this 1 is ordered against on_prepare's clear by the fences there and in the completion */
+  cnv__store_relaxed(&L->awake, 1u);
+}
 
 /* loop.c */
 void cnv__srv_loop_maybe_end(cnv__srv_loop *L);
