@@ -87,9 +87,39 @@ static void test_burst_behind_long_handlers(void **state) {
   cnv_runtime_destroy(f.rt);
 }
 
+/* Workers that park at once: every submit of the burst meets parked workers, and all but
+ * the first find a wake-up already on its way (park.c: park_seen) and wake nobody. The relay
+ * must still bring every worker up: two are held at the gate, the quick calls need a third. */
+static void test_parked_burst_behind_long_handlers(void **state) {
+  (void)state;
+  static const rtf_handler h[] = {{"t.gate", CNV_DURATION_USER_INITIATED, h_gate, NULL},
+                                  {"t.ok", CNV_DURATION_INTERACTIVE, h_ok, NULL}};
+  cnv_runtime_config cfg = rtf_config_workers(4);
+  cfg.idle = CNV_RT_IDLE_PARK;
+  rtf f;
+  uint32_t agent = rtf_up(&f, &cfg, h, 2, 1);
+  uint64_t rounds = cnv_test_iters(200);
+  for (uint64_t r = 0; r < rounds; r++) {
+    rtf_gate_init(&gate);
+    atomic_store(&quick_done, 0);
+    atomic_store(&gate_done, 0);
+    cnv_runtime_submit_opts og = {.on_done = on_gate}, oq = {.on_done = on_quick};
+    assert_int_equal(cnv_runtime_submit_ex(f.rt, agent, "t.gate", 6, &og, NULL), CNV_OK);
+    assert_int_equal(cnv_runtime_submit_ex(f.rt, agent, "t.gate", 6, &og, NULL), CNV_OK);
+    for (int i = 0; i < BURST; i++) assert_int_equal(cnv_runtime_submit_ex(f.rt, agent, "t.ok", 4, &oq, NULL), CNV_OK);
+    wait_count(&quick_done, BURST); /* two workers are held at the gate all along */
+    rtf_gate_open(&gate);
+    wait_count(&gate_done, 2);
+    rtf_gate_destroy(&gate);
+  }
+  assert_int_equal(cnv_runtime_stop(f.rt, RTF_STOP_NS), CNV_OK);
+  cnv_runtime_destroy(f.rt);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_burst_behind_long_handlers),
+      cmocka_unit_test(test_parked_burst_behind_long_handlers),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
