@@ -358,7 +358,9 @@ static void drain_inbox(cnv__srv_loop *L) {
   }
 }
 
-static void drain_done(cnv__srv_loop *L) {
+/* Takes the done stack and seals each call's RESPONSE into its connection's output; the
+ * output is written by cnv__srv_conns_flush. */
+static void take_done(cnv__srv_loop *L) {
   /* acquire: pairs with the completion's release CAS: the call's outcome and result bytes */
   cnv__srv_call *d = atomic_exchange_explicit(&L->done, NULL, memory_order_acquire);
   /* the stack is newest first: reverse it so responses go out in completion order */
@@ -374,6 +376,10 @@ static void drain_done(cnv__srv_loop *L) {
     cnv__srv_conn_complete(L, rev);
     rev = next;
   }
+}
+
+static void drain_done(cnv__srv_loop *L) {
+  take_done(L);
   cnv__srv_conns_flush(L);
 }
 
@@ -392,18 +398,22 @@ static void on_done_ready(uv_poll_t *h, int status, int events) {
 
 /* Runs before the loop blocks in epoll: takes the completions pushed while it was awake
  * (they wrote no eventfd), until a look after clearing awake finds the stack empty; a push
- * after that look sees awake clear and writes the eventfd. */
+ * after that look sees awake clear and writes the eventfd. The answers are written once, after
+ * the last take: one write per connection for all of them. */
 static void on_prepare(uv_prepare_t *h) {
   cnv__srv_loop *L = h->data;
+  int took = 0;
   for (;;) {
     cnv__store_relaxed(&L->awake, 0u); /* relaxed: ordered by the fence below */
     /* seq_cst: the clear before the look at the stack, against the completion's push before
      * its look at awake (cnv__srv_completion) */
     cnv__fence_seq_cst();
-    if (!cnv__load_relaxed(&L->done)) return; /* relaxed: drain_done's exchange acquires */
+    if (!cnv__load_relaxed(&L->done)) break; /* relaxed: take_done's exchange acquires */
     cnv__srv_loop_awake(L);
-    drain_done(L);
+    take_done(L);
+    took = 1;
   }
+  if (took) cnv__srv_conns_flush(L);
 }
 
 static void on_async(uv_async_t *h) {
