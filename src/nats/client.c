@@ -91,7 +91,12 @@ struct cnv_nats_client {
   bool rehandshake;      /* a node said the ticket expired: handshake again, resend all */
   uint64_t handshake_ms; /* monotonic: when the last handshake was tried */
   uint64_t seq;          /* the session's last sequence number */
-  uint64_t next_id;      /* the last request id given */
+  /* the last capability path submitted and its subject: a run of calls to one capability
+   * writes its subject once */
+  char last_path[CNV_SW_SUBJECT_MAX];
+  size_t last_path_len; /* 0: none */
+  char last_subject[CNV_SW_SUBJECT_MAX];
+  uint64_t next_id; /* the last request id given */
   /* calls */
   nc_call *calls;
   uint32_t mask; /* entries - 1 */
@@ -405,6 +410,23 @@ static void complete(cnv_nats_client *c, nc_call *k, cnv_status status, int32_t 
   fn(ctx, &r);
 }
 
+/* The subject of capability path (path_len bytes) into subject: the last path's again without
+ * writing it, another one written and kept as the last. */
+static cnv_status cap_subject(cnv_nats_client *c, const char *path, size_t path_len,
+                              char subject[CNV_SW_SUBJECT_MAX]) {
+  if (path_len > 0 && path_len == c->last_path_len && memcmp(path, c->last_path, path_len) == 0) {
+    memcpy(subject, c->last_subject, strlen(c->last_subject) + 1);
+    return CNV_OK;
+  }
+  cnv_status st = cnv_sw_subject_cap(c->cfg.swarm, path, path_len, subject, CNV_SW_SUBJECT_MAX, NULL);
+  if (st != CNV_OK) return st;
+  /* a path that fits a subject fits last_path: the subject holds it and more */
+  memcpy(c->last_path, path, path_len);
+  c->last_path_len = path_len;
+  memcpy(c->last_subject, subject, strlen(subject) + 1);
+  return CNV_OK;
+}
+
 cnv_status cnv_nats_client_submit(cnv_nats_client *c, const char *line, size_t line_len, uint32_t deadline_ms,
                                   cnv_nats_done_fn done, void *ctx, uint64_t *id) {
   if (!c || !line || !done) return CNV_EINVAL;
@@ -421,7 +443,7 @@ cnv_status cnv_nats_client_submit(cnv_nats_client *c, const char *line, size_t l
     rid = ++c->next_id;
   } while (rid == 0 || c->calls[rid & c->mask].id != 0);
   nc_call *k = &c->calls[rid & c->mask];
-  st = cnv_sw_subject_cap(c->cfg.swarm, inv.path.ptr, inv.path.len, k->subject, sizeof k->subject, NULL);
+  st = cap_subject(c, inv.path.ptr, inv.path.len, k->subject);
   if (st != CNV_OK) return st;
   k->id = rid;
   k->fn = done;
@@ -574,15 +596,19 @@ cnv_status cnv_nats_client_poll(cnv_nats_client *c, int timeout_ms, unsigned *co
     uint64_t until = next < end ? next : end;
     int64_t wait = n > 0 || until <= now ? 0 : (int64_t)(until - now);
     if (wait > INT32_MAX) wait = INT32_MAX;
-    natsMsg *m = NULL;
-    natsStatus s = natsSubscription_NextMsg(&m, c->sub, wait);
-    for (unsigned drained = 0; s == NATS_OK && drained < NC_DRAIN_PER_POLL; drained++) {
-      if (on_message(c, m, mono_ms())) n++;
-      natsMsg_Destroy(m);
-      m = NULL;
-      s = natsSubscription_NextMsg(&m, c->sub, 0);
+    /* what is there now, up to NC_DRAIN_PER_POLL messages, destroyed together after: nats.c
+     * hands each destroyed message to its collector thread, and wakes that thread when it
+     * waits, so a run of destroys wakes it once where one after each message woke it each
+     * time */
+    natsMsg *got[NC_DRAIN_PER_POLL];
+    unsigned drained = 0;
+    natsStatus s = natsSubscription_NextMsg(&got[0], c->sub, wait);
+    while (s == NATS_OK) {
+      if (on_message(c, got[drained], mono_ms())) n++;
+      if (++drained == NC_DRAIN_PER_POLL) break;
+      s = natsSubscription_NextMsg(&got[drained], c->sub, 0);
     }
-    natsMsg_Destroy(m);
+    for (unsigned i = 0; i < drained; i++) natsMsg_Destroy(got[i]);
     if (n > 0 || mono_ms() >= end) break;
     /* NextMsg returned at once without a message (a no-responders notice, a reconnection):
      * a short pause, so that a long poll does not spin */

@@ -1,5 +1,6 @@
 /* The module's shared cryptography: libsodium's start, the labelled signatures, the
  * handshake's ephemeral keys and session key schedule, and grants of the swarm key. */
+#include <pthread.h>
 #include <string.h>
 
 #include "core/atomic.h"
@@ -15,6 +16,43 @@ cnv_status cnv__sw_ready(void) {
   if (sodium_init() < 0) return CNV_ENOTSUP;
   cnv__store_release(&sw_started, 1);
   return CNV_OK;
+}
+
+/* ---- nonces ----
+ * A thread's nonces are drawn from libsodium's generator SW_NONCE_BATCH at a time: one call
+ * (on Linux one getrandom system call) per batch rather than per sealed message. Each drawn
+ * nonce is handed out once, from the end of the batch down; a nonce is public (it travels in
+ * the clear), so the batch needs no wiping. A forked child would hand out its parent's
+ * undrawn nonces a second time: the child handler empties the batch of the forking thread, the
+ * only thread of the child (the other threads' batches have no thread left to use them). When
+ * the handler cannot be registered, every nonce is drawn on its own. */
+#define SW_NONCE_BATCH 16u
+
+typedef struct sw_nonce_batch {
+  uint8_t bytes[SW_NONCE_BATCH * CNV_SW_NONCE_BYTES];
+  unsigned left; /* nonces not handed out yet: bytes[0 .. left * CNV_SW_NONCE_BYTES) */
+} sw_nonce_batch;
+
+static _Thread_local sw_nonce_batch sw_nonces;
+static pthread_once_t sw_fork_once = PTHREAD_ONCE_INIT;
+static bool sw_fork_safe; /* written once under sw_fork_once, read after it */
+
+static void sw_nonces_forget(void) { sw_nonces.left = 0; }
+
+static void sw_fork_register(void) { sw_fork_safe = pthread_atfork(NULL, NULL, sw_nonces_forget) == 0; }
+
+void cnv__sw_nonce(uint8_t nonce[CNV_SW_NONCE_BYTES]) {
+  if (sw_nonces.left == 0) {
+    /* pthread_once orders sw_fork_safe's write before this read */
+    if (pthread_once(&sw_fork_once, sw_fork_register) != 0 || !sw_fork_safe) {
+      randombytes_buf(nonce, CNV_SW_NONCE_BYTES);
+      return;
+    }
+    randombytes_buf(sw_nonces.bytes, sizeof sw_nonces.bytes);
+    sw_nonces.left = SW_NONCE_BATCH;
+  }
+  sw_nonces.left--;
+  memcpy(nonce, sw_nonces.bytes + (size_t)sw_nonces.left * CNV_SW_NONCE_BYTES, CNV_SW_NONCE_BYTES);
 }
 
 static void sw_prehash(crypto_sign_state *st, const char *label, uint64_t swarm, const void *a, size_t a_len,

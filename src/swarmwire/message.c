@@ -67,7 +67,7 @@ cnv_status cnv_sw_request_seal(const uint8_t key_c2s[CNV_SW_SYM_BYTES], const vo
   sw_put64(p + 5, seq);
   sw_put64(p + 13, reqid);
   sw_put64(p + 21, ts_ms);
-  randombytes_buf(p + head_len, CNV_SW_NONCE_BYTES);
+  cnv__sw_nonce(p + head_len);
   uint8_t ad[CNV_SW_HASH_BYTES];
   request_ad(ad, p, head_len, subject, reply);
   crypto_aead_xchacha20poly1305_ietf_encrypt(c, NULL, c, plain_len, ad, sizeof ad, NULL, p + head_len, key_c2s);
@@ -145,7 +145,7 @@ cnv_status cnv_sw_response_seal(const uint8_t key_s2c[CNV_SW_SYM_BYTES], uint64_
   p[0] = CNV_SW_VERSION;
   p[1] = KIND_RESPONSE;
   sw_put64(p + 2, reqid);
-  randombytes_buf(p + RESP_HEAD, CNV_SW_NONCE_BYTES);
+  cnv__sw_nonce(p + RESP_HEAD);
   uint8_t ad[RESP_AD_BYTES];
   response_ad(ad, p);
   crypto_aead_xchacha20poly1305_ietf_encrypt(c, NULL, c, plain_len, ad, sizeof ad, NULL, p + RESP_HEAD, key_s2c);

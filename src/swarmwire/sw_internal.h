@@ -73,6 +73,11 @@ static inline bool sw_done(const sw_reader *r) { return r->ok && r->off == r->le
 /* libsodium started once (sodium_init); CNV_ENOTSUP when it cannot start. */
 cnv_status cnv__sw_ready(void);
 
+/* A fresh random nonce for one sealed message: libsodium's generator, drawn in batches per
+ * thread (crypto.c), each nonce handed out once, also across fork. Any thread; after
+ * cnv__sw_ready. */
+void cnv__sw_nonce(uint8_t nonce[CNV_SW_NONCE_BYTES]);
+
 /* An Ed25519ph signature (RFC 8032 prehash, libsodium's crypto_sign_init/update/final) over
  * label || swarm (u64 LE) || a (a_len bytes) || b (b_len bytes); a or b may be NULL with length
  * 0. Streaming, so a message up to a full token is signed without a copy. */

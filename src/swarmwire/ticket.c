@@ -29,7 +29,7 @@ cnv_status cnv_sw_ticket_seal(const uint8_t swarm_key[CNV_SW_SYM_BYTES], uint32_
   uint8_t *p = out;
   p[0] = CNV_SW_VERSION;
   sw_put32(p + 1, epoch);
-  randombytes_buf(p + 5, CNV_SW_NONCE_BYTES);
+  cnv__sw_nonce(p + 5);
   /* The plaintext is laid out in place, after the head, and sealed in place. */
   uint8_t *q = p + SW_TICKET_HEAD;
   memmove(q + SW_TICKET_PLAIN, t->token, t->token_len);
