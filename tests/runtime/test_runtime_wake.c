@@ -56,6 +56,19 @@ static void wait_count(atomic_uint *n, unsigned want) {
   assert_int_equal(atomic_load(n), want);
 }
 
+/* One round: two calls held at the gate take two workers, then a burst of quick calls must
+ * all complete while the gate stays shut (a third worker runs them), then the gate opens. */
+static void gate_then_burst(cnv_runtime *rt, uint32_t agent) {
+  cnv_runtime_submit_opts og = {.on_done = on_gate}, oq = {.on_done = on_quick};
+  assert_int_equal(cnv_runtime_submit_ex(rt, agent, "t.gate", 6, &og, NULL), CNV_OK);
+  assert_int_equal(cnv_runtime_submit_ex(rt, agent, "t.gate", 6, &og, NULL), CNV_OK);
+  for (int i = 0; i < BURST; i++) assert_int_equal(cnv_runtime_submit_ex(rt, agent, "t.ok", 4, &oq, NULL), CNV_OK);
+  wait_count(&quick_done, BURST); /* two workers are held at the gate all along */
+  rtf_gate_open(&gate);
+  wait_count(&gate_done, 2);
+  rtf_gate_destroy(&gate);
+}
+
 static void test_burst_behind_long_handlers(void **state) {
   (void)state;
   static const rtf_handler h[] = {{"t.gate", CNV_DURATION_USER_INITIATED, h_gate, NULL},
@@ -71,17 +84,11 @@ static void test_burst_behind_long_handlers(void **state) {
     atomic_store(&gate_done, 0);
     struct timespec idle = {0, 60000000}; /* past the workers' spin: they park */
     nanosleep(&idle, NULL);
-    cnv_runtime_submit_opts og = {.on_done = on_gate}, oq = {.on_done = on_quick};
+    cnv_runtime_submit_opts oq = {.on_done = on_quick};
     assert_int_equal(cnv_runtime_submit_ex(f.rt, agent, "t.ok", 4, &oq, NULL), CNV_OK);
     wait_count(&quick_done, 1); /* its worker now spins */
     atomic_store(&quick_done, 0);
-    assert_int_equal(cnv_runtime_submit_ex(f.rt, agent, "t.gate", 6, &og, NULL), CNV_OK);
-    assert_int_equal(cnv_runtime_submit_ex(f.rt, agent, "t.gate", 6, &og, NULL), CNV_OK);
-    for (int i = 0; i < BURST; i++) assert_int_equal(cnv_runtime_submit_ex(f.rt, agent, "t.ok", 4, &oq, NULL), CNV_OK);
-    wait_count(&quick_done, BURST); /* two workers are held at the gate all along */
-    rtf_gate_open(&gate);
-    wait_count(&gate_done, 2);
-    rtf_gate_destroy(&gate);
+    gate_then_burst(f.rt, agent);
   }
   assert_int_equal(cnv_runtime_stop(f.rt, RTF_STOP_NS), CNV_OK);
   cnv_runtime_destroy(f.rt);
@@ -103,14 +110,7 @@ static void test_parked_burst_behind_long_handlers(void **state) {
     rtf_gate_init(&gate);
     atomic_store(&quick_done, 0);
     atomic_store(&gate_done, 0);
-    cnv_runtime_submit_opts og = {.on_done = on_gate}, oq = {.on_done = on_quick};
-    assert_int_equal(cnv_runtime_submit_ex(f.rt, agent, "t.gate", 6, &og, NULL), CNV_OK);
-    assert_int_equal(cnv_runtime_submit_ex(f.rt, agent, "t.gate", 6, &og, NULL), CNV_OK);
-    for (int i = 0; i < BURST; i++) assert_int_equal(cnv_runtime_submit_ex(f.rt, agent, "t.ok", 4, &oq, NULL), CNV_OK);
-    wait_count(&quick_done, BURST); /* two workers are held at the gate all along */
-    rtf_gate_open(&gate);
-    wait_count(&gate_done, 2);
-    rtf_gate_destroy(&gate);
+    gate_then_burst(f.rt, agent);
   }
   assert_int_equal(cnv_runtime_stop(f.rt, RTF_STOP_NS), CNV_OK);
   cnv_runtime_destroy(f.rt);
