@@ -107,9 +107,10 @@ static void json_report(void **state) {
     char cls[256];
     json_object(overruns, classes[c], cls, sizeof cls);
     uint64_t target = json_u64(cls, "target"), deadline = json_u64(cls, "deadline");
-    /* the scenario's net.probe runs work past fast_path's target; its late data.query runs
-     * past its (interactive) deadline */
-    if (c == 0) assert_true(target > 0);
+    /* the scenario's net.probe runs work past fast_path's target (or, on a loaded machine, a
+     * probe expires in the queue past the class's 1 ms limit: a deadline overrun); its late
+     * data.query runs past its (interactive) deadline */
+    if (c == 0) assert_true(target + deadline > 0);
     if (c == 1) assert_true(deadline > 0);
   }
   assert_true(json_u64(r.out, "cancels") > 0);

@@ -103,9 +103,11 @@ static void test_scenario(void **state) {
   assert_true(a.cancels > 0);
   assert_int_equal(a.callbacks_heard[CNV_DONE_CANCELLED], a.cancels);
   assert_int_equal(a.results_mismatched, 0);
-  /* net.probe's runs work past fast_path's target; the late data.query runs past its
-   * deadline */
-  assert_true(a.over_target[CNV_DURATION_FAST_PATH] > 0);
+  /* net.probe's runs work past fast_path's target, or, on a loaded machine, a probe waits in
+   * the queue past the class's 1 ms limit and expires there: counted as the class's deadline
+   * overrun (exact counts per class: test_runtime_admission); the late data.query runs past
+   * its deadline */
+  assert_true(a.over_target[CNV_DURATION_FAST_PATH] + a.over_deadline[CNV_DURATION_FAST_PATH] > 0);
   assert_true(a.over_deadline[CNV_DURATION_INTERACTIVE] > 0);
   assert_int_equal(a.stuck_workers, 0);
   assert_true(a.executed <= a.accepted);
