@@ -204,25 +204,9 @@ refuse:
   natsn_answer_small(s, reply, e->key_s2c, r->reqid, why, CNV_SESSION_DONE_REFUSED, c->answer);
 }
 
-void natsn_spent_release(natsn_cap *c) {
-  for (unsigned i = 0; i < c->n_spent; i++) natsMsg_Destroy(c->spent[i]);
-  c->n_spent = 0;
-}
-
-/* Destroys a handled request, with those kept before it, once no more are queued for the
- * subscription (or NATSN_SPENT_MAX are kept): nats.c hands each destroyed message to its
- * collector thread and wakes that thread when it waits, so a run of requests wakes it once
- * where a destroy after each woke it each time. Nothing is kept once the delivery thread
- * goes to wait (nothing queued), nor past a failed look (a closed subscription). */
-static void spend(natsn_cap *c, natsSubscription *sub, natsMsg *msg) {
-  c->spent[c->n_spent++] = msg;
-  int queued = 0;
-  if (c->n_spent < NATSN_SPENT_MAX && natsSubscription_GetPending(sub, &queued, NULL) == NATS_OK && queued > 0) return;
-  natsn_spent_release(c);
-}
-
 void natsn_on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure) {
   (void)nc;
+  (void)sub;
   natsn_cap *c = closure;
   natsn_serve *s = c->serve;
   cnv_nats_node *n = s->n;
@@ -264,5 +248,5 @@ void natsn_on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, v
   if (e) handle(c, e, &r, reply, plain_len);
   natsn_sessions_unlock(stripe);
 out:
-  spend(c, sub, msg);
+  natsMsg_Destroy(msg);
 }

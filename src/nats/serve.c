@@ -216,7 +216,6 @@ static bool add_cap(void *ctx, const cnv_runtime_capability_info *info) {
 static void free_serve(natsn_serve *s) {
   for (size_t i = 0; i < s->n_caps; i++) {
     natsSubscription_Destroy(s->caps[i].sub);
-    natsn_spent_release(&s->caps[i]); /* none normally: stop released them */
     free(s->caps[i].path);
     free(s->caps[i].plain);
   }
@@ -351,9 +350,8 @@ void natsn_serve_stop(cnv_nats_node *n) {
    * callbacks of what was delivered (Unsubscribe alone would not), so no callback runs on a
    * freed subscription's closure. */
   for (size_t i = 0; i < s->n_caps; i++)
-    if (s->caps[i].sub && natsSubscription_Drain(s->caps[i].sub) == NATS_OK &&
-        natsSubscription_WaitForDrainCompletion(s->caps[i].sub, 0) == NATS_OK)
-      natsn_spent_release(&s->caps[i]); /* its callbacks are over */
+    if (s->caps[i].sub && natsSubscription_Drain(s->caps[i].sub) == NATS_OK)
+      (void)natsSubscription_WaitForDrainCompletion(s->caps[i].sub, 0);
   if (s->hs_sub && natsSubscription_Drain(s->hs_sub) == NATS_OK)
     (void)natsSubscription_WaitForDrainCompletion(s->hs_sub, 0);
   /* requests between their claim and their answer, and invocations in the runtime: every

@@ -99,9 +99,6 @@ typedef struct natsn_slot {
 
 struct natsn_serve;
 
-/* Requests a capability's callback keeps before destroying them together (request.c). */
-#define NATSN_SPENT_MAX 32u
-
 /* One registered capability's queue subscription and its scratch (a subscription's callbacks
  * run on one thread, one message at a time: the scratch is its own). */
 typedef struct natsn_cap {
@@ -117,9 +114,6 @@ typedef struct natsn_cap {
   size_t plain_cap;
   uint8_t answer[NATSN_SMALL_ANSWER];
   uint8_t ticket_plain[CNV_SW_MAX_TICKET];
-  /* handled requests not destroyed yet (natsn_spent_release) */
-  natsMsg *spent[NATSN_SPENT_MAX];
-  unsigned n_spent;
 } natsn_cap;
 
 /* A worker's buffers for sealing an answer (max_result plus the framing). */
@@ -192,9 +186,6 @@ void natsn_refuse(natsn_serve *s, const char *subject, uint64_t reqid, cnv_statu
 
 /* The capability subscriptions' message callback (closure: its natsn_cap). */
 void natsn_on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure);
-/* Destroys the requests c's callback handled and kept (none left kept). Only where no callback
- * of c's subscription runs: on its delivery thread, or once it is drained or destroyed. */
-void natsn_spent_release(natsn_cap *c);
 /* Submits a slot's line to the runtime, the answer going through natsn_on_done. CNV_OK:
  * accepted (the slot is the runtime's until on_done); otherwise the runtime's refusal. */
 cnv_status natsn_submit(natsn_serve *s, natsn_slot *slot, uint32_t agent, const char *line, size_t len,
