@@ -210,7 +210,7 @@ cnv_status cnv_ledger_open(const cnv_ledger_config *cfg_in, cnv_ledger **out, cn
   l->cfg = cfg;
   if (st == CNV_OK) st = lock_dir(cfg_in->dir, &l->lock_fd);
   if (st == CNV_OK) {
-    l->batch = malloc((size_t)cfg.max_batch * sizeof *l->batch);
+    l->batch = malloc((size_t)CNV__LWRITE_CHUNK * sizeof *l->batch);
     l->pending = malloc((size_t)cfg.max_batch * sizeof *l->pending);
     l->body = malloc(CNV__LBODY_MAX);
     if (!l->batch || !l->pending || !l->body) st = CNV_ENOMEM;

@@ -1,4 +1,4 @@
-/* The writer thread: pops whole batches from the queue (in position order, so index =
+/* The writer thread: pops records from the queue in chunks (in position order, so index =
  * base + position), encodes each record chained to the previous one, hashes and stores it,
  * adds the leaves to the in-memory tree under mu, writes the batch out and makes it durable
  * with one fdatasync (group commit) that a sync thread runs while the writer goes on with the
@@ -234,14 +234,33 @@ static cnv_status commit(cnv_ledger *l, syncer *y) {
   return CNV_OK;
 }
 
-/* Writes a popped batch, then commits the previous batch (its sync ran meanwhile) and starts
- * this one's. Stops the writer on a failure (after committing what was written when the
- * failure is the size limit). */
-static void process_batch(cnv_ledger *l, syncer *y, size_t n) {
+/* Writes the n records popped into l->batch; frees the payloads of those a failure left. */
+static cnv_status write_chunk(cnv_ledger *l, size_t n) {
   cnv_status err = CNV_OK;
   size_t i = 0;
   for (; i < n && err == CNV_OK; i++) err = write_one(l, &l->batch[i]);
   for (; i < n; i++) free(l->batch[i].heap);
+  return err;
+}
+
+/* Writes a group: the chunk of n records just popped, then more chunks while full ones keep
+ * coming, up to max_batch records; then commits the previous group (its sync ran meanwhile)
+ * and starts this one's. A chunk is at most CNV__LWRITE_CHUNK records, so each is written
+ * while the copies the pop made are still in the core's cache, whatever max_batch is. Stops
+ * the writer on a failure (after committing what was written when the failure is the size
+ * limit). */
+static void process_batch(cnv_ledger *l, syncer *y, size_t n) {
+  cnv_status err = write_chunk(l, n);
+  size_t group = n;
+  /* a full chunk: more may be waiting */
+  while (err == CNV_OK && n == CNV__LWRITE_CHUNK && group < l->cfg.max_batch) {
+    size_t want = l->cfg.max_batch - group < CNV__LWRITE_CHUNK ? l->cfg.max_batch - group : CNV__LWRITE_CHUNK;
+    /* empty, or a push half done: this group ends here */
+    if (cnv_queue_try_pop_batch_mpmc(l->q, l->batch, want, &n) != CNV_OK) break;
+    (void)maybe_checkpoint(l); /* as after the first pop (writer_main) */
+    err = write_chunk(l, n);
+    group += n;
+  }
   /* Before acknowledging: a producer waiting for this batch appends after the marker. */
   if (err == CNV_OK) (void)maybe_checkpoint(l);
   /* the tree may run ahead of the durable count: readers use only trees up to it */
@@ -294,9 +313,10 @@ void *cnv__ledger_writer_main(void *arg) {
     if (!y.started) pthread_mutex_destroy(&y.mu);
   }
   unsigned idle = 0;
+  size_t first_chunk = l->cfg.max_batch < CNV__LWRITE_CHUNK ? l->cfg.max_batch : CNV__LWRITE_CHUNK;
   for (;;) {
     size_t n = 0;
-    cnv_status st = cnv_queue_try_pop_batch_mpmc(l->q, l->batch, l->cfg.max_batch, &n);
+    cnv_status st = cnv_queue_try_pop_batch_mpmc(l->q, l->batch, first_chunk, &n);
     if (st == CNV_OK) {
       idle = 0;
       /* A due marker goes in now, while the slots just popped are free: producers under

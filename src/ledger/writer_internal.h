@@ -26,6 +26,11 @@
 enum { CNV__LQ_ENTRY = 0,
        CNV__LQ_CHECKPOINT = 1 };
 
+/* Records the writer pops at a time: a group commit of up to max_batch records is written
+ * in chunks this size, each while its copies are still in the core's cache (64 records of
+ * cnv__lqrec are about 17 KiB). */
+#define CNV__LWRITE_CHUNK 64u
+
 /* One queue record: the entry's fields, its payload inline (up to
  * CNV_LEDGER_INLINE_PAYLOAD) or on the heap (heap owned by the record: the writer frees it,
  * or close when the writer stopped first). A multiple of 8 bytes, as the queue needs. */
@@ -72,7 +77,7 @@ struct cnv_ledger {
   uint64_t since_cp;                         /* records written since the last checkpoint */
   uint64_t last_cp_ns;                       /* monotonic time of the last checkpoint (or open) */
   int cp_inflight;                           /* a checkpoint marker the writer pushed is queued */
-  cnv__lqrec *batch;                         /* max_batch records */
+  cnv__lqrec *batch;                         /* CNV__LWRITE_CHUNK records */
   uint8_t *body;                             /* CNV__LBODY_MAX bytes */
   uint8_t (*pending)[CNV_LEDGER_HASH_BYTES]; /* leaves written but not in tree yet */
   size_t npending;

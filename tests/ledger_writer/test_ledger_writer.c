@@ -2,8 +2,9 @@
  * threads unique and dense, every record read back with its content, durable growing and
  * acknowledged through on_durable, reopen continuing the index and chain, checkpoints every
  * N and at close (each verifying, root = the Merkle root of the leaves before it), the full
- * policies (DROP counts, BLOCK never drops), max_bytes stopping the writer, the directory
- * lock, the key check, and proofs from the open ledger verifying. */
+ * policies (DROP counts, BLOCK never drops), group commits of what is queued up to
+ * max_batch, max_bytes stopping the writer, the directory lock, the key check, and proofs
+ * from the open ledger verifying. */
 #include <pthread.h>
 #include <sched.h>
 #include <setjmp.h>
@@ -13,6 +14,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -399,6 +401,70 @@ static cnv_ledger *open_held(fx *f, held *h, cnv_ledger_full_policy policy, uint
   return l;
 }
 
+/* on_durable that holds the writer until the gate opens, and logs every durable count. */
+#define GROUP_LOG 128
+typedef struct group_log {
+  gate g;
+  _Atomic uint32_t n;
+  uint64_t d[GROUP_LOG]; /* written by the writer before n counts it */
+} group_log;
+
+static void group_durable(void *ctx, uint64_t d) {
+  group_log *gl = ctx;
+  uint32_t i = atomic_load(&gl->n);
+  if (i < GROUP_LOG) gl->d[i] = d;
+  atomic_store(&gl->n, i + 1); /* only the writer calls on_durable */
+  gate_durable(&gl->g, d);
+}
+
+/* A group commit is what the queue holds when the writer comes to it, up to max_batch,
+ * however many pops the writer takes it in: 512 records queued behind a held writer are
+ * committed as groups of max_batch, then the rest. */
+static void groups_case(fx *f, uint32_t max_batch) {
+  group_log gl;
+  memset(&gl, 0, sizeof gl);
+  f->cfg.queue_capacity = 512;
+  f->cfg.max_batch = max_batch;
+  f->cfg.checkpoint_every = 1000000u; /* no marker takes a slot or a place in a group */
+  f->cfg.checkpoint_interval_ms = 1000000000u;
+  f->cfg.on_durable = group_durable;
+  f->cfg.durable_ctx = &gl;
+  cnv_ledger *l;
+  assert_int_equal(cnv_ledger_open(&f->cfg, &l, NULL), CNV_OK);
+  held h;
+  lw_make(&h.e, h.buf, 1, 0, 0);
+  assert_int_equal(cnv_ledger_append(l, &h.e, NULL), CNV_OK);
+  while (!atomic_load(&gl.g.entered)) sched_yield();
+  uint64_t base = gl.d[0];
+  for (uint64_t i = 1; i <= 512; i++) {
+    lw_make(&h.e, h.buf, 1, 0, i);
+    assert_int_equal(cnv_ledger_append(l, &h.e, NULL), CNV_OK);
+  }
+  atomic_store(&gl.g.open, 1);
+  assert_int_equal(cnv_ledger_wait_durable(l, base + 511, UINT64_MAX), CNV_OK);
+  uint32_t groups = (512 + max_batch - 1) / max_batch;
+  /* the writer publishes the durable count (which wakes the wait above) before it calls
+   * on_durable: give the last call up to 10 s to log it */
+  for (int i = 0; i < 10000 && atomic_load(&gl.n) < 1 + groups; i++) {
+    struct timespec ms = {0, 1000000};
+    nanosleep(&ms, NULL);
+  }
+  assert_true(atomic_load(&gl.n) >= 1 + groups);
+  for (uint32_t k = 1; k <= groups; k++) {
+    uint64_t want = k < groups ? max_batch : 512 - (uint64_t)(groups - 1) * max_batch;
+    assert_int_equal(gl.d[k] - gl.d[k - 1], want);
+  }
+  cnv_ledger_close(l);
+  f->cfg.on_durable = NULL;
+  assert_int_equal(cnv_ledger_verify_dir(f->dir, f->pk, NULL), CNV_OK);
+}
+
+/* Groups larger than the writer's chunk, and one not a multiple of it */
+static void test_groups_up_to_max_batch(void **state) { groups_case(*state, 200); }
+
+/* Groups smaller than the writer's chunk */
+static void test_groups_below_chunk(void **state) { groups_case(*state, 10); }
+
 static void test_drop_counts(void **state) {
   fx *f = *state;
   held h;
@@ -564,6 +630,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_threads_dense_durable_reopen, setup, teardown),
       cmocka_unit_test_setup_teardown(test_checkpoints_every_n_and_explicit, setup, teardown),
       cmocka_unit_test_setup_teardown(test_checkpoints_under_saturation, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_groups_up_to_max_batch, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_groups_below_chunk, setup, teardown),
       cmocka_unit_test_setup_teardown(test_drop_counts, setup, teardown),
       cmocka_unit_test_setup_teardown(test_block_never_drops, setup, teardown),
       cmocka_unit_test_setup_teardown(test_max_bytes_stops_writer, setup, teardown),
