@@ -1,7 +1,8 @@
 /* libcnv nats: one swarm on many machines, over NATS (docs/nats.md). Built on the NATS C
  * client (libnats) and JetStream; the bytes are swarmwire's (include/cnv/swarmwire.h).
  *
- * Three objects, each with its own NATS connection:
+ * Three objects, each with its own NATS connection (a node's answers go on connections of
+ * their own: one per runtime worker, at most 8, beside the main one):
  *   - cnv_nats_node: puts an embedder's started cnv_runtime into swarm S. It serves every
  *     registered capability on its subject in queue group "cnv.S" (one node of those that have
  *     the capability gets each invocation), answers handshakes, keeps the swarm's shared state
@@ -112,7 +113,8 @@ typedef struct cnv_nats_node cnv_nats_node;
  * CNV_ERANGE (a limit out of range), CNV_ENATS_NOT_AUTHORIZED, CNV_ENOMEM. */
 CNV_API CNV_NODISCARD cnv_status cnv_nats_node_create(const cnv_nats_node_config *cfg, cnv_runtime *rt,
                                                       cnv_nats_node **out);
-/* Connects (the NATS client reconnects by itself after, forever), makes sure the bucket and
+/* Connects (its main connection and its answer connections, one per runtime worker up to 8;
+ * the NATS client reconnects each by itself after, forever), makes sure the bucket and
  * the once stream exist (creating them when absent), replays every record of the bucket
  * (applying trust roots and revocations before serving anything), obtains the swarm key (the
  * first node of a swarm makes it; a later one writes a JOIN record and waits for a GRANT from
@@ -123,7 +125,7 @@ CNV_API CNV_NODISCARD cnv_status cnv_nats_node_create(const cnv_nats_node_config
 CNV_API CNV_NODISCARD cnv_status cnv_nats_node_start(cnv_nats_node *n);
 /* Unsubscribes (the queue groups stop giving this node work), lets invocations in flight
  * complete and answers them (up to rt's own stop), writes its status record one last time with
- * phase Stopped, closes the connection. Idempotent. Errors: CNV_EINVAL. Blocking. */
+ * phase Stopped, closes its connections. Idempotent. Errors: CNV_EINVAL. Blocking. */
 CNV_API CNV_NODISCARD cnv_status cnv_nats_node_stop(cnv_nats_node *n);
 /* Stops if needed, wipes the keys, frees. NULL ignored. */
 CNV_API void cnv_nats_node_destroy(cnv_nats_node *n);

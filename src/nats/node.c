@@ -107,17 +107,58 @@ cnv_status cnv_nats_node_create(const cnv_nats_node_config *cfg, cnv_runtime *rt
   return CNV_OK;
 }
 
-/* Splits the comma list into nats.c's array of URLs (in place, in a copy). */
-static natsStatus set_servers(natsOptions *o, const char *list) {
+/* Sets the servers: `first` (when given) then those of the comma list that differ from it,
+ * tried in that order; the list alone is shuffled, as nats.c does by default. */
+static natsStatus set_servers(natsOptions *o, const char *first, const char *list) {
   char *copy = strdup(list);
   if (!copy) return NATS_NO_MEMORY;
-  const char *urls[64];
+  const char *urls[65];
   int count = 0;
-  for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok && count < 64; tok = strtok_r(NULL, ",", &save))
-    if (*tok) urls[count++] = tok;
+  if (first) urls[count++] = first;
+  for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok && count < 65; tok = strtok_r(NULL, ",", &save))
+    if (*tok && !(first && strcmp(tok, first) == 0)) urls[count++] = tok;
   natsStatus ns = count ? natsOptions_SetServers(o, urls, count) : NATS_INVALID_ARG;
+  if (ns == NATS_OK && first) ns = natsOptions_SetNoRandomize(o, true);
   free(copy);
   return ns;
+}
+
+/* The options every connection of the node shares (servers as set_servers). */
+static natsStatus conn_options(const cnv_nats_node *n, const char *first, natsOptions **out) {
+  natsOptions *o = NULL;
+  natsStatus ns = natsOptions_Create(&o);
+  if (ns == NATS_OK) ns = set_servers(o, first, n->servers);
+  if (ns == NATS_OK) ns = natsOptions_SetMaxReconnect(o, -1); /* forever */
+  if (ns == NATS_OK) ns = natsOptions_SetTimeout(o, n->cfg.connect_timeout_ms);
+  /* each publish (an answer, a claim) is written at once rather than left to nats.c's flusher
+   * thread, whose wait before each batch otherwise sets the pace of request/reply (about half
+   * the calls per second in bench nats_invoke) */
+  if (ns == NATS_OK) ns = natsOptions_SetSendAsap(o, true);
+  /* a node cut off from NATS serves nothing: try again soon (nats.c's default waits 2 s) */
+  if (ns == NATS_OK) ns = natsOptions_SetReconnectWait(o, 250);
+  if (ns != NATS_OK) {
+    natsOptions_Destroy(o);
+    return ns;
+  }
+  *out = o;
+  return NATS_OK;
+}
+
+cnv_status natsn_answer_conns_open(cnv_nats_node *n, natsConnection **conns, uint32_t count) {
+  /* on the server the main connection uses first: an answer then takes the path its request
+   * took (on another server of a cluster it would cross a route) */
+  char url[512];
+  const char *first = natsConnection_GetConnectedUrl(n->nc, url, sizeof url) == NATS_OK && url[0] ? url : NULL;
+  natsOptions *o = NULL;
+  if (conn_options(n, first, &o) != NATS_OK) return CNV_ENATS_CONNECT;
+  cnv_status st = CNV_OK;
+  for (uint32_t i = 0; i < count && st == CNV_OK; i++)
+    if (natsConnection_Connect(&conns[i], o) != NATS_OK) {
+      conns[i] = NULL;
+      st = CNV_ENATS_CONNECT;
+    }
+  natsOptions_Destroy(o);
+  return st;
 }
 
 static void disconnect(cnv_nats_node *n) {
@@ -138,19 +179,11 @@ static void disconnect(cnv_nats_node *n) {
 
 static cnv_status node_connect(cnv_nats_node *n) {
   natsOptions *o = NULL;
-  natsStatus ns = natsOptions_Create(&o);
-  if (ns == NATS_OK) ns = set_servers(o, n->servers);
-  if (ns == NATS_OK) ns = natsOptions_SetMaxReconnect(o, -1); /* forever */
-  if (ns == NATS_OK) ns = natsOptions_SetTimeout(o, n->cfg.connect_timeout_ms);
-  if (ns == NATS_OK) ns = natsOptions_SetDisconnectedCB(o, on_disconnected, n);
+  natsStatus ns = conn_options(n, NULL, &o);
+  if (ns != NATS_OK) return CNV_ENATS_CONNECT;
+  ns = natsOptions_SetDisconnectedCB(o, on_disconnected, n);
   if (ns == NATS_OK) ns = natsOptions_SetReconnectedCB(o, on_reconnected, n);
   if (ns == NATS_OK) ns = natsOptions_SetClosedCB(o, on_closed, n);
-  /* each publish (an answer, a claim) is written at once rather than left to nats.c's flusher
-   * thread, whose wait before each batch otherwise sets the pace of request/reply (about half
-   * the calls per second in bench nats_invoke) */
-  if (ns == NATS_OK) ns = natsOptions_SetSendAsap(o, true);
-  /* a node cut off from NATS serves nothing: try again soon (nats.c's default waits 2 s) */
-  if (ns == NATS_OK) ns = natsOptions_SetReconnectWait(o, 250);
   if (ns == NATS_OK) ns = natsConnection_Connect(&n->nc, o);
   natsOptions_Destroy(o);
   if (ns != NATS_OK) {

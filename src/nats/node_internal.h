@@ -42,7 +42,7 @@ struct cnv_nats_node {
   uint8_t public_key[CNV_SW_KEY_BYTES];
   uint8_t *token;
   cnv_runtime *rt;
-  natsConnection *nc; /* one connection: core NATS and JetStream */
+  natsConnection *nc; /* the main connection: core NATS and JetStream (answers aside: serve_internal.h) */
   jsCtx *js;
   natsn_state *state;
   natsn_serve *serve;
@@ -86,6 +86,11 @@ cnv_status natsn_check_serve_token(cnv_nats_node *n, const uint8_t pk[CNV_SW_KEY
                                    size_t token_len);
 
 /* ---- serve half ---- */
+
+/* Connects count more connections with the main one's options (no callbacks), on the server
+ * the main one uses first, into conns (NULL where none was made): the serve half's answer
+ * connections. CNV_OK, or CNV_ENATS_CONNECT (the caller closes those made). */
+cnv_status natsn_answer_conns_open(cnv_nats_node *n, natsConnection **conns, uint32_t count);
 
 /* Subscribes to the handshake subject and every registered capability's subject. */
 cnv_status natsn_serve_start(cnv_nats_node *n);

@@ -1,7 +1,7 @@
 /* The request path (docs/nats.md "Requests"): a REQUEST on a capability's subject -> its
  * session (opened ticket, cached) -> expiry -> anti-replay window -> open -> client time ->
  * the once path (once.c) or straight to the runtime; the answer is sealed and published by
- * on_done on the runtime's worker (natsConnection_Publish is thread-safe). */
+ * on_done on the runtime's worker, on that worker's answer connection. */
 #include <string.h>
 
 #include <sodium.h>
@@ -51,8 +51,10 @@ static void on_done(void *ctx, const cnv_runtime_completion *c) {
       stored = true;
     }
   } else if (st == CNV_OK) {
-    NATSN_COUNT(s->n, answered);                                                     /* before the client can have it */
-    (void)natsConnection_Publish(s->n->nc, slot->reply, w->sealed, (int)sealed_len); /* lost: retried */
+    /* the worker's own answer connection (serve_internal.h), the main one for the spare */
+    natsConnection *nc = spare ? s->n->nc : s->answer_nc[(uint32_t)c->worker % s->n_answer_nc];
+    NATSN_COUNT(s->n, answered);                                               /* before the client can have it */
+    (void)natsConnection_Publish(nc, slot->reply, w->sealed, (int)sealed_len); /* lost: retried */
   }
   if (spare) pthread_mutex_unlock(&s->spare_lock);
   if (!stored) natsn_slot_put(s, slot);

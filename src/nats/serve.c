@@ -213,7 +213,18 @@ static bool add_cap(void *ctx, const cnv_runtime_capability_info *info) {
   return l->st == CNV_OK;
 }
 
+/* Closes the answer connections (each close joins that connection's threads). */
+static void answer_conns_close(natsn_serve *s) {
+  for (uint32_t i = 0; i < s->n_answer_nc; i++) {
+    if (!s->answer_nc[i]) continue;
+    natsConnection_Close(s->answer_nc[i]);
+    natsConnection_Destroy(s->answer_nc[i]);
+    s->answer_nc[i] = NULL;
+  }
+}
+
 static void free_serve(natsn_serve *s) {
+  answer_conns_close(s);
   for (size_t i = 0; i < s->n_caps; i++) {
     natsSubscription_Destroy(s->caps[i].sub);
     free(s->caps[i].path);
@@ -322,6 +333,9 @@ cnv_status natsn_serve_start(cnv_nats_node *n) {
   natsn_serve *s = n->serve;
   cnv_status st = natsn_once_ensure_stream(s);
   cap_list l = {.s = s, .st = CNV_OK};
+  /* the answer connections exist before any request can arrive */
+  s->n_answer_nc = s->n_wbufs < NATSN_ANSWER_CONNS_MAX ? s->n_wbufs : NATSN_ANSWER_CONNS_MAX;
+  if (st == CNV_OK) st = natsn_answer_conns_open(n, s->answer_nc, s->n_answer_nc);
   if (st == CNV_OK) st = cnv_runtime_capability_each(n->rt, add_cap, &l, NULL);
   if (st == CNV_OK) st = l.st;
   char hs[CNV_SW_SUBJECT_MAX], queue[CNV_SW_SUBJECT_MAX];
@@ -367,6 +381,8 @@ void natsn_serve_stop(cnv_nats_node *n) {
     po.MaxWait = n->cfg.connect_timeout_ms;
     (void)js_PublishAsyncComplete(n->js, &po); /* a timeout leaves them to the client's retry */
   }
+  /* every slot is back: no worker publishes an answer any more */
+  answer_conns_close(s);
   /* every agent this node added goes, every session key is wiped */
   natsn_sessions_destroy(s->sessions);
   s->sessions = NULL;

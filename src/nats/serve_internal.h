@@ -21,6 +21,9 @@
 /* A result-less answer's buffer: its RESPONSE payload, then the sealed RESPONSE. */
 #define NATSN_SMALL_PLAIN 64u
 #define NATSN_SMALL_ANSWER (NATSN_SMALL_PLAIN + NATSN_SMALL_PLAIN + CNV_SW_RESPONSE_OVERHEAD)
+/* At most this many answer connections per node (struct natsn_serve), whatever the runtime's
+ * number of workers. */
+#define NATSN_ANSWER_CONNS_MAX 8u
 
 /* ---- sessions.c: opened tickets, by session id ---- */
 
@@ -145,6 +148,12 @@ struct natsn_serve {
   uint32_t n_wbufs;
   natsn_wbuf spare;
   pthread_mutex_t spare_lock;
+  /* answer connections: worker i publishes its answers on answer_nc[i % n_answer_nc] rather
+   * than on the main connection, whose lock every publish holds across its send system call
+   * and its reader thread takes after every read; one per worker up to
+   * NATSN_ANSWER_CONNS_MAX, made at start, closed at stop once no answer is left to send */
+  natsConnection *answer_nc[NATSN_ANSWER_CONNS_MAX];
+  uint32_t n_answer_nc;
   /* the handshake's scratch (its subscription's one thread) */
   uint8_t *hs_ticket, *hs_welcome;
   size_t hs_welcome_cap;

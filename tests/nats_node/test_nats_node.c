@@ -630,6 +630,51 @@ static void t_many(void **state) {
   scene_free(s);
 }
 
+/* Polls server 0's /connz (up to WAIT_MS) until it lists want connections and those holding
+ * no subscription published `quiet` messages in all; returns the number of connections it
+ * listed last, *quiet_seen what those published. */
+static int connz_wait(scene *s, int want, long long quiet, long long *quiet_seen) {
+  nats_cluster_conn conns[16];
+  int n = -1;
+  for (int i = 0; i < WAIT_MS / 10; i++) {
+    n = nats_cluster_connz(s->cl, 0, conns, 16);
+    *quiet_seen = 0;
+    for (int k = 0; k < n && k < 16; k++)
+      if (conns[k].subs == 0) *quiet_seen += conns[k].in_msgs;
+    if (n == want && *quiet_seen == quiet) break;
+    nanosleep(&(struct timespec){0, 10 * 1000000}, NULL);
+  }
+  return n;
+}
+
+/* The node answers over connections of its own, one per runtime worker beside its main
+ * connection (which holds every subscription and publishes none of those answers), and
+ * stop closes them all. */
+#define ANSWER_CALLS 20
+static void t_answer_connections(void **state) {
+  (void)state;
+  scene *s = scene_new(1, NULL);
+  int workers = (int)cnv_runtime_workers(s->rt[0]);
+  long long published;
+  assert_int_equal(connz_wait(s, 1 + workers, 0, &published), 1 + workers);
+  assert_int_equal(published, 0);
+  client c;
+  assert_int_equal(client_connect(s, &c), 0);
+  for (uint64_t id = 1; id <= ANSWER_CALLS; id++) assert_string_equal(call(&c, "demo.echo hi", id).result, "hi");
+  /* the node's connections and the client's: every answer was published on one of the node's
+   * connections without a subscription */
+  assert_int_equal(connz_wait(s, 2 + workers, ANSWER_CALLS, &published), 2 + workers);
+  assert_int_equal(published, ANSWER_CALLS);
+  assert_int_equal(cnv_nats_node_stop(s->node[0]), CNV_OK);
+  cnv_nats_node_destroy(s->node[0]);
+  cnv_runtime_destroy(s->rt[0]);
+  s->n_nodes = 0;
+  assert_int_equal(connz_wait(s, 1, 0, &published), 1); /* the client's alone */
+  client_close(&c);
+  assert_int_equal(connz_wait(s, 0, 0, &published), 0);
+  scene_free(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(t_echo),
@@ -647,6 +692,7 @@ int main(void) {
       cmocka_unit_test(t_reconnect),
       cmocka_unit_test(t_handshake_refused),
       cmocka_unit_test(t_many),
+      cmocka_unit_test(t_answer_connections),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

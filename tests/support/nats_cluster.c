@@ -434,6 +434,41 @@ const char *nats_cluster_urls(const nats_cluster *c) { return c->urls; }
 
 int nats_cluster_monitor_port(const nats_cluster *c, int i) { return i >= 0 && i < c->n ? c->s[i].mport : -1; }
 
+/* The number after `"key": ` at or after from, the position after it in *end; -1 when absent. */
+static long long json_number(const char *from, const char *key, const char **end) {
+  const char *p = strstr(from, key);
+  if (!p) return -1;
+  p += strlen(key);
+  while (*p == ' ' || *p == ':') p++;
+  char *e;
+  long long v = strtoll(p, &e, 10);
+  *end = e;
+  return e == p ? -1 : v;
+}
+
+int nats_cluster_connz(const nats_cluster *c, int i, nats_cluster_conn *out, int cap) {
+  if (!c || i < 0 || i >= c->n) return -1;
+  size_t size = 1u << 20;
+  char *buf = malloc(size);
+  if (!buf) return -1;
+  int count = -1;
+  if (http_get(c->s[i].mport, "/connz?subs=0", buf, size)) {
+    const char *p = buf, *end;
+    long long total = json_number(p, "\"num_connections\"", &end);
+    count = total < 0 ? -1 : (int)total;
+    /* each connection object has its in_msgs before its subscriptions */
+    for (int k = 0; count > 0 && k < cap && k < count; k++) {
+      long long in = json_number(p, "\"in_msgs\"", &end);
+      if (in < 0) break;
+      long long subs = json_number(end, "\"subscriptions\"", &end);
+      out[k] = (nats_cluster_conn){.in_msgs = in, .subs = subs};
+      p = end;
+    }
+  }
+  free(buf);
+  return count;
+}
+
 pid_t nats_cluster_pid(const nats_cluster *c, int i) { return i >= 0 && i < c->n ? c->s[i].pid : -1; }
 
 const char *nats_cluster_dir(const nats_cluster *c) { return c->dir; }

@@ -39,6 +39,14 @@ const char *nats_cluster_url(const nats_cluster *c, int i);
 const char *nats_cluster_urls(const nats_cluster *c);
 /* Server i's monitoring (HTTP) port. */
 int nats_cluster_monitor_port(const nats_cluster *c, int i);
+/* One client connection of a server as its /connz reports it. */
+typedef struct nats_cluster_conn {
+  long long in_msgs; /* messages the client published */
+  long long subs;    /* subscriptions it holds */
+} nats_cluster_conn;
+/* Server i's client connections (at most cap of them into out, in the server's order), from
+ * its monitoring port's /connz: their number, or -1 when the server does not answer. */
+int nats_cluster_connz(const nats_cluster *c, int i, nats_cluster_conn *out, int cap);
 /* Server i's process id, or -1 while it is killed. */
 pid_t nats_cluster_pid(const nats_cluster *c, int i);
 /* The temporary directory holding the servers' store directories and logs (TMP/nI.log); a
