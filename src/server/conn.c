@@ -290,7 +290,10 @@ static void on_invocation(cnv__srv_conn *c, const cnv_session_event *ev) {
                                  .trace = inv.traceparent ? &trace : NULL,
                                  .timeout_ns = (uint64_t)inv.deadline_ms * MS,
                                  .on_done = cnv__srv_completion,
-                                 .done_ctx = call};
+                                 .done_ctx = call,
+                                 .now_ns = L->now_ns,
+                                 /* woken once for everything this read submits (process) */
+                                 .defer_wake = 1};
     uint64_t ticket = 0;
     st = cnv_runtime_submit_ex(s->rt, c->agent, inv.line, inv.line_len, &o, &ticket);
     if (st == CNV_OK) {
@@ -298,6 +301,7 @@ static void on_invocation(cnv__srv_conn *c, const cnv_session_event *ev) {
       c->tickets[call - c->calls] = ticket;
       by_id_add(c, call);
       c->inflight++;
+      c->submitted = 1;
       cnv__srv_count(&L->n.accepted_calls, 1);
       return;
     }
@@ -380,6 +384,11 @@ static void process(cnv__srv_conn *c) {
       session_error(c, st);
     }
     pull(c);
+  }
+  if (c->submitted) {
+    /* one wake-up check for the row of INVOCATIONs this read brought, not one per submit */
+    c->submitted = 0;
+    cnv_runtime_wake(c->loop->srv->rt);
   }
   if (frames_opened(c) != opened) c->last_rx_ns = cnv_runtime_now_ns();
   if (c->roff == c->rlen || c->eof) c->roff = c->rlen = 0; /* after the peer's SHUTDOWN: ignored */

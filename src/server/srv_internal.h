@@ -83,6 +83,7 @@ struct cnv__srv_conn {
   int drain;        /* close once the peer is done (eof), nothing is in flight, the output written */
   int eof;          /* the peer sent SHUTDOWN or closed its side: nothing more is read */
   int shutdown_due; /* graceful stop: a SHUTDOWN to seal once the output has room */
+  int submitted;    /* process() submitted a call (deferred wake): it calls cnv_runtime_wake */
   uint32_t inflight;
   uint32_t max_calls;
   uint32_t max_msg;     /* negotiated max_message_size */
