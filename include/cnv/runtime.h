@@ -584,6 +584,14 @@ typedef struct cnv_runtime_submit_opts {
   cnv_runtime_cq *cq;                  /* completion queue of this runtime */
   cnv_runtime_progress_fn on_progress; /* NULL: the handler's progress reports go nowhere */
   void *progress_ctx;
+  /* For a submitter that submits several invocations in a row (an event loop handing over
+   * what one read brought): */
+  uint64_t now_ns;     /* the acceptance time: a cnv_runtime_now_ns() reading the submitter took
+                          at or before this call (one reading for the row, not one per submit);
+                          0: the runtime reads the clock */
+  uint32_t defer_wake; /* 1: an accepted invocation wakes no parked worker (a spinning one still
+                          takes it); the submitter calls cnv_runtime_wake once after the row, or
+                          it may wait in the queue until something else wakes a worker */
 } cnv_runtime_submit_opts;
 
 /* Submits one invocation line for `agent` (the runtime copies it: the caller's buffer is free
@@ -599,6 +607,13 @@ typedef struct cnv_runtime_submit_opts {
  * push), otherwise lock-free; no allocation once the agent's token is prepared. */
 CNV_API CNV_NODISCARD cnv_status cnv_runtime_submit_ex(cnv_runtime *rt, uint32_t agent, const char *line, size_t len,
                                                        const cnv_runtime_submit_opts *opts, uint64_t *ticket);
+
+/* Wakes a parked worker for the invocations submitted with opts.defer_wake, as the submit of
+ * the last of them would have without it: nobody when a worker spins (it takes the queued
+ * records and passes a wake-up on while records remain) or a wake-up is already on its way.
+ * One call after a row of deferred submits costs one such check instead of one per submit.
+ * Any thread; NULL: nothing. Lock-free; at most one futex wake. */
+CNV_API void cnv_runtime_wake(cnv_runtime *rt);
 
 /* cnv_runtime_submit_ex with no options and no ticket. */
 CNV_API CNV_NODISCARD cnv_status cnv_runtime_submit(cnv_runtime *rt, uint32_t agent, const char *line,

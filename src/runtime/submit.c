@@ -105,7 +105,7 @@ static void slot_fill(cnv__rt_slot *s, uint32_t agent, uint64_t id,
 }
 
 static cnv_status enqueue(cnv_runtime *rt, cnv__rt_slot *s, const char *line, size_t len,
-                          const cnv_invocation *inv, int lane) {
+                          const cnv_invocation *inv, int lane, int wake) {
   cnv__rt_rec_buf buf;
   cnv__rt_rec_head head = {.slot = (uint32_t)(s - rt->slots), .line_len = (uint16_t)len, .path_off = (uint16_t)(inv->path.ptr - line)};
   memcpy(buf.words, &head, sizeof head);
@@ -113,8 +113,14 @@ static cnv_status enqueue(cnv_runtime *rt, cnv__rt_slot *s, const char *line, si
   /* Each lane holds as many records as there are slots, and every record holds a slot: the
    * push cannot find the lane full. */
   cnv__ignore_status(cnv_queue_try_push_mpmc(rt->lane[lane], buf.words));
-  cnv__rt_park_wake_one(rt);
+  if (wake) cnv__rt_park_wake_one(rt); /* deferred: the submitter's cnv_runtime_wake */
   return CNV_OK;
+}
+
+void cnv_runtime_wake(cnv_runtime *rt) {
+  /* the wake's seq_cst fence orders every push made before this call (the deferred ones)
+   * before its looks at the parked and spinning workers, as a submit's own wake does */
+  if (rt) cnv__rt_park_wake_one(rt);
 }
 
 /* From the slot on: room, token, deadline, record. Gives the slot back on any failure. */
@@ -154,7 +160,7 @@ static cnv_status admit(cnv_runtime *rt, cnv__rt_agent *a, uint32_t agent, uint6
   int lane = o && o->low_priority ? 1 : 0;
   /* before the push: the ADMIT precedes its COMPLETE in the log */
   if (CNV__UNLIKELY(rt->cfg.ledger != NULL)) cnv__rt_lrec_accept(rt, s, a, d, lane);
-  return enqueue(rt, s, line, len, inv, lane);
+  return enqueue(rt, s, line, len, inv, lane, !(o && o->defer_wake));
 }
 
 static cnv_status pipeline(cnv_runtime *rt, uint32_t agent, const char *line, size_t len,
@@ -183,7 +189,7 @@ static cnv_status pipeline(cnv_runtime *rt, uint32_t agent, const char *line, si
   if (o && o->low_priority && phase == CNV_PHASE_DEGRADED) return deny(CNV_RT_DENY_SHED, outcome);
   cnv__rt_agent *a = cnv__rt_agent_get(rt, agent);
   if (!a) return deny(CNV_RT_DENY_UNKNOWN_AGENT, outcome);
-  uint64_t now = cnv__rt_now_ns();
+  uint64_t now = o && o->now_ns ? o->now_ns : cnv__rt_now_ns();
   if (!cnv__rt_rate_allow(a, now)) return deny(CNV_RT_DENY_RATE, outcome);
   return admit(rt, a, agent, id, &t, &inv, line, len, o, now, ticket, outcome, d);
 }

@@ -95,7 +95,7 @@ static void fail(cnv__srv_conn *c, cnv_status code) {
 static cnv_status seal(cnv__srv_conn *c, uint8_t type, uint64_t id, const void *payload, size_t len) {
   if (out_room(c) < CNV_SESSION_SEAL_BOUND(len)) return CNV_EFULL;
   size_t w = 0;
-  cnv_status st = cnv_session_seal(c->sess, type, id, payload, len, cnv_runtime_now_ns(),
+  cnv_status st = cnv_session_seal(c->sess, type, id, payload, len, c->loop->now_ns,
                                    c->out[c->cur] + c->olen[c->cur], out_room(c), &w);
   if (st == CNV_OK) c->olen[c->cur] += w;
   return st;
@@ -234,9 +234,10 @@ static void on_auth(cnv__srv_conn *c, const cnv_session_event *ev) {
     uint32_t slots = 2;
     while (slots < 2 * calls) slots *= 2;
     c->calls = calloc(calls, sizeof *c->calls);
+    c->tickets = calloc(calls, sizeof *c->tickets);
     c->results = malloc(calls * per);
     c->by_id = calloc(slots, sizeof *c->by_id);
-    if (!c->calls || !c->results || !c->by_id) {
+    if (!c->calls || !c->tickets || !c->results || !c->by_id) {
       /* nothing was submitted for the agent yet */
       cnv__ignore_status(cnv_runtime_agent_remove(s->rt, agent));
       st = CNV_ENOMEM;
@@ -246,6 +247,7 @@ static void on_auth(cnv__srv_conn *c, const cnv_session_event *ev) {
       for (uint32_t i = calls; i-- > 0;) {
         c->calls[i].result = c->results + (size_t)i * per;
         c->calls[i].conn = c;
+        c->calls[i].loop = L;
         call_free(c, &c->calls[i]);
       }
       c->agent = agent;
@@ -288,14 +290,18 @@ static void on_invocation(cnv__srv_conn *c, const cnv_session_event *ev) {
                                  .trace = inv.traceparent ? &trace : NULL,
                                  .timeout_ns = (uint64_t)inv.deadline_ms * MS,
                                  .on_done = cnv__srv_completion,
-                                 .done_ctx = call};
+                                 .done_ctx = call,
+                                 .now_ns = L->now_ns,
+                                 /* woken once for everything this read submits (process) */
+                                 .defer_wake = 1};
     uint64_t ticket = 0;
     st = cnv_runtime_submit_ex(s->rt, c->agent, inv.line, inv.line_len, &o, &ticket);
     if (st == CNV_OK) {
       /* the completion may already be on the done stack: it is taken by this thread, later */
-      call->ticket = ticket;
+      c->tickets[call - c->calls] = ticket;
       by_id_add(c, call);
       c->inflight++;
+      c->submitted = 1;
       cnv__srv_count(&L->n.accepted_calls, 1);
       return;
     }
@@ -311,7 +317,7 @@ static void on_cancel(cnv__srv_conn *c, uint64_t id) {
   cnv__srv_call *call = by_id_find(c, id);
   /* CNV_ENOTFOUND: it completed meanwhile (its completion not yet taken back by this loop);
    * its RESPONSE is on its way. Not found at all: answered already, or never sent */
-  if (call) cnv__ignore_status(cnv_runtime_cancel(L->srv->rt, call->ticket));
+  if (call) cnv__ignore_status(cnv_runtime_cancel(L->srv->rt, c->tickets[call - c->calls]));
 }
 
 static void on_event(cnv__srv_conn *c, const cnv_session_event *ev) {
@@ -368,7 +374,7 @@ static void process(cnv__srv_conn *c) {
     }
     size_t used = 0;
     cnv_session_event ev;
-    cnv_status st = cnv_session_feed(c->sess, c->rbuf + c->roff, c->rlen - c->roff, cnv_runtime_now_ns(), &used, &ev);
+    cnv_status st = cnv_session_feed(c->sess, c->rbuf + c->roff, c->rlen - c->roff, c->loop->now_ns, &used, &ev);
     c->roff += used;
     if (st == CNV_OK) {
       on_event(c, &ev);
@@ -378,6 +384,11 @@ static void process(cnv__srv_conn *c) {
       session_error(c, st);
     }
     pull(c);
+  }
+  if (c->submitted) {
+    /* one wake-up check for the row of INVOCATIONs this read brought, not one per submit */
+    c->submitted = 0;
+    cnv_runtime_wake(c->loop->srv->rt);
   }
   if (frames_opened(c) != opened) c->last_rx_ns = cnv_runtime_now_ns();
   if (c->roff == c->rlen || c->eof) c->roff = c->rlen = 0; /* after the peer's SHUTDOWN: ignored */
@@ -415,6 +426,7 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b) {
   c->rlen += (size_t)n;
   /* the calls this read submits may complete before the loop blocks again: taken then */
   cnv__srv_loop_awake(c->loop);
+  cnv__srv_loop_tick(c->loop);
   process(c);
 }
 
@@ -452,6 +464,7 @@ static void send_shutdown(cnv__srv_conn *c);
 
 static void on_written(uv_write_t *req, int status) {
   cnv__srv_conn *c = req->data;
+  cnv__srv_loop_tick(c->loop);
   c->wbusy = 0;
   cnv__srv_count(&c->loop->n.bytes_out, c->olen[c->cur ^ 1]);
   c->olen[c->cur ^ 1] = 0;
@@ -470,7 +483,7 @@ static void on_written(uv_write_t *req, int status) {
 
 void cnv__srv_completion(void *ctx, const cnv_runtime_completion *done) {
   cnv__srv_call *call = ctx;
-  cnv__srv_loop *L = call->conn->loop;
+  cnv__srv_loop *L = call->loop;
   /* relaxed: ordered before the push by the release CAS below; the loop reads it only after
    * taking this call (acquire), so it cannot see 0 while this callback still needs the loop */
   cnv__fetch_add_relaxed(&L->pushing, 1u);
@@ -551,6 +564,7 @@ static void on_timer(uv_timer_t *t) {
   cnv__srv_conn *c = t->data;
   cnv_server *s = c->loop->srv;
   if (c->closing) return;
+  cnv__srv_loop_tick(c->loop);
   if (c->end_on_flush) {
     /* the ERROR was not written within the linger: the peer does not read */
     cnv__srv_conn_close(c);
@@ -612,6 +626,7 @@ static void conn_free(cnv__srv_conn *c) {
   if (c->state == CNV__SRV_READY) cnv__srv_count(&L->n.sessions_ready, (uint64_t)-1);
   cnv_session_destroy(c->sess);
   free(c->calls);
+  free(c->tickets);
   free(c->results);
   free(c->by_id);
   free(c->rbuf);
@@ -643,7 +658,7 @@ void cnv__srv_conn_close(cnv__srv_conn *c) {
   }
   for (uint32_t i = 0; i < c->max_calls; i++) {
     /* CNV_ENOTFOUND: completed, its completion on the way; either way it comes back */
-    if (c->calls[i].live) cnv__ignore_status(cnv_runtime_cancel(c->loop->srv->rt, c->calls[i].ticket));
+    if (c->calls[i].live) cnv__ignore_status(cnv_runtime_cancel(c->loop->srv->rt, c->tickets[i]));
   }
   c->pending_head = c->pending_tail = NULL; /* their calls are not reused: the area is freed */
   uv_close(&c->h.handle, on_handle_closed);

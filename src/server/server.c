@@ -390,6 +390,7 @@ static void on_done_ready(uv_poll_t *h, int status, int events) {
   (void)events;
   cnv__srv_loop *L = h->data;
   cnv__srv_loop_awake(L);
+  cnv__srv_loop_tick(L);
   uint64_t count;
   /* EAGAIN: a wake-up already read by an earlier turn; the stack is looked at either way */
   cnv__ignore_status(read(L->done_fd, &count, sizeof count) == (ssize_t)sizeof count ? CNV_OK : CNV_EAGAIN);
@@ -410,6 +411,7 @@ static void on_prepare(uv_prepare_t *h) {
     cnv__fence_seq_cst();
     if (!cnv__load_relaxed(&L->done)) break; /* relaxed: take_done's exchange acquires */
     cnv__srv_loop_awake(L);
+    if (!took) cnv__srv_loop_tick(L);
     take_done(L);
     took = 1;
   }
@@ -419,6 +421,7 @@ static void on_prepare(uv_prepare_t *h) {
 static void on_async(uv_async_t *h) {
   cnv__srv_loop *L = h->data;
   cnv_server *s = L->srv;
+  cnv__srv_loop_tick(L);
   drain_inbox(L);
   drain_done(L);
   /* acquire: pairs with cnv_server_stop's release store */
@@ -491,6 +494,7 @@ static cnv_status loop_init(cnv_server *s, uint32_t i) {
   cnv__srv_loop *L = &s->loops[i];
   L->index = i;
   L->srv = s;
+  cnv__srv_loop_tick(L);
   L->scratch = malloc(s->cfg.max_frame);
   if (!L->scratch) return CNV_ENOMEM;
   L->done_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

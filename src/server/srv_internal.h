@@ -47,8 +47,8 @@ typedef struct cnv__srv_accepted {
 typedef struct cnv__srv_call {
   struct cnv__srv_call *next; /* done stack, pending list or free list */
   cnv__srv_conn *conn;
-  uint64_t id;     /* the request id (frame correlation id) */
-  uint64_t ticket; /* the runtime's */
+  cnv__srv_loop *loop; /* conn->loop, kept here so the completion reads no line of the conn */
+  uint64_t id;         /* the request id (frame correlation id) */
   int32_t status;
   uint8_t done;
   uint8_t content_type;
@@ -83,10 +83,14 @@ struct cnv__srv_conn {
   int drain;        /* close once the peer is done (eof), nothing is in flight, the output written */
   int eof;          /* the peer sent SHUTDOWN or closed its side: nothing more is read */
   int shutdown_due; /* graceful stop: a SHUTDOWN to seal once the output has room */
+  int submitted;    /* process() submitted a call (deferred wake): it calls cnv_runtime_wake */
   uint32_t inflight;
   uint32_t max_calls;
   uint32_t max_msg;     /* negotiated max_message_size */
   cnv__srv_call *calls; /* max_calls entries, allocated at READY */
+  uint64_t *tickets;    /* the runtime's ticket of each call (same index), loop-only: the loop
+                           writes it after the submit, when a worker may already be writing the
+                           call's record, so it is kept off that record's line */
   uint8_t *results;     /* max_calls * max_result bytes */
   cnv__srv_call *free_calls;
   uint32_t *by_id; /* the calls in flight by request id (for CANCEL): open addressing, linear
@@ -136,6 +140,8 @@ struct cnv__srv_loop {
   int ended;                 /* nothing left: the async handle unreferenced, uv_run returns */
   int timer_closed;          /* the stop timer closed (loop_fini closes it otherwise) */
   uint8_t *scratch;          /* a RESPONSE payload before it is sealed (max_frame bytes) */
+  uint64_t now_ns;           /* the clock read once per callback (cnv__srv_loop_tick): the time
+                                every frame the callback opens or seals is given */
   cnv__srv_conn *flush_list; /* connections answered in the drain under way, flushed at its end */
   cnv__srv_counters n;
   /* The hand-offs from other threads: lock-free stacks (push: CAS with release; take: one
@@ -202,6 +208,10 @@ void cnv__srv_conn_close(cnv__srv_conn *c);
 void cnv__srv_completion(void *ctx, const cnv_runtime_completion *done);
 /* The loop is running callbacks (see awake): completions until it blocks again need no
  * wake-up. Loop thread only. */
+/* Reads the clock for what the callback now running opens and seals: one read for all the
+ * frames of a read or all the answers of a drain, not one per frame. */
+static inline void cnv__srv_loop_tick(cnv__srv_loop *L) { L->now_ns = cnv_runtime_now_ns(); }
+
 static inline void cnv__srv_loop_awake(cnv__srv_loop *L) {
   /* relaxed: a completion that reads a stale 0 writes one eventfd too many; one that reads
    * this 1 is ordered against on_prepare's clear by the fences there and in the completion */

@@ -116,10 +116,45 @@ static void test_parked_burst_behind_long_handlers(void **state) {
   cnv_runtime_destroy(f.rt);
 }
 
+static atomic_uint early_accept; /* completions queued at least the 1 ms the row's now_ns lies behind */
+
+static void on_row(void *ctx, const cnv_runtime_completion *c) {
+  (void)ctx;
+  if (c->kind == CNV_DONE_RAN && c->queued_ns >= 1000000u) atomic_fetch_add(&early_accept, 1);
+  if (c->kind == CNV_DONE_RAN) atomic_fetch_add(&quick_done, 1);
+}
+
+/* A row of submits with defer_wake (as an event loop hands over what one read brought) wakes
+ * no parked worker by itself; the one cnv_runtime_wake after the row must bring up as many
+ * as the row needs: every call runs. Each row's calls carry an acceptance time (now_ns) 1 ms
+ * before the submit, which their completions' queued_ns must include. */
+static void test_deferred_row_then_one_wake(void **state) {
+  (void)state;
+  static const rtf_handler h[] = {{"t.ok", CNV_DURATION_INTERACTIVE, h_ok, NULL}};
+  cnv_runtime_config cfg = rtf_config_workers(2);
+  cfg.idle = CNV_RT_IDLE_PARK;
+  rtf f;
+  uint32_t agent = rtf_up(&f, &cfg, h, 1, 1);
+  cnv_runtime_wake(NULL); /* nothing */
+  uint64_t rounds = cnv_test_iters(200);
+  for (uint64_t r = 0; r < rounds; r++) {
+    atomic_store(&quick_done, 0);
+    atomic_store(&early_accept, 0);
+    cnv_runtime_submit_opts o = {.on_done = on_row, .now_ns = cnv_runtime_now_ns() - 1000000u, .defer_wake = 1};
+    for (int i = 0; i < BURST; i++) assert_int_equal(cnv_runtime_submit_ex(f.rt, agent, "t.ok", 4, &o, NULL), CNV_OK);
+    cnv_runtime_wake(f.rt);
+    wait_count(&quick_done, BURST);
+    assert_int_equal(atomic_load(&early_accept), BURST);
+  }
+  assert_int_equal(cnv_runtime_stop(f.rt, RTF_STOP_NS), CNV_OK);
+  cnv_runtime_destroy(f.rt);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_burst_behind_long_handlers),
       cmocka_unit_test(test_parked_burst_behind_long_handlers),
+      cmocka_unit_test(test_deferred_row_then_one_wake),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
