@@ -206,12 +206,12 @@ void cnv__srv_conns_flush(cnv__srv_loop *L);
 void cnv__srv_conn_stop(cnv__srv_conn *c);
 void cnv__srv_conn_close(cnv__srv_conn *c);
 void cnv__srv_completion(void *ctx, const cnv_runtime_completion *done);
-/* The loop is running callbacks (see awake): completions until it blocks again need no
- * wake-up. Loop thread only. */
 /* Reads the clock for what the callback now running opens and seals: one read for all the
- * frames of a read or all the answers of a drain, not one per frame. */
+ * frames of a read or all the answers of a drain, not one per frame. Loop thread only. */
 static inline void cnv__srv_loop_tick(cnv__srv_loop *L) { L->now_ns = cnv_runtime_now_ns(); }
 
+/* The loop is running callbacks (see awake): completions until it blocks again need no
+ * wake-up. Loop thread only. */
 static inline void cnv__srv_loop_awake(cnv__srv_loop *L) {
   /* relaxed: a completion that reads a stale 0 writes one eventfd too many; one that reads
    * this 1 is ordered against on_prepare's clear by the fences there and in the completion */
