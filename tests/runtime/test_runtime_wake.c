@@ -56,6 +56,17 @@ static void wait_count(atomic_uint *n, unsigned want) {
   assert_int_equal(atomic_load(n), want);
 }
 
+/* The capabilities of the burst tests: t.gate holds its worker at the gate, t.ok returns. */
+static const rtf_handler burst_handlers[] = {{"t.gate", CNV_DURATION_USER_INITIATED, h_gate, NULL},
+                                             {"t.ok", CNV_DURATION_INTERACTIVE, h_ok, NULL}};
+
+/* A round's fresh gate and counts. */
+static void round_begin(void) {
+  rtf_gate_init(&gate);
+  atomic_store(&quick_done, 0);
+  atomic_store(&gate_done, 0);
+}
+
 /* One round: two calls held at the gate take two workers, then a burst of quick calls must
  * all complete while the gate stays shut (a third worker runs them), then the gate opens. */
 static void gate_then_burst(cnv_runtime *rt, uint32_t agent) {
@@ -71,17 +82,13 @@ static void gate_then_burst(cnv_runtime *rt, uint32_t agent) {
 
 static void test_burst_behind_long_handlers(void **state) {
   (void)state;
-  static const rtf_handler h[] = {{"t.gate", CNV_DURATION_USER_INITIATED, h_gate, NULL},
-                                  {"t.ok", CNV_DURATION_INTERACTIVE, h_ok, NULL}};
   cnv_runtime_config cfg = rtf_config_workers(4);
   cfg.idle_spin_us = 20000;
   rtf f;
-  uint32_t agent = rtf_up(&f, &cfg, h, 2, 1);
+  uint32_t agent = rtf_up(&f, &cfg, burst_handlers, 2, 1);
   uint64_t rounds = cnv_test_iters(30);
   for (uint64_t r = 0; r < rounds; r++) {
-    rtf_gate_init(&gate);
-    atomic_store(&quick_done, 0);
-    atomic_store(&gate_done, 0);
+    round_begin();
     struct timespec idle = {0, 60000000}; /* past the workers' spin: they park */
     nanosleep(&idle, NULL);
     cnv_runtime_submit_opts oq = {.on_done = on_quick};
@@ -99,17 +106,13 @@ static void test_burst_behind_long_handlers(void **state) {
  * must still bring every worker up: two are held at the gate, the quick calls need a third. */
 static void test_parked_burst_behind_long_handlers(void **state) {
   (void)state;
-  static const rtf_handler h[] = {{"t.gate", CNV_DURATION_USER_INITIATED, h_gate, NULL},
-                                  {"t.ok", CNV_DURATION_INTERACTIVE, h_ok, NULL}};
   cnv_runtime_config cfg = rtf_config_workers(4);
   cfg.idle = CNV_RT_IDLE_PARK;
   rtf f;
-  uint32_t agent = rtf_up(&f, &cfg, h, 2, 1);
+  uint32_t agent = rtf_up(&f, &cfg, burst_handlers, 2, 1);
   uint64_t rounds = cnv_test_iters(200);
   for (uint64_t r = 0; r < rounds; r++) {
-    rtf_gate_init(&gate);
-    atomic_store(&quick_done, 0);
-    atomic_store(&gate_done, 0);
+    round_begin();
     gate_then_burst(f.rt, agent);
   }
   assert_int_equal(cnv_runtime_stop(f.rt, RTF_STOP_NS), CNV_OK);
