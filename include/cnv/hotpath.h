@@ -82,6 +82,14 @@ CNV_API CNV_NODISCARD cnv_status cnv_queue_try_push_mpmc(cnv_queue *q, const voi
  * can number records at push time (the ledger does). Errors: as push, CNV_EINVAL also for a
  * NULL position. */
 CNV_API CNV_NODISCARD cnv_status cnv_queue_try_push_mpmc_at(cnv_queue *q, const void *record, uint64_t *position);
+/* As cnv_queue_try_push_mpmc, but copies only the first len bytes (0 .. record_size) of
+ * record: for records whose used length varies and is written inside them (a header that
+ * says it). The pop that takes it still copies out a whole record; its bytes from len on are
+ * unspecified (zeros from init, or an earlier record's bytes). The bytes not copied are not
+ * written, so the cache lines of a slot's unused tail never move between producer and
+ * consumer cores. Progress and ordering: as push. Errors: as push; CNV_ERANGE when len
+ * exceeds record_size (nothing written); CNV_EINVAL also for a NULL record with len > 0. */
+CNV_API CNV_NODISCARD cnv_status cnv_queue_try_push_mpmc_prefix(cnv_queue *q, const void *record, size_t len);
 /* Copies the oldest record out into `record`. Progress: lock-free (a retry inside the call
  * means another pop succeeded), never waits for a peer: at most a bounded pause (64 cpu
  * pauses) when the oldest slot is not published yet. CNV_OK; CNV_EEMPTY: the queue was

@@ -56,7 +56,11 @@ cnv_status cnv_queue_init(cnv_queue *q, void *slots, size_t slots_bytes, uint32_
   s->capacity = capacity;
   s->record_size = record_size;
   s->stride = 8u + record_size;
-  for (uint64_t i = 0; i < capacity; i++) atomic_init(slot_seq(slot_at(s, i)), i);
+  for (uint64_t i = 0; i < capacity; i++) {
+    unsigned char *slot = slot_at(s, i);
+    atomic_init(slot_seq(slot), i);
+    memset(slot + 8, 0, record_size); /* what a pop returns past a prefix push's bytes */
+  }
   atomic_init(&s->tail, 0);
   atomic_init(&s->head, 0);
   atomic_init(&s->rejected_full, 0);
@@ -208,6 +212,14 @@ static void publish_run(struct cnv__queue *s, uint64_t first, const unsigned cha
   }
 }
 
+/* publish_run of one record's first len bytes (the rest of the slot keeps what it held) */
+static void publish_prefix(struct cnv__queue *s, uint64_t pos, const void *src, size_t len) {
+  unsigned char *slot = slot_at(s, pos);
+  memcpy(slot + 8, src, len);
+  /* release: as in publish_run */
+  cnv__store_release(slot_seq(slot), pos + 1);
+}
+
 static void drain_run(struct cnv__queue *s, uint64_t first, unsigned char *dst, size_t k) {
   for (size_t i = 0; i < k; i++) {
     unsigned char *slot = slot_at(s, first + i);
@@ -237,6 +249,19 @@ cnv_status cnv_queue_try_push_mpmc_at(cnv_queue *q, const void *record, uint64_t
   }
   publish_run(s, pos, record, 1);
   *position = pos;
+  return CNV_OK;
+}
+
+cnv_status cnv_queue_try_push_mpmc_prefix(cnv_queue *q, const void *record, size_t len) {
+  if (CNV__UNLIKELY(!q || (!record && len))) return CNV_EINVAL;
+  struct cnv__queue *s = cnv__queue_of(q);
+  if (CNV__UNLIKELY(len > s->record_size)) return CNV_ERANGE;
+  uint64_t pos;
+  if (CNV__UNLIKELY(claim_push(s, 1, &pos) == 0)) {
+    count_rejected(s, 1);
+    return CNV_EFULL;
+  }
+  publish_prefix(s, pos, record, len);
   return CNV_OK;
 }
 

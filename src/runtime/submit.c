@@ -111,8 +111,9 @@ static cnv_status enqueue(cnv_runtime *rt, cnv__rt_slot *s, const char *line, si
   memcpy(buf.words, &head, sizeof head);
   memcpy((char *)buf.words + CNV__RT_RECORD_HEADER, line, len);
   /* Each lane holds as many records as there are slots, and every record holds a slot: the
-   * push cannot find the lane full. */
-  cnv__ignore_status(cnv_queue_try_push_mpmc(rt->lane[lane], buf.words));
+   * push cannot find the lane full; and the line fits (max_line): only header and line are
+   * copied (the rest of the slot stays put, its lines on whichever core had them). */
+  cnv__ignore_status(cnv_queue_try_push_mpmc_prefix(rt->lane[lane], buf.words, CNV__RT_RECORD_HEADER + len));
   if (wake) cnv__rt_park_wake_one(rt); /* deferred: the submitter's cnv_runtime_wake */
   return CNV_OK;
 }
