@@ -55,9 +55,10 @@ typedef struct cnv_queue_stats {
 CNV_API CNV_NODISCARD cnv_status cnv_queue_memory_size(uint32_t capacity, uint32_t record_size, size_t *out_bytes);
 
 /* Initializes q over caller memory `slots` (CNV_CACHELINE-aligned, slots_bytes at least
- * cnv_queue_memory_size). The caller owns both and frees them after cnv_queue_fini.
- * Errors: those of cnv_queue_memory_size, CNV_EALIGN (slots misaligned), CNV_ERANGE
- * (slots_bytes too small), CNV_EINVAL (NULL). */
+ * cnv_queue_memory_size). The caller owns both and frees them after cnv_queue_fini. Writes
+ * every slot, its record bytes with zeros (see cnv_queue_try_push_mpmc_prefix). Errors: those
+ * of cnv_queue_memory_size, CNV_EALIGN (slots misaligned), CNV_ERANGE (slots_bytes too
+ * small), CNV_EINVAL (NULL). */
 CNV_API CNV_NODISCARD cnv_status cnv_queue_init(cnv_queue *q, void *slots, size_t slots_bytes, uint32_t capacity,
                                                 uint32_t record_size);
 /* Ends a queue made by cnv_queue_init; records still inside are dropped with it. */
@@ -85,10 +86,12 @@ CNV_API CNV_NODISCARD cnv_status cnv_queue_try_push_mpmc_at(cnv_queue *q, const 
 /* As cnv_queue_try_push_mpmc, but copies only the first len bytes (0 .. record_size) of
  * record: for records whose used length varies and is written inside them (a header that
  * says it). The pop that takes it still copies out a whole record; its bytes from len on are
- * unspecified (zeros from init, or an earlier record's bytes). The bytes not copied are not
- * written, so the cache lines of a slot's unused tail never move between producer and
- * consumer cores. Progress and ordering: as push. Errors: as push; CNV_ERANGE when len
- * exceeds record_size (nothing written); CNV_EINVAL also for a NULL record with len > 0. */
+ * unspecified (zeros from init, or an earlier record's bytes, possibly another producer's:
+ * do not read past what the record says it holds). The bytes not copied are not written, so
+ * this push does not pull the cache lines of the slot's unused tail to the producer's core.
+ * Progress and ordering: as push. CNV_OK, CNV_EFULL as push; CNV_ERANGE when len exceeds
+ * record_size; CNV_EINVAL when q is NULL, or record is NULL with len > 0 (a NULL record with
+ * len 0 is a push of no bytes); nothing is written on an error. */
 CNV_API CNV_NODISCARD cnv_status cnv_queue_try_push_mpmc_prefix(cnv_queue *q, const void *record, size_t len);
 /* Copies the oldest record out into `record`. Progress: lock-free (a retry inside the call
  * means another pop succeeded), never waits for a peer: at most a bounded pause (64 cpu
@@ -132,7 +135,8 @@ typedef struct cnv_spsc {
 } cnv_spsc;
 
 /* Same contracts and errors as the cnv_queue functions of the same name, except: capacity
- * 1 is accepted and the slot memory is capacity * record_size (no per-slot header). */
+ * 1 is accepted, the slot memory is capacity * record_size (no per-slot header), and init
+ * does not write it. */
 CNV_API CNV_NODISCARD cnv_status cnv_spsc_memory_size(uint32_t capacity, uint32_t record_size, size_t *out_bytes);
 CNV_API CNV_NODISCARD cnv_status cnv_spsc_init(cnv_spsc *r, void *slots, size_t slots_bytes, uint32_t capacity,
                                                uint32_t record_size);

@@ -1,7 +1,7 @@
 /* cnv_queue_try_push_mpmc_prefix: a pop returns the pushed prefix intact, and past it the
  * slot's earlier bytes (zeros from init, whatever memory init was given); its errors leave
  * the queue as it was; and under several producers and consumers every record arrives once,
- * its prefix whole, per-producer FIFO for the one consumer that checks order. */
+ * its prefix whole, and each consumer gets each producer's records in push order. */
 #include <pthread.h>
 #include <sched.h>
 #include <setjmp.h>
@@ -152,6 +152,8 @@ static void *mp_consumer(void *arg) {
   mp *m = arg;
   uint64_t total = m->per_producer * PRODUCERS;
   uint8_t rec[BIG];
+  /* One consumer's pops take increasing positions, and so do one producer's pushes. */
+  uint64_t next_seq[PRODUCERS] = {0}; /* lowest seq this consumer may get next */
   while (atomic_load(&m->popped) < total) {
     cnv_status st = cnv_queue_try_pop_mpmc(m->q, rec);
     if (st != CNV_OK) {
@@ -162,6 +164,8 @@ static void *mp_consumer(void *arg) {
     hdr h;
     memcpy(&h, rec, sizeof h);
     int ok = h.producer < PRODUCERS && h.seq < m->per_producer && h.len >= sizeof h && h.len <= BIG;
+    if (ok) ok = h.seq >= next_seq[h.producer];
+    if (ok) next_seq[h.producer] = h.seq + 1;
     for (size_t i = sizeof h; ok && i < h.len; i++) ok = rec[i] == pattern(h.producer, h.seq, i);
     if (ok) ok = atomic_fetch_add(&m->seen[h.producer * m->per_producer + h.seq], 1) == 0;
     if (!ok) atomic_fetch_add(&m->bad, 1);
