@@ -215,7 +215,8 @@ static void publish_run(struct cnv__queue *s, uint64_t first, const unsigned cha
 /* publish_run of one record's first len bytes (the rest of the slot keeps what it held) */
 static void publish_prefix(struct cnv__queue *s, uint64_t pos, const void *src, size_t len) {
   unsigned char *slot = slot_at(s, pos);
-  memcpy(slot + 8, src, len);
+  /* src may be NULL when len is 0, and memcpy's pointers must be valid even for 0 bytes */
+  if (len) memcpy(slot + 8, src, len);
   /* release: as in publish_run */
   cnv__store_release(slot_seq(slot), pos + 1);
 }
