@@ -22,7 +22,7 @@ typedef struct cache_key {
 
 static cnv__deleg_stripe *stripe(cnv_deleg_verifier *v) {
   static atomic_uint next;
-  static _Thread_local unsigned idx CNV__TLS_HOT; /* 0: not assigned yet; else stripe + 1 */
+  static _Thread_local unsigned idx; /* 0: not assigned yet; else stripe + 1 */
   /* relaxed: only spreads threads over stripes; no data is published through it. */
   if (!idx) idx = cnv__fetch_add_relaxed(&next, 1u) % CNV__DELEG_STRIPES + 1;
   return &v->stripes[idx - 1];

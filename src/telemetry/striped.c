@@ -5,7 +5,7 @@
 
 /* Stripe numbers handed out to threads in order of their first add. */
 static _Atomic uint32_t cnv__next_stripe;
-static _Thread_local uint32_t cnv__my_stripe CNV__TLS_HOT = UINT32_MAX;
+static _Thread_local uint32_t cnv__my_stripe = UINT32_MAX;
 
 static uint32_t cnv__stripe_of_thread(void) {
   if (CNV__UNLIKELY(cnv__my_stripe == UINT32_MAX)) {

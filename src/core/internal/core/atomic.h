@@ -45,12 +45,6 @@ static inline void cnv__cpu_relax(void) {
 #endif
 }
 
-/* For a thread-local variable of a few bytes read on a hot path: the initial-exec model reads
- * it at a fixed offset from the thread pointer, where the default model of a shared library
- * calls __tls_get_addr on every access. Such variables live in the static TLS block, of which
- * glibc keeps a small reserve for libraries loaded by dlopen: keep them small. */
-#define CNV__TLS_HOT __attribute__((tls_model("initial-exec")))
-
 #define CNV__LIKELY(x) __builtin_expect(!!(x), 1)
 #define CNV__UNLIKELY(x) __builtin_expect(!!(x), 0)
 
