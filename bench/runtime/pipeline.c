@@ -28,7 +28,8 @@
 
 #define LINE BENCH_RT_LINE
 #define LINE_LEN BENCH_RT_LINE_LEN
-#define RECORD 264u /* the runtime's inline record: a 32-byte header and up to 232 line bytes */
+#define RECORD 240u /* the runtime's inline record: an 8-byte header and up to 232 line bytes */
+#define LINE_AT 8u  /* where the line starts in a record */
 #define WINDOW 256u /* invocations in flight in pipeline_reply_2workers */
 #define RESULT "read ok: id=12345"
 #define RESULT_LEN (sizeof RESULT - 1)
@@ -88,7 +89,7 @@ static void *bare_worker(void *p) {
   uint64_t rec[RECORD / 8];
   for (;;) {
     if (cnv_queue_try_pop_mpmc(b->q, rec) == CNV_OK) {
-      cnv_runtime_call call = {.line = (const char *)rec + 32, .line_len = LINE_LEN};
+      cnv_runtime_call call = {.line = (const char *)rec + LINE_AT, .line_len = LINE_LEN};
       (void)handler(NULL, &call, NULL); /* its status is not reported anywhere: no completions */
       continue;
     }
@@ -111,7 +112,7 @@ static void pipeline_bare(cnv_bench_state *st) {
   uint64_t n = 0;
   while (cnv_bench_keep_running(st)) {
     rec[0] = n;
-    memcpy((char *)rec + 32, LINE, LINE_LEN);
+    memcpy((char *)rec + LINE_AT, LINE, LINE_LEN);
     while (cnv_queue_try_push_mpmc(b.q, rec) == CNV_EFULL) sched_yield();
     n++;
   }
@@ -201,14 +202,14 @@ typedef struct bare_reply {
 
 static void *bare_reply_worker(void *p) {
   bare_reply *b = p;
-  uint64_t rec[RECORD / 8]; /* seq, line length, 16 bytes unused, the line */
+  uint64_t rec[RECORD / 8]; /* the header (seq: 32 bits, line length: 16, 16 unused), the line */
   reply_rec out;
   memset(&out, 0, sizeof out);
   for (;;) {
     if (cnv_queue_try_pop_mpmc(b->req, rec) == CNV_OK) {
       /* the handler's work: check the line, write the result */
-      out.seq = rec[0];
-      out.status = rec[1] == 0 ? CNV_EINVAL : CNV_OK;
+      out.seq = (uint32_t)rec[0];
+      out.status = (uint16_t)(rec[0] >> 32) == 0 ? CNV_EINVAL : CNV_OK;
       memcpy(out.result, RESULT, RESULT_LEN);
       out.len = RESULT_LEN;
       while (cnv_queue_try_push_mpmc(b->rep, &out) == CNV_EFULL) sched_yield();
@@ -231,15 +232,14 @@ static void reply_bare(cnv_bench_state *st) {
   for (int i = 0; i < 2; i++) pthread_create(&t[i], NULL, bare_reply_worker, &b);
   uint64_t rec[RECORD / 8];
   memset(rec, 0, sizeof rec);
-  rec[1] = LINE_LEN;
-  memcpy((char *)rec + 32, LINE, LINE_LEN);
+  memcpy((char *)rec + LINE_AT, LINE, LINE_LEN);
   reply_rec in;
   uint64_t seq = 0, bad = 0;
   uint32_t in_flight = 0;
   while (cnv_bench_keep_running(st)) { /* one iteration: one reply received */
     for (;;) {
       while (in_flight < WINDOW) {
-        rec[0] = seq;
+        rec[0] = (uint64_t)LINE_LEN << 32 | (uint32_t)seq;
         if (cnv_queue_try_push_mpmc(b.req, rec) == CNV_EFULL) break;
         seq++;
         in_flight++;
