@@ -13,6 +13,9 @@
  * the same result back through a bare reply queue, with no checks. Items = completions (or
  * replies) received, each checked.
  *
+ * The peers push records as the runtime's submit does: the runtime's 240-byte record, of
+ * which only the header and the line are copied in (cnv_queue_try_push_mpmc_prefix).
+ *
  * The capability is registered as Interactive (limit 500 ms): a full queue of 4096 records
  * takes a few ms to drain, past FastPath's 1 ms limit, and expired invocations would not run.
  * Waits (full or empty) yield, on both sides. */
@@ -113,7 +116,7 @@ static void pipeline_bare(cnv_bench_state *st) {
   while (cnv_bench_keep_running(st)) {
     rec[0] = n;
     memcpy((char *)rec + LINE_AT, LINE, LINE_LEN);
-    while (cnv_queue_try_push_mpmc(b.q, rec) == CNV_EFULL) sched_yield();
+    while (cnv_queue_try_push_mpmc_prefix(b.q, rec, LINE_AT + LINE_LEN) == CNV_EFULL) sched_yield();
     n++;
   }
   atomic_store_explicit(&b.stop, 1, memory_order_release);
@@ -240,7 +243,7 @@ static void reply_bare(cnv_bench_state *st) {
     for (;;) {
       while (in_flight < WINDOW) {
         rec[0] = (uint64_t)LINE_LEN << 32 | (uint32_t)seq;
-        if (cnv_queue_try_push_mpmc(b.req, rec) == CNV_EFULL) break;
+        if (cnv_queue_try_push_mpmc_prefix(b.req, rec, LINE_AT + LINE_LEN) == CNV_EFULL) break;
         seq++;
         in_flight++;
       }
