@@ -235,6 +235,14 @@ static void count_rejected(struct cnv__queue *s, uint64_t n) {
   cnv__fetch_add_relaxed(&s->rejected_full, n);
 }
 
+/* Claims one slot for a single push (its position in *pos): 1, or 0 when the queue is full
+ * (the refusal counted). */
+static int claim_one(struct cnv__queue *s, uint64_t *pos) {
+  if (claim_push(s, 1, pos) == 1) return 1;
+  count_rejected(s, 1);
+  return 0;
+}
+
 cnv_status cnv_queue_try_push_mpmc(cnv_queue *q, const void *record) {
   uint64_t pos;
   return cnv_queue_try_push_mpmc_at(q, record, &pos);
@@ -244,10 +252,7 @@ cnv_status cnv_queue_try_push_mpmc_at(cnv_queue *q, const void *record, uint64_t
   if (CNV__UNLIKELY(!q || !record || !position)) return CNV_EINVAL;
   struct cnv__queue *s = cnv__queue_of(q);
   uint64_t pos;
-  if (CNV__UNLIKELY(claim_push(s, 1, &pos) == 0)) {
-    count_rejected(s, 1);
-    return CNV_EFULL;
-  }
+  if (CNV__UNLIKELY(!claim_one(s, &pos))) return CNV_EFULL;
   publish_run(s, pos, record, 1);
   *position = pos;
   return CNV_OK;
@@ -258,10 +263,7 @@ cnv_status cnv_queue_try_push_mpmc_prefix(cnv_queue *q, const void *record, size
   struct cnv__queue *s = cnv__queue_of(q);
   if (CNV__UNLIKELY(len > s->record_size)) return CNV_ERANGE;
   uint64_t pos;
-  if (CNV__UNLIKELY(claim_push(s, 1, &pos) == 0)) {
-    count_rejected(s, 1);
-    return CNV_EFULL;
-  }
+  if (CNV__UNLIKELY(!claim_one(s, &pos))) return CNV_EFULL;
   publish_prefix(s, pos, record, len);
   return CNV_OK;
 }
