@@ -4,10 +4,12 @@
  * always finds a free slot, and no shared free list is touched by submitters and workers
  * alike. A slot changes hands by a compare-and-swap of its state (FREE -> QUEUED of the same
  * generation); giving it back is one store (FREE of the next generation). */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/atomic.h"
+#include "core/prefetch.h"
 #include "rt_internal.h"
 
 cnv_status cnv__rt_slots_create(cnv_runtime *rt) {
@@ -33,10 +35,24 @@ static int slot_claim(cnv__rt_slot *s) {
   return cnv__cas_strong(&s->state, &st, queued, memory_order_acquire, memory_order_relaxed);
 }
 
+/* How many submissions ahead a submit asks for a slot's lines: as the queue's push does for
+ * its cells (CNV__PUSH_PREFETCH_AHEAD, queue.c), and for the same reason. */
+#define SLOT_PREFETCH_AHEAD 4u
+
+/* Asks for the lines of the slot `ahead` submissions on, for writing: the ones slot_take and
+ * slot_fill write (from the state word to the ledger's fields, which only a ledger's submits
+ * write). The completer that gave the slot back last wrote them, most likely on another core
+ * (core/prefetch.h). */
+static void slot_prefetch(const cnv__rt_slot *s) {
+  const char *p = (const char *)s;
+  for (size_t off = 0; off < offsetof(cnv__rt_slot, epoch); off += CNV_CACHELINE) cnv__prefetch_for_write(p + off);
+}
+
 cnv__rt_slot *cnv__rt_slot_take(cnv_runtime *rt) {
   /* relaxed: uniqueness only; no data is published through seq */
   uint64_t seq = cnv__fetch_add_relaxed(&rt->seq, 1u);
   uint32_t mask = rt->n_slots - 1;
+  slot_prefetch(&rt->slots[(seq + SLOT_PREFETCH_AHEAD) & mask]);
   /* Every slot is looked at once at most: CNV_EFULL means none was free when looked at. */
   for (uint32_t i = 0; i <= mask; i++) {
     cnv__rt_slot *s = &rt->slots[(seq + i) & mask];
