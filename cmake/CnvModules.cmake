@@ -10,7 +10,7 @@
 #
 # Include rule: a module's sources see their own folder (private headers by plain name,
 # "deleg.h"), and through core (cnv_module_rules) the public headers <cnv/...> and core's
-# internal headers "core/atomic.h" and "core/ignore.h" - never src/, so another module's private header does not
+# internal headers ("core/atomic.h", "core/ignore.h", "core/clock.h", "core/prefetch.h") - never src/, so another module's private header does not
 # compile (test_forbidden_include proves it).
 #
 # Modules named in CNV_LIBRARY_MODULES make up libcnv (CnvLibrary.cmake); any other (the

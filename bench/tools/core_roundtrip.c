@@ -1,12 +1,12 @@
-/* cnv_core_roundtrip: how long one cache line takes to go from CPU 0 to CPU 1 and back.
+/* cnv_core_roundtrip: how long one cache line takes to go from one CPU to another and back.
  *
- * Two threads, pinned to CPU 0 and CPU 1, hand one counter back and forth (a release store
+ * Two threads, pinned to the first two CPUs this process may run on, hand one counter back and forth (a release store
  * of the next value, an acquire load that waits for the other's), ROUNDS times; prints the
  * mean round trip in ns. scripts/bench-figures runs it before and after every recorded run,
  * because the multi-threaded figures follow it: on a virtual machine the hypervisor may run
  * the two vCPUs on cores near each other or far apart, and the round trip moves between
  * about 80 and 400 ns from minute to minute (docs/benchmarks.md, "Core-to-core latency").
- * Exits 1 without a figure when it cannot pin a thread (a machine with one CPU). */
+ * Exits 77 (skipped) without a figure when it has fewer than two CPUs or cannot pin. */
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -19,6 +19,26 @@ static _Alignas(64) _Atomic long ball;
 /* the partner's start: 1 pinned, -1 could not pin (0 until it knows) */
 static _Alignas(64) _Atomic int partner_state;
 
+/* exit status of a run that could not measure (ctest's SKIP_RETURN_CODE) */
+#define SKIPPED 77
+
+static int cpu_a, cpu_b; /* the two CPUs (set before the partner starts) */
+
+/* The first two CPUs of this process's affinity; 0, or -1 with fewer than two. */
+static int pick_cpus(void) {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return -1;
+  int n = 0;
+  for (int c = 0; c < CPU_SETSIZE && n < 2; c++) {
+    if (!CPU_ISSET(c, &set)) continue;
+    if (n++ == 0)
+      cpu_a = c;
+    else
+      cpu_b = c;
+  }
+  return n == 2 ? 0 : -1;
+}
+
 static int pin(int cpu) {
   cpu_set_t set;
   CPU_ZERO(&set);
@@ -28,7 +48,7 @@ static int pin(int cpu) {
 
 static void *partner(void *arg) {
   (void)arg;
-  int ok = pin(1) == 0;
+  int ok = pin(cpu_b) == 0;
   atomic_store_explicit(&partner_state, ok ? 1 : -1, memory_order_release);
   if (!ok) return NULL;
   for (long i = 0; i < ROUNDS; i++) {
@@ -47,9 +67,13 @@ static double now_ns(void) {
 }
 
 int main(void) {
-  if (pin(0) != 0) {
-    fprintf(stderr, "cnv_core_roundtrip: cannot pin to CPU 0\n");
-    return 1;
+  if (pick_cpus() != 0) {
+    fprintf(stderr, "cnv_core_roundtrip: fewer than two CPUs to run on\n");
+    return SKIPPED;
+  }
+  if (pin(cpu_a) != 0) {
+    fprintf(stderr, "cnv_core_roundtrip: cannot pin to CPU %d\n", cpu_a);
+    return SKIPPED;
   }
   pthread_t t;
   if (pthread_create(&t, NULL, partner, NULL) != 0) return 1;
@@ -57,8 +81,8 @@ int main(void) {
   while ((state = atomic_load_explicit(&partner_state, memory_order_acquire)) == 0) sched_yield();
   if (state < 0) {
     pthread_join(t, NULL);
-    fprintf(stderr, "cnv_core_roundtrip: cannot pin to CPU 1\n");
-    return 1;
+    fprintf(stderr, "cnv_core_roundtrip: cannot pin to CPU %d\n", cpu_b);
+    return SKIPPED;
   }
   double start = now_ns();
   for (long i = 0; i < ROUNDS; i++) {

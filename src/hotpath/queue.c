@@ -241,9 +241,10 @@ static void count_rejected(struct cnv__queue *s, uint64_t n) {
  * still reads them and the producer's own cache keeps them. 4 was the best of 1, 2, 4 and 8
  * for the runtime's submit where a core-to-core round trip took 400 ns (docs/benchmarks.md). */
 #define CNV__PUSH_PREFETCH_AHEAD 4u
-/* Only slots of two lines or more are asked for. Shorter ones share lines with their
- * neighbours, so the line a few records ahead is one a consumer reads or polls: asking for
- * it took queue_mpmc_1p1c (64-byte records, 72-byte slots) from about 110 to 70 M records/s. */
+/* Only slots of two lines or more are asked for: with shorter ones, asking took
+ * queue_mpmc_1p1c (64-byte records, 72-byte slots) from about 110 to 70 M records/s. That
+ * case's producer outruns its consumer, so its ring is mostly full and the slot four on
+ * holds a record the consumer is about to read (the likely cause, not proven). */
 #define CNV__PUSH_PREFETCH_MIN_STRIDE (2u * CNV_CACHELINE)
 
 /* Claims one slot for a single push (its position in *pos): 1, or 0 when the queue is full

@@ -12,10 +12,11 @@
 #ifndef CNV__PREFETCH_H
 #define CNV__PREFETCH_H
 
+#include <stdatomic.h>
+
 /* x86-64: 1 when the CPU has PREFETCHW (CPUID 0x80000001, ECX bit 8), set once when the
- * library is loaded (prefetch.c), before any thread of the embedder's can call into it.
- * Elsewhere always 0 (unused). */
-extern int cnv__have_prefetchw;
+ * library is loaded (prefetch.c). Elsewhere always 0, and unused. */
+extern _Atomic int cnv__have_prefetchw;
 
 /* Asks for the line holding p in a writable state. A hint: no fault, no effect on what
  * memory holds, nothing when the CPU has no such instruction. */
@@ -24,14 +25,15 @@ static inline void cnv__prefetch_for_write(const void *p) {
   /* GCC and Clang emit PREFETCHW for __builtin_prefetch(p, 1) only when the whole build
    * targets it (-mprfchw); otherwise they emit PREFETCHT0, which fetches a shared copy and
    * leaves the store to ask for ownership again. So the instruction is named here, behind
-   * the CPUID check (old Intel cores lack it). */
-  if (cnv__have_prefetchw) __asm__ volatile("prefetchw %0"
-                                            :
-                                            : "m"(*(const char *)p));
-#elif defined(__aarch64__)
-  __builtin_prefetch(p, 1, 3); /* PRFM PSTL1KEEP */
+   * the CPUID check (old Intel cores lack it). The flag's load is relaxed: it is written
+   * once, when the library is loaded, and a thread that read 0 before would only skip the
+   * hint. */
+  if (atomic_load_explicit(&cnv__have_prefetchw, memory_order_relaxed))
+    __asm__ volatile("prefetchw %0"
+                     :
+                     : "m"(*(const char *)p));
 #else
-  (void)p;
+  __builtin_prefetch(p, 1, 3); /* aarch64: PRFM PSTL1KEEP */
 #endif
 }
 
