@@ -1,8 +1,8 @@
 /* cnv_core_roundtrip: how long one cache line takes to go from one CPU to another and back.
  *
- * Two threads, pinned to the first two CPUs this process may run on, hand one counter back and forth (a release store
- * of the next value, an acquire load that waits for the other's), ROUNDS times; prints the
- * mean round trip in ns. scripts/bench-figures runs it before and after every recorded run,
+ * Two threads, pinned to the first two CPUs this process may run on, hand one counter back
+ * and forth (a release store of the next value, an acquire load that waits for the other's),
+ * ROUNDS times; prints the mean round trip in ns. scripts/bench-figures runs it before and after every recorded run,
  * because the multi-threaded figures follow it: on a virtual machine the hypervisor may run
  * the two vCPUs on cores near each other or far apart, and the round trip moves between
  * about 80 and 400 ns from minute to minute (docs/benchmarks.md, "Core-to-core latency").
@@ -49,6 +49,7 @@ static int pin(int cpu) {
 static void *partner(void *arg) {
   (void)arg;
   int ok = pin(cpu_b) == 0;
+  /* release, paired with main's acquire: nothing else is published; main only needs the value */
   atomic_store_explicit(&partner_state, ok ? 1 : -1, memory_order_release);
   if (!ok) return NULL;
   for (long i = 0; i < ROUNDS; i++) {
